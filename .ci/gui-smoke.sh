@@ -9,7 +9,7 @@ mkdir -p "$out"
 data=$(mktemp -d)
 export HOME="$data/home" LANG=en_US.UTF-8   # fresh Fyne preferences for the run
 mkdir -p "$HOME"
-trap 'kill $app_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+trap 'rm -rf "$data"' EXIT
 
 go build -o "$data/iotstudio" .
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

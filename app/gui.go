@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/shell"
+)
+
+// AppID names the app for Fyne preferences and desktop integration; it must
+// match FyneApp.toml.
+const AppID = "io.iotstudio.app"
+
+func runGUI(args []string, e env) error {
+	fs := newFlagSet("gui", e)
+	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
+	mqttAddr := fs.String("mqtt", "", "MQTT listener `HOST:PORT` for this run (overrides the saved setting)")
+	wsAddr := fs.String("ws", "", "WebSocket listener `HOST:PORT` or \"off\" for this run (overrides the saved setting)")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	dir, err := dataDir(*data)
+	if err != nil {
+		return err
+	}
+
+	a := fyneapp.NewWithID(AppID)
+	prefs := a.Preferences()
+	cfg := brokerpanel.ConfigFromPreferences(prefs, dir)
+	if *mqttAddr != "" {
+		cfg.MQTTAddr = offToEmpty(*mqttAddr)
+	}
+	if *wsAddr != "" {
+		cfg.WSAddr = offToEmpty(*wsAddr)
+	}
+	cfg.Logger = log
+	b, err := broker.New(cfg)
+	if err != nil {
+		return usageError{fmt.Errorf("broker settings: %w", err)}
+	}
+	if brokerpanel.AutoStart(prefs) {
+		// A failure is shown in the panel (with a way to change the port),
+		// not fatal: the window is where the user fixes it.
+		if err := b.Start(); err != nil {
+			log.Warn("broker did not start", "error", err)
+		}
+	}
+
+	w := shell.NewMainWindow(a)
+	panel := brokerpanel.New(b, w, prefs)
+	shell.AddPanels(w, panel)
+	ctx, cancel := context.WithCancel(context.Background())
+	panel.Run(ctx)
+	w.ShowAndRun()
+
+	// Shutdown order: stop the UI refresh first, then the broker, so no
+	// panel goroutine reads a broker that is closing.
+	cancel()
+	return b.Stop()
+}

@@ -1,0 +1,125 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// Exit codes: 2 means the user asked for something we cannot do as asked
+// (bad flags, busy port), 1 means something failed while running.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// env is what a subcommand reads and writes; tests swap it.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+const usage = `usage: iotstudio [command] [flags]
+
+With no command, IoT Studio opens its window with the embedded broker running.
+
+commands:
+  serve        run the broker without a window
+  users        add, remove or list broker users (users add NAME reads the password from stdin)
+  ca export    write the development CA certificate for devices to trust
+  version      print the version
+Run "iotstudio COMMAND -h" for a command's flags.
+`
+
+// Main runs the command line and returns the process exit status.
+func Main(args []string) int {
+	return run(args, env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+}
+
+func run(args []string, e env) int {
+	cmd, rest := "gui", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "gui":
+		err = runGUI(rest, e)
+	case "serve":
+		err = runServe(rest, e)
+	case "users":
+		err = runUsers(rest, e)
+	case "ca":
+		err = runCA(rest, e)
+	case "version":
+		fmt.Fprintln(e.stdout, "iotstudio", Version())
+	case "help":
+		fmt.Fprint(e.stdout, usage)
+	default:
+		err = usagef("unknown command %q\n%s", cmd, usage)
+	}
+	return exitStatus(err, e.stderr)
+}
+
+func exitStatus(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "iotstudio:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFail
+}
+
+// Version is the module version stamped by the Go toolchain, or "devel".
+func Version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+func newFlagSet(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet("iotstudio "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags turns flag-package errors into usage errors (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// brokerFlags registers the flags that describe the broker and returns a
+// function building the Config once they are parsed.
+func brokerFlags(fs *flag.FlagSet) func() (broker.Config, error) {
+	mqttAddr := fs.String("mqtt", broker.DefaultMQTTAddr, "MQTT over TCP listener `HOST:PORT` (port 0 picks a free port; \"off\" disables)")
+	wsAddr := fs.String("ws", broker.DefaultWSAddr, "MQTT over WebSocket listener `HOST:PORT` (path "+broker.WSPath+"), or \"off\"")
+	tlsAddr := fs.String("tls", "", "MQTT over TLS listener `HOST:PORT` (needs --cert/--key or --dev-ca)")
+	cert := fs.String("cert", "", "TLS certificate `FILE` (PEM)")
+	key := fs.String("key", "", "TLS private key `FILE` (PEM)")
+	devCA := fs.Bool("dev-ca", false, "serve TLS with a development CA generated in the data dir")
+	data := fs.String("data", "", "data `DIR` for sessions, retained messages, users and the dev CA (default: the user config dir)")
+	users := fs.String("users", "", "users `FILE` (default DATA/users.yaml)")
+	noPersist := fs.Bool("no-persist", false, "keep sessions and retained messages in memory only")
+	var origins listFlag
+	fs.Var(&origins, "allow-origin", "browser `ORIGIN` allowed on the WebSocket listener besides localhost (repeatable)")
+	return func() (broker.Config, error) {
+		dir, err := dataDir(*data)
+		if err != nil {
+			return broker.Config{}, err
+		}
+		cfg := broker.DefaultConfig(dir)
+		cfg.MQTTAddr, cfg.WSAddr, cfg.TLSAddr = offToEmpty(*mqttAddr), offToEmpty(*wsAddr), offToEmpty(*tlsAddr)
+		cfg.CertFile, cfg.KeyFile, cfg.DevCA = *cert, *key, *devCA
+		cfg.UsersFile, cfg.NoPersistence, cfg.AllowedOrigins = *users, *noPersist, origins
+		return cfg, nil
+	}
+}
+
+func offToEmpty(addr string) string {
+	if strings.EqualFold(addr, "off") {
+		return ""
+	}
+	return addr
+}
+
+func dataDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	return broker.DefaultDataDir()
+}
+
+func runServe(args []string, e env) error {
+	fs := newFlagSet("serve", e)
+	config := brokerFlags(fs)
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := config()
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	b, err := broker.New(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := b.Start(); err != nil {
+		return startError(err)
+	}
+	for _, l := range b.State().Listeners {
+		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
+	}
+	if ca := b.DevCA(); ca != nil {
+		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	log.Info("shutting down")
+	return b.Stop()
+}
+
+// startError marks start failures as exit status 2: each one (a busy port,
+// an unreadable certificate, a bad users file, an unwritable data dir) is
+// fixed by changing the command line or the files it names.
+func startError(err error) error { return usageError{err} }

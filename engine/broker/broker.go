@@ -1,0 +1,406 @@
+package broker
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/auth"
+	"github.com/iotstudio/iotstudio/engine/devca"
+	"github.com/iotstudio/iotstudio/engine/sessionstore"
+)
+
+// Status is where the broker is in its life.
+type Status int
+
+const (
+	Stopped Status = iota
+	Running
+	Failed // the last Start failed; State.Err says why
+)
+
+func (s Status) String() string {
+	return [...]string{"stopped", "running", "error"}[s]
+}
+
+// State is what a status line shows.
+type State struct {
+	Status    Status
+	Err       error
+	Listeners []Listener
+	Since     time.Time
+}
+
+// DefaultWritesPending sizes each client's outbound queue. mochi's 8,192
+// overflowed (and dropped) for a single subscriber behind 100 fast publishers;
+// see docs/PERFORMANCE.md for what this number costs and buys.
+const DefaultWritesPending = 32 * 1024
+
+// writeBufferSize lets a busy subscriber's writes coalesce into few syscalls.
+const writeBufferSize = 64 * 1024
+
+// Broker owns one embedded mochi server at a time; mochi servers cannot be
+// restarted after Close, so each Start builds a new one.
+type Broker struct {
+	cfg Config
+	log *slog.Logger
+
+	mu    sync.Mutex
+	srv   *mqtt.Server
+	state State
+	stats *stateHook
+	authz *auth.Hook
+	devCA *devca.Authority
+}
+
+// New checks the configuration; it opens nothing until Start.
+func New(cfg Config) (*Broker, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.WritesPending <= 0 {
+		cfg.WritesPending = DefaultWritesPending
+	}
+	return &Broker{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Config returns the configuration the broker was made with.
+func (b *Broker) Config() Config {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cfg
+}
+
+// Start opens the listeners and begins serving. Starting a running broker
+// does nothing.
+func (b *Broker) Start() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.srv != nil {
+		return nil
+	}
+	srv, err := b.build()
+	if err != nil {
+		b.state = State{Status: Failed, Err: err, Since: time.Now()}
+		return err
+	}
+	b.srv = srv
+	b.state = State{Status: Running, Listeners: b.listeners(srv), Since: time.Now()}
+	return nil
+}
+
+func (b *Broker) build() (*mqtt.Server, error) {
+	if err := b.prepareDataDir(); err != nil {
+		return nil, err
+	}
+	users, err := b.loadUsers()
+	if err != nil {
+		return nil, err
+	}
+	exposed := b.cfg.exposedAddrs()
+	if len(exposed) > 0 && (users == nil || len(users.List) == 0) {
+		return nil, fmt.Errorf("%s listener on %s is reachable from other machines, but no users are configured: "+
+			"add one with `iotstudio users add NAME` (password on stdin), or bind to 127.0.0.1", exposed[0].name, exposed[0].addr)
+	}
+	if users == nil {
+		users = &auth.Users{}
+	}
+	tlsConf, err := b.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumMessageExpiryInterval = b.cfg.MaxMessageExpiry
+	caps.MaximumClientWritesPending = b.cfg.WritesPending
+	caps.Compatibilities.NoInheritedPropertiesOnAck = true
+	srv := mqtt.New(&mqtt.Options{
+		Capabilities:             caps,
+		ClientNetWriteBufferSize: writeBufferSize,
+		ClientNetReadBufferSize:  writeBufferSize,
+		InlineClient:             true,
+		Logger:                   mochiLogger(b.log),
+	})
+
+	b.authz = auth.NewHook(users, len(exposed) == 0)
+	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
+	for _, h := range []mqtt.Hook{b.authz, b.stats} {
+		if err := srv.AddHook(h, nil); err != nil {
+			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)
+		}
+	}
+	if !b.cfg.NoPersistence {
+		store, err := sessionstore.Open(filepath.Join(b.cfg.DataDir, "sessions"), b.log)
+		if err != nil {
+			return nil, err
+		}
+		if err := srv.AddHook(store, nil); err != nil {
+			_ = store.Stop()
+			return nil, fmt.Errorf("add session store: %w", err)
+		}
+	}
+	if err := b.addListeners(srv, tlsConf); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("start broker: %w", err)
+	}
+	return srv, nil
+}
+
+func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
+	for _, l := range b.cfg.listenerAddrs() {
+		var ml listeners.Listener
+		switch l.name {
+		case "mqtt":
+			ml = newTCPListener(l.name, l.addr, nil)
+		case "tls":
+			ml = newTCPListener(l.name, l.addr, tlsConf)
+		case "ws":
+			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins)
+		}
+		if err := srv.AddListener(ml); err != nil {
+			return &ListenError{Listener: l.name, Addr: l.addr, Err: err}
+		}
+	}
+	return nil
+}
+
+func (b *Broker) listeners(srv *mqtt.Server) []Listener {
+	var out []Listener
+	for _, l := range b.cfg.listenerAddrs() {
+		ml, ok := srv.Listeners.Get(l.name)
+		if !ok {
+			continue
+		}
+		addr := ml.Address()
+		scheme := map[string]string{"mqtt": "mqtt://", "ws": "ws://", "tls": "mqtts://"}[l.name]
+		u := scheme + addr
+		if l.name == "ws" {
+			u += WSPath
+		}
+		out = append(out, Listener{Name: l.name, Address: addr, URL: u})
+	}
+	return out
+}
+
+func (b *Broker) prepareDataDir() error {
+	if b.cfg.DataDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(b.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s cannot be created: %w; pass --data with a writable folder", b.cfg.DataDir, err)
+	}
+	probe, err := os.CreateTemp(b.cfg.DataDir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w; pass --data with a writable folder", b.cfg.DataDir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// loadUsers reads the users file. A missing default file means no users; a
+// missing file the user named explicitly is an error.
+func (b *Broker) loadUsers() (*auth.Users, error) {
+	users, err := auth.Load(b.cfg.usersPath())
+	if errors.Is(err, fs.ErrNotExist) && b.cfg.UsersFile == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+func (b *Broker) tlsConfig() (*tls.Config, error) {
+	if b.cfg.TLSAddr == "" {
+		return nil, nil
+	}
+	if b.cfg.DevCA {
+		ca, err := devca.Ensure(filepath.Join(b.cfg.DataDir, "devca"), devca.DefaultHosts())
+		if err != nil {
+			return nil, err
+		}
+		b.devCA = ca
+		return ca.ServerTLSConfig(), nil
+	}
+	cert, err := tls.LoadX509KeyPair(b.cfg.CertFile, b.cfg.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: cannot use certificate %s with key %s: %w", b.cfg.CertFile, b.cfg.KeyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// DevCA returns the development CA when the TLS listener uses it.
+func (b *Broker) DevCA() *devca.Authority {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.devCA
+}
+
+// Stop disconnects every client, flushes persistence and frees the ports.
+// Stopping a stopped broker does nothing.
+func (b *Broker) Stop() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.srv == nil {
+		return nil
+	}
+	err := b.srv.Close()
+	b.srv = nil
+	b.state = State{Status: Stopped, Since: time.Now()}
+	if err != nil {
+		return fmt.Errorf("stop broker: %w", err)
+	}
+	return nil
+}
+
+// State reports whether the broker runs, and where it listens.
+func (b *Broker) State() State {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state
+}
+
+// live returns the running server and its hooks, read together under the lock.
+func (b *Broker) live() (*mqtt.Server, *stateHook, *auth.Hook) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.srv, b.stats, b.authz
+}
+
+func (b *Broker) server() *mqtt.Server {
+	srv, _, _ := b.live()
+	return srv
+}
+
+// Stats reads the live counters; zero when stopped.
+func (b *Broker) Stats() Stats {
+	srv, stats, authz := b.live()
+	if srv == nil {
+		return Stats{}
+	}
+	info := srv.Info.Clone()
+	in, out := stats.rates()
+	st := Stats{
+		ClientsConnected: info.ClientsConnected,
+		MessagesIn:       info.MessagesReceived,
+		MessagesOut:      info.MessagesSent,
+		BytesIn:          info.BytesReceived,
+		BytesOut:         info.BytesSent,
+		InPerSec:         in,
+		OutPerSec:        out,
+		Retained:         info.Retained,
+		Subscriptions:    info.Subscriptions,
+		Inflight:         info.Inflight,
+		Dropped:          info.MessagesDropped + info.InflightDropped,
+		DeniedPublishes:  authz.DeniedPublishes(),
+		Uptime:           time.Since(time.Unix(info.Started, 0)),
+	}
+	for _, cl := range srv.Clients.GetAll() {
+		if !cl.Net.Inline && cl.Closed() {
+			st.SessionsOffline++
+		}
+	}
+	return st
+}
+
+// Clients lists client sessions, connected ones first, then by ID.
+func (b *Broker) Clients() []ClientInfo {
+	srv, stats, _ := b.live()
+	if srv == nil {
+		return nil
+	}
+	var out []ClientInfo
+	for _, cl := range srv.Clients.GetAll() {
+		if cl.Net.Inline {
+			continue
+		}
+		out = append(out, clientInfo(cl, stats.connectedSince(cl.ID)))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Connected != out[j].Connected {
+			return out[i].Connected
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// ErrNoSuchClient is returned when disconnecting a client that is not connected.
+var ErrNoSuchClient = errors.New("no such connected client")
+
+// Disconnect closes a client's connection with reason "administrative
+// action"; its will is published as for any abrupt loss.
+func (b *Broker) Disconnect(id string) error {
+	srv := b.server()
+	if srv == nil {
+		return fmt.Errorf("disconnect %q: broker is not running", id)
+	}
+	cl, ok := srv.Clients.Get(id)
+	if !ok || cl.Closed() || cl.Net.Inline {
+		return fmt.Errorf("disconnect %q: %w", id, ErrNoSuchClient)
+	}
+	err := srv.DisconnectClient(cl, packets.ErrAdministrativeAction)
+	if errors.Is(err, packets.ErrAdministrativeAction) {
+		return nil
+	}
+	return err
+}
+
+// Publish sends a message from the app itself (the inline client).
+func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	srv := b.server()
+	if srv == nil {
+		return fmt.Errorf("publish to %q: broker is not running", topic)
+	}
+	return srv.Publish(topic, payload, retain, qos)
+}
+
+// mochiLogger quiets mochi's per-hook and per-listener start-up chatter.
+func mochiLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{Handler: l.Handler(), min: slog.LevelWarn}).With("component", "mochi")
+}
+
+// Reconfigure replaces the configuration (for the settings dialog). A running
+// broker is restarted with it; if that fails the error is returned and the
+// broker stays stopped with the new configuration, State saying why.
+func (b *Broker) Reconfigure(cfg Config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = b.log
+	}
+	if cfg.WritesPending <= 0 {
+		cfg.WritesPending = DefaultWritesPending
+	}
+	wasRunning := b.server() != nil
+	if err := b.Stop(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.cfg, b.log = cfg, cfg.Logger
+	b.mu.Unlock()
+	if wasRunning {
+		return b.Start()
+	}
+	return nil
+}

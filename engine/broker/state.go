@@ -1,0 +1,157 @@
+package broker
+
+import (
+	"bytes"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mochi-mqtt/server/v2/system"
+)
+
+// Stats is a point-in-time view of the broker's traffic counters.
+type Stats struct {
+	ClientsConnected int64
+	SessionsOffline  int64 // persistent sessions whose client is away
+	MessagesIn       int64
+	MessagesOut      int64
+	BytesIn          int64
+	BytesOut         int64
+	InPerSec         float64 // over the last second
+	OutPerSec        float64
+	Retained         int64
+	Subscriptions    int64
+	Inflight         int64
+	// Dropped counts messages the broker could not deliver: a subscriber's
+	// queue was full or its inflight window was exhausted.
+	Dropped         int64
+	DeniedPublishes int64
+	Uptime          time.Duration
+}
+
+// ClientInfo describes one client session known to the broker.
+type ClientInfo struct {
+	ID              string
+	Username        string
+	Address         string
+	Listener        string
+	ProtocolVersion byte // 3 (3.1), 4 (3.1.1) or 5
+	Connected       bool
+	ConnectedSince  time.Time
+	Subscriptions   []Subscription
+	Inflight        int
+}
+
+// Subscription is one topic filter a client holds.
+type Subscription struct {
+	Filter string
+	QoS    byte
+}
+
+// ProtocolName turns the CONNECT protocol level into what users call it.
+func ProtocolName(v byte) string {
+	switch v {
+	case 3:
+		return "3.1"
+	case 4:
+		return "3.1.1"
+	case 5:
+		return "5.0"
+	}
+	return "unknown"
+}
+
+// stateHook records what mochi does not keep (connect times) and turns
+// mochi's once-a-second $SYS tick into rates, so no extra goroutine is needed.
+type stateHook struct {
+	mqtt.HookBase
+	keepAliveCap uint16
+
+	since sync.Map // client ID -> time.Time
+
+	mu       sync.Mutex
+	lastIn   int64
+	lastOut  int64
+	lastTick time.Time
+	inRate   float64
+	outRate  float64
+	ticked   atomic.Bool
+}
+
+func (h *stateHook) ID() string { return "iotstudio-state" }
+
+func (h *stateHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnSysInfoTick}, []byte{b})
+}
+
+// OnConnect caps the keep-alive of MQTT 5 clients and tells them so
+// ([MQTT-3.2.2-21]); a zero keep-alive would let a vanished device hold its
+// session and will forever.
+func (h *stateHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	if h.keepAliveCap > 0 && cl.Properties.ProtocolVersion == 5 &&
+		(cl.State.Keepalive == 0 || cl.State.Keepalive > h.keepAliveCap) {
+		cl.State.Keepalive = h.keepAliveCap
+		cl.State.ServerKeepalive = true
+	}
+	return nil
+}
+
+func (h *stateHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	h.since.Store(cl.ID, time.Now())
+}
+
+func (h *stateHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
+	if !cl.IsTakenOver() {
+		h.since.Delete(cl.ID)
+	}
+}
+
+func (h *stateHook) OnSysInfoTick(info *system.Info) {
+	now := time.Now()
+	in, out := atomic.LoadInt64(&info.MessagesReceived), atomic.LoadInt64(&info.MessagesSent)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ticked.Load() {
+		secs := now.Sub(h.lastTick).Seconds()
+		if secs > 0 {
+			h.inRate = float64(in-h.lastIn) / secs
+			h.outRate = float64(out-h.lastOut) / secs
+		}
+	}
+	h.lastIn, h.lastOut, h.lastTick = in, out, now
+	h.ticked.Store(true)
+}
+
+func (h *stateHook) rates() (in, out float64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.inRate, h.outRate
+}
+
+func (h *stateHook) connectedSince(id string) time.Time {
+	if v, ok := h.since.Load(id); ok {
+		return v.(time.Time)
+	}
+	return time.Time{}
+}
+
+func clientInfo(cl *mqtt.Client, since time.Time) ClientInfo {
+	ci := ClientInfo{
+		ID:              cl.ID,
+		Username:        string(cl.Properties.Username),
+		Address:         cl.Net.Remote,
+		Listener:        cl.Net.Listener,
+		ProtocolVersion: cl.Properties.ProtocolVersion,
+		Connected:       !cl.Closed(),
+		ConnectedSince:  since,
+		Inflight:        cl.State.Inflight.Len(),
+	}
+	for filter, sub := range cl.State.Subscriptions.GetAll() {
+		ci.Subscriptions = append(ci.Subscriptions, Subscription{Filter: filter, QoS: sub.Qos})
+	}
+	sort.Slice(ci.Subscriptions, func(i, j int) bool { return ci.Subscriptions[i].Filter < ci.Subscriptions[j].Filter })
+	return ci
+}

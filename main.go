@@ -1,0 +1,13 @@
+// Command iotstudio is a desktop MQTT workbench: an embedded broker, a live
+// topic view and traffic tools in one binary. All the work happens in app/.
+package main
+
+import (
+	"os"
+
+	"github.com/iotstudio/iotstudio/app"
+)
+
+func main() {
+	os.Exit(app.Main(os.Args[1:]))
+}

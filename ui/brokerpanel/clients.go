@@ -1,0 +1,136 @@
+package brokerpanel
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+)
+
+// Client table columns; the last one holds the Disconnect button.
+const (
+	colID = iota
+	colAddress
+	colProtocol
+	colSince
+	colSubs
+	colInflight
+	colAction
+	numCols
+)
+
+var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight", ""}
+var colWidths = [numCols]float32{200, 170, 80, 150, 260, 70, 140}
+
+// clientRow is one client as the table shows it.
+type clientRow struct {
+	id        string
+	connected bool
+	cells     [colAction]string
+}
+
+func newClientRow(c broker.ClientInfo) clientRow {
+	since := formatTime(c.ConnectedSince)
+	if !c.Connected {
+		since = "offline"
+	}
+	filters := make([]string, len(c.Subscriptions))
+	for i, s := range c.Subscriptions {
+		filters[i] = s.Filter
+	}
+	id := c.ID
+	if c.Username != "" {
+		id += " (" + c.Username + ")"
+	}
+	return clientRow{id: c.ID, connected: c.Connected, cells: [colAction]string{
+		colID:       id,
+		colAddress:  c.Address,
+		colProtocol: broker.ProtocolName(c.ProtocolVersion),
+		colSince:    since,
+		colSubs:     strings.Join(filters, ", "),
+		colInflight: strconv.Itoa(c.Inflight),
+	}}
+}
+
+// clientTable lists clients with a Disconnect action per row.
+type clientTable struct {
+	table        *widget.Table
+	rows         []clientRow
+	onDisconnect func(id string)
+}
+
+func newClientTable(onDisconnect func(id string)) *clientTable {
+	ct := &clientTable{onDisconnect: onDisconnect}
+	t := widget.NewTable(
+		func() (int, int) { return len(ct.rows), numCols },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			b := widget.NewButtonWithIcon("Disconnect", theme.CancelIcon(), nil)
+			b.Importance = widget.LowImportance
+			return container.NewStack(l, b)
+		},
+		ct.updateCell,
+	)
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < numCols {
+			o.(*widget.Label).SetText(colTitles[id.Col])
+		}
+	}
+	for i, w := range colWidths {
+		t.SetColumnWidth(i, w)
+	}
+	ct.table = t
+	return ct
+}
+
+func (ct *clientTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	if id.Row < 0 || id.Row >= len(ct.rows) {
+		return
+	}
+	row := ct.rows[id.Row]
+	objs := o.(*fyne.Container).Objects
+	label, button := objs[0].(*widget.Label), objs[1].(*widget.Button)
+	if id.Col == colAction {
+		label.Hide()
+		clientID := row.id
+		button.OnTapped = func() { ct.onDisconnect(clientID) }
+		setEnabled(button, row.connected)
+		button.Show()
+		return
+	}
+	button.Hide()
+	label.SetText(row.cells[id.Col])
+	label.Show()
+}
+
+// update shows clients, refreshing only the rows that changed.
+func (ct *clientTable) update(clients []broker.ClientInfo) {
+	rows := make([]clientRow, len(clients))
+	for i, c := range clients {
+		rows[i] = newClientRow(c)
+	}
+	old := ct.rows
+	ct.rows = rows
+	if len(old) != len(rows) {
+		ct.table.Refresh()
+		return
+	}
+	for r := range rows {
+		if rows[r] == old[r] {
+			continue
+		}
+		for c := range numCols {
+			ct.table.RefreshItem(widget.TableCellID{Row: r, Col: c})
+		}
+	}
+}

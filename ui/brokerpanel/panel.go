@@ -1,0 +1,373 @@
+// Package brokerpanel is the Broker panel of the main window: it starts and
+// stops the embedded broker, shows where it listens, its live counters and
+// clients, and edits (and persists) the listener settings.
+package brokerpanel
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+)
+
+// Controller is what the panel needs from the broker; *broker.Broker
+// implements it. Every method may be called from a background goroutine.
+type Controller interface {
+	Start() error
+	Stop() error
+	State() broker.State
+	Stats() broker.Stats
+	Clients() []broker.ClientInfo
+	Disconnect(id string) error
+	Config() broker.Config
+	Reconfigure(broker.Config) error
+}
+
+// refreshInterval is how often Run refreshes the counters and clients.
+const refreshInterval = time.Second
+
+// Panel is the Broker panel. Create it with New, add it to the main window,
+// then call Run once to start the live refresh.
+type Panel struct {
+	ctl   Controller
+	win   fyne.Window
+	prefs fyne.Preferences
+
+	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
+	do       func(func())
+	interval time.Duration
+	started  atomic.Bool
+	pending  atomic.Bool   // a refresh is queued but not yet applied
+	done     chan struct{} // closed when the refresh goroutine ends
+
+	content     *fyne.Container
+	startStop   *widget.Button
+	settingsBtn *widget.Button
+	status      *widget.Label
+	errText     *widget.Label
+	changePort  *widget.Button
+	errRow      *fyne.Container
+	listenerBox *fyne.Container
+	counters    []*counter
+	clientsHead *widget.Label
+	clientsNone *widget.Label
+	clients     *clientTable
+
+	// Owned by the UI goroutine.
+	state     broker.State
+	listeners []broker.Listener
+	busy      string // "Starting…" etc. while an action runs, else ""
+	actionErr error  // the last action's error, until the next action
+	settings  *settingsDialog
+}
+
+// New builds the panel for b. w is the window its dialogs belong to; prefs
+// is where the settings dialog saves (see ConfigFromPreferences). New reads
+// the broker's current state, so call it on the UI goroutine.
+func New(b Controller, w fyne.Window, prefs fyne.Preferences) *Panel {
+	p := &Panel{ctl: b, win: w, prefs: prefs, do: fyne.Do, interval: refreshInterval, done: make(chan struct{})}
+	p.buildUI()
+	p.apply(p.snapshot())
+	return p
+}
+
+// Title is the navigation label.
+func (p *Panel) Title() string { return "Broker" }
+
+// Icon is the navigation icon.
+func (p *Panel) Icon() fyne.Resource { return theme.ComputerIcon() }
+
+// Content is the panel's UI, built once.
+func (p *Panel) Content() fyne.CanvasObject { return p.content }
+
+func (p *Panel) buildUI() {
+	p.startStop = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.onStartStop)
+	p.startStop.Importance = widget.HighImportance
+	p.settingsBtn = widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), p.onSettings)
+	p.status = widget.NewLabelWithStyle("Stopped", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+
+	p.errText = widget.NewLabel("")
+	p.errText.Importance = widget.DangerImportance
+	p.errText.Wrapping = fyne.TextWrapWord
+	p.changePort = widget.NewButtonWithIcon("Change port…", theme.SettingsIcon(), p.onChangePort)
+	p.changePort.Hide()
+	p.errRow = container.NewBorder(nil, nil, nil, p.changePort, p.errText)
+	p.errRow.Hide()
+
+	p.listenerBox = container.NewVBox()
+
+	p.counters = newCounters()
+	grid := container.NewGridWithColumns(5)
+	for _, c := range p.counters {
+		grid.Add(c.box())
+	}
+
+	p.clientsHead = widget.NewLabelWithStyle("Clients", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.clientsNone = widget.NewLabel("")
+	p.clientsNone.Alignment = fyne.TextAlignCenter
+	p.clients = newClientTable(p.onDisconnect)
+
+	header := container.NewBorder(nil, nil, container.NewHBox(p.startStop, p.settingsBtn), nil, p.status)
+	top := container.NewVBox(
+		header,
+		p.errRow,
+		widget.NewCard("", "Listeners", p.listenerBox),
+		widget.NewCard("", "Traffic", grid),
+		p.clientsHead,
+	)
+	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(p.clients.table, container.NewCenter(p.clientsNone)))
+}
+
+// async runs work off the UI goroutine, then the UI update it returns on it.
+func (p *Panel) async(work func() func()) {
+	go func() {
+		apply := work()
+		p.do(apply)
+	}()
+}
+
+// begin marks an action as running; it returns false if one already is.
+func (p *Panel) begin(what string) bool {
+	if p.busy != "" {
+		return false
+	}
+	p.busy, p.actionErr = what, nil
+	p.updateStatus()
+	return true
+}
+
+// finish ends the running action with its error and the broker's new state.
+func (p *Panel) finish(err error, s snapshot) {
+	p.busy, p.actionErr = "", err
+	p.apply(s)
+}
+
+func (p *Panel) onStartStop() {
+	stop := p.state.Status == broker.Running
+	what := "Starting…"
+	if stop {
+		what = "Stopping…"
+	}
+	if !p.begin(what) {
+		return
+	}
+	p.async(func() func() {
+		var err error
+		if stop {
+			err = p.ctl.Stop()
+		} else {
+			err = p.ctl.Start()
+		}
+		s := p.snapshot()
+		return func() { p.finish(err, s) }
+	})
+}
+
+// reconfigure applies cfg. A broker whose last start failed (say, on a busy
+// port) is started again, since fixing that is why the user changed it.
+func (p *Panel) reconfigure(cfg broker.Config) {
+	if !p.begin("Applying settings…") {
+		return
+	}
+	retry := p.state.Status == broker.Failed
+	p.async(func() func() {
+		err := p.ctl.Reconfigure(cfg)
+		if err != nil {
+			err = fmt.Errorf("settings saved, but the broker rejected them: %w", err)
+		} else if retry {
+			err = p.ctl.Start()
+		}
+		s := p.snapshot()
+		return func() { p.finish(err, s) }
+	})
+}
+
+func (p *Panel) onDisconnect(id string) {
+	c := dialog.NewConfirm("Disconnect client",
+		fmt.Sprintf("Disconnect client %q?\nIts will message, if it has one, is published.", id),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			p.async(func() func() {
+				err := p.ctl.Disconnect(id)
+				s := p.snapshot()
+				return func() {
+					if err != nil {
+						p.actionErr = err
+					}
+					p.apply(s)
+				}
+			})
+		}, p.win)
+	c.SetDismissText("Cancel")
+	c.SetConfirmText("Disconnect")
+	c.SetConfirmImportance(widget.DangerImportance)
+	c.Show()
+}
+
+func (p *Panel) onChangePort() {
+	p.onSettings()
+	var le *broker.ListenError
+	if errors.As(p.shownErr(), &le) && p.settings != nil {
+		p.settings.focus(p.win, le.Listener)
+	}
+}
+
+func (p *Panel) onSettings() {
+	p.settings = newSettingsDialog(p.ctl.Config(), p.prefs, p.win, p.saveSettings)
+	p.settings.dlg.SetOnClosed(func() { p.settings = nil })
+	p.settings.dlg.Show()
+}
+
+// saveSettings persists what the dialog holds and reconfigures the broker.
+func (p *Panel) saveSettings(cfg broker.Config, autoStart bool, remembered map[string]string) {
+	SavePreferences(p.prefs, cfg, autoStart)
+	for key, addr := range remembered {
+		p.prefs.SetString(key, addr)
+	}
+	p.reconfigure(cfg)
+}
+
+func (p *Panel) onCopy(url string) {
+	fyne.CurrentApp().Clipboard().SetContent(url)
+}
+
+// shownErr is the error the status line shows.
+func (p *Panel) shownErr() error {
+	if p.actionErr != nil {
+		return p.actionErr
+	}
+	if p.state.Status == broker.Failed {
+		return p.state.Err
+	}
+	return nil
+}
+
+func (p *Panel) updateStatus() {
+	running := p.state.Status == broker.Running
+	text, icon := "Start", theme.MediaPlayIcon()
+	if running {
+		text, icon = "Stop", theme.MediaStopIcon()
+	}
+	if p.busy != "" {
+		text = p.busy
+	}
+	if p.startStop.Text != text || p.startStop.Icon != icon {
+		p.startStop.Text, p.startStop.Icon = text, icon
+		p.startStop.Refresh()
+	}
+	setEnabled(p.startStop, p.busy == "")
+	setEnabled(p.settingsBtn, p.busy == "")
+
+	status := p.busy
+	if status == "" {
+		switch p.state.Status {
+		case broker.Running:
+			status = "Running since " + formatTime(p.state.Since)
+		case broker.Failed:
+			status = "Not running: the broker failed to start"
+		default:
+			status = "Stopped"
+		}
+	}
+	setText(p.status, status)
+
+	err := p.shownErr()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	var le *broker.ListenError
+	inUse := errors.As(err, &le) && le.InUse()
+	if msg == p.errText.Text && (msg != "") == p.errRow.Visible() && inUse == p.changePort.Visible() {
+		return
+	}
+	p.errText.SetText(msg)
+	setVisible(p.changePort, inUse)
+	setVisible(p.errRow, msg != "")
+	p.relayout()
+}
+
+// relayout lays the panel out again after a part of it appeared, vanished or
+// changed height; Fyne does not do that when a container is shown or hidden.
+func (p *Panel) relayout() {
+	p.content.Refresh()
+}
+
+func setVisible(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+func (p *Panel) updateListeners(ls []broker.Listener) {
+	if sameListeners(ls, p.listeners) && len(p.listenerBox.Objects) > 0 {
+		return
+	}
+	p.listeners = ls
+	var rows []fyne.CanvasObject
+	for _, l := range ls {
+		url := l.URL
+		copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { p.onCopy(url) })
+		name := widget.NewLabelWithStyle(listenerNames[l.Name], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		u := widget.NewLabel(url)
+		u.Selectable = true
+		rows = append(rows, container.NewBorder(nil, nil, name, copyBtn, u))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, widget.NewLabel("Not listening: start the broker to open its listeners."))
+	}
+	p.listenerBox.Objects = rows
+	p.relayout()
+}
+
+var listenerNames = map[string]string{"mqtt": "MQTT", "ws": "WebSocket", "tls": "MQTT over TLS"}
+
+func sameListeners(a, b []broker.Listener) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func setText(l *widget.Label, s string) {
+	if l.Text != s {
+		l.SetText(s)
+	}
+}
+
+func setEnabled(w fyne.Disableable, on bool) {
+	if on && w.Disabled() {
+		w.Enable()
+	} else if !on && !w.Disabled() {
+		w.Disable()
+	}
+}
+
+// formatTime shows a time of today as 15:04:05, older ones with their date.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	now := time.Now()
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2 Jan 2006 15:04:05")
+}

@@ -1,0 +1,385 @@
+package brokerpanel
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+)
+
+func TestStartStopFollowsState(t *testing.T) {
+	ctl := newFake()
+	h := newHarness(t, ctl)
+	p := h.panel
+
+	if p.startStop.Text != "Start" || !strings.Contains(p.status.Text, "Stopped") {
+		t.Fatalf("initially button %q status %q, want Start / Stopped", p.startStop.Text, p.status.Text)
+	}
+	test.Tap(p.startStop)
+	if !p.startStop.Disabled() {
+		t.Error("button stays enabled while starting")
+	}
+	test.Tap(p.startStop) // ignored while busy
+	h.q.run(t)
+
+	ctl.get(func(f *fakeController) {
+		if f.starts != 1 {
+			t.Errorf("Start called %d times, want 1", f.starts)
+		}
+	})
+	if p.startStop.Text != "Stop" || p.startStop.Disabled() {
+		t.Errorf("after start button is %q (disabled %v), want enabled Stop", p.startStop.Text, p.startStop.Disabled())
+	}
+	if !strings.Contains(strings.ToLower(p.status.Text), "running") {
+		t.Errorf("status %q does not say running", p.status.Text)
+	}
+	if p.errRow.Visible() {
+		t.Errorf("error row shown after a good start: %q", p.errText.Text)
+	}
+	if got := labels(p.listenerBox); !slices.Contains(got, "mqtt://127.0.0.1:1883") {
+		t.Errorf("listeners show %q, want the mqtt URL", got)
+	}
+
+	test.Tap(p.startStop)
+	h.q.run(t)
+	ctl.get(func(f *fakeController) {
+		if f.stops != 1 {
+			t.Errorf("Stop called %d times, want 1", f.stops)
+		}
+	})
+	if p.startStop.Text != "Start" || p.status.Text != "Stopped" {
+		t.Errorf("after stop button %q status %q, want Start / Stopped", p.startStop.Text, p.status.Text)
+	}
+}
+
+func TestBusyPortShowsReasonAndChangePort(t *testing.T) {
+	ctl := newFake()
+	lerr := inUseErr("127.0.0.1:1883")
+	ctl.startErr = lerr
+	h := newHarness(t, ctl)
+	p := h.panel
+
+	test.Tap(p.startStop)
+	h.q.run(t)
+
+	if !p.errRow.Visible() || p.errText.Text != lerr.Error() {
+		t.Fatalf("error line %q (visible %v), want %q", p.errText.Text, p.errRow.Visible(), lerr.Error())
+	}
+	if !strings.Contains(p.errText.Text, "already in use") {
+		t.Errorf("error line %q does not say the port is in use", p.errText.Text)
+	}
+	if !p.changePort.Visible() {
+		t.Fatal("Change port… button hidden for a busy port")
+	}
+	if p.startStop.Text != "Start" {
+		t.Errorf("button reads %q after a failed start, want Start", p.startStop.Text)
+	}
+
+	test.Tap(p.changePort)
+	if p.settings == nil || h.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Change port… did not open the settings dialog")
+	}
+	if h.win.Canvas().Focused() != p.settings.mqtt {
+		t.Error("Change port… did not focus the MQTT address")
+	}
+
+	// A fixed port is applied and, as the last start failed, started.
+	ctl.set(func(f *fakeController) { f.startErr = nil })
+	p.settings.mqtt.SetText("127.0.0.1:0")
+	test.Tap(p.settings.save)
+	h.q.run(t)
+	ctl.get(func(f *fakeController) {
+		if len(f.reconfigured) != 1 || f.starts != 2 {
+			t.Errorf("Reconfigure called %d times and Start %d, want 1 and 2", len(f.reconfigured), f.starts)
+		}
+	})
+	if p.errRow.Visible() || p.startStop.Text != "Stop" {
+		t.Errorf("after changing the port: error %q shown %v, button %q", p.errText.Text, p.errRow.Visible(), p.startStop.Text)
+	}
+}
+
+func TestOtherErrorsHaveNoChangePort(t *testing.T) {
+	ctl := newFake()
+	ctl.startErr = errors.New("data dir /x is not writable")
+	h := newHarness(t, ctl)
+	test.Tap(h.panel.startStop)
+	h.q.run(t)
+	if h.panel.errText.Text != "data dir /x is not writable" || h.panel.changePort.Visible() {
+		t.Errorf("error %q, change port shown %v", h.panel.errText.Text, h.panel.changePort.Visible())
+	}
+}
+
+func TestSettingsValidateSaveAndReconfigure(t *testing.T) {
+	ctl := newFake()
+	h := newHarness(t, ctl)
+	p := h.panel
+
+	test.Tap(p.settingsBtn)
+	s := p.settings
+	if s == nil || h.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Settings… did not open a dialog")
+	}
+	if s.mqtt.Text != "127.0.0.1:1883" || s.wsOn.Checked || s.tlsOn.Checked || !s.autoStart.Checked {
+		t.Fatalf("dialog starts with mqtt %q ws %v tls %v autostart %v", s.mqtt.Text, s.wsOn.Checked, s.tlsOn.Checked, s.autoStart.Checked)
+	}
+
+	s.mqtt.SetText("")
+	test.Type(s.mqtt, "localhost:99999")
+	if s.mqtt.Validate() == nil {
+		t.Error("entry accepts localhost:99999")
+	}
+	if !strings.Contains(s.errText.Text, "65535") {
+		t.Errorf("inline error %q does not explain the port range", s.errText.Text)
+	}
+	test.Tap(s.save)
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Error("Save closed the dialog despite a bad address")
+	}
+	ctl.get(func(f *fakeController) {
+		if len(f.reconfigured) != 0 {
+			t.Errorf("Reconfigure called with a bad address: %+v", f.reconfigured)
+		}
+	})
+	if got := h.app.Preferences().StringWithFallback(KeyMQTTAddr, "unset"); got != "unset" {
+		t.Errorf("a bad address was saved: %q", got)
+	}
+
+	for _, bad := range []string{"1883", "host:", "host:-1", "host:+1", "[::1:80"} {
+		if validateAddr(bad) == nil {
+			t.Errorf("validateAddr(%q) = nil", bad)
+		}
+	}
+
+	s.mqtt.SetText("")
+	test.Type(s.mqtt, "127.0.0.1:0")
+	if s.errText.Text != "" {
+		t.Errorf("error %q stays after a good address", s.errText.Text)
+	}
+	test.Tap(s.wsOn)
+	s.ws.SetText("127.0.0.1:9001")
+	s.autoStart.SetChecked(false)
+	test.Tap(s.save)
+	h.q.run(t)
+
+	if h.win.Canvas().Overlays().Top() != nil {
+		t.Error("dialog still open after Save")
+	}
+	var got broker.Config
+	ctl.get(func(f *fakeController) {
+		if len(f.reconfigured) != 1 {
+			t.Fatalf("Reconfigure called %d times, want 1", len(f.reconfigured))
+		}
+		got = f.reconfigured[0]
+	})
+	if got.MQTTAddr != "127.0.0.1:0" || got.WSAddr != "127.0.0.1:9001" || got.TLSAddr != "" {
+		t.Errorf("Reconfigure got listeners %q %q %q", got.MQTTAddr, got.WSAddr, got.TLSAddr)
+	}
+	if got.DataDir != "/tmp/x" || !got.NoPersistence {
+		t.Errorf("Reconfigure lost the rest of the config: %+v", got)
+	}
+	prefs := h.app.Preferences()
+	if a := prefs.String(KeyMQTTAddr); a != "127.0.0.1:0" {
+		t.Errorf("saved MQTT address %q", a)
+	}
+	if AutoStart(prefs) {
+		t.Error("auto-start still on after unticking it")
+	}
+	if c := ConfigFromPreferences(prefs, "/data"); c.MQTTAddr != "127.0.0.1:0" || c.WSAddr != "127.0.0.1:9001" || c.DataDir != "/data" {
+		t.Errorf("ConfigFromPreferences after save = %+v", c)
+	}
+}
+
+func TestReconfigureErrorInStatusLine(t *testing.T) {
+	ctl := newFake()
+	ctl.reconfErr = errors.New("tls: the TLS listener needs --cert")
+	h := newHarness(t, ctl)
+	test.Tap(h.panel.settingsBtn)
+	test.Tap(h.panel.settings.save)
+	h.q.run(t)
+	if !h.panel.errRow.Visible() || !strings.Contains(h.panel.errText.Text, "tls: the TLS listener needs --cert") {
+		t.Errorf("status error %q (shown %v) does not carry Reconfigure's error", h.panel.errText.Text, h.panel.errRow.Visible())
+	}
+}
+
+func TestPreferencesDefaultsAndRoundTrip(t *testing.T) {
+	a := test.NewTempApp(t)
+	p := a.Preferences()
+	if !AutoStart(p) {
+		t.Error("AutoStart defaults to false")
+	}
+	def := ConfigFromPreferences(p, "/d")
+	want := broker.DefaultConfig("/d")
+	if def.MQTTAddr != want.MQTTAddr || def.WSAddr != want.WSAddr || def.TLSAddr != "" || def.DevCA || def.DataDir != "/d" {
+		t.Errorf("defaults = %+v, want %+v", def, want)
+	}
+
+	cfg := def
+	cfg.MQTTAddr, cfg.WSAddr, cfg.TLSAddr, cfg.DevCA = "0.0.0.0:1884", "", "127.0.0.1:8884", true
+	SavePreferences(p, cfg, false)
+	got := ConfigFromPreferences(p, "/d")
+	if got.MQTTAddr != "0.0.0.0:1884" || got.WSAddr != "" || got.TLSAddr != "127.0.0.1:8884" || !got.DevCA || AutoStart(p) {
+		t.Errorf("round trip = %+v autostart %v", got, AutoStart(p))
+	}
+	// Turning WebSocket back on offers the address it had.
+	p.SetBool(KeyWSEnabled, true)
+	if got := ConfigFromPreferences(p, "/d"); got.WSAddr != broker.DefaultWSAddr {
+		t.Errorf("WS back on at %q", got.WSAddr)
+	}
+}
+
+func TestClientsTableAndDisconnect(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	since := time.Now().Add(-time.Minute)
+	ctl.clients = []broker.ClientInfo{
+		{ID: "sensor-1", Address: "127.0.0.1:50000", ProtocolVersion: 4, Connected: true, ConnectedSince: since,
+			Subscriptions: []broker.Subscription{{Filter: "a/#"}, {Filter: "b/+", QoS: 1}}, Inflight: 2},
+		{ID: "gone", Address: "127.0.0.1:50001", ProtocolVersion: 5},
+	}
+	h := newHarness(t, ctl)
+	p := h.panel
+
+	got := labels(p.clients.table)
+	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "3.1.1", since.Format("15:04:05"), "a/#, b/+", "2", "gone", "5.0", "offline"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("clients table lacks %q; shows %q", want, got)
+		}
+	}
+	if p.clientsHead.Text != "Clients (2)" || p.clientsNone.Visible() {
+		t.Errorf("heading %q, empty note shown %v", p.clientsHead.Text, p.clientsNone.Visible())
+	}
+
+	disc := buttons(p.clients.table, "Disconnect")
+	if len(disc) != 2 {
+		t.Fatalf("%d Disconnect buttons, want one per row", len(disc))
+	}
+	var enabled []int
+	for i, b := range disc {
+		if !b.Disabled() {
+			enabled = append(enabled, i)
+		}
+	}
+	if len(enabled) != 1 {
+		t.Fatalf("%d Disconnect buttons enabled, want only the connected client's", len(enabled))
+	}
+	row := disc[enabled[0]]
+
+	test.Tap(row)
+	test.Tap(overlayButton(t, h.win, "Cancel"))
+	time.Sleep(20 * time.Millisecond)
+	ctl.get(func(f *fakeController) {
+		if len(f.disconnected) != 0 {
+			t.Errorf("Cancel still disconnected %q", f.disconnected)
+		}
+	})
+
+	test.Tap(row)
+	test.Tap(overlayButton(t, h.win, "Disconnect"))
+	h.q.run(t)
+	ctl.get(func(f *fakeController) {
+		if !slices.Equal(f.disconnected, []string{"sensor-1"}) {
+			t.Errorf("Disconnect called with %q, want [sensor-1]", f.disconnected)
+		}
+	})
+	if got := labels(p.clients.table); slices.Contains(got, "sensor-1") || p.clientsHead.Text != "Clients (1)" {
+		t.Errorf("disconnected client still listed: %q", got)
+	}
+}
+
+func TestRunRefreshesUntilCancelled(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	h := newHarness(t, ctl)
+	p := h.panel
+	p.interval = 5 * time.Millisecond
+
+	byName := map[string]*counter{}
+	for _, c := range p.counters {
+		byName[c.name] = c
+	}
+	if byName["Messages in"].text.Text != "0" {
+		t.Fatalf("Messages in starts at %q", byName["Messages in"].text.Text)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Run(ctx)
+	p.Run(ctx) // a second Run must not start a second goroutine
+
+	ctl.set(func(f *fakeController) {
+		f.stats = broker.Stats{ClientsConnected: 3, MessagesIn: 1234567, MessagesOut: 42, InPerSec: 12.4, OutPerSec: 0.5,
+			Retained: 7, Subscriptions: 9, Dropped: 1, DeniedPublishes: 2}
+		f.clients = []broker.ClientInfo{{ID: "late", Connected: true, ProtocolVersion: 5}}
+	})
+	h.q.until(t, "counters to refresh", func() bool { return byName["Messages in"].text.Text != "0" })
+
+	want := map[string]string{
+		"Clients connected": "3", "Messages in": "1,234,567", "Messages out": "42", "Messages in / s": "12",
+		"Messages out / s": "0.5", "Retained": "7", "Subscriptions": "9", "Dropped": "1", "Denied publishes": "2",
+	}
+	for name, v := range want {
+		if got := byName[name].text.Text; got != v {
+			t.Errorf("%s shows %q, want %q", name, got, v)
+		}
+	}
+	if byName["Dropped"].text.Importance == byName["Retained"].text.Importance {
+		t.Error("a non-zero Dropped count is not highlighted")
+	}
+	if !slices.Contains(labels(p.clients.table), "late") {
+		t.Error("refresh did not add the new client row")
+	}
+
+	// Later ticks keep it current, including a row that changed in place.
+	h.q.run(t)
+	if byName["Messages in"].text.Text != "1,234,567" {
+		t.Error("an unchanged tick changed the counters")
+	}
+	ctl.set(func(f *fakeController) {
+		f.clients[0].Subscriptions = []broker.Subscription{{Filter: "x/y"}}
+	})
+	h.q.until(t, "the changed row to show its new subscription", func() bool {
+		return slices.Contains(labels(p.clients.table), "x/y")
+	})
+
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case fn := <-h.q:
+			fn() // let a tick blocked on the queue finish
+			continue
+		case <-p.done:
+		case <-deadline:
+			t.Fatal("refresh goroutine still running after ctx was cancelled")
+		}
+		break
+	}
+}
+
+func TestCopyListenerURL(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	h := newHarness(t, ctl)
+	copyButtons := buttons(h.panel.listenerBox, "")
+	if len(copyButtons) != 1 {
+		t.Fatalf("%d copy buttons, want 1", len(copyButtons))
+	}
+	test.Tap(copyButtons[0])
+	if got := h.app.Clipboard().Content(); got != "mqtt://127.0.0.1:1883" {
+		t.Errorf("clipboard holds %q", got)
+	}
+}
+
+func TestFormatCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := formatCount(n); got != want {
+			t.Errorf("formatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

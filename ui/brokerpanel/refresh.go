@@ -1,0 +1,154 @@
+package brokerpanel
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+)
+
+// snapshot is what one refresh reads from the broker, off the UI goroutine.
+type snapshot struct {
+	state   broker.State
+	stats   broker.Stats
+	clients []broker.ClientInfo
+}
+
+func (p *Panel) snapshot() snapshot {
+	return snapshot{state: p.ctl.State(), stats: p.ctl.Stats(), clients: p.ctl.Clients()}
+}
+
+// apply shows s, touching only the widgets whose content changed.
+func (p *Panel) apply(s snapshot) {
+	p.state = s.state
+	p.updateStatus()
+	p.updateListeners(s.state.Listeners)
+	for _, c := range p.counters {
+		c.update(s.stats)
+	}
+	p.clients.update(s.clients)
+
+	setText(p.clientsHead, fmt.Sprintf("Clients (%d)", len(s.clients)))
+	switch {
+	case len(s.clients) > 0:
+		p.clientsNone.Hide()
+	case s.state.Status == broker.Running:
+		setText(p.clientsNone, "No clients connected.")
+		p.clientsNone.Show()
+	default:
+		setText(p.clientsNone, "The broker is not running.")
+		p.clientsNone.Show()
+	}
+}
+
+// Run starts the panel's refresh goroutine, which updates the status,
+// counters and clients about once a second until ctx is done. It returns at
+// once; calling it again does nothing.
+func (p *Panel) Run(ctx context.Context) {
+	if !p.started.CompareAndSwap(false, true) {
+		return
+	}
+	go p.refreshLoop(ctx)
+}
+
+func (p *Panel) refreshLoop(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		// Skip a tick while the previous update still waits for the UI.
+		if p.pending.CompareAndSwap(false, true) {
+			s := p.snapshot()
+			p.do(func() {
+				p.pending.Store(false)
+				p.apply(s)
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// counter is one live number in the Traffic card.
+type counter struct {
+	name  string
+	value func(broker.Stats) string
+	alarm func(broker.Stats) bool // shown as a warning when true
+	text  *widget.Label
+}
+
+func newCounters() []*counter {
+	cs := []*counter{
+		{name: "Clients connected", value: func(s broker.Stats) string { return formatCount(s.ClientsConnected) }},
+		{name: "Messages in / s", value: func(s broker.Stats) string { return formatRate(s.InPerSec) }},
+		{name: "Messages out / s", value: func(s broker.Stats) string { return formatRate(s.OutPerSec) }},
+		{name: "Messages in", value: func(s broker.Stats) string { return formatCount(s.MessagesIn) }},
+		{name: "Messages out", value: func(s broker.Stats) string { return formatCount(s.MessagesOut) }},
+		{name: "Offline sessions", value: func(s broker.Stats) string { return formatCount(s.SessionsOffline) }},
+		{name: "Retained", value: func(s broker.Stats) string { return formatCount(s.Retained) }},
+		{name: "Subscriptions", value: func(s broker.Stats) string { return formatCount(s.Subscriptions) }},
+		{name: "Dropped", value: func(s broker.Stats) string { return formatCount(s.Dropped) },
+			alarm: func(s broker.Stats) bool { return s.Dropped > 0 }},
+		{name: "Denied publishes", value: func(s broker.Stats) string { return formatCount(s.DeniedPublishes) },
+			alarm: func(s broker.Stats) bool { return s.DeniedPublishes > 0 }},
+	}
+	for _, c := range cs {
+		c.text = widget.NewLabelWithStyle("0", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	return cs
+}
+
+func (c *counter) box() fyne.CanvasObject {
+	name := widget.NewLabel(c.name)
+	name.SizeName = theme.SizeNameCaptionText
+	return container.NewVBox(name, c.text)
+}
+
+func (c *counter) update(s broker.Stats) {
+	imp := widget.MediumImportance
+	if c.alarm != nil && c.alarm(s) {
+		imp = widget.WarningImportance
+	}
+	v := c.value(s)
+	if c.text.Text != v || c.text.Importance != imp {
+		c.text.Text, c.text.Importance = v, imp
+		c.text.Refresh()
+	}
+}
+
+// formatCount groups digits by thousands: 1234567 -> 1,234,567.
+func formatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+func formatRate(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return formatCount(int64(r + 0.5))
+}

@@ -1,0 +1,49 @@
+// Package shell builds IoT Studio's main window: a left-hand navigation with
+// one tab per feature panel. It knows nothing about the panels beyond Panel.
+package shell
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+)
+
+// Title is the main window's title.
+const Title = "IoT Studio"
+
+// DefaultSize is the main window's initial size.
+var DefaultSize = fyne.NewSize(1100, 720)
+
+// Panel is one feature page of the main window (Broker, Topics, ...).
+type Panel interface {
+	Title() string
+	Icon() fyne.Resource
+	Content() fyne.CanvasObject
+}
+
+// NewMainWindow creates the main window with the panels in the navigation,
+// in the order given. It does not show the window. Panels that need the
+// window themselves (for dialogs) can be created after it and added with
+// AddPanels.
+func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
+	w := a.NewWindow(Title)
+	tabs := container.NewAppTabs()
+	tabs.SetTabLocation(container.TabLocationLeading)
+	w.SetContent(tabs)
+	w.Resize(DefaultSize)
+	w.SetMaster()
+	AddPanels(w, panels...)
+	return w
+}
+
+// AddPanels appends panels to the navigation of a window made by
+// NewMainWindow; the first panel of an empty window becomes the selected one.
+// It panics if w was not made by NewMainWindow.
+func AddPanels(w fyne.Window, panels ...Panel) {
+	tabs, ok := w.Content().(*container.AppTabs)
+	if !ok {
+		panic("shell.AddPanels: window was not made by shell.NewMainWindow")
+	}
+	for _, p := range panels {
+		tabs.Append(container.NewTabItemWithIcon(p.Title(), p.Icon(), p.Content()))
+	}
+}

@@ -1,0 +1,66 @@
+package shell
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+type fakePanel struct {
+	title   string
+	content fyne.CanvasObject
+}
+
+func (p fakePanel) Title() string              { return p.title }
+func (p fakePanel) Icon() fyne.Resource        { return theme.ComputerIcon() }
+func (p fakePanel) Content() fyne.CanvasObject { return p.content }
+
+func TestMainWindowHostsPanelsInLeadingTabs(t *testing.T) {
+	a := test.NewTempApp(t)
+	one := fakePanel{"Broker", widget.NewLabel("broker")}
+	w := NewMainWindow(a, one)
+	defer w.Close()
+
+	if w.Title() != "IoT Studio" {
+		t.Errorf("title %q", w.Title())
+	}
+	if got := w.Canvas().Size(); got.Width < 1000 || got.Height < 700 {
+		t.Errorf("window size %v, want about 1100x720", got)
+	}
+	tabs, ok := w.Content().(*container.AppTabs)
+	if !ok {
+		t.Fatalf("content is %T, want *container.AppTabs", w.Content())
+	}
+	// With the tab bar on the leading edge the panel sits right of it.
+	if pos := one.content.Position(); pos.X <= 0 || pos.Y > pos.X {
+		t.Errorf("panel content at %v: navigation is not on the leading edge", pos)
+	}
+
+	AddPanels(w, fakePanel{"Topics", widget.NewLabel("topics")})
+	if len(tabs.Items) != 2 {
+		t.Fatalf("%d tabs, want 2", len(tabs.Items))
+	}
+	for i, want := range []string{"Broker", "Topics"} {
+		if it := tabs.Items[i]; it.Text != want || it.Icon == nil {
+			t.Errorf("tab %d = %q (icon %v), want %q with an icon", i, it.Text, it.Icon, want)
+		}
+	}
+	if tabs.Selected().Content != one.content {
+		t.Error("first panel is not selected")
+	}
+}
+
+func TestAddPanelsRejectsForeignWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := a.NewWindow("other")
+	defer func() {
+		if recover() == nil {
+			t.Error("AddPanels accepted a window not made by NewMainWindow")
+		}
+	}()
+	AddPanels(w, fakePanel{"X", widget.NewLabel("x")})
+}
