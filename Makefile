@@ -6,7 +6,10 @@ SYSTEM_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libx
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth x11-apps imagemagick \
 	mosquitto mosquitto-clients
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-export LANG ?= en_US.UTF-8
+# Fyne complains about the C locale; keep any real locale the user has.
+ifeq ($(filter-out C POSIX C.UTF-8,$(LANG)),)
+export LANG := en_US.UTF-8
+endif
 
 .PHONY: run test deps build vet smoke bench
 

@@ -79,6 +79,10 @@ func runServe(args []string, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// Listen for signals before announcing the listeners: a supervisor may
+	// send SIGTERM as soon as it sees them.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if err := b.Start(); err != nil {
 		return startError(err)
 	}
@@ -88,8 +92,6 @@ func runServe(args []string, e env) error {
 	if ca := b.DevCA(); ca != nil {
 		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	log.Info("shutting down")
 	return b.Stop()

@@ -59,6 +59,7 @@ type Broker struct {
 
 	mu    sync.Mutex
 	srv   *mqtt.Server
+	gate  *connGate
 	state State
 	stats *stateHook
 	authz *auth.Hook
@@ -137,7 +138,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		Logger:                   mochiLogger(b.log),
 	})
 
-	b.authz = auth.NewHook(users, len(exposed) == 0)
+	b.authz = auth.NewHook(users, allowAnonymous(users, len(exposed) > 0))
 	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
 	for _, h := range []mqtt.Hook{b.authz, b.stats} {
 		if err := srv.AddHook(h, nil); err != nil {
@@ -154,6 +155,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 			return nil, fmt.Errorf("add session store: %w", err)
 		}
 	}
+	b.gate = &connGate{wg: &srv.Listeners.ClientsWg}
 	if err := b.addListeners(srv, tlsConf); err != nil {
 		_ = srv.Close()
 		return nil, err
@@ -163,6 +165,14 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		return nil, fmt.Errorf("start broker: %w", err)
 	}
 	return srv, nil
+}
+
+// allowAnonymous: with no users, loopback-only brokers are open (the default
+// developer setup). Once users exist, clients must log in unless the users
+// file says "anonymous: true", like mosquitto with a password file; beyond
+// loopback anonymous clients are never allowed.
+func allowAnonymous(users *auth.Users, exposed bool) bool {
+	return !exposed && (len(users.List) == 0 || users.Anonymous)
 }
 
 func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
@@ -176,7 +186,7 @@ func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
 		case "ws":
 			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins)
 		}
-		if err := srv.AddListener(ml); err != nil {
+		if err := srv.AddListener(gatedListener{Listener: ml, gate: b.gate}); err != nil {
 			return &ListenError{Listener: l.name, Addr: l.addr, Err: err}
 		}
 	}
@@ -263,6 +273,7 @@ func (b *Broker) Stop() error {
 	if b.srv == nil {
 		return nil
 	}
+	b.gate.close()
 	err := b.srv.Close()
 	b.srv = nil
 	b.state = State{Status: Stopped, Since: time.Now()}

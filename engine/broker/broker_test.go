@@ -537,3 +537,35 @@ func TestKeepAliveCapped(t *testing.T) {
 		t.Fatalf("CONNACK server keep-alive %+v, want 60", ack.Properties)
 	}
 }
+
+func TestAnonymousRules(t *testing.T) {
+	cases := []struct {
+		name      string
+		anonymous bool
+		want      bool
+	}{
+		{"users without anonymous key refuse anonymous", false, false},
+		{"anonymous: true admits anonymous on loopback", true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeUsers(t, dir, func(u *auth.Users) {
+				u.Anonymous = tc.anonymous
+				if err := u.SetPassword("alice", []byte("pw")); err != nil {
+					t.Fatal(err)
+				}
+			})
+			b := startBroker(t, func(c *Config) { c.DataDir = dir })
+			_, ack, err := dialV5(t, listenerAddr(t, b, "mqtt"), dialOpts{id: "anon", clean: true})
+			if got := err == nil; got != tc.want {
+				t.Fatalf("anonymous connect: err=%v ack=%+v, want allowed=%v", err, ack, tc.want)
+			}
+		})
+	}
+	// No users at all: an open loopback broker.
+	b := startBroker(t, nil)
+	if _, _, err := dialV5(t, listenerAddr(t, b, "mqtt"), dialOpts{id: "anon", clean: true}); err != nil {
+		t.Fatalf("anonymous refused by a broker without users: %v", err)
+	}
+}

@@ -11,12 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 )
 
 const testTimeout = 10 * time.Second
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLogger() *slog.Logger {
+	if os.Getenv("BROKER_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 // startBroker runs a real broker on loopback port 0 in a temp data dir.
 func startBroker(t *testing.T, mutate func(*Config)) *Broker {
@@ -77,6 +83,10 @@ func dialV5(t *testing.T, addr string, o dialOpts) (*v5, *paho.Connack, error) {
 			return nil, nil, err
 		}
 	}
+	// paho writes one packet as several Write calls on anything but a plain
+	// TCP conn; without this wrapper its pinger interleaves with a SUBSCRIBE
+	// on TLS and WebSocket connections and the broker sees a malformed packet.
+	conn = packets.NewThreadSafeConn(conn)
 	msgs := make(chan *paho.Publish, 1000)
 	c := paho.NewClient(paho.ClientConfig{
 		Conn: conn,

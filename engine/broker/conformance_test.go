@@ -1,0 +1,95 @@
+package broker
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// rawPacket is one MQTT control packet as read off the wire.
+type rawPacket struct {
+	kind byte // packet type, high nibble of the first byte
+	body []byte
+}
+
+func readRaw(r *bufio.Reader) (rawPacket, error) {
+	first, err := r.ReadByte()
+	if err != nil {
+		return rawPacket{}, err
+	}
+	n, shift := 0, 0
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return rawPacket{}, err
+		}
+		n |= int(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+		shift += 7
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return rawPacket{}, err
+	}
+	return rawPacket{kind: first >> 4, body: body}, nil
+}
+
+func encode(t *testing.T, pk packets.Packet, enc func(*packets.Packet, *bytes.Buffer) error) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := enc(&pk, &buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A client that sends more unacknowledged QoS 2 messages than the broker's
+// receive maximum gets DISCONNECT 0x93 before the connection closes
+// [MQTT-3.3.4-9], not a bare TCP close.
+func TestReceiveMaximumExceededGetsDisconnect(t *testing.T) {
+	b := startBroker(t, nil)
+	conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	r := bufio.NewReader(conn)
+	conn.Write(encode(t, packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Connect},
+		ProtocolVersion: 5,
+		Connect:         packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 30, ClientIdentifier: "flood"},
+	}, (*packets.Packet).ConnectEncode))
+	if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
+		t.Fatalf("want CONNACK, got %v %v", p.kind, err)
+	}
+	var flood bytes.Buffer
+	for id := 1; id <= 1100; id++ {
+		flood.Write(encode(t, packets.Packet{
+			FixedHeader:     packets.FixedHeader{Type: packets.Publish, Qos: 2},
+			ProtocolVersion: 5,
+			TopicName:       "flood/x",
+			PacketID:        uint16(id),
+			Payload:         []byte("x"),
+		}, (*packets.Packet).PublishEncode))
+	}
+	conn.Write(flood.Bytes())
+	var last rawPacket
+	for {
+		p, err := readRaw(r)
+		if err != nil {
+			break
+		}
+		last = p
+	}
+	if last.kind != packets.Disconnect || len(last.body) == 0 || last.body[0] != packets.ErrReceiveMaximum.Code {
+		t.Fatalf("last packet before close: type %d body %x, want DISCONNECT with reason 0x93", last.kind, last.body)
+	}
+}
