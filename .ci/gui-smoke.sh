@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 out=${SMOKE_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 data=$(mktemp -d)
-export HOME="$data/home" LANG=en_US.UTF-8   # fresh Fyne preferences for the run
-mkdir -p "$HOME"
 trap 'rm -rf "$data"' EXIT
-
 go build -o "$data/iotstudio" .
+# A fresh HOME gives the app fresh Fyne preferences (set after the build, so
+# Go's module cache under the real HOME is used).
+export HOME="$data/home" LANG=en_US.UTF-8
+mkdir -p "$HOME"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 xvfb-run -a -s "-screen 0 1280x800x24" bash -c '

@@ -274,6 +274,11 @@ func (b *Broker) Stop() error {
 		return nil
 	}
 	b.gate.close()
+	for _, cl := range b.srv.Clients.GetAll() {
+		if !cl.Net.Inline && !cl.Closed() && cl.Properties.ProtocolVersion < 5 {
+			_ = kick(b.srv, cl, packets.ErrServerShuttingDown)
+		}
+	}
 	err := b.srv.Close()
 	b.srv = nil
 	b.state = State{Status: Stopped, Since: time.Now()}
@@ -318,7 +323,7 @@ func (b *Broker) Stats() Stats {
 		BytesOut:         info.BytesSent,
 		InPerSec:         in,
 		OutPerSec:        out,
-		Retained:         info.Retained,
+		Retained:         info.Retained - int64(len(srv.Topics.Messages(mqtt.SysPrefix+"/#"))),
 		Subscriptions:    info.Subscriptions,
 		Inflight:         info.Inflight,
 		Dropped:          info.MessagesDropped + info.InflightDropped,
@@ -369,8 +374,19 @@ func (b *Broker) Disconnect(id string) error {
 	if !ok || cl.Closed() || cl.Net.Inline {
 		return fmt.Errorf("disconnect %q: %w", id, ErrNoSuchClient)
 	}
-	err := srv.DisconnectClient(cl, packets.ErrAdministrativeAction)
-	if errors.Is(err, packets.ErrAdministrativeAction) {
+	return kick(srv, cl, packets.ErrAdministrativeAction)
+}
+
+// kick ends a client's connection. Only MQTT 5 has a server DISCONNECT;
+// mochi sends one to 3.1.x clients too, which they report as a protocol
+// error, so those are simply closed.
+func kick(srv *mqtt.Server, cl *mqtt.Client, code packets.Code) error {
+	if cl.Properties.ProtocolVersion < 5 {
+		cl.Stop(code)
+		return nil
+	}
+	err := srv.DisconnectClient(cl, code)
+	if errors.Is(err, code) {
 		return nil
 	}
 	return err

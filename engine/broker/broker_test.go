@@ -154,6 +154,9 @@ func TestPersistentSessionGetsQueuedMessages(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		pub.pub(t, "jobs/"+fmt.Sprint(i), fmt.Sprint("job ", i), 1, false)
 	}
+	// mochi acks a publish before fanning it out; wait until all three sit in
+	// the offline session, or a reconnect could race the last fan-out.
+	waitInflight(t, b, "keeper", 3)
 	again, ack, err := dialV5(t, addr, dialOpts{id: "keeper", expiry: 3600})
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +175,20 @@ func TestPersistentSessionGetsQueuedMessages(t *testing.T) {
 			t.Fatalf("queued message %q missing; got %v", fmt.Sprint("job ", i), got)
 		}
 	}
+}
+
+func waitInflight(t *testing.T, b *Broker, id string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for time.Now().Before(deadline) {
+		for _, c := range b.Clients() {
+			if c.ID == id && c.Inflight == n {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("session %s never held %d queued messages", id, n)
 }
 
 func waitOffline(t *testing.T, b *Broker, id string) {
@@ -503,7 +520,7 @@ func TestLiveStateAndDisconnect(t *testing.T) {
 		t.Fatalf("client info %+v", info)
 	}
 	st := b.Stats()
-	if st.ClientsConnected != 1 || st.MessagesIn < 1 || st.Retained < 1 || st.Subscriptions < 1 {
+	if st.ClientsConnected != 1 || st.MessagesIn < 1 || st.Retained != 1 || st.Subscriptions < 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	if err := b.Disconnect("panel-client"); err != nil {

@@ -93,3 +93,39 @@ func TestReceiveMaximumExceededGetsDisconnect(t *testing.T) {
 		t.Fatalf("last packet before close: type %d body %x, want DISCONNECT with reason 0x93", last.kind, last.body)
 	}
 }
+
+// MQTT 3.1.1 has no server DISCONNECT ([MQTT-3.14]): disconnecting such a
+// client, or stopping the broker under it, closes the socket without one
+// (mosquitto_sub otherwise reports "a network protocol error").
+func TestV311ClientsClosedWithoutDisconnectPacket(t *testing.T) {
+	for _, how := range []string{"disconnect", "stop"} {
+		t.Run(how, func(t *testing.T) {
+			b := startBroker(t, nil)
+			conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(testTimeout))
+			conn.Write(encode(t, packets.Packet{
+				FixedHeader:     packets.FixedHeader{Type: packets.Connect},
+				ProtocolVersion: 4,
+				Connect:         packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 30, ClientIdentifier: "old-device"},
+			}, (*packets.Packet).ConnectEncode))
+			r := bufio.NewReader(conn)
+			if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
+				t.Fatalf("want CONNACK, got %v %v", p.kind, err)
+			}
+			if how == "disconnect" {
+				if err := b.Disconnect("old-device"); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := b.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := readRaw(r); err == nil {
+				t.Fatalf("3.1.1 client got packet type %d, want the connection closed", p.kind)
+			}
+		})
+	}
+}

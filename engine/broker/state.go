@@ -22,7 +22,7 @@ type Stats struct {
 	BytesOut         int64
 	InPerSec         float64 // over the last second
 	OutPerSec        float64
-	Retained         int64
+	Retained         int64 // retained messages, not counting the broker's own $SYS topics
 	Subscriptions    int64
 	Inflight         int64
 	// Dropped counts messages the broker could not deliver: a subscriber's

@@ -25,7 +25,7 @@ const (
 )
 
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight", ""}
-var colWidths = [numCols]float32{200, 170, 80, 150, 260, 70, 140}
+var colWidths = [numCols]float32{190, 160, 75, 150, 220, 70, 120}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
