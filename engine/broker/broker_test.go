@@ -44,7 +44,7 @@ func TestRoundTripMosquittoClients(t *testing.T) {
 	subBin, pubBin := needTool(t, "mosquitto_sub"), needTool(t, "mosquitto_pub")
 	b := startBroker(t, nil)
 	host, port, _ := net.SplitHostPort(listenerAddr(t, b, "mqtt"))
-	for _, version := range []string{"mqttv311", "mqttv5"} {
+	for _, version := range []string{"mqttv31", "mqttv311", "mqttv5"} {
 		for _, qos := range []string{"0", "1", "2"} {
 			t.Run(version+"/qos"+qos, func(t *testing.T) {
 				topic := "mosq/" + version + "/" + qos

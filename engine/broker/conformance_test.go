@@ -3,11 +3,13 @@ package broker
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/paho"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -127,5 +129,25 @@ func TestV311ClientsClosedWithoutDisconnectPacket(t *testing.T) {
 				t.Fatalf("3.1.1 client got packet type %d, want the connection closed", p.kind)
 			}
 		})
+	}
+}
+
+// User properties of a PUBLISH belong to the message, not to its
+// acknowledgement: PUBACK and PUBREC must not echo them back (mochi does
+// unless NoInheritedPropertiesOnAck is set).
+func TestAcksCarryNoUserProperties(t *testing.T) {
+	b := startBroker(t, nil)
+	c := mustDialV5(t, listenerAddr(t, b, "mqtt"), "props")
+	for _, qos := range []byte{1, 2} {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		resp, err := c.Publish(ctx, &paho.Publish{Topic: "props/x", QoS: qos, Payload: []byte("p"),
+			Properties: &paho.PublishProperties{User: paho.UserProperties{{Key: "trace-id", Value: "abc"}}}})
+		cancel()
+		if err != nil {
+			t.Fatalf("qos %d publish: %v", qos, err)
+		}
+		if resp.Properties != nil && len(resp.Properties.User) > 0 {
+			t.Fatalf("qos %d ack echoed user properties %v", qos, resp.Properties.User)
+		}
 	}
 }
