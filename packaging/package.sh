@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds installable packages of IoT Studio into dist/ with the Fyne packaging
+# tool pinned in go.mod (`go tool fyne`); metadata comes from FyneApp.toml.
+#   packaging/package.sh linux     -> dist/iotstudio.tar.xz (binary, icon, .desktop; `make install` inside)
+#   packaging/package.sh windows   -> dist/iotstudio.exe (icon and version info embedded), cross-built
+#                                     with Debian's gcc-mingw-w64-x86-64
+# macOS packages must be built on a Mac: `go tool fyne package -os darwin`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:-linux}
+mkdir -p dist
+case "$target" in
+  linux)
+    go build -trimpath -ldflags "-s -w" -o iotstudio .
+    go tool fyne package -os linux --release --name iotstudio --exe iotstudio
+    mv iotstudio.tar.xz dist/
+    rm -f iotstudio
+    ;;
+  windows)
+    command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "install gcc-mingw-w64-x86-64 to cross-build for Windows" >&2; exit 1; }
+    CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+      go tool fyne package -os windows --release --name iotstudio
+    mv iotstudio.exe dist/
+    ;;
+  *)
+    echo "usage: packaging/package.sh linux|windows" >&2
+    exit 2
+    ;;
+esac
+ls -l dist/
