@@ -52,26 +52,33 @@ func encode(t *testing.T, pk packets.Packet, enc func(*packets.Packet, *bytes.Bu
 	return buf.Bytes()
 }
 
+// handConnect opens a hand-driven MQTT connection and reads its CONNACK.
+func handConnect(t *testing.T, b *Broker, version byte, id string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	conn.Write(encode(t, packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Connect},
+		ProtocolVersion: version,
+		Connect:         packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 30, ClientIdentifier: id},
+	}, (*packets.Packet).ConnectEncode))
+	r := bufio.NewReader(conn)
+	if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
+		t.Fatalf("want CONNACK, got %v %v", p.kind, err)
+	}
+	return conn, r
+}
+
 // A client that sends more unacknowledged QoS 2 messages than the broker's
 // receive maximum gets DISCONNECT 0x93 before the connection closes
 // [MQTT-3.3.4-9], not a bare TCP close.
 func TestReceiveMaximumExceededGetsDisconnect(t *testing.T) {
 	b := startBroker(t, nil)
-	conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(testTimeout))
-	r := bufio.NewReader(conn)
-	conn.Write(encode(t, packets.Packet{
-		FixedHeader:     packets.FixedHeader{Type: packets.Connect},
-		ProtocolVersion: 5,
-		Connect:         packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 30, ClientIdentifier: "flood"},
-	}, (*packets.Packet).ConnectEncode))
-	if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
-		t.Fatalf("want CONNACK, got %v %v", p.kind, err)
-	}
+	conn, r := handConnect(t, b, 5, "flood")
 	var flood bytes.Buffer
 	for id := 1; id <= 1100; id++ {
 		flood.Write(encode(t, packets.Packet{
@@ -103,21 +110,7 @@ func TestV311ClientsClosedWithoutDisconnectPacket(t *testing.T) {
 	for _, how := range []string{"disconnect", "stop"} {
 		t.Run(how, func(t *testing.T) {
 			b := startBroker(t, nil)
-			conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(testTimeout))
-			conn.Write(encode(t, packets.Packet{
-				FixedHeader:     packets.FixedHeader{Type: packets.Connect},
-				ProtocolVersion: 4,
-				Connect:         packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 30, ClientIdentifier: "old-device"},
-			}, (*packets.Packet).ConnectEncode))
-			r := bufio.NewReader(conn)
-			if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
-				t.Fatalf("want CONNACK, got %v %v", p.kind, err)
-			}
+			_, r := handConnect(t, b, 4, "old-device")
 			if how == "disconnect" {
 				if err := b.Disconnect("old-device"); err != nil {
 					t.Fatal(err)
