@@ -1,0 +1,644 @@
+package broker
+
+// Broker throughput on loopback (issue 2): the embedded broker against
+// Debian's mosquitto, driven by the same raw MQTT 3.1.1 client
+// (rawmqtt_test.go) in the same run. See docs/PERFORMANCE.md.
+//
+//	go test -run '^$' -bench 'BenchmarkFan' -benchtime 3x ./engine/broker/
+//
+// Each b.N iteration pushes one fixed load through the broker and waits until
+// every subscriber has everything or has heard nothing for benchIdle. The
+// metrics that matter are the custom ones:
+//
+//	msg/s        messages delivered to subscribers / (last delivery - start)
+//	loss-%       share of the expected deliveries that never arrived
+//	heap-MB      iotstudio: peak Go HeapInuse over the pre-start baseline
+//	             (includes ~7 MB of load-generator buffers)
+//	peak-RSS-MB  iotstudio: peak VmRSS of the test process over the
+//	             pre-start baseline; mosquitto: the child's VmHWM
+//	drops/op     iotstudio: messages mochi itself counted as dropped
+//	             (queue full or inflight quota), per iteration
+//	x-mosquitto  iotstudio msg/s divided by mosquitto's in the same run
+//
+// Environment knobs for experiments (not needed for the standard run):
+//
+//	IOTSTUDIO_BENCH_WRITES_PENDING=N   Config.WritesPending
+//	IOTSTUDIO_BENCH_NETBUF=N           mochi's per-client read/write buffer
+//	IOTSTUDIO_BENCH_NO_PERSISTENCE=1   session store off
+//	IOTSTUDIO_BENCH_BACKPRESSURE=N     add the experimental backpressureHook
+//	                                   (hold publishers while a queue > N)
+//	IOTSTUDIO_BENCH_MOSQUITTO_CONF=... extra ";"-separated mosquitto.conf
+//	                                   lines, e.g. "max_queued_messages 0"
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+const (
+	benchPayloadSize = 200
+	benchTopics      = 10               // bench/<pub>/<n % benchTopics>
+	benchWindow      = 128              // QoS 1 in-flight window per publisher
+	benchIdle        = time.Second      // a subscriber this quiet has got all it will
+	benchIterLimit   = 60 * time.Second // hard bound on one iteration
+	benchSample      = 50 * time.Millisecond
+)
+
+// benchShape is one fixed load: every publisher sends msgs messages and
+// every subscriber holds one subscription to "#".
+type benchShape struct {
+	pubs, msgs, subs int
+}
+
+func (s benchShape) expected() int64 { return int64(s.pubs * s.msgs * s.subs) }
+
+var (
+	fanIn  = benchShape{pubs: 100, msgs: 1000, subs: 1}
+	fanOut = benchShape{pubs: 1, msgs: 10000, subs: 10}
+)
+
+// BenchmarkFanIn: 100 publishers x 1,000 messages -> one subscriber on "#".
+func BenchmarkFanIn(b *testing.B) { benchBrokers(b, fanIn) }
+
+// BenchmarkFanOut: one publisher x 10,000 messages -> ten subscribers on "#".
+func BenchmarkFanOut(b *testing.B) { benchBrokers(b, fanOut) }
+
+// BenchmarkWritesPending runs the QoS 0 fan-in against the embedded broker
+// with several per-client outbound queue lengths.
+func BenchmarkWritesPending(b *testing.B) {
+	for _, n := range []int32{8 * 1024, 32 * 1024, 128 * 1024} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			runBench(b, startIoTStudio(b, n), fanIn, 0)
+		})
+	}
+}
+
+// benchBrokers runs mosquitto first for each QoS so that the iotstudio case
+// right after it can report its ratio against the same run's mosquitto.
+func benchBrokers(b *testing.B, shape benchShape) {
+	for _, qos := range []byte{0, 1} {
+		var mosqRate float64
+		b.Run(fmt.Sprintf("qos=%d/broker=mosquitto", qos), func(b *testing.B) {
+			mosqRate = runBench(b, startMosquitto(b), shape, qos)
+		})
+		b.Run(fmt.Sprintf("qos=%d/broker=iotstudio", qos), func(b *testing.B) {
+			rate := runBench(b, startIoTStudio(b, envInt32(b, "IOTSTUDIO_BENCH_WRITES_PENDING")), shape, qos)
+			if mosqRate > 0 {
+				b.ReportMetric(rate/mosqRate, "x-mosquitto")
+			}
+		})
+	}
+}
+
+// benchTarget is a running broker under test.
+type benchTarget struct {
+	addr string
+	// sample is called every benchSample during a load and once after it.
+	sample func()
+	// report adds the broker's own metrics after the last iteration.
+	report func(b *testing.B)
+}
+
+func envInt32(b *testing.B, name string) int32 {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		b.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return int32(n)
+}
+
+// startIoTStudio runs the embedded broker as the product does (persistence
+// on), on a free loopback port, stopped when the benchmark ends.
+func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
+	b.Helper()
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	baseHeap := ms.HeapInuse
+	baseRSS := procStatusKB(b, "self", "VmRSS")
+
+	warn := &warnCounter{}
+	br, err := New(Config{
+		MQTTAddr:      "127.0.0.1:0",
+		DataDir:       b.TempDir(),
+		WritesPending: writesPending,
+		NoPersistence: os.Getenv("IOTSTUDIO_BENCH_NO_PERSISTENCE") != "",
+		Logger:        slog.New(warn),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := br.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		// mochi v2.7.9's Server.Close can deadlock when a client is still
+		// being removed (Clients.GetByListener takes its RLock twice;
+		// upstream issue #488), so let the disconnects settle first.
+		for deadline := time.Now().Add(10 * time.Second); len(br.Clients()) > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		_ = br.Stop()
+	})
+	if n := envInt32(b, "IOTSTUDIO_BENCH_NETBUF"); n > 0 {
+		// Options is shared by pointer with every client mochi creates
+		// later, and no client exists yet.
+		br.server().Options.ClientNetWriteBufferSize = int(n)
+		br.server().Options.ClientNetReadBufferSize = int(n)
+	}
+	var addr string
+	for _, l := range br.State().Listeners {
+		if l.Name == "mqtt" {
+			addr = l.Address
+		}
+	}
+	if n := envInt32(b, "IOTSTUDIO_BENCH_BACKPRESSURE"); n > 0 {
+		startBackpressure(b, br, n)
+	}
+	dropped0 := br.Stats().Dropped
+
+	var peakHeap uint64
+	var peakRSS int64
+	return benchTarget{
+		addr: addr,
+		sample: func() {
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapInuse)
+			peakRSS = max(peakRSS, procStatusKB(b, "self", "VmRSS"))
+		},
+		report: func(b *testing.B) {
+			b.ReportMetric(float64(int64(peakHeap)-int64(baseHeap))/(1<<20), "heap-MB")
+			b.ReportMetric(float64(peakRSS-baseRSS)/1024, "peak-RSS-MB")
+			b.ReportMetric(float64(br.Stats().Dropped-dropped0)/float64(b.N), "drops/op")
+			if w := warn.summary(); w != "" {
+				b.Logf("broker warnings: %s", w)
+			}
+		},
+	}
+}
+
+// mosquittoPath finds Debian's mosquitto, which lives in /usr/sbin (often
+// not on a user's PATH).
+func mosquittoPath() (string, bool) {
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p, true
+	}
+	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
+		return "/usr/sbin/mosquitto", true
+	}
+	return "", false
+}
+
+// startMosquitto runs mosquitto as a child on a free loopback port with only
+// what the benchmark needs configured, so its defaults are what is compared
+// (max_queued_messages 1000, max_inflight_messages 20, ...). It is killed
+// when the benchmark ends.
+func startMosquitto(b *testing.B) benchTarget {
+	b.Helper()
+	bin, ok := mosquittoPath()
+	if !ok {
+		b.Skip("mosquitto not installed: apt-get install mosquitto")
+	}
+	port := freePort(b)
+	conf := filepath.Join(b.TempDir(), "mosquitto.conf")
+	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
+	if extra := os.Getenv("IOTSTUDIO_BENCH_MOSQUITTO_CONF"); extra != "" {
+		text += strings.ReplaceAll(extra, ";", "\n") + "\n"
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", conf)
+	var stderr strings.Builder
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			b.Fatalf("mosquitto exited at start: %s", stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("mosquitto did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pid := strconv.Itoa(cmd.Process.Pid)
+	return benchTarget{
+		addr:   addr,
+		sample: func() {},
+		report: func(b *testing.B) {
+			b.ReportMetric(float64(procStatusKB(b, pid, "VmHWM"))/1024, "peak-RSS-MB")
+		},
+	}
+}
+
+// runBench pushes b.N loads through t and reports the delivered rate, which
+// it also returns.
+func runBench(b *testing.B, t benchTarget, shape benchShape, qos byte) float64 {
+	b.Helper()
+	payload := make([]byte, benchPayloadSize)
+	for i := range payload {
+		payload[i] = byte('a' + i%26)
+	}
+	var delivered, expected int64
+	var elapsed time.Duration
+	b.StopTimer()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n, d, err := runOnce(b, t, shape, qos, payload)
+		if err != nil {
+			b.Fatal(err)
+		}
+		delivered += n
+		expected += shape.expected()
+		elapsed += d
+	}
+	b.StopTimer()
+	t.sample()
+	rate := float64(delivered) / elapsed.Seconds()
+	b.ReportMetric(rate, "msg/s")
+	b.ReportMetric(100*float64(expected-delivered)/float64(expected), "loss-%")
+	t.report(b)
+	return rate
+}
+
+// runOnce connects fresh clients, runs one load and returns what the
+// subscribers received and the time from the start signal to the last
+// delivery. Only the load itself runs with the benchmark timer on.
+func runOnce(b *testing.B, t benchTarget, shape benchShape, qos byte, payload []byte) (int64, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), benchIterLimit)
+	defer cancel()
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+
+	subs := make([]*rawSub, shape.subs)
+	var readers sync.WaitGroup
+	defer readers.Wait() // after the connections are closed below
+	for i := range subs {
+		c, err := rawDial(ctx, t.addr, fmt.Sprintf("bsub-%s-%d", run, i), 256<<10, 16<<10)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer c.Close()
+		if err := c.subscribe("#", qos); err != nil {
+			return 0, 0, err
+		}
+		s := &rawSub{rawClient: c}
+		subs[i] = s
+		readers.Add(1)
+		go func() { defer readers.Done(); _ = s.run() }()
+	}
+
+	pubs := make([]*rawClient, shape.pubs)
+	frames := make([][]pubFrame, shape.pubs)
+	for i := range pubs {
+		c, err := rawDial(ctx, t.addr, fmt.Sprintf("bpub-%s-%d", run, i), 4<<10, 64<<10)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer c.Close()
+		pubs[i] = c
+		for k := 0; k < benchTopics; k++ {
+			frames[i] = append(frames[i], encodePublish(fmt.Sprintf("bench/%d/%d", i, k), payload, qos))
+		}
+	}
+
+	// Release all publishers at once.
+	startSignal := make(chan struct{})
+	var pubsLeft atomic.Int32
+	pubsLeft.Store(int32(len(pubs)))
+	pubErr := make(chan error, len(pubs))
+	var writers sync.WaitGroup
+	defer writers.Wait()
+	for i, c := range pubs {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			defer pubsLeft.Add(-1)
+			select {
+			case <-startSignal:
+			case <-ctx.Done():
+				return
+			}
+			if err := c.publish(ctx, frames[i], shape.msgs, qos, benchWindow); err != nil {
+				pubErr <- err
+			}
+		}()
+	}
+
+	received := func() (n int64) {
+		for _, s := range subs {
+			n += s.received.Load()
+		}
+		return n
+	}
+	want := shape.expected()
+	b.StartTimer()
+	start := time.Now()
+	close(startSignal)
+
+	ticker := time.NewTicker(5 * time.Millisecond)
+	defer ticker.Stop()
+	lastN, lastChange, lastSample := int64(0), start, start
+	var err error
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("load did not finish within %v: %d of %d delivered", benchIterLimit, received(), want)
+			break wait
+		case e := <-pubErr:
+			err = e
+			break wait
+		case now := <-ticker.C:
+			n := received()
+			if n >= want {
+				break wait
+			}
+			if n != lastN {
+				lastN, lastChange = n, now
+			}
+			if pubsLeft.Load() == 0 && now.Sub(lastChange) >= benchIdle {
+				break wait
+			}
+			if now.Sub(lastSample) >= benchSample {
+				t.sample()
+				lastSample = now
+			}
+		}
+	}
+	b.StopTimer()
+	t.sample()
+	// Say DISCONNECT on every connection, then close them all via ctx so
+	// that readers and writers return.
+	for _, c := range pubs {
+		c.Close()
+	}
+	for _, s := range subs {
+		s.Close()
+	}
+	cancel()
+
+	var last int64
+	for _, s := range subs {
+		last = max(last, s.lastNano.Load())
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	n := received()
+	if n == 0 {
+		return 0, 0, errors.New("no message was delivered")
+	}
+	return n, time.Unix(0, last).Sub(start), nil
+}
+
+// procStatusKB reads a "kB" field such as VmRSS or VmHWM from
+// /proc/<pid>/status; 0 where /proc is missing.
+func procStatusKB(b *testing.B, pid, field string) int64 {
+	f, err := os.Open(filepath.Join("/proc", pid, "status"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("/proc/%s/status %s: %v", pid, field, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// limitedWriter keeps the first n bytes written to it and drops the rest.
+type limitedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+	n  int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// warnCounter is a slog.Handler that keeps only warnings and errors, counted
+// by message, so that a benchmark can say whether the broker complained
+// (e.g. a full session-store queue or a client over its quota) under load.
+type warnCounter struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (w *warnCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (w *warnCounter) Handle(_ context.Context, r slog.Record) error {
+	msg := r.Message
+	if msg == "" { // mochi's listeners log bare errors
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "error" {
+				msg = "error=" + a.Value.String()
+			}
+			return true
+		})
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.count == nil {
+		w.count = map[string]int{}
+	}
+	w.count[msg]++
+	return nil
+}
+
+func (w *warnCounter) summary() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var parts []string
+	for msg, n := range w.count {
+		parts = append(parts, fmt.Sprintf("%dx %q", n, msg))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func (w *warnCounter) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnCounter) WithGroup(string) slog.Handler      { return w }
+
+// backpressureHook is an experiment, not product code: it measures what
+// publisher backpressure would buy. mochi drops a QoS 0 message when a
+// subscriber's outbound queue is full, while the publishers' read goroutines
+// never wait; mosquitto instead stops reading publishers while it writes, so
+// TCP flow control slows them down. In OnPublish, which runs on the
+// publisher's read goroutine, the hook sleeps (at most backpressureMaxWait
+// per message) while any client's outbound queue, or its count of unacked
+// QoS 1/2 messages, is above limit; the sleeping readers leave the CPU to
+// the subscriber's writer.
+// mochi does not expose the queue length, so the hook reads its unexported
+// outboundQty through reflect and unsafe; a product version would need mochi
+// to export it, or to block with a timeout instead of dropping.
+type backpressureHook struct {
+	mqtt.HookBase
+	srv   *mqtt.Server
+	limit int32
+
+	list    atomic.Pointer[benchClientList]
+	listing atomic.Bool  // a caller is rebuilding list
+	depth   atomic.Int32 // result of the last scan
+	scanned atomic.Int64 // when it was started or finished, unix ns
+
+	waits  atomic.Int64
+	waited atomic.Int64 // nanoseconds publishers spent held
+}
+
+type benchClientList struct {
+	at  int64 // unix ns
+	cls []benchClientDepth
+}
+
+type benchClientDepth struct {
+	cl  *mqtt.Client
+	qty *int32
+}
+
+const backpressureMaxWait = 100 * time.Millisecond
+
+func (h *backpressureHook) ID() string { return "bench-backpressure" }
+
+func (h *backpressureHook) Provides(b byte) bool { return b == mqtt.OnPublish }
+
+// deepest returns the longest outbound queue or inflight window. At most
+// every 50 us one caller rescans (Inflight.Len takes a lock, so scanning on
+// every publish would cost more than it measures) and the others use its
+// result; if that caller is descheduled mid-scan for over a millisecond,
+// the next caller scans too rather than trust a stale depth.
+func (h *backpressureHook) deepest() int32 {
+	now := time.Now().UnixNano()
+	last := h.scanned.Load()
+	if now-last < int64(50*time.Microsecond) {
+		return h.depth.Load()
+	}
+	if now-last < int64(time.Millisecond) && !h.scanned.CompareAndSwap(last, now) {
+		return h.depth.Load()
+	}
+	var d int32
+	for _, c := range h.clients(now) {
+		d = max(d, atomic.LoadInt32(c.qty))
+		if c.cl.State.Inflight != nil {
+			d = max(d, int32(c.cl.State.Inflight.Len()))
+		}
+	}
+	h.depth.Store(d)
+	h.scanned.Store(time.Now().UnixNano())
+	return d
+}
+
+// clients lists every client, relisted at most every 20 ms.
+func (h *backpressureHook) clients(now int64) []benchClientDepth {
+	l := h.list.Load()
+	if l != nil && now-l.at < int64(20*time.Millisecond) || !h.listing.CompareAndSwap(false, true) {
+		if l == nil {
+			return nil
+		}
+		return l.cls
+	}
+	defer h.listing.Store(false)
+	nl := &benchClientList{at: now}
+	for _, cl := range h.srv.Clients.GetAll() {
+		nl.cls = append(nl.cls, benchClientDepth{cl: cl, qty: outboundQty(cl)})
+	}
+	h.list.Store(nl)
+	return nl.cls
+}
+
+func (h *backpressureHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline || h.deepest() <= h.limit {
+		return pk, nil
+	}
+	start := time.Now()
+	for h.deepest() > h.limit && time.Since(start) < backpressureMaxWait {
+		time.Sleep(50 * time.Microsecond)
+	}
+	h.waits.Add(1)
+	h.waited.Add(int64(time.Since(start)))
+	return pk, nil
+}
+
+// outboundQty points at mochi's unexported per-client queue counter.
+func outboundQty(cl *mqtt.Client) *int32 {
+	f := reflect.ValueOf(cl).Elem().FieldByName("State").FieldByName("outboundQty")
+	if !f.IsValid() || f.Kind() != reflect.Int32 {
+		panic("mochi's ClientState.outboundQty is gone; update backpressureHook")
+	}
+	return (*int32)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+func startBackpressure(b *testing.B, br *Broker, limit int32) {
+	h := &backpressureHook{srv: br.server(), limit: limit}
+	if err := h.srv.AddHook(h, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if n := h.waits.Load(); n > 0 {
+			b.Logf("backpressure held %d publishes for %v in total", n, time.Duration(h.waited.Load()))
+		}
+	})
+}
