@@ -48,6 +48,10 @@ type State struct {
 // see docs/PERFORMANCE.md for what this number costs and buys.
 const DefaultWritesPending = 32 * 1024
 
+// shutdownWriteTimeout bounds how long Stop waits on a client that does not
+// read what the broker writes.
+const shutdownWriteTimeout = 2 * time.Second
+
 // writeBufferSize lets a busy subscriber's writes coalesce into few syscalls.
 const writeBufferSize = 64 * 1024
 
@@ -274,8 +278,18 @@ func (b *Broker) Stop() error {
 		return nil
 	}
 	b.gate.close()
+	// A client that stopped reading (a paused process, a full TCP window)
+	// would block mochi's shutdown DISCONNECT write forever; bound every
+	// pending and future write instead.
+	deadline := time.Now().Add(shutdownWriteTimeout)
 	for _, cl := range b.srv.Clients.GetAll() {
-		if !cl.Net.Inline && !cl.Closed() && cl.Properties.ProtocolVersion < 5 {
+		if cl.Net.Inline || cl.Closed() {
+			continue
+		}
+		if cl.Net.Conn != nil {
+			_ = cl.Net.Conn.SetWriteDeadline(deadline)
+		}
+		if cl.Properties.ProtocolVersion < 5 {
 			_ = kick(b.srv, cl, packets.ErrServerShuttingDown)
 		}
 	}

@@ -144,3 +144,40 @@ func TestAcksCarryNoUserProperties(t *testing.T) {
 		}
 	}
 }
+
+// A subscriber that stops reading must not hang Stop: the broker's writes
+// to it fill the socket buffers and then block.
+func TestStopWithStuckSubscriber(t *testing.T) {
+	b := startBroker(t, nil)
+	conn, r := handConnect(t, b, 5, "stuck")
+	conn.SetDeadline(time.Time{})
+	conn.Write(encode(t, packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
+		ProtocolVersion: 5,
+		PacketID:        1,
+		Filters:         packets.Subscriptions{{Filter: "load/#"}},
+	}, (*packets.Packet).SubscribeEncode))
+	if p, err := readRaw(r); err != nil || p.kind != packets.Suback {
+		t.Fatalf("want SUBACK, got %v %v", p.kind, err)
+	}
+	// From here on the client reads nothing. 64 MB is more than loopback
+	// socket buffers hold, so the broker's writer blocks.
+	payload := bytes.Repeat([]byte("x"), 64*1024)
+	for i := 0; i < 1024; i++ {
+		if err := b.Publish("load/x", payload, false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- b.Stop() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Stop took %v with a stuck subscriber", time.Since(start))
+	case <-time.After(3 * shutdownWriteTimeout):
+		t.Fatal("Stop hangs on a subscriber that does not read")
+	}
+}
