@@ -158,12 +158,6 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		// mochi v2.7.9's Server.Close can deadlock when a client is still
-		// being removed (Clients.GetByListener takes its RLock twice;
-		// upstream issue #488), so let the disconnects settle first.
-		for deadline := time.Now().Add(10 * time.Second); len(br.Clients()) > 0 && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
 		_ = br.Stop()
 	})
 	if n := envInt32(b, "IOTSTUDIO_BENCH_NETBUF"); n > 0 {

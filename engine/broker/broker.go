@@ -159,7 +159,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 			return nil, fmt.Errorf("add session store: %w", err)
 		}
 	}
-	b.gate = &connGate{wg: &srv.Listeners.ClientsWg}
+	b.gate = newConnGate(srv)
 	if err := b.addListeners(srv, tlsConf); err != nil {
 		_ = srv.Close()
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -179,5 +180,31 @@ func TestStopWithStuckSubscriber(t *testing.T) {
 		t.Logf("Stop took %v with a stuck subscriber", time.Since(start))
 	case <-time.After(3 * shutdownWriteTimeout):
 		t.Fatal("Stop hangs on a subscriber that does not read")
+	}
+}
+
+// Clients leaving while the broker stops must not stall Stop. (The double
+// read lock of mochi issue #488, which gatedListener.Close avoids, needs a
+// narrower interleaving than this test reliably produces.)
+func TestStopWhileClientsLeave(t *testing.T) {
+	for round := 0; round < 10; round++ {
+		b := startBroker(t, func(c *Config) { c.NoPersistence = true })
+		conns := make([]net.Conn, 40)
+		for i := range conns {
+			conns[i], _ = handConnect(t, b, 4, fmt.Sprintf("leaver-%d-%d", round, i))
+		}
+		done := make(chan error, 1)
+		for _, c := range conns {
+			go c.Close()
+		}
+		go func() { done <- b.Stop() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatalf("round %d: Stop deadlocked while clients disconnected", round)
+		}
 	}
 }

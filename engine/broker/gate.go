@@ -4,7 +4,9 @@ import (
 	"net"
 	"sync"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // connGate makes mochi's shutdown race-free. mochi calls
@@ -15,9 +17,14 @@ import (
 // the connection, and refuses connections once closed; so every Add mochi
 // makes happens while the counter is above zero, and before Close waits.
 type connGate struct {
+	srv    *mqtt.Server
 	wg     *sync.WaitGroup
 	mu     sync.Mutex
 	closed bool
+}
+
+func newConnGate(srv *mqtt.Server) *connGate {
+	return &connGate{srv: srv, wg: &srv.Listeners.ClientsWg}
 }
 
 func (g *connGate) wrap(establish listeners.EstablishFn) listeners.EstablishFn {
@@ -49,4 +56,20 @@ type gatedListener struct {
 
 func (l gatedListener) Serve(establish listeners.EstablishFn) {
 	l.Listener.Serve(l.gate.wrap(establish))
+}
+
+// Close replaces mochi's client-closing callback: its
+// Clients.GetByListener takes the clients read lock twice, which deadlocks
+// Server.Close if a client disconnecting at that moment asks for the write
+// lock in between (mochi issue #488). GetAll takes it once.
+func (l gatedListener) Close(_ listeners.CloseFn) {
+	l.Listener.Close(l.gate.closeClients)
+}
+
+func (g *connGate) closeClients(listener string) {
+	for _, cl := range g.srv.Clients.GetAll() {
+		if cl.Net.Listener == listener && !cl.Closed() {
+			_ = kick(g.srv, cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
