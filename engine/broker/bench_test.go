@@ -25,7 +25,7 @@ package broker
 //	IOTSTUDIO_BENCH_WRITES_PENDING=N   Config.WritesPending
 //	IOTSTUDIO_BENCH_NETBUF=N           mochi's per-client read/write buffer
 //	IOTSTUDIO_BENCH_NO_PERSISTENCE=1   session store off
-//	IOTSTUDIO_BENCH_BACKPRESSURE=N     add the experimental backpressureHook
+//	IOTSTUDIO_BENCH_NO_FLOW=1          flow control off (plain mochi: drop when a queue is full)
 //	                                   (hold publishers while a queue > N)
 //	IOTSTUDIO_BENCH_MOSQUITTO_CONF=... extra ";"-separated mosquitto.conf
 //	                                   lines, e.g. "max_queued_messages 0"
@@ -40,7 +40,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -50,10 +49,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
-
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 const (
@@ -149,6 +144,7 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 		DataDir:       b.TempDir(),
 		WritesPending: writesPending,
 		NoPersistence: os.Getenv("IOTSTUDIO_BENCH_NO_PERSISTENCE") != "",
+		NoFlowControl: os.Getenv("IOTSTUDIO_BENCH_NO_FLOW") != "",
 		Logger:        slog.New(warn),
 	})
 	if err != nil {
@@ -171,9 +167,6 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 		if l.Name == "mqtt" {
 			addr = l.Address
 		}
-	}
-	if n := envInt32(b, "IOTSTUDIO_BENCH_BACKPRESSURE"); n > 0 {
-		startBackpressure(b, br, n)
 	}
 	dropped0 := br.Stats().Dropped
 
@@ -516,123 +509,3 @@ func (w *warnCounter) summary() string {
 
 func (w *warnCounter) WithAttrs([]slog.Attr) slog.Handler { return w }
 func (w *warnCounter) WithGroup(string) slog.Handler      { return w }
-
-// backpressureHook is an experiment, not product code: it measures what
-// publisher backpressure would buy. mochi drops a QoS 0 message when a
-// subscriber's outbound queue is full, while the publishers' read goroutines
-// never wait; mosquitto instead stops reading publishers while it writes, so
-// TCP flow control slows them down. In OnPublish, which runs on the
-// publisher's read goroutine, the hook sleeps (at most backpressureMaxWait
-// per message) while any client's outbound queue, or its count of unacked
-// QoS 1/2 messages, is above limit; the sleeping readers leave the CPU to
-// the subscriber's writer.
-// mochi does not expose the queue length, so the hook reads its unexported
-// outboundQty through reflect and unsafe; a product version would need mochi
-// to export it, or to block with a timeout instead of dropping.
-type backpressureHook struct {
-	mqtt.HookBase
-	srv   *mqtt.Server
-	limit int32
-
-	list    atomic.Pointer[benchClientList]
-	listing atomic.Bool  // a caller is rebuilding list
-	depth   atomic.Int32 // result of the last scan
-	scanned atomic.Int64 // when it was started or finished, unix ns
-
-	waits  atomic.Int64
-	waited atomic.Int64 // nanoseconds publishers spent held
-}
-
-type benchClientList struct {
-	at  int64 // unix ns
-	cls []benchClientDepth
-}
-
-type benchClientDepth struct {
-	cl  *mqtt.Client
-	qty *int32
-}
-
-const backpressureMaxWait = 100 * time.Millisecond
-
-func (h *backpressureHook) ID() string { return "bench-backpressure" }
-
-func (h *backpressureHook) Provides(b byte) bool { return b == mqtt.OnPublish }
-
-// deepest returns the longest outbound queue or inflight window. At most
-// every 50 us one caller rescans (Inflight.Len takes a lock, so scanning on
-// every publish would cost more than it measures) and the others use its
-// result; if that caller is descheduled mid-scan for over a millisecond,
-// the next caller scans too rather than trust a stale depth.
-func (h *backpressureHook) deepest() int32 {
-	now := time.Now().UnixNano()
-	last := h.scanned.Load()
-	if now-last < int64(50*time.Microsecond) {
-		return h.depth.Load()
-	}
-	if now-last < int64(time.Millisecond) && !h.scanned.CompareAndSwap(last, now) {
-		return h.depth.Load()
-	}
-	var d int32
-	for _, c := range h.clients(now) {
-		d = max(d, atomic.LoadInt32(c.qty))
-		if c.cl.State.Inflight != nil {
-			d = max(d, int32(c.cl.State.Inflight.Len()))
-		}
-	}
-	h.depth.Store(d)
-	h.scanned.Store(time.Now().UnixNano())
-	return d
-}
-
-// clients lists every client, relisted at most every 20 ms.
-func (h *backpressureHook) clients(now int64) []benchClientDepth {
-	l := h.list.Load()
-	if l != nil && now-l.at < int64(20*time.Millisecond) || !h.listing.CompareAndSwap(false, true) {
-		if l == nil {
-			return nil
-		}
-		return l.cls
-	}
-	defer h.listing.Store(false)
-	nl := &benchClientList{at: now}
-	for _, cl := range h.srv.Clients.GetAll() {
-		nl.cls = append(nl.cls, benchClientDepth{cl: cl, qty: outboundQty(cl)})
-	}
-	h.list.Store(nl)
-	return nl.cls
-}
-
-func (h *backpressureHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if cl.Net.Inline || h.deepest() <= h.limit {
-		return pk, nil
-	}
-	start := time.Now()
-	for h.deepest() > h.limit && time.Since(start) < backpressureMaxWait {
-		time.Sleep(50 * time.Microsecond)
-	}
-	h.waits.Add(1)
-	h.waited.Add(int64(time.Since(start)))
-	return pk, nil
-}
-
-// outboundQty points at mochi's unexported per-client queue counter.
-func outboundQty(cl *mqtt.Client) *int32 {
-	f := reflect.ValueOf(cl).Elem().FieldByName("State").FieldByName("outboundQty")
-	if !f.IsValid() || f.Kind() != reflect.Int32 {
-		panic("mochi's ClientState.outboundQty is gone; update backpressureHook")
-	}
-	return (*int32)(unsafe.Pointer(f.UnsafeAddr()))
-}
-
-func startBackpressure(b *testing.B, br *Broker, limit int32) {
-	h := &backpressureHook{srv: br.server(), limit: limit}
-	if err := h.srv.AddHook(h, nil); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if n := h.waits.Load(); n > 0 {
-			b.Logf("backpressure held %d publishes for %v in total", n, time.Duration(h.waited.Load()))
-		}
-	})
-}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,10 +44,14 @@ type State struct {
 	Since     time.Time
 }
 
-// DefaultWritesPending sizes each client's outbound queue. mochi's 8,192
-// overflowed (and dropped) for a single subscriber behind 100 fast publishers;
-// see docs/PERFORMANCE.md for what this number costs and buys.
-const DefaultWritesPending = 32 * 1024
+// DefaultWritesPending sizes each client's outbound queue (mochi allocates
+// it up front: 8 bytes a slot per client). With flow control holding
+// publishers at flowLimit, mochi's own 8,192 measured best; bigger queues
+// only cost memory (docs/PERFORMANCE.md).
+const DefaultWritesPending = 8192
+
+// flowLimit is the queue depth at which publishers are made to wait.
+const flowLimit = 1024
 
 // shutdownWriteTimeout bounds how long Stop waits on a client that does not
 // read what the broker writes.
@@ -61,13 +66,19 @@ type Broker struct {
 	cfg Config
 	log *slog.Logger
 
-	mu    sync.Mutex
-	srv   *mqtt.Server
-	gate  *connGate
-	state State
-	stats *stateHook
-	authz *auth.Hook
-	devCA *devca.Authority
+	mu   sync.Mutex
+	srv  *mqtt.Server
+	gate *connGate
+	flow *flowHook // nil when flow control is off
+	// sysRetained is how many of the retained messages are mochi's own $SYS
+	// topics: a fixed set, all published by Serve. (mochi's Info.Retained
+	// counts them only after the first client retains something, and
+	// TopicsIndex.Messages races with the $SYS ticker inside mochi.)
+	sysRetained int64
+	state       State
+	stats       *stateHook
+	authz       *auth.Hook
+	devCA       *devca.Authority
 }
 
 // New checks the configuration; it opens nothing until Start.
@@ -105,6 +116,12 @@ func (b *Broker) Start() error {
 		return err
 	}
 	b.srv = srv
+	b.sysRetained = 0
+	for topic := range srv.Topics.Retained.GetAll() {
+		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") {
+			b.sysRetained++
+		}
+	}
 	b.state = State{Status: Running, Listeners: b.listeners(srv), Since: time.Now()}
 	return nil
 }
@@ -144,7 +161,12 @@ func (b *Broker) build() (*mqtt.Server, error) {
 
 	b.authz = auth.NewHook(users, allowAnonymous(users, len(exposed) > 0))
 	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
-	for _, h := range []mqtt.Hook{b.authz, b.stats} {
+	hooks := []mqtt.Hook{b.authz, b.stats}
+	if !b.cfg.NoFlowControl {
+		b.flow = newFlowHook(srv, flowLimit)
+		hooks = append(hooks, b.flow)
+	}
+	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)
 		}
@@ -310,20 +332,23 @@ func (b *Broker) State() State {
 }
 
 // live returns the running server and its hooks, read together under the lock.
-func (b *Broker) live() (*mqtt.Server, *stateHook, *auth.Hook) {
+func (b *Broker) live() (*mqtt.Server, *stateHook, *auth.Hook, *flowHook) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.srv, b.stats, b.authz
+	return b.srv, b.stats, b.authz, b.flow
 }
 
 func (b *Broker) server() *mqtt.Server {
-	srv, _, _ := b.live()
+	srv, _, _, _ := b.live()
 	return srv
 }
 
 // Stats reads the live counters; zero when stopped.
 func (b *Broker) Stats() Stats {
-	srv, stats, authz := b.live()
+	srv, stats, authz, flow := b.live()
+	b.mu.Lock()
+	sysRetained := b.sysRetained
+	b.mu.Unlock()
 	if srv == nil {
 		return Stats{}
 	}
@@ -337,12 +362,15 @@ func (b *Broker) Stats() Stats {
 		BytesOut:         info.BytesSent,
 		InPerSec:         in,
 		OutPerSec:        out,
-		Retained:         info.Retained - int64(len(srv.Topics.Messages(mqtt.SysPrefix+"/#"))),
+		Retained:         int64(srv.Topics.Retained.Len()) - sysRetained,
 		Subscriptions:    info.Subscriptions,
 		Inflight:         info.Inflight,
 		Dropped:          info.MessagesDropped + info.InflightDropped,
 		DeniedPublishes:  authz.DeniedPublishes(),
 		Uptime:           time.Since(time.Unix(info.Started, 0)),
+	}
+	if flow != nil {
+		st.PublishesHeld = flow.held.Load()
 	}
 	for _, cl := range srv.Clients.GetAll() {
 		if !cl.Net.Inline && cl.Closed() {
@@ -354,7 +382,7 @@ func (b *Broker) Stats() Stats {
 
 // Clients lists client sessions, connected ones first, then by ID.
 func (b *Broker) Clients() []ClientInfo {
-	srv, stats, _ := b.live()
+	srv, stats, _, _ := b.live()
 	if srv == nil {
 		return nil
 	}

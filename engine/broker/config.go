@@ -52,6 +52,9 @@ type Config struct {
 	KeepAliveCap uint16
 	// WritesPending is the per-client outbound queue length.
 	WritesPending int32
+	// NoFlowControl lets publishers run ahead of slow subscribers, as plain
+	// mochi does, dropping (and counting) what does not fit their queues.
+	NoFlowControl bool
 
 	Logger *slog.Logger
 }

@@ -29,7 +29,10 @@ type Stats struct {
 	// queue was full or its inflight window was exhausted.
 	Dropped         int64
 	DeniedPublishes int64
-	Uptime          time.Duration
+	// PublishesHeld counts publishes that flow control made wait for a
+	// subscriber to catch up.
+	PublishesHeld int64
+	Uptime        time.Duration
 }
 
 // ClientInfo describes one client session known to the broker.
