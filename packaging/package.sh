@@ -9,17 +9,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-linux}
 mkdir -p dist
+# `fyne package --release` bumps Build in FyneApp.toml; releases set it on purpose.
+saved=$(mktemp)
+cp FyneApp.toml "$saved"
+trap 'cp "$saved" FyneApp.toml; rm -f "$saved"' EXIT
+# Build the packaging tool for this machine once; `go tool` under GOOS=windows
+# would build the tool itself for Windows.
+tool=$(mktemp -d)/fyne
+go build -o "$tool" fyne.io/tools/cmd/fyne
 case "$target" in
   linux)
     go build -trimpath -ldflags "-s -w" -o iotstudio .
-    go tool fyne package -os linux --release --name iotstudio --exe iotstudio
+    "$tool" package -os linux --release --name iotstudio --exe iotstudio
     mv iotstudio.tar.xz dist/
     rm -f iotstudio
     ;;
   windows)
     command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "install gcc-mingw-w64-x86-64 to cross-build for Windows" >&2; exit 1; }
     CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-      go tool fyne package -os windows --release --name iotstudio
+      "$tool" package -os windows --release --name iotstudio
     mv iotstudio.exe dist/
     ;;
   *)
