@@ -754,3 +754,26 @@ func BenchmarkWriteThroughput(b *testing.B) {
 		b.Fatalf("dropped %d", d)
 	}
 }
+
+func TestInflightSkippedWhenItCannotOutliveTheConnection(t *testing.T) {
+	h := openTemp(t)
+	clean5 := testClient("clean5")
+	clean5.Properties.Props.SessionExpiryInterval = 0
+	clean3 := testClient("clean3")
+	clean3.Properties.ProtocolVersion, clean3.Properties.Clean = 4, true
+	persistent := testClient("keeper")
+	h.OnQosPublish(clean5, publishPacket("q", "a", 1, false, 1), 0, 0)
+	h.OnQosPublish(clean3, publishPacket("q", "b", 1, false, 2), 0, 0)
+	h.OnQosPublish(persistent, publishPacket("q", "c", 1, false, 3), 0, 0)
+	ack := publishPacket("q", "", 1, false, 4)
+	ack.FixedHeader.Type = packets.Puback
+	h.OnQosPublish(persistent, ack, 0, 0)
+	flush(t, h)
+	msgs, err := h.StoredInflightMessages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Client != "keeper" || string(msgs[0].Payload) != "c" {
+		t.Fatalf("stored %+v, want only the persistent session's message", msgs)
+	}
+}
