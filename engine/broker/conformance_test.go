@@ -169,6 +169,15 @@ func TestStopWithStuckSubscriber(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var queued int
+	for _, c := range b.Clients() {
+		if c.ID == "stuck" {
+			queued = c.Queued
+		}
+	}
+	if queued == 0 {
+		t.Error("the stuck subscriber shows nothing queued")
+	}
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- b.Stop() }()

@@ -45,7 +45,8 @@ type ClientInfo struct {
 	Connected       bool
 	ConnectedSince  time.Time
 	Subscriptions   []Subscription
-	Inflight        int
+	Inflight        int // QoS 1/2 messages sent (or held for an offline session) and not yet acknowledged
+	Queued          int // messages waiting for the connection's writer
 }
 
 // Subscription is one topic filter a client holds.
@@ -151,6 +152,9 @@ func clientInfo(cl *mqtt.Client, since time.Time) ClientInfo {
 		Connected:       !cl.Closed(),
 		ConnectedSince:  since,
 		Inflight:        cl.State.Inflight.Len(),
+	}
+	if q := outboundCounter(cl); q != nil {
+		ci.Queued = int(atomic.LoadInt32(q))
 	}
 	for filter, sub := range cl.State.Subscriptions.GetAll() {
 		ci.Subscriptions = append(ci.Subscriptions, Subscription{Filter: filter, QoS: sub.Qos})

@@ -24,8 +24,8 @@ const (
 	numCols
 )
 
-var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight", ""}
-var colWidths = [numCols]float32{190, 160, 75, 150, 220, 70, 120}
+var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
+var colWidths = [numCols]float32{180, 150, 75, 140, 190, 130, 120}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
@@ -53,7 +53,7 @@ func newClientRow(c broker.ClientInfo) clientRow {
 		colProtocol: broker.ProtocolName(c.ProtocolVersion),
 		colSince:    since,
 		colSubs:     strings.Join(filters, ", "),
-		colInflight: strconv.Itoa(c.Inflight),
+		colInflight: strconv.Itoa(c.Inflight) + " / " + strconv.Itoa(c.Queued),
 	}}
 }
 

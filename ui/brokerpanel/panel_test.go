@@ -239,14 +239,14 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 	since := time.Now().Add(-time.Minute)
 	ctl.clients = []broker.ClientInfo{
 		{ID: "sensor-1", Address: "127.0.0.1:50000", ProtocolVersion: 4, Connected: true, ConnectedSince: since,
-			Subscriptions: []broker.Subscription{{Filter: "a/#"}, {Filter: "b/+", QoS: 1}}, Inflight: 2},
+			Subscriptions: []broker.Subscription{{Filter: "a/#"}, {Filter: "b/+", QoS: 1}}, Inflight: 2, Queued: 7},
 		{ID: "gone", Address: "127.0.0.1:50001", ProtocolVersion: 5},
 	}
 	h := newHarness(t, ctl)
 	p := h.panel
 
 	got := labels(p.clients.table)
-	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "3.1.1", since.Format("15:04:05"), "a/#, b/+", "2", "gone", "5.0", "offline"} {
+	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "3.1.1", since.Format("15:04:05"), "a/#, b/+", "2 / 7", "gone", "5.0", "offline"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("clients table lacks %q; shows %q", want, got)
 		}
