@@ -291,6 +291,15 @@ func (b *Broker) DevCA() *devca.Authority {
 	return b.devCA
 }
 
+// DevCACert returns the development CA certificate (PEM) devices must trust
+// to reach the TLS listener, or nil when TLS does not use the dev CA.
+func (b *Broker) DevCACert() []byte {
+	if ca := b.DevCA(); ca != nil {
+		return ca.CACertPEM()
+	}
+	return nil
+}
+
 // Stop disconnects every client, flushes persistence and frees the ports.
 // Stopping a stopped broker does nothing.
 func (b *Broker) Stop() error {

@@ -273,6 +273,12 @@ func TestTLSWithDevCA(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ca.Dir(), "ca.pem")); err != nil {
 		t.Fatalf("dev CA not stored in the data dir: %v", err)
 	}
+	if pem := b.DevCACert(); !bytes.HasPrefix(pem, []byte("-----BEGIN CERTIFICATE-----")) {
+		t.Fatalf("DevCACert = %q, want the CA certificate to export", pem)
+	}
+	if plain := startBroker(t, nil); plain.DevCACert() != nil {
+		t.Fatal("a broker without TLS offers a CA to export")
+	}
 	addr := listenerAddr(t, b, "tls")
 	c, _, err := dialV5(t, addr, dialOpts{id: "tls", clean: true, tls: &tls.Config{RootCAs: ca.CAPool(), ServerName: "localhost"}})
 	if err != nil {

@@ -27,6 +27,13 @@ type fakeController struct {
 	stops        int
 	reconfigured []broker.Config
 	disconnected []string
+	caPEM        []byte
+}
+
+func (f *fakeController) DevCACert() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.caPEM
 }
 
 func newFake() *fakeController {

@@ -6,6 +6,7 @@ package brokerpanel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,7 @@ type Controller interface {
 	Disconnect(id string) error
 	Config() broker.Config
 	Reconfigure(broker.Config) error
+	DevCACert() []byte
 }
 
 // refreshInterval is how often Run refreshes the counters and clients.
@@ -237,6 +239,37 @@ func (p *Panel) saveSettings(cfg broker.Config, autoStart bool, remembered map[s
 	p.reconfigure(cfg)
 }
 
+// onExportCA saves the development CA so devices can be told to trust the
+// TLS listener.
+func (p *Panel) onExportCA() {
+	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		if err := p.writeCA(w); err != nil {
+			dialog.ShowError(err, p.win)
+		}
+	}, p.win)
+	save.SetFileName("iotstudio-dev-ca.pem")
+	save.Show()
+}
+
+func (p *Panel) writeCA(w io.WriteCloser) error {
+	pem := p.ctl.DevCACert()
+	if pem == nil {
+		w.Close()
+		return errors.New("export CA: TLS does not use the development CA")
+	}
+	if _, err := w.Write(pem); err != nil {
+		w.Close()
+		return fmt.Errorf("export CA: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("export CA: %w", err)
+	}
+	return nil
+}
+
 func (p *Panel) onCopy(url string) {
 	fyne.CurrentApp().Clipboard().SetContent(url)
 }
@@ -323,7 +356,11 @@ func (p *Panel) updateListeners(ls []broker.Listener) {
 		name := widget.NewLabelWithStyle(listenerNames[l.Name], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		u := widget.NewLabel(url)
 		u.Selectable = true
-		rows = append(rows, container.NewBorder(nil, nil, name, copyBtn, u))
+		actions := fyne.CanvasObject(copyBtn)
+		if l.Name == "tls" && p.ctl.DevCACert() != nil {
+			actions = container.NewHBox(widget.NewButtonWithIcon("Export CA…", theme.DocumentSaveIcon(), p.onExportCA), copyBtn)
+		}
+		rows = append(rows, container.NewBorder(nil, nil, name, actions, u))
 	}
 	if len(rows) == 0 {
 		rows = append(rows, widget.NewLabel("Not listening: start the broker to open its listeners."))

@@ -1,6 +1,7 @@
 package brokerpanel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -381,5 +382,36 @@ func TestFormatCount(t *testing.T) {
 		if got := formatCount(n); got != want {
 			t.Errorf("formatCount(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+type memWriter struct {
+	bytes.Buffer
+	closed bool
+}
+
+func (m *memWriter) Close() error { m.closed = true; return nil }
+
+func TestExportDevCA(t *testing.T) {
+	ctl := newFake()
+	ctl.caPEM = []byte("-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n")
+	_ = ctl.Start()
+	ctl.state.Listeners = append(ctl.state.Listeners, broker.Listener{Name: "tls", Address: "127.0.0.1:8883", URL: "mqtts://127.0.0.1:8883"})
+	h := newHarness(t, ctl)
+	if n := len(buttons(h.panel.listenerBox, "Export CA…")); n != 1 {
+		t.Fatalf("%d Export CA buttons, want one on the TLS row", n)
+	}
+	var w memWriter
+	if err := h.panel.writeCA(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w.String() != string(ctl.caPEM) || !w.closed {
+		t.Fatalf("exported %q (closed %v), want the CA PEM", w.String(), w.closed)
+	}
+
+	ctl.caPEM = nil // TLS with the user's own certificate: nothing to export
+	h2 := newHarness(t, ctl)
+	if n := len(buttons(h2.panel.listenerBox, "Export CA…")); n != 0 {
+		t.Fatalf("%d Export CA buttons without a dev CA", n)
 	}
 }
