@@ -15,6 +15,16 @@ func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+// Handle drops mochi's message-less warnings: its listeners log every
+// connection that ends with an error (a port probe, a client killed, the
+// broker stopping) as Warn with an empty message, which is noise to users.
+func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "" && r.Level < slog.LevelError {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
 func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
 	return levelFloor{Handler: h.Handler.WithAttrs(a), min: h.min}
 }
