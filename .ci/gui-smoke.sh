@@ -13,7 +13,11 @@ go build -o "$data/iotstudio" .
 # Go's module cache under the real HOME is used).
 export HOME="$data/home" LANG=en_US.UTF-8
 mkdir -p "$HOME"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# a free port: nothing answers on it
+for _ in $(seq 1 50); do
+  port=$(shuf -i 20000-60000 -n 1)
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
 
 xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   "$1" --data "$2" --mqtt "127.0.0.1:$3" --ws off > "$2/app.log" 2>&1 &
