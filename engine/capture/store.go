@@ -1,0 +1,770 @@
+package capture
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	badgerdb "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/y"
+)
+
+// Defaults for Options.
+const (
+	DefaultQueueSize = 65536
+	DefaultSyncEvery = time.Second
+	DefaultBatchSize = 1000
+)
+
+// Tuning that is not an option.
+const (
+	batchMaxWait   = 50 * time.Millisecond // longest a record waits before its batch is written
+	gcInterval     = 5 * time.Minute       // value-log GC period
+	gcDiscardRatio = 0.5                   // rewrite a value-log file once half of it is garbage
+
+	valueLogFileSize = 64 << 20 // also Badger's limit on one value, so on one encoded record
+	maxRecordSize    = valueLogFileSize
+
+	// maxKnownTopics bounds the writer's set of topics whose h| entry was
+	// already written this session. When it is full it is cleared, which
+	// only means some h| entries are written again (same value).
+	maxKnownTopics = 1 << 20
+)
+
+// Errors that Open can return, wrapped together with the directory and the
+// underlying cause; test for them with errors.Is.
+var (
+	// ErrLocked means another process (or another Store in this process)
+	// holds the data directory.
+	ErrLocked = errors.New("capture store is locked by another process")
+	// ErrPermission means the data directory cannot be created, read or
+	// written by this user.
+	ErrPermission = errors.New("capture store permission denied")
+	// ErrCorrupt means Badger found damaged files in the data directory.
+	// Nothing is deleted or repaired automatically.
+	ErrCorrupt = errors.New("capture store is corrupt")
+	// ErrClosed is returned by Query and Stats after Close.
+	ErrClosed = errors.New("capture store is closed")
+)
+
+// Options configure a Store. Zero values select the defaults.
+type Options struct {
+	// QueueSize is how many records may wait for the writer; beyond it
+	// Ingest drops. Default 65536. The queue holds Records by value, so
+	// Ingest allocates nothing: 216 bytes per slot (13.5 MiB at the
+	// default) plus what queued records point to.
+	QueueSize int
+	// SyncEvery is how often written records are fsynced. Default 1s.
+	SyncEvery time.Duration
+	// BatchSize is the most records per Badger write batch. Default 1000.
+	BatchSize int
+	// Logger receives warnings and errors; nil discards them.
+	Logger *slog.Logger
+
+	// writerGate, if non-nil, holds the writer back until it is closed
+	// (or the Store is closed). Tests use it to fill the queue.
+	writerGate <-chan struct{}
+}
+
+func (o Options) withDefaults() Options {
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	if o.SyncEvery <= 0 {
+		o.SyncEvery = DefaultSyncEvery
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Stats describes a Store.
+type Stats struct {
+	// Records is the number of stored records, counted as
+	// Newest.Seq-Oldest.Seq+1: seqs are contiguous except where a batch
+	// failed to write (see Failed), whose gap is counted.
+	Records int64
+	// DiskBytes is the disk space of Badger's LSM tables, memtable logs
+	// and value log (allocated blocks where the OS reports them).
+	DiskBytes int64
+	// Oldest and Newest are the receive times of the first and last
+	// stored records; zero when the store is empty.
+	Oldest, Newest time.Time
+	// Dropped counts records Ingest refused because the queue was full,
+	// since Open.
+	Dropped int64
+	// Ingested counts records Ingest accepted since Open.
+	Ingested int64
+	// Failed counts accepted records the writer could not store since
+	// Open (too large for one Badger value, or a failed write; an upper
+	// bound when a batch fails part-way). Each failure is logged.
+	Failed int64
+}
+
+// Store is a persistent, append-only record of captured MQTT messages.
+// Ingest never blocks; one writer goroutine owned by the Store writes to
+// Badger. All methods are safe for concurrent use.
+type Store struct {
+	dir  string
+	log  *slog.Logger
+	db   *badgerdb.DB
+	opts Options
+
+	// mu guards closed and the closing of queue. Ingest holds it shared
+	// only around a non-blocking send.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan Record
+
+	flushReq   chan chan error // Flush -> writer
+	quit       chan struct{}   // closed by Close: GC goroutine exits
+	writerDone chan struct{}   // closed when the writer has written everything and exited
+	gcDone     chan struct{}   // closed when the GC goroutine has exited
+	writerErr  error           // unreported write errors at writer exit; read after writerDone
+
+	// dbMu: Query/Stats (shared) vs closing Badger (exclusive).
+	dbMu     sync.RWMutex
+	dbClosed bool
+	closing  atomic.Bool // tells running queries to stop so Close need not wait
+
+	ingested, dropped, failed atomic.Int64
+	dropLog, writeErrLog      rateLimit
+	readErrLog                rateLimit
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) the capture database in dir and starts
+// the Store's writer and GC goroutines. It never deletes or repairs data.
+// The error names dir and wraps ErrLocked, ErrPermission or ErrCorrupt when
+// that is the cause, as well as the underlying error.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	log := opts.Logger.With("component", "capture")
+	if dir == "" {
+		return nil, errors.New("capture: open: empty data directory")
+	}
+	if err := preflight(dir); err != nil {
+		return nil, classify(dir, err)
+	}
+	db, err := openBadger(badgerOptions(dir, log))
+	if err != nil {
+		return nil, classify(dir, err)
+	}
+	w := &writer{known: make(map[uint64]struct{})}
+	if err := db.View(func(txn *badgerdb.Txn) error {
+		if k, ok := lastKey(txn, prefixRecord); ok && len(k) == recordKeyLen {
+			w.nextSeq = seqFromKey(k)
+		}
+		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
+			w.lastSec, w.haveSec = secondFromKey(k), true
+		}
+		return nil
+	}); err != nil {
+		_ = db.Close()
+		return nil, classify(dir, fmt.Errorf("read last record: %w", err))
+	}
+	w.nextSeq++ // seqs start at 1
+
+	s := &Store{
+		dir:        dir,
+		log:        log,
+		db:         db,
+		opts:       opts,
+		queue:      make(chan Record, opts.QueueSize),
+		flushReq:   make(chan chan error),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		gcDone:     make(chan struct{}),
+	}
+	w.s = s
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	go s.runWriter(w)
+	go s.gcLoop()
+	return s, nil
+}
+
+// lastKey returns a copy of the greatest key with prefix (all our keys
+// with a given prefix have the same length, at most len(prefix)+17).
+func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: true, Prefix: prefix})
+	defer it.Close()
+	seek := append(append([]byte(nil), prefix...), strings.Repeat("\xff", 17)...)
+	it.Seek(seek)
+	if !it.Valid() {
+		return nil, false
+	}
+	return it.Item().KeyCopy(nil), true
+}
+
+// badgerOptions sizes Badger for a desktop app instead of Badger's server
+// defaults (64 MiB memtables x5, 256 MiB block cache, 1 GiB value-log
+// files), for an append-mostly store that may grow to many GiB.
+func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
+	o := badgerdb.DefaultOptions(dir)
+	o.MemTableSize = 16 << 20             // 16 MiB; caps one txn at 15% = 2.4 MiB (WriteBatch splits)
+	o.NumMemtables = 3                    // one active + up to two being flushed during bursts
+	o.BlockCacheSize = 16 << 20           // required (non-zero) because blocks are Snappy-compressed
+	o.IndexCacheSize = 16 << 20           // bound memory for table indexes/blooms as the store grows
+	o.ValueLogFileSize = valueLogFileSize // 64 MiB files so GC can reclaim space in small steps
+	o.ValueThreshold = 4 << 10            // records >4 KiB (bulk payloads) go to the value log, not through compactions
+	o.NumVersionsToKeep = 1               // records are never updated; keep no history
+	o.NumCompactors = 2                   // Badger's minimum for a working L0 compactor
+	o.SyncWrites = false                  // the writer calls db.Sync every SyncEvery and on Flush
+	o.DetectConflicts = false             // single writer: conflict tracking is pure overhead
+	o.MetricsEnabled = false
+	o.Compression = options.Snappy
+	o.Logger = badgerLogger{log: log}
+	return o
+}
+
+// openBadger opens Badger, turning a panic on damaged files into an error.
+func openBadger(o badgerdb.Options) (db *badgerdb.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: badger panicked while opening: %v", ErrCorrupt, r)
+		}
+	}()
+	return badgerdb.Open(o)
+}
+
+// preflight creates dir and proves it is writable, so that the common
+// failures surface as real Go error values (fs.ErrPermission, ENOTDIR)
+// instead of Badger's flattened strings.
+func preflight(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	_ = f.Close()
+	return os.Remove(name) // our own probe file; nothing of Badger's is touched
+}
+
+// classify wraps an open error with the directory and one of the sentinel
+// errors. Badger flattens the errors it wraps into strings (y.Wrap without
+// debug mode), so errors.Is is tried first and Badger's own messages second.
+func classify(dir string, err error) error {
+	if abs, aerr := filepath.Abs(dir); aerr == nil {
+		dir = abs
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		return fmt.Errorf("capture: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w", dir, err)
+	case errors.Is(err, syscall.EWOULDBLOCK) ||
+		strings.Contains(msg, "Another process is using this Badger database"):
+		return fmt.Errorf("capture: another IoT Studio may be running with data dir %s: %w: %w", dir, ErrLocked, err)
+	case errors.Is(err, fs.ErrPermission) ||
+		strings.Contains(msg, syscall.EACCES.Error()) || strings.Contains(msg, syscall.EPERM.Error()):
+		return fmt.Errorf("capture: no permission to use data dir %s: %w: %w", dir, ErrPermission, err)
+	case errors.Is(err, y.ErrChecksumMismatch) || errors.Is(err, badgerdb.ErrTruncateNeeded) ||
+		containsAny(msg, "checksum", "bad magic", "corrupt", "unsupported version", "MANIFEST", "truncat"):
+		return fmt.Errorf("capture: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w: %w", dir, ErrCorrupt, err)
+	default:
+		return fmt.Errorf("capture: cannot open data dir %s: %w", dir, err)
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dir returns the data directory the Store was opened on.
+func (s *Store) Dir() string { return s.dir }
+
+// Ingest hands r to the writer without blocking and without copying what
+// r points to: the caller gives up ownership of r.Payload, r.UserProps and
+// the other slices and must not modify them afterwards. A zero r.Time is
+// set to the current time; r.Seq is ignored (the writer assigns it).
+// Ingest returns false, and counts a drop, if the queue is full; it
+// returns false without counting after Close.
+func (s *Store) Ingest(r Record) bool {
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return false
+	}
+	select {
+	case s.queue <- r:
+		s.mu.RUnlock()
+		s.ingested.Add(1)
+		return true
+	default:
+	}
+	s.mu.RUnlock()
+	n := s.dropped.Add(1)
+	if s.dropLog.allow() {
+		s.log.Warn("capture queue full; message not captured",
+			"dir", s.dir, "topic", r.Topic, "dropped_total", n, "queue_capacity", cap(s.queue))
+	}
+	return false
+}
+
+// Dropped returns how many records Ingest refused because the queue was
+// full since Open.
+func (s *Store) Dropped() int64 { return s.dropped.Load() }
+
+// Flush waits until every record ingested before the call has been written
+// to Badger and synced to disk, and returns the write errors seen since the
+// previous Flush. After Close it returns Close's write errors, if any.
+func (s *Store) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case s.flushReq <- reply:
+	case <-s.writerDone: // closed: Close wrote and synced everything
+		if s.writerErr != nil {
+			return fmt.Errorf("capture: flush %s: %w", s.dir, s.writerErr)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("capture: flush %s: %w", s.dir, ctx.Err())
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			return fmt.Errorf("capture: flush %s: %w", s.dir, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("capture: flush %s: %w", s.dir, ctx.Err())
+	}
+}
+
+// Close stops accepting records, writes and syncs everything already
+// queued, stops the writer and GC goroutines and closes Badger. Running
+// queries are stopped with ErrClosed. Close is idempotent and safe to call
+// from several goroutines; every call returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closing.Store(true)
+		s.mu.Lock()
+		s.closed = true
+		close(s.queue) // the writer drains what is buffered, then exits
+		s.mu.Unlock()
+		close(s.quit)
+		<-s.writerDone
+		<-s.gcDone
+
+		s.dbMu.Lock()
+		s.dbClosed = true
+		closeErr := s.db.Close()
+		s.dbMu.Unlock()
+
+		var errs []error
+		if s.writerErr != nil {
+			errs = append(errs, fmt.Errorf("write: %w", s.writerErr))
+		}
+		if closeErr != nil {
+			errs = append(errs, fmt.Errorf("close badger: %w", closeErr))
+		}
+		if len(errs) > 0 {
+			s.closeErr = fmt.Errorf("capture: close %s: %w", s.dir, errors.Join(errs...))
+		}
+	})
+	return s.closeErr
+}
+
+// Stats returns counts, time span and disk use of the store.
+func (s *Store) Stats() (Stats, error) {
+	st := Stats{
+		Dropped:  s.dropped.Load(),
+		Ingested: s.ingested.Load(),
+		Failed:   s.failed.Load(),
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.dbClosed {
+		return st, fmt.Errorf("capture: stats %s: %w", s.dir, ErrClosed)
+	}
+	err := s.db.View(func(txn *badgerdb.Txn) error {
+		first, ok, err := s.edgeRecord(txn, false)
+		if err != nil || !ok {
+			return err
+		}
+		last, _, err := s.edgeRecord(txn, true)
+		if err != nil {
+			return err
+		}
+		st.Oldest, st.Newest = first.time, last.time
+		if last.seq >= first.seq {
+			st.Records = int64(last.seq - first.seq + 1)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("capture: stats %s: %w", s.dir, err)
+	}
+	st.DiskBytes = dirDiskBytes(s.dir)
+	return st, nil
+}
+
+type edge struct {
+	seq  uint64
+	time time.Time
+}
+
+// edgeRecord returns the seq and time of the first (or last) record.
+func (s *Store) edgeRecord(txn *badgerdb.Txn, last bool) (edge, bool, error) {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: last, Prefix: prefixRecord})
+	defer it.Close()
+	if last {
+		it.Seek(recordKey(^uint64(0)))
+	} else {
+		it.Seek(recordKey(0))
+	}
+	for ; it.Valid(); it.Next() {
+		item := it.Item()
+		if len(item.Key()) != recordKeyLen {
+			continue
+		}
+		e := edge{seq: seqFromKey(item.Key())}
+		var perr error
+		err := item.Value(func(val []byte) error {
+			v, err := parseRecord(val)
+			if err != nil {
+				perr = err
+				return nil
+			}
+			e.time = time.Unix(0, v.timeNs)
+			return nil
+		})
+		if err != nil {
+			return edge{}, false, fmt.Errorf("read record %d: %w", e.seq, err)
+		}
+		if perr != nil {
+			s.logCorrupt(e.seq, perr)
+			continue
+		}
+		return e, true, nil
+	}
+	return edge{}, false, nil
+}
+
+func (s *Store) logCorrupt(seq uint64, err error) {
+	if s.readErrLog.allow() {
+		s.log.Warn("skipping unreadable capture record", "dir", s.dir, "seq", seq, "error", err)
+	}
+}
+
+// dirDiskBytes sums the disk use of Badger's data files in dir.
+func dirDiskBytes(dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".sst", ".vlog", ".mem":
+			if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+				n += diskUsage(info)
+			}
+		}
+	}
+	return n
+}
+
+// writer is the state of the writer goroutine; only that goroutine uses it
+// (and Open, before starting it).
+type writer struct {
+	s       *Store
+	wb      *badgerdb.WriteBatch // current batch; nil when empty
+	n       int                  // records in wb
+	nextSeq uint64
+	lastSec int64 // greatest Unix second with an m| entry
+	haveSec bool
+	known   map[uint64]struct{} // topic hashes whose h| entry is written
+	dirty   bool                // written since the last Sync
+	errs    errTally
+	timer   *time.Timer
+	timerC  <-chan time.Time // nil while wb is nil
+}
+
+// runWriter is the only goroutine that writes to Badger. It writes a batch
+// when it holds BatchSize records, when its oldest record is batchMaxWait
+// old, on Flush and on Close, and syncs every SyncEvery.
+func (s *Store) runWriter(w *writer) {
+	defer close(s.writerDone)
+	defer w.timer.Stop()
+	if gate := s.opts.writerGate; gate != nil {
+		select {
+		case <-gate:
+		case <-s.quit:
+		}
+	}
+	syncTick := time.NewTicker(s.opts.SyncEvery)
+	defer syncTick.Stop()
+	for {
+		select {
+		case r, ok := <-s.queue:
+			if !ok {
+				w.commit()
+				w.sync()
+				s.writerErr = w.errs.take()
+				return
+			}
+			w.add(&r)
+		case <-w.timerC:
+			w.commit()
+		case <-syncTick.C:
+			w.sync()
+		case reply := <-s.flushReq:
+			// Everything ingested before Flush was called is among the
+			// len(s.queue) records buffered right now (FIFO).
+			for i, k := 0, len(s.queue); i < k; i++ {
+				r, ok := <-s.queue
+				if !ok {
+					break
+				}
+				w.add(&r)
+			}
+			w.commit()
+			w.sync()
+			reply <- w.errs.take()
+		}
+	}
+}
+
+// add assigns r the next seq and adds its entries to the current batch.
+func (w *writer) add(r *Record) {
+	size := encodedLen(r)
+	if size > maxRecordSize {
+		w.reject(r, fmt.Errorf("record is %d bytes encoded; the limit is %d", size, maxRecordSize))
+		return
+	}
+	if w.wb == nil {
+		w.wb = w.s.db.NewWriteBatch()
+		w.n = 0
+		w.timer.Reset(batchMaxWait)
+		w.timerC = w.timer.C
+	}
+	seq := w.nextSeq
+	hash := topicHash(r.Topic)
+	// One allocation for both keys and the value; Badger keeps references
+	// to them until the batch is written.
+	buf := make([]byte, recordKeyLen+topicKeyLen+size)
+	rkey := buf[:recordKeyLen:recordKeyLen]
+	tkey := buf[recordKeyLen : recordKeyLen+topicKeyLen : recordKeyLen+topicKeyLen]
+	putRecordKey(rkey, seq)
+	putTopicKey(tkey, hash, seq)
+	val := appendRecord(buf[recordKeyLen+topicKeyLen:recordKeyLen+topicKeyLen], r)
+
+	if err := w.wb.Set(rkey, val); err != nil {
+		if w.wb.Error() == nil { // Badger refused this record alone
+			w.reject(r, err)
+			return
+		}
+		w.s.failed.Add(1)
+		w.abort(err)
+		return
+	}
+	w.nextSeq++
+	w.n++
+	if err := w.wb.Set(tkey, nil); err != nil {
+		w.abort(err)
+		return
+	}
+	if _, ok := w.known[hash]; !ok {
+		if len(w.known) >= maxKnownTopics {
+			clear(w.known)
+		}
+		if err := w.wb.Set(hashKey(hash), []byte(r.Topic)); err != nil {
+			w.abort(err)
+			return
+		}
+		w.known[hash] = struct{}{}
+	}
+	if sec := r.Time.Unix(); !w.haveSec || sec > w.lastSec {
+		if err := w.wb.Set(secondKey(sec), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+			w.abort(err)
+			return
+		}
+		w.lastSec, w.haveSec = sec, true
+	}
+	if w.n >= w.s.opts.BatchSize {
+		w.commit()
+	}
+}
+
+// reject counts and logs a record that cannot be stored; it used no seq.
+func (w *writer) reject(r *Record, err error) {
+	w.s.failed.Add(1)
+	err = fmt.Errorf("record on topic %q from %q not stored: %w", r.Topic, r.ClientID, firstLine(err))
+	w.errs.add(err)
+	if w.s.writeErrLog.allow() {
+		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
+	}
+}
+
+// abort gives up the current batch after Badger failed it.
+func (w *writer) abort(err error) {
+	w.s.failed.Add(int64(w.n))
+	w.wb.Cancel()
+	w.endBatch()
+	w.batchFailed(err)
+}
+
+// commit writes the current batch.
+func (w *writer) commit() {
+	if w.wb == nil {
+		return
+	}
+	wb, n := w.wb, w.n
+	w.endBatch()
+	if err := wb.Flush(); err != nil {
+		wb.Cancel() // waits for any commit still in flight
+		w.s.failed.Add(int64(n))
+		w.batchFailed(err)
+		return
+	}
+	w.dirty = true
+}
+
+func (w *writer) endBatch() {
+	w.wb, w.n = nil, 0
+	w.timer.Stop()
+	w.timerC = nil
+}
+
+func (w *writer) batchFailed(err error) {
+	clear(w.known) // their h| entries may not have been written
+	w.dirty = true // part of the batch may have been
+	err = fmt.Errorf("write batch: %w", firstLine(err))
+	w.errs.add(err)
+	if w.s.writeErrLog.allow() {
+		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
+	}
+}
+
+func (w *writer) sync() {
+	if !w.dirty {
+		return
+	}
+	w.dirty = false
+	if err := w.s.db.Sync(); err != nil {
+		err = fmt.Errorf("sync: %w", err)
+		w.errs.add(err)
+		if w.s.writeErrLog.allow() {
+			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
+		}
+	}
+}
+
+// firstLine drops what follows the first line of err's text: some Badger
+// errors append a hex dump of the value.
+func firstLine(err error) error {
+	if msg, _, cut := strings.Cut(err.Error(), "\n"); cut {
+		return errors.New(strings.TrimSpace(msg))
+	}
+	return err
+}
+
+// gcLoop runs Badger's value-log GC every gcInterval until Close.
+func (s *Store) gcLoop() {
+	defer close(s.gcDone)
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		// One call rewrites at most one file; repeat while it finds work.
+		for {
+			if err := s.db.RunValueLogGC(gcDiscardRatio); err != nil {
+				if !errors.Is(err, badgerdb.ErrNoRewrite) && !errors.Is(err, badgerdb.ErrRejected) {
+					s.log.Warn("value log GC failed", "dir", s.dir, "error", err)
+				}
+				break
+			}
+			select {
+			case <-s.quit:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// errTally keeps the first error and a count, so that a failing disk cannot
+// make it grow without bound.
+type errTally struct {
+	first error
+	n     int
+}
+
+func (t *errTally) add(err error) {
+	if err == nil {
+		return
+	}
+	if t.first == nil {
+		t.first = err
+	}
+	t.n++
+}
+
+func (t *errTally) take() error {
+	defer func() { *t = errTally{} }()
+	switch t.n {
+	case 0:
+		return nil
+	case 1:
+		return t.first
+	default:
+		return fmt.Errorf("%w (and %d more errors)", t.first, t.n-1)
+	}
+}
+
+// rateLimit allows one event per second.
+type rateLimit struct{ last atomic.Int64 }
+
+func (r *rateLimit) allow() bool {
+	now := time.Now().UnixNano()
+	last := r.last.Load()
+	return now-last >= int64(time.Second) && r.last.CompareAndSwap(last, now)
+}
+
+// badgerLogger passes Badger's warnings and errors to slog and drops its
+// info and debug chatter.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, v ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
+}
+
+func (l badgerLogger) Warningf(f string, v ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
