@@ -7,6 +7,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -21,6 +22,7 @@ func runGUI(args []string, e env) error {
 	mqttAddr := fs.String("mqtt", "", "MQTT listener `HOST:PORT` for this run (overrides the saved setting)")
 	wsAddr := fs.String("ws", "", "WebSocket listener `HOST:PORT` or \"off\" for this run (overrides the saved setting)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	noCapture := fs.Bool("no-capture", false, "do not record traffic in DATA/capture")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +45,15 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
+	if !*noCapture {
+		// Without a capture the broker still works; the window must open.
+		if store, err := capture.Open(captureDir(dir), capture.Options{Logger: log}); err != nil {
+			log.Error("traffic is not being captured", "error", err)
+		} else {
+			defer closeCapture(store, log)
+			cfg.Recorder = store
+		}
+	}
 	b, err := broker.New(cfg)
 	if err != nil {
 		return usageError{fmt.Errorf("broker settings: %w", err)}

@@ -42,6 +42,7 @@ commands:
   serve        run the broker without a window
   users        add, remove or list broker users (users add NAME reads the password from stdin)
   ca export    write the development CA certificate for devices to trust
+  capture      stats and queries over the captured traffic
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
@@ -66,6 +67,8 @@ func run(args []string, e env) int {
 		err = runUsers(rest, e)
 	case "ca":
 		err = runCA(rest, e)
+	case "capture":
+		err = runCapture(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
 	case "help":

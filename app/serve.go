@@ -4,12 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
 // listFlag collects a repeatable string flag.
@@ -20,7 +22,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // brokerFlags registers the flags that describe the broker and returns a
 // function building the Config once they are parsed.
-func brokerFlags(fs *flag.FlagSet) func() (broker.Config, error) {
+func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, err error) {
 	mqttAddr := fs.String("mqtt", broker.DefaultMQTTAddr, "MQTT over TCP listener `HOST:PORT` (port 0 picks a free port; \"off\" disables)")
 	wsAddr := fs.String("ws", broker.DefaultWSAddr, "MQTT over WebSocket listener `HOST:PORT` (path "+broker.WSPath+"), or \"off\"")
 	tlsAddr := fs.String("tls", "", "MQTT over TLS listener `HOST:PORT` (needs --cert/--key or --dev-ca)")
@@ -30,18 +32,19 @@ func brokerFlags(fs *flag.FlagSet) func() (broker.Config, error) {
 	data := fs.String("data", "", "data `DIR` for sessions, retained messages, users and the dev CA (default: the user config dir)")
 	users := fs.String("users", "", "users `FILE` (default DATA/users.yaml)")
 	noPersist := fs.Bool("no-persist", false, "keep sessions and retained messages in memory only")
+	noCapture := fs.Bool("no-capture", false, "do not record traffic in DATA/capture")
 	var origins listFlag
 	fs.Var(&origins, "allow-origin", "browser `ORIGIN` allowed on the WebSocket listener besides localhost (repeatable)")
-	return func() (broker.Config, error) {
+	return func() (cfg broker.Config, capturing bool, err error) {
 		dir, err := dataDir(*data)
 		if err != nil {
-			return broker.Config{}, err
+			return broker.Config{}, false, err
 		}
-		cfg := broker.DefaultConfig(dir)
+		cfg = broker.DefaultConfig(dir)
 		cfg.MQTTAddr, cfg.WSAddr, cfg.TLSAddr = offToEmpty(*mqttAddr), offToEmpty(*wsAddr), offToEmpty(*tlsAddr)
 		cfg.CertFile, cfg.KeyFile, cfg.DevCA = *cert, *key, *devCA
 		cfg.UsersFile, cfg.NoPersistence, cfg.AllowedOrigins = *users, *noPersist, origins
-		return cfg, nil
+		return cfg, !*noCapture, nil
 	}
 }
 
@@ -70,11 +73,21 @@ func runServe(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := config()
+	cfg, capturing, err := config()
 	if err != nil {
 		return err
 	}
 	cfg.Logger = log
+	if capturing {
+		store, err := capture.Open(captureDir(cfg.DataDir), capture.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		// Closed after the broker has stopped (deferred calls run after the
+		// return expression), so every message it accepted is written.
+		defer closeCapture(store, log)
+		cfg.Recorder = store
+	}
 	b, err := broker.New(cfg)
 	if err != nil {
 		return usageError{err}
@@ -95,6 +108,12 @@ func runServe(args []string, e env) error {
 	<-ctx.Done()
 	log.Info("shutting down")
 	return b.Stop()
+}
+
+func closeCapture(store *capture.Store, log *slog.Logger) {
+	if err := store.Close(); err != nil {
+		log.Error("closing the capture", "error", err)
+	}
 }
 
 // startError marks start failures as exit status 2: each one (a busy port,

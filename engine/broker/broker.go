@@ -166,6 +166,9 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		b.flow = newFlowHook(srv, flowLimit)
 		hooks = append(hooks, b.flow)
 	}
+	if b.cfg.Recorder != nil {
+		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
+	}
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)

@@ -52,6 +52,8 @@ type Config struct {
 	KeepAliveCap uint16
 	// WritesPending is the per-client outbound queue length.
 	WritesPending int32
+	// Recorder, when set, receives every accepted message (the capture).
+	Recorder Recorder
 	// NoFlowControl lets publishers run ahead of slow subscribers, as plain
 	// mochi does, dropping (and counting) what does not fit their queues.
 	NoFlowControl bool

@@ -1,0 +1,219 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+const captureUsage = `usage: iotstudio capture stats [--data DIR]
+       iotstudio capture query [--data DIR] [--topic FILTER] [--since T] [--until T] [--contains TEXT]
+                               [--limit N] [--oldest-first] [--format jsonl|csv|table]
+Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
+The capture is locked while serve or the app runs on the same data dir.`
+
+// captureDir is where the capture store lives inside the data dir.
+func captureDir(data string) string { return filepath.Join(data, "capture") }
+
+func runCapture(args []string, e env) error {
+	if len(args) == 0 {
+		return usagef("%s", captureUsage)
+	}
+	switch args[0] {
+	case "stats":
+		return captureStats(args[1:], e)
+	case "query":
+		return captureQuery(args[1:], e)
+	}
+	return usagef("unknown capture command %q\n%s", args[0], captureUsage)
+}
+
+func openCapture(data string) (*capture.Store, error) {
+	dir, err := dataDir(data)
+	if err != nil {
+		return nil, err
+	}
+	return capture.Open(captureDir(dir), capture.Options{})
+}
+
+func captureStats(args []string, e env) error {
+	fs := newFlagSet("capture stats", e)
+	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := openCapture(*data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	st, err := store.Stats()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "records\t%d\n", st.Records)
+	fmt.Fprintf(w, "disk bytes\t%d\n", st.DiskBytes)
+	fmt.Fprintf(w, "oldest\t%s\n", formatTime(st.Oldest))
+	fmt.Fprintf(w, "newest\t%s\n", formatTime(st.Newest))
+	fmt.Fprintf(w, "dropped\t%d\n", st.Dropped)
+	return w.Flush()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func captureQuery(args []string, e env) error {
+	fs := newFlagSet("capture query", e)
+	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
+	topic := fs.String("topic", "", "MQTT topic `FILTER` (+ and # wildcards); empty matches all")
+	since := fs.String("since", "", "only records at or after `T`")
+	until := fs.String("until", "", "only records before `T`")
+	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
+	limit := fs.Int("limit", 100, "at most `N` records (0: no limit)")
+	oldest := fs.Bool("oldest-first", false, "oldest records first (default newest first)")
+	format := fs.String("format", "table", "output `FORMAT`: jsonl, csv or table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	q := capture.Query{Filter: *topic, Contains: *contains, Newest: !*oldest}
+	if err := capture.ValidateFilter(*topic); *topic != "" && err != nil {
+		return usageError{err}
+	}
+	var err error
+	now := time.Now()
+	if q.Since, err = parseWhen("--since", *since, now); err != nil {
+		return err
+	}
+	if q.Until, err = parseWhen("--until", *until, now); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return usagef("--limit %d: give a number of records, or 0 for all", *limit)
+	}
+	out, err := newRecordWriter(*format, e.stdout)
+	if err != nil {
+		return err
+	}
+	store, err := openCapture(*data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return queryAll(ctx, store, q, *limit, out)
+}
+
+// queryAll pages through the store so that any number of records streams
+// out in bounded memory.
+func queryAll(ctx context.Context, store *capture.Store, q capture.Query, limit int, out recordWriter) error {
+	const page = 1000
+	written := 0
+	for {
+		q.Limit = page
+		if limit > 0 && limit-written < page {
+			q.Limit = limit - written
+		}
+		recs, next, err := store.Query(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := out.Write(r); err != nil {
+				return err
+			}
+		}
+		written += len(recs)
+		if next == "" || (limit > 0 && written >= limit) {
+			return out.Flush()
+		}
+		q.Cursor = next
+	}
+}
+
+// parseWhen reads an RFC 3339 time or a negative duration relative to now
+// (-10m, -2h, -7d).
+func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if strings.HasPrefix(v, "-") {
+		s := v[1:]
+		mult := time.Duration(1)
+		if strings.HasSuffix(s, "d") {
+			s, mult = strings.TrimSuffix(s, "d")+"h", 24
+		}
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			return now.Add(-d * mult), nil
+		}
+	}
+	return time.Time{}, usagef("%s %q: give an RFC 3339 time (2026-11-22T10:00:00Z) or a time ago (-10m, -2h, -7d)", flagName, v)
+}
+
+var errUnknownFormat = errors.New("unknown format")
+
+type recordWriter interface {
+	Write(capture.Record) error
+	Flush() error
+}
+
+func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
+	switch format {
+	case "jsonl":
+		return capture.NewJSONLWriter(w), nil
+	case "csv":
+		return capture.NewCSVWriter(w), nil
+	case "table":
+		return newTableWriter(w), nil
+	}
+	return nil, usageError{fmt.Errorf("--format %q: %w; use jsonl, csv or table", format, errUnknownFormat)}
+}
+
+// tableWriter prints one aligned line per record for people; payloads are
+// shortened to one line (jsonl and csv keep them whole).
+type tableWriter struct{ tw *tabwriter.Writer }
+
+func newTableWriter(w io.Writer) *tableWriter {
+	t := &tableWriter{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	fmt.Fprintln(t.tw, "TIME\tTOPIC\tQOS\tRETAIN\tCLIENT\tPAYLOAD")
+	return t
+}
+
+func (t *tableWriter) Write(r capture.Record) error {
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
+	return err
+}
+
+func (t *tableWriter) Flush() error { return t.tw.Flush() }
+
+// preview shows a payload on one line: text as is (newlines escaped),
+// binary as hex, cut at max characters with an ellipsis and the full size.
+func preview(p []byte, max int) string {
+	s := strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(string(p))
+	if !utf8.Valid(p) {
+		s = fmt.Sprintf("%x", p)
+	}
+	if r := []rune(s); len(r) > max {
+		return fmt.Sprintf("%s… (%d bytes)", string(r[:max]), len(p))
+	}
+	return s
+}
