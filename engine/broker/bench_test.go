@@ -49,6 +49,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
 const (
@@ -85,6 +87,30 @@ func BenchmarkWritesPending(b *testing.B) {
 	for _, n := range []int32{8 * 1024, 32 * 1024, 128 * 1024} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
 			runBench(b, startIoTStudio(b, n), fanIn, 0)
+		})
+	}
+}
+
+// BenchmarkCaptureCost measures what capturing every message costs the
+// broker: the same fan-in with and without the capture store, in one run.
+func BenchmarkCaptureCost(b *testing.B) {
+	for _, qos := range []byte{0, 1} {
+		var plain float64
+		b.Run(fmt.Sprintf("qos=%d/capture=off", qos), func(b *testing.B) {
+			plain = runBench(b, startIoTStudio(b, 0), fanIn, qos)
+		})
+		b.Run(fmt.Sprintf("qos=%d/capture=on", qos), func(b *testing.B) {
+			store, err := capture.Open(b.TempDir(), capture.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Cleanups run last-in first-out: the broker stops, then the store closes.
+			b.Cleanup(func() { _ = store.Close() })
+			rate := runBench(b, startIoTStudioWith(b, 0, store), fanIn, qos)
+			b.ReportMetric(float64(store.Dropped()), "capture-dropped")
+			if plain > 0 {
+				b.ReportMetric(rate/plain, "x-capture-off")
+			}
 		})
 	}
 }
@@ -130,6 +156,11 @@ func envInt32(b *testing.B, name string) int32 {
 // startIoTStudio runs the embedded broker as the product does (persistence
 // on), on a free loopback port, stopped when the benchmark ends.
 func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
+	return startIoTStudioWith(b, writesPending, nil)
+}
+
+// startIoTStudioWith is startIoTStudio with a Recorder (the capture) tapped in.
+func startIoTStudioWith(b *testing.B, writesPending int32, rec Recorder) benchTarget {
 	b.Helper()
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -145,6 +176,7 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 		WritesPending: writesPending,
 		NoPersistence: os.Getenv("IOTSTUDIO_BENCH_NO_PERSISTENCE") != "",
 		NoFlowControl: os.Getenv("IOTSTUDIO_BENCH_NO_FLOW") != "",
+		Recorder:      rec,
 		Logger:        slog.New(warn),
 	})
 	if err != nil {
