@@ -29,8 +29,13 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   mosquitto_pub -h 127.0.0.1 -p "$3" -t smoke/hello -m "hi from CI" -q 1 || { echo "broker never accepted a connection"; cat "$2/app.log"; exit 1; }
   sleep 2   # let the panel refresh its counters
   xwd -root -silent > "$2/screen.xwd"
-  kill $app; wait $app || true
+  kill -TERM $app
+  wait $app || { echo "the app did not exit cleanly on SIGTERM"; cat "$2/app.log"; exit 1; }
 ' smoke "$data/iotstudio" "$data" "$port"
+
+# The app captured what mosquitto_pub sent.
+"$data/iotstudio" capture query --data "$data" --topic smoke/hello --format jsonl > "$data/captured.jsonl"
+grep -q '"payload":"hi from CI"' "$data/captured.jsonl" || { echo "gui smoke: the publish is not in the capture"; cat "$data/captured.jsonl"; exit 1; }
 
 convert "$data/screen.xwd" "$out/gui-smoke.png"
 colours=$(identify -format '%k' "$out/gui-smoke.png")

@@ -3,7 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
+	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
@@ -71,10 +75,27 @@ func runGUI(args []string, e env) error {
 	shell.AddPanels(w, panel)
 	ctx, cancel := context.WithCancel(context.Background())
 	panel.Run(ctx)
+	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 
 	// Shutdown order: stop the UI refresh first, then the broker, so no
 	// panel goroutine reads a broker that is closing.
 	cancel()
 	return b.Stop()
+}
+
+// quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app
+// like its window's close button, so the broker and capture shut down
+// cleanly instead of dying mid-write. The goroutine ends with ctx.
+func quitOnSignal(ctx context.Context, a fyne.App) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			fyne.Do(a.Quit)
+		case <-ctx.Done():
+		}
+	}()
 }
