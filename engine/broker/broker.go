@@ -127,6 +127,8 @@ func (b *Broker) Start() error {
 }
 
 func (b *Broker) build() (*mqtt.Server, error) {
+	// Nothing from a previous run may leak into this one's state.
+	b.flow, b.devCA = nil, nil
 	if err := b.prepareDataDir(); err != nil {
 		return nil, err
 	}

@@ -592,3 +592,24 @@ func TestAnonymousRules(t *testing.T) {
 		t.Fatalf("anonymous refused by a broker without users: %v", err)
 	}
 }
+
+func TestReconfigureDropsPreviousRunState(t *testing.T) {
+	b := startBroker(t, func(c *Config) { c.TLSAddr = "127.0.0.1:0"; c.DevCA = true })
+	if b.DevCACert() == nil {
+		t.Fatal("no dev CA while TLS uses it")
+	}
+	cfg := b.Config()
+	cfg.TLSAddr, cfg.DevCA, cfg.NoFlowControl = "", false, true
+	if err := b.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b.State().Status != Running || len(b.State().Listeners) != 1 {
+		t.Fatalf("after reconfigure: %+v", b.State())
+	}
+	if b.DevCACert() != nil {
+		t.Fatal("the old run's dev CA is still offered for export without a TLS listener")
+	}
+	if b.Stats().PublishesHeld != 0 {
+		t.Fatal("flow-control counters of the old run leak into the new one")
+	}
+}
