@@ -20,6 +20,11 @@ import (
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
        iotstudio capture query [--data DIR] [--topic FILTER] [--since T] [--until T] [--contains TEXT]
                                [--limit N] [--oldest-first] [--format jsonl|csv|table]
+       iotstudio capture export [--data DIR] [--format jsonl|csv] --out FILE [--topic FILTER] [--since T] [--until T]
+                                [--contains TEXT]
+       iotstudio capture clear [--data DIR] --yes
+export writes every matching record, oldest first, to FILE (replaced only when the export completes).
+clear deletes every captured record; without --yes it only says how many it would delete.
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 The capture is locked while serve or the app runs on the same data dir.`
 
@@ -35,6 +40,10 @@ func runCapture(args []string, e env) error {
 		return captureStats(args[1:], e)
 	case "query":
 		return captureQuery(args[1:], e)
+	case "export":
+		return captureExport(args[1:], e)
+	case "clear":
+		return captureClear(args[1:], e)
 	}
 	return usagef("unknown capture command %q\n%s", args[0], captureUsage)
 }
@@ -91,18 +100,11 @@ func captureQuery(args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	q := capture.Query{Filter: *topic, Contains: *contains, Newest: !*oldest}
-	if err := capture.ValidateFilter(*topic); *topic != "" && err != nil {
-		return usageError{err}
-	}
-	var err error
-	now := time.Now()
-	if q.Since, err = parseWhen("--since", *since, now); err != nil {
+	q, err := newQuery(*topic, *since, *until, *contains, time.Now())
+	if err != nil {
 		return err
 	}
-	if q.Until, err = parseWhen("--until", *until, now); err != nil {
-		return err
-	}
+	q.Newest = !*oldest
 	if *limit < 0 {
 		return usagef("--limit %d: give a number of records, or 0 for all", *limit)
 	}
@@ -118,6 +120,23 @@ func captureQuery(args []string, e env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return queryAll(ctx, store, q, *limit, out)
+}
+
+// newQuery checks the selection flags shared by query and export and
+// turns them into a Query (oldest first).
+func newQuery(topic, since, until, contains string, now time.Time) (capture.Query, error) {
+	q := capture.Query{Filter: topic, Contains: contains}
+	if err := capture.ValidateFilter(topic); topic != "" && err != nil {
+		return q, usageError{err}
+	}
+	var err error
+	if q.Since, err = parseWhen("--since", since, now); err != nil {
+		return q, err
+	}
+	if q.Until, err = parseWhen("--until", until, now); err != nil {
+		return q, err
+	}
+	return q, nil
 }
 
 // queryAll pages through the store so that any number of records streams
