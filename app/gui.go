@@ -13,6 +13,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/capturepanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -49,10 +50,12 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
+	var store *capture.Store
 	if !*noCapture {
 		// Without a capture the broker still works; the window must open.
-		if store, err := capture.Open(captureDir(dir), capture.Options{Logger: log}); err != nil {
+		if store, err = capture.Open(captureDir(dir), capture.Options{Logger: log}); err != nil {
 			log.Error("traffic is not being captured", "error", err)
+			store = nil
 		} else {
 			defer closeCapture(store, log)
 			cfg.Recorder = store
@@ -71,10 +74,16 @@ func runGUI(args []string, e env) error {
 	}
 
 	w := shell.NewMainWindow(a)
-	panel := brokerpanel.New(b, w, prefs)
-	shell.AddPanels(w, panel)
 	ctx, cancel := context.WithCancel(context.Background())
-	panel.Run(ctx)
+	brokerPanel := brokerpanel.New(b, w, prefs)
+	shell.AddPanels(w, brokerPanel)
+	brokerPanel.Run(ctx)
+	if store != nil {
+		capturePanel := capturepanel.New(store, w)
+		shell.AddPanels(w, capturePanel)
+		capturePanel.Run(ctx)
+		capturePanel.Search() // open on the newest messages, not an empty list
+	}
 	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 

@@ -1,0 +1,261 @@
+package capturepanel
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
+// time, or a time relative to now such as -30s, -10m, -2h, -7d or -1w.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if s == "now" {
+		return now, nil
+	}
+	if strings.HasPrefix(s, "-") {
+		unit := s[len(s)-1]
+		var d time.Duration
+		switch unit {
+		case 's':
+			d = time.Second
+		case 'm':
+			d = time.Minute
+		case 'h':
+			d = time.Hour
+		case 'd':
+			d = 24 * time.Hour
+		case 'w':
+			d = 7 * 24 * time.Hour
+		default:
+			return time.Time{}, fmt.Errorf("%q: a relative time ends in s, m, h, d or w, e.g. -10m", s)
+		}
+		n, err := strconv.ParseUint(s[1:len(s)-1], 10, 32)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q: a relative time is a whole number and a unit, e.g. -10m", s)
+		}
+		if n > uint64(1<<62/int64(d)) {
+			return time.Time{}, fmt.Errorf("%q: too far back", s)
+		}
+		return now.Add(-time.Duration(n) * d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a relative time (-10m, -2h, -7d) nor RFC 3339 (2006-01-02T15:04:05Z)", s)
+	}
+	return t, nil
+}
+
+// formatTime shows a time of today as 15:04:05, older ones with their date.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	now := time.Now()
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2 Jan 2006 15:04:05")
+}
+
+// formatBytes shows n in binary units: 512 B, 1.5 KiB, 3.2 MiB.
+func formatBytes(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f := float64(n)
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := -1
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if f < 10 {
+		return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i]
+	}
+	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
+}
+
+// formatCount groups digits by thousands: 1234567 -> 1,234,567.
+func formatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+func formatRate(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return formatCount(int64(r + 0.5))
+}
+
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return formatCount(n) + " " + what + "s"
+}
+
+// isText reports whether b is UTF-8 without control characters other than
+// tab, newline and carriage return.
+func isText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	previewRunes = 80 // text payload preview length
+	previewBytes = 24 // binary payload preview length
+)
+
+// preview is a one-line view of a payload: text with line breaks shown as
+// ⏎, binary as hex, cut with the full size appended.
+func preview(b []byte) string {
+	if len(b) == 0 {
+		return "(empty)"
+	}
+	if isText(b) {
+		s := oneLine.Replace(string(b))
+		if utf8.RuneCountInString(s) <= previewRunes {
+			return s
+		}
+		r := []rune(s)
+		return string(r[:previewRunes]) + "… (" + formatBytes(int64(len(b))) + ")"
+	}
+	if len(b) <= previewBytes {
+		return "0x" + hex.EncodeToString(b)
+	}
+	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + formatBytes(int64(len(b))) + ", binary)"
+}
+
+// rowText is one line of the results list.
+func rowText(r *capture.Record) string {
+	flags := fmt.Sprintf("Q%d", r.QoS)
+	if r.Retain {
+		flags += " R"
+	}
+	client := r.ClientID
+	if client == "" {
+		client = "—"
+	}
+	return fmt.Sprintf("%s  %s  [%s]  %s  %s", r.Time.Format("2006-01-02 15:04:05.000"), oneLine.Replace(r.Topic), flags, oneLine.Replace(client), preview(r.Payload))
+}
+
+// maxDetailBytes is how much of a payload the detail view shows; a text
+// entry holding megabytes would make the UI unusable. Copy payload always
+// copies all of it.
+const maxDetailBytes = 256 << 10
+
+// payloadText is the full payload as text: as is, or binary as a hex dump.
+func payloadText(b []byte) string {
+	if isText(b) {
+		return string(b)
+	}
+	return hex.Dump(b)
+}
+
+// payloadView is what the detail view shows of a payload: payloadText of
+// at most maxDetailBytes of it, with a note when it is cut.
+func payloadView(b []byte) string {
+	if len(b) <= maxDetailBytes {
+		return payloadText(b)
+	}
+	cut := b[:maxDetailBytes]
+	if isText(b) {
+		for len(cut) > 0 && !utf8.Valid(cut) { // do not split a rune
+			cut = cut[:len(cut)-1]
+		}
+	}
+	return payloadText(cut) + fmt.Sprintf("\n… showing the first %s of %s; Copy payload copies all of it.",
+		formatBytes(int64(len(cut))), formatBytes(int64(len(b))))
+}
+
+// oneLine replaces line breaks so that s fits a list row.
+var oneLine = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
+
+func protocolName(v byte) string {
+	switch v {
+	case 3:
+		return "MQTT 3.1"
+	case 4:
+		return "MQTT 3.1.1"
+	case 5:
+		return "MQTT 5"
+	}
+	return fmt.Sprintf("unknown (%d)", v)
+}
+
+// detailText lists every field of r except the payload.
+func detailText(r *capture.Record) string {
+	var b strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&b, "%s: %s\n", k, v) }
+	line("Time", r.Time.Format("2006-01-02 15:04:05.000000000 Z07:00"))
+	line("Topic", r.Topic)
+	line("Client", r.ClientID)
+	line("Source", r.Source)
+	line("Protocol", protocolName(r.Protocol))
+	line("QoS", strconv.Itoa(int(r.QoS)))
+	line("Retain", strconv.FormatBool(r.Retain))
+	line("Size", formatBytes(int64(len(r.Payload))))
+	line("Seq", strconv.FormatUint(r.Seq, 10))
+	if r.PayloadFormat != nil {
+		v := "unspecified bytes"
+		if *r.PayloadFormat == 1 {
+			v = "UTF-8"
+		}
+		line("Payload format", fmt.Sprintf("%d (%s)", *r.PayloadFormat, v))
+	}
+	if r.ContentType != "" {
+		line("Content type", r.ContentType)
+	}
+	if r.MessageExpiry != nil {
+		line("Message expiry", fmt.Sprintf("%d s", *r.MessageExpiry))
+	}
+	if r.ResponseTopic != "" {
+		line("Response topic", r.ResponseTopic)
+	}
+	if len(r.CorrelationData) > 0 {
+		v := string(r.CorrelationData)
+		if !isText(r.CorrelationData) {
+			v = "0x" + hex.EncodeToString(r.CorrelationData)
+		}
+		line("Correlation data", v)
+	}
+	if len(r.UserProps) > 0 {
+		b.WriteString("User properties:\n")
+		for _, up := range r.UserProps {
+			fmt.Fprintf(&b, "  %s = %s\n", up.Key, up.Value)
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

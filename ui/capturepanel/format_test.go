@@ -1,0 +1,90 @@
+package capturepanel
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "", want: time.Time{}},
+		{in: "  ", want: time.Time{}},
+		{in: "now", want: now},
+		{in: "-30s", want: now.Add(-30 * time.Second)},
+		{in: "-10m", want: now.Add(-10 * time.Minute)},
+		{in: "-2h", want: now.Add(-2 * time.Hour)},
+		{in: "-7d", want: now.Add(-7 * 24 * time.Hour)},
+		{in: "-1w", want: now.Add(-7 * 24 * time.Hour)},
+		{in: " -0m ", want: now},
+		{in: "2026-03-01T10:00:00Z", want: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)},
+		{in: "2026-03-01T10:00:00.5+02:00", want: time.Date(2026, 3, 1, 8, 0, 0, 500e6, time.UTC)},
+		{in: "-10", wantErr: true},
+		{in: "-m", wantErr: true},
+		{in: "-1.5h", wantErr: true},
+		{in: "--5m", wantErr: true},
+		{in: "-5y", wantErr: true},
+		{in: "10m", wantErr: true},
+		{in: "-99999999999d", wantErr: true},
+		{in: "-4000000000w", wantErr: true},
+		{in: "2026-03-01", wantErr: true},
+		{in: "yesterday", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseTime(tt.in, now)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("parseTime(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestPreview(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	tests := []struct{ in, want string }{
+		{"", "(empty)"},
+		{"21.5", "21.5"},
+		{"a\nb\r\nc", "a⏎b⏎c"},
+		{long, strings.Repeat("x", previewRunes) + "… (4.9 KiB)"},
+		{"\x00\x01\xff", "0x0001ff"},
+		{strings.Repeat("\x00", 100), "0x" + strings.Repeat("00", previewBytes) + "… (100 B, binary)"},
+	}
+	for _, tt := range tests {
+		if got := preview([]byte(tt.in)); got != tt.want {
+			t.Errorf("preview(%.20q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 50 << 30: "50 GiB"} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestPayloadViewCutsHugePayloads(t *testing.T) {
+	small := []byte{0, 1, 2}
+	if got := payloadView(small); got != payloadText(small) {
+		t.Errorf("small payload view %q", got)
+	}
+	huge := []byte(strings.Repeat("é", maxDetailBytes)) // 2 bytes a rune
+	got := payloadView(huge)
+	if len(got) > maxDetailBytes+200 || !strings.Contains(got, "Copy payload copies all of it") {
+		t.Errorf("huge payload view is %d bytes, ends %q", len(got), got[len(got)-80:])
+	}
+	if !strings.HasPrefix(got, "éé") || strings.ContainsRune(got, '\uFFFD') {
+		t.Error("the cut text payload is not valid text")
+	}
+}

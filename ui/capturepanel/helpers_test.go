@@ -1,0 +1,183 @@
+package capturepanel
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// uiQueue stands in for fyne.Do: background goroutines queue UI updates and
+// the test goroutine, playing the Fyne goroutine, runs them.
+type uiQueue chan func()
+
+func (q uiQueue) do(fn func()) { q <- fn }
+
+// until applies queued UI updates until cond holds.
+func (q uiQueue) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
+		select {
+		case fn := <-q:
+			fn()
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// drain applies queued UI updates until none arrives for a short while.
+func (q uiQueue) drain() {
+	for {
+		select {
+		case fn := <-q:
+			fn()
+		case <-time.After(100 * time.Millisecond):
+			return
+		}
+	}
+}
+
+type harness struct {
+	app   fyne.App
+	win   fyne.Window
+	panel *Panel
+	q     uiQueue
+}
+
+func newHarness(t *testing.T, src Source) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	p := New(src, w)
+	q := make(uiQueue, 64)
+	p.do = q.do
+	p.autoLoad = false
+	w.SetContent(p.Content())
+	w.Resize(fyne.NewSize(1200, 800))
+	return &harness{app: a, win: w, panel: p, q: q}
+}
+
+// search fills the form, taps Search and waits for the first page.
+func (h *harness) search(t *testing.T, filter string, newest bool) {
+	t.Helper()
+	p := h.panel
+	p.filter.SetText(filter)
+	p.newest.SetChecked(newest)
+	test.Tap(p.searchBtn)
+	h.q.until(t, "the search to finish", func() bool { return !p.loading })
+}
+
+// openStore opens a capture store in a temporary directory, ingests recs
+// and waits until they are written.
+func openStore(t *testing.T, recs ...capture.Record) *capture.Store {
+	t.Helper()
+	s, err := capture.Open(t.TempDir(), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, r := range recs {
+		if !s.Ingest(r) {
+			t.Fatal("ingest refused a record")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// countingSource wraps a Source, counting queries; a query whose filter is
+// "slow" blocks until its context is cancelled.
+type countingSource struct {
+	Source
+	mu        sync.Mutex
+	queries   []capture.Query
+	cancelled chan struct{} // closed when a slow query saw its cancel
+	stats     capture.Stats
+	statsErr  error
+}
+
+func newCounting(src Source) *countingSource {
+	return &countingSource{Source: src, cancelled: make(chan struct{})}
+}
+
+func (c *countingSource) Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error) {
+	c.mu.Lock()
+	c.queries = append(c.queries, q)
+	c.mu.Unlock()
+	if q.Filter == "slow" {
+		<-ctx.Done()
+		close(c.cancelled)
+		return nil, "", ctx.Err()
+	}
+	if c.Source == nil {
+		return nil, "", nil
+	}
+	return c.Source.Query(ctx, q)
+}
+
+func (c *countingSource) Stats() (capture.Stats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats, c.statsErr
+}
+
+func (c *countingSource) nQueries() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queries)
+}
+
+// walk visits o and, through their renderers, everything visible inside it.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	visit(o)
+	switch c := o.(type) {
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			walk(child, visit)
+		}
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			walk(child, visit)
+		}
+	}
+}
+
+// labels returns the text of every visible label under o.
+func labels(o fyne.CanvasObject) []string {
+	var out []string
+	walk(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			out = append(out, l.Text)
+		}
+	})
+	return out
+}
+
+func anyContains(ss []string, sub string) bool {
+	for _, s := range ss {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,340 @@
+// Package capturepanel is the Capture panel of the main window: its one job
+// is to let the user browse the capture store — its live status, a search
+// over the captured messages paged from the store, and the full detail of
+// the selected message.
+package capturepanel
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// Source is what the panel reads; *capture.Store implements it. Both
+// methods are called from background goroutines only.
+type Source interface {
+	Stats() (capture.Stats, error)
+	Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error)
+}
+
+const (
+	// refreshInterval is how often Run refreshes the status line.
+	refreshInterval = time.Second
+	// pageSize is how many records one Search or Load more fetches.
+	pageSize = 200
+	// loadAhead: scrolling within this many rows of the end loads more.
+	loadAhead = 20
+)
+
+// Panel is the Capture panel. Create it with New, add it to the main
+// window, then call Run once to start the status refresh.
+type Panel struct {
+	src Source
+	win fyne.Window
+
+	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
+	do       func(func())
+	interval time.Duration
+	pageSize int
+	autoLoad bool // load the next page when the list is scrolled near its end
+	started  atomic.Bool
+	pending  atomic.Bool   // a status update is queued but not yet applied
+	done     chan struct{} // closed when the refresh goroutine ends
+
+	content fyne.CanvasObject
+
+	// Status line.
+	records, disk, rate, dropped, span *widget.Label
+
+	// Search form.
+	filter, since, until, contains *widget.Entry
+	newest                         *widget.Check
+	searchBtn                      *widget.Button
+	formErr                        *widget.Label
+
+	// Results.
+	list     *widget.List
+	shown    *widget.Label
+	moreBtn  *widget.Button
+	queryErr *widget.Label
+
+	// Detail.
+	meta        *widget.Label
+	payload     *widget.Entry
+	payloadText string
+	copyBtn     *widget.Button
+
+	// Owned by the UI goroutine.
+	query    capture.Query // conditions of the current search
+	recs     []capture.Record
+	next     string // cursor of the next page, "" when there is none
+	gen      int    // incremented by each Search; stale results are ignored
+	loading  bool
+	ctx      context.Context // of the current search
+	cancel   context.CancelFunc
+	failed   bool // the last fetch failed: no automatic retry on scroll
+	selected int  // index into recs, -1 for none
+}
+
+// New builds the panel over src. w is the window the panel belongs to.
+// Call it on the UI goroutine; it does not touch src.
+func New(src Source, w fyne.Window) *Panel {
+	p := &Panel{src: src, win: w, do: fyne.Do, interval: refreshInterval, pageSize: pageSize,
+		autoLoad: true, done: make(chan struct{}), selected: -1}
+	p.buildUI()
+	return p
+}
+
+// Title is the navigation label.
+func (p *Panel) Title() string { return "Capture" }
+
+// Icon is the navigation icon.
+func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
+
+// Content is the panel's UI, built once.
+func (p *Panel) Content() fyne.CanvasObject { return p.content }
+
+func (p *Panel) buildUI() {
+	p.records = widget.NewLabel("— records")
+	p.disk = widget.NewLabel("— on disk")
+	p.rate = widget.NewLabel("— rec/s")
+	p.dropped = widget.NewLabel("0 dropped")
+	p.span = widget.NewLabel("")
+	p.span.Truncation = fyne.TextTruncateEllipsis
+	status := container.NewBorder(nil, nil, container.NewHBox(p.records, p.disk, p.rate, p.dropped), nil, p.span)
+
+	p.filter = widget.NewEntry()
+	p.filter.SetPlaceHolder("Topic filter, e.g. sensors/+/temp or # (empty: all)")
+	p.filter.OnSubmitted = func(string) { p.onSearch() }
+	p.since = widget.NewEntry()
+	p.since.SetPlaceHolder("Since: -10m, -2h, -7d or RFC 3339")
+	p.since.OnSubmitted = func(string) { p.onSearch() }
+	p.until = widget.NewEntry()
+	p.until.SetPlaceHolder("Until: -1h or RFC 3339 (empty: now)")
+	p.until.OnSubmitted = func(string) { p.onSearch() }
+	p.contains = widget.NewEntry()
+	p.contains.SetPlaceHolder("Payload contains")
+	p.contains.OnSubmitted = func(string) { p.onSearch() }
+	p.newest = widget.NewCheck("Newest first", nil)
+	p.newest.SetChecked(true)
+	p.searchBtn = widget.NewButtonWithIcon("Search", theme.SearchIcon(), p.onSearch)
+	p.searchBtn.Importance = widget.HighImportance
+	p.formErr = widget.NewLabel("")
+	p.formErr.Importance = widget.DangerImportance
+	p.formErr.Wrapping = fyne.TextWrapWord
+	p.formErr.Hide()
+
+	form := container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabel("Topic"), container.NewHBox(p.newest, p.searchBtn), p.filter),
+		container.NewGridWithColumns(3, p.since, p.until, p.contains),
+		p.formErr,
+	)
+
+	p.list = widget.NewList(p.length, p.createRow, p.updateRow)
+	p.list.OnSelected = p.onSelect
+	p.list.OnUnselected = func(widget.ListItemID) {}
+	p.shown = widget.NewLabel("Search to list captured messages.")
+	p.moreBtn = widget.NewButtonWithIcon("Load more", theme.MoreVerticalIcon(), p.onLoadMore)
+	p.moreBtn.Hide()
+	p.queryErr = widget.NewLabel("")
+	p.queryErr.Importance = widget.DangerImportance
+	p.queryErr.Wrapping = fyne.TextWrapWord
+	p.queryErr.Hide()
+	results := container.NewBorder(nil, container.NewVBox(p.queryErr, container.NewBorder(nil, nil, nil, p.moreBtn, p.shown)), nil, nil, p.list)
+
+	p.meta = widget.NewLabel("Select a message to see its detail.")
+	p.meta.Selectable = true
+	p.meta.Wrapping = fyne.TextWrapWord
+	p.payload = widget.NewMultiLineEntry()
+	p.payload.TextStyle = fyne.TextStyle{Monospace: true}
+	p.payload.Wrapping = fyne.TextWrapOff
+	p.payload.OnChanged = func(s string) { // read-only: undo any edit
+		if s != p.payloadText {
+			p.payload.SetText(p.payloadText)
+		}
+	}
+	p.copyBtn = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), p.onCopy)
+	p.copyBtn.Disable()
+	detail := container.NewBorder(
+		container.NewVBox(p.meta, container.NewBorder(nil, nil, widget.NewLabelWithStyle("Payload", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.copyBtn)),
+		nil, nil, nil, p.payload)
+
+	split := container.NewHSplit(results, container.NewVScroll(detail))
+	split.Offset = 0.55
+	p.content = container.NewBorder(container.NewVBox(status, widget.NewSeparator(), form), nil, nil, nil, split)
+}
+
+func (p *Panel) length() int { return len(p.recs) }
+
+func (p *Panel) createRow() fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+func (p *Panel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id < 0 || id >= len(p.recs) {
+		return
+	}
+	o.(*widget.Label).SetText(rowText(&p.recs[id]))
+	if p.autoLoad && !p.failed && id >= len(p.recs)-loadAhead {
+		p.onLoadMore()
+	}
+}
+
+// onSearch validates the form and starts a new search, cancelling any
+// running one.
+// Search runs the search the form describes (empty form: the newest
+// messages), as the Search button does; call it on the UI goroutine.
+func (p *Panel) Search() { p.onSearch() }
+
+func (p *Panel) onSearch() {
+	q, err := p.formQuery(time.Now())
+	if err != nil {
+		p.formErr.SetText(err.Error())
+		p.formErr.Show()
+		p.content.Refresh()
+		return
+	}
+	if p.formErr.Visible() {
+		p.formErr.Hide()
+		p.content.Refresh()
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.gen++
+	p.query = q
+	p.recs, p.next = nil, ""
+	p.selected = -1
+	p.list.UnselectAll()
+	p.list.Refresh()
+	p.list.ScrollToTop()
+	p.showDetail(nil)
+	p.ctx = ctx
+	p.loading, p.failed = false, false
+	p.fetch("")
+}
+
+// formQuery reads the search form.
+func (p *Panel) formQuery(now time.Time) (capture.Query, error) {
+	q := capture.Query{Filter: p.filter.Text, Contains: p.contains.Text, Newest: p.newest.Checked}
+	if err := capture.ValidateFilter(q.Filter); err != nil {
+		return q, err
+	}
+	var err error
+	if q.Since, err = parseTime(p.since.Text, now); err != nil {
+		return q, fmt.Errorf("since: %w", err)
+	}
+	if q.Until, err = parseTime(p.until.Text, now); err != nil {
+		return q, fmt.Errorf("until: %w", err)
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, fmt.Errorf("until (%s) must be after since (%s)", formatTime(q.Until), formatTime(q.Since))
+	}
+	return q, nil
+}
+
+// onLoadMore fetches the next page of the current search, if there is one
+// and no fetch is running.
+func (p *Panel) onLoadMore() {
+	if p.next == "" || p.loading || p.ctx == nil {
+		return
+	}
+	p.fetch(p.next)
+}
+
+// fetch runs one page of the current query from cursor in a goroutine and
+// appends the result on the UI goroutine, unless a newer search started.
+func (p *Panel) fetch(cursor string) {
+	ctx := p.ctx
+	p.loading = true
+	p.updateFooter()
+	q, gen := p.query, p.gen
+	q.Cursor, q.Limit = cursor, p.pageSize
+	go func() {
+		recs, next, err := p.src.Query(ctx, q)
+		if ctx.Err() != nil {
+			return // superseded by a newer search
+		}
+		p.do(func() {
+			if gen != p.gen {
+				return
+			}
+			p.loading = false
+			p.failed = err != nil
+			if err != nil {
+				p.queryErr.SetText("Search failed: " + err.Error())
+				p.queryErr.Show()
+			} else {
+				p.queryErr.Hide()
+				p.recs = append(p.recs, recs...)
+				p.next = next
+			}
+			p.list.Refresh()
+			p.updateFooter()
+			p.content.Refresh()
+		})
+	}()
+}
+
+func (p *Panel) updateFooter() {
+	n := len(p.recs)
+	text := fmt.Sprintf("%s records shown", formatCount(int64(n)))
+	if n == 1 {
+		text = "1 record shown"
+	}
+	switch {
+	case p.loading:
+		text += " — searching…"
+	case p.next != "":
+		text += " — more available (scroll down or Load more)"
+	case n == 0:
+		text = "No matching records."
+	}
+	p.shown.SetText(text)
+	if p.next != "" && !p.loading {
+		p.moreBtn.Show()
+	} else {
+		p.moreBtn.Hide()
+	}
+}
+
+func (p *Panel) onSelect(id widget.ListItemID) {
+	if id < 0 || id >= len(p.recs) {
+		return
+	}
+	p.selected = id
+	p.showDetail(&p.recs[id])
+}
+
+func (p *Panel) showDetail(r *capture.Record) {
+	if r == nil {
+		p.meta.SetText("Select a message to see its detail.")
+		p.payloadText = ""
+		p.payload.SetText("")
+		p.copyBtn.Disable()
+		return
+	}
+	p.meta.SetText(detailText(r))
+	p.payloadText = payloadView(r.Payload)
+	p.payload.SetText(p.payloadText)
+	p.copyBtn.Enable()
+}
+
+func (p *Panel) onCopy() {
+	if p.selected < 0 {
+		return
+	}
+	fyne.CurrentApp().Clipboard().SetContent(payloadText(p.recs[p.selected].Payload))
+}

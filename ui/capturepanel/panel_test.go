@@ -1,0 +1,351 @@
+package capturepanel
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/shell"
+)
+
+// The panel plugs into the main window; the real store is a Source.
+var (
+	_ shell.Panel = (*Panel)(nil)
+	_ Source      = (*capture.Store)(nil)
+)
+
+var base = time.Now().Add(-time.Hour).Truncate(time.Second)
+
+// sample returns n records over topics a/1, a/2 and b/1, one ms apart.
+func sample(n int) []capture.Record {
+	topics := []string{"a/1", "a/2", "b/1"}
+	var recs []capture.Record
+	for i := range n {
+		recs = append(recs, capture.Record{
+			Time: base.Add(time.Duration(i) * time.Millisecond), Topic: topics[i%3], ClientID: "dev", Protocol: 4,
+			Payload: []byte("msg " + string(rune('A'+i%26))),
+		})
+	}
+	return recs
+}
+
+func TestSearchFilterShowsOnlyMatchingInOrder(t *testing.T) {
+	store := openStore(t, sample(30)...)
+	h := newHarness(t, store)
+	p := h.panel
+
+	h.search(t, "a/+", false)
+	if len(p.recs) != 20 {
+		t.Fatalf("a/+ shows %d records, want 20", len(p.recs))
+	}
+	for i, r := range p.recs {
+		if !strings.HasPrefix(r.Topic, "a/") {
+			t.Errorf("row %d has topic %q", i, r.Topic)
+		}
+		if i > 0 && r.Seq <= p.recs[i-1].Seq {
+			t.Errorf("oldest first: row %d seq %d after %d", i, r.Seq, p.recs[i-1].Seq)
+		}
+	}
+	if p.shown.Text != "20 records shown" || p.moreBtn.Visible() {
+		t.Errorf("footer %q, Load more visible %v", p.shown.Text, p.moreBtn.Visible())
+	}
+	rows := labels(p.list)
+	if !anyContains(rows, "a/1") || anyContains(rows, "b/1") {
+		t.Errorf("rendered rows %q", rows)
+	}
+
+	h.search(t, "b/1", true)
+	if len(p.recs) != 10 {
+		t.Fatalf("b/1 shows %d records, want 10", len(p.recs))
+	}
+	for i, r := range p.recs {
+		if r.Topic != "b/1" || (i > 0 && r.Seq >= p.recs[i-1].Seq) {
+			t.Errorf("newest first: row %d is %s seq %d", i, r.Topic, r.Seq)
+		}
+	}
+
+	// Contains and a time window narrow the search further.
+	p.contains.SetText("msg C")
+	p.since.SetText(base.Add(-time.Second).Format(time.RFC3339))
+	h.search(t, "", false)
+	if len(p.recs) != 2 || p.recs[0].Payload[4] != 'C' {
+		t.Errorf("contains \"msg C\" shows %d records", len(p.recs))
+	}
+	p.since.SetText("-1m") // everything is an hour old
+	h.search(t, "", false)
+	if len(p.recs) != 0 || p.shown.Text != "No matching records." {
+		t.Errorf("since -1m shows %d records, footer %q", len(p.recs), p.shown.Text)
+	}
+}
+
+func TestInvalidFilterShowsErrorAndIssuesNoQuery(t *testing.T) {
+	src := newCounting(nil)
+	h := newHarness(t, src)
+	p := h.panel
+
+	p.filter.SetText("a/#/b")
+	test.Tap(p.searchBtn)
+	if !p.formErr.Visible() || !strings.Contains(p.formErr.Text, "'#' must be the last level") {
+		t.Errorf("error shown %v: %q", p.formErr.Visible(), p.formErr.Text)
+	}
+	p.filter.SetText("a/+")
+	p.since.SetText("yesterday")
+	test.Tap(p.searchBtn)
+	if !p.formErr.Visible() || !strings.Contains(p.formErr.Text, "since") {
+		t.Errorf("bad since: error shown %v: %q", p.formErr.Visible(), p.formErr.Text)
+	}
+	h.q.drain()
+	if n := src.nQueries(); n != 0 {
+		t.Fatalf("%d queries issued for an invalid form", n)
+	}
+
+	p.since.SetText("-2h")
+	h.search(t, "a/+", true)
+	if p.formErr.Visible() {
+		t.Errorf("error still shown after a valid search: %q", p.formErr.Text)
+	}
+	if n := src.nQueries(); n != 1 {
+		t.Errorf("%d queries for one valid search", n)
+	}
+}
+
+func TestPagingLoadsNextPageWithoutDuplicates(t *testing.T) {
+	store := openStore(t, sample(25)...)
+	src := newCounting(store)
+	h := newHarness(t, src)
+	p := h.panel
+	p.pageSize = 10
+
+	h.search(t, "", true)
+	if len(p.recs) != 10 || !p.moreBtn.Visible() || !strings.Contains(p.shown.Text, "more available") {
+		t.Fatalf("first page: %d records, Load more %v, footer %q", len(p.recs), p.moreBtn.Visible(), p.shown.Text)
+	}
+	for _, want := range []int{20, 25} {
+		test.Tap(p.moreBtn)
+		test.Tap(p.moreBtn) // a second tap while loading must not fetch twice
+		h.q.until(t, "the next page", func() bool { return !p.loading })
+		if len(p.recs) != want {
+			t.Fatalf("after Load more: %d records, want %d", len(p.recs), want)
+		}
+	}
+	if p.moreBtn.Visible() || p.next != "" || p.shown.Text != "25 records shown" {
+		t.Errorf("last page: Load more %v, next %q, footer %q", p.moreBtn.Visible(), p.next, p.shown.Text)
+	}
+	seen := map[uint64]bool{}
+	for i, r := range p.recs {
+		if seen[r.Seq] {
+			t.Errorf("seq %d shown twice", r.Seq)
+		}
+		seen[r.Seq] = true
+		if i > 0 && r.Seq >= p.recs[i-1].Seq {
+			t.Errorf("row %d out of order", i)
+		}
+	}
+	if n := src.nQueries(); n != 3 {
+		t.Errorf("%d queries for three pages", n)
+	}
+	for _, q := range src.queries {
+		if q.Limit != 10 {
+			t.Errorf("query limit %d, want the page size", q.Limit)
+		}
+	}
+
+	// Scrolling near the end loads the next page by itself, once.
+	h2 := newHarness(t, openStore(t, sample(120)...))
+	p = h2.panel
+	p.pageSize, p.autoLoad = 50, true
+	h2.search(t, "", false)
+	h2.q.drain()
+	if len(p.recs) != 50 {
+		t.Fatalf("first page with auto-load: %d records, want 50", len(p.recs))
+	}
+	p.list.ScrollToBottom()
+	h2.q.until(t, "scrolling to load more", func() bool { return len(p.recs) >= 100 && !p.loading })
+	h2.q.drain()
+	if len(p.recs) != 100 {
+		t.Errorf("after scrolling to the end once: %d records, want 100", len(p.recs))
+	}
+	seen = map[uint64]bool{}
+	for _, r := range p.recs {
+		if seen[r.Seq] {
+			t.Errorf("seq %d shown twice", r.Seq)
+		}
+		seen[r.Seq] = true
+	}
+}
+
+func TestNewSearchCancelsRunningOne(t *testing.T) {
+	store := openStore(t, sample(6)...)
+	src := newCounting(store)
+	h := newHarness(t, src)
+	p := h.panel
+
+	p.filter.SetText("slow")
+	test.Tap(p.searchBtn)
+	h.search(t, "b/1", false)
+	select {
+	case <-src.cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first search was not cancelled")
+	}
+	h.q.drain()
+	if len(p.recs) != 2 || p.recs[0].Topic != "b/1" || p.queryErr.Visible() {
+		t.Errorf("results %d, error %q", len(p.recs), p.queryErr.Text)
+	}
+}
+
+func TestQueryErrorIsShown(t *testing.T) {
+	store := openStore(t)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, store)
+	h.search(t, "", true)
+	if !h.panel.queryErr.Visible() || !strings.Contains(h.panel.queryErr.Text, "closed") {
+		t.Errorf("query error %q", h.panel.queryErr.Text)
+	}
+}
+
+func TestSelectShowsDetail(t *testing.T) {
+	pf, exp := byte(0), uint32(60)
+	bin := []byte{0x00, 0x01, 0xfe, 0xff, 'h', 'i'}
+	when := base.Add(123456789 * time.Nanosecond)
+	store := openStore(t,
+		capture.Record{Time: base, Topic: "t/text", ClientID: "c1", Protocol: 4, Payload: []byte("hello\nworld")},
+		capture.Record{Time: when, Topic: "t/bin", ClientID: "sensor-9", Source: "broker", Protocol: 5, QoS: 1, Retain: true,
+			Payload: bin, PayloadFormat: &pf, MessageExpiry: &exp, ContentType: "application/octet-stream",
+			ResponseTopic: "t/reply", CorrelationData: []byte("req-7"),
+			UserProps: []capture.UserProp{{Key: "unit", Value: "celsius"}, {Key: "fw", Value: "1.2"}}},
+	)
+	h := newHarness(t, store)
+	p := h.panel
+	if !p.copyBtn.Disabled() {
+		t.Error("copy is enabled with nothing selected")
+	}
+	h.search(t, "", false)
+	if len(p.recs) != 2 {
+		t.Fatalf("%d records", len(p.recs))
+	}
+	if got := rowText(&p.recs[1]); !strings.Contains(got, "Q1 R") || !strings.Contains(got, "0x0001feff6869") {
+		t.Errorf("row %q lacks QoS/retain or hex preview", got)
+	}
+
+	p.list.Select(1)
+	for _, want := range []string{
+		when.Format("15:04:05.000000000"), "Topic: t/bin", "Client: sensor-9", "Protocol: MQTT 5", "QoS: 1", "Retain: true",
+		"Content type: application/octet-stream", "Message expiry: 60 s", "Response topic: t/reply",
+		"Correlation data: req-7", "unit = celsius", "fw = 1.2",
+	} {
+		if !strings.Contains(p.meta.Text, want) {
+			t.Errorf("detail lacks %q:\n%s", want, p.meta.Text)
+		}
+	}
+	if !strings.Contains(p.payload.Text, "00 01 fe ff 68 69") {
+		t.Errorf("binary payload not a hex dump: %q", p.payload.Text)
+	}
+	p.payload.SetText("edited")
+	if !strings.Contains(p.payload.Text, "00 01 fe ff") {
+		t.Error("the payload view is editable")
+	}
+
+	p.list.Select(0)
+	if p.payload.Text != "hello\nworld" || !strings.Contains(p.meta.Text, "MQTT 3.1.1") {
+		t.Errorf("text payload %q", p.payload.Text)
+	}
+	test.Tap(p.copyBtn)
+	if got := h.app.Clipboard().Content(); got != "hello\nworld" {
+		t.Errorf("clipboard holds %q", got)
+	}
+}
+
+func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
+	src := newCounting(nil)
+	h := newHarness(t, src)
+	p := h.panel
+	p.interval = 5 * time.Millisecond
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Run(ctx)
+	p.Run(ctx) // a second Run must not start a second goroutine
+	h.q.until(t, "the first status", func() bool { return p.records.Text == "0 records" })
+	if p.span.Text != "empty" || p.dropped.Importance == widget.DangerImportance {
+		t.Errorf("empty store: span %q, dropped importance %v", p.span.Text, p.dropped.Importance)
+	}
+
+	src.mu.Lock()
+	src.stats = capture.Stats{Records: 1234567, DiskBytes: 3 << 20, Ingested: 100000, Dropped: 4,
+		Oldest: base, Newest: base.Add(time.Minute)}
+	src.mu.Unlock()
+	h.q.until(t, "counters to refresh", func() bool { return p.records.Text == "1,234,567 records" })
+	if p.disk.Text != "3.0 MiB on disk" {
+		t.Errorf("disk %q", p.disk.Text)
+	}
+	if p.dropped.Text != "4 dropped" || p.dropped.Importance != widget.DangerImportance {
+		t.Errorf("dropped %q importance %v", p.dropped.Text, p.dropped.Importance)
+	}
+	if !strings.Contains(p.span.Text, "oldest") || !strings.Contains(p.span.Text, "newest") {
+		t.Errorf("span %q", p.span.Text)
+	}
+	if p.rate.Text == "— rec/s" || p.rate.Text == "0.0 rec/s" {
+		t.Errorf("rate %q after 100000 ingested", p.rate.Text)
+	}
+	h.q.until(t, "the rate to settle", func() bool { return p.rate.Text == "0.0 rec/s" })
+
+	src.mu.Lock()
+	src.statsErr = errors.New("capture: stats: store is closed")
+	src.mu.Unlock()
+	h.q.until(t, "the error", func() bool { return p.records.Text == "Capture store unavailable" })
+
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case fn := <-h.q:
+			fn() // let a tick blocked on the queue finish
+			continue
+		case <-p.done:
+		case <-deadline:
+			t.Fatal("refresh goroutine still running after ctx was cancelled")
+		}
+		break
+	}
+}
+
+func TestRunWithRealStore(t *testing.T) {
+	store := openStore(t, sample(5)...)
+	h := newHarness(t, store)
+	p := h.panel
+	p.interval = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	p.Run(ctx)
+	h.q.until(t, "the status", func() bool { return p.records.Text == "5 records" })
+	if !strings.HasSuffix(p.disk.Text, "on disk") || !strings.Contains(p.span.Text, "oldest") {
+		t.Errorf("disk %q span %q", p.disk.Text, p.span.Text)
+	}
+	cancel()
+	for {
+		select {
+		case fn := <-h.q:
+			fn()
+			continue
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("refresh goroutine still running")
+		}
+		break
+	}
+}
+
+func TestPanelIdentity(t *testing.T) {
+	h := newHarness(t, newCounting(nil))
+	if h.panel.Title() != "Capture" || h.panel.Icon() == nil || h.panel.Content() == nil {
+		t.Error("Title, Icon or Content missing")
+	}
+}

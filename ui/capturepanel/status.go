@@ -1,0 +1,103 @@
+package capturepanel
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// status is what one refresh reads from the store, off the UI goroutine.
+type status struct {
+	stats capture.Stats
+	err   error
+	rate  float64 // records ingested per second since the previous refresh; <0 unknown
+}
+
+// Run starts the panel's refresh goroutine, which updates the status line
+// about once a second until ctx is done. It returns at once; calling it
+// again does nothing.
+func (p *Panel) Run(ctx context.Context) {
+	if !p.started.CompareAndSwap(false, true) {
+		return
+	}
+	go p.refreshLoop(ctx)
+}
+
+func (p *Panel) refreshLoop(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	var (
+		lastIngested int64
+		lastAt       time.Time
+	)
+	for {
+		// Skip a tick while the previous update still waits for the UI.
+		if p.pending.CompareAndSwap(false, true) {
+			st, err := p.src.Stats()
+			now := time.Now()
+			s := status{stats: st, err: err, rate: -1}
+			if err == nil {
+				if !lastAt.IsZero() && st.Ingested >= lastIngested {
+					if dt := now.Sub(lastAt).Seconds(); dt > 0 {
+						s.rate = float64(st.Ingested-lastIngested) / dt
+					}
+				}
+				lastIngested, lastAt = st.Ingested, now
+			}
+			p.do(func() {
+				p.pending.Store(false)
+				p.applyStatus(s)
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// applyStatus shows s on the status line.
+func (p *Panel) applyStatus(s status) {
+	if s.err != nil {
+		setLabel(p.records, "Capture store unavailable", widget.DangerImportance)
+		setLabel(p.disk, "", widget.MediumImportance)
+		setLabel(p.rate, "", widget.MediumImportance)
+		setLabel(p.dropped, "", widget.MediumImportance)
+		setLabel(p.span, s.err.Error(), widget.DangerImportance)
+		return
+	}
+	st := s.stats
+	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
+	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
+	rate := "— rec/s"
+	if s.rate >= 0 {
+		rate = formatRate(s.rate) + " rec/s"
+	}
+	setLabel(p.rate, rate, widget.MediumImportance)
+	dropped, imp := formatCount(st.Dropped)+" dropped", widget.MediumImportance
+	if st.Failed > 0 {
+		dropped += fmt.Sprintf(", %s failed", formatCount(st.Failed))
+	}
+	if st.Dropped > 0 || st.Failed > 0 {
+		imp = widget.DangerImportance
+	}
+	setLabel(p.dropped, dropped, imp)
+	span := "empty"
+	if !st.Oldest.IsZero() {
+		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
+	}
+	setLabel(p.span, span, widget.MediumImportance)
+}
+
+func setLabel(l *widget.Label, text string, imp widget.Importance) {
+	if l.Text != text || l.Importance != imp {
+		l.Text, l.Importance = text, imp
+		l.Refresh()
+	}
+}
