@@ -34,6 +34,8 @@ const (
 	gcDiscardRatio = 0.5                   // rewrite a value-log file once half of it is garbage
 
 	valueLogFileSize = 64 << 20 // also Badger's limit on one value, so on one encoded record
+	memTableSize     = 8 << 20  // Badger memtable; see badgerOptions
+	valueThreshold   = 96       // encoded records at least this long go to the value log
 	maxRecordSize    = valueLogFileSize
 
 	// maxKnownTopics bounds the writer's set of topics whose h| entry was
@@ -63,7 +65,10 @@ type Options struct {
 	// QueueSize is how many records may wait for the writer; beyond it
 	// Ingest drops. Default 65536. The queue holds Records by value, so
 	// Ingest allocates nothing: 216 bytes per slot (13.5 MiB at the
-	// default) plus what queued records point to.
+	// default) plus what queued records point to. The default rides out
+	// 3.3 s of writer stall (fsync, Badger flushes) at 20,000 msg/s and
+	// absorbs bursts above the writer's rate; a smaller queue saves its
+	// slots (and about as much again in GC headroom) but drops sooner.
 	QueueSize int
 	// SyncEvery is how often written records are fsynced. Default 1s.
 	SyncEvery time.Duration
@@ -217,14 +222,30 @@ func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
 // badgerOptions sizes Badger for a desktop app instead of Badger's server
 // defaults (64 MiB memtables x5, 256 MiB block cache, 1 GiB value-log
 // files), for an append-mostly store that may grow to many GiB.
+//
+// Records (all but the tiniest) go to the value log: each is then written
+// once, sequentially, and the LSM tree holds only keys and 12-byte value
+// pointers, so memtables fill slowly, flushes are small and compactions
+// never rewrite payloads. Memtables can then be small, which is most of
+// Badger's heap (each one is a preallocated arena of ~1.3x MemTableSize).
+// Stores written with the earlier settings (values inline up to 4 KiB)
+// read the same: Badger resolves each value where it was written.
+//
+// The price is disk: the value log is not compressed, so compressible
+// payloads (JSON telemetry) take about 3x the space they took Snappy-
+// compressed in the LSM tree (measured: 200,000 records of ~230-byte JSON,
+// 57 MB against 19 MB); incompressible payloads take the same. In return
+// the writer uses less CPU per record and the capture adds about a third
+// of the heap it did (see docs/PERFORMANCE.md, "Capture").
 func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
-	o.MemTableSize = 16 << 20             // 16 MiB; caps one txn at 15% = 2.4 MiB (WriteBatch splits)
-	o.NumMemtables = 3                    // one active + up to two being flushed during bursts
-	o.BlockCacheSize = 16 << 20           // required (non-zero) because blocks are Snappy-compressed
-	o.IndexCacheSize = 16 << 20           // bound memory for table indexes/blooms as the store grows
+	o.MemTableSize = memTableSize         // caps one txn at 15% (WriteBatch splits)
+	o.NumMemtables = 2                    // one active + one being flushed
+	o.NumLevelZeroTables = 4              // compact L0 before it holds many small tables
+	o.BlockCacheSize = 4 << 20            // required (non-zero) because blocks are Snappy-compressed; holds keys only
+	o.IndexCacheSize = 8 << 20            // bound memory for table indexes/blooms as the store grows
 	o.ValueLogFileSize = valueLogFileSize // 64 MiB files so GC can reclaim space in small steps
-	o.ValueThreshold = 4 << 10            // records >4 KiB (bulk payloads) go to the value log, not through compactions
+	o.ValueThreshold = valueThreshold     // records of this size or more go to the value log
 	o.NumVersionsToKeep = 1               // records are never updated; keep no history
 	o.NumCompactors = 2                   // Badger's minimum for a working L0 compactor
 	o.SyncWrites = false                  // the writer calls db.Sync every SyncEvery and on Flush
@@ -232,8 +253,14 @@ func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
 	o.MetricsEnabled = false
 	o.Compression = options.Snappy
 	o.Logger = badgerLogger{log: log}
+	if badgerOptionsForTest != nil {
+		badgerOptionsForTest(&o)
+	}
 	return o
 }
+
+// badgerOptionsForTest, if set, adjusts badgerOptions (tests only).
+var badgerOptionsForTest func(*badgerdb.Options)
 
 // openBadger opens Badger, turning a panic on damaged files into an error.
 func openBadger(o badgerdb.Options) (db *badgerdb.DB, err error) {
@@ -507,6 +534,104 @@ type writer struct {
 	errs    errTally
 	timer   *time.Timer
 	timerC  <-chan time.Time // nil while wb is nil
+	buf     batchBuf         // keys and values of wb's records
+	entries entryBuf         // wb's entries
+}
+
+// set adds k=v to the current batch, like WriteBatch.Set but with an
+// Entry from the batch's reused entries.
+func (w *writer) set(k, v []byte) error {
+	e := w.entries.next()
+	e.Key, e.Value = k, v
+	return w.wb.SetEntry(e)
+}
+
+const entryChunk = 512
+
+// entryBuf hands out Badger entries from chunks reused from batch to
+// batch, like batchBuf (WriteBatch.Set allocates one per key).
+type entryBuf struct {
+	chunks [][]badgerdb.Entry // chunks[:cur+1] are in use
+	cur    int
+	n      int // entries used in chunks[cur]
+}
+
+func (a *entryBuf) next() *badgerdb.Entry {
+	if len(a.chunks) == 0 {
+		a.chunks = append(a.chunks, make([]badgerdb.Entry, entryChunk))
+	}
+	if a.n == entryChunk {
+		a.cur, a.n = a.cur+1, 0
+		if a.cur == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]badgerdb.Entry, entryChunk))
+		}
+	}
+	e := &a.chunks[a.cur][a.n]
+	a.n++
+	return e
+}
+
+// reset zeroes the used entries (Badger may have pointed them at its own
+// buffers) and makes them reusable, keeping at most maxKeptChunks chunks.
+func (a *entryBuf) reset() {
+	for i := 0; i < len(a.chunks) && i <= a.cur; i++ {
+		if i < a.cur {
+			clear(a.chunks[i])
+		} else {
+			clear(a.chunks[i][:a.n])
+		}
+	}
+	if len(a.chunks) > maxKeptChunks {
+		clear(a.chunks[maxKeptChunks:])
+		a.chunks = a.chunks[:maxKeptChunks]
+	}
+	a.cur, a.n = 0, 0
+}
+
+// Chunks of a batchBuf.
+const (
+	chunkSize     = 256 << 10
+	maxChunkAlloc = chunkSize / 4 // larger pieces get their own allocation
+	maxKeptChunks = 8             // at most 2 MiB stays allocated between batches
+)
+
+// batchBuf hands out the memory for one batch's keys and values from a few
+// chunks that are reused from batch to batch, so that encoding a record
+// costs no allocation. Badger references the pieces until the batch is
+// written; reset may be called only after WriteBatch.Flush or Cancel
+// returned (both wait for every commit of the batch).
+type batchBuf struct {
+	chunks [][]byte // chunks[:cur+1] are in use
+	cur    int
+	off    int // bytes used in chunks[cur]
+}
+
+// alloc returns n bytes (of unspecified content) with capacity n.
+func (a *batchBuf) alloc(n int) []byte {
+	if n > maxChunkAlloc {
+		return make([]byte, n)
+	}
+	if len(a.chunks) == 0 {
+		a.chunks = append(a.chunks, make([]byte, chunkSize))
+	}
+	if a.off+n > chunkSize {
+		a.cur, a.off = a.cur+1, 0
+		if a.cur == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]byte, chunkSize))
+		}
+	}
+	b := a.chunks[a.cur][a.off : a.off+n : a.off+n]
+	a.off += n
+	return b
+}
+
+// reset makes every chunk reusable, keeping at most maxKeptChunks.
+func (a *batchBuf) reset() {
+	if len(a.chunks) > maxKeptChunks {
+		clear(a.chunks[maxKeptChunks:])
+		a.chunks = a.chunks[:maxKeptChunks]
+	}
+	a.cur, a.off = 0, 0
 }
 
 // runWriter is the only goroutine that writes to Badger. It writes a batch
@@ -569,16 +694,16 @@ func (w *writer) add(r *Record) {
 	}
 	seq := w.nextSeq
 	hash := topicHash(r.Topic)
-	// One allocation for both keys and the value; Badger keeps references
-	// to them until the batch is written.
-	buf := make([]byte, recordKeyLen+topicKeyLen+size)
+	// Both keys and the value in one piece of the batch's buffer; Badger
+	// keeps references to them until the batch is written.
+	buf := w.buf.alloc(recordKeyLen + topicKeyLen + size)
 	rkey := buf[:recordKeyLen:recordKeyLen]
 	tkey := buf[recordKeyLen : recordKeyLen+topicKeyLen : recordKeyLen+topicKeyLen]
 	putRecordKey(rkey, seq)
 	putTopicKey(tkey, hash, seq)
 	val := appendRecord(buf[recordKeyLen+topicKeyLen:recordKeyLen+topicKeyLen], r)
 
-	if err := w.wb.Set(rkey, val); err != nil {
+	if err := w.set(rkey, val); err != nil {
 		if w.wb.Error() == nil { // Badger refused this record alone
 			w.reject(r, err)
 			return
@@ -589,7 +714,7 @@ func (w *writer) add(r *Record) {
 	}
 	w.nextSeq++
 	w.n++
-	if err := w.wb.Set(tkey, nil); err != nil {
+	if err := w.set(tkey, nil); err != nil {
 		w.abort(err)
 		return
 	}
@@ -597,14 +722,14 @@ func (w *writer) add(r *Record) {
 		if len(w.known) >= maxKnownTopics {
 			clear(w.known)
 		}
-		if err := w.wb.Set(hashKey(hash), []byte(r.Topic)); err != nil {
+		if err := w.set(hashKey(hash), []byte(r.Topic)); err != nil {
 			w.abort(err)
 			return
 		}
 		w.known[hash] = struct{}{}
 	}
 	if sec := r.Time.Unix(); !w.haveSec || sec > w.lastSec {
-		if err := w.wb.Set(secondKey(sec), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+		if err := w.set(secondKey(sec), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 			w.abort(err)
 			return
 		}
@@ -639,9 +764,12 @@ func (w *writer) commit() {
 		return
 	}
 	wb, n := w.wb, w.n
-	w.endBatch()
-	if err := wb.Flush(); err != nil {
+	err := wb.Flush()
+	if err != nil {
 		wb.Cancel() // waits for any commit still in flight
+	}
+	w.endBatch() // only now may the batch's buffer be reused
+	if err != nil {
 		w.s.failed.Add(int64(n))
 		w.batchFailed(err)
 		return
@@ -649,8 +777,12 @@ func (w *writer) commit() {
 	w.dirty = true
 }
 
+// endBatch forgets the current batch, which must have been flushed or
+// cancelled.
 func (w *writer) endBatch() {
 	w.wb, w.n = nil, 0
+	w.buf.reset()
+	w.entries.reset()
 	w.timer.Stop()
 	w.timerC = nil
 }
