@@ -18,14 +18,16 @@ import (
 )
 
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
-       iotstudio capture query [--data DIR] [--topic FILTER] [--since T] [--until T] [--contains TEXT]
+       iotstudio capture query [--data DIR] [--topic FILTER] [--since T] [--until T] [--contains TEXT] [--where EXPR]
                                [--limit N] [--oldest-first] [--format jsonl|csv|table]
        iotstudio capture export [--data DIR] [--format jsonl|csv] --out FILE [--topic FILTER] [--since T] [--until T]
-                                [--contains TEXT]
+                                [--contains TEXT] [--where EXPR]
        iotstudio capture clear [--data DIR] --yes
 export writes every matching record, oldest first, to FILE (replaced only when the export completes).
 clear deletes every captured record; without --yes it only says how many it would delete.
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
+--where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',
+'battery.level < 10 && !charging'; a bare number payload is 'payload'.
 The capture is locked while serve or the app runs on the same data dir.`
 
 // captureDir is where the capture store lives inside the data dir.
@@ -94,13 +96,14 @@ func captureQuery(args []string, e env) error {
 	since := fs.String("since", "", "only records at or after `T`")
 	until := fs.String("until", "", "only records before `T`")
 	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
+	where := fs.String("where", "", "only JSON payloads for which `EXPR` holds, e.g. 'temp > 30' or 'status == \"alarm\"'")
 	limit := fs.Int("limit", 100, "at most `N` records (0: no limit)")
 	oldest := fs.Bool("oldest-first", false, "oldest records first (default newest first)")
 	format := fs.String("format", "table", "output `FORMAT`: jsonl, csv or table")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	q, err := newQuery(*topic, *since, *until, *contains, time.Now())
+	q, err := newQuery(*topic, *since, *until, *contains, *where, time.Now())
 	if err != nil {
 		return err
 	}
@@ -124,10 +127,17 @@ func captureQuery(args []string, e env) error {
 
 // newQuery checks the selection flags shared by query and export and
 // turns them into a Query (oldest first).
-func newQuery(topic, since, until, contains string, now time.Time) (capture.Query, error) {
+func newQuery(topic, since, until, contains, where string, now time.Time) (capture.Query, error) {
 	q := capture.Query{Filter: topic, Contains: contains}
 	if err := capture.ValidateFilter(topic); topic != "" && err != nil {
 		return q, usageError{err}
+	}
+	if where != "" {
+		cond, err := capture.CompileCondition(where)
+		if err != nil {
+			return q, usageError{fmt.Errorf("--where: %w", err)}
+		}
+		q.Where = cond
 	}
 	var err error
 	if q.Since, err = parseWhen("--since", since, now); err != nil {

@@ -28,6 +28,7 @@ func captureExport(args []string, e env) error {
 	since := fs.String("since", "", "only records at or after `T`")
 	until := fs.String("until", "", "only records before `T`")
 	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
+	where := fs.String("where", "", "only JSON payloads for which `EXPR` holds, e.g. 'temp > 30'")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func captureExport(args []string, e env) error {
 	if fi, err := os.Stat(*out); err == nil && fi.IsDir() {
 		return usagef("capture export: --out %s is a directory; give a file name", *out)
 	}
-	q, err := newQuery(*topic, *since, *until, *contains, time.Now())
+	q, err := newQuery(*topic, *since, *until, *contains, *where, time.Now())
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,10 @@ func TestServeCapturesAndQueryFindsIt(t *testing.T) {
 	if len(got) != 2 || got[0]["topic"] != "plant/a/power" || got[0]["payload"] != `{"kw": 3.5}` || got[0]["client_id"] != "meter" || got[1]["topic"] != "plant/b/power" {
 		t.Fatalf("query returned %v", got)
 	}
+	code, out, errOut = runInProcess([]string{"capture", "query", "--data", data, "--where", "kw > 2", "--format", "jsonl"}, "")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"topic":"plant/a/power"`) {
+		t.Fatalf("--where 'kw > 2': exit %d, %q %s", code, out, errOut)
+	}
 	code, out, _ = runInProcess([]string{"capture", "stats", "--data", data}, "")
 	if code != 0 || !hasRow(out, "records", "3") {
 		t.Fatalf("capture stats: exit %d:\n%s", code, out)
@@ -92,6 +96,7 @@ func TestCaptureQueryBadInput(t *testing.T) {
 		{[]string{"capture", "query", "--data", dir, "--since", "yesterday"}, "--since"},
 		{[]string{"capture", "query", "--data", dir, "--format", "xml"}, "--format"},
 		{[]string{"capture", "frob"}, `unknown capture command "frob"`},
+		{[]string{"capture", "query", "--data", dir, "--where", "temp >"}, "--where"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runInProcess(tc.args, "")

@@ -35,6 +35,8 @@ type Query struct {
 	Since, Until time.Time
 	// Contains, if not empty, must occur in the payload (bytes.Contains).
 	Contains string
+	// Where, if set, must hold for the payload (see CompileCondition).
+	Where *Condition
 	// Limit is the page size; <= 0 means DefaultLimit.
 	Limit int
 	// Newest returns newest records first; otherwise oldest first.
@@ -125,6 +127,8 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 		case !q.Until.IsZero() && v.timeNs >= untilNs:
 			return false
 		case len(contains) > 0 && !bytes.Contains(v.payload, contains):
+			return false
+		case q.Where != nil && !q.Where.Match(v.payload):
 			return false
 		}
 		if len(recs) == limit {
