@@ -55,7 +55,7 @@ type Panel struct {
 	records, disk, rate, dropped, span *widget.Label
 
 	// Search form.
-	filter, since, until, contains *widget.Entry
+	filter, since, until, contains, where *widget.Entry
 	newest                         *widget.Check
 	searchBtn                      *widget.Button
 	formErr                        *widget.Label
@@ -123,6 +123,9 @@ func (p *Panel) buildUI() {
 	p.contains = widget.NewEntry()
 	p.contains.SetPlaceHolder("Payload contains")
 	p.contains.OnSubmitted = func(string) { p.onSearch() }
+	p.where = widget.NewEntry()
+	p.where.SetPlaceHolder("JSON condition: temp > 30")
+	p.where.OnSubmitted = func(string) { p.onSearch() }
 	p.newest = widget.NewCheck("Newest first", nil)
 	p.newest.SetChecked(true)
 	p.searchBtn = widget.NewButtonWithIcon("Search", theme.SearchIcon(), p.onSearch)
@@ -134,7 +137,7 @@ func (p *Panel) buildUI() {
 
 	form := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel("Topic"), container.NewHBox(p.newest, p.searchBtn), p.filter),
-		container.NewGridWithColumns(3, p.since, p.until, p.contains),
+		container.NewGridWithColumns(4, p.since, p.until, p.contains, p.where),
 		p.formErr,
 	)
 
@@ -238,6 +241,11 @@ func (p *Panel) formQuery(now time.Time) (capture.Query, error) {
 	}
 	if q.Until, err = parseTime(p.until.Text, now); err != nil {
 		return q, fmt.Errorf("until: %w", err)
+	}
+	if p.where.Text != "" {
+		if q.Where, err = capture.CompileCondition(p.where.Text); err != nil {
+			return q, err
+		}
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return q, fmt.Errorf("until (%s) must be after since (%s)", formatTime(q.Until), formatTime(q.Since))

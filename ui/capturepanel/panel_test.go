@@ -349,3 +349,22 @@ func TestPanelIdentity(t *testing.T) {
 		t.Error("Title, Icon or Content missing")
 	}
 }
+
+func TestWhereConditionNarrowsSearchAndBadOneIsShown(t *testing.T) {
+	var recs []capture.Record
+	for i, p := range []string{`{"temp": 25}`, `{"temp": 35}`, `{"temp": 41}`, `off`} {
+		recs = append(recs, capture.Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: "s/t", Payload: []byte(p)})
+	}
+	h := newHarness(t, openStore(t, recs...))
+	p := h.panel
+	p.where.SetText("temp > 30")
+	h.search(t, "s/#", false)
+	if len(p.recs) != 2 || string(p.recs[0].Payload) != `{"temp": 35}` {
+		t.Fatalf("temp > 30 shows %d records", len(p.recs))
+	}
+	p.where.SetText("temp >")
+	test.Tap(p.searchBtn)
+	if !p.formErr.Visible() || !strings.Contains(p.formErr.Text, "temp >") {
+		t.Fatalf("a bad condition shows %v %q", p.formErr.Visible(), p.formErr.Text)
+	}
+}
