@@ -5,19 +5,18 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
 	"github.com/dgraph-io/badger/v4/options"
-	"github.com/dgraph-io/badger/v4/y"
+	"github.com/iotstudio/iotstudio/engine/kvstore"
 )
 
 // Defaults for Options.
@@ -49,13 +48,13 @@ const (
 var (
 	// ErrLocked means another process (or another Store in this process)
 	// holds the data directory.
-	ErrLocked = errors.New("capture store is locked by another process")
+	ErrLocked = kvstore.ErrLocked
 	// ErrPermission means the data directory cannot be created, read or
 	// written by this user.
-	ErrPermission = errors.New("capture store permission denied")
+	ErrPermission = kvstore.ErrPermission
 	// ErrCorrupt means Badger found damaged files in the data directory.
 	// Nothing is deleted or repaired automatically.
-	ErrCorrupt = errors.New("capture store is corrupt")
+	ErrCorrupt = kvstore.ErrCorrupt
 	// ErrClosed is returned by Query and Stats after Close.
 	ErrClosed = errors.New("capture store is closed")
 )
@@ -148,8 +147,8 @@ type Store struct {
 	closing  atomic.Bool // tells running queries to stop so Close need not wait
 
 	ingested, dropped, failed atomic.Int64
-	dropLog, writeErrLog      rateLimit
-	readErrLog                rateLimit
+	dropLog, writeErrLog      kvstore.RateLimit
+	readErrLog                kvstore.RateLimit
 
 	closeOnce sync.Once
 	closeErr  error
@@ -165,12 +164,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("capture: open: empty data directory")
 	}
-	if err := preflight(dir); err != nil {
-		return nil, classify(dir, err)
-	}
-	db, err := openBadger(badgerOptions(dir, log))
+	db, err := kvstore.Open("capture", dir, badgerOptions(dir), log)
 	if err != nil {
-		return nil, classify(dir, err)
+		return nil, err
 	}
 	w := &writer{known: make(map[uint64]struct{})}
 	if err := db.View(func(txn *badgerdb.Txn) error {
@@ -183,7 +179,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil
 	}); err != nil {
 		_ = db.Close()
-		return nil, classify(dir, fmt.Errorf("read last record: %w", err))
+		return nil, kvstore.Classify("capture", dir, fmt.Errorf("read last record: %w", err))
 	}
 	w.nextSeq++ // seqs start at 1
 
@@ -237,7 +233,7 @@ func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
 // 57 MB against 19 MB); incompressible payloads take the same. In return
 // the writer uses less CPU per record and the capture adds about a third
 // of the heap it did (see docs/PERFORMANCE.md, "Capture").
-func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
+func badgerOptions(dir string) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
 	o.MemTableSize = memTableSize         // caps one txn at 15% (WriteBatch splits)
 	o.NumMemtables = 2                    // one active + one being flushed
@@ -252,7 +248,6 @@ func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
 	o.DetectConflicts = false             // single writer: conflict tracking is pure overhead
 	o.MetricsEnabled = false
 	o.Compression = options.Snappy
-	o.Logger = badgerLogger{log: log}
 	if badgerOptionsForTest != nil {
 		badgerOptionsForTest(&o)
 	}
@@ -261,66 +256,6 @@ func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
 
 // badgerOptionsForTest, if set, adjusts badgerOptions (tests only).
 var badgerOptionsForTest func(*badgerdb.Options)
-
-// openBadger opens Badger, turning a panic on damaged files into an error.
-func openBadger(o badgerdb.Options) (db *badgerdb.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w: badger panicked while opening: %v", ErrCorrupt, r)
-		}
-	}()
-	return badgerdb.Open(o)
-}
-
-// preflight creates dir and proves it is writable, so that the common
-// failures surface as real Go error values (fs.ErrPermission, ENOTDIR)
-// instead of Badger's flattened strings.
-func preflight(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".probe-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	_ = f.Close()
-	return os.Remove(name) // our own probe file; nothing of Badger's is touched
-}
-
-// classify wraps an open error with the directory and one of the sentinel
-// errors. Badger flattens the errors it wraps into strings (y.Wrap without
-// debug mode), so errors.Is is tried first and Badger's own messages second.
-func classify(dir string, err error) error {
-	if abs, aerr := filepath.Abs(dir); aerr == nil {
-		dir = abs
-	}
-	msg := err.Error()
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		return fmt.Errorf("capture: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w", dir, err)
-	case errors.Is(err, syscall.EWOULDBLOCK) ||
-		strings.Contains(msg, "Another process is using this Badger database"):
-		return fmt.Errorf("capture: another IoT Studio may be running with data dir %s: %w: %w", dir, ErrLocked, err)
-	case errors.Is(err, fs.ErrPermission) ||
-		strings.Contains(msg, syscall.EACCES.Error()) || strings.Contains(msg, syscall.EPERM.Error()):
-		return fmt.Errorf("capture: no permission to use data dir %s: %w: %w", dir, ErrPermission, err)
-	case errors.Is(err, y.ErrChecksumMismatch) || errors.Is(err, badgerdb.ErrTruncateNeeded) ||
-		containsAny(msg, "checksum", "bad magic", "corrupt", "unsupported version", "MANIFEST", "truncat"):
-		return fmt.Errorf("capture: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w: %w", dir, ErrCorrupt, err)
-	default:
-		return fmt.Errorf("capture: cannot open data dir %s: %w", dir, err)
-	}
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
 
 // Dir returns the data directory the Store was opened on.
 func (s *Store) Dir() string { return s.dir }
@@ -349,7 +284,7 @@ func (s *Store) Ingest(r Record) bool {
 	}
 	s.mu.RUnlock()
 	n := s.dropped.Add(1)
-	if s.dropLog.allow() {
+	if s.dropLog.Allow() {
 		s.log.Warn("capture queue full; message not captured",
 			"dir", s.dir, "topic", r.Topic, "dropped_total", n, "queue_capacity", cap(s.queue))
 	}
@@ -497,7 +432,7 @@ func (s *Store) edgeRecord(txn *badgerdb.Txn, last bool) (edge, bool, error) {
 }
 
 func (s *Store) logCorrupt(seq uint64, err error) {
-	if s.readErrLog.allow() {
+	if s.readErrLog.Allow() {
 		s.log.Warn("skipping unreadable capture record", "dir", s.dir, "seq", seq, "error", err)
 	}
 }
@@ -531,7 +466,7 @@ type writer struct {
 	haveSec bool
 	known   map[uint64]struct{} // topic hashes whose h| entry is written
 	dirty   bool                // written since the last Sync
-	errs    errTally
+	errs    kvstore.ErrTally
 	timer   *time.Timer
 	timerC  <-chan time.Time // nil while wb is nil
 	buf     batchBuf         // keys and values of wb's records
@@ -654,7 +589,7 @@ func (s *Store) runWriter(w *writer) {
 			if !ok {
 				w.commit()
 				w.sync()
-				s.writerErr = w.errs.take()
+				s.writerErr = w.errs.Take()
 				return
 			}
 			w.add(&r)
@@ -674,7 +609,7 @@ func (s *Store) runWriter(w *writer) {
 			}
 			w.commit()
 			w.sync()
-			reply <- w.errs.take()
+			reply <- w.errs.Take()
 		}
 	}
 }
@@ -744,8 +679,8 @@ func (w *writer) add(r *Record) {
 func (w *writer) reject(r *Record, err error) {
 	w.s.failed.Add(1)
 	err = fmt.Errorf("record on topic %q from %q not stored: %w", r.Topic, r.ClientID, firstLine(err))
-	w.errs.add(err)
-	if w.s.writeErrLog.allow() {
+	w.errs.Add(err)
+	if w.s.writeErrLog.Allow() {
 		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
 	}
 }
@@ -791,8 +726,8 @@ func (w *writer) batchFailed(err error) {
 	clear(w.known) // their h| entries may not have been written
 	w.dirty = true // part of the batch may have been
 	err = fmt.Errorf("write batch: %w", firstLine(err))
-	w.errs.add(err)
-	if w.s.writeErrLog.allow() {
+	w.errs.Add(err)
+	if w.s.writeErrLog.Allow() {
 		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
 	}
 }
@@ -804,8 +739,8 @@ func (w *writer) sync() {
 	w.dirty = false
 	if err := w.s.db.Sync(); err != nil {
 		err = fmt.Errorf("sync: %w", err)
-		w.errs.add(err)
-		if w.s.writeErrLog.allow() {
+		w.errs.Add(err)
+		if w.s.writeErrLog.Allow() {
 			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
 		}
 	}
@@ -823,80 +758,5 @@ func firstLine(err error) error {
 // gcLoop runs Badger's value-log GC every gcInterval until Close.
 func (s *Store) gcLoop() {
 	defer close(s.gcDone)
-	t := time.NewTicker(gcInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.quit:
-			return
-		case <-t.C:
-		}
-		// One call rewrites at most one file; repeat while it finds work.
-		for {
-			if err := s.db.RunValueLogGC(gcDiscardRatio); err != nil {
-				if !errors.Is(err, badgerdb.ErrNoRewrite) && !errors.Is(err, badgerdb.ErrRejected) {
-					s.log.Warn("value log GC failed", "dir", s.dir, "error", err)
-				}
-				break
-			}
-			select {
-			case <-s.quit:
-				return
-			default:
-			}
-		}
-	}
+	kvstore.RunGC(s.db, s.quit, gcInterval, gcDiscardRatio, s.log)
 }
-
-// errTally keeps the first error and a count, so that a failing disk cannot
-// make it grow without bound.
-type errTally struct {
-	first error
-	n     int
-}
-
-func (t *errTally) add(err error) {
-	if err == nil {
-		return
-	}
-	if t.first == nil {
-		t.first = err
-	}
-	t.n++
-}
-
-func (t *errTally) take() error {
-	defer func() { *t = errTally{} }()
-	switch t.n {
-	case 0:
-		return nil
-	case 1:
-		return t.first
-	default:
-		return fmt.Errorf("%w (and %d more errors)", t.first, t.n-1)
-	}
-}
-
-// rateLimit allows one event per second.
-type rateLimit struct{ last atomic.Int64 }
-
-func (r *rateLimit) allow() bool {
-	now := time.Now().UnixNano()
-	last := r.last.Load()
-	return now-last >= int64(time.Second) && r.last.CompareAndSwap(last, now)
-}
-
-// badgerLogger passes Badger's warnings and errors to slog and drops its
-// info and debug chatter.
-type badgerLogger struct{ log *slog.Logger }
-
-func (l badgerLogger) Errorf(f string, v ...any) {
-	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
-}
-
-func (l badgerLogger) Warningf(f string, v ...any) {
-	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
-}
-
-func (badgerLogger) Infof(string, ...any)  {}
-func (badgerLogger) Debugf(string, ...any) {}

@@ -21,8 +21,8 @@ func TestConditionMatch(t *testing.T) {
 		{`battery.level < 10 && !charging`, `{"battery": {"level": 5}, "charging": true}`, false},
 		{`payload > 20`, `21.5`, true},
 		{`temp > 30`, `not json`, false},
-		{`temp > 30`, `{"humidity": 40}`, false},     // missing field
-		{`temp > 30`, `{"temp": "hot"}`, false},      // wrong type
+		{`temp > 30`, `{"humidity": 40}`, false},      // missing field
+		{`temp > 30`, `{"temp": "hot"}`, false},       // wrong type
 		{`"a" in tags`, `{"tags": ["a", "b"]}`, true}, // arrays
 	}
 	for _, tc := range cases {

@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
 	"github.com/dgraph-io/badger/v4/options"
-	"github.com/dgraph-io/badger/v4/y"
+	"github.com/iotstudio/iotstudio/engine/kvstore"
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
 
@@ -34,13 +30,13 @@ const (
 var (
 	// ErrLocked means another process (or another Hook in this process)
 	// holds the data directory.
-	ErrLocked = errors.New("session store is locked by another process")
+	ErrLocked = kvstore.ErrLocked
 	// ErrPermission means the data directory cannot be created, read or
 	// written by this user.
-	ErrPermission = errors.New("session store permission denied")
+	ErrPermission = kvstore.ErrPermission
 	// ErrCorrupt means Badger found damaged files in the data directory.
 	// Nothing is deleted or repaired automatically.
-	ErrCorrupt = errors.New("session store is corrupt")
+	ErrCorrupt = kvstore.ErrCorrupt
 	// ErrStopped is returned by calls made after Stop.
 	ErrStopped = errors.New("session store is stopped")
 )
@@ -78,8 +74,8 @@ type Hook struct {
 	dbMu sync.RWMutex // Stored* (shared) vs closing the DB (exclusive)
 
 	dropped     atomic.Int64
-	dropLog     rateLimit
-	writeErrLog rateLimit
+	dropLog     kvstore.RateLimit
+	writeErrLog kvstore.RateLimit
 
 	stopOnce sync.Once
 	stopErr  error
@@ -97,13 +93,10 @@ func Open(dir string, log *slog.Logger) (*Hook, error) {
 	if dir == "" {
 		return nil, errors.New("sessionstore: open: empty data directory")
 	}
-	if err := preflight(dir); err != nil {
-		return nil, classify(dir, err)
-	}
 
-	db, err := openBadger(badgerOptions(dir, log))
+	db, err := kvstore.Open("sessionstore", dir, badgerOptions(dir), log)
 	if err != nil {
-		return nil, classify(dir, err)
+		return nil, err
 	}
 
 	h := &Hook{
@@ -124,7 +117,7 @@ func Open(dir string, log *slog.Logger) (*Hook, error) {
 // badgerOptions sizes Badger for a desktop app holding at most a few
 // thousand small records, instead of Badger's server defaults (64 MiB
 // memtables x5, 256 MiB block cache, 1 GiB value-log files).
-func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
+func badgerOptions(dir string) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
 	o.MemTableSize = 8 << 20      // 8 MiB; also caps one txn at 15% = 1.2 MiB
 	o.NumMemtables = 2            // one active + one being flushed
@@ -137,68 +130,7 @@ func badgerOptions(dir string, log *slog.Logger) badgerdb.Options {
 	o.DetectConflicts = false     // single writer: conflict tracking is pure overhead
 	o.MetricsEnabled = false
 	o.Compression = options.Snappy
-	o.Logger = badgerLogger{log: log}
 	return o
-}
-
-// openBadger opens Badger, turning a panic on damaged files into an error.
-func openBadger(o badgerdb.Options) (db *badgerdb.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w: badger panicked while opening: %v", ErrCorrupt, r)
-		}
-	}()
-	return badgerdb.Open(o)
-}
-
-// preflight creates dir and proves it is writable, so that the common
-// failures surface as real Go error values (fs.ErrPermission, ENOTDIR)
-// instead of Badger's flattened strings.
-func preflight(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".probe-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	_ = f.Close()
-	return os.Remove(name) // our own probe file; nothing of Badger's is touched
-}
-
-// classify wraps an open error with the directory and one of the sentinel
-// errors. Badger flattens the errors it wraps into strings (y.Wrap without
-// debug mode), so errors.Is is tried first and Badger's own messages second.
-func classify(dir string, err error) error {
-	if abs, aerr := filepath.Abs(dir); aerr == nil {
-		dir = abs
-	}
-	msg := err.Error()
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		return fmt.Errorf("sessionstore: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w", dir, err)
-	case errors.Is(err, syscall.EWOULDBLOCK) ||
-		strings.Contains(msg, "Another process is using this Badger database"):
-		return fmt.Errorf("sessionstore: another IoT Studio may be running with data dir %s: %w: %w", dir, ErrLocked, err)
-	case errors.Is(err, fs.ErrPermission) ||
-		strings.Contains(msg, syscall.EACCES.Error()) || strings.Contains(msg, syscall.EPERM.Error()):
-		return fmt.Errorf("sessionstore: no permission to use data dir %s: %w: %w", dir, ErrPermission, err)
-	case errors.Is(err, y.ErrChecksumMismatch) || errors.Is(err, badgerdb.ErrTruncateNeeded) ||
-		containsAny(msg, "checksum", "bad magic", "corrupt", "unsupported version", "MANIFEST", "truncat"):
-		return fmt.Errorf("sessionstore: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w: %w", dir, ErrCorrupt, err)
-	default:
-		return fmt.Errorf("sessionstore: cannot open data dir %s: %w", dir, err)
-	}
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // Dir returns the data directory the Hook was opened on.
@@ -227,7 +159,7 @@ func (h *Hook) enqueue(o *op) {
 	}
 	h.mu.RUnlock()
 	n := h.dropped.Add(1)
-	if h.dropLog.allow() {
+	if h.dropLog.Allow() {
 		h.log.Warn("session store write queue full; change dropped",
 			"dir", h.dir, "key", o.key, "dropped_total", n, "queue_capacity", cap(h.ops))
 	}
@@ -311,7 +243,7 @@ func (h *Hook) writer() {
 
 	pending := make(map[string]*op)
 	n := 0 // changes in the current batch, before coalescing
-	var errs errTally
+	var errs kvstore.ErrTally
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -324,7 +256,7 @@ func (h *Hook) writer() {
 		}
 		timer.Stop()
 		timerC = nil
-		errs.add(h.writeBatch(pending))
+		errs.Add(h.writeBatch(pending))
 		clear(pending)
 		n = 0
 	}
@@ -345,7 +277,7 @@ func (h *Hook) writer() {
 		case o, ok := <-h.ops:
 			if !ok {
 				commit()
-				h.writerErr = errs.take()
+				h.writerErr = errs.Take()
 				return
 			}
 			add(o)
@@ -362,7 +294,7 @@ func (h *Hook) writer() {
 				add(o)
 			}
 			commit()
-			reply <- errs.take()
+			reply <- errs.Take()
 		}
 	}
 }
@@ -371,7 +303,7 @@ func (h *Hook) writer() {
 // large, bad key) is logged and skipped; the rest of the batch is written.
 func (h *Hook) writeBatch(pending map[string]*op) error {
 	wb := h.db.NewWriteBatch()
-	var errs errTally
+	var errs kvstore.ErrTally
 	for _, o := range pending {
 		var err error
 		if o.del {
@@ -381,7 +313,7 @@ func (h *Hook) writeBatch(pending map[string]*op) error {
 		}
 		if err != nil {
 			err = fmt.Errorf("key %q: %w", o.key, err)
-			errs.add(err)
+			errs.Add(err)
 			if wb.Error() != nil { // the batch itself failed; stop feeding it
 				break
 			}
@@ -389,10 +321,10 @@ func (h *Hook) writeBatch(pending map[string]*op) error {
 	}
 	if err := wb.Flush(); err != nil {
 		wb.Cancel() // waits for any commit still in flight
-		errs.add(err)
+		errs.Add(err)
 	}
-	err := errs.take()
-	if err != nil && h.writeErrLog.allow() {
+	err := errs.Take()
+	if err != nil && h.writeErrLog.Allow() {
 		h.log.Error("session store write failed", "dir", h.dir, "error", err)
 	}
 	return err
@@ -401,80 +333,5 @@ func (h *Hook) writeBatch(pending map[string]*op) error {
 // gcLoop runs Badger's value-log GC every gcInterval until Stop.
 func (h *Hook) gcLoop() {
 	defer close(h.gcDone)
-	t := time.NewTicker(gcInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.quit:
-			return
-		case <-t.C:
-		}
-		// One call rewrites at most one file; repeat while it finds work.
-		for {
-			if err := h.db.RunValueLogGC(gcDiscardRatio); err != nil {
-				if !errors.Is(err, badgerdb.ErrNoRewrite) && !errors.Is(err, badgerdb.ErrRejected) {
-					h.log.Warn("value log GC failed", "dir", h.dir, "error", err)
-				}
-				break
-			}
-			select {
-			case <-h.quit:
-				return
-			default:
-			}
-		}
-	}
+	kvstore.RunGC(h.db, h.quit, gcInterval, gcDiscardRatio, h.log)
 }
-
-// errTally keeps the first error and a count, so that a failing disk cannot
-// make it grow without bound.
-type errTally struct {
-	first error
-	n     int
-}
-
-func (t *errTally) add(err error) {
-	if err == nil {
-		return
-	}
-	if t.first == nil {
-		t.first = err
-	}
-	t.n++
-}
-
-func (t *errTally) take() error {
-	defer func() { *t = errTally{} }()
-	switch t.n {
-	case 0:
-		return nil
-	case 1:
-		return t.first
-	default:
-		return fmt.Errorf("%w (and %d more errors)", t.first, t.n-1)
-	}
-}
-
-// rateLimit allows one event per second.
-type rateLimit struct{ last atomic.Int64 }
-
-func (r *rateLimit) allow() bool {
-	now := time.Now().UnixNano()
-	last := r.last.Load()
-	return now-last >= int64(time.Second) && r.last.CompareAndSwap(last, now)
-}
-
-// badgerLogger passes Badger's warnings and errors to slog and drops its
-// info and debug chatter.
-type badgerLogger struct{ log *slog.Logger }
-
-func (l badgerLogger) Errorf(f string, v ...any) {
-	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
-}
-
-func (l badgerLogger) Warningf(f string, v ...any) {
-	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, v...)), "source", "badger")
-}
-
-func (badgerLogger) Infof(string, ...any)  {}
-func (badgerLogger) Debugf(string, ...any) {}
