@@ -377,14 +377,6 @@ func TestCopyListenerURL(t *testing.T) {
 	}
 }
 
-func TestFormatCount(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := formatCount(n); got != want {
-			t.Errorf("formatCount(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 type memWriter struct {
 	bytes.Buffer
 	closed bool

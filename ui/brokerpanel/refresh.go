@@ -3,7 +3,6 @@ package brokerpanel
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // snapshot is what one refresh reads from the broker, off the UI goroutine.
@@ -89,17 +89,17 @@ type counter struct {
 
 func newCounters() []*counter {
 	cs := []*counter{
-		{name: "Clients connected", value: func(s broker.Stats) string { return formatCount(s.ClientsConnected) }},
-		{name: "Messages in / s", value: func(s broker.Stats) string { return formatRate(s.InPerSec) }},
-		{name: "Messages out / s", value: func(s broker.Stats) string { return formatRate(s.OutPerSec) }},
-		{name: "Messages in", value: func(s broker.Stats) string { return formatCount(s.MessagesIn) }},
-		{name: "Messages out", value: func(s broker.Stats) string { return formatCount(s.MessagesOut) }},
-		{name: "Offline sessions", value: func(s broker.Stats) string { return formatCount(s.SessionsOffline) }},
-		{name: "Retained", value: func(s broker.Stats) string { return formatCount(s.Retained) }},
-		{name: "Subscriptions", value: func(s broker.Stats) string { return formatCount(s.Subscriptions) }},
-		{name: "Dropped", value: func(s broker.Stats) string { return formatCount(s.Dropped) },
+		{name: "Clients connected", value: func(s broker.Stats) string { return numfmt.Count(s.ClientsConnected) }},
+		{name: "Messages in / s", value: func(s broker.Stats) string { return numfmt.Rate(s.InPerSec) }},
+		{name: "Messages out / s", value: func(s broker.Stats) string { return numfmt.Rate(s.OutPerSec) }},
+		{name: "Messages in", value: func(s broker.Stats) string { return numfmt.Count(s.MessagesIn) }},
+		{name: "Messages out", value: func(s broker.Stats) string { return numfmt.Count(s.MessagesOut) }},
+		{name: "Offline sessions", value: func(s broker.Stats) string { return numfmt.Count(s.SessionsOffline) }},
+		{name: "Retained", value: func(s broker.Stats) string { return numfmt.Count(s.Retained) }},
+		{name: "Subscriptions", value: func(s broker.Stats) string { return numfmt.Count(s.Subscriptions) }},
+		{name: "Dropped", value: func(s broker.Stats) string { return numfmt.Count(s.Dropped) },
 			alarm: func(s broker.Stats) bool { return s.Dropped > 0 }},
-		{name: "Denied publishes", value: func(s broker.Stats) string { return formatCount(s.DeniedPublishes) },
+		{name: "Denied publishes", value: func(s broker.Stats) string { return numfmt.Count(s.DeniedPublishes) },
 			alarm: func(s broker.Stats) bool { return s.DeniedPublishes > 0 }},
 	}
 	for _, c := range cs {
@@ -124,31 +124,4 @@ func (c *counter) update(s broker.Stats) {
 		c.text.Text, c.text.Importance = v, imp
 		c.text.Refresh()
 	}
-}
-
-// formatCount groups digits by thousands: 1234567 -> 1,234,567.
-func formatCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
-func formatRate(r float64) string {
-	if r < 10 {
-		return strconv.FormatFloat(r, 'f', 1, 64)
-	}
-	return formatCount(int64(r + 0.5))
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
@@ -85,38 +86,11 @@ func formatBytes(n int64) string {
 	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
 }
 
-// formatCount groups digits by thousands: 1234567 -> 1,234,567.
-func formatCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
-func formatRate(r float64) string {
-	if r < 10 {
-		return strconv.FormatFloat(r, 'f', 1, 64)
-	}
-	return formatCount(int64(r + 0.5))
-}
-
 func plural(n int64, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
-	return formatCount(n) + " " + what + "s"
+	return numfmt.Count(n) + " " + what + "s"
 }
 
 // isText reports whether b is UTF-8 without control characters other than

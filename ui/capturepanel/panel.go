@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Source is what the panel reads; *capture.Store implements it. Both
@@ -56,9 +57,9 @@ type Panel struct {
 
 	// Search form.
 	filter, since, until, contains, where *widget.Entry
-	newest                         *widget.Check
-	searchBtn                      *widget.Button
-	formErr                        *widget.Label
+	newest                                *widget.Check
+	searchBtn                             *widget.Button
+	formErr                               *widget.Label
 
 	// Results.
 	list     *widget.List
@@ -298,7 +299,7 @@ func (p *Panel) fetch(cursor string) {
 
 func (p *Panel) updateFooter() {
 	n := len(p.recs)
-	text := fmt.Sprintf("%s records shown", formatCount(int64(n)))
+	text := fmt.Sprintf("%s records shown", numfmt.Count(int64(n)))
 	if n == 1 {
 		text = "1 record shown"
 	}

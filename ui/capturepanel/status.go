@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // status is what one refresh reads from the store, off the UI goroutine.
@@ -77,12 +78,12 @@ func (p *Panel) applyStatus(s status) {
 	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
 	rate := "— rec/s"
 	if s.rate >= 0 {
-		rate = formatRate(s.rate) + " rec/s"
+		rate = numfmt.Rate(s.rate) + " rec/s"
 	}
 	setLabel(p.rate, rate, widget.MediumImportance)
-	dropped, imp := formatCount(st.Dropped)+" dropped", widget.MediumImportance
+	dropped, imp := numfmt.Count(st.Dropped)+" dropped", widget.MediumImportance
 	if st.Failed > 0 {
-		dropped += fmt.Sprintf(", %s failed", formatCount(st.Failed))
+		dropped += fmt.Sprintf(", %s failed", numfmt.Count(st.Failed))
 	}
 	if st.Dropped > 0 || st.Failed > 0 {
 		imp = widget.DangerImportance
