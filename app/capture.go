@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -92,18 +93,14 @@ func formatTime(t time.Time) string {
 func captureQuery(args []string, e env) error {
 	fs := newFlagSet("capture query", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
-	topic := fs.String("topic", "", "MQTT topic `FILTER` (+ and # wildcards); empty matches all")
-	since := fs.String("since", "", "only records at or after `T`")
-	until := fs.String("until", "", "only records before `T`")
-	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
-	where := fs.String("where", "", "only JSON payloads for which `EXPR` holds, e.g. 'temp > 30' or 'status == \"alarm\"'")
+	query := queryFlags(fs)
 	limit := fs.Int("limit", 100, "at most `N` records (0: no limit)")
 	oldest := fs.Bool("oldest-first", false, "oldest records first (default newest first)")
 	format := fs.String("format", "table", "output `FORMAT`: jsonl, csv or table")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	q, err := newQuery(*topic, *since, *until, *contains, *where, time.Now())
+	q, err := query(time.Now())
 	if err != nil {
 		return err
 	}
@@ -127,6 +124,19 @@ func captureQuery(args []string, e env) error {
 
 // newQuery checks the selection flags shared by query and export and
 // turns them into a Query (oldest first).
+// queryFlags registers the flags that select records (shared by query and
+// export) and returns a function building the Query once they are parsed.
+func queryFlags(fs *flag.FlagSet) func(now time.Time) (capture.Query, error) {
+	topic := fs.String("topic", "", "MQTT topic `FILTER` (+ and # wildcards); empty matches all")
+	since := fs.String("since", "", "only records at or after `T`")
+	until := fs.String("until", "", "only records before `T`")
+	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
+	where := fs.String("where", "", "only JSON payloads for which `EXPR` holds, e.g. 'temp > 30' or 'status == \"alarm\"'")
+	return func(now time.Time) (capture.Query, error) {
+		return newQuery(*topic, *since, *until, *contains, *where, now)
+	}
+}
+
 func newQuery(topic, since, until, contains, where string, now time.Time) (capture.Query, error) {
 	q := capture.Query{Filter: topic, Contains: contains}
 	if err := capture.ValidateFilter(topic); topic != "" && err != nil {

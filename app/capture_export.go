@@ -24,11 +24,7 @@ func captureExport(args []string, e env) error {
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	format := fs.String("format", "jsonl", "output `FORMAT`: jsonl or csv")
 	out := fs.String("out", "", "`FILE` to write; it is replaced only when the export completes")
-	topic := fs.String("topic", "", "MQTT topic `FILTER` (+ and # wildcards); empty matches all")
-	since := fs.String("since", "", "only records at or after `T`")
-	until := fs.String("until", "", "only records before `T`")
-	contains := fs.String("contains", "", "only records whose payload contains `TEXT`")
-	where := fs.String("where", "", "only JSON payloads for which `EXPR` holds, e.g. 'temp > 30'")
+	query := queryFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +37,7 @@ func captureExport(args []string, e env) error {
 	if fi, err := os.Stat(*out); err == nil && fi.IsDir() {
 		return usagef("capture export: --out %s is a directory; give a file name", *out)
 	}
-	q, err := newQuery(*topic, *since, *until, *contains, *where, time.Now())
+	q, err := query(time.Now())
 	if err != nil {
 		return err
 	}
