@@ -16,9 +16,10 @@ endif
 run: deps
 	go run .
 
+# The smoke test runs first so that go test's summary closes the output.
 test: deps vet
-	go test -race -count=1 -timeout 20m ./...
 	./.ci/gui-smoke.sh
+	go test -race -count=1 -timeout 20m ./...
 
 deps:
 	@command -v go >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/doc/install"; exit 1; }
