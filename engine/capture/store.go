@@ -24,6 +24,8 @@ const (
 	DefaultQueueSize = 65536
 	DefaultSyncEvery = time.Second
 	DefaultBatchSize = 1000
+	DefaultMaxBytes  = 1 << 30
+	DefaultMaxAge    = 7 * 24 * time.Hour
 )
 
 // Tuning that is not an option.
@@ -73,6 +75,13 @@ type Options struct {
 	SyncEvery time.Duration
 	// BatchSize is the most records per Badger write batch. Default 1000.
 	BatchSize int
+	// MaxBytes is the retention budget: the encoded size of the records
+	// kept. Once the store holds more, its oldest records are deleted.
+	// Default DefaultMaxBytes; negative means no limit.
+	MaxBytes int64
+	// MaxAge is how long records are kept. Default DefaultMaxAge; negative
+	// means no limit.
+	MaxAge time.Duration
 	// Logger receives warnings and errors; nil discards them.
 	Logger *slog.Logger
 
@@ -90,6 +99,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = DefaultMaxAge
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -118,6 +133,12 @@ type Stats struct {
 	// Open (too large for one Badger value, or a failed write; an upper
 	// bound when a batch fails part-way). Each failure is logged.
 	Failed int64
+	// Paused is true while Ingest ignores records (see SetPaused).
+	Paused bool
+	// MaxBytes and MaxAge are the retention limits in force (negative:
+	// none).
+	MaxBytes int64
+	MaxAge   time.Duration
 }
 
 // Store is a persistent, append-only record of captured MQTT messages.
@@ -136,6 +157,7 @@ type Store struct {
 	queue  chan Record
 
 	flushReq   chan chan error // Flush -> writer
+	clearReq   chan chan error // Clear -> writer
 	quit       chan struct{}   // closed by Close: GC goroutine exits
 	writerDone chan struct{}   // closed when the writer has written everything and exited
 	gcDone     chan struct{}   // closed when the GC goroutine has exited
@@ -147,6 +169,7 @@ type Store struct {
 	closing  atomic.Bool // tells running queries to stop so Close need not wait
 
 	ingested, dropped, failed atomic.Int64
+	paused                    atomic.Bool
 	dropLog, writeErrLog      kvstore.RateLimit
 	readErrLog                kvstore.RateLimit
 
@@ -190,6 +213,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts:       opts,
 		queue:      make(chan Record, opts.QueueSize),
 		flushReq:   make(chan chan error),
+		clearReq:   make(chan chan error),
 		quit:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		gcDone:     make(chan struct{}),
@@ -267,6 +291,9 @@ func (s *Store) Dir() string { return s.dir }
 // Ingest returns false, and counts a drop, if the queue is full; it
 // returns false without counting after Close.
 func (s *Store) Ingest(r Record) bool {
+	if s.paused.Load() {
+		return false
+	}
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
@@ -289,6 +316,35 @@ func (s *Store) Ingest(r Record) bool {
 			"dir", s.dir, "topic", r.Topic, "dropped_total", n, "queue_capacity", cap(s.queue))
 	}
 	return false
+}
+
+// SetPaused stops (true) or resumes (false) capturing: while paused,
+// Ingest ignores records without counting them as dropped. Append is not
+// affected.
+func (s *Store) SetPaused(p bool) { s.paused.Store(p) }
+
+// Paused reports whether Ingest ignores records.
+func (s *Store) Paused() bool { return s.paused.Load() }
+
+// Append stores r like Ingest but waits for room in the queue instead of
+// dropping it; it is for imports, which must lose nothing. r.Time is kept
+// as given (zero means now).
+func (s *Store) Append(ctx context.Context, r Record) error {
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
+	}
+	select {
+	case s.queue <- r:
+		s.ingested.Add(1)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("capture: append to %s: %w", s.dir, ctx.Err())
+	}
 }
 
 // Dropped returns how many records Ingest refused because the queue was
@@ -355,12 +411,38 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// Clear deletes every stored record and every record still waiting for
+// the writer, and returns how many records the store held. Seqs continue
+// from where they were, so cursors of earlier queries find nothing.
+func (s *Store) Clear(ctx context.Context) (int64, error) {
+	st, err := s.Stats()
+	if err != nil {
+		return 0, err
+	}
+	queued := int64(len(s.queue))
+	reply := make(chan error, 1)
+	select {
+	case s.clearReq <- reply:
+	case <-s.writerDone:
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ErrClosed)
+	case <-ctx.Done():
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ctx.Err())
+	}
+	if err := <-reply; err != nil {
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, err)
+	}
+	return st.Records + queued, nil
+}
+
 // Stats returns counts, time span and disk use of the store.
 func (s *Store) Stats() (Stats, error) {
 	st := Stats{
 		Dropped:  s.dropped.Load(),
 		Ingested: s.ingested.Load(),
 		Failed:   s.failed.Load(),
+		Paused:   s.paused.Load(),
+		MaxBytes: s.opts.MaxBytes,
+		MaxAge:   s.opts.MaxAge,
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
@@ -610,6 +692,8 @@ func (s *Store) runWriter(w *writer) {
 			w.commit()
 			w.sync()
 			reply <- w.errs.Take()
+		case reply := <-s.clearReq:
+			reply <- w.clear()
 		}
 	}
 }
@@ -673,6 +757,26 @@ func (w *writer) add(r *Record) {
 	if w.n >= w.s.opts.BatchSize {
 		w.commit()
 	}
+}
+
+// clear deletes every record: those written and those still queued.
+func (w *writer) clear() error {
+	if w.wb != nil {
+		w.wb.Cancel()
+		w.endBatch()
+	}
+	for i, k := 0, len(w.s.queue); i < k; i++ {
+		if _, ok := <-w.s.queue; !ok {
+			break
+		}
+	}
+	clear(w.known)
+	w.haveSec = false
+	w.dirty = false
+	// DropAll must not race queries: they hold dbMu shared.
+	w.s.dbMu.Lock()
+	defer w.s.dbMu.Unlock()
+	return w.s.db.DropAll()
 }
 
 // reject counts and logs a record that cannot be stored; it used no seq.

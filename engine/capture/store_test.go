@@ -658,3 +658,38 @@ func TestTimeRangeToleratesSlightlyLateRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestPauseClearAppend(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	s.SetPaused(true)
+	if s.Ingest(Record{Topic: "a", Payload: []byte("x")}) {
+		t.Fatal("Ingest while paused reported success")
+	}
+	s.SetPaused(false)
+	for i := range 3 {
+		if err := s.Append(ctx, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, s)
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Records != 3 || st.Dropped != 0 || !st.Oldest.Equal(base) {
+		t.Fatalf("stats after pause and 3 appends = %+v; want 3 records from %v, none dropped", st, base)
+	}
+	n, err := s.Clear(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("Clear = %d, %v; want 3, nil", n, err)
+	}
+	if recs, _ := query(t, s, Query{}); len(recs) != 0 {
+		t.Fatalf("after Clear, query found %d records", len(recs))
+	}
+	ingest(t, s, Record{Topic: "b"})
+	flush(t, s)
+	if recs, _ := query(t, s, Query{}); len(recs) != 1 || recs[0].Topic != "b" {
+		t.Fatalf("after Clear and one ingest, query = %+v", recs)
+	}
+}
