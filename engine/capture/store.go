@@ -170,6 +170,8 @@ type Store struct {
 
 	ingested, dropped, failed atomic.Int64
 	paused                    atomic.Bool
+	maxBytes                  atomic.Int64
+	maxAge                    atomic.Int64 // time.Duration
 	dropLog, writeErrLog      kvstore.RateLimit
 	readErrLog                kvstore.RateLimit
 
@@ -218,6 +220,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		writerDone: make(chan struct{}),
 		gcDone:     make(chan struct{}),
 	}
+	s.SetRetention(opts.MaxBytes, opts.MaxAge)
 	w.s = s
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
@@ -322,6 +325,14 @@ func (s *Store) Ingest(r Record) bool {
 // Ingest ignores records without counting them as dropped. Append is not
 // affected.
 func (s *Store) SetPaused(p bool) { s.paused.Store(p) }
+
+// SetRetention changes the retention limits (see Options.MaxBytes and
+// MaxAge; 0 selects the default, negative means no limit).
+func (s *Store) SetRetention(maxBytes int64, maxAge time.Duration) {
+	o := Options{MaxBytes: maxBytes, MaxAge: maxAge}.withDefaults()
+	s.maxBytes.Store(o.MaxBytes)
+	s.maxAge.Store(int64(o.MaxAge))
+}
 
 // Paused reports whether Ingest ignores records.
 func (s *Store) Paused() bool { return s.paused.Load() }
@@ -441,8 +452,8 @@ func (s *Store) Stats() (Stats, error) {
 		Ingested: s.ingested.Load(),
 		Failed:   s.failed.Load(),
 		Paused:   s.paused.Load(),
-		MaxBytes: s.opts.MaxBytes,
-		MaxAge:   s.opts.MaxAge,
+		MaxBytes: s.maxBytes.Load(),
+		MaxAge:   time.Duration(s.maxAge.Load()),
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
