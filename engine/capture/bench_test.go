@@ -18,7 +18,7 @@ func BenchmarkIngest(b *testing.B) {
 	for i := range topics {
 		topics[i] = fmt.Sprintf("bench/device/%d/telemetry", i)
 	}
-	flushEvery := DefaultQueueSize / 4 // the queue never fills
+	flushEvery := 16384 // the queue never fills
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU(b)

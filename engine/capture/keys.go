@@ -2,52 +2,73 @@ package capture
 
 import "encoding/binary"
 
-// Badger key layout. Every key starts with a one-letter namespace and '|'.
+// Badger key layout (format 2). Every key starts with a one-letter
+// namespace and '|'.
 //
-//	r|<seq>             -> encoded Record          primary, time-ordered
-//	t|<hash>|<seq>      -> (empty)                 per-topic index
+//	v|format            -> format number (1 byte, = storeFormat)
+//	b|<first>           -> block of records first, first+1, ... (block.go)
+//	t|<hash>|<first>    -> indexes within block <first> of the records on
+//	                       the topic with this hash (uvarint deltas)
 //	h|<hash>            -> topic                   hash -> topic table
 //	m|<second>          -> first seq of the second time index (8-byte seq)
+//	o|<first>           -> 8-byte last seq: block <first> holds records out
+//	                       of time order (imports), which the time index
+//	                       does not cover
 //
-// seq and hash are 8-byte big-endian; second is the Unix second with its
-// sign bit flipped, so that byte order is time order. hash is 64-bit FNV-1a
-// of the topic; collisions are possible in principle and are resolved by
-// comparing the topic stored in each record.
+// first, seq and hash are 8-byte big-endian; second is the Unix second with
+// its sign bit flipped, so that byte order is time order. hash is 64-bit
+// FNV-1a of the topic; collisions are possible in principle and are
+// resolved by comparing the topic stored in each record.
+//
+// Format 1 (before blocks) kept one record per r|<seq> key; such a store is
+// refused with ErrFormat rather than read.
 var (
-	prefixRecord = []byte("r|")
-	prefixTopic  = []byte("t|")
-	prefixHash   = []byte("h|")
-	prefixSecond = []byte("m|")
+	prefixBlock    = []byte("b|")
+	prefixTopic    = []byte("t|")
+	prefixHash     = []byte("h|")
+	prefixSecond   = []byte("m|")
+	prefixDisorder = []byte("o|")
+	prefixFormat1  = []byte("r|")
+	formatKey      = []byte("v|format")
 )
 
+// storeFormat is the on-disk format this code writes and reads.
+const storeFormat = 2
+
 const (
-	recordKeyLen = 2 + 8
+	blockKeyLen  = 2 + 8
 	topicKeyLen  = 2 + 8 + 1 + 8
 	hashKeyLen   = 2 + 8
 	secondKeyLen = 2 + 8
 )
 
-func putRecordKey(b []byte, seq uint64) {
-	copy(b, prefixRecord)
+func putSeqKey(b, prefix []byte, seq uint64) {
+	copy(b, prefix)
 	binary.BigEndian.PutUint64(b[2:], seq)
 }
 
-func recordKey(seq uint64) []byte {
-	b := make([]byte, recordKeyLen)
-	putRecordKey(b, seq)
+func blockKey(first uint64) []byte {
+	b := make([]byte, blockKeyLen)
+	putSeqKey(b, prefixBlock, first)
 	return b
 }
 
-func putTopicKey(b []byte, hash, seq uint64) {
+func disorderKey(first uint64) []byte {
+	b := make([]byte, blockKeyLen)
+	putSeqKey(b, prefixDisorder, first)
+	return b
+}
+
+func putTopicKey(b []byte, hash, first uint64) {
 	copy(b, prefixTopic)
 	binary.BigEndian.PutUint64(b[2:], hash)
 	b[10] = '|'
-	binary.BigEndian.PutUint64(b[11:], seq)
+	binary.BigEndian.PutUint64(b[11:], first)
 }
 
-func topicKey(hash, seq uint64) []byte {
+func topicKey(hash, first uint64) []byte {
 	b := make([]byte, topicKeyLen)
-	putTopicKey(b, hash, seq)
+	putTopicKey(b, hash, first)
 	return b
 }
 
@@ -74,7 +95,7 @@ func secondFromKey(k []byte) int64 {
 	return int64(binary.BigEndian.Uint64(k[2:]) ^ (1 << 63))
 }
 
-// seqFromKey returns the seq that ends an r| or t| key.
+// seqFromKey returns the seq that ends a b|, o| or t| key.
 func seqFromKey(k []byte) uint64 {
 	return binary.BigEndian.Uint64(k[len(k)-8:])
 }

@@ -82,24 +82,13 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
 
-	if !q.Since.IsZero() {
-		seq, ok, err := firstSeqFromSecond(txn, q.Since.Unix())
+	tb := timeBounds{sinceNs: unixNano(q.Since), untilNs: unixNano(q.Until), since: !q.Since.IsZero(), until: !q.Until.IsZero()}
+	if tb.since || tb.until {
+		tlo, thi, err := s.timeRange(txn, q.Since, q.Until, tb)
 		if err != nil {
 			return nil, "", fmt.Errorf("capture: query %s: %w", s.dir, err)
 		}
-		if !ok { // nothing was received in or after Since's second
-			return nil, "", nil
-		}
-		lo = max(lo, seq)
-	}
-	if sec := q.Until.Unix(); !q.Until.IsZero() && sec < math.MaxInt64-1-untilSlack {
-		seq, ok, err := firstSeqFromSecond(txn, sec+1+untilSlack)
-		if err != nil {
-			return nil, "", fmt.Errorf("capture: query %s: %w", s.dir, err)
-		}
-		if ok {
-			hi = min(hi, seq)
-		}
+		lo, hi = max(lo, tlo), min(hi, thi)
 	}
 	if lo >= hi {
 		return nil, "", nil
@@ -107,8 +96,6 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 
 	var (
 		exact    = q.Filter != "" && !hasWildcard(q.Filter)
-		sinceNs  = unixNano(q.Since)
-		untilNs  = unixNano(q.Until)
 		contains = []byte(q.Contains)
 	)
 	visit := func(seq uint64, val []byte) (stop bool) {
@@ -122,9 +109,9 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 			return false
 		case !exact && q.Filter != "" && !matchTopic(q.Filter, v.topic):
 			return false
-		case !q.Since.IsZero() && v.timeNs < sinceNs:
+		case tb.since && v.timeNs < tb.sinceNs:
 			return false
-		case !q.Until.IsZero() && v.timeNs >= untilNs:
+		case tb.until && v.timeNs >= tb.untilNs:
 			return false
 		case len(contains) > 0 && !bytes.Contains(v.payload, contains):
 			return false
@@ -139,9 +126,9 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 		return false
 	}
 	if exact {
-		err = s.scanTopic(ctx, txn, topicHash(q.Filter), lo, hi, q.Newest, visit)
+		err = s.scanTopic(ctx, txn, topicHash(q.Filter), lo, hi, q.Newest, tb, visit)
 	} else {
-		err = s.scanRecords(ctx, txn, lo, hi, q.Newest, visit)
+		err = s.scanRecords(ctx, txn, lo, hi, q.Newest, tb, visit)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("capture: query %s: %w", s.dir, err)
@@ -161,35 +148,168 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// scanRecords visits the primary records with seq in [lo, hi).
-func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint64, newest bool, visit visitFunc) error {
-	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: prefixRecord})
-	defer it.Close()
-	start := recordKey(lo)
-	if newest {
-		start = recordKey(hi - 1)
+// timeBounds is a query's receive-time range in Unix ns.
+type timeBounds struct {
+	sinceNs, untilNs int64
+	since, until     bool // whether each bound is set
+}
+
+// timeRange returns the seqs [lo, hi) that can hold records received in
+// the query's time range: from the time index, widened by every block of
+// out-of-order records (imports) whose times overlap the range.
+func (s *Store) timeRange(txn *badgerdb.Txn, since, until time.Time, tb timeBounds) (lo, hi uint64, err error) {
+	lo, hi = 1, ^uint64(0)
+	if tb.since {
+		seq, ok, err := firstSeqFromSecond(txn, since.Unix())
+		if err != nil {
+			return 0, 0, err
+		}
+		if ok {
+			lo = seq
+		} else { // no record in order was received in or after Since's second
+			lo = ^uint64(0)
+		}
 	}
-	n := 0
-	for it.Seek(start); it.Valid(); it.Next() {
-		if n++; n%ctxCheckEvery == 0 {
-			if err := s.check(ctx); err != nil {
-				return err
-			}
+	if sec := until.Unix(); tb.until && sec < math.MaxInt64-1-untilSlack {
+		seq, ok, err := firstSeqFromSecond(txn, sec+1+untilSlack)
+		if err != nil {
+			return 0, 0, err
 		}
+		if ok {
+			hi = seq
+		}
+	}
+	err = s.eachDisorder(txn, func(d disorder) bool {
+		if !(tb.since && d.maxNs < tb.sinceNs) && !(tb.until && d.minNs >= tb.untilNs) {
+			lo, hi = min(lo, d.first), max(hi, d.last+1)
+		}
+		return true
+	})
+	return lo, hi, err
+}
+
+// disorder is an o| entry: a block with records out of time order.
+type disorder struct {
+	first, last  uint64
+	minNs, maxNs int64
+}
+
+// eachDisorder calls fn for each o| entry until fn returns false.
+func (s *Store) eachDisorder(txn *badgerdb.Txn, fn func(disorder) bool) error {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixDisorder})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
-		if len(item.Key()) != recordKeyLen {
-			continue
-		}
-		seq := seqFromKey(item.Key())
-		if (newest && seq < lo) || (!newest && seq >= hi) {
-			break
-		}
-		stop := false
-		if err := item.Value(func(val []byte) error {
-			stop = visit(seq, val)
+		d := disorder{first: seqFromKey(item.Key())}
+		ok := false
+		if err := item.Value(func(v []byte) error {
+			if len(v) == 24 {
+				d.last = binary.BigEndian.Uint64(v)
+				d.minNs = int64(binary.BigEndian.Uint64(v[8:]))
+				d.maxNs = int64(binary.BigEndian.Uint64(v[16:]))
+				ok = true
+			}
 			return nil
 		}); err != nil {
-			return fmt.Errorf("read record %d: %w", seq, err)
+			return fmt.Errorf("read disorder index: %w", err)
+		}
+		if ok && !fn(d) {
+			break
+		}
+	}
+	return nil
+}
+
+// containingBlock returns the first seq of the block that holds seq, or
+// seq itself if no block starts at or before it.
+func containingBlock(txn *badgerdb.Txn, seq uint64) uint64 {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: true, Prefix: prefixBlock})
+	defer it.Close()
+	it.Seek(blockKey(seq))
+	if it.Valid() && len(it.Item().Key()) == blockKeyLen {
+		return seqFromKey(it.Item().Key())
+	}
+	return seq
+}
+
+// scanBlock visits the records of block b (first seq first) whose index
+// is in idx (nil: every record) and whose seq is in [lo, hi), in seq order
+// or reversed. It reports whether visit asked to stop.
+func (s *Store) scanBlock(ctx context.Context, b *blockView, first uint64, idx []int, lo, hi uint64, newest bool, visit visitFunc) (bool, error) {
+	n := b.count
+	if idx != nil {
+		n = len(idx)
+	}
+	for j := range n {
+		k := j
+		if newest {
+			k = n - 1 - j
+		}
+		i := k
+		if idx != nil {
+			i = idx[k]
+		}
+		seq := first + uint64(i)
+		if seq < lo || seq >= hi {
+			continue
+		}
+		if j%ctxCheckEvery == ctxCheckEvery-1 {
+			if err := s.check(ctx); err != nil {
+				return true, err
+			}
+		}
+		rec, err := b.record(i)
+		if err != nil {
+			s.logCorrupt(seq, err)
+			continue
+		}
+		if visit(seq, rec) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// scanRecords visits the records with seq in [lo, hi), block by block,
+// skipping blocks outside tb.
+func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint64, newest bool, tb timeBounds, visit visitFunc) error {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: prefixBlock})
+	defer it.Close()
+	start := blockKey(containingBlock(txn, lo))
+	if newest {
+		start = blockKey(hi - 1)
+	}
+	for it.Seek(start); it.Valid(); it.Next() {
+		if err := s.check(ctx); err != nil {
+			return err
+		}
+		item := it.Item()
+		if len(item.Key()) != blockKeyLen {
+			continue
+		}
+		first := seqFromKey(item.Key())
+		if !newest && first >= hi {
+			break
+		}
+		var stop bool
+		err := item.Value(func(val []byte) error {
+			b, err := parseBlock(val)
+			if err != nil {
+				s.logCorrupt(first, err)
+				return nil
+			}
+			if newest && first+uint64(b.count) <= lo {
+				stop = true
+				return nil
+			}
+			if !b.overlaps(tb) {
+				return nil
+			}
+			stop, err = s.scanBlock(ctx, &b, first, nil, lo, hi, newest, visit)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("read block %d: %w", first, err)
 		}
 		if stop {
 			break
@@ -200,41 +320,60 @@ func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint6
 
 // scanTopic visits the records of one topic hash with seq in [lo, hi),
 // through the per-topic index.
-func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi uint64, newest bool, visit visitFunc) error {
+func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi uint64, newest bool, tb timeBounds, visit visitFunc) error {
 	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: topicPrefix(hash)})
 	defer it.Close()
-	start := topicKey(hash, lo)
+	start := topicKey(hash, containingBlock(txn, lo))
 	if newest {
 		start = topicKey(hash, hi-1)
 	}
-	n := 0
+	var idx []int
 	for it.Seek(start); it.Valid(); it.Next() {
-		if n++; n%ctxCheckEvery == 0 {
-			if err := s.check(ctx); err != nil {
-				return err
-			}
+		if err := s.check(ctx); err != nil {
+			return err
 		}
-		k := it.Item().Key()
-		if len(k) != topicKeyLen {
+		item := it.Item()
+		if len(item.Key()) != topicKeyLen {
 			continue
 		}
-		seq := seqFromKey(k)
-		if (newest && seq < lo) || (!newest && seq >= hi) {
+		first := seqFromKey(item.Key())
+		if !newest && first >= hi {
 			break
 		}
-		item, err := txn.Get(recordKey(seq))
-		if errors.Is(err, badgerdb.ErrKeyNotFound) { // its record failed to write
+		var list []byte
+		if err := item.Value(func(v []byte) error { list = append(list[:0], v...); return nil }); err != nil {
+			return fmt.Errorf("read topic index of block %d: %w", first, err)
+		}
+		bitem, err := txn.Get(blockKey(first))
+		if errors.Is(err, badgerdb.ErrKeyNotFound) { // deleted by retention meanwhile
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("read record %d: %w", seq, err)
+			return fmt.Errorf("read block %d: %w", first, err)
 		}
-		stop := false
-		if err := item.Value(func(val []byte) error {
-			stop = visit(seq, val)
-			return nil
-		}); err != nil {
-			return fmt.Errorf("read record %d: %w", seq, err)
+		var stop bool
+		err = bitem.Value(func(val []byte) error {
+			b, err := parseBlock(val)
+			if err != nil {
+				s.logCorrupt(first, err)
+				return nil
+			}
+			if newest && first+uint64(b.count) <= lo {
+				stop = true
+				return nil
+			}
+			if !b.overlaps(tb) {
+				return nil
+			}
+			if idx, err = parseIndexList(idx, list, b.count); err != nil {
+				s.logCorrupt(first, err)
+				return nil
+			}
+			stop, err = s.scanBlock(ctx, &b, first, idx, lo, hi, newest, visit)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("read block %d: %w", first, err)
 		}
 		if stop {
 			break

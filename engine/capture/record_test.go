@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -159,5 +160,31 @@ func FuzzDecode(f *testing.F) {
 		if !equalRecords(got, rec) {
 			t.Fatalf("round trip:\n got %+v\nwant %+v", got, rec)
 		}
+	})
+}
+
+// FuzzBlock: parsing a block and every record in it never panics.
+func FuzzBlock(f *testing.F) {
+	var b building
+	b.reset(1)
+	for i := range 3 {
+		r := Record{Time: base, Topic: fmt.Sprintf("f/%d", i), Payload: []byte("payload")}
+		b.add(&r, topicHash(r.Topic), unixNano(r.Time))
+	}
+	b.seal()
+	f.Add(b.buf)
+	f.Add(b.buf[:len(b.buf)-3])
+	f.Add([]byte{blockVersion, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, val []byte) {
+		v, err := parseBlock(val)
+		if err != nil {
+			return
+		}
+		for i := range v.count {
+			if rec, err := v.record(i); err == nil {
+				_, _ = parseRecord(rec)
+			}
+		}
+		_, _ = parseIndexList(nil, val, v.count)
 	})
 }

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,28 +20,40 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultQueueSize = 65536
-	DefaultSyncEvery = time.Second
-	DefaultBatchSize = 1000
-	DefaultMaxBytes  = 1 << 30
-	DefaultMaxAge    = 7 * 24 * time.Hour
+	DefaultQueueBytes = 32 << 20
+	DefaultSyncEvery  = time.Second
+	DefaultMaxBytes   = 1 << 30
+	DefaultMaxAge     = 7 * 24 * time.Hour
 )
 
 // Tuning that is not an option.
 const (
-	batchMaxWait   = 50 * time.Millisecond // longest a record waits before its batch is written
-	gcInterval     = 5 * time.Minute       // value-log GC period
-	gcDiscardRatio = 0.5                   // rewrite a value-log file once half of it is garbage
+	// blockBytes is the size at which a block is sealed. Larger blocks
+	// mean fewer Badger entries per record (the per-topic index has one
+	// entry per topic per block) but more memory per block being filled
+	// and written.
+	blockBytes = 1 << 20
+	// blockMaxAge is the longest a record waits in a block being filled
+	// before the block is written (and the record becomes queryable).
+	blockMaxAge = 100 * time.Millisecond
 
-	valueLogFileSize = 64 << 20 // also Badger's limit on one value, so on one encoded record
+	gcInterval     = 5 * time.Minute // value-log GC period
+	gcDiscardRatio = 0.5             // rewrite a value-log file once half of it is garbage
+	retainEvery    = 10 * time.Second
+	// retainStep bounds the blocks deleted in one write batch.
+	retainStep = 64
+
+	valueLogFileSize = 64 << 20 // also Badger's limit on one value, so on one block
 	memTableSize     = 8 << 20  // Badger memtable; see badgerOptions
-	valueThreshold   = 96       // encoded records at least this long go to the value log
-	maxRecordSize    = valueLogFileSize
+	valueThreshold   = 256      // blocks go to the value log; index entries stay in the LSM tree
+	maxRecordSize    = valueLogFileSize - blockHeaderLen - 4 - 4096
 
 	// maxKnownTopics bounds the writer's set of topics whose h| entry was
 	// already written this session. When it is full it is cleared, which
 	// only means some h| entries are written again (same value).
 	maxKnownTopics = 1 << 20
+	// maxFreeBlocks is how many emptied block buffers are kept for reuse.
+	maxFreeBlocks = 4
 )
 
 // Errors that Open can return, wrapped together with the directory and the
@@ -57,24 +68,21 @@ var (
 	// ErrCorrupt means Badger found damaged files in the data directory.
 	// Nothing is deleted or repaired automatically.
 	ErrCorrupt = kvstore.ErrCorrupt
+	// ErrFormat means the directory holds a capture written in a format
+	// this version cannot read. Nothing is changed.
+	ErrFormat = errors.New("capture written in another format")
 	// ErrClosed is returned by Query and Stats after Close.
 	ErrClosed = errors.New("capture store is closed")
 )
 
 // Options configure a Store. Zero values select the defaults.
 type Options struct {
-	// QueueSize is how many records may wait for the writer; beyond it
-	// Ingest drops. Default 65536. The queue holds Records by value, so
-	// Ingest allocates nothing: 216 bytes per slot (13.5 MiB at the
-	// default) plus what queued records point to. The default rides out
-	// 3.3 s of writer stall (fsync, Badger flushes) at 20,000 msg/s and
-	// absorbs bursts above the writer's rate; a smaller queue saves its
-	// slots (and about as much again in GC headroom) but drops sooner.
-	QueueSize int
+	// QueueBytes bounds the encoded records waiting for the writer; beyond
+	// it Ingest drops. Default 32 MiB: 1.6 s of writer stall (fsync,
+	// Badger flushes) at 20,000 msg/s of 1 KB.
+	QueueBytes int
 	// SyncEvery is how often written records are fsynced. Default 1s.
 	SyncEvery time.Duration
-	// BatchSize is the most records per Badger write batch. Default 1000.
-	BatchSize int
 	// MaxBytes is the retention budget: the encoded size of the records
 	// kept. Once the store holds more, its oldest records are deleted.
 	// Default DefaultMaxBytes; negative means no limit.
@@ -88,23 +96,25 @@ type Options struct {
 	// writerGate, if non-nil, holds the writer back until it is closed
 	// (or the Store is closed). Tests use it to fill the queue.
 	writerGate <-chan struct{}
+	// blockBytes overrides blockBytes (tests).
+	blockBytes int
 }
 
 func (o Options) withDefaults() Options {
-	if o.QueueSize <= 0 {
-		o.QueueSize = DefaultQueueSize
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
 	}
 	if o.SyncEvery <= 0 {
 		o.SyncEvery = DefaultSyncEvery
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
 	}
 	if o.MaxBytes == 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.MaxAge == 0 {
 		o.MaxAge = DefaultMaxAge
+	}
+	if o.blockBytes <= 0 {
+		o.blockBytes = blockBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -115,23 +125,27 @@ func (o Options) withDefaults() Options {
 // Stats describes a Store.
 type Stats struct {
 	// Records is the number of stored records, counted as
-	// Newest.Seq-Oldest.Seq+1: seqs are contiguous except where a batch
-	// failed to write (see Failed), whose gap is counted.
+	// Newest.Seq-Oldest.Seq+1: seqs are contiguous except where a write
+	// failed (see Failed), whose gap is counted.
 	Records int64
+	// Bytes is the encoded size of the stored records: what MaxBytes
+	// bounds.
+	Bytes int64
 	// DiskBytes is the disk space of Badger's LSM tables, memtable logs
-	// and value log (allocated blocks where the OS reports them).
+	// and value log (allocated blocks where the OS reports them). It
+	// exceeds Bytes by deleted records whose space value-log GC has not
+	// yet reclaimed.
 	DiskBytes int64
-	// Oldest and Newest are the receive times of the first and last
+	// Oldest and Newest are the least and greatest receive times of the
 	// stored records; zero when the store is empty.
 	Oldest, Newest time.Time
 	// Dropped counts records Ingest refused because the queue was full,
 	// since Open.
 	Dropped int64
-	// Ingested counts records Ingest accepted since Open.
+	// Ingested counts records Ingest and Append accepted since Open.
 	Ingested int64
-	// Failed counts accepted records the writer could not store since
-	// Open (too large for one Badger value, or a failed write; an upper
-	// bound when a batch fails part-way). Each failure is logged.
+	// Failed counts records that could not be stored since Open (too
+	// large, or a failed write). Each failure is logged.
 	Failed int64
 	// Paused is true while Ingest ignores records (see SetPaused).
 	Paused bool
@@ -141,34 +155,46 @@ type Stats struct {
 	MaxAge   time.Duration
 }
 
-// Store is a persistent, append-only record of captured MQTT messages.
-// Ingest never blocks; one writer goroutine owned by the Store writes to
-// Badger. All methods are safe for concurrent use.
+// Store is a persistent record of captured MQTT messages. Ingest never
+// blocks: it encodes the record into the block being filled, and one
+// writer goroutine owned by the Store writes sealed blocks to Badger. All
+// methods are safe for concurrent use.
 type Store struct {
 	dir  string
 	log  *slog.Logger
 	db   *badgerdb.DB
 	opts Options
 
-	// mu guards closed and the closing of queue. Ingest holds it shared
-	// only around a non-blocking send.
-	mu     sync.RWMutex
-	closed bool
-	queue  chan Record
+	// mu guards the blocks being filled and queued. Ingest holds it only
+	// while encoding one record.
+	mu      sync.Mutex
+	closed  bool
+	cur     *building   // being filled; nil when empty
+	sealed  []*building // waiting for the writer, oldest first
+	queued  int         // bytes of cur and sealed
+	nextSeq uint64
+	lastSec int64 // greatest Unix second with an m| entry
+	haveSec bool
+	free    []*building   // emptied blocks for reuse
+	room    chan struct{} // closed (and replaced) when the writer frees queue room
 
-	flushReq   chan chan error // Flush -> writer
-	clearReq   chan chan error // Clear -> writer
-	quit       chan struct{}   // closed by Close: GC goroutine exits
-	writerDone chan struct{}   // closed when the writer has written everything and exited
-	gcDone     chan struct{}   // closed when the GC goroutine has exited
-	writerErr  error           // unreported write errors at writer exit; read after writerDone
+	wake       chan struct{}         // Ingest -> writer: a block was sealed
+	flushReq   chan chan error       // Flush -> writer
+	clearReq   chan chan clearResult // Clear -> writer
+	gcKick     chan struct{}         // writer -> GC: retention deleted records
+	retainKick chan struct{}         // SetRetention -> writer
+	quit       chan struct{}         // closed by Close
+	writerDone chan struct{}         // closed when the writer has written everything and exited
+	gcDone     chan struct{}         // closed when the GC goroutine has exited
+	writerErr  error                 // unreported write errors at writer exit; read after writerDone
 
-	// dbMu: Query/Stats (shared) vs closing Badger (exclusive).
+	// dbMu: Query/Stats (shared) vs closing Badger and Clear (exclusive).
 	dbMu     sync.RWMutex
 	dbClosed bool
 	closing  atomic.Bool // tells running queries to stop so Close need not wait
 
 	ingested, dropped, failed atomic.Int64
+	bytes                     atomic.Int64 // sum of stored block sizes
 	paused                    atomic.Bool
 	maxBytes                  atomic.Int64
 	maxAge                    atomic.Int64 // time.Duration
@@ -181,8 +207,8 @@ type Store struct {
 
 // Open opens (creating if needed) the capture database in dir and starts
 // the Store's writer and GC goroutines. It never deletes or repairs data.
-// The error names dir and wraps ErrLocked, ErrPermission or ErrCorrupt when
-// that is the cause, as well as the underlying error.
+// The error names dir and wraps ErrLocked, ErrPermission, ErrCorrupt or
+// ErrFormat when that is the cause, as well as the underlying error.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("component", "capture")
@@ -193,40 +219,93 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{known: make(map[uint64]struct{})}
-	if err := db.View(func(txn *badgerdb.Txn) error {
-		if k, ok := lastKey(txn, prefixRecord); ok && len(k) == recordKeyLen {
-			w.nextSeq = seqFromKey(k)
-		}
-		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
-			w.lastSec, w.haveSec = secondFromKey(k), true
-		}
-		return nil
-	}); err != nil {
-		_ = db.Close()
-		return nil, kvstore.Classify("capture", dir, fmt.Errorf("read last record: %w", err))
-	}
-	w.nextSeq++ // seqs start at 1
-
 	s := &Store{
 		dir:        dir,
 		log:        log,
 		db:         db,
 		opts:       opts,
-		queue:      make(chan Record, opts.QueueSize),
+		room:       make(chan struct{}),
+		wake:       make(chan struct{}, 1),
 		flushReq:   make(chan chan error),
-		clearReq:   make(chan chan error),
+		clearReq:   make(chan chan clearResult),
+		gcKick:     make(chan struct{}, 1),
+		retainKick: make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		gcDone:     make(chan struct{}),
 	}
+	if err := s.load(); err != nil {
+		_ = db.Close()
+		if errors.Is(err, ErrFormat) {
+			return nil, fmt.Errorf("capture: %s holds %w (nothing was changed; move it aside to start a new capture)", dir, err)
+		}
+		return nil, kvstore.Classify("capture", dir, err)
+	}
 	s.SetRetention(opts.MaxBytes, opts.MaxAge)
-	w.s = s
-	w.timer = time.NewTimer(time.Hour)
-	w.timer.Stop()
-	go s.runWriter(w)
+	go s.runWriter(newWriter(s))
 	go s.gcLoop()
 	return s, nil
+}
+
+// load checks the format and reads what the writer continues from: the
+// next seq, the time index's last second and the stored size.
+func (s *Store) load() error {
+	return s.db.Update(func(txn *badgerdb.Txn) error {
+		if err := checkFormat(txn); err != nil {
+			return err
+		}
+		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
+			s.lastSec, s.haveSec = secondFromKey(k), true
+		}
+		s.nextSeq = 1
+		it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
+		defer it.Close()
+		var total int64
+		var last []byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			total += item.ValueSize()
+			last = item.KeyCopy(last[:0])
+		}
+		s.bytes.Store(total)
+		if last == nil {
+			return nil
+		}
+		item, err := txn.Get(last)
+		if err != nil {
+			return fmt.Errorf("read last block: %w", err)
+		}
+		return item.Value(func(val []byte) error {
+			b, err := parseBlock(val)
+			if err != nil {
+				return fmt.Errorf("%w: last block %d: %w", kvstore.ErrCorrupt, seqFromKey(last), err)
+			}
+			s.nextSeq = seqFromKey(last) + uint64(b.count)
+			return nil
+		})
+	})
+}
+
+// checkFormat refuses a store of another format and marks a new one.
+func checkFormat(txn *badgerdb.Txn) error {
+	item, err := txn.Get(formatKey)
+	switch {
+	case errors.Is(err, badgerdb.ErrKeyNotFound):
+		if _, old := lastKey(txn, prefixFormat1); old {
+			return fmt.Errorf("%w 1 (this version reads format %d)", ErrFormat, storeFormat)
+		}
+		return txn.Set(formatKey, []byte{storeFormat})
+	case err != nil:
+		return fmt.Errorf("read format: %w", err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return fmt.Errorf("read format: %w", err)
+	}
+	if len(v) != 1 || v[0] != storeFormat {
+		return fmt.Errorf("%w %v (this version reads format %d)", ErrFormat, v, storeFormat)
+	}
+	return nil
 }
 
 // lastKey returns a copy of the greatest key with prefix (all our keys
@@ -246,20 +325,18 @@ func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
 // defaults (64 MiB memtables x5, 256 MiB block cache, 1 GiB value-log
 // files), for an append-mostly store that may grow to many GiB.
 //
-// Records (all but the tiniest) go to the value log: each is then written
-// once, sequentially, and the LSM tree holds only keys and 12-byte value
-// pointers, so memtables fill slowly, flushes are small and compactions
-// never rewrite payloads. Memtables can then be small, which is most of
-// Badger's heap (each one is a preallocated arena of ~1.3x MemTableSize).
-// Stores written with the earlier settings (values inline up to 4 KiB)
-// read the same: Badger resolves each value where it was written.
+// Blocks of records go to the value log: each is written once,
+// sequentially, and the LSM tree holds only keys, value pointers and the
+// small per-topic index entries, so memtables fill slowly, flushes are
+// small and compactions never rewrite payloads. Memtables can then be
+// small, which is most of Badger's heap (each one is a preallocated arena
+// of ~1.3x MemTableSize).
 //
 // The price is disk: the value log is not compressed, so compressible
-// payloads (JSON telemetry) take about 3x the space they took Snappy-
-// compressed in the LSM tree (measured: 200,000 records of ~230-byte JSON,
-// 57 MB against 19 MB); incompressible payloads take the same. In return
-// the writer uses less CPU per record and the capture adds about a third
-// of the heap it did (see docs/PERFORMANCE.md, "Capture").
+// payloads (JSON telemetry) take about 3x the space they would Snappy-
+// compressed in the LSM tree; incompressible payloads take the same. In
+// return the writer uses less CPU per record and much less memory (see
+// docs/PERFORMANCE.md, "Capture").
 func badgerOptions(dir string) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
 	o.MemTableSize = memTableSize         // caps one txn at 15% (WriteBatch splits)
@@ -268,7 +345,7 @@ func badgerOptions(dir string) badgerdb.Options {
 	o.BlockCacheSize = 4 << 20            // required (non-zero) because blocks are Snappy-compressed; holds keys only
 	o.IndexCacheSize = 8 << 20            // bound memory for table indexes/blooms as the store grows
 	o.ValueLogFileSize = valueLogFileSize // 64 MiB files so GC can reclaim space in small steps
-	o.ValueThreshold = valueThreshold     // records of this size or more go to the value log
+	o.ValueThreshold = valueThreshold     // values of this size or more go to the value log
 	o.NumVersionsToKeep = 1               // records are never updated; keep no history
 	o.NumCompactors = 2                   // Badger's minimum for a working L0 compactor
 	o.SyncWrites = false                  // the writer calls db.Sync every SyncEvery and on Flush
@@ -287,36 +364,24 @@ var badgerOptionsForTest func(*badgerdb.Options)
 // Dir returns the data directory the Store was opened on.
 func (s *Store) Dir() string { return s.dir }
 
-// Ingest hands r to the writer without blocking and without copying what
-// r points to: the caller gives up ownership of r.Payload, r.UserProps and
-// the other slices and must not modify them afterwards. A zero r.Time is
-// set to the current time; r.Seq is ignored (the writer assigns it).
-// Ingest returns false, and counts a drop, if the queue is full; it
-// returns false without counting after Close.
+// Ingest copies r into the block being filled, without blocking: the
+// caller keeps ownership of what r points to. A zero r.Time is set to the
+// current time; r.Seq is ignored (the store assigns it). Ingest returns
+// false, and counts a drop, if the queue is full; it returns false without
+// counting while paused or after Close, and counts a failure for a record
+// too large to store.
 func (s *Store) Ingest(r Record) bool {
 	if s.paused.Load() {
 		return false
 	}
-	if r.Time.IsZero() {
-		r.Time = time.Now()
+	ok, full := s.put(&r)
+	if !full {
+		return ok
 	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return false
-	}
-	select {
-	case s.queue <- r:
-		s.mu.RUnlock()
-		s.ingested.Add(1)
-		return true
-	default:
-	}
-	s.mu.RUnlock()
 	n := s.dropped.Add(1)
 	if s.dropLog.Allow() {
 		s.log.Warn("capture queue full; message not captured",
-			"dir", s.dir, "topic", r.Topic, "dropped_total", n, "queue_capacity", cap(s.queue))
+			"dir", s.dir, "topic", r.Topic, "dropped_total", n, "queue_bytes", s.opts.QueueBytes)
 	}
 	return false
 }
@@ -326,35 +391,141 @@ func (s *Store) Ingest(r Record) bool {
 // affected.
 func (s *Store) SetPaused(p bool) { s.paused.Store(p) }
 
+// Paused reports whether Ingest ignores records.
+func (s *Store) Paused() bool { return s.paused.Load() }
+
 // SetRetention changes the retention limits (see Options.MaxBytes and
-// MaxAge; 0 selects the default, negative means no limit).
+// MaxAge; 0 selects the default, negative means no limit). The writer
+// applies them at once, and again every retainEvery and after Flush.
 func (s *Store) SetRetention(maxBytes int64, maxAge time.Duration) {
 	o := Options{MaxBytes: maxBytes, MaxAge: maxAge}.withDefaults()
 	s.maxBytes.Store(o.MaxBytes)
 	s.maxAge.Store(int64(o.MaxAge))
+	select {
+	case s.retainKick <- struct{}{}:
+	default:
+	}
 }
-
-// Paused reports whether Ingest ignores records.
-func (s *Store) Paused() bool { return s.paused.Load() }
 
 // Append stores r like Ingest but waits for room in the queue instead of
 // dropping it; it is for imports, which must lose nothing. r.Time is kept
 // as given (zero means now).
 func (s *Store) Append(ctx context.Context, r Record) error {
+	for {
+		ok, full := s.put(&r)
+		switch {
+		case ok:
+			return nil
+		case !full:
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
+			}
+			return fmt.Errorf("capture: append to %s: record on topic %q is %d bytes encoded; the limit is %d", s.dir, r.Topic, encodedLen(&r), maxRecordSize)
+		}
+		s.mu.Lock()
+		room := s.room
+		s.mu.Unlock()
+		select {
+		case <-room:
+		case <-s.quit:
+			return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
+		case <-ctx.Done():
+			return fmt.Errorf("capture: append to %s: %w", s.dir, ctx.Err())
+		}
+	}
+}
+
+// put encodes r into the block being filled. ok is false if r was not
+// stored: full reports that the queue had no room (nothing is counted),
+// otherwise the store is closed or r is too large (counted as failed).
+func (s *Store) put(r *Record) (ok, full bool) {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
+	size := encodedLen(r)
+	if size > maxRecordSize {
+		s.failed.Add(1)
+		if s.writeErrLog.Allow() {
+			s.log.Error("capture: record too large; not stored", "dir", s.dir, "topic", r.Topic,
+				"client_id", r.ClientID, "bytes", size, "limit", maxRecordSize)
+		}
+		return false, false
 	}
+	hash := topicHash(r.Topic)
+	ns := unixNano(r.Time)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, false
+	}
+	if s.queued > 0 && s.queued+size+4 > s.opts.QueueBytes {
+		return false, true
+	}
+	b := s.cur
+	if b != nil && b.size()+size+4 > s.opts.blockBytes {
+		s.sealLocked()
+		b = nil
+	}
+	if b == nil {
+		b = s.newBlockLocked(size)
+	}
+	seq := s.nextSeq
+	s.indexSecondLocked(b, r.Time.Unix(), seq)
+	before := b.size()
+	b.add(r, hash, ns)
+	s.queued += b.size() - before
+	s.nextSeq++
+	s.ingested.Add(1)
+	return true, false
+}
+
+// indexSecondLocked keeps the time index (m|) for a record received in
+// sec: a mark where the greatest second seen advances, and a disorder mark
+// on the block when the record is more than untilSlack seconds older than
+// that, or claims to be from the future (the index must not jump ahead of
+// the records that follow).
+func (s *Store) indexSecondLocked(b *building, sec int64, seq uint64) {
+	switch {
+	case s.haveSec && sec <= s.lastSec:
+		if sec < s.lastSec-untilSlack {
+			b.disordered = true
+		}
+	case sec > time.Now().Unix()+untilSlack:
+		b.disordered = true
+	default:
+		b.secs = append(b.secs, secondMark{sec: sec, seq: seq})
+		s.lastSec, s.haveSec = sec, true
+	}
+}
+
+func (s *Store) newBlockLocked(size int) *building {
+	var b *building
+	if n := len(s.free); n > 0 && size+blockHeaderLen+4 <= s.opts.blockBytes {
+		b, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		b = &building{buf: make([]byte, 0, max(s.opts.blockBytes, size+blockHeaderLen+4))}
+	}
+	b.reset(s.nextSeq)
+	b.since = time.Now()
+	s.cur = b
+	s.queued += blockHeaderLen
+	return b
+}
+
+// sealLocked queues the block being filled for the writer.
+func (s *Store) sealLocked() {
+	if s.cur == nil {
+		return
+	}
+	s.cur.seal()
+	s.sealed = append(s.sealed, s.cur)
+	s.cur = nil
 	select {
-	case s.queue <- r:
-		s.ingested.Add(1)
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("capture: append to %s: %w", s.dir, ctx.Err())
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -388,8 +559,32 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
+// Clear deletes every stored record and every record still waiting for
+// the writer, and returns how many records that was. Seqs continue from
+// where they were, so cursors of earlier queries find nothing.
+func (s *Store) Clear(ctx context.Context) (int64, error) {
+	reply := make(chan clearResult, 1)
+	select {
+	case s.clearReq <- reply:
+	case <-s.writerDone:
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ErrClosed)
+	case <-ctx.Done():
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ctx.Err())
+	}
+	res := <-reply
+	if res.err != nil {
+		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, res.err)
+	}
+	return res.n, nil
+}
+
+type clearResult struct {
+	n   int64
+	err error
+}
+
 // Close stops accepting records, writes and syncs everything already
-// queued, stops the writer and GC goroutines and closes Badger. Running
+// accepted, stops the writer and GC goroutines and closes Badger. Running
 // queries are stopped with ErrClosed. Close is idempotent and safe to call
 // from several goroutines; every call returns the first call's result.
 func (s *Store) Close() error {
@@ -397,9 +592,8 @@ func (s *Store) Close() error {
 		s.closing.Store(true)
 		s.mu.Lock()
 		s.closed = true
-		close(s.queue) // the writer drains what is buffered, then exits
 		s.mu.Unlock()
-		close(s.quit)
+		close(s.quit) // the writer writes what was accepted, then exits
 		<-s.writerDone
 		<-s.gcDone
 
@@ -422,32 +616,10 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Clear deletes every stored record and every record still waiting for
-// the writer, and returns how many records the store held. Seqs continue
-// from where they were, so cursors of earlier queries find nothing.
-func (s *Store) Clear(ctx context.Context) (int64, error) {
-	st, err := s.Stats()
-	if err != nil {
-		return 0, err
-	}
-	queued := int64(len(s.queue))
-	reply := make(chan error, 1)
-	select {
-	case s.clearReq <- reply:
-	case <-s.writerDone:
-		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ErrClosed)
-	case <-ctx.Done():
-		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, ctx.Err())
-	}
-	if err := <-reply; err != nil {
-		return 0, fmt.Errorf("capture: clear %s: %w", s.dir, err)
-	}
-	return st.Records + queued, nil
-}
-
 // Stats returns counts, time span and disk use of the store.
 func (s *Store) Stats() (Stats, error) {
 	st := Stats{
+		Bytes:    s.bytes.Load(),
 		Dropped:  s.dropped.Load(),
 		Ingested: s.ingested.Load(),
 		Failed:   s.failed.Load(),
@@ -461,19 +633,22 @@ func (s *Store) Stats() (Stats, error) {
 		return st, fmt.Errorf("capture: stats %s: %w", s.dir, ErrClosed)
 	}
 	err := s.db.View(func(txn *badgerdb.Txn) error {
-		first, ok, err := s.edgeRecord(txn, false)
+		first, ok, err := s.edgeBlock(txn, false)
 		if err != nil || !ok {
 			return err
 		}
-		last, _, err := s.edgeRecord(txn, true)
+		last, _, err := s.edgeBlock(txn, true)
 		if err != nil {
 			return err
 		}
-		st.Oldest, st.Newest = first.time, last.time
-		if last.seq >= first.seq {
-			st.Records = int64(last.seq - first.seq + 1)
-		}
-		return nil
+		st.Records = int64(last.first + uint64(last.count) - first.first)
+		lo, hi := min(first.minNs, last.minNs), max(first.maxNs, last.maxNs)
+		err = s.eachDisorder(txn, func(d disorder) bool {
+			lo, hi = min(lo, d.minNs), max(hi, d.maxNs)
+			return true
+		})
+		st.Oldest, st.Newest = time.Unix(0, lo), time.Unix(0, hi)
+		return err
 	})
 	if err != nil {
 		return st, fmt.Errorf("capture: stats %s: %w", s.dir, err)
@@ -482,51 +657,49 @@ func (s *Store) Stats() (Stats, error) {
 	return st, nil
 }
 
-type edge struct {
-	seq  uint64
-	time time.Time
+// blockEdge describes a block without its records.
+type blockEdge struct {
+	first        uint64
+	count        int
+	minNs, maxNs int64
 }
 
-// edgeRecord returns the seq and time of the first (or last) record.
-func (s *Store) edgeRecord(txn *badgerdb.Txn, last bool) (edge, bool, error) {
-	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: last, Prefix: prefixRecord})
+// edgeBlock returns the first (or last) readable block.
+func (s *Store) edgeBlock(txn *badgerdb.Txn, last bool) (blockEdge, bool, error) {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: last, Prefix: prefixBlock})
 	defer it.Close()
 	if last {
-		it.Seek(recordKey(^uint64(0)))
+		it.Seek(blockKey(^uint64(0)))
 	} else {
-		it.Seek(recordKey(0))
+		it.Seek(blockKey(0))
 	}
 	for ; it.Valid(); it.Next() {
 		item := it.Item()
-		if len(item.Key()) != recordKeyLen {
+		if len(item.Key()) != blockKeyLen {
 			continue
 		}
-		e := edge{seq: seqFromKey(item.Key())}
+		e := blockEdge{first: seqFromKey(item.Key())}
 		var perr error
 		err := item.Value(func(val []byte) error {
-			v, err := parseRecord(val)
-			if err != nil {
-				perr = err
-				return nil
-			}
-			e.time = time.Unix(0, v.timeNs)
+			b, err := parseBlock(val)
+			e.count, e.minNs, e.maxNs, perr = b.count, b.minNs, b.maxNs, err
 			return nil
 		})
 		if err != nil {
-			return edge{}, false, fmt.Errorf("read record %d: %w", e.seq, err)
+			return blockEdge{}, false, fmt.Errorf("read block %d: %w", e.first, err)
 		}
 		if perr != nil {
-			s.logCorrupt(e.seq, perr)
+			s.logCorrupt(e.first, perr)
 			continue
 		}
 		return e, true, nil
 	}
-	return edge{}, false, nil
+	return blockEdge{}, false, nil
 }
 
 func (s *Store) logCorrupt(seq uint64, err error) {
 	if s.readErrLog.Allow() {
-		s.log.Warn("skipping unreadable capture record", "dir", s.dir, "seq", seq, "error", err)
+		s.log.Warn("skipping unreadable capture data", "dir", s.dir, "seq", seq, "error", err)
 	}
 }
 
@@ -548,317 +721,11 @@ func dirDiskBytes(dir string) int64 {
 	return n
 }
 
-// writer is the state of the writer goroutine; only that goroutine uses it
-// (and Open, before starting it).
-type writer struct {
-	s       *Store
-	wb      *badgerdb.WriteBatch // current batch; nil when empty
-	n       int                  // records in wb
-	nextSeq uint64
-	lastSec int64 // greatest Unix second with an m| entry
-	haveSec bool
-	known   map[uint64]struct{} // topic hashes whose h| entry is written
-	dirty   bool                // written since the last Sync
-	errs    kvstore.ErrTally
-	timer   *time.Timer
-	timerC  <-chan time.Time // nil while wb is nil
-	buf     batchBuf         // keys and values of wb's records
-	entries entryBuf         // wb's entries
-}
-
-// set adds k=v to the current batch, like WriteBatch.Set but with an
-// Entry from the batch's reused entries.
-func (w *writer) set(k, v []byte) error {
-	e := w.entries.next()
-	e.Key, e.Value = k, v
-	return w.wb.SetEntry(e)
-}
-
-const entryChunk = 512
-
-// entryBuf hands out Badger entries from chunks reused from batch to
-// batch, like batchBuf (WriteBatch.Set allocates one per key).
-type entryBuf struct {
-	chunks [][]badgerdb.Entry // chunks[:cur+1] are in use
-	cur    int
-	n      int // entries used in chunks[cur]
-}
-
-func (a *entryBuf) next() *badgerdb.Entry {
-	if len(a.chunks) == 0 {
-		a.chunks = append(a.chunks, make([]badgerdb.Entry, entryChunk))
-	}
-	if a.n == entryChunk {
-		a.cur, a.n = a.cur+1, 0
-		if a.cur == len(a.chunks) {
-			a.chunks = append(a.chunks, make([]badgerdb.Entry, entryChunk))
-		}
-	}
-	e := &a.chunks[a.cur][a.n]
-	a.n++
-	return e
-}
-
-// reset zeroes the used entries (Badger may have pointed them at its own
-// buffers) and makes them reusable, keeping at most maxKeptChunks chunks.
-func (a *entryBuf) reset() {
-	for i := 0; i < len(a.chunks) && i <= a.cur; i++ {
-		if i < a.cur {
-			clear(a.chunks[i])
-		} else {
-			clear(a.chunks[i][:a.n])
-		}
-	}
-	if len(a.chunks) > maxKeptChunks {
-		clear(a.chunks[maxKeptChunks:])
-		a.chunks = a.chunks[:maxKeptChunks]
-	}
-	a.cur, a.n = 0, 0
-}
-
-// Chunks of a batchBuf.
-const (
-	chunkSize     = 256 << 10
-	maxChunkAlloc = chunkSize / 4 // larger pieces get their own allocation
-	maxKeptChunks = 8             // at most 2 MiB stays allocated between batches
-)
-
-// batchBuf hands out the memory for one batch's keys and values from a few
-// chunks that are reused from batch to batch, so that encoding a record
-// costs no allocation. Badger references the pieces until the batch is
-// written; reset may be called only after WriteBatch.Flush or Cancel
-// returned (both wait for every commit of the batch).
-type batchBuf struct {
-	chunks [][]byte // chunks[:cur+1] are in use
-	cur    int
-	off    int // bytes used in chunks[cur]
-}
-
-// alloc returns n bytes (of unspecified content) with capacity n.
-func (a *batchBuf) alloc(n int) []byte {
-	if n > maxChunkAlloc {
-		return make([]byte, n)
-	}
-	if len(a.chunks) == 0 {
-		a.chunks = append(a.chunks, make([]byte, chunkSize))
-	}
-	if a.off+n > chunkSize {
-		a.cur, a.off = a.cur+1, 0
-		if a.cur == len(a.chunks) {
-			a.chunks = append(a.chunks, make([]byte, chunkSize))
-		}
-	}
-	b := a.chunks[a.cur][a.off : a.off+n : a.off+n]
-	a.off += n
-	return b
-}
-
-// reset makes every chunk reusable, keeping at most maxKeptChunks.
-func (a *batchBuf) reset() {
-	if len(a.chunks) > maxKeptChunks {
-		clear(a.chunks[maxKeptChunks:])
-		a.chunks = a.chunks[:maxKeptChunks]
-	}
-	a.cur, a.off = 0, 0
-}
-
-// runWriter is the only goroutine that writes to Badger. It writes a batch
-// when it holds BatchSize records, when its oldest record is batchMaxWait
-// old, on Flush and on Close, and syncs every SyncEvery.
-func (s *Store) runWriter(w *writer) {
-	defer close(s.writerDone)
-	defer w.timer.Stop()
-	if gate := s.opts.writerGate; gate != nil {
-		select {
-		case <-gate:
-		case <-s.quit:
-		}
-	}
-	syncTick := time.NewTicker(s.opts.SyncEvery)
-	defer syncTick.Stop()
-	for {
-		select {
-		case r, ok := <-s.queue:
-			if !ok {
-				w.commit()
-				w.sync()
-				s.writerErr = w.errs.Take()
-				return
-			}
-			w.add(&r)
-		case <-w.timerC:
-			w.commit()
-		case <-syncTick.C:
-			w.sync()
-		case reply := <-s.flushReq:
-			// Everything ingested before Flush was called is among the
-			// len(s.queue) records buffered right now (FIFO).
-			for i, k := 0, len(s.queue); i < k; i++ {
-				r, ok := <-s.queue
-				if !ok {
-					break
-				}
-				w.add(&r)
-			}
-			w.commit()
-			w.sync()
-			reply <- w.errs.Take()
-		case reply := <-s.clearReq:
-			reply <- w.clear()
-		}
-	}
-}
-
-// add assigns r the next seq and adds its entries to the current batch.
-func (w *writer) add(r *Record) {
-	size := encodedLen(r)
-	if size > maxRecordSize {
-		w.reject(r, fmt.Errorf("record is %d bytes encoded; the limit is %d", size, maxRecordSize))
-		return
-	}
-	if w.wb == nil {
-		w.wb = w.s.db.NewWriteBatch()
-		w.n = 0
-		w.timer.Reset(batchMaxWait)
-		w.timerC = w.timer.C
-	}
-	seq := w.nextSeq
-	hash := topicHash(r.Topic)
-	// Both keys and the value in one piece of the batch's buffer; Badger
-	// keeps references to them until the batch is written.
-	buf := w.buf.alloc(recordKeyLen + topicKeyLen + size)
-	rkey := buf[:recordKeyLen:recordKeyLen]
-	tkey := buf[recordKeyLen : recordKeyLen+topicKeyLen : recordKeyLen+topicKeyLen]
-	putRecordKey(rkey, seq)
-	putTopicKey(tkey, hash, seq)
-	val := appendRecord(buf[recordKeyLen+topicKeyLen:recordKeyLen+topicKeyLen], r)
-
-	if err := w.set(rkey, val); err != nil {
-		if w.wb.Error() == nil { // Badger refused this record alone
-			w.reject(r, err)
-			return
-		}
-		w.s.failed.Add(1)
-		w.abort(err)
-		return
-	}
-	w.nextSeq++
-	w.n++
-	if err := w.set(tkey, nil); err != nil {
-		w.abort(err)
-		return
-	}
-	if _, ok := w.known[hash]; !ok {
-		if len(w.known) >= maxKnownTopics {
-			clear(w.known)
-		}
-		if err := w.set(hashKey(hash), []byte(r.Topic)); err != nil {
-			w.abort(err)
-			return
-		}
-		w.known[hash] = struct{}{}
-	}
-	if sec := r.Time.Unix(); !w.haveSec || sec > w.lastSec {
-		if err := w.set(secondKey(sec), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
-			w.abort(err)
-			return
-		}
-		w.lastSec, w.haveSec = sec, true
-	}
-	if w.n >= w.s.opts.BatchSize {
-		w.commit()
-	}
-}
-
-// clear deletes every record: those written and those still queued.
-func (w *writer) clear() error {
-	if w.wb != nil {
-		w.wb.Cancel()
-		w.endBatch()
-	}
-	for i, k := 0, len(w.s.queue); i < k; i++ {
-		if _, ok := <-w.s.queue; !ok {
-			break
-		}
-	}
-	clear(w.known)
-	w.haveSec = false
-	w.dirty = false
-	// DropAll must not race queries: they hold dbMu shared.
-	w.s.dbMu.Lock()
-	defer w.s.dbMu.Unlock()
-	return w.s.db.DropAll()
-}
-
-// reject counts and logs a record that cannot be stored; it used no seq.
-func (w *writer) reject(r *Record, err error) {
-	w.s.failed.Add(1)
-	err = fmt.Errorf("record on topic %q from %q not stored: %w", r.Topic, r.ClientID, firstLine(err))
-	w.errs.Add(err)
-	if w.s.writeErrLog.Allow() {
-		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
-	}
-}
-
-// abort gives up the current batch after Badger failed it.
-func (w *writer) abort(err error) {
-	w.s.failed.Add(int64(w.n))
-	w.wb.Cancel()
-	w.endBatch()
-	w.batchFailed(err)
-}
-
-// commit writes the current batch.
-func (w *writer) commit() {
-	if w.wb == nil {
-		return
-	}
-	wb, n := w.wb, w.n
-	err := wb.Flush()
-	if err != nil {
-		wb.Cancel() // waits for any commit still in flight
-	}
-	w.endBatch() // only now may the batch's buffer be reused
-	if err != nil {
-		w.s.failed.Add(int64(n))
-		w.batchFailed(err)
-		return
-	}
-	w.dirty = true
-}
-
-// endBatch forgets the current batch, which must have been flushed or
-// cancelled.
-func (w *writer) endBatch() {
-	w.wb, w.n = nil, 0
-	w.buf.reset()
-	w.entries.reset()
-	w.timer.Stop()
-	w.timerC = nil
-}
-
-func (w *writer) batchFailed(err error) {
-	clear(w.known) // their h| entries may not have been written
-	w.dirty = true // part of the batch may have been
-	err = fmt.Errorf("write batch: %w", firstLine(err))
-	w.errs.Add(err)
-	if w.s.writeErrLog.Allow() {
-		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
-	}
-}
-
-func (w *writer) sync() {
-	if !w.dirty {
-		return
-	}
-	w.dirty = false
-	if err := w.s.db.Sync(); err != nil {
-		err = fmt.Errorf("sync: %w", err)
-		w.errs.Add(err)
-		if w.s.writeErrLog.Allow() {
-			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
-		}
-	}
+// gcLoop runs Badger's value-log GC every gcInterval, and after retention
+// deleted records, until Close.
+func (s *Store) gcLoop() {
+	defer close(s.gcDone)
+	kvstore.RunGC(s.db, s.quit, s.gcKick, gcInterval, gcDiscardRatio, s.log)
 }
 
 // firstLine drops what follows the first line of err's text: some Badger
@@ -868,10 +735,4 @@ func firstLine(err error) error {
 		return errors.New(strings.TrimSpace(msg))
 	}
 	return err
-}
-
-// gcLoop runs Badger's value-log GC every gcInterval until Close.
-func (s *Store) gcLoop() {
-	defer close(s.gcDone)
-	kvstore.RunGC(s.db, s.quit, gcInterval, gcDiscardRatio, s.log)
 }

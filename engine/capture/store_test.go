@@ -16,8 +16,9 @@ import (
 	badgerdb "github.com/dgraph-io/badger/v4"
 )
 
-// base is the receive time of the first test record.
-var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+// base is the receive time of the first test record: recent, so that the
+// default retention (7 days) keeps test records.
+var base = time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 
 func openAt(t testing.TB, dir string, opts Options) *Store {
 	t.Helper()
@@ -57,7 +58,7 @@ func query(t testing.TB, s *Store, q Query) ([]Record, string) {
 }
 
 func TestRoundTripEveryField(t *testing.T) {
-	s := openTemp(t)
+	s := openAt(t, t.TempDir(), Options{MaxAge: -1}) // fullRecord is from 2025
 	want := fullRecord()
 	ingest(t, s, want)
 	flush(t, s)
@@ -347,7 +348,8 @@ func TestReopenKeepsRecordsAndContinuesSeq(t *testing.T) {
 
 func TestFullQueueDropsAndNeverBlocks(t *testing.T) {
 	gate := make(chan struct{})
-	s := openAt(t, t.TempDir(), Options{QueueSize: 4, writerGate: gate})
+	// Room for a block header and 4 records of 22 bytes plus their offsets.
+	s := openAt(t, t.TempDir(), Options{QueueBytes: blockHeaderLen + 4*(22+4), writerGate: gate})
 	start := time.Now()
 	accepted := 0
 	for i := 0; i < 1000; i++ {
@@ -407,12 +409,13 @@ func TestTopicHashCollisionIsFiltered(t *testing.T) {
 	ingest(t, s, Record{Time: base, Topic: "victim", Payload: []byte("right")})
 	flush(t, s)
 	// Pretend "intruder" hashes like "victim": point victim's index at
-	// intruder's record, and at a record that does not exist.
+	// intruder's record too (both are in block 1), and at a block that
+	// does not exist.
 	err := s.db.Update(func(txn *badgerdb.Txn) error {
-		if err := txn.Set(topicKey(topicHash("victim"), 1), nil); err != nil {
+		if err := txn.Set(topicKey(topicHash("victim"), 1), appendIndexList(nil, []uint32{0, 1})); err != nil {
 			return err
 		}
-		return txn.Set(topicKey(topicHash("victim"), 99), nil)
+		return txn.Set(topicKey(topicHash("victim"), 99), appendIndexList(nil, []uint32{0}))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -431,8 +434,26 @@ func TestCorruptRecordIsSkipped(t *testing.T) {
 		ingest(t, s, Record{Time: base, Topic: "c", Payload: []byte{byte(i)}})
 	}
 	flush(t, s)
+	// Damage the second record of the one block: an unknown codec version.
 	if err := s.db.Update(func(txn *badgerdb.Txn) error {
-		return txn.Set(recordKey(2), []byte{codecVersion, 0, 1, 2})
+		item, err := txn.Get(blockKey(1))
+		if err != nil {
+			return err
+		}
+		val, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		b, err := parseBlock(val)
+		if err != nil {
+			return err
+		}
+		rec, err := b.record(1)
+		if err != nil {
+			return err
+		}
+		rec[0] = 99
+		return txn.Set(blockKey(1), val)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -600,9 +621,9 @@ func TestFlushHonoursContext(t *testing.T) {
 }
 
 func TestWrittenWithoutFlush(t *testing.T) {
-	s := openAt(t, t.TempDir(), Options{BatchSize: 1000})
+	s := openTemp(t)
 	ingest(t, s, Record{Time: base, Topic: "lonely"})
-	// One record never fills a batch: the 50 ms batch timer must write it.
+	// One record never fills a block: sealing by age must write it.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if recs, _ := query(t, s, Query{}); len(recs) == 1 {
@@ -615,8 +636,8 @@ func TestWrittenWithoutFlush(t *testing.T) {
 	}
 }
 
-func TestSmallBatches(t *testing.T) {
-	s := openAt(t, t.TempDir(), Options{BatchSize: 3, QueueSize: 16})
+func TestSmallBlocks(t *testing.T) {
+	s := openAt(t, t.TempDir(), Options{blockBytes: 100, QueueBytes: 400})
 	for i := 0; i < 200; i++ {
 		for !s.Ingest(Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("b/%d", i%5)}) {
 			time.Sleep(time.Millisecond)

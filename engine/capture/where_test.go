@@ -49,7 +49,7 @@ func TestConditionErrorsSayWhere(t *testing.T) {
 }
 
 func TestQueryWhere(t *testing.T) {
-	s := openTemp(t)
+	s := openAt(t, t.TempDir(), Options{MaxAge: -1}) // records from 1970
 	for i, p := range []string{`{"temp": 25}`, `{"temp": 35}`, `not json`, `{"temp": 40, "status": "alarm"}`} {
 		s.Ingest(Record{Topic: "sensors/t", Payload: []byte(p), Time: time.Unix(int64(1000+i), 0)})
 	}

@@ -113,8 +113,9 @@ func containsAny(s string, subs ...string) bool {
 	return false
 }
 
-// RunGC runs Badger's value-log GC every interval until quit closes.
-func RunGC(db *badgerdb.DB, quit <-chan struct{}, interval time.Duration, discardRatio float64, log *slog.Logger) {
+// RunGC runs Badger's value-log GC every interval, and whenever kick
+// (which may be nil) receives, until quit closes.
+func RunGC(db *badgerdb.DB, quit, kick <-chan struct{}, interval time.Duration, discardRatio float64, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -122,6 +123,7 @@ func RunGC(db *badgerdb.DB, quit <-chan struct{}, interval time.Duration, discar
 		case <-quit:
 			return
 		case <-t.C:
+		case <-kick:
 		}
 		// One call rewrites at most one file; repeat while it finds work.
 		for {

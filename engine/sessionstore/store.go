@@ -333,5 +333,5 @@ func (h *Hook) writeBatch(pending map[string]*op) error {
 // gcLoop runs Badger's value-log GC every gcInterval until Stop.
 func (h *Hook) gcLoop() {
 	defer close(h.gcDone)
-	kvstore.RunGC(h.db, h.quit, gcInterval, gcDiscardRatio, h.log)
+	kvstore.RunGC(h.db, h.quit, nil, gcInterval, gcDiscardRatio, h.log)
 }

@@ -1,0 +1,319 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/kvstore"
+)
+
+// writer is the state of the writer goroutine, the only one that writes to
+// Badger; only that goroutine uses it.
+type writer struct {
+	s      *Store
+	known  map[uint64]struct{} // topic hashes whose h| entry is written
+	dirty  bool                // written since the last Sync
+	errs   kvstore.ErrTally
+	spare  []*building         // the previous sealed slice, reused
+	groups map[uint64][]uint32 // per-topic record indexes of the block being written
+	order  []uint64            // the block's topic hashes, each once
+	buf    batchBuf            // keys and values of the batch's index entries
+}
+
+func newWriter(s *Store) *writer {
+	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32)}
+}
+
+// runWriter writes sealed blocks as they come, seals a block once its
+// first record is blockMaxAge old, syncs every SyncEvery, applies
+// retention, and on Close writes everything accepted before exiting.
+func (s *Store) runWriter(w *writer) {
+	defer close(s.writerDone)
+	if gate := s.opts.writerGate; gate != nil {
+		select {
+		case <-gate:
+		case <-s.quit:
+		}
+	}
+	syncTick := time.NewTicker(s.opts.SyncEvery)
+	defer syncTick.Stop()
+	sealTick := time.NewTicker(blockMaxAge / 2)
+	defer sealTick.Stop()
+	retainTick := time.NewTicker(retainEvery)
+	defer retainTick.Stop()
+	w.retain()
+	for {
+		select {
+		case <-s.wake:
+			w.writeSealed()
+		case <-sealTick.C:
+			s.mu.Lock()
+			if s.cur != nil && time.Since(s.cur.since) >= blockMaxAge {
+				s.sealLocked()
+			}
+			s.mu.Unlock()
+			w.writeSealed()
+		case <-syncTick.C:
+			w.sync()
+		case <-retainTick.C:
+			w.retain()
+		case <-s.retainKick:
+			w.retain()
+		case reply := <-s.flushReq:
+			s.mu.Lock()
+			s.sealLocked()
+			s.mu.Unlock()
+			w.writeSealed()
+			w.retain()
+			w.sync()
+			reply <- w.errs.Take()
+		case reply := <-s.clearReq:
+			n, err := w.clear()
+			reply <- clearResult{n, err}
+		case <-s.quit:
+			s.mu.Lock()
+			s.sealLocked()
+			s.mu.Unlock()
+			w.writeSealed()
+			w.sync()
+			s.writerErr = w.errs.Take()
+			return
+		}
+	}
+}
+
+// writeSealed writes every sealed block in one Badger write batch and
+// frees their queue room.
+func (w *writer) writeSealed() {
+	s := w.s
+	s.mu.Lock()
+	blocks := s.sealed
+	s.sealed = w.spare[:0]
+	s.mu.Unlock()
+	if len(blocks) == 0 {
+		w.spare = blocks
+		return
+	}
+	var size int64
+	records := 0
+	wb := s.db.NewWriteBatch()
+	var err error
+	for _, b := range blocks {
+		if err = w.addBlock(wb, b); err != nil {
+			break
+		}
+		size += int64(len(b.buf))
+		records += b.count()
+	}
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		wb.Cancel() // waits for any commit still in flight
+		records = 0
+		for _, b := range blocks {
+			records += b.count()
+		}
+		s.failed.Add(int64(records))
+		w.batchFailed(err, records)
+	} else {
+		s.bytes.Add(size)
+	}
+	w.dirty = true // on failure, part of the batch may have been written
+	w.buf.reset()
+
+	// Only now, after Flush or Cancel, may the blocks' memory be reused.
+	s.mu.Lock()
+	for i, b := range blocks {
+		s.queued -= b.size()
+		if len(s.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
+			s.free = append(s.free, b)
+		}
+		blocks[i] = nil
+	}
+	close(s.room)
+	s.room = make(chan struct{})
+	s.mu.Unlock()
+	w.spare = blocks[:0]
+
+	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
+		w.retain()
+	}
+}
+
+// addBlock adds a block's value and index entries to wb.
+func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
+	if err := wb.Set(blockKey(b.first), b.buf); err != nil {
+		return err
+	}
+	w.order = w.order[:0]
+	for i, h := range b.hashes {
+		idx := w.groups[h]
+		if len(idx) == 0 {
+			w.order = append(w.order, h)
+		}
+		w.groups[h] = append(idx, uint32(i))
+	}
+	for _, h := range w.order {
+		idx := w.groups[h]
+		k := w.buf.alloc(topicKeyLen)
+		putTopicKey(k, h, b.first)
+		v := appendIndexList(w.buf.alloc(binary.MaxVarintLen32 * len(idx))[:0], idx)
+		if err := wb.Set(k, v); err != nil {
+			return err
+		}
+		if _, ok := w.known[h]; !ok {
+			if err := w.setTopicName(wb, b, h, int(idx[0])); err != nil {
+				return err
+			}
+		}
+		w.groups[h] = idx[:0]
+	}
+	if len(w.groups) > 4096 {
+		clear(w.groups) // do not keep a large map for good
+	}
+	for _, m := range b.secs {
+		if err := wb.Set(secondKey(m.sec), binary.BigEndian.AppendUint64(nil, m.seq)); err != nil {
+			return err
+		}
+	}
+	if b.disordered {
+		v := make([]byte, 24)
+		binary.BigEndian.PutUint64(v, b.first+uint64(b.count())-1)
+		binary.BigEndian.PutUint64(v[8:], uint64(b.minNs))
+		binary.BigEndian.PutUint64(v[16:], uint64(b.maxNs))
+		if err := wb.Set(disorderKey(b.first), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setTopicName writes the h| entry of hash, whose first record in b is i.
+func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64, i int) error {
+	end := len(b.buf) - 4*b.count()
+	if i+1 < b.count() {
+		end = int(b.offs[i+1])
+	}
+	v, err := parseRecord(b.buf[b.offs[i]:end])
+	if err != nil {
+		return fmt.Errorf("re-read record %d: %w", b.first+uint64(i), err)
+	}
+	if err := wb.Set(hashKey(hash), v.topic); err != nil {
+		return err
+	}
+	if len(w.known) >= maxKnownTopics {
+		clear(w.known)
+	}
+	w.known[hash] = struct{}{}
+	return nil
+}
+
+func (w *writer) batchFailed(err error, records int) {
+	clear(w.known) // their h| entries may not have been written
+	err = fmt.Errorf("write %d records: %w", records, firstLine(err))
+	w.errs.Add(err)
+	if w.s.writeErrLog.Allow() {
+		w.s.log.Error("capture write failed", "dir", w.s.dir, "error", err)
+	}
+}
+
+func (w *writer) sync() {
+	if !w.dirty {
+		return
+	}
+	w.dirty = false
+	if err := w.s.db.Sync(); err != nil {
+		err = fmt.Errorf("sync: %w", err)
+		w.errs.Add(err)
+		if w.s.writeErrLog.Allow() {
+			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
+		}
+	}
+}
+
+// clear deletes every record: those written and those not yet written,
+// and returns how many there were.
+func (w *writer) clear() (int64, error) {
+	s := w.s
+	st, err := s.Stats()
+	if err != nil {
+		return 0, err
+	}
+	n := st.Records
+	s.mu.Lock()
+	if s.cur != nil {
+		n += int64(s.cur.count())
+		s.queued -= s.cur.size()
+		s.cur = nil
+	}
+	for _, b := range s.sealed {
+		n += int64(b.count())
+		s.queued -= b.size()
+	}
+	s.sealed = s.sealed[:0]
+	s.haveSec = false
+	s.mu.Unlock()
+	clear(w.known)
+	w.dirty = false
+	// DropAll must not race queries: they hold dbMu shared.
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if err := s.db.DropAll(); err != nil {
+		return 0, err
+	}
+	s.bytes.Store(0)
+	if err := s.db.Update(func(txn *badgerdb.Txn) error { return txn.Set(formatKey, []byte{storeFormat}) }); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Chunks of a batchBuf.
+const (
+	chunkSize     = 64 << 10
+	maxChunkAlloc = chunkSize / 4 // larger pieces get their own allocation
+	maxKeptChunks = 8             // at most 512 KiB stays allocated between batches
+)
+
+// batchBuf hands out the memory for one batch's index keys and values from
+// a few chunks that are reused from batch to batch, so that they cost no
+// allocation. Badger references the pieces until the batch is written;
+// reset may be called only after WriteBatch.Flush or Cancel returned (both
+// wait for every commit of the batch).
+type batchBuf struct {
+	chunks [][]byte // chunks[:cur+1] are in use
+	cur    int
+	off    int // bytes used in chunks[cur]
+}
+
+// alloc returns n bytes (of unspecified content) with capacity n.
+func (a *batchBuf) alloc(n int) []byte {
+	if n > maxChunkAlloc {
+		return make([]byte, n)
+	}
+	if len(a.chunks) == 0 {
+		a.chunks = append(a.chunks, make([]byte, chunkSize))
+	}
+	if a.off+n > chunkSize {
+		a.cur, a.off = a.cur+1, 0
+		if a.cur == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]byte, chunkSize))
+		}
+	}
+	b := a.chunks[a.cur][a.off : a.off+n : a.off+n]
+	a.off += n
+	return b
+}
+
+// reset makes every chunk reusable, keeping at most maxKeptChunks.
+func (a *batchBuf) reset() {
+	if len(a.chunks) > maxKeptChunks {
+		clear(a.chunks[maxKeptChunks:])
+		a.chunks = a.chunks[:maxKeptChunks]
+	}
+	a.cur, a.off = 0, 0
+}
