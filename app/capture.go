@@ -76,10 +76,11 @@ func captureStats(args []string, e env) error {
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "records\t%d\n", st.Records)
+	fmt.Fprintf(w, "record bytes\t%d\n", st.Bytes)
 	fmt.Fprintf(w, "disk bytes\t%d\n", st.DiskBytes)
 	fmt.Fprintf(w, "oldest\t%s\n", formatTime(st.Oldest))
 	fmt.Fprintf(w, "newest\t%s\n", formatTime(st.Newest))
-	fmt.Fprintf(w, "dropped\t%d\n", st.Dropped)
+	fmt.Fprintf(w, "dropped\t%d\n", st.DroppedTotal)
 	return w.Flush()
 }
 

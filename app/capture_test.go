@@ -71,7 +71,7 @@ func TestServeCapturesAndQueryFindsIt(t *testing.T) {
 		t.Fatalf("--where 'kw > 2': exit %d, %q %s", code, out, errOut)
 	}
 	code, out, _ = runInProcess([]string{"capture", "stats", "--data", data}, "")
-	if code != 0 || !hasRow(out, "records", "3") {
+	if code != 0 || !hasRow(out, "records", "3") || !hasRow(out, "dropped", "0") || strings.Contains(out, "record bytes  0\n") {
 		t.Fatalf("capture stats: exit %d:\n%s", code, out)
 	}
 }

@@ -129,6 +129,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"stray argument", []string{"serve", "--data", dir, "extra"}, `unexpected argument "extra"`},
 		{"bad log level", []string{"serve", "--log-level", "loud", "--data", dir}, "--log-level"},
+		{"bad capture size", []string{"serve", "--capture-max-size", "huge", "--data", dir}, `--capture-max-size: size "huge"`},
+		{"bad capture age", []string{"serve", "--capture-max-age", "7", "--data", dir}, `--capture-max-age: age "7": give an age such as 7d`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

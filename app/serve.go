@@ -48,6 +48,25 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 	}
 }
 
+// retentionFlags registers the capture's retention limits.
+func retentionFlags(fs *flag.FlagSet) func() (capture.Options, error) {
+	maxSize := fs.String("capture-max-size", capture.FormatSize(capture.DefaultMaxBytes),
+		"keep at most `SIZE` of captured records (500MB, 20GiB, unlimited); the oldest go first")
+	maxAge := fs.String("capture-max-age", capture.FormatAge(capture.DefaultMaxAge),
+		"keep captured records for `AGE` (36h, 30d, unlimited)")
+	return func() (capture.Options, error) {
+		size, err := capture.ParseSize(*maxSize)
+		if err != nil {
+			return capture.Options{}, usagef("--capture-max-size: %v", err)
+		}
+		age, err := capture.ParseAge(*maxAge)
+		if err != nil {
+			return capture.Options{}, usagef("--capture-max-age: %v", err)
+		}
+		return capture.Options{MaxBytes: size, MaxAge: age}, nil
+	}
+}
+
 func offToEmpty(addr string) string {
 	if strings.EqualFold(addr, "off") {
 		return ""
@@ -65,6 +84,7 @@ func dataDir(flagValue string) (string, error) {
 func runServe(args []string, e env) error {
 	fs := newFlagSet("serve", e)
 	config := brokerFlags(fs)
+	retention := retentionFlags(fs)
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -79,7 +99,12 @@ func runServe(args []string, e env) error {
 	}
 	cfg.Logger = log
 	if capturing {
-		store, err := capture.Open(captureDir(cfg.DataDir), capture.Options{Logger: log})
+		opts, err := retention()
+		if err != nil {
+			return err
+		}
+		opts.Logger = log
+		store, err := capture.Open(captureDir(cfg.DataDir), opts)
 		if err != nil {
 			return err
 		}

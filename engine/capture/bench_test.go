@@ -19,10 +19,14 @@ func BenchmarkIngest(b *testing.B) {
 		topics[i] = fmt.Sprintf("bench/device/%d/telemetry", i)
 	}
 	flushEvery := 16384 // the queue never fills
+	rss := newRSSPeak(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU(b)
 	for i := 0; i < b.N; i++ {
+		if i%flushEvery == 0 {
+			rss.sample(b)
+		}
 		s.Ingest(Record{
 			Time: time.Now(), Source: "broker", ClientID: "bench", Protocol: 5,
 			Topic: topics[i%len(topics)], Payload: payload, QoS: 1,
@@ -42,19 +46,38 @@ func BenchmarkIngest(b *testing.B) {
 	// goroutines and the GC) per record: less sensitive than records/s to
 	// other load on the machine.
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/record")
+	rss.report(b)
 }
 
-// BenchmarkQueryNewestOfTopic measures the newest 1,000 records of one
-// topic in a store of 200,000 records over 100 topics.
-func BenchmarkQueryNewestOfTopic(b *testing.B) {
-	const records, topics = 200_000, 100
-	s := openAt(b, b.TempDir(), Options{})
+// BenchmarkQuery runs the queries a user makes against a store of
+// 1,000,000 records of 250-byte payloads over 100 topics, one record per
+// millisecond (about 17 minutes of traffic at 1,000 msg/s), loaded once:
+//
+//	topic-newest-1000     newest 1,000 of one topic (1 % of the records)
+//	topic-oldest-1000     oldest 1,000 of one topic
+//	topic-page-in-middle  1,000 of one topic from a cursor half-way back
+//	wildcard-newest-1000  newest 1,000 matching bench/device/+/telemetry
+//	                      with a rare level: bench/device/42/# (1 %)
+//	since-1000            1,000 records from a time half-way through
+//	contains-newest-100   newest 100 records whose payload contains a
+//	                      string found in 1 % of them
+//
+// The target is the first: under 20 ms.
+func BenchmarkQuery(b *testing.B) {
+	const records, topics = 1_000_000, 100
+	s := openAt(b, b.TempDir(), Options{MaxAge: -1, MaxBytes: -1})
 	payload := bytes.Repeat([]byte("p"), 250)
+	marked := bytes.Repeat([]byte("p"), 250)
+	copy(marked[100:], "needle")
 	start := time.Now().Add(-time.Hour)
 	for i := 0; i < records; i++ {
+		p := payload
+		if i%100 == 57 {
+			p = marked
+		}
 		if !s.Ingest(Record{
 			Time: start.Add(time.Duration(i) * time.Millisecond), Source: "broker", Protocol: 4,
-			Topic: fmt.Sprintf("bench/device/%d/telemetry", i%topics), Payload: payload,
+			Topic: fmt.Sprintf("bench/device/%d/telemetry", i%topics), Payload: p,
 		}) {
 			b.Fatal("queue full while loading")
 		}
@@ -63,20 +86,37 @@ func BenchmarkQueryNewestOfTopic(b *testing.B) {
 		}
 	}
 	flush(b, s)
-	q := Query{Filter: "bench/device/42/telemetry", Limit: 1000, Newest: true}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		recs, next, err := s.Query(context.Background(), q)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(recs) != 1000 || next == "" || recs[0].Seq != records-topics+43 {
-			b.Fatalf("got %d records (first seq %d), next %q", len(recs), recs[0].Seq, next)
-		}
+	ctx := context.Background()
+	_, middle, err := s.Query(ctx, Query{Filter: "bench/device/42/telemetry", Limit: records / topics / 2, Newest: true})
+	if err != nil || middle == "" {
+		b.Fatalf("cursor half-way: %q, %v", middle, err)
 	}
-	b.StopTimer()
-	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+	cases := []struct {
+		name string
+		q    Query
+	}{
+		{"topic-newest-1000", Query{Filter: "bench/device/42/telemetry", Limit: 1000, Newest: true}},
+		{"topic-oldest-1000", Query{Filter: "bench/device/42/telemetry", Limit: 1000}},
+		{"topic-page-in-middle", Query{Filter: "bench/device/42/telemetry", Limit: 1000, Newest: true, Cursor: middle}},
+		{"wildcard-newest-1000", Query{Filter: "bench/device/42/#", Limit: 1000, Newest: true}},
+		{"since-1000", Query{Since: start.Add(records / 2 * time.Millisecond), Limit: 1000}},
+		{"contains-newest-100", Query{Contains: "needle", Limit: 100, Newest: true}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				recs, next, err := s.Query(ctx, c.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(recs) != c.q.Limit || next == "" {
+					b.Fatalf("got %d records, next %q", len(recs), next)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+		})
+	}
 }
 
 // BenchmarkIngestSustained ingests at a steady 20,000 records/s (the
@@ -88,7 +128,10 @@ func BenchmarkQueryNewestOfTopic(b *testing.B) {
 //	cpu-%        process CPU time (user+system: the pacing loop, the
 //	             writer, Badger and the GC) / wall time; 100 = one core
 //	heap-MB      peak Go HeapInuse during the run over the baseline
-//	             taken after Open (which holds the queue and a memtable)
+//	             taken after Open
+//	rss-anon-MB  peak anonymous resident memory over that baseline
+//	rss-file-MB  peak file-backed resident memory over it: Badger's
+//	             memory-mapped files, reclaimable page cache
 //	records/s    the rate achieved
 func BenchmarkIngestSustained(b *testing.B) {
 	const (
@@ -105,6 +148,7 @@ func BenchmarkIngestSustained(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	baseHeap := ms.HeapInuse
+	rss := newRSSPeak(b)
 	var peakHeap uint64
 	var sent int64
 	var wall, cpu time.Duration
@@ -121,6 +165,7 @@ func BenchmarkIngestSustained(b *testing.B) {
 			case <-sample.C:
 				runtime.ReadMemStats(&ms)
 				peakHeap = max(peakHeap, ms.HeapInuse)
+				rss.sample(b)
 				continue
 			}
 			due := int64(now.Sub(start).Seconds() * rate)
@@ -145,6 +190,7 @@ func BenchmarkIngestSustained(b *testing.B) {
 	b.ReportMetric(float64(d), "dropped")
 	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu-%")
 	b.ReportMetric(float64(int64(peakHeap)-int64(baseHeap))/(1<<20), "heap-MB")
+	rss.report(b)
 	b.ReportMetric(float64(sent)/wall.Seconds(), "records/s")
 	if d > 0 {
 		b.Errorf("dropped %d of %d records at %d records/s", d, sent, rate)

@@ -3,17 +3,21 @@
 // connection) in a Badger database, without ever making the broker wait for
 // the disk, and answer queries over that record.
 //
-// Ingest only hands a Record to a bounded queue; when the queue is full the
-// record is dropped and counted (Store.Dropped), never blocked on. A single
-// writer goroutine owned by the Store assigns each record its Seq and writes
-// batches to Badger; a second goroutine runs value-log GC. Both stop in
-// Store.Close, which first writes and syncs everything queued.
+// Ingest encodes a record straight into the block being filled (block.go),
+// under a mutex held only for that copy; when the queue of blocks waiting
+// for the writer is full the record is dropped and counted
+// (Store.Dropped), never blocked on. A single writer goroutine owned by the
+// Store writes each sealed block as one Badger value; a second goroutine
+// runs value-log GC. Both stop in Store.Close, which first writes and syncs
+// everything accepted. The writer also applies retention (retention.go):
+// whole blocks, oldest first, by size and by age.
 //
-// Layout (see keys.go): records live under a time-ordered primary key
-// r|<seq>; a per-topic index t|<topic hash>|<seq> serves exact-topic
-// queries; h|<hash> maps hashes back to topics; m|<second> holds the first
-// seq of each Unix second so that time ranges become seq ranges. Queries
-// with wildcard filters scan the primary range. Time-range queries assume
-// receive times roughly follow ingest order (Since is exact; Until allows
-// records up to 2 s out of order).
+// Layout (see keys.go): blocks live under b|<first seq>; a per-topic index
+// t|<topic hash>|<block> lists which records of a block are on a topic;
+// h|<hash> maps hashes back to topics; m|<second> holds the first seq of
+// each Unix second so that time ranges become seq ranges, and o|<block>
+// marks blocks whose records are out of time order (imports), which time
+// queries add. Queries with wildcard filters scan blocks in seq order.
+// Time-range queries assume receive times roughly follow ingest order
+// (Since is exact; Until allows records up to 2 s out of order).
 package capture

@@ -54,6 +54,17 @@ func ValidateFilter(f string) error {
 // hasWildcard reports whether a valid filter contains '+' or '#'.
 func hasWildcard(f string) bool { return strings.ContainsAny(f, "+#") }
 
+// literalPrefix returns what every topic matching the valid filter starts
+// with: the levels before its first wildcard, without the '/' that ends
+// them ("a/b/#" matches "a/b").
+func literalPrefix(filter string) string {
+	i := strings.IndexAny(filter, "+#")
+	if i < 0 {
+		return filter
+	}
+	return strings.TrimSuffix(filter[:i], "/")
+}
+
 // matchTopic reports whether topic matches the valid, non-empty filter,
 // following MQTT 3.1.1/5 section 4.7: '+' matches exactly one level, '#'
 // matches the parent level and any number of levels below it, and filters

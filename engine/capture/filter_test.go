@@ -84,3 +84,17 @@ func TestMatchTopic(t *testing.T) {
 		}
 	}
 }
+
+// Every topic matchTopic accepts starts with the filter's literal prefix.
+func TestLiteralPrefixAgreesWithMatch(t *testing.T) {
+	topics := []string{"a", "a/b", "a/b/c", "a/bc", "ab/c", "", "/", "/a", "a/", "$SYS/x", "x/a/b"}
+	filters := []string{"#", "+", "a/#", "a/+", "a/b/#", "a/+/c", "+/b", "/+", "a/b", "a/", "$SYS/#", "a/b/+/#"}
+	for _, f := range filters {
+		lit := literalPrefix(f)
+		for _, topic := range topics {
+			if matchTopic(f, []byte(topic)) && !strings.HasPrefix(topic, lit) {
+				t.Errorf("filter %q matches %q, which lacks its literal prefix %q", f, topic, lit)
+			}
+		}
+	}
+}

@@ -6,6 +6,8 @@ import "encoding/binary"
 // namespace and '|'.
 //
 //	v|format            -> format number (1 byte, = storeFormat)
+//	s|dropped           -> records dropped since the store was created or
+//	                       cleared (8 bytes)
 //	b|<first>           -> block of records first, first+1, ... (block.go)
 //	t|<hash>|<first>    -> indexes within block <first> of the records on
 //	                       the topic with this hash (uvarint deltas)
@@ -30,6 +32,7 @@ var (
 	prefixDisorder = []byte("o|")
 	prefixFormat1  = []byte("r|")
 	formatKey      = []byte("v|format")
+	droppedKey     = []byte("s|dropped")
 )
 
 // storeFormat is the on-disk format this code writes and reads.

@@ -97,8 +97,15 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 	var (
 		exact    = q.Filter != "" && !hasWildcard(q.Filter)
 		contains = []byte(q.Contains)
+		literal  = []byte(literalPrefix(q.Filter))
 	)
 	visit := func(seq uint64, val []byte) (stop bool) {
+		// Most records of a wildcard scan fail on the topic: test it
+		// before decoding the rest.
+		if topic, ok := peekTopic(val); ok && !exact && q.Filter != "" &&
+			(!bytes.HasPrefix(topic, literal) || !matchTopic(q.Filter, topic)) {
+			return false
+		}
 		v, err := parseRecord(val)
 		if err != nil {
 			s.logCorrupt(seq, err)

@@ -291,6 +291,30 @@ func parseRecord(b []byte) (recView, error) {
 	return v, nil
 }
 
+// peekTopic returns the topic of an encoded record without decoding the
+// rest; ok is false if b is not a well-formed start of a record (then
+// parseRecord reports why).
+func peekTopic(b []byte) (topic []byte, ok bool) {
+	if len(b) < fixedHeaderLen || b[0] != codecVersion {
+		return nil, false
+	}
+	off := fixedHeaderLen
+	if b[1]&flagPayloadFormat != 0 {
+		off++
+	}
+	if b[1]&flagMessageExpiry != 0 {
+		off += 4
+	}
+	if off > len(b) {
+		return nil, false
+	}
+	n, k := binary.Uvarint(b[off:])
+	if k <= 0 || n > uint64(len(b)-off-k) {
+		return nil, false
+	}
+	return b[off+k : off+k+int(n)], true
+}
+
 // record copies the view into a Record that shares no memory with the
 // encoded bytes. Empty byte fields decode as nil.
 func (v *recView) record(seq uint64) Record {

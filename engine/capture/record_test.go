@@ -188,3 +188,21 @@ func FuzzBlock(f *testing.F) {
 		_, _ = parseIndexList(nil, val, v.count)
 	})
 }
+
+func TestPeekTopicAgreesWithParse(t *testing.T) {
+	for _, r := range []Record{
+		fullRecord(),
+		{Time: base, Topic: "a/b"},
+		{Time: base, Topic: "", PayloadFormat: ptr(byte(1))},
+		{Time: base, Topic: "x", MessageExpiry: ptr(uint32(9))},
+	} {
+		enc := appendRecord(nil, &r)
+		got, ok := peekTopic(enc)
+		if !ok || string(got) != r.Topic {
+			t.Errorf("peekTopic(%q) = %q, %v", r.Topic, got, ok)
+		}
+		if _, ok := peekTopic(enc[:fixedHeaderLen]); ok {
+			t.Errorf("peekTopic of a truncated %q record reported ok", r.Topic)
+		}
+	}
+}

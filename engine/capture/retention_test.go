@@ -254,3 +254,30 @@ func TestClearDeletesQueuedRecordsToo(t *testing.T) {
 		t.Fatalf("after Clear, a new record: %+v, want seq 6 found by time", recs)
 	}
 }
+
+func TestDroppedTotalSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	gate := make(chan struct{})
+	s := openAt(t, dir, Options{QueueBytes: 100, writerGate: gate})
+	for range 50 {
+		s.Ingest(Record{Time: base, Topic: "d", Payload: make([]byte, 10)})
+	}
+	dropped := s.Dropped()
+	if dropped == 0 {
+		t.Fatal("nothing dropped with a 100-byte queue and a stalled writer")
+	}
+	close(gate)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, dir, Options{})
+	if st := stats(t, s); st.Dropped != 0 || st.DroppedTotal != dropped {
+		t.Fatalf("after reopen: Dropped %d, DroppedTotal %d; want 0 and %d", st.Dropped, st.DroppedTotal, dropped)
+	}
+	if _, err := s.Clear(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := stats(t, s); st.DroppedTotal != 0 {
+		t.Fatalf("DroppedTotal after Clear = %d, want 0", st.DroppedTotal)
+	}
+}

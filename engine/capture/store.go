@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,6 +143,9 @@ type Stats struct {
 	// Dropped counts records Ingest refused because the queue was full,
 	// since Open.
 	Dropped int64
+	// DroppedTotal counts them since the store was created or cleared,
+	// across runs (as far as the writer saved the count).
+	DroppedTotal int64
 	// Ingested counts records Ingest and Append accepted since Open.
 	Ingested int64
 	// Failed counts records that could not be stored since Open (too
@@ -194,6 +198,7 @@ type Store struct {
 	closing  atomic.Bool // tells running queries to stop so Close need not wait
 
 	ingested, dropped, failed atomic.Int64
+	droppedBase               atomic.Int64 // DroppedTotal - dropped
 	bytes                     atomic.Int64 // sum of stored block sizes
 	paused                    atomic.Bool
 	maxBytes                  atomic.Int64
@@ -253,6 +258,16 @@ func (s *Store) load() error {
 	return s.db.Update(func(txn *badgerdb.Txn) error {
 		if err := checkFormat(txn); err != nil {
 			return err
+		}
+		if item, err := txn.Get(droppedKey); err == nil {
+			if err := item.Value(func(v []byte) error {
+				if len(v) == 8 {
+					s.droppedBase.Store(int64(binary.BigEndian.Uint64(v)))
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("read drop count: %w", err)
+			}
 		}
 		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
 			s.lastSec, s.haveSec = secondFromKey(k), true
@@ -619,13 +634,14 @@ func (s *Store) Close() error {
 // Stats returns counts, time span and disk use of the store.
 func (s *Store) Stats() (Stats, error) {
 	st := Stats{
-		Bytes:    s.bytes.Load(),
-		Dropped:  s.dropped.Load(),
-		Ingested: s.ingested.Load(),
-		Failed:   s.failed.Load(),
-		Paused:   s.paused.Load(),
-		MaxBytes: s.maxBytes.Load(),
-		MaxAge:   time.Duration(s.maxAge.Load()),
+		Bytes:        s.bytes.Load(),
+		Dropped:      s.dropped.Load(),
+		Ingested:     s.ingested.Load(),
+		DroppedTotal: s.droppedBase.Load() + s.dropped.Load(),
+		Failed:       s.failed.Load(),
+		Paused:       s.paused.Load(),
+		MaxBytes:     s.maxBytes.Load(),
+		MaxAge:       time.Duration(s.maxAge.Load()),
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()

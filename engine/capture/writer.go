@@ -13,18 +13,20 @@ import (
 // writer is the state of the writer goroutine, the only one that writes to
 // Badger; only that goroutine uses it.
 type writer struct {
-	s      *Store
-	known  map[uint64]struct{} // topic hashes whose h| entry is written
-	dirty  bool                // written since the last Sync
-	errs   kvstore.ErrTally
-	spare  []*building         // the previous sealed slice, reused
-	groups map[uint64][]uint32 // per-topic record indexes of the block being written
-	order  []uint64            // the block's topic hashes, each once
-	buf    batchBuf            // keys and values of the batch's index entries
+	s            *Store
+	known        map[uint64]struct{} // topic hashes whose h| entry is written
+	dirty        bool                // written since the last Sync
+	errs         kvstore.ErrTally
+	spare        []*building         // the previous sealed slice, reused
+	groups       map[uint64][]uint32 // per-topic record indexes of the block being written
+	order        []uint64            // the block's topic hashes, each once
+	savedDropped int64               // DroppedTotal as last written
+	buf          batchBuf            // keys and values of the batch's index entries
 }
 
 func newWriter(s *Store) *writer {
-	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32)}
+	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32),
+		savedDropped: s.droppedBase.Load()}
 }
 
 // runWriter writes sealed blocks as they come, seals a block once its
@@ -108,6 +110,10 @@ func (w *writer) writeSealed() {
 		size += int64(len(b.buf))
 		records += b.count()
 	}
+	dropped := s.droppedBase.Load() + s.dropped.Load()
+	if err == nil && dropped != w.savedDropped {
+		err = wb.Set(droppedKey, binary.BigEndian.AppendUint64(nil, uint64(dropped)))
+	}
 	if err == nil {
 		err = wb.Flush()
 	}
@@ -121,6 +127,7 @@ func (w *writer) writeSealed() {
 		w.batchFailed(err, records)
 	} else {
 		s.bytes.Add(size)
+		w.savedDropped = dropped
 	}
 	w.dirty = true // on failure, part of the batch may have been written
 	w.buf.reset()
@@ -266,6 +273,8 @@ func (w *writer) clear() (int64, error) {
 		return 0, err
 	}
 	s.bytes.Store(0)
+	s.droppedBase.Store(-s.dropped.Load())
+	w.savedDropped = 0
 	if err := s.db.Update(func(txn *badgerdb.Txn) error { return txn.Set(formatKey, []byte{storeFormat}) }); err != nil {
 		return 0, err
 	}
