@@ -23,8 +23,10 @@ const captureUsage = `usage: iotstudio capture stats [--data DIR]
                                [--limit N] [--oldest-first] [--format jsonl|csv|table]
        iotstudio capture export [--data DIR] [--format jsonl|csv] --out FILE [--topic FILTER] [--since T] [--until T]
                                 [--contains TEXT] [--where EXPR]
+       iotstudio capture import [--data DIR] FILE
        iotstudio capture clear [--data DIR] --yes
 export writes every matching record, oldest first, to FILE (replaced only when the export completes).
+import adds the records of a JSONL export to the capture; a bad line anywhere imports nothing.
 clear deletes every captured record; without --yes it only says how many it would delete.
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 --where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',
@@ -45,6 +47,8 @@ func runCapture(args []string, e env) error {
 		return captureQuery(args[1:], e)
 	case "export":
 		return captureExport(args[1:], e)
+	case "import":
+		return captureImport(args[1:], e)
 	case "clear":
 		return captureClear(args[1:], e)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -48,7 +46,9 @@ func captureExport(args []string, e env) error {
 	defer store.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := exportFile(ctx, store, q, *format, *out, e.stderr)
+	n, err := capture.ExportFile(ctx, store, q, *format, *out, throttle(exportProgressEvery, func(n int64) {
+		fmt.Fprintf(e.stderr, "exported %d records\n", n)
+	}))
 	if err != nil {
 		return err
 	}
@@ -56,80 +56,16 @@ func captureExport(args []string, e env) error {
 	return nil
 }
 
-// exportFile writes every record q selects, oldest first, to a temporary
-// file next to path and renames it to path only once all of it is written
-// and synced: a failed or cancelled export leaves path as it was and no
-// partial file. Progress lines go to progress.
-func exportFile(ctx context.Context, store *capture.Store, q capture.Query, format, path string, progress io.Writer) (n int64, err error) {
-	q.Newest, q.Cursor = false, ""
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
-	if err != nil {
-		return 0, fmt.Errorf("capture export to %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// Keep the mode of a file being replaced; a new export is private
-	// (0600, like the capture itself) because payloads may hold secrets.
-	if fi, serr := os.Stat(path); serr == nil && fi.Mode().IsRegular() {
-		if err := f.Chmod(fi.Mode().Perm()); err != nil {
-			return 0, fmt.Errorf("capture export to %s: %w", path, err)
+// throttle returns a function that passes its argument on to f at most
+// once per every, the first time once every has passed.
+func throttle[T any](every time.Duration, f func(T)) func(T) {
+	next := time.Now().Add(every)
+	return func(v T) {
+		if now := time.Now(); !now.Before(next) {
+			f(v)
+			next = now.Add(every)
 		}
 	}
-	rw, err := newRecordWriter(format, f)
-	if err != nil {
-		return 0, err
-	}
-	pw := &progressWriter{recordWriter: rw, ctx: ctx, out: progress, next: time.Now().Add(exportProgressEvery)}
-	err = queryAll(ctx, store, q, 0, pw)
-	if ctx.Err() != nil {
-		// Whatever the query or writer returned, the cause is the signal.
-		return pw.n, fmt.Errorf("capture export interrupted after %d records; %s was not written", pw.n, path)
-	}
-	if err != nil {
-		return pw.n, fmt.Errorf("capture export to %s failed after %d records (nothing written): %w", path, pw.n, err)
-	}
-	if err = f.Sync(); err == nil {
-		err = f.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return pw.n, fmt.Errorf("capture export to %s (nothing written): %w", path, err)
-	}
-	return pw.n, nil
-}
-
-// progressWriter counts records, prints "exported N records" at most once
-// per exportProgressEvery, and stops the export when ctx is cancelled.
-type progressWriter struct {
-	recordWriter
-	ctx  context.Context
-	out  io.Writer
-	next time.Time
-	n    int64
-}
-
-func (p *progressWriter) Write(r capture.Record) error {
-	if err := p.recordWriter.Write(r); err != nil {
-		return err
-	}
-	p.n++
-	if p.n%256 == 0 {
-		if err := p.ctx.Err(); err != nil {
-			return err
-		}
-		if now := time.Now(); !now.Before(p.next) {
-			fmt.Fprintf(p.out, "exported %d records\n", p.n)
-			p.next = now.Add(exportProgressEvery)
-		}
-	}
-	return nil
 }
 
 func captureClear(args []string, e env) error {

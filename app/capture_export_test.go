@@ -210,41 +210,6 @@ func TestCaptureExportLeavesNoFileOnFailure(t *testing.T) {
 	})
 }
 
-// A cancelled export (SIGINT cancels the context) fails and leaves
-// neither the file nor a temporary file, whether it is cancelled before
-// the first record or part-way (here: on the first progress line).
-func TestCaptureExportCancelled(t *testing.T) {
-	data := t.TempDir()
-	fillCapture(t, data, 1000)
-	store, err := openCapture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	defer func(d time.Duration) { exportProgressEvery = d }(exportProgressEvery)
-	exportProgressEvery = 0
-	outDir := t.TempDir()
-	out := filepath.Join(outDir, "x.jsonl")
-	for _, early := range []bool{true, false} {
-		ctx, cancel := context.WithCancel(context.Background())
-		if early {
-			cancel()
-		}
-		n, err := exportFile(ctx, store, capture.Query{}, "jsonl", out, cancelOnWrite(cancel))
-		cancel()
-		if err == nil || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), out) || n >= 1000 {
-			t.Fatalf("cancelled early=%v: exported %d, err %v", early, n, err)
-		}
-		if names := dirNames(t, outDir); len(names) != 0 {
-			t.Fatalf("cancelled early=%v: out dir holds %v", early, names)
-		}
-	}
-}
-
-type cancelOnWrite func()
-
-func (c cancelOnWrite) Write(p []byte) (int, error) { c(); return len(p), nil }
-
 func TestCaptureClear(t *testing.T) {
 	data := t.TempDir()
 	fillCapture(t, data, 7)

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// importProgressEvery is the least time between two progress lines of an
+// import (tests shorten it).
+var importProgressEvery = time.Second
+
+const importUsage = "usage: iotstudio capture import [--data DIR] FILE"
+
+// captureImport adds the records of a JSONL export to the capture. The
+// whole file is checked first: a bad line anywhere imports nothing.
+func captureImport(args []string, e env) error {
+	fs := newFlagSet("capture import", e)
+	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	switch {
+	case fs.NArg() == 0:
+		return usagef("capture import: give the JSONL FILE to import (as capture export --format jsonl writes it)\n%s", importUsage)
+	case fs.NArg() > 1 && strings.HasPrefix(fs.Arg(1), "-"):
+		return usagef("capture import: flags go before FILE (%q comes after %s)\n%s", fs.Arg(1), fs.Arg(0), importUsage)
+	case fs.NArg() > 1:
+		return usagef("capture import: one FILE at a time; got %d: %s\n%s", fs.NArg(), strings.Join(fs.Args(), " "), importUsage)
+	}
+	path := fs.Arg(0)
+	// Fail on a missing file before the store is opened (and perhaps
+	// created).
+	if fi, err := os.Stat(path); err != nil {
+		return fmt.Errorf("capture import: %w; nothing was imported", err)
+	} else if fi.IsDir() {
+		return usagef("capture import: %s is a directory; give a JSONL file", path)
+	}
+	store, err := openCapture(*data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := capture.ImportFile(ctx, store, path, throttle(importProgressEvery, func(p capture.ImportProgress) {
+		pct := 100
+		if p.Total > 0 {
+			pct = int(p.Done * 100 / p.Total)
+		}
+		if p.Checking {
+			fmt.Fprintf(e.stderr, "checked %d records (%d%%)\n", p.Records, pct)
+		} else {
+			fmt.Fprintf(e.stderr, "imported %d records (%d%%)\n", p.Records, pct)
+		}
+	}))
+	if cerr := store.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("capture import: %d records were imported, but closing the capture failed (some may be missing): %w", n, cerr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "imported %d records from %s\n", n, path)
+	return nil
+}
