@@ -857,14 +857,14 @@ func checkImport(ctx context.Context, store *Store, f io.Reader, path string, si
 		cutoff = time.Now().Add(-st.MaxAge)
 	}
 	var (
-		rd       = NewJSONLReader(f, path)
-		n, bytes int64
-		first    error
-		bad      []int
-		nBad     int
-		oldLine  int
-		nOld     int64
-		oldest   time.Time
+		rd        = NewJSONLReader(f, path)
+		n, stored int64
+		first     error
+		bad       []int
+		nBad      int
+		oldLine   int
+		nOld      int64
+		oldest    time.Time
 	)
 	for lines := 0; ; lines++ {
 		if lines%importProgressEvery == 0 {
@@ -891,7 +891,7 @@ func checkImport(ctx context.Context, store *Store, f io.Reader, path string, si
 			return 0, fmt.Errorf("%w; nothing was imported", err)
 		}
 		n++
-		bytes += int64(encodedLen(&r))
+		stored += int64(encodedLen(&r))
 		if !cutoff.IsZero() && r.Time.Before(cutoff) {
 			if nOld == 0 || r.Time.Before(oldest) {
 				oldest, oldLine = r.Time, rd.Line()
@@ -912,25 +912,13 @@ func checkImport(ctx context.Context, store *Store, f io.Reader, path string, si
 	}
 	if nOld > 0 {
 		return 0, &LineError{File: path, Line: oldLine, Field: "time",
-			Problem: fmt.Sprintf("%d of the %d records are older than the capture keeps records (%s; this one is from %s), so it would delete them right after the import",
-				nOld, n, formatRetentionAge(st.MaxAge), oldest.Format(time.RFC3339)),
+			Problem: fmt.Sprintf("%d of the %d records are older than the capture keeps records (maximum age %s; this one is from %s), so it would delete them right after the import",
+				nOld, n, FormatAge(st.MaxAge), oldest.Format(time.RFC3339)),
 			Fix: "nothing was imported: raise the capture's maximum age, or remove the older records from the file"}
 	}
-	if st.MaxBytes >= 0 && bytes > st.MaxBytes {
-		return 0, fmt.Errorf("import %s: its %d records take %d bytes, more than the capture keeps (%d bytes), so it would delete the oldest of them right after the import; nothing was imported: raise the capture's size limit or split the file",
-			path, n, bytes, st.MaxBytes)
+	if st.MaxBytes >= 0 && stored > st.MaxBytes {
+		return 0, fmt.Errorf("import %s: its %d records take %s, more than the capture keeps (maximum size %s), so it would delete the oldest of them right after the import; nothing was imported: raise the capture's maximum size or split the file",
+			path, n, FormatSize(stored), FormatSize(st.MaxBytes))
 	}
 	return n, nil
-}
-
-// formatRetentionAge prints a retention age in days when it is whole days.
-func formatRetentionAge(d time.Duration) string {
-	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		days := int64(d / (24 * time.Hour))
-		if days == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", days)
-	}
-	return d.String()
 }

@@ -421,7 +421,7 @@ func TestImportFileRefusesRecordsRetentionWouldDelete(t *testing.T) {
 	}
 	path := impWriteFile(t, string(impWriteJSONL(t, recs)))
 	n, err := ImportFile(context.Background(), s, path, nil)
-	if err == nil || n != 0 || !strings.HasPrefix(err.Error(), path+":3: 2 of the 3 records are older than the capture keeps records (1h0m0s") ||
+	if err == nil || n != 0 || !strings.HasPrefix(err.Error(), path+":3: 2 of the 3 records are older than the capture keeps records (maximum age 1h;") ||
 		!strings.Contains(err.Error(), "nothing was imported") {
 		t.Fatalf("imported %d, err %v", n, err)
 	}
@@ -431,6 +431,30 @@ func TestImportFileRefusesRecordsRetentionWouldDelete(t *testing.T) {
 	path = impWriteFile(t, string(impWriteJSONL(t, recs[:1])))
 	if n, err := ImportFile(context.Background(), s, path, nil); err != nil || n != 1 {
 		t.Fatalf("recent record: imported %d, %v", n, err)
+	}
+}
+
+// More records than the store's size budget are refused, since retention
+// would delete the oldest of them right away.
+func TestImportFileRefusesMoreThanMaxBytes(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MaxBytes: 10_000, MaxAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	recs := impMany(200) // about 100 bytes each
+	path := impWriteFile(t, string(impWriteJSONL(t, recs)))
+	n, err := ImportFile(context.Background(), s, path, nil)
+	if err == nil || n != 0 || !strings.Contains(err.Error(), path+": its 200 records take") ||
+		!strings.Contains(err.Error(), "more than the capture keeps (maximum size 9.8KiB)") || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("imported %d, err %v", n, err)
+	}
+	if recs := impStored(t, s); len(recs) != 0 {
+		t.Fatalf("%d records imported", len(recs))
+	}
+	path = impWriteFile(t, string(impWriteJSONL(t, recs[:50])))
+	if n, err := ImportFile(context.Background(), s, path, nil); err != nil || n != 50 {
+		t.Fatalf("50 records: imported %d, %v", n, err)
 	}
 }
 
