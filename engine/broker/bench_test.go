@@ -19,6 +19,10 @@ package broker
 //	drops/op     iotstudio: messages mochi itself counted as dropped
 //	             (queue full or inflight quota), per iteration
 //	x-mosquitto  iotstudio msg/s divided by mosquitto's in the same run
+//	cpu-ns/msg   CPU time of the test process (broker, load generator,
+//	             capture) per delivered message
+//	x-capture-off, x-cpu-capture-off (BenchmarkCaptureCost): msg/s and
+//	             cpu-ns/msg with capture divided by without, same run
 //
 // Environment knobs for experiments (not needed for the standard run):
 //
@@ -96,8 +100,9 @@ func BenchmarkWritesPending(b *testing.B) {
 func BenchmarkCaptureCost(b *testing.B) {
 	for _, qos := range []byte{0, 1} {
 		var plain float64
+		var plainCPU time.Duration
 		b.Run(fmt.Sprintf("qos=%d/capture=off", qos), func(b *testing.B) {
-			plain = runBench(b, startIoTStudio(b, 0), fanIn, qos)
+			plain, plainCPU = runBenchCPU(b, startIoTStudio(b, 0), fanIn, qos)
 		})
 		b.Run(fmt.Sprintf("qos=%d/capture=on", qos), func(b *testing.B) {
 			store, err := capture.Open(b.TempDir(), capture.Options{})
@@ -106,10 +111,13 @@ func BenchmarkCaptureCost(b *testing.B) {
 			}
 			// Cleanups run last-in first-out: the broker stops, then the store closes.
 			b.Cleanup(func() { _ = store.Close() })
-			rate := runBench(b, startIoTStudioWith(b, 0, store), fanIn, qos)
+			rate, cpu := runBenchCPU(b, startIoTStudioWith(b, 0, store), fanIn, qos)
 			b.ReportMetric(float64(store.Dropped()), "capture-dropped")
 			if plain > 0 {
 				b.ReportMetric(rate/plain, "x-capture-off")
+			}
+			if plainCPU > 0 {
+				b.ReportMetric(float64(cpu)/float64(plainCPU), "x-cpu-capture-off")
 			}
 		})
 	}
@@ -296,17 +304,28 @@ func startMosquitto(b *testing.B) benchTarget {
 // runBench pushes b.N loads through t and reports the delivered rate, which
 // it also returns.
 func runBench(b *testing.B, t benchTarget, shape benchShape, qos byte) float64 {
+	rate, _ := runBenchCPU(b, t, shape, qos)
+	return rate
+}
+
+// runBenchCPU is runBench that also returns the process's CPU time per
+// delivered message (broker, load generator and, if tapped in, the
+// capture), which other load on a shared machine disturbs far less than
+// msg/s.
+func runBenchCPU(b *testing.B, t benchTarget, shape benchShape, qos byte) (rate float64, cpuPerMsg time.Duration) {
 	b.Helper()
 	payload := make([]byte, benchPayloadSize)
 	for i := range payload {
 		payload[i] = byte('a' + i%26)
 	}
 	var delivered, expected int64
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	b.StopTimer()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		cpu0 := processCPU(b)
 		n, d, err := runOnce(b, t, shape, qos, payload)
+		cpu += processCPU(b) - cpu0
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -316,11 +335,15 @@ func runBench(b *testing.B, t benchTarget, shape benchShape, qos byte) float64 {
 	}
 	b.StopTimer()
 	t.sample()
-	rate := float64(delivered) / elapsed.Seconds()
+	rate = float64(delivered) / elapsed.Seconds()
 	b.ReportMetric(rate, "msg/s")
 	b.ReportMetric(100*float64(expected-delivered)/float64(expected), "loss-%")
+	if delivered > 0 {
+		cpuPerMsg = cpu / time.Duration(delivered)
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(delivered), "cpu-ns/msg")
+	}
 	t.report(b)
-	return rate
+	return rate, cpuPerMsg
 }
 
 // runOnce connects fresh clients, runs one load and returns what the

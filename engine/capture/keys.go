@@ -9,8 +9,10 @@ import "encoding/binary"
 //	s|dropped           -> records dropped since the store was created or
 //	                       cleared (8 bytes)
 //	b|<first>           -> block of records first, first+1, ... (block.go)
-//	t|<hash>|<first>    -> indexes within block <first> of the records on
-//	                       the topic with this hash (uvarint deltas)
+//	g|<first>           -> (empty) a segment of blocks starts at block <first>
+//	t|<hash>|<first>    -> (empty) block <first> is the first block of its
+//	                       segment with records on the topic with this hash;
+//	                       each block's directory says which ones
 //	h|<hash>            -> topic                   hash -> topic table
 //	m|<second>          -> first seq of the second time index (8-byte seq)
 //	o|<first>           -> 8-byte last seq: block <first> holds records out
@@ -27,6 +29,7 @@ import "encoding/binary"
 var (
 	prefixBlock    = []byte("b|")
 	prefixTopic    = []byte("t|")
+	prefixSegment  = []byte("g|")
 	prefixHash     = []byte("h|")
 	prefixSecond   = []byte("m|")
 	prefixDisorder = []byte("o|")
@@ -53,6 +56,12 @@ func putSeqKey(b, prefix []byte, seq uint64) {
 func blockKey(first uint64) []byte {
 	b := make([]byte, blockKeyLen)
 	putSeqKey(b, prefixBlock, first)
+	return b
+}
+
+func segmentKey(first uint64) []byte {
+	b := make([]byte, blockKeyLen)
+	putSeqKey(b, prefixSegment, first)
 	return b
 }
 

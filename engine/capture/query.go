@@ -325,12 +325,18 @@ func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint6
 	return nil
 }
 
-// scanTopic visits the records of one topic hash with seq in [lo, hi),
-// through the per-topic index.
+// scanTopic visits the records of one topic hash with seq in [lo, hi).
+// The per-topic index names each segment with records on the topic (by
+// its first block that has some); each block's directory lists them.
 func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi uint64, newest bool, tb timeBounds, visit visitFunc) error {
 	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: topicPrefix(hash)})
 	defer it.Close()
-	start := topicKey(hash, containingBlock(txn, lo))
+	blocks := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: prefixBlock})
+	defer blocks.Close()
+	segs := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixSegment})
+	defer segs.Close()
+	loBlock := containingBlock(txn, lo)
+	start := topicKey(hash, segmentStart(txn, loBlock))
 	if newest {
 		start = topicKey(hash, hi-1)
 	}
@@ -339,54 +345,88 @@ func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi u
 		if err := s.check(ctx); err != nil {
 			return err
 		}
-		item := it.Item()
-		if len(item.Key()) != topicKeyLen {
+		if len(it.Item().Key()) != topicKeyLen {
 			continue
 		}
-		first := seqFromKey(item.Key())
-		if !newest && first >= hi {
+		from := seqFromKey(it.Item().Key())
+		if !newest && from >= hi {
 			break
 		}
-		var list []byte
-		if err := item.Value(func(v []byte) error { list = append(list[:0], v...); return nil }); err != nil {
-			return fmt.Errorf("read topic index of block %d: %w", first, err)
+		to := ^uint64(0) // the segment ends where the next one starts
+		if segs.Seek(segmentKey(from + 1)); segs.Valid() {
+			to = seqFromKey(segs.Item().Key())
 		}
-		bitem, err := txn.Get(blockKey(first))
-		if errors.Is(err, badgerdb.ErrKeyNotFound) { // deleted by retention meanwhile
+		if newest && to <= lo {
+			break
+		}
+		first, last := max(from, loBlock), min(to, hi)-1
+		stop, err := s.scanSegment(ctx, blocks, hash, first, last, lo, hi, newest, tb, &idx, visit)
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanSegment visits the records on hash in the blocks that start in
+// [first, last], through each block's directory.
+func (s *Store) scanSegment(ctx context.Context, blocks *badgerdb.Iterator, hash, first, last, lo, hi uint64, newest bool, tb timeBounds, idx *[]int, visit visitFunc) (bool, error) {
+	start := blockKey(first)
+	if newest {
+		start = blockKey(last)
+	}
+	for blocks.Seek(start); blocks.Valid(); blocks.Next() {
+		item := blocks.Item()
+		if len(item.Key()) != blockKeyLen {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("read block %d: %w", first, err)
+		bfirst := seqFromKey(item.Key())
+		if (newest && bfirst < first) || (!newest && bfirst > last) {
+			return false, nil
 		}
 		var stop bool
-		err = bitem.Value(func(val []byte) error {
+		err := item.Value(func(val []byte) error {
 			b, err := parseBlock(val)
 			if err != nil {
-				s.logCorrupt(first, err)
+				s.logCorrupt(bfirst, err)
 				return nil
 			}
-			if newest && first+uint64(b.count) <= lo {
+			if newest && bfirst+uint64(b.count) <= lo {
 				stop = true
 				return nil
 			}
 			if !b.overlaps(tb) {
 				return nil
 			}
-			if idx, err = parseIndexList(idx, list, b.count); err != nil {
-				s.logCorrupt(first, err)
+			if *idx, err = b.lookup(*idx, hash); err != nil {
+				s.logCorrupt(bfirst, err)
 				return nil
 			}
-			stop, err = s.scanBlock(ctx, &b, first, idx, lo, hi, newest, visit)
+			if len(*idx) == 0 {
+				return nil
+			}
+			stop, err = s.scanBlock(ctx, &b, bfirst, *idx, lo, hi, newest, visit)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("read block %d: %w", first, err)
+			return true, fmt.Errorf("read block %d: %w", bfirst, err)
 		}
 		if stop {
-			break
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
+}
+
+// segmentStart returns the first block of the segment that holds block
+// first (0 if there is none).
+func segmentStart(txn *badgerdb.Txn, first uint64) uint64 {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: true, Prefix: prefixSegment})
+	defer it.Close()
+	if it.Seek(segmentKey(first)); it.Valid() && len(it.Item().Key()) == blockKeyLen {
+		return seqFromKey(it.Item().Key())
+	}
+	return 0
 }
 
 // firstSeqFromSecond returns the seq of the first record written once the

@@ -171,7 +171,7 @@ func FuzzBlock(f *testing.F) {
 		r := Record{Time: base, Topic: fmt.Sprintf("f/%d", i), Payload: []byte("payload")}
 		b.add(&r, topicHash(r.Topic), unixNano(r.Time))
 	}
-	b.seal()
+	b.finish(make(map[uint64][]uint32), nil)
 	f.Add(b.buf)
 	f.Add(b.buf[:len(b.buf)-3])
 	f.Add([]byte{blockVersion, 0, 0, 0, 1})
@@ -185,7 +185,10 @@ func FuzzBlock(f *testing.F) {
 				_, _ = parseRecord(rec)
 			}
 		}
-		_, _ = parseIndexList(nil, val, v.count)
+		for k := range v.topics() {
+			_, _ = v.list(nil, k)
+			_, _ = v.lookup(nil, v.dirHash(k))
+		}
 	})
 }
 

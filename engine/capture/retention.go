@@ -8,13 +8,13 @@ import (
 	badgerdb "github.com/dgraph-io/badger/v4"
 )
 
-// retain deletes the oldest blocks while the store holds more than
-// MaxBytes, and blocks whose newest record is older than MaxAge. A block
-// goes only as a whole, and only when what stays is still at least
-// MaxBytes: retention never deletes a record that the budget allows to
-// keep, so the store may exceed MaxBytes by less than one block. Deleted
-// space returns to the disk when value-log GC (kicked here) rewrites the
-// files that held it.
+// retain deletes the oldest segments (runs of segmentBlocks blocks, see
+// keys.go) while the store holds more than MaxBytes, and segments whose
+// newest record is older than MaxAge. A segment goes only as a whole, and
+// only when what stays is still at least MaxBytes: retention never deletes
+// a record that the budget allows to keep, so the store may exceed
+// MaxBytes by less than one segment. Deleted space returns to the disk
+// when value-log GC (kicked here) rewrites the files that held it.
 func (w *writer) retain() {
 	s := w.s
 	deletedAny := false
@@ -49,7 +49,17 @@ func (w *writer) retain() {
 	}
 }
 
-// retainStep deletes up to retainStep blocks and reports how many it
+// retainSegments bounds the segments deleted in one write batch.
+const retainSegments = 4
+
+// segmentInfo is what retention needs to know of a segment.
+type segmentInfo struct {
+	size  int64    // of its blocks
+	maxNs int64    // its newest record's time (of the blocks that can be read)
+	keys  [][]byte // its keys: g|, b|, o| and t|
+}
+
+// retainStep deletes up to retainSegments segments and reports how many it
 // deleted and whether more may be due.
 func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, err error) {
 	s := w.s
@@ -57,48 +67,37 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 	var (
 		dels     [][]byte
 		freed    int64
-		keepFrom uint64 // first seq kept; 0 if every block goes
+		keepFrom uint64 // first seq kept; 0 if every segment goes
+		open     bool   // the writer's open segment goes
 	)
 	s.dbMu.RLock()
 	err = s.db.View(func(txn *badgerdb.Txn) error {
-		it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			if len(item.Key()) != blockKeyLen {
-				continue
+		segs := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixSegment})
+		defer segs.Close()
+		for segs.Rewind(); segs.Valid(); {
+			first := seqFromKey(segs.Item().Key())
+			segs.Next()
+			var end uint64
+			if segs.Valid() {
+				end = seqFromKey(segs.Item().Key())
 			}
-			first := seqFromKey(item.Key())
-			size := item.ValueSize()
-			if deleted == retainStep {
+			if deleted == retainSegments {
 				keepFrom, more = first, true
 				return nil
 			}
-			var keys [][]byte
-			old := false
-			if err := item.Value(func(val []byte) error {
-				b, err := parseBlock(val)
-				if err != nil {
-					s.logCorrupt(first, err)
-					old = true // an unreadable block is never worth keeping over a readable one
-					return nil
-				}
-				old = b.maxNs < cutoffNs
-				if old || (maxBytes >= 0 && total-freed-size >= maxBytes) {
-					keys = w.topicKeysOf(&b, first)
-				}
-				return nil
-			}); err != nil {
-				return fmt.Errorf("read block %d: %w", first, err)
+			seg, err := s.readSegment(txn, first, end)
+			if err != nil {
+				return err
 			}
-			if !old && !(maxBytes >= 0 && total-freed-size >= maxBytes) {
+			old := seg.maxNs < cutoffNs
+			if !old && !(maxBytes >= 0 && total-freed-seg.size >= maxBytes) {
 				keepFrom = first
 				return nil
 			}
-			dels = append(dels, item.KeyCopy(nil), disorderKey(first))
-			dels = append(dels, keys...)
-			freed += size
+			dels = append(dels, seg.keys...)
+			freed += seg.size
 			deleted++
+			open = open || end == 0
 		}
 		return nil
 	})
@@ -110,6 +109,9 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 	s.dbMu.RUnlock()
 	if err != nil || deleted == 0 {
 		return 0, false, err
+	}
+	if open {
+		w.endSegment()
 	}
 	wb := s.db.NewWriteBatch()
 	for _, k := range dels {
@@ -123,31 +125,48 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 		return 0, false, fmt.Errorf("retention: %w", err)
 	}
 	s.bytes.Add(-freed)
-	s.log.Debug("capture retention deleted blocks", "dir", s.dir, "blocks", deleted, "bytes", freed)
+	s.log.Debug("capture retention deleted segments", "dir", s.dir, "segments", deleted, "bytes", freed)
 	return deleted, more, nil
 }
 
-// topicKeysOf returns the t| keys of a block's topics.
-func (w *writer) topicKeysOf(b *blockView, first uint64) [][]byte {
+// readSegment collects the size, newest time and keys of the segment whose
+// blocks start in [first, end) (end 0: no end).
+func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, error) {
+	seg := segmentInfo{maxNs: minNano, keys: [][]byte{segmentKey(first)}}
 	seen := make(map[uint64]struct{})
-	var keys [][]byte
-	for i := range b.count {
-		rec, err := b.record(i)
-		if err != nil {
+	it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
+	defer it.Close()
+	for it.Seek(blockKey(first)); it.Valid(); it.Next() {
+		item := it.Item()
+		if len(item.Key()) != blockKeyLen {
 			continue
 		}
-		v, err := parseRecord(rec)
-		if err != nil {
-			continue
+		bfirst := seqFromKey(item.Key())
+		if end != 0 && bfirst >= end {
+			break
 		}
-		h := topicHash(string(v.topic))
-		if _, ok := seen[h]; ok {
-			continue
+		seg.size += item.ValueSize()
+		seg.keys = append(seg.keys, item.KeyCopy(nil), disorderKey(bfirst))
+		if err := item.Value(func(val []byte) error {
+			b, err := parseBlock(val)
+			if err != nil {
+				s.logCorrupt(bfirst, err) // goes with its segment
+				return nil
+			}
+			seg.maxNs = max(seg.maxNs, b.maxNs)
+			for k := range b.topics() {
+				h := b.dirHash(k)
+				if _, ok := seen[h]; !ok {
+					seen[h] = struct{}{}
+					seg.keys = append(seg.keys, topicKey(h, bfirst))
+				}
+			}
+			return nil
+		}); err != nil {
+			return seg, fmt.Errorf("read block %d: %w", bfirst, err)
 		}
-		seen[h] = struct{}{}
-		keys = append(keys, topicKey(h, first))
 	}
-	return keys
+	return seg, nil
 }
 
 // staleSecondMarks returns the m| keys that only point before keepFrom,

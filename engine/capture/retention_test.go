@@ -36,8 +36,8 @@ func stats(t *testing.T, s *Store) Stats {
 }
 
 func TestRetentionBySize(t *testing.T) {
-	const block = 2000
-	s := openAt(t, t.TempDir(), Options{blockBytes: block, MaxBytes: 20_000, MaxAge: -1})
+	const block, segment = 2000, 2 * 2000
+	s := openAt(t, t.TempDir(), Options{blockBytes: block, segmentBlocks: 2, MaxBytes: 20_000, MaxAge: -1})
 	payload := make([]byte, 100)
 	for i := range 1000 {
 		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("size/%d", i%7), Payload: payload})
@@ -47,8 +47,8 @@ func TestRetentionBySize(t *testing.T) {
 	}
 	flush(t, s)
 	st := stats(t, s)
-	if st.Bytes < 20_000 || st.Bytes > 20_000+block {
-		t.Fatalf("Bytes = %d after retention; want the budget 20000 kept, exceeded by less than one block (%d)", st.Bytes, block)
+	if st.Bytes < 20_000 || st.Bytes > 20_000+segment {
+		t.Fatalf("Bytes = %d after retention; want the budget 20000 kept, exceeded by less than one segment (%d)", st.Bytes, segment)
 	}
 	newest, _ := query(t, s, Query{Newest: true, Limit: 1})
 	if len(newest) != 1 || newest[0].Seq != 1000 {
@@ -73,9 +73,9 @@ func TestRetentionBySize(t *testing.T) {
 	if byTopic != len(kept) {
 		t.Fatalf("per-topic queries find %d records, the store holds %d", byTopic, len(kept))
 	}
-	blocks := countKeys(t, s, prefixBlock)
-	if topics := countKeys(t, s, prefixTopic); topics > 7*blocks {
-		t.Fatalf("%d topic index entries for %d blocks of at most 7 topics: stale entries", topics, blocks)
+	segments := countKeys(t, s, prefixSegment)
+	if topics := countKeys(t, s, prefixTopic); topics > 7*segments {
+		t.Fatalf("%d topic index entries for %d segments of at most 7 topics: stale entries", topics, segments)
 	}
 	if marks := countKeys(t, s, prefixSecond); marks != 1 {
 		t.Fatalf("%d time index entries; all records are within one second", marks)
@@ -106,7 +106,7 @@ func TestRetentionByAge(t *testing.T) {
 }
 
 func TestSetRetentionAppliesAtOnceAndUnlimitedKeepsAll(t *testing.T) {
-	s := openAt(t, t.TempDir(), Options{blockBytes: 1000, MaxBytes: -1, MaxAge: -1})
+	s := openAt(t, t.TempDir(), Options{blockBytes: 1000, segmentBlocks: 1, MaxBytes: -1, MaxAge: -1})
 	old := time.Now().Add(-30 * 24 * time.Hour)
 	for i := range 200 {
 		ingest(t, s, Record{Time: old.Add(time.Duration(i) * time.Second), Topic: "keep", Payload: make([]byte, 50)})

@@ -37,6 +37,16 @@ const (
 	// blockMaxAge is the longest a record waits in a block being filled
 	// before the block is written (and the record becomes queryable).
 	blockMaxAge = 100 * time.Millisecond
+	// segmentBlocks is how many consecutive blocks form a segment: the
+	// per-topic index has one entry per topic per segment, and retention
+	// deletes whole segments. More blocks per segment mean fewer index
+	// entries at high topic counts, but more block directories to search
+	// for a rare topic and coarser retention (up to segmentBlocks x
+	// blockBytes).
+	segmentBlocks = 16
+	// segmentSpan bounds a segment's time span as well, so that at low
+	// rates age retention stays within an hour of MaxAge.
+	segmentSpan = time.Hour
 
 	gcInterval     = 5 * time.Minute // value-log GC period
 	gcDiscardRatio = 0.5             // rewrite a value-log file once half of it is garbage
@@ -97,8 +107,8 @@ type Options struct {
 	// writerGate, if non-nil, holds the writer back until it is closed
 	// (or the Store is closed). Tests use it to fill the queue.
 	writerGate <-chan struct{}
-	// blockBytes overrides blockBytes (tests).
-	blockBytes int
+	// blockBytes and segmentBlocks override the constants (tests).
+	blockBytes, segmentBlocks int
 }
 
 func (o Options) withDefaults() Options {
@@ -116,6 +126,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.blockBytes <= 0 {
 		o.blockBytes = blockBytes
+	}
+	if o.segmentBlocks <= 0 {
+		o.segmentBlocks = segmentBlocks
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -489,9 +502,9 @@ func (s *Store) put(r *Record) (ok, full bool) {
 	}
 	seq := s.nextSeq
 	s.indexSecondLocked(b, r.Time.Unix(), seq)
-	before := b.size()
 	b.add(r, hash, ns)
-	s.queued += b.size() - before
+	s.queued += b.size() - b.queued
+	b.queued = b.size()
 	s.nextSeq++
 	s.ingested.Add(1)
 	return true, false
@@ -526,7 +539,6 @@ func (s *Store) newBlockLocked(size int) *building {
 	b.reset(s.nextSeq)
 	b.since = time.Now()
 	s.cur = b
-	s.queued += blockHeaderLen
 	return b
 }
 
@@ -535,7 +547,6 @@ func (s *Store) sealLocked() {
 	if s.cur == nil {
 		return
 	}
-	s.cur.seal()
 	s.sealed = append(s.sealed, s.cur)
 	s.cur = nil
 	select {

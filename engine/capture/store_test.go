@@ -349,7 +349,7 @@ func TestReopenKeepsRecordsAndContinuesSeq(t *testing.T) {
 func TestFullQueueDropsAndNeverBlocks(t *testing.T) {
 	gate := make(chan struct{})
 	// Room for a block header and 4 records of 22 bytes plus their offsets.
-	s := openAt(t, t.TempDir(), Options{QueueBytes: blockHeaderLen + 4*(22+4), writerGate: gate})
+	s := openAt(t, t.TempDir(), Options{QueueBytes: blockHeaderLen + blockTrailerLen + 4*(22+4), writerGate: gate})
 	start := time.Now()
 	accepted := 0
 	for i := 0; i < 1000; i++ {
@@ -408,14 +408,20 @@ func TestTopicHashCollisionIsFiltered(t *testing.T) {
 	ingest(t, s, Record{Time: base, Topic: "intruder", Payload: []byte("wrong")})
 	ingest(t, s, Record{Time: base, Topic: "victim", Payload: []byte("right")})
 	flush(t, s)
-	// Pretend "intruder" hashes like "victim": point victim's index at
-	// intruder's record too (both are in block 1), and at a block that
-	// does not exist.
+	// Pretend "intruder" hashes like "victim": rewrite block 1 with both
+	// records filed under victim's hash, and index a block that does not
+	// exist.
+	var b building
+	b.reset(1)
+	for _, r := range []Record{{Time: base, Topic: "intruder", Payload: []byte("wrong")}, {Time: base, Topic: "victim", Payload: []byte("right")}} {
+		b.add(&r, topicHash("victim"), unixNano(r.Time))
+	}
+	b.finish(make(map[uint64][]uint32), nil)
 	err := s.db.Update(func(txn *badgerdb.Txn) error {
-		if err := txn.Set(topicKey(topicHash("victim"), 1), appendIndexList(nil, []uint32{0, 1})); err != nil {
+		if err := txn.Set(blockKey(1), b.buf); err != nil {
 			return err
 		}
-		return txn.Set(topicKey(topicHash("victim"), 99), appendIndexList(nil, []uint32{0}))
+		return txn.Set(topicKey(topicHash("victim"), 99), nil)
 	})
 	if err != nil {
 		t.Fatal(err)

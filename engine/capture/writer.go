@@ -18,14 +18,18 @@ type writer struct {
 	dirty        bool                // written since the last Sync
 	errs         kvstore.ErrTally
 	spare        []*building         // the previous sealed slice, reused
-	groups       map[uint64][]uint32 // per-topic record indexes of the block being written
-	order        []uint64            // the block's topic hashes, each once
+	groups       map[uint64][]uint32 // scratch for building.finish
+	hashes       []uint64            // scratch for building.finish
+	segStart     time.Time           // when the open segment started
+	segBlocks    int                 // blocks in it; >= Options.segmentBlocks starts a new one
+	segTopics    map[uint64]struct{} // topic hashes with a t| entry in it
 	savedDropped int64               // DroppedTotal as last written
 	buf          batchBuf            // keys and values of the batch's index entries
 }
 
 func newWriter(s *Store) *writer {
 	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32),
+		segTopics: make(map[uint64]struct{}), segBlocks: s.opts.segmentBlocks,
 		savedDropped: s.droppedBase.Load()}
 }
 
@@ -135,7 +139,7 @@ func (w *writer) writeSealed() {
 	// Only now, after Flush or Cancel, may the blocks' memory be reused.
 	s.mu.Lock()
 	for i, b := range blocks {
-		s.queued -= b.size()
+		s.queued -= b.queued
 		if len(s.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
 			s.free = append(s.free, b)
 		}
@@ -151,36 +155,41 @@ func (w *writer) writeSealed() {
 	}
 }
 
-// addBlock adds a block's value and index entries to wb.
+// addBlock completes a block's value and adds it and its index entries to
+// wb.
 func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
+	w.hashes = b.finish(w.groups, w.hashes)
+	if len(w.groups) > 1<<16 {
+		clear(w.groups) // do not keep a huge map for good
+	}
 	if err := wb.Set(blockKey(b.first), b.buf); err != nil {
 		return err
 	}
-	w.order = w.order[:0]
-	for i, h := range b.hashes {
-		idx := w.groups[h]
-		if len(idx) == 0 {
-			w.order = append(w.order, h)
-		}
-		w.groups[h] = append(idx, uint32(i))
-	}
-	for _, h := range w.order {
-		idx := w.groups[h]
-		k := w.buf.alloc(topicKeyLen)
-		putTopicKey(k, h, b.first)
-		v := appendIndexList(w.buf.alloc(binary.MaxVarintLen32 * len(idx))[:0], idx)
-		if err := wb.Set(k, v); err != nil {
+	if w.segBlocks >= w.s.opts.segmentBlocks || time.Since(w.segStart) > segmentSpan {
+		if err := wb.Set(segmentKey(b.first), nil); err != nil {
 			return err
 		}
+		w.segBlocks, w.segStart = 0, time.Now()
+		clear(w.segTopics)
+	}
+	w.segBlocks++
+	for _, h := range w.hashes {
+		if _, ok := w.segTopics[h]; ok {
+			continue
+		}
+		k := w.buf.alloc(topicKeyLen)
+		putTopicKey(k, h, b.first)
+		if err := wb.Set(k, nil); err != nil {
+			return err
+		}
+		w.segTopics[h] = struct{}{}
+	}
+	for i, h := range b.hashes {
 		if _, ok := w.known[h]; !ok {
-			if err := w.setTopicName(wb, b, h, int(idx[0])); err != nil {
+			if err := w.setTopicName(wb, b, h, i); err != nil {
 				return err
 			}
 		}
-		w.groups[h] = idx[:0]
-	}
-	if len(w.groups) > 4096 {
-		clear(w.groups) // do not keep a large map for good
 	}
 	for _, m := range b.secs {
 		if err := wb.Set(secondKey(m.sec), binary.BigEndian.AppendUint64(nil, m.seq)); err != nil {
@@ -199,13 +208,20 @@ func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
 	return nil
 }
 
+// endSegment makes the next block start a new segment.
+func (w *writer) endSegment() { w.segBlocks = w.s.opts.segmentBlocks }
+
 // setTopicName writes the h| entry of hash, whose first record in b is i.
 func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64, i int) error {
-	end := len(b.buf) - 4*b.count()
-	if i+1 < b.count() {
-		end = int(b.offs[i+1])
+	view, err := parseBlock(b.buf)
+	if err != nil {
+		return err
 	}
-	v, err := parseRecord(b.buf[b.offs[i]:end])
+	rec, err := view.record(i)
+	if err != nil {
+		return err
+	}
+	v, err := parseRecord(rec)
 	if err != nil {
 		return fmt.Errorf("re-read record %d: %w", b.first+uint64(i), err)
 	}
@@ -221,6 +237,7 @@ func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64,
 
 func (w *writer) batchFailed(err error, records int) {
 	clear(w.known) // their h| entries may not have been written
+	w.endSegment() // nor its t| entries
 	err = fmt.Errorf("write %d records: %w", records, firstLine(err))
 	w.errs.Add(err)
 	if w.s.writeErrLog.Allow() {
@@ -240,6 +257,9 @@ func (w *writer) sync() {
 			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
 		}
 	}
+	if err := releaseMappedPages(w.s.dir); err != nil && w.s.readErrLog.Allow() {
+		w.s.log.Warn("capture: cannot release mapped pages", "dir", w.s.dir, "error", err)
+	}
 }
 
 // clear deletes every record: those written and those not yet written,
@@ -254,17 +274,18 @@ func (w *writer) clear() (int64, error) {
 	s.mu.Lock()
 	if s.cur != nil {
 		n += int64(s.cur.count())
-		s.queued -= s.cur.size()
+		s.queued -= s.cur.queued
 		s.cur = nil
 	}
 	for _, b := range s.sealed {
 		n += int64(b.count())
-		s.queued -= b.size()
+		s.queued -= b.queued
 	}
 	s.sealed = s.sealed[:0]
 	s.haveSec = false
 	s.mu.Unlock()
 	clear(w.known)
+	w.endSegment()
 	w.dirty = false
 	// DropAll must not race queries: they hold dbMu shared.
 	s.dbMu.Lock()

@@ -1,0 +1,63 @@
+package capture
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// releaseMappedPages drops this process's page-table references to the
+// pages of Badger's memory-mapped value-log files in dir. Badger writes
+// and reads the value log through mmap, so every block written stays
+// counted in the process's resident size (RssFile) until the kernel needs
+// the memory: after an hour at 20,000 msg/s that is most of the 1 GiB
+// capture, and it is what a task manager shows. The pages stay in the page
+// cache (dirty ones are still written back), so nothing is lost: a later
+// read faults them back in from the cache. MADV_DONTNEED on a shared file
+// mapping only unmaps; it never discards file data.
+func releaseMappedPages(dir string) error {
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		start, end, ok := vlogMapping(sc.Text(), dir)
+		if !ok {
+			continue
+		}
+		// The range comes from the kernel's list of our mappings, so
+		// it is page-aligned and mapped; a mapping closed since we read
+		// the list makes madvise fail with ENOMEM, which is harmless.
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_DONTNEED)
+	}
+	return sc.Err()
+}
+
+// vlogMapping parses one line of /proc/self/maps and reports the address
+// range if it maps a .vlog file in dir.
+func vlogMapping(line, dir string) (start, end uintptr, ok bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 6 {
+		return 0, 0, false
+	}
+	path := strings.Join(fields[5:], " ")
+	if filepath.Ext(path) != ".vlog" || filepath.Dir(path) != filepath.Clean(dir) {
+		return 0, 0, false
+	}
+	lo, hi, found := strings.Cut(fields[0], "-")
+	if !found {
+		return 0, 0, false
+	}
+	s, err1 := strconv.ParseUint(lo, 16, 64)
+	e, err2 := strconv.ParseUint(hi, 16, 64)
+	if err1 != nil || err2 != nil || e <= s {
+		return 0, 0, false
+	}
+	return uintptr(s), uintptr(e), true
+}
