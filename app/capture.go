@@ -23,10 +23,11 @@ const captureUsage = `usage: iotstudio capture stats [--data DIR]
                                [--limit N] [--oldest-first] [--format jsonl|csv|table]
        iotstudio capture export [--data DIR] [--format jsonl|csv] --out FILE [--topic FILTER] [--since T] [--until T]
                                 [--contains TEXT] [--where EXPR]
-       iotstudio capture import [--data DIR] FILE
+       iotstudio capture import [--data DIR] [--capture-max-age AGE] [--capture-max-size SIZE] FILE
        iotstudio capture clear [--data DIR] --yes
 export writes every matching record, oldest first, to FILE (replaced only when the export completes).
-import adds the records of a JSONL export to the capture; a bad line anywhere imports nothing.
+import adds the records of a JSONL export to the capture; it imports nothing if a line is bad, or if the
+retention limits (--capture-max-age/--capture-max-size, as for serve) would delete records right away.
 clear deletes every captured record; without --yes it only says how many it would delete.
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 --where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',

@@ -18,13 +18,16 @@ import (
 // import (tests shorten it).
 var importProgressEvery = time.Second
 
-const importUsage = "usage: iotstudio capture import [--data DIR] FILE"
+const importUsage = "usage: iotstudio capture import [--data DIR] [--capture-max-age AGE] [--capture-max-size SIZE] FILE"
 
 // captureImport adds the records of a JSONL export to the capture. The
-// whole file is checked first: a bad line anywhere imports nothing.
+// whole file is checked first: a bad line anywhere imports nothing, nor do
+// records that retention (the same flags and defaults as serve) would
+// delete right away.
 func captureImport(args []string, e env) error {
 	fs := newFlagSet("capture import", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
+	retention := retentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -40,6 +43,10 @@ func captureImport(args []string, e env) error {
 		return usagef("capture import: one FILE at a time; got %d: %s\n%s", fs.NArg(), strings.Join(fs.Args(), " "), importUsage)
 	}
 	path := fs.Arg(0)
+	opts, err := retention()
+	if err != nil {
+		return err
+	}
 	// Fail on a missing file before the store is opened (and perhaps
 	// created).
 	if fi, err := os.Stat(path); err != nil {
@@ -47,7 +54,11 @@ func captureImport(args []string, e env) error {
 	} else if fi.IsDir() {
 		return usagef("capture import: %s is a directory; give a JSONL file", path)
 	}
-	store, err := openCapture(*data)
+	dir, err := dataDir(*data)
+	if err != nil {
+		return err
+	}
+	store, err := capture.Open(captureDir(dir), opts)
 	if err != nil {
 		return err
 	}
@@ -67,6 +78,10 @@ func captureImport(args []string, e env) error {
 	}))
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("capture import: %d records were imported, but closing the capture failed (some may be missing): %w", n, cerr)
+	}
+	if errors.Is(err, capture.ErrRetention) {
+		return fmt.Errorf("%w\n(the limits are this command's --capture-max-age %s and --capture-max-size %s: give it, serve and the app's Capture settings limits that keep these records)",
+			err, capture.FormatAge(opts.MaxAge), capture.FormatSize(opts.MaxBytes))
 	}
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
 // In a re-executed test binary (see command), IOTSTUDIO_TEST_FAST_PROGRESS
@@ -82,6 +84,41 @@ func TestCaptureImportBadFileImportsNothing(t *testing.T) {
 	}
 }
 
+// Records older than the retention would be deleted right after the
+// import, so they are refused unless the import is told the limits that
+// keep them (as serve is).
+func TestCaptureImportRetention(t *testing.T) {
+	data := t.TempDir()
+	old := time.Now().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339Nano)
+	file := filepath.Join(t.TempDir(), "old.jsonl")
+	line := `{"time":"` + old + `","topic":"plant/a/power","payload":"1500"}` + "\n"
+	if err := os.WriteFile(file, []byte(line+line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runInProcess([]string{"capture", "import", "--data", data, file}, "")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, file+":1: 2 of the 2 records are older than the capture keeps records (maximum age 7d;") ||
+		!strings.Contains(stderr, "nothing was imported") || !strings.Contains(stderr, "--capture-max-age 7d and --capture-max-size 1.0GiB") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, out, _ := runInProcess([]string{"capture", "stats", "--data", data}, ""); !hasRow(out, "records", "0") {
+		t.Fatalf("stats after a refused import:\n%s", out)
+	}
+	code, stdout, stderr = runInProcess([]string{"capture", "import", "--data", data, "--capture-max-age", "60d", file}, "")
+	if code != 0 || stdout != fmt.Sprintf("imported 2 records from %s\n", file) {
+		t.Fatalf("with --capture-max-age 60d: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// Read them back without retention: capture stats would open the store
+	// with the default maximum age, and delete them.
+	store, err := capture.Open(captureDir(data), capture.Options{MaxAge: -1, MaxBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if st, err := store.Stats(); err != nil || st.Records != 2 {
+		t.Fatalf("after the import: %+v, %v", st, err)
+	}
+}
+
 func TestCaptureImportUsage(t *testing.T) {
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "x.jsonl")
@@ -99,6 +136,7 @@ func TestCaptureImportUsage(t *testing.T) {
 		{"two files", []string{"--data", data, file, file}, 2, "one FILE at a time; got 2"},
 		{"flag after file", []string{file, "--data", data}, 2, `flags go before FILE ("--data" comes after ` + file},
 		{"unknown flag", []string{"--format", "csv", file}, 2, "flag provided but not defined: -format"},
+		{"bad retention", []string{"--data", data, "--capture-max-age", "forever", file}, 2, `--capture-max-age: age "forever"`},
 		{"directory", []string{"--data", data, data}, 2, data + " is a directory"},
 		{"missing file", []string{"--data", data, missing}, 1, missing + ": no such file or directory; nothing was imported"},
 	}

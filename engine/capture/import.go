@@ -842,6 +842,18 @@ func cancelledf(ctx context.Context, format string, a ...any) error {
 	return &cancelledError{msg: fmt.Sprintf(format, a...), cause: context.Cause(ctx)}
 }
 
+// ErrRetention is matched (errors.Is) by ImportFile's refusal of a file
+// whose records the store's retention limits would delete right after the
+// import: records older than its maximum age, or more than its maximum
+// size.
+var ErrRetention = errors.New("the capture's retention would delete imported records")
+
+type retentionError struct{ err error }
+
+func (e retentionError) Error() string        { return e.err.Error() }
+func (e retentionError) Unwrap() error        { return e.err }
+func (e retentionError) Is(target error) bool { return target == ErrRetention }
+
 // maxBadLines is how many bad lines checkImport lists.
 const maxBadLines = 5
 
@@ -911,14 +923,14 @@ func checkImport(ctx context.Context, store *Store, f io.Reader, path string, si
 		return 0, fmt.Errorf("%w (nothing was imported; %d more lines have problems: %s)", first, nBad-1, more)
 	}
 	if nOld > 0 {
-		return 0, &LineError{File: path, Line: oldLine, Field: "time",
+		return 0, retentionError{&LineError{File: path, Line: oldLine, Field: "time",
 			Problem: fmt.Sprintf("%d of the %d records are older than the capture keeps records (maximum age %s; this one is from %s), so it would delete them right after the import",
 				nOld, n, FormatAge(st.MaxAge), oldest.Format(time.RFC3339)),
-			Fix: "nothing was imported: raise the capture's maximum age, or remove the older records from the file"}
+			Fix: "nothing was imported: raise the capture's maximum age, or remove the older records from the file"}}
 	}
 	if st.MaxBytes >= 0 && stored > st.MaxBytes {
-		return 0, fmt.Errorf("import %s: its %d records take %s, more than the capture keeps (maximum size %s), so it would delete the oldest of them right after the import; nothing was imported: raise the capture's maximum size or split the file",
-			path, n, FormatSize(stored), FormatSize(st.MaxBytes))
+		return 0, retentionError{fmt.Errorf("import %s: its %d records take %s, more than the capture keeps (maximum size %s), so it would delete the oldest of them right after the import; nothing was imported: raise the capture's maximum size or split the file",
+			path, n, FormatSize(stored), FormatSize(st.MaxBytes))}
 	}
 	return n, nil
 }

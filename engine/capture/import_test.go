@@ -294,7 +294,7 @@ func TestImportFileRejectsBadLines(t *testing.T) {
 			path := impWriteFile(t, impGoodLine+"\n\n"+tc.line+"\n"+impGoodLine+"\n")
 			n, err := ImportFile(context.Background(), s, path, nil)
 			var le *LineError
-			if !errors.As(err, &le) || n != 0 {
+			if !errors.As(err, &le) || n != 0 || errors.Is(err, ErrRetention) {
 				t.Fatalf("imported %d, err %v; want a *LineError and nothing imported", n, err)
 			}
 			msg := err.Error()
@@ -421,7 +421,9 @@ func TestImportFileRefusesRecordsRetentionWouldDelete(t *testing.T) {
 	}
 	path := impWriteFile(t, string(impWriteJSONL(t, recs)))
 	n, err := ImportFile(context.Background(), s, path, nil)
-	if err == nil || n != 0 || !strings.HasPrefix(err.Error(), path+":3: 2 of the 3 records are older than the capture keeps records (maximum age 1h;") ||
+	var le *LineError
+	if !errors.Is(err, ErrRetention) || !errors.As(err, &le) || le.Line != 3 || le.Field != "time" || n != 0 ||
+		!strings.HasPrefix(err.Error(), path+":3: 2 of the 3 records are older than the capture keeps records (maximum age 1h;") ||
 		!strings.Contains(err.Error(), "nothing was imported") {
 		t.Fatalf("imported %d, err %v", n, err)
 	}
@@ -445,7 +447,7 @@ func TestImportFileRefusesMoreThanMaxBytes(t *testing.T) {
 	recs := impMany(200) // about 100 bytes each
 	path := impWriteFile(t, string(impWriteJSONL(t, recs)))
 	n, err := ImportFile(context.Background(), s, path, nil)
-	if err == nil || n != 0 || !strings.Contains(err.Error(), path+": its 200 records take") ||
+	if !errors.Is(err, ErrRetention) || n != 0 || !strings.Contains(err.Error(), path+": its 200 records take") ||
 		!strings.Contains(err.Error(), "more than the capture keeps (maximum size 9.8KiB)") || !strings.Contains(err.Error(), "nothing was imported") {
 		t.Fatalf("imported %d, err %v", n, err)
 	}
