@@ -22,8 +22,8 @@ const importUsage = "usage: iotstudio capture import [--data DIR] [--capture-max
 
 // captureImport adds the records of a JSONL export to the capture. The
 // whole file is checked first: a bad line anywhere imports nothing, nor do
-// records that retention (the same flags and defaults as serve) would
-// delete right away.
+// records that retention (the limits saved with the capture, or set here
+// as for serve) would delete right away.
 func captureImport(args []string, e env) error {
 	fs := newFlagSet("capture import", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
@@ -63,6 +63,10 @@ func captureImport(args []string, e env) error {
 		return err
 	}
 	defer store.Close()
+	limits, err := store.Stats()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := capture.ImportFile(ctx, store, path, throttle(importProgressEvery, func(p capture.ImportProgress) {
@@ -80,8 +84,8 @@ func captureImport(args []string, e env) error {
 		err = fmt.Errorf("capture import: %d records were imported, but closing the capture failed (some may be missing): %w", n, cerr)
 	}
 	if errors.Is(err, capture.ErrRetention) {
-		return fmt.Errorf("%w\n(the limits are this command's --capture-max-age %s and --capture-max-size %s: give it, serve and the app's Capture settings limits that keep these records)",
-			err, capture.FormatAge(opts.MaxAge), capture.FormatSize(opts.MaxBytes))
+		return fmt.Errorf("%w\n(the capture keeps %s for %s; --capture-max-age and --capture-max-size change that for it, serve and the app)",
+			err, capture.FormatSize(limits.MaxBytes), capture.FormatAge(limits.MaxAge))
 	}
 	if err != nil {
 		return err

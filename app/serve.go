@@ -48,22 +48,27 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 	}
 }
 
-// retentionFlags registers the capture's retention limits.
+// retentionFlags registers the capture's retention limits. Unset, they
+// leave the limits saved in the capture as they are (the defaults for a new
+// capture); set, they change and save them.
 func retentionFlags(fs *flag.FlagSet) func() (capture.Options, error) {
-	maxSize := fs.String("capture-max-size", capture.FormatSize(capture.DefaultMaxBytes),
-		"keep at most `SIZE` of captured records (500MB, 20GiB, unlimited); the oldest go first")
-	maxAge := fs.String("capture-max-age", capture.FormatAge(capture.DefaultMaxAge),
-		"keep captured records for `AGE` (36h, 30d, unlimited)")
-	return func() (capture.Options, error) {
-		size, err := capture.ParseSize(*maxSize)
-		if err != nil {
-			return capture.Options{}, usagef("--capture-max-size: %v", err)
+	maxSize := fs.String("capture-max-size", "",
+		"keep at most `SIZE` of captured records (500MB, 20GiB, unlimited), the oldest going first; saved with the capture (initially "+
+			capture.FormatSize(capture.DefaultMaxBytes)+")")
+	maxAge := fs.String("capture-max-age", "",
+		"keep captured records for `AGE` (36h, 30d, unlimited); saved with the capture (initially "+capture.FormatAge(capture.DefaultMaxAge)+")")
+	return func() (opts capture.Options, err error) {
+		if *maxSize != "" {
+			if opts.MaxBytes, err = capture.ParseSize(*maxSize); err != nil {
+				return capture.Options{}, usagef("--capture-max-size: %v", err)
+			}
 		}
-		age, err := capture.ParseAge(*maxAge)
-		if err != nil {
-			return capture.Options{}, usagef("--capture-max-age: %v", err)
+		if *maxAge != "" {
+			if opts.MaxAge, err = capture.ParseAge(*maxAge); err != nil {
+				return capture.Options{}, usagef("--capture-max-age: %v", err)
+			}
 		}
-		return capture.Options{MaxBytes: size, MaxAge: age}, nil
+		return opts, nil
 	}
 }
 

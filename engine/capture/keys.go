@@ -6,6 +6,8 @@ import "encoding/binary"
 // namespace and '|'.
 //
 //	v|format            -> format number (1 byte, = storeFormat)
+//	s|retention         -> MaxBytes and MaxAge (ns), 8 bytes each: the
+//	                       limits last set, kept with the data
 //	s|dropped           -> records dropped since the store was created or
 //	                       cleared (8 bytes)
 //	b|<first>           -> block of records first, first+1, ... (block.go)
@@ -36,6 +38,7 @@ var (
 	prefixFormat1  = []byte("r|")
 	formatKey      = []byte("v|format")
 	droppedKey     = []byte("s|dropped")
+	retentionKey   = []byte("s|retention")
 )
 
 // storeFormat is the on-disk format this code writes and reads.

@@ -281,3 +281,29 @@ func TestDroppedTotalSurvivesReopen(t *testing.T) {
 		t.Fatalf("DroppedTotal after Clear = %d, want 0", st.DroppedTotal)
 	}
 }
+
+// Retention limits stay with the data: a later Open without limits (the
+// CLI) keeps what the app set, instead of applying the defaults.
+func TestRetentionLimitsAreSavedWithTheStore(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-30 * 24 * time.Hour)
+	s := openAt(t, dir, Options{MaxAge: 60 * 24 * time.Hour})
+	ingest(t, s, Record{Time: old, Topic: "kept"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, dir, Options{})
+	flush(t, s)
+	st := stats(t, s)
+	if st.Records != 1 || st.MaxAge != 60*24*time.Hour || st.MaxBytes != DefaultMaxBytes {
+		t.Fatalf("reopened without limits: %+v; want the saved 60 days and the record kept", st)
+	}
+	s.SetRetention(-1, 0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, dir, Options{})
+	if st := stats(t, s); st.MaxBytes != -1 || st.MaxAge != 60*24*time.Hour {
+		t.Fatalf("after SetRetention(-1, 0) and reopen: %d, %v; want unlimited size, 60 days", st.MaxBytes, st.MaxAge)
+	}
+}

@@ -96,10 +96,12 @@ type Options struct {
 	SyncEvery time.Duration
 	// MaxBytes is the retention budget: the encoded size of the records
 	// kept. Once the store holds more, its oldest records are deleted.
-	// Default DefaultMaxBytes; negative means no limit.
+	// Negative means no limit. Zero keeps what the store was last given
+	// (by Options or SetRetention), or DefaultMaxBytes for a new store;
+	// anything else is saved in the store for later Opens.
 	MaxBytes int64
-	// MaxAge is how long records are kept. Default DefaultMaxAge; negative
-	// means no limit.
+	// MaxAge is how long records are kept. Negative means no limit; zero
+	// keeps the saved limit, or DefaultMaxAge, like MaxBytes.
 	MaxAge time.Duration
 	// Logger receives warnings and errors; nil discards them.
 	Logger *slog.Logger
@@ -117,12 +119,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SyncEvery <= 0 {
 		o.SyncEvery = DefaultSyncEvery
-	}
-	if o.MaxBytes == 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
-	if o.MaxAge == 0 {
-		o.MaxAge = DefaultMaxAge
 	}
 	if o.blockBytes <= 0 {
 		o.blockBytes = blockBytes
@@ -259,7 +255,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, kvstore.Classify("capture", dir, err)
 	}
-	s.SetRetention(opts.MaxBytes, opts.MaxAge)
 	go s.runWriter(newWriter(s))
 	go s.gcLoop()
 	return s, nil
@@ -281,6 +276,9 @@ func (s *Store) load() error {
 			}); err != nil {
 				return fmt.Errorf("read drop count: %w", err)
 			}
+		}
+		if err := s.loadRetention(txn); err != nil {
+			return err
 		}
 		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
 			s.lastSec, s.haveSec = secondFromKey(k), true
@@ -423,16 +421,63 @@ func (s *Store) SetPaused(p bool) { s.paused.Store(p) }
 func (s *Store) Paused() bool { return s.paused.Load() }
 
 // SetRetention changes the retention limits (see Options.MaxBytes and
-// MaxAge; 0 selects the default, negative means no limit). The writer
-// applies them at once, and again every retainEvery and after Flush.
+// MaxAge: negative means no limit, zero keeps a limit as it is) and saves
+// them in the store. The writer applies them at once, and again every
+// retainEvery and after Flush.
 func (s *Store) SetRetention(maxBytes int64, maxAge time.Duration) {
-	o := Options{MaxBytes: maxBytes, MaxAge: maxAge}.withDefaults()
-	s.maxBytes.Store(o.MaxBytes)
-	s.maxAge.Store(int64(o.MaxAge))
+	if maxBytes != 0 {
+		s.maxBytes.Store(maxBytes)
+	}
+	if maxAge != 0 {
+		s.maxAge.Store(int64(maxAge))
+	}
+	s.dbMu.RLock()
+	if !s.dbClosed {
+		if err := s.db.Update(s.saveRetention); err != nil && s.writeErrLog.Allow() {
+			s.log.Error("capture: cannot save the retention limits; they apply until the app stops", "dir", s.dir, "error", err)
+		}
+	}
+	s.dbMu.RUnlock()
 	select {
 	case s.retainKick <- struct{}{}:
 	default:
 	}
+}
+
+// loadRetention sets the limits: Options where given, else those saved in
+// the store, else the defaults; and saves them if that changed them.
+func (s *Store) loadRetention(txn *badgerdb.Txn) error {
+	maxBytes, maxAge := int64(DefaultMaxBytes), int64(DefaultMaxAge)
+	saved := false
+	if item, err := txn.Get(retentionKey); err == nil {
+		if err := item.Value(func(v []byte) error {
+			if len(v) == 16 {
+				maxBytes, maxAge = int64(binary.BigEndian.Uint64(v)), int64(binary.BigEndian.Uint64(v[8:]))
+				saved = true
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read retention limits: %w", err)
+		}
+	}
+	if s.opts.MaxBytes != 0 {
+		maxBytes = s.opts.MaxBytes
+	}
+	if s.opts.MaxAge != 0 {
+		maxAge = int64(s.opts.MaxAge)
+	}
+	s.maxBytes.Store(maxBytes)
+	s.maxAge.Store(maxAge)
+	if saved && s.opts.MaxBytes == 0 && s.opts.MaxAge == 0 {
+		return nil
+	}
+	return s.saveRetention(txn)
+}
+
+func (s *Store) saveRetention(txn *badgerdb.Txn) error {
+	v := binary.BigEndian.AppendUint64(nil, uint64(s.maxBytes.Load()))
+	v = binary.BigEndian.AppendUint64(v, uint64(s.maxAge.Load()))
+	return txn.Set(retentionKey, v)
 }
 
 // Append stores r like Ingest but waits for room in the queue instead of

@@ -296,7 +296,12 @@ func (w *writer) clear() (int64, error) {
 	s.bytes.Store(0)
 	s.droppedBase.Store(-s.dropped.Load())
 	w.savedDropped = 0
-	if err := s.db.Update(func(txn *badgerdb.Txn) error { return txn.Set(formatKey, []byte{storeFormat}) }); err != nil {
+	if err := s.db.Update(func(txn *badgerdb.Txn) error {
+		if err := txn.Set(formatKey, []byte{storeFormat}); err != nil {
+			return err
+		}
+		return s.saveRetention(txn)
+	}); err != nil {
 		return 0, err
 	}
 	return n, nil
