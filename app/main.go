@@ -42,7 +42,7 @@ commands:
   serve        run the broker without a window
   users        add, remove or list broker users (users add NAME reads the password from stdin)
   ca export    write the development CA certificate for devices to trust
-  capture      stats, queries, export and clear of the captured traffic
+  capture      stats, query, export, import, replay and clear of the captured traffic
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
