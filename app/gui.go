@@ -11,9 +11,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
-	"github.com/iotstudio/iotstudio/ui/capturepanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -50,16 +48,15 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
-	var store *capture.Store
+	var (
+		capt    *guiCapture
+		openErr error
+	)
 	if !*noCapture {
-		// Without a capture the broker still works; the window must open.
-		if store, err = capture.Open(captureDir(dir), capture.Options{Logger: log}); err != nil {
-			log.Error("traffic is not being captured", "error", err)
-			store = nil
-		} else {
-			defer closeCapture(store, log)
-			cfg.Recorder = store
-		}
+		// Without a capture the broker still works; the window must open
+		// and say why (see guiCapture.show).
+		capt, openErr = newGUICapture(captureDir(dir), prefs, log)
+		cfg.Recorder = &capt.rec
 	}
 	b, err := broker.New(cfg)
 	if err != nil {
@@ -78,19 +75,25 @@ func runGUI(args []string, e env) error {
 	brokerPanel := brokerpanel.New(b, w, prefs)
 	shell.AddPanels(w, brokerPanel)
 	brokerPanel.Run(ctx)
-	if store != nil {
-		capturePanel := capturepanel.New(store, w)
-		shell.AddPanels(w, capturePanel)
-		capturePanel.Run(ctx)
-		capturePanel.Search() // open on the newest messages, not an empty list
+	if capt != nil {
+		capt.brokerURL = func() string { return loopbackURL(b.State()) }
+		capt.show(ctx, w, openErr)
 	}
 	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 
-	// Shutdown order: stop the UI refresh first, then the broker, so no
-	// panel goroutine reads a broker that is closing.
+	// Shutdown order: stop the UI refresh and the capture's actions first,
+	// then the broker, so no panel goroutine reads a broker that is
+	// closing, then the capture, once nothing is ingested any more.
 	cancel()
-	return b.Stop()
+	if capt != nil {
+		capt.wait()
+	}
+	err = b.Stop()
+	if capt != nil {
+		capt.close()
+	}
+	return err
 }
 
 // quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app

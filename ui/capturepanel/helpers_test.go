@@ -57,13 +57,24 @@ func newHarness(t *testing.T, src Source) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
-	p := New(src, w)
+	store, _ := src.(*capture.Store)
+	p := New(store, w, Options{Prefs: a.Preferences()})
+	if store == nil {
+		p.src = src // a fake: reads only
+		p.updateButtons()
+	}
 	q := make(uiQueue, 64)
 	p.do = q.do
 	p.autoLoad = false
 	w.SetContent(p.Content())
 	w.Resize(fyne.NewSize(1200, 800))
 	return &harness{app: a, win: w, panel: p, q: q}
+}
+
+// waitIdle applies queued UI updates until no action runs.
+func (h *harness) waitIdle(t *testing.T) {
+	t.Helper()
+	h.q.until(t, "the action to end", func() bool { return h.panel.act == nil })
 }
 
 // search fills the form, taps Search and waits for the first page.

@@ -1,12 +1,14 @@
 // Package capturepanel is the Capture panel of the main window: its one job
-// is to let the user browse the capture store — its live status, a search
-// over the captured messages paged from the store, and the full detail of
-// the selected message.
+// is to let the user see and manage the capture store — its live status
+// and retention, a search over the captured messages paged from the store,
+// the full detail of the selected message, pause, clear, export, import
+// and replay — plus the dialog shown when the store cannot be opened.
 package capturepanel
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,11 +21,28 @@ import (
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
-// Source is what the panel reads; *capture.Store implements it. Both
-// methods are called from background goroutines only.
+// Source is what the panel reads and controls; *capture.Store implements
+// it. Stats, Query and Clear are called from background goroutines only.
 type Source interface {
 	Stats() (capture.Stats, error)
 	Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error)
+	SetPaused(bool)
+	Clear(ctx context.Context) (int64, error)
+	SetRetention(maxBytes int64, maxAge time.Duration)
+}
+
+// Options are what the panel needs besides the store.
+type Options struct {
+	// Prefs is where the Retention dialog saves the limits (read them back
+	// with RetentionFromPreferences); nil means they are not saved.
+	Prefs fyne.Preferences
+	// BrokerURL returns the embedded broker's MQTT URL on loopback, or ""
+	// while it is not running; Replay offers it as a target. It is called
+	// on the UI goroutine and must not block. nil: Replay asks for a URL.
+	BrokerURL func() string
+	// Do runs a UI update on the Fyne goroutine; nil means fyne.Do.
+	// Tests of the code that embeds the panel replace it.
+	Do func(func())
 }
 
 const (
@@ -38,8 +57,10 @@ const (
 // Panel is the Capture panel. Create it with New, add it to the main
 // window, then call Run once to start the status refresh.
 type Panel struct {
-	src Source
-	win fyne.Window
+	src   Source
+	store *capture.Store // for export, import and replay; nil disables them
+	win   fyne.Window
+	opts  Options
 
 	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
 	do       func(func())
@@ -49,11 +70,29 @@ type Panel struct {
 	started  atomic.Bool
 	pending  atomic.Bool   // a status update is queued but not yet applied
 	done     chan struct{} // closed when the refresh goroutine ends
+	kick     chan struct{} // asks the refresh goroutine for a status update now
+	// life is the panel's lifetime as given to Run (Background before):
+	// the parent of every action, so that quitting cancels them.
+	life context.Context
+	// work counts running action goroutines (see Wait).
+	work sync.WaitGroup
 
 	content fyne.CanvasObject
 
+	// Toolbar.
+	pauseBtn, clearBtn, retentionBtn, exportBtn, importBtn, replayBtn *widget.Button
+	capturing                                                         *widget.Label
+
 	// Status line.
-	records, disk, rate, dropped, span *widget.Label
+	records, disk, rate, dropped, retention, span *widget.Label
+
+	// Action row: progress of the running export, import, replay or clear,
+	// then its result.
+	actionRow, actionBars     *fyne.Container
+	actionText                *widget.Label
+	actionBar                 *widget.ProgressBar
+	actionSpin                *widget.ProgressBarInfinite
+	actionCancel, actionClose *widget.Button
 
 	// Search form.
 	filter, since, until, contains, where *widget.Entry
@@ -74,23 +113,44 @@ type Panel struct {
 	copyBtn     *widget.Button
 
 	// Owned by the UI goroutine.
-	query    capture.Query // conditions of the current search
-	recs     []capture.Record
-	next     string // cursor of the next page, "" when there is none
-	gen      int    // incremented by each Search; stale results are ignored
-	loading  bool
-	ctx      context.Context // of the current search
-	cancel   context.CancelFunc
-	failed   bool // the last fetch failed: no automatic retry on scroll
-	selected int  // index into recs, -1 for none
+	query     capture.Query // conditions of the current search
+	queryDesc string        // the same in words
+	recs      []capture.Record
+	next      string // cursor of the next page, "" when there is none
+	gen       int    // incremented by each Search; stale results are ignored
+	loading   bool
+	ctx       context.Context // of the current search
+	cancel    context.CancelFunc
+	failed    bool          // the last fetch failed: no automatic retry on scroll
+	selected  int           // index into recs, -1 for none
+	stats     capture.Stats // the last status read, for the dialogs
+	haveStats bool
+	paused    bool
+	act       *action // the running action, nil when idle
+	// Dialogs, kept for tests.
+	clearDlg     *clearDialog
+	retentionDlg *retentionDialog
+	exportDlg    *exportDialog
+	importDlg    *importDialog
+	replayDlg    *replayDialog
 }
 
-// New builds the panel over src. w is the window the panel belongs to.
-// Call it on the UI goroutine; it does not touch src.
-func New(src Source, w fyne.Window) *Panel {
-	p := &Panel{src: src, win: w, do: fyne.Do, interval: refreshInterval, pageSize: pageSize,
-		autoLoad: true, done: make(chan struct{}), selected: -1}
+// New builds the panel over store. w is the window the panel and its
+// dialogs belong to. Call it on the UI goroutine; it does not touch store.
+func New(store *capture.Store, w fyne.Window, opts Options) *Panel {
+	p := &Panel{store: store, win: w, opts: opts, do: fyne.Do, interval: refreshInterval, pageSize: pageSize,
+		autoLoad: true, done: make(chan struct{}), kick: make(chan struct{}, 1), selected: -1,
+		life: context.Background()}
+	if opts.Do != nil {
+		p.do = opts.Do
+	}
+	if store != nil {
+		p.src = store
+	}
 	p.buildUI()
+	if store != nil {
+		p.showPaused(store.Paused())
+	}
 	return p
 }
 
@@ -104,13 +164,40 @@ func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
+	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
+	p.clearBtn = widget.NewButtonWithIcon("Clear…", theme.DeleteIcon(), p.onClear)
+	p.retentionBtn = widget.NewButtonWithIcon("Retention…", theme.HistoryIcon(), p.onRetention)
+	p.exportBtn = widget.NewButtonWithIcon("Export…", theme.DownloadIcon(), p.onExport)
+	p.importBtn = widget.NewButtonWithIcon("Import…", theme.UploadIcon(), p.onImport)
+	p.replayBtn = widget.NewButtonWithIcon("Replay…", theme.MediaReplayIcon(), p.onReplay)
+	p.capturing = widget.NewLabelWithStyle("Capturing", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.capturing.Importance = widget.SuccessImportance
+	toolbar := container.NewHBox(p.capturing, p.pauseBtn, p.clearBtn, p.retentionBtn, widget.NewSeparator(),
+		p.exportBtn, p.importBtn, p.replayBtn)
+	p.updateButtons()
+
 	p.records = widget.NewLabel("— records")
 	p.disk = widget.NewLabel("— on disk")
 	p.rate = widget.NewLabel("— rec/s")
 	p.dropped = widget.NewLabel("0 dropped")
+	p.retention = widget.NewLabel("")
 	p.span = widget.NewLabel("")
 	p.span.Truncation = fyne.TextTruncateEllipsis
-	status := container.NewBorder(nil, nil, container.NewHBox(p.records, p.disk, p.rate, p.dropped), nil, p.span)
+	status := container.NewBorder(nil, nil, container.NewHBox(p.records, p.disk, p.rate, p.dropped, p.retention), nil, p.span)
+
+	p.actionText = widget.NewLabel("")
+	p.actionText.Wrapping = fyne.TextWrapWord
+	p.actionBar = widget.NewProgressBar()
+	p.actionSpin = widget.NewProgressBarInfinite()
+	p.actionSpin.Stop()
+	p.actionSpin.Hide()
+	p.actionCancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.onCancelAction)
+	p.actionClose = widget.NewButtonWithIcon("", theme.WindowCloseIcon(), p.onCloseAction)
+	p.actionBars = container.NewGridWrap(fyne.NewSize(320, p.actionBar.MinSize().Height),
+		container.NewStack(p.actionBar, p.actionSpin))
+	p.actionRow = container.NewBorder(nil, nil, nil, container.NewHBox(p.actionBars, p.actionCancel, p.actionClose),
+		p.actionText)
+	p.actionRow.Hide()
 
 	p.filter = widget.NewEntry()
 	p.filter.SetPlaceHolder("Topic filter, e.g. sensors/+/temp or # (empty: all)")
@@ -173,7 +260,7 @@ func (p *Panel) buildUI() {
 
 	split := container.NewHSplit(results, container.NewVScroll(detail))
 	split.Offset = 0.55
-	p.content = container.NewBorder(container.NewVBox(status, widget.NewSeparator(), form), nil, nil, nil, split)
+	p.content = container.NewBorder(container.NewVBox(toolbar, status, p.actionRow, widget.NewSeparator(), form), nil, nil, nil, split)
 }
 
 func (p *Panel) length() int { return len(p.recs) }
@@ -212,6 +299,13 @@ func (p *Panel) onSearch() {
 		p.formErr.Hide()
 		p.content.Refresh()
 	}
+	p.queryDesc = p.describeForm()
+	p.runQuery(q)
+}
+
+// runQuery starts a new search for q, cancelling any running one, and
+// clears the results and the detail.
+func (p *Panel) runQuery(q capture.Query) {
 	if p.cancel != nil {
 		p.cancel()
 	}

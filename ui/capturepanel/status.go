@@ -19,13 +19,35 @@ type status struct {
 }
 
 // Run starts the panel's refresh goroutine, which updates the status line
-// about once a second until ctx is done. It returns at once; calling it
-// again does nothing.
+// about once a second until ctx is done. Actions (export, import, replay,
+// clear) started afterwards are cancelled when ctx is done; Wait waits for
+// them. Call Run on the UI goroutine; it returns at once; calling it again
+// does nothing.
 func (p *Panel) Run(ctx context.Context) {
 	if !p.started.CompareAndSwap(false, true) {
 		return
 	}
+	p.life = ctx
 	go p.refreshLoop(ctx)
+}
+
+// Wait waits until the refresh goroutine (if Run was called) and every
+// action goroutine have ended; cancel Run's ctx first. The owner calls it
+// before closing the store, after the UI loop has ended.
+func (p *Panel) Wait() {
+	if p.started.Load() {
+		<-p.done
+	}
+	p.work.Wait()
+}
+
+// refreshNow asks the refresh goroutine for a status update without
+// waiting for the next tick.
+func (p *Panel) refreshNow() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (p *Panel) refreshLoop(ctx context.Context) {
@@ -59,6 +81,7 @@ func (p *Panel) refreshLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-p.kick:
 		}
 	}
 }
@@ -70,10 +93,14 @@ func (p *Panel) applyStatus(s status) {
 		setLabel(p.disk, "", widget.MediumImportance)
 		setLabel(p.rate, "", widget.MediumImportance)
 		setLabel(p.dropped, "", widget.MediumImportance)
+		setLabel(p.retention, "", widget.MediumImportance)
 		setLabel(p.span, s.err.Error(), widget.DangerImportance)
 		return
 	}
 	st := s.stats
+	p.stats, p.haveStats = st, true
+	p.showPaused(st.Paused)
+	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
 	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
 	rate := "— rec/s"

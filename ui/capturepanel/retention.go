@@ -1,0 +1,358 @@
+package capturepanel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// Preference keys the Retention dialog saves under. Both hold 0 for the
+// store's default and -1 for no limit.
+const (
+	KeyRetentionMaxBytes = "capture.retention.max_bytes"       // bytes
+	KeyRetentionMaxAge   = "capture.retention.max_age_seconds" // seconds
+)
+
+// Bounds of what the Retention dialog accepts.
+const (
+	minRetentionBytes = 1 << 20 // 1 MiB: less would delete records as they are written
+	maxRetentionBytes = 1 << 50 // 1024 TiB
+	minRetentionAge   = time.Hour
+	maxRetentionAge   = 36500 * 24 * time.Hour // 100 years
+)
+
+var (
+	sizeUnits = []string{"MiB", "GiB", "TiB"}
+	sizeScale = map[string]int64{"MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+	ageUnits  = []string{"hours", "days"}
+	ageScale  = map[string]time.Duration{"hours": time.Hour, "days": 24 * time.Hour}
+)
+
+// RetentionFromPreferences returns the retention limits the Retention
+// dialog saved, for capture.Options or Store.SetRetention: 0 selects the
+// store's default, negative means no limit. A saved value out of the
+// dialog's bounds (edited by hand) is ignored: the default applies.
+func RetentionFromPreferences(p fyne.Preferences) (maxBytes int64, maxAge time.Duration) {
+	maxBytes = int64(p.IntWithFallback(KeyRetentionMaxBytes, 0))
+	if maxBytes < 0 {
+		maxBytes = -1
+	} else if maxBytes != 0 && (maxBytes < minRetentionBytes || maxBytes > maxRetentionBytes) {
+		maxBytes = 0
+	}
+	secs := int64(p.IntWithFallback(KeyRetentionMaxAge, 0))
+	switch {
+	case secs < 0:
+		maxAge = -1
+	case secs == 0 || secs < int64(minRetentionAge/time.Second) || secs > int64(maxRetentionAge/time.Second):
+		maxAge = 0
+	default:
+		maxAge = time.Duration(secs) * time.Second
+	}
+	return maxBytes, maxAge
+}
+
+// SaveRetention stores limits for RetentionFromPreferences (negative: no
+// limit).
+func SaveRetention(p fyne.Preferences, maxBytes int64, maxAge time.Duration) {
+	if maxBytes < 0 {
+		maxBytes = -1
+	}
+	secs := int64(maxAge / time.Second)
+	if maxAge < 0 {
+		secs = -1
+	}
+	p.SetInt(KeyRetentionMaxBytes, int(maxBytes))
+	p.SetInt(KeyRetentionMaxAge, int(secs))
+}
+
+// retentionText is the status line's summary of the limits in force:
+// "keeps 1 GiB / 7 days".
+func retentionText(maxBytes int64, maxAge time.Duration) string {
+	if maxBytes == 0 {
+		maxBytes = capture.DefaultMaxBytes
+	}
+	if maxAge == 0 {
+		maxAge = capture.DefaultMaxAge
+	}
+	if maxBytes < 0 && maxAge < 0 {
+		return "keeps everything"
+	}
+	size, age := "any size", "any age"
+	if maxBytes > 0 {
+		v, unit := splitSize(maxBytes)
+		size = v + " " + unit
+	}
+	if maxAge > 0 {
+		age = formatAge(maxAge)
+	}
+	return "keeps " + size + " / " + age
+}
+
+// splitSize shows b in the dialog's units: the largest one b is at least
+// one of, with up to three decimals.
+func splitSize(b int64) (value, unit string) {
+	unit = "MiB"
+	for _, u := range sizeUnits {
+		if b >= sizeScale[u] {
+			unit = u
+		}
+	}
+	return trimFloat(float64(b) / float64(sizeScale[unit])), unit
+}
+
+// splitAge shows d in days when it is whole days, else in hours.
+func splitAge(d time.Duration) (value, unit string) {
+	if d%(24*time.Hour) == 0 {
+		return trimFloat(float64(d) / float64(24*time.Hour)), "days"
+	}
+	return trimFloat(d.Hours()), "hours"
+}
+
+func formatAge(d time.Duration) string {
+	v, unit := splitAge(d)
+	if v == "1" {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	return v + " " + unit
+}
+
+func trimFloat(f float64) string {
+	return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64)
+}
+
+// parseAmount reads a positive decimal number for what ("Size", "Age").
+func parseAmount(what, text, units string) (float64, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return 0, fmt.Errorf("%s: enter a number of %s, or tick No %s limit", what, units, strings.ToLower(what))
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s: %q is not a number", what, text)
+	}
+	if f <= 0 {
+		return 0, fmt.Errorf("%s must be more than 0", what)
+	}
+	return f, nil
+}
+
+// parseSize reads the size limit: text in unit (MiB, GiB, TiB).
+func parseSize(text, unit string) (int64, error) {
+	scale, ok := sizeScale[unit]
+	if !ok {
+		return 0, fmt.Errorf("size: choose a unit (%s)", strings.Join(sizeUnits, ", "))
+	}
+	f, err := parseAmount("Size", text, unit)
+	if err != nil {
+		return 0, err
+	}
+	b := f * float64(scale)
+	switch {
+	case b < minRetentionBytes:
+		return 0, errors.New("Size must be at least 1 MiB")
+	case b > maxRetentionBytes:
+		return 0, errors.New("Size must be at most 1024 TiB")
+	}
+	return int64(math.Round(b)), nil
+}
+
+// parseAge reads the age limit: text in unit (hours, days).
+func parseAge(text, unit string) (time.Duration, error) {
+	scale, ok := ageScale[unit]
+	if !ok {
+		return 0, fmt.Errorf("age: choose a unit (%s)", strings.Join(ageUnits, ", "))
+	}
+	f, err := parseAmount("Age", text, unit)
+	if err != nil {
+		return 0, err
+	}
+	d := f * float64(scale)
+	switch {
+	case d < float64(minRetentionAge):
+		return 0, errors.New("Age must be at least 1 hour")
+	case d > float64(maxRetentionAge):
+		return 0, errors.New("Age must be at most 36500 days (100 years)")
+	}
+	return time.Duration(d).Round(time.Second), nil
+}
+
+// retentionDialog edits the two retention limits.
+type retentionDialog struct {
+	size, age               *widget.Entry
+	sizeUnit, ageUnit       *widget.Select
+	noSize, noAge           *widget.Check
+	errText, warnText       *widget.Label
+	defaults, cancel, apply *widget.Button
+	dlg                     *dialog.CustomDialog
+
+	stored  int64 // bytes the store holds, for the warning; <0 unknown
+	onApply func(maxBytes int64, maxAge time.Duration)
+}
+
+func (p *Panel) onRetention() {
+	if p.src == nil {
+		return
+	}
+	maxBytes, maxAge := int64(0), time.Duration(0)
+	stored := int64(-1)
+	if p.haveStats {
+		maxBytes, maxAge, stored = p.stats.MaxBytes, p.stats.MaxAge, p.stats.Bytes
+	} else if p.opts.Prefs != nil {
+		maxBytes, maxAge = RetentionFromPreferences(p.opts.Prefs)
+	}
+	p.retentionDlg = newRetentionDialog(maxBytes, maxAge, stored, p.win, p.applyRetention)
+	p.retentionDlg.dlg.Show()
+}
+
+// applyRetention puts new limits in force at once and saves them for the
+// next start.
+func (p *Panel) applyRetention(maxBytes int64, maxAge time.Duration) {
+	p.src.SetRetention(maxBytes, maxAge)
+	if p.opts.Prefs != nil {
+		SaveRetention(p.opts.Prefs, maxBytes, maxAge)
+	}
+	p.stats.MaxBytes, p.stats.MaxAge = maxBytes, maxAge
+	setLabel(p.retention, retentionText(maxBytes, maxAge), widget.MediumImportance)
+	p.refreshNow()
+}
+
+func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fyne.Window,
+	onApply func(int64, time.Duration)) *retentionDialog {
+	r := &retentionDialog{stored: stored, onApply: onApply}
+	r.size = widget.NewEntry()
+	r.size.SetPlaceHolder("1")
+	r.sizeUnit = widget.NewSelect(sizeUnits, nil)
+	r.noSize = widget.NewCheck("No size limit", nil)
+	r.age = widget.NewEntry()
+	r.age.SetPlaceHolder("7")
+	r.ageUnit = widget.NewSelect(ageUnits, nil)
+	r.noAge = widget.NewCheck("No age limit", nil)
+	r.errText = errLabel()
+	r.warnText = widget.NewLabel("")
+	r.warnText.Importance = widget.WarningImportance
+	r.warnText.Wrapping = fyne.TextWrapWord
+	r.set(maxBytes, maxAge)
+	for _, e := range []*widget.Entry{r.size, r.age} {
+		e.OnChanged = func(string) { r.check() }
+		e.OnSubmitted = func(string) { r.onApplyTapped() }
+	}
+	for _, s := range []*widget.Select{r.sizeUnit, r.ageUnit} {
+		s.OnChanged = func(string) { r.check() }
+	}
+	r.noSize.OnChanged = func(bool) { r.toggled() }
+	r.noAge.OnChanged = func(bool) { r.toggled() }
+
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Size"), container.NewBorder(nil, nil, nil, container.NewHBox(r.sizeUnit, r.noSize), r.size),
+		widget.NewLabel("Age"), container.NewBorder(nil, nil, nil, container.NewHBox(r.ageUnit, r.noAge), r.age),
+	)
+	dv, du := splitSize(capture.DefaultMaxBytes)
+	content := container.NewVBox(form,
+		hint(fmt.Sprintf("Once the capture is larger or older than this, its oldest records are deleted: "+
+			"now, and every few seconds from then on. Defaults: %s %s, %s.", dv, du, formatAge(capture.DefaultMaxAge))),
+		r.warnText, r.errText)
+
+	r.defaults = widget.NewButton("Defaults", func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
+	r.cancel = widget.NewButton("Cancel", nil)
+	r.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), r.onApplyTapped)
+	r.apply.Importance = widget.HighImportance
+	r.dlg = dialog.NewCustomWithoutButtons("Capture retention", content, w)
+	r.dlg.SetButtons([]fyne.CanvasObject{r.defaults, r.cancel, r.apply})
+	r.cancel.OnTapped = r.dlg.Hide
+	r.toggled()
+	r.dlg.Resize(fyne.NewSize(560, 1)) // height: the minimum
+	return r
+}
+
+// set fills the fields from limits (0: default, negative: none).
+func (r *retentionDialog) set(maxBytes int64, maxAge time.Duration) {
+	if maxBytes == 0 {
+		maxBytes = capture.DefaultMaxBytes
+	}
+	if maxAge == 0 {
+		maxAge = capture.DefaultMaxAge
+	}
+	r.noSize.SetChecked(maxBytes < 0)
+	if maxBytes < 0 {
+		maxBytes = capture.DefaultMaxBytes // offered when the box is unticked
+	}
+	v, u := splitSize(maxBytes)
+	r.size.SetText(v)
+	r.sizeUnit.SetSelected(u)
+	r.noAge.SetChecked(maxAge < 0)
+	if maxAge < 0 {
+		maxAge = capture.DefaultMaxAge
+	}
+	v, u = splitAge(maxAge)
+	r.age.SetText(v)
+	r.ageUnit.SetSelected(u)
+}
+
+func (r *retentionDialog) toggled() {
+	for _, f := range []struct {
+		off bool
+		ws  []fyne.Disableable
+	}{{r.noSize.Checked, []fyne.Disableable{r.size, r.sizeUnit}}, {r.noAge.Checked, []fyne.Disableable{r.age, r.ageUnit}}} {
+		for _, w := range f.ws {
+			setEnabled(w, !f.off)
+		}
+	}
+	r.check()
+}
+
+// values returns the limits the fields describe (negative: none).
+func (r *retentionDialog) values() (int64, time.Duration, error) {
+	maxBytes, maxAge := int64(-1), time.Duration(-1)
+	var err error
+	if !r.noSize.Checked {
+		if maxBytes, err = parseSize(r.size.Text, r.sizeUnit.Selected); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !r.noAge.Checked {
+		if maxAge, err = parseAge(r.age.Text, r.ageUnit.Selected); err != nil {
+			return 0, 0, err
+		}
+	}
+	return maxBytes, maxAge, nil
+}
+
+// check validates as the user types and warns before deleting records.
+func (r *retentionDialog) check() {
+	if r.apply == nil {
+		return // still building
+	}
+	maxBytes, _, err := r.values()
+	msg, warn := "", ""
+	if err != nil {
+		msg = err.Error()
+	} else if r.stored > 0 && maxBytes > 0 && r.stored > maxBytes {
+		warn = fmt.Sprintf("The capture holds %s now: applying deletes its oldest records.", formatBytes(r.stored))
+	}
+	setLabel(r.errText, msg, widget.DangerImportance)
+	setLabel(r.warnText, warn, widget.WarningImportance)
+	setVisible(r.warnText, warn != "")
+	setEnabled(r.apply, err == nil)
+}
+
+func (r *retentionDialog) onApplyTapped() {
+	maxBytes, maxAge, err := r.values()
+	if err != nil {
+		setLabel(r.errText, err.Error(), widget.DangerImportance)
+		return
+	}
+	r.dlg.Hide()
+	r.onApply(maxBytes, maxAge)
+}

@@ -1,0 +1,357 @@
+package capturepanel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// Export formats, as the radio group shows them.
+const (
+	formatJSONL = "JSON Lines (.jsonl) — lossless, can be imported again"
+	formatCSV   = "CSV (.csv) — one row per message, for spreadsheets"
+)
+
+// describeForm says in words what the search form selects.
+func (p *Panel) describeForm() string {
+	var parts []string
+	if f := p.filter.Text; f != "" {
+		parts = append(parts, "topic "+f)
+	} else {
+		parts = append(parts, "every topic")
+	}
+	if s := strings.TrimSpace(p.since.Text); s != "" {
+		parts = append(parts, "since "+s)
+	}
+	if s := strings.TrimSpace(p.until.Text); s != "" {
+		parts = append(parts, "until "+s)
+	}
+	if s := p.contains.Text; s != "" {
+		parts = append(parts, fmt.Sprintf("payload contains %q", s))
+	}
+	if s := p.where.Text; s != "" {
+		parts = append(parts, "where "+s)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// currentSearch is the search the results show (or, before the first
+// search, the one the form describes).
+func (p *Panel) currentSearch() (capture.Query, string, error) {
+	if p.ctx != nil {
+		return p.query, p.queryDesc, nil
+	}
+	q, err := p.formQuery(time.Now())
+	return q, p.describeForm(), err
+}
+
+// pathEntry is a file path entry with a Browse… button.
+func pathEntry(placeholder string, browse func()) (*widget.Entry, *widget.Button, fyne.CanvasObject) {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(placeholder)
+	b := widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), browse)
+	return e, b, container.NewBorder(nil, nil, nil, b, e)
+}
+
+// folderOf is the folder a file dialog should open in for path, if it
+// exists.
+func folderOf(path string) fyne.ListableURI {
+	dir := filepath.Dir(path)
+	if path == "" {
+		var err error
+		if dir, err = os.UserHomeDir(); err != nil {
+			return nil
+		}
+	}
+	l, err := storage.ListerForURI(storage.NewFileURI(dir))
+	if err != nil {
+		return nil
+	}
+	return l
+}
+
+// exportDialog asks where to export the current search, and in which
+// format.
+type exportDialog struct {
+	what           *widget.Label
+	format         *widget.RadioGroup
+	path           *widget.Entry
+	browse         *widget.Button
+	errText        *widget.Label
+	cancel, export *widget.Button
+	dlg            *dialog.CustomDialog
+	// browsed is the file the save dialog created (empty) for path, to
+	// remove if the export does not replace it.
+	browsed string
+}
+
+func (p *Panel) onExport() {
+	if p.store == nil || p.act != nil {
+		return
+	}
+	q, desc, err := p.currentSearch()
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("the search form is not valid, so there is nothing to export: %w", err), p.win)
+		return
+	}
+	d := &exportDialog{}
+	what := "every message of the current search"
+	if p.ctx != nil && !p.loading && p.next == "" {
+		what = fmt.Sprintf("the %s of the current search", plural(int64(len(p.recs)), "message"))
+	}
+	d.what = widget.NewLabel(fmt.Sprintf("Exports %s (%s), oldest first.", what, desc))
+	d.what.Wrapping = fyne.TextWrapWord
+	d.format = widget.NewRadioGroup([]string{formatJSONL, formatCSV}, nil)
+	d.format.Required = true
+	d.format.SetSelected(formatJSONL)
+	var row fyne.CanvasObject
+	d.path, d.browse, row = pathEntry("File to write", func() { p.browseExport(d) })
+	if home, err := os.UserHomeDir(); err == nil {
+		d.path.SetText(filepath.Join(home, "iotstudio-capture-"+time.Now().Format("20060102-150405")+".jsonl"))
+	}
+	d.format.OnChanged = func(f string) {
+		ext := ".jsonl"
+		if f == formatCSV {
+			ext = ".csv"
+		}
+		if old := filepath.Ext(d.path.Text); old == ".jsonl" || old == ".csv" {
+			d.path.SetText(strings.TrimSuffix(d.path.Text, old) + ext)
+		}
+	}
+	d.path.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
+	d.errText = errLabel()
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Format"), d.format,
+		widget.NewLabel("File"), row)
+	content := container.NewVBox(d.what, form,
+		hint("The file is written under a temporary name and renamed when complete: a cancelled or failed export leaves no partial file."),
+		d.errText)
+	d.cancel = widget.NewButton("Cancel", nil)
+	d.export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() { p.startExport(d, q) })
+	d.export.Importance = widget.HighImportance
+	d.dlg = dialog.NewCustomWithoutButtons("Export the search", content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.export})
+	d.cancel.OnTapped = d.dlg.Hide
+	d.dlg.Resize(fyne.NewSize(680, 1)) // height: the minimum
+	p.exportDlg = d
+	d.dlg.Show()
+}
+
+func (p *Panel) browseExport(d *exportDialog) {
+	save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			setLabel(d.errText, err.Error(), widget.DangerImportance)
+			return
+		}
+		if wc == nil {
+			return // cancelled
+		}
+		path := wc.URI().Path()
+		_ = wc.Close() // the export replaces it
+		d.browsed = path
+		d.path.SetText(path)
+	}, p.win)
+	save.SetFileName(filepath.Base(d.path.Text))
+	if l := folderOf(d.path.Text); l != nil {
+		save.SetLocation(l)
+	}
+	save.Resize(fyne.NewSize(800, 560))
+	save.Show()
+}
+
+// checkOutputPath catches the mistakes worth a message before any work.
+func checkOutputPath(path string) error {
+	if path == "" {
+		return errors.New("choose the file to write (Browse…)")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a folder; give a file name", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("folder %s does not exist", filepath.Dir(path))
+	}
+	return nil
+}
+
+func (p *Panel) startExport(d *exportDialog, q capture.Query) {
+	path := strings.TrimSpace(d.path.Text)
+	if err := checkOutputPath(path); err != nil {
+		setLabel(d.errText, err.Error(), widget.DangerImportance)
+		return
+	}
+	format := "jsonl"
+	if d.format.Selected == formatCSV {
+		format = "csv"
+	}
+	browsed := d.browsed
+	store := p.store
+	total := p.exportTotal(q)
+	started := p.startAction(job{
+		title:       "Export",
+		cancellable: true,
+		status: func(done, total int64) string {
+			if total > 0 {
+				return fmt.Sprintf("Exporting to %s… %s of %s written", filepath.Base(path), numfmt.Count(done), plural(total, "record"))
+			}
+			return fmt.Sprintf("Exporting to %s… %s written", filepath.Base(path), plural(done, "record"))
+		},
+		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
+			n, err := capture.ExportFile(ctx, store, q, format, path, func(n int64) { progress(n, total) })
+			if err != nil {
+				if browsed == path {
+					removeIfEmpty(path) // the save dialog's placeholder
+				}
+				if ctx.Err() != nil {
+					return fmt.Sprintf("Export cancelled after %s; %s was not written.", plural(n, "record"), path), context.Canceled
+				}
+				return "", err
+			}
+			return fmt.Sprintf("Exported %s to %s.", plural(n, "record"), path), nil
+		},
+	})
+	if started {
+		d.dlg.Hide()
+	}
+}
+
+// exportTotal estimates how many records exporting q writes, for the
+// progress bar: all the results when they are all loaded, all the records
+// when q selects everything; -1 when unknown.
+func (p *Panel) exportTotal(q capture.Query) int64 {
+	switch {
+	case p.ctx != nil && !p.loading && p.next == "":
+		return int64(len(p.recs))
+	case q.Filter == "" && q.Since.IsZero() && q.Until.IsZero() && q.Contains == "" && q.Where == nil && p.haveStats:
+		return p.stats.Records
+	}
+	return -1
+}
+
+// removeIfEmpty removes path if it is an empty regular file.
+func removeIfEmpty(path string) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		_ = os.Remove(path)
+	}
+}
+
+// importDialog asks which file to import.
+type importDialog struct {
+	path         *widget.Entry
+	browse       *widget.Button
+	errText      *widget.Label
+	cancel, doIt *widget.Button
+	dlg          *dialog.CustomDialog
+}
+
+func (p *Panel) onImport() {
+	if p.store == nil || p.act != nil {
+		return
+	}
+	d := &importDialog{}
+	var row fyne.CanvasObject
+	d.path, d.browse, row = pathEntry("JSON Lines file to import", func() { p.browseImport(d) })
+	d.path.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
+	d.path.OnSubmitted = func(string) { p.startImport(d) }
+	d.errText = errLabel()
+	content := container.NewVBox(
+		container.New(layout.NewFormLayout(), widget.NewLabel("File"), row),
+		hint("A JSON Lines file written by Export… or `iotstudio capture export`. Every message keeps its time, "+
+			"topic, payload and properties. The whole file is checked first: if any line is bad, nothing is imported."),
+		d.errText)
+	d.cancel = widget.NewButton("Cancel", nil)
+	d.doIt = widget.NewButtonWithIcon("Import", theme.UploadIcon(), func() { p.startImport(d) })
+	d.doIt.Importance = widget.HighImportance
+	d.dlg = dialog.NewCustomWithoutButtons("Import into the capture", content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.doIt})
+	d.cancel.OnTapped = d.dlg.Hide
+	d.dlg.Resize(fyne.NewSize(640, 1)) // height: the minimum
+	p.importDlg = d
+	d.dlg.Show()
+}
+
+func (p *Panel) browseImport(d *importDialog) {
+	open := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			setLabel(d.errText, err.Error(), widget.DangerImportance)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		path := rc.URI().Path()
+		_ = rc.Close()
+		d.path.SetText(path)
+	}, p.win)
+	if l := folderOf(d.path.Text); l != nil {
+		open.SetLocation(l)
+	}
+	open.Resize(fyne.NewSize(800, 560))
+	open.Show()
+}
+
+func (p *Panel) startImport(d *importDialog) {
+	path := strings.TrimSpace(d.path.Text)
+	if path == "" {
+		setLabel(d.errText, "choose the file to import (Browse…)", widget.DangerImportance)
+		return
+	}
+	if fi, err := os.Stat(path); err != nil {
+		setLabel(d.errText, err.Error(), widget.DangerImportance)
+		return
+	} else if fi.IsDir() {
+		setLabel(d.errText, path+" is a folder; choose a JSON Lines file", widget.DangerImportance)
+		return
+	}
+	store := p.store
+	var checking atomic.Bool
+	var records atomic.Int64
+	checking.Store(true)
+	started := p.startAction(job{
+		title:       "Import",
+		cancellable: true,
+		status: func(done, total int64) string {
+			pct := ""
+			if total > 0 {
+				pct = fmt.Sprintf(" (%d%%)", done*100/total)
+			}
+			if checking.Load() {
+				return fmt.Sprintf("Checking %s… %s%s", filepath.Base(path), plural(records.Load(), "record"), pct)
+			}
+			return fmt.Sprintf("Importing %s… %s imported%s", filepath.Base(path), plural(records.Load(), "record"), pct)
+		},
+		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
+			n, err := capture.ImportFile(ctx, store, path, func(ip capture.ImportProgress) {
+				checking.Store(ip.Checking)
+				records.Store(ip.Records)
+				progress(ip.Done, ip.Total)
+			})
+			if err != nil {
+				if ctx.Err() != nil {
+					return "Import cancelled: " + err.Error(), context.Canceled
+				}
+				return "Import failed: " + err.Error(), err
+			}
+			return fmt.Sprintf("Imported %s from %s.", plural(n, "record"), path), nil
+		},
+		after: func(error) { p.refreshResults() },
+	})
+	if started {
+		d.dlg.Hide()
+	}
+}
