@@ -55,7 +55,7 @@ func runGUI(args []string, e env) error {
 	if !*noCapture {
 		// Without a capture the broker still works; the window must open
 		// and say why (see guiCapture.show).
-		capt, openErr = newGUICapture(captureDir(dir), prefs, log)
+		capt, openErr = newGUICapture(captureDir(dir), log)
 		cfg.Recorder = &capt.rec
 	}
 	b, err := broker.New(cfg)

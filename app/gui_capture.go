@@ -41,7 +41,6 @@ type guiCapture struct {
 	log       *slog.Logger
 	rec       lateRecorder
 	brokerURL func() string
-	prefs     fyne.Preferences
 	do        func(func()) // fyne.Do; tests queue it
 
 	moves sync.WaitGroup // move-aside goroutines
@@ -49,13 +48,13 @@ type guiCapture struct {
 	panel *capturepanel.Panel
 }
 
-// newGUICapture opens the capture store in dir with the retention saved
-// in prefs. On failure it returns the error and no store; the window then
-// says why (see offer).
-func newGUICapture(dir string, prefs fyne.Preferences, log *slog.Logger) (*guiCapture, error) {
-	maxBytes, maxAge := capturepanel.RetentionFromPreferences(prefs)
-	g := &guiCapture{dir: dir, prefs: prefs, log: log, do: fyne.Do,
-		opts: capture.Options{Logger: log, MaxBytes: maxBytes, MaxAge: maxAge}}
+// newGUICapture opens the capture store in dir. Its retention limits are
+// those saved in the store (by the panel's Retention dialog or the command
+// line), not the app's: they belong to the data, whichever program opens
+// it. On failure it returns the error and no store; the window then says
+// why (see show).
+func newGUICapture(dir string, log *slog.Logger) (*guiCapture, error) {
+	g := &guiCapture{dir: dir, log: log, do: fyne.Do, opts: capture.Options{Logger: log}}
 	s, err := capture.Open(dir, g.opts)
 	if err != nil {
 		log.Error("traffic is not being captured", "error", err)
@@ -77,7 +76,7 @@ func (g *guiCapture) show(ctx context.Context, w fyne.Window, openErr error) {
 }
 
 func (g *guiCapture) addPanel(ctx context.Context, w fyne.Window, s *capture.Store, search bool) {
-	g.panel = capturepanel.New(s, w, capturepanel.Options{Prefs: g.prefs, BrokerURL: g.brokerURL, Do: g.do})
+	g.panel = capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)
 	if search {

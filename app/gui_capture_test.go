@@ -19,7 +19,6 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
-	"github.com/iotstudio/iotstudio/ui/capturepanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -108,7 +107,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	damage(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	g, err := newGUICapture(dir, a.Preferences(), log)
+	g, err := newGUICapture(dir, log)
 	if !errors.Is(err, capture.ErrCorrupt) {
 		t.Fatalf("open: %v, want ErrCorrupt", err)
 	}
@@ -169,10 +168,17 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	}
 }
 
-func TestGUICaptureAppliesSavedRetention(t *testing.T) {
-	a := test.NewTempApp(t)
-	capturepanel.SaveRetention(a.Preferences(), 300<<20, 48*time.Hour)
-	g, err := newGUICapture(filepath.Join(t.TempDir(), "capture"), a.Preferences(), slog.New(slog.DiscardHandler))
+func TestGUICaptureKeepsTheStoresRetention(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "capture")
+	s, err := capture.Open(dir, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetRetention(300<<20, 48*time.Hour) // as the Retention dialog or serve --capture-max-age do
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGUICapture(dir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +188,7 @@ func TestGUICaptureAppliesSavedRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st.MaxBytes != 300<<20 || st.MaxAge != 48*time.Hour {
-		t.Errorf("store keeps %d bytes / %v, want the saved 300 MiB / 48h", st.MaxBytes, st.MaxAge)
+		t.Errorf("the app keeps %d bytes / %v, want the store's 300 MiB / 48h", st.MaxBytes, st.MaxAge)
 	}
 }
 
@@ -194,7 +200,7 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	g, err := newGUICapture(dir, a.Preferences(), slog.New(slog.DiscardHandler))
+	g, err := newGUICapture(dir, slog.New(slog.DiscardHandler))
 	if !errors.Is(err, capture.ErrLocked) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("second instance: %v, want ErrLocked naming %s", err, dir)
 	}

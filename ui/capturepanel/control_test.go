@@ -126,17 +126,31 @@ func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
 	}
 }
 
+// waitRetention waits until the store keeps maxBytes / maxAge (the panel
+// sets them off the UI goroutine).
+func waitRetention(t *testing.T, s *capture.Store, maxBytes int64, maxAge time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := s.Stats()
+		if err == nil && st.MaxBytes == maxBytes && st.MaxAge == maxAge {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store keeps %d bytes / %v (%v), want %d / %v", st.MaxBytes, st.MaxAge, err, maxBytes, maxAge)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 	store := openStore(t)
 	h := newHarness(t, store)
 	p := h.panel
-	prefs := h.app.Preferences()
 
 	test.Tap(p.retentionBtn)
+	h.q.until(t, "the dialog", func() bool { return p.retentionDlg != nil })
 	r := p.retentionDlg
-	if r == nil {
-		t.Fatal("no dialog")
-	}
 	if r.size.Text != "1" || r.sizeUnit.Selected != "GiB" || r.age.Text != "7" || r.ageUnit.Selected != "days" {
 		t.Errorf("defaults shown as %s %s / %s %s", r.size.Text, r.sizeUnit.Selected, r.age.Text, r.ageUnit.Selected)
 	}
@@ -164,8 +178,9 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 		}
 		test.Tap(r.apply)
 	}
-	if st, _ := store.Stats(); st.MaxBytes != capture.DefaultMaxBytes {
-		t.Fatalf("an invalid form was applied: %d", st.MaxBytes)
+	h.q.drain()
+	if st, _ := store.Stats(); st.MaxBytes != capture.DefaultMaxBytes || st.MaxAge != capture.DefaultMaxAge {
+		t.Fatalf("an invalid form was applied: %d / %v", st.MaxBytes, st.MaxAge)
 	}
 
 	r.size.SetText("500")
@@ -176,20 +191,15 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 		t.Fatalf("valid form shows %q", r.errText.Text)
 	}
 	test.Tap(r.apply)
-	st, _ := store.Stats()
-	if st.MaxBytes != 500<<20 || st.MaxAge != 36*time.Hour {
-		t.Errorf("store keeps %d bytes / %v", st.MaxBytes, st.MaxAge)
-	}
-	if b, a := RetentionFromPreferences(prefs); b != 500<<20 || a != 36*time.Hour {
-		t.Errorf("saved %d / %v", b, a)
-	}
 	if p.retention.Text != "keeps 500 MiB / 36 hours" {
 		t.Errorf("status shows %q", p.retention.Text)
 	}
+	waitRetention(t, store, 500<<20, 36*time.Hour)
 
 	// No size limit; the dialog reopens on what is in force.
-	p.applyStatus(status{stats: func() capture.Stats { s, _ := store.Stats(); return s }()})
+	p.retentionDlg = nil
 	test.Tap(p.retentionBtn)
+	h.q.until(t, "the dialog", func() bool { return p.retentionDlg != nil })
 	r = p.retentionDlg
 	if r.size.Text != "500" || r.sizeUnit.Selected != "MiB" || r.age.Text != "36" || r.ageUnit.Selected != "hours" {
 		t.Errorf("reopened on %s %s / %s %s", r.size.Text, r.sizeUnit.Selected, r.age.Text, r.ageUnit.Selected)
@@ -200,32 +210,27 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 		t.Errorf("no size limit: size enabled %v, error %q", !r.size.Disabled(), r.errText.Text)
 	}
 	test.Tap(r.apply)
-	if st, _ := store.Stats(); st.MaxBytes >= 0 || st.MaxAge != 36*time.Hour {
-		t.Errorf("store keeps %d bytes / %v, want no size limit", st.MaxBytes, st.MaxAge)
-	}
-	if b, _ := RetentionFromPreferences(prefs); b != -1 {
-		t.Errorf("saved size %d, want -1", b)
-	}
 	if p.retention.Text != "keeps any size / 36 hours" {
 		t.Errorf("status shows %q", p.retention.Text)
 	}
+	waitRetention(t, store, -1, 36*time.Hour)
+
+	// The limits are kept with the data: opening the store again (the app
+	// at its next start, or the command line) finds them.
+	h.q.drain()
+	p.Wait()
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := capture.Open(store.Dir(), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	waitRetention(t, again, -1, 36*time.Hour)
 }
 
-func TestRetentionPreferencesAndText(t *testing.T) {
-	a := test.NewTempApp(t)
-	prefs := a.Preferences()
-	if b, age := RetentionFromPreferences(prefs); b != 0 || age != 0 {
-		t.Errorf("nothing saved: %d / %v, want the defaults (0)", b, age)
-	}
-	prefs.SetInt(KeyRetentionMaxBytes, 12) // hand-edited nonsense
-	prefs.SetInt(KeyRetentionMaxAge, 5)
-	if b, age := RetentionFromPreferences(prefs); b != 0 || age != 0 {
-		t.Errorf("out of bounds: %d / %v, want the defaults", b, age)
-	}
-	SaveRetention(prefs, -1, -1)
-	if b, age := RetentionFromPreferences(prefs); b != -1 || age != -1 {
-		t.Errorf("no limits: %d / %v", b, age)
-	}
+func TestRetentionText(t *testing.T) {
 	for _, tt := range []struct {
 		b    int64
 		a    time.Duration
@@ -236,6 +241,7 @@ func TestRetentionPreferencesAndText(t *testing.T) {
 		{-1, time.Hour, "keeps any size / 1 hour"},
 		{2 << 40, -1, "keeps 2 TiB / any age"},
 		{-1, -1, "keeps everything"},
+		{300 << 20, 90 * time.Minute, "keeps 300 MiB / 1.5 hours"},
 	} {
 		if got := retentionText(tt.b, tt.a); got != tt.want {
 			t.Errorf("retentionText(%d, %v) = %q, want %q", tt.b, tt.a, got, tt.want)

@@ -58,7 +58,7 @@ func newHarness(t *testing.T, src Source) *harness {
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
 	store, _ := src.(*capture.Store)
-	p := New(store, w, Options{Prefs: a.Preferences()})
+	p := New(store, w, Options{})
 	if store == nil {
 		p.src = src // a fake: reads only
 		p.updateButtons()

@@ -33,9 +33,6 @@ type Source interface {
 
 // Options are what the panel needs besides the store.
 type Options struct {
-	// Prefs is where the Retention dialog saves the limits (read them back
-	// with RetentionFromPreferences); nil means they are not saved.
-	Prefs fyne.Preferences
 	// BrokerURL returns the embedded broker's MQTT URL on loopback, or ""
 	// while it is not running; Replay offers it as a target. It is called
 	// on the UI goroutine and must not block. nil: Replay asks for a URL.

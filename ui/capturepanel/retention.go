@@ -18,13 +18,6 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
-// Preference keys the Retention dialog saves under. Both hold 0 for the
-// store's default and -1 for no limit.
-const (
-	KeyRetentionMaxBytes = "capture.retention.max_bytes"       // bytes
-	KeyRetentionMaxAge   = "capture.retention.max_age_seconds" // seconds
-)
-
 // Bounds of what the Retention dialog accepts.
 const (
 	minRetentionBytes = 1 << 20 // 1 MiB: less would delete records as they are written
@@ -39,43 +32,6 @@ var (
 	ageUnits  = []string{"hours", "days"}
 	ageScale  = map[string]time.Duration{"hours": time.Hour, "days": 24 * time.Hour}
 )
-
-// RetentionFromPreferences returns the retention limits the Retention
-// dialog saved, for capture.Options or Store.SetRetention: 0 selects the
-// store's default, negative means no limit. A saved value out of the
-// dialog's bounds (edited by hand) is ignored: the default applies.
-func RetentionFromPreferences(p fyne.Preferences) (maxBytes int64, maxAge time.Duration) {
-	maxBytes = int64(p.IntWithFallback(KeyRetentionMaxBytes, 0))
-	if maxBytes < 0 {
-		maxBytes = -1
-	} else if maxBytes != 0 && (maxBytes < minRetentionBytes || maxBytes > maxRetentionBytes) {
-		maxBytes = 0
-	}
-	secs := int64(p.IntWithFallback(KeyRetentionMaxAge, 0))
-	switch {
-	case secs < 0:
-		maxAge = -1
-	case secs == 0 || secs < int64(minRetentionAge/time.Second) || secs > int64(maxRetentionAge/time.Second):
-		maxAge = 0
-	default:
-		maxAge = time.Duration(secs) * time.Second
-	}
-	return maxBytes, maxAge
-}
-
-// SaveRetention stores limits for RetentionFromPreferences (negative: no
-// limit).
-func SaveRetention(p fyne.Preferences, maxBytes int64, maxAge time.Duration) {
-	if maxBytes < 0 {
-		maxBytes = -1
-	}
-	secs := int64(maxAge / time.Second)
-	if maxAge < 0 {
-		secs = -1
-	}
-	p.SetInt(KeyRetentionMaxBytes, int(maxBytes))
-	p.SetInt(KeyRetentionMaxAge, int(secs))
-}
 
 // retentionText is the status line's summary of the limits in force:
 // "keeps 1 GiB / 7 days".
@@ -201,31 +157,46 @@ type retentionDialog struct {
 	onApply func(maxBytes int64, maxAge time.Duration)
 }
 
+// onRetention reads the limits in force, then shows them for editing.
 func (p *Panel) onRetention() {
 	if p.src == nil {
 		return
 	}
-	maxBytes, maxAge := int64(0), time.Duration(0)
-	stored := int64(-1)
-	if p.haveStats {
-		maxBytes, maxAge, stored = p.stats.MaxBytes, p.stats.MaxAge, p.stats.Bytes
-	} else if p.opts.Prefs != nil {
-		maxBytes, maxAge = RetentionFromPreferences(p.opts.Prefs)
-	}
-	p.retentionDlg = newRetentionDialog(maxBytes, maxAge, stored, p.win, p.applyRetention)
-	p.retentionDlg.dlg.Show()
+	p.retentionBtn.Disable()
+	life := p.life
+	p.work.Add(1)
+	go func() {
+		defer p.work.Done()
+		st, err := p.src.Stats()
+		if life.Err() != nil {
+			return
+		}
+		p.do(func() {
+			p.updateButtons()
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("cannot read the retention limits: %w", err), p.win)
+				return
+			}
+			p.retentionDlg = newRetentionDialog(st.MaxBytes, st.MaxAge, st.Bytes, p.win, p.applyRetention)
+			p.retentionDlg.dlg.Show()
+		})
+	}()
 }
 
-// applyRetention puts new limits in force at once and saves them for the
-// next start.
+// applyRetention puts new limits in force at once. The store saves them
+// with the data, so they hold for every later start, of the app or of the
+// command line, on this data dir.
 func (p *Panel) applyRetention(maxBytes int64, maxAge time.Duration) {
-	p.src.SetRetention(maxBytes, maxAge)
-	if p.opts.Prefs != nil {
-		SaveRetention(p.opts.Prefs, maxBytes, maxAge)
-	}
-	p.stats.MaxBytes, p.stats.MaxAge = maxBytes, maxAge
 	setLabel(p.retention, retentionText(maxBytes, maxAge), widget.MediumImportance)
-	p.refreshNow()
+	life := p.life
+	p.work.Add(1)
+	go func() { // SetRetention writes to disk
+		defer p.work.Done()
+		p.src.SetRetention(maxBytes, maxAge)
+		if life.Err() == nil {
+			p.refreshNow()
+		}
+	}()
 }
 
 func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fyne.Window,
