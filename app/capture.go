@@ -24,10 +24,15 @@ const captureUsage = `usage: iotstudio capture stats [--data DIR]
        iotstudio capture export [--data DIR] [--format jsonl|csv] --out FILE [--topic FILTER] [--since T] [--until T]
                                 [--contains TEXT] [--where EXPR]
        iotstudio capture import [--data DIR] [--capture-max-age AGE] [--capture-max-size SIZE] FILE
+       iotstudio capture replay [--data DIR] --to URL [--speed X|max] [--remap OLD=NEW] [--qos 0|1|2] [--no-retain]
+                                [--user NAME] [--ca FILE] [--topic FILTER] [--since T] [--until T] [--contains TEXT] [--where EXPR]
        iotstudio capture clear [--data DIR] --yes
 export writes every matching record, oldest first, to FILE (replaced only when the export completes).
 import adds the records of a JSONL export to the capture; it imports nothing if a line is bad, or if the
 retention limits (--capture-max-age/--capture-max-size, as for serve) would delete records right away.
+replay publishes matching records, oldest first, to the broker at URL (mqtt://, mqtts://, ws://) at
+--speed times their captured pace (default 1; max sends without waiting); the password for --user
+is read from $IOTSTUDIO_MQTT_PASSWORD.
 clear deletes every captured record; without --yes it only says how many it would delete.
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 --where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',
@@ -48,6 +53,8 @@ func runCapture(args []string, e env) error {
 		return captureQuery(args[1:], e)
 	case "export":
 		return captureExport(args[1:], e)
+	case "replay":
+		return captureReplay(args[1:], e)
 	case "import":
 		return captureImport(args[1:], e)
 	case "clear":
