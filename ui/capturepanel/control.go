@@ -49,10 +49,9 @@ func (p *Panel) updateButtons() {
 	setEnabled(p.pauseBtn, p.src != nil)
 	setEnabled(p.clearBtn, p.src != nil && !busy)
 	setEnabled(p.retentionBtn, p.src != nil)
-	for _, b := range []*widget.Button{p.exportBtn, p.importBtn} {
+	for _, b := range []*widget.Button{p.exportBtn, p.importBtn, p.replayBtn} {
 		setEnabled(b, p.store != nil && !busy)
 	}
-	setEnabled(p.replayBtn, replayReady && p.store != nil && !busy)
 }
 
 func setEnabled(w fyne.Disableable, on bool) {

@@ -1,9 +1,271 @@
 package capturepanel
 
-// replayReady turns the Replay… button on once engine/replay exists.
-const replayReady = false
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
 
-// replayDialog will configure a replay of the current search.
-type replayDialog struct{}
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
-func (p *Panel) onReplay() {}
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/replay"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// Replay choices as the dialog shows them.
+const (
+	targetEmbedded = "The embedded broker"
+	targetURL      = "Another broker"
+	qosAsCaptured  = "As captured"
+)
+
+// speeds are the replay speeds offered, by label.
+var (
+	speedLabels = []string{"0.5×", "1×", "10×", "Max"}
+	speeds      = map[string]float64{"0.5×": 0.5, "1×": 1, "10×": 10, "Max": 0}
+)
+
+// replayDialog asks where and how to replay the current search.
+type replayDialog struct {
+	what            *widget.Label
+	target          *widget.RadioGroup
+	url             *widget.Entry
+	user, password  *widget.Entry
+	speed           *widget.RadioGroup
+	remap           *widget.Entry
+	qos             *widget.Select
+	clearRetain     *widget.Check
+	errText         *widget.Label
+	cancel, replayB *widget.Button
+	dlg             *dialog.CustomDialog
+
+	embedded string // the embedded broker's URL, "" when it does not run
+}
+
+func (p *Panel) onReplay() {
+	if p.store == nil || p.act != nil {
+		return
+	}
+	q, desc, err := p.currentSearch()
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("the search form is not valid, so there is nothing to replay: %w", err), p.win)
+		return
+	}
+	d := &replayDialog{}
+	if p.opts.BrokerURL != nil {
+		d.embedded = p.opts.BrokerURL()
+	}
+	what := "every message of the current search"
+	if p.ctx != nil && !p.loading && p.next == "" {
+		what = fmt.Sprintf("the %s of the current search", plural(int64(len(p.recs)), "message"))
+	}
+	d.what = widget.NewLabel(fmt.Sprintf("Publishes %s (%s) again, oldest first, keeping their timing, payloads and properties.", what, desc))
+	d.what.Wrapping = fyne.TextWrapWord
+
+	embeddedLabel := targetEmbedded + " (" + d.embedded + ")"
+	if d.embedded == "" {
+		embeddedLabel = targetEmbedded + " (not running)"
+	}
+	d.url = widget.NewEntry()
+	d.url.SetPlaceHolder("mqtt://host:1883, mqtts://…, ws://host:8083/mqtt")
+	d.target = widget.NewRadioGroup([]string{embeddedLabel, targetURL}, func(string) { d.toggled() })
+	d.target.Required = true
+	d.user = widget.NewEntry()
+	d.user.SetPlaceHolder("User name (optional)")
+	d.password = widget.NewPasswordEntry()
+	d.password.SetPlaceHolder("Password (optional)")
+	d.speed = widget.NewRadioGroup(speedLabels, nil)
+	d.speed.Horizontal = true
+	d.speed.Required = true
+	d.speed.SetSelected("1×")
+	d.remap = widget.NewMultiLineEntry()
+	d.remap.SetPlaceHolder("OLD=NEW, one per line, e.g. plant=replay/plant")
+	d.remap.SetMinRowsVisible(2)
+	d.qos = widget.NewSelect([]string{qosAsCaptured, "0", "1", "2"}, nil)
+	d.qos.SetSelected(qosAsCaptured)
+	d.clearRetain = widget.NewCheck("Clear retain flags", nil)
+	d.errText = errLabel()
+	for _, e := range []*widget.Entry{d.url, d.remap, d.user, d.password} {
+		e.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
+	}
+	if d.embedded != "" {
+		d.target.SetSelected(embeddedLabel)
+	} else {
+		d.target.SetSelected(targetURL)
+		d.target.Disable()
+	}
+	d.toggled()
+
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Target"), d.target,
+		widget.NewLabel("URL"), d.url,
+		widget.NewLabel("Login"), container.NewGridWithColumns(2, d.user, d.password),
+		widget.NewLabel("Speed"), d.speed,
+		widget.NewLabel("Remap topics"), d.remap,
+		widget.NewLabel("QoS"), container.NewHBox(d.qos, d.clearRetain),
+	)
+	content := container.NewVBox(d.what, form,
+		hint("Replayed messages pass through the target broker; into the embedded one they are captured again. "+
+			"Only messages captured before the replay starts are replayed."),
+		d.errText)
+	d.cancel = widget.NewButton("Cancel", nil)
+	d.replayB = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), func() { p.startReplay(d, q) })
+	d.replayB.Importance = widget.HighImportance
+	d.dlg = dialog.NewCustomWithoutButtons("Replay the search", content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.replayB})
+	d.cancel.OnTapped = d.dlg.Hide
+	d.dlg.Resize(fyne.NewSize(680, 1)) // height: the minimum
+	p.replayDlg = d
+	d.dlg.Show()
+}
+
+func (d *replayDialog) toggled() {
+	if d.url == nil {
+		return
+	}
+	setEnabled(d.url, d.target.Selected == targetURL)
+}
+
+// targetURL is the URL to replay to.
+func (d *replayDialog) targetURL() string {
+	if d.target.Selected == targetURL {
+		return strings.TrimSpace(d.url.Text)
+	}
+	return d.embedded
+}
+
+// options reads the form.
+func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
+	co := replay.ClientOptions{URL: d.targetURL(), Username: strings.TrimSpace(d.user.Text)}
+	if d.password.Text != "" {
+		co.Password = []byte(d.password.Text)
+	}
+	var ro replay.Options
+	if co.URL == "" {
+		return co, ro, errors.New("enter the URL of the broker to replay to")
+	}
+	if _, err := replay.ParseURL(co.URL); err != nil {
+		return co, ro, err
+	}
+	ro.Speed = speeds[d.speed.Selected]
+	for i, line := range strings.Split(d.remap.Text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		r, err := replay.ParseRemap(line)
+		if err != nil {
+			return co, ro, fmt.Errorf("remap line %d: %w", i+1, err)
+		}
+		ro.Remap = append(ro.Remap, r)
+	}
+	if s := d.qos.Selected; s != qosAsCaptured && s != "" {
+		q := s[0] - '0'
+		ro.QoS = &q
+	}
+	ro.ClearRetain = d.clearRetain.Checked
+	if err := ro.Validate(); err != nil {
+		return co, ro, err
+	}
+	return co, ro, nil
+}
+
+// replayState is what the progress line shows; written by the replay's
+// goroutine, read on the UI goroutine.
+type replayState struct {
+	counting                  atomic.Bool
+	published, skipped, total atomic.Int64
+	position, span            atomic.Int64 // time.Duration
+}
+
+func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
+	co, ro, err := d.options()
+	if err != nil {
+		setLabel(d.errText, err.Error(), widget.DangerImportance)
+		return
+	}
+	store := p.store
+	target := co.URL
+	if t, err := replay.ParseURL(target); err == nil {
+		target = t.String()
+	}
+	st := &replayState{}
+	st.counting.Store(true)
+	started := p.startAction(job{
+		title:       "Replay",
+		cancellable: true,
+		status:      func(int64, int64) string { return st.text(target, ro.Speed) },
+		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
+			client, err := replay.Dial(ctx, co)
+			if err != nil {
+				if ctx.Err() != nil {
+					return "Replay cancelled before it connected; nothing was published.", err
+				}
+				return "Replay failed: " + err.Error(), err
+			}
+			defer client.Close()
+			res, err := replay.Run(ctx, store, q, client, ro, func(pr replay.Progress) {
+				st.counting.Store(false)
+				st.published.Store(pr.Published)
+				st.skipped.Store(pr.Skipped)
+				st.total.Store(pr.Total)
+				st.position.Store(int64(pr.Position))
+				st.span.Store(int64(pr.Span))
+				if ro.Speed > 0 && pr.Span > 0 {
+					progress(int64(pr.Position), int64(pr.Span)) // time drives a timed replay
+				} else {
+					progress(pr.Published+pr.Skipped, pr.Total)
+				}
+			})
+			skipped := ""
+			if res.Skipped > 0 {
+				skipped = fmt.Sprintf(" (%s left out: remapped to an empty topic)", plural(res.Skipped, "message"))
+			}
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return fmt.Sprintf("Replay stopped after %s of %s to %s%s.", numfmt.Count(res.Published),
+					plural(res.Total, "message"), target, skipped), err
+			case err != nil:
+				return fmt.Sprintf("Replay failed after %s of %s: %v", numfmt.Count(res.Published), plural(res.Total, "message"), err), err
+			}
+			return fmt.Sprintf("Replayed %s to %s in %.1f s%s.", plural(res.Published, "message"), target,
+				res.Elapsed.Seconds(), skipped), nil
+		},
+	})
+	if started {
+		d.dlg.Hide()
+	}
+}
+
+// text is the progress line of a replay to target at speed.
+func (st *replayState) text(target string, speed float64) string {
+	if st.counting.Load() {
+		return "Replay to " + target + ": connecting and counting messages…"
+	}
+	line := fmt.Sprintf("Replaying to %s: %s of %s", target, numfmt.Count(st.published.Load()),
+		plural(st.total.Load(), "message"))
+	if speed > 0 {
+		if span := time.Duration(st.span.Load()); span > 0 {
+			line += fmt.Sprintf(" · %s of %s of capture time", shortDuration(time.Duration(st.position.Load())), shortDuration(span))
+		}
+	}
+	return line
+}
+
+// shortDuration is d as 1:02:03 or 2:03.
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}

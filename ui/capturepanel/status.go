@@ -99,7 +99,6 @@ func (p *Panel) applyStatus(s status) {
 	}
 	st := s.stats
 	p.stats, p.haveStats = st, true
-	p.showPaused(st.Paused)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
 	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
