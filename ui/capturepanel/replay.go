@@ -260,9 +260,10 @@ func (st *replayState) text(target string, speed float64) string {
 	return line
 }
 
-// shortDuration is d as 1:02:03 or 2:03.
+// shortDuration is d as 1:02:03 or 2:03, in whole seconds elapsed (so
+// that a position never shows as far as a span it has not reached).
 func shortDuration(d time.Duration) string {
-	d = d.Round(time.Second)
+	d = d.Truncate(time.Second)
 	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
 	if h > 0 {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
