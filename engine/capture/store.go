@@ -37,6 +37,9 @@ const (
 	// blockMaxAge is the longest a record waits in a block being filled
 	// before the block is written (and the record becomes queryable).
 	blockMaxAge = 100 * time.Millisecond
+	// writeBatchBytes is how much the writer gathers before it writes
+	// (see writer.batchReady).
+	writeBatchBytes = 4 << 20
 	// segmentBlocks is how many consecutive blocks form a segment: the
 	// per-topic index has one entry per topic per segment, and retention
 	// deletes whole segments. More blocks per segment mean fewer index
@@ -64,7 +67,7 @@ const (
 	// only means some h| entries are written again (same value).
 	maxKnownTopics = 1 << 20
 	// maxFreeBlocks is how many emptied block buffers are kept for reuse.
-	maxFreeBlocks = 4
+	maxFreeBlocks = 8
 )
 
 // Errors that Open can return, wrapped together with the directory and the
@@ -579,7 +582,7 @@ func (s *Store) newBlockLocked(size int) *building {
 	if n := len(s.free); n > 0 && size+blockHeaderLen+4 <= s.opts.blockBytes {
 		b, s.free = s.free[n-1], s.free[:n-1]
 	} else {
-		b = &building{buf: make([]byte, 0, max(s.opts.blockBytes, size+blockHeaderLen+4))}
+		b = &building{buf: make([]byte, 0, max(s.opts.blockBytes+s.opts.blockBytes/8, size+blockHeaderLen+4))}
 	}
 	b.reset(s.nextSeq)
 	b.since = time.Now()
