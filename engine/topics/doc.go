@@ -1,0 +1,41 @@
+// Package topics has one job: keep a live, memory-bounded model of the MQTT
+// topic tree of every message source (the embedded broker, later each
+// remote connection), so that a UI can show it fluidly without ever making
+// the broker wait.
+//
+// # Feeding
+//
+// Model.Ingest is a broker.Recorder: it appends the record to a bounded
+// queue under a mutex held only for that append and never blocks; when the
+// queue is full the record is dropped and counted (Stats.Dropped). The
+// goroutine running Model.Run takes the whole queue at once and applies it
+// under the model's write lock, in chunks so that readers wait at most about
+// a millisecond. Batches are applied at most every Options.BatchInterval, so
+// that a steady stream costs one lock round trip per interval rather than
+// one per message.
+//
+// # Tree and memory
+//
+// Nodes live in fixed-size chunks indexed by NodeID (IDs are never reused),
+// found by source and path through one open-addressing index (index.go):
+// the apply path for a known topic is one hash and one probe, and a
+// node's name is a substring of its path, so levels shared by many topics
+// cost no extra strings. A node keeps its messages encoded back to back in
+// one []byte: its earlier messages (the in-RAM history), then its last
+// message, which is always kept whole. History is capped per topic and in
+// total by encoded bytes; when the total is over its cap the entry
+// superseded longest ago is evicted first (history.go).
+//
+// With 100,000 topics nearly every node, index slot and buffer a message
+// touches is a cache miss. Applying a chunk therefore first walks it link
+// by link (tree.go, prefetch), so that the CPU waits for the misses of
+// many messages at once.
+//
+// # Reading
+//
+// Every read takes the read lock once and copies out what it returns, so a
+// result is one consistent snapshot; Model.View gives several reads in one
+// snapshot. Model.Changes tells a reader which nodes changed since the
+// Version it last saw, or that too much changed and it should rebuild what
+// it shows (changes.go).
+package topics

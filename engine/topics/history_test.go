@@ -1,0 +1,204 @@
+package topics
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// entryBytes is what one message of payload n on topic costs in history.
+func entryBytes(n int) int {
+	r := msg("t", strings.Repeat("x", n))
+	b := bodyLen(&r)
+	return uvarintLen(uint64(b)) + b
+}
+
+func payloads(t *testing.T, m *Model, topic string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range m.History(lookup(t, m, topic)) {
+		out = append(out, string(r.Payload))
+	}
+	return out
+}
+
+func TestHistoryCaps(t *testing.T) {
+	e := entryBytes(2) // every payload below is 2 bytes, except "big"
+	tests := []struct {
+		name      string
+		perTopic  int
+		global    int64
+		recs      []capture.Record
+		want      map[string][]string // newest first
+		wantBytes int64
+	}{
+		{
+			name:     "per-topic cap keeps the newest that fit",
+			perTopic: 2 * e, global: 1 << 20,
+			recs:      []capture.Record{msg("a", "p1"), msg("a", "p2"), msg("a", "p3"), msg("a", "p4"), msg("a", "p5")},
+			want:      map[string][]string{"a": {"p5", "p4", "p3"}},
+			wantBytes: int64(2 * e),
+		},
+		{
+			name:     "no history keeps the last message",
+			perTopic: -1, global: 1 << 20,
+			recs:      []capture.Record{msg("a", "p1"), msg("a", "p2")},
+			want:      map[string][]string{"a": {"p2"}},
+			wantBytes: 0,
+		},
+		{
+			name:     "a last message over the cap is kept whole",
+			perTopic: e, global: 1 << 20,
+			recs:      []capture.Record{msg("a", "p1"), msg("a", strings.Repeat("B", 500))},
+			want:      map[string][]string{"a": {strings.Repeat("B", 500), "p1"}},
+			wantBytes: int64(e),
+		},
+		{
+			name:     "and goes once superseded",
+			perTopic: e, global: 1 << 20,
+			recs:      []capture.Record{msg("a", "p1"), msg("a", strings.Repeat("B", 500)), msg("a", "p3")},
+			want:      map[string][]string{"a": {"p3"}},
+			wantBytes: 0,
+		},
+		{
+			name:     "global cap evicts the entry superseded longest ago",
+			perTopic: 10 * e, global: int64(2 * e),
+			recs: []capture.Record{msg("a", "a1"), msg("b", "b1"), msg("a", "a2"), msg("b", "b2"), msg("a", "a3"),
+				msg("b", "b3")},
+			// Superseded in order a1, b1, a2, b2; the cap holds two.
+			want:      map[string][]string{"a": {"a3", "a2"}, "b": {"b3", "b2"}},
+			wantBytes: int64(2 * e),
+		},
+		{
+			name:     "a quiet topic's past goes before a busy topic's recent one",
+			perTopic: 10 * e, global: int64(3 * e),
+			recs: []capture.Record{msg("q", "q1"), msg("q", "q2"), msg("a", "a1"), msg("a", "a2"), msg("a", "a3"),
+				msg("a", "a4")},
+			want:      map[string][]string{"q": {"q2"}, "a": {"a4", "a3", "a2", "a1"}},
+			wantBytes: int64(3 * e),
+		},
+		{
+			name:     "per-topic evictions leave the global FIFO consistent",
+			perTopic: e, global: int64(2 * e),
+			recs: []capture.Record{msg("a", "a1"), msg("a", "a2"), msg("a", "a3"), msg("b", "b1"), msg("b", "b2"),
+				msg("c", "c1"), msg("c", "c2")},
+			want:      map[string][]string{"a": {"a3"}, "b": {"b2", "b1"}, "c": {"c2", "c1"}},
+			wantBytes: int64(2 * e),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, batched := range []bool{false, true} {
+				m := New(Options{HistoryBytesPerTopic: tt.perTopic, HistoryBytes: tt.global})
+				if batched {
+					applyAll(m, tt.recs...)
+				} else {
+					for _, r := range tt.recs {
+						applyAll(m, r)
+					}
+				}
+				checkInvariants(t, m)
+				for topic, want := range tt.want {
+					if got := payloads(t, m, topic); !slices.Equal(got, want) {
+						t.Errorf("batched=%v %s: history %v, want %v", batched, topic, got, want)
+					}
+				}
+				if st := m.Stats(); st.HistoryBytes != tt.wantBytes {
+					t.Errorf("batched=%v: %d history bytes, want %d", batched, st.HistoryBytes, tt.wantBytes)
+				}
+			}
+		})
+	}
+}
+
+// TestHistoryUnderRandomLoad drives the caps, compaction, reallocation and
+// FIFO with random topics, sizes and batches, checking after every batch
+// that the bookkeeping adds up and that each topic's history is exactly
+// its newest messages.
+func TestHistoryUnderRandomLoad(t *testing.T) {
+	tests := []struct {
+		name     string
+		perTopic int
+		global   int64
+		topics   int
+		maxSize  int
+	}{
+		{"small caps, many topics", 2 << 10, 16 << 10, 50, 600},
+		{"global cap binds", 64 << 10, 8 << 10, 20, 3000},
+		{"per-topic cap binds", 1 << 10, 1 << 20, 10, 300},
+		{"large payloads", 8 << 10, 32 << 10, 5, 20000},
+		{"no history", -1, -1, 10, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(len(tt.name))))
+			m := New(Options{HistoryBytesPerTopic: tt.perTopic, HistoryBytes: tt.global})
+			sent := map[string][]string{}
+			for range 200 {
+				var batch []capture.Record
+				for range 1 + rng.IntN(30) {
+					topic := fmt.Sprintf("site/%d/dev", rng.IntN(tt.topics))
+					p := fmt.Sprintf("%d:", len(sent[topic])) + strings.Repeat("x", rng.IntN(tt.maxSize))
+					batch = append(batch, msg(topic, p))
+					sent[topic] = append(sent[topic], p)
+				}
+				applyAll(m, batch...)
+				checkInvariants(t, m)
+			}
+			for topic, all := range sent {
+				got := payloads(t, m, topic)
+				if len(got) == 0 {
+					t.Fatalf("%s lost its last message", topic)
+				}
+				want := slices.Clone(all[len(all)-len(got):])
+				slices.Reverse(want)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: history is not its newest messages newest first", topic)
+				}
+			}
+		})
+	}
+}
+
+// TestDeadBytesStayWithinBudget writes every topic of a wide tree again
+// and again under a small global cap, so that evicted bytes pile up in
+// buffers of topics not written since; the dead budget must reclaim them.
+func TestDeadBytesStayWithinBudget(t *testing.T) {
+	tests := []struct {
+		name   string
+		topics int
+		size   int
+	}{
+		{"many topics, medium payloads", 5000, 400},
+		{"fewer topics, large payloads", 600, 3000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Options{HistoryBytes: 64 << 10})
+			var peakDead int64
+			for round := range 4 {
+				var batch []capture.Record
+				for i := range tt.topics {
+					batch = append(batch, msg(fmt.Sprintf("w/%d", i), fmt.Sprint(round)+strings.Repeat("x", tt.size)))
+					if len(batch) == maxChunk {
+						applyAll(m, batch...)
+						batch = batch[:0]
+					}
+				}
+				applyAll(m, batch...)
+				checkInvariants(t, m)
+				m.mu.RLock()
+				peakDead = max(peakDead, m.t.hist.dead)
+				m.mu.RUnlock()
+			}
+			// The budget must have been needed, or this test proves nothing.
+			if peakDead < m.t.deadBudget()/2 {
+				t.Fatalf("dead bytes peaked at %d, far below the budget %d", peakDead, m.t.deadBudget())
+			}
+		})
+	}
+}

@@ -1,0 +1,311 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// Defaults for Options fields left zero. The history cap is what keeps the
+// model within its memory target: with 100,000 topics their last messages
+// alone take about 20 MB and the tree about 25 MB, and 16 MiB of history
+// (with up to half as much again evicted but not yet reclaimed) keeps the
+// whole under 150 MB. With 1,000 topics it still means about 70 earlier
+// messages of 230 bytes each; anything older comes from the capture store.
+const (
+	DefaultHistoryBytesPerTopic = 64 << 10
+	DefaultHistoryBytes         = 16 << 20
+	DefaultQueueLen             = 16384
+	DefaultQueueBytes           = 64 << 20
+	DefaultMaxChanges           = 1 << 16
+	DefaultMaxNodes             = 1 << 20
+	DefaultBatchInterval        = 20 * time.Millisecond
+	DefaultRateWindow           = 5 * time.Second
+)
+
+// maxChunk bounds how many records one write-lock hold applies, so that a
+// burst in the queue keeps readers waiting about a millisecond, not the
+// whole burst.
+const maxChunk = 2048
+
+// maxPerTopicCap keeps a node's offsets within uint32 however large a cap
+// is configured.
+const maxPerTopicCap = 1 << 30
+
+// Options configure a Model. Zero fields take the defaults above; for the
+// two history caps a negative value means no history (a topic's last
+// message is always kept regardless).
+type Options struct {
+	// HistoryBytesPerTopic caps the encoded bytes of a topic's earlier
+	// messages kept in RAM (its last message is not counted).
+	HistoryBytesPerTopic int
+	// HistoryBytes caps the same over all topics of all sources.
+	HistoryBytes int64
+	// QueueLen and QueueBytes (payload bytes) bound the records waiting to
+	// be applied; beyond either, Ingest drops and counts.
+	QueueLen   int
+	QueueBytes int
+	// MaxChanges bounds the change log; a reader that fell further behind is
+	// told that everything changed.
+	MaxChanges int
+	// MaxNodes bounds the tree (every level is a node); messages on new
+	// topics beyond it are counted in Stats.OverLimit and not applied, so a
+	// publisher inventing topics cannot exhaust memory.
+	MaxNodes int
+	// BatchInterval is the least time between two applied batches.
+	// Negative applies each batch as soon as it is queued.
+	BatchInterval time.Duration
+	// RateWindow is the sliding window message rates are measured over.
+	RateWindow time.Duration
+	Logger     *slog.Logger
+
+	// clock replaces time.Now in tests.
+	clock func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.HistoryBytesPerTopic == 0 {
+		o.HistoryBytesPerTopic = DefaultHistoryBytesPerTopic
+	}
+	o.HistoryBytesPerTopic = min(max(o.HistoryBytesPerTopic, 0), maxPerTopicCap)
+	if o.HistoryBytes == 0 {
+		o.HistoryBytes = DefaultHistoryBytes
+	}
+	o.HistoryBytes = max(o.HistoryBytes, 0)
+	if o.QueueLen <= 0 {
+		o.QueueLen = DefaultQueueLen
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	if o.MaxChanges <= 0 {
+		o.MaxChanges = DefaultMaxChanges
+	}
+	if o.MaxNodes <= 0 {
+		o.MaxNodes = DefaultMaxNodes
+	}
+	o.MaxNodes = min(o.MaxNodes, 1<<32-2) // IDs are uint32 and 0 means none
+	if o.BatchInterval == 0 {
+		o.BatchInterval = DefaultBatchInterval
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = DefaultRateWindow
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.clock == nil {
+		o.clock = time.Now
+	}
+	return o
+}
+
+// Model is the live topic tree of every source. Ingest may be called from
+// any goroutine; the reading methods too. Records are applied only while Run
+// is running.
+type Model struct {
+	opts  Options
+	log   *slog.Logger
+	epoch time.Time // rate windows are counted from here
+
+	// The queue. pending is swapped out whole by the applier.
+	qmu          sync.Mutex
+	pending      []capture.Record
+	pendingBytes int
+	accepted     uint64 // records ever queued
+	wake         chan struct{}
+	hurry        chan struct{}
+	dropped      atomic.Uint64
+	running      atomic.Bool
+	applyNanos   atomic.Int64 // wall time spent applying, write lock included
+
+	// Only the goroutine in Run touches these.
+	spare       []capture.Record
+	lastLogged  time.Time
+	lastDropped uint64
+	lastOver    uint64
+
+	// Progress, for Sync.
+	amu       sync.Mutex
+	applied   uint64
+	appliedCh chan struct{} // closed and replaced after each batch
+
+	mu sync.RWMutex
+	t  tree // guarded by mu
+}
+
+// New returns an empty model; call Run to start applying what Ingest queues.
+func New(opts Options) *Model {
+	opts = opts.withDefaults()
+	m := &Model{
+		opts:      opts,
+		log:       opts.Logger,
+		epoch:     opts.clock(),
+		pending:   make([]capture.Record, 0, min(256, opts.QueueLen)),
+		wake:      make(chan struct{}, 1),
+		hurry:     make(chan struct{}, 1),
+		appliedCh: make(chan struct{}),
+	}
+	m.t.init(&m.opts)
+	return m
+}
+
+// Ingest queues r to be applied, without blocking. It keeps r's slices
+// (payload, correlation data, user properties) until r is applied, then
+// copies what it keeps, so the caller must not modify them after the call;
+// the broker's tap never does, since mochi reads every packet into a fresh
+// buffer. A zero r.Time means the time r is applied. Ingest returns false,
+// and counts a drop, when the queue is full.
+func (m *Model) Ingest(r capture.Record) bool {
+	size := len(r.Payload)
+	m.qmu.Lock()
+	// A single record larger than QueueBytes is still taken into an empty
+	// queue: refusing it would hide big messages from the tree forever.
+	if len(m.pending) >= m.opts.QueueLen || (len(m.pending) > 0 && m.pendingBytes+size > m.opts.QueueBytes) {
+		m.qmu.Unlock()
+		m.dropped.Add(1)
+		return false
+	}
+	wasEmpty := len(m.pending) == 0
+	m.pending = append(m.pending, r)
+	m.pendingBytes += size
+	m.accepted++
+	m.qmu.Unlock()
+	// Only the record that makes the queue non-empty needs to wake the
+	// applier: it takes everything queued by the time it runs.
+	if wasEmpty {
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// Run applies queued records in batches until ctx is done, then returns nil
+// (records still queued stay queued). Only one Run may be active at a time.
+func (m *Model) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return errors.New("topics: Run called while the model is already running")
+	}
+	defer m.running.Store(false)
+	throttle := time.NewTimer(time.Hour)
+	throttle.Stop()
+	defer throttle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.wake:
+		}
+		m.drain()
+		if m.opts.BatchInterval <= 0 {
+			continue
+		}
+		// Let the next batch gather, unless Sync is waiting for it.
+		throttle.Reset(m.opts.BatchInterval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-throttle.C:
+		case <-m.hurry:
+			throttle.Stop()
+		}
+	}
+}
+
+// drain applies everything queued.
+func (m *Model) drain() {
+	m.qmu.Lock()
+	batch := m.pending
+	m.pending = m.spare[:0]
+	m.pendingBytes = 0
+	m.qmu.Unlock()
+	for i := 0; i < len(batch); i += maxChunk {
+		m.apply(batch[i:min(i+maxChunk, len(batch))])
+	}
+	n := len(batch)
+	// Drop the references so applied payloads can be collected.
+	clear(batch)
+	m.spare = batch[:0]
+
+	m.amu.Lock()
+	m.applied += uint64(n)
+	close(m.appliedCh)
+	m.appliedCh = make(chan struct{})
+	m.amu.Unlock()
+	m.logLosses()
+}
+
+// logLosses warns, at most every 10 s, when records were dropped or refused
+// since the last warning: losses must be visible, but one line per lost
+// message would flood the log exactly when the machine is busiest.
+func (m *Model) logLosses() {
+	now := time.Now()
+	if now.Sub(m.lastLogged) < 10*time.Second {
+		return
+	}
+	dropped := m.dropped.Load()
+	m.mu.RLock()
+	over := m.t.overLimit
+	m.mu.RUnlock()
+	if dropped == m.lastDropped && over == m.lastOver {
+		return
+	}
+	m.log.Warn("topic model is losing messages",
+		"dropped_queue_full", dropped, "queue_len", m.opts.QueueLen,
+		"over_node_limit", over, "max_nodes", m.opts.MaxNodes)
+	m.lastLogged, m.lastDropped, m.lastOver = now, dropped, over
+}
+
+// Sync waits until every record queued before the call has been applied
+// (it needs Run to be running) or ctx is done.
+func (m *Model) Sync(ctx context.Context) error {
+	m.qmu.Lock()
+	target := m.accepted
+	m.qmu.Unlock()
+	for _, ch := range []chan struct{}{m.wake, m.hurry} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	for {
+		m.amu.Lock()
+		done, ch := m.applied >= target, m.appliedCh
+		m.amu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("topics: wait for queued records to be applied: %w", ctx.Err())
+		}
+	}
+}
+
+// apply applies one chunk of records under the write lock.
+func (m *Model) apply(recs []capture.Record) {
+	start := time.Now()
+	now := m.opts.clock()
+	win, _ := m.window(now)
+	m.mu.Lock()
+	m.t.applyBatch(recs, now.UnixNano(), win)
+	m.mu.Unlock()
+	m.applyNanos.Add(int64(time.Since(start)))
+}
+
+// window returns the rate window now falls in and how far into it (0..1).
+func (m *Model) window(now time.Time) (uint32, float64) {
+	d := max(now.Sub(m.epoch), 0)
+	w := m.opts.RateWindow
+	return uint32(d / w), float64(d%w) / float64(w)
+}

@@ -1,0 +1,213 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+func TestIngestDropsAndCountsWhenTheQueueIsFull(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        Options
+		payloads    []int // sizes, ingested in order before Run starts
+		wantDropped uint64
+	}{
+		{"room for all", Options{QueueLen: 4}, []int{1, 1, 1, 1}, 0},
+		{"by count", Options{QueueLen: 3}, []int{1, 1, 1, 1, 1}, 2},
+		{"by payload bytes", Options{QueueBytes: 100}, []int{60, 30, 20, 10}, 1},
+		{"one record over the byte bound still gets into an empty queue", Options{QueueBytes: 100}, []int{500, 1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(tt.opts)
+			var accepted []string
+			for i, n := range tt.payloads {
+				p := strconv.Itoa(i) + strings.Repeat("x", n-1)
+				if m.Ingest(msg("q", p)) {
+					accepted = append(accepted, p)
+				}
+			}
+			st := m.Stats()
+			if st.Dropped != tt.wantDropped || st.Queued != len(tt.payloads)-int(tt.wantDropped) || st.Messages != 0 {
+				t.Fatalf("before Run: %+v, want %d dropped", st, tt.wantDropped)
+			}
+			runModel(t, m)
+			syncModel(t, m)
+			if st := m.Stats(); st.Messages != uint64(len(accepted)) || st.Queued != 0 || st.Dropped != tt.wantDropped {
+				t.Fatalf("after Run: %+v", st)
+			}
+			got := payloads(t, m, "q")
+			for i, p := range accepted {
+				if got[len(got)-1-i] != p {
+					t.Fatalf("applied %d of %v, not the accepted ones in order", len(got), accepted)
+				}
+			}
+		})
+	}
+}
+
+func TestRunAppliesInBatches(t *testing.T) {
+	m := New(Options{BatchInterval: 50 * time.Millisecond})
+	runModel(t, m)
+	start := m.Stats().Version
+	// A steady trickle over about 300 ms: far fewer versions than messages.
+	for i := range 60 {
+		if !m.Ingest(msg(fmt.Sprintf("t/%d", i%7), "x")) {
+			t.Fatal("dropped")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	syncModel(t, m)
+	st := m.Stats()
+	if st.Messages != 60 {
+		t.Fatalf("applied %d of 60", st.Messages)
+	}
+	// 300 ms at one batch per 50 ms is about 6 versions; allow a slow machine
+	// twice that, but not one version per message.
+	if v := st.Version - start; v > 15 {
+		t.Fatalf("%d versions for 60 messages over 300 ms: not batching", v)
+	}
+}
+
+func TestRunLifecycle(t *testing.T) {
+	m := New(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	m.Ingest(msg("a", "1"))
+	syncModel(t, m)
+	// Let the first Run be surely running before the second.
+	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("second Run: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	noRunGoroutine(t)
+	// Stopped: records queue up and Sync gives up with the context's error.
+	m.Ingest(msg("a", "2"))
+	sctx, scancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer scancel()
+	if err := m.Sync(sctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Sync without Run: %v", err)
+	}
+	// And a new Run picks them up.
+	runModel(t, m)
+	syncModel(t, m)
+	if st := m.Stats(); st.Messages != 2 {
+		t.Fatalf("applied %d of 2", st.Messages)
+	}
+}
+
+// TestSnapshotsAreConsistentUnderLoad reads while several publishers feed
+// the model. Each read checks relations that hold only if everything it
+// returns comes from one applied state: a parent's count is the sum of its
+// children's, and a topic's last message (which carries its own sequence
+// number) matches its message count.
+func TestSnapshotsAreConsistentUnderLoad(t *testing.T) {
+	m := New(Options{BatchInterval: -1, HistoryBytes: 64 << 10, HistoryBytesPerTopic: 1 << 10})
+	runModel(t, m)
+	const publishers, perPublisher, devices = 4, 3000, 50
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			for i := range perPublisher {
+				// Each publisher owns its topics so their payload can count.
+				topic := fmt.Sprintf("p%d/dev%d/temp", p, i%devices)
+				for !m.Ingest(msg(topic, strconv.Itoa(i/devices+1))) {
+					time.Sleep(time.Millisecond) // full queue: retry, we want every message applied
+				}
+			}
+		})
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 2 {
+		readers.Go(func() {
+			seen := Version(0)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m.View(func(v View) {
+					if err := checkSnapshot(v, &seen); err != nil {
+						select {
+						case errs <- err:
+						default:
+						}
+					}
+				})
+			}
+		})
+	}
+	wg.Wait()
+	syncModel(t, m)
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st := m.Stats()
+	if st.Messages != publishers*perPublisher || st.Topics != publishers*devices {
+		t.Fatalf("stats %+v", st)
+	}
+	checkInvariants(t, m)
+}
+
+func checkSnapshot(v View, seen *Version) error {
+	if v.Version() < *seen {
+		return fmt.Errorf("version went back from %d to %d", *seen, v.Version())
+	}
+	*seen = v.Version()
+	root, ok := v.Root("broker")
+	if !ok {
+		return nil
+	}
+	rs, _ := v.Summary(root)
+	var sum uint64
+	for _, p := range v.Children(root) {
+		sum += p.SubtreeMessages
+		for _, dev := range v.ChildIDs(p.ID) {
+			for _, leaf := range v.ChildIDs(dev) {
+				d, _ := v.Node(leaf)
+				if strconv.FormatUint(d.Messages, 10) != string(d.Last.Payload) {
+					return fmt.Errorf("%s: %d messages but the last one says %q", d.Topic, d.Messages, d.Last.Payload)
+				}
+				if h := v.History(leaf); string(h[0].Payload) != string(d.Last.Payload) {
+					return fmt.Errorf("%s: history starts with %q, last is %q", d.Topic, h[0].Payload, d.Last.Payload)
+				}
+			}
+		}
+	}
+	if sum != rs.SubtreeMessages {
+		return fmt.Errorf("root counts %d messages, its children %d", rs.SubtreeMessages, sum)
+	}
+	if st := v.Stats(); st.Messages != rs.SubtreeMessages {
+		return fmt.Errorf("stats count %d messages, the only source %d", st.Messages, rs.SubtreeMessages)
+	}
+	return nil
+}
+
+func TestZeroTimeMeansApplyTime(t *testing.T) {
+	at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	clk := &fakeClock{now: at}
+	m := New(Options{clock: clk.Now})
+	applyAll(m, capture.Record{Source: "broker", Topic: "a", Payload: []byte("x")})
+	d, _ := m.Node(lookup(t, m, "a"))
+	if !d.Last.Time.Equal(at) || !d.LastSeen.Equal(at) {
+		t.Fatalf("time %v / %v, want %v", d.Last.Time, d.LastSeen, at)
+	}
+}

@@ -1,0 +1,378 @@
+package topics
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// NodeID names a node for the model's lifetime; IDs are never reused. Zero
+// means no node.
+type NodeID uint32
+
+// Version numbers the model's states: it grows by one with every applied
+// chunk of records.
+type Version uint64
+
+// chunkBits sizes node chunks (1,024 nodes, about 150 KB): growing the tree
+// never copies nodes, and at most one chunk is partly unused.
+const (
+	chunkBits = 10
+	chunkSize = 1 << chunkBits
+)
+
+// Node flags.
+const (
+	hasMessage = 1 << iota // at least one message was published to this exact topic
+	retained               // the broker holds a retained message for it
+	unsorted               // children appended in this batch, not yet in order
+)
+
+// node is one topic level. It is kept small (152 bytes) because a busy
+// broker has hundreds of thousands of them: no per-node maps, the name is a
+// substring of the path, and offsets are uint32.
+type node struct {
+	path     string   // full topic of this level; "" for a source's root
+	hist     []byte   // encoded messages: [dead][history...][last] (history.go)
+	children []uint32 // in natural order of names once the batch ends
+
+	msgs    uint64 // messages published to exactly this topic
+	subMsgs uint64 // messages in the subtree, this node included
+	first   int64  // Unix ns of the first and last message to this topic
+	last    int64
+	changed Version // the last version in which anything shown changed
+	rate    rate    // of the subtree's messages
+
+	parent      uint32
+	subTopics   uint32 // nodes in the subtree (this one included) with messages
+	subRetained uint32 // nodes in the subtree holding a retained message
+	head        uint32 // offset of the oldest history entry in hist
+	lastOff     uint32 // offset of the last message's entry; == len(hist) when none
+	stale       uint32 // FIFO slots of entries the per-topic cap evicted (history.go)
+	src         uint16
+	nameOff     uint16 // the name is path[nameOff:]
+	flags       uint8
+}
+
+func (n *node) name() string { return n.path[n.nameOff:] }
+
+// source is one tree.
+type source struct {
+	name string
+	idx  uint16
+	root uint32 // not in the index: its path "" is also the first level of "/a"
+}
+
+// tree is the state behind Model.mu.
+type tree struct {
+	opts     *Options
+	chunks   [][]node
+	count    uint32 // IDs handed out, counting the unused ID 0
+	sources  []*source
+	bySource map[string]*source
+	lastSrc  *source // the source of the previous record: nearly always the next one's
+	index    index   // every node but the roots, by source and path
+
+	version   Version
+	messages  uint64
+	topics    int
+	overLimit uint64
+	rate      rate
+
+	hist    histState
+	changes changeLog
+
+	// Parents whose children were appended to in this batch, and how many
+	// of their children were in order before.
+	resort  []resortEntry
+	scratch []uint32
+	ids     []uint32 // prefetch's scratch, reused
+	hashes  []uint64
+	srcs    []int32
+	sink    uint64
+}
+
+type resortEntry struct{ parent, sorted uint32 }
+
+func (t *tree) init(o *Options) {
+	t.opts = o
+	t.bySource = make(map[string]*source)
+	t.index.init()
+	t.count = 1 // ID 0 is "no node"
+	t.chunks = [][]node{make([]node, chunkSize)}
+	t.version = 1
+	t.changes.init(o.MaxChanges, t.version)
+}
+
+func (t *tree) node(id uint32) *node { return &t.chunks[id>>chunkBits][id&(chunkSize-1)] }
+
+// valid reports whether id names an existing node.
+func (t *tree) valid(id NodeID) bool { return id != 0 && uint32(id) < t.count }
+
+func (t *tree) newNode(parent uint32, path string, nameOff int, src uint16) uint32 {
+	id := t.count
+	if int(id>>chunkBits) == len(t.chunks) {
+		t.chunks = append(t.chunks, make([]node, chunkSize))
+	}
+	t.count++
+	n := t.node(id)
+	*n = node{path: path, parent: parent, src: src, nameOff: uint16(nameOff)}
+	if parent != 0 {
+		p := t.node(parent)
+		if p.flags&unsorted == 0 {
+			p.flags |= unsorted
+			t.resort = append(t.resort, resortEntry{parent, uint32(len(p.children))})
+		}
+		p.children = append(p.children, id)
+	}
+	return id
+}
+
+// sourceFor returns the tree of the named source, creating it (nil if the
+// node limit does not allow its root).
+func (t *tree) sourceFor(name string) *source {
+	if s := t.lastSrc; s != nil && s.name == name {
+		return s
+	}
+	s := t.bySource[name]
+	if s == nil {
+		if int(t.count) > t.opts.MaxNodes || len(t.sources) > 1<<16-1 {
+			return nil
+		}
+		s = &source{name: strings.Clone(name), idx: uint16(len(t.sources))}
+		s.root = t.newNode(0, "", 0, s.idx)
+		t.sources = append(t.sources, s)
+		t.bySource[s.name] = s
+	}
+	t.lastSrc = s
+	return s
+}
+
+// addTopic creates the nodes of topic that do not exist yet and returns the
+// topic's node, or false if that would exceed MaxNodes. The caller has
+// checked that the topic itself is not there.
+func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
+	if len(topic) > 1<<16-1 { // MQTT's own limit; nameOff relies on it
+		return 0, false
+	}
+	// The levels that exist are a prefix of the topic's levels.
+	parent, start := s.root, 0
+	for {
+		i := strings.IndexByte(topic[start:], '/')
+		if i < 0 {
+			break
+		}
+		id := t.index.find(t, s.idx, topic[:start+i])
+		if id == 0 {
+			break
+		}
+		parent, start = id, start+i+1
+	}
+	if int(t.count)-1+strings.Count(topic[start:], "/")+1 > t.opts.MaxNodes {
+		return 0, false
+	}
+	// One copy of the topic: the new levels' paths and names are
+	// substrings of it, so shared levels cost no further strings.
+	path := strings.Clone(topic)
+	for {
+		end := len(path)
+		i := strings.IndexByte(path[start:], '/')
+		if i >= 0 {
+			end = start + i
+		}
+		id := t.newNode(parent, path[:end], start, s.idx)
+		t.index.add(t, id)
+		if i < 0 {
+			return id, true
+		}
+		parent, start = id, end+1
+	}
+}
+
+// applyBatch applies recs as one new version.
+func (t *tree) applyBatch(recs []capture.Record, nowNs int64, win uint32) {
+	t.version++
+	v := t.version
+	t.changes.begin(v)
+	ids := t.prefetch(recs)
+	for i := range recs {
+		t.applyOne(&recs[i], ids[i], v, nowNs, win)
+	}
+	t.resortChildren()
+	t.changes.end()
+}
+
+// prefetch looks up the nodes of recs and touches the memory applying them
+// will need, before applying any. With 100,000 topics nearly each of
+// those reads misses the cache; applying a message is a chain of such
+// dependent reads (index slot, node, path, buffer, parent), but the reads
+// of different messages do not depend on each other. So the chain is
+// taken one link at a time for the whole batch, each link a short loop
+// of independent reads, and the CPU waits for many misses at once instead
+// of one after another. It returns each record's node (0: look it up
+// again when applying; the topic may be created by an earlier record).
+func (t *tree) prefetch(recs []capture.Record) []uint32 {
+	x := &t.index
+	mask := uint64(len(x.slots) - 1)
+	var sink uint64
+	hashes := t.hashes[:0]
+	srcs := t.srcs[:0]
+	for i := range recs {
+		s := t.sourceFor(recs[i].Source)
+		if s == nil {
+			hashes, srcs = append(hashes, 0), append(srcs, -1)
+			continue
+		}
+		h := x.hash(s.idx, recs[i].Topic)
+		hashes, srcs = append(hashes, h), append(srcs, int32(s.idx))
+		sink += x.slots[h&mask]
+	}
+	// Candidates: the first slot with the record's fingerprint.
+	ids := t.ids[:0]
+	for i, h := range hashes {
+		var id uint32
+		if srcs[i] >= 0 {
+			for j := h & mask; x.slots[j] != 0; j = (j + 1) & mask {
+				if e := x.slots[j]; uint32(e>>32) == uint32(h>>32) {
+					id = uint32(e)
+					sink += uint64(len(t.node(id).path))
+					break
+				}
+			}
+		}
+		ids = append(ids, id)
+	}
+	for i, id := range ids {
+		if id != 0 {
+			if n := t.node(id); int32(n.src) != srcs[i] || n.path != recs[i].Topic {
+				ids[i] = 0 // a fingerprint collision: applyOne looks it up properly
+			}
+		}
+	}
+	for _, id := range ids {
+		if id != 0 {
+			n := t.node(id)
+			if len(n.hist) > 0 {
+				sink += uint64(n.hist[n.head]) + uint64(n.hist[len(n.hist)-1])
+			}
+			sink += t.node(n.parent).subMsgs
+		}
+	}
+	// The nodes the global cap will evict from next, about one per
+	// message, and the start of their buffers (tidy may compact them).
+	h := &t.hist
+	next := h.fifo[h.fifoHead:min(h.fifoHead+len(recs), len(h.fifo))]
+	for _, e := range next {
+		sink += uint64(t.node(uint32(e >> 32)).stale)
+	}
+	for _, e := range next {
+		if n := t.node(uint32(e >> 32)); int(n.head) < len(n.hist) {
+			sink += uint64(n.hist[n.head])
+		}
+	}
+	t.sink = sink // keeps the reads from being optimised away
+	t.ids, t.hashes, t.srcs = ids, hashes, srcs
+	return ids
+}
+
+func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, win uint32) {
+	s := t.sourceFor(r.Source)
+	if s == nil {
+		t.overLimit++
+		return
+	}
+	if id == 0 {
+		id = t.index.find(t, s.idx, r.Topic)
+	}
+	if id == 0 {
+		var ok bool
+		if id, ok = t.addTopic(s, r.Topic); !ok {
+			t.overLimit++
+			return
+		}
+	}
+	n := t.node(id)
+	at := nowNs
+	if !r.Time.IsZero() {
+		at = r.Time.UnixNano()
+	}
+	var newTopic, retDelta uint32 // added to every ancestor; uint32 wraps for -1
+	if n.flags&hasMessage == 0 {
+		n.flags |= hasMessage
+		n.first = at
+		newTopic = 1
+		t.topics++
+	}
+	// MQTT keeps a retained message until a retained message with an empty
+	// payload clears it; a non-retained publish leaves it in place.
+	if r.Retain {
+		was := n.flags&retained != 0
+		now := len(r.Payload) > 0
+		switch {
+		case now && !was:
+			n.flags |= retained
+			retDelta = 1
+		case !now && was:
+			n.flags &^= retained
+			retDelta = ^uint32(0)
+		}
+	}
+	n.msgs++
+	n.last = at
+	t.messages++
+	t.rate.add(win)
+	t.store(id, n, r, at)
+
+	marking := true
+	for x := id; x != 0; {
+		xn := t.node(x)
+		xn.subMsgs++
+		xn.subTopics += newTopic
+		xn.subRetained += retDelta
+		xn.rate.add(win)
+		// Once a node is marked in this version so are its ancestors.
+		if marking {
+			if xn.changed == v {
+				marking = false
+			} else {
+				xn.changed = v
+				t.changes.add(x)
+			}
+		}
+		x = xn.parent
+	}
+}
+
+// resortChildren puts the children appended in this batch in natural
+// order. Apply finds nodes through the path index, so only readers need the
+// order; sorting the few new children and merging them in costs O(new log
+// new + all) per parent and batch, where inserting each one in place would
+// cost O(all) per child.
+func (t *tree) resortChildren() {
+	for _, e := range t.resort {
+		p := t.node(e.parent)
+		p.flags &^= unsorted
+		kids := p.children
+		tail := append(t.scratch[:0], kids[e.sorted:]...)
+		slices.SortFunc(tail, t.compareNames)
+		// Merge from the back so the sorted head never needs moving twice.
+		i, j, k := int(e.sorted)-1, len(tail)-1, len(kids)-1
+		for j >= 0 {
+			if i >= 0 && t.compareNames(kids[i], tail[j]) > 0 {
+				kids[k] = kids[i]
+				i--
+			} else {
+				kids[k] = tail[j]
+				j--
+			}
+			k--
+		}
+		t.scratch = tail[:0]
+	}
+	t.resort = t.resort[:0]
+}
+
+func (t *tree) compareNames(a, b uint32) int {
+	return naturalCompare(t.node(a).name(), t.node(b).name())
+}
