@@ -1,0 +1,199 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	mqtt3packets "github.com/eclipse/paho.mqtt.golang/packets"
+)
+
+// ErrorKind sorts connection failures by what a person can do about them.
+type ErrorKind int
+
+const (
+	ErrOther ErrorKind = iota
+	ErrDNS
+	ErrRefused
+	ErrTimeout
+	ErrTLSUnknownAuthority
+	ErrTLSNameMismatch
+	ErrTLSExpired
+	ErrTLSNotTLS
+	ErrClientCertRequired
+	ErrClientCertRejected
+	ErrBadCredentials
+	ErrNotAuthorized
+	ErrClientIDRejected
+	ErrServerUnavailable
+	ErrBadProtocol
+	ErrConnectionLost
+	ErrWebSocket
+)
+
+// ConnError is a failure to connect (or a lost connection) in words a
+// person can act on: Error says what failed, where, and what to do.
+type ConnError struct {
+	Kind ErrorKind
+	URL  string // where (never holds credentials)
+	Msg  string
+	Err  error
+}
+
+func (e *ConnError) Error() string { return e.URL + ": " + e.Msg }
+func (e *ConnError) Unwrap() error { return e.Err }
+
+// explain turns what a connection attempt returned into a ConnError.
+// ioErr is the first I/O error the connection saw (see watchConn), which
+// often names a TLS alert the MQTT library dropped. user is the profile's
+// user name, for advice.
+func explain(url string, err, ioErr error, user string) *ConnError {
+	var ce *ConnError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	e := classify(err, user)
+	if (e.Kind == ErrOther || e.Kind == ErrConnectionLost) && ioErr != nil {
+		if e2 := classify(ioErr, user); e2.Kind != ErrOther {
+			e = e2
+		}
+	}
+	e.URL = url
+	e.Err = err
+	return e
+}
+
+func classify(err error, user string) *ConnError {
+	var (
+		dnsErr   *net.DNSError
+		unknown  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		recErr   tls.RecordHeaderError
+		opErr    *net.OpError
+		wsErr    *wsHandshakeError
+		netErr   net.Error
+		connack5 *autopaho.ConnackError
+	)
+	k := func(kind ErrorKind, format string, a ...any) *ConnError {
+		return &ConnError{Kind: kind, Msg: fmt.Sprintf(format, a...)}
+	}
+	switch {
+	case errors.As(err, &connack5):
+		return connackError(connack5.ReasonCode, connack5.Reason, user)
+	case errors.Is(err, mqtt3packets.ErrorRefusedBadUsernameOrPassword):
+		return connackError(0x04, "", user)
+	case errors.Is(err, mqtt3packets.ErrorRefusedNotAuthorised):
+		return connackError(0x05, "", user)
+	case errors.Is(err, mqtt3packets.ErrorRefusedIDRejected):
+		return connackError(0x02, "", user)
+	case errors.Is(err, mqtt3packets.ErrorRefusedServerUnavailable):
+		return connackError(0x03, "", user)
+	case errors.Is(err, mqtt3packets.ErrorRefusedBadProtocolVersion):
+		return connackError(0x01, "", user)
+	case errors.As(err, &dnsErr):
+		return k(ErrDNS, "cannot find the host %q (%s); check the spelling of the host in the URL and your network", dnsErr.Name, dnsErr.Err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return k(ErrRefused, "connection refused: nothing listens on that host and port; check the port and that the broker is running")
+	case errors.As(err, &unknown):
+		return k(ErrTLSUnknownAuthority, "the broker's TLS certificate (for %s) is signed by an authority this machine does not trust; set the connection's CA file to the CA certificate that signed it", certName(unknown.Cert))
+	case errors.As(err, &hostErr):
+		return k(ErrTLSNameMismatch, "the broker's TLS certificate is not valid for %q (it names %s); connect with a name the certificate lists, or set the TLS server name", hostErr.Host, certNames(hostErr.Certificate))
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return k(ErrTLSExpired, "the broker's TLS certificate (for %s) has expired or is not valid yet (valid %s to %s); renew it on the broker, or check this computer's clock",
+			certName(invalid.Cert), invalid.Cert.NotBefore.UTC().Format("2006-01-02"), invalid.Cert.NotAfter.UTC().Format("2006-01-02"))
+	case errors.As(err, &invalid):
+		return k(ErrTLSUnknownAuthority, "the broker's TLS certificate is not valid: %v", invalid)
+	case errors.As(err, &recErr):
+		return k(ErrTLSNotTLS, "the broker did not answer with TLS; is this a plain mqtt:// or ws:// port?")
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		// A TLS alert from the broker. Go keeps the alert type private;
+		// its text is the alert's name from RFC 8446.
+		alert := strings.TrimPrefix(opErr.Err.Error(), "tls: ")
+		switch alert {
+		case "certificate required":
+			return k(ErrClientCertRequired, "the broker requires a client certificate; set the connection's client certificate and key")
+		case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate", "certificate expired", "certificate revoked", "access denied":
+			return k(ErrClientCertRejected, "the broker rejected the client certificate (TLS alert: %s); use a certificate signed by a CA the broker trusts, not expired", alert)
+		}
+		return k(ErrOther, "the broker ended the TLS handshake (TLS alert: %s)", alert)
+	case errors.As(err, &wsErr):
+		return k(ErrWebSocket, "%v; check the URL's path (often /mqtt)", wsErr)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return k(ErrTimeout, "no answer in time; check the host, the port and any firewall in between")
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE):
+		return k(ErrConnectionLost, "the broker closed the connection; if this repeats, check that the port speaks MQTT (with TLS for mqtts://) and the broker's log")
+	}
+	return k(ErrOther, "%v", err)
+}
+
+// connackError words a CONNACK refusal. MQTT 5 reason codes (0x80 and up)
+// and MQTT 3.1.1 return codes (1 to 5) map to the same advice.
+func connackError(code byte, reason, user string) *ConnError {
+	why := ""
+	if reason != "" {
+		why = " (the broker says: " + reason + ")"
+	}
+	k := func(kind ErrorKind, format string, a ...any) *ConnError {
+		return &ConnError{Kind: kind, Msg: fmt.Sprintf(format, a...) + why}
+	}
+	switch code {
+	case 0x86, 0x04:
+		if user == "" {
+			return k(ErrBadCredentials, "the broker refused the connection: it wants a user name and password; enter them in the connection")
+		}
+		return k(ErrBadCredentials, "the broker refused user %q: bad user name or password; check both", user)
+	case 0x87, 0x05:
+		if user == "" {
+			return k(ErrNotAuthorized, "the broker refused the connection: not authorized; it may want a user name and password or a client certificate")
+		}
+		return k(ErrNotAuthorized, "the broker refused the connection: user %q is not authorized to connect", user)
+	case 0x85, 0x02:
+		return k(ErrClientIDRejected, "the broker rejected the client ID; leave the client ID empty for a generated one, or use one the broker allows")
+	case 0x88, 0x89, 0x03, 0x97, 0x9F:
+		return k(ErrServerUnavailable, "the broker is unavailable or busy; IoT Studio keeps retrying")
+	case 0x84, 0x01:
+		return k(ErrBadProtocol, "the broker does not accept this MQTT version; switch the connection to the other protocol (MQTT 5 or 3.1.1)")
+	case 0x8C:
+		return k(ErrBadCredentials, "the broker refused the authentication method")
+	case 0x8A:
+		return k(ErrNotAuthorized, "the broker has banned this client")
+	case 0x9D, 0x9C:
+		return k(ErrServerUnavailable, "the broker sends clients to another server; connect to that server instead")
+	}
+	return k(ErrOther, "the broker refused the connection (reason code 0x%02x)", code)
+}
+
+func certName(c *x509.Certificate) string {
+	if c == nil {
+		return "an unknown name"
+	}
+	if c.Subject.CommonName != "" {
+		return fmt.Sprintf("%q", c.Subject.CommonName)
+	}
+	return certNames(c)
+}
+
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "no names"
+	}
+	var names []string
+	for _, n := range c.DNSNames {
+		names = append(names, fmt.Sprintf("%q", n))
+	}
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "no host names"
+	}
+	return strings.Join(names, ", ")
+}

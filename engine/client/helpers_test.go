@@ -1,0 +1,360 @@
+package client
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+func testLogger() *slog.Logger {
+	if os.Getenv("CLIENT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// testOptions retry fast so that reconnect tests take seconds.
+func testOptions() Options {
+	return Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Timeout: 5 * time.Second, Logger: testLogger()}
+}
+
+// recorder collects what connections hand it.
+type recorder struct {
+	mu   sync.Mutex
+	recs []capture.Record
+	got  chan capture.Record
+}
+
+func newRecorder() *recorder { return &recorder{got: make(chan capture.Record, 1024)} }
+
+func (r *recorder) Ingest(rec capture.Record) bool {
+	r.mu.Lock()
+	r.recs = append(r.recs, rec)
+	r.mu.Unlock()
+	select {
+	case r.got <- rec:
+	default:
+	}
+	return true
+}
+
+// next waits for a record on topic.
+func (r *recorder) next(t *testing.T, topic string) capture.Record {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case rec := <-r.got:
+			if rec.Topic == topic {
+				return rec
+			}
+		case <-deadline:
+			t.Fatalf("no message on %q within 10s", topic)
+		}
+	}
+}
+
+// none checks that nothing arrives on topic for d.
+func (r *recorder) none(t *testing.T, topic string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case rec := <-r.got:
+			if rec.Topic == topic {
+				t.Fatalf("unexpected message on %q: %q", topic, rec.Payload)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// waitState waits until c reaches want and returns that status.
+func waitState(t *testing.T, c *Connection, want State, within time.Duration) Status {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := c.Status()
+		if s.State == want {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: state %s (last error: %v), want %s after %s", c.Profile().Name, s.State, s.LastError, want, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitError waits for a failed attempt and returns its error.
+func waitError(t *testing.T, c *Connection) *ConnError {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := c.Status()
+		if s.LastError != nil {
+			ce, ok := s.LastError.(*ConnError)
+			if !ok {
+				t.Fatalf("last error is %T %v, want *ConnError", s.LastError, s.LastError)
+			}
+			return ce
+		}
+		if s.State == StateConnected {
+			t.Fatalf("%s connected; want a failure", c.Profile().Name)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no error within 15s (state %s)", c.Profile().Name, s.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startEmbedded runs IoT Studio's own broker on a free loopback port.
+func startEmbedded(t *testing.T) string {
+	t.Helper()
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", NoPersistence: true, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop() })
+	for _, l := range b.State().Listeners {
+		if l.Name == "mqtt" {
+			return l.Address
+		}
+	}
+	t.Fatal("embedded broker has no mqtt listener")
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// mosquitto is Debian's broker run as a child with a test's config.
+type mosquitto struct {
+	t      *testing.T
+	bin    string
+	conf   string
+	ports  []int
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	stderr *strings.Builder
+}
+
+func mosquittoBin(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
+		return "/usr/sbin/mosquitto"
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("mosquitto is not installed; make deps installs it")
+	}
+	t.Skip("mosquitto not installed: apt-get install mosquitto mosquitto-clients")
+	return ""
+}
+
+// startMosquitto writes conf (with listeners already in it) and starts
+// mosquitto, waiting until every port in ports accepts connections.
+func startMosquitto(t *testing.T, conf string, ports ...int) *mosquitto {
+	t.Helper()
+	m := &mosquitto{t: t, bin: mosquittoBin(t), conf: filepath.Join(t.TempDir(), "mosquitto.conf"), ports: ports}
+	if os.Geteuid() == 0 {
+		// As root mosquitto would switch to the mosquitto user, which
+		// cannot read the test's temporary files.
+		conf = "user root\n" + conf
+	}
+	if err := os.WriteFile(m.conf, []byte("persistence false\nlog_dest stderr\n"+conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.start()
+	t.Cleanup(m.stop)
+	return m
+}
+
+func (m *mosquitto) start() {
+	t := m.t
+	t.Helper()
+	cmd := exec.Command(m.bin, "-c", m.conf)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	m.mu.Lock()
+	m.cmd, m.exited, m.stderr = cmd, exited, &stderr
+	m.mu.Unlock()
+	for _, port := range m.ports {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case <-exited:
+				t.Fatalf("mosquitto exited at start: %s", stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("mosquitto did not listen on %s: %v", addr, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// stop kills mosquitto and waits for it to exit.
+func (m *mosquitto) stop() {
+	m.mu.Lock()
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+func mqttURL(port int) string { return fmt.Sprintf("mqtt://127.0.0.1:%d", port) }
+
+// pki is a test CA with certificates it signed, written as PEM files.
+type pki struct {
+	dir     string
+	ca      *x509.Certificate
+	caKey   *ecdsa.PrivateKey
+	CAFile  string
+	serial  int64
+	t       *testing.T
+}
+
+func newPKI(t *testing.T, name string) *pki {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	p := &pki{dir: t.TempDir(), ca: ca, caKey: key, serial: 1, t: t}
+	p.CAFile = p.write(name+"-ca.pem", "CERTIFICATE", der)
+	return p
+}
+
+func (p *pki) write(name, typ string, der []byte) string {
+	path := filepath.Join(p.dir, name)
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
+}
+
+type certSpec struct {
+	name      string
+	dns       []string
+	ips       []net.IP
+	client    bool
+	notBefore time.Time
+	notAfter  time.Time
+}
+
+// issue returns the certificate and key files for spec.
+func (p *pki) issue(s certSpec) (certFile, keyFile string) {
+	p.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serial++
+	if s.notBefore.IsZero() {
+		s.notBefore = time.Now().Add(-time.Hour)
+	}
+	if s.notAfter.IsZero() {
+		s.notAfter = time.Now().Add(24 * time.Hour)
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if s.client {
+		usage = x509.ExtKeyUsageClientAuth
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(p.serial), Subject: pkix.Name{CommonName: s.name},
+		NotBefore: s.notBefore, NotAfter: s.notAfter, DNSNames: s.dns, IPAddresses: s.ips,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return p.write(s.name+".pem", "CERTIFICATE", der), p.write(s.name+"-key.pem", "EC PRIVATE KEY", kder)
+}
+
+// profile is a minimal valid profile for url.
+func profile(name, url string, proto Protocol) Profile {
+	return Profile{ID: NewID(), Name: name, URL: url, Protocol: proto, CleanStart: true}
+}
+
+// open opens p on a fresh Manager closed at the end of the test.
+func open(t *testing.T, rec Recorder, p Profile, creds Credentials) (*Manager, *Connection) {
+	t.Helper()
+	m := NewManager(rec, testOptions())
+	c, err := m.Open(p, creds)
+	if err != nil {
+		t.Fatalf("open %s: %v", p.Name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.CloseAll(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m, c
+}

@@ -1,0 +1,133 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// PresetKind names a preset.
+type PresetKind string
+
+const (
+	PresetLocal   PresetKind = "local"
+	PresetAWS     PresetKind = "aws-iot-core"
+	PresetAzure   PresetKind = "azure-iot-hub"
+	PresetEMQX    PresetKind = "emqx-cloud"
+	PresetHiveMQ  PresetKind = "hivemq-cloud"
+	PresetGeneric PresetKind = "custom"
+)
+
+// PresetInput is what a person types for a preset; each preset uses some.
+type PresetInput struct {
+	Name string
+	// Host is the broker's host name (AWS: the account's ATS endpoint;
+	// EMQX/HiveMQ: the cluster host); the local preset takes Addr instead.
+	Host string
+	// Addr is the embedded broker's MQTT listener, HOST:PORT.
+	Addr string
+	// AWS443 connects to AWS IoT Core on port 443 using ALPN x-amzn-mqtt-ca
+	// (for networks that only let HTTPS out).
+	AWS443 bool
+	// ThingName becomes the AWS client ID (policies often match on it).
+	ThingName string
+	// CertFile, KeyFile, CAFile: the device certificate, its key and, for
+	// AWS, Amazon's root CA (system roots are used when empty).
+	CertFile, KeyFile, CAFile string
+	// Hub (e.g. myhub.azure-devices.net) and Device for Azure IoT Hub.
+	Hub, Device string
+	// TokenLifetime for Azure SAS tokens; default 1 h.
+	TokenLifetime time.Duration
+	Username      string
+}
+
+// AWSALPN is the protocol AWS IoT Core wants for MQTT with a client
+// certificate on port 443.
+const AWSALPN = "x-amzn-mqtt-ca"
+
+// NewFromPreset fills a profile for kind. The result still needs its
+// secrets (password, device key) stored separately.
+func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
+	p := Profile{ID: NewID(), Name: in.Name, Protocol: MQTT5, CleanStart: true, KeepAlive: DefaultKeepAlive, Preset: kind}
+	need := func(what, v string) error {
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("%s preset: give the %s", kind, what)
+		}
+		return nil
+	}
+	switch kind {
+	case PresetLocal:
+		if err := need("embedded broker's address", in.Addr); err != nil {
+			return Profile{}, err
+		}
+		if _, _, err := net.SplitHostPort(in.Addr); err != nil {
+			return Profile{}, fmt.Errorf("local preset: the embedded broker's address %q is not HOST:PORT", in.Addr)
+		}
+		p.URL = "mqtt://" + in.Addr
+		p.Name = orDefault(p.Name, "Local broker")
+	case PresetAWS:
+		if err := errors.Join(need("endpoint host", in.Host), need("device certificate file", in.CertFile), need("private key file", in.KeyFile)); err != nil {
+			return Profile{}, err
+		}
+		port := "8883"
+		if in.AWS443 {
+			port = "443"
+			p.TLS.ALPN = []string{AWSALPN}
+		}
+		p.URL = "mqtts://" + net.JoinHostPort(in.Host, port)
+		p.TLS.CertFile, p.TLS.KeyFile, p.TLS.CAFile = in.CertFile, in.KeyFile, in.CAFile
+		// AWS policies usually allow iot:Connect for the thing's name only.
+		p.ClientID = in.ThingName
+		p.Name = orDefault(p.Name, "AWS IoT Core")
+	case PresetAzure:
+		if err := errors.Join(need("hub host name", in.Hub), need("device ID", in.Device)); err != nil {
+			return Profile{}, err
+		}
+		hub := in.Hub
+		if !strings.Contains(hub, ".") {
+			hub += ".azure-devices.net"
+		}
+		life := in.TokenLifetime
+		if life <= 0 {
+			life = time.Hour
+		}
+		// IoT Hub speaks MQTT 3.1.1 with the device ID as client ID, TLS on
+		// 8883, the user name built from hub and device, and a SAS token as
+		// the password.
+		p.Protocol = MQTT311
+		p.URL = "mqtts://" + net.JoinHostPort(hub, "8883")
+		p.ClientID = in.Device
+		p.Azure = &AzureAuth{Hub: hub, Device: in.Device, TokenLifetime: Duration(life)}
+		p.Username = p.Azure.Username()
+		p.TLS.CAFile = in.CAFile
+		p.Name = orDefault(p.Name, "Azure IoT Hub: "+in.Device)
+	case PresetEMQX, PresetHiveMQ:
+		if err := errors.Join(need("cluster host", in.Host), need("user name", in.Username)); err != nil {
+			return Profile{}, err
+		}
+		p.URL = "mqtts://" + net.JoinHostPort(in.Host, "8883")
+		p.Username = in.Username
+		p.HasPassword = true
+		p.TLS.CAFile = in.CAFile
+		p.Name = orDefault(p.Name, map[PresetKind]string{PresetEMQX: "EMQX Cloud", PresetHiveMQ: "HiveMQ Cloud"}[kind])
+	case PresetGeneric:
+		if err := need("URL", in.Host); err != nil {
+			return Profile{}, err
+		}
+		p.URL = in.Host
+		p.Username = in.Username
+		p.Name = orDefault(p.Name, in.Host)
+	default:
+		return Profile{}, fmt.Errorf("unknown preset %q", kind)
+	}
+	return p, nil
+}
+
+func orDefault(s, d string) string {
+	if strings.TrimSpace(s) == "" {
+		return d
+	}
+	return s
+}
