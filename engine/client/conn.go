@@ -227,19 +227,19 @@ func (c *Connection) setState(s State, err error) {
 }
 
 // failed records an attempt that failed or a link that broke.
-func (c *Connection) failed(err error, ioErr error) {
+func (c *Connection) failed(err error, wc *watchConn) {
 	if err == nil {
 		c.setState(StateReconnecting, nil)
 		return
 	}
-	c.setState(StateReconnecting, explain(c.target.String(), err, ioErr, c.profile.Username))
+	c.setState(StateReconnecting, explain(c.target.String(), err, wc, c.profile.Username))
 }
 
 // noteError keeps a later, more precise error for the current failure
 // without counting another attempt (autopaho reports why a link broke
 // after it reports that it broke).
-func (c *Connection) noteError(err error, ioErr error) {
-	ce := explain(c.target.String(), err, ioErr, c.profile.Username)
+func (c *Connection) noteError(err error, wc *watchConn) {
+	ce := explain(c.target.String(), err, wc, c.profile.Username)
 	c.mu.Lock()
 	ok := c.st.State == StateReconnecting
 	if ok {

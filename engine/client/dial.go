@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -27,12 +29,19 @@ func dial(ctx context.Context, t replay.Target, tlsConf *tls.Config, timeout tim
 	var d net.Dialer
 	var c net.Conn
 	var err error
+	var hs *handshake
+	if tlsConf != nil {
+		tlsConf, hs = watchHandshake(tlsConf)
+	}
 	switch t.Scheme {
 	case "mqtt":
 		c, err = d.DialContext(ctx, "tcp", t.Addr)
 	case "mqtts":
 		td := tls.Dialer{NetDialer: &d, Config: tlsConf}
 		c, err = td.DialContext(ctx, "tcp", t.Addr)
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			err = fmt.Errorf("%w: %w", errHandshakeClosed, err)
+		}
 	default:
 		wd := websocket.Dialer{
 			NetDialContext:   d.DialContext,
@@ -52,7 +61,34 @@ func dial(ctx context.Context, t replay.Target, tlsConf *tls.Config, timeout tim
 	if err != nil {
 		return nil, err
 	}
-	return &watchConn{Conn: c}, nil
+	return &watchConn{Conn: c, hs: hs}, nil
+}
+
+// errHandshakeClosed: the server hung up during the TLS handshake, as a
+// plain MQTT port does when it reads a TLS ClientHello.
+var errHandshakeClosed = errors.New("connection closed during the TLS handshake")
+
+// handshake records whether the broker asked for a client certificate and
+// whether one was sent.
+type handshake struct {
+	requested, sent atomic.Bool
+}
+
+// watchHandshake returns a copy of conf that records into a new handshake.
+func watchHandshake(conf *tls.Config) (*tls.Config, *handshake) {
+	conf = conf.Clone()
+	hs := &handshake{}
+	certs := conf.Certificates
+	conf.Certificates = nil
+	conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		hs.requested.Store(true)
+		if len(certs) == 0 {
+			return &tls.Certificate{}, nil // none: the broker decides
+		}
+		hs.sent.Store(true)
+		return &certs[0], nil
+	}
+	return conf, hs
 }
 
 type httpStatus struct{ status string }
@@ -75,6 +111,7 @@ func (e *wsHandshakeError) Error() string { return "WebSocket upgrade refused: H
 // watchConn records the first read or write error of its conn.
 type watchConn struct {
 	net.Conn
+	hs    *handshake // nil without TLS
 	first atomic.Pointer[error]
 }
 

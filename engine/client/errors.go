@@ -50,19 +50,36 @@ type ConnError struct {
 func (e *ConnError) Error() string { return e.URL + ": " + e.Msg }
 func (e *ConnError) Unwrap() error { return e.Err }
 
-// explain turns what a connection attempt returned into a ConnError.
-// ioErr is the first I/O error the connection saw (see watchConn), which
-// often names a TLS alert the MQTT library dropped. user is the profile's
-// user name, for advice.
-func explain(url string, err, ioErr error, user string) *ConnError {
+// explain turns what a connection attempt returned into a ConnError. wc,
+// when not nil, is the attempt's network connection: its first I/O error
+// often names a TLS alert the MQTT library dropped, and its handshake
+// says whether the broker asked for a client certificate. user is the
+// profile's user name, for advice.
+func explain(url string, err error, wc *watchConn, user string) *ConnError {
 	var ce *ConnError
 	if errors.As(err, &ce) {
-		return ce
+		c := *ce
+		c.URL = url
+		return &c
 	}
 	e := classify(err, user)
-	if (e.Kind == ErrOther || e.Kind == ErrConnectionLost) && ioErr != nil {
-		if e2 := classify(ioErr, user); e2.Kind != ErrOther {
-			e = e2
+	vague := e.Kind == ErrOther || e.Kind == ErrConnectionLost
+	if vague && wc != nil {
+		if ioErr := wc.ioErr(); ioErr != nil {
+			if e2 := classify(ioErr, user); e2.Kind != ErrOther && e2.Kind != ErrConnectionLost {
+				e, vague = e2, false
+			}
+		}
+	}
+	// With TLS 1.3 a broker judges the client certificate after the
+	// handshake has finished on the client's side and then hangs up; the
+	// alert saying why is often lost with the reset. The handshake still
+	// tells whether a certificate was asked for and whether one was sent.
+	if vague && wc != nil && wc.hs != nil && wc.hs.requested.Load() {
+		if wc.hs.sent.Load() {
+			e = &ConnError{Kind: ErrClientCertRejected, Msg: "the broker asked for a client certificate and closed the connection after getting this one: it likely rejected the client certificate; use one signed by a CA the broker trusts, not expired"}
+		} else {
+			e = &ConnError{Kind: ErrClientCertRequired, Msg: "the broker requires a client certificate; set the connection's client certificate and key"}
 		}
 	}
 	e.URL = url
@@ -111,8 +128,8 @@ func classify(err error, user string) *ConnError {
 			certName(invalid.Cert), invalid.Cert.NotBefore.UTC().Format("2006-01-02"), invalid.Cert.NotAfter.UTC().Format("2006-01-02"))
 	case errors.As(err, &invalid):
 		return k(ErrTLSUnknownAuthority, "the broker's TLS certificate is not valid: %v", invalid)
-	case errors.As(err, &recErr):
-		return k(ErrTLSNotTLS, "the broker did not answer with TLS; is this a plain mqtt:// or ws:// port?")
+	case errors.As(err, &recErr), errors.Is(err, errHandshakeClosed):
+		return k(ErrTLSNotTLS, "the broker did not answer with TLS (it closed the connection during the TLS handshake); is this a plain mqtt:// or ws:// port?")
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
 		// A TLS alert from the broker. Go keeps the alert type private;
 		// its text is the alert's name from RFC 8446.
@@ -154,7 +171,8 @@ func connackError(code byte, reason, user string) *ConnError {
 		if user == "" {
 			return k(ErrNotAuthorized, "the broker refused the connection: not authorized; it may want a user name and password or a client certificate")
 		}
-		return k(ErrNotAuthorized, "the broker refused the connection: user %q is not authorized to connect", user)
+		// mosquitto, among others, answers a wrong password this way too.
+		return k(ErrNotAuthorized, "the broker refused the connection: user %q is not authorized to connect; check the user name and password", user)
 	case 0x85, 0x02:
 		return k(ErrClientIDRejected, "the broker rejected the client ID; leave the client ID empty for a generated one, or use one the broker allows")
 	case 0x88, 0x89, 0x03, 0x97, 0x9F:

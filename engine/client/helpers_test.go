@@ -131,7 +131,13 @@ func waitError(t *testing.T, c *Connection) *ConnError {
 // startEmbedded runs IoT Studio's own broker on a free loopback port.
 func startEmbedded(t *testing.T) string {
 	t.Helper()
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", NoPersistence: true, Logger: testLogger()})
+	return startEmbeddedWith(t, "")
+}
+
+// startEmbeddedWith runs it with a users file (see testdata/users.yaml).
+func startEmbeddedWith(t *testing.T, usersFile string) string {
+	t.Helper()
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", NoPersistence: true, UsersFile: usersFile, DataDir: t.TempDir(), Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,12 +262,12 @@ func mqttURL(port int) string { return fmt.Sprintf("mqtt://127.0.0.1:%d", port) 
 
 // pki is a test CA with certificates it signed, written as PEM files.
 type pki struct {
-	dir     string
-	ca      *x509.Certificate
-	caKey   *ecdsa.PrivateKey
-	CAFile  string
-	serial  int64
-	t       *testing.T
+	dir    string
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	CAFile string
+	serial int64
+	t      *testing.T
 }
 
 func newPKI(t *testing.T, name string) *pki {

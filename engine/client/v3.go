@@ -115,7 +115,7 @@ func (b *v3) run(ctx context.Context) {
 		}
 		if err := tok.Error(); err != nil {
 			attempt++
-			c.failed(err, b.lastIOErr())
+			c.failed(err, b.last.Load())
 			continue
 		}
 		attempt = 0
@@ -126,19 +126,12 @@ func (b *v3) run(ctx context.Context) {
 		first = false
 		select {
 		case err := <-b.lost:
-			c.failed(err, b.lastIOErr())
+			c.failed(err, b.last.Load())
 			attempt = 1
 		case <-ctx.Done():
 			return
 		}
 	}
-}
-
-func (b *v3) lastIOErr() error {
-	if wc := b.last.Load(); wc != nil {
-		return wc.ioErr()
-	}
-	return nil
 }
 
 func (b *v3) wait(ctx context.Context, t mqtt.Token) error {

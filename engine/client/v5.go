@@ -69,7 +69,7 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 			c.failed(nil, nil)
 			return true
 		},
-		OnConnectError: func(err error) { c.failed(err, b.lastIOErr()) },
+		OnConnectError:  func(err error) { c.failed(err, b.last.Load()) },
 		ConnectUsername: p.Username,
 		ClientConfig: paho.ClientConfig{
 			ClientID:      p.ClientID,
@@ -80,7 +80,7 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 					return true, nil
 				},
 			},
-			OnClientError: func(err error) { c.noteError(err, b.lastIOErr()) },
+			OnClientError: func(err error) { c.noteError(err, b.last.Load()) },
 			OnServerDisconnect: func(d *paho.Disconnect) {
 				c.noteError(disconnectError(d), nil)
 			},
@@ -107,13 +107,6 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 	}
 	b.cm = cm
 	return b, nil
-}
-
-func (b *v5) lastIOErr() error {
-	if wc := b.last.Load(); wc != nil {
-		return wc.ioErr()
-	}
-	return nil
 }
 
 // password is the password to send, if any.
