@@ -43,6 +43,7 @@ commands:
   users        add, remove or list broker users (users add NAME reads the password from stdin)
   ca export    write the development CA certificate for devices to trust
   capture      stats, query, export, import, replay and clear of the captured traffic
+  connect      connect to any MQTT broker: subscribe, publish, print or capture what arrives
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
@@ -69,6 +70,8 @@ func run(args []string, e env) int {
 		err = runCA(rest, e)
 	case "capture":
 		err = runCapture(rest, e)
+	case "connect":
+		err = runConnect(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
 	case "help":

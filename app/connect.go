@@ -1,0 +1,287 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+const connectUsage = `usage: iotstudio connect --url URL [--protocol 5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
+                         [--cert FILE --key FILE] [--insecure] [--sub FILTER]... [--qos N]
+                         [--pub TOPIC --message TEXT [--retain]] [--count N] [--wait DURATION]
+                         [--format text|jsonl] [--capture [--data DIR]]
+connect opens a connection to any MQTT broker, as the app's connections do: it subscribes to each --sub,
+publishes --message to --pub once connected, prints what arrives (topic and payload, or JSON Lines) until
+--count messages arrived, --wait passed or Ctrl-C, and with --capture records them in DATA/capture with the
+connection's host as their source. The password for --user is read from $` + replayPasswordEnv + `.`
+
+// connectMessageBuffer bounds the messages waiting to be printed; beyond
+// it they are counted as dropped (the connection must never wait for the
+// terminal).
+const connectMessageBuffer = 4096
+
+func runConnect(args []string, e env) error {
+	fs := newFlagSet("connect", e)
+	url := fs.String("url", "", "broker `URL`: mqtt://, mqtts://, ws:// or wss://")
+	protocol := fs.String("protocol", "5", "MQTT `VERSION`: 5 or 3.1.1")
+	clientID := fs.String("client-id", "", "client `ID` (default: a unique one)")
+	user := fs.String("user", "", "log in as `NAME`; the password is read from $"+replayPasswordEnv)
+	ca := fs.String("ca", "", "trust the CA certificates in `FILE` (PEM) instead of the system's")
+	cert := fs.String("cert", "", "client certificate `FILE` (PEM)")
+	key := fs.String("key", "", "client private key `FILE` (PEM, unencrypted)")
+	insecure := fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)")
+	var subs listFlag
+	fs.Var(&subs, "sub", "subscribe to `FILTER` (repeatable)")
+	qos := fs.Int("qos", 0, "QoS `N` for --sub and --pub")
+	pub := fs.String("pub", "", "publish --message to `TOPIC` once connected")
+	message := fs.String("message", "", "the payload `TEXT` for --pub")
+	retain := fs.Bool("retain", false, "publish --message as a retained message")
+	count := fs.Int("count", 0, "stop after `N` messages arrived (0: no limit)")
+	wait := fs.Duration("wait", 0, "stop after `DURATION` (0: run until Ctrl-C, or until the publish is done when there is no --sub)")
+	format := fs.String("format", "text", "how to print messages: `text` (topic and payload) or jsonl (lossless)")
+	captureOn := fs.Bool("capture", false, "also record the messages in DATA/capture")
+	data := fs.String("data", "", "data `DIR` for --capture (default: the user config dir)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := connectProfile(*url, *protocol, *clientID, *user, *ca, *cert, *key, *insecure)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *qos < 0 || *qos > 2:
+		return usagef("--qos %d: use 0, 1 or 2", *qos)
+	case *format != "text" && *format != "jsonl":
+		return usagef("--format %q: use text or jsonl", *format)
+	case *pub == "" && len(subs) == 0:
+		return usagef("connect: nothing to do; give --sub FILTER to receive or --pub TOPIC to publish\n%s", connectUsage)
+	case *pub != "" && (capture.ValidateFilter(*pub) != nil || hasWildcard(*pub)):
+		return usagef("--pub %q: a topic name has no wildcards (+, #) and no NUL", *pub)
+	}
+	for _, f := range subs {
+		if err := capture.ValidateFilter(f); err != nil {
+			return usagef("--sub: %v", err)
+		}
+	}
+	creds := client.Credentials{}
+	if *user != "" {
+		creds.Password = os.Getenv(replayPasswordEnv)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *wait)
+		defer cancel()
+	}
+
+	// The library's own logging would interleave with the messages; what
+	// matters reaches stderr as plain lines below.
+	quiet := slog.New(slog.DiscardHandler)
+	out := &printRecorder{ch: make(chan capture.Record, connectMessageBuffer)}
+	var store *capture.Store
+	if *captureOn {
+		dir, err := dataDir(*data)
+		if err != nil {
+			return err
+		}
+		if store, err = capture.Open(captureDir(dir), capture.Options{}); err != nil {
+			return err
+		}
+		defer closeCapture(store, quiet)
+	}
+	mgr := client.NewManager(broker.NewTee(out, store), client.Options{Logger: quiet})
+	defer mgr.CloseAll(context.Background())
+	conn, err := mgr.Open(p, creds)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := awaitConnected(ctx, mgr, conn, e.stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "connected to %s as %s (MQTT %s)\n", p.URL, conn.Status().ClientID, p.Protocol)
+	if err := connectSubscribe(ctx, conn, subs, byte(*qos), e.stderr); err != nil {
+		return err
+	}
+	if *pub != "" {
+		m := client.Message{Topic: *pub, Payload: []byte(*message), QoS: byte(*qos), Retain: *retain}
+		if err := conn.Publish(ctx, m); err != nil {
+			return fmt.Errorf("connect: publish to %s: %w", *pub, err)
+		}
+		fmt.Fprintf(e.stderr, "published %d bytes to %s\n", len(m.Payload), *pub)
+		if len(subs) == 0 {
+			return nil
+		}
+	}
+	n, err := printMessages(ctx, out, *count, *format, e.stdout)
+	if dropped := out.dropped.Load(); dropped > 0 {
+		fmt.Fprintf(e.stderr, "%d messages arrived faster than they could be printed and were not printed\n", dropped)
+	}
+	fmt.Fprintf(e.stderr, "received %d messages\n", n)
+	return err
+}
+
+// connectProfile builds the connection profile the flags describe.
+func connectProfile(url, protocol, clientID, user, ca, cert, key string, insecure bool) (client.Profile, error) {
+	if url == "" {
+		return client.Profile{}, usagef("connect: --url URL is required, e.g. --url mqtt://127.0.0.1:1883\n%s", connectUsage)
+	}
+	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: url, Host: url})
+	if err != nil {
+		return p, usagef("--url: %v", err)
+	}
+	switch protocol {
+	case "5":
+		p.Protocol = client.MQTT5
+	case "3.1.1", "4", "311":
+		p.Protocol = client.MQTT311
+	default:
+		return p, usagef("--protocol %q: use 5 or 3.1.1", protocol)
+	}
+	p.ClientID, p.Username, p.HasPassword = clientID, user, user != ""
+	p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile, p.TLS.Insecure = ca, cert, key, insecure
+	if err := p.Validate(); err != nil {
+		return p, usageError{err}
+	}
+	return p, nil
+}
+
+// awaitConnected waits for the first attempt's outcome: connect reports a
+// refusal at once instead of retrying in silence.
+func awaitConnected(ctx context.Context, mgr *client.Manager, conn *client.Connection, stderr io.Writer) error {
+	changed, stop := mgr.Watch()
+	defer stop()
+	for {
+		st := conn.Status()
+		switch st.State {
+		case client.StateConnected:
+			return nil
+		case client.StateReconnecting, client.StateDisconnected:
+			if st.LastError != nil {
+				return fmt.Errorf("connect: %w", st.LastError)
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("connect: %s: no answer before %w", st.URL, context.Cause(ctx))
+		}
+	}
+}
+
+func connectSubscribe(ctx context.Context, conn *client.Connection, filters []string, qos byte, stderr io.Writer) error {
+	if len(filters) == 0 {
+		return nil
+	}
+	subs := make([]client.Subscription, len(filters))
+	for i, f := range filters {
+		subs[i] = client.Subscription{Filter: f, QoS: qos}
+	}
+	res, err := conn.Subscribe(ctx, subs...)
+	if err != nil {
+		return fmt.Errorf("connect: subscribe: %w", err)
+	}
+	refused := 0
+	for _, r := range res {
+		if r.Refused {
+			refused++
+			fmt.Fprintf(stderr, "subscription to %s refused: %s\n", r.Filter, r.Reason)
+		} else {
+			fmt.Fprintf(stderr, "subscribed to %s (QoS %d granted)\n", r.Filter, r.Granted)
+		}
+	}
+	if refused == len(res) {
+		return errors.New("connect: the broker refused every subscription")
+	}
+	return nil
+}
+
+// printRecorder hands received messages to the printing loop without ever
+// blocking the connection.
+type printRecorder struct {
+	ch      chan capture.Record
+	dropped atomic.Int64
+}
+
+func (p *printRecorder) Ingest(r capture.Record) bool {
+	select {
+	case p.ch <- r:
+		return true
+	default:
+		p.dropped.Add(1)
+		return false
+	}
+}
+
+func printMessages(ctx context.Context, in *printRecorder, limit int, format string, w io.Writer) (int, error) {
+	var jw *capture.JSONLWriter
+	if format == "jsonl" {
+		jw = capture.NewJSONLWriter(w)
+		defer jw.Flush()
+	}
+	n := 0
+	for limit == 0 || n < limit {
+		select {
+		case r := <-in.ch:
+			n++
+			var err error
+			if jw != nil {
+				err = jw.Write(r)
+				if len(in.ch) == 0 {
+					err = errors.Join(err, jw.Flush())
+				}
+			} else {
+				_, err = fmt.Fprintf(w, "%s %s\n", r.Topic, printablePayload(r.Payload))
+			}
+			if err != nil {
+				return n, fmt.Errorf("connect: print: %w", err)
+			}
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return n, nil // --wait ended it, as asked
+			}
+			return n, fmt.Errorf("connect: interrupted after %d messages", n)
+		}
+	}
+	return n, nil
+}
+
+// printablePayload shows text as it is and anything else as a quoted Go
+// string, so binary never garbles the terminal.
+func printablePayload(b []byte) string {
+	if utf8.Valid(b) {
+		ok := true
+		for _, c := range b {
+			if c < 0x20 && c != '\t' {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return string(b)
+		}
+	}
+	return strconv.Quote(string(b))
+}
+
+func hasWildcard(topic string) bool {
+	for i := 0; i < len(topic); i++ {
+		if topic[i] == '+' || topic[i] == '#' {
+			return true
+		}
+	}
+	return false
+}
