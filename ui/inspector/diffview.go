@@ -1,0 +1,175 @@
+package inspector
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// diffContext is how many unchanged lines stay around each change; longer
+// runs fold into one "⋯ N unchanged lines" row.
+const diffContext = 3
+
+// diffRow is one row of the diff list.
+type diffRow struct {
+	text string
+	imp  widget.Importance
+	mono bool
+}
+
+// diffView shows how the selected message differs from the one before it:
+// the JSON paths that changed, then the line diff with unchanged runs
+// folded.
+type diffView struct {
+	header *widget.Label
+	list   *widget.List
+	rows   []diffRow
+	box    fyne.CanvasObject
+}
+
+func newDiffView() *diffView {
+	d := &diffView{header: widget.NewLabel("")}
+	wrap(d.header)
+	d.list = widget.NewList(
+		func() int { return len(d.rows) },
+		func() fyne.CanvasObject {
+			// Bare text, as in the payload pane: a diff reads like code, and
+			// label padding would show half as many lines.
+			return indented(canvas.NewText("", theme.Color(theme.ColorNameForeground)))
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			t := o.(*fyne.Container).Objects[0].(*canvas.Text)
+			r := d.rows[id]
+			t.TextStyle = fyne.TextStyle{Monospace: r.mono}
+			t.Color = d.list.Theme().Color(importanceColor(r.imp), fyne.CurrentApp().Settings().ThemeVariant())
+			t.Text = r.text
+			t.Refresh()
+		})
+	d.list.HideSeparators = true
+	d.box = container.NewBorder(d.header, nil, nil, nil, d.list)
+	return d
+}
+
+func (d *diffView) set(header string, rows []diffRow) {
+	d.header.SetText(header)
+	d.rows = rows
+	d.list.ScrollToTop()
+	d.list.Refresh()
+}
+
+// texts returns the rows' text, for tests.
+func (d *diffView) texts() []string {
+	out := make([]string, len(d.rows))
+	for i, r := range d.rows {
+		out[i] = r.text
+	}
+	return out
+}
+
+// diffContent turns a comparison into the header and rows shown.
+func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
+	when := prev.rec.Time.Local().Format(timeLayout)
+	var header string
+	switch {
+	case c.Equal && c.JSON:
+		header = fmt.Sprintf("Same JSON document as the message before it (%s).", when)
+	case c.Equal:
+		header = fmt.Sprintf("Identical to the message before it (%s).", when)
+	case c.JSON:
+		header = fmt.Sprintf("Compared as JSON with the message before it (%s): %s.", when, plural(len(c.Changes), "change", "changes"))
+	default:
+		header = fmt.Sprintf("Compared line by line with the message before it (%s).", when)
+	}
+	if c.Note != "" {
+		header += " " + c.Note + "."
+	}
+	var rows []diffRow
+	for _, ch := range c.Changes {
+		path := ch.Path
+		if path == "" {
+			path = "(whole document)"
+		}
+		switch ch.Op {
+		case decode.Added:
+			rows = append(rows, diffRow{text: "added    " + path + " = " + ch.New, imp: widget.SuccessImportance})
+		case decode.Removed:
+			rows = append(rows, diffRow{text: "removed  " + path + " (was " + ch.Old + ")", imp: widget.DangerImportance})
+		default:
+			rows = append(rows, diffRow{text: "changed  " + path + ": " + ch.Old + " → " + ch.New, imp: widget.WarningImportance})
+		}
+	}
+	if len(c.Lines) > 0 && !c.Equal {
+		if len(rows) > 0 {
+			rows = append(rows, diffRow{text: "Lines:", imp: widget.MediumImportance})
+		}
+		rows = append(rows, foldLines(c.Lines, diffContext)...)
+	}
+	return header, rows
+}
+
+// foldLines renders a line diff, keeping ctx unchanged lines around each
+// change and folding longer unchanged runs into one row.
+func foldLines(lines []decode.DiffLine, ctx int) []diffRow {
+	keep := make([]bool, len(lines))
+	for i, l := range lines {
+		if l.Op == decode.Same {
+			continue
+		}
+		for k := max(0, i-ctx); k <= min(len(lines)-1, i+ctx); k++ {
+			keep[k] = true
+		}
+	}
+	var rows []diffRow
+	for i := 0; i < len(lines); {
+		if !keep[i] {
+			j := i
+			for j < len(lines) && !keep[j] {
+				j++
+			}
+			rows = append(rows, diffRow{text: "⋯ " + plural(j-i, "unchanged line", "unchanged lines"), imp: widget.LowImportance})
+			i = j
+			continue
+		}
+		l := lines[i]
+		switch l.Op {
+		case decode.Added:
+			rows = append(rows, diffRow{text: "+ " + l.Text, imp: widget.SuccessImportance, mono: true})
+		case decode.Removed:
+			rows = append(rows, diffRow{text: "- " + l.Text, imp: widget.DangerImportance, mono: true})
+		default:
+			rows = append(rows, diffRow{text: "  " + l.Text, mono: true})
+		}
+		i++
+	}
+	return rows
+}
+
+// importanceColor is the theme colour a label of importance imp would
+// have.
+func importanceColor(imp widget.Importance) fyne.ThemeColorName {
+	switch imp {
+	case widget.SuccessImportance:
+		return theme.ColorNameSuccess
+	case widget.DangerImportance:
+		return theme.ColorNameError
+	case widget.WarningImportance:
+		return theme.ColorNameWarning
+	case widget.LowImportance:
+		return theme.ColorNamePlaceHolder
+	}
+	return theme.ColorNameForeground
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return numfmt.Count(int64(n)) + " " + many
+}

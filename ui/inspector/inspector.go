@@ -1,0 +1,741 @@
+// Package inspector is the message inspector of the Topics panel. Its one
+// job is to show everything about the topic the explorer selected: the last
+// message in a decoder view of the user's choice (text lines or a
+// collapsible tree), its metadata and MQTT 5 properties, copy buttons, the
+// topic's history (the model's RAM first, then older pages from the capture
+// store) with a diff between a message and the one before it, and a chart
+// of the topic's numbers over time.
+//
+// Everything that costs more than a screenful runs on goroutines that Run
+// owns: reading the model, decoding (a 10 MB payload takes a fraction of a
+// second), measuring lines, comparing, charting and querying the store.
+// They hand results to the UI goroutine through fyne.Do; the UI goroutine
+// only swaps in finished results and lays out what is visible, so the
+// window stays fluid whatever is selected. Decoding, diffs and numbers come
+// from engine/decode; this package only presents them.
+package inspector
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// refreshInterval is the least time between two refreshes of the shown
+// topic: at most 10 a second, however fast it receives messages.
+const refreshInterval = 100 * time.Millisecond
+
+const (
+	hintNone    = "Select a topic to see its messages."
+	hintLoading = "Loading…"
+	modeText    = "Text"
+	modeTree    = "Tree"
+)
+
+// Inspector is the message inspector. Create it with New on the UI
+// goroutine, put Content in the window, call Show when the selection
+// changes and run Run once.
+//
+// It is not itself a fyne.CanvasObject: that interface has a Show() of its
+// own (make visible), which Show(id) would clash with, so the widget tree
+// is returned by Content, as the other panels do.
+type Inspector struct {
+	model *topics.Model
+	store *capture.Store
+	win   fyne.Window
+
+	// do runs a function on the UI goroutine: fyne.Do, replaced in tests
+	// by a queue the test goroutine drains.
+	do       func(func())
+	interval time.Duration
+
+	running atomic.Bool
+	pending atomic.Bool // a model read is queued for the UI goroutine
+
+	tmu    sync.Mutex
+	target target // guarded by tmu
+	kick   chan struct{}
+
+	decodes *slot[decodeReq]
+	charts  *slot[chartReq]
+	pages   *slot[pageReq]
+	copies  *slot[copyReq]
+
+	// Owned by the UI goroutine.
+	st    state
+	picks map[string][]string // fields the user picked to chart, per source and topic
+
+	// Widgets.
+	root, body             fyne.CanvasObject
+	hintBox                *fyne.Container
+	hint                   *widget.Label
+	title, counts          *widget.Label
+	copyTopic, copyPayload *widget.Button
+	meta, metaV5           *widget.RichText
+	formatSel              *widget.Select
+	mode                   *widget.RadioGroup
+	status, decodeErr      *widget.Label
+	lines                  *lineView
+	tree                   *treeView
+	histList               *widget.List
+	histStatus             *widget.Label
+	olderBtn               *widget.Button
+	diff                   *diffView
+	chart                  *chartPanel
+	tabs                   *container.AppTabs
+	syncing, settingFormat bool // a programmatic change is under way: ignore its callbacks
+}
+
+// state is what the inspector shows; only the UI goroutine touches it.
+type state struct {
+	gen   uint64 // increments with every Show; answers for an older gen are dropped
+	id    topics.NodeID
+	sum   topics.NodeSummary
+	h     history
+	older olderState
+	sel   *entry // the history row picked; nil follows the newest message
+
+	format     decode.Format // the decoder picked
+	tree       bool          // the tree view is picked
+	view       *entry        // the message the payload pane is for
+	viewFormat decode.Format
+	res        *decode.Result // its view; nil while decoding
+	detected   decode.Format
+	treeRes    *decode.Result // the result the tree pane shows
+	cmpEnt     *entry         // the diff pane compares cmpEnt
+	cmpPrev    *entry         // with cmpPrev
+
+	refreshes int // model reads applied with new messages, for tests
+}
+
+// shown is the message the payload pane and metadata are about.
+func (s *state) shown() *entry {
+	if s.sel != nil {
+		return s.sel
+	}
+	if len(s.h.ents) > 0 {
+		return s.h.ents[0]
+	}
+	return nil
+}
+
+// New returns an inspector over model. store is the capture (nil when
+// capture is off: the history is then what the model holds in RAM); win is
+// the window it is shown in. Call it on the UI goroutine.
+func New(model *topics.Model, store *capture.Store, win fyne.Window) *Inspector {
+	in := &Inspector{
+		model: model, store: store, win: win,
+		do: fyne.Do, interval: refreshInterval,
+		kick:    make(chan struct{}, 1),
+		decodes: newSlot[decodeReq](), charts: newSlot[chartReq](),
+		pages: newSlot[pageReq](), copies: newSlot[copyReq](),
+		picks: map[string][]string{},
+	}
+	in.st.format = decode.Auto
+	in.build()
+	in.showHint(hintNone)
+	return in
+}
+
+// Content is the inspector's widget tree, to place in the window.
+func (in *Inspector) Content() fyne.CanvasObject { return in.root }
+
+func (in *Inspector) build() {
+	in.hint = widget.NewLabel("")
+	in.hint.Alignment = fyne.TextAlignCenter
+	wrap(in.hint)
+	// Not a Center container: a wrapping label there is measured at zero
+	// width, one word per line, and its height would stretch the window.
+	in.hintBox = container.NewVBox(layout.NewSpacer(), in.hint, layout.NewSpacer())
+
+	in.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	in.title.Truncation = fyne.TextTruncateEllipsis
+	in.title.Selectable = true
+	in.counts = widget.NewLabel("")
+	in.counts.Importance = widget.LowImportance
+	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
+	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
+	header := container.NewBorder(nil, nil, nil,
+		container.NewHBox(in.counts, in.copyTopic, in.copyPayload), in.title)
+
+	in.meta = widget.NewRichText()
+	wrap(in.meta)
+
+	in.lines = newLineView()
+	in.tree = newTreeView()
+	in.tree.tree.Hide()
+	in.formatSel = widget.NewSelect(formatOptions(""), in.onFormat)
+	in.settingFormat = true
+	in.formatSel.SetSelectedIndex(0)
+	in.settingFormat = false
+	in.mode = widget.NewRadioGroup([]string{modeText, modeTree}, in.onMode)
+	in.mode.Horizontal = true
+	in.mode.Required = true
+	in.mode.SetSelected(modeText)
+	in.status = widget.NewLabel("")
+	in.status.Importance = widget.LowImportance
+	in.status.Truncation = fyne.TextTruncateEllipsis
+	in.decodeErr = widget.NewLabel("")
+	in.decodeErr.Importance = widget.DangerImportance
+	wrap(in.decodeErr)
+	in.decodeErr.Hide()
+	bar := container.NewBorder(nil, nil,
+		container.NewHBox(widget.NewLabel("Decoder"), in.formatSel, in.mode), nil, in.status)
+	payload := container.NewBorder(container.NewVBox(bar, in.decodeErr), nil, nil, nil,
+		container.NewStack(in.lines, in.tree.tree))
+
+	in.histList = widget.NewList(
+		func() int { return len(in.st.h.ents) },
+		func() fyne.CanvasObject {
+			when := widget.NewLabel("")
+			when.TextStyle = fyne.TextStyle{Monospace: true}
+			what := widget.NewLabel("")
+			what.Truncation = fyne.TextTruncateEllipsis
+			return container.NewBorder(nil, nil, when, nil, what)
+		},
+		in.updateHistoryRow)
+	in.histList.OnSelected = in.onHistorySelected
+	in.histStatus = widget.NewLabel("")
+	wrap(in.histStatus)
+	in.histStatus.Importance = widget.LowImportance
+	in.olderBtn = widget.NewButtonWithIcon("Load older", theme.MoveDownIcon(), in.onLoadOlder)
+	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, in.olderBtn, in.histStatus), nil, nil, in.histList)
+	in.diff = newDiffView()
+	histSplit := container.NewHSplit(hist, in.diff.box)
+	histSplit.Offset = 0.45
+
+	in.chart = newChartPanel(in.onPicks)
+	in.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("History", theme.HistoryIcon(), histSplit),
+		container.NewTabItemWithIcon("Chart", theme.GridIcon(), in.chart.box))
+
+	top := container.NewBorder(container.NewVBox(header, in.meta), nil, nil, nil, payload)
+	split := container.NewVSplit(top, in.tabs)
+	split.Offset = 0.58
+	in.body = split
+	in.root = container.NewStack(in.hintBox, in.body)
+}
+
+// wrapWidth is the width a wrapping text assumes until it is laid out.
+const wrapWidth = 600
+
+// wrap makes a label or rich text wrap at word boundaries. Fyne measures a
+// wrapping text at its current width, and before the first layout that is
+// zero: one word per line, a minimum height of thousands of pixels, and a
+// window that grows to fit it and never shrinks back. Starting from a
+// plausible width avoids that; the first layout then sets the real one.
+func wrap(o interface {
+	fyne.CanvasObject
+}) {
+	switch t := o.(type) {
+	case *widget.Label:
+		t.Wrapping = fyne.TextWrapWord
+	case *widget.RichText:
+		t.Wrapping = fyne.TextWrapWord
+	}
+	o.Resize(fyne.NewSize(wrapWidth, o.MinSize().Height))
+}
+
+// formatOptions are the decoder picker's entries: Auto, naming what it
+// detected once known, then every format.
+func formatOptions(detected decode.Format) []string {
+	var out []string
+	for _, f := range decode.Formats() {
+		label := f.Label()
+		if f == decode.Auto && detected != "" {
+			label += " (" + detected.Label() + ")"
+		}
+		out = append(out, label)
+	}
+	return out
+}
+
+// Show inspects node id (0 clears the inspector). It returns at once: the
+// node is read and decoded by Run's goroutines.
+func (in *Inspector) Show(id topics.NodeID) {
+	st := &in.st
+	*st = state{gen: st.gen + 1, id: id, format: decode.Auto, tree: st.tree, older: olderState{seq: st.older.seq + 1}}
+	in.settingFormat = true
+	in.formatSel.SetOptions(formatOptions(""))
+	in.formatSel.SetSelectedIndex(0)
+	in.settingFormat = false
+	in.title.SetText("")
+	in.counts.SetText("")
+	in.meta.Segments = nil
+	in.meta.Refresh()
+	in.decodeErr.Hide()
+	in.status.SetText("")
+	in.lines.set(nil, lineLens{})
+	in.tree.set(nil)
+	in.diff.set("", nil)
+	in.histList.UnselectAll()
+	in.histList.Refresh()
+	in.chart.clear()
+	switch {
+	case id == 0:
+		in.showHint(hintNone)
+	case in.body.Visible():
+		// Going from topic to topic keeps the panes in place: hiding and
+		// showing them again would lay the whole inspector out twice.
+		in.status.SetText(hintLoading)
+	default:
+		in.showHint(hintLoading)
+	}
+	in.setTarget(target{id: id, gen: st.gen})
+}
+
+func (in *Inspector) showHint(text string) {
+	in.hint.SetText(text)
+	in.body.Hide()
+	in.hintBox.Show()
+}
+
+func (in *Inspector) showBody() {
+	in.hintBox.Hide()
+	in.body.Show()
+}
+
+// applyNode takes a read of the shown node: the first one, or one made
+// because it received messages.
+func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist []capture.Record, first bool) {
+	st := &in.st
+	if gen != st.gen {
+		return
+	}
+	if !ok {
+		in.showHint("This topic is no longer in the tree.")
+		return
+	}
+	st.sum = sum
+	in.title.SetText(topicTitle(sum))
+	in.counts.SetText(sum.Source + " · " + plural(int(sum.Messages), "message", "messages"))
+	if len(hist) == 0 {
+		in.showHint(fmt.Sprintf("%s has no messages of its own; %s below it. Select one to inspect it.",
+			topicTitle(sum), plural(sum.SubtreeTopics, "topic has messages", "topics have messages")))
+		return
+	}
+	if first || len(st.h.ents) == 0 {
+		st.h.reset(hist, sum.Messages)
+		st.sel = nil
+		in.restartOlder()
+	} else {
+		if st.h.prepend(hist, sum.Messages) == 0 {
+			return
+		}
+		if st.h.trim() {
+			in.restartOlder()
+			if st.sel != nil && st.h.index(st.sel) < 0 {
+				st.sel = nil
+			}
+		}
+	}
+	st.refreshes++
+	in.showBody()
+	in.histList.Refresh()
+	in.syncSelection()
+	in.updateHistoryStatus()
+	in.requestView()
+	in.requestChart()
+}
+
+func topicTitle(s topics.NodeSummary) string {
+	if s.Topic == "" {
+		return `"" (empty level)`
+	}
+	return s.Topic
+}
+
+// requestView asks for what the payload and diff panes should show now,
+// and shows the metadata at once (it costs nothing).
+func (in *Inspector) requestView() {
+	st := &in.st
+	e := st.shown()
+	if e == nil {
+		return
+	}
+	prev := st.h.before(e)
+	if e != st.view || st.format != st.viewFormat {
+		if e != st.view {
+			in.showMeta(&e.rec)
+		}
+		st.view, st.viewFormat, st.res = e, st.format, nil
+		// The previous lines stay until the new ones are ready, so a live
+		// topic does not flicker; the status says they are being replaced.
+		in.status.SetText("Decoding " + sizeText(len(e.rec.Payload)) + "…")
+	}
+	if e != st.cmpEnt || prev != st.cmpPrev {
+		st.cmpEnt, st.cmpPrev = e, prev
+		switch {
+		case prev != nil:
+			in.diff.set("Comparing with the message before it…", nil)
+		case st.h.index(e)+1 < len(st.h.ents):
+			in.diff.set("The message before this one is not listed (see the marker below it), so there is nothing to compare with.", nil)
+		case in.store != nil && !st.older.done:
+			in.diff.set("This is the oldest message listed: Load older to compare it with the one before.", nil)
+		default:
+			in.diff.set("This is the oldest message there is, so there is nothing to compare with.", nil)
+		}
+	}
+	in.decodes.put(decodeReq{gen: st.gen, ent: e, prev: prev, format: st.format, tree: st.tree})
+}
+
+// showMeta shows r's metadata: one paragraph of what every message has,
+// one of its MQTT 5 properties. One rich text rather than two widgets, one
+// of them hidden and shown: a hidden wrapping text keeps a stale width,
+// and its height measured at that width would stretch the window.
+func (in *Inspector) showMeta(r *capture.Record) {
+	in.meta.Segments = append(segments(basicFields(r)), segments(v5Fields(r))...)
+	in.meta.Refresh()
+}
+
+// decodeReq asks the decode goroutine for a message's view, its tree when
+// the tree pane is picked, and its diff against the message before it.
+type decodeReq struct {
+	gen    uint64
+	ent    *entry
+	prev   *entry
+	format decode.Format
+	tree   bool
+}
+
+// decodeLoop returns the decode goroutine's handler. It remembers its
+// last result and comparison, so switching panes or a request repeated
+// by a refresh does not decode a 10 MB payload again.
+func (in *Inspector) decodeLoop() func(context.Context, decodeReq) {
+	var (
+		lastEnt         *entry
+		lastFormat      decode.Format
+		res             *decode.Result
+		lens            lineLens
+		detected        decode.Format
+		cmpEnt, cmpPrev *entry
+		cmp             decode.Comparison
+	)
+	return func(ctx context.Context, q decodeReq) {
+		r := &q.ent.rec
+		if q.ent != lastEnt || q.format != lastFormat {
+			res = decode.Decode(q.format, r.Topic, r.Payload, r.ContentType)
+			lens = measure(res)
+			detected = res.Tried
+			if q.format != decode.Auto {
+				detected = decode.Detect(r.Topic, r.Payload, r.ContentType)
+			}
+			lastEnt, lastFormat = q.ent, q.format
+		}
+		res, lens, detected := res, lens, detected
+		in.do(func() { in.applyDecoded(q.gen, q.ent, q.format, res, lens, detected) })
+		if ctx.Err() != nil {
+			return
+		}
+		if q.tree && hasTree(res) {
+			root := res.Tree() // built once per Result
+			in.do(func() { in.applyTree(q.gen, res, root) })
+		}
+		if q.prev != nil && ctx.Err() == nil {
+			if q.ent != cmpEnt || q.prev != cmpPrev {
+				cmp = decode.Diff(q.prev.rec.Payload, r.Payload)
+				cmpEnt, cmpPrev = q.ent, q.prev
+			}
+			c := cmp
+			in.do(func() { in.applyDiff(q.gen, q.ent, q.prev, &c) })
+		}
+	}
+}
+
+// hasTree reports whether res's view is structured, with a tree to show.
+func hasTree(res *decode.Result) bool {
+	if res == nil || res.Err != nil {
+		return false
+	}
+	f := res.Format
+	if f == decode.Base64 {
+		f = res.Inner
+	}
+	switch f {
+	case decode.JSON, decode.CBOR, decode.MessagePack, decode.SparkplugB:
+		return true
+	}
+	return false
+}
+
+func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *decode.Result, lens lineLens, detected decode.Format) {
+	st := &in.st
+	if gen != st.gen || e != st.view || f != st.viewFormat || res == st.res {
+		return
+	}
+	st.res, st.detected = res, detected
+	in.lines.set(res, lens)
+	in.settingFormat = true
+	in.formatSel.SetOptions(formatOptions(detected))
+	in.formatSel.SetSelectedIndex(slices.Index(decode.Formats(), st.format))
+	in.settingFormat = false
+
+	status := res.Format.Label()
+	switch {
+	case res.Requested == decode.Auto:
+		status = "Detected " + res.Tried.Label()
+	case res.Err != nil:
+		status = "Hex (" + res.Tried.Label() + " failed)"
+	}
+	if res.Format == decode.Base64 && res.Inner != "" {
+		status += ", content shown as " + res.Inner.Label()
+	}
+	in.status.SetText(status + " · " + in.lines.summary())
+	if res.Err != nil {
+		in.decodeErr.SetText(fmt.Sprintf("Decoding as %s failed (%v); showing the hex dump instead.", res.Tried.Label(), res.Err))
+		in.decodeErr.Show()
+	} else {
+		in.decodeErr.Hide()
+	}
+	if hasTree(res) {
+		in.mode.Enable()
+	} else {
+		in.mode.Disable()
+	}
+	in.showPane()
+}
+
+func (in *Inspector) applyTree(gen uint64, res *decode.Result, root *decode.Node) {
+	st := &in.st
+	if gen != st.gen || res != st.res {
+		return
+	}
+	st.treeRes = res
+	in.tree.set(root)
+	in.showPane()
+}
+
+// showPane shows the tree when it is picked and built for the current
+// view, else the lines.
+func (in *Inspector) showPane() {
+	st := &in.st
+	if st.tree && st.res != nil && st.treeRes == st.res && hasTree(st.res) {
+		in.lines.Hide()
+		in.tree.tree.Show()
+		return
+	}
+	in.tree.tree.Hide()
+	in.lines.Show()
+}
+
+func (in *Inspector) applyDiff(gen uint64, e, prev *entry, c *decode.Comparison) {
+	st := &in.st
+	if gen != st.gen || e != st.cmpEnt || prev != st.cmpPrev {
+		return
+	}
+	in.diff.set(diffContent(c, prev))
+}
+
+func (in *Inspector) onFormat(label string) {
+	if in.settingFormat {
+		return
+	}
+	i := slices.Index(in.formatSel.Options, label)
+	if i < 0 {
+		return
+	}
+	in.st.format = decode.Formats()[i]
+	in.requestView()
+}
+
+func (in *Inspector) onMode(mode string) {
+	in.st.tree = mode == modeTree
+	in.showPane()
+	if in.st.tree && (in.st.res == nil || in.st.treeRes != in.st.res) {
+		// Also while decoding: the request under way did not ask for the
+		// tree. The decode goroutine reuses the result it is making.
+		in.requestView()
+	}
+}
+
+// updateHistoryRow fills history row id: receive time and size, then a
+// glimpse of the payload; or what a marker stands for.
+func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject) {
+	c := o.(*fyne.Container) // a Border: the centre object first, then the left one
+	what, when := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Label)
+	if id >= len(in.st.h.ents) {
+		return
+	}
+	e := in.st.h.ents[id]
+	if e.missed > 0 {
+		when.SetText("")
+		where := "the Capture panel has them"
+		if in.store == nil {
+			where = "capture is off, so they were not kept"
+		}
+		what.Importance = widget.WarningImportance
+		what.SetText(fmt.Sprintf("⋯ %s not listed: they left RAM between two refreshes (%s)",
+			plural(int(min(e.missed, 1<<62)), "message", "messages"), where))
+		return
+	}
+	r := &e.rec
+	flags := ""
+	if r.Retain {
+		flags = " R"
+	}
+	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", compactSize(len(r.Payload)), flags))
+	what.Importance = widget.MediumImportance
+	what.SetText(preview(r.Payload))
+}
+
+// compactSize is a history row's size column.
+func compactSize(n int) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func (in *Inspector) onHistorySelected(id widget.ListItemID) {
+	st := &in.st
+	if in.syncing || id >= len(st.h.ents) {
+		return
+	}
+	e := st.h.ents[id]
+	if e.missed > 0 {
+		in.syncSelection()
+		return
+	}
+	if id == 0 {
+		st.sel = nil // the newest: keep following new messages
+	} else {
+		st.sel = e
+	}
+	in.requestView()
+}
+
+// syncSelection marks the shown message in the history list. List.Select
+// scrolls only when the row is out of view and does nothing when the row
+// is already selected, so following the newest message never moves the
+// list under the user.
+func (in *Inspector) syncSelection() {
+	idx := 0
+	if in.st.sel != nil {
+		idx = in.st.h.index(in.st.sel)
+	}
+	in.syncing = true
+	in.histList.Select(idx)
+	in.syncing = false
+}
+
+func (in *Inspector) updateHistoryStatus() {
+	st := &in.st
+	ram, stored, missed := st.h.counts()
+	text := plural(ram+stored, "message", "messages") + " listed"
+	if stored > 0 {
+		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
+	}
+	text += "."
+	if missed > 0 {
+		text += " " + plural(int(min(missed, 1<<62)), "message is", "messages are") + " missing where marked."
+	}
+	o := &st.older
+	switch {
+	case in.store == nil:
+		text += " Capture is off, so older messages were not kept."
+	case o.loading:
+		text += " Loading older messages…"
+	case o.err != nil:
+		text += " " + o.err.Error() + "."
+	case o.full:
+		text += " The inspector keeps at most " + numfmt.Count(maxEntries) + "; search the Capture panel for older ones."
+	case o.done:
+		text += " No older messages in the capture."
+	}
+	in.histStatus.SetText(text)
+	if in.store == nil || o.loading || o.done || o.full {
+		in.olderBtn.Disable()
+	} else {
+		in.olderBtn.Enable()
+	}
+}
+
+// requestChart asks for the chart of the listed messages.
+func (in *Inspector) requestChart() {
+	st := &in.st
+	ents := make([]*entry, 0, len(st.h.ents))
+	for _, e := range st.h.ents {
+		if e.missed == 0 {
+			ents = append(ents, e)
+		}
+	}
+	if len(ents) == 0 {
+		return
+	}
+	in.charts.put(chartReq{gen: st.gen, ents: ents, picks: in.picks[in.pickKey()]})
+}
+
+func (in *Inspector) pickKey() string { return in.st.sum.Source + "\x00" + in.st.sum.Topic }
+
+func (in *Inspector) onPicks(picks []string) {
+	// An empty, non-nil slice records that the user unticked everything,
+	// which must not bring the default back.
+	in.picks[in.pickKey()] = append([]string{}, picks...)
+	in.requestChart()
+}
+
+func (in *Inspector) applyChart(gen uint64, fields, picks []string, dflt bool, s []series) {
+	st := &in.st
+	if gen != st.gen {
+		return
+	}
+	if want, ok := in.picks[in.pickKey()]; ok == dflt || (ok && !slices.Equal(want, picks)) {
+		return // computed for picks the user has changed since
+	}
+	in.chart.setFields(fields, picks)
+	empty := ""
+	switch {
+	case len(fields) == 0 && len(picks) == 0:
+		empty = "No numbers in this topic's newest message to chart."
+	case len(picks) == 0:
+		empty = "Tick a field to chart it."
+	default:
+		empty = "No values of the ticked fields in the listed messages."
+	}
+	in.chart.chart.set(s, empty)
+}
+
+// copyReq asks for a payload's clipboard text off the UI goroutine: the
+// hex dump of a 10 MB binary payload is 40 MB of text.
+type copyReq struct {
+	gen     uint64
+	payload []byte
+}
+
+func (in *Inspector) onCopyTopic() {
+	if in.st.sum.ID != 0 {
+		fyne.CurrentApp().Clipboard().SetContent(in.st.sum.Topic)
+	}
+}
+
+func (in *Inspector) onCopyPayload() {
+	if e := in.st.shown(); e != nil {
+		in.copies.put(copyReq{gen: in.st.gen, payload: e.rec.Payload})
+	}
+}
+
+func (in *Inspector) copyPayloadText(_ context.Context, q copyReq) {
+	text := copyText(q.payload)
+	in.do(func() {
+		if q.gen == in.st.gen {
+			fyne.CurrentApp().Clipboard().SetContent(text)
+		}
+	})
+}

@@ -1,0 +1,180 @@
+package inspector
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2/widget"
+	"github.com/dustin/go-humanize"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// timeLayout shows a message's receive time to the millisecond, in local
+// time: messages a few ms apart must be told apart.
+const timeLayout = "2006-01-02 15:04:05.000"
+
+// previewBytes is how much of a payload a history row reads.
+const previewBytes = 160
+
+// field is one key and value of the metadata.
+type field struct{ key, value string }
+
+// basicFields are the metadata every message has.
+func basicFields(r *capture.Record) []field {
+	retain := "no"
+	if r.Retain {
+		retain = "yes"
+	}
+	client := r.ClientID
+	if client == "" {
+		client = "(none)"
+	}
+	return []field{
+		{"Time", r.Time.Local().Format(timeLayout)},
+		{"Size", sizeText(len(r.Payload))},
+		{"QoS", strconv.Itoa(int(r.QoS))},
+		{"Retain", retain},
+		{"Client ID", client},
+		{"Protocol", protocolName(r.Protocol)},
+	}
+}
+
+// v5Fields are the MQTT 5 properties the message carried; nil for MQTT 3.
+func v5Fields(r *capture.Record) []field {
+	if r.Protocol != 5 {
+		return nil
+	}
+	var fs []field
+	if r.PayloadFormat != nil {
+		v := strconv.Itoa(int(*r.PayloadFormat))
+		switch *r.PayloadFormat {
+		case 0:
+			v += " (bytes)"
+		case 1:
+			v += " (UTF-8)"
+		}
+		fs = append(fs, field{"Payload format", v})
+	}
+	if r.ContentType != "" {
+		fs = append(fs, field{"Content type", r.ContentType})
+	}
+	if r.MessageExpiry != nil {
+		fs = append(fs, field{"Message expiry", numfmt.Count(int64(*r.MessageExpiry)) + " s"})
+	}
+	if r.ResponseTopic != "" {
+		fs = append(fs, field{"Response topic", r.ResponseTopic})
+	}
+	if len(r.CorrelationData) > 0 {
+		fs = append(fs, field{"Correlation data", bytesText(r.CorrelationData)})
+	}
+	if len(r.UserProps) > 0 {
+		ps := make([]string, len(r.UserProps))
+		for i, p := range r.UserProps {
+			ps[i] = p.Key + "=" + p.Value
+		}
+		fs = append(fs, field{"User properties", strings.Join(ps, ", ")})
+	}
+	if len(fs) == 0 {
+		fs = append(fs, field{"MQTT 5 properties", "none"})
+	}
+	return fs
+}
+
+// segments renders fields as one wrapping paragraph: bold keys, plain
+// values. The last value is not inline, which ends the paragraph, so the
+// next one starts on a new line.
+func segments(fs []field) []widget.RichTextSegment {
+	out := make([]widget.RichTextSegment, 0, 2*len(fs))
+	for i, f := range fs {
+		value := &widget.TextSegment{Style: widget.RichTextStyleInline, Text: f.value + "    "}
+		if i == len(fs)-1 {
+			value = &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: f.value}
+		}
+		out = append(out, &widget.TextSegment{Style: widget.RichTextStyleStrong, Text: f.key + " "}, value)
+	}
+	return out
+}
+
+func sizeText(n int) string {
+	if n < 1024 {
+		return plural(n, "byte", "bytes")
+	}
+	return fmt.Sprintf("%s (%s bytes)", humanize.IBytes(uint64(n)), numfmt.Count(int64(n)))
+}
+
+func protocolName(v byte) string {
+	switch v {
+	case 3:
+		return "MQTT 3.1"
+	case 4:
+		return "MQTT 3.1.1"
+	case 5:
+		return "MQTT 5"
+	}
+	return "protocol " + strconv.Itoa(int(v))
+}
+
+// bytesText shows short binary properties: as text when they are, else as
+// hex.
+func bytesText(b []byte) string {
+	if isText(b) {
+		return strconv.Quote(string(b))
+	}
+	if len(b) > 64 {
+		return "0x" + hex.EncodeToString(b[:64]) + "… (" + plural(len(b), "byte", "bytes") + ")"
+	}
+	return "0x" + hex.EncodeToString(b)
+}
+
+// isText: valid UTF-8 without control characters other than tab and line
+// breaks, which is what can go on the clipboard or into a label as is.
+func isText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// copyText is what Copy payload puts on the clipboard: the payload itself
+// when it is text, else its hex dump (as the Capture panel copies it), since
+// a clipboard carries text and raw bytes would be mangled.
+func copyText(b []byte) string {
+	if isText(b) {
+		return string(b)
+	}
+	return hex.Dump(b)
+}
+
+// preview is a history row's one-line glimpse of a payload.
+func preview(b []byte) string {
+	if len(b) == 0 {
+		return "(empty payload)"
+	}
+	cut := b[:min(len(b), previewBytes)]
+	for len(cut) > 0 && len(cut) < len(b) && !utf8.Valid(cut) {
+		cut = cut[:len(cut)-1] // do not split a character
+	}
+	if !isText(cut) {
+		head := b[:min(len(b), 24)]
+		s := hex.EncodeToString(head)
+		if len(head) < len(b) {
+			s += "…"
+		}
+		return "0x" + s
+	}
+	s := strings.Join(strings.Fields(string(cut)), " ")
+	if len(cut) < len(b) {
+		s += "…"
+	}
+	return s
+}
