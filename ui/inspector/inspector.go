@@ -85,7 +85,7 @@ type Inspector struct {
 	hint                   *widget.Label
 	title, counts          *widget.Label
 	copyTopic, copyPayload *widget.Button
-	meta, metaV5           *widget.RichText
+	meta                   *widget.RichText
 	formatSel              *widget.Select
 	mode                   *widget.RadioGroup
 	status, decodeErr      *widget.Label
@@ -103,7 +103,6 @@ type Inspector struct {
 // state is what the inspector shows; only the UI goroutine touches it.
 type state struct {
 	gen   uint64 // increments with every Show; answers for an older gen are dropped
-	id    topics.NodeID
 	sum   topics.NodeSummary
 	h     history
 	older olderState
@@ -114,7 +113,6 @@ type state struct {
 	view       *entry        // the message the payload pane is for
 	viewFormat decode.Format
 	res        *decode.Result // its view; nil while decoding
-	detected   decode.Format
 	treeRes    *decode.Result // the result the tree pane shows
 	cmpEnt     *entry         // the diff pane compares cmpEnt
 	cmpPrev    *entry         // with cmpPrev
@@ -238,9 +236,7 @@ const wrapWidth = 600
 // zero: one word per line, a minimum height of thousands of pixels, and a
 // window that grows to fit it and never shrinks back. Starting from a
 // plausible width avoids that; the first layout then sets the real one.
-func wrap(o interface {
-	fyne.CanvasObject
-}) {
+func wrap(o fyne.CanvasObject) {
 	switch t := o.(type) {
 	case *widget.Label:
 		t.Wrapping = fyne.TextWrapWord
@@ -268,7 +264,7 @@ func formatOptions(detected decode.Format) []string {
 // node is read and decoded by Run's goroutines.
 func (in *Inspector) Show(id topics.NodeID) {
 	st := &in.st
-	*st = state{gen: st.gen + 1, id: id, format: decode.Auto, tree: st.tree, older: olderState{seq: st.older.seq + 1}}
+	*st = state{gen: st.gen + 1, format: decode.Auto, tree: st.tree, older: olderState{seq: st.older.seq + 1}}
 	in.settingFormat = true
 	in.formatSel.SetOptions(formatOptions(""))
 	in.formatSel.SetSelectedIndex(0)
@@ -477,7 +473,7 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	if gen != st.gen || e != st.view || f != st.viewFormat || res == st.res {
 		return
 	}
-	st.res, st.detected = res, detected
+	st.res = res
 	in.lines.set(res, lens)
 	in.settingFormat = true
 	in.formatSel.SetOptions(formatOptions(detected))
