@@ -390,3 +390,33 @@ func TestViewOutsideItsFunctionPanics(t *testing.T) {
 	}()
 	kept.Stats()
 }
+
+func TestRetainedTopics(t *testing.T) {
+	m := New(Options{})
+	applyAll(m, retainedMsg("h/b/2", "on"), retainedMsg("h/b/10", "on"), msg("h/b/3", "live"), msg("h/b", "not retained"),
+		retainedMsg("h/a", "x"), retainedMsg("h/c/1", "y"), retainedMsg("h/c/1", ""), retainedMsg("other", "z"))
+	tests := []struct {
+		from string
+		want []string
+	}{
+		{"h", []string{"h/a", "h/b/2", "h/b/10"}},
+		{"h/b", []string{"h/b/2", "h/b/10"}},
+		{"h/b/3", nil},
+		{"h/c", nil}, // cleared
+		{"other", []string{"other"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from, func(t *testing.T) {
+			got := m.RetainedTopics(lookup(t, m, tt.from))
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			if s := summaryOf(t, m, tt.from); s.SubtreeRetained != len(tt.want) {
+				t.Fatalf("SubtreeRetained %d for %d topics", s.SubtreeRetained, len(tt.want))
+			}
+		})
+	}
+	if got := m.RetainedTopics(m.Sources()[0].ID); len(got) != 4 {
+		t.Fatalf("from the root: %v", got)
+	}
+}

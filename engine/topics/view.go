@@ -252,6 +252,33 @@ func (v View) History(id NodeID) []capture.Record {
 	return out
 }
 
+// RetainedTopics returns the topics in id's subtree (id included) for
+// which the broker holds a retained message, in tree order: what "delete
+// retained messages" must clear. It descends only into branches that
+// count retained messages, so a large tree with few of them is cheap.
+func (v View) RetainedTopics(id NodeID) []string {
+	v.check()
+	if !v.t.valid(id) {
+		return nil
+	}
+	var out []string
+	var walk func(x uint32)
+	walk = func(x uint32) {
+		n := v.t.node(x)
+		if n.subRetained == 0 {
+			return
+		}
+		if n.flags&retained != 0 {
+			out = append(out, n.path)
+		}
+		for _, k := range n.children {
+			walk(k)
+		}
+	}
+	walk(uint32(id))
+	return out
+}
+
 // Changes reports which nodes changed after version since; pass the
 // returned To next time.
 func (v View) Changes(since Version) ChangeSet {
@@ -402,6 +429,12 @@ func (m *Model) Node(id NodeID) (d NodeDetail, ok bool) {
 // History: see View.History.
 func (m *Model) History(id NodeID) (out []capture.Record) {
 	m.View(func(v View) { out = v.History(id) })
+	return out
+}
+
+// RetainedTopics: see View.RetainedTopics.
+func (m *Model) RetainedTopics(id NodeID) (out []string) {
+	m.View(func(v View) { out = v.RetainedTopics(id) })
 	return out
 }
 
