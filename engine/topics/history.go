@@ -15,9 +15,8 @@ import (
 //	hist[lastOff:]      the last message (absent only before the first)
 //
 // One buffer per node instead of one allocation per message: applying a
-// message allocates nothing once the buffer has room, the GC sees one
-// pointer per node, and the bytes counted against the caps are the bytes
-// held. Each entry is
+// message allocates nothing once the buffer has room and the GC sees one
+// pointer per node. Each entry is
 //
 //	length     uvarint, of the rest
 //	time       8 bytes LE, Unix ns
@@ -35,8 +34,10 @@ import (
 // never evicted, so each topic always shows its last message whole. The
 // global cap is enforced through a FIFO of history entries in the order
 // they were superseded (a message becomes history when the next one on its
-// topic arrives): the entry superseded longest ago goes first, so a quiet
-// topic keeps its recent past while busy ones churn.
+// topic arrives): the entry superseded longest ago goes first. The
+// per-topic cap keeps one busy topic from taking the whole budget. What
+// buffers hold beyond the counted bytes (dead bytes below, room for the
+// next message, see reserve) is in Stats.BufferBytes.
 //
 // With 100,000 topics every touch of another topic's memory is a cache
 // miss, and those misses are most of the apply cost. So evicting for the

@@ -31,8 +31,8 @@ const (
 )
 
 // maxChunk bounds how many records one write-lock hold applies, so that a
-// burst in the queue keeps readers waiting about a millisecond, not the
-// whole burst.
+// burst in the queue keeps readers waiting a few milliseconds at most, not
+// for the whole burst.
 const maxChunk = 2048
 
 // maxPerTopicCap keeps a node's offsets within uint32 however large a cap
