@@ -1,0 +1,144 @@
+package explorer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
+	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// nameText is a row's name: the topic level, or the source for a root. An
+// empty level (the first of "/a", or "a//b") is shown as "" so that it is
+// not an invisible row.
+func nameText(s *topics.NodeSummary) string {
+	if s.Name == "" {
+		return `""`
+	}
+	return s.Name
+}
+
+// previewText is what a row shows of its topic's last payload: text on one
+// line, or for binary payloads their likely format and size. Levels that
+// never got a message of their own show nothing.
+func previewText(s *topics.NodeSummary) string {
+	if s.Messages == 0 {
+		return ""
+	}
+	if s.PayloadLen == 0 {
+		return "(empty)"
+	}
+	p := s.Preview
+	if isText(p) {
+		out := strings.Join(strings.Fields(p), " ")
+		if s.PayloadLen > len(p) {
+			out += " …"
+		}
+		return out
+	}
+	kind := "binary"
+	switch {
+	case sparkplugb.IsTopic(s.Topic):
+		kind = decode.SparkplugB.Label()
+	case s.PayloadLen == len(p):
+		// The preview is the whole payload, so its format can be told.
+		if f := decode.Detect(s.Topic, []byte(p), ""); f == decode.CBOR || f == decode.MessagePack {
+			kind = f.Label()
+		}
+	}
+	return kind + ", " + bytesText(s.PayloadLen)
+}
+
+// isText: valid UTF-8 without control characters other than white space,
+// i.e. something that reads as text on one line.
+func isText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// countsText is a row's counts: for a branch its children and the messages
+// in its subtree, for a leaf its messages; and whether it holds a retained
+// message.
+func countsText(d *rowData) string {
+	var b strings.Builder
+	if d.Retained {
+		b.WriteString("retained · ")
+	}
+	if d.Children > 0 {
+		b.WriteString(plural(uint64(d.Children), "child", "children"))
+		b.WriteString(" · ")
+		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+	} else {
+		b.WriteString(plural(d.Messages, "msg", "msgs"))
+	}
+	return b.String()
+}
+
+// statusText is the status line: the model's message rate, size and what
+// it lost.
+func statusText(st topics.Stats) string {
+	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
+		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"), countText(st.Dropped))
+	if st.OverLimit > 0 {
+		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", countText(st.OverLimit))
+	}
+	return s
+}
+
+// filterText describes what a filter matched.
+func filterText(u *update) string {
+	if !u.filtered {
+		return ""
+	}
+	if u.truncated {
+		return fmt.Sprintf("Filter: showing the first %s matching topics", countText(uint64(u.matches)))
+	}
+	if u.matches == 0 {
+		return "Filter: no topic matches"
+	}
+	return "Filter: " + plural(uint64(u.matches), "topic matches", "topics match")
+}
+
+func countText(n uint64) string {
+	if n > 1<<62 {
+		return strconv.FormatUint(n, 10)
+	}
+	return numfmt.Count(int64(n))
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return countText(n) + " " + many
+}
+
+// bytesText is a payload size: bytes below 1 KiB, else KiB, MiB...
+func bytesText(n int) string {
+	if n < 1024 {
+		return strconv.Itoa(n) + " B"
+	}
+	f := float64(n)
+	units := []string{"KiB", "MiB", "GiB"}
+	i := -1
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if f < 10 {
+		return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i]
+	}
+	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
+}

@@ -1,0 +1,56 @@
+package explorer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/iotstudio/iotstudio/engine/topics"
+)
+
+func TestPreviewText(t *testing.T) {
+	cborMap, err := cbor.Marshal(map[string]any{"t": 21.5, "ok": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", topics.PreviewBytes)
+	for _, tt := range []struct {
+		name string
+		s    topics.NodeSummary
+		want string
+	}{
+		{"a level without messages", topics.NodeSummary{Topic: "a"}, ""},
+		{"empty payload", topics.NodeSummary{Topic: "a", Messages: 1}, "(empty)"},
+		{"text", topics.NodeSummary{Topic: "a", Messages: 1, Preview: "21.5", PayloadLen: 4}, "21.5"},
+		{"JSON over lines, on one", topics.NodeSummary{Topic: "a", Messages: 1, Preview: "{\n  \"t\": 1,\n\t\"u\": \"C\"\n}", PayloadLen: 22}, `{ "t": 1, "u": "C" }`},
+		{"cut text says so", topics.NodeSummary{Topic: "a", Messages: 1, Preview: long, PayloadLen: 5000}, long + " …"},
+		{"CBOR", topics.NodeSummary{Topic: "a", Messages: 1, Preview: string(cborMap), PayloadLen: len(cborMap)}, "CBOR, " + itoa(len(cborMap)) + " B"},
+		{"Sparkplug by its topic", topics.NodeSummary{Topic: "spBv1.0/g/DDATA/n/d", Messages: 1, Preview: "\x08\x01\x12", PayloadLen: 2048}, "Sparkplug B, 2.0 KiB"},
+		{"other binary", topics.NodeSummary{Topic: "a", Messages: 1, Preview: "\x00\x01\x02", PayloadLen: 3}, "binary, 3 B"},
+	} {
+		if got := previewText(&tt.s); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func itoa(n int) string { return countText(uint64(n)) }
+
+func TestCountsAndStatusText(t *testing.T) {
+	leaf := rowData{NodeSummary: topics.NodeSummary{Messages: 1}}
+	if got := countsText(&leaf); got != "1 msg" {
+		t.Errorf("leaf: %q", got)
+	}
+	branch := rowData{NodeSummary: topics.NodeSummary{Children: 12, Messages: 2, SubtreeMessages: 12345, Retained: true}}
+	if got := countsText(&branch); got != "retained · 12 children · 12,345 msgs" {
+		t.Errorf("branch: %q", got)
+	}
+	st := topics.Stats{Rate: 9876.4, Topics: 100000, Messages: 1000000, Dropped: 3, OverLimit: 2}
+	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 messages · 3 dropped · 2 not shown (over the tree's node limit)" {
+		t.Errorf("status: %q", got)
+	}
+	if got := nameText(&topics.NodeSummary{}); got != `""` {
+		t.Errorf("an empty level is named %q", got)
+	}
+}

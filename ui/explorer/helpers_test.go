@@ -1,0 +1,304 @@
+package explorer
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/topics"
+)
+
+const testTimeout = 20 * time.Second
+
+// uiQueue stands in for fyne.Do: background goroutines queue UI updates and
+// the test goroutine, playing the Fyne goroutine, runs them.
+type uiQueue chan func()
+
+func (q uiQueue) do(fn func()) { q <- fn }
+
+// until applies queued UI updates until cond holds.
+func (q uiQueue) until(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(testTimeout)
+	for !cond() {
+		select {
+		case fn := <-q:
+			fn()
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// ticks applies queued UI updates until n timed passes have been applied.
+func (h *harness) ticks(t testing.TB, n int) {
+	t.Helper()
+	seen := 0
+	prev := h.p.onApplied
+	h.p.onApplied = func(tick bool, start time.Time, took time.Duration) {
+		if tick {
+			seen++
+		}
+		if prev != nil {
+			prev(tick, start, took)
+		}
+	}
+	defer func() { h.p.onApplied = prev }()
+	h.q.until(t, "refresh passes", func() bool { return seen >= n })
+}
+
+// clock is a settable clock for the highlight.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type harness struct {
+	app   fyne.App
+	win   fyne.Window
+	p     *Panel
+	q     uiQueue
+	m     *topics.Model
+	b     *broker.Broker
+	clock *clock
+	sel   []topics.NodeID // what OnSelect was called with
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newHarness runs a real topic model fed by a real broker on a free
+// loopback port, and the panel over them in a test window, with its
+// refresh goroutine running; everything stops when the test ends.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{app: a, q: make(uiQueue, 64), clock: &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+
+	h.m = topics.New(topics.Options{BatchInterval: -1})
+	mctx, stopModel := context.WithCancel(context.Background())
+	modelDone := make(chan struct{})
+	go func() {
+		defer close(modelDone)
+		_ = h.m.Run(mctx)
+	}()
+
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true,
+		Recorder: h.m, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h.b = b
+
+	h.win = test.NewTempWindow(t, nil)
+	h.p = New(h.m, h.win, Options{
+		Publisher: b, PublisherSource: broker.SourceBroker,
+		OnSelect: func(id topics.NodeID) { h.sel = append(h.sel, id) },
+		Do:       h.q.do,
+	})
+	h.p.interval = 20 * time.Millisecond
+	h.p.statusEvery = 0
+	h.p.now = h.clock.Now
+	h.win.SetContent(h.p.Content())
+	h.win.Resize(fyne.NewSize(1100, 720))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	h.p.Run(ctx)
+	t.Cleanup(func() {
+		// The shutdown order of the app: the UI's goroutines, the broker,
+		// the model.
+		cancel()
+		waited := make(chan struct{})
+		go func() {
+			h.p.Wait()
+			close(waited)
+		}()
+		select {
+		case <-waited:
+		case <-time.After(testTimeout):
+			t.Error("the panel's goroutines did not end after its context was cancelled")
+		}
+		_ = b.Stop()
+		stopModel()
+		<-modelDone
+	})
+	return h
+}
+
+// pub publishes from the app's own client and waits until the model has
+// applied it.
+func (h *harness) pub(t testing.TB, topic, payload string, retain bool) {
+	t.Helper()
+	if err := h.b.Publish(topic, []byte(payload), retain, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.sync(t)
+}
+
+func (h *harness) sync(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := h.m.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// id is the node of a broker topic.
+func (h *harness) id(t testing.TB, topic string) topics.NodeID {
+	t.Helper()
+	id, ok := h.m.Lookup(broker.SourceBroker, topic)
+	if !ok {
+		t.Fatalf("no node for %q in the model", topic)
+	}
+	return id
+}
+
+func (h *harness) root(t testing.TB) topics.NodeID {
+	t.Helper()
+	for _, s := range h.m.Sources() {
+		if s.Source == broker.SourceBroker {
+			return s.ID
+		}
+	}
+	t.Fatal("the model has no broker source")
+	return 0
+}
+
+// open opens the branches of a path, waiting for each one's children to
+// be shown, the way a user clicks down the tree.
+func (h *harness) open(t testing.TB, topicsToOpen ...string) {
+	t.Helper()
+	h.openID(t, h.root(t))
+	for _, topic := range topicsToOpen {
+		h.openID(t, h.id(t, topic))
+	}
+}
+
+func (h *harness) openID(t testing.TB, id topics.NodeID) {
+	t.Helper()
+	h.q.until(t, "the row of node "+uidOf(id)+" to be shown", func() bool { return h.shownRow(id) != nil })
+	h.p.tree.OpenBranch(uidOf(id))
+	h.q.until(t, "the children of node "+uidOf(id)+" to be shown", func() bool {
+		k, ok := h.p.kids[id]
+		return ok && len(k) > 0 && h.shownRow(nodeID(k[0])) != nil
+	})
+}
+
+// shownRows returns the rows on screen by node.
+func (h *harness) shownRows() map[topics.NodeID]*row {
+	out := map[topics.NodeID]*row{}
+	walk(h.p.tree, func(o fyne.CanvasObject) bool {
+		if r, ok := o.(*row); ok {
+			out[r.id] = r
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+func (h *harness) shownRow(id topics.NodeID) *row { return h.shownRows()[id] }
+
+// shownNames lists the names of the rows on screen, top to bottom.
+func (h *harness) shownNames() []string {
+	type named struct {
+		y    float32
+		name string
+	}
+	var rows []named
+	walk(h.p.tree, func(o fyne.CanvasObject) bool {
+		if r, ok := o.(*row); ok {
+			pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(r)
+			rows = append(rows, named{pos.Y, r.name.Text})
+			return false
+		}
+		return true
+	})
+	for i := 1; i < len(rows); i++ { // insertion sort: a few dozen rows
+		for j := i; j > 0 && rows[j].y < rows[j-1].y; j-- {
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.name
+	}
+	return out
+}
+
+// walk visits o and, through their renderers, everything visible inside
+// it, not descending where visit returns false.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	if !visit(o) {
+		return
+	}
+	switch c := o.(type) {
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			walk(child, visit)
+		}
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			walk(child, visit)
+		}
+	}
+}
+
+// overlayButton finds the button labelled text in the topmost dialog.
+func overlayButton(t testing.TB, w fyne.Window, text string) *widget.Button {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open; wanted one with a %q button", text)
+	}
+	var found []*widget.Button
+	walk(top, func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			found = append(found, b)
+		}
+		return true
+	})
+	if len(found) != 1 {
+		t.Fatalf("topmost dialog has %d %q buttons, want 1", len(found), text)
+	}
+	return found[0]
+}
+
+// overlayText joins the labels of the topmost dialog.
+func overlayText(w fyne.Window) string {
+	var b strings.Builder
+	walk(w.Canvas().Overlays().Top(), func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok {
+			b.WriteString(l.Text + "\n")
+		}
+		return true
+	})
+	return b.String()
+}

@@ -1,0 +1,132 @@
+package explorer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/topics"
+)
+
+// onDeleteRetained asks to delete the retained messages of the selected
+// topic and every topic below it, saying how many topics that is.
+func (p *Panel) onDeleteRetained() {
+	d, ok := p.rows[p.selected]
+	if !ok || d.SubtreeRetained == 0 || p.opts.Publisher == nil {
+		return
+	}
+	c := dialog.NewConfirm("Delete retained messages", deleteQuestion(&d), func(yes bool) {
+		p.deleteDlg = nil
+		if yes {
+			p.deleteRetained(d.ID)
+		}
+	}, p.win)
+	c.SetDismissText("Cancel")
+	c.SetConfirmText("Delete " + plural(uint64(d.SubtreeRetained), "retained message", "retained messages"))
+	c.SetConfirmImportance(widget.DangerImportance)
+	p.deleteDlg = c
+	c.Show()
+}
+
+// deleteQuestion states what deleting will do, with the number of topics.
+func deleteQuestion(d *rowData) string {
+	var what string
+	switch {
+	case d.SubtreeRetained == 1 && d.Retained:
+		what = fmt.Sprintf("Delete the retained message of %s?", d.Topic)
+	case d.Parent == 0:
+		what = fmt.Sprintf("Delete the retained messages of %s in %s?",
+			plural(uint64(d.SubtreeRetained), "topic", "topics"), d.Source)
+	default:
+		what = fmt.Sprintf("Delete the retained messages of %s at and below %s?",
+			plural(uint64(d.SubtreeRetained), "topic", "topics"), d.Topic)
+	}
+	return what + "\n\nEach topic gets an empty retained message, which makes the broker\n" +
+		"forget its retained message; current subscribers receive the empty message."
+}
+
+// deleteRetained publishes an empty retained message to every topic at or
+// below id that holds a retained message, off the UI goroutine, and shows
+// the result. The topics are read again here rather than taken from the
+// confirmation, so that one retained since is deleted too.
+func (p *Panel) deleteRetained(id topics.NodeID) {
+	pub, source := p.opts.Publisher, p.opts.PublisherSource
+	ctx := p.life
+	p.setNote("Deleting retained messages…")
+	p.work.Add(1)
+	go func() {
+		defer p.work.Done()
+		n, err := deleteRetained(ctx, p.model, pub, source, id)
+		if ctx.Err() != nil {
+			return // the window is gone
+		}
+		p.do(func() {
+			switch {
+			case err != nil && n > 0:
+				p.setNote(fmt.Sprintf("Deleted %s, then failed: %v",
+					plural(uint64(n), "retained message", "retained messages"), err))
+			case err != nil:
+				p.setNote("Could not delete retained messages: " + err.Error())
+			default:
+				p.setNote("Deleted " + plural(uint64(n), "retained message", "retained messages") + ".")
+			}
+		})
+	}()
+}
+
+// deleteRetained deletes the retained messages at or below id and returns
+// how many it deleted. An empty retained PUBLISH removes the retained
+// message of its topic ([MQTT-3.3.1-6] in MQTT 5, [MQTT-3.3.1-10] in
+// 3.1.1); the model sees it too and clears the topic's retained flag.
+func deleteRetained(ctx context.Context, m *topics.Model, pub Publisher, source string, id topics.NodeID) (int, error) {
+	list, err := retainedTopics(m, source, id)
+	if err != nil {
+		return 0, err
+	}
+	for i, t := range list {
+		if ctx.Err() != nil {
+			return i, fmt.Errorf("stopped after %d of %d topics: %w", i, len(list), ctx.Err())
+		}
+		if err := pub.Publish(t, nil, true, 0); err != nil {
+			return i, fmt.Errorf("delete the retained message of %q: %w", t, err)
+		}
+	}
+	return len(list), nil
+}
+
+// retainedTopics lists the topics at or below id that hold a retained
+// message, in one snapshot, descending only into subtrees that hold some.
+func retainedTopics(m *topics.Model, source string, id topics.NodeID) ([]string, error) {
+	var (
+		out []string
+		err error
+	)
+	m.View(func(v topics.View) {
+		s, ok := v.Summary(id)
+		switch {
+		case !ok:
+			err = errors.New("the selected topic is not in the topic model")
+			return
+		case s.Source != source:
+			err = fmt.Errorf("retained messages can be deleted only on %s, not on %s", source, s.Source)
+			return
+		}
+		stack := []topics.NodeSummary{s}
+		for len(stack) > 0 {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if n.Retained {
+				out = append(out, n.Topic)
+			}
+			for _, c := range v.Children(n.ID) {
+				if c.SubtreeRetained > 0 {
+					stack = append(stack, c)
+				}
+			}
+		}
+	})
+	return out, err
+}
