@@ -11,6 +11,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -56,10 +57,15 @@ func runGUI(args []string, e env) error {
 		// Without a capture the broker still works; the window must open
 		// and say why (see guiCapture.show).
 		capt, openErr = newGUICapture(captureDir(dir), log)
-		cfg.Recorder = &capt.rec
 	}
+	tops := newGUITopics(log)
+	cfg.Recorder = tops.recorder(capt)
 	b, err := broker.New(cfg)
 	if err != nil {
+		tops.close()
+		if capt != nil {
+			capt.close()
+		}
 		return usageError{fmt.Errorf("broker settings: %w", err)}
 	}
 	if brokerpanel.AutoStart(prefs) {
@@ -72,6 +78,11 @@ func runGUI(args []string, e env) error {
 
 	w := shell.NewMainWindow(a)
 	ctx, cancel := context.WithCancel(context.Background())
+	var store *capture.Store
+	if capt != nil {
+		store = capt.rec.store.Load()
+	}
+	tops.show(ctx, w, b, store) // first: the screen users live in
 	brokerPanel := brokerpanel.New(b, w, prefs)
 	shell.AddPanels(w, brokerPanel)
 	brokerPanel.Run(ctx)
@@ -82,14 +93,17 @@ func runGUI(args []string, e env) error {
 	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 
-	// Shutdown order: stop the UI refresh and the capture's actions first,
-	// then the broker, so no panel goroutine reads a broker that is
-	// closing, then the capture, once nothing is ingested any more.
+	// Shutdown order: stop the UI refresh loops and the capture's actions
+	// first, then the broker, so no panel goroutine reads a broker that is
+	// closing, then the topic model and the capture, once nothing is
+	// ingested any more.
 	cancel()
+	tops.wait()
 	if capt != nil {
 		capt.wait()
 	}
 	err = b.Stop()
+	tops.close()
 	if capt != nil {
 		capt.close()
 	}
