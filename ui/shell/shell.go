@@ -47,3 +47,21 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 		tabs.Append(container.NewTabItemWithIcon(p.Title(), p.Icon(), p.Content()))
 	}
 }
+
+// ShowPanel selects p's page in a window made by NewMainWindow, so that an
+// action in one panel can open another (the Explorer's "Publish to this
+// topic" brings the Publish panel forward). It reports whether p is one of
+// the window's panels.
+func ShowPanel(w fyne.Window, p Panel) bool {
+	tabs, ok := w.Content().(*container.AppTabs)
+	if !ok {
+		return false
+	}
+	for _, it := range tabs.Items {
+		if it.Content == p.Content() {
+			tabs.Select(it)
+			return true
+		}
+	}
+	return false
+}

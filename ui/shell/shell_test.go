@@ -64,3 +64,25 @@ func TestAddPanelsRejectsForeignWindow(t *testing.T) {
 	}()
 	AddPanels(w, fakePanel{"X", widget.NewLabel("x")})
 }
+
+func TestShowPanelSelectsItsPage(t *testing.T) {
+	a := test.NewTempApp(t)
+	explorer := fakePanel{"Explorer", widget.NewLabel("tree")}
+	publish := fakePanel{"Publish", widget.NewLabel("form")}
+	w := NewMainWindow(a, explorer, publish)
+	defer w.Close()
+	tabs := w.Content().(*container.AppTabs)
+
+	if !ShowPanel(w, publish) {
+		t.Fatal("ShowPanel did not find the Publish panel")
+	}
+	if tabs.Selected().Content != publish.content || !publish.content.Visible() {
+		t.Errorf("selected %q, want the Publish page on screen", tabs.Selected().Text)
+	}
+	if ShowPanel(w, fakePanel{"Other", widget.NewLabel("x")}) {
+		t.Error("ShowPanel selected a panel the window does not have")
+	}
+	if tabs.Selected().Content != publish.content {
+		t.Error("a panel the window does not have changed the selection")
+	}
+}
