@@ -139,8 +139,12 @@ func classify(err error, user string) *ConnError {
 			return k(ErrClientCertRequired, "the broker requires a client certificate; set the connection's client certificate and key")
 		case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate", "certificate expired", "certificate revoked", "access denied":
 			return k(ErrClientCertRejected, "the broker rejected the client certificate (TLS alert: %s); use a certificate signed by a CA the broker trusts, not expired", alert)
+		case "no application protocol":
+			return k(ErrOther, "the broker accepts none of the ALPN protocols this connection offered; set the ones it expects in the connection's TLS settings (AWS IoT Core on port 443: %s)", AWSALPN)
 		}
-		return k(ErrOther, "the broker ended the TLS handshake (TLS alert: %s)", alert)
+		// Brokers behind a load balancer that routes by ALPN (AWS IoT Core
+		// on 443) end the handshake with a generic alert when none is sent.
+		return k(ErrOther, "the broker ended the TLS handshake (TLS alert: %s); if it expects an ALPN protocol (AWS IoT Core on port 443: %s), set it in the connection's TLS settings", alert, AWSALPN)
 	case errors.As(err, &wsErr):
 		return k(ErrWebSocket, "%v; check the URL's path (often /mqtt)", wsErr)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
