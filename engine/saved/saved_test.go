@@ -211,8 +211,8 @@ func TestJSONErrorAt(t *testing.T) {
 	}{
 		{`{"a": 1,}`, 1, 9},
 		{"{\n  \"a\": tru\n}", 2, 11}, // the newline that ends "tru"
-		{"{\"é\": x}", 1, 7}, // columns count characters, not bytes
-		{`{"a":`, 1, 5},      // unexpected end: at the last character
+		{"{\"é\": x}", 1, 7},          // columns count characters, not bytes
+		{`{"a":`, 1, 5},               // unexpected end: at the last character
 	} {
 		var v any
 		err := json.Unmarshal([]byte(c.in), &v)
