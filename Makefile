@@ -2,9 +2,14 @@
 # Both first install the Debian/Ubuntu packages Fyne and the tests need
 # (skipped when they are already there). Go 1.26+ must be on PATH.
 
-SYSTEM_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth x11-apps imagemagick \
-	mosquitto mosquitto-clients
+# What building and running the app needs.
+RUN_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+	libxinerama-dev libxi-dev libxxf86vm-dev
+# What the tests add: a virtual display for the GUI smoke test, and real
+# brokers to test connections against (mosquitto; RabbitMQ, which speaks
+# MQTT 3.1.1 only). Debian starts both as services on install.
+TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps imagemagick \
+	mosquitto mosquitto-clients rabbitmq-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Fyne complains about the C locale; keep any real locale the user has.
 ifeq ($(filter-out C POSIX C.UTF-8,$(LANG)),)
@@ -13,17 +18,21 @@ endif
 
 .PHONY: run test deps build vet smoke bench
 
+# deps installs PACKAGES: what running needs, unless a target asks for more.
+PACKAGES = $(RUN_PACKAGES)
+
 run: deps
 	go run .
 
 # The smoke test runs first so that go test's summary closes the output.
+test: PACKAGES = $(TEST_PACKAGES)
 test: deps vet
 	./.ci/gui-smoke.sh
 	go test -race -count=1 -timeout 20m ./...
 
 deps:
 	@command -v go >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/doc/install"; exit 1; }
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -35,6 +44,7 @@ build: deps
 vet:
 	go vet ./...
 
+smoke: PACKAGES = $(TEST_PACKAGES)
 smoke: build
 	./.ci/gui-smoke.sh
 

@@ -165,10 +165,13 @@ type Connection struct {
 
 	received, dropped atomic.Int64
 
-	mu   sync.Mutex
-	st   Status
-	subs []Subscription // what to hold, in the order asked; renewed after a reconnect without session
-	be   backend
+	mu sync.Mutex
+	// refusedAtConnect: the last failure came before a CONNACK (not a
+	// broken link), for explain.
+	refusedAtConnect bool
+	st               Status
+	subs             []Subscription // what to hold, in the order asked; renewed after a reconnect without session
+	be               backend
 
 	wg     sync.WaitGroup // goroutines this package starts for the connection
 	ctx    context.Context
@@ -232,14 +235,32 @@ func (c *Connection) failed(err error, wc *watchConn) {
 		c.setState(StateReconnecting, nil)
 		return
 	}
-	c.setState(StateReconnecting, explain(c.target.String(), err, wc, c.profile.Username))
+	c.mu.Lock()
+	c.refusedAtConnect = c.st.State != StateConnected
+	c.mu.Unlock()
+	c.setState(StateReconnecting, c.explain(err, wc))
+}
+
+// explain words err for this connection. A broker that speaks only MQTT
+// 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic) hangs up on an MQTT 5
+// CONNECT without a CONNACK, which on its own reads as a vague "closed the
+// connection".
+func (c *Connection) explain(err error, wc *watchConn) *ConnError {
+	ce := explain(c.target.String(), err, wc, c.profile.Username)
+	c.mu.Lock()
+	atConnect := c.refusedAtConnect
+	c.mu.Unlock()
+	if ce.Kind == ErrConnectionLost && atConnect && c.profile.Protocol == MQTT5 {
+		ce.Msg = "the broker closed the connection without accepting it; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic), set the connection's protocol to MQTT 3.1.1; otherwise check that the port speaks MQTT and the broker's log"
+	}
+	return ce
 }
 
 // noteError keeps a later, more precise error for the current failure
 // without counting another attempt (autopaho reports why a link broke
 // after it reports that it broke).
 func (c *Connection) noteError(err error, wc *watchConn) {
-	ce := explain(c.target.String(), err, wc, c.profile.Username)
+	ce := c.explain(err, wc)
 	c.mu.Lock()
 	ok := c.st.State == StateReconnecting
 	if ok {
