@@ -96,9 +96,6 @@ type exportDialog struct {
 	errText        *widget.Label
 	cancel, export *widget.Button
 	dlg            *dialog.CustomDialog
-	// browsed is the file the save dialog created (empty) for path, to
-	// remove if the export does not replace it.
-	browsed string
 }
 
 func (p *Panel) onExport() {
@@ -153,26 +150,30 @@ func (p *Panel) onExport() {
 	d.dlg.Show()
 }
 
+// browseExport picks the folder to export into; the file name stays in
+// the entry. Fyne's save dialog would open (and so truncate) an existing
+// file it is pointed at before the export even starts, losing its content
+// if the export is then cancelled or fails.
 func (p *Panel) browseExport(d *exportDialog) {
-	save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+	name := filepath.Base(strings.TrimSpace(d.path.Text))
+	if name == "." || name == string(filepath.Separator) {
+		name = "iotstudio-capture.jsonl"
+	}
+	pick := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
 		if err != nil {
 			setLabel(d.errText, err.Error(), widget.DangerImportance)
 			return
 		}
-		if wc == nil {
+		if dir == nil {
 			return // cancelled
 		}
-		path := wc.URI().Path()
-		_ = wc.Close() // the export replaces it
-		d.browsed = path
-		d.path.SetText(path)
+		d.path.SetText(filepath.Join(dir.Path(), name))
 	}, p.win)
-	save.SetFileName(filepath.Base(d.path.Text))
 	if l := folderOf(d.path.Text); l != nil {
-		save.SetLocation(l)
+		pick.SetLocation(l)
 	}
-	save.Resize(fyne.NewSize(800, 560))
-	save.Show()
+	pick.Resize(fyne.NewSize(800, 560))
+	pick.Show()
 }
 
 // checkOutputPath catches the mistakes worth a message before any work.
@@ -199,7 +200,6 @@ func (p *Panel) startExport(d *exportDialog, q capture.Query) {
 	if d.format.Selected == formatCSV {
 		format = "csv"
 	}
-	browsed := d.browsed
 	store := p.store
 	total := p.exportTotal(q)
 	started := p.startAction(job{
@@ -214,9 +214,6 @@ func (p *Panel) startExport(d *exportDialog, q capture.Query) {
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			n, err := capture.ExportFile(ctx, store, q, format, path, func(n int64) { progress(n, total) })
 			if err != nil {
-				if browsed == path {
-					removeIfEmpty(path) // the save dialog's placeholder
-				}
 				if ctx.Err() != nil {
 					return fmt.Sprintf("Export cancelled after %s; %s was not written.", plural(n, "record"), path), context.Canceled
 				}
@@ -241,13 +238,6 @@ func (p *Panel) exportTotal(q capture.Query) int64 {
 		return p.stats.Records
 	}
 	return -1
-}
-
-// removeIfEmpty removes path if it is an empty regular file.
-func removeIfEmpty(path string) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
-		_ = os.Remove(path)
-	}
 }
 
 // importDialog asks which file to import.

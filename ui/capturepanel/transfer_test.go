@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -197,5 +198,42 @@ func TestImportBringsRecordsIn(t *testing.T) {
 	}
 	if n := records(t, store); n != 20 {
 		t.Errorf("a bad file imported records: %d", n)
+	}
+}
+
+// Browse picks a folder and keeps the file name: choosing a place to export
+// to must not touch a file already there, or cancelling the export would
+// lose it.
+func TestExportBrowseLeavesExistingFileAlone(t *testing.T) {
+	store := openStore(t, sample(3)...)
+	h := newHarness(t, store)
+	p := h.panel
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "precious.jsonl")
+	if err := os.WriteFile(existing, []byte("yesterday's export\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(p.exportBtn)
+	d := p.exportDlg
+	d.path.SetText(existing)
+	test.Tap(d.browse)
+
+	// The folder dialog opens in the file's folder; confirming it picks
+	// that folder.
+	var open *widget.Button
+	walk(h.win.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Open" {
+			open = b
+		}
+	})
+	if open == nil {
+		t.Fatal("Browse… showed no folder dialog with an Open button")
+	}
+	test.Tap(open)
+	if d.path.Text != existing {
+		t.Errorf("path after Browse… = %q, want %q", d.path.Text, existing)
+	}
+	if b, err := os.ReadFile(existing); err != nil || string(b) != "yesterday's export\n" {
+		t.Errorf("Browse… changed the existing file: %q %v", b, err)
 	}
 }
