@@ -1,0 +1,109 @@
+package connections
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+// The local broker's connection opens by itself; the list follows it to
+// connected, and to reconnecting with the reason in words once the broker
+// is gone. A second connection is open at the same time.
+func TestTheListFollowsRealConnections(t *testing.T) {
+	b, addr := startBroker(t)
+	other := mustPreset(t, "Second", "mqtt://"+addr)
+	h := newHarness(t, harnessOpts{localAddr: addr, profiles: []client.Profile{other}})
+	local, second := h.row(t, LocalName), h.row(t, "Second")
+
+	h.q.until(t, "the local connection to be connected", func() bool { return strings.HasPrefix(local.state.Text, "Connected as iotstudio-") })
+	if second.state.Text != "Disconnected" || second.connect.Text != "Connect" {
+		t.Errorf("the second connection shows %q with %q before it is opened", second.state.Text, second.connect.Text)
+	}
+	test.Tap(second.connect)
+	h.q.until(t, "the second connection to be connected", func() bool { return strings.HasPrefix(second.state.Text, "Connected") })
+	if second.connect.Text != "Disconnect" || !second.edit.Disabled() || !second.remove.Disabled() {
+		t.Error("an open connection offers no Disconnect, or can be edited or deleted under it")
+	}
+	if !strings.Contains(local.where.Text, addr) {
+		t.Errorf("the local row says %q, not where it is connected (%s)", local.where.Text, addr)
+	}
+
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.q.until(t, "the connection to be reconnecting with a reason", func() bool {
+		return strings.HasPrefix(second.state.Text, "Reconnecting (") && strings.Contains(second.errText.Text, "refused")
+	})
+	if !second.errText.Visible() || !strings.Contains(second.state.Text, "failed") {
+		t.Errorf("state %q, error %q (shown %v)", second.state.Text, second.errText.Text, second.errText.Visible())
+	}
+
+	test.Tap(second.connect) // Disconnect
+	h.q.until(t, "the connection to be disconnected", func() bool { return second.state.Text == "Disconnected" })
+	if second.errText.Visible() || h.mgr.Get("Second") != nil {
+		t.Error("a disconnected connection still shows its error or is still open")
+	}
+}
+
+// Connecting a profile whose password is not in the keyring asks for
+// exactly that password, then connects with it.
+func TestAMissingPasswordIsAskedFor(t *testing.T) {
+	_, addr := startBroker(t)
+	for _, noKeyring := range []bool{false, true} {
+		name := map[bool]string{false: "not in the keyring", true: "no keyring"}[noKeyring]
+		t.Run(name, func(t *testing.T) {
+			pr := mustPreset(t, "Secured", "mqtt://"+addr)
+			pr.Username, pr.HasPassword = "op", true
+			h := newHarness(t, harnessOpts{profiles: []client.Profile{pr}, noKeyring: noKeyring})
+			r := h.row(t, "Secured")
+			test.Tap(r.connect)
+			h.q.until(t, "the password prompt", func() bool { return h.win.Canvas().Overlays().Top() != nil })
+			d := topDialog(t, h.win)
+			got := texts(d)
+			if !strings.Contains(got, `"Secured" needs its password`) {
+				t.Fatalf("the prompt says %q", got)
+			}
+			if noKeyring && !strings.Contains(got, "no OS keyring") {
+				t.Errorf("the prompt does not say there is no keyring: %q", got)
+			}
+			keep := "Save it in the OS keyring"
+			if noKeyring {
+				keep = "Keep for this session only"
+			}
+			c := check(t, d, keep)
+			if !c.Checked {
+				test.Tap(c)
+			}
+			test.Type(find[*widget.Entry](t, d), "s3cret")
+			test.Tap(button(t, d, "Connect"))
+			h.q.until(t, "the connection to be connected", func() bool { return strings.HasPrefix(r.state.Text, "Connected") })
+			if v, err := h.secrets.Get(pr.ID, client.SecretPassword); err != nil || v != "s3cret" {
+				t.Errorf("the password was not kept: %q, %v", v, err)
+			}
+			if noKeyring {
+				return
+			}
+			if v, ok := h.keyring.get(pr.ID + "/password"); !ok || v != "s3cret" {
+				t.Errorf("the keyring holds %q", v)
+			}
+		})
+	}
+}
+
+// The local broker's connection says why it cannot connect while the
+// broker is not running.
+func TestLocalConnectWithoutTheBrokerSaysWhy(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	r := h.row(t, LocalName)
+	test.Tap(r.connect)
+	if !r.note.Visible() || !strings.Contains(r.note.Text, "not running") {
+		t.Errorf("note %q", r.note.Text)
+	}
+	if h.mgr.Get(LocalName) != nil {
+		t.Error("a connection was opened to no broker")
+	}
+}

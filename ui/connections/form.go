@@ -1,0 +1,464 @@
+package connections
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+// Protocol choices as the form shows them.
+const (
+	protoV5   = "MQTT 5"
+	protoV311 = "MQTT 3.1.1"
+)
+
+// insecureWarning is shown while the insecure switch is on.
+const insecureWarning = "Warning: the broker's certificate is not checked. Anyone in between can read and change the traffic, passwords included."
+
+// profileForm edits every field of a profile, and its secrets.
+type profileForm struct {
+	p     *Panel
+	base  client.Profile // what the form started from: ID, preset
+	isNew bool
+
+	errText *widget.Label
+	keep    *widget.Check // keep secrets for the session: shown once the keyring failed
+	save    *widget.Button
+	dlg     *dialog.CustomDialog
+
+	name, url, clientID, expiry, keepAlive *widget.Entry
+	protocol                               *widget.RadioGroup
+	clean                                  *widget.Check
+
+	user        *widget.Entry
+	usePassword *widget.Check
+	password    *widget.Entry
+
+	caFile, certFile, keyFile, serverName, alpn *widget.Entry
+	encrypted                                   *widget.Check
+	passphrase                                  *widget.Entry
+	insecure                                    *widget.Check
+	warning                                     *widget.Label
+
+	willOn                 *widget.Check
+	willTopic, willPayload *widget.Entry
+	willQoS                *widget.Select
+	willRetain             *widget.Check
+
+	// Azure IoT Hub, for profiles made from that preset.
+	hub, device, deviceKey, lifetime *widget.Entry
+}
+
+// showForm opens the form on pr; isNew says Save adds it to the list.
+// hint, when not empty, is shown above the fields.
+func (p *Panel) showForm(pr client.Profile, isNew bool, hint string) *profileForm {
+	f := &profileForm{p: p, base: pr, isNew: isNew}
+	content := f.build(hint)
+	title := "Edit connection"
+	if isNew {
+		title = "New connection"
+	}
+	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
+	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.onSave)
+	f.save.Importance = widget.HighImportance
+	f.dlg = dialog.NewCustomWithoutButtons(title, content, p.win)
+	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
+	f.dlg.Resize(fyne.NewSize(780, 660))
+	f.dlg.Show()
+	return f
+}
+
+func (f *profileForm) build(hint string) fyne.CanvasObject {
+	pr := f.base
+	f.errText = widget.NewLabel("")
+	f.errText.Importance = widget.DangerImportance
+	f.errText.Wrapping = fyne.TextWrapWord
+	f.errText.Hide()
+	f.keep = widget.NewCheck("Keep the secrets for this session only (forgotten when IoT Studio quits)", nil)
+	f.keep.Hide()
+
+	sections := []fyne.CanvasObject{f.connectionCard(pr), f.authCard(pr)}
+	if pr.Azure != nil {
+		sections = append(sections, f.azureCard(pr))
+	}
+	sections = append(sections, f.tlsCard(pr), f.willCard(pr))
+	top := container.NewVBox()
+	if hint != "" {
+		h := widget.NewLabel(hint)
+		h.Wrapping = fyne.TextWrapWord
+		top.Add(h)
+	}
+	top.Add(f.errText)
+	top.Add(f.keep)
+	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(sections...)))
+}
+
+func entryWith(text, placeholder string) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetText(text)
+	e.SetPlaceHolder(placeholder)
+	return e
+}
+
+func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
+	f.name = entryWith(pr.Name, "a name for the list, e.g. Plant broker")
+	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
+	if pr.ID == LocalID {
+		// The built-in profile follows the embedded broker.
+		f.name.Disable()
+		f.url.SetText("the embedded broker's MQTT listener")
+		f.url.Disable()
+	}
+	f.protocol = widget.NewRadioGroup([]string{protoV5, protoV311}, nil)
+	f.protocol.Horizontal = true
+	f.protocol.Required = true
+	f.protocol.SetSelected(protoV5)
+	if pr.Protocol == client.MQTT311 {
+		f.protocol.SetSelected(protoV311)
+	}
+	f.clientID = entryWith(pr.ClientID, "empty: a unique one per connection (iotstudio-…)")
+	gen := widget.NewButton("Generate", func() { f.clientID.SetText(client.UniqueClientID()) })
+	f.clean = widget.NewCheck("Clean start (drop any session the broker keeps for this client ID)", nil)
+	f.clean.SetChecked(pr.CleanStart)
+	f.expiry = entryWith(uintText(uint64(pr.SessionExpiry)), "0")
+	f.keepAlive = entryWith(uintText(uint64(pr.KeepAlive)), strconv.Itoa(client.DefaultKeepAlive))
+	return widget.NewCard("Connection", "", widget.NewForm(
+		widget.NewFormItem("Name", f.name),
+		widget.NewFormItem("URL", f.url),
+		widget.NewFormItem("Protocol", f.protocol),
+		widget.NewFormItem("Client ID", container.NewBorder(nil, nil, nil, gen, f.clientID)),
+		widget.NewFormItem("", f.clean),
+		widget.NewFormItem("Session expiry (s)", f.expiry),
+		widget.NewFormItem("Keep-alive (s)", f.keepAlive),
+	))
+}
+
+func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
+	f.user = entryWith(pr.Username, "none")
+	f.usePassword = widget.NewCheck("Log in with a password", nil)
+	f.usePassword.SetChecked(pr.HasPassword)
+	f.password = widget.NewPasswordEntry()
+	f.password.SetPlaceHolder(secretPlaceholder(pr.HasPassword && !f.isNew))
+	if pr.Azure != nil {
+		// IoT Hub's user name and password come from the hub, the device
+		// and the device key (see the Azure section).
+		f.user.Disable()
+		f.usePassword.Disable()
+		f.password.Disable()
+		f.password.SetPlaceHolder("a SAS token, generated at each connect")
+	}
+	return widget.NewCard("Authentication", "", widget.NewForm(
+		widget.NewFormItem("User name", f.user),
+		widget.NewFormItem("", f.usePassword),
+		widget.NewFormItem("Password", f.password),
+	))
+}
+
+// secretPlaceholder tells whether a secret is saved already.
+func secretPlaceholder(saved bool) string {
+	if saved {
+		return "saved in the keyring; type to replace it"
+	}
+	return "empty: asked for at connect"
+}
+
+func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
+	a := pr.Azure
+	f.hub = entryWith(a.Hub, "myhub.azure-devices.net")
+	f.device = entryWith(a.Device, "the device ID")
+	f.deviceKey = widget.NewPasswordEntry()
+	f.deviceKey.SetPlaceHolder(secretPlaceholder(!f.isNew))
+	life := time.Duration(a.TokenLifetime)
+	f.lifetime = entryWith(life.String(), "1h")
+	syncUser := func(string) {
+		hub := strings.TrimSpace(f.hub.Text)
+		if hub != "" && !strings.Contains(hub, ".") {
+			hub += ".azure-devices.net"
+		}
+		f.user.SetText(client.AzureAuth{Hub: hub, Device: strings.TrimSpace(f.device.Text)}.Username())
+	}
+	f.hub.OnChanged, f.device.OnChanged = syncUser, syncUser
+	note := widget.NewLabel("The password is a SAS token generated from the device key at each connect, valid for the token lifetime. The device key is kept in the keyring.")
+	note.Wrapping = fyne.TextWrapWord
+	return widget.NewCard("Azure IoT Hub", "", container.NewVBox(widget.NewForm(
+		widget.NewFormItem("Hub", f.hub),
+		widget.NewFormItem("Device ID", f.device),
+		widget.NewFormItem("Device key", f.deviceKey),
+		widget.NewFormItem("Token lifetime", f.lifetime),
+	), note))
+}
+
+func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
+	t := pr.TLS
+	var caRow, certRow, keyRow fyne.CanvasObject
+	f.caFile, caRow = f.p.fileEntry(t.CAFile, "empty: the system's trusted roots")
+	f.certFile, certRow = f.p.fileEntry(t.CertFile, "client certificate (PEM), if the broker asks for one")
+	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, "its private key (PEM)")
+	f.encrypted = widget.NewCheck("The private key is encrypted", nil)
+	f.encrypted.SetChecked(t.HasPassphrase)
+	f.passphrase = widget.NewPasswordEntry()
+	f.passphrase.SetPlaceHolder(secretPlaceholder(t.HasPassphrase && !f.isNew))
+	f.serverName = entryWith(t.ServerName, "empty: the URL's host")
+	f.alpn = entryWith(strings.Join(t.ALPN, ", "), "none; e.g. x-amzn-mqtt-ca")
+	f.warning = widget.NewLabel(insecureWarning)
+	f.warning.Importance = widget.WarningImportance
+	f.warning.Wrapping = fyne.TextWrapWord
+	f.insecure = widget.NewCheck("Insecure: do not check the broker's certificate", func(on bool) {
+		if on {
+			f.warning.Show()
+		} else {
+			f.warning.Hide()
+		}
+	})
+	f.insecure.SetChecked(t.Insecure)
+	if !t.Insecure {
+		f.warning.Hide()
+	}
+	return widget.NewCard("TLS (mqtts:// and wss://)", "", container.NewVBox(widget.NewForm(
+		widget.NewFormItem("CA file", caRow),
+		widget.NewFormItem("Client certificate", certRow),
+		widget.NewFormItem("Client key", keyRow),
+		widget.NewFormItem("", f.encrypted),
+		widget.NewFormItem("Key passphrase", f.passphrase),
+		widget.NewFormItem("Server name", f.serverName),
+		widget.NewFormItem("ALPN protocols", f.alpn),
+		widget.NewFormItem("", f.insecure),
+	), f.warning))
+}
+
+func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
+	w := pr.Will
+	if w == nil {
+		w = &client.Will{}
+	}
+	f.willOn = widget.NewCheck("Send a last will if the connection dies", nil)
+	f.willOn.SetChecked(pr.Will != nil)
+	f.willTopic = entryWith(w.Topic, "e.g. devices/studio/status")
+	f.willPayload = entryWith(string(w.Payload), "e.g. offline")
+	f.willQoS = widget.NewSelect([]string{"0", "1", "2"}, nil)
+	f.willQoS.SetSelected(strconv.Itoa(int(w.QoS)))
+	f.willRetain = widget.NewCheck("Retain", nil)
+	f.willRetain.SetChecked(w.Retain)
+	return widget.NewCard("Last will", "", widget.NewForm(
+		widget.NewFormItem("", f.willOn),
+		widget.NewFormItem("Topic", f.willTopic),
+		widget.NewFormItem("Payload", f.willPayload),
+		widget.NewFormItem("QoS", f.willQoS),
+		widget.NewFormItem("", f.willRetain),
+	))
+}
+
+// fileEntry is a path entry with a Browse… button.
+func (p *Panel) fileEntry(path, placeholder string) (*widget.Entry, fyne.CanvasObject) {
+	e := entryWith(path, placeholder)
+	browse := widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			r.Close()
+			e.SetText(r.URI().Path())
+		}, p.win)
+		if dir := folderOf(e.Text); dir != nil {
+			d.SetLocation(dir)
+		}
+		d.Resize(fyne.NewSize(760, 540))
+		d.Show()
+	})
+	return e, container.NewBorder(nil, nil, nil, browse, e)
+}
+
+// folderOf is the existing folder of path, for a file dialog to open in.
+func folderOf(path string) fyne.ListableURI {
+	if path == "" {
+		return nil
+	}
+	dir, err := storage.Parent(storage.NewFileURI(path))
+	if err != nil {
+		return nil
+	}
+	l, err := storage.ListerForURI(dir)
+	if err != nil {
+		return nil
+	}
+	return l
+}
+
+// read builds the profile the form describes and the secrets typed into
+// it; its error names every field that is wrong.
+func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, error) {
+	pr := f.base
+	secrets := map[client.SecretKind]string{}
+	var errs []error
+	pr.Name = strings.TrimSpace(f.name.Text)
+	if pr.ID != LocalID {
+		pr.URL = strings.TrimSpace(f.url.Text)
+	}
+	pr.Protocol = client.MQTT5
+	if f.protocol.Selected == protoV311 {
+		pr.Protocol = client.MQTT311
+	}
+	pr.ClientID = strings.TrimSpace(f.clientID.Text)
+	pr.CleanStart = f.clean.Checked
+	expiry, err := parseUint(f.expiry.Text, 32, "Session expiry")
+	errs = append(errs, err)
+	pr.SessionExpiry = uint32(expiry)
+	keepAlive, err := parseUint(f.keepAlive.Text, 16, "Keep-alive")
+	errs = append(errs, err)
+	pr.KeepAlive = uint16(keepAlive)
+
+	pr.Username = f.user.Text
+	pr.HasPassword = f.usePassword.Checked
+	if pr.HasPassword && f.password.Text != "" {
+		secrets[client.SecretPassword] = f.password.Text
+	}
+	errs = append(errs, f.readAzure(&pr, secrets))
+	f.readTLS(&pr, secrets)
+	errs = append(errs, f.readWill(&pr))
+	return pr, secrets, errors.Join(errs...)
+}
+
+func (f *profileForm) readAzure(pr *client.Profile, secrets map[client.SecretKind]string) error {
+	if f.hub == nil {
+		return nil
+	}
+	a := &client.AzureAuth{Hub: strings.TrimSpace(f.hub.Text), Device: strings.TrimSpace(f.device.Text)}
+	if a.Hub != "" && !strings.Contains(a.Hub, ".") {
+		a.Hub += ".azure-devices.net"
+	}
+	var err error
+	life, perr := time.ParseDuration(strings.TrimSpace(f.lifetime.Text))
+	if perr != nil || life <= 0 {
+		err = fmt.Errorf("Token lifetime %q: write how long each SAS token lives, like 1h or 30m", f.lifetime.Text)
+	}
+	a.TokenLifetime = client.Duration(life)
+	pr.Azure = a
+	pr.Username, pr.HasPassword = a.Username(), false
+	if f.deviceKey.Text != "" {
+		secrets[client.SecretAzureDeviceKey] = f.deviceKey.Text
+	}
+	return err
+}
+
+func (f *profileForm) readTLS(pr *client.Profile, secrets map[client.SecretKind]string) {
+	t := &pr.TLS
+	t.CAFile = strings.TrimSpace(f.caFile.Text)
+	t.CertFile = strings.TrimSpace(f.certFile.Text)
+	t.KeyFile = strings.TrimSpace(f.keyFile.Text)
+	t.HasPassphrase = f.encrypted.Checked
+	if t.HasPassphrase && f.passphrase.Text != "" {
+		secrets[client.SecretKeyPassphrase] = f.passphrase.Text
+	}
+	t.ServerName = strings.TrimSpace(f.serverName.Text)
+	t.ALPN = nil
+	for _, a := range strings.Split(f.alpn.Text, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			t.ALPN = append(t.ALPN, a)
+		}
+	}
+	t.Insecure = f.insecure.Checked
+}
+
+func (f *profileForm) readWill(pr *client.Profile) error {
+	pr.Will = nil
+	if !f.willOn.Checked {
+		return nil
+	}
+	qos, err := strconv.Atoi(f.willQoS.Selected)
+	if err != nil {
+		return errors.New("Last will QoS: choose 0, 1 or 2")
+	}
+	pr.Will = &client.Will{Topic: strings.TrimSpace(f.willTopic.Text), Payload: []byte(f.willPayload.Text), QoS: byte(qos), Retain: f.willRetain.Checked}
+	return nil
+}
+
+// parseUint reads a whole number of seconds that fits bits; empty is 0.
+func parseUint(s string, bits int, field string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(s, 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: give whole seconds from 0 to %d", field, s, uint64(1)<<bits-1)
+	}
+	return v, nil
+}
+
+func uintText(v uint64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+// onSave checks the form, stores its secrets, then the profile; on any
+// error it says what is wrong and saves nothing more.
+func (f *profileForm) onSave() {
+	pr, secrets, err := f.read()
+	if err = errors.Join(err, f.checkName(pr.Name), pr.Validate()); err != nil {
+		f.showErr(err)
+		return
+	}
+	keep := f.keep.Visible() && f.keep.Checked
+	f.save.Disable()
+	f.p.async(func() func() {
+		err := storeSecrets(f.p.opts.Secrets, pr.ID, secrets, keep)
+		return func() {
+			f.save.Enable()
+			if err != nil {
+				f.showErr(err)
+				if isKeyringMissing(err) {
+					f.keep.Show()
+				}
+				return
+			}
+			if err := f.p.commit(pr); err != nil {
+				f.showErr(err)
+				return
+			}
+			f.dlg.Hide()
+		}
+	})
+}
+
+func (f *profileForm) checkName(name string) error {
+	if name == "" {
+		return nil // Validate says so
+	}
+	if f.p.usedNames(f.base.ID)[strings.ToLower(name)] {
+		return fmt.Errorf("Name %q: another connection (or the embedded broker's own source) has it; choose another", name)
+	}
+	return nil
+}
+
+func (f *profileForm) showErr(err error) {
+	f.errText.SetText(err.Error())
+	f.errText.Show()
+}
+
+// storeSecrets puts secrets in the keyring, or, with keep, in memory for
+// the session.
+func storeSecrets(s *client.Secrets, id string, secrets map[client.SecretKind]string, keep bool) error {
+	for kind, v := range secrets {
+		if keep {
+			s.KeepForSession(id, kind, v)
+			continue
+		}
+		if err := s.Set(id, kind, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

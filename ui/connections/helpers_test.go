@@ -1,0 +1,334 @@
+package connections
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+// fakeKeyring is an OS keyring in memory; with missing set, it behaves
+// like a Linux session without a Secret Service.
+type fakeKeyring struct {
+	mu      sync.Mutex
+	m       map[string]string
+	missing bool
+	deleted []string
+}
+
+func newFakeKeyring(missing bool) *fakeKeyring {
+	return &fakeKeyring{m: map[string]string{}, missing: missing}
+}
+
+func (k *fakeKeyring) unavailable(op string) error {
+	return &client.KeyringError{Op: op, Err: fmt.Errorf("dbus: no session bus")}
+}
+
+func (k *fakeKeyring) Get(account string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.missing {
+		return "", k.unavailable("read")
+	}
+	v, ok := k.m[account]
+	if !ok {
+		return "", fmt.Errorf("%w: %s", client.ErrSecretNotFound, account)
+	}
+	return v, nil
+}
+
+func (k *fakeKeyring) Set(account, secret string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.missing {
+		return k.unavailable("store")
+	}
+	k.m[account] = secret
+	return nil
+}
+
+func (k *fakeKeyring) Delete(account string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.missing {
+		return k.unavailable("delete")
+	}
+	k.deleted = append(k.deleted, account)
+	delete(k.m, account)
+	return nil
+}
+
+func (k *fakeKeyring) get(account string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[account]
+	return v, ok
+}
+
+// uiQueue stands in for fyne.Do: background goroutines queue UI updates
+// and the test goroutine, playing the Fyne goroutine, runs them.
+type uiQueue chan func()
+
+func (q uiQueue) do(fn func()) { q <- fn }
+
+// until applies queued UI updates until cond holds.
+func (q uiQueue) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
+		select {
+		case fn := <-q:
+			fn()
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+type harness struct {
+	win     fyne.Window
+	panel   *Panel
+	q       uiQueue
+	mgr     *client.Manager
+	store   *client.Store
+	keyring *fakeKeyring
+	secrets *client.Secrets
+	cancel  context.CancelFunc
+}
+
+type harnessOpts struct {
+	profiles  []client.Profile // saved before the panel loads
+	localAddr string
+	noKeyring bool
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	store := client.NewStore(t.TempDir())
+	if o.profiles != nil {
+		if err := store.Save(o.profiles); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kr := newFakeKeyring(o.noKeyring)
+	h := &harness{win: w, q: make(uiQueue, 256), store: store, keyring: kr, secrets: client.NewSecrets(kr)}
+	h.mgr = client.NewManager(nil, client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.do,
+		LocalAddr: func() string { return o.localAddr }, Logger: slog.New(slog.DiscardHandler)})
+	w.SetContent(h.panel.Content())
+	w.Resize(fyne.NewSize(1100, 720))
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	t.Cleanup(func() {
+		cancel()
+		// Keep applying UI updates so that no goroutine waits on the queue.
+		done := make(chan struct{})
+		go func() { h.panel.Wait(); close(done) }()
+		for {
+			select {
+			case fn := <-h.q:
+				fn()
+				continue
+			case <-done:
+			}
+			break
+		}
+		_ = h.mgr.CloseAll(context.Background())
+	})
+	h.panel.Run(ctx)
+	return h
+}
+
+// row returns the row of the profile named name.
+func (h *harness) row(t *testing.T, name string) *row {
+	t.Helper()
+	for _, pr := range h.panel.profiles {
+		if pr.Name == name {
+			return h.panel.rows[pr.ID]
+		}
+	}
+	t.Fatalf("no connection %q in the list", name)
+	return nil
+}
+
+func (h *harness) saved(t *testing.T) []client.Profile {
+	t.Helper()
+	ps, err := h.store.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// startBroker runs an embedded broker on a free loopback port and returns
+// it with its MQTT address.
+func startBroker(t *testing.T) (*broker.Broker, string) {
+	t.Helper()
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop() })
+	for _, l := range b.State().Listeners {
+		if l.Name == "mqtt" {
+			return b, l.Address
+		}
+	}
+	t.Fatal("the broker has no MQTT listener")
+	return nil, ""
+}
+
+// walk visits o and, through their renderers, everything visible in it,
+// until visit returns false.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
+	if o == nil || !o.Visible() {
+		return true
+	}
+	if !visit(o) {
+		return false
+	}
+	switch c := o.(type) {
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			if !walk(child, visit) {
+				return false
+			}
+		}
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			if !walk(child, visit) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// topDialog is the topmost overlay (an open dialog).
+func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog is open")
+	}
+	return top
+}
+
+// button finds the visible button labelled text under o.
+func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	walk(o, func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			found = b
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		t.Fatalf("no %q button", text)
+	}
+	return found
+}
+
+// entry finds the visible entry whose placeholder starts with ph.
+func entry(t *testing.T, o fyne.CanvasObject, ph string) *widget.Entry {
+	t.Helper()
+	var found *widget.Entry
+	walk(o, func(o fyne.CanvasObject) bool {
+		if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.PlaceHolder, ph) {
+			found = e
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		t.Fatalf("no entry with placeholder %q", ph)
+	}
+	return found
+}
+
+// check finds the visible check box labelled text under o.
+func check(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Check {
+	t.Helper()
+	var found *widget.Check
+	walk(o, func(o fyne.CanvasObject) bool {
+		if c, ok := o.(*widget.Check); ok && strings.HasPrefix(c.Text, prefix) {
+			found = c
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		t.Fatalf("no check box %q", prefix)
+	}
+	return found
+}
+
+// texts is every visible label's text under o, joined by newlines.
+func texts(o fyne.CanvasObject) string {
+	var out []string
+	walk(o, func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok {
+			out = append(out, l.Text)
+		}
+		return true
+	})
+	return strings.Join(out, "\n")
+}
+
+// tempFile writes a file and returns its path.
+func tempFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// find returns the first visible widget of type T under o.
+func find[T fyne.CanvasObject](t *testing.T, o fyne.CanvasObject) T {
+	t.Helper()
+	var found T
+	ok := false
+	walk(o, func(o fyne.CanvasObject) bool {
+		found, ok = o.(T)
+		return !ok
+	})
+	if !ok {
+		t.Fatalf("no %T shown", found)
+	}
+	return found
+}

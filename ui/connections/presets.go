@@ -1,0 +1,149 @@
+package connections
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+// presetChoices are the presets New offers, as it shows them.
+var presetChoices = []struct {
+	kind  client.PresetKind
+	label string
+}{
+	{client.PresetGeneric, "Custom broker (Mosquitto, EMQX, HiveMQ, VerneMQ, …)"},
+	{client.PresetAWS, "AWS IoT Core"},
+	{client.PresetAzure, "Azure IoT Hub"},
+	{client.PresetEMQX, "EMQX Cloud"},
+	{client.PresetHiveMQ, "HiveMQ Cloud"},
+	{client.PresetLocal, "Local broker (IoT Studio's own)"},
+}
+
+// presetDialog asks which preset, and what that preset needs, before the
+// full form.
+type presetDialog struct {
+	p       *Panel
+	kind    *widget.Select
+	fields  *fyne.Container // the form for the chosen preset
+	errText *widget.Label
+	dlg     *dialog.CustomDialog
+
+	name, host, url, thing, user, hub, device, lifetime *widget.Entry
+	cert, key, ca                                       *widget.Entry
+	certRow, keyRow, caRow                              fyne.CanvasObject
+	aws443                                              *widget.Check
+}
+
+func (p *Panel) onNew() { p.newPresetDialog().dlg.Show() }
+
+func (p *Panel) newPresetDialog() *presetDialog {
+	d := &presetDialog{p: p, fields: container.NewStack()}
+	d.name = entryWith("", "empty: named after the preset")
+	d.host = entryWith("", "")
+	d.url = entryWith("", "mqtt://host:1883, mqtts://host:8883, ws://… or wss://…")
+	d.thing = entryWith("", "the thing name; becomes the client ID")
+	d.user = entryWith("", "the user name")
+	d.hub = entryWith("", "myhub or myhub.azure-devices.net")
+	d.device = entryWith("", "the device ID")
+	d.lifetime = entryWith("1h", "how long each SAS token lives, e.g. 1h")
+	d.cert, d.certRow = p.fileEntry("", "the device certificate (PEM)")
+	d.key, d.keyRow = p.fileEntry("", "its private key (PEM)")
+	d.ca, d.caRow = p.fileEntry("", "empty: the system's trusted roots")
+	d.aws443 = widget.NewCheck("Port 443 with ALPN "+client.AWSALPN+" (for networks that only let HTTPS out)", nil)
+	d.errText = widget.NewLabel("")
+	d.errText.Importance = widget.DangerImportance
+	d.errText.Wrapping = fyne.TextWrapWord
+	d.errText.Hide()
+
+	labels := make([]string, len(presetChoices))
+	for i, c := range presetChoices {
+		labels[i] = c.label
+	}
+	d.kind = widget.NewSelect(labels, func(string) { d.showFields() })
+	d.kind.SetSelectedIndex(0)
+
+	next := widget.NewButton("Next…", d.onNext)
+	next.Importance = widget.HighImportance
+	content := container.NewBorder(container.NewVBox(widget.NewForm(widget.NewFormItem("Preset", d.kind)), d.errText), nil, nil, nil,
+		container.NewVScroll(d.fields))
+	d.dlg = dialog.NewCustomWithoutButtons("New connection", content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() { d.dlg.Hide() }), next})
+	d.dlg.Resize(fyne.NewSize(720, 520))
+	return d
+}
+
+func (d *presetDialog) selected() client.PresetKind {
+	return presetChoices[d.kind.SelectedIndex()].kind
+}
+
+// showFields shows what the chosen preset needs.
+func (d *presetDialog) showFields() {
+	item := widget.NewFormItem
+	items := []*widget.FormItem{item("Name", d.name)}
+	switch d.selected() {
+	case client.PresetGeneric:
+		items = append(items, item("URL", d.url), item("User name", d.user))
+	case client.PresetAWS:
+		d.host.SetPlaceHolder("your ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com")
+		items = append(items, item("Endpoint", d.host), item("Thing name", d.thing), item("Certificate", d.certRow),
+			item("Private key", d.keyRow), item("Amazon root CA", d.caRow), item("", d.aws443))
+	case client.PresetAzure:
+		items = append(items, item("Hub", d.hub), item("Device ID", d.device), item("Token lifetime", d.lifetime))
+	case client.PresetEMQX, client.PresetHiveMQ:
+		d.host.SetPlaceHolder("the cluster host name from the console")
+		items = append(items, item("Cluster host", d.host), item("User name", d.user), item("CA file", d.caRow))
+	}
+	// A Form cannot drop items once shown: make a new one.
+	d.fields.Objects = []fyne.CanvasObject{widget.NewForm(items...)}
+	d.fields.Refresh()
+}
+
+// onNext fills a profile from the preset and opens the full form on it.
+func (d *presetDialog) onNext() {
+	kind := d.selected()
+	in := client.PresetInput{
+		Name: strings.TrimSpace(d.name.Text), Host: strings.TrimSpace(d.host.Text), AWS443: d.aws443.Checked,
+		ThingName: strings.TrimSpace(d.thing.Text), CertFile: strings.TrimSpace(d.cert.Text), KeyFile: strings.TrimSpace(d.key.Text),
+		CAFile: strings.TrimSpace(d.ca.Text), Hub: strings.TrimSpace(d.hub.Text), Device: strings.TrimSpace(d.device.Text),
+		Username: strings.TrimSpace(d.user.Text),
+	}
+	switch kind {
+	case client.PresetGeneric:
+		in.Host = strings.TrimSpace(d.url.Text)
+	case client.PresetLocal:
+		in.Addr = d.p.opts.LocalAddr()
+		if in.Addr == "" {
+			d.showErr(fmt.Errorf("the embedded broker is not running, so its address is unknown: start it in the Broker panel first"))
+			return
+		}
+	case client.PresetAzure:
+		life, err := time.ParseDuration(strings.TrimSpace(d.lifetime.Text))
+		if err != nil || life <= 0 {
+			d.showErr(fmt.Errorf("Token lifetime %q: write how long each SAS token lives, like 1h or 30m", d.lifetime.Text))
+			return
+		}
+		in.TokenLifetime = life
+	}
+	pr, err := client.NewFromPreset(kind, in)
+	if err != nil {
+		d.showErr(err)
+		return
+	}
+	if in.Name == "" {
+		pr.Name = d.p.uniqueName(pr.Name)
+	}
+	d.dlg.Hide()
+	d.p.showForm(pr, true, "")
+}
+
+func (d *presetDialog) showErr(err error) {
+	d.errText.SetText(err.Error())
+	d.errText.Show()
+}

@@ -1,0 +1,133 @@
+package connections
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// row shows one profile: what it is, its live state, and its actions.
+type row struct {
+	box                        *fyne.Container
+	name, where, state, counts *widget.Label
+	errText, note              *widget.Label
+	connect, edit, dup, remove *widget.Button
+}
+
+func newRow(p *Panel, id string) *row {
+	r := &row{
+		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		where:   widget.NewLabel(""),
+		state:   widget.NewLabel(""),
+		counts:  widget.NewLabel(""),
+		errText: widget.NewLabel(""),
+		note:    widget.NewLabel(""),
+	}
+	r.errText.Wrapping, r.note.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
+	r.errText.Importance, r.note.Importance = widget.DangerImportance, widget.DangerImportance
+	r.connect = widget.NewButtonWithIcon("Connect", theme.MediaPlayIcon(), func() { p.onConnect(id) })
+	r.edit = widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { p.onEdit(id) })
+	r.dup = widget.NewButtonWithIcon("Duplicate…", theme.ContentCopyIcon(), func() { p.onDuplicate(id) })
+	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { p.onDelete(id) })
+	actions := container.NewHBox(r.connect, r.edit, r.dup, r.remove)
+	head := container.NewBorder(nil, nil, nil, actions, container.NewHBox(r.name, r.state))
+	r.box = container.NewVBox(head, container.NewHBox(r.where, r.counts), r.errText, r.note)
+	return r
+}
+
+// update shows pr with its current status; on the UI goroutine.
+func (r *row) update(p *Panel, pr client.Profile) {
+	st, open := p.status[pr.Name]
+	open = open && st.State != client.StateDisconnected
+	r.name.SetText(pr.Name)
+	where := pr.URL
+	if pr.ID == LocalID {
+		where = "the embedded broker"
+		if open {
+			where += " at " + st.URL
+		}
+	}
+	r.where.SetText(fmt.Sprintf("%s · MQTT %s", where, pr.Protocol))
+	text, errText := describe(st, open)
+	r.state.SetText(text)
+	r.state.Importance = stateImportance(st, open)
+	r.state.Refresh()
+	setShown(r.errText, errText)
+	setShown(r.note, p.notes[pr.ID])
+	if open {
+		r.counts.SetText(fmt.Sprintf("· %s received · %s dropped", numfmt.Count(st.Received), numfmt.Count(st.Dropped)))
+		r.counts.Show()
+		r.connect.SetText("Disconnect")
+		r.connect.SetIcon(theme.MediaStopIcon())
+	} else {
+		r.counts.Hide()
+		r.connect.SetText("Connect")
+		r.connect.SetIcon(theme.MediaPlayIcon())
+	}
+	enable(r.connect, !p.busy[pr.ID])
+	// An open connection keeps the profile it was opened with; editing
+	// or deleting it under it would leave the list and the connection
+	// disagreeing.
+	enable(r.edit, !open && !p.busy[pr.ID])
+	enable(r.remove, !open && !p.busy[pr.ID] && pr.ID != LocalID)
+}
+
+// describe words a connection's state, and the last error while it
+// retries.
+func describe(st client.Status, open bool) (state, errText string) {
+	if !open {
+		return "Disconnected", ""
+	}
+	switch st.State {
+	case client.StateConnecting:
+		return "Connecting…", ""
+	case client.StateConnected:
+		return "Connected as " + st.ClientID, ""
+	case client.StateReconnecting:
+		tries := "1 attempt"
+		if st.Attempts != 1 {
+			tries = fmt.Sprintf("%d attempts", st.Attempts)
+		}
+		state = fmt.Sprintf("Reconnecting (%s failed)", tries)
+		if st.LastError != nil {
+			errText = st.LastError.Error()
+		}
+		return state, errText
+	}
+	return "Disconnected", ""
+}
+
+func stateImportance(st client.Status, open bool) widget.Importance {
+	switch {
+	case !open:
+		return widget.LowImportance
+	case st.State == client.StateConnected:
+		return widget.SuccessImportance
+	case st.State == client.StateReconnecting:
+		return widget.WarningImportance
+	}
+	return widget.MediumImportance
+}
+
+func setShown(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+func enable(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
