@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -23,9 +25,19 @@ type guiTopics struct {
 	stopModel context.CancelFunc
 	modelDone chan struct{}
 
-	panel    *explorer.Panel
-	inspDone chan struct{} // closed when the inspector's Run returns; nil before show
+	// store reads the capture store the inspector pages older messages
+	// from, as the capture holds it now (nil: capture is off); set by
+	// recorder.
+	store func() *capture.Store
+
+	panel *explorer.Panel
+	work  sync.WaitGroup // the inspector's Run and the retained follower, started by show
 }
+
+// retainedEvery is how often the window looks for a broker (re)start
+// whose restored retained messages the tree does not have yet; the
+// Broker panel follows the broker's state at the same pace.
+const retainedEvery = 500 * time.Millisecond
 
 // newGUITopics creates the topic model and starts applying what it is fed.
 func newGUITopics(log *slog.Logger) *guiTopics {
@@ -46,16 +58,23 @@ func (g *guiTopics) recorder(capt *guiCapture) broker.Recorder {
 	if capt == nil {
 		return broker.NewTee(g.model)
 	}
+	// The inspector reads the store through the same indirection.
+	g.store = capt.rec.store.Load
 	return broker.NewTee(&capt.rec, g.model)
 }
 
-// show adds the Explorer panel to w and starts its refresh and the
-// inspector's. b is the embedded broker (deleting retained messages
-// publishes to it); store is the capture the inspector pages older
-// messages from, nil without one. Call it on the UI goroutine, once,
-// before the other panels: the Explorer is the first and selected one.
-func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, store *capture.Store) {
-	insp := inspector.New(g.model, store, w)
+// show adds the Explorer panel to w and starts its refresh, the
+// inspector's, and the feeding of the broker's restored retained messages
+// into the tree (followRetained). b is the embedded broker (deleting
+// retained messages publishes to it). The inspector pages older messages
+// from the capture recorder was given, read at each use. Call it on the
+// UI goroutine, once, before the other panels: the Explorer is the first
+// and selected one.
+//
+// The last argument is unused: the store comes from recorder, and
+// app/gui.go stops passing it in its next change.
+func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, _ *capture.Store) {
+	insp := inspector.New(g.model, g.store, w)
 	g.panel = explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
 		PublisherSource: broker.SourceBroker,
@@ -64,22 +83,45 @@ func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, s
 	})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)
-	g.inspDone = make(chan struct{})
-	go func() {
-		defer close(g.inspDone)
-		insp.Run(ctx)
-	}()
+	g.work.Go(func() { insp.Run(ctx) })
+	g.work.Go(func() { followRetained(ctx, b, g.model, retainedEvery) })
 }
 
-// wait waits for the panel's and the inspector's goroutines; cancel the
-// ctx given to show first.
+// retainedHolder is what followRetained needs of the broker.
+type retainedHolder interface {
+	State() broker.State
+	RetainedMessages() []capture.Record
+}
+
+// followRetained gives the model the retained messages the broker holds
+// each time it starts (State.Since changes), until ctx is done. Those it
+// restored from its data dir were published in an earlier run, so the tap
+// never saw them; without this the tree would not show them until they
+// were published again. Restore leaves topics the model already has alone.
+func followRetained(ctx context.Context, b retainedHolder, m *topics.Model, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var since time.Time
+	for {
+		if st := b.State(); st.Status == broker.Running && !st.Since.Equal(since) {
+			since = st.Since
+			m.Restore(b.RetainedMessages())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// wait waits for the panel's, the inspector's and the retained
+// follower's goroutines; cancel the ctx given to show first.
 func (g *guiTopics) wait() {
 	if g.panel != nil {
 		g.panel.Wait()
 	}
-	if g.inspDone != nil {
-		<-g.inspDone
-	}
+	g.work.Wait()
 }
 
 // close waits like wait, then stops the model. Call it after the broker

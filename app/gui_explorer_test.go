@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -78,5 +81,150 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			}
 			capt.close()
 		})
+	}
+}
+
+// Retained messages the broker restores from its data dir were published
+// in an earlier run, which the tap never saw: the tree shows them anyway,
+// as retained.
+func TestTreeShowsRetainedMessagesFromAnEarlierRun(t *testing.T) {
+	a := test.NewTempApp(t)
+	log := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	cfg := broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: log}
+	first, err := broker.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Publish("plant/line1/speed", []byte("12.5"), true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	tops := newGUITopics(log)
+	cfg.Recorder = tops.recorder(nil)
+	second, err := broker.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := shell.NewMainWindow(a)
+	t.Cleanup(w.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	tops.show(ctx, w, second, nil)
+
+	waitRetained := func(when string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if id, ok := tops.model.Lookup(broker.SourceBroker, "plant/line1/speed"); ok {
+				d, _ := tops.model.Node(id)
+				if string(d.Last.Payload) != "12.5" || !d.Retained {
+					t.Fatalf("%s: the tree holds %q (retained %v), want the retained 12.5", when, d.Last.Payload, d.Retained)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the retained message of the earlier run is not in the tree", when)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitRetained("after start")
+
+	cancel()
+	tops.wait()
+	if err := second.Stop(); err != nil {
+		t.Error(err)
+	}
+	tops.close()
+}
+
+// fakeRetained is a broker whose state and retained messages a test sets.
+type fakeRetained struct {
+	mu    sync.Mutex
+	state broker.State
+	recs  []capture.Record
+	reads int
+}
+
+func (f *fakeRetained) State() broker.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+func (f *fakeRetained) RetainedMessages() []capture.Record {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	return f.recs
+}
+
+func (f *fakeRetained) set(st broker.Status, since time.Time, topics ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = broker.State{Status: st, Since: since}
+	f.recs = nil
+	for _, tp := range topics {
+		f.recs = append(f.recs, capture.Record{Source: broker.SourceBroker, Topic: tp, Payload: []byte("1"), Retain: true})
+	}
+}
+
+func (f *fakeRetained) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
+// The retained messages are read once per broker start, including a
+// restart from the Broker panel, and never while it is stopped.
+func TestFollowRetainedReadsOncePerStart(t *testing.T) {
+	m := topics.New(topics.Options{})
+	b := &fakeRetained{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		followRetained(ctx, b, m, time.Millisecond)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	has := func(topic string) func() bool {
+		return func() bool { _, ok := m.Lookup(broker.SourceBroker, topic); return ok }
+	}
+	start := time.Now()
+	b.set(broker.Running, start, "a/1")
+	waitFor("the first start's retained messages", has("a/1"))
+	b.set(broker.Stopped, start.Add(time.Second), "stopped/1")
+	b.set(broker.Running, start.Add(2*time.Second), "a/1", "b/2")
+	waitFor("the restart's retained messages", has("b/2"))
+	if n := b.readCount(); n != 2 {
+		t.Errorf("retained messages read %d times for 2 starts", n)
+	}
+	if _, ok := m.Lookup(broker.SourceBroker, "stopped/1"); ok {
+		t.Error("read the retained messages of a stopped broker")
+	}
+	if d := m.Sources()[0]; d.SubtreeMessages != 2 {
+		t.Errorf("the tree holds %d messages; a/1 was restored twice", d.SubtreeMessages)
 	}
 }

@@ -82,6 +82,9 @@ type tree struct {
 
 	hist    histState
 	changes changeLog
+	// restoring: the batch being applied is Model.Restore's, whose
+	// messages arrived earlier and must not count in the rates.
+	restoring bool
 
 	// Parents whose children were appended to in this batch, and how many
 	// of their children were in order before.
@@ -321,7 +324,10 @@ func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, wi
 	n.msgs++
 	n.last = at
 	t.messages++
-	t.rate.add(win)
+	counting := !t.restoring
+	if counting {
+		t.rate.add(win)
+	}
 	t.store(id, n, r, at)
 
 	marking := true
@@ -330,7 +336,9 @@ func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, wi
 		xn.subMsgs++
 		xn.subTopics += newTopic
 		xn.subRetained += retDelta
-		xn.rate.add(win)
+		if counting {
+			xn.rate.add(win)
+		}
 		// Once a node is marked in this version so are its ancestors.
 		if marking {
 			if xn.changed == v {

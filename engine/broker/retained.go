@@ -1,0 +1,44 @@
+package broker
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// RetainedMessages returns the retained messages the running broker holds,
+// as records of SourceBroker sorted by topic, with the time each was
+// published (to the second: what mochi keeps) and its publisher's client
+// ID. Messages retained in an earlier run and restored from the data dir at
+// Start are among them: the tap saw them when they were published, not in
+// this run, so a live view (the topic model) needs them from here. mochi's
+// own $SYS topics are left out, as in Stats.Retained. It returns nil when
+// the broker is stopped.
+func (b *Broker) RetainedMessages() []capture.Record {
+	srv := b.server()
+	if srv == nil {
+		return nil
+	}
+	var out []capture.Record
+	for topic, pk := range srv.Topics.Retained.GetAll() {
+		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") || len(pk.Payload) == 0 {
+			continue
+		}
+		var at time.Time
+		if pk.Created > 0 {
+			at = time.Unix(pk.Created, 0)
+		}
+		// recordOf reads the publisher from its client; a restored message
+		// has only the ID and protocol version it was published with.
+		from := &mqtt.Client{ID: pk.Origin, Properties: mqtt.ClientProperties{ProtocolVersion: pk.ProtocolVersion}}
+		r := recordOf(from, pk, at)
+		r.Retain = true
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b capture.Record) int { return strings.Compare(a.Topic, b.Topic) })
+	return out
+}

@@ -1,0 +1,40 @@
+package broker
+
+import (
+	"testing"
+	"time"
+)
+
+// A retained message published in one run is listed by the next run on the
+// same data dir, with its publisher and time, without mochi's $SYS topics
+// and without one cleared before the restart.
+func TestRetainedMessagesIncludeThoseRestoredAtStart(t *testing.T) {
+	dir := t.TempDir()
+	before := time.Now().Truncate(time.Second)
+	first := startBroker(t, func(c *Config) { c.DataDir = dir })
+	pub := mustDialV5(t, listenerAddr(t, first, "mqtt"), "sensor-7")
+	pub.pub(t, "house/temp", "21.5", 1, true)
+	pub.pub(t, "house/gone", "x", 1, true)
+	pub.pub(t, "house/gone", "", 1, true) // clears it
+	pub.pub(t, "house/live", "not retained", 1, false)
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startBroker(t, func(c *Config) { c.DataDir = dir })
+	got := second.RetainedMessages()
+	if len(got) != 1 {
+		t.Fatalf("second run lists %d retained messages (%v), want house/temp only", len(got), got)
+	}
+	r := got[0]
+	if r.Topic != "house/temp" || string(r.Payload) != "21.5" || !r.Retain || r.Source != SourceBroker ||
+		r.ClientID != "sensor-7" || r.QoS != 1 || r.Time.Before(before) || r.Time.After(time.Now()) {
+		t.Errorf("restored record: %+v", r)
+	}
+	if err := second.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := second.RetainedMessages(); got != nil {
+		t.Errorf("a stopped broker lists %d retained messages", len(got))
+	}
+}
