@@ -21,37 +21,42 @@ const diffContext = 3
 type diffRow struct {
 	text string
 	imp  widget.Importance
-	mono bool
 }
 
 // diffView shows how the selected message differs from the one before it:
 // the JSON paths that changed, then the line diff with unchanged runs
-// folded.
+// folded. Rows wider than the pane wrap onto further list rows, as in the
+// payload pane, so a long value can be read whole.
 type diffView struct {
 	header *widget.Label
-	list   *widget.List
+	list   *wrapList
 	rows   []diffRow
+	shown  []diffRow // rows wrapped at cols columns
+	cols   int
 	box    fyne.CanvasObject
 }
 
 func newDiffView() *diffView {
-	d := &diffView{header: widget.NewLabel("")}
+	d := &diffView{header: widget.NewLabel(""), cols: 80}
 	wrap(d.header)
-	d.list = widget.NewList(
-		func() int { return len(d.rows) },
+	d.list = newWrapList(
+		func() int { return len(d.shown) },
 		func() fyne.CanvasObject {
-			// Bare text, as in the payload pane: a diff reads like code, and
-			// label padding would show half as many lines.
-			return indented(canvas.NewText("", theme.Color(theme.ColorNameForeground)))
+			// Bare monospace text, as in the payload pane: a diff reads like
+			// code, label padding would show half as many lines, and wrapping
+			// counts columns.
+			t := canvas.NewText("", theme.Color(theme.ColorNameForeground))
+			t.TextStyle = fyne.TextStyle{Monospace: true}
+			return indented(t)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			t := o.(*fyne.Container).Objects[0].(*canvas.Text)
-			r := d.rows[id]
-			t.TextStyle = fyne.TextStyle{Monospace: r.mono}
+			r := d.shown[id]
 			t.Color = d.list.Theme().Color(importanceColor(r.imp), fyne.CurrentApp().Settings().ThemeVariant())
 			t.Text = r.text
 			t.Refresh()
-		})
+		},
+		d.rewrap)
 	d.list.HideSeparators = true
 	d.box = container.NewBorder(d.header, nil, nil, nil, d.list)
 	return d
@@ -60,8 +65,60 @@ func newDiffView() *diffView {
 func (d *diffView) set(header string, rows []diffRow) {
 	d.header.SetText(header)
 	d.rows = rows
+	d.shown = wrapRows(rows, d.cols)
 	d.list.ScrollToTop()
 	d.list.Refresh()
+}
+
+// rewrap wraps the rows again when the list's width in columns changes.
+func (d *diffView) rewrap(cols int) {
+	if cols == d.cols {
+		return
+	}
+	d.cols = cols
+	d.shown = wrapRows(d.rows, cols)
+	d.list.Refresh()
+}
+
+// wrapRows splits rows wider than cols columns into rows of cols, each
+// piece keeping its row's colour.
+func wrapRows(rows []diffRow, cols int) []diffRow {
+	out := make([]diffRow, 0, len(rows))
+	for _, r := range rows {
+		n := textCols(r.text)
+		if n <= cols {
+			out = append(out, r)
+			continue
+		}
+		for seg := 0; seg*cols < n; seg++ {
+			out = append(out, diffRow{text: segment(r.text, seg, cols), imp: r.imp})
+		}
+	}
+	return out
+}
+
+// wrapList is a list that reports how many monospace columns fit in it
+// whenever its width changes, so that its rows can be wrapped to fit.
+type wrapList struct {
+	widget.List
+	onCols func(cols int)
+	cols   int
+}
+
+func newWrapList(length func() int, create func() fyne.CanvasObject,
+	update func(widget.ListItemID, fyne.CanvasObject), onCols func(int)) *wrapList {
+	l := &wrapList{onCols: onCols}
+	l.Length, l.CreateItem, l.UpdateItem = length, create, update
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *wrapList) Resize(s fyne.Size) {
+	l.List.Resize(s)
+	if c := monoCols(s.Width); c != l.cols {
+		l.cols = c
+		l.onCols(c)
+	}
 }
 
 // texts returns the rows' text, for tests.
@@ -140,11 +197,11 @@ func foldLines(lines []decode.DiffLine, ctx int) []diffRow {
 		l := lines[i]
 		switch l.Op {
 		case decode.Added:
-			rows = append(rows, diffRow{text: "+ " + l.Text, imp: widget.SuccessImportance, mono: true})
+			rows = append(rows, diffRow{text: "+ " + l.Text, imp: widget.SuccessImportance})
 		case decode.Removed:
-			rows = append(rows, diffRow{text: "- " + l.Text, imp: widget.DangerImportance, mono: true})
+			rows = append(rows, diffRow{text: "- " + l.Text, imp: widget.DangerImportance})
 		default:
-			rows = append(rows, diffRow{text: "  " + l.Text, mono: true})
+			rows = append(rows, diffRow{text: "  " + l.Text})
 		}
 		i++
 	}

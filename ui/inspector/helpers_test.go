@@ -3,6 +3,7 @@ package inspector
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,7 +72,9 @@ func (q *uiQueue) idle(d time.Duration) {
 type harness struct {
 	t     testing.TB
 	model *topics.Model
-	store *capture.Store
+	// store is the capture the inspector reads, as the app's late-opening
+	// indirection holds it: a test may open one later.
+	store atomic.Pointer[capture.Store]
 	in    *Inspector
 	win   fyne.Window
 	q     *uiQueue
@@ -89,7 +92,9 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 	go func() { modelDone <- m.Run(ctx) }()
 
 	w := test.NewTempWindow(t, nil)
-	in := New(m, store, w)
+	h := &harness{t: t, model: m, win: w}
+	h.store.Store(store)
+	in := New(m, h.store.Load, w)
 	q := &uiQueue{ch: make(chan func(), 256), done: make(chan struct{})}
 	in.do = q.do
 	in.interval = 5 * time.Millisecond
@@ -119,7 +124,8 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 			t.Error("the model's Run did not return")
 		}
 	})
-	return &harness{t: t, model: m, store: store, in: in, win: w, q: q}
+	h.in, h.q = in, q
+	return h
 }
 
 // feed applies recs to the model and waits until they are applied.

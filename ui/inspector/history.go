@@ -184,7 +184,10 @@ func (in *Inspector) restartOlder() {
 	if o := st.h.oldest(); o != nil {
 		st.older.until = o.rec.Time.Add(time.Nanosecond)
 	}
-	if in.store == nil || st.sum.Topic == "" {
+	// The store cannot be queried for the empty topic. Without a store,
+	// paging is not done: one may open later (see capture), and Load
+	// older then continues from here.
+	if st.sum.Topic == "" {
 		st.older.done = true
 	}
 }
@@ -193,7 +196,8 @@ func (in *Inspector) restartOlder() {
 func (in *Inspector) onLoadOlder() {
 	st := &in.st
 	o := &st.older
-	if in.store == nil || o.loading || o.done || o.full || st.h.oldest() == nil {
+	store := in.capture()
+	if store == nil || o.loading || o.done || o.full || st.h.oldest() == nil {
 		return
 	}
 	limit := min(pageSize, maxEntries-len(st.h.ents))
@@ -211,7 +215,7 @@ func (in *Inspector) onLoadOlder() {
 	o.loading, o.err = true, nil
 	in.pages.put(pageReq{
 		gen: st.gen, seq: o.seq, source: st.sum.Source, topic: st.sum.Topic,
-		until: o.until, cursor: o.cursor, listed: listed, store: in.store,
+		until: o.until, cursor: o.cursor, listed: listed, store: store,
 		limit: limit,
 	})
 	in.updateHistoryStatus()

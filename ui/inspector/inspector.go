@@ -29,6 +29,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -55,7 +56,7 @@ const (
 // is returned by Content, as the other panels do.
 type Inspector struct {
 	model *topics.Model
-	store *capture.Store
+	store func() *capture.Store // nil when capture is off
 	win   fyne.Window
 
 	// do runs a function on the UI goroutine: fyne.Do, replaced in tests
@@ -131,10 +132,13 @@ func (s *state) shown() *entry {
 	return nil
 }
 
-// New returns an inspector over model. store is the capture (nil when
-// capture is off: the history is then what the model holds in RAM); win is
-// the window it is shown in. Call it on the UI goroutine.
-func New(model *topics.Model, store *capture.Store, win fyne.Window) *Inspector {
+// New returns an inspector over model. store returns the capture store to
+// page older messages from; it is called at each use, since the app can
+// open a new store while it runs (after moving a damaged one aside). A nil
+// store, or one returning nil, means capture is off: the history is then
+// what the model holds in RAM. win is the window the inspector is shown
+// in. Call New on the UI goroutine.
+func New(model *topics.Model, store func() *capture.Store, win fyne.Window) *Inspector {
 	in := &Inspector{
 		model: model, store: store, win: win,
 		do: fyne.Do, interval: refreshInterval,
@@ -149,6 +153,14 @@ func New(model *topics.Model, store *capture.Store, win fyne.Window) *Inspector 
 	return in
 }
 
+// capture returns the capture store now, nil when capture is off.
+func (in *Inspector) capture() *capture.Store {
+	if in.store == nil {
+		return nil
+	}
+	return in.store()
+}
+
 // Content is the inspector's widget tree, to place in the window.
 func (in *Inspector) Content() fyne.CanvasObject { return in.root }
 
@@ -160,22 +172,27 @@ func (in *Inspector) build() {
 	// width, one word per line, and its height would stretch the window.
 	in.hintBox = container.NewVBox(layout.NewSpacer(), in.hint, layout.NewSpacer())
 
+	// The topic gets a row of its own and wraps, breaking anywhere since
+	// topics have no spaces: device topics are often longer than half a
+	// window, and an ellipsis would hide the level that tells them apart.
 	in.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	in.title.Truncation = fyne.TextTruncateEllipsis
 	in.title.Selectable = true
+	wrap(in.title)
+	in.title.Wrapping = fyne.TextWrapBreak
 	in.counts = widget.NewLabel("")
 	in.counts.Importance = widget.LowImportance
+	in.counts.Truncation = fyne.TextTruncateEllipsis
 	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
 	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
-	header := container.NewBorder(nil, nil, nil,
-		container.NewHBox(in.counts, in.copyTopic, in.copyPayload), in.title)
+	header := container.NewVBox(in.title,
+		container.NewBorder(nil, nil, nil, container.NewHBox(in.copyTopic, in.copyPayload), in.counts))
 
 	in.meta = widget.NewRichText()
 	wrap(in.meta)
 
 	in.lines = newLineView()
 	in.tree = newTreeView()
-	in.tree.tree.Hide()
+	in.tree.box.Hide()
 	in.formatSel = widget.NewSelect(formatOptions(""), in.onFormat)
 	in.settingFormat = true
 	in.formatSel.SetSelectedIndex(0)
@@ -194,7 +211,7 @@ func (in *Inspector) build() {
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabel("Decoder"), in.formatSel, in.mode), nil, in.status)
 	payload := container.NewBorder(container.NewVBox(bar, in.decodeErr), nil, nil, nil,
-		container.NewStack(in.lines, in.tree.tree))
+		container.NewStack(in.lines, in.tree.box))
 
 	in.histList = widget.NewList(
 		func() int { return len(in.st.h.ents) },
@@ -276,7 +293,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	in.decodeErr.Hide()
 	in.status.SetText("")
 	in.lines.set(nil, lineLens{})
-	in.tree.set(nil)
+	in.tree.set(nil, 0)
 	in.diff.set("", nil)
 	in.histList.UnselectAll()
 	in.histList.Refresh()
@@ -318,10 +335,9 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 	}
 	st.sum = sum
 	in.title.SetText(topicTitle(sum))
-	in.counts.SetText(sum.Source + " · " + plural(int(sum.Messages), "message", "messages"))
+	in.counts.SetText(sourceTitle(sum.Source) + " · " + plural(int(sum.Messages), "message", "messages"))
 	if len(hist) == 0 {
-		in.showHint(fmt.Sprintf("%s has no messages of its own; %s below it. Select one to inspect it.",
-			topicTitle(sum), plural(sum.SubtreeTopics, "topic has messages", "topics have messages")))
+		in.showHint(levelHint(sum))
 		return
 	}
 	if first || len(st.h.ents) == 0 {
@@ -348,11 +364,41 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 	in.requestChart()
 }
 
+// topicTitle names a node: its topic, or for a source's root the source.
 func topicTitle(s topics.NodeSummary) string {
-	if s.Topic == "" {
+	switch {
+	case s.Parent == 0:
+		return sourceTitle(s.Source)
+	case s.Topic == "":
 		return `"" (empty level)`
 	}
 	return s.Topic
+}
+
+// sourceTitle is how a source is named to the user: the embedded broker
+// by what it is, a connection by its name.
+func sourceTitle(source string) string {
+	if source == broker.SourceBroker {
+		return "Embedded broker"
+	}
+	return source
+}
+
+// levelHint describes a node without messages of its own (a source's
+// root, or a level such as "plant" of "plant/a/temp") by what is below it.
+func levelHint(s topics.NodeSummary) string {
+	below := plural(s.SubtreeTopics, "topic", "topics") + ", " +
+		plural(int(min(s.SubtreeMessages, 1<<62)), "message", "messages")
+	if s.SubtreeRetained > 0 {
+		below += ", " + plural(s.SubtreeRetained, "retained message", "retained messages")
+	}
+	if s.Parent == 0 {
+		if s.SubtreeTopics == 0 {
+			return sourceTitle(s.Source) + ": no topics yet."
+		}
+		return fmt.Sprintf("%s: %s. Select a topic to inspect it.", sourceTitle(s.Source), below)
+	}
+	return fmt.Sprintf("%s has no messages of its own; below it: %s. Select a topic to inspect it.", topicTitle(s), below)
 }
 
 // requestView asks for what the payload and diff panes should show now,
@@ -380,7 +426,7 @@ func (in *Inspector) requestView() {
 			in.diff.set("Comparing with the message before it…", nil)
 		case st.h.index(e)+1 < len(st.h.ents):
 			in.diff.set("The message before this one is not listed (see the marker below it), so there is nothing to compare with.", nil)
-		case in.store != nil && !st.older.done:
+		case in.capture() != nil && !st.older.done:
 			in.diff.set("This is the oldest message listed: Load older to compare it with the one before.", nil)
 		default:
 			in.diff.set("This is the oldest message there is, so there is nothing to compare with.", nil)
@@ -439,7 +485,8 @@ func (in *Inspector) decodeLoop() func(context.Context, decodeReq) {
 		}
 		if q.tree && hasTree(res) {
 			root := res.Tree() // built once per Result
-			in.do(func() { in.applyTree(q.gen, res, root) })
+			cols := treeCols(root)
+			in.do(func() { in.applyTree(q.gen, res, root, cols) })
 		}
 		if q.prev != nil && ctx.Err() == nil {
 			if q.ent != cmpEnt || q.prev != cmpPrev {
@@ -505,13 +552,13 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	in.showPane()
 }
 
-func (in *Inspector) applyTree(gen uint64, res *decode.Result, root *decode.Node) {
+func (in *Inspector) applyTree(gen uint64, res *decode.Result, root *decode.Node, cols int) {
 	st := &in.st
 	if gen != st.gen || res != st.res {
 		return
 	}
 	st.treeRes = res
-	in.tree.set(root)
+	in.tree.set(root, cols)
 	in.showPane()
 }
 
@@ -521,10 +568,10 @@ func (in *Inspector) showPane() {
 	st := &in.st
 	if st.tree && st.res != nil && st.treeRes == st.res && hasTree(st.res) {
 		in.lines.Hide()
-		in.tree.tree.Show()
+		in.tree.box.Show()
 		return
 	}
-	in.tree.tree.Hide()
+	in.tree.box.Hide()
 	in.lines.Show()
 }
 
@@ -570,7 +617,7 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	if e.missed > 0 {
 		when.SetText("")
 		where := "the Capture panel has them"
-		if in.store == nil {
+		if in.capture() == nil {
 			where = "capture is off, so they were not kept"
 		}
 		what.Importance = widget.WarningImportance
@@ -644,7 +691,7 @@ func (in *Inspector) updateHistoryStatus() {
 	}
 	o := &st.older
 	switch {
-	case in.store == nil:
+	case in.capture() == nil:
 		text += " Capture is off, so older messages were not kept."
 	case o.loading:
 		text += " Loading older messages…"
@@ -656,7 +703,7 @@ func (in *Inspector) updateHistoryStatus() {
 		text += " No older messages in the capture."
 	}
 	in.histStatus.SetText(text)
-	if in.store == nil || o.loading || o.done || o.full {
+	if in.capture() == nil || o.loading || o.done || o.full {
 		in.olderBtn.Disable()
 	} else {
 		in.olderBtn.Enable()

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -134,7 +135,7 @@ func TestTreeView(t *testing.T) {
 	h.show("dev/1")
 	in := h.in
 	in.mode.SetSelected(modeTree)
-	h.q.until(t, "the tree", func() bool { return in.tree.tree.Visible() })
+	h.q.until(t, "the tree", func() bool { return in.tree.box.Visible() })
 	if in.lines.Visible() {
 		t.Error("the lines stay visible under the tree")
 	}
@@ -147,8 +148,8 @@ func TestTreeView(t *testing.T) {
 	// Text has no tree: the text shows, and the picker cannot be used.
 	in.Show(h.lookup("dev/2"))
 	h.waitDecoded()
-	if !in.lines.Visible() || in.tree.tree.Visible() || !in.mode.Disabled() {
-		t.Errorf("text payload: lines %v, tree %v, mode disabled %v", in.lines.Visible(), in.tree.tree.Visible(), in.mode.Disabled())
+	if !in.lines.Visible() || in.tree.box.Visible() || !in.mode.Disabled() {
+		t.Errorf("text payload: lines %v, tree %v, mode disabled %v", in.lines.Visible(), in.tree.box.Visible(), in.mode.Disabled())
 	}
 	if got := h.rows(2); !slices.Equal(got, []string{"hello"}) {
 		t.Errorf("text payload shows %q", got)
@@ -503,7 +504,7 @@ func TestGoneAndLevelNodes(t *testing.T) {
 	h.feed(rec("plant/a/temp", "1", 0), rec("plant/b/temp", "2", 0))
 	h.in.Show(h.lookup("plant"))
 	h.q.until(t, "the level's hint", func() bool { return strings.Contains(h.in.hint.Text, "no messages of its own") })
-	containsAll(t, "hint", h.in.hint.Text, "plant", "2 topics have messages below it")
+	containsAll(t, "hint", h.in.hint.Text, "plant", "below it: 2 topics, 2 messages")
 	// It gets a message of its own later.
 	h.feed(rec("plant", "on", 1))
 	h.q.until(t, "the level's own message", func() bool { return h.in.body.Visible() && h.in.st.res != nil })
@@ -512,4 +513,150 @@ func TestGoneAndLevelNodes(t *testing.T) {
 	}
 	h.in.Show(topics.NodeID(1 << 30))
 	h.q.until(t, "the unknown node's hint", func() bool { return strings.Contains(h.in.hint.Text, "no longer in the tree") })
+}
+
+// The app opens a new capture store while it runs (after the user moved a
+// damaged one aside): the inspector pages older messages from it without
+// being made again.
+func TestHistoryPagesFromACaptureOpenedLater(t *testing.T) {
+	const topic = "plant/pump-7/flow"
+	var recs []capture.Record
+	for i := range 30 {
+		recs = append(recs, rec(topic, fmt.Sprintf("%d", i), i))
+	}
+	h := newHarness(t, topics.Options{HistoryBytesPerTopic: 100}, nil)
+	h.feed(recs...)
+	h.show(topic)
+	in := h.in
+	if !in.olderBtn.Disabled() || !strings.Contains(in.histStatus.Text, "Capture is off") {
+		t.Fatalf("before a store opens: Load older enabled %v, status %q", !in.olderBtn.Disabled(), in.histStatus.Text)
+	}
+
+	h.store.Store(openStore(t, recs...))
+	h.feed(rec(topic, "30", 30))
+	h.q.until(t, "Load older to be enabled", func() bool { return !in.olderBtn.Disabled() })
+	test.Tap(in.olderBtn)
+	h.q.until(t, "a page of older messages", func() bool { return !in.st.older.loading })
+	if in.st.older.err != nil {
+		t.Fatal(in.st.older.err)
+	}
+	if got := len(in.st.h.ents); got != 31 {
+		t.Errorf("%d messages listed after paging from the new store, want all 31", got)
+	}
+	containsAll(t, "history status", in.histStatus.Text, "from the capture", "No older messages in the capture")
+}
+
+// A source's root and a level without messages of their own are described
+// by what is below them, the root by its source's name.
+func TestLevelAndSourceHints(t *testing.T) {
+	retained := rec("plant/b/temp", "2", 0)
+	retained.Retain = true
+	remote := rec("site/x", "1", 0)
+	remote.Source = "factory-gw"
+	h := newHarness(t, topics.Options{}, nil)
+	h.feed(rec("plant/a/temp", "1", 0), retained, rec("plant/a/temp", "3", 1), remote)
+	root := func(source string) topics.NodeID {
+		for _, s := range h.model.Sources() {
+			if s.Source == source {
+				return s.ID
+			}
+		}
+		t.Fatalf("no source %q", source)
+		return 0
+	}
+	tests := []struct {
+		name string
+		id   topics.NodeID
+		want string
+	}{
+		{"the embedded broker's root", root("broker"),
+			"Embedded broker: 2 topics, 3 messages, 1 retained message. Select a topic to inspect it."},
+		{"a connection's root", root("factory-gw"),
+			"factory-gw: 1 topic, 1 message. Select a topic to inspect it."},
+		{"a level", h.lookup("plant/a"),
+			"plant/a has no messages of its own; below it: 1 topic, 2 messages. Select a topic to inspect it."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.in.Show(tt.id)
+			h.q.until(t, "the hint", func() bool { return h.in.hint.Text != hintLoading })
+			if got := h.in.hint.Text; got != tt.want {
+				t.Errorf("hint %q\nwant %q", got, tt.want)
+			}
+			if strings.Contains(strings.Join(texts(h.in.Content()), " "), `""`) {
+				t.Errorf("the inspector shows an empty level for %s", tt.name)
+			}
+		})
+	}
+}
+
+// A topic longer than the header is wide is shown whole, over several
+// lines, at the app's default window size.
+func TestLongTopicIsShownWhole(t *testing.T) {
+	topic := "spBv1.0/plant-north/DDATA/edge-node-building-7/line-3/conveyor-12/motor-controller/phase-b/winding-temperature"
+	h := newHarness(t, topics.Options{}, nil)
+	h.win.Resize(fyne.NewSize(550, 720)) // the inspector's half of 1100 × 720
+	h.feed(rec(topic, "71.5", 0))
+	h.show(topic)
+	var shown strings.Builder
+	lines := 0
+	visible(h.in.title, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			shown.WriteString(t.Text)
+			lines++
+		}
+	})
+	if shown.String() != topic {
+		t.Errorf("the header shows %q, want the whole topic", shown.String())
+	}
+	if lines < 2 {
+		t.Errorf("the topic takes %d line(s) in a 550-wide inspector; it cannot fit on one", lines)
+	}
+	if w := h.in.title.Size().Width; w > 550 {
+		t.Errorf("the title is %v wide, wider than the window", w)
+	}
+}
+
+// Long rows of the diff and of the JSON tree can be read to their end:
+// the diff wraps them, the tree scrolls sideways, and neither widens the
+// window.
+func TestLongDiffAndTreeRowsAreReadable(t *testing.T) {
+	long := strings.Repeat("calibration-", 25) + "end"
+	h := newHarness(t, topics.Options{}, nil)
+	h.win.Resize(fyne.NewSize(550, 720))
+	h.feed(rec("dev/1", `{"note":"short"}`, 0), rec("dev/1", `{"note":"`+long+`"}`, 1))
+	h.show("dev/1")
+	in := h.in
+	in.tabs.SelectIndex(0)
+	h.q.until(t, "the diff", func() bool { return len(in.diff.rows) > 0 })
+
+	d := in.diff
+	if d.cols != monoCols(d.list.Size().Width) || d.cols > 80 {
+		t.Fatalf("the diff wraps at %d columns in a list %v wide", d.cols, d.list.Size().Width)
+	}
+	var joined strings.Builder
+	for _, r := range d.shown {
+		if textCols(r.text) > d.cols {
+			t.Errorf("a diff row of %d columns in a list of %d: %q", textCols(r.text), d.cols, r.text)
+		}
+		joined.WriteString(r.text)
+	}
+	if !strings.Contains(joined.String(), `changed  note: "short" → "`+long+`"`) {
+		t.Errorf("the wrapped diff rows do not hold the whole change:\n%s", joined.String())
+	}
+
+	in.mode.SetSelected(modeTree)
+	h.q.until(t, "the tree", func() bool { return in.tree.box.Visible() })
+	row := "note: " + long
+	if !slices.Contains(in.tree.rows(), row) {
+		t.Errorf("tree rows %q lack the whole value", in.tree.rows())
+	}
+	rowW := newTreeRow(in.tree).MinSize().Width
+	textW := fyne.MeasureText(row, theme.TextSize(), fyne.TextStyle{Monospace: true}).Width
+	if rowW < textW {
+		t.Errorf("tree rows are %v wide, the value needs %v: its end cannot be scrolled to", rowW, textW)
+	}
+	if w := in.Content().MinSize().Width; w >= 550 {
+		t.Errorf("the inspector needs %v of width for a long value; the window is 550", w)
+	}
 }

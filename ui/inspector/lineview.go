@@ -24,7 +24,6 @@ type lineView struct {
 	lens  lineLens
 	rows  rowMap
 	cache lineCache
-	charW float32
 }
 
 func newLineView() *lineView {
@@ -67,17 +66,18 @@ func (v *lineView) set(res *decode.Result, lens lineLens) {
 }
 
 // cols is how many monospace columns fit in a row of width w.
-func (v *lineView) cols(w float32) int {
-	if v.charW == 0 {
-		v.charW = fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{Monospace: true}).Width
-	}
+func (v *lineView) cols(w float32) int { return monoCols(w) }
+
+// monoCols is how many monospace columns fit in a list row of width w.
+func monoCols(w float32) int {
+	charW := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{Monospace: true}).Width
 	// Keep a scroll bar's width and one column spare, so that neither the
 	// bar nor a rounding error hides the end of a row.
 	avail := w - theme.InnerPadding() - theme.ScrollBarSize() - theme.Padding()
-	if avail <= 0 || v.charW <= 0 {
+	if avail <= 0 || charW <= 0 {
 		return 80 // not laid out yet; corrected by the first Resize
 	}
-	return max(int(avail/v.charW)-1, 8)
+	return max(int(avail/charW)-1, 8)
 }
 
 // Resize rewraps the lines when the number of columns changes.
