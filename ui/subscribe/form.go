@@ -1,0 +1,316 @@
+package subscribe
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+func (p *Panel) buildForm() {
+	p.connSelect = widget.NewSelect(nil, p.onConnSelected)
+	p.connSelect.PlaceHolder = "(no connection open)"
+	p.connState = widget.NewLabel("")
+	p.connState.Truncation = fyne.TextTruncateEllipsis
+
+	p.filter = widget.NewEntry()
+	p.filter.SetPlaceHolder("e.g. sensors/+/temperature or sensors/#")
+	p.filter.OnChanged = p.onFilterChanged
+	p.filter.OnSubmitted = func(string) { p.onSubscribe() }
+	p.filterErr = widget.NewLabel("")
+	p.filterErr.Importance = widget.DangerImportance
+	p.filterErr.Wrapping = fyne.TextWrapWord
+	p.filterErr.Hide()
+
+	p.qos = widget.NewSelect(qosWords, nil)
+	p.qos.SetSelectedIndex(1)
+	p.noLocal = widget.NewCheck("No local", nil)
+	p.rap = widget.NewCheck("Retain as published", nil)
+	p.retain = widget.NewSelect(retainWords, nil)
+	p.retain.SetSelectedIndex(0)
+	p.v5Note = widget.NewLabel("")
+	p.v5Note.Wrapping = fyne.TextWrapWord
+	p.v5Note.Hide()
+	p.subscribeBtn = widget.NewButtonWithIcon("Subscribe", theme.ContentAddIcon(), p.onSubscribe)
+	p.subscribeBtn.Importance = widget.HighImportance
+	p.formMsg = widget.NewLabel("")
+	p.formMsg.Wrapping = fyne.TextWrapWord
+	p.formMsg.Hide()
+	p.subsBox = container.NewVBox()
+}
+
+// onFilterChanged validates as the user types; an empty box says nothing
+// until Subscribe is pressed.
+func (p *Panel) onFilterChanged(s string) {
+	if s == "" {
+		p.filterErr.Hide()
+		return
+	}
+	p.showFilterErr(client.CheckFilter(s))
+}
+
+func (p *Panel) showFilterErr(err error) {
+	if err == nil {
+		p.filterErr.Hide()
+		return
+	}
+	p.filterErr.SetText(err.Error())
+	p.filterErr.Show()
+}
+
+func (p *Panel) showFormMsg(msg string, importance widget.Importance) {
+	p.formMsg.Importance = importance
+	p.formMsg.SetText(msg)
+	p.formMsg.Show()
+}
+
+func (p *Panel) onConnSelected(name string) {
+	if name == p.source {
+		return
+	}
+	p.source = name
+	p.in.set(func(k *viewKey, _ *bool) { k.source = name })
+	p.selected = nil
+	p.showDetail(nil)
+	p.formMsg.Hide()
+	p.showConn()
+	p.poke()
+}
+
+// conn returns what the last refresh said of the selected connection.
+func (p *Panel) conn() *connInfo {
+	for i := range p.conns {
+		if p.conns[i].status.Name == p.source {
+			return &p.conns[i]
+		}
+	}
+	return nil
+}
+
+// applyConns follows connections opened and closed.
+func (p *Panel) applyConns() {
+	names := make([]string, len(p.conns))
+	for i, c := range p.conns {
+		names[i] = c.status.Name
+	}
+	p.connSelect.SetOptions(names)
+	switch {
+	case len(names) == 0:
+		p.connSelect.ClearSelected()
+		p.onConnSelected("")
+	case !slices.Contains(names, p.source):
+		p.connSelect.SetSelected(names[0]) // calls onConnSelected
+	default:
+		p.showConn()
+	}
+}
+
+// showConn shows the selected connection's state, turns the MQTT 5
+// options off for an MQTT 3.1.1 connection, and lists its subscriptions.
+func (p *Panel) showConn() {
+	c := p.conn()
+	if c == nil {
+		p.connState.SetText("No connection is open: open one (the local broker, or another) to subscribe.")
+		p.subscribeBtn.Disable()
+		p.renderSubs(nil)
+		return
+	}
+	p.connState.SetText(stateText(c.status))
+	p.subscribeBtn.Enable()
+	if c.status.Protocol == client.MQTT311 {
+		p.noLocal.SetChecked(false)
+		p.rap.SetChecked(false)
+		p.retain.SetSelectedIndex(0)
+		p.noLocal.Disable()
+		p.rap.Disable()
+		p.retain.Disable()
+		p.v5Note.SetText(fmt.Sprintf("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1.", c.status.Name))
+		p.v5Note.Show()
+	} else {
+		p.noLocal.Enable()
+		p.rap.Enable()
+		p.retain.Enable()
+		p.v5Note.Hide()
+	}
+	p.renderSubs(c)
+}
+
+// subRow is one subscription in the list of the selected connection's.
+type subRow struct {
+	filter string
+	swatch *canvas.Rectangle
+	label  *widget.Label
+	result *widget.Label
+	button *widget.Button
+}
+
+// renderSubs lists the connection's subscriptions (whoever made them)
+// with the broker's answer when this panel asked, then the filters the
+// broker refused, until dismissed.
+func (p *Panel) renderSubs(c *connInfo) {
+	p.subRows = p.subRows[:0]
+	var objs []fyne.CanvasObject
+	if c != nil {
+		name := c.status.Name
+		answers := p.answers[name]
+		heldNow := map[string]bool{}
+		for _, h := range c.subs {
+			heldNow[h.Filter] = true
+			res := fmt.Sprintf("QoS %d asked", h.QoS)
+			if a, ok := answers[h.Filter]; ok && !a.Refused {
+				res = resultText(a)
+			}
+			r := p.newSubRow(h.Filter, colourOf(h.colour), h.Subscription, res, "Unsubscribe", theme.ContentRemoveIcon())
+			r.button.OnTapped = func() { p.onUnsubscribe(name, h.Filter) }
+			objs = append(objs, p.subRowObject(r))
+		}
+		for _, f := range sortedKeys(answers) {
+			a := answers[f]
+			if !a.Refused || heldNow[f] {
+				continue
+			}
+			r := p.newSubRow(f, noColourFill, client.Subscription{}, resultText(a), "Dismiss", theme.CancelIcon())
+			r.result.Importance = widget.DangerImportance
+			r.button.OnTapped = func() {
+				delete(p.answers[name], f)
+				p.showConn()
+			}
+			objs = append(objs, p.subRowObject(r))
+		}
+	}
+	if len(objs) == 0 {
+		objs = append(objs, widget.NewLabel("No subscriptions yet."))
+	}
+	p.subsBox.Objects = objs
+	p.subsBox.Refresh()
+}
+
+func (p *Panel) newSubRow(filter string, fill color.Color, s client.Subscription, result, action string, icon fyne.Resource) *subRow {
+	r := &subRow{filter: filter, swatch: canvas.NewRectangle(fill)}
+	r.swatch.SetMinSize(fyne.NewSize(14, 14))
+	text := filter
+	if o := optionsText(s); o != "" {
+		text += "  (" + o + ")"
+	}
+	r.label = widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	r.label.Truncation = fyne.TextTruncateEllipsis
+	r.result = widget.NewLabel(result)
+	r.result.Truncation = fyne.TextTruncateEllipsis
+	r.button = widget.NewButtonWithIcon(action, icon, nil)
+	p.subRows = append(p.subRows, r)
+	return r
+}
+
+func (p *Panel) subRowObject(r *subRow) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, container.NewCenter(r.swatch), r.button,
+		container.NewGridWithColumns(2, r.label, r.result))
+}
+
+// formSubscription reads the form.
+func (p *Panel) formSubscription() client.Subscription {
+	return client.Subscription{
+		Filter:            p.filter.Text,
+		QoS:               byte(max(p.qos.SelectedIndex(), 0)),
+		NoLocal:           p.noLocal.Checked,
+		RetainAsPublished: p.rap.Checked,
+		RetainHandling:    byte(max(p.retain.SelectedIndex(), 0)),
+	}
+}
+
+// onSubscribe checks the form, then asks the broker in the background
+// and shows its answer.
+func (p *Panel) onSubscribe() {
+	c := p.conn()
+	if c == nil {
+		p.showFormMsg("Open a connection first: there is nothing to subscribe on.", widget.DangerImportance)
+		return
+	}
+	sub := p.formSubscription()
+	if err := client.CheckSubscription(sub, c.status.Protocol); err != nil {
+		p.showFilterErr(err)
+		return
+	}
+	p.filterErr.Hide()
+	conn := p.mgr.Get(c.status.Name)
+	if conn == nil {
+		p.showFormMsg(fmt.Sprintf("%s has been closed; choose another connection.", c.status.Name), widget.DangerImportance)
+		return
+	}
+	name := c.status.Name
+	p.subscribeBtn.Disable()
+	p.showFormMsg(fmt.Sprintf("Subscribing to %s on %s…", sub.Filter, name), widget.MediumImportance)
+	started := p.actions.run(func(ctx context.Context) {
+		res, err := conn.Subscribe(ctx, sub)
+		p.do(func() { p.subscribed(name, sub, res, err) })
+	})
+	if !started {
+		p.subscribeBtn.Enable()
+		p.formMsg.Hide()
+	}
+}
+
+// subscribed shows a SUBACK (or why there was none).
+func (p *Panel) subscribed(name string, sub client.Subscription, res []client.SubResult, err error) {
+	p.subscribeBtn.Enable()
+	if err != nil {
+		p.log.Info("subscribe failed", "connection", name, "filter", sub.Filter, "err", err)
+		p.showFormMsg(fmt.Sprintf("Could not subscribe to %s: %v", sub.Filter, err), widget.DangerImportance)
+		return
+	}
+	if len(res) != 1 {
+		p.showFormMsg(fmt.Sprintf("Could not subscribe to %s: the broker gave %d answers for 1 filter", sub.Filter, len(res)), widget.DangerImportance)
+		return
+	}
+	if p.answers[name] == nil {
+		p.answers[name] = map[string]client.SubResult{}
+	}
+	p.answers[name][sub.Filter] = res[0]
+	if res[0].Refused {
+		p.showFormMsg(fmt.Sprintf("%s refused %s: %s", name, sub.Filter, res[0].Reason), widget.DangerImportance)
+	} else {
+		msg := fmt.Sprintf("Subscribed to %s on %s: granted QoS %d", sub.Filter, name, res[0].Granted)
+		if res[0].Granted < sub.QoS {
+			msg += fmt.Sprintf(" (QoS %d asked; the broker lowered it)", sub.QoS)
+		}
+		p.showFormMsg(msg, widget.SuccessImportance)
+	}
+	if name == p.source {
+		p.showConn()
+	}
+}
+
+func (p *Panel) onUnsubscribe(name, filter string) {
+	conn := p.mgr.Get(name)
+	if conn == nil {
+		p.showFormMsg(fmt.Sprintf("%s has been closed.", name), widget.DangerImportance)
+		return
+	}
+	p.actions.run(func(ctx context.Context) {
+		err := conn.Unsubscribe(ctx, filter)
+		p.do(func() {
+			if err != nil {
+				p.showFormMsg(fmt.Sprintf("Could not unsubscribe from %s: %v", filter, err), widget.DangerImportance)
+				return
+			}
+			delete(p.answers[name], filter)
+			p.showFormMsg(fmt.Sprintf("Unsubscribed from %s on %s.", filter, name), widget.MediumImportance)
+		})
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
