@@ -1,0 +1,483 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/saved"
+)
+
+// maxRepeat bounds one run, so that a typo (100000000) is refused rather
+// than keeping a connection busy for a day.
+const maxRepeat = 1_000_000
+
+type formWidgets struct {
+	conn      *widget.Select
+	connState *widget.Label
+	connErr   *widget.Label
+	topic     *widget.Entry
+	topicMsg  *widget.Label
+	formatSel *widget.Select
+	payload   *widget.Entry
+	payErr    *widget.Label
+	pretty    *widget.Button
+	qos       *widget.RadioGroup
+	retain    *widget.Check
+
+	v5Note        *widget.Label
+	v5Box         *fyne.Container
+	contentType   *widget.Entry
+	payloadFormat *widget.Select
+	expiry        *widget.Entry
+	respTopic     *widget.Entry
+	correlation   *widget.Entry
+	propsBox      *fyne.Container
+	addProp       *widget.Button
+	v5Err         *widget.Label
+
+	count    *widget.Entry
+	interval *widget.Entry
+	rptErr   *widget.Label
+	publish  *widget.Button
+	stop     *widget.Button
+	progress *widget.ProgressBar
+	result   *widget.Label
+}
+
+// Payload format indicator choices [MQTT-3.3.2.3.2].
+const (
+	pfUnset = "Not set"
+	pfBytes = "0: unspecified bytes"
+	pfUTF8  = "1: UTF-8 text"
+)
+
+type userPropRow struct {
+	key, value *widget.Entry
+	box        *fyne.Container
+}
+
+func (p *Panel) buildForm() fyne.CanvasObject {
+	f := &p.form
+	f.conn = widget.NewSelect(nil, func(string) { p.onConnectionChanged() })
+	f.conn.PlaceHolder = "(no connection open)"
+	f.connState = widget.NewLabel("")
+	f.connErr = errorLabel()
+	f.topic = widget.NewEntry()
+	f.topic.SetPlaceHolder("e.g. home/kitchen/light/set")
+	f.topic.OnChanged = func(string) { p.validate() }
+	f.topicMsg = errorLabel()
+
+	names := make([]string, len(payloadFormats))
+	for i, pf := range payloadFormats {
+		names[i] = string(pf)
+	}
+	f.formatSel = widget.NewSelect(names, func(s string) { p.onFormatChanged(payloadFormat(s)) })
+	f.pretty = widget.NewButtonWithIcon("Pretty-print", theme.ViewRefreshIcon(), p.onPretty)
+	f.formatSel.SetSelected(string(formatText))
+	f.payload = widget.NewMultiLineEntry()
+	f.payload.SetMinRowsVisible(6)
+	f.payload.TextStyle = fyne.TextStyle{Monospace: true}
+	f.payload.OnChanged = func(string) { p.validate() }
+	f.payErr = errorLabel()
+	f.qos = widget.NewRadioGroup([]string{"0", "1", "2"}, func(string) { p.validate() })
+	f.qos.Horizontal = true
+	f.qos.Required = true
+	f.qos.SetSelected("0")
+	f.retain = widget.NewCheck("Retain", func(bool) { p.validate() })
+
+	f.count = widget.NewEntry()
+	f.count.SetText("1")
+	f.count.OnChanged = func(string) { p.validate() }
+	f.interval = widget.NewEntry()
+	f.interval.SetText("1s")
+	f.interval.OnChanged = func(string) { p.validate() }
+	f.rptErr = errorLabel()
+	f.publish = widget.NewButtonWithIcon("Publish", theme.MailSendIcon(), p.onPublish)
+	f.publish.Importance = widget.HighImportance
+	f.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.onStop)
+	f.stop.Disable()
+	f.progress = widget.NewProgressBar()
+	f.progress.Hide()
+	f.result = widget.NewLabel("")
+	f.result.Wrapping = fyne.TextWrapWord
+	f.result.Hide()
+
+	payloadHead := container.NewHBox(widget.NewLabel("Payload"), f.formatSel, f.pretty)
+	return container.NewVBox(
+		labelled(widget.NewLabel("Connection"), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
+		f.connErr,
+		labelled(widget.NewLabel("Topic"), f.topic),
+		f.topicMsg,
+		payloadHead,
+		f.payload,
+		f.payErr,
+		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
+		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
+		labelled(widget.NewLabel("Repeat"), container.NewHBox(f.count, widget.NewLabel("times, every"), f.interval)),
+		f.rptErr,
+		container.NewHBox(f.publish, f.stop),
+		f.progress,
+		f.result,
+	)
+}
+
+func (p *Panel) buildV5() fyne.CanvasObject {
+	f := &p.form
+	f.v5Note = widget.NewLabel("")
+	f.v5Note.Wrapping = fyne.TextWrapWord
+	f.v5Note.Importance = widget.WarningImportance
+	f.v5Note.Hide()
+	f.contentType = widget.NewEntry()
+	f.contentType.SetPlaceHolder("e.g. application/json")
+	f.payloadFormat = widget.NewSelect([]string{pfUnset, pfBytes, pfUTF8}, func(string) { p.validate() })
+	f.payloadFormat.SetSelected(pfUnset)
+	f.expiry = widget.NewEntry()
+	f.expiry.SetPlaceHolder("seconds; empty: never expires")
+	f.respTopic = widget.NewEntry()
+	f.respTopic.SetPlaceHolder("where a responder should reply")
+	f.correlation = widget.NewEntry()
+	f.correlation.SetPlaceHolder("text that ties a reply to this request")
+	for _, e := range []*widget.Entry{f.contentType, f.expiry, f.respTopic, f.correlation} {
+		e.OnChanged = func(string) { p.validate() }
+	}
+	f.propsBox = container.NewVBox()
+	f.addProp = widget.NewButtonWithIcon("Add user property", theme.ContentAddIcon(), func() { p.addUserProp("", "") })
+	f.v5Err = errorLabel()
+	f.v5Box = container.NewVBox(
+		labelled(
+			widget.NewLabel("Content type"), f.contentType,
+			widget.NewLabel("Payload format"), f.payloadFormat,
+			widget.NewLabel("Message expiry"), f.expiry,
+			widget.NewLabel("Response topic"), f.respTopic,
+			widget.NewLabel("Correlation data"), f.correlation,
+		),
+		widget.NewLabel("User properties"),
+		f.propsBox,
+		f.addProp,
+	)
+	return container.NewVBox(f.v5Note, f.v5Box, f.v5Err)
+}
+
+func (p *Panel) addUserProp(key, value string) {
+	r := &userPropRow{key: widget.NewEntry(), value: widget.NewEntry()}
+	r.key.SetPlaceHolder("name")
+	r.value.SetPlaceHolder("value")
+	r.key.SetText(key)
+	r.value.SetText(value)
+	r.key.OnChanged = func(string) { p.validate() }
+	r.value.OnChanged = func(string) { p.validate() }
+	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { p.removeUserProp(r) })
+	r.box = container.NewBorder(nil, nil, nil, remove, container.NewGridWithColumns(2, r.key, r.value))
+	p.props = append(p.props, r)
+	p.form.propsBox.Add(r.box)
+	p.setV5Enabled(p.isV5())
+	p.validate()
+}
+
+func (p *Panel) removeUserProp(r *userPropRow) {
+	p.props = slices.DeleteFunc(p.props, func(x *userPropRow) bool { return x == r })
+	p.form.propsBox.Remove(r.box)
+	p.validate()
+}
+
+// applyConnections follows the Manager: the selector lists the open
+// connections, keeping the selection while it stays open.
+func (p *Panel) applyConnections(snap []client.Status) {
+	names := make([]string, len(snap))
+	clear(p.statuses)
+	for i, s := range snap {
+		names[i] = s.Name
+		p.statuses[s.Name] = s
+	}
+	f := &p.form
+	f.conn.SetOptions(names)
+	switch sel := f.conn.Selected; {
+	case p.wantConn != "" && slices.Contains(names, p.wantConn):
+		f.conn.SetSelected(p.wantConn)
+		p.wantConn = ""
+	case sel != "" && !slices.Contains(names, sel):
+		f.conn.ClearSelected()
+		fallthrough
+	case f.conn.Selected == "" && len(names) > 0:
+		f.conn.SetSelected(names[0])
+	}
+	p.onConnectionChanged()
+}
+
+func (p *Panel) onConnectionChanged() {
+	f := &p.form
+	st, ok := p.statuses[f.conn.Selected]
+	switch {
+	case !ok:
+		f.connState.SetText("")
+	case st.State == client.StateConnected:
+		f.connState.SetText(fmt.Sprintf("connected · MQTT %s", st.Protocol))
+	default:
+		f.connState.SetText(fmt.Sprintf("%s · MQTT %s", st.State, st.Protocol))
+	}
+	if ok && st.State != client.StateConnected && st.LastError != nil {
+		showMessage(f.connErr, "Last error: "+st.LastError.Error(), widget.WarningImportance)
+	} else {
+		f.connErr.Hide()
+	}
+	if ok && st.Protocol == client.MQTT311 {
+		showMessage(f.v5Note, fmt.Sprintf("%s speaks MQTT 3.1.1, which has no message properties: these are not sent (they are kept for an MQTT 5 connection).", st.Name), widget.WarningImportance)
+	} else {
+		f.v5Note.Hide()
+	}
+	p.setV5Enabled(p.isV5())
+	p.validate()
+}
+
+// isV5 says whether the selected connection carries MQTT 5 properties; with
+// none selected they stay editable.
+func (p *Panel) isV5() bool {
+	st, ok := p.statuses[p.form.conn.Selected]
+	return !ok || st.Protocol != client.MQTT311
+}
+
+func (p *Panel) setV5Enabled(on bool) {
+	f := &p.form
+	ds := []fyne.Disableable{f.contentType, f.payloadFormat, f.expiry, f.respTopic, f.correlation, f.addProp}
+	for _, r := range p.props {
+		ds = append(ds, r.key, r.value)
+	}
+	for _, d := range ds {
+		if on {
+			d.Enable()
+		} else {
+			d.Disable()
+		}
+	}
+}
+
+// onFormatChanged converts the payload to the new format, or refuses the
+// switch and says why (nothing typed is lost).
+func (p *Panel) onFormatChanged(to payloadFormat) {
+	if p.switching || to == p.format || p.form.payload == nil {
+		p.format = to
+		p.updatePretty()
+		return
+	}
+	f := &p.form
+	b, err := parsePayload(p.format, f.payload.Text)
+	if err != nil && p.format == formatJSON && to == formatText {
+		b, err = []byte(f.payload.Text), nil // JSON being fixed can always go back to plain text
+	}
+	if err == nil {
+		var text string
+		if text, err = renderPayload(to, b); err == nil {
+			p.format = to
+			f.payload.SetText(text)
+			p.updatePretty()
+			p.validate()
+			return
+		}
+	}
+	p.switching = true
+	f.formatSel.SetSelected(string(p.format))
+	p.switching = false
+	showMessage(f.payErr, fmt.Sprintf("Cannot switch to %s: %v", to, err), widget.DangerImportance)
+}
+
+func (p *Panel) updatePretty() {
+	if p.format == formatJSON {
+		p.form.pretty.Show()
+	} else {
+		p.form.pretty.Hide()
+	}
+}
+
+func (p *Panel) onPretty() {
+	text, err := prettyJSON(p.form.payload.Text)
+	if err != nil {
+		showMessage(p.form.payErr, err.Error(), widget.DangerImportance)
+		return
+	}
+	p.form.payload.SetText(text)
+}
+
+// formMessage reads the form; the error names the first field to fix.
+// Settings that do not apply (MQTT 5 properties on a 3.1.1 connection)
+// are left out.
+func (p *Panel) formMessage() (client.Message, fieldErrors) {
+	f := &p.form
+	var m client.Message
+	var errs fieldErrors
+	m.Topic = f.topic.Text
+	warnings, err := client.ValidateTopicName(m.Topic)
+	errs.topic, errs.topicWarnings = err, warnings
+	if m.Payload, err = parsePayload(p.format, f.payload.Text); err != nil {
+		errs.payload = err
+	}
+	q, _ := strconv.Atoi(f.qos.Selected)
+	m.QoS, m.Retain = byte(q), f.retain.Checked
+	errs.v5 = p.readV5(&m)
+	if !p.isV5() {
+		m = client.Message{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
+		errs.v5 = nil
+	}
+	return m, errs
+}
+
+func (p *Panel) readV5(m *client.Message) error {
+	f := &p.form
+	m.ContentType = f.contentType.Text
+	switch f.payloadFormat.Selected {
+	case pfBytes:
+		m.PayloadFormat = new(byte)
+	case pfUTF8:
+		one := byte(1)
+		m.PayloadFormat = &one
+	}
+	if s := strings.TrimSpace(f.expiry.Text); s != "" {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return fmt.Errorf("message expiry %q: type a whole number of seconds (0 to 4294967295), or leave it empty", f.expiry.Text)
+		}
+		e := uint32(n)
+		m.MessageExpiry = &e
+	}
+	if m.ResponseTopic = f.respTopic.Text; m.ResponseTopic != "" {
+		if _, err := client.ValidateTopicName(m.ResponseTopic); err != nil {
+			return fmt.Errorf("response topic: %w", err)
+		}
+	}
+	if f.correlation.Text != "" {
+		m.CorrelationData = []byte(f.correlation.Text)
+	}
+	for i, r := range p.props {
+		if r.key.Text == "" && r.value.Text == "" {
+			continue
+		}
+		if r.key.Text == "" {
+			return fmt.Errorf("user property %d has a value but no name", i+1)
+		}
+		m.UserProps = append(m.UserProps, capture.UserProp{Key: r.key.Text, Value: r.value.Text})
+	}
+	if m.PayloadFormat != nil && *m.PayloadFormat == 1 && !utf8.Valid(m.Payload) {
+		return errors.New("payload format says UTF-8 text, but the payload is not valid UTF-8: brokers refuse such a message")
+	}
+	return nil
+}
+
+type fieldErrors struct {
+	topic         error
+	topicWarnings []string
+	payload       error
+	v5            error
+}
+
+func (e fieldErrors) any() bool { return e.topic != nil || e.payload != nil || e.v5 != nil }
+
+// repeatSettings reads how many times and how often.
+func (p *Panel) repeatSettings() (n int, every time.Duration, err error) {
+	f := &p.form
+	n, err = strconv.Atoi(strings.TrimSpace(f.count.Text))
+	if err != nil || n < 1 || n > maxRepeat {
+		return 0, 0, fmt.Errorf("repeat %q times: type a whole number from 1 to %d", f.count.Text, maxRepeat)
+	}
+	s := strings.TrimSpace(f.interval.Text)
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
+		return n, time.Duration(secs * float64(time.Second)), nil
+	}
+	every, err = time.ParseDuration(s)
+	if err != nil || every < 0 {
+		return 0, 0, fmt.Errorf("every %q: type a duration such as 500ms, 2s or 1m", f.interval.Text)
+	}
+	return n, every, nil
+}
+
+// validate shows every field's error and enables Publish only when the
+// message can be sent.
+func (p *Panel) validate() {
+	f := &p.form
+	if f.result == nil || p.saved.save == nil {
+		return // still building
+	}
+	_, errs := p.formMessage()
+	switch {
+	case errs.topic != nil:
+		showMessage(f.topicMsg, "Topic: "+errs.topic.Error(), widget.DangerImportance)
+	case len(errs.topicWarnings) > 0:
+		showMessage(f.topicMsg, "Note: "+strings.Join(errs.topicWarnings, "; "), widget.WarningImportance)
+	default:
+		f.topicMsg.Hide()
+	}
+	showMessage(f.payErr, errText(errs.payload), widget.DangerImportance)
+	showMessage(f.v5Err, errText(errs.v5), widget.DangerImportance)
+	_, _, rerr := p.repeatSettings()
+	showMessage(f.rptErr, errText(rerr), widget.DangerImportance)
+
+	if errs.any() || rerr != nil || p.running || f.conn.Selected == "" {
+		f.publish.Disable()
+	} else {
+		f.publish.Enable()
+	}
+	if errs.any() || p.store == nil {
+		p.saved.save.Disable()
+	} else {
+		p.saved.save.Enable()
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// loadMessage puts m into the form, in the format it was written in.
+func (p *Panel) loadMessage(m saved.Message) {
+	f := &p.form
+	to := formatFromFile(m.Format)
+	text, err := renderPayload(to, m.Payload)
+	if err != nil {
+		to = formatHex
+		text, _ = renderPayload(to, m.Payload)
+	}
+	p.switching = true
+	p.format = to
+	f.formatSel.SetSelected(string(to))
+	p.switching = false
+	p.updatePretty()
+	f.topic.SetText(m.Topic)
+	f.payload.SetText(text)
+	f.qos.SetSelected(strconv.Itoa(int(m.QoS)))
+	f.retain.SetChecked(m.Retain)
+	f.contentType.SetText(m.ContentType)
+	switch {
+	case m.PayloadFormat == nil:
+		f.payloadFormat.SetSelected(pfUnset)
+	case *m.PayloadFormat == 1:
+		f.payloadFormat.SetSelected(pfUTF8)
+	default:
+		f.payloadFormat.SetSelected(pfBytes)
+	}
+	f.expiry.SetText("")
+	if m.MessageExpiry != nil {
+		f.expiry.SetText(strconv.FormatUint(uint64(*m.MessageExpiry), 10))
+	}
+	f.respTopic.SetText(m.ResponseTopic)
+	f.correlation.SetText(string(m.CorrelationData))
+	for _, r := range slices.Clone(p.props) {
+		p.removeUserProp(r)
+	}
+	for _, u := range m.UserProps {
+		p.addUserProp(u.Key, u.Value)
+	}
+	p.validate()
+}

@@ -1,0 +1,264 @@
+package publish
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+const testTimeout = 20 * time.Second
+
+// uiQueue stands in for fyne.Do: background goroutines queue UI updates
+// (never blocking, as fyne.Do does not) and the test goroutine, playing
+// the Fyne goroutine, runs them.
+type uiQueue struct {
+	mu    sync.Mutex
+	fns   []func()
+	ready chan struct{}
+}
+
+func newUIQueue() *uiQueue { return &uiQueue{ready: make(chan struct{}, 1)} }
+
+func (q *uiQueue) do(fn func()) {
+	q.mu.Lock()
+	q.fns = append(q.fns, fn)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *uiQueue) runQueued() {
+	q.mu.Lock()
+	fns := q.fns
+	q.fns = nil
+	q.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// until applies queued UI updates until cond holds.
+func (q *uiQueue) until(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(testTimeout)
+	for {
+		q.runQueued()
+		if cond() {
+			return
+		}
+		select {
+		case <-q.ready:
+		case <-time.After(10 * time.Millisecond): // conditions that no UI update signals (a subscriber's count)
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func testClientOptions() client.Options {
+	return client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Timeout: 5 * time.Second, Logger: quietLogger()}
+}
+
+// recorder collects what a subscriber's connection receives.
+type recorder struct {
+	mu   sync.Mutex
+	recs []capture.Record
+}
+
+func (r *recorder) Ingest(rec capture.Record) bool {
+	r.mu.Lock()
+	r.recs = append(r.recs, rec)
+	r.mu.Unlock()
+	return true
+}
+
+func (r *recorder) on(topic string) []capture.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []capture.Record
+	for _, rec := range r.recs {
+		if rec.Topic == topic {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+type harness struct {
+	t       *testing.T
+	addr    string // the embedded broker's MQTT listener
+	mgr     *client.Manager
+	win     fyne.Window
+	p       *Panel
+	q       *uiQueue
+	dataDir string
+	sub     *recorder
+}
+
+// localName is the local preset's connection name.
+const localName = "Local broker"
+
+// newHarness runs the embedded broker on a free loopback port, a Manager
+// with its "local" connection, a subscriber on "#" through another
+// Manager, and the panel in a test window with its goroutine running.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	test.NewTempApp(t)
+	h := &harness{t: t, q: newUIQueue(), dataDir: t.TempDir(), sub: &recorder{}}
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop() })
+	for _, l := range b.State().Listeners {
+		if l.Name == "mqtt" {
+			h.addr = l.Address
+		}
+	}
+
+	h.mgr = h.newManager(nil)
+	h.open(h.mgr, client.PresetLocal, client.MQTT5, "")
+
+	subMgr := h.newManager(h.sub)
+	sc := h.open(subMgr, client.PresetLocal, client.MQTT5, "subscriber")
+	waitConnected(t, sc)
+	if res, err := sc.Subscribe(t.Context(), client.Subscription{Filter: "#", QoS: 2}); err != nil || res[0].Refused {
+		t.Fatalf("subscribe: %+v, %v", res, err)
+	}
+
+	h.win = test.NewTempWindow(t, nil)
+	h.p = h.newPanel()
+	return h
+}
+
+func (h *harness) newManager(rec client.Recorder) *client.Manager {
+	m := client.NewManager(rec, testClientOptions())
+	h.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.CloseAll(ctx)
+	})
+	return m
+}
+
+// open connects a local-preset profile named name (the preset's name when
+// empty) and waits until it is connected.
+func (h *harness) open(m *client.Manager, kind client.PresetKind, proto client.Protocol, name string) *client.Connection {
+	h.t.Helper()
+	prof, err := client.NewFromPreset(kind, client.PresetInput{Name: name, Addr: h.addr})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	prof.Protocol = proto
+	c, err := m.Open(prof, client.Credentials{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	waitConnected(h.t, c)
+	return c
+}
+
+// newPanel makes a panel over h.mgr and h.dataDir, shown in h.win and
+// running until the test ends.
+func (h *harness) newPanel() *Panel {
+	p := New(h.mgr, h.win, Options{DataDir: h.dataDir, Logger: quietLogger(), Do: h.q.do})
+	h.win.SetContent(p.Content())
+	h.win.Resize(fyne.NewSize(1200, 1000))
+	ctx, cancel := context.WithCancel(context.Background())
+	p.Run(ctx)
+	h.t.Cleanup(func() {
+		cancel()
+		p.Wait()
+	})
+	return p
+}
+
+func waitConnected(t *testing.T, c *client.Connection) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for c.Status().State != client.StateConnected {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s (%v)", c.Profile().Name, c.Status().State, c.Status().LastError)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// selectConnection waits for the panel to list name and selects it.
+func (h *harness) selectConnection(name string) {
+	h.t.Helper()
+	h.q.until(h.t, "connection "+name+" listed", func() bool {
+		for _, o := range h.p.form.conn.Options {
+			if o == name {
+				return true
+			}
+		}
+		return false
+	})
+	h.p.form.conn.SetSelected(name)
+}
+
+// typeInto replaces an entry's text the way a person does: select it all,
+// then type.
+func typeInto(e *widget.Entry, text string) {
+	e.SetText("")
+	test.Type(e, text)
+}
+
+// received waits for n messages on topic at the subscriber.
+func (h *harness) received(topic string, n int) []capture.Record {
+	h.t.Helper()
+	var got []capture.Record
+	h.q.until(h.t, "messages on "+topic, func() bool {
+		got = h.sub.on(topic)
+		return len(got) >= n
+	})
+	return got
+}
+
+// resultHas waits until the result line contains want.
+func (h *harness) resultHas(want string) {
+	h.t.Helper()
+	h.q.until(h.t, "result "+want, func() bool {
+		return h.p.form.result.Visible() && strings.Contains(h.p.form.result.Text, want)
+	})
+}
+
+// buttons lists the buttons labelled text inside o, as laid out.
+func buttons(o fyne.CanvasObject, text string) []*widget.Button {
+	var out []*widget.Button
+	for _, x := range test.LaidOutObjects(o) {
+		if b, ok := x.(*widget.Button); ok && b.Text == text && b.Visible() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// loadPayload puts text in the editor as format f without converting, as
+// if the person had typed it in that format.
+func (p *Panel) loadPayload(f payloadFormat, text string) {
+	p.switching = true
+	p.format = f
+	p.form.formatSel.SetSelected(string(f))
+	p.switching = false
+	p.form.payload.SetText(text)
+}

@@ -1,0 +1,219 @@
+// Package publish is the Publish panel of the main window: it sends a
+// message on any open connection of a client.Manager (the embedded broker
+// is reached through its "local" connection like any other broker).
+//
+// The form validates as the person types: the topic (engine/client's
+// ValidateTopicName, with its warnings), the payload in the chosen format
+// (text, JSON with the line and column of an error, hex, base64; switching
+// format converts the payload), the MQTT 5 properties (disabled, and said
+// why, on MQTT 3.1.1 connections) and the repeat settings; Publish is
+// enabled only when everything is valid. A publish, once or N times every
+// T, runs on a goroutine owned by the panel, stopped by Stop or by Run's
+// context, and reports its progress and errors through Options.Do.
+//
+// Saved messages (named collections) and the history of recent publishes
+// are engine/saved's, kept in the data dir.
+package publish
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/saved"
+)
+
+// Options are what the panel needs besides the connections.
+type Options struct {
+	// DataDir keeps the saved messages and the publish history. Empty
+	// keeps neither, and the panel says so.
+	DataDir string
+	// HistoryLimit caps the history; 0 means saved.DefaultHistoryLimit.
+	HistoryLimit int
+	Logger       *slog.Logger
+	// Do runs a UI update on the Fyne goroutine; nil means fyne.Do. Tests
+	// replace it.
+	Do func(func())
+}
+
+// Panel is the Publish panel. Create it with New, add it to the main
+// window, then call Run once to follow the connections.
+type Panel struct {
+	mgr  *client.Manager
+	win  fyne.Window
+	opts Options
+	do   func(func())
+	log  *slog.Logger
+
+	// store and history are nil when they could not be opened (storeErr
+	// says why, in the panel).
+	store    *saved.Store
+	history  *saved.History
+	storeErr error
+
+	started atomic.Bool
+	done    chan struct{} // closed when the connections goroutine ends
+	life    context.Context
+	work    sync.WaitGroup // running publishes and history writes
+
+	// Owned by the UI goroutine.
+	statuses  map[string]client.Status
+	wantConn  string // a Prefill's connection that is not open yet
+	format    payloadFormat
+	switching bool // the format selector is being set back
+	running   bool
+	stopRun   context.CancelFunc
+	props     []*userPropRow
+	savedRows []savedRow
+	histRows  []saved.Entry
+
+	content fyne.CanvasObject
+	form    formWidgets
+	saved   savedWidgets
+}
+
+// New builds the panel over mgr's connections. w is the window its
+// dialogs belong to. Call it on the UI goroutine.
+func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
+	p := &Panel{
+		mgr: mgr, win: w, opts: opts, do: fyne.Do, log: opts.Logger,
+		done: make(chan struct{}), life: context.Background(),
+		statuses: make(map[string]client.Status), format: formatText,
+	}
+	if opts.Do != nil {
+		p.do = opts.Do
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.openStores()
+	p.buildUI()
+	p.applyConnections(mgr.Snapshot())
+	p.refreshSaved()
+	p.refreshHistory()
+	p.validate()
+	return p
+}
+
+// Title is the navigation label.
+func (p *Panel) Title() string { return "Publish" }
+
+// Icon is the navigation icon.
+func (p *Panel) Icon() fyne.Resource { return theme.MailSendIcon() }
+
+// Content is the panel's UI, built once.
+func (p *Panel) Content() fyne.CanvasObject { return p.content }
+
+// Prefill selects connection (as soon as it is open, if it is not yet) and
+// puts topic in the topic box, e.g. for the Explorer's "Publish to this
+// topic". Call it on the UI goroutine.
+func (p *Panel) Prefill(connection, topic string) {
+	if connection != "" {
+		if _, ok := p.statuses[connection]; ok {
+			p.wantConn = ""
+			p.form.conn.SetSelected(connection)
+		} else {
+			p.wantConn = connection
+		}
+	}
+	p.form.topic.SetText(topic)
+	if p.win != nil {
+		p.win.Canvas().Focus(p.form.payload)
+	}
+}
+
+// Run starts following the connections (the selector and each one's
+// state) until ctx is done; publishes started afterwards stop with ctx
+// too. Call it on the UI goroutine; it returns at once; calling it again
+// does nothing.
+func (p *Panel) Run(ctx context.Context) {
+	if !p.started.CompareAndSwap(false, true) {
+		return
+	}
+	p.life = ctx
+	changed, stop := p.mgr.Watch()
+	go func() {
+		defer close(p.done)
+		defer stop()
+		for {
+			snap := p.mgr.Snapshot()
+			p.do(func() { p.applyConnections(snap) })
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			}
+		}
+	}()
+}
+
+// Wait waits until the connections goroutine (if Run was called) and every
+// publish have ended; cancel Run's ctx first.
+func (p *Panel) Wait() {
+	if p.started.Load() {
+		<-p.done
+	}
+	p.work.Wait()
+}
+
+func (p *Panel) openStores() {
+	if p.opts.DataDir == "" {
+		return
+	}
+	var errStore, errHist error
+	p.store, errStore = saved.Open(p.opts.DataDir)
+	p.history, errHist = saved.OpenHistory(p.opts.DataDir, p.opts.HistoryLimit)
+	for _, err := range []error{errStore, errHist} {
+		if err != nil {
+			p.log.Warn("publish panel", "error", err)
+			if p.storeErr == nil {
+				p.storeErr = err
+			}
+		}
+	}
+}
+
+func (p *Panel) buildUI() {
+	form := p.buildForm()
+	side := container.NewAppTabs(
+		container.NewTabItemWithIcon("Saved", theme.DocumentSaveIcon(), p.buildSaved()),
+		container.NewTabItemWithIcon("History", theme.HistoryIcon(), p.buildHistory()),
+	)
+	split := container.NewHSplit(container.NewVScroll(form), side)
+	split.Offset = 0.62
+	p.content = split
+}
+
+// errorLabel is a hidden, wrapping label for a field's error.
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	return l
+}
+
+// showMessage shows text in l with importance, or hides l when text is
+// empty.
+func showMessage(l *widget.Label, text string, imp widget.Importance) {
+	if text == "" {
+		l.Hide()
+		return
+	}
+	l.Importance = imp
+	l.SetText(text)
+	l.Show()
+}
+
+// labelled lays out a field with its label on the left.
+func labelled(items ...fyne.CanvasObject) *fyne.Container {
+	return container.New(layout.NewFormLayout(), items...)
+}
