@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -60,6 +61,7 @@ func runGUI(args []string, e env) error {
 	}
 	tops := newGUITopics(log)
 	cfg.Recorder = tops.recorder(capt)
+	conns := newGUIConnections(dir, tops.recorder(capt), client.OSKeyring{}, log)
 	b, err := broker.New(cfg)
 	if err != nil {
 		tops.close()
@@ -86,6 +88,7 @@ func runGUI(args []string, e env) error {
 	brokerPanel := brokerpanel.New(b, w, prefs)
 	shell.AddPanels(w, brokerPanel)
 	brokerPanel.Run(ctx)
+	conns.show(ctx, w, func() string { return localBrokerAddr(b.State()) })
 	if capt != nil {
 		capt.brokerURL = func() string { return loopbackURL(b.State()) }
 		capt.show(ctx, w, openErr)
@@ -94,14 +97,18 @@ func runGUI(args []string, e env) error {
 	w.ShowAndRun()
 
 	// Shutdown order: stop the UI refresh loops and the capture's actions
-	// first, then the broker, so no panel goroutine reads a broker that is
-	// closing, then the topic model and the capture, once nothing is
-	// ingested any more.
+	// first, then the connections (the local one would retry against a
+	// stopping broker; remote ones feed the model and the capture), then
+	// the broker, so no panel goroutine reads a broker that is closing,
+	// then the topic model and the capture, once nothing is ingested any
+	// more.
 	cancel()
 	tops.wait()
 	if capt != nil {
 		capt.wait()
 	}
+	conns.wait()
+	conns.close()
 	err = b.Stop()
 	tops.close()
 	if capt != nil {

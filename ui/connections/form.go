@@ -304,6 +304,10 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 	pr.Name = strings.TrimSpace(f.name.Text)
 	if pr.ID != LocalID {
 		pr.URL = strings.TrimSpace(f.url.Text)
+		if pr.Preset == client.PresetLocal && pr.URL != f.base.URL {
+			// No longer the embedded broker: its traffic is to be recorded.
+			pr.Preset = client.PresetGeneric
+		}
 	}
 	pr.Protocol = client.MQTT5
 	if f.protocol.Selected == protoV311 {

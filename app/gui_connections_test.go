@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
+)
+
+// collect is a teed recorder, like the Subscribe panel's list.
+type collect struct {
+	mu   sync.Mutex
+	recs []capture.Record
+}
+
+func (c *collect) Ingest(r capture.Record) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recs = append(c.recs, r)
+	return true
+}
+
+func (c *collect) has(source, topic string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.recs {
+		if r.Source == source && r.Topic == topic {
+			return true
+		}
+	}
+	return false
+}
+
+func startTestBroker(t *testing.T, rec broker.Recorder, log *slog.Logger) (*broker.Broker, string) {
+	t.Helper()
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Recorder: rec, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop() })
+	addr := localBrokerAddr(b.State())
+	if addr == "" {
+		t.Fatal("no loopback address for the broker")
+	}
+	return b, addr
+}
+
+// A message received on a remote connection reaches the topic model and
+// the capture under the connection's name; one received on the
+// connection to the embedded broker is recorded once, by the broker's
+// tap, and not again as the connection's. A teed recorder gets both.
+func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	capt, err := newGUICapture(filepath.Join(t.TempDir(), "capture"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tops := newGUITopics(log)
+	local, localAddr := startTestBroker(t, tops.recorder(capt), log)
+	remote, remoteAddr := startTestBroker(t, nil, log)
+
+	conns := newGUIConnections(t.TempDir(), tops.recorder(capt), nil, log)
+	seen := &collect{}
+	conns.tee(seen)
+	open := func(kind client.PresetKind, name, addr string) *client.Connection {
+		in := client.PresetInput{Name: name, Host: "mqtt://" + addr, Addr: addr}
+		p, err := client.NewFromPreset(kind, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := conns.mgr.Open(p, client.Credentials{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := awaitConnected(ctx, conns.mgr, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Subscribe(ctx, client.Subscription{Filter: "#", QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	open(client.PresetGeneric, "Plant broker", remoteAddr)
+	open(client.PresetLocal, "Local broker", localAddr)
+
+	if err := remote.Publish("line1/speed", []byte("12.5"), false, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Publish("lab/temp", []byte("21"), false, 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both messages at the teed recorder", func() bool {
+		return seen.has("Plant broker", "line1/speed") && seen.has("Local broker", "lab/temp")
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := tops.model.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tops.model.Lookup("Plant broker", "line1/speed"); !ok {
+		t.Error("the topic model has no tree for the remote connection's message")
+	}
+	if _, ok := tops.model.Lookup(broker.SourceBroker, "lab/temp"); !ok {
+		t.Error("the broker's own message is not in its tree")
+	}
+	if _, ok := tops.model.Lookup("Local broker", "lab/temp"); ok {
+		t.Error("the local connection's message was fed to the model a second time")
+	}
+
+	conns.close() // before the model and the capture, as runGUI does
+	if err := local.Stop(); err != nil {
+		t.Error(err)
+	}
+	tops.close()
+	capt.close() // writes what is queued
+	store, err := capture.Open(capt.dir, capture.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	recs, _, err := store.Query(ctx, capture.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySource := map[string][]string{}
+	for _, r := range recs {
+		bySource[r.Source] = append(bySource[r.Source], r.Topic)
+	}
+	if len(recs) != 2 || len(bySource["Plant broker"]) != 1 || len(bySource[broker.SourceBroker]) != 1 {
+		t.Errorf("the capture holds %v, want one record from the broker and one from Plant broker", bySource)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
