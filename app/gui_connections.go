@@ -95,7 +95,7 @@ type connectionRecorder struct {
 	engine broker.Recorder // nil without capture and model (tests)
 	mgr    *client.Manager
 
-	mu    sync.Mutex                       // serialises tee
+	mu    sync.Mutex                        // serialises tee
 	extra atomic.Pointer[[]client.Recorder] // copied on tee, read per message
 }
 
