@@ -30,6 +30,11 @@ type guiTopics struct {
 	// recorder.
 	store func() *capture.Store
 
+	// publishTo opens the publish form for a topic, pre-filled with a
+	// payload; nil hides the Explorer's Publish… button. Set it before
+	// show.
+	publishTo func(source, topic string, payload []byte)
+
 	panel *explorer.Panel
 	work  sync.WaitGroup // the inspector's Run and the retained follower, started by show
 }
@@ -80,6 +85,7 @@ func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, _
 		PublisherSource: broker.SourceBroker,
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
+		OnPublishTo:     g.publishTo,
 	})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -17,10 +18,23 @@ import (
 // empty level (the first of "/a", or "a//b") is shown as "" so that it is
 // not an invisible row.
 func nameText(s *topics.NodeSummary) string {
-	if s.Name == "" {
+	switch {
+	case s.Parent == 0:
+		return sourceTitle(s.Source)
+	case s.Name == "":
 		return `""`
 	}
 	return s.Name
+}
+
+// sourceTitle is how a source is named to the user: the embedded broker
+// by what it is, a connection by its name. (The inspector names roots
+// the same way.)
+func sourceTitle(source string) string {
+	if source == broker.SourceBroker {
+		return "Embedded broker"
+	}
+	return source
 }
 
 // previewText is what a row shows of its topic's last payload: text on one
@@ -76,11 +90,18 @@ func countsText(d *rowData) string {
 	if d.Retained {
 		b.WriteString("retained · ")
 	}
-	if d.Children > 0 {
+	switch {
+	case d.filtered && d.shownKids < d.Children:
+		// A filtered tree shows only the children leading to a match:
+		// say how many of them there are.
+		b.WriteString(countText(uint64(d.shownKids)) + " of " + plural(uint64(d.Children), "child", "children"))
+		b.WriteString(" · ")
+		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+	case d.Children > 0:
 		b.WriteString(plural(uint64(d.Children), "child", "children"))
 		b.WriteString(" · ")
 		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
-	} else {
+	default:
 		b.WriteString(plural(d.Messages, "msg", "msgs"))
 	}
 	return b.String()

@@ -46,11 +46,25 @@ func TestCountsAndStatusText(t *testing.T) {
 	if got := countsText(&branch); got != "retained · 12 children · 12,345 msgs" {
 		t.Errorf("branch: %q", got)
 	}
+	filtered := rowData{NodeSummary: topics.NodeSummary{Children: 12, SubtreeMessages: 40}, filtered: true, shownKids: 3}
+	if got := countsText(&filtered); got != "3 of 12 children · 40 msgs" {
+		t.Errorf("filtered branch: %q", got)
+	}
+	filtered.shownKids = 12
+	if got := countsText(&filtered); got != "12 children · 40 msgs" {
+		t.Errorf("filtered branch with every child shown: %q", got)
+	}
 	st := topics.Stats{Rate: 9876.4, Topics: 100000, Messages: 1000000, Dropped: 3, OverLimit: 2}
 	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 messages · 3 dropped · 2 not shown (over the tree's node limit)" {
 		t.Errorf("status: %q", got)
 	}
-	if got := nameText(&topics.NodeSummary{}); got != `""` {
+	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Embedded broker" {
+		t.Errorf("the embedded broker's root is named %q", got)
+	}
+	if got := nameText(&topics.NodeSummary{Source: "factory-gw"}); got != "factory-gw" {
+		t.Errorf("a connection's root is named %q", got)
+	}
+	if got := nameText(&topics.NodeSummary{Parent: 1}); got != `""` {
 		t.Errorf("an empty level is named %q", got)
 	}
 }

@@ -27,8 +27,8 @@ func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
 
 	root := h.root(t)
 	h.q.until(t, "the broker's root row", func() bool { return h.shownRow(root) != nil })
-	if got := h.shownRow(root).name.Text; got != broker.SourceBroker {
-		t.Errorf("root row is named %q, want the source %q", got, broker.SourceBroker)
+	if got := h.shownRow(root).name.Text; got != "Embedded broker" {
+		t.Errorf("root row is named %q, want the source, %q", got, "Embedded broker")
 	}
 	// Nothing below the root was read before it was opened.
 	if _, ok := h.p.kids[root]; ok {
@@ -56,7 +56,7 @@ func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
 	if _, ok := h.p.kids[hall]; ok {
 		t.Error("the children of the closed branch home/hall were loaded")
 	}
-	if want := []string{"broker", "home", "hall", "kitchen", "humidity", "temperature"}; !slices.Equal(h.shownNames(), want) {
+	if want := []string{"Embedded broker", "home", "hall", "kitchen", "humidity", "temperature"}; !slices.Equal(h.shownNames(), want) {
 		t.Errorf("rows shown = %v, want %v (sorted, open branches expanded)", h.shownNames(), want)
 	}
 
@@ -156,18 +156,28 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	}
 	// A filter opens its matches.
 	test.Type(h.p.filter, "KITCHEN")
-	showing("the kitchen topics (case ignored)", "broker", "home", "kitchen", "humidity", "temperature")
+	showing("the kitchen topics (case ignored)", "Embedded broker", "home", "kitchen", "humidity", "temperature")
 	if !strings.Contains(h.p.status.Text, "Filter: 2 topics match") {
 		t.Errorf("status = %q, want the number of matches", h.p.status.Text)
 	}
+	// Counts say how many children the filter leaves.
+	for topic, want := range map[string]string{"": "1 of 2 children · 4 msgs", "home": "1 of 2 children · 3 msgs", "home/kitchen": "2 children · 2 msgs"} {
+		id := h.root(t)
+		if topic != "" {
+			id = h.id(t, topic)
+		}
+		if got := h.shownRow(id).counts.Text; got != want {
+			t.Errorf("filtered, %q counts %q, want %q", topic, got, want)
+		}
+	}
 
 	h.p.filter.SetText("home/+/temperature")
-	showing("the wildcard matches", "broker", "home", "hall", "temperature", "kitchen", "temperature")
+	showing("the wildcard matches", "Embedded broker", "home", "hall", "temperature", "kitchen", "temperature")
 
 	// New topics that match appear while the filter is on; others do not.
 	h.pub(t, "home/garage/temperature", "1", false)
 	h.pub(t, "home/garage/door", "open", false)
-	showing("the new match", "broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
+	showing("the new match", "Embedded broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
 
 	// An invalid filter says why and leaves the tree as it was.
 	h.p.filter.SetText("home/#/temperature")
@@ -175,7 +185,7 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 		t.Errorf("invalid filter: error label %q (visible %v)", h.p.filterErr.Text, h.p.filterErr.Visible())
 	}
 	h.ticks(t, 2)
-	showing("the previous filter's rows", "broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
+	showing("the previous filter's rows", "Embedded broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
 
 	h.p.filter.SetText("")
 	if h.p.filterErr.Visible() {
@@ -359,13 +369,13 @@ func TestExpandAndCollapseAll(t *testing.T) {
 	}
 	h.q.until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
 	test.Tap(h.p.expandBtn)
-	want := []string{"broker", "a", "b", "c", "d", "e", "f", "g"}
+	want := []string{"Embedded broker", "a", "b", "c", "d", "e", "f", "g"}
 	h.q.until(t, "every level open", func() bool { return slices.Equal(h.shownNames(), want) })
 	if h.p.note.Visible() {
 		t.Errorf("a small tree expanded with a note: %q", h.p.note.Text)
 	}
 	test.Tap(h.p.collapseBtn)
-	h.q.until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"broker"}) })
+	h.q.until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"Embedded broker"}) })
 	// What the UI held is dropped: the next update brings only the root.
 	h.q.until(t, "the UI to hold only the root's row", func() bool { return len(h.p.rows) == 1 })
 	h.ticks(t, 2)
@@ -400,5 +410,57 @@ func TestExpandAllStopsAtTheRowBudget(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Errorf("%d groups of %d topics opened; the budget of %d rows allows 1", opened, expandRows/2, expandRows)
+	}
+}
+
+// Publish… hands the selected topic and its last payload to the publish
+// form; it cannot be used on a source's root, and is not there without a
+// form to open.
+func TestPublishToOpensTheFormForTheSelectedTopic(t *testing.T) {
+	h := newHarness(t)
+	type call struct {
+		source, topic, payload string
+		isNil                  bool
+	}
+	var calls []call
+	h.p.opts.OnPublishTo = func(source, topic string, payload []byte) {
+		calls = append(calls, call{source, topic, string(payload), payload == nil})
+	}
+	h.p.publishBtn.Show()
+	h.pub(t, "plant/line1/speed", "12.5", false)
+	h.pub(t, "plant/line1/speed", "13.0", false)
+	h.open(t, "plant", "plant/line1")
+
+	tests := []struct {
+		name   string
+		id     topics.NodeID
+		usable bool
+		want   call
+	}{
+		{"the source's root", h.root(t), false, call{}},
+		{"a topic", h.id(t, "plant/line1/speed"), true, call{broker.SourceBroker, "plant/line1/speed", "13.0", false}},
+		{"a level without messages", h.id(t, "plant/line1"), true, call{broker.SourceBroker, "plant/line1", "", true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls = nil
+			h.p.tree.Select(uidOf(tt.id))
+			if h.p.publishBtn.Disabled() == tt.usable {
+				t.Fatalf("Publish… enabled %v, want %v", !h.p.publishBtn.Disabled(), tt.usable)
+			}
+			if !tt.usable {
+				return
+			}
+			test.Tap(h.p.publishBtn)
+			h.q.until(t, "the publish form to open", func() bool { return len(calls) > 0 })
+			if len(calls) != 1 || calls[0] != tt.want {
+				t.Errorf("OnPublishTo called with %+v, want %+v", calls, tt.want)
+			}
+		})
+	}
+
+	without := New(h.m, h.win, Options{Do: h.q.do})
+	if without.publishBtn.Visible() {
+		t.Error("Publish… is shown without a form to open")
 	}
 }

@@ -29,6 +29,10 @@ type rowData struct {
 	// hot: it changed since the previous pass; if it received a message
 	// the row lights up.
 	hot bool
+	// filtered: a filter is on, and shownKids of the node's Children lead
+	// to a match.
+	filtered  bool
+	shownKids int
 }
 
 // kidList is the child list of one node (0: the tree's root, whose
@@ -326,11 +330,12 @@ func (pr *presenter) shows(id topics.NodeID) bool {
 }
 
 func (pr *presenter) rowOf(s topics.NodeSummary, hotAfter topics.Version) rowData {
-	branch := s.Children > 0
+	d := rowData{NodeSummary: s, branch: s.Children > 0, hot: hotAfter != 0 && s.Changed > hotAfter}
 	if pr.filtered {
-		branch = pr.shownKids[s.ID] > 0
+		d.filtered, d.shownKids = true, pr.shownKids[s.ID]
+		d.branch = d.shownKids > 0
 	}
-	return rowData{NodeSummary: s, branch: branch, hot: hotAfter != 0 && s.Changed > hotAfter}
+	return d
 }
 
 // expandAll sends the tree's levels breadth first, as many branches as
