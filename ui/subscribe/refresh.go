@@ -116,6 +116,12 @@ func (p *Panel) loop(ctx context.Context, changed <-chan struct{}) {
 		case <-tick.C:
 		case <-p.kick:
 		}
+		select { // a change that came with the tick counts for this pass
+		case <-changed:
+			p.refreshSources()
+			st.connsDirty = true
+		default:
+		}
 		p.pass(st)
 	}
 }
@@ -141,12 +147,7 @@ func (p *Panel) pass(st *refresher) {
 	key, paused := p.in.get()
 	var oldest uint64
 	st.scratch, oldest = p.store.since(st.lastSeq, st.scratch[:0])
-	for _, e := range st.scratch {
-		st.tag(e)
-	}
-	if n := len(st.scratch); n > 0 {
-		st.lastSeq = st.scratch[n-1].seq
-	}
+	p.tagAll(st, st.scratch)
 	p.buildView(st, key, paused, oldest)
 	clear(st.scratch) // keep no evicted entry alive through the scratch space
 
@@ -189,15 +190,35 @@ func (p *Panel) readConns(st *refresher) {
 	st.conns, st.connsUnsent = conns, true
 }
 
-// tag gives a new entry its subscription, colour and preview.
-func (st *refresher) tag(e *entry) {
-	if e.tagged {
-		return
+// tagAll gives entries taken from the store (oldest first) their
+// subscription, colour and preview, before any of them reaches the UI, and
+// remembers the newest, so that the next pass takes only what is newer.
+func (p *Panel) tagAll(st *refresher, entries []*entry) {
+	reread := map[string]bool{}
+	for _, e := range entries {
+		if e.tagged {
+			continue
+		}
+		e.tagged = true
+		e.preview = preview(e.rec.Payload, e.size)
+		h := st.cols.best(e.rec.Source, e.rec.Topic, &st.buf)
+		if h == nil && !reread[e.rec.Source] {
+			// A subscription's first messages (retained ones) can beat the
+			// Manager's notice of it: read the connection's filters again,
+			// once per pass.
+			reread[e.rec.Source] = true
+			if c := p.mgr.Get(e.rec.Source); c != nil {
+				st.cols.update(e.rec.Source, c.Subscriptions())
+				st.connsDirty = true
+			}
+			h = st.cols.best(e.rec.Source, e.rec.Topic, &st.buf)
+		}
+		if h != nil {
+			e.filter, e.colour = h.Filter, h.colour
+		}
 	}
-	e.tagged = true
-	e.preview = preview(e.rec.Payload, e.size)
-	if h := st.cols.best(e.rec.Source, e.rec.Topic, &st.buf); h != nil {
-		e.filter, e.colour = h.Filter, h.colour
+	if n := len(entries); n > 0 && entries[n-1].seq > st.lastSeq {
+		st.lastSeq = entries[n-1].seq
 	}
 }
 
@@ -212,9 +233,7 @@ func (p *Panel) buildView(st *refresher, key viewKey, paused bool, oldest uint64
 	}
 	if paused && st.frozen == nil {
 		st.frozen, _ = p.store.since(0, nil)
-		for _, e := range st.frozen {
-			st.tag(e)
-		}
+		p.tagAll(st, st.frozen)
 	}
 	if !paused {
 		st.frozen = nil
@@ -229,6 +248,7 @@ func (p *Panel) buildView(st *refresher, key viewKey, paused bool, oldest uint64
 		st.view = filterView(nil, st.frozen, key)
 	case !st.built || key != st.key || resumed:
 		all, _ := p.store.since(0, nil)
+		p.tagAll(st, all)
 		st.view = filterView(nil, all, key)
 	default:
 		cut := 0
