@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"unicode/utf8"
@@ -20,12 +23,22 @@ import (
 
 const connectUsage = `usage: iotstudio connect --url URL [--protocol 5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
                          [--cert FILE --key FILE] [--insecure] [--sub FILTER]... [--qos N]
+       iotstudio connect --profile NAME [--data DIR] [--sub FILTER]... [--qos N]
                          [--pub TOPIC --message TEXT [--retain]] [--count N] [--wait DURATION]
                          [--format text|jsonl] [--capture [--data DIR]]
 connect opens a connection to any MQTT broker, as the app's connections do: it subscribes to each --sub,
 publishes --message to --pub once connected, prints what arrives (topic and payload, or JSON Lines) until
 --count messages arrived, --wait passed or Ctrl-C, and with --capture records them in DATA/capture with the
-connection's host as their source. The password for --user is read from $` + replayPasswordEnv + `.`
+connection's host as their source. The password for --user is read from $` + replayPasswordEnv + `.
+--profile connects with a saved connection (see iotstudio connections) and records under its name; its secrets
+come from $` + replayPasswordEnv + `, $` + azureKeyEnv + ` and $` + passphraseEnv + ` when set, else from the OS keyring.`
+
+// Environment variables for a saved profile's secrets, for machines
+// without a keyring (CI, servers).
+const (
+	azureKeyEnv   = "IOTSTUDIO_AZURE_DEVICE_KEY"
+	passphraseEnv = "IOTSTUDIO_KEY_PASSPHRASE"
+)
 
 // connectMessageBuffer bounds the messages waiting to be printed; beyond
 // it they are counted as dropped (the connection must never wait for the
@@ -52,11 +65,27 @@ func runConnect(args []string, e env) error {
 	wait := fs.Duration("wait", 0, "stop after `DURATION` (0: run until Ctrl-C, or until the publish is done when there is no --sub)")
 	format := fs.String("format", "text", "how to print messages: `text` (topic and payload) or jsonl (lossless)")
 	captureOn := fs.Bool("capture", false, "also record the messages in DATA/capture")
-	data := fs.String("data", "", "data `DIR` for --capture (default: the user config dir)")
+	data := fs.String("data", "", "data `DIR` for --capture and --profile (default: the user config dir)")
+	profile := fs.String("profile", "", "connect with the saved connection `NAME` instead of --url and its flags")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := connectProfile(*url, *protocol, *clientID, *user, *ca, *cert, *key, *insecure)
+	var (
+		p     client.Profile
+		creds client.Credentials
+		err   error
+	)
+	if *profile != "" {
+		if conflict := profileConflict(fs); conflict != "" {
+			return usagef("connect: --profile and --%s: the profile says where and how to connect; give one or the other", conflict)
+		}
+		p, creds, err = savedProfile(*data, *profile)
+	} else {
+		p, err = connectProfile(*url, *protocol, *clientID, *user, *ca, *cert, *key, *insecure)
+		if *user != "" {
+			creds.Password = os.Getenv(replayPasswordEnv)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -74,10 +103,6 @@ func runConnect(args []string, e env) error {
 		if err := capture.ValidateFilter(f); err != nil {
 			return usagef("--sub: %v", err)
 		}
-	}
-	creds := client.Credentials{}
-	if *user != "" {
-		creds.Password = os.Getenv(replayPasswordEnv)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -132,6 +157,60 @@ func runConnect(args []string, e env) error {
 	}
 	fmt.Fprintf(e.stderr, "received %d messages\n", n)
 	return err
+}
+
+// profileConflict names a flag given with --profile that the profile
+// decides, or returns "".
+func profileConflict(fs *flag.FlagSet) string {
+	conflict := ""
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "url", "protocol", "client-id", "user", "ca", "cert", "key", "insecure":
+			conflict = f.Name
+		}
+	})
+	return conflict
+}
+
+// savedProfile loads the profile named name from the data dir, with its
+// secrets from the environment or the keyring.
+func savedProfile(data, name string) (client.Profile, client.Credentials, error) {
+	_, ps, err := profilesIn(data)
+	if err != nil {
+		return client.Profile{}, client.Credentials{}, err
+	}
+	i := slices.IndexFunc(ps, func(p client.Profile) bool { return p.Name == name })
+	if i < 0 {
+		return client.Profile{}, client.Credentials{}, usagef("connect --profile: no saved connection named %q (see: iotstudio connections list)", name)
+	}
+	p := ps[i]
+	env := map[client.SecretKind]string{client.SecretPassword: replayPasswordEnv, client.SecretAzureDeviceKey: azureKeyEnv, client.SecretKeyPassphrase: passphraseEnv}
+	given := map[client.SecretKind]string{}
+	for kind, name := range env {
+		if v, ok := os.LookupEnv(name); ok {
+			given[kind] = v
+		}
+	}
+	secrets := client.NewSecrets(connectionsKeyring)
+	for kind, v := range given {
+		secrets.KeepForSession(p.ID, kind, v)
+	}
+	creds, err := secrets.Credentials(p)
+	if err != nil {
+		return p, creds, usagef("connect --profile %s: %v; set it in $%s", name, err, missingSecretEnv(err, env))
+	}
+	return p, creds, nil
+}
+
+// missingSecretEnv names the environment variable for the secret err
+// says is missing.
+func missingSecretEnv(err error, env map[client.SecretKind]string) string {
+	for kind, name := range env {
+		if strings.Contains(err.Error(), string(kind)) {
+			return name
+		}
+	}
+	return replayPasswordEnv
 }
 
 // connectProfile builds the connection profile the flags describe.

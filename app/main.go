@@ -44,7 +44,7 @@ commands:
   ca export    write the development CA certificate for devices to trust
   capture      stats, query, export, import, replay and clear of the captured traffic
   connect      connect to any MQTT broker: subscribe, publish, print or capture what arrives
-  saved        list the Publish panel's saved messages, or publish one to any broker
+  connections  list, add, remove, export and import the saved connection profiles
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
@@ -73,8 +73,8 @@ func run(args []string, e env) int {
 		err = runCapture(rest, e)
 	case "connect":
 		err = runConnect(rest, e)
-	case "saved":
-		err = runSaved(rest, e)
+	case "connections":
+		err = runConnections(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
 	case "help":

@@ -125,7 +125,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 		f.payErr,
 		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
 		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
-		labelled(widget.NewLabel("Repeat"), container.NewHBox(f.count, widget.NewLabel("times, every"), f.interval)),
+		labelled(widget.NewLabel("Repeat"), container.NewGridWithColumns(3, f.count, widget.NewLabel("times, every"), f.interval)),
 		f.rptErr,
 		container.NewHBox(f.publish, f.stop),
 		f.progress,
