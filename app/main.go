@@ -45,6 +45,7 @@ commands:
   capture      stats, query, export, import, replay and clear of the captured traffic
   connect      connect to any MQTT broker: subscribe, publish, print or capture what arrives
   connections  list, add, remove, export and import the saved connection profiles
+  saved        list the Publish panel's saved messages, or publish one to any broker
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
@@ -75,6 +76,8 @@ func run(args []string, e env) int {
 		err = runConnect(rest, e)
 	case "connections":
 		err = runConnections(rest, e)
+	case "saved":
+		err = runSaved(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
 	case "help":
