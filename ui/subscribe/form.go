@@ -51,7 +51,7 @@ func (p *Panel) buildForm() {
 // until Subscribe is pressed.
 func (p *Panel) onFilterChanged(s string) {
 	if s == "" {
-		p.filterErr.Hide()
+		p.setLine(p.filterErr, "")
 		return
 	}
 	p.showFilterErr(client.CheckFilter(s))
@@ -59,17 +59,35 @@ func (p *Panel) onFilterChanged(s string) {
 
 func (p *Panel) showFilterErr(err error) {
 	if err == nil {
-		p.filterErr.Hide()
+		p.setLine(p.filterErr, "")
 		return
 	}
-	p.filterErr.SetText(err.Error())
-	p.filterErr.Show()
+	p.setLine(p.filterErr, err.Error())
 }
 
 func (p *Panel) showFormMsg(msg string, importance widget.Importance) {
 	p.formMsg.Importance = importance
-	p.formMsg.SetText(msg)
-	p.formMsg.Show()
+	p.setLine(p.formMsg, msg)
+}
+
+// setLine shows text in one of the form's message lines, or hides the
+// line when text is empty, and lays the panel out again: the line's
+// height changed, and the top part of the panel only follows its content
+// when told.
+func (p *Panel) setLine(l *widget.Label, text string) {
+	if text == "" {
+		if !l.Visible() {
+			return
+		}
+		l.Hide()
+	} else {
+		l.SetText(text)
+		l.Show()
+	}
+	if p.top != nil {
+		p.top.Refresh()
+		p.content.Refresh()
+	}
 }
 
 func (p *Panel) onConnSelected(name string) {
@@ -80,7 +98,7 @@ func (p *Panel) onConnSelected(name string) {
 	p.in.set(func(k *viewKey, _ *bool) { k.source = name })
 	p.selected = nil
 	p.showDetail(nil)
-	p.formMsg.Hide()
+	p.setLine(p.formMsg, "")
 	p.showConn()
 	p.poke()
 }
@@ -132,13 +150,12 @@ func (p *Panel) showConn() {
 		p.noLocal.Disable()
 		p.rap.Disable()
 		p.retain.Disable()
-		p.v5Note.SetText(fmt.Sprintf("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1.", c.status.Name))
-		p.v5Note.Show()
+		p.setLine(p.v5Note, fmt.Sprintf("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1.", c.status.Name))
 	} else {
 		p.noLocal.Enable()
 		p.rap.Enable()
 		p.retain.Enable()
-		p.v5Note.Hide()
+		p.setLine(p.v5Note, "")
 	}
 	p.renderSubs(c)
 }
@@ -203,7 +220,7 @@ func (p *Panel) newSubRow(filter string, fill color.Color, s client.Subscription
 	r.label = widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	r.label.Truncation = fyne.TextTruncateEllipsis
 	r.result = widget.NewLabel(result)
-	r.result.Truncation = fyne.TextTruncateEllipsis
+	r.result.Wrapping = fyne.TextWrapWord
 	r.button = widget.NewButtonWithIcon(action, icon, nil)
 	p.subRows = append(p.subRows, r)
 	return r
@@ -238,7 +255,7 @@ func (p *Panel) onSubscribe() {
 		p.showFilterErr(err)
 		return
 	}
-	p.filterErr.Hide()
+	p.setLine(p.filterErr, "")
 	conn := p.mgr.Get(c.status.Name)
 	if conn == nil {
 		p.showFormMsg(fmt.Sprintf("%s has been closed; choose another connection.", c.status.Name), widget.DangerImportance)
@@ -253,7 +270,7 @@ func (p *Panel) onSubscribe() {
 	})
 	if !started {
 		p.subscribeBtn.Enable()
-		p.formMsg.Hide()
+		p.setLine(p.formMsg, "")
 	}
 }
 

@@ -103,7 +103,7 @@ func lower(c byte) byte {
 var qosWords = []string{"0 · at most once", "1 · at least once", "2 · exactly once"}
 
 // retainWords are the retain handling choices [MQTT-3.8.3.1].
-var retainWords = []string{"0 · send retained messages", "1 · only for a new subscription", "2 · never send retained messages"}
+var retainWords = []string{"0 · send retained messages at subscribe", "1 · only if the subscription is new", "2 · do not send retained messages"}
 
 // resultText says what the broker answered to a SUBSCRIBE.
 func resultText(r client.SubResult) string {

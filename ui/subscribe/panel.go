@@ -76,6 +76,7 @@ type Panel struct {
 	actions  actions
 
 	content       fyne.CanvasObject
+	top           *fyne.Container // connection, form and subscriptions
 	connSelect    *widget.Select
 	connState     *widget.Label
 	filter        *widget.Entry
@@ -173,10 +174,12 @@ func (p *Panel) buildUI() {
 
 	subsScroll := container.NewVScroll(p.subsBox)
 	subsScroll.SetMinSize(fyne.NewSize(0, 110))
-	top := container.NewVBox(
+	p.top = container.NewVBox(
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Connection"), p.connSelect), nil, p.connState),
-		container.NewBorder(nil, nil, widget.NewLabel("Topic filter"), container.NewHBox(p.qos, p.subscribeBtn), p.filter),
-		container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"), p.retain),
+		container.NewBorder(nil, nil, widget.NewLabel("Topic filter"),
+			container.NewHBox(container.NewGridWrap(fyne.NewSize(200, p.qos.MinSize().Height), p.qos), p.subscribeBtn), p.filter),
+		container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
+			container.NewGridWrap(fyne.NewSize(300, p.retain.MinSize().Height), p.retain)),
 		p.v5Note, p.filterErr, p.formMsg,
 		widget.NewLabelWithStyle("Subscriptions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subsScroll, widget.NewSeparator(),
@@ -186,7 +189,7 @@ func (p *Panel) buildUI() {
 	detail := container.NewBorder(p.detailMeta, nil, nil, nil, p.detailPayload)
 	split := container.NewHSplit(messages, detail)
 	split.Offset = 0.6
-	p.content = container.NewBorder(top, nil, nil, nil, split)
+	p.content = container.NewBorder(p.top, nil, nil, nil, split)
 	p.showConn()
 	p.showStatus()
 }
