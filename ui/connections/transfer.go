@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -64,13 +65,13 @@ func (p *Panel) browse(entry *widget.Entry, save bool) {
 	set := func(u fyne.URI) { entry.SetText(u.Path()) }
 	var d *dialog.FileDialog
 	if save {
-		d = dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-			if err == nil && w != nil {
-				w.Close()
-				set(w.URI())
+		// A folder, not a save dialog: that one creates (and empties) the
+		// file before the export is even confirmed.
+		d = dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+			if err == nil && dir != nil {
+				entry.SetText(filepath.Join(dir.Path(), "iotstudio-connections.json"))
 			}
 		}, p.win)
-		d.SetFileName("iotstudio-connections.json")
 	} else {
 		d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err == nil && r != nil {
@@ -100,16 +101,22 @@ func (p *Panel) onImport() {
 // this machine's broker) to path.
 func (p *Panel) exportTo(path string) error {
 	ps := slices.DeleteFunc(slices.Clone(p.profiles), func(q client.Profile) bool { return q.ID == LocalID })
-	f, err := os.Create(path)
+	// Through a temporary file, so that a failure leaves an existing file
+	// as it was.
+	f, err := os.CreateTemp(filepath.Dir(path), ".iotstudio-connections-*")
 	if err != nil {
 		return fmt.Errorf("export connections: %w", err)
 	}
+	defer os.Remove(f.Name())
 	err = client.Export(f, ps)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("export connections to %s: %w", path, cerr)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("export connections to %s: %w", path, err)
 	}
 	dialog.ShowInformation("Connections exported", fmt.Sprintf("%d connections written to %s, without their secrets.", len(ps), path), p.win)
 	return nil
