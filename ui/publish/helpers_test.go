@@ -118,9 +118,28 @@ const localName = "Local broker"
 // Manager, and the panel in a test window with its goroutine running.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	h := startBroker(t, "")
+	h.mgr = h.newManager(nil)
+	h.open(h.mgr, client.MQTT5, "")
+
+	subMgr := h.newManager(h.sub)
+	sc := h.open(subMgr, client.MQTT5, "subscriber")
+	if res, err := sc.Subscribe(t.Context(), client.Subscription{Filter: "#", QoS: 2}); err != nil || res[0].Refused {
+		t.Fatalf("subscribe: %+v, %v", res, err)
+	}
+
+	h.win = test.NewTempWindow(t, nil)
+	h.p = h.newPanel()
+	return h
+}
+
+// startBroker runs the embedded broker on a free loopback port, with the
+// users and ACL of usersFile when not empty.
+func startBroker(t *testing.T, usersFile string) *harness {
+	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{t: t, q: newUIQueue(), dataDir: t.TempDir(), sub: &recorder{}}
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: quietLogger()})
+	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, UsersFile: usersFile, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,19 +152,6 @@ func newHarness(t *testing.T) *harness {
 			h.addr = l.Address
 		}
 	}
-
-	h.mgr = h.newManager(nil)
-	h.open(h.mgr, client.PresetLocal, client.MQTT5, "")
-
-	subMgr := h.newManager(h.sub)
-	sc := h.open(subMgr, client.PresetLocal, client.MQTT5, "subscriber")
-	waitConnected(t, sc)
-	if res, err := sc.Subscribe(t.Context(), client.Subscription{Filter: "#", QoS: 2}); err != nil || res[0].Refused {
-		t.Fatalf("subscribe: %+v, %v", res, err)
-	}
-
-	h.win = test.NewTempWindow(t, nil)
-	h.p = h.newPanel()
 	return h
 }
 
@@ -161,14 +167,20 @@ func (h *harness) newManager(rec client.Recorder) *client.Manager {
 
 // open connects a local-preset profile named name (the preset's name when
 // empty) and waits until it is connected.
-func (h *harness) open(m *client.Manager, kind client.PresetKind, proto client.Protocol, name string) *client.Connection {
+func (h *harness) open(m *client.Manager, proto client.Protocol, name string) *client.Connection {
 	h.t.Helper()
-	prof, err := client.NewFromPreset(kind, client.PresetInput{Name: name, Addr: h.addr})
+	return h.openAs(m, proto, name, "", "")
+}
+
+// openAs is open, logged in as user.
+func (h *harness) openAs(m *client.Manager, proto client.Protocol, name, user, password string) *client.Connection {
+	h.t.Helper()
+	prof, err := client.NewFromPreset(client.PresetLocal, client.PresetInput{Name: name, Addr: h.addr})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	prof.Protocol = proto
-	c, err := m.Open(prof, client.Credentials{})
+	prof.Protocol, prof.Username, prof.HasPassword = proto, user, user != ""
+	c, err := m.Open(prof, client.Credentials{Password: password})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -202,7 +202,7 @@ func TestPublishDeliversMQTT5Properties(t *testing.T) {
 
 func TestMQTT311ConnectionDisablesPropertiesAndSaysWhy(t *testing.T) {
 	h := newHarness(t)
-	h.open(h.mgr, client.PresetLocal, client.MQTT311, "Old device")
+	h.open(h.mgr, client.MQTT311, "Old device")
 	h.selectConnection("Old device")
 	f := &h.p.form
 	if !f.v5Note.Visible() || !strings.Contains(f.v5Note.Text, "Old device speaks MQTT 3.1.1, which has no message properties") {
@@ -294,6 +294,29 @@ func TestPublishErrorsAreShownPlainly(t *testing.T) {
 	}
 }
 
+// TestBrokerRefusalIsShown publishes where the embedded broker's ACL
+// forbids it: the repository's example users file lets "sensor" write
+// sensors/# only.
+func TestBrokerRefusalIsShown(t *testing.T) {
+	h := startBroker(t, "../../testdata/users.yaml")
+	h.mgr = h.newManager(nil)
+	h.openAs(h.mgr, client.MQTT5, "Sensor", "sensor", "sensor-demo")
+	h.win = test.NewTempWindow(t, nil)
+	h.p = h.newPanel()
+	h.selectConnection("Sensor")
+	f := &h.p.form
+	typeInto(f.topic, "secret/plans")
+	f.qos.SetSelected("1")
+	test.Tap(f.publish)
+	h.resultHas("Not published:")
+	if !strings.Contains(f.result.Text, "the broker refused the message: not authorized") {
+		t.Fatalf("result %q does not give the broker's reason", f.result.Text)
+	}
+	if len(h.p.histRows) != 0 {
+		t.Fatalf("a refused publish went into the history: %+v", h.p.histRows)
+	}
+}
+
 func TestSavedMessagePublishesAgainAndSurvivesARestart(t *testing.T) {
 	h := newHarness(t)
 	h.selectConnection(localName)
@@ -380,6 +403,6 @@ func TestPrefillSelectsTheConnectionWhenItOpens(t *testing.T) {
 	if h.p.form.topic.Text != "site/a/valve" || h.p.form.conn.Selected != localName {
 		t.Fatalf("prefill: topic %q, connection %q", h.p.form.topic.Text, h.p.form.conn.Selected)
 	}
-	h.open(h.mgr, client.PresetLocal, client.MQTT5, "Later")
+	h.open(h.mgr, client.MQTT5, "Later")
 	h.q.until(t, "the prefilled connection selected", func() bool { return h.p.form.conn.Selected == "Later" })
 }
