@@ -184,11 +184,12 @@ func (in *Inspector) build() {
 	in.counts.Truncation = fyne.TextTruncateEllipsis
 	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
 	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
-	header := container.NewVBox(in.title,
-		container.NewBorder(nil, nil, nil, container.NewHBox(in.copyTopic, in.copyPayload), in.counts))
-
 	in.meta = widget.NewRichText()
 	wrap(in.meta)
+	// The copy buttons stack beside the counts and metadata rather than
+	// sharing a row with the counts, which half a window would cut.
+	header := container.NewVBox(in.title, container.NewBorder(nil, nil, nil,
+		container.NewVBox(in.copyTopic, in.copyPayload), container.NewVBox(in.counts, in.meta)))
 
 	in.lines = newLineView()
 	in.tree = newTreeView()
@@ -238,7 +239,7 @@ func (in *Inspector) build() {
 		container.NewTabItemWithIcon("History", theme.HistoryIcon(), histSplit),
 		container.NewTabItemWithIcon("Chart", theme.GridIcon(), in.chart.box))
 
-	top := container.NewBorder(container.NewVBox(header, in.meta), nil, nil, nil, payload)
+	top := container.NewBorder(header, nil, nil, nil, payload)
 	split := container.NewVSplit(top, in.tabs)
 	split.Offset = 0.58
 	in.body = split

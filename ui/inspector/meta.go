@@ -115,6 +115,10 @@ func protocolName(v byte) string {
 		return "MQTT 3.1.1"
 	case 5:
 		return "MQTT 5"
+	case 0:
+		// A retained message restored from an earlier run: the broker's
+		// storage does not keep its publisher's protocol.
+		return "not recorded"
 	}
 	return "protocol " + strconv.Itoa(int(v))
 }
