@@ -203,14 +203,14 @@ func (p *Panel) applyConnections(snap []client.Status) {
 	}
 	f := &p.form
 	f.conn.SetOptions(names)
-	switch sel := f.conn.Selected; {
-	case p.wantConn != "" && slices.Contains(names, p.wantConn):
+	if p.wantConn != "" && slices.Contains(names, p.wantConn) {
 		f.conn.SetSelected(p.wantConn)
 		p.wantConn = ""
-	case sel != "" && !slices.Contains(names, sel):
+	}
+	if sel := f.conn.Selected; sel != "" && !slices.Contains(names, sel) {
 		f.conn.ClearSelected()
-		fallthrough
-	case f.conn.Selected == "" && len(names) > 0:
+	}
+	if f.conn.Selected == "" && len(names) > 0 {
 		f.conn.SetSelected(names[0])
 	}
 	p.onConnectionChanged()

@@ -406,3 +406,16 @@ func TestPrefillSelectsTheConnectionWhenItOpens(t *testing.T) {
 	h.open(h.mgr, client.MQTT5, "Later")
 	h.q.until(t, "the prefilled connection selected", func() bool { return h.p.form.conn.Selected == "Later" })
 }
+
+func TestClosedConnectionLeavesTheSelector(t *testing.T) {
+	h := newHarness(t)
+	h.selectConnection(localName)
+	if err := h.mgr.Close(t.Context(), localName); err != nil {
+		t.Fatal(err)
+	}
+	f := &h.p.form
+	h.q.until(t, "the closed connection gone", func() bool { return len(f.conn.Options) == 0 })
+	if f.conn.Selected != "" || !f.publish.Disabled() {
+		t.Fatalf("after closing the only connection: selected %q, Publish disabled %v", f.conn.Selected, f.publish.Disabled())
+	}
+}
