@@ -81,7 +81,11 @@ func (p *Panel) buildHistory() fyne.CanvasObject {
 		if id < len(p.histRows) {
 			e := p.histRows[id]
 			p.loadMessage(e.Message)
-			p.Prefill(e.Connection, e.Message.Topic)
+			// Entries from "iotstudio saved publish" name a URL, not an
+			// open connection: then the selection stays.
+			if _, open := p.statuses[e.Connection]; open {
+				p.form.conn.SetSelected(e.Connection)
+			}
 		}
 		s.histList.UnselectAll()
 	}
