@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -263,6 +264,14 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
 			walk(child, visit)
 		}
 	}
+}
+
+// describe says what a message row shows.
+func describe(r *msgRow) string {
+	if r == nil {
+		return "not on screen"
+	}
+	return fmt.Sprintf("%s %s %q colour %v", r.time.Text, r.topic.Text, r.preview.Text, r.swatch.FillColor)
 }
 
 func contains(list []string, s string) bool {

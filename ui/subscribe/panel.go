@@ -133,7 +133,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 	if opts.Do != nil {
 		p.do = opts.Do
 	}
-	p.sources.Store(&map[string]bool{})
+	p.refreshSources()
 	p.buildUI()
 	return p
 }
@@ -304,9 +304,10 @@ func (p *Panel) onPause() {
 	p.poke()
 }
 
-// onClear empties the list; the capture keeps every message.
+// onClear empties the selected connection's list; the capture keeps
+// every message.
 func (p *Panel) onClear() {
-	p.store.clear()
+	p.store.clear(p.source)
 	p.in.set(func(k *viewKey, _ *bool) { k.gen++ })
 	p.view = nil
 	p.list.UnselectAll()

@@ -184,10 +184,10 @@ func TestMessagesListedWithColour(t *testing.T) {
 	}
 	rows := h.shownRows()
 	if r := rows["sensors/a/temp"]; r == nil || r.swatch.FillColor != narrow || r.preview.Text != "21.5" {
-		t.Errorf("temp row: %+v; want colour %v of sensors/+/temp", r, narrow)
+		t.Errorf("temp row: %s; want colour %v of sensors/+/temp", describe(r), narrow)
 	}
 	if r := rows["sensors/a/hum"]; r == nil || r.swatch.FillColor != wide || r.preview.Text != `{"rh": 40}` {
-		t.Errorf("hum row: %+v; want colour %v of sensors/#", r, wide)
+		t.Errorf("hum row: %s; want colour %v of sensors/#", describe(r), wide)
 	}
 
 	test.Type(h.p.textFilter, "HUM")

@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -109,25 +110,34 @@ func (s *store) since(seq uint64, dst []*entry) ([]*entry, uint64) {
 		return dst, 0
 	}
 	first := s.ring[s.head].seq
-	start := 0
-	if seq >= first {
-		start = int(seq - first + 1)
-	}
+	// Seqs increase along the ring, with gaps where Clear took entries.
+	start := sort.Search(s.n, func(i int) bool { return s.ring[(s.head+i)%s.maxCount].seq > seq })
 	for i := start; i < s.n; i++ {
 		dst = append(dst, s.ring[(s.head+i)%s.maxCount])
 	}
 	return dst, first
 }
 
-// clear forgets every kept message (the capture still has them); the
-// counters go on.
-func (s *store) clear() {
+// clear forgets the kept messages of source (the capture still has
+// them); the counters go on. The others' messages move up to keep the
+// ring in order: a pass over at most maxCount pointers.
+func (s *store) clear(source string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.n > 0 {
-		s.dropOldest()
-		s.evicted-- // cleared, not pushed out
+	kept := 0
+	for i := range s.n {
+		e := s.ring[(s.head+i)%s.maxCount]
+		if e.rec.Source == source {
+			s.bytes -= e.cost
+			continue
+		}
+		s.ring[(s.head+kept)%s.maxCount] = e
+		kept++
 	}
+	for i := kept; i < s.n; i++ {
+		s.ring[(s.head+i)%s.maxCount] = nil
+	}
+	s.n = kept
 }
 
 // counts is what the status line says about the store.

@@ -53,11 +53,37 @@ func TestStoreCaps(t *testing.T) {
 			if len(newer) != min(2, tt.wantKept) {
 				t.Errorf("since(n-2) gave %d entries", len(newer))
 			}
-			s.clear()
+			s.clear("c")
 			if c := s.counts("c"); c.kept != 0 || c.keptBytes != 0 || c.received != int64(tt.n) || c.evicted != int64(tt.n-tt.wantKept) {
 				t.Errorf("after clear: %+v", c)
 			}
 		})
+	}
+}
+
+// TestStoreClearOneSource: Clear empties one connection's messages and
+// keeps the others' in order.
+func TestStoreClearOneSource(t *testing.T) {
+	s := newStore(5, 1<<20)
+	for i := range 8 { // the ring has wrapped
+		s.add(capture.Record{Source: []string{"a", "b"}[i%2], Topic: fmt.Sprint(i)}, time.Now())
+	}
+	s.clear("a")
+	all, oldest := s.since(0, nil)
+	var got []string
+	for _, e := range all {
+		got = append(got, e.rec.Source+e.rec.Topic)
+	}
+	if strings.Join(got, " ") != "b3 b5 b7" || oldest != 4 {
+		t.Errorf("after clearing a: %v (oldest seq %d)", got, oldest)
+	}
+	s.add(capture.Record{Source: "a", Topic: "8"}, time.Now())
+	newer, _ := s.since(8, nil)
+	if len(newer) != 1 || newer[0].rec.Topic != "8" {
+		t.Errorf("since(8) after clear: %+v", newer)
+	}
+	if c := s.counts("a"); c.kept != 4 || c.received != 5 {
+		t.Errorf("counts %+v", c)
 	}
 }
 
