@@ -340,7 +340,26 @@ func TestIngestIgnoresOtherSources(t *testing.T) {
 	for range 100 {
 		h.p.Ingest(capture.Record{Source: "broker", Topic: "t"})
 	}
-	if c := h.p.store.counts("broker"); c.kept != 0 || c.totalReceived != 0 {
+	if c := h.p.store.counts("broker"); c.kept != 0 || c.received != 0 {
 		t.Errorf("kept %d records of a source that is no connection", c.kept)
+	}
+}
+
+// TestLargePayloadKeptInPart: a payload over a quarter of the memory cap
+// is kept in part, and the panel says so rather than cutting it silently.
+func TestLargePayloadKeptInPart(t *testing.T) {
+	h := newHarness(t, Options{MaxBytes: 64 << 10})
+	h.connect(t, "local", "alice", "alice-demo", client.MQTT5)
+	h.p.Ingest(capture.Record{Source: "local", Topic: "big", Payload: []byte(strings.Repeat("0123456789", 10_000))})
+	h.q.until(t, "the big message listed", func() bool { return h.p.list.Length() == 1 })
+	if !has(h.p.status.Text, "Payloads over 16 KiB are kept in part (1 so far)") {
+		t.Errorf("status %q", h.p.status.Text)
+	}
+	h.p.list.Select(0)
+	if !has(h.p.detailMeta.Text, "100,000 bytes") || !has(h.p.detailMeta.Text, "Only the first 16 KiB of 98 KiB are kept here; the whole payload is in the capture") {
+		t.Errorf("detail %q", h.p.detailMeta.Text)
+	}
+	if r := h.shownRows()["big"]; r == nil || !strings.HasSuffix(r.preview.Text, "…") {
+		t.Errorf("row %s: the preview must show that there is more", describe(r))
 	}
 }

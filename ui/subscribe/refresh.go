@@ -49,7 +49,6 @@ type update struct {
 	view    []*entry   // the messages to list, oldest first, when viewSet
 	viewSet bool
 	key     viewKey // what view is filtered by
-	paused  bool
 	counts  counts
 }
 
@@ -158,7 +157,7 @@ func (p *Panel) pass(st *refresher) {
 	if !p.pending.CompareAndSwap(false, true) {
 		return // the UI is behind: this pass's news goes with the next
 	}
-	u := &update{counts: c, key: st.key, paused: paused}
+	u := &update{counts: c, key: st.key}
 	if st.connsUnsent {
 		u.conns = st.conns
 	}

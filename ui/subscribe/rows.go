@@ -121,13 +121,13 @@ func (p *Panel) showStatus() {
 	if p.paused {
 		fmt.Fprintf(&b, " · Paused: %s more arrived since", numfmt.Count(c.received-p.pausedAt))
 	}
-	fmt.Fprintf(&b, "\nThe list keeps the newest %s messages (%s) of all connections; older ones are in the capture.",
-		numfmt.Count(int64(p.store.maxCount)), humanize.IBytes(uint64(p.store.maxBytes)))
+	fmt.Fprintf(&b, "\nIn memory: %s messages (%s) of all connections, at most the newest %s (%s); older ones are in the capture.",
+		numfmt.Count(int64(c.kept)), humanize.IBytes(uint64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), humanize.IBytes(uint64(p.store.maxBytes)))
 	if c.evicted > 0 {
 		fmt.Fprintf(&b, " %s have left the list so far.", numfmt.Count(c.evicted))
 	}
 	if c.clipped > 0 {
-		fmt.Fprintf(&b, " %s payloads were longer than %s and are kept only in part.", numfmt.Count(c.clipped), humanize.IBytes(uint64(p.store.keepPayload)))
+		fmt.Fprintf(&b, " Payloads over %s are kept in part (%s so far).", humanize.IBytes(uint64(p.store.keepPayload)), numfmt.Count(c.clipped))
 	}
 	p.status.SetText(b.String())
 }

@@ -142,24 +142,17 @@ func (s *store) clear(source string) {
 
 // counts is what the status line says about the store.
 type counts struct {
-	received      int64 // by the selected connection
-	kept          int   // messages in memory, all connections
-	keptBytes     int64
-	evicted       int64
-	clipped       int64
-	lastSeq       uint64
-	totalReceived int64
+	received  int64 // by the selected connection
+	kept      int   // messages in memory, all connections
+	keptBytes int64
+	evicted   int64
+	clipped   int64
 }
 
 func (s *store) counts(source string) counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var total int64
-	for _, n := range s.received {
-		total += n
-	}
-	return counts{received: s.received[source], kept: s.n, keptBytes: s.bytes, evicted: s.evicted,
-		clipped: s.clipped, lastSeq: s.seq, totalReceived: total}
+	return counts{received: s.received[source], kept: s.n, keptBytes: s.bytes, evicted: s.evicted, clipped: s.clipped}
 }
 
 func clone(b []byte, limit int) []byte {
