@@ -1,8 +1,10 @@
 package connections
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -31,6 +33,16 @@ func TestTheListFollowsRealConnections(t *testing.T) {
 	if !strings.Contains(local.where.Text, addr) {
 		t.Errorf("the local row says %q, not where it is connected (%s)", local.where.Text, addr)
 	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.mgr.Get("Second").Subscribe(ctx, client.Subscription{Filter: "lab/#"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish("lab/temp", []byte("21"), false, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.q.until(t, "the received count", func() bool { return strings.Contains(second.where.Text, "1 received · 0 dropped") })
 
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)

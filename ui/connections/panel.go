@@ -99,7 +99,7 @@ func New(w fyne.Window, opts Options) *Panel {
 func (p *Panel) Title() string { return "Connections" }
 
 // Icon is the navigation icon.
-func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
+func (p *Panel) Icon() fyne.Resource { return theme.LoginIcon() }
 
 // Content is the panel's UI, built once.
 func (p *Panel) Content() fyne.CanvasObject { return p.content }

@@ -15,7 +15,7 @@ import (
 // row shows one profile: what it is, its live state, and its actions.
 type row struct {
 	box                        *fyne.Container
-	name, where, state, counts *widget.Label
+	name, where, state         *widget.Label
 	errText, note              *widget.Label
 	connect, edit, dup, remove *widget.Button
 }
@@ -25,7 +25,6 @@ func newRow(p *Panel, id string) *row {
 		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		where:   widget.NewLabel(""),
 		state:   widget.NewLabel(""),
-		counts:  widget.NewLabel(""),
 		errText: widget.NewLabel(""),
 		note:    widget.NewLabel(""),
 	}
@@ -37,7 +36,7 @@ func newRow(p *Panel, id string) *row {
 	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { p.onDelete(id) })
 	actions := container.NewHBox(r.connect, r.edit, r.dup, r.remove)
 	head := container.NewBorder(nil, nil, nil, actions, container.NewHBox(r.name, r.state))
-	r.box = container.NewVBox(head, container.NewHBox(r.where, r.counts), r.errText, r.note)
+	r.box = container.NewVBox(head, r.where, r.errText, r.note)
 	return r
 }
 
@@ -53,7 +52,11 @@ func (r *row) update(p *Panel, pr client.Profile) {
 			where += " at " + st.URL
 		}
 	}
-	r.where.SetText(fmt.Sprintf("%s · MQTT %s", where, pr.Protocol))
+	where = fmt.Sprintf("%s · MQTT %s", where, pr.Protocol)
+	if open {
+		where += fmt.Sprintf(" · %s received · %s dropped", numfmt.Count(st.Received), numfmt.Count(st.Dropped))
+	}
+	r.where.SetText(where)
 	text, errText := describe(st, open)
 	r.state.SetText(text)
 	r.state.Importance = stateImportance(st, open)
@@ -61,12 +64,9 @@ func (r *row) update(p *Panel, pr client.Profile) {
 	setShown(r.errText, errText)
 	setShown(r.note, p.notes[pr.ID])
 	if open {
-		r.counts.SetText(fmt.Sprintf("· %s received · %s dropped", numfmt.Count(st.Received), numfmt.Count(st.Dropped)))
-		r.counts.Show()
 		r.connect.SetText("Disconnect")
 		r.connect.SetIcon(theme.MediaStopIcon())
 	} else {
-		r.counts.Hide()
 		r.connect.SetText("Connect")
 		r.connect.SetIcon(theme.MediaPlayIcon())
 	}
