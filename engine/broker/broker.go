@@ -70,6 +70,8 @@ type Broker struct {
 	srv  *mqtt.Server
 	gate *connGate
 	flow *flowHook // nil when flow control is off
+	// order keeps a subscribe from getting a retained message twice
+	order *retainOrder
 	// sysRetained is how many of the retained messages are mochi's own $SYS
 	// topics: a fixed set, all published by Serve. (mochi's Info.Retained
 	// counts them only after the first client retains something, and
@@ -171,6 +173,8 @@ func (b *Broker) build() (*mqtt.Server, error) {
 	if b.cfg.Recorder != nil {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
+	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
+	hooks = append(hooks, b.order)
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)
