@@ -240,3 +240,24 @@ func mustPreset(t *testing.T, name, url string) client.Profile {
 	}
 	return p
 }
+
+// Duplicate opens the form on a copy with a free name; saving adds it
+// beside the original, with an ID of its own (secrets are filed by ID, so
+// the copy asks for its own).
+func TestDuplicateSavesACopyUnderAFreeName(t *testing.T) {
+	pr := mustPreset(t, "Plant", "mqtt://127.0.0.1:1883")
+	pr.Username, pr.HasPassword = "op", true
+	h := newHarness(t, harnessOpts{profiles: []client.Profile{pr}})
+	test.Tap(h.row(t, "Plant").dup)
+	form := topDialog(t, h.win)
+	if !strings.Contains(texts(form), "are not copied") {
+		t.Errorf("the form does not say secrets stay with the original: %q", texts(form))
+	}
+	test.Tap(button(t, form, "Save"))
+	// The file now holds the local broker's profile too.
+	h.q.until(t, "the copy to be saved", func() bool { return len(h.saved(t)) == 3 })
+	c := h.saved(t)[2]
+	if c.Name != "Plant copy" || c.ID == pr.ID || c.URL != pr.URL || c.Username != "op" || !c.HasPassword {
+		t.Errorf("the copy: %+v", c)
+	}
+}
