@@ -11,6 +11,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // TestInvalidFilterIsNotSubscribed types filters a broker would refuse:
@@ -363,3 +364,10 @@ func TestLargePayloadKeptInPart(t *testing.T) {
 		t.Errorf("row %s: the preview must show that there is more", describe(r))
 	}
 }
+
+// The app adds the panel to the main window and tees the Manager's
+// recorder into it.
+var (
+	_ shell.Panel     = (*Panel)(nil)
+	_ client.Recorder = (*Panel)(nil)
+)
