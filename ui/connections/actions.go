@@ -45,11 +45,39 @@ func (p *Panel) onConnect(id string) {
 	if !ok || p.busy[id] {
 		return
 	}
+	if id == LocalID {
+		// The user's choice wins over following the broker.
+		p.followLocal = !p.open(pr)
+		p.localTried = p.opts.LocalAddr()
+	}
 	if p.open(pr) {
 		p.disconnect(pr)
 		return
 	}
 	p.connect(id, nil)
+}
+
+// reconnect closes the profile's connection and opens it again (with the
+// local broker's current address).
+func (p *Panel) reconnect(id string) {
+	pr, ok := p.profile(id)
+	if !ok {
+		return
+	}
+	p.setBusy(id, true)
+	p.async(func() func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		err := p.opts.Manager.Close(ctx, pr.Name)
+		return func() {
+			p.setBusy(id, false)
+			if err != nil {
+				p.setNote(id, "Reconnect: "+err.Error())
+				return
+			}
+			p.connect(id, nil)
+		}
+	})
 }
 
 // connect opens the profile with its secrets from the keyring (or the

@@ -119,3 +119,37 @@ func TestLocalConnectWithoutTheBrokerSaysWhy(t *testing.T) {
 		t.Error("a connection was opened to no broker")
 	}
 }
+
+// The local profile follows the embedded broker: it connects once the
+// broker runs and moves when the broker's port changes; after the user
+// disconnects it, it stays disconnected.
+func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	local := h.row(t, LocalName)
+	if local.state.Text != "Disconnected" {
+		t.Fatalf("with no broker running the local profile is %q", local.state.Text)
+	}
+	b1, addr1 := startBroker(t)
+	h.local.Store(&addr1)
+	h.q.until(t, "the local profile to connect to the started broker", func() bool {
+		return strings.HasPrefix(local.state.Text, "Connected") && strings.Contains(local.where.Text, addr1)
+	})
+
+	if err := b1.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, addr2 := startBroker(t) // the broker's settings changed: another port
+	h.local.Store(&addr2)
+	h.q.until(t, "the local profile to follow the broker to its new port", func() bool {
+		return strings.HasPrefix(local.state.Text, "Connected") && strings.Contains(local.where.Text, addr2)
+	})
+
+	test.Tap(local.connect) // Disconnect
+	h.q.until(t, "the local profile to be disconnected", func() bool { return local.state.Text == "Disconnected" })
+	_, addr3 := startBroker(t)
+	h.local.Store(&addr3)
+	h.refreshNow()
+	if local.state.Text != "Disconnected" || h.mgr.Get(LocalName) != nil {
+		t.Errorf("the local profile reconnected by itself after the user disconnected it: %q", local.state.Text)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,6 +108,7 @@ type harness struct {
 	keyring *fakeKeyring
 	secrets *client.Secrets
 	cancel  context.CancelFunc
+	local   atomic.Pointer[string] // the embedded broker's address LocalAddr returns
 }
 
 type harnessOpts struct {
@@ -127,10 +129,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	kr := newFakeKeyring(o.noKeyring)
 	h := &harness{win: w, q: make(uiQueue, 256), store: store, keyring: kr, secrets: client.NewSecrets(kr)}
+	h.local.Store(&o.localAddr)
 	h.mgr = client.NewManager(nil, client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.do,
-		LocalAddr: func() string { return o.localAddr }, Logger: slog.New(slog.DiscardHandler)})
+		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler)})
 	w.SetContent(h.panel.Content())
 	w.Resize(fyne.NewSize(1100, 720))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -331,4 +334,11 @@ func find[T fyne.CanvasObject](t *testing.T, o fyne.CanvasObject) T {
 		t.Fatalf("no %T shown", found)
 	}
 	return found
+}
+
+// refreshNow applies a refresh as the panel's ticker would, and waits for
+// the actions it started.
+func (h *harness) refreshNow() {
+	h.panel.applyStatus(h.mgr.Snapshot())
+	h.panel.work.Wait()
 }

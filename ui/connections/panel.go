@@ -73,6 +73,10 @@ type Panel struct {
 	notes    map[string]string // by profile ID: the last action's error
 	busy     map[string]bool   // by profile ID: an action is under way
 	loadErr  error             // the profiles file could not be read: saving is refused
+	// The local profile follows the embedded broker (connects when it
+	// starts, moves when its port changes) until the user disconnects it.
+	followLocal bool
+	localTried  string // the broker address the local profile was last connected to by following
 }
 
 // New builds the panel and loads the saved profiles; w is the window its
@@ -145,9 +149,8 @@ func (p *Panel) buildUI() {
 // Run starts following the connections' states, and connects the local
 // profile when the embedded broker is running. The goroutine ends with ctx.
 func (p *Panel) Run(ctx context.Context) {
-	if p.opts.LocalAddr() != "" {
-		p.connect(LocalID, nil)
-	}
+	p.followLocal = true
+	p.followBroker()
 	changed, stop := p.opts.Manager.Watch()
 	go func() {
 		defer close(p.done)
@@ -192,6 +195,32 @@ func (p *Panel) applyStatus(snap []client.Status) {
 	}
 	for _, pr := range p.profiles {
 		p.rows[pr.ID].update(p, pr)
+	}
+	p.followBroker()
+}
+
+// followBroker keeps the local profile connected to the embedded broker
+// where it listens now: it connects once the broker runs, and reconnects
+// when the broker's port changed (its settings were changed). A broker
+// that stopped is left to the connection's own retries.
+func (p *Panel) followBroker() {
+	if !p.followLocal || p.busy[LocalID] {
+		return
+	}
+	addr := p.opts.LocalAddr()
+	if addr == "" || addr == p.localTried {
+		return
+	}
+	st, open := p.status[LocalName]
+	switch {
+	case !open || st.State == client.StateDisconnected:
+		p.localTried = addr
+		p.connect(LocalID, nil)
+	case st.URL != "mqtt://"+addr:
+		p.localTried = addr
+		p.reconnect(LocalID)
+	default:
+		p.localTried = addr // connected where the broker is
 	}
 }
 
