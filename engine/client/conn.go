@@ -287,12 +287,11 @@ func (c *Connection) Subscribe(ctx context.Context, subs ...Subscription) ([]Sub
 	if len(subs) == 0 {
 		return nil, nil
 	}
+	// A filter the broker must reject can close the whole connection
+	// (a protocol error), so nothing invalid goes out.
 	for _, s := range subs {
-		if s.QoS > 2 || s.RetainHandling > 2 {
-			return nil, fmt.Errorf("subscribe %q on %s: QoS and retain handling go from 0 to 2", s.Filter, c.profile.Name)
-		}
-		if c.profile.Protocol == MQTT311 && s.hasV5Options() {
-			return nil, fmt.Errorf("subscribe %q on %s: no-local, retain-as-published and retain handling need MQTT 5; this connection speaks MQTT 3.1.1", s.Filter, c.profile.Name)
+		if err := CheckSubscription(s, c.profile.Protocol); err != nil {
+			return nil, fmt.Errorf("subscribe on %s: %w", c.profile.Name, err)
 		}
 	}
 	be, err := c.backend()

@@ -168,8 +168,16 @@ func TestMQTT5PropertiesAndOptions(t *testing.T) {
 func TestV3RefusesV5Only(t *testing.T) {
 	_, c := open(t, nil, profile("v3", "mqtt://"+startEmbedded(t), MQTT311), Credentials{})
 	waitState(t, c, StateConnected, 10*time.Second)
-	if _, err := c.Subscribe(t.Context(), Subscription{Filter: "a", NoLocal: true}); err == nil || !strings.Contains(err.Error(), "need MQTT 5") {
+	if _, err := c.Subscribe(t.Context(), Subscription{Filter: "a", NoLocal: true}); err == nil || !strings.Contains(err.Error(), "are MQTT 5 options") {
 		t.Errorf("no-local on 3.1.1: %v", err)
+	}
+	// The broker would have to close the connection over these, so they
+	// never leave the client.
+	if _, err := c.Subscribe(t.Context(), Subscription{Filter: "a/#/b"}); err == nil || !strings.Contains(err.Error(), "must be the last level") {
+		t.Errorf("# not last: %v", err)
+	}
+	if st := c.Status(); st.State != StateConnected {
+		t.Errorf("after refused subscriptions: %s", st.State)
 	}
 	if err := c.Publish(t.Context(), Message{Topic: "a", ContentType: "text/plain"}); err == nil || !strings.Contains(err.Error(), "need MQTT 5") {
 		t.Errorf("properties on 3.1.1: %v", err)

@@ -272,9 +272,11 @@ func TestEncryptedClientKey(t *testing.T) {
 
 // cutter forwards connections to a broker and can drop them all at once,
 // the way a device losing its network does: no DISCONNECT reaches the
-// broker, so it must publish the will.
+// broker, so it must publish the will. The network stays down: later
+// connection attempts are refused.
 type cutter struct {
 	addr  string
+	l     net.Listener
 	mu    sync.Mutex
 	conns []net.Conn
 }
@@ -285,7 +287,7 @@ func startCutter(t *testing.T, backend string) *cutter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cutter{addr: l.Addr().String()}
+	c := &cutter{addr: l.Addr().String(), l: l}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); c.cut(); wg.Wait() })
 	wg.Go(func() {
@@ -304,6 +306,7 @@ func startCutter(t *testing.T, backend string) *cutter {
 }
 
 func (c *cutter) cut() {
+	c.l.Close()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, conn := range c.conns {
