@@ -12,7 +12,10 @@
 // under the model's write lock, in chunks so that readers wait at most a
 // few milliseconds (2,048 messages at 1–2 µs). Batches are applied at most
 // every Options.BatchInterval, so that a steady stream costs one lock round
-// trip per interval rather than one per message.
+// trip per interval rather than one per message. Model.Restore applies
+// messages that reached a source before the model could see them (the
+// retained messages a broker restores at start) only where no newer one
+// is known.
 //
 // # Tree and memory
 //

@@ -1,7 +1,7 @@
 // Package explorer is the Explorer panel of the main window: the live topic
 // tree of every message source (engine/topics), built lazily, narrowed by a
-// filter, with pause, expand/collapse all and delete-retained actions, and
-// a detail view (the inspector) beside it.
+// filter, with pause, expand/collapse all, delete-retained and publish-to
+// actions, and a detail view (the inspector) beside it.
 //
 // # Data flow
 //
