@@ -1,0 +1,91 @@
+package broker
+
+import (
+	"sync"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// packetIDs keeps a SUBSCRIBE or UNSUBSCRIBE from being refused because its
+// packet ID equals one the broker chose for a message it is delivering to
+// the same client. The two sides pick packet IDs independently
+// [MQTT-2.2.1], and clients and mochi both count up from 1, so they meet
+// often; but mochi keeps both sides' IDs in one Inflight map and answers
+// such a packet with "packet identifier in use" (0x91), changing nothing.
+// An MQTT 3.1.1 UNSUBACK cannot carry that code: the client believes it
+// unsubscribed and keeps receiving.
+//
+// While mochi handles such a packet it carries another ID, free on both
+// sides, and the SUBACK or UNSUBACK goes out with the client's own again.
+// A client reusing one of its own unfinished IDs is still refused.
+type packetIDs struct {
+	mqtt.HookBase
+	mu      sync.Mutex
+	aliased map[*mqtt.Client]idAlias // at most one per client: it sends one packet at a time
+}
+
+type idAlias struct{ alias, own uint16 }
+
+func newPacketIDs() *packetIDs {
+	return &packetIDs{aliased: map[*mqtt.Client]idAlias{}}
+}
+
+func (h *packetIDs) ID() string { return "iotstudio-packet-ids" }
+
+func (h *packetIDs) Provides(b byte) bool {
+	return b == mqtt.OnPacketRead || b == mqtt.OnPacketEncode || b == mqtt.OnPacketProcessed
+}
+
+func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if t := pk.FixedHeader.Type; t != packets.Subscribe && t != packets.Unsubscribe {
+		return pk, nil
+	}
+	if !brokerUses(cl, pk.PacketID) {
+		return pk, nil
+	}
+	// Counting down from an ID the broker has in flight finds one it
+	// already passed, which it reuses only after wrapping around.
+	alias := pk.PacketID
+	for range 1 << 16 {
+		alias--
+		if _, used := cl.State.Inflight.Get(alias); !used && alias != 0 {
+			h.mu.Lock()
+			h.aliased[cl] = idAlias{alias: alias, own: pk.PacketID}
+			h.mu.Unlock()
+			pk.PacketID = alias
+			return pk, nil
+		}
+	}
+	return pk, nil // every ID in use: mochi refuses it, as it would anyway
+}
+
+// brokerUses reports whether id is the broker's, for a delivery to cl
+// (a PUBLISH, or a PUBREL at QoS 2), rather than one of cl's own.
+func brokerUses(cl *mqtt.Client, id uint16) bool {
+	pk, ok := cl.State.Inflight.Get(id)
+	return ok && (pk.FixedHeader.Type == packets.Publish || pk.FixedHeader.Type == packets.Pubrel)
+}
+
+func (h *packetIDs) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if t := pk.FixedHeader.Type; t != packets.Suback && t != packets.Unsuback {
+		return pk
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a, ok := h.aliased[cl]; ok && a.alias == pk.PacketID {
+		pk.PacketID = a.own
+	}
+	return pk
+}
+
+// OnPacketProcessed forgets the alias also when no acknowledgement was
+// written (the connection closed).
+func (h *packetIDs) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+	if t := pk.FixedHeader.Type; t != packets.Subscribe && t != packets.Unsubscribe {
+		return
+	}
+	h.mu.Lock()
+	delete(h.aliased, cl)
+	h.mu.Unlock()
+}
