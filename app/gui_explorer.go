@@ -31,7 +31,7 @@ type guiTopics struct {
 	store func() *capture.Store
 
 	// publishTo opens the publish form for a topic, pre-filled with a
-	// payload; nil hides the Explorer's Publish… button. Set it before
+	// payload; nil hides the inspector's Publish… button. Set it before
 	// show.
 	publishTo func(source, topic string, payload []byte)
 
@@ -79,13 +79,12 @@ func (g *guiTopics) recorder(capt *guiCapture) broker.Recorder {
 // The last argument is unused: the store comes from recorder, and
 // app/gui.go stops passing it in its next change.
 func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, _ *capture.Store) {
-	insp := inspector.New(g.model, g.store, w)
+	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
 	g.panel = explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
 		PublisherSource: broker.SourceBroker,
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
-		OnPublishTo:     g.publishTo,
 	})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)

@@ -98,7 +98,7 @@ func runLoad(b *testing.B) {
 		// The inspector beside the tree, as in the app. It hands its UI
 		// updates to fyne.Do, which fyne's test driver runs on the calling
 		// goroutine; its package offers no way to queue them here.
-		insp := inspector.New(model, func() *capture.Store { return store }, w)
+		insp := inspector.New(model, func() *capture.Store { return store }, w, inspector.Options{})
 		bg.Go(func() { insp.Run(ctx) })
 		p = New(model, w, Options{Do: func(fn func()) { ui <- fn }, Publisher: br, PublisherSource: broker.SourceBroker,
 			Detail: insp.Content(),

@@ -1,7 +1,7 @@
 // Package explorer is the Explorer panel of the main window: the live topic
 // tree of every message source (engine/topics), built lazily, narrowed by a
-// filter, with pause, expand/collapse all, delete-retained and publish-to
-// actions, and a detail view (the inspector) beside it.
+// filter, with pause, expand/collapse all and delete-retained actions, and
+// a detail view (the inspector) beside it.
 //
 // # Data flow
 //
@@ -62,11 +62,6 @@ type Options struct {
 	// OnSelect is called on the UI goroutine with the node the user
 	// selected in the tree.
 	OnSelect func(topics.NodeID)
-	// OnPublishTo opens a publish form for the selected topic of source,
-	// pre-filled with its last payload (nil for a level that never got a
-	// message). It is called on the UI goroutine; nil hides the Publish…
-	// button.
-	OnPublishTo func(source, topic string, payload []byte)
 	// Do runs a UI update on the Fyne goroutine; nil means fyne.Do. Tests
 	// replace it.
 	Do func(func())
@@ -117,7 +112,6 @@ type Panel struct {
 	collapseBtn *widget.Button
 	pauseBtn    *widget.Button
 	deleteBtn   *widget.Button
-	publishBtn  *widget.Button
 	live        *widget.Label
 	status      *widget.Label
 	note        *widget.Label
@@ -192,11 +186,6 @@ func (p *Panel) buildUI() {
 	if p.opts.Publisher == nil {
 		p.deleteBtn.Hide()
 	}
-	p.publishBtn = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), p.onPublishTo)
-	p.publishBtn.Disable()
-	if p.opts.OnPublishTo == nil {
-		p.publishBtn.Hide()
-	}
 	p.live = widget.NewLabelWithStyle("Live", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.live.Importance = widget.SuccessImportance
 
@@ -210,7 +199,7 @@ func (p *Panel) buildUI() {
 
 	// The filter gets a row of its own: beside four buttons in half a
 	// window it would be too narrow to show a topic filter.
-	buttons := container.NewHBox(p.live, layout.NewSpacer(), p.expandBtn, p.collapseBtn, p.pauseBtn, p.publishBtn, p.deleteBtn)
+	buttons := container.NewHBox(p.live, layout.NewSpacer(), p.expandBtn, p.collapseBtn, p.pauseBtn, p.deleteBtn)
 	top := container.NewVBox(p.filter, p.filterErr, buttons)
 	bottom := container.NewVBox(p.note, p.status)
 	treePane := container.NewBorder(top, bottom, nil, nil, p.tree)
@@ -354,8 +343,6 @@ func (p *Panel) updateButtons() {
 	d, ok := p.rows[p.selected]
 	can := ok && p.selected != 0 && p.opts.Publisher != nil && d.Source == p.opts.PublisherSource && d.SubtreeRetained > 0
 	setEnabled(p.deleteBtn, can)
-	// A source's root and the empty level of "/a" are no topic to publish to.
-	setEnabled(p.publishBtn, ok && p.selected != 0 && p.opts.OnPublishTo != nil && d.Parent != 0 && d.Topic != "")
 }
 
 // showStats writes the status line from the last stats.

@@ -76,8 +76,16 @@ type harness struct {
 	// indirection holds it: a test may open one later.
 	store atomic.Pointer[capture.Store]
 	in    *Inspector
-	win   fyne.Window
-	q     *uiQueue
+	// published records OnPublishTo's calls.
+	published []published
+	win       fyne.Window
+	q         *uiQueue
+}
+
+type published struct{ source, topic, payload string }
+
+func (h *harness) publishTo(source, topic string, payload []byte) {
+	h.published = append(h.published, published{source, topic, string(payload)})
 }
 
 // newHarness runs a topics model (with opts) and an inspector over it and
@@ -94,7 +102,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 	w := test.NewTempWindow(t, nil)
 	h := &harness{t: t, model: m, win: w}
 	h.store.Store(store)
-	in := New(m, h.store.Load, w)
+	in := New(m, h.store.Load, w, Options{OnPublishTo: h.publishTo})
 	q := &uiQueue{ch: make(chan func(), 256), done: make(chan struct{})}
 	in.do = q.do
 	in.interval = 5 * time.Millisecond

@@ -16,6 +16,7 @@
 package inspector
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -58,6 +59,7 @@ type Inspector struct {
 	model *topics.Model
 	store func() *capture.Store // nil when capture is off
 	win   fyne.Window
+	opts  Options
 
 	// do runs a function on the UI goroutine: fyne.Do, replaced in tests
 	// by a queue the test goroutine drains.
@@ -86,6 +88,7 @@ type Inspector struct {
 	hint                   *widget.Label
 	title, counts          *widget.Label
 	copyTopic, copyPayload *widget.Button
+	publish                *widget.Button
 	meta                   *widget.RichText
 	formatSel              *widget.Select
 	mode                   *widget.RadioGroup
@@ -132,15 +135,25 @@ func (s *state) shown() *entry {
 	return nil
 }
 
+// Options are what the inspector needs besides the model, the store and
+// the window.
+type Options struct {
+	// OnPublishTo opens a publish form for the shown topic of source,
+	// pre-filled with the payload of the message shown (a copy the
+	// callee may keep). It is called on the UI goroutine; nil hides the
+	// Publish… button.
+	OnPublishTo func(source, topic string, payload []byte)
+}
+
 // New returns an inspector over model. store returns the capture store to
 // page older messages from; it is called at each use, since the app can
 // open a new store while it runs (after moving a damaged one aside). A nil
 // store, or one returning nil, means capture is off: the history is then
 // what the model holds in RAM. win is the window the inspector is shown
 // in. Call New on the UI goroutine.
-func New(model *topics.Model, store func() *capture.Store, win fyne.Window) *Inspector {
+func New(model *topics.Model, store func() *capture.Store, win fyne.Window, opts Options) *Inspector {
 	in := &Inspector{
-		model: model, store: store, win: win,
+		model: model, store: store, win: win, opts: opts,
 		do: fyne.Do, interval: refreshInterval,
 		kick:    make(chan struct{}, 1),
 		decodes: newSlot[decodeReq](), charts: newSlot[chartReq](),
@@ -186,10 +199,14 @@ func (in *Inspector) build() {
 	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
 	in.meta = widget.NewRichText()
 	wrap(in.meta)
-	// The copy buttons stack beside the counts and metadata rather than
+	in.publish = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), in.onPublishTo)
+	if in.opts.OnPublishTo == nil {
+		in.publish.Hide()
+	}
+	// The buttons stack beside the counts and metadata rather than
 	// sharing a row with the counts, which half a window would cut.
 	header := container.NewVBox(in.title, container.NewBorder(nil, nil, nil,
-		container.NewVBox(in.copyTopic, in.copyPayload), container.NewVBox(in.counts, in.meta)))
+		container.NewVBox(in.copyTopic, in.copyPayload, in.publish), container.NewVBox(in.counts, in.meta)))
 
 	in.lines = newLineView()
 	in.tree = newTreeView()
@@ -773,6 +790,17 @@ func (in *Inspector) onCopyPayload() {
 	if e := in.st.shown(); e != nil {
 		in.copies.put(copyReq{gen: in.st.gen, payload: e.rec.Payload})
 	}
+}
+
+// onPublishTo opens the publish form on the shown message: the newest,
+// or the one picked in the history. The button is only visible with a
+// message shown (levels without one show a hint instead).
+func (in *Inspector) onPublishTo() {
+	e := in.st.shown()
+	if e == nil || in.opts.OnPublishTo == nil {
+		return
+	}
+	in.opts.OnPublishTo(in.st.sum.Source, in.st.sum.Topic, bytes.Clone(e.rec.Payload))
 }
 
 func (in *Inspector) copyPayloadText(_ context.Context, q copyReq) {

@@ -660,3 +660,28 @@ func TestLongDiffAndTreeRowsAreReadable(t *testing.T) {
 		t.Errorf("the inspector needs %v of width for a long value; the window is 550", w)
 	}
 }
+
+// Publish… opens the publish form on the message shown: the newest, or
+// the one picked in the history.
+func TestPublishToOpensTheFormOnTheShownMessage(t *testing.T) {
+	h := newHarness(t, topics.Options{}, nil)
+	h.feed(rec("plant/line1/speed", "12.5", 0), rec("plant/line1/speed", "13.0", 1))
+	h.show("plant/line1/speed")
+	in := h.in
+	if !in.publish.Visible() {
+		t.Fatal("Publish… is hidden although the app opens a publish form")
+	}
+	test.Tap(in.publish)
+	in.histList.Select(1)
+	h.waitDecoded()
+	test.Tap(in.publish)
+	want := []published{{"broker", "plant/line1/speed", "13.0"}, {"broker", "plant/line1/speed", "12.5"}}
+	if !slices.Equal(h.published, want) {
+		t.Errorf("OnPublishTo got %+v, want %+v", h.published, want)
+	}
+
+	without := New(h.model, h.store.Load, h.win, Options{})
+	if without.publish.Visible() {
+		t.Error("Publish… is shown without a form to open")
+	}
+}
