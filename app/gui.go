@@ -14,7 +14,9 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/publish"
 	"github.com/iotstudio/iotstudio/ui/shell"
+	"github.com/iotstudio/iotstudio/ui/subscribe"
 )
 
 // AppID names the app for Fyne preferences and desktop integration; it must
@@ -84,11 +86,23 @@ func runGUI(args []string, e env) error {
 	if capt != nil {
 		store = capt.rec.store.Load()
 	}
+	// Publish and Subscribe work on any open connection, the embedded
+	// broker's included (its "Local broker" connection).
+	pub := publish.New(conns.mgr, w, publish.Options{DataDir: dir, Logger: log})
+	sub := subscribe.New(conns.mgr, w, subscribe.Options{Logger: log})
+	conns.tee(sub)
+	tops.publishTo = func(source, topic string, payload []byte) {
+		pub.Prefill(conns.connectionFor(source), topic, payload)
+		shell.ShowPanel(w, pub)
+	}
 	tops.show(ctx, w, b, store) // first: the screen users live in
+	shell.AddPanels(w, pub, sub)
+	pub.Run(ctx)
+	sub.Run(ctx)
 	brokerPanel := brokerpanel.New(b, w, prefs)
+	conns.show(ctx, w, func() string { return localBrokerAddr(b.State()) })
 	shell.AddPanels(w, brokerPanel)
 	brokerPanel.Run(ctx)
-	conns.show(ctx, w, func() string { return localBrokerAddr(b.State()) })
 	if capt != nil {
 		capt.brokerURL = func() string { return loopbackURL(b.State()) }
 		capt.show(ctx, w, openErr)
@@ -107,6 +121,8 @@ func runGUI(args []string, e env) error {
 	if capt != nil {
 		capt.wait()
 	}
+	pub.Wait()
+	sub.Wait()
 	conns.wait()
 	conns.close()
 	err = b.Stop()

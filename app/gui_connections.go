@@ -131,3 +131,26 @@ func (r *connectionRecorder) fromLocalBroker(source string) bool {
 	c := r.mgr.Get(source)
 	return c != nil && c.Profile().Preset == client.PresetLocal
 }
+
+// connectionFor names the connection that publishes into a topic-model
+// source: the embedded broker's tree is reached through the local
+// preset's connection (open or, failing that, saved); any other source is
+// the connection of that name.
+func (g *guiConnections) connectionFor(source string) string {
+	if source != broker.SourceBroker {
+		return source
+	}
+	for _, st := range g.mgr.Snapshot() {
+		if c := g.mgr.Get(st.Name); c != nil && c.Profile().Preset == client.PresetLocal {
+			return st.Name
+		}
+	}
+	if ps, err := g.store.Load(); err == nil {
+		for _, p := range ps {
+			if p.Preset == client.PresetLocal {
+				return p.Name
+			}
+		}
+	}
+	return ""
+}

@@ -119,6 +119,14 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 		t.Error("the local connection's message was fed to the model a second time")
 	}
 
+	// The Explorer's Publish… on a topic publishes through the connection
+	// that reaches its tree.
+	for source, want := range map[string]string{broker.SourceBroker: "Local broker", "Plant broker": "Plant broker"} {
+		if got := conns.connectionFor(source); got != want {
+			t.Errorf("connectionFor(%q) = %q, want %q", source, got, want)
+		}
+	}
+
 	conns.close() // before the model and the capture, as runGUI does
 	if err := local.Stop(); err != nil {
 		t.Error(err)

@@ -17,6 +17,7 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -115,7 +116,12 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 // Prefill selects connection (as soon as it is open, if it is not yet) and
 // puts topic in the topic box, e.g. for the Explorer's "Publish to this
 // topic". Call it on the UI goroutine.
-func (p *Panel) Prefill(connection, topic string) {
+
+// Prefill selects connection (as soon as it is open, if it is not yet) and
+// puts topic in the topic box, e.g. for the Explorer's "Publish to this
+// topic". A non-nil payload replaces the editor's, shown as JSON, text or
+// hex, whichever reads it whole. Call it on the UI goroutine.
+func (p *Panel) Prefill(connection, topic string, payload []byte) {
 	if connection != "" {
 		if _, ok := p.statuses[connection]; ok {
 			p.wantConn = ""
@@ -125,8 +131,32 @@ func (p *Panel) Prefill(connection, topic string) {
 		}
 	}
 	p.form.topic.SetText(topic)
+	if payload != nil {
+		p.setPayload(payload)
+	}
 	if p.win != nil {
 		p.win.Canvas().Focus(p.form.payload)
+	}
+}
+
+// setPayload shows b in the first format that renders it whole.
+func (p *Panel) setPayload(b []byte) {
+	for _, f := range []payloadFormat{formatJSON, formatText, formatHex} {
+		if f == formatJSON && !json.Valid(b) {
+			continue
+		}
+		text, err := renderPayload(f, b)
+		if err != nil {
+			continue
+		}
+		p.switching = true
+		p.format = f
+		p.form.formatSel.SetSelected(string(f))
+		p.switching = false
+		p.updatePretty()
+		p.form.payload.SetText(text)
+		p.validate()
+		return
 	}
 }
 

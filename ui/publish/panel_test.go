@@ -399,7 +399,7 @@ func TestHistoryLoadsIntoTheForm(t *testing.T) {
 func TestPrefillSelectsTheConnectionWhenItOpens(t *testing.T) {
 	h := newHarness(t)
 	h.selectConnection(localName)
-	h.p.Prefill("Later", "site/a/valve")
+	h.p.Prefill("Later", "site/a/valve", nil)
 	if h.p.form.topic.Text != "site/a/valve" || h.p.form.conn.Selected != localName {
 		t.Fatalf("prefill: topic %q, connection %q", h.p.form.topic.Text, h.p.form.conn.Selected)
 	}
@@ -417,5 +417,30 @@ func TestClosedConnectionLeavesTheSelector(t *testing.T) {
 	h.q.until(t, "the closed connection gone", func() bool { return len(f.conn.Options) == 0 })
 	if f.conn.Selected != "" || !f.publish.Disabled() {
 		t.Fatalf("after closing the only connection: selected %q, Publish disabled %v", f.conn.Selected, f.publish.Disabled())
+	}
+}
+
+// The Explorer's Publish… hands over the topic's last payload: it lands in
+// the editor in a format that shows it whole.
+func TestPrefillShowsThePayload(t *testing.T) {
+	h := newHarness(t)
+	h.selectConnection(localName)
+	for _, tc := range []struct {
+		payload []byte
+		format  payloadFormat
+		text    string
+	}{
+		{[]byte(`{"temp":21.5}`), formatJSON, `{"temp":21.5}`},
+		{[]byte("on"), formatText, "on"},
+		{[]byte{0x00, 0xff, 0x10}, formatHex, "00 ff 10"},
+	} {
+		h.p.Prefill(localName, "site/a/valve", tc.payload)
+		f := &h.p.form
+		if h.p.format != tc.format || f.formatSel.Selected != string(tc.format) || f.payload.Text != tc.text {
+			t.Errorf("payload %q: format %s (selector %s), editor %q; want %s %q", tc.payload, h.p.format, f.formatSel.Selected, f.payload.Text, tc.format, tc.text)
+		}
+		if f.publish.Disabled() {
+			t.Errorf("payload %q: Publish disabled after prefill", tc.payload)
+		}
 	}
 }
