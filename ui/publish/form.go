@@ -29,12 +29,15 @@ type formWidgets struct {
 	connErr   *widget.Label
 	topic     *widget.Entry
 	topicMsg  *widget.Label
-	formatSel *widget.Select
-	payload   *widget.Entry
-	payErr    *widget.Label
-	pretty    *widget.Button
-	qos       *widget.RadioGroup
-	retain    *widget.Check
+	// topicTouched: the topic was edited, so an empty one is worth an
+	// error rather than a red line on a form just opened.
+	topicTouched bool
+	formatSel    *widget.Select
+	payload      *widget.Entry
+	payErr       *widget.Label
+	pretty       *widget.Button
+	qos          *widget.RadioGroup
+	retain       *widget.Check
 
 	v5Note        *widget.Label
 	v5Box         *fyne.Container
@@ -76,7 +79,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.connErr = errorLabel()
 	f.topic = widget.NewEntry()
 	f.topic.SetPlaceHolder("e.g. home/kitchen/light/set")
-	f.topic.OnChanged = func(string) { p.validate() }
+	f.topic.OnChanged = func(string) { f.topicTouched = true; p.validate() }
 	f.topicMsg = errorLabel()
 
 	names := make([]string, len(payloadFormats))
@@ -115,7 +118,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.result.Hide()
 
 	payloadHead := container.NewHBox(widget.NewLabel("Payload"), f.formatSel, f.pretty)
-	return container.NewVBox(
+	fields := container.NewVBox(
 		labelled(widget.NewLabel("Connection"), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
 		f.connErr,
 		labelled(widget.NewLabel("Topic"), f.topic),
@@ -125,12 +128,18 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 		f.payErr,
 		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
 		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
+	)
+	// The actions stay in view below the scrolling fields: at the
+	// default window size the MQTT 5 properties push them off screen.
+	actions := container.NewVBox(
+		widget.NewSeparator(),
 		labelled(widget.NewLabel("Repeat"), container.NewGridWithColumns(3, f.count, widget.NewLabel("times, every"), f.interval)),
 		f.rptErr,
 		container.NewHBox(f.publish, f.stop),
 		f.progress,
 		f.result,
 	)
+	return container.NewBorder(nil, actions, nil, nil, container.NewVScroll(fields))
 }
 
 func (p *Panel) buildV5() fyne.CanvasObject {
@@ -409,6 +418,9 @@ func (p *Panel) validate() {
 	}
 	_, errs := p.formMessage()
 	switch {
+	case errs.topic != nil && !f.topicTouched:
+		// Not a mistake yet: nothing was typed. Publish stays off.
+		f.topicMsg.Hide()
 	case errs.topic != nil:
 		showMessage(f.topicMsg, "Topic: "+errs.topic.Error(), widget.DangerImportance)
 	case len(errs.topicWarnings) > 0:

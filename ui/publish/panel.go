@@ -217,7 +217,7 @@ func (p *Panel) buildUI() {
 		container.NewTabItemWithIcon("Saved", theme.DocumentSaveIcon(), p.buildSaved()),
 		container.NewTabItemWithIcon("History", theme.HistoryIcon(), p.buildHistory()),
 	)
-	split := container.NewHSplit(container.NewVScroll(form), side)
+	split := container.NewHSplit(form, side)
 	split.Offset = 0.62
 	p.content = split
 }

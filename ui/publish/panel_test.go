@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -442,5 +443,24 @@ func TestPrefillShowsThePayload(t *testing.T) {
 		if f.publish.Disabled() {
 			t.Errorf("payload %q: Publish disabled after prefill", tc.payload)
 		}
+	}
+}
+
+// A form just opened shows no error for the topic nobody has typed yet,
+// keeps Publish off, and keeps Publish in view at the window's default size.
+func TestFreshFormIsQuietAndPublishInView(t *testing.T) {
+	h := newHarness(t)
+	h.selectConnection(localName)
+	f := &h.p.form
+	if f.topicMsg.Visible() {
+		t.Errorf("fresh form shows %q", f.topicMsg.Text)
+	}
+	if !f.publish.Disabled() {
+		t.Error("Publish enabled with no topic")
+	}
+	h.win.Resize(fyne.NewSize(1000, 640))
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.publish)
+	if bottom := pos.Y + f.publish.Size().Height; bottom > h.win.Canvas().Size().Height || !f.publish.Visible() {
+		t.Errorf("Publish ends at y=%v in a %v canvas: off screen", bottom, h.win.Canvas().Size())
 	}
 }
