@@ -11,7 +11,6 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/publish"
@@ -82,10 +81,6 @@ func runGUI(args []string, e env) error {
 
 	w := shell.NewMainWindow(a)
 	ctx, cancel := context.WithCancel(context.Background())
-	var store *capture.Store
-	if capt != nil {
-		store = capt.rec.store.Load()
-	}
 	// Publish and Subscribe work on any open connection, the embedded
 	// broker's included (its "Local broker" connection).
 	pub := publish.New(conns.mgr, w, publish.Options{DataDir: dir, Logger: log})
@@ -95,7 +90,7 @@ func runGUI(args []string, e env) error {
 		pub.Prefill(conns.connectionFor(source), topic, payload)
 		shell.ShowPanel(w, pub)
 	}
-	tops.show(ctx, w, b, store) // first: the screen users live in
+	tops.show(ctx, w, b) // first: the screen users live in
 	shell.AddPanels(w, pub, sub)
 	pub.Run(ctx)
 	sub.Run(ctx)

@@ -75,10 +75,7 @@ func (g *guiTopics) recorder(capt *guiCapture) broker.Recorder {
 // from the capture recorder was given, read at each use. Call it on the
 // UI goroutine, once, before the other panels: the Explorer is the first
 // and selected one.
-//
-// The last argument is unused: the store comes from recorder, and
-// app/gui.go stops passing it in its next change.
-func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker, _ *capture.Store) {
+func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
 	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
 	g.panel = explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,

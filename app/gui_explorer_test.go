@@ -44,7 +44,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			w := shell.NewMainWindow(a)
 			t.Cleanup(w.Close)
 			ctx, cancel := context.WithCancel(context.Background())
-			tops.show(ctx, w, b, nil)
+			tops.show(ctx, w, b)
 			if tabs := w.Content().(*container.AppTabs); len(tabs.Items) != 1 || tabs.Items[0].Text != "Explorer" {
 				t.Fatalf("tabs after show: %d, first %q", len(tabs.Items), tabs.Items[0].Text)
 			}
@@ -118,7 +118,7 @@ func TestTreeShowsRetainedMessagesFromAnEarlierRun(t *testing.T) {
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	tops.show(ctx, w, second, nil)
+	tops.show(ctx, w, second)
 
 	waitRetained := func(when string) {
 		t.Helper()
