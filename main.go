@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/iotstudio/iotstudio/app"
+	_ "github.com/iotstudio/iotstudio/app/locale" // before Fyne reads the locale
 )
 
 func main() {
