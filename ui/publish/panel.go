@@ -16,6 +16,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -139,10 +140,12 @@ func (p *Panel) Prefill(connection, topic string, payload []byte) {
 	}
 }
 
-// setPayload shows b in the first format that renders it whole.
+// setPayload shows b in the first format that renders it whole: JSON for
+// an object or array (a bare number or word reads better as text), then
+// text, then hex.
 func (p *Panel) setPayload(b []byte) {
 	for _, f := range []payloadFormat{formatJSON, formatText, formatHex} {
-		if f == formatJSON && !json.Valid(b) {
+		if f == formatJSON && !isJSONDocument(b) {
 			continue
 		}
 		text, err := renderPayload(f, b)
@@ -246,4 +249,9 @@ func showMessage(l *widget.Label, text string, imp widget.Importance) {
 // labelled lays out a field with its label on the left.
 func labelled(items ...fyne.CanvasObject) *fyne.Container {
 	return container.New(layout.NewFormLayout(), items...)
+}
+
+func isJSONDocument(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
 }

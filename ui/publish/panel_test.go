@@ -433,6 +433,8 @@ func TestPrefillShowsThePayload(t *testing.T) {
 	}{
 		{[]byte(`{"temp":21.5}`), formatJSON, `{"temp":21.5}`},
 		{[]byte("on"), formatText, "on"},
+		{[]byte("11.2"), formatText, "11.2"},
+		{[]byte(" [1, 2]"), formatJSON, " [1, 2]"},
 		{[]byte{0x00, 0xff, 0x10}, formatHex, "00 ff 10"},
 	} {
 		h.p.Prefill(localName, "site/a/valve", tc.payload)
