@@ -89,7 +89,7 @@ type Inspector struct {
 	title, counts          *widget.Label
 	copyTopic, copyPayload *widget.Button
 	publish                *widget.Button
-	meta                   *widget.RichText
+	meta                   *metaView
 	formatSel              *widget.Select
 	mode                   *widget.RadioGroup
 	status, decodeErr      *widget.Label
@@ -197,8 +197,7 @@ func (in *Inspector) build() {
 	in.counts.Truncation = fyne.TextTruncateEllipsis
 	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
 	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
-	in.meta = widget.NewRichText()
-	wrap(in.meta)
+	in.meta = newMetaView()
 	in.publish = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), in.onPublishTo)
 	if in.opts.OnPublishTo == nil {
 		in.publish.Hide()
@@ -206,7 +205,7 @@ func (in *Inspector) build() {
 	// The buttons stack beside the counts and metadata rather than
 	// sharing a row with the counts, which half a window would cut.
 	header := container.NewVBox(in.title, container.NewBorder(nil, nil, nil,
-		container.NewVBox(in.copyTopic, in.copyPayload, in.publish), container.NewVBox(in.counts, in.meta)))
+		container.NewVBox(in.copyTopic, in.copyPayload, in.publish), container.NewVBox(in.counts, in.meta.box)))
 
 	in.lines = newLineView()
 	in.tree = newTreeView()
@@ -306,8 +305,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	in.settingFormat = false
 	in.title.SetText("")
 	in.counts.SetText("")
-	in.meta.Segments = nil
-	in.meta.Refresh()
+	in.meta.set(nil)
 	in.decodeErr.Hide()
 	in.status.SetText("")
 	in.lines.set(nil, lineLens{})
@@ -453,13 +451,10 @@ func (in *Inspector) requestView() {
 	in.decodes.put(decodeReq{gen: st.gen, ent: e, prev: prev, format: st.format, tree: st.tree})
 }
 
-// showMeta shows r's metadata: one paragraph of what every message has,
-// one of its MQTT 5 properties. One rich text rather than two widgets, one
-// of them hidden and shown: a hidden wrapping text keeps a stale width,
-// and its height measured at that width would stretch the window.
+// showMeta shows r's metadata: what every message has, then its MQTT 5
+// properties.
 func (in *Inspector) showMeta(r *capture.Record) {
-	in.meta.Segments = append(segments(basicFields(r)), segments(v5Fields(r))...)
-	in.meta.Refresh()
+	in.meta.set(append(basicFields(r), v5Fields(r)...))
 }
 
 // decodeReq asks the decode goroutine for a message's view, its tree when

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -83,21 +82,6 @@ func v5Fields(r *capture.Record) []field {
 		fs = append(fs, field{"MQTT 5 properties", "none"})
 	}
 	return fs
-}
-
-// segments renders fields as one wrapping paragraph: bold keys, plain
-// values. The last value is not inline, which ends the paragraph, so the
-// next one starts on a new line.
-func segments(fs []field) []widget.RichTextSegment {
-	out := make([]widget.RichTextSegment, 0, 2*len(fs))
-	for i, f := range fs {
-		value := &widget.TextSegment{Style: widget.RichTextStyleInline, Text: f.value + "    "}
-		if i == len(fs)-1 {
-			value = &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: f.value}
-		}
-		out = append(out, &widget.TextSegment{Style: widget.RichTextStyleStrong, Text: f.key + " "}, value)
-	}
-	return out
 }
 
 func sizeText(n int) string {
