@@ -20,7 +20,12 @@ import (
 // real subscriber over about 200 ms, each at its scheduled offset within
 // 30 ms.
 func TestTimingAt10xWithinTolerance(t *testing.T) {
-	const tolerance = 30 * time.Millisecond
+	// Measured at a subscriber, under -race, on a 2-core CI machine that
+	// also runs other tests: delivery jitter alone reached 32 ms. The
+	// schedule itself is checked without a network in
+	// TestScheduleScalesWithSpeed; 50 ms still fails a replay that ignores
+	// the captured gaps (off by up to 190 ms here).
+	const tolerance = 50 * time.Millisecond
 	b := startBroker(t, nil)
 	store := openStore(t)
 	offsets := make([]time.Duration, 20)
