@@ -25,7 +25,9 @@ const (
 )
 
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
-var colWidths = [numCols]float32{180, 150, 75, 140, 190, 130, 120}
+// colWidths fit the panel at the window's default size (1100 wide, less
+// the navigation), so Disconnect is not cut off.
+var colWidths = [numCols]float32{180, 135, 75, 128, 180, 130, 120}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
