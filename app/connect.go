@@ -130,6 +130,9 @@ func runConnect(args []string, e env) error {
 	}
 	mgr := client.NewManager(broker.NewTee(out, store), client.Options{Logger: quiet})
 	defer mgr.CloseAll(context.Background())
+	// The command subscribes to its --sub filters and nothing else, not
+	// to what a preset or a saved profile subscribes to on connect.
+	p.Subscribe = nil
 	conn, err := mgr.Open(p, creds)
 	if err != nil {
 		return usageError{err}

@@ -26,7 +26,7 @@ flags: --data DIR (all)
 presets: custom (--url, --user), aws-iot-core (--host ENDPOINT --cert FILE --key FILE [--thing NAME] [--ca FILE] [--aws-443]),
          azure-iot-hub (--hub HUB --device ID [--token-lifetime 1h]), emqx-cloud and hivemq-cloud (--host HOST --user NAME [--ca FILE]),
          local (--url mqtt://HOST:PORT of the embedded broker)
-add also takes --protocol 5|3.1.1, --client-id ID and --insecure. The password for --user is read from $` + replayPasswordEnv + `
+add also takes --protocol 5|3.1.1, --client-id ID, --insecure and --subscribe FILTER (repeatable). The password for --user is read from $` + replayPasswordEnv + `
 and kept in the OS keyring; profiles and exports never hold secrets.`
 
 // connectionsKeyring is where the connections commands keep secrets;
@@ -104,13 +104,17 @@ func connectionsList(args []string, e env) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tURL\tPROTOCOL\tUSER\tPRESET")
+	fmt.Fprintln(tw, "NAME\tURL\tPROTOCOL\tUSER\tPRESET\tSUBSCRIBES")
 	for _, p := range ps {
 		url := p.URL
 		if p.ID == connections.LocalID {
 			url = "(the embedded broker)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\tMQTT %s\t%s\t%s\n", p.Name, url, p.Protocol, orDash(p.Username), orDash(string(p.Preset)))
+		filters := make([]string, len(p.Subscribe))
+		for i, sub := range p.Subscribe {
+			filters[i] = sub.Filter
+		}
+		fmt.Fprintf(tw, "%s\t%s\tMQTT %s\t%s\t%s\t%s\n", p.Name, url, p.Protocol, orDash(p.Username), orDash(string(p.Preset)), orDash(strings.Join(filters, " ")))
 	}
 	return tw.Flush()
 }
@@ -247,6 +251,9 @@ type addFlags struct {
 	preset, name, url, host, user, thing, cert, key, ca, hub, device, protocol, clientID *string
 	aws443, insecure                                                                     *bool
 	lifetime                                                                             *time.Duration
+	// subscribe replaces the preset's subscribe-on-connect filters when
+	// set (an empty --subscribe "" means none).
+	subscribe *[]string
 }
 
 func connectionsAdd(args []string, e env) error {
@@ -270,6 +277,16 @@ func connectionsAdd(args []string, e env) error {
 		insecure: fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)"),
 		lifetime: fs.Duration("token-lifetime", time.Hour, "Azure SAS token `LIFETIME`"),
 	}
+	fs.Func("subscribe", "`FILTER` to subscribe to at every connect, repeatable; replaces the preset's (custom, EMQX, HiveMQ: #); \"\" for none",
+		func(v string) error {
+			if f.subscribe == nil {
+				f.subscribe = &[]string{}
+			}
+			if v != "" {
+				*f.subscribe = append(*f.subscribe, v)
+			}
+			return nil
+		})
 	if _, err := parseWithArgs(fs, args, 0, ""); err != nil {
 		return err
 	}
@@ -332,6 +349,12 @@ func (f addFlags) profile() (client.Profile, error) {
 		p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile = *f.ca, *f.cert, *f.key
 	}
 	p.TLS.Insecure = *f.insecure
+	if f.subscribe != nil {
+		p.Subscribe = nil
+		for _, filter := range *f.subscribe {
+			p.Subscribe = append(p.Subscribe, client.Subscription{Filter: filter})
+		}
+	}
 	if err := p.Validate(); err != nil {
 		return p, usageError{err}
 	}

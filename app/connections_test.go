@@ -71,14 +71,35 @@ func TestConnectionsAddListExportImportRemove(t *testing.T) {
 	t.Setenv(replayPasswordEnv, "hunter2-secret")
 	mustRun(t, "connections", "add", "--preset", "custom", "--name", "Plant", "--url", "mqtt://10.0.0.5:1883", "--user", "op", "--data", data)
 	mustRun(t, "connections", "add", "--data", data, "--preset", "azure-iot-hub", "--hub", "plant-hub", "--device", "press-7")
+	mustRun(t, "connections", "add", "--data", data, "--preset", "custom", "--name", "Quiet", "--url", "mqtt://10.0.0.6:1883", "--subscribe", "")
+	mustRun(t, "connections", "add", "--data", data, "--preset", "custom", "--name", "Lines", "--url", "mqtt://10.0.0.7:1883", "--subscribe", "line/1/#", "--subscribe", "line/2/#")
 	if kr.len() != 1 {
 		t.Errorf("the keyring holds %d secrets, want Plant's password", kr.len())
 	}
 
 	out, _ := mustRun(t, "connections", "list", "--data", data)
-	for _, want := range []string{"Plant", "mqtt://10.0.0.5:1883", "op", "Azure IoT Hub: press-7", "mqtts://plant-hub.azure-devices.net:8883", "MQTT 3.1.1", "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12"} {
+	for _, want := range []string{"Plant", "mqtt://10.0.0.5:1883", "op", "Azure IoT Hub: press-7", "mqtts://plant-hub.azure-devices.net:8883", "MQTT 3.1.1", "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12",
+		"devices/press-7/messages/devicebound/#", "line/1/# line/2/#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list does not show %q:\n%s", want, out)
+		}
+	}
+	// What each one subscribes to at connect: the preset's, none, or the flags'.
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		last := f[len(f)-1]
+		switch f[0] {
+		case "Plant":
+			if last != "#" {
+				t.Errorf("Plant subscribes to %q, want #: %s", last, line)
+			}
+		case "Quiet":
+			if last != "-" {
+				t.Errorf("Quiet subscribes to %q, want none: %s", last, line)
+			}
 		}
 	}
 
@@ -98,7 +119,7 @@ func TestConnectionsAddListExportImportRemove(t *testing.T) {
 		t.Errorf("a second import says %q", stderr)
 	}
 	out, _ = mustRun(t, "connections", "list", "--data", other)
-	if strings.Count(out, "\n") != 5 || !strings.Contains(out, "Plant (2)") {
+	if strings.Count(out, "\n") != 9 || !strings.Contains(out, "Plant (2)") || !strings.Contains(out, "line/1/# line/2/#") {
 		t.Errorf("after two imports:\n%s", out)
 	}
 
@@ -159,6 +180,7 @@ func TestConnectionsBadInput(t *testing.T) {
 		{[]string{"connections", "add", "--preset", "custom", "--name", "plant", "--url", "mqtt://x:1"}, `the name "plant" is taken`},
 		{[]string{"connections", "add", "--preset", "custom", "--name", "broker", "--url", "mqtt://x:1"}, `the name "broker" is taken`},
 		{[]string{"connections", "remove", "Nope"}, `no connection named "Nope"`},
+		{[]string{"connections", "add", "--preset", "custom", "--url", "mqtt://x:1", "--subscribe", "a/#/b"}, "must be the last level"},
 	} {
 		args := append(c.args, "--data", data)
 		code, _, stderr := runInProcess(args, "")

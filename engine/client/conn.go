@@ -55,13 +55,13 @@ type Status struct {
 // Subscription asks for messages matching Filter. NoLocal,
 // RetainAsPublished and RetainHandling are MQTT 5 options.
 type Subscription struct {
-	Filter            string
-	QoS               byte
-	NoLocal           bool
-	RetainAsPublished bool
+	Filter            string `json:"filter"`
+	QoS               byte   `json:"qos,omitempty"`
+	NoLocal           bool   `json:"no_local,omitempty"`
+	RetainAsPublished bool   `json:"retain_as_published,omitempty"`
 	// RetainHandling: 0 send retained messages at subscribe, 1 only for a
 	// new subscription, 2 never.
-	RetainHandling byte
+	RetainHandling byte `json:"retain_handling,omitempty"`
 }
 
 func (s Subscription) hasV5Options() bool {
@@ -454,8 +454,10 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Connection{
 		profile: p, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
-		log: m.opts.Logger.With("url", t.String()),
-		st:  Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
+		// Made at the first connect like renewed ones after a reconnect.
+		subs: slices.Clone(p.Subscribe),
+		log:  m.opts.Logger.With("url", t.String()),
+		st:   Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
 	}
 	m.conns[p.Name] = c
 	m.order = append(m.order, p.Name)

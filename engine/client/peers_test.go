@@ -395,3 +395,54 @@ func TestPersistentSession(t *testing.T) {
 		})
 	}
 }
+
+// A profile's subscribe-on-connect filters are made at the first connect
+// and again after a reconnect that lost the session, with no Subscribe
+// call: what makes a remote broker's tree appear in the Explorer at once.
+func TestSubscribeOnConnect(t *testing.T) {
+	port := freePort(t)
+	mosq := startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	_, pub := open(t, newRecorder(), profile("publisher", mqttURL(port), MQTT5), Credentials{})
+	for _, proto := range []Protocol{MQTT5, MQTT311} {
+		t.Run(string(proto), func(t *testing.T) {
+			topic := "auto/" + string(proto) + "/x"
+			p := profile("watching", mqttURL(port), proto)
+			p.Subscribe = []Subscription{{Filter: "auto/" + string(proto) + "/#", QoS: 1}}
+			rec := newRecorder()
+			_, c := open(t, rec, p, Credentials{})
+			publish := func(payload string) {
+				t.Helper()
+				waitState(t, pub, StateConnected, 15*time.Second)
+				// The subscription is made just after CONNACK: publish until
+				// it is in place rather than guess how long that takes.
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					if err := pub.Publish(t.Context(), Message{Topic: topic, Payload: []byte(payload), QoS: 1}); err != nil {
+						t.Fatal(err)
+					}
+					select {
+					case r := <-rec.got:
+						if r.Topic == topic && string(r.Payload) == payload {
+							return
+						}
+					case <-time.After(200 * time.Millisecond):
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%q never arrived through the subscribe-on-connect filter", payload)
+					}
+				}
+			}
+			waitState(t, c, StateConnected, 10*time.Second)
+			publish("first connect")
+			if subs := c.Subscriptions(); len(subs) != 1 || subs[0].Filter != p.Subscribe[0].Filter {
+				t.Errorf("the connection holds %+v", subs)
+			}
+
+			mosq.stop() // persistence off: the restarted broker has no session
+			waitState(t, c, StateReconnecting, 10*time.Second)
+			mosq.start()
+			waitState(t, c, StateConnected, 20*time.Second)
+			publish("after the broker restarted")
+		})
+	}
+}

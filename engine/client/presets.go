@@ -102,6 +102,9 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 		p.Azure = &AzureAuth{Hub: hub, Device: in.Device, TokenLifetime: Duration(life)}
 		p.Username = p.Azure.Username()
 		p.TLS.CAFile = in.CAFile
+		// What the hub sends the device (cloud-to-device messages); the
+		// hub refuses any other filter.
+		p.Subscribe = []Subscription{{Filter: "devices/" + in.Device + "/messages/devicebound/#", QoS: 1}}
 		p.Name = orDefault(p.Name, "Azure IoT Hub: "+in.Device)
 	case PresetEMQX, PresetHiveMQ:
 		if err := errors.Join(need("cluster host", in.Host), need("user name", in.Username)); err != nil {
@@ -112,6 +115,7 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 		p.HasPassword = true
 		p.TLS.CAFile = in.CAFile
 		p.Name = orDefault(p.Name, map[PresetKind]string{PresetEMQX: "EMQX Cloud", PresetHiveMQ: "HiveMQ Cloud"}[kind])
+		p.Subscribe = wholeBroker()
 	case PresetGeneric:
 		if err := need("URL", in.Host); err != nil {
 			return Profile{}, err
@@ -119,11 +123,18 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 		p.URL = in.Host
 		p.Username = in.Username
 		p.Name = orDefault(p.Name, in.Host)
+		p.Subscribe = wholeBroker()
 	default:
 		return Profile{}, fmt.Errorf("unknown preset %q", kind)
 	}
 	return p, nil
 }
+
+// wholeBroker is what MQTT Explorer subscribes to as well: every topic,
+// so the tree shows the broker as it is. AWS IoT policies usually refuse
+// it, and the local broker's tree comes from the broker itself, so those
+// presets subscribe to nothing.
+func wholeBroker() []Subscription { return []Subscription{{Filter: "#"}} }
 
 func orDefault(s, d string) string {
 	if strings.TrimSpace(s) == "" {

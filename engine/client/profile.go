@@ -59,6 +59,10 @@ type Profile struct {
 	// Azure, when set, generates the password as a SAS token from the
 	// device key in the keyring at every connect.
 	Azure *AzureAuth `json:"azure,omitempty"`
+	// Subscribe lists the filters to subscribe to at every connect, so the
+	// Explorer shows the broker's traffic without a trip to the Subscribe
+	// panel ("#" for the whole broker).
+	Subscribe []Subscription `json:"subscribe,omitempty"`
 	// Preset names the preset the profile was made from, for the UI.
 	Preset PresetKind `json:"preset,omitempty"`
 }
@@ -172,6 +176,11 @@ func (p Profile) Validate() error {
 		}
 		if w.QoS > 2 {
 			bad("last will QoS %d: use 0, 1 or 2", w.QoS)
+		}
+	}
+	for _, sub := range p.Subscribe {
+		if err := CheckSubscription(sub, p.Protocol); err != nil {
+			bad("subscribe on connect: %w", err)
 		}
 	}
 	if a := p.Azure; a != nil {

@@ -80,13 +80,13 @@ func TestPresets(t *testing.T) {
 		wantErr string
 	}{
 		{kind: PresetLocal, in: PresetInput{Addr: "127.0.0.1:1884"}, check: func(t *testing.T, p Profile) {
-			if p.URL != "mqtt://127.0.0.1:1884" || p.Protocol != MQTT5 {
+			if p.URL != "mqtt://127.0.0.1:1884" || p.Protocol != MQTT5 || len(p.Subscribe) != 0 {
 				t.Errorf("%+v", p)
 			}
 		}},
 		{kind: PresetLocal, in: PresetInput{}, wantErr: "address"},
 		{kind: PresetAWS, in: PresetInput{Host: "abc-ats.iot.eu-west-1.amazonaws.com", CertFile: "c.pem", KeyFile: "k.pem", ThingName: "pump-1"}, check: func(t *testing.T, p Profile) {
-			if p.URL != "mqtts://abc-ats.iot.eu-west-1.amazonaws.com:8883" || len(p.TLS.ALPN) != 0 || p.TLS.CertFile != "c.pem" || p.ClientID != "pump-1" {
+			if p.URL != "mqtts://abc-ats.iot.eu-west-1.amazonaws.com:8883" || len(p.TLS.ALPN) != 0 || p.TLS.CertFile != "c.pem" || p.ClientID != "pump-1" || len(p.Subscribe) != 0 {
 				t.Errorf("%+v", p)
 			}
 		}},
@@ -99,18 +99,28 @@ func TestPresets(t *testing.T) {
 		{kind: PresetAzure, in: PresetInput{Hub: "myhub", Device: "dev1", TokenLifetime: 2 * time.Hour}, check: func(t *testing.T, p Profile) {
 			if p.Protocol != MQTT311 || p.URL != "mqtts://myhub.azure-devices.net:8883" || p.ClientID != "dev1" ||
 				p.Username != "myhub.azure-devices.net/dev1/?api-version=2021-04-12" || p.Azure.TokenLifetime != Duration(2*time.Hour) ||
-				p.Azure.EventsTopic() != "devices/dev1/messages/events/" {
+				p.Azure.EventsTopic() != "devices/dev1/messages/events/" ||
+				len(p.Subscribe) != 1 || p.Subscribe[0].Filter != "devices/dev1/messages/devicebound/#" {
 				t.Errorf("%+v %+v", p, p.Azure)
 			}
 		}},
 		{kind: PresetEMQX, in: PresetInput{Host: "x.emqxsl.com", Username: "u"}, check: func(t *testing.T, p Profile) {
-			if p.URL != "mqtts://x.emqxsl.com:8883" || p.Username != "u" || !p.HasPassword {
+			if p.URL != "mqtts://x.emqxsl.com:8883" || p.Username != "u" || !p.HasPassword || len(p.Subscribe) != 1 || p.Subscribe[0].Filter != "#" {
 				t.Errorf("%+v", p)
 			}
 		}},
 		{kind: PresetHiveMQ, in: PresetInput{Host: "abc.s1.eu.hivemq.cloud", Username: "u"}, check: func(t *testing.T, p Profile) {
 			if p.URL != "mqtts://abc.s1.eu.hivemq.cloud:8883" || p.Name != "HiveMQ Cloud" {
 				t.Errorf("%+v", p)
+			}
+		}},
+		{kind: PresetGeneric, in: PresetInput{Host: "mqtt://10.0.0.5:1883"}, check: func(t *testing.T, p Profile) {
+			if len(p.Subscribe) != 1 || p.Subscribe[0].Filter != "#" || p.Validate() != nil {
+				t.Errorf("%+v: %v", p, p.Validate())
+			}
+			p.Subscribe = []Subscription{{Filter: "a/#/b"}}
+			if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "subscribe on connect") {
+				t.Errorf("a bad subscribe-on-connect filter: %v", err)
 			}
 		}},
 		{kind: "nope", wantErr: "unknown preset"},

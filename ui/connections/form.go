@@ -3,6 +3,7 @@ package connections
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type profileForm struct {
 	dlg     *dialog.CustomDialog
 
 	name, url, clientID, expiry, keepAlive *widget.Entry
+	subscribe                              *widget.Entry // one filter per line
 	protocol                               *widget.RadioGroup
 	clean                                  *widget.Check
 
@@ -133,6 +135,14 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.clean.SetChecked(pr.CleanStart)
 	f.expiry = entryWith(uintText(uint64(pr.SessionExpiry)), "0")
 	f.keepAlive = entryWith(uintText(uint64(pr.KeepAlive)), strconv.Itoa(client.DefaultKeepAlive))
+	filters := make([]string, len(pr.Subscribe))
+	for i, sub := range pr.Subscribe {
+		filters[i] = sub.Filter
+	}
+	f.subscribe = widget.NewMultiLineEntry()
+	f.subscribe.SetText(strings.Join(filters, "\n"))
+	f.subscribe.SetPlaceHolder("one filter per line, e.g. # for every topic; empty: none")
+	f.subscribe.SetMinRowsVisible(2)
 	return widget.NewCard("Connection", "", widget.NewForm(
 		widget.NewFormItem("Name", f.name),
 		widget.NewFormItem("URL", f.url),
@@ -141,6 +151,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 		widget.NewFormItem("", f.clean),
 		widget.NewFormItem("Session expiry (s)", f.expiry),
 		widget.NewFormItem("Keep-alive (s)", f.keepAlive),
+		widget.NewFormItem("Subscribe on connect", f.subscribe),
 	))
 }
 
@@ -321,6 +332,7 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 	keepAlive, err := parseUint(f.keepAlive.Text, 16, "Keep-alive")
 	errs = append(errs, err)
 	pr.KeepAlive = uint16(keepAlive)
+	pr.Subscribe = f.readSubscribe()
 
 	pr.Username = f.user.Text
 	pr.HasPassword = f.usePassword.Checked
@@ -331,6 +343,25 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 	f.readTLS(&pr, secrets)
 	errs = append(errs, f.readWill(&pr))
 	return pr, secrets, errors.Join(errs...)
+}
+
+// readSubscribe reads the subscribe-on-connect filters, one per line; a
+// filter the profile had keeps its QoS and options (Azure's QoS 1), a new
+// one is QoS 0. Profile.Validate judges them.
+func (f *profileForm) readSubscribe() []client.Subscription {
+	var subs []client.Subscription
+	for _, line := range strings.Split(f.subscribe.Text, "\n") {
+		filter := strings.TrimSpace(line)
+		if filter == "" {
+			continue
+		}
+		sub := client.Subscription{Filter: filter}
+		if i := slices.IndexFunc(f.base.Subscribe, func(s client.Subscription) bool { return s.Filter == filter }); i >= 0 {
+			sub = f.base.Subscribe[i]
+		}
+		subs = append(subs, sub)
+	}
+	return subs
 }
 
 func (f *profileForm) readAzure(pr *client.Profile, secrets map[client.SecretKind]string) error {

@@ -29,11 +29,15 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 		{
 			name: "Azure IoT Hub", preset: "Azure IoT Hub",
 			fill:  map[string]string{"myhub or": "plant-hub", "the device ID": "press-7"},
-			want:  map[string]string{"none": "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12", "mqtt://host": "mqtts://plant-hub.azure-devices.net:8883"},
+			want: map[string]string{"none": "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12", "mqtt://host": "mqtts://plant-hub.azure-devices.net:8883",
+				"one filter per line": "devices/press-7/messages/devicebound/#"},
 			proto: protoV311,
 			check: func(t *testing.T, p client.Profile) {
 				if p.Azure == nil || p.Azure.Device != "press-7" || p.ClientID != "press-7" || p.Username != "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12" {
 					t.Errorf("saved Azure profile: %+v", p)
+				}
+				if !slices.Equal(p.Subscribe, []client.Subscription{{Filter: "devices/press-7/messages/devicebound/#", QoS: 1}}) {
+					t.Errorf("saved Azure subscriptions: %+v", p.Subscribe)
 				}
 			},
 		},
@@ -42,7 +46,7 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 			fill: map[string]string{"your ATS endpoint": "abc-ats.iot.eu-west-1.amazonaws.com", "the thing name": "press-7",
 				"the device certificate": cert, "its private key": key},
 			tick:  "Port 443",
-			want:  map[string]string{"mqtt://host": "mqtts://abc-ats.iot.eu-west-1.amazonaws.com:443", "none; e.g.": client.AWSALPN},
+			want:  map[string]string{"mqtt://host": "mqtts://abc-ats.iot.eu-west-1.amazonaws.com:443", "none; e.g.": client.AWSALPN, "one filter per line": ""},
 			proto: protoV5,
 			check: func(t *testing.T, p client.Profile) {
 				if !slices.Equal(p.TLS.ALPN, []string{client.AWSALPN}) || p.TLS.CertFile != cert || p.ClientID != "press-7" {
@@ -81,6 +85,38 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 				t.Errorf("the list does not show %q", saved.Name)
 			}
 		})
+	}
+}
+
+// A custom broker subscribes to every topic on connect, so its tree shows
+// up in the Explorer; the filters are checked like the Subscribe panel's.
+func TestSubscribeOnConnectFilters(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	test.Tap(button(t, h.panel.Content(), "New…"))
+	d := topDialog(t, h.win)
+	test.Type(entry(t, d, "mqtt://host"), "mqtt://broker.example:1883")
+	test.Tap(button(t, d, "Next…"))
+	form := topDialog(t, h.win)
+	subs := entry(t, form, "one filter per line")
+	if subs.Text != "#" {
+		t.Errorf("a custom broker subscribes on connect to %q, want #", subs.Text)
+	}
+	subs.SetText("plant/#/temp")
+	test.Tap(button(t, form, "Save"))
+	if got := texts(form); !strings.Contains(got, "subscribe on connect") || !strings.Contains(got, "must be the last level") {
+		t.Errorf("the form does not say what is wrong with the filter; it shows:\n%s", got)
+	}
+	for _, p := range h.saved(t) {
+		if p.URL == "mqtt://broker.example:1883" {
+			t.Fatalf("saved despite a bad filter: %+v", p)
+		}
+	}
+	subs.SetText("plant/#\n\n  $SYS/#  ")
+	test.Tap(button(t, form, "Save"))
+	h.q.until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+	want := []client.Subscription{{Filter: "plant/#"}, {Filter: "$SYS/#"}}
+	if got := h.saved(t)[1].Subscribe; !slices.Equal(got, want) {
+		t.Errorf("saved subscriptions %+v, want %+v", got, want)
 	}
 }
 
