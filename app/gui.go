@@ -90,6 +90,7 @@ func runGUI(args []string, e env) error {
 		pub.Prefill(conns.connectionFor(source), topic, payload)
 		shell.ShowPanel(w, pub)
 	}
+	tops.publisherFor = conns.publisherFor
 	tops.show(ctx, w, b) // first: the screen users live in
 	shell.AddPanels(w, pub, sub)
 	pub.Run(ctx)

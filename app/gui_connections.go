@@ -15,6 +15,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/connections"
+	"github.com/iotstudio/iotstudio/ui/explorer"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -153,4 +154,27 @@ func (g *guiConnections) connectionFor(source string) string {
 		}
 	}
 	return ""
+}
+
+// publisherFor publishes into the tree of the connection named source
+// (the Explorer deletes retained messages through it), or is nil while
+// that connection is not connected.
+func (g *guiConnections) publisherFor(source string) explorer.Publisher {
+	c := g.mgr.Get(source)
+	if c == nil || c.Status().State != client.StateConnected {
+		return nil
+	}
+	return connectionPublisher{c}
+}
+
+// connectionPublisher is a connection as the Explorer publishes.
+type connectionPublisher struct{ c *client.Connection }
+
+// connectionPublishTimeout bounds one publish from the Explorer.
+const connectionPublishTimeout = 10 * time.Second
+
+func (p connectionPublisher) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), connectionPublishTimeout)
+	defer cancel()
+	return p.c.Publish(ctx, client.Message{Topic: topic, Payload: payload, Retain: retain, QoS: qos})
 }

@@ -127,6 +127,20 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 		}
 	}
 
+	// The Explorer deletes retained messages on a connection's tree
+	// through that connection.
+	if conns.publisherFor("Nobody") != nil {
+		t.Error("a publisher for a connection that is not open")
+	}
+	pub := conns.publisherFor("Plant broker")
+	if pub == nil {
+		t.Fatal("no publisher for the connected Plant broker")
+	}
+	if err := pub.Publish("line1/mode", []byte("auto"), true, 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the message published through the connection to come back on it", func() bool { return seen.has("Plant broker", "line1/mode") })
+
 	conns.close() // before the model and the capture, as runGUI does
 	if err := local.Stop(); err != nil {
 		t.Error(err)
@@ -146,8 +160,8 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	for _, r := range recs {
 		bySource[r.Source] = append(bySource[r.Source], r.Topic)
 	}
-	if len(recs) != 2 || len(bySource["Plant broker"]) != 1 || len(bySource[broker.SourceBroker]) != 1 {
-		t.Errorf("the capture holds %v, want one record from the broker and one from Plant broker", bySource)
+	if len(recs) != 3 || len(bySource["Plant broker"]) != 2 || len(bySource[broker.SourceBroker]) != 1 {
+		t.Errorf("the capture holds %v, want one record from the broker and two from Plant broker", bySource)
 	}
 }
 

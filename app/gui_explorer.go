@@ -35,6 +35,10 @@ type guiTopics struct {
 	// show.
 	publishTo func(source, topic string, payload []byte)
 
+	// publisherFor publishes into a source other than the embedded
+	// broker's (a connection's tree), or is nil; set it before show.
+	publisherFor func(source string) explorer.Publisher
+
 	panel *explorer.Panel
 	work  sync.WaitGroup // the inspector's Run and the retained follower, started by show
 }
@@ -80,6 +84,7 @@ func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
 	g.panel = explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
 		PublisherSource: broker.SourceBroker,
+		PublisherFor:    g.publisherFor,
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
 	})

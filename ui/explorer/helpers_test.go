@@ -83,6 +83,9 @@ type harness struct {
 	b     *broker.Broker
 	clock *clock
 	sel   []topics.NodeID // what OnSelect was called with
+	// publisherFor answers the panel's PublisherFor (sources other than
+	// the broker's); nil answers nil.
+	publisherFor func(source string) Publisher
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -116,6 +119,12 @@ func newHarness(t *testing.T) *harness {
 	h.win = test.NewTempWindow(t, nil)
 	h.p = New(h.m, h.win, Options{
 		Publisher: b, PublisherSource: broker.SourceBroker,
+		PublisherFor: func(source string) Publisher {
+			if h.publisherFor == nil {
+				return nil
+			}
+			return h.publisherFor(source)
+		},
 		OnSelect: func(id topics.NodeID) { h.sel = append(h.sel, id) },
 		Do:       h.q.do,
 	})

@@ -51,11 +51,13 @@ type Publisher interface {
 
 // Options are what the panel needs besides the model.
 type Options struct {
-	// Publisher publishes into the source named PublisherSource; deleting
-	// retained messages needs it, so without one (or on another source's
-	// topics) that action is disabled.
+	// Publisher publishes into the source named PublisherSource, and
+	// PublisherFor into any other source (nil when it cannot now, e.g. a
+	// connection that is down). Deleting retained messages needs one, so
+	// without it that action is disabled for the source's topics.
 	Publisher       Publisher
 	PublisherSource string
+	PublisherFor    func(source string) Publisher
 	// Detail is shown right of the tree (the inspector); nil shows the tree
 	// alone.
 	Detail fyne.CanvasObject
@@ -183,7 +185,7 @@ func (p *Panel) buildUI() {
 	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
 	p.deleteBtn = widget.NewButtonWithIcon("Delete retained…", theme.DeleteIcon(), p.onDeleteRetained)
 	p.deleteBtn.Disable()
-	if p.opts.Publisher == nil {
+	if p.opts.Publisher == nil && p.opts.PublisherFor == nil {
 		p.deleteBtn.Hide()
 	}
 	p.live = widget.NewLabelWithStyle("Live", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -341,8 +343,19 @@ func (p *Panel) onSelect(uid widget.TreeNodeID) {
 // updateButtons enables the actions the selection allows.
 func (p *Panel) updateButtons() {
 	d, ok := p.rows[p.selected]
-	can := ok && p.selected != 0 && p.opts.Publisher != nil && d.Source == p.opts.PublisherSource && d.SubtreeRetained > 0
+	can := ok && p.selected != 0 && d.SubtreeRetained > 0 && p.publisherFor(d.Source) != nil
 	setEnabled(p.deleteBtn, can)
+}
+
+// publisherFor is what publishes into source, or nil.
+func (p *Panel) publisherFor(source string) Publisher {
+	if p.opts.Publisher != nil && source == p.opts.PublisherSource {
+		return p.opts.Publisher
+	}
+	if p.opts.PublisherFor != nil {
+		return p.opts.PublisherFor(source)
+	}
+	return nil
 }
 
 // showStats writes the status line from the last stats.

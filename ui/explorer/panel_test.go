@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
@@ -276,6 +277,69 @@ func TestDeleteRetainedAfterConfirmation(t *testing.T) {
 	}
 	// The model saw the empty retained messages: nothing left to delete.
 	h.q.until(t, "the action to be disabled", func() bool { return h.p.deleteBtn.Disabled() })
+}
+
+// A remote connection's tree deletes retained messages through that
+// connection, and not while it cannot publish.
+func TestDeleteRetainedOnAnotherSource(t *testing.T) {
+	h := newHarness(t)
+	remote, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = remote.Stop() })
+	// What a connection subscribed to # on the remote broker would feed.
+	for _, topic := range []string{"plant/a", "plant/b"} {
+		if err := remote.Publish(topic, []byte("on"), true, 0); err != nil {
+			t.Fatal(err)
+		}
+		h.m.Ingest(capture.Record{Time: time.Now(), Source: "Plant", Topic: topic, Payload: []byte("on"), Retain: true})
+	}
+	if got := retainedFor(t, remote, "plant/#"); len(got) != 2 {
+		t.Fatalf("the remote broker retains %v, want 2", got)
+	}
+	up := false
+	h.publisherFor = func(source string) Publisher {
+		if source == "Plant" && up {
+			return remote
+		}
+		return nil
+	}
+	var plant topics.NodeID
+	h.q.until(t, "the Plant tree", func() bool {
+		id, ok := h.m.Lookup("Plant", "plant")
+		plant = id
+		return ok && rootOf(h.m, "Plant") != 0 && h.shownRow(rootOf(h.m, "Plant")) != nil
+	})
+	h.openID(t, rootOf(h.m, "Plant"))
+	h.q.until(t, "the plant row", func() bool { return h.shownRow(plant) != nil })
+	h.p.tree.Select(uidOf(plant))
+	h.q.until(t, "the plant row selected", func() bool { return h.p.selected == plant })
+	if !h.p.deleteBtn.Disabled() {
+		t.Error("delete offered while the connection cannot publish")
+	}
+	up = true
+	h.p.tree.Select(uidOf(rootOf(h.m, "Plant")))
+	h.p.tree.Select(uidOf(plant))
+	h.q.until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
+	test.Tap(h.p.deleteBtn)
+	test.Tap(overlayButton(t, h.win, "Delete 2 retained messages"))
+	h.q.until(t, "the result", func() bool { return h.p.note.Text == "Deleted 2 retained messages." })
+	if got := retainedFor(t, remote, "plant/#"); len(got) != 0 {
+		t.Errorf("the remote broker still retains %v", got)
+	}
+}
+
+func rootOf(m *topics.Model, source string) topics.NodeID {
+	for _, s := range m.Sources() {
+		if s.Source == source {
+			return s.ID
+		}
+	}
+	return 0
 }
 
 // retainedFor subscribes a new client to filter and returns the retained

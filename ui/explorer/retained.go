@@ -15,13 +15,13 @@ import (
 // topic and every topic below it, saying how many topics that is.
 func (p *Panel) onDeleteRetained() {
 	d, ok := p.rows[p.selected]
-	if !ok || d.SubtreeRetained == 0 || p.opts.Publisher == nil {
+	if !ok || d.SubtreeRetained == 0 || p.publisherFor(d.Source) == nil {
 		return
 	}
 	c := dialog.NewConfirm("Delete retained messages", deleteQuestion(&d), func(yes bool) {
 		p.deleteDlg = nil
 		if yes {
-			p.deleteRetained(d.ID)
+			p.deleteRetained(d.ID, d.Source)
 		}
 	}, p.win)
 	c.SetDismissText("Cancel")
@@ -52,8 +52,12 @@ func deleteQuestion(d *rowData) string {
 // below id that holds a retained message, off the UI goroutine, and shows
 // the result. The topics are read again here rather than taken from the
 // confirmation, so that one retained since is deleted too.
-func (p *Panel) deleteRetained(id topics.NodeID) {
-	pub, source := p.opts.Publisher, p.opts.PublisherSource
+func (p *Panel) deleteRetained(id topics.NodeID, source string) {
+	pub := p.publisherFor(source)
+	if pub == nil {
+		p.setNote("Could not delete retained messages: " + source + " cannot be published to now (is its connection up?)")
+		return
+	}
 	ctx := p.life
 	p.setNote("Deleting retained messages…")
 	p.work.Add(1)
