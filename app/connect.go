@@ -47,14 +47,7 @@ const connectMessageBuffer = 4096
 
 func runConnect(args []string, e env) error {
 	fs := newFlagSet("connect", e)
-	url := fs.String("url", "", "broker `URL`: mqtt://, mqtts://, ws:// or wss://")
-	protocol := fs.String("protocol", "5", "MQTT `VERSION`: 5 or 3.1.1")
-	clientID := fs.String("client-id", "", "client `ID` (default: a unique one)")
-	user := fs.String("user", "", "log in as `NAME`; the password is read from $"+replayPasswordEnv)
-	ca := fs.String("ca", "", "trust the CA certificates in `FILE` (PEM) instead of the system's")
-	cert := fs.String("cert", "", "client certificate `FILE` (PEM)")
-	key := fs.String("key", "", "client private key `FILE` (PEM, unencrypted)")
-	insecure := fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)")
+	dial := addDialFlags(fs)
 	var subs listFlag
 	fs.Var(&subs, "sub", "subscribe to `FILTER` (repeatable)")
 	qos := fs.Int("qos", 0, "QoS `N` for --sub and --pub")
@@ -81,10 +74,7 @@ func runConnect(args []string, e env) error {
 		}
 		p, creds, err = savedProfile(*data, *profile)
 	} else {
-		p, err = connectProfile(*url, *protocol, *clientID, *user, *ca, *cert, *key, *insecure)
-		if *user != "" {
-			creds.Password = os.Getenv(replayPasswordEnv)
-		}
+		p, creds, err = dial.profile()
 	}
 	if err != nil {
 		return err
@@ -131,7 +121,7 @@ func runConnect(args []string, e env) error {
 	mgr := client.NewManager(broker.NewTee(out, store), client.Options{Logger: quiet})
 	defer mgr.CloseAll(context.Background())
 	// The command subscribes to its --sub filters and nothing else, not
-	// to what a preset or a saved profile subscribes to on connect.
+	// to what a saved profile subscribes to on connect.
 	p.Subscribe = nil
 	conn, err := mgr.Open(p, creds)
 	if err != nil {
@@ -216,29 +206,56 @@ func missingSecretEnv(err error, env map[client.SecretKind]string) string {
 	return replayPasswordEnv
 }
 
-// connectProfile builds the connection profile the flags describe.
-func connectProfile(url, protocol, clientID, user, ca, cert, key string, insecure bool) (client.Profile, error) {
-	if url == "" {
-		return client.Profile{}, usagef("connect: --url URL is required, e.g. --url mqtt://127.0.0.1:1883\n%s", connectUsage)
+// dialFlags say how to reach a broker; connect and saved publish share
+// them.
+type dialFlags struct {
+	url, protocol, clientID, user, ca, cert, key *string
+	insecure                                     *bool
+}
+
+func addDialFlags(fs *flag.FlagSet) dialFlags {
+	return dialFlags{
+		url:      fs.String("url", "", "broker `URL`: mqtt://, mqtts://, ws:// or wss://"),
+		protocol: fs.String("protocol", "5", "MQTT `VERSION`: 5 or 3.1.1"),
+		clientID: fs.String("client-id", "", "client `ID` (default: a unique one)"),
+		user:     fs.String("user", "", "log in as `NAME`; the password is read from $"+replayPasswordEnv),
+		ca:       fs.String("ca", "", "trust the CA certificates in `FILE` (PEM) instead of the system's"),
+		cert:     fs.String("cert", "", "client certificate `FILE` (PEM)"),
+		key:      fs.String("key", "", "client private key `FILE` (PEM, unencrypted)"),
+		insecure: fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)"),
 	}
-	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: url, Host: url})
+}
+
+// profile builds the connection profile the flags describe, and its
+// password from the environment when --user is given. It subscribes to
+// nothing on connect: these commands subscribe (or not) themselves.
+func (d dialFlags) profile() (client.Profile, client.Credentials, error) {
+	var creds client.Credentials
+	if *d.url == "" {
+		return client.Profile{}, creds, usagef("connect: --url URL is required, e.g. --url mqtt://127.0.0.1:1883\n%s", connectUsage)
+	}
+	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: *d.url, Host: *d.url})
 	if err != nil {
-		return p, usagef("--url: %v", err)
+		return p, creds, usagef("--url: %v", err)
 	}
-	switch protocol {
+	p.Subscribe = nil
+	switch *d.protocol {
 	case "5":
 		p.Protocol = client.MQTT5
 	case "3.1.1", "4", "311":
 		p.Protocol = client.MQTT311
 	default:
-		return p, usagef("--protocol %q: use 5 or 3.1.1", protocol)
+		return p, creds, usagef("--protocol %q: use 5 or 3.1.1", *d.protocol)
 	}
-	p.ClientID, p.Username, p.HasPassword = clientID, user, user != ""
-	p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile, p.TLS.Insecure = ca, cert, key, insecure
+	p.ClientID, p.Username, p.HasPassword = *d.clientID, *d.user, *d.user != ""
+	p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile, p.TLS.Insecure = *d.ca, *d.cert, *d.key, *d.insecure
 	if err := p.Validate(); err != nil {
-		return p, usageError{err}
+		return p, creds, usageError{err}
 	}
-	return p, nil
+	if *d.user != "" {
+		creds.Password = os.Getenv(replayPasswordEnv)
+	}
+	return p, creds, nil
 }
 
 // awaitConnected waits for the first attempt's outcome: connect reports a

@@ -2,8 +2,11 @@ package app
 
 import (
 	"encoding/json"
+	"flag"
 	"strings"
 	"testing"
+
+	"github.com/iotstudio/iotstudio/engine/client"
 )
 
 // connect publishes (retained, so that order does not matter), a second
@@ -62,5 +65,25 @@ func TestConnectBadInput(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// connect and saved publish build a custom profile from their flags; it
+// must not subscribe to # on connect as a saved custom connection does
+// (saved publish would receive the whole broker's traffic to send one
+// message).
+func TestDialFlagsSubscribeToNothingOnConnect(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	d := addDialFlags(fs)
+	t.Setenv(replayPasswordEnv, "pw")
+	if err := fs.Parse([]string{"--url", "mqtt://10.0.0.5:1883", "--user", "op", "--protocol", "3.1.1"}); err != nil {
+		t.Fatal(err)
+	}
+	p, creds, err := d.profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Subscribe) != 0 || p.Protocol != client.MQTT311 || p.Username != "op" || creds.Password != "pw" {
+		t.Errorf("profile %+v, password %q", p, creds.Password)
 	}
 }

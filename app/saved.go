@@ -87,14 +87,7 @@ func runSavedPublish(args []string, e env) error {
 		ref, args = args[0], args[1:]
 	}
 	fs := newFlagSet("saved publish", e)
-	url := fs.String("url", "", "broker `URL`: mqtt://, mqtts://, ws:// or wss://")
-	protocol := fs.String("protocol", "5", "MQTT `VERSION`: 5 or 3.1.1")
-	clientID := fs.String("client-id", "", "client `ID` (default: a unique one)")
-	user := fs.String("user", "", "log in as `NAME`; the password is read from $"+replayPasswordEnv)
-	ca := fs.String("ca", "", "trust the CA certificates in `FILE` (PEM) instead of the system's")
-	cert := fs.String("cert", "", "client certificate `FILE` (PEM)")
-	key := fs.String("key", "", "client private key `FILE` (PEM, unencrypted)")
-	insecure := fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)")
+	dial := addDialFlags(fs)
 	wait := fs.Duration("wait", 30*time.Second, "give up if not connected and published within `DURATION`")
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	if err := fs.Parse(args); err != nil {
@@ -120,7 +113,7 @@ func runSavedPublish(args []string, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	p, err := connectProfile(*url, *protocol, *clientID, *user, *ca, *cert, *key, *insecure)
+	p, creds, err := dial.profile()
 	if err != nil {
 		return err
 	}
@@ -131,10 +124,6 @@ func runSavedPublish(args []string, e env) error {
 	m, ok := store.Find(col, name)
 	if !ok {
 		return usagef("saved publish: no saved message %s/%s in %s (see iotstudio saved list)", col, name, store.Path())
-	}
-	creds := client.Credentials{}
-	if *user != "" {
-		creds.Password = os.Getenv(replayPasswordEnv)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
