@@ -25,6 +25,7 @@ const (
 )
 
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
+
 // colWidths fit the panel at the window's default size (1100 wide, less
 // the navigation), so Disconnect is not cut off.
 var colWidths = [numCols]float32{180, 135, 75, 128, 180, 130, 120}

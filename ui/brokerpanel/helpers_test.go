@@ -9,9 +9,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // fakeController records calls and plays back a scripted broker.
@@ -122,42 +122,11 @@ func (f *fakeController) get(fn func(f *fakeController)) {
 	fn(f)
 }
 
-// uiQueue stands in for fyne.Do: background goroutines queue UI updates and
-// the test goroutine, playing the Fyne goroutine, runs them.
-type uiQueue chan func()
-
-func (q uiQueue) do(fn func()) { q <- fn }
-
-// run applies the next queued UI update.
-func (q uiQueue) run(t *testing.T) {
-	t.Helper()
-	select {
-	case fn := <-q:
-		fn()
-	case <-time.After(10 * time.Second):
-		t.Fatal("no UI update arrived")
-	}
-}
-
-// until applies queued UI updates until cond holds.
-func (q uiQueue) until(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case fn := <-q:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 type harness struct {
 	app   fyne.App
 	win   fyne.Window
 	panel *Panel
-	q     uiQueue
+	q     uitest.Queue
 }
 
 func newHarness(t *testing.T, ctl Controller) *harness {
@@ -165,75 +134,11 @@ func newHarness(t *testing.T, ctl Controller) *harness {
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
 	p := New(ctl, w, a.Preferences())
-	q := make(uiQueue, 64)
-	p.do = q.do
+	q := uitest.NewQueue()
+	p.do = q.Do
 	w.SetContent(p.Content())
 	w.Resize(fyne.NewSize(1100, 720))
 	return &harness{app: a, win: w, panel: p, q: q}
-}
-
-// walk visits o and, through their (cached) renderers, everything visible
-// inside it, until visit returns false.
-func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
-	if o == nil || !o.Visible() {
-		return true
-	}
-	if !visit(o) {
-		return false
-	}
-	switch c := o.(type) {
-	case fyne.Widget:
-		for _, child := range test.WidgetRenderer(c).Objects() {
-			if !walk(child, visit) {
-				return false
-			}
-		}
-	case *fyne.Container:
-		for _, child := range c.Objects {
-			if !walk(child, visit) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// buttons returns the visible buttons under o labelled text.
-func buttons(o fyne.CanvasObject, text string) []*widget.Button {
-	var out []*widget.Button
-	walk(o, func(o fyne.CanvasObject) bool {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			out = append(out, b)
-		}
-		return true
-	})
-	return out
-}
-
-// overlayButton finds the button labelled text in the topmost dialog.
-func overlayButton(t *testing.T, w fyne.Window, text string) *widget.Button {
-	t.Helper()
-	top := w.Canvas().Overlays().Top()
-	if top == nil {
-		t.Fatalf("no dialog open; wanted one with a %q button", text)
-	}
-	bs := buttons(top, text)
-	if len(bs) != 1 {
-		t.Fatalf("topmost dialog has %d %q buttons, want 1", len(bs), text)
-	}
-	return bs[0]
-}
-
-// labels returns the text of every visible label under o.
-func labels(o fyne.CanvasObject) []string {
-	var out []string
-	walk(o, func(o fyne.CanvasObject) bool {
-		if l, ok := o.(*widget.Label); ok {
-			out = append(out, l.Text)
-		}
-		return true
-	})
-	return out
 }
 
 func inUseErr(addr string) error {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func newRealBroker(t *testing.T, addr string) *broker.Broker {
@@ -32,13 +33,13 @@ func TestRealBrokerListsClient(t *testing.T) {
 	p := h.panel
 
 	test.Tap(p.startStop)
-	h.q.run(t)
+	h.q.Run(t)
 	if p.startStop.Text != "Stop" || len(p.state.Listeners) != 1 {
 		t.Fatalf("after Start: button %q, listeners %+v, error %q", p.startStop.Text, p.state.Listeners, p.errText.Text)
 	}
 	addr := p.state.Listeners[0].Address
-	if !slices.Contains(labels(p.listenerBox), "mqtt://"+addr) {
-		t.Errorf("listeners show %q, want mqtt://%s", labels(p.listenerBox), addr)
+	if !slices.Contains(uitest.Labels(p.listenerBox), "mqtt://"+addr) {
+		t.Errorf("listeners show %q, want mqtt://%s", uitest.Labels(p.listenerBox), addr)
 	}
 
 	conn := mqttClient(t, addr, "panel-test-client", "site/+/temp")
@@ -48,28 +49,28 @@ func TestRealBrokerListsClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p.Run(ctx)
-	h.q.until(t, "the client to be listed", func() bool {
-		return slices.Contains(labels(p.clients.table), "panel-test-client")
+	h.q.Until(t, "the client to be listed", func() bool {
+		return slices.Contains(uitest.Labels(p.clients.table), "panel-test-client")
 	})
-	got := labels(p.clients.table)
+	got := uitest.Labels(p.clients.table)
 	for _, want := range []string{"3.1.1", "site/+/temp", conn.LocalAddr().String()} {
 		if !slices.Contains(got, want) {
 			t.Errorf("client row lacks %q: %q", want, got)
 		}
 	}
-	h.q.until(t, "the counters to count the client", func() bool {
+	h.q.Until(t, "the counters to count the client", func() bool {
 		return p.counters[0].text.Text == "1" // Clients connected
 	})
 
 	// Disconnect from the table closes the client's connection.
-	test.Tap(buttons(p.clients.table, "Disconnect")[0])
-	test.Tap(overlayButton(t, h.win, "Disconnect"))
+	test.Tap(uitest.Buttons(p.clients.table, "Disconnect")[0])
+	test.Tap(uitest.OverlayButton(t, h.win, "Disconnect"))
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.ReadAll(conn); err != nil {
 		t.Errorf("connection not closed by Disconnect: %v", err)
 	}
-	h.q.until(t, "the client to leave the table", func() bool {
-		return !slices.Contains(labels(p.clients.table), "panel-test-client")
+	h.q.Until(t, "the client to leave the table", func() bool {
+		return !slices.Contains(uitest.Labels(p.clients.table), "panel-test-client")
 	})
 
 	cancel()
@@ -99,7 +100,7 @@ func TestRealBrokerBusyPort(t *testing.T) {
 	p := h.panel
 
 	test.Tap(p.startStop)
-	h.q.run(t)
+	h.q.Run(t)
 	if !strings.Contains(p.errText.Text, "already in use") || !p.changePort.Visible() {
 		t.Fatalf("busy port: error %q, change port shown %v", p.errText.Text, p.changePort.Visible())
 	}
@@ -107,7 +108,7 @@ func TestRealBrokerBusyPort(t *testing.T) {
 	test.Tap(p.changePort)
 	p.settings.mqtt.SetText("127.0.0.1:0")
 	test.Tap(p.settings.save)
-	h.q.run(t)
+	h.q.Run(t)
 	if b.State().Status != broker.Running || p.startStop.Text != "Stop" || p.errRow.Visible() {
 		t.Fatalf("after changing port: broker %v, button %q, error %q", b.State().Status, p.startStop.Text, p.errText.Text)
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func TestStartStopFollowsState(t *testing.T) {
@@ -27,7 +28,7 @@ func TestStartStopFollowsState(t *testing.T) {
 		t.Error("button stays enabled while starting")
 	}
 	test.Tap(p.startStop) // ignored while busy
-	h.q.run(t)
+	h.q.Run(t)
 
 	ctl.get(func(f *fakeController) {
 		if f.starts != 1 {
@@ -43,12 +44,12 @@ func TestStartStopFollowsState(t *testing.T) {
 	if p.errRow.Visible() {
 		t.Errorf("error row shown after a good start: %q", p.errText.Text)
 	}
-	if got := labels(p.listenerBox); !slices.Contains(got, "mqtt://127.0.0.1:1883") {
+	if got := uitest.Labels(p.listenerBox); !slices.Contains(got, "mqtt://127.0.0.1:1883") {
 		t.Errorf("listeners show %q, want the mqtt URL", got)
 	}
 
 	test.Tap(p.startStop)
-	h.q.run(t)
+	h.q.Run(t)
 	ctl.get(func(f *fakeController) {
 		if f.stops != 1 {
 			t.Errorf("Stop called %d times, want 1", f.stops)
@@ -67,7 +68,7 @@ func TestBusyPortShowsReasonAndChangePort(t *testing.T) {
 	p := h.panel
 
 	test.Tap(p.startStop)
-	h.q.run(t)
+	h.q.Run(t)
 
 	if !p.errRow.Visible() || p.errText.Text != lerr.Error() {
 		t.Fatalf("error line %q (visible %v), want %q", p.errText.Text, p.errRow.Visible(), lerr.Error())
@@ -94,7 +95,7 @@ func TestBusyPortShowsReasonAndChangePort(t *testing.T) {
 	ctl.set(func(f *fakeController) { f.startErr = nil })
 	p.settings.mqtt.SetText("127.0.0.1:0")
 	test.Tap(p.settings.save)
-	h.q.run(t)
+	h.q.Run(t)
 	ctl.get(func(f *fakeController) {
 		if len(f.reconfigured) != 1 || f.starts != 2 {
 			t.Errorf("Reconfigure called %d times and Start %d, want 1 and 2", len(f.reconfigured), f.starts)
@@ -110,7 +111,7 @@ func TestOtherErrorsHaveNoChangePort(t *testing.T) {
 	ctl.startErr = errors.New("data dir /x is not writable")
 	h := newHarness(t, ctl)
 	test.Tap(h.panel.startStop)
-	h.q.run(t)
+	h.q.Run(t)
 	if h.panel.errText.Text != "data dir /x is not writable" || h.panel.changePort.Visible() {
 		t.Errorf("error %q, change port shown %v", h.panel.errText.Text, h.panel.changePort.Visible())
 	}
@@ -166,7 +167,7 @@ func TestSettingsValidateSaveAndReconfigure(t *testing.T) {
 	s.ws.SetText("127.0.0.1:9001")
 	s.autoStart.SetChecked(false)
 	test.Tap(s.save)
-	h.q.run(t)
+	h.q.Run(t)
 
 	if h.win.Canvas().Overlays().Top() != nil {
 		t.Error("dialog still open after Save")
@@ -202,7 +203,7 @@ func TestReconfigureErrorInStatusLine(t *testing.T) {
 	h := newHarness(t, ctl)
 	test.Tap(h.panel.settingsBtn)
 	test.Tap(h.panel.settings.save)
-	h.q.run(t)
+	h.q.Run(t)
 	if !h.panel.errRow.Visible() || !strings.Contains(h.panel.errText.Text, "tls: the TLS listener needs --cert") {
 		t.Errorf("status error %q (shown %v) does not carry Reconfigure's error", h.panel.errText.Text, h.panel.errRow.Visible())
 	}
@@ -246,7 +247,7 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 	h := newHarness(t, ctl)
 	p := h.panel
 
-	got := labels(p.clients.table)
+	got := uitest.Labels(p.clients.table)
 	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "3.1.1", since.Format("15:04:05"), "a/#, b/+", "2 / 7", "gone", "5.0", "offline"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("clients table lacks %q; shows %q", want, got)
@@ -256,7 +257,7 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 		t.Errorf("heading %q, empty note shown %v", p.clientsHead.Text, p.clientsNone.Visible())
 	}
 
-	disc := buttons(p.clients.table, "Disconnect")
+	disc := uitest.Buttons(p.clients.table, "Disconnect")
 	if len(disc) != 2 {
 		t.Fatalf("%d Disconnect buttons, want one per row", len(disc))
 	}
@@ -272,7 +273,7 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 	row := disc[enabled[0]]
 
 	test.Tap(row)
-	test.Tap(overlayButton(t, h.win, "Cancel"))
+	test.Tap(uitest.OverlayButton(t, h.win, "Cancel"))
 	time.Sleep(20 * time.Millisecond)
 	ctl.get(func(f *fakeController) {
 		if len(f.disconnected) != 0 {
@@ -281,14 +282,14 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 	})
 
 	test.Tap(row)
-	test.Tap(overlayButton(t, h.win, "Disconnect"))
-	h.q.run(t)
+	test.Tap(uitest.OverlayButton(t, h.win, "Disconnect"))
+	h.q.Run(t)
 	ctl.get(func(f *fakeController) {
 		if !slices.Equal(f.disconnected, []string{"sensor-1"}) {
 			t.Errorf("Disconnect called with %q, want [sensor-1]", f.disconnected)
 		}
 	})
-	if got := labels(p.clients.table); slices.Contains(got, "sensor-1") || p.clientsHead.Text != "Clients (1)" {
+	if got := uitest.Labels(p.clients.table); slices.Contains(got, "sensor-1") || p.clientsHead.Text != "Clients (1)" {
 		t.Errorf("disconnected client still listed: %q", got)
 	}
 }
@@ -318,7 +319,7 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 			Retained: 7, Subscriptions: 9, Dropped: 1, DeniedPublishes: 2}
 		f.clients = []broker.ClientInfo{{ID: "late", Connected: true, ProtocolVersion: 5}}
 	})
-	h.q.until(t, "counters to refresh", func() bool { return byName["Messages in"].text.Text != "0" })
+	h.q.Until(t, "counters to refresh", func() bool { return byName["Messages in"].text.Text != "0" })
 
 	want := map[string]string{
 		"Clients connected": "3", "Messages in": "1,234,567", "Messages out": "42", "Messages in / s": "12",
@@ -332,20 +333,20 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 	if byName["Dropped"].text.Importance == byName["Retained"].text.Importance {
 		t.Error("a non-zero Dropped count is not highlighted")
 	}
-	if !slices.Contains(labels(p.clients.table), "late") {
+	if !slices.Contains(uitest.Labels(p.clients.table), "late") {
 		t.Error("refresh did not add the new client row")
 	}
 
 	// Later ticks keep it current, including a row that changed in place.
-	h.q.run(t)
+	h.q.Run(t)
 	if byName["Messages in"].text.Text != "1,234,567" {
 		t.Error("an unchanged tick changed the counters")
 	}
 	ctl.set(func(f *fakeController) {
 		f.clients[0].Subscriptions = []broker.Subscription{{Filter: "x/y"}}
 	})
-	h.q.until(t, "the changed row to show its new subscription", func() bool {
-		return slices.Contains(labels(p.clients.table), "x/y")
+	h.q.Until(t, "the changed row to show its new subscription", func() bool {
+		return slices.Contains(uitest.Labels(p.clients.table), "x/y")
 	})
 
 	cancel()
@@ -367,7 +368,7 @@ func TestCopyListenerURL(t *testing.T) {
 	ctl := newFake()
 	_ = ctl.Start()
 	h := newHarness(t, ctl)
-	copyButtons := buttons(h.panel.listenerBox, "")
+	copyButtons := uitest.Buttons(h.panel.listenerBox, "")
 	if len(copyButtons) != 1 {
 		t.Fatalf("%d copy buttons, want 1", len(copyButtons))
 	}
@@ -390,7 +391,7 @@ func TestExportDevCA(t *testing.T) {
 	_ = ctl.Start()
 	ctl.state.Listeners = append(ctl.state.Listeners, broker.Listener{Name: "tls", Address: "127.0.0.1:8883", URL: "mqtts://127.0.0.1:8883"})
 	h := newHarness(t, ctl)
-	if n := len(buttons(h.panel.listenerBox, "Export CA…")); n != 1 {
+	if n := len(uitest.Buttons(h.panel.listenerBox, "Export CA…")); n != 1 {
 		t.Fatalf("%d Export CA buttons, want one on the TLS row", n)
 	}
 	var w memWriter
@@ -403,7 +404,7 @@ func TestExportDevCA(t *testing.T) {
 
 	ctl.caPEM = nil // TLS with the user's own certificate: nothing to export
 	h2 := newHarness(t, ctl)
-	if n := len(buttons(h2.panel.listenerBox, "Export CA…")); n != 0 {
+	if n := len(uitest.Buttons(h2.panel.listenerBox, "Export CA…")); n != 0 {
 		t.Fatalf("%d Export CA buttons without a dev CA", n)
 	}
 }

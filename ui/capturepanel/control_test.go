@@ -54,7 +54,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 		t.Errorf("a record ingested while paused was captured: %d records", n)
 	}
 	// Status refreshes must not flip the state back.
-	h.q.until(t, "a status refresh", func() bool { return p.records.Text == "3 records" })
+	h.q.Until(t, "a status refresh", func() bool { return p.records.Text == "3 records" })
 	for range 3 {
 		select {
 		case fn := <-h.q:
@@ -77,7 +77,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 		t.Errorf("after resume: %d records, want 4", n)
 	}
 	cancel()
-	h.q.drain()
+	h.q.Drain()
 }
 
 func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
@@ -91,19 +91,19 @@ func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
 	}
 
 	test.Tap(p.clearBtn)
-	h.q.until(t, "the confirmation", func() bool { return p.clearDlg != nil })
+	h.q.Until(t, "the confirmation", func() bool { return p.clearDlg != nil })
 	if !strings.Contains(p.clearDlg.text.Text, "Delete all 30 captured records") || p.clearDlg.del.Text != "Delete 30 records" {
 		t.Errorf("confirmation says %q / %q", p.clearDlg.text.Text, p.clearDlg.del.Text)
 	}
 	test.Tap(p.clearDlg.cancel)
-	h.q.drain()
+	h.q.Drain()
 	if n := records(t, store); n != 30 || p.act != nil || len(p.recs) != 30 {
 		t.Fatalf("after Cancel: %d records stored, %d shown", n, len(p.recs))
 	}
 
 	p.clearDlg = nil
 	test.Tap(p.clearBtn)
-	h.q.until(t, "the confirmation", func() bool { return p.clearDlg != nil })
+	h.q.Until(t, "the confirmation", func() bool { return p.clearDlg != nil })
 	test.Tap(p.clearDlg.del)
 	h.waitIdle(t)
 	if n := records(t, store); n != 0 {
@@ -112,7 +112,7 @@ func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
 	if p.actionText.Text != "Deleted 30 records." || p.actionText.Importance != widget.SuccessImportance {
 		t.Errorf("result %q (%v)", p.actionText.Text, p.actionText.Importance)
 	}
-	h.q.until(t, "the results to refresh", func() bool { return !p.loading })
+	h.q.Until(t, "the results to refresh", func() bool { return !p.loading })
 	if len(p.recs) != 0 || p.shown.Text != "No matching records." || !strings.HasPrefix(p.meta.Text, "Select a message") {
 		t.Errorf("after clearing the list shows %d records (%q), detail %q", len(p.recs), p.shown.Text, p.meta.Text)
 	}
@@ -120,7 +120,7 @@ func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
 	// An empty capture: nothing to confirm.
 	p.clearDlg = nil
 	test.Tap(p.clearBtn)
-	h.q.until(t, "the dialog", func() bool { return p.clearDlg != nil })
+	h.q.Until(t, "the dialog", func() bool { return p.clearDlg != nil })
 	if p.clearDlg.del.Visible() || !strings.Contains(p.clearDlg.text.Text, "no records") {
 		t.Errorf("empty capture: delete visible %v, text %q", p.clearDlg.del.Visible(), p.clearDlg.text.Text)
 	}
@@ -149,7 +149,7 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 	p := h.panel
 
 	test.Tap(p.retentionBtn)
-	h.q.until(t, "the dialog", func() bool { return p.retentionDlg != nil })
+	h.q.Until(t, "the dialog", func() bool { return p.retentionDlg != nil })
 	r := p.retentionDlg
 	if r.size.Text != "1" || r.sizeUnit.Selected != "GiB" || r.age.Text != "7" || r.ageUnit.Selected != "days" {
 		t.Errorf("defaults shown as %s %s / %s %s", r.size.Text, r.sizeUnit.Selected, r.age.Text, r.ageUnit.Selected)
@@ -178,7 +178,7 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 		}
 		test.Tap(r.apply)
 	}
-	h.q.drain()
+	h.q.Drain()
 	if st, _ := store.Stats(); st.MaxBytes != capture.DefaultMaxBytes || st.MaxAge != capture.DefaultMaxAge {
 		t.Fatalf("an invalid form was applied: %d / %v", st.MaxBytes, st.MaxAge)
 	}
@@ -199,7 +199,7 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 	// No size limit; the dialog reopens on what is in force.
 	p.retentionDlg = nil
 	test.Tap(p.retentionBtn)
-	h.q.until(t, "the dialog", func() bool { return p.retentionDlg != nil })
+	h.q.Until(t, "the dialog", func() bool { return p.retentionDlg != nil })
 	r = p.retentionDlg
 	if r.size.Text != "500" || r.sizeUnit.Selected != "MiB" || r.age.Text != "36" || r.ageUnit.Selected != "hours" {
 		t.Errorf("reopened on %s %s / %s %s", r.size.Text, r.sizeUnit.Selected, r.age.Text, r.ageUnit.Selected)
@@ -217,7 +217,7 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 
 	// The limits are kept with the data: opening the store again (the app
 	// at its next start, or the command line) finds them.
-	h.q.drain()
+	h.q.Drain()
 	p.Wait()
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
@@ -268,7 +268,7 @@ func TestActionsRunOneAtATimeAndCancel(t *testing.T) {
 		t.Fatalf("not started: %v, row %v", ok, p.actionRow.Visible())
 	}
 	<-started
-	h.q.until(t, "progress", func() bool { return p.actionBar.Visible() && p.actionBar.Value == 0.25 })
+	h.q.Until(t, "progress", func() bool { return p.actionBar.Visible() && p.actionBar.Value == 0.25 })
 	for _, b := range []*widget.Button{p.exportBtn, p.importBtn, p.replayBtn, p.clearBtn} {
 		if !b.Disabled() {
 			t.Errorf("%s is enabled while an action runs", b.Text)

@@ -9,48 +9,16 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
-
-// uiQueue stands in for fyne.Do: background goroutines queue UI updates and
-// the test goroutine, playing the Fyne goroutine, runs them.
-type uiQueue chan func()
-
-func (q uiQueue) do(fn func()) { q <- fn }
-
-// until applies queued UI updates until cond holds.
-func (q uiQueue) until(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case fn := <-q:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// drain applies queued UI updates until none arrives for a short while.
-func (q uiQueue) drain() {
-	for {
-		select {
-		case fn := <-q:
-			fn()
-		case <-time.After(100 * time.Millisecond):
-			return
-		}
-	}
-}
 
 type harness struct {
 	app   fyne.App
 	win   fyne.Window
 	panel *Panel
-	q     uiQueue
+	q     uitest.Queue
 }
 
 func newHarness(t *testing.T, src Source) *harness {
@@ -63,8 +31,8 @@ func newHarness(t *testing.T, src Source) *harness {
 		p.src = src // a fake: reads only
 		p.updateButtons()
 	}
-	q := make(uiQueue, 64)
-	p.do = q.do
+	q := uitest.NewQueue()
+	p.do = q.Do
 	p.autoLoad = false
 	w.SetContent(p.Content())
 	w.Resize(fyne.NewSize(1200, 800))
@@ -74,7 +42,7 @@ func newHarness(t *testing.T, src Source) *harness {
 // waitIdle applies queued UI updates until no action runs.
 func (h *harness) waitIdle(t *testing.T) {
 	t.Helper()
-	h.q.until(t, "the action to end", func() bool { return h.panel.act == nil })
+	h.q.Until(t, "the action to end", func() bool { return h.panel.act == nil })
 }
 
 // search fills the form, taps Search and waits for the first page.
@@ -84,7 +52,7 @@ func (h *harness) search(t *testing.T, filter string, newest bool) {
 	p.filter.SetText(filter)
 	p.newest.SetChecked(newest)
 	test.Tap(p.searchBtn)
-	h.q.until(t, "the search to finish", func() bool { return !p.loading })
+	h.q.Until(t, "the search to finish", func() bool { return !p.loading })
 }
 
 // openStore opens a capture store in a temporary directory, ingests recs
@@ -153,35 +121,6 @@ func (c *countingSource) nQueries() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.queries)
-}
-
-// walk visits o and, through their renderers, everything visible inside it.
-func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	visit(o)
-	switch c := o.(type) {
-	case fyne.Widget:
-		for _, child := range test.WidgetRenderer(c).Objects() {
-			walk(child, visit)
-		}
-	case *fyne.Container:
-		for _, child := range c.Objects {
-			walk(child, visit)
-		}
-	}
-}
-
-// labels returns the text of every visible label under o.
-func labels(o fyne.CanvasObject) []string {
-	var out []string
-	walk(o, func(o fyne.CanvasObject) {
-		if l, ok := o.(*widget.Label); ok {
-			out = append(out, l.Text)
-		}
-	})
-	return out
 }
 
 func anyContains(ss []string, sub string) bool {

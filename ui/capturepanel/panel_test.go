@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/shell"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // The panel plugs into the main window; the real store is a Source.
@@ -55,7 +56,7 @@ func TestSearchFilterShowsOnlyMatchingInOrder(t *testing.T) {
 	if p.shown.Text != "20 records shown" || p.moreBtn.Visible() {
 		t.Errorf("footer %q, Load more visible %v", p.shown.Text, p.moreBtn.Visible())
 	}
-	rows := labels(p.list)
+	rows := uitest.Labels(p.list)
 	if !anyContains(rows, "a/1") || anyContains(rows, "b/1") {
 		t.Errorf("rendered rows %q", rows)
 	}
@@ -100,7 +101,7 @@ func TestInvalidFilterShowsErrorAndIssuesNoQuery(t *testing.T) {
 	if !p.formErr.Visible() || !strings.Contains(p.formErr.Text, "since") {
 		t.Errorf("bad since: error shown %v: %q", p.formErr.Visible(), p.formErr.Text)
 	}
-	h.q.drain()
+	h.q.Drain()
 	if n := src.nQueries(); n != 0 {
 		t.Fatalf("%d queries issued for an invalid form", n)
 	}
@@ -129,7 +130,7 @@ func TestPagingLoadsNextPageWithoutDuplicates(t *testing.T) {
 	for _, want := range []int{20, 25} {
 		test.Tap(p.moreBtn)
 		test.Tap(p.moreBtn) // a second tap while loading must not fetch twice
-		h.q.until(t, "the next page", func() bool { return !p.loading })
+		h.q.Until(t, "the next page", func() bool { return !p.loading })
 		if len(p.recs) != want {
 			t.Fatalf("after Load more: %d records, want %d", len(p.recs), want)
 		}
@@ -161,13 +162,13 @@ func TestPagingLoadsNextPageWithoutDuplicates(t *testing.T) {
 	p = h2.panel
 	p.pageSize, p.autoLoad = 50, true
 	h2.search(t, "", false)
-	h2.q.drain()
+	h2.q.Drain()
 	if len(p.recs) != 50 {
 		t.Fatalf("first page with auto-load: %d records, want 50", len(p.recs))
 	}
 	p.list.ScrollToBottom()
-	h2.q.until(t, "scrolling to load more", func() bool { return len(p.recs) >= 100 && !p.loading })
-	h2.q.drain()
+	h2.q.Until(t, "scrolling to load more", func() bool { return len(p.recs) >= 100 && !p.loading })
+	h2.q.Drain()
 	if len(p.recs) != 100 {
 		t.Errorf("after scrolling to the end once: %d records, want 100", len(p.recs))
 	}
@@ -194,7 +195,7 @@ func TestNewSearchCancelsRunningOne(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first search was not cancelled")
 	}
-	h.q.drain()
+	h.q.Drain()
 	if len(p.recs) != 2 || p.recs[0].Topic != "b/1" || p.queryErr.Visible() {
 		t.Errorf("results %d, error %q", len(p.recs), p.queryErr.Text)
 	}
@@ -274,7 +275,7 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	defer cancel()
 	p.Run(ctx)
 	p.Run(ctx) // a second Run must not start a second goroutine
-	h.q.until(t, "the first status", func() bool { return p.records.Text == "0 records" })
+	h.q.Until(t, "the first status", func() bool { return p.records.Text == "0 records" })
 	if p.span.Text != "empty" || p.dropped.Importance == widget.DangerImportance {
 		t.Errorf("empty store: span %q, dropped importance %v", p.span.Text, p.dropped.Importance)
 	}
@@ -283,7 +284,7 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	src.stats = capture.Stats{Records: 1234567, DiskBytes: 3 << 20, Ingested: 100000, Dropped: 4,
 		Oldest: base, Newest: base.Add(time.Minute)}
 	src.mu.Unlock()
-	h.q.until(t, "counters to refresh", func() bool { return p.records.Text == "1,234,567 records" })
+	h.q.Until(t, "counters to refresh", func() bool { return p.records.Text == "1,234,567 records" })
 	if p.disk.Text != "3.0 MiB on disk" {
 		t.Errorf("disk %q", p.disk.Text)
 	}
@@ -296,12 +297,12 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	if p.rate.Text == "— rec/s" || p.rate.Text == "0.0 rec/s" {
 		t.Errorf("rate %q after 100000 ingested", p.rate.Text)
 	}
-	h.q.until(t, "the rate to settle", func() bool { return p.rate.Text == "0.0 rec/s" })
+	h.q.Until(t, "the rate to settle", func() bool { return p.rate.Text == "0.0 rec/s" })
 
 	src.mu.Lock()
 	src.statsErr = errors.New("capture: stats: store is closed")
 	src.mu.Unlock()
-	h.q.until(t, "the error", func() bool { return p.records.Text == "Capture store unavailable" })
+	h.q.Until(t, "the error", func() bool { return p.records.Text == "Capture store unavailable" })
 
 	cancel()
 	deadline := time.After(5 * time.Second)
@@ -325,7 +326,7 @@ func TestRunWithRealStore(t *testing.T) {
 	p.interval = 5 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	p.Run(ctx)
-	h.q.until(t, "the status", func() bool { return p.records.Text == "5 records" })
+	h.q.Until(t, "the status", func() bool { return p.records.Text == "5 records" })
 	if !strings.HasSuffix(p.disk.Text, "on disk") || !strings.Contains(p.span.Text, "oldest") {
 		t.Errorf("disk %q span %q", p.disk.Text, p.span.Text)
 	}

@@ -94,7 +94,7 @@ func TestReplayShowsProgressAndCancels(t *testing.T) {
 		t.Errorf("default speed %q", d.speed.Selected)
 	}
 	test.Tap(d.replayB) // real time: the second message is an hour away
-	h.q.until(t, "the first message", func() bool {
+	h.q.Until(t, "the first message", func() bool {
 		return strings.Contains(p.actionText.Text, "1 of 2 messages") && p.actionBar.Visible()
 	})
 	if !strings.Contains(p.actionText.Text, "of 1:00:00 of capture time") || p.actionBar.Value >= 0.5 {

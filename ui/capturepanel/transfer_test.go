@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // readJSONL returns the topics of the records in a JSONL file.
@@ -177,7 +177,7 @@ func TestImportBringsRecordsIn(t *testing.T) {
 	if n := records(t, store); n != 20 {
 		t.Errorf("store holds %d records, want 5+15", n)
 	}
-	h.q.until(t, "the search to refresh", func() bool { return !p.loading && len(p.recs) > 0 })
+	h.q.Until(t, "the search to refresh", func() bool { return !p.loading && len(p.recs) > 0 })
 	if len(p.recs) != 15 || p.recs[0].ClientID != "old" {
 		t.Errorf("results after the import: %d", len(p.recs))
 	}
@@ -220,16 +220,10 @@ func TestExportBrowseLeavesExistingFileAlone(t *testing.T) {
 
 	// The folder dialog opens in the file's folder; confirming it picks
 	// that folder.
-	var open *widget.Button
-	walk(h.win.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "Open" {
-			open = b
-		}
-	})
-	if open == nil {
-		t.Fatal("Browse… showed no folder dialog with an Open button")
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Browse… showed no folder dialog")
 	}
-	test.Tap(open)
+	test.Tap(uitest.OverlayButton(t, h.win, "Open"))
 	if d.path.Text != existing {
 		t.Errorf("path after Browse… = %q, want %q", d.path.Text, existing)
 	}

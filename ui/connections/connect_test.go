@@ -21,12 +21,12 @@ func TestTheListFollowsRealConnections(t *testing.T) {
 	h := newHarness(t, harnessOpts{localAddr: addr, profiles: []client.Profile{other}})
 	local, second := h.row(t, LocalName), h.row(t, "Second")
 
-	h.q.until(t, "the local connection to be connected", func() bool { return strings.HasPrefix(local.state.Text, "Connected as iotstudio-") })
+	h.q.Until(t, "the local connection to be connected", func() bool { return strings.HasPrefix(local.state.Text, "Connected as iotstudio-") })
 	if second.state.Text != "Disconnected" || second.connect.Text != "Connect" {
 		t.Errorf("the second connection shows %q with %q before it is opened", second.state.Text, second.connect.Text)
 	}
 	test.Tap(second.connect)
-	h.q.until(t, "the second connection to be connected", func() bool { return strings.HasPrefix(second.state.Text, "Connected") })
+	h.q.Until(t, "the second connection to be connected", func() bool { return strings.HasPrefix(second.state.Text, "Connected") })
 	if second.connect.Text != "Disconnect" || !second.edit.Disabled() || !second.remove.Disabled() {
 		t.Error("an open connection offers no Disconnect, or can be edited or deleted under it")
 	}
@@ -42,12 +42,12 @@ func TestTheListFollowsRealConnections(t *testing.T) {
 	if err := b.Publish("lab/temp", []byte("21"), false, 0); err != nil {
 		t.Fatal(err)
 	}
-	h.q.until(t, "the received count", func() bool { return strings.Contains(second.where.Text, "1 received · 0 dropped") })
+	h.q.Until(t, "the received count", func() bool { return strings.Contains(second.where.Text, "1 received · 0 dropped") })
 
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	h.q.until(t, "the connection to be reconnecting with a reason", func() bool {
+	h.q.Until(t, "the connection to be reconnecting with a reason", func() bool {
 		return strings.HasPrefix(second.state.Text, "Reconnecting (") && strings.Contains(second.errText.Text, "refused")
 	})
 	if !second.errText.Visible() || !strings.Contains(second.state.Text, "failed") {
@@ -55,7 +55,7 @@ func TestTheListFollowsRealConnections(t *testing.T) {
 	}
 
 	test.Tap(second.connect) // Disconnect
-	h.q.until(t, "the connection to be disconnected", func() bool { return second.state.Text == "Disconnected" })
+	h.q.Until(t, "the connection to be disconnected", func() bool { return second.state.Text == "Disconnected" })
 	if second.errText.Visible() || h.mgr.Get("Second") != nil {
 		t.Error("a disconnected connection still shows its error or is still open")
 	}
@@ -73,7 +73,7 @@ func TestAMissingPasswordIsAskedFor(t *testing.T) {
 			h := newHarness(t, harnessOpts{profiles: []client.Profile{pr}, noKeyring: noKeyring})
 			r := h.row(t, "Secured")
 			test.Tap(r.connect)
-			h.q.until(t, "the password prompt", func() bool { return h.win.Canvas().Overlays().Top() != nil })
+			h.q.Until(t, "the password prompt", func() bool { return h.win.Canvas().Overlays().Top() != nil })
 			d := topDialog(t, h.win)
 			got := texts(d)
 			if !strings.Contains(got, `"Secured" needs its password`) {
@@ -92,7 +92,7 @@ func TestAMissingPasswordIsAskedFor(t *testing.T) {
 			}
 			test.Type(find[*widget.Entry](t, d), "s3cret")
 			test.Tap(button(t, d, "Connect"))
-			h.q.until(t, "the connection to be connected", func() bool { return strings.HasPrefix(r.state.Text, "Connected") })
+			h.q.Until(t, "the connection to be connected", func() bool { return strings.HasPrefix(r.state.Text, "Connected") })
 			if v, err := h.secrets.Get(pr.ID, client.SecretPassword); err != nil || v != "s3cret" {
 				t.Errorf("the password was not kept: %q, %v", v, err)
 			}
@@ -131,7 +131,7 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 	}
 	b1, addr1 := startBroker(t)
 	h.local.Store(&addr1)
-	h.q.until(t, "the local profile to connect to the started broker", func() bool {
+	h.q.Until(t, "the local profile to connect to the started broker", func() bool {
 		return strings.HasPrefix(local.state.Text, "Connected") && strings.Contains(local.where.Text, addr1)
 	})
 
@@ -142,12 +142,12 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 	h.local.Store(&addr2)
 	// The button is off while the panel is still finishing the reconnect
 	// (a person cannot click it then either).
-	h.q.until(t, "the local profile to follow the broker to its new port", func() bool {
+	h.q.Until(t, "the local profile to follow the broker to its new port", func() bool {
 		return strings.HasPrefix(local.state.Text, "Connected") && strings.Contains(local.where.Text, addr2) && !local.connect.Disabled()
 	})
 
 	test.Tap(local.connect) // Disconnect
-	h.q.until(t, "the local profile to be disconnected", func() bool { return local.state.Text == "Disconnected" })
+	h.q.Until(t, "the local profile to be disconnected", func() bool { return local.state.Text == "Disconnected" })
 	_, addr3 := startBroker(t)
 	h.local.Store(&addr3)
 	h.refreshNow()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // fakeKeyring is an OS keyring in memory; with missing set, it behaves
@@ -79,30 +80,10 @@ func (k *fakeKeyring) get(account string) (string, bool) {
 	return v, ok
 }
 
-// uiQueue stands in for fyne.Do: background goroutines queue UI updates
-// and the test goroutine, playing the Fyne goroutine, runs them.
-type uiQueue chan func()
-
-func (q uiQueue) do(fn func()) { q <- fn }
-
-// until applies queued UI updates until cond holds.
-func (q uiQueue) until(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case fn := <-q:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 type harness struct {
 	win     fyne.Window
 	panel   *Panel
-	q       uiQueue
+	q       uitest.Queue
 	mgr     *client.Manager
 	store   *client.Store
 	keyring *fakeKeyring
@@ -128,11 +109,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		}
 	}
 	kr := newFakeKeyring(o.noKeyring)
-	h := &harness{win: w, q: make(uiQueue, 256), store: store, keyring: kr, secrets: client.NewSecrets(kr)}
+	h := &harness{win: w, q: uitest.NewQueue(), store: store, keyring: kr, secrets: client.NewSecrets(kr)}
 	h.local.Store(&o.localAddr)
 	h.mgr = client.NewManager(nil, client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.do,
+	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.Do,
 		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler)})
 	w.SetContent(h.panel.Content())
 	w.Resize(fyne.NewSize(1100, 720))
@@ -200,32 +181,6 @@ func startBroker(t *testing.T) (*broker.Broker, string) {
 	return nil, ""
 }
 
-// walk visits o and, through their renderers, everything visible in it,
-// until visit returns false.
-func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
-	if o == nil || !o.Visible() {
-		return true
-	}
-	if !visit(o) {
-		return false
-	}
-	switch c := o.(type) {
-	case fyne.Widget:
-		for _, child := range test.WidgetRenderer(c).Objects() {
-			if !walk(child, visit) {
-				return false
-			}
-		}
-	case *fyne.Container:
-		for _, child := range c.Objects {
-			if !walk(child, visit) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // topDialog is the topmost overlay (an open dialog).
 func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
 	t.Helper()
@@ -239,65 +194,23 @@ func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
 // button finds the visible button labelled text under o.
 func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	t.Helper()
-	var found *widget.Button
-	walk(o, func(o fyne.CanvasObject) bool {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			found = b
-			return false
-		}
-		return true
-	})
-	if found == nil {
-		t.Fatalf("no %q button", text)
-	}
-	return found
+	return uitest.First(t, o, fmt.Sprintf("%q button", text), func(b *widget.Button) bool { return b.Text == text })
 }
 
 // entry finds the visible entry whose placeholder starts with ph.
 func entry(t *testing.T, o fyne.CanvasObject, ph string) *widget.Entry {
 	t.Helper()
-	var found *widget.Entry
-	walk(o, func(o fyne.CanvasObject) bool {
-		if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.PlaceHolder, ph) {
-			found = e
-			return false
-		}
-		return true
-	})
-	if found == nil {
-		t.Fatalf("no entry with placeholder %q", ph)
-	}
-	return found
+	return uitest.First(t, o, fmt.Sprintf("entry with placeholder %q", ph), func(e *widget.Entry) bool { return strings.HasPrefix(e.PlaceHolder, ph) })
 }
 
-// check finds the visible check box labelled text under o.
+// check finds the visible check box whose label starts with prefix.
 func check(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Check {
 	t.Helper()
-	var found *widget.Check
-	walk(o, func(o fyne.CanvasObject) bool {
-		if c, ok := o.(*widget.Check); ok && strings.HasPrefix(c.Text, prefix) {
-			found = c
-			return false
-		}
-		return true
-	})
-	if found == nil {
-		t.Fatalf("no check box %q", prefix)
-	}
-	return found
+	return uitest.First(t, o, fmt.Sprintf("check box %q", prefix), func(c *widget.Check) bool { return strings.HasPrefix(c.Text, prefix) })
 }
 
 // texts is every visible label's text under o, joined by newlines.
-func texts(o fyne.CanvasObject) string {
-	var out []string
-	walk(o, func(o fyne.CanvasObject) bool {
-		if l, ok := o.(*widget.Label); ok {
-			out = append(out, l.Text)
-		}
-		return true
-	})
-	return strings.Join(out, "\n")
-}
+func texts(o fyne.CanvasObject) string { return strings.Join(uitest.Labels(o), "\n") }
 
 // tempFile writes a file and returns its path.
 func tempFile(t *testing.T, name, content string) string {
@@ -324,16 +237,8 @@ func freeAddr(t *testing.T) string {
 // find returns the first visible widget of type T under o.
 func find[T fyne.CanvasObject](t *testing.T, o fyne.CanvasObject) T {
 	t.Helper()
-	var found T
-	ok := false
-	walk(o, func(o fyne.CanvasObject) bool {
-		found, ok = o.(T)
-		return !ok
-	})
-	if !ok {
-		t.Fatalf("no %T shown", found)
-	}
-	return found
+	var zero T
+	return uitest.First[T](t, o, fmt.Sprintf("%T", zero), nil)
 }
 
 // refreshNow applies a refresh as the panel's ticker would, and waits for

@@ -28,7 +28,7 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 	}{
 		{
 			name: "Azure IoT Hub", preset: "Azure IoT Hub",
-			fill:  map[string]string{"myhub or": "plant-hub", "the device ID": "press-7"},
+			fill: map[string]string{"myhub or": "plant-hub", "the device ID": "press-7"},
 			want: map[string]string{"none": "plant-hub.azure-devices.net/press-7/?api-version=2021-04-12", "mqtt://host": "mqtts://plant-hub.azure-devices.net:8883",
 				"one filter per line": "devices/press-7/messages/devicebound/#"},
 			proto: protoV311,
@@ -78,7 +78,7 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 				t.Errorf("protocol %q, want %q", got, tc.proto)
 			}
 			test.Tap(button(t, form, "Save"))
-			h.q.until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+			h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
 			saved := h.saved(t)[1]
 			tc.check(t, saved)
 			if !strings.Contains(texts(h.panel.Content()), saved.Name) {
@@ -113,7 +113,7 @@ func TestSubscribeOnConnectFilters(t *testing.T) {
 	}
 	subs.SetText("plant/#\n\n  $SYS/#  ")
 	test.Tap(button(t, form, "Save"))
-	h.q.until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+	h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
 	want := []client.Subscription{{Filter: "plant/#"}, {Filter: "$SYS/#"}}
 	if got := h.saved(t)[1].Subscribe; !slices.Equal(got, want) {
 		t.Errorf("saved subscriptions %+v, want %+v", got, want)
@@ -170,7 +170,7 @@ func TestInsecureTLSShowsTheWarning(t *testing.T) {
 		t.Error("insecure is on and no warning says what it means")
 	}
 	test.Tap(f.save)
-	h.q.until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+	h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
 	if !h.saved(t)[1].TLS.Insecure {
 		t.Error("the saved profile is not insecure")
 	}
@@ -206,7 +206,7 @@ func TestDeleteConfirmsAndForgetsTheSecrets(t *testing.T) {
 	if strings.Contains(texts(h.panel.Content()), "Plant") {
 		t.Error("the list still shows the deleted connection")
 	}
-	h.q.until(t, "the password to leave the keyring", func() bool {
+	h.q.Until(t, "the password to leave the keyring", func() bool {
 		_, ok := h.keyring.get(pr.ID + "/password")
 		return !ok
 	})
@@ -256,13 +256,13 @@ func TestNoKeyringOffersToKeepSecretsForTheSession(t *testing.T) {
 	test.Tap(check(t, form, "Log in with a password"))
 	test.Type(f.password, "s3cret")
 	test.Tap(f.save)
-	h.q.until(t, "the keyring error", func() bool { return f.errText.Visible() })
+	h.q.Until(t, "the keyring error", func() bool { return f.errText.Visible() })
 	if !strings.Contains(f.errText.Text, "no OS keyring") || len(h.saved(t)) != 0 {
 		t.Fatalf("error %q, %d saved", f.errText.Text, len(h.saved(t)))
 	}
 	test.Tap(check(t, form, "Keep the secrets for this session only"))
 	test.Tap(f.save)
-	h.q.until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+	h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
 	if v, err := h.secrets.Get(pr.ID, client.SecretPassword); err != nil || v != "s3cret" {
 		t.Errorf("session secret %q, %v", v, err)
 	}
@@ -291,7 +291,7 @@ func TestDuplicateSavesACopyUnderAFreeName(t *testing.T) {
 	}
 	test.Tap(button(t, form, "Save"))
 	// The file now holds the local broker's profile too.
-	h.q.until(t, "the copy to be saved", func() bool { return len(h.saved(t)) == 3 })
+	h.q.Until(t, "the copy to be saved", func() bool { return len(h.saved(t)) == 3 })
 	c := h.saved(t)[2]
 	if c.Name != "Plant copy" || c.ID == pr.ID || c.URL != pr.URL || c.Username != "op" || !c.HasPassword {
 		t.Errorf("the copy: %+v", c)

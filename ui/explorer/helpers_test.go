@@ -15,29 +15,10 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 const testTimeout = 20 * time.Second
-
-// uiQueue stands in for fyne.Do: background goroutines queue UI updates and
-// the test goroutine, playing the Fyne goroutine, runs them.
-type uiQueue chan func()
-
-func (q uiQueue) do(fn func()) { q <- fn }
-
-// until applies queued UI updates until cond holds.
-func (q uiQueue) until(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(testTimeout)
-	for !cond() {
-		select {
-		case fn := <-q:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
 
 // ticks applies queued UI updates until n timed passes have been applied.
 func (h *harness) ticks(t testing.TB, n int) {
@@ -53,7 +34,7 @@ func (h *harness) ticks(t testing.TB, n int) {
 		}
 	}
 	defer func() { h.p.onApplied = prev }()
-	h.q.until(t, "refresh passes", func() bool { return seen >= n })
+	h.q.Until(t, "refresh passes", func() bool { return seen >= n })
 }
 
 // clock is a settable clock for the highlight.
@@ -78,7 +59,7 @@ type harness struct {
 	app   fyne.App
 	win   fyne.Window
 	p     *Panel
-	q     uiQueue
+	q     uitest.Queue
 	m     *topics.Model
 	b     *broker.Broker
 	clock *clock
@@ -96,7 +77,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	h := &harness{app: a, q: make(uiQueue, 64), clock: &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+	h := &harness{app: a, q: uitest.NewQueue(), clock: &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
 
 	h.m = topics.New(topics.Options{BatchInterval: -1})
 	mctx, stopModel := context.WithCancel(context.Background())
@@ -126,7 +107,7 @@ func newHarness(t *testing.T) *harness {
 			return h.publisherFor(source)
 		},
 		OnSelect: func(id topics.NodeID) { h.sel = append(h.sel, id) },
-		Do:       h.q.do,
+		Do:       h.q.Do,
 	})
 	h.p.interval = 20 * time.Millisecond
 	h.p.statusEvery = 0
@@ -209,9 +190,9 @@ func (h *harness) open(t testing.TB, topicsToOpen ...string) {
 
 func (h *harness) openID(t testing.TB, id topics.NodeID) {
 	t.Helper()
-	h.q.until(t, "the row of node "+uidOf(id)+" to be shown", func() bool { return h.shownRow(id) != nil })
+	h.q.Until(t, "the row of node "+uidOf(id)+" to be shown", func() bool { return h.shownRow(id) != nil })
 	h.p.tree.OpenBranch(uidOf(id))
-	h.q.until(t, "the children of node "+uidOf(id)+" to be shown", func() bool {
+	h.q.Until(t, "the children of node "+uidOf(id)+" to be shown", func() bool {
 		k, ok := h.p.kids[id]
 		return ok && len(k) > 0 && h.shownRow(nodeID(k[0])) != nil
 	})
@@ -220,7 +201,7 @@ func (h *harness) openID(t testing.TB, id topics.NodeID) {
 // shownRows returns the rows on screen by node.
 func (h *harness) shownRows() map[topics.NodeID]*row {
 	out := map[topics.NodeID]*row{}
-	walk(h.p.tree, func(o fyne.CanvasObject) bool {
+	uitest.Walk(h.p.tree, func(o fyne.CanvasObject) bool {
 		if r, ok := o.(*row); ok {
 			out[r.id] = r
 			return false
@@ -239,7 +220,7 @@ func (h *harness) shownNames() []string {
 		name string
 	}
 	var rows []named
-	walk(h.p.tree, func(o fyne.CanvasObject) bool {
+	uitest.Walk(h.p.tree, func(o fyne.CanvasObject) bool {
 		if r, ok := o.(*row); ok {
 			pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(r)
 			rows = append(rows, named{pos.Y, r.name.Text})
@@ -259,51 +240,10 @@ func (h *harness) shownNames() []string {
 	return out
 }
 
-// walk visits o and, through their renderers, everything visible inside
-// it, not descending where visit returns false.
-func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	if !visit(o) {
-		return
-	}
-	switch c := o.(type) {
-	case fyne.Widget:
-		for _, child := range test.WidgetRenderer(c).Objects() {
-			walk(child, visit)
-		}
-	case *fyne.Container:
-		for _, child := range c.Objects {
-			walk(child, visit)
-		}
-	}
-}
-
-// overlayButton finds the button labelled text in the topmost dialog.
-func overlayButton(t testing.TB, w fyne.Window, text string) *widget.Button {
-	t.Helper()
-	top := w.Canvas().Overlays().Top()
-	if top == nil {
-		t.Fatalf("no dialog open; wanted one with a %q button", text)
-	}
-	var found []*widget.Button
-	walk(top, func(o fyne.CanvasObject) bool {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			found = append(found, b)
-		}
-		return true
-	})
-	if len(found) != 1 {
-		t.Fatalf("topmost dialog has %d %q buttons, want 1", len(found), text)
-	}
-	return found[0]
-}
-
 // overlayText joins the labels of the topmost dialog.
 func overlayText(w fyne.Window) string {
 	var b strings.Builder
-	walk(w.Canvas().Overlays().Top(), func(o fyne.CanvasObject) bool {
+	uitest.Walk(w.Canvas().Overlays().Top(), func(o fyne.CanvasObject) bool {
 		if l, ok := o.(*widget.Label); ok {
 			b.WriteString(l.Text + "\n")
 		}

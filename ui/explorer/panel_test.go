@@ -15,6 +15,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
@@ -27,7 +28,7 @@ func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
   "unit": "C"}`, false)
 
 	root := h.root(t)
-	h.q.until(t, "the broker's root row", func() bool { return h.shownRow(root) != nil })
+	h.q.Until(t, "the broker's root row", func() bool { return h.shownRow(root) != nil })
 	if got := h.shownRow(root).name.Text; got != "Embedded broker" {
 		t.Errorf("root row is named %q, want the source, %q", got, "Embedded broker")
 	}
@@ -92,7 +93,7 @@ func TestChangedRowsUpdateInPlaceAndLightUp(t *testing.T) {
 		}
 	}
 	h.pub(t, "plant/line1/speed", "11", false)
-	h.q.until(t, "the new speed", func() bool { return h.shownRow(speed).value.Text == "11" })
+	h.q.Until(t, "the new speed", func() bool { return h.shownRow(speed).value.Text == "11" })
 	r := h.shownRow(speed)
 	if r != before {
 		t.Error("the speed row was rebuilt; a new value must update the row in place")
@@ -133,7 +134,7 @@ func TestNewTopicsAppearUnderOpenBranches(t *testing.T) {
 	h.open(t, "fleet")
 	h.pub(t, "fleet/truck2/gps", "2", false)
 	truck2 := h.id(t, "fleet/truck2")
-	h.q.until(t, "the new truck", func() bool { return h.shownRow(truck2) != nil })
+	h.q.Until(t, "the new truck", func() bool { return h.shownRow(truck2) != nil })
 	if got := h.shownRow(h.id(t, "fleet")).counts.Text; got != "2 children · 2 msgs" {
 		t.Errorf("fleet counts = %q", got)
 	}
@@ -141,7 +142,7 @@ func TestNewTopicsAppearUnderOpenBranches(t *testing.T) {
 	h.pub(t, "fleet/truck1/gps/fix", "3d", false)
 	h.open(t, "fleet/truck1")
 	gps := h.id(t, "fleet/truck1/gps")
-	h.q.until(t, "gps to become a branch", func() bool { return h.p.isBranch(uidOf(gps)) && h.shownRow(gps) != nil })
+	h.q.Until(t, "gps to become a branch", func() bool { return h.p.isBranch(uidOf(gps)) && h.shownRow(gps) != nil })
 }
 
 func TestFilterBySubstringAndWildcard(t *testing.T) {
@@ -149,11 +150,11 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	for _, topic := range []string{"home/kitchen/temperature", "home/kitchen/humidity", "home/hall/temperature", "office/desk/temperature"} {
 		h.pub(t, topic, "1", false)
 	}
-	h.q.until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
+	h.q.Until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
 
 	showing := func(what string, want ...string) {
 		t.Helper()
-		h.q.until(t, what, func() bool { return slices.Equal(h.shownNames(), want) })
+		h.q.Until(t, what, func() bool { return slices.Equal(h.shownNames(), want) })
 	}
 	// A filter opens its matches.
 	test.Type(h.p.filter, "KITCHEN")
@@ -192,7 +193,7 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	if h.p.filterErr.Visible() {
 		t.Error("the error stayed after the filter was cleared")
 	}
-	h.q.until(t, "office to be back", func() bool {
+	h.q.Until(t, "office to be back", func() bool {
 		return slices.Contains(h.shownNames(), "office")
 	})
 }
@@ -202,7 +203,7 @@ func TestPauseStopsUpdatesAndResumeCatchesUp(t *testing.T) {
 	h.pub(t, "meter/power", "100", false)
 	h.open(t, "meter")
 	power := h.id(t, "meter/power")
-	h.q.until(t, "the first value", func() bool { return h.shownRow(power).value.Text == "100" })
+	h.q.Until(t, "the first value", func() bool { return h.shownRow(power).value.Text == "100" })
 
 	test.Tap(h.p.pauseBtn)
 	if h.p.live.Text != "Paused" || h.p.pauseBtn.Text != "Resume" {
@@ -227,7 +228,7 @@ func TestPauseStopsUpdatesAndResumeCatchesUp(t *testing.T) {
 	}
 
 	test.Tap(h.p.pauseBtn)
-	h.q.until(t, "the tree to catch up", func() bool {
+	h.q.Until(t, "the tree to catch up", func() bool {
 		r := h.shownRow(power)
 		return r.value.Text == "102" && r.counts.Text == "3 msgs" && h.shownRow(h.id(t, "meter/voltage")) != nil
 	})
@@ -252,22 +253,22 @@ func TestDeleteRetainedAfterConfirmation(t *testing.T) {
 
 	h.open(t, "site")
 	h.p.tree.Select(uidOf(h.id(t, "site/c")))
-	h.q.until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
+	h.q.Until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
 	test.Tap(h.p.deleteBtn)
 	if got := overlayText(h.win); !strings.Contains(got, "Delete the retained message of site/c?") {
 		t.Errorf("confirmation for one topic says %q", got)
 	}
-	test.Tap(overlayButton(t, h.win, "Cancel"))
+	test.Tap(uitest.OverlayButton(t, h.win, "Cancel"))
 
 	site := h.id(t, "site")
 	h.p.tree.Select(uidOf(site))
-	h.q.until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
+	h.q.Until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
 	test.Tap(h.p.deleteBtn)
 	if got := overlayText(h.win); !strings.Contains(got, "retained messages of 3 topics at and below site?") {
 		t.Errorf("confirmation says %q, want the number of topics", got)
 	}
-	test.Tap(overlayButton(t, h.win, "Delete 3 retained messages"))
-	h.q.until(t, "the result", func() bool { return h.p.note.Text == "Deleted 3 retained messages." })
+	test.Tap(uitest.OverlayButton(t, h.win, "Delete 3 retained messages"))
+	h.q.Until(t, "the result", func() bool { return h.p.note.Text == "Deleted 3 retained messages." })
 
 	if got := retainedFor(t, h.b, "site/#"); len(got) != 0 {
 		t.Errorf("after deleting, a new subscriber still got retained %v", got)
@@ -276,7 +277,7 @@ func TestDeleteRetainedAfterConfirmation(t *testing.T) {
 		t.Errorf("a retained message outside the subtree was touched: %v", got)
 	}
 	// The model saw the empty retained messages: nothing left to delete.
-	h.q.until(t, "the action to be disabled", func() bool { return h.p.deleteBtn.Disabled() })
+	h.q.Until(t, "the action to be disabled", func() bool { return h.p.deleteBtn.Disabled() })
 }
 
 // A remote connection's tree deletes retained messages through that
@@ -309,25 +310,25 @@ func TestDeleteRetainedOnAnotherSource(t *testing.T) {
 		return nil
 	}
 	var plant topics.NodeID
-	h.q.until(t, "the Plant tree", func() bool {
+	h.q.Until(t, "the Plant tree", func() bool {
 		id, ok := h.m.Lookup("Plant", "plant")
 		plant = id
 		return ok && rootOf(h.m, "Plant") != 0 && h.shownRow(rootOf(h.m, "Plant")) != nil
 	})
 	h.openID(t, rootOf(h.m, "Plant"))
-	h.q.until(t, "the plant row", func() bool { return h.shownRow(plant) != nil })
+	h.q.Until(t, "the plant row", func() bool { return h.shownRow(plant) != nil })
 	h.p.tree.Select(uidOf(plant))
-	h.q.until(t, "the plant row selected", func() bool { return h.p.selected == plant })
+	h.q.Until(t, "the plant row selected", func() bool { return h.p.selected == plant })
 	if !h.p.deleteBtn.Disabled() {
 		t.Error("delete offered while the connection cannot publish")
 	}
 	up = true
 	h.p.tree.Select(uidOf(rootOf(h.m, "Plant")))
 	h.p.tree.Select(uidOf(plant))
-	h.q.until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
+	h.q.Until(t, "the delete action", func() bool { return !h.p.deleteBtn.Disabled() })
 	test.Tap(h.p.deleteBtn)
-	test.Tap(overlayButton(t, h.win, "Delete 2 retained messages"))
-	h.q.until(t, "the result", func() bool { return h.p.note.Text == "Deleted 2 retained messages." })
+	test.Tap(uitest.OverlayButton(t, h.win, "Delete 2 retained messages"))
+	h.q.Until(t, "the result", func() bool { return h.p.note.Text == "Deleted 2 retained messages." })
 	if got := retainedFor(t, remote, "plant/#"); len(got) != 0 {
 		t.Errorf("the remote broker still retains %v", got)
 	}
@@ -403,7 +404,7 @@ func TestArrowKeysMoveTheSelection(t *testing.T) {
 	if !h.p.tree.IsBranchOpen(uidOf(a)) {
 		t.Error("Right on a closed branch did not open it")
 	}
-	h.q.until(t, "a's children", func() bool { return len(h.p.kids[a]) == 2 })
+	h.q.Until(t, "a's children", func() bool { return len(h.p.kids[a]) == 2 })
 	key(fyne.KeyRight) // into its first child
 	if want := []topics.NodeID{root, a, x, y, b, y, a, x}; !slices.Equal(h.sel, want) {
 		t.Errorf("selections %v, want %v", h.sel, want)
@@ -431,17 +432,17 @@ func TestExpandAndCollapseAll(t *testing.T) {
 	for _, topic := range []string{"a/b/c/d", "a/b/e", "f/g"} {
 		h.pub(t, topic, "1", false)
 	}
-	h.q.until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
+	h.q.Until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
 	test.Tap(h.p.expandBtn)
 	want := []string{"Embedded broker", "a", "b", "c", "d", "e", "f", "g"}
-	h.q.until(t, "every level open", func() bool { return slices.Equal(h.shownNames(), want) })
+	h.q.Until(t, "every level open", func() bool { return slices.Equal(h.shownNames(), want) })
 	if h.p.note.Visible() {
 		t.Errorf("a small tree expanded with a note: %q", h.p.note.Text)
 	}
 	test.Tap(h.p.collapseBtn)
-	h.q.until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"Embedded broker"}) })
+	h.q.Until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"Embedded broker"}) })
 	// What the UI held is dropped: the next update brings only the root.
-	h.q.until(t, "the UI to hold only the root's row", func() bool { return len(h.p.rows) == 1 })
+	h.q.Until(t, "the UI to hold only the root's row", func() bool { return len(h.p.rows) == 1 })
 	h.ticks(t, 2)
 	if len(h.p.rows) != 1 || len(h.p.open) != 0 {
 		t.Errorf("after Collapse all the UI holds %d rows and %d open branches", len(h.p.rows), len(h.p.open))
@@ -460,9 +461,9 @@ func TestExpandAllStopsAtTheRowBudget(t *testing.T) {
 		}
 	}
 	h.sync(t)
-	h.q.until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
+	h.q.Until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
 	test.Tap(h.p.expandBtn)
-	h.q.until(t, "the expansion note", func() bool { return h.p.note.Visible() })
+	h.q.Until(t, "the expansion note", func() bool { return h.p.note.Visible() })
 	if !strings.Contains(h.p.note.Text, "too large to open at once") {
 		t.Errorf("note = %q", h.p.note.Text)
 	}

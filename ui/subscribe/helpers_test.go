@@ -17,6 +17,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 const testTimeout = 20 * time.Second
@@ -233,7 +234,7 @@ func (h *harness) listed() []string {
 // shownRows returns the message rows on screen, by topic.
 func (h *harness) shownRows() map[string]*msgRow {
 	out := map[string]*msgRow{}
-	walk(h.p.list, func(o fyne.CanvasObject) bool {
+	uitest.Walk(h.p.list, func(o fyne.CanvasObject) bool {
 		if r, ok := o.(*msgRow); ok {
 			if r.e != nil {
 				out[r.topic.Text] = r
@@ -243,27 +244,6 @@ func (h *harness) shownRows() map[string]*msgRow {
 		return true
 	})
 	return out
-}
-
-// walk visits o and, through their renderers, everything visible inside
-// it, not descending where visit returns false.
-func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	if !visit(o) {
-		return
-	}
-	switch c := o.(type) {
-	case fyne.Widget:
-		for _, child := range test.WidgetRenderer(c).Objects() {
-			walk(child, visit)
-		}
-	case *fyne.Container:
-		for _, child := range c.Objects {
-			walk(child, visit)
-		}
-	}
 }
 
 // describe says what a message row shows.
