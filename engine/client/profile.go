@@ -63,6 +63,10 @@ type Profile struct {
 	// Explorer shows the broker's traffic without a trip to the Subscribe
 	// panel ("#" for the whole broker).
 	Subscribe []Subscription `json:"subscribe,omitempty"`
+	// ConnectAtStart: the app opens the connection when it starts; the
+	// Connections panel sets it when the user connects and clears it when
+	// they disconnect, so the app comes back as it was left.
+	ConnectAtStart bool `json:"connect_at_start,omitempty"`
 	// Preset names the preset the profile was made from, for the UI.
 	Preset PresetKind `json:"preset,omitempty"`
 }

@@ -49,12 +49,40 @@ func (p *Panel) onConnect(id string) {
 		// The user's choice wins over following the broker.
 		p.followLocal = !p.open(pr)
 		p.localTried = p.opts.LocalAddr()
+	} else {
+		p.rememberAtStart(pr, !p.open(pr))
 	}
 	if p.open(pr) {
 		p.disconnect(pr)
 		return
 	}
 	p.connect(id, nil)
+}
+
+// rememberAtStart saves whether the app opens pr when it starts: what the
+// user last chose. Failing to save only costs that, so it is logged.
+func (p *Panel) rememberAtStart(pr client.Profile, on bool) {
+	if pr.ConnectAtStart == on {
+		return
+	}
+	ps := slices.Clone(p.profiles)
+	for i := range ps {
+		if ps[i].ID == pr.ID {
+			ps[i].ConnectAtStart = on
+		}
+	}
+	if err := p.save(ps); err != nil {
+		p.log.Warn("cannot remember whether to connect at start", "connection", pr.Name, "error", err)
+	}
+}
+
+// connectAtStart opens the profiles the user left connected.
+func (p *Panel) connectAtStart() {
+	for _, pr := range p.profiles {
+		if pr.ConnectAtStart && pr.ID != LocalID {
+			p.connect(pr.ID, nil)
+		}
+	}
 }
 
 // reconnect closes the profile's connection and opens it again (with the

@@ -155,3 +155,40 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 		t.Errorf("the local profile reconnected by itself after the user disconnected it: %q", local.state.Text)
 	}
 }
+
+// The app comes back as the user left it: Connect and Disconnect are
+// remembered, and a profile left connected opens at the next start.
+func TestConnectionsLeftConnectedOpenAtStart(t *testing.T) {
+	_, addr := startBroker(t)
+	h := newHarness(t, harnessOpts{profiles: []client.Profile{mustPreset(t, "Plant", "mqtt://"+addr)}})
+	r := h.row(t, "Plant")
+	atStart := func() bool {
+		for _, p := range h.saved(t) {
+			if p.Name == "Plant" {
+				return p.ConnectAtStart
+			}
+		}
+		t.Fatal("Plant is not saved")
+		return false
+	}
+	test.Tap(r.connect)
+	h.q.Until(t, "Plant connected", func() bool { return strings.HasPrefix(r.state.Text, "Connected") && !r.connect.Disabled() })
+	if !atStart() {
+		t.Error("connecting did not remember to connect at start")
+	}
+	test.Tap(r.connect) // Disconnect
+	h.q.Until(t, "Plant disconnected", func() bool { return r.state.Text == "Disconnected" && !r.connect.Disabled() })
+	if atStart() {
+		t.Error("disconnecting did not forget to connect at start")
+	}
+
+	// The next start.
+	left := mustPreset(t, "Plant", "mqtt://"+addr)
+	left.ConnectAtStart = true
+	h2 := newHarness(t, harnessOpts{profiles: []client.Profile{left, mustPreset(t, "Spare", "mqtt://"+addr)}})
+	plant, spare := h2.row(t, "Plant"), h2.row(t, "Spare")
+	h2.q.Until(t, "Plant connected at start", func() bool { return strings.HasPrefix(plant.state.Text, "Connected") })
+	if spare.state.Text != "Disconnected" || h2.mgr.Get("Spare") != nil {
+		t.Errorf("a connection not left connected opened at start: %q", spare.state.Text)
+	}
+}

@@ -146,11 +146,13 @@ func (p *Panel) buildUI() {
 	p.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(p.list))
 }
 
-// Run starts following the connections' states, and connects the local
-// profile when the embedded broker is running. The goroutine ends with ctx.
+// Run starts following the connections' states, connects the local
+// profile when the embedded broker is running, and the profiles the user
+// left connected when the app last ran. The goroutine ends with ctx.
 func (p *Panel) Run(ctx context.Context) {
 	p.followLocal = true
 	p.followBroker()
+	p.connectAtStart()
 	changed, stop := p.opts.Manager.Watch()
 	go func() {
 		defer close(p.done)
