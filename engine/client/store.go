@@ -99,6 +99,9 @@ func Import(r io.Reader) ([]Profile, error) {
 	}
 	for i := range ps {
 		ps[i].ID = NewID()
+		// Whoever exported it had it connected; that is no reason to
+		// connect here at the next start.
+		ps[i].ConnectAtStart = false
 		if err := ps[i].validateShape(); err != nil {
 			return nil, fmt.Errorf("import connections: profile %d (%q): %w", i+1, ps[i].Name, err)
 		}

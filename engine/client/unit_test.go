@@ -200,6 +200,7 @@ func TestStoreRoundTripKeepsSecretsOut(t *testing.T) {
 	}
 
 	var exp bytes.Buffer
+	got[0].ConnectAtStart = true // the exporter had it connected
 	if err := Export(&exp, got); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestStoreRoundTripKeepsSecretsOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(imp) != 2 || imp[0].ID == got[0].ID || imp[0].URL != got[0].URL {
+	if len(imp) != 2 || imp[0].ID == got[0].ID || imp[0].URL != got[0].URL || imp[0].ConnectAtStart {
 		t.Errorf("import: %+v", imp)
 	}
 	if _, err := secrets.Credentials(imp[0]); !errors.Is(err, ErrSecretNotFound) {
