@@ -287,6 +287,8 @@ func (p *Panel) onDuplicate(id string) {
 	c.ID = client.NewID()
 	c.Name = p.uniqueName(pr.Name + " copy")
 	c.TLS.ALPN = slices.Clone(pr.TLS.ALPN)
+	c.Subscribe = slices.Clone(pr.Subscribe)
+	c.ConnectAtStart = false // the copy was never connected
 	if pr.Will != nil {
 		w := *pr.Will
 		c.Will = &w
