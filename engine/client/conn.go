@@ -172,6 +172,9 @@ type Connection struct {
 	st               Status
 	subs             []Subscription // what to hold, in the order asked; renewed after a reconnect without session
 	be               backend
+	// ready is closed once be is set: the libraries can report the first
+	// connect (and its subscribe-on-connect) before Open has be.
+	ready chan struct{}
 
 	wg     sync.WaitGroup // goroutines this package starts for the connection
 	ctx    context.Context
@@ -350,6 +353,9 @@ func (c *Connection) Publish(ctx context.Context, m Message) error {
 }
 
 func (c *Connection) backend() (backend, error) {
+	if err := c.awaitReady(); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.st.State == StateDisconnected {
@@ -359,6 +365,17 @@ func (c *Connection) backend() (backend, error) {
 		return nil, fmt.Errorf("connection %s: %w (%s)", c.profile.Name, ErrNotConnected, c.st.State)
 	}
 	return c.be, nil
+}
+
+// awaitReady waits until Open has set be, which follows the start of the
+// library by microseconds, or the connection is closed.
+func (c *Connection) awaitReady() error {
+	select {
+	case <-c.ready:
+		return nil
+	case <-c.ctx.Done():
+		return fmt.Errorf("connection %s is closed", c.profile.Name)
+	}
 }
 
 // resubscribe renews the subscriptions on a new session. It runs on its
@@ -374,6 +391,9 @@ func (c *Connection) resubscribe() {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(c.ctx, c.opts.Timeout)
 		defer cancel()
+		if c.awaitReady() != nil {
+			return
+		}
 		c.mu.Lock()
 		be := c.be
 		c.mu.Unlock()
@@ -393,6 +413,11 @@ func (c *Connection) resubscribe() {
 // close stops the connection and waits for its goroutines.
 func (c *Connection) close(ctx context.Context) error {
 	c.cancel()
+	select {
+	case <-c.ready: // an Open under way finishes first
+	case <-ctx.Done():
+		return fmt.Errorf("close connection %s: %w", c.profile.Name, ctx.Err())
+	}
 	c.mu.Lock()
 	be := c.be
 	already := c.st.State == StateDisconnected
@@ -455,9 +480,10 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 	c := &Connection{
 		profile: p, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
 		// Made at the first connect like renewed ones after a reconnect.
-		subs: slices.Clone(p.Subscribe),
-		log:  m.opts.Logger.With("url", t.String()),
-		st:   Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
+		subs:  slices.Clone(p.Subscribe),
+		ready: make(chan struct{}),
+		log:   m.opts.Logger.With("url", t.String()),
+		st:    Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
 	}
 	m.conns[p.Name] = c
 	m.order = append(m.order, p.Name)
@@ -477,6 +503,7 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 	c.mu.Lock()
 	c.be = be
 	c.mu.Unlock()
+	close(c.ready)
 	m.notify()
 	return c, nil
 }

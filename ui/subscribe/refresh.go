@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -144,10 +145,11 @@ func (p *Panel) pass(st *refresher) {
 		p.readConns(st)
 	}
 	key, paused := p.in.get()
+	shown := st.lastSeq // the newest entry the last pass put in the view
 	var oldest uint64
 	st.scratch, oldest = p.store.since(st.lastSeq, st.scratch[:0])
 	p.tagAll(st, st.scratch)
-	p.buildView(st, key, paused, oldest)
+	p.buildView(st, key, paused, oldest, shown)
 	clear(st.scratch) // keep no evicted entry alive through the scratch space
 
 	c := p.store.counts(key.source)
@@ -222,16 +224,19 @@ func (p *Panel) tagAll(st *refresher, entries []*entry) {
 }
 
 // buildView brings st.view up to date. While paused it is built only from
-// what was kept when Pause was pressed, so the list stands still while the
-// text filter can still narrow it. The UI may hold the previous view, so
-// it is never written where the UI reads: it is rebuilt into a new slice,
-// cut at the front, or appended to past its end.
-func (p *Panel) buildView(st *refresher, key viewKey, paused bool, oldest uint64) {
+// what the list held when Pause was pressed (entries up to shown, the
+// newest the previous pass took), so the list stands still while the text
+// filter can still narrow it; what arrived since, even before this pass
+// saw the pause, stays out. The UI may hold the previous view, so it is
+// never written where the UI reads: it is rebuilt into a new slice, cut at
+// the front, or appended to past its end.
+func (p *Panel) buildView(st *refresher, key viewKey, paused bool, oldest, shown uint64) {
 	if key.gen != st.key.gen {
 		st.frozen = nil
 	}
 	if paused && st.frozen == nil {
-		st.frozen, _ = p.store.since(0, nil)
+		all, _ := p.store.since(0, nil)
+		st.frozen = slices.DeleteFunc(all, func(e *entry) bool { return e.seq > shown })
 		p.tagAll(st, st.frozen)
 	}
 	if !paused {
