@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/saved"
 )
 
@@ -21,10 +22,10 @@ func savedData(t *testing.T) string {
 	}
 	exp := uint32(300)
 	for _, m := range []saved.Message{
-		{Name: "start", Topic: "lab/pump", Payload: []byte{0x01, 0xff}, Format: "hex", QoS: 1, Retain: true},
-		{Name: "status please", Topic: "lab/pump/ask", Payload: []byte(`{"want": "status"}`), Format: "json",
+		{Name: "start", Format: "hex", Message: client.Message{Topic: "lab/pump", Payload: []byte{0x01, 0xff}, QoS: 1, Retain: true}},
+		{Name: "status please", Format: "json", Message: client.Message{Topic: "lab/pump/ask", Payload: []byte(`{"want": "status"}`),
 			ContentType: "application/json", MessageExpiry: &exp, ResponseTopic: "lab/pump/reply",
-			UserProps: []capture.UserProp{{Key: "from", Value: "cli"}}},
+			UserProps: []capture.UserProp{{Key: "from", Value: "cli"}}}},
 	} {
 		if err := s.Put("pump", m); err != nil {
 			t.Fatal(err)

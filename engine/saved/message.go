@@ -15,40 +15,21 @@ import (
 type Message struct {
 	// Name identifies the message in its collection; history entries have
 	// none.
-	Name    string
-	Topic   string
-	Payload []byte
+	Name string
 	// Format is how the payload was written in the editor ("text", "json",
 	// "hex", "base64"), so that it reopens the way it was typed.
 	Format string
-	QoS    byte
-	Retain bool
-	// MQTT 5 properties.
-	ContentType     string
-	PayloadFormat   *byte
-	MessageExpiry   *uint32
-	ResponseTopic   string
-	CorrelationData []byte
-	UserProps       []capture.UserProp
+	// The publish itself: topic, payload, QoS, retain, MQTT 5 properties.
+	client.Message
 }
 
 // FromClient keeps m, written in the editor's format, under name.
 func FromClient(name, format string, m client.Message) Message {
-	return Message{
-		Name: name, Topic: m.Topic, Payload: m.Payload, Format: format, QoS: m.QoS, Retain: m.Retain,
-		ContentType: m.ContentType, PayloadFormat: m.PayloadFormat, MessageExpiry: m.MessageExpiry,
-		ResponseTopic: m.ResponseTopic, CorrelationData: m.CorrelationData, UserProps: m.UserProps,
-	}
+	return Message{Name: name, Format: format, Message: m}
 }
 
 // ClientMessage is m as a connection publishes it.
-func (m Message) ClientMessage() client.Message {
-	return client.Message{
-		Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain,
-		ContentType: m.ContentType, PayloadFormat: m.PayloadFormat, MessageExpiry: m.MessageExpiry,
-		ResponseTopic: m.ResponseTopic, CorrelationData: m.CorrelationData, UserProps: m.UserProps,
-	}
-}
+func (m Message) ClientMessage() client.Message { return m.Message }
 
 // Validate checks what every broker would refuse.
 func (m Message) Validate() error {
@@ -125,11 +106,11 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("message %q: payload_base64: %w", w.Name, err)
 		}
 	}
-	*m = Message{
-		Name: w.Name, Topic: w.Topic, Payload: payload, Format: w.Format, QoS: w.QoS, Retain: w.Retain,
+	*m = Message{Name: w.Name, Format: w.Format, Message: client.Message{
+		Topic: w.Topic, Payload: payload, QoS: w.QoS, Retain: w.Retain,
 		ContentType: w.ContentType, PayloadFormat: w.PayloadFormat, MessageExpiry: w.MessageExpiry,
 		ResponseTopic: w.ResponseTopic, CorrelationData: w.CorrelationData,
-	}
+	}}
 	if len(m.Payload) == 0 {
 		m.Payload = nil
 	}

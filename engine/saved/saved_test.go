@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
 )
 
 func fullMessage(name string) Message {
 	pf, exp := byte(1), uint32(60)
-	return Message{
-		Name: name, Topic: "lab/" + name, Payload: []byte(`{"on":true}`), Format: "json", QoS: 2, Retain: true,
+	return Message{Name: name, Format: "json", Message: client.Message{
+		Topic: "lab/" + name, Payload: []byte(`{"on":true}`), QoS: 2, Retain: true,
 		ContentType: "application/json", PayloadFormat: &pf, MessageExpiry: &exp,
 		ResponseTopic: "lab/replies", CorrelationData: []byte{0, 1, 0xff},
 		UserProps: []capture.UserProp{{Key: "k", Value: "v"}, {Key: "k", Value: "second"}},
-	}
+	}}
 }
 
 func TestStoreRoundTripThroughTheFile(t *testing.T) {
@@ -32,7 +33,7 @@ func TestStoreRoundTripThroughTheFile(t *testing.T) {
 	if len(s.Collections()) != 0 {
 		t.Fatalf("new store has %v", s.Collections())
 	}
-	binary := Message{Name: "raw", Topic: "lab/raw", Payload: []byte{0x00, 0xff, 0xfe}, Format: "hex"}
+	binary := Message{Name: "raw", Format: "hex", Message: client.Message{Topic: "lab/raw", Payload: []byte{0x00, 0xff, 0xfe}}}
 	for _, put := range []struct {
 		col string
 		m   Message
