@@ -164,21 +164,7 @@ func (h *harness) saved(t *testing.T) []client.Profile {
 // it with its MQTT address.
 func startBroker(t *testing.T) (*broker.Broker, string) {
 	t.Helper()
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
-	for _, l := range b.State().Listeners {
-		if l.Name == "mqtt" {
-			return b, l.Address
-		}
-	}
-	t.Fatal("the broker has no MQTT listener")
-	return nil, ""
+	return uitest.StartBroker(t, broker.Config{})
 }
 
 // topDialog is the topmost overlay (an open dialog).

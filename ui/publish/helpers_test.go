@@ -15,6 +15,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 const testTimeout = 20 * time.Second
@@ -139,19 +140,7 @@ func startBroker(t *testing.T, usersFile string) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{t: t, q: newUIQueue(), dataDir: t.TempDir(), sub: &recorder{}}
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, UsersFile: usersFile, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
-	for _, l := range b.State().Listeners {
-		if l.Name == "mqtt" {
-			h.addr = l.Address
-		}
-	}
+	_, h.addr = uitest.StartBroker(t, broker.Config{UsersFile: usersFile})
 	return h
 }
 
