@@ -7,13 +7,15 @@
 // under a mutex held only for that copy; when the queue of blocks waiting
 // for the writer is full the record is dropped and counted
 // (Store.Dropped), never blocked on. A single writer goroutine owned by the
-// Store writes each sealed block as one Badger value; a second goroutine
-// runs value-log GC. Both stop in Store.Close, which first writes and syncs
-// everything accepted. The writer also applies retention (retention.go):
+// Store appends each sealed block to a block file (blockfile.go) and
+// indexes it in Badger; a second goroutine runs Badger's value-log GC.
+// Both stop in Store.Close, which first writes and syncs everything
+// accepted. The writer also applies retention (retention.go):
 // whole blocks, oldest first, by size and by age.
 //
-// Layout (see keys.go): blocks live under b|<first seq>; a per-topic index
-// t|<topic hash>|<block> lists which records of a block are on a topic;
+// Layout (see keys.go): b|<first seq> points to a block in a block file;
+// a per-topic index t|<topic hash>|<block> lists which records of a block
+// are on a topic;
 // h|<hash> maps hashes back to topics; m|<second> holds the first seq of
 // each Unix second so that time ranges become seq ranges, and o|<block>
 // marks blocks whose records are out of time order (imports), which time

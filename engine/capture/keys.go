@@ -2,7 +2,7 @@ package capture
 
 import "encoding/binary"
 
-// Badger key layout (format 2). Every key starts with a one-letter
+// Badger key layout (format 3). Every key starts with a one-letter
 // namespace and '|'.
 //
 //	v|format            -> format number (1 byte, = storeFormat)
@@ -10,7 +10,10 @@ import "encoding/binary"
 //	                       limits last set, kept with the data
 //	s|dropped           -> records dropped since the store was created or
 //	                       cleared (8 bytes)
-//	b|<first>           -> block of records first, first+1, ... (block.go)
+//	b|<first>           -> where the block of records first, first+1, ...
+//	                       (block.go) is in the block files (blockfile.go);
+//	                       format 2 stored the block itself here, and such
+//	                       values are still read
 //	g|<first>           -> (empty) a segment of blocks starts at block <first>
 //	t|<hash>|<first>    -> (empty) block <first> is the first block of its
 //	                       segment with records on the topic with this hash;
@@ -41,8 +44,9 @@ var (
 	retentionKey   = []byte("s|retention")
 )
 
-// storeFormat is the on-disk format this code writes and reads.
-const storeFormat = 2
+// storeFormat is the on-disk format this code writes. It also reads
+// format 2, whose blocks are inline, and marks such a store 3 on Open.
+const storeFormat = 3
 
 const (
 	blockKeyLen  = 2 + 8

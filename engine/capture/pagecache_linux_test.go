@@ -7,22 +7,24 @@ import (
 	"time"
 )
 
-func TestVlogMapping(t *testing.T) {
+func TestStoreMapping(t *testing.T) {
 	dir := "/home/u/.config/iotstudio/capture"
 	cases := []struct {
 		line string
 		ok   bool
 	}{
 		{"7f00a0000000-7f00a4000000 rw-s 00000000 fd:01 123 " + dir + "/000001.vlog", true},
+		{"7f00a0000000-7f00a4000000 r--s 00000000 fd:01 123 " + dir + "/blocks/0000000001.blk", true},
+		{"7f00a0000000-7f00a4000000 r--s 00000000 fd:01 123 " + dir + "/0000000001.blk", false},
 		{"7f00a0000000-7f00a4000000 rw-s 00000000 fd:01 123 " + dir + "/00001.mem", false},
 		{"7f00a0000000-7f00a4000000 rw-s 00000000 fd:01 123 /other/000001.vlog", false},
 		{"7f00a0000000-7f00a4000000 rw-p 00000000 00:00 0 ", false},
 		{"garbage", false},
 	}
 	for _, c := range cases {
-		s, e, ok := vlogMapping(c.line, dir)
+		s, e, ok := storeMapping(c.line, dir)
 		if ok != c.ok || (ok && (s != 0x7f00a0000000 || e != 0x7f00a4000000)) {
-			t.Errorf("vlogMapping(%q) = %x, %x, %v; want ok=%v", c.line, s, e, ok, c.ok)
+			t.Errorf("storeMapping(%q) = %x, %x, %v; want ok=%v", c.line, s, e, ok, c.ok)
 		}
 	}
 }

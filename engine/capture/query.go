@@ -300,7 +300,7 @@ func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint6
 		}
 		var stop bool
 		err := item.Value(func(val []byte) error {
-			b, err := parseBlock(val)
+			b, err := s.parseStored(val)
 			if err != nil {
 				s.logCorrupt(first, err)
 				return nil
@@ -386,7 +386,7 @@ func (s *Store) scanSegment(ctx context.Context, blocks *badgerdb.Iterator, hash
 		}
 		var stop bool
 		err := item.Value(func(val []byte) error {
-			b, err := parseBlock(val)
+			b, err := s.parseStored(val)
 			if err != nil {
 				s.logCorrupt(bfirst, err)
 				return nil

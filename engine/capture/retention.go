@@ -13,8 +13,9 @@ import (
 // newest record is older than MaxAge. A segment goes only as a whole, and
 // only when what stays is still at least MaxBytes: retention never deletes
 // a record that the budget allows to keep, so the store may exceed
-// MaxBytes by less than one segment. Deleted space returns to the disk
-// when value-log GC (kicked here) rewrites the files that held it.
+// MaxBytes by less than one segment. A block file goes once none of its
+// blocks is left (blockfile.go); blocks of a format 2 store return their
+// space when value-log GC (kicked here) rewrites the files that held them.
 func (w *writer) retain() {
 	s := w.s
 	deletedAny := false
@@ -54,9 +55,10 @@ const retainSegments = 4
 
 // segmentInfo is what retention needs to know of a segment.
 type segmentInfo struct {
-	size  int64    // of its blocks
-	maxNs int64    // its newest record's time (of the blocks that can be read)
-	keys  [][]byte // its keys: g|, b|, o| and t|
+	size  int64      // of its blocks
+	maxNs int64      // its newest record's time (of the blocks that can be read)
+	keys  [][]byte   // its keys: g|, b|, o| and t|
+	ptrs  []blockPtr // where its blocks are, if in block files
 }
 
 // retainStep deletes up to retainSegments segments and reports how many it
@@ -66,6 +68,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 	total := s.bytes.Load()
 	var (
 		dels     [][]byte
+		ptrs     []blockPtr
 		freed    int64
 		keepFrom uint64 // first seq kept; 0 if every segment goes
 		open     bool   // the writer's open segment goes
@@ -95,6 +98,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 				return nil
 			}
 			dels = append(dels, seg.keys...)
+			ptrs = append(ptrs, seg.ptrs...)
 			freed += seg.size
 			deleted++
 			open = open || end == 0
@@ -125,6 +129,10 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 		return 0, false, fmt.Errorf("retention: %w", err)
 	}
 	s.bytes.Add(-freed)
+	for _, p := range ptrs {
+		s.files.release(p)
+	}
+	w.removeRetiredFiles()
 	s.log.Debug("capture retention deleted segments", "dir", s.dir, "segments", deleted, "bytes", freed)
 	return deleted, more, nil
 }
@@ -145,10 +153,13 @@ func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, 
 		if end != 0 && bfirst >= end {
 			break
 		}
-		seg.size += item.ValueSize()
 		seg.keys = append(seg.keys, item.KeyCopy(nil), disorderKey(bfirst))
 		if err := item.Value(func(val []byte) error {
-			b, err := parseBlock(val)
+			seg.size += storedLen(val)
+			if p, ok := decodeBlockPtr(val); ok {
+				seg.ptrs = append(seg.ptrs, p)
+			}
+			b, err := s.parseStored(val)
 			if err != nil {
 				s.logCorrupt(bfirst, err) // goes with its segment
 				return nil

@@ -112,8 +112,13 @@ type Options struct {
 	// writerGate, if non-nil, holds the writer back until it is closed
 	// (or the Store is closed). Tests use it to fill the queue.
 	writerGate <-chan struct{}
-	// blockBytes and segmentBlocks override the constants (tests).
+	// blockBytes, segmentBlocks and blockFileBytes override the
+	// constants (tests).
 	blockBytes, segmentBlocks int
+	blockFileBytes            int64
+	// inlineBlocks writes blocks into Badger as format 2 did (tests of
+	// reading a format 2 store).
+	inlineBlocks bool
 }
 
 func (o Options) withDefaults() Options {
@@ -128,6 +133,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.segmentBlocks <= 0 {
 		o.segmentBlocks = segmentBlocks
+	}
+	if o.blockFileBytes <= 0 {
+		o.blockFileBytes = blockFileBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -144,10 +152,11 @@ type Stats struct {
 	// Bytes is the encoded size of the stored records: what MaxBytes
 	// bounds.
 	Bytes int64
-	// DiskBytes is the disk space of Badger's LSM tables, memtable logs
-	// and value log (allocated blocks where the OS reports them). It
-	// exceeds Bytes by deleted records whose space value-log GC has not
-	// yet reclaimed.
+	// DiskBytes is the disk space of the block files and of Badger's LSM
+	// tables, memtable logs and value log (allocated blocks where the OS
+	// reports them). It exceeds Bytes by the index, and by deleted
+	// records whose file still holds records that are kept (up to one
+	// block file, 32 MiB).
 	DiskBytes int64
 	// Oldest and Newest are the least and greatest receive times of the
 	// stored records; zero when the store is empty.
@@ -173,13 +182,14 @@ type Stats struct {
 
 // Store is a persistent record of captured MQTT messages. Ingest never
 // blocks: it encodes the record into the block being filled, and one
-// writer goroutine owned by the Store writes sealed blocks to Badger. All
+// writer goroutine owned by the Store writes sealed blocks to disk. All
 // methods are safe for concurrent use.
 type Store struct {
-	dir  string
-	log  *slog.Logger
-	db   *badgerdb.DB
-	opts Options
+	dir   string
+	log   *slog.Logger
+	db    *badgerdb.DB
+	files *blockFiles // the blocks' bodies (blockfile.go)
+	opts  Options
 
 	// mu guards the blocks being filled and queued. Ingest holds it only
 	// while encoding one record.
@@ -189,10 +199,14 @@ type Store struct {
 	sealed  []*building // waiting for the writer, oldest first
 	queued  int         // bytes of cur and sealed
 	nextSeq uint64
-	lastSec int64 // greatest Unix second with an m| entry
-	haveSec bool
-	free    []*building   // emptied blocks for reuse
-	room    chan struct{} // closed (and replaced) when the writer frees queue room
+	// ingested counts accepted records; under mu rather than atomic
+	// because Ingest holds mu anyway, and each atomic line that two
+	// publishing cores share costs a cache-line transfer per message.
+	ingested int64
+	lastSec  int64 // greatest Unix second with an m| entry
+	haveSec  bool
+	free     []*building   // emptied blocks for reuse
+	room     chan struct{} // closed (and replaced) when the writer frees queue room
 
 	wake       chan struct{}         // Ingest -> writer: a block was sealed
 	flushReq   chan chan error       // Flush -> writer
@@ -209,14 +223,14 @@ type Store struct {
 	dbClosed bool
 	closing  atomic.Bool // tells running queries to stop so Close need not wait
 
-	ingested, dropped, failed atomic.Int64
-	droppedBase               atomic.Int64 // DroppedTotal - dropped
-	bytes                     atomic.Int64 // sum of stored block sizes
-	paused                    atomic.Bool
-	maxBytes                  atomic.Int64
-	maxAge                    atomic.Int64 // time.Duration
-	dropLog, writeErrLog      kvstore.RateLimit
-	readErrLog                kvstore.RateLimit
+	dropped, failed      atomic.Int64
+	droppedBase          atomic.Int64 // DroppedTotal - dropped
+	bytes                atomic.Int64 // sum of stored block sizes
+	paused               atomic.Bool
+	maxBytes             atomic.Int64
+	maxAge               atomic.Int64 // time.Duration
+	dropLog, writeErrLog kvstore.RateLimit
+	readErrLog           kvstore.RateLimit
 
 	closeOnce sync.Once
 	closeErr  error
@@ -253,6 +267,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := s.load(); err != nil {
 		_ = db.Close()
+		if s.files != nil {
+			_ = s.files.close()
+		}
 		if errors.Is(err, ErrFormat) {
 			return nil, fmt.Errorf("capture: %s holds %w (nothing was changed; move it aside to start a new capture)", dir, err)
 		}
@@ -264,10 +281,15 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 // load checks the format and reads what the writer continues from: the
-// next seq, the time index's last second and the stored size.
+// next seq, the time index's last second, the stored size and the block
+// files.
 func (s *Store) load() error {
-	return s.db.Update(func(txn *badgerdb.Txn) error {
-		if err := checkFormat(txn); err != nil {
+	refs := make(map[uint32]int)
+	var last []byte // the newest block's key
+	var lastPtr blockPtr
+	var haveLastPtr bool
+	err := s.db.Update(func(txn *badgerdb.Txn) error {
+		if err := checkFormat(txn, s.opts.inlineBlocks); err != nil {
 			return err
 		}
 		if item, err := txn.Get(droppedKey); err == nil {
@@ -286,26 +308,48 @@ func (s *Store) load() error {
 		if k, ok := lastKey(txn, prefixSecond); ok && len(k) == secondKeyLen {
 			s.lastSec, s.haveSec = secondFromKey(k), true
 		}
-		s.nextSeq = 1
 		it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
 		defer it.Close()
 		var total int64
-		var last []byte
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
-			total += item.ValueSize()
+			if item.ValueSize() != blockPtrLen { // inline: no need to read it
+				total += item.ValueSize()
+				last = item.KeyCopy(last[:0])
+				continue
+			}
+			if err := item.Value(func(v []byte) error {
+				total += storedLen(v)
+				lastPtr, haveLastPtr = decodeBlockPtr(v)
+				if haveLastPtr {
+					refs[lastPtr.file]++
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("read block index: %w", err)
+			}
 			last = item.KeyCopy(last[:0])
 		}
 		s.bytes.Store(total)
-		if last == nil {
-			return nil
-		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if s.files, err = openBlockFiles(s.dir, s.opts.blockFileBytes, refs, lastPtr, haveLastPtr, s.log); err != nil {
+		return err
+	}
+	s.nextSeq = 1
+	if last == nil {
+		return nil
+	}
+	return s.db.View(func(txn *badgerdb.Txn) error {
 		item, err := txn.Get(last)
 		if err != nil {
 			return fmt.Errorf("read last block: %w", err)
 		}
 		return item.Value(func(val []byte) error {
-			b, err := parseBlock(val)
+			b, err := s.parseStored(val)
 			if err != nil {
 				return fmt.Errorf("%w: last block %d: %w", kvstore.ErrCorrupt, seqFromKey(last), err)
 			}
@@ -315,15 +359,34 @@ func (s *Store) load() error {
 	})
 }
 
-// checkFormat refuses a store of another format and marks a new one.
-func checkFormat(txn *badgerdb.Txn) error {
+// parseStored parses the block a b| value holds or points to. The view
+// is valid while the caller holds dbMu and the value is valid.
+func (s *Store) parseStored(val []byte) (blockView, error) {
+	if p, ok := decodeBlockPtr(val); ok {
+		b, err := s.files.view(p)
+		if err != nil {
+			return blockView{}, err
+		}
+		return parseBlock(b)
+	}
+	return parseBlock(val)
+}
+
+// checkFormat refuses a store of another format and marks a new one. A
+// format 2 store (blocks inline in Badger) is read as it is and marked 3,
+// since blocks written from now on go to block files.
+func checkFormat(txn *badgerdb.Txn, inline bool) error {
+	format := byte(storeFormat)
+	if inline {
+		format = 2
+	}
 	item, err := txn.Get(formatKey)
 	switch {
 	case errors.Is(err, badgerdb.ErrKeyNotFound):
 		if _, old := lastKey(txn, prefixFormat1); old {
-			return fmt.Errorf("%w 1 (this version reads format %d)", ErrFormat, storeFormat)
+			return fmt.Errorf("%w 1 (this version reads formats 2 and %d)", ErrFormat, storeFormat)
 		}
-		return txn.Set(formatKey, []byte{storeFormat})
+		return txn.Set(formatKey, []byte{format})
 	case err != nil:
 		return fmt.Errorf("read format: %w", err)
 	}
@@ -331,10 +394,13 @@ func checkFormat(txn *badgerdb.Txn) error {
 	if err != nil {
 		return fmt.Errorf("read format: %w", err)
 	}
-	if len(v) != 1 || v[0] != storeFormat {
-		return fmt.Errorf("%w %v (this version reads format %d)", ErrFormat, v, storeFormat)
+	switch {
+	case len(v) == 1 && v[0] == format:
+		return nil
+	case len(v) == 1 && v[0] == 2:
+		return txn.Set(formatKey, []byte{format})
 	}
-	return nil
+	return fmt.Errorf("%w %v (this version reads formats 2 and %d)", ErrFormat, v, storeFormat)
 }
 
 // lastKey returns a copy of the greatest key with prefix (all our keys
@@ -533,11 +599,12 @@ func (s *Store) put(r *Record) (ok, full bool) {
 	hash := topicHash(r.Topic)
 	ns := unixNano(r.Time)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return false, false
 	}
 	if s.queued > 0 && s.queued+size+4 > s.opts.QueueBytes {
+		s.mu.Unlock()
 		return false, true
 	}
 	b := s.cur
@@ -554,7 +621,8 @@ func (s *Store) put(r *Record) (ok, full bool) {
 	s.queued += b.size() - b.queued
 	b.queued = b.size()
 	s.nextSeq++
-	s.ingested.Add(1)
+	s.ingested++
+	s.mu.Unlock() // not deferred: this is the broker's hot path
 	return true, false
 }
 
@@ -674,6 +742,7 @@ func (s *Store) Close() error {
 		s.dbMu.Lock()
 		s.dbClosed = true
 		closeErr := s.db.Close()
+		filesErr := s.files.close()
 		s.dbMu.Unlock()
 
 		var errs []error
@@ -682,6 +751,9 @@ func (s *Store) Close() error {
 		}
 		if closeErr != nil {
 			errs = append(errs, fmt.Errorf("close badger: %w", closeErr))
+		}
+		if filesErr != nil {
+			errs = append(errs, filesErr)
 		}
 		if len(errs) > 0 {
 			s.closeErr = fmt.Errorf("capture: close %s: %w", s.dir, errors.Join(errs...))
@@ -695,13 +767,15 @@ func (s *Store) Stats() (Stats, error) {
 	st := Stats{
 		Bytes:        s.bytes.Load(),
 		Dropped:      s.dropped.Load(),
-		Ingested:     s.ingested.Load(),
 		DroppedTotal: s.droppedBase.Load() + s.dropped.Load(),
 		Failed:       s.failed.Load(),
 		Paused:       s.paused.Load(),
 		MaxBytes:     s.maxBytes.Load(),
 		MaxAge:       time.Duration(s.maxAge.Load()),
 	}
+	s.mu.Lock()
+	st.Ingested = s.ingested
+	s.mu.Unlock()
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if s.dbClosed {
@@ -728,7 +802,7 @@ func (s *Store) Stats() (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("capture: stats %s: %w", s.dir, err)
 	}
-	st.DiskBytes = dirDiskBytes(s.dir)
+	st.DiskBytes = dirDiskBytes(s.dir) + s.files.diskBytes()
 	return st, nil
 }
 
@@ -756,7 +830,7 @@ func (s *Store) edgeBlock(txn *badgerdb.Txn, last bool) (blockEdge, bool, error)
 		e := blockEdge{first: seqFromKey(item.Key())}
 		var perr error
 		err := item.Value(func(val []byte) error {
-			b, err := parseBlock(val)
+			b, err := s.parseStored(val)
 			e.count, e.minNs, e.maxNs, perr = b.count, b.minNs, b.maxNs, err
 			return nil
 		})

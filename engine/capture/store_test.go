@@ -441,28 +441,17 @@ func TestCorruptRecordIsSkipped(t *testing.T) {
 	}
 	flush(t, s)
 	// Damage the second record of the one block: an unknown codec version.
-	if err := s.db.Update(func(txn *badgerdb.Txn) error {
-		item, err := txn.Get(blockKey(1))
+	damageBlock(t, s, 1, func(block []byte) {
+		b, err := parseBlock(block)
 		if err != nil {
-			return err
-		}
-		val, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		b, err := parseBlock(val)
-		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		rec, err := b.record(1)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		rec[0] = 99
-		return txn.Set(blockKey(1), val)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, q := range []Query{{}, {Filter: "c"}} {
 		recs, _ := query(t, s, q)
 		if fmt.Sprint(seqs(recs)) != "[1 3]" {
@@ -718,5 +707,41 @@ func TestPauseClearAppend(t *testing.T) {
 	flush(t, s)
 	if recs, _ := query(t, s, Query{}); len(recs) != 1 || recs[0].Topic != "b" {
 		t.Fatalf("after Clear and one ingest, query = %+v", recs)
+	}
+}
+
+// damageBlock applies change to the bytes of block first in its block file.
+func damageBlock(t *testing.T, s *Store, first uint64, change func(block []byte)) {
+	t.Helper()
+	var p blockPtr
+	if err := s.db.View(func(txn *badgerdb.Txn) error {
+		item, err := txn.Get(blockKey(first))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if p, ok = decodeBlockPtr(v); !ok {
+			return fmt.Errorf("block %d is not in a block file", first)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, blocksDir, blockFileName(p.file)), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, p.n)
+	if _, err := f.ReadAt(b, p.off); err != nil {
+		t.Fatal(err)
+	}
+	change(b)
+	if _, err := f.WriteAt(b, p.off); err != nil {
+		t.Fatal(err)
 	}
 }

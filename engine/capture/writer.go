@@ -186,7 +186,7 @@ func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
 	if len(w.groups) > 1<<16 {
 		clear(w.groups) // do not keep a huge map for good
 	}
-	if err := wb.Set(blockKey(b.first), b.buf); err != nil {
+	if err := w.setBlock(wb, b); err != nil {
 		return err
 	}
 	if w.segBlocks >= w.s.opts.segmentBlocks || time.Since(w.segStart) > segmentSpan {
@@ -232,6 +232,38 @@ func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
 	return nil
 }
 
+// setBlock writes the block's body to the block files and its pointer to
+// wb. If the batch then fails, the file keeps the orphaned body until the
+// store is next opened (a pointer of the batch may have been committed,
+// so the file's reference count is not lowered).
+func (w *writer) setBlock(wb *badgerdb.WriteBatch, b *building) error {
+	if w.s.opts.inlineBlocks {
+		return wb.Set(blockKey(b.first), b.buf)
+	}
+	p, err := w.s.files.write(b.buf)
+	if err != nil {
+		return err
+	}
+	v := w.buf.alloc(blockPtrLen)
+	putBlockPtr(v, p)
+	return wb.Set(blockKey(b.first), v)
+}
+
+// removeRetiredFiles deletes the block files retention emptied, unless a
+// query is running (it may be reading them): the writer must not wait for
+// queries. They go at a later retention or sync.
+func (w *writer) removeRetiredFiles() {
+	s := w.s
+	if len(s.files.retired) == 0 || !s.dbMu.TryLock() {
+		return
+	}
+	err := s.files.removeRetired()
+	s.dbMu.Unlock()
+	if err != nil && s.writeErrLog.Allow() {
+		s.log.Warn("capture: cannot remove an emptied block file; will try again", "dir", s.dir, "error", err)
+	}
+}
+
 // endSegment makes the next block start a new segment.
 func (w *writer) endSegment() { w.segBlocks = w.s.opts.segmentBlocks }
 
@@ -270,10 +302,18 @@ func (w *writer) batchFailed(err error, records int) {
 }
 
 func (w *writer) sync() {
+	w.removeRetiredFiles()
 	if !w.dirty {
 		return
 	}
 	w.dirty = false
+	if err := w.s.files.sync(); err != nil {
+		err = fmt.Errorf("sync block files: %w", err)
+		w.errs.Add(err)
+		if w.s.writeErrLog.Allow() {
+			w.s.log.Error("capture sync failed", "dir", w.s.dir, "error", err)
+		}
+	}
 	if err := w.s.db.Sync(); err != nil {
 		err = fmt.Errorf("sync: %w", err)
 		w.errs.Add(err)
@@ -315,6 +355,9 @@ func (w *writer) clear() (int64, error) {
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	if err := s.db.DropAll(); err != nil {
+		return 0, err
+	}
+	if err := s.files.clearAll(); err != nil {
 		return 0, err
 	}
 	s.bytes.Store(0)
