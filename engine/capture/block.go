@@ -139,9 +139,8 @@ func (b *blockView) overlaps(tb timeBounds) bool {
 	return !(tb.since && b.maxNs < tb.sinceNs) && !(tb.until && b.minNs >= tb.untilNs)
 }
 
-// building is a block being filled by Ingest and then written by the
-// writer. Everything but buf is bookkeeping that is not stored in the
-// value.
+// building is a block being filled and then written by the writer.
+// Everything but buf is bookkeeping that is not stored in the value.
 type building struct {
 	first        uint64   // seq of the first record
 	buf          []byte   // header (filled at seal) + records (+ offsets after seal)
@@ -150,8 +149,7 @@ type building struct {
 	minNs, maxNs int64
 	secs         []secondMark // where the store's time index advances
 	disordered   bool         // holds records the time index does not cover
-	since        time.Time    // when its first record arrived (for sealing by age)
-	queued       int          // bytes counted in Store.queued
+	since        time.Time    // when its first record was placed (for sealing by age)
 }
 
 type secondMark struct {
@@ -163,17 +161,17 @@ func (b *building) reset(first uint64) {
 	b.first = first
 	b.buf = append(b.buf[:0], make([]byte, blockHeaderLen)...)
 	b.offs, b.hashes, b.secs = b.offs[:0], b.hashes[:0], b.secs[:0]
-	b.disordered, b.queued = false, 0
+	b.disordered = false
 }
 
 func (b *building) count() int { return len(b.offs) }
 
 // size is an estimate of the value's length once finished (directory
-// excluded), for sealing and queue accounting.
+// excluded), for sealing.
 func (b *building) size() int { return len(b.buf) + 4*len(b.offs) + blockTrailerLen }
 
-// add encodes r into the block.
-func (b *building) add(r *Record, hash uint64, ns int64) {
+// add appends an encoded record (appendRecord) to the block.
+func (b *building) add(rec []byte, hash uint64, ns int64) {
 	if len(b.offs) == 0 || ns < b.minNs {
 		b.minNs = ns
 	}
@@ -182,7 +180,7 @@ func (b *building) add(r *Record, hash uint64, ns int64) {
 	}
 	b.offs = append(b.offs, uint32(len(b.buf)))
 	b.hashes = append(b.hashes, hash)
-	b.buf = appendRecord(b.buf, r)
+	b.buf = append(b.buf, rec...)
 }
 
 // finish completes the value: header, offsets, directory and lists,

@@ -169,7 +169,7 @@ func FuzzBlock(f *testing.F) {
 	b.reset(1)
 	for i := range 3 {
 		r := Record{Time: base, Topic: fmt.Sprintf("f/%d", i), Payload: []byte("payload")}
-		b.add(&r, topicHash(r.Topic), unixNano(r.Time))
+		b.add(appendRecord(nil, &r), topicHash(r.Topic), unixNano(r.Time))
 	}
 	b.finish(make(map[uint64][]uint32), nil)
 	f.Add(b.buf)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,7 @@ const (
 	// before the block is written (and the record becomes queryable).
 	blockMaxAge = 100 * time.Millisecond
 	// writeBatchBytes is how much the writer gathers before it writes
-	// (see writer.batchReady).
+	// (see writer.writeIfReady).
 	writeBatchBytes = 4 << 20
 	// segmentBlocks is how many consecutive blocks form a segment: the
 	// per-topic index has one entry per topic per segment, and retention
@@ -51,16 +52,18 @@ const (
 	// rates age retention stays within an hour of MaxAge.
 	segmentSpan = time.Hour
 
-	gcInterval     = 5 * time.Minute // value-log GC period
+	gcInterval     = 5 * time.Minute // value-log GC period (format 2 blocks only)
 	gcDiscardRatio = 0.5             // rewrite a value-log file once half of it is garbage
 	retainEvery    = 10 * time.Second
 	// retainStep bounds the blocks deleted in one write batch.
 	retainStep = 64
 
-	valueLogFileSize = 64 << 20 // also Badger's limit on one value, so on one block
+	valueLogFileSize = 64 << 20 // the value log holds only format 2 blocks
 	memTableSize     = 8 << 20  // Badger memtable; see badgerOptions
-	valueThreshold   = 256      // blocks go to the value log; index entries stay in the LSM tree
-	maxRecordSize    = valueLogFileSize - blockHeaderLen - 4 - 4096
+	valueThreshold   = 256      // format 2 blocks go to the value log; pointers and index entries stay in the LSM tree
+	// maxRecordSize bounds one record (a block holding it gets a block
+	// file of its own if it is larger than blockFileBytes).
+	maxRecordSize = 64<<20 - blockHeaderLen - 4 - 4096
 
 	// maxKnownTopics bounds the writer's set of topics whose h| entry was
 	// already written this session. When it is full it is cleared, which
@@ -119,6 +122,8 @@ type Options struct {
 	// inlineBlocks writes blocks into Badger as format 2 did (tests of
 	// reading a format 2 store).
 	inlineBlocks bool
+	// lanes overrides the number of live lanes, GOMAXPROCS (tests).
+	lanes int
 }
 
 func (o Options) withDefaults() Options {
@@ -181,9 +186,9 @@ type Stats struct {
 }
 
 // Store is a persistent record of captured MQTT messages. Ingest never
-// blocks: it encodes the record into the block being filled, and one
-// writer goroutine owned by the Store writes sealed blocks to disk. All
-// methods are safe for concurrent use.
+// blocks: it appends the encoded record to a lane (lane.go), and one
+// writer goroutine owned by the Store builds blocks from the lanes and
+// writes them to disk. All methods are safe for concurrent use.
 type Store struct {
 	dir   string
 	log   *slog.Logger
@@ -191,24 +196,24 @@ type Store struct {
 	files *blockFiles // the blocks' bodies (blockfile.go)
 	opts  Options
 
-	// mu guards the blocks being filled and queued. Ingest holds it only
-	// while encoding one record.
-	mu      sync.Mutex
-	closed  bool
-	cur     *building   // being filled; nil when empty
-	sealed  []*building // waiting for the writer, oldest first
-	queued  int         // bytes of cur and sealed
-	nextSeq uint64
-	// ingested counts accepted records; under mu rather than atomic
-	// because Ingest holds mu anyway, and each atomic line that two
-	// publishing cores share costs a cache-line transfer per message.
-	ingested int64
-	lastSec  int64 // greatest Unix second with an m| entry
-	haveSec  bool
-	free     []*building   // emptied blocks for reuse
-	room     chan struct{} // closed (and replaced) when the writer frees queue room
+	lanes      []*lane   // live records, one lane per processor
+	imports    *lane     // Append's records
+	lanePool   sync.Pool // hands out lanes
+	laneNext   atomic.Uint32
+	laneBudget int       // bytes one live lane may hold (QueueBytes over the lanes)
+	epoch      time.Time // the lanes' clock starts here (Open)
 
-	wake       chan struct{}         // Ingest -> writer: a block was sealed
+	// Set by Open, then the writer's: the next seq, and the greatest Unix
+	// second with an m| entry.
+	nextSeq uint64
+	lastSec int64
+	haveSec bool
+
+	closed atomic.Bool
+	mu     sync.Mutex    // guards room
+	room   chan struct{} // closed (and replaced) when the writer has drained the import lane
+
+	wake       chan struct{}         // Ingest -> writer: a lane is worth draining
 	flushReq   chan chan error       // Flush -> writer
 	clearReq   chan chan clearResult // Clear -> writer
 	gcKick     chan struct{}         // writer -> GC: retention deleted records
@@ -265,6 +270,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		writerDone: make(chan struct{}),
 		gcDone:     make(chan struct{}),
 	}
+	s.epoch = time.Now()
+	lanes := opts.lanes
+	if lanes <= 0 {
+		lanes = runtime.GOMAXPROCS(0)
+	}
+	s.newLanes(lanes)
 	if err := s.load(); err != nil {
 		_ = db.Close()
 		if s.files != nil {
@@ -420,17 +431,16 @@ func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
 // defaults (64 MiB memtables x5, 256 MiB block cache, 1 GiB value-log
 // files), for an append-mostly store that may grow to many GiB.
 //
-// Blocks of records go to the value log: each is written once,
-// sequentially, and the LSM tree holds only keys, value pointers and the
-// small per-topic index entries, so memtables fill slowly, flushes are
-// small and compactions never rewrite payloads. Memtables can then be
-// small, which is most of Badger's heap (each one is a preallocated arena
-// of ~1.3x MemTableSize).
+// Blocks of records go to block files (blockfile.go), and the LSM tree
+// holds only keys, block pointers and the small per-topic index entries,
+// so memtables fill slowly, flushes are small and compactions never
+// rewrite payloads. Memtables can then be small, which is most of
+// Badger's heap (each one is a preallocated arena of ~1.3x MemTableSize).
 //
-// The price is disk: the value log is not compressed, so compressible
-// payloads (JSON telemetry) take about 3x the space they would Snappy-
-// compressed in the LSM tree; incompressible payloads take the same. In
-// return the writer uses less CPU per record and much less memory (see
+// The price is disk: blocks are not compressed, so compressible payloads
+// (JSON telemetry) take about 3x the space they would Snappy-compressed
+// in the LSM tree; incompressible payloads take the same. In return the
+// writer uses less CPU per record and much less memory (see
 // docs/PERFORMANCE.md, "Capture").
 func badgerOptions(dir string) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
@@ -551,18 +561,16 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 
 // Append stores r like Ingest but waits for room in the queue instead of
 // dropping it; it is for imports, which must lose nothing. r.Time is kept
-// as given (zero means now).
+// as given (zero means now). Records appended one after the other keep
+// that order.
 func (s *Store) Append(ctx context.Context, r Record) error {
 	for {
-		ok, full := s.put(&r)
+		ok, full := s.putLane(s.imports, &r, s.opts.QueueBytes)
 		switch {
 		case ok:
 			return nil
 		case !full:
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
+			if s.closed.Load() {
 				return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
 			}
 			return fmt.Errorf("capture: append to %s: record on topic %q is %d bytes encoded; the limit is %d", s.dir, r.Topic, encodedLen(&r), maxRecordSize)
@@ -577,97 +585,6 @@ func (s *Store) Append(ctx context.Context, r Record) error {
 		case <-ctx.Done():
 			return fmt.Errorf("capture: append to %s: %w", s.dir, ctx.Err())
 		}
-	}
-}
-
-// put encodes r into the block being filled. ok is false if r was not
-// stored: full reports that the queue had no room (nothing is counted),
-// otherwise the store is closed or r is too large (counted as failed).
-func (s *Store) put(r *Record) (ok, full bool) {
-	if r.Time.IsZero() {
-		r.Time = time.Now()
-	}
-	size := encodedLen(r)
-	if size > maxRecordSize {
-		s.failed.Add(1)
-		if s.writeErrLog.Allow() {
-			s.log.Error("capture: record too large; not stored", "dir", s.dir, "topic", r.Topic,
-				"client_id", r.ClientID, "bytes", size, "limit", maxRecordSize)
-		}
-		return false, false
-	}
-	hash := topicHash(r.Topic)
-	ns := unixNano(r.Time)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return false, false
-	}
-	if s.queued > 0 && s.queued+size+4 > s.opts.QueueBytes {
-		s.mu.Unlock()
-		return false, true
-	}
-	b := s.cur
-	if b != nil && b.size()+size+4 > s.opts.blockBytes {
-		s.sealLocked()
-		b = nil
-	}
-	if b == nil {
-		b = s.newBlockLocked(size)
-	}
-	seq := s.nextSeq
-	s.indexSecondLocked(b, r.Time.Unix(), seq)
-	b.add(r, hash, ns)
-	s.queued += b.size() - b.queued
-	b.queued = b.size()
-	s.nextSeq++
-	s.ingested++
-	s.mu.Unlock() // not deferred: this is the broker's hot path
-	return true, false
-}
-
-// indexSecondLocked keeps the time index (m|) for a record received in
-// sec: a mark where the greatest second seen advances, and a disorder mark
-// on the block when the record is more than untilSlack seconds older than
-// that, or claims to be from the future (the index must not jump ahead of
-// the records that follow).
-func (s *Store) indexSecondLocked(b *building, sec int64, seq uint64) {
-	switch {
-	case s.haveSec && sec <= s.lastSec:
-		if sec < s.lastSec-untilSlack {
-			b.disordered = true
-		}
-	case sec > time.Now().Unix()+untilSlack:
-		b.disordered = true
-	default:
-		b.secs = append(b.secs, secondMark{sec: sec, seq: seq})
-		s.lastSec, s.haveSec = sec, true
-	}
-}
-
-func (s *Store) newBlockLocked(size int) *building {
-	var b *building
-	if n := len(s.free); n > 0 && size+blockHeaderLen+4 <= s.opts.blockBytes {
-		b, s.free = s.free[n-1], s.free[:n-1]
-	} else {
-		b = &building{buf: make([]byte, 0, max(s.opts.blockBytes+s.opts.blockBytes/8, size+blockHeaderLen+4))}
-	}
-	b.reset(s.nextSeq)
-	b.since = time.Now()
-	s.cur = b
-	return b
-}
-
-// sealLocked queues the block being filled for the writer.
-func (s *Store) sealLocked() {
-	if s.cur == nil {
-		return
-	}
-	s.sealed = append(s.sealed, s.cur)
-	s.cur = nil
-	select {
-	case s.wake <- struct{}{}:
-	default:
 	}
 }
 
@@ -732,9 +649,7 @@ type clearResult struct {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
+		s.closed.Store(true)
 		close(s.quit) // the writer writes what was accepted, then exits
 		<-s.writerDone
 		<-s.gcDone
@@ -773,9 +688,11 @@ func (s *Store) Stats() (Stats, error) {
 		MaxBytes:     s.maxBytes.Load(),
 		MaxAge:       time.Duration(s.maxAge.Load()),
 	}
-	s.mu.Lock()
-	st.Ingested = s.ingested
-	s.mu.Unlock()
+	for _, l := range append(s.lanes, s.imports) {
+		l.mu.Lock()
+		st.Ingested += l.ingested
+		l.mu.Unlock()
+	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if s.dbClosed {

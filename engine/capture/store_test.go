@@ -348,8 +348,9 @@ func TestReopenKeepsRecordsAndContinuesSeq(t *testing.T) {
 
 func TestFullQueueDropsAndNeverBlocks(t *testing.T) {
 	gate := make(chan struct{})
-	// Room for a block header and 4 records of 22 bytes plus their offsets.
-	s := openAt(t, t.TempDir(), Options{QueueBytes: blockHeaderLen + blockTrailerLen + 4*(22+4), writerGate: gate})
+	// Room for 8 records of 22 bytes, shared by the lanes.
+	const size, room = 22, 8
+	s := openAt(t, t.TempDir(), Options{QueueBytes: room * size, writerGate: gate})
 	start := time.Now()
 	accepted := 0
 	for i := 0; i < 1000; i++ {
@@ -360,20 +361,22 @@ func TestFullQueueDropsAndNeverBlocks(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("1000 Ingest calls took %v with a stalled writer", d)
 	}
-	if accepted != 4 || s.Dropped() != 996 {
-		t.Fatalf("accepted %d, dropped %d; want 4 and 996", accepted, s.Dropped())
+	// This goroutine may have moved between processors, and so lanes.
+	perLane := max(1, room/len(s.lanes))
+	if accepted < perLane || accepted > room || int64(accepted)+s.Dropped() != 1000 {
+		t.Fatalf("accepted %d, dropped %d; want %d to %d accepted and the rest dropped", accepted, s.Dropped(), perLane, room)
 	}
 	close(gate)
 	flush(t, s)
 	recs, _ := query(t, s, Query{})
-	if len(recs) != 4 {
-		t.Fatalf("%d records stored, want the 4 accepted", len(recs))
+	if len(recs) != accepted {
+		t.Fatalf("%d records stored, want the %d accepted", len(recs), accepted)
 	}
 	st, err := s.Stats()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Dropped != 996 || st.Ingested != 4 || st.Records != 4 || st.Failed != 0 {
+	if n := int64(accepted); st.Dropped != 1000-n || st.Ingested != n || st.Records != n || st.Failed != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -414,7 +417,7 @@ func TestTopicHashCollisionIsFiltered(t *testing.T) {
 	var b building
 	b.reset(1)
 	for _, r := range []Record{{Time: base, Topic: "intruder", Payload: []byte("wrong")}, {Time: base, Topic: "victim", Payload: []byte("right")}} {
-		b.add(&r, topicHash("victim"), unixNano(r.Time))
+		b.add(appendRecord(nil, &r), topicHash("victim"), unixNano(r.Time))
 	}
 	b.finish(make(map[uint64][]uint32), nil)
 	err := s.db.Update(func(txn *badgerdb.Txn) error {

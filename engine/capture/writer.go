@@ -17,7 +17,6 @@ type writer struct {
 	known        map[uint64]struct{} // topic hashes whose h| entry is written
 	dirty        bool                // written since the last Sync
 	errs         kvstore.ErrTally
-	spare        []*building         // the previous sealed slice, reused
 	groups       map[uint64][]uint32 // scratch for building.finish
 	hashes       []uint64            // scratch for building.finish
 	segStart     time.Time           // when the open segment started
@@ -25,17 +24,26 @@ type writer struct {
 	segTopics    map[uint64]struct{} // topic hashes with a t| entry in it
 	savedDropped int64               // DroppedTotal as last written
 	buf          batchBuf            // keys and values of the batch's index entries
+
+	live    []laneRun   // what the last drain took from each lane
+	held    []laneRun   // records the last drain left for the next (see drain)
+	imports laneRun     // what the last drain took from the import lane
+	merge   []*laneRun  // held, then live
+	cur     *building   // being filled; nil when empty
+	sealed  []*building // waiting to be written, oldest first
+	free    []*building // emptied blocks for reuse
 }
 
 func newWriter(s *Store) *writer {
 	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32),
 		segTopics: make(map[uint64]struct{}), segBlocks: s.opts.segmentBlocks,
-		savedDropped: s.droppedBase.Load()}
+		savedDropped: s.droppedBase.Load(), live: make([]laneRun, len(s.lanes)), held: make([]laneRun, len(s.lanes))}
 }
 
-// runWriter writes sealed blocks as they come, seals a block once its
-// first record is blockMaxAge old, syncs every SyncEvery, applies
-// retention, and on Close writes everything accepted before exiting.
+// runWriter drains the lanes when one is worth it and every blockMaxAge/2,
+// writes blocks once they are full or blockMaxAge old, syncs every
+// SyncEvery, applies retention, and on Close writes everything accepted
+// before exiting.
 func (s *Store) runWriter(w *writer) {
 	defer close(s.writerDone)
 	if gate := s.opts.writerGate; gate != nil {
@@ -46,26 +54,19 @@ func (s *Store) runWriter(w *writer) {
 	}
 	syncTick := time.NewTicker(s.opts.SyncEvery)
 	defer syncTick.Stop()
-	sealTick := time.NewTicker(blockMaxAge / 2)
-	defer sealTick.Stop()
+	drainTick := time.NewTicker(blockMaxAge / 2)
+	defer drainTick.Stop()
 	retainTick := time.NewTicker(retainEvery)
 	defer retainTick.Stop()
 	w.retain()
 	for {
 		select {
 		case <-s.wake:
-			if w.batchReady() {
-				w.writeSealed()
-			}
-		case <-sealTick.C:
-			s.mu.Lock()
-			if s.cur != nil && time.Since(s.cur.since) >= blockMaxAge {
-				s.sealLocked()
-			}
-			s.mu.Unlock()
-			if w.batchReady() {
-				w.writeSealed()
-			}
+			w.drain(false)
+			w.writeIfReady()
+		case <-drainTick.C:
+			w.drain(false)
+			w.writeIfReady()
 		case <-syncTick.C:
 			w.sync()
 		case <-retainTick.C:
@@ -73,9 +74,8 @@ func (s *Store) runWriter(w *writer) {
 		case <-s.retainKick:
 			w.retain()
 		case reply := <-s.flushReq:
-			s.mu.Lock()
-			s.sealLocked()
-			s.mu.Unlock()
+			w.drain(false)
+			w.seal()
 			w.writeSealed()
 			w.retain()
 			w.sync()
@@ -84,9 +84,8 @@ func (s *Store) runWriter(w *writer) {
 			n, err := w.clear()
 			reply <- clearResult{n, err}
 		case <-s.quit:
-			s.mu.Lock()
-			s.sealLocked()
-			s.mu.Unlock()
+			w.drain(true)
+			w.seal()
 			w.writeSealed()
 			w.sync()
 			s.writerErr = w.errs.Take()
@@ -95,36 +94,144 @@ func (s *Store) runWriter(w *writer) {
 	}
 }
 
-// batchReady reports whether the sealed blocks are worth a write now: at
-// least writeBatchBytes of them, or the oldest sealed blockMaxAge ago.
-// Badger's value log encodes each write call into a fresh buffer as large
-// as its largest value, so one write of several blocks makes a fraction of
-// the garbage of one write per block (measured: bytes allocated per record
-// fell from about the record's size to a quarter of it).
-func (w *writer) batchReady() bool {
+// drain takes every lane's records and places them in blocks: the live
+// lanes' merged in the order Ingest was called, then the import lane's in
+// order. With closing, the lanes take nothing more.
+//
+// Lanes are taken one after the other, so a record put after its lane was
+// taken may have been called before one taken from a later lane. Only
+// records called before the drain started are placed (all of those are
+// in the lanes by the time each is taken); the rest are held for the next
+// drain, so that a goroutine's records keep their order even when it
+// moves between processors, and so lanes, mid-drain.
+func (w *writer) drain(closing bool) {
 	s := w.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.sealed) == 0 {
-		return false
+	cut := time.Since(s.epoch)
+	for i, l := range s.lanes {
+		l.take(&w.live[i], closing)
 	}
-	size := 0
-	for _, b := range s.sealed {
-		size += b.queued
+	s.imports.take(&w.imports, closing)
+	w.merge = w.merge[:0]
+	for i := range w.held {
+		w.merge = append(w.merge, &w.held[i])
 	}
-	return size >= writeBatchBytes || time.Since(s.sealed[0].since) >= blockMaxAge
+	for i := range w.live {
+		w.merge = append(w.merge, &w.live[i])
+	}
+	for {
+		var best *laneRun
+		for _, r := range w.merge {
+			if !r.done() && (best == nil || r.recs[r.next].order < best.recs[best.next].order) {
+				best = r
+			}
+		}
+		if best == nil || (!closing && best.recs[best.next].order > cut) {
+			break
+		}
+		w.place(best)
+	}
+	for i := range w.live {
+		w.live[i].keepRest(&w.held[i])
+	}
+	for !w.imports.done() {
+		w.place(&w.imports)
+	}
+	if len(w.imports.recs) > 0 { // Append may be waiting for room
+		s.mu.Lock()
+		close(s.room)
+		s.room = make(chan struct{})
+		s.mu.Unlock()
+	}
 }
 
-// writeSealed writes every sealed block in one Badger write batch and
-// frees their queue room.
+// place adds r's next record to the block being filled, as seq nextSeq.
+func (w *writer) place(r *laneRun) {
+	s := w.s
+	rec, meta := r.record(r.next), r.recs[r.next]
+	r.next++
+	b := w.cur
+	if b != nil && b.size()+len(rec)+4 > s.opts.blockBytes {
+		w.seal()
+		b = nil
+	}
+	if b == nil {
+		b = w.newBlock(len(rec))
+	}
+	w.indexSecond(b, meta.sec, s.nextSeq)
+	b.add(rec, meta.hash, meta.ns)
+	s.nextSeq++
+}
+
+// indexSecond keeps the time index (m|) for a record received in sec: a
+// mark where the greatest second seen advances, and a disorder mark on
+// the block when the record is more than untilSlack seconds older than
+// that, or claims to be from the future (the index must not jump ahead of
+// the records that follow).
+func (w *writer) indexSecond(b *building, sec int64, seq uint64) {
+	s := w.s
+	switch {
+	case s.haveSec && sec <= s.lastSec:
+		if sec < s.lastSec-untilSlack {
+			b.disordered = true
+		}
+	case sec > time.Now().Unix()+untilSlack:
+		b.disordered = true
+	default:
+		b.secs = append(b.secs, secondMark{sec: sec, seq: seq})
+		s.lastSec, s.haveSec = sec, true
+	}
+}
+
+func (w *writer) newBlock(size int) *building {
+	blockBytes := w.s.opts.blockBytes
+	var b *building
+	if n := len(w.free); n > 0 && size+blockHeaderLen+4 <= blockBytes {
+		b, w.free = w.free[n-1], w.free[:n-1]
+	} else {
+		b = &building{buf: make([]byte, 0, max(blockBytes+blockBytes/8, size+blockHeaderLen+4))}
+	}
+	b.reset(w.s.nextSeq)
+	b.since = time.Now()
+	w.cur = b
+	return b
+}
+
+// seal queues the block being filled for writing.
+func (w *writer) seal() {
+	if w.cur != nil {
+		w.sealed = append(w.sealed, w.cur)
+		w.cur = nil
+	}
+}
+
+// writeIfReady seals a block that is blockMaxAge old and writes the
+// sealed blocks once they are worth a write: at least writeBatchBytes, or
+// the oldest blockMaxAge old. Badger's value log encodes each write call
+// into a fresh buffer as large as its largest value, so one write of
+// several blocks makes a fraction of the garbage of one write per block
+// (measured: bytes allocated per record fell from about the record's size
+// to a quarter of it).
+func (w *writer) writeIfReady() {
+	if w.cur != nil && time.Since(w.cur.since) >= blockMaxAge {
+		w.seal()
+	}
+	if len(w.sealed) == 0 {
+		return
+	}
+	size := 0
+	for _, b := range w.sealed {
+		size += b.size()
+	}
+	if size >= writeBatchBytes || time.Since(w.sealed[0].since) >= blockMaxAge {
+		w.writeSealed()
+	}
+}
+
+// writeSealed writes every sealed block in one Badger write batch.
 func (w *writer) writeSealed() {
 	s := w.s
-	s.mu.Lock()
-	blocks := s.sealed
-	s.sealed = w.spare[:0]
-	s.mu.Unlock()
+	blocks := w.sealed
 	if len(blocks) == 0 {
-		w.spare = blocks
 		return
 	}
 	var size int64
@@ -161,18 +268,13 @@ func (w *writer) writeSealed() {
 	w.buf.reset()
 
 	// Only now, after Flush or Cancel, may the blocks' memory be reused.
-	s.mu.Lock()
 	for i, b := range blocks {
-		s.queued -= b.queued
-		if len(s.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
-			s.free = append(s.free, b)
+		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
+			w.free = append(w.free, b)
 		}
 		blocks[i] = nil
 	}
-	close(s.room)
-	s.room = make(chan struct{})
-	s.mu.Unlock()
-	w.spare = blocks[:0]
+	w.sealed = blocks[:0]
 
 	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
 		w.retain()
@@ -335,19 +437,14 @@ func (w *writer) clear() (int64, error) {
 		return 0, err
 	}
 	n := st.Records
-	s.mu.Lock()
-	if s.cur != nil {
-		n += int64(s.cur.count())
-		s.queued -= s.cur.queued
-		s.cur = nil
-	}
-	for _, b := range s.sealed {
+	w.drain(false)
+	w.seal()
+	for _, b := range w.sealed {
 		n += int64(b.count())
-		s.queued -= b.queued
 	}
-	s.sealed = s.sealed[:0]
+	clear(w.sealed)
+	w.sealed = w.sealed[:0]
 	s.haveSec = false
-	s.mu.Unlock()
 	clear(w.known)
 	w.endSegment()
 	w.dirty = false
