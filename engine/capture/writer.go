@@ -310,9 +310,9 @@ func (w *writer) addBlock(wb *badgerdb.WriteBatch, b *building) error {
 		}
 		w.segTopics[h] = struct{}{}
 	}
-	for i, h := range b.hashes {
+	for _, h := range w.hashes { // each of the block's topics once
 		if _, ok := w.known[h]; !ok {
-			if err := w.setTopicName(wb, b, h, i); err != nil {
+			if err := w.setTopicName(wb, b, h); err != nil {
 				return err
 			}
 		}
@@ -369,12 +369,20 @@ func (w *writer) removeRetiredFiles() {
 // endSegment makes the next block start a new segment.
 func (w *writer) endSegment() { w.segBlocks = w.s.opts.segmentBlocks }
 
-// setTopicName writes the h| entry of hash, whose first record in b is i.
-func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64, i int) error {
+// setTopicName writes the h| entry of hash, a topic of the finished block b.
+func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64) error {
 	view, err := parseBlock(b.buf)
 	if err != nil {
 		return err
 	}
+	idx, err := view.lookup(nil, hash)
+	if err != nil {
+		return err
+	}
+	if len(idx) == 0 {
+		return fmt.Errorf("%w: topic %x is not in the block's directory", errCorruptBlock, hash)
+	}
+	i := idx[0]
 	rec, err := view.record(i)
 	if err != nil {
 		return err
