@@ -360,11 +360,20 @@ func (s *Store) load() error {
 			return fmt.Errorf("read last block: %w", err)
 		}
 		return item.Value(func(val []byte) error {
+			first := seqFromKey(last)
 			b, err := s.parseStored(val)
 			if err != nil {
-				return fmt.Errorf("%w: last block %d: %w", kvstore.ErrCorrupt, seqFromKey(last), err)
+				// A power cut can leave the index pointing at a block
+				// the disk never got. Its records are lost either way;
+				// the rest of the capture must stay usable. A block
+				// holds at most one record per byte, so new seqs start
+				// past anything it held.
+				s.log.Warn("capture: the newest block cannot be read (cut short by a crash?); its records are lost, the rest is kept",
+					"dir", s.dir, "seq", first, "error", err)
+				s.nextSeq = first + uint64(max(s.opts.blockBytes, int(storedLen(val))))
+				return nil
 			}
-			s.nextSeq = seqFromKey(last) + uint64(b.count)
+			s.nextSeq = first + uint64(b.count)
 			return nil
 		})
 	})
