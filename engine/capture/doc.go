@@ -3,20 +3,20 @@
 // connection) in a Badger database, without ever making the broker wait for
 // the disk, and answer queries over that record.
 //
-// Ingest encodes a record straight into the block being filled (block.go),
-// under a mutex held only for that copy; when the queue of blocks waiting
-// for the writer is full the record is dropped and counted
-// (Store.Dropped), never blocked on. A single writer goroutine owned by the
-// Store appends each sealed block to a block file (blockfile.go) and
-// indexes it in Badger; a second goroutine runs Badger's value-log GC.
-// Both stop in Store.Close, which first writes and syncs everything
-// accepted. The writer also applies retention (retention.go):
-// whole blocks, oldest first, by size and by age.
+// Ingest encodes a record into its processor's lane (lane.go); when the
+// lanes hold QueueBytes the record is dropped and counted
+// (Store.Dropped), never blocked on. A single writer goroutine owned by
+// the Store drains the lanes, merging them in the order Ingest was
+// called, places the records in blocks (block.go), appends each block to
+// a block file (blockfile.go) and indexes it in Badger; a second
+// goroutine runs Badger's value-log GC. Both stop in Store.Close, which
+// first writes and syncs everything accepted. The writer also applies
+// retention (retention.go): whole segments of blocks, oldest first, by
+// size and by age.
 //
 // Layout (see keys.go): b|<first seq> points to a block in a block file;
 // a per-topic index t|<topic hash>|<block> lists which records of a block
-// are on a topic;
-// h|<hash> maps hashes back to topics; m|<second> holds the first seq of
+// are on a topic; h|<hash> maps hashes back to topics; m|<second> holds the first seq of
 // each Unix second so that time ranges become seq ranges, and o|<block>
 // marks blocks whose records are out of time order (imports), which time
 // queries add. Queries with wildcard filters scan blocks in seq order.
