@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -87,8 +86,13 @@ type stateHook struct {
 
 func (h *stateHook) ID() string { return "iotstudio-state" }
 
+// Provides is asked for every hook on every event, so it is a switch.
 func (h *stateHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnSysInfoTick}, []byte{b})
+	switch b {
+	case mqtt.OnConnect, mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnSysInfoTick:
+		return true
+	}
+	return false
 }
 
 // OnConnect caps the keep-alive of MQTT 5 clients and tells them so
