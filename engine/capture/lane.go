@@ -22,13 +22,14 @@ import (
 // Imports (Append) have a lane of their own, drained after the live lanes
 // and in call order: an import's records keep the order they came in.
 type lane struct {
-	_        cpu.CacheLinePad
-	mu       sync.Mutex
-	closed   bool      // set by the writer's last drain: nothing more is taken
-	buf      []byte    // encoded records
-	recs     []laneRec // one per record, in buf order
-	ingested int64     // records accepted since Open
-	_        cpu.CacheLinePad
+	_         cpu.CacheLinePad
+	mu        sync.Mutex
+	closed    bool      // set by the writer's last drain: nothing more is taken
+	buf       []byte    // encoded records
+	recs      []laneRec // one per record, in buf order
+	published int       // bytes of buf counted in Store.queued
+	ingested  int64     // records accepted since Open
+	_         cpu.CacheLinePad
 }
 
 // laneRec is what the writer needs of a record besides its bytes, which
@@ -44,10 +45,18 @@ type laneRec struct {
 // (otherwise the writer drains every blockMaxAge/2).
 const laneKickBytes = 1 << 20
 
+// The lanes share QueueBytes: any lane may use all of it, so one busy
+// publisher is not held to its processor's share. To keep the shared
+// count off the hot path, a lane adds to Store.queued only in steps of
+// Store.quantum bytes (at most maxQuantum, at most an eighth of the queue
+// over all lanes), and the writer takes a lane's part off when it drains
+// it. The count is then short by less than one step per lane.
+const maxQuantum = 64 << 10
+
 // putLane encodes r into l. ok is false if r was not stored: full reports
-// that the lane had no room (nothing is counted), otherwise the store is
+// that the queue had no room (nothing is counted), otherwise the store is
 // closed or r is too large (counted as failed).
-func (s *Store) putLane(l *lane, r *Record, budget int) (ok, full bool) {
+func (s *Store) putLane(l *lane, r *Record) (ok, full bool) {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
@@ -67,13 +76,19 @@ func (s *Store) putLane(l *lane, r *Record, budget int) (ok, full bool) {
 		return false, false
 	}
 	rec.off = len(l.buf)
-	if rec.off > 0 && rec.off+size > budget {
+	// An empty queue takes any record, however large.
+	if queued := int(s.queued.Load()) + rec.off - l.published; queued > 0 && queued+size > s.opts.QueueBytes {
 		l.mu.Unlock()
 		return false, true
 	}
 	l.recs = append(l.recs, rec)
 	l.buf = appendRecord(l.buf, r)
 	l.ingested++
+	if step := len(l.buf) - l.published; step >= s.quantum {
+		step -= step % s.quantum
+		s.queued.Add(int64(step))
+		l.published += step
+	}
 	kick := rec.off < laneKickBytes && len(l.buf) >= laneKickBytes
 	l.mu.Unlock() // not deferred: this is the broker's hot path
 	if kick {
@@ -88,7 +103,7 @@ func (s *Store) putLane(l *lane, r *Record, budget int) (ok, full bool) {
 // put is putLane on the calling processor's lane.
 func (s *Store) put(r *Record) (ok, full bool) {
 	l := s.lanePool.Get().(*lane)
-	ok, full = s.putLane(l, r, s.laneBudget)
+	ok, full = s.putLane(l, r)
 	s.lanePool.Put(l)
 	return ok, full
 }
@@ -102,21 +117,24 @@ func (s *Store) newLanes(n int) {
 		s.lanes[i] = &lane{}
 	}
 	s.imports = &lane{}
-	s.laneBudget = max(1, s.opts.QueueBytes/n)
+	s.quantum = min(maxQuantum, max(1, s.opts.QueueBytes/(8*(n+1))))
 	s.lanePool.New = func() any {
 		return s.lanes[int(s.laneNext.Add(1)%uint32(n))]
 	}
 }
 
-// take moves l's records into r, giving l r's emptied buffers; with
-// closing it also closes l.
-func (l *lane) take(r *laneRun, closing bool) {
+// take moves l's records into r, giving l r's emptied buffers, and takes
+// them off s.queued; with closing it also closes l.
+func (l *lane) take(s *Store, r *laneRun, closing bool) {
 	r.reset()
 	l.mu.Lock()
 	l.buf, r.buf = r.buf, l.buf
 	l.recs, r.recs = r.recs, l.recs
 	l.closed = l.closed || closing
+	published := l.published
+	l.published = 0
 	l.mu.Unlock()
+	s.queued.Add(-int64(published))
 	r.next = 0
 }
 

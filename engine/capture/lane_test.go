@@ -17,7 +17,7 @@ func TestCallOrderSurvivesLaneSwitches(t *testing.T) {
 		// Receive times run backwards: the order must come from the calls.
 		r := Record{Time: base.Add(-time.Duration(i) * time.Microsecond), Topic: "order", Payload: binary.BigEndian.AppendUint32(nil, uint32(i))}
 		for {
-			ok, full := s.putLane(s.lanes[i%3], &r, s.laneBudget)
+			ok, full := s.putLane(s.lanes[i%3], &r)
 			if ok {
 				break
 			}
@@ -75,5 +75,39 @@ func TestConcurrentIngestKeepsEveryRecord(t *testing.T) {
 	}
 	if st := stats(t, s); st.Ingested != publishers*each || st.Records != publishers*each {
 		t.Errorf("stats: %d ingested, %d records; want %d", st.Ingested, st.Records, publishers*each)
+	}
+}
+
+// One busy publisher may fill the whole queue, not just its processor's
+// share of it, and all the lanes together stay within it.
+func TestLanesShareTheQueue(t *testing.T) {
+	gate := make(chan struct{})
+	const size, room = 22, 400
+	s := openAt(t, t.TempDir(), Options{lanes: 8, QueueBytes: room * size, writerGate: gate})
+	put := func(l *lane) bool {
+		ok, _ := s.putLane(l, &Record{Time: base, Topic: "q", Payload: []byte{1}})
+		return ok
+	}
+	busy := 0
+	for put(s.lanes[0]) {
+		busy++
+	}
+	if busy < room-8*s.quantum/size || busy > room {
+		t.Fatalf("one lane took %d records of a queue with room for %d", busy, room)
+	}
+	others := 0
+	for i := 1; i < len(s.lanes); i++ {
+		for put(s.lanes[i]) {
+			others++
+		}
+	}
+	// The shared count may miss less than a step per lane.
+	if total := busy + others; total*size > room*size+len(s.lanes)*s.quantum {
+		t.Fatalf("the lanes took %d records together; the queue has room for %d", total, room)
+	}
+	close(gate)
+	flush(t, s)
+	if !put(s.lanes[3]) {
+		t.Fatal("the queue is still full after the writer drained it")
 	}
 }

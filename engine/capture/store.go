@@ -196,12 +196,13 @@ type Store struct {
 	files *blockFiles // the blocks' bodies (blockfile.go)
 	opts  Options
 
-	lanes      []*lane   // live records, one lane per processor
-	imports    *lane     // Append's records
-	lanePool   sync.Pool // hands out lanes
-	laneNext   atomic.Uint32
-	laneBudget int       // bytes one live lane may hold (QueueBytes over the lanes)
-	epoch      time.Time // the lanes' clock starts here (Open)
+	lanes    []*lane   // live records, one lane per processor
+	imports  *lane     // Append's records
+	lanePool sync.Pool // hands out lanes
+	laneNext atomic.Uint32
+	queued   atomic.Int64 // bytes in the lanes, roughly (see maxQuantum)
+	quantum  int          // the step in which lanes count into queued
+	epoch    time.Time    // the lanes' clock starts here (Open)
 
 	// Set by Open, then the writer's: the next seq, and the greatest Unix
 	// second with an m| entry.
@@ -574,7 +575,7 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 // that order.
 func (s *Store) Append(ctx context.Context, r Record) error {
 	for {
-		ok, full := s.putLane(s.imports, &r, s.opts.QueueBytes)
+		ok, full := s.putLane(s.imports, &r)
 		switch {
 		case ok:
 			return nil

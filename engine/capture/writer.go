@@ -108,9 +108,9 @@ func (w *writer) drain(closing bool) {
 	s := w.s
 	cut := time.Since(s.epoch)
 	for i, l := range s.lanes {
-		l.take(&w.live[i], closing)
+		l.take(s, &w.live[i], closing)
 	}
-	s.imports.take(&w.imports, closing)
+	s.imports.take(s, &w.imports, closing)
 	w.merge = w.merge[:0]
 	for i := range w.held {
 		w.merge = append(w.merge, &w.held[i])
