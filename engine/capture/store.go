@@ -94,9 +94,9 @@ var (
 
 // Options configure a Store. Zero values select the defaults.
 type Options struct {
-	// QueueBytes bounds the encoded records waiting for the writer (each
-	// processor's lane may hold its share); beyond it Ingest drops. Default 32 MiB: 1.6 s of writer stall (fsync,
-	// Badger flushes) at 20,000 msg/s of 1 KB.
+	// QueueBytes bounds the encoded records waiting for the writer, in
+	// all lanes together; beyond it Ingest drops. Default 32 MiB: 1.6 s
+	// of writer stall (fsync, Badger flushes) at 20,000 msg/s of 1 KB.
 	QueueBytes int
 	// SyncEvery is how often written records are fsynced. Default 1s.
 	SyncEvery time.Duration
