@@ -278,12 +278,22 @@ func (p *Panel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-// onSearch validates the form and starts a new search, cancelling any
-// running one.
+// Shown runs the form's search when the page comes forward with nothing
+// listed: the app searches once at start, often before anything was
+// captured. A list the user has is left as it is.
+func (p *Panel) Shown() {
+	if len(p.recs) > 0 || p.loading {
+		return
+	}
+	p.onSearch()
+}
+
 // Search runs the search the form describes (empty form: the newest
 // messages), as the Search button does; call it on the UI goroutine.
 func (p *Panel) Search() { p.onSearch() }
 
+// onSearch validates the form and starts a new search, cancelling any
+// running one.
 func (p *Panel) onSearch() {
 	q, err := p.formQuery(time.Now())
 	if err != nil {

@@ -369,3 +369,34 @@ func TestWhereConditionNarrowsSearchAndBadOneIsShown(t *testing.T) {
 		t.Fatalf("a bad condition shows %v %q", p.formErr.Visible(), p.formErr.Text)
 	}
 }
+
+// The app searches once at start, usually before anything is captured.
+// Coming back to the page then lists what was captured since; a list the
+// user already has stays as it is.
+func TestShownListsWhatWasCapturedSinceAnEmptySearch(t *testing.T) {
+	store := openStore(t)
+	h := newHarness(t, store)
+	p := h.panel
+	h.search(t, "", true)
+	if len(p.recs) != 0 || p.shown.Text != "No matching records." {
+		t.Fatalf("empty store: %d records, footer %q", len(p.recs), p.shown.Text)
+	}
+	for _, r := range sample(3) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	p.Shown()
+	h.q.Until(t, "the search to finish", func() bool { return !p.loading })
+	if len(p.recs) != 3 || p.shown.Text != "3 records shown" {
+		t.Fatalf("after coming back: %d records, footer %q; want the 3 captured since", len(p.recs), p.shown.Text)
+	}
+	p.list.Select(1)
+	for _, r := range sample(2) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	p.Shown()
+	if p.loading || len(p.recs) != 3 || p.selected != 1 {
+		t.Fatalf("a second visit replaced the user's list: loading %v, %d records, selected %d", p.loading, len(p.recs), p.selected)
+	}
+}

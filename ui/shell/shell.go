@@ -20,6 +20,13 @@ type Panel interface {
 	Content() fyne.CanvasObject
 }
 
+// Shower is a Panel that wants to know when its page is brought forward
+// (a tap on its tab, or ShowPanel): the Capture panel lists the newest
+// messages then if it had nothing to list when the app started.
+type Shower interface {
+	Shown()
+}
+
 // NewMainWindow creates the main window with the panels in the navigation,
 // in the order given. It does not show the window. Panels that need the
 // window themselves (for dialogs) can be created after it and added with
@@ -44,7 +51,19 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 		panic("shell.AddPanels: window was not made by shell.NewMainWindow")
 	}
 	for _, p := range panels {
-		tabs.Append(container.NewTabItemWithIcon(p.Title(), p.Icon(), p.Content()))
+		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), p.Content())
+		tabs.Append(item)
+		if s, ok := p.(Shower); ok {
+			prev := tabs.OnSelected
+			tabs.OnSelected = func(it *container.TabItem) {
+				if prev != nil {
+					prev(it)
+				}
+				if it == item {
+					s.Shown()
+				}
+			}
+		}
 	}
 }
 

@@ -86,3 +86,33 @@ func TestShowPanelSelectsItsPage(t *testing.T) {
 		t.Error("a panel the window does not have changed the selection")
 	}
 }
+
+// showerPanel counts how often its page was brought forward.
+type showerPanel struct {
+	fakePanel
+	shown *int
+}
+
+func (p showerPanel) Shown() { *p.shown++ }
+
+func TestShowerIsToldWhenItsPageIsSelected(t *testing.T) {
+	a := test.NewTempApp(t)
+	var explorerShown, captureShown int
+	explorer := showerPanel{fakePanel{"Explorer", widget.NewLabel("tree")}, &explorerShown}
+	publish := fakePanel{"Publish", widget.NewLabel("form")}
+	w := NewMainWindow(a, explorer, publish)
+	defer w.Close()
+	capture := showerPanel{fakePanel{"Capture", widget.NewLabel("records")}, &captureShown}
+	AddPanels(w, capture)
+	tabs := w.Content().(*container.AppTabs)
+
+	ShowPanel(w, capture)
+	if captureShown != 1 || explorerShown != 0 {
+		t.Fatalf("after showing Capture: Capture told %d times, Explorer %d; want 1 and 0", captureShown, explorerShown)
+	}
+	tabs.SelectIndex(1) // Publish, which does not ask
+	tabs.SelectIndex(0)
+	if explorerShown != 1 || captureShown != 1 {
+		t.Fatalf("after showing Publish, then Explorer: Explorer told %d times, Capture %d; want 1 and 1", explorerShown, captureShown)
+	}
+}
