@@ -139,24 +139,32 @@ func (l *lane) take(s *Store, r *laneRun, closing bool) {
 }
 
 // A run's buffer is handed back to its lane to fill again, so that at a
-// steady rate a lane never grows its buffer (growing copies it). One
+// steady rate a lane never grows its buffer (growing copies it). A buffer
 // larger than laneKeepBytes that held less than an eighth of its capacity
-// is dropped instead: a burst's buffers are not kept for good.
-const laneKeepBytes = 8 << 20
+// at laneShrinkDrains drains in a row (two seconds of the writer's ticks)
+// is dropped instead, so that a burst's buffers are not kept for good: at
+// rest each lane keeps at most two of laneKeepBytes.
+const (
+	laneKeepBytes    = 256 << 10
+	laneShrinkDrains = 40
+)
 
 // laneRun is what the writer took from one lane.
 type laneRun struct {
 	buf  []byte
 	recs []laneRec
 	next int // index of the next record to place
+	idle int // drains in a row that used little of buf (see laneKeepBytes)
 }
 
 func (r *laneRun) done() bool { return r.next == len(r.recs) }
 
 // reset empties r (see laneKeepBytes).
 func (r *laneRun) reset() {
-	if cap(r.buf) > laneKeepBytes && len(r.buf) < cap(r.buf)/8 {
-		r.buf, r.recs = nil, nil
+	if cap(r.buf) <= laneKeepBytes || len(r.buf) >= cap(r.buf)/8 {
+		r.idle = 0
+	} else if r.idle++; r.idle >= laneShrinkDrains {
+		r.buf, r.recs, r.idle = nil, nil, 0
 	}
 	r.buf, r.recs, r.next = r.buf[:0], r.recs[:0], 0
 }

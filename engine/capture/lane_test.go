@@ -111,3 +111,37 @@ func TestLanesShareTheQueue(t *testing.T) {
 		t.Fatal("the queue is still full after the writer drained it")
 	}
 }
+
+// A burst's large buffer is kept while drains keep using it, and dropped
+// after two seconds of drains that use little of it.
+func TestLaneRunDropsABurstsBufferWhenIdle(t *testing.T) {
+	big := make([]byte, 4<<20)
+	cases := []struct {
+		name    string
+		used    int // bytes of buf in use at each reset
+		resets  int
+		dropped bool
+	}{
+		{"busy", 1 << 20, 100, false},
+		{"idle, not yet long", 1000, laneShrinkDrains - 1, false},
+		{"idle long enough", 1000, laneShrinkDrains, true},
+		{"empty long enough", 0, laneShrinkDrains, true},
+	}
+	for _, c := range cases {
+		r := laneRun{buf: big[:0]}
+		for range c.resets {
+			r.buf = r.buf[:c.used]
+			r.reset()
+		}
+		if dropped := cap(r.buf) == 0; dropped != c.dropped {
+			t.Errorf("%s: buffer dropped = %v, want %v", c.name, dropped, c.dropped)
+		}
+	}
+	small := laneRun{buf: make([]byte, 0, laneKeepBytes)}
+	for range 2 * laneShrinkDrains {
+		small.reset()
+	}
+	if cap(small.buf) != laneKeepBytes {
+		t.Error("a small buffer was dropped; it should be kept to refill")
+	}
+}
