@@ -81,6 +81,10 @@ type Broker struct {
 	stats       *stateHook
 	authz       *auth.Hook
 	devCA       *devca.Authority
+	sessions    *sessionstore.Hook // nil without persistence
+	// restored says what mochi does not restore of the retained messages
+	// read from the data dir at Start: their publishers' protocol.
+	restored map[string]sessionstore.RetainedOrigin
 }
 
 // New checks the configuration; it opens nothing until Start.
@@ -118,6 +122,12 @@ func (b *Broker) Start() error {
 		return err
 	}
 	b.srv = srv
+	b.restored = nil
+	if b.sessions != nil {
+		if b.restored, err = b.sessions.RetainedOrigins(); err != nil {
+			b.log.Warn("cannot read the protocol of restored retained messages; they show as not recorded", "error", err)
+		}
+	}
 	b.sysRetained = 0
 	for topic := range srv.Topics.Retained.GetAll() {
 		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") {
@@ -130,7 +140,7 @@ func (b *Broker) Start() error {
 
 func (b *Broker) build() (*mqtt.Server, error) {
 	// Nothing from a previous run may leak into this one's state.
-	b.flow, b.devCA = nil, nil
+	b.flow, b.devCA, b.sessions = nil, nil, nil
 	if err := b.prepareDataDir(); err != nil {
 		return nil, err
 	}
@@ -189,6 +199,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 			_ = store.Stop()
 			return nil, fmt.Errorf("add session store: %w", err)
 		}
+		b.sessions = store
 	}
 	b.gate = newConnGate(srv)
 	if err := b.addListeners(srv, tlsConf); err != nil {

@@ -23,6 +23,9 @@ func (b *Broker) RetainedMessages() []capture.Record {
 	if srv == nil {
 		return nil
 	}
+	b.mu.Lock()
+	restored := b.restored
+	b.mu.Unlock()
 	var out []capture.Record
 	for topic, pk := range srv.Topics.Retained.GetAll() {
 		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") || len(pk.Payload) == 0 {
@@ -33,8 +36,13 @@ func (b *Broker) RetainedMessages() []capture.Record {
 			at = time.Unix(pk.Created, 0)
 		}
 		// recordOf reads the publisher from its client; a restored message
-		// has only the ID and protocol version it was published with.
-		from := &mqtt.Client{ID: pk.Origin, Properties: mqtt.ClientProperties{ProtocolVersion: pk.ProtocolVersion}}
+		// has only the ID it was published with, and the protocol as the
+		// session store kept it.
+		proto := pk.ProtocolVersion
+		if o, ok := restored[topic]; ok && proto == 0 && o.Created == pk.Created {
+			proto = o.ProtocolVersion
+		}
+		from := &mqtt.Client{ID: pk.Origin, Properties: mqtt.ClientProperties{ProtocolVersion: proto}}
 		r := recordOf(from, pk, at)
 		r.Retain = true
 		out = append(out, r)

@@ -28,7 +28,7 @@ func TestRetainedMessagesIncludeThoseRestoredAtStart(t *testing.T) {
 	}
 	r := got[0]
 	if r.Topic != "house/temp" || string(r.Payload) != "21.5" || !r.Retain || r.Source != SourceBroker ||
-		r.ClientID != "sensor-7" || r.QoS != 1 || r.Time.Before(before) || r.Time.After(time.Now()) {
+		r.ClientID != "sensor-7" || r.QoS != 1 || r.Protocol != 5 || r.Time.Before(before) || r.Time.After(time.Now()) {
 		t.Errorf("restored record: %+v", r)
 	}
 	if err := second.Stop(); err != nil {

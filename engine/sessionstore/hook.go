@@ -2,6 +2,7 @@ package sessionstore
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -157,7 +158,7 @@ func (h *Hook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
 		return
 	}
 	props := pk.Properties.Copy(false)
-	in := &storage.Message{
+	in := &retainedMessage{Message: storage.Message{
 		ID:          retainedKey(pk.TopicName),
 		T:           storage.RetainedKey,
 		FixedHeader: pk.FixedHeader,
@@ -167,8 +168,43 @@ func (h *Hook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
 		Client:      cl.ID,
 		Origin:      pk.Origin,
 		Properties:  messageProperties(props),
-	}
+	}, ProtocolVersion: cl.Properties.ProtocolVersion}
 	h.set(in.ID, in)
+}
+
+// retainedMessage is a stored retained message: mochi's record, plus the
+// protocol version its publisher spoke, which mochi's record has no field
+// for and the inspector shows. Records stored before it was added read
+// as version 0, "not recorded".
+type retainedMessage struct {
+	storage.Message
+	ProtocolVersion byte `json:"protocolVersion,omitempty"`
+}
+
+func (m *retainedMessage) MarshalBinary() ([]byte, error) { return json.Marshal(m) }
+func (m *retainedMessage) UnmarshalBinary(b []byte) error { return json.Unmarshal(b, m) }
+
+// RetainedOrigin is what the store knows of a retained message beyond
+// what mochi restores.
+type RetainedOrigin struct {
+	Created         int64 // as in the restored packet: tells it from a newer one
+	ProtocolVersion byte
+}
+
+// RetainedOrigins returns, by topic, what RetainedOrigin says of each
+// stored retained message whose protocol version is known.
+func (h *Hook) RetainedOrigins() (map[string]RetainedOrigin, error) {
+	msgs, err := loadAll[retainedMessage](h, storage.RetainedKey+"_")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]RetainedOrigin, len(msgs))
+	for _, m := range msgs {
+		if m.ProtocolVersion != 0 {
+			out[m.TopicName] = RetainedOrigin{Created: m.Created, ProtocolVersion: m.ProtocolVersion}
+		}
+	}
+	return out, nil
 }
 
 // OnQosPublish stores (or updates) an inflight QoS 1/2 message.
@@ -258,7 +294,15 @@ func (h *Hook) StoredSubscriptions() ([]storage.Subscription, error) {
 
 // StoredRetainedMessages returns the retained messages stored in Badger.
 func (h *Hook) StoredRetainedMessages() ([]storage.Message, error) {
-	return loadAll[storage.Message](h, storage.RetainedKey+"_")
+	msgs, err := loadAll[retainedMessage](h, storage.RetainedKey+"_")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Message
+	}
+	return out, nil
 }
 
 // StoredInflightMessages returns the inflight messages stored in Badger.
