@@ -84,7 +84,7 @@ func runGUI(args []string, e env) error {
 	// Publish and Subscribe work on any open connection, the embedded
 	// broker's included (its "Local broker" connection).
 	pub := publish.New(conns.mgr, w, publish.Options{DataDir: dir, Logger: log})
-	sub := subscribe.New(conns.mgr, w, subscribe.Options{Logger: log})
+	sub := subscribe.New(conns.mgr, w, subscribe.Options{Logger: log, Kept: client.NewKeptSubscriptions(dir)})
 	conns.tee(sub)
 	tops.publishTo = func(source, topic string, payload []byte) {
 		pub.Prefill(conns.connectionFor(source), topic, payload)

@@ -53,29 +53,34 @@ func (s *Store) Load() ([]Profile, error) {
 // Save replaces the file atomically: a crash leaves the old file or the
 // new one, never half of one.
 func (s *Store) Save(ps []Profile) error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("save connections: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".connections-*.json")
-	if err != nil {
-		return fmt.Errorf("save connections: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
-	if err := encodeProfiles(tmp, ps); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save connections to %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save connections: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save connections: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := replaceFile(s.path, func(w io.Writer) error { return encodeProfiles(w, ps) }); err != nil {
 		return fmt.Errorf("save connections: %w", err)
 	}
 	return nil
+}
+
+// replaceFile writes path through a synced temporary file renamed over it.
+func replaceFile(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // Export writes profiles for another machine or person. Profiles hold no

@@ -266,7 +266,14 @@ func (p *Panel) onSubscribe() {
 	p.showFormMsg(fmt.Sprintf("Subscribing to %s on %s…", sub.Filter, name), widget.MediumImportance)
 	started := p.actions.run(func(ctx context.Context) {
 		res, err := conn.Subscribe(ctx, sub)
-		p.do(func() { p.subscribed(name, sub, res, err) })
+		var keepErr error
+		if err == nil && len(res) == 1 && !res[0].Refused && p.kept != nil {
+			keepErr = p.kept.Keep(name, sub)
+		}
+		p.do(func() {
+			p.subscribed(name, sub, res, err)
+			p.keepFailed(keepErr)
+		})
 	})
 	if !started {
 		p.subscribeBtn.Enable()
@@ -312,6 +319,10 @@ func (p *Panel) onUnsubscribe(name, filter string) {
 	}
 	p.actions.run(func(ctx context.Context) {
 		err := conn.Unsubscribe(ctx, filter)
+		var keepErr error
+		if err == nil && p.kept != nil {
+			keepErr = p.kept.Drop(name, filter)
+		}
 		p.do(func() {
 			if err != nil {
 				p.showFormMsg(fmt.Sprintf("Could not unsubscribe from %s: %v", filter, err), widget.DangerImportance)
@@ -319,8 +330,66 @@ func (p *Panel) onUnsubscribe(name, filter string) {
 			}
 			delete(p.answers[name], filter)
 			p.showFormMsg(fmt.Sprintf("Unsubscribed from %s on %s.", filter, name), widget.MediumImportance)
+			p.keepFailed(keepErr)
 		})
 	})
+}
+
+// keepFailed says, after the broker's answer, that the change could not
+// be remembered for the next time the connection opens.
+func (p *Panel) keepFailed(err error) {
+	if err == nil {
+		return
+	}
+	p.log.Warn("cannot remember the subscriptions for next time", "error", err)
+	p.showFormMsg(p.formMsg.Text+" Not remembered for next time: "+err.Error(), widget.WarningImportance)
+}
+
+// restoreKept makes the kept subscriptions of each newly connected
+// connection that it does not hold yet. A connection renews its own
+// subscriptions when it reconnects, so each Connection is restored once;
+// one opened again is a new Connection and is restored again.
+func (p *Panel) restoreKept() {
+	if p.kept == nil {
+		return
+	}
+	open := map[string]bool{}
+	for _, c := range p.conns {
+		name := c.status.Name
+		open[name] = true
+		conn := p.mgr.Get(name)
+		if conn == nil || c.status.State != client.StateConnected || p.restored[name] == conn {
+			continue
+		}
+		p.restored[name] = conn
+		p.actions.run(func(ctx context.Context) { p.resubscribe(ctx, name, conn) })
+	}
+	for name := range p.restored {
+		if !open[name] {
+			delete(p.restored, name)
+		}
+	}
+}
+
+// resubscribe makes name's kept subscriptions that conn does not hold, and
+// shows the broker's answers as if they had been asked for here.
+func (p *Panel) resubscribe(ctx context.Context, name string, conn *client.Connection) {
+	kept, err := p.kept.For(name)
+	if err != nil {
+		p.do(func() { p.keepFailed(err) })
+		return
+	}
+	held := conn.Subscriptions()
+	for _, sub := range kept {
+		if slices.ContainsFunc(held, func(h client.Subscription) bool { return h.Filter == sub.Filter }) {
+			continue
+		}
+		if err := client.CheckSubscription(sub, conn.Profile().Protocol); err != nil {
+			continue // kept on an MQTT 5 connection that is now 3.1.1: it stays kept for when it is 5 again
+		}
+		res, err := conn.Subscribe(ctx, sub)
+		p.do(func() { p.subscribed(name, sub, res, err) })
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

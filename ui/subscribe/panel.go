@@ -45,6 +45,10 @@ type Options struct {
 	Do func(func())
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Kept remembers the subscriptions made here, by connection, and the
+	// panel makes them again when that connection is next opened; nil
+	// keeps nothing.
+	Kept *client.KeptSubscriptions
 }
 
 const (
@@ -59,6 +63,7 @@ const (
 // add it to the main window, call Run once, and feed it with Ingest.
 type Panel struct {
 	mgr   *client.Manager
+	kept  *client.KeptSubscriptions // nil: keep nothing
 	win   fyne.Window
 	log   *slog.Logger
 	store *store
@@ -103,6 +108,7 @@ type Panel struct {
 	conns     []connInfo
 	source    string                                 // the selected connection
 	answers   map[string]map[string]client.SubResult // SUBACKs this panel got, by connection and filter
+	restored  map[string]*client.Connection          // connections given their kept subscriptions
 	view      []*entry                               // listed messages, oldest first
 	selected  *entry
 	selecting bool // the list's selection is being moved to follow selected
@@ -122,10 +128,10 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 		opts.MaxBytes = DefaultMaxBytes
 	}
 	p := &Panel{
-		mgr: mgr, win: w, log: opts.Logger, store: newStore(opts.MaxMessages, opts.MaxBytes),
+		mgr: mgr, kept: opts.Kept, win: w, log: opts.Logger, store: newStore(opts.MaxMessages, opts.MaxBytes),
 		do: fyne.Do, interval: refreshInterval, now: time.Now,
 		done: make(chan struct{}), kick: make(chan struct{}, 1),
-		answers: map[string]map[string]client.SubResult{},
+		answers: map[string]map[string]client.SubResult{}, restored: map[string]*client.Connection{},
 	}
 	if p.log == nil {
 		p.log = slog.Default()
@@ -258,6 +264,7 @@ func (p *Panel) apply(u *update) {
 	if u.conns != nil {
 		p.conns = u.conns
 		p.applyConns()
+		p.restoreKept()
 	}
 	if u.viewSet {
 		p.view = u.view

@@ -1,6 +1,7 @@
 package subscribe
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -371,3 +372,36 @@ var (
 	_ shell.Panel     = (*Panel)(nil)
 	_ client.Recorder = (*Panel)(nil)
 )
+
+// Subscriptions made here are remembered by connection and made again
+// when the connection is next opened (here: closed and opened again, as
+// at the next start of the app); one unsubscribed here is forgotten.
+func TestKeptSubscriptionsComeBackWhenTheConnectionOpensAgain(t *testing.T) {
+	kept := client.NewKeptSubscriptions(t.TempDir())
+	h := newHarness(t, Options{Kept: kept})
+	h.connect(t, "local", "alice", "alice-demo", client.MQTT5)
+	h.subscribe(t, "sensors/#", 1)
+	h.subscribe(t, "alarms/+", 2)
+	test.Tap(h.subRow("alarms/+").button)
+	h.q.until(t, "alarms/+ unsubscribed", func() bool { return h.subRow("alarms/+") == nil && has(h.p.formMsg.Text, "Unsubscribed") })
+	if got, err := kept.For("local"); err != nil || len(got) != 1 || got[0] != (client.Subscription{Filter: "sensors/#", QoS: 1}) {
+		t.Fatalf("kept for local: %+v, %v; want sensors/# at QoS 1 only", got, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := h.mgr.Close(ctx, "local"); err != nil {
+		t.Fatal(err)
+	}
+	h.q.until(t, "local gone from the panel", func() bool { return h.p.conn() == nil })
+	c := h.connect(t, "local", "alice", "alice-demo", client.MQTT5)
+	h.q.until(t, "sensors/# made again", func() bool {
+		r := h.subRow("sensors/#")
+		return r != nil && r.result.Text == "Granted QoS 1"
+	})
+	if subs := c.Subscriptions(); len(subs) != 1 || subs[0].Filter != "sensors/#" {
+		t.Fatalf("the reopened connection holds %+v, want sensors/# only", subs)
+	}
+	h.pub(t, "sensors/7", "21.5")
+	h.q.until(t, "sensors/7 listed", func() bool { return contains(h.listed(), "sensors/7") })
+}
