@@ -446,6 +446,10 @@ func (w *writer) clear() (int64, error) {
 	}
 	n := st.Records
 	w.drain(false)
+	for i := range w.held { // called during the drain: waiting too
+		n += int64(len(w.held[i].recs) - w.held[i].next)
+		w.held[i].reset()
+	}
 	w.seal()
 	for _, b := range w.sealed {
 		n += int64(b.count())
