@@ -22,7 +22,7 @@ import (
 // block (the b| value). Badger's value log copied every block twice,
 // first into an encode buffer and then into a memory-mapped file whose
 // every fresh page faulted on the way; that was most of what capture cost
-// the broker (docs/PERFORMANCE.md, "Capture cost"). A pwrite copies once
+// the broker (docs/PERFORMANCE.md, "Through the broker"). A pwrite copies once
 // and faults nothing.
 //
 // A file is preallocated (sparse where the OS allows) so that its mapping

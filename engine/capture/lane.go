@@ -11,7 +11,7 @@ import (
 // one block being filled, every message handed the mutex, the block's
 // header and the tail of its buffer from one core to the other: about
 // half of what capture cost the broker once the disk writes were cheap
-// (docs/PERFORMANCE.md, "Capture cost"). So Ingest appends the encoded
+// (docs/PERFORMANCE.md, "Through the broker"). So Ingest appends the encoded
 // record to a lane instead, and lanePool hands each goroutine the lane
 // last used on its processor (sync.Pool keeps a per-P slot), so that a
 // lane's lock and memory mostly stay on one core. The writer drains every
