@@ -22,7 +22,9 @@ package broker
 //	cpu-ns/msg   CPU time of the test process (broker, load generator,
 //	             capture) per delivered message
 //	x-capture-off, x-cpu-capture-off (BenchmarkCaptureCost): msg/s and
-//	             cpu-ns/msg with capture divided by without, same run
+//	             cpu-ns/msg with capture divided by without, loads
+//	             alternated between the two brokers in one process
+//	             (msg/s-capture-off is the rate without)
 //
 // Environment knobs for experiments (not needed for the standard run):
 //
