@@ -122,8 +122,10 @@ type Panel struct {
 	selected  int           // index into recs, -1 for none
 	stats     capture.Stats // the last status read, for the dialogs
 	haveStats bool
-	paused    bool
-	act       *action // the running action, nil when idle
+	// searchIngested is stats.Ingested when the current search started.
+	searchIngested int64
+	paused         bool
+	act            *action // the running action, nil when idle
 	// Dialogs, kept for tests.
 	clearDlg     *clearDialog
 	retentionDlg *retentionDialog
@@ -320,6 +322,7 @@ func (p *Panel) runQuery(q capture.Query) {
 	p.cancel = cancel
 	p.gen++
 	p.query = q
+	p.searchIngested = p.stats.Ingested
 	p.recs, p.next = nil, ""
 	p.selected = -1
 	p.list.UnselectAll()

@@ -400,3 +400,43 @@ func TestShownListsWhatWasCapturedSinceAnEmptySearch(t *testing.T) {
 		t.Fatalf("a second visit replaced the user's list: loading %v, %d records, selected %d", p.loading, len(p.recs), p.selected)
 	}
 }
+
+// With the panel open on an empty list, records that arrive show up
+// without a tap on Search; a filtered search that found nothing is not
+// repeated behind the user's back (it could scan the whole store).
+func TestEmptyListFollowsNewRecords(t *testing.T) {
+	store := openStore(t)
+	h := newHarness(t, store)
+	p := h.panel
+	p.interval = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Run(ctx)
+	h.search(t, "", true)
+	for _, r := range sample(3) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	h.q.Until(t, "the new records listed", func() bool { return len(p.recs) == 3 && !p.loading })
+
+	h.search(t, "zzz/#", true)
+	searches := p.gen
+	for _, r := range sample(3) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	h.q.Until(t, "two status updates", func() bool { return p.stats.Ingested == 6 })
+	if p.gen != searches || len(p.recs) != 0 {
+		t.Fatalf("a filtered search was repeated: %d searches since, %d records listed", p.gen-searches, len(p.recs))
+	}
+	cancel()
+	for {
+		select {
+		case fn := <-h.q:
+			fn()
+			continue
+		case <-p.done:
+		}
+		break
+	}
+}

@@ -99,6 +99,7 @@ func (p *Panel) applyStatus(s status) {
 	}
 	st := s.stats
 	p.stats, p.haveStats = st, true
+	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
 	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
@@ -120,6 +121,26 @@ func (p *Panel) applyStatus(s status) {
 		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
+}
+
+// followEmpty runs the newest-messages search again when it listed
+// nothing and records have arrived since: a user who opened the panel
+// before the traffic started sees it come in, about once a second,
+// instead of an empty list under a growing count. Only the empty form's
+// search (the newest records, cheap at any store size) is repeated; a
+// filtered one could scan the whole store every second. A list with
+// records is left alone while the user reads it.
+func (p *Panel) followEmpty(st capture.Stats) {
+	if p.ctx == nil || p.loading || p.failed || len(p.recs) > 0 || !p.formEmpty() || st.Ingested == p.searchIngested {
+		return
+	}
+	p.onSearch()
+}
+
+// formEmpty reports whether the search form asks for nothing but the
+// newest (or oldest) records.
+func (p *Panel) formEmpty() bool {
+	return p.filter.Text == "" && p.since.Text == "" && p.until.Text == "" && p.contains.Text == "" && p.where.Text == ""
 }
 
 func setLabel(l *widget.Label, text string, imp widget.Importance) {
