@@ -145,3 +145,32 @@ func TestLaneRunDropsABurstsBufferWhenIdle(t *testing.T) {
 		t.Error("a small buffer was dropped; it should be kept to refill")
 	}
 }
+
+// An import waiting for room that live traffic took goes on once the
+// writer drains the live lanes, though its own lane was empty.
+func TestAppendWaitsOutLiveTraffic(t *testing.T) {
+	gate := make(chan struct{})
+	const size, room = 22, 50
+	s := openAt(t, t.TempDir(), Options{lanes: 2, QueueBytes: room * size, writerGate: gate})
+	for {
+		if ok, _ := s.putLane(s.lanes[0], &Record{Time: base, Topic: "q", Payload: []byte{1}}); !ok {
+			break
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Append(t.Context(), Record{Time: base, Topic: "q", Payload: []byte{2}}) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Append returned %v while live records filled the queue", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Append still waiting after the writer drained the live lanes")
+	}
+}

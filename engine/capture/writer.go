@@ -107,10 +107,13 @@ func (s *Store) runWriter(w *writer) {
 func (w *writer) drain(closing bool) {
 	s := w.s
 	cut := time.Since(s.epoch)
+	took := false
 	for i, l := range s.lanes {
 		l.take(s, &w.live[i], closing)
+		took = took || len(w.live[i].recs) > 0
 	}
 	s.imports.take(s, &w.imports, closing)
+	took = took || len(w.imports.recs) > 0
 	w.merge = w.merge[:0]
 	for i := range w.held {
 		w.merge = append(w.merge, &w.held[i])
@@ -136,7 +139,7 @@ func (w *writer) drain(closing bool) {
 	for !w.imports.done() {
 		w.place(&w.imports)
 	}
-	if len(w.imports.recs) > 0 { // Append may be waiting for room
+	if took { // Append may be waiting for room, whichever lanes filled the queue
 		s.mu.Lock()
 		close(s.room)
 		s.room = make(chan struct{})
