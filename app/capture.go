@@ -37,7 +37,8 @@ clear deletes every captured record; without --yes it only says how many it woul
 Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 --where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',
 'battery.level < 10 && !charging'; a bare number payload is 'payload'.
-The capture is locked while serve or the app runs on the same data dir.`
+While serve or the app runs on the same data dir, stats, query, export and
+replay read the capture through it; import and clear need it closed.`
 
 // captureDir is where the capture store lives inside the data dir.
 func captureDir(data string) string { return filepath.Join(data, "capture") }
@@ -71,13 +72,43 @@ func openCapture(data string) (*capture.Store, error) {
 	return capture.Open(captureDir(dir), capture.Options{})
 }
 
+// captureReader is what the read-only capture commands need: the store,
+// or the process that holds it (capture_service.go).
+type captureReader interface {
+	capture.Querier
+	Stats() (capture.Stats, error)
+	Flush(ctx context.Context) error
+	Close() error
+}
+
+// openCaptureReader opens the capture, or reaches it through serve or the
+// app when one of them holds it; otherwise it returns Open's error.
+func openCaptureReader(data string) (captureReader, error) {
+	store, err := openCapture(data)
+	if err == nil {
+		return store, nil
+	}
+	if !errors.Is(err, capture.ErrLocked) {
+		return nil, err
+	}
+	dir, derr := dataDir(data)
+	if derr != nil {
+		return nil, err
+	}
+	rc, rerr := dialCapture(dir)
+	if rerr != nil {
+		return nil, err
+	}
+	return rc, nil
+}
+
 func captureStats(args []string, e env) error {
 	fs := newFlagSet("capture stats", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := openCapture(*data)
+	store, err := openCaptureReader(*data)
 	if err != nil {
 		return err
 	}
@@ -125,7 +156,7 @@ func captureQuery(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openCapture(*data)
+	store, err := openCaptureReader(*data)
 	if err != nil {
 		return err
 	}
@@ -174,7 +205,7 @@ func newQuery(topic, since, until, contains, where string, now time.Time) (captu
 
 // queryAll pages through the store so that any number of records streams
 // out in bounded memory.
-func queryAll(ctx context.Context, store *capture.Store, q capture.Query, limit int, out recordWriter) error {
+func queryAll(ctx context.Context, store capture.Querier, q capture.Query, limit int, out recordWriter) error {
 	const page = 1000
 	written := 0
 	for {

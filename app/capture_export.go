@@ -39,7 +39,7 @@ func captureExport(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openCapture(*data)
+	store, err := openCaptureReader(*data)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func captureReplay(args []string, e env) error {
 		return usagef("--remap: %v", err) // the other options are checked above
 	}
 
-	store, err := openCapture(*data)
+	store, err := openCaptureReader(*data)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,32 +23,7 @@ func TestServeCapturesAndQueryFindsIt(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := command(ctx, "serve", "--mqtt", "127.0.0.1:0", "--ws", "off", "--data", data)
-	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line := bufio.NewScanner(stdout)
-	if !line.Scan() {
-		t.Fatalf("serve printed nothing; stderr: %s", stderr.String())
-	}
-	addr := strings.TrimPrefix(line.Text(), "mqtt listening on ")
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := paho.NewClient(paho.ClientConfig{Conn: conn})
-	if _, err := c.Connect(ctx, &paho.Connect{ClientID: "meter", CleanStart: true, KeepAlive: 30}); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []struct{ topic, payload string }{{"plant/a/power", `{"kw": 3.5}`}, {"plant/b/power", `{"kw": 1.0}`}, {"office/temp", "21"}} {
-		if _, err := c.Publish(ctx, &paho.Publish{Topic: m.topic, Payload: []byte(m.payload), QoS: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Disconnect(&paho.Disconnect{})
+	cmd, _, stderr := serveAndPublish(ctx, t, data)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("serve: %v; stderr: %s", err, stderr.String())
@@ -73,6 +51,92 @@ func TestServeCapturesAndQueryFindsIt(t *testing.T) {
 	code, out, _ = runInProcess([]string{"capture", "stats", "--data", data}, "")
 	if code != 0 || !hasRow(out, "records", "3") || !hasRow(out, "dropped", "0") || strings.Contains(out, "record bytes  0\n") {
 		t.Fatalf("capture stats: exit %d:\n%s", code, out)
+	}
+}
+
+// serveAndPublish runs serve on data and publishes three messages to it,
+// two of them on plant/+/power, as client "meter".
+func serveAndPublish(ctx context.Context, t *testing.T, data string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	cmd := command(ctx, "serve", "--mqtt", "127.0.0.1:0", "--ws", "off", "--data", data)
+	stdout, _ := cmd.StdoutPipe()
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	line := bufio.NewScanner(stdout)
+	if !line.Scan() {
+		t.Fatalf("serve printed nothing; stderr: %s", stderr.String())
+	}
+	addr := strings.TrimPrefix(line.Text(), "mqtt listening on ")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := paho.NewClient(paho.ClientConfig{Conn: conn})
+	if _, err := c.Connect(ctx, &paho.Connect{ClientID: "meter", CleanStart: true, KeepAlive: 30}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct{ topic, payload string }{{"plant/a/power", `{"kw": 3.5}`}, {"plant/b/power", `{"kw": 1.0}`}, {"office/temp", "21"}} {
+		if _, err := c.Publish(ctx, &paho.Publish{Topic: m.topic, Payload: []byte(m.payload), QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Disconnect(&paho.Disconnect{})
+	return cmd, addr, stderr
+}
+
+// While serve holds the capture, the read-only capture commands read it
+// through serve; the writing ones are still refused, clearly.
+func TestCaptureCommandsReadWhileServeRuns(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, addr, stderr := serveAndPublish(ctx, t, data)
+
+	var out, errOut string
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		code, out, errOut = runInProcess([]string{"capture", "stats", "--data", data}, "")
+		if code == 0 && hasRow(out, "records", "3") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("capture stats while serve runs: exit %d: %s%s", code, out, errOut)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, out, errOut = runInProcess([]string{"capture", "query", "--data", data, "--where", "kw > 2", "--format", "jsonl"}, "")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"topic":"plant/a/power"`) || !strings.Contains(out, `"client_id":"meter"`) {
+		t.Fatalf("query --where 'kw > 2' while serve runs: exit %d, %q %s", code, out, errOut)
+	}
+	code, _, errOut = runInProcess([]string{"capture", "query", "--data", data, "--where", "kw >"}, "")
+	if code != 2 || !strings.Contains(errOut, "--where") {
+		t.Errorf("a bad --where while serve runs: exit %d, %s", code, errOut)
+	}
+	file := filepath.Join(t.TempDir(), "all.jsonl")
+	code, _, errOut = runInProcess([]string{"capture", "export", "--data", data, "--out", file}, "")
+	if got, err := os.ReadFile(file); code != 0 || err != nil || strings.Count(string(got), "\n") != 3 {
+		t.Fatalf("export while serve runs: exit %d, %v, %q %s", code, err, got, errOut)
+	}
+	code, out, errOut = runInProcess([]string{"capture", "replay", "--data", data, "--to", "mqtt://" + addr, "--speed", "max",
+		"--topic", "plant/#", "--remap", "plant=replayed"}, "")
+	if code != 0 || !strings.Contains(out, "replayed 2 records") {
+		t.Fatalf("replay while serve runs: exit %d, %q %s", code, out, errOut)
+	}
+	code, _, errOut = runInProcess([]string{"capture", "import", "--data", data, file}, "")
+	if code == 0 || !strings.Contains(errOut, "locked") {
+		t.Errorf("import while serve runs: exit %d, %s; want it refused as locked", code, errOut)
+	}
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve: %v; stderr: %s", err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, captureSocket)); !os.IsNotExist(err) {
+		t.Errorf("serve left its socket behind: %v", err)
 	}
 }
 

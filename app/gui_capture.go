@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ type guiCapture struct {
 	do        func(func()) // fyne.Do; tests queue it
 
 	moves sync.WaitGroup // move-aside goroutines
+	// stopQueries stops answering headless capture commands; set once the
+	// store is open.
+	queriesOnce sync.Once
+	stopQueries func()
 	// Set on the UI goroutine; read by close after the UI has ended.
 	panel *capturepanel.Panel
 }
@@ -61,7 +66,21 @@ func newGUICapture(dir string, log *slog.Logger) (*guiCapture, error) {
 		return g, err
 	}
 	g.rec.store.Store(s)
+	g.serveQueries()
 	return g, nil
+}
+
+// serveQueries lets the headless capture commands read the store while
+// the app holds it (capture_service.go); failing to only costs that.
+func (g *guiCapture) serveQueries() {
+	g.queriesOnce.Do(func() {
+		stop, err := serveCaptureQueries(filepath.Dir(g.dir), g.rec.store.Load, g.log)
+		if err != nil {
+			g.log.Warn("headless capture commands cannot read the capture while the app runs", "error", err)
+			return
+		}
+		g.stopQueries = stop
+	})
 }
 
 // show adds the Capture panel to w if the store is open, or else tells
@@ -102,6 +121,7 @@ func (g *guiCapture) moveAside(ctx context.Context, w fyne.Window) {
 			g.log.Error("traffic is not being captured", "error", err)
 		} else {
 			g.rec.store.Store(s) // capturing from now on; close closes it
+			g.serveQueries()
 		}
 		if ctx.Err() != nil {
 			return // the window is gone
@@ -128,6 +148,10 @@ func (g *guiCapture) wait() {
 // has stopped, so that nothing is still being ingested.
 func (g *guiCapture) close() {
 	g.wait()
+	g.queriesOnce.Do(func() {}) // no serving starts from now on
+	if g.stopQueries != nil {
+		g.stopQueries()
+	}
 	if s := g.rec.store.Load(); s != nil {
 		closeCapture(s, g.log)
 	}

@@ -117,6 +117,12 @@ func runServe(args []string, e env) error {
 		// return expression), so every message it accepted is written.
 		defer closeCapture(store, log)
 		cfg.Recorder = store
+		// Stopped before the store closes (deferred later, runs earlier).
+		if stopQueries, err := serveCaptureQueries(cfg.DataDir, func() *capture.Store { return store }, log); err != nil {
+			log.Warn("headless capture commands cannot read the capture while serve runs", "error", err)
+		} else {
+			defer stopQueries()
+		}
 	}
 	b, err := broker.New(cfg)
 	if err != nil {

@@ -31,7 +31,7 @@ type recordWriter interface {
 //
 // progress, if not nil, is called with the number of records written so
 // far every few hundred records; ctx is checked as often.
-func ExportFile(ctx context.Context, store *Store, q Query, format, path string, progress func(n int64)) (n int64, err error) {
+func ExportFile(ctx context.Context, store Querier, q Query, format, path string, progress func(n int64)) (n int64, err error) {
 	newWriter, err := exportWriter(format)
 	if err != nil {
 		return 0, fmt.Errorf("capture export to %s: %w", path, err)

@@ -46,6 +46,12 @@ type Query struct {
 	Cursor string
 }
 
+// Querier answers queries: a Store, or a store that another process holds
+// open, reached through it.
+type Querier interface {
+	Query(ctx context.Context, q Query) (recs []Record, next string, err error)
+}
+
 // Query returns up to q.Limit matching records in seq order (descending if
 // q.Newest) and a cursor for the next page, or "" if there are no more
 // matching records. Records that cannot be decoded are logged and skipped.

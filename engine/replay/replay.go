@@ -10,6 +10,14 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
+// Source is the capture a replay reads: a capture.Store, or one that
+// another process holds open, reached through it.
+type Source interface {
+	capture.Querier
+	// Flush makes everything captured so far visible to Query.
+	Flush(ctx context.Context) error
+}
+
 // Publisher sends replayed messages somewhere. Run calls it from one
 // goroutine. Publish may return before a QoS 1 or 2 message is
 // acknowledged; an error about it is then returned by a later Publish or
@@ -104,7 +112,7 @@ const maxOffset = time.Duration(1 << 62)
 // waits briefly for outstanding acknowledgements and returns the counts so
 // far with an error that wraps ctx.Err(). A Publisher error stops the
 // replay too.
-func Run(ctx context.Context, store *capture.Store, q capture.Query, pub Publisher, opts Options, progress func(Progress)) (Result, error) {
+func Run(ctx context.Context, store Source, q capture.Query, pub Publisher, opts Options, progress func(Progress)) (Result, error) {
 	start := time.Now()
 	var res Result
 	if err := opts.Validate(); err != nil {
@@ -173,7 +181,7 @@ func replayErr(ctx context.Context, res Result, err error) error {
 
 // survey counts the records q selects and finds the least and greatest
 // capture times among them (seq order and time order may differ slightly).
-func survey(ctx context.Context, store *capture.Store, q capture.Query) (n int64, first, last time.Time, err error) {
+func survey(ctx context.Context, store capture.Querier, q capture.Query) (n int64, first, last time.Time, err error) {
 	for {
 		recs, next, err := store.Query(ctx, q)
 		if err != nil {
@@ -209,7 +217,7 @@ type runner struct {
 	nextProgress time.Time
 }
 
-func (r *runner) publishAll(ctx context.Context, store *capture.Store, q capture.Query) error {
+func (r *runner) publishAll(ctx context.Context, store capture.Querier, q capture.Query) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop() // since Go 1.23 a stopped timer delivers nothing stale
 	for {

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+)
+
+// Badger lets one process at a time open a capture, and serve or the app
+// keeps theirs open while they run. So that the headless capture commands
+// still read it then (a script that runs serve and checks what devices
+// sent), the holder answers stats, queries and flushes on a Unix socket in
+// the data dir, and the read-only commands (stats, query, export, replay)
+// use it when the store is locked. Writing commands (import, clear) are
+// still refused: they need the capture to themselves.
+//
+// The socket is a file in the user's data dir, created 0600 where the OS
+// has file modes: only that user can reach it.
+const captureSocket = "capture.sock"
+
+// serveCaptureQueries answers on dataDir's socket from the store current()
+// returns (nil: the capture is not open). Call it only while holding the
+// store: the socket file it replaces can then only be a dead instance's.
+// stop closes the listener and waits for requests in progress.
+func serveCaptureQueries(dataDir string, current func() *capture.Store, log *slog.Logger) (stop func(), err error) {
+	path := filepath.Join(dataDir, captureSocket)
+	_ = os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("capture queries socket %s: %w", path, err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(path, 0o600); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("capture queries socket %s: %w", path, err)
+		}
+	}
+	srv := &http.Server{Handler: captureHandler(current), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("capture queries socket stopped", "socket", path, "error", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+		_ = os.Remove(path)
+	}, nil
+}
+
+func captureHandler(current func() *capture.Store) http.Handler {
+	mux := http.NewServeMux()
+	withStore := func(h func(http.ResponseWriter, *http.Request, *capture.Store)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			s := current()
+			if s == nil {
+				http.Error(w, "the capture is not open in the process that holds it", http.StatusServiceUnavailable)
+				return
+			}
+			h(w, r, s)
+		}
+	}
+	mux.HandleFunc("GET /v1/stats", withStore(func(w http.ResponseWriter, _ *http.Request, s *capture.Store) {
+		st, err := s.Stats()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+	}))
+	mux.HandleFunc("POST /v1/flush", withStore(func(w http.ResponseWriter, r *http.Request, s *capture.Store) {
+		if err := s.Flush(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}))
+	mux.HandleFunc("GET /v1/query", withStore(func(w http.ResponseWriter, r *http.Request, s *capture.Store) {
+		q, err := queryFromURL(r.URL.Query())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		recs, next, err := s.Query(r.Context(), q)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("X-Next-Cursor", next)
+		out := capture.NewJSONLWriter(w)
+		for _, rec := range recs {
+			if err := out.Write(rec); err != nil {
+				return
+			}
+		}
+		_ = out.Flush()
+	}))
+	return mux
+}
+
+// maxRemotePage bounds one remote query's answer.
+const maxRemotePage = 10_000
+
+func queryToURL(q capture.Query) url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("filter", q.Filter)
+	set("contains", q.Contains)
+	set("cursor", q.Cursor)
+	if q.Where != nil {
+		set("where", q.Where.String())
+	}
+	if !q.Since.IsZero() {
+		set("since", q.Since.Format(time.RFC3339Nano))
+	}
+	if !q.Until.IsZero() {
+		set("until", q.Until.Format(time.RFC3339Nano))
+	}
+	if q.Newest {
+		set("newest", "1")
+	}
+	set("limit", strconv.Itoa(q.Limit))
+	return v
+}
+
+func queryFromURL(v url.Values) (capture.Query, error) {
+	q := capture.Query{Filter: v.Get("filter"), Contains: v.Get("contains"), Cursor: v.Get("cursor"), Newest: v.Get("newest") == "1"}
+	var err error
+	if w := v.Get("where"); w != "" {
+		if q.Where, err = capture.CompileCondition(w); err != nil {
+			return q, err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if s := v.Get(f.name); s != "" {
+			if *f.t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				return q, fmt.Errorf("%s: %w", f.name, err)
+			}
+		}
+	}
+	if q.Limit, err = strconv.Atoi(v.Get("limit")); err != nil || q.Limit < 0 {
+		return q, fmt.Errorf("limit %q: want a number of records", v.Get("limit"))
+	}
+	if q.Limit == 0 || q.Limit > maxRemotePage {
+		q.Limit = maxRemotePage
+	}
+	return q, nil
+}
+
+// remoteCapture reads a capture through the socket of the process that
+// holds it. It answers like a Store: a query returns a page and a cursor,
+// and a caller wanting more asks again.
+type remoteCapture struct {
+	socket string
+	hc     *http.Client
+}
+
+// dialCapture reports whether a process answers on dataDir's socket.
+func dialCapture(dataDir string) (*remoteCapture, error) {
+	path := filepath.Join(dataDir, captureSocket)
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", path)
+	}}
+	rc := &remoteCapture{socket: path, hc: &http.Client{Transport: tr}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := rc.stats(ctx); err != nil {
+		tr.CloseIdleConnections()
+		return nil, err
+	}
+	return rc, nil
+}
+
+func (rc *remoteCapture) Stats() (capture.Stats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return rc.stats(ctx)
+}
+
+func (rc *remoteCapture) stats(ctx context.Context) (capture.Stats, error) {
+	var st capture.Stats
+	body, _, err := rc.call(ctx, http.MethodGet, "/v1/stats", nil)
+	if err != nil {
+		return st, err
+	}
+	defer body.Close()
+	if err := json.NewDecoder(body).Decode(&st); err != nil {
+		return st, fmt.Errorf("capture stats through %s: %w", rc.socket, err)
+	}
+	return st, nil
+}
+
+func (rc *remoteCapture) Flush(ctx context.Context) error {
+	body, _, err := rc.call(ctx, http.MethodPost, "/v1/flush", nil)
+	if err == nil {
+		body.Close()
+	}
+	return err
+}
+
+func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error) {
+	body, header, err := rc.call(ctx, http.MethodGet, "/v1/query", queryToURL(q))
+	if err != nil {
+		return nil, "", err
+	}
+	defer body.Close()
+	in := capture.NewJSONLReader(body, rc.socket)
+	var recs []capture.Record
+	for {
+		r, err := in.Read()
+		if errors.Is(err, io.EOF) {
+			return recs, header.Get("X-Next-Cursor"), nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("capture query through %s: %w", rc.socket, err)
+		}
+		recs = append(recs, r)
+	}
+}
+
+func (rc *remoteCapture) Close() error {
+	rc.hc.CloseIdleConnections()
+	return nil
+}
+
+func (rc *remoteCapture) call(ctx context.Context, method, path string, v url.Values) (io.ReadCloser, http.Header, error) {
+	u := "http://capture" + path
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := rc.hc.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reach the process holding the capture through %s: %w", rc.socket, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil, nil, fmt.Errorf("the process holding the capture says: %s", bytes.TrimSpace(msg))
+	}
+	return resp.Body, resp.Header, nil
+}
