@@ -39,6 +39,24 @@ func newHarness(t *testing.T, src Source) *harness {
 	return &harness{app: a, win: w, panel: p, q: q}
 }
 
+// stopRun cancels Run's context and applies queued UI updates (a tick
+// may be blocked on the queue) until the refresh goroutine has ended.
+func (h *harness) stopRun(t *testing.T, cancel context.CancelFunc) {
+	t.Helper()
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case fn := <-h.q:
+			fn()
+		case <-h.panel.done:
+			return
+		case <-deadline:
+			t.Fatal("refresh goroutine still running after ctx was cancelled")
+		}
+	}
+}
+
 // waitIdle applies queued UI updates until no action runs.
 func (h *harness) waitIdle(t *testing.T) {
 	t.Helper()

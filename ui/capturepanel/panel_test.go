@@ -304,19 +304,7 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	src.mu.Unlock()
 	h.q.Until(t, "the error", func() bool { return p.records.Text == "Capture store unavailable" })
 
-	cancel()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case fn := <-h.q:
-			fn() // let a tick blocked on the queue finish
-			continue
-		case <-p.done:
-		case <-deadline:
-			t.Fatal("refresh goroutine still running after ctx was cancelled")
-		}
-		break
-	}
+	h.stopRun(t, cancel)
 }
 
 func TestRunWithRealStore(t *testing.T) {
@@ -330,18 +318,7 @@ func TestRunWithRealStore(t *testing.T) {
 	if !strings.HasSuffix(p.disk.Text, "on disk") || !strings.Contains(p.span.Text, "oldest") {
 		t.Errorf("disk %q span %q", p.disk.Text, p.span.Text)
 	}
-	cancel()
-	for {
-		select {
-		case fn := <-h.q:
-			fn()
-			continue
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("refresh goroutine still running")
-		}
-		break
-	}
+	h.stopRun(t, cancel)
 }
 
 func TestPanelIdentity(t *testing.T) {
@@ -429,14 +406,5 @@ func TestEmptyListFollowsNewRecords(t *testing.T) {
 	if p.gen != searches || len(p.recs) != 0 {
 		t.Fatalf("a filtered search was repeated: %d searches since, %d records listed", p.gen-searches, len(p.recs))
 	}
-	cancel()
-	for {
-		select {
-		case fn := <-h.q:
-			fn()
-			continue
-		case <-p.done:
-		}
-		break
-	}
+	h.stopRun(t, cancel)
 }
