@@ -100,10 +100,12 @@ func (s *Store) runWriter(w *writer) {
 //
 // Lanes are taken one after the other, so a record put after its lane was
 // taken may have been called before one taken from a later lane. Only
-// records called before the drain started are placed (all of those are
-// in the lanes by the time each is taken); the rest are held for the next
-// drain, so that a goroutine's records keep their order even when it
-// moves between processors, and so lanes, mid-drain.
+// records called before the drain started are placed; the rest are held
+// for the next drain, so that a goroutine's records keep their order even
+// when it moves between processors, and so lanes, mid-drain. (A record
+// called before the drain but put after its lane was taken comes with the
+// next drain, still ahead of its goroutine's later records, which were
+// called after it was put.)
 func (w *writer) drain(closing bool) {
 	s := w.s
 	cut := time.Since(s.epoch)
