@@ -15,6 +15,7 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+	"golang.org/x/sys/cpu"
 
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
@@ -200,9 +201,14 @@ type Store struct {
 	imports  *lane     // Append's records
 	lanePool sync.Pool // hands out lanes
 	laneNext atomic.Uint32
-	queued   atomic.Int64 // bytes in the lanes, roughly (see maxQuantum)
-	quantum  int          // the step in which lanes count into queued
-	epoch    time.Time    // the lanes' clock starts here (Open)
+	// Every Ingest reads these; queued is written rarely, the others never
+	// after Open. On cache lines of their own, away from the writer's busy
+	// fields (nextSeq).
+	_       cpu.CacheLinePad
+	queued  atomic.Int64 // bytes in the lanes, roughly (see maxQuantum)
+	quantum int          // the step in which lanes count into queued
+	epoch   time.Time    // the lanes' clock starts here (Open)
+	_       cpu.CacheLinePad
 
 	// Set by Open, then the writer's: the next seq, and the greatest Unix
 	// second with an m| entry.
@@ -212,7 +218,7 @@ type Store struct {
 
 	closed atomic.Bool
 	mu     sync.Mutex    // guards room
-	room   chan struct{} // closed (and replaced) when the writer has drained the import lane
+	room   chan struct{} // closed (and replaced) when a drain has made queue room
 
 	wake       chan struct{}         // Ingest -> writer: a lane is worth draining
 	flushReq   chan chan error       // Flush -> writer
