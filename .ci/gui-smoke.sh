@@ -28,7 +28,13 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   done
   mosquitto_pub -h 127.0.0.1 -p "$3" -t smoke/hello -m "hi from CI" -q 1 || { echo "broker never accepted a connection"; cat "$2/app.log"; exit 1; }
   sleep 2   # let the panel refresh its counters
-  xwd -root -silent > "$2/screen.xwd"
+  # The first frame can come late (GL set-up under Xvfb on a busy machine):
+  # look again for up to 20 s before calling the window blank.
+  for i in $(seq 1 40); do
+    xwd -root -silent > "$2/screen.xwd"
+    [ "$(convert "$2/screen.xwd" png:- | identify -format "%k" -)" -gt 1 ] && break
+    sleep 0.5
+  done
   kill -TERM $app
   wait $app || { echo "the app did not exit cleanly on SIGTERM"; cat "$2/app.log"; exit 1; }
 ' smoke "$data/iotstudio" "$data" "$port"
