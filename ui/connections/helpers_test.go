@@ -168,6 +168,17 @@ func startBroker(t *testing.T) (*broker.Broker, string) {
 }
 
 // topDialog is the topmost overlay (an open dialog).
+// newCustomForm taps New…, gives the custom preset's URL and taps
+// Next…, and returns the connection form that opens.
+func (h *harness) newCustomForm(t *testing.T, url string) fyne.CanvasObject {
+	t.Helper()
+	test.Tap(button(t, h.panel.Content(), "New…"))
+	d := topDialog(t, h.win)
+	test.Type(entry(t, d, "mqtt://host"), url)
+	test.Tap(button(t, d, "Next…"))
+	return topDialog(t, h.win)
+}
+
 func topDialog(t *testing.T, w fyne.Window) fyne.CanvasObject {
 	t.Helper()
 	top := w.Canvas().Overlays().Top()

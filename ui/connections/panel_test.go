@@ -92,11 +92,7 @@ func TestNewFromPresetFillsTheForm(t *testing.T) {
 // up in the Explorer; the filters are checked like the Subscribe panel's.
 func TestSubscribeOnConnectFilters(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	test.Tap(button(t, h.panel.Content(), "New…"))
-	d := topDialog(t, h.win)
-	test.Type(entry(t, d, "mqtt://host"), "mqtt://broker.example:1883")
-	test.Tap(button(t, d, "Next…"))
-	form := topDialog(t, h.win)
+	form := h.newCustomForm(t, "mqtt://broker.example:1883")
 	subs := entry(t, form, "one filter per line")
 	if subs.Text != "#" {
 		t.Errorf("a custom broker subscribes on connect to %q, want #", subs.Text)
@@ -122,11 +118,7 @@ func TestSubscribeOnConnectFilters(t *testing.T) {
 
 func TestInvalidURLShowsTheErrorAndSavesNothing(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	test.Tap(button(t, h.panel.Content(), "New…"))
-	d := topDialog(t, h.win)
-	test.Type(entry(t, d, "mqtt://host"), "mqtt://broker.example:1883")
-	test.Tap(button(t, d, "Next…"))
-	form := topDialog(t, h.win)
+	form := h.newCustomForm(t, "mqtt://broker.example:1883")
 	url := entry(t, form, "mqtt://host")
 	url.SetText("http://broker.example")
 	test.Tap(button(t, form, "Save"))
