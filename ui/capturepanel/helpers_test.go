@@ -39,22 +39,12 @@ func newHarness(t *testing.T, src Source) *harness {
 	return &harness{app: a, win: w, panel: p, q: q}
 }
 
-// stopRun cancels Run's context and applies queued UI updates (a tick
-// may be blocked on the queue) until the refresh goroutine has ended.
+// stopRun cancels Run's context and waits until the refresh goroutine has
+// ended, applying the UI updates it queues meanwhile.
 func (h *harness) stopRun(t *testing.T, cancel context.CancelFunc) {
 	t.Helper()
 	cancel()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case fn := <-h.q:
-			fn()
-		case <-h.panel.done:
-			return
-		case <-deadline:
-			t.Fatal("refresh goroutine still running after ctx was cancelled")
-		}
-	}
+	uitest.AwaitStop(t, func() { <-h.panel.done }, h.q)
 }
 
 // waitIdle applies queued UI updates until no action runs.

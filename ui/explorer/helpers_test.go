@@ -121,16 +121,7 @@ func newHarness(t *testing.T) *harness {
 		// The shutdown order of the app: the UI's goroutines, the broker,
 		// the model.
 		cancel()
-		waited := make(chan struct{})
-		go func() {
-			h.p.Wait()
-			close(waited)
-		}()
-		select {
-		case <-waited:
-		case <-time.After(testTimeout):
-			t.Error("the panel's goroutines did not end after its context was cancelled")
-		}
+		uitest.AwaitStop(t, h.p.Wait, h.q)
 		_ = b.Stop()
 		stopModel()
 		<-modelDone

@@ -135,22 +135,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 		// The app's shutdown order: the UI's goroutines, the connections,
 		// the broker.
 		cancel()
-		waited := make(chan struct{})
-		go func() {
-			h.p.Wait()
-			close(waited)
-		}()
-		for done := false; !done; {
-			select {
-			case <-waited:
-				done = true
-			case fn := <-h.q.ch: // an action finishing as the panel stops
-				fn()
-			case <-time.After(testTimeout):
-				t.Error("the panel's goroutines did not end after its context was cancelled")
-				done = true
-			}
-		}
+		uitest.AwaitStop(t, h.p.Wait, h.q.ch) // an action may finish as the panel stops
 		cctx, ccancel := context.WithTimeout(context.Background(), testTimeout)
 		defer ccancel()
 		if err := h.mgr.CloseAll(cctx); err != nil {
