@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -30,43 +31,72 @@ import (
 // Every Open starts a new file. A file goes once retention has deleted
 // all of its blocks, and only while no query runs (queries read blocks
 // from the mappings).
+//
+// Since format 4 a pointer also carries the block's record count and a
+// CRC-32C of its bytes, so that a damaged block is found when it is read
+// (and its seq range is known even when its bytes are not), instead of
+// serving corrupted records. Badger checksums its own tables, which hold
+// the pointers.
 const (
 	blocksDir      = "blocks"
 	blockFileExt   = ".blk"
 	blockFileBytes = 32 << 20
 
-	blockPtrTag = 'p' // first byte of a pointer; an inline block starts with blockVersion
-	blockPtrLen = 1 + 4 + 8 + 4
+	blockPtrTag    = 'p' // format 3 pointer; an inline block starts with blockVersion
+	blockPtrLen    = 1 + 4 + 8 + 4
+	blockSumPtrTag = 'k' // format 4 pointer: with count and checksum
+	blockSumPtrLen = blockPtrLen + 4 + 4
 )
 
-// blockPtr locates a block's bytes: file number, offset, length.
+// castagnoli is CRC-32C, which amd64 and arm64 compute in hardware.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// blockPtr locates a block's bytes: file number, offset, length; and,
+// if summed, its record count and checksum.
 type blockPtr struct {
-	file uint32
-	off  int64
-	n    int64
+	file   uint32
+	off    int64
+	n      int64
+	count  uint32
+	crc    uint32
+	summed bool
 }
 
 func (p blockPtr) end() int64 { return p.off + p.n }
 
+// putBlockPtr encodes p as a format 4 pointer into b (blockSumPtrLen bytes).
 func putBlockPtr(b []byte, p blockPtr) {
-	b[0] = blockPtrTag
+	b[0] = blockSumPtrTag
 	binary.BigEndian.PutUint32(b[1:], p.file)
 	binary.BigEndian.PutUint64(b[5:], uint64(p.off))
 	binary.BigEndian.PutUint32(b[13:], uint32(p.n))
+	binary.BigEndian.PutUint32(b[17:], p.count)
+	binary.BigEndian.PutUint32(b[21:], p.crc)
 }
 
-// decodeBlockPtr reports whether a b| value is a pointer (format 3) rather
-// than a block stored inline (format 2), and decodes it.
+// decodeBlockPtr reports whether a b| value is a pointer (format 3 or 4)
+// rather than a block stored inline (format 2), and decodes it.
 func decodeBlockPtr(v []byte) (blockPtr, bool) {
-	if len(v) != blockPtrLen || v[0] != blockPtrTag {
+	switch {
+	case len(v) == blockPtrLen && v[0] == blockPtrTag:
+	case len(v) == blockSumPtrLen && v[0] == blockSumPtrTag:
+	default:
 		return blockPtr{}, false
 	}
-	return blockPtr{
+	p := blockPtr{
 		file: binary.BigEndian.Uint32(v[1:]),
 		off:  int64(binary.BigEndian.Uint64(v[5:])),
 		n:    int64(binary.BigEndian.Uint32(v[13:])),
-	}, true
+	}
+	if v[0] == blockSumPtrTag {
+		p.count, p.crc, p.summed = binary.BigEndian.Uint32(v[17:]), binary.BigEndian.Uint32(v[21:]), true
+	}
+	return p, true
 }
+
+// isPointerSize reports whether a b| value of n bytes may be a pointer:
+// an inline block is longer than any pointer.
+func isPointerSize(n int64) bool { return n == blockPtrLen || n == blockSumPtrLen }
 
 // storedLen is the size of the block a b| value holds or points to.
 func storedLen(v []byte) int64 {
@@ -85,8 +115,9 @@ type blockFiles struct {
 	fileBytes int64 // preallocated size of a new file
 	log       *slog.Logger
 
-	mu   sync.Mutex
-	maps map[uint32][]byte // read-only mappings, made on first read
+	mu       sync.Mutex
+	maps     map[uint32][]byte           // read-only mappings, made on first read
+	verified map[uint32]map[int64]uint32 // per file: offsets of blocks whose checksum matched, and the checksum
 
 	// The rest belongs to the writer goroutine (and to Open before it).
 	refs      map[uint32]int // blocks stored per file
@@ -110,7 +141,7 @@ func blockFileName(no uint32) string { return fmt.Sprintf("%010d%s", no, blockFi
 // its last indexed block.
 func openBlockFiles(storeDir string, fileBytes int64, refs map[uint32]int, last blockPtr, haveLast bool, log *slog.Logger) (*blockFiles, error) {
 	f := &blockFiles{dir: filepath.Join(storeDir, blocksDir), fileBytes: fileBytes, log: log,
-		maps: make(map[uint32][]byte), refs: refs, nextNo: 1}
+		maps: make(map[uint32][]byte), verified: make(map[uint32]map[int64]uint32), refs: refs, nextNo: 1}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create block directory: %w", err)
 	}
@@ -151,7 +182,8 @@ func parseBlockFileName(name string) (uint32, bool) {
 	return uint32(n), err == nil
 }
 
-// write appends a block and returns where it went.
+// write appends a finished block and returns where it went, with its
+// record count and checksum.
 func (f *blockFiles) write(b []byte) (blockPtr, error) {
 	n := int64(len(b))
 	if f.active == nil || f.activeOff+n > f.activeCap {
@@ -162,7 +194,8 @@ func (f *blockFiles) write(b []byte) (blockPtr, error) {
 	if _, err := f.active.WriteAt(b, f.activeOff); err != nil {
 		return blockPtr{}, fmt.Errorf("write block file %s: %w", f.active.Name(), err)
 	}
-	p := blockPtr{file: f.activeNo, off: f.activeOff, n: n}
+	p := blockPtr{file: f.activeNo, off: f.activeOff, n: n, count: binary.BigEndian.Uint32(b[1:5]),
+		crc: crc32.Checksum(b, castagnoli), summed: true}
 	f.activeOff += n
 	f.refs[f.activeNo]++
 	return p, nil
@@ -237,8 +270,13 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// view returns the bytes p points to. They stay valid while the caller
-// holds Store.dbMu (shared is enough).
+// view returns the bytes p points to, once their checksum (if p has one)
+// matched. They stay valid while the caller holds Store.dbMu (shared is
+// enough).
+//
+// Block files are written once, so a block is checked on its first read
+// only: a topic query touches a few records of each block, and summing
+// every block each time would read the whole capture.
 func (f *blockFiles) view(p blockPtr) ([]byte, error) {
 	f.mu.Lock()
 	m, ok := f.maps[p.file]
@@ -250,25 +288,47 @@ func (f *blockFiles) view(p blockPtr) ([]byte, error) {
 		}
 		f.maps[p.file] = m
 	}
+	sum, checked := f.verified[p.file][p.off]
 	f.mu.Unlock()
 	if p.off < 0 || p.n <= 0 || p.end() > int64(len(m)) {
-		return nil, fmt.Errorf("%w: block at %d+%d is beyond the end (%d) of %s", errCorruptBlock, p.off, p.n, len(m), blockFileName(p.file))
+		return nil, fmt.Errorf("%w: the block at bytes %d..%d is cut short: the file ends at %d", errCorruptBlock, p.off, p.end(), len(m))
 	}
-	return m[p.off:p.end():p.end()], nil
+	b := m[p.off:p.end():p.end()]
+	if !p.summed || (checked && sum == p.crc) {
+		return b, nil
+	}
+	if got := crc32.Checksum(b, castagnoli); got != p.crc {
+		return nil, fmt.Errorf("%w: checksum mismatch (%08x, want %08x) in the block at bytes %d..%d", errCorruptBlock, got, p.crc, p.off, p.end())
+	}
+	f.mu.Lock()
+	if _, mapped := f.maps[p.file]; mapped { // not unmapped meanwhile
+		if f.verified[p.file] == nil {
+			f.verified[p.file] = make(map[int64]uint32)
+		}
+		f.verified[p.file][p.off] = p.crc
+	}
+	f.mu.Unlock()
+	return b, nil
 }
+
+// path returns the path of block file no.
+func (f *blockFiles) path(no uint32) string { return filepath.Join(f.dir, blockFileName(no)) }
 
 func mapBlockFile(path string) ([]byte, error) {
 	file, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) { // lost: damage; other errors may pass
+		return nil, fmt.Errorf("%w: the block file is missing", errCorruptBlock)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorruptBlock, err)
+		return nil, fmt.Errorf("open block file: %w", err)
 	}
 	defer file.Close()
 	info, err := file.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorruptBlock, err)
+		return nil, fmt.Errorf("open block file: %w", err)
 	}
 	if info.Size() == 0 {
-		return nil, fmt.Errorf("%w: %s is empty", errCorruptBlock, path)
+		return nil, fmt.Errorf("%w: the block file is empty", errCorruptBlock)
 	}
 	m, err := z.Mmap(file, false, info.Size())
 	if err != nil {
@@ -329,6 +389,7 @@ func (f *blockFiles) unmap(no uint32) {
 		}
 		delete(f.maps, no)
 	}
+	delete(f.verified, no)
 }
 
 // clearAll deletes every block file. The caller holds Store.dbMu

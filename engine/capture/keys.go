@@ -2,7 +2,7 @@ package capture
 
 import "encoding/binary"
 
-// Badger key layout (format 3). Every key starts with a one-letter
+// Badger key layout (format 4). Every key starts with a one-letter
 // namespace and '|'.
 //
 //	v|format            -> format number (1 byte, = storeFormat)
@@ -11,9 +11,15 @@ import "encoding/binary"
 //	s|dropped           -> records dropped since the store was created or
 //	                       cleared (8 bytes)
 //	b|<first>           -> where the block of records first, first+1, ...
-//	                       (block.go) is in the block files (blockfile.go);
-//	                       format 2 stored the block itself here, and such
-//	                       values are still read
+//	                       (block.go) is in the block files (blockfile.go),
+//	                       with its record count and checksum; format 3
+//	                       pointers lack those two, format 2 stored the
+//	                       block itself here, and both are still read
+//	s|toolarge          -> records dropped as too large, counted like
+//	                       s|dropped (8 bytes)
+//	l|<first>           -> records lost at the end of the capture (a
+//	                       crash cut their blocks short) and removed when
+//	                       it was opened again: JSON of a lostReport
 //	g|<first>           -> (empty) a segment of blocks starts at block <first>
 //	t|<hash>|<first>    -> (empty) block <first> is the first block of its
 //	                       segment with records on the topic with this hash;
@@ -41,12 +47,16 @@ var (
 	prefixFormat1  = []byte("r|")
 	formatKey      = []byte("v|format")
 	droppedKey     = []byte("s|dropped")
+	tooLargeKey    = []byte("s|toolarge")
+	prefixLost     = []byte("l|")
 	retentionKey   = []byte("s|retention")
 )
 
 // storeFormat is the on-disk format this code writes. It also reads
-// format 2, whose blocks are inline, and marks such a store 3 on Open.
-const storeFormat = 3
+// format 2, whose blocks are inline, and format 3, whose block pointers
+// have no checksum, and marks such a store 4 on Open (an older version
+// would take format 4 pointers for damaged blocks).
+const storeFormat = 4
 
 const (
 	blockKeyLen  = 2 + 8

@@ -53,33 +53,37 @@ const laneKickBytes = 1 << 20
 // it. The count is then short by less than one step per lane.
 const maxQuantum = 64 << 10
 
-// putLane encodes r into l. ok is false if r was not stored: full reports
-// that the queue had no room (nothing is counted), otherwise the store is
-// closed or r is too large (counted as failed).
-func (s *Store) putLane(l *lane, r *Record) (ok, full bool) {
+// putResult is what became of a record given to putLane.
+type putResult int
+
+const (
+	putOK       putResult = iota
+	putFull               // the queue had no room
+	putTooLarge           // larger than MaxRecordBytes encoded
+	putClosed             // the store is closing
+)
+
+// putLane encodes r into l. It counts nothing but the records it stores:
+// the caller decides what a refusal is.
+func (s *Store) putLane(l *lane, r *Record) putResult {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
 	size := encodedLen(r)
 	if size > maxRecordSize {
-		s.failed.Add(1)
-		if s.writeErrLog.Allow() {
-			s.log.Error("capture: record too large; not stored", "dir", s.dir, "topic", r.Topic,
-				"client_id", r.ClientID, "bytes", size, "limit", maxRecordSize)
-		}
-		return false, false
+		return putTooLarge
 	}
 	rec := laneRec{order: time.Since(s.epoch), ns: unixNano(r.Time), sec: r.Time.Unix(), hash: topicHash(r.Topic)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return false, false
+		return putClosed
 	}
 	rec.off = len(l.buf)
 	// An empty queue takes any record, however large.
 	if queued := int(s.queued.Load()) + rec.off - l.published; queued > 0 && queued+size > s.opts.QueueBytes {
 		l.mu.Unlock()
-		return false, true
+		return putFull
 	}
 	l.recs = append(l.recs, rec)
 	l.buf = appendRecord(l.buf, r)
@@ -97,15 +101,15 @@ func (s *Store) putLane(l *lane, r *Record) (ok, full bool) {
 		default:
 		}
 	}
-	return true, false
+	return putOK
 }
 
 // put is putLane on the calling processor's lane.
-func (s *Store) put(r *Record) (ok, full bool) {
+func (s *Store) put(r *Record) putResult {
 	l := s.lanePool.Get().(*lane)
-	ok, full = s.putLane(l, r)
+	res := s.putLane(l, r)
 	s.lanePool.Put(l)
-	return ok, full
+	return res
 }
 
 // newLanes makes n live lanes and the pool that hands them out. The pool

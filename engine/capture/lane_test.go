@@ -17,11 +17,11 @@ func TestCallOrderSurvivesLaneSwitches(t *testing.T) {
 		// Receive times run backwards: the order must come from the calls.
 		r := Record{Time: base.Add(-time.Duration(i) * time.Microsecond), Topic: "order", Payload: binary.BigEndian.AppendUint32(nil, uint32(i))}
 		for {
-			ok, full := s.putLane(s.lanes[i%3], &r)
-			if ok {
+			res := s.putLane(s.lanes[i%3], &r)
+			if res == putOK {
 				break
 			}
-			if !full {
+			if res != putFull {
 				t.Fatal("record refused")
 			}
 			time.Sleep(time.Millisecond)
@@ -85,8 +85,7 @@ func TestLanesShareTheQueue(t *testing.T) {
 	const size, room = 22, 400
 	s := openAt(t, t.TempDir(), Options{lanes: 8, QueueBytes: room * size, writerGate: gate})
 	put := func(l *lane) bool {
-		ok, _ := s.putLane(l, &Record{Time: base, Topic: "q", Payload: []byte{1}})
-		return ok
+		return s.putLane(l, &Record{Time: base, Topic: "q", Payload: []byte{1}}) == putOK
 	}
 	busy := 0
 	for put(s.lanes[0]) {
@@ -153,7 +152,7 @@ func TestAppendWaitsOutLiveTraffic(t *testing.T) {
 	const size, room = 22, 50
 	s := openAt(t, t.TempDir(), Options{lanes: 2, QueueBytes: room * size, writerGate: gate})
 	for {
-		if ok, _ := s.putLane(s.lanes[0], &Record{Time: base, Topic: "q", Payload: []byte{1}}); !ok {
+		if s.putLane(s.lanes[0], &Record{Time: base, Topic: "q", Payload: []byte{1}}) != putOK {
 			break
 		}
 	}

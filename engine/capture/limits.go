@@ -71,3 +71,9 @@ func FormatAge(d time.Duration) string {
 	}
 	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 }
+
+// MaxRecordBytes is the largest record the capture keeps, encoded: the
+// payload, topic, client ID and properties plus a few bytes each. Ingest
+// drops larger records and counts them (Stats.TooLarge and Dropped);
+// Append refuses them with an error.
+const MaxRecordBytes = maxRecordSize

@@ -44,6 +44,10 @@ type Query struct {
 	// Cursor continues a previous Query with the same conditions: pass the
 	// next value it returned.
 	Cursor string
+	// OnDamage, if set, is called for each damaged block (or record) the
+	// query skipped: a result without those records is incomplete. It may
+	// be called again for the same block on later pages.
+	OnDamage func(Damage)
 }
 
 // Querier answers queries: a Store, or a store that another process holds
@@ -54,7 +58,8 @@ type Querier interface {
 
 // Query returns up to q.Limit matching records in seq order (descending if
 // q.Newest) and a cursor for the next page, or "" if there are no more
-// matching records. Records that cannot be decoded are logged and skipped.
+// matching records. Damaged records are skipped, logged, remembered for
+// Stats and passed to q.OnDamage; the query serves the rest.
 func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string, err error) {
 	if err := ValidateFilter(q.Filter); err != nil {
 		return nil, "", fmt.Errorf("capture: query: %w", err)
@@ -105,43 +110,43 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 		contains = []byte(q.Contains)
 		literal  = []byte(literalPrefix(q.Filter))
 	)
-	visit := func(seq uint64, val []byte) (stop bool) {
+	visit := func(seq uint64, val []byte) (stop bool, err error) {
 		// Most records of a wildcard scan fail on the topic: test it
 		// before decoding the rest.
 		if topic, ok := peekTopic(val); ok && !exact && q.Filter != "" &&
 			(!bytes.HasPrefix(topic, literal) || !matchTopic(q.Filter, topic)) {
-			return false
+			return false, nil
 		}
 		v, err := parseRecord(val)
 		if err != nil {
-			s.logCorrupt(seq, err)
-			return false
+			return false, err
 		}
 		switch {
 		case exact && string(v.topic) != q.Filter: // hash collision
-			return false
+			return false, nil
 		case !exact && q.Filter != "" && !matchTopic(q.Filter, v.topic):
-			return false
+			return false, nil
 		case tb.since && v.timeNs < tb.sinceNs:
-			return false
+			return false, nil
 		case tb.until && v.timeNs >= tb.untilNs:
-			return false
+			return false, nil
 		case len(contains) > 0 && !bytes.Contains(v.payload, contains):
-			return false
+			return false, nil
 		case q.Where != nil && !q.Where.Match(v.payload):
-			return false
+			return false, nil
 		}
 		if len(recs) == limit {
 			next = encodeCursor(seq, q.Newest)
-			return true
+			return true, nil
 		}
 		recs = append(recs, v.record(seq))
-		return false
+		return false, nil
 	}
+	sc := scan{s: s, ctx: ctx, txn: txn, lo: lo, hi: hi, newest: q.Newest, tb: tb, visit: visit, report: q.OnDamage}
 	if exact {
-		err = s.scanTopic(ctx, txn, topicHash(q.Filter), lo, hi, q.Newest, tb, visit)
+		err = sc.topic(topicHash(q.Filter))
 	} else {
-		err = s.scanRecords(ctx, txn, lo, hi, q.Newest, tb, visit)
+		err = sc.records()
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("capture: query %s: %w", s.dir, err)
@@ -150,8 +155,37 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 }
 
 // visitFunc is called with each candidate record's value, which is valid
-// only during the call; it returns true to stop the scan.
-type visitFunc func(seq uint64, val []byte) (stop bool)
+// only during the call; it returns true to stop the scan, or the error
+// that makes the record unreadable (it is then reported as damage).
+type visitFunc func(seq uint64, val []byte) (stop bool, err error)
+
+// scan is one query's walk over the blocks: the records with seq in
+// [lo, hi) in blocks that overlap tb, in seq order or reversed (newest).
+type scan struct {
+	s      *Store
+	ctx    context.Context
+	txn    *badgerdb.Txn
+	lo, hi uint64
+	newest bool
+	tb     timeBounds
+	visit  visitFunc
+	report func(Damage) // the query's OnDamage; may be nil
+	idx    []int        // scratch for a block's topic list
+}
+
+// block parses the block b|first holds or points to; ok is false if it is
+// damaged (then reported) and must be skipped.
+func (sc *scan) block(first uint64, val []byte) (b blockView, ok bool, err error) {
+	b, err = sc.s.parseStored(val)
+	switch {
+	case err == nil:
+		return b, true, nil
+	case isDamage(err):
+		sc.s.noteDamage(sc.s.blockDamage(sc.txn, first, val, err), sc.report)
+		return b, false, nil
+	}
+	return b, false, err
+}
 
 // check returns why a scan must stop early, if it must.
 func (s *Store) check(ctx context.Context) error {
@@ -245,17 +279,18 @@ func containingBlock(txn *badgerdb.Txn, seq uint64) uint64 {
 	return seq
 }
 
-// scanBlock visits the records of block b (first seq first) whose index
-// is in idx (nil: every record) and whose seq is in [lo, hi), in seq order
-// or reversed. It reports whether visit asked to stop.
-func (s *Store) scanBlock(ctx context.Context, b *blockView, first uint64, idx []int, lo, hi uint64, newest bool, visit visitFunc) (bool, error) {
+// blockRecords visits the records of block b (first seq first) whose
+// index is in idx (nil: every record) and whose seq is in [lo, hi). It
+// reports whether visit asked to stop. A record that cannot be read (only
+// possible in blocks without a checksum) is reported as damage.
+func (sc *scan) blockRecords(b *blockView, first uint64, idx []int) (bool, error) {
 	n := b.count
 	if idx != nil {
 		n = len(idx)
 	}
 	for j := range n {
 		k := j
-		if newest {
+		if sc.newest {
 			k = n - 1 - j
 		}
 		i := k
@@ -263,37 +298,41 @@ func (s *Store) scanBlock(ctx context.Context, b *blockView, first uint64, idx [
 			i = idx[k]
 		}
 		seq := first + uint64(i)
-		if seq < lo || seq >= hi {
+		if seq < sc.lo || seq >= sc.hi {
 			continue
 		}
 		if j%ctxCheckEvery == ctxCheckEvery-1 {
-			if err := s.check(ctx); err != nil {
+			if err := sc.s.check(sc.ctx); err != nil {
 				return true, err
 			}
 		}
 		rec, err := b.record(i)
+		stop := false
+		if err == nil {
+			stop, err = sc.visit(seq, rec)
+		}
 		if err != nil {
-			s.logCorrupt(seq, err)
+			sc.s.noteDamage(Damage{File: b.file, First: seq, Last: seq, Reason: damageReason(err)}, sc.report)
 			continue
 		}
-		if visit(seq, rec) {
+		if stop {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// scanRecords visits the records with seq in [lo, hi), block by block,
+// records visits the records with seq in [lo, hi), block by block,
 // skipping blocks outside tb.
-func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint64, newest bool, tb timeBounds, visit visitFunc) error {
-	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: prefixBlock})
+func (sc *scan) records() error {
+	it := sc.txn.NewIterator(badgerdb.IteratorOptions{Reverse: sc.newest, Prefix: prefixBlock})
 	defer it.Close()
-	start := blockKey(containingBlock(txn, lo))
-	if newest {
-		start = blockKey(hi - 1)
+	start := blockKey(containingBlock(sc.txn, sc.lo))
+	if sc.newest {
+		start = blockKey(sc.hi - 1)
 	}
 	for it.Seek(start); it.Valid(); it.Next() {
-		if err := s.check(ctx); err != nil {
+		if err := sc.s.check(sc.ctx); err != nil {
 			return err
 		}
 		item := it.Item()
@@ -301,24 +340,23 @@ func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint6
 			continue
 		}
 		first := seqFromKey(item.Key())
-		if !newest && first >= hi {
+		if !sc.newest && first >= sc.hi {
 			break
 		}
 		var stop bool
 		err := item.Value(func(val []byte) error {
-			b, err := s.parseStored(val)
-			if err != nil {
-				s.logCorrupt(first, err)
-				return nil
+			b, ok, err := sc.block(first, val)
+			if !ok {
+				return err
 			}
-			if newest && first+uint64(b.count) <= lo {
+			if sc.newest && first+uint64(b.count) <= sc.lo {
 				stop = true
 				return nil
 			}
-			if !b.overlaps(tb) {
+			if !b.overlaps(sc.tb) {
 				return nil
 			}
-			stop, err = s.scanBlock(ctx, &b, first, nil, lo, hi, newest, visit)
+			stop, err = sc.blockRecords(&b, first, nil)
 			return err
 		})
 		if err != nil {
@@ -334,7 +372,8 @@ func (s *Store) scanRecords(ctx context.Context, txn *badgerdb.Txn, lo, hi uint6
 // scanTopic visits the records of one topic hash with seq in [lo, hi).
 // The per-topic index names each segment with records on the topic (by
 // its first block that has some); each block's directory lists them.
-func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi uint64, newest bool, tb timeBounds, visit visitFunc) error {
+func (sc *scan) topic(hash uint64) error {
+	txn, lo, hi, newest := sc.txn, sc.lo, sc.hi, sc.newest
 	it := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: topicPrefix(hash)})
 	defer it.Close()
 	blocks := txn.NewIterator(badgerdb.IteratorOptions{Reverse: newest, Prefix: prefixBlock})
@@ -346,9 +385,8 @@ func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi u
 	if newest {
 		start = topicKey(hash, hi-1)
 	}
-	var idx []int
 	for it.Seek(start); it.Valid(); it.Next() {
-		if err := s.check(ctx); err != nil {
+		if err := sc.s.check(sc.ctx); err != nil {
 			return err
 		}
 		if len(it.Item().Key()) != topicKeyLen {
@@ -366,7 +404,7 @@ func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi u
 			break
 		}
 		first, last := max(from, loBlock), min(to, hi)-1
-		stop, err := s.scanSegment(ctx, blocks, hash, first, last, lo, hi, newest, tb, &idx, visit)
+		stop, err := sc.segment(blocks, hash, first, last)
 		if err != nil || stop {
 			return err
 		}
@@ -374,9 +412,10 @@ func (s *Store) scanTopic(ctx context.Context, txn *badgerdb.Txn, hash, lo, hi u
 	return nil
 }
 
-// scanSegment visits the records on hash in the blocks that start in
+// segment visits the records on hash in the blocks that start in
 // [first, last], through each block's directory.
-func (s *Store) scanSegment(ctx context.Context, blocks *badgerdb.Iterator, hash, first, last, lo, hi uint64, newest bool, tb timeBounds, idx *[]int, visit visitFunc) (bool, error) {
+func (sc *scan) segment(blocks *badgerdb.Iterator, hash, first, last uint64) (bool, error) {
+	newest := sc.newest
 	start := blockKey(first)
 	if newest {
 		start = blockKey(last)
@@ -392,26 +431,25 @@ func (s *Store) scanSegment(ctx context.Context, blocks *badgerdb.Iterator, hash
 		}
 		var stop bool
 		err := item.Value(func(val []byte) error {
-			b, err := s.parseStored(val)
-			if err != nil {
-				s.logCorrupt(bfirst, err)
-				return nil
+			b, ok, err := sc.block(bfirst, val)
+			if !ok {
+				return err
 			}
-			if newest && bfirst+uint64(b.count) <= lo {
+			if newest && bfirst+uint64(b.count) <= sc.lo {
 				stop = true
 				return nil
 			}
-			if !b.overlaps(tb) {
+			if !b.overlaps(sc.tb) {
 				return nil
 			}
-			if *idx, err = b.lookup(*idx, hash); err != nil {
-				s.logCorrupt(bfirst, err)
+			if sc.idx, err = b.lookup(sc.idx, hash); err != nil { // only in blocks without a checksum
+				sc.s.noteDamage(sc.s.blockDamage(sc.txn, bfirst, val, err), sc.report)
 				return nil
 			}
-			if len(*idx) == 0 {
+			if len(sc.idx) == 0 {
 				return nil
 			}
-			stop, err = s.scanBlock(ctx, &b, bfirst, *idx, lo, hi, newest, visit)
+			stop, err = sc.blockRecords(&b, bfirst, sc.idx)
 			return err
 		})
 		if err != nil {

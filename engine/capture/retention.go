@@ -161,7 +161,10 @@ func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, 
 			}
 			b, err := s.parseStored(val)
 			if err != nil {
-				s.logCorrupt(bfirst, err) // goes with its segment
+				if !isDamage(err) {
+					return err
+				}
+				s.noteDamage(s.blockDamage(txn, bfirst, val, err), nil) // goes with its segment
 				return nil
 			}
 			seg.maxNs = max(seg.maxNs, b.maxNs)

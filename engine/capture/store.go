@@ -167,16 +167,16 @@ type Stats struct {
 	// Oldest and Newest are the least and greatest receive times of the
 	// stored records; zero when the store is empty.
 	Oldest, Newest time.Time
-	// Dropped counts records Ingest refused because the queue was full,
-	// since Open.
+	// Dropped counts records Ingest refused because the queue was full or
+	// they were too large (see TooLarge), since Open.
 	Dropped int64
 	// DroppedTotal counts them since the store was created or cleared,
 	// across runs (as far as the writer saved the count).
 	DroppedTotal int64
 	// Ingested counts records Ingest and Append accepted since Open.
 	Ingested int64
-	// Failed counts records that could not be stored since Open (too
-	// large, or a failed write). Each failure is logged.
+	// Failed counts records that could not be stored since Open (a
+	// failed write). Each failure is logged.
 	Failed int64
 	// Paused is true while Ingest ignores records (see SetPaused).
 	Paused bool
@@ -184,6 +184,21 @@ type Stats struct {
 	// none).
 	MaxBytes int64
 	MaxAge   time.Duration
+
+	// TooLarge counts records Ingest refused since Open because they
+	// exceed MaxRecordBytes encoded; they are counted in Dropped too.
+	TooLarge int64
+	// TooLargeTotal counts them across runs, like DroppedTotal.
+	TooLargeTotal int64
+	// Damaged lists the damaged blocks reads found since Open (at most
+	// maxDamageReports), oldest seq first; DamagedRecords sums their
+	// records.
+	Damaged        []Damage
+	DamagedRecords int64
+	// Lost lists the records that were cut short by a crash at the end of
+	// the capture and removed from it when it was opened again (the most
+	// recent maxLostReports recoveries), kept across runs.
+	Lost []Damage
 }
 
 // Store is a persistent record of captured MQTT messages. Ingest never
@@ -246,6 +261,12 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// Integrity (damage.go, recovery.go): records too large to keep, and
+	// damage found by reads.
+	tooLarge     atomic.Int64
+	tooLargeBase atomic.Int64 // TooLargeTotal - tooLarge
+	damage       damageLog
 }
 
 // Open opens (creating if needed) the capture database in dir and starts
@@ -320,6 +341,15 @@ func (s *Store) load() error {
 				return fmt.Errorf("read drop count: %w", err)
 			}
 		}
+		if item, err := txn.Get(tooLargeKey); err == nil {
+			if err := item.Value(func(v []byte) error {
+				n, _ := decodeCount(v)
+				s.tooLargeBase.Store(n)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("read too-large count: %w", err)
+			}
+		}
 		if err := s.loadRetention(txn); err != nil {
 			return err
 		}
@@ -331,7 +361,7 @@ func (s *Store) load() error {
 		var total int64
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
-			if item.ValueSize() != blockPtrLen { // inline: no need to read it
+			if !isPointerSize(item.ValueSize()) { // inline: no need to read it
 				total += item.ValueSize()
 				last = item.KeyCopy(last[:0])
 				continue
@@ -357,33 +387,7 @@ func (s *Store) load() error {
 	if s.files, err = openBlockFiles(s.dir, s.opts.blockFileBytes, refs, lastPtr, haveLastPtr, s.log); err != nil {
 		return err
 	}
-	s.nextSeq = 1
-	if last == nil {
-		return nil
-	}
-	return s.db.View(func(txn *badgerdb.Txn) error {
-		item, err := txn.Get(last)
-		if err != nil {
-			return fmt.Errorf("read last block: %w", err)
-		}
-		return item.Value(func(val []byte) error {
-			first := seqFromKey(last)
-			b, err := s.parseStored(val)
-			if err != nil {
-				// A power cut can leave the index pointing at a block
-				// the disk never got. Its records are lost either way;
-				// the rest of the capture must stay usable. A block
-				// holds at most one record per byte, so new seqs start
-				// past anything it held.
-				s.log.Warn("capture: the newest block cannot be read (cut short by a crash?); its records are lost, the rest is kept",
-					"dir", s.dir, "seq", first, "error", err)
-				s.nextSeq = first + uint64(max(s.opts.blockBytes, int(storedLen(val))))
-				return nil
-			}
-			s.nextSeq = first + uint64(b.count)
-			return nil
-		})
-	})
+	return s.recoverTail()
 }
 
 // parseStored parses the block a b| value holds or points to. The view
@@ -394,14 +398,17 @@ func (s *Store) parseStored(val []byte) (blockView, error) {
 		if err != nil {
 			return blockView{}, err
 		}
-		return parseBlock(b)
+		v, err := parseBlock(b)
+		v.file = s.files.path(p.file)
+		return v, err
 	}
 	return parseBlock(val)
 }
 
 // checkFormat refuses a store of another format and marks a new one. A
-// format 2 store (blocks inline in Badger) is read as it is and marked 3,
-// since blocks written from now on go to block files.
+// format 2 store (blocks inline in Badger) or 3 (pointers without
+// checksums) is read as it is and marked 4, since blocks written from now
+// on go to block files with checksummed pointers.
 func checkFormat(txn *badgerdb.Txn, inline bool) error {
 	format := byte(storeFormat)
 	if inline {
@@ -411,7 +418,7 @@ func checkFormat(txn *badgerdb.Txn, inline bool) error {
 	switch {
 	case errors.Is(err, badgerdb.ErrKeyNotFound):
 		if _, old := lastKey(txn, prefixFormat1); old {
-			return fmt.Errorf("%w 1 (this version reads formats 2 and %d)", ErrFormat, storeFormat)
+			return fmt.Errorf("%w 1 (this version reads formats 2 to %d)", ErrFormat, storeFormat)
 		}
 		return txn.Set(formatKey, []byte{format})
 	case err != nil:
@@ -424,10 +431,10 @@ func checkFormat(txn *badgerdb.Txn, inline bool) error {
 	switch {
 	case len(v) == 1 && v[0] == format:
 		return nil
-	case len(v) == 1 && v[0] == 2:
+	case len(v) == 1 && (v[0] == 2 || v[0] == 3):
 		return txn.Set(formatKey, []byte{format})
 	}
-	return fmt.Errorf("%w %v (this version reads formats 2 and %d)", ErrFormat, v, storeFormat)
+	return fmt.Errorf("%w %v (this version reads formats 2 to %d)", ErrFormat, v, storeFormat)
 }
 
 // lastKey returns a copy of the greatest key with prefix (all our keys
@@ -488,16 +495,22 @@ func (s *Store) Dir() string { return s.dir }
 // Ingest copies r into the block being filled, without blocking: the
 // caller keeps ownership of what r points to. A zero r.Time is set to the
 // current time; r.Seq is ignored (the store assigns it). Ingest returns
-// false, and counts a drop, if the queue is full; it returns false without
-// counting while paused or after Close, and counts a failure for a record
-// too large to store.
+// false, and counts a drop, if the queue is full or the record is larger
+// than MaxRecordBytes (also counted as too large); it returns false
+// without counting while paused or after Close.
 func (s *Store) Ingest(r Record) bool {
 	if s.paused.Load() {
 		return false
 	}
-	ok, full := s.put(&r)
-	if !full {
-		return ok
+	res := s.put(&r)
+	switch res {
+	case putOK:
+		return true
+	case putClosed:
+		return false
+	case putTooLarge:
+		s.dropTooLarge(&r)
+		return false
 	}
 	n := s.dropped.Add(1)
 	if s.dropLog.Allow() {
@@ -581,15 +594,13 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 // that order.
 func (s *Store) Append(ctx context.Context, r Record) error {
 	for {
-		ok, full := s.putLane(s.imports, &r)
-		switch {
-		case ok:
+		switch s.putLane(s.imports, &r) {
+		case putOK:
 			return nil
-		case !full:
-			if s.closed.Load() {
-				return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
-			}
-			return fmt.Errorf("capture: append to %s: record on topic %q is %d bytes encoded; the limit is %d", s.dir, r.Topic, encodedLen(&r), maxRecordSize)
+		case putClosed:
+			return fmt.Errorf("capture: append to %s: %w", s.dir, ErrClosed)
+		case putTooLarge:
+			return fmt.Errorf("capture: append to %s: record on topic %q is %d bytes encoded; the limit is %d", s.dir, r.Topic, encodedLen(&r), MaxRecordBytes)
 		}
 		s.mu.Lock()
 		room := s.room
@@ -604,8 +615,8 @@ func (s *Store) Append(ctx context.Context, r Record) error {
 	}
 }
 
-// Dropped returns how many records Ingest refused because the queue was
-// full since Open.
+// Dropped returns how many records Ingest refused since Open because the
+// queue was full or they were too large.
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Flush waits until every record ingested before the call has been written
@@ -703,7 +714,11 @@ func (s *Store) Stats() (Stats, error) {
 		Paused:       s.paused.Load(),
 		MaxBytes:     s.maxBytes.Load(),
 		MaxAge:       time.Duration(s.maxAge.Load()),
+
+		TooLarge:      s.tooLarge.Load(),
+		TooLargeTotal: s.tooLargeBase.Load() + s.tooLarge.Load(),
 	}
+	st.Damaged, st.DamagedRecords = s.damage.list()
 	for _, l := range append(s.lanes, s.imports) {
 		l.mu.Lock()
 		st.Ingested += l.ingested
@@ -732,6 +747,12 @@ func (s *Store) Stats() (Stats, error) {
 		st.Oldest, st.Newest = time.Unix(0, lo), time.Unix(0, hi)
 		return err
 	})
+	if err == nil {
+		err = s.db.View(func(txn *badgerdb.Txn) (err error) {
+			st.Lost, err = readLost(txn)
+			return err
+		})
+	}
 	if err != nil {
 		return st, fmt.Errorf("capture: stats %s: %w", s.dir, err)
 	}
@@ -765,24 +786,23 @@ func (s *Store) edgeBlock(txn *badgerdb.Txn, last bool) (blockEdge, bool, error)
 		err := item.Value(func(val []byte) error {
 			b, err := s.parseStored(val)
 			e.count, e.minNs, e.maxNs, perr = b.count, b.minNs, b.maxNs, err
+			if isDamage(err) {
+				s.noteDamage(s.blockDamage(txn, e.first, val, err), nil)
+			}
 			return nil
 		})
 		if err != nil {
 			return blockEdge{}, false, fmt.Errorf("read block %d: %w", e.first, err)
 		}
 		if perr != nil {
-			s.logCorrupt(e.first, perr)
+			if !isDamage(perr) {
+				return blockEdge{}, false, fmt.Errorf("read block %d: %w", e.first, perr)
+			}
 			continue
 		}
 		return e, true, nil
 	}
 	return blockEdge{}, false, nil
-}
-
-func (s *Store) logCorrupt(seq uint64, err error) {
-	if s.readErrLog.Allow() {
-		s.log.Warn("skipping unreadable capture data", "dir", s.dir, "seq", seq, "error", err)
-	}
 }
 
 // dirDiskBytes sums the disk use of Badger's data files in dir.

@@ -25,6 +25,8 @@ type writer struct {
 	savedDropped int64               // DroppedTotal as last written
 	buf          batchBuf            // keys and values of the batch's index entries
 
+	savedTooLarge int64 // TooLargeTotal as last written
+
 	live    []laneRun   // what the last drain took from each lane
 	held    []laneRun   // records the last drain left for the next (see drain)
 	imports laneRun     // what the last drain took from the import lane
@@ -37,7 +39,8 @@ type writer struct {
 func newWriter(s *Store) *writer {
 	return &writer{s: s, known: make(map[uint64]struct{}), groups: make(map[uint64][]uint32),
 		segTopics: make(map[uint64]struct{}), segBlocks: s.opts.segmentBlocks,
-		savedDropped: s.droppedBase.Load(), live: make([]laneRun, len(s.lanes)), held: make([]laneRun, len(s.lanes))}
+		savedDropped: s.droppedBase.Load(), live: make([]laneRun, len(s.lanes)), held: make([]laneRun, len(s.lanes)),
+		savedTooLarge: s.tooLargeBase.Load()}
 }
 
 // runWriter drains the lanes when one is worth it and every blockMaxAge/2,
@@ -254,6 +257,10 @@ func (w *writer) writeSealed() {
 	if err == nil && dropped != w.savedDropped {
 		err = wb.Set(droppedKey, binary.BigEndian.AppendUint64(nil, uint64(dropped)))
 	}
+	tooLarge := s.tooLargeBase.Load() + s.tooLarge.Load()
+	if err == nil && tooLarge != w.savedTooLarge {
+		err = wb.Set(tooLargeKey, encodeCount(tooLarge))
+	}
 	if err == nil {
 		err = wb.Flush()
 	}
@@ -268,6 +275,7 @@ func (w *writer) writeSealed() {
 	} else {
 		s.bytes.Add(size)
 		w.savedDropped = dropped
+		w.savedTooLarge = tooLarge
 	}
 	w.dirty = true // on failure, part of the batch may have been written
 	w.buf.reset()
@@ -351,7 +359,7 @@ func (w *writer) setBlock(wb *badgerdb.WriteBatch, b *building) error {
 	if err != nil {
 		return err
 	}
-	v := w.buf.alloc(blockPtrLen)
+	v := w.buf.alloc(blockSumPtrLen)
 	putBlockPtr(v, p)
 	return wb.Set(blockKey(b.first), v)
 }
@@ -477,6 +485,9 @@ func (w *writer) clear() (int64, error) {
 	s.bytes.Store(0)
 	s.droppedBase.Store(-s.dropped.Load())
 	w.savedDropped = 0
+	s.tooLargeBase.Store(-s.tooLarge.Load())
+	w.savedTooLarge = 0
+	s.damage.clear()
 	if err := s.db.Update(func(txn *badgerdb.Txn) error {
 		if err := txn.Set(formatKey, []byte{storeFormat}); err != nil {
 			return err
