@@ -38,7 +38,10 @@ Times are RFC 3339 (2026-11-22T10:00:00Z) or relative to now (-10m, -2h, -7d).
 --where is a condition on a JSON payload's fields: 'temp > 30', 'status == "alarm"',
 'battery.level < 10 && !charging'; a bare number payload is 'payload'.
 While serve or the app runs on the same data dir, stats, query, export and
-replay read the capture through it; import and clear need it closed.`
+replay read the capture through it; import and clear need it closed.
+query, export and replay skip records the capture cannot read back (a damaged
+block file), write every intact one, name the damaged records on stderr and
+exit with status 3: the results are incomplete.`
 
 // captureDir is where the capture store lives inside the data dir.
 func captureDir(data string) string { return filepath.Join(data, "capture") }
@@ -124,7 +127,20 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "oldest\t%s\n", formatTime(st.Oldest))
 	fmt.Fprintf(w, "newest\t%s\n", formatTime(st.Newest))
 	fmt.Fprintf(w, "dropped\t%d\n", st.DroppedTotal)
-	return w.Flush()
+	fmt.Fprintf(w, "too large\t%d\n", st.TooLargeTotal)
+	if len(st.Damaged) > 0 {
+		fmt.Fprintf(w, "damaged\t%d records in %d places (found by reads since the capture was opened):\n", st.DamagedRecords, len(st.Damaged))
+	}
+	for _, l := range st.Lost {
+		fmt.Fprintf(w, "lost\tseq %d..%d in %s: %s\n", l.First, l.Last, l.File, l.Reason)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, d := range st.Damaged {
+		fmt.Fprintf(e.stdout, "  %s\n", d)
+	}
+	return nil
 }
 
 func formatTime(t time.Time) string {
@@ -163,7 +179,50 @@ func captureQuery(args []string, e env) error {
 	defer store.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return queryAll(ctx, store, q, *limit, out)
+	var damage damageSeen
+	q.OnDamage = damage.add
+	if err := queryAll(ctx, store, q, *limit, out); err != nil {
+		return err
+	}
+	return damage.report(e.stderr, "the records written are all intact")
+}
+
+// damageSeen collects the damaged records a command's queries skipped,
+// once per block.
+type damageSeen struct {
+	list []capture.Damage
+	seen map[string]bool
+}
+
+func (d *damageSeen) add(x capture.Damage) {
+	key := fmt.Sprintf("%s|%d", x.File, x.First)
+	if d.seen[key] {
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[string]bool)
+	}
+	d.seen[key] = true
+	d.list = append(d.list, x)
+}
+
+// report warns on w about the damage seen, saying what was still done
+// (done), and returns an error for exit status 3; nil if there was none.
+// A script must not take a partial result for a whole one, and yet the
+// intact records are worth keeping: hence a status of its own.
+func (d *damageSeen) report(w io.Writer, done string) error {
+	if len(d.list) == 0 {
+		return nil
+	}
+	var n int64
+	for _, x := range d.list {
+		n += x.Records()
+	}
+	fmt.Fprintf(w, "warning: the capture is damaged: %d records could not be read and are missing from the results (%s):\n", n, done)
+	for _, x := range d.list {
+		fmt.Fprintf(w, "  %s\n", x)
+	}
+	return incompleteError{fmt.Errorf("results incomplete: %d damaged records skipped (exit status 3)", n)}
 }
 
 // newQuery checks the selection flags shared by query and export and

@@ -46,6 +46,8 @@ func captureExport(args []string, e env) error {
 	defer store.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var damage damageSeen
+	q.OnDamage = damage.add
 	n, err := capture.ExportFile(ctx, store, q, *format, *out, throttle(exportProgressEvery, func(n int64) {
 		fmt.Fprintf(e.stderr, "exported %d records\n", n)
 	}))
@@ -53,7 +55,7 @@ func captureExport(args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "exported %d records to %s\n", n, *out)
-	return nil
+	return damage.report(e.stderr, fmt.Sprintf("the %d records in %s are all intact", n, *out))
 }
 
 // throttle returns a function that passes its argument on to f at most

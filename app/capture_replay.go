@@ -102,6 +102,8 @@ func captureReplay(args []string, e env) error {
 	}
 	defer client.Close()
 
+	var damage damageSeen
+	q.OnDamage = damage.add
 	res, err := replay.Run(ctx, store, q, client, opts, replayProgress(e.stderr))
 	switch {
 	case ctx.Err() != nil:
@@ -110,14 +112,14 @@ func captureReplay(args []string, e env) error {
 		return fmt.Errorf("capture replay to %s stopped after %d of %d records: %w", target, res.Published, res.Total, err)
 	case res.Total == 0:
 		fmt.Fprintln(e.stdout, "no records match; nothing replayed")
-		return nil
+		return damage.report(e.stderr, "nothing was replayed")
 	}
 	fmt.Fprintf(e.stdout, "replayed %d records to %s in %s (captured over %s, %s)\n",
 		res.Published, target, roundDuration(res.Elapsed), roundDuration(res.Span), speedText(opts.Speed))
 	if res.Skipped > 0 {
 		fmt.Fprintf(e.stdout, "skipped %d records whose topic --remap left empty\n", res.Skipped)
 	}
-	return nil
+	return damage.report(e.stderr, fmt.Sprintf("the %d records replayed were all intact", res.Published))
 }
 
 // parseSpeed reads --speed: a positive factor (a trailing x is allowed) or

@@ -98,6 +98,12 @@ func captureHandler(current func() *capture.Store) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		var damage []capture.Damage
+		q.OnDamage = func(d capture.Damage) {
+			if len(damage) < maxRemoteDamage {
+				damage = append(damage, d)
+			}
+		}
 		recs, next, err := s.Query(r.Context(), q)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -105,6 +111,10 @@ func captureHandler(current func() *capture.Store) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("X-Next-Cursor", next)
+		if len(damage) > 0 {
+			b, _ := json.Marshal(damage) // cannot fail: strings and numbers
+			w.Header().Set(damageHeader, string(b))
+		}
 		out := capture.NewJSONLWriter(w)
 		for _, rec := range recs {
 			if err := out.Write(rec); err != nil {
@@ -118,6 +128,13 @@ func captureHandler(current func() *capture.Store) http.Handler {
 
 // maxRemotePage bounds one remote query's answer.
 const maxRemotePage = 10_000
+
+// A query's answer lists the damaged blocks it skipped (Query.OnDamage)
+// in this header, as JSON, at most maxRemoteDamage of them.
+const (
+	damageHeader    = "X-Capture-Damage"
+	maxRemoteDamage = 64
+)
 
 func queryToURL(q capture.Query) url.Values {
 	v := url.Values{}
@@ -229,6 +246,9 @@ func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]capture.
 		return nil, "", err
 	}
 	defer body.Close()
+	if err := passDamage(header.Get(damageHeader), q.OnDamage); err != nil {
+		return nil, "", fmt.Errorf("capture query through %s: %w", rc.socket, err)
+	}
 	in := capture.NewJSONLReader(body, rc.socket)
 	var recs []capture.Record
 	for {
@@ -241,6 +261,21 @@ func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]capture.
 		}
 		recs = append(recs, r)
 	}
+}
+
+// passDamage hands the damage a remote query reported to report.
+func passDamage(header string, report func(capture.Damage)) error {
+	if header == "" || report == nil {
+		return nil
+	}
+	var damage []capture.Damage
+	if err := json.Unmarshal([]byte(header), &damage); err != nil {
+		return fmt.Errorf("bad %s header: %w", damageHeader, err)
+	}
+	for _, d := range damage {
+		report(d)
+	}
+	return nil
 }
 
 func (rc *remoteCapture) Close() error {

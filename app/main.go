@@ -12,12 +12,21 @@ import (
 )
 
 // Exit codes: 2 means the user asked for something we cannot do as asked
-// (bad flags, busy port), 1 means something failed while running.
+// (bad flags, busy port), 1 means something failed while running, 3 that
+// a command wrote what it could but its results are incomplete (capture
+// query or export over damaged records).
 const (
-	exitOK    = 0
-	exitFail  = 1
-	exitUsage = 2
+	exitOK         = 0
+	exitFail       = 1
+	exitUsage      = 2
+	exitIncomplete = 3
 )
+
+// incompleteError marks errors that exit with status 3.
+type incompleteError struct{ err error }
+
+func (e incompleteError) Error() string { return e.err.Error() }
+func (e incompleteError) Unwrap() error { return e.err }
 
 // env is what a subcommand reads and writes; tests swap it.
 type env struct {
@@ -96,6 +105,10 @@ func exitStatus(err error, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
+	}
+	var ie incompleteError
+	if errors.As(err, &ie) {
+		return exitIncomplete
 	}
 	return exitFail
 }

@@ -718,7 +718,6 @@ func (s *Store) Stats() (Stats, error) {
 		TooLarge:      s.tooLarge.Load(),
 		TooLargeTotal: s.tooLargeBase.Load() + s.tooLarge.Load(),
 	}
-	st.Damaged, st.DamagedRecords = s.damage.list()
 	for _, l := range append(s.lanes, s.imports) {
 		l.mu.Lock()
 		st.Ingested += l.ingested
@@ -757,6 +756,7 @@ func (s *Store) Stats() (Stats, error) {
 		return st, fmt.Errorf("capture: stats %s: %w", s.dir, err)
 	}
 	st.DiskBytes = dirDiskBytes(s.dir) + s.files.diskBytes()
+	st.Damaged, st.DamagedRecords = s.damage.list() // after the edges were read
 	return st, nil
 }
 
