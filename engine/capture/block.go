@@ -51,7 +51,7 @@ type blockView struct {
 	offs         []byte // count uint32s
 	dir          []byte // directory entries
 	listsEnd     int    // T
-	file         string // the block file it came from, "" if inline (for reports)
+	fileNo       uint32 // the block file it came from, 0 if inline (for reports)
 }
 
 func parseBlock(val []byte) (blockView, error) {

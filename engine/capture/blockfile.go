@@ -314,6 +314,15 @@ func (f *blockFiles) view(p blockPtr) ([]byte, error) {
 // path returns the path of block file no.
 func (f *blockFiles) path(no uint32) string { return filepath.Join(f.dir, blockFileName(no)) }
 
+// pathOf is path, or "" for file number 0, which blocks stored inline
+// have (files are numbered from 1).
+func (f *blockFiles) pathOf(no uint32) string {
+	if no == 0 {
+		return ""
+	}
+	return f.path(no)
+}
+
 func mapBlockFile(path string) ([]byte, error) {
 	file, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) { // lost: damage; other errors may pass

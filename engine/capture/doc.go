@@ -22,4 +22,11 @@
 // queries add. Queries with wildcard filters scan blocks in seq order.
 // Time-range queries assume receive times roughly follow ingest order
 // (Since is exact; Until allows records up to 2 s out of order).
+//
+// Integrity (damage.go, recovery.go): each block's pointer carries a
+// CRC-32C of the block, checked on its first read; a damaged block is
+// skipped and reported (Query.OnDamage, Stats.Damaged), never served.
+// Blocks at the end of the capture that a crash cut short are removed
+// when it is opened (Stats.Lost), so that seqs continue after the last
+// intact record.
 package capture

@@ -46,7 +46,8 @@ type Query struct {
 	Cursor string
 	// OnDamage, if set, is called for each damaged block (or record) the
 	// query skipped: a result without those records is incomplete. It may
-	// be called again for the same block on later pages.
+	// be called again for the same block on later pages. It runs during
+	// the query and must not call the Store.
 	OnDamage func(Damage)
 }
 
@@ -312,7 +313,7 @@ func (sc *scan) blockRecords(b *blockView, first uint64, idx []int) (bool, error
 			stop, err = sc.visit(seq, rec)
 		}
 		if err != nil {
-			sc.s.noteDamage(Damage{File: b.file, First: seq, Last: seq, Reason: damageReason(err)}, sc.report)
+			sc.s.noteDamage(Damage{File: sc.s.files.pathOf(b.fileNo), First: seq, Last: seq, Reason: damageReason(err)}, sc.report)
 			continue
 		}
 		if stop {

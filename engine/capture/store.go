@@ -399,7 +399,7 @@ func (s *Store) parseStored(val []byte) (blockView, error) {
 			return blockView{}, err
 		}
 		v, err := parseBlock(b)
-		v.file = s.files.path(p.file)
+		v.fileNo = p.file
 		return v, err
 	}
 	return parseBlock(val)
