@@ -139,6 +139,35 @@ func (s *Store) dropTail(torn []tornBlock) error {
 	return nil
 }
 
+// countRecords sets the record count from the blocks' pointers, or
+// their headers where a pointer has no count (format 2 and 3). Such a
+// block that cannot be read counts nothing.
+func (s *Store) countRecords() error {
+	var n int64
+	err := s.db.View(func(txn *badgerdb.Txn) error {
+		it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if len(it.Item().Key()) != blockKeyLen {
+				continue
+			}
+			if err := it.Item().Value(func(val []byte) error {
+				if p, ok := decodeBlockPtr(val); ok && p.summed {
+					n += int64(p.count)
+				} else if b, err := s.parseStored(val); err == nil {
+					n += int64(b.count)
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("count records: %w", err)
+			}
+		}
+		return nil
+	})
+	s.records.Store(n)
+	return err
+}
+
 // tailKeys returns the keys of every block, segment, topic-index, time
 // and disorder entry at or after seq low.
 func tailKeys(db *badgerdb.DB, low uint64) ([][]byte, error) {

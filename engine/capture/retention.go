@@ -55,10 +55,11 @@ const retainSegments = 4
 
 // segmentInfo is what retention needs to know of a segment.
 type segmentInfo struct {
-	size  int64      // of its blocks
-	maxNs int64      // its newest record's time (of the blocks that can be read)
-	keys  [][]byte   // its keys: g|, b|, o| and t|
-	ptrs  []blockPtr // where its blocks are, if in block files
+	size    int64      // of its blocks
+	records int64      // in its blocks (those it can tell)
+	maxNs   int64      // its newest record's time (of the blocks that can be read)
+	keys    [][]byte   // its keys: g|, b|, o| and t|
+	ptrs    []blockPtr // where its blocks are, if in block files
 }
 
 // retainStep deletes up to retainSegments segments and reports how many it
@@ -70,6 +71,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 		dels     [][]byte
 		ptrs     []blockPtr
 		freed    int64
+		records  int64
 		keepFrom uint64 // first seq kept; 0 if every segment goes
 		open     bool   // the writer's open segment goes
 	)
@@ -100,6 +102,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 			dels = append(dels, seg.keys...)
 			ptrs = append(ptrs, seg.ptrs...)
 			freed += seg.size
+			records += seg.records
 			deleted++
 			open = open || end == 0
 		}
@@ -129,6 +132,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 		return 0, false, fmt.Errorf("retention: %w", err)
 	}
 	s.bytes.Add(-freed)
+	s.records.Add(-records)
 	for _, p := range ptrs {
 		s.files.release(p)
 	}
@@ -156,10 +160,16 @@ func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, 
 		seg.keys = append(seg.keys, item.KeyCopy(nil), disorderKey(bfirst))
 		if err := item.Value(func(val []byte) error {
 			seg.size += storedLen(val)
-			if p, ok := decodeBlockPtr(val); ok {
+			p, isPtr := decodeBlockPtr(val)
+			if isPtr {
 				seg.ptrs = append(seg.ptrs, p)
 			}
 			b, err := s.parseStored(val)
+			if isPtr && p.summed {
+				seg.records += int64(p.count)
+			} else if err == nil {
+				seg.records += int64(b.count)
+			}
 			if err != nil {
 				if !isDamage(err) {
 					return err

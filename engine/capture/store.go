@@ -151,9 +151,9 @@ func (o Options) withDefaults() Options {
 
 // Stats describes a Store.
 type Stats struct {
-	// Records is the number of stored records, counted as
-	// Newest.Seq-Oldest.Seq+1: seqs are contiguous except where a write
-	// failed (see Failed), whose gap is counted.
+	// Records is the number of stored records: those of writes that
+	// failed (see Failed) are not counted, nor those removed as cut short
+	// by a crash (Lost); those in damaged blocks are (see Damaged).
 	Records int64
 	// Bytes is the encoded size of the stored records: what MaxBytes
 	// bounds.
@@ -267,6 +267,7 @@ type Store struct {
 	tooLarge     atomic.Int64
 	tooLargeBase atomic.Int64 // TooLargeTotal - tooLarge
 	damage       damageLog
+	records      atomic.Int64 // Stats.Records: counted at Open, then by the writer and retention
 }
 
 // Open opens (creating if needed) the capture database in dir and starts
@@ -387,7 +388,10 @@ func (s *Store) load() error {
 	if s.files, err = openBlockFiles(s.dir, s.opts.blockFileBytes, refs, lastPtr, haveLastPtr, s.log); err != nil {
 		return err
 	}
-	return s.recoverTail()
+	if err := s.recoverTail(); err != nil {
+		return err
+	}
+	return s.countRecords()
 }
 
 // parseStored parses the block a b| value holds or points to. The view
@@ -737,7 +741,6 @@ func (s *Store) Stats() (Stats, error) {
 		if err != nil {
 			return err
 		}
-		st.Records = int64(last.first + uint64(last.count) - first.first)
 		lo, hi := min(first.minNs, last.minNs), max(first.maxNs, last.maxNs)
 		err = s.eachDisorder(txn, func(d disorder) bool {
 			lo, hi = min(lo, d.minNs), max(hi, d.maxNs)
@@ -757,13 +760,13 @@ func (s *Store) Stats() (Stats, error) {
 	}
 	st.DiskBytes = dirDiskBytes(s.dir) + s.files.diskBytes()
 	st.Damaged, st.DamagedRecords = s.damage.list() // after the edges were read
+	st.Records = s.records.Load()
 	return st, nil
 }
 
 // blockEdge describes a block without its records.
 type blockEdge struct {
 	first        uint64
-	count        int
 	minNs, maxNs int64
 }
 
@@ -785,7 +788,7 @@ func (s *Store) edgeBlock(txn *badgerdb.Txn, last bool) (blockEdge, bool, error)
 		var perr error
 		err := item.Value(func(val []byte) error {
 			b, err := s.parseStored(val)
-			e.count, e.minNs, e.maxNs, perr = b.count, b.minNs, b.maxNs, err
+			e.minNs, e.maxNs, perr = b.minNs, b.maxNs, err
 			if isDamage(err) {
 				s.noteDamage(s.blockDamage(txn, e.first, val, err), nil)
 			}

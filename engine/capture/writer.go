@@ -274,6 +274,7 @@ func (w *writer) writeSealed() {
 		w.batchFailed(err, records)
 	} else {
 		s.bytes.Add(size)
+		s.records.Add(int64(records))
 		w.savedDropped = dropped
 		w.savedTooLarge = tooLarge
 	}
@@ -483,6 +484,7 @@ func (w *writer) clear() (int64, error) {
 		return 0, err
 	}
 	s.bytes.Store(0)
+	s.records.Store(0)
 	s.droppedBase.Store(-s.dropped.Load())
 	w.savedDropped = 0
 	s.tooLargeBase.Store(-s.tooLarge.Load())
