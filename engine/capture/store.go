@@ -325,7 +325,6 @@ func Open(dir string, opts Options) (*Store, error) {
 // files.
 func (s *Store) load() error {
 	refs := make(map[uint32]int)
-	var last []byte // the newest block's key
 	var lastPtr blockPtr
 	var haveLastPtr bool
 	err := s.db.Update(func(txn *badgerdb.Txn) error {
@@ -364,7 +363,6 @@ func (s *Store) load() error {
 			item := it.Item()
 			if !isPointerSize(item.ValueSize()) { // inline: no need to read it
 				total += item.ValueSize()
-				last = item.KeyCopy(last[:0])
 				continue
 			}
 			if err := item.Value(func(v []byte) error {
@@ -377,7 +375,6 @@ func (s *Store) load() error {
 			}); err != nil {
 				return fmt.Errorf("read block index: %w", err)
 			}
-			last = item.KeyCopy(last[:0])
 		}
 		s.bytes.Store(total)
 		return nil
