@@ -57,6 +57,9 @@ func TestHookShape(t *testing.T) {
 
 func TestHookModes(t *testing.T) {
 	users := &Users{List: []User{{Name: "alice", PasswordHash: fastHash(t, "pw"), ACL: []Rule{{"a/#", ReadWrite}}}}}
+	anonRules := []Rule{{"a/#", Deny}, {"#", ReadWrite}}
+	openWithRules := &Users{AnonymousACL: anonRules}
+	usersWithAnonRules := &Users{List: users.List, AnonymousACL: anonRules}
 	tests := []struct {
 		name            string
 		users           *Users
@@ -77,6 +80,10 @@ func TestHookModes(t *testing.T) {
 		{"no anonymous: user", users, false, "alice", "pw", true, true, false, 0},
 		{"no anonymous: wrong password", users, false, "alice", "PW", false, true, false, 1},
 		{"no users, no anonymous: nobody", &Users{}, false, "alice", "pw", false, false, false, 1},
+		{"open broker, anonymous rules: anonymous", openWithRules, true, "", "", true, false, true, 0},
+		{"open broker, anonymous rules: any name is anonymous", openWithRules, true, "whoever", "x", true, false, true, 0},
+		{"anonymous rules: anonymous", usersWithAnonRules, true, "", "", true, false, true, 0},
+		{"anonymous rules: user keeps own ACL", usersWithAnonRules, true, "alice", "pw", true, true, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
