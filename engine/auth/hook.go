@@ -172,6 +172,16 @@ func (st *snapshot) willVerdict(user []byte, topic string) (packets.Code, string
 	return packets.CodeSuccess, ""
 }
 
+// shortTopic keeps a client-chosen topic (up to 64 KiB) from making a long
+// log line.
+func shortTopic(topic string) string {
+	const limit = 200
+	if len(topic) <= limit {
+		return topic
+	}
+	return strings.ToValidUTF8(topic[:limit], "") + "…"
+}
+
 // refuseWill answers the CONNECT itself and closes the connection. mochi
 // would follow a false OnConnectAuthenticate with "bad user name or
 // password", which misleads the user; once the client is stopped, that
@@ -179,7 +189,7 @@ func (st *snapshot) willVerdict(user []byte, topic string) (packets.Code, string
 func (h *Hook) refuseWill(cl *mqtt.Client, pk packets.Packet, code packets.Code, reason string) {
 	h.deniedPublishes.Add(1)
 	h.Log.Warn("client will refused", "client", cl.ID, "username", string(pk.Connect.Username),
-		"remote", cl.Net.Remote, "will_topic", pk.Connect.WillTopic, "reason", reason)
+		"remote", cl.Net.Remote, "will_topic", shortTopic(pk.Connect.WillTopic), "reason", reason)
 	ack := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connack}, ReasonCode: code.Code}
 	if cl.Properties.ProtocolVersion < 5 {
 		ack.ReasonCode = packets.Err3NotAuthorized.Code // 3.1.1 has no "topic name invalid"

@@ -387,3 +387,37 @@ func TestBrokerIntegration(t *testing.T) {
 		t.Errorf("DeniedPublishes = %d, want 2 (cmd/lamp/set was allowed)", got)
 	}
 }
+
+func TestWillVerdict(t *testing.T) {
+	alice := []User{{Name: "alice", PasswordHash: fastHash(t, "pw"), ACL: []Rule{{"sensors/#", ReadWrite}}}}
+	withUsers := &Users{Anonymous: true, List: alice, AnonymousACL: []Rule{{"secret/#", Deny}, {"#", ReadWrite}}}
+	open := &Users{}
+	tests := []struct {
+		name  string
+		users *Users
+		user  string
+		topic string
+		want  packets.Code
+	}{
+		{"allowed by the ACL", withUsers, "alice", "sensors/a/status", packets.CodeSuccess},
+		{"denied by the ACL", withUsers, "alice", "secret/retained", packets.ErrNotAuthorized},
+		{"$SYS", withUsers, "alice", "$SYS/broker/version", packets.ErrNotAuthorized},
+		{"any $ topic", open, "", "$foo", packets.ErrNotAuthorized},
+		{"plus wildcard", withUsers, "alice", "sensors/+/x", packets.ErrTopicNameInvalid},
+		{"hash wildcard", open, "", "a/#", packets.ErrTopicNameInvalid},
+		{"anonymous allowed", withUsers, "", "public/x", packets.CodeSuccess},
+		{"anonymous denied by anonymous_acl", withUsers, "", "secret/x", packets.ErrNotAuthorized},
+		{"open broker", open, "whoever", "anything/at/all", packets.CodeSuccess},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHook(tt.users, true)
+			if got, _ := h.state.Load().willVerdict([]byte(tt.user), tt.topic); got != tt.want {
+				t.Errorf("willVerdict(%q, %q) = %v, want %v", tt.user, tt.topic, got, tt.want)
+			}
+		})
+	}
+	if got := shortTopic(strings.Repeat("é", 1000)); len(got) > 210 || !strings.HasSuffix(got, "…") {
+		t.Errorf("shortTopic kept %d bytes", len(got))
+	}
+}
