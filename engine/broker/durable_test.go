@@ -17,11 +17,11 @@ import (
 const durableChildDirEnv = "IOTSTUDIO_DURABLE_CHILD_DIR"
 
 // TestDurableAckChild is the broker process that
-// TestAckedQoS1SurvivesSIGKILL starts and kills; on its own it skips.
+// TestAckedPublishSurvivesSIGKILL starts and kills; on its own it skips.
 func TestDurableAckChild(t *testing.T) {
 	dir := os.Getenv(durableChildDirEnv)
 	if dir == "" {
-		t.Skip("the broker child of TestAckedQoS1SurvivesSIGKILL")
+		t.Skip("the broker child of TestAckedPublishSurvivesSIGKILL")
 	}
 	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
 	if err != nil {
@@ -114,13 +114,24 @@ func dialSession(ctx context.Context, t *testing.T, addr, id string) (*rawClient
 	return c, ack[0]&1 == 1
 }
 
-// An acknowledged QoS 1 message queued for an offline persistent session
-// survives a SIGKILL of the broker right after the PUBACK.
-func TestAckedQoS1SurvivesSIGKILL(t *testing.T) {
+// An acknowledged QoS 1 message (QoS 2: PUBREC) queued for an offline
+// persistent session survives a SIGKILL of the broker right after the
+// acknowledgement.
+func TestAckedPublishSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the broker in a child process twice")
+		t.Skip("runs the broker in a child process three times")
 	}
+	for _, qos := range []byte{1, 2} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) { ackedPublishSurvivesSIGKILL(t, qos) })
+	}
+}
+
+func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	const n = 100
+	ack := byte(rawPuback)
+	if qos == 2 {
+		ack = 0x50 // PUBREC
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -151,7 +162,7 @@ func TestAckedQoS1SurvivesSIGKILL(t *testing.T) {
 	defer pub.Close()
 	var batch []byte
 	for i := 1; i <= n; i++ {
-		f := encodePublish("jobs/x", fmt.Appendf(nil, "job-%03d", i), 1)
+		f := encodePublish("jobs/x", fmt.Appendf(nil, "job-%03d", i), qos)
 		binary.BigEndian.PutUint16(f.b[f.pidOff:], uint16(i))
 		batch = append(batch, f.b...)
 	}
@@ -162,13 +173,13 @@ func TestAckedQoS1SurvivesSIGKILL(t *testing.T) {
 	for acked := 0; acked < n; {
 		typ, body, err := pub.readPacket(&buf)
 		if err != nil {
-			t.Fatalf("after %d PUBACKs: %v", acked, err)
+			t.Fatalf("after %d acknowledgements: %v", acked, err)
 		}
-		if typ == rawPuback && len(body) >= 2 {
+		if typ == ack && len(body) >= 2 {
 			acked++
 		}
 	}
-	if err := child.cmd.Process.Kill(); err != nil { // SIGKILL, right at the 100th PUBACK
+	if err := child.cmd.Process.Kill(); err != nil { // SIGKILL, right at the 100th acknowledgement
 		t.Fatal(err)
 	}
 	_ = child.cmd.Wait()
