@@ -34,8 +34,9 @@ const HookID = "iotstudio-auth"
 // "topic name invalid" (MQTT 5; 3.1.1 has only "not authorized", 0x05).
 //
 // Counters: FailedLogins counts CONNECTs refused for their credentials;
-// DeniedPublishes counts PUBLISH packets refused by the ACL and refused wills; DeniedSubscribes counts SUBSCRIBE
-// filters refused by the ACL (one per failure reason code in a SUBACK).
+// DeniedPublishes counts PUBLISH packets refused by the ACL and refused
+// wills; DeniedSubscribes counts SUBSCRIBE filters refused by the ACL (one
+// per failure reason code in a SUBACK).
 // mochi also asks the ACL before delivering each message to a subscriber;
 // those refusals are counted by DeniedDeliveries. They only happen when
 // Reload tightened the ACL of a user with existing subscriptions, because a
@@ -199,7 +200,7 @@ func (h *Hook) refuseWill(cl *mqtt.Client, pk packets.Packet, code packets.Code,
 	if err := cl.WritePacket(ack); err != nil {
 		h.Log.Debug("cannot send will refusal", "client", cl.ID, "error", err)
 	}
-	cl.Stop(fmt.Errorf("will on %q refused: %s: %w", pk.Connect.WillTopic, reason, code))
+	cl.Stop(fmt.Errorf("will on %q refused: %s: %w", shortTopic(pk.Connect.WillTopic), reason, code))
 }
 
 func (h *Hook) loginFailed(cl *mqtt.Client, user, reason string) {
