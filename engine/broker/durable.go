@@ -22,9 +22,9 @@ import (
 // fan-out is what queues the message for persistent sessions (the store's
 // inflight records); the store writes those in the background. So the
 // acknowledgement of a QoS 1/2 publish is held back in the publisher's
-// connection (ackHoldConn) and released in OnPublished, after the fan-out,
-// once the store has written the records this publish queued (a retained
-// message, a delivery to a persistent session). Publishes that queued
+// connection (ackHoldConn) and released in OnPacketProcessed, after the
+// fan-out, once the store has written the records this publish queued (a
+// retained message, a delivery to a persistent session). Publishes that queued
 // nothing for the store (no persistent subscriber, not retained) release
 // their acknowledgement without waiting.
 //
@@ -47,15 +47,14 @@ func (h *durableAcks) ID() string { return "iotstudio-durable-acks" }
 
 func (h *durableAcks) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnQosPublish, mqtt.OnPacketEncode, mqtt.OnPublished:
+	case mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnQosPublish, mqtt.OnPacketEncode, mqtt.OnPacketProcessed:
 		return true
 	}
 	return false
 }
 
-// OnPublish marks the start of a QoS 1/2 publish. It runs after every other
-// hook's OnPublish (this hook is added last), so a publish that gets here is
-// acknowledged and fanned out by mochi, and ends in OnPublished.
+// OnPublish marks the start of a QoS 1/2 publish; OnPacketProcessed, which
+// mochi calls however processing the PUBLISH ends, marks its end.
 func (h *durableAcks) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if c := holdConnOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
 		c.needsFlush.Store(false)
@@ -88,7 +87,7 @@ func (h *durableAcks) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, 
 
 // OnPacketEncode holds the acknowledgement of the publish in progress. Only
 // processPublish writes a successful PUBACK or PUBREC, on the publisher's
-// goroutine, between OnPublish and OnPublished; a PUBREC resent at
+// goroutine, between OnPublish and OnPacketProcessed; a PUBREC resent at
 // reconnect comes before any OnPublish on its connection.
 func (h *durableAcks) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	t := pk.FixedHeader.Type
@@ -100,9 +99,13 @@ func (h *durableAcks) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets
 	return pk
 }
 
-// OnPublished waits for the store if this publish queued anything there,
-// then lets the acknowledgement (and whatever queued behind it) go out.
-func (h *durableAcks) OnPublished(cl *mqtt.Client, _ packets.Packet) {
+// OnPacketProcessed ends a publish: it waits for the store if the publish
+// queued anything there, then lets the acknowledgement (and whatever queued
+// behind it) go out.
+func (h *durableAcks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+	if pk.FixedHeader.Type != packets.Publish {
+		return
+	}
 	c := holdConnOf(cl)
 	if c == nil || !c.publishing.Swap(false) {
 		return
@@ -130,7 +133,7 @@ func holdConnOf(cl *mqtt.Client) *ackHoldConn {
 // order, until release.
 type ackHoldConn struct {
 	net.Conn
-	publishing atomic.Bool // between OnPublish and OnPublished of a QoS 1/2 publish
+	publishing atomic.Bool // between OnPublish and OnPacketProcessed of a QoS 1/2 publish
 	needsFlush atomic.Bool // that publish changed the store
 
 	mu   sync.Mutex

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	mpackets "github.com/mochi-mqtt/server/v2/packets"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
 )
@@ -64,6 +65,17 @@ func connectWithWill(t *testing.T, addr string, ver byte, id, user, pass, topic 
 	return ack.ReasonCode
 }
 
+// addFastUser adds a user whose hash has bcrypt's lowest cost: the tests
+// log in often, and a default-cost login takes a second under -race.
+func addFastUser(t *testing.T, u *auth.Users, name, password string, acl ...auth.Rule) {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.List = append(u.List, auth.User{Name: name, PasswordHash: string(hash), ACL: acl})
+}
+
 // waitGone waits until the broker no longer has client id connected: by then
 // mochi has published its will, if it had one.
 func waitGone(t *testing.T, b *Broker, id string) {
@@ -103,12 +115,8 @@ func expectMarker(t *testing.T, w *v5, marker string) {
 func TestWillAuthorisedAtConnect(t *testing.T) {
 	dir := t.TempDir()
 	writeUsers(t, dir, func(u *auth.Users) {
-		for _, name := range []string{"alice", "bob"} {
-			if err := u.SetPassword(name, []byte(name+"-pw")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		u.List[0].ACL = []auth.Rule{{Filter: "sensors/#", Access: auth.ReadWrite}}
+		addFastUser(t, u, "alice", "alice-pw", auth.Rule{Filter: "sensors/#", Access: auth.ReadWrite})
+		addFastUser(t, u, "bob", "bob-pw")
 	})
 	b := startBroker(t, func(c *Config) { c.DataDir = dir })
 	addr := listenerAddr(t, b, "mqtt")
@@ -207,9 +215,7 @@ func TestAnonymousACL(t *testing.T) {
 				u.Anonymous = true
 				u.AnonymousACL = []auth.Rule{{Filter: "secret/#", Access: auth.Deny}, {Filter: "#", Access: auth.ReadWrite}}
 				if withUsers {
-					if err := u.SetPassword("alice", []byte("alice-pw")); err != nil {
-						t.Fatal(err)
-					}
+					addFastUser(t, u, "alice", "alice-pw")
 				}
 			})
 			b := startBroker(t, func(c *Config) { c.DataDir = dir })
