@@ -82,11 +82,11 @@ func Parse(name string, data []byte) (*Users, error) {
 	case isNull(root):
 		return u, nil
 	case root.Kind != yaml.MappingNode:
-		p.errorf(root, "expected a mapping with the keys anonymous and users, found %s", describe(root))
+		p.errorf(root, "expected a mapping with the keys anonymous, anonymous_acl and users, found %s", describe(root))
 		return nil, errors.Join(p.errs...)
 	}
 
-	p.mapping(root, "at the top level", []string{"anonymous", "users"}, func(key string, k, v *yaml.Node) {
+	p.mapping(root, "at the top level", []string{"anonymous", "anonymous_acl", "users"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "anonymous":
 			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
@@ -96,6 +96,8 @@ func Parse(name string, data []byte) (*Users, error) {
 			if err := v.Decode(&u.Anonymous); err != nil {
 				p.errorf(v, "anonymous must be true or false, not %s", describe(v))
 			}
+		case "anonymous_acl":
+			u.AnonymousACL = p.acl(v)
 		case "users":
 			p.users(u, v)
 		}
@@ -357,6 +359,16 @@ func (u *Users) marshal() ([]byte, error) {
 	}
 	anonKey := str("anonymous", 0)
 	anonKey.LineComment = "allow clients without a user name (only honoured when every listener is on loopback)"
+	aclNode := func(rules []Rule) *yaml.Node {
+		acl := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, r := range rules {
+			acl.Content = append(acl.Content, &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+				str("filter", 0), str(r.Filter, yaml.DoubleQuotedStyle),
+				str("access", 0), str(r.Access.String(), 0),
+			}})
+		}
+		return acl
+	}
 	users := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, usr := range u.List {
 		m := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
@@ -364,14 +376,7 @@ func (u *Users) marshal() ([]byte, error) {
 			str("password_hash", 0), str(usr.PasswordHash, yaml.DoubleQuotedStyle),
 		}}
 		if len(usr.ACL) > 0 {
-			acl := &yaml.Node{Kind: yaml.SequenceNode}
-			for _, r := range usr.ACL {
-				acl.Content = append(acl.Content, &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
-					str("filter", 0), str(r.Filter, yaml.DoubleQuotedStyle),
-					str("access", 0), str(r.Access.String(), 0),
-				}})
-			}
-			m.Content = append(m.Content, str("acl", 0), acl)
+			m.Content = append(m.Content, str("acl", 0), aclNode(usr.ACL))
 		}
 		users.Content = append(users.Content, m)
 	}
@@ -382,13 +387,12 @@ func (u *Users) marshal() ([]byte, error) {
 	if header == "" {
 		header = DefaultHeader
 	}
-	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: header, Content: []*yaml.Node{{
-		Kind: yaml.MappingNode,
-		Content: []*yaml.Node{
-			anonKey, {Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(u.Anonymous)},
-			str("users", 0), users,
-		},
-	}}}
+	top := []*yaml.Node{anonKey, {Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(u.Anonymous)}}
+	if len(u.AnonymousACL) > 0 {
+		top = append(top, str("anonymous_acl", 0), aclNode(u.AnonymousACL))
+	}
+	top = append(top, str("users", 0), users)
+	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: header, Content: []*yaml.Node{{Kind: yaml.MappingNode, Content: top}}}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

@@ -104,7 +104,7 @@ func TestParseErrors(t *testing.T) {
 		{"bcrypt cost too high", "users:\n  - name: bob\n    password_hash: \"$2a$31$" + testHash[7:] + "\"\n", 3,
 			[]string{"cost 31"}},
 		{"unknown top-level key", "anonymus: true\nusers: []\n", 1,
-			[]string{`unknown key "anonymus" at the top level; expected anonymous or users`}},
+			[]string{`unknown key "anonymus" at the top level; expected anonymous, anonymous_acl or users`}},
 		{"unknown user key", user("    pasword: x\n"), 4,
 			[]string{`unknown key "pasword" in a user entry; expected name, password_hash or acl`}},
 		{"unknown rule key", rule(`{filter: "a", acess: read}`), 5,
@@ -122,7 +122,9 @@ func TestParseErrors(t *testing.T) {
 		{"name with control char", "users:\n  - name: \"a\\tb\"\n    password_hash: \"" + testHash + "\"\n", 2,
 			[]string{"control character"}},
 		{"top level is a list", "- alice\n", 1,
-			[]string{"expected a mapping with the keys anonymous and users"}},
+			[]string{"expected a mapping with the keys anonymous, anonymous_acl and users"}},
+		{"bad anonymous_acl rule", "anonymous: true\nanonymous_acl:\n  - {filter: \"secret/#/x\", access: deny}\n", 3,
+			[]string{"'#' may only be the last level"}},
 		{"yaml syntax", "anonymous: false\nusers:\n  - name: a: b\n", 3,
 			[]string{"invalid YAML", "mapping values are not allowed"}},
 		{"yaml unterminated quote", "anonymous: false\nusers:\n  - name: \"alice\n", 3,
@@ -187,7 +189,7 @@ func TestLoadUsesFileName(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "users.yaml")
-	u := &Users{Anonymous: true, List: []User{
+	u := &Users{Anonymous: true, AnonymousACL: []Rule{{"secret/#", Deny}, {"#", ReadWrite}}, List: []User{
 		{Name: "alice", PasswordHash: testHash, ACL: []Rule{
 			{"sensors/#", ReadWrite}, {"#", Deny}, {"+", Read}, {"cmd/+/set", Write}, {"$SYS/#", Read},
 		}},
@@ -210,6 +212,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	if got.Anonymous != u.Anonymous || !reflect.DeepEqual(got.List, u.List) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got.List, u.List)
+	}
+	if !reflect.DeepEqual(got.AnonymousACL, u.AnonymousACL) {
+		t.Errorf("anonymous_acl round trip: got %+v, want %+v", got.AnonymousACL, u.AnonymousACL)
 	}
 	data, _ := os.ReadFile(path)
 	if !strings.HasPrefix(string(data), DefaultHeader+"\n") {

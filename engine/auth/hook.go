@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -17,15 +19,24 @@ const HookID = "iotstudio-auth"
 //
 // Modes, decided from NewHook's arguments:
 //   - open: allowAnonymous and no users. Every client may connect (whatever
-//     user name and password it sends) and has full access. This is the
+//     user name and password it sends) and counts as anonymous. This is the
 //     zero-configuration broker, like mosquitto without a password file.
-//   - otherwise a client without a user name connects only if allowAnonymous
-//     and then has full access; a client with a user name must match a user
-//     and its bcrypt hash, and gets that user's ACL.
+//   - otherwise a client without a user name connects only if allowAnonymous;
+//     a client with a user name must match a user and its bcrypt hash, and
+//     gets that user's ACL.
 //
-// Counters: FailedLogins counts refused CONNECTs; DeniedPublishes counts
-// PUBLISH packets refused by the ACL; DeniedSubscribes counts SUBSCRIBE
-// filters refused by the ACL (one per failure reason code in a SUBACK).
+// Anonymous clients get the users file's AnonymousACL (none: full access).
+//
+// A will is a publish made later on the client's behalf, so it is checked at
+// CONNECT like a publish, after the password: a will topic the client may
+// not publish to, or one starting with '$' (reserved for the broker), is
+// refused with CONNACK "not authorized"; one containing a wildcard with
+// "topic name invalid" (MQTT 5; 3.1.1 has only "not authorized", 0x05).
+//
+// Counters: FailedLogins counts CONNECTs refused for their credentials;
+// DeniedPublishes counts PUBLISH packets refused by the ACL and refused
+// wills; DeniedSubscribes counts SUBSCRIBE filters refused by the ACL (one
+// per failure reason code in a SUBACK).
 // mochi also asks the ACL before delivering each message to a subscriber;
 // those refusals are counted by DeniedDeliveries. They only happen when
 // Reload tightened the ACL of a user with existing subscriptions, because a
@@ -44,9 +55,11 @@ type Hook struct {
 
 // snapshot is an immutable copy of the users the hook enforces.
 type snapshot struct {
-	open      bool // allowAnonymous && no users: everything is allowed
-	anonymous bool
-	users     map[string]*account
+	open         bool // allowAnonymous && no users: nobody logs in, everyone is anonymous
+	unrestricted bool // open and no anonymous ACL: everything is allowed
+	anonymous    bool
+	anonACL      []Rule // empty: anonymous clients have full access
+	users        map[string]*account
 }
 
 type account struct {
@@ -71,6 +84,7 @@ func NewHook(u *Users, allowAnonymous bool) *Hook {
 func (h *Hook) Reload(u *Users, allowAnonymous bool) {
 	st := &snapshot{anonymous: allowAnonymous, users: map[string]*account{}}
 	if u != nil {
+		st.anonACL = append([]Rule(nil), u.AnonymousACL...)
 		for _, usr := range u.List {
 			if usr.Name == "" {
 				continue // never matches: anonymous clients are handled separately
@@ -82,6 +96,7 @@ func (h *Hook) Reload(u *Users, allowAnonymous bool) {
 		}
 	}
 	st.open = allowAnonymous && len(st.users) == 0
+	st.unrestricted = st.open && len(st.anonACL) == 0
 	h.state.Store(st)
 }
 
@@ -98,10 +113,26 @@ func (h *Hook) Provides(b byte) bool {
 	return false
 }
 
-// OnConnectAuthenticate accepts or refuses a CONNECT. A refused client gets
-// CONNACK "bad user name or password".
+// OnConnectAuthenticate accepts or refuses a CONNECT. A client refused for
+// its credentials gets CONNACK "bad user name or password" from mochi; one
+// refused for its will gets the CONNACK described at Hook from here.
 func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	st := h.state.Load()
+	if !h.authenticate(st, cl, pk) {
+		return false
+	}
+	if !pk.Connect.WillFlag {
+		return true
+	}
+	code, reason := st.willVerdict(pk.Connect.Username, pk.Connect.WillTopic)
+	if code == packets.CodeSuccess {
+		return true
+	}
+	h.refuseWill(cl, pk, code, reason)
+	return false
+}
+
+func (h *Hook) authenticate(st *snapshot, cl *mqtt.Client, pk packets.Packet) bool {
 	if st.open {
 		return true
 	}
@@ -128,6 +159,50 @@ func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	return true
 }
 
+// willVerdict says whether an authenticated user may leave a will on topic,
+// and if not, the MQTT 5 CONNACK code and why.
+func (st *snapshot) willVerdict(user []byte, topic string) (packets.Code, string) {
+	switch {
+	case strings.ContainsAny(topic, "+#\x00"):
+		return packets.ErrTopicNameInvalid, "a will topic is a topic name: it may not contain the wildcards + or # (or NUL)"
+	case strings.HasPrefix(topic, "$"):
+		return packets.ErrNotAuthorized, "topics starting with $ are reserved for the broker"
+	case !st.allowed(user, topic, true):
+		return packets.ErrNotAuthorized, "the ACL does not allow this client to publish to the will topic"
+	}
+	return packets.CodeSuccess, ""
+}
+
+// shortTopic keeps a client-chosen topic (up to 64 KiB) from making a long
+// log line.
+func shortTopic(topic string) string {
+	const limit = 200
+	if len(topic) <= limit {
+		return topic
+	}
+	return strings.ToValidUTF8(topic[:limit], "") + "…"
+}
+
+// refuseWill answers the CONNECT itself and closes the connection. mochi
+// would follow a false OnConnectAuthenticate with "bad user name or
+// password", which misleads the user; once the client is stopped, that
+// CONNACK can no longer be written.
+func (h *Hook) refuseWill(cl *mqtt.Client, pk packets.Packet, code packets.Code, reason string) {
+	h.deniedPublishes.Add(1)
+	h.Log.Warn("client will refused", "client", cl.ID, "username", string(pk.Connect.Username),
+		"remote", cl.Net.Remote, "will_topic", shortTopic(pk.Connect.WillTopic), "reason", reason)
+	ack := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connack}, ReasonCode: code.Code}
+	if cl.Properties.ProtocolVersion < 5 {
+		ack.ReasonCode = packets.Err3NotAuthorized.Code // 3.1.1 has no "topic name invalid"
+	} else {
+		ack.Properties.ReasonString = reason
+	}
+	if err := cl.WritePacket(ack); err != nil {
+		h.Log.Debug("cannot send will refusal", "client", cl.ID, "error", err)
+	}
+	cl.Stop(fmt.Errorf("will on %q refused: %s: %w", shortTopic(pk.Connect.WillTopic), reason, code))
+}
+
 func (h *Hook) loginFailed(cl *mqtt.Client, user, reason string) {
 	h.failedLogins.Add(1)
 	h.Log.Warn("client authentication failed",
@@ -136,10 +211,10 @@ func (h *Hook) loginFailed(cl *mqtt.Client, user, reason string) {
 
 // OnACLCheck reports whether cl may publish to topic (write) or subscribe to
 // filter / receive a message on topic (!write). Anonymous clients, which
-// only get in when allowed, have full access.
+// only get in when allowed, have the anonymous ACL.
 func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	st := h.state.Load()
-	if st.open {
+	if st.unrestricted {
 		return true
 	}
 	if st.allowed(cl.Properties.Username, topic, write) {
@@ -158,8 +233,8 @@ func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 }
 
 func (st *snapshot) allowed(user []byte, topic string, write bool) bool {
-	if len(user) == 0 {
-		return st.anonymous
+	if st.open || len(user) == 0 {
+		return st.anonymous && allowed(st.anonACL, topic, write)
 	}
 	a := st.users[string(user)] // no allocation for the lookup
 	return a != nil && allowed(a.acl, topic, write)
@@ -171,7 +246,7 @@ func (st *snapshot) allowed(user []byte, topic string, write bool) bool {
 // (invalid filter, ...) are not counted.
 func (h *Hook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, reasonCodes []byte) {
 	st := h.state.Load()
-	if st.open {
+	if st.unrestricted {
 		return
 	}
 	for i, sub := range pk.Filters {
@@ -186,7 +261,8 @@ func (h *Hook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, reasonCodes []by
 	}
 }
 
-// DeniedPublishes is the number of PUBLISH packets refused by the ACL.
+// DeniedPublishes is the number of PUBLISH packets refused by the ACL, plus
+// the CONNECTs refused for their will.
 func (h *Hook) DeniedPublishes() int64 { return h.deniedPublishes.Load() }
 
 // DeniedSubscribes is the number of subscription filters refused by the ACL.
@@ -204,5 +280,5 @@ func (h *Hook) DeniedDeliveries() int64 {
 	return 0
 }
 
-// FailedLogins is the number of refused CONNECTs.
+// FailedLogins is the number of CONNECTs refused for their credentials.
 func (h *Hook) FailedLogins() int64 { return h.failedLogins.Load() }

@@ -57,6 +57,9 @@ func TestHookShape(t *testing.T) {
 
 func TestHookModes(t *testing.T) {
 	users := &Users{List: []User{{Name: "alice", PasswordHash: fastHash(t, "pw"), ACL: []Rule{{"a/#", ReadWrite}}}}}
+	anonRules := []Rule{{"a/#", Deny}, {"#", ReadWrite}}
+	openWithRules := &Users{AnonymousACL: anonRules}
+	usersWithAnonRules := &Users{List: users.List, AnonymousACL: anonRules}
 	tests := []struct {
 		name            string
 		users           *Users
@@ -77,6 +80,10 @@ func TestHookModes(t *testing.T) {
 		{"no anonymous: user", users, false, "alice", "pw", true, true, false, 0},
 		{"no anonymous: wrong password", users, false, "alice", "PW", false, true, false, 1},
 		{"no users, no anonymous: nobody", &Users{}, false, "alice", "pw", false, false, false, 1},
+		{"open broker, anonymous rules: anonymous", openWithRules, true, "", "", true, false, true, 0},
+		{"open broker, anonymous rules: any name is anonymous", openWithRules, true, "whoever", "x", true, false, true, 0},
+		{"anonymous rules: anonymous", usersWithAnonRules, true, "", "", true, false, true, 0},
+		{"anonymous rules: user keeps own ACL", usersWithAnonRules, true, "alice", "pw", true, true, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,5 +385,39 @@ func TestBrokerIntegration(t *testing.T) {
 	}
 	if got := h.DeniedPublishes(); got != 2 {
 		t.Errorf("DeniedPublishes = %d, want 2 (cmd/lamp/set was allowed)", got)
+	}
+}
+
+func TestWillVerdict(t *testing.T) {
+	alice := []User{{Name: "alice", PasswordHash: fastHash(t, "pw"), ACL: []Rule{{"sensors/#", ReadWrite}}}}
+	withUsers := &Users{Anonymous: true, List: alice, AnonymousACL: []Rule{{"secret/#", Deny}, {"#", ReadWrite}}}
+	open := &Users{}
+	tests := []struct {
+		name  string
+		users *Users
+		user  string
+		topic string
+		want  packets.Code
+	}{
+		{"allowed by the ACL", withUsers, "alice", "sensors/a/status", packets.CodeSuccess},
+		{"denied by the ACL", withUsers, "alice", "secret/retained", packets.ErrNotAuthorized},
+		{"$SYS", withUsers, "alice", "$SYS/broker/version", packets.ErrNotAuthorized},
+		{"any $ topic", open, "", "$foo", packets.ErrNotAuthorized},
+		{"plus wildcard", withUsers, "alice", "sensors/+/x", packets.ErrTopicNameInvalid},
+		{"hash wildcard", open, "", "a/#", packets.ErrTopicNameInvalid},
+		{"anonymous allowed", withUsers, "", "public/x", packets.CodeSuccess},
+		{"anonymous denied by anonymous_acl", withUsers, "", "secret/x", packets.ErrNotAuthorized},
+		{"open broker", open, "whoever", "anything/at/all", packets.CodeSuccess},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHook(tt.users, true)
+			if got, _ := h.state.Load().willVerdict([]byte(tt.user), tt.topic); got != tt.want {
+				t.Errorf("willVerdict(%q, %q) = %v, want %v", tt.user, tt.topic, got, tt.want)
+			}
+		})
+	}
+	if got := shortTopic(strings.Repeat("é", 1000)); len(got) > 210 || !strings.HasSuffix(got, "…") {
+		t.Errorf("shortTopic kept %d bytes", len(got))
 	}
 }

@@ -44,7 +44,11 @@ type Users struct {
 	// Anonymous asks for clients without a user name to be accepted. The
 	// broker only honours it when every listener is on loopback.
 	Anonymous bool
-	List      []User
+	// AnonymousACL is what clients without a user name may do (they must
+	// be admitted first: Anonymous, or no users at all). Empty means full
+	// access; rules are evaluated like a user's.
+	AnonymousACL []Rule
+	List         []User
 
 	header string // leading comment block of the loaded file, kept by Save
 }
@@ -54,7 +58,8 @@ type Users struct {
 const DefaultHeader = `# IoT Studio broker users. Passwords are bcrypt hashes; add users with ` + "`iotstudio users add NAME`" + `.
 # anonymous: allow clients without a user name (only honoured when every listener is on loopback).
 # acl (optional, per user): rules {filter: TOPIC-FILTER, access: read|write|readwrite|deny}.
-#   The first matching rule wins; no rules = full access; rules but no match = deny.`
+#   The first matching rule wins; no rules = full access; rules but no match = deny.
+# anonymous_acl (optional): the same rules for clients without a user name.`
 
 // hashCost is the bcrypt cost of new hashes. Tests lower it; it is
 // bcrypt.DefaultCost (10) otherwise.
@@ -225,16 +230,23 @@ func (u *Users) Validate() error {
 		if p := hashProblem(usr.Name, usr.PasswordHash); p != "" {
 			errs = append(errs, errors.New(p))
 		}
-		for j, r := range usr.ACL {
-			if p := filterProblem(r.Filter); p != "" {
-				errs = append(errs, fmt.Errorf("user %q acl rule #%d: %s", usr.Name, j+1, p))
-			}
-			if r.Access < Deny || r.Access > ReadWrite {
-				errs = append(errs, fmt.Errorf("user %q acl rule #%d: invalid access %v", usr.Name, j+1, r.Access))
-			}
+		errs = append(errs, ruleProblems(fmt.Sprintf("user %q acl", usr.Name), usr.ACL)...)
+	}
+	errs = append(errs, ruleProblems("anonymous_acl", u.AnonymousACL)...)
+	return errors.Join(errs...)
+}
+
+func ruleProblems(where string, rules []Rule) []error {
+	var errs []error
+	for j, r := range rules {
+		if p := filterProblem(r.Filter); p != "" {
+			errs = append(errs, fmt.Errorf("%s rule #%d: %s", where, j+1, p))
+		}
+		if r.Access < Deny || r.Access > ReadWrite {
+			errs = append(errs, fmt.Errorf("%s rule #%d: invalid access %v", where, j+1, r.Access))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Load reads and parses the users file at path. A missing file gives an error

@@ -200,6 +200,11 @@ func (b *Broker) build() (*mqtt.Server, error) {
 			return nil, fmt.Errorf("add session store: %w", err)
 		}
 		b.sessions = store
+		// After the store: it must see every publish the store has seen.
+		if err := srv.AddHook(newDurableAcks(srv, store), nil); err != nil {
+			_ = store.Stop()
+			return nil, fmt.Errorf("add durable acknowledgements: %w", err)
+		}
 	}
 	b.gate = newConnGate(srv)
 	if err := b.addListeners(srv, tlsConf); err != nil {
@@ -232,7 +237,11 @@ func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
 		case "ws":
 			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins)
 		}
-		if err := srv.AddListener(gatedListener{Listener: ml, gate: b.gate}); err != nil {
+		ml = gatedListener{Listener: ml, gate: b.gate}
+		if b.sessions != nil {
+			ml = durableListener{ml} // acknowledgements wait for the store (durable.go)
+		}
+		if err := srv.AddListener(ml); err != nil {
 			return &ListenError{Listener: l.name, Addr: l.addr, Err: err}
 		}
 	}

@@ -7,11 +7,14 @@
 // create/delete rules as mochi's hooks/storage/badger, with two differences
 // that are the reason this package exists:
 //
-//   - The broker never waits for the disk. Hook methods only encode the
-//     change and hand it to a bounded queue; a single writer goroutine owned
-//     by the Hook applies queued changes to Badger in batches. When the queue
-//     is full the change is dropped and counted (see Hook.Dropped), never
-//     blocked on.
+//   - Hook methods never wait for the disk. They only encode the change and
+//     hand it to a bounded queue; a single writer goroutine owned by the
+//     Hook applies queued changes to Badger in batches. When the queue is
+//     full the change is dropped and counted (see Hook.Dropped), never
+//     blocked on. Whoever must know a change is written calls Flush, which
+//     group-commits concurrent callers: the broker does so before it
+//     acknowledges a QoS 1/2 publish that reached a persistent session
+//     (engine/broker/durable.go).
 //   - Every goroutine has an owner and stops. The writer and the value-log GC
 //     goroutine both exit in Hook.Stop, which also drains the queue and closes
 //     Badger.

@@ -242,9 +242,17 @@ func (h *Hook) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
 // resolved inside one mochi call. Skipping both took four store operations
 // per QoS 1 message off the broker's publish path (docs/PERFORMANCE.md).
 func worthKeeping(cl *mqtt.Client, pk packets.Packet) bool {
-	endsWithConnection := (cl.Properties.ProtocolVersion == 5 && cl.Properties.Props.SessionExpiryInterval == 0) ||
-		(cl.Properties.ProtocolVersion < 5 && cl.Properties.Clean)
-	return !endsWithConnection && pk.FixedHeader.Type != packets.Puback
+	return SessionOutlivesConnection(cl) && pk.FixedHeader.Type != packets.Puback
+}
+
+// SessionOutlivesConnection reports whether cl's session survives its
+// connection (3.1.1 clean session 0, or MQTT 5 with a session expiry), i.e.
+// whether what the broker queues for it is worth storing.
+func SessionOutlivesConnection(cl *mqtt.Client) bool {
+	if cl.Properties.ProtocolVersion == 5 {
+		return cl.Properties.Props.SessionExpiryInterval != 0
+	}
+	return !cl.Properties.Clean
 }
 
 // OnQosDropped deletes a dropped inflight message.

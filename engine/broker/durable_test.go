@@ -1,0 +1,267 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+const durableChildDirEnv = "IOTSTUDIO_DURABLE_CHILD_DIR"
+
+// TestDurableAckChild is the broker process that
+// TestAckedPublishSurvivesSIGKILL starts and kills; on its own it skips.
+func TestDurableAckChild(t *testing.T) {
+	dir := os.Getenv(durableChildDirEnv)
+	if dir == "" {
+		t.Skip("the broker child of TestAckedPublishSurvivesSIGKILL")
+	}
+	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("listening %s\n", listenerAddr(t, b, "mqtt"))
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin (or kills us)
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// durableChild is a broker child process: closing stdin stops it cleanly.
+type durableChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+}
+
+func (c durableChild) stop(t *testing.T) {
+	t.Helper()
+	c.stdin.Close()
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("broker child: %v", err)
+	}
+}
+
+// startDurableChild runs the broker in a child process on dir and returns
+// it with its MQTT address.
+func startDurableChild(ctx context.Context, t *testing.T, dir string) (durableChild, string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDurableAckChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), durableChildDirEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if addr, ok := strings.CutPrefix(lines.Text(), "listening "); ok {
+			go io.Copy(io.Discard, stdout)
+			return durableChild{cmd, stdin}, addr
+		}
+	}
+	t.Fatalf("broker child printed no address: %v", lines.Err())
+	return durableChild{}, ""
+}
+
+// dialSession connects an MQTT 3.1.1 client with a persistent session
+// (clean session 0) and reports whether the broker had one.
+func dialSession(ctx context.Context, t *testing.T, addr, id string) (*rawClient, bool) {
+	t.Helper()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	c := &rawClient{id: id, conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn), stop: func() bool { return true }}
+	t.Cleanup(c.Close)
+	body := appendString(nil, "MQTT")
+	body = append(body, 4, 0x00) // 3.1.1, no flags: a persistent session
+	body = binary.BigEndian.AppendUint16(body, 60)
+	body = appendString(body, id)
+	if err := c.send(frame(rawConnect, body)); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	typ, ack, err := c.readPacket(&buf)
+	if err != nil || typ != rawConnack || len(ack) != 2 || ack[1] != 0 {
+		t.Fatalf("%s: CONNACK type %#x body %x, %v", id, typ, ack, err)
+	}
+	return c, ack[0]&1 == 1
+}
+
+// An acknowledged QoS 1 message (QoS 2: PUBREC) queued for an offline
+// persistent session survives a SIGKILL of the broker right after the
+// acknowledgement.
+func TestAckedPublishSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the broker in a child process three times")
+	}
+	for _, qos := range []byte{1, 2} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) { ackedPublishSurvivesSIGKILL(t, qos) })
+	}
+}
+
+func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
+	const n = 100
+	ack := byte(rawPuback)
+	if qos == 2 {
+		ack = 0x50 // PUBREC
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+
+	// The session is set up by a broker that then stops cleanly, so it is
+	// on disk for sure; what is at stake is only the publishes.
+	child, addr := startDurableChild(ctx, t, dir)
+	keeper, _ := dialSession(ctx, t, addr, "keeper")
+	if err := keeper.subscribe("jobs/#", 1); err != nil {
+		t.Fatal(err)
+	}
+	// The broker closes the connection once it has handled the DISCONNECT,
+	// so after EOF the session is offline and queues what follows.
+	if err := keeper.send([]byte{rawDisconnect, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keeper.r.ReadByte(); err != io.EOF {
+		t.Fatalf("after DISCONNECT: %v, want EOF", err)
+	}
+	child.stop(t)
+
+	child, addr = startDurableChild(ctx, t, dir)
+
+	pub, err := rawDial(ctx, addr, "pub", 4096, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	var batch []byte
+	for i := 1; i <= n; i++ {
+		f := encodePublish("jobs/x", fmt.Appendf(nil, "job-%03d", i), qos)
+		binary.BigEndian.PutUint16(f.b[f.pidOff:], uint16(i))
+		batch = append(batch, f.b...)
+	}
+	if err := pub.send(batch); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for acked := 0; acked < n; {
+		typ, body, err := pub.readPacket(&buf)
+		if err != nil {
+			t.Fatalf("after %d acknowledgements: %v", acked, err)
+		}
+		if typ == ack && len(body) >= 2 {
+			acked++
+		}
+	}
+	if err := child.cmd.Process.Kill(); err != nil { // SIGKILL, right at the 100th acknowledgement
+		t.Fatal(err)
+	}
+	_ = child.cmd.Wait()
+
+	_, addr = startDurableChild(ctx, t, dir)
+	keeper, present := dialSession(ctx, t, addr, "keeper")
+	if !present {
+		t.Fatal("CONNACK says the persistent session is gone after the restart")
+	}
+	_ = keeper.conn.SetReadDeadline(time.Now().Add(testTimeout))
+	got := map[string]bool{}
+	for len(got) < n {
+		typ, body, err := keeper.readPacket(&buf)
+		if err != nil {
+			t.Fatalf("got %d of %d acknowledged messages after the restart: %v", len(got), n, err)
+		}
+		if typ&0xf0 != rawPublish {
+			continue
+		}
+		tl := int(binary.BigEndian.Uint16(body))
+		pid := body[2+tl : 4+tl]
+		got[string(body[4+tl:])] = true
+		if err := keeper.send(frame(rawPuback, append([]byte(nil), pid...))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Concurrent publishers to a persistent session: every acknowledged message
+// is already queued in the session when its PUBACK arrives, and the store
+// writes they wait for are shared. The test logs what it costs, counted in
+// store writes (commits) per message, against clean-session traffic that
+// needs no store write at all.
+func TestDurableAckCost(t *testing.T) {
+	const pubs, msgs, window = 20, 50, 16
+	for _, persistent := range []bool{true, false} {
+		t.Run(fmt.Sprintf("persistent=%v", persistent), func(t *testing.T) {
+			b := startBroker(t, nil)
+			addr := listenerAddr(t, b, "mqtt")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if persistent {
+				keeper, _ := dialSession(ctx, t, addr, "keeper")
+				if err := keeper.subscribe("jobs/#", 1); err != nil {
+					t.Fatal(err)
+				}
+				keeper.Close()
+				waitOffline(t, b, "keeper")
+			}
+			clients := make([]*rawClient, pubs)
+			for i := range clients {
+				c, err := rawDial(ctx, addr, fmt.Sprintf("pub-%d", i), 4096, 64<<10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				clients[i] = c
+			}
+			if err := b.sessions.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			commits0 := b.sessions.Commits()
+			errs := make(chan error, pubs)
+			for i, c := range clients {
+				frames := []pubFrame{encodePublish(fmt.Sprintf("jobs/%d", i), []byte("job"), 1)}
+				go func() { errs <- c.publish(ctx, frames, msgs, 1, window) }()
+			}
+			for range clients {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			commits := b.sessions.Commits() - commits0
+			if persistent { // no waiting: acknowledged means queued
+				for _, c := range b.Clients() {
+					if c.ID == "keeper" && c.Inflight != pubs*msgs {
+						t.Errorf("all %d messages acknowledged, but the session holds %d", pubs*msgs, c.Inflight)
+					}
+				}
+			}
+			t.Logf("%d publishers x %d QoS 1 messages (window %d): %d store commits, %.3f per message",
+				pubs, msgs, window, commits, float64(commits)/float64(pubs*msgs))
+		})
+	}
+}
