@@ -379,7 +379,7 @@ func (b *Broker) server() *mqtt.Server {
 func (b *Broker) Stats() Stats {
 	srv, stats, authz, flow := b.live()
 	b.mu.Lock()
-	sysRetained := b.sysRetained
+	sysRetained, gate, slots := b.sysRetained, b.gate, b.slots
 	b.mu.Unlock()
 	if srv == nil {
 		return Stats{}
@@ -404,6 +404,7 @@ func (b *Broker) Stats() Stats {
 	if flow != nil {
 		st.PublishesHeld = flow.held.Load()
 	}
+	st.ConnectionsRefused = gate.refused.Load() + slots.refused.Load()
 	for _, cl := range srv.Clients.GetAll() {
 		if !cl.Net.Inline && cl.Closed() {
 			st.SessionsOffline++
