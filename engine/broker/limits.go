@@ -48,16 +48,17 @@ func fdReserve(limit uint64) uint64 {
 	return limit / 4
 }
 
+// validateLimits names the serve flags, the only way to set these.
 func (c Config) validateLimits() error {
 	if c.ConnectTimeout != 0 && (c.ConnectTimeout < 100*time.Millisecond || c.ConnectTimeout > time.Hour) {
-		return fmt.Errorf("connect timeout %v: give a duration from 100ms to 1h (for example 10s)", c.ConnectTimeout)
+		return fmt.Errorf("--connect-timeout %v: give a duration from 100ms to 1h (for example 10s)", c.ConnectTimeout)
 	}
 	if c.MaxPacketSize != 0 && (c.MaxPacketSize < minPacketSize || c.MaxPacketSize > MaxPacketSizeLimit) {
-		return fmt.Errorf("maximum packet size %d bytes: give a size from %d bytes to %d bytes (MQTT's own limit), for example 16MiB",
-			c.MaxPacketSize, minPacketSize, MaxPacketSizeLimit)
+		return fmt.Errorf("--max-packet-size %d bytes: give a size from %d bytes to 256MiB (MQTT's own limit), for example 16MiB",
+			c.MaxPacketSize, minPacketSize)
 	}
 	if c.MaxConnections < 0 {
-		return fmt.Errorf("maximum connections %d: give a positive number, or 0 for the default", c.MaxConnections)
+		return fmt.Errorf("--max-connections %d: give a positive number, or 0 for the default (from ulimit -n)", c.MaxConnections)
 	}
 	return nil
 }
