@@ -117,7 +117,7 @@ func runEMFILEChild(t *testing.T) {
 	}
 	b, err := New(Config{
 		MQTTAddr: "127.0.0.1:0", NoPersistence: true,
-		MaxConnections: 1000,            // above the descriptor limit: accept itself must fail
+		MaxConnections: 1000,             // above the descriptor limit: accept itself must fail
 		ConnectTimeout: 50 * time.Second, // idle connections stay for the whole test
 		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

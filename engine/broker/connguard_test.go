@@ -109,7 +109,7 @@ func TestConnectConformance(t *testing.T) {
 
 func TestV3ReturnCodes(t *testing.T) {
 	for in, want := range map[packets.Code]byte{
-		packets.CodeSuccess:                  0,
+		packets.CodeSuccess:                   0,
 		packets.ErrUnsupportedProtocolVersion: 1,
 		packets.ErrClientIdentifierNotValid:   2,
 		packets.ErrClientIdentifierTooLong:    2,
@@ -303,4 +303,3 @@ func TestMaxConnections(t *testing.T) {
 		}
 	}
 }
-
