@@ -303,3 +303,35 @@ func TestMaxConnections(t *testing.T) {
 		}
 	}
 }
+
+// Stopping the broker ends connections still before CONNECT at once, not
+// at their connect timeout.
+func TestStopEndsConnectionsBeforeConnect(t *testing.T) {
+	b := startBroker(t, func(c *Config) { c.ConnectTimeout = time.Hour })
+	conn, err := net.Dial("tcp", listenerAddr(t, b, "mqtt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte{rawConnect}) // a CONNECT that never completes
+	for deadline := time.Now().Add(testTimeout); b.gate.pendingCount() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection never reached the gate")
+		}
+	}
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(testTimeout))
+	_, err = io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the connection outlived the broker")
+	}
+}
+
+func (g *connGate) pendingCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}

@@ -100,7 +100,8 @@ func (l *wsListener) Init(log *slog.Logger) error {
 	l.ln, l.log = newPatientListener(ln, l.id, l.slots, l.plog), log
 	mux := http.NewServeMux()
 	mux.HandleFunc(WSPath, l.handle)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: l.timeout}
+	// An idle keep-alive HTTP connection would hold a socket slot forever.
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: l.timeout, IdleTimeout: l.timeout}
 	l.mu.Unlock()
 	return nil
 }
