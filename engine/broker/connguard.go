@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -24,16 +25,18 @@ var (
 	errConnectTooLarge = errors.New("CONNECT larger than the broker accepts before login")
 	errMalformedLength = errors.New("malformed remaining length in the first packet")
 	errConnectRefused  = errors.New("CONNECT refused")
+	errConnectBudget   = errors.New("too many large CONNECTs in progress; refusing this one")
 )
 
 // readConnect reads from c until it holds the whole first packet and
 // returns everything read (which may run past that packet) and the
 // packet's length. Memory grows with what the peer sends, never with what
-// it declares.
-func readConnect(c net.Conn, limit int) (buf []byte, size int, err error) {
-	buf = make([]byte, 0, 256)
+// it declares, and is drawn from budget, shared by all connections.
+func readConnect(c net.Conn, limit int, budget *byteBudget) ([]byte, int, error) {
+	buf := make([]byte, 0, 256)
+	defer func() { budget.release(cap(buf) - 256) }() // buf is this function's, whatever it returns
 	for {
-		size, err = firstPacketSize(buf, limit)
+		size, err := firstPacketSize(buf, limit)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -41,7 +44,12 @@ func readConnect(c net.Conn, limit int) (buf []byte, size int, err error) {
 			return buf, size, nil
 		}
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(cap(buf), size-len(buf)))
+			more := min(cap(buf), size-len(buf))
+			if !budget.take(more) {
+				return nil, 0, errConnectBudget
+			}
+			buf = slices.Grow(buf, more)
+			budget.charge(cap(buf) - len(buf) - more) // slices.Grow rounds up
 		}
 		n, err := c.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -53,6 +61,31 @@ func readConnect(c net.Conn, limit int) (buf []byte, size int, err error) {
 		}
 	}
 }
+
+// connectBudgetBytes bounds the memory of all CONNECTs being read at once.
+// Real CONNECTs are a few hundred bytes; without it, every socket allowed by
+// --max-connections could hold a 512 KiB CONNECT in progress.
+const connectBudgetBytes = 64 << 20
+
+// byteBudget is a shared allowance of bytes.
+type byteBudget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// take reserves n bytes if they fit.
+func (b *byteBudget) take(n int) bool {
+	if b.used.Add(int64(n)) > b.max {
+		b.used.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+// charge reserves n bytes whether or not they fit: an allocator's rounding.
+func (b *byteBudget) charge(n int) { b.used.Add(int64(n)) }
+
+func (b *byteBudget) release(n int) { b.used.Add(-int64(n)) }
 
 // firstPacketSize returns the first packet's total length once its fixed
 // header is complete, 0 while more bytes are needed.
@@ -301,12 +334,12 @@ const refuseWriteTimeout = time.Second
 
 // admitConnect reads and judges the first packet of c within timeout. It
 // returns the connection mochi should serve, or an error after closing c.
-func admitConnect(c net.Conn, timeout time.Duration, limit int) (net.Conn, error) {
+func admitConnect(c net.Conn, timeout time.Duration, limit int, budget *byteBudget) (net.Conn, error) {
 	_ = c.SetReadDeadline(time.Now().Add(timeout)) // mochi replaces it after CONNECT (keep alive)
-	buf, size, err := readConnect(c, limit)
+	buf, size, err := readConnect(c, limit, budget)
 	if err != nil {
 		_ = c.Close()
-		if errors.Is(err, errConnectTooLarge) || errors.Is(err, errNotConnect) || errors.Is(err, errMalformedLength) {
+		if errors.Is(err, errConnectTooLarge) || errors.Is(err, errNotConnect) || errors.Is(err, errMalformedLength) || errors.Is(err, errConnectBudget) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("no CONNECT within %v: %w", timeout, err)

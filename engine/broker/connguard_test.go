@@ -335,3 +335,43 @@ func (g *connGate) pendingCount() int {
 	defer g.mu.Unlock()
 	return len(g.pending)
 }
+
+// All CONNECTs in progress share one memory budget: a crowd of slow
+// half-sent 500 KB CONNECTs cannot add up to gigabytes.
+func TestConnectBudget(t *testing.T) {
+	b := startBroker(t, func(c *Config) { c.ConnectTimeout = time.Minute }) // longer than the test waits
+	b.gate.budget.max = 600 << 10
+	addr := listenerAddr(t, b, "mqtt")
+	partial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		hdr := appendUvarint([]byte{rawConnect}, 500<<10)
+		c.Write(append(hdr, make([]byte, 400<<10)...)) // and never the rest
+		return c
+	}
+	first := partial()
+	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() < 300<<10; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first CONNECT's bytes were never read (budget used %d)", b.gate.budget.used.Load())
+		}
+	}
+	second := partial()
+	second.SetReadDeadline(time.Now().Add(testTimeout))
+	_, err := io.ReadAll(second)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("a second large CONNECT beyond the budget was kept")
+	}
+	first.Close()
+	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the budget was not given back: %d bytes still used", b.gate.budget.used.Load())
+		}
+	}
+	if p, ok := sendRaw(t, addr, buildConnect(4, 2, nil, "after-budget", nil)); !ok || p.kind != packets.Connack {
+		t.Fatal("a normal CONNECT was refused after the large ones ended")
+	}
+}

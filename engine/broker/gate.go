@@ -28,6 +28,7 @@ type connGate struct {
 	log     *slog.Logger
 	timeout time.Duration
 	limit   int // first packet's largest size
+	budget  *byteBudget
 	refused atomic.Int64
 
 	mu      sync.Mutex
@@ -39,6 +40,7 @@ func newConnGate(srv *mqtt.Server, cfg Config) *connGate {
 	return &connGate{
 		srv: srv, wg: &srv.Listeners.ClientsWg, log: cfg.Logger,
 		timeout: cfg.connectTimeout(), limit: cfg.connectLimit(),
+		budget:  &byteBudget{max: connectBudgetBytes},
 		pending: map[net.Conn]struct{}{},
 	}
 }
@@ -48,7 +50,7 @@ func (g *connGate) wrap(establish listeners.EstablishFn) listeners.EstablishFn {
 		if !g.hold(c) {
 			return c.Close()
 		}
-		gc, err := admitConnect(c, g.timeout, g.limit)
+		gc, err := admitConnect(c, g.timeout, g.limit, g.budget)
 		g.release(c)
 		if err != nil {
 			g.refused.Add(1)
