@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"unicode/utf8"
 
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -50,6 +51,8 @@ func describe(v any) string {
 		return fmt.Sprintf("[%d bytes]", len(x))
 	case error:
 		return clip(x.Error())
+	case net.Addr:
+		return clip(x.String())
 	}
 	return fmt.Sprintf("(%T)", v)
 }
