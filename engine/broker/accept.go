@@ -51,25 +51,29 @@ type patientListener struct {
 	log   *slog.Logger
 	done  chan struct{}
 	once  sync.Once
+
+	// accept-error episode, owned by Accept's caller
+	failures    int
+	lastFailure time.Time
+	logged      bool // the episode's start was logged
+	reported    bool // and its end
 }
 
 func newPatientListener(ln net.Listener, name string, slots *connSlots, log *slog.Logger) *patientListener {
 	return &patientListener{Listener: ln, name: name, slots: slots, log: log, done: make(chan struct{})}
 }
 
+// Accept has one caller at a time (a listener's serve loop), which owns
+// the episode fields.
 func (l *patientListener) Accept() (net.Conn, error) {
 	var delay time.Duration
-	failures := 0
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			if l.closed() || errors.Is(err, net.ErrClosed) {
 				return nil, err
 			}
-			if failures == 0 {
-				l.log.Error(l.name+" listener cannot accept connections; retrying", "error", err, "what to do", acceptAdvice(err))
-			}
-			failures++
+			l.failed(err)
 			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
 			select {
 			case <-l.done:
@@ -78,10 +82,7 @@ func (l *patientListener) Accept() (net.Conn, error) {
 			}
 			continue
 		}
-		if failures > 0 {
-			l.log.Warn(l.name+" listener accepting connections again", "failed accepts", failures)
-			failures, delay = 0, 0
-		}
+		l.recovered()
 		if !l.slots.acquire() {
 			_ = c.Close()
 			if !l.slots.full.Swap(true) {
@@ -92,6 +93,31 @@ func (l *patientListener) Accept() (net.Conn, error) {
 		}
 		l.slots.full.Store(false)
 		return &slotConn{Conn: c, slots: l.slots}, nil
+	}
+}
+
+// acceptQuiet is how long accept must have worked before a new failure is
+// a new episode, logged again: while descriptors are being freed, accept
+// may fail and succeed in turns.
+const acceptQuiet = 10 * time.Second
+
+func (l *patientListener) failed(err error) {
+	if !l.logged {
+		l.log.Error(l.name+" listener cannot accept connections; retrying", "error", err, "what to do", acceptAdvice(err))
+		l.logged = true
+	}
+	l.failures++
+	l.lastFailure = time.Now()
+}
+
+func (l *patientListener) recovered() {
+	if l.failures > 0 && l.logged && !l.reported {
+		l.log.Warn(l.name+" listener accepting connections again", "failed accepts", l.failures)
+		l.reported = true
+	}
+	l.failures = 0
+	if l.logged && time.Since(l.lastFailure) > acceptQuiet {
+		l.logged, l.reported = false, false
 	}
 }
 
