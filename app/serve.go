@@ -35,6 +35,7 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 	noCapture := fs.Bool("no-capture", false, "do not record traffic in DATA/capture")
 	var origins listFlag
 	fs.Var(&origins, "allow-origin", "browser `ORIGIN` allowed on the WebSocket listener besides localhost (repeatable)")
+	limits := limitFlags(fs)
 	return func() (cfg broker.Config, capturing bool, err error) {
 		dir, err := dataDir(*data)
 		if err != nil {
@@ -44,7 +45,46 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 		cfg.MQTTAddr, cfg.WSAddr, cfg.TLSAddr = offToEmpty(*mqttAddr), offToEmpty(*wsAddr), offToEmpty(*tlsAddr)
 		cfg.CertFile, cfg.KeyFile, cfg.DevCA = *cert, *key, *devCA
 		cfg.UsersFile, cfg.NoPersistence, cfg.AllowedOrigins = *users, *noPersist, origins
+		if err := limits(&cfg); err != nil {
+			return broker.Config{}, false, err
+		}
 		return cfg, !*noCapture, nil
+	}
+}
+
+// limitFlags registers the broker's connection limits (issue 11). Ranges
+// are checked by broker.New, so the window and serve agree.
+func limitFlags(fs *flag.FlagSet) func(*broker.Config) error {
+	keepAlive := fs.Int("max-keepalive", broker.DefaultKeepAliveCap,
+		"longest keep alive in `SECONDS` granted to MQTT 5 clients, announced as Server Keep Alive (0: no cap)")
+	packetSize := fs.String("max-packet-size", capture.FormatSize(broker.DefaultMaxPacketSize),
+		"largest packet in `SIZE` accepted after CONNECT (16MiB, 256kB, unlimited = MQTT's 256MiB); told to MQTT 5 clients")
+	connectTimeout := fs.Duration("connect-timeout", broker.DefaultConnectTimeout,
+		"close connections that have not sent CONNECT after `DURATION` (TLS handshake and WebSocket upgrade included)")
+	maxConns := fs.Int("max-connections", 0,
+		"refuse clients beyond `N` connected at once with CONNACK \"server unavailable\" (default from ulimit -n, at most 10000)")
+	return func(cfg *broker.Config) error {
+		if *keepAlive < 0 || *keepAlive > 65535 {
+			return usagef("--max-keepalive %d: give seconds from 0 (no cap) to 65535", *keepAlive)
+		}
+		size, err := capture.ParseSize(*packetSize)
+		if err != nil {
+			return usagef("--max-packet-size: %v", err)
+		}
+		switch {
+		case size < 0:
+			size = broker.MaxPacketSizeLimit
+		case size > broker.MaxPacketSizeLimit:
+			return usagef("--max-packet-size %s: MQTT packets are at most 256MiB; give a smaller size or %q", *packetSize, capture.Unlimited)
+		}
+		if *connectTimeout <= 0 {
+			return usagef("--connect-timeout %v: give a positive duration such as 10s", *connectTimeout)
+		}
+		cfg.KeepAliveCap = uint16(*keepAlive)
+		cfg.MaxPacketSize = uint32(size)
+		cfg.ConnectTimeout = *connectTimeout
+		cfg.MaxConnections = *maxConns
+		return nil
 	}
 }
 

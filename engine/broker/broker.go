@@ -82,6 +82,7 @@ type Broker struct {
 	authz       *auth.Hook
 	devCA       *devca.Authority
 	sessions    *sessionstore.Hook // nil without persistence
+	slots       *connSlots         // open client sockets, all listeners
 	// restored says what mochi does not restore of the retained messages
 	// read from the data dir at Start: their publishers' protocol.
 	restored map[string]sessionstore.RetainedOrigin
@@ -165,6 +166,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 	caps.MaximumMessageExpiryInterval = b.cfg.MaxMessageExpiry
 	caps.MaximumClientWritesPending = b.cfg.WritesPending
 	caps.Compatibilities.NoInheritedPropertiesOnAck = true
+	b.applyLimits(caps)
 	srv := mqtt.New(&mqtt.Options{
 		Capabilities:             caps,
 		ClientNetWriteBufferSize: writeBufferSize,
@@ -184,7 +186,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
 	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
-	hooks = append(hooks, b.order, newPacketIDs())
+	hooks = append(hooks, b.order, newPacketIDs(), &connackHook{maxPacketSize: caps.MaximumPacketSize})
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)
@@ -206,7 +208,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 			return nil, fmt.Errorf("add durable acknowledgements: %w", err)
 		}
 	}
-	b.gate = newConnGate(srv)
+	b.gate = newConnGate(srv, b.cfg)
 	if err := b.addListeners(srv, tlsConf); err != nil {
 		_ = srv.Close()
 		return nil, err
@@ -227,15 +229,16 @@ func allowAnonymous(users *auth.Users, exposed bool) bool {
 }
 
 func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
+	slots := b.slots
 	for _, l := range b.cfg.listenerAddrs() {
 		var ml listeners.Listener
 		switch l.name {
 		case "mqtt":
-			ml = newTCPListener(l.name, l.addr, nil)
+			ml = newTCPListener(l.name, l.addr, nil, slots, b.log)
 		case "tls":
-			ml = newTCPListener(l.name, l.addr, tlsConf)
+			ml = newTCPListener(l.name, l.addr, tlsConf, slots, b.log)
 		case "ws":
-			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins)
+			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins, slots, b.cfg.connectTimeout(), b.log)
 		}
 		ml = gatedListener{Listener: ml, gate: b.gate}
 		if b.sessions != nil {
@@ -385,7 +388,7 @@ func (b *Broker) server() *mqtt.Server {
 func (b *Broker) Stats() Stats {
 	srv, stats, authz, flow := b.live()
 	b.mu.Lock()
-	sysRetained := b.sysRetained
+	sysRetained, gate, slots := b.sysRetained, b.gate, b.slots
 	b.mu.Unlock()
 	if srv == nil {
 		return Stats{}
@@ -410,6 +413,7 @@ func (b *Broker) Stats() Stats {
 	if flow != nil {
 		st.PublishesHeld = flow.held.Load()
 	}
+	st.ConnectionsRefused = gate.refused.Load() + slots.refused.Load()
 	for _, cl := range srv.Clients.GetAll() {
 		if !cl.Net.Inline && cl.Closed() {
 			st.SessionsOffline++

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // Default listener addresses. They bind to loopback so that a fresh install
@@ -59,6 +60,18 @@ type Config struct {
 	NoFlowControl bool
 
 	Logger *slog.Logger
+
+	// Connection limits (issue 11). Zero means the default for each.
+
+	// ConnectTimeout bounds how long a new connection may take to complete
+	// CONNECT, TLS handshake and WebSocket upgrade included.
+	ConnectTimeout time.Duration
+	// MaxPacketSize is the largest packet accepted after CONNECT, in bytes;
+	// MQTT 5 clients are told in CONNACK.
+	MaxPacketSize uint32
+	// MaxConnections is how many clients may be connected at once; more are
+	// refused with CONNACK "server unavailable".
+	MaxConnections int
 }
 
 // DefaultConfig returns the configuration the app starts with.
@@ -112,7 +125,7 @@ func (c Config) validate() error {
 	if c.DataDir == "" && (!c.NoPersistence || c.DevCA) {
 		return errors.New("no data dir: pass --data DIR")
 	}
-	return nil
+	return c.validateLimits()
 }
 
 type namedAddr struct{ name, addr string }

@@ -3,4 +3,9 @@
 // users and ACL hook, session persistence, and a live view of clients and
 // traffic counters. It never imports Fyne; the UI and the serve command both
 // drive it through Broker.
+//
+// Every connection passes the gate (gate.go) before mochi sees it: the
+// connect guard (connguard.go) reads and judges the first packet within the
+// connect timeout and a CONNECT-sized limit, and the listeners (accept.go)
+// cap open sockets below the descriptor limit and outlive accept errors.
 package broker

@@ -1,8 +1,11 @@
 package broker
 
 import (
+	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -16,35 +19,82 @@ import (
 // for every connection it lets through, taken under a lock before mochi sees
 // the connection, and refuses connections once closed; so every Add mochi
 // makes happens while the counter is above zero, and before Close waits.
+//
+// The gate is also where every connection's first packet is read and
+// judged (connguard.go) before mochi allocates anything for it.
 type connGate struct {
-	srv    *mqtt.Server
-	wg     *sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
+	srv     *mqtt.Server
+	wg      *sync.WaitGroup
+	log     *slog.Logger
+	timeout time.Duration
+	limit   int // first packet's largest size
+	budget  *byteBudget
+	refused atomic.Int64
+
+	mu      sync.Mutex
+	closed  bool
+	pending map[net.Conn]struct{} // still before CONNECT; closed by close
 }
 
-func newConnGate(srv *mqtt.Server) *connGate {
-	return &connGate{srv: srv, wg: &srv.Listeners.ClientsWg}
+func newConnGate(srv *mqtt.Server, cfg Config) *connGate {
+	return &connGate{
+		srv: srv, wg: &srv.Listeners.ClientsWg, log: cfg.Logger,
+		timeout: cfg.connectTimeout(), limit: cfg.connectLimit(),
+		budget:  &byteBudget{max: connectBudgetBytes},
+		pending: map[net.Conn]struct{}{},
+	}
 }
 
 func (g *connGate) wrap(establish listeners.EstablishFn) listeners.EstablishFn {
 	return func(id string, c net.Conn) error {
+		if !g.hold(c) {
+			return c.Close()
+		}
+		gc, err := admitConnect(c, g.timeout, g.limit, g.budget)
+		g.release(c)
+		if err != nil {
+			g.refused.Add(1)
+			g.log.Debug("connection refused before CONNECT", "listener", id, "remote", c.RemoteAddr().String(), "reason", err.Error())
+			return nil
+		}
 		g.mu.Lock()
 		if g.closed {
 			g.mu.Unlock()
-			return c.Close()
+			return gc.Close()
 		}
 		g.wg.Add(1)
 		g.mu.Unlock()
 		defer g.wg.Done()
-		return establish(id, c)
+		return establish(id, gc)
 	}
 }
 
-// close stops admitting connections; call it before Server.Close.
+// hold registers a connection still reading its CONNECT, so that close can
+// end it; false once the gate is closed.
+func (g *connGate) hold(c net.Conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.pending[c] = struct{}{}
+	return true
+}
+
+func (g *connGate) release(c net.Conn) {
+	g.mu.Lock()
+	delete(g.pending, c)
+	g.mu.Unlock()
+}
+
+// close stops admitting connections and ends those still before CONNECT;
+// call it before Server.Close.
 func (g *connGate) close() {
 	g.mu.Lock()
 	g.closed = true
+	for c := range g.pending {
+		_ = c.Close()
+	}
 	g.mu.Unlock()
 }
 

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +56,10 @@ type wsListener struct {
 	origins map[string]bool
 	log     *slog.Logger
 
+	slots   *connSlots
+	timeout time.Duration // for the HTTP request; the gate bounds the rest
+	plog    *slog.Logger  // for the patient listener, not mochi's quieted one
+
 	mu          sync.Mutex
 	ln          net.Listener
 	srv         *http.Server
@@ -64,8 +67,8 @@ type wsListener struct {
 	establishFn listeners.EstablishFn
 }
 
-func newWSListener(id, addr string, allowed []string) *wsListener {
-	l := &wsListener{id: id, addr: addr, origins: map[string]bool{}}
+func newWSListener(id, addr string, allowed []string, slots *connSlots, timeout time.Duration, log *slog.Logger) *wsListener {
+	l := &wsListener{id: id, addr: addr, origins: map[string]bool{}, slots: slots, timeout: timeout, plog: log}
 	for _, o := range allowed {
 		l.origins[strings.TrimRight(strings.ToLower(o), "/")] = true
 	}
@@ -94,10 +97,11 @@ func (l *wsListener) Init(log *slog.Logger) error {
 		return err
 	}
 	l.mu.Lock()
-	l.ln, l.log = ln, log
+	l.ln, l.log = newPatientListener(ln, l.id, l.slots, l.plog), log
 	mux := http.NewServeMux()
 	mux.HandleFunc(WSPath, l.handle)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// An idle keep-alive HTTP connection would hold a socket slot forever.
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: l.timeout, IdleTimeout: l.timeout}
 	l.mu.Unlock()
 	return nil
 }
@@ -161,8 +165,4 @@ func (l *wsListener) Close(closeClients listeners.CloseFn) {
 		_ = srv.Close()
 	}
 	closeClients(l.id)
-}
-
-func newTCPListener(id, addr string, tlsConf *tls.Config) *listeners.TCP {
-	return listeners.NewTCP(listeners.Config{ID: id, Address: addr, TLSConfig: tlsConf})
 }

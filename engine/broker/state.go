@@ -32,6 +32,10 @@ type Stats struct {
 	// subscriber to catch up.
 	PublishesHeld int64
 	Uptime        time.Duration
+
+	// ConnectionsRefused counts connections closed before CONNECT: too
+	// slow, too large or not MQTT, or over the socket limit.
+	ConnectionsRefused int64
 }
 
 // ClientInfo describes one client session known to the broker.

@@ -1,0 +1,58 @@
+package broker
+
+import (
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// connackHook fixes two things in mochi's CONNACKs. 3.1.1 clients get only
+// 3.1.1 return codes (0x01–0x05): mochi maps a few MQTT 5 reason codes and
+// sends the rest (0x80, 0x89, 0x87, …) as they are, which a 3.1.1 client
+// cannot read. MQTT 5 clients are told the broker's Maximum Packet Size
+// (3.2.2.3.6), which mochi enforces but never announces.
+type connackHook struct {
+	mqtt.HookBase
+	maxPacketSize uint32
+}
+
+func (h *connackHook) ID() string { return "iotstudio-connack" }
+
+func (h *connackHook) Provides(b byte) bool { return b == mqtt.OnPacketEncode }
+
+func (h *connackHook) OnPacketEncode(_ *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type != packets.Connack {
+		return pk
+	}
+	if pk.ProtocolVersion < 5 {
+		pk.ReasonCode = v3ReturnCode(pk.ReasonCode)
+		return pk
+	}
+	if pk.ReasonCode == packets.CodeSuccess.Code {
+		pk.Properties.MaximumPacketSize = h.maxPacketSize
+	}
+	return pk
+}
+
+// v3ReturnCode turns an MQTT 5 CONNACK reason code into the 3.1.1 return
+// code with the same meaning for the client.
+func v3ReturnCode(code byte) byte {
+	if code < packets.ErrUnspecifiedError.Code {
+		return code // success, or already a 3.1.1 code
+	}
+	switch code {
+	case packets.ErrUnsupportedProtocolVersion.Code:
+		return packets.Err3UnsupportedProtocolVersion.Code
+	case packets.ErrClientIdentifierNotValid.Code,
+		// mochi's only CONNACK with 0x80 refuses an empty client ID with
+		// a persistent session, which 3.1.1 answers with 0x02 [MQTT-3.1.3-8].
+		packets.ErrUnspecifiedError.Code:
+		return packets.Err3ClientIdentifierNotValid.Code
+	case packets.ErrBadUsernameOrPassword.Code:
+		return packets.ErrMalformedUsernameOrPassword.Code
+	case packets.ErrNotAuthorized.Code, packets.ErrBanned.Code, packets.ErrBadAuthenticationMethod.Code:
+		return packets.Err3NotAuthorized.Code
+	}
+	// Busy, shutting down, quota, rate, moved, …: 3.1.1 can only say
+	// "server unavailable".
+	return packets.Err3ServerUnavailable.Code
+}
