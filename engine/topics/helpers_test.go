@@ -45,7 +45,7 @@ func (c *fakeClock) Set(t time.Time) {
 // applyAll applies recs synchronously as one version, the way Run applies
 // a chunk, so that tests control exactly what each version contains.
 func applyAll(m *Model, recs ...capture.Record) {
-	m.apply(recs)
+	m.apply(recs, nil)
 }
 
 // lookup finds a broker topic or fails the test.

@@ -193,14 +193,19 @@ func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
 	}
 }
 
-// applyBatch applies recs as one new version.
-func (t *tree) applyBatch(recs []capture.Record, nowNs int64, win uint32) {
+// applyBatch applies recs as one new version; folds, if not nil, says
+// what each record replaced in an overloaded queue.
+func (t *tree) applyBatch(recs []capture.Record, folds []fold, nowNs int64, win uint32) {
 	t.version++
 	v := t.version
 	t.changes.begin(v)
 	ids := t.prefetch(recs)
 	for i := range recs {
-		t.applyOne(&recs[i], ids[i], v, nowNs, win)
+		var f fold
+		if folds != nil {
+			f = folds[i]
+		}
+		t.applyOne(&recs[i], f, ids[i], v, nowNs, win)
 	}
 	t.resortChildren()
 	t.changes.end()
@@ -279,7 +284,9 @@ func (t *tree) prefetch(recs []capture.Record) []uint32 {
 	return ids
 }
 
-func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, win uint32) {
+// applyOne makes r its topic's last message and counts it and the
+// messages it replaced (f) along the topic's branch.
+func (t *tree) applyOne(r *capture.Record, f fold, id uint32, v Version, nowNs int64, win uint32) {
 	s := t.sourceFor(r.Source)
 	if s == nil {
 		t.overLimit++
@@ -308,36 +315,39 @@ func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, wi
 		t.topics++
 	}
 	// MQTT keeps a retained message until a retained message with an empty
-	// payload clears it; a non-retained publish leaves it in place.
+	// payload clears it; a non-retained publish leaves it in place, also
+	// when it replaced the retained one in the queue (f.retain).
+	effect := f.retain
 	if r.Retain {
-		was := n.flags&retained != 0
-		now := len(r.Payload) > 0
-		switch {
-		case now && !was:
-			n.flags |= retained
-			retDelta = 1
-		case !now && was:
-			n.flags &^= retained
-			retDelta = ^uint32(0)
-		}
+		effect = retainEffect(r)
 	}
-	n.msgs++
+	was := n.flags&retained != 0
+	switch {
+	case effect > 0 && !was:
+		n.flags |= retained
+		retDelta = 1
+	case effect < 0 && was:
+		n.flags &^= retained
+		retDelta = ^uint32(0)
+	}
+	count := 1 + f.skipped
+	n.msgs += uint64(count)
 	n.last = at
-	t.messages++
+	t.messages += uint64(count)
 	counting := !t.restoring
 	if counting {
-		t.rate.add(win)
+		t.rate.add(win, count)
 	}
 	t.store(id, n, r, at)
 
 	marking := true
 	for x := id; x != 0; {
 		xn := t.node(x)
-		xn.subMsgs++
+		xn.subMsgs += uint64(count)
 		xn.subTopics += newTopic
 		xn.subRetained += retDelta
 		if counting {
-			xn.rate.add(win)
+			xn.rate.add(win, count)
 		}
 		// Once a node is marked in this version so are its ancestors.
 		if marking {

@@ -56,15 +56,22 @@ type NodeDetail struct {
 
 // Stats are the model's totals.
 type Stats struct {
-	Version  Version
-	Sources  int
-	Nodes    int    // every level of every tree, roots included
-	Topics   int    // nodes that received messages
-	Messages uint64 // applied
+	Version Version
+	Sources int
+	Nodes   int // every level of every tree, roots included
+	Topics  int // nodes that received messages
+	// Messages counts the messages applied, Coalesced ones included.
+	Messages uint64
 	Rate     float64
-	// Dropped counts records Ingest refused because the queue was full,
-	// OverLimit records not applied because their topic would have
-	// exceeded Options.MaxNodes.
+	// Coalesced counts messages an overloaded queue skipped because a
+	// newer message on the same topic replaced them before they were
+	// applied: they are in the topics' counts and rates but not in their
+	// history, and the tree still shows every topic's newest message.
+	Coalesced uint64
+	// Dropped counts records Ingest refused because even an overloaded
+	// queue was full (their topics may show an older message), OverLimit
+	// records not applied because their topic would have exceeded
+	// Options.MaxNodes.
 	Dropped   uint64
 	OverLimit uint64
 	Queued    int
@@ -331,6 +338,7 @@ func (v View) Stats() Stats {
 		Topics:         t.topics,
 		Messages:       t.messages,
 		Rate:           t.rate.perSecond(v.win, v.frac, m.opts.RateWindow),
+		Coalesced:      m.coalesced.Load(),
 		Dropped:        m.dropped.Load(),
 		OverLimit:      t.overLimit,
 		Queued:         queued,
