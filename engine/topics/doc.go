@@ -26,11 +26,12 @@
 // found by source and path through one open-addressing index (index.go):
 // the apply path for a known topic is one hash and one probe, and a
 // node's name is a substring of its path, so levels shared by many topics
-// cost no extra strings. A node keeps its messages encoded back to back in
-// one []byte: its earlier messages (the in-RAM history), then its last
-// message, which is always kept whole. History is capped per topic and in
-// total by encoded bytes; when the total is over its cap the entry
-// superseded longest ago is evicted first (history.go).
+// cost no extra strings. A node keeps its last message, always whole,
+// encoded in a buffer of its own; its earlier messages (the in-RAM
+// history) are copied, as they are superseded, into one ring that all
+// topics share, linked per topic. History is capped per topic and in total
+// by encoded bytes; when the total is over its cap the ring's tail, the
+// entry superseded longest ago, is evicted first (history.go).
 //
 // With 100,000 topics nearly every node, index slot and buffer a message
 // touches is a cache miss. Applying a chunk therefore first walks it link

@@ -15,10 +15,10 @@ import (
 
 // Defaults for Options fields left zero. The history cap is what keeps the
 // model within its memory target: with 100,000 topics their last messages
-// alone take about 20 MB and the tree about 25 MB, and 16 MiB of history
-// (with up to half as much again evicted but not yet reclaimed) keeps the
-// whole under 150 MB. With 1,000 topics it still means about 70 earlier
-// messages of 230 bytes each; anything older comes from the capture store.
+// take about 28 MB in their buffers and the tree about 25 MB, and 16 MiB
+// of history (in a ring of at most 21 MB) keeps the whole near 76 MB.
+// With 1,000 topics it still means about 70 earlier messages of 230 bytes
+// each; anything older comes from the capture store.
 const (
 	DefaultHistoryBytesPerTopic = 64 << 10
 	DefaultHistoryBytes         = 16 << 20
@@ -56,7 +56,8 @@ type Options struct {
 	// HistoryBytesPerTopic caps the encoded bytes of a topic's earlier
 	// messages kept in RAM (its last message is not counted).
 	HistoryBytesPerTopic int
-	// HistoryBytes caps the same over all topics of all sources.
+	// HistoryBytes caps the same over all topics of all sources; the ring
+	// holding them grows to at most a quarter more (history.go).
 	HistoryBytes int64
 	// QueueLen and QueueBytes (payload bytes) bound the records waiting to
 	// be applied. Beyond either the queue is overloaded: a record whose
