@@ -335,9 +335,14 @@ func (m *Model) drain() {
 		m.apply(batch[i:end], f)
 	}
 	n := len(batch)
-	// Drop the references so applied payloads can be collected.
+	// Drop the references so applied payloads can be collected, and the
+	// queue itself if an overload grew it far beyond QueueLen: memory
+	// held for the next burst would stay in the process's RSS until then.
 	clear(batch)
-	m.spare = batch[:0]
+	m.spare = nil
+	if cap(batch) <= 2*m.opts.QueueLen {
+		m.spare = batch[:0]
+	}
 
 	m.amu.Lock()
 	m.applied += uint64(n)

@@ -111,12 +111,12 @@ func countsText(d *rowData) string {
 // burst made it skip (each topic still shows its newest message) and what
 // it lost.
 func statusText(st topics.Stats) string {
-	s := fmt.Sprintf("%s msg/s · %s · %s", numfmt.Rate(st.Rate),
-		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"))
+	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
+		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"), countText(st.Dropped))
+	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
 		s += fmt.Sprintf(" · %s skipped (newest shown)", countText(st.Coalesced))
 	}
-	s += fmt.Sprintf(" · %s dropped", countText(st.Dropped))
 	if st.OverLimit > 0 {
 		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", countText(st.OverLimit))
 	}

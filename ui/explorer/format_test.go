@@ -60,7 +60,7 @@ func TestCountsAndStatusText(t *testing.T) {
 	}
 	// Messages a burst coalesced are not lost: each topic shows its newest.
 	st = topics.Stats{Rate: 217000, Topics: 100000, Messages: 1000000, Coalesced: 53987}
-	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 messages · 53,987 skipped (newest shown) · 0 dropped" {
+	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 messages · 0 dropped · 53,987 skipped (newest shown)" {
 		t.Errorf("status after a coalesced burst: %q", got)
 	}
 	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Embedded broker" {
