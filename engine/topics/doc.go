@@ -7,18 +7,19 @@
 //
 // Model.Ingest is a broker.Recorder: it appends the record to a bounded
 // queue under a mutex held only for that append and never blocks. When a
-// burst fills the queue, a record replaces the waiting record of its topic
-// (coalescing, Stats.Coalesced): the skipped message is counted but never
-// becomes history, and every topic still ends at its newest message. Only
-// records on new topics beyond a larger bound are dropped and counted
-// (Stats.Dropped). The goroutine running Model.Run takes the whole queue at once and applies it
-// under the model's write lock, in chunks so that readers wait at most a
-// few milliseconds (2,048 messages at 1–2 µs). Batches are applied at most
-// every Options.BatchInterval, so that a steady stream costs one lock round
-// trip per interval rather than one per message. Model.Restore applies
-// messages that reached a source before the model could see them (the
-// retained messages a broker restores at start) only where no newer one
-// is known.
+// burst fills the queue, the queue is indexed by topic (once per batch
+// that overflows, under the same mutex) and a record replaces the waiting
+// record of its topic (coalescing, Stats.Coalesced): the skipped message
+// is counted but never becomes history, and every topic still ends at its
+// newest message. Only records on new topics beyond a larger bound are
+// dropped and counted (Stats.Dropped). The goroutine running Model.Run
+// takes the whole queue at once and applies it under the model's write
+// lock, in chunks so that readers wait at most a few milliseconds (2,048
+// messages at 1–2 µs). Batches are applied at most every
+// Options.BatchInterval, so that a steady stream costs one lock round trip
+// per interval rather than one per message. Model.Restore applies messages
+// that reached a source before the model could see them (the retained
+// messages a broker restores at start) only where no newer one is known.
 //
 // # Tree and memory
 //
