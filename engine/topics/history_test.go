@@ -232,3 +232,41 @@ func TestRingGrowsKeepingWrappedRecords(t *testing.T) {
 		}
 	}
 }
+
+// With many topics each getting a message now and then, the memory the
+// model holds must follow what it keeps: before the shared ring, every
+// topic's buffer kept room for two messages and the buffers held 2.8
+// times the messages in them (103 MB for 37 MB at 100,000 topics).
+func TestBuffersFollowWhatIsKept(t *testing.T) {
+	const topicCount, messages = 20_000, 200_000
+	m := New(Options{HistoryBytes: 3 << 20})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var batch []capture.Record
+	for i := range messages {
+		k := i
+		if i >= topicCount {
+			k = rng.IntN(topicCount)
+		}
+		batch = append(batch, msg(fmt.Sprintf("site/%d/dev/%d", k/100, k%100),
+			strings.Repeat("x", 50+rng.IntN(251))))
+		if len(batch) == maxChunk || i == messages-1 {
+			applyAll(m, batch...)
+			batch = batch[:0]
+		}
+	}
+	st := m.Stats()
+	var kept int64
+	for id := 1; id <= st.Nodes; id++ {
+		if d, ok := m.Node(NodeID(id)); ok {
+			kept += int64(d.HistoryBytes)
+		}
+	}
+	if st.HistoryBytes < 2<<20 {
+		t.Fatalf("only %d bytes of history: the cap must bind for this test to mean anything", st.HistoryBytes)
+	}
+	if limit := kept + kept/2; st.BufferBytes > limit {
+		t.Fatalf("buffers hold %d bytes for %d bytes of messages (%.2f×), over %d",
+			st.BufferBytes, kept, float64(st.BufferBytes)/float64(kept), limit)
+	}
+	t.Logf("buffers %d bytes for %d bytes of messages (%.2f×)", st.BufferBytes, kept, float64(st.BufferBytes)/float64(kept))
+}
