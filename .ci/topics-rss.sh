@@ -8,6 +8,7 @@
 #
 #   .ci/topics-rss.sh                      # 1,000,000 messages over 100,000 topics
 #   MESSAGES=200000 TOPICS=20000 .ci/topics-rss.sh
+#   BIN=/tmp/iotstudio-old .ci/topics-rss.sh   # measure another build
 #
 # RSS is VmRSS from /proc/PID/status; "settled" means it changed by less
 # than 2 MB over 5 s (at most SETTLE_MAX seconds after the burst).
@@ -20,7 +21,9 @@ out=${RSS_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
-go build -o "$data/iotstudio" .
+# BIN: an already built app to measure instead (e.g. an older commit's,
+# for a before/after comparison in one session).
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$data/iotstudio"; else go build -o "$data/iotstudio" .; fi
 go build -o "$data/burst" .ci/burst/main.go
 export HOME="$data/home" LANG=en_US.UTF-8
 mkdir -p "$HOME"
