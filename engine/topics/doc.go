@@ -6,16 +6,20 @@
 // # Feeding
 //
 // Model.Ingest is a broker.Recorder: it appends the record to a bounded
-// queue under a mutex held only for that append and never blocks; when the
-// queue is full the record is dropped and counted (Stats.Dropped). The
-// goroutine running Model.Run takes the whole queue at once and applies it
-// under the model's write lock, in chunks so that readers wait at most a
-// few milliseconds (2,048 messages at 1–2 µs). Batches are applied at most
-// every Options.BatchInterval, so that a steady stream costs one lock round
-// trip per interval rather than one per message. Model.Restore applies
-// messages that reached a source before the model could see them (the
-// retained messages a broker restores at start) only where no newer one
-// is known.
+// queue under a mutex held only for that append and never blocks. When a
+// burst fills the queue, the queue is indexed by topic (once per batch
+// that overflows, under the same mutex) and a record replaces the waiting
+// record of its topic (coalescing, Stats.Coalesced): the skipped message
+// is counted but never becomes history, and every topic still ends at its
+// newest message. Only records on new topics beyond a larger bound are
+// dropped and counted (Stats.Dropped). The goroutine running Model.Run
+// takes the whole queue at once and applies it under the model's write
+// lock, in chunks so that readers wait at most a few milliseconds (2,048
+// messages at 1–2 µs). Batches are applied at most every
+// Options.BatchInterval, so that a steady stream costs one lock round trip
+// per interval rather than one per message. Model.Restore applies messages
+// that reached a source before the model could see them (the retained
+// messages a broker restores at start) only where no newer one is known.
 //
 // # Tree and memory
 //
@@ -23,11 +27,12 @@
 // found by source and path through one open-addressing index (index.go):
 // the apply path for a known topic is one hash and one probe, and a
 // node's name is a substring of its path, so levels shared by many topics
-// cost no extra strings. A node keeps its messages encoded back to back in
-// one []byte: its earlier messages (the in-RAM history), then its last
-// message, which is always kept whole. History is capped per topic and in
-// total by encoded bytes; when the total is over its cap the entry
-// superseded longest ago is evicted first (history.go).
+// cost no extra strings. A node keeps its last message, always whole,
+// encoded in a buffer of its own; its earlier messages (the in-RAM
+// history) are copied, as they are superseded, into one ring that all
+// topics share, linked per topic. History is capped per topic and in total
+// by encoded bytes; when the total is over its cap the ring's tail, the
+// entry superseded longest ago, is evicted first (history.go).
 //
 // With 100,000 topics nearly every node, index slot and buffer a message
 // touches is a cache miss. Applying a chunk therefore first walks it link

@@ -45,7 +45,7 @@ func (c *fakeClock) Set(t time.Time) {
 // applyAll applies recs synchronously as one version, the way Run applies
 // a chunk, so that tests control exactly what each version contains.
 func applyAll(m *Model, recs ...capture.Record) {
-	m.apply(recs)
+	m.apply(recs, nil)
 }
 
 // lookup finds a broker topic or fails the test.
@@ -112,39 +112,58 @@ func noRunGoroutine(t *testing.T) {
 }
 
 // checkInvariants verifies the bookkeeping that apply and eviction keep in
-// step: history totals, buffer accounting, counts along the tree and the
-// children order.
+// step: history totals, the ring's records and links, buffer accounting,
+// counts along the tree and the children order.
 func checkInvariants(t *testing.T, m *Model) {
 	t.Helper()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	tr := &m.t
-	var bytes, alloc, dead int64
-	entries, topics, stale := 0, 0, 0
-	histEntries := map[uint32]int{}
+	h := &tr.hist
+	var bytes, alloc, liveRing int64
+	entries, topics := 0, 0
+	alloc = int64(len(h.ring))
+	var scratch []byte
 	for id := uint32(1); id < tr.count; id++ {
 		n := tr.node(id)
-		alloc += int64(cap(n.hist))
-		dead += int64(n.head)
-		stale += int(n.stale)
+		alloc += int64(cap(n.lastMsg))
 		// Memory follows what is kept: no buffer much larger than its
-		// contents, however the caps evicted from it.
-		if cap(n.hist) > 4*len(n.hist)+1024 {
-			t.Fatalf("%q: buffer of %d bytes for %d bytes", n.path, cap(n.hist), len(n.hist))
+		// contents.
+		if cap(n.lastMsg) > 4*len(n.lastMsg)+1024 {
+			t.Fatalf("%q: buffer of %d bytes for %d bytes", n.path, cap(n.lastMsg), len(n.lastMsg))
 		}
-		if int(n.lastOff) < len(n.hist) {
-			bytes += int64(n.lastOff - n.head)
-			for off := n.head; off < n.lastOff; entries++ {
-				_, off = entryAt(n.hist, off)
-				histEntries[id]++
-			}
-			if _, end := entryAt(n.hist, n.lastOff); int(end) != len(n.hist) {
-				t.Fatalf("%q: last entry ends at %d of %d", n.path, end, len(n.hist))
-			}
-			if int(n.lastOff-n.head) > tr.opts.HistoryBytesPerTopic {
-				t.Fatalf("%q holds %d history bytes, over the per-topic cap %d", n.path, n.lastOff-n.head, tr.opts.HistoryBytesPerTopic)
+		if len(n.lastMsg) > 0 {
+			if _, end := entryAt(n.lastMsg, 0); int(end) != len(n.lastMsg) {
+				t.Fatalf("%q: last entry ends at %d of %d", n.path, end, len(n.lastMsg))
 			}
 		}
+		// The node's history: linked oldest to newest through live ring
+		// records of its own.
+		var nb int64
+		last := uint64(0)
+		for pos := n.histOld; pos != 0; {
+			if pos-1 < h.tail || pos-1 >= h.head {
+				t.Fatalf("%q: history record at %d outside the ring [%d, %d)", n.path, pos-1, h.tail, h.head)
+			}
+			rid, next, size, entry := h.record(pos-1, &scratch)
+			if rid != id {
+				t.Fatalf("%q: history record at %d belongs to node %d", n.path, pos-1, rid)
+			}
+			if _, end := entryAt(entry, 0); int(end) != len(entry) || size != recHeader+len(entry) {
+				t.Fatalf("%q: malformed history record at %d", n.path, pos-1)
+			}
+			nb += int64(len(entry))
+			liveRing += int64(size)
+			entries++
+			last, pos = pos, next
+		}
+		if last != n.histNew || nb != int64(n.histBytes) {
+			t.Fatalf("%q: history ends at %d, histNew %d; %d bytes counted as %d", n.path, last, n.histNew, nb, n.histBytes)
+		}
+		if nb > int64(tr.opts.HistoryBytesPerTopic) {
+			t.Fatalf("%q holds %d history bytes, over the per-topic cap %d", n.path, nb, tr.opts.HistoryBytesPerTopic)
+		}
+		bytes += nb
 		if n.flags&hasMessage != 0 {
 			topics++
 		}
@@ -174,25 +193,17 @@ func checkInvariants(t *testing.T, m *Model) {
 				n.path, n.subMsgs, n.subTopics, n.subRetained, subMsgs, subTopics, subRet)
 		}
 	}
-	if bytes != tr.hist.bytes || entries != tr.hist.entries || alloc != tr.hist.alloc || topics != tr.topics {
+	if bytes != h.bytes || entries != h.entries || alloc != h.alloc || topics != tr.topics {
 		t.Fatalf("totals: bytes %d/%d entries %d/%d alloc %d/%d topics %d/%d (counted/kept)",
-			bytes, tr.hist.bytes, entries, tr.hist.entries, alloc, tr.hist.alloc, topics, tr.topics)
+			bytes, h.bytes, entries, h.entries, alloc, h.alloc, topics, tr.topics)
 	}
-	if tr.hist.bytes > tr.opts.HistoryBytes {
-		t.Fatalf("history holds %d bytes, over the cap %d", tr.hist.bytes, tr.opts.HistoryBytes)
+	if h.bytes > max(tr.opts.HistoryBytes, 0) {
+		t.Fatalf("history holds %d bytes, over the cap %d", h.bytes, tr.opts.HistoryBytes)
 	}
-	if dead != tr.hist.dead || dead > tr.deadBudget() || stale != tr.hist.stale {
-		t.Fatalf("dead bytes %d counted as %d (budget %d), stale slots %d counted as %d",
-			dead, tr.hist.dead, tr.deadBudget(), stale, tr.hist.stale)
-	}
-	// Each node has one FIFO slot per history entry plus its stale ones.
-	slots := map[uint32]int{}
-	for _, e := range tr.hist.fifo[tr.hist.fifoHead:] {
-		slots[uint32(e>>32)]++
-	}
-	for id := uint32(1); id < tr.count; id++ {
-		if want := histEntries[id] + int(tr.node(id).stale); slots[id] != want {
-			t.Fatalf("%q: %d FIFO slots for %d entries and %d stale", tr.node(id).path, slots[id], histEntries[id], tr.node(id).stale)
-		}
+	// The ring holds live records and dead ones, nothing else, within its
+	// bound.
+	if used := int64(h.head - h.tail); used != liveRing+h.dead || int64(len(h.ring)) > max(tr.ringMax(), 64<<10) {
+		t.Fatalf("ring: %d bytes used, %d live + %d dead; %d bytes allocated, bound %d",
+			used, liveRing, h.dead, len(h.ring), tr.ringMax())
 	}
 }

@@ -8,15 +8,29 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
-// A node's messages are entries packed into node.hist:
+// A node keeps its last message in node.lastMsg, one encoded entry in a
+// buffer of its own, always whole. Its earlier messages (the in-RAM
+// history) live in one ring shared by every topic (histRing): a message
+// becomes history when the next one on its topic arrives, and is copied to
+// the ring's head then, so the ring holds history entries in the order they
+// were superseded and evicting at its tail evicts the entry superseded
+// longest ago, which is what the global cap wants. Each ring record is
 //
-//	hist[:head]         dead bytes (evicted, not reclaimed yet)
-//	hist[head:lastOff]  history: earlier messages, oldest first
-//	hist[lastOff:]      the last message (absent only before the first)
+//	node     4 bytes LE: the node it belongs to
+//	next     8 bytes LE: ring position + 1 of the node's next newer entry (0: none yet)
+//	entry    as in node.lastMsg
 //
-// One buffer per node instead of one allocation per message: applying a
-// message allocates nothing once the buffer has room and the GC sees one
-// pointer per node. Each entry is
+// and a node finds its history through histOld (position + 1 of its oldest
+// entry) and the next links, up to histNew. Positions grow forever; a
+// record's bytes are at position mod len(ring), and may wrap.
+//
+// Why a ring rather than each node's history in its own buffer, as before:
+// with 100,000 topics each buffer had to hold the previous and the new
+// message at every write, and kept that room (or paid a reallocation per
+// message to give it back): 58 MB of room for 37 MB of messages. The ring
+// costs its cap and 12 bytes a record; a node's buffer holds one message.
+//
+// An entry is
 //
 //	length     uvarint, of the rest
 //	time       8 bytes LE, Unix ns
@@ -30,23 +44,12 @@ import (
 //
 // Topic and source are the node's and are not repeated.
 //
-// Caps count the encoded bytes of history entries; the last message is
-// never evicted, so each topic always shows its last message whole. The
-// global cap is enforced through a FIFO of history entries in the order
-// they were superseded (a message becomes history when the next one on its
-// topic arrives): the entry superseded longest ago goes first. The
-// per-topic cap keeps one busy topic from taking the whole budget. What
-// buffers hold beyond the counted bytes (dead bytes below, room for the
-// next message, see reserve) is in Stats.BufferBytes.
-//
-// With 100,000 topics every touch of another topic's memory is a cache
-// miss, and those misses are most of the apply cost. So evicting for the
-// global cap touches only the evicted node's struct: the FIFO slot carries
-// the entry's size, and a per-node count of stale slots (entries the
-// per-topic cap evicted first) replaces reading the entry to check it. The
-// evicted bytes become dead and are reclaimed when that node is next
-// written (its buffer is in cache then), or at once while the model's dead
-// bytes exceed deadBudget, which bounds what laziness may hold.
+// Caps count the encoded bytes of history entries (last messages are never
+// evicted). The per-topic cap evicts a topic's oldest entries; their ring
+// records stay, dead, until the tail passes them. The ring itself may grow
+// to the global cap plus a quarter (record headers and dead records), so a
+// topic far busier than the rest can make it evict before the global cap
+// is reached: the history of quiet topics then reaches less far back.
 const (
 	entryRetain        = 1 << 0
 	entryPayloadFormat = 1 << 1
@@ -55,25 +58,26 @@ const (
 	entryFixed = 8 + 3 // time, flags+protocol+qos
 )
 
+// recHeader is the ring record's header: node ID and next link.
+const recHeader = 4 + 8
+
 // histState is the model-wide side of history, guarded by Model.mu.
 type histState struct {
 	bytes   int64 // encoded bytes of all history entries (last messages excluded)
 	entries int
-	alloc   int64 // cap of every node's buffer: what history and last messages really hold
-	dead    int64 // evicted bytes still in buffers (every node's head)
+	alloc   int64 // cap of every node's last-message buffer, plus the ring
+	dead    int64 // ring bytes of records the per-topic cap evicted
 
-	// fifo holds nodeID<<32 | entry size of history entries in the order
-	// they were superseded, from fifoHead on. Entries evicted by the
-	// per-topic cap stay in it until popped or compacted; stale counts
-	// them here and node.stale per node.
-	fifo     []uint64
-	fifoHead int
-	stale    int
+	ring       []byte
+	tail, head uint64 // ring positions: records live in [tail, head)
+	scratch    []byte // a record that wraps the ring's end, read whole
 }
 
-// deadBudget is how many evicted bytes may wait in buffers to be reclaimed
-// lazily: half the history cap, at least 1 MiB.
-func (t *tree) deadBudget() int64 { return max(t.opts.HistoryBytes/2, 1<<20) }
+// ringMax is how large the ring may grow: the global cap, plus room for
+// record headers and dead records.
+func (t *tree) ringMax() int64 {
+	return t.opts.HistoryBytes + t.opts.HistoryBytes/4 + 4<<10
+}
 
 func uvarintLen(x uint64) int {
 	n := 1
@@ -257,178 +261,173 @@ func cloneBytes(b []byte) []byte {
 // store makes r node n's last message; the previous last becomes history,
 // and the caps evict what no longer fits.
 func (t *tree) store(id uint32, n *node, r *capture.Record, at int64) {
-	h := &t.hist
-	if size := len(n.hist) - int(n.lastOff); size > t.opts.HistoryBytesPerTopic {
-		// The superseded message alone is over the cap: it and everything
-		// older go, without a FIFO slot that would only turn stale.
-		for n.head < n.lastOff {
-			t.evictOldest(n)
-		}
-		h.dead += int64(size)
-		n.head = uint32(len(n.hist))
-		n.lastOff = n.head
-	} else if size > 0 {
-		h.bytes += int64(size)
-		h.entries++
-		t.fifoPush(id, uint32(size))
-		n.lastOff = uint32(len(n.hist))
-		for int(n.lastOff-n.head) > t.opts.HistoryBytesPerTopic {
-			t.evictOldest(n)
+	if prev := len(n.lastMsg); prev > 0 && t.opts.HistoryBytes > 0 {
+		if prev > t.opts.HistoryBytesPerTopic || int64(prev) > t.opts.HistoryBytes {
+			// The superseded message alone is over a cap: it and
+			// everything older go.
+			for n.histOld != 0 {
+				t.evictOldest(n)
+			}
+		} else {
+			t.pushHistory(id, n)
+			for int(n.histBytes) > t.opts.HistoryBytesPerTopic {
+				t.evictOldest(n)
+			}
 		}
 	}
 	body := bodyLen(r)
-	t.reserve(n, uvarintLen(uint64(body))+body)
-	n.lastOff = uint32(len(n.hist))
-	n.hist = appendEntry(n.hist, r, body, at)
-	for h.bytes > t.opts.HistoryBytes {
-		if !t.evictGlobal() {
-			break
-		}
+	need := uvarintLen(uint64(body)) + body
+	if c := cap(n.lastMsg); need > c || c > 2*need+64 {
+		// Room for a somewhat larger next message: payloads of one topic
+		// vary, and a buffer per message would be garbage per message.
+		b := slices.Grow([]byte(nil), need+need/4)
+		t.hist.alloc += int64(cap(b) - c)
+		n.lastMsg = b
 	}
-	if h.stale > 1024 && h.stale > (len(h.fifo)-h.fifoHead)/2 {
-		t.compactFIFO()
-	}
-}
-
-// evictOldest drops n's oldest history entry for the per-topic cap; the
-// caller ensures it has one. Its FIFO slot turns stale.
-func (t *tree) evictOldest(n *node) {
-	_, next := entryAt(n.hist, n.head)
-	size := int64(next - n.head)
-	t.hist.bytes -= size
-	t.hist.dead += size
-	t.hist.entries--
-	t.hist.stale++
-	n.stale++
-	n.head = next
-}
-
-// reserve makes room for need more bytes at the end of n.hist. It
-// reclaims dead bytes when they are many (at least half the live ones, or
-// the model is over its dead budget) or when there is no room otherwise,
-// and replaces a buffer much larger than its contents (a topic that once
-// carried a large payload) so memory follows what is kept.
-//
-// Growing (to 1.5× what is needed) and shrinking (beyond 3× plus 512
-// bytes) leave a wide band on purpose: under a binding global cap a
-// topic's history loses and regains an entry or two all the time. With a
-// narrow band (2× and 2× + 256) a third of all messages reallocated a
-// buffer, which cost more than the rest of applying them; with this band
-// about a tenth do (BenchmarkHeap100kTopics1MMessages' load).
-func (t *tree) reserve(n *node, need int) {
-	live := len(n.hist) - int(n.head)
-	want := live + need
-	c := cap(n.hist)
-	switch {
-	case c > 3*want+512:
-		t.realloc(n, want+want/4)
-	case want > c:
-		t.realloc(n, grow(want))
-	case n.head > 0 && (len(n.hist)+need > c || int(n.head) >= live/2 || t.hist.dead > t.deadBudget()):
-		t.compact(n)
+	n.lastMsg = appendEntry(n.lastMsg[:0], r, body, at)
+	for t.hist.bytes > t.opts.HistoryBytes && t.evictTail() {
 	}
 }
 
-// grow sizes a buffer that must hold want bytes: half as much again while
-// small, a quarter more once larger, since history is capped anyway and
-// slack is memory.
-func grow(want int) int {
-	if want < 4096 {
-		return want + want/2
-	}
-	return want + want/4
-}
-
-// compact moves n's live entries to the front of its buffer.
-func (t *tree) compact(n *node) {
-	if n.head == 0 {
-		return
-	}
-	k := copy(n.hist, n.hist[n.head:])
-	n.hist = n.hist[:k]
-	t.hist.dead -= int64(n.head)
-	n.lastOff -= n.head
-	n.head = 0
-}
-
-func (t *tree) realloc(n *node, size int) {
-	// slices.Grow rounds up to the allocator's size class: the room is
-	// allocated anyway, so take it as headroom.
-	b := slices.Grow([]byte(nil), size)[:len(n.hist)-int(n.head)]
-	copy(b, n.hist[n.head:])
-	t.hist.alloc += int64(cap(b) - cap(n.hist))
-	t.hist.dead -= int64(n.head)
-	n.lastOff -= n.head
-	n.hist, n.head = b, 0
-}
-
-// evictGlobal evicts the history entry superseded longest ago and reports
-// whether the FIFO had anything left. A node's slots are in its own
-// supersession order and both caps evict its oldest entry first, so its
-// stale slots are always its first ones: a slot is stale exactly when its
-// node still counts stale slots.
-func (t *tree) evictGlobal() bool {
+// pushHistory copies n's last message to the ring's head as its newest
+// history entry.
+func (t *tree) pushHistory(id uint32, n *node) {
 	h := &t.hist
-	for h.fifoHead < len(h.fifo) {
-		e := h.fifo[h.fifoHead]
-		h.fifoHead++
-		if h.fifoHead == len(h.fifo) {
-			h.fifo, h.fifoHead = h.fifo[:0], 0
-		}
-		n := t.node(uint32(e >> 32))
-		if n.stale > 0 {
-			n.stale--
-			h.stale--
-			continue
-		}
-		size := uint32(e)
-		n.head += size
-		h.bytes -= int64(size)
-		h.dead += int64(size)
-		h.entries--
-		if h.dead > t.deadBudget() {
-			t.tidy(n)
-		}
-		return true
-	}
-	return false
-}
-
-// tidy reclaims a node's dead bytes now, shrinking its buffer only if it
-// is far larger than what is left (the band of reserve, widened: the node
-// will likely be written again before long and grow back).
-func (t *tree) tidy(n *node) {
-	live := len(n.hist) - int(n.head)
-	if cap(n.hist) > 4*live+1024 {
-		t.realloc(n, live+live/4)
+	size := recHeader + len(n.lastMsg)
+	t.ringRoom(size)
+	pos := h.head
+	var hdr [recHeader]byte
+	binary.LittleEndian.PutUint32(hdr[:4], id)
+	t.ringWrite(pos, hdr[:])
+	t.ringWrite(pos+recHeader, n.lastMsg)
+	h.head += uint64(size)
+	if n.histNew != 0 {
+		var next [8]byte
+		binary.LittleEndian.PutUint64(next[:], pos+1)
+		t.ringWrite(n.histNew-1+4, next[:])
 	} else {
-		t.compact(n)
+		n.histOld = pos + 1
 	}
+	n.histNew = pos + 1
+	n.histBytes += uint32(len(n.lastMsg))
+	h.bytes += int64(len(n.lastMsg))
+	h.entries++
 }
 
-func (t *tree) fifoPush(id, size uint32) {
+// ringRoom makes room for size more bytes at the ring's head: it grows
+// the ring up to ringMax, then evicts at the tail.
+func (t *tree) ringRoom(size int) {
 	h := &t.hist
-	if len(h.fifo) == cap(h.fifo) && h.fifoHead > len(h.fifo)/2 {
-		k := copy(h.fifo, h.fifo[h.fifoHead:])
-		h.fifo, h.fifoHead = h.fifo[:k], 0
-	}
-	h.fifo = append(h.fifo, uint64(id)<<32|uint64(size))
-}
-
-// compactFIFO removes stale slots: each node's first node.stale slots.
-func (t *tree) compactFIFO() {
-	h := &t.hist
-	k := 0
-	for _, e := range h.fifo[h.fifoHead:] {
-		if n := t.node(uint32(e >> 32)); n.stale > 0 {
-			n.stale--
+	for h.head+uint64(size)-h.tail > uint64(len(h.ring)) {
+		if int64(len(h.ring)) < t.ringMax() {
+			t.growRing(size)
 			continue
 		}
-		h.fifo[k] = e
-		k++
+		if !t.evictTail() {
+			// An empty ring smaller than one record: only a cap
+			// change could do this, but never loop forever.
+			t.growRing(size)
+		}
 	}
-	h.fifo, h.fifoHead, h.stale = h.fifo[:k], 0, 0
-	if cap(h.fifo) > 4*k+1024 {
-		h.fifo = append(make([]uint64, 0, 2*k), h.fifo...)
+}
+
+// growRing doubles the ring (at least to hold need more bytes), keeping
+// every record at its position.
+func (t *tree) growRing(need int) {
+	h := &t.hist
+	used := h.head - h.tail
+	size := max(2*len(h.ring), 64<<10, int(used)+need)
+	size = int(min(int64(size), max(t.ringMax(), int64(used)+int64(need))))
+	nb := make([]byte, size)
+	for p := h.tail; p < h.head; {
+		o, n := p%uint64(len(h.ring)), p%uint64(size)
+		k := min(h.head-p, uint64(len(h.ring))-o, uint64(size)-n)
+		copy(nb[n:n+k], h.ring[o:o+k])
+		p += k
+	}
+	h.alloc += int64(size - len(h.ring))
+	h.ring = nb
+}
+
+// ringWrite copies b to the ring at pos, wrapping at its end.
+func (t *tree) ringWrite(pos uint64, b []byte) {
+	r := t.hist.ring
+	o := int(pos % uint64(len(r)))
+	k := copy(r[o:], b)
+	copy(r, b[k:])
+}
+
+// ringRead returns n bytes of the ring at pos: a slice of the ring, or,
+// where they wrap its end, a copy in *scratch (readers under the read lock
+// bring their own).
+func (h *histState) ringRead(pos uint64, n int, scratch *[]byte) []byte {
+	o := int(pos % uint64(len(h.ring)))
+	if o+n <= len(h.ring) {
+		return h.ring[o : o+n]
+	}
+	b := append((*scratch)[:0], h.ring[o:]...)
+	b = append(b, h.ring[:n-(len(h.ring)-o)]...)
+	*scratch = b
+	return b
+}
+
+// record reads the ring record at pos: its node, next link, size in the
+// ring, and entry (length prefix included; it may alias *scratch).
+func (h *histState) record(pos uint64, scratch *[]byte) (id uint32, next uint64, size int, entry []byte) {
+	hdr := h.ringRead(pos, recHeader+binary.MaxVarintLen64, scratch)
+	id = binary.LittleEndian.Uint32(hdr)
+	next = binary.LittleEndian.Uint64(hdr[4:])
+	n, k := binary.Uvarint(hdr[recHeader:])
+	size = recHeader + k + int(n)
+	return id, next, size, h.ringRead(pos+recHeader, k+int(n), scratch)
+}
+
+// evictOldest drops n's oldest history entry for a cap; the caller ensures
+// it has one. Its record stays in the ring, dead, until the tail passes.
+func (t *tree) evictOldest(n *node) {
+	h := &t.hist
+	_, next, size, _ := h.record(n.histOld-1, &h.scratch)
+	t.unlinkOldest(n, next, size)
+	h.dead += int64(size)
+}
+
+func (t *tree) unlinkOldest(n *node, next uint64, size int) {
+	h := &t.hist
+	if next == 0 {
+		n.histNew = 0
+	}
+	n.histOld = next
+	entry := size - recHeader
+	n.histBytes -= uint32(entry)
+	h.bytes -= int64(entry)
+	h.entries--
+}
+
+// evictTail drops the ring's oldest record, the history entry superseded
+// longest ago (or a dead one), and reports whether the ring had one. A
+// live record at the tail is always its node's oldest entry: the node's
+// older ones are behind the tail already or were evicted first.
+func (t *tree) evictTail() bool {
+	h := &t.hist
+	if h.tail == h.head {
+		return false
+	}
+	id, next, size, _ := h.record(h.tail, &h.scratch)
+	if n := t.node(id); n.histOld == h.tail+1 {
+		t.unlinkOldest(n, next, size)
+	} else {
+		h.dead -= int64(size)
+	}
+	h.tail += uint64(size)
+	return true
+}
+
+// historyOf calls fn with each of n's history entries, oldest first; entry
+// may alias *scratch, so fn must copy what it keeps.
+func (h *histState) historyOf(n *node, scratch *[]byte, fn func(entry []byte)) {
+	for pos := n.histOld; pos != 0; {
+		_, next, _, entry := h.record(pos-1, scratch)
+		fn(entry)
+		pos = next
 	}
 }

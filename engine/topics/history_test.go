@@ -164,22 +164,24 @@ func TestHistoryUnderRandomLoad(t *testing.T) {
 	}
 }
 
-// TestDeadBytesStayWithinBudget writes every topic of a wide tree again
-// and again under a small global cap, so that evicted bytes pile up in
-// buffers of topics not written since; the dead budget must reclaim them.
-func TestDeadBytesStayWithinBudget(t *testing.T) {
+// TestRingStaysWithinItsBound writes every topic of a wide tree again and
+// again under a small global cap, with a per-topic cap that leaves dead
+// records in the ring: the ring must stay within its bound, and what each
+// topic keeps must still be its newest messages.
+func TestRingStaysWithinItsBound(t *testing.T) {
 	tests := []struct {
-		name   string
-		topics int
-		size   int
+		name     string
+		topics   int
+		size     int
+		perTopic int
 	}{
-		{"many topics, medium payloads", 5000, 400},
-		{"fewer topics, large payloads", 600, 3000},
+		{"many topics, medium payloads", 5000, 400, 64 << 10},
+		{"fewer topics, large payloads", 600, 3000, 64 << 10},
+		{"a per-topic cap of one entry", 200, 400, 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New(Options{HistoryBytes: 64 << 10})
-			var peakDead int64
+			m := New(Options{HistoryBytes: 64 << 10, HistoryBytesPerTopic: tt.perTopic})
 			for round := range 4 {
 				var batch []capture.Record
 				for i := range tt.topics {
@@ -191,14 +193,80 @@ func TestDeadBytesStayWithinBudget(t *testing.T) {
 				}
 				applyAll(m, batch...)
 				checkInvariants(t, m)
-				m.mu.RLock()
-				peakDead = max(peakDead, m.t.hist.dead)
-				m.mu.RUnlock()
 			}
-			// The budget must have been needed, or this test proves nothing.
-			if peakDead < m.t.deadBudget()/2 {
-				t.Fatalf("dead bytes peaked at %d, far below the budget %d", peakDead, m.t.deadBudget())
+			// The newest topic keeps its previous message as history.
+			last := fmt.Sprintf("w/%d", tt.topics-1)
+			if got := payloads(t, m, last); len(got) < 2 || got[0][0] != '3' || got[1][0] != '2' {
+				t.Fatalf("%s holds %d messages, want its last two", last, len(got))
+			}
+			if st := m.Stats(); st.BufferBytes > int64(tt.topics*2*(tt.size+100))+m.t.ringMax() {
+				t.Fatalf("buffers hold %d bytes for %d topics of %d bytes", st.BufferBytes, tt.topics, tt.size)
 			}
 		})
 	}
+}
+
+// The ring grows keeping every record at its position, also records that
+// wrapped the end of the smaller ring.
+func TestRingGrowsKeepingWrappedRecords(t *testing.T) {
+	m := New(Options{})
+	h := &m.t.hist
+	h.ring = make([]byte, 1024)
+	h.alloc += int64(len(h.ring))
+	h.tail, h.head = 900, 900 // the first records wrap the end
+	var recs []capture.Record
+	for i := range 12 {
+		recs = append(recs, msg(fmt.Sprintf("g/%d", i%3), fmt.Sprintf("%02d:%s", i, strings.Repeat("x", 100))))
+	}
+	for _, r := range recs {
+		applyAll(m, r)
+		checkInvariants(t, m)
+	}
+	if len(h.ring) <= 1024 {
+		t.Fatalf("the ring did not grow: %d bytes", len(h.ring))
+	}
+	for i := range 3 {
+		got := payloads(t, m, fmt.Sprintf("g/%d", i))
+		if len(got) != 4 || got[0][:2] != fmt.Sprintf("%02d", 9+i) || got[3][:2] != fmt.Sprintf("%02d", i) {
+			t.Fatalf("g/%d holds %d messages from %q to %q", i, len(got), got[0][:2], got[len(got)-1][:2])
+		}
+	}
+}
+
+// With many topics each getting a message now and then, the memory the
+// model holds must follow what it keeps: before the shared ring, every
+// topic's buffer kept room for two messages and the buffers held 2.8
+// times the messages in them (103 MB for 37 MB at 100,000 topics).
+func TestBuffersFollowWhatIsKept(t *testing.T) {
+	const topicCount, messages = 20_000, 200_000
+	m := New(Options{HistoryBytes: 3 << 20})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var batch []capture.Record
+	for i := range messages {
+		k := i
+		if i >= topicCount {
+			k = rng.IntN(topicCount)
+		}
+		batch = append(batch, msg(fmt.Sprintf("site/%d/dev/%d", k/100, k%100),
+			strings.Repeat("x", 50+rng.IntN(251))))
+		if len(batch) == maxChunk || i == messages-1 {
+			applyAll(m, batch...)
+			batch = batch[:0]
+		}
+	}
+	st := m.Stats()
+	var kept int64
+	for id := 1; id <= st.Nodes; id++ {
+		if d, ok := m.Node(NodeID(id)); ok {
+			kept += int64(d.HistoryBytes)
+		}
+	}
+	if st.HistoryBytes < 2<<20 {
+		t.Fatalf("only %d bytes of history: the cap must bind for this test to mean anything", st.HistoryBytes)
+	}
+	if limit := kept + kept/2; st.BufferBytes > limit {
+		t.Fatalf("buffers hold %d bytes for %d bytes of messages (%.2f×), over %d",
+			st.BufferBytes, kept, float64(st.BufferBytes)/float64(kept), limit)
+	}
+	t.Logf("buffers %d bytes for %d bytes of messages (%.2f×)", st.BufferBytes, kept, float64(st.BufferBytes)/float64(kept))
 }

@@ -15,10 +15,10 @@ import (
 
 // Defaults for Options fields left zero. The history cap is what keeps the
 // model within its memory target: with 100,000 topics their last messages
-// alone take about 20 MB and the tree about 25 MB, and 16 MiB of history
-// (with up to half as much again evicted but not yet reclaimed) keeps the
-// whole under 150 MB. With 1,000 topics it still means about 70 earlier
-// messages of 230 bytes each; anything older comes from the capture store.
+// take about 28 MB in their buffers and the tree about 25 MB, and 16 MiB
+// of history (in a ring of at most 21 MB) keeps the whole near 76 MB.
+// With 1,000 topics it still means about 70 earlier messages of 230 bytes
+// each; anything older comes from the capture store.
 const (
 	DefaultHistoryBytesPerTopic = 64 << 10
 	DefaultHistoryBytes         = 16 << 20
@@ -35,6 +35,16 @@ const (
 // for the whole burst.
 const maxChunk = 2048
 
+// How far an overloaded queue may grow with records on topics that are not
+// waiting yet. Coalescing bounds the queue by the number of topics, which
+// the bounds below cap in turn: 131,072 records with the defaults, more
+// than the 100,000 topics of a large plant, and at most 128 MiB of
+// payloads, which the broker has allocated anyway.
+const (
+	overloadLen   = 8
+	overloadBytes = 2
+)
+
 // maxPerTopicCap keeps a node's offsets within uint32 however large a cap
 // is configured.
 const maxPerTopicCap = 1 << 30
@@ -46,10 +56,15 @@ type Options struct {
 	// HistoryBytesPerTopic caps the encoded bytes of a topic's earlier
 	// messages kept in RAM (its last message is not counted).
 	HistoryBytesPerTopic int
-	// HistoryBytes caps the same over all topics of all sources.
+	// HistoryBytes caps the same over all topics of all sources; the ring
+	// holding them grows to at most a quarter more (history.go).
 	HistoryBytes int64
 	// QueueLen and QueueBytes (payload bytes) bound the records waiting to
-	// be applied; beyond either, Ingest drops and counts.
+	// be applied. Beyond either the queue is overloaded: a record whose
+	// topic is already waiting replaces that one (Stats.Coalesced), and
+	// one on another topic still gets in while the queue holds fewer than
+	// overloadLen × QueueLen records and overloadBytes × QueueBytes;
+	// beyond those Ingest drops and counts (Stats.Dropped).
 	QueueLen   int
 	QueueBytes int
 	// MaxChanges bounds the change log; a reader that fell further behind is
@@ -119,12 +134,18 @@ type Model struct {
 	qmu          sync.Mutex
 	pending      []capture.Record
 	pendingBytes int
-	accepted     uint64 // records ever queued
-	wake         chan struct{}
-	hurry        chan struct{}
-	dropped      atomic.Uint64
-	running      atomic.Bool
-	applyNanos   atomic.Int64 // wall time spent applying, write lock included
+	// Once the queue is overloaded, pendingAt finds the waiting record of
+	// a source and topic, and folds[i] says what pending[i] replaced
+	// (both empty before: the common case pays nothing for coalescing).
+	pendingAt  map[topicKey]int
+	folds      []fold
+	accepted   uint64 // records ever queued
+	wake       chan struct{}
+	hurry      chan struct{}
+	dropped    atomic.Uint64
+	coalesced  atomic.Uint64
+	running    atomic.Bool
+	applyNanos atomic.Int64 // wall time spent applying, write lock included
 
 	// Only the goroutine in Run touches these.
 	spare       []capture.Record
@@ -161,20 +182,32 @@ func New(opts Options) *Model {
 // (payload, correlation data, user properties) until r is applied, then
 // copies what it keeps, so the caller must not modify them after the call;
 // the broker's tap never does, since mochi reads every packet into a fresh
-// buffer. A zero r.Time means the time r is applied. Ingest returns false,
-// and counts a drop, when the queue is full.
+// buffer. A zero r.Time means the time r is applied.
+//
+// When the queue is full, r replaces the record of its topic still
+// waiting, if there is one: the tree then skips the older message's
+// content (it never becomes history) but counts it, so each topic still
+// ends at its newest message. Ingest returns false, and counts a drop,
+// only when even an overloaded queue has no room (see Options.QueueLen).
 func (m *Model) Ingest(r capture.Record) bool {
 	size := len(r.Payload)
 	m.qmu.Lock()
 	// A single record larger than QueueBytes is still taken into an empty
 	// queue: refusing it would hide big messages from the tree forever.
 	if len(m.pending) >= m.opts.QueueLen || (len(m.pending) > 0 && m.pendingBytes+size > m.opts.QueueBytes) {
+		ok := m.ingestOverloaded(r, size)
 		m.qmu.Unlock()
-		m.dropped.Add(1)
-		return false
+		if !ok {
+			m.dropped.Add(1)
+		}
+		return ok
 	}
 	wasEmpty := len(m.pending) == 0
 	m.pending = append(m.pending, r)
+	if m.pendingAt != nil {
+		m.pendingAt[topicKey{r.Source, r.Topic}] = len(m.pending) - 1
+		m.folds = append(m.folds, fold{})
+	}
 	m.pendingBytes += size
 	m.accepted++
 	m.qmu.Unlock()
@@ -187,6 +220,68 @@ func (m *Model) Ingest(r capture.Record) bool {
 		}
 	}
 	return true
+}
+
+// topicKey names a topic of a source.
+type topicKey struct{ source, topic string }
+
+// fold is what a queued record stands for besides itself: the older
+// messages of its topic it replaced in an overloaded queue.
+type fold struct {
+	skipped uint32
+	// retain is the effect of the newest replaced retained message: a
+	// later non-retained message leaves a retained one in place, so it
+	// must not be lost with the message. +1 set, -1 cleared, 0 none.
+	retain int8
+}
+
+// ingestOverloaded queues r in a full queue, replacing the waiting record
+// of its topic if there is one, and reports whether r got in. The caller
+// holds qmu.
+func (m *Model) ingestOverloaded(r capture.Record, size int) bool {
+	if m.pendingAt == nil {
+		m.indexPending()
+	}
+	key := topicKey{r.Source, r.Topic}
+	if i, ok := m.pendingAt[key]; ok {
+		old := &m.pending[i]
+		f := &m.folds[i]
+		f.skipped++
+		if old.Retain {
+			f.retain = retainEffect(old)
+		}
+		m.pendingBytes += size - len(old.Payload)
+		*old = r
+		m.coalesced.Add(1)
+		return true
+	}
+	if len(m.pending) >= overloadLen*m.opts.QueueLen || m.pendingBytes+size > overloadBytes*m.opts.QueueBytes {
+		return false
+	}
+	m.pending = append(m.pending, r)
+	m.folds = append(m.folds, fold{})
+	m.pendingAt[key] = len(m.pending) - 1
+	m.pendingBytes += size
+	m.accepted++
+	// The queue is not empty, so the applier has been woken already.
+	return true
+}
+
+// indexPending builds pendingAt over the queue, once per batch that
+// overloads it; where a topic is queued twice the newer record is found.
+func (m *Model) indexPending() {
+	m.pendingAt = make(map[topicKey]int, 2*len(m.pending))
+	for i := range m.pending {
+		m.pendingAt[topicKey{m.pending[i].Source, m.pending[i].Topic}] = i
+	}
+	m.folds = make([]fold, len(m.pending), max(len(m.pending), m.opts.QueueLen))
+}
+
+func retainEffect(r *capture.Record) int8 {
+	if len(r.Payload) > 0 {
+		return 1
+	}
+	return -1
 }
 
 // Run applies queued records in batches until ctx is done, then returns nil
@@ -224,17 +319,30 @@ func (m *Model) Run(ctx context.Context) error {
 // drain applies everything queued.
 func (m *Model) drain() {
 	m.qmu.Lock()
-	batch := m.pending
-	m.pending = m.spare[:0]
+	batch, folds := m.pending, m.folds
+	m.pending, m.folds = m.spare[:0], nil
 	m.pendingBytes = 0
+	// The next overload indexes its own queue; a map as large as the
+	// burst is not worth keeping for it.
+	m.pendingAt = nil
 	m.qmu.Unlock()
 	for i := 0; i < len(batch); i += maxChunk {
-		m.apply(batch[i:min(i+maxChunk, len(batch))])
+		end := min(i+maxChunk, len(batch))
+		var f []fold
+		if folds != nil {
+			f = folds[i:end]
+		}
+		m.apply(batch[i:end], f)
 	}
 	n := len(batch)
-	// Drop the references so applied payloads can be collected.
+	// Drop the references so applied payloads can be collected, and the
+	// queue itself if an overload grew it far beyond QueueLen: memory
+	// held for the next burst would stay in the process's RSS until then.
 	clear(batch)
-	m.spare = batch[:0]
+	m.spare = nil
+	if cap(batch) <= 2*m.opts.QueueLen {
+		m.spare = batch[:0]
+	}
 
 	m.amu.Lock()
 	m.applied += uint64(n)
@@ -292,13 +400,14 @@ func (m *Model) Sync(ctx context.Context) error {
 	}
 }
 
-// apply applies one chunk of records under the write lock.
-func (m *Model) apply(recs []capture.Record) {
+// apply applies one chunk of records under the write lock; folds, if not
+// nil, says what each record replaced.
+func (m *Model) apply(recs []capture.Record, folds []fold) {
 	start := time.Now()
 	now := m.opts.clock()
 	win, _ := m.window(now)
 	m.mu.Lock()
-	m.t.applyBatch(recs, now.UnixNano(), win)
+	m.t.applyBatch(recs, folds, now.UnixNano(), win)
 	m.mu.Unlock()
 	m.applyNanos.Add(int64(time.Since(start)))
 }

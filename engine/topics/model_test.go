@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,30 +14,32 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
-func TestIngestDropsAndCountsWhenTheQueueIsFull(t *testing.T) {
+// An overloaded queue still takes records on topics not waiting yet, up to
+// its overload bounds; beyond them Ingest drops and counts.
+func TestIngestDropsAndCountsBeyondTheOverloadBounds(t *testing.T) {
 	tests := []struct {
 		name        string
 		opts        Options
-		payloads    []int // sizes, ingested in order before Run starts
+		payloads    []int // sizes, each to its own topic, ingested in order before Run starts
 		wantDropped uint64
 	}{
 		{"room for all", Options{QueueLen: 4}, []int{1, 1, 1, 1}, 0},
-		{"by count", Options{QueueLen: 3}, []int{1, 1, 1, 1, 1}, 2},
-		{"by payload bytes", Options{QueueBytes: 100}, []int{60, 30, 20, 10}, 1},
+		{"by count", Options{QueueLen: 2}, slices.Repeat([]int{1}, overloadLen*2+4), 4},
+		{"by payload bytes", Options{QueueBytes: 100}, []int{60, 30, 20, 10, 90, 50}, 1},
 		{"one record over the byte bound still gets into an empty queue", Options{QueueBytes: 100}, []int{500, 1}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(tt.opts)
-			var accepted []string
+			accepted := map[string]string{}
 			for i, n := range tt.payloads {
-				p := strconv.Itoa(i) + strings.Repeat("x", n-1)
-				if m.Ingest(msg("q", p)) {
-					accepted = append(accepted, p)
+				topic, p := fmt.Sprintf("q/%d", i), strconv.Itoa(i)+strings.Repeat("x", n-1)
+				if m.Ingest(msg(topic, p)) {
+					accepted[topic] = p
 				}
 			}
 			st := m.Stats()
-			if st.Dropped != tt.wantDropped || st.Queued != len(tt.payloads)-int(tt.wantDropped) || st.Messages != 0 {
+			if st.Dropped != tt.wantDropped || st.Queued != len(tt.payloads)-int(tt.wantDropped) || st.Messages != 0 || st.Coalesced != 0 {
 				t.Fatalf("before Run: %+v, want %d dropped", st, tt.wantDropped)
 			}
 			runModel(t, m)
@@ -44,10 +47,17 @@ func TestIngestDropsAndCountsWhenTheQueueIsFull(t *testing.T) {
 			if st := m.Stats(); st.Messages != uint64(len(accepted)) || st.Queued != 0 || st.Dropped != tt.wantDropped {
 				t.Fatalf("after Run: %+v", st)
 			}
-			got := payloads(t, m, "q")
-			for i, p := range accepted {
-				if got[len(got)-1-i] != p {
-					t.Fatalf("applied %d of %v, not the accepted ones in order", len(got), accepted)
+			for i := range tt.payloads {
+				topic := fmt.Sprintf("q/%d", i)
+				_, found := m.Lookup("broker", topic)
+				want, ok := accepted[topic]
+				if found != ok {
+					t.Fatalf("%s: in the tree %v, accepted %v", topic, found, ok)
+				}
+				if ok {
+					if got := payloads(t, m, topic); len(got) != 1 || got[0] != want {
+						t.Fatalf("%s holds %q, want %q", topic, got, want)
+					}
 				}
 			}
 		})

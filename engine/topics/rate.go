@@ -12,19 +12,19 @@ type rate struct {
 	win, cur, prev uint32
 }
 
-// add counts one message in window w. Window numbers are compared modulo
+// add counts n messages in window w. Window numbers are compared modulo
 // 2^32, so they may wrap.
-func (r *rate) add(w uint32) {
+func (r *rate) add(w, n uint32) {
 	switch d := w - r.win; {
 	case d == 0:
-		r.cur++
+		r.cur += n
 	case d == 1:
-		r.win, r.prev, r.cur = w, r.cur, 1
+		r.win, r.prev, r.cur = w, r.cur, n
 	case int32(d) < 0:
 		// The clock went back: count it in the window we are in.
-		r.cur++
+		r.cur += n
 	default:
-		r.win, r.prev, r.cur = w, 0, 1
+		r.win, r.prev, r.cur = w, 0, n
 	}
 }
 

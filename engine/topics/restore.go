@@ -29,7 +29,7 @@ func (m *Model) Restore(recs []capture.Record) int {
 		}
 		if len(fresh) > 0 {
 			m.t.restoring = true
-			m.t.applyBatch(fresh, now.UnixNano(), win)
+			m.t.applyBatch(fresh, nil, now.UnixNano(), win)
 			m.t.restoring = false
 		}
 		m.mu.Unlock()

@@ -29,13 +29,18 @@ const (
 	unsorted               // children appended in this batch, not yet in order
 )
 
-// node is one topic level. It is kept small (152 bytes) because a busy
+// node is one topic level. It is kept small (160 bytes) because a busy
 // broker has hundreds of thousands of them: no per-node maps, the name is a
 // substring of the path, and offsets are uint32.
 type node struct {
 	path     string   // full topic of this level; "" for a source's root
-	hist     []byte   // encoded messages: [dead][history...][last] (history.go)
+	lastMsg  []byte   // the last message, encoded (history.go); empty before the first
 	children []uint32 // in natural order of names once the batch ends
+
+	// History in the ring (history.go): positions + 1 of the oldest and
+	// newest entries, 0 when none, and their encoded bytes.
+	histOld, histNew uint64
+	histBytes        uint32
 
 	msgs    uint64 // messages published to exactly this topic
 	subMsgs uint64 // messages in the subtree, this node included
@@ -47,9 +52,6 @@ type node struct {
 	parent      uint32
 	subTopics   uint32 // nodes in the subtree (this one included) with messages
 	subRetained uint32 // nodes in the subtree holding a retained message
-	head        uint32 // offset of the oldest history entry in hist
-	lastOff     uint32 // offset of the last message's entry; == len(hist) when none
-	stale       uint32 // FIFO slots of entries the per-topic cap evicted (history.go)
 	src         uint16
 	nameOff     uint16 // the name is path[nameOff:]
 	flags       uint8
@@ -193,14 +195,19 @@ func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
 	}
 }
 
-// applyBatch applies recs as one new version.
-func (t *tree) applyBatch(recs []capture.Record, nowNs int64, win uint32) {
+// applyBatch applies recs as one new version; folds, if not nil, says
+// what each record replaced in an overloaded queue.
+func (t *tree) applyBatch(recs []capture.Record, folds []fold, nowNs int64, win uint32) {
 	t.version++
 	v := t.version
 	t.changes.begin(v)
 	ids := t.prefetch(recs)
 	for i := range recs {
-		t.applyOne(&recs[i], ids[i], v, nowNs, win)
+		var f fold
+		if folds != nil {
+			f = folds[i]
+		}
+		t.applyOne(&recs[i], f, ids[i], v, nowNs, win)
 	}
 	t.resortChildren()
 	t.changes.end()
@@ -256,30 +263,28 @@ func (t *tree) prefetch(recs []capture.Record) []uint32 {
 	for _, id := range ids {
 		if id != 0 {
 			n := t.node(id)
-			if len(n.hist) > 0 {
-				sink += uint64(n.hist[n.head]) + uint64(n.hist[len(n.hist)-1])
+			if len(n.lastMsg) > 0 {
+				sink += uint64(n.lastMsg[0])
 			}
 			sink += t.node(n.parent).subMsgs
 		}
 	}
 	// The nodes the global cap will evict from next, about one per
-	// message, and the start of their buffers (tidy may compact them).
+	// message: the ring's oldest records.
 	h := &t.hist
-	next := h.fifo[h.fifoHead:min(h.fifoHead+len(recs), len(h.fifo))]
-	for _, e := range next {
-		sink += uint64(t.node(uint32(e >> 32)).stale)
-	}
-	for _, e := range next {
-		if n := t.node(uint32(e >> 32)); int(n.head) < len(n.hist) {
-			sink += uint64(n.hist[n.head])
-		}
+	for p, k := h.tail, 0; p < h.head && k < len(recs); k++ {
+		id, _, size, _ := h.record(p, &h.scratch)
+		sink += t.node(id).histOld
+		p += uint64(size)
 	}
 	t.sink = sink // keeps the reads from being optimised away
 	t.ids, t.hashes, t.srcs = ids, hashes, srcs
 	return ids
 }
 
-func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, win uint32) {
+// applyOne makes r its topic's last message and counts it and the
+// messages it replaced (f) along the topic's branch.
+func (t *tree) applyOne(r *capture.Record, f fold, id uint32, v Version, nowNs int64, win uint32) {
 	s := t.sourceFor(r.Source)
 	if s == nil {
 		t.overLimit++
@@ -308,36 +313,39 @@ func (t *tree) applyOne(r *capture.Record, id uint32, v Version, nowNs int64, wi
 		t.topics++
 	}
 	// MQTT keeps a retained message until a retained message with an empty
-	// payload clears it; a non-retained publish leaves it in place.
+	// payload clears it; a non-retained publish leaves it in place, also
+	// when it replaced the retained one in the queue (f.retain).
+	effect := f.retain
 	if r.Retain {
-		was := n.flags&retained != 0
-		now := len(r.Payload) > 0
-		switch {
-		case now && !was:
-			n.flags |= retained
-			retDelta = 1
-		case !now && was:
-			n.flags &^= retained
-			retDelta = ^uint32(0)
-		}
+		effect = retainEffect(r)
 	}
-	n.msgs++
+	was := n.flags&retained != 0
+	switch {
+	case effect > 0 && !was:
+		n.flags |= retained
+		retDelta = 1
+	case effect < 0 && was:
+		n.flags &^= retained
+		retDelta = ^uint32(0)
+	}
+	count := 1 + f.skipped
+	n.msgs += uint64(count)
 	n.last = at
-	t.messages++
+	t.messages += uint64(count)
 	counting := !t.restoring
 	if counting {
-		t.rate.add(win)
+		t.rate.add(win, count)
 	}
 	t.store(id, n, r, at)
 
 	marking := true
 	for x := id; x != 0; {
 		xn := t.node(x)
-		xn.subMsgs++
+		xn.subMsgs += uint64(count)
 		xn.subTopics += newTopic
 		xn.subRetained += retDelta
 		if counting {
-			xn.rate.add(win)
+			xn.rate.add(win, count)
 		}
 		// Once a node is marked in this version so are its ancestors.
 		if marking {

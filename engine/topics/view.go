@@ -56,15 +56,22 @@ type NodeDetail struct {
 
 // Stats are the model's totals.
 type Stats struct {
-	Version  Version
-	Sources  int
-	Nodes    int    // every level of every tree, roots included
-	Topics   int    // nodes that received messages
-	Messages uint64 // applied
+	Version Version
+	Sources int
+	Nodes   int // every level of every tree, roots included
+	Topics  int // nodes that received messages
+	// Messages counts the messages applied, Coalesced ones included.
+	Messages uint64
 	Rate     float64
-	// Dropped counts records Ingest refused because the queue was full,
-	// OverLimit records not applied because their topic would have
-	// exceeded Options.MaxNodes.
+	// Coalesced counts messages an overloaded queue skipped because a
+	// newer message on the same topic replaced them before they were
+	// applied: they are in the topics' counts and rates but not in their
+	// history, and the tree still shows every topic's newest message.
+	Coalesced uint64
+	// Dropped counts records Ingest refused because even an overloaded
+	// queue was full (their topics may show an older message), OverLimit
+	// records not applied because their topic would have exceeded
+	// Options.MaxNodes.
 	Dropped   uint64
 	OverLimit uint64
 	Queued    int
@@ -73,8 +80,8 @@ type Stats struct {
 	ApplyTime time.Duration
 	// HistoryEntries and HistoryBytes are the earlier messages held (last
 	// messages excluded), the bytes counted against the caps.
-	// BufferBytes is what all topics' buffers hold, last messages and
-	// unused room included.
+	// BufferBytes is what the last messages' buffers and the history ring
+	// hold, unused room included.
 	HistoryEntries int
 	HistoryBytes   int64
 	BufferBytes    int64
@@ -219,14 +226,14 @@ func (v View) Node(id NodeID) (NodeDetail, bool) {
 	}
 	n := v.t.node(uint32(id))
 	d := NodeDetail{NodeSummary: v.summary(uint32(id))}
-	if int(n.lastOff) < len(n.hist) {
-		body, _ := entryAt(n.hist, n.lastOff)
+	if len(n.lastMsg) > 0 {
+		body, _ := entryAt(n.lastMsg, 0)
 		e := parseEntry(body)
 		d.Last = e.record(d.Source, n.path)
-		for off := n.head; int(off) < len(n.hist); d.HistoryLen++ {
-			_, off = entryAt(n.hist, off)
-		}
-		d.HistoryBytes = len(n.hist) - int(n.head)
+		d.HistoryLen = 1
+		var scratch []byte
+		v.t.hist.historyOf(n, &scratch, func([]byte) { d.HistoryLen++ })
+		d.HistoryBytes = int(n.histBytes) + len(n.lastMsg)
 	}
 	return d, true
 }
@@ -242,11 +249,15 @@ func (v View) History(id NodeID) []capture.Record {
 	n := v.t.node(uint32(id))
 	src := v.t.sources[n.src].name
 	var out []capture.Record
-	for off := n.head; int(off) < len(n.hist); {
-		var body []byte
-		body, off = entryAt(n.hist, off)
+	add := func(entry []byte) {
+		body, _ := entryAt(entry, 0)
 		e := parseEntry(body)
 		out = append(out, e.record(src, n.path))
+	}
+	var scratch []byte
+	v.t.hist.historyOf(n, &scratch, add)
+	if len(n.lastMsg) > 0 {
+		add(n.lastMsg)
 	}
 	slices.Reverse(out)
 	return out
@@ -331,6 +342,7 @@ func (v View) Stats() Stats {
 		Topics:         t.topics,
 		Messages:       t.messages,
 		Rate:           t.rate.perSecond(v.win, v.frac, m.opts.RateWindow),
+		Coalesced:      m.coalesced.Load(),
 		Dropped:        m.dropped.Load(),
 		OverLimit:      t.overLimit,
 		Queued:         queued,
@@ -366,8 +378,8 @@ func (v View) summary(id uint32) NodeSummary {
 	if n.flags&hasMessage != 0 {
 		s.FirstSeen, s.LastSeen = time.Unix(0, n.first), time.Unix(0, n.last)
 	}
-	if int(n.lastOff) < len(n.hist) {
-		body, _ := entryAt(n.hist, n.lastOff)
+	if len(n.lastMsg) > 0 {
+		body, _ := entryAt(n.lastMsg, 0)
 		p := parseEntry(body).payload
 		s.PayloadLen = len(p)
 		s.Preview = preview(p)

@@ -107,11 +107,16 @@ func countsText(d *rowData) string {
 	return b.String()
 }
 
-// statusText is the status line: the model's message rate, size and what
+// statusText is the status line: the model's message rate, size, what a
+// burst made it skip (each topic still shows its newest message) and what
 // it lost.
 func statusText(st topics.Stats) string {
 	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
 		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"), countText(st.Dropped))
+	// After "dropped", so that a narrow panel cuts the explanation first.
+	if st.Coalesced > 0 {
+		s += fmt.Sprintf(" · %s skipped (newest shown)", countText(st.Coalesced))
+	}
 	if st.OverLimit > 0 {
 		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", countText(st.OverLimit))
 	}
