@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/kvstore"
 )
 
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
@@ -124,7 +125,18 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "oldest\t%s\n", formatTime(st.Oldest))
 	fmt.Fprintf(w, "newest\t%s\n", formatTime(st.Newest))
 	fmt.Fprintf(w, "dropped\t%d\n", st.DroppedTotal)
+	fmt.Fprintf(w, "writing\t%s\n", writingState(st))
 	return w.Flush()
+}
+
+// writingState says whether the capture is writing, and if a full disk
+// stopped it, what to do.
+func writingState(st capture.Stats) string {
+	if !st.DiskFull {
+		return "ok"
+	}
+	return fmt.Sprintf("stopped: disk full (%s free, %s must stay free); messages are dropped until space is freed",
+		kvstore.MB(st.DiskFree), kvstore.MB(st.DiskNeeded))
 }
 
 func formatTime(t time.Time) string {

@@ -2,7 +2,9 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
@@ -58,7 +60,7 @@ func (s *Store) runWriter(w *writer) {
 	defer drainTick.Stop()
 	retainTick := time.NewTicker(retainEvery)
 	defer retainTick.Stop()
-	w.retain()
+	w.applyRetention()
 	for {
 		select {
 		case <-s.wake:
@@ -67,17 +69,20 @@ func (s *Store) runWriter(w *writer) {
 		case <-drainTick.C:
 			w.drain(false)
 			w.writeIfReady()
+			if s.diskFull.Load() {
+				w.room(int64(s.opts.blockBytes)) // resumes once a block fits
+			}
 		case <-syncTick.C:
 			w.sync()
 		case <-retainTick.C:
-			w.retain()
+			w.applyRetention()
 		case <-s.retainKick:
-			w.retain()
+			w.applyRetention()
 		case reply := <-s.flushReq:
 			w.drain(false)
 			w.seal()
 			w.writeSealed()
-			w.retain()
+			w.applyRetention()
 			w.sync()
 			reply <- w.errs.Take()
 		case reply := <-s.clearReq:
@@ -232,11 +237,16 @@ func (w *writer) writeIfReady() {
 	}
 }
 
-// writeSealed writes every sealed block in one Badger write batch.
+// writeSealed writes every sealed block in one Badger write batch, or
+// drops them if the disk has no room for them.
 func (w *writer) writeSealed() {
 	s := w.s
 	blocks := w.sealed
 	if len(blocks) == 0 {
+		return
+	}
+	if !w.room(batchRoom(blocks)) {
+		w.dropBlocks(blocks)
 		return
 	}
 	var size int64
@@ -273,15 +283,77 @@ func (w *writer) writeSealed() {
 	w.buf.reset()
 
 	// Only now, after Flush or Cancel, may the blocks' memory be reused.
+	w.recycle(blocks)
+
+	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
+		w.applyRetention()
+	}
+}
+
+// recycle keeps some of the written (or dropped) blocks for reuse and
+// empties the sealed list.
+func (w *writer) recycle(blocks []*building) {
 	for i, b := range blocks {
-		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
+		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*w.s.opts.blockBytes {
 			w.free = append(w.free, b)
 		}
 		blocks[i] = nil
 	}
 	w.sealed = blocks[:0]
+}
 
-	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
+// batchRoom is the disk space writing blocks takes: their bodies, and
+// their index entries in Badger (a few per block and topic, far less).
+func batchRoom(blocks []*building) int64 {
+	var n int64
+	for _, b := range blocks {
+		n += int64(len(b.buf)) * 9 / 8
+	}
+	return n
+}
+
+// room reports whether the disk has room for n more bytes (see
+// kvstore.Space.Room), and says so in the log and in Stats when writing
+// stops or resumes for that reason. While stopped, Ingest drops.
+func (w *writer) room(n int64) bool {
+	s := w.s
+	ok := s.space.Room(n)
+	if ok == !s.diskFull.Load() {
+		return ok
+	}
+	w.setDiskFull(!ok)
+	return ok
+}
+
+func (w *writer) setDiskFull(full bool) {
+	s := w.s
+	s.diskFull.Store(full)
+	if full {
+		s.log.Error("capture stopped writing: the disk is full; messages are dropped and counted until space is freed, then capture resumes by itself",
+			"dir", s.dir, "free", kvstore.MB(s.space.Free()), "keep_free", kvstore.MB(s.space.Needed()))
+		return
+	}
+	s.log.Info("capture writes again: disk space was freed", "dir", s.dir, "free", kvstore.MB(s.space.Free()))
+}
+
+// dropBlocks drops sealed blocks the disk has no room for, counting their
+// records as dropped.
+func (w *writer) dropBlocks(blocks []*building) {
+	s := w.s
+	records := 0
+	for _, b := range blocks {
+		records += b.count()
+	}
+	s.dropped.Add(int64(records))
+	w.errs.Add(fmt.Errorf("%d records dropped: the disk of %s is full (%s free; %s must stay free): %w",
+		records, s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace))
+	w.recycle(blocks)
+}
+
+// applyRetention runs retention unless the disk lacks even the reserve's
+// slack for the deletions it writes; it runs again at the next chance.
+func (w *writer) applyRetention() {
+	if w.s.space.Has(0) {
 		w.retain()
 	}
 }
@@ -409,6 +481,10 @@ func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64)
 func (w *writer) batchFailed(err error, records int) {
 	clear(w.known) // their h| entries may not have been written
 	w.endSegment() // nor its t| entries
+	if errors.Is(err, syscall.ENOSPC) && !w.s.diskFull.Load() { // filled by someone else since room said yes
+		w.s.space.Stop()
+		w.setDiskFull(true)
+	}
 	err = fmt.Errorf("write %d records: %w", records, firstLine(err))
 	w.errs.Add(err)
 	if w.s.writeErrLog.Allow() {
