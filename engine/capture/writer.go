@@ -481,7 +481,8 @@ func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64)
 func (w *writer) batchFailed(err error, records int) {
 	clear(w.known) // their h| entries may not have been written
 	w.endSegment() // nor its t| entries
-	if errors.Is(err, syscall.ENOSPC) && !w.s.diskFull.Load() { // filled by someone else since room said yes
+	// Filled by someone else since room said yes: stop like room would.
+	if errors.Is(err, syscall.ENOSPC) && !w.s.diskFull.Load() {
 		w.s.space.Stop()
 		w.setDiskFull(true)
 	}
