@@ -135,7 +135,7 @@ func writingState(st capture.Stats) string {
 	if !st.DiskFull {
 		return "ok"
 	}
-	return fmt.Sprintf("stopped: disk full (%s free, %s must stay free); messages are dropped until space is freed",
+	return fmt.Sprintf("stopped: disk full (%s free, writing needs %s free); messages are dropped until space is freed",
 		kvstore.MB(st.DiskFree), kvstore.MB(st.DiskNeeded))
 }
 

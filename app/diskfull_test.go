@@ -271,6 +271,17 @@ func TestServeSurvivesFullDisk(t *testing.T) {
 	if again.addr == "" {
 		t.Fatalf("serve did not start again on the directory it filled: %v\n%s", again.err, again.stderr.String())
 	}
+	// Killed while full, its memtable logs are replayed at the next start:
+	// where Badger died of SIGBUS before.
+	srv, pub, sent, got = again, dialMQTT(ctx, t, again.addr, "filler2", true, nil), 0, atomic.Int64{}
+	fillUntilFull()
+	_ = again.cmd.Signal(syscall.SIGKILL)
+	<-again.done
+	again = startServe(ctx, t, data)
+	again.crashed()
+	if again.addr == "" {
+		t.Fatalf("serve did not start again after a kill on the full directory: %v\n%s", again.err, again.stderr.String())
+	}
 	again.stop()
 
 	// With no space left at all, serve refuses to start, and says why.

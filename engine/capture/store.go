@@ -187,7 +187,8 @@ type Stats struct {
 	// dir's disk is (nearly) full: records are dropped and counted in
 	// Dropped until enough space is freed, and then writing resumes by
 	// itself. DiskFree is the free space last measured, DiskNeeded what
-	// the stores on that disk keep free for Badger (see kvstore.Space).
+	// the last write asked for: its size, what the stores on that disk
+	// keep free for Badger (see kvstore.Space), and while stopped a margin.
 	DiskFull             bool
 	DiskFree, DiskNeeded int64
 	// MaxBytes and MaxAge are the retention limits in force (negative:
@@ -603,7 +604,7 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 func (s *Store) Append(ctx context.Context, r Record) error {
 	for {
 		if s.diskFull.Load() {
-			return fmt.Errorf("capture: append to %s: the disk is full (%s free; %s must stay free): %w",
+			return fmt.Errorf("capture: append to %s: the disk is full (%s free; writing needs %s free): %w",
 				s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace)
 		}
 		ok, full := s.putLane(s.imports, &r)

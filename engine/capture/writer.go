@@ -26,6 +26,7 @@ type writer struct {
 	segTopics    map[uint64]struct{} // topic hashes with a t| entry in it
 	savedDropped int64               // DroppedTotal as last written
 	buf          batchBuf            // keys and values of the batch's index entries
+	full         bool                // the disk is full: drained records are dropped, sealed blocks wait
 
 	live    []laneRun   // what the last drain took from each lane
 	held    []laneRun   // records the last drain left for the next (see drain)
@@ -69,8 +70,8 @@ func (s *Store) runWriter(w *writer) {
 		case <-drainTick.C:
 			w.drain(false)
 			w.writeIfReady()
-			if s.diskFull.Load() {
-				w.room(int64(s.opts.blockBytes)) // resumes once a block fits
+			if w.full { // resume once a block, and what waits, fits
+				w.room(max(int64(s.opts.blockBytes), w.sealedRoom()))
 			}
 		case <-syncTick.C:
 			w.sync()
@@ -82,6 +83,7 @@ func (s *Store) runWriter(w *writer) {
 			w.drain(false)
 			w.seal()
 			w.writeSealed()
+			w.reportWaiting()
 			w.applyRetention()
 			w.sync()
 			reply <- w.errs.Take()
@@ -92,6 +94,7 @@ func (s *Store) runWriter(w *writer) {
 			w.drain(true)
 			w.seal()
 			w.writeSealed()
+			w.dropWaiting()
 			w.sync()
 			s.writerErr = w.errs.Take()
 			return
@@ -159,6 +162,10 @@ func (w *writer) place(r *laneRun) {
 	s := w.s
 	rec, meta := r.record(r.next), r.recs[r.next]
 	r.next++
+	if w.full { // no seq: the records after it stay contiguous
+		s.dropped.Add(1)
+		return
+	}
 	b := w.cur
 	if b != nil && b.size()+len(rec)+4 > s.opts.blockBytes {
 		w.seal()
@@ -237,16 +244,14 @@ func (w *writer) writeIfReady() {
 	}
 }
 
-// writeSealed writes every sealed block in one Badger write batch, or
-// drops them if the disk has no room for them.
+// writeSealed writes the sealed blocks in one Badger write batch: as many
+// as the disk has room for, oldest first. The rest wait in memory for
+// space (see fitting): their records have seqs, and dropping them would
+// leave a gap.
 func (w *writer) writeSealed() {
 	s := w.s
-	blocks := w.sealed
+	blocks := w.sealed[:w.fitting()]
 	if len(blocks) == 0 {
-		return
-	}
-	if !w.room(batchRoom(blocks)) {
-		w.dropBlocks(blocks)
 		return
 	}
 	var size int64
@@ -283,33 +288,53 @@ func (w *writer) writeSealed() {
 	w.buf.reset()
 
 	// Only now, after Flush or Cancel, may the blocks' memory be reused.
-	w.recycle(blocks)
+	w.recycle(len(blocks))
 
 	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
 		w.applyRetention()
 	}
 }
 
-// recycle keeps some of the written (or dropped) blocks for reuse and
-// empties the sealed list.
-func (w *writer) recycle(blocks []*building) {
-	for i, b := range blocks {
+// recycle takes the first n sealed blocks (written or dropped) off the
+// list, keeping some for reuse.
+func (w *writer) recycle(n int) {
+	for _, b := range w.sealed[:n] {
 		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*w.s.opts.blockBytes {
 			w.free = append(w.free, b)
 		}
-		blocks[i] = nil
 	}
-	w.sealed = blocks[:0]
+	rest := copy(w.sealed, w.sealed[n:])
+	clear(w.sealed[rest:])
+	w.sealed = w.sealed[:rest]
 }
 
-// batchRoom is the disk space writing blocks takes: their bodies, and
-// their index entries in Badger (a few per block and topic, far less).
-func batchRoom(blocks []*building) int64 {
+// blockRoom is the disk space writing a block takes: its body, and its
+// index entries in Badger (a few per block and topic, far less).
+func blockRoom(b *building) int64 { return int64(len(b.buf)) * 9 / 8 }
+
+// sealedRoom is the disk space writing the sealed blocks takes.
+func (w *writer) sealedRoom() int64 {
 	var n int64
-	for _, b := range blocks {
-		n += int64(len(b.buf)) * 9 / 8
+	for _, b := range w.sealed {
+		n += blockRoom(b)
 	}
 	return n
+}
+
+// fitting returns how many of the sealed blocks, oldest first, the disk
+// has room for. If not all, the capture stops (see room), but what fits in the
+// space beyond the reserves is still written.
+func (w *writer) fitting() int {
+	if w.room(w.sealedRoom()) {
+		return len(w.sealed)
+	}
+	spare, size := w.s.space.Spare(), int64(0)
+	for i, b := range w.sealed {
+		if size += blockRoom(b); size > spare {
+			return i
+		}
+	}
+	return len(w.sealed)
 }
 
 // room reports whether the disk has room for n more bytes (see
@@ -327,27 +352,47 @@ func (w *writer) room(n int64) bool {
 
 func (w *writer) setDiskFull(full bool) {
 	s := w.s
+	w.full = full
 	s.diskFull.Store(full)
 	if full {
 		s.log.Error("capture stopped writing: the disk is full; messages are dropped and counted until space is freed, then capture resumes by itself",
-			"dir", s.dir, "free", kvstore.MB(s.space.Free()), "keep_free", kvstore.MB(s.space.Needed()))
+			"dir", s.dir, "free", kvstore.MB(s.space.Free()), "needed", kvstore.MB(s.space.Needed()))
 		return
 	}
 	s.log.Info("capture writes again: disk space was freed", "dir", s.dir, "free", kvstore.MB(s.space.Free()))
 }
 
-// dropBlocks drops sealed blocks the disk has no room for, counting their
-// records as dropped.
-func (w *writer) dropBlocks(blocks []*building) {
-	s := w.s
-	records := 0
-	for _, b := range blocks {
-		records += b.count()
+// waiting counts the records of the sealed blocks waiting for space.
+func (w *writer) waiting() int {
+	n := 0
+	for _, b := range w.sealed {
+		n += b.count()
 	}
-	s.dropped.Add(int64(records))
-	w.errs.Add(fmt.Errorf("%d records dropped: the disk of %s is full (%s free; %s must stay free): %w",
-		records, s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace))
-	w.recycle(blocks)
+	return n
+}
+
+// reportWaiting makes Flush say that records wait for disk space.
+func (w *writer) reportWaiting() {
+	if n := w.waiting(); n > 0 {
+		w.errs.Add(w.noSpace(fmt.Sprintf("%d records wait in memory", n)))
+	}
+}
+
+// dropWaiting drops, and counts, the records still waiting for disk space
+// when the store closes. Their seqs were never written, so the next Open
+// gives them out again: no gap.
+func (w *writer) dropWaiting() {
+	if n := w.waiting(); n > 0 {
+		w.s.dropped.Add(int64(n))
+		w.errs.Add(w.noSpace(fmt.Sprintf("%d records dropped", n)))
+		w.recycle(len(w.sealed))
+	}
+}
+
+func (w *writer) noSpace(what string) error {
+	s := w.s
+	return fmt.Errorf("%s: the disk of %s is full (%s free; writing needs %s free): %w",
+		what, s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace)
 }
 
 // applyRetention runs retention unless the disk lacks even the reserve's

@@ -83,6 +83,7 @@ type Space struct {
 
 	reserve atomic.Int64 // as last computed; summed by other stores on dev
 	free    atomic.Int64 // as last measured
+	needed  atomic.Int64 // free space the last Room or Has asked for
 	stopped atomic.Bool  // the last Room said no
 }
 
@@ -201,9 +202,17 @@ func (s *Space) Has(n int64) bool {
 		return true
 	}
 	res := s.Reserve()
+	need := n + res + reservedByOthers(s.dev, s)
 	s.reserve.Store(res)
 	s.free.Store(free)
-	return free >= n+res+reservedByOthers(s.dev, s)
+	s.needed.Store(need)
+	return free >= need
+}
+
+// Spare is the free space beyond every store's reserve, as last measured
+// (negative when the reserves are not all free).
+func (s *Space) Spare() int64 {
+	return s.free.Load() - s.reserve.Load() - reservedByOthers(s.dev, s)
 }
 
 // Stop makes the next Room ask for resumeMargin more, as if it had said
@@ -216,9 +225,9 @@ func (s *Space) Stopped() bool { return s.stopped.Load() }
 // Free is the free space the last Room measured.
 func (s *Space) Free() int64 { return s.free.Load() }
 
-// Needed is what this store and the others on its disk keep free, as last
-// computed.
-func (s *Space) Needed() int64 { return s.reserve.Load() + reservedByOthers(s.dev, s) }
+// Needed is the free space the last Room or Has asked for: the write and
+// every store's reserve (and, for a stopped store, the resume margin).
+func (s *Space) Needed() int64 { return s.needed.Load() }
 
 // NoSpaceError says plainly that dir's disk is too full to write, and how
 // to fix it; it wraps ErrNoSpace.
@@ -251,6 +260,7 @@ func openSpace(name, dir string, o *badgerdb.Options) (*Space, error) {
 	}
 	s.reserve.Store(s.Reserve())
 	s.free.Store(free)
+	s.needed.Store(s.reserve.Load() + others)
 	s.register()
 	return s, nil
 }

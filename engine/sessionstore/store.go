@@ -404,13 +404,13 @@ func (h *Hook) room(n int64) bool {
 	} else {
 		h.log.Error("session store stopped writing: the disk is full; changes are held in memory and written once space is freed (beyond "+
 			kvstore.MB(heldMaxBytes)+" new ones are dropped and counted)",
-			"dir", h.dir, "free", kvstore.MB(h.space.Free()), "keep_free", kvstore.MB(h.space.Needed()))
+			"dir", h.dir, "free", kvstore.MB(h.space.Free()), "needed", kvstore.MB(h.space.Needed()))
 	}
 	return ok
 }
 
 func (h *Hook) heldError(n int) error {
-	return fmt.Errorf("%d changes not written: the disk of %s is full (%s free; %s must stay free): %w",
+	return fmt.Errorf("%d changes not written: the disk of %s is full (%s free; writing needs %s free): %w",
 		n, h.dir, kvstore.MB(h.space.Free()), kvstore.MB(h.space.Needed()), ErrNoSpace)
 }
 
