@@ -83,7 +83,7 @@ type Space struct {
 
 	reserve atomic.Int64 // as last computed; summed by other stores on dev
 	free    atomic.Int64 // as last measured
-	needed  atomic.Int64 // free space the last Room or Has asked for
+	needed  atomic.Int64 // free space the last Room asked for
 	stopped atomic.Bool  // the last Room said no
 }
 
@@ -190,23 +190,30 @@ func (s *Space) Room(n int64) bool {
 	if s.stopped.Load() {
 		margin = resumeMargin
 	}
-	ok := s.Has(n + margin)
+	ok, need := s.measure(n + margin)
+	s.needed.Store(need)
 	s.stopped.Store(!ok)
 	return ok
 }
 
 // Has is Room without its memory: whether n bytes may be written now.
 func (s *Space) Has(n int64) bool {
+	ok, _ := s.measure(n)
+	return ok
+}
+
+// measure reports whether the disk has room for n bytes beyond every
+// store's reserve, and how much free space that takes.
+func (s *Space) measure(n int64) (ok bool, need int64) {
 	free, err := freeBytes(s.dir)
 	if err != nil {
-		return true
+		return true, 0
 	}
 	res := s.Reserve()
-	need := n + res + reservedByOthers(s.dev, s)
+	need = n + res + reservedByOthers(s.dev, s)
 	s.reserve.Store(res)
 	s.free.Store(free)
-	s.needed.Store(need)
-	return free >= need
+	return free >= need, need
 }
 
 // Spare is the free space beyond every store's reserve, as last measured
@@ -225,8 +232,8 @@ func (s *Space) Stopped() bool { return s.stopped.Load() }
 // Free is the free space the last Room measured.
 func (s *Space) Free() int64 { return s.free.Load() }
 
-// Needed is the free space the last Room or Has asked for: the write and
-// every store's reserve (and, for a stopped store, the resume margin).
+// Needed is the free space the last Room asked for: the write and every
+// store's reserve (and, for a stopped store, the resume margin).
 func (s *Space) Needed() int64 { return s.needed.Load() }
 
 // NoSpaceError says plainly that dir's disk is too full to write, and how
