@@ -47,6 +47,11 @@ const (
 	// of each new memtable or value-log file, the page its replay reads
 	// past the end of a log on open, the manifest and the key registry.
 	slack = 1 << 20
+	// runSlack is kept free while running on top of the reserves, which
+	// is all Open asks for: closing flushes memtables into tables that
+	// the next Open's reserve counts, and the store must open again on
+	// the disk it stopped writing to.
+	runSlack = 1 << 20
 	// resumeMargin is how much more than it needs a store that stopped
 	// waits for, so that it does not flap at the edge.
 	resumeMargin = 2 << 20
@@ -82,20 +87,24 @@ type Space struct {
 	scanned  time.Time
 
 	reserve atomic.Int64 // as last computed; summed by other stores on dev
+	closed  bool         // guarded by registry: kept only for its next Open
 	free    atomic.Int64 // as last measured
 	needed  atomic.Int64 // free space the last Room asked for
 	stopped atomic.Bool  // the last Room said no
 }
 
-// registry sums the reserves of the open stores per filesystem, since
-// stores sharing a disk share its free space.
+// registry sums the reserves of the stores per filesystem, since stores
+// sharing a disk share its free space. A closed store stays in it, with
+// what it needs to open again, while another store on its disk is open:
+// when serve stops, the session store closes first, and the capture's
+// last batch must not take the space the session store reopens with.
 var registry struct {
 	sync.Mutex
 	byDev map[uint64]map[*Space]struct{}
 }
 
 func newSpace(name, dir string, dev uint64, o badgerdb.Options) *Space {
-	return &Space{name: name, dir: dir, dev: dev, memTables: int64(o.NumMemtables) * o.MemTableSize}
+	return &Space{name: name, dir: absDir(dir), dev: dev, memTables: int64(o.NumMemtables) * o.MemTableSize}
 }
 
 // Reserve is what Badger may still write to this store's disk without
@@ -145,7 +154,7 @@ func sumFiles(dir, ext string) int64 {
 	return n
 }
 
-// reservedByOthers sums the reserves of the other open stores on dev.
+// reservedByOthers sums the reserves of the other stores on dev.
 func reservedByOthers(dev uint64, self *Space) int64 {
 	registry.Lock()
 	defer registry.Unlock()
@@ -167,17 +176,30 @@ func (s *Space) register() {
 	if registry.byDev[s.dev] == nil {
 		registry.byDev[s.dev] = make(map[*Space]struct{})
 	}
+	for old := range registry.byDev[s.dev] {
+		if old.dir == s.dir { // closed: this is its next Open
+			delete(registry.byDev[s.dev], old)
+		}
+	}
 	registry.byDev[s.dev][s] = struct{}{}
 }
 
-// Close forgets the store's reserve. Call it after closing Badger.
+// Close leaves in the registry what the store needs to open again, until
+// no store on its disk is open. Call it after closing Badger.
 func (s *Space) Close() {
+	s.mu.Lock()
+	s.scanned = time.Time{} // closing flushed memtables into tables
+	s.mu.Unlock()
+	s.reserve.Store(s.openNeed())
 	registry.Lock()
 	defer registry.Unlock()
-	delete(registry.byDev[s.dev], s)
-	if len(registry.byDev[s.dev]) == 0 {
-		delete(registry.byDev, s.dev)
+	s.closed = true
+	for other := range registry.byDev[s.dev] {
+		if !other.closed {
+			return
+		}
 	}
+	delete(registry.byDev, s.dev)
 }
 
 // Room reports whether the store may write n more bytes to Badger (and to
@@ -210,16 +232,16 @@ func (s *Space) measure(n int64) (ok bool, need int64) {
 		return true, 0
 	}
 	res := s.Reserve()
-	need = n + res + reservedByOthers(s.dev, s)
+	need = n + res + reservedByOthers(s.dev, s) + runSlack
 	s.reserve.Store(res)
 	s.free.Store(free)
 	return free >= need, need
 }
 
-// Spare is the free space beyond every store's reserve, as last measured
-// (negative when the reserves are not all free).
+// Spare is the free space beyond what Room keeps free (every store's
+// reserve), as last measured; negative when that is not all free.
 func (s *Space) Spare() int64 {
-	return s.free.Load() - s.reserve.Load() - reservedByOthers(s.dev, s)
+	return s.free.Load() - s.reserve.Load() - reservedByOthers(s.dev, s) - runSlack
 }
 
 // Stop makes the next Room ask for resumeMargin more, as if it had said

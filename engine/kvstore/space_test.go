@@ -101,7 +101,7 @@ func TestRoomKeepsEveryStoresReserve(t *testing.T) {
 	if a.Has(0) != true || b.Has(0) != true {
 		t.Fatal("an empty 24 MB disk has no room")
 	}
-	reserves := a.Reserve() + b.Reserve()
+	reserves := a.Reserve() + b.Reserve() + runSlack
 	filler := smalldisk.Fill(t, filepath.Join(mnt, "filler"), reserves+3*MiB/2)
 	if !a.Room(MiB) {
 		t.Errorf("no room for 1 MiB with 1.5 MiB more than the reserves (%d) free", reserves)
@@ -117,5 +117,36 @@ func TestRoomKeepsEveryStoresReserve(t *testing.T) {
 	}
 	if !a.Room(MiB) || a.Stopped() {
 		t.Errorf("no room after the filler was removed (%d free)", a.Free())
+	}
+}
+
+// A closed store keeps what it needs to open again reserved while another
+// store on its disk writes: serve closes the session store first.
+func TestClosedStoreKeepsItsOpeningReserve(t *testing.T) {
+	mnt := smalldisk.Mount(t, 24<<20)
+	log := slog.New(slog.DiscardHandler)
+	open := func(name string) (*badgerdb.DB, *Space) {
+		db, space, err := Open(name, filepath.Join(mnt, name), testOptions(), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, space
+	}
+	adb, a := open("a")
+	defer func() { adb.Close(); a.Close() }()
+	bdb, b := open("b")
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	a.Room(0)
+	if want := a.Reserve() + b.openNeed() + runSlack; a.Needed() != want {
+		t.Errorf("with b closed, a keeps %d free; want its reserve, b's opening need and the slack: %d", a.Needed(), want)
+	}
+	bdb, b = open("b") // replaces what b kept
+	defer func() { bdb.Close(); b.Close() }()
+	a.Room(0)
+	if want := a.Reserve() + b.Reserve() + runSlack; a.Needed() != want {
+		t.Errorf("with b open again, a keeps %d free; want %d", a.Needed(), want)
 	}
 }
