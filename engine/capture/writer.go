@@ -322,8 +322,8 @@ func (w *writer) sealedRoom() int64 {
 }
 
 // fitting returns how many of the sealed blocks, oldest first, the disk
-// has room for. If not all, the capture stops (see room), but what fits in the
-// space beyond the reserves is still written.
+// has room for. If not all, the capture stops (see room), but what fits
+// in the space beyond the reserves is still written.
 func (w *writer) fitting() int {
 	if w.room(w.sealedRoom()) {
 		return len(w.sealed)
@@ -341,12 +341,10 @@ func (w *writer) fitting() int {
 // kvstore.Space.Room), and says so in the log and in Stats when writing
 // stops or resumes for that reason. While stopped, Ingest drops.
 func (w *writer) room(n int64) bool {
-	s := w.s
-	ok := s.space.Room(n)
-	if ok == !s.diskFull.Load() {
-		return ok
+	ok := w.s.space.Room(n)
+	if ok == w.full {
+		w.setDiskFull(!ok)
 	}
-	w.setDiskFull(!ok)
 	return ok
 }
 
@@ -527,7 +525,7 @@ func (w *writer) batchFailed(err error, records int) {
 	clear(w.known) // their h| entries may not have been written
 	w.endSegment() // nor its t| entries
 	// Filled by someone else since room said yes: stop like room would.
-	if errors.Is(err, syscall.ENOSPC) && !w.s.diskFull.Load() {
+	if errors.Is(err, syscall.ENOSPC) && !w.full {
 		w.s.space.Stop()
 		w.setDiskFull(true)
 	}

@@ -77,7 +77,7 @@ func fit(n, floor, ceiling int64) int64 {
 // Space keeps the free space of one store's filesystem in view. All
 // methods are safe for concurrent use.
 type Space struct {
-	name, dir string
+	dir       string // absolute
 	dev       uint64
 	memTables int64 // NumMemtables x MemTableSize: what flushing them writes
 
@@ -103,8 +103,8 @@ var registry struct {
 	byDev map[uint64]map[*Space]struct{}
 }
 
-func newSpace(name, dir string, dev uint64, o badgerdb.Options) *Space {
-	return &Space{name: name, dir: absDir(dir), dev: dev, memTables: int64(o.NumMemtables) * o.MemTableSize}
+func newSpace(dir string, dev uint64, o badgerdb.Options) *Space {
+	return &Space{dir: absDir(dir), dev: dev, memTables: int64(o.NumMemtables) * o.MemTableSize}
 }
 
 // Reserve is what Badger may still write to this store's disk without
@@ -154,13 +154,14 @@ func sumFiles(dir, ext string) int64 {
 	return n
 }
 
-// reservedByOthers sums the reserves of the other stores on dev.
-func reservedByOthers(dev uint64, self *Space) int64 {
+// reservedByOthers sums the reserves of the stores on dev but the one in
+// dir (open, or closed and about to open again).
+func reservedByOthers(dev uint64, dir string) int64 {
 	registry.Lock()
 	defer registry.Unlock()
 	var n int64
 	for s := range registry.byDev[dev] {
-		if s != self {
+		if s.dir != dir {
 			n += s.reserve.Load()
 		}
 	}
@@ -177,7 +178,7 @@ func (s *Space) register() {
 		registry.byDev[s.dev] = make(map[*Space]struct{})
 	}
 	for old := range registry.byDev[s.dev] {
-		if old.dir == s.dir { // closed: this is its next Open
+		if old.dir == s.dir && old.closed { // this is its next Open
 			delete(registry.byDev[s.dev], old)
 		}
 	}
@@ -204,7 +205,7 @@ func (s *Space) Close() {
 
 // Room reports whether the store may write n more bytes to Badger (and to
 // files of its own on the same disk): whether the disk would then still
-// hold every open store's reserve. Once it has said no, it says yes again
+// hold every store's reserve, and runSlack. Once it has said no, it says yes again
 // only with resumeMargin more. Where free space cannot be measured it
 // always says yes.
 func (s *Space) Room(n int64) bool {
@@ -232,7 +233,7 @@ func (s *Space) measure(n int64) (ok bool, need int64) {
 		return true, 0
 	}
 	res := s.Reserve()
-	need = n + res + reservedByOthers(s.dev, s) + runSlack
+	need = n + res + reservedByOthers(s.dev, s.dir) + runSlack
 	s.reserve.Store(res)
 	s.free.Store(free)
 	return free >= need, need
@@ -241,7 +242,7 @@ func (s *Space) measure(n int64) (ok bool, need int64) {
 // Spare is the free space beyond what Room keeps free (every store's
 // reserve), as last measured; negative when that is not all free.
 func (s *Space) Spare() int64 {
-	return s.free.Load() - s.reserve.Load() - reservedByOthers(s.dev, s) - runSlack
+	return s.free.Load() - s.reserve.Load() - reservedByOthers(s.dev, s.dir) - runSlack
 }
 
 // Stop makes the next Room ask for resumeMargin more, as if it had said
@@ -277,13 +278,13 @@ func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 func openSpace(name, dir string, o *badgerdb.Options) (*Space, error) {
 	free, dev, err := statDisk(dir)
 	if err != nil { // cannot measure (another OS): open as configured
-		s := newSpace(name, dir, 0, *o)
+		s := newSpace(dir, 0, *o)
 		s.register()
 		return s, nil
 	}
-	others := reservedByOthers(dev, nil)
+	others := reservedByOthers(dev, absDir(dir))
 	FitOptions(o, free-others)
-	s := newSpace(name, dir, dev, *o)
+	s := newSpace(dir, dev, *o)
 	if need := s.openNeed() + others; free < need {
 		return nil, NoSpaceError(name, dir, free, need)
 	}
