@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/kvstore"
 )
 
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
@@ -128,6 +129,7 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "newest\t%s\n", formatTime(st.Newest))
 	fmt.Fprintf(w, "dropped\t%d\n", st.DroppedTotal)
 	fmt.Fprintf(w, "too large\t%d\n", st.TooLargeTotal)
+	fmt.Fprintf(w, "writing\t%s\n", writingState(st))
 	if len(st.Damaged) > 0 {
 		fmt.Fprintf(w, "damaged\t%d records in %d places (found by reads since the capture was opened):\n", st.DamagedRecords, len(st.Damaged))
 	}
@@ -141,6 +143,16 @@ func captureStats(args []string, e env) error {
 		fmt.Fprintf(e.stdout, "  %s\n", d)
 	}
 	return nil
+}
+
+// writingState says whether the capture is writing, and if a full disk
+// stopped it, what to do.
+func writingState(st capture.Stats) string {
+	if !st.DiskFull {
+		return "ok"
+	}
+	return fmt.Sprintf("stopped: disk full (%s free, writing needs %s free); messages are dropped until space is freed",
+		kvstore.MB(st.DiskFree), kvstore.MB(st.DiskNeeded))
 }
 
 func formatTime(t time.Time) string {

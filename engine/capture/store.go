@@ -91,6 +91,9 @@ var (
 	ErrFormat = errors.New("capture written in another format")
 	// ErrClosed is returned by Query and Stats after Close.
 	ErrClosed = errors.New("capture store is closed")
+	// ErrNoSpace means the data directory's disk is too full to open the
+	// store, or (from Flush and Append) to write: records were dropped.
+	ErrNoSpace = kvstore.ErrNoSpace
 )
 
 // Options configure a Store. Zero values select the defaults.
@@ -167,8 +170,8 @@ type Stats struct {
 	// Oldest and Newest are the least and greatest receive times of the
 	// stored records; zero when the store is empty.
 	Oldest, Newest time.Time
-	// Dropped counts records Ingest refused because the queue was full or
-	// they were too large (see TooLarge), since Open.
+	// Dropped counts records Ingest refused because the queue was full,
+	// they were too large (see TooLarge), or the disk was full, since Open.
 	Dropped int64
 	// DroppedTotal counts them since the store was created or cleared,
 	// across runs (as far as the writer saved the count).
@@ -180,6 +183,14 @@ type Stats struct {
 	Failed int64
 	// Paused is true while Ingest ignores records (see SetPaused).
 	Paused bool
+	// DiskFull is true while the writer has stopped because the data
+	// dir's disk is (nearly) full: records are dropped and counted in
+	// Dropped until enough space is freed, and then writing resumes by
+	// itself. DiskFree is the free space last measured, DiskNeeded what
+	// the last write asked for: its size, what the stores on that disk
+	// keep free for Badger (see kvstore.Space), and while stopped a margin.
+	DiskFull             bool
+	DiskFree, DiskNeeded int64
 	// MaxBytes and MaxAge are the retention limits in force (negative:
 	// none).
 	MaxBytes int64
@@ -209,7 +220,8 @@ type Store struct {
 	dir   string
 	log   *slog.Logger
 	db    *badgerdb.DB
-	files *blockFiles // the blocks' bodies (blockfile.go)
+	space *kvstore.Space // guards writes on a full disk
+	files *blockFiles    // the blocks' bodies (blockfile.go)
 	opts  Options
 
 	lanes    []*lane   // live records, one lane per processor
@@ -223,7 +235,9 @@ type Store struct {
 	queued  atomic.Int64 // bytes in the lanes, roughly (see maxQuantum)
 	quantum int          // the step in which lanes count into queued
 	epoch   time.Time    // the lanes' clock starts here (Open)
-	_       cpu.CacheLinePad
+	// diskFull: the writer stopped for lack of disk space; Ingest drops.
+	diskFull atomic.Bool
+	_        cpu.CacheLinePad
 
 	// Set by Open, then the writer's: the next seq, and the greatest Unix
 	// second with an m| entry.
@@ -280,7 +294,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("capture: open: empty data directory")
 	}
-	db, err := kvstore.Open("capture", dir, badgerOptions(dir), log)
+	db, space, err := kvstore.Open("capture", dir, badgerOptions(dir), log)
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +302,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir:        dir,
 		log:        log,
 		db:         db,
+		space:      space,
 		opts:       opts,
 		room:       make(chan struct{}),
 		wake:       make(chan struct{}, 1),
@@ -307,6 +322,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.newLanes(lanes)
 	if err := s.load(); err != nil {
 		_ = db.Close()
+		space.Close()
 		if s.files != nil {
 			_ = s.files.close()
 		}
@@ -453,7 +469,9 @@ func lastKey(txn *badgerdb.Txn, prefix []byte) ([]byte, bool) {
 
 // badgerOptions sizes Badger for a desktop app instead of Badger's server
 // defaults (64 MiB memtables x5, 256 MiB block cache, 1 GiB value-log
-// files), for an append-mostly store that may grow to many GiB.
+// files), for an append-mostly store that may grow to many GiB. The sizes
+// are the largest: kvstore.Open shrinks the memtable and value-log files
+// (down to 1 MiB) to fit the free space of a small disk.
 //
 // Blocks of records go to block files (blockfile.go), and the LSM tree
 // holds only keys, block pointers and the small per-topic index entries,
@@ -503,8 +521,11 @@ func (s *Store) Ingest(r Record) bool {
 	if s.paused.Load() {
 		return false
 	}
-	res := s.put(&r)
-	switch res {
+	if s.diskFull.Load() { // the writer said so when it stopped
+		s.dropped.Add(1)
+		return false
+	}
+	switch s.put(&r) {
 	case putOK:
 		return true
 	case putClosed:
@@ -595,6 +616,10 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 // that order.
 func (s *Store) Append(ctx context.Context, r Record) error {
 	for {
+		if s.diskFull.Load() {
+			return fmt.Errorf("capture: append to %s: the disk is full (%s free; writing needs %s free): %w",
+				s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace)
+		}
 		switch s.putLane(s.imports, &r) {
 		case putOK:
 			return nil
@@ -617,7 +642,7 @@ func (s *Store) Append(ctx context.Context, r Record) error {
 }
 
 // Dropped returns how many records Ingest refused since Open because the
-// queue was full or they were too large.
+// queue was full, they were too large or the disk was full.
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Flush waits until every record ingested before the call has been written
@@ -687,6 +712,7 @@ func (s *Store) Close() error {
 		closeErr := s.db.Close()
 		filesErr := s.files.close()
 		s.dbMu.Unlock()
+		s.space.Close()
 
 		var errs []error
 		if s.writerErr != nil {
@@ -713,6 +739,9 @@ func (s *Store) Stats() (Stats, error) {
 		DroppedTotal: s.droppedBase.Load() + s.dropped.Load(),
 		Failed:       s.failed.Load(),
 		Paused:       s.paused.Load(),
+		DiskFull:     s.diskFull.Load(),
+		DiskFree:     s.space.Free(),
+		DiskNeeded:   s.space.Needed(),
 		MaxBytes:     s.maxBytes.Load(),
 		MaxAge:       time.Duration(s.maxAge.Load()),
 
@@ -827,7 +856,7 @@ func dirDiskBytes(dir string) int64 {
 // deleted records, until Close.
 func (s *Store) gcLoop() {
 	defer close(s.gcDone)
-	kvstore.RunGC(s.db, s.quit, s.gcKick, gcInterval, gcDiscardRatio, s.log)
+	kvstore.RunGC(s.db, s.space, s.quit, s.gcKick, gcInterval, gcDiscardRatio, s.log)
 }
 
 // firstLine drops what follows the first line of err's text: some Badger

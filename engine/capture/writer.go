@@ -2,7 +2,9 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
@@ -24,6 +26,7 @@ type writer struct {
 	segTopics    map[uint64]struct{} // topic hashes with a t| entry in it
 	savedDropped int64               // DroppedTotal as last written
 	buf          batchBuf            // keys and values of the batch's index entries
+	full         bool                // the disk is full: drained records are dropped, sealed blocks wait
 
 	savedTooLarge int64 // TooLargeTotal as last written
 
@@ -61,7 +64,7 @@ func (s *Store) runWriter(w *writer) {
 	defer drainTick.Stop()
 	retainTick := time.NewTicker(retainEvery)
 	defer retainTick.Stop()
-	w.retain()
+	w.applyRetention()
 	for {
 		select {
 		case <-s.wake:
@@ -70,17 +73,21 @@ func (s *Store) runWriter(w *writer) {
 		case <-drainTick.C:
 			w.drain(false)
 			w.writeIfReady()
+			if w.full { // resume once a block, and what waits, fits
+				w.room(max(int64(s.opts.blockBytes), w.sealedRoom()))
+			}
 		case <-syncTick.C:
 			w.sync()
 		case <-retainTick.C:
-			w.retain()
+			w.applyRetention()
 		case <-s.retainKick:
-			w.retain()
+			w.applyRetention()
 		case reply := <-s.flushReq:
 			w.drain(false)
 			w.seal()
 			w.writeSealed()
-			w.retain()
+			w.reportWaiting()
+			w.applyRetention()
 			w.sync()
 			reply <- w.errs.Take()
 		case reply := <-s.clearReq:
@@ -90,6 +97,7 @@ func (s *Store) runWriter(w *writer) {
 			w.drain(true)
 			w.seal()
 			w.writeSealed()
+			w.dropWaiting()
 			w.sync()
 			s.writerErr = w.errs.Take()
 			return
@@ -157,6 +165,10 @@ func (w *writer) place(r *laneRun) {
 	s := w.s
 	rec, meta := r.record(r.next), r.recs[r.next]
 	r.next++
+	if w.full { // no seq: the records after it stay contiguous
+		s.dropped.Add(1)
+		return
+	}
 	b := w.cur
 	if b != nil && b.size()+len(rec)+4 > s.opts.blockBytes {
 		w.seal()
@@ -235,10 +247,13 @@ func (w *writer) writeIfReady() {
 	}
 }
 
-// writeSealed writes every sealed block in one Badger write batch.
+// writeSealed writes the sealed blocks in one Badger write batch: as many
+// as the disk has room for, oldest first. The rest wait in memory for
+// space (see fitting): their records have seqs, and dropping them would
+// leave a gap.
 func (w *writer) writeSealed() {
 	s := w.s
-	blocks := w.sealed
+	blocks := w.sealed[:w.fitting()]
 	if len(blocks) == 0 {
 		return
 	}
@@ -282,15 +297,115 @@ func (w *writer) writeSealed() {
 	w.buf.reset()
 
 	// Only now, after Flush or Cancel, may the blocks' memory be reused.
-	for i, b := range blocks {
-		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*s.opts.blockBytes {
-			w.free = append(w.free, b)
-		}
-		blocks[i] = nil
-	}
-	w.sealed = blocks[:0]
+	w.recycle(len(blocks))
 
 	if err == nil && s.maxBytes.Load() >= 0 && s.bytes.Load() > s.maxBytes.Load() {
+		w.applyRetention()
+	}
+}
+
+// recycle takes the first n sealed blocks (written or dropped) off the
+// list, keeping some for reuse.
+func (w *writer) recycle(n int) {
+	for _, b := range w.sealed[:n] {
+		if len(w.free) < maxFreeBlocks && cap(b.buf) <= 2*w.s.opts.blockBytes {
+			w.free = append(w.free, b)
+		}
+	}
+	rest := copy(w.sealed, w.sealed[n:])
+	clear(w.sealed[rest:])
+	w.sealed = w.sealed[:rest]
+}
+
+// blockRoom is the disk space writing a block takes: its body, and its
+// index entries in Badger (a few per block and topic, far less).
+func blockRoom(b *building) int64 { return int64(len(b.buf)) * 9 / 8 }
+
+// sealedRoom is the disk space writing the sealed blocks takes.
+func (w *writer) sealedRoom() int64 {
+	var n int64
+	for _, b := range w.sealed {
+		n += blockRoom(b)
+	}
+	return n
+}
+
+// fitting returns how many of the sealed blocks, oldest first, the disk
+// has room for. If not all, the capture stops (see room), but what fits
+// in the space beyond the reserves is still written.
+func (w *writer) fitting() int {
+	if w.room(w.sealedRoom()) {
+		return len(w.sealed)
+	}
+	spare, size := w.s.space.Spare(), int64(0)
+	for i, b := range w.sealed {
+		if size += blockRoom(b); size > spare {
+			return i
+		}
+	}
+	return len(w.sealed)
+}
+
+// room reports whether the disk has room for n more bytes (see
+// kvstore.Space.Room), and says so in the log and in Stats when writing
+// stops or resumes for that reason. While stopped, Ingest drops.
+func (w *writer) room(n int64) bool {
+	ok := w.s.space.Room(n)
+	if ok == w.full {
+		w.setDiskFull(!ok)
+	}
+	return ok
+}
+
+func (w *writer) setDiskFull(full bool) {
+	s := w.s
+	w.full = full
+	s.diskFull.Store(full)
+	if full {
+		s.log.Error("capture stopped writing: the disk is full; messages are dropped and counted until space is freed, then capture resumes by itself",
+			"dir", s.dir, "free", kvstore.MB(s.space.Free()), "needed", kvstore.MB(s.space.Needed()))
+		return
+	}
+	s.log.Info("capture writes again: disk space was freed", "dir", s.dir, "free", kvstore.MB(s.space.Free()))
+}
+
+// waiting counts the records of the sealed blocks waiting for space.
+func (w *writer) waiting() int {
+	n := 0
+	for _, b := range w.sealed {
+		n += b.count()
+	}
+	return n
+}
+
+// reportWaiting makes Flush say that records wait for disk space.
+func (w *writer) reportWaiting() {
+	if n := w.waiting(); n > 0 {
+		w.errs.Add(w.noSpace(fmt.Sprintf("%d records wait in memory", n)))
+	}
+}
+
+// dropWaiting drops, and counts, the records still waiting for disk space
+// when the store closes. Their seqs were never written, so the next Open
+// gives them out again: no gap.
+func (w *writer) dropWaiting() {
+	if n := w.waiting(); n > 0 {
+		w.s.dropped.Add(int64(n))
+		w.errs.Add(w.noSpace(fmt.Sprintf("%d records dropped", n)))
+		w.recycle(len(w.sealed))
+	}
+}
+
+func (w *writer) noSpace(what string) error {
+	s := w.s
+	return fmt.Errorf("%s: the disk of %s is full (%s free; writing needs %s free): %w",
+		what, s.dir, kvstore.MB(s.space.Free()), kvstore.MB(s.space.Needed()), ErrNoSpace)
+}
+
+// applyRetention runs retention unless the disk lacks even the reserve's
+// slack for the deletions it writes; it runs again at the next chance.
+func (w *writer) applyRetention() {
+	if w.s.space.Has(0) {
 		w.retain()
 	}
 }
@@ -418,6 +533,11 @@ func (w *writer) setTopicName(wb *badgerdb.WriteBatch, b *building, hash uint64)
 func (w *writer) batchFailed(err error, records int) {
 	clear(w.known) // their h| entries may not have been written
 	w.endSegment() // nor its t| entries
+	// Filled by someone else since room said yes: stop like room would.
+	if errors.Is(err, syscall.ENOSPC) && !w.full {
+		w.s.space.Stop()
+		w.setDiskFull(true)
+	}
 	err = fmt.Errorf("write %d records: %w", records, firstLine(err))
 	w.errs.Add(err)
 	if w.s.writeErrLog.Allow() {

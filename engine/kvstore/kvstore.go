@@ -37,20 +37,40 @@ var (
 
 // Open opens (creating if needed) the Badger database in dir with o, whose
 // Logger it points at log. name says which store it is in error messages.
-func Open(name, dir string, o badgerdb.Options, log *slog.Logger) (*badgerdb.DB, error) {
+// o's memtable and value-log file sizes are the largest used: on a small
+// or full disk they shrink (FitOptions). A disk too full to open the store
+// on is an error wrapping ErrNoSpace that says how much is free and
+// needed. The returned Space guards the store's writes (see Room); close
+// it after the database.
+func Open(name, dir string, o badgerdb.Options, log *slog.Logger) (*badgerdb.DB, *Space, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("%s: open: empty data directory", name)
+		return nil, nil, fmt.Errorf("%s: open: empty data directory", name)
 	}
 	if err := preflight(dir); err != nil {
-		return nil, Classify(name, dir, err)
+		return nil, nil, Classify(name, dir, err)
+	}
+	if lockedByOther(dir) {
+		return nil, nil, fmt.Errorf("%s: another IoT Studio may be running with data dir %s: %w", name, absDir(dir), ErrLocked)
+	}
+	space, err := openSpace(name, dir, &o)
+	if err != nil {
+		return nil, nil, err
 	}
 	o.Dir, o.ValueDir = dir, dir
 	o.Logger = badgerLogger{log: log}
 	db, err := openRecovering(o)
 	if err != nil {
-		return nil, Classify(name, dir, err)
+		space.Close()
+		return nil, nil, Classify(name, dir, err)
 	}
-	return db, nil
+	return db, space, nil
+}
+
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // openRecovering opens Badger, turning a panic on damaged files into an error.
@@ -83,11 +103,13 @@ func preflight(dir string) error {
 // errors. Badger flattens the errors it wraps into strings (y.Wrap without
 // debug mode), so errors.Is is tried first and Badger's own messages second.
 func Classify(name, dir string, err error) error {
-	if abs, aerr := filepath.Abs(dir); aerr == nil {
-		dir = abs
-	}
+	dir = absDir(dir)
 	msg := err.Error()
 	switch {
+	case errors.Is(err, ErrNoSpace):
+		return err // NoSpaceError's text is already complete
+	case errors.Is(err, syscall.ENOSPC) || strings.Contains(msg, syscall.ENOSPC.Error()):
+		return fmt.Errorf("%s: the disk of data dir %s is full; free space or pass --data: %w: %w", name, dir, ErrNoSpace, err)
 	case errors.Is(err, ErrCorrupt):
 		return fmt.Errorf("%s: data dir %s is damaged (nothing was deleted; move it aside to start fresh): %w", name, dir, err)
 	case errors.Is(err, syscall.EWOULDBLOCK) ||
@@ -114,8 +136,10 @@ func containsAny(s string, subs ...string) bool {
 }
 
 // RunGC runs Badger's value-log GC every interval, and whenever kick
-// (which may be nil) receives, until quit closes.
-func RunGC(db *badgerdb.DB, quit, kick <-chan struct{}, interval time.Duration, discardRatio float64, log *slog.Logger) {
+// (which may be nil) receives, until quit closes. A rewrite copies up to a
+// value-log file's live values before it frees the file, so GC waits while
+// space cannot hold that.
+func RunGC(db *badgerdb.DB, space *Space, quit, kick <-chan struct{}, interval time.Duration, discardRatio float64, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -126,7 +150,7 @@ func RunGC(db *badgerdb.DB, quit, kick <-chan struct{}, interval time.Duration, 
 		case <-kick:
 		}
 		// One call rewrites at most one file; repeat while it finds work.
-		for {
+		for space.Has(db.Opts().ValueLogFileSize) {
 			if err := db.RunValueLogGC(discardRatio); err != nil {
 				if !errors.Is(err, badgerdb.ErrNoRewrite) && !errors.Is(err, badgerdb.ErrRejected) {
 					log.Warn("value log GC failed", "dir", db.Opts().Dir, "error", err)

@@ -28,6 +28,8 @@ func TestClassify(t *testing.T) {
 		{"bad manifest", errors.New("manifest has bad magic"), ErrCorrupt},
 		{"checksum", fmt.Errorf("table: %w", y.ErrChecksumMismatch), ErrCorrupt},
 		{"panic", fmt.Errorf("%w: badger panicked", ErrCorrupt), ErrCorrupt},
+		{"go no space", &os.PathError{Op: "write", Path: dir, Err: syscall.ENOSPC}, ErrNoSpace},
+		{"badger flattened no space", errors.New("While opening memtable: write /data/iot/00001.mem: no space left on device"), ErrNoSpace},
 	}
 	for _, c := range cases {
 		err := Classify("test", dir, c.err)
@@ -42,7 +44,7 @@ func TestClassify(t *testing.T) {
 		}
 	}
 	other := Classify("test", dir, errors.New("disk on fire"))
-	for _, sentinel := range []error{ErrLocked, ErrPermission, ErrCorrupt} {
+	for _, sentinel := range []error{ErrLocked, ErrPermission, ErrCorrupt, ErrNoSpace} {
 		if errors.Is(other, sentinel) {
 			t.Errorf("unclassified error wraps %v: %v", sentinel, other)
 		}

@@ -23,6 +23,15 @@ const (
 	batchMaxWait   = 50 * time.Millisecond // longest a change waits before its batch is written
 	gcInterval     = 5 * time.Minute       // value-log GC period
 	gcDiscardRatio = 0.5                   // rewrite a value-log file once half of it is garbage
+	// While the disk is full the writer holds the changes it cannot write,
+	// coalesced per key, up to heldMaxBytes of values (new keys beyond
+	// that are dropped and counted), and tries again every diskRetry.
+	heldMaxBytes = 4 << 20
+	diskRetry    = 250 * time.Millisecond
+	// chunkBytes bounds the changes written per Badger write batch (one
+	// change may exceed it), so that a large batch can be written in
+	// pieces onto a nearly full disk.
+	chunkBytes = 1 << 20
 )
 
 // Errors that Open can return, wrapped together with the directory and the
@@ -39,6 +48,9 @@ var (
 	ErrCorrupt = kvstore.ErrCorrupt
 	// ErrStopped is returned by calls made after Stop.
 	ErrStopped = errors.New("session store is stopped")
+	// ErrNoSpace means the disk is too full to open the store, or (from
+	// Flush and Stop) to write the changes made since.
+	ErrNoSpace = kvstore.ErrNoSpace
 )
 
 // op is one queued change: set key to val, or delete key.
@@ -55,9 +67,10 @@ type op struct {
 type Hook struct {
 	mqtt.HookBase
 
-	dir string
-	log *slog.Logger
-	db  *badgerdb.DB
+	dir   string
+	log   *slog.Logger
+	db    *badgerdb.DB
+	space *kvstore.Space // guards writes on a full disk
 
 	// mu guards stopped and the closing of ops. Enqueuers hold it shared
 	// only around a non-blocking send, so it is never held across I/O.
@@ -75,6 +88,7 @@ type Hook struct {
 
 	dropped     atomic.Int64
 	commits     atomic.Int64 // batches written to Badger
+	diskFull    atomic.Bool  // the writer holds changes until space is freed
 	dropLog     kvstore.RateLimit
 	writeErrLog kvstore.RateLimit
 
@@ -95,7 +109,7 @@ func Open(dir string, log *slog.Logger) (*Hook, error) {
 		return nil, errors.New("sessionstore: open: empty data directory")
 	}
 
-	db, err := kvstore.Open("sessionstore", dir, badgerOptions(dir), log)
+	db, space, err := kvstore.Open("sessionstore", dir, badgerOptions(dir), log)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +118,7 @@ func Open(dir string, log *slog.Logger) (*Hook, error) {
 		dir:        dir,
 		log:        log,
 		db:         db,
+		space:      space,
 		ops:        make(chan *op, queueCapacity),
 		flushReq:   make(chan chan error),
 		quit:       make(chan struct{}),
@@ -117,7 +132,9 @@ func Open(dir string, log *slog.Logger) (*Hook, error) {
 
 // badgerOptions sizes Badger for a desktop app holding at most a few
 // thousand small records, instead of Badger's server defaults (64 MiB
-// memtables x5, 256 MiB block cache, 1 GiB value-log files).
+// memtables x5, 256 MiB block cache, 1 GiB value-log files). The sizes are
+// the largest: kvstore.Open shrinks the memtable and value-log files (down
+// to 1 MiB) to fit the free space of a small disk.
 func badgerOptions(dir string) badgerdb.Options {
 	o := badgerdb.DefaultOptions(dir)
 	o.MemTableSize = 8 << 20      // 8 MiB; also caps one txn at 15% = 1.2 MiB
@@ -138,9 +155,15 @@ func badgerOptions(dir string) badgerdb.Options {
 func (h *Hook) Dir() string { return h.dir }
 
 // Dropped returns how many changes were discarded because the write queue
-// was full. Any non-zero value means the store may be behind the broker
-// until the affected records are written again.
+// was full, or because the disk was full and too many changes were held.
+// Any non-zero value means the store may be behind the broker until the
+// affected records are written again.
 func (h *Hook) Dropped() int64 { return h.dropped.Load() }
+
+// DiskFull reports whether the writer has stopped writing because the
+// disk is (nearly) full. It holds changes in memory meanwhile (see
+// heldMaxBytes) and resumes by itself once space is freed.
+func (h *Hook) DiskFull() bool { return h.diskFull.Load() }
 
 // enqueue hands one change to the writer without blocking.
 func (h *Hook) enqueue(o *op) {
@@ -159,11 +182,7 @@ func (h *Hook) enqueue(o *op) {
 	default:
 	}
 	h.mu.RUnlock()
-	n := h.dropped.Add(1)
-	if h.dropLog.Allow() {
-		h.log.Warn("session store write queue full; change dropped",
-			"dir", h.dir, "key", o.key, "dropped_total", n, "queue_capacity", cap(h.ops))
-	}
+	h.drop(o, fmt.Sprintf("write queue full (%d changes)", cap(h.ops)))
 }
 
 func (h *Hook) set(key string, v interface{ MarshalBinary() ([]byte, error) }) {
@@ -231,6 +250,7 @@ func (h *Hook) Stop() error {
 		h.dbMu.Lock()
 		closeErr := h.db.Close()
 		h.dbMu.Unlock()
+		h.space.Close()
 
 		var errs []error
 		if h.writerErr != nil {
@@ -249,38 +269,50 @@ func (h *Hook) Stop() error {
 // writer is the only goroutine that writes to Badger. It coalesces changes
 // per key within a batch (last change wins, which preserves per-key order)
 // and writes a batch when it holds batchMaxOps changes, when its oldest
-// change is batchMaxWait old, on Flush, and when the queue is closed.
+// change is batchMaxWait old, on Flush, and when the queue is closed. While
+// the disk is full it holds the batch (see heldMaxBytes) and tries again
+// every diskRetry.
 func (h *Hook) writer() {
 	defer close(h.writerDone)
 
-	pending := make(map[string]*op)
-	n := 0 // changes in the current batch, before coalescing
+	b := batch{pending: make(map[string]*op)}
 	var errs kvstore.ErrTally
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var timerC <-chan time.Time // nil while the batch is empty
+	var timerC <-chan time.Time // nil while nothing waits
 
 	commit := func() {
-		if n == 0 {
+		if b.n == 0 {
 			return
 		}
 		timer.Stop()
 		timerC = nil
-		errs.Add(h.writeBatch(pending))
-		h.commits.Add(1)
-		clear(pending)
-		n = 0
+		for len(b.pending) > 0 {
+			chunk, size := b.chunk(chunkBytes)
+			if !h.room(size) {
+				timer.Reset(diskRetry)
+				timerC = timer.C
+				return
+			}
+			errs.Add(h.writeBatch(chunk))
+			h.commits.Add(1)
+			b.remove(chunk)
+		}
+		b.reset()
 	}
 	add := func(o *op) {
-		pending[o.key] = o
-		n++
-		if n == 1 {
+		if h.diskFull.Load() && !b.holds(o) {
+			h.drop(o, "disk full and too many changes held")
+			return
+		}
+		b.add(o)
+		if b.n == 1 && timerC == nil {
 			timer.Reset(batchMaxWait)
 			timerC = timer.C
 		}
-		if n >= batchMaxOps {
+		if b.n >= batchMaxOps && !h.diskFull.Load() {
 			commit()
 		}
 	}
@@ -290,6 +322,9 @@ func (h *Hook) writer() {
 		case o, ok := <-h.ops:
 			if !ok {
 				commit()
+				if len(b.pending) > 0 {
+					errs.Add(h.heldError(len(b.pending)))
+				}
 				h.writerErr = errs.Take()
 				return
 			}
@@ -309,6 +344,9 @@ func (h *Hook) writer() {
 				add(o)
 			}
 			commit()
+			if len(b.pending) > 0 {
+				errs.Add(h.heldError(len(b.pending)))
+			}
 			err := errs.Take()
 			for _, r := range replies {
 				r <- err
@@ -331,12 +369,97 @@ func (h *Hook) gatherFlushes(first chan error) []chan error {
 	}
 }
 
+// batch is the writer's changes not yet written, coalesced per key.
+type batch struct {
+	pending map[string]*op
+	n       int   // changes added, before coalescing
+	bytes   int64 // keys and values in pending
+}
+
+func (b *batch) add(o *op) {
+	if old, ok := b.pending[o.key]; ok {
+		b.bytes -= int64(len(old.key) + len(old.val))
+	}
+	b.pending[o.key] = o
+	b.bytes += int64(len(o.key) + len(o.val))
+	b.n++
+}
+
+// holds reports whether o may join a batch held for a full disk: a delete
+// or a change of a held key makes it no larger than a new value would, and
+// new values fit up to heldMaxBytes.
+func (b *batch) holds(o *op) bool {
+	_, had := b.pending[o.key]
+	return o.del || had || b.bytes+int64(len(o.key)+len(o.val)) <= heldMaxBytes
+}
+
+// chunk returns pending changes of about limit bytes (at least one) and
+// about what writing them takes on disk: their keys and values, plus
+// Badger's entry headers and pointers.
+func (b *batch) chunk(limit int64) ([]*op, int64) {
+	var ops []*op
+	var size int64
+	for _, o := range b.pending {
+		n := int64(len(o.key)+len(o.val)) + 64
+		if len(ops) > 0 && size+n > limit {
+			break
+		}
+		ops = append(ops, o)
+		size += n
+	}
+	return ops, size
+}
+
+// remove forgets written changes.
+func (b *batch) remove(ops []*op) {
+	for _, o := range ops {
+		delete(b.pending, o.key)
+		b.bytes -= int64(len(o.key) + len(o.val))
+	}
+}
+
+func (b *batch) reset() {
+	clear(b.pending)
+	b.n, b.bytes = 0, 0
+}
+
+// room reports whether the disk has room for n more bytes, and says so in
+// the log when writing stops or resumes for that reason.
+func (h *Hook) room(n int64) bool {
+	ok := h.space.Room(n)
+	if ok != h.diskFull.Load() {
+		return ok
+	}
+	h.diskFull.Store(!ok)
+	if ok {
+		h.log.Info("session store writes again: disk space was freed", "dir", h.dir, "free", kvstore.MB(h.space.Free()))
+	} else {
+		h.log.Error("session store stopped writing: the disk is full; changes are held in memory and written once space is freed (beyond "+
+			kvstore.MB(heldMaxBytes)+" new ones are dropped and counted)",
+			"dir", h.dir, "free", kvstore.MB(h.space.Free()), "needed", kvstore.MB(h.space.Needed()))
+	}
+	return ok
+}
+
+func (h *Hook) heldError(n int) error {
+	return fmt.Errorf("%d changes not written: the disk of %s is full (%s free; writing needs %s free): %w",
+		n, h.dir, kvstore.MB(h.space.Free()), kvstore.MB(h.space.Needed()), ErrNoSpace)
+}
+
+// drop counts a change that cannot be stored and logs it (rate-limited).
+func (h *Hook) drop(o *op, why string) {
+	n := h.dropped.Add(1)
+	if h.dropLog.Allow() {
+		h.log.Warn("session store change dropped: "+why, "dir", h.dir, "key", o.key, "dropped_total", n)
+	}
+}
+
 // writeBatch writes one batch. A change Badger rejects on its own (too
 // large, bad key) is logged and skipped; the rest of the batch is written.
-func (h *Hook) writeBatch(pending map[string]*op) error {
+func (h *Hook) writeBatch(ops []*op) error {
 	wb := h.db.NewWriteBatch()
 	var errs kvstore.ErrTally
-	for _, o := range pending {
+	for _, o := range ops {
 		var err error
 		if o.del {
 			err = wb.Delete([]byte(o.key))
@@ -365,5 +488,5 @@ func (h *Hook) writeBatch(pending map[string]*op) error {
 // gcLoop runs Badger's value-log GC every gcInterval until Stop.
 func (h *Hook) gcLoop() {
 	defer close(h.gcDone)
-	kvstore.RunGC(h.db, h.quit, nil, gcInterval, gcDiscardRatio, h.log)
+	kvstore.RunGC(h.db, h.space, h.quit, nil, gcInterval, gcDiscardRatio, h.log)
 }

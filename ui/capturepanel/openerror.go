@@ -72,6 +72,11 @@ func newOpenErrorDialog(w fyne.Window, dir string, err error, onMoveAside func()
 		msg = fmt.Sprintf("IoT Studio may not read or write the capture in\n\n%s\n\n"+
 			"This window runs without capture. Fix the folder's permissions and start again, "+
 			"or start IoT Studio with --data and another folder.", dir)
+	case errors.Is(err, capture.ErrNoSpace):
+		d.title = "The disk is full"
+		msg = fmt.Sprintf("The disk that holds the capture in\n\n%s\n\nhas too little free space to open it (below: how much is free and needed). "+
+			"This window runs without capture (and the broker, which keeps its sessions there too, may not start either).\n"+
+			"Free space and start IoT Studio again, or start it with --data and a folder on another disk.", dir)
 	default:
 		d.title = "The capture cannot be opened"
 		msg = fmt.Sprintf("The capture in\n\n%s\n\ncannot be opened. This window runs without capture.", dir)

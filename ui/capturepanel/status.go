@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/kvstore"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -115,12 +116,22 @@ func (p *Panel) applyStatus(s status) {
 	if st.Dropped > 0 || st.Failed > 0 {
 		imp = widget.DangerImportance
 	}
+	if st.DiskFull {
+		dropped = diskFullText(st) + " · " + dropped
+		imp = widget.DangerImportance
+	}
 	setLabel(p.dropped, dropped, imp)
 	span := "empty"
 	if !st.Oldest.IsZero() {
 		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
+}
+
+// diskFullText tells the user that a full disk stopped the capture, and
+// how to start it again.
+func diskFullText(st capture.Stats) string {
+	return fmt.Sprintf("Disk full: capture stopped (%s free); free space and it resumes", kvstore.MB(st.DiskFree))
 }
 
 // followEmpty runs the newest-messages search again when it listed
