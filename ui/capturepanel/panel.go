@@ -124,6 +124,9 @@ type Panel struct {
 	haveStats bool
 	// searchIngested is stats.Ingested when the current search started.
 	searchIngested int64
+	// damaged holds the damaged blocks the current search skipped, by
+	// first seq: a page may report a block an earlier page reported.
+	damaged map[uint64]capture.Damage
 	paused         bool
 	act            *action // the running action, nil when idle
 	// Dialogs, kept for tests.
@@ -324,6 +327,7 @@ func (p *Panel) runQuery(q capture.Query) {
 	p.query = q
 	p.searchIngested = p.stats.Ingested
 	p.recs, p.next = nil, ""
+	p.damaged = map[uint64]capture.Damage{}
 	p.selected = -1
 	p.list.UnselectAll()
 	p.list.Refresh()
@@ -376,6 +380,8 @@ func (p *Panel) fetch(cursor string) {
 	q, gen := p.query, p.gen
 	q.Cursor, q.Limit = cursor, p.pageSize
 	go func() {
+		var damaged []capture.Damage // OnDamage runs on this goroutine
+		q.OnDamage = func(d capture.Damage) { damaged = append(damaged, d) }
 		recs, next, err := p.src.Query(ctx, q)
 		if ctx.Err() != nil {
 			return // superseded by a newer search
@@ -386,6 +392,9 @@ func (p *Panel) fetch(cursor string) {
 			}
 			p.loading = false
 			p.failed = err != nil
+			for _, d := range damaged {
+				p.damaged[d.First] = d
+			}
 			if err != nil {
 				p.queryErr.SetText("Search failed: " + err.Error())
 				p.queryErr.Show()
@@ -415,12 +424,25 @@ func (p *Panel) updateFooter() {
 	case n == 0:
 		text = "No matching records."
 	}
+	if lost := p.damagedRecords(); lost > 0 {
+		text += fmt.Sprintf(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)", plural(lost, "record"))
+	}
 	p.shown.SetText(text)
 	if p.next != "" && !p.loading {
 		p.moreBtn.Show()
 	} else {
 		p.moreBtn.Hide()
 	}
+}
+
+// damagedRecords is how many records the current search skipped because
+// the capture is damaged there.
+func (p *Panel) damagedRecords() int64 {
+	var n int64
+	for _, d := range p.damaged {
+		n += d.Records()
+	}
+	return n
 }
 
 func (p *Panel) onSelect(id widget.ListItemID) {

@@ -120,12 +120,34 @@ func (p *Panel) applyStatus(s status) {
 		dropped = diskFullText(st) + " · " + dropped
 		imp = widget.DangerImportance
 	}
+	if damaged := damageText(st); damaged != "" {
+		dropped += " · " + damaged
+		imp = widget.DangerImportance
+	}
 	setLabel(p.dropped, dropped, imp)
 	span := "empty"
 	if !st.Oldest.IsZero() {
 		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
+}
+
+// damageText counts the records the capture holds but cannot read back
+// (damaged blocks) and those a crash cut short, "" when there are none.
+func damageText(st capture.Stats) string {
+	var lost int64
+	for _, l := range st.Lost {
+		lost += l.Records()
+	}
+	switch {
+	case st.DamagedRecords > 0 && lost > 0:
+		return fmt.Sprintf("%s damaged, %s lost in a crash", numfmt.Count(st.DamagedRecords), numfmt.Count(lost))
+	case st.DamagedRecords > 0:
+		return numfmt.Count(st.DamagedRecords) + " damaged (unreadable)"
+	case lost > 0:
+		return numfmt.Count(lost) + " lost in a crash"
+	}
+	return ""
 }
 
 // diskFullText tells the user that a full disk stopped the capture, and
