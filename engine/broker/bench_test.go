@@ -276,20 +276,26 @@ func mosquittoPath() (string, bool) {
 // when the benchmark ends.
 func startMosquitto(b *testing.B) benchTarget {
 	b.Helper()
+	return startMosquittoConf(b, "")
+}
+
+// startMosquittoConf is startMosquitto with extra mosquitto.conf lines.
+func startMosquittoConf(b *testing.B, conf string) benchTarget {
+	b.Helper()
 	bin, ok := mosquittoPath()
 	if !ok {
 		b.Skip("mosquitto not installed: apt-get install mosquitto")
 	}
 	port := freePort(b)
-	conf := filepath.Join(b.TempDir(), "mosquitto.conf")
-	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
+	confPath := filepath.Join(b.TempDir(), "mosquitto.conf")
+	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port) + conf
 	if extra := os.Getenv("IOTSTUDIO_BENCH_MOSQUITTO_CONF"); extra != "" {
 		text += strings.ReplaceAll(extra, ";", "\n") + "\n"
 	}
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(confPath, []byte(text), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", conf)
+	cmd := exec.Command(bin, "-c", confPath)
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	if err := cmd.Start(); err != nil {
