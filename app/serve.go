@@ -35,6 +35,7 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 	noCapture := fs.Bool("no-capture", false, "do not record traffic in DATA/capture")
 	var origins listFlag
 	fs.Var(&origins, "allow-origin", "browser `ORIGIN` allowed on the WebSocket listener besides localhost (repeatable)")
+	queueBudgets := queueBudgetFlags(fs)
 	return func() (cfg broker.Config, capturing bool, err error) {
 		dir, err := dataDir(*data)
 		if err != nil {
@@ -44,6 +45,9 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 		cfg.MQTTAddr, cfg.WSAddr, cfg.TLSAddr = offToEmpty(*mqttAddr), offToEmpty(*wsAddr), offToEmpty(*tlsAddr)
 		cfg.CertFile, cfg.KeyFile, cfg.DevCA = *cert, *key, *devCA
 		cfg.UsersFile, cfg.NoPersistence, cfg.AllowedOrigins = *users, *noPersist, origins
+		if cfg.MaxQueuedBytesPerClient, cfg.MaxQueuedBytes, err = queueBudgets(); err != nil {
+			return broker.Config{}, false, err
+		}
 		return cfg, !*noCapture, nil
 	}
 }
@@ -156,3 +160,22 @@ func closeCapture(store *capture.Store, log *slog.Logger) {
 // an unreadable certificate, a bad users file, an unwritable data dir) is
 // fixed by changing the command line or the files it names.
 func startError(err error) error { return usageError{err} }
+
+// queueBudgetFlags registers the broker's queue byte budgets.
+func queueBudgetFlags(fs *flag.FlagSet) func() (perClient, total int64, err error) {
+	perClient := fs.String("max-queued-bytes-per-client", capture.FormatSize(broker.DefaultMaxQueuedBytesPerClient),
+		"most `SIZE` of messages queued or in flight for one client (64MiB, unlimited); QoS 0 beyond three quarters of it is dropped")
+	total := fs.String("max-queued-bytes", capture.FormatSize(broker.DefaultMaxQueuedBytes),
+		"most `SIZE` of messages queued or in flight for all clients together (512MiB, unlimited)")
+	return func() (int64, int64, error) {
+		p, err := capture.ParseSize(*perClient)
+		if err != nil || p == 0 {
+			return 0, 0, usagef("--max-queued-bytes-per-client %q: want a size such as 64MiB, or unlimited", *perClient)
+		}
+		t, err := capture.ParseSize(*total)
+		if err != nil || t == 0 {
+			return 0, 0, usagef("--max-queued-bytes %q: want a size such as 512MiB, or unlimited", *total)
+		}
+		return p, t, nil
+	}
+}

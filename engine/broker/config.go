@@ -59,6 +59,12 @@ type Config struct {
 	NoFlowControl bool
 
 	Logger *slog.Logger
+
+	// Queue byte budgets (see budget.go): what the broker may hold in
+	// messages queued or in flight for one client, and for all of them.
+	// 0 means the default, a negative value unlimited.
+	MaxQueuedBytesPerClient int64
+	MaxQueuedBytes          int64
 }
 
 // DefaultConfig returns the configuration the app starts with.

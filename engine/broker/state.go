@@ -32,6 +32,10 @@ type Stats struct {
 	// subscriber to catch up.
 	PublishesHeld int64
 	Uptime        time.Duration
+	// DroppedOverBudget counts the part of Dropped refused by the queue
+	// byte budgets; QueuedBytes is what those budgets are charged now.
+	DroppedOverBudget int64
+	QueuedBytes       int64
 }
 
 // ClientInfo describes one client session known to the broker.
