@@ -78,7 +78,8 @@ type account struct {
 	deepSince  int64
 	gap        int64 // ns between writes while congested, learnt
 	lastBytes  int64
-	stalled    bool                     // silent past flowMaxPatience since it went deep
+	gapAt      int64
+	freeUntil  int64                    // after a long silence, holds no one until then
 	filters    atomic.Pointer[[]string] // what it subscribes to, read by held publishers
 	holding    atomic.Bool              // congested, still draining: holds its publishers
 	stuck      atomic.Bool              // congested, nothing written for flowStuckAfter

@@ -32,16 +32,17 @@ import (
 // buffer, which for a 4 MB buffer draining at 16 MB/s comes every ~125 ms,
 // so each client's patience grows to twice the gaps it shows while
 // draining, up to flowMaxPatience. One that was silent longer than that
-// stays stuck until it has caught up on its own: holding publishers while
-// it works off the backlog of its stall would cost them as much as the
-// stall itself. A subscriber that stays slow without stalling holds its
-// publishers all along, so fan-in loses nothing.
+// holds no one for another flowMaxPatience after it resumes: a reader
+// back from a pause works off its backlog meanwhile, instead of holding
+// publishers for it as long again. A subscriber that stays slow without
+// stalling holds its publishers all along, so fan-in loses nothing.
 const (
 	flowMaxWait    = 100 * time.Millisecond
 	flowStuckAfter = 100 * time.Millisecond
 	// flowMaxPatience caps how long a reader that has shown it writes
 	// in slow bursts may go without a write before it is judged stuck.
 	flowMaxPatience = 300 * time.Millisecond
+	flowGapMemory   = 10 * time.Second
 	flowScanEvery   = 50 * time.Microsecond
 	flowRelistEach  = 20 * time.Millisecond
 	flowNap         = 50 * time.Microsecond
@@ -168,13 +169,17 @@ func (h *flowHook) holds(a *account, now int64) bool {
 		// slow reader behind a big kernel buffer is woken only when half
 		// of it has drained. A pause longer than the patience is no
 		// rhythm and is not learnt.
+		// The longest recent gap counts; one older than flowGapMemory is
+		// forgotten.
 		if gap := now - max(a.progressAt, a.deepSince); deep && a.deepSince != 0 && gap <= int64(2*patience) {
-			a.gap = max(gap, a.gap-a.gap/8)
+			if gap >= a.gap || now-a.gapAt > int64(flowGapMemory) {
+				a.gap, a.gapAt = gap, now
+			}
 		}
 		a.lastSent, a.progressAt = sent, now
 	}
 	if !deep {
-		a.deepSince, a.stalled = 0, false
+		a.deepSince, a.freeUntil = 0, 0
 		a.holding.Store(false)
 		a.stuck.Store(false)
 		return false
@@ -183,8 +188,10 @@ func (h *flowHook) holds(a *account, now int64) bool {
 		a.deepSince = now
 	}
 	silent := now - max(a.deepSince, a.progressAt)
-	a.stalled = a.stalled || silent >= int64(flowMaxPatience)
-	stuck := a.stalled || silent >= int64(min(patience, flowMaxPatience))
+	if silent >= int64(flowMaxPatience) {
+		a.freeUntil = now + int64(flowMaxPatience)
+	}
+	stuck := now < a.freeUntil || silent >= int64(min(patience, flowMaxPatience))
 	a.stuck.Store(stuck)
 	hold := h.hold && !stuck
 	if hold && !a.holding.Load() {
