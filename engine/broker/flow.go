@@ -32,9 +32,10 @@ import (
 // buffer, which for a 4 MB buffer draining at 16 MB/s comes every ~125 ms,
 // so each client's patience grows to twice the gaps it shows while
 // draining, up to flowMaxPatience. One that was silent longer than that
-// holds no one for another flowMaxPatience after it resumes: a reader
-// back from a pause works off its backlog meanwhile, instead of holding
-// publishers for it as long again. A subscriber that stays slow without
+// holds no one for another flowStuckAfter after it resumes: a reader back
+// from a pause works off most of its backlog meanwhile, instead of holding
+// publishers for it. (Longer, and a slow reader the machine starved for a
+// moment overflows its queue while publishers run free.) A subscriber that stays slow without
 // stalling holds its publishers all along, so fan-in loses nothing.
 const (
 	flowMaxWait    = 100 * time.Millisecond
@@ -189,7 +190,7 @@ func (h *flowHook) holds(a *account, now int64) bool {
 	}
 	silent := now - max(a.deepSince, a.progressAt)
 	if silent >= int64(flowMaxPatience) {
-		a.freeUntil = now + int64(flowMaxPatience)
+		a.freeUntil = now + int64(flowStuckAfter)
 	}
 	stuck := now < a.freeUntil || silent >= int64(min(patience, flowMaxPatience))
 	a.stuck.Store(stuck)
