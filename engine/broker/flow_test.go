@@ -350,3 +350,57 @@ func TestFlowPausingSubscriberCostsOthersLittle(t *testing.T) {
 		t.Errorf("with a # subscriber that pauses reading the publisher keeps %.0f %% of its rate; want at least 80 %%", ratio*100)
 	}
 }
+
+// A congested subscriber holds back the publishers whose messages it
+// receives and no others: while one publisher floods a slow subscriber,
+// flow control holds publishes to the flooded topic and never one to an
+// unrelated topic. (The flow control this replaced held every publisher
+// while any subscriber was congested.)
+func TestFlowCongestedSubscriberHoldsOnlyItsPublishers(t *testing.T) {
+	b := startBroker(t, func(c *Config) { c.NoPersistence = true })
+	addr := listenerAddr(t, b, "mqtt")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	slow, err := rawDial(ctx, addr, "slow", 64<<10, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if err := slow.subscribe("flood/#", 0); err != nil {
+		t.Fatal(err)
+	}
+	slow.r = bufio.NewReaderSize(slowReader{slow.conn}, 64<<10)
+	go (&rawSub{rawClient: slow}).run()
+	flooder, err := rawDial(ctx, addr, "flooder", 64<<10, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flooder.Close()
+	floodCtx, stopFlood := context.WithCancel(ctx)
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		frames := []pubFrame{encodePublish("flood/x", bytes.Repeat([]byte("f"), 1024), 0)}
+		for floodCtx.Err() == nil && flooder.publish(floodCtx, frames, 100, 0, 0) == nil {
+		}
+	}()
+	defer func() { stopFlood(); <-flooded }()
+
+	var floodHeld, calmHeld int
+	for start := time.Now(); time.Since(start) < 2*time.Second && (floodHeld < 100 || time.Since(start) < time.Second); time.Sleep(100 * time.Microsecond) {
+		b.flow.scan(time.Now().UnixNano())
+		if b.flow.congested("flood/x") {
+			floodHeld++
+		}
+		if b.flow.congested("calm/x") {
+			calmHeld++
+		}
+	}
+	t.Logf("sampled: flood/x held %d times, calm/x %d times; %d publishes held in all", floodHeld, calmHeld, b.Stats().PublishesHeld)
+	if floodHeld == 0 {
+		t.Fatal("the flooded subscriber never held its publisher: the test proves nothing")
+	}
+	if calmHeld > 0 {
+		t.Errorf("a publish to calm/x, which the congested subscriber does not receive, would have been held %d times", calmHeld)
+	}
+}
