@@ -404,3 +404,45 @@ func TestFlowCongestedSubscriberHoldsOnlyItsPublishers(t *testing.T) {
 		t.Errorf("a publish to calm/x, which the congested subscriber does not receive, would have been held %d times", calmHeld)
 	}
 }
+
+// A QoS 1 message that does not fit a subscriber's budget cannot be
+// dropped quietly, since the broker acknowledged it: the subscriber is
+// disconnected (an MQTT 5 one with "quota exceeded") and the drop counted.
+func TestBudgetDisconnectsAQoS1SubscriberOverIt(t *testing.T) {
+	b := startBroker(t, func(c *Config) {
+		c.NoPersistence = true
+		c.MaxQueuedBytesPerClient = 1 << 20
+	})
+	addr := listenerAddr(t, b, "mqtt")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stuckSub(t, ctx, addr, "stuck", "big/#", 1)
+	pub, err := rawDial(ctx, addr, "pub", 64<<10, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	frames := []pubFrame{encodePublish("big/x", bytes.Repeat([]byte("p"), 256<<10), 1)}
+	if err := pub.publish(ctx, frames, 40, 1, 10); err != nil {
+		t.Fatal(err)
+	}
+	connected := func() bool {
+		for _, c := range b.Clients() {
+			if c.ID == "stuck" {
+				return c.Connected
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(10 * time.Second); connected() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := b.Stats()
+	t.Logf("dropped over budget %d, queued %d bytes", st.DroppedOverBudget, st.QueuedBytes)
+	if connected() {
+		t.Fatal("the QoS 1 subscriber over its budget is still connected")
+	}
+	if st.DroppedOverBudget == 0 {
+		t.Error("no drop counted")
+	}
+}
