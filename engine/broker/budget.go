@@ -142,9 +142,9 @@ func fits(n, limit int64, qos byte) bool {
 	return n <= limit
 }
 
-// unlisted sizes a message OnPublish did not see: a retained one sent on
-// subscribe, or anything else (a will, a subscribe's filter check), which
-// is charged as empty.
+// unlisted sizes a message OnPublish and OnWill did not see: a retained
+// one sent on subscribe, or anything else (a will delayed past sizeStale,
+// a subscribe's filter check), which is charged as empty.
 func (h *flowHook) unlisted(topic string) (int64, byte) {
 	if pk, ok := h.srv.Topics.Retained.Get(topic); ok {
 		return msgCost(len(pk.Payload)), pk.FixedHeader.Qos
@@ -185,6 +185,15 @@ func (h *flowHook) kickOverBudget(a *account) {
 		_ = kick(h.srv, cl, packets.ErrQuotaExceeded)
 	}()
 }
+
+// OnWill tells the budget the size of a will about to be published: mochi
+// publishes it without OnPublish, under the topic string returned here.
+func (h *flowHook) OnWill(_ *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	h.sizes.put(will.TopicName, msgCost(len(will.Payload)), will.Qos, time.Now().UnixNano())
+	return will, nil
+}
+
+func (h *flowHook) OnWillSent(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
 
 // OnPacketSent ends a QoS 0 message's charge and marks progress.
 func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {

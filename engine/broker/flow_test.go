@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -156,6 +157,7 @@ func stuckSub(t *testing.T, ctx context.Context, addr, id, filter string, qos by
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	_ = c.conn.(*net.TCPConn).SetReadBuffer(4 << 10)
 	if err := c.subscribe(filter, qos); err != nil {
 		t.Fatal(err)
 	}
@@ -444,5 +446,56 @@ func TestBudgetDisconnectsAQoS1SubscriberOverIt(t *testing.T) {
 	}
 	if st.DroppedOverBudget == 0 {
 		t.Error("no drop counted")
+	}
+}
+
+// Wills count against the budget like publishes: clients that drop with
+// large wills cannot fill the queue of a subscriber that stopped reading.
+func TestBudgetCountsWills(t *testing.T) {
+	const (
+		perClient = 1 << 20
+		wills     = 100
+		size      = 60 << 10 // a will message has a 16-bit length
+	)
+	b := startBroker(t, func(c *Config) {
+		c.NoPersistence = true
+		c.MaxQueuedBytesPerClient = perClient
+	})
+	addr := listenerAddr(t, b, "mqtt")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stuckSub(t, ctx, addr, "stuck", "will/#", 0)
+	payload := bytes.Repeat([]byte("w"), size)
+	for i := range wills {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := appendString(nil, "MQTT")
+		body = append(body, 4, 0x02|0x04) // 3.1.1; clean session, will at QoS 0
+		body = binary.BigEndian.AppendUint16(body, 60)
+		body = appendString(body, fmt.Sprintf("dying%d", i))
+		body = appendString(body, "will/x")
+		body = binary.BigEndian.AppendUint16(body, uint16(len(payload)))
+		body = append(body, payload...)
+		if _, err := conn.Write(frame(rawConnect, body)); err != nil {
+			t.Fatal(err)
+		}
+		ack := make([]byte, 4)
+		if _, err := io.ReadFull(conn, ack); err != nil || ack[3] != 0 {
+			t.Fatalf("connect with will: %x %v", ack, err)
+		}
+		conn.Close() // no DISCONNECT: the will is published
+	}
+	for b.Stats().ClientsConnected > 1 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := b.Stats()
+	t.Logf("%d wills of %d KiB to a stuck subscriber: queued %d KiB, dropped over budget %d", wills, size>>10, st.QueuedBytes>>10, st.DroppedOverBudget)
+	if st.QueuedBytes > perClient+size {
+		t.Errorf("the budget carries %d bytes for one subscriber; want at most %d", st.QueuedBytes, perClient+size)
+	}
+	if st.DroppedOverBudget == 0 {
+		t.Error("no will dropped over budget")
 	}
 }
