@@ -164,9 +164,9 @@ func startError(err error) error { return usageError{err} }
 // queueBudgetFlags registers the broker's queue byte budgets.
 func queueBudgetFlags(fs *flag.FlagSet) func() (perClient, total int64, err error) {
 	perClient := fs.String("max-queued-bytes-per-client", capture.FormatSize(broker.DefaultMaxQueuedBytesPerClient),
-		"most `SIZE` of messages queued or in flight for one client (64MiB, unlimited); QoS 0 beyond three quarters of it is dropped")
+		"most `SIZE` of messages queued or in flight for one client (e.g. 256MiB, or unlimited); QoS 0 beyond three quarters of it is dropped")
 	total := fs.String("max-queued-bytes", capture.FormatSize(broker.DefaultMaxQueuedBytes),
-		"most `SIZE` of messages queued or in flight for all clients together (512MiB, unlimited)")
+		"most `SIZE` of messages queued or in flight for all clients together (e.g. 2GiB, or unlimited)")
 	return func() (int64, int64, error) {
 		p, err := capture.ParseSize(*perClient)
 		if err != nil || p == 0 {

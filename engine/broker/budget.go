@@ -343,7 +343,9 @@ func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
 	for i, h := 0, t.home(k); i < sizeProbe; i++ {
 		s := &t.slots[(h+i)%sizeSlots]
 		old := s.key.Load()
-		if old != 0 && now-s.at.Load() < sizeStale || !s.key.CompareAndSwap(old, k) {
+		// A slot left behind by this topic string's previous publish (an
+		// alias's string is reused) is taken over at once.
+		if old != 0 && old != k && now-s.at.Load() < sizeStale || !s.key.CompareAndSwap(old, k) {
 			continue
 		}
 		s.val.Store(cost<<2 | int64(qos))
