@@ -73,16 +73,15 @@ type account struct {
 	inflight map[uint16]int64 // charges owned by QoS 1/2 messages in flight
 
 	// Owned by whoever holds flowHook.scanning.
-	lastSent   int64
-	progressAt int64
-	deepSince  int64
-	gap        int64 // ns between writes while congested, learnt
-	lastBytes  int64
-	gapAt      int64
-	freeUntil  int64                    // after a long silence, holds no one until then
-	filters    atomic.Pointer[[]string] // what it subscribes to, read by held publishers
-	holding    atomic.Bool              // congested, still draining: holds its publishers
-	stuck      atomic.Bool              // congested, nothing written for flowStuckAfter
+	lastSent  int64
+	silence   int64 // ns congested with nothing written, in scan steps
+	gap       int64 // longest recent silence that ended in a write
+	lastBytes int64
+	gapAt     int64
+	freeUntil int64                    // after a long silence, holds no one until then
+	filters   atomic.Pointer[[]string] // what it subscribes to, read by held publishers
+	holding   atomic.Bool              // congested, still draining: holds its publishers
+	stuck     atomic.Bool              // congested, nothing written for flowStuckAfter
 }
 
 // budget is the accounting half of flowHook.

@@ -44,6 +44,7 @@ const (
 	// in slow bursts may go without a write before it is judged stuck.
 	flowMaxPatience = 300 * time.Millisecond
 	flowGapMemory   = 10 * time.Second
+	flowSilenceStep = 5 * time.Millisecond
 	flowScanEvery   = 50 * time.Microsecond
 	flowRelistEach  = 20 * time.Millisecond
 	flowNap         = 50 * time.Microsecond
@@ -60,6 +61,7 @@ type flowHook struct {
 	holders  atomic.Pointer[[]*account] // congested, not stuck
 	scanning atomic.Bool                // one scanner at a time
 	scanned  atomic.Int64               // unix ns of the last scan
+	lastScan int64                      // its start, owned by the scanner
 
 	held     atomic.Int64 // publishes that waited
 	heldTime atomic.Int64 // total ns publishers waited
@@ -147,9 +149,11 @@ func (h *flowHook) scan(now int64) {
 		return
 	}
 	defer h.scanning.Store(false)
+	step := min(now-h.lastScan, int64(flowSilenceStep))
+	h.lastScan = now
 	var holders []*account
 	for _, a := range h.accounts(now) {
-		if h.holds(a, now) {
+		if h.holds(a, now, step) {
 			holders = append(holders, a)
 		}
 	}
@@ -159,40 +163,38 @@ func (h *flowHook) scan(now int64) {
 	h.scanned.Store(time.Now().UnixNano())
 }
 
-// holds decides whether a is congested but still draining.
-func (h *flowHook) holds(a *account, now int64) bool {
+// holds decides whether a is congested but still draining. Silence is
+// counted in scan steps of at most flowSilenceStep, so time the whole
+// process spent descheduled (a busy machine) or with no publisher active
+// makes no subscriber look stuck.
+func (h *flowHook) holds(a *account, now, step int64) bool {
 	deep := a.queued != nil && atomic.LoadInt32(a.queued) > flowLimit ||
 		a.cl.State.Inflight.Len() > flowLimit ||
 		h.perClient > 0 && a.bytes.Load() > h.perClient/8
-	patience := max(flowStuckAfter, 2*time.Duration(a.gap))
+	patience := int64(min(max(flowStuckAfter, 2*time.Duration(a.gap)), flowMaxPatience))
 	if sent := a.sent.Load(); sent != a.lastSent {
-		// Learn how far apart a congested reader's writes come: a
-		// slow reader behind a big kernel buffer is woken only when half
-		// of it has drained. A pause longer than the patience is no
-		// rhythm and is not learnt.
-		// The longest recent gap counts; one older than flowGapMemory is
-		// forgotten.
-		if gap := now - max(a.progressAt, a.deepSince); deep && a.deepSince != 0 && gap <= int64(2*patience) {
-			if gap >= a.gap || now-a.gapAt > int64(flowGapMemory) {
-				a.gap, a.gapAt = gap, now
-			}
+		// Learn how far apart a congested reader's writes come: a slow
+		// reader behind a big kernel buffer is woken only when half of it
+		// has drained. The longest recent gap counts, one older than
+		// flowGapMemory is forgotten, and a pause longer than twice the
+		// patience is no rhythm and is not learnt.
+		if gap := a.silence; deep && gap > 0 && gap <= 2*patience && (gap >= a.gap || now-a.gapAt > int64(flowGapMemory)) {
+			a.gap, a.gapAt = gap, now
 		}
-		a.lastSent, a.progressAt = sent, now
+		a.lastSent, a.silence = sent, 0
+	} else if deep {
+		a.silence += step
 	}
 	if !deep {
-		a.deepSince, a.freeUntil = 0, 0
+		a.silence, a.freeUntil = 0, 0
 		a.holding.Store(false)
 		a.stuck.Store(false)
 		return false
 	}
-	if a.deepSince == 0 {
-		a.deepSince = now
-	}
-	silent := now - max(a.deepSince, a.progressAt)
-	if silent >= int64(flowMaxPatience) {
+	if a.silence >= int64(flowMaxPatience) {
 		a.freeUntil = now + int64(flowStuckAfter)
 	}
-	stuck := now < a.freeUntil || silent >= int64(min(patience, flowMaxPatience))
+	stuck := now < a.freeUntil || a.silence >= patience
 	a.stuck.Store(stuck)
 	hold := h.hold && !stuck
 	if hold && !a.holding.Load() {
