@@ -72,13 +72,13 @@ type account struct {
 	mu       sync.Mutex
 	inflight map[uint16]int64 // charges owned by QoS 1/2 messages in flight
 
-	// Owned by whoever holds flowHook.scanning.
-	lastSent  int64
-	silence   int64 // ns congested with nothing written, in scan steps
-	gap       int64 // longest recent silence that ended in a write
-	lastBytes int64
-	gapAt     int64
-	freeUntil int64                    // after a long silence, holds no one until then
+	// Kept by flow control's scans.
+	lastSent  atomic.Int64
+	silence   atomic.Int64 // ns congested with nothing written, in scan steps
+	gap       atomic.Int64 // longest recent silence that ended in a write
+	gapAt     atomic.Int64
+	freeUntil atomic.Int64             // after a long silence, holds no one until then
+	lastBytes int64                    // owned by whoever holds flowHook.listing
 	filters   atomic.Pointer[[]string] // what it subscribes to, read by held publishers
 	holding   atomic.Bool              // congested, still draining: holds its publishers
 	stuck     atomic.Bool              // congested, nothing written for flowStuckAfter

@@ -61,7 +61,8 @@ type flowHook struct {
 	holders  atomic.Pointer[[]*account] // congested, not stuck
 	scanning atomic.Bool                // one scanner at a time
 	scanned  atomic.Int64               // unix ns of the last scan
-	lastScan int64                      // its start, owned by the scanner
+	lastScan atomic.Int64               // unix ns the last scan started
+	listing  atomic.Bool                // one caller rebuilds the list at a time
 
 	held     atomic.Int64 // publishes that waited
 	heldTime atomic.Int64 // total ns publishers waited
@@ -143,14 +144,20 @@ func (h *flowHook) congested(topic string) bool {
 
 // scan updates which subscribers hold their publishers. At most every
 // flowScanEvery one caller scans and the others go on with the last
-// answer.
+// answer; a scanner descheduled for over a millisecond (with 100 busy
+// publishers Go may not run it again for most of a second) is not waited
+// for, so the state scans update is atomic.
 func (h *flowHook) scan(now int64) {
-	if now-h.scanned.Load() < int64(flowScanEvery) || !h.scanning.CompareAndSwap(false, true) {
+	last := h.scanned.Load()
+	if now-last < int64(flowScanEvery) {
 		return
 	}
-	defer h.scanning.Store(false)
-	step := min(now-h.lastScan, int64(flowSilenceStep))
-	h.lastScan = now
+	if h.scanning.CompareAndSwap(false, true) {
+		defer h.scanning.Store(false)
+	} else if now-last < int64(time.Millisecond) {
+		return
+	}
+	step := min(now-h.lastScan.Swap(now), int64(flowSilenceStep))
 	var holders []*account
 	for _, a := range h.accounts(now) {
 		if h.holds(a, now, step) {
@@ -171,30 +178,34 @@ func (h *flowHook) holds(a *account, now, step int64) bool {
 	deep := a.queued != nil && atomic.LoadInt32(a.queued) > flowLimit ||
 		a.cl.State.Inflight.Len() > flowLimit ||
 		h.perClient > 0 && a.bytes.Load() > h.perClient/8
-	patience := int64(min(max(flowStuckAfter, 2*time.Duration(a.gap)), flowMaxPatience))
-	if sent := a.sent.Load(); sent != a.lastSent {
+	gap := a.gap.Load()
+	patience := int64(min(max(flowStuckAfter, 2*time.Duration(gap)), flowMaxPatience))
+	if sent := a.sent.Load(); sent != a.lastSent.Swap(sent) {
 		// Learn how far apart a congested reader's writes come: a slow
 		// reader behind a big kernel buffer is woken only when half of it
 		// has drained. The longest recent gap counts, one older than
 		// flowGapMemory is forgotten, and a pause longer than twice the
 		// patience is no rhythm and is not learnt.
-		if gap := a.silence; deep && gap > 0 && gap <= 2*patience && (gap >= a.gap || now-a.gapAt > int64(flowGapMemory)) {
-			a.gap, a.gapAt = gap, now
+		silence := a.silence.Swap(0)
+		if deep && silence > 0 && silence <= 2*patience && (silence >= gap || now-a.gapAt.Load() > int64(flowGapMemory)) {
+			a.gap.Store(silence)
+			a.gapAt.Store(now)
 		}
-		a.lastSent, a.silence = sent, 0
 	} else if deep {
-		a.silence += step
+		a.silence.Add(step)
 	}
 	if !deep {
-		a.silence, a.freeUntil = 0, 0
+		a.silence.Store(0)
+		a.freeUntil.Store(0)
 		a.holding.Store(false)
 		a.stuck.Store(false)
 		return false
 	}
-	if a.silence >= int64(flowMaxPatience) {
-		a.freeUntil = now + int64(flowStuckAfter)
+	silence := a.silence.Load()
+	if silence >= int64(flowMaxPatience) {
+		a.freeUntil.Store(now + int64(flowStuckAfter))
 	}
-	stuck := now < a.freeUntil || a.silence >= patience
+	stuck := now < a.freeUntil.Load() || silence >= patience
 	a.stuck.Store(stuck)
 	hold := h.hold && !stuck
 	if hold && !a.holding.Load() {
@@ -224,9 +235,13 @@ func subscriptionFilters(cl *mqtt.Client) []string {
 // when the budget is also reconciled.
 func (h *flowHook) accounts(now int64) []*account {
 	l := h.list.Load()
-	if l != nil && now-l.at < int64(flowRelistEach) {
+	if l != nil && now-l.at < int64(flowRelistEach) || !h.listing.CompareAndSwap(false, true) {
+		if l == nil {
+			return nil
+		}
 		return l.accounts
 	}
+	defer h.listing.Store(false)
 	all := h.srv.Clients.GetAll()
 	h.reconcile(all)
 	next := &flowList{at: now}
