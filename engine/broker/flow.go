@@ -21,22 +21,25 @@ import (
 // publishers while it writes, so TCP slows them down. flowHook does the
 // same from OnPublish, which runs on the publisher's read goroutine: while
 // a subscriber of the message's topic is congested (more than flowLimit
-// queued or in flight, or an eighth of its byte budget), the publisher sleeps, up
-// to flowMaxWait per message. Publishers whose messages the congested
-// subscriber does not receive are not held.
+// queued or in flight, or an eighth of its byte budget), the publisher
+// sleeps, up to flowMaxWait per message. Publishers whose messages the
+// congested subscriber does not receive are not held.
 //
-// Holding only helps a subscriber that drains. One whose queue stays deep
+// Holding only helps a subscriber that drains. One that stays congested
 // while nothing is written to it for flowStuckAfter (a paused process, a
 // full TCP window) is judged stuck and holds no one: its overflow is
-// dropped and counted. Progress is seen per flush of the kernel's send
-// buffer, which for a 4 MB buffer draining at 16 MB/s comes every ~125 ms,
-// so each client's patience grows to twice the gaps it shows while
-// draining, up to flowMaxPatience. One that was silent longer than that
-// holds no one for another flowStuckAfter after it resumes: a reader back
-// from a pause works off most of its backlog meanwhile, instead of holding
-// publishers for it. (Longer, and a slow reader the machine starved for a
-// moment overflows its queue while publishers run free.) A subscriber that stays slow without
-// stalling holds its publishers all along, so fan-in loses nothing.
+// dropped and counted. That silence is counted only while publishers are
+// active, in steps of at most flowSilenceStep, so a process the machine
+// descheduled for a while finds no one stuck. Progress is seen per flush
+// of the kernel's send buffer, which for a 4 MB buffer draining at 16 MB/s
+// comes every ~125 ms, so each client's patience grows to twice the gaps
+// it shows while draining, up to flowMaxPatience. One that was silent
+// longer than that holds no one for another flowStuckAfter after it
+// resumes: a reader back from a pause works off most of its backlog
+// meanwhile instead of holding publishers for it (longer, and a slow
+// reader the machine starved for a moment overflows while publishers run
+// free). A subscriber that stays slow without stalling holds its
+// publishers all along, so fan-in loses nothing.
 const (
 	flowMaxWait    = 100 * time.Millisecond
 	flowStuckAfter = 100 * time.Millisecond
@@ -59,7 +62,7 @@ type flowHook struct {
 
 	list     atomic.Pointer[flowList]
 	holders  atomic.Pointer[[]*account] // congested, not stuck
-	scanning atomic.Bool                // one scanner at a time
+	scanning atomic.Bool                // one scanner at a time, unless it stalls
 	scanned  atomic.Int64               // unix ns of the last scan
 	lastScan atomic.Int64               // unix ns the last scan started
 	listing  atomic.Bool                // one caller rebuilds the list at a time
