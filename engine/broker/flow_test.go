@@ -257,12 +257,13 @@ func TestBudgetBoundsWhatStuckSubscribersHold(t *testing.T) {
 }
 
 // A subscriber on # that stops reading for 0.4 s in every 1.5 s must not
-// throttle a publisher that also has a healthy subscriber. Within one run,
-// windows alternate between the publisher with no # subscriber, with one
-// that reads all the time (the same work for the broker, on a busy
-// machine the fair baseline) and with one that pauses; the publisher's
-// rate with the pausing one must be at least 80 % of that with the reading
-// one.
+// throttle a publisher that also has a healthy subscriber: flow control may
+// hold the publisher for at most a fifth of the time (so it keeps 80 % of
+// its rate), where holding it until the pause ended took over a quarter.
+// Within one run, windows alternate between the publisher with no #
+// subscriber, with one that reads all the time (the same work for the
+// broker: on a busy machine the fair baseline) and with one that pauses;
+// the rates are logged, but asserting them would test the machine's load.
 func TestFlowPausingSubscriberCostsOthersLittle(t *testing.T) {
 	const (
 		window = 1500 * time.Millisecond
@@ -342,22 +343,15 @@ func TestFlowPausingSubscriberCostsOthersLittle(t *testing.T) {
 		ratios = append(ratios, p/r)
 		t.Logf("round %d, publisher msg/s: alone %.0f, with a reading # subscriber %.0f, with a pausing one %.0f (%.2f)", i, a, r, p, p/r)
 	}
-	// The median shrugs off one window another process on this machine
-	// took the CPU from; a throttle shows in every round.
 	sort.Float64s(ratios)
-	ratio := ratios[len(ratios)/2]
-	st := b.Stats()
-	t.Logf("median pausing/reading %.2f; publisher held %v in the pausing windows; dropped %d", ratio, held, st.Dropped)
-	if ratio < 0.8 {
-		t.Errorf("with a # subscriber that pauses reading the publisher keeps %.0f %% of its rate; want at least 80 %%", ratio*100)
+	share := held.Seconds() / (rounds * window).Seconds()
+	t.Logf("median rate pausing/reading %.2f; publisher held %v in the pausing windows (%.0f %% of them); dropped %d",
+		ratios[len(ratios)/2], held, share*100, b.Stats().Dropped)
+	if share > 0.2 {
+		t.Errorf("flow control held the publisher %.0f %% of the time a # subscriber paused reading; want at most 20 %%", share*100)
 	}
 }
 
-// A congested subscriber holds back the publishers whose messages it
-// receives and no others: while one publisher floods a slow subscriber,
-// flow control holds publishes to the flooded topic and never one to an
-// unrelated topic. (The flow control this replaced held every publisher
-// while any subscriber was congested.)
 func TestFlowCongestedSubscriberHoldsOnlyItsPublishers(t *testing.T) {
 	b := startBroker(t, func(c *Config) { c.NoPersistence = true })
 	addr := listenerAddr(t, b, "mqtt")
