@@ -36,6 +36,7 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 	var origins listFlag
 	fs.Var(&origins, "allow-origin", "browser `ORIGIN` allowed on the WebSocket listener besides localhost (repeatable)")
 	limits := limitFlags(fs)
+	queueBudgets := queueBudgetFlags(fs)
 	return func() (cfg broker.Config, capturing bool, err error) {
 		dir, err := dataDir(*data)
 		if err != nil {
@@ -46,6 +47,9 @@ func brokerFlags(fs *flag.FlagSet) func() (cfg broker.Config, capturing bool, er
 		cfg.CertFile, cfg.KeyFile, cfg.DevCA = *cert, *key, *devCA
 		cfg.UsersFile, cfg.NoPersistence, cfg.AllowedOrigins = *users, *noPersist, origins
 		if err := limits(&cfg); err != nil {
+			return broker.Config{}, false, err
+		}
+		if cfg.MaxQueuedBytesPerClient, cfg.MaxQueuedBytes, err = queueBudgets(); err != nil {
 			return broker.Config{}, false, err
 		}
 		return cfg, !*noCapture, nil
@@ -196,3 +200,22 @@ func closeCapture(store *capture.Store, log *slog.Logger) {
 // an unreadable certificate, a bad users file, an unwritable data dir) is
 // fixed by changing the command line or the files it names.
 func startError(err error) error { return usageError{err} }
+
+// queueBudgetFlags registers the broker's queue byte budgets.
+func queueBudgetFlags(fs *flag.FlagSet) func() (perClient, total int64, err error) {
+	perClient := fs.String("max-queued-bytes-per-client", capture.FormatSize(broker.DefaultMaxQueuedBytesPerClient),
+		"most `SIZE` of messages queued or in flight for one client (e.g. 256MiB, or unlimited); QoS 0 beyond three quarters of it is dropped")
+	total := fs.String("max-queued-bytes", capture.FormatSize(broker.DefaultMaxQueuedBytes),
+		"most `SIZE` of messages queued or in flight for all clients together (e.g. 2GiB, or unlimited)")
+	return func() (int64, int64, error) {
+		p, err := capture.ParseSize(*perClient)
+		if err != nil || p == 0 {
+			return 0, 0, usagef("--max-queued-bytes-per-client %q: want a size such as 64MiB, or unlimited", *perClient)
+		}
+		t, err := capture.ParseSize(*total)
+		if err != nil || t == 0 {
+			return 0, 0, usagef("--max-queued-bytes %q: want a size such as 512MiB, or unlimited", *total)
+		}
+		return p, t, nil
+	}
+}

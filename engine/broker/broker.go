@@ -69,7 +69,7 @@ type Broker struct {
 	mu   sync.Mutex
 	srv  *mqtt.Server
 	gate *connGate
-	flow *flowHook // nil when flow control is off
+	flow *flowHook // flow control and the queue byte budget
 	// order keeps a subscribe from getting a retained message twice
 	order *retainOrder
 	// sysRetained is how many of the retained messages are mochi's own $SYS
@@ -177,11 +177,9 @@ func (b *Broker) build() (*mqtt.Server, error) {
 
 	b.authz = auth.NewHook(users, allowAnonymous(users, len(exposed) > 0))
 	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
-	hooks := []mqtt.Hook{b.authz, b.stats}
-	if !b.cfg.NoFlowControl {
-		b.flow = newFlowHook(srv, flowLimit)
-		hooks = append(hooks, b.flow)
-	}
+	perClient, total := b.cfg.queueBudgets()
+	b.flow = newFlowHook(srv, b.log, !b.cfg.NoFlowControl, perClient, total)
+	hooks := []mqtt.Hook{budgetedAuth{Hook: b.authz, flow: b.flow}, b.stats, b.flow}
 	if b.cfg.Recorder != nil {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
@@ -412,6 +410,9 @@ func (b *Broker) Stats() Stats {
 	}
 	if flow != nil {
 		st.PublishesHeld = flow.held.Load()
+		st.DroppedOverBudget = flow.dropped.Load()
+		st.Dropped += st.DroppedOverBudget
+		st.QueuedBytes = flow.queued.Load()
 	}
 	st.ConnectionsRefused = gate.refused.Load() + slots.refused.Load()
 	for _, cl := range srv.Clients.GetAll() {

@@ -72,6 +72,11 @@ type Config struct {
 	// MaxConnections is how many clients may be connected at once; more are
 	// refused with CONNACK "server unavailable".
 	MaxConnections int
+	// Queue byte budgets (see budget.go): what the broker may hold in
+	// messages queued or in flight for one client, and for all of them.
+	// 0 means the default, a negative value unlimited.
+	MaxQueuedBytesPerClient int64
+	MaxQueuedBytes          int64
 }
 
 // DefaultConfig returns the configuration the app starts with.

@@ -1,7 +1,10 @@
 package broker
 
 import (
+	"log/slog"
 	"reflect"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -17,129 +20,242 @@ import (
 // docs/PERFORMANCE.md). mosquitto's event loop instead stops reading
 // publishers while it writes, so TCP slows them down. flowHook does the
 // same from OnPublish, which runs on the publisher's read goroutine: while
-// some subscriber's queue (or its window of unacknowledged QoS 1/2
-// messages) is deeper than the limit, the publisher sleeps, up to
-// flowMaxWait per message.
+// a subscriber of the message's topic is congested (more than flowLimit
+// queued or in flight, or an eighth of its byte budget), the publisher
+// sleeps, up to flowMaxWait per message. Publishers whose messages the
+// congested subscriber does not receive are not held.
 //
-// A subscriber that stays congested longer than flowSlowAfter is judged
-// slow (a paused process, a dead link) and stops holding publishers back:
-// from then on its overflow is dropped and counted, as mochi would, so one
-// bad client cannot throttle the whole broker.
+// Holding only helps a subscriber that drains. One that stays congested
+// while nothing is written to it for flowStuckAfter (a paused process, a
+// full TCP window) is judged stuck and holds no one: its overflow is
+// dropped and counted. That silence is counted only while publishers are
+// active, in steps of at most flowSilenceStep, so a process the machine
+// descheduled for a while finds no one stuck. Progress is seen per flush
+// of the kernel's send buffer, which for a 4 MB buffer draining at 16 MB/s
+// comes every ~125 ms, so each client's patience grows to twice the gaps
+// it shows while draining, up to flowMaxPatience. One that was silent
+// longer than that holds no one for another flowStuckAfter after it
+// resumes: a reader back from a pause works off most of its backlog
+// meanwhile instead of holding publishers for it (longer, and a slow
+// reader the machine starved for a moment overflows while publishers run
+// free). A subscriber that stays slow without stalling holds its
+// publishers all along, so fan-in loses nothing.
 const (
 	flowMaxWait    = 100 * time.Millisecond
-	flowSlowAfter  = 2 * time.Second
-	flowScanEvery  = 50 * time.Microsecond
-	flowRelistEach = 20 * time.Millisecond
-	flowNap        = 50 * time.Microsecond
+	flowStuckAfter = 100 * time.Millisecond
+	// flowMaxPatience caps how long a reader that has shown it writes
+	// in slow bursts may go without a write before it is judged stuck.
+	flowMaxPatience = 300 * time.Millisecond
+	flowGapMemory   = 10 * time.Second
+	flowSilenceStep = 5 * time.Millisecond
+	flowScanEvery   = 50 * time.Microsecond
+	flowRelistEach  = 20 * time.Millisecond
+	flowNap         = 50 * time.Microsecond
 )
 
 type flowHook struct {
 	mqtt.HookBase
-	srv   *mqtt.Server
-	limit int32
+	srv  *mqtt.Server
+	log  *slog.Logger
+	hold bool // flow control on: congested subscribers hold publishers
+	budget
 
-	list    atomic.Pointer[flowList]
-	listing atomic.Bool  // one caller rebuilds the list at a time
-	depth   atomic.Int32 // deepest queue found by the last scan
-	scanned atomic.Int64 // unix ns of the last scan's start or end
+	list     atomic.Pointer[flowList]
+	holders  atomic.Pointer[[]*account] // congested, not stuck
+	scanning atomic.Bool                // one scanner at a time, unless it stalls
+	scanned  atomic.Int64               // unix ns of the last scan
+	lastScan atomic.Int64               // unix ns the last scan started
+	listing  atomic.Bool                // one caller rebuilds the list at a time
 
 	held     atomic.Int64 // publishes that waited
 	heldTime atomic.Int64 // total ns publishers waited
+	kicking  sync.WaitGroup
 }
 
 type flowList struct {
-	at      int64 // unix ns
-	clients []*flowClient
+	at       int64 // unix ns
+	accounts []*account
 }
 
-type flowClient struct {
-	cl        *mqtt.Client
-	queued    *int32       // mochi's unexported ClientState.outboundQty
-	overSince atomic.Int64 // unix ns the client went over the limit, 0 if not
-}
-
-func newFlowHook(srv *mqtt.Server, limit int32) *flowHook {
-	return &flowHook{srv: srv, limit: limit}
+// newFlowHook bounds queues by the byte budgets (<= 0: unlimited) and, if
+// hold, holds publishers of congested subscribers.
+func newFlowHook(srv *mqtt.Server, log *slog.Logger, hold bool, perClient, total int64) *flowHook {
+	h := &flowHook{srv: srv, log: log, hold: hold}
+	h.perClient, h.total = perClient, total
+	return h
 }
 
 func (h *flowHook) ID() string { return "iotstudio-flow" }
 
-func (h *flowHook) Provides(b byte) bool { return b == mqtt.OnPublish }
+func (h *flowHook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnQosPublish,
+		mqtt.OnQosComplete, mqtt.OnQosDropped, mqtt.OnPublishDropped, mqtt.OnWill, mqtt.OnWillSent:
+		return true
+	}
+	return false
+}
 
+// Stop waits for the disconnects of subscribers over budget.
+func (h *flowHook) Stop() error {
+	h.kicking.Wait()
+	return nil
+}
+
+// OnPublish tells the budget the message's size, and holds the publisher
+// while a subscriber of its topic is congested.
 func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if cl.Net.Inline || h.deepest() <= h.limit {
+	if cl.Net.Inline {
+		// The app may publish one topic string from several goroutines at
+		// once; a copy gives each publish its own key.
+		pk.TopicName = strings.Clone(pk.TopicName)
+	}
+	now := time.Now().UnixNano()
+	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
+	h.scan(now)
+	if cl.Net.Inline || !h.congested(pk.TopicName) {
 		return pk, nil
 	}
 	start := time.Now()
-	for h.deepest() > h.limit && time.Since(start) < flowMaxWait {
+	for time.Since(start) < flowMaxWait {
 		time.Sleep(flowNap)
+		h.scan(time.Now().UnixNano())
+		if !h.congested(pk.TopicName) {
+			break
+		}
 	}
 	h.held.Add(1)
 	h.heldTime.Add(int64(time.Since(start)))
 	return pk, nil
 }
 
-// deepest returns the deepest queue among subscribers that are not slow. At
-// most every flowScanEvery one caller rescans and the others reuse its
-// answer; a scanner descheduled for over a millisecond is not waited for.
-func (h *flowHook) deepest() int32 {
-	now := time.Now().UnixNano()
-	last := h.scanned.Load()
-	if now-last < int64(flowScanEvery) {
-		return h.depth.Load()
+func (h *flowHook) OnPublished(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
+
+// congested reports whether a subscriber of topic holds its publishers.
+func (h *flowHook) congested(topic string) bool {
+	hs := h.holders.Load()
+	if hs == nil {
+		return false
 	}
-	if now-last < int64(time.Millisecond) && !h.scanned.CompareAndSwap(last, now) {
-		return h.depth.Load()
-	}
-	var deepest int32
-	for _, c := range h.clients(now) {
-		d := max(atomic.LoadInt32(c.queued), int32(c.cl.State.Inflight.Len()))
-		switch {
-		case d <= h.limit:
-			c.overSince.Store(0)
-		case c.overSince.Load() == 0:
-			c.overSince.Store(now)
-			deepest = max(deepest, d)
-		case now-c.overSince.Load() < int64(flowSlowAfter):
-			deepest = max(deepest, d)
+	for _, a := range *hs {
+		if f := a.filters.Load(); a.holding.Load() && f != nil && matchesAny(*f, topic) {
+			return true
 		}
 	}
-	h.depth.Store(deepest)
-	h.scanned.Store(time.Now().UnixNano())
-	return deepest
+	return false
 }
 
-// clients lists the connected clients that hold subscriptions (only they
-// receive), rebuilt at most every flowRelistEach, keeping each client's
-// congestion history.
-func (h *flowHook) clients(now int64) []*flowClient {
+// scan updates which subscribers hold their publishers. At most every
+// flowScanEvery one caller scans and the others go on with the last
+// answer; a scanner descheduled for over a millisecond (with 100 busy
+// publishers Go may not run it again for most of a second) is not waited
+// for, so the state scans update is atomic.
+func (h *flowHook) scan(now int64) {
+	last := h.scanned.Load()
+	if now-last < int64(flowScanEvery) {
+		return
+	}
+	if h.scanning.CompareAndSwap(false, true) {
+		defer h.scanning.Store(false)
+	} else if now-last < int64(time.Millisecond) {
+		return
+	}
+	step := min(now-h.lastScan.Swap(now), int64(flowSilenceStep))
+	var holders []*account
+	for _, a := range h.accounts(now) {
+		if h.holds(a, now, step) {
+			holders = append(holders, a)
+		}
+	}
+	if old := h.holders.Load(); len(holders) > 0 || (old != nil && len(*old) > 0) {
+		h.holders.Store(&holders)
+	}
+	h.scanned.Store(time.Now().UnixNano())
+}
+
+// holds decides whether a is congested but still draining. Silence is
+// counted in scan steps of at most flowSilenceStep, so time the whole
+// process spent descheduled (a busy machine) or with no publisher active
+// makes no subscriber look stuck.
+func (h *flowHook) holds(a *account, now, step int64) bool {
+	deep := a.queued != nil && atomic.LoadInt32(a.queued) > flowLimit ||
+		a.cl.State.Inflight.Len() > flowLimit ||
+		h.perClient > 0 && a.bytes.Load() > h.perClient/8
+	gap := a.gap.Load()
+	patience := int64(min(max(flowStuckAfter, 2*time.Duration(gap)), flowMaxPatience))
+	if sent := a.sent.Load(); sent != a.lastSent.Swap(sent) {
+		// Learn how far apart a congested reader's writes come: a slow
+		// reader behind a big kernel buffer is woken only when half of it
+		// has drained. The longest recent gap counts, one older than
+		// flowGapMemory is forgotten, and a pause longer than twice the
+		// patience is no rhythm and is not learnt.
+		silence := a.silence.Swap(0)
+		if deep && silence > 0 && silence <= 2*patience && (silence >= gap || now-a.gapAt.Load() > int64(flowGapMemory)) {
+			a.gap.Store(silence)
+			a.gapAt.Store(now)
+		}
+	} else if deep {
+		a.silence.Add(step)
+	}
+	if !deep {
+		a.silence.Store(0)
+		a.freeUntil.Store(0)
+		a.holding.Store(false)
+		a.stuck.Store(false)
+		return false
+	}
+	silence := a.silence.Load()
+	if silence >= int64(flowMaxPatience) {
+		a.freeUntil.Store(now + int64(flowStuckAfter))
+	}
+	stuck := now < a.freeUntil.Load() || silence >= patience
+	a.stuck.Store(stuck)
+	hold := h.hold && !stuck
+	if hold && !a.holding.Load() {
+		f := subscriptionFilters(a.cl)
+		a.filters.Store(&f)
+	}
+	a.holding.Store(hold)
+	return hold
+}
+
+func subscriptionFilters(cl *mqtt.Client) []string {
+	subs := cl.State.Subscriptions.GetAll()
+	out := make([]string, 0, len(subs))
+	for f := range subs {
+		if strings.HasPrefix(f, "$share/") {
+			if _, rest, ok := strings.Cut(f[len("$share/"):], "/"); ok {
+				f = rest
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// accounts lists the accounts of connected clients that hold
+// subscriptions (only they receive), rebuilt at most every flowRelistEach,
+// when the budget is also reconciled.
+func (h *flowHook) accounts(now int64) []*account {
 	l := h.list.Load()
 	if l != nil && now-l.at < int64(flowRelistEach) || !h.listing.CompareAndSwap(false, true) {
 		if l == nil {
 			return nil
 		}
-		return l.clients
+		return l.accounts
 	}
 	defer h.listing.Store(false)
-	prev := map[*mqtt.Client]*flowClient{}
-	if l != nil {
-		for _, c := range l.clients {
-			prev[c.cl] = c
-		}
-	}
+	all := h.srv.Clients.GetAll()
+	h.reconcile(all)
 	next := &flowList{at: now}
-	for _, cl := range h.srv.Clients.GetAll() {
+	for _, cl := range all {
 		if cl.Net.Inline || cl.Closed() || cl.State.Subscriptions.Len() == 0 {
 			continue
 		}
-		if c, ok := prev[cl]; ok {
-			next.clients = append(next.clients, c)
-		} else if q := outboundCounter(cl); q != nil {
-			next.clients = append(next.clients, &flowClient{cl: cl, queued: q})
-		}
+		next.accounts = append(next.accounts, h.account(cl))
 	}
 	h.list.Store(next)
-	return next.clients
+	return next.accounts
 }
 
 // outboundCounter points at mochi's unexported count of queued outbound

@@ -36,6 +36,10 @@ type Stats struct {
 	// ConnectionsRefused counts connections closed before CONNECT: too
 	// slow, too large or not MQTT, or over the socket limit.
 	ConnectionsRefused int64
+	// DroppedOverBudget counts the part of Dropped refused by the queue
+	// byte budgets; QueuedBytes is what those budgets are charged now.
+	DroppedOverBudget int64
+	QueuedBytes       int64
 }
 
 // ClientInfo describes one client session known to the broker.

@@ -1,0 +1,393 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/auth"
+)
+
+// Byte budget. mochi bounds a subscriber's queue by message count (8,192)
+// and gives every subscriber its own copy of the payload, so 50 queued 10 MB
+// messages cost 500 MB per subscriber that stopped reading. The budget
+// charges every message a subscriber is given (payload plus the ~1 KiB
+// packet mochi keeps for it) to that subscriber and to a broker-wide total,
+// and refuses what does not fit: QoS 0 may fill only three quarters of a
+// budget, so when memory runs short QoS 0 goes first and the rest is kept
+// for QoS 1/2. A refused QoS 0 message is dropped and counted (the spec
+// allows it); a refused QoS 1/2 message breaks the guarantee the broker
+// gave by acknowledging it, so a connected subscriber is also disconnected
+// with 0x97 "quota exceeded" (3.1.1 has no reason codes: its connection is
+// closed) and comes back to a session that says what it lost by what is
+// missing. A subscriber with nothing charged may always take one message,
+// so no payload is too big to deliver at all. Once the total is spent,
+// subscribers that still read keep a quarter of their own budget (flow
+// control holds publishers at an eighth), so a few stuck clients that
+// spent the total cannot starve the rest; stuck ones get nothing more.
+//
+// mochi decides delivery in OnACLCheck, which sees only the subscriber and
+// the topic; the packet's size reaches it through sizeTable, keyed by the
+// address of the topic string, which is the publisher's own (each decoded
+// PUBLISH allocates its topic) from OnPublish until OnPublished.
+// Charges are released when mochi lets go of the copy: QoS 0 once written
+// (OnPacketSent), QoS 1/2 once acknowledged or dropped (OnQosComplete,
+// OnQosDropped), either when mochi drops it (OnPublishDropped). Paths mochi
+// has no hook for (a client closing with messages queued) leave a charge
+// behind; reconcile clears what a client with nothing queued and nothing in
+// flight still carries, and a release never takes an account below zero.
+
+const (
+	// DefaultMaxQueuedBytesPerClient holds 6 × 10 MB messages or the whole
+	// 8,192-message queue of 6 KiB messages: budgets bite only on large
+	// payloads, never on ordinary telemetry.
+	DefaultMaxQueuedBytesPerClient = 64 << 20
+	// DefaultMaxQueuedBytes keeps the broker's queues to 512 MiB, a
+	// sixteenth of an 8 GB laptop, whatever the number of subscribers.
+	DefaultMaxQueuedBytes = 512 << 20
+
+	// msgOverhead is what mochi holds per queued message besides the
+	// payload: its 800-byte packets.Packet, allocator rounding and a queue slot.
+	msgOverhead = 1024
+	// kickWriteTimeout bounds the DISCONNECT write to a subscriber that
+	// stopped reading.
+	kickWriteTimeout = time.Second
+)
+
+func msgCost(payload int) int64 { return msgOverhead + int64(payload) }
+
+// account is what one client's queue and inflight window hold.
+type account struct {
+	cl     *mqtt.Client
+	queued *int32 // mochi's ClientState.outboundQty, nil if not found
+
+	bytes  atomic.Int64
+	sent   atomic.Int64 // PUBLISH packets written: progress, for flow control
+	kicked atomic.Bool
+
+	mu       sync.Mutex
+	inflight map[uint16]int64 // charges owned by QoS 1/2 messages in flight
+
+	// Kept by flow control's scans.
+	lastSent  atomic.Int64
+	silence   atomic.Int64 // ns congested with nothing written, in scan steps
+	gap       atomic.Int64 // longest recent silence that ended in a write
+	gapAt     atomic.Int64
+	freeUntil atomic.Int64             // after a long silence, holds no one until then
+	lastBytes int64                    // owned by whoever holds flowHook.listing
+	filters   atomic.Pointer[[]string] // what it subscribes to, read by held publishers
+	holding   atomic.Bool              // congested, still draining: holds its publishers
+	stuck     atomic.Bool              // congested, nothing written for flowStuckAfter
+}
+
+// budget is the accounting half of flowHook.
+type budget struct {
+	perClient int64 // <= 0: unlimited
+	total     int64 // <= 0: unlimited
+
+	byClient sync.Map // *mqtt.Client -> *account
+	queued   atomic.Int64
+	dropped  atomic.Int64
+	kicks    atomic.Int64
+	sizes    sizeTable
+}
+
+func (h *flowHook) account(cl *mqtt.Client) *account {
+	if a, ok := h.byClient.Load(cl); ok {
+		return a.(*account)
+	}
+	a, _ := h.byClient.LoadOrStore(cl, &account{cl: cl, queued: outboundCounter(cl)})
+	return a.(*account)
+}
+
+// admit charges a message for cl, or refuses it when it does not fit.
+func (h *flowHook) admit(cl *mqtt.Client, topic string) bool {
+	if cl.Net.Inline {
+		return true
+	}
+	cost, qos, ok := h.sizes.lookup(topic)
+	if !ok {
+		cost, qos = h.unlisted(topic)
+	}
+	if qos == 0 && cl.Closed() {
+		return true // mochi queues no QoS 0 for an absent client
+	}
+	a := h.account(cl)
+	b := a.bytes.Add(cost)
+	t := h.queued.Add(cost)
+	if b == cost || fits(b, h.perClient, qos) && (fits(t, h.total, qos) || !a.stuck.Load() && fits(b, h.perClient/4, qos)) {
+		return true
+	}
+	a.bytes.Add(-cost)
+	h.queued.Add(-cost)
+	h.dropped.Add(1)
+	if qos > 0 {
+		h.kickOverBudget(a)
+	}
+	return false
+}
+
+func fits(n, limit int64, qos byte) bool {
+	if limit <= 0 {
+		return true
+	}
+	if qos == 0 {
+		limit -= limit / 4
+	}
+	return n <= limit
+}
+
+// unlisted sizes a message OnPublish and OnWill did not see: a retained
+// one sent on subscribe, or anything else (a will delayed past sizeStale,
+// a subscribe's filter check), which is charged as empty.
+func (h *flowHook) unlisted(topic string) (int64, byte) {
+	if pk, ok := h.srv.Topics.Retained.Get(topic); ok {
+		return msgCost(len(pk.Payload)), pk.FixedHeader.Qos
+	}
+	return msgCost(0), 0
+}
+
+// release returns up to cost from a's charge, never below zero.
+func (h *flowHook) release(a *account, cost int64) {
+	for {
+		v := a.bytes.Load()
+		d := min(v, cost)
+		if d <= 0 {
+			return
+		}
+		if a.bytes.CompareAndSwap(v, v-d) {
+			h.queued.Add(-d)
+			return
+		}
+	}
+}
+
+func (h *flowHook) kickOverBudget(a *account) {
+	cl := a.cl
+	if cl.Closed() || !a.kicked.CompareAndSwap(false, true) {
+		return
+	}
+	h.kicks.Add(1)
+	h.log.Warn("subscriber over its queued-bytes budget: QoS 1/2 messages dropped, disconnecting it (quota exceeded); "+
+		"it reads too slowly for what it subscribes to, or raise --max-queued-bytes-per-client",
+		"client", cl.ID, "remote", cl.Net.Remote, "queued_bytes", a.bytes.Load())
+	h.kicking.Add(1)
+	go func() {
+		defer h.kicking.Done()
+		if cl.Net.Conn != nil {
+			_ = cl.Net.Conn.SetWriteDeadline(time.Now().Add(kickWriteTimeout))
+		}
+		_ = kick(h.srv, cl, packets.ErrQuotaExceeded)
+	}()
+}
+
+// OnWill tells the budget the size of a will about to be published: mochi
+// publishes it without OnPublish, under the topic string returned here.
+func (h *flowHook) OnWill(_ *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	h.sizes.put(will.TopicName, msgCost(len(will.Payload)), will.Qos, time.Now().UnixNano())
+	return will, nil
+}
+
+func (h *flowHook) OnWillSent(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
+
+// OnPacketSent ends a QoS 0 message's charge and marks progress.
+func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
+	if pk.FixedHeader.Type != packets.Publish {
+		return
+	}
+	v, ok := h.byClient.Load(cl)
+	if !ok {
+		return
+	}
+	a := v.(*account)
+	a.sent.Add(1)
+	if pk.FixedHeader.Qos == 0 {
+		h.release(a, msgCost(len(pk.Payload)))
+	}
+}
+
+// OnQosPublish hands a QoS 1/2 message's charge to its inflight entry. A
+// resent one (Dup) belongs to a session taken over by a new connection,
+// whose account has not paid for it yet.
+func (h *flowHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+	if pk.FixedHeader.Type != packets.Publish || cl.Net.Inline {
+		return
+	}
+	a := h.account(cl)
+	cost := msgCost(len(pk.Payload))
+	a.mu.Lock()
+	_, had := a.inflight[pk.PacketID]
+	if !had || !pk.FixedHeader.Dup {
+		if a.inflight == nil {
+			a.inflight = map[uint16]int64{}
+		}
+		a.inflight[pk.PacketID] = cost
+	}
+	a.mu.Unlock()
+	if !had && pk.FixedHeader.Dup {
+		a.bytes.Add(cost)
+		h.queued.Add(cost)
+	}
+}
+
+func (h *flowHook) OnQosComplete(cl *mqtt.Client, pk packets.Packet) { h.inflightDone(cl, pk.PacketID) }
+
+func (h *flowHook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) { h.inflightDone(cl, pk.PacketID) }
+
+func (h *flowHook) inflightDone(cl *mqtt.Client, id uint16) {
+	v, ok := h.byClient.Load(cl)
+	if !ok {
+		return
+	}
+	a := v.(*account)
+	a.mu.Lock()
+	cost, had := a.inflight[id]
+	delete(a.inflight, id)
+	a.mu.Unlock()
+	if had {
+		h.release(a, cost)
+	}
+}
+
+// OnPublishDropped returns the charge of a message mochi found no room for.
+// (For QoS 1/2 mochi also deletes the inflight entry without a hook; the
+// stale cost left under its packet ID is overwritten when the ID is reused.)
+func (h *flowHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	if v, ok := h.byClient.Load(cl); ok {
+		h.release(v.(*account), msgCost(len(pk.Payload)))
+	}
+}
+
+// reconcile drops accounts of clients mochi no longer knows, and clears a
+// charge a client with nothing queued or in flight has carried unchanged
+// since the last call: one left behind by a path mochi has no hook for.
+func (h *flowHook) reconcile(current map[string]*mqtt.Client) {
+	h.byClient.Range(func(k, v any) bool {
+		a := v.(*account)
+		if current[a.cl.ID] != a.cl {
+			h.byClient.Delete(k)
+			h.queued.Add(-a.bytes.Swap(0))
+			return true
+		}
+		b := a.bytes.Load()
+		idle := b > 0 && b == a.lastBytes && a.cl.State.Inflight.Len() == 0 &&
+			(a.queued == nil || atomic.LoadInt32(a.queued) == 0)
+		if idle && a.bytes.CompareAndSwap(b, 0) {
+			h.queued.Add(-b)
+			a.mu.Lock()
+			a.inflight = nil
+			a.mu.Unlock()
+			b = 0
+		}
+		a.lastBytes = b
+		return true
+	})
+}
+
+// budgetedAuth puts the budget behind the ACL: mochi grants a check if any
+// hook does, so the budget cannot be a hook of its own.
+type budgetedAuth struct {
+	*auth.Hook
+	flow *flowHook
+}
+
+func (a budgetedAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if !a.Hook.OnACLCheck(cl, topic, write) {
+		return false
+	}
+	return write || a.flow.admit(cl, topic)
+}
+
+// sizeTable maps a PUBLISH in fan-out, by the address of its topic string,
+// to its cost and QoS, without locks: a slot is claimed with one CAS, and a
+// lookup is made by the goroutine that claimed it, so the value it reads
+// was stored before. A slot whose owner never let go (a later hook
+// refused the publish) is reclaimed after sizeStale.
+type sizeTable struct {
+	slots [sizeSlots]sizeSlot
+}
+
+const (
+	sizeSlots = 4096
+	sizeProbe = 8
+	sizeStale = int64(10 * time.Second)
+)
+
+type sizeSlot struct {
+	key atomic.Uintptr
+	val atomic.Int64 // cost<<2 | qos
+	at  atomic.Int64 // unix ns the slot was claimed
+}
+
+func topicKey(topic string) uintptr {
+	if topic == "" {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(unsafe.StringData(topic)))
+}
+
+func (t *sizeTable) home(k uintptr) int {
+	return int(uint64(k>>3) * 0x9E3779B97F4A7C15 >> (64 - 12))
+}
+
+func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
+	k := topicKey(topic)
+	if k == 0 {
+		return
+	}
+	for i, h := 0, t.home(k); i < sizeProbe; i++ {
+		s := &t.slots[(h+i)%sizeSlots]
+		old := s.key.Load()
+		// A slot left behind by this topic string's previous publish (an
+		// alias's string is reused) is taken over at once.
+		if old != 0 && old != k && now-s.at.Load() < sizeStale || !s.key.CompareAndSwap(old, k) {
+			continue
+		}
+		s.val.Store(cost<<2 | int64(qos))
+		s.at.Store(now)
+		return
+	}
+}
+
+func (t *sizeTable) lookup(topic string) (cost int64, qos byte, ok bool) {
+	k := topicKey(topic)
+	if k == 0 {
+		return 0, 0, false
+	}
+	for i, h := 0, t.home(k); i < sizeProbe; i++ {
+		s := &t.slots[(h+i)%sizeSlots]
+		if s.key.Load() == k {
+			v := s.val.Load()
+			return v >> 2, byte(v & 3), true
+		}
+	}
+	return 0, 0, false
+}
+
+func (t *sizeTable) drop(topic string) {
+	k := topicKey(topic)
+	if k == 0 {
+		return
+	}
+	for i, h := 0, t.home(k); i < sizeProbe; i++ {
+		if t.slots[(h+i)%sizeSlots].key.CompareAndSwap(k, 0) {
+			return
+		}
+	}
+}
+
+// queueBudgets resolves the configured budgets: 0 is the default, a
+// negative value unlimited.
+func (c Config) queueBudgets() (perClient, total int64) {
+	pick := func(v, def int64) int64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	return pick(c.MaxQueuedBytesPerClient, DefaultMaxQueuedBytesPerClient), pick(c.MaxQueuedBytes, DefaultMaxQueuedBytes)
+}
