@@ -386,7 +386,7 @@ func (b *Broker) server() *mqtt.Server {
 func (b *Broker) Stats() Stats {
 	srv, stats, authz, flow := b.live()
 	b.mu.Lock()
-	sysRetained, gate, slots := b.sysRetained, b.gate, b.slots
+	sysRetained, gate, slots, sessions := b.sysRetained, b.gate, b.slots, b.sessions
 	b.mu.Unlock()
 	if srv == nil {
 		return Stats{}
@@ -415,6 +415,7 @@ func (b *Broker) Stats() Stats {
 		st.QueuedBytes = flow.queued.Load()
 	}
 	st.ConnectionsRefused = gate.refused.Load() + slots.refused.Load()
+	st.SessionStoreDiskFull = sessions != nil && sessions.DiskFull()
 	for _, cl := range srv.Clients.GetAll() {
 		if !cl.Net.Inline && cl.Closed() {
 			st.SessionsOffline++

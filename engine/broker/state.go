@@ -40,6 +40,9 @@ type Stats struct {
 	// byte budgets; QueuedBytes is what those budgets are charged now.
 	DroppedOverBudget int64
 	QueuedBytes       int64
+	// SessionStoreDiskFull says the disk is full: sessions and retained
+	// messages are held in memory until space is freed.
+	SessionStoreDiskFull bool
 }
 
 // ClientInfo describes one client session known to the broker.

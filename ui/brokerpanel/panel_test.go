@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/ui/uitest"
@@ -316,7 +317,7 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 
 	ctl.set(func(f *fakeController) {
 		f.stats = broker.Stats{ClientsConnected: 3, MessagesIn: 1234567, MessagesOut: 42, InPerSec: 12.4, OutPerSec: 0.5,
-			Retained: 7, Subscriptions: 9, Dropped: 1, DeniedPublishes: 2}
+			Retained: 7, Subscriptions: 9, Dropped: 1, DeniedPublishes: 2, ConnectionsRefused: 5, SessionStoreDiskFull: true}
 		f.clients = []broker.ClientInfo{{ID: "late", Connected: true, ProtocolVersion: 5}}
 	})
 	h.q.Until(t, "counters to refresh", func() bool { return byName["Messages in"].text.Text != "0" })
@@ -324,6 +325,7 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 	want := map[string]string{
 		"Clients connected": "3", "Messages in": "1,234,567", "Messages out": "42", "Messages in / s": "12",
 		"Messages out / s": "0.5", "Retained": "7", "Subscriptions": "9", "Dropped": "1", "Denied publishes": "2",
+		"Connections refused": "5", "Saving sessions": "in memory: disk full",
 	}
 	for name, v := range want {
 		if got := byName[name].text.Text; got != v {
@@ -332,6 +334,9 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 	}
 	if byName["Dropped"].text.Importance == byName["Retained"].text.Importance {
 		t.Error("a non-zero Dropped count is not highlighted")
+	}
+	if byName["Saving sessions"].text.Importance != widget.WarningImportance {
+		t.Error("a session store stopped by a full disk is not highlighted")
 	}
 	if !slices.Contains(uitest.Labels(p.clients.table), "late") {
 		t.Error("refresh did not add the new client row")

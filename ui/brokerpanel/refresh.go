@@ -101,11 +101,24 @@ func newCounters() []*counter {
 			alarm: func(s broker.Stats) bool { return s.Dropped > 0 }},
 		{name: "Denied publishes", value: func(s broker.Stats) string { return numfmt.Count(s.DeniedPublishes) },
 			alarm: func(s broker.Stats) bool { return s.DeniedPublishes > 0 }},
+		{name: "Connections refused", value: func(s broker.Stats) string { return numfmt.Count(s.ConnectionsRefused) }},
+		{name: "Saving sessions", value: sessionStoreText,
+			alarm: func(s broker.Stats) bool { return s.SessionStoreDiskFull }},
 	}
 	for _, c := range cs {
 		c.text = widget.NewLabelWithStyle("0", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	return cs
+}
+
+// sessionStoreText says whether sessions and retained messages reach the
+// disk. It stays short: the counters share a grid's column width. The
+// capture panel, stopped by the same disk, says what to do.
+func sessionStoreText(s broker.Stats) string {
+	if s.SessionStoreDiskFull {
+		return "in memory: disk full"
+	}
+	return "on disk"
 }
 
 func (c *counter) box() fyne.CanvasObject {

@@ -127,8 +127,8 @@ type Panel struct {
 	// damaged holds the damaged blocks the current search skipped, by
 	// first seq: a page may report a block an earlier page reported.
 	damaged map[uint64]capture.Damage
-	paused         bool
-	act            *action // the running action, nil when idle
+	paused  bool
+	act     *action // the running action, nil when idle
 	// Dialogs, kept for tests.
 	clearDlg     *clearDialog
 	retentionDlg *retentionDialog
