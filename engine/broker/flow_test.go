@@ -12,6 +12,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 func TestOutboundCounterFound(t *testing.T) {
@@ -491,5 +493,60 @@ func TestBudgetCountsWills(t *testing.T) {
 	}
 	if st.DroppedOverBudget == 0 {
 		t.Error("no will dropped over budget")
+	}
+}
+
+// An MQTT 5 subscriber that would lose a QoS 1 message to its byte budget
+// is told why before its connection closes: DISCONNECT 0x97 "quota
+// exceeded", after everything queued before it.
+func TestBudgetTellsAnMQTT5SubscriberQuotaExceeded(t *testing.T) {
+	b := startBroker(t, func(c *Config) {
+		c.NoPersistence = true
+		c.MaxQueuedBytesPerClient = 1 << 20
+	})
+	conn, r := handConnect(t, b, 5, "slow5")
+	conn.Write(encode(t, packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
+		ProtocolVersion: 5,
+		PacketID:        1,
+		Filters:         packets.Subscriptions{{Filter: "big/#", Qos: 1}},
+	}, (*packets.Packet).SubscribeEncode))
+	if p, err := readRaw(r); err != nil || p.kind != packets.Suback {
+		t.Fatalf("want SUBACK, got %v %v", p.kind, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pub, err := rawDial(ctx, listenerAddr(t, b, "mqtt"), "pub", 64<<10, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	frames := []pubFrame{encodePublish("big/x", bytes.Repeat([]byte("p"), 256<<10), 1)}
+	published := make(chan error, 1)
+	go func() { published <- pub.publish(ctx, frames, 40, 1, 10) }()
+	defer func() {
+		if err := <-published; err != nil {
+			t.Error(err)
+		}
+	}()
+	// The subscriber reads nothing until the budget refuses a message;
+	// then it reads everything, in time for the DISCONNECT's write deadline.
+	for b.Stats().DroppedOverBudget == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("nothing was dropped over the budget")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var last rawPacket
+	for {
+		p, err := readRaw(r)
+		if err != nil {
+			break
+		}
+		last = p
+	}
+	if last.kind != packets.Disconnect || len(last.body) == 0 || last.body[0] != packets.ErrQuotaExceeded.Code {
+		t.Fatalf("last packet before close: type %d (%d bytes), want DISCONNECT with reason 0x97", last.kind, len(last.body))
 	}
 }
