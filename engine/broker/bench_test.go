@@ -295,7 +295,13 @@ func startMosquittoConf(b *testing.B, conf string) benchTarget {
 	if err := os.WriteFile(confPath, []byte(text), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", confPath)
+	return startChild(b, "mosquitto", exec.Command(bin, "-c", confPath), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+// startChild runs a broker as a child process that listens on addr, and
+// kills it when the benchmark ends.
+func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarget {
+	b.Helper()
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	if err := cmd.Start(); err != nil {
@@ -307,7 +313,6 @@ func startMosquittoConf(b *testing.B, conf string) benchTarget {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -317,11 +322,11 @@ func startMosquittoConf(b *testing.B, conf string) benchTarget {
 		}
 		select {
 		case <-exited:
-			b.Fatalf("mosquitto exited at start: %s", stderr.String())
+			b.Fatalf("%s exited at start: %s", name, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("mosquitto did not listen on %s: %v", addr, err)
+			b.Fatalf("%s did not listen on %s: %v", name, addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -2,6 +2,11 @@ package broker
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,14 +16,22 @@ import (
 // BenchmarkVersusMosquitto is issue 11's comparison: the broker as `serve`
 // runs it (persistence on, every message captured) against Debian's
 // mosquitto with an unlimited queue (its default of 1,000 queued messages
-// loses ~90 % of the QoS 1 load, which would make any rate meaningless), loads alternated between the two in one
-// process (mosquitto, iotstudio, iotstudio, mosquitto, ...) so that drift in
-// a shared machine's speed falls on both alike.
+// loses ~90 % of the QoS 1 load, which would make any rate meaningless),
+// loads alternated between the brokers in one run (in turn: A B C, C B A,
+// ...) so that drift in a shared machine's speed falls on all alike.
 //
 //	go test -run '^$' -bench BenchmarkVersusMosquitto -benchtime 6x ./engine/broker/
 //
 // qos1: 20 publishers x 1,000 QoS 1 messages -> one QoS 1 subscriber on "#".
 // fanin: 100 publishers x 1,000 QoS 0 messages -> one subscriber on "#".
+//
+// By default iotstudio runs in the benchmark's process. With
+// IOTSTUDIO_BENCH_SERVE=BIN it is `BIN serve` in a child process, like
+// mosquitto, and IOTSTUDIO_BENCH_SERVE_BEFORE=BIN2 adds a second build
+// (an older commit) to the same run, reported as msg/s-before and
+// x-before (this build's rate divided by that one's).
+// IOTSTUDIO_BENCH_SERVE_ARGS adds space-separated flags to both serve
+// commands (e.g. "--no-persist"), to tell which part costs what.
 func BenchmarkVersusMosquitto(b *testing.B) {
 	cases := []struct {
 		name  string
@@ -30,26 +43,21 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			store, err := capture.Open(b.TempDir(), capture.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = store.Close() }) // after the broker stops (LIFO)
-			targets := [2]benchTarget{startMosquittoConf(b, "max_queued_messages 0\n"), startIoTStudioWith(b, 0, store)}
+			names, targets := versusTargets(b)
 			payload := benchPayload()
-			var msgs [2]int64
-			var elapsed [2]time.Duration
+			msgs := make([]int64, len(targets))
+			elapsed := make([]time.Duration, len(targets))
 			b.StopTimer()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				order := []int{0, 1}
-				if i%2 == 1 {
-					order = []int{1, 0}
-				}
-				for _, k := range order {
+				for j := range targets {
+					k := j
+					if i%2 == 1 {
+						k = len(targets) - 1 - j
+					}
 					n, d, err := runOnce(b, targets[k], c.shape, c.qos, payload)
 					if err != nil {
-						b.Fatal(fmt.Errorf("%s: %w", []string{"mosquitto", "iotstudio"}[k], err))
+						b.Fatal(fmt.Errorf("%s: %w", names[k], err))
 					}
 					msgs[k] += n
 					elapsed[k] += d
@@ -57,16 +65,51 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 			}
 			b.StopTimer()
 			want := int64(b.N) * c.shape.expected()
-			var rate [2]float64
-			for k := range 2 {
+			rate := make([]float64, len(targets))
+			for k := range targets {
 				rate[k] = float64(msgs[k]) / elapsed[k].Seconds()
+				suffix := "-" + names[k]
+				if k == 1 {
+					suffix = ""
+				}
+				b.ReportMetric(rate[k], "msg/s"+suffix)
+				b.ReportMetric(100*float64(want-msgs[k])/float64(want), "loss-%"+suffix)
 			}
-			b.ReportMetric(rate[1], "msg/s")
-			b.ReportMetric(rate[0], "msg/s-mosquitto")
 			b.ReportMetric(rate[1]/rate[0], "x-mosquitto")
-			b.ReportMetric(100*float64(want-msgs[1])/float64(want), "loss-%")
-			b.ReportMetric(100*float64(want-msgs[0])/float64(want), "loss-%-mosquitto")
-			b.ReportMetric(float64(store.Dropped()), "capture-dropped")
+			if len(targets) > 2 {
+				b.ReportMetric(rate[1]/rate[2], "x-before")
+			}
 		})
 	}
+}
+
+// versusTargets starts mosquitto, this build of iotstudio and, if asked
+// for, an older build; see BenchmarkVersusMosquitto.
+func versusTargets(b *testing.B) ([]string, []benchTarget) {
+	names := []string{"mosquitto", "iotstudio"}
+	targets := []benchTarget{startMosquittoConf(b, "max_queued_messages 0\n")}
+	if bin := os.Getenv("IOTSTUDIO_BENCH_SERVE"); bin != "" {
+		targets = append(targets, startServe(b, bin))
+	} else {
+		store, err := capture.Open(b.TempDir(), capture.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = store.Close() }) // after the broker stops (LIFO)
+		targets = append(targets, startIoTStudioWith(b, 0, store))
+	}
+	if bin := os.Getenv("IOTSTUDIO_BENCH_SERVE_BEFORE"); bin != "" {
+		names = append(names, "before")
+		targets = append(targets, startServe(b, bin))
+	}
+	return names, targets
+}
+
+// startServe runs `bin serve` with its defaults (persistence and capture
+// on) in a fresh data dir on a free loopback port.
+func startServe(b *testing.B, bin string) benchTarget {
+	b.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
+	args := append([]string{"serve", "--mqtt", addr, "--ws", "off", "--data", b.TempDir()}, strings.Fields(os.Getenv("IOTSTUDIO_BENCH_SERVE_ARGS"))...)
+	return startChild(b, "serve", exec.Command(bin, args...), addr)
 }
