@@ -34,6 +34,8 @@ type writer struct {
 	cur     *building   // being filled; nil when empty
 	sealed  []*building // waiting to be written, oldest first
 	free    []*building // emptied blocks for reuse
+
+	idleDrains int // drains in a row that took nothing (see shedWhenIdle)
 }
 
 func newWriter(s *Store) *writer {
@@ -149,6 +151,24 @@ func (w *writer) drain(closing bool) {
 		close(s.room)
 		s.room = make(chan struct{})
 		s.mu.Unlock()
+	}
+	w.shedWhenIdle(took)
+}
+
+// shedWhenIdle gives back, after laneShrinkDrains drains in a row that
+// took nothing, what only a flow of records needs: the emptied blocks
+// kept for reuse (up to maxFreeBlocks of blockBytes) and the scratch map
+// of building.finish, which clear does not shrink (one slot per topic of
+// the busiest block). The lanes' buffers go the same way (laneRun.reset).
+func (w *writer) shedWhenIdle(took bool) {
+	if took {
+		w.idleDrains = 0
+		return
+	}
+	if w.idleDrains++; w.idleDrains == laneShrinkDrains {
+		clear(w.free)
+		w.free = nil
+		w.groups = make(map[uint64][]uint32)
 	}
 }
 
