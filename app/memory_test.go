@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func TestHeapReleaserReleasesOncePerSettledBurst(t *testing.T) {
+	const mb = 1 << 20
+	type step struct {
+		allocs  uint64 // MB allocated since start
+		release bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"idle window", []step{{2, false}, {4, false}, {6, false}, {8, false}}},
+		{"burst, then settled", []step{{500, false}, {900, false}, {901, false}, {902, true}, {903, false}, {904, false}}},
+		{"a pause in a burst", []step{{500, false}, {501, false}, {900, false}, {901, false}, {902, true}}},
+		{"traffic still flowing", []step{{500, false}, {1000, false}, {1500, false}, {2000, false}}},
+		{"a small burst", []step{{40, false}, {41, false}, {42, false}, {43, false}}},
+		{"two bursts", []step{{500, false}, {501, false}, {502, true}, {1000, false}, {1001, false}, {1002, true}}},
+	}
+	for _, c := range cases {
+		r := newHeapReleaser(heapSample{})
+		for i, s := range c.steps {
+			h := heapSample{allocs: s.allocs * mb}
+			if got := r.observe(h); got != s.release {
+				t.Errorf("%s, step %d: release = %v, want %v", c.name, i, got, s.release)
+			}
+			if s.release {
+				r.released(h)
+			}
+		}
+	}
+}
+
+// keptHeapMB is the heap the process holds from the OS.
+func keptHeapMB() uint64 { return readHeap(newHeapSamples()).kept >> 20 }
+
+// The heap a burst grew is given back once the burst has settled, though
+// nothing else would collect it: the program allocates nothing more.
+func TestBurstHeapIsGivenBackToTheOS(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	tick := make(chan time.Time) // a send returns once the previous tick was handled
+	go func() {
+		defer close(done)
+		releaseAfterBursts(ctx, slog.New(slog.DiscardHandler), tick)
+	}()
+	defer func() { cancel(); <-done }()
+	tick <- time.Now()
+	start := keptHeapMB()
+
+	var held [][]byte
+	for range 256 {
+		held = append(held, make([]byte, 1<<20))
+	}
+	tick <- time.Now() // a busy period
+	burst := keptHeapMB()
+	held = nil
+	_ = held
+	for range quietPeriods + 1 { // settled, and the last tick handled
+		tick <- time.Now()
+	}
+	if kept := keptHeapMB(); kept > start+64 {
+		t.Fatalf("the heap was %d MB before a burst, %d MB during it and still %d MB after it settled", start, burst, kept)
+	}
+}
