@@ -180,6 +180,7 @@ func (w *writer) place(r *laneRun) {
 	b := w.cur
 	if b != nil && b.size()+len(rec)+4 > s.opts.blockBytes {
 		w.seal()
+		w.writeIfBatchFull()
 		b = nil
 	}
 	if b == nil {
@@ -251,6 +252,17 @@ func (w *writer) writeIfReady() {
 		size += b.size()
 	}
 	if size >= writeBatchBytes || time.Since(w.sealed[0].since) >= blockMaxAge {
+		w.writeSealed()
+	}
+}
+
+// writeIfBatchFull writes the sealed blocks once they fill a write batch.
+// A drain takes up to QueueBytes from the lanes at once; placing all of it
+// before writing held it twice more, as blocks and in Badger's encoding
+// of the batch (about 60 MB of blocks mid-burst with the default queue),
+// while the lanes refilled.
+func (w *writer) writeIfBatchFull() {
+	if len(w.sealed)*w.s.opts.blockBytes >= writeBatchBytes {
 		w.writeSealed()
 	}
 }
@@ -474,12 +486,12 @@ func (w *writer) sync() {
 // and returns how many there were.
 func (w *writer) clear() (int64, error) {
 	s := w.s
+	w.drain(false) // may write blocks (writeIfBatchFull): count after it
 	st, err := s.Stats()
 	if err != nil {
 		return 0, err
 	}
 	n := st.Records
-	w.drain(false)
 	for i := range w.held { // called during the drain: waiting too
 		n += int64(len(w.held[i].recs) - w.held[i].next)
 		w.held[i].reset()
