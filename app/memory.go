@@ -17,9 +17,9 @@ import (
 // heap would instead make the collector run without pause while the burst
 // lasts, taxing every message (GOMEMLIMIT=400MiB still left 512 MB). So
 // the window gives the memory back once a burst has settled: after a
-// period that allocated much, quietPeriods periods that allocated little,
-// and at least releaseStep allocated since it last did (what a collection
-// could free). That is one full collection per burst, none while traffic
+// period that allocated much, quietPeriods periods (4 to 6 s) that
+// allocated little, and at least releaseStep allocated since it last did
+// (what a collection could free). That is one full collection per burst, none while traffic
 // flows or while the window is idle.
 const (
 	// releaseEvery is how often the heap is looked at.
@@ -28,8 +28,11 @@ const (
 	// still count as settled; a burst allocates hundreds of MB a second.
 	quietAllocBytes = 16 << 20
 	// quietPeriods is how many quiet periods in a row make a burst
-	// settled, so that a publisher's short pause is not taken for its end.
-	quietPeriods = 2
+	// settled, so that a publisher's short pause is not taken for its end,
+	// and so that the capture has let go of the burst's lane buffers
+	// first (2 to 4 s after its last record, see capture's laneRun.reset):
+	// dropped after the release, they would stay until the next burst.
+	quietPeriods = 3
 	// releaseStep is what the program must have allocated since the last
 	// release for a full collection to be worth it.
 	releaseStep = 64 << 20

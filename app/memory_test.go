@@ -17,12 +17,12 @@ func TestHeapReleaserReleasesOncePerSettledBurst(t *testing.T) {
 		name  string
 		steps []step
 	}{
-		{"idle window", []step{{2, false}, {4, false}, {6, false}, {8, false}}},
-		{"burst, then settled", []step{{500, false}, {900, false}, {901, false}, {902, true}, {903, false}, {904, false}}},
-		{"a pause in a burst", []step{{500, false}, {501, false}, {900, false}, {901, false}, {902, true}}},
+		{"idle window", []step{{2, false}, {4, false}, {6, false}, {8, false}, {10, false}}},
+		{"burst, then settled", []step{{500, false}, {900, false}, {901, false}, {902, false}, {903, true}, {904, false}, {905, false}}},
+		{"a pause in a burst", []step{{500, false}, {501, false}, {502, false}, {900, false}, {901, false}, {902, false}, {903, true}}},
 		{"traffic still flowing", []step{{500, false}, {1000, false}, {1500, false}, {2000, false}}},
-		{"a small burst", []step{{40, false}, {41, false}, {42, false}, {43, false}}},
-		{"two bursts", []step{{500, false}, {501, false}, {502, true}, {1000, false}, {1001, false}, {1002, true}}},
+		{"a small burst", []step{{40, false}, {41, false}, {42, false}, {43, false}, {44, false}}},
+		{"two bursts", []step{{500, false}, {501, false}, {502, false}, {503, true}, {1000, false}, {1001, false}, {1002, false}, {1003, true}}},
 	}
 	for _, c := range cases {
 		r := newHeapReleaser(heapSample{})
