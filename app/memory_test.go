@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -68,5 +70,55 @@ func TestBurstHeapIsGivenBackToTheOS(t *testing.T) {
 	}
 	if kept := keptHeapMB(); kept > start+64 {
 		t.Fatalf("the heap was %d MB before a burst, %d MB during it and still %d MB after it settled", start, burst, kept)
+	}
+}
+
+var sink []byte
+
+// Once a burst has settled, the heap does not grow back by the live heap
+// again while the window idles: garbage is collected sooner until the
+// next busy period.
+func TestSettledHeapStaysSmall(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: the window leaves it alone")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	tick := make(chan time.Time) // a send returns once the previous tick was handled
+	go func() {
+		defer close(done)
+		releaseAfterBursts(ctx, slog.New(slog.DiscardHandler), tick)
+	}()
+	defer func() { cancel(); <-done }()
+	tick <- time.Now()
+	start := keptHeapMB()
+
+	const liveMB = 100 // what the burst leaves, like the window's topic model
+	var live [][]byte
+	for range liveMB {
+		live = append(live, make([]byte, 1<<20))
+	}
+	for range 200 {
+		sink = make([]byte, 1<<20)
+	}
+	tick <- time.Now() // a busy period
+	for range quietPeriods + 1 {
+		tick <- time.Now()
+	}
+	settled := keptHeapMB()
+	// The window's idle refresh: 128 MB of garbage over quiet periods.
+	// A tick is handled while the next round runs, so a period may see
+	// two rounds: each is well under quietAllocBytes.
+	for range 32 {
+		for range 4 * 16 {
+			sink = make([]byte, 64<<10)
+		}
+		time.Sleep(10 * time.Millisecond) // let a collection finish, as at 1.5 MB/s
+		tick <- time.Now()
+	}
+	kept := keptHeapMB()
+	runtime.KeepAlive(live)
+	if want := start + liveMB + 60; kept > want {
+		t.Fatalf("kept heap %d MB after the burst settled, %d MB after 128 MB of idle garbage; want at most %d (live %d MB)", settled, kept, want, liveMB)
 	}
 }
