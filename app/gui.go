@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -81,6 +82,13 @@ func runGUI(args []string, e env) error {
 
 	w := shell.NewMainWindow(a)
 	ctx, cancel := context.WithCancel(context.Background())
+	memTick := time.NewTicker(releaseEvery)
+	defer memTick.Stop()
+	memDone := make(chan struct{})
+	go func() {
+		defer close(memDone)
+		releaseAfterBursts(ctx, log, memTick.C)
+	}()
 	// Publish and Subscribe work on any open connection, the embedded
 	// broker's included (its "Local broker" connection).
 	pub := publish.New(conns.mgr, w, publish.Options{DataDir: dir, Logger: log})
@@ -113,6 +121,7 @@ func runGUI(args []string, e env) error {
 	// then the topic model and the capture, once nothing is ingested any
 	// more.
 	cancel()
+	<-memDone
 	tops.wait()
 	if capt != nil {
 		capt.wait()

@@ -145,9 +145,12 @@ func (l *lane) take(s *Store, r *laneRun, closing bool) {
 // A run's buffer is handed back to its lane to fill again, so that at a
 // steady rate a lane never grows its buffer (growing copies it). A buffer
 // larger than laneKeepBytes that held less than an eighth of its capacity
-// at laneShrinkDrains drains in a row (two seconds of the writer's ticks)
-// is dropped instead, so that a burst's buffers are not kept for good: at
-// rest each lane keeps at most two of laneKeepBytes.
+// at laneShrinkDrains of its drains in a row (two to four seconds of the
+// writer's ticks) is dropped instead, so that a burst's buffers are not
+// kept for good: at rest each lane keeps at most two of laneKeepBytes.
+// Only large buffers count: a lane and its run swap buffers at every
+// drain, and once one of the two was dropped, the small one coming round
+// must not restart the count of the large one.
 const (
 	laneKeepBytes    = 256 << 10
 	laneShrinkDrains = 40
@@ -165,10 +168,14 @@ func (r *laneRun) done() bool { return r.next == len(r.recs) }
 
 // reset empties r (see laneKeepBytes).
 func (r *laneRun) reset() {
-	if cap(r.buf) <= laneKeepBytes || len(r.buf) >= cap(r.buf)/8 {
+	switch {
+	case cap(r.buf) <= laneKeepBytes:
+	case len(r.buf) >= cap(r.buf)/8:
 		r.idle = 0
-	} else if r.idle++; r.idle >= laneShrinkDrains {
-		r.buf, r.recs, r.idle = nil, nil, 0
+	default:
+		if r.idle++; r.idle >= laneShrinkDrains {
+			r.buf, r.recs, r.idle = nil, nil, 0
+		}
 	}
 	r.buf, r.recs, r.next = r.buf[:0], r.recs[:0], 0
 }

@@ -136,6 +136,17 @@ func TestLaneRunDropsABurstsBufferWhenIdle(t *testing.T) {
 			t.Errorf("%s: buffer dropped = %v, want %v", c.name, dropped, c.dropped)
 		}
 	}
+	// A lane and its run swap buffers at each drain: the big one is in
+	// the run every second drain, the other one empty.
+	swapped := laneRun{buf: big[:0]}
+	var lane []byte
+	for range 2 * laneShrinkDrains {
+		swapped.reset()
+		swapped.buf, lane = lane, swapped.buf
+	}
+	if cap(swapped.buf) != 0 || cap(lane) != 0 {
+		t.Error("a burst's buffer swapped with an empty one was never dropped")
+	}
 	small := laneRun{buf: make([]byte, 0, laneKeepBytes)}
 	for range 2 * laneShrinkDrains {
 		small.reset()

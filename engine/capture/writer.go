@@ -37,6 +37,8 @@ type writer struct {
 	cur     *building   // being filled; nil when empty
 	sealed  []*building // waiting to be written, oldest first
 	free    []*building // emptied blocks for reuse
+
+	idleDrains int // drains in a row that took nothing (see shedWhenIdle)
 }
 
 func newWriter(s *Store) *writer {
@@ -158,6 +160,24 @@ func (w *writer) drain(closing bool) {
 		s.room = make(chan struct{})
 		s.mu.Unlock()
 	}
+	w.shedWhenIdle(took)
+}
+
+// shedWhenIdle gives back, after laneShrinkDrains drains in a row that
+// took nothing, what only a flow of records needs: the emptied blocks
+// kept for reuse (up to maxFreeBlocks of blockBytes) and the scratch map
+// of building.finish, which clear does not shrink (one slot per topic of
+// the busiest block). The lanes' buffers go the same way (laneRun.reset).
+func (w *writer) shedWhenIdle(took bool) {
+	if took {
+		w.idleDrains = 0
+		return
+	}
+	if w.idleDrains++; w.idleDrains == laneShrinkDrains {
+		clear(w.free)
+		w.free = nil
+		w.groups = make(map[uint64][]uint32)
+	}
 }
 
 // place adds r's next record to the block being filled, as seq nextSeq.
@@ -172,6 +192,7 @@ func (w *writer) place(r *laneRun) {
 	b := w.cur
 	if b != nil && b.size()+len(rec)+4 > s.opts.blockBytes {
 		w.seal()
+		w.writeIfBatchFull()
 		b = nil
 	}
 	if b == nil {
@@ -243,6 +264,17 @@ func (w *writer) writeIfReady() {
 		size += b.size()
 	}
 	if size >= writeBatchBytes || time.Since(w.sealed[0].since) >= blockMaxAge {
+		w.writeSealed()
+	}
+}
+
+// writeIfBatchFull writes the sealed blocks once they fill a write batch.
+// A drain takes up to QueueBytes from the lanes at once; placing all of it
+// before writing held it twice more, as blocks and in Badger's encoding
+// of the batch (about 60 MB of blocks mid-burst with the default queue),
+// while the lanes refilled.
+func (w *writer) writeIfBatchFull() {
+	if len(w.sealed)*w.s.opts.blockBytes >= writeBatchBytes {
 		w.writeSealed()
 	}
 }
@@ -574,12 +606,12 @@ func (w *writer) sync() {
 // and returns how many there were.
 func (w *writer) clear() (int64, error) {
 	s := w.s
+	w.drain(false) // may write blocks (writeIfBatchFull): count after it
 	st, err := s.Stats()
 	if err != nil {
 		return 0, err
 	}
 	n := st.Records
-	w.drain(false)
 	for i := range w.held { // called during the drain: waiting too
 		n += int64(len(w.held[i].recs) - w.held[i].next)
 		w.held[i].reset()
