@@ -175,6 +175,8 @@ type benchTarget struct {
 	sample func()
 	// report adds the broker's own metrics after the last iteration.
 	report func(b *testing.B)
+	// cpu, for a broker in a child process, reads the CPU time it has used.
+	cpu func() time.Duration
 }
 
 func envInt32(b *testing.B, name string) int32 {
@@ -334,6 +336,7 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 	return benchTarget{
 		addr:   addr,
 		sample: func() {},
+		cpu:    func() time.Duration { return childCPU(b, pid) },
 		report: func(b *testing.B) {
 			b.ReportMetric(float64(procStatusKB(b, pid, "VmHWM"))/1024, "peak-RSS-MB")
 		},
@@ -548,6 +551,20 @@ func freePort(b *testing.B) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// childCPU is the user and system CPU time process pid has used
+// (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms).
+func childCPU(b *testing.B, pid string) time.Duration {
+	raw, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name (field 2) may hold spaces; fields after it don't.
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // limitedWriter keeps the first n bytes written to it and drops the rest.

@@ -47,6 +47,7 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 			payload := benchPayload()
 			msgs := make([]int64, len(targets))
 			elapsed := make([]time.Duration, len(targets))
+			cpu := make([]time.Duration, len(targets)) // of brokers in child processes
 			b.StopTimer()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -55,9 +56,16 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 					if i%2 == 1 {
 						k = len(targets) - 1 - j
 					}
+					var cpu0 time.Duration
+					if t := targets[k]; t.cpu != nil {
+						cpu0 = t.cpu()
+					}
 					n, d, err := runOnce(b, targets[k], c.shape, c.qos, payload)
 					if err != nil {
 						b.Fatal(fmt.Errorf("%s: %w", names[k], err))
+					}
+					if t := targets[k]; t.cpu != nil {
+						cpu[k] += t.cpu() - cpu0
 					}
 					msgs[k] += n
 					elapsed[k] += d
@@ -74,10 +82,17 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 				}
 				b.ReportMetric(rate[k], "msg/s"+suffix)
 				b.ReportMetric(100*float64(want-msgs[k])/float64(want), "loss-%"+suffix)
+				if cpu[k] > 0 {
+					b.ReportMetric(float64(cpu[k].Nanoseconds())/float64(msgs[k]), "cpu-ns/msg"+suffix)
+				}
 			}
 			b.ReportMetric(rate[1]/rate[0], "x-mosquitto")
 			if len(targets) > 2 {
 				b.ReportMetric(rate[1]/rate[2], "x-before")
+				if cpu[1] > 0 && cpu[2] > 0 {
+					// CPU per message: what other load on the machine disturbs least.
+					b.ReportMetric(float64(cpu[1])/float64(msgs[1])/(float64(cpu[2])/float64(msgs[2])), "x-cpu-before")
+				}
 			}
 		})
 	}
