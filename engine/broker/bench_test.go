@@ -53,6 +53,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,8 +313,15 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	b.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		// A clean stop first, so a broker can write what it keeps (a
+		// profile, its state); a kill if it takes too long.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -47,18 +47,25 @@ func (h *durableAcks) ID() string { return "iotstudio-durable-acks" }
 
 func (h *durableAcks) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnQosPublish, mqtt.OnPacketEncode, mqtt.OnPacketProcessed:
+	case mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnQosPublish, mqtt.OnPacketProcessed:
 		return true
 	}
 	return false
 }
 
-// OnPublish marks the start of a QoS 1/2 publish; OnPacketProcessed, which
-// mochi calls however processing the PUBLISH ends, marks its end.
+// OnPublish marks the start of a QoS 1/2 publish and holds the publisher's
+// connection: mochi writes the acknowledgement (only processPublish writes
+// a successful PUBACK or PUBREC, on this goroutine) before
+// OnPacketProcessed, which mochi calls however processing the PUBLISH
+// ends, and which lets it go. Holding here rather than when the
+// acknowledgement is encoded spares every packet an OnPacketEncode call; a
+// delivery to this client in between waits for the acknowledgement, as it
+// would have behind it.
 func (h *durableAcks) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if c := holdConnOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
 		c.needsFlush.Store(false)
 		c.publishing.Store(true)
+		c.hold()
 	}
 	return pk, nil
 }
@@ -83,20 +90,6 @@ func (h *durableAcks) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, 
 			c.needsFlush.Store(true)
 		}
 	}
-}
-
-// OnPacketEncode holds the acknowledgement of the publish in progress. Only
-// processPublish writes a successful PUBACK or PUBREC, on the publisher's
-// goroutine, between OnPublish and OnPacketProcessed; a PUBREC resent at
-// reconnect comes before any OnPublish on its connection.
-func (h *durableAcks) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	t := pk.FixedHeader.Type
-	if (t == packets.Puback || t == packets.Pubrec) && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
-		if c := holdConnOf(cl); c != nil && c.publishing.Load() {
-			c.hold()
-		}
-	}
-	return pk
 }
 
 // OnPacketProcessed ends a publish: it waits for the store if the publish

@@ -1,7 +1,6 @@
 package sessionstore
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,10 +31,11 @@ func inflightKey(cl *mqtt.Client, pk packets.Packet) string {
 // ID returns the hook's ID.
 func (h *Hook) ID() string { return HookID }
 
-// Provides reports the same events as mochi's badger storage hook.
+// Provides reports the same events as mochi's badger storage hook. mochi
+// asks every hook on every event (several per message), so it is a switch.
 func (h *Hook) Provides(b byte) bool {
-	return bytes.Contains([]byte{
-		mqtt.OnSessionEstablished,
+	switch b {
+	case mqtt.OnSessionEstablished,
 		mqtt.OnDisconnect,
 		mqtt.OnSubscribed,
 		mqtt.OnUnsubscribed,
@@ -51,8 +51,10 @@ func (h *Hook) Provides(b byte) bool {
 		mqtt.StoredInflightMessages,
 		mqtt.StoredRetainedMessages,
 		mqtt.StoredSubscriptions,
-		mqtt.StoredSysInfo,
-	}, []byte{b})
+		mqtt.StoredSysInfo:
+		return true
+	}
+	return false
 }
 
 // Init is called by AddHook. The Hook is configured by Open, so config must
