@@ -65,7 +65,11 @@ type account struct {
 	cl     *mqtt.Client
 	queued *int32 // mochi's ClientState.outboundQty, nil if not found
 
-	bytes  atomic.Int64
+	bytes atomic.Int64
+	// sent is written by the client's write loop on every PUBLISH, bytes
+	// by every publisher: on one cache line each write would evict the
+	// line from the other core.
+	_      [56]byte
 	sent   atomic.Int64 // PUBLISH packets written: progress, for flow control
 	kicked atomic.Bool
 
