@@ -17,7 +17,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/iotstudio/iotstudio/internal/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/smalldisk"
 )
 
 // serveProcess is a serve child process and what it printed.

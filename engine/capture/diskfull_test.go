@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/internal/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/smalldisk"
 )
 
 // On a full disk the capture stops writing instead of crashing: Ingest

@@ -10,7 +10,7 @@ import (
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 
-	"github.com/iotstudio/iotstudio/internal/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/smalldisk"
 )
 
 func TestFitOptionsShrinksBadgerToTheDisk(t *testing.T) {

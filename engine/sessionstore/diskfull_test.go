@@ -12,7 +12,7 @@ import (
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 
-	"github.com/iotstudio/iotstudio/internal/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/smalldisk"
 )
 
 // On a full disk the session store stops writing instead of crashing: it
