@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -305,28 +306,15 @@ func uvarint(b []byte) (n, used int, ok bool) {
 // v5Connack encodes an MQTT 5 CONNACK refusing with code, its Reason String
 // saying why so that the client's log names the offending property.
 func v5Connack(code byte, why string) []byte {
-	props := []byte{packets.PropReasonString}
-	props = binary.BigEndian.AppendUint16(props, uint16(len(why)))
-	props = append(props, why...)
-	body := []byte{0, code}
-	body = appendUvarint(body, len(props))
-	body = append(body, props...)
-	out := appendUvarint([]byte{packets.Connack << 4}, len(body))
-	return append(out, body...)
-}
-
-func appendUvarint(b []byte, n int) []byte {
-	for {
-		d := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			d |= 0x80
-		}
-		b = append(b, d)
-		if n == 0 {
-			return b
-		}
+	pk := packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Connack},
+		ProtocolVersion: 5,
+		ReasonCode:      code,
+		Properties:      packets.Properties{ReasonString: why},
 	}
+	var buf bytes.Buffer
+	_ = pk.ConnackEncode(&buf) // writes to memory: cannot fail
+	return buf.Bytes()
 }
 
 // refuseWriteTimeout bounds the refusal CONNACK to a peer that does not read.

@@ -24,7 +24,7 @@ func buildConnect(level, flags byte, props []byte, id string, will []byte) []byt
 	body := appendString(nil, "MQTT")
 	body = append(body, level, flags, 0, 30)
 	if level == 5 {
-		body = appendUvarint(body, len(props))
+		body = appendVarint(body, len(props))
 		body = append(body, props...)
 	}
 	body = appendString(body, id)
@@ -139,9 +139,9 @@ func TestFirstPacketIsBoundedBeforeConnect(t *testing.T) {
 		name   string
 		header []byte
 	}{
-		{"CONNECT declaring 250 MB", appendUvarint([]byte{rawConnect}, 250<<20)},
-		{"CONNECT declaring 600 KiB", appendUvarint([]byte{rawConnect}, 600<<10)},
-		{"PUBLISH first", appendUvarint([]byte{rawPublish}, 100<<20)},
+		{"CONNECT declaring 250 MB", appendVarint([]byte{rawConnect}, 250<<20)},
+		{"CONNECT declaring 600 KiB", appendVarint([]byte{rawConnect}, 600<<10)},
+		{"PUBLISH first", appendVarint([]byte{rawPublish}, 100<<20)},
 		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n")},
 	}
 	for _, tc := range cases {
@@ -348,7 +348,7 @@ func TestConnectBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		hdr := appendUvarint([]byte{rawConnect}, 500<<10)
+		hdr := appendVarint([]byte{rawConnect}, 500<<10)
 		c.Write(append(hdr, make([]byte, 400<<10)...)) // and never the rest
 		return c
 	}
