@@ -44,6 +44,19 @@ func readRaw(r *bufio.Reader) (rawPacket, error) {
 	return rawPacket{kind: first >> 4, body: body}, nil
 }
 
+// lastBeforeClose reads packets until the connection ends and returns the
+// last one.
+func lastBeforeClose(r *bufio.Reader) rawPacket {
+	var last rawPacket
+	for {
+		p, err := readRaw(r)
+		if err != nil {
+			return last
+		}
+		last = p
+	}
+}
+
 func encode(t *testing.T, pk packets.Packet, enc func(*packets.Packet, *bytes.Buffer) error) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -91,14 +104,7 @@ func TestReceiveMaximumExceededGetsDisconnect(t *testing.T) {
 		}, (*packets.Packet).PublishEncode))
 	}
 	conn.Write(flood.Bytes())
-	var last rawPacket
-	for {
-		p, err := readRaw(r)
-		if err != nil {
-			break
-		}
-		last = p
-	}
+	last := lastBeforeClose(r)
 	if last.kind != packets.Disconnect || len(last.body) == 0 || last.body[0] != packets.ErrReceiveMaximum.Code {
 		t.Fatalf("last packet before close: type %d body %x, want DISCONNECT with reason 0x93", last.kind, last.body)
 	}

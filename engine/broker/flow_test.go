@@ -538,14 +538,7 @@ func TestBudgetTellsAnMQTT5SubscriberQuotaExceeded(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	var last rawPacket
-	for {
-		p, err := readRaw(r)
-		if err != nil {
-			break
-		}
-		last = p
-	}
+	last := lastBeforeClose(r)
 	if last.kind != packets.Disconnect || len(last.body) == 0 || last.body[0] != packets.ErrQuotaExceeded.Code {
 		t.Fatalf("last packet before close: type %d (%d bytes), want DISCONNECT with reason 0x97", last.kind, len(last.body))
 	}
