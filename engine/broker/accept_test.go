@@ -1,14 +1,12 @@
 package broker
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,37 +26,8 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAcceptSurvivesEMFILE$", "-test.count=1")
-	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}()
-	addr := ""
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "addr="); ok {
-			addr = a
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatalf("the child broker did not start; stderr:\n%s", stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	child := startChildBroker(ctx, t, "TestAcceptSurvivesEMFILE", emfileChildEnv+"=1")
+	addr, stderr := child.addr, child.stderr
 
 	start := time.Now()
 	var idle []net.Conn
@@ -128,6 +97,6 @@ func runEMFILEChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Stop()
-	fmt.Printf("addr=%s\n", listenerAddr(t, b, "mqtt"))
+	fmt.Printf("listening %s\n", listenerAddr(t, b, "mqtt"))
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent is done
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 )
@@ -35,54 +33,6 @@ func TestDurableAckChild(t *testing.T) {
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// durableChild is a broker child process: closing stdin stops it cleanly.
-type durableChild struct {
-	cmd   *exec.Cmd
-	stdin io.Closer
-}
-
-func (c durableChild) stop(t *testing.T) {
-	t.Helper()
-	c.stdin.Close()
-	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("broker child: %v", err)
-	}
-}
-
-// startDurableChild runs the broker in a child process on dir and returns
-// it with its MQTT address.
-func startDurableChild(ctx context.Context, t *testing.T, dir string) (durableChild, string) {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestDurableAckChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), durableChildDirEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if addr, ok := strings.CutPrefix(lines.Text(), "listening "); ok {
-			go io.Copy(io.Discard, stdout)
-			return durableChild{cmd, stdin}, addr
-		}
-	}
-	t.Fatalf("broker child printed no address: %v", lines.Err())
-	return durableChild{}, ""
 }
 
 // dialSession connects an MQTT 3.1.1 client with a persistent session
@@ -138,7 +88,8 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 
 	// The session is set up by a broker that then stops cleanly, so it is
 	// on disk for sure; what is at stake is only the publishes.
-	child, addr := startDurableChild(ctx, t, dir)
+	child := startChildBroker(ctx, t, "TestDurableAckChild", durableChildDirEnv+"="+dir)
+	addr := child.addr
 	keeper, _ := dialSession(ctx, t, addr, "keeper")
 	if err := keeper.subscribe("jobs/#", 1); err != nil {
 		t.Fatal(err)
@@ -153,7 +104,8 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	}
 	child.stop(t)
 
-	child, addr = startDurableChild(ctx, t, dir)
+	child = startChildBroker(ctx, t, "TestDurableAckChild", durableChildDirEnv+"="+dir)
+	addr = child.addr
 
 	pub, err := rawDial(ctx, addr, "pub", 4096, 64<<10)
 	if err != nil {
@@ -184,7 +136,7 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	}
 	_ = child.cmd.Wait()
 
-	_, addr = startDurableChild(ctx, t, dir)
+	addr = startChildBroker(ctx, t, "TestDurableAckChild", durableChildDirEnv+"="+dir).addr
 	keeper, present := dialSession(ctx, t, addr, "keeper")
 	if !present {
 		t.Fatal("CONNACK says the persistent session is gone after the restart")
