@@ -131,7 +131,11 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "too large\t%d\n", st.TooLargeTotal)
 	fmt.Fprintf(w, "writing\t%s\n", writingState(st))
 	if len(st.Damaged) > 0 {
-		fmt.Fprintf(w, "damaged\t%d records in %d places (found by reads since the capture was opened):\n", st.DamagedRecords, len(st.Damaged))
+		places := fmt.Sprintf("%d places", len(st.Damaged))
+		if len(st.Damaged) == 1 {
+			places = "one place"
+		}
+		fmt.Fprintf(w, "damaged\t%d records in %s (found by reads since the capture was opened):\n", st.DamagedRecords, places)
 	}
 	for _, l := range st.Lost {
 		fmt.Fprintf(w, "lost\tseq %d..%d in %s: %s\n", l.First, l.Last, l.File, l.Reason)
