@@ -184,7 +184,8 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
 	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
-	hooks = append(hooks, b.order, newPacketIDs(), &connackHook{maxPacketSize: caps.MaximumPacketSize})
+	ids := newPacketIDs()
+	hooks = append(hooks, b.order, ids, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids})
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)

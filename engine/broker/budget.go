@@ -35,8 +35,8 @@ import (
 // address of the topic string, which is the publisher's own (each decoded
 // PUBLISH allocates its topic) from OnPublish until OnPublished.
 // Charges are released when mochi lets go of the copy: QoS 0 once written
-// (OnPacketSent), QoS 1/2 once acknowledged or dropped (OnQosComplete,
-// OnQosDropped), either when mochi drops it (OnPublishDropped). Paths mochi
+// (OnPacketSent), QoS 1/2 once acknowledged (OnPacketRead) or dropped
+// (OnQosDropped), either when mochi drops it (OnPublishDropped). Paths mochi
 // has no hook for (a client closing with messages queued) leave a charge
 // behind; reconcile clears what a client with nothing queued and nothing in
 // flight still carries, and a release never takes an account below zero.
@@ -72,9 +72,6 @@ type account struct {
 	_      [56]byte
 	sent   atomic.Int64 // PUBLISH packets written: progress, for flow control
 	kicked atomic.Bool
-
-	mu       sync.Mutex
-	inflight map[uint16]int64 // charges owned by QoS 1/2 messages in flight
 
 	// Kept by flow control's scans.
 	lastSent  atomic.Int64
@@ -155,18 +152,17 @@ func (h *flowHook) unlisted(topic string) (int64, byte) {
 	return msgCost(0), 0
 }
 
-// release returns up to cost from a's charge, never below zero.
+// release returns up to cost from a's charge, never below zero: one add on
+// the hot path, and a second only for a charge reconcile already cleared.
 func (h *flowHook) release(a *account, cost int64) {
-	for {
-		v := a.bytes.Load()
-		d := min(v, cost)
-		if d <= 0 {
-			return
-		}
-		if a.bytes.CompareAndSwap(v, v-d) {
-			h.queued.Add(-d)
-			return
-		}
+	d := cost
+	if v := a.bytes.Add(-cost); v < 0 {
+		back := min(cost, -v)
+		a.bytes.Add(back)
+		d -= back
+	}
+	if d > 0 {
+		h.queued.Add(-d)
 	}
 }
 
@@ -214,52 +210,51 @@ func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
 	}
 }
 
-// OnQosPublish hands a QoS 1/2 message's charge to its inflight entry. A
-// resent one (Dup) belongs to a session taken over by a new connection,
-// whose account has not paid for it yet.
+// OnQosPublish charges a resent QoS 1/2 message (Dup): mochi resends only
+// the inflight messages of a session taken over by a new connection, whose
+// account has not paid for them yet.
 func (h *flowHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
-	if pk.FixedHeader.Type != packets.Publish || cl.Net.Inline {
+	if pk.FixedHeader.Type != packets.Publish || !pk.FixedHeader.Dup || cl.Net.Inline {
 		return
 	}
 	a := h.account(cl)
 	cost := msgCost(len(pk.Payload))
-	a.mu.Lock()
-	_, had := a.inflight[pk.PacketID]
-	if !had || !pk.FixedHeader.Dup {
-		if a.inflight == nil {
-			a.inflight = map[uint16]int64{}
-		}
-		a.inflight[pk.PacketID] = cost
-	}
-	a.mu.Unlock()
-	if !had && pk.FixedHeader.Dup {
-		a.bytes.Add(cost)
-		h.queued.Add(cost)
-	}
+	a.bytes.Add(cost)
+	h.queued.Add(cost)
 }
 
-func (h *flowHook) OnQosComplete(cl *mqtt.Client, pk packets.Packet) { h.inflightDone(cl, pk.PacketID) }
+// OnPacketRead ends a QoS 1/2 message's charge when the subscriber
+// acknowledges it (PUBACK, or PUBREC for QoS 2, after which mochi keeps
+// only a PUBREL). It reads the message's size from mochi's inflight entry,
+// which mochi deletes right after, on this goroutine: no map of charges
+// per packet ID to keep, and no lock that publishers and the subscriber's
+// reader would contend for on every message.
+func (h *flowHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if t := pk.FixedHeader.Type; t != packets.Puback && t != packets.Pubrec {
+		return pk, nil
+	}
+	if out, ok := cl.State.Inflight.Get(pk.PacketID); ok && out.FixedHeader.Type == packets.Publish {
+		if v, ok := h.byClient.Load(cl); ok {
+			h.release(v.(*account), msgCost(len(out.Payload)))
+		}
+	}
+	return pk, nil
+}
 
-func (h *flowHook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) { h.inflightDone(cl, pk.PacketID) }
-
-func (h *flowHook) inflightDone(cl *mqtt.Client, id uint16) {
-	v, ok := h.byClient.Load(cl)
-	if !ok {
+// OnQosDropped ends the charge of an inflight message mochi dropped
+// (expired, or cleared with a session). Its other calls carry the ack or
+// just a packet ID, for a message whose charge ended when it was read.
+func (h *flowHook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
-	a := v.(*account)
-	a.mu.Lock()
-	cost, had := a.inflight[id]
-	delete(a.inflight, id)
-	a.mu.Unlock()
-	if had {
-		h.release(a, cost)
+	if v, ok := h.byClient.Load(cl); ok {
+		h.release(v.(*account), msgCost(len(pk.Payload)))
 	}
 }
 
-// OnPublishDropped returns the charge of a message mochi found no room for.
-// (For QoS 1/2 mochi also deletes the inflight entry without a hook; the
-// stale cost left under its packet ID is overwritten when the ID is reused.)
+// OnPublishDropped returns the charge of a message mochi found no room for
+// (for QoS 1/2 mochi also deletes its inflight entry, without a hook).
 func (h *flowHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
 	if v, ok := h.byClient.Load(cl); ok {
 		h.release(v.(*account), msgCost(len(pk.Payload)))
@@ -282,9 +277,6 @@ func (h *flowHook) reconcile(current map[string]*mqtt.Client) {
 			(a.queued == nil || atomic.LoadInt32(a.queued) == 0)
 		if idle && a.bytes.CompareAndSwap(b, 0) {
 			h.queued.Add(-b)
-			a.mu.Lock()
-			a.inflight = nil
-			a.mu.Unlock()
 			b = 0
 		}
 		a.lastBytes = b

@@ -5,30 +5,42 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// connackHook fixes two things in mochi's CONNACKs. 3.1.1 clients get only
+// encodeHook is the one hook that changes packets as mochi encodes them:
+// mochi calls every OnPacketEncode hook for every packet it writes, with
+// the ~800-byte packet copied in and out, so two such hooks would cost
+// every delivery twice.
+type encodeHook struct {
+	mqtt.HookBase
+	maxPacketSize uint32
+	ids           *packetIDs
+}
+
+func (h *encodeHook) ID() string { return "iotstudio-encode" }
+
+func (h *encodeHook) Provides(b byte) bool { return b == mqtt.OnPacketEncode }
+
+func (h *encodeHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	switch pk.FixedHeader.Type {
+	case packets.Connack:
+		return fixConnack(pk, h.maxPacketSize)
+	case packets.Suback, packets.Unsuback:
+		return h.ids.restoreID(cl, pk)
+	}
+	return pk
+}
+
+// fixConnack fixes two things in mochi's CONNACKs. 3.1.1 clients get only
 // 3.1.1 return codes (0x01–0x05): mochi maps a few MQTT 5 reason codes and
 // sends the rest (0x80, 0x89, 0x87, …) as they are, which a 3.1.1 client
 // cannot read. MQTT 5 clients are told the broker's Maximum Packet Size
 // (3.2.2.3.6), which mochi enforces but never announces.
-type connackHook struct {
-	mqtt.HookBase
-	maxPacketSize uint32
-}
-
-func (h *connackHook) ID() string { return "iotstudio-connack" }
-
-func (h *connackHook) Provides(b byte) bool { return b == mqtt.OnPacketEncode }
-
-func (h *connackHook) OnPacketEncode(_ *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type != packets.Connack {
-		return pk
-	}
+func fixConnack(pk packets.Packet, maxPacketSize uint32) packets.Packet {
 	if pk.ProtocolVersion < 5 {
 		pk.ReasonCode = v3ReturnCode(pk.ReasonCode)
 		return pk
 	}
 	if pk.ReasonCode == packets.CodeSuccess.Code {
-		pk.Properties.MaximumPacketSize = h.maxPacketSize
+		pk.Properties.MaximumPacketSize = maxPacketSize
 	}
 	return pk
 }

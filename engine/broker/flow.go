@@ -89,8 +89,8 @@ func (h *flowHook) ID() string { return "iotstudio-flow" }
 
 func (h *flowHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnQosPublish,
-		mqtt.OnQosComplete, mqtt.OnQosDropped, mqtt.OnPublishDropped, mqtt.OnWill, mqtt.OnWillSent:
+	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnPacketRead, mqtt.OnQosPublish,
+		mqtt.OnQosDropped, mqtt.OnPublishDropped, mqtt.OnWill, mqtt.OnWillSent:
 		return true
 	}
 	return false

@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -541,5 +542,65 @@ func TestBudgetTellsAnMQTT5SubscriberQuotaExceeded(t *testing.T) {
 	last := lastBeforeClose(r)
 	if last.kind != packets.Disconnect || len(last.body) == 0 || last.body[0] != packets.ErrQuotaExceeded.Code {
 		t.Fatalf("last packet before close: type %d (%d bytes), want DISCONNECT with reason 0x97", last.kind, len(last.body))
+	}
+}
+
+// A QoS 1/2 message is charged to its subscriber until the subscriber
+// acknowledges it (PUBACK, or PUBREC for QoS 2), not until it is written:
+// a reader that never acknowledges keeps it in the broker's memory. Once
+// acknowledged, nothing is left charged, with no further traffic that
+// could tidy up behind a leak.
+func TestBudgetChargesQoS12UntilAcknowledged(t *testing.T) {
+	const n, size = 20, 50 << 10
+	payload := strings.Repeat("p", size)
+	for _, qos := range []byte{1, 2} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			b := startBroker(t, func(c *Config) { c.NoPersistence = true })
+			addr := listenerAddr(t, b, "mqtt")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+
+			mute, err := rawDial(ctx, addr, "mute", 64<<10, 64<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mute.Close()
+			if err := mute.subscribe("mute/#", qos); err != nil {
+				t.Fatal(err)
+			}
+			acking := mustDialV5(t, addr, "acking")
+			acking.sub(t, "acks/#", qos)
+			pub := mustDialV5(t, addr, "pub")
+			for i := 0; i < n; i++ {
+				pub.pub(t, "mute/x", payload, qos, false)
+			}
+			var buf []byte
+			for i := 0; i < n; i++ { // read everything, acknowledge nothing
+				if typ, _, err := mute.readPacket(&buf); err != nil || typ>>4 != 3 {
+					t.Fatalf("mute subscriber: packet %d: type %#x, %v", i, typ, err)
+				}
+			}
+			held := b.Stats().QueuedBytes
+			if held < n*size {
+				t.Errorf("%d unacknowledged QoS %d messages of %d KiB are charged %d KiB; want at least %d KiB",
+					n, qos, size>>10, held>>10, n*size>>10)
+			}
+
+			for i := 0; i < n; i++ {
+				pub.pub(t, "acks/x", payload, qos, false)
+			}
+			for i := 0; i < n; i++ {
+				acking.next(t)
+			}
+			want := held
+			deadline := time.Now().Add(5 * time.Second)
+			for b.Stats().QueuedBytes > want && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := b.Stats().QueuedBytes; got > want {
+				t.Errorf("after %d acknowledged QoS %d messages the budget still charges %d KiB more than the mute subscriber's %d KiB",
+					n, qos, (got-want)>>10, want>>10)
+			}
+		})
 	}
 }

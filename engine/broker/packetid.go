@@ -34,7 +34,7 @@ func newPacketIDs() *packetIDs {
 func (h *packetIDs) ID() string { return "iotstudio-packet-ids" }
 
 func (h *packetIDs) Provides(b byte) bool {
-	return b == mqtt.OnPacketRead || b == mqtt.OnPacketEncode || b == mqtt.OnPacketProcessed
+	return b == mqtt.OnPacketRead || b == mqtt.OnPacketProcessed
 }
 
 func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
@@ -67,10 +67,9 @@ func brokerUses(cl *mqtt.Client, id uint16) bool {
 	return ok && (pk.FixedHeader.Type == packets.Publish || pk.FixedHeader.Type == packets.Pubrel)
 }
 
-func (h *packetIDs) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if t := pk.FixedHeader.Type; t != packets.Suback && t != packets.Unsuback {
-		return pk
-	}
+// restoreID gives a SUBACK or UNSUBACK the client's own packet ID back
+// (encodeHook calls it as the packet is encoded).
+func (h *packetIDs) restoreID(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.aliased[cl]; ok && a.alias == pk.PacketID {
