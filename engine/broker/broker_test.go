@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
 func TestRoundTripPahoV5AllQoS(t *testing.T) {
@@ -216,7 +217,7 @@ func TestWebSocket(t *testing.T) {
 	if err != nil {
 		t.Fatalf("websocket dial: %v", err)
 	}
-	c, _, err := dialV5(t, "", dialOpts{id: "browser", clean: true, conn: &wsConn{Conn: ws.UnderlyingConn(), c: ws}})
+	c, _, err := dialV5(t, "", dialOpts{id: "browser", clean: true, conn: transport.NewWSConn(ws)})
 	if err != nil {
 		t.Fatalf("MQTT over websocket: %v", err)
 	}

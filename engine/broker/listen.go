@@ -14,6 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
 // ListenError says which listener could not open its address and why.
@@ -134,7 +136,7 @@ func (l *wsListener) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.Close()
-	if err := l.establish(l.id, &wsConn{Conn: c.UnderlyingConn(), c: c}); err != nil {
+	if err := l.establish(l.id, transport.NewWSConn(c)); err != nil {
 		l.log.Debug("websocket client ended", "error", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
-	"github.com/iotstudio/iotstudio/engine/replay"
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
 // Recorder receives every message a connection receives. It has the shape
@@ -157,7 +157,7 @@ type backend interface {
 // Connection is one open profile. Its methods are safe for concurrent use.
 type Connection struct {
 	profile Profile
-	target  replay.Target
+	target  transport.Target
 	rec     Recorder
 	opts    Options
 	log     *slog.Logger
@@ -461,7 +461,7 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := replay.ParseURL(p.URL)
+	t, err := transport.ParseURL(p.URL)
 	if err != nil {
 		return nil, err
 	}

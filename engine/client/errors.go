@@ -13,6 +13,8 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	mqtt3packets "github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
 // ErrorKind sorts connection failures by what a person can do about them.
@@ -95,7 +97,7 @@ func classify(err error, user string) *ConnError {
 		invalid  x509.CertificateInvalidError
 		recErr   tls.RecordHeaderError
 		opErr    *net.OpError
-		wsErr    *wsHandshakeError
+		wsErr    *transport.HandshakeError
 		netErr   net.Error
 		connack5 *autopaho.ConnackError
 	)
@@ -128,7 +130,7 @@ func classify(err error, user string) *ConnError {
 			certName(invalid.Cert), invalid.Cert.NotBefore.UTC().Format("2006-01-02"), invalid.Cert.NotAfter.UTC().Format("2006-01-02"))
 	case errors.As(err, &invalid):
 		return k(ErrTLSUnknownAuthority, "the broker's TLS certificate is not valid: %v", invalid)
-	case errors.As(err, &recErr), errors.Is(err, errHandshakeClosed):
+	case errors.As(err, &recErr), errors.Is(err, transport.ErrHandshakeClosed):
 		return k(ErrTLSNotTLS, "the broker did not answer with TLS (it closed the connection during the TLS handshake); is this a plain mqtt:// or ws:// port?")
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
 		// A TLS alert from the broker. Go keeps the alert type private;

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/replay"
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
 // Protocol is the MQTT version a profile speaks.
@@ -132,10 +132,13 @@ func NewID() string {
 // UniqueClientID returns a client ID no other IoT Studio window will use:
 // "iotstudio-" and 8 random hex digits (23 characters at most, the length
 // every MQTT 3.1.1 broker must accept [MQTT-3.1.3-5]).
-func UniqueClientID() string {
+func UniqueClientID() string { return randomClientID("iotstudio-") }
+
+// randomClientID is prefix and 8 random hex digits.
+func randomClientID(prefix string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return "iotstudio-" + hex.EncodeToString(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // Validate checks what can be checked without the network. Its errors name
@@ -146,7 +149,7 @@ func (p Profile) Validate() error {
 	if strings.TrimSpace(p.Name) == "" {
 		bad("the connection needs a name")
 	}
-	t, err := replay.ParseURL(p.URL)
+	t, err := transport.ParseURL(p.URL)
 	if err != nil {
 		bad("URL: %w", err)
 	}

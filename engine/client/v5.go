@@ -277,13 +277,17 @@ func pubackReason(code byte) string {
 	return s
 }
 
-// shortReason keeps the name of a paho reason text ("Not authorized - The
-// PUBLISH is not authorized." becomes "not authorized").
+// shortReason is reasonName, or the code when paho has no text for it.
 func shortReason(s string, code byte) string {
-	name, _, _ := strings.Cut(s, " - ")
-	name = strings.ToLower(strings.TrimSpace(name))
-	if name == "" {
-		return fmt.Sprintf("reason code 0x%02x", code)
+	if name := reasonName(s); name != "" {
+		return name
 	}
-	return name
+	return fmt.Sprintf("reason code 0x%02x", code)
+}
+
+// reasonName keeps the name of a paho reason text ("Not authorized - The
+// PUBLISH is not authorized." becomes "not authorized").
+func reasonName(s string) string {
+	name, _, _ := strings.Cut(s, " - ")
+	return strings.ToLower(strings.TrimSpace(name))
 }

@@ -2,490 +2,57 @@ package replay
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
-
-	"github.com/eclipse/paho.golang/packets"
-	"github.com/eclipse/paho.golang/paho"
-	"github.com/eclipse/paho.golang/paho/session"
-	"github.com/eclipse/paho.golang/paho/session/state"
-	"github.com/gorilla/websocket"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/client/transport"
 )
 
-// ClientOptions say where and how a Client connects.
-type ClientOptions struct {
-	// URL of the broker, see ParseURL.
-	URL string
-	// Username and Password log in; both optional. The password is never
-	// logged or put in an error.
-	Username string
-	Password []byte
-	// CAFile is a PEM file of the CA certificates to trust instead of the
-	// system's, for mqtts:// and wss://.
-	CAFile string
-	// TLS, if set, is used for mqtts:// and wss:// instead of a config
-	// built from CAFile (e.g. the embedded broker's dev CA pool).
-	TLS *tls.Config
-	// ClientID defaults to "iotstudio-replay-" and a random suffix.
-	ClientID string
-	// InFlight bounds the QoS 1 and 2 messages awaiting acknowledgement
-	// (default 64; the broker's Receive Maximum also applies).
-	InFlight int
-	// Timeout bounds connecting and each acknowledgement (default 10 s).
-	Timeout time.Duration
-}
+// The broker URLs a replay goes to are engine/client's; these names keep
+// the replay command and the capture panel's dialog reading as before.
+type (
+	// Target is where a Client connects, read from a URL.
+	Target = transport.Target
+	// ClientOptions say where and how a Client connects.
+	ClientOptions = client.SenderOptions
+)
 
-// Client is a Publisher that sends to a broker over MQTT 5 with a clean
-// session. QoS 0 messages are written and forgotten; QoS 1 and 2 messages
-// are pipelined, up to InFlight awaiting acknowledgement, in order. A
-// message the broker refuses (e.g. not authorized) or a lost connection
-// fails the next Publish or Flush. Publish and Flush must not be called
-// concurrently; Close may be called at any time.
-type Client struct {
-	target   Target
-	conns    []net.Conn // the conn and the socket under it: deadlines unblock stuck writes
-	pc       *paho.Client
-	slots    chan struct{} // one token per unacknowledged QoS 1/2 message
-	acks     sync.WaitGroup
-	timeout  time.Duration
-	maxQoS   byte
-	retainOK bool
-	closing  atomic.Bool
-	once     sync.Once
+// ErrBadURL is wrapped by every error about the form of a broker URL.
+var ErrBadURL = transport.ErrBadURL
 
-	mu  sync.Mutex
-	err error // the first asynchronous failure
-}
+// ParseURL reads a broker URL such as mqtt://127.0.0.1:1883; see
+// transport.ParseURL.
+func ParseURL(raw string) (Target, error) { return transport.ParseURL(raw) }
 
-// Dial connects to the broker at o.URL. Its errors say what failed, where,
-// and what to try: a malformed URL (wrapping ErrBadURL), no broker
-// listening, no answer, a certificate not trusted, a refused login.
+// Client is the Publisher that sends a replay to a broker, through
+// engine/client's Sender (MQTT 5, so message properties survive).
+type Client struct{ s *client.Sender }
+
+// Dial connects to the broker at o.URL; see client.DialSender for what
+// its errors say.
 func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
-	t, err := ParseURL(o.URL)
+	s, err := client.DialSender(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
-	}
-	if o.InFlight <= 0 {
-		o.InFlight = 64
-	}
-	if o.ClientID == "" {
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		o.ClientID = "iotstudio-replay-" + hex.EncodeToString(b[:])
-	}
-	tlsConf, err := tlsConfig(t, o)
-	if err != nil {
-		return nil, err
-	}
-	dctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	conn, err := dial(dctx, t, tlsConf, o.Timeout)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to %s: %w", t, ctx.Err())
-		}
-		return nil, dialError(t, err, o.Timeout)
-	}
-
-	c := &Client{target: t, conns: []net.Conn{conn}, slots: make(chan struct{}, o.InFlight), timeout: o.Timeout, maxQoS: 2, retainOK: true}
-	if ws, ok := conn.(*wsConn); ok {
-		// gorilla applies its own deadline to each frame; a frame already
-		// blocked needs the socket's.
-		c.conns = append(c.conns, ws.c.UnderlyingConn())
-	}
-	c.pc = paho.NewClient(paho.ClientConfig{
-		Conn:          packets.NewThreadSafeConn(conn),
-		Session:       &ackSession{State: state.NewInMemory(), c: c},
-		PacketTimeout: o.Timeout,
-		OnClientError: func(err error) {
-			c.fail(fmt.Errorf("connection to %s lost: %w", t, err))
-		},
-		OnServerDisconnect: func(d *paho.Disconnect) {
-			c.fail(fmt.Errorf("the broker at %s closed the connection: %s", t, disconnectReason(d)))
-		},
-	})
-	cp := &paho.Connect{ClientID: o.ClientID, CleanStart: true, KeepAlive: 30}
-	if o.Username != "" {
-		cp.Username, cp.UsernameFlag = o.Username, true
-	}
-	if len(o.Password) > 0 {
-		cp.Password, cp.PasswordFlag = o.Password, true
-	}
-	ack, err := c.pc.Connect(dctx, cp)
-	if err != nil {
-		conn.Close()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to %s: %w", t, ctx.Err())
-		}
-		return nil, connackError(t, ack, err, o.Username, o.Timeout)
-	}
-	if p := ack.Properties; p != nil {
-		if p.MaximumQoS != nil {
-			c.maxQoS = *p.MaximumQoS
-		}
-		c.retainOK = p.RetainAvailable
-	}
-	return c, nil
+	return &Client{s: s}, nil
 }
 
 // Target is where c is connected.
-func (c *Client) Target() Target { return c.target }
+func (c *Client) Target() Target { return c.s.Target() }
 
-// Publish sends r. A QoS above the broker's maximum is lowered to it.
+// Publish sends r's topic, payload, QoS, retain flag and MQTT 5
+// properties; see client.Sender.Publish.
 func (c *Client) Publish(ctx context.Context, r capture.Record) error {
-	if err := c.failed(); err != nil {
-		return err
-	}
-	if r.Retain && !c.retainOK {
-		return fmt.Errorf("the broker at %s does not accept retained messages; replay with the retain flag cleared (--no-retain)", c.target)
-	}
-	p := &paho.Publish{
-		Topic: r.Topic, Payload: r.Payload, QoS: min(r.QoS, c.maxQoS), Retain: r.Retain,
-		Properties: &paho.PublishProperties{
-			PayloadFormat: r.PayloadFormat, ContentType: r.ContentType, MessageExpiry: r.MessageExpiry,
-			ResponseTopic: r.ResponseTopic, CorrelationData: r.CorrelationData,
-		},
-	}
-	for _, u := range r.UserProps {
-		p.Properties.User = append(p.Properties.User, paho.UserProperty{Key: u.Key, Value: u.Value})
-	}
-	// A broker that stops reading blocks the write once the socket buffers
-	// are full; when ctx ends, give the write a moment and then fail it.
-	stop := context.AfterFunc(ctx, c.limitWrites)
-	_, err := c.pc.PublishWithOptions(ctx, p, paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
-	stop()
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if ferr := c.failed(); ferr != nil {
-		return ferr // the cause, rather than its echo
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("the broker at %s acknowledged nothing for %s while %d messages waited", c.target, c.timeout, cap(c.slots))
-	}
-	if errors.Is(err, paho.ErrNetworkErrorAfterStored) || errors.Is(err, session.ErrNoConnection) {
-		return fmt.Errorf("connection to %s lost", c.target)
-	}
-	return fmt.Errorf("publish to %s: %w", c.target, err)
+	return c.s.Publish(ctx, client.Message{
+		Topic: r.Topic, Payload: r.Payload, QoS: r.QoS, Retain: r.Retain,
+		ContentType: r.ContentType, PayloadFormat: r.PayloadFormat, MessageExpiry: r.MessageExpiry,
+		ResponseTopic: r.ResponseTopic, CorrelationData: r.CorrelationData, UserProps: r.UserProps,
+	})
 }
 
-// Flush waits until every QoS 1 and 2 message sent so far is acknowledged
-// (or the connection is lost) and returns the first failure, if any.
-func (c *Client) Flush(ctx context.Context) error {
-	n := 0
-	defer func() {
-		for range n {
-			<-c.slots
-		}
-	}()
-	for n < cap(c.slots) {
-		select {
-		case c.slots <- struct{}{}:
-			n++
-		case <-ctx.Done():
-			if err := c.failed(); err != nil {
-				return err
-			}
-			return fmt.Errorf("waiting for %s to acknowledge %d messages: %w", c.target, cap(c.slots)-n, ctx.Err())
-		}
-	}
-	return c.failed()
-}
+// Flush waits until every QoS 1 and 2 message sent so far is acknowledged.
+func (c *Client) Flush(ctx context.Context) error { return c.s.Flush(ctx) }
 
 // Close disconnects and waits until nothing of c is left running.
-func (c *Client) Close() error {
-	var err error
-	c.once.Do(func() {
-		c.closing.Store(true)
-		c.limitWrites()
-		err = c.pc.Disconnect(&paho.Disconnect{ReasonCode: 0})
-		c.acks.Wait()
-	})
-	if err != nil && !errors.Is(err, net.ErrClosed) && c.failed() == nil {
-		return fmt.Errorf("disconnect from %s: %w", c.target, err)
-	}
-	return nil // a connection already lost was reported by Publish or Flush
-}
-
-// limitWrites lets a write that is blocked now, or blocks later, fail
-// after stuckWriteGrace, for a broker that stopped reading.
-func (c *Client) limitWrites() {
-	at := time.Now().Add(stuckWriteGrace)
-	for _, conn := range c.conns {
-		_ = conn.SetWriteDeadline(at)
-	}
-}
-
-func (c *Client) fail(err error) {
-	if c.closing.Load() {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil {
-		c.err = err
-	}
-}
-
-func (c *Client) failed() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
-// checkAck records the broker's refusal of the message on topic.
-func (c *Client) checkAck(topic string, cp packets.ControlPacket) {
-	var code byte
-	var reason string
-	switch p := cp.Content.(type) {
-	case *packets.Puback:
-		code, reason = p.ReasonCode, p.Reason()
-	case *packets.Pubrec:
-		code, reason = p.ReasonCode, p.Reason()
-	case *packets.Pubcomp:
-		code, reason = p.ReasonCode, fmt.Sprintf("reason code 0x%02x", p.ReasonCode)
-	default:
-		c.fail(fmt.Errorf("connection to %s lost before the broker acknowledged the message on %q", c.target, topic))
-		return
-	}
-	if code >= 0x80 {
-		c.fail(fmt.Errorf("the broker at %s refused the message on %q: %s (reason 0x%02x)", c.target, topic, shortReason(reason), code))
-	}
-}
-
-var errFailed = errors.New("an earlier message failed")
-
-// stuckWriteGrace is how long a write may still block once the replay is
-// cancelled or the Client closed.
-const stuckWriteGrace = time.Second
-
-// ackSession is paho's in-memory session with a window: it holds a slot of
-// Client.slots for each QoS 1/2 PUBLISH from the moment it is added until
-// its acknowledgement, so that Publish can send without waiting for the
-// acknowledgement (keeping order) while Flush and the window still see it.
-type ackSession struct {
-	*state.State
-	c *Client
-}
-
-func (s *ackSession) AddToSession(ctx context.Context, p session.Packet, resp chan<- packets.ControlPacket) error {
-	pub, ok := p.(*packets.Publish)
-	if !ok {
-		return s.State.AddToSession(ctx, p, resp)
-	}
-	c := s.c
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.pc.Done():
-		return session.ErrNoConnection
-	}
-	if c.failed() != nil { // the broker refused an earlier message: send no more
-		<-c.slots
-		return errFailed
-	}
-	mine := make(chan packets.ControlPacket, 1)
-	if err := s.State.AddToSession(ctx, p, mine); err != nil {
-		<-c.slots
-		return err
-	}
-	topic := pub.Topic
-	c.acks.Add(1)
-	go func() {
-		defer c.acks.Done()
-		defer func() { <-c.slots }()
-		var cp packets.ControlPacket
-		select {
-		case cp = <-mine:
-		case <-c.pc.Done():
-			// The session is cleaned without answering when the connection
-			// goes; an acknowledgement that raced the shutdown still counts.
-			select {
-			case cp = <-mine:
-			default:
-			}
-		}
-		select {
-		case resp <- cp:
-		default:
-		}
-		c.checkAck(topic, cp)
-	}()
-	return nil
-}
-
-func tlsConfig(t Target, o ClientOptions) (*tls.Config, error) {
-	if !t.TLS() {
-		if o.CAFile != "" {
-			return nil, fmt.Errorf("%w %q: a CA file applies to mqtts:// and wss:// URLs only", ErrBadURL, t.String())
-		}
-		return nil, nil
-	}
-	var conf *tls.Config
-	if o.TLS != nil {
-		conf = o.TLS.Clone()
-	} else {
-		conf = &tls.Config{MinVersion: tls.VersionTLS12}
-		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("read the CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
-			}
-			conf.RootCAs = pool
-		}
-	}
-	if conf.ServerName == "" {
-		host, _, _ := net.SplitHostPort(t.Addr)
-		conf.ServerName = host
-	}
-	return conf, nil
-}
-
-// dial opens the connection paho talks over.
-func dial(ctx context.Context, t Target, tlsConf *tls.Config, timeout time.Duration) (net.Conn, error) {
-	var d net.Dialer
-	switch t.Scheme {
-	case "mqtt":
-		return d.DialContext(ctx, "tcp", t.Addr)
-	case "mqtts":
-		td := tls.Dialer{NetDialer: &d, Config: tlsConf}
-		return td.DialContext(ctx, "tcp", t.Addr) // tls.Conn's deadlines are its socket's
-	}
-	scheme := "ws"
-	if t.Scheme == "wss" {
-		scheme = "wss"
-	}
-	wd := websocket.Dialer{
-		NetDialContext:   d.DialContext,
-		TLSClientConfig:  tlsConf,
-		HandshakeTimeout: timeout,
-		Subprotocols:     []string{"mqtt"},
-	}
-	ws, resp, err := wd.DialContext(ctx, scheme+"://"+t.Addr+t.Path, nil)
-	if err != nil {
-		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
-			return nil, &handshakeError{status: resp.Status}
-		}
-		return nil, err
-	}
-	return &wsConn{c: ws}, nil
-}
-
-type handshakeError struct{ status string }
-
-func (e *handshakeError) Error() string { return "WebSocket upgrade refused: HTTP " + e.status }
-
-// dialError explains a failure to reach the broker.
-func dialError(t Target, err error, timeout time.Duration) error {
-	var (
-		dnsErr   *net.DNSError
-		unknown  x509.UnknownAuthorityError
-		hostErr  x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		recErr   tls.RecordHeaderError
-		hsErr    *handshakeError
-		netErr   net.Error
-		certPath = "give the CA certificate that signed it (--ca FILE; for an IoT Studio broker, iotstudio ca export writes it)"
-	)
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("connect to %s: connection refused: no broker is listening on %s; check the host and port and that the broker runs", t, t.Addr)
-	case errors.As(err, &dnsErr):
-		return fmt.Errorf("connect to %s: cannot find the host %q (%v); check its spelling and your DNS", t, dnsErr.Name, dnsErr.Err)
-	case errors.As(err, &unknown):
-		return fmt.Errorf("connect to %s: the broker's certificate is signed by an authority this machine does not trust; %s", t, certPath)
-	case errors.As(err, &hostErr):
-		return fmt.Errorf("connect to %s: the broker's certificate is not valid for this host (%v); connect with a name the certificate lists", t, hostErr)
-	case errors.As(err, &invalid):
-		return fmt.Errorf("connect to %s: the broker's certificate is not valid (%v)", t, invalid)
-	case errors.As(err, &recErr):
-		return fmt.Errorf("connect to %s: the server did not answer with TLS; is this a plain mqtt:// or ws:// port?", t)
-	case t.TLS() && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)):
-		return fmt.Errorf("connect to %s: the server closed the connection during the TLS handshake; is this a plain mqtt:// or ws:// port?", t)
-	case errors.As(err, &hsErr):
-		return fmt.Errorf("connect to %s: %v; check the path (IoT Studio serves MQTT at %s)", t, hsErr, "/mqtt")
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("connect to %s: no answer within %s; check the host, the port and any firewall in between", t, timeout)
-	}
-	return fmt.Errorf("connect to %s: %w", t, err)
-}
-
-// connackError explains a refused or failed MQTT connect.
-func connackError(t Target, ack *paho.Connack, err error, user string, timeout time.Duration) error {
-	if ack == nil || ack.ReasonCode == 0 {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("connect to %s: no MQTT answer within %s; is this an MQTT port?", t, timeout)
-		}
-		return fmt.Errorf("connect to %s: no MQTT 5 answer (%v); is this an MQTT port, and does the broker speak MQTT 5?", t, err)
-	}
-	code := ack.ReasonCode
-	why := ""
-	if ack.Properties != nil && ack.Properties.ReasonString != "" {
-		why = " (" + ack.Properties.ReasonString + ")"
-	}
-	switch code {
-	case 0x86, 0x04: // bad user name or password (MQTT 5, 3.1.1)
-		if user == "" {
-			return fmt.Errorf("connect to %s: the broker wants a user name and password; give --user NAME and the password in IOTSTUDIO_MQTT_PASSWORD", t)
-		}
-		return fmt.Errorf("connect to %s: the broker refused user %q: bad user name or password%s; check --user and IOTSTUDIO_MQTT_PASSWORD", t, user, why)
-	case 0x87, 0x05:
-		if user == "" {
-			return fmt.Errorf("connect to %s: not authorized%s; the broker may want a user: give --user NAME and the password in IOTSTUDIO_MQTT_PASSWORD", t, why)
-		}
-		return fmt.Errorf("connect to %s: user %q is not authorized to connect%s", t, user, why)
-	case 0x84, 0x01:
-		return fmt.Errorf("connect to %s: the broker does not support MQTT 5, which replay needs to keep message properties", t)
-	case 0x88, 0x89, 0x03:
-		return fmt.Errorf("connect to %s: the broker is unavailable or busy%s; try again later", t, why)
-	}
-	return fmt.Errorf("connect to %s: the broker refused the connection: %s (reason 0x%02x)%s", t, shortReason(connackReason(code)), code, why)
-}
-
-func connackReason(code byte) string {
-	return (&packets.Connack{ReasonCode: code}).Reason()
-}
-
-func disconnectReason(d *paho.Disconnect) string {
-	s := shortReason((&packets.Disconnect{ReasonCode: d.ReasonCode}).Reason())
-	if s == "" {
-		s = "no reason given"
-	}
-	s += fmt.Sprintf(" (reason 0x%02x)", d.ReasonCode)
-	if d.Properties != nil && d.Properties.ReasonString != "" {
-		s += ": " + d.Properties.ReasonString
-	}
-	return s
-}
-
-// shortReason keeps the name of a paho reason text ("Not authorized - The
-// PUBLISH is not authorized." becomes "not authorized").
-func shortReason(s string) string {
-	name, _, _ := strings.Cut(s, " - ")
-	return strings.ToLower(strings.TrimSpace(name))
-}
+func (c *Client) Close() error { return c.s.Close() }

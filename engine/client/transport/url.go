@@ -1,4 +1,4 @@
-package replay
+package transport
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 // ErrBadURL is wrapped by every error about the form of a broker URL.
 var ErrBadURL = errors.New("bad broker URL")
 
-// Target is where a Client connects, read from a URL.
+// Target is where a client connects, read from a URL.
 type Target struct {
 	// Scheme is "mqtt" (TCP), "mqtts" (TLS), "ws" or "wss" (WebSocket,
 	// plain or over TLS). tcp://, ssl:// and tls:// are read as mqtt://,
