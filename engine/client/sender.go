@@ -46,13 +46,14 @@ type SenderOptions struct {
 }
 
 // Sender publishes a stream of messages to a broker over MQTT 5 with a
-// clean session and without reconnecting: capture replay sends through it,
-// and its errors speak to the replay's user (flags such as --user, --ca,
-// --no-retain). QoS 0 messages are written and forgotten; QoS 1 and 2 messages
-// are pipelined, up to InFlight awaiting acknowledgement, in order. A
-// message the broker refuses (e.g. not authorized) or a lost connection
-// fails the next Publish or Flush. Publish and Flush must not be called
-// concurrently; Close may be called at any time.
+// clean session and without reconnecting, unlike a Manager's connections:
+// capture replay sends through it, and its errors speak to the replay's
+// user (flags such as --user, --ca, --no-retain). QoS 0 messages are
+// written and forgotten; QoS 1 and 2 messages are pipelined, up to
+// InFlight awaiting acknowledgement, in order. A message the broker
+// refuses (e.g. not authorized) or a lost connection fails the next
+// Publish or Flush. Publish and Flush must not be called concurrently;
+// Close may be called at any time.
 type Sender struct {
 	target   transport.Target
 	conn     net.Conn // its write deadline unblocks stuck writes
@@ -149,16 +150,8 @@ func (c *Sender) Publish(ctx context.Context, r Message) error {
 	if r.Retain && !c.retainOK {
 		return fmt.Errorf("the broker at %s does not accept retained messages; replay with the retain flag cleared (--no-retain)", c.target)
 	}
-	p := &paho.Publish{
-		Topic: r.Topic, Payload: r.Payload, QoS: min(r.QoS, c.maxQoS), Retain: r.Retain,
-		Properties: &paho.PublishProperties{
-			PayloadFormat: r.PayloadFormat, ContentType: r.ContentType, MessageExpiry: r.MessageExpiry,
-			ResponseTopic: r.ResponseTopic, CorrelationData: r.CorrelationData,
-		},
-	}
-	for _, u := range r.UserProps {
-		p.Properties.User = append(p.Properties.User, paho.UserProperty{Key: u.Key, Value: u.Value})
-	}
+	p := pahoPublish(r)
+	p.QoS = min(r.QoS, c.maxQoS)
 	// A broker that stops reading blocks the write once the socket buffers
 	// are full; when ctx ends, give the write a moment and then fail it.
 	stop := context.AfterFunc(ctx, c.limitWrites)

@@ -166,7 +166,9 @@ func (b *v5) unsubscribe(ctx context.Context, filters []string) error {
 	return nil
 }
 
-func (b *v5) publish(ctx context.Context, m Message) error {
+// pahoPublish is m as paho sends it. Without properties it has none: on
+// the wire that is the same as empty ones.
+func pahoPublish(m Message) *paho.Publish {
 	p := &paho.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
 	if m.hasV5Props() {
 		p.Properties = &paho.PublishProperties{
@@ -177,6 +179,11 @@ func (b *v5) publish(ctx context.Context, m Message) error {
 			p.Properties.User = append(p.Properties.User, paho.UserProperty{Key: u.Key, Value: u.Value})
 		}
 	}
+	return p
+}
+
+func (b *v5) publish(ctx context.Context, m Message) error {
+	p := pahoPublish(m)
 	ctx, cancel := context.WithTimeout(ctx, b.c.opts.Timeout)
 	defer cancel()
 	resp, err := b.cm.Publish(ctx, p)
