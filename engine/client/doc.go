@@ -5,6 +5,9 @@
 // Recorder, so that remote traffic reaches the topic model and the capture
 // like the embedded broker's. MQTT 5 connections use paho.golang's autopaho,
 // MQTT 3.1.1 ones paho.mqtt.golang (paho.golang speaks MQTT 5 only).
+// Sender is the one-shot MQTT 5 publisher capture replay sends through.
+// All of them reach brokers through the transport subpackage, which also
+// gives the embedded broker its WebSocket adapter.
 //
 // Errors meant for people are *ConnError values whose text says what
 // failed, where, and what to do.

@@ -4,5 +4,5 @@
 // speed factor, with optional topic prefix remapping, QoS override and
 // retain clearing. Client is the Publisher that sends them to a broker
 // (mqtt://, mqtts://, ws://, wss://) over MQTT 5, so message properties
-// survive. It never imports Fyne.
+// survive, through engine/client's Sender. It never imports Fyne.
 package replay
