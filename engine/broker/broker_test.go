@@ -212,12 +212,7 @@ func TestWebSocket(t *testing.T) {
 	if got := b.State().Listeners[1].URL; got != "ws://"+wsAddr+WSPath {
 		t.Fatalf("ws URL %q", got)
 	}
-	dialer := websocket.Dialer{Subprotocols: []string{"mqtt"}, HandshakeTimeout: testTimeout}
-	ws, _, err := dialer.Dial("ws://"+wsAddr+WSPath, nil)
-	if err != nil {
-		t.Fatalf("websocket dial: %v", err)
-	}
-	c, _, err := dialV5(t, "", dialOpts{id: "browser", clean: true, conn: transport.NewWSConn(ws)})
+	c, _, err := dialV5(t, "", dialOpts{id: "browser", clean: true, conn: dialWSConn(t, b)})
 	if err != nil {
 		t.Fatalf("MQTT over websocket: %v", err)
 	}
@@ -227,6 +222,18 @@ func TestWebSocket(t *testing.T) {
 	if m := c.next(t); string(m.Payload) != "over ws" {
 		t.Fatalf("got %q", m.Payload)
 	}
+}
+
+// dialWSConn opens a WebSocket to b's ws listener, as MQTT clients in
+// browsers do, and returns it as the byte stream MQTT runs over.
+func dialWSConn(t *testing.T, b *Broker) net.Conn {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: []string{"mqtt"}, HandshakeTimeout: testTimeout}
+	ws, _, err := dialer.Dial("ws://"+listenerAddr(t, b, "ws")+WSPath, nil)
+	if err != nil {
+		t.Fatalf("websocket dial: %v", err)
+	}
+	return transport.NewWSConn(ws)
 }
 
 func TestWebSocketRefusesForeignOrigin(t *testing.T) {

@@ -73,6 +73,12 @@ func handConnect(t *testing.T, b *Broker, version byte, id string) (net.Conn, *b
 	if err != nil {
 		t.Fatal(err)
 	}
+	return handConnectOn(t, conn, version, id)
+}
+
+// handConnectOn is handConnect over conn, which it closes at the end of t.
+func handConnectOn(t *testing.T, conn net.Conn, version byte, id string) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(testTimeout))
 	conn.Write(encode(t, packets.Packet{
@@ -153,10 +159,23 @@ func TestAcksCarryNoUserProperties(t *testing.T) {
 }
 
 // A subscriber that stops reading must not hang Stop: the broker's writes
-// to it fill the socket buffers and then block.
+// to it fill the socket buffers and then block, over TCP as over
+// WebSocket (where the write deadline must reach a frame already blocked).
 func TestStopWithStuckSubscriber(t *testing.T) {
-	b := startBroker(t, nil)
-	conn, r := handConnect(t, b, 5, "stuck")
+	for _, transport := range []string{"mqtt", "ws"} {
+		t.Run(transport, func(t *testing.T) { testStopWithStuckSubscriber(t, transport) })
+	}
+}
+
+func testStopWithStuckSubscriber(t *testing.T, listener string) {
+	b := startBroker(t, func(c *Config) { c.WSAddr = "127.0.0.1:0" })
+	var conn net.Conn
+	var r *bufio.Reader
+	if listener == "ws" {
+		conn, r = handConnectOn(t, dialWSConn(t, b), 5, "stuck")
+	} else {
+		conn, r = handConnect(t, b, 5, "stuck")
+	}
 	conn.SetDeadline(time.Time{})
 	conn.Write(encode(t, packets.Packet{
 		FixedHeader:     packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
