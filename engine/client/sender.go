@@ -138,9 +138,6 @@ func DialSender(ctx context.Context, o SenderOptions) (*Sender, error) {
 	return c, nil
 }
 
-// Target is where c is connected.
-func (c *Sender) Target() transport.Target { return c.target }
-
 // Publish sends r with its MQTT 5 properties. A QoS above the broker's
 // maximum is lowered to it.
 func (c *Sender) Publish(ctx context.Context, r Message) error {

@@ -38,9 +38,6 @@ func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
 	return &Client{s: s}, nil
 }
 
-// Target is where c is connected.
-func (c *Client) Target() Target { return c.s.Target() }
-
 // Publish sends r's topic, payload, QoS, retain flag and MQTT 5
 // properties; see client.Sender.Publish.
 func (c *Client) Publish(ctx context.Context, r capture.Record) error {
