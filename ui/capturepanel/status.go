@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
@@ -103,7 +104,7 @@ func (p *Panel) applyStatus(s status) {
 	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
-	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
+	setLabel(p.disk, bytesize.Text(st.DiskBytes)+" on disk", widget.MediumImportance)
 	rate := "— rec/s"
 	if s.rate >= 0 {
 		rate = numfmt.Rate(s.rate) + " rec/s"

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -65,7 +66,7 @@ func previewText(s *topics.NodeSummary) string {
 			kind = f.Label()
 		}
 	}
-	return kind + ", " + bytesText(s.PayloadLen)
+	return kind + ", " + bytesize.Text(int64(s.PayloadLen))
 }
 
 // isText: valid UTF-8 without control characters other than white space,
@@ -149,22 +150,4 @@ func plural(n uint64, one, many string) string {
 		return "1 " + one
 	}
 	return countText(n) + " " + many
-}
-
-// bytesText is a payload size: bytes below 1 KiB, else KiB, MiB...
-func bytesText(n int) string {
-	if n < 1024 {
-		return strconv.Itoa(n) + " B"
-	}
-	f := float64(n)
-	units := []string{"KiB", "MiB", "GiB"}
-	i := -1
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i]
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
 }

@@ -31,6 +31,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -643,20 +644,9 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	if r.Retain {
 		flags = " R"
 	}
-	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", compactSize(len(r.Payload)), flags))
+	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", bytesize.Text(int64(len(r.Payload))), flags))
 	what.Importance = widget.MediumImportance
 	what.SetText(preview(r.Payload))
-}
-
-// compactSize is a history row's size column.
-func compactSize(n int) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 func (in *Inspector) onHistorySelected(id widget.ListItemID) {

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dustin/go-humanize"
-
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -39,7 +38,7 @@ func basicFields(r *capture.Record) []field {
 		{"QoS", strconv.Itoa(int(r.QoS))},
 		{"Retain", retain},
 		{"Client ID", client},
-		{"Protocol", protocolName(r.Protocol)},
+		{"Protocol", numfmt.Protocol(r.Protocol)},
 	}
 }
 
@@ -88,23 +87,7 @@ func sizeText(n int) string {
 	if n < 1024 {
 		return plural(n, "byte", "bytes")
 	}
-	return fmt.Sprintf("%s (%s bytes)", humanize.IBytes(uint64(n)), numfmt.Count(int64(n)))
-}
-
-func protocolName(v byte) string {
-	switch v {
-	case 3:
-		return "MQTT 3.1"
-	case 4:
-		return "MQTT 3.1.1"
-	case 5:
-		return "MQTT 5"
-	case 0:
-		// A retained message restored from an earlier run: the broker's
-		// storage does not keep its publisher's protocol.
-		return "not recorded"
-	}
-	return "protocol " + strconv.Itoa(int(v))
+	return fmt.Sprintf("%s (%s bytes)", bytesize.Text(int64(n)), numfmt.Count(int64(n)))
 }
 
 // bytesText shows short binary properties: as text when they are, else as

@@ -1,5 +1,7 @@
-// Package numfmt formats counters and rates the way every panel shows
-// them: digits grouped by thousands, small rates with one decimal.
+// Package numfmt formats numbers the way every panel shows them: counters
+// with digits grouped by thousands, small rates with one decimal, protocol
+// levels by name. Byte sizes come from engine/bytesize, which the command
+// line shares.
 package numfmt
 
 import "strconv"

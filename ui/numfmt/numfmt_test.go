@@ -17,3 +17,11 @@ func TestRate(t *testing.T) {
 		}
 	}
 }
+
+func TestProtocol(t *testing.T) {
+	for level, want := range map[byte]string{3: "MQTT 3.1", 4: "MQTT 3.1.1", 5: "MQTT 5", 0: "not recorded", 9: "protocol 9"} {
+		if got := Protocol(level); got != want {
+			t.Errorf("Protocol(%d) = %q, want %q", level, got, want)
+		}
+	}
+}
