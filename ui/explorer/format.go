@@ -62,7 +62,8 @@ func previewText(s *topics.NodeSummary) string {
 		kind = decode.SparkplugB.Label()
 	case s.PayloadLen == len(p):
 		// The preview is the whole payload, so its format can be told.
-		if f := decode.Detect(s.Topic, []byte(p), ""); f == decode.CBOR || f == decode.MessagePack {
+		// Text and JSON are text, shown above; Hex says no more than binary.
+		if f := decode.Detect(s.Topic, []byte(p), ""); f != decode.Hex && f != decode.Text && f != decode.JSON {
 			kind = f.Label()
 		}
 	}

@@ -515,18 +515,7 @@ func (in *Inspector) decodeLoop() func(context.Context, decodeReq) {
 
 // hasTree reports whether res's view is structured, with a tree to show.
 func hasTree(res *decode.Result) bool {
-	if res == nil || res.Err != nil {
-		return false
-	}
-	f := res.Format
-	if f == decode.Base64 {
-		f = res.Inner
-	}
-	switch f {
-	case decode.JSON, decode.CBOR, decode.MessagePack, decode.SparkplugB:
-		return true
-	}
-	return false
+	return res != nil && res.HasTree()
 }
 
 func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *decode.Result, lens lineLens, detected decode.Format) {
