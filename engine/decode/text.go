@@ -14,8 +14,10 @@ type textFormat struct{}
 func (textFormat) Format() Format { return Text }
 func (textFormat) Label() string  { return "Text" }
 
+// Claims: a text/* content type, but text/json, which names JSON; when
+// that is not valid JSON the bytes decide.
 func (textFormat) Claims(p Payload) bool {
-	return strings.HasPrefix(p.MediaType, "text/") && utf8.Valid(p.Bytes)
+	return strings.HasPrefix(p.MediaType, "text/") && p.MediaType != "text/json" && utf8.Valid(p.Bytes)
 }
 
 func (textFormat) Looks(p Payload) bool { return isText(p.Bytes) }
