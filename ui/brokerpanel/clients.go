@@ -39,7 +39,7 @@ type clientRow struct {
 }
 
 func newClientRow(c broker.ClientInfo) clientRow {
-	since := formatTime(c.ConnectedSince)
+	since := numfmt.Time(c.ConnectedSince)
 	if !c.Connected {
 		since = "offline"
 	}

@@ -57,25 +57,6 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// formatTime shows a time of today as 15:04:05, older ones with their date.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	now := time.Now()
-	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04:05")
-	}
-	return t.Format("2 Jan 2006 15:04:05")
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return numfmt.Count(n) + " " + what + "s"
-}
-
 // isText reports whether b is UTF-8 without control characters other than
 // tab, newline and carriage return.
 func isText(b []byte) bool {

@@ -103,7 +103,7 @@ func (p *Panel) applyStatus(s status) {
 	p.stats, p.haveStats = st, true
 	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
-	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
+	setLabel(p.records, numfmt.Plural(st.Records, "record", "records"), widget.MediumImportance)
 	setLabel(p.disk, bytesize.Text(st.DiskBytes)+" on disk", widget.MediumImportance)
 	rate := "— rec/s"
 	if s.rate >= 0 {
@@ -128,7 +128,7 @@ func (p *Panel) applyStatus(s status) {
 	setLabel(p.dropped, dropped, imp)
 	span := "empty"
 	if !st.Oldest.IsZero() {
-		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
+		span = "oldest " + numfmt.Time(st.Oldest) + " · newest " + numfmt.Time(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
 }

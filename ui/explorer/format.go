@@ -2,7 +2,6 @@ package explorer
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -96,15 +95,15 @@ func countsText(d *rowData) string {
 	case d.filtered && d.shownKids < d.Children:
 		// A filtered tree shows only the children leading to a match:
 		// say how many of them there are.
-		b.WriteString(countText(uint64(d.shownKids)) + " of " + plural(uint64(d.Children), "child", "children"))
+		b.WriteString(numfmt.Count(d.shownKids) + " of " + numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
-		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	case d.Children > 0:
-		b.WriteString(plural(uint64(d.Children), "child", "children"))
+		b.WriteString(numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
-		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	default:
-		b.WriteString(plural(d.Messages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.Messages, "msg", "msgs"))
 	}
 	return b.String()
 }
@@ -114,13 +113,13 @@ func countsText(d *rowData) string {
 // it lost.
 func statusText(st topics.Stats) string {
 	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
-		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"), countText(st.Dropped))
+		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "message", "messages"), numfmt.Count(st.Dropped))
 	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
-		s += fmt.Sprintf(" · %s skipped (newest shown)", countText(st.Coalesced))
+		s += fmt.Sprintf(" · %s skipped (newest shown)", numfmt.Count(st.Coalesced))
 	}
 	if st.OverLimit > 0 {
-		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", countText(st.OverLimit))
+		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", numfmt.Count(st.OverLimit))
 	}
 	return s
 }
@@ -131,24 +130,10 @@ func filterText(u *update) string {
 		return ""
 	}
 	if u.truncated {
-		return fmt.Sprintf("Filter: showing the first %s matching topics", countText(uint64(u.matches)))
+		return fmt.Sprintf("Filter: showing the first %s matching topics", numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
 		return "Filter: no topic matches"
 	}
-	return "Filter: " + plural(uint64(u.matches), "topic matches", "topics match")
-}
-
-func countText(n uint64) string {
-	if n > 1<<62 {
-		return strconv.FormatUint(n, 10)
-	}
-	return numfmt.Count(int64(n))
-}
-
-func plural(n uint64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return countText(n) + " " + many
+	return "Filter: " + numfmt.Plural(u.matches, "topic matches", "topics match")
 }

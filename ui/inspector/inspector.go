@@ -352,7 +352,7 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 	}
 	st.sum = sum
 	in.title.SetText(topicTitle(sum))
-	in.counts.SetText(sourceTitle(sum.Source) + " · " + plural(int(sum.Messages), "message", "messages"))
+	in.counts.SetText(sourceTitle(sum.Source) + " · " + numfmt.Plural(int(sum.Messages), "message", "messages"))
 	if len(hist) == 0 {
 		in.showHint(levelHint(sum))
 		return
@@ -404,10 +404,10 @@ func sourceTitle(source string) string {
 // levelHint describes a node without messages of its own (a source's
 // root, or a level such as "plant" of "plant/a/temp") by what is below it.
 func levelHint(s topics.NodeSummary) string {
-	below := plural(s.SubtreeTopics, "topic", "topics") + ", " +
-		plural(int(min(s.SubtreeMessages, 1<<62)), "message", "messages")
+	below := numfmt.Plural(s.SubtreeTopics, "topic", "topics") + ", " +
+		numfmt.Plural(s.SubtreeMessages, "message", "messages")
 	if s.SubtreeRetained > 0 {
-		below += ", " + plural(s.SubtreeRetained, "retained message", "retained messages")
+		below += ", " + numfmt.Plural(s.SubtreeRetained, "retained message", "retained messages")
 	}
 	if s.Parent == 0 {
 		if s.SubtreeTopics == 0 {
@@ -625,7 +625,7 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 		}
 		what.Importance = widget.WarningImportance
 		what.SetText(fmt.Sprintf("⋯ %s not listed: they left RAM between two refreshes (%s)",
-			plural(int(min(e.missed, 1<<62)), "message", "messages"), where))
+			numfmt.Plural(e.missed, "message", "messages"), where))
 		return
 	}
 	r := &e.rec
@@ -673,13 +673,13 @@ func (in *Inspector) syncSelection() {
 func (in *Inspector) updateHistoryStatus() {
 	st := &in.st
 	ram, stored, missed := st.h.counts()
-	text := plural(ram+stored, "message", "messages") + " listed"
+	text := numfmt.Plural(ram+stored, "message", "messages") + " listed"
 	if stored > 0 {
 		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}
 	text += "."
 	if missed > 0 {
-		text += " " + plural(int(min(missed, 1<<62)), "message is", "messages are") + " missing where marked."
+		text += " " + numfmt.Plural(missed, "message is", "messages are") + " missing where marked."
 	}
 	o := &st.older
 	switch {

@@ -85,7 +85,7 @@ func v5Fields(r *capture.Record) []field {
 
 func sizeText(n int) string {
 	if n < 1024 {
-		return plural(n, "byte", "bytes")
+		return numfmt.Plural(n, "byte", "bytes")
 	}
 	return fmt.Sprintf("%s (%s bytes)", bytesize.Text(int64(n)), numfmt.Count(int64(n)))
 }
@@ -97,7 +97,7 @@ func bytesText(b []byte) string {
 		return strconv.Quote(string(b))
 	}
 	if len(b) > 64 {
-		return "0x" + hex.EncodeToString(b[:64]) + "… (" + plural(len(b), "byte", "bytes") + ")"
+		return "0x" + hex.EncodeToString(b[:64]) + "… (" + numfmt.Plural(len(b), "byte", "bytes") + ")"
 	}
 	return "0x" + hex.EncodeToString(b)
 }
