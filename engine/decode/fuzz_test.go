@@ -225,7 +225,7 @@ func FuzzDiff(f *testing.F) {
 			if c.Equal != (len(c.Changes) == 0) {
 				t.Fatalf("Equal %v with %d changes", c.Equal, len(c.Changes))
 			}
-		case isText(a) && isText(b):
+		case IsText(a) && IsText(b):
 			wantOld, wantCur = splitLines(string(a)), splitLines(string(b))
 		default:
 			wantOld, wantCur = HexLines(a, 0, HexLineCount(a)), HexLines(b, 0, HexLineCount(b))

@@ -20,7 +20,7 @@ func (textFormat) Claims(p Payload) bool {
 	return strings.HasPrefix(p.MediaType, "text/") && p.MediaType != "text/json" && utf8.Valid(p.Bytes)
 }
 
-func (textFormat) Looks(p Payload) bool { return isText(p.Bytes) }
+func (textFormat) Looks(p Payload) bool { return IsText(p.Bytes) }
 
 func (textFormat) Decode(p Payload) (View, error) {
 	if !utf8.Valid(p.Bytes) {
@@ -40,8 +40,10 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
-// isText: valid UTF-8 with no control characters but tab, CR and LF.
-func isText(b []byte) bool {
+// IsText reports whether b is valid UTF-8 with no control characters but
+// tab, CR and LF: what Detect calls text, and what can go on a clipboard or
+// into a label as it is.
+func IsText(b []byte) bool {
 	for _, c := range b {
 		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
 			return false

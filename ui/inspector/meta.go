@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -93,7 +94,7 @@ func sizeText(n int) string {
 // bytesText shows short binary properties: as text when they are, else as
 // hex.
 func bytesText(b []byte) string {
-	if isText(b) {
+	if decode.IsText(b) {
 		return strconv.Quote(string(b))
 	}
 	if len(b) > 64 {
@@ -102,25 +103,11 @@ func bytesText(b []byte) string {
 	return "0x" + hex.EncodeToString(b)
 }
 
-// isText: valid UTF-8 without control characters other than tab and line
-// breaks, which is what can go on the clipboard or into a label as is.
-func isText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // copyText is what Copy payload puts on the clipboard: the payload itself
 // when it is text, else its hex dump (as the Capture panel copies it), since
 // a clipboard carries text and raw bytes would be mangled.
 func copyText(b []byte) string {
-	if isText(b) {
+	if decode.IsText(b) {
 		return string(b)
 	}
 	return hex.Dump(b)
@@ -135,7 +122,7 @@ func preview(b []byte) string {
 	for len(cut) > 0 && len(cut) < len(b) && !utf8.Valid(cut) {
 		cut = cut[:len(cut)-1] // do not split a character
 	}
-	if !isText(cut) {
+	if !decode.IsText(cut) {
 		head := b[:min(len(b), 24)]
 		s := hex.EncodeToString(head)
 		if len(head) < len(b) {
