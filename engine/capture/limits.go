@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 )
 
 // Unlimited is how ParseSize, ParseAge, FormatSize and FormatAge spell "no
@@ -55,7 +57,7 @@ func FormatSize(n int64) string {
 	if n < 0 {
 		return Unlimited
 	}
-	return strings.ReplaceAll(humanize.IBytes(uint64(n)), " ", "")
+	return strings.ReplaceAll(bytesize.Text(n), " ", "")
 }
 
 // FormatAge writes a retention age the way ParseAge reads it: whole days

@@ -5,9 +5,37 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 )
+
+// CBOR (RFC 8949) is shown as JSON-like text and as a tree, map order kept.
+const CBOR Format = "cbor"
+
+type cborFormat struct{}
+
+func (cborFormat) Format() Format { return CBOR }
+func (cborFormat) Label() string  { return "CBOR" }
+
+func (cborFormat) Claims(p Payload) bool {
+	return (p.MediaType == "application/cbor" || strings.HasSuffix(p.MediaType, "+cbor")) && cborValid(p.Bytes) == nil
+}
+
+// Looks: an array (0x80-0x9f), map (0xa0-0xbf) or tag (0xc0-0xdb, e.g.
+// 55799, self-described CBOR) that parses to the last byte.
+func (cborFormat) Looks(p Payload) bool {
+	c := p.Bytes[0]
+	return c >= 0x80 && c <= 0xdb && cborValid(p.Bytes) == nil
+}
+
+func (cborFormat) Decode(p Payload) (View, error) {
+	tree, err := cborTree(p.Bytes)
+	if err != nil {
+		return View{}, err
+	}
+	return View{Text: renderJSONish(tree), Tree: func() *Node { return tree }}, nil
+}
 
 // maxNesting bounds nesting in CBOR and MessagePack payloads: deep enough
 // for any real document, shallow enough that the recursive tree walk stays

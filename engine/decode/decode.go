@@ -1,12 +1,8 @@
 package decode
 
 import (
-	"bytes"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"sync"
-	"unicode/utf8"
 )
 
 // EmptyPayload is the only line of the view of an empty payload (such as
@@ -34,18 +30,27 @@ type Result struct {
 	// the decoded bytes.
 	Bytes []byte
 
-	empty     bool
-	hexView   bool
-	jsonValid bool
-	pager     *pager
-	treeOnce  sync.Once
-	buildTree func() *Node
-	tree      *Node
+	empty      bool
+	hexView    bool
+	structured bool
+	pager      *pager
+	treeOnce   sync.Once
+	buildTree  func() *Node
+	tree       *Node
 }
 
 // Fallback reports whether the chosen format failed and the view fell back
 // to the hex dump.
 func (r *Result) Fallback() bool { return r.Err != nil }
+
+// HasTree reports whether the view is structured (JSON, CBOR, MessagePack,
+// Sparkplug B, or base64 of one of them), so Tree has one to build.
+func (r *Result) HasTree() bool { return r.structured }
+
+// HexView reports whether the view is the hex dump of Bytes rather than
+// text: the format was Hex, a decode fell back to it, or base64 content
+// was binary. An empty payload is neither.
+func (r *Result) HexView() bool { return r.hexView && !r.empty }
 
 // Tree returns the collapsible tree of a JSON, CBOR, MessagePack or
 // Sparkplug view (built on first call, at most MaxTreeNodes nodes), or nil
@@ -113,118 +118,41 @@ func Decode(f Format, topic string, payload []byte, contentType string) *Result 
 		r.empty = true
 		return r
 	}
-	// Detect has run json.Valid on what it calls JSON; no need to again.
-	r.jsonValid = f == Auto && r.Tried == JSON
-	if err := r.decodeAs(r.Tried, topic, payload); err != nil {
-		r.Err = err
-		r.Format = Hex
-		r.Text, r.Inner, r.Bytes, r.buildTree, r.pager = "", "", payload, nil, nil
-		r.hexView = true
+	d := decoderFor(r.Tried)
+	if d == nil {
+		r.fallBack(fmt.Errorf("unknown payload format %q", r.Tried))
+		return r
 	}
+	v, err := d.Decode(Payload{Topic: topic, Bytes: payload, Checked: f == Auto})
+	if err != nil {
+		r.fallBack(err)
+		return r
+	}
+	r.show(v)
 	return r
 }
 
-func (r *Result) decodeAs(f Format, topic string, payload []byte) error {
-	switch f {
-	case Text:
-		if !utf8.Valid(payload) {
-			return fmt.Errorf("not UTF-8 text: invalid byte at offset %d", invalidUTF8At(payload))
-		}
-		r.setText(string(stripBOM(payload)))
-	case JSON:
-		text, err := prettyJSON(payload, r.jsonValid)
-		if err != nil {
-			return err
-		}
-		r.setText(text)
-		r.buildTree = func() *Node { return jsonTree(payload) }
-	case Hex:
-		r.hexView = true
-	case Base64:
-		raw, err := decodeBase64(payload)
-		if err != nil {
-			return err
-		}
-		r.Bytes = raw
-		r.Inner = Detect("", raw, "")
-		r.jsonValid = r.Inner == JSON
-		if len(raw) == 0 {
+// fallBack shows the hex dump of the payload because err.
+func (r *Result) fallBack(err error) {
+	r.Err = err
+	r.Format = Hex
+	r.hexView = true
+}
+
+// show makes v the view.
+func (r *Result) show(v View) {
+	if v.Inner != "" {
+		r.Inner, r.Bytes = v.Inner, v.Bytes
+		if len(v.Bytes) == 0 {
 			r.empty = true
-			return nil
-		}
-		// The inner format was detected, so it decodes; Hex is the catch-all.
-		if err := r.decodeAs(r.Inner, "", raw); err != nil {
-			return fmt.Errorf("base64 content as %s: %w", r.Inner.Label(), err)
-		}
-	case CBOR, MessagePack, SparkplugB:
-		var tree *Node
-		var err error
-		switch f {
-		case CBOR:
-			tree, err = cborTree(payload)
-		case MessagePack:
-			tree, err = mpTree(payload)
-		default:
-			tree, err = sparkplugTree(topic, payload)
-		}
-		if err != nil {
-			return err
-		}
-		if f == SparkplugB {
-			r.setText(renderOutline(tree))
-		} else {
-			r.setText(renderJSONish(tree))
-		}
-		r.buildTree = func() *Node { return tree }
-	default:
-		return fmt.Errorf("unknown payload format %q", f)
-	}
-	return nil
-}
-
-func (r *Result) setText(s string) {
-	r.Text = s
-	r.pager = newPager(s)
-}
-
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		c, size := utf8.DecodeRune(b[i:])
-		if c == utf8.RuneError && size <= 1 {
-			return i
-		}
-		i += size
-	}
-	return len(b)
-}
-
-var base64Encodings = []*base64.Encoding{
-	base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
-}
-
-// decodeBase64 accepts the standard and URL alphabets, padded or not, and
-// ignores whitespace (line-wrapped base64 is common).
-func decodeBase64(payload []byte) ([]byte, error) {
-	clean := bytes.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, payload)
-	var firstErr error
-	for _, enc := range base64Encodings {
-		out, err := enc.DecodeString(string(clean))
-		if err == nil {
-			return out, nil
-		}
-		if firstErr == nil {
-			firstErr = err
+			return
 		}
 	}
-	var cie base64.CorruptInputError
-	if errors.As(firstErr, &cie) {
-		return nil, fmt.Errorf("not base64: illegal data at byte %d (whitespace removed)", int64(cie))
+	r.hexView = v.Hex
+	if !v.Hex {
+		r.Text = v.Text
+		r.pager = newPager(v.Text)
 	}
-	return nil, fmt.Errorf("not base64: %w", firstErr)
+	r.buildTree = v.Tree
+	r.structured = v.Tree != nil
 }

@@ -19,6 +19,8 @@ func TestDetect(t *testing.T) {
 		{"number with a JSON content type", "", []byte("21.5"), "application/json", JSON},
 		{"bool with a +json content type", "", []byte("true"), "application/vnd.x+json; charset=utf-8", JSON},
 		{"JSON content type on non-JSON", "", []byte("hi"), "application/json", Text},
+		{"text/json on broken JSON with an escape is not claimed as text", "", []byte("{\x1b"), "text/json", Hex},
+		{"text/plain claims text with an escape", "", []byte("\x1b[31mred"), "text/plain", Text},
 		{"JSON object", "", []byte(`{"temp":21.5}`), "", JSON},
 		{"JSON array after whitespace", "", []byte("\n  [1,2]"), "", JSON},
 		{"JSON with a UTF-8 BOM", "", []byte("\xef\xbb\xbf{\"a\":1}"), "", JSON},

@@ -87,7 +87,7 @@ func Diff(prev, cur []byte) Comparison {
 	}
 	c := Comparison{Equal: bytes.Equal(prev, cur)}
 	var a, b []string
-	if isText(prev) && isText(cur) {
+	if IsText(prev) && IsText(cur) {
 		a, b = splitLines(string(prev)), splitLines(string(cur))
 	} else {
 		a, b = HexLines(prev, 0, HexLineCount(prev)), HexLines(cur, 0, HexLineCount(cur))

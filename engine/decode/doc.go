@@ -12,6 +12,12 @@
 // bounded by MaxTreeNodes, so a 10 MB payload costs one pass, not a frozen
 // window.
 //
+// Each format is a Decoder (Format, Label, Claims, Looks, Decode) in a
+// file of its own (text.go, jsonfmt.go, hex.go, base64.go, cbor.go,
+// msgpack.go, sparkplug.go) and one line of registry (registry.go), which
+// Detect, Decode, Formats, ParseFormat and the UI's pickers all read. A new
+// format is a new file, that line, and its seeds in fuzz_test.go.
+//
 // NumericFields lists the numbers in a payload under stable paths
 // ("battery.level", "values[0]", a Sparkplug metric's name) for charts, and
 // Diff compares two payloads, structurally when both are JSON.

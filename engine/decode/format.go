@@ -8,32 +8,25 @@ import (
 // Format names a decoder. The zero value is not a format; use Auto.
 type Format string
 
-// The formats, in the order Formats lists them for a picker.
-const (
-	Auto        Format = "auto"
-	Text        Format = "text"
-	JSON        Format = "json"
-	Hex         Format = "hex"
-	Base64      Format = "base64"
-	CBOR        Format = "cbor"
-	MessagePack Format = "msgpack"
-	SparkplugB  Format = "sparkplugb"
-)
-
-var formats = []Format{Auto, Text, JSON, Hex, Base64, CBOR, MessagePack, SparkplugB}
-
-var labels = map[Format]string{
-	Auto: "Auto", Text: "Text", JSON: "JSON", Hex: "Hex", Base64: "Base64",
-	CBOR: "CBOR", MessagePack: "MessagePack", SparkplugB: "Sparkplug B",
-}
+// Auto asks Detect for the format. Each format's constant is in its file.
+const Auto Format = "auto"
 
 // Formats returns every format, Auto first, for a format picker.
-func Formats() []Format { return append([]Format(nil), formats...) }
+func Formats() []Format {
+	out := []Format{Auto}
+	for _, r := range registry {
+		out = append(out, r.Format())
+	}
+	return out
+}
 
 // Label returns the name to show for f ("Sparkplug B").
 func (f Format) Label() string {
-	if l, ok := labels[f]; ok {
-		return l
+	if f == Auto {
+		return "Auto"
+	}
+	if d := decoderFor(f); d != nil {
+		return d.Label()
 	}
 	return string(f)
 }
@@ -41,10 +34,13 @@ func (f Format) Label() string {
 // ParseFormat accepts a format's value or label, in any case ("msgpack",
 // "MessagePack", "Sparkplug B").
 func ParseFormat(s string) (Format, error) {
-	for _, f := range formats {
-		if strings.EqualFold(s, string(f)) || strings.EqualFold(s, labels[f]) {
+	fs := Formats()
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		if strings.EqualFold(s, string(f)) || strings.EqualFold(s, f.Label()) {
 			return f, nil
 		}
+		names[i] = string(f)
 	}
-	return "", fmt.Errorf("unknown payload format %q (want one of auto, text, json, hex, base64, cbor, msgpack, sparkplugb)", s)
+	return "", fmt.Errorf("unknown payload format %q (want one of %s)", s, strings.Join(names, ", "))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -59,51 +60,78 @@ func checkResult(t *testing.T, f Format, topic string, payload []byte, r *Result
 	}
 }
 
-func fuzzFormat(f *testing.F, format Format, topic string, seeds ...[]byte) {
-	for _, s := range seeds {
-		f.Add(s)
+// formatSeeds are a format's fuzz seed payloads and the topic they are
+// decoded under.
+type formatSeeds struct {
+	topic string
+	seeds [][]byte
+}
+
+// fuzzSeeds has every registered format's seeds. A new format adds its
+// entry here; TestEveryFormatHasFuzzSeeds fails until it does, and
+// FuzzDecodeEach then fuzzes it with no target of its own.
+func fuzzSeeds(tb testing.TB) map[Format]formatSeeds {
+	unhexAll := func(hs ...string) [][]byte {
+		out := make([][]byte, len(hs))
+		for i, h := range hs {
+			out[i] = unhex(tb, h)
+		}
+		return out
+	}
+	return map[Format]formatSeeds{
+		Text:   {"", [][]byte{[]byte("hello\r\nworld"), []byte("\xef\xbb\xbfa\x00b"), {0xc3}}},
+		JSON:   {"", [][]byte{[]byte(`{"a":[1,2.5e3,{"b":null}],"c":"\u00e9"}`), []byte("\xef\xbb\xbf[]"), []byte(`{"a":`)}},
+		Hex:    {"", [][]byte{[]byte("Hello, world.\n"), {0, 0xff}}},
+		Base64: {"", [][]byte{[]byte("eyJhIjoxfQ=="), []byte("aGVs\nbG8_"), []byte("AAEC/w")}},
+		CBOR: {"", unhexAll("a26161016162820203", "c11a514b67b0", "9f0102ff", "d82aa1616101",
+			"7f657374726561646d696e67ff", "fa3dcccccd", "c249010000000000000000")},
+		MessagePack: {"", unhexAll("82a474656d70cb4035800000000000a176c3", "97ff7fd080cc3fcd0100ce00010000cfffffffffffffffff",
+			"d6ff00000000", "c703ff010203", "93c0c4020102d90161")},
+		SparkplugB: {"spBv1.0/G/DDATA/E/D", [][]byte{sparkplugSample(tb), {0x08, 0x01}}},
+	}
+}
+
+func TestEveryFormatHasFuzzSeeds(t *testing.T) {
+	seeds := fuzzSeeds(t)
+	for _, f := range Formats()[1:] {
+		if len(seeds[f].seeds) == 0 {
+			t.Errorf("format %s has no fuzz seeds: add them to fuzzSeeds", f)
+		}
+	}
+}
+
+func fuzzFormat(f *testing.F, format Format) {
+	s := fuzzSeeds(f)[format]
+	for _, b := range s.seeds {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		checkResult(t, format, topic, payload, Decode(format, topic, payload, ""))
+		checkResult(t, format, s.topic, payload, Decode(format, s.topic, payload, ""))
 	})
 }
 
-func FuzzDecodeText(f *testing.F) {
-	fuzzFormat(f, Text, "", []byte("hello\r\nworld"), []byte("\xef\xbb\xbfa\x00b"), []byte{0xc3})
-}
+func FuzzDecodeText(f *testing.F)        { fuzzFormat(f, Text) }
+func FuzzDecodeJSON(f *testing.F)        { fuzzFormat(f, JSON) }
+func FuzzDecodeHex(f *testing.F)         { fuzzFormat(f, Hex) }
+func FuzzDecodeBase64(f *testing.F)      { fuzzFormat(f, Base64) }
+func FuzzDecodeCBOR(f *testing.F)        { fuzzFormat(f, CBOR) }
+func FuzzDecodeMessagePack(f *testing.F) { fuzzFormat(f, MessagePack) }
+func FuzzDecodeSparkplugB(f *testing.F)  { fuzzFormat(f, SparkplugB) }
 
-func FuzzDecodeJSON(f *testing.F) {
-	fuzzFormat(f, JSON, "", []byte(`{"a":[1,2.5e3,{"b":null}],"c":"\u00e9"}`), []byte("\xef\xbb\xbf[]"), []byte(`{"a":`))
-}
-
-func FuzzDecodeHex(f *testing.F) {
-	fuzzFormat(f, Hex, "", []byte("Hello, world.\n"), []byte{0, 0xff})
-}
-
-func FuzzDecodeBase64(f *testing.F) {
-	fuzzFormat(f, Base64, "", []byte("eyJhIjoxfQ=="), []byte("aGVs\nbG8_"), []byte("AAEC/w"))
-}
-
-func FuzzDecodeCBOR(f *testing.F) {
-	var seeds [][]byte
-	for _, h := range []string{"a26161016162820203", "c11a514b67b0", "9f0102ff", "d82aa1616101", "7f657374726561646d696e67ff", "fa3dcccccd", "c249010000000000000000"} {
-		b, _ := hex.DecodeString(h)
-		seeds = append(seeds, b)
+// FuzzDecodeEach decodes every seed of every registered format in every
+// format: a format added to the registry is fuzzed here, against the
+// others' payloads too, without a target of its own.
+func FuzzDecodeEach(f *testing.F) {
+	formats := Formats()
+	for format, s := range fuzzSeeds(f) {
+		for _, b := range s.seeds {
+			f.Add(b, s.topic, uint8(slices.Index(formats, format)))
+		}
 	}
-	fuzzFormat(f, CBOR, "", seeds...)
-}
-
-func FuzzDecodeMessagePack(f *testing.F) {
-	var seeds [][]byte
-	for _, h := range []string{"82a474656d70cb4035800000000000a176c3", "97ff7fd080cc3fcd0100ce00010000cfffffffffffffffff", "d6ff00000000", "c703ff010203", "93c0c4020102d90161"} {
-		b, _ := hex.DecodeString(h)
-		seeds = append(seeds, b)
-	}
-	fuzzFormat(f, MessagePack, "", seeds...)
-}
-
-func FuzzDecodeSparkplugB(f *testing.F) {
-	fuzzFormat(f, SparkplugB, "spBv1.0/G/DDATA/E/D", sparkplugSample(f), []byte{0x08, 0x01})
+	f.Fuzz(func(t *testing.T, payload []byte, topic string, sel uint8) {
+		format := formats[int(sel)%len(formats)]
+		checkResult(t, format, topic, payload, Decode(format, topic, payload, ""))
+	})
 }
 
 // FuzzDecodeAuto runs Detect and Decode(Auto) with every kind of topic and
@@ -197,7 +225,7 @@ func FuzzDiff(f *testing.F) {
 			if c.Equal != (len(c.Changes) == 0) {
 				t.Fatalf("Equal %v with %d changes", c.Equal, len(c.Changes))
 			}
-		case isText(a) && isText(b):
+		case IsText(a) && IsText(b):
 			wantOld, wantCur = splitLines(string(a)), splitLines(string(b))
 		default:
 			wantOld, wantCur = HexLines(a, 0, HexLineCount(a)), HexLines(b, 0, HexLineCount(b))

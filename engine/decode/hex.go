@@ -1,5 +1,17 @@
 package decode
 
+// Hex is the hex dump of the payload, the view every failed decode falls
+// back to. It is never guessed: it is what Detect returns when nothing fits.
+const Hex Format = "hex"
+
+type hexFormat struct{}
+
+func (hexFormat) Format() Format               { return Hex }
+func (hexFormat) Label() string                { return "Hex" }
+func (hexFormat) Claims(Payload) bool          { return false }
+func (hexFormat) Looks(Payload) bool           { return false }
+func (hexFormat) Decode(Payload) (View, error) { return View{Hex: true}, nil }
+
 // HexBytesPerLine is the width of a hex dump row.
 const HexBytesPerLine = 16
 

@@ -7,8 +7,51 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unsafe"
 )
+
+// JSON is a JSON document, shown indented with its key order and number
+// spelling kept, and as a tree.
+const JSON Format = "json"
+
+type jsonFormat struct{}
+
+func (jsonFormat) Format() Format { return JSON }
+func (jsonFormat) Label() string  { return "JSON" }
+
+func (jsonFormat) Claims(p Payload) bool {
+	mt := p.MediaType
+	return (mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json") &&
+		json.Valid(stripBOM(p.Bytes))
+}
+
+// Looks: an object or array only; a bare 21.5 or "hi" is text unless a
+// content type says JSON.
+func (jsonFormat) Looks(p Payload) bool {
+	body := stripBOM(p.Bytes)
+	first := firstNonSpace(body)
+	return (first == '{' || first == '[') && json.Valid(body)
+}
+
+func (jsonFormat) Decode(p Payload) (View, error) {
+	text, err := prettyJSON(p.Bytes, p.Checked)
+	if err != nil {
+		return View{}, err
+	}
+	return View{Text: text, Tree: func() *Node { return jsonTree(p.Bytes) }}, nil
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 

@@ -5,9 +5,40 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/shamaton/msgpack/v3"
 )
+
+// MessagePack is shown as JSON-like text and as a tree, map order kept.
+const MessagePack Format = "msgpack"
+
+type msgpackFormat struct{}
+
+func (msgpackFormat) Format() Format { return MessagePack }
+func (msgpackFormat) Label() string  { return "MessagePack" }
+
+func (msgpackFormat) Claims(p Payload) bool {
+	mt := p.MediaType
+	return (mt == "application/msgpack" || mt == "application/x-msgpack" || mt == "application/vnd.msgpack" || strings.HasSuffix(mt, "+msgpack")) &&
+		mpValid(p.Bytes) == nil
+}
+
+// Looks: a fixarray (0x80-0x9f), array16/32 or map16/32 (0xdc-0xdf) that
+// parses to the last byte; a fixmap (0x80-0x8f) is within the fixarray
+// test's range.
+func (msgpackFormat) Looks(p Payload) bool {
+	c := p.Bytes[0]
+	return (c >= 0x80 && c <= 0x9f || c >= 0xdc && c <= 0xdf) && mpValid(p.Bytes) == nil
+}
+
+func (msgpackFormat) Decode(p Payload) (View, error) {
+	tree, err := mpTree(p.Bytes)
+	if err != nil {
+		return View{}, err
+	}
+	return View{Text: renderJSONish(tree), Tree: func() *Node { return tree }}, nil
+}
 
 // MessagePack structure (containers, lengths, nesting) is walked here and
 // each scalar is handed to shamaton/msgpack: the library decodes a whole

@@ -49,8 +49,9 @@ func NumericFields(f Format, topic string, payload []byte) []Field {
 			walk(c)
 		}
 	}
-	if root.hasNum && root.Path == "" && r.Format != SparkplugB {
-		// A document that is one number (CBOR 21.5, JSON 1e3).
+	if root.hasNum && root.Path == "" {
+		// A document that is one number (CBOR 21.5, JSON 1e3). A Sparkplug
+		// root is the message, never a number.
 		return []Field{{Path: PayloadPath, Value: root.num, Bool: root.isBool}}
 	}
 	walk(root)

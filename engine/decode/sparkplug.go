@@ -9,6 +9,42 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 )
 
+// SparkplugB is an Eclipse Sparkplug B payload (protobuf), shown as an
+// outline of its metrics and as a tree.
+const SparkplugB Format = "sparkplugb"
+
+type sparkplugFormat struct{}
+
+func (sparkplugFormat) Format() Format { return SparkplugB }
+func (sparkplugFormat) Label() string  { return "Sparkplug B" }
+
+// Claims: a Sparkplug topic whose payload decodes. A protobuf content type
+// does not claim: protobuf other than Sparkplug has no schema here.
+func (sparkplugFormat) Claims(p Payload) bool {
+	if !isSparkplugDataTopic(p.Topic) {
+		return false
+	}
+	_, err := sparkplugb.Unmarshal(p.Bytes)
+	return err == nil
+}
+
+// Looks: never off a Sparkplug topic; protobuf bytes look like anything.
+func (sparkplugFormat) Looks(Payload) bool { return false }
+
+func (sparkplugFormat) Decode(p Payload) (View, error) {
+	tree, err := sparkplugTree(p.Topic, p.Bytes)
+	if err != nil {
+		return View{}, err
+	}
+	return View{Text: renderOutline(tree), Tree: func() *Node { return tree }}, nil
+}
+
+// isSparkplugDataTopic: Sparkplug topics carry protobuf, except STATE,
+// which carries JSON (Sparkplug 3.0) or text (2.2).
+func isSparkplugDataTopic(topic string) bool {
+	return sparkplugb.IsTopic(topic) && !strings.HasPrefix(topic, sparkplugb.Namespace+"/"+sparkplugb.STATE+"/")
+}
+
 // sparkplugTree decodes a Sparkplug B payload into a tree whose metric
 // nodes carry the metric's value (typed by its datatype) and, as children,
 // everything else the metric says. A metric's Path is its name (or

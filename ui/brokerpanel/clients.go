@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Client table columns; the last one holds the Disconnect button.
@@ -28,7 +29,7 @@ var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected s
 
 // colWidths fit the panel at the window's default size (1100 wide, less
 // the navigation), so Disconnect is not cut off.
-var colWidths = [numCols]float32{180, 135, 75, 128, 180, 130, 120}
+var colWidths = [numCols]float32{180, 135, 95, 128, 160, 130, 120}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
@@ -38,7 +39,7 @@ type clientRow struct {
 }
 
 func newClientRow(c broker.ClientInfo) clientRow {
-	since := formatTime(c.ConnectedSince)
+	since := numfmt.Time(c.ConnectedSince)
 	if !c.Connected {
 		since = "offline"
 	}
@@ -53,7 +54,7 @@ func newClientRow(c broker.ClientInfo) clientRow {
 	return clientRow{id: c.ID, connected: c.Connected, cells: [colAction]string{
 		colID:       id,
 		colAddress:  c.Address,
-		colProtocol: broker.ProtocolName(c.ProtocolVersion),
+		colProtocol: numfmt.Protocol(c.ProtocolVersion),
 		colSince:    since,
 		colSubs:     strings.Join(filters, ", "),
 		colInflight: strconv.Itoa(c.Inflight) + " / " + strconv.Itoa(c.Queued),

@@ -53,7 +53,7 @@ func TestRealBrokerListsClient(t *testing.T) {
 		return slices.Contains(uitest.Labels(p.clients.table), "panel-test-client")
 	})
 	got := uitest.Labels(p.clients.table)
-	for _, want := range []string{"3.1.1", "site/+/temp", conn.LocalAddr().String()} {
+	for _, want := range []string{"MQTT 3.1.1", "site/+/temp", conn.LocalAddr().String()} {
 		if !slices.Contains(got, want) {
 			t.Errorf("client row lacks %q: %q", want, got)
 		}

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Controller is what the panel needs from the broker; *broker.Broker
@@ -305,7 +306,7 @@ func (p *Panel) updateStatus() {
 	if status == "" {
 		switch p.state.Status {
 		case broker.Running:
-			status = "Running since " + formatTime(p.state.Since)
+			status = "Running since " + numfmt.Time(p.state.Since)
 		case broker.Failed:
 			status = "Not running: the broker failed to start"
 		default:
@@ -395,16 +396,4 @@ func setEnabled(w fyne.Disableable, on bool) {
 	} else if !on && !w.Disabled() {
 		w.Disable()
 	}
-}
-
-// formatTime shows a time of today as 15:04:05, older ones with their date.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	now := time.Now()
-	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04:05")
-	}
-	return t.Format("2 Jan 2006 15:04:05")
 }

@@ -249,7 +249,7 @@ func TestClientsTableAndDisconnect(t *testing.T) {
 	p := h.panel
 
 	got := uitest.Labels(p.clients.table)
-	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "3.1.1", since.Format("15:04:05"), "a/#, b/+", "2 / 7", "gone", "5.0", "offline"} {
+	for _, want := range []string{"Client ID", "sensor-1", "127.0.0.1:50000", "MQTT 3.1.1", since.Format("15:04:05"), "a/#, b/+", "2 / 7", "gone", "MQTT 5", "offline"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("clients table lacks %q; shows %q", want, got)
 		}

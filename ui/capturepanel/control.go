@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // onPause pauses or resumes capturing. While paused the store ignores
@@ -273,7 +274,7 @@ func (p *Panel) showClearDialog(records int64) {
 	c.text = widget.NewLabel("")
 	c.text.Wrapping = fyne.TextWrapWord
 	c.cancel = widget.NewButton("Cancel", nil)
-	c.del = widget.NewButtonWithIcon("Delete "+plural(records, "record"), theme.DeleteIcon(), nil)
+	c.del = widget.NewButtonWithIcon("Delete "+numfmt.Plural(records, "record", "records"), theme.DeleteIcon(), nil)
 	c.del.Importance = widget.DangerImportance
 	if records == 0 {
 		c.text.SetText("The capture holds no records.")
@@ -282,7 +283,7 @@ func (p *Panel) showClearDialog(records int64) {
 	} else {
 		c.text.SetText(fmt.Sprintf("Delete all %s?\n\n"+
 			"This cannot be undone. Messages that arrive while deleting are deleted too; "+
-			"export first (Export…) to keep a copy.", plural(records, "captured record")))
+			"export first (Export…) to keep a copy.", numfmt.Plural(records, "captured record", "captured records")))
 	}
 	c.dlg = dialog.NewCustomWithoutButtons("Clear the capture", c.text, p.win)
 	c.dlg.SetButtons([]fyne.CanvasObject{c.cancel, c.del})
@@ -297,7 +298,7 @@ func (p *Panel) showClearDialog(records int64) {
 				if err != nil {
 					return "", err
 				}
-				return "Deleted " + plural(n, "record") + ".", nil
+				return "Deleted " + numfmt.Plural(n, "record", "records") + ".", nil
 			},
 			after: func(error) { p.refreshResults() },
 		})

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -56,43 +57,6 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// formatTime shows a time of today as 15:04:05, older ones with their date.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	now := time.Now()
-	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04:05")
-	}
-	return t.Format("2 Jan 2006 15:04:05")
-}
-
-// formatBytes shows n in binary units: 512 B, 1.5 KiB, 3.2 MiB.
-func formatBytes(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f := float64(n)
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	i := -1
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i]
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return numfmt.Count(n) + " " + what + "s"
-}
-
 // isText reports whether b is UTF-8 without control characters other than
 // tab, newline and carriage return.
 func isText(b []byte) bool {
@@ -124,12 +88,12 @@ func preview(b []byte) string {
 			return s
 		}
 		r := []rune(s)
-		return string(r[:previewRunes]) + "… (" + formatBytes(int64(len(b))) + ")"
+		return string(r[:previewRunes]) + "… (" + bytesize.Text(int64(len(b))) + ")"
 	}
 	if len(b) <= previewBytes {
 		return "0x" + hex.EncodeToString(b)
 	}
-	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + formatBytes(int64(len(b))) + ", binary)"
+	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + bytesize.Text(int64(len(b))) + ", binary)"
 }
 
 // rowText is one line of the results list.
@@ -171,23 +135,11 @@ func payloadView(b []byte) string {
 		}
 	}
 	return payloadText(cut) + fmt.Sprintf("\n… showing the first %s of %s; Copy payload copies all of it.",
-		formatBytes(int64(len(cut))), formatBytes(int64(len(b))))
+		bytesize.Text(int64(len(cut))), bytesize.Text(int64(len(b))))
 }
 
 // oneLine replaces line breaks so that s fits a list row.
 var oneLine = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
-
-func protocolName(v byte) string {
-	switch v {
-	case 3:
-		return "MQTT 3.1"
-	case 4:
-		return "MQTT 3.1.1"
-	case 5:
-		return "MQTT 5"
-	}
-	return fmt.Sprintf("unknown (%d)", v)
-}
 
 // detailText lists every field of r except the payload.
 func detailText(r *capture.Record) string {
@@ -197,10 +149,10 @@ func detailText(r *capture.Record) string {
 	line("Topic", r.Topic)
 	line("Client", r.ClientID)
 	line("Source", r.Source)
-	line("Protocol", protocolName(r.Protocol))
+	line("Protocol", numfmt.Protocol(r.Protocol))
 	line("QoS", strconv.Itoa(int(r.QoS)))
 	line("Retain", strconv.FormatBool(r.Retain))
-	line("Size", formatBytes(int64(len(r.Payload))))
+	line("Size", bytesize.Text(int64(len(r.Payload))))
 	line("Seq", strconv.FormatUint(r.Seq, 10))
 	if r.PayloadFormat != nil {
 		v := "unspecified bytes"

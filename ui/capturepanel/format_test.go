@@ -66,14 +66,6 @@ func TestPreview(t *testing.T) {
 	}
 }
 
-func TestFormatBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 50 << 30: "50 GiB"} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestPayloadViewCutsHugePayloads(t *testing.T) {
 	small := []byte{0, 1, 2}
 	if got := payloadView(small); got != payloadText(small) {

@@ -357,7 +357,7 @@ func (p *Panel) formQuery(now time.Time) (capture.Query, error) {
 		}
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
-		return q, fmt.Errorf("until (%s) must be after since (%s)", formatTime(q.Until), formatTime(q.Since))
+		return q, fmt.Errorf("until (%s) must be after since (%s)", numfmt.Time(q.Until), numfmt.Time(q.Since))
 	}
 	return q, nil
 }
@@ -425,7 +425,7 @@ func (p *Panel) updateFooter() {
 		text = "No matching records."
 	}
 	if lost := p.damagedRecords(); lost > 0 {
-		text += fmt.Sprintf(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)", plural(lost, "record"))
+		text += fmt.Sprintf(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)", numfmt.Plural(lost, "record", "records"))
 	}
 	p.shown.SetText(text)
 	if p.next != "" && !p.loading {

@@ -65,7 +65,7 @@ func (p *Panel) onReplay() {
 	}
 	what := "every message of the current search"
 	if p.ctx != nil && !p.loading && p.next == "" {
-		what = fmt.Sprintf("the %s of the current search", plural(int64(len(p.recs)), "message"))
+		what = fmt.Sprintf("the %s of the current search", numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
 	d.what = widget.NewLabel(fmt.Sprintf("Publishes %s (%s) again, oldest first, keeping their timing, payloads and properties.", what, desc))
 	d.what.Wrapping = fyne.TextWrapWord
@@ -227,16 +227,16 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 			})
 			skipped := ""
 			if res.Skipped > 0 {
-				skipped = fmt.Sprintf(" (%s left out: remapped to an empty topic)", plural(res.Skipped, "message"))
+				skipped = fmt.Sprintf(" (%s left out: remapped to an empty topic)", numfmt.Plural(res.Skipped, "message", "messages"))
 			}
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return fmt.Sprintf("Replay stopped after %s of %s to %s%s.", numfmt.Count(res.Published),
-					plural(res.Total, "message"), target, skipped), err
+					numfmt.Plural(res.Total, "message", "messages"), target, skipped), err
 			case err != nil:
-				return fmt.Sprintf("Replay failed after %s of %s: %v", numfmt.Count(res.Published), plural(res.Total, "message"), err), err
+				return fmt.Sprintf("Replay failed after %s of %s: %v", numfmt.Count(res.Published), numfmt.Plural(res.Total, "message", "messages"), err), err
 			}
-			return fmt.Sprintf("Replayed %s to %s in %.1f s%s.", plural(res.Published, "message"), target,
+			return fmt.Sprintf("Replayed %s to %s in %.1f s%s.", numfmt.Plural(res.Published, "message", "messages"), target,
 				res.Elapsed.Seconds(), skipped), nil
 		},
 	})
@@ -251,7 +251,7 @@ func (st *replayState) text(target string, speed float64) string {
 		return "Replay to " + target + ": connecting and counting messages…"
 	}
 	line := fmt.Sprintf("Replaying to %s: %s of %s", target, numfmt.Count(st.published.Load()),
-		plural(st.total.Load(), "message"))
+		numfmt.Plural(st.total.Load(), "message", "messages"))
 	if speed > 0 {
 		if span := time.Duration(st.span.Load()); span > 0 {
 			line += fmt.Sprintf(" · %s of %s of capture time", shortDuration(time.Duration(st.position.Load())), shortDuration(span))

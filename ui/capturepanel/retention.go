@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
@@ -310,7 +311,7 @@ func (r *retentionDialog) check() {
 	if err != nil {
 		msg = err.Error()
 	} else if r.stored > 0 && maxBytes > 0 && r.stored > maxBytes {
-		warn = fmt.Sprintf("The capture holds %s now: applying deletes its oldest records.", formatBytes(r.stored))
+		warn = fmt.Sprintf("The capture holds %s now: applying deletes its oldest records.", bytesize.Text(r.stored))
 	}
 	setLabel(r.errText, msg, widget.DangerImportance)
 	setLabel(r.warnText, warn, widget.WarningImportance)

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
@@ -102,8 +103,8 @@ func (p *Panel) applyStatus(s status) {
 	p.stats, p.haveStats = st, true
 	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
-	setLabel(p.records, plural(st.Records, "record"), widget.MediumImportance)
-	setLabel(p.disk, formatBytes(st.DiskBytes)+" on disk", widget.MediumImportance)
+	setLabel(p.records, numfmt.Plural(st.Records, "record", "records"), widget.MediumImportance)
+	setLabel(p.disk, bytesize.Text(st.DiskBytes)+" on disk", widget.MediumImportance)
 	rate := "— rec/s"
 	if s.rate >= 0 {
 		rate = numfmt.Rate(s.rate) + " rec/s"
@@ -127,7 +128,7 @@ func (p *Panel) applyStatus(s status) {
 	setLabel(p.dropped, dropped, imp)
 	span := "empty"
 	if !st.Oldest.IsZero() {
-		span = "oldest " + formatTime(st.Oldest) + " · newest " + formatTime(st.Newest)
+		span = "oldest " + numfmt.Time(st.Oldest) + " · newest " + numfmt.Time(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
 }

@@ -110,7 +110,7 @@ func (p *Panel) onExport() {
 	d := &exportDialog{}
 	what := "every message of the current search"
 	if p.ctx != nil && !p.loading && p.next == "" {
-		what = fmt.Sprintf("the %s of the current search", plural(int64(len(p.recs)), "message"))
+		what = fmt.Sprintf("the %s of the current search", numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
 	d.what = widget.NewLabel(fmt.Sprintf("Exports %s (%s), oldest first.", what, desc))
 	d.what.Wrapping = fyne.TextWrapWord
@@ -207,19 +207,19 @@ func (p *Panel) startExport(d *exportDialog, q capture.Query) {
 		cancellable: true,
 		status: func(done, total int64) string {
 			if total > 0 {
-				return fmt.Sprintf("Exporting to %s… %s of %s written", filepath.Base(path), numfmt.Count(done), plural(total, "record"))
+				return fmt.Sprintf("Exporting to %s… %s of %s written", filepath.Base(path), numfmt.Count(done), numfmt.Plural(total, "record", "records"))
 			}
-			return fmt.Sprintf("Exporting to %s… %s written", filepath.Base(path), plural(done, "record"))
+			return fmt.Sprintf("Exporting to %s… %s written", filepath.Base(path), numfmt.Plural(done, "record", "records"))
 		},
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			n, err := capture.ExportFile(ctx, store, q, format, path, func(n int64) { progress(n, total) })
 			if err != nil {
 				if ctx.Err() != nil {
-					return fmt.Sprintf("Export cancelled after %s; %s was not written.", plural(n, "record"), path), context.Canceled
+					return fmt.Sprintf("Export cancelled after %s; %s was not written.", numfmt.Plural(n, "record", "records"), path), context.Canceled
 				}
 				return "", err
 			}
-			return fmt.Sprintf("Exported %s to %s.", plural(n, "record"), path), nil
+			return fmt.Sprintf("Exported %s to %s.", numfmt.Plural(n, "record", "records"), path), nil
 		},
 	})
 	if started {
@@ -321,9 +321,9 @@ func (p *Panel) startImport(d *importDialog) {
 				pct = fmt.Sprintf(" (%d%%)", done*100/total)
 			}
 			if checking.Load() {
-				return fmt.Sprintf("Checking %s… %s%s", filepath.Base(path), plural(records.Load(), "record"), pct)
+				return fmt.Sprintf("Checking %s… %s%s", filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
 			}
-			return fmt.Sprintf("Importing %s… %s imported%s", filepath.Base(path), plural(records.Load(), "record"), pct)
+			return fmt.Sprintf("Importing %s… %s imported%s", filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
 		},
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			n, err := capture.ImportFile(ctx, store, path, func(ip capture.ImportProgress) {
@@ -337,7 +337,7 @@ func (p *Panel) startImport(d *importDialog) {
 				}
 				return "Import failed: " + err.Error(), err
 			}
-			return fmt.Sprintf("Imported %s from %s.", plural(n, "record"), path), nil
+			return fmt.Sprintf("Imported %s from %s.", numfmt.Plural(n, "record", "records"), path), nil
 		},
 		after: func(error) { p.refreshResults() },
 	})

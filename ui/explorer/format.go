@@ -2,12 +2,12 @@ package explorer
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -61,11 +61,12 @@ func previewText(s *topics.NodeSummary) string {
 		kind = decode.SparkplugB.Label()
 	case s.PayloadLen == len(p):
 		// The preview is the whole payload, so its format can be told.
-		if f := decode.Detect(s.Topic, []byte(p), ""); f == decode.CBOR || f == decode.MessagePack {
+		// Text and JSON are text, shown above; Hex says no more than binary.
+		if f := decode.Detect(s.Topic, []byte(p), ""); f != decode.Hex && f != decode.Text && f != decode.JSON {
 			kind = f.Label()
 		}
 	}
-	return kind + ", " + bytesText(s.PayloadLen)
+	return kind + ", " + bytesize.Text(int64(s.PayloadLen))
 }
 
 // isText: valid UTF-8 without control characters other than white space,
@@ -94,15 +95,15 @@ func countsText(d *rowData) string {
 	case d.filtered && d.shownKids < d.Children:
 		// A filtered tree shows only the children leading to a match:
 		// say how many of them there are.
-		b.WriteString(countText(uint64(d.shownKids)) + " of " + plural(uint64(d.Children), "child", "children"))
+		b.WriteString(numfmt.Count(d.shownKids) + " of " + numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
-		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	case d.Children > 0:
-		b.WriteString(plural(uint64(d.Children), "child", "children"))
+		b.WriteString(numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
-		b.WriteString(plural(d.SubtreeMessages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	default:
-		b.WriteString(plural(d.Messages, "msg", "msgs"))
+		b.WriteString(numfmt.Plural(d.Messages, "msg", "msgs"))
 	}
 	return b.String()
 }
@@ -112,13 +113,13 @@ func countsText(d *rowData) string {
 // it lost.
 func statusText(st topics.Stats) string {
 	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
-		plural(uint64(st.Topics), "topic", "topics"), plural(st.Messages, "message", "messages"), countText(st.Dropped))
+		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "message", "messages"), numfmt.Count(st.Dropped))
 	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
-		s += fmt.Sprintf(" · %s skipped (newest shown)", countText(st.Coalesced))
+		s += fmt.Sprintf(" · %s skipped (newest shown)", numfmt.Count(st.Coalesced))
 	}
 	if st.OverLimit > 0 {
-		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", countText(st.OverLimit))
+		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", numfmt.Count(st.OverLimit))
 	}
 	return s
 }
@@ -129,42 +130,10 @@ func filterText(u *update) string {
 		return ""
 	}
 	if u.truncated {
-		return fmt.Sprintf("Filter: showing the first %s matching topics", countText(uint64(u.matches)))
+		return fmt.Sprintf("Filter: showing the first %s matching topics", numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
 		return "Filter: no topic matches"
 	}
-	return "Filter: " + plural(uint64(u.matches), "topic matches", "topics match")
-}
-
-func countText(n uint64) string {
-	if n > 1<<62 {
-		return strconv.FormatUint(n, 10)
-	}
-	return numfmt.Count(int64(n))
-}
-
-func plural(n uint64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return countText(n) + " " + many
-}
-
-// bytesText is a payload size: bytes below 1 KiB, else KiB, MiB...
-func bytesText(n int) string {
-	if n < 1024 {
-		return strconv.Itoa(n) + " B"
-	}
-	f := float64(n)
-	units := []string{"KiB", "MiB", "GiB"}
-	i := -1
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[i]
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + " " + units[i]
+	return "Filter: " + numfmt.Plural(u.matches, "topic matches", "topics match")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 func TestPreviewText(t *testing.T) {
@@ -35,7 +36,7 @@ func TestPreviewText(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return countText(uint64(n)) }
+func itoa(n int) string { return numfmt.Count(n) }
 
 func TestCountsAndStatusText(t *testing.T) {
 	leaf := rowData{NodeSummary: topics.NodeSummary{Messages: 1}}

@@ -40,6 +40,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Publisher publishes a message into one source; *broker.Broker (the
@@ -370,7 +371,7 @@ func (p *Panel) showStats() {
 	}
 	if p.paused {
 		text = fmt.Sprintf("Paused: %s new messages not shown yet (capture keeps recording) · %s",
-			countText(st.Messages-min(st.Messages, p.pausedAt)), text)
+			numfmt.Count(st.Messages-min(st.Messages, p.pausedAt)), text)
 	}
 	imp := widget.MediumImportance
 	if st.Dropped > 0 || st.OverLimit > 0 {

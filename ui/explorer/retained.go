@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // onDeleteRetained asks to delete the retained messages of the selected
@@ -25,7 +26,7 @@ func (p *Panel) onDeleteRetained() {
 		}
 	}, p.win)
 	c.SetDismissText("Cancel")
-	c.SetConfirmText("Delete " + plural(uint64(d.SubtreeRetained), "retained message", "retained messages"))
+	c.SetConfirmText("Delete " + numfmt.Plural(d.SubtreeRetained, "retained message", "retained messages"))
 	c.SetConfirmImportance(widget.DangerImportance)
 	p.deleteDlg = c
 	c.Show()
@@ -39,10 +40,10 @@ func deleteQuestion(d *rowData) string {
 		what = fmt.Sprintf("Delete the retained message of %s?", d.Topic)
 	case d.Parent == 0:
 		what = fmt.Sprintf("Delete the retained messages of %s in %s?",
-			plural(uint64(d.SubtreeRetained), "topic", "topics"), d.Source)
+			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Source)
 	default:
 		what = fmt.Sprintf("Delete the retained messages of %s at and below %s?",
-			plural(uint64(d.SubtreeRetained), "topic", "topics"), d.Topic)
+			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Topic)
 	}
 	return what + "\n\nEach topic gets an empty retained message, which makes the broker\n" +
 		"forget its retained message; current subscribers receive the empty message."
@@ -71,11 +72,11 @@ func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 			switch {
 			case err != nil && n > 0:
 				p.setNote(fmt.Sprintf("Deleted %s, then failed: %v",
-					plural(uint64(n), "retained message", "retained messages"), err))
+					numfmt.Plural(n, "retained message", "retained messages"), err))
 			case err != nil:
 				p.setNote("Could not delete retained messages: " + err.Error())
 			default:
-				p.setNote("Deleted " + plural(uint64(n), "retained message", "retained messages") + ".")
+				p.setNote("Deleted " + numfmt.Plural(n, "retained message", "retained messages") + ".")
 			}
 		})
 	}()

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // The tree's node UIDs are NodeIDs in decimal; "" is fyne's hidden root,
@@ -207,7 +208,7 @@ func (p *Panel) expandNodes(u *update) {
 	p.expanding = nil
 	p.tree.Refresh()
 	if u.expandCut {
-		p.setNote("Opened " + countText(uint64(u.expandRows)) +
+		p.setNote("Opened " + numfmt.Count(u.expandRows) +
 			" rows; the rest is too large to open at once. Type a filter to narrow the tree.")
 	} else {
 		p.setNote("")

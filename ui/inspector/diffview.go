@@ -140,7 +140,7 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 	case c.Equal:
 		header = fmt.Sprintf("Identical to the message before it (%s).", when)
 	case c.JSON:
-		header = fmt.Sprintf("Compared as JSON with the message before it (%s): %s.", when, plural(len(c.Changes), "change", "changes"))
+		header = fmt.Sprintf("Compared as JSON with the message before it (%s): %s.", when, numfmt.Plural(len(c.Changes), "change", "changes"))
 	default:
 		header = fmt.Sprintf("Compared line by line with the message before it (%s).", when)
 	}
@@ -190,7 +190,7 @@ func foldLines(lines []decode.DiffLine, ctx int) []diffRow {
 			for j < len(lines) && !keep[j] {
 				j++
 			}
-			rows = append(rows, diffRow{text: "⋯ " + plural(j-i, "unchanged line", "unchanged lines"), imp: widget.LowImportance})
+			rows = append(rows, diffRow{text: "⋯ " + numfmt.Plural(j-i, "unchanged line", "unchanged lines"), imp: widget.LowImportance})
 			i = j
 			continue
 		}
@@ -222,11 +222,4 @@ func importanceColor(imp widget.Importance) fyne.ThemeColorName {
 		return theme.ColorNamePlaceHolder
 	}
 	return theme.ColorNameForeground
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return numfmt.Count(int64(n)) + " " + many
 }

@@ -31,6 +31,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -351,7 +352,7 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 	}
 	st.sum = sum
 	in.title.SetText(topicTitle(sum))
-	in.counts.SetText(sourceTitle(sum.Source) + " · " + plural(int(sum.Messages), "message", "messages"))
+	in.counts.SetText(sourceTitle(sum.Source) + " · " + numfmt.Plural(int(sum.Messages), "message", "messages"))
 	if len(hist) == 0 {
 		in.showHint(levelHint(sum))
 		return
@@ -403,10 +404,10 @@ func sourceTitle(source string) string {
 // levelHint describes a node without messages of its own (a source's
 // root, or a level such as "plant" of "plant/a/temp") by what is below it.
 func levelHint(s topics.NodeSummary) string {
-	below := plural(s.SubtreeTopics, "topic", "topics") + ", " +
-		plural(int(min(s.SubtreeMessages, 1<<62)), "message", "messages")
+	below := numfmt.Plural(s.SubtreeTopics, "topic", "topics") + ", " +
+		numfmt.Plural(s.SubtreeMessages, "message", "messages")
 	if s.SubtreeRetained > 0 {
-		below += ", " + plural(s.SubtreeRetained, "retained message", "retained messages")
+		below += ", " + numfmt.Plural(s.SubtreeRetained, "retained message", "retained messages")
 	}
 	if s.Parent == 0 {
 		if s.SubtreeTopics == 0 {
@@ -514,18 +515,7 @@ func (in *Inspector) decodeLoop() func(context.Context, decodeReq) {
 
 // hasTree reports whether res's view is structured, with a tree to show.
 func hasTree(res *decode.Result) bool {
-	if res == nil || res.Err != nil {
-		return false
-	}
-	f := res.Format
-	if f == decode.Base64 {
-		f = res.Inner
-	}
-	switch f {
-	case decode.JSON, decode.CBOR, decode.MessagePack, decode.SparkplugB:
-		return true
-	}
-	return false
+	return res != nil && res.HasTree()
 }
 
 func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *decode.Result, lens lineLens, detected decode.Format) {
@@ -635,7 +625,7 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 		}
 		what.Importance = widget.WarningImportance
 		what.SetText(fmt.Sprintf("⋯ %s not listed: they left RAM between two refreshes (%s)",
-			plural(int(min(e.missed, 1<<62)), "message", "messages"), where))
+			numfmt.Plural(e.missed, "message", "messages"), where))
 		return
 	}
 	r := &e.rec
@@ -643,20 +633,9 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	if r.Retain {
 		flags = " R"
 	}
-	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", compactSize(len(r.Payload)), flags))
+	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", bytesize.Text(int64(len(r.Payload))), flags))
 	what.Importance = widget.MediumImportance
 	what.SetText(preview(r.Payload))
-}
-
-// compactSize is a history row's size column.
-func compactSize(n int) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 func (in *Inspector) onHistorySelected(id widget.ListItemID) {
@@ -694,13 +673,13 @@ func (in *Inspector) syncSelection() {
 func (in *Inspector) updateHistoryStatus() {
 	st := &in.st
 	ram, stored, missed := st.h.counts()
-	text := plural(ram+stored, "message", "messages") + " listed"
+	text := numfmt.Plural(ram+stored, "message", "messages") + " listed"
 	if stored > 0 {
 		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}
 	text += "."
 	if missed > 0 {
-		text += " " + plural(int(min(missed, 1<<62)), "message is", "messages are") + " missing where marked."
+		text += " " + numfmt.Plural(missed, "message is", "messages are") + " missing where marked."
 	}
 	o := &st.older
 	switch {

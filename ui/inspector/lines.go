@@ -43,22 +43,12 @@ func (l *lineLens) at(i int) int {
 	return hexRowCols
 }
 
-// hexView reports whether r's view is the hex dump of r.Bytes (rather than
-// text lines): the chosen format was Hex, or a decode failed and fell back
-// to it, or base64 content was binary.
-func hexView(r *decode.Result) bool {
-	if len(r.Bytes) == 0 {
-		return false // the view is the one line decode.EmptyPayload
-	}
-	return r.Format == decode.Hex || (r.Format == decode.Base64 && r.Inner == decode.Hex)
-}
-
 // measure returns the widths of r's lines. It reads every line of a text
 // view once (tens of milliseconds for 10 MB), so call it off the UI
 // goroutine.
 func measure(r *decode.Result) lineLens {
 	n := r.LineCount()
-	if hexView(r) && n == decode.HexLineCount(r.Bytes) {
+	if r.HexView() && n == decode.HexLineCount(r.Bytes) {
 		tail := len(r.Bytes) - (n-1)*decode.HexBytesPerLine
 		last := hexRowCols - decode.HexBytesPerLine + tail
 		return lineLens{n: n, last: last, max: hexRowCols}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dustin/go-humanize"
-
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -39,7 +39,7 @@ func basicFields(r *capture.Record) []field {
 		{"QoS", strconv.Itoa(int(r.QoS))},
 		{"Retain", retain},
 		{"Client ID", client},
-		{"Protocol", protocolName(r.Protocol)},
+		{"Protocol", numfmt.Protocol(r.Protocol)},
 	}
 }
 
@@ -86,58 +86,28 @@ func v5Fields(r *capture.Record) []field {
 
 func sizeText(n int) string {
 	if n < 1024 {
-		return plural(n, "byte", "bytes")
+		return numfmt.Plural(n, "byte", "bytes")
 	}
-	return fmt.Sprintf("%s (%s bytes)", humanize.IBytes(uint64(n)), numfmt.Count(int64(n)))
-}
-
-func protocolName(v byte) string {
-	switch v {
-	case 3:
-		return "MQTT 3.1"
-	case 4:
-		return "MQTT 3.1.1"
-	case 5:
-		return "MQTT 5"
-	case 0:
-		// A retained message restored from an earlier run: the broker's
-		// storage does not keep its publisher's protocol.
-		return "not recorded"
-	}
-	return "protocol " + strconv.Itoa(int(v))
+	return fmt.Sprintf("%s (%s bytes)", bytesize.Text(int64(n)), numfmt.Count(int64(n)))
 }
 
 // bytesText shows short binary properties: as text when they are, else as
 // hex.
 func bytesText(b []byte) string {
-	if isText(b) {
+	if decode.IsText(b) {
 		return strconv.Quote(string(b))
 	}
 	if len(b) > 64 {
-		return "0x" + hex.EncodeToString(b[:64]) + "… (" + plural(len(b), "byte", "bytes") + ")"
+		return "0x" + hex.EncodeToString(b[:64]) + "… (" + numfmt.Plural(len(b), "byte", "bytes") + ")"
 	}
 	return "0x" + hex.EncodeToString(b)
-}
-
-// isText: valid UTF-8 without control characters other than tab and line
-// breaks, which is what can go on the clipboard or into a label as is.
-func isText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // copyText is what Copy payload puts on the clipboard: the payload itself
 // when it is text, else its hex dump (as the Capture panel copies it), since
 // a clipboard carries text and raw bytes would be mangled.
 func copyText(b []byte) string {
-	if isText(b) {
+	if decode.IsText(b) {
 		return string(b)
 	}
 	return hex.Dump(b)
@@ -152,7 +122,7 @@ func preview(b []byte) string {
 	for len(cut) > 0 && len(cut) < len(b) && !utf8.Valid(cut) {
 		cut = cut[:len(cut)-1] // do not split a character
 	}
-	if !isText(cut) {
+	if !decode.IsText(cut) {
 		head := b[:min(len(b), 24)]
 		s := hex.EncodeToString(head)
 		if len(head) < len(b) {

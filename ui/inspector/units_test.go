@@ -253,11 +253,3 @@ func TestPreviewAndCopyText(t *testing.T) {
 		t.Errorf("sizeText = %q", got)
 	}
 }
-
-func TestProtocolName(t *testing.T) {
-	for v, want := range map[byte]string{3: "MQTT 3.1", 4: "MQTT 3.1.1", 5: "MQTT 5", 0: "not recorded", 9: "protocol 9"} {
-		if got := protocolName(v); got != want {
-			t.Errorf("protocolName(%d) = %q, want %q", v, got, want)
-		}
-	}
-}

@@ -1,27 +1,42 @@
-// Package numfmt formats counters and rates the way every panel shows
-// them: digits grouped by thousands, small rates with one decimal.
+// Package numfmt formats numbers the way every panel shows them: counters
+// with digits grouped by thousands, small rates with one decimal, protocol
+// levels by name. Byte sizes come from engine/bytesize, which the command
+// line shares.
 package numfmt
 
 import "strconv"
 
+// integer is any count a panel shows.
+type integer interface {
+	~int | ~int32 | ~int64 | ~uint | ~uint32 | ~uint64
+}
+
 // Count groups digits by thousands: 1234567 -> 1,234,567.
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
+func Count[N integer](n N) string {
+	if n < 0 {
+		return "-" + group(strconv.FormatUint(-uint64(n), 10))
 	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	return group(strconv.FormatUint(uint64(n), 10))
+}
+
+// group puts a comma before every third digit from the right.
+func group(digits string) string {
+	out := make([]byte, 0, len(digits)+len(digits)/3)
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			out = append(out, ',')
 		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
+		out = append(out, digits[i])
 	}
 	return string(out)
+}
+
+// Plural counts things: "1 record", "2,500 records".
+func Plural[N integer](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Count(n) + " " + many
 }
 
 // Rate shows a per-second rate: one decimal below 10, whole numbers above.

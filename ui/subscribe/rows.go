@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-	"github.com/dustin/go-humanize"
 
+	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -101,7 +101,7 @@ func (p *Panel) showDetail(e *entry) {
 	}
 	if e.clipped() {
 		fmt.Fprintf(&b, "\nOnly the first %s of %s are kept here; the whole payload is in the capture.",
-			humanize.IBytes(uint64(len(r.Payload))), humanize.IBytes(uint64(e.size)))
+			bytesize.Text(int64(len(r.Payload))), bytesize.Text(int64(e.size)))
 	}
 	p.detailMeta.SetText(b.String())
 	p.detailPayload.ScrollToTop()
@@ -122,12 +122,12 @@ func (p *Panel) showStatus() {
 		fmt.Fprintf(&b, " · Paused: %s more arrived since", numfmt.Count(c.received-p.pausedAt))
 	}
 	fmt.Fprintf(&b, "\nIn memory: %s messages (%s) of all connections, at most the newest %s (%s); older ones are in the capture.",
-		numfmt.Count(int64(c.kept)), humanize.IBytes(uint64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), humanize.IBytes(uint64(p.store.maxBytes)))
+		numfmt.Count(int64(c.kept)), bytesize.Text(int64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), bytesize.Text(int64(p.store.maxBytes)))
 	if c.evicted > 0 {
 		fmt.Fprintf(&b, " %s have left the list so far.", numfmt.Count(c.evicted))
 	}
 	if c.clipped > 0 {
-		fmt.Fprintf(&b, " Payloads over %s are kept in part (%s so far).", humanize.IBytes(uint64(p.store.keepPayload)), numfmt.Count(c.clipped))
+		fmt.Fprintf(&b, " Payloads over %s are kept in part (%s so far).", bytesize.Text(int64(p.store.keepPayload)), numfmt.Count(c.clipped))
 	}
 	p.status.SetText(b.String())
 }
