@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 // lockedBuffer collects log output written from many goroutines.
@@ -52,7 +54,7 @@ func TestProtocolErrorsLogNoPacketContents(t *testing.T) {
 
 	conn, r = handConnect(t, b, 4, "huge-bad-publish")
 	payload := bytes.Repeat([]byte("A"), 1<<20)
-	conn.Write(frame(rawPublish, append(appendString(nil, "bad/+/topic"), payload...))) // wildcard in a topic name
+	conn.Write(rawmqtt.Frame(rawmqtt.TypePublish, append(rawmqtt.AppendString(nil, "bad/+/topic"), payload...))) // wildcard in a topic name
 	waitClosed(t, conn, r)
 
 	deadline := time.Now().Add(testTimeout)
