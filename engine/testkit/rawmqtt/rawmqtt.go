@@ -270,6 +270,14 @@ func EncodePublish(topic string, payload []byte, qos byte, retain bool) PubFrame
 	return PubFrame{B: b, pidOff: len(b) - len(body) + pidAt}
 }
 
+// AppendPublish appends a QoS 0 PUBLISH to b, for a load that sends each
+// message once and so gains nothing from encoding it up front.
+func AppendPublish(b []byte, topic string, payload []byte) []byte {
+	b = AppendVarint(append(b, TypePublish), 2+len(topic)+len(payload))
+	b = AppendString(b, topic)
+	return append(b, payload...)
+}
+
 // Publish writes n messages cycling through frames. At QoS 0 it writes as
 // fast as the socket takes them. At QoS 1 it keeps at most window messages
 // unacknowledged, reading PUBACKs on a second goroutine, and returns once
