@@ -58,7 +58,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
-
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
@@ -325,23 +325,19 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 			<-exited
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyErr(b, fmt.Sprintf("%s to listen on %s", name, addr), func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			break
+			return nil
 		}
 		select {
 		case <-exited:
 			b.Fatalf("%s exited at start: %s", name, stderr.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%s did not listen on %s: %v", name, addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
 	pid := strconv.Itoa(cmd.Process.Pid)
 	return benchTarget{
 		addr:   addr,

@@ -20,7 +20,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
-
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -77,18 +76,16 @@ func TestRoundTripMosquittoClients(t *testing.T) {
 // waitSubscribed polls the live client list until id holds filter.
 func waitSubscribed(t *testing.T, b *Broker, id, filter string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("client %s to subscribe to %s", id, filter), func() bool {
 		for _, c := range b.Clients() {
 			for _, s := range c.Subscriptions {
 				if c.ID == id && s.Filter == filter {
-					return
+					return true
 				}
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("client %s never subscribed to %s", id, filter)
+		return false
+	})
 }
 
 func TestRetainedSurvivesRestart(t *testing.T) {
@@ -181,30 +178,26 @@ func TestPersistentSessionGetsQueuedMessages(t *testing.T) {
 
 func waitInflight(t *testing.T, b *Broker, id string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("session %s to hold %d queued messages", id, n), func() bool {
 		for _, c := range b.Clients() {
 			if c.ID == id && c.Inflight == n {
-				return
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("session %s never held %d queued messages", id, n)
+		return false
+	})
 }
 
 func waitOffline(t *testing.T, b *Broker, id string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("client %s to go offline", id), func() bool {
 		for _, c := range b.Clients() {
 			if c.ID == id && !c.Connected {
-				return
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("client %s still connected", id)
+		return false
+	})
 }
 
 func TestWebSocket(t *testing.T) {
@@ -500,14 +493,13 @@ func TestStartStopIdempotentAndLeakFree(t *testing.T) {
 			t.Fatalf("port %s still open after Stop", addr)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines before, %d after three Start/Stop cycles:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-	}
+	testkit.EventuallyErr(t, "the goroutines of three Start/Stop cycles to end", func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			return fmt.Errorf("%d goroutines before, %d now:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		}
+		return nil
+	})
 }
 
 func TestLiveStateAndDisconnect(t *testing.T) {

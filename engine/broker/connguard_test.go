@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
@@ -318,11 +320,7 @@ func TestStopEndsConnectionsBeforeConnect(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.Write([]byte{rawmqtt.TypeConnect}) // a CONNECT that never completes
-	for deadline := time.Now().Add(testTimeout); b.gate.pendingCount() == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection never reached the gate")
-		}
-	}
+	testkit.Eventually(t, "the connection to reach the gate", func() bool { return b.gate.pendingCount() > 0 })
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -357,11 +355,12 @@ func TestConnectBudget(t *testing.T) {
 		return c
 	}
 	first := partial()
-	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() < 300<<10; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first CONNECT's bytes were never read (budget used %d)", b.gate.budget.used.Load())
+	testkit.EventuallyErr(t, "the first CONNECT's bytes to be read", func() error {
+		if used := b.gate.budget.used.Load(); used < 300<<10 {
+			return fmt.Errorf("budget used %d", used)
 		}
-	}
+		return nil
+	})
 	second := partial()
 	second.SetReadDeadline(time.Now().Add(testTimeout))
 	_, err := io.ReadAll(second)
@@ -370,11 +369,12 @@ func TestConnectBudget(t *testing.T) {
 		t.Fatal("a second large CONNECT beyond the budget was kept")
 	}
 	first.Close()
-	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the budget was not given back: %d bytes still used", b.gate.budget.used.Load())
+	testkit.EventuallyErr(t, "the budget to be given back", func() error {
+		if used := b.gate.budget.used.Load(); used != 0 {
+			return fmt.Errorf("%d bytes still used", used)
 		}
-	}
+		return nil
+	})
 	if p, ok := sendRaw(t, addr, buildConnect(4, 2, nil, "after-budget", nil)); !ok || p.kind != packets.Connack {
 		t.Fatal("a normal CONNECT was refused after the large ones ended")
 	}

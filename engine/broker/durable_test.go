@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
-
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 const durableChildDirEnv = "IOTSTUDIO_DURABLE_CHILD_DIR"

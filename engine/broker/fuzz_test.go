@@ -11,9 +11,8 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
-
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 // FuzzListener feeds random bytes and mutated valid packets to a live

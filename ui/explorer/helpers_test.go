@@ -12,10 +12,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/uitest"
-
-	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 )
 
 const testTimeout = 20 * time.Second

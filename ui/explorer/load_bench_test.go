@@ -13,15 +13,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/inspector"
-
-	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
-
-	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
-
-	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // The load of issue 4's acceptance test; the flags make shorter runs
@@ -164,17 +161,12 @@ func runLoad(b *testing.B) {
 	}
 
 	// Everything sent reaches the model (applied or counted as dropped).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st := model.Stats()
-		if st.Messages+st.Dropped+st.OverLimit >= uint64(sent) {
-			break
+	testkit.WithinErr(b, 30*time.Second, fmt.Sprintf("the model to get all %d messages", sent), func() error {
+		if st := model.Stats(); st.Messages+st.Dropped+st.OverLimit < uint64(sent) {
+			return fmt.Errorf("it got %d", st.Messages+st.Dropped+st.OverLimit)
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the model got %d of %d messages", st.Messages+st.Dropped+st.OverLimit, sent)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	st := model.Stats()
 	bst := br.Stats()
 	cst, _ := store.Stats()

@@ -13,13 +13,11 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/uitest"
-
-	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
-
-	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 )
 
 func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
