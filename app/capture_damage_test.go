@@ -126,7 +126,7 @@ func TestCaptureQueryAndExportReportDamage(t *testing.T) {
 		}()
 		testkit.EventuallyErr(t, "serve to answer on the capture socket", func() error {
 			if _, err := dialCapture(data); err != nil {
-				return fmt.Errorf("%v; stderr: %s", err, stderr.String())
+				return testkit.Described(func() string { return fmt.Sprintf("%v; stderr: %s", err, stderr.String()) })
 			}
 			return nil
 		})

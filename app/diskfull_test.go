@@ -261,7 +261,7 @@ func TestServeSurvivesFullDisk(t *testing.T) {
 			t.Fatalf("capture query: exit %d: %s", code, errOut)
 		}
 		if strings.Count(out, "\n") == 0 {
-			return described(func() string { return fmt.Sprintf("it did not:\n%s\nserve:\n%s", stats(), tail(srv.stderr.String())) })
+			return testkit.Described(func() string { return fmt.Sprintf("it did not:\n%s\nserve:\n%s", stats(), tail(srv.stderr.String())) })
 		}
 		return nil
 	})
@@ -303,9 +303,3 @@ func TestServeSurvivesFullDisk(t *testing.T) {
 		t.Errorf("serve on a full disk exited (%v) without saying that the disk is full:\n%s", last.err, msg)
 	}
 }
-
-// described is an error whose text is worked out only when a failed wait
-// prints it: capture stats is too slow to run on every poll.
-type described func() string
-
-func (d described) Error() string { return d() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/testkit"
@@ -40,14 +41,7 @@ func (c *collect) has(source, topic string) bool {
 
 func startTestBroker(t *testing.T, rec broker.Recorder, log *slog.Logger) (*broker.Broker, string) {
 	t.Helper()
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Recorder: rec, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
+	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = rec, log }).Broker
 	addr := localBrokerAddr(b.State())
 	if addr == "" {
 		t.Fatal("no loopback address for the broker")

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -34,14 +35,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 				}
 			}
 			tops := newGUITopics(log)
-			b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true,
-				Recorder: tops.recorder(capt), Logger: log})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Start(); err != nil {
-				t.Fatal(err)
-			}
+			b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = tops.recorder(capt), log }).Broker
 			w := shell.NewMainWindow(a)
 			t.Cleanup(w.Close)
 			ctx, cancel := context.WithCancel(context.Background())

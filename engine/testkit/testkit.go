@@ -1,10 +1,11 @@
 // Package testkit is what the tests of every package share: a bounded
 // wait for a condition (the way to wait for something another goroutine
 // does, instead of a hand-written deadline loop) and a logger that keeps
-// test output quiet. Its subpackage rawmqtt is a raw MQTT test client, and
-// engine/broker/brokertest starts the embedded broker. Only tests import
-// it; it imports nothing of this module, so any package's internal tests,
-// the broker's included, can use it.
+// test output quiet. Its subpackage rawmqtt is a raw MQTT test client;
+// engine/broker/brokertest starts the embedded broker. Only tests (and,
+// for rawmqtt, load generators) import them. testkit and rawmqtt import
+// nothing of this module, so any package's internal tests, the broker's
+// included, can use them.
 package testkit
 
 import (
@@ -71,6 +72,16 @@ func WithinErr(t testing.TB, d time.Duration, what string, check func() error) {
 		time.Sleep(pollEvery)
 	}
 }
+
+// Described is an error for EventuallyErr whose text is worked out only
+// when a failed wait prints it: for a description too slow to build on
+// every poll, or one that reads what another goroutine is still writing
+// (a child process's stderr).
+func Described(describe func() string) error { return described(describe) }
+
+type described func() string
+
+func (d described) Error() string { return d() }
 
 // LogEnv names the environment variable that, when set, makes Logger
 // write debug logs to stderr: for reading what the code under test did

@@ -68,3 +68,17 @@ func TestWaitFailureSaysWhatWasAwaited(t *testing.T) {
 		})
 	}
 }
+
+// A Described error is worked out once, when the failure is printed, not
+// on every poll.
+func TestDescribedIsWorkedOutOnlyOnFailure(t *testing.T) {
+	var polls, described atomic.Int32
+	check := func() error {
+		polls.Add(1)
+		return Described(func() string { described.Add(1); return "the state seen" })
+	}
+	msg := run(func(t testing.TB) { WithinErr(t, 50*time.Millisecond, "something", check) })
+	if !strings.HasSuffix(msg, "waiting for something: the state seen") || described.Load() != 1 || polls.Load() < 2 {
+		t.Fatalf("failure %q after %d polls, described %d times; want the description once", msg, polls.Load(), described.Load())
+	}
+}

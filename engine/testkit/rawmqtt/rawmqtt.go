@@ -1,5 +1,5 @@
 // Package rawmqtt is a minimal MQTT 3.1.1 client written straight over
-// net.Conn, for tests and benchmarks only. It encodes every PUBLISH once up
+// net.Conn, for tests, benchmarks and load generators (.ci/burst) only. It encodes every PUBLISH once up
 // front and parses incoming frames with a bufio.Reader, so its own cost per
 // message is a few hundred nanoseconds and the same whichever broker it
 // talks to; and since it is not a full client, a test can also write a
