@@ -42,15 +42,7 @@ func (q *uiQueue) do(fn func()) {
 // until applies queued UI updates until cond holds.
 func (q *uiQueue) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(testTimeout)
-	for !cond() {
-		select {
-		case fn := <-q.ch:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	uitest.Queue(q.ch).Until(t, what, cond)
 }
 
 // tee hands what the Manager's connections receive to the panel (set once
