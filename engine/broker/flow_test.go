@@ -43,18 +43,9 @@ func flowRun(t *testing.T, b *Broker, n int, slow bool) (received int64, st Stat
 	addr := listenerAddr(t, b, "mqtt")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sub, err := rawmqtt.Dial(ctx, addr, "sub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := dialRaw(t, ctx, addr, "sub", "load/#", 0)
 	defer sub.Close()
-	if err := sub.Subscribe("load/#", 0); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := rawmqtt.Dial(ctx, addr, "pub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := dialRaw(t, ctx, addr, "pub", "", 0)
 	defer pub.Close()
 	rs := &rawmqtt.Counter{Client: sub}
 	if slow {
@@ -121,18 +112,9 @@ func TestFlowControlGivesUpOnAStuckSubscriber(t *testing.T) {
 	addr := listenerAddr(t, b, "mqtt")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	stuck, err := rawmqtt.Dial(ctx, addr, "stuck", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stuck := dialRaw(t, ctx, addr, "stuck", "load/#", 0)
 	defer stuck.Close()
-	if err := stuck.Subscribe("load/#", 0); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := rawmqtt.Dial(ctx, addr, "pub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := dialRaw(t, ctx, addr, "pub", "", 0)
 	defer pub.Close()
 	start := time.Now()
 	frames := []rawmqtt.PubFrame{rawmqtt.EncodePublish("load/x", bytes.Repeat([]byte("p"), 1024), 0, false)}
@@ -208,23 +190,14 @@ func TestBudgetBoundsWhatStuckSubscribersHold(t *testing.T) {
 			addr := listenerAddr(t, b, "mqtt")
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			rc, err := rawmqtt.Dial(ctx, addr, "reader", 64<<10, 64<<10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rc := dialRaw(t, ctx, addr, "reader", "big/#", 0)
 			defer rc.Close()
-			if err := rc.Subscribe("big/#", 0); err != nil {
-				t.Fatal(err)
-			}
 			reader := &rawmqtt.Counter{Client: rc}
 			go reader.Run()
 			for i := range stuck {
 				stuckSub(t, ctx, addr, fmt.Sprintf("stuck%d", i), "big/#", 0)
 			}
-			pub, err := rawmqtt.Dial(ctx, addr, "pub", 64<<10, 64<<10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pub := dialRaw(t, ctx, addr, "pub", "", 0)
 			defer pub.Close()
 
 			before := heapInUse()
@@ -280,19 +253,10 @@ func TestFlowPausingSubscriberCostsOthersLittle(t *testing.T) {
 	addr := listenerAddr(t, b, "mqtt")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rc, err := rawmqtt.Dial(ctx, addr, "reader", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := dialRaw(t, ctx, addr, "reader", "fair/#", 0)
 	defer rc.Close()
-	if err := rc.Subscribe("fair/#", 0); err != nil {
-		t.Fatal(err)
-	}
 	go (&rawmqtt.Counter{Client: rc}).Run()
-	pub, err := rawmqtt.Dial(ctx, addr, "pub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := dialRaw(t, ctx, addr, "pub", "", 0)
 	defer pub.Close()
 	pubCtx, stopPub := context.WithCancel(ctx)
 	published := make(chan error, 1)
@@ -317,10 +281,7 @@ func TestFlowPausingSubscriberCostsOthersLittle(t *testing.T) {
 	// that first reads nothing for stall (none if stall < 0).
 	rate := func(id string, stall time.Duration) float64 {
 		if stall >= 0 {
-			s, err := rawmqtt.Dial(ctx, addr, id, 64<<10, 64<<10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := dialRaw(t, ctx, addr, id, "", 0)
 			defer s.Close()
 			// Small socket buffers, as between machines: a pause fills
 			// them at once and the broker's queue grows.
@@ -363,20 +324,11 @@ func TestFlowCongestedSubscriberHoldsOnlyItsPublishers(t *testing.T) {
 	addr := listenerAddr(t, b, "mqtt")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	slow, err := rawmqtt.Dial(ctx, addr, "slow", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := dialRaw(t, ctx, addr, "slow", "flood/#", 0)
 	defer slow.Close()
-	if err := slow.Subscribe("flood/#", 0); err != nil {
-		t.Fatal(err)
-	}
 	slow.R = bufio.NewReaderSize(slowReader{slow.Conn}, 64<<10)
 	go (&rawmqtt.Counter{Client: slow}).Run()
-	flooder, err := rawmqtt.Dial(ctx, addr, "flooder", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	flooder := dialRaw(t, ctx, addr, "flooder", "", 0)
 	defer flooder.Close()
 	floodCtx, stopFlood := context.WithCancel(ctx)
 	flooded := make(chan struct{})
@@ -419,10 +371,7 @@ func TestBudgetDisconnectsAQoS1SubscriberOverIt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	stuckSub(t, ctx, addr, "stuck", "big/#", 1)
-	pub, err := rawmqtt.Dial(ctx, addr, "pub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := dialRaw(t, ctx, addr, "pub", "", 0)
 	defer pub.Close()
 	frames := []rawmqtt.PubFrame{rawmqtt.EncodePublish("big/x", bytes.Repeat([]byte("p"), 256<<10), 1, false)}
 	if err := pub.Publish(ctx, frames, 40, 1, 10); err != nil {
@@ -514,10 +463,7 @@ func TestBudgetTellsAnMQTT5SubscriberQuotaExceeded(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pub, err := rawmqtt.Dial(ctx, listenerAddr(t, b, "mqtt"), "pub", 64<<10, 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := dialRaw(t, ctx, listenerAddr(t, b, "mqtt"), "pub", "", 0)
 	defer pub.Close()
 	frames := []rawmqtt.PubFrame{rawmqtt.EncodePublish("big/x", bytes.Repeat([]byte("p"), 256<<10), 1, false)}
 	published := make(chan error, 1)
@@ -556,14 +502,8 @@ func TestBudgetChargesQoS12UntilAcknowledged(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 
-			mute, err := rawmqtt.Dial(ctx, addr, "mute", 64<<10, 64<<10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			mute := dialRaw(t, ctx, addr, "mute", "mute/#", qos)
 			defer mute.Close()
-			if err := mute.Subscribe("mute/#", qos); err != nil {
-				t.Fatal(err)
-			}
 			acking := mustDialV5(t, addr, "acking")
 			acking.sub(t, "acks/#", qos)
 			pub := mustDialV5(t, addr, "pub")
@@ -597,4 +537,22 @@ func TestBudgetChargesQoS12UntilAcknowledged(t *testing.T) {
 			})
 		})
 	}
+}
+
+// dialRaw connects a raw client with 64 KiB buffers, subscribed to filter
+// at qos unless filter is empty. The caller closes it: a test that dials
+// the same ID again must not meet it still connected.
+func dialRaw(t *testing.T, ctx context.Context, addr, id, filter string, qos byte) *rawmqtt.Client {
+	t.Helper()
+	c, err := rawmqtt.Dial(ctx, addr, id, 64<<10, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filter != "" {
+		if err := c.Subscribe(filter, qos); err != nil {
+			c.Close()
+			t.Fatal(err)
+		}
+	}
+	return c
 }
