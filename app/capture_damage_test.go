@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // damagedPayload is record i's payload in the damage test: 500 bytes
@@ -123,14 +124,12 @@ func TestCaptureQueryAndExportReportDamage(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGTERM)
 			cmd.Wait()
 		}()
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if _, err := dialCapture(data); err == nil {
-				break
+		testkit.EventuallyErr(t, "serve to answer on the capture socket", func() error {
+			if _, err := dialCapture(data); err != nil {
+				return testkit.Described(func() string { return fmt.Sprintf("%v; stderr: %s", err, stderr.String()) })
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("serve does not answer on the capture socket; stderr: %s", stderr.String())
-			}
-		}
+			return nil
+		})
 		check(t)
 	})
 }

@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"os/exec"
 	"strconv"
@@ -16,7 +14,9 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // replayTarget is a broker on loopback port 0 with a subscriber to "#".
@@ -32,17 +32,10 @@ type replayed struct {
 
 func startReplayTarget(t *testing.T) *replayTarget {
 	t.Helper()
-	cfg := broker.DefaultConfig(t.TempDir())
-	cfg.MQTTAddr, cfg.WSAddr, cfg.NoPersistence = "127.0.0.1:0", "", true
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
+	b := brokertest.Start(t, func(c *broker.Config) {
+		*c = broker.DefaultConfig(c.DataDir) // the limits serve runs with
+		c.MQTTAddr, c.WSAddr, c.NoPersistence, c.Logger = "127.0.0.1:0", "", true, testkit.Logger()
+	})
 	rt := &replayTarget{url: b.State().Listeners[0].URL, msgs: make(chan replayed, 1000)}
 	conn, err := net.Dial("tcp", strings.TrimPrefix(rt.url, "mqtt://"))
 	if err != nil {

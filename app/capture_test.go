@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // serve captures by default; after it stops, capture query and stats see
@@ -96,19 +99,13 @@ func TestCaptureCommandsReadWhileServeRuns(t *testing.T) {
 	defer cancel()
 	cmd, addr, stderr := serveAndPublish(ctx, t, data)
 
-	var out, errOut string
-	var code int
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		code, out, errOut = runInProcess([]string{"capture", "stats", "--data", data}, "")
-		if code == 0 && hasRow(out, "records", "3") {
-			break
+	testkit.EventuallyErr(t, "capture stats to count 3 records while serve runs", func() error {
+		if code, out, errOut := runInProcess([]string{"capture", "stats", "--data", data}, ""); code != 0 || !hasRow(out, "records", "3") {
+			return fmt.Errorf("exit %d: %s%s", code, out, errOut)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("capture stats while serve runs: exit %d: %s%s", code, out, errOut)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	code, out, errOut = runInProcess([]string{"capture", "query", "--data", data, "--where", "kw > 2", "--format", "jsonl"}, "")
+		return nil
+	})
+	code, out, errOut := runInProcess([]string{"capture", "query", "--data", data, "--where", "kw > 2", "--format", "jsonl"}, "")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"topic":"plant/a/power"`) || !strings.Contains(out, `"client_id":"meter"`) {
 		t.Fatalf("query --where 'kw > 2' while serve runs: exit %d, %q %s", code, out, errOut)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // serveProcess is a serve child process and what it printed.
@@ -233,13 +235,13 @@ func TestServeSurvivesFullDisk(t *testing.T) {
 	}
 	awaitRouted := func() {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); got.Load() < sent; {
-			if time.Now().After(deadline) {
-				t.Fatalf("the subscriber got %d of %d messages", got.Load(), sent)
-			}
+		testkit.WithinErr(t, 30*time.Second, fmt.Sprintf("the subscriber to get all %d messages", sent), func() error {
 			srv.alive()
-			time.Sleep(20 * time.Millisecond)
-		}
+			if n := got.Load(); n < sent {
+				return fmt.Errorf("it got %d", n)
+			}
+			return nil
+		})
 	}
 
 	full := fillUntilFull()
@@ -252,20 +254,17 @@ func TestServeSurvivesFullDisk(t *testing.T) {
 	if err := os.Remove(spare); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	testkit.WithinErr(t, 30*time.Second, "the capture to write again once 10 MB are freed", func() error {
 		publish(1, "fill/c")
 		code, out, errOut := runInProcess([]string{"capture", "query", "--data", data, "--topic", "fill/c", "--format", "jsonl"}, "")
 		if code != 0 {
 			t.Fatalf("capture query: exit %d: %s", code, errOut)
 		}
-		if strings.Count(out, "\n") > 0 {
-			break
+		if strings.Count(out, "\n") == 0 {
+			return testkit.Described(func() string { return fmt.Sprintf("it did not:\n%s\nserve:\n%s", stats(), tail(srv.stderr.String())) })
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("10 MB freed, but the capture did not write again:\n%s\nserve:\n%s", stats(), tail(srv.stderr.String()))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	awaitRouted()
 
 	// Full again, then stopped and started on the same directory.

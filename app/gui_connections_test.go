@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // collect is a teed recorder, like the Subscribe panel's list.
@@ -39,14 +41,7 @@ func (c *collect) has(source, topic string) bool {
 
 func startTestBroker(t *testing.T, rec broker.Recorder, log *slog.Logger) (*broker.Broker, string) {
 	t.Helper()
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Recorder: rec, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
+	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = rec, log }).Broker
 	addr := localBrokerAddr(b.State())
 	if addr == "" {
 		t.Fatal("no loopback address for the broker")
@@ -100,7 +95,7 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	if err := local.Publish("lab/temp", []byte("21"), false, 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "both messages at the teed recorder", func() bool {
+	testkit.Eventually(t, "both messages at the teed recorder", func() bool {
 		return seen.has("Plant broker", "line1/speed") && seen.has("Local broker", "lab/temp")
 	})
 
@@ -139,7 +134,7 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	if err := pub.Publish("line1/mode", []byte("auto"), true, 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the message published through the connection to come back on it", func() bool { return seen.has("Plant broker", "line1/mode") })
+	testkit.Eventually(t, "the message published through the connection to come back on it", func() bool { return seen.has("Plant broker", "line1/mode") })
 
 	conns.close() // before the model and the capture, as runGUI does
 	if err := local.Stop(); err != nil {
@@ -162,16 +157,5 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	}
 	if len(recs) != 3 || len(bySource["Plant broker"]) != 2 || len(bySource[broker.SourceBroker]) != 1 {
 		t.Errorf("the capture holds %v, want one record from the broker and two from Plant broker", bySource)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

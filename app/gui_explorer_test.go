@@ -12,7 +12,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -33,14 +35,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 				}
 			}
 			tops := newGUITopics(log)
-			b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true,
-				Recorder: tops.recorder(capt), Logger: log})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Start(); err != nil {
-				t.Fatal(err)
-			}
+			b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = tops.recorder(capt), log }).Broker
 			w := shell.NewMainWindow(a)
 			t.Cleanup(w.Close)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -122,19 +117,14 @@ func TestTreeShowsRetainedMessagesFromAnEarlierRun(t *testing.T) {
 
 	waitRetained := func(when string) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if id, ok := tops.model.Lookup(broker.SourceBroker, "plant/line1/speed"); ok {
-				d, _ := tops.model.Node(id)
-				if string(d.Last.Payload) != "12.5" || !d.Retained {
-					t.Fatalf("%s: the tree holds %q (retained %v), want the retained 12.5", when, d.Last.Payload, d.Retained)
-				}
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the retained message of the earlier run is not in the tree", when)
-			}
-			time.Sleep(20 * time.Millisecond)
+		var id topics.NodeID
+		testkit.Eventually(t, when+": the retained message of the earlier run in the tree", func() bool {
+			var ok bool
+			id, ok = tops.model.Lookup(broker.SourceBroker, "plant/line1/speed")
+			return ok
+		})
+		if d, _ := tops.model.Node(id); string(d.Last.Payload) != "12.5" || !d.Retained {
+			t.Fatalf("%s: the tree holds %q (retained %v), want the retained 12.5", when, d.Last.Payload, d.Retained)
 		}
 	}
 	waitRetained("after start")
@@ -199,25 +189,15 @@ func TestFollowRetainedReadsOncePerStart(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
 	has := func(topic string) func() bool {
 		return func() bool { _, ok := m.Lookup(broker.SourceBroker, topic); return ok }
 	}
 	start := time.Now()
 	b.set(broker.Running, start, "a/1")
-	waitFor("the first start's retained messages", has("a/1"))
+	testkit.Eventually(t, "the first start's retained messages", has("a/1"))
 	b.set(broker.Stopped, start.Add(time.Second), "stopped/1")
 	b.set(broker.Running, start.Add(2*time.Second), "a/1", "b/2")
-	waitFor("the restart's retained messages", has("b/2"))
+	testkit.Eventually(t, "the restart's retained messages", has("b/2"))
 	if n := b.readCount(); n != 2 {
 		t.Errorf("retained messages read %d times for 2 starts", n)
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 const emfileChildEnv = "BROKER_TEST_EMFILE_CHILD"
@@ -56,7 +58,7 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 
 	var lastErr error
 	for ctx.Err() == nil {
-		c, err := rawDial(ctx, addr, "after-emfile", 4096, 4096)
+		c, err := rawmqtt.Dial(ctx, addr, "after-emfile", 4096, 4096)
 		if err == nil {
 			c.Close()
 			break

@@ -58,6 +58,8 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 const (
@@ -323,23 +325,19 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 			<-exited
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyErr(b, fmt.Sprintf("%s to listen on %s", name, addr), func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			break
+			return nil
 		}
 		select {
 		case <-exited:
 			b.Fatalf("%s exited at start: %s", name, stderr.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%s did not listen on %s: %v", name, addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
 	pid := strconv.Itoa(cmd.Process.Pid)
 	return benchTarget{
 		addr:   addr,
@@ -409,35 +407,35 @@ func runOnce(b *testing.B, t benchTarget, shape benchShape, qos byte, payload []
 	defer cancel()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 
-	subs := make([]*rawSub, shape.subs)
+	subs := make([]*rawmqtt.Counter, shape.subs)
 	var readers sync.WaitGroup
 	defer readers.Wait() // after the connections are closed below
 	for i := range subs {
-		c, err := rawDial(ctx, t.addr, fmt.Sprintf("bsub-%s-%d", run, i), 256<<10, 16<<10)
+		c, err := rawmqtt.Dial(ctx, t.addr, fmt.Sprintf("bsub-%s-%d", run, i), 256<<10, 16<<10)
 		if err != nil {
 			return 0, 0, err
 		}
 		defer c.Close()
-		if err := c.subscribe("#", qos); err != nil {
+		if err := c.Subscribe("#", qos); err != nil {
 			return 0, 0, err
 		}
-		s := &rawSub{rawClient: c}
+		s := &rawmqtt.Counter{Client: c}
 		subs[i] = s
 		readers.Add(1)
-		go func() { defer readers.Done(); _ = s.run() }()
+		go func() { defer readers.Done(); _ = s.Run() }()
 	}
 
-	pubs := make([]*rawClient, shape.pubs)
-	frames := make([][]pubFrame, shape.pubs)
+	pubs := make([]*rawmqtt.Client, shape.pubs)
+	frames := make([][]rawmqtt.PubFrame, shape.pubs)
 	for i := range pubs {
-		c, err := rawDial(ctx, t.addr, fmt.Sprintf("bpub-%s-%d", run, i), 4<<10, 64<<10)
+		c, err := rawmqtt.Dial(ctx, t.addr, fmt.Sprintf("bpub-%s-%d", run, i), 4<<10, 64<<10)
 		if err != nil {
 			return 0, 0, err
 		}
 		defer c.Close()
 		pubs[i] = c
 		for k := 0; k < benchTopics; k++ {
-			frames[i] = append(frames[i], encodePublish(fmt.Sprintf("bench/%d/%d", i, k), payload, qos))
+			frames[i] = append(frames[i], rawmqtt.EncodePublish(fmt.Sprintf("bench/%d/%d", i, k), payload, qos, false))
 		}
 	}
 
@@ -458,7 +456,7 @@ func runOnce(b *testing.B, t benchTarget, shape benchShape, qos byte, payload []
 			case <-ctx.Done():
 				return
 			}
-			if err := c.publish(ctx, frames[i], shape.msgs, qos, benchWindow); err != nil {
+			if err := c.Publish(ctx, frames[i], shape.msgs, qos, benchWindow); err != nil {
 				pubErr <- err
 			}
 		}()
@@ -466,7 +464,7 @@ func runOnce(b *testing.B, t benchTarget, shape benchShape, qos byte, payload []
 
 	received := func() (n int64) {
 		for _, s := range subs {
-			n += s.received.Load()
+			n += s.Received.Load()
 		}
 		return n
 	}
@@ -519,7 +517,7 @@ wait:
 
 	var last int64
 	for _, s := range subs {
-		last = max(last, s.lastNano.Load())
+		last = max(last, s.LastNano.Load())
 	}
 	if err != nil {
 		return 0, 0, err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/auth"
 	"github.com/iotstudio/iotstudio/engine/client/transport"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 func TestRoundTripPahoV5AllQoS(t *testing.T) {
@@ -76,18 +77,16 @@ func TestRoundTripMosquittoClients(t *testing.T) {
 // waitSubscribed polls the live client list until id holds filter.
 func waitSubscribed(t *testing.T, b *Broker, id, filter string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("client %s to subscribe to %s", id, filter), func() bool {
 		for _, c := range b.Clients() {
 			for _, s := range c.Subscriptions {
 				if c.ID == id && s.Filter == filter {
-					return
+					return true
 				}
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("client %s never subscribed to %s", id, filter)
+		return false
+	})
 }
 
 func TestRetainedSurvivesRestart(t *testing.T) {
@@ -180,30 +179,26 @@ func TestPersistentSessionGetsQueuedMessages(t *testing.T) {
 
 func waitInflight(t *testing.T, b *Broker, id string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("session %s to hold %d queued messages", id, n), func() bool {
 		for _, c := range b.Clients() {
 			if c.ID == id && c.Inflight == n {
-				return
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("session %s never held %d queued messages", id, n)
+		return false
+	})
 }
 
 func waitOffline(t *testing.T, b *Broker, id string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("client %s to go offline", id), func() bool {
 		for _, c := range b.Clients() {
 			if c.ID == id && !c.Connected {
-				return
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("client %s still connected", id)
+		return false
+	})
 }
 
 func TestWebSocket(t *testing.T) {
@@ -371,7 +366,7 @@ func TestACLDeniesSubscribeAndPublish(t *testing.T) {
 }
 
 func TestExposedListenerNeedsUsers(t *testing.T) {
-	b, err := New(Config{MQTTAddr: "0.0.0.0:0", DataDir: t.TempDir(), Logger: quietLogger()})
+	b, err := New(Config{MQTTAddr: "0.0.0.0:0", DataDir: t.TempDir(), Logger: testkit.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +392,7 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer taken.Close()
 	addr := taken.Addr().String()
-	b, err := New(Config{MQTTAddr: addr, DataDir: t.TempDir(), Logger: quietLogger()})
+	b, err := New(Config{MQTTAddr: addr, DataDir: t.TempDir(), Logger: testkit.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,13 +432,13 @@ func TestBadConfigErrors(t *testing.T) {
 
 func TestUnreadableCertAndUsersFile(t *testing.T) {
 	dir := t.TempDir()
-	b, _ := New(Config{TLSAddr: "127.0.0.1:0", CertFile: filepath.Join(dir, "nope.pem"), KeyFile: filepath.Join(dir, "nope.key"), DataDir: dir, Logger: quietLogger()})
+	b, _ := New(Config{TLSAddr: "127.0.0.1:0", CertFile: filepath.Join(dir, "nope.pem"), KeyFile: filepath.Join(dir, "nope.key"), DataDir: dir, Logger: testkit.Logger()})
 	if err := b.Start(); err == nil || !strings.Contains(err.Error(), "nope.pem") {
 		t.Fatalf("missing cert: got %v, want an error naming the file", err)
 	}
 	users := filepath.Join(dir, "users.yaml")
 	os.WriteFile(users, []byte("users:\n  - name: bob\n    password_hash: \"$2a$10$abc\"\n    acl:\n      - {filter: \"a/#/b\", access: read}\n"), 0o600)
-	b, _ = New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+	b, _ = New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
 	err := b.Start()
 	if err == nil || !strings.Contains(err.Error(), "users.yaml") || !strings.Contains(err.Error(), "line") {
 		b.Stop()
@@ -456,7 +451,7 @@ func TestDataDirNotWritable(t *testing.T) {
 		// root ignores permissions; use a path under a regular file instead.
 		file := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(file, nil, 0o600)
-		b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: filepath.Join(file, "data"), Logger: quietLogger()})
+		b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: filepath.Join(file, "data"), Logger: testkit.Logger()})
 		if err := b.Start(); err == nil || !strings.Contains(err.Error(), "data dir") {
 			t.Fatalf("got %v, want a data dir error", err)
 		}
@@ -464,7 +459,7 @@ func TestDataDirNotWritable(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "ro")
 	os.Mkdir(dir, 0o500)
-	b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+	b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
 	if err := b.Start(); err == nil || !strings.Contains(err.Error(), "not writable") {
 		t.Fatalf("got %v, want a not-writable error", err)
 	}
@@ -474,7 +469,7 @@ func TestStartStopIdempotentAndLeakFree(t *testing.T) {
 	dir := t.TempDir()
 	before := runtime.NumGoroutine()
 	for i := 0; i < 3; i++ {
-		b, err := New(Config{MQTTAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+		b, err := New(Config{MQTTAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,14 +501,13 @@ func TestStartStopIdempotentAndLeakFree(t *testing.T) {
 			t.Fatalf("port %s still open after Stop", addr)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines before, %d after three Start/Stop cycles:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-	}
+	testkit.EventuallyErr(t, "the goroutines of three Start/Stop cycles to end", func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			return fmt.Errorf("%d goroutines before, %d now:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		}
+		return nil
+	})
 }
 
 func TestLiveStateAndDisconnect(t *testing.T) {

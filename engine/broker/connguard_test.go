@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -15,26 +16,31 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 // rawConnect builds a CONNECT by hand, so that tests can send what no client
 // library would: props is nil for 3.1.1, will is the raw will section
 // (properties for MQTT 5, topic, payload).
 func buildConnect(level, flags byte, props []byte, id string, will []byte) []byte {
-	body := appendString(nil, "MQTT")
+	body := rawmqtt.AppendString(nil, "MQTT")
 	body = append(body, level, flags, 0, 30)
 	if level == 5 {
-		body = appendVarint(body, len(props))
+		body = rawmqtt.AppendVarint(body, len(props))
 		body = append(body, props...)
 	}
-	body = appendString(body, id)
+	body = rawmqtt.AppendString(body, id)
 	body = append(body, will...)
-	return frame(rawConnect, body)
+	return rawmqtt.Frame(rawmqtt.TypeConnect, body)
 }
 
 func prop16(id byte, v uint16) []byte { return binary.BigEndian.AppendUint16([]byte{id}, v) }
 func prop32(id byte, v uint32) []byte { return binary.BigEndian.AppendUint32([]byte{id}, v) }
-func userProp(k, v string) []byte     { return appendString(appendString([]byte{packets.PropUser}, k), v) }
+func userProp(k, v string) []byte {
+	return rawmqtt.AppendString(rawmqtt.AppendString([]byte{packets.PropUser}, k), v)
+}
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
@@ -63,7 +69,7 @@ func sendRaw(t *testing.T, addr string, b []byte) (p rawPacket, ok bool) {
 // says, with CONNACK 0x82 for protocol errors.
 func TestConnectConformance(t *testing.T) {
 	addr := listenerAddr(t, startBroker(t, nil), "mqtt")
-	willV5 := cat([]byte{5}, prop32(packets.PropWillDelayInterval, 1), appendString(nil, "will/t"), appendString(nil, "x"))
+	willV5 := cat([]byte{5}, prop32(packets.PropWillDelayInterval, 1), rawmqtt.AppendString(nil, "will/t"), rawmqtt.AppendString(nil, "x"))
 	cases := []struct {
 		name   string
 		pkt    []byte
@@ -76,7 +82,7 @@ func TestConnectConformance(t *testing.T) {
 		{name: "v5 receive maximum 0", pkt: buildConnect(5, 2, prop16(packets.PropReceiveMaximum, 0), "rm5", nil), code: 0x82},
 		{name: "v5 maximum packet size 0", pkt: buildConnect(5, 2, prop32(packets.PropMaximumPacketSize, 0), "mps5", nil), code: 0x82},
 		{name: "v5 request problem information 2", pkt: buildConnect(5, 2, []byte{packets.PropRequestProblemInfo, 2}, "rpi5", nil), code: 0x82},
-		{name: "v5 will property twice", pkt: buildConnect(5, 2|4, nil, "will5", cat([]byte{10}, prop32(packets.PropWillDelayInterval, 1), prop32(packets.PropWillDelayInterval, 2), appendString(nil, "will/t"), appendString(nil, "x"))), code: 0x82},
+		{name: "v5 will property twice", pkt: buildConnect(5, 2|4, nil, "will5", cat([]byte{10}, prop32(packets.PropWillDelayInterval, 1), prop32(packets.PropWillDelayInterval, 2), rawmqtt.AppendString(nil, "will/t"), rawmqtt.AppendString(nil, "x"))), code: 0x82},
 		{name: "v5 valid will", pkt: buildConnect(5, 2|4, nil, "willok5", willV5), code: 0},
 		{name: "v4 valid", pkt: buildConnect(4, 2, nil, "ok4", nil), code: 0},
 		{name: "v4 reserved flag set", pkt: buildConnect(4, 2|1, nil, "res4", nil), closed: true},
@@ -139,9 +145,9 @@ func TestFirstPacketIsBoundedBeforeConnect(t *testing.T) {
 		name   string
 		header []byte
 	}{
-		{"CONNECT declaring 250 MB", appendVarint([]byte{rawConnect}, 250<<20)},
-		{"CONNECT declaring 600 KiB", appendVarint([]byte{rawConnect}, 600<<10)},
-		{"PUBLISH first", appendVarint([]byte{rawPublish}, 100<<20)},
+		{"CONNECT declaring 250 MB", rawmqtt.AppendVarint([]byte{rawmqtt.TypeConnect}, 250<<20)},
+		{"CONNECT declaring 600 KiB", rawmqtt.AppendVarint([]byte{rawmqtt.TypeConnect}, 600<<10)},
+		{"PUBLISH first", rawmqtt.AppendVarint([]byte{rawmqtt.TypePublish}, 100<<20)},
 		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n")},
 	}
 	for _, tc := range cases {
@@ -216,9 +222,9 @@ func TestConnectTimeout(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(testTimeout))
-	body := appendString(nil, "MQTT")
+	body := rawmqtt.AppendString(nil, "MQTT")
 	body = append(body, 4, 2, 0, 0) // keep alive 0
-	conn.Write(frame(rawConnect, appendString(body, "ka0")))
+	conn.Write(rawmqtt.Frame(rawmqtt.TypeConnect, rawmqtt.AppendString(body, "ka0")))
 	r := bufio.NewReader(conn)
 	if p, err := readRaw(r); err != nil || p.kind != packets.Connack {
 		t.Fatalf("connect: %v %v", p.kind, err)
@@ -251,7 +257,7 @@ func TestMaxPacketSizeAnnouncedAndEnforced(t *testing.T) {
 	}
 
 	conn, r := handConnect(t, b, 5, "too-big")
-	conn.Write(frame(rawPublish, append(appendString(nil, "big/no"), append([]byte{0}, make([]byte, limit)...)...)))
+	conn.Write(rawmqtt.Frame(rawmqtt.TypePublish, append(rawmqtt.AppendString(nil, "big/no"), append([]byte{0}, make([]byte, limit)...)...)))
 	waitClosed(t, conn, r)
 	sub.none(t, 200*time.Millisecond)
 }
@@ -313,12 +319,8 @@ func TestStopEndsConnectionsBeforeConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write([]byte{rawConnect}) // a CONNECT that never completes
-	for deadline := time.Now().Add(testTimeout); b.gate.pendingCount() == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection never reached the gate")
-		}
-	}
+	conn.Write([]byte{rawmqtt.TypeConnect}) // a CONNECT that never completes
+	testkit.Eventually(t, "the connection to reach the gate", func() bool { return b.gate.pendingCount() > 0 })
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -348,16 +350,17 @@ func TestConnectBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		hdr := appendVarint([]byte{rawConnect}, 500<<10)
+		hdr := rawmqtt.AppendVarint([]byte{rawmqtt.TypeConnect}, 500<<10)
 		c.Write(append(hdr, make([]byte, 400<<10)...)) // and never the rest
 		return c
 	}
 	first := partial()
-	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() < 300<<10; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first CONNECT's bytes were never read (budget used %d)", b.gate.budget.used.Load())
+	testkit.EventuallyErr(t, "the first CONNECT's bytes to be read", func() error {
+		if used := b.gate.budget.used.Load(); used < 300<<10 {
+			return fmt.Errorf("budget used %d", used)
 		}
-	}
+		return nil
+	})
 	second := partial()
 	second.SetReadDeadline(time.Now().Add(testTimeout))
 	_, err := io.ReadAll(second)
@@ -366,11 +369,12 @@ func TestConnectBudget(t *testing.T) {
 		t.Fatal("a second large CONNECT beyond the budget was kept")
 	}
 	first.Close()
-	for deadline := time.Now().Add(testTimeout); b.gate.budget.used.Load() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the budget was not given back: %d bytes still used", b.gate.budget.used.Load())
+	testkit.EventuallyErr(t, "the budget to be given back", func() error {
+		if used := b.gate.budget.used.Load(); used != 0 {
+			return fmt.Errorf("%d bytes still used", used)
 		}
-	}
+		return nil
+	})
 	if p, ok := sendRaw(t, addr, buildConnect(4, 2, nil, "after-budget", nil)); !ok || p.kind != packets.Connack {
 		t.Fatal("a normal CONNECT was refused after the large ones ended")
 	}

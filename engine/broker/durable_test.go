@@ -1,15 +1,16 @@
 package broker
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 const durableChildDirEnv = "IOTSTUDIO_DURABLE_CHILD_DIR"
@@ -21,7 +22,7 @@ func TestDurableAckChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("the broker child of TestAckedPublishSurvivesSIGKILL")
 	}
-	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: quietLogger()})
+	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,31 +38,14 @@ func TestDurableAckChild(t *testing.T) {
 
 // dialSession connects an MQTT 3.1.1 client with a persistent session
 // (clean session 0) and reports whether the broker had one.
-func dialSession(ctx context.Context, t *testing.T, addr, id string) (*rawClient, bool) {
+func dialSession(ctx context.Context, t *testing.T, addr, id string) (*rawmqtt.Client, bool) {
 	t.Helper()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	c, present, err := rawmqtt.DialSession(ctx, addr, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	c := &rawClient{id: id, conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn), stop: func() bool { return true }}
 	t.Cleanup(c.Close)
-	body := appendString(nil, "MQTT")
-	body = append(body, 4, 0x00) // 3.1.1, no flags: a persistent session
-	body = binary.BigEndian.AppendUint16(body, 60)
-	body = appendString(body, id)
-	if err := c.send(frame(rawConnect, body)); err != nil {
-		t.Fatal(err)
-	}
-	var buf []byte
-	typ, ack, err := c.readPacket(&buf)
-	if err != nil || typ != rawConnack || len(ack) != 2 || ack[1] != 0 {
-		t.Fatalf("%s: CONNACK type %#x body %x, %v", id, typ, ack, err)
-	}
-	return c, ack[0]&1 == 1
+	return c, present
 }
 
 // An acknowledged QoS 1 message (QoS 2: PUBREC) queued for an offline
@@ -78,7 +62,7 @@ func TestAckedPublishSurvivesSIGKILL(t *testing.T) {
 
 func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	const n = 100
-	ack := byte(rawPuback)
+	ack := byte(rawmqtt.TypePuback)
 	if qos == 2 {
 		ack = 0x50 // PUBREC
 	}
@@ -91,15 +75,15 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	child := startChildBroker(ctx, t, "TestDurableAckChild", durableChildDirEnv+"="+dir)
 	addr := child.addr
 	keeper, _ := dialSession(ctx, t, addr, "keeper")
-	if err := keeper.subscribe("jobs/#", 1); err != nil {
+	if err := keeper.Subscribe("jobs/#", 1); err != nil {
 		t.Fatal(err)
 	}
 	// The broker closes the connection once it has handled the DISCONNECT,
 	// so after EOF the session is offline and queues what follows.
-	if err := keeper.send([]byte{rawDisconnect, 0}); err != nil {
+	if err := keeper.Send([]byte{rawmqtt.TypeDisconnect, 0}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := keeper.r.ReadByte(); err != io.EOF {
+	if _, err := keeper.R.ReadByte(); err != io.EOF {
 		t.Fatalf("after DISCONNECT: %v, want EOF", err)
 	}
 	child.stop(t)
@@ -107,23 +91,23 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	child = startChildBroker(ctx, t, "TestDurableAckChild", durableChildDirEnv+"="+dir)
 	addr = child.addr
 
-	pub, err := rawDial(ctx, addr, "pub", 4096, 64<<10)
+	pub, err := rawmqtt.Dial(ctx, addr, "pub", 4096, 64<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Close()
 	var batch []byte
 	for i := 1; i <= n; i++ {
-		f := encodePublish("jobs/x", fmt.Appendf(nil, "job-%03d", i), qos)
-		binary.BigEndian.PutUint16(f.b[f.pidOff:], uint16(i))
-		batch = append(batch, f.b...)
+		f := rawmqtt.EncodePublish("jobs/x", fmt.Appendf(nil, "job-%03d", i), qos, false)
+		f.SetPacketID(uint16(i))
+		batch = append(batch, f.B...)
 	}
-	if err := pub.send(batch); err != nil {
+	if err := pub.Send(batch); err != nil {
 		t.Fatal(err)
 	}
 	var buf []byte
 	for acked := 0; acked < n; {
-		typ, body, err := pub.readPacket(&buf)
+		typ, body, err := pub.ReadPacket(&buf)
 		if err != nil {
 			t.Fatalf("after %d acknowledgements: %v", acked, err)
 		}
@@ -141,20 +125,20 @@ func ackedPublishSurvivesSIGKILL(t *testing.T, qos byte) {
 	if !present {
 		t.Fatal("CONNACK says the persistent session is gone after the restart")
 	}
-	_ = keeper.conn.SetReadDeadline(time.Now().Add(testTimeout))
+	_ = keeper.Conn.SetReadDeadline(time.Now().Add(testTimeout))
 	got := map[string]bool{}
 	for len(got) < n {
-		typ, body, err := keeper.readPacket(&buf)
+		typ, body, err := keeper.ReadPacket(&buf)
 		if err != nil {
 			t.Fatalf("got %d of %d acknowledged messages after the restart: %v", len(got), n, err)
 		}
-		if typ&0xf0 != rawPublish {
+		if typ&0xf0 != rawmqtt.TypePublish {
 			continue
 		}
 		tl := int(binary.BigEndian.Uint16(body))
 		pid := body[2+tl : 4+tl]
 		got[string(body[4+tl:])] = true
-		if err := keeper.send(frame(rawPuback, append([]byte(nil), pid...))); err != nil {
+		if err := keeper.Send(rawmqtt.Frame(rawmqtt.TypePuback, append([]byte(nil), pid...))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,15 +159,15 @@ func TestDurableAckCost(t *testing.T) {
 			defer cancel()
 			if persistent {
 				keeper, _ := dialSession(ctx, t, addr, "keeper")
-				if err := keeper.subscribe("jobs/#", 1); err != nil {
+				if err := keeper.Subscribe("jobs/#", 1); err != nil {
 					t.Fatal(err)
 				}
 				keeper.Close()
 				waitOffline(t, b, "keeper")
 			}
-			clients := make([]*rawClient, pubs)
+			clients := make([]*rawmqtt.Client, pubs)
 			for i := range clients {
-				c, err := rawDial(ctx, addr, fmt.Sprintf("pub-%d", i), 4096, 64<<10)
+				c, err := rawmqtt.Dial(ctx, addr, fmt.Sprintf("pub-%d", i), 4096, 64<<10)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -196,8 +180,8 @@ func TestDurableAckCost(t *testing.T) {
 			commits0 := b.sessions.Commits()
 			errs := make(chan error, pubs)
 			for i, c := range clients {
-				frames := []pubFrame{encodePublish(fmt.Sprintf("jobs/%d", i), []byte("job"), 1)}
-				go func() { errs <- c.publish(ctx, frames, msgs, 1, window) }()
+				frames := []rawmqtt.PubFrame{rawmqtt.EncodePublish(fmt.Sprintf("jobs/%d", i), []byte("job"), 1, false)}
+				go func() { errs <- c.Publish(ctx, frames, msgs, 1, window) }()
 			}
 			for range clients {
 				if err := <-errs; err != nil {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 // FuzzListener feeds random bytes and mutated valid packets to a live
@@ -20,7 +23,7 @@ func FuzzListener(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
 		f.Add(seed)
 	}
-	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: f.TempDir(), Logger: quietLogger(), ConnectTimeout: time.Second})
+	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: f.TempDir(), Logger: testkit.Logger(), ConnectTimeout: time.Second})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -62,8 +65,8 @@ func hostile(t *testing.T, addr string, data []byte) {
 func fuzzSeeds(f *testing.F) [][]byte {
 	connect4 := buildConnect(4, 2, nil, "fuzz4", nil)
 	connect5 := buildConnect(5, 2, cat(prop16(packets.PropReceiveMaximum, 10), userProp("k", "v")), "fuzz5", nil)
-	publish := frame(rawPublish|2, append(appendString(nil, "fuzz/t"), 0, 1, 'h', 'i'))
-	subscribe := frame(rawSubscribe, append(appendString([]byte{0, 2}, "fuzz/#"), 1))
+	publish := rawmqtt.Frame(rawmqtt.TypePublish|2, append(rawmqtt.AppendString(nil, "fuzz/t"), 0, 1, 'h', 'i'))
+	subscribe := rawmqtt.Frame(rawmqtt.TypeSubscribe, append(rawmqtt.AppendString([]byte{0, 2}, "fuzz/#"), 1))
 	seeds := [][]byte{
 		nil,
 		{0x10},
@@ -77,7 +80,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 		cat(connect4, publish, subscribe),
 		cat(connect5, subscribe, publish, []byte{0xe0, 0}),
 		cat(connect4, connect4),
-		cat(connect4, frame(rawPublish, appendString(nil, "a/+/b"))),
+		cat(connect4, rawmqtt.Frame(rawmqtt.TypePublish, rawmqtt.AppendString(nil, "a/+/b"))),
 		cat(connect4, []byte{0x30, 0xff, 0xff, 0xff, 0x7f}),
 		cat(connect5, []byte{0x62, 0x02, 0x00, 0x09}), // PUBREL for nothing
 		cat(connect5, []byte{0xf0, 0x00}),             // AUTH

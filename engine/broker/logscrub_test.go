@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
 // lockedBuffer collects log output written from many goroutines.
@@ -52,13 +55,15 @@ func TestProtocolErrorsLogNoPacketContents(t *testing.T) {
 
 	conn, r = handConnect(t, b, 4, "huge-bad-publish")
 	payload := bytes.Repeat([]byte("A"), 1<<20)
-	conn.Write(frame(rawPublish, append(appendString(nil, "bad/+/topic"), payload...))) // wildcard in a topic name
+	conn.Write(rawmqtt.Frame(rawmqtt.TypePublish, append(rawmqtt.AppendString(nil, "bad/+/topic"), payload...))) // wildcard in a topic name
 	waitClosed(t, conn, r)
 
-	deadline := time.Now().Add(testTimeout)
-	for !strings.Contains(out.String(), "huge-bad-publish") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.EventuallyErr(t, "the protocol errors to be logged", func() error {
+		if log := out.String(); !strings.Contains(log, "huge-bad-publish") {
+			return fmt.Errorf("the log holds:\n%.2000s", log)
+		}
+		return nil
+	})
 	log := out.String()
 	if !strings.Contains(log, "huge-bad-publish") || !strings.Contains(log, "second-connect") {
 		t.Fatalf("the protocol errors were not logged at all:\n%.2000s", log)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // recorded collects what the tap hands over.
@@ -26,19 +28,14 @@ func (r *recorded) Ingest(rec capture.Record) bool {
 
 func (r *recorded) wait(t *testing.T, n int) []capture.Record {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	var out []capture.Record
+	testkit.Eventually(t, fmt.Sprintf("the recorder to get %d records", n), func() bool {
 		r.mu.Lock()
-		if len(r.recs) >= n {
-			out := append([]capture.Record(nil), r.recs...)
-			r.mu.Unlock()
-			return out
-		}
-		r.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("recorder got fewer than %d records", n)
-	return nil
+		defer r.mu.Unlock()
+		out = append(out[:0], r.recs...)
+		return len(out) >= n
+	})
+	return out
 }
 
 func TestTapRecordsEveryFieldOfAPublish(t *testing.T) {

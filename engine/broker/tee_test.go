@@ -2,10 +2,12 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
@@ -150,17 +152,15 @@ func TestTeeFeedsTopicModelFromBroker(t *testing.T) {
 
 func waitApplied(t *testing.T, m *topics.Model, n uint64) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for m.Stats().Messages < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("model applied %d of %d messages", m.Stats().Messages, n)
-		}
+	testkit.EventuallyErr(t, fmt.Sprintf("the model to apply %d messages", n), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		err := m.Sync(ctx)
-		cancel()
-		if err != nil {
+		defer cancel()
+		if err := m.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		if got := m.Stats().Messages; got < n {
+			return fmt.Errorf("it applied %d", got)
+		}
+		return nil
+	})
 }

@@ -3,8 +3,6 @@ package broker
 import (
 	"context"
 	"crypto/tls"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -13,21 +11,16 @@ import (
 
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 const testTimeout = 10 * time.Second
 
-func quietLogger() *slog.Logger {
-	if os.Getenv("BROKER_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 // startBroker runs a real broker on loopback port 0 in a temp data dir.
 func startBroker(t *testing.T, mutate func(*Config)) *Broker {
 	t.Helper()
-	cfg := Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: quietLogger()}
+	cfg := Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), Logger: testkit.Logger()}
 	if mutate != nil {
 		mutate(&cfg)
 	}

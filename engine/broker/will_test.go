@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // connectWithWill sends a CONNECT carrying a will, reads the CONNACK and then
@@ -80,18 +81,14 @@ func addFastUser(t *testing.T, u *auth.Users, name, password string, acl ...auth
 // mochi has published its will, if it had one.
 func waitGone(t *testing.T, b *Broker, id string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
-		connected := false
+	testkit.Eventually(t, fmt.Sprintf("client %s to be disconnected", id), func() bool {
 		for _, c := range b.Clients() {
-			connected = connected || (c.ID == id && c.Connected)
+			if c.ID == id && c.Connected {
+				return false
+			}
 		}
-		if !connected {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("client %s is still connected", id)
+		return true
+	})
 }
 
 // expectMarker reads the watcher's messages up to the marker, failing on any

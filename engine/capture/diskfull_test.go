@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/iotstudio/iotstudio/engine/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // On a full disk the capture stops writing instead of crashing: Ingest
@@ -74,12 +75,12 @@ func TestFullDiskStopsWritingAndResumes(t *testing.T) {
 	if err := os.Remove(spare); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); stats().DiskFull; {
-		if time.Now().After(deadline) {
-			t.Fatalf("4 MB freed, and the capture is still stopped: %+v", stats())
+	testkit.EventuallyErr(t, "the capture to go on once 4 MB are freed", func() error {
+		if st := stats(); st.DiskFull {
+			return fmt.Errorf("it is still stopped: %+v", st)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	ingest("after", 1)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatalf("Flush after space was freed: %v", err)

@@ -240,54 +240,59 @@ func impStored(t *testing.T, s *Store) []Record {
 
 const impGoodLine = `{"seq":1,"time":"2026-11-22T10:00:00Z","source":"broker","client_id":"c","protocol":4,"topic":"a/b","payload":"hi","qos":0,"retain":false}`
 
+// impBadLines are lines the importer must refuse, each with the field it
+// must name and what its error must say; the fuzz target starts from them.
+var impBadLines = []struct {
+	name, line, field string
+	want              []string // in the error text
+}{
+	{"bad JSON", `{"time": "2026-11-22T10:00:00Z", "topic": "a" "payload": "x"}`, "",
+		[]string{"not valid JSON at byte 47", "invalid character '\"' after object key:value pair", "one JSON object"}},
+	{"not an object", `["time", "topic"]`, "", []string{"JSON array, not an object"}},
+	{"bad base64 payload", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"AAE=x","payload_base64":true}`, "payload",
+		[]string{`field "payload" is not valid base64 (bad data at character 5)`, "payload_base64"}},
+	{"unpadded base64 payload", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"AAE","payload_base64":true}`, "payload",
+		[]string{`field "payload" is not valid base64`, "with padding"}},
+	{"bad base64 correlation data", `{"time":"2026-11-22T10:00:00Z","topic":"a","correlation_data":"%%%%"}`, "correlation_data",
+		[]string{`field "correlation_data" is not valid base64`}},
+	{"wildcard topic", `{"time":"2026-11-22T10:00:00Z","topic":"a/+/b"}`, "topic",
+		[]string{`field "topic" is "a/+/b", with the wildcard '+' at byte 3`, "without the wildcards"}},
+	{"multi-level wildcard topic", `{"time":"2026-11-22T10:00:00Z","topic":"a/#"}`, "topic", []string{`wildcard '#' at byte 3`}},
+	{"empty topic", `{"time":"2026-11-22T10:00:00Z","topic":""}`, "topic", []string{`field "topic" is empty`}},
+	{"NUL in topic", `{"time":"2026-11-22T10:00:00Z","topic":"a\u0000b"}`, "topic", []string{"NUL character at byte 2"}},
+	{"topic not a string", `{"time":"2026-11-22T10:00:00Z","topic":7}`, "topic", []string{`field "topic" is a JSON number, not a string`}},
+	{"qos 3", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":3}`, "qos", []string{`field "qos" is 3`, "0, 1 or 2"}},
+	{"qos as a string", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":"1"}`, "qos", []string{`field "qos" is a JSON string, not a number`}},
+	{"qos negative", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":-1}`, "qos", []string{`field "qos" is -1, not a whole number`}},
+	{"qos fraction", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":1.0}`, "qos", []string{`field "qos" is 1.0`}},
+	{"protocol 2", `{"time":"2026-11-22T10:00:00Z","topic":"a","protocol":2}`, "protocol", []string{`field "protocol" is 2, not an MQTT protocol level`}},
+	{"protocol 300", `{"time":"2026-11-22T10:00:00Z","topic":"a","protocol":300}`, "protocol", []string{`field "protocol" is 300, too large`}},
+	{"message expiry too large", `{"time":"2026-11-22T10:00:00Z","topic":"a","message_expiry":4294967296}`, "message_expiry", []string{"too large", "0 to 4294967295"}},
+	{"retain as a string", `{"time":"2026-11-22T10:00:00Z","topic":"a","retain":"true"}`, "retain", []string{`field "retain" is a JSON string, not true or false`}},
+	{"unknown field", `{"time":"2026-11-22T10:00:00Z","topic":"a","qso":1}`, "qso", []string{`unknown field "qso"`, "qos"}},
+	{"field in another case", `{"time":"2026-11-22T10:00:00Z","Topic":"a"}`, "Topic", []string{`unknown field "Topic"`}},
+	{"duplicate field", `{"time":"2026-11-22T10:00:00Z","topic":"a","topic":"b"}`, "topic", []string{`field "topic" appears twice`}},
+	{"missing time", `{"topic":"a","payload":"x"}`, "time", []string{`field "time" is missing`}},
+	{"missing topic", `{"time":"2026-11-22T10:00:00Z"}`, "topic", []string{`field "topic" is missing`}},
+	{"null", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload_format":null}`, "payload_format", []string{`field "payload_format" is null`}},
+	{"time without zone", `{"time":"2026-11-22 10:00:00","topic":"a"}`, "time", []string{`field "time" is "2026-11-22 10:00:00", not an RFC 3339 time`}},
+	{"time out of range", `{"time":"0001-01-01T00:00:00Z","topic":"a"}`, "time", []string{"outside the years 1678 to 2262"}},
+	{"lone surrogate", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"\ud800"}`, "payload", []string{"UTF-16 surrogate"}},
+	{"invalid UTF-8", "{\"time\":\"2026-11-22T10:00:00Z\",\"topic\":\"a\",\"payload\":\"\xff\"}", "", []string{"invalid UTF-8 at byte 55", "base64"}},
+	{"user property not an object", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":["k=v"]}`, "user_properties",
+		[]string{"user property 1 is a JSON string, not an object", `[{"Key": "k", "Value": "v"}`}},
+	{"user property without value", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":[{"Key":"a","Value":"b"},{"Key":"k"}]}`, "user_properties",
+		[]string{`user property 2 has no "Value"`}},
+	{"user property extra field", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":[{"Key":"a","Value":"b","x":1}]}`, "user_properties",
+		[]string{`user property 1 has the unknown field "x"`}},
+}
+
 // Each kind of bad line fails the import with FILE:LINE, the field, what is
 // wrong and what to do; nothing is imported, not even the good lines
 // before it.
 func TestImportFileRejectsBadLines(t *testing.T) {
-	cases := []struct {
-		name, line, field string
-		want              []string // in the error text
-	}{
-		{"bad JSON", `{"time": "2026-11-22T10:00:00Z", "topic": "a" "payload": "x"}`, "",
-			[]string{"not valid JSON at byte 47", "invalid character '\"' after object key:value pair", "one JSON object"}},
-		{"not an object", `["time", "topic"]`, "", []string{"JSON array, not an object"}},
-		{"bad base64 payload", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"AAE=x","payload_base64":true}`, "payload",
-			[]string{`field "payload" is not valid base64 (bad data at character 5)`, "payload_base64"}},
-		{"unpadded base64 payload", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"AAE","payload_base64":true}`, "payload",
-			[]string{`field "payload" is not valid base64`, "with padding"}},
-		{"bad base64 correlation data", `{"time":"2026-11-22T10:00:00Z","topic":"a","correlation_data":"%%%%"}`, "correlation_data",
-			[]string{`field "correlation_data" is not valid base64`}},
-		{"wildcard topic", `{"time":"2026-11-22T10:00:00Z","topic":"a/+/b"}`, "topic",
-			[]string{`field "topic" is "a/+/b", with the wildcard '+' at byte 3`, "without the wildcards"}},
-		{"multi-level wildcard topic", `{"time":"2026-11-22T10:00:00Z","topic":"a/#"}`, "topic", []string{`wildcard '#' at byte 3`}},
-		{"empty topic", `{"time":"2026-11-22T10:00:00Z","topic":""}`, "topic", []string{`field "topic" is empty`}},
-		{"NUL in topic", `{"time":"2026-11-22T10:00:00Z","topic":"a\u0000b"}`, "topic", []string{"NUL character at byte 2"}},
-		{"topic not a string", `{"time":"2026-11-22T10:00:00Z","topic":7}`, "topic", []string{`field "topic" is a JSON number, not a string`}},
-		{"qos 3", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":3}`, "qos", []string{`field "qos" is 3`, "0, 1 or 2"}},
-		{"qos as a string", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":"1"}`, "qos", []string{`field "qos" is a JSON string, not a number`}},
-		{"qos negative", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":-1}`, "qos", []string{`field "qos" is -1, not a whole number`}},
-		{"qos fraction", `{"time":"2026-11-22T10:00:00Z","topic":"a","qos":1.0}`, "qos", []string{`field "qos" is 1.0`}},
-		{"protocol 2", `{"time":"2026-11-22T10:00:00Z","topic":"a","protocol":2}`, "protocol", []string{`field "protocol" is 2, not an MQTT protocol level`}},
-		{"protocol 300", `{"time":"2026-11-22T10:00:00Z","topic":"a","protocol":300}`, "protocol", []string{`field "protocol" is 300, too large`}},
-		{"message expiry too large", `{"time":"2026-11-22T10:00:00Z","topic":"a","message_expiry":4294967296}`, "message_expiry", []string{"too large", "0 to 4294967295"}},
-		{"retain as a string", `{"time":"2026-11-22T10:00:00Z","topic":"a","retain":"true"}`, "retain", []string{`field "retain" is a JSON string, not true or false`}},
-		{"unknown field", `{"time":"2026-11-22T10:00:00Z","topic":"a","qso":1}`, "qso", []string{`unknown field "qso"`, "qos"}},
-		{"field in another case", `{"time":"2026-11-22T10:00:00Z","Topic":"a"}`, "Topic", []string{`unknown field "Topic"`}},
-		{"duplicate field", `{"time":"2026-11-22T10:00:00Z","topic":"a","topic":"b"}`, "topic", []string{`field "topic" appears twice`}},
-		{"missing time", `{"topic":"a","payload":"x"}`, "time", []string{`field "time" is missing`}},
-		{"missing topic", `{"time":"2026-11-22T10:00:00Z"}`, "topic", []string{`field "topic" is missing`}},
-		{"null", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload_format":null}`, "payload_format", []string{`field "payload_format" is null`}},
-		{"time without zone", `{"time":"2026-11-22 10:00:00","topic":"a"}`, "time", []string{`field "time" is "2026-11-22 10:00:00", not an RFC 3339 time`}},
-		{"time out of range", `{"time":"0001-01-01T00:00:00Z","topic":"a"}`, "time", []string{"outside the years 1678 to 2262"}},
-		{"lone surrogate", `{"time":"2026-11-22T10:00:00Z","topic":"a","payload":"\ud800"}`, "payload", []string{"UTF-16 surrogate"}},
-		{"invalid UTF-8", "{\"time\":\"2026-11-22T10:00:00Z\",\"topic\":\"a\",\"payload\":\"\xff\"}", "", []string{"invalid UTF-8 at byte 55", "base64"}},
-		{"user property not an object", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":["k=v"]}`, "user_properties",
-			[]string{"user property 1 is a JSON string, not an object", `[{"Key": "k", "Value": "v"}`}},
-		{"user property without value", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":[{"Key":"a","Value":"b"},{"Key":"k"}]}`, "user_properties",
-			[]string{`user property 2 has no "Value"`}},
-		{"user property extra field", `{"time":"2026-11-22T10:00:00Z","topic":"a","user_properties":[{"Key":"a","Value":"b","x":1}]}`, "user_properties",
-			[]string{`user property 1 has the unknown field "x"`}},
-	}
+	cases := impBadLines
+
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := impStore(t)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // countKeys counts the keys with prefix.
@@ -116,13 +118,12 @@ func TestSetRetentionAppliesAtOnceAndUnlimitedKeepsAll(t *testing.T) {
 		t.Fatalf("unlimited retention: %+v, want all 200 records kept", st)
 	}
 	s.SetRetention(5000, -1)
-	deadline := time.Now().Add(5 * time.Second)
-	for stats(t, s).Bytes > 5000+1000 {
-		if time.Now().After(deadline) {
-			t.Fatalf("SetRetention(5000) not applied within 5 s: %+v", stats(t, s))
+	testkit.WithinErr(t, 5*time.Second, "SetRetention(5000) to be applied", func() error {
+		if st := stats(t, s); st.Bytes > 5000+1000 {
+			return fmt.Errorf("%+v", st)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if st := stats(t, s); st.MaxBytes != 5000 || st.Bytes < 5000 {
 		t.Fatalf("after SetRetention: %+v", st)
 	}

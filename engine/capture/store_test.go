@@ -14,6 +14,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // base is the receive time of the first test record: recent, so that the
@@ -533,14 +535,12 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatalf("round %d: Close: %v", i, err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before || len(ownGoroutines()) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines: %d before, %d after; ours:\n%s",
-				before, runtime.NumGoroutine(), strings.Join(ownGoroutines(), "\n\n"))
+	testkit.EventuallyErr(t, "the store's goroutines to end", func() error {
+		if own := ownGoroutines(); runtime.NumGoroutine() > before || len(own) > 0 {
+			return fmt.Errorf("goroutines: %d before, %d after; ours:\n%s", before, runtime.NumGoroutine(), strings.Join(own, "\n\n"))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestOpenSameDirTwice(t *testing.T) {
@@ -620,16 +620,10 @@ func TestWrittenWithoutFlush(t *testing.T) {
 	s := openTemp(t)
 	ingest(t, s, Record{Time: base, Topic: "lonely"})
 	// One record never fills a block: sealing by age must write it.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if recs, _ := query(t, s, Query{}); len(recs) == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("record not written within 5s without Flush")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Within(t, 5*time.Second, "the record to be written without Flush", func() bool {
+		recs, _ := query(t, s, Query{})
+		return len(recs) == 1
+	})
 }
 
 func TestSmallBlocks(t *testing.T) {

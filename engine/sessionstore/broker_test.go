@@ -11,6 +11,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // allowAll is mochi's hooks/auth.AllowHook, copied: importing hooks/auth
@@ -35,7 +37,10 @@ type testBroker struct {
 	addr string
 }
 
-func startBroker(t *testing.T, dir string) *testBroker {
+// serveWithHook runs a bare mochi server rather than the embedded broker
+// (engine/broker/brokertest): the broker imports this package, and these
+// tests watch the hook alone.
+func serveWithHook(t *testing.T, dir string) *testBroker {
 	t.Helper()
 	h, err := Open(dir, discard)
 	if err != nil {
@@ -168,20 +173,13 @@ func (tc *testClientConn) disconnect(t *testing.T) {
 	}
 }
 
-// waitStored polls the store until cond holds.
+// waitStored polls the store, flushing it each time, until cond holds.
 func waitStored(t *testing.T, h *Hook, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testkit.Eventually(t, "the store to hold "+what, func() bool {
 		flush(t, h)
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("store never reached: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return cond()
+	})
 }
 
 // waitInflight polls the store until it holds payload in flight to client.
@@ -207,7 +205,7 @@ func TestBrokerRestartKeepsRetainedSessionsAndInflight(t *testing.T) {
 	dir := t.TempDir()
 
 	// Run 1: a retained message and a persistent session with a subscription.
-	b1 := startBroker(t, dir)
+	b1 := serveWithHook(t, dir)
 	pub := dial(ctx, t, b1.addr, "pub", true, 0)
 	pub.publish(ctx, t, "state/lamp", "on", 1, true)
 	pers := dial(ctx, t, b1.addr, "pers", false, 3600)
@@ -217,7 +215,7 @@ func TestBrokerRestartKeepsRetainedSessionsAndInflight(t *testing.T) {
 	b1.close(t) // no Flush: Stop must drain the queue
 
 	// Run 2: new hook, same dir, fresh port.
-	b2 := startBroker(t, dir)
+	b2 := serveWithHook(t, dir)
 	if b2.addr == b1.addr {
 		t.Logf("note: same port reused (%s)", b2.addr)
 	}
@@ -253,7 +251,7 @@ func TestBrokerRestartKeepsRetainedSessionsAndInflight(t *testing.T) {
 	sub.disconnect(t)
 	b2.close(t)
 
-	b3 := startBroker(t, dir)
+	b3 := serveWithHook(t, dir)
 	pers3 := dial(ctx, t, b3.addr, "pers", false, 3600)
 	if !pers3.connack.SessionPresent {
 		t.Fatal("persistent session not restored on second restart")
@@ -265,7 +263,7 @@ func TestBrokerRestartKeepsRetainedSessionsAndInflight(t *testing.T) {
 	if d := b1.hook.Dropped() + b2.hook.Dropped() + b3.hook.Dropped(); d != 0 {
 		t.Errorf("Dropped = %d, want 0", d)
 	}
-	waitGoroutines(t, "store goroutines left after three broker runs", func() bool {
+	waitGoroutines(t, "the store's goroutines to end after three broker runs", func() bool {
 		return len(ownGoroutines()) == 0
 	})
 }

@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 
 	"github.com/iotstudio/iotstudio/engine/smalldisk"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // On a full disk the session store stops writing instead of crashing: it
@@ -66,16 +66,15 @@ func TestFullDiskHoldsChangesAndResumes(t *testing.T) {
 	if err := os.Remove(spare); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		err := h.Flush(ctx)
-		if err == nil && !h.DiskFull() {
-			break
+	testkit.EventuallyErr(t, "the store to write again once 6 MB are freed", func() error {
+		if err := h.Flush(ctx); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("6 MB freed, and the store still does not write: %v", err)
+		if h.DiskFull() {
+			return errors.New("it still reports a full disk")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := h.Stop(); err != nil {
 		t.Fatal(err)
 	}

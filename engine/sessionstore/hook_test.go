@@ -18,6 +18,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/storage"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/mochi-mqtt/server/v2/system"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -608,16 +610,16 @@ func ownGoroutines() []string {
 	return out
 }
 
-// waitGoroutines polls until fn reports true or the deadline passes.
+// waitGoroutines polls until fn reports true; a failure lists the live
+// goroutines of this package and badger.
 func waitGoroutines(t *testing.T, what string, fn func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !fn() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s; live goroutines of this package/badger:\n%s", what, strings.Join(ownGoroutines(), "\n\n"))
+	testkit.EventuallyErr(t, what, func() error {
+		if fn() {
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("live goroutines of this package/badger:\n%s", strings.Join(ownGoroutines(), "\n\n"))
+	})
 }
 
 func TestStartStopNoGoroutineGrowth(t *testing.T) {
@@ -636,7 +638,7 @@ func TestStartStopNoGoroutineGrowth(t *testing.T) {
 		}
 		stop(t, h)
 	}
-	waitGoroutines(t, "goroutines grew after 25 Open/Stop rounds", func() bool {
+	waitGoroutines(t, "the goroutines of 25 Open/Stop rounds to end", func() bool {
 		return runtime.NumGoroutine() <= before && len(ownGoroutines()) == 0
 	})
 

@@ -3,6 +3,7 @@ package capturepanel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 func flush(t *testing.T, s *capture.Store) {
@@ -130,17 +132,13 @@ func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
 // sets them off the UI goroutine).
 func waitRetention(t *testing.T, s *capture.Store, maxBytes int64, maxAge time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyErr(t, fmt.Sprintf("the store to keep %d bytes / %v", maxBytes, maxAge), func() error {
 		st, err := s.Stats()
 		if err == nil && st.MaxBytes == maxBytes && st.MaxAge == maxAge {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("store keeps %d bytes / %v (%v), want %d / %v", st.MaxBytes, st.MaxAge, err, maxBytes, maxAge)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return fmt.Errorf("it keeps %d bytes / %v (%v)", st.MaxBytes, st.MaxAge, err)
+	})
 }
 
 func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {

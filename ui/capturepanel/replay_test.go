@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
@@ -20,14 +21,7 @@ import (
 func targetBroker(t *testing.T) (string, *capture.Store) {
 	t.Helper()
 	got := openStore(t)
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Recorder: got})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
+	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder = got })
 	return b.State().Listeners[0].URL, got
 }
 

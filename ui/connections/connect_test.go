@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/client"
 )
 
@@ -16,7 +17,8 @@ import (
 // connected, and to reconnecting with the reason in words once the broker
 // is gone. A second connection is open at the same time.
 func TestTheListFollowsRealConnections(t *testing.T) {
-	b, addr := startBroker(t)
+	b := brokertest.Start(t)
+	addr := b.Addr
 	other := mustPreset(t, "Second", "mqtt://"+addr)
 	h := newHarness(t, harnessOpts{localAddr: addr, profiles: []client.Profile{other}})
 	local, second := h.row(t, LocalName), h.row(t, "Second")
@@ -64,7 +66,7 @@ func TestTheListFollowsRealConnections(t *testing.T) {
 // Connecting a profile whose password is not in the keyring asks for
 // exactly that password, then connects with it.
 func TestAMissingPasswordIsAskedFor(t *testing.T) {
-	_, addr := startBroker(t)
+	addr := brokertest.Start(t).Addr
 	for _, noKeyring := range []bool{false, true} {
 		name := map[bool]string{false: "not in the keyring", true: "no keyring"}[noKeyring]
 		t.Run(name, func(t *testing.T) {
@@ -129,7 +131,8 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 	if local.state.Text != "Disconnected" {
 		t.Fatalf("with no broker running the local profile is %q", local.state.Text)
 	}
-	b1, addr1 := startBroker(t)
+	b1 := brokertest.Start(t)
+	addr1 := b1.Addr
 	h.local.Store(&addr1)
 	h.q.Until(t, "the local profile to connect to the started broker", func() bool {
 		return strings.HasPrefix(local.state.Text, "Connected") && strings.Contains(local.where.Text, addr1)
@@ -138,7 +141,7 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 	if err := b1.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, addr2 := startBroker(t) // the broker's settings changed: another port
+	addr2 := brokertest.Start(t).Addr // the broker's settings changed: another port
 	h.local.Store(&addr2)
 	// The button is off while the panel is still finishing the reconnect
 	// (a person cannot click it then either).
@@ -148,7 +151,7 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 
 	test.Tap(local.connect) // Disconnect
 	h.q.Until(t, "the local profile to be disconnected", func() bool { return local.state.Text == "Disconnected" })
-	_, addr3 := startBroker(t)
+	addr3 := brokertest.Start(t).Addr
 	h.local.Store(&addr3)
 	h.refreshNow()
 	if local.state.Text != "Disconnected" || h.mgr.Get(LocalName) != nil {
@@ -159,7 +162,7 @@ func TestTheLocalProfileFollowsTheBroker(t *testing.T) {
 // The app comes back as the user left it: Connect and Disconnect are
 // remembered, and a profile left connected opens at the next start.
 func TestConnectionsLeftConnectedOpenAtStart(t *testing.T) {
-	_, addr := startBroker(t)
+	addr := brokertest.Start(t).Addr
 	h := newHarness(t, harnessOpts{profiles: []client.Profile{mustPreset(t, "Plant", "mqtt://"+addr)}})
 	r := h.row(t, "Plant")
 	atStart := func() bool {

@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -158,13 +157,6 @@ func (h *harness) saved(t *testing.T) []client.Profile {
 		t.Fatal(err)
 	}
 	return ps
-}
-
-// startBroker runs an embedded broker on a free loopback port and returns
-// it with its MQTT address.
-func startBroker(t *testing.T) (*broker.Broker, string) {
-	t.Helper()
-	return uitest.StartBroker(t, broker.Config{})
 }
 
 // topDialog is the topmost overlay (an open dialog).

@@ -2,8 +2,6 @@ package explorer
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -69,8 +68,6 @@ type harness struct {
 	publisherFor func(source string) Publisher
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // newHarness runs a real topic model fed by a real broker on a free
 // loopback port, and the panel over them in a test window, with its
 // refresh goroutine running; everything stops when the test ends.
@@ -87,14 +84,7 @@ func newHarness(t *testing.T) *harness {
 		_ = h.m.Run(mctx)
 	}()
 
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true,
-		Recorder: h.m, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
+	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder = h.m }).Broker
 	h.b = b
 
 	h.win = test.NewTempWindow(t, nil)

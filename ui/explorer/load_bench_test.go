@@ -13,7 +13,10 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/inspector"
 )
@@ -51,18 +54,11 @@ func runLoad(b *testing.B) {
 	var bg sync.WaitGroup
 	mctx, stopModel := context.WithCancel(context.Background())
 	bg.Go(func() { _ = model.Run(mctx) })
-	store, err := capture.Open(b.TempDir(), capture.Options{Logger: quietLogger()})
+	store, err := capture.Open(b.TempDir(), capture.Options{Logger: testkit.Logger()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	br, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: b.TempDir(), NoPersistence: true,
-		Recorder: broker.NewTee(store, model), Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := br.Start(); err != nil {
-		b.Fatal(err)
-	}
+	br := brokertest.Start(b, func(c *broker.Config) { c.Recorder = broker.NewTee(store, model) })
 
 	// The UI goroutine: runs what fyne.Do would, in order.
 	ui := make(chan func(), 64)
@@ -121,8 +117,8 @@ func runLoad(b *testing.B) {
 		p.Run(ctx)
 	})
 
-	addr := br.State().Listeners[0].Address
-	pub, err := rawDial(ctx, addr, "load")
+	addr := br.Addr
+	pub, err := rawmqtt.Dial(ctx, addr, "load", 64<<10, 64<<10)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +128,7 @@ func runLoad(b *testing.B) {
 		// Interleaved, so that every branch is busy all the time: message i
 		// goes to group i%groups.
 		g, t := i%groups, i/groups
-		frames[i] = encodePublish(fmt.Sprintf("load/g%03d/t%05d", g, t), fmt.Appendf(nil, `{"v":%d,"ok":true}`, i), false)
+		frames[i] = rawmqtt.EncodePublish(fmt.Sprintf("load/g%03d/t%05d", g, t), fmt.Appendf(nil, `{"v":%d,"ok":true}`, i), 0, false).B
 	}
 
 	// Open the busiest branches once they exist, and select a topic in
@@ -147,12 +143,12 @@ func runLoad(b *testing.B) {
 	tk := time.NewTicker(step)
 	for time.Since(start) < *loadFor {
 		for range perStep {
-			if _, err := pub.w.Write(frames[sent%len(frames)]); err != nil {
+			if _, err := pub.W.Write(frames[sent%len(frames)]); err != nil {
 				b.Fatal(err)
 			}
 			sent++
 		}
-		if err := pub.w.Flush(); err != nil {
+		if err := pub.W.Flush(); err != nil {
 			b.Fatal(err)
 		}
 		<-tk.C
@@ -165,17 +161,12 @@ func runLoad(b *testing.B) {
 	}
 
 	// Everything sent reaches the model (applied or counted as dropped).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st := model.Stats()
-		if st.Messages+st.Dropped+st.OverLimit >= uint64(sent) {
-			break
+	testkit.WithinErr(b, 30*time.Second, fmt.Sprintf("the model to get all %d messages", sent), func() error {
+		if st := model.Stats(); st.Messages+st.Dropped+st.OverLimit < uint64(sent) {
+			return fmt.Errorf("it got %d", st.Messages+st.Dropped+st.OverLimit)
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the model got %d of %d messages", st.Messages+st.Dropped+st.OverLimit, sent)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	st := model.Stats()
 	bst := br.Stats()
 	cst, _ := store.Stats()

@@ -13,7 +13,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -284,14 +286,7 @@ func TestDeleteRetainedAfterConfirmation(t *testing.T) {
 // connection, and not while it cannot publish.
 func TestDeleteRetainedOnAnotherSource(t *testing.T) {
 	h := newHarness(t)
-	remote, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = remote.Stop() })
+	remote := brokertest.Start(t).Broker
 	// What a connection subscribed to # on the remote broker would feed.
 	for _, topic := range []string{"plant/a", "plant/b"} {
 		if err := remote.Publish(topic, []byte("on"), true, 0); err != nil {
@@ -346,32 +341,32 @@ func rootOf(m *topics.Model, source string) topics.NodeID {
 // retainedFor subscribes a new client to filter and returns the retained
 // messages it gets. A broker sends them right after the SUBACK, so a
 // message published after subscribing marks their end.
-func retainedFor(t *testing.T, b *broker.Broker, filter string) []received {
+func retainedFor(t *testing.T, b *broker.Broker, filter string) []rawmqtt.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	c, err := rawDial(ctx, b.State().Listeners[0].Address, fmt.Sprintf("check-%d", time.Now().UnixNano()))
+	c, err := rawmqtt.Dial(ctx, b.State().Listeners[0].Address, fmt.Sprintf("check-%d", time.Now().UnixNano()), 64<<10, 64<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.subscribe(filter); err != nil {
+	if err := c.Subscribe(filter, 0); err != nil {
 		t.Fatal(err)
 	}
 	end := strings.TrimSuffix(filter, "#") + "zz-end-of-retained"
-	if err := c.send(encodePublish(end, nil, false)); err != nil {
+	if err := c.Send(rawmqtt.EncodePublish(end, nil, 0, false).B); err != nil {
 		t.Fatal(err)
 	}
-	var out []received
+	var out []rawmqtt.Message
 	for {
-		m, err := c.next()
+		m, err := c.Next()
 		if err != nil {
 			t.Fatalf("reading retained messages: %v", err)
 		}
-		if m.topic == end {
+		if m.Topic == end {
 			return out
 		}
-		if m.retain {
+		if m.Retain {
 			out = append(out, m)
 		}
 	}

@@ -2,7 +2,7 @@ package publish
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,9 +13,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
-	"github.com/iotstudio/iotstudio/ui/uitest"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 const testTimeout = 20 * time.Second
@@ -69,10 +70,8 @@ func (q *uiQueue) until(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 func testClientOptions() client.Options {
-	return client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Timeout: 5 * time.Second, Logger: quietLogger()}
+	return client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Timeout: 5 * time.Second, Logger: testkit.Logger()}
 }
 
 // recorder collects what a subscriber's connection receives.
@@ -119,7 +118,7 @@ const localName = "Local broker"
 // Manager, and the panel in a test window with its goroutine running.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := startBroker(t, "")
+	h := newBareHarness(t, "")
 	h.mgr = h.newManager(nil)
 	h.open(h.mgr, client.MQTT5, "")
 
@@ -134,13 +133,13 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// startBroker runs the embedded broker on a free loopback port, with the
-// users and ACL of usersFile when not empty.
-func startBroker(t *testing.T, usersFile string) *harness {
+// newBareHarness is a harness with only the embedded broker running, with
+// the users and ACL of usersFile when not empty.
+func newBareHarness(t *testing.T, usersFile string) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{t: t, q: newUIQueue(), dataDir: t.TempDir(), sub: &recorder{}}
-	_, h.addr = uitest.StartBroker(t, broker.Config{UsersFile: usersFile})
+	h.addr = brokertest.Start(t, func(c *broker.Config) { c.UsersFile = usersFile }).Addr
 	return h
 }
 
@@ -180,7 +179,7 @@ func (h *harness) openAs(m *client.Manager, proto client.Protocol, name, user, p
 // newPanel makes a panel over h.mgr and h.dataDir, shown in h.win and
 // running until the test ends.
 func (h *harness) newPanel() *Panel {
-	p := New(h.mgr, h.win, Options{DataDir: h.dataDir, Logger: quietLogger(), Do: h.q.do})
+	p := New(h.mgr, h.win, Options{DataDir: h.dataDir, Logger: testkit.Logger(), Do: h.q.do})
 	h.win.SetContent(p.Content())
 	h.win.Resize(fyne.NewSize(1200, 1000))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -194,13 +193,12 @@ func (h *harness) newPanel() *Panel {
 
 func waitConnected(t *testing.T, c *client.Connection) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for c.Status().State != client.StateConnected {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s (%v)", c.Profile().Name, c.Status().State, c.Status().LastError)
+	testkit.EventuallyErr(t, c.Profile().Name+" to connect", func() error {
+		if st := c.Status(); st.State != client.StateConnected {
+			return fmt.Errorf("%s (%v)", st.State, st.LastError)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // selectConnection waits for the panel to list name and selects it.

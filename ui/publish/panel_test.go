@@ -299,7 +299,7 @@ func TestPublishErrorsAreShownPlainly(t *testing.T) {
 // forbids it: the repository's example users file lets "sensor" write
 // sensors/# only.
 func TestBrokerRefusalIsShown(t *testing.T) {
-	h := startBroker(t, "../../testdata/users.yaml")
+	h := newBareHarness(t, "../../testdata/users.yaml")
 	h.mgr = h.newManager(nil)
 	h.openAs(h.mgr, client.MQTT5, "Sensor", "sensor", "sensor-demo")
 	h.win = test.NewTempWindow(t, nil)

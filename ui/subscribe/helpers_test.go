@@ -3,8 +3,6 @@ package subscribe
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,8 +13,10 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -25,8 +25,6 @@ const testTimeout = 20 * time.Second
 // usersFile: alice/alice-demo may do anything; sensor/sensor-demo may
 // read sensors/+/config, write sensors/#, and nothing else.
 const usersFile = "../../testdata/users.yaml"
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // uiQueue stands in for fyne.Do: background goroutines queue UI updates
 // and the test goroutine, playing the Fyne goroutine, runs them. calls
@@ -44,15 +42,7 @@ func (q *uiQueue) do(fn func()) {
 // until applies queued UI updates until cond holds.
 func (q *uiQueue) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(testTimeout)
-	for !cond() {
-		select {
-		case fn := <-q.ch:
-			fn()
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	uitest.Queue(q.ch).Until(t, what, cond)
 }
 
 // tee hands what the Manager's connections receive to the panel (set once
@@ -103,26 +93,15 @@ func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{q: &uiQueue{ch: make(chan func(), 256)}, rec: &tee{}}
-	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true,
-		UsersFile: usersFile, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h.b = b
-	for _, l := range b.State().Listeners {
-		if l.Name == "mqtt" {
-			h.addr = l.Address
-		}
-	}
+	srv := brokertest.Start(t, func(c *broker.Config) { c.UsersFile = usersFile })
+	b := srv.Broker
+	h.b, h.addr = b, srv.Addr
 	h.mgr = client.NewManager(h.rec, client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond,
-		Timeout: 5 * time.Second, Logger: quietLogger()})
+		Timeout: 5 * time.Second, Logger: testkit.Logger()})
 
 	h.win = test.NewTempWindow(t, nil)
 	opts.Do = h.q.do
-	opts.Logger = quietLogger()
+	opts.Logger = testkit.Logger()
 	h.p = New(h.mgr, h.win, opts)
 	h.p.interval = 20 * time.Millisecond
 	h.rec.panel.Store(h.p)

@@ -4,15 +4,12 @@
 package uitest
 
 import (
-	"log/slog"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/iotstudio/iotstudio/engine/broker"
 )
 
 // Timeout bounds every wait here: long enough for a loaded 2-core CI
@@ -137,39 +134,6 @@ func First[T fyne.CanvasObject](t testing.TB, o fyne.CanvasObject, what string, 
 		return zero
 	}
 	return all[0]
-}
-
-// StartBroker runs the embedded broker as the tests' peer: cfg with an
-// MQTT listener on a free loopback port, in-memory state and a discarded
-// log unless cfg says otherwise. It stops when the test ends; the address
-// is its MQTT listener's HOST:PORT.
-func StartBroker(t testing.TB, cfg broker.Config) (*broker.Broker, string) {
-	t.Helper()
-	if cfg.MQTTAddr == "" {
-		cfg.MQTTAddr = "127.0.0.1:0"
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-		cfg.NoPersistence = true
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
-	for _, l := range b.State().Listeners {
-		if l.Name == "mqtt" {
-			return b, l.Address
-		}
-	}
-	t.Fatal("the broker has no MQTT listener")
-	return nil, ""
 }
 
 // AwaitStop waits until stopped returns (a panel's Wait, after its

@@ -1,0 +1,84 @@
+package testkit
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fatalRecorder stands in for a test, keeping what Fatalf says.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Helper() {}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// run calls fn with a recorder on its own goroutine, as Fatalf ends it.
+func run(fn func(t testing.TB)) string {
+	r := &fatalRecorder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(r)
+	}()
+	<-done
+	return r.msg
+}
+
+func TestWaitReturnsOnceTheConditionHolds(t *testing.T) {
+	var n atomic.Int32
+	msg := run(func(t testing.TB) {
+		Eventually(t, "three polls", func() bool { return n.Add(1) == 3 })
+	})
+	if msg != "" || n.Load() != 3 {
+		t.Fatalf("Eventually failed with %q after %d polls, want a return on the third", msg, n.Load())
+	}
+}
+
+func TestWaitFailureSaysWhatWasAwaited(t *testing.T) {
+	tests := []struct {
+		name string
+		wait func(t testing.TB)
+		want []string
+	}{
+		{"condition", func(t testing.TB) { Within(t, 30*time.Millisecond, "the door to open", func() bool { return false }) },
+			[]string{"timed out after 30ms waiting for the door to open"}},
+		{"error", func(t testing.TB) {
+			WithinErr(t, 30*time.Millisecond, "the door to open", func() error { return errors.New("it is locked") })
+		}, []string{"timed out after 30ms waiting for the door to open: it is locked"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := run(tc.wait)
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("failure %q does not say %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// A Described error is worked out once, when the failure is printed, not
+// on every poll.
+func TestDescribedIsWorkedOutOnlyOnFailure(t *testing.T) {
+	var polls, described atomic.Int32
+	check := func() error {
+		polls.Add(1)
+		return Described(func() string { described.Add(1); return "the state seen" })
+	}
+	msg := run(func(t testing.TB) { WithinErr(t, 50*time.Millisecond, "something", check) })
+	if !strings.HasSuffix(msg, "waiting for something: the state seen") || described.Load() != 1 || polls.Load() < 2 {
+		t.Fatalf("failure %q after %d polls, described %d times; want the description once", msg, polls.Load(), described.Load())
+	}
+}
