@@ -29,18 +29,16 @@ const (
 	unsorted               // children appended in this batch, not yet in order
 )
 
-// node is one topic level. It is kept small (160 bytes) because a busy
+// node is one topic level. It is kept small (136 bytes) because a busy
 // broker has hundreds of thousands of them: no per-node maps, the name is a
 // substring of the path, and offsets are uint32.
 type node struct {
 	path     string   // full topic of this level; "" for a source's root
-	lastMsg  []byte   // the last message, encoded (history.go); empty before the first
 	children []uint32 // in natural order of names once the batch ends
 
 	// History in the ring (history.go): positions + 1 of the oldest and
-	// newest entries, 0 when none, and their encoded bytes.
+	// newest entries, 0 when none.
 	histOld, histNew uint64
-	histBytes        uint32
 
 	msgs    uint64 // messages published to exactly this topic
 	subMsgs uint64 // messages in the subtree, this node included
@@ -52,7 +50,10 @@ type node struct {
 	parent      uint32
 	subTopics   uint32 // nodes in the subtree (this one included) with messages
 	subRetained uint32 // nodes in the subtree holding a retained message
+	histBytes   uint32 // encoded bytes of the history entries
+	lastSlot    uint32 // where the last message is (lastmsg.go)
 	src         uint16
+	lastCls     uint16 // 0 before the first message
 	nameOff     uint16 // the name is path[nameOff:]
 	flags       uint8
 }
@@ -83,6 +84,7 @@ type tree struct {
 	rate      rate
 
 	hist    histState
+	lasts   lastStore
 	changes changeLog
 	// restoring: the batch being applied is Model.Restore's, whose
 	// messages arrived earlier and must not count in the rates.
@@ -263,8 +265,8 @@ func (t *tree) prefetch(recs []capture.Record) []uint32 {
 	for _, id := range ids {
 		if id != 0 {
 			n := t.node(id)
-			if len(n.lastMsg) > 0 {
-				sink += uint64(n.lastMsg[0])
+			if b := t.last(n); len(b) > 0 {
+				sink += uint64(b[0])
 			}
 			sink += t.node(n.parent).subMsgs
 		}
