@@ -3,6 +3,7 @@ package topics
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +147,29 @@ func TestBurstQueueIsGivenBack(t *testing.T) {
 				t.Fatalf("%d messages applied, want %d", st.Messages, burst+tt.after)
 			}
 		})
+	}
+}
+
+// New topics cost no heap object each: their paths go into shared chunks.
+// A string per topic was 100,000 small objects at issue 11's burst, each
+// keeping a span of the burst's garbage resident after it.
+func TestNewTopicsAreNotAHeapObjectEach(t *testing.T) {
+	const topicCount = 20_000
+	m := New(Options{})
+	var recs []capture.Record
+	for i := range topicCount {
+		recs = append(recs, msg(fmt.Sprintf("plant/%d/line/%d/sensor-%d", i/1000, i/100, i), "1"))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < len(recs); i += maxChunk {
+		m.apply(recs[i:min(i+maxChunk, len(recs))], nil)
+	}
+	runtime.ReadMemStats(&after)
+	if st := m.Stats(); st.Topics != topicCount {
+		t.Fatalf("%d topics, want %d", st.Topics, topicCount)
+	}
+	if per := float64(after.Mallocs-before.Mallocs) / topicCount; per > 0.5 {
+		t.Fatalf("%.2f heap objects allocated per new topic, want at most 0.5", per)
 	}
 }

@@ -3,6 +3,7 @@ package topics
 import (
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
@@ -76,6 +77,7 @@ type tree struct {
 	bySource map[string]*source
 	lastSrc  *source // the source of the previous record: nearly always the next one's
 	index    index   // every node but the roots, by source and path
+	paths    pathArena
 
 	version   Version
 	messages  uint64
@@ -181,7 +183,7 @@ func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
 	}
 	// One copy of the topic: the new levels' paths and names are
 	// substrings of it, so shared levels cost no further strings.
-	path := strings.Clone(topic)
+	path := t.paths.clone(topic)
 	for {
 		end := len(path)
 		i := strings.IndexByte(path[start:], '/')
@@ -393,4 +395,34 @@ func (t *tree) resortChildren() {
 
 func (t *tree) compareNames(a, b uint32) int {
 	return naturalCompare(t.node(a).name(), t.node(b).name())
+}
+
+// pathArena holds the topics' paths back to back in chunks. A string of
+// its own per topic would be 100,000 small heap objects at issue 11's
+// burst, allocated among the burst's garbage of the same sizes (every
+// packet's topic), each keeping a span of that garbage's size class
+// resident after the burst. Nodes are never removed, so neither are the
+// paths: a chunk needs no freeing.
+type pathArena struct {
+	chunk []byte // the chunk being filled; full ones are kept by their strings
+}
+
+// pathChunk is large enough that the chunks' unused tails are a few per
+// cent, and small enough that a model with a handful of topics wastes
+// little.
+const pathChunk = 16 << 10
+
+// clone returns a copy of s in the arena; s longer than an eighth of a
+// chunk gets its own string, so that no chunk is left mostly unused.
+func (a *pathArena) clone(s string) string {
+	if len(s) == 0 || len(s) > pathChunk/8 {
+		return strings.Clone(s)
+	}
+	if cap(a.chunk)-len(a.chunk) < len(s) {
+		a.chunk = make([]byte, 0, pathChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, s...)
+	// The bytes are never written again: the chunk only grows past them.
+	return unsafe.String(&a.chunk[start], len(s))
 }
