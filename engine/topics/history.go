@@ -324,12 +324,17 @@ func (t *tree) ringRoom(size int) {
 	}
 }
 
-// growRing doubles the ring (at least to hold need more bytes), keeping
-// every record at its position.
+// growRing grows the ring (at least to hold need more bytes), keeping
+// every record at its position. It doubles while small, then grows by a
+// sixteenth of its bound: doubling to the bound would leave up to a fifth
+// of it unused where history fills just over a power of two (issue 11's
+// 17.8 MB of records in a ring of 21 MB). The copies this costs are paid
+// once, while history first fills.
 func (t *tree) growRing(need int) {
 	h := &t.hist
 	used := h.head - h.tail
-	size := max(2*len(h.ring), 64<<10, int(used)+need)
+	step := max(min(len(h.ring), int(t.ringMax()/16)), 64<<10)
+	size := max(len(h.ring)+step, int(used)+need)
 	size = int(min(int64(size), max(t.ringMax(), int64(used)+int64(need))))
 	nb := make([]byte, size)
 	for p := h.tail; p < h.head; {

@@ -173,3 +173,28 @@ func TestNewTopicsAreNotAHeapObjectEach(t *testing.T) {
 		t.Fatalf("%.2f heap objects allocated per new topic, want at most 0.5", per)
 	}
 }
+
+// Once history fills its cap, the ring holds little more than its records:
+// at most a sixteenth of its bound unused (up to a fifth when it doubled
+// to its bound).
+func TestRingHoldsLittleMoreThanItsRecords(t *testing.T) {
+	const cap = 4 << 20
+	m := New(Options{HistoryBytes: cap})
+	var batch []capture.Record
+	for i := range 60_000 {
+		batch = append(batch, msg(fmt.Sprintf("r/%d", i%3000), strings.Repeat("x", 100+i%200)))
+		if len(batch) == maxChunk {
+			applyAll(m, batch...)
+			batch = batch[:0]
+		}
+	}
+	applyAll(m, batch...)
+	checkInvariants(t, m)
+	h := &m.t.hist
+	if h.bytes < cap*9/10 {
+		t.Fatalf("history holds %d bytes: the cap (%d) must bind for this test to mean anything", h.bytes, cap)
+	}
+	if used, limit := int64(h.head-h.tail), int64(h.head-h.tail)+m.t.ringMax()/16+64<<10; int64(len(h.ring)) > limit {
+		t.Fatalf("a ring of %d bytes for %d bytes of records, over %d", len(h.ring), used, limit)
+	}
+}
