@@ -80,7 +80,7 @@ type Stats struct {
 	ApplyTime time.Duration
 	// HistoryEntries and HistoryBytes are the earlier messages held (last
 	// messages excluded), the bytes counted against the caps.
-	// BufferBytes is what the last messages' buffers and the history ring
+	// BufferBytes is what the last messages' slabs and the history ring
 	// hold, unused room included.
 	HistoryEntries int
 	HistoryBytes   int64
