@@ -104,10 +104,14 @@ func (r *heapReleaser) released(h heapSample) {
 // (about 1.5 MB/s) took it from 367 back to 468 MB within 90 s. Once a
 // burst has settled the window collects at idleGCPercent instead, until
 // the next busy period, which runs at the usual pace again so that
-// collecting does not tax a burst. At idle that is one collection per
-// ~35 MB allocated (about every 25 s); unlike a memory limit, it can never
-// make the collector run flat out however the live heap grows.
-const idleGCPercent = 25
+// collecting does not tax a burst. With the ~120 MB live after that
+// burst, 10 % is one collection per ~12 MB allocated, about every 8 s at
+// idle, each marking mostly the model's pointer-free slabs and ring; at
+// 25 % the heap grew another ~18 MB between collections, which the
+// window's RSS target (< 300 MB) does not leave room for. Unlike a memory
+// limit, it can never make the collector run flat out however the live
+// heap grows.
+const idleGCPercent = 10
 
 // releaseAfterBursts gives the heap back to the OS after each burst (see
 // releaseEvery) and keeps it small until the next one, looking at each

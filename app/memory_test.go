@@ -118,7 +118,9 @@ func TestSettledHeapStaysSmall(t *testing.T) {
 	}
 	kept := keptHeapMB()
 	runtime.KeepAlive(live)
-	if want := start + liveMB + 60; kept > want {
+	// At most the idle GOGC's share of the live heap comes back, and some
+	// room for what was not yet scavenged: 126-129 MB at 25 %, 111-116 MB at 10 %.
+	if want := start + liveMB + 18; kept > want {
 		t.Fatalf("kept heap %d MB after the burst settled, %d MB after 128 MB of idle garbage; want at most %d (live %d MB)", settled, kept, want, liveMB)
 	}
 }

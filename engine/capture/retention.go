@@ -90,7 +90,7 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 				keepFrom, more = first, true
 				return nil
 			}
-			seg, err := s.readSegment(txn, first, end)
+			seg, err := s.readSegment(txn, first, end, false)
 			if err != nil {
 				return err
 			}
@@ -98,6 +98,10 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 			if !old && !(maxBytes >= 0 && total-freed-seg.size >= maxBytes) {
 				keepFrom = first
 				return nil
+			}
+			// It goes: read it again for its keys.
+			if seg, err = s.readSegment(txn, first, end, true); err != nil {
+				return err
 			}
 			dels = append(dels, seg.keys...)
 			ptrs = append(ptrs, seg.ptrs...)
@@ -141,11 +145,19 @@ func (w *writer) retainStep(maxBytes, cutoffNs int64) (deleted int, more bool, e
 	return deleted, more, nil
 }
 
-// readSegment collects the size, newest time and keys of the segment whose
-// blocks start in [first, end) (end 0: no end).
-func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, error) {
-	seg := segmentInfo{maxNs: minNano, keys: [][]byte{segmentKey(first)}}
-	seen := make(map[uint64]struct{})
+// readSegment collects the size and newest time of the segment whose
+// blocks start in [first, end) (end 0: no end), and, if withKeys, its
+// keys. Retention looks at the oldest segment every retainEvery, nearly
+// always to keep it; its keys (a t| entry per topic) are needed only to
+// delete it: collecting them each time made an idle window with 100,000
+// topics allocate ~17 MB every 10 s.
+func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64, withKeys bool) (segmentInfo, error) {
+	seg := segmentInfo{maxNs: minNano}
+	var seen map[uint64]struct{}
+	if withKeys {
+		seg.keys = [][]byte{segmentKey(first)}
+		seen = make(map[uint64]struct{})
+	}
 	it := txn.NewIterator(badgerdb.IteratorOptions{Prefix: prefixBlock})
 	defer it.Close()
 	for it.Seek(blockKey(first)); it.Valid(); it.Next() {
@@ -157,7 +169,9 @@ func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, 
 		if end != 0 && bfirst >= end {
 			break
 		}
-		seg.keys = append(seg.keys, item.KeyCopy(nil), disorderKey(bfirst))
+		if withKeys {
+			seg.keys = append(seg.keys, item.KeyCopy(nil), disorderKey(bfirst))
+		}
 		if err := item.Value(func(val []byte) error {
 			seg.size += storedLen(val)
 			p, isPtr := decodeBlockPtr(val)
@@ -178,6 +192,9 @@ func (s *Store) readSegment(txn *badgerdb.Txn, first, end uint64) (segmentInfo, 
 				return nil
 			}
 			seg.maxNs = max(seg.maxNs, b.maxNs)
+			if !withKeys {
+				return nil
+			}
 			for k := range b.topics() {
 				h := b.dirHash(k)
 				if _, ok := seen[h]; !ok {

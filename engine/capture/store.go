@@ -60,7 +60,7 @@ const (
 	retainStep = 64
 
 	valueLogFileSize = 64 << 20 // the value log holds only format 2 blocks
-	memTableSize     = 8 << 20  // Badger memtable; see badgerOptions
+	memTableSize     = 4 << 20  // Badger memtable; its arena is resident after a burst (see badgerOptions)
 	valueThreshold   = 256      // format 2 blocks go to the value log; pointers and index entries stay in the LSM tree
 	// maxRecordSize bounds one record (a block holding it gets a block
 	// file of its own if it is larger than blockFileBytes).

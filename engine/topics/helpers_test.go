@@ -122,21 +122,11 @@ func checkInvariants(t *testing.T, m *Model) {
 	h := &tr.hist
 	var bytes, alloc, liveRing int64
 	entries, topics := 0, 0
-	alloc = int64(len(h.ring))
+	alloc = int64(len(h.ring)) + checkSlabs(t, tr)
 	var scratch []byte
 	for id := uint32(1); id < tr.count; id++ {
 		n := tr.node(id)
-		alloc += int64(cap(n.lastMsg))
-		// Memory follows what is kept: no buffer much larger than its
-		// contents.
-		if cap(n.lastMsg) > 4*len(n.lastMsg)+1024 {
-			t.Fatalf("%q: buffer of %d bytes for %d bytes", n.path, cap(n.lastMsg), len(n.lastMsg))
-		}
-		if len(n.lastMsg) > 0 {
-			if _, end := entryAt(n.lastMsg, 0); int(end) != len(n.lastMsg) {
-				t.Fatalf("%q: last entry ends at %d of %d", n.path, end, len(n.lastMsg))
-			}
-		}
+		checkLastSlot(t, tr, id)
 		// The node's history: linked oldest to newest through live ring
 		// records of its own.
 		var nb int64
@@ -206,4 +196,58 @@ func checkInvariants(t *testing.T, m *Model) {
 		t.Fatalf("ring: %d bytes used, %d live + %d dead; %d bytes allocated, bound %d",
 			used, liveRing, h.dead, len(h.ring), tr.ringMax())
 	}
+}
+
+// checkLastSlot verifies node id's last message: whole, in a slot that
+// names id as its owner and is not much larger than the message.
+func checkLastSlot(t *testing.T, tr *tree, id uint32) {
+	t.Helper()
+	n := tr.node(id)
+	last := tr.last(n)
+	if (n.lastCls == 0) != (len(last) == 0) || (n.lastCls == 0) != (n.flags&hasMessage == 0) {
+		t.Fatalf("%q: class %d, %d bytes of last message, flags %b", n.path, n.lastCls, len(last), n.flags)
+	}
+	if n.lastCls == 0 {
+		return
+	}
+	if _, end := entryAt(last, 0); int(end) != len(last) {
+		t.Fatalf("%q: last entry ends at %d of %d", n.path, end, len(last))
+	}
+	s := &tr.lasts
+	if n.lastCls == bigClass {
+		if s.bigOwn[n.lastSlot] != id || cap(s.big[n.lastSlot]) > 2*len(last) {
+			t.Fatalf("%q: big slot %d owned by %d, %d bytes for %d", n.path, n.lastSlot, s.bigOwn[n.lastSlot], cap(s.big[n.lastSlot]), len(last))
+		}
+		return
+	}
+	c := int(n.lastCls) - 1
+	if own := s.classes[c].owners[n.lastSlot]; own != id {
+		t.Fatalf("%q: slot %d of class %d owned by node %d", n.path, n.lastSlot, c, own)
+	}
+	// Memory follows what is kept: no slot much larger than its message.
+	if size := slotSize(c); size < len(last) || size > len(last)+len(last)/4+slotStep {
+		t.Fatalf("%q: slot of %d bytes for %d bytes", n.path, size, len(last))
+	}
+}
+
+// checkSlabs verifies that every slot class is dense, with at most one
+// slab beyond what its slots need, and returns the bytes the last messages
+// hold (slabs, owner lists and big entries).
+func checkSlabs(t *testing.T, tr *tree) int64 {
+	t.Helper()
+	s := &tr.lasts
+	var alloc int64
+	for c := range s.classes {
+		cl := &s.classes[c]
+		per := int(slotsPerSlab(c))
+		need := (len(cl.owners) + per - 1) / per
+		if len(cl.slabs) < need || len(cl.slabs) > need+1 || (len(cl.owners) == 0 && len(cl.slabs) > 0) {
+			t.Fatalf("class %d: %d slabs for %d slots of %d a slab", c, len(cl.slabs), len(cl.owners), per)
+		}
+		alloc += int64(len(cl.slabs))*slabBytes + 4*int64(cap(cl.owners))
+	}
+	for _, b := range s.big {
+		alloc += int64(cap(b))
+	}
+	return alloc
 }

@@ -2,14 +2,13 @@ package topics
 
 import (
 	"encoding/binary"
-	"slices"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
 
-// A node keeps its last message in node.lastMsg, one encoded entry in a
-// buffer of its own, always whole. Its earlier messages (the in-RAM
+// A node keeps its last message, one encoded entry, always whole, in a
+// slot of the last-message slabs (lastmsg.go). Its earlier messages (the in-RAM
 // history) live in one ring shared by every topic (histRing): a message
 // becomes history when the next one on its topic arrives, and is copied to
 // the ring's head then, so the ring holds history entries in the order they
@@ -18,7 +17,7 @@ import (
 //
 //	node     4 bytes LE: the node it belongs to
 //	next     8 bytes LE: ring position + 1 of the node's next newer entry (0: none yet)
-//	entry    as in node.lastMsg
+//	entry    as a last message
 //
 // and a node finds its history through histOld (position + 1 of its oldest
 // entry) and the next links, up to histNew. Positions grow forever; a
@@ -28,7 +27,7 @@ import (
 // with 100,000 topics each buffer had to hold the previous and the new
 // message at every write, and kept that room (or paid a reallocation per
 // message to give it back): 58 MB of room for 37 MB of messages. The ring
-// costs its cap and 12 bytes a record; a node's buffer holds one message.
+// costs its cap and 12 bytes a record; a node's slot holds one message.
 //
 // An entry is
 //
@@ -261,7 +260,7 @@ func cloneBytes(b []byte) []byte {
 // store makes r node n's last message; the previous last becomes history,
 // and the caps evict what no longer fits.
 func (t *tree) store(id uint32, n *node, r *capture.Record, at int64) {
-	if prev := len(n.lastMsg); prev > 0 && t.opts.HistoryBytes > 0 {
+	if prev := len(t.last(n)); prev > 0 && t.opts.HistoryBytes > 0 {
 		if prev > t.opts.HistoryBytesPerTopic || int64(prev) > t.opts.HistoryBytes {
 			// The superseded message alone is over a cap: it and
 			// everything older go.
@@ -277,14 +276,7 @@ func (t *tree) store(id uint32, n *node, r *capture.Record, at int64) {
 	}
 	body := bodyLen(r)
 	need := uvarintLen(uint64(body)) + body
-	if c := cap(n.lastMsg); need > c || c > 2*need+64 {
-		// Room for a somewhat larger next message: payloads of one topic
-		// vary, and a buffer per message would be garbage per message.
-		b := slices.Grow([]byte(nil), need+need/4)
-		t.hist.alloc += int64(cap(b) - c)
-		n.lastMsg = b
-	}
-	n.lastMsg = appendEntry(n.lastMsg[:0], r, body, at)
+	appendEntry(t.lastRoom(id, n, need)[:0], r, body, at)
 	for t.hist.bytes > t.opts.HistoryBytes && t.evictTail() {
 	}
 }
@@ -293,13 +285,14 @@ func (t *tree) store(id uint32, n *node, r *capture.Record, at int64) {
 // history entry.
 func (t *tree) pushHistory(id uint32, n *node) {
 	h := &t.hist
-	size := recHeader + len(n.lastMsg)
+	last := t.last(n)
+	size := recHeader + len(last)
 	t.ringRoom(size)
 	pos := h.head
 	var hdr [recHeader]byte
 	binary.LittleEndian.PutUint32(hdr[:4], id)
 	t.ringWrite(pos, hdr[:])
-	t.ringWrite(pos+recHeader, n.lastMsg)
+	t.ringWrite(pos+recHeader, last)
 	h.head += uint64(size)
 	if n.histNew != 0 {
 		var next [8]byte
@@ -309,8 +302,8 @@ func (t *tree) pushHistory(id uint32, n *node) {
 		n.histOld = pos + 1
 	}
 	n.histNew = pos + 1
-	n.histBytes += uint32(len(n.lastMsg))
-	h.bytes += int64(len(n.lastMsg))
+	n.histBytes += uint32(len(last))
+	h.bytes += int64(len(last))
 	h.entries++
 }
 
@@ -331,12 +324,17 @@ func (t *tree) ringRoom(size int) {
 	}
 }
 
-// growRing doubles the ring (at least to hold need more bytes), keeping
-// every record at its position.
+// growRing grows the ring (at least to hold need more bytes), keeping
+// every record at its position. It doubles while small, then grows by a
+// sixteenth of its bound: doubling to the bound would leave up to a fifth
+// of it unused where history fills just over a power of two (issue 11's
+// 17.8 MB of records in a ring of 21 MB). The copies this costs are paid
+// once, while history first fills.
 func (t *tree) growRing(need int) {
 	h := &t.hist
 	used := h.head - h.tail
-	size := max(2*len(h.ring), 64<<10, int(used)+need)
+	step := max(min(len(h.ring), int(t.ringMax()/16)), 64<<10)
+	size := max(len(h.ring)+step, int(used)+need)
 	size = int(min(int64(size), max(t.ringMax(), int64(used)+int64(need))))
 	nb := make([]byte, size)
 	for p := h.tail; p < h.head; {

@@ -83,6 +83,8 @@ type Options struct {
 
 	// clock replaces time.Now in tests.
 	clock func() time.Time
+	// idleRelease replaces defaultIdleRelease in tests.
+	idleRelease time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -119,6 +121,9 @@ func (o Options) withDefaults() Options {
 	if o.clock == nil {
 		o.clock = time.Now
 	}
+	if o.idleRelease <= 0 {
+		o.idleRelease = defaultIdleRelease
+	}
 	return o
 }
 
@@ -147,7 +152,8 @@ type Model struct {
 	running    atomic.Bool
 	applyNanos atomic.Int64 // wall time spent applying, write lock included
 
-	// Only the goroutine in Run touches these.
+	// Only the goroutine in Run touches these; spare also needs qmu, so
+	// that the queue's memory can be read as a whole.
 	spare       []capture.Record
 	lastLogged  time.Time
 	lastDropped uint64
@@ -169,7 +175,7 @@ func New(opts Options) *Model {
 		opts:      opts,
 		log:       opts.Logger,
 		epoch:     opts.clock(),
-		pending:   make([]capture.Record, 0, min(256, opts.QueueLen)),
+		pending:   make([]capture.Record, 0, min(restQueueLen, opts.QueueLen)),
 		wake:      make(chan struct{}, 1),
 		hurry:     make(chan struct{}, 1),
 		appliedCh: make(chan struct{}),
@@ -294,13 +300,24 @@ func (m *Model) Run(ctx context.Context) error {
 	throttle := time.NewTimer(time.Hour)
 	throttle.Stop()
 	defer throttle.Stop()
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	defer idle.Stop()
+	var idleC <-chan time.Time // set while the queue holds more than it needs at rest
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-idleC:
+			m.releaseQueue()
+			idleC = nil
+			continue
 		case <-m.wake:
 		}
-		m.drain()
+		if m.drain() {
+			idle.Reset(m.opts.idleRelease)
+			idleC = idle.C
+		}
 		if m.opts.BatchInterval <= 0 {
 			continue
 		}
@@ -316,11 +333,21 @@ func (m *Model) Run(ctx context.Context) error {
 	}
 }
 
-// drain applies everything queued.
-func (m *Model) drain() {
+// restQueueLen is the queue's capacity at rest: what a steady stream of a
+// few thousand messages a second gathers in one BatchInterval.
+const restQueueLen = 256
+
+// defaultIdleRelease is how long the applier waits without records before
+// giving back a queue a burst grew.
+const defaultIdleRelease = 2 * time.Second
+
+// drain applies everything queued and reports whether the queue (with its
+// spare) is now larger than at rest.
+func (m *Model) drain() bool {
 	m.qmu.Lock()
 	batch, folds := m.pending, m.folds
 	m.pending, m.folds = m.spare[:0], nil
+	m.spare = nil
 	m.pendingBytes = 0
 	// The next overload indexes its own queue; a map as large as the
 	// burst is not worth keeping for it.
@@ -336,13 +363,17 @@ func (m *Model) drain() {
 	}
 	n := len(batch)
 	// Drop the references so applied payloads can be collected, and the
-	// queue itself if an overload grew it far beyond QueueLen: memory
-	// held for the next burst would stay in the process's RSS until then.
+	// queue itself if an overload grew it far beyond QueueLen, or if it
+	// is far larger than what now arrives (a burst ended in a slower
+	// stream): memory held for the next burst would stay in the
+	// process's RSS until then.
 	clear(batch)
-	m.spare = nil
-	if cap(batch) <= 2*m.opts.QueueLen {
+	m.qmu.Lock()
+	if c := cap(batch); c <= restQueueLen || (c <= 2*m.opts.QueueLen && n >= c/4) {
 		m.spare = batch[:0]
 	}
+	grown := cap(m.spare) > restQueueLen || cap(m.pending) > restQueueLen
+	m.qmu.Unlock()
 
 	m.amu.Lock()
 	m.applied += uint64(n)
@@ -350,6 +381,30 @@ func (m *Model) drain() {
 	m.appliedCh = make(chan struct{})
 	m.amu.Unlock()
 	m.logLosses()
+	return grown
+}
+
+// releaseQueue gives back the queue's memory beyond its size at rest once
+// records stopped coming: after a burst, the queue and its spare hold up
+// to 2 × QueueLen records each (about 14 MB with the defaults), which
+// would otherwise stay in the process's RSS until the next burst. A queue
+// that is not empty is left alone; the next drain swaps it out anyway.
+func (m *Model) releaseQueue() {
+	m.qmu.Lock()
+	defer m.qmu.Unlock()
+	if cap(m.spare) > restQueueLen {
+		m.spare = nil
+	}
+	if len(m.pending) == 0 && cap(m.pending) > restQueueLen {
+		m.pending = make([]capture.Record, 0, min(restQueueLen, m.opts.QueueLen))
+	}
+}
+
+// queueCap is the records the queue and its spare have room for.
+func (m *Model) queueCap() int {
+	m.qmu.Lock()
+	defer m.qmu.Unlock()
+	return cap(m.pending) + cap(m.spare) + cap(m.folds)
 }
 
 // logLosses warns, at most every 10 s, when records were dropped or refused

@@ -3,6 +3,7 @@ package topics
 import (
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 )
@@ -29,18 +30,16 @@ const (
 	unsorted               // children appended in this batch, not yet in order
 )
 
-// node is one topic level. It is kept small (160 bytes) because a busy
+// node is one topic level. It is kept small (136 bytes) because a busy
 // broker has hundreds of thousands of them: no per-node maps, the name is a
 // substring of the path, and offsets are uint32.
 type node struct {
 	path     string   // full topic of this level; "" for a source's root
-	lastMsg  []byte   // the last message, encoded (history.go); empty before the first
 	children []uint32 // in natural order of names once the batch ends
 
 	// History in the ring (history.go): positions + 1 of the oldest and
-	// newest entries, 0 when none, and their encoded bytes.
+	// newest entries, 0 when none.
 	histOld, histNew uint64
-	histBytes        uint32
 
 	msgs    uint64 // messages published to exactly this topic
 	subMsgs uint64 // messages in the subtree, this node included
@@ -52,7 +51,10 @@ type node struct {
 	parent      uint32
 	subTopics   uint32 // nodes in the subtree (this one included) with messages
 	subRetained uint32 // nodes in the subtree holding a retained message
+	histBytes   uint32 // encoded bytes of the history entries
+	lastSlot    uint32 // where the last message is (lastmsg.go)
 	src         uint16
+	lastCls     uint16 // 0 before the first message
 	nameOff     uint16 // the name is path[nameOff:]
 	flags       uint8
 }
@@ -75,6 +77,7 @@ type tree struct {
 	bySource map[string]*source
 	lastSrc  *source // the source of the previous record: nearly always the next one's
 	index    index   // every node but the roots, by source and path
+	paths    pathArena
 
 	version   Version
 	messages  uint64
@@ -83,6 +86,7 @@ type tree struct {
 	rate      rate
 
 	hist    histState
+	lasts   lastStore
 	changes changeLog
 	// restoring: the batch being applied is Model.Restore's, whose
 	// messages arrived earlier and must not count in the rates.
@@ -179,7 +183,7 @@ func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
 	}
 	// One copy of the topic: the new levels' paths and names are
 	// substrings of it, so shared levels cost no further strings.
-	path := strings.Clone(topic)
+	path := t.paths.clone(topic)
 	for {
 		end := len(path)
 		i := strings.IndexByte(path[start:], '/')
@@ -263,8 +267,8 @@ func (t *tree) prefetch(recs []capture.Record) []uint32 {
 	for _, id := range ids {
 		if id != 0 {
 			n := t.node(id)
-			if len(n.lastMsg) > 0 {
-				sink += uint64(n.lastMsg[0])
+			if b := t.last(n); len(b) > 0 {
+				sink += uint64(b[0])
 			}
 			sink += t.node(n.parent).subMsgs
 		}
@@ -391,4 +395,34 @@ func (t *tree) resortChildren() {
 
 func (t *tree) compareNames(a, b uint32) int {
 	return naturalCompare(t.node(a).name(), t.node(b).name())
+}
+
+// pathArena holds the topics' paths back to back in chunks. A string of
+// its own per topic would be 100,000 small heap objects at issue 11's
+// burst, allocated among the burst's garbage of the same sizes (every
+// packet's topic), each keeping a span of that garbage's size class
+// resident after the burst. Nodes are never removed, so neither are the
+// paths: a chunk needs no freeing.
+type pathArena struct {
+	chunk []byte // the chunk being filled; full ones are kept by their strings
+}
+
+// pathChunk is large enough that the chunks' unused tails are a few per
+// cent, and small enough that a model with a handful of topics wastes
+// little.
+const pathChunk = 16 << 10
+
+// clone returns a copy of s in the arena; s longer than an eighth of a
+// chunk gets its own string, so that no chunk is left mostly unused.
+func (a *pathArena) clone(s string) string {
+	if len(s) == 0 || len(s) > pathChunk/8 {
+		return strings.Clone(s)
+	}
+	if cap(a.chunk)-len(a.chunk) < len(s) {
+		a.chunk = make([]byte, 0, pathChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, s...)
+	// The bytes are never written again: the chunk only grows past them.
+	return unsafe.String(&a.chunk[start], len(s))
 }

@@ -80,7 +80,7 @@ type Stats struct {
 	ApplyTime time.Duration
 	// HistoryEntries and HistoryBytes are the earlier messages held (last
 	// messages excluded), the bytes counted against the caps.
-	// BufferBytes is what the last messages' buffers and the history ring
+	// BufferBytes is what the last messages' slabs and the history ring
 	// hold, unused room included.
 	HistoryEntries int
 	HistoryBytes   int64
@@ -226,14 +226,14 @@ func (v View) Node(id NodeID) (NodeDetail, bool) {
 	}
 	n := v.t.node(uint32(id))
 	d := NodeDetail{NodeSummary: v.summary(uint32(id))}
-	if len(n.lastMsg) > 0 {
-		body, _ := entryAt(n.lastMsg, 0)
+	if last := v.t.last(n); len(last) > 0 {
+		body, _ := entryAt(last, 0)
 		e := parseEntry(body)
 		d.Last = e.record(d.Source, n.path)
 		d.HistoryLen = 1
 		var scratch []byte
 		v.t.hist.historyOf(n, &scratch, func([]byte) { d.HistoryLen++ })
-		d.HistoryBytes = int(n.histBytes) + len(n.lastMsg)
+		d.HistoryBytes = int(n.histBytes) + len(last)
 	}
 	return d, true
 }
@@ -256,8 +256,8 @@ func (v View) History(id NodeID) []capture.Record {
 	}
 	var scratch []byte
 	v.t.hist.historyOf(n, &scratch, add)
-	if len(n.lastMsg) > 0 {
-		add(n.lastMsg)
+	if last := v.t.last(n); len(last) > 0 {
+		add(last)
 	}
 	slices.Reverse(out)
 	return out
@@ -378,8 +378,8 @@ func (v View) summary(id uint32) NodeSummary {
 	if n.flags&hasMessage != 0 {
 		s.FirstSeen, s.LastSeen = time.Unix(0, n.first), time.Unix(0, n.last)
 	}
-	if len(n.lastMsg) > 0 {
-		body, _ := entryAt(n.lastMsg, 0)
+	if last := t.last(n); len(last) > 0 {
+		body, _ := entryAt(last, 0)
 		p := parseEntry(body).payload
 		s.PayloadLen = len(p)
 		s.Preview = preview(p)
