@@ -11,15 +11,16 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // collect is a teed recorder, like the Subscribe panel's list.
 type collect struct {
 	mu   sync.Mutex
-	recs []capture.Record
+	recs []message.Message
 }
 
-func (c *collect) Ingest(r capture.Record) bool {
+func (c *collect) Ingest(r message.Message) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.recs = append(c.recs, r)
@@ -37,7 +38,7 @@ func (c *collect) has(source, topic string) bool {
 	return false
 }
 
-func startTestBroker(t *testing.T, rec broker.Recorder, log *slog.Logger) (*broker.Broker, string) {
+func startTestBroker(t *testing.T, rec message.Sink, log *slog.Logger) (*broker.Broker, string) {
 	t.Helper()
 	b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: t.TempDir(), NoPersistence: true, Recorder: rec, Logger: log})
 	if err != nil {

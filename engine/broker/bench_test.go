@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const (
@@ -198,8 +199,8 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 	return startIoTStudioWith(b, writesPending, nil)
 }
 
-// startIoTStudioWith is startIoTStudio with a Recorder (the capture) tapped in.
-func startIoTStudioWith(b *testing.B, writesPending int32, rec Recorder) benchTarget {
+// startIoTStudioWith is startIoTStudio with a sink (the capture) tapped in.
+func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) benchTarget {
 	b.Helper()
 	runtime.GC()
 	debug.FreeOSMemory()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/inspector"
 )
@@ -56,7 +57,7 @@ func runLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	br, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: b.TempDir(), NoPersistence: true,
-		Recorder: broker.NewTee(store, model), Logger: quietLogger()})
+		Recorder: message.NewTee(store, model), Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}

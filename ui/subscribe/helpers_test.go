@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -64,7 +64,7 @@ type tee struct {
 	topics []string
 }
 
-func (r *tee) Ingest(rec capture.Record) bool {
+func (r *tee) Ingest(rec message.Message) bool {
 	r.mu.Lock()
 	r.topics = append(r.topics, rec.Source+" "+rec.Topic)
 	r.mu.Unlock()
