@@ -7,8 +7,8 @@ import (
 )
 
 // CheckSubscription checks s as a SUBSCRIBE on a connection speaking
-// proto would carry it: the filter (message.CheckFilter), QoS and retain handling
-// in range, MQTT 5 options only on MQTT 5, and no-local not on a shared
+// proto would carry it: the filter (message.CheckFilter), QoS and retain
+// handling in range, MQTT 5 options only on MQTT 5, and no-local not on a shared
 // subscription, which the broker must treat as a protocol error and so
 // close the connection [MQTT-3.8.3-4].
 func CheckSubscription(s Subscription, proto Protocol) error {
