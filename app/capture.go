@@ -17,6 +17,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
@@ -258,7 +259,7 @@ func queryFlags(fs *flag.FlagSet) func(now time.Time) (capture.Query, error) {
 
 func newQuery(topic, since, until, contains, where string, now time.Time) (capture.Query, error) {
 	q := capture.Query{Filter: topic, Contains: contains}
-	if err := capture.ValidateFilter(topic); topic != "" && err != nil {
+	if err := message.ValidateFilter(topic); topic != "" && err != nil {
 		return q, usageError{err}
 	}
 	if where != "" {
@@ -330,7 +331,7 @@ func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
 var errUnknownFormat = errors.New("unknown format")
 
 type recordWriter interface {
-	Write(capture.Record) error
+	Write(message.Message) error
 	Flush() error
 }
 
@@ -356,7 +357,7 @@ func newTableWriter(w io.Writer) *tableWriter {
 	return t
 }
 
-func (t *tableWriter) Write(r capture.Record) error {
+func (t *tableWriter) Write(r message.Message) error {
 	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
 	return err
 }

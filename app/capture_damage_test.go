@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -35,7 +36,7 @@ func TestCaptureQueryAndExportReportDamage(t *testing.T) {
 	}
 	t0 := time.Now().Add(-time.Hour)
 	for i := range n {
-		if !store.Ingest(capture.Record{Time: t0.Add(time.Duration(i) * time.Millisecond), Topic: "dmg", Payload: []byte(damagedPayload(i))}) {
+		if !store.Ingest(message.Message{Time: t0.Add(time.Duration(i) * time.Millisecond), Topic: "dmg", Payload: []byte(damagedPayload(i))}) {
 			t.Fatal("record refused")
 		}
 	}

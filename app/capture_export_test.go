@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // fillCapture writes n records to DATA/capture, alternating between two
@@ -30,7 +31,7 @@ func fillCapture(t *testing.T, data string, n int) {
 			topic = "office/temp"
 		}
 		payload := fmt.Sprintf(`{"n": %d, "text": "a,b\n\"c\""}`, i)
-		if !store.Ingest(capture.Record{Time: base.Add(time.Duration(i) * time.Millisecond), Source: "broker", ClientID: "meter", Protocol: 4, Topic: topic, Payload: []byte(payload)}) {
+		if !store.Ingest(message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Source: "broker", ClientID: "meter", Protocol: 4, Topic: topic, Payload: []byte(payload)}) {
 			t.Fatal("ingest dropped a record")
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -85,12 +86,12 @@ func fillReplay(t *testing.T, data string, offsets []time.Duration) {
 	defer store.Close()
 	base := time.Now().Add(-2 * time.Hour)
 	for i, off := range offsets {
-		if !store.Ingest(capture.Record{Time: base.Add(off), Source: "broker", ClientID: "meter", Protocol: 5,
+		if !store.Ingest(message.Message{Time: base.Add(off), Source: "broker", ClientID: "meter", Protocol: 5,
 			Topic: "plant/a/power", Payload: []byte(strconv.Itoa(i)), Retain: true}) {
 			t.Fatal("ingest dropped a record")
 		}
 	}
-	if !store.Ingest(capture.Record{Time: base.Add(time.Millisecond), Topic: "office/temp", Payload: []byte("21")}) {
+	if !store.Ingest(message.Message{Time: base.Add(time.Millisecond), Topic: "office/temp", Payload: []byte("21")}) {
 		t.Fatal("ingest dropped a record")
 	}
 	if err := store.Flush(context.Background()); err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Badger lets one process at a time open a capture, and serve or the app
@@ -240,7 +241,7 @@ func (rc *remoteCapture) Flush(ctx context.Context) error {
 	return err
 }
 
-func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error) {
+func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]message.Message, string, error) {
 	body, header, err := rc.call(ctx, http.MethodGet, "/v1/query", queryToURL(q))
 	if err != nil {
 		return nil, "", err
@@ -250,7 +251,7 @@ func (rc *remoteCapture) Query(ctx context.Context, q capture.Query) ([]capture.
 		return nil, "", fmt.Errorf("capture query through %s: %w", rc.socket, err)
 	}
 	in := capture.NewJSONLReader(body, rc.socket)
-	var recs []capture.Record
+	var recs []message.Message
 	for {
 		r, err := in.Read()
 		if errors.Is(err, io.EOF) {

@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const connectUsage = `usage: iotstudio connect --url URL [--protocol 5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
@@ -52,7 +52,7 @@ func runConnect(args []string, e env) error {
 	fs.Var(&subs, "sub", "subscribe to `FILTER` (repeatable)")
 	qos := fs.Int("qos", 0, "QoS `N` for --sub and --pub")
 	pub := fs.String("pub", "", "publish --message to `TOPIC` once connected")
-	message := fs.String("message", "", "the payload `TEXT` for --pub")
+	text := fs.String("message", "", "the payload `TEXT` for --pub")
 	retain := fs.Bool("retain", false, "publish --message as a retained message")
 	count := fs.Int("count", 0, "stop after `N` messages arrived (0: no limit)")
 	wait := fs.Duration("wait", 0, "stop after `DURATION` (0: run until Ctrl-C, or until the publish is done when there is no --sub)")
@@ -86,11 +86,11 @@ func runConnect(args []string, e env) error {
 		return usagef("--format %q: use text or jsonl", *format)
 	case *pub == "" && len(subs) == 0:
 		return usagef("connect: nothing to do; give --sub FILTER to receive or --pub TOPIC to publish\n%s", connectUsage)
-	case *pub != "" && (capture.ValidateFilter(*pub) != nil || hasWildcard(*pub)):
+	case *pub != "" && !validTopicName(*pub):
 		return usagef("--pub %q: a topic name has no wildcards (+, #) and no NUL", *pub)
 	}
 	for _, f := range subs {
-		if err := capture.ValidateFilter(f); err != nil {
+		if err := message.ValidateFilter(f); err != nil {
 			return usagef("--sub: %v", err)
 		}
 	}
@@ -106,19 +106,23 @@ func runConnect(args []string, e env) error {
 	// The library's own logging would interleave with the messages; what
 	// matters reaches stderr as plain lines below.
 	quiet := slog.New(slog.DiscardHandler)
-	out := &printRecorder{ch: make(chan capture.Record, connectMessageBuffer)}
-	var store *capture.Store
+	out := &printRecorder{ch: make(chan message.Message, connectMessageBuffer)}
+	// Only an open store joins the Tee: a nil *capture.Store would be a
+	// sink that panics on the first message.
+	sinks := []message.Sink{out}
 	if *captureOn {
 		dir, err := dataDir(*data)
 		if err != nil {
 			return err
 		}
-		if store, err = capture.Open(captureDir(dir), capture.Options{}); err != nil {
+		store, err := capture.Open(captureDir(dir), capture.Options{})
+		if err != nil {
 			return err
 		}
 		defer closeCapture(store, quiet)
+		sinks = append(sinks, store)
 	}
-	mgr := client.NewManager(broker.NewTee(out, store), client.Options{Logger: quiet})
+	mgr := client.NewManager(message.NewTee(sinks...), client.Options{Logger: quiet})
 	defer mgr.CloseAll(context.Background())
 	// The command subscribes to its --sub filters and nothing else, not
 	// to what a saved profile subscribes to on connect.
@@ -135,7 +139,7 @@ func runConnect(args []string, e env) error {
 		return err
 	}
 	if *pub != "" {
-		m := client.Message{Topic: *pub, Payload: []byte(*message), QoS: byte(*qos), Retain: *retain}
+		m := client.Message{Topic: *pub, Payload: []byte(*text), QoS: byte(*qos), Retain: *retain}
 		if err := conn.Publish(ctx, m); err != nil {
 			return fmt.Errorf("connect: publish to %s: %w", *pub, err)
 		}
@@ -311,11 +315,11 @@ func connectSubscribe(ctx context.Context, conn *client.Connection, filters []st
 // printRecorder hands received messages to the printing loop without ever
 // blocking the connection.
 type printRecorder struct {
-	ch      chan capture.Record
+	ch      chan message.Message
 	dropped atomic.Int64
 }
 
-func (p *printRecorder) Ingest(r capture.Record) bool {
+func (p *printRecorder) Ingest(r message.Message) bool {
 	select {
 	case p.ch <- r:
 		return true
@@ -376,11 +380,10 @@ func printablePayload(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-func hasWildcard(topic string) bool {
-	for i := 0; i < len(topic); i++ {
-		if topic[i] == '+' || topic[i] == '#' {
-			return true
-		}
-	}
-	return false
+// validTopicName reports whether a broker must accept topic as the topic
+// of a PUBLISH; the warnings (legal but surprising topics) do not stop
+// the command.
+func validTopicName(topic string) bool {
+	_, err := message.ValidateTopicName(topic)
+	return err == nil
 }

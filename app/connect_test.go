@@ -87,3 +87,16 @@ func TestDialFlagsSubscribeToNothingOnConnect(t *testing.T) {
 		t.Errorf("profile %+v, password %q", p, creds.Password)
 	}
 }
+
+// Without --capture there is no store: what arrives is printed, and the
+// absent capture must not become a sink that panics on the first message.
+func TestConnectWithoutCaptureReceives(t *testing.T) {
+	url := startReplayTarget(t).url
+	if code, _, stderr := runInProcess([]string{"connect", "--url", url, "--pub", "lab/window", "--message", "shut", "--retain"}, ""); code != 0 {
+		t.Fatalf("publish: exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr := runInProcess([]string{"connect", "--url", url, "--sub", "lab/#", "--count", "1", "--wait", "10s"}, "")
+	if code != 0 || stdout != "lab/window shut\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

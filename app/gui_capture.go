@@ -17,6 +17,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/capturepanel"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -26,7 +27,7 @@ import (
 // aside); until then, and without one, messages are not captured.
 type lateRecorder struct{ store atomic.Pointer[capture.Store] }
 
-func (r *lateRecorder) Ingest(rec capture.Record) bool {
+func (r *lateRecorder) Ingest(rec message.Message) bool {
 	if s := r.store.Load(); s != nil {
 		return s.Ingest(rec)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -29,7 +30,7 @@ func damage(t *testing.T, dir string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Ingest(capture.Record{Topic: "old/data", Payload: []byte("keep me")})
+	s.Ingest(message.Message{Topic: "old/data", Payload: []byte("keep me")})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	if !errors.Is(err, capture.ErrCorrupt) {
 		t.Fatalf("open: %v, want ErrCorrupt", err)
 	}
-	if g.rec.Ingest(capture.Record{Topic: "x"}) {
+	if g.rec.Ingest(message.Message{Topic: "x"}) {
 		t.Error("a record was accepted without a store")
 	}
 	ui := make(chan func(), 4) // the test goroutine plays the Fyne goroutine
@@ -153,7 +154,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(moved[0], "MANIFEST")); err != nil {
 		t.Errorf("the old store was not kept: %v", err)
 	}
-	if !g.rec.Ingest(capture.Record{Topic: "new/data", Payload: []byte("x")}) {
+	if !g.rec.Ingest(message.Message{Topic: "new/data", Payload: []byte("x")}) {
 		t.Error("the new store refused a record")
 	}
 	cancel()

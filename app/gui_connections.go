@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/connections"
 	"github.com/iotstudio/iotstudio/ui/explorer"
 	"github.com/iotstudio/iotstudio/ui/shell"
@@ -37,7 +37,7 @@ type guiConnections struct {
 // newGUIConnections makes the Manager; engine is what remote traffic is
 // recorded into (the capture and the topic model, see guiTopics.recorder).
 // Profiles live in dir.
-func newGUIConnections(dir string, engine broker.Recorder, keyring client.Keyring, log *slog.Logger) *guiConnections {
+func newGUIConnections(dir string, engine message.Sink, keyring client.Keyring, log *slog.Logger) *guiConnections {
 	rec := &connectionRecorder{engine: engine}
 	mgr := client.NewManager(rec, client.Options{Logger: log})
 	rec.mgr = mgr
@@ -47,7 +47,7 @@ func newGUIConnections(dir string, engine broker.Recorder, keyring client.Keyrin
 // tee adds r to what every connection's messages are handed to, the
 // local broker's included (e.g. the Subscribe panel's message list). Safe
 // at any time; r.Ingest must not block.
-func (g *guiConnections) tee(r client.Recorder) { g.rec.tee(r) }
+func (g *guiConnections) tee(r message.Sink) { g.rec.tee(r) }
 
 // show adds the Connections panel and starts it (which connects the
 // local broker's profile when the broker runs). localAddr returns the
@@ -93,17 +93,17 @@ func localBrokerAddr(st broker.State) string {
 // local preset) gets what the broker's own tap records already, so its
 // messages go only to the teed recorders.
 type connectionRecorder struct {
-	engine broker.Recorder // nil without capture and model (tests)
+	engine message.Sink // nil without capture and model (tests)
 	mgr    *client.Manager
 
-	mu    sync.Mutex                        // serialises tee
-	extra atomic.Pointer[[]client.Recorder] // copied on tee, read per message
+	mu    sync.Mutex                     // serialises tee
+	extra atomic.Pointer[[]message.Sink] // copied on tee, read per message
 }
 
-func (r *connectionRecorder) tee(rec client.Recorder) {
+func (r *connectionRecorder) tee(rec message.Sink) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var next []client.Recorder
+	var next []message.Sink
 	if cur := r.extra.Load(); cur != nil {
 		next = slices.Clone(*cur)
 	}
@@ -111,9 +111,9 @@ func (r *connectionRecorder) tee(rec client.Recorder) {
 	r.extra.Store(&next)
 }
 
-// Ingest implements client.Recorder; like broker.Tee, it reports false if
+// Ingest implements message.Sink; like message.Tee, it reports false if
 // any recorder dropped the record and still offers it to the rest.
-func (r *connectionRecorder) Ingest(rec capture.Record) bool {
+func (r *connectionRecorder) Ingest(rec message.Message) bool {
 	ok := true
 	if r.engine != nil && !r.fromLocalBroker(rec.Source) {
 		ok = r.engine.Ingest(rec)

@@ -12,16 +12,17 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // collect is a teed recorder, like the Subscribe panel's list.
 type collect struct {
 	mu   sync.Mutex
-	recs []capture.Record
+	recs []message.Message
 }
 
-func (c *collect) Ingest(r capture.Record) bool {
+func (c *collect) Ingest(r message.Message) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.recs = append(c.recs, r)
@@ -39,7 +40,7 @@ func (c *collect) has(source, topic string) bool {
 	return false
 }
 
-func startTestBroker(t *testing.T, rec broker.Recorder, log *slog.Logger) (*broker.Broker, string) {
+func startTestBroker(t *testing.T, rec message.Sink, log *slog.Logger) (*broker.Broker, string) {
 	t.Helper()
 	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = rec, log }).Broker
 	addr := localBrokerAddr(b.State())

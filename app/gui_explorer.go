@@ -10,6 +10,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/explorer"
 	"github.com/iotstudio/iotstudio/ui/inspector"
@@ -63,13 +64,13 @@ func newGUITopics(log *slog.Logger) *guiTopics {
 // late-opening indirection, so a store opened after a damaged one was
 // moved aside is fed too) and the topic model. capt is nil when capture
 // is off.
-func (g *guiTopics) recorder(capt *guiCapture) broker.Recorder {
+func (g *guiTopics) recorder(capt *guiCapture) message.Sink {
 	if capt == nil {
-		return broker.NewTee(g.model)
+		return message.NewTee(g.model)
 	}
 	// The inspector reads the store through the same indirection.
 	g.store = capt.rec.store.Load
-	return broker.NewTee(&capt.rec, g.model)
+	return message.NewTee(&capt.rec, g.model)
 }
 
 // show adds the Explorer panel to w and starts its refresh, the
@@ -97,7 +98,7 @@ func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
 // retainedHolder is what followRetained needs of the broker.
 type retainedHolder interface {
 	State() broker.State
-	RetainedMessages() []capture.Record
+	RetainedMessages() []message.Message
 }
 
 // followRetained gives the model the retained messages the broker holds

@@ -13,7 +13,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/shell"
@@ -141,7 +141,7 @@ func TestTreeShowsRetainedMessagesFromAnEarlierRun(t *testing.T) {
 type fakeRetained struct {
 	mu    sync.Mutex
 	state broker.State
-	recs  []capture.Record
+	recs  []message.Message
 	reads int
 }
 
@@ -151,7 +151,7 @@ func (f *fakeRetained) State() broker.State {
 	return f.state
 }
 
-func (f *fakeRetained) RetainedMessages() []capture.Record {
+func (f *fakeRetained) RetainedMessages() []message.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
@@ -164,7 +164,7 @@ func (f *fakeRetained) set(st broker.Status, since time.Time, topics ...string) 
 	f.state = broker.State{Status: st, Since: since}
 	f.recs = nil
 	for _, tp := range topics {
-		f.recs = append(f.recs, capture.Record{Source: broker.SourceBroker, Topic: tp, Payload: []byte("1"), Retain: true})
+		f.recs = append(f.recs, message.Message{Source: broker.SourceBroker, Topic: tp, Payload: []byte("1"), Retain: true})
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/saved"
 )
 
@@ -25,7 +25,7 @@ func savedData(t *testing.T) string {
 		{Name: "start", Format: "hex", Message: client.Message{Topic: "lab/pump", Payload: []byte{0x01, 0xff}, QoS: 1, Retain: true}},
 		{Name: "status please", Format: "json", Message: client.Message{Topic: "lab/pump/ask", Payload: []byte(`{"want": "status"}`),
 			ContentType: "application/json", MessageExpiry: &exp, ResponseTopic: "lab/pump/reply",
-			UserProps: []capture.UserProp{{Key: "from", Value: "cli"}}}},
+			UserProps: []message.UserProp{{Key: "from", Value: "cli"}}}},
 	} {
 		if err := s.Put("pump", m); err != nil {
 			t.Fatal(err)

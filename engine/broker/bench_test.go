@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
@@ -200,8 +201,8 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 	return startIoTStudioWith(b, writesPending, nil)
 }
 
-// startIoTStudioWith is startIoTStudio with a Recorder (the capture) tapped in.
-func startIoTStudioWith(b *testing.B, writesPending int32, rec Recorder) benchTarget {
+// startIoTStudioWith is startIoTStudio with a sink (the capture) tapped in.
+func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) benchTarget {
 	b.Helper()
 	runtime.GC()
 	debug.FreeOSMemory()

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Default listener addresses. They bind to loopback so that a fresh install
@@ -53,8 +55,9 @@ type Config struct {
 	KeepAliveCap uint16
 	// WritesPending is the per-client outbound queue length.
 	WritesPending int32
-	// Recorder, when set, receives every accepted message (the capture).
-	Recorder Recorder
+	// Recorder, when set, receives every accepted message (the capture,
+	// the topic model, or a message.Tee of them).
+	Recorder message.Sink
 	// NoFlowControl lets publishers run ahead of slow subscribers, as plain
 	// mochi does, dropping (and counting) what does not fit their queues.
 	NoFlowControl bool

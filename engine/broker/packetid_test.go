@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A client may pick for its SUBSCRIBE or UNSUBSCRIBE the packet ID of a
@@ -17,7 +19,7 @@ import (
 // other, answers with the client's ID, and the delivery still completes.
 func TestSubscribeAndUnsubscribeWithTheIDOfADeliveryInFlight(t *testing.T) {
 	for _, version := range []byte{4, 5} {
-		t.Run(ProtocolName(version), func(t *testing.T) {
+		t.Run(message.ProtocolName(version), func(t *testing.T) {
 			b := startBroker(t, nil)
 			conn, r := handConnect(t, b, version, "held")
 			send := func(pk packets.Packet, enc func(*packets.Packet, *bytes.Buffer) error) {

@@ -7,7 +7,7 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // RetainedMessages returns the retained messages the running broker holds,
@@ -18,7 +18,7 @@ import (
 // this run, so a live view (the topic model) needs them from here. mochi's
 // own $SYS topics are left out, as in Stats.Retained. It returns nil when
 // the broker is stopped.
-func (b *Broker) RetainedMessages() []capture.Record {
+func (b *Broker) RetainedMessages() []message.Message {
 	srv := b.server()
 	if srv == nil {
 		return nil
@@ -26,7 +26,7 @@ func (b *Broker) RetainedMessages() []capture.Record {
 	b.mu.Lock()
 	restored := b.restored
 	b.mu.Unlock()
-	var out []capture.Record
+	var out []message.Message
 	for topic, pk := range srv.Topics.Retained.GetAll() {
 		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") || len(pk.Payload) == 0 {
 			continue
@@ -47,6 +47,6 @@ func (b *Broker) RetainedMessages() []capture.Record {
 		r.Retain = true
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b capture.Record) int { return strings.Compare(a.Topic, b.Topic) })
+	slices.SortFunc(out, func(a, b message.Message) int { return strings.Compare(a.Topic, b.Topic) })
 	return out
 }

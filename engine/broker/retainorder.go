@@ -9,7 +9,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // retainOrder keeps a subscriber from getting one retained message twice.
@@ -209,7 +209,7 @@ func (o *retainOrder) ended() {
 
 func matchesAny(filters []string, topic string) bool {
 	for _, f := range filters {
-		if capture.MatchTopic(f, []byte(topic)) {
+		if message.MatchTopic(f, []byte(topic)) {
 			return true
 		}
 	}

@@ -65,19 +65,6 @@ type Subscription struct {
 	QoS    byte
 }
 
-// ProtocolName turns the CONNECT protocol level into what users call it.
-func ProtocolName(v byte) string {
-	switch v {
-	case 3:
-		return "3.1"
-	case 4:
-		return "3.1.1"
-	case 5:
-		return "5.0"
-	}
-	return "unknown"
-}
-
 // stateHook records what mochi does not keep (connect times) and turns
 // mochi's once-a-second $SYS tick into rates, so no extra goroutine is needed.
 type stateHook struct {

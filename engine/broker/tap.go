@@ -6,25 +6,18 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
-// Recorder receives every message the broker accepts. Ingest is called on
-// the publisher's goroutine, so it must not block; it reports false when it
-// had to drop the record (and counts that itself).
-type Recorder interface {
-	Ingest(capture.Record) bool
-}
-
-// SourceBroker names the embedded broker as the source of captured records.
+// SourceBroker names the embedded broker as the source of its messages.
 const SourceBroker = "broker"
 
-// tapHook hands each published message to the Recorder. mochi reads every
-// packet into a fresh buffer, so the record shares the payload rather than
-// copying it.
+// tapHook hands each published message to Config.Recorder. mochi reads
+// every packet into a fresh buffer, so the message shares the payload
+// rather than copying it.
 type tapHook struct {
 	mqtt.HookBase
-	rec Recorder
+	rec message.Sink
 }
 
 func (h *tapHook) ID() string { return "iotstudio-tap" }
@@ -36,9 +29,9 @@ func (h *tapHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	h.rec.Ingest(recordOf(cl, pk, time.Now()))
 }
 
-func recordOf(cl *mqtt.Client, pk packets.Packet, at time.Time) capture.Record {
+func recordOf(cl *mqtt.Client, pk packets.Packet, at time.Time) message.Message {
 	p := pk.Properties
-	r := capture.Record{
+	r := message.Message{
 		Time:            at,
 		Source:          SourceBroker,
 		ClientID:        cl.ID,
@@ -60,7 +53,7 @@ func recordOf(cl *mqtt.Client, pk packets.Packet, at time.Time) capture.Record {
 		r.MessageExpiry = &e
 	}
 	for _, u := range p.User {
-		r.UserProps = append(r.UserProps, capture.UserProp{Key: u.Key, Value: u.Val})
+		r.UserProps = append(r.UserProps, message.UserProp{Key: u.Key, Value: u.Val})
 	}
 	return r
 }

@@ -9,26 +9,26 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // recorded collects what the tap hands over.
 type recorded struct {
 	mu   sync.Mutex
-	recs []capture.Record
+	recs []message.Message
 }
 
-func (r *recorded) Ingest(rec capture.Record) bool {
+func (r *recorded) Ingest(rec message.Message) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recs = append(r.recs, rec)
 	return true
 }
 
-func (r *recorded) wait(t *testing.T, n int) []capture.Record {
+func (r *recorded) wait(t *testing.T, n int) []message.Message {
 	t.Helper()
-	var out []capture.Record
+	var out []message.Message
 	testkit.Eventually(t, fmt.Sprintf("the recorder to get %d records", n), func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -67,7 +67,7 @@ func TestTapRecordsEveryFieldOfAPublish(t *testing.T) {
 		r.ContentType != "application/octet-stream" || r.ResponseTopic != "home/kitchen/reply" || string(r.CorrelationData) != "corr-7" {
 		t.Fatalf("MQTT 5 properties lost: %+v", r)
 	}
-	if len(r.UserProps) != 2 || r.UserProps[0] != (capture.UserProp{Key: "unit", Value: "C"}) || r.UserProps[1].Value != "again" {
+	if len(r.UserProps) != 2 || r.UserProps[0] != (message.UserProp{Key: "unit", Value: "C"}) || r.UserProps[1].Value != "again" {
 		t.Fatalf("user properties %+v", r.UserProps)
 	}
 }

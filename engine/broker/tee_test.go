@@ -6,92 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
-
-// fixedRecorder accepts or refuses every record, counting what it saw.
-type fixedRecorder struct {
-	accept bool
-	seen   int
-}
-
-func (f *fixedRecorder) Ingest(capture.Record) bool {
-	f.seen++
-	return f.accept
-}
-
-func TestTeeOffersEveryRecordToEveryRecorder(t *testing.T) {
-	tests := []struct {
-		name    string
-		accepts []bool
-		want    bool
-	}{
-		{"all accept", []bool{true, true}, true},
-		{"first drops", []bool{false, true}, false},
-		{"last drops", []bool{true, false}, false},
-		{"three, middle drops", []bool{true, false, true}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var tee Tee
-			var recs []*fixedRecorder
-			for _, a := range tt.accepts {
-				r := &fixedRecorder{accept: a}
-				recs = append(recs, r)
-				tee = append(tee, r)
-			}
-			if got := tee.Ingest(capture.Record{Topic: "a"}); got != tt.want {
-				t.Fatalf("Ingest = %v, want %v", got, tt.want)
-			}
-			for i, r := range recs {
-				if r.seen != 1 {
-					t.Fatalf("recorder %d saw %d records, want 1", i, r.seen)
-				}
-			}
-		})
-	}
-}
-
-func TestNewTeeSkipsNilRecorders(t *testing.T) {
-	a, b := &fixedRecorder{accept: true}, &fixedRecorder{accept: true}
-	var offCapture *capture.Store // capture turned off
-	tests := []struct {
-		name string
-		in   []Recorder
-		want int // recorders left; -1: the single recorder a itself
-	}{
-		{"none", nil, 0},
-		{"only nils", []Recorder{nil, offCapture}, 0},
-		{"one left is returned as is", []Recorder{offCapture, a}, -1},
-		{"two", []Recorder{a, nil, b}, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := NewTee(tt.in...)
-			switch {
-			case tt.want == 0:
-				if got != nil {
-					t.Fatalf("got %#v, want nil so that no tap is installed", got)
-				}
-			case tt.want == -1:
-				if got != Recorder(a) {
-					t.Fatalf("got %#v, want the recorder itself", got)
-				}
-			default:
-				tee, ok := got.(Tee)
-				if !ok || len(tee) != tt.want {
-					t.Fatalf("got %#v, want a Tee of %d", got, tt.want)
-				}
-				tee.Ingest(capture.Record{})
-				if a.seen != 1 || b.seen != 1 {
-					t.Fatalf("recorders saw %d and %d records, want 1 each", a.seen, b.seen)
-				}
-			}
-		})
-	}
-}
 
 // TestTeeFeedsTopicModelFromBroker publishes through the real broker with a
 // real client and checks the live topic tree, next to another recorder
@@ -108,7 +26,7 @@ func TestTeeFeedsTopicModelFromBroker(t *testing.T) {
 		}
 	}()
 	other := &recorded{}
-	b := startBroker(t, func(c *Config) { c.Recorder = NewTee(other, model) })
+	b := startBroker(t, func(c *Config) { c.Recorder = message.NewTee(other, model) })
 	c := mustDialV5(t, listenerAddr(t, b, "mqtt"), "sensor-gw")
 	c.pub(t, "site/1/device/2/temperature", "21.5", 1, false)
 	c.pub(t, "site/1/device/2/temperature", "21.7", 1, false)

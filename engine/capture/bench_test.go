@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // BenchmarkIngest measures sustained capture throughput: records per second
@@ -29,7 +31,7 @@ func BenchmarkIngest(b *testing.B) {
 		if i%flushEvery == 0 {
 			rss.sample(b)
 		}
-		s.Ingest(Record{
+		s.Ingest(message.Message{
 			Time: time.Now(), Source: "broker", ClientID: "bench", Protocol: 5,
 			Topic: topics[i%len(topics)], Payload: payload, QoS: 1,
 		})
@@ -77,7 +79,7 @@ func BenchmarkQuery(b *testing.B) {
 		if i%100 == 57 {
 			p = marked
 		}
-		if !s.Ingest(Record{
+		if !s.Ingest(message.Message{
 			Time: start.Add(time.Duration(i) * time.Millisecond), Source: "broker", Protocol: 4,
 			Topic: fmt.Sprintf("bench/device/%d/telemetry", i%topics), Payload: p,
 		}) {
@@ -172,7 +174,7 @@ func BenchmarkIngestSustained(b *testing.B) {
 			}
 			due := int64(now.Sub(start).Seconds() * rate)
 			for ; n < due; n++ {
-				s.Ingest(Record{
+				s.Ingest(message.Message{
 					Time: time.Now(), Source: "broker", ClientID: "bench", Protocol: 5,
 					Topic: topics[n%int64(len(topics))], Payload: payload, QoS: 1,
 				})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // blockFileNames lists the block files of the store in dir.
@@ -36,7 +38,7 @@ func TestRetentionRemovesEmptiedBlockFiles(t *testing.T) {
 	s := openAt(t, dir, Options{blockBytes: 2000, segmentBlocks: 2, blockFileBytes: file, MaxBytes: budget, MaxAge: -1})
 	payload := bytes.Repeat([]byte("d"), 200)
 	for i := range 5000 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("disk/%d", i%5), Payload: payload})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("disk/%d", i%5), Payload: payload})
 		if i%250 == 249 {
 			flush(t, s)
 		}
@@ -72,7 +74,7 @@ func TestOpenTidiesWhatACrashLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 100 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "crash", Payload: []byte{byte(i)}})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "crash", Payload: []byte{byte(i)}})
 	}
 	flush(t, s)
 	if err := s.Close(); err != nil {
@@ -108,7 +110,7 @@ func TestOpenTidiesWhatACrashLeft(t *testing.T) {
 	if info, err := os.Stat(last); err != nil || info.Size() != size {
 		t.Errorf("newest block file not trimmed back to %d bytes: %v, %v", size, info.Size(), err)
 	}
-	ingest(t, s, Record{Time: base.Add(time.Hour), Topic: "crash", Payload: []byte("after")})
+	ingest(t, s, message.Message{Time: base.Add(time.Hour), Topic: "crash", Payload: []byte("after")})
 	flush(t, s)
 	recs, _ := query(t, s, Query{Filter: "crash", Limit: 1000})
 	if len(recs) != 101 || recs[0].Payload[0] != 0 || string(recs[100].Payload) != "after" || recs[100].Seq != 101 {
@@ -128,7 +130,7 @@ func TestFormat2StoreIsReadAndContinued(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v2/%d", i%3), Payload: []byte(fmt.Sprint(i))})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v2/%d", i%3), Payload: []byte(fmt.Sprint(i))})
 	}
 	flush(t, s)
 	if err := s.Close(); err != nil {
@@ -140,7 +142,7 @@ func TestFormat2StoreIsReadAndContinued(t *testing.T) {
 
 	s = openAt(t, dir, Options{})
 	for i := 50; i < 80; i++ {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v2/%d", i%3), Payload: []byte(fmt.Sprint(i))})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v2/%d", i%3), Payload: []byte(fmt.Sprint(i))})
 	}
 	flush(t, s)
 	all, _ := query(t, s, Query{Limit: 1000})
@@ -183,7 +185,7 @@ func TestClearRemovesBlockFiles(t *testing.T) {
 	dir := t.TempDir()
 	s := openAt(t, dir, Options{})
 	for i := range 10 {
-		ingest(t, s, Record{Time: base, Topic: "clear", Payload: []byte{byte(i)}})
+		ingest(t, s, message.Message{Time: base, Topic: "clear", Payload: []byte{byte(i)}})
 	}
 	flush(t, s)
 	if n, err := s.Clear(t.Context()); err != nil || n != 10 {
@@ -192,7 +194,7 @@ func TestClearRemovesBlockFiles(t *testing.T) {
 	if names := blockFileNames(t, dir); len(names) != 0 {
 		t.Fatalf("block files after Clear: %v", names)
 	}
-	ingest(t, s, Record{Time: base, Topic: "clear", Payload: []byte("again")})
+	ingest(t, s, message.Message{Time: base, Topic: "clear", Payload: []byte("again")})
 	flush(t, s)
 	recs, _ := query(t, s, Query{})
 	if len(recs) != 1 || string(recs[0].Payload) != "again" {

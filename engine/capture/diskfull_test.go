@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/smalldisk"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
@@ -34,7 +35,7 @@ func TestFullDiskStopsWritingAndResumes(t *testing.T) {
 	_, _ = rand.Read(payload)
 	ingest := func(topic string, n int) {
 		for range n {
-			s.Ingest(Record{Topic: topic, Payload: payload, QoS: 1})
+			s.Ingest(message.Message{Topic: topic, Payload: payload, QoS: 1})
 		}
 	}
 	stats := func() Stats {
@@ -68,7 +69,7 @@ func TestFullDiskStopsWritingAndResumes(t *testing.T) {
 	if !st.DiskFull || st.Dropped < full.Dropped+10 || st.Records != full.Records || st.DiskFree <= 0 || st.DiskNeeded <= 0 {
 		t.Errorf("while full: %+v (when it filled: %+v)", st, full)
 	}
-	if err := s.Append(ctx, Record{Topic: "import", Payload: payload}); !errors.Is(err, ErrNoSpace) {
+	if err := s.Append(ctx, message.Message{Topic: "import", Payload: payload}); !errors.Is(err, ErrNoSpace) {
 		t.Errorf("Append on a full disk: %v; want ErrNoSpace", err)
 	}
 

@@ -10,30 +10,32 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // jsonRecord is the lossless JSON form of a Record: the payload as UTF-8
 // text when it is valid UTF-8, otherwise base64 with "payload_base64": true.
 type jsonRecord struct {
-	Seq             uint64     `json:"seq"`
-	Time            time.Time  `json:"time"`
-	Source          string     `json:"source"`
-	ClientID        string     `json:"client_id"`
-	Protocol        byte       `json:"protocol"`
-	Topic           string     `json:"topic"`
-	Payload         string     `json:"payload"`
-	PayloadBase64   bool       `json:"payload_base64,omitempty"`
-	QoS             byte       `json:"qos"`
-	Retain          bool       `json:"retain"`
-	PayloadFormat   *byte      `json:"payload_format,omitempty"`
-	ContentType     string     `json:"content_type,omitempty"`
-	MessageExpiry   *uint32    `json:"message_expiry,omitempty"`
-	ResponseTopic   string     `json:"response_topic,omitempty"`
-	CorrelationData []byte     `json:"correlation_data,omitempty"` // base64, as encoding/json does for []byte
-	UserProps       []UserProp `json:"user_properties,omitempty"`
+	Seq             uint64             `json:"seq"`
+	Time            time.Time          `json:"time"`
+	Source          string             `json:"source"`
+	ClientID        string             `json:"client_id"`
+	Protocol        byte               `json:"protocol"`
+	Topic           string             `json:"topic"`
+	Payload         string             `json:"payload"`
+	PayloadBase64   bool               `json:"payload_base64,omitempty"`
+	QoS             byte               `json:"qos"`
+	Retain          bool               `json:"retain"`
+	PayloadFormat   *byte              `json:"payload_format,omitempty"`
+	ContentType     string             `json:"content_type,omitempty"`
+	MessageExpiry   *uint32            `json:"message_expiry,omitempty"`
+	ResponseTopic   string             `json:"response_topic,omitempty"`
+	CorrelationData []byte             `json:"correlation_data,omitempty"` // base64, as encoding/json does for []byte
+	UserProps       []message.UserProp `json:"user_properties,omitempty"`
 }
 
-func toJSON(r Record) jsonRecord {
+func toJSON(r message.Message) jsonRecord {
 	j := jsonRecord{
 		Seq: r.Seq, Time: r.Time, Source: r.Source, ClientID: r.ClientID, Protocol: r.Protocol,
 		Topic: r.Topic, QoS: r.QoS, Retain: r.Retain, PayloadFormat: r.PayloadFormat,
@@ -62,7 +64,7 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return &JSONLWriter{w: bw, enc: enc}
 }
 
-func (j *JSONLWriter) Write(r Record) error {
+func (j *JSONLWriter) Write(r message.Message) error {
 	if err := j.enc.Encode(toJSON(r)); err != nil {
 		return fmt.Errorf("write JSONL record %d: %w", r.Seq, err)
 	}
@@ -83,7 +85,7 @@ type CSVWriter struct {
 // NewCSVWriter writes records to w as CSV.
 func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
 
-func (c *CSVWriter) Write(r Record) error {
+func (c *CSVWriter) Write(r message.Message) error {
 	if !c.header {
 		if err := c.w.Write(CSVHeader); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // exportProgressEvery is how many records pass between two progress
@@ -17,7 +19,7 @@ const exportPage = 1000
 
 // recordWriter is what JSONLWriter and CSVWriter have in common.
 type recordWriter interface {
-	Write(Record) error
+	Write(message.Message) error
 	Flush() error
 }
 

@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestJSONLKeepsTextAndBinaryPayloads(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
-	recs := []Record{
+	recs := []message.Message{
 		{Seq: 1, Time: at, Source: "broker", ClientID: "c", Protocol: 5, Topic: "t/text", Payload: []byte(`{"temp": 21.5, "note": "héllo"}`), QoS: 1},
 		{Seq: 2, Time: at, Source: "broker", ClientID: "c", Protocol: 4, Topic: "t/bin", Payload: []byte{0, 0xff, 0xfe}, Retain: true,
-			UserProps: []UserProp{{Key: "k", Value: "v"}}},
+			UserProps: []message.UserProp{{Key: "k", Value: "v"}}},
 	}
 	var out bytes.Buffer
 	w := NewJSONLWriter(&out)
@@ -54,7 +56,7 @@ func TestCSVOneRowPerMessageWhateverThePayload(t *testing.T) {
 	var out bytes.Buffer
 	w := NewCSVWriter(&out)
 	for i, p := range payloads {
-		if err := w.Write(Record{Seq: uint64(i + 1), Time: time.Unix(0, 0).UTC(), Topic: "t", Payload: []byte(p)}); err != nil {
+		if err := w.Write(message.Message{Seq: uint64(i + 1), Time: time.Unix(0, 0).UTC(), Topic: "t", Payload: []byte(p)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // LineError is a problem with one line of a JSONL file being read: what is
@@ -141,21 +143,21 @@ func (j *JSONLReader) Offset() int64 { return j.off }
 // line has none). At the end of the input it returns io.EOF. A bad line
 // returns a *LineError and the next Read continues with the line after it;
 // an error reading the input is returned by every later Read.
-func (j *JSONLReader) Read() (Record, error) {
+func (j *JSONLReader) Read() (message.Message, error) {
 	for {
 		if j.err != nil {
-			return Record{}, j.err
+			return message.Message{}, j.err
 		}
 		line, complete, err := j.readLine()
 		if le, ok := err.(*LineError); ok {
-			return Record{}, le // too long; the next Read goes on after it
+			return message.Message{}, le // too long; the next Read goes on after it
 		}
 		if err != nil {
 			j.err = err
 			if err != io.EOF {
 				j.err = fmt.Errorf("%s: read error after line %d: %w", j.name, j.line, err)
 			}
-			return Record{}, j.err
+			return message.Message{}, j.err
 		}
 		j.line++
 		if j.line == 1 {
@@ -211,7 +213,7 @@ func (j *JSONLReader) fail(field, problem, fix string) *LineError {
 	return &LineError{File: j.name, Line: j.line, Field: field, Problem: problem, Fix: fix}
 }
 
-func (j *JSONLReader) parse(line []byte, complete bool) (Record, error) {
+func (j *JSONLReader) parse(line []byte, complete bool) (message.Message, error) {
 	if !utf8.Valid(line) {
 		i := 0
 		for i < len(line) {
@@ -221,20 +223,20 @@ func (j *JSONLReader) parse(line []byte, complete bool) (Record, error) {
 			}
 			i += size
 		}
-		return Record{}, j.fail("", fmt.Sprintf("invalid UTF-8 at byte %d of the line", i+1),
+		return message.Message{}, j.fail("", fmt.Sprintf("invalid UTF-8 at byte %d of the line", i+1),
 			"JSON text must be UTF-8; a binary payload goes in base64 with \"payload_base64\": true")
 	}
 	if !json.Valid(line) {
-		return Record{}, j.syntaxError(line, complete)
+		return message.Message{}, j.syntaxError(line, complete)
 	}
 	s := jsonScanner{b: line}
 	s.ws()
 	if s.b[s.i] != '{' {
-		return Record{}, j.fail("", "the line is a JSON "+jsonKind(s.b[s.i])+", not an object",
+		return message.Message{}, j.fail("", "the line is a JSON "+jsonKind(s.b[s.i])+", not an object",
 			"each line must be one JSON object, as `iotstudio capture export --format jsonl` writes")
 	}
 	var (
-		r       Record
+		r       message.Message
 		seen    uint32
 		payload string
 		b64     bool
@@ -317,11 +319,11 @@ func (j *JSONLReader) parse(line []byte, complete bool) (Record, error) {
 		return err == nil
 	})
 	if err != nil {
-		return Record{}, err
+		return message.Message{}, err
 	}
 	for _, f := range [...]int{jfTime, jfTopic} {
 		if seen&(1<<f) == 0 {
-			return Record{}, j.fail(jsonlFields[f], fmt.Sprintf("field %q is missing", jsonlFields[f]),
+			return message.Message{}, j.fail(jsonlFields[f], fmt.Sprintf("field %q is missing", jsonlFields[f]),
 				"every record needs a \"time\" (RFC 3339, e.g. \"2026-11-22T10:00:00.123456789Z\") and a \"topic\"")
 		}
 	}
@@ -329,14 +331,14 @@ func (j *JSONLReader) parse(line []byte, complete bool) (Record, error) {
 	case b64:
 		p, err := j.base64("payload", payload, "give standard base64 with padding, or set \"payload_base64\" to false for a text payload")
 		if err != nil {
-			return Record{}, err
+			return message.Message{}, err
 		}
 		r.Payload = p
 	case payload != "":
 		r.Payload = []byte(payload)
 	}
 	if n := encodedLen(&r); n > maxRecordSize {
-		return Record{}, j.fail("payload", fmt.Sprintf("the record is %d bytes encoded; the capture holds records of at most %d bytes", n, maxRecordSize),
+		return message.Message{}, j.fail("payload", fmt.Sprintf("the record is %d bytes encoded; the capture holds records of at most %d bytes", n, maxRecordSize),
 			"shorten its payload or delete the line")
 	}
 	return r, nil
@@ -518,8 +520,8 @@ func (j *JSONLReader) topic(s string) *LineError {
 	switch {
 	case s == "":
 		return j.fail("topic", "field \"topic\" is empty", fix)
-	case len(s) > maxTopicLen:
-		return j.fail("topic", fmt.Sprintf("field \"topic\" is %d bytes long; MQTT allows at most %d", len(s), maxTopicLen), "shorten the topic")
+	case len(s) > message.MaxTopicLen:
+		return j.fail("topic", fmt.Sprintf("field \"topic\" is %d bytes long; MQTT allows at most %d", len(s), message.MaxTopicLen), "shorten the topic")
 	}
 	if i := strings.IndexAny(s, "+#"); i >= 0 {
 		return j.fail("topic", fmt.Sprintf("field \"topic\" is %q, with the wildcard %q at byte %d", s, s[i], i+1), fix)
@@ -530,14 +532,14 @@ func (j *JSONLReader) topic(s string) *LineError {
 	return nil
 }
 
-func (j *JSONLReader) userProps(raw []byte) ([]UserProp, *LineError) {
+func (j *JSONLReader) userProps(raw []byte) ([]message.UserProp, *LineError) {
 	const name = "user_properties"
 	const fix = `write user properties as [{"Key": "k", "Value": "v"}, ...]`
 	if raw[0] != '[' {
 		return nil, j.fail(name, fmt.Sprintf("field %q is a JSON %s, not an array", name, jsonKind(raw[0])), fix)
 	}
 	var (
-		props []UserProp
+		props []message.UserProp
 		err   *LineError
 	)
 	s := jsonScanner{b: raw}
@@ -547,7 +549,7 @@ func (j *JSONLReader) userProps(raw []byte) ([]UserProp, *LineError) {
 			err = j.fail(name, fmt.Sprintf("user property %d is a JSON %s, not an object", i, jsonKind(elem[0])), fix)
 			return false
 		}
-		var p UserProp
+		var p message.UserProp
 		var seen [2]bool
 		es := jsonScanner{b: elem}
 		es.object(func(key, v []byte) bool {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // impStore opens a store in a new directory without retention limits
@@ -34,11 +36,11 @@ func impStore(t testing.TB) *Store {
 // properties (zero values that must stay present, user properties in an
 // order that is not sorted, with repeated keys), and times with
 // nanoseconds, before 1970 and in other zones.
-func impRecords() []Record {
+func impRecords() []message.Message {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
 	zero8, one8 := byte(0), byte(1)
 	zero32, big32 := uint32(0), uint32(4294967295)
-	return []Record{
+	return []message.Message{
 		{Time: at, Source: "broker", ClientID: "meter-1", Protocol: 4, Topic: "plant/a/power", Payload: []byte(`{"w": 1500}`), QoS: 1},
 		{Time: at.Add(1), Source: "broker", ClientID: "cam", Protocol: 5, Topic: "cam/1/jpeg", Payload: []byte{0xff, 0xd8, 0xff, 0x00, 0x10, '\n', '"'}, QoS: 2, Retain: true,
 			PayloadFormat: &zero8, MessageExpiry: &zero32},
@@ -46,15 +48,15 @@ func impRecords() []Record {
 			Payload:       []byte("line 1\nline 2\r\n\t\"quoted\" \\ back\\slash </script> & <b> \u2028 \u0000 \x7f é 漢字 🌡 \ufffd"),
 			PayloadFormat: &one8, ContentType: "text/plain; charset=utf-8", MessageExpiry: &big32, ResponseTopic: "reply/to/me",
 			CorrelationData: []byte{0, 1, 2, 0xfe, 0xff},
-			UserProps:       []UserProp{{"z", "last"}, {"a", "first"}, {"z", "again"}, {"", ""}, {"ключ", "значение \"q\"\n"}}},
+			UserProps:       []message.UserProp{{Key: "z", Value: "last"}, {Key: "a", Value: "first"}, {Key: "z", Value: "again"}, {Key: "", Value: ""}, {Key: "ключ", Value: "значение \"q\"\n"}}},
 		{Time: at.Add(3), Source: "broker", ClientID: "empty", Protocol: 3, Topic: "$SYS/empty", QoS: 0},
 		{Time: time.Date(1969, 7, 20, 20, 17, 40, 1, time.FixedZone("", -5*3600)), Source: "broker", ClientID: "old", Protocol: 4, Topic: "a", Payload: []byte("moon")},
 		{Time: at.Add(4), Source: "broker", ClientID: "inline", Protocol: 0, Topic: "/leading/slash//empty/levels/", Payload: []byte("\xc3\x28 not utf-8"), CorrelationData: []byte("text")},
-		{Time: at.Add(5), Source: "broker", ClientID: "c", Protocol: 5, Topic: "t", Payload: bytes.Repeat([]byte("x\n"), 100_000), UserProps: []UserProp{{"k", "v"}}},
+		{Time: at.Add(5), Source: "broker", ClientID: "c", Protocol: 5, Topic: "t", Payload: bytes.Repeat([]byte("x\n"), 100_000), UserProps: []message.UserProp{{Key: "k", Value: "v"}}},
 	}
 }
 
-func impWriteJSONL(t testing.TB, recs []Record) []byte {
+func impWriteJSONL(t testing.TB, recs []message.Message) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := NewJSONLWriter(&b)
@@ -69,10 +71,10 @@ func impWriteJSONL(t testing.TB, recs []Record) []byte {
 	return b.Bytes()
 }
 
-func impReadJSONL(t *testing.T, data []byte) []Record {
+func impReadJSONL(t *testing.T, data []byte) []message.Message {
 	t.Helper()
 	rd := NewJSONLReader(bytes.NewReader(data), "test.jsonl")
-	var recs []Record
+	var recs []message.Message
 	for {
 		r, err := rd.Read()
 		if err == io.EOF {
@@ -221,9 +223,9 @@ func impWriteFile(t *testing.T, data string) string {
 	return path
 }
 
-func impStored(t *testing.T, s *Store) []Record {
+func impStored(t *testing.T, s *Store) []message.Message {
 	t.Helper()
-	var all []Record
+	var all []message.Message
 	q := Query{}
 	for {
 		recs, next, err := s.Query(context.Background(), q)
@@ -419,7 +421,7 @@ func TestImportFileRefusesRecordsRetentionWouldDelete(t *testing.T) {
 	}
 	defer s.Close()
 	now := time.Now()
-	recs := []Record{
+	recs := []message.Message{
 		{Time: now.Add(-time.Minute), Topic: "a", Protocol: 4},
 		{Time: now.Add(-2 * time.Hour), Topic: "a", Protocol: 4},
 		{Time: now.Add(-3 * time.Hour), Topic: "a", Protocol: 4},
@@ -479,13 +481,13 @@ func TestImportFileEmptyAndMissing(t *testing.T) {
 	}
 }
 
-func impMany(n int) []Record {
+func impMany(n int) []message.Message {
 	base := time.Now().Add(-time.Minute)
-	recs := make([]Record, n)
+	recs := make([]message.Message, n)
 	for i := range recs {
-		recs[i] = Record{Time: base.Add(time.Duration(i) * time.Microsecond), Source: "broker", ClientID: "dev",
+		recs[i] = message.Message{Time: base.Add(time.Duration(i) * time.Microsecond), Source: "broker", ClientID: "dev",
 			Protocol: 5, Topic: fmt.Sprintf("plant/%d/power", i%10), Payload: fmt.Appendf(nil, `{"n":%d,"w":1500.5}`, i), QoS: 1,
-			UserProps: []UserProp{{"unit", "W"}}}
+			UserProps: []message.UserProp{{Key: "unit", Value: "W"}}}
 	}
 	return recs
 }

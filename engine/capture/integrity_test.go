@@ -11,6 +11,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // indexedBlock is a b| entry: the block's first seq and where it is.
@@ -59,7 +61,7 @@ func TestDamagedBlockIsReportedAndTheRestServed(t *testing.T) {
 	opts := Options{blockBytes: 2000}
 	s := openAt(t, dir, opts)
 	for i := range 100 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("dmg/%d", i%3), Payload: damagePayload(i)})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("dmg/%d", i%3), Payload: damagePayload(i)})
 	}
 	flush(t, s)
 	blocks := indexedBlocks(t, s)
@@ -162,7 +164,7 @@ func TestTornNewestBlocksKeepSeqsAndCountTrue(t *testing.T) {
 			opts := Options{blockBytes: 2000}
 			s := openAt(t, dir, opts)
 			for i := range 100 {
-				ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "torn", Payload: damagePayload(i)})
+				ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "torn", Payload: damagePayload(i)})
 			}
 			flush(t, s)
 			if err := s.Close(); err != nil {
@@ -191,7 +193,7 @@ func TestTornNewestBlocksKeepSeqsAndCountTrue(t *testing.T) {
 			if len(st.Lost) != 1 || st.Lost[0].First != uint64(n+1) || st.Lost[0].Last != 100 || st.Lost[0].File != last {
 				t.Errorf("Stats.Lost = %+v, want seq %d..100 in %s", st.Lost, n+1, last)
 			}
-			ingest(t, s, Record{Time: base.Add(time.Hour), Topic: "torn", Payload: []byte("after")})
+			ingest(t, s, message.Message{Time: base.Add(time.Hour), Topic: "torn", Payload: []byte("after")})
 			flush(t, s)
 			newest, _ := query(t, s, Query{Newest: true, Limit: 1})
 			if len(newest) != 1 || string(newest[0].Payload) != "after" || newest[0].Seq != uint64(n+1) {
@@ -218,10 +220,10 @@ func TestTornNewestBlocksKeepSeqsAndCountTrue(t *testing.T) {
 func TestOversizedRecordIsCountedAsDropped(t *testing.T) {
 	dir := t.TempDir()
 	s := openAt(t, dir, Options{})
-	if s.Ingest(Record{Time: base, Topic: "big", Payload: make([]byte, MaxRecordBytes)}) {
+	if s.Ingest(message.Message{Time: base, Topic: "big", Payload: make([]byte, MaxRecordBytes)}) {
 		t.Fatal("a record over MaxRecordBytes was accepted")
 	}
-	ingest(t, s, Record{Time: base, Topic: "small", Payload: []byte("kept")})
+	ingest(t, s, message.Message{Time: base, Topic: "small", Payload: []byte("kept")})
 	flush(t, s)
 	st := stats(t, s)
 	if st.Dropped != 1 || st.TooLarge != 1 || st.DroppedTotal != 1 || st.TooLargeTotal != 1 {
@@ -247,7 +249,7 @@ func TestFormat3StoreIsReadAndContinued(t *testing.T) {
 	dir := t.TempDir()
 	s := openAt(t, dir, Options{blockBytes: 2000})
 	for i := range 60 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v3/%d", i%2), Payload: damagePayload(i)})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v3/%d", i%2), Payload: damagePayload(i)})
 	}
 	flush(t, s)
 	if err := s.db.Update(func(txn *badgerdb.Txn) error { // as format 3 wrote them
@@ -271,7 +273,7 @@ func TestFormat3StoreIsReadAndContinued(t *testing.T) {
 
 	s = openAt(t, dir, Options{blockBytes: 2000})
 	for i := 60; i < 80; i++ {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v3/%d", i%2), Payload: damagePayload(i)})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: fmt.Sprintf("v3/%d", i%2), Payload: damagePayload(i)})
 	}
 	flush(t, s)
 	all, _ := query(t, s, Query{Limit: 1000})
@@ -317,7 +319,7 @@ func TestRecordsCountSkipsFailedWrites(t *testing.T) {
 	s := openAt(t, dir, Options{blockBytes: 2000, blockFileBytes: 4096})
 	put := func(from, to int) {
 		for i := from; i < to; i++ {
-			ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "gap", Payload: damagePayload(i)})
+			ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "gap", Payload: damagePayload(i)})
 		}
 	}
 	put(0, 20)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Ingest runs on every publisher's goroutine at once. With one mutex and
@@ -65,7 +67,7 @@ const (
 
 // putLane encodes r into l. It counts nothing but the records it stores:
 // the caller decides what a refusal is.
-func (s *Store) putLane(l *lane, r *Record) putResult {
+func (s *Store) putLane(l *lane, r *message.Message) putResult {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
@@ -105,7 +107,7 @@ func (s *Store) putLane(l *lane, r *Record) putResult {
 }
 
 // put is putLane on the calling processor's lane.
-func (s *Store) put(r *Record) putResult {
+func (s *Store) put(r *message.Message) putResult {
 	l := s.lanePool.Get().(*lane)
 	res := s.putLane(l, r)
 	s.lanePool.Put(l)

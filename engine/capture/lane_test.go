@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A goroutine's records keep the order of its calls even when it moves
@@ -15,7 +17,7 @@ func TestCallOrderSurvivesLaneSwitches(t *testing.T) {
 	const n = 30_000
 	for i := range n {
 		// Receive times run backwards: the order must come from the calls.
-		r := Record{Time: base.Add(-time.Duration(i) * time.Microsecond), Topic: "order", Payload: binary.BigEndian.AppendUint32(nil, uint32(i))}
+		r := message.Message{Time: base.Add(-time.Duration(i) * time.Microsecond), Topic: "order", Payload: binary.BigEndian.AppendUint32(nil, uint32(i))}
 		for {
 			res := s.putLane(s.lanes[i%3], &r)
 			if res == putOK {
@@ -50,7 +52,7 @@ func TestConcurrentIngestKeepsEveryRecord(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				r := Record{Topic: "pub", Payload: binary.BigEndian.AppendUint32([]byte{byte(p)}, uint32(i))}
+				r := message.Message{Topic: "pub", Payload: binary.BigEndian.AppendUint32([]byte{byte(p)}, uint32(i))}
 				for !s.Ingest(r) {
 					time.Sleep(time.Millisecond) // the queue was full: a drop is counted, try again
 				}
@@ -85,7 +87,7 @@ func TestLanesShareTheQueue(t *testing.T) {
 	const size, room = 22, 400
 	s := openAt(t, t.TempDir(), Options{lanes: 8, QueueBytes: room * size, writerGate: gate})
 	put := func(l *lane) bool {
-		return s.putLane(l, &Record{Time: base, Topic: "q", Payload: []byte{1}}) == putOK
+		return s.putLane(l, &message.Message{Time: base, Topic: "q", Payload: []byte{1}}) == putOK
 	}
 	busy := 0
 	for put(s.lanes[0]) {
@@ -163,12 +165,12 @@ func TestAppendWaitsOutLiveTraffic(t *testing.T) {
 	const size, room = 22, 50
 	s := openAt(t, t.TempDir(), Options{lanes: 2, QueueBytes: room * size, writerGate: gate})
 	for {
-		if s.putLane(s.lanes[0], &Record{Time: base, Topic: "q", Payload: []byte{1}}) != putOK {
+		if s.putLane(s.lanes[0], &message.Message{Time: base, Topic: "q", Payload: []byte{1}}) != putOK {
 			break
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.Append(t.Context(), Record{Time: base, Topic: "q", Payload: []byte{2}}) }()
+	go func() { done <- s.Append(t.Context(), message.Message{Time: base, Topic: "q", Payload: []byte{2}}) }()
 	select {
 	case err := <-done:
 		t.Fatalf("Append returned %v while live records filled the queue", err)

@@ -1,8 +1,17 @@
 package capture
 
-// MatchTopic reports whether topic matches the MQTT topic filter, following
-// MQTT 3.1.1/5 section 4.7 ('+' one level, '#' the parent level and all
-// below, wildcards first do not match '$' topics). The filter must be valid
-// (see ValidateFilter) and non-empty. Exported so that other views of
-// traffic (the live topic tree) filter exactly as capture queries do.
-func MatchTopic(filter string, topic []byte) bool { return matchTopic(filter, topic) }
+import "github.com/iotstudio/iotstudio/engine/message"
+
+// MatchTopic is message.MatchTopic, kept only while engine/topics still
+// calls it here.
+//
+// Deprecated: use message.MatchTopic; this goes once engine/topics imports
+// engine/message.
+func MatchTopic(filter string, topic []byte) bool { return message.MatchTopic(filter, topic) }
+
+// ValidateFilter is message.ValidateFilter, kept only while engine/topics
+// still calls it here.
+//
+// Deprecated: use message.ValidateFilter; this goes once engine/topics
+// imports engine/message.
+func ValidateFilter(f string) error { return message.ValidateFilter(f) }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // liveHeapMB is the heap that survives a full collection.
@@ -43,7 +45,7 @@ func TestBurstMemoryIsGivenBackWhenIdle(t *testing.T) {
 		}
 		// Two publishers' worth of lanes, each filled as far as the queue
 		// lets it: the writer drains them as a busy broker's would be.
-		if s.putLane(s.lanes[i%2], &Record{Topic: topic, Payload: payload[:50+rng.IntN(251)]}) == putOK {
+		if s.putLane(s.lanes[i%2], &message.Message{Topic: topic, Payload: payload[:50+rng.IntN(251)]}) == putOK {
 			stored++
 		}
 	}

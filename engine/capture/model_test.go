@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // TestQueryAgreesWithModel checks paged queries of every kind against a
@@ -16,13 +18,13 @@ func TestQueryAgreesWithModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := openAt(t, t.TempDir(), Options{blockBytes: 300, segmentBlocks: 3, MaxAge: -1, MaxBytes: -1})
 	start := time.Now().Add(-time.Hour)
-	var all []Record
+	var all []message.Message
 	for i := range 600 {
 		at := start.Add(time.Duration(i) * 100 * time.Millisecond)
 		if i%97 == 13 { // an import-like record from a day earlier
 			at = at.Add(-24 * time.Hour)
 		}
-		r := Record{Time: at, Topic: fmt.Sprintf("m/%d/%d", rng.IntN(4), rng.IntN(3)), Payload: []byte(fmt.Sprintf(`{"n": %d}`, i))}
+		r := message.Message{Time: at, Topic: fmt.Sprintf("m/%d/%d", rng.IntN(4), rng.IntN(3)), Payload: []byte(fmt.Sprintf(`{"n": %d}`, i))}
 		ingest(t, s, r)
 		r.Seq = uint64(i + 1)
 		all = append(all, r)
@@ -32,7 +34,7 @@ func TestQueryAgreesWithModel(t *testing.T) {
 	}
 	flush(t, s)
 
-	check := func(t *testing.T, kept []Record) {
+	check := func(t *testing.T, kept []message.Message) {
 		t.Helper()
 		mid := start.Add(30 * time.Second)
 		queries := []Query{
@@ -49,7 +51,7 @@ func TestQueryAgreesWithModel(t *testing.T) {
 					q.Newest, q.Limit = newest, limit
 					var want []uint64
 					for _, r := range kept {
-						if (q.Filter == "" || matchTopic(q.Filter, []byte(r.Topic))) &&
+						if (q.Filter == "" || message.MatchTopic(q.Filter, []byte(r.Topic))) &&
 							(q.Since.IsZero() || !r.Time.Before(q.Since)) &&
 							(q.Until.IsZero() || r.Time.Before(q.Until)) &&
 							bytes.Contains(r.Payload, []byte(q.Contains)) {

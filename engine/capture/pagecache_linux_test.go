@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestStoreMapping(t *testing.T) {
@@ -41,7 +43,7 @@ func TestWrittenBlocksDoNotStayResident(t *testing.T) {
 	payload := bytes.Repeat([]byte("r"), 1000)
 	const n = 200_000
 	for i := range n {
-		ingest(t, s, Record{Time: time.Now(), Topic: fmt.Sprintf("rss/%d", i%10), Payload: payload})
+		ingest(t, s, message.Message{Time: time.Now(), Topic: fmt.Sprintf("rss/%d", i%10), Payload: payload})
 		if i%20_000 == 19_999 {
 			flush(t, s)
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // DefaultLimit is the page size of a Query whose Limit is not positive.
@@ -54,15 +56,15 @@ type Query struct {
 // Querier answers queries: a Store, or a store that another process holds
 // open, reached through it.
 type Querier interface {
-	Query(ctx context.Context, q Query) (recs []Record, next string, err error)
+	Query(ctx context.Context, q Query) (recs []message.Message, next string, err error)
 }
 
 // Query returns up to q.Limit matching records in seq order (descending if
 // q.Newest) and a cursor for the next page, or "" if there are no more
 // matching records. Damaged records are skipped, logged, remembered for
 // Stats and passed to q.OnDamage; the query serves the rest.
-func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string, err error) {
-	if err := ValidateFilter(q.Filter); err != nil {
+func (s *Store) Query(ctx context.Context, q Query) (recs []message.Message, next string, err error) {
+	if err := message.ValidateFilter(q.Filter); err != nil {
 		return nil, "", fmt.Errorf("capture: query: %w", err)
 	}
 	limit := q.Limit
@@ -107,15 +109,15 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 	}
 
 	var (
-		exact    = q.Filter != "" && !hasWildcard(q.Filter)
+		exact    = q.Filter != "" && !message.HasWildcard(q.Filter)
 		contains = []byte(q.Contains)
-		literal  = []byte(literalPrefix(q.Filter))
+		literal  = []byte(message.LiteralPrefix(q.Filter))
 	)
 	visit := func(seq uint64, val []byte) (stop bool, err error) {
 		// Most records of a wildcard scan fail on the topic: test it
 		// before decoding the rest.
 		if topic, ok := peekTopic(val); ok && !exact && q.Filter != "" &&
-			(!bytes.HasPrefix(topic, literal) || !matchTopic(q.Filter, topic)) {
+			(!bytes.HasPrefix(topic, literal) || !message.MatchTopic(q.Filter, topic)) {
 			return false, nil
 		}
 		v, err := parseRecord(val)
@@ -125,7 +127,7 @@ func (s *Store) Query(ctx context.Context, q Query) (recs []Record, next string,
 		switch {
 		case exact && string(v.topic) != q.Filter: // hash collision
 			return false, nil
-		case !exact && q.Filter != "" && !matchTopic(q.Filter, v.topic):
+		case !exact && q.Filter != "" && !message.MatchTopic(q.Filter, v.topic):
 			return false, nil
 		case tb.since && v.timeNs < tb.sinceNs:
 			return false, nil

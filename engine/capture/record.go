@@ -5,33 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
-// Record is one captured PUBLISH.
-type Record struct {
-	Seq      uint64    // assigned by the store, strictly increasing
-	Time     time.Time // receive time (ns precision); zero means "now" at Ingest
-	Source   string    // "broker" for the embedded broker, else a connection name
-	ClientID string    // publisher client ID
-	Protocol byte      // 3, 4 or 5
-	Topic    string
-	Payload  []byte // full, never truncated
-	QoS      byte
-	Retain   bool
-
-	// MQTT 5 properties.
-	PayloadFormat   *byte
-	ContentType     string
-	MessageExpiry   *uint32
-	ResponseTopic   string
-	CorrelationData []byte
-	UserProps       []UserProp // order preserved
-}
+// Record is one captured PUBLISH; Seq is its key in the capture.
+//
+// Deprecated: an alias kept while engine/topics still names it; use
+// message.Message. It goes once engine/topics imports engine/message.
+type Record = message.Message
 
 // UserProp is one MQTT 5 user property.
-type UserProp struct {
-	Key, Value string
-}
+//
+// Deprecated: kept for engine/topics like Record; use message.UserProp.
+type UserProp = message.UserProp
 
 // Record encoding, version 1. Seq is not part of the value: it is the key.
 //
@@ -64,7 +51,7 @@ const (
 var errCorruptRecord = errors.New("corrupt capture record")
 
 // encodedLen returns the exact length appendRecord appends for r.
-func encodedLen(r *Record) int {
+func encodedLen(r *message.Message) int {
 	n := fixedHeaderLen
 	if r.PayloadFormat != nil {
 		n++
@@ -94,7 +81,7 @@ func uvarintLen(x uint64) int {
 }
 
 // appendRecord appends the encoding of r (without Seq) to b.
-func appendRecord(b []byte, r *Record) []byte {
+func appendRecord(b []byte, r *message.Message) []byte {
 	var flags byte
 	if r.Retain {
 		flags |= flagRetain
@@ -317,8 +304,8 @@ func peekTopic(b []byte) (topic []byte, ok bool) {
 
 // record copies the view into a Record that shares no memory with the
 // encoded bytes. Empty byte fields decode as nil.
-func (v *recView) record(seq uint64) Record {
-	rec := Record{
+func (v *recView) record(seq uint64) message.Message {
+	rec := message.Message{
 		Seq:             seq,
 		Time:            time.Unix(0, v.timeNs),
 		Source:          string(v.source),
@@ -341,7 +328,7 @@ func (v *recView) record(seq uint64) Record {
 		rec.MessageExpiry = &me
 	}
 	if v.nProps > 0 {
-		rec.UserProps = make([]UserProp, v.nProps)
+		rec.UserProps = make([]message.UserProp, v.nProps)
 		r := reader{b: v.props} // validated by parseRecord
 		for i := range rec.UserProps {
 			rec.UserProps[i].Key = string(r.bytes("key"))
@@ -359,10 +346,10 @@ func cloneBytes(b []byte) []byte {
 }
 
 // decodeRecord decodes a complete record value; seq comes from its key.
-func decodeRecord(seq uint64, b []byte) (Record, error) {
+func decodeRecord(seq uint64, b []byte) (message.Message, error) {
 	v, err := parseRecord(b)
 	if err != nil {
-		return Record{}, err
+		return message.Message{}, err
 	}
 	return v.record(seq), nil
 }

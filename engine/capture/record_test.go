@@ -7,14 +7,16 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 // fullRecord has every field set, an MQTT 5 property of every kind and a
 // binary payload containing zero bytes.
-func fullRecord() Record {
-	return Record{
+func fullRecord() message.Message {
+	return message.Message{
 		Time:            time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC),
 		Source:          "broker",
 		ClientID:        "sensor-7",
@@ -28,13 +30,13 @@ func fullRecord() Record {
 		MessageExpiry:   ptr(uint32(3600)),
 		ResponseTopic:   "plant/line1/reply",
 		CorrelationData: []byte{0, 0xde, 0xad, 0},
-		UserProps:       []UserProp{{"b", "2"}, {"a", "1"}, {"b", "3"}, {"", ""}},
+		UserProps:       []message.UserProp{{Key: "b", Value: "2"}, {Key: "a", Value: "1"}, {Key: "b", Value: "3"}, {Key: "", Value: ""}},
 	}
 }
 
 // equalRecords compares two records field by field; Time with Equal and
 // nil/empty byte slices as equal.
-func equalRecords(a, b Record) bool {
+func equalRecords(a, b message.Message) bool {
 	if !a.Time.Equal(b.Time) || !bytes.Equal(a.Payload, b.Payload) || !bytes.Equal(a.CorrelationData, b.CorrelationData) {
 		return false
 	}
@@ -51,14 +53,14 @@ func equalRecords(a, b Record) bool {
 func TestCodecRoundTrip(t *testing.T) {
 	cases := []struct {
 		name string
-		rec  Record
+		rec  message.Message
 	}{
 		{"all fields", fullRecord()},
-		{"zero record at epoch", Record{Time: time.Unix(0, 0)}},
-		{"mqtt 3.1 no props", Record{Time: time.Unix(1, 2), Protocol: 3, Topic: "a", Payload: []byte("hi")}},
-		{"empty but present props", Record{Time: time.Unix(5, 0), PayloadFormat: ptr(byte(0)), MessageExpiry: ptr(uint32(0))}},
-		{"before 1970", Record{Time: time.Unix(-12345, 678), Topic: "old"}},
-		{"long fields", Record{Time: time.Unix(9, 9), Topic: string(bytes.Repeat([]byte("t/"), 300)), Payload: bytes.Repeat([]byte{0}, 70000)}},
+		{"zero record at epoch", message.Message{Time: time.Unix(0, 0)}},
+		{"mqtt 3.1 no props", message.Message{Time: time.Unix(1, 2), Protocol: 3, Topic: "a", Payload: []byte("hi")}},
+		{"empty but present props", message.Message{Time: time.Unix(5, 0), PayloadFormat: ptr(byte(0)), MessageExpiry: ptr(uint32(0))}},
+		{"before 1970", message.Message{Time: time.Unix(-12345, 678), Topic: "old"}},
+		{"long fields", message.Message{Time: time.Unix(9, 9), Topic: string(bytes.Repeat([]byte("t/"), 300)), Payload: bytes.Repeat([]byte{0}, 70000)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,7 +137,7 @@ func FuzzDecode(f *testing.F) {
 		}
 
 		// encode -> decode round trip of a record built from the inputs.
-		rec := Record{
+		rec := message.Message{
 			Time: time.Unix(0, ns), Source: key, ClientID: val, Protocol: bits & 7,
 			Topic: topic, Payload: payload, QoS: bits >> 6, Retain: bits&8 != 0,
 			ContentType: val, ResponseTopic: key, CorrelationData: data,
@@ -147,7 +149,7 @@ func FuzzDecode(f *testing.F) {
 			rec.MessageExpiry = ptr(uint32(ns))
 		}
 		for i := 0; i < int(bits%4); i++ {
-			rec.UserProps = append(rec.UserProps, UserProp{key, val})
+			rec.UserProps = append(rec.UserProps, message.UserProp{Key: key, Value: val})
 		}
 		enc := appendRecord(nil, &rec)
 		if len(enc) != encodedLen(&rec) {
@@ -168,7 +170,7 @@ func FuzzBlock(f *testing.F) {
 	var b building
 	b.reset(1)
 	for i := range 3 {
-		r := Record{Time: base, Topic: fmt.Sprintf("f/%d", i), Payload: []byte("payload")}
+		r := message.Message{Time: base, Topic: fmt.Sprintf("f/%d", i), Payload: []byte("payload")}
 		b.add(appendRecord(nil, &r), topicHash(r.Topic), unixNano(r.Time))
 	}
 	b.finish(make(map[uint64][]uint32), nil)
@@ -193,7 +195,7 @@ func FuzzBlock(f *testing.F) {
 }
 
 func TestPeekTopicAgreesWithParse(t *testing.T) {
-	for _, r := range []Record{
+	for _, r := range []message.Message{
 		fullRecord(),
 		{Time: base, Topic: "a/b"},
 		{Time: base, Topic: "", PayloadFormat: ptr(byte(1))},

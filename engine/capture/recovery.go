@@ -7,6 +7,8 @@ import (
 	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // maxLostReports bounds the l| reports a store keeps (Stats.Lost).
@@ -258,7 +260,7 @@ func readLost(txn *badgerdb.Txn) ([]Damage, error) {
 
 // dropTooLarge counts a record Ingest cannot keep: the capture stores a
 // record whole or not at all.
-func (s *Store) dropTooLarge(r *Record) {
+func (s *Store) dropTooLarge(r *message.Message) {
 	s.tooLarge.Add(1)
 	n := s.dropped.Add(1)
 	if s.dropLog.Allow() {

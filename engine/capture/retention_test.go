@@ -8,6 +8,7 @@ import (
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -42,7 +43,7 @@ func TestRetentionBySize(t *testing.T) {
 	s := openAt(t, t.TempDir(), Options{blockBytes: block, segmentBlocks: 2, MaxBytes: 20_000, MaxAge: -1})
 	payload := make([]byte, 100)
 	for i := range 1000 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("size/%d", i%7), Payload: payload})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("size/%d", i%7), Payload: payload})
 		if i%100 == 99 {
 			flush(t, s)
 		}
@@ -94,7 +95,7 @@ func TestRetentionByAge(t *testing.T) {
 	now := time.Now()
 	for _, ago := range []time.Duration{3 * time.Hour, 2 * time.Hour, time.Minute} {
 		for i := range 10 {
-			ingest(t, s, Record{Time: now.Add(-ago + time.Duration(i)*time.Millisecond), Topic: "age"})
+			ingest(t, s, message.Message{Time: now.Add(-ago + time.Duration(i)*time.Millisecond), Topic: "age"})
 		}
 		flush(t, s) // each age in its own block
 	}
@@ -111,7 +112,7 @@ func TestSetRetentionAppliesAtOnceAndUnlimitedKeepsAll(t *testing.T) {
 	s := openAt(t, t.TempDir(), Options{blockBytes: 1000, segmentBlocks: 1, MaxBytes: -1, MaxAge: -1})
 	old := time.Now().Add(-30 * 24 * time.Hour)
 	for i := range 200 {
-		ingest(t, s, Record{Time: old.Add(time.Duration(i) * time.Second), Topic: "keep", Payload: make([]byte, 50)})
+		ingest(t, s, message.Message{Time: old.Add(time.Duration(i) * time.Second), Topic: "keep", Payload: make([]byte, 50)})
 	}
 	flush(t, s)
 	if st := stats(t, s); st.Records != 200 || st.MaxBytes != -1 || st.MaxAge != -1 {
@@ -133,7 +134,7 @@ func TestRetentionSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := openAt(t, dir, Options{blockBytes: 1000, MaxBytes: -1, MaxAge: -1})
 	for i := range 100 {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: "r", Payload: make([]byte, 50)})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: "r", Payload: make([]byte, 50)})
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -151,22 +152,22 @@ func TestTimeRangeFindsOutOfOrderRecords(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	for i := range 5 {
-		ingest(t, s, Record{Time: now.Add(time.Duration(i-10) * time.Second), Topic: "live"})
+		ingest(t, s, message.Message{Time: now.Add(time.Duration(i-10) * time.Second), Topic: "live"})
 	}
 	flush(t, s)
 	lastWeek := now.Add(-6 * 24 * time.Hour)
 	nextYear := now.Add(365 * 24 * time.Hour)
 	for i := range 5 {
-		if err := s.Append(ctx, Record{Time: lastWeek.Add(time.Duration(i) * time.Second), Topic: "imported"}); err != nil {
+		if err := s.Append(ctx, message.Message{Time: lastWeek.Add(time.Duration(i) * time.Second), Topic: "imported"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Append(ctx, Record{Time: nextYear, Topic: "future"}); err != nil {
+	if err := s.Append(ctx, message.Message{Time: nextYear, Topic: "future"}); err != nil {
 		t.Fatal(err)
 	}
 	flush(t, s)
 	for i := range 5 {
-		ingest(t, s, Record{Time: now.Add(time.Duration(i) * time.Second), Topic: "live"})
+		ingest(t, s, message.Message{Time: now.Add(time.Duration(i) * time.Second), Topic: "live"})
 	}
 	flush(t, s)
 
@@ -207,7 +208,7 @@ func TestAppendWaitsForRoomAndHonoursContext(t *testing.T) {
 	n := 0
 	for ; n < 100; n++ {
 		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		err := s.Append(short, Record{Time: base, Topic: "wait", Payload: make([]byte, 20)})
+		err := s.Append(short, message.Message{Time: base, Topic: "wait", Payload: make([]byte, 20)})
 		cancel()
 		if err != nil {
 			break
@@ -217,7 +218,7 @@ func TestAppendWaitsForRoomAndHonoursContext(t *testing.T) {
 		t.Fatalf("a 200-byte queue took %d appends before waiting", n)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.Append(ctx, Record{Time: base, Topic: "wait", Payload: make([]byte, 20)}) }()
+	go func() { done <- s.Append(ctx, message.Message{Time: base, Topic: "wait", Payload: make([]byte, 20)}) }()
 	select {
 	case err := <-done:
 		t.Fatalf("Append returned %v with a full queue and a stalled writer", err)
@@ -237,7 +238,7 @@ func TestClearDeletesQueuedRecordsToo(t *testing.T) {
 	gate := make(chan struct{})
 	s := openAt(t, t.TempDir(), Options{writerGate: gate})
 	for range 5 {
-		ingest(t, s, Record{Time: base, Topic: "q"})
+		ingest(t, s, message.Message{Time: base, Topic: "q"})
 	}
 	close(gate)
 	n, err := s.Clear(context.Background())
@@ -248,7 +249,7 @@ func TestClearDeletesQueuedRecordsToo(t *testing.T) {
 	if st := stats(t, s); st.Records != 0 || st.Bytes != 0 {
 		t.Fatalf("after Clear: %+v", st)
 	}
-	ingest(t, s, Record{Time: base, Topic: "after"})
+	ingest(t, s, message.Message{Time: base, Topic: "after"})
 	flush(t, s)
 	recs, _ := query(t, s, Query{Since: base.Add(-time.Second)})
 	if len(recs) != 1 || recs[0].Seq != 6 {
@@ -261,7 +262,7 @@ func TestDroppedTotalSurvivesReopen(t *testing.T) {
 	gate := make(chan struct{})
 	s := openAt(t, dir, Options{QueueBytes: 100, writerGate: gate})
 	for range 50 {
-		s.Ingest(Record{Time: base, Topic: "d", Payload: make([]byte, 10)})
+		s.Ingest(message.Message{Time: base, Topic: "d", Payload: make([]byte, 10)})
 	}
 	dropped := s.Dropped()
 	if dropped == 0 {
@@ -289,7 +290,7 @@ func TestRetentionLimitsAreSavedWithTheStore(t *testing.T) {
 	dir := t.TempDir()
 	old := time.Now().Add(-30 * 24 * time.Hour)
 	s := openAt(t, dir, Options{MaxAge: 60 * 24 * time.Hour})
-	ingest(t, s, Record{Time: old, Topic: "kept"})
+	ingest(t, s, message.Message{Time: old, Topic: "kept"})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

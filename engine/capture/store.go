@@ -19,6 +19,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Defaults for Options.
@@ -517,7 +518,7 @@ func (s *Store) Dir() string { return s.dir }
 // false, and counts a drop, if the queue is full or the record is larger
 // than MaxRecordBytes (also counted as too large); it returns false
 // without counting while paused or after Close.
-func (s *Store) Ingest(r Record) bool {
+func (s *Store) Ingest(r message.Message) bool {
 	if s.paused.Load() {
 		return false
 	}
@@ -614,7 +615,7 @@ func (s *Store) saveRetention(txn *badgerdb.Txn) error {
 // dropping it; it is for imports, which must lose nothing. r.Time is kept
 // as given (zero means now). Records appended one after the other keep
 // that order.
-func (s *Store) Append(ctx context.Context, r Record) error {
+func (s *Store) Append(ctx context.Context, r message.Message) error {
 	for {
 		if s.diskFull.Load() {
 			return fmt.Errorf("capture: append to %s: the disk is full (%s free; writing needs %s free): %w",

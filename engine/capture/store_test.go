@@ -15,6 +15,7 @@ import (
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -43,14 +44,14 @@ func flush(t testing.TB, s *Store) {
 	}
 }
 
-func ingest(t testing.TB, s *Store, r Record) {
+func ingest(t testing.TB, s *Store, r message.Message) {
 	t.Helper()
 	if !s.Ingest(r) {
 		t.Fatalf("Ingest(%q) refused", r.Topic)
 	}
 }
 
-func query(t testing.TB, s *Store, q Query) ([]Record, string) {
+func query(t testing.TB, s *Store, q Query) ([]message.Message, string) {
 	t.Helper()
 	recs, next, err := s.Query(context.Background(), q)
 	if err != nil {
@@ -86,8 +87,8 @@ func TestLargePayloadKeptWhole(t *testing.T) {
 	}
 	payload[0], payload[len(payload)-1] = 0, 0
 	want := append([]byte(nil), payload...)
-	ingest(t, s, Record{Time: base, Topic: "big", Payload: payload})
-	ingest(t, s, Record{Time: base, Topic: "small", Payload: []byte("x")})
+	ingest(t, s, message.Message{Time: base, Topic: "big", Payload: payload})
+	ingest(t, s, message.Message{Time: base, Topic: "small", Payload: []byte("x")})
 	flush(t, s)
 	check := func(s *Store) {
 		t.Helper()
@@ -106,7 +107,7 @@ func TestLargePayloadKeptWhole(t *testing.T) {
 // fixture is a store holding a known set of records, one per 250 ms.
 type fixture struct {
 	s    *Store
-	recs []Record // as ingested, Seq filled in
+	recs []message.Message // as ingested, Seq filled in
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -117,7 +118,7 @@ func newFixture(t *testing.T) *fixture {
 		"home/garage", "office/temp", "$SYS/broker/uptime", "home/kitchen/temp/raw",
 	}
 	for i := 0; i < 70; i++ {
-		r := Record{
+		r := message.Message{
 			Time:     base.Add(time.Duration(i) * 250 * time.Millisecond),
 			Source:   "broker",
 			ClientID: fmt.Sprintf("c%d", i%3),
@@ -134,7 +135,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // want returns the fixture's seqs for which keep is true, in order.
-func (f *fixture) want(newest bool, keep func(Record) bool) []uint64 {
+func (f *fixture) want(newest bool, keep func(message.Message) bool) []uint64 {
 	var out []uint64
 	for _, r := range f.recs {
 		if keep(r) {
@@ -149,7 +150,7 @@ func (f *fixture) want(newest bool, keep func(Record) bool) []uint64 {
 	return out
 }
 
-func seqs(recs []Record) []uint64 {
+func seqs(recs []message.Message) []uint64 {
 	out := make([]uint64, len(recs))
 	for i, r := range recs {
 		out[i] = r.Seq
@@ -163,33 +164,33 @@ func TestQuery(t *testing.T) {
 	cases := []struct {
 		name string
 		q    Query
-		keep func(Record) bool
+		keep func(message.Message) bool
 	}{
-		{"all", Query{}, func(Record) bool { return true }},
-		{"exact topic", Query{Filter: "home/kitchen/temp"}, func(r Record) bool { return r.Topic == "home/kitchen/temp" }},
-		{"exact topic, newest", Query{Filter: "home/garage", Newest: true}, func(r Record) bool { return r.Topic == "home/garage" }},
-		{"exact topic without records", Query{Filter: "nope"}, func(Record) bool { return false }},
-		{"plus", Query{Filter: "home/+/temp"}, func(r Record) bool { return r.Topic == "home/kitchen/temp" || r.Topic == "home/garage/temp" }},
-		{"plus first level", Query{Filter: "+/temp"}, func(r Record) bool { return r.Topic == "office/temp" }},
-		{"hash", Query{Filter: "home/kitchen/#"}, func(r Record) bool { return strings.HasPrefix(r.Topic, "home/kitchen/") }},
-		{"hash includes parent", Query{Filter: "home/garage/#"}, func(r Record) bool { return strings.HasPrefix(r.Topic, "home/garage") }},
-		{"hash excludes $SYS", Query{Filter: "#"}, func(r Record) bool { return !strings.HasPrefix(r.Topic, "$") }},
-		{"$SYS", Query{Filter: "$SYS/#"}, func(r Record) bool { return strings.HasPrefix(r.Topic, "$SYS") }},
-		{"since", Query{Since: at(5000)}, func(r Record) bool { return !r.Time.Before(at(5000)) }},
-		{"since mid-second", Query{Since: at(5100)}, func(r Record) bool { return !r.Time.Before(at(5100)) }},
-		{"until", Query{Until: at(3000)}, func(r Record) bool { return r.Time.Before(at(3000)) }},
-		{"range", Query{Since: at(2250), Until: at(7750)}, func(r Record) bool { return !r.Time.Before(at(2250)) && r.Time.Before(at(7750)) }},
-		{"range, newest", Query{Since: at(2250), Until: at(7750), Newest: true}, func(r Record) bool { return !r.Time.Before(at(2250)) && r.Time.Before(at(7750)) }},
-		{"range and topic", Query{Filter: "office/temp", Since: at(4000), Until: at(12000)}, func(r Record) bool {
+		{"all", Query{}, func(message.Message) bool { return true }},
+		{"exact topic", Query{Filter: "home/kitchen/temp"}, func(r message.Message) bool { return r.Topic == "home/kitchen/temp" }},
+		{"exact topic, newest", Query{Filter: "home/garage", Newest: true}, func(r message.Message) bool { return r.Topic == "home/garage" }},
+		{"exact topic without records", Query{Filter: "nope"}, func(message.Message) bool { return false }},
+		{"plus", Query{Filter: "home/+/temp"}, func(r message.Message) bool { return r.Topic == "home/kitchen/temp" || r.Topic == "home/garage/temp" }},
+		{"plus first level", Query{Filter: "+/temp"}, func(r message.Message) bool { return r.Topic == "office/temp" }},
+		{"hash", Query{Filter: "home/kitchen/#"}, func(r message.Message) bool { return strings.HasPrefix(r.Topic, "home/kitchen/") }},
+		{"hash includes parent", Query{Filter: "home/garage/#"}, func(r message.Message) bool { return strings.HasPrefix(r.Topic, "home/garage") }},
+		{"hash excludes $SYS", Query{Filter: "#"}, func(r message.Message) bool { return !strings.HasPrefix(r.Topic, "$") }},
+		{"$SYS", Query{Filter: "$SYS/#"}, func(r message.Message) bool { return strings.HasPrefix(r.Topic, "$SYS") }},
+		{"since", Query{Since: at(5000)}, func(r message.Message) bool { return !r.Time.Before(at(5000)) }},
+		{"since mid-second", Query{Since: at(5100)}, func(r message.Message) bool { return !r.Time.Before(at(5100)) }},
+		{"until", Query{Until: at(3000)}, func(r message.Message) bool { return r.Time.Before(at(3000)) }},
+		{"range", Query{Since: at(2250), Until: at(7750)}, func(r message.Message) bool { return !r.Time.Before(at(2250)) && r.Time.Before(at(7750)) }},
+		{"range, newest", Query{Since: at(2250), Until: at(7750), Newest: true}, func(r message.Message) bool { return !r.Time.Before(at(2250)) && r.Time.Before(at(7750)) }},
+		{"range and topic", Query{Filter: "office/temp", Since: at(4000), Until: at(12000)}, func(r message.Message) bool {
 			return r.Topic == "office/temp" && !r.Time.Before(at(4000)) && r.Time.Before(at(12000))
 		}},
-		{"since after last", Query{Since: at(60000)}, func(Record) bool { return false }},
-		{"until before first", Query{Until: at(-1)}, func(Record) bool { return false }},
-		{"contains", Query{Contains: `"alarm":true`}, func(r Record) bool { return bytes.Contains(r.Payload, []byte(`"alarm":true`)) }},
-		{"contains and wildcard", Query{Filter: "home/#", Contains: `"n":1`}, func(r Record) bool {
+		{"since after last", Query{Since: at(60000)}, func(message.Message) bool { return false }},
+		{"until before first", Query{Until: at(-1)}, func(message.Message) bool { return false }},
+		{"contains", Query{Contains: `"alarm":true`}, func(r message.Message) bool { return bytes.Contains(r.Payload, []byte(`"alarm":true`)) }},
+		{"contains and wildcard", Query{Filter: "home/#", Contains: `"n":1`}, func(r message.Message) bool {
 			return strings.HasPrefix(r.Topic, "home/") && bytes.Contains(r.Payload, []byte(`"n":1`))
 		}},
-		{"contains nothing", Query{Contains: "zzz"}, func(Record) bool { return false }},
+		{"contains nothing", Query{Contains: "zzz"}, func(message.Message) bool { return false }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,7 +237,7 @@ func TestQueryErrors(t *testing.T) {
 	// A cancelled context stops a scan at its first check.
 	big := openTemp(t)
 	for i := 0; i < 2*ctxCheckEvery; i++ {
-		ingest(t, big, Record{Time: base, Topic: "t"})
+		ingest(t, big, message.Message{Time: base, Topic: "t"})
 	}
 	flush(t, big)
 	if _, _, err := big.Query(ctx, Query{Filter: "#"}); !errors.Is(err, context.Canceled) {
@@ -252,7 +253,7 @@ func TestPaging(t *testing.T) {
 		if i%2 == 1 {
 			topic = "p/odd"
 		}
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: topic, Payload: []byte(fmt.Sprint(i))})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: topic, Payload: []byte(fmt.Sprint(i))})
 	}
 	flush(t, s)
 	cases := []struct {
@@ -322,14 +323,14 @@ func TestReopenKeepsRecordsAndContinuesSeq(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "a", Payload: []byte{byte(i)}})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "a", Payload: []byte{byte(i)}})
 	}
 	if err := s.Close(); err != nil { // Close alone must write everything
 		t.Fatal(err)
 	}
 	s = openAt(t, dir, Options{})
 	for i := 10; i < 15; i++ {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "a", Payload: []byte{byte(i)}})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "a", Payload: []byte{byte(i)}})
 	}
 	flush(t, s)
 	recs, _ := query(t, s, Query{Filter: "a"})
@@ -356,7 +357,7 @@ func TestFullQueueDropsAndNeverBlocks(t *testing.T) {
 	start := time.Now()
 	accepted := 0
 	for i := 0; i < 1000; i++ {
-		if s.Ingest(Record{Time: base, Topic: "q", Payload: []byte{byte(i)}}) {
+		if s.Ingest(message.Message{Time: base, Topic: "q", Payload: []byte{byte(i)}}) {
 			accepted++
 		}
 	}
@@ -391,7 +392,7 @@ func TestStats(t *testing.T) {
 		t.Fatalf("empty store stats %+v", st)
 	}
 	for i := 0; i < 100; i++ {
-		ingest(t, s, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "s", Payload: make([]byte, 1000)})
+		ingest(t, s, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "s", Payload: make([]byte, 1000)})
 	}
 	flush(t, s)
 	st, err = s.Stats()
@@ -408,15 +409,15 @@ func TestStats(t *testing.T) {
 
 func TestTopicHashCollisionIsFiltered(t *testing.T) {
 	s := openTemp(t)
-	ingest(t, s, Record{Time: base, Topic: "intruder", Payload: []byte("wrong")})
-	ingest(t, s, Record{Time: base, Topic: "victim", Payload: []byte("right")})
+	ingest(t, s, message.Message{Time: base, Topic: "intruder", Payload: []byte("wrong")})
+	ingest(t, s, message.Message{Time: base, Topic: "victim", Payload: []byte("right")})
 	flush(t, s)
 	// Pretend "intruder" hashes like "victim": rewrite block 1 with both
 	// records filed under victim's hash, and index a block that does not
 	// exist.
 	var b building
 	b.reset(1)
-	for _, r := range []Record{{Time: base, Topic: "intruder", Payload: []byte("wrong")}, {Time: base, Topic: "victim", Payload: []byte("right")}} {
+	for _, r := range []message.Message{{Time: base, Topic: "intruder", Payload: []byte("wrong")}, {Time: base, Topic: "victim", Payload: []byte("right")}} {
 		b.add(appendRecord(nil, &r), topicHash("victim"), unixNano(r.Time))
 	}
 	b.finish(make(map[uint64][]uint32), nil)
@@ -440,7 +441,7 @@ func TestTopicHashCollisionIsFiltered(t *testing.T) {
 func TestCorruptRecordIsSkipped(t *testing.T) {
 	s := openTemp(t)
 	for i := 0; i < 3; i++ {
-		ingest(t, s, Record{Time: base, Topic: "c", Payload: []byte{byte(i)}})
+		ingest(t, s, message.Message{Time: base, Topic: "c", Payload: []byte{byte(i)}})
 	}
 	flush(t, s)
 	// Damage the second record of the one block: an unknown codec version.
@@ -468,7 +469,7 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ingest(t, s, Record{Topic: "x"})
+	ingest(t, s, message.Message{Topic: "x"})
 	done := make(chan error, 3)
 	for i := 0; i < 3; i++ {
 		go func() { done <- s.Close() }()
@@ -478,7 +479,7 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 	}
-	if s.Ingest(Record{Topic: "late"}) {
+	if s.Ingest(message.Message{Topic: "late"}) {
 		t.Error("Ingest after Close accepted a record")
 	}
 	if s.Dropped() != 0 {
@@ -525,7 +526,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatalf("round %d: %v", i, err)
 		}
 		for j := 0; j < 100; j++ {
-			s.Ingest(Record{Topic: fmt.Sprintf("g/%d", j%7), Payload: []byte("p")})
+			s.Ingest(message.Message{Topic: fmt.Sprintf("g/%d", j%7), Payload: []byte("p")})
 		}
 		if i%2 == 0 {
 			flush(t, s)
@@ -566,7 +567,7 @@ func TestOpenCorruptManifestKeepsFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ingest(t, s, Record{Topic: "a", Payload: []byte("b")})
+	ingest(t, s, message.Message{Topic: "a", Payload: []byte("b")})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +619,7 @@ func TestFlushHonoursContext(t *testing.T) {
 
 func TestWrittenWithoutFlush(t *testing.T) {
 	s := openTemp(t)
-	ingest(t, s, Record{Time: base, Topic: "lonely"})
+	ingest(t, s, message.Message{Time: base, Topic: "lonely"})
 	// One record never fills a block: sealing by age must write it.
 	testkit.Within(t, 5*time.Second, "the record to be written without Flush", func() bool {
 		recs, _ := query(t, s, Query{})
@@ -629,7 +630,7 @@ func TestWrittenWithoutFlush(t *testing.T) {
 func TestSmallBlocks(t *testing.T) {
 	s := openAt(t, t.TempDir(), Options{blockBytes: 100, QueueBytes: 400})
 	for i := 0; i < 200; i++ {
-		for !s.Ingest(Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("b/%d", i%5)}) {
+		for !s.Ingest(message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: fmt.Sprintf("b/%d", i%5)}) {
 			time.Sleep(time.Millisecond)
 		}
 	}
@@ -648,7 +649,7 @@ func TestTimeRangeToleratesSlightlyLateRecords(t *testing.T) {
 	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
 	// Ingest order is not receive-time order: seq 3 was received before seq 2.
 	for _, ms := range []int{1900, 3000, 1950, 4500} {
-		ingest(t, s, Record{Time: at(ms), Topic: "late"})
+		ingest(t, s, message.Message{Time: at(ms), Topic: "late"})
 	}
 	flush(t, s)
 	cases := []struct {
@@ -674,12 +675,12 @@ func TestPauseClearAppend(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	s.SetPaused(true)
-	if s.Ingest(Record{Topic: "a", Payload: []byte("x")}) {
+	if s.Ingest(message.Message{Topic: "a", Payload: []byte("x")}) {
 		t.Fatal("Ingest while paused reported success")
 	}
 	s.SetPaused(false)
 	for i := range 3 {
-		if err := s.Append(ctx, Record{Time: base.Add(time.Duration(i) * time.Second), Topic: "a"}); err != nil {
+		if err := s.Append(ctx, message.Message{Time: base.Add(time.Duration(i) * time.Second), Topic: "a"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -698,7 +699,7 @@ func TestPauseClearAppend(t *testing.T) {
 	if recs, _ := query(t, s, Query{}); len(recs) != 0 {
 		t.Fatalf("after Clear, query found %d records", len(recs))
 	}
-	ingest(t, s, Record{Topic: "b"})
+	ingest(t, s, message.Message{Topic: "b"})
 	flush(t, s)
 	if recs, _ := query(t, s, Query{}); len(recs) != 1 || recs[0].Topic != "b" {
 		t.Fatalf("after Clear and one ingest, query = %+v", recs)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestConditionMatch(t *testing.T) {
@@ -51,7 +53,7 @@ func TestConditionErrorsSayWhere(t *testing.T) {
 func TestQueryWhere(t *testing.T) {
 	s := openAt(t, t.TempDir(), Options{MaxAge: -1}) // records from 1970
 	for i, p := range []string{`{"temp": 25}`, `{"temp": 35}`, `not json`, `{"temp": 40, "status": "alarm"}`} {
-		s.Ingest(Record{Topic: "sensors/t", Payload: []byte(p), Time: time.Unix(int64(1000+i), 0)})
+		s.Ingest(message.Message{Topic: "sensors/t", Payload: []byte(p), Time: time.Unix(int64(1000+i), 0)})
 	}
 	flush(t, s)
 	hot, err := CompileCondition(`temp > 30`)
@@ -67,7 +69,7 @@ func TestQueryWhere(t *testing.T) {
 	}
 }
 
-func payloads(recs []Record) []string {
+func payloads(recs []message.Message) []string {
 	var out []string
 	for _, r := range recs {
 		out = append(out, string(r.Payload))

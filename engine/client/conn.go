@@ -11,16 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client/transport"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
-
-// Recorder receives every message a connection receives. It has the shape
-// of engine/broker's Recorder, so the capture and the topic model (or a
-// broker.Tee of both) plug in unchanged. Ingest must not block.
-type Recorder interface {
-	Ingest(capture.Record) bool
-}
 
 // State is where a connection is in its life.
 type State int
@@ -49,7 +42,7 @@ type Status struct {
 	Since     time.Time // when State was entered
 	Attempts  int       // failed attempts since the last success
 	Received  int64     // messages received
-	Dropped   int64     // received messages the Recorder refused
+	Dropped   int64     // received messages the Sink refused
 }
 
 // Subscription asks for messages matching Filter. NoLocal,
@@ -88,7 +81,7 @@ type Message struct {
 	MessageExpiry   *uint32
 	ResponseTopic   string
 	CorrelationData []byte
-	UserProps       []capture.UserProp
+	UserProps       []message.UserProp
 }
 
 func (m Message) hasV5Props() bool {
@@ -158,7 +151,7 @@ type backend interface {
 type Connection struct {
 	profile Profile
 	target  transport.Target
-	rec     Recorder
+	rec     message.Sink
 	opts    Options
 	log     *slog.Logger
 	notify  func()
@@ -275,8 +268,8 @@ func (c *Connection) noteError(err error, wc *watchConn) {
 	}
 }
 
-// ingest hands a received message to the Recorder.
-func (c *Connection) ingest(r capture.Record) {
+// ingest hands a received message to the Sink.
+func (c *Connection) ingest(r message.Message) {
 	c.received.Add(1)
 	if c.rec != nil && !c.rec.Ingest(r) {
 		c.dropped.Add(1)
@@ -440,7 +433,7 @@ func (c *Connection) close(ctx context.Context) error {
 // Manager holds the open connections. Its methods are safe for concurrent
 // use.
 type Manager struct {
-	rec  Recorder
+	rec  message.Sink
 	opts Options
 
 	mu       sync.Mutex
@@ -450,7 +443,7 @@ type Manager struct {
 }
 
 // NewManager makes a Manager whose connections feed rec (may be nil).
-func NewManager(rec Recorder, opts Options) *Manager {
+func NewManager(rec message.Sink, opts Options) *Manager {
 	opts.defaults()
 	return &Manager{rec: rec, opts: opts, conns: map[string]*Connection{}, watchers: map[chan struct{}]struct{}{}}
 }

@@ -2,7 +2,7 @@
 // connection profiles (and their secrets in the OS keyring), fills them from
 // presets for common brokers, opens several connections at once that
 // reconnect by themselves, and hands every message they receive to a
-// Recorder, so that remote traffic reaches the topic model and the capture
+// message.Sink, so that remote traffic reaches the topic model and the capture
 // like the embedded broker's. MQTT 5 connections use paho.golang's autopaho,
 // MQTT 3.1.1 ones paho.mqtt.golang (paho.golang speaks MQTT 5 only).
 // Sender is the one-shot MQTT 5 publisher capture replay sends through.

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func testLogger() *slog.Logger {
@@ -40,13 +40,13 @@ func testOptions() Options {
 // recorder collects what connections hand it.
 type recorder struct {
 	mu   sync.Mutex
-	recs []capture.Record
-	got  chan capture.Record
+	recs []message.Message
+	got  chan message.Message
 }
 
-func newRecorder() *recorder { return &recorder{got: make(chan capture.Record, 1024)} }
+func newRecorder() *recorder { return &recorder{got: make(chan message.Message, 1024)} }
 
-func (r *recorder) Ingest(rec capture.Record) bool {
+func (r *recorder) Ingest(rec message.Message) bool {
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.mu.Unlock()
@@ -58,7 +58,7 @@ func (r *recorder) Ingest(rec capture.Record) bool {
 }
 
 // next waits for a record on topic.
-func (r *recorder) next(t *testing.T, topic string) capture.Record {
+func (r *recorder) next(t *testing.T, topic string) message.Message {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -348,7 +348,7 @@ func profile(name, url string, proto Protocol) Profile {
 }
 
 // open opens p on a fresh Manager closed at the end of the test.
-func open(t *testing.T, rec Recorder, p Profile, creds Credentials) (*Manager, *Connection) {
+func open(t *testing.T, rec message.Sink, p Profile, creds Credentials) (*Manager, *Connection) {
 	t.Helper()
 	m := NewManager(rec, testOptions())
 	c, err := m.Open(p, creds)

@@ -13,7 +13,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // v3 drives an MQTT 3.1.1 connection with paho.mqtt.golang. The library's
@@ -71,7 +71,7 @@ func startV3(c *Connection, creds Credentials) (backend, error) {
 		return wc, nil
 	})
 	o.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
-		c.ingest(capture.Record{Time: c.opts.Now(), Source: c.profile.Name, Protocol: 4, Topic: m.Topic(), Payload: m.Payload(), QoS: m.Qos(), Retain: m.Retained()})
+		c.ingest(message.Message{Time: c.opts.Now(), Source: c.profile.Name, Protocol: 4, Topic: m.Topic(), Payload: m.Payload(), QoS: m.Qos(), Retain: m.Retained()})
 	})
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		select {

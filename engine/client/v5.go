@@ -15,7 +15,7 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // v5 drives an MQTT 5 connection with autopaho, which owns the reconnect
@@ -212,8 +212,8 @@ func (b *v5) stop(ctx context.Context) error {
 
 // recordV5 turns a received PUBLISH into a capture record. The publisher's
 // client ID is not part of MQTT, so it stays empty.
-func recordV5(source string, p *paho.Publish, at time.Time) capture.Record {
-	r := capture.Record{Time: at, Source: source, Protocol: 5, Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
+func recordV5(source string, p *paho.Publish, at time.Time) message.Message {
+	r := message.Message{Time: at, Source: source, Protocol: 5, Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	if pr := p.Properties; pr != nil {
 		r.ContentType, r.ResponseTopic, r.CorrelationData = pr.ContentType, pr.ResponseTopic, pr.CorrelationData
 		if pr.PayloadFormat != nil {
@@ -225,7 +225,7 @@ func recordV5(source string, p *paho.Publish, at time.Time) capture.Record {
 			r.MessageExpiry = &e
 		}
 		for _, u := range pr.User {
-			r.UserProps = append(r.UserProps, capture.UserProp{Key: u.Key, Value: u.Value})
+			r.UserProps = append(r.UserProps, message.UserProp{Key: u.Key, Value: u.Value})
 		}
 	}
 	return r

@@ -3,9 +3,9 @@ package replay
 import (
 	"context"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/client/transport"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // The broker URLs a replay goes to are engine/client's; these names keep
@@ -40,7 +40,7 @@ func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
 
 // Publish sends r's topic, payload, QoS, retain flag and MQTT 5
 // properties; see client.Sender.Publish.
-func (c *Client) Publish(ctx context.Context, r capture.Record) error {
+func (c *Client) Publish(ctx context.Context, r message.Message) error {
 	return c.s.Publish(ctx, client.Message{
 		Topic: r.Topic, Payload: r.Payload, QoS: r.QoS, Retain: r.Retain,
 		ContentType: r.ContentType, PayloadFormat: r.PayloadFormat, MessageExpiry: r.MessageExpiry,

@@ -16,6 +16,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/auth"
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestParseRemap(t *testing.T) {
@@ -231,7 +232,7 @@ func TestCancelWhileBrokerStalls(t *testing.T) {
 	var sent atomic.Int64
 	go func() {
 		for {
-			if err := c.Publish(ctx, capture.Record{Topic: "big", Payload: payload}); err != nil {
+			if err := c.Publish(ctx, message.Message{Topic: "big", Payload: payload}); err != nil {
 				done <- err
 				return
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const testTimeout = 20 * time.Second
@@ -63,7 +64,7 @@ func openStore(t *testing.T) *capture.Store {
 	return s
 }
 
-func fill(t *testing.T, s *capture.Store, recs []capture.Record) {
+func fill(t *testing.T, s *capture.Store, recs []message.Message) {
 	t.Helper()
 	for _, r := range recs {
 		if !s.Ingest(r) {
@@ -77,10 +78,10 @@ func fill(t *testing.T, s *capture.Store, recs []capture.Record) {
 
 // series makes n records on topic at base plus the given offsets, with
 // payloads "0", "1", ...
-func series(base time.Time, topic string, offsets []time.Duration) []capture.Record {
-	out := make([]capture.Record, len(offsets))
+func series(base time.Time, topic string, offsets []time.Duration) []message.Message {
+	out := make([]message.Message, len(offsets))
 	for i, off := range offsets {
-		out[i] = capture.Record{Time: base.Add(off), Source: "broker", ClientID: "dev", Protocol: 5,
+		out[i] = message.Message{Time: base.Add(off), Source: "broker", ClientID: "dev", Protocol: 5,
 			Topic: topic, Payload: []byte(strconv.Itoa(i))}
 	}
 	return out
@@ -173,12 +174,12 @@ func (s *subscriber) none(t *testing.T, wait time.Duration) {
 // recorder is a Publisher that keeps what it is given and when.
 type recorder struct {
 	mu    sync.Mutex
-	recs  []capture.Record
+	recs  []message.Message
 	times []time.Time
 	onPub func(n int) // called after each Publish with the count so far
 }
 
-func (r *recorder) Publish(_ context.Context, rec capture.Record) error {
+func (r *recorder) Publish(_ context.Context, rec message.Message) error {
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.times = append(r.times, time.Now())

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// maxTopicLen is MQTT's limit on a UTF-8 string, and so on a topic name.
-const maxTopicLen = 65535
+	"github.com/iotstudio/iotstudio/engine/message"
+)
 
 // Remap moves the topics under Old to under New. Both are whole topic
 // levels: Old "plant" matches "plant" and "plant/a/power" but not
@@ -54,8 +53,8 @@ func (r Remap) validate() error {
 // checkTopicChars reports what keeps s from being (part of) a topic name.
 func checkTopicChars(s string) error {
 	switch {
-	case len(s) > maxTopicLen:
-		return fmt.Errorf("is %d bytes long; MQTT allows at most %d", len(s), maxTopicLen)
+	case len(s) > message.MaxTopicLen:
+		return fmt.Errorf("is %d bytes long; MQTT allows at most %d", len(s), message.MaxTopicLen)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%q is not valid UTF-8", s)
 	case strings.IndexByte(s, 0) >= 0:
@@ -118,8 +117,8 @@ func (m remapper) apply(topic string) (string, error) {
 	if out == "" {
 		return "", errEmptyTopic
 	}
-	if len(out) > maxTopicLen {
-		return "", fmt.Errorf("remapped topic is %d bytes long; MQTT allows at most %d", len(out), maxTopicLen)
+	if len(out) > message.MaxTopicLen {
+		return "", fmt.Errorf("remapped topic is %d bytes long; MQTT allows at most %d", len(out), message.MaxTopicLen)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Source is the capture a replay reads: a capture.Store, or one that
@@ -25,7 +26,7 @@ type Source interface {
 type Publisher interface {
 	// Publish sends r.Topic, r.Payload, r.QoS, r.Retain and r's MQTT 5
 	// properties. The other fields of r mean nothing to it.
-	Publish(ctx context.Context, r capture.Record) error
+	Publish(ctx context.Context, r message.Message) error
 	// Flush waits until everything published so far is acknowledged.
 	Flush(ctx context.Context) error
 }
@@ -122,7 +123,7 @@ func Run(ctx context.Context, store Source, q capture.Query, pub Publisher, opts
 	if err != nil {
 		return res, fmt.Errorf("replay: %w", err)
 	}
-	if err := capture.ValidateFilter(q.Filter); err != nil {
+	if err := message.ValidateFilter(q.Filter); err != nil {
 		return res, fmt.Errorf("replay: %w", err)
 	}
 	if opts.ProgressEvery <= 0 {
@@ -238,7 +239,7 @@ func (r *runner) publishAll(ctx context.Context, store capture.Querier, q captur
 }
 
 // one waits for rec's moment, transforms it and publishes it.
-func (r *runner) one(ctx context.Context, rec *capture.Record, timer *time.Timer) error {
+func (r *runner) one(ctx context.Context, rec *message.Message, timer *time.Timer) error {
 	offset := max(rec.Time.Sub(r.res.First), 0)
 	if r.speed > 0 {
 		if err := r.waitUntil(ctx, r.due(offset), offset, timer); err != nil {

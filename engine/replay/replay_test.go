@@ -14,6 +14,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // The issue's test: at 10x, 20 records captured over about 2 s arrive at a
@@ -139,7 +140,7 @@ func qos(q byte) *byte { return &q }
 // Remap, QoS override and retain handling, seen by a real subscriber.
 func TestTopicQoSAndRetainTransforms(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
-	captured := []capture.Record{
+	captured := []message.Message{
 		{Time: base, Topic: "plant/a/power", Payload: []byte("1"), QoS: 0, Retain: true},
 		{Time: base.Add(time.Millisecond), Topic: "plant/a", Payload: []byte("2"), QoS: 2},
 		{Time: base.Add(2 * time.Millisecond), Topic: "plant/alpha/power", Payload: []byte("3"), QoS: 1},
@@ -189,7 +190,7 @@ func TestTopicQoSAndRetainTransforms(t *testing.T) {
 func TestRemapStripsAndSkipsEmpty(t *testing.T) {
 	store := openStore(t)
 	base := time.Now().Add(-time.Hour)
-	fill(t, store, []capture.Record{
+	fill(t, store, []message.Message{
 		{Time: base, Topic: "site/x", Payload: []byte("1")},
 		{Time: base.Add(time.Millisecond), Topic: "site", Payload: []byte("2")},
 		{Time: base.Add(2 * time.Millisecond), Topic: "other", Payload: []byte("3")},
@@ -209,11 +210,11 @@ func TestMQTT5PropertiesArrive(t *testing.T) {
 	b := startBroker(t, nil)
 	store := openStore(t)
 	format, expiry := byte(1), uint32(3600)
-	fill(t, store, []capture.Record{{
+	fill(t, store, []message.Message{{
 		Time: time.Now().Add(-time.Minute), Topic: "rpc/req", Payload: []byte(`{"op":"ping"}`), QoS: 1,
 		PayloadFormat: &format, ContentType: "application/json", MessageExpiry: &expiry,
 		ResponseTopic: "rpc/resp/7", CorrelationData: []byte{0, 1, 0xfe},
-		UserProps: []capture.UserProp{{Key: "trace", Value: "a"}, {Key: "trace", Value: "b"}, {Key: "unit", Value: "C"}},
+		UserProps: []message.UserProp{{Key: "trace", Value: "a"}, {Key: "trace", Value: "b"}, {Key: "unit", Value: "C"}},
 	}})
 	sub := subscribe(t, b, "rpc/#")
 	pub := dialClient(t, brokerURL(t, b, "mqtt"))
@@ -322,7 +323,7 @@ type capturedPublisher struct {
 	t     *testing.T
 }
 
-func (p *capturedPublisher) Publish(ctx context.Context, r capture.Record) error {
+func (p *capturedPublisher) Publish(ctx context.Context, r message.Message) error {
 	before, err := p.store.Stats()
 	if err != nil {
 		return err
@@ -358,7 +359,7 @@ func TestRefusedMessageStopsReplay(t *testing.T) {
 	b := startBroker(t, func(c *broker.Config) { c.DataDir = dir })
 	store := openStore(t)
 	base := time.Now().Add(-time.Minute)
-	fill(t, store, []capture.Record{
+	fill(t, store, []message.Message{
 		{Time: base, Topic: "public/a", Payload: []byte("ok"), QoS: 1},
 		{Time: base.Add(time.Millisecond), Topic: "private/b", Payload: []byte("no"), QoS: 1},
 		{Time: base.Add(2 * time.Millisecond), Topic: "public/c", Payload: []byte("later"), QoS: 1},

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Message is a publish without its connection.
@@ -33,14 +33,14 @@ func (m Message) ClientMessage() client.Message { return m.Message }
 
 // Validate checks what every broker would refuse.
 func (m Message) Validate() error {
-	if _, err := client.ValidateTopicName(m.Topic); err != nil {
+	if _, err := message.ValidateTopicName(m.Topic); err != nil {
 		return fmt.Errorf("topic %q: %w", m.Topic, err)
 	}
 	if m.QoS > 2 {
 		return fmt.Errorf("QoS %d: use 0, 1 or 2", m.QoS)
 	}
 	if m.ResponseTopic != "" {
-		if _, err := client.ValidateTopicName(m.ResponseTopic); err != nil {
+		if _, err := message.ValidateTopicName(m.ResponseTopic); err != nil {
 			return fmt.Errorf("response topic %q: %w", m.ResponseTopic, err)
 		}
 	}
@@ -115,7 +115,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 		m.Payload = nil
 	}
 	for _, u := range w.UserProps {
-		m.UserProps = append(m.UserProps, capture.UserProp(u))
+		m.UserProps = append(m.UserProps, message.UserProp(u))
 	}
 	return nil
 }

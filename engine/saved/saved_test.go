@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func fullMessage(name string) Message {
@@ -20,7 +20,7 @@ func fullMessage(name string) Message {
 		Topic: "lab/" + name, Payload: []byte(`{"on":true}`), QoS: 2, Retain: true,
 		ContentType: "application/json", PayloadFormat: &pf, MessageExpiry: &exp,
 		ResponseTopic: "lab/replies", CorrelationData: []byte{0, 1, 0xff},
-		UserProps: []capture.UserProp{{Key: "k", Value: "v"}, {Key: "k", Value: "second"}},
+		UserProps: []message.UserProp{{Key: "k", Value: "v"}, {Key: "k", Value: "second"}},
 	}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -54,7 +55,7 @@ func newClientRow(c broker.ClientInfo) clientRow {
 	return clientRow{id: c.ID, connected: c.Connected, cells: [colAction]string{
 		colID:       id,
 		colAddress:  c.Address,
-		colProtocol: numfmt.Protocol(c.ProtocolVersion),
+		colProtocol: message.ProtocolName(c.ProtocolVersion),
 		colSince:    since,
 		colSubs:     strings.Join(filters, ", "),
 		colInflight: strconv.Itoa(c.Inflight) + " / " + strconv.Itoa(c.Queued),

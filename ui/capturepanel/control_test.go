@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -50,7 +51,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 		p.capturing.Importance != widget.WarningImportance {
 		t.Fatalf("after Pause: store paused %v, button %q, state %q", store.Paused(), p.pauseBtn.Text, p.capturing.Text)
 	}
-	store.Ingest(capture.Record{Topic: "while/paused", Payload: []byte("x")})
+	store.Ingest(message.Message{Topic: "while/paused", Payload: []byte("x")})
 	flush(t, store)
 	if n := records(t, store); n != 3 {
 		t.Errorf("a record ingested while paused was captured: %d records", n)
@@ -73,7 +74,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 	if store.Paused() || p.pauseBtn.Text != "Pause" || p.capturing.Text != "Capturing" {
 		t.Fatalf("after Resume: store paused %v, button %q, state %q", store.Paused(), p.pauseBtn.Text, p.capturing.Text)
 	}
-	store.Ingest(capture.Record{Topic: "after/resume", Payload: []byte("y")})
+	store.Ingest(message.Message{Topic: "after/resume", Payload: []byte("y")})
 	flush(t, store)
 	if n := records(t, store); n != 4 {
 		t.Errorf("after resume: %d records, want 4", n)

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // damagedSource serves two pages of intact records and reports, on every
@@ -18,11 +19,11 @@ type damagedSource struct {
 	*countingSource
 }
 
-func (d damagedSource) Query(_ context.Context, q capture.Query) ([]capture.Record, string, error) {
+func (d damagedSource) Query(_ context.Context, q capture.Query) ([]message.Message, string, error) {
 	if q.OnDamage != nil {
 		q.OnDamage(capture.Damage{File: "blocks/0000000001.blk", First: 5, Last: 7, Reason: "checksum mismatch"})
 	}
-	recs := []capture.Record{{Seq: 1, Topic: "a", Time: time.Unix(1, 0)}, {Seq: 2, Topic: "a", Time: time.Unix(2, 0)}}
+	recs := []message.Message{{Seq: 1, Topic: "a", Time: time.Unix(1, 0)}, {Seq: 2, Topic: "a", Time: time.Unix(2, 0)}}
 	if q.Cursor == "" {
 		return recs, "page2", nil
 	}

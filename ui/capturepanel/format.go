@@ -10,8 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
-	"github.com/iotstudio/iotstudio/engine/capture"
-	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
@@ -97,7 +96,7 @@ func preview(b []byte) string {
 }
 
 // rowText is one line of the results list.
-func rowText(r *capture.Record) string {
+func rowText(r *message.Message) string {
 	flags := fmt.Sprintf("Q%d", r.QoS)
 	if r.Retain {
 		flags += " R"
@@ -142,14 +141,14 @@ func payloadView(b []byte) string {
 var oneLine = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
 
 // detailText lists every field of r except the payload.
-func detailText(r *capture.Record) string {
+func detailText(r *message.Message) string {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "%s: %s\n", k, v) }
 	line("Time", r.Time.Format("2006-01-02 15:04:05.000000000 Z07:00"))
 	line("Topic", r.Topic)
 	line("Client", r.ClientID)
 	line("Source", r.Source)
-	line("Protocol", numfmt.Protocol(r.Protocol))
+	line("Protocol", message.ProtocolName(r.Protocol))
 	line("QoS", strconv.Itoa(int(r.QoS)))
 	line("Retain", strconv.FormatBool(r.Retain))
 	line("Size", bytesize.Text(int64(len(r.Payload))))

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -65,7 +66,7 @@ func (h *harness) search(t *testing.T, filter string, newest bool) {
 
 // openStore opens a capture store in a temporary directory, ingests recs
 // and waits until they are written.
-func openStore(t *testing.T, recs ...capture.Record) *capture.Store {
+func openStore(t *testing.T, recs ...message.Message) *capture.Store {
 	t.Helper()
 	s, err := capture.Open(t.TempDir(), capture.Options{})
 	if err != nil {
@@ -104,7 +105,7 @@ func newCounting(src Source) *countingSource {
 	return &countingSource{Source: src, cancelled: make(chan struct{})}
 }
 
-func (c *countingSource) Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error) {
+func (c *countingSource) Query(ctx context.Context, q capture.Query) ([]message.Message, string, error) {
 	c.mu.Lock()
 	c.queries = append(c.queries, q)
 	c.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -25,7 +26,7 @@ import (
 // it. Stats, Query and Clear are called from background goroutines only.
 type Source interface {
 	Stats() (capture.Stats, error)
-	Query(ctx context.Context, q capture.Query) ([]capture.Record, string, error)
+	Query(ctx context.Context, q capture.Query) ([]message.Message, string, error)
 	SetPaused(bool)
 	Clear(ctx context.Context) (int64, error)
 	SetRetention(maxBytes int64, maxAge time.Duration)
@@ -112,7 +113,7 @@ type Panel struct {
 	// Owned by the UI goroutine.
 	query     capture.Query // conditions of the current search
 	queryDesc string        // the same in words
-	recs      []capture.Record
+	recs      []message.Message
 	next      string // cursor of the next page, "" when there is none
 	gen       int    // incremented by each Search; stale results are ignored
 	loading   bool
@@ -341,7 +342,7 @@ func (p *Panel) runQuery(q capture.Query) {
 // formQuery reads the search form.
 func (p *Panel) formQuery(now time.Time) (capture.Query, error) {
 	q := capture.Query{Filter: p.filter.Text, Contains: p.contains.Text, Newest: p.newest.Checked}
-	if err := capture.ValidateFilter(q.Filter); err != nil {
+	if err := message.ValidateFilter(q.Filter); err != nil {
 		return q, err
 	}
 	var err error
@@ -453,7 +454,7 @@ func (p *Panel) onSelect(id widget.ListItemID) {
 	p.showDetail(&p.recs[id])
 }
 
-func (p *Panel) showDetail(r *capture.Record) {
+func (p *Panel) showDetail(r *message.Message) {
 	if r == nil {
 		p.meta.SetText("Select a message to see its detail.")
 		p.payloadText = ""

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/shell"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -24,11 +25,11 @@ var (
 var base = time.Now().Add(-time.Hour).Truncate(time.Second)
 
 // sample returns n records over topics a/1, a/2 and b/1, one ms apart.
-func sample(n int) []capture.Record {
+func sample(n int) []message.Message {
 	topics := []string{"a/1", "a/2", "b/1"}
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range n {
-		recs = append(recs, capture.Record{
+		recs = append(recs, message.Message{
 			Time: base.Add(time.Duration(i) * time.Millisecond), Topic: topics[i%3], ClientID: "dev", Protocol: 4,
 			Payload: []byte("msg " + string(rune('A'+i%26))),
 		})
@@ -218,11 +219,11 @@ func TestSelectShowsDetail(t *testing.T) {
 	bin := []byte{0x00, 0x01, 0xfe, 0xff, 'h', 'i'}
 	when := base.Add(123456789 * time.Nanosecond)
 	store := openStore(t,
-		capture.Record{Time: base, Topic: "t/text", ClientID: "c1", Protocol: 4, Payload: []byte("hello\nworld")},
-		capture.Record{Time: when, Topic: "t/bin", ClientID: "sensor-9", Source: "broker", Protocol: 5, QoS: 1, Retain: true,
+		message.Message{Time: base, Topic: "t/text", ClientID: "c1", Protocol: 4, Payload: []byte("hello\nworld")},
+		message.Message{Time: when, Topic: "t/bin", ClientID: "sensor-9", Source: "broker", Protocol: 5, QoS: 1, Retain: true,
 			Payload: bin, PayloadFormat: &pf, MessageExpiry: &exp, ContentType: "application/octet-stream",
 			ResponseTopic: "t/reply", CorrelationData: []byte("req-7"),
-			UserProps: []capture.UserProp{{Key: "unit", Value: "celsius"}, {Key: "fw", Value: "1.2"}}},
+			UserProps: []message.UserProp{{Key: "unit", Value: "celsius"}, {Key: "fw", Value: "1.2"}}},
 	)
 	h := newHarness(t, store)
 	p := h.panel
@@ -329,9 +330,9 @@ func TestPanelIdentity(t *testing.T) {
 }
 
 func TestWhereConditionNarrowsSearchAndBadOneIsShown(t *testing.T) {
-	var recs []capture.Record
+	var recs []message.Message
 	for i, p := range []string{`{"temp": 25}`, `{"temp": 35}`, `{"temp": 41}`, `off`} {
-		recs = append(recs, capture.Record{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: "s/t", Payload: []byte(p)})
+		recs = append(recs, message.Message{Time: base.Add(time.Duration(i) * time.Millisecond), Topic: "s/t", Payload: []byte(p)})
 	}
 	h := newHarness(t, openStore(t, recs...))
 	p := h.panel

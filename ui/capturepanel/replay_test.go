@@ -13,6 +13,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // targetBroker starts a broker on a free loopback port whose accepted
@@ -75,8 +76,8 @@ func TestReplayShowsProgressAndCancels(t *testing.T) {
 	url, got := targetBroker(t)
 	now := time.Now()
 	store := openStore(t,
-		capture.Record{Time: now.Add(-2 * time.Hour), Topic: "slow/1", Payload: []byte("first")},
-		capture.Record{Time: now.Add(-time.Hour), Topic: "slow/2", Payload: []byte("an hour later")},
+		message.Message{Time: now.Add(-2 * time.Hour), Topic: "slow/1", Payload: []byte("first")},
+		message.Message{Time: now.Add(-time.Hour), Topic: "slow/2", Payload: []byte("an hour later")},
 	)
 	h := newHarness(t, store)
 	p := h.panel

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -125,7 +126,7 @@ func TestExportFailureIsShown(t *testing.T) {
 	}
 }
 
-func writeJSONL(t *testing.T, path string, recs []capture.Record) {
+func writeJSONL(t *testing.T, path string, recs []message.Message) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -150,9 +151,9 @@ func TestImportBringsRecordsIn(t *testing.T) {
 	h := newHarness(t, store)
 	p := h.panel
 	dir := t.TempDir()
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range 15 {
-		recs = append(recs, capture.Record{Seq: uint64(i + 1), Time: base.Add(-time.Duration(i) * time.Second),
+		recs = append(recs, message.Message{Seq: uint64(i + 1), Time: base.Add(-time.Duration(i) * time.Second),
 			Topic: "imported/x", ClientID: "old", Protocol: 5, Payload: []byte("from file")})
 	}
 	good := filepath.Join(dir, "good.jsonl")

@@ -15,6 +15,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -58,7 +59,7 @@ func runLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	br := brokertest.Start(b, func(c *broker.Config) { c.Recorder = broker.NewTee(store, model) })
+	br := brokertest.Start(b, func(c *broker.Config) { c.Recorder = message.NewTee(store, model) })
 
 	// The UI goroutine: runs what fyne.Do would, in order.
 	ui := make(chan func(), 64)

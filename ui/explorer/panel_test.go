@@ -14,7 +14,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/uitest"
@@ -292,7 +292,7 @@ func TestDeleteRetainedOnAnotherSource(t *testing.T) {
 		if err := remote.Publish(topic, []byte("on"), true, 0); err != nil {
 			t.Fatal(err)
 		}
-		h.m.Ingest(capture.Record{Time: time.Now(), Source: "Plant", Topic: topic, Payload: []byte("on"), Retain: true})
+		h.m.Ingest(message.Message{Time: time.Now(), Source: "Plant", Topic: topic, Payload: []byte("on"), Retain: true})
 	}
 	if got := retainedFor(t, remote, "plant/#"); len(got) != 2 {
 		t.Fatalf("the remote broker retains %v, want 2", got)

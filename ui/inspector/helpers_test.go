@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
@@ -137,7 +138,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 }
 
 // feed applies recs to the model and waits until they are applied.
-func (h *harness) feed(recs ...capture.Record) {
+func (h *harness) feed(recs ...message.Message) {
 	h.t.Helper()
 	for _, r := range recs {
 		if !h.model.Ingest(r) {
@@ -187,7 +188,7 @@ func (h *harness) rows(n int) []string {
 
 // openStore opens a capture store in a temporary directory, ingests recs
 // and waits until they are written.
-func openStore(t testing.TB, recs ...capture.Record) *capture.Store {
+func openStore(t testing.TB, recs ...message.Message) *capture.Store {
 	t.Helper()
 	// No age limit: the test messages are dated in the past.
 	s, err := capture.Open(t.TempDir(), capture.Options{MaxAge: -1})
@@ -216,8 +217,8 @@ func openStore(t testing.TB, recs ...capture.Record) *capture.Store {
 var base = time.Date(2025, 3, 14, 9, 26, 53, 0, time.Local)
 
 // rec is a message from the embedded broker received i seconds after base.
-func rec(topic, payload string, i int) capture.Record {
-	return capture.Record{
+func rec(topic, payload string, i int) message.Message {
+	return message.Message{
 		Source: "broker", Topic: topic, Payload: []byte(payload),
 		ClientID: "sensor-7", Protocol: 4, Time: base.Add(time.Duration(i) * time.Second),
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const (
@@ -22,7 +23,7 @@ const (
 // entry is one row of the history: a message, or a marker for messages
 // that arrived and left the model's RAM between two refreshes.
 type entry struct {
-	rec    capture.Record
+	rec    message.Message
 	stored bool   // read from the capture store rather than the model's RAM
 	missed uint64 // a marker: how many messages are not listed here
 }
@@ -35,12 +36,12 @@ type history struct {
 	msgs  uint64 // the topic's message count when ents[0] was its last
 }
 
-func (h *history) reset(ram []capture.Record, msgs uint64) {
+func (h *history) reset(ram []message.Message, msgs uint64) {
 	h.ents, h.bytes, h.msgs = nil, 0, msgs
 	h.appendRecs(ram, false)
 }
 
-func (h *history) appendRecs(recs []capture.Record, stored bool) {
+func (h *history) appendRecs(recs []message.Message, stored bool) {
 	for _, r := range recs {
 		h.ents = append(h.ents, &entry{rec: r, stored: stored})
 		h.bytes += len(r.Payload)
@@ -53,7 +54,7 @@ func (h *history) appendRecs(recs []capture.Record, stored bool) {
 // more arrived than RAM still holds, a marker records how many are missing
 // between the new ones and the ones already listed. It returns how many
 // rows were added.
-func (h *history) prepend(ram []capture.Record, msgs uint64) int {
+func (h *history) prepend(ram []message.Message, msgs uint64) int {
 	if msgs <= h.msgs {
 		h.msgs = msgs
 		return 0
@@ -171,7 +172,7 @@ type pageReq struct {
 	source, topic string
 	until         time.Time
 	cursor        string
-	listed        []capture.Record // at or before until, for skipping duplicates
+	listed        []message.Message // at or before until, for skipping duplicates
 	store         *capture.Store
 	limit         int
 }
@@ -206,7 +207,7 @@ func (in *Inspector) onLoadOlder() {
 		in.updateHistoryStatus()
 		return
 	}
-	var listed []capture.Record
+	var listed []message.Message
 	for _, e := range st.h.ents {
 		if e.missed == 0 && e.rec.Time.Before(o.until) {
 			listed = append(listed, e.rec)
@@ -234,8 +235,8 @@ func (in *Inspector) loadOlder(ctx context.Context, q pageReq) {
 // source that are not listed yet, or the store has no more. Query matches
 // the topic only, so messages of other sources on the same topic name are
 // skipped here.
-func fetchOlder(ctx context.Context, q pageReq) ([]capture.Record, string, error) {
-	var out []capture.Record
+func fetchOlder(ctx context.Context, q pageReq) ([]message.Message, string, error) {
+	var out []message.Message
 	cursor := q.cursor
 	for {
 		page, next, err := q.store.Query(ctx, capture.Query{
@@ -259,7 +260,7 @@ func fetchOlder(ctx context.Context, q pageReq) ([]capture.Record, string, error
 // listed reports whether r is one of ls: same time, publisher and
 // payload. The store numbers records but the model does not (its Seq is
 // 0), and both record the broker's receive time, so these identify it.
-func listed(ls []capture.Record, r *capture.Record) bool {
+func listed(ls []message.Message, r *message.Message) bool {
 	for i := range ls {
 		l := &ls[i]
 		if l.Time.Equal(r.Time) && l.ClientID == r.ClientID && bytes.Equal(l.Payload, r.Payload) {
@@ -270,7 +271,7 @@ func listed(ls []capture.Record, r *capture.Record) bool {
 }
 
 // applyOlder adds a page of older messages on the UI goroutine.
-func (in *Inspector) applyOlder(gen, seq uint64, recs []capture.Record, next string, err error) {
+func (in *Inspector) applyOlder(gen, seq uint64, recs []message.Message, next string, err error) {
 	st := &in.st
 	if gen != st.gen || seq != st.older.seq {
 		return

@@ -34,6 +34,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -341,7 +342,7 @@ func (in *Inspector) showBody() {
 
 // applyNode takes a read of the shown node: the first one, or one made
 // because it received messages.
-func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist []capture.Record, first bool) {
+func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist []message.Message, first bool) {
 	st := &in.st
 	if gen != st.gen {
 		return
@@ -454,7 +455,7 @@ func (in *Inspector) requestView() {
 
 // showMeta shows r's metadata: what every message has, then its MQTT 5
 // properties.
-func (in *Inspector) showMeta(r *capture.Record) {
+func (in *Inspector) showMeta(r *message.Message) {
 	in.meta.set(append(basicFields(r), v5Fields(r)...))
 }
 

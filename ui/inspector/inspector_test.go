@@ -14,8 +14,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
@@ -32,7 +32,7 @@ func TestShowsLastMessageWithMetadata(t *testing.T) {
 	last.ContentType = "application/json"
 	last.ResponseTopic = "plant/pump-7/reply"
 	last.CorrelationData = []byte("req-42")
-	last.UserProps = []capture.UserProp{{Key: "unit", Value: "C"}, {Key: "site", Value: "north"}}
+	last.UserProps = []message.UserProp{{Key: "unit", Value: "C"}, {Key: "site", Value: "north"}}
 	h.feed(first, last)
 
 	h.show("plant/pump-7/state")
@@ -208,13 +208,13 @@ func TestPinnedMessageStaysWhileNewOnesArrive(t *testing.T) {
 
 func TestHistoryFromRAMThenStoreWithoutDuplicates(t *testing.T) {
 	const total = 250
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range total {
 		recs = append(recs, rec("plant/pump-7/flow", fmt.Sprintf("%d", i), i))
 	}
 	other := rec("plant/pump-7/flow", "from elsewhere", 100)
 	other.Source = "remote"
-	store := openStore(t, append(slices.Clone(recs[:120]), append([]capture.Record{other}, recs[120:]...)...)...)
+	store := openStore(t, append(slices.Clone(recs[:120]), append([]message.Message{other}, recs[120:]...)...)...)
 	// A small RAM history: the last message and about five before it.
 	h := newHarness(t, topics.Options{HistoryBytesPerTopic: 200}, store)
 	h.feed(recs...)
@@ -520,7 +520,7 @@ func TestGoneAndLevelNodes(t *testing.T) {
 // being made again.
 func TestHistoryPagesFromACaptureOpenedLater(t *testing.T) {
 	const topic = "plant/pump-7/flow"
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range 30 {
 		recs = append(recs, rec(topic, fmt.Sprintf("%d", i), i))
 	}

@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -24,7 +24,7 @@ const previewBytes = 160
 type field struct{ key, value string }
 
 // basicFields are the metadata every message has.
-func basicFields(r *capture.Record) []field {
+func basicFields(r *message.Message) []field {
 	retain := "no"
 	if r.Retain {
 		retain = "yes"
@@ -39,12 +39,12 @@ func basicFields(r *capture.Record) []field {
 		{"QoS", strconv.Itoa(int(r.QoS))},
 		{"Retain", retain},
 		{"Client ID", client},
-		{"Protocol", numfmt.Protocol(r.Protocol)},
+		{"Protocol", message.ProtocolName(r.Protocol)},
 	}
 }
 
 // v5Fields are the MQTT 5 properties the message carried; nil for MQTT 3.
-func v5Fields(r *capture.Record) []field {
+func v5Fields(r *message.Message) []field {
 	if r.Protocol != 5 {
 		return nil
 	}

@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const (
@@ -116,7 +116,7 @@ func compareInt(a, b int64) int {
 }
 
 // pickFields returns the values of the picked paths in r's payload.
-func pickFields(r *capture.Record, picks []string) map[string]decode.Field {
+func pickFields(r *message.Message, picks []string) map[string]decode.Field {
 	vals := map[string]decode.Field{}
 	if len(picks) == 0 {
 		return vals

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // TestRowMapCoversEveryLine wraps views of mixed line widths at many
@@ -174,10 +174,10 @@ func payloads(h *history) []string {
 	return out
 }
 
-func ram(ps ...string) []capture.Record {
-	var out []capture.Record
+func ram(ps ...string) []message.Message {
+	var out []message.Message
 	for _, p := range ps {
-		out = append(out, capture.Record{Payload: []byte(p)})
+		out = append(out, message.Message{Payload: []byte(p)})
 	}
 	return out
 }
@@ -213,9 +213,9 @@ func TestHistoryPrepend(t *testing.T) {
 
 func TestHistoryTrim(t *testing.T) {
 	var h history
-	var recs []capture.Record
+	var recs []message.Message
 	for i := maxEntries + 5; i > 0; i-- {
-		recs = append(recs, capture.Record{Payload: []byte(fmt.Sprint(i))})
+		recs = append(recs, message.Message{Payload: []byte(fmt.Sprint(i))})
 	}
 	h.reset(recs, uint64(len(recs)))
 	if !h.trim() || len(h.ents) != maxEntries || string(h.oldest().rec.Payload) != "6" {
@@ -229,7 +229,7 @@ func TestHistoryTrim(t *testing.T) {
 		t.Errorf("after trim %q", got)
 	}
 	// Bytes: one huge message stays whatever its size.
-	h.reset([]capture.Record{{Payload: make([]byte, maxEntryBytes+1)}}, 1)
+	h.reset([]message.Message{{Payload: make([]byte, maxEntryBytes+1)}}, 1)
 	if h.trim() || len(h.ents) != 1 {
 		t.Error("trim dropped the only message")
 	}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
@@ -135,7 +135,7 @@ func (in *Inspector) watch(ctx context.Context) {
 		var (
 			sum  topics.NodeSummary
 			ok   bool
-			hist []capture.Record
+			hist []message.Message
 		)
 		// One snapshot, so the history and the counters agree.
 		in.model.View(func(v topics.View) {

@@ -1,7 +1,7 @@
 // Package numfmt formats numbers the way every panel shows them: counters
-// with digits grouped by thousands, small rates with one decimal, protocol
-// levels by name. Byte sizes come from engine/bytesize, which the command
-// line shares.
+// with digits grouped by thousands, small rates with one decimal. Byte
+// sizes come from engine/bytesize, which the command line shares, and
+// protocol level names from engine/message.ProtocolName.
 package numfmt
 
 import "strconv"

@@ -42,14 +42,6 @@ func TestRate(t *testing.T) {
 	}
 }
 
-func TestProtocol(t *testing.T) {
-	for level, want := range map[byte]string{3: "MQTT 3.1", 4: "MQTT 3.1.1", 5: "MQTT 5", 0: "not recorded", 9: "protocol 9"} {
-		if got := Protocol(level); got != want {
-			t.Errorf("Protocol(%d) = %q, want %q", level, got, want)
-		}
-	}
-}
-
 func TestTime(t *testing.T) {
 	now := time.Date(2026, 3, 7, 18, 0, 0, 0, time.Local)
 	for _, c := range []struct {

@@ -14,8 +14,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/saved"
 )
 
@@ -326,7 +326,7 @@ func (p *Panel) formMessage() (client.Message, fieldErrors) {
 	var m client.Message
 	var errs fieldErrors
 	m.Topic = f.topic.Text
-	warnings, err := client.ValidateTopicName(m.Topic)
+	warnings, err := message.ValidateTopicName(m.Topic)
 	errs.topic, errs.topicWarnings = err, warnings
 	if m.Payload, err = parsePayload(p.format, f.payload.Text); err != nil {
 		errs.payload = err
@@ -360,7 +360,7 @@ func (p *Panel) readV5(m *client.Message) error {
 		m.MessageExpiry = &e
 	}
 	if m.ResponseTopic = f.respTopic.Text; m.ResponseTopic != "" {
-		if _, err := client.ValidateTopicName(m.ResponseTopic); err != nil {
+		if _, err := message.ValidateTopicName(m.ResponseTopic); err != nil {
 			return fmt.Errorf("response topic: %w", err)
 		}
 	}
@@ -374,7 +374,7 @@ func (p *Panel) readV5(m *client.Message) error {
 		if r.key.Text == "" {
 			return fmt.Errorf("user property %d has a value but no name", i+1)
 		}
-		m.UserProps = append(m.UserProps, capture.UserProp{Key: r.key.Text, Value: r.value.Text})
+		m.UserProps = append(m.UserProps, message.UserProp{Key: r.key.Text, Value: r.value.Text})
 	}
 	if m.PayloadFormat != nil && *m.PayloadFormat == 1 && !utf8.Valid(m.Payload) {
 		return errors.New("payload format says UTF-8 text, but the payload is not valid UTF-8: brokers refuse such a message")

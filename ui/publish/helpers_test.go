@@ -14,8 +14,8 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -77,20 +77,20 @@ func testClientOptions() client.Options {
 // recorder collects what a subscriber's connection receives.
 type recorder struct {
 	mu   sync.Mutex
-	recs []capture.Record
+	recs []message.Message
 }
 
-func (r *recorder) Ingest(rec capture.Record) bool {
+func (r *recorder) Ingest(rec message.Message) bool {
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.mu.Unlock()
 	return true
 }
 
-func (r *recorder) on(topic string) []capture.Record {
+func (r *recorder) on(topic string) []message.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []capture.Record
+	var out []message.Message
 	for _, rec := range r.recs {
 		if rec.Topic == topic {
 			out = append(out, rec)
@@ -143,7 +143,7 @@ func newBareHarness(t *testing.T, usersFile string) *harness {
 	return h
 }
 
-func (h *harness) newManager(rec client.Recorder) *client.Manager {
+func (h *harness) newManager(rec message.Sink) *client.Manager {
 	m := client.NewManager(rec, testClientOptions())
 	h.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -223,9 +223,9 @@ func typeInto(e *widget.Entry, text string) {
 }
 
 // received waits for n messages on topic at the subscriber.
-func (h *harness) received(topic string, n int) []capture.Record {
+func (h *harness) received(topic string, n int) []message.Message {
 	h.t.Helper()
-	var got []capture.Record
+	var got []message.Message
 	h.q.until(h.t, "messages on "+topic, func() bool {
 		got = h.sub.on(topic)
 		return len(got) >= n

@@ -2,7 +2,7 @@
 // message on any open connection of a client.Manager (the embedded broker
 // is reached through its "local" connection like any other broker).
 //
-// The form validates as the person types: the topic (engine/client's
+// The form validates as the person types: the topic (engine/message's
 // ValidateTopicName, with its warnings), the payload in the chosen format
 // (text, JSON with the line and column of an error, hex, base64; switching
 // format converts the payload), the MQTT 5 properties (disabled, and said

@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestTopicValidationShowsErrorAndDisablesPublish(t *testing.T) {
@@ -196,7 +196,7 @@ func TestPublishDeliversMQTT5Properties(t *testing.T) {
 	if string(r.Payload) != `{"on": true}` || r.QoS != 1 || r.Retain || r.ContentType != "application/json" ||
 		r.PayloadFormat == nil || *r.PayloadFormat != 1 || r.MessageExpiry == nil || *r.MessageExpiry == 0 || *r.MessageExpiry > 120 ||
 		r.ResponseTopic != "lab/lamp/reply" || string(r.CorrelationData) != "req-7" ||
-		!reflect.DeepEqual(r.UserProps, []capture.UserProp{{Key: "site", Value: "north"}, {Key: "site", Value: "south"}}) {
+		!reflect.DeepEqual(r.UserProps, []message.UserProp{{Key: "site", Value: "north"}, {Key: "site", Value: "south"}}) {
 		t.Fatalf("subscriber got %+v", r)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func (p *Panel) buildForm() {
@@ -54,7 +55,7 @@ func (p *Panel) onFilterChanged(s string) {
 		p.setLine(p.filterErr, "")
 		return
 	}
-	p.showFilterErr(client.CheckFilter(s))
+	p.showFilterErr(message.CheckFilter(s))
 }
 
 func (p *Panel) showFilterErr(err error) {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -54,7 +54,7 @@ type tee struct {
 	topics []string
 }
 
-func (r *tee) Ingest(rec capture.Record) bool {
+func (r *tee) Ingest(rec message.Message) bool {
 	r.mu.Lock()
 	r.topics = append(r.topics, rec.Source+" "+rec.Topic)
 	r.mu.Unlock()

@@ -4,8 +4,8 @@ import (
 	"image/color"
 	"strings"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // palette holds the subscription colours: saturated enough to tell apart
@@ -95,9 +95,9 @@ func (c *colours) update(source string, subs []client.Subscription) []held {
 	out := make([]held, 0, len(subs))
 	var fresh []int
 	for _, s := range subs {
-		_, inner, _ := client.SharedFilter(s.Filter)
+		_, inner, _ := message.SharedFilter(s.Filter)
 		h := held{Subscription: s, colour: noColour, match: inner, rank: rank(inner)}
-		if client.CheckFilter(s.Filter) != nil {
+		if message.CheckFilter(s.Filter) != nil {
 			h.match = "" // made elsewhere and invalid: never matched, never coloured
 		} else if col, ok := old[s.Filter]; ok {
 			h.colour = col
@@ -141,7 +141,7 @@ func (c *colours) best(source, topic string, buf *[]byte) *held {
 	var best *held
 	for i := range subs {
 		h := &subs[i]
-		if h.match == "" || !capture.MatchTopic(h.match, *buf) {
+		if h.match == "" || !message.MatchTopic(h.match, *buf) {
 			continue
 		}
 		if best == nil || h.rank.beats(best.rank) {

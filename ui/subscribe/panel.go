@@ -6,7 +6,7 @@
 //
 // # Data flow
 //
-// The app tees the Manager's Recorder into Panel.Ingest, which copies the
+// The app tees the Manager's sink into Panel.Ingest, which copies the
 // record into a store of the newest messages, capped by count and bytes,
 // under a mutex held for a few assignments: it never waits for the UI.
 // One goroutine (started by Run) takes what arrived about ten times a
@@ -28,9 +28,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Options are what the panel needs besides the Manager.
@@ -153,12 +153,12 @@ func (p *Panel) Icon() fyne.Resource { return theme.DownloadIcon() }
 // Content is the panel's UI, built once.
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
-// Ingest takes a message a connection received (Record.Source is the
+// Ingest takes a message a connection received (Message.Source is the
 // connection's name). It never blocks and never refuses one: when
 // messages come faster than the list keeps, the oldest leave memory (they
 // are counted and stay in the capture). Records from sources that are not
 // open connections are ignored. It is safe to call from any goroutine.
-func (p *Panel) Ingest(r capture.Record) bool {
+func (p *Panel) Ingest(r message.Message) bool {
 	if (*p.sources.Load())[r.Source] {
 		p.store.add(r, p.now())
 	}

@@ -10,8 +10,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -295,7 +295,7 @@ func TestBurstKeepsTheCap(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range total / 4 {
-				if !h.p.Ingest(capture.Record{Source: "local", Topic: fmt.Sprintf("burst/%d/%d", g, i), Payload: []byte("x"), Time: time.Now()}) {
+				if !h.p.Ingest(message.Message{Source: "local", Topic: fmt.Sprintf("burst/%d/%d", g, i), Payload: []byte("x"), Time: time.Now()}) {
 					t.Error("Ingest refused a record")
 					return
 				}
@@ -340,7 +340,7 @@ func TestIngestIgnoresOtherSources(t *testing.T) {
 	h := newHarness(t, Options{MaxMessages: 10})
 	h.connect(t, "local", "alice", "alice-demo", client.MQTT5)
 	for range 100 {
-		h.p.Ingest(capture.Record{Source: "broker", Topic: "t"})
+		h.p.Ingest(message.Message{Source: "broker", Topic: "t"})
 	}
 	if c := h.p.store.counts("broker"); c.kept != 0 || c.received != 0 {
 		t.Errorf("kept %d records of a source that is no connection", c.kept)
@@ -352,7 +352,7 @@ func TestIngestIgnoresOtherSources(t *testing.T) {
 func TestLargePayloadKeptInPart(t *testing.T) {
 	h := newHarness(t, Options{MaxBytes: 64 << 10})
 	h.connect(t, "local", "alice", "alice-demo", client.MQTT5)
-	h.p.Ingest(capture.Record{Source: "local", Topic: "big", Payload: []byte(strings.Repeat("0123456789", 10_000))})
+	h.p.Ingest(message.Message{Source: "local", Topic: "big", Payload: []byte(strings.Repeat("0123456789", 10_000))})
 	h.q.until(t, "the big message listed", func() bool { return h.p.list.Length() == 1 })
 	if !has(h.p.status.Text, "Payloads over 16 KiB are kept in part (1 so far)") {
 		t.Errorf("status %q", h.p.status.Text)
@@ -369,8 +369,8 @@ func TestLargePayloadKeptInPart(t *testing.T) {
 // The app adds the panel to the main window and tees the Manager's
 // recorder into it.
 var (
-	_ shell.Panel     = (*Panel)(nil)
-	_ client.Recorder = (*Panel)(nil)
+	_ shell.Panel  = (*Panel)(nil)
+	_ message.Sink = (*Panel)(nil)
 )
 
 // Subscriptions made here are remembered by connection and made again

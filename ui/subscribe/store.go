@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // entry is one message as the list keeps it. Ingest fills the record; the
@@ -14,9 +14,9 @@ import (
 // view holding the entry reaches the UI, and nothing changes it after.
 type entry struct {
 	seq  uint64
-	rec  capture.Record // Payload holds at most the kept bytes
-	size int            // the payload's real size
-	cost int64          // what it counts against the byte cap
+	rec  message.Message // Payload holds at most the kept bytes
+	size int             // the payload's real size
+	cost int64           // what it counts against the byte cap
 
 	tagged  bool
 	filter  string // the subscription it matched; "" none
@@ -62,7 +62,7 @@ func newStore(maxCount int, maxBytes int64) *store {
 
 // add keeps a copy of r (Ingest's records share their slices with the
 // capture). It never blocks on anything but the store's short mutex.
-func (s *store) add(r capture.Record, now time.Time) {
+func (s *store) add(r message.Message, now time.Time) {
 	e := &entry{size: len(r.Payload), colour: noColour}
 	e.rec = r
 	if e.rec.Time.IsZero() {

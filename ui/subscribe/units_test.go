@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestStoreCaps(t *testing.T) {
@@ -31,7 +31,7 @@ func TestStoreCaps(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(tt.maxCount, tt.maxBytes)
 			for i := range tt.n {
-				s.add(capture.Record{Source: "c", Topic: fmt.Sprintf("t%02d", i%100), Payload: bytes.Repeat([]byte{'x'}, tt.size)}, now)
+				s.add(message.Message{Source: "c", Topic: fmt.Sprintf("t%02d", i%100), Payload: bytes.Repeat([]byte{'x'}, tt.size)}, now)
 			}
 			c := s.counts("c")
 			if c.kept != tt.wantKept || c.received != int64(tt.n) || c.evicted != int64(tt.n-tt.wantKept) || c.clipped != tt.wantClipped {
@@ -66,7 +66,7 @@ func TestStoreCaps(t *testing.T) {
 func TestStoreClearOneSource(t *testing.T) {
 	s := newStore(5, 1<<20)
 	for i := range 8 { // the ring has wrapped
-		s.add(capture.Record{Source: []string{"a", "b"}[i%2], Topic: fmt.Sprint(i)}, time.Now())
+		s.add(message.Message{Source: []string{"a", "b"}[i%2], Topic: fmt.Sprint(i)}, time.Now())
 	}
 	s.clear("a")
 	all, oldest := s.since(0, nil)
@@ -77,7 +77,7 @@ func TestStoreClearOneSource(t *testing.T) {
 	if strings.Join(got, " ") != "b3 b5 b7" || oldest != 4 {
 		t.Errorf("after clearing a: %v (oldest seq %d)", got, oldest)
 	}
-	s.add(capture.Record{Source: "a", Topic: "8"}, time.Now())
+	s.add(message.Message{Source: "a", Topic: "8"}, time.Now())
 	newer, _ := s.since(8, nil)
 	if len(newer) != 1 || newer[0].rec.Topic != "8" {
 		t.Errorf("since(8) after clear: %+v", newer)
@@ -92,8 +92,8 @@ func TestStoreClearOneSource(t *testing.T) {
 func TestStoreCopies(t *testing.T) {
 	s := newStore(10, 1<<20)
 	payload, corr := []byte("abc"), []byte{1, 2}
-	props := []capture.UserProp{{Key: "k", Value: "v"}}
-	s.add(capture.Record{Source: "c", Topic: "t", Payload: payload, CorrelationData: corr, UserProps: props}, time.Now())
+	props := []message.UserProp{{Key: "k", Value: "v"}}
+	s.add(message.Message{Source: "c", Topic: "t", Payload: payload, CorrelationData: corr, UserProps: props}, time.Now())
 	payload[0], corr[0], props[0].Value = 'X', 9, "changed"
 	e, _ := s.since(0, nil)
 	if string(e[0].rec.Payload) != "abc" || e[0].rec.CorrelationData[0] != 1 || e[0].rec.UserProps[0].Value != "v" {

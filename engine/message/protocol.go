@@ -1,11 +1,11 @@
-package numfmt
+package message
 
 import "strconv"
 
-// Protocol names a CONNECT protocol level the way the Connections form
+// ProtocolName names a CONNECT protocol level the way the Connections form
 // offers it ("MQTT 5", "MQTT 3.1.1"), so a client's protocol reads the same
-// in the Broker, Capture and Inspector panels.
-func Protocol(level byte) string {
+// in every panel.
+func ProtocolName(level byte) string {
 	switch level {
 	case 3:
 		return "MQTT 3.1"

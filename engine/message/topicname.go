@@ -1,14 +1,10 @@
-package client
+package message
 
 import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
 )
-
-// MaxTopicLen is MQTT's limit on any UTF-8 string, and so on a topic name,
-// in bytes [MQTT-1.5.4-1].
-const MaxTopicLen = 65535
 
 // TopicNameError says why a topic name cannot be published to, and where:
 // Pos is the byte offset of the fault in the topic and Level the 1-based
@@ -28,7 +24,7 @@ func (e *TopicNameError) Error() string {
 }
 
 // ValidateTopicName checks a topic NAME, the topic of a PUBLISH (filters,
-// with wildcards, are capture.ValidateFilter's job). err, a
+// with wildcards, are ValidateFilter's and CheckFilter's job). err, a
 // *TopicNameError, is what every broker must refuse; warnings are legal
 // MQTT that often surprises: empty levels (which some brokers, AWS IoT
 // among them, refuse), topics starting with '$' (reserved for the broker;
