@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // The JSONL importer is the most complex parser in the tree and reads
@@ -68,7 +70,7 @@ func checkLineError(t *testing.T, err error, line, lines int) {
 
 // checkRoundTrip asserts that an accepted record survives being written
 // and read again.
-func checkRoundTrip(t *testing.T, r Record, line int) {
+func checkRoundTrip(t *testing.T, r message.Message, line int) {
 	t.Helper()
 	var b bytes.Buffer
 	w := NewJSONLWriter(&b)

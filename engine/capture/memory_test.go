@@ -96,7 +96,7 @@ func TestRetentionCheckThatKeepsAllocatesLittle(t *testing.T) {
 	s := openAt(t, t.TempDir(), Options{blockBytes: 64 << 10, segmentBlocks: 4, MaxBytes: 1 << 40, MaxAge: 24 * time.Hour})
 	payload := make([]byte, 20)
 	for i := range 4 * topics {
-		ingest(t, s, Record{Topic: fmt.Sprintf("plant/%d/sensor/%d", i%topics/100, i%topics), Payload: payload})
+		ingest(t, s, message.Message{Topic: fmt.Sprintf("plant/%d/sensor/%d", i%topics/100, i%topics), Payload: payload})
 	}
 	flush(t, s)
 	var before, after runtime.MemStats

@@ -9,17 +9,6 @@ import (
 	"github.com/iotstudio/iotstudio/engine/message"
 )
 
-// Record is one captured PUBLISH; Seq is its key in the capture.
-//
-// Deprecated: an alias kept while engine/topics still names it; use
-// message.Message. It goes once engine/topics imports engine/message.
-type Record = message.Message
-
-// UserProp is one MQTT 5 user property.
-//
-// Deprecated: kept for engine/topics like Record; use message.UserProp.
-type UserProp = message.UserProp
-
 // Record encoding, version 1. Seq is not part of the value: it is the key.
 //
 //	version        1 byte (= 1)

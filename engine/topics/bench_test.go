@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // workload is a realistic feed: topics shaped site/<s>/device/<d>/<metric>
@@ -69,9 +69,9 @@ func newWorkload(nTopics, nMessages int) *workload {
 // hands them over (mochi reads each packet into a new buffer): reusing a
 // pool of 100,000 topic strings would make every message read a cold
 // string, a cache miss the real feed does not have.
-func (w *workload) record(i int) capture.Record {
+func (w *workload) record(i int) message.Message {
 	ti := w.order[i%len(w.order)]
-	return capture.Record{
+	return message.Message{
 		Time:     time.Unix(1767225600, int64(i)),
 		Source:   "broker",
 		ClientID: w.clients[int(ti)%len(w.clients)],
@@ -83,7 +83,7 @@ func (w *workload) record(i int) capture.Record {
 }
 
 // feed applies messages [from, to) in chunks the size Run uses.
-func (w *workload) feed(m *Model, from, to int, buf []capture.Record) {
+func (w *workload) feed(m *Model, from, to int, buf []message.Message) {
 	for i := from; i < to; {
 		n := min(maxChunk, to-i)
 		buf = buf[:0]
@@ -113,7 +113,7 @@ func BenchmarkApply(b *testing.B) {
 	w := work100k()
 	b.Run("steady", func(b *testing.B) {
 		m := New(Options{})
-		buf := make([]capture.Record, 0, maxChunk)
+		buf := make([]message.Message, 0, maxChunk)
 		w.feed(m, 0, len(w.order), buf) // 1M messages: topics exist, caps are binding
 		before := m.Stats().ApplyTime
 		defer func() { reportApply(b, m.Stats().ApplyTime-before) }()
@@ -133,7 +133,7 @@ func BenchmarkApply(b *testing.B) {
 	})
 	b.Run("new-topics", func(b *testing.B) {
 		m := New(Options{MaxNodes: 1 << 30})
-		buf := make([]capture.Record, 0, maxChunk)
+		buf := make([]message.Message, 0, maxChunk)
 		defer func() { reportApply(b, m.Stats().ApplyTime) }()
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -170,7 +170,7 @@ func reportApply(b *testing.B, d time.Duration) {
 // dropped, and how many messages per second were applied meanwhile.
 func BenchmarkIngest(b *testing.B) {
 	w := work100k()
-	pool := make([]capture.Record, 4096) // built once: the broker's allocations are not the model's
+	pool := make([]message.Message, 4096) // built once: the broker's allocations are not the model's
 	for i := range pool {
 		pool[i] = w.record(i)
 	}
@@ -242,7 +242,7 @@ func heapInUse() uint64 {
 // (apply-ns/msg, including creating the 100,000 topics).
 func BenchmarkHeap100kTopics1MMessages(b *testing.B) {
 	w := work100k()
-	buf := make([]capture.Record, 0, maxChunk)
+	buf := make([]message.Message, 0, maxChunk)
 	for range b.N {
 		before := heapInUse()
 		m := New(Options{})
@@ -282,7 +282,7 @@ func BenchmarkUIWhileApplying(b *testing.B) {
 		}
 		warm = n
 	}
-	w.feed(m, 0, warm, make([]capture.Record, 0, maxChunk))
+	w.feed(m, 0, warm, make([]message.Message, 0, maxChunk))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = m.Run(ctx) })
@@ -366,7 +366,7 @@ func BenchmarkUIWhileApplying(b *testing.B) {
 func BenchmarkMatch(b *testing.B) {
 	w := work100k()
 	m := New(Options{})
-	w.feed(m, 0, 100_000, make([]capture.Record, 0, maxChunk))
+	w.feed(m, 0, 100_000, make([]message.Message, 0, maxChunk))
 	for _, text := range []string{"device/12/", "site/+/device/12/#"} {
 		f, err := ParseFilter(text)
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // topicsOf names the nodes of a change set as "source:topic" ("broker:" for
@@ -24,11 +24,11 @@ func topicsOf(t *testing.T, m *Model, ids []NodeID) []string {
 }
 
 func TestChangesListOnlyWhatChanged(t *testing.T) {
-	seed := []capture.Record{msg("a/b/c", "1"), msg("a/b/d", "1"), msg("x/y", "1")}
+	seed := []message.Message{msg("a/b/c", "1"), msg("a/b/d", "1"), msg("x/y", "1")}
 	tests := []struct {
 		name    string
-		batches [][]capture.Record // applied after seed, one version each
-		since   int                // versions back from the seed's (0: the seed's version)
+		batches [][]message.Message // applied after seed, one version each
+		since   int                 // versions back from the seed's (0: the seed's version)
 		want    []string
 		all     bool
 	}{
@@ -39,22 +39,22 @@ func TestChangesListOnlyWhatChanged(t *testing.T) {
 		},
 		{
 			name:    "a message marks its topic and ancestors, not siblings",
-			batches: [][]capture.Record{{msg("a/b/c", "2")}},
+			batches: [][]message.Message{{msg("a/b/c", "2")}},
 			want:    []string{"broker:", "broker:a", "broker:a/b", "broker:a/b/c"},
 		},
 		{
 			name:    "several versions, each node once",
-			batches: [][]capture.Record{{msg("a/b/c", "2")}, {msg("a/b/c", "3"), msg("x/y", "2")}, {msg("a/b/c", "4")}},
+			batches: [][]message.Message{{msg("a/b/c", "2")}, {msg("a/b/c", "3"), msg("x/y", "2")}, {msg("a/b/c", "4")}},
 			want:    []string{"broker:", "broker:a", "broker:a/b", "broker:a/b/c", "broker:x", "broker:x/y"},
 		},
 		{
 			name:    "new topics and new sources",
-			batches: [][]capture.Record{{msg("a/b/e", "1"), {Source: "remote", Topic: "r", Payload: []byte("1")}}},
+			batches: [][]message.Message{{msg("a/b/e", "1"), {Source: "remote", Topic: "r", Payload: []byte("1")}}},
 			want:    []string{"broker:", "broker:a", "broker:a/b", "broker:a/b/e", "remote:", "remote:r"},
 		},
 		{
 			name:    "a reader further back sees the seed too",
-			batches: [][]capture.Record{{msg("x/y", "2")}},
+			batches: [][]message.Message{{msg("x/y", "2")}},
 			since:   1,
 			want:    []string{"broker:", "broker:a", "broker:a/b", "broker:a/b/c", "broker:a/b/d", "broker:x", "broker:x/y"},
 		},
@@ -97,7 +97,7 @@ func TestChangesOverflowSaysEverythingChanged(t *testing.T) {
 			name: "one version larger than the log",
 			run: func(m *Model) (Version, Version) {
 				old := m.Changes(0).To
-				var recs []capture.Record
+				var recs []message.Message
 				for i := range 20 {
 					recs = append(recs, msg(fmt.Sprintf("d/%d", i), "1"))
 				}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A burst beyond the queue must never leave a topic showing an older
@@ -84,18 +84,18 @@ func TestOverfilledQueueShowsEachTopicsNewestMessage(t *testing.T) {
 func TestCoalescingKeepsTheRetainedState(t *testing.T) {
 	tests := []struct {
 		name         string
-		before       []capture.Record // applied before the burst
-		burst        []capture.Record // queued behind a full queue
+		before       []message.Message // applied before the burst
+		burst        []message.Message // queued behind a full queue
 		wantRetained bool
 	}{
 		{"a retained message replaced by a plain one", nil,
-			[]capture.Record{retainedMsg("x", "r"), msg("x", "plain")}, true},
-		{"a clearing message replaced by a plain one", []capture.Record{retainedMsg("x", "r")},
-			[]capture.Record{retainedMsg("x", ""), msg("x", "plain")}, false},
+			[]message.Message{retainedMsg("x", "r"), msg("x", "plain")}, true},
+		{"a clearing message replaced by a plain one", []message.Message{retainedMsg("x", "r")},
+			[]message.Message{retainedMsg("x", ""), msg("x", "plain")}, false},
 		{"a retained message replaced by a clearing one", nil,
-			[]capture.Record{retainedMsg("x", "r"), msg("x", "plain"), retainedMsg("x", "")}, false},
-		{"plain messages keep an earlier retained one", []capture.Record{retainedMsg("x", "r")},
-			[]capture.Record{msg("x", "a"), msg("x", "plain")}, true},
+			[]message.Message{retainedMsg("x", "r"), msg("x", "plain"), retainedMsg("x", "")}, false},
+		{"plain messages keep an earlier retained one", []message.Message{retainedMsg("x", "r")},
+			[]message.Message{msg("x", "a"), msg("x", "plain")}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

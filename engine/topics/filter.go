@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Filter narrows the tree: either a substring of the topic (case ignored)
@@ -22,7 +22,7 @@ func ParseFilter(text string) (Filter, error) {
 	if !strings.ContainsAny(text, "+#") {
 		return Filter{text: text}, nil
 	}
-	if err := capture.ValidateFilter(text); err != nil {
+	if err := message.ValidateFilter(text); err != nil {
 		return Filter{}, fmt.Errorf("a filter with + or # is an MQTT topic filter (leave them out to search for text): %w", err)
 	}
 	return Filter{text: text, wildcard: true}, nil
@@ -47,7 +47,7 @@ func (f Filter) match(topic string, buf *[]byte) bool {
 		return containsFold(topic, f.text)
 	}
 	*buf = append((*buf)[:0], topic...)
-	return capture.MatchTopic(f.text, *buf)
+	return message.MatchTopic(f.text, *buf)
 }
 
 // containsFold reports whether sub occurs in s, ignoring ASCII case, without

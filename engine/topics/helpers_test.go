@@ -8,17 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 const testTimeout = 10 * time.Second
 
 // msg builds a record from the embedded broker.
-func msg(topic, payload string) capture.Record {
-	return capture.Record{Source: "broker", Topic: topic, Payload: []byte(payload), ClientID: "c1", Protocol: 5}
+func msg(topic, payload string) message.Message {
+	return message.Message{Source: "broker", Topic: topic, Payload: []byte(payload), ClientID: "c1", Protocol: 5}
 }
 
-func retainedMsg(topic, payload string) capture.Record {
+func retainedMsg(topic, payload string) message.Message {
 	r := msg(topic, payload)
 	r.Retain = true
 	return r
@@ -44,7 +44,7 @@ func (c *fakeClock) Set(t time.Time) {
 
 // applyAll applies recs synchronously as one version, the way Run applies
 // a chunk, so that tests control exactly what each version contains.
-func applyAll(m *Model, recs ...capture.Record) {
+func applyAll(m *Model, recs ...message.Message) {
 	m.apply(recs, nil)
 }
 

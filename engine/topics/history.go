@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A node keeps its last message, one encoded entry, always whole, in a
@@ -90,7 +90,7 @@ func uvarintLen(x uint64) int {
 func strLen(n int) int { return uvarintLen(uint64(n)) + n }
 
 // bodyLen is the encoded length of r's entry after its length prefix.
-func bodyLen(r *capture.Record) int {
+func bodyLen(r *message.Message) int {
 	n := entryFixed
 	if r.PayloadFormat != nil {
 		n++
@@ -106,7 +106,7 @@ func bodyLen(r *capture.Record) int {
 	return n + len(r.Payload)
 }
 
-func appendEntry(b []byte, r *capture.Record, body int, at int64) []byte {
+func appendEntry(b []byte, r *message.Message, body int, at int64) []byte {
 	b = binary.AppendUvarint(b, uint64(body))
 	b = binary.LittleEndian.AppendUint64(b, uint64(at))
 	var flags byte
@@ -217,8 +217,8 @@ func parseEntry(body []byte) decodedEntry {
 }
 
 // record copies the entry into a Record sharing no memory with the model.
-func (e *decodedEntry) record(source, topic string) capture.Record {
-	rec := capture.Record{
+func (e *decodedEntry) record(source, topic string) message.Message {
+	rec := message.Message{
 		Time:            time.Unix(0, e.at),
 		Source:          source,
 		ClientID:        string(e.clientID),
@@ -240,10 +240,10 @@ func (e *decodedEntry) record(source, topic string) capture.Record {
 		rec.MessageExpiry = &x
 	}
 	if e.nProps > 0 {
-		rec.UserProps = make([]capture.UserProp, e.nProps)
+		rec.UserProps = make([]message.UserProp, e.nProps)
 		r := entryReader{b: e.props}
 		for i := range rec.UserProps {
-			rec.UserProps[i] = capture.UserProp{Key: string(r.bytes()), Value: string(r.bytes())}
+			rec.UserProps[i] = message.UserProp{Key: string(r.bytes()), Value: string(r.bytes())}
 		}
 	}
 	return rec
@@ -259,7 +259,7 @@ func cloneBytes(b []byte) []byte {
 
 // store makes r node n's last message; the previous last becomes history,
 // and the caps evict what no longer fits.
-func (t *tree) store(id uint32, n *node, r *capture.Record, at int64) {
+func (t *tree) store(id uint32, n *node, r *message.Message, at int64) {
 	if prev := len(t.last(n)); prev > 0 && t.opts.HistoryBytes > 0 {
 		if prev > t.opts.HistoryBytesPerTopic || int64(prev) > t.opts.HistoryBytes {
 			// The superseded message alone is over a cap: it and

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // entryBytes is what one message of payload n on topic costs in history.
@@ -32,42 +32,42 @@ func TestHistoryCaps(t *testing.T) {
 		name      string
 		perTopic  int
 		global    int64
-		recs      []capture.Record
+		recs      []message.Message
 		want      map[string][]string // newest first
 		wantBytes int64
 	}{
 		{
 			name:     "per-topic cap keeps the newest that fit",
 			perTopic: 2 * e, global: 1 << 20,
-			recs:      []capture.Record{msg("a", "p1"), msg("a", "p2"), msg("a", "p3"), msg("a", "p4"), msg("a", "p5")},
+			recs:      []message.Message{msg("a", "p1"), msg("a", "p2"), msg("a", "p3"), msg("a", "p4"), msg("a", "p5")},
 			want:      map[string][]string{"a": {"p5", "p4", "p3"}},
 			wantBytes: int64(2 * e),
 		},
 		{
 			name:     "no history keeps the last message",
 			perTopic: -1, global: 1 << 20,
-			recs:      []capture.Record{msg("a", "p1"), msg("a", "p2")},
+			recs:      []message.Message{msg("a", "p1"), msg("a", "p2")},
 			want:      map[string][]string{"a": {"p2"}},
 			wantBytes: 0,
 		},
 		{
 			name:     "a last message over the cap is kept whole",
 			perTopic: e, global: 1 << 20,
-			recs:      []capture.Record{msg("a", "p1"), msg("a", strings.Repeat("B", 500))},
+			recs:      []message.Message{msg("a", "p1"), msg("a", strings.Repeat("B", 500))},
 			want:      map[string][]string{"a": {strings.Repeat("B", 500), "p1"}},
 			wantBytes: int64(e),
 		},
 		{
 			name:     "and goes once superseded",
 			perTopic: e, global: 1 << 20,
-			recs:      []capture.Record{msg("a", "p1"), msg("a", strings.Repeat("B", 500)), msg("a", "p3")},
+			recs:      []message.Message{msg("a", "p1"), msg("a", strings.Repeat("B", 500)), msg("a", "p3")},
 			want:      map[string][]string{"a": {"p3"}},
 			wantBytes: 0,
 		},
 		{
 			name:     "global cap evicts the entry superseded longest ago",
 			perTopic: 10 * e, global: int64(2 * e),
-			recs: []capture.Record{msg("a", "a1"), msg("b", "b1"), msg("a", "a2"), msg("b", "b2"), msg("a", "a3"),
+			recs: []message.Message{msg("a", "a1"), msg("b", "b1"), msg("a", "a2"), msg("b", "b2"), msg("a", "a3"),
 				msg("b", "b3")},
 			// Superseded in order a1, b1, a2, b2; the cap holds two.
 			want:      map[string][]string{"a": {"a3", "a2"}, "b": {"b3", "b2"}},
@@ -76,7 +76,7 @@ func TestHistoryCaps(t *testing.T) {
 		{
 			name:     "a quiet topic's past goes before a busy topic's recent one",
 			perTopic: 10 * e, global: int64(3 * e),
-			recs: []capture.Record{msg("q", "q1"), msg("q", "q2"), msg("a", "a1"), msg("a", "a2"), msg("a", "a3"),
+			recs: []message.Message{msg("q", "q1"), msg("q", "q2"), msg("a", "a1"), msg("a", "a2"), msg("a", "a3"),
 				msg("a", "a4")},
 			want:      map[string][]string{"q": {"q2"}, "a": {"a4", "a3", "a2", "a1"}},
 			wantBytes: int64(3 * e),
@@ -84,7 +84,7 @@ func TestHistoryCaps(t *testing.T) {
 		{
 			name:     "per-topic evictions leave the global FIFO consistent",
 			perTopic: e, global: int64(2 * e),
-			recs: []capture.Record{msg("a", "a1"), msg("a", "a2"), msg("a", "a3"), msg("b", "b1"), msg("b", "b2"),
+			recs: []message.Message{msg("a", "a1"), msg("a", "a2"), msg("a", "a3"), msg("b", "b1"), msg("b", "b2"),
 				msg("c", "c1"), msg("c", "c2")},
 			want:      map[string][]string{"a": {"a3"}, "b": {"b2", "b1"}, "c": {"c2", "c1"}},
 			wantBytes: int64(2 * e),
@@ -139,7 +139,7 @@ func TestHistoryUnderRandomLoad(t *testing.T) {
 			m := New(Options{HistoryBytesPerTopic: tt.perTopic, HistoryBytes: tt.global})
 			sent := map[string][]string{}
 			for range 200 {
-				var batch []capture.Record
+				var batch []message.Message
 				for range 1 + rng.IntN(30) {
 					topic := fmt.Sprintf("site/%d/dev", rng.IntN(tt.topics))
 					p := fmt.Sprintf("%d:", len(sent[topic])) + strings.Repeat("x", rng.IntN(tt.maxSize))
@@ -183,7 +183,7 @@ func TestRingStaysWithinItsBound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(Options{HistoryBytes: 64 << 10, HistoryBytesPerTopic: tt.perTopic})
 			for round := range 4 {
-				var batch []capture.Record
+				var batch []message.Message
 				for i := range tt.topics {
 					batch = append(batch, msg(fmt.Sprintf("w/%d", i), fmt.Sprint(round)+strings.Repeat("x", tt.size)))
 					if len(batch) == maxChunk {
@@ -214,7 +214,7 @@ func TestRingGrowsKeepingWrappedRecords(t *testing.T) {
 	h.ring = make([]byte, 1024)
 	h.alloc += int64(len(h.ring))
 	h.tail, h.head = 900, 900 // the first records wrap the end
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range 12 {
 		recs = append(recs, msg(fmt.Sprintf("g/%d", i%3), fmt.Sprintf("%02d:%s", i, strings.Repeat("x", 100))))
 	}
@@ -241,7 +241,7 @@ func TestBuffersFollowWhatIsKept(t *testing.T) {
 	const topicCount, messages = 20_000, 200_000
 	m := New(Options{HistoryBytes: 3 << 20})
 	rng := rand.New(rand.NewPCG(3, 4))
-	var batch []capture.Record
+	var batch []message.Message
 	for i := range messages {
 		k := i
 		if i >= topicCount {

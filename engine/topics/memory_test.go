@@ -9,7 +9,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A busy broker has hundreds of thousands of nodes: every 8 bytes of a
@@ -30,7 +30,7 @@ func TestLastMessagesAreKeptDensely(t *testing.T) {
 	const topicCount, messages = 20_000, 200_000
 	m := New(Options{HistoryBytes: -1}) // only last messages: the buffers are theirs
 	rng := rand.New(rand.NewPCG(5, 6))
-	var batch []capture.Record
+	var batch []message.Message
 	for i := range messages {
 		k := i
 		if i >= topicCount {
@@ -71,7 +71,7 @@ func TestLastMessagesMoveBetweenSlotSizes(t *testing.T) {
 	sizes := []int{10, 200, 1000, maxSlot - 20, maxSlot + 100, 3 * maxSlot}
 	newest := make([]string, topicCount)
 	for round := range 12 {
-		var batch []capture.Record
+		var batch []message.Message
 		for i := range topicCount {
 			if rng.IntN(3) == 0 {
 				continue
@@ -93,7 +93,7 @@ func TestLastMessagesMoveBetweenSlotSizes(t *testing.T) {
 	}
 	// Every topic shrinks to a small message: the slabs and buffers of the
 	// larger ones go.
-	var batch []capture.Record
+	var batch []message.Message
 	for i := range topicCount {
 		batch = append(batch, msg(fmt.Sprintf("s/%d", i), "z"))
 	}
@@ -156,7 +156,7 @@ func TestBurstQueueIsGivenBack(t *testing.T) {
 func TestNewTopicsAreNotAHeapObjectEach(t *testing.T) {
 	const topicCount = 20_000
 	m := New(Options{})
-	var recs []capture.Record
+	var recs []message.Message
 	for i := range topicCount {
 		recs = append(recs, msg(fmt.Sprintf("plant/%d/line/%d/sensor-%d", i/1000, i/100, i), "1"))
 	}
@@ -180,7 +180,7 @@ func TestNewTopicsAreNotAHeapObjectEach(t *testing.T) {
 func TestRingHoldsLittleMoreThanItsRecords(t *testing.T) {
 	const cap = 4 << 20
 	m := New(Options{HistoryBytes: cap})
-	var batch []capture.Record
+	var batch []message.Message
 	for i := range 60_000 {
 		batch = append(batch, msg(fmt.Sprintf("r/%d", i%3000), strings.Repeat("x", 100+i%200)))
 		if len(batch) == maxChunk {

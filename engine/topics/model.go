@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // Defaults for Options fields left zero. The history cap is what keeps the
@@ -137,7 +137,7 @@ type Model struct {
 
 	// The queue. pending is swapped out whole by the applier.
 	qmu          sync.Mutex
-	pending      []capture.Record
+	pending      []message.Message
 	pendingBytes int
 	// Once the queue is overloaded, pendingAt finds the waiting record of
 	// a source and topic, and folds[i] says what pending[i] replaced
@@ -154,7 +154,7 @@ type Model struct {
 
 	// Only the goroutine in Run touches these; spare also needs qmu, so
 	// that the queue's memory can be read as a whole.
-	spare       []capture.Record
+	spare       []message.Message
 	lastLogged  time.Time
 	lastDropped uint64
 	lastOver    uint64
@@ -175,7 +175,7 @@ func New(opts Options) *Model {
 		opts:      opts,
 		log:       opts.Logger,
 		epoch:     opts.clock(),
-		pending:   make([]capture.Record, 0, min(restQueueLen, opts.QueueLen)),
+		pending:   make([]message.Message, 0, min(restQueueLen, opts.QueueLen)),
 		wake:      make(chan struct{}, 1),
 		hurry:     make(chan struct{}, 1),
 		appliedCh: make(chan struct{}),
@@ -195,7 +195,7 @@ func New(opts Options) *Model {
 // content (it never becomes history) but counts it, so each topic still
 // ends at its newest message. Ingest returns false, and counts a drop,
 // only when even an overloaded queue has no room (see Options.QueueLen).
-func (m *Model) Ingest(r capture.Record) bool {
+func (m *Model) Ingest(r message.Message) bool {
 	size := len(r.Payload)
 	m.qmu.Lock()
 	// A single record larger than QueueBytes is still taken into an empty
@@ -244,7 +244,7 @@ type fold struct {
 // ingestOverloaded queues r in a full queue, replacing the waiting record
 // of its topic if there is one, and reports whether r got in. The caller
 // holds qmu.
-func (m *Model) ingestOverloaded(r capture.Record, size int) bool {
+func (m *Model) ingestOverloaded(r message.Message, size int) bool {
 	if m.pendingAt == nil {
 		m.indexPending()
 	}
@@ -283,7 +283,7 @@ func (m *Model) indexPending() {
 	m.folds = make([]fold, len(m.pending), max(len(m.pending), m.opts.QueueLen))
 }
 
-func retainEffect(r *capture.Record) int8 {
+func retainEffect(r *message.Message) int8 {
 	if len(r.Payload) > 0 {
 		return 1
 	}
@@ -396,7 +396,7 @@ func (m *Model) releaseQueue() {
 		m.spare = nil
 	}
 	if len(m.pending) == 0 && cap(m.pending) > restQueueLen {
-		m.pending = make([]capture.Record, 0, min(restQueueLen, m.opts.QueueLen))
+		m.pending = make([]message.Message, 0, min(restQueueLen, m.opts.QueueLen))
 	}
 }
 
@@ -457,7 +457,7 @@ func (m *Model) Sync(ctx context.Context) error {
 
 // apply applies one chunk of records under the write lock; folds, if not
 // nil, says what each record replaced.
-func (m *Model) apply(recs []capture.Record, folds []fold) {
+func (m *Model) apply(recs []message.Message, folds []fold) {
 	start := time.Now()
 	now := m.opts.clock()
 	win, _ := m.window(now)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // An overloaded queue still takes records on topics not waiting yet, up to
@@ -219,7 +219,7 @@ func TestZeroTimeMeansApplyTime(t *testing.T) {
 	at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	clk := &fakeClock{now: at}
 	m := New(Options{clock: clk.Now})
-	applyAll(m, capture.Record{Source: "broker", Topic: "a", Payload: []byte("x")})
+	applyAll(m, message.Message{Source: "broker", Topic: "a", Payload: []byte("x")})
 	d, _ := m.Node(lookup(t, m, "a"))
 	if !d.Last.Time.Equal(at) || !d.LastSeen.Equal(at) {
 		t.Fatalf("time %v / %v, want %v", d.Last.Time, d.LastSeen, at)

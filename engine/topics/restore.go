@@ -1,8 +1,6 @@
 package topics
 
-import (
-	"github.com/iotstudio/iotstudio/engine/capture"
-)
+import "github.com/iotstudio/iotstudio/engine/message"
 
 // Restore applies messages that reached the source before the model
 // could see them, such as the retained messages a broker restores from its
@@ -13,9 +11,9 @@ import (
 // Restored messages count in the tree's message counts but not in its
 // rates, which measure what arrives now. Like Ingest, Restore keeps no
 // reference to recs once it returns.
-func (m *Model) Restore(recs []capture.Record) int {
+func (m *Model) Restore(recs []message.Message) int {
 	applied := 0
-	fresh := make([]capture.Record, 0, min(len(recs), maxChunk))
+	fresh := make([]message.Message, 0, min(len(recs), maxChunk))
 	for i := 0; i < len(recs); i += maxChunk {
 		chunk := recs[i:min(i+maxChunk, len(recs))]
 		now := m.opts.clock()

@@ -4,33 +4,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestRestoreFillsOnlyTopicsWithoutMessages(t *testing.T) {
 	published := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-	old := func(topic, payload string) (r capture.Record) {
+	old := func(topic, payload string) (r message.Message) {
 		r = retainedMsg(topic, payload)
 		r.Time = published
 		return r
 	}
 	tests := []struct {
 		name        string
-		live        []capture.Record // applied before Restore
-		queued      []capture.Record // ingested before Restore, applied after it
-		restore     []capture.Record
+		live        []message.Message // applied before Restore
+		queued      []message.Message // ingested before Restore, applied after it
+		restore     []message.Message
 		wantApplied int
 		want        map[string]string // topic: last payload
 		wantRet     int               // retained topics in the source
 	}{
 		{"an empty model takes every message",
-			nil, nil, []capture.Record{old("home/a", "1"), old("home/b", "2")},
+			nil, nil, []message.Message{old("home/a", "1"), old("home/b", "2")},
 			2, map[string]string{"home/a": "1", "home/b": "2"}, 2},
 		{"a topic the model has keeps its newer message",
-			[]capture.Record{msg("home/a", "live")}, nil, []capture.Record{old("home/a", "1"), old("home/b", "2")},
+			[]message.Message{msg("home/a", "live")}, nil, []message.Message{old("home/a", "1"), old("home/b", "2")},
 			1, map[string]string{"home/a": "live", "home/b": "2"}, 1},
 		{"a queued message is applied after the restored one",
-			nil, []capture.Record{retainedMsg("home/a", "")}, []capture.Record{old("home/a", "1")},
+			nil, []message.Message{retainedMsg("home/a", "")}, []message.Message{old("home/a", "1")},
 			1, map[string]string{"home/a": ""}, 0},
 	}
 	for _, tt := range tests {
@@ -65,7 +65,7 @@ func TestRestoredMessagesKeepTheirTimeAndStayOutOfTheRate(t *testing.T) {
 	m := New(Options{})
 	r := retainedMsg("plant/line1/speed", "12.5")
 	r.Time = published
-	m.Restore([]capture.Record{r})
+	m.Restore([]message.Message{r})
 	s := summaryOf(t, m, "plant/line1/speed")
 	if !s.Retained || !s.LastSeen.Equal(published) || s.Messages != 1 {
 		t.Errorf("restored topic: retained %v, last seen %v, %d messages; want retained, %v, 1",

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // NodeID names a node for the model's lifetime; IDs are never reused. Zero
@@ -201,7 +201,7 @@ func (t *tree) addTopic(s *source, topic string) (uint32, bool) {
 
 // applyBatch applies recs as one new version; folds, if not nil, says
 // what each record replaced in an overloaded queue.
-func (t *tree) applyBatch(recs []capture.Record, folds []fold, nowNs int64, win uint32) {
+func (t *tree) applyBatch(recs []message.Message, folds []fold, nowNs int64, win uint32) {
 	t.version++
 	v := t.version
 	t.changes.begin(v)
@@ -226,7 +226,7 @@ func (t *tree) applyBatch(recs []capture.Record, folds []fold, nowNs int64, win 
 // of independent reads, and the CPU waits for many misses at once instead
 // of one after another. It returns each record's node (0: look it up
 // again when applying; the topic may be created by an earlier record).
-func (t *tree) prefetch(recs []capture.Record) []uint32 {
+func (t *tree) prefetch(recs []message.Message) []uint32 {
 	x := &t.index
 	mask := uint64(len(x.slots) - 1)
 	var sink uint64
@@ -288,7 +288,7 @@ func (t *tree) prefetch(recs []capture.Record) []uint32 {
 
 // applyOne makes r its topic's last message and counts it and the
 // messages it replaced (f) along the topic's branch.
-func (t *tree) applyOne(r *capture.Record, f fold, id uint32, v Version, nowNs int64, win uint32) {
+func (t *tree) applyOne(r *message.Message, f fold, id uint32, v Version, nowNs int64, win uint32) {
 	s := t.sourceFor(r.Source)
 	if s == nil {
 		t.overLimit++

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 func TestTreeReflectsMessages(t *testing.T) {
@@ -20,12 +20,12 @@ func TestTreeReflectsMessages(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		recs []capture.Record
+		recs []message.Message
 		want map[string]want // by topic; "" only where a level named "" exists
 	}{
 		{
 			name: "one topic creates its levels",
-			recs: []capture.Record{msg("a/b/c", "1"), msg("a/b/c", "2")},
+			recs: []message.Message{msg("a/b/c", "1"), msg("a/b/c", "2")},
 			want: map[string]want{
 				"a":     {subMsgs: 2, subTopics: 1, children: 1},
 				"a/b":   {subMsgs: 2, subTopics: 1, children: 1},
@@ -34,7 +34,7 @@ func TestTreeReflectsMessages(t *testing.T) {
 		},
 		{
 			name: "siblings and a topic that is also a parent",
-			recs: []capture.Record{msg("home/kitchen/temp", "21"), msg("home/kitchen", "on"),
+			recs: []message.Message{msg("home/kitchen/temp", "21"), msg("home/kitchen", "on"),
 				msg("home/hall/temp", "19"), msg("home/kitchen/temp", "22")},
 			want: map[string]want{
 				"home":              {subMsgs: 4, subTopics: 3, children: 2},
@@ -45,7 +45,7 @@ func TestTreeReflectsMessages(t *testing.T) {
 		},
 		{
 			name: "empty levels are levels",
-			recs: []capture.Record{msg("/a", "x"), msg("a//b", "y"), msg("a/", "z")},
+			recs: []message.Message{msg("/a", "x"), msg("a//b", "y"), msg("a/", "z")},
 			want: map[string]want{
 				"":     {subMsgs: 1, subTopics: 1, children: 1},
 				"/a":   {msgs: 1, subMsgs: 1, subTopics: 1, last: "x"},
@@ -56,7 +56,7 @@ func TestTreeReflectsMessages(t *testing.T) {
 		},
 		{
 			name: "retained set, kept by a plain publish, counted up the tree",
-			recs: []capture.Record{retainedMsg("s/1", "on"), msg("s/1", "live"), retainedMsg("s/2", "off")},
+			recs: []message.Message{retainedMsg("s/1", "on"), msg("s/1", "live"), retainedMsg("s/2", "off")},
 			want: map[string]want{
 				"s":   {subMsgs: 3, subTopics: 2, children: 2, subRet: 2},
 				"s/1": {msgs: 2, subMsgs: 2, subTopics: 1, subRet: 1, retained: true, last: "live"},
@@ -65,7 +65,7 @@ func TestTreeReflectsMessages(t *testing.T) {
 		},
 		{
 			name: "retained with an empty payload clears",
-			recs: []capture.Record{retainedMsg("s/1", "on"), retainedMsg("s/2", "on"), retainedMsg("s/1", "")},
+			recs: []message.Message{retainedMsg("s/1", "on"), retainedMsg("s/2", "on"), retainedMsg("s/1", "")},
 			want: map[string]want{
 				"s":   {subMsgs: 3, subTopics: 2, children: 2, subRet: 1},
 				"s/1": {msgs: 2, subMsgs: 2, subTopics: 1, last: ""},
@@ -74,7 +74,7 @@ func TestTreeReflectsMessages(t *testing.T) {
 		},
 		{
 			name: "clearing what was never retained changes nothing",
-			recs: []capture.Record{msg("s/1", "x"), retainedMsg("s/1", "")},
+			recs: []message.Message{msg("s/1", "x"), retainedMsg("s/1", "")},
 			want: map[string]want{
 				"s":   {subMsgs: 2, subTopics: 1, children: 1},
 				"s/1": {msgs: 2, subMsgs: 2, subTopics: 1},
@@ -112,21 +112,21 @@ func TestTreeReflectsMessages(t *testing.T) {
 func TestLastMessageKeepsEveryField(t *testing.T) {
 	format, expiry := byte(1), uint32(600)
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
-	full := capture.Record{
+	full := message.Message{
 		Time: at, Source: "broker", ClientID: "thermo-1", Protocol: 5, Topic: "home/kitchen/temp",
 		Payload: []byte{0, 1, 2, 0xff}, QoS: 1, Retain: true,
 		PayloadFormat: &format, ContentType: "application/octet-stream", MessageExpiry: &expiry,
 		ResponseTopic: "home/kitchen/reply", CorrelationData: []byte("corr-7"),
-		UserProps: []capture.UserProp{{Key: "unit", Value: "C"}, {Key: "unit", Value: "again"}},
+		UserProps: []message.UserProp{{Key: "unit", Value: "C"}, {Key: "unit", Value: "again"}},
 	}
-	bare := capture.Record{Time: at.Add(time.Second), Source: "broker", Topic: "home/kitchen/temp", Protocol: 4}
+	bare := message.Message{Time: at.Add(time.Second), Source: "broker", Topic: "home/kitchen/temp", Protocol: 4}
 	tests := []struct {
 		name string
-		recs []capture.Record
+		recs []message.Message
 	}{
-		{"every MQTT 5 field", []capture.Record{full}},
-		{"nothing optional", []capture.Record{bare}},
-		{"after another message", []capture.Record{bare, full}},
+		{"every MQTT 5 field", []message.Message{full}},
+		{"nothing optional", []message.Message{bare}},
+		{"after another message", []message.Message{bare, full}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +233,7 @@ func TestChildrenInNaturalOrder(t *testing.T) {
 	names := []string{"sensor10", "sensor2", "Beta", "alpha", "sensor1", "gamma", "sensor02", "_x", "10", "9"}
 	// In three batches so that merging new children into sorted ones runs.
 	for i := 0; i < len(names); i += 4 {
-		var recs []capture.Record
+		var recs []message.Message
 		for _, n := range names[i:min(i+4, len(names))] {
 			recs = append(recs, msg("dev/"+n, "1"))
 		}

@@ -5,7 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // PreviewBytes is how much of a payload NodeSummary.Preview holds.
@@ -47,7 +47,7 @@ type NodeDetail struct {
 	NodeSummary
 	// Last is the last message with Source and Topic set. Its Seq is 0: the
 	// model does not know the capture's sequence numbers.
-	Last capture.Record
+	Last message.Message
 	// HistoryLen counts the messages History returns (Last included) and
 	// HistoryBytes their encoded size in RAM.
 	HistoryLen   int
@@ -241,14 +241,14 @@ func (v View) Node(id NodeID) (NodeDetail, bool) {
 // History returns the messages of id's topic held in RAM, newest (the last
 // message) first. Older ones are in the capture store: continue there
 // before the oldest one's Time.
-func (v View) History(id NodeID) []capture.Record {
+func (v View) History(id NodeID) []message.Message {
 	v.check()
 	if !v.t.valid(id) {
 		return nil
 	}
 	n := v.t.node(uint32(id))
 	src := v.t.sources[n.src].name
-	var out []capture.Record
+	var out []message.Message
 	add := func(entry []byte) {
 		body, _ := entryAt(entry, 0)
 		e := parseEntry(body)
@@ -439,7 +439,7 @@ func (m *Model) Node(id NodeID) (d NodeDetail, ok bool) {
 }
 
 // History: see View.History.
-func (m *Model) History(id NodeID) (out []capture.Record) {
+func (m *Model) History(id NodeID) (out []message.Message) {
 	m.View(func(v View) { out = v.History(id) })
 	return out
 }
