@@ -52,6 +52,7 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
+	cfg.Sessions = sessionsIn(dir, log)
 	var (
 		capt    *guiCapture
 		openErr error

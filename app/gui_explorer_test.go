@@ -86,7 +86,7 @@ func TestTreeShowsRetainedMessagesFromAnEarlierRun(t *testing.T) {
 	a := test.NewTempApp(t)
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
-	cfg := broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: log}
+	cfg := broker.Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: log, Sessions: sessionsIn(dir, log)}
 	first, err := broker.New(cfg)
 	if err != nil {
 		t.Fatal(err)

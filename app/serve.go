@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/sessionstore"
 )
 
 // listFlag collects a repeatable string flag.
@@ -147,6 +149,7 @@ func runServe(args []string, e env) error {
 		return err
 	}
 	cfg.Logger = log
+	cfg.Sessions = sessionsIn(cfg.DataDir, log)
 	if capturing {
 		opts, err := retention()
 		if err != nil {
@@ -188,6 +191,13 @@ func runServe(args []string, e env) error {
 	<-ctx.Done()
 	log.Info("shutting down")
 	return b.Stop()
+}
+
+// sessionsIn opens the broker's session store in dataDir/sessions.
+func sessionsIn(dataDir string, log *slog.Logger) broker.SessionOpener {
+	return func() (broker.SessionStore, error) {
+		return sessionstore.Open(filepath.Join(dataDir, "sessions"), log)
+	}
 }
 
 func closeCapture(store *capture.Store, log *slog.Logger) {
