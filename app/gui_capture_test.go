@@ -1,11 +1,8 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +17,8 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/studio"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -39,44 +38,6 @@ func damage(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	return garbage
-}
-
-func TestMoveAsideKeepsTheOldDirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "capture")
-	garbage := damage(t, dir)
-	before, _ := os.ReadDir(dir)
-	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("X", 3600))
-
-	to, err := moveAside(dir, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := dir + ".damaged-20260304T040607Z"; to != want {
-		t.Errorf("moved to %s, want %s (UTC)", to, want)
-	}
-	after, _ := os.ReadDir(to)
-	if len(after) != len(before) {
-		t.Errorf("%d files before, %d after the move", len(before), len(after))
-	}
-	if b, _ := os.ReadFile(filepath.Join(to, "MANIFEST")); !bytes.Equal(b, garbage) {
-		t.Error("the moved MANIFEST changed")
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("%s still exists: %v", dir, err)
-	}
-
-	// The same second again (a new store damaged at once): a new name.
-	damage(t, dir)
-	to2, err := moveAside(dir, now)
-	if err != nil || to2 != to+"-2" {
-		t.Errorf("second move: %s, %v", to2, err)
-	}
-	if _, err := os.Stat(filepath.Join(to, "MANIFEST")); err != nil {
-		t.Errorf("the first moved store is gone: %v", err)
-	}
-	if _, err := moveAside(filepath.Join(t.TempDir(), "missing"), now); err == nil {
-		t.Error("moving a missing dir succeeded")
-	}
 }
 
 // find returns the first visible button under o labelled text.
@@ -104,24 +65,24 @@ func find(o fyne.CanvasObject, text string) *widget.Button {
 
 func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	a := test.NewTempApp(t)
-	dir := filepath.Join(t.TempDir(), "capture")
+	data := t.TempDir()
+	dir := captureDir(data)
 	damage(t, dir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	g, err := newGUICapture(dir, log)
-	if !errors.Is(err, capture.ErrCorrupt) {
+	eng := openTestEngine(t, data)
+	if err := eng.Capture.OpenErr(); !errors.Is(err, capture.ErrCorrupt) {
 		t.Fatalf("open: %v, want ErrCorrupt", err)
 	}
-	if g.rec.Ingest(message.Message{Topic: "x"}) {
+	if eng.Capture.Ingest(message.Message{Topic: "x"}) {
 		t.Error("a record was accepted without a store")
 	}
 	ui := make(chan func(), 4) // the test goroutine plays the Fyne goroutine
-	g.do = func(fn func()) { ui <- fn }
+	g := &guiCapture{capt: eng.Capture, do: func(fn func()) { ui <- fn }}
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g.show(ctx, w, err)
+	g.show(ctx, w)
 	tabs := w.Content().(*container.AppTabs)
 	if len(tabs.Items) != 0 {
 		t.Fatal("a Capture panel without a store")
@@ -138,8 +99,8 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no new capture after moving the old one aside")
 	}
-	if g.rec.store.Load() == nil || len(tabs.Items) != 1 {
-		t.Fatalf("after the move: store %v, %d tabs", g.rec.store.Load() != nil, len(tabs.Items))
+	if eng.Capture.Store() == nil || len(tabs.Items) != 1 {
+		t.Fatalf("after the move: store %v, %d tabs", eng.Capture.Store() != nil, len(tabs.Items))
 	}
 	if find(w.Canvas().Overlays().Top(), "OK") == nil {
 		t.Error("no dialog says where the old capture went")
@@ -154,11 +115,14 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(moved[0], "MANIFEST")); err != nil {
 		t.Errorf("the old store was not kept: %v", err)
 	}
-	if !g.rec.Ingest(message.Message{Topic: "new/data", Payload: []byte("x")}) {
+	if !eng.Capture.Ingest(message.Message{Topic: "new/data", Payload: []byte("x")}) {
 		t.Error("the new store refused a record")
 	}
 	cancel()
-	g.close()
+	g.wait()
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s, err := capture.Open(dir, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -169,45 +133,23 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	}
 }
 
-func TestGUICaptureKeepsTheStoresRetention(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "capture")
-	s, err := capture.Open(dir, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.SetRetention(300<<20, 48*time.Hour) // as the Retention dialog or serve --capture-max-age do
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	g, err := newGUICapture(dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
-	st, err := g.rec.store.Load().Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.MaxBytes != 300<<20 || st.MaxAge != 48*time.Hour {
-		t.Errorf("the app keeps %d bytes / %v, want the store's 300 MiB / 48h", st.MaxBytes, st.MaxAge)
-	}
-}
-
 func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	a := test.NewTempApp(t)
-	dir := filepath.Join(t.TempDir(), "capture")
+	data := t.TempDir()
+	dir := captureDir(data)
 	first, err := capture.Open(dir, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	g, err := newGUICapture(dir, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, capture.ErrLocked) || !strings.Contains(err.Error(), dir) {
+	eng := openTestEngine(t, data)
+	if err := eng.Capture.OpenErr(); !errors.Is(err, capture.ErrLocked) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("second instance: %v, want ErrLocked naming %s", err, dir)
 	}
+	g := &guiCapture{capt: eng.Capture, do: fyne.Do}
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
-	g.show(context.Background(), w, err)
+	g.show(context.Background(), w)
 	top := w.Canvas().Overlays().Top()
 	if find(top, "Move aside and start a new capture") != nil {
 		t.Error("move aside offered for a store in use")
@@ -215,25 +157,20 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	if find(top, "Continue without capture") == nil {
 		t.Error("no way to continue")
 	}
-	g.close()
+	g.wait()
 }
 
-func TestLoopbackURL(t *testing.T) {
-	run := func(ls ...broker.Listener) broker.State { return broker.State{Status: broker.Running, Listeners: ls} }
-	for _, tt := range []struct {
-		st   broker.State
-		want string
-	}{
-		{broker.State{Status: broker.Stopped}, ""},
-		{run(broker.Listener{Name: "mqtt", Address: "127.0.0.1:1883"}), "mqtt://127.0.0.1:1883"},
-		{run(broker.Listener{Name: "mqtt", Address: "0.0.0.0:1884"}), "mqtt://127.0.0.1:1884"},
-		{run(broker.Listener{Name: "mqtt", Address: "[::]:1885"}), "mqtt://[::1]:1885"},
-		{run(broker.Listener{Name: "ws", Address: "127.0.0.1:8083"}, broker.Listener{Name: "mqtt", Address: "127.0.0.1:1"}), "mqtt://127.0.0.1:1"},
-		{run(broker.Listener{Name: "ws", Address: "127.0.0.1:8083"}), "ws://127.0.0.1:8083/mqtt"},
-		{run(broker.Listener{Name: "tls", Address: "127.0.0.1:8883"}), ""},
-	} {
-		if got := loopbackURL(tt.st); got != tt.want {
-			t.Errorf("loopbackURL(%v) = %q, want %q", tt.st.Listeners, got, tt.want)
-		}
+// openTestEngine opens the window's engine on dataDir as runGUI does
+// (its capture may fail to open), on a free loopback port, not started;
+// it is closed when the test ends.
+func openTestEngine(t *testing.T, dataDir string) *studio.Studio {
+	t.Helper()
+	cfg := broker.DefaultConfig(dataDir)
+	cfg.MQTTAddr, cfg.WSAddr, cfg.NoPersistence = "127.0.0.1:0", "", true
+	eng, err := studio.Open(studio.Config{Broker: cfg, Capture: true, CaptureMayFail: true, Topics: true, Connections: true, Logger: testkit.Logger()})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = eng.Close() })
+	return eng
 }
