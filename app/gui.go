@@ -15,9 +15,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
-	"github.com/iotstudio/iotstudio/ui/publish"
-	"github.com/iotstudio/iotstudio/ui/shell"
-	"github.com/iotstudio/iotstudio/ui/subscribe"
+	"github.com/iotstudio/iotstudio/ui/window"
 )
 
 // AppID names the app for Fyne preferences and desktop integration; it must
@@ -70,7 +68,6 @@ func runGUI(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	b := eng.Broker
 	if brokerpanel.AutoStart(prefs) {
 		// A failure is shown in the panel (with a way to change the port),
 		// not fatal: the window is where the user fixes it.
@@ -79,7 +76,7 @@ func runGUI(args []string, e env) error {
 		}
 	}
 
-	w := shell.NewMainWindow(a)
+	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
 	defer memTick.Stop()
@@ -88,31 +85,6 @@ func runGUI(args []string, e env) error {
 		defer close(memDone)
 		releaseAfterBursts(ctx, log, memTick.C)
 	}()
-	conns := &guiConnections{c: eng.Connections, log: log}
-	tops := newGUITopics(eng)
-	// Publish and Subscribe work on any open connection, the embedded
-	// broker's included (its "Local broker" connection).
-	pub := publish.New(eng.Connections.Manager, w, publish.Options{DataDir: dir, Logger: log})
-	sub := subscribe.New(eng.Connections.Manager, w, subscribe.Options{Logger: log, Kept: client.NewKeptSubscriptions(dir)})
-	eng.Connections.Tee(sub)
-	tops.publishTo = func(source, topic string, payload []byte) {
-		pub.Prefill(eng.Connections.ConnectionFor(source), topic, payload)
-		shell.ShowPanel(w, pub)
-	}
-	tops.publisherFor = conns.publisherFor
-	tops.show(ctx, w, b) // first: the screen users live in
-	shell.AddPanels(w, pub, sub)
-	pub.Run(ctx)
-	sub.Run(ctx)
-	brokerPanel := brokerpanel.New(b, w, prefs)
-	conns.show(ctx, w, func() string { return studio.LocalBrokerAddr(b.State()) })
-	shell.AddPanels(w, brokerPanel)
-	brokerPanel.Run(ctx)
-	var capt *guiCapture
-	if eng.Capture != nil {
-		capt = &guiCapture{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
-		capt.show(ctx, w)
-	}
 	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 
@@ -121,13 +93,7 @@ func runGUI(args []string, e env) error {
 	// in its one shutdown order (engine/studio).
 	cancel()
 	<-memDone
-	tops.wait()
-	if capt != nil {
-		capt.wait()
-	}
-	pub.Wait()
-	sub.Wait()
-	conns.wait()
+	w.Close()
 	return eng.Close()
 }
 

@@ -1,4 +1,4 @@
-package app
+package window
 
 import (
 	"context"
@@ -66,7 +66,7 @@ func find(o fyne.CanvasObject, text string) *widget.Button {
 func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	a := test.NewTempApp(t)
 	data := t.TempDir()
-	dir := captureDir(data)
+	dir := studio.CaptureDir(data)
 	damage(t, dir)
 
 	eng := openTestEngine(t, data)
@@ -77,7 +77,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 		t.Error("a record was accepted without a store")
 	}
 	ui := make(chan func(), 4) // the test goroutine plays the Fyne goroutine
-	g := &guiCapture{capt: eng.Capture, do: func(fn func()) { ui <- fn }}
+	g := &captureView{capt: eng.Capture, do: func(fn func()) { ui <- fn }}
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,7 +136,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	a := test.NewTempApp(t)
 	data := t.TempDir()
-	dir := captureDir(data)
+	dir := studio.CaptureDir(data)
 	first, err := capture.Open(dir, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	if err := eng.Capture.OpenErr(); !errors.Is(err, capture.ErrLocked) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("second instance: %v, want ErrLocked naming %s", err, dir)
 	}
-	g := &guiCapture{capt: eng.Capture, do: fyne.Do}
+	g := &captureView{capt: eng.Capture, do: fyne.Do}
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
 	g.show(context.Background(), w)
@@ -160,7 +160,7 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	g.wait()
 }
 
-// openTestEngine opens the window's engine on dataDir as runGUI does
+// openTestEngine opens the window's engine on dataDir as app.runGUI does
 // (its capture may fail to open), on a free loopback port, not started;
 // it is closed when the test ends.
 func openTestEngine(t *testing.T, dataDir string) *studio.Studio {

@@ -1,4 +1,4 @@
-package app
+package window
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
-// guiCapture shows the engine's capture: its panel, or why there is none
+// captureView shows the engine's capture: its panel, or why there is none
 // (offering to move a damaged store aside).
-type guiCapture struct {
+type captureView struct {
 	capt      *studio.Capture
 	brokerURL func() string
 	do        func(func()) // fyne.Do; tests queue it
@@ -26,7 +26,7 @@ type guiCapture struct {
 
 // show adds the Capture panel to w if the store is open, or else tells
 // the user why it is not. Call it on the UI goroutine, once.
-func (g *guiCapture) show(ctx context.Context, w fyne.Window) {
+func (g *captureView) show(ctx context.Context, w fyne.Window) {
 	if s := g.capt.Store(); s != nil {
 		g.addPanel(ctx, w, s, true)
 		return
@@ -34,7 +34,7 @@ func (g *guiCapture) show(ctx context.Context, w fyne.Window) {
 	capturepanel.ShowOpenError(w, g.capt.Dir(), g.capt.OpenErr(), func() { g.moveAside(ctx, w) })
 }
 
-func (g *guiCapture) addPanel(ctx context.Context, w fyne.Window, s *capture.Store, search bool) {
+func (g *captureView) addPanel(ctx context.Context, w fyne.Window, s *capture.Store, search bool) {
 	g.panel = capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)
@@ -45,7 +45,7 @@ func (g *guiCapture) addPanel(ctx context.Context, w fyne.Window, s *capture.Sto
 
 // moveAside has the engine move the damaged store aside and open a new
 // one, then shows the result.
-func (g *guiCapture) moveAside(ctx context.Context, w fyne.Window) {
+func (g *captureView) moveAside(ctx context.Context, w fyne.Window) {
 	g.moves.Add(1)
 	g.capt.MoveAside(func(s *capture.Store, to string, err error) {
 		defer g.moves.Done()
@@ -63,7 +63,7 @@ func (g *guiCapture) moveAside(ctx context.Context, w fyne.Window) {
 
 // wait waits for a move's result and the panel's goroutines; cancel
 // their ctx first.
-func (g *guiCapture) wait() {
+func (g *captureView) wait() {
 	g.moves.Wait()
 	if g.panel != nil {
 		g.panel.Wait()

@@ -1,4 +1,4 @@
-package app
+package window
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
-// The wiring of runGUI, without the window loop: the broker feeds both
+// The Explorer's wiring, without the window loop: the broker feeds both
 // the capture and the topic model, the Explorer is the first panel, and
-// everything stops in the app's shutdown order.
+// everything stops in the window's and the engine's shutdown order.
 func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 	for _, withCapture := range []bool{true, false} {
 		t.Run(map[bool]string{true: "capture", false: "no capture"}[withCapture], func(t *testing.T) {
@@ -33,7 +33,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := eng.Broker
-			tops := newGUITopics(eng)
+			tops := newTopicsView(eng)
 			w := shell.NewMainWindow(a)
 			t.Cleanup(w.Close)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -64,7 +64,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			if !withCapture {
 				return
 			}
-			store, err := capture.Open(captureDir(data), capture.Options{})
+			store, err := capture.Open(studio.CaptureDir(data), capture.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package app
+package window
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
-// guiTopics shows the engine's live topic model: the Explorer panel with
+// topicsView shows the engine's live topic model: the Explorer panel with
 // the inspector beside it, until the ctx given to show ends.
-type guiTopics struct {
+type topicsView struct {
 	model *topics.Model
 
 	// store reads the capture store the inspector pages older messages
@@ -37,8 +37,8 @@ type guiTopics struct {
 	work  sync.WaitGroup // the inspector's Run, started by show
 }
 
-func newGUITopics(eng *studio.Studio) *guiTopics {
-	g := &guiTopics{model: eng.Topics}
+func newTopicsView(eng *studio.Studio) *topicsView {
+	g := &topicsView{model: eng.Topics}
 	if eng.Capture != nil {
 		g.store = eng.Capture.Store
 	}
@@ -51,7 +51,7 @@ func newGUITopics(eng *studio.Studio) *guiTopics {
 // capture, read at each use. Call it on the
 // UI goroutine, once, before the other panels: the Explorer is the first
 // and selected one.
-func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
+func (g *topicsView) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
 	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
 	g.panel = explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
@@ -67,7 +67,7 @@ func (g *guiTopics) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
 
 // wait waits for the panel's and the inspector's goroutines; cancel the
 // ctx given to show first.
-func (g *guiTopics) wait() {
+func (g *topicsView) wait() {
 	if g.panel != nil {
 		g.panel.Wait()
 	}

@@ -1,4 +1,4 @@
-package app
+package window
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
-// guiConnections shows the engine's connections: the Connections panel.
-type guiConnections struct {
+// connectionsView shows the engine's connections: the Connections panel.
+type connectionsView struct {
 	c     *studio.Connections
 	log   *slog.Logger
 	panel *connections.Panel // set by show
@@ -22,7 +22,7 @@ type guiConnections struct {
 // show adds the Connections panel and starts it (which connects the
 // local broker's profile when the broker runs). localAddr returns the
 // embedded broker's MQTT listener, HOST:PORT, or "". On the UI goroutine.
-func (g *guiConnections) show(ctx context.Context, w fyne.Window, localAddr func() string) {
+func (g *connectionsView) show(ctx context.Context, w fyne.Window, localAddr func() string) {
 	g.panel = connections.New(w, connections.Options{Manager: g.c.Manager, Store: g.c.Store, Secrets: g.c.Secrets, LocalAddr: localAddr, Logger: g.log})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)
@@ -30,7 +30,7 @@ func (g *guiConnections) show(ctx context.Context, w fyne.Window, localAddr func
 
 // wait waits for the panel's goroutines; cancel the ctx given to show
 // first.
-func (g *guiConnections) wait() {
+func (g *connectionsView) wait() {
 	if g.panel != nil {
 		g.panel.Wait()
 	}
@@ -38,7 +38,7 @@ func (g *guiConnections) wait() {
 
 // publisherFor is the Explorer's way to publish into a connection's
 // tree, or nil while that connection is not connected.
-func (g *guiConnections) publisherFor(source string) explorer.Publisher {
+func (g *connectionsView) publisherFor(source string) explorer.Publisher {
 	if p := g.c.PublisherFor(source); p != nil {
 		return p
 	}
