@@ -24,7 +24,7 @@ type Connections struct {
 	Store   *client.Store
 	Secrets *client.Secrets
 
-	engine message.Sink // the capture and the topic model
+	engine message.Sink // the capture and the topic model; nil when neither is on
 	log    *slog.Logger
 
 	mu    sync.Mutex                     // serialises Tee
@@ -61,7 +61,7 @@ func (c *Connections) Tee(r message.Sink) {
 // dropped the record and still offers it to the rest.
 func (c *Connections) Ingest(rec message.Message) bool {
 	ok := true
-	if !c.fromLocalBroker(rec.Source) {
+	if c.engine != nil && !c.fromLocalBroker(rec.Source) {
 		ok = c.engine.Ingest(rec)
 	}
 	if extra := c.extra.Load(); extra != nil {

@@ -139,3 +139,23 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 		t.Errorf("the capture holds %v, want one record from the broker and two from Plant broker", bySource)
 	}
 }
+
+// Without capture and topic model (connections only), what a connection
+// receives still reaches the teed sinks.
+func TestConnectionsWithoutEngineSinksFeedTheTee(t *testing.T) {
+	cfg := testConfig(t.TempDir(), false)
+	cfg.Topics = false
+	eng, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	seen := &collect{}
+	eng.Connections.Tee(seen)
+	if !eng.Connections.Ingest(message.Message{Source: "Plant broker", Topic: "line1/speed"}) {
+		t.Error("the message was reported dropped")
+	}
+	if !seen.has("Plant broker", "line1/speed") {
+		t.Error("the teed sink did not get the message")
+	}
+}
