@@ -76,6 +76,9 @@ func runGUI(args []string, e env) error {
 		}
 	}
 
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	engDone := make(chan error, 1)
+	go func() { engDone <- eng.Serve(engCtx) }()
 	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
@@ -94,7 +97,8 @@ func runGUI(args []string, e env) error {
 	cancel()
 	<-memDone
 	w.Close()
-	return eng.Close()
+	stopEngine()
+	return <-engDone
 }
 
 // quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app

@@ -164,7 +164,8 @@ func runServe(args []string, e env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := eng.Start(); err != nil {
-		_ = eng.Close()
+		stop() // nothing to serve: shut the engine down at once
+		_ = eng.Serve(ctx)
 		return startError(err)
 	}
 	b := eng.Broker
@@ -174,11 +175,19 @@ func runServe(args []string, e env) error {
 	if ca := b.DevCA(); ca != nil {
 		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
 	}
-	<-ctx.Done()
-	log.Info("shutting down")
-	// The engine's one shutdown order: the broker before the capture, so
-	// every message it accepted is written.
-	return eng.Close()
+	// Until a signal; then the engine's one shutdown order: the broker
+	// before the capture, so every message it accepted is written.
+	return eng.Serve(shutdownLogged(ctx, log))
+}
+
+// shutdownLogged is ctx, done once "shutting down" is logged.
+func shutdownLogged(ctx context.Context, log *slog.Logger) context.Context {
+	logged, done := context.WithCancel(context.Background())
+	context.AfterFunc(ctx, func() {
+		log.Info("shutting down")
+		done()
+	})
+	return logged
 }
 
 // openEngine opens the engine; a broker configuration it refuses is a

@@ -77,8 +77,8 @@ func (c *Capture) OpenErr() error { return c.openErr }
 
 // MoveAside renames the damaged store's directory and opens a new store
 // in its place, off the caller's goroutine; done gets the new store (nil
-// on failure), where the old one went, and what failed. Close waits for
-// it.
+// on failure), where the old one went, and what failed. The engine's
+// shutdown waits for it.
 func (c *Capture) MoveAside(done func(s *capture.Store, movedTo string, err error)) {
 	c.moves.Add(1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // damaged makes dir look like a capture whose MANIFEST is garbage and
@@ -78,7 +79,7 @@ func TestCaptureKeepsTheStoresRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
+	testkit.Serve(t, eng.Serve)
 	st, err := eng.Capture.Store().Stats()
 	if err != nil {
 		t.Fatal(err)

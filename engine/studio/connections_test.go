@@ -43,7 +43,7 @@ func (c *collect) has(source, topic string) bool {
 // connection to the embedded broker is recorded once, by the broker's
 // tap, and not again as the connection's. A teed recorder gets both.
 func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
-	eng := openStarted(t, testConfig(t.TempDir(), true))
+	eng, stop := openStarted(t, testConfig(t.TempDir(), true))
 	local, localAddr := eng.Broker, LocalBrokerAddr(eng.Broker.State())
 	remoteSrv := brokertest.Start(t)
 	remote, remoteAddr := remoteSrv.Broker, remoteSrv.Addr
@@ -119,7 +119,7 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	}
 	testkit.Eventually(t, "the message published through the connection to come back on it", func() bool { return seen.has("Plant broker", "line1/mode") })
 
-	if err := eng.Close(); err != nil { // connections before the broker, the model and the capture
+	if err := stop(); err != nil { // connections before the broker, the model and the capture
 		t.Error(err)
 	}
 	store, err := capture.Open(eng.Capture.Dir(), capture.Options{})
@@ -149,7 +149,7 @@ func TestConnectionsWithoutEngineSinksFeedTheTee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
+	testkit.Serve(t, eng.Serve)
 	seen := &collect{}
 	eng.Connections.Tee(seen)
 	if !eng.Connections.Ingest(message.Message{Source: "Plant broker", Topic: "line1/speed"}) {

@@ -11,14 +11,14 @@
 // reach the model through the broker's RetainedAtStart event; later ones,
 // and their clearing, arrive through the tap like any message.
 //
-// Shutdown order (Close): connections first (the local one would retry
+// Shutdown order (when Serve's ctx is done): connections first (the local one would retry
 // against a stopping broker; remote ones feed the model and the capture),
 // then the broker (its listeners and clients, so nothing more is
 // accepted, and its session store flushed and closed), then the topic
 // model, then the capture: a move aside in progress, the headless capture
 // commands' service, and last the store, so that every message the broker
 // accepted is written. Whoever shows the engine (the window's panels)
-// stops reading it before calling Close.
+// stops reading it before ending Serve.
 package studio
 
 import (
@@ -50,7 +50,7 @@ type Config struct {
 	CaptureMayFail bool
 	// OnCapture is called once, when a capture store is first open, with
 	// a way to read the store as it is now; the function it returns is
-	// called by Close before the store closes. The app serves the
+	// called at shutdown before the store closes. The app serves the
 	// headless capture commands from it.
 	OnCapture func(current func() *capture.Store) (stop func())
 
@@ -73,11 +73,7 @@ type Studio struct {
 	Topics      *topics.Model
 	Connections *Connections
 
-	log       *slog.Logger
-	stopModel context.CancelFunc
-	modelDone chan struct{}
-	closeOnce sync.Once
-	closeErr  error
+	log *slog.Logger
 }
 
 // ConfigError is a broker configuration broker.New refused: fixed by
@@ -121,7 +117,6 @@ func Open(cfg Config) (*Studio, error) {
 	if cfg.Topics {
 		s.Topics = topics.New(topics.Options{Logger: log})
 		sinks = append(sinks, s.Topics)
-		s.runModel()
 	}
 	engine := message.NewTee(sinks...)
 	if cfg.Connections {
@@ -140,7 +135,7 @@ func Open(cfg Config) (*Studio, error) {
 	}
 	b, err := broker.New(bcfg)
 	if err != nil {
-		s.closeEngine()
+		s.closeCapture()
 		return nil, &ConfigError{err}
 	}
 	s.Broker = b
@@ -155,37 +150,33 @@ func sessionsIn(dataDir string, log *slog.Logger) broker.SessionOpener {
 	}
 }
 
-func (s *Studio) runModel() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopModel, s.modelDone = cancel, make(chan struct{})
-	go func() {
-		defer close(s.modelDone)
-		_ = s.Topics.Run(ctx) // returns nil once ctx is done
-	}()
-}
-
 // Start starts the broker: its listeners, and its session store.
 func (s *Studio) Start() error { return s.Broker.Start() }
 
-// Close stops everything in the order the package comment gives and
-// returns the broker's stop error. Closing twice does nothing more.
-func (s *Studio) Close() error {
-	s.closeOnce.Do(func() {
-		if s.Connections != nil {
-			s.Connections.close()
-		}
-		s.closeErr = s.Broker.Stop()
-		s.closeEngine()
-	})
-	return s.closeErr
+// Serve runs the engine until ctx is done (the topic model applies what
+// it is fed only while Serve runs), then shuts everything down in the
+// order the package comment gives and returns the broker's stop error.
+// Call it once; an engine whose broker failed to start is shut down by
+// a Serve with a done ctx.
+func (s *Studio) Serve(ctx context.Context) error {
+	modelCtx, stopModel := context.WithCancel(context.Background())
+	var model sync.WaitGroup
+	if s.Topics != nil {
+		model.Go(func() { _ = s.Topics.Run(modelCtx) }) // nil once modelCtx is done
+	}
+	<-ctx.Done()
+	if s.Connections != nil {
+		s.Connections.close()
+	}
+	err := s.Broker.Stop()
+	stopModel()
+	model.Wait()
+	s.closeCapture()
+	return err
 }
 
-// closeEngine stops what the broker fed: the model, then the capture.
-func (s *Studio) closeEngine() {
-	if s.stopModel != nil {
-		s.stopModel()
-		<-s.modelDone
-	}
+// closeCapture closes the capture, once nothing feeds it.
+func (s *Studio) closeCapture() {
 	if s.Capture != nil {
 		s.Capture.close()
 	}

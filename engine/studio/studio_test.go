@@ -17,17 +17,19 @@ func testConfig(dir string, capturing bool) Config {
 	return Config{Broker: b, Capture: capturing, Topics: true, Connections: true, Logger: testkit.Logger()}
 }
 
-func openStarted(t *testing.T, cfg Config) *Studio {
+// openStarted opens the engine, starts its broker and serves it until
+// stop (or the test's end); stop returns Serve's error.
+func openStarted(t *testing.T, cfg Config) (s *Studio, stop func() error) {
 	t.Helper()
 	s, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	stop = testkit.Serve(t, s.Serve)
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, stop
 }
 
 func syncModel(t *testing.T, m *topics.Model) {
@@ -55,17 +57,17 @@ func node(m *topics.Model, topic string) (d topics.NodeDetail, ok bool) {
 // restores again without counting a message twice.
 func TestRetainedMessagesReachTheModelByEvent(t *testing.T) {
 	dir := t.TempDir()
-	first := openStarted(t, testConfig(dir, false))
+	first, stopFirst := openStarted(t, testConfig(dir, false))
 	for _, topic := range []string{"plant/line1/speed", "plant/line2/speed"} {
 		if err := first.Broker.Publish(topic, []byte("12.5"), true, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := first.Close(); err != nil {
+	if err := stopFirst(); err != nil {
 		t.Fatal(err)
 	}
 
-	second := openStarted(t, testConfig(dir, false))
+	second, _ := openStarted(t, testConfig(dir, false))
 	m := second.Topics
 	for _, topic := range []string{"plant/line1/speed", "plant/line2/speed"} {
 		if d, ok := node(m, topic); !ok || string(d.Last.Payload) != "12.5" || !d.Retained {
@@ -100,7 +102,7 @@ func TestBrokerFeedsCaptureAndModelAndCloseWritesAll(t *testing.T) {
 	for _, capturing := range []bool{true, false} {
 		t.Run(map[bool]string{true: "capture", false: "no capture"}[capturing], func(t *testing.T) {
 			dir := t.TempDir()
-			s := openStarted(t, testConfig(dir, capturing))
+			s, stop := openStarted(t, testConfig(dir, capturing))
 			if capturing != (s.Capture != nil) {
 				t.Fatalf("capture %v, want %v", s.Capture != nil, capturing)
 			}
@@ -111,7 +113,7 @@ func TestBrokerFeedsCaptureAndModelAndCloseWritesAll(t *testing.T) {
 			if d, ok := node(s.Topics, "plant/line1/speed"); !ok || string(d.Last.Payload) != "12.5" || !d.Retained {
 				t.Errorf("the model holds %q (present %v, retained %v)", d.Last.Payload, ok, d.Retained)
 			}
-			if err := s.Close(); err != nil {
+			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
 			if !capturing {

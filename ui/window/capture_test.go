@@ -70,6 +70,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	damage(t, dir)
 
 	eng := openTestEngine(t, data)
+	stop := testkit.Serve(t, eng.Serve)
 	if err := eng.Capture.OpenErr(); !errors.Is(err, capture.ErrCorrupt) {
 		t.Fatalf("open: %v, want ErrCorrupt", err)
 	}
@@ -120,7 +121,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	}
 	cancel()
 	g.wait()
-	if err := eng.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	s, err := capture.Open(dir, capture.Options{})
@@ -143,6 +144,7 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	}
 	defer first.Close()
 	eng := openTestEngine(t, data)
+	testkit.Serve(t, eng.Serve)
 	if err := eng.Capture.OpenErr(); !errors.Is(err, capture.ErrLocked) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("second instance: %v, want ErrLocked naming %s", err, dir)
 	}
@@ -161,8 +163,8 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 }
 
 // openTestEngine opens the window's engine on dataDir as app.runGUI does
-// (its capture may fail to open), on a free loopback port, not started;
-// it is closed when the test ends.
+// (its capture may fail to open), on a free loopback port, not started
+// and not served.
 func openTestEngine(t *testing.T, dataDir string) *studio.Studio {
 	t.Helper()
 	cfg := broker.DefaultConfig(dataDir)
@@ -171,6 +173,5 @@ func openTestEngine(t *testing.T, dataDir string) *studio.Studio {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = eng.Close() })
 	return eng
 }

@@ -29,6 +29,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			stop := testkit.Serve(t, eng.Serve)
 			if err := eng.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +59,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 
 			cancel()
 			tops.wait()
-			if err := eng.Close(); err != nil {
+			if err := stop(); err != nil {
 				t.Error(err)
 			}
 			if !withCapture {
