@@ -54,7 +54,7 @@ func runGUI(args []string, e env) error {
 	eng, err := openEngine(studio.Config{
 		Broker: cfg,
 		// Without a capture the broker still works; the window must open
-		// and say why (see guiCapture.show).
+		// and say why (ui/window's captureView.show).
 		Capture: !*noCapture, CaptureMayFail: true,
 		OnCapture:   captureQueriesWhile(dir, "the app", log),
 		Topics:      true,
