@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -18,6 +17,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/studio"
 )
 
 const captureUsage = `usage: iotstudio capture stats [--data DIR]
@@ -46,7 +46,7 @@ block file), write every intact one, name the damaged records on stderr and
 exit with status 3: the results are incomplete.`
 
 // captureDir is where the capture store lives inside the data dir.
-func captureDir(data string) string { return filepath.Join(data, "capture") }
+func captureDir(data string) string { return studio.CaptureDir(data) }
 
 func runCapture(args []string, e env) error {
 	if len(args) == 0 {

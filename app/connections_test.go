@@ -1,13 +1,13 @@
 package app
 
 import (
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/client"
 )
 
@@ -199,7 +199,7 @@ func TestConnectionsBadInput(t *testing.T) {
 // has none.
 func TestConnectWithASavedProfile(t *testing.T) {
 	useTestKeyring(t)
-	_, addr := startTestBroker(t, nil, slog.New(slog.DiscardHandler))
+	addr := brokertest.Start(t).Addr
 	data := t.TempDir()
 	t.Setenv(replayPasswordEnv, "s3cret")
 	mustRun(t, "connections", "add", "--data", data, "--preset", "custom", "--name", "Lab", "--url", "mqtt://"+addr, "--user", "op")

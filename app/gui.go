@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,12 +12,10 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
-	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
-	"github.com/iotstudio/iotstudio/ui/publish"
-	"github.com/iotstudio/iotstudio/ui/shell"
-	"github.com/iotstudio/iotstudio/ui/subscribe"
+	"github.com/iotstudio/iotstudio/ui/window"
 )
 
 // AppID names the app for Fyne preferences and desktop integration; it must
@@ -52,35 +51,35 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
-	var (
-		capt    *guiCapture
-		openErr error
-	)
-	if !*noCapture {
+	eng, err := openEngine(studio.Config{
+		Broker: cfg,
 		// Without a capture the broker still works; the window must open
-		// and say why (see guiCapture.show).
-		capt, openErr = newGUICapture(captureDir(dir), log)
+		// and say why (ui/window's captureView.show).
+		Capture: !*noCapture, CaptureMayFail: true,
+		OnCapture:   captureQueriesWhile(dir, "the app", log),
+		Topics:      true,
+		Connections: true, Keyring: client.OSKeyring{},
+		Logger: log,
+	})
+	var bad usageError
+	if errors.As(err, &bad) {
+		return usageError{fmt.Errorf("broker settings: %w", bad.err)}
 	}
-	tops := newGUITopics(log)
-	cfg.Recorder = tops.recorder(capt)
-	conns := newGUIConnections(dir, tops.recorder(capt), client.OSKeyring{}, log)
-	b, err := broker.New(cfg)
 	if err != nil {
-		tops.close()
-		if capt != nil {
-			capt.close()
-		}
-		return usageError{fmt.Errorf("broker settings: %w", err)}
+		return err
 	}
 	if brokerpanel.AutoStart(prefs) {
 		// A failure is shown in the panel (with a way to change the port),
 		// not fatal: the window is where the user fixes it.
-		if err := b.Start(); err != nil {
+		if err := eng.Start(); err != nil {
 			log.Warn("broker did not start", "error", err)
 		}
 	}
 
-	w := shell.NewMainWindow(a)
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	engDone := make(chan error, 1)
+	go func() { engDone <- eng.Serve(engCtx) }()
+	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
 	defer memTick.Stop()
@@ -89,53 +88,17 @@ func runGUI(args []string, e env) error {
 		defer close(memDone)
 		releaseAfterBursts(ctx, log, memTick.C)
 	}()
-	// Publish and Subscribe work on any open connection, the embedded
-	// broker's included (its "Local broker" connection).
-	pub := publish.New(conns.mgr, w, publish.Options{DataDir: dir, Logger: log})
-	sub := subscribe.New(conns.mgr, w, subscribe.Options{Logger: log, Kept: client.NewKeptSubscriptions(dir)})
-	conns.tee(sub)
-	tops.publishTo = func(source, topic string, payload []byte) {
-		pub.Prefill(conns.connectionFor(source), topic, payload)
-		shell.ShowPanel(w, pub)
-	}
-	tops.publisherFor = conns.publisherFor
-	tops.show(ctx, w, b) // first: the screen users live in
-	shell.AddPanels(w, pub, sub)
-	pub.Run(ctx)
-	sub.Run(ctx)
-	brokerPanel := brokerpanel.New(b, w, prefs)
-	conns.show(ctx, w, func() string { return localBrokerAddr(b.State()) })
-	shell.AddPanels(w, brokerPanel)
-	brokerPanel.Run(ctx)
-	if capt != nil {
-		capt.brokerURL = func() string { return loopbackURL(b.State()) }
-		capt.show(ctx, w, openErr)
-	}
 	quitOnSignal(ctx, a)
 	w.ShowAndRun()
 
-	// Shutdown order: stop the UI refresh loops and the capture's actions
-	// first, then the connections (the local one would retry against a
-	// stopping broker; remote ones feed the model and the capture), then
-	// the broker, so no panel goroutine reads a broker that is closing,
-	// then the topic model and the capture, once nothing is ingested any
-	// more.
+	// Stop the UI refresh loops and the capture's actions first, so no
+	// panel goroutine reads an engine that is closing; then the engine
+	// in its one shutdown order (engine/studio).
 	cancel()
 	<-memDone
-	tops.wait()
-	if capt != nil {
-		capt.wait()
-	}
-	pub.Wait()
-	sub.Wait()
-	conns.wait()
-	conns.close()
-	err = b.Stop()
-	tops.close()
-	if capt != nil {
-		capt.close()
-	}
-	return err
+	w.Close()
+	stopEngine()
+	return <-engDone
 }
 
 // quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app

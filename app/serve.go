@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/studio"
 )
 
 // listFlag collects a repeatable string flag.
@@ -147,47 +149,71 @@ func runServe(args []string, e env) error {
 		return err
 	}
 	cfg.Logger = log
+	scfg := studio.Config{Broker: cfg, Capture: capturing, OnCapture: captureQueriesWhile(cfg.DataDir, "serve", log), Logger: log}
 	if capturing {
-		opts, err := retention()
-		if err != nil {
+		if scfg.CaptureOptions, err = retention(); err != nil {
 			return err
-		}
-		opts.Logger = log
-		store, err := capture.Open(captureDir(cfg.DataDir), opts)
-		if err != nil {
-			return err
-		}
-		// Closed after the broker has stopped (deferred calls run after the
-		// return expression), so every message it accepted is written.
-		defer closeCapture(store, log)
-		cfg.Recorder = store
-		// Stopped before the store closes (deferred later, runs earlier).
-		if stopQueries, err := serveCaptureQueries(cfg.DataDir, func() *capture.Store { return store }, log); err != nil {
-			log.Warn("headless capture commands cannot read the capture while serve runs", "error", err)
-		} else {
-			defer stopQueries()
 		}
 	}
-	b, err := broker.New(cfg)
+	eng, err := openEngine(scfg)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	// Listen for signals before announcing the listeners: a supervisor may
 	// send SIGTERM as soon as it sees them.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := b.Start(); err != nil {
+	if err := eng.Start(); err != nil {
+		stop() // nothing to serve: shut the engine down at once
+		_ = eng.Serve(ctx)
 		return startError(err)
 	}
+	b := eng.Broker
 	for _, l := range b.State().Listeners {
 		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
 	}
 	if ca := b.DevCA(); ca != nil {
 		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
 	}
-	<-ctx.Done()
-	log.Info("shutting down")
-	return b.Stop()
+	// Until a signal; then the engine's one shutdown order: the broker
+	// before the capture, so every message it accepted is written.
+	return eng.Serve(shutdownLogged(ctx, log))
+}
+
+// shutdownLogged is ctx, done once "shutting down" is logged.
+func shutdownLogged(ctx context.Context, log *slog.Logger) context.Context {
+	logged, done := context.WithCancel(context.Background())
+	context.AfterFunc(ctx, func() {
+		log.Info("shutting down")
+		done()
+	})
+	return logged
+}
+
+// openEngine opens the engine; a broker configuration it refuses is a
+// usage error (exit status 2), fixed on the command line or in the
+// settings.
+func openEngine(cfg studio.Config) (*studio.Studio, error) {
+	eng, err := studio.Open(cfg)
+	var bad *studio.ConfigError
+	if errors.As(err, &bad) {
+		return nil, usageError{bad.Err}
+	}
+	return eng, err
+}
+
+// captureQueriesWhile lets the headless capture commands read the store
+// the engine holds while who ("serve", "the app") runs
+// (capture_service.go); failing to only costs that.
+func captureQueriesWhile(dataDir, who string, log *slog.Logger) func(func() *capture.Store) func() {
+	return func(current func() *capture.Store) func() {
+		stop, err := serveCaptureQueries(dataDir, current, log)
+		if err != nil {
+			log.Warn("headless capture commands cannot read the capture while "+who+" runs", "error", err)
+			return nil
+		}
+		return stop
+	}
 }
 
 func closeCapture(store *capture.Store, log *slog.Logger) {

@@ -212,9 +212,11 @@ func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) ben
 	baseRSS := procStatusKB(b, "self", "VmRSS")
 
 	warn := &warnCounter{}
+	dataDir := b.TempDir()
 	br, err := New(Config{
 		MQTTAddr:      "127.0.0.1:0",
-		DataDir:       b.TempDir(),
+		DataDir:       dataDir,
+		Sessions:      storeIn(dataDir),
 		WritesPending: writesPending,
 		NoPersistence: os.Getenv("IOTSTUDIO_BENCH_NO_PERSISTENCE") != "",
 		NoFlowControl: os.Getenv("IOTSTUDIO_BENCH_NO_FLOW") != "",

@@ -20,7 +20,6 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/auth"
 	"github.com/iotstudio/iotstudio/engine/devca"
-	"github.com/iotstudio/iotstudio/engine/sessionstore"
 )
 
 // Status is where the broker is in its life.
@@ -81,11 +80,11 @@ type Broker struct {
 	stats       *stateHook
 	authz       *auth.Hook
 	devCA       *devca.Authority
-	sessions    *sessionstore.Hook // nil without persistence
-	slots       *connSlots         // open client sockets, all listeners
+	sessions    SessionStore // nil without persistence
+	slots       *connSlots   // open client sockets, all listeners
 	// restored says what mochi does not restore of the retained messages
 	// read from the data dir at Start: their publishers' protocol.
-	restored map[string]sessionstore.RetainedOrigin
+	restored map[string]RetainedOrigin
 }
 
 // New checks the configuration; it opens nothing until Start.
@@ -110,17 +109,29 @@ func (b *Broker) Config() Config {
 }
 
 // Start opens the listeners and begins serving. Starting a running broker
-// does nothing.
+// does nothing. After a start it hands Config.RetainedAtStart the retained
+// messages the broker holds.
 func (b *Broker) Start() error {
+	started, err := b.start()
+	b.mu.Lock()
+	tell := b.cfg.RetainedAtStart
+	b.mu.Unlock()
+	if started && tell != nil {
+		tell(b.RetainedMessages())
+	}
+	return err
+}
+
+func (b *Broker) start() (started bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.srv != nil {
-		return nil
+		return false, nil
 	}
 	srv, err := b.build()
 	if err != nil {
 		b.state = State{Status: Failed, Err: err, Since: time.Now()}
-		return err
+		return false, err
 	}
 	b.srv = srv
 	b.restored = nil
@@ -136,7 +147,7 @@ func (b *Broker) Start() error {
 		}
 	}
 	b.state = State{Status: Running, Listeners: b.listeners(srv), Since: time.Now()}
-	return nil
+	return true, nil
 }
 
 func (b *Broker) build() (*mqtt.Server, error) {
@@ -192,7 +203,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		}
 	}
 	if !b.cfg.NoPersistence {
-		store, err := sessionstore.Open(filepath.Join(b.cfg.DataDir, "sessions"), b.log)
+		store, err := b.cfg.Sessions()
 		if err != nil {
 			return nil, err
 		}

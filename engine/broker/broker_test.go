@@ -366,7 +366,7 @@ func TestACLDeniesSubscribeAndPublish(t *testing.T) {
 }
 
 func TestExposedListenerNeedsUsers(t *testing.T) {
-	b, err := New(Config{MQTTAddr: "0.0.0.0:0", DataDir: t.TempDir(), Logger: testkit.Logger()})
+	b, err := New(withStore(Config{MQTTAddr: "0.0.0.0:0", DataDir: t.TempDir(), Logger: testkit.Logger()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer taken.Close()
 	addr := taken.Addr().String()
-	b, err := New(Config{MQTTAddr: addr, DataDir: t.TempDir(), Logger: testkit.Logger()})
+	b, err := New(withStore(Config{MQTTAddr: addr, DataDir: t.TempDir(), Logger: testkit.Logger()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,13 +432,13 @@ func TestBadConfigErrors(t *testing.T) {
 
 func TestUnreadableCertAndUsersFile(t *testing.T) {
 	dir := t.TempDir()
-	b, _ := New(Config{TLSAddr: "127.0.0.1:0", CertFile: filepath.Join(dir, "nope.pem"), KeyFile: filepath.Join(dir, "nope.key"), DataDir: dir, Logger: testkit.Logger()})
+	b, _ := New(withStore(Config{TLSAddr: "127.0.0.1:0", CertFile: filepath.Join(dir, "nope.pem"), KeyFile: filepath.Join(dir, "nope.key"), DataDir: dir, Logger: testkit.Logger()}))
 	if err := b.Start(); err == nil || !strings.Contains(err.Error(), "nope.pem") {
 		t.Fatalf("missing cert: got %v, want an error naming the file", err)
 	}
 	users := filepath.Join(dir, "users.yaml")
 	os.WriteFile(users, []byte("users:\n  - name: bob\n    password_hash: \"$2a$10$abc\"\n    acl:\n      - {filter: \"a/#/b\", access: read}\n"), 0o600)
-	b, _ = New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
+	b, _ = New(withStore(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()}))
 	err := b.Start()
 	if err == nil || !strings.Contains(err.Error(), "users.yaml") || !strings.Contains(err.Error(), "line") {
 		b.Stop()
@@ -451,7 +451,7 @@ func TestDataDirNotWritable(t *testing.T) {
 		// root ignores permissions; use a path under a regular file instead.
 		file := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(file, nil, 0o600)
-		b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: filepath.Join(file, "data"), Logger: testkit.Logger()})
+		b, _ := New(withStore(Config{MQTTAddr: "127.0.0.1:0", DataDir: filepath.Join(file, "data"), Logger: testkit.Logger()}))
 		if err := b.Start(); err == nil || !strings.Contains(err.Error(), "data dir") {
 			t.Fatalf("got %v, want a data dir error", err)
 		}
@@ -459,7 +459,7 @@ func TestDataDirNotWritable(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "ro")
 	os.Mkdir(dir, 0o500)
-	b, _ := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
+	b, _ := New(withStore(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()}))
 	if err := b.Start(); err == nil || !strings.Contains(err.Error(), "not writable") {
 		t.Fatalf("got %v, want a not-writable error", err)
 	}
@@ -469,7 +469,7 @@ func TestStartStopIdempotentAndLeakFree(t *testing.T) {
 	dir := t.TempDir()
 	before := runtime.NumGoroutine()
 	for i := 0; i < 3; i++ {
-		b, err := New(Config{MQTTAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
+		b, err := New(withStore(Config{MQTTAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,6 +48,9 @@ type Config struct {
 	AllowedOrigins []string
 	// NoPersistence keeps sessions and retained messages in memory only.
 	NoPersistence bool
+	// Sessions opens the session store (engine/studio passes
+	// engine/sessionstore's); required unless NoPersistence.
+	Sessions SessionOpener
 	// MaxMessageExpiry caps message expiry in seconds; 0 means messages
 	// without an expiry never expire (mochi's default would be 24 h).
 	MaxMessageExpiry int64
@@ -58,6 +61,12 @@ type Config struct {
 	// Recorder, when set, receives every accepted message (the capture,
 	// the topic model, or a message.Tee of them).
 	Recorder message.Sink
+	// RetainedAtStart, when set, is called after each Start (a restart
+	// from the Broker panel included) with the retained messages the
+	// broker then holds: those restored from the data dir were published
+	// in an earlier run, so Recorder never saw them. Later retained
+	// messages and their clearing reach Recorder as they are published.
+	RetainedAtStart func([]message.Message)
 	// NoFlowControl lets publishers run ahead of slow subscribers, as plain
 	// mochi does, dropping (and counting) what does not fit their queues.
 	NoFlowControl bool
@@ -129,6 +138,9 @@ func (c Config) validate() error {
 		case hasFiles && (c.CertFile == "" || c.KeyFile == ""):
 			return errors.New("tls: --cert and --key go together; give both")
 		}
+	}
+	if !c.NoPersistence && c.Sessions == nil {
+		return errors.New("persistence needs a session store: set Config.Sessions, or NoPersistence (--no-persist)")
 	}
 	if c.DataDir == "" && (!c.NoPersistence || c.DevCA) {
 		return errors.New("no data dir: pass --data DIR")

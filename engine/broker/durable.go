@@ -9,9 +9,6 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
-
-	"github.com/iotstudio/iotstudio/engine/kvstore"
-	"github.com/iotstudio/iotstudio/engine/sessionstore"
 )
 
 // durableAcks makes a PUBACK (PUBREC for QoS 2) a promise that the message
@@ -30,16 +27,16 @@ import (
 //
 // The wait is on the publisher's own goroutine, so a publisher waits for
 // the store one publish at a time while others keep running, and
-// concurrent waits share one store write (sessionstore.Hook.Flush).
+// concurrent waits share one store write (SessionStore.Flush).
 type durableAcks struct {
 	mqtt.HookBase
 	srv   *mqtt.Server
-	store *sessionstore.Hook
+	store SessionStore
 
-	flushErrLog kvstore.RateLimit
+	flushErrLog onceASecond
 }
 
-func newDurableAcks(srv *mqtt.Server, store *sessionstore.Hook) *durableAcks {
+func newDurableAcks(srv *mqtt.Server, store SessionStore) *durableAcks {
 	return &durableAcks{srv: srv, store: store}
 }
 
@@ -82,7 +79,7 @@ func (h *durableAcks) OnRetainMessage(cl *mqtt.Client, _ packets.Packet, _ int64
 // subscription also come here and may mark a publisher needlessly, which
 // only costs that publish one store write.
 func (h *durableAcks) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
-	if pk.Origin == "" || !sessionstore.SessionOutlivesConnection(cl) {
+	if pk.Origin == "" || !sessionOutlivesConnection(cl) {
 		return
 	}
 	if pub, ok := h.srv.Clients.Get(pk.Origin); ok {

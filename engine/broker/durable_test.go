@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/iotstudio/iotstudio/engine/sessionstore"
 	"io"
 	"os"
 	"testing"
@@ -22,7 +23,7 @@ func TestDurableAckChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("the broker child of TestAckedPublishSurvivesSIGKILL")
 	}
-	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()})
+	b, err := New(withStore(Config{MQTTAddr: "127.0.0.1:0", DataDir: dir, Logger: testkit.Logger()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestDurableAckCost(t *testing.T) {
 			if err := b.sessions.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
-			commits0 := b.sessions.Commits()
+			commits0 := b.sessions.(*sessionstore.Hook).Commits()
 			errs := make(chan error, pubs)
 			for i, c := range clients {
 				frames := []rawmqtt.PubFrame{rawmqtt.EncodePublish(fmt.Sprintf("jobs/%d", i), []byte("job"), 1, false)}
@@ -188,7 +189,7 @@ func TestDurableAckCost(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			commits := b.sessions.Commits() - commits0
+			commits := b.sessions.(*sessionstore.Hook).Commits() - commits0
 			if persistent { // no waiting: acknowledged means queued
 				for _, c := range b.Clients() {
 					if c.ID == "keeper" && c.Inflight != pubs*msgs {

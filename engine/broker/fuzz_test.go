@@ -23,7 +23,7 @@ func FuzzListener(f *testing.F) {
 	for _, seed := range fuzzSeeds(f) {
 		f.Add(seed)
 	}
-	b, err := New(Config{MQTTAddr: "127.0.0.1:0", DataDir: f.TempDir(), Logger: testkit.Logger(), ConnectTimeout: time.Second})
+	b, err := New(withStore(Config{MQTTAddr: "127.0.0.1:0", DataDir: f.TempDir(), Logger: testkit.Logger(), ConnectTimeout: time.Second}))
 	if err != nil {
 		f.Fatal(err)
 	}

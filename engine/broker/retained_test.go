@@ -1,8 +1,11 @@
 package broker
 
 import (
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // A retained message published in one run is listed by the next run on the
@@ -36,5 +39,45 @@ func TestRetainedMessagesIncludeThoseRestoredAtStart(t *testing.T) {
 	}
 	if got := second.RetainedMessages(); got != nil {
 		t.Errorf("a stopped broker lists %d retained messages", len(got))
+	}
+}
+
+// RetainedAtStart hears of the retained messages once per start, a
+// restart (the Broker panel's Reconfigure) included, and not when Start
+// finds the broker running: the topic model is told of restored messages
+// by an event, not by polling the broker's state.
+func TestRetainedAtStartTellsEachStartOnce(t *testing.T) {
+	dir := t.TempDir()
+	first := startBroker(t, func(c *Config) { c.DataDir = dir })
+	if err := first.Publish("house/temp", []byte("21.5"), true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	var starts [][]string
+	second := startBroker(t, func(c *Config) {
+		c.DataDir = dir
+		c.RetainedAtStart = func(recs []message.Message) {
+			var topics []string
+			for _, r := range recs {
+				topics = append(topics, r.Topic+"="+string(r.Payload))
+			}
+			starts = append(starts, topics)
+		}
+	})
+	if err := second.Start(); err != nil { // already running: no event
+		t.Fatal(err)
+	}
+	if err := second.Publish("house/door", []byte("open"), true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Reconfigure(second.Config()); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"house/temp=21.5"}, {"house/door=open", "house/temp=21.5"}}
+	if !reflect.DeepEqual(starts, want) {
+		t.Errorf("RetainedAtStart heard %q, want %q", starts, want)
 	}
 }

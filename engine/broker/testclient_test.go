@@ -24,7 +24,7 @@ func startBroker(t *testing.T, mutate func(*Config)) *Broker {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	b, err := New(cfg)
+	b, err := New(withStore(cfg))
 	if err != nil {
 		t.Fatalf("new broker: %v", err)
 	}

@@ -188,7 +188,10 @@ func (m *retainedMessage) UnmarshalBinary(b []byte) error { return json.Unmarsha
 
 // RetainedOrigin is what the store knows of a retained message beyond
 // what mochi restores.
-type RetainedOrigin struct {
+//
+// An alias of an unnamed struct, identical to broker.RetainedOrigin, so
+// the Hook is a broker.SessionStore without importing the broker.
+type RetainedOrigin = struct {
 	Created         int64 // as in the restored packet: tells it from a newer one
 	ProtocolVersion byte
 }

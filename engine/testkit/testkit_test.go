@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -80,5 +81,24 @@ func TestDescribedIsWorkedOutOnlyOnFailure(t *testing.T) {
 	msg := run(func(t testing.TB) { WithinErr(t, 50*time.Millisecond, "something", check) })
 	if !strings.HasSuffix(msg, "waiting for something: the state seen") || described.Load() != 1 || polls.Load() < 2 {
 		t.Fatalf("failure %q after %d polls, described %d times; want the description once", msg, polls.Load(), described.Load())
+	}
+}
+
+// Serve runs the service until stop, which returns its error once and
+// again; the test's end stops a service the test did not.
+func TestServeStopsTheServiceAndReturnsItsError(t *testing.T) {
+	want := errors.New("stopped")
+	running := make(chan struct{})
+	stop := Serve(t, func(ctx context.Context) error {
+		close(running)
+		<-ctx.Done()
+		return want
+	})
+	<-running
+	if err := stop(); err != want {
+		t.Errorf("stop: %v, want %v", err, want)
+	}
+	if err := stop(); err != want {
+		t.Errorf("second stop: %v, want %v", err, want)
 	}
 }

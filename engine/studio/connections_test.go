@@ -1,12 +1,9 @@
-package app
+package studio
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
@@ -14,6 +11,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
 // collect is a teed recorder, like the Subscribe panel's list.
@@ -40,48 +38,32 @@ func (c *collect) has(source, topic string) bool {
 	return false
 }
 
-func startTestBroker(t *testing.T, rec message.Sink, log *slog.Logger) (*broker.Broker, string) {
-	t.Helper()
-	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder, c.Logger = rec, log }).Broker
-	addr := localBrokerAddr(b.State())
-	if addr == "" {
-		t.Fatal("no loopback address for the broker")
-	}
-	return b, addr
-}
-
 // A message received on a remote connection reaches the topic model and
 // the capture under the connection's name; one received on the
 // connection to the embedded broker is recorded once, by the broker's
 // tap, and not again as the connection's. A teed recorder gets both.
 func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
-	log := slog.New(slog.DiscardHandler)
-	capt, err := newGUICapture(filepath.Join(t.TempDir(), "capture"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tops := newGUITopics(log)
-	local, localAddr := startTestBroker(t, tops.recorder(capt), log)
-	remote, remoteAddr := startTestBroker(t, nil, log)
-
-	conns := newGUIConnections(t.TempDir(), tops.recorder(capt), nil, log)
+	eng, stop := openStarted(t, testConfig(t.TempDir(), true))
+	local, localAddr := eng.Broker, LocalBrokerAddr(eng.Broker.State())
+	remoteSrv := brokertest.Start(t)
+	remote, remoteAddr := remoteSrv.Broker, remoteSrv.Addr
+	conns := eng.Connections
+	tops := struct{ model *topics.Model }{eng.Topics}
 	seen := &collect{}
-	conns.tee(seen)
+	conns.Tee(seen)
 	open := func(kind client.PresetKind, name, addr string) *client.Connection {
 		in := client.PresetInput{Name: name, Host: "mqtt://" + addr, Addr: addr}
 		p, err := client.NewFromPreset(kind, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := conns.mgr.Open(p, client.Credentials{})
+		c, err := conns.Manager.Open(p, client.Credentials{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		testkit.Eventually(t, name+" connected", func() bool { return c.Status().State == client.StateConnected })
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
-		if err := awaitConnected(ctx, conns.mgr, c, nil); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := c.Subscribe(ctx, client.Subscription{Filter: "#", QoS: 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +82,7 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 		return seen.has("Plant broker", "line1/speed") && seen.has("Local broker", "lab/temp")
 	})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 	defer cancel()
 	if err := tops.model.Sync(ctx); err != nil {
 		t.Fatal(err)
@@ -118,17 +100,17 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	// The Explorer's Publish… on a topic publishes through the connection
 	// that reaches its tree.
 	for source, want := range map[string]string{broker.SourceBroker: "Local broker", "Plant broker": "Plant broker"} {
-		if got := conns.connectionFor(source); got != want {
+		if got := conns.ConnectionFor(source); got != want {
 			t.Errorf("connectionFor(%q) = %q, want %q", source, got, want)
 		}
 	}
 
 	// The Explorer deletes retained messages on a connection's tree
 	// through that connection.
-	if conns.publisherFor("Nobody") != nil {
+	if conns.PublisherFor("Nobody") != nil {
 		t.Error("a publisher for a connection that is not open")
 	}
-	pub := conns.publisherFor("Plant broker")
+	pub := conns.PublisherFor("Plant broker")
 	if pub == nil {
 		t.Fatal("no publisher for the connected Plant broker")
 	}
@@ -137,13 +119,10 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	}
 	testkit.Eventually(t, "the message published through the connection to come back on it", func() bool { return seen.has("Plant broker", "line1/mode") })
 
-	conns.close() // before the model and the capture, as runGUI does
-	if err := local.Stop(); err != nil {
+	if err := stop(); err != nil { // connections before the broker, the model and the capture
 		t.Error(err)
 	}
-	tops.close()
-	capt.close() // writes what is queued
-	store, err := capture.Open(capt.dir, capture.Options{Logger: log})
+	store, err := capture.Open(eng.Capture.Dir(), capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,5 +137,25 @@ func TestConnectionsFeedTheModelAndCaptureBySource(t *testing.T) {
 	}
 	if len(recs) != 3 || len(bySource["Plant broker"]) != 2 || len(bySource[broker.SourceBroker]) != 1 {
 		t.Errorf("the capture holds %v, want one record from the broker and two from Plant broker", bySource)
+	}
+}
+
+// Without capture and topic model (connections only), what a connection
+// receives still reaches the teed sinks.
+func TestConnectionsWithoutEngineSinksFeedTheTee(t *testing.T) {
+	cfg := testConfig(t.TempDir(), false)
+	cfg.Topics = false
+	eng, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Serve(t, eng.Serve)
+	seen := &collect{}
+	eng.Connections.Tee(seen)
+	if !eng.Connections.Ingest(message.Message{Source: "Plant broker", Topic: "line1/speed"}) {
+		t.Error("the message was reported dropped")
+	}
+	if !seen.has("Plant broker", "line1/speed") {
+		t.Error("the teed sink did not get the message")
 	}
 }

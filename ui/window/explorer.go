@@ -1,0 +1,75 @@
+package window
+
+import (
+	"context"
+	"sync"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/studio"
+	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/explorer"
+	"github.com/iotstudio/iotstudio/ui/inspector"
+	"github.com/iotstudio/iotstudio/ui/shell"
+)
+
+// topicsView shows the engine's live topic model: the Explorer panel with
+// the inspector beside it, until the ctx given to show ends.
+type topicsView struct {
+	model *topics.Model
+
+	// store reads the capture store the inspector pages older messages
+	// from, as the engine holds it now (nil: capture is off).
+	store func() *capture.Store
+
+	// publishTo opens the publish form for a topic, pre-filled with a
+	// payload; nil hides the inspector's Publish… button. Set it before
+	// show.
+	publishTo func(source, topic string, payload []byte)
+
+	// publisherFor publishes into a source other than the embedded
+	// broker's (a connection's tree), or is nil; set it before show.
+	publisherFor func(source string) explorer.Publisher
+
+	panel *explorer.Panel
+	work  sync.WaitGroup // the inspector's Run, started by show
+}
+
+func newTopicsView(eng *studio.Studio) *topicsView {
+	g := &topicsView{model: eng.Topics}
+	if eng.Capture != nil {
+		g.store = eng.Capture.Store
+	}
+	return g
+}
+
+// show adds the Explorer panel to w and starts its refresh and the
+// inspector's. b is the embedded broker (deleting retained messages
+// publishes to it). The inspector pages older messages from the engine's
+// capture, read at each use. Call it on the
+// UI goroutine, once, before the other panels: the Explorer is the first
+// and selected one.
+func (g *topicsView) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
+	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
+	g.panel = explorer.New(g.model, w, explorer.Options{
+		Publisher:       b,
+		PublisherSource: broker.SourceBroker,
+		PublisherFor:    g.publisherFor,
+		Detail:          insp.Content(),
+		OnSelect:        insp.Show,
+	})
+	shell.AddPanels(w, g.panel)
+	g.panel.Run(ctx)
+	g.work.Go(func() { insp.Run(ctx) })
+}
+
+// wait waits for the panel's and the inspector's goroutines; cancel the
+// ctx given to show first.
+func (g *topicsView) wait() {
+	if g.panel != nil {
+		g.panel.Wait()
+	}
+	g.work.Wait()
+}

@@ -1,0 +1,90 @@
+// Package window is the app's main window: it builds the panels (the
+// Explorer with the inspector first, then Publish, Subscribe, Connections,
+// Broker and Capture), wires them to the engine (engine/studio) and stops
+// their refresh goroutines before the engine closes. What the engine does
+// (the capture, the topic model, connections, the broker) lives there;
+// app keeps flags, subcommands and the life of the process.
+package window
+
+import (
+	"context"
+	"log/slog"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/studio"
+	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/publish"
+	"github.com/iotstudio/iotstudio/ui/shell"
+	"github.com/iotstudio/iotstudio/ui/subscribe"
+)
+
+// Options are what the window needs besides the engine.
+type Options struct {
+	DataDir string // publish history and kept subscriptions
+	Logger  *slog.Logger
+}
+
+// Window is the main window wired to an engine.
+type Window struct {
+	win    fyne.Window
+	cancel context.CancelFunc
+	tops   *topicsView
+	capt   *captureView // nil without capture
+	conns  *connectionsView
+	pub    *publish.Panel
+	sub    *subscribe.Panel
+}
+
+// New builds the main window of a on eng and starts the panels' refresh.
+// eng must have been opened with Topics and Connections. Call it on the
+// UI goroutine (before a.Run), then ShowAndRun, then Close, then close
+// the engine.
+func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Window{win: shell.NewMainWindow(a), cancel: cancel}
+	b, log := eng.Broker, opts.Logger
+	w.conns = &connectionsView{c: eng.Connections, log: log}
+	w.tops = newTopicsView(eng)
+	// Publish and Subscribe work on any open connection, the embedded
+	// broker's included (its "Local broker" connection).
+	w.pub = publish.New(eng.Connections.Manager, w.win, publish.Options{DataDir: opts.DataDir, Logger: log})
+	w.sub = subscribe.New(eng.Connections.Manager, w.win, subscribe.Options{Logger: log, Kept: client.NewKeptSubscriptions(opts.DataDir)})
+	eng.Connections.Tee(w.sub)
+	w.tops.publishTo = func(source, topic string, payload []byte) {
+		w.pub.Prefill(eng.Connections.ConnectionFor(source), topic, payload)
+		shell.ShowPanel(w.win, w.pub)
+	}
+	w.tops.publisherFor = w.conns.publisherFor
+	w.tops.show(ctx, w.win, b) // first: the screen users live in
+	shell.AddPanels(w.win, w.pub, w.sub)
+	w.pub.Run(ctx)
+	w.sub.Run(ctx)
+	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
+	w.conns.show(ctx, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
+	shell.AddPanels(w.win, brokerPanel)
+	brokerPanel.Run(ctx)
+	if eng.Capture != nil {
+		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
+		w.capt.show(ctx, w.win)
+	}
+	return w
+}
+
+// ShowAndRun shows the window and runs the app until it quits.
+func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
+
+// Close stops the panels' refresh loops and the capture's actions and
+// waits for them, so that no panel goroutine reads an engine that is
+// closing. Call it after ShowAndRun returns and before the engine closes.
+func (w *Window) Close() {
+	w.cancel()
+	w.tops.wait()
+	if w.capt != nil {
+		w.capt.wait()
+	}
+	w.pub.Wait()
+	w.sub.Wait()
+	w.conns.wait()
+}
