@@ -2,8 +2,6 @@ package replay
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -14,32 +12,26 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 const testTimeout = 20 * time.Second
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// startBroker runs the embedded broker on loopback port 0 (TCP and
-// WebSocket); mutate may add TLS, users or a recorder.
+// startBroker runs the embedded broker (brokertest) with a WebSocket
+// listener too, and the product's keep-alive cap and queue length;
+// mutate may add TLS, users or a recorder.
 func startBroker(t *testing.T, mutate func(*broker.Config)) *broker.Broker {
 	t.Helper()
-	cfg := broker.DefaultConfig(t.TempDir())
-	cfg.MQTTAddr, cfg.WSAddr, cfg.NoPersistence, cfg.Logger = "127.0.0.1:0", "127.0.0.1:0", true, quiet()
-	if mutate != nil {
-		mutate(&cfg)
+	product := func(c *broker.Config) {
+		c.WSAddr, c.KeepAliveCap, c.WritesPending = "127.0.0.1:0", broker.DefaultKeepAliveCap, broker.DefaultWritesPending
 	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
+	if mutate == nil {
+		return brokertest.Start(t, product).Broker
 	}
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop() })
-	return b
+	return brokertest.Start(t, product, mutate).Broker
 }
 
 // brokerURL is the URL of b's listener called name (mqtt, ws, tls).
@@ -56,7 +48,7 @@ func brokerURL(t *testing.T, b *broker.Broker, name string) string {
 
 func openStore(t *testing.T) *capture.Store {
 	t.Helper()
-	s, err := capture.Open(t.TempDir(), capture.Options{Logger: quiet()})
+	s, err := capture.Open(t.TempDir(), capture.Options{Logger: testkit.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
