@@ -13,20 +13,36 @@ go build -o "$data/iotstudio" .
 # Go's module cache under the real HOME is used).
 export HOME="$data/home" LANG=en_US.UTF-8
 mkdir -p "$HOME"
-# a free port: nothing answers on it
-for _ in $(seq 1 50); do
-  port=$(shuf -i 20000-60000 -n 1)
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
+# A free port: nothing answers on it. Below Linux's ephemeral range
+# (32768-60999), where the local ends of outgoing connections, which this
+# probe cannot see, would make the bind fail; and if it fails anyway
+# (another test took the port meanwhile), the app is started again on
+# another port (exit 75 below).
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(shuf -i 20000-32767 -n 1)
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
+  done
+  echo "$p"
+}
 
+for attempt in 1 2 3; do
+port=$(free_port)
+rc=0
 xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   "$1" --data "$2" --mqtt "127.0.0.1:$3" --ws off > "$2/app.log" 2>&1 &
   app=$!
   for i in $(seq 1 100); do
     if mosquitto_pub -h 127.0.0.1 -p "$3" -t smoke/hello -m "hi from CI" -q 1 2>/dev/null; then break; fi
+    grep -q "already in use" "$2/app.log" && break
     sleep 0.2
   done
-  mosquitto_pub -h 127.0.0.1 -p "$3" -t smoke/hello -m "hi from CI" -q 1 || { echo "broker never accepted a connection"; cat "$2/app.log"; exit 1; }
+  if ! mosquitto_pub -h 127.0.0.1 -p "$3" -t smoke/hello -m "hi from CI" -q 1; then
+    kill -TERM $app; wait $app || true
+    if grep -q "already in use" "$2/app.log"; then echo "gui smoke: port $3 was taken meanwhile; trying another"; exit 75; fi
+    echo "broker never accepted a connection"; cat "$2/app.log"; exit 1
+  fi
   sleep 2   # let the panel refresh its counters
   # The first frame can come late (GL set-up under Xvfb on a busy machine):
   # look again for up to 20 s before calling the window blank.
@@ -37,7 +53,10 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   done
   kill -TERM $app
   wait $app || { echo "the app did not exit cleanly on SIGTERM"; cat "$2/app.log"; exit 1; }
-' smoke "$data/iotstudio" "$data" "$port"
+' smoke "$data/iotstudio" "$data" "$port" || rc=$?
+[ "$rc" -eq 75 ] || break
+done
+[ "$rc" -eq 0 ] || exit "$rc"
 
 # The app captured what mosquitto_pub sent.
 "$data/iotstudio" capture query --data "$data" --topic smoke/hello --format jsonl > "$data/captured.jsonl"
