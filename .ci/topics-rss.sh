@@ -32,7 +32,7 @@ go build -o "$data/burst" .ci/burst/main.go
 export HOME="$data/home" LANG=en_US.UTF-8
 mkdir -p "$HOME"
 for _ in $(seq 1 50); do
-  port=$(shuf -i 20000-60000 -n 1)
+  port=$(shuf -i 20000-32767 -n 1)
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 done
 
