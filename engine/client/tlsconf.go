@@ -66,7 +66,9 @@ func loadKeyPair(certFile, keyFile, passphrase string) (tls.Certificate, error) 
 			return tls.Certificate{}, fmt.Errorf("the client key %s is encrypted: enter its passphrase", keyFile)
 		}
 		der, err := x509.DecryptPEMBlock(block, []byte(passphrase)) //nolint:staticcheck
-		if err != nil {
+		// The format's only check is its padding, which about one wrong
+		// passphrase in 256 passes: what it yields then is no key.
+		if err != nil || !isPrivateKey(der) {
 			return tls.Certificate{}, fmt.Errorf("cannot decrypt the client key %s: wrong passphrase?", keyFile)
 		}
 		keyPEM = pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: der})
@@ -76,4 +78,17 @@ func loadKeyPair(certFile, keyFile, passphrase string) (tls.Certificate, error) 
 		return tls.Certificate{}, fmt.Errorf("client certificate %s and key %s: %w", certFile, keyFile, err)
 	}
 	return cert, nil
+}
+
+// isPrivateKey reports whether der is a private key in one of the forms
+// tls.X509KeyPair reads.
+func isPrivateKey(der []byte) bool {
+	if _, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return true
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+		return true
+	}
+	_, err := x509.ParseECPrivateKey(der)
+	return err == nil
 }
