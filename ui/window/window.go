@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/studio"
@@ -30,11 +31,13 @@ type Options struct {
 type Window struct {
 	win    fyne.Window
 	cancel context.CancelFunc
-	tops   *topicsView
-	capt   *captureView // nil without capture
-	conns  *connectionsView
-	pub    *publish.Panel
-	sub    *subscribe.Panel
+	// serving runs the panels' Serve until cancel; Close waits for it.
+	serving *errgroup.Group
+	tops    *topicsView
+	capt    *captureView // nil without capture
+	conns   *connectionsView
+	pub     *publish.Panel
+	sub     *subscribe.Panel
 }
 
 // New builds the main window of a on eng and starts the panels' refresh.
@@ -43,7 +46,8 @@ type Window struct {
 // the engine.
 func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Window{win: shell.NewMainWindow(a), cancel: cancel}
+	serving, ctx := errgroup.WithContext(ctx)
+	w := &Window{win: shell.NewMainWindow(a), cancel: cancel, serving: serving}
 	b, log := eng.Broker, opts.Logger
 	w.conns = &connectionsView{c: eng.Connections, log: log}
 	w.tops = newTopicsView(eng)
@@ -64,7 +68,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
 	w.conns.show(ctx, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
 	shell.AddPanels(w.win, brokerPanel)
-	brokerPanel.Run(ctx)
+	serving.Go(func() error { return brokerPanel.Serve(ctx) })
 	if eng.Capture != nil {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
 		w.capt.show(ctx, w.win)
@@ -87,4 +91,7 @@ func (w *Window) Close() {
 	w.pub.Wait()
 	w.sub.Wait()
 	w.conns.wait()
+	if err := w.serving.Wait(); err != nil {
+		slog.Error("a panel stopped", "err", err) // only a programming error: each Serve returns nil at close
+	}
 }
