@@ -96,7 +96,7 @@ func runLoad(b *testing.B) {
 		// updates to fyne.Do, which fyne's test driver runs on the calling
 		// goroutine; its package offers no way to queue them here.
 		insp := inspector.New(model, func() *capture.Store { return store }, w, inspector.Options{})
-		bg.Go(func() { insp.Run(ctx) })
+		bg.Go(func() { _ = insp.Serve(ctx) }) // nil once ctx is done
 		p = New(model, w, Options{Do: func(fn func()) { ui <- fn }, Publisher: br, PublisherSource: broker.SourceBroker,
 			Detail: insp.Content(),
 			OnSelect: func(id topics.NodeID) {

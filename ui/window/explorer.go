@@ -62,7 +62,7 @@ func (g *topicsView) show(ctx context.Context, w fyne.Window, b *broker.Broker) 
 	})
 	shell.AddPanels(w, g.panel)
 	g.panel.Run(ctx)
-	g.work.Go(func() { insp.Run(ctx) })
+	g.work.Go(func() { _ = insp.Serve(ctx) }) // nil once ctx is done
 }
 
 // wait waits for the panel's and the inspector's goroutines; cancel the
