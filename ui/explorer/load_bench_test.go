@@ -115,8 +115,12 @@ func runLoad(b *testing.B) {
 		}
 		w.SetContent(p.Content())
 		w.Resize(fyne.NewSize(1100, 720))
-		p.Run(ctx)
 	})
+	panelDone := make(chan struct{})
+	go func() {
+		defer close(panelDone)
+		_ = p.Serve(ctx) // nil once ctx is done
+	}()
 
 	addr := br.Addr
 	pub, err := rawmqtt.Dial(ctx, addr, "load", 64<<10, 64<<10)
@@ -173,7 +177,7 @@ func runLoad(b *testing.B) {
 	cst, _ := store.Stats()
 
 	cancel()
-	p.Wait()
+	<-panelDone
 	<-uiDone
 	_ = br.Stop()
 	stopModel()

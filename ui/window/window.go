@@ -61,7 +61,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		shell.ShowPanel(w.win, w.pub)
 	}
 	w.tops.publisherFor = w.conns.publisherFor
-	w.tops.show(ctx, w.win, b) // first: the screen users live in
+	w.tops.show(ctx, serving, w.win, b) // first: the screen users live in
 	shell.AddPanels(w.win, w.pub, w.sub)
 	w.pub.Run(ctx)
 	w.sub.Run(ctx)
@@ -84,7 +84,6 @@ func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.cancel()
-	w.tops.wait()
 	if w.capt != nil {
 		w.capt.wait()
 	}
