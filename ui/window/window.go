@@ -63,7 +63,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	w.tops.publisherFor = w.conns.publisherFor
 	w.tops.show(ctx, serving, w.win, b) // first: the screen users live in
 	shell.AddPanels(w.win, w.pub, w.sub)
-	w.pub.Run(ctx)
+	serving.Go(func() error { return w.pub.Serve(ctx) })
 	serving.Go(func() error { return w.sub.Serve(ctx) })
 	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
 	w.conns.show(ctx, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
@@ -87,7 +87,6 @@ func (w *Window) Close() {
 	if w.capt != nil {
 		w.capt.wait()
 	}
-	w.pub.Wait()
 	w.conns.wait()
 	if err := w.serving.Wait(); err != nil {
 		slog.Error("a panel stopped", "err", err) // only a programming error: each Serve returns nil at close
