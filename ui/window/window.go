@@ -66,7 +66,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	serving.Go(func() error { return w.pub.Serve(ctx) })
 	serving.Go(func() error { return w.sub.Serve(ctx) })
 	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
-	w.conns.show(ctx, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
+	w.conns.show(ctx, serving, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
 	shell.AddPanels(w.win, brokerPanel)
 	serving.Go(func() error { return brokerPanel.Serve(ctx) })
 	if eng.Capture != nil {
@@ -87,7 +87,6 @@ func (w *Window) Close() {
 	if w.capt != nil {
 		w.capt.wait()
 	}
-	w.conns.wait()
 	if err := w.serving.Wait(); err != nil {
 		slog.Error("a panel stopped", "err", err) // only a programming error: each Serve returns nil at close
 	}
