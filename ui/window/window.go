@@ -71,7 +71,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	serving.Go(func() error { return brokerPanel.Serve(ctx) })
 	if eng.Capture != nil {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
-		w.capt.show(ctx, w.win)
+		w.capt.show(ctx, serving, w.win)
 	}
 	return w
 }
