@@ -33,6 +33,7 @@ type Window struct {
 	cancel context.CancelFunc
 	// serving runs the panels' Serve until cancel; Close waits for it.
 	serving *errgroup.Group
+	log     *slog.Logger
 	tops    *topicsView
 	capt    *captureView // nil without capture
 	conns   *connectionsView
@@ -40,14 +41,18 @@ type Window struct {
 	sub     *subscribe.Panel
 }
 
-// New builds the main window of a on eng and starts the panels' refresh.
+// New builds the main window of a on eng and serves the panels (their
+// refresh and the actions their buttons start) until Close.
 // eng must have been opened with Topics and Connections. Call it on the
 // UI goroutine (before a.Run), then ShowAndRun, then Close, then close
 // the engine.
 func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	ctx, cancel := context.WithCancel(context.Background())
 	serving, ctx := errgroup.WithContext(ctx)
-	w := &Window{win: shell.NewMainWindow(a), cancel: cancel, serving: serving}
+	w := &Window{win: shell.NewMainWindow(a), cancel: cancel, serving: serving, log: opts.Logger}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
 	b, log := eng.Broker, opts.Logger
 	w.conns = &connectionsView{c: eng.Connections, log: log}
 	w.tops = newTopicsView(eng)
@@ -79,8 +84,8 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 // ShowAndRun shows the window and runs the app until it quits.
 func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 
-// Close stops the panels' refresh loops and the capture's actions and
-// waits for them, so that no panel goroutine reads an engine that is
+// Close ends every panel's Serve (their refresh and actions) and the
+// capture's move aside, and waits for them, so that no panel goroutine reads an engine that is
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.cancel()
@@ -88,6 +93,6 @@ func (w *Window) Close() {
 		w.capt.wait()
 	}
 	if err := w.serving.Wait(); err != nil {
-		slog.Error("a panel stopped", "err", err) // only a programming error: each Serve returns nil at close
+		w.log.Error("a panel stopped serving with an error", "err", err) // a programming error: each Serve returns nil at close
 	}
 }
