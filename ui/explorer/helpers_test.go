@@ -81,7 +81,7 @@ func newHarness(t *testing.T) *harness {
 	modelDone := make(chan struct{})
 	go func() {
 		defer close(modelDone)
-		_ = h.m.Run(mctx)
+		_ = h.m.Serve(mctx)
 	}()
 
 	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder = h.m }).Broker

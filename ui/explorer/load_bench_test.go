@@ -54,7 +54,7 @@ func runLoad(b *testing.B) {
 	model := topics.New(topics.Options{})
 	var bg sync.WaitGroup
 	mctx, stopModel := context.WithCancel(context.Background())
-	bg.Go(func() { _ = model.Run(mctx) })
+	bg.Go(func() { _ = model.Serve(mctx) })
 	store, err := capture.Open(b.TempDir(), capture.Options{Logger: testkit.Logger()})
 	if err != nil {
 		b.Fatal(err)

@@ -98,7 +98,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 	m := topics.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	modelDone := make(chan error, 1)
-	go func() { modelDone <- m.Run(ctx) }()
+	go func() { modelDone <- m.Serve(ctx) }()
 
 	w := test.NewTempWindow(t, nil)
 	h := &harness{t: t, model: m, win: w}
@@ -128,7 +128,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 				t.Error(err)
 			}
 		case <-time.After(testTimeout):
-			t.Error("the model's Run did not return")
+			t.Error("the model's Serve did not return")
 		}
 	})
 	h.in, h.q = in, q
