@@ -135,4 +135,3 @@ func First[T fyne.CanvasObject](t testing.TB, o fyne.CanvasObject, what string, 
 	}
 	return all[0]
 }
-
