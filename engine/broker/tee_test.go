@@ -18,11 +18,11 @@ func TestTeeFeedsTopicModelFromBroker(t *testing.T) {
 	model := topics.New(topics.Options{BatchInterval: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- model.Run(ctx) }()
+	go func() { done <- model.Serve(ctx) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("model Run: %v", err)
+			t.Errorf("model Serve: %v", err)
 		}
 	}()
 	other := &recorded{}

@@ -162,7 +162,7 @@ func (s *Studio) Serve(ctx context.Context) error {
 	modelCtx, stopModel := context.WithCancel(context.Background())
 	var model sync.WaitGroup
 	if s.Topics != nil {
-		model.Go(func() { _ = s.Topics.Run(modelCtx) }) // nil once modelCtx is done
+		model.Go(func() { _ = s.Topics.Serve(modelCtx) }) // nil once modelCtx is done
 	}
 	<-ctx.Done()
 	if s.Connections != nil {

@@ -82,7 +82,7 @@ func (w *workload) record(i int) message.Message {
 	}
 }
 
-// feed applies messages [from, to) in chunks the size Run uses.
+// feed applies messages [from, to) in chunks the size Serve uses.
 func (w *workload) feed(m *Model, from, to int, buf []message.Message) {
 	for i := from; i < to; {
 		n := min(maxChunk, to-i)
@@ -163,10 +163,10 @@ func reportApply(b *testing.B, d time.Duration) {
 }
 
 // BenchmarkIngest is what the broker's publisher goroutines pay per
-// message (ns/op). "accepted": the queue has room, Run is not competing
+// message (ns/op). "accepted": the queue has room, Serve is not competing
 // (each queue-full is applied with the timer stopped), so nothing is
 // coalesced. "saturated": two
-// publishers as fast as they can while Run applies: what is coalesced or
+// publishers as fast as they can while Serve applies: what is coalesced or
 // dropped, and how many messages per second were applied meanwhile.
 func BenchmarkIngest(b *testing.B) {
 	w := work100k()
@@ -195,7 +195,7 @@ func BenchmarkIngest(b *testing.B) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = m.Run(ctx)
+			_ = m.Serve(ctx)
 		}()
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -262,7 +262,7 @@ func BenchmarkHeap100kTopics1MMessages(b *testing.B) {
 }
 
 // BenchmarkUIWhileApplying plays the load: 10,000 messages per
-// second over 100,000 topics through Ingest and Run, while a UI goroutine
+// second over 100,000 topics through Ingest and Serve, while a UI goroutine
 // refreshes 10 times a second from the change sets. One op is one UI tick
 // (100 ms). A tick reads the change set, the rows it shows that changed
 // (the sites, one site's devices, one device's metrics), and the selected
@@ -285,7 +285,7 @@ func BenchmarkUIWhileApplying(b *testing.B) {
 	w.feed(m, 0, warm, make([]message.Message, 0, maxChunk))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = m.Run(ctx) })
+	wg.Go(func() { _ = m.Serve(ctx) })
 
 	// What the UI shows: every site, site 7's devices, device 7/3's metrics.
 	var visible []NodeID

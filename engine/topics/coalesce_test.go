@@ -17,13 +17,13 @@ func TestOverfilledQueueShowsEachTopicsNewestMessage(t *testing.T) {
 	tests := []struct {
 		name string
 		opts Options
-		// live: Run applies while the burst is ingested, from two
-		// publishers; otherwise the whole burst is queued before Run.
+		// live: Serve applies while the burst is ingested, from two
+		// publishers; otherwise the whole burst is queued before Serve.
 		live bool
 	}{
-		{"queued before Run, by count", Options{QueueLen: 16}, false},
-		{"queued before Run, by payload bytes", Options{QueueBytes: 600}, false},
-		{"while Run applies", Options{QueueLen: 16, BatchInterval: 20 * time.Millisecond}, true},
+		{"queued before Serve, by count", Options{QueueLen: 16}, false},
+		{"queued before Serve, by payload bytes", Options{QueueBytes: 600}, false},
+		{"while Serve applies", Options{QueueLen: 16, BatchInterval: 20 * time.Millisecond}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,7 @@
 // record of its topic (coalescing, Stats.Coalesced): the skipped message
 // is counted but never becomes history, and every topic still ends at its
 // newest message. Only records on new topics beyond a larger bound are
-// dropped and counted (Stats.Dropped). The goroutine running Model.Run
+// dropped and counted (Stats.Dropped). The goroutine running Model.Serve
 // takes the whole queue at once and applies it under the model's write
 // lock, in chunks so that readers wait at most a few milliseconds (2,048
 // messages at 1–2 µs). Batches are applied at most every

@@ -42,7 +42,7 @@ func (c *fakeClock) Set(t time.Time) {
 	c.now = t
 }
 
-// applyAll applies recs synchronously as one version, the way Run applies
+// applyAll applies recs synchronously as one version, the way Serve applies
 // a chunk, so that tests control exactly what each version contains.
 func applyAll(m *Model, recs ...message.Message) {
 	m.apply(recs, nil)
@@ -64,24 +64,24 @@ func summaryOf(t *testing.T, m *Model, topic string) NodeSummary {
 	return s[0]
 }
 
-// runModel runs m until the test ends, then checks that Run returned and
+// runModel runs m until the test ends, then checks that Serve returned and
 // left no goroutine behind.
 func runModel(t *testing.T, m *Model) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
+	go func() { done <- m.Serve(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("Run: %v", err)
+				t.Errorf("Serve: %v", err)
 			}
 		case <-time.After(testTimeout):
-			t.Fatal("Run did not return after its context was cancelled")
+			t.Fatal("Serve did not return after its context was cancelled")
 		}
-		noRunGoroutine(t)
+		noServeGoroutine(t)
 	})
 }
 
@@ -94,18 +94,18 @@ func syncModel(t *testing.T, m *Model) {
 	}
 }
 
-// noRunGoroutine fails if a goroutine is still inside Model.Run.
-func noRunGoroutine(t *testing.T) {
+// noServeGoroutine fails if a goroutine is still inside Model.Serve.
+func noServeGoroutine(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
-		if !bytes.Contains(buf[:n], []byte("topics.(*Model).Run(")) {
+		if !bytes.Contains(buf[:n], []byte("topics.(*Model).Serve(")) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a goroutine is still in Model.Run:\n%s", buf[:n])
+			t.Fatalf("a goroutine is still in Model.Serve:\n%s", buf[:n])
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -122,7 +122,7 @@ func TestBurstQueueIsGivenBack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := New(Options{BatchInterval: -1, idleRelease: tt.idleRelease})
-			// The burst queues before Run starts, so it is one batch.
+			// The burst queues before Serve starts, so it is one batch.
 			const burst = 20_000
 			for i := range burst {
 				m.Ingest(msg(fmt.Sprintf("b/%d", i), "x"))

@@ -128,7 +128,7 @@ func (o Options) withDefaults() Options {
 }
 
 // Model is the live topic tree of every source. Ingest may be called from
-// any goroutine; the reading methods too. Records are applied only while Run
+// any goroutine; the reading methods too. Records are applied only while Serve
 // is running.
 type Model struct {
 	opts  Options
@@ -152,7 +152,7 @@ type Model struct {
 	running    atomic.Bool
 	applyNanos atomic.Int64 // wall time spent applying, write lock included
 
-	// Only the goroutine in Run touches these; spare also needs qmu, so
+	// Only the goroutine in Serve touches these; spare also needs qmu, so
 	// that the queue's memory can be read as a whole.
 	spare       []message.Message
 	lastLogged  time.Time
@@ -168,7 +168,7 @@ type Model struct {
 	t  tree // guarded by mu
 }
 
-// New returns an empty model; call Run to start applying what Ingest queues.
+// New returns an empty model; call Serve to start applying what Ingest queues.
 func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	m := &Model{
@@ -290,11 +290,11 @@ func retainEffect(r *message.Message) int8 {
 	return -1
 }
 
-// Run applies queued records in batches until ctx is done, then returns nil
-// (records still queued stay queued). Only one Run may be active at a time.
-func (m *Model) Run(ctx context.Context) error {
+// Serve applies queued records in batches until ctx is done, then returns nil
+// (records still queued stay queued). Only one Serve may be active at a time.
+func (m *Model) Serve(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
-		return errors.New("topics: Run called while the model is already running")
+		return errors.New("topics: Serve called while the model is already running")
 	}
 	defer m.running.Store(false)
 	throttle := time.NewTimer(time.Hour)
@@ -429,7 +429,7 @@ func (m *Model) logLosses() {
 }
 
 // Sync waits until every record queued before the call has been applied
-// (it needs Run to be running) or ctx is done.
+// (it needs Serve to be running) or ctx is done.
 func (m *Model) Sync(ctx context.Context) error {
 	m.qmu.Lock()
 	target := m.accepted

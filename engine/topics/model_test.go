@@ -20,7 +20,7 @@ func TestIngestDropsAndCountsBeyondTheOverloadBounds(t *testing.T) {
 	tests := []struct {
 		name        string
 		opts        Options
-		payloads    []int // sizes, each to its own topic, ingested in order before Run starts
+		payloads    []int // sizes, each to its own topic, ingested in order before Serve starts
 		wantDropped uint64
 	}{
 		{"room for all", Options{QueueLen: 4}, []int{1, 1, 1, 1}, 0},
@@ -40,12 +40,12 @@ func TestIngestDropsAndCountsBeyondTheOverloadBounds(t *testing.T) {
 			}
 			st := m.Stats()
 			if st.Dropped != tt.wantDropped || st.Queued != len(tt.payloads)-int(tt.wantDropped) || st.Messages != 0 || st.Coalesced != 0 {
-				t.Fatalf("before Run: %+v, want %d dropped", st, tt.wantDropped)
+				t.Fatalf("before Serve: %+v, want %d dropped", st, tt.wantDropped)
 			}
 			runModel(t, m)
 			syncModel(t, m)
 			if st := m.Stats(); st.Messages != uint64(len(accepted)) || st.Queued != 0 || st.Dropped != tt.wantDropped {
-				t.Fatalf("after Run: %+v", st)
+				t.Fatalf("after Serve: %+v", st)
 			}
 			for i := range tt.payloads {
 				topic := fmt.Sprintf("q/%d", i)
@@ -64,7 +64,7 @@ func TestIngestDropsAndCountsBeyondTheOverloadBounds(t *testing.T) {
 	}
 }
 
-func TestRunAppliesInBatches(t *testing.T) {
+func TestServeAppliesInBatches(t *testing.T) {
 	const interval = 50 * time.Millisecond
 	m := New(Options{BatchInterval: interval})
 	runModel(t, m)
@@ -91,30 +91,30 @@ func TestRunAppliesInBatches(t *testing.T) {
 	}
 }
 
-func TestRunLifecycle(t *testing.T) {
+func TestServeLifecycle(t *testing.T) {
 	m := New(Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
+	go func() { done <- m.Serve(ctx) }()
 	m.Ingest(msg("a", "1"))
 	syncModel(t, m)
-	// Let the first Run be surely running before the second.
-	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "already running") {
-		t.Fatalf("second Run: %v", err)
+	// Let the first Serve be surely running before the second.
+	if err := m.Serve(context.Background()); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("second Serve: %v", err)
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
+		t.Fatalf("Serve: %v", err)
 	}
-	noRunGoroutine(t)
+	noServeGoroutine(t)
 	// Stopped: records queue up and Sync gives up with the context's error.
 	m.Ingest(msg("a", "2"))
 	sctx, scancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer scancel()
 	if err := m.Sync(sctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Sync without Run: %v", err)
+		t.Fatalf("Sync without Serve: %v", err)
 	}
-	// And a new Run picks them up.
+	// And a new Serve picks them up.
 	runModel(t, m)
 	syncModel(t, m)
 	if st := m.Stats(); st.Messages != 2 {

@@ -1,7 +1,6 @@
 package brokerpanel
 
 import (
-	"context"
 	"io"
 	"net"
 	"slices"
@@ -46,9 +45,7 @@ func TestRealBrokerListsClient(t *testing.T) {
 	defer conn.Close()
 
 	p.interval = 20 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	h.q.Until(t, "the client to be listed", func() bool {
 		return slices.Contains(uitest.Labels(p.clients.table), "panel-test-client")
 	})
@@ -73,17 +70,8 @@ func TestRealBrokerListsClient(t *testing.T) {
 		return !slices.Contains(uitest.Labels(p.clients.table), "panel-test-client")
 	})
 
-	cancel()
-	for {
-		select {
-		case fn := <-h.q:
-			fn()
-			continue
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("refresh goroutine did not stop")
-		}
-		break
+	if err := stop(); err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
 

@@ -47,9 +47,8 @@ type Panel struct {
 	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
 	do       func(func())
 	interval time.Duration
-	started  atomic.Bool
-	pending  atomic.Bool   // a refresh is queued but not yet applied
-	done     chan struct{} // closed when the refresh goroutine ends
+	serving  atomic.Bool // while Serve runs
+	pending  atomic.Bool // a refresh is queued but not yet applied
 
 	content     *fyne.Container
 	startStop   *widget.Button
@@ -76,7 +75,7 @@ type Panel struct {
 // is where the settings dialog saves (see ConfigFromPreferences). New reads
 // the broker's current state, so call it on the UI goroutine.
 func New(b Controller, w fyne.Window, prefs fyne.Preferences) *Panel {
-	p := &Panel{ctl: b, win: w, prefs: prefs, do: fyne.Do, interval: refreshInterval, done: make(chan struct{})}
+	p := &Panel{ctl: b, win: w, prefs: prefs, do: fyne.Do, interval: refreshInterval}
 	p.buildUI()
 	p.apply(p.snapshot())
 	return p

@@ -310,10 +310,11 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 		t.Fatalf("Messages in starts at %q", byName["Messages in"].text.Text)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
-	p.Run(ctx) // a second Run must not start a second goroutine
+	stop := h.q.Serve(t, p.Serve)
+	h.q.Until(t, "the first refresh", p.serving.Load)
+	if err := p.Serve(context.Background()); err == nil {
+		t.Error("a second Serve while serving returned nil, want an error")
+	}
 
 	ctl.set(func(f *fakeController) {
 		f.stats = broker.Stats{ClientsConnected: 3, MessagesIn: 1234567, MessagesOut: 42, InPerSec: 12.4, OutPerSec: 0.5,
@@ -354,18 +355,8 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 		return slices.Contains(uitest.Labels(p.clients.table), "x/y")
 	})
 
-	cancel()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case fn := <-h.q:
-			fn() // let a tick blocked on the queue finish
-			continue
-		case <-p.done:
-		case <-deadline:
-			t.Fatal("refresh goroutine still running after ctx was cancelled")
-		}
-		break
+	if err := stop(); err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
 

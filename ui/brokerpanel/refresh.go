@@ -2,6 +2,7 @@ package brokerpanel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,18 +49,18 @@ func (p *Panel) apply(s snapshot) {
 	}
 }
 
-// Run starts the panel's refresh goroutine, which updates the status,
-// counters and clients about once a second until ctx is done. It returns at
-// once; calling it again does nothing.
-func (p *Panel) Run(ctx context.Context) {
-	if !p.started.CompareAndSwap(false, true) {
-		return
+// Serve updates the status, counters and clients about once a second until
+// ctx is done, then returns nil. Only one Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("broker panel: Serve called while the panel is already serving")
 	}
-	go p.refreshLoop(ctx)
+	defer p.serving.Store(false)
+	p.refreshLoop(ctx)
+	return nil
 }
 
 func (p *Panel) refreshLoop(ctx context.Context) {
-	defer close(p.done)
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
 	for {

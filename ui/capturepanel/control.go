@@ -94,8 +94,7 @@ func (p *Panel) startAction(j job) bool {
 	if p.act != nil {
 		return false
 	}
-	life := p.life
-	ctx, cancel := context.WithCancel(life)
+	cancelled, cancel := context.WithCancel(context.Background()) // by Cancel
 	a := &action{job: j, cancel: cancel}
 	a.total.Store(-1)
 	p.act = a
@@ -121,16 +120,17 @@ func (p *Panel) startAction(j job) bool {
 			})
 		}
 	}
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
+	p.actions.Go(func(life context.Context) {
 		defer cancel()
+		ctx, stop := context.WithCancel(life)
+		defer stop()
+		defer context.AfterFunc(cancelled, stop)()
 		msg, err := j.run(ctx, progress)
 		if life.Err() != nil {
 			return // the panel is gone
 		}
 		p.do(func() { p.finishAction(a, msg, err) })
-	}()
+	})
 	return true
 }
 
@@ -247,10 +247,7 @@ func (p *Panel) onClear() {
 		return
 	}
 	p.clearBtn.Disable()
-	life := p.life
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
+	p.actions.Go(func(life context.Context) {
 		st, err := p.src.Stats()
 		if life.Err() != nil {
 			return
@@ -266,7 +263,7 @@ func (p *Panel) onClear() {
 			}
 			p.showClearDialog(st.Records)
 		})
-	}()
+	})
 }
 
 func (p *Panel) showClearDialog(records int64) {

@@ -39,9 +39,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 	h := newHarness(t, store)
 	p := h.panel
 	p.interval = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 
 	if p.pauseBtn.Text != "Pause" || p.capturing.Text != "Capturing" {
 		t.Fatalf("start: button %q, state %q", p.pauseBtn.Text, p.capturing.Text)
@@ -79,8 +77,7 @@ func TestPauseStopsCapturingUntilResumed(t *testing.T) {
 	if n := records(t, store); n != 4 {
 		t.Errorf("after resume: %d records, want 4", n)
 	}
-	cancel()
-	h.q.Drain()
+	h.stopServe(t, stop)
 }
 
 func TestClearAsksWithCountCancelKeepsDeleteDeletes(t *testing.T) {
@@ -217,7 +214,7 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 	// The limits are kept with the data: opening the store again (the app
 	// at its next start, or the command line) finds them.
 	h.q.Drain()
-	p.Wait()
+	p.actions.Stop() // the retention write is on disk before the store closes
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -298,29 +295,15 @@ func TestActionsRunOneAtATimeAndCancel(t *testing.T) {
 	}
 }
 
-func TestActionsEndWithRunContext(t *testing.T) {
+func TestActionsEndWithServe(t *testing.T) {
 	store := openStore(t)
 	h := newHarness(t, store)
 	p := h.panel
-	ctx, cancel := context.WithCancel(context.Background())
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	p.startAction(job{title: "Work", status: func(int64, int64) string { return "" },
 		run: func(ctx context.Context, _ func(int64, int64)) (string, error) {
 			<-ctx.Done()
 			return "", ctx.Err()
 		}})
-	cancel()
-	done := make(chan struct{})
-	go func() { p.Wait(); close(done) }()
-	for {
-		select {
-		case fn := <-h.q:
-			fn()
-			continue
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Wait did not return after Run's ctx ended")
-		}
-		break
-	}
+	h.stopServe(t, stop) // fails the test if the action outlives Serve
 }

@@ -55,12 +55,10 @@ func TestDamagedCaptureIsSaidInResultsAndStatus(t *testing.T) {
 	}
 
 	p.interval = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	h.q.Until(t, "the damage on the status line", func() bool { return strings.Contains(p.dropped.Text, "damaged") })
 	if !strings.Contains(p.dropped.Text, "3 damaged, 2 lost in a crash") || p.dropped.Importance != widget.DangerImportance {
 		t.Errorf("status %q (importance %v)", p.dropped.Text, p.dropped.Importance)
 	}
-	h.stopRun(t, cancel)
+	h.stopServe(t, stop)
 }

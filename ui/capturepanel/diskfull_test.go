@@ -1,7 +1,6 @@
 package capturepanel
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,9 +20,7 @@ func TestStatusSaysWhenDiskFullStoppedCapture(t *testing.T) {
 	h := newHarness(t, src)
 	p := h.panel
 	p.interval = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	h.q.Until(t, "the disk-full status", func() bool { return strings.Contains(p.dropped.Text, "Disk full") })
 	if !strings.Contains(p.dropped.Text, "capture stopped") || !strings.Contains(p.dropped.Text, "6.3 MB free") ||
 		!strings.Contains(p.dropped.Text, "free space") || !strings.Contains(p.dropped.Text, "12 dropped") ||
@@ -35,7 +32,7 @@ func TestStatusSaysWhenDiskFullStoppedCapture(t *testing.T) {
 	src.stats.DiskFull = false
 	src.mu.Unlock()
 	h.q.Until(t, "the status without disk full", func() bool { return p.dropped.Text == "12 dropped" })
-	h.stopRun(t, cancel)
+	h.stopServe(t, stop)
 }
 
 // A capture that cannot open because its disk is full is explained as

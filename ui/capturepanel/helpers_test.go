@@ -40,12 +40,13 @@ func newHarness(t *testing.T, src Source) *harness {
 	return &harness{app: a, win: w, panel: p, q: q}
 }
 
-// stopRun cancels Run's context and waits until the refresh goroutine has
-// ended, applying the UI updates it queues meanwhile.
-func (h *harness) stopRun(t *testing.T, cancel context.CancelFunc) {
+// stopServe stops the panel's Serve (started with h.q.Serve), applying
+// the UI updates it queues meanwhile, and checks it returned nil.
+func (h *harness) stopServe(t *testing.T, stop func() error) {
 	t.Helper()
-	cancel()
-	uitest.AwaitStop(t, func() { <-h.panel.done }, h.q)
+	if err := stop(); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
 }
 
 // waitIdle applies queued UI updates until no action runs.

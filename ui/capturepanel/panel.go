@@ -8,7 +8,6 @@ package capturepanel
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // Source is what the panel reads and controls; *capture.Store implements
@@ -64,16 +64,13 @@ type Panel struct {
 	do       func(func())
 	interval time.Duration
 	pageSize int
-	autoLoad bool // load the next page when the list is scrolled near its end
-	started  atomic.Bool
+	autoLoad bool          // load the next page when the list is scrolled near its end
+	serving  atomic.Bool   // while Serve runs
 	pending  atomic.Bool   // a status update is queued but not yet applied
-	done     chan struct{} // closed when the refresh goroutine ends
 	kick     chan struct{} // asks the refresh goroutine for a status update now
-	// life is the panel's lifetime as given to Run (Background before):
-	// the parent of every action, so that quitting cancels them.
-	life context.Context
-	// work counts running action goroutines (see Wait).
-	work sync.WaitGroup
+	// actions runs what the buttons start until Serve ends, so that
+	// quitting cancels them.
+	actions shell.Actions
 
 	content fyne.CanvasObject
 
@@ -142,8 +139,7 @@ type Panel struct {
 // dialogs belong to. Call it on the UI goroutine; it does not touch store.
 func New(store *capture.Store, w fyne.Window, opts Options) *Panel {
 	p := &Panel{store: store, win: w, opts: opts, do: fyne.Do, interval: refreshInterval, pageSize: pageSize,
-		autoLoad: true, done: make(chan struct{}), kick: make(chan struct{}, 1), selected: -1,
-		life: context.Background()}
+		autoLoad: true, kick: make(chan struct{}, 1), selected: -1}
 	if opts.Do != nil {
 		p.do = opts.Do
 	}

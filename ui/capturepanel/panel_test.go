@@ -272,10 +272,11 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	p := h.panel
 	p.interval = 5 * time.Millisecond
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
-	p.Run(ctx) // a second Run must not start a second goroutine
+	stop := h.q.Serve(t, p.Serve)
+	h.q.Until(t, "Serve to start", p.serving.Load)
+	if err := p.Serve(context.Background()); err == nil {
+		t.Error("a second Serve while serving returned nil, want an error")
+	}
 	h.q.Until(t, "the first status", func() bool { return p.records.Text == "0 records" })
 	if p.span.Text != "empty" || p.dropped.Importance == widget.DangerImportance {
 		t.Errorf("empty store: span %q, dropped importance %v", p.span.Text, p.dropped.Importance)
@@ -305,7 +306,7 @@ func TestRunUpdatesStatusAndStopsOnCancel(t *testing.T) {
 	src.mu.Unlock()
 	h.q.Until(t, "the error", func() bool { return p.records.Text == "Capture store unavailable" })
 
-	h.stopRun(t, cancel)
+	h.stopServe(t, stop)
 }
 
 func TestRunWithRealStore(t *testing.T) {
@@ -313,13 +314,12 @@ func TestRunWithRealStore(t *testing.T) {
 	h := newHarness(t, store)
 	p := h.panel
 	p.interval = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	h.q.Until(t, "the status", func() bool { return p.records.Text == "5 records" })
 	if !strings.HasSuffix(p.disk.Text, "on disk") || !strings.Contains(p.span.Text, "oldest") {
 		t.Errorf("disk %q span %q", p.disk.Text, p.span.Text)
 	}
-	h.stopRun(t, cancel)
+	h.stopServe(t, stop)
 }
 
 func TestPanelIdentity(t *testing.T) {
@@ -387,9 +387,7 @@ func TestEmptyListFollowsNewRecords(t *testing.T) {
 	h := newHarness(t, store)
 	p := h.panel
 	p.interval = 5 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Run(ctx)
+	stop := h.q.Serve(t, p.Serve)
 	h.search(t, "", true)
 	for _, r := range sample(3) {
 		store.Ingest(r)
@@ -407,5 +405,5 @@ func TestEmptyListFollowsNewRecords(t *testing.T) {
 	if p.gen != searches || len(p.recs) != 0 {
 		t.Fatalf("a filtered search was repeated: %d searches since, %d records listed", p.gen-searches, len(p.recs))
 	}
-	h.stopRun(t, cancel)
+	h.stopServe(t, stop)
 }

@@ -1,6 +1,7 @@
 package capturepanel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -164,10 +165,7 @@ func (p *Panel) onRetention() {
 		return
 	}
 	p.retentionBtn.Disable()
-	life := p.life
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
+	p.actions.Go(func(life context.Context) {
 		st, err := p.src.Stats()
 		if life.Err() != nil {
 			return
@@ -181,7 +179,7 @@ func (p *Panel) onRetention() {
 			p.retentionDlg = newRetentionDialog(st.MaxBytes, st.MaxAge, st.Bytes, p.win, p.applyRetention)
 			p.retentionDlg.dlg.Show()
 		})
-	}()
+	})
 }
 
 // applyRetention puts new limits in force at once. The store saves them
@@ -189,15 +187,12 @@ func (p *Panel) onRetention() {
 // command line, on this data dir.
 func (p *Panel) applyRetention(maxBytes int64, maxAge time.Duration) {
 	setLabel(p.retention, retentionText(maxBytes, maxAge), widget.MediumImportance)
-	life := p.life
-	p.work.Add(1)
-	go func() { // SetRetention writes to disk
-		defer p.work.Done()
+	p.actions.Go(func(life context.Context) { // SetRetention writes to disk
 		p.src.SetRetention(maxBytes, maxAge)
 		if life.Err() == nil {
 			p.refreshNow()
 		}
-	}()
+	})
 }
 
 func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fyne.Window,

@@ -2,6 +2,7 @@ package capturepanel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,27 +21,18 @@ type status struct {
 	rate  float64 // records ingested per second since the previous refresh; <0 unknown
 }
 
-// Run starts the panel's refresh goroutine, which updates the status line
-// about once a second until ctx is done. Actions (export, import, replay,
-// clear) started afterwards are cancelled when ctx is done; Wait waits for
-// them. Call Run on the UI goroutine; it returns at once; calling it again
-// does nothing.
-func (p *Panel) Run(ctx context.Context) {
-	if !p.started.CompareAndSwap(false, true) {
-		return
+// Serve updates the status line about once a second until ctx is done,
+// then cancels the actions (export, import, replay, clear) under way,
+// waits for them and returns nil. The owner closes the store only after
+// Serve returned. Only one Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("capture panel: Serve called while the panel is already serving")
 	}
-	p.life = ctx
-	go p.refreshLoop(ctx)
-}
-
-// Wait waits until the refresh goroutine (if Run was called) and every
-// action goroutine have ended; cancel Run's ctx first. The owner calls it
-// before closing the store, after the UI loop has ended.
-func (p *Panel) Wait() {
-	if p.started.Load() {
-		<-p.done
-	}
-	p.work.Wait()
+	defer p.serving.Store(false)
+	p.refreshLoop(ctx)
+	p.actions.Stop()
+	return nil
 }
 
 // refreshNow asks the refresh goroutine for a status update without
@@ -53,7 +45,6 @@ func (p *Panel) refreshNow() {
 }
 
 func (p *Panel) refreshLoop(ctx context.Context) {
-	defer close(p.done)
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
 	var (

@@ -87,7 +87,6 @@ type harness struct {
 	store   *client.Store
 	keyring *fakeKeyring
 	secrets *client.Secrets
-	cancel  context.CancelFunc
 	local   atomic.Pointer[string] // the embedded broker's address LocalAddr returns
 }
 
@@ -116,25 +115,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler)})
 	w.SetContent(h.panel.Content())
 	w.Resize(fyne.NewSize(1100, 720))
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	t.Cleanup(func() {
-		cancel()
-		// Keep applying UI updates so that no goroutine waits on the queue.
-		done := make(chan struct{})
-		go func() { h.panel.Wait(); close(done) }()
-		for {
-			select {
-			case fn := <-h.q:
-				fn()
-				continue
-			case <-done:
-			}
-			break
-		}
-		_ = h.mgr.CloseAll(context.Background())
-	})
-	h.panel.Run(ctx)
+	t.Cleanup(func() { _ = h.mgr.CloseAll(context.Background()) })
+	// Stopping applies UI updates so that no goroutine waits on the queue.
+	h.q.Serve(t, h.panel.Serve)
+	h.q.Run(t) // Serve's start: the local profile and connect-at-start
 	return h
 }
 

@@ -52,15 +52,15 @@ type Options struct {
 }
 
 // Panel is the Connections panel. Create it with New on the UI goroutine,
-// add it to the window, then call Run once; Wait after the ctx ends.
+// add it to the window, then run Serve.
 type Panel struct {
 	opts Options
 	win  fyne.Window
 	log  *slog.Logger
 
 	work    sync.WaitGroup // background actions (keyring, open, close)
-	done    chan struct{}
-	pending atomic.Bool // a refresh is queued but not yet applied
+	serving atomic.Bool    // while Serve runs
+	pending atomic.Bool    // a refresh is queued but not yet applied
 
 	content *fyne.Container
 	list    *fyne.Container
@@ -91,7 +91,7 @@ func New(w fyne.Window, opts Options) *Panel {
 	if opts.LocalAddr == nil {
 		opts.LocalAddr = func() string { return "" }
 	}
-	p := &Panel{opts: opts, win: w, log: opts.Logger, done: make(chan struct{}),
+	p := &Panel{opts: opts, win: w, log: opts.Logger,
 		rows: map[string]*row{}, status: map[string]client.Status{}, notes: map[string]string{}, busy: map[string]bool{}}
 	p.load()
 	p.buildUI()
@@ -146,36 +146,41 @@ func (p *Panel) buildUI() {
 	p.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(p.list))
 }
 
-// Run starts following the connections' states, connects the local
-// profile when the embedded broker is running, and the profiles the user
-// left connected when the app last ran. The goroutine ends with ctx.
-func (p *Panel) Run(ctx context.Context) {
-	p.followLocal = true
-	p.followBroker()
-	p.connectAtStart()
+// Serve connects (on the UI goroutine) the local profile when the
+// embedded broker is running and the profiles the user left connected
+// when the app last ran, then follows the connections' states until ctx
+// is done. It returns nil once the actions under way have ended too; the
+// UI must have stopped starting actions by then (the window closed).
+// Only one Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("connections panel: Serve called while the panel is already serving")
+	}
+	defer p.serving.Store(false)
+	p.opts.Do(func() {
+		p.followLocal = true
+		p.followBroker()
+		p.connectAtStart()
+	})
 	changed, stop := p.opts.Manager.Watch()
-	go func() {
-		defer close(p.done)
-		defer stop()
-		tick := time.NewTicker(countsInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-changed:
-			case <-tick.C:
-			}
-			p.refresh()
-		}
-	}()
+	p.follow(ctx, changed)
+	stop()
+	p.work.Wait()
+	return nil
 }
 
-// Wait waits for Run's goroutine and the actions under way; cancel Run's
-// ctx first.
-func (p *Panel) Wait() {
-	<-p.done
-	p.work.Wait()
+func (p *Panel) follow(ctx context.Context, changed <-chan struct{}) {
+	tick := time.NewTicker(countsInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+		p.refresh()
+	}
 }
 
 // refresh queues one UI update with the Manager's snapshot; while one is

@@ -81,7 +81,7 @@ func newHarness(t *testing.T) *harness {
 	modelDone := make(chan struct{})
 	go func() {
 		defer close(modelDone)
-		_ = h.m.Run(mctx)
+		_ = h.m.Serve(mctx)
 	}()
 
 	b := brokertest.Start(t, func(c *broker.Config) { c.Recorder = h.m }).Broker
@@ -105,13 +105,13 @@ func newHarness(t *testing.T) *harness {
 	h.win.SetContent(h.p.Content())
 	h.win.Resize(fyne.NewSize(1100, 720))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	h.p.Run(ctx)
+	stop := h.q.Serve(t, h.p.Serve)
 	t.Cleanup(func() {
 		// The shutdown order of the app: the UI's goroutines, the broker,
 		// the model.
-		cancel()
-		uitest.AwaitStop(t, h.p.Wait, h.q)
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
 		_ = b.Stop()
 		stopModel()
 		<-modelDone

@@ -54,7 +54,7 @@ func runLoad(b *testing.B) {
 	model := topics.New(topics.Options{})
 	var bg sync.WaitGroup
 	mctx, stopModel := context.WithCancel(context.Background())
-	bg.Go(func() { _ = model.Run(mctx) })
+	bg.Go(func() { _ = model.Serve(mctx) })
 	store, err := capture.Open(b.TempDir(), capture.Options{Logger: testkit.Logger()})
 	if err != nil {
 		b.Fatal(err)
@@ -96,7 +96,7 @@ func runLoad(b *testing.B) {
 		// updates to fyne.Do, which fyne's test driver runs on the calling
 		// goroutine; its package offers no way to queue them here.
 		insp := inspector.New(model, func() *capture.Store { return store }, w, inspector.Options{})
-		bg.Go(func() { insp.Run(ctx) })
+		bg.Go(func() { _ = insp.Serve(ctx) }) // nil once ctx is done
 		p = New(model, w, Options{Do: func(fn func()) { ui <- fn }, Publisher: br, PublisherSource: broker.SourceBroker,
 			Detail: insp.Content(),
 			OnSelect: func(id topics.NodeID) {
@@ -115,8 +115,12 @@ func runLoad(b *testing.B) {
 		}
 		w.SetContent(p.Content())
 		w.Resize(fyne.NewSize(1100, 720))
-		p.Run(ctx)
 	})
+	panelDone := make(chan struct{})
+	go func() {
+		defer close(panelDone)
+		_ = p.Serve(ctx) // nil once ctx is done
+	}()
 
 	addr := br.Addr
 	pub, err := rawmqtt.Dial(ctx, addr, "load", 64<<10, 64<<10)
@@ -173,7 +177,7 @@ func runLoad(b *testing.B) {
 	cst, _ := store.Stats()
 
 	cancel()
-	p.Wait()
+	<-panelDone
 	<-uiDone
 	_ = br.Stop()
 	stopModel()

@@ -5,7 +5,7 @@
 //
 // # Data flow
 //
-// The UI goroutine never reads the model. One goroutine (started by Run)
+// The UI goroutine never reads the model. One goroutine (Serve's)
 // reads it about ten times a second in a single snapshot (topics.Model.View)
 // and hands the result to the UI with Options.Do (fyne.Do):
 //
@@ -25,9 +25,7 @@
 package explorer
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +39,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // Publisher publishes a message into one source; *broker.Broker (the
@@ -95,15 +94,12 @@ type Panel struct {
 	interval    time.Duration
 	statusEvery time.Duration
 	now         func() time.Time // the highlight clock; tests replace it
-	started     atomic.Bool
-	pending     atomic.Bool   // an update is queued but not yet applied
-	done        chan struct{} // closed when the refresh goroutine ends
-	kick        chan struct{} // asks the refresh goroutine for a pass now
-	// life is the panel's lifetime as given to Run (Background before):
-	// the parent of every action, so that quitting cancels them.
-	life context.Context
-	// work counts running action goroutines (see Wait).
-	work sync.WaitGroup
+	serving     atomic.Bool      // while Serve runs
+	pending     atomic.Bool      // an update is queued but not yet applied
+	kick        chan struct{}    // asks the refresh goroutine for a pass now
+	// actions runs what the buttons start until Serve ends, so that
+	// quitting cancels them.
+	actions shell.Actions
 
 	in interest // shared with the refresh goroutine
 
@@ -145,7 +141,7 @@ type Panel struct {
 func New(model *topics.Model, w fyne.Window, opts Options) *Panel {
 	p := &Panel{
 		model: model, win: w, opts: opts, do: fyne.Do, interval: refreshInterval, statusEvery: statusEvery, now: time.Now,
-		done: make(chan struct{}), kick: make(chan struct{}, 1), life: context.Background(),
+		kick: make(chan struct{}, 1),
 		rows: make(map[topics.NodeID]rowData), kids: make(map[topics.NodeID][]string),
 		boundBy: make(map[topics.NodeID]*row), open: make(map[topics.NodeID]struct{}),
 		lit: make(map[topics.NodeID]time.Time),

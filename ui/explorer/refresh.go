@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -361,25 +362,17 @@ func (pr *presenter) expandAll(v topics.View, limit int, u *update) {
 	u.expanded, u.expandRows = true, rows
 }
 
-// Run starts the panel's refresh goroutine, which shows the model's
-// changes about ten times a second until ctx is done. Actions started
-// afterwards are cancelled when ctx is done; Wait waits for them. Call Run
-// on the UI goroutine; it returns at once; calling it again does nothing.
-func (p *Panel) Run(ctx context.Context) {
-	if !p.started.CompareAndSwap(false, true) {
-		return
+// Serve shows the model's changes about ten times a second until ctx is
+// done, then cancels the actions the panel's buttons started, waits for
+// them and returns nil. Only one Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("explorer: Serve called while the panel is already serving")
 	}
-	p.life = ctx
-	go p.refreshLoop(ctx)
-}
-
-// Wait waits until the refresh goroutine (if Run was called) and every
-// action goroutine have ended; cancel Run's ctx first.
-func (p *Panel) Wait() {
-	if p.started.Load() {
-		<-p.done
-	}
-	p.work.Wait()
+	defer p.serving.Store(false)
+	p.refreshLoop(ctx)
+	p.actions.Stop()
+	return nil
 }
 
 // refreshNow asks the refresh goroutine for a pass without waiting for
@@ -392,7 +385,6 @@ func (p *Panel) refreshNow() {
 }
 
 func (p *Panel) refreshLoop(ctx context.Context) {
-	defer close(p.done)
 	pr := newPresenter(p.model)
 	t := time.NewTicker(p.interval)
 	defer t.Stop()

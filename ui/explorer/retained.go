@@ -59,11 +59,8 @@ func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 		p.setNote("Could not delete retained messages: " + source + " cannot be published to now (is its connection up?)")
 		return
 	}
-	ctx := p.life
 	p.setNote("Deleting retained messages…")
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
+	p.actions.Go(func(ctx context.Context) {
 		n, err := deleteRetained(ctx, p.model, pub, source, id)
 		if ctx.Err() != nil {
 			return // the window is gone
@@ -79,7 +76,7 @@ func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 				p.setNote("Deleted " + numfmt.Plural(n, "retained message", "retained messages") + ".")
 			}
 		})
-	}()
+	})
 }
 
 // deleteRetained deletes the retained messages at or below id and returns

@@ -15,7 +15,7 @@ import (
 //   - ns/op: the whole time, as the user waits it;
 //   - lines-ns/op: until the first lines show;
 //   - ui-ns/op: the work done on the UI goroutine (Show and every update
-//     Run's goroutines queued for it), which is what could freeze the
+//     Serve's goroutines queued for it), which is what could freeze the
 //     window;
 //   - max-ui-ns/op: the longest single piece of that work, the worst
 //     pause a user could notice.

@@ -19,7 +19,7 @@ import (
 
 const testTimeout = 20 * time.Second
 
-// uiQueue stands in for fyne.Do: Run's goroutines queue UI updates and the
+// uiQueue stands in for fyne.Do: Serve's goroutines queue UI updates and the
 // test goroutine, playing the UI goroutine, runs them.
 type uiQueue struct {
 	ch   chan func()
@@ -98,7 +98,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 	m := topics.New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	modelDone := make(chan error, 1)
-	go func() { modelDone <- m.Run(ctx) }()
+	go func() { modelDone <- m.Serve(ctx) }()
 
 	w := test.NewTempWindow(t, nil)
 	h := &harness{t: t, model: m, win: w}
@@ -109,20 +109,18 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 	in.interval = 5 * time.Millisecond
 	w.SetContent(in.Content())
 	w.Resize(fyne.NewSize(1200, 900))
-	runDone := make(chan struct{})
-	go func() {
-		in.Run(ctx)
-		close(runDone)
-	}()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- in.Serve(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		close(q.done)
-		for _, ch := range []<-chan struct{}{runDone} {
-			select {
-			case <-ch:
-			case <-time.After(testTimeout):
-				t.Error("Run did not return after its context was cancelled")
+		select {
+		case err := <-serveDone:
+			if err != nil {
+				t.Error(err)
 			}
+		case <-time.After(testTimeout):
+			t.Error("Serve did not return after its context was cancelled")
 		}
 		select {
 		case err := <-modelDone:
@@ -130,7 +128,7 @@ func newHarness(t testing.TB, opts topics.Options, store *capture.Store) *harnes
 				t.Error(err)
 			}
 		case <-time.After(testTimeout):
-			t.Error("the model's Run did not return")
+			t.Error("the model's Serve did not return")
 		}
 	})
 	h.in, h.q = in, q

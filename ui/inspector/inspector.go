@@ -52,7 +52,7 @@ const (
 
 // Inspector is the message inspector. Create it with New on the UI
 // goroutine, put Content in the window, call Show when the selection
-// changes and run Run once.
+// changes and run Serve once.
 //
 // It is not itself a fyne.CanvasObject: that interface has a Show() of its
 // own (make visible), which Show(id) would clash with, so the widget tree
@@ -297,7 +297,7 @@ func formatOptions(detected decode.Format) []string {
 }
 
 // Show inspects node id (0 clears the inspector). It returns at once: the
-// node is read and decoded by Run's goroutines.
+// node is read and decoded by Serve's goroutines.
 func (in *Inspector) Show(id topics.NodeID) {
 	st := &in.st
 	*st = state{gen: st.gen + 1, format: decode.Auto, tree: st.tree, older: olderState{seq: st.older.seq + 1}}

@@ -450,7 +450,7 @@ func TestLargePayloadDoesNotBlock(t *testing.T) {
 	start := time.Now()
 	h.in.Show(h.lookup("plant/pump-7/log"))
 	took := time.Since(start)
-	// Show did not read or decode: it only asked Run to.
+	// Show did not read or decode: it only asked Serve to.
 	if h.in.st.res != nil || h.in.hint.Text != hintLoading {
 		t.Fatal("Show decoded the payload itself")
 	}

@@ -2,6 +2,7 @@ package inspector
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -80,15 +81,16 @@ func (in *Inspector) currentTarget() target {
 	return in.target
 }
 
-// Run refreshes the inspector until ctx is done: it loads what Show asks
+// Serve refreshes the inspector until ctx is done: it loads what Show asks
 // for and, at most every 100 ms, re-reads the shown topic if it received
 // messages. Decoding, comparing, charting and reading the capture store
-// happen on goroutines Run starts and waits for, never on the UI
-// goroutine. Call it once, on its own goroutine; it returns when ctx is
-// done and its goroutines have stopped.
-func (in *Inspector) Run(ctx context.Context) {
+// happen on goroutines Serve starts and waits for, never on the UI
+// goroutine. Call it once, on its own goroutine; it returns nil when ctx
+// is done and its goroutines have stopped, or an error at once if it was
+// already called.
+func (in *Inspector) Serve(ctx context.Context) error {
 	if !in.running.CompareAndSwap(false, true) {
-		panic("inspector: Run called twice")
+		return errors.New("inspector: Serve called twice; an inspector serves once")
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { in.decodes.serve(ctx, in.decodeLoop()) })
@@ -97,9 +99,10 @@ func (in *Inspector) Run(ctx context.Context) {
 	wg.Go(func() { in.copies.serve(ctx, in.copyPayloadText) })
 	in.watch(ctx)
 	wg.Wait()
+	return nil
 }
 
-// watch is Run's own loop: it reads the model for the shown topic.
+// watch is Serve's own loop: it reads the model for the shown topic.
 func (in *Inspector) watch(ctx context.Context) {
 	tick := time.NewTicker(in.interval)
 	defer tick.Stop()

@@ -182,12 +182,7 @@ func (h *harness) newPanel() *Panel {
 	p := New(h.mgr, h.win, Options{DataDir: h.dataDir, Logger: testkit.Logger(), Do: h.q.do})
 	h.win.SetContent(p.Content())
 	h.win.Resize(fyne.NewSize(1200, 1000))
-	ctx, cancel := context.WithCancel(context.Background())
-	p.Run(ctx)
-	h.t.Cleanup(func() {
-		cancel()
-		p.Wait()
-	})
+	testkit.Serve(h.t, p.Serve)
 	return p
 }
 

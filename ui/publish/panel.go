@@ -8,8 +8,8 @@
 // format converts the payload), the MQTT 5 properties (disabled, and said
 // why, on MQTT 3.1.1 connections) and the repeat settings; Publish is
 // enabled only when everything is valid. A publish, once or N times every
-// T, runs on a goroutine owned by the panel, stopped by Stop or by Run's
-// context, and reports its progress and errors through Options.Do.
+// T, runs on a goroutine owned by the panel, stopped by Stop or when Serve
+// ends, and reports its progress and errors through Options.Do.
 //
 // Saved messages (named collections) and the history of recent publishes
 // are engine/saved's, kept in the data dir.
@@ -19,8 +19,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -31,6 +31,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // Options are what the panel needs besides the connections.
@@ -61,10 +62,9 @@ type Panel struct {
 	history  *saved.History
 	storeErr error
 
-	started atomic.Bool
-	done    chan struct{} // closed when the connections goroutine ends
-	life    context.Context
-	work    sync.WaitGroup // running publishes and history writes
+	serving atomic.Bool // while Serve runs
+	// actions runs publishes and history writes until Serve ends.
+	actions shell.Actions
 
 	// Owned by the UI goroutine.
 	statuses  map[string]client.Status
@@ -87,7 +87,6 @@ type Panel struct {
 func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 	p := &Panel{
 		mgr: mgr, win: w, opts: opts, do: fyne.Do, log: opts.Logger,
-		done: make(chan struct{}), life: context.Background(),
 		statuses: make(map[string]client.Status), format: formatText,
 	}
 	if opts.Do != nil {
@@ -163,38 +162,31 @@ func (p *Panel) setPayload(b []byte) {
 	}
 }
 
-// Run starts following the connections (the selector and each one's
-// state) until ctx is done; publishes started afterwards stop with ctx
-// too. Call it on the UI goroutine; it returns at once; calling it again
-// does nothing.
-func (p *Panel) Run(ctx context.Context) {
-	if !p.started.CompareAndSwap(false, true) {
-		return
+// Serve follows the connections (the selector and each one's state)
+// until ctx is done, then stops the publishes under way, waits for them
+// and returns nil. Only one Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("publish panel: Serve called while the panel is already serving")
 	}
-	p.life = ctx
+	defer p.serving.Store(false)
 	changed, stop := p.mgr.Watch()
-	go func() {
-		defer close(p.done)
-		defer stop()
-		for {
-			snap := p.mgr.Snapshot()
-			p.do(func() { p.applyConnections(snap) })
-			select {
-			case <-ctx.Done():
-				return
-			case <-changed:
-			}
-		}
-	}()
+	p.followConnections(ctx, changed)
+	stop()
+	p.actions.Stop()
+	return nil
 }
 
-// Wait waits until the connections goroutine (if Run was called) and every
-// publish have ended; cancel Run's ctx first.
-func (p *Panel) Wait() {
-	if p.started.Load() {
-		<-p.done
+func (p *Panel) followConnections(ctx context.Context, changed <-chan struct{}) {
+	for {
+		snap := p.mgr.Snapshot()
+		p.do(func() { p.applyConnections(snap) })
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
 	}
-	p.work.Wait()
 }
 
 func (p *Panel) openStores() {

@@ -58,11 +58,11 @@ func (p *Panel) publishSaved(m saved.Message) {
 	p.start(&run{conn: p.form.conn.Selected, msg: m.ClientMessage(), format: formatFromFile(m.Format), n: 1})
 }
 
-// start runs r on a goroutine owned by the panel, cancelled by Stop and by
-// Run's context.
+// start runs r on a goroutine owned by the panel, cancelled by Stop and
+// when Serve ends.
 func (p *Panel) start(r *run) {
-	ctx, cancel := context.WithCancel(p.life)
-	p.running, p.stopRun = true, cancel
+	stopped, stopRun := context.WithCancel(context.Background())
+	p.running, p.stopRun = true, stopRun
 	f := &p.form
 	f.stop.Enable()
 	if r.n > 1 {
@@ -73,10 +73,11 @@ func (p *Panel) start(r *run) {
 	}
 	p.showResult(fmt.Sprintf("Publishing to %s on %s…", r.msg.Topic, r.conn), widget.MediumImportance)
 	p.validate()
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
+	p.actions.Go(func(ctx context.Context) {
+		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		defer context.AfterFunc(stopped, cancel)()
+		defer stopRun()
 		out := p.execute(ctx, r)
 		if out.sent > 0 && p.history != nil {
 			e := saved.Entry{Time: out.started, Connection: r.conn, Count: out.sent, Message: saved.FromClient("", r.format.fileName(), r.msg)}
@@ -86,7 +87,7 @@ func (p *Panel) start(r *run) {
 			}
 		}
 		p.do(func() { p.finish(r, out) })
-	}()
+	})
 }
 
 // execute publishes r.msg r.n times, r.every apart, until done, an error

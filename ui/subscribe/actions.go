@@ -2,8 +2,9 @@ package subscribe
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // actionTimeout bounds a subscribe or unsubscribe: the connection waits
@@ -11,47 +12,17 @@ import (
 const actionTimeout = 30 * time.Second
 
 // actions runs the calls the panel's buttons start (SUBSCRIBE and
-// UNSUBSCRIBE wait for the broker, so never on the UI goroutine) under
-// the panel's lifetime, and lets Wait wait for them.
-type actions struct {
-	mu      sync.Mutex
-	life    context.Context // Run's context; nil before Run
-	stopped bool
-	wg      sync.WaitGroup
-}
-
-func (a *actions) start(ctx context.Context) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.life = ctx
-}
+// UNSUBSCRIBE wait for the broker, so never on the UI goroutine) until
+// Serve ends and stops them.
+type actions struct{ shell.Actions }
 
 // run starts fn in a goroutine with a context that ends with the panel or
 // after actionTimeout. It reports false, starting nothing, once the panel
 // is stopping.
 func (a *actions) run(fn func(ctx context.Context)) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	life := a.life
-	if life == nil {
-		life = context.Background()
-	}
-	if a.stopped || life.Err() != nil {
-		return false
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(life, actionTimeout)
+	return a.Go(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
 		defer cancel()
 		fn(ctx)
-	}()
-	return true
-}
-
-func (a *actions) wait() {
-	a.mu.Lock()
-	a.stopped = true
-	a.mu.Unlock()
-	a.wg.Wait()
+	})
 }

@@ -108,13 +108,13 @@ func newHarness(t *testing.T, opts Options) *harness {
 	h.win.SetContent(h.p.Content())
 	h.win.Resize(fyne.NewSize(1100, 900))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	h.p.Run(ctx)
+	stop := uitest.Queue(h.q.ch).Serve(t, h.p.Serve) // an action may finish as the panel stops
 	t.Cleanup(func() {
 		// The app's shutdown order: the UI's goroutines, the connections,
 		// the broker.
-		cancel()
-		uitest.AwaitStop(t, h.p.Wait, h.q.ch) // an action may finish as the panel stops
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
 		cctx, ccancel := context.WithTimeout(context.Background(), testTimeout)
 		defer ccancel()
 		if err := h.mgr.CloseAll(cctx); err != nil {

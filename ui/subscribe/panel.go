@@ -9,7 +9,7 @@
 // The app tees the Manager's sink into Panel.Ingest, which copies the
 // record into a store of the newest messages, capped by count and bytes,
 // under a mutex held for a few assignments: it never waits for the UI.
-// One goroutine (started by Run) takes what arrived about ten times a
+// One goroutine (Serve's) takes what arrived about ten times a
 // second, gives each message the colour of the most specific subscription
 // it matches, extends the list's view (the selected connection's messages
 // that pass the text filter) and hands it to the UI in one Options.Do call
@@ -74,9 +74,8 @@ type Panel struct {
 	do       func(func())
 	interval time.Duration
 	now      func() time.Time
-	started  atomic.Bool
+	serving  atomic.Bool // while Serve runs
 	pending  atomic.Bool // an update is queued but not yet applied
-	done     chan struct{}
 	kick     chan struct{}
 	actions  actions
 
@@ -130,7 +129,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 	p := &Panel{
 		mgr: mgr, kept: opts.Kept, win: w, log: opts.Logger, store: newStore(opts.MaxMessages, opts.MaxBytes),
 		do: fyne.Do, interval: refreshInterval, now: time.Now,
-		done: make(chan struct{}), kick: make(chan struct{}, 1),
+		kick:    make(chan struct{}, 1),
 		answers: map[string]map[string]client.SubResult{}, restored: map[string]*client.Connection{},
 	}
 	if p.log == nil {

@@ -2,6 +2,7 @@ package subscribe
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -73,30 +74,20 @@ type refresher struct {
 	scratch                             []*entry
 }
 
-// Run starts the panel's refresh goroutine, which lives until ctx ends;
-// Wait waits for it and for subscribe and unsubscribe calls under way.
-// Call Run once.
-func (p *Panel) Run(ctx context.Context) {
-	if !p.started.CompareAndSwap(false, true) {
-		return
+// Serve refreshes the panel until ctx ends, then stops the subscribe and
+// unsubscribe calls under way, waits for them and returns nil. Only one
+// Serve may be active at a time.
+func (p *Panel) Serve(ctx context.Context) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return errors.New("subscribe panel: Serve called while the panel is already serving")
 	}
-	p.actions.start(ctx)
+	defer p.serving.Store(false)
 	changed, stop := p.mgr.Watch()
 	p.refreshSources()
-	go func() {
-		defer close(p.done)
-		defer stop()
-		p.loop(ctx, changed)
-	}()
-}
-
-// Wait returns when the goroutines started by Run and by the panel's
-// buttons have ended (after Run's context is cancelled).
-func (p *Panel) Wait() {
-	if p.started.Load() {
-		<-p.done
-	}
-	p.actions.wait()
+	p.loop(ctx, changed)
+	stop()
+	p.actions.Stop()
+	return nil
 }
 
 func (p *Panel) loop(ctx context.Context, changed <-chan struct{}) {

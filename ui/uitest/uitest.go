@@ -135,28 +135,3 @@ func First[T fyne.CanvasObject](t testing.TB, o fyne.CanvasObject, what string, 
 	}
 	return all[0]
 }
-
-// AwaitStop waits until stopped returns (a panel's Wait, after its
-// context was cancelled), applying the UI updates that arrive on q
-// meanwhile: a goroutine may be blocked handing the test one as it stops.
-// It fails the test if that takes longer than Timeout.
-func AwaitStop(t testing.TB, stopped func(), q <-chan func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		stopped()
-		close(done)
-	}()
-	deadline := time.After(Timeout)
-	for {
-		select {
-		case <-done:
-			return
-		case fn := <-q:
-			fn()
-		case <-deadline:
-			t.Error("the panel's goroutines did not end after its context was cancelled")
-			return
-		}
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/studio"
@@ -20,32 +21,31 @@ type captureView struct {
 	do        func(func()) // fyne.Do; tests queue it
 
 	moves sync.WaitGroup // until a move's result is handed to do
-	// Set on the UI goroutine; read by wait after the UI has ended.
-	panel *capturepanel.Panel
 }
 
 // show adds the Capture panel to w if the store is open, or else tells
 // the user why it is not. Call it on the UI goroutine, once.
-func (g *captureView) show(ctx context.Context, w fyne.Window) {
+// The panel is served on serving until ctx ends.
+func (g *captureView) show(ctx context.Context, serving *errgroup.Group, w fyne.Window) {
 	if s := g.capt.Store(); s != nil {
-		g.addPanel(ctx, w, s, true)
+		g.addPanel(ctx, serving, w, s, true)
 		return
 	}
-	capturepanel.ShowOpenError(w, g.capt.Dir(), g.capt.OpenErr(), func() { g.moveAside(ctx, w) })
+	capturepanel.ShowOpenError(w, g.capt.Dir(), g.capt.OpenErr(), func() { g.moveAside(ctx, serving, w) })
 }
 
-func (g *captureView) addPanel(ctx context.Context, w fyne.Window, s *capture.Store, search bool) {
-	g.panel = capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do})
-	shell.AddPanels(w, g.panel)
-	g.panel.Run(ctx)
+func (g *captureView) addPanel(ctx context.Context, serving *errgroup.Group, w fyne.Window, s *capture.Store, search bool) {
+	panel := capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do})
+	shell.AddPanels(w, panel)
+	serving.Go(func() error { return panel.Serve(ctx) })
 	if search {
-		g.panel.Search() // open on the newest messages, not an empty list
+		panel.Search() // open on the newest messages, not an empty list
 	}
 }
 
 // moveAside has the engine move the damaged store aside and open a new
 // one, then shows the result.
-func (g *captureView) moveAside(ctx context.Context, w fyne.Window) {
+func (g *captureView) moveAside(ctx context.Context, serving *errgroup.Group, w fyne.Window) {
 	g.moves.Add(1)
 	g.capt.MoveAside(func(s *capture.Store, to string, err error) {
 		defer g.moves.Done()
@@ -54,18 +54,15 @@ func (g *captureView) moveAside(ctx context.Context, w fyne.Window) {
 		}
 		g.do(func() {
 			if err == nil {
-				g.addPanel(ctx, w, s, false)
+				g.addPanel(ctx, serving, w, s, false)
 			}
 			capturepanel.ShowMoveResult(w, g.capt.Dir(), to, err)
 		})
 	})
 }
 
-// wait waits for a move's result and the panel's goroutines; cancel
-// their ctx first.
+// wait waits for a move's result, which may add the panel to serving;
+// cancel their ctx first, and wait for serving after.
 func (g *captureView) wait() {
 	g.moves.Wait()
-	if g.panel != nil {
-		g.panel.Wait()
-	}
 }

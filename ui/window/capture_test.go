@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -83,7 +84,8 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	t.Cleanup(w.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g.show(ctx, w)
+	var serving errgroup.Group
+	g.show(ctx, &serving, w)
 	tabs := w.Content().(*container.AppTabs)
 	if len(tabs.Items) != 0 {
 		t.Fatal("a Capture panel without a store")
@@ -121,6 +123,9 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	}
 	cancel()
 	g.wait()
+	if err := serving.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +156,8 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 	g := &captureView{capt: eng.Capture, do: fyne.Do}
 	w := shell.NewMainWindow(a)
 	t.Cleanup(w.Close)
-	g.show(context.Background(), w)
+	var serving errgroup.Group
+	g.show(context.Background(), &serving, w)
 	top := w.Canvas().Overlays().Top()
 	if find(top, "Move aside and start a new capture") != nil {
 		t.Error("move aside offered for a store in use")
@@ -160,6 +166,9 @@ func TestGUICaptureLockedBySecondInstance(t *testing.T) {
 		t.Error("no way to continue")
 	}
 	g.wait()
+	if err := serving.Wait(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // openTestEngine opens the window's engine on dataDir as app.runGUI does

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/connections"
@@ -14,26 +15,17 @@ import (
 
 // connectionsView shows the engine's connections: the Connections panel.
 type connectionsView struct {
-	c     *studio.Connections
-	log   *slog.Logger
-	panel *connections.Panel // set by show
+	c   *studio.Connections
+	log *slog.Logger
 }
 
-// show adds the Connections panel and starts it (which connects the
-// local broker's profile when the broker runs). localAddr returns the
+// show adds the Connections panel and serves it on serving until ctx
+// ends (which connects the local broker's profile when the broker runs). localAddr returns the
 // embedded broker's MQTT listener, HOST:PORT, or "". On the UI goroutine.
-func (g *connectionsView) show(ctx context.Context, w fyne.Window, localAddr func() string) {
-	g.panel = connections.New(w, connections.Options{Manager: g.c.Manager, Store: g.c.Store, Secrets: g.c.Secrets, LocalAddr: localAddr, Logger: g.log})
-	shell.AddPanels(w, g.panel)
-	g.panel.Run(ctx)
-}
-
-// wait waits for the panel's goroutines; cancel the ctx given to show
-// first.
-func (g *connectionsView) wait() {
-	if g.panel != nil {
-		g.panel.Wait()
-	}
+func (g *connectionsView) show(ctx context.Context, serving *errgroup.Group, w fyne.Window, localAddr func() string) {
+	panel := connections.New(w, connections.Options{Manager: g.c.Manager, Store: g.c.Store, Secrets: g.c.Secrets, LocalAddr: localAddr, Logger: g.log})
+	shell.AddPanels(w, panel)
+	serving.Go(func() error { return panel.Serve(ctx) })
 }
 
 // publisherFor is the Explorer's way to publish into a connection's

@@ -2,9 +2,9 @@ package window
 
 import (
 	"context"
-	"sync"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -32,9 +32,6 @@ type topicsView struct {
 	// publisherFor publishes into a source other than the embedded
 	// broker's (a connection's tree), or is nil; set it before show.
 	publisherFor func(source string) explorer.Publisher
-
-	panel *explorer.Panel
-	work  sync.WaitGroup // the inspector's Run, started by show
 }
 
 func newTopicsView(eng *studio.Studio) *topicsView {
@@ -45,31 +42,22 @@ func newTopicsView(eng *studio.Studio) *topicsView {
 	return g
 }
 
-// show adds the Explorer panel to w and starts its refresh and the
-// inspector's. b is the embedded broker (deleting retained messages
+// show adds the Explorer panel to w and serves it and the inspector on
+// serving until ctx ends. b is the embedded broker (deleting retained messages
 // publishes to it). The inspector pages older messages from the engine's
 // capture, read at each use. Call it on the
 // UI goroutine, once, before the other panels: the Explorer is the first
 // and selected one.
-func (g *topicsView) show(ctx context.Context, w fyne.Window, b *broker.Broker) {
+func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.Window, b *broker.Broker) {
 	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
-	g.panel = explorer.New(g.model, w, explorer.Options{
+	panel := explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
 		PublisherSource: broker.SourceBroker,
 		PublisherFor:    g.publisherFor,
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
 	})
-	shell.AddPanels(w, g.panel)
-	g.panel.Run(ctx)
-	g.work.Go(func() { insp.Run(ctx) })
-}
-
-// wait waits for the panel's and the inspector's goroutines; cancel the
-// ctx given to show first.
-func (g *topicsView) wait() {
-	if g.panel != nil {
-		g.panel.Wait()
-	}
-	g.work.Wait()
+	shell.AddPanels(w, panel)
+	serving.Go(func() error { return panel.Serve(ctx) })
+	serving.Go(func() error { return insp.Serve(ctx) })
 }

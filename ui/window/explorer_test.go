@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -38,7 +39,8 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			w := shell.NewMainWindow(a)
 			t.Cleanup(w.Close)
 			ctx, cancel := context.WithCancel(context.Background())
-			tops.show(ctx, w, b)
+			var serving errgroup.Group
+			tops.show(ctx, &serving, w, b)
 			if tabs := w.Content().(*container.AppTabs); len(tabs.Items) != 1 || tabs.Items[0].Text != "Explorer" {
 				t.Fatalf("tabs after show: %d, first %q", len(tabs.Items), tabs.Items[0].Text)
 			}
@@ -58,7 +60,9 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			}
 
 			cancel()
-			tops.wait()
+			if err := serving.Wait(); err != nil {
+				t.Error(err)
+			}
 			if err := stop(); err != nil {
 				t.Error(err)
 			}

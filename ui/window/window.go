@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/studio"
@@ -30,20 +31,28 @@ type Options struct {
 type Window struct {
 	win    fyne.Window
 	cancel context.CancelFunc
-	tops   *topicsView
-	capt   *captureView // nil without capture
-	conns  *connectionsView
-	pub    *publish.Panel
-	sub    *subscribe.Panel
+	// serving runs the panels' Serve until cancel; Close waits for it.
+	serving *errgroup.Group
+	log     *slog.Logger
+	tops    *topicsView
+	capt    *captureView // nil without capture
+	conns   *connectionsView
+	pub     *publish.Panel
+	sub     *subscribe.Panel
 }
 
-// New builds the main window of a on eng and starts the panels' refresh.
+// New builds the main window of a on eng and serves the panels (their
+// refresh and the actions their buttons start) until Close.
 // eng must have been opened with Topics and Connections. Call it on the
 // UI goroutine (before a.Run), then ShowAndRun, then Close, then close
 // the engine.
 func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Window{win: shell.NewMainWindow(a), cancel: cancel}
+	serving, ctx := errgroup.WithContext(ctx)
+	w := &Window{win: shell.NewMainWindow(a), cancel: cancel, serving: serving, log: opts.Logger}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
 	b, log := eng.Broker, opts.Logger
 	w.conns = &connectionsView{c: eng.Connections, log: log}
 	w.tops = newTopicsView(eng)
@@ -57,17 +66,17 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		shell.ShowPanel(w.win, w.pub)
 	}
 	w.tops.publisherFor = w.conns.publisherFor
-	w.tops.show(ctx, w.win, b) // first: the screen users live in
+	w.tops.show(ctx, serving, w.win, b) // first: the screen users live in
 	shell.AddPanels(w.win, w.pub, w.sub)
-	w.pub.Run(ctx)
-	w.sub.Run(ctx)
+	serving.Go(func() error { return w.pub.Serve(ctx) })
+	serving.Go(func() error { return w.sub.Serve(ctx) })
 	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
-	w.conns.show(ctx, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
+	w.conns.show(ctx, serving, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
 	shell.AddPanels(w.win, brokerPanel)
-	brokerPanel.Run(ctx)
+	serving.Go(func() error { return brokerPanel.Serve(ctx) })
 	if eng.Capture != nil {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
-		w.capt.show(ctx, w.win)
+		w.capt.show(ctx, serving, w.win)
 	}
 	return w
 }
@@ -75,16 +84,15 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 // ShowAndRun shows the window and runs the app until it quits.
 func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 
-// Close stops the panels' refresh loops and the capture's actions and
-// waits for them, so that no panel goroutine reads an engine that is
+// Close ends every panel's Serve (their refresh and actions) and the
+// capture's move aside, and waits for them, so that no panel goroutine reads an engine that is
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.cancel()
-	w.tops.wait()
 	if w.capt != nil {
 		w.capt.wait()
 	}
-	w.pub.Wait()
-	w.sub.Wait()
-	w.conns.wait()
+	if err := w.serving.Wait(); err != nil {
+		w.log.Error("a panel stopped serving with an error", "err", err) // a programming error: each Serve returns nil at close
+	}
 }
