@@ -1,7 +1,10 @@
 package broker
 
 import (
+	"reflect"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -41,12 +44,22 @@ func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	if t := pk.FixedHeader.Type; t != packets.Subscribe && t != packets.Unsubscribe {
 		return pk, nil
 	}
-	if !brokerUses(cl, pk.PacketID) {
+	if in, used := cl.State.Inflight.Get(pk.PacketID); used && !isDelivery(in) {
+		return pk, nil // the client reuses one of its own unfinished IDs: mochi refuses it
+	}
+	// Free now is not enough: a publisher's goroutine may give the ID to a
+	// delivery before mochi looks (seen: 0x91 in CI). So the packet always
+	// carries an ID the broker's counter has passed, found counting down
+	// from the counter (or, if it cannot be read, from the client's ID when
+	// the broker uses that one); the counter reaches it again only after
+	// 65,535 more deliveries.
+	start := pk.PacketID
+	if c := packetCounter(cl); c != nil {
+		start = uint16(atomic.LoadUint32(c))
+	} else if !brokerUses(cl, pk.PacketID) {
 		return pk, nil
 	}
-	// Counting down from an ID the broker has in flight finds one it
-	// already passed, which it reuses only after wrapping around.
-	alias := pk.PacketID
+	alias := start
 	for range 1 << 16 {
 		alias--
 		if _, used := cl.State.Inflight.Get(alias); !used && alias != 0 {
@@ -60,11 +73,27 @@ func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	return pk, nil // every ID in use: mochi refuses it, as it would anyway
 }
 
+// packetCounter points at mochi's unexported ClientState.packetID, the last
+// packet ID it gave a delivery (NextPacketID counts up from it, with atomic
+// loads and stores). TestPacketCounterFound fails if a mochi upgrade
+// renames it; until then aliasing falls back to IDs in use only.
+func packetCounter(cl *mqtt.Client) *uint32 {
+	f := reflect.ValueOf(cl).Elem().FieldByName("State").FieldByName("packetID")
+	if !f.IsValid() || f.Kind() != reflect.Uint32 {
+		return nil
+	}
+	return (*uint32)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+func isDelivery(pk packets.Packet) bool {
+	return pk.FixedHeader.Type == packets.Publish || pk.FixedHeader.Type == packets.Pubrel
+}
+
 // brokerUses reports whether id is the broker's, for a delivery to cl
 // (a PUBLISH, or a PUBREL at QoS 2), rather than one of cl's own.
 func brokerUses(cl *mqtt.Client, id uint16) bool {
 	pk, ok := cl.State.Inflight.Get(id)
-	return ok && (pk.FixedHeader.Type == packets.Publish || pk.FixedHeader.Type == packets.Pubrel)
+	return ok && isDelivery(pk)
 }
 
 // restoreID gives a SUBACK or UNSUBACK the client's own packet ID back
