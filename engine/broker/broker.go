@@ -196,7 +196,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 	}
 	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
 	ids := newPacketIDs()
-	hooks = append(hooks, b.order, ids, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids})
+	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow}, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids})
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)

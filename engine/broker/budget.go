@@ -35,7 +35,7 @@ import (
 // address of the topic string, which is the publisher's own (each decoded
 // PUBLISH allocates its topic) from OnPublish until OnPublished.
 // Charges are released when mochi lets go of the copy: QoS 0 once written
-// (OnPacketSent), QoS 1/2 once acknowledged (OnPacketRead) or dropped
+// (OnPacketSent), QoS 1/2 once acknowledged (acked) or dropped
 // (OnQosDropped), either when mochi drops it (OnPublishDropped). Paths mochi
 // has no hook for (a client closing with messages queued) leave a charge
 // behind; reconcile clears what a client with nothing queued and nothing in
@@ -223,22 +223,19 @@ func (h *flowHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ i
 	h.queued.Add(cost)
 }
 
-// OnPacketRead ends a QoS 1/2 message's charge when the subscriber
-// acknowledges it (PUBACK, or PUBREC for QoS 2, after which mochi keeps
-// only a PUBREL). It reads the message's size from mochi's inflight entry,
-// which mochi deletes right after, on this goroutine: no map of charges
-// per packet ID to keep, and no lock that publishers and the subscriber's
-// reader would contend for on every message.
-func (h *flowHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if t := pk.FixedHeader.Type; t != packets.Puback && t != packets.Pubrec {
-		return pk, nil
-	}
-	if out, ok := cl.State.Inflight.Get(pk.PacketID); ok && out.FixedHeader.Type == packets.Publish {
+// acked ends a QoS 1/2 message's charge when the subscriber acknowledges
+// it (PUBACK, or PUBREC for QoS 2, after which mochi keeps only a PUBREL;
+// readHook calls it as the ack is read). It reads the message's size from
+// mochi's inflight entry, which mochi deletes right after, on this
+// goroutine: no map of charges per packet ID to keep, and no lock that
+// publishers and the subscriber's reader would contend for on every
+// message.
+func (h *flowHook) acked(cl *mqtt.Client, id uint16) {
+	if out, ok := cl.State.Inflight.Get(id); ok && out.FixedHeader.Type == packets.Publish {
 		if v, ok := h.byClient.Load(cl); ok {
 			h.release(v.(*account), msgCost(len(out.Payload)))
 		}
 	}
-	return pk, nil
 }
 
 // OnQosDropped ends the charge of an inflight message mochi dropped

@@ -5,6 +5,29 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
+// readHook is the one hook that looks at packets as mochi reads them, for
+// the same reason as encodeHook: mochi copies every packet it reads into
+// and out of each OnPacketRead hook, publishes included.
+type readHook struct {
+	mqtt.HookBase
+	ids  *packetIDs
+	flow *flowHook
+}
+
+func (h *readHook) ID() string { return "iotstudio-read" }
+
+func (h *readHook) Provides(b byte) bool { return b == mqtt.OnPacketRead }
+
+func (h *readHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	switch pk.FixedHeader.Type {
+	case packets.Subscribe, packets.Unsubscribe:
+		return h.ids.alias(cl, pk), nil
+	case packets.Puback, packets.Pubrec:
+		h.flow.acked(cl, pk.PacketID)
+	}
+	return pk, nil
+}
+
 // encodeHook is the one hook that changes packets as mochi encodes them:
 // mochi calls every OnPacketEncode hook for every packet it writes, with
 // the ~800-byte packet copied in and out, so two such hooks would cost

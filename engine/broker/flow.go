@@ -89,7 +89,7 @@ func (h *flowHook) ID() string { return "iotstudio-flow" }
 
 func (h *flowHook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnPacketRead, mqtt.OnQosPublish,
+	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnQosPublish,
 		mqtt.OnQosDropped, mqtt.OnPublishDropped, mqtt.OnWill, mqtt.OnWillSent:
 		return true
 	}
@@ -260,7 +260,7 @@ func (h *flowHook) accounts(now int64) []*account {
 
 // outboundCounter points at mochi's unexported count of queued outbound
 // packets (ClientState.outboundQty, kept with atomic adds). mochi exports no
-// queue length; TestOutboundCounterFound fails if a mochi upgrade renames
+// queue length; TestMochiFieldsFound fails if a mochi upgrade renames
 // the field, and until then flow control just sees that client as empty.
 func outboundCounter(cl *mqtt.Client) *int32 {
 	f := reflect.ValueOf(cl).Elem().FieldByName("State").FieldByName("outboundQty")

@@ -37,15 +37,14 @@ func newPacketIDs() *packetIDs {
 func (h *packetIDs) ID() string { return "iotstudio-packet-ids" }
 
 func (h *packetIDs) Provides(b byte) bool {
-	return b == mqtt.OnPacketRead || b == mqtt.OnPacketProcessed
+	return b == mqtt.OnPacketProcessed
 }
 
-func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if t := pk.FixedHeader.Type; t != packets.Subscribe && t != packets.Unsubscribe {
-		return pk, nil
-	}
+// alias gives a SUBSCRIBE or UNSUBSCRIBE its stand-in ID as it is read
+// (readHook calls it).
+func (h *packetIDs) alias(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	if in, used := cl.State.Inflight.Get(pk.PacketID); used && !isDelivery(in) {
-		return pk, nil // the client reuses one of its own unfinished IDs: mochi refuses it
+		return pk // the client reuses one of its own unfinished IDs: mochi refuses it
 	}
 	// Free now is not enough: a publisher's goroutine may give the ID to a
 	// delivery before mochi looks (seen: 0x91 in CI). So the packet always
@@ -57,7 +56,7 @@ func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	if c := packetCounter(cl); c != nil {
 		start = uint16(atomic.LoadUint32(c))
 	} else if !brokerUses(cl, pk.PacketID) {
-		return pk, nil
+		return pk
 	}
 	alias := start
 	for range 1 << 16 {
@@ -67,15 +66,15 @@ func (h *packetIDs) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 			h.aliased[cl] = idAlias{alias: alias, own: pk.PacketID}
 			h.mu.Unlock()
 			pk.PacketID = alias
-			return pk, nil
+			return pk
 		}
 	}
-	return pk, nil // every ID in use: mochi refuses it, as it would anyway
+	return pk // every ID in use: mochi refuses it, as it would anyway
 }
 
 // packetCounter points at mochi's unexported ClientState.packetID, the last
 // packet ID it gave a delivery (NextPacketID counts up from it, with atomic
-// loads and stores). TestPacketCounterFound fails if a mochi upgrade
+// loads and stores). TestMochiFieldsFound fails if a mochi upgrade
 // renames it; until then aliasing falls back to IDs in use only.
 func packetCounter(cl *mqtt.Client) *uint32 {
 	f := reflect.ValueOf(cl).Elem().FieldByName("State").FieldByName("packetID")
