@@ -20,7 +20,10 @@ import (
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
-func TestOutboundCounterFound(t *testing.T) {
+// Flow control and packet-ID aliasing read two of mochi's unexported
+// fields; if an upgrade renames one, this fails instead of the feature
+// quietly going blind.
+func TestMochiFieldsFound(t *testing.T) {
 	b := startBroker(t, nil)
 	c := mustDialV5(t, listenerAddr(t, b, "mqtt"), "counted")
 	c.sub(t, "x", 0)
@@ -29,7 +32,10 @@ func TestOutboundCounterFound(t *testing.T) {
 		t.Fatal("client not found")
 	}
 	if outboundCounter(cl) == nil {
-		t.Fatal("mochi's ClientState.outboundQty is gone: flow control is blind; update outboundCounter for this mochi version")
+		t.Error("mochi's ClientState.outboundQty is gone: flow control is blind; update outboundCounter for this mochi version")
+	}
+	if packetCounter(cl) == nil {
+		t.Error("mochi's ClientState.packetID is gone: SUBSCRIBE IDs can meet deliveries' again; update packetCounter for this mochi version")
 	}
 }
 

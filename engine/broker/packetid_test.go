@@ -95,18 +95,3 @@ func ping(t *testing.T, conn net.Conn, r *bufio.Reader) {
 	}
 	readPacket(t, r, packets.Pingresp)
 }
-
-// packetIDs reads mochi's unexported packet ID counter; if an upgrade
-// renames it, SUBSCRIBE and UNSUBSCRIBE can again meet a delivery's ID.
-func TestPacketCounterFound(t *testing.T) {
-	b := startBroker(t, nil)
-	c := mustDialV5(t, listenerAddr(t, b, "mqtt"), "ids")
-	c.sub(t, "x", 1)
-	cl, ok := b.server().Clients.Get("ids")
-	if !ok {
-		t.Fatal("client not found")
-	}
-	if packetCounter(cl) == nil {
-		t.Fatal("mochi's ClientState.packetID is gone: update packetCounter for this mochi version")
-	}
-}
