@@ -3,9 +3,6 @@ package studio
 import (
 	"context"
 	"log/slog"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
@@ -27,8 +24,7 @@ type Connections struct {
 	engine message.Sink // the capture and the topic model; nil when neither is on
 	log    *slog.Logger
 
-	mu    sync.Mutex                     // serialises Tee
-	extra atomic.Pointer[[]message.Sink] // copied on Tee, read per message
+	extra sinkSet // what Tee added
 }
 
 // newConnections makes the Manager; engine is what remote traffic is
@@ -42,16 +38,7 @@ func newConnections(dir string, engine message.Sink, keyring client.Keyring, log
 // Tee adds r to what every connection's messages are handed to, the
 // local broker's included (e.g. the Subscribe panel's message list). Safe
 // at any time; r.Ingest must not block.
-func (c *Connections) Tee(r message.Sink) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var next []message.Sink
-	if cur := c.extra.Load(); cur != nil {
-		next = slices.Clone(*cur)
-	}
-	next = append(next, r)
-	c.extra.Store(&next)
-}
+func (c *Connections) Tee(r message.Sink) { c.extra.add(r) }
 
 // Ingest routes what connections receive by the record's Source (the
 // connection's name). Remote traffic goes to the capture and the topic
@@ -64,12 +51,8 @@ func (c *Connections) Ingest(rec message.Message) bool {
 	if c.engine != nil && !c.fromLocalBroker(rec.Source) {
 		ok = c.engine.Ingest(rec)
 	}
-	if extra := c.extra.Load(); extra != nil {
-		for _, x := range *extra {
-			if !x.Ingest(rec) {
-				ok = false
-			}
-		}
+	if !c.extra.Ingest(rec) {
+		ok = false
 	}
 	return ok
 }

@@ -62,6 +62,11 @@ type Config struct {
 	Connections bool
 	Keyring     client.Keyring
 
+	// Observable lets Observe add sinks to the broker's tap later (the
+	// virtual devices' delivery and latency count), even when neither the
+	// capture nor the topic model is on.
+	Observable bool
+
 	Logger *slog.Logger
 }
 
@@ -73,7 +78,19 @@ type Studio struct {
 	Topics      *topics.Model
 	Connections *Connections
 
-	log *slog.Logger
+	observers *sinkSet // nil unless Config.Observable
+	log       *slog.Logger
+}
+
+// Observe hands r every message the broker accepts from now on, until
+// the returned function is called. r.Ingest runs on the publisher's
+// goroutine and must not block. It needs Config.Observable; without it
+// Observe reports false and r sees nothing.
+func (s *Studio) Observe(r message.Sink) (stop func(), ok bool) {
+	if s.observers == nil {
+		return func() {}, false
+	}
+	return s.observers.add(r), true
 }
 
 // ConfigError is a broker configuration broker.New refused: fixed by
@@ -119,13 +136,18 @@ func Open(cfg Config) (*Studio, error) {
 		sinks = append(sinks, s.Topics)
 	}
 	engine := message.NewTee(sinks...)
+	tap := engine
+	if cfg.Observable {
+		s.observers = &sinkSet{}
+		tap = message.NewTee(engine, s.observers)
+	}
 	if cfg.Connections {
 		s.Connections = newConnections(dir, engine, cfg.Keyring, log)
 	}
 	bcfg := cfg.Broker
 	bcfg.Logger = log
-	if len(sinks) > 0 {
-		bcfg.Recorder = engine
+	if tap != nil {
+		bcfg.Recorder = tap
 	}
 	if s.Topics != nil {
 		bcfg.RetainedAtStart = func(recs []message.Message) { s.Topics.Restore(recs) }
