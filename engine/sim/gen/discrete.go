@@ -52,14 +52,14 @@ func (c *choice) Next(*Sample) any {
 	if c.cum == nil {
 		return c.values[c.rng.IntN(len(c.values))]
 	}
-	x := c.rng.Float64() * c.cum[len(c.cum)-1]
-	i := sort.SearchFloat64s(c.cum, x)
-	// SearchFloat64s finds the first cum >= x; x == cum[i] exactly belongs to the next value,
-	// and a zero weight (cum equal to the previous) must never be picked.
-	for i < len(c.cum)-1 && c.cum[i] <= x {
-		i++
-	}
-	return c.values[i]
+	return c.values[c.pick(c.rng.Float64()*c.cum[len(c.cum)-1])]
+}
+
+// pick is the value whose weight covers x, in [0, total): the first
+// whose cumulative weight is above x, so that a value of weight 0 (its
+// cumulative weight equal to the one before) is never picked, even at x 0.
+func (c *choice) pick(x float64) int {
+	return sort.Search(len(c.cum)-1, func(i int) bool { return c.cum[i] > x })
 }
 
 func checkP(name string, p float64) error {

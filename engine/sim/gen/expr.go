@@ -100,7 +100,7 @@ func (e *exprGen) Next(s *Sample) any {
 		e.fail(err)
 		return nil
 	}
-	return v
+	return normalize(v)
 }
 
 // approach moves from start towards a target, halving the distance every

@@ -133,7 +133,7 @@ func build(kind string, f scenario.Field, seed uint64, opt Options) (Generator, 
 	switch kind {
 	case "const":
 		_, numeric = toFloat(f.Const)
-		g = constant{f.Const}
+		g = constant{normalize(f.Const)}
 	case "counter":
 		g, err = newCounter(f.Counter)
 	case "uniform":
@@ -301,6 +301,40 @@ func (m *modifier) Next(s *Sample) any {
 }
 
 func (m *modifier) errors() (uint64, error) { return Errors(m.inner) }
+
+// normalize gives whole numbers of any Go integer type as int64 and
+// float32 as float64, the two number types generators promise, so
+// consumers switch on two types, not twelve (YAML decodes 5 as int, expr
+// computes in int).
+func normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint:
+		if x <= math.MaxInt64 {
+			return int64(x)
+		}
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x)
+		}
+	case float32:
+		return float64(x)
+	}
+	return v
+}
 
 // toFloat reads a number of any Go numeric type, as JSON decoding, YAML
 // and expressions give them.

@@ -283,7 +283,11 @@ func TestWalk(t *testing.T) {
 	t.Run("stays in bounds", func(t *testing.T) {
 		xs := floats(t, run(mustNew(t, scenario.Field{Walk: &scenario.Walk{Min: 10, Max: 12, Step: 0.7}}, 9), 10000, nil))
 		lo, hi := math.Inf(1), math.Inf(-1)
+		atBound := 0
 		for i, x := range xs {
+			if x == 10 || x == 12 {
+				atBound++
+			}
 			if x < 10 || x > 12 {
 				t.Fatalf("sample %d: %v outside [10, 12]", i, x)
 			}
@@ -294,6 +298,10 @@ func TestWalk(t *testing.T) {
 		}
 		if lo > 10.1 || hi < 11.9 {
 			t.Fatalf("walk only went over [%v, %v] of [10, 12] in 10000 samples", lo, hi)
+		}
+		// A walk clamped at its bounds sits on them, a flat line on a chart; it must bounce off.
+		if atBound > 10 {
+			t.Fatalf("%d samples exactly on a bound", atBound)
 		}
 	})
 	t.Run("starts at start and reverts to mean", func(t *testing.T) {
@@ -457,6 +465,20 @@ func TestChoice(t *testing.T) {
 			t.Errorf("a value of weight 0 came %d times", count["never"])
 		}
 	})
+	t.Run("a weight of 0 is never picked, even at the edges", func(t *testing.T) {
+		c, err := newChoice(&scenario.Choice{Values: []any{"a", "b", "c", "d"}, Weights: []float64{0, 1, 0, 1}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range []float64{0, 0.5, 1, 1.5, math.Nextafter(2, 0)} {
+			if v := c.values[c.pick(x)]; v == "a" || v == "c" {
+				t.Errorf("x %v picked %v, which has weight 0", x, v)
+			}
+		}
+		if c.values[c.pick(1)] != "d" {
+			t.Errorf("x 1 (the end of b's weight) should pick d")
+		}
+	})
 	t.Run("equal without weights", func(t *testing.T) {
 		vs := run(mustNew(t, scenario.Field{Choice: &scenario.Choice{Values: []any{1, 2}}}, 5), 10000, nil)
 		ones := 0
@@ -527,6 +549,12 @@ func TestMarkov(t *testing.T) {
 	}
 	if len(count) != 3 || count["idle"] == 0 || count["running"] == 0 || count["fault"] == 0 {
 		t.Fatalf("visited %v; want idle, running and fault only, each at least once", count)
+	}
+	// The chain's stationary distribution, from its balance equations.
+	for state, want := range map[string]float64{"idle": 15.0 / 37, "running": 20.0 / 37, "fault": 2.0 / 37} {
+		if got := float64(count[state]) / 10000; math.Abs(got-want) > 0.04 {
+			t.Errorf("%s %.3f of the time, want %.3f", state, got, want)
+		}
 	}
 }
 
@@ -894,5 +922,23 @@ func TestKinds(t *testing.T) {
 	k[0] = "changed"
 	if Kinds()[0] != "const" {
 		t.Fatal("Kinds returns the package's own slice")
+	}
+}
+
+func TestNumbersAreInt64OrFloat64(t *testing.T) {
+	cases := []struct {
+		f    scenario.Field
+		want any
+	}{
+		{scenario.Field{Const: 5}, int64(5)},
+		{scenario.Field{Const: float32(1.5)}, 1.5},
+		{scenario.Field{Const: "on"}, "on"},
+		{scenario.Field{Expr: "2 + 3"}, int64(5)},
+		{scenario.Field{Expr: "2.5 * 2"}, 5.0},
+	}
+	for _, c := range cases {
+		if got := mustNew(t, c.f, 1).Next(&Sample{}); got != c.want {
+			t.Errorf("%+v: got %#v, want %#v", c.f, got, c.want)
+		}
 	}
 }

@@ -115,7 +115,7 @@ func (r *route) Next(s *Sample) any {
 		{"lat", round(lat, 1e6)},
 		{"lon", round(lon, 1e6)},
 		{"speed_kmh", r.speedKMH},
-		{"heading", round(heading, 10)},
+		{"heading", math.Mod(round(heading, 10), 360)},
 	}
 }
 
