@@ -7,6 +7,20 @@
 // fleet replay exactly, tests check values, and a preview show what a
 // device will send without running it.
 //
+// Numbers are float64, or int64 for counters, integer uniforms, whole
+// constants and precision 0. An object field (and a GPS position) is an
+// Object, which keeps its keys in order when encoded to JSON. A stream's
+// whole payload compiles as one object field: New(scenario.Field{Object:
+// stream.Fields}, …); its errors are *FieldError, with the position of the
+// field at fault.
+//
+// Expressions (expr, and an approach's target) are expr-lang/expr over the
+// earlier fields of the payload by name (also as `fields`), and `state`,
+// `vars`, `id`, `index`, `seq` and `now` (the sample's time), which win
+// over a field of the same name. They compile in New; an expression that
+// fails on a sample yields nil, and Errors counts it, since Next cannot
+// fail: the device model reports Errors to the user.
+//
 // A Generator is not safe for concurrent use: a device owns its generators
 // and calls them from one goroutine at a time. Errors(g) may be read from
 // any goroutine.
@@ -125,8 +139,9 @@ func build(kind string, f scenario.Field, seed uint64, opt Options) (Generator, 
 		err error
 	)
 	numeric := true
+	// An object's errors name the field inside it instead of the kind.
 	wrap := func(name string) {
-		if err != nil {
+		if err != nil && name != "object" {
 			err = fmt.Errorf("%s: %w", name, err)
 		}
 	}

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -188,8 +189,8 @@ func TestNewErrors(t *testing.T) {
 		{"expr", scenario.Field{Expr: "1 +"}, `expr: expression "1 +" is not valid`},
 		{"integrate", scenario.Field{Integrate: &scenario.Calculus{}}, "integrate: of is empty"},
 		{"replay no capture", scenario.Field{Replay: &scenario.Replay{Topic: "a/b"}}, `replay: no capture to replay topic "a/b" from`},
-		{"object dup", scenario.Field{Object: scenario.Fields{{Name: "a", Field: scenario.Field{Const: 1}}, {Name: "a", Field: scenario.Field{Const: 2}}}}, `object: field "a" is given twice`},
-		{"object inner", scenario.Field{Object: scenario.Fields{{Name: "t", Field: scenario.Field{Walk: &scenario.Walk{Min: 3, Max: 1}}}}}, "object: t: walk: min 3 is above max 1"},
+		{"object dup", scenario.Field{Object: scenario.Fields{{Name: "a", Field: scenario.Field{Const: 1}}, {Name: "a", Field: scenario.Field{Const: 2}}}}, `a: field "a" is given twice`},
+		{"object inner", scenario.Field{Object: scenario.Fields{{Name: "t", Field: scenario.Field{Walk: &scenario.Walk{Min: 3, Max: 1}}}}}, "t: walk: min 3 is above max 1"},
 		{"noise on string", scenario.Field{Fake: &scenario.Fake{Kind: "email"}, Noise: 1}, "fake: noise and precision apply to numbers only"},
 		{"precision on bool", scenario.Field{Bool: &scenario.Bool{P: 0.5}, Precision: ptr(1)}, "bool: noise and precision apply to numbers only"},
 		{"precision on gps", scenario.Field{GPS: &scenario.GPS{Center: &[2]float64{1, 1}, RadiusM: 5}, Precision: ptr(1)}, "gps: noise and precision apply to numbers only"},
@@ -940,5 +941,29 @@ func TestNumbersAreInt64OrFloat64(t *testing.T) {
 		if got := mustNew(t, c.f, 1).Next(&Sample{}); got != c.want {
 			t.Errorf("%+v: got %#v, want %#v", c.f, got, c.want)
 		}
+	}
+}
+
+func TestObjectErrorPointsAtTheInnerField(t *testing.T) {
+	bad := scenario.Field{At: scenario.Pos{Line: 9, Column: 7}, Walk: &scenario.Walk{Min: 3, Max: 1}}
+	f := scenario.Field{At: scenario.Pos{Line: 5, Column: 3}, Object: scenario.Fields{
+		{Name: "ok", Field: scenario.Field{Const: 1}},
+		{Name: "pos", Field: scenario.Field{At: scenario.Pos{Line: 7, Column: 5}, Object: scenario.Fields{{Name: "lat", Field: bad}}}},
+	}}
+	_, err := New(f, 1, Options{})
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v is not a *FieldError", err)
+	}
+	if fe.Path != "pos.lat" || fe.At != bad.At || err.Error() != "pos.lat: walk: min 3 is above max 1; give min <= max" {
+		t.Fatalf("got path %q at %v: %v; want pos.lat at 9:7", fe.Path, fe.At, err)
+	}
+}
+
+func TestObjectMap(t *testing.T) {
+	o := Object{{"a", 1.0}, {"pos", Object{{"lat", 2.0}}}}
+	m := o.Map()
+	if m["a"] != 1.0 || m["pos"].(map[string]any)["lat"] != 2.0 {
+		t.Fatalf("Map() = %v", m)
 	}
 }

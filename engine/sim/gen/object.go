@@ -2,6 +2,7 @@ package gen
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -137,6 +138,47 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// FieldError is a field of an object that New could not compile. Path
+// leads to it from the object ("pos.lat"), At is its place in the file,
+// so the caller can point at the field itself rather than the object.
+type FieldError struct {
+	Path string
+	At   scenario.Pos
+	Err  error
+}
+
+func (e *FieldError) Error() string {
+	if e.Path == "" {
+		return e.Err.Error()
+	}
+	return e.Path + ": " + e.Err.Error()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// fieldError says which field failed, keeping the innermost position when
+// the field is itself an object.
+func fieldError(nf scenario.NamedField, err error) error {
+	var inner *FieldError
+	if errors.As(err, &inner) {
+		return &FieldError{Path: nf.Name + "." + inner.Path, At: inner.At, Err: inner.Err}
+	}
+	return &FieldError{Path: nf.Name, At: nf.Field.At, Err: err}
+}
+
+// Map is o as nested maps, for text/template payloads ({{.Fields.pos.lat}}).
+func (o Object) Map() map[string]any {
+	m := make(map[string]any, len(o))
+	for _, kv := range o {
+		if inner, ok := kv.Value.(Object); ok {
+			m[kv.Key] = inner.Map()
+		} else {
+			m[kv.Key] = kv.Value
+		}
+	}
+	return m
+}
+
 // object is a nested set of fields; its value is an Object. Its fields
 // read the fields before them both outside and inside the object, so a
 // computed field inside can use a sibling.
@@ -153,15 +195,15 @@ func newObject(fs scenario.Fields, seed uint64, opt Options) (*object, error) {
 	seen := map[string]bool{}
 	for _, nf := range fs {
 		if nf.Name == "" {
-			return nil, fmt.Errorf("a field has no name")
+			return nil, &FieldError{At: nf.Field.At, Err: fmt.Errorf("a field has no name")}
 		}
 		if seen[nf.Name] {
-			return nil, fmt.Errorf("field %q is given twice", nf.Name)
+			return nil, &FieldError{Path: nf.Name, At: nf.Field.At, Err: fmt.Errorf("field %q is given twice", nf.Name)}
 		}
 		seen[nf.Name] = true
 		g, err := New(nf.Field, childSeed(seed, nf.Name), opt)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", nf.Name, err)
+			return nil, fieldError(nf, err)
 		}
 		o.names = append(o.names, nf.Name)
 		o.gens = append(o.gens, g)
