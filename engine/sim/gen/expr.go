@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
@@ -41,7 +44,11 @@ var envTypes = map[string]any{
 }
 
 func compile(src string) (*program, error) {
-	p, err := expr.Compile(src, expr.Env(envTypes), expr.AllowUndefinedVariables())
+	opts := []expr.Option{expr.Env(envTypes), expr.AllowUndefinedVariables()}
+	for _, name := range shadowedBuiltins(src) {
+		opts = append(opts, expr.DisableBuiltin(name))
+	}
+	p, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q is not valid: %w", src, err)
 	}
@@ -50,6 +57,30 @@ func compile(src string) (*program, error) {
 		uses[name] = strings.Contains(src, name)
 	}
 	return &program{src: src, prog: p, env: make(map[string]any, 16), uses: uses}, nil
+}
+
+// shadowedBuiltins are expr's functions that src names as plain values:
+// a field called count, max or len, common in payloads, which expr would
+// otherwise read as its function and refuse (`count * 2`). A call such as
+// count(…) parses differently and keeps the function.
+func shadowedBuiltins(src string) []string {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil // Compile reports it
+	}
+	v := &identifiers{}
+	ast.Walk(&tree.Node, v)
+	return v.builtins
+}
+
+type identifiers struct{ builtins []string }
+
+func (v *identifiers) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok {
+		if _, ok := builtin.Index[id.Value]; ok {
+			v.builtins = append(v.builtins, id.Value)
+		}
+	}
 }
 
 func (p *program) run(s *Sample) (any, error) {

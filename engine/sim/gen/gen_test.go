@@ -967,3 +967,25 @@ func TestObjectMap(t *testing.T) {
 		t.Fatalf("Map() = %v", m)
 	}
 }
+
+func TestExprFieldsNamedLikeFunctions(t *testing.T) {
+	fields := map[string]any{"count": 3, "max": 10.0, "len": 2}
+	cases := map[string]any{
+		"count * 2":               int64(6),
+		"max - len":               8.0,
+		"fields.max":              10.0,
+		"count + len([1, 2, 3])":  int64(6),
+		"max([1.0, 7.0]) + count": 10.0,
+	}
+	for src, want := range cases {
+		g, err := New(scenario.Field{Expr: src}, 1, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got := g.Next(&Sample{Fields: fields}); got != want {
+			n, last := Errors(g)
+			t.Errorf("%s = %#v, want %#v (%d errors, %v)", src, got, want, n, last)
+		}
+	}
+}
