@@ -2,6 +2,7 @@ package gen
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,5 +68,51 @@ func TestSensorPayloadShape(t *testing.T) {
 	}
 	if len(m) != 6 || m["heat_index"] == nil {
 		t.Fatalf("payload %s: want six fields, heat_index computed", b)
+	}
+}
+
+// BenchmarkNewSensorPayload is the cost of one device's payload
+// generators, paid by every device of a fleet as it is created.
+func BenchmarkNewSensorPayload(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := New(sensorPayload, uint64(i), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestFleetSharesCompiledExpressions(t *testing.T) {
+	mustNew(t, sensorPayload, 0)
+	// Compiling the expression again for every device costs ~150
+	// allocations and half a millisecond each: seconds for a fleet's ramp.
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := New(sensorPayload, 1, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 60 {
+		t.Fatalf("%.0f allocations per device's payload; is every device compiling its expressions again?", allocs)
+	}
+}
+
+func TestProgramCacheStaysBounded(t *testing.T) {
+	for i := range programCacheSize + 100 {
+		g := mustNew(t, scenario.Field{Expr: fmt.Sprintf("%d + 1", i)}, 1)
+		if got := g.Next(&Sample{}); got != int64(i+1) {
+			t.Fatalf("%d + 1 = %v", i, got)
+		}
+	}
+	compiled.mu.Lock()
+	n := len(compiled.m)
+	compiled.mu.Unlock()
+	if n > programCacheSize {
+		t.Fatalf("%d programs cached, more than %d", n, programCacheSize)
+	}
+	// A bad expression is reported every time, not only the first.
+	for range 2 {
+		if _, err := New(scenario.Field{Expr: "1 +"}, 1, Options{}); err == nil {
+			t.Fatal("no error for 1 +")
+		}
 	}
 }
