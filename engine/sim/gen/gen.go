@@ -139,12 +139,6 @@ func build(kind string, f scenario.Field, seed uint64, opt Options) (Generator, 
 		err error
 	)
 	numeric := true
-	// An object's errors name the field inside it instead of the kind.
-	wrap := func(name string) {
-		if err != nil && name != "object" {
-			err = fmt.Errorf("%s: %w", name, err)
-		}
-	}
 	switch kind {
 	case "const":
 		_, numeric = toFloat(f.Const)
@@ -201,7 +195,10 @@ func build(kind string, f scenario.Field, seed uint64, opt Options) (Generator, 
 		g, err = newObject(f.Object, seed, opt)
 		numeric = false
 	}
-	wrap(kind)
+	// An object's errors name the field inside it rather than the kind.
+	if err != nil && kind != "object" {
+		return nil, false, fmt.Errorf("%s: %w", kind, err)
+	}
 	return g, numeric, err
 }
 

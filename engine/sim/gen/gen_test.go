@@ -989,3 +989,15 @@ func TestExprFieldsNamedLikeFunctions(t *testing.T) {
 		}
 	}
 }
+
+func TestGPSRadiusStaysOnTheGlobe(t *testing.T) {
+	for _, center := range [][2]float64{{90, 0}, {-89.9999, 45}, {0, 179.9999}, {10, -180}} {
+		vs := run(mustNew(t, scenario.Field{GPS: &scenario.GPS{Center: &center, RadiusM: 1000}}, 1), 1000, nil)
+		for _, v := range vs {
+			p := latLon(t, v)
+			if checkLatLon(p) != nil || distanceM(center, p) > 1000.5 {
+				t.Fatalf("center %v: point %v is not a position within 1000 m", center, p)
+			}
+		}
+	}
+}

@@ -123,11 +123,28 @@ func (c *disc) Next(*Sample) any {
 	r := c.radiusM * math.Sqrt(c.rng.Float64())
 	theta := 2 * math.Pi * c.rng.Float64()
 	dLat := r * math.Cos(theta) / earthRadiusM
-	dLon := r * math.Sin(theta) / (earthRadiusM * math.Cos(c.lat*math.Pi/180))
+	// At a pole every longitude is the same point; keep the division finite.
+	dLon := r * math.Sin(theta) / (earthRadiusM * math.Max(math.Cos(c.lat*math.Pi/180), 1e-9))
+	lat, lon := onGlobe(c.lat+dLat*180/math.Pi, c.lon+dLon*180/math.Pi)
 	return Object{
-		{"lat", round(c.lat+dLat*180/math.Pi, 1e6)},
-		{"lon", round(c.lon+dLon*180/math.Pi, 1e6)},
+		{"lat", round(lat, 1e6)},
+		{"lon", round(lon, 1e6)},
 	}
+}
+
+// onGlobe brings a point that went over a pole or the antimeridian back
+// to lat -90..90, lon -180..180.
+func onGlobe(lat, lon float64) (float64, float64) {
+	if lat > 90 {
+		lat, lon = 180-lat, lon+180
+	} else if lat < -90 {
+		lat, lon = -180-lat, lon+180
+	}
+	lon = math.Mod(lon+180, 360)
+	if lon < 0 {
+		lon += 360
+	}
+	return lat, lon - 180
 }
 
 // round keeps positions to 6 decimals (about 0.1 m), which is what GPS
