@@ -668,6 +668,15 @@ func TestGPSRoute(t *testing.T) {
 			}
 		})
 	}
+	t.Run("across the antimeridian", func(t *testing.T) {
+		a, b := [2]float64{0, 179.99}, [2]float64{0, -179.99} // 2.2 km apart
+		gen := mustNew(t, scenario.Field{GPS: &scenario.GPS{Route: [][2]float64{a, b}, SpeedKMH: 36}}, 1)
+		gen.Next(&Sample{Now: t0})
+		p := latLon(t, gen.Next(&Sample{Now: t0.Add(100 * time.Second)}))
+		if d := distanceM(a, p); math.Abs(d-1000) > 1 || checkLatLon(p) != nil {
+			t.Fatalf("at %v, %.1f m from the start, want 1000 m along the short way", p, d)
+		}
+	})
 	t.Run("loop closes the route", func(t *testing.T) {
 		tri := [][2]float64{{0, 0}, {0, 0.01}, {0.01, 0.01}}
 		gen := mustNew(t, scenario.Field{GPS: &scenario.GPS{Route: tri, SpeedKMH: 36, Loop: true}}, 1)

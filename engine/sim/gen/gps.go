@@ -106,7 +106,9 @@ func (r *route) Next(s *Sample) any {
 	if leg := r.cum[i] - r.cum[i-1]; leg > 0 {
 		f = (d - r.cum[i-1]) / leg
 	}
-	lat, lon := a[0]+f*(b[0]-a[0]), a[1]+f*(b[1]-a[1])
+	// The short way round: a leg from lon 179 to -179 crosses the antimeridian.
+	dLon := math.Mod(b[1]-a[1]+540, 360) - 180
+	lat, lon := onGlobe(a[0]+f*(b[0]-a[0]), a[1]+f*dLon)
 	heading := bearing(a, b)
 	if backwards {
 		heading = bearing(b, a)
