@@ -22,8 +22,9 @@ func newChoice(c *scenario.Choice, seed uint64) (*choice, error) {
 	if len(c.Values) == 0 {
 		return nil, fmt.Errorf("no values; give the values to pick from, e.g. values: [idle, running, fault]")
 	}
-	g := &choice{rng: newRand(seed, streamValue), values: c.Values, numeric: true}
-	for _, v := range c.Values {
+	g := &choice{rng: newRand(seed, streamValue), values: make([]any, len(c.Values)), numeric: true}
+	for i, v := range c.Values {
+		g.values[i] = normalize(v)
 		if _, ok := toFloat(v); !ok {
 			g.numeric = false
 		}

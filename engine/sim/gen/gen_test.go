@@ -484,7 +484,7 @@ func TestChoice(t *testing.T) {
 		vs := run(mustNew(t, scenario.Field{Choice: &scenario.Choice{Values: []any{1, 2}}}, 5), 10000, nil)
 		ones := 0
 		for _, v := range vs {
-			if v == 1 {
+			if v == int64(1) {
 				ones++
 			}
 		}
@@ -945,6 +945,7 @@ func TestNumbersAreInt64OrFloat64(t *testing.T) {
 		{scenario.Field{Const: "on"}, "on"},
 		{scenario.Field{Expr: "2 + 3"}, int64(5)},
 		{scenario.Field{Expr: "2.5 * 2"}, 5.0},
+		{scenario.Field{Choice: &scenario.Choice{Values: []any{7}}}, int64(7)},
 	}
 	for _, c := range cases {
 		if got := mustNew(t, c.f, 1).Next(&Sample{}); got != c.want {
@@ -1007,6 +1008,29 @@ func TestGPSRadiusStaysOnTheGlobe(t *testing.T) {
 			if checkLatLon(p) != nil || distanceM(center, p) > 1000.5 {
 				t.Fatalf("center %v: point %v is not a position within 1000 m", center, p)
 			}
+		}
+	}
+}
+
+func TestErrorsReadWhileGenerating(t *testing.T) {
+	// The window reads a device's error count while the scheduler generates.
+	g := mustNew(t, scenario.Field{Object: scenario.Fields{{Name: "x", Field: scenario.Field{Expr: "nope * 2", Noise: 1}}}}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1000 {
+			g.Next(&Sample{})
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			if n, err := Errors(g); n != 1000 || err == nil {
+				t.Fatalf("Errors = %d, %v; want 1000", n, err)
+			}
+			return
+		default:
+			Errors(g)
 		}
 	}
 }
