@@ -1,0 +1,371 @@
+package infer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/sim/scenario"
+)
+
+// plant is a synthetic capture: devices × perDevice messages on
+// plant/devNN/telemetry every 5 s (± 40 ms), from client sensor-devNN,
+// each {"temp": walk 18..25 (2 decimals), "hum": 40..60 (1 decimal),
+// "seq": counter, "ts": unix ms, "state": on/off, "meta": {"fw": const,
+// "rssi": -90..-40}}. It returns the observed ranges too.
+type plantData struct {
+	msgs                   []message.Message
+	tempMin, tempMax       float64
+	humMin, humMax         float64
+	rssiMin, rssiMax       float64
+	on, off                int
+}
+
+func plant(devices, perDevice int, start time.Time) plantData {
+	rng := rand.New(rand.NewPCG(1, 2))
+	d := plantData{tempMin: math.Inf(1), tempMax: math.Inf(-1), humMin: math.Inf(1), humMax: math.Inf(-1), rssiMin: math.Inf(1), rssiMax: math.Inf(-1)}
+	for dev := range devices {
+		id := fmt.Sprintf("dev%02d", dev+1)
+		temp := 18 + rng.Float64()*7
+		offset := time.Duration(rng.IntN(5000)) * time.Millisecond
+		for i := range perDevice {
+			temp = math.Max(18, math.Min(25, temp+(rng.Float64()-0.5)*0.6))
+			temp = math.Round(temp*100) / 100
+			hum := math.Round((40+rng.Float64()*20)*10) / 10
+			rssi := -90 + rng.IntN(51)
+			state := "off"
+			if rng.IntN(3) > 0 {
+				state = "on"
+				d.on++
+			} else {
+				d.off++
+			}
+			at := start.Add(offset + time.Duration(i)*5*time.Second + time.Duration(rng.IntN(81)-40)*time.Millisecond)
+			payload := fmt.Sprintf(`{"temp":%s,"hum":%s,"seq":%d,"ts":%d,"state":%q,"meta":{"fw":"1.4.2","rssi":%d}}`,
+				num(temp), num(hum), i, at.UnixMilli(), state, rssi)
+			d.msgs = append(d.msgs, message.Message{
+				Time: at, ClientID: "sensor-" + id, Protocol: 5, Topic: "plant/" + id + "/telemetry",
+				Payload: []byte(payload), QoS: 1,
+			})
+			d.tempMin, d.tempMax = math.Min(d.tempMin, temp), math.Max(d.tempMax, temp)
+			d.humMin, d.humMax = math.Min(d.humMin, hum), math.Max(d.humMax, hum)
+			d.rssiMin, d.rssiMax = math.Min(d.rssiMin, float64(rssi)), math.Max(d.rssiMax, float64(rssi))
+		}
+	}
+	// A capture holds messages interleaved across devices.
+	rng.Shuffle(len(d.msgs), func(i, j int) { d.msgs[i], d.msgs[j] = d.msgs[j], d.msgs[i] })
+	return d
+}
+
+func names(fs scenario.Fields) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func field(t *testing.T, fs scenario.Fields, name string) scenario.Field {
+	t.Helper()
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Field
+		}
+	}
+	t.Fatalf("no field %q in %v", name, names(fs))
+	return scenario.Field{}
+}
+
+func inferOK(t *testing.T, msgs []message.Message, opt Options) (*scenario.File, Report) {
+	t.Helper()
+	f, rep, err := Infer(msgs, opt)
+	if err != nil {
+		t.Fatalf("Infer: %v", err)
+	}
+	if len(f.Profiles) != 1 || len(f.Fleets) != 1 {
+		t.Fatalf("got %d profiles and %d fleets, want 1 and 1", len(f.Profiles), len(f.Fleets))
+	}
+	return f, rep
+}
+
+// within fails unless a walk stays inside the observed [lo, hi].
+func within(t *testing.T, name string, w *scenario.Walk, lo, hi float64) {
+	t.Helper()
+	if w == nil {
+		t.Fatalf("%s: not a walk", name)
+	}
+	if w.Min < lo || w.Max > hi || w.Min >= w.Max {
+		t.Errorf("%s: walk %v..%v, observed %v..%v", name, w.Min, w.Max, lo, hi)
+	}
+	if w.Step <= 0 || w.Step > w.Max-w.Min {
+		t.Errorf("%s: step %v for a range of %v", name, w.Step, w.Max-w.Min)
+	}
+}
+
+func TestInferPlantTelemetry(t *testing.T) {
+	d := plant(20, 60, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
+	f, rep := inferOK(t, d.msgs, Options{Name: "greenhouse"})
+	p, fl := f.Profiles[0], f.Fleets[0]
+
+	if p.Name != "greenhouse" || fl.Profile != "greenhouse" {
+		t.Errorf("profile %q, fleet profile %q; want greenhouse", p.Name, fl.Profile)
+	}
+	if fl.Count != 20 {
+		t.Errorf("fleet count %d, want 20 (devices seen)", fl.Count)
+	}
+	if fl.ClientID != "sensor-{{.ID}}" {
+		t.Errorf("client_id %q, want sensor-{{.ID}}", fl.ClientID)
+	}
+	if fl.ID != `dev{{printf "%02d" .Index}}` {
+		t.Errorf("id template %q", fl.ID)
+	}
+	if len(p.Streams) != 1 {
+		t.Fatalf("%d streams, want 1: %+v", len(p.Streams), p.Streams)
+	}
+	st := p.Streams[0]
+	if st.Topic != "plant/{{.ID}}/telemetry" || st.Name != "telemetry" {
+		t.Errorf("stream %q on %q, want telemetry on plant/{{.ID}}/telemetry", st.Name, st.Topic)
+	}
+	if every := time.Duration(st.Every); every < 4900*time.Millisecond || every > 5100*time.Millisecond {
+		t.Errorf("every %v, want ≈5s", every)
+	}
+	if j := time.Duration(st.Jitter); j <= 0 || j > 100*time.Millisecond {
+		t.Errorf("jitter %v, want within (0, 100ms] for ±40ms gaps", j)
+	}
+	if st.QoS != 1 || st.Retain {
+		t.Errorf("qos %d retain %v, want 1 false", st.QoS, st.Retain)
+	}
+
+	if got, want := strings.Join(names(st.Fields), ","), "temp,hum,seq,ts,state,meta"; got != want {
+		t.Fatalf("fields %s, want %s (the payload's order)", got, want)
+	}
+	temp := field(t, st.Fields, "temp")
+	within(t, "temp", temp.Walk, d.tempMin, d.tempMax)
+	if temp.Precision == nil || *temp.Precision != 2 {
+		t.Errorf("temp precision %v, want 2", temp.Precision)
+	}
+	within(t, "hum", field(t, st.Fields, "hum").Walk, d.humMin, d.humMax)
+	if c := field(t, st.Fields, "seq").Counter; c == nil || c.Start != 0 || c.Step != 1 {
+		t.Errorf("seq: %+v, want counter from 0 step 1", c)
+	}
+	if ts := field(t, st.Fields, "ts").Timestamp; ts == nil || ts.Format != "unix_ms" {
+		t.Errorf("ts: %+v, want timestamp unix_ms", ts)
+	}
+	ch := field(t, st.Fields, "state").Choice
+	if ch == nil || fmt.Sprint(ch.Values) != "[on off]" || fmt.Sprint(ch.Weights) != fmt.Sprint([]float64{float64(d.on), float64(d.off)}) {
+		t.Errorf("state: %+v, want choice [on off] weighted %d/%d", ch, d.on, d.off)
+	}
+	meta := field(t, st.Fields, "meta").Object
+	if got := strings.Join(names(meta), ","); got != "fw,rssi" {
+		t.Fatalf("meta fields %s, want fw,rssi", got)
+	}
+	if c := field(t, meta, "fw").Const; c != "1.4.2" {
+		t.Errorf("meta.fw: %v, want const 1.4.2", c)
+	}
+	rssi := field(t, meta, "rssi")
+	within(t, "meta.rssi", rssi.Walk, d.rssiMin, d.rssiMax)
+	if rssi.Precision == nil || *rssi.Precision != 0 {
+		t.Errorf("meta.rssi precision %v, want 0 (integers)", rssi.Precision)
+	}
+
+	if len(rep.Devices) != 20 || rep.IDSource != "topic level 2" || rep.Messages != 1200 || rep.Topics != 20 {
+		t.Errorf("report: %d devices from %q, %d messages, %d topics", len(rep.Devices), rep.IDSource, rep.Messages, rep.Topics)
+	}
+	var tempRep *FieldReport
+	for i := range rep.Streams[0].Fields {
+		if rep.Streams[0].Fields[i].Path == "temp" {
+			tempRep = &rep.Streams[0].Fields[i]
+		}
+	}
+	if tempRep == nil || tempRep.Kind != "walk" || *tempRep.Min != d.tempMin || *tempRep.Max != d.tempMax {
+		t.Errorf("report of temp: %+v, want walk over the observed %v..%v", tempRep, d.tempMin, d.tempMax)
+	}
+	text := strings.Join(rep.Lines(), "\n")
+	t.Logf("report:\n%s", text)
+	for _, want := range []string{"1200 messages on 20 topics", "devices: 20", "meta.rssi", "ts: number", "→ timestamp"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lines lack %q:\n%s", want, text)
+		}
+	}
+}
+
+// msg is a message at t on topic from client with a payload.
+func msg(t time.Time, topic, client, payload string) message.Message {
+	return message.Message{Time: t, Topic: topic, ClientID: client, Payload: []byte(payload)}
+}
+
+// series makes n messages per device 1 s apart, payload(i, device).
+func series(devices, n int, topic func(dev int) string, client func(dev int) string, payload func(i, dev int, at time.Time) string) []message.Message {
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	var out []message.Message
+	for dev := range devices {
+		for i := range n {
+			at := base.Add(time.Duration(i)*time.Second + time.Duration(dev)*time.Millisecond)
+			out = append(out, msg(at, topic(dev), client(dev), payload(i, dev, at)))
+		}
+	}
+	return out
+}
+
+func TestInferFieldKinds(t *testing.T) {
+	topic := func(dev int) string { return fmt.Sprintf("site/d%d/state", dev) }
+	client := func(dev int) string { return fmt.Sprintf("d%d", dev) }
+	uuids := []string{"0b6a7f43-8a2c-4c0e-9d9b-3c1f2a4e5d60", "1c7b8f54-9b3d-4d1f-8e0c-4d2f3b5e6f71", "2d8c9065-ac4e-4e20-9f1d-5e3f4c6f7082"}
+	cases := []struct {
+		name  string
+		value func(i, dev int, at time.Time) string
+		check func(f scenario.Field) bool
+	}{
+		{"unix seconds", func(i, dev int, at time.Time) string { return fmt.Sprint(at.Unix()) },
+			func(f scenario.Field) bool { return f.Timestamp != nil && f.Timestamp.Format == "unix" }},
+		{"unix seconds with a fraction", func(i, dev int, at time.Time) string { return fmt.Sprintf("%.3f", float64(at.UnixMilli())/1000) },
+			func(f scenario.Field) bool { return f.Timestamp != nil && f.Timestamp.Format == "unix" }},
+		{"rfc3339", func(i, dev int, at time.Time) string { return fmt.Sprintf("%q", at.UTC().Format(time.RFC3339Nano)) },
+			func(f scenario.Field) bool { return f.Timestamp != nil && f.Timestamp.Format == "rfc3339" }},
+		{"counter step 10 from 100", func(i, dev int, at time.Time) string { return fmt.Sprint(100 + 10*i + 1000*dev) },
+			func(f scenario.Field) bool { return f.Counter != nil && f.Counter.Step == 10 && f.Counter.Start == 100 }},
+		{"uuid per message", func(i, dev int, at time.Time) string { return fmt.Sprintf("%q", uuids[(i+dev)%3]) },
+			func(f scenario.Field) bool { return f.UUID != nil && !f.UUID.PerDevice }},
+		{"uuid per device", func(i, dev int, at time.Time) string { return fmt.Sprintf("%q", uuids[dev]) },
+			func(f scenario.Field) bool { return f.UUID != nil && f.UUID.PerDevice }},
+		{"bool with probability", func(i, dev int, at time.Time) string { return fmt.Sprint(i%4 == 0) },
+			func(f scenario.Field) bool { return f.Bool != nil && f.Bool.P == 0.25 }},
+		{"constant bool", func(i, dev int, at time.Time) string { return "true" },
+			func(f scenario.Field) bool { return f.Const == true }},
+		{"the device ID", func(i, dev int, at time.Time) string { return fmt.Sprintf(`"d%d"`, dev) },
+			func(f scenario.Field) bool { return f.Expr == "id" }},
+		{"status code among few integers", func(i, dev int, at time.Time) string { return fmt.Sprint([]int{200, 200, 404, 500}[i%4]) },
+			func(f scenario.Field) bool {
+				return f.Choice != nil && fmt.Sprint(f.Choice.Values) == "[200 404 500]" && fmt.Sprint(f.Choice.Weights) == "[60 30 30]"
+			}},
+		{"many strings keep the 20 most common", func(i, dev int, at time.Time) string { return fmt.Sprintf(`"w%d"`, i%30) },
+			func(f scenario.Field) bool {
+				return f.Choice != nil && len(f.Choice.Values) == 20 && len(f.Choice.Weights) == 20
+			}},
+		{"null and numbers mixed", func(i, dev int, at time.Time) string {
+			if i%2 == 0 {
+				return "null"
+			}
+			return "7"
+		}, func(f scenario.Field) bool { return f.Choice != nil && len(f.Choice.Values) == 2 }},
+		{"array", func(i, dev int, at time.Time) string { return "[1,2]" },
+			func(f scenario.Field) bool { return fmt.Sprint(f.Const) == "[1 2]" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msgs := series(3, 40, topic, client, func(i, dev int, at time.Time) string {
+				return `{"v":` + tc.value(i, dev, at) + `}`
+			})
+			f, rep := inferOK(t, msgs, Options{})
+			fs := f.Profiles[0].Streams[0].Fields
+			got := field(t, fs, "v")
+			if !tc.check(got) {
+				b, _ := json.Marshal(got)
+				t.Errorf("field %s; report %s", b, strings.Join(rep.Lines(), " | "))
+			}
+		})
+	}
+}
+
+func TestInferDevicesFromClientID(t *testing.T) {
+	// Every device publishes to the same topic: the client ID tells them apart.
+	msgs := series(5, 10, func(int) string { return "line/telemetry" }, func(dev int) string { return fmt.Sprintf("press-%d", dev+1) },
+		func(i, dev int, at time.Time) string { return fmt.Sprintf(`{"n":%d}`, i) })
+	f, rep := inferOK(t, msgs, Options{})
+	fl, st := f.Fleets[0], f.Profiles[0].Streams[0]
+	if rep.IDSource != "publisher client ID" || fl.Count != 5 {
+		t.Errorf("ids from %q, count %d; want publisher client ID, 5", rep.IDSource, fl.Count)
+	}
+	if st.Topic != "line/telemetry" || time.Duration(st.Every) != time.Second {
+		t.Errorf("stream %q every %v, want line/telemetry every 1s", st.Topic, time.Duration(st.Every))
+	}
+	if fl.ID != `press-{{printf "%d" .Index}}` || fl.ClientID != "" {
+		t.Errorf("id %q client_id %q; want press-{{printf \"%%d\" .Index}} and the default client ID", fl.ID, fl.ClientID)
+	}
+}
+
+func TestInferSkipsTopicsNotPerDevice(t *testing.T) {
+	msgs := series(6, 10, func(dev int) string { return fmt.Sprintf("farm/%c/data", 'a'+dev) }, func(dev int) string { return fmt.Sprintf("c%d", dev) },
+		func(i, dev int, at time.Time) string { return fmt.Sprintf(`{"x":%d.5}`, i%3) })
+	base := msgs[0].Time
+	for i := range 10 {
+		msgs = append(msgs,
+			msg(base.Add(time.Duration(i)*time.Second), "farm/status", "gw", "up"),
+			msg(base.Add(time.Duration(i)*time.Second), "farm/gateway/health", "gw", `{"x":1}`))
+	}
+	f, rep := inferOK(t, msgs, Options{})
+	p := f.Profiles[0]
+	if len(p.Streams) != 1 || p.Streams[0].Topic != "farm/{{.ID}}/data" {
+		t.Fatalf("streams %+v, want only farm/{{.ID}}/data", p.Streams)
+	}
+	if f.Fleets[0].Count != 6 {
+		t.Errorf("count %d, want 6 (the gateway is not one of the devices)", f.Fleets[0].Count)
+	}
+	if got := strings.Join(rep.Skipped, "\n"); len(rep.Skipped) != 2 || !strings.Contains(got, "farm/{{.ID}}/health: 10 messages from 1 of 6 devices") ||
+		!strings.Contains(got, "farm/{{.ID}}: 10 messages from 1 of 6 devices") {
+		t.Errorf("skipped:\n%s\nwant the gateway's two topics", got)
+	}
+}
+
+func TestInferTextAndBinaryPayloads(t *testing.T) {
+	topic := func(dev int) string { return fmt.Sprintf("home/plug%d/relay", dev) }
+	client := func(dev int) string { return fmt.Sprintf("plug%d", dev) }
+
+	t.Run("constant text", func(t *testing.T) {
+		f, _ := inferOK(t, series(3, 5, topic, client, func(i, dev int, at time.Time) string { return "online {{x}}" }), Options{})
+		if got := f.Profiles[0].Streams[0].Template; got != `{{"online {{x}}"}}` {
+			t.Errorf("template %q, want the text quoted so it prints as is", got)
+		}
+	})
+	t.Run("text choice", func(t *testing.T) {
+		f, _ := inferOK(t, series(3, 6, topic, client, func(i, dev int, at time.Time) string { return []string{"ON", "OFF"}[i%2] }), Options{})
+		p := f.Profiles[0]
+		st := p.Streams[0]
+		if st.Template != "{{.Vars.relay}}" || len(p.Vars) != 1 || p.Vars[0].Name != "relay" ||
+			p.Vars[0].Field.Choice == nil || fmt.Sprint(p.Vars[0].Field.Choice.Values) != "[OFF ON]" {
+			t.Errorf("template %q vars %+v, want {{.Vars.relay}} over a choice of OFF/ON", st.Template, p.Vars)
+		}
+	})
+	t.Run("binary", func(t *testing.T) {
+		f, rep := inferOK(t, series(3, 5, topic, client, func(i, dev int, at time.Time) string {
+			return []string{"\xff\x01", "\xff\x01", "\xfe"}[i%3]
+		}), Options{})
+		st := f.Profiles[0].Streams[0]
+		if st.Raw == nil || st.Raw.Base64 != "/wE=" || rep.Streams[0].Payload != "binary" {
+			t.Errorf("raw %+v, want the most common payload ff01 in base64", st.Raw)
+		}
+	})
+}
+
+func TestInferForcedIDLevelAndLimits(t *testing.T) {
+	msgs := series(4, 5, func(dev int) string { return fmt.Sprintf("x/y%d/z", dev) }, func(dev int) string { return "same" },
+		func(i, dev int, at time.Time) string { return `{"a":1}` })
+	for dev := range 4 {
+		for k := range 3 {
+			extra := series(1, 5, func(int) string { return fmt.Sprintf("x/y%d/z%d", dev, k) }, func(int) string { return "same" },
+				func(i, _ int, at time.Time) string { return `{"b":2}` })
+			msgs = append(msgs, extra...)
+		}
+	}
+	f, rep := inferOK(t, msgs, Options{IDLevel: 2, MaxStreams: 2})
+	if len(f.Profiles[0].Streams) != 2 || f.Fleets[0].Count != 4 || rep.IDSource != "topic level 2" {
+		t.Errorf("%d streams, %d devices from %s; want 2, 4, topic level 2", len(f.Profiles[0].Streams), f.Fleets[0].Count, rep.IDSource)
+	}
+	if len(rep.Skipped) != 2 {
+		t.Errorf("skipped %q, want the 2 streams beyond the limit", rep.Skipped)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, " "), "one to one") {
+		t.Errorf("notes %q: one client for four devices should be said", rep.Notes)
+	}
+}
+
+func TestInferNothing(t *testing.T) {
+	if _, _, err := Infer(nil, Options{}); err == nil || !strings.Contains(err.Error(), "no messages") {
+		t.Fatalf("Infer(nil) = %v, want an error saying there are no messages", err)
+	}
+}
