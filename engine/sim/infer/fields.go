@@ -13,6 +13,10 @@ import (
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 )
 
+// maxDecimals caps a walk's precision: more decimals than this are float
+// noise from the publisher (21.333333333333332), not resolution.
+const maxDecimals = 6
+
 // maxChoices is how many observed values a choice keeps at most by
 // default: beyond it the rest are left out (the report says how many).
 const maxChoices = 20
@@ -149,8 +153,8 @@ func decimalsOf(txt string, x float64) int {
 
 func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 	ns := newNumSeries(f)
-	lo, hi := ns.min, ns.max
-	fr := FieldReport{Type: "number", Min: &lo, Max: &hi, Decimals: ns.decimals}
+	obsMin, obsMax := ns.min, ns.max
+	fr := FieldReport{Type: "number", Min: &obsMin, Max: &obsMax, Decimals: ns.decimals}
 	if format, ok := ns.timestampFormat(); ok {
 		fr.Kind = "timestamp"
 		fr.Notes = append(fr.Notes, strings.Replace(format, "_", " ", 1)+" time near the receive times")
@@ -165,6 +169,7 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("increases by %d per message", step))
 		return scenario.Field{Counter: &scenario.Counter{Start: start, Step: step}}, fr
 	}
+	var lo, hi float64
 	if ns.integers {
 		if values, weights := distinctNumbers(ns.values); len(values) <= 5 && len(ns.values) >= 4*len(values) {
 			fr.Kind = "choice"
@@ -172,11 +177,18 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 		}
 	}
 	fr.Kind = "walk"
-	step := ns.step()
-	prec := ns.decimals
+	prec := min(ns.decimals, maxDecimals)
+	// Bounds at the precision, inside the observed range, so that rounding
+	// a generated value cannot carry it outside.
+	p := math.Pow(10, float64(prec))
+	lo, hi = math.Ceil(ns.min*p)/p, math.Floor(ns.max*p)/p
+	if lo >= hi {
+		lo, hi = ns.min, ns.max
+	}
+	step := ns.step(prec)
 	fr.Notes = append(fr.Notes, fmt.Sprintf("median change %s per message", strconv.FormatFloat(step, 'g', 4, 64)))
 	return scenario.Field{
-		Walk:      &scenario.Walk{Min: ns.min, Max: ns.max, Step: step},
+		Walk:      &scenario.Walk{Min: lo, Max: hi, Step: step},
 		Precision: &prec,
 	}, fr
 }
@@ -208,44 +220,54 @@ func (ns numSeries) timestampFormat() (string, bool) {
 }
 
 // counter reports whether every device's integer values go up by the same
-// step each message; start is the lowest first value, so generated
-// values begin inside the observed range.
+// step from message to message. A lost message doubles a step, so steps
+// that are multiples of the most common one count too, as long as that
+// one is most (80%) of them. start is the lowest first value, so
+// generated values begin inside the observed range.
 func (ns numSeries) counter() (start, step int64, ok bool) {
 	if !ns.integers {
 		return 0, 0, false
 	}
-	first := true
-	diffs := 0
-	for _, s := range ns.perDevice {
-		v0, err := s[0].v.(json.Number).Int64()
+	steps := map[int64]int{}
+	var diffs []int64
+	for k, s := range ns.perDevice {
+		prev, err := s[0].v.(json.Number).Int64()
 		if err != nil {
 			return 0, 0, false
 		}
-		if first || v0 < start {
-			start = v0
+		if k == 0 || prev < start {
+			start = prev
 		}
-		prev := v0
 		for _, o := range s[1:] {
 			v, err := o.v.(json.Number).Int64()
-			if err != nil {
+			if err != nil || v <= prev {
 				return 0, 0, false
 			}
-			d := v - prev
-			if d <= 0 || (step != 0 && d != step) {
-				return 0, 0, false
-			}
-			step, prev = d, v
-			diffs++
+			steps[v-prev]++
+			diffs = append(diffs, v-prev)
+			prev = v
 		}
-		first = false
 	}
-	return start, step, diffs >= 2
+	for d, n := range steps {
+		if n > steps[step] || (n == steps[step] && d < step) {
+			step = d
+		}
+	}
+	if len(diffs) < 2 || 5*steps[step] < 4*len(diffs) {
+		return 0, 0, false
+	}
+	for _, d := range diffs {
+		if d%step != 0 {
+			return 0, 0, false
+		}
+	}
+	return start, step, true
 }
 
 // step is the median absolute change between a device's consecutive
 // values; when most values repeat it is the mean of the changes that
 // happened, so a walk still moves.
-func (ns numSeries) step() float64 {
+func (ns numSeries) step(decimals int) float64 {
 	var changes []float64
 	for _, s := range ns.perDevice {
 		for i := 1; i < len(s); i++ {
@@ -254,11 +276,8 @@ func (ns numSeries) step() float64 {
 			changes = append(changes, math.Abs(b-a))
 		}
 	}
-	if len(changes) == 0 {
-		return roundTo((ns.max-ns.min)/10, ns.decimals+1)
-	}
 	if m := median(changes); m > 0 {
-		return roundTo(m, ns.decimals+1)
+		return roundTo(m, decimals+1)
 	}
 	sum, n := 0.0, 0
 	for _, c := range changes {
@@ -266,7 +285,10 @@ func (ns numSeries) step() float64 {
 			sum, n = sum+c, n+1
 		}
 	}
-	return roundTo(sum/float64(n), ns.decimals+1)
+	if n == 0 { // every device sent one value (or one each): no change to measure
+		return roundTo((ns.max-ns.min)/10, decimals+1)
+	}
+	return roundTo(sum/float64(n), decimals+1)
 }
 
 func roundTo(x float64, decimals int) float64 {
@@ -278,6 +300,9 @@ func roundTo(x float64, decimals int) float64 {
 }
 
 func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s[len(s)/2]

@@ -19,11 +19,11 @@ import (
 // "seq": counter, "ts": unix ms, "state": on/off, "meta": {"fw": const,
 // "rssi": -90..-40}}. It returns the observed ranges too.
 type plantData struct {
-	msgs                   []message.Message
-	tempMin, tempMax       float64
-	humMin, humMax         float64
-	rssiMin, rssiMax       float64
-	on, off                int
+	msgs             []message.Message
+	tempMin, tempMax float64
+	humMin, humMax   float64
+	rssiMin, rssiMax float64
+	on, off          int
 }
 
 func plant(devices, perDevice int, start time.Time) plantData {
@@ -147,7 +147,7 @@ func TestInferPlantTelemetry(t *testing.T) {
 	temp := field(t, st.Fields, "temp")
 	within(t, "temp", temp.Walk, d.tempMin, d.tempMax)
 	if temp.Precision == nil || *temp.Precision != 2 {
-		t.Errorf("temp precision %v, want 2", temp.Precision)
+		t.Errorf("temp precision %s, want 2", ptrString(temp.Precision))
 	}
 	within(t, "hum", field(t, st.Fields, "hum").Walk, d.humMin, d.humMax)
 	if c := field(t, st.Fields, "seq").Counter; c == nil || c.Start != 0 || c.Step != 1 {
@@ -170,7 +170,7 @@ func TestInferPlantTelemetry(t *testing.T) {
 	rssi := field(t, meta, "rssi")
 	within(t, "meta.rssi", rssi.Walk, d.rssiMin, d.rssiMax)
 	if rssi.Precision == nil || *rssi.Precision != 0 {
-		t.Errorf("meta.rssi precision %v, want 0 (integers)", rssi.Precision)
+		t.Errorf("meta.rssi precision %s, want 0 (integers)", ptrString(rssi.Precision))
 	}
 
 	if len(rep.Devices) != 20 || rep.IDSource != "topic level 2" || rep.Messages != 1200 || rep.Topics != 20 {
@@ -368,4 +368,75 @@ func TestInferNothing(t *testing.T) {
 	if _, _, err := Infer(nil, Options{}); err == nil || !strings.Contains(err.Error(), "no messages") {
 		t.Fatalf("Infer(nil) = %v, want an error saying there are no messages", err)
 	}
+}
+
+func TestInferEdgeCases(t *testing.T) {
+	topic := func(dev int) string { return fmt.Sprintf("m/d%d/x", dev) }
+	client := func(dev int) string { return fmt.Sprintf("d%d", dev) }
+	one := func(t *testing.T, payload func(i, dev int, at time.Time) string) (scenario.Stream, Report) {
+		t.Helper()
+		f, rep := inferOK(t, series(3, 30, topic, client, payload), Options{})
+		return f.Profiles[0].Streams[0], rep
+	}
+
+	t.Run("a counter with lost messages is still a counter", func(t *testing.T) {
+		st, _ := one(t, func(i, dev int, at time.Time) string {
+			if i%10 == 9 {
+				return "garbled" // not JSON: left out of the fields, as if lost
+			}
+			return fmt.Sprintf(`{"seq":%d}`, 2*i)
+		})
+		if c := field(t, st.Fields, "seq").Counter; c == nil || c.Step != 2 || c.Start != 0 {
+			t.Errorf("seq: %+v, want a counter of step 2 despite the gaps", c)
+		}
+	})
+	t.Run("a value constant per device walks with a finite step", func(t *testing.T) {
+		st, _ := one(t, func(i, dev int, at time.Time) string { return fmt.Sprintf(`{"floor":%d.5}`, dev) })
+		w := field(t, st.Fields, "floor").Walk
+		within(t, "floor", w, 0.5, 2.5)
+		if math.IsNaN(w.Step) {
+			t.Errorf("step is NaN")
+		}
+	})
+	t.Run("long decimals are kept to 6 within the observed range", func(t *testing.T) {
+		st, _ := one(t, func(i, dev int, at time.Time) string {
+			return fmt.Sprintf(`{"v":%s}`, num(21+float64(i)/3+float64(dev)*1e-9))
+		})
+		fl := field(t, st.Fields, "v")
+		lo, hi := 21.0, 21+29.0/3+2e-9
+		within(t, "v", fl.Walk, lo, hi)
+		if fl.Precision == nil || *fl.Precision != 6 {
+			t.Errorf("precision %v, want 6", ptrString(fl.Precision))
+		}
+		p := math.Pow(10, 6)
+		if fl.Walk.Min*p != math.Round(fl.Walk.Min*p) || fl.Walk.Max*p != math.Round(fl.Walk.Max*p) {
+			t.Errorf("walk bounds %v..%v are not at the precision, so rounding could leave them", fl.Walk.Min, fl.Walk.Max)
+		}
+	})
+	t.Run("jitter stays shorter than the interval", func(t *testing.T) {
+		var msgs []message.Message
+		at := time.Now().Add(-time.Hour)
+		for i := range 40 {
+			at = at.Add([]time.Duration{100 * time.Millisecond, 5 * time.Second, 20 * time.Second}[i%3])
+			msgs = append(msgs, msg(at, "j/a/x", "a", `{"v":1}`))
+		}
+		f, _ := inferOK(t, msgs, Options{})
+		st := f.Profiles[0].Streams[0]
+		if st.Jitter >= st.Every || st.Every <= 0 {
+			t.Errorf("every %v jitter %v: the parser refuses a jitter not shorter than every", time.Duration(st.Every), time.Duration(st.Jitter))
+		}
+	})
+	t.Run("an empty text payload still is a payload", func(t *testing.T) {
+		st, _ := one(t, func(i, dev int, at time.Time) string { return "" })
+		if st.Template != `{{""}}` {
+			t.Errorf("template %q, want {{\"\"}} (a stream needs one of fields, template, raw)", st.Template)
+		}
+	})
+}
+
+func ptrString(p *int) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
 }

@@ -127,11 +127,16 @@ func (g *group) interval() (every, jitter time.Duration, note string) {
 		return time.Millisecond, 0, "messages arrive in bursts (median gap under 1ms)"
 	}
 	spread := time.Duration(math.Max(med-lo, hi-med))
-	jitter = min(roundDuration(spread), every)
+	// The parser wants a jitter shorter than the interval; gaps that vary
+	// more than half of it are bursts or pauses a jitter cannot express.
+	jitter = min(roundDuration(spread), every/2)
 	if jitter < every/100 { // below 1%: scheduling noise, not a behaviour
 		jitter = 0
 	}
-	return every, jitter, ""
+	if spread > every/2 {
+		note = fmt.Sprintf("the gaps vary from %v to %v: the jitter is capped at half the interval", roundDuration(time.Duration(lo)), roundDuration(time.Duration(hi)))
+	}
+	return every, jitter, note
 }
 
 // roundDuration keeps about three significant digits, so 4.998s reads 5s.
@@ -258,7 +263,7 @@ func (g *group) textPayload(st *scenario.Stream, sr *StreamReport, opt Options) 
 
 // templateText makes a literal text a template that prints it as is.
 func templateText(s string) string {
-	if !strings.Contains(s, "{{") {
+	if s != "" && !strings.Contains(s, "{{") {
 		return s
 	}
 	return fmt.Sprintf("{{%q}}", s)
