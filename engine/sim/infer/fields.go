@@ -176,7 +176,6 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 			return scenario.Field{Choice: &scenario.Choice{Values: values, Weights: weights}}, fr
 		}
 	}
-	fr.Kind = "walk"
 	prec := min(ns.decimals, maxDecimals)
 	// Bounds at the precision, inside the observed range, so that rounding
 	// a generated value cannot carry it outside.
@@ -185,6 +184,19 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 	if lo >= hi {
 		lo, hi = ns.min, ns.max
 	}
+	if w, ok := ns.sine(); ok {
+		fr.Kind = "sine"
+		wave := &scenario.Wave{Min: lo, Max: hi, Period: scenario.Duration(w.period)}
+		if phase, ok := w.shared(); ok {
+			wave.Phase = phase
+			fr.Notes = append(fr.Notes, fmt.Sprintf("periodic, every %v, devices in step", w.period))
+		} else {
+			wave.RandomPhase = true
+			fr.Notes = append(fr.Notes, fmt.Sprintf("periodic, every %v, each device its own phase", w.period))
+		}
+		return scenario.Field{Sine: wave, Precision: &prec}, fr
+	}
+	fr.Kind = "walk"
 	step := ns.step(prec)
 	fr.Notes = append(fr.Notes, fmt.Sprintf("median change %s per message", strconv.FormatFloat(step, 'g', 4, 64)))
 	return scenario.Field{

@@ -440,3 +440,99 @@ func ptrString(p *int) string {
 	}
 	return fmt.Sprint(*p)
 }
+
+func TestInferSine(t *testing.T) {
+	// 10 devices every 5 s for 10 min of a 2 min sine between 10 and 30,
+	// with a little noise: each device its own phase, or all in step.
+	const period = 2 * time.Minute
+	rng := rand.New(rand.NewPCG(3, 4))
+	make := func(inStep bool) ([]message.Message, float64, float64) {
+		base := time.Now().Add(-time.Hour).Truncate(time.Minute)
+		lo, hi := math.Inf(1), math.Inf(-1)
+		var msgs []message.Message
+		for dev := range 10 {
+			phase := 0.25
+			if !inStep {
+				phase = rng.Float64()
+			}
+			for i := range 120 {
+				at := base.Add(time.Duration(i)*5*time.Second + time.Duration(dev)*time.Second + time.Duration(rng.IntN(41)-20)*time.Millisecond)
+				x := float64(at.UnixNano()%int64(period))/float64(period) + phase
+				v := math.Round((20+9.5*math.Sin(2*math.Pi*x)+rng.NormFloat64()*0.2)*10) / 10
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+				msgs = append(msgs, msg(at, fmt.Sprintf("tank/t%d/level", dev), fmt.Sprintf("t%d", dev), fmt.Sprintf(`{"level":%s}`, num(v))))
+			}
+		}
+		return msgs, lo, hi
+	}
+	for _, inStep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("in step %v", inStep), func(t *testing.T) {
+			msgs, lo, hi := make(inStep)
+			f, rep := inferOK(t, msgs, Options{})
+			fl := field(t, f.Profiles[0].Streams[0].Fields, "level")
+			w := fl.Sine
+			if w == nil {
+				b, _ := json.Marshal(fl)
+				t.Fatalf("level: %s, want a sine; %s", b, strings.Join(rep.Lines(), " | "))
+			}
+			if p := time.Duration(w.Period); p < period*97/100 || p > period*103/100 {
+				t.Errorf("period %v, want ≈%v", p, period)
+			}
+			if w.Min < lo || w.Max > hi {
+				t.Errorf("sine %v..%v outside the observed %v..%v", w.Min, w.Max, lo, hi)
+			}
+			if w.RandomPhase == inStep {
+				t.Errorf("random phase %v for devices in step %v", w.RandomPhase, inStep)
+			}
+			if inStep && math.Abs(w.Phase-0.25) > 0.03 {
+				t.Errorf("phase %v, want ≈0.25 (what the devices had)", w.Phase)
+			}
+		})
+	}
+}
+
+func TestInferWalkIsNotASine(t *testing.T) {
+	// One device's long bounded random walk can look wavy; it must stay a walk.
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		base := time.Now().Add(-2 * time.Hour)
+		v := 50.0
+		var msgs []message.Message
+		for i := range 600 {
+			v = math.Abs(v + (2*rng.Float64()-1)*5)
+			if v > 100 {
+				v = 200 - v
+			}
+			msgs = append(msgs, msg(base.Add(time.Duration(i)*time.Second), "a/b", "c", fmt.Sprintf(`{"v":%s}`, num(math.Round(v*100)/100))))
+		}
+		f, _ := inferOK(t, msgs, Options{})
+		if fl := f.Profiles[0].Streams[0].Fields[0].Field; fl.Walk == nil {
+			b, _ := json.Marshal(fl)
+			t.Errorf("seed %d: %s, want a walk", seed, b)
+		}
+	}
+}
+
+func TestParseObject(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		keys string // "" when not one JSON object
+	}{
+		{` {"b":1,"a":{"y":2,"x":3}} `, "b,a"},
+		{`{"a":1}{"b":2}`, ""},
+		{`{"a":1} x`, ""},
+		{`[1]`, ""},
+		{`21.5`, ""},
+		{`{"a":1,"a":2}`, "a"},
+		{`{"a":`, ""},
+	} {
+		obj, ok := parseObject([]byte(tc.in))
+		var keys []string
+		for _, kv := range obj {
+			keys = append(keys, kv.key)
+		}
+		if got := strings.Join(keys, ","); ok != (tc.keys != "") || got != tc.keys {
+			t.Errorf("parseObject(%q) = %q, %v; want %q", tc.in, got, ok, tc.keys)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func parseObject(p []byte) (object, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if _, err := dec.Token(); err == nil { // trailing data: not one object
+	if dec.InputOffset() != int64(len(p)) { // trailing data: not one object
 		return nil, false
 	}
 	obj, ok := v.(object)
