@@ -17,6 +17,10 @@ import (
 // noise from the publisher (21.333333333333332), not resolution.
 const maxDecimals = 6
 
+// leftOut is the Kind of a field that no generator can make (always
+// null, always an empty object): it is reported, not generated.
+const leftOut = "left out"
+
 // maxChoices is how many observed values a choice keeps at most by
 // default: beyond it the rest are left out (the report says how many).
 const maxChoices = 20
@@ -76,17 +80,29 @@ func (o *objectObs) generators(prefix string, messages int, opt Options, rep *[]
 		f := o.fields[name]
 		path := prefix + name
 		if f.nested != nil && f.types["object"] == f.count {
+			at := len(*rep)
 			*rep = append(*rep, FieldReport{Path: path, Type: "object", Kind: "object", Count: f.count})
-			out = append(out, scenario.NamedField{Name: name, Field: scenario.Field{Object: f.nested.generators(path+".", messages, opt, rep)}})
+			if sub := f.nested.generators(path+".", messages, opt, rep); len(sub) > 0 {
+				out = append(out, scenario.NamedField{Name: name, Field: scenario.Field{Object: sub}})
+			} else {
+				(*rep)[at].Kind = leftOut
+				(*rep)[at].Notes = append((*rep)[at].Notes, "an empty object every time: no generator makes one")
+			}
 			continue
 		}
-		field, fr := inferField(f, opt)
+		fr := FieldReport{Kind: leftOut, Type: "null", Notes: []string{"null every time: no generator makes it"}}
+		var field scenario.Field
+		if f.types["null"] < f.count {
+			field, fr = inferField(f, opt)
+		}
 		fr.Path, fr.Count = path, f.count
 		if f.count < messages {
 			fr.Notes = append(fr.Notes, fmt.Sprintf("present in %d of %d messages; always generated", f.count, messages))
 		}
 		*rep = append(*rep, fr)
-		out = append(out, scenario.NamedField{Name: name, Field: field})
+		if fr.Kind != leftOut {
+			out = append(out, scenario.NamedField{Name: name, Field: field})
+		}
 	}
 	return out
 }
@@ -172,7 +188,7 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 	var lo, hi float64
 	if ns.integers {
 		if values, weights := distinctNumbers(ns.values); len(values) <= 5 && len(ns.values) >= 4*len(values) {
-			fr.Kind = "choice"
+			fr.Kind, fr.Values, fr.Weights, fr.Distinct = "choice", values, weights, len(values)
 			return scenario.Field{Choice: &scenario.Choice{Values: values, Weights: weights}}, fr
 		}
 	}

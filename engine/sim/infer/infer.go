@@ -180,8 +180,17 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 }
 
 func describe(rep Report, streams int) string {
-	return fmt.Sprintf("Inferred from %d messages on %d topics (%s .. %s): %d streams, device IDs from %s.",
-		rep.Messages, rep.Topics, rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339), streams, rep.IDSource)
+	return fmt.Sprintf("Inferred from %s on %s (%s .. %s): %s, device IDs from %s.",
+		count(rep.Messages, "message"), count(rep.Topics, "topic"), rep.From.UTC().Format(time.RFC3339), rep.To.UTC().Format(time.RFC3339),
+		count(streams, "stream"), rep.IDSource)
+}
+
+// count writes n things, in the plural unless there is one.
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // FromCapture infers from the newest opt.MaxMessages messages in the
@@ -230,7 +239,7 @@ func readCapture(ctx context.Context, q capture.Querier, filter string, since, u
 // uniqueName names a stream after its topic's literal levels below the
 // device ("plant/{{.ID}}/telemetry" → telemetry), made unique in names.
 func uniqueName(topic string, names map[string]bool) string {
-	levels := strings.Split(topic, "/")
+	levels := strings.Split(strings.ReplaceAll(topic, `{{"{{"}}`, "{{"), "/")
 	var lits []string
 	for i := len(levels) - 1; i >= 0; i-- {
 		if levels[i] == "{{.ID}}" {

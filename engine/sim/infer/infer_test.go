@@ -536,3 +536,21 @@ func TestParseObject(t *testing.T) {
 		}
 	}
 }
+
+func TestInferLeavesOutWhatNoGeneratorMakes(t *testing.T) {
+	msgs := series(2, 10, func(dev int) string { return fmt.Sprintf("a/%d/b", dev) }, func(dev int) string { return fmt.Sprint(dev) },
+		func(i, dev int, at time.Time) string { return `{"a":1,"n":null,"e":{},"o":{"z":null}}` })
+	f, rep := inferOK(t, msgs, Options{})
+	if got := strings.Join(names(f.Profiles[0].Streams[0].Fields), ","); got != "a" {
+		t.Errorf("fields %s, want only a: a field with no generator fails the scenario's validation", got)
+	}
+	var left []string
+	for _, fr := range rep.Streams[0].Fields {
+		if fr.Kind == leftOut {
+			left = append(left, fr.Path)
+		}
+	}
+	if got := strings.Join(left, ","); got != "n,e,o,o.z" {
+		t.Errorf("reported as left out: %s, want n,e,o,o.z", got)
+	}
+}

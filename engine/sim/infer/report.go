@@ -12,7 +12,7 @@ import (
 func (r Report) Lines() []string {
 	var out []string
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
-	add("inferred from %d messages on %d topics, %s .. %s", r.Messages, r.Topics,
+	add("inferred from %s on %s, %s .. %s", count(r.Messages, "message"), count(r.Topics, "topic"),
 		r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
 	add("devices: %d, IDs from %s%s", len(r.Devices), r.IDSource, sample(r.Devices))
 	if r.ClientID != "" {
@@ -23,8 +23,8 @@ func (r Report) Lines() []string {
 		if s.Jitter > 0 {
 			timing += " ± " + s.Jitter.String()
 		}
-		add("stream %s: %s, %d messages from %d devices, %s, qos %d, retain %v, %s payload",
-			s.Name, s.Topic, s.Messages, s.Devices, timing, s.QoS, s.Retain, s.Payload)
+		add("stream %s: %s, %s from %s, %s, qos %d, retain %v, %s payload",
+			s.Name, s.Topic, count(s.Messages, "message"), count(s.Devices, "device"), timing, s.QoS, s.Retain, s.Payload)
 		for _, n := range s.Notes {
 			add("  %s", n)
 		}
@@ -44,7 +44,7 @@ func (r Report) Lines() []string {
 // observed says what a field's values were.
 func (f FieldReport) observed() string {
 	switch {
-	case f.Min != nil && f.Max != nil:
+	case f.Min != nil && f.Max != nil && len(f.Values) == 0:
 		s := fmt.Sprintf("%s %s..%s", f.Type, num(*f.Min), num(*f.Max))
 		switch {
 		case f.Decimals == 1:
@@ -65,6 +65,12 @@ func (f FieldReport) observed() string {
 				break
 			}
 			p := fmt.Sprintf("%v", v)
+			switch x := v.(type) {
+			case string:
+				p = strconv.Quote(x)
+			case nil:
+				p = "null"
+			}
 			if i < len(f.Weights) && total > 0 {
 				p += fmt.Sprintf(" %.0f%%", 100*f.Weights[i]/total)
 			}
