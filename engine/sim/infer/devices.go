@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/iotstudio/iotstudio/engine/message"
 )
@@ -96,7 +97,7 @@ func detectIDSource(msgs []message.Message, forced int) idSource {
 	}
 	var best *levelStats
 	for _, st := range topicLevelStats(msgs, topics) {
-		if st.values < 2 || st.collapse < 2 {
+		if st.values < 2 || st.collapse < 2 || (!st.oneToOne && publishedTogether(msgs, st.level)) {
 			continue
 		}
 		if best == nil || better(st, *best) {
@@ -156,6 +157,52 @@ func topicLevelStats(msgs []message.Message, topics map[string]bool) []levelStat
 		})
 	}
 	return out
+}
+
+// burstWindow is how close in time one client's messages on different
+// values of a level must be to count as one burst: a device publishing
+// its temperature and humidity topics in the same loop, received within
+// a few milliseconds, not separate devices reporting on their own.
+const burstWindow = 5 * time.Millisecond
+
+// publishedTogether reports whether most messages at level come in bursts
+// with a message of the same client on another value of the level: the
+// level then names a device's measurements (dev1/temp, dev1/hum), not
+// devices, however many topics it folds.
+func publishedTogether(msgs []message.Message, level int) bool {
+	type hit struct {
+		t     time.Time
+		value string
+	}
+	byClient := map[string][]hit{}
+	n := 0
+	for i := range msgs { // msgs are in time order
+		levels := strings.Split(msgs[i].Topic, "/")
+		if len(levels) <= level {
+			continue
+		}
+		byClient[msgs[i].ClientID] = append(byClient[msgs[i].ClientID], hit{msgs[i].Time, levels[level]})
+		n++
+	}
+	together := 0
+	for _, hits := range byClient {
+		for i, h := range hits {
+			near := func(j int) bool {
+				return j >= 0 && j < len(hits) && hits[j].value != h.value && absDur(hits[j].t.Sub(h.t)) <= burstWindow
+			}
+			if near(i-1) || near(i+1) {
+				together++
+			}
+		}
+	}
+	return n > 0 && 2*together > n
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // levelMatchesClients reports whether the values at level map 1:1 onto

@@ -554,3 +554,38 @@ func TestInferLeavesOutWhatNoGeneratorMakes(t *testing.T) {
 		t.Errorf("reported as left out: %s, want n,e,o,o.z", got)
 	}
 }
+
+func TestInferMeasurementTopics(t *testing.T) {
+	// A device publishing one topic per measurement, in one burst every 10 s.
+	burst := func(devices int) []message.Message {
+		base := time.Now().Add(-time.Hour)
+		var msgs []message.Message
+		for dev := range devices {
+			for i := range 20 {
+				at := base.Add(time.Duration(i)*10*time.Second + time.Duration(dev)*time.Second)
+				id := fmt.Sprintf("node%d", dev+1)
+				msgs = append(msgs,
+					msg(at, "home/"+id+"/temp", id, fmt.Sprint(20+i%3)),
+					msg(at.Add(300*time.Microsecond), "home/"+id+"/hum", id, fmt.Sprint(50+i%5)))
+			}
+		}
+		return msgs
+	}
+	for _, devices := range []int{1, 8} {
+		t.Run(fmt.Sprintf("%d devices", devices), func(t *testing.T) {
+			f, rep := inferOK(t, burst(devices), Options{})
+			var topics []string
+			for _, st := range f.Profiles[0].Streams {
+				topics = append(topics, st.Topic)
+			}
+			want := "home/{{.ID}}/hum,home/{{.ID}}/temp"
+			if devices == 1 {
+				want = "home/node1/hum,home/node1/temp" // one device: nothing varies like an ID
+			}
+			if got := strings.Join(topics, ","); got != want || f.Fleets[0].Count != devices {
+				t.Errorf("streams %s, %d devices (IDs from %s); want %s, %d: temp and hum are measurements, not devices",
+					got, f.Fleets[0].Count, rep.IDSource, want, devices)
+			}
+		})
+	}
+}
