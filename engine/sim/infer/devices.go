@@ -108,6 +108,9 @@ func detectIDSource(msgs []message.Message, forced int) idSource {
 	if best != nil {
 		return idSource{level: best.level}
 	}
+	if lvl, ok := clientLevel(msgs); ok {
+		return idSource{level: lvl}
+	}
 	if len(clients) >= 2 {
 		return idSource{level: -1, client: true}
 	}
@@ -203,6 +206,32 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// clientLevel finds the topic level that always equals the publisher's
+// client ID, so that even one device's topics get a {{.ID}} where its
+// name is (home/node1/temp from client node1).
+func clientLevel(msgs []message.Message) (int, bool) {
+	depth := 0
+	for i := range msgs {
+		depth = max(depth, strings.Count(msgs[i].Topic, "/")+1)
+	}
+	for lvl := range depth {
+		if levelIsClient(msgs, lvl) {
+			return lvl, true
+		}
+	}
+	return 0, false
+}
+
+func levelIsClient(msgs []message.Message, lvl int) bool {
+	for i := range msgs {
+		levels := strings.Split(msgs[i].Topic, "/")
+		if len(levels) <= lvl || msgs[i].ClientID == "" || levels[lvl] != msgs[i].ClientID {
+			return false
+		}
+	}
+	return len(msgs) > 0
 }
 
 // levelMatchesClients reports whether the values at level map 1:1 onto

@@ -161,6 +161,9 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 		}
 	}
 	rep.Devices = sortedKeys(devices)
+	if src.level < 0 && !src.client {
+		rep.Notes = append(rep.Notes, "one device, and no topic level holds its ID: put {{.ID}} where it belongs in the topics before raising the count, or every device publishes the same topics")
+	}
 	fleet := scenario.Fleet{Name: opt.Name, Profile: opt.Name, Count: max(1, len(devices))}
 	if src.level >= 0 || src.client {
 		var note string

@@ -578,14 +578,23 @@ func TestInferMeasurementTopics(t *testing.T) {
 			for _, st := range f.Profiles[0].Streams {
 				topics = append(topics, st.Topic)
 			}
-			want := "home/{{.ID}}/hum,home/{{.ID}}/temp"
-			if devices == 1 {
-				want = "home/node1/hum,home/node1/temp" // one device: nothing varies like an ID
-			}
+			want := "home/{{.ID}}/hum,home/{{.ID}}/temp" // one device too: its client ID names the level
 			if got := strings.Join(topics, ","); got != want || f.Fleets[0].Count != devices {
 				t.Errorf("streams %s, %d devices (IDs from %s); want %s, %d: temp and hum are measurements, not devices",
 					got, f.Fleets[0].Count, rep.IDSource, want, devices)
 			}
 		})
+	}
+}
+
+func TestInferOneDeviceSaysWhereTheIDGoes(t *testing.T) {
+	msgs := series(1, 5, func(int) string { return "lab/bench/scale" }, func(int) string { return "" },
+		func(i, _ int, at time.Time) string { return fmt.Sprintf(`{"g":%d}`, 100+i%2) })
+	f, rep := inferOK(t, msgs, Options{})
+	if f.Profiles[0].Streams[0].Topic != "lab/bench/scale" || f.Fleets[0].Count != 1 {
+		t.Errorf("topic %q count %d, want the topic as is and 1", f.Profiles[0].Streams[0].Topic, f.Fleets[0].Count)
+	}
+	if !strings.Contains(strings.Join(rep.Lines(), "\n"), "put {{.ID}} where it belongs") {
+		t.Errorf("the report does not say how to make copies of the one device: %q", rep.Lines())
 	}
 }
