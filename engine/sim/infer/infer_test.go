@@ -176,14 +176,11 @@ func TestInferPlantTelemetry(t *testing.T) {
 	if len(rep.Devices) != 20 || rep.IDSource != "topic level 2" || rep.Messages != 1200 || rep.Topics != 20 {
 		t.Errorf("report: %d devices from %q, %d messages, %d topics", len(rep.Devices), rep.IDSource, rep.Messages, rep.Topics)
 	}
-	var tempRep *FieldReport
-	for i := range rep.Streams[0].Fields {
-		if rep.Streams[0].Fields[i].Path == "temp" {
-			tempRep = &rep.Streams[0].Fields[i]
-		}
+	if fr, ok := rep.Field("telemetry", "temp"); !ok || fr.Kind != "walk" || *fr.Min != d.tempMin || *fr.Max != d.tempMax {
+		t.Errorf("report of temp: %+v, want walk over the observed %v..%v", fr, d.tempMin, d.tempMax)
 	}
-	if tempRep == nil || tempRep.Kind != "walk" || *tempRep.Min != d.tempMin || *tempRep.Max != d.tempMax {
-		t.Errorf("report of temp: %+v, want walk over the observed %v..%v", tempRep, d.tempMin, d.tempMax)
+	if fr, ok := rep.Field("telemetry", "meta.rssi"); !ok || *fr.Min != d.rssiMin || *fr.Max != d.rssiMax {
+		t.Errorf("report of meta.rssi: %+v, want the observed %v..%v", fr, d.rssiMin, d.rssiMax)
 	}
 	text := strings.Join(rep.Lines(), "\n")
 	t.Logf("report:\n%s", text)

@@ -100,3 +100,20 @@ func sample(ids []string) string {
 	}
 	return fmt.Sprintf(": %s, %s, … %s", ids[0], ids[1], ids[len(ids)-1])
 }
+
+// Field returns what was observed of a stream's payload field, by its
+// path ("meta.rssi"): what a test compares values generated from the
+// inferred profile with.
+func (r Report) Field(stream, path string) (FieldReport, bool) {
+	for _, s := range r.Streams {
+		if s.Name != stream {
+			continue
+		}
+		for _, f := range s.Fields {
+			if f.Path == path {
+				return f, true
+			}
+		}
+	}
+	return FieldReport{}, false
+}
