@@ -80,6 +80,16 @@ func TestFromCapture(t *testing.T) {
 		t.Errorf("the report does not say the read was bounded: %q", rep.Lines())
 	}
 
+	// So does MaxBytes, for captures of large payloads.
+	per := len(d.msgs[0].Payload)
+	_, rep, err = FromCapture(ctx, s, "plant/#", time.Time{}, time.Time{}, Options{MaxBytes: 50 * per})
+	if err != nil {
+		t.Fatalf("FromCapture with a byte bound: %v", err)
+	}
+	if rep.Messages < 45 || rep.Messages > 55 || !rep.Truncated {
+		t.Errorf("byte-bounded read: %d messages, truncated %v; want about 50 and truncated", rep.Messages, rep.Truncated)
+	}
+
 	if _, _, err := FromCapture(ctx, s, "nothing/#", time.Time{}, time.Time{}, Options{}); err == nil || !strings.Contains(err.Error(), "no messages on \"nothing/#\"") {
 		t.Errorf("empty selection: %v, want an error naming the filter", err)
 	}

@@ -1,17 +1,26 @@
 // Package infer proposes a device profile from captured traffic: given
 // the messages of a topic filter and time range, it finds which topic
-// level is the device ID, groups topics into streams, measures their
-// interval, QoS and retain flag, and picks a generator for each payload
-// field (walk, counter, timestamp, choice, ...) within what was observed.
+// level is the device ID (many values with the same sibling topics,
+// preferably one publisher client each; not a device's measurement
+// topics, which one client publishes in one burst), groups topics into
+// streams, measures their interval, jitter, QoS and retain flag, and
+// picks a generator for each payload field within what was observed:
+// walk or sine for numbers, counter for integers rising by a constant
+// step, timestamp for Unix times near the receive times and RFC 3339
+// strings, uuid, choice of the observed values with their weights, bool
+// with the observed probability. Text payloads become a template, binary
+// ones the most common payload as raw bytes.
+//
 // The result is a scenario.File with one profile and one fleet, for the
 // user to edit and run, and a Report of what was seen, which the CLI
-// prints as YAML comments above it.
+// prints as YAML comments above it (Report.Lines).
 //
-// Inference never widens a range beyond the observed one: a walk stays
-// within the observed minimum and maximum, a choice holds observed values
-// only, a counter starts at the lowest observed start. That is what lets
-// a test generate values from the result and check them against the
-// Report's observed ranges.
+// Inference never widens a range beyond the observed one: a walk or sine
+// stays within the observed minimum and maximum (at the observed
+// precision), a choice holds observed values only, a counter starts at
+// the lowest observed start. That is what lets a test generate values
+// from the result and check them against the Report's observed ranges
+// (Report.Field).
 package infer
 
 import (
@@ -33,6 +42,11 @@ import (
 // to hold in memory (100,000 messages of 1 KB are 100 MB at worst).
 const DefaultMaxMessages = 100_000
 
+// DefaultMaxBytes bounds the payload bytes FromCapture reads when
+// Options.MaxBytes is not set: captures of camera frames or firmware
+// images would otherwise fill memory long before DefaultMaxMessages.
+const DefaultMaxBytes = 64 << 20
+
 // DefaultMaxStreams is how many streams a profile gets at most by default.
 const DefaultMaxStreams = 20
 
@@ -46,9 +60,11 @@ type Options struct {
 	// MaxChoices bounds the values of an inferred choice, the most common
 	// first; default 20.
 	MaxChoices int
-	// MaxMessages bounds what FromCapture reads (the newest messages);
-	// default DefaultMaxMessages.
+	// MaxMessages and MaxBytes (of payloads) bound what FromCapture reads,
+	// the newest messages first; defaults DefaultMaxMessages and
+	// DefaultMaxBytes.
 	MaxMessages int
+	MaxBytes    int
 	// IDLevel forces the topic level (1-based) that holds the device ID;
 	// -1 makes the publisher client ID the device ID; 0 detects it.
 	IDLevel int
@@ -67,6 +83,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxMessages <= 0 {
 		o.MaxMessages = DefaultMaxMessages
 	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
 	return o
 }
 
@@ -77,8 +96,8 @@ type Report struct {
 	Messages int       // messages looked at
 	From, To time.Time // receive times of the oldest and newest
 	Topics   int       // distinct topics
-	// Truncated is set when FromCapture stopped at Options.MaxMessages:
-	// older matching messages were not read.
+	// Truncated is set when FromCapture stopped at Options.MaxMessages or
+	// MaxBytes: older matching messages were not read.
 	Truncated bool
 	// IDSource says where device IDs came from: "topic level 2",
 	// "publisher client ID" or "none (one device)".
@@ -196,13 +215,13 @@ func count(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// FromCapture infers from the newest opt.MaxMessages messages in the
-// capture that match filter (an MQTT topic filter, "" for all) and were
+// FromCapture infers from the newest opt.MaxMessages messages (and at
+// most about opt.MaxBytes of payloads) in the capture that match filter (an MQTT topic filter, "" for all) and were
 // received in [since, until) (zero: unbounded), as `capture query` reads
 // them. q is a *capture.Store, or a store another process holds open.
 func FromCapture(ctx context.Context, q capture.Querier, filter string, since, until time.Time, opt Options) (*scenario.File, Report, error) {
 	opt = opt.withDefaults()
-	msgs, truncated, err := readCapture(ctx, q, filter, since, until, opt.MaxMessages)
+	msgs, truncated, err := readCapture(ctx, q, filter, since, until, opt.MaxMessages, opt.MaxBytes)
 	if err != nil {
 		return nil, Report{}, err
 	}
@@ -212,23 +231,30 @@ func FromCapture(ctx context.Context, q capture.Querier, filter string, since, u
 	f, rep, err := Infer(msgs, opt)
 	rep.Truncated = truncated
 	if truncated {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("read the newest %d matching messages only; narrow the time range to infer from others", len(msgs)))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("read the newest %d matching messages only (at most %d, %d MB of payloads); narrow the time range to infer from others",
+			len(msgs), opt.MaxMessages, opt.MaxBytes>>20))
 	}
 	return f, rep, err
 }
 
-// readCapture pages through a newest-first query up to limit messages;
-// truncated says more matched.
-func readCapture(ctx context.Context, q capture.Querier, filter string, since, until time.Time, limit int) (msgs []message.Message, truncated bool, err error) {
+// readCapture pages through a newest-first query up to limit messages or
+// until the payloads pass maxBytes; truncated says more matched.
+func readCapture(ctx context.Context, q capture.Querier, filter string, since, until time.Time, limit, maxBytes int) (msgs []message.Message, truncated bool, err error) {
 	const page = 1000
 	query := capture.Query{Filter: filter, Since: since, Until: until, Newest: true}
+	size := 0
 	for {
 		query.Limit = min(page, limit-len(msgs))
 		recs, next, err := q.Query(ctx, query)
 		if err != nil {
 			return nil, false, fmt.Errorf("infer: read the capture: %w", err)
 		}
-		msgs = append(msgs, recs...)
+		for i, r := range recs {
+			if size += len(r.Payload); size > maxBytes && len(msgs) > 0 {
+				return msgs, true, nil
+			}
+			msgs = append(msgs, recs[i])
+		}
 		if next == "" {
 			return msgs, false, nil
 		}
