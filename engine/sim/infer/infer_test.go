@@ -595,3 +595,18 @@ func TestInferOneDeviceSaysWhereTheIDGoes(t *testing.T) {
 		t.Errorf("the report does not say how to make copies of the one device: %q", rep.Lines())
 	}
 }
+
+func TestInferIsDeterministic(t *testing.T) {
+	// The same capture in another order gives the same proposal, so a
+	// user re-running infer gets the same file to diff.
+	d := plant(8, 30, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
+	f1, r1 := inferOK(t, d.msgs, Options{})
+	rng := rand.New(rand.NewPCG(7, 7))
+	rng.Shuffle(len(d.msgs), func(i, j int) { d.msgs[i], d.msgs[j] = d.msgs[j], d.msgs[i] })
+	f2, r2 := inferOK(t, d.msgs, Options{})
+	a, _ := json.Marshal(f1)
+	b, _ := json.Marshal(f2)
+	if string(a) != string(b) || strings.Join(r1.Lines(), "\n") != strings.Join(r2.Lines(), "\n") {
+		t.Errorf("two inferences differ:\n%s\n%s", a, b)
+	}
+}
