@@ -131,7 +131,7 @@ type StreamReport struct {
 type FieldReport struct {
 	Path     string
 	Type     string
-	Kind     string // the generator: walk, counter, timestamp, choice, const, bool, uuid, expr, object
+	Kind     string // the generator: walk, sine, counter, timestamp, choice, const, bool, uuid, expr, object, or "left out"
 	Count    int    // messages that had it
 	Min, Max *float64
 	Decimals int
@@ -159,6 +159,9 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 	rep.Topics = topics
 
 	kept := pickStreams(groups, src, opt, &rep)
+	if len(kept) == 0 {
+		return nil, rep, fmt.Errorf("infer: no topic has a device ID at %s (%s): give another ID level, or 0 to detect it", rep.IDSource, strings.Join(rep.Skipped, "; "))
+	}
 	prof := scenario.Profile{Name: opt.Name, Description: describe(rep, len(kept))}
 	devices := map[string]bool{}
 	clients := map[string]map[string]bool{}

@@ -365,6 +365,11 @@ func TestInferNothing(t *testing.T) {
 	if _, _, err := Infer(nil, Options{}); err == nil || !strings.Contains(err.Error(), "no messages") {
 		t.Fatalf("Infer(nil) = %v, want an error saying there are no messages", err)
 	}
+	msgs := series(2, 3, func(dev int) string { return fmt.Sprintf("a/%d", dev) }, func(dev int) string { return fmt.Sprint(dev) },
+		func(i, dev int, at time.Time) string { return "x" })
+	if _, _, err := Infer(msgs, Options{IDLevel: 5}); err == nil || !strings.Contains(err.Error(), "no topic has a device ID at topic level 5") {
+		t.Fatalf("ID level beyond the topics: %v, want an error saying no topic has one there", err)
+	}
 }
 
 func TestInferEdgeCases(t *testing.T) {
