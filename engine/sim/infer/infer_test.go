@@ -615,3 +615,15 @@ func TestInferIsDeterministic(t *testing.T) {
 		t.Errorf("two inferences differ:\n%s\n%s", a, b)
 	}
 }
+
+func TestInferSkippedListIsBounded(t *testing.T) {
+	msgs := series(4, 5, func(dev int) string { return fmt.Sprintf("f/d%d/t", dev) }, func(dev int) string { return fmt.Sprint(dev) },
+		func(i, dev int, at time.Time) string { return `{"a":1}` })
+	for k := range 100 {
+		msgs = append(msgs, msg(msgs[0].Time, fmt.Sprintf("other%d", k), "x", "1"))
+	}
+	_, rep := inferOK(t, msgs, Options{})
+	if len(rep.Skipped) != maxSkipped+1 || rep.Skipped[maxSkipped] != "… and 80 more" {
+		t.Errorf("%d skipped lines ending %q; want %d and a count of the rest", len(rep.Skipped), rep.Skipped[len(rep.Skipped)-1], maxSkipped+1)
+	}
+}

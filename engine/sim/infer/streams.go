@@ -48,6 +48,10 @@ func groupStreams(msgs []message.Message, src idSource) (groups []*group, topics
 	return groups, len(seen)
 }
 
+// maxSkipped bounds the skipped topics the report lists one by one: a
+// capture of a busy broker has thousands.
+const maxSkipped = 20
+
 // pickStreams keeps the streams every device would publish: those whose
 // topic holds the device and that at least half the devices of the
 // widest stream published, the busiest first, up to opt.MaxStreams. The
@@ -78,6 +82,9 @@ func pickStreams(groups []*group, src idSource, opt Options, rep *Report) []*gro
 		default:
 			kept = append(kept, g)
 		}
+	}
+	if n := len(rep.Skipped); n > maxSkipped {
+		rep.Skipped = append(rep.Skipped[:maxSkipped], fmt.Sprintf("… and %d more", n-maxSkipped))
 	}
 	return kept
 }
