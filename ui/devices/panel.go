@@ -182,7 +182,7 @@ func (p *Panel) buildUI() {
 	top.Offset = 0.2
 	runArea := container.NewBorder(container.NewVBox(controls, stats), nil, nil, nil, devices)
 	split := container.NewVSplit(top, runArea)
-	split.Offset = 0.45
+	split.Offset = 0.4
 	p.content = split
 }
 

@@ -45,7 +45,7 @@ func (p *Panel) buildControls() fyne.CanvasObject {
 	count := container.New(layout.NewGridWrapLayout(fyne.NewSize(90, c.count.MinSize().Height)), c.count)
 	target := container.New(layout.NewGridWrapLayout(fyne.NewSize(220, c.target.MinSize().Height)), c.target)
 	row := container.NewHBox(sizeLabel, count, widget.NewLabel("to"), target, c.start, c.pause, c.stop)
-	return container.NewVBox(row, c.status)
+	return container.NewBorder(nil, nil, row, nil, c.status)
 }
 
 // fleetSize reads the fleet size field.
@@ -260,4 +260,3 @@ func (p *Panel) apply(s snapshot) {
 		p.showDetail(s.detail)
 	}
 }
-

@@ -39,11 +39,12 @@ func (p *Panel) buildStats() fyne.CanvasObject {
 	st.progress = widget.NewProgressBar()
 	st.progress.TextFormatter = p.progressText
 	st.cells = newStatCells()
-	grid := container.NewGridWithColumns(4)
+	grid := container.NewGridWithColumns(3)
 	for _, c := range st.cells {
+		// name and value on one line: the device table needs the height
 		name := widget.NewLabel(c.name)
 		name.SizeName = theme.SizeNameCaptionText
-		grid.Add(container.NewVBox(name, c.text))
+		grid.Add(container.NewBorder(nil, nil, name, nil, c.text))
 	}
 	st.lastErr = statusLabel()
 	st.chart = newRateChart()
@@ -65,21 +66,21 @@ func newStatCells() []*statCell {
 		{name: "Connected", value: func(s FleetStats) string {
 			return numfmt.Count(s.Connected) + " / " + numfmt.Count(s.Wanted)
 		}, alarm: func(s FleetStats) bool { return !s.Ramping && s.Connected < s.Wanted }},
-		{name: "Messages / s", value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
+		{name: "Msg/s", value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
 		{name: "Sent", value: func(s FleetStats) string { return numfmt.Count(s.Sent) }},
 		{name: "Errors", value: func(s FleetStats) string { return numfmt.Count(s.Errors) },
 			alarm: func(s FleetStats) bool { return s.Errors > 0 }},
 		{name: "Reconnects", value: func(s FleetStats) string { return numfmt.Count(s.Reconnects) }},
-		{name: "Schedule lag p50 / p99", value: func(s FleetStats) string {
+		{name: "Lag p50/p99", value: func(s FleetStats) string {
 			return duration(s.LagP50) + " / " + duration(s.LagP99)
 		}, alarm: func(s FleetStats) bool { return s.LagP99 >= 100*time.Millisecond }},
-		{name: "Delivered / lost", value: func(s FleetStats) string {
+		{name: "Delivered/lost", value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
 			return numfmt.Count(s.Delivered) + " / " + numfmt.Count(s.Lost) + lossPercent(s)
 		}, alarm: func(s FleetStats) bool { return s.LatencyKnown && s.Lost > 0 }},
-		{name: "Latency p50 / p99", value: func(s FleetStats) string {
+		{name: "Latency p50/p99", value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
@@ -199,7 +200,7 @@ type rateRenderer struct {
 
 func (r *rateRenderer) Destroy()                     {}
 func (r *rateRenderer) Objects() []fyne.CanvasObject { return r.objs }
-func (r *rateRenderer) MinSize() fyne.Size           { return fyne.NewSize(260, 110) }
+func (r *rateRenderer) MinSize() fyne.Size           { return fyne.NewSize(240, 90) }
 func (r *rateRenderer) Layout(s fyne.Size)           { r.size = s; r.build() }
 func (r *rateRenderer) Refresh()                     { r.build(); canvas.Refresh(r.c) }
 

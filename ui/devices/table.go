@@ -110,12 +110,11 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		caption("Last messages"), d.last,
 	))
 	cmd := container.NewVBox(
-		caption("Send a command"),
-		d.topic,
-		container.NewBorder(nil, nil, nil, d.send, d.payload),
-		container.NewBorder(nil, nil, nil, d.kill, d.result),
+		container.NewBorder(nil, nil, nil, d.send, container.NewGridWithColumns(2, d.topic, d.payload)),
+		d.result,
 	)
-	pane := container.NewBorder(d.title, cmd, nil, nil, body)
+	head := container.NewBorder(nil, nil, nil, d.kill, d.title)
+	pane := container.NewBorder(head, cmd, nil, nil, body)
 	list := container.NewBorder(d.head, nil, nil, nil, d.table)
 	split := container.NewHSplit(list, pane)
 	split.Offset = 0.6
