@@ -3,6 +3,7 @@ package devices
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ type editorWidgets struct {
 	list     *widget.List
 	text     *widget.Entry
 	first    *widget.Label // the first problem, or that the file is valid
-	problems *widget.Label // every problem, one a line
+	problems *widget.List  // every problem; selecting one moves the cursor there
 	preview  *widget.Label
 	tabs     *container.AppTabs
 	probTab  *container.TabItem
@@ -61,12 +62,24 @@ func (p *Panel) buildEditor() fyne.CanvasObject {
 	e.text.SetPlaceHolder("A scenario file: pick a profile, or infer one from the capture.")
 	e.text.OnChanged = p.onEdit
 	e.first = statusLabel()
-	e.problems = widget.NewLabel("")
-	e.problems.Wrapping = fyne.TextWrapWord
+	e.problems = widget.NewList(
+		func() int { return len(p.problems) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(p.problems) {
+				o.(*widget.Label).SetText(p.problems[i].String())
+			}
+		},
+	)
+	e.problems.OnSelected = p.goToProblem
 	e.preview = widget.NewLabel("")
 	e.preview.TextStyle = fyne.TextStyle{Monospace: true}
 	e.preview.Wrapping = fyne.TextWrapBreak
-	e.probTab = container.NewTabItem("Problems", container.NewVScroll(e.problems))
+	e.probTab = container.NewTabItem("Problems", e.problems)
 	e.tabs = container.NewAppTabs(
 		container.NewTabItem("Preview of device 0", container.NewVScroll(e.preview)),
 		e.probTab,
@@ -179,11 +192,8 @@ func (p *Panel) applyCheck(text string, problems []Problem, preview []PreviewMsg
 	default:
 		setStatus(e.first, fmt.Sprintf("%s (and %d more)", problems[0], len(problems)-1), widget.DangerImportance)
 	}
-	lines := make([]string, len(problems))
-	for i, pr := range problems {
-		lines[i] = pr.String()
-	}
-	setText(e.problems, strings.Join(lines, "\n"))
+	e.problems.UnselectAll()
+	e.problems.Refresh()
 	title := "Problems"
 	if len(problems) > 0 {
 		title = fmt.Sprintf("Problems (%d)", len(problems))
@@ -201,6 +211,21 @@ func (p *Panel) applyCheck(text string, problems []Problem, preview []PreviewMsg
 		setText(e.preview, formatMessages(preview))
 	}
 	p.updateControls()
+}
+
+// goToProblem puts the editor's cursor where problem i is.
+func (p *Panel) goToProblem(i widget.ListItemID) {
+	if i < 0 || i >= len(p.problems) || p.problems[i].Line < 1 {
+		return
+	}
+	pr := p.problems[i]
+	e := p.ed.text
+	e.CursorRow = pr.Line - 1
+	e.CursorColumn = max(pr.Col-1, 0)
+	e.Refresh()
+	if p.win != nil {
+		p.win.Canvas().Focus(e)
+	}
 }
 
 // String is how the panel lists a problem: "line 3, col 7: msg".
@@ -286,7 +311,21 @@ func (p *Panel) onSaveAs() {
 	dialog.ShowForm("Save the scenario in your profiles", "Save", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Name", name)}, func(ok bool) {
 			if ok {
-				p.save(strings.TrimSpace(name.Text))
+				p.confirmSave(strings.TrimSpace(name.Text))
+			}
+		}, p.win)
+}
+
+// confirmSave asks before a save replaces one of the user's profiles.
+func (p *Panel) confirmSave(name string) {
+	if !slices.ContainsFunc(p.profiles, func(e ProfileEntry) bool { return !e.BuiltIn && e.Name == name }) {
+		p.save(name)
+		return
+	}
+	dialog.ShowConfirm("Replace the profile?", fmt.Sprintf("You already have a profile named %q. Replace it?", name),
+		func(ok bool) {
+			if ok {
+				p.save(name)
 			}
 		}, p.win)
 }

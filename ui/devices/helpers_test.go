@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -44,6 +45,8 @@ type fakeEngine struct {
 	validated []string
 	saved     map[string]string
 	inferYAML string
+	// gate, when set, holds Start until it is closed: a slow connect.
+	gate chan struct{}
 }
 
 type startCall struct {
@@ -101,6 +104,12 @@ func (e *fakeEngine) Targets() []string {
 }
 
 func (e *fakeEngine) Start(ctx context.Context, yaml string, count int, target string) (Run, error) {
+	e.mu.Lock()
+	gate := e.gate
+	e.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.starts = append(e.starts, startCall{yaml, count, target})
@@ -264,4 +273,15 @@ func (h *harness) cell(name string) string {
 		}
 	}
 	return "(no cell " + name + ")"
+}
+
+// listedProblems is what the Problems tab lists, one row per problem.
+func listedProblems(p *Panel) []string {
+	var out []string
+	for i := range p.ed.problems.Length() {
+		o := p.ed.problems.CreateItem()
+		p.ed.problems.UpdateItem(i, o)
+		out = append(out, o.(*widget.Label).Text)
+	}
+	return out
 }

@@ -25,8 +25,12 @@ func TestInvalidScenarioShowsLineColAndDisablesStart(t *testing.T) {
 	if !p.ctl.start.Disabled() {
 		t.Error("Start stays enabled with an invalid scenario")
 	}
-	if !strings.Contains(p.ed.problems.Text, "line 10, col 18") || p.ed.probTab.Text != "Problems (1)" {
-		t.Errorf("problems list %q titled %q, want the line:col listed under Problems (1)", p.ed.problems.Text, p.ed.probTab.Text)
+	if got := listedProblems(p); len(got) != 1 || !strings.HasPrefix(got[0], "line 10, col 18: ") || p.ed.probTab.Text != "Problems (1)" {
+		t.Errorf("problems list %q titled %q, want the line:col listed under Problems (1)", got, p.ed.probTab.Text)
+	}
+	p.ed.problems.Select(0)
+	if p.ed.text.CursorRow != 9 || p.ed.text.CursorColumn != 17 {
+		t.Errorf("selecting the problem put the cursor at row %d col %d (0-based), want 9, 17", p.ed.text.CursorRow, p.ed.text.CursorColumn)
 	}
 	if !strings.Contains(p.ctl.status.Text, "Fix the scenario") {
 		t.Errorf("run status %q does not say why Start is disabled", p.ctl.status.Text)
@@ -34,8 +38,8 @@ func TestInvalidScenarioShowsLineColAndDisablesStart(t *testing.T) {
 
 	p.ed.text.SetText(goodYAML)
 	h.q.Until(t, "Start enabled again", func() bool { return !p.ctl.start.Disabled() })
-	if p.ed.first.Text != "Valid." || p.ed.problems.Text != "" || p.ctl.status.Text != "" {
-		t.Errorf("after the fix: editor line %q, problems %q, run status %q", p.ed.first.Text, p.ed.problems.Text, p.ctl.status.Text)
+	if p.ed.first.Text != "Valid." || len(listedProblems(p)) != 0 || p.ctl.status.Text != "" {
+		t.Errorf("after the fix: editor line %q, problems %q, run status %q", p.ed.first.Text, listedProblems(p), p.ctl.status.Text)
 	}
 }
 
@@ -343,4 +347,48 @@ func TestPickingAProfileAsksBeforeDroppingEdits(t *testing.T) {
 	if want := h.eng.Profiles()[1].YAML; p.ed.text.Text != want {
 		t.Errorf("after Yes the editor holds %q, want my-plug's profile", p.ed.text.Text)
 	}
+}
+
+func TestStopWhileStartingEndsTheRun(t *testing.T) {
+	eng := newFakeEngine()
+	eng.gate = make(chan struct{})
+	h := newHarness(t, eng)
+	p := h.panel
+	h.ready(t)
+	test.Tap(p.ctl.start)
+	if p.ctl.stop.Disabled() {
+		t.Fatal("Stop disabled while the fleet starts")
+	}
+	test.Tap(p.ctl.stop)
+	close(eng.gate)
+	h.q.Until(t, "Start enabled again", func() bool { return !p.ctl.start.Disabled() })
+	r := eng.lastRun()
+	r.calls(func(r *fakeRun) {
+		if r.stops != 1 {
+			t.Errorf("Run.Stop called %d times, want 1: the run started after Stop was pressed goes on", r.stops)
+		}
+	})
+	if p.ctl.status.Text != "Stopped." {
+		t.Errorf("status %q, want Stopped.", p.ctl.status.Text)
+	}
+}
+
+func TestSaveAsAsksBeforeReplacingMyProfile(t *testing.T) {
+	eng := newFakeEngine()
+	h := newHarness(t, eng)
+	p := h.panel
+	h.ready(t)
+	p.confirmSave("my-plug")
+	eng.get(func(e *fakeEngine) {
+		if len(e.saved) != 0 {
+			t.Fatalf("saved over my-plug without asking: %q", e.saved)
+		}
+	})
+	test.Tap(uitest.OverlayButton(t, h.win, "Yes"))
+	h.q.Until(t, "the save reported", func() bool { return strings.HasPrefix(p.ed.first.Text, "Saved as") })
+	eng.get(func(e *fakeEngine) {
+		if e.saved["my-plug"] != goodYAML {
+			t.Errorf("saved %q, want my-plug replaced by the editor's text", e.saved)
+		}
+	})
 }

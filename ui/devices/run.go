@@ -160,6 +160,9 @@ func (p *Panel) started(r Run) {
 // ended shows how a run ended; final is nil when it never started.
 func (p *Panel) ended(final *FleetStats, err error) {
 	p.phase, p.run, p.paused = idle, nil, false
+	if err != nil {
+		p.log.Warn("devices: fleet run", "target", p.ctl.target.Selected, "started", final != nil, "error", err)
+	}
 	switch {
 	case err != nil && final == nil:
 		p.say("Not started: "+err.Error(), widget.DangerImportance)
