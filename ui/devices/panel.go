@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,15 +162,36 @@ func (p *Panel) loadLists() {
 	targets := p.eng.Targets()
 	p.do(func() {
 		p.setProfiles(profiles)
-		p.ctl.target.SetOptions(targets)
-		if p.ctl.target.Selected == "" && len(targets) > 0 {
-			p.ctl.target.SetSelected(targets[0])
-		}
+		p.setTargets(targets)
 		if p.ed.text.Text == "" && len(profiles) > 0 {
 			p.ed.list.Select(0)
 		}
-		p.updateControls()
 	})
+}
+
+// RefreshTargets reads the targets again; the window calls it when the
+// saved connections change. It may be called from any goroutine, while
+// Serve runs.
+func (p *Panel) RefreshTargets() {
+	p.actions.Go(func(context.Context) {
+		targets := p.eng.Targets()
+		p.do(func() { p.setTargets(targets) })
+	})
+}
+
+// setTargets offers targets, keeping the chosen one if it is still there,
+// else choosing the first (the embedded broker).
+func (p *Panel) setTargets(targets []string) {
+	sel := p.ctl.target
+	sel.SetOptions(targets)
+	switch {
+	case slices.Contains(targets, sel.Selected):
+	case len(targets) > 0:
+		sel.SetSelected(targets[0])
+	default:
+		sel.ClearSelected()
+	}
+	p.updateControls()
 }
 
 func (p *Panel) buildUI() {

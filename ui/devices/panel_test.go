@@ -392,3 +392,25 @@ func TestSaveAsAsksBeforeReplacingMyProfile(t *testing.T) {
 		}
 	})
 }
+
+func TestRefreshTargetsFollowsSavedConnections(t *testing.T) {
+	eng := newFakeEngine()
+	h := newHarness(t, eng)
+	p := h.panel
+	h.ready(t)
+	p.ctl.target.SetSelected("Plant broker")
+
+	eng.get(func(e *fakeEngine) { e.targets = []string{"Embedded broker", "Plant broker", "AWS IoT"} })
+	p.RefreshTargets()
+	h.q.Until(t, "the new target offered", func() bool { return slices.Contains(p.ctl.target.Options, "AWS IoT") })
+	if p.ctl.target.Selected != "Plant broker" {
+		t.Errorf("the chosen target changed to %q", p.ctl.target.Selected)
+	}
+
+	eng.get(func(e *fakeEngine) { e.targets = []string{"Embedded broker"} })
+	p.RefreshTargets()
+	h.q.Until(t, "the deleted target gone", func() bool { return len(p.ctl.target.Options) == 1 })
+	if p.ctl.target.Selected != "Embedded broker" {
+		t.Errorf("after its connection was deleted the target is %q, want the embedded broker", p.ctl.target.Selected)
+	}
+}

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,7 +114,9 @@ func (p *Panel) onStart() {
 	p.showDevices()
 	p.say(fmt.Sprintf("Starting %s on %s…", numfmt.Plural(n, "device", "devices"), target), widget.MediumImportance)
 	p.updateControls()
-	p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) })
+	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
+		p.ended(nil, errors.New("the panel is closing"))
+	}
 }
 
 // own starts a run and owns it until it ends: when Stop is pressed, the
@@ -218,15 +221,23 @@ type snapshot struct {
 	run     Run
 	stats   FleetStats
 	devices []DeviceRow
-	detail  detail
-	at      time.Time
+	// hasDevices: devices were read this time (a list of 10,000 is
+	// copied a few times a second, not ten)
+	hasDevices bool
+	detail     detail
+	at         time.Time
 }
+
+// devicesEvery is how many stats refreshes read the device list once.
+const devicesEvery = 5
 
 // refreshLoop reads the live run's stats every p.interval until ctx ends,
 // skipping a tick while the previous one still waits for the UI.
 func (p *Panel) refreshLoop(ctx context.Context) {
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
+	var last Run
+	ticks := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -237,7 +248,11 @@ func (p *Panel) refreshLoop(ctx context.Context) {
 		if r == nil || !p.pending.CompareAndSwap(false, true) {
 			continue
 		}
-		s := snapshot{run: r, stats: r.Stats(), devices: r.Devices(), at: time.Now()}
+		s := snapshot{run: r, stats: r.Stats(), at: time.Now()}
+		if r != last || ticks%devicesEvery == 0 {
+			s.devices, s.hasDevices = r.Devices(), true
+		}
+		last, ticks = r, ticks+1
 		if sel != "" {
 			s.detail.id = sel
 			s.detail.state, s.detail.last = r.DeviceState(sel)
@@ -257,8 +272,10 @@ func (p *Panel) apply(s snapshot) {
 	}
 	p.addRate(s.at, s.stats.Rate)
 	p.showStats(s.stats, true)
-	p.rows = s.devices
-	p.showDevices()
+	if s.hasDevices {
+		p.rows = s.devices
+		p.showDevices()
+	}
 	if s.detail.id == p.selectedID() {
 		p.showDetail(s.detail)
 	}
