@@ -21,8 +21,8 @@ type Engine interface {
 	// Targets names where a fleet can connect: the embedded broker and
 	// the saved connections. The first is the default.
 	Targets() []string
-	// Start connects count devices of the file to target and returns at
-	// once; the ramp goes on in the Run (Stats.Ramping). The run ends
+	// Start connects count devices of the file (0: the counts the file
+	// gives) to target and returns at once; the ramp goes on in the Run (Stats.Ramping). The run ends
 	// when ctx ends or Stop is called.
 	Start(ctx context.Context, yaml string, count int, target string) (Run, error)
 	// Infer proposes a scenario file for the captured messages matching

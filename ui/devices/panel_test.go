@@ -80,6 +80,21 @@ func TestPreviewShowsDeviceZerosNextPayloads(t *testing.T) {
 	h.q.Until(t, "the preview withdrawn", func() bool { return strings.HasPrefix(p.ed.preview.Text, "No preview") })
 }
 
+func TestEmptyFleetSizeKeepsTheFilesCounts(t *testing.T) {
+	eng := newFakeEngine()
+	h := newHarness(t, eng)
+	h.ready(t)
+	h.started(t)
+	eng.get(func(e *fakeEngine) {
+		if len(e.starts) != 1 || e.starts[0].count != 0 || e.starts[0].target != "Embedded broker" {
+			t.Errorf("Start calls %+v, want one with count 0 (the file's) on the embedded broker", e.starts)
+		}
+	})
+	if !strings.Contains(h.panel.ctl.status.Text, "the file's fleets") {
+		t.Errorf("status %q", h.panel.ctl.status.Text)
+	}
+}
+
 func TestStartPassesCountTargetAndText(t *testing.T) {
 	eng := newFakeEngine()
 	h := newHarness(t, eng)
@@ -105,15 +120,17 @@ func TestBadFleetSizeDisablesStart(t *testing.T) {
 	h := newHarness(t, newFakeEngine())
 	p := h.panel
 	h.ready(t)
-	for _, bad := range []string{"", "0", "ten", "-3"} {
+	for _, bad := range []string{"0", "ten", "-3", "2000000"} {
 		p.ctl.count.SetText(bad)
 		if !p.ctl.start.Disabled() || !strings.Contains(p.ctl.status.Text, "fleet size") {
 			t.Errorf("fleet size %q: Start disabled %v, status %q", bad, p.ctl.start.Disabled(), p.ctl.status.Text)
 		}
 	}
-	p.ctl.count.SetText("12")
-	if p.ctl.start.Disabled() {
-		t.Error("Start disabled with a good fleet size")
+	for _, good := range []string{"12", ""} {
+		p.ctl.count.SetText(good)
+		if p.ctl.start.Disabled() {
+			t.Errorf("Start disabled with fleet size %q", good)
+		}
 	}
 }
 

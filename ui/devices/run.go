@@ -33,7 +33,7 @@ type controlWidgets struct {
 func (p *Panel) buildControls() fyne.CanvasObject {
 	c := &p.ctl
 	c.count = widget.NewEntry()
-	c.count.SetText("10")
+	c.count.SetPlaceHolder("as in file")
 	c.count.OnChanged = func(string) { p.updateControls() }
 	c.target = widget.NewSelect(nil, func(string) { p.updateControls() })
 	c.target.PlaceHolder = "(no target)"
@@ -49,12 +49,16 @@ func (p *Panel) buildControls() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, row, nil, c.status)
 }
 
-// fleetSize reads the fleet size field.
+// fleetSize reads the fleet size field: 0, when it is empty, keeps the
+// counts the file gives.
 func (p *Panel) fleetSize() (int, error) {
 	s := strings.ReplaceAll(strings.TrimSpace(p.ctl.count.Text), ",", "")
+	if s == "" {
+		return 0, nil
+	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxCount {
-		return 0, fmt.Errorf("the fleet size must be a whole number from 1 to %d", maxCount)
+		return 0, fmt.Errorf("the fleet size must be a whole number from 1 to %s, or empty for the file's", numfmt.Count(maxCount))
 	}
 	return n, nil
 }
@@ -112,7 +116,7 @@ func (p *Panel) onStart() {
 	p.dev.table.UnselectAll()
 	p.selectDevice("")
 	p.showDevices()
-	p.say(fmt.Sprintf("Starting %s on %s…", numfmt.Plural(n, "device", "devices"), target), widget.MediumImportance)
+	p.say(fmt.Sprintf("Starting %s on %s…", p.fleetText(), target), widget.MediumImportance)
 	p.updateControls()
 	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
 		p.ended(nil, errors.New("the panel is closing"))
@@ -156,7 +160,7 @@ func (p *Panel) started(r Run) {
 	}
 	p.phase, p.run = running, r
 	p.showDetail(detail{id: p.selectedID()})
-	p.say(fmt.Sprintf("Running %s on %s.", numfmt.Plural(p.wantedN, "device", "devices"), p.ctl.target.Selected), widget.MediumImportance)
+	p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
 	p.updateControls()
 }
 
@@ -211,7 +215,7 @@ func (p *Panel) onPause() {
 	if pause {
 		p.say("Paused: devices stay connected and send nothing.", widget.WarningImportance)
 	} else {
-		p.say(fmt.Sprintf("Running %s on %s.", numfmt.Plural(p.wantedN, "device", "devices"), p.ctl.target.Selected), widget.MediumImportance)
+		p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
 	}
 	p.updateControls()
 }
@@ -279,4 +283,12 @@ func (p *Panel) apply(s snapshot) {
 	if s.detail.id == p.selectedID() {
 		p.showDetail(s.detail)
 	}
+}
+
+// fleetText names what the run started: N devices, or the file's fleets.
+func (p *Panel) fleetText() string {
+	if p.wantedN == 0 {
+		return "the file's fleets"
+	}
+	return numfmt.Plural(p.wantedN, "device", "devices")
 }
