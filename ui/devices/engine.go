@@ -64,7 +64,7 @@ type ProfileEntry struct {
 }
 
 // Problem is one thing wrong with a scenario file, at 1-based Line and
-// Col (0 when the position is unknown).
+// Col (0 when the position is unknown): a scenario.Error's Pos and Msg.
 type Problem struct {
 	Line, Col int
 	Msg       string

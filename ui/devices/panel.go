@@ -132,7 +132,7 @@ func New(eng Engine, w fyne.Window, opts Options) *Panel {
 func (p *Panel) Title() string { return "Devices" }
 
 // Icon is the navigation icon.
-func (p *Panel) Icon() fyne.Resource { return theme.ComputerIcon() }
+func (p *Panel) Icon() fyne.Resource { return theme.GridIcon() }
 
 // Content is the panel's UI, built once.
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
