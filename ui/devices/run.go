@@ -1,0 +1,294 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/numfmt"
+)
+
+// maxCount bounds the fleet size field: far above what one machine runs
+// (the issue measures 10,000), low enough to catch a typo's extra zeros.
+const maxCount = 1_000_000
+
+type controlWidgets struct {
+	count  *widget.Entry
+	target *widget.Select
+	start  *widget.Button
+	pause  *widget.Button
+	stop   *widget.Button
+	status *widget.Label
+}
+
+func (p *Panel) buildControls() fyne.CanvasObject {
+	c := &p.ctl
+	c.count = widget.NewEntry()
+	c.count.SetPlaceHolder("as in file")
+	c.count.OnChanged = func(string) { p.updateControls() }
+	c.target = widget.NewSelect(nil, func(string) { p.updateControls() })
+	c.target.PlaceHolder = "(no target)"
+	c.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.onStart)
+	c.start.Importance = widget.HighImportance
+	c.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
+	c.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.onStop)
+	c.status = statusLabel()
+	sizeLabel := widget.NewLabel("Devices")
+	count := container.New(layout.NewGridWrapLayout(fyne.NewSize(90, c.count.MinSize().Height)), c.count)
+	target := container.New(layout.NewGridWrapLayout(fyne.NewSize(220, c.target.MinSize().Height)), c.target)
+	row := container.NewHBox(sizeLabel, count, widget.NewLabel("to"), target, c.start, c.pause, c.stop)
+	return container.NewBorder(nil, nil, row, nil, c.status)
+}
+
+// fleetSize reads the fleet size field: 0, when it is empty, keeps the
+// counts the file gives.
+func (p *Panel) fleetSize() (int, error) {
+	s := strings.ReplaceAll(strings.TrimSpace(p.ctl.count.Text), ",", "")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxCount {
+		return 0, fmt.Errorf("the fleet size must be a whole number from 1 to %s, or empty for the file's", numfmt.Count(maxCount))
+	}
+	return n, nil
+}
+
+// updateControls enables what the run's phase and the form allow, and
+// says in the status line why Start is disabled.
+func (p *Panel) updateControls() {
+	c := &p.ctl
+	_, countErr := p.fleetSize()
+	canStart := p.phase == idle && p.valid && countErr == nil && c.target.Selected != ""
+	setEnabled(c.start, canStart)
+	setEnabled(c.pause, p.phase == running)
+	setEnabled(c.stop, p.phase == running || p.phase == starting)
+	setEnabled(c.count, p.phase == idle)
+	setEnabled(c.target, p.phase == idle)
+	text, icon := "Pause", theme.MediaPauseIcon()
+	if p.paused {
+		text, icon = "Resume", theme.MediaPlayIcon()
+	}
+	if c.pause.Text != text {
+		c.pause.Text, c.pause.Icon = text, icon
+		c.pause.Refresh()
+	}
+	switch {
+	case p.phase != idle:
+		// the run's own status stands
+	case countErr != nil:
+		setStatus(c.status, countErr.Error()+".", widget.DangerImportance)
+	case c.target.Selected == "":
+		setStatus(c.status, "Choose where the devices connect.", widget.WarningImportance)
+	case !p.valid && p.checked == p.ed.text.Text && len(p.problems) > 0:
+		setStatus(c.status, "Fix the scenario's problems to start.", widget.WarningImportance)
+	default:
+		setStatus(c.status, p.outcome.text, p.outcome.imp)
+	}
+}
+
+// say sets the run status line and, while no run is on, keeps it as the
+// outcome shown when nothing blocks Start.
+func (p *Panel) say(text string, imp widget.Importance) {
+	p.outcome = status{text, imp}
+	setStatus(p.ctl.status, text, imp)
+}
+
+func (p *Panel) onStart() {
+	n, err := p.fleetSize()
+	target := p.ctl.target.Selected
+	if p.phase != idle || !p.valid || err != nil || target == "" {
+		return
+	}
+	text := p.ed.text.Text
+	p.phase, p.paused, p.wantedN = starting, false, n
+	p.rows, p.rates = nil, nil
+	p.st.chart.set(nil)
+	p.dev.table.UnselectAll()
+	p.selectDevice("")
+	p.showDevices()
+	p.say(fmt.Sprintf("Starting %s on %s…", p.fleetText(), target), widget.MediumImportance)
+	p.updateControls()
+	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
+		p.ended(nil, errors.New("the panel is closing"))
+	}
+}
+
+// own starts a run and owns it until it ends: when Stop is pressed, the
+// run fails, or Serve ends (then it stops the run itself).
+func (p *Panel) own(ctx context.Context, text string, n int, target string) {
+	if problems := p.eng.Validate(text); len(problems) > 0 {
+		p.do(func() {
+			p.applyCheck(text, problems, nil, nil)
+			p.ended(nil, fmt.Errorf("the scenario has problems: %s", problems[0]))
+		})
+		return
+	}
+	r, err := p.eng.Start(ctx, text, n, target)
+	if err != nil {
+		p.do(func() { p.ended(nil, err) })
+		return
+	}
+	p.setLive(r)
+	p.do(func() { p.started(r) })
+	select {
+	case <-r.Done():
+	case <-ctx.Done():
+		r.Stop()
+		<-r.Done()
+	}
+	p.setLive(nil)
+	final, err := r.Stats(), r.Err()
+	p.do(func() { p.ended(&final, err) })
+}
+
+func (p *Panel) started(r Run) {
+	if p.phase == stopping {
+		// Stop was pressed while Start ran: end the run now.
+		p.run = r
+		p.actions.Go(func(context.Context) { r.Stop() })
+		return
+	}
+	p.phase, p.run = running, r
+	p.showDetail(detail{id: p.selectedID()})
+	p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
+	p.updateControls()
+}
+
+// ended shows how a run ended; final is nil when it never started.
+func (p *Panel) ended(final *FleetStats, err error) {
+	p.phase, p.run, p.paused = idle, nil, false
+	if err != nil {
+		p.log.Warn("devices: fleet run", "target", p.ctl.target.Selected, "started", final != nil, "error", err)
+	}
+	switch {
+	case err != nil && final == nil:
+		p.say("Not started: "+err.Error(), widget.DangerImportance)
+	case err != nil:
+		p.say("The run ended: "+err.Error(), widget.DangerImportance)
+	default:
+		p.say("Stopped.", widget.MediumImportance)
+	}
+	if final != nil {
+		p.showStats(*final, true)
+	}
+	p.showDetail(detail{})
+	p.updateControls()
+}
+
+func (p *Panel) onStop() {
+	switch p.phase {
+	case running:
+		r := p.run
+		p.phase = stopping
+		p.say("Stopping: devices say offline and disconnect…", widget.MediumImportance)
+		p.actions.Go(func(context.Context) { r.Stop() })
+	case starting:
+		p.phase = stopping
+		p.say("Stopping…", widget.MediumImportance)
+	}
+	p.updateControls()
+}
+
+func (p *Panel) onPause() {
+	if p.phase != running {
+		return
+	}
+	r, pause := p.run, !p.paused
+	p.paused = pause
+	p.actions.Go(func(context.Context) {
+		if pause {
+			r.Pause()
+		} else {
+			r.Resume()
+		}
+	})
+	if pause {
+		p.say("Paused: devices stay connected and send nothing.", widget.WarningImportance)
+	} else {
+		p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
+	}
+	p.updateControls()
+}
+
+// snapshot is what one refresh reads from a run, off the UI goroutine.
+type snapshot struct {
+	run     Run
+	stats   FleetStats
+	devices []DeviceRow
+	// hasDevices: devices were read this time (a list of 10,000 is
+	// copied a few times a second, not ten)
+	hasDevices bool
+	detail     detail
+	at         time.Time
+}
+
+// devicesEvery is how many stats refreshes read the device list once.
+const devicesEvery = 5
+
+// refreshLoop reads the live run's stats every p.interval until ctx ends,
+// skipping a tick while the previous one still waits for the UI.
+func (p *Panel) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	var last Run
+	ticks := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r, sel := p.shared()
+		if r == nil || !p.pending.CompareAndSwap(false, true) {
+			continue
+		}
+		s := snapshot{run: r, stats: r.Stats(), at: time.Now()}
+		if r != last || ticks%devicesEvery == 0 {
+			s.devices, s.hasDevices = r.Devices(), true
+		}
+		last, ticks = r, ticks+1
+		if sel != "" {
+			s.detail.id = sel
+			s.detail.state, s.detail.last = r.DeviceState(sel)
+		}
+		p.do(func() {
+			p.pending.Store(false)
+			p.apply(s)
+		})
+	}
+}
+
+// apply shows a snapshot of the current run; one of an ended run is
+// dropped.
+func (p *Panel) apply(s snapshot) {
+	if s.run != p.run {
+		return
+	}
+	p.addRate(s.at, s.stats.Rate)
+	p.showStats(s.stats, true)
+	if s.hasDevices {
+		p.rows = s.devices
+		p.showDevices()
+	}
+	if s.detail.id == p.selectedID() {
+		p.showDetail(s.detail)
+	}
+}
+
+// fleetText names what the run started: N devices, or the file's fleets.
+func (p *Panel) fleetText() string {
+	if p.wantedN == 0 {
+		return "the file's fleets"
+	}
+	return numfmt.Plural(p.wantedN, "device", "devices")
+}
