@@ -269,3 +269,30 @@ profiles:
 		})
 	}
 }
+
+// TestParseBadTestdata checks the bad files kept as fuzz seeds; each
+// lists its expected errors in "# want line:col: words" lines.
+func TestParseBadTestdata(t *testing.T) {
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no bad files")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(line, "# want "); ok {
+					want = append(want, w)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("the file lists no `# want` errors")
+			}
+			wantErrors(t, path, data, want)
+		})
+	}
+}
