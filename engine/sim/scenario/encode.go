@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,12 +103,14 @@ func encode(v reflect.Value) *yaml.Node {
 		}
 		return n
 	case reflect.Map:
+		// Every map of the format has text keys; sorted, so output is stable.
 		n := &yaml.Node{Kind: yaml.MappingNode}
 		keys := make([]string, 0, v.Len())
 		for _, k := range v.MapKeys() {
 			keys = append(keys, k.String())
 		}
-		for _, k := range sortedKeys(mapOf(keys)) {
+		slices.Sort(keys)
+		for _, k := range keys {
 			n.Content = append(n.Content, text(k), encode(v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key()))))
 		}
 		return n
@@ -127,14 +130,6 @@ func encode(v reflect.Value) *yaml.Node {
 		return scalar("", strconv.FormatFloat(f, 'g', -1, 64)) // no tag: 18 reads as 18, not !!float 18
 	}
 	return scalar("!!null", "null")
-}
-
-func mapOf(keys []string) map[string]bool {
-	m := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		m[k] = true
-	}
-	return m
 }
 
 // encodeStruct writes the tagged fields of a struct, leaving out empty

@@ -254,6 +254,29 @@ profiles:
 			"14:5: two profiles are named `p`",
 			"15:19: `a` is given twice",
 		}},
+		{"filters and limits", `
+profiles:
+  - name: p
+    handlers:
+      - {name: a, filter: "cmd/#/x", actions: [{delay: 1s}]}
+      - {name: b, filter: "cmd/a+", actions: [{delay: 1s}]}
+      - {name: c, filter: "{{.ID}}/+/#", actions: [{delay: 1s}]}
+    streams:
+      - name: s
+        topic: t
+        every: 1s
+        template: x
+        properties: {user: {a: "{{.ID}}", b: "{{.ID"}}
+    lifecycle:
+      keep_alive: 24h
+      session: {expiry: 2000000h}
+`, []string{
+			"5:27: `filter`: `cmd/#/x` is not a topic filter",
+			"6:27: `filter`: `cmd/a+` is not a topic filter",
+			"13:46: `b`: bad template: unclosed action",
+			"15:19: `keep_alive` can be at most 18h12m15s",
+			"16:25: `expiry` can be at most 4294967295 seconds",
+		}},
 		{"empty", "", []string{"1:1: the file is empty"}},
 		{"nothing", "{}\n", []string{"1:1: the file defines no profiles and no fleets"}},
 		{"not a mapping", "- a\n", []string{"1:1: `file`: expected a mapping with profiles, fleets, got a list"}},
@@ -294,5 +317,20 @@ func TestParseBadTestdata(t *testing.T) {
 			}
 			wantErrors(t, path, data, want)
 		})
+	}
+}
+
+func TestParseCapsTheErrors(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		b.WriteString("k" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + strings.Repeat("y", i/26) + ": 1\n")
+	}
+	_, err := Parse("many.yaml", []byte(b.String()))
+	var errs *Errors
+	if !errors.As(err, &errs) || len(*errs) != maxErrors+1 {
+		t.Fatalf("got %v errors, want %d and a last one saying there are more", err, maxErrors+1)
+	}
+	if last := (*errs)[len(*errs)-1]; !strings.Contains(last.Msg, "more than 200 problems") {
+		t.Errorf("last error = %v", last)
 	}
 }

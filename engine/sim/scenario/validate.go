@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -85,20 +86,35 @@ func (c checker) template(key, text string) {
 	}
 }
 
+// literal is a template without its actions: what is fixed in a topic.
+func literal(text string) string {
+	for {
+		i := strings.Index(text, "{{")
+		j := strings.Index(text, "}}")
+		if i < 0 || j < i {
+			return text
+		}
+		text = text[:i] + text[j+2:]
+	}
+}
+
 // topic checks a topic a device publishes to: a template, and no wildcards.
 func (c checker) topic(key, text string) {
 	c.template(key, text)
-	literal := text
-	for {
-		i := strings.Index(literal, "{{")
-		j := strings.Index(literal, "}}")
-		if i < 0 || j < i {
-			break
-		}
-		literal = literal[:i] + literal[j+2:]
-	}
-	if strings.ContainsAny(literal, "+#") {
+	if strings.ContainsAny(literal(text), "+#") {
 		c.d.errorf(c.at(key), "`%s`: a topic to publish to cannot hold the wildcards + or #, got `%s`", key, text)
+	}
+}
+
+// filter checks the wildcards of a topic filter: + is a whole level, # is
+// a whole level and the last one.
+func (c checker) filter(key, text string) {
+	levels := strings.Split(literal(text), "/")
+	for i, l := range levels {
+		if (strings.Contains(l, "+") && l != "+") || (strings.Contains(l, "#") && (l != "#" || i != len(levels)-1)) {
+			c.d.errorf(c.at(key), "`%s`: `%s` is not a topic filter: + must be a whole level and # a whole last level (a/+/c, a/#)", key, text)
+			return
+		}
 	}
 }
 
@@ -127,7 +143,7 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 		c.qos("qos", x.QoS)
 		c.positive("every", x.Every)
 		if x.Every > 0 && x.Jitter >= x.Every {
-			d.errorf(c.at("jitter"), "`jitter` (%s) must be shorter than `every` (%s)", x.Jitter.D(), x.Every.D())
+			d.errorf(c.at("jitter"), "`jitter` (%s) must be shorter than `every` (%s)", durationText(x.Jitter.D()), durationText(x.Every.D()))
 		}
 		c.topic("topic", x.Topic)
 		c.template("template", x.Template)
@@ -140,7 +156,7 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 		}
 		c.template("response_topic", x.ResponseTopic)
 		for _, k := range sortedKeys(x.User) {
-			c.template("user", x.User[k])
+			checker{d: d, node: c.at("user"), seen: map[string]*yaml.Node{k: entry(c.at("user"), k)}}.template(k, x.User[k])
 		}
 	case *Raw:
 		c.one("`raw`", []string{"hex", "base64", "text"}, func(k string) bool {
@@ -227,6 +243,7 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 	case *Handler:
 		c.qos("qos", x.QoS)
 		c.template("filter", x.Filter)
+		c.filter("filter", x.Filter)
 		if c.has("actions") && len(x.Actions) == 0 {
 			d.errorf(c.at("actions"), "handler `%s` has no actions", x.Name)
 		}
@@ -251,7 +268,15 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 		c.topic("topic", x.Topic)
 	case *Backoff:
 		if x.Min > 0 && x.Max > 0 && x.Min > x.Max {
-			d.errorf(c.at("max"), "`max` (%s) is below `min` (%s)", x.Max.D(), x.Min.D())
+			d.errorf(c.at("max"), "`max` (%s) is below `min` (%s)", durationText(x.Max.D()), durationText(x.Min.D()))
+		}
+	case *Lifecycle:
+		if x.KeepAlive > Duration(65535*time.Second) {
+			d.errorf(c.at("keep_alive"), "`keep_alive` can be at most 18h12m15s (65535 seconds, the MQTT limit), got %s", durationText(x.KeepAlive.D()))
+		}
+	case *Session:
+		if x.Expiry > Duration(math.MaxUint32*time.Second) {
+			d.errorf(c.at("expiry"), "`expiry` can be at most %d seconds (the MQTT limit), got %s", uint32(math.MaxUint32), durationText(x.Expiry.D()))
 		}
 	case *Chaos:
 		c.between("drop_percent", x.DropPercent, 0, 100)
