@@ -322,13 +322,13 @@ type Lifecycle struct {
 	// Status is a retained topic set to Online on connect, to Offline on a
 	// graceful stop, and to Offline by the broker (the will) when the
 	// device drops.
-	Status    *Status   `yaml:"status,omitempty" json:"status,omitempty"`
-	Birth     *Publish  `yaml:"birth,omitempty" json:"birth,omitempty" jsonschema:"description=Published once after each connect."`
-	Will      *Publish  `yaml:"will,omitempty" json:"will,omitempty" jsonschema:"description=A will of its own; default: the status topic's offline value."`
-	KeepAlive Duration  `yaml:"keep_alive,omitempty" json:"keep_alive,omitempty"`
-	Reconnect *Backoff  `yaml:"reconnect,omitempty" json:"reconnect,omitempty"`
-	Chaos     *Chaos    `yaml:"chaos,omitempty" json:"chaos,omitempty"`
-	Session   *Session  `yaml:"session,omitempty" json:"session,omitempty"`
+	Status    *Status  `yaml:"status,omitempty" json:"status,omitempty"`
+	Birth     *Publish `yaml:"birth,omitempty" json:"birth,omitempty" jsonschema:"description=Published once after each connect."`
+	Will      *Publish `yaml:"will,omitempty" json:"will,omitempty" jsonschema:"description=A will of its own; default: the status topic's offline value."`
+	KeepAlive Duration `yaml:"keep_alive,omitempty" json:"keep_alive,omitempty"`
+	Reconnect *Backoff `yaml:"reconnect,omitempty" json:"reconnect,omitempty"`
+	Chaos     *Chaos   `yaml:"chaos,omitempty" json:"chaos,omitempty"`
+	Session   *Session `yaml:"session,omitempty" json:"session,omitempty"`
 }
 
 // Status is the retained online/offline topic.
