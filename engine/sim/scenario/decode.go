@@ -49,13 +49,13 @@ func Parse(path string, data []byte) (f *File, err error) {
 		if errors.Is(err, io.EOF) {
 			return fail(Pos{1, 1}, "the file is empty; a scenario file has `profiles:` and/or `fleets:`")
 		}
-		return nil, &Errors{syntaxError(path, err)}
+		return nil, &Errors{syntaxError(path, err, data)}
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		return fail(posOf(&next), "a second YAML document (after ---); a scenario file holds one: put it in a file of its own")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, &Errors{syntaxError(path, err)}
+		return nil, &Errors{syntaxError(path, err, data)}
 	}
 	d := &decoder{path: path}
 	f = &File{}
@@ -79,7 +79,7 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
 // syntaxError turns yaml's "yaml: line 3: did not find expected key" into
 // an Error at that line (yaml gives no column for syntax errors).
-func syntaxError(path string, err error) *Error {
+func syntaxError(path string, err error, data []byte) *Error {
 	msg := err.Error()
 	p := Pos{1, 1}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -88,7 +88,28 @@ func syntaxError(path string, err error) *Error {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	return &Error{Path: path, Pos: p, Msg: "YAML syntax: " + msg}
+	e := &Error{Path: path, Pos: p, Msg: "YAML syntax: " + msg}
+	if line := unquotedFlowTemplate(data); line > 0 {
+		// yaml's own words ("did not find expected ',' or '}'") and line
+		// say nothing of the usual cause in a scenario: a template's
+		// braces inside a { } mapping.
+		e.Pos = Pos{line, 1}
+		e.Msg += "; a {{template}} inside a { } mapping must be quoted: topic: \"a/{{.ID}}\""
+	}
+	return e
+}
+
+var flowTemplate = regexp.MustCompile(`\{\s*\w+:\s*[^'"\s{][^,}]*\{\{|,\s*\w+:\s*[^'"\s{][^,}]*\{\{`)
+
+// unquotedFlowTemplate is the first line (1-based) holding an unquoted
+// template inside a flow mapping, or 0.
+func unquotedFlowTemplate(data []byte) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		if flowTemplate.MatchString(line) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }

@@ -281,6 +281,8 @@ profiles:
 		{"nothing", "{}\n", []string{"1:1: the file defines no profiles and no fleets"}},
 		{"not a mapping", "- a\n", []string{"1:1: `file`: expected a mapping with profiles, fleets, got a list"}},
 		{"syntax", "profiles: [\n", []string{"1:1: YAML syntax: did not find expected node content"}},
+		{"unquoted template in a flow mapping", "profiles:\n  - name: p\n    lifecycle:\n      status: {topic: home/{{.ID}}/status, qos: 1}\n",
+			[]string{"4:1: YAML syntax: did not find expected ',' or '}'; a {{template}} inside a { } mapping must be quoted"}},
 		{"two documents", fleetOnly + "---\n" + fleetOnly, []string{"4:1: a second YAML document"}},
 		{"alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\nprofiles:\n  - name: p\n    state: {x: *f}\n",
 			[]string{"1:1: unknown key `a`", "1:8: the file expands to more than 1048576 values", "2:1: unknown key `b`", "3:1: unknown key `c`", "4:1: unknown key `d`", "5:1: unknown key `e`", "6:1: unknown key `f` in the file; did you mean `fleets`?"}},
