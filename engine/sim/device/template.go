@@ -1,0 +1,69 @@
+package device
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// tmpl is a compiled text/template. Most topics have no action at all, so
+// a literal is kept as such and never executed: with thousands of devices
+// sending every second, that is most of the rendering work saved.
+type tmpl struct {
+	literal string
+	t       *template.Template
+}
+
+// tdata is what every template of a profile sees. Fields that do not
+// apply to a template stay zero (.Command outside a handler).
+type tdata struct {
+	ID      string
+	Index   int
+	Fleet   string
+	Profile string
+	Vars    map[string]any
+	State   map[string]any
+	Fields  map[string]any
+	Seq     uint64
+	Now     time.Time
+	Command any    // a handler's command payload: decoded JSON, else the text
+	Topic   string // a handler's command topic
+}
+
+var funcs = template.FuncMap{
+	// json writes a value as JSON, so a template can put a string or an
+	// object into a JSON payload with the right quoting.
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+}
+
+// parseTemplate compiles text; what names the template in errors ("topic").
+func parseTemplate(what, text string) (*tmpl, error) {
+	if !strings.Contains(text, "{{") {
+		return &tmpl{literal: text}, nil
+	}
+	t, err := template.New(what).Funcs(funcs).Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s template %q does not parse: %s", what, text, strings.TrimPrefix(err.Error(), "template: "))
+	}
+	return &tmpl{t: t}, nil
+}
+
+// render executes t on d; a nil t renders as "".
+func (t *tmpl) render(d *tdata) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	if t.t == nil {
+		return t.literal, nil
+	}
+	var b strings.Builder
+	if err := t.t.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	return b.String(), nil
+}
