@@ -151,6 +151,11 @@ func (c *profileCompiler) streams() {
 			c.errorf(s.At, "stream %q: jitter must be at least 0 and less than every (%v)", name, st.every)
 		}
 		what := fmt.Sprintf("stream %q", name)
+		if len(s.Fields) == 0 && s.Template == "" && s.Raw == nil {
+			// An empty payload on a retained topic would delete the retained
+			// message, so an empty payload must be asked for.
+			c.errorf(s.At, "stream %q has no payload: give fields, a template or raw (raw: {text: \"\"} for an empty one)", name)
+		}
 		st.msg = c.message(s.At, what, "streams/"+name, s.Topic, true, s.Fields, s.Template, s.Raw)
 		st.msg.qos = c.qos(s.At, what, s.QoS)
 		st.msg.retain = s.Retain

@@ -2,6 +2,7 @@ package device
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -63,7 +64,19 @@ func (t *tmpl) render(d *tdata) (string, error) {
 	}
 	var b strings.Builder
 	if err := t.t.Execute(&b, d); err != nil {
-		return "", fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "template: "))
+		return "", templateError(err)
 	}
 	return b.String(), nil
+}
+
+// templateError words text/template's "can't evaluate field Nope in type
+// *device.tdata", which names our internals, as what a file can use.
+func templateError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "template: ")
+	if _, field, ok := strings.Cut(msg, "can't evaluate field "); ok {
+		if name, _, ok := strings.Cut(field, " in type *device.tdata"); ok {
+			return fmt.Errorf("unknown name .%s; templates know .ID .Index .Fleet .Profile .Vars .State .Fields .Seq .Now, and .Command .Topic in handlers", name)
+		}
+	}
+	return errors.New(msg)
 }
