@@ -44,6 +44,26 @@ func (f *Fleet) WithSeed(s int64) *Fleet {
 	return &c
 }
 
+// Source is a fleet as the runtime takes it (engine/sim/fleet's Devices
+// interface): Name and Ramp are fields of Fleet, so they cannot also be
+// its methods.
+type Source struct{ f *Fleet }
+
+// Source wraps f for the runtime.
+func (f *Fleet) Source() Source { return Source{f} }
+
+// Name is the fleet's name.
+func (s Source) Name() string { return s.f.Name }
+
+// Len is the number of devices.
+func (s Source) Len() int { return s.f.Count }
+
+// Device makes device i.
+func (s Source) Device(i int) sim.Behaviour { return s.f.Device(i) }
+
+// Ramp is how fast the devices connect, defaults applied.
+func (s Source) Ramp() scenario.Ramp { return s.f.Ramp }
+
 // identity renders device index's ID and client ID.
 func (f *Fleet) identity(index int) (id, clientID string, err error) {
 	d := &tdata{Index: index, Fleet: f.Name, Profile: f.Profile}
