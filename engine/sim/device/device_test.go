@@ -17,7 +17,9 @@ import (
 
 var t0 = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 
-func field(name string, f scenario.Field) scenario.NamedField { return scenario.NamedField{Name: name, Field: f} }
+func field(name string, f scenario.Field) scenario.NamedField {
+	return scenario.NamedField{Name: name, Field: f}
+}
 
 func constant(v any) scenario.Field { return scenario.Field{Const: v} }
 
@@ -442,7 +444,9 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 		{"no payload", func(f *scenario.File) { f.Profiles[0].Streams[0].Fields = nil }, `bad.yaml:5:5: stream "telemetry" has no payload`},
 		{"topic wildcard", func(f *scenario.File) { f.Profiles[0].Streams[0].Topic = "a/+/b" }, `bad.yaml:5:5: stream "telemetry": topic "a/+/b"`},
 		{"field generator", func(f *scenario.File) { f.Profiles[0].Streams[0].Fields[0].Field = scenario.Field{At: at(7, 9)} }, `bad.yaml:7:9: field "seq": `},
-		{"field expression", func(f *scenario.File) { f.Profiles[0].Streams[0].Fields[1].Field = scenario.Field{At: at(8, 9), Expr: "state.(("} }, `bad.yaml:8:9: field "setpoint": `},
+		{"field expression", func(f *scenario.File) {
+			f.Profiles[0].Streams[0].Fields[1].Field = scenario.Field{At: at(8, 9), Expr: "state.(("}
+		}, `bad.yaml:8:9: field "setpoint": `},
 		{"if expression", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].If = "stat.mode == 1" }, `bad.yaml:21:7: handler "setpoint" action 1: if: expression "stat.mode == 1" is not valid`},
 		{"set source", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].Set["mode"] = "cool" }, `bad.yaml:21:7: handler "setpoint" action 1: set mode: "cool" is neither a JSON path`},
 		{"set path", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].Set["mode"] = "$.a[x]" }, `bad.yaml:21:7: handler "setpoint" action 1: set mode: JSON path "$.a[x]": [x] must be an index`},
@@ -460,7 +464,9 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 		{"qos", func(f *scenario.File) { f.Profiles[0].Streams[0].QoS = 3 }, `bad.yaml:5:5: stream "telemetry": qos is 3`},
 		{"duplicate ids", func(f *scenario.File) { f.Fleets[0].ID = "same" }, `bad.yaml:40:3: fleet "thermostat": devices 0 and 1 get the same id`},
 		{"negative count", func(f *scenario.File) { f.Fleets[0].Count = -1 }, `bad.yaml:40:3: fleet "thermostat": count is -1`},
-		{"duplicate fleet", func(f *scenario.File) { f.Fleets = append(f.Fleets, scenario.Fleet{At: at(44, 3), Profile: "thermostat"}) }, `bad.yaml:44:3: fleet "thermostat" is defined twice`},
+		{"duplicate fleet", func(f *scenario.File) {
+			f.Fleets = append(f.Fleets, scenario.Fleet{At: at(44, 3), Profile: "thermostat"})
+		}, `bad.yaml:44:3: fleet "thermostat" is defined twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := good
