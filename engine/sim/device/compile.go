@@ -50,8 +50,9 @@ func Compile(f *scenario.File, builtin []scenario.Profile, opt Options) (*Scenar
 	}
 	s := &Scenario{}
 	names := map[string]bool{}
+	bp := builtinProfiles(builtin)
 	for i := range f.Fleets {
-		fl := c.fleet(&f.Fleets[i], own, builtin, opt)
+		fl := c.fleet(&f.Fleets[i], own, bp, opt)
 		if fl == nil {
 			continue
 		}
@@ -82,18 +83,13 @@ func (c *compiler) errorf(path string, at scenario.Pos, format string, a ...any)
 }
 
 // fleet resolves and checks one fleet; nil when it cannot run at all.
-func (c *compiler) fleet(sf *scenario.Fleet, own map[string]*profile, builtin []scenario.Profile, opt Options) *Fleet {
+func (c *compiler) fleet(sf *scenario.Fleet, own map[string]*profile, builtin *builtins, opt Options) *Fleet {
 	prof := own[sf.Profile]
 	if prof == nil {
-		for i := range builtin {
-			if builtin[i].Name == sf.Profile {
-				prof = c.profile(&builtin[i], "builtin profile "+sf.Profile)
-				break
-			}
-		}
+		prof = c.builtin(builtin, sf.Profile)
 	}
 	if prof == nil {
-		c.errorf(c.file, sf.At, "%s", unknownProfile(sf.Profile, own, builtin))
+		c.errorf(c.file, sf.At, "%s", unknownProfile(sf.Profile, own, builtin.src))
 		return nil
 	}
 	fl := &Fleet{Name: sf.Name, Profile: sf.Profile, Count: sf.Count, Ramp: sf.Ramp, Seed: sf.Seed, prof: prof, opt: opt}
@@ -114,6 +110,31 @@ func (c *compiler) fleet(sf *scenario.Fleet, own map[string]*profile, builtin []
 	}
 	c.identity(fl, sf)
 	return fl
+}
+
+// builtins are the built-in profiles, each compiled once however many
+// fleets use it.
+type builtins struct {
+	src      []scenario.Profile
+	compiled map[string]*profile
+}
+
+func builtinProfiles(src []scenario.Profile) *builtins {
+	return &builtins{src: src, compiled: map[string]*profile{}}
+}
+
+func (c *compiler) builtin(b *builtins, name string) *profile {
+	if p := b.compiled[name]; p != nil {
+		return p
+	}
+	for i := range b.src {
+		if b.src[i].Name == name {
+			p := c.profile(&b.src[i], "builtin profile "+name)
+			b.compiled[name] = p
+			return p
+		}
+	}
+	return nil
 }
 
 // identity compiles the ID and client ID templates and checks that they

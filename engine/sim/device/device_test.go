@@ -623,3 +623,35 @@ func TestReplyFieldsAndSource(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicTriedWithRealVars: a topic template that indexes a variable
+// must not be refused at load because the trial run had no variables.
+func TestTopicTriedWithRealVars(t *testing.T) {
+	p := scenario.Profile{Name: "v",
+		Vars: scenario.Fields{field("sites", constant([]any{"north", "south"}))},
+		Streams: []scenario.Stream{{Name: "s", Topic: "site/{{index .Vars.sites 1}}/{{.ID}}", Every: dur(time.Second), Raw: &scenario.Raw{Text: "x"}}},
+	}
+	d := compile(t, fleetOf(p, 1, 0), Options{}).Fleets[0].Device(0)
+	if m := next(t, d, 0, t0); m.Topic != "site/south/v-0" {
+		t.Fatalf("topic %q", m.Topic)
+	}
+}
+
+func TestBuiltinProfileCompiledOnce(t *testing.T) {
+	p := thermostat()
+	p.Name = "builtin-thermostat"
+	f := &scenario.File{Fleets: []scenario.Fleet{{Name: "a", Profile: p.Name}, {Name: "b", Profile: p.Name}}}
+	s, err := Compile(f, []scenario.Profile{p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Fleets[0].prof != s.Fleets[1].prof {
+		t.Fatal("two fleets of one built-in profile compiled it twice")
+	}
+	p.Streams[0].Every = 0
+	_, err = Compile(f, []scenario.Profile{p}, Options{})
+	var errs scenario.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || !strings.HasPrefix(errs[0].Path, "builtin profile") {
+		t.Fatalf("a broken built-in profile used twice: %v, want one error naming it", err)
+	}
+}

@@ -96,11 +96,24 @@ func (c *compiler) profile(p *scenario.Profile, path string) *profile {
 		pc.errorf(p.At, "a profile needs a name (name: ...), which fleets refer to")
 	}
 	pc.out.vars = pc.fields(p.Vars, "vars", p.At)
+	pc.dryVars()
 	pc.streams()
 	pc.handlers()
 	pc.lifecycle()
 	pc.sparkplug()
 	return pc.out
+}
+
+// dryVars draws a device's variables for the trial runs of the topic
+// templates, which may index into them ({{index .Vars.sites 0}}).
+func (c *profileCompiler) dryVars() {
+	v := c.dry.Vars
+	s := &gen.Sample{Fields: v, Vars: v, State: c.dry.State, ID: c.dry.ID}
+	for _, spec := range c.out.vars.specs {
+		if g, err := gen.New(spec.field, deriveSeed(0, 0, spec.path), c.gopt); err == nil {
+			v[spec.name] = g.Next(s)
+		}
+	}
 }
 
 // fields compiles fs; path prefixes each field's seed path.
