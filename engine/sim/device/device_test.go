@@ -628,7 +628,7 @@ func TestReplyFieldsAndSource(t *testing.T) {
 // must not be refused at load because the trial run had no variables.
 func TestTopicTriedWithRealVars(t *testing.T) {
 	p := scenario.Profile{Name: "v",
-		Vars: scenario.Fields{field("sites", constant([]any{"north", "south"}))},
+		Vars:    scenario.Fields{field("sites", constant([]any{"north", "south"}))},
 		Streams: []scenario.Stream{{Name: "s", Topic: "site/{{index .Vars.sites 1}}/{{.ID}}", Every: dur(time.Second), Raw: &scenario.Raw{Text: "x"}}},
 	}
 	d := compile(t, fleetOf(p, 1, 0), Options{}).Fleets[0].Device(0)
