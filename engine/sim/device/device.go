@@ -137,6 +137,7 @@ type Device struct {
 	listSeq []uint64          // per field list id: how many times it was drawn
 	on      []bool            // per stream
 	rngs    map[*actionSpec]*rand.Rand
+	topics  map[*msgSpec]string // fixed topics, rendered once
 	spark   *sparkRun
 	err     error
 }
@@ -402,7 +403,7 @@ func (d *Device) build(m *msgSpec, data *tdata) (message.Message, error) {
 			return message.Message{}, fmt.Errorf("payload as JSON: %w", err)
 		}
 	}
-	topic, err := m.topic.render(data)
+	topic, err := d.topic(m, data)
 	if err != nil {
 		return message.Message{}, fmt.Errorf("topic: %w", err)
 	}
@@ -413,6 +414,27 @@ func (d *Device) build(m *msgSpec, data *tdata) (message.Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// topic renders m's topic, once per device when it cannot change: most
+// topics are like devices/{{.ID}}/telemetry, and rendering them on every
+// message was most of a message's allocations.
+func (d *Device) topic(m *msgSpec, data *tdata) (string, error) {
+	if m.topic == nil || !m.topic.fixed {
+		return m.topic.render(data)
+	}
+	if t, ok := d.topics[m]; ok {
+		return t, nil
+	}
+	t, err := m.topic.render(data)
+	if err != nil {
+		return "", err
+	}
+	if d.topics == nil {
+		d.topics = map[*msgSpec]string{}
+	}
+	d.topics[m] = t
+	return t, nil
 }
 
 func (p *propsSpec) apply(m *message.Message, data *tdata) error {

@@ -655,3 +655,18 @@ func TestBuiltinProfileCompiledOnce(t *testing.T) {
 		t.Fatalf("a broken built-in profile used twice: %v, want one error naming it", err)
 	}
 }
+
+func TestTopicFollowsState(t *testing.T) {
+	p := thermostat()
+	p.State["room"] = "hall"
+	p.Streams[0].Topic = "home/{{.State.room}}/{{.ID}}"
+	p.Handlers[0].Actions = []scenario.Action{{Set: map[string]string{"room": "$.room"}}}
+	d := compile(t, fleetOf(p, 1, 0), Options{}).Fleets[0].Device(0)
+	if m := next(t, d, 0, t0); m.Topic != "home/hall/thermostat-0" {
+		t.Fatalf("topic %q", m.Topic)
+	}
+	d.Handle(message.Message{Topic: "home/thermostat-0/cmd/setpoint", Payload: []byte(`{"room":"attic"}`)}, t0)
+	if m := next(t, d, 0, t0); m.Topic != "home/attic/thermostat-0" {
+		t.Fatalf("topic %q after the room changed, want home/attic/thermostat-0", m.Topic)
+	}
+}

@@ -15,7 +15,13 @@ import (
 type tmpl struct {
 	literal string
 	t       *template.Template
+	// fixed: the output depends only on what a device never changes (its
+	// ID, index, fleet and variables), so a device renders it once.
+	fixed bool
 }
+
+// changing are the template names whose values change over a device's life.
+var changing = []string{".State", ".Fields", ".Seq", ".Now", ".Command", ".Topic"}
 
 // tdata is what every template of a profile sees. Fields that do not
 // apply to a template stay zero (.Command outside a handler).
@@ -51,7 +57,13 @@ func parseTemplate(what, text string) (*tmpl, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s template %q does not parse: %s", what, text, strings.TrimPrefix(err.Error(), "template: "))
 	}
-	return &tmpl{t: t}, nil
+	fixed := true
+	for _, n := range changing {
+		if strings.Contains(text, n) {
+			fixed = false
+		}
+	}
+	return &tmpl{t: t, fixed: fixed}, nil
 }
 
 // render executes t on d; a nil t renders as "".
