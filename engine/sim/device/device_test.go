@@ -670,3 +670,38 @@ func TestTopicFollowsState(t *testing.T) {
 		t.Fatalf("topic %q after the room changed, want home/attic/thermostat-0", m.Topic)
 	}
 }
+
+func TestConditions(t *testing.T) {
+	p := scenario.Profile{
+		Name:  "c",
+		Vars:  scenario.Fields{field("limit", constant(30.0))},
+		State: map[string]any{"mode": "auto", "alarm": false},
+		Streams: []scenario.Stream{{Name: "s", Topic: "c/{{.ID}}", Every: dur(time.Second),
+			Fields:   scenario.Fields{field("n", counter(5, 0))},
+			Template: `n={{.Fields.n}} seq={{.Seq}} alarm={{.State.alarm}}`}},
+		Handlers: []scenario.Handler{{Name: "h", Filter: "c/{{.ID}}/cmd", Actions: []scenario.Action{
+			{If: `state.mode == "auto" && payload.temp > vars.limit`, Set: map[string]string{"alarm": "=true"}},
+			{If: `payload.temp <= vars.limit`, Set: map[string]string{"alarm": "=false"}},
+		}}},
+	}
+	d := compile(t, fleetOf(p, 1, 0), Options{}).Fleets[0].NewDevice(0)
+	for i, tc := range []struct {
+		payload string
+		alarm   string
+		err     bool
+	}{
+		{`{"temp": 31}`, "true", false},
+		{`{"temp": 29}`, "false", false},
+		{`{"temp": 35}`, "true", false},
+		{`"hot"`, "true", true}, // payload.temp on a string: no condition holds, the state stays
+	} {
+		d.Handle(message.Message{Topic: "c/c-0/cmd", Payload: []byte(tc.payload)}, t0)
+		m := next(t, d, 0, t0)
+		if want := fmt.Sprintf("n=%d seq=%d alarm=%s", 5+i, i, tc.alarm); string(m.Payload) != want {
+			t.Fatalf("after %s: %q, want %q", tc.payload, m.Payload, want)
+		}
+		if (d.Err() != nil) != tc.err {
+			t.Fatalf("after %s: Err() = %v", tc.payload, d.Err())
+		}
+	}
+}
