@@ -115,7 +115,12 @@ func (f *Fleet) NewDevice(index int) *Device {
 		if err != nil {
 			d.setErr(fmt.Errorf("sparkplug node template: %w", err))
 		}
-		d.subs = append(d.subs, sim.Subscription{Filter: d.spark.topic(sparkplugb.NCMD, "")})
+		// Sparkplug B 3.0: an edge node subscribes to its NCMD and, with
+		// devices, its DCMD topics at QoS 1 before its NBIRTH.
+		d.subs = append(d.subs, sim.Subscription{Filter: d.spark.topic(sparkplugb.NCMD, ""), QoS: 1})
+		if len(p.spark.devices) > 0 {
+			d.subs = append(d.subs, sim.Subscription{Filter: d.spark.topic(sparkplugb.DCMD, "+"), QoS: 1})
+		}
 	}
 	return d
 }

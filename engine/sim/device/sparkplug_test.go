@@ -80,8 +80,8 @@ func spDevice(t *testing.T) *Device {
 
 func TestSparkplugBirthsAndWill(t *testing.T) {
 	d := spDevice(t)
-	if subs := d.Subscriptions(); len(subs) != 1 || subs[0].Filter != "spBv1.0/plant1/NCMD/machine-1" {
-		t.Fatalf("subscriptions %+v, want the node's NCMD", subs)
+	if subs := d.Subscriptions(); len(subs) != 2 || subs[0] != (sim.Subscription{Filter: "spBv1.0/plant1/NCMD/machine-1", QoS: 1}) || subs[1] != (sim.Subscription{Filter: "spBv1.0/plant1/DCMD/machine-1/+", QoS: 1}) {
+		t.Fatalf("subscriptions %+v, want the node's NCMD and DCMD at QoS 1", subs)
 	}
 	c := d.Connect()
 	if c.Will == nil || c.Will.Topic != "spBv1.0/plant1/NDEATH/machine-1" || c.Will.QoS != 1 || c.Will.Retain {
