@@ -270,8 +270,8 @@ func (d *Device) Next(i int, now time.Time) (message.Message, bool) {
 	return message.Message{}, false
 }
 
-// Connect implements sim.Behaviour. For a Sparkplug node each call starts
-// a new bdSeq, so the runtime calls it once per connection attempt.
+// Connect implements sim.Behaviour. It may be called any number of times:
+// a Sparkplug node's bdSeq advances when a connection is born (Online).
 func (d *Device) Connect() sim.Connect {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -310,7 +310,7 @@ func (d *Device) Online(now time.Time) []message.Message {
 	defer d.mu.Unlock()
 	var out []message.Message
 	if d.spark != nil {
-		out = d.sparkBirths(now)
+		out = d.sparkOnline(now)
 	}
 	l := &d.prof.life
 	if l.status != nil {
@@ -342,7 +342,7 @@ func (d *Device) Offline(now time.Time) []message.Message {
 	}
 	if d.spark != nil {
 		ts := uint64(now.UnixMilli())
-		m, err := d.sparkMessage(sparkplugb.NDEATH, "", &sparkplugb.Payload{Timestamp: &ts, Metrics: []sparkplugb.Metric{d.spark.bdSeqMetric()}})
+		m, err := d.sparkMessage(sparkplugb.NDEATH, "", &sparkplugb.Payload{Timestamp: &ts, Metrics: []sparkplugb.Metric{bdSeqMetric(d.spark.bdSeq)}})
 		if err != nil {
 			d.setErr(err)
 		} else {

@@ -91,11 +91,13 @@ func sparkplugID(s string) error {
 // sparkRun is one device's Sparkplug B session state.
 type sparkRun struct {
 	group, node string
-	// bdSeq is this connection's birth/death number: the will (NDEATH) set
-	// at connect and the NBIRTH after it carry the same one.
-	bdSeq    uint64
-	connects uint64
-	seq      uint64 // the next message's seq, shared by all node and device messages
+	// bdSeq is the born connection's birth/death number (its NBIRTH's and
+	// its graceful NDEATH's); next is the one the next CONNECT's will
+	// carries. next advances only when a connection is born, so reading
+	// Connect more than once per CONNECT (the runtime does, for the
+	// settings) keeps the will and the NBIRTH after it in step.
+	bdSeq, next uint64
+	seq         uint64 // the next message's seq, shared by all node and device messages
 	// types fix each metric's datatype at its first value (per field list
 	// id), since a DATA must carry a birth's datatype.
 	types map[int][]sparkplugb.DataType
@@ -116,13 +118,11 @@ func (s *sparkRun) nextSeq() uint64 {
 	return q
 }
 
-// connect starts a new connection's bdSeq (0 for the first) and returns
-// its will, the NDEATH.
+// sparkConnect is the next CONNECT's will: the NDEATH with the bdSeq its
+// NBIRTH will carry (0 for the first connection).
 func (d *Device) sparkConnect() *message.Message {
 	s := d.spark
-	s.bdSeq = s.connects % 256
-	s.connects++
-	m, err := d.sparkMessage(sparkplugb.NDEATH, "", &sparkplugb.Payload{Metrics: []sparkplugb.Metric{s.bdSeqMetric()}})
+	m, err := d.sparkMessage(sparkplugb.NDEATH, "", &sparkplugb.Payload{Metrics: []sparkplugb.Metric{bdSeqMetric(s.next)}})
 	if err != nil {
 		d.setErr(err)
 		return nil
@@ -131,8 +131,16 @@ func (d *Device) sparkConnect() *message.Message {
 	return &m
 }
 
-func (s *sparkRun) bdSeqMetric() sparkplugb.Metric {
-	return metric(metricBdSeq, int64(s.bdSeq), sparkplugb.Int64)
+func bdSeqMetric(bdSeq uint64) sparkplugb.Metric {
+	return metric(metricBdSeq, int64(bdSeq), sparkplugb.Int64)
+}
+
+// sparkOnline makes the connection the will was set for born: its bdSeq
+// becomes the current one, and the next CONNECT gets the following one.
+func (d *Device) sparkOnline(now time.Time) []message.Message {
+	s := d.spark
+	s.bdSeq, s.next = s.next, (s.next+1)%256
+	return d.sparkBirths(now)
 }
 
 // births are the NBIRTH (seq 0) and a DBIRTH per device, sent after each
@@ -140,7 +148,7 @@ func (s *sparkRun) bdSeqMetric() sparkplugb.Metric {
 func (d *Device) sparkBirths(now time.Time) []message.Message {
 	s := d.spark
 	s.seq = 0
-	node := append([]sparkplugb.Metric{s.bdSeqMetric(), metric(metricRebirth, false, sparkplugb.Boolean)}, d.sparkMetrics(d.prof.spark.metrics, now)...)
+	node := append([]sparkplugb.Metric{bdSeqMetric(s.bdSeq), metric(metricRebirth, false, sparkplugb.Boolean)}, d.sparkMetrics(d.prof.spark.metrics, now)...)
 	out := d.sparkSend(nil, sparkplugb.NBIRTH, "", node, now)
 	for _, dev := range d.prof.spark.devices {
 		out = d.sparkSend(out, sparkplugb.DBIRTH, dev.name, d.sparkMetrics(dev.metrics, now), now)

@@ -211,9 +211,13 @@ func TestSparkplugBdSeqWraps(t *testing.T) {
 	var c sim.Connect
 	for range 257 {
 		c = d.Connect()
+		d.Online(t0)
 	}
 	if got := decodeSpB(t, *c.Will).bdSeq(t); got != 0 {
 		t.Fatalf("the 257th connection's bdSeq is %d, want 0 (0..255 wrapping)", got)
+	}
+	if got := decodeSpB(t, *d.Connect().Will).bdSeq(t); got != 1 {
+		t.Fatalf("the 258th connection's bdSeq is %d, want 1", got)
 	}
 }
 
@@ -253,5 +257,24 @@ func TestSparkplugPreviewFollowsBirths(t *testing.T) {
 		if s := decodeSpB(t, m); s.seq(t) != uint64(2+i) {
 			t.Fatalf("preview message %d %s seq %d, want %d (after the births)", i, s.topic.MessageType, s.seq(t), 2+i)
 		}
+	}
+}
+
+// TestSparkplugConnectReadTwice: the runtime reads Connect when it makes a
+// device and again for each CONNECT it sends; the first CONNECT's will and
+// NBIRTH must still carry bdSeq 0, the same one.
+func TestSparkplugConnectReadTwice(t *testing.T) {
+	d := spDevice(t)
+	d.Connect()
+	c := d.Connect()
+	nb := decodeSpB(t, d.Online(t0)[0])
+	if w := decodeSpB(t, *c.Will).bdSeq(t); w != 0 || nb.bdSeq(t) != 0 {
+		t.Fatalf("first connection: will bdSeq %d, NBIRTH bdSeq %d; want 0 and 0", w, nb.bdSeq(t))
+	}
+	c = d.Connect()
+	d.Connect()
+	nb = decodeSpB(t, d.Online(t0)[0])
+	if w := decodeSpB(t, *c.Will).bdSeq(t); w != 1 || nb.bdSeq(t) != 1 {
+		t.Fatalf("second connection: will bdSeq %d, NBIRTH bdSeq %d; want 1 and 1", w, nb.bdSeq(t))
 	}
 }
