@@ -55,7 +55,7 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 	}
 	c := &v5conn{nc: nc}
 	c.pc = paho.NewClient(paho.ClientConfig{
-		Conn:          packets.NewThreadSafeConn(nc),
+		Conn:          &packetConn{Conn: nc},
 		PacketTimeout: r.opt.ConnectTimeout,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			h.recv(fromV5(pr.Packet))

@@ -122,7 +122,7 @@ func (t *tap) matching(f func(message.Message) bool) []message.Message {
 }
 
 // startBroker runs the embedded broker with a tap.
-func startBroker(t *testing.T, mutate ...func(*broker.Config)) (*brokertest.Server, *tap) {
+func startBroker(t testing.TB, mutate ...func(*broker.Config)) (*brokertest.Server, *tap) {
 	tp := &tap{}
 	srv := brokertest.Start(t, append([]func(*broker.Config){func(c *broker.Config) { c.Recorder = tp }}, mutate...)...)
 	return srv, tp
