@@ -261,4 +261,3 @@ func (c *v3conn) kill() {
 		_ = (*p).Close()
 	}
 }
-

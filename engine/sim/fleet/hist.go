@@ -55,6 +55,9 @@ func (h *hist) quantile(q float64) time.Duration {
 	for i := range h.n {
 		seen += h.n[i].Load()
 		if seen >= rank {
+			if i == histBuckets-1 { // the overflow bucket has no upper bound
+				return time.Duration(h.max.Load())
+			}
 			return min(bucketBound(i), time.Duration(h.max.Load()))
 		}
 	}
