@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -352,5 +353,27 @@ func TestRefusedTargetInWords(t *testing.T) {
 	})
 	if err := New(fleetOf{n: 1}, Target{URL: "http://x"}, Options{}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
 		t.Fatalf("bad URL: %v", err)
+	}
+}
+
+// A connected device costs little memory: paho.golang sizes a channel per
+// client by the Receive Maximum it announces (512 KiB when unset), so the
+// devices announce a small one. The heap measured includes the embedded
+// broker's side of each connection (about 160 KiB in mochi).
+func TestHeapPerDevice(t *testing.T) {
+	srv, _ := startBroker(t)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 100
+	r := run(t, fleetOf{n: n, every: time.Hour, ramp: scenario.Ramp{PerSecond: 1000}}, Target{URL: "mqtt://" + srv.Addr}, Options{})
+	testkit.Eventually(t, "100 devices online", func() bool { return r.Stats().Connected == n })
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapInuse) - int64(before.HeapInuse)) / n
+	t.Logf("heap per device, broker's side included: %d KiB", per>>10)
+	if per > 400<<10 {
+		t.Fatalf("heap per connected device %d KiB, want under 400 KiB", per>>10)
 	}
 }
