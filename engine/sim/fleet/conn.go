@@ -210,7 +210,20 @@ func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) { h.lost(c, err) })
 	c.cl = mqtt.NewClient(o)
 	tok := c.cl.Connect()
-	<-tok.Done() // bounded by the connect timeout; ctx ends the dial
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		// The library waits for CONNACK until its own timeout; closing the
+		// socket ends the wait now (again, if the dial was finishing).
+		for done := false; !done; {
+			c.kill()
+			select {
+			case <-tok.Done():
+				done = true
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 	if err := tok.Error(); err != nil {
 		return nil, err
 	}

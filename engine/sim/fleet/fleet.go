@@ -245,9 +245,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		rng := rand.New(rand.NewPCG(r.opt.Seed, uint64(i)+1))
 		wg.Go(func() { r.send(work, ch, rng) })
 	}
+	// Connect attempts end first at a stop, so that a slow or silent
+	// target does not hold up the graceful stop of the connected devices.
+	connecting, stopConnecting := context.WithCancel(work)
+	defer stopConnecting()
 	r.connectQ = make(chan *device, len(r.devs))
 	for range min(r.opt.Connectors, max(len(r.devs), 1)) {
-		wg.Go(func() { r.connectLoop(work) })
+		wg.Go(func() { r.connectLoop(connecting) })
 	}
 	schedCtx, stopSched := context.WithCancel(context.Background())
 	defer stopSched()
@@ -265,6 +269,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.stopping.Store(true)
 	stopSched()
 	schedDone.Wait()
+	stopConnecting()
 	err = r.stopAll()
 	stopWork()
 	wg.Wait()

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,5 +377,50 @@ func TestHeapPerDevice(t *testing.T) {
 	t.Logf("heap per device, broker's side included: %d KiB", per>>10)
 	if per > 400<<10 {
 		t.Fatalf("heap per connected device %d KiB, want under 400 KiB", per>>10)
+	}
+}
+
+// A stop does not wait for connect attempts to a target that never
+// answers: they are abandoned, not left to time out.
+func TestStopAbandonsConnectAttempts(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) { stopAbandonsConnects(t, proto) })
+	}
+}
+
+func stopAbandonsConnects(t *testing.T, proto byte) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	r := run(t, fleetOf{n: 3, every: time.Second}, Target{URL: "mqtt://" + l.Addr().String(), Protocol: proto}, Options{ConnectTimeout: time.Minute})
+	testkit.Eventually(t, "3 connects under way", func() bool { return accepted.Load() == 3 })
+	start := time.Now()
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("stop took %s with connects pending (connect timeout 1m)", took)
+	}
+	if st := r.Stats(); st.Connected != 0 || st.NotStopped != 0 {
+		t.Fatalf("stats after stop: %+v", st)
 	}
 }
