@@ -1,0 +1,276 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/packets"
+	"github.com/eclipse/paho.golang/paho"
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/iotstudio/iotstudio/engine/client/transport"
+	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/sim"
+)
+
+// conn is one device's MQTT connection, whichever library drives it. The
+// runtime owns reconnecting: a conn connects once and, when lost, calls
+// the lost function it was dialled with and is dropped.
+type conn interface {
+	// publish sends m without waiting for an acknowledgement.
+	publish(m message.Message) error
+	subscribe(ctx context.Context, subs []sim.Subscription) error
+	// disconnect says goodbye with DISCONNECT: the broker drops the will.
+	disconnect()
+	// kill closes the socket without DISCONNECT: the broker fires the will.
+	kill()
+}
+
+// handlers are what a conn calls back: a received message, and the end
+// of the connection that the runtime did not ask for.
+type handlers struct {
+	recv func(message.Message)
+	lost func(c conn, err error)
+}
+
+// receiveMaximum bounds the commands in flight to a device. paho.golang
+// sizes a channel per client by it (65,535 pointers, 512 KiB, when unset),
+// which alone would take 5 GB for 10,000 devices.
+const receiveMaximum = 16
+
+const defaultKeepAlive = 60 * time.Second
+
+// dialV5 connects a device over MQTT 5 with paho.golang's bare Client (no
+// autopaho, whose manager goroutines per connection cost more, and which
+// would reconnect by itself).
+func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error) {
+	nc, err := transport.Dial(ctx, r.addr, r.target.TLS, r.opt.ConnectTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c := &v5conn{nc: nc}
+	c.pc = paho.NewClient(paho.ClientConfig{
+		Conn:          &packetConn{Conn: nc},
+		PacketTimeout: r.opt.ConnectTimeout,
+		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+			h.recv(fromV5(pr.Packet))
+			return true, nil
+		}},
+		OnClientError: func(err error) { h.lost(c, err) },
+		OnServerDisconnect: func(dp *paho.Disconnect) {
+			h.lost(c, fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)",
+				(&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason(), dp.ReasonCode))
+		},
+	})
+	conf := d.b.Connect()
+	rm := uint16(receiveMaximum)
+	cp := &paho.Connect{
+		ClientID:   d.clientID,
+		CleanStart: conf.CleanStart,
+		KeepAlive:  keepAliveSecs(conf.KeepAlive),
+		Properties: &paho.ConnectProperties{ReceiveMaximum: &rm},
+	}
+	if conf.SessionExpiry > 0 {
+		se := uint32(min(conf.SessionExpiry/time.Second, 0xFFFFFFFF))
+		cp.Properties.SessionExpiryInterval = &se
+	}
+	if r.target.Username != "" {
+		cp.Username, cp.UsernameFlag = r.target.Username, true
+	}
+	if r.target.Password != "" {
+		cp.Password, cp.PasswordFlag = []byte(r.target.Password), true
+	}
+	if w := conf.Will; w != nil {
+		cp.WillMessage = &paho.WillMessage{Topic: w.Topic, Payload: w.Payload, QoS: w.QoS, Retain: w.Retain}
+		cp.WillProperties = &paho.WillProperties{
+			PayloadFormat: w.PayloadFormat, MessageExpiry: w.MessageExpiry, ContentType: w.ContentType,
+			ResponseTopic: w.ResponseTopic, CorrelationData: w.CorrelationData, User: userProps(w.UserProps),
+		}
+	}
+	ack, err := c.pc.Connect(ctx, cp) // closes nc when it fails
+	if err != nil {
+		if ack != nil && ack.ReasonCode >= 0x80 {
+			return nil, autopaho.NewConnackError(err, ack)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+type v5conn struct {
+	nc net.Conn
+	pc *paho.Client
+}
+
+func (c *v5conn) publish(m message.Message) error {
+	p := &paho.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
+	if m.ContentType != "" || m.PayloadFormat != nil || m.MessageExpiry != nil || m.ResponseTopic != "" || m.CorrelationData != nil || len(m.UserProps) > 0 {
+		p.Properties = &paho.PublishProperties{
+			ContentType: m.ContentType, PayloadFormat: m.PayloadFormat, MessageExpiry: m.MessageExpiry,
+			ResponseTopic: m.ResponseTopic, CorrelationData: m.CorrelationData, User: userProps(m.UserProps),
+		}
+	}
+	// QoS 1 and 2 go out without waiting for the acknowledgement: a device
+	// whose broker is slow to answer must not hold up the others.
+	_, err := c.pc.PublishWithOptions(context.Background(), p, paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
+	return err
+}
+
+func (c *v5conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
+	s := &paho.Subscribe{}
+	for _, x := range subs {
+		s.Subscriptions = append(s.Subscriptions, paho.SubscribeOptions{Topic: x.Filter, QoS: x.QoS})
+	}
+	ack, err := c.pc.Subscribe(ctx, s)
+	if ack != nil {
+		for i, code := range ack.Reasons {
+			if code >= 0x80 && i < len(subs) {
+				return fmt.Errorf("the broker refused the subscription to %q (reason 0x%02x); check the user's ACL", subs[i].Filter, code)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("subscribe to %q: %w", subs[0].Filter, err)
+	}
+	return nil
+}
+
+func (c *v5conn) disconnect() { _ = c.pc.Disconnect(&paho.Disconnect{ReasonCode: 0}) }
+
+func (c *v5conn) kill() { _ = c.nc.Close() }
+
+func userProps(ups []message.UserProp) paho.UserProperties {
+	if len(ups) == 0 {
+		return nil
+	}
+	out := make(paho.UserProperties, len(ups))
+	for i, u := range ups {
+		out[i] = paho.UserProperty{Key: u.Key, Value: u.Value}
+	}
+	return out
+}
+
+func fromV5(p *paho.Publish) message.Message {
+	m := message.Message{Time: time.Now(), Protocol: 5, Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
+	if pr := p.Properties; pr != nil {
+		m.ContentType, m.ResponseTopic, m.CorrelationData = pr.ContentType, pr.ResponseTopic, pr.CorrelationData
+		m.PayloadFormat, m.MessageExpiry = pr.PayloadFormat, pr.MessageExpiry
+		for _, u := range pr.User {
+			m.UserProps = append(m.UserProps, message.UserProp{Key: u.Key, Value: u.Value})
+		}
+	}
+	return m
+}
+
+func keepAliveSecs(d time.Duration) uint16 {
+	if d <= 0 {
+		d = defaultKeepAlive
+	}
+	return uint16(min(max(d/time.Second, 1), 0xFFFF))
+}
+
+// dialV3 connects a device over MQTT 3.1.1 with paho.mqtt.golang, which
+// connects once (its retry and reconnect loops, which sleep unstoppably,
+// are off).
+func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error) {
+	conf := d.b.Connect()
+	c := &v3conn{}
+	o := mqtt.NewClientOptions()
+	o.AddBroker("tcp://" + r.addr.Addr) // the scheme is not used: the opener below dials
+	o.SetClientID(d.clientID)
+	o.SetProtocolVersion(4)
+	o.SetCleanSession(conf.CleanStart)
+	o.SetKeepAlive(time.Duration(keepAliveSecs(conf.KeepAlive)) * time.Second)
+	o.SetConnectTimeout(r.opt.ConnectTimeout)
+	o.SetWriteTimeout(r.opt.ConnectTimeout)
+	o.SetPingTimeout(r.opt.ConnectTimeout)
+	o.SetAutoReconnect(false)
+	o.SetConnectRetry(false)
+	o.SetUsername(r.target.Username)
+	o.SetPassword(r.target.Password)
+	if w := conf.Will; w != nil {
+		o.SetBinaryWill(w.Topic, w.Payload, w.QoS, w.Retain)
+	}
+	o.SetCustomOpenConnectionFn(func(*url.URL, mqtt.ClientOptions) (net.Conn, error) {
+		nc, err := transport.Dial(ctx, r.addr, r.target.TLS, r.opt.ConnectTimeout)
+		if err != nil {
+			return nil, err
+		}
+		c.nc.Store(&nc)
+		return nc, nil
+	})
+	o.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
+		h.recv(message.Message{Time: time.Now(), Protocol: 4, Topic: m.Topic(), Payload: m.Payload(), QoS: m.Qos(), Retain: m.Retained()})
+	})
+	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) { h.lost(c, err) })
+	c.cl = mqtt.NewClient(o)
+	tok := c.cl.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		// The library waits for CONNACK until its own timeout; closing the
+		// socket ends the wait now (again, if the dial was finishing).
+		for done := false; !done; {
+			c.kill()
+			select {
+			case <-tok.Done():
+				done = true
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type v3conn struct {
+	cl mqtt.Client
+	nc atomic.Pointer[net.Conn]
+}
+
+func (c *v3conn) publish(m message.Message) error {
+	tok := c.cl.Publish(m.Topic, m.QoS, m.Retain, m.Payload)
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	default:
+		return nil // queued; a failure shows as a lost connection
+	}
+}
+
+func (c *v3conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
+	filters := map[string]byte{}
+	for _, s := range subs {
+		filters[s.Filter] = s.QoS
+	}
+	tok := c.cl.SubscribeMultiple(filters, nil)
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return fmt.Errorf("subscribe to %q: no answer from the broker: %w", subs[0].Filter, ctx.Err())
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("subscribe to %q: %w", subs[0].Filter, err)
+	}
+	for f, code := range tok.(*mqtt.SubscribeToken).Result() {
+		if code >= 0x80 {
+			return fmt.Errorf("the broker refused the subscription to %q (MQTT 3.1.1 gives no reason; often the user's ACL)", f)
+		}
+	}
+	return nil
+}
+
+func (c *v3conn) disconnect() { c.cl.Disconnect(250) }
+
+func (c *v3conn) kill() {
+	if p := c.nc.Load(); p != nil {
+		_ = (*p).Close()
+	}
+}

@@ -1,0 +1,426 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/sim"
+	"github.com/iotstudio/iotstudio/engine/sim/scenario"
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func protoName(p byte) string { return message.ProtocolName(p) }
+
+// Every device's stream reaches the broker in order, counted, with its
+// sequence number (MQTT 5) and measured lag.
+func TestMessagesArriveInOrder(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			srv, tp := startBroker(t)
+			const n = 50
+			r := run(t, fleetOf{n: n, every: 100 * time.Millisecond, ramp: scenario.Ramp{PerSecond: 500}},
+				Target{URL: "mqtt://" + srv.Addr, Protocol: proto}, Options{Seed: 1})
+			tp.runner.Store(r.Runner)
+			testkit.Eventually(t, "50 devices online, each with 5 messages at the broker", func() bool {
+				if r.Stats().Connected != n {
+					return false
+				}
+				for i := range n {
+					id := fmt.Sprintf("sim-dev%03d", i)
+					if len(tp.matching(func(m message.Message) bool { return m.ClientID == id && strings.HasPrefix(m.Topic, "data/") })) < 5 {
+						return false
+					}
+				}
+				return true
+			})
+			for i := range n {
+				id := fmt.Sprintf("sim-dev%03d", i)
+				msgs := tp.matching(func(m message.Message) bool { return m.ClientID == id && strings.HasPrefix(m.Topic, "data/") })
+				for k, m := range msgs {
+					if got, want := string(m.Payload), strconv.Itoa(k+1); got != want {
+						t.Fatalf("%s message %d: payload %q, want %q (out of order or lost)", id, k, got, want)
+					}
+					if proto == 5 {
+						if seq := prop(m, PropSeq); seq != strconv.Itoa(k) {
+							t.Fatalf("%s message %d: %s = %q, want %d", id, k, PropSeq, seq, k)
+						}
+						if prop(m, PropTime) == "" {
+							t.Fatalf("%s message %d has no %s", id, k, PropTime)
+						}
+					}
+				}
+			}
+			st := r.Stats()
+			if st.Wanted != n || st.Sent < 5*n || st.Errors != 0 {
+				t.Fatalf("stats %+v: want %d wanted, ≥ %d sent, no errors", st, n, 5*n)
+			}
+			if st.LagP99 <= 0 || st.LagMax < st.LagP99 || st.LagP50 > st.LagP99 {
+				t.Fatalf("lag not measured: p50 %s p99 %s max %s", st.LagP50, st.LagP99, st.LagMax)
+			}
+			if proto == 5 && (!st.Observed || st.Delivered == 0 || st.Lost != 0 || st.LatencyP99 <= 0) {
+				t.Fatalf("observed %v delivered %d lost %d latency p99 %s: want delivered > 0, none lost, latency measured", st.Observed, st.Delivered, st.Lost, st.LatencyP99)
+			}
+			for _, d := range r.Devices() {
+				if d.State != Online || d.Sent == 0 {
+					t.Fatalf("device %+v: want online with messages sent", d)
+				}
+			}
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func prop(m message.Message, key string) string {
+	for _, u := range m.UserProps {
+		if u.Key == key {
+			return u.Value
+		}
+	}
+	return ""
+}
+
+// A command through the broker gets its reply: on MQTT 5 on the response
+// topic with the correlation data; the handler's delay and offline
+// effects run without blocking.
+func TestHandlerReplyRoundTrip(t *testing.T) {
+	srv, tp := startBroker(t)
+	r := run(t, fleetOf{n: 2, every: time.Hour, conf: sim.Connect{ReconnectMin: 100 * time.Millisecond}},
+		Target{URL: "mqtt://" + srv.Addr, Protocol: 5}, Options{})
+	testkit.Eventually(t, "2 devices online", func() bool { return r.Stats().Connected == 2 })
+	testkit.Eventually(t, "devices subscribed", func() bool {
+		n := 0
+		for _, c := range srv.Clients() {
+			if strings.HasPrefix(c.ID, "sim-") && len(c.Subscriptions) == 1 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	snd, err := client.DialSender(context.Background(), client.SenderOptions{URL: "mqtt://" + srv.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snd.Close()
+	if err := snd.Publish(context.Background(), client.Message{Topic: "test/dev001/cmd", Payload: []byte("ping"), QoS: 1,
+		ResponseTopic: "answers/7", CorrelationData: []byte("c-7")}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the reply on answers/7 with correlation data c-7", func() bool {
+		return len(tp.matching(func(m message.Message) bool {
+			return m.ClientID == "sim-dev001" && m.Topic == "answers/7" && string(m.Payload) == "ok:ping" && bytes.Equal(m.CorrelationData, []byte("c-7"))
+		})) == 1
+	})
+
+	// Command runs the handler as if received; Delay defers the reply.
+	if err := r.Command("dev000", message.Message{Topic: "test/dev000/cmd", Payload: []byte("later")}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the delayed reply", func() bool {
+		return len(tp.matching(func(m message.Message) bool { return m.Topic == "test/dev000/reply" && string(m.Payload) == "ok:later" })) == 1
+	})
+
+	// Offline: the reply goes out, then the device drops (its will fires)
+	// and comes back.
+	w := watch(t, srv.Addr, "status/#")
+	if err := r.Command("dev000", message.Message{Topic: "test/dev000/cmd", Payload: []byte("nap")}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the nap's reply, the will, and the device back online", func() bool {
+		return len(tp.matching(func(m message.Message) bool { return m.Topic == "test/dev000/reply" && string(m.Payload) == "ok:nap" })) == 1 &&
+			w.saw("status/dev000", "lost") && w.count("status/dev000", "online") >= 2 && r.Stats().Connected == 2
+	})
+	if err := r.Command("nosuch", message.Message{}); err == nil || !strings.Contains(err.Error(), `no device "nosuch"`) {
+		t.Fatalf("command to an unknown device: %v", err)
+	}
+}
+
+// Kill drops a device without DISCONNECT: the broker publishes its will.
+// A graceful stop publishes offline and no will fires.
+func TestKillFiresWillGracefulStopDoesNot(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			srv, _ := startBroker(t)
+			w := watch(t, srv.Addr, "status/#")
+			r := run(t, fleetOf{n: 3, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: 100 * time.Millisecond}},
+				Target{URL: "mqtt://" + srv.Addr, Protocol: proto}, Options{})
+			testkit.Eventually(t, "3 devices online", func() bool {
+				return r.Stats().Connected == 3 && w.saw("status/dev000", "online") && w.saw("status/dev001", "online") && w.saw("status/dev002", "online")
+			})
+			if err := r.Kill("dev001"); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "dev001's will, then dev001 back online", func() bool {
+				return w.saw("status/dev001", "lost") && w.count("status/dev001", "online") == 2 && r.Stats().Connected == 3
+			})
+			if st := r.Stats(); st.Reconnects != 1 {
+				t.Fatalf("reconnects %d, want 1", st.Reconnects)
+			}
+			if err := r.stop(); err != nil {
+				t.Fatalf("graceful stop: %v", err)
+			}
+			testkit.Eventually(t, "the devices gone from the broker", func() bool {
+				for _, c := range srv.Clients() {
+					if strings.HasPrefix(c.ID, "sim-") {
+						return false
+					}
+				}
+				return true
+			})
+			// mochi sends a will before it forgets the client, so the
+			// retained status is final now.
+			retained := map[string]string{}
+			for _, m := range srv.RetainedMessages() {
+				retained[m.Topic] = string(m.Payload)
+			}
+			for _, id := range []string{"dev000", "dev001", "dev002"} {
+				if got := retained["status/"+id]; got != "offline" {
+					t.Errorf("retained status/%s = %q after a graceful stop, want offline", id, got)
+				}
+			}
+			if w.saw("status/dev000", "lost") || w.saw("status/dev002", "lost") {
+				t.Error("a will fired on a graceful stop")
+			}
+			for _, d := range r.Devices() {
+				if d.State != Stopped {
+					t.Errorf("device %s: state %s after stop", d.ID, d.State)
+				}
+			}
+		})
+	}
+}
+
+// Devices come back after the broker restarts, counted as reconnects,
+// and while it is down the error says so in words.
+func TestReconnectAfterBrokerRestart(t *testing.T) {
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	srv, _ := startBroker(t, func(c *broker.Config) { c.MQTTAddr = addr })
+	const n = 10
+	r := run(t, fleetOf{n: n, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: 50 * time.Millisecond, ReconnectMax: 200 * time.Millisecond}},
+		Target{URL: "mqtt://" + addr, Protocol: 5}, Options{})
+	testkit.Eventually(t, "10 devices online", func() bool { return r.Stats().Connected == n })
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "no device connected, the error in words", func() bool {
+		st := r.Stats()
+		return st.Connected == 0 && strings.Contains(st.LastError, "connection refused") && strings.Contains(st.LastError, addr)
+	})
+	for _, d := range r.Devices() {
+		if d.State != Reconnecting || d.LastError == "" {
+			t.Fatalf("device %+v: want reconnecting with its last error", d)
+		}
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "10 devices back online", func() bool {
+		st := r.Stats()
+		return st.Connected == n && st.Reconnects >= n
+	})
+	sent := r.Stats().Sent
+	testkit.Eventually(t, "messages flowing again", func() bool { return r.Stats().Sent > sent+n })
+}
+
+// A wrong password is said in words and no device counts as connected.
+func TestWrongPassword(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			dir := t.TempDir()
+			// bcrypt's lowest cost: at the default one, a CONNECT takes
+			// seconds under the race detector on a busy machine.
+			hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			users := filepath.Join(dir, "users.yaml")
+			if err := os.WriteFile(users, []byte("anonymous: false\nusers:\n  - name: alice\n    password_hash: \""+string(hash)+"\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv, _ := startBroker(t, func(c *broker.Config) { c.UsersFile = users })
+			r := run(t, fleetOf{n: 3, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: 50 * time.Millisecond}},
+				Target{URL: "mqtt://" + srv.Addr, Protocol: proto, Username: "alice", Password: "wrong"}, Options{})
+			testkit.Eventually(t, "every device refused, the reason in words", func() bool {
+				st := r.Stats()
+				return st.Errors >= 3 && strings.Contains(st.LastError, `user "alice"`) &&
+					(strings.Contains(st.LastError, "bad user name or password") || strings.Contains(st.LastError, "not authorized"))
+			})
+			st := r.Stats()
+			if st.Connected != 0 || st.Sent != 0 {
+				t.Fatalf("stats %+v: want none connected, nothing sent", st)
+			}
+			for _, d := range r.Devices() {
+				if d.State == Online {
+					t.Fatalf("device %s online with a wrong password", d.ID)
+				}
+			}
+		})
+	}
+}
+
+// Chaos disconnects devices at random and drops a share of their
+// messages, counted; the devices come back.
+func TestChaos(t *testing.T) {
+	srv, _ := startBroker(t)
+	r := run(t, fleetOf{n: 5, every: 20 * time.Millisecond, conf: sim.Connect{
+		MTBF: 150 * time.Millisecond, Downtime: 50 * time.Millisecond, DropPercent: 50, ReconnectMin: 50 * time.Millisecond,
+	}}, Target{URL: "mqtt://" + srv.Addr, Protocol: 5}, Options{Seed: 7})
+	testkit.Eventually(t, "chaos disconnects, reconnects, drops and sends", func() bool {
+		st := r.Stats()
+		return st.ChaosDisconnects >= 3 && st.Reconnects >= 3 && st.Dropped >= 10 && st.Sent >= 10
+	})
+}
+
+// Pause stops the streams without disconnecting; Resume restarts them.
+func TestPauseResume(t *testing.T) {
+	srv, _ := startBroker(t)
+	r := run(t, fleetOf{n: 3, every: 20 * time.Millisecond}, Target{URL: "mqtt://" + srv.Addr}, Options{})
+	testkit.Eventually(t, "messages flowing", func() bool { return r.Stats().Sent > 10 })
+	r.Pause()
+	// Messages already handed to a sender still go out; then none.
+	var before uint64
+	testkit.Eventually(t, "sending stopped", func() bool {
+		s := r.Stats().Sent
+		time.Sleep(100 * time.Millisecond) // five intervals
+		before = r.Stats().Sent
+		return before == s
+	})
+	if st := r.Stats(); st.Connected != 3 || !st.Paused {
+		t.Fatalf("paused: %+v, want 3 connected and paused", st)
+	}
+	r.Resume()
+	testkit.Eventually(t, "messages flowing again", func() bool { return r.Stats().Sent > before+10 })
+}
+
+// The ramp spreads the connects: Over a duration, and PerSecond.
+func TestRampPaces(t *testing.T) {
+	srv, _ := startBroker(t)
+	start := time.Now()
+	r := run(t, fleetOf{n: 20, every: time.Hour, ramp: scenario.Ramp{Over: 400 * time.Millisecond}}, Target{URL: "mqtt://" + srv.Addr}, Options{})
+	testkit.Eventually(t, "20 devices online", func() bool { return r.Stats().Connected == 20 })
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Fatalf("20 devices over 400ms connected in %s", took)
+	}
+	if got := New(fleetOf{n: 5}, Target{}, Options{}).rampEvery(); got != 10*time.Millisecond {
+		t.Fatalf("default ramp: %s between connects, want 10ms (100/s)", got)
+	}
+}
+
+// Debian's mosquitto as the target, both protocols; its will on Kill.
+func TestMosquittoTarget(t *testing.T) {
+	addr := startMosquitto(t)
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			w := watch(t, addr, "#")
+			r := run(t, fleetOf{n: 5, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: 100 * time.Millisecond}},
+				Target{URL: "mqtt://" + addr, Protocol: proto}, Options{})
+			testkit.Eventually(t, "5 devices online and sending through mosquitto", func() bool {
+				return r.Stats().Connected == 5 && w.saw("data/dev004", "3")
+			})
+			if err := r.Kill("dev002"); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "mosquitto publishes dev002's will", func() bool { return w.saw("status/dev002", "lost") })
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "offline published at stop", func() bool { return w.saw("status/dev004", "offline") })
+		})
+	}
+}
+
+// A target with nothing listening says so, with the address.
+func TestRefusedTargetInWords(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	r := run(t, fleetOf{n: 2, every: time.Second}, Target{URL: "mqtt://" + addr}, Options{})
+	testkit.Eventually(t, "the refusal in words", func() bool {
+		st := r.Stats()
+		return strings.Contains(st.LastError, addr) && strings.Contains(st.LastError, "connection refused") && strings.Contains(st.LastError, "broker is running")
+	})
+	if err := New(fleetOf{n: 1}, Target{URL: "http://x"}, Options{}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
+		t.Fatalf("bad URL: %v", err)
+	}
+}
+
+// A connected device costs little memory: paho.golang sizes a channel per
+// client by the Receive Maximum it announces (512 KiB when unset), so the
+// devices announce a small one. The heap measured includes the embedded
+// broker's side of each connection (about 160 KiB in mochi).
+func TestHeapPerDevice(t *testing.T) {
+	srv, _ := startBroker(t)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 100
+	r := run(t, fleetOf{n: n, every: time.Hour, ramp: scenario.Ramp{PerSecond: 1000}}, Target{URL: "mqtt://" + srv.Addr}, Options{})
+	testkit.Eventually(t, "100 devices online", func() bool { return r.Stats().Connected == n })
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapInuse) - int64(before.HeapInuse)) / n
+	t.Logf("heap per device, broker's side included: %d KiB", per>>10)
+	if per > 400<<10 {
+		t.Fatalf("heap per connected device %d KiB, want under 400 KiB", per>>10)
+	}
+}
+
+// A stop does not wait for connect attempts to a target that never
+// answers: they are abandoned, not left to time out.
+func TestStopAbandonsConnectAttempts(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) { stopAbandonsConnects(t, proto) })
+	}
+}
+
+func stopAbandonsConnects(t *testing.T, proto byte) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	r := run(t, fleetOf{n: 3, every: time.Second}, Target{URL: "mqtt://" + l.Addr().String(), Protocol: proto}, Options{ConnectTimeout: time.Minute})
+	testkit.Eventually(t, "3 connects under way", func() bool { return accepted.Load() == 3 })
+	start := time.Now()
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("stop took %s with connects pending (connect timeout 1m)", took)
+	}
+	if st := r.Stats(); st.Connected != 0 || st.NotStopped != 0 {
+		t.Fatalf("stats after stop: %+v", st)
+	}
+}

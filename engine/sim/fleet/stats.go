@@ -1,0 +1,221 @@
+package fleet
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
+)
+
+// counters are a Runner's running totals.
+type counters struct {
+	startedAt time.Time
+
+	connected        atomic.Int64
+	sent             atomic.Uint64
+	errors           atomic.Uint64
+	reconnects       atomic.Uint64
+	dropped          atomic.Uint64
+	chaosDisconnects atomic.Uint64
+	delivered        atomic.Uint64
+	lostMsgs         atomic.Uint64
+	notStopped       atomic.Int64
+	lag, latency     hist
+
+	errMu     sync.Mutex
+	lastErr   string
+	lastErrAt time.Time
+
+	rateMu  sync.Mutex
+	samples [rateWindow + 1]rateSample
+	nSample int
+}
+
+type rateSample struct {
+	at   time.Time
+	sent uint64
+}
+
+// rateWindow is how many seconds the send rate is averaged over.
+const rateWindow = 5
+
+// Stats is a fleet's state at a moment; cheap enough to take ten times a
+// second.
+type Stats struct {
+	Fleet     string
+	Wanted    int // devices in the fleet
+	Connected int
+	Paused    bool
+
+	Sent       uint64
+	SentPerSec float64 // over the last few seconds
+
+	// Errors counts failed connects, lost connections and failed
+	// publishes or subscriptions; LastError says the latest in words.
+	Errors      uint64
+	LastError   string
+	LastErrorAt time.Time
+
+	Reconnects       uint64 // connects after the first, per device
+	ChaosDisconnects uint64 // random drops by chaos (MTBF)
+	Dropped          uint64 // scheduled messages chaos did not send (DropPercent)
+
+	// Lag is how late stream messages went out: send time − scheduled time.
+	LagP50, LagP99, LagMax time.Duration
+
+	// Observed: Ingest has seen the devices' messages (MQTT 5 only, which
+	// carries sim-seq and sim-ts); then Delivered, Lost and the end-to-end
+	// latency are known.
+	Observed               bool
+	Delivered, Lost        uint64
+	LatencyP50, LatencyP99 time.Duration
+
+	// NotStopped is how many devices Run could not stop cleanly.
+	NotStopped int
+}
+
+// Stats returns the fleet's counters now.
+func (r *Runner) Stats() Stats {
+	s := Stats{
+		Fleet:            r.src.Name(),
+		Wanted:           len(r.devs),
+		Connected:        int(r.connected.Load()),
+		Paused:           r.paused.Load(),
+		Sent:             r.sent.Load(),
+		Errors:           r.errors.Load(),
+		Reconnects:       r.reconnects.Load(),
+		ChaosDisconnects: r.chaosDisconnects.Load(),
+		Dropped:          r.dropped.Load(),
+		LagP50:           r.lag.quantile(0.50),
+		LagP99:           r.lag.quantile(0.99),
+		LagMax:           time.Duration(r.lag.max.Load()),
+		Delivered:        r.delivered.Load(),
+		Lost:             r.lostMsgs.Load(),
+		LatencyP50:       r.latency.quantile(0.50),
+		LatencyP99:       r.latency.quantile(0.99),
+		NotStopped:       int(r.notStopped.Load()),
+	}
+	s.Observed = s.Delivered > 0
+	r.errMu.Lock()
+	s.LastError, s.LastErrorAt = r.lastErr, r.lastErrAt
+	r.errMu.Unlock()
+	s.SentPerSec = r.rate(time.Now(), s.Sent)
+	return s
+}
+
+func (r *Runner) setLastErr(err error) {
+	r.errMu.Lock()
+	r.lastErr, r.lastErrAt = err.Error(), time.Now()
+	r.errMu.Unlock()
+}
+
+// noteErr records a failure of a connected device that does not end its
+// connection.
+func (r *Runner) noteErr(d *device, err error) {
+	if r.stopping.Load() {
+		return
+	}
+	r.errors.Add(1)
+	r.setLastErr(err)
+	d.mu.Lock()
+	d.lastErr = err.Error()
+	d.mu.Unlock()
+}
+
+// sampleRate keeps the last rateWindow seconds' send totals.
+func (r *Runner) sampleRate(now time.Time) {
+	r.rateMu.Lock()
+	defer r.rateMu.Unlock()
+	copy(r.samples[1:], r.samples[:len(r.samples)-1])
+	r.samples[0] = rateSample{at: now, sent: r.sent.Load()}
+	r.nSample = min(r.nSample+1, len(r.samples))
+}
+
+func (r *Runner) rate(now time.Time, sent uint64) float64 {
+	r.rateMu.Lock()
+	defer r.rateMu.Unlock()
+	if r.nSample == 0 {
+		return 0
+	}
+	old := r.samples[r.nSample-1]
+	secs := now.Sub(old.at).Seconds()
+	if secs < 0.5 {
+		return 0
+	}
+	return float64(sent-old.sent) / secs
+}
+
+// DeviceStatus is one device's state.
+type DeviceStatus struct {
+	Index     int
+	ID        string
+	ClientID  string
+	State     State
+	Sent      uint64
+	LastError string
+}
+
+// Devices lists every device's state, in fleet order.
+func (r *Runner) Devices() []DeviceStatus {
+	out := make([]DeviceStatus, len(r.devs))
+	for i, d := range r.devs {
+		d.mu.Lock()
+		out[i] = DeviceStatus{Index: i, ID: d.id, ClientID: d.clientID, State: d.state, LastError: d.lastErr}
+		d.mu.Unlock()
+		out[i].Sent = d.sent.Load()
+	}
+	return out
+}
+
+// Ingest is a message.Sink: fed the broker's tap (or a monitoring
+// subscription), it matches the fleet's messages by client ID and counts
+// them delivered, a gap in a device's sim-seq as lost, and now − sim-ts as
+// the end-to-end latency. It never blocks and never drops.
+func (r *Runner) Ingest(m message.Message) bool {
+	d := r.byClient[m.ClientID]
+	if d == nil {
+		return true
+	}
+	var seq uint64
+	var ts int64
+	var haveSeq, haveTS bool
+	for _, u := range m.UserProps {
+		switch u.Key {
+		case PropSeq:
+			v, err := strconv.ParseUint(u.Value, 10, 64)
+			seq, haveSeq = v, err == nil
+		case PropTime:
+			v, err := strconv.ParseInt(u.Value, 10, 64)
+			ts, haveTS = v, err == nil
+		}
+	}
+	if !haveSeq {
+		return true // not a stream message (status, replies)
+	}
+	d.obsMu.Lock()
+	switch {
+	case !d.obsSeen || seq >= d.obsNext:
+		// Observing may start mid-stream: only gaps after the first
+		// message seen count.
+		if d.obsSeen && seq > d.obsNext {
+			r.lostMsgs.Add(seq - d.obsNext)
+		}
+		d.obsNext, d.obsSeen = seq+1, true
+	default:
+		// Late, after a gap was counted for it: it was not lost after all.
+		for {
+			l := r.lostMsgs.Load()
+			if l == 0 || r.lostMsgs.CompareAndSwap(l, l-1) {
+				break
+			}
+		}
+	}
+	d.obsMu.Unlock()
+	r.delivered.Add(1)
+	if haveTS {
+		r.latency.observe(time.Since(time.Unix(0, ts)))
+	}
+	return true
+}
