@@ -58,6 +58,7 @@ func runGUI(args []string, e env) error {
 		Capture: !*noCapture, CaptureMayFail: true,
 		OnCapture:   captureQueriesWhile(dir, "the app", log),
 		Topics:      true,
+		Observable:  true, // the Devices panel's delivery and latency
 		Connections: true, Keyring: client.OSKeyring{},
 		Logger: log,
 	})

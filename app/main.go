@@ -55,6 +55,7 @@ commands:
   connect      connect to any MQTT broker: subscribe, publish, print or capture what arrives
   connections  list, add, remove, export and import the saved connection profiles
   saved        list the Publish panel's saved messages, or publish one to any broker
+  simulate     run, check, preview and infer fleets of virtual devices (YAML scenario files)
   version      print the version
 Run "iotstudio COMMAND -h" for a command's flags.
 `
@@ -87,6 +88,8 @@ func run(args []string, e env) int {
 		err = runConnections(rest, e)
 	case "saved":
 		err = runSaved(rest, e)
+	case "simulate":
+		err = runSimulate(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
 	case "help":

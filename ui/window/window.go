@@ -1,6 +1,6 @@
 // Package window is the app's main window: it builds the panels (the
 // Explorer with the inspector first, then Publish, Subscribe, Connections,
-// Broker and Capture), wires them to the engine (engine/studio) and stops
+// Broker, Capture and Devices), wires them to the engine (engine/studio) and stops
 // their refresh goroutines before the engine closes. What the engine does
 // (the capture, the topic model, connections, the broker) lives there;
 // app keeps flags, subcommands and the life of the process.
@@ -16,6 +16,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/devices"
 	"github.com/iotstudio/iotstudio/ui/publish"
 	"github.com/iotstudio/iotstudio/ui/shell"
 	"github.com/iotstudio/iotstudio/ui/subscribe"
@@ -78,6 +79,9 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
 		w.capt.show(ctx, serving, w.win)
 	}
+	devs := devices.New(newSimEngine(eng, opts.DataDir), w.win, devices.Options{Logger: log})
+	shell.AddPanels(w.win, devs)
+	serving.Go(func() error { return devs.Serve(ctx) })
 	return w
 }
 

@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 )
 
@@ -58,7 +61,11 @@ func Lookup(name string) (Entry, error) {
 // Profiles parses every built-in file and returns their profiles, for
 // fleets that name a built-in profile. The files are checked by this
 // package's tests, so an error here means a broken build.
-func Profiles() ([]scenario.Profile, error) {
+func Profiles() ([]scenario.Profile, error) { return parsed() }
+
+// parsed parses the built-in files once: the editor compiles on every
+// pause in typing.
+var parsed = sync.OnceValues(func() ([]scenario.Profile, error) {
 	var out []scenario.Profile
 	for _, e := range List() {
 		f, err := scenario.Parse("builtin:"+e.Name, e.YAML)
@@ -67,5 +74,20 @@ func Profiles() ([]scenario.Profile, error) {
 		}
 		out = append(out, f.Profiles...)
 	}
-	return out, nil
+	return slices.Clip(out), nil // callers append their own profiles
+})
+
+// Compile parses one scenario file and compiles it, its fleets free to
+// name a built-in profile: what the window's editor checks on every
+// pause in typing and starts.
+func Compile(path string, data []byte, opt device.Options) (*device.Scenario, error) {
+	f, err := scenario.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	known, err := Profiles()
+	if err != nil {
+		return nil, err
+	}
+	return device.Compile(f, known, opt)
 }

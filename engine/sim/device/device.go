@@ -44,6 +44,13 @@ func (f *Fleet) WithSeed(s int64) *Fleet {
 	return &c
 }
 
+// WithRamp returns the fleet connecting at r instead (the CLI's --ramp).
+func (f *Fleet) WithRamp(r scenario.Ramp) *Fleet {
+	c := *f
+	c.Ramp = r
+	return &c
+}
+
 // Source is a fleet as the runtime takes it (engine/sim/fleet's Devices
 // interface): Name and Ramp are fields of Fleet, so they cannot also be
 // its methods.

@@ -48,6 +48,12 @@ func TargetFromProfile(p client.Profile, s *client.Secrets) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("devices on connection %q: %w", p.Name, err)
 	}
+	return TargetFor(p, creds)
+}
+
+// TargetFor is the target of a connection profile with its secrets
+// already read (the CLI reads them from the environment).
+func TargetFor(p client.Profile, creds client.Credentials) (Target, error) {
 	tlsConf, err := p.TLSConfig(creds)
 	if err != nil {
 		return Target{}, fmt.Errorf("devices on connection %q: %w", p.Name, err)

@@ -633,34 +633,39 @@ func (d *decoder) duration(n *yaml.Node, p *Duration, name string) {
 }
 
 func (d *decoder) ramp(n *yaml.Node, p *Ramp, name string) {
-	bad := func() {
-		d.errorf(n, "`%s`: expected connections per second like 200/s or a duration like 30s, got %s", name, describe(n))
-	}
 	if n.Kind != yaml.ScalarNode || isNull(n) {
-		bad()
+		d.errorf(n, "`%s`: %s, got %s", name, rampExpected, describe(n))
 		return
 	}
-	if rate, ok := strings.CutSuffix(strings.TrimSpace(n.Value), "/s"); ok {
+	r, err := ParseRamp(n.Value)
+	if err != nil {
+		d.errorf(n, "`%s`: %v", name, err)
+		return
+	}
+	*p = r
+}
+
+const rampExpected = "expected connections per second like 200/s or a duration like 30s"
+
+// ParseRamp reads a ramp as a file or the command line writes it:
+// connections per second (200/s) or a duration to spread them over (30s).
+func ParseRamp(v string) (Ramp, error) {
+	if rate, ok := strings.CutSuffix(strings.TrimSpace(v), "/s"); ok {
 		r, err := strconv.ParseFloat(strings.TrimSpace(rate), 64)
 		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
-			bad()
-			return
+			return Ramp{}, fmt.Errorf("%s, got `%s`", rampExpected, v)
 		}
 		if r <= 0 {
-			d.errorf(n, "`%s`: the rate must be above 0/s, got %s", name, describe(n))
-			return
+			return Ramp{}, fmt.Errorf("the rate must be above 0/s, got `%s`", v)
 		}
-		p.PerSecond = r
-		return
+		return Ramp{PerSecond: r}, nil
 	}
-	dur, err := time.ParseDuration(n.Value)
+	dur, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
-		bad()
-		return
+		return Ramp{}, fmt.Errorf("%s, got `%s`", rampExpected, v)
 	}
 	if dur <= 0 {
-		d.errorf(n, "`%s`: the duration must be above 0, got %s", name, describe(n))
-		return
+		return Ramp{}, fmt.Errorf("the duration must be above 0, got `%s`", v)
 	}
-	p.Over = dur
+	return Ramp{Over: dur}, nil
 }

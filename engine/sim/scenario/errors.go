@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,4 +77,22 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// AsErrors returns the positioned problems err holds (Parse returns
+// *Errors, the device compiler Errors), for an editor that marks them.
+func AsErrors(err error) (Errors, bool) {
+	var ptr *Errors
+	if errors.As(err, &ptr) && ptr != nil {
+		return *ptr, true
+	}
+	var es Errors
+	if errors.As(err, &es) {
+		return es, true
+	}
+	var one *Error
+	if errors.As(err, &one) {
+		return Errors{one}, true
+	}
+	return nil, false
 }

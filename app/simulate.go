@@ -1,0 +1,236 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/sim/builtin"
+	"github.com/iotstudio/iotstudio/engine/sim/device"
+	"github.com/iotstudio/iotstudio/engine/sim/scenario"
+)
+
+const simulateUsage = `usage: iotstudio simulate run FILE... [--embedded [--mqtt HOST:PORT] | --url URL | --profile NAME] [--count N]
+                                  [--ramp 200/s|30s] [--duration 10m] [--seed 42] [--stats 5s] [--format text|jsonl]
+       iotstudio simulate validate FILE...
+       iotstudio simulate preview FILE [--fleet NAME] [--device 0] [-n 5]
+       iotstudio simulate infer --topic FILTER [--since -1h] [--until T] [--data DIR] > plant.yaml
+       iotstudio simulate list
+       iotstudio simulate new --from NAME > my-device.yaml
+       iotstudio simulate schema > scenario.schema.json
+simulate runs fleets of virtual devices described in YAML scenario files, each device a real MQTT client.
+A FILE may also be builtin:NAME (see simulate list). validate exits 2 with file:line:col messages.`
+
+func runSimulate(args []string, e env) error {
+	if len(args) == 0 {
+		return usagef("%s", simulateUsage)
+	}
+	switch args[0] {
+	case "run":
+		return simulateRun(args[1:], e)
+	case "validate":
+		return simulateValidate(args[1:], e)
+	case "preview":
+		return simulatePreview(args[1:], e)
+	case "infer":
+		return simulateInfer(args[1:], e)
+	case "list":
+		return simulateList(args[1:], e)
+	case "new":
+		return simulateNew(args[1:], e)
+	case "schema":
+		_, err := e.stdout.Write(scenario.Schema())
+		return err
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, simulateUsage)
+		return nil
+	}
+	return usagef("unknown simulate command %q\n%s", args[0], simulateUsage)
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// the file arguments (flag.Parse stops at the first argument).
+func parseInterleaved(fs *flag.FlagSet, args []string) (files []string, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		if fs.NArg() == 0 {
+			return files, nil
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// loadScenarios reads and compiles every file, all of them, so that one
+// command reports every error at once; fleets in one file may use the
+// profiles of another. Nothing is returned unless all are valid.
+func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
+	if len(paths) == 0 {
+		return nil, usagef("give at least one scenario FILE (or builtin:NAME; see iotstudio simulate list)")
+	}
+	files, errs := parseScenarioFiles(paths)
+	if len(errs) > 0 {
+		return nil, scenarioErrors(errs)
+	}
+	known, err := builtin.Profiles()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		known = append(known, f.Profiles...)
+	}
+	var all device.Scenario
+	for _, f := range files {
+		s, err := device.Compile(f, known, device.Options{Protocol: protocol})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all.Fleets = append(all.Fleets, s.Fleets...)
+	}
+	if len(errs) > 0 {
+		return nil, scenarioErrors(errs)
+	}
+	return &all, nil
+}
+
+func parseScenarioFiles(paths []string) ([]*scenario.File, []error) {
+	var files []*scenario.File
+	var errs []error
+	for _, p := range paths {
+		data, err := readScenario(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f, err := scenario.Parse(p, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files = append(files, f)
+	}
+	return files, errs
+}
+
+func readScenario(p string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(p, "builtin:"); ok {
+		e, err := builtin.Lookup(name)
+		return e.YAML, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	return b, nil
+}
+
+// scenarioErrors is a usage error (exit 2) listing every problem, one
+// file:line:col message per line.
+func scenarioErrors(errs []error) error {
+	return usageError{errors.Join(errs...)}
+}
+
+func simulateValidate(args []string, e env) error {
+	fs := newFlagSet("simulate validate", e)
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	s, err := loadScenarios(paths, 5)
+	if err != nil {
+		return err
+	}
+	devices := 0
+	for _, f := range s.Fleets {
+		devices += f.Count
+	}
+	fmt.Fprintf(e.stdout, "valid: %d file(s), %d fleet(s), %d device(s)\n", len(paths), len(s.Fleets), devices)
+	return nil
+}
+
+func simulatePreview(args []string, e env) error {
+	fs := newFlagSet("simulate preview", e)
+	fleetName := fs.String("fleet", "", "preview the fleet `NAME` (default: the first)")
+	index := fs.Int("device", 0, "preview device `N` (0-based)")
+	n := fs.Int("n", 5, "show the next `N` messages")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	s, err := loadScenarios(paths, 5)
+	if err != nil {
+		return err
+	}
+	f, err := pickFleet(s, *fleetName)
+	if err != nil {
+		return err
+	}
+	if *index < 0 || *index >= f.Count {
+		return usagef("--device %d: fleet %s has devices 0 to %d", *index, f.Name, f.Count-1)
+	}
+	if *n < 1 {
+		return usagef("-n %d: give how many messages to show, at least 1", *n)
+	}
+	start := time.Now()
+	for _, m := range device.Preview(f, *index, *n, start) {
+		fmt.Fprintf(e.stdout, "+%s\t%s\t%s\n", m.Time.Sub(start).Round(time.Millisecond), m.Topic, printablePayload(m.Payload))
+	}
+	return nil
+}
+
+func pickFleet(s *device.Scenario, name string) (*device.Fleet, error) {
+	var names []string
+	for _, f := range s.Fleets {
+		if name == "" || f.Name == name {
+			return f, nil
+		}
+		names = append(names, f.Name)
+	}
+	if len(names) == 0 {
+		return nil, usagef("the scenario has no fleets: add one under fleets: (profile and count)")
+	}
+	return nil, usagef("--fleet %q: no such fleet; fleets: %s", name, strings.Join(names, ", "))
+}
+
+func simulateList(args []string, e env) error {
+	fs := newFlagSet("simulate list", e)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	for _, b := range builtin.List() {
+		fmt.Fprintf(e.stdout, "%-22s %s\n", b.Name, b.Description)
+	}
+	return nil
+}
+
+func simulateNew(args []string, e env) error {
+	fs := newFlagSet("simulate new", e)
+	from := fs.String("from", "", "start from the built-in profile `NAME` (see simulate list)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *from == "" {
+		return usagef("simulate new: give --from NAME, one of the built-in profiles (see iotstudio simulate list)")
+	}
+	b, err := builtin.Lookup(*from)
+	if err != nil {
+		return usageError{err}
+	}
+	// Editors that read this modeline (VS Code's YAML extension and
+	// others using yaml-language-server) validate and complete the file.
+	fmt.Fprintf(e.stdout, "# yaml-language-server: $schema=%s\n# (write the schema there with: iotstudio simulate schema > %s)\n", schemaFile, schemaFile)
+	_, err = e.stdout.Write(b.YAML)
+	return err
+}
+
+// schemaFile is where `simulate new` tells editors to find the schema.
+const schemaFile = "scenario.schema.json"

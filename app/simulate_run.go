@@ -1,0 +1,385 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/sim/device"
+	"github.com/iotstudio/iotstudio/engine/sim/fleet"
+	"github.com/iotstudio/iotstudio/engine/sim/scenario"
+	"github.com/iotstudio/iotstudio/engine/studio"
+)
+
+// runFlags are simulate run's flags.
+type runFlags struct {
+	embedded, noCapture         *bool
+	mqtt, data, savedConn, ramp *string
+	format, logLevel            *string
+	count                       *int
+	seed                        *int64
+	duration, stats             *time.Duration
+	dial                        dialFlags
+	fs                          *flag.FlagSet
+}
+
+func addRunFlags(fs *flag.FlagSet) runFlags {
+	return runFlags{
+		fs:        fs,
+		embedded:  fs.Bool("embedded", false, "start the broker in this process (as serve does, capture on) and run the devices against it"),
+		mqtt:      fs.String("mqtt", broker.DefaultMQTTAddr, "with --embedded: the broker's MQTT listener `HOST:PORT` (port 0 picks a free port)"),
+		noCapture: fs.Bool("no-capture", false, "with --embedded: do not record the traffic in DATA/capture"),
+		data:      fs.String("data", "", "data `DIR` for --embedded and --profile (default: the user config dir)"),
+		savedConn: fs.String("profile", "", "run the devices against the saved connection `NAME` (see iotstudio connections)"),
+		count:     fs.Int("count", 0, "devices per fleet (default: each fleet's count in the file)"),
+		ramp:      fs.String("ramp", "", "how fast devices connect: `RATE` per second (200/s) or a duration to spread them over (30s)"),
+		seed:      fs.Int64("seed", 0, "seed of every fleet's values (default: each fleet's seed in the file)"),
+		duration:  fs.Duration("duration", 0, "stop after `DURATION` (default: run until Ctrl-C)"),
+		stats:     fs.Duration("stats", 5*time.Second, "print the fleets' stats every `INTERVAL` (0: only the summary)"),
+		format:    fs.String("format", "text", "stats `FORMAT`: text or jsonl"),
+		logLevel:  fs.String("log-level", "warn", "log `LEVEL` of the embedded broker: debug, info, warn, error"),
+		dial:      addDialFlags(fs),
+	}
+}
+
+// given reports whether the flag name was on the command line.
+func (f runFlags) given(name string) bool {
+	seen := false
+	f.fs.Visit(func(fl *flag.Flag) { seen = seen || fl.Name == name })
+	return seen
+}
+
+// check refuses combinations that cannot mean what the user wants.
+func (f runFlags) check() error {
+	targets := 0
+	for _, on := range []bool{*f.embedded, *f.dial.url != "", *f.savedConn != ""} {
+		if on {
+			targets++
+		}
+	}
+	if targets != 1 {
+		return usagef("simulate run: give one target: --embedded, --url URL or --profile NAME\n%s", simulateUsage)
+	}
+	if *f.savedConn != "" {
+		if c := profileConflict(f.fs); c != "" {
+			return usagef("--%s: the saved connection --profile %s decides it; leave it out", c, *f.savedConn)
+		}
+	}
+	if f.given("client-id") {
+		return usagef("--client-id: each device takes its client ID from the scenario (client_id in its fleet)")
+	}
+	if !*f.embedded && (f.given("mqtt") || f.given("no-capture")) {
+		return usagef("--mqtt and --no-capture apply to --embedded only")
+	}
+	if *f.count < 0 {
+		return usagef("--count %d: give a number of devices, at least 1", *f.count)
+	}
+	if *f.format != "text" && *f.format != "jsonl" {
+		return usagef("--format %q: use text or jsonl", *f.format)
+	}
+	if *f.stats < 0 || *f.duration < 0 {
+		return usagef("--stats and --duration take positive durations")
+	}
+	return nil
+}
+
+// protocol is the MQTT version the devices speak: the target's.
+func (f runFlags) protocol() (byte, error) {
+	if *f.savedConn != "" {
+		p, _, err := savedProfile(*f.data, *f.savedConn)
+		if err != nil {
+			return 0, err
+		}
+		return p.Protocol.Level(), nil
+	}
+	switch *f.dial.protocol {
+	case "5":
+		return 5, nil
+	case "3.1.1", "4", "311":
+		return 4, nil
+	}
+	return 0, usagef("--protocol %q: use 5 or 3.1.1", *f.dial.protocol)
+}
+
+// overrides applies --count, --seed and --ramp to every fleet.
+func (f runFlags) overrides(s *device.Scenario) error {
+	var ramp scenario.Ramp
+	if *f.ramp != "" {
+		r, err := scenario.ParseRamp(*f.ramp)
+		if err != nil {
+			return usagef("--ramp %q: %v", *f.ramp, err)
+		}
+		ramp = r
+	}
+	for i, fl := range s.Fleets {
+		if *f.count > 0 {
+			fl = fl.WithCount(*f.count)
+		}
+		if f.given("seed") {
+			fl = fl.WithSeed(*f.seed)
+		}
+		if *f.ramp != "" {
+			fl = fl.WithRamp(ramp)
+		}
+		s.Fleets[i] = fl
+	}
+	return nil
+}
+
+func simulateRun(args []string, e env) error {
+	fs := newFlagSet("simulate run", e)
+	f := addRunFlags(fs)
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	proto, err := f.protocol()
+	if err != nil {
+		return err
+	}
+	s, err := loadScenarios(paths, proto)
+	if err != nil {
+		return err
+	}
+	if err := f.overrides(s); err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, *f.logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *f.duration)
+		defer cancel()
+	}
+	if *f.embedded {
+		return runEmbedded(ctx, f, s, log, e)
+	}
+	target, err := f.target()
+	if err != nil {
+		return err
+	}
+	return runFleets(ctx, s, target, nil, f, log, e)
+}
+
+// target is the broker --url or --profile names.
+func (f runFlags) target() (fleet.Target, error) {
+	if *f.savedConn != "" {
+		p, creds, err := savedProfile(*f.data, *f.savedConn)
+		if err != nil {
+			return fleet.Target{}, err
+		}
+		return fleet.TargetFor(p, creds)
+	}
+	p, creds, err := f.dial.profile()
+	if err != nil {
+		return fleet.Target{}, err
+	}
+	return fleet.TargetFor(p, creds)
+}
+
+// runEmbedded starts the engine as serve does, observable so the fleets
+// count what the broker delivered, runs the fleets against it, and shuts
+// it down after them.
+func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, log *slog.Logger, e env) error {
+	dir, err := dataDir(*f.data)
+	if err != nil {
+		return err
+	}
+	cfg := broker.DefaultConfig(dir)
+	cfg.MQTTAddr, cfg.WSAddr, cfg.Logger = offToEmpty(*f.mqtt), "", log
+	scfg := studio.Config{Broker: cfg, Capture: !*f.noCapture, Observable: true, Logger: log,
+		OnCapture: captureQueriesWhile(dir, "simulate run", log)}
+	eng, err := openEngine(scfg)
+	if err != nil {
+		return err
+	}
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- eng.Serve(engCtx) }()
+	defer func() {
+		stopEngine()
+		if err := <-served; err != nil {
+			log.Error("stopping the embedded broker", "error", err)
+		}
+	}()
+	if err := eng.Start(); err != nil {
+		return startError(err)
+	}
+	url := studio.LoopbackURL(eng.Broker.State())
+	fmt.Fprintf(e.stderr, "embedded broker at %s\n", url)
+	return runFleets(ctx, s, fleet.Target{URL: url, Protocol: 5}, eng, f, log, e)
+}
+
+// runFleets runs every fleet until ctx ends, printing stats every
+// --stats and a summary at the end. It fails when no device of any fleet
+// ever connected.
+func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng *studio.Studio, f runFlags, log *slog.Logger, e env) error {
+	runners := make([]*fleet.Runner, len(s.Fleets))
+	for i, fl := range s.Fleets {
+		runners[i] = fleet.New(fl.Source(), target, fleet.Options{Seed: uint64(fl.Seed), Logger: log})
+		if eng != nil {
+			if stopObserving, ok := eng.Observe(runners[i]); ok {
+				defer stopObserving()
+			}
+		}
+	}
+	report := newStatsReport(*f.format, e.stdout)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	everConnected := watchStats(gctx, runners, *f.stats, report)
+	err := g.Wait()
+	final := make([]fleet.Stats, len(runners))
+	for i, r := range runners {
+		final[i] = r.Stats()
+	}
+	report.summary(final)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if !everConnected() {
+		last := ""
+		for _, st := range final {
+			if st.LastError != "" {
+				last = st.LastError
+			}
+		}
+		return fmt.Errorf("no device could connect to %s: %s", target.URL, last)
+	}
+	return nil
+}
+
+// watchStats prints stats every interval and notes, every quarter
+// second, whether any device has been connected.
+func watchStats(ctx context.Context, runners []*fleet.Runner, every time.Duration, report *statsReport) (everConnected func() bool) {
+	connected := make(chan bool, 1)
+	go func() {
+		seen := false
+		poll := time.NewTicker(250 * time.Millisecond)
+		defer poll.Stop()
+		var printAt <-chan time.Time
+		if every > 0 {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			printAt = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				connected <- seen || anyConnected(runners)
+				return
+			case <-poll.C:
+				seen = seen || anyConnected(runners)
+			case <-printAt:
+				for _, r := range runners {
+					report.line(r.Stats())
+				}
+			}
+		}
+	}()
+	return func() bool { return <-connected }
+}
+
+func anyConnected(runners []*fleet.Runner) bool {
+	for _, r := range runners {
+		if st := r.Stats(); st.Connected > 0 || st.Sent > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// statsReport prints fleet stats as text lines or JSON Lines.
+type statsReport struct {
+	jsonl bool
+	w     io.Writer
+}
+
+func newStatsReport(format string, w io.Writer) *statsReport {
+	return &statsReport{jsonl: format == "jsonl", w: w}
+}
+
+func (r *statsReport) line(st fleet.Stats) { r.write("stats", st) }
+
+func (r *statsReport) summary(all []fleet.Stats) {
+	for _, st := range all {
+		r.write("summary", st)
+	}
+}
+
+func (r *statsReport) write(kind string, st fleet.Stats) {
+	if r.jsonl {
+		b, _ := json.Marshal(statsJSON(kind, st))
+		fmt.Fprintf(r.w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(r.w, "%s %s %s\n", time.Now().Format("15:04:05"), kind, statsText(st))
+}
+
+// statsText is one fleet's stats in words; loss and latency appear only
+// when measured, never as a made-up zero.
+func statsText(st fleet.Stats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d/%d connected, sent %d (%.1f/s), errors %d, reconnects %d, lag p50 %s p99 %s max %s",
+		st.Fleet, st.Connected, st.Wanted, st.Sent, st.SentPerSec, st.Errors, st.Reconnects,
+		roundLag(st.LagP50), roundLag(st.LagP99), roundLag(st.LagMax))
+	if st.Dropped > 0 || st.ChaosDisconnects > 0 {
+		fmt.Fprintf(&b, ", chaos dropped %d and disconnected %d", st.Dropped, st.ChaosDisconnects)
+	}
+	if st.Observed {
+		fmt.Fprintf(&b, ", delivered %d, lost %d, latency p50 %s p99 %s", st.Delivered, st.Lost, roundLag(st.LatencyP50), roundLag(st.LatencyP99))
+	}
+	if st.NotStopped > 0 {
+		fmt.Fprintf(&b, ", %d not stopped cleanly", st.NotStopped)
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(&b, "; last error: %s", st.LastError)
+	}
+	return b.String()
+}
+
+func roundLag(d time.Duration) time.Duration {
+	if d > 10*time.Millisecond {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Microsecond)
+}
+
+func statsJSON(kind string, st fleet.Stats) map[string]any {
+	m := map[string]any{
+		"kind": kind, "time": time.Now().UTC().Format(time.RFC3339Nano), "fleet": st.Fleet,
+		"wanted": st.Wanted, "connected": st.Connected, "sent": st.Sent, "sent_per_s": st.SentPerSec,
+		"errors": st.Errors, "reconnects": st.Reconnects, "chaos_dropped": st.Dropped, "chaos_disconnects": st.ChaosDisconnects,
+		"lag_p50_ms": ms(st.LagP50), "lag_p99_ms": ms(st.LagP99), "lag_max_ms": ms(st.LagMax),
+	}
+	if st.Observed {
+		m["delivered"], m["lost"] = st.Delivered, st.Lost
+		m["latency_p50_ms"], m["latency_p99_ms"] = ms(st.LatencyP50), ms(st.LatencyP99)
+	}
+	if st.LastError != "" {
+		m["last_error"] = st.LastError
+	}
+	return m
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
