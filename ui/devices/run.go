@@ -147,6 +147,11 @@ func (p *Panel) own(ctx context.Context, text string, n int, target string) {
 		<-r.Done()
 	}
 	p.setLive(nil)
+	if ctx.Err() != nil {
+		// Serve ended: the window is closing and its UI loop may be gone,
+		// so there is no one to show the end to.
+		return
+	}
 	final, err := r.Stats(), r.Err()
 	p.do(func() { p.ended(&final, err) })
 }
