@@ -23,9 +23,16 @@ type tapHook struct {
 func (h *tapHook) ID() string { return "iotstudio-tap" }
 
 // Provides is asked for every hook on every event, so it is a comparison.
-func (h *tapHook) Provides(b byte) bool { return b == mqtt.OnPublished }
+func (h *tapHook) Provides(b byte) bool { return b == mqtt.OnPublished || b == mqtt.OnWillSent }
 
 func (h *tapHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	h.rec.Ingest(recordOf(cl, pk, time.Now()))
+}
+
+// OnWillSent records a will the broker published for a client that went
+// away: mochi routes wills past OnPublished, and without this the
+// capture and the Explorer would still say "online" for a dead device.
+func (h *tapHook) OnWillSent(cl *mqtt.Client, pk packets.Packet) {
 	h.rec.Ingest(recordOf(cl, pk, time.Now()))
 }
 

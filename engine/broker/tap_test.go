@@ -86,3 +86,18 @@ func TestTapSkipsSysMessages(t *testing.T) {
 		}
 	}
 }
+
+// A device that drops off has its will published by the broker; the
+// capture and the Explorer must see it like any publish, or they keep
+// showing the device "online".
+func TestTapRecordsWills(t *testing.T) {
+	rec := &recorded{}
+	b := startBroker(t, func(c *Config) { c.Recorder = rec })
+	if code := connectWithWill(t, listenerAddr(t, b, "mqtt"), 4, "plug-7", "", "", "plugs/plug-7/status", true); code != 0 {
+		t.Fatalf("CONNACK %#x", code)
+	}
+	r := rec.wait(t, 1)[0]
+	if r.Topic != "plugs/plug-7/status" || string(r.Payload) != "pwned by plug-7" || r.ClientID != "plug-7" || !r.Retain || r.QoS != 1 {
+		t.Fatalf("will recorded as %+v", r)
+	}
+}
