@@ -24,6 +24,10 @@ import (
 type conn interface {
 	// publish sends m without waiting for an acknowledgement.
 	publish(m message.Message) error
+	// publishAcked sends m and, at QoS 1 and 2, waits for the broker's
+	// acknowledgement until ctx ends: a DISCONNECT right behind an
+	// unacknowledged PUBLISH can lose it (a device's last "offline").
+	publishAcked(ctx context.Context, m message.Message) error
 	subscribe(ctx context.Context, subs []sim.Subscription) error
 	// disconnect says goodbye with DISCONNECT: the broker drops the will.
 	disconnect()
@@ -108,6 +112,19 @@ type v5conn struct {
 }
 
 func (c *v5conn) publish(m message.Message) error {
+	_, err := c.pc.PublishWithOptions(context.Background(), v5Publish(m), paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
+	return err
+}
+
+func (c *v5conn) publishAcked(ctx context.Context, m message.Message) error {
+	_, err := c.pc.Publish(ctx, v5Publish(m))
+	return err
+}
+
+// v5Publish is m as paho.golang sends it. QoS 1 and 2 stream messages go
+// out without waiting for the acknowledgement: a device whose broker is
+// slow to answer must not hold up the others.
+func v5Publish(m message.Message) *paho.Publish {
 	p := &paho.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
 	if m.ContentType != "" || m.PayloadFormat != nil || m.MessageExpiry != nil || m.ResponseTopic != "" || m.CorrelationData != nil || len(m.UserProps) > 0 {
 		p.Properties = &paho.PublishProperties{
@@ -115,10 +132,7 @@ func (c *v5conn) publish(m message.Message) error {
 			ResponseTopic: m.ResponseTopic, CorrelationData: m.CorrelationData, User: userProps(m.UserProps),
 		}
 	}
-	// QoS 1 and 2 go out without waiting for the acknowledgement: a device
-	// whose broker is slow to answer must not hold up the others.
-	_, err := c.pc.PublishWithOptions(context.Background(), p, paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
-	return err
+	return p
 }
 
 func (c *v5conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
@@ -242,6 +256,16 @@ func (c *v3conn) publish(m message.Message) error {
 		return tok.Error()
 	default:
 		return nil // queued; a failure shows as a lost connection
+	}
+}
+
+func (c *v3conn) publishAcked(ctx context.Context, m message.Message) error {
+	tok := c.cl.Publish(m.Topic, m.QoS, m.Retain, m.Payload)
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return fmt.Errorf("publish %s: no acknowledgement: %w", m.Topic, ctx.Err())
 	}
 }
 

@@ -641,11 +641,13 @@ func (r *Runner) stopAll() error {
 		pending <- &device{b: d.b, conn: c, id: d.id}
 	}
 	close(pending)
+	ctx, cancel := context.WithTimeout(context.Background(), r.opt.StopTimeout)
+	defer cancel()
 	for range min(64, want) {
 		wg.Go(func() {
 			for d := range pending {
 				for _, m := range d.b.Offline(time.Now()) {
-					_ = d.conn.publish(m)
+					_ = d.conn.publishAcked(ctx, m)
 				}
 				d.conn.disconnect()
 				clean.Add(1)
