@@ -54,14 +54,20 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 		return nil, err
 	}
 	c := &v5conn{nc: nc}
+	pconn := &packetConn{Conn: nc, writeTimeout: r.opt.ConnectTimeout}
 	c.pc = paho.NewClient(paho.ClientConfig{
-		Conn:          &packetConn{Conn: nc},
+		Conn:          pconn,
 		PacketTimeout: r.opt.ConnectTimeout,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			h.recv(fromV5(pr.Packet))
 			return true, nil
 		}},
-		OnClientError: func(err error) { h.lost(c, err) },
+		OnClientError: func(err error) {
+			if se := pconn.stuck.Load(); se != nil {
+				err = se
+			}
+			h.lost(c, err)
+		},
 		OnServerDisconnect: func(dp *paho.Disconnect) {
 			h.lost(c, fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)",
 				(&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason(), dp.ReasonCode))

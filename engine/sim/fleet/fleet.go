@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -568,11 +569,22 @@ func (r *Runner) sendStream(j job, rng *rand.Rand) {
 	err := c.publish(m)
 	r.lag.observe(time.Since(time.Unix(0, j.at)))
 	if err != nil {
-		r.noteErr(d, fmt.Errorf("publish to %q: %w", m.Topic, err))
+		r.publishFailed(d, m.Topic, err)
 		return
 	}
 	d.sent.Add(1)
 	r.sent.Add(1)
+}
+
+// publishFailed records a failed publish, unless the connection broke:
+// then the library reports why (lost), and "use of closed network
+// connection" from the messages still queued would hide it.
+func (r *Runner) publishFailed(d *device, topic string, err error) {
+	var stuck *stuckError
+	if errors.Is(err, net.ErrClosed) || errors.As(err, &stuck) {
+		return
+	}
+	r.noteErr(d, fmt.Errorf("publish to %q: %w", topic, err))
 }
 
 // received runs d's handlers on a command from the broker.
@@ -593,7 +605,7 @@ func (r *Runner) runEffects(d *device, effs []sim.Effect) {
 				continue // offline: what it would have said is lost, as with a real device
 			}
 			if err := c.publish(*e.Publish); err != nil {
-				r.noteErr(d, fmt.Errorf("publish to %q: %w", e.Publish.Topic, err))
+				r.publishFailed(d, e.Publish.Topic, err)
 			}
 		case e.Delay > 0:
 			if rest := effs[i+1:]; len(rest) > 0 {
@@ -714,6 +726,10 @@ func (r *Runner) stateOf(d *device) State {
 
 // explain words a connect failure or lost link for people.
 func (r *Runner) explain(err error) error {
+	var stuck *stuckError
+	if errors.As(err, &stuck) {
+		return stuck
+	}
 	if ce := client.Explain(r.addr.String(), err, r.target.Username); ce != nil {
 		return ce
 	}

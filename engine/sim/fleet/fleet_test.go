@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -440,4 +441,69 @@ func stopAbandonsConnects(t *testing.T, proto byte) {
 	if st := r.Stats(); st.Connected != 0 || st.NotStopped != 0 {
 		t.Fatalf("stats after stop: %+v", st)
 	}
+}
+
+// bigDevice sends large messages, to fill a socket quickly.
+type bigDevice struct{ *counter }
+
+func (b bigDevice) Next(int, time.Time) (message.Message, bool) {
+	return message.Message{Topic: "data/" + b.id, Payload: make([]byte, 256<<10)}, true
+}
+
+type bigFleet struct{ fleetOf }
+
+func (f bigFleet) Device(i int) sim.Behaviour {
+	return bigDevice{f.fleetOf.Device(i).(*counter)}
+}
+
+// A broker that stops reading fails the device's connection after the
+// write timeout; the device's sender (shared with other devices) is not
+// blocked for good.
+func TestStuckBrokerFailsWrites(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+			// Read CONNECT, accept it (MQTT 5 CONNACK), then read nothing.
+			var hdr [5]byte
+			if _, err := io.ReadFull(c, hdr[:2]); err != nil {
+				continue
+			}
+			n, shift := int(hdr[1]&0x7f), 7
+			for i := 1; hdr[i]&0x80 != 0 && i < 4; i++ {
+				if _, err := io.ReadFull(c, hdr[i+1:i+2]); err != nil {
+					break
+				}
+				n += int(hdr[i+1]&0x7f) << shift
+				shift += 7
+			}
+			if _, err := io.CopyN(io.Discard, c, int64(n)); err != nil {
+				continue
+			}
+			_, _ = c.Write([]byte{0x20, 0x03, 0x00, 0x00, 0x00})
+		}
+	}()
+	r := run(t, bigFleet{fleetOf{n: 1, every: 5 * time.Millisecond, conf: sim.Connect{ReconnectMin: time.Minute}}},
+		Target{URL: "mqtt://" + l.Addr().String()}, Options{ConnectTimeout: 500 * time.Millisecond, Senders: 1})
+	testkit.EventuallyErr(t, "the device's connection failed by its write timeout", func() error {
+		d := r.Devices()[0]
+		if d.State != Reconnecting || !strings.Contains(d.LastError, "stopped reading") {
+			return fmt.Errorf("device %+v", d)
+		}
+		return nil
+	})
 }
