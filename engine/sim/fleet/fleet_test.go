@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"context"
 	"fmt"
 	"io"
@@ -506,4 +508,41 @@ func TestStuckBrokerFailsWrites(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Devices reach the broker over TLS (trusting its dev CA) and WebSocket,
+// both protocols.
+func TestTLSAndWebSocketTargets(t *testing.T) {
+	srv, tp := startBroker(t, func(c *broker.Config) { c.TLSAddr, c.DevCA, c.WSAddr = "127.0.0.1:0", true, "127.0.0.1:0" })
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.DevCACert()) {
+		t.Fatal("no dev CA certificate")
+	}
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"mqtts", "mqtts://" + srv.Listener(t, "tls")},
+		{"ws", "ws://" + srv.Listener(t, "ws") + "/mqtt"},
+	} {
+		for _, proto := range []byte{5, 4} {
+			t.Run(tc.name+"/"+protoName(proto), func(t *testing.T) {
+				target := Target{URL: tc.url, Protocol: proto, TLS: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}
+				r := run(t, fleetOf{n: 2, every: 20 * time.Millisecond}, target, Options{})
+				testkit.EventuallyErr(t, "2 devices sending", func() error {
+					st := r.Stats()
+					if st.Connected != 2 || st.Sent < 4 {
+						return fmt.Errorf("stats %+v", st)
+					}
+					return nil
+				})
+				if err := r.stop(); err != nil {
+					t.Fatal(err)
+				}
+				if got := tp.matching(func(m message.Message) bool { return m.ClientID == "sim-dev001" && m.Topic == "data/dev001" }); len(got) == 0 {
+					t.Fatal("the broker got nothing from sim-dev001")
+				}
+			})
+		}
+	}
 }
