@@ -2,9 +2,9 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"context"
 	"fmt"
 	"io"
 	"net"
