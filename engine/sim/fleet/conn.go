@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -185,7 +186,7 @@ func keepAliveSecs(d time.Duration) uint16 {
 // are off).
 func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error) {
 	conf := d.b.Connect()
-	c := &v3conn{}
+	c := &v3conn{teardowns: &r.teardowns}
 	o := mqtt.NewClientOptions()
 	o.AddBroker("tcp://" + r.addr.Addr) // the scheme is not used: the opener below dials
 	o.SetClientID(d.clientID)
@@ -222,7 +223,7 @@ func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error
 		// The library waits for CONNACK until its own timeout; closing the
 		// socket ends the wait now (again, if the dial was finishing).
 		for done := false; !done; {
-			c.kill()
+			c.closeSocket()
 			select {
 			case <-tok.Done():
 				done = true
@@ -237,8 +238,9 @@ func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error
 }
 
 type v3conn struct {
-	cl mqtt.Client
-	nc atomic.Pointer[net.Conn]
+	cl        mqtt.Client
+	nc        atomic.Pointer[net.Conn]
+	teardowns *sync.WaitGroup // the Runner's: Run waits for them
 }
 
 func (c *v3conn) publish(m message.Message) error {
@@ -275,7 +277,16 @@ func (c *v3conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
 
 func (c *v3conn) disconnect() { c.cl.Disconnect(250) }
 
+// kill closes the socket, then tears the client down: paho.mqtt.golang
+// reads a socket closed under it as a clean end and stops nothing, which
+// would leave six goroutines per kill running for good. The DISCONNECT
+// the teardown sends cannot pass the closed socket, so the will fires.
 func (c *v3conn) kill() {
+	c.closeSocket()
+	c.teardowns.Go(func() { c.cl.Disconnect(0) })
+}
+
+func (c *v3conn) closeSocket() {
 	if p := c.nc.Load(); p != nil {
 		_ = (*p).Close()
 	}

@@ -132,6 +132,9 @@ type Runner struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	// teardowns are MQTT 3.1.1 clients being torn down after a kill.
+	teardowns sync.WaitGroup
+
 	counters
 }
 
@@ -274,6 +277,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	err = r.stopAll()
 	stopWork()
 	wg.Wait()
+	r.teardowns.Wait()
 	return err
 }
 

@@ -67,6 +67,7 @@ func TestMessagesArriveInOrder(t *testing.T) {
 					}
 				}
 			}
+			testkit.Eventually(t, "a send rate", func() bool { return r.Stats().SentPerSec > 0 })
 			st := r.Stats()
 			if st.Wanted != n || st.Sent < 5*n || st.Errors != 0 {
 				t.Fatalf("stats %+v: want %d wanted, ≥ %d sent, no errors", st, n, 5*n)
@@ -544,5 +545,34 @@ func TestTLSAndWebSocketTargets(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Nothing of a fleet keeps running once Run has returned: not the
+// scheduler, senders or connectors, nor the MQTT libraries' goroutines of
+// devices stopped, killed or reconnected.
+func TestNoGoroutinesLeftAfterRun(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			srv, _ := startBroker(t)
+			before := runtime.NumGoroutine()
+			r := run(t, fleetOf{n: 5, every: 20 * time.Millisecond, conf: sim.Connect{ReconnectMin: 50 * time.Millisecond}},
+				Target{URL: "mqtt://" + srv.Addr, Protocol: proto}, Options{})
+			testkit.Eventually(t, "5 devices online", func() bool { return r.Stats().Connected == 5 })
+			if err := r.Kill("dev003"); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "dev003 back", func() bool { return r.Stats().Reconnects == 1 && r.Stats().Connected == 5 })
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			testkit.EventuallyErr(t, "the goroutines of the run gone", func() error {
+				if n := runtime.NumGoroutine(); n > before {
+					buf := make([]byte, 1<<16)
+					return fmt.Errorf("%d goroutines, %d before the run:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+				}
+				return nil
+			})
+		})
 	}
 }
