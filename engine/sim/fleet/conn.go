@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -69,10 +70,7 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 			}
 			h.lost(c, err)
 		},
-		OnServerDisconnect: func(dp *paho.Disconnect) {
-			h.lost(c, fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)",
-				(&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason(), dp.ReasonCode))
-		},
+		OnServerDisconnect: func(dp *paho.Disconnect) { h.lost(c, serverDisconnect(d.clientID, dp)) },
 	})
 	conf := d.b.Connect()
 	rm := uint16(receiveMaximum)
@@ -109,6 +107,18 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 	return c, nil
 }
 
+// serverDisconnect words the broker's DISCONNECT.
+func serverDisconnect(clientID string, dp *paho.Disconnect) error {
+	if dp.ReasonCode == 0x8E {
+		return fmt.Errorf("another client connected with client ID %s, so the broker dropped this device; give every device, and every fleet, its own client IDs", clientID)
+	}
+	why := (&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason()
+	if dp.Properties != nil && dp.Properties.ReasonString != "" {
+		why += " (the broker says: " + dp.Properties.ReasonString + ")"
+	}
+	return fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)", why, dp.ReasonCode)
+}
+
 type v5conn struct {
 	nc net.Conn
 	pc *paho.Client
@@ -140,6 +150,9 @@ func (c *v5conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
 				return fmt.Errorf("the broker refused the subscription to %q (reason 0x%02x); check the user's ACL", subs[i].Filter, code)
 			}
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("subscribe to %q: no answer from the broker: %w", subs[0].Filter, err)
 	}
 	if err != nil {
 		return fmt.Errorf("subscribe to %q: %w", subs[0].Filter, err)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -575,4 +577,24 @@ func TestNoGoroutinesLeftAfterRun(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A device pushed out by another client with its client ID is told so.
+func TestTakeoverInWords(t *testing.T) {
+	srv, _ := startBroker(t)
+	r := run(t, fleetOf{n: 1, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: time.Minute}},
+		Target{URL: "mqtt://" + srv.Addr, Protocol: 5}, Options{})
+	testkit.Eventually(t, "the device online", func() bool { return r.Stats().Connected == 1 })
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + srv.Addr).SetClientID("sim-dev000").SetCleanSession(true).SetAutoReconnect(false)
+	other := mqtt.NewClient(o)
+	if tok := other.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect as sim-dev000: %v", tok.Error())
+	}
+	defer other.Disconnect(50)
+	testkit.EventuallyErr(t, "the takeover in words", func() error {
+		if st := r.Stats(); !strings.Contains(st.LastError, "another client connected with client ID sim-dev000") {
+			return fmt.Errorf("last error %q", st.LastError)
+		}
+		return nil
+	})
 }
