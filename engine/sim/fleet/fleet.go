@@ -629,9 +629,9 @@ func (r *Runner) stopAll() error {
 	defer deadline.Stop()
 	var wg sync.WaitGroup
 	var clean atomic.Int64
+	var gaveUp atomic.Bool // past StopTimeout: what finishes now was cut short
 	pending := make(chan *device, len(r.devs))
 	var open []conn
-	var openMu sync.Mutex
 	want := 0
 	for _, d := range r.devs {
 		d.mu.Lock()
@@ -645,20 +645,23 @@ func (r *Runner) stopAll() error {
 		}
 		r.connected.Add(-1)
 		want++
-		openMu.Lock()
 		open = append(open, c)
-		openMu.Unlock()
 		pending <- &device{b: d.b, conn: c, id: d.id}
 	}
 	close(pending)
 	for range min(64, want) {
 		wg.Go(func() {
 			for d := range pending {
+				ok := true
 				for _, m := range d.b.Offline(time.Now()) {
-					_ = d.conn.publish(m)
+					if err := d.conn.publish(m); err != nil {
+						ok = false
+					}
 				}
 				d.conn.disconnect()
-				clean.Add(1)
+				if ok && !gaveUp.Load() {
+					clean.Add(1)
+				}
 			}
 		})
 	}
@@ -667,12 +670,11 @@ func (r *Runner) stopAll() error {
 	select {
 	case <-done:
 	case <-deadline.C:
+		gaveUp.Store(true)
 		// Closing the sockets unblocks the writes that are stuck.
-		openMu.Lock()
 		for _, c := range open {
 			c.kill()
 		}
-		openMu.Unlock()
 		<-done
 	}
 	notClean := want - int(clean.Load())

@@ -464,12 +464,15 @@ func (f bigFleet) Device(i int) sim.Behaviour {
 // A broker that stops reading fails the device's connection after the
 // write timeout; the device's sender (shared with other devices) is not
 // blocked for good.
-func TestStuckBrokerFailsWrites(t *testing.T) {
+// silentBroker accepts connections and MQTT 5 CONNECTs, then reads
+// nothing more: a broker that stopped reading.
+func silentBroker(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		var held []net.Conn
 		defer func() {
@@ -502,8 +505,13 @@ func TestStuckBrokerFailsWrites(t *testing.T) {
 			_, _ = c.Write([]byte{0x20, 0x03, 0x00, 0x00, 0x00})
 		}
 	}()
+	return l.Addr().String()
+}
+
+func TestStuckBrokerFailsWrites(t *testing.T) {
+	addr := silentBroker(t)
 	r := run(t, bigFleet{fleetOf{n: 1, every: 5 * time.Millisecond, conf: sim.Connect{ReconnectMin: time.Minute}}},
-		Target{URL: "mqtt://" + l.Addr().String()}, Options{ConnectTimeout: 500 * time.Millisecond, Senders: 1})
+		Target{URL: "mqtt://" + addr}, Options{ConnectTimeout: 500 * time.Millisecond, Senders: 1})
 	testkit.EventuallyErr(t, "the device's connection failed by its write timeout", func() error {
 		d := r.Devices()[0]
 		if d.State != Reconnecting || !strings.Contains(d.LastError, "stopped reading") {
@@ -597,4 +605,34 @@ func TestTakeoverInWords(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// hugeGoodbye says offline with a message too big for the socket buffers
+// of a broker that does not read.
+type hugeGoodbye struct{ *counter }
+
+func (h hugeGoodbye) Offline(time.Time) []message.Message {
+	return []message.Message{{Topic: "status/" + h.id, Payload: make([]byte, 64<<20)}}
+}
+
+type hugeGoodbyeFleet struct{ fleetOf }
+
+func (f hugeGoodbyeFleet) Device(i int) sim.Behaviour {
+	return hugeGoodbye{f.fleetOf.Device(i).(*counter)}
+}
+
+// A graceful stop that cannot finish gives up after StopTimeout and says
+// how many devices it could not stop cleanly.
+func TestStopGivesUpAndCounts(t *testing.T) {
+	addr := silentBroker(t)
+	r := run(t, hugeGoodbyeFleet{fleetOf{n: 1, every: time.Hour}}, Target{URL: "mqtt://" + addr},
+		Options{ConnectTimeout: time.Minute, StopTimeout: 300 * time.Millisecond})
+	testkit.Eventually(t, "the device online", func() bool { return r.Stats().Connected == 1 })
+	err := r.stop()
+	if err == nil || !strings.Contains(err.Error(), "1 of 1 devices were not stopped cleanly") {
+		t.Fatalf("Run returned %v, want it to say 1 of 1 devices were not stopped cleanly", err)
+	}
+	if st := r.Stats(); st.NotStopped != 1 {
+		t.Fatalf("NotStopped %d, want 1", st.NotStopped)
+	}
 }
