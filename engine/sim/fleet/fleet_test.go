@@ -636,3 +636,36 @@ func TestStopGivesUpAndCounts(t *testing.T) {
 		t.Fatalf("NotStopped %d, want 1", st.NotStopped)
 	}
 }
+
+// On MQTT 3.1.1 a command through the broker gets its reply on the
+// configured topic (there is no response topic), and the offline effect
+// drops the device so that its will fires.
+func TestHandlerRoundTripV311(t *testing.T) {
+	srv, tp := startBroker(t)
+	w := watch(t, srv.Addr, "#")
+	r := run(t, fleetOf{n: 2, every: time.Hour, conf: sim.Connect{ReconnectMin: 100 * time.Millisecond}},
+		Target{URL: "mqtt://" + srv.Addr, Protocol: 4}, Options{})
+	testkit.Eventually(t, "2 devices subscribed", func() bool {
+		n := 0
+		for _, c := range srv.Clients() {
+			if strings.HasPrefix(c.ID, "sim-") && len(c.Subscriptions) == 1 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if tok := w.cl.Publish("test/dev001/cmd", 1, false, "ping"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish the command: %v", tok.Error())
+	}
+	testkit.Eventually(t, "the reply from sim-dev001", func() bool {
+		return len(tp.matching(func(m message.Message) bool {
+			return m.ClientID == "sim-dev001" && m.Topic == "test/dev001/reply" && string(m.Payload) == "ok:ping"
+		})) == 1
+	})
+	if tok := w.cl.Publish("test/dev000/cmd", 1, false, "nap"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish the command: %v", tok.Error())
+	}
+	testkit.Eventually(t, "dev000's will, then dev000 back", func() bool {
+		return w.saw("status/dev000", "lost") && r.Stats().Reconnects == 1 && r.Stats().Connected == 2
+	})
+}
