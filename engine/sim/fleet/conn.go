@@ -2,9 +2,11 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,18 +60,21 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 		return nil, err
 	}
 	c := &v5conn{nc: nc}
+	pconn := &packetConn{Conn: nc, writeTimeout: r.opt.ConnectTimeout}
 	c.pc = paho.NewClient(paho.ClientConfig{
-		Conn:          &packetConn{Conn: nc},
+		Conn:          pconn,
 		PacketTimeout: r.opt.ConnectTimeout,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			h.recv(fromV5(pr.Packet))
 			return true, nil
 		}},
-		OnClientError: func(err error) { h.lost(c, err) },
-		OnServerDisconnect: func(dp *paho.Disconnect) {
-			h.lost(c, fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)",
-				(&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason(), dp.ReasonCode))
+		OnClientError: func(err error) {
+			if se := pconn.stuck.Load(); se != nil {
+				err = se
+			}
+			h.lost(c, err)
 		},
+		OnServerDisconnect: func(dp *paho.Disconnect) { h.lost(c, serverDisconnect(d.clientID, dp)) },
 	})
 	conf := d.b.Connect()
 	rm := uint16(receiveMaximum)
@@ -104,6 +109,18 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 		return nil, err
 	}
 	return c, nil
+}
+
+// serverDisconnect words the broker's DISCONNECT.
+func serverDisconnect(clientID string, dp *paho.Disconnect) error {
+	if dp.ReasonCode == 0x8E {
+		return fmt.Errorf("another client connected with client ID %s, so the broker dropped this device; give every device, and every fleet, its own client IDs", clientID)
+	}
+	why := (&packets.Disconnect{ReasonCode: dp.ReasonCode}).Reason()
+	if dp.Properties != nil && dp.Properties.ReasonString != "" {
+		why += " (the broker says: " + dp.Properties.ReasonString + ")"
+	}
+	return fmt.Errorf("the broker closed the connection: %s (reason 0x%02x)", why, dp.ReasonCode)
 }
 
 type v5conn struct {
@@ -147,6 +164,9 @@ func (c *v5conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
 				return fmt.Errorf("the broker refused the subscription to %q (reason 0x%02x); check the user's ACL", subs[i].Filter, code)
 			}
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("subscribe to %q: no answer from the broker: %w", subs[0].Filter, err)
 	}
 	if err != nil {
 		return fmt.Errorf("subscribe to %q: %w", subs[0].Filter, err)
@@ -193,7 +213,7 @@ func keepAliveSecs(d time.Duration) uint16 {
 // are off).
 func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error) {
 	conf := d.b.Connect()
-	c := &v3conn{}
+	c := &v3conn{teardowns: &r.teardowns}
 	o := mqtt.NewClientOptions()
 	o.AddBroker("tcp://" + r.addr.Addr) // the scheme is not used: the opener below dials
 	o.SetClientID(d.clientID)
@@ -230,7 +250,7 @@ func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error
 		// The library waits for CONNACK until its own timeout; closing the
 		// socket ends the wait now (again, if the dial was finishing).
 		for done := false; !done; {
-			c.kill()
+			c.closeSocket()
 			select {
 			case <-tok.Done():
 				done = true
@@ -245,8 +265,9 @@ func (r *Runner) dialV3(ctx context.Context, d *device, h handlers) (conn, error
 }
 
 type v3conn struct {
-	cl mqtt.Client
-	nc atomic.Pointer[net.Conn]
+	cl        mqtt.Client
+	nc        atomic.Pointer[net.Conn]
+	teardowns *sync.WaitGroup // the Runner's: Run waits for them
 }
 
 func (c *v3conn) publish(m message.Message) error {
@@ -293,7 +314,16 @@ func (c *v3conn) subscribe(ctx context.Context, subs []sim.Subscription) error {
 
 func (c *v3conn) disconnect() { c.cl.Disconnect(250) }
 
+// kill closes the socket, then tears the client down: paho.mqtt.golang
+// reads a socket closed under it as a clean end and stops nothing, which
+// would leave six goroutines per kill running for good. The DISCONNECT
+// the teardown sends cannot pass the closed socket, so the will fires.
 func (c *v3conn) kill() {
+	c.closeSocket()
+	c.teardowns.Go(func() { c.cl.Disconnect(0) })
+}
+
+func (c *v3conn) closeSocket() {
 	if p := c.nc.Load(); p != nil {
 		_ = (*p).Close()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,9 @@ type Runner struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	// teardowns are MQTT 3.1.1 clients being torn down after a kill.
+	teardowns sync.WaitGroup
 
 	counters
 }
@@ -279,6 +283,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	err = r.stopAll()
 	stopWork()
 	wg.Wait()
+	r.teardowns.Wait()
 	return err
 }
 
@@ -574,11 +579,22 @@ func (r *Runner) sendStream(j job, rng *rand.Rand) {
 	err := c.publish(m)
 	r.lag.observe(time.Since(time.Unix(0, j.at)))
 	if err != nil {
-		r.noteErr(d, fmt.Errorf("publish to %q: %w", m.Topic, err))
+		r.publishFailed(d, m.Topic, err)
 		return
 	}
 	d.sent.Add(1)
 	r.sent.Add(1)
+}
+
+// publishFailed records a failed publish, unless the connection broke:
+// then the library reports why (lost), and "use of closed network
+// connection" from the messages still queued would hide it.
+func (r *Runner) publishFailed(d *device, topic string, err error) {
+	var stuck *stuckError
+	if errors.Is(err, net.ErrClosed) || errors.As(err, &stuck) {
+		return
+	}
+	r.noteErr(d, fmt.Errorf("publish to %q: %w", topic, err))
 }
 
 // received runs d's handlers on a command from the broker.
@@ -599,7 +615,7 @@ func (r *Runner) runEffects(d *device, effs []sim.Effect) {
 				continue // offline: what it would have said is lost, as with a real device
 			}
 			if err := c.publish(*e.Publish); err != nil {
-				r.noteErr(d, fmt.Errorf("publish to %q: %w", e.Publish.Topic, err))
+				r.publishFailed(d, e.Publish.Topic, err)
 			}
 		case e.Delay > 0:
 			if rest := effs[i+1:]; len(rest) > 0 {
@@ -619,9 +635,9 @@ func (r *Runner) stopAll() error {
 	defer deadline.Stop()
 	var wg sync.WaitGroup
 	var clean atomic.Int64
+	var gaveUp atomic.Bool // past StopTimeout: what finishes now was cut short
 	pending := make(chan *device, len(r.devs))
 	var open []conn
-	var openMu sync.Mutex
 	want := 0
 	for _, d := range r.devs {
 		d.mu.Lock()
@@ -635,9 +651,7 @@ func (r *Runner) stopAll() error {
 		}
 		r.connected.Add(-1)
 		want++
-		openMu.Lock()
 		open = append(open, c)
-		openMu.Unlock()
 		pending <- &device{b: d.b, conn: c, id: d.id}
 	}
 	close(pending)
@@ -646,11 +660,16 @@ func (r *Runner) stopAll() error {
 	for range min(64, want) {
 		wg.Go(func() {
 			for d := range pending {
+				ok := true
 				for _, m := range d.b.Offline(time.Now()) {
-					_ = d.conn.publishAcked(ctx, m)
+					if err := d.conn.publishAcked(ctx, m); err != nil {
+						ok = false
+					}
 				}
 				d.conn.disconnect()
-				clean.Add(1)
+				if ok && !gaveUp.Load() {
+					clean.Add(1)
+				}
 			}
 		})
 	}
@@ -659,12 +678,11 @@ func (r *Runner) stopAll() error {
 	select {
 	case <-done:
 	case <-deadline.C:
+		gaveUp.Store(true)
 		// Closing the sockets unblocks the writes that are stuck.
-		openMu.Lock()
 		for _, c := range open {
 			c.kill()
 		}
-		openMu.Unlock()
 		<-done
 	}
 	notClean := want - int(clean.Load())
@@ -722,6 +740,10 @@ func (r *Runner) stateOf(d *device) State {
 
 // explain words a connect failure or lost link for people.
 func (r *Runner) explain(err error) error {
+	var stuck *stuckError
+	if errors.As(err, &stuck) {
+		return stuck
+	}
 	if ce := client.Explain(r.addr.String(), err, r.target.Username); ce != nil {
 		return ce
 	}

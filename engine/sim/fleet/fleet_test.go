@@ -3,7 +3,10 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
@@ -64,6 +69,7 @@ func TestMessagesArriveInOrder(t *testing.T) {
 					}
 				}
 			}
+			testkit.Eventually(t, "a send rate", func() bool { return r.Stats().SentPerSec > 0 })
 			st := r.Stats()
 			if st.Wanted != n || st.Sent < 5*n || st.Errors != 0 {
 				t.Fatalf("stats %+v: want %d wanted, ≥ %d sent, no errors", st, n, 5*n)
@@ -138,12 +144,29 @@ func TestHandlerReplyRoundTrip(t *testing.T) {
 	// Offline: the reply goes out, then the device drops (its will fires)
 	// and comes back.
 	w := watch(t, srv.Addr, "status/#")
+	// The subscription's retained messages first: mochi reads them after
+	// the SUBACK, and a will retained meanwhile would be read instead (and
+	// mochi v2.7.9 retains a will unsynchronised with that read).
+	testkit.Eventually(t, "the watcher's retained status", func() bool { return w.saw("status/dev000", "online") })
 	if err := r.Command("dev000", message.Message{Topic: "test/dev000/cmd", Payload: []byte("nap")}); err != nil {
 		t.Fatal(err)
 	}
-	testkit.Eventually(t, "the nap's reply, the will, and the device back online", func() bool {
-		return len(tp.matching(func(m message.Message) bool { return m.Topic == "test/dev000/reply" && string(m.Payload) == "ok:nap" })) == 1 &&
-			w.saw("status/dev000", "lost") && w.count("status/dev000", "online") >= 2 && r.Stats().Connected == 2
+	testkit.EventuallyErr(t, "the nap's reply, the will, and the device back online", func() error {
+		replies := len(tp.matching(func(m message.Message) bool { return m.Topic == "test/dev000/reply" && string(m.Payload) == "ok:nap" }))
+		lost, online, st := w.saw("status/dev000", "lost"), w.count("status/dev000", "online"), r.Stats()
+		if replies != 1 || !lost || online < 2 || st.Connected != 2 {
+			var seen, pub []string
+			w.mu.Lock()
+			for _, m := range w.msgs {
+				seen = append(seen, m.Topic+"="+string(m.Payload)+fmt.Sprint(m.Retain))
+			}
+			w.mu.Unlock()
+			for _, m := range tp.matching(func(m message.Message) bool { return strings.HasPrefix(m.Topic, "status/") }) {
+				pub = append(pub, m.ClientID+":"+m.Topic+"="+string(m.Payload))
+			}
+			return fmt.Errorf("%d replies, will seen %v, online seen %d times, %d connected, devices %+v; watcher got %v; broker got %v", replies, lost, online, st.Connected, r.Devices(), seen, pub)
+		}
+		return nil
 	})
 	if err := r.Command("nosuch", message.Message{}); err == nil || !strings.Contains(err.Error(), `no device "nosuch"`) {
 		t.Fatalf("command to an unknown device: %v", err)
@@ -423,4 +446,226 @@ func stopAbandonsConnects(t *testing.T, proto byte) {
 	if st := r.Stats(); st.Connected != 0 || st.NotStopped != 0 {
 		t.Fatalf("stats after stop: %+v", st)
 	}
+}
+
+// bigDevice sends large messages, to fill a socket quickly.
+type bigDevice struct{ *counter }
+
+func (b bigDevice) Next(int, time.Time) (message.Message, bool) {
+	return message.Message{Topic: "data/" + b.id, Payload: make([]byte, 256<<10)}, true
+}
+
+type bigFleet struct{ fleetOf }
+
+func (f bigFleet) Device(i int) sim.Behaviour {
+	return bigDevice{f.fleetOf.Device(i).(*counter)}
+}
+
+// A broker that stops reading fails the device's connection after the
+// write timeout; the device's sender (shared with other devices) is not
+// blocked for good.
+// silentBroker accepts connections and MQTT 5 CONNECTs, then reads
+// nothing more: a broker that stopped reading.
+func silentBroker(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+			// Read CONNECT, accept it (MQTT 5 CONNACK), then read nothing.
+			var hdr [5]byte
+			if _, err := io.ReadFull(c, hdr[:2]); err != nil {
+				continue
+			}
+			n, shift := int(hdr[1]&0x7f), 7
+			for i := 1; hdr[i]&0x80 != 0 && i < 4; i++ {
+				if _, err := io.ReadFull(c, hdr[i+1:i+2]); err != nil {
+					break
+				}
+				n += int(hdr[i+1]&0x7f) << shift
+				shift += 7
+			}
+			if _, err := io.CopyN(io.Discard, c, int64(n)); err != nil {
+				continue
+			}
+			_, _ = c.Write([]byte{0x20, 0x03, 0x00, 0x00, 0x00})
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestStuckBrokerFailsWrites(t *testing.T) {
+	addr := silentBroker(t)
+	r := run(t, bigFleet{fleetOf{n: 1, every: 5 * time.Millisecond, conf: sim.Connect{ReconnectMin: time.Minute}}},
+		Target{URL: "mqtt://" + addr}, Options{ConnectTimeout: 500 * time.Millisecond, Senders: 1})
+	testkit.EventuallyErr(t, "the device's connection failed by its write timeout", func() error {
+		d := r.Devices()[0]
+		if d.State != Reconnecting || !strings.Contains(d.LastError, "stopped reading") {
+			return fmt.Errorf("device %+v", d)
+		}
+		return nil
+	})
+}
+
+// Devices reach the broker over TLS (trusting its dev CA) and WebSocket,
+// both protocols.
+func TestTLSAndWebSocketTargets(t *testing.T) {
+	srv, tp := startBroker(t, func(c *broker.Config) { c.TLSAddr, c.DevCA, c.WSAddr = "127.0.0.1:0", true, "127.0.0.1:0" })
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.DevCACert()) {
+		t.Fatal("no dev CA certificate")
+	}
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"mqtts", "mqtts://" + srv.Listener(t, "tls")},
+		{"ws", "ws://" + srv.Listener(t, "ws") + "/mqtt"},
+	} {
+		for _, proto := range []byte{5, 4} {
+			t.Run(tc.name+"/"+protoName(proto), func(t *testing.T) {
+				target := Target{URL: tc.url, Protocol: proto, TLS: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}
+				r := run(t, fleetOf{n: 2, every: 20 * time.Millisecond}, target, Options{})
+				testkit.EventuallyErr(t, "2 devices sending", func() error {
+					st := r.Stats()
+					if st.Connected != 2 || st.Sent < 4 {
+						return fmt.Errorf("stats %+v", st)
+					}
+					return nil
+				})
+				if err := r.stop(); err != nil {
+					t.Fatal(err)
+				}
+				if got := tp.matching(func(m message.Message) bool { return m.ClientID == "sim-dev001" && m.Topic == "data/dev001" }); len(got) == 0 {
+					t.Fatal("the broker got nothing from sim-dev001")
+				}
+			})
+		}
+	}
+}
+
+// Nothing of a fleet keeps running once Run has returned: not the
+// scheduler, senders or connectors, nor the MQTT libraries' goroutines of
+// devices stopped, killed or reconnected.
+func TestNoGoroutinesLeftAfterRun(t *testing.T) {
+	for _, proto := range []byte{5, 4} {
+		t.Run(protoName(proto), func(t *testing.T) {
+			srv, _ := startBroker(t)
+			before := runtime.NumGoroutine()
+			r := run(t, fleetOf{n: 5, every: 20 * time.Millisecond, conf: sim.Connect{ReconnectMin: 50 * time.Millisecond}},
+				Target{URL: "mqtt://" + srv.Addr, Protocol: proto}, Options{})
+			testkit.Eventually(t, "5 devices online", func() bool { return r.Stats().Connected == 5 })
+			if err := r.Kill("dev003"); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "dev003 back", func() bool { return r.Stats().Reconnects == 1 && r.Stats().Connected == 5 })
+			if err := r.stop(); err != nil {
+				t.Fatal(err)
+			}
+			testkit.EventuallyErr(t, "the goroutines of the run gone", func() error {
+				if n := runtime.NumGoroutine(); n > before {
+					buf := make([]byte, 1<<16)
+					return fmt.Errorf("%d goroutines, %d before the run:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// A device pushed out by another client with its client ID is told so.
+func TestTakeoverInWords(t *testing.T) {
+	srv, _ := startBroker(t)
+	r := run(t, fleetOf{n: 1, every: 50 * time.Millisecond, conf: sim.Connect{ReconnectMin: time.Minute}},
+		Target{URL: "mqtt://" + srv.Addr, Protocol: 5}, Options{})
+	testkit.Eventually(t, "the device online", func() bool { return r.Stats().Connected == 1 })
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + srv.Addr).SetClientID("sim-dev000").SetCleanSession(true).SetAutoReconnect(false)
+	other := mqtt.NewClient(o)
+	if tok := other.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect as sim-dev000: %v", tok.Error())
+	}
+	defer other.Disconnect(50)
+	testkit.EventuallyErr(t, "the takeover in words", func() error {
+		if st := r.Stats(); !strings.Contains(st.LastError, "another client connected with client ID sim-dev000") {
+			return fmt.Errorf("last error %q", st.LastError)
+		}
+		return nil
+	})
+}
+
+// hugeGoodbye says offline with a message too big for the socket buffers
+// of a broker that does not read.
+type hugeGoodbye struct{ *counter }
+
+func (h hugeGoodbye) Offline(time.Time) []message.Message {
+	return []message.Message{{Topic: "status/" + h.id, Payload: make([]byte, 64<<20)}}
+}
+
+type hugeGoodbyeFleet struct{ fleetOf }
+
+func (f hugeGoodbyeFleet) Device(i int) sim.Behaviour {
+	return hugeGoodbye{f.fleetOf.Device(i).(*counter)}
+}
+
+// A graceful stop that cannot finish gives up after StopTimeout and says
+// how many devices it could not stop cleanly.
+func TestStopGivesUpAndCounts(t *testing.T) {
+	addr := silentBroker(t)
+	r := run(t, hugeGoodbyeFleet{fleetOf{n: 1, every: time.Hour}}, Target{URL: "mqtt://" + addr},
+		Options{ConnectTimeout: time.Minute, StopTimeout: 300 * time.Millisecond})
+	testkit.Eventually(t, "the device online", func() bool { return r.Stats().Connected == 1 })
+	err := r.stop()
+	if err == nil || !strings.Contains(err.Error(), "1 of 1 devices were not stopped cleanly") {
+		t.Fatalf("Run returned %v, want it to say 1 of 1 devices were not stopped cleanly", err)
+	}
+	if st := r.Stats(); st.NotStopped != 1 {
+		t.Fatalf("NotStopped %d, want 1", st.NotStopped)
+	}
+}
+
+// On MQTT 3.1.1 a command through the broker gets its reply on the
+// configured topic (there is no response topic), and the offline effect
+// drops the device so that its will fires.
+func TestHandlerRoundTripV311(t *testing.T) {
+	srv, tp := startBroker(t)
+	w := watch(t, srv.Addr, "#")
+	r := run(t, fleetOf{n: 2, every: time.Hour, conf: sim.Connect{ReconnectMin: 100 * time.Millisecond}},
+		Target{URL: "mqtt://" + srv.Addr, Protocol: 4}, Options{})
+	testkit.Eventually(t, "2 devices subscribed", func() bool {
+		n := 0
+		for _, c := range srv.Clients() {
+			if strings.HasPrefix(c.ID, "sim-") && len(c.Subscriptions) == 1 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if tok := w.cl.Publish("test/dev001/cmd", 1, false, "ping"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish the command: %v", tok.Error())
+	}
+	testkit.Eventually(t, "the reply from sim-dev001", func() bool {
+		return len(tp.matching(func(m message.Message) bool {
+			return m.ClientID == "sim-dev001" && m.Topic == "test/dev001/reply" && string(m.Payload) == "ok:ping"
+		})) == 1
+	})
+	if tok := w.cl.Publish("test/dev000/cmd", 1, false, "nap"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish the command: %v", tok.Error())
+	}
+	testkit.Eventually(t, "dev000's will, then dev000 back", func() bool {
+		return w.saw("status/dev000", "lost") && r.Stats().Reconnects == 1 && r.Stats().Connected == 2
+	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/sim"
 )
 
 // countConn counts the writes that reach the socket.
@@ -197,4 +198,25 @@ func writeCA(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// The reconnect back-off doubles from ReconnectMin to ReconnectMax, less
+// up to a fifth so that a fleet does not retry in step.
+func TestBackoffDoubles(t *testing.T) {
+	r := New(fleetOf{n: 1}, Target{}, Options{Seed: 3})
+	conf := sim.Connect{ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second}
+	for _, tc := range []struct {
+		attempt int
+		full    time.Duration
+	}{{1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {3, 400 * time.Millisecond}, {4, 800 * time.Millisecond}, {5, time.Second}, {30, time.Second}} {
+		for range 20 {
+			got := r.backoff(conf, tc.attempt)
+			if got > tc.full || got < tc.full*4/5 {
+				t.Fatalf("attempt %d: back-off %s, want %s less at most a fifth", tc.attempt, got, tc.full)
+			}
+		}
+	}
+	if got := r.backoff(sim.Connect{}, 1); got > time.Second || got < 800*time.Millisecond {
+		t.Fatalf("default first back-off %s, want about 1s", got)
+	}
 }
