@@ -1,15 +1,20 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
+	"github.com/iotstudio/iotstudio/engine/sim/recorded"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 )
 
@@ -72,7 +77,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (files []string, err erro
 // loadScenarios reads and compiles every file, all of them, so that one
 // command reports every error at once; fleets in one file may use the
 // profiles of another. Nothing is returned unless all are valid.
-func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
+func loadScenarios(paths []string, protocol byte, replay *lazyCapture) (*device.Scenario, error) {
 	if len(paths) == 0 {
 		return nil, usagef("give at least one scenario FILE (or builtin:NAME; see iotstudio simulate list)")
 	}
@@ -89,7 +94,7 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 	}
 	var all device.Scenario
 	for _, f := range files {
-		s, err := device.Compile(f, known, device.Options{Protocol: protocol})
+		s, err := device.Compile(f, known, device.Options{Protocol: protocol, Replay: recorded.Replay(replay)})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -141,11 +146,13 @@ func scenarioErrors(errs []error) error {
 
 func simulateValidate(args []string, e env) error {
 	fs := newFlagSet("simulate validate", e)
+	replay := replayFlag(fs)
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	s, err := loadScenarios(paths, 5)
+	defer replay.Close()
+	s, err := loadScenarios(paths, 5, replay)
 	if err != nil {
 		return err
 	}
@@ -162,11 +169,13 @@ func simulatePreview(args []string, e env) error {
 	fleetName := fs.String("fleet", "", "preview the fleet `NAME` (default: the first)")
 	index := fs.Int("device", 0, "preview device `N` (0-based)")
 	n := fs.Int("n", 5, "show the next `N` messages")
+	replay := replayFlag(fs)
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	s, err := loadScenarios(paths, 5)
+	defer replay.Close()
+	s, err := loadScenarios(paths, 5, replay)
 	if err != nil {
 		return err
 	}
@@ -234,3 +243,34 @@ func simulateNew(args []string, e env) error {
 
 // schemaFile is where `simulate new` tells editors to find the schema.
 const schemaFile = "scenario.schema.json"
+
+// lazyCapture is the capture replay fields read, in the data dir, opened
+// on first use (most files have no replay field) directly or through
+// serve or the app when one of them holds it.
+type lazyCapture struct {
+	data *string
+	once sync.Once
+	r    captureReader
+	err  error
+}
+
+// replayFlag registers --data for the capture replay fields read.
+func replayFlag(fs *flag.FlagSet) *lazyCapture {
+	return &lazyCapture{data: fs.String("data", "", "data `DIR` whose capture replay fields read (default: the user config dir)")}
+}
+
+func (l *lazyCapture) Query(ctx context.Context, q capture.Query) ([]message.Message, string, error) {
+	l.once.Do(func() { l.r, l.err = openCaptureReader(*l.data) })
+	if l.err != nil {
+		return nil, "", l.err
+	}
+	return l.r.Query(ctx, q)
+}
+
+// Close closes the capture if it was opened.
+func (l *lazyCapture) Close() {
+	l.once.Do(func() { l.err = errors.New("closed") })
+	if l.r != nil {
+		_ = l.r.Close()
+	}
+}

@@ -33,15 +33,18 @@ type runFlags struct {
 	duration, stats             *time.Duration
 	dial                        dialFlags
 	fs                          *flag.FlagSet
+	replay                      *lazyCapture // its --data is data
 }
 
 func addRunFlags(fs *flag.FlagSet) runFlags {
+	replay := replayFlag(fs)
 	return runFlags{
+		replay:    replay,
+		data:      replay.data,
 		fs:        fs,
 		embedded:  fs.Bool("embedded", false, "start the broker in this process (as serve does, capture on) and run the devices against it"),
 		mqtt:      fs.String("mqtt", broker.DefaultMQTTAddr, "with --embedded: the broker's MQTT listener `HOST:PORT` (port 0 picks a free port)"),
 		noCapture: fs.Bool("no-capture", false, "with --embedded: do not record the traffic in DATA/capture"),
-		data:      fs.String("data", "", "data `DIR` for --embedded and --profile (default: the user config dir)"),
 		savedConn: fs.String("profile", "", "run the devices against the saved connection `NAME` (see iotstudio connections)"),
 		count:     fs.Int("count", 0, "devices per fleet (default: each fleet's count in the file)"),
 		ramp:      fs.String("ramp", "", "how fast devices connect: `RATE` per second (200/s) or a duration to spread them over (30s)"),
@@ -152,7 +155,8 @@ func simulateRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	s, err := loadScenarios(paths, proto)
+	defer f.replay.Close()
+	s, err := loadScenarios(paths, proto, f.replay)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim"
@@ -19,6 +20,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/fleet"
 	"github.com/iotstudio/iotstudio/engine/sim/infer"
+	"github.com/iotstudio/iotstudio/engine/sim/recorded"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/devices"
@@ -58,13 +60,30 @@ func (s *simEngine) Profiles() []devices.ProfileEntry {
 }
 
 // compile compiles the editor's text for the protocol the devices will
-// speak.
-func compile(text string, protocol byte) (*device.Scenario, error) {
-	return builtin.Compile("editor", []byte(text), device.Options{Protocol: protocol})
+// speak; replay fields read the window's capture.
+func (s *simEngine) compile(text string, protocol byte) (*device.Scenario, error) {
+	return builtin.Compile("editor", []byte(text), device.Options{Protocol: protocol, Replay: recorded.Replay(s.capture())})
+}
+
+// capture is what replay fields read: the window's capture store, or an
+// error saying there is none.
+func (s *simEngine) capture() capture.Querier {
+	if s.eng.Capture != nil {
+		if st := s.eng.Capture.Store(); st != nil {
+			return st
+		}
+	}
+	return noCapture{}
+}
+
+type noCapture struct{}
+
+func (noCapture) Query(context.Context, capture.Query) ([]message.Message, string, error) {
+	return nil, "", errors.New("the capture is off or could not be opened (see the Capture panel), so there is nothing to replay")
 }
 
 func (s *simEngine) Validate(text string) []devices.Problem {
-	_, err := compile(text, 5)
+	_, err := s.compile(text, 5)
 	return problems(err)
 }
 
@@ -84,7 +103,7 @@ func problems(err error) []devices.Problem {
 }
 
 func (s *simEngine) Preview(text string, index, n int) ([]devices.PreviewMsg, error) {
-	sc, err := compile(text, 5)
+	sc, err := s.compile(text, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +177,7 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 	if err != nil {
 		return nil, err
 	}
-	sc, err := compile(text, t.Protocol)
+	sc, err := s.compile(text, t.Protocol)
 	if err != nil {
 		return nil, err
 	}
