@@ -36,9 +36,10 @@ func newConnections(dir string, engine message.Sink, keyring client.Keyring, log
 }
 
 // Tee adds r to what every connection's messages are handed to, the
-// local broker's included (e.g. the Subscribe panel's message list). Safe
-// at any time; r.Ingest must not block.
-func (c *Connections) Tee(r message.Sink) { c.extra.add(r) }
+// local broker's included (e.g. the Subscribe panel's message list), until
+// the returned function is called. Safe at any time; r.Ingest must not
+// block.
+func (c *Connections) Tee(r message.Sink) (remove func()) { return c.extra.add(r) }
 
 // Ingest routes what connections receive by the record's Source (the
 // connection's name). Remote traffic goes to the capture and the topic

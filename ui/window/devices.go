@@ -184,7 +184,7 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 	if len(sc.Fleets) == 0 {
 		return nil, errors.New("the file has no fleets: add one under fleets: (profile and count)")
 	}
-	return startSimRun(ctx, s.eng, sc, count, t), nil
+	return startSimRun(ctx, s.eng, sc, count, t, targetName == embeddedTarget), nil
 }
 
 func (s *simEngine) Infer(filter string, since time.Duration) (string, string, error) {
@@ -235,7 +235,22 @@ type simRun struct {
 	err     error // set before done closes
 }
 
-func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, count int, t fleet.Target) *simRun {
+// observe feeds the runner what the studio sees of its devices: the
+// broker's tap for the embedded broker; for another broker, what the
+// connections receive (a connection subscribed to the devices' topics,
+// "#" by default). Never both: the local connection's copy of a broker
+// message would count twice.
+func observe(eng *studio.Studio, runner *fleet.Runner, embedded bool) (stop func(), ok bool) {
+	if embedded {
+		return eng.Observe(runner)
+	}
+	if eng.Connections == nil {
+		return nil, false
+	}
+	return eng.Connections.Tee(runner), true
+}
+
+func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, count int, t fleet.Target, embedded bool) *simRun {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &simRun{cancel: cancel, done: make(chan struct{})}
 	var stops []func()
@@ -245,7 +260,7 @@ func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, c
 		}
 		src := &watchedSource{Source: f.Source(), fleet: f, devices: map[string]*watchedDevice{}}
 		runner := fleet.New(src, t, fleet.Options{Seed: uint64(f.Seed)})
-		if stop, ok := eng.Observe(runner); ok {
+		if stop, ok := observe(eng, runner, embedded); ok {
 			stops = append(stops, stop)
 		}
 		r.runners, r.sources = append(r.runners, runner), append(r.sources, src)

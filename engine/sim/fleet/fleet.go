@@ -106,10 +106,13 @@ func (o *Options) defaults() {
 const DefaultRamp = 100 // connections per second
 
 // User properties every MQTT 5 stream message carries, so a receiver can
-// tell loss (gaps in sim-seq, per device) and latency (now − sim-ts).
+// tell loss (gaps in sim-seq, per device) and latency (now − sim-ts), and
+// which device sent it when the broker does not say (a subscription on
+// another broker sees no publisher client ID).
 const (
-	PropSeq  = "sim-seq"
-	PropTime = "sim-ts" // unix ns
+	PropSeq    = "sim-seq"
+	PropTime   = "sim-ts" // unix ns
+	PropClient = "sim-client"
 )
 
 // Runner runs a fleet of devices as MQTT clients. Its methods are safe for
@@ -570,11 +573,12 @@ func (r *Runner) sendStream(j job, rng *rand.Rand) {
 	if r.target.Protocol != 4 {
 		seq := d.seq.Add(1) - 1
 		// A fresh slice: the behaviour may reuse its own.
-		ups := make([]message.UserProp, 0, len(m.UserProps)+2)
+		ups := make([]message.UserProp, 0, len(m.UserProps)+3)
 		ups = append(ups, m.UserProps...)
 		m.UserProps = append(ups,
 			message.UserProp{Key: PropSeq, Value: strconv.FormatUint(seq, 10)},
-			message.UserProp{Key: PropTime, Value: strconv.FormatInt(now.UnixNano(), 10)})
+			message.UserProp{Key: PropTime, Value: strconv.FormatInt(now.UnixNano(), 10)},
+			message.UserProp{Key: PropClient, Value: d.clientID})
 	}
 	err := c.publish(m)
 	r.lag.observe(time.Since(time.Unix(0, j.at)))

@@ -175,14 +175,15 @@ func (r *Runner) Devices() []DeviceStatus {
 // the end-to-end latency. It never blocks and never drops.
 func (r *Runner) Ingest(m message.Message) bool {
 	d := r.byClient[m.ClientID]
-	if d == nil {
-		return true
-	}
 	var seq uint64
 	var ts int64
 	var haveSeq, haveTS bool
 	for _, u := range m.UserProps {
 		switch u.Key {
+		case PropClient:
+			if d == nil {
+				d = r.byClient[u.Value]
+			}
 		case PropSeq:
 			v, err := strconv.ParseUint(u.Value, 10, 64)
 			seq, haveSeq = v, err == nil
@@ -191,8 +192,8 @@ func (r *Runner) Ingest(m message.Message) bool {
 			ts, haveTS = v, err == nil
 		}
 	}
-	if !haveSeq {
-		return true // not a stream message (status, replies)
+	if !haveSeq || d == nil {
+		return true // not a stream message (status, replies), or not this fleet's
 	}
 	d.obsMu.Lock()
 	switch {
