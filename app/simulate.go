@@ -27,7 +27,8 @@ const simulateUsage = `usage: iotstudio simulate run FILE... [--embedded [--mqtt
        iotstudio simulate new --from NAME > my-device.yaml
        iotstudio simulate schema > scenario.schema.json
 simulate runs fleets of virtual devices described in YAML scenario files, each device a real MQTT client.
-A FILE may also be builtin:NAME (see simulate list). validate exits 2 with file:line:col messages.`
+A FILE may also be builtin:NAME (see simulate list). validate exits 2 with file:line:col messages.
+While run runs it reads ` + runCommandsHelp + ` from stdin, one per line.`
 
 func runSimulate(args []string, e env) error {
 	if len(args) == 0 {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -252,7 +254,9 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 		g.Go(func() error { return r.Run(gctx) })
 	}
 	everConnected := watchStats(gctx, runners, *f.stats, report)
+	stopCommands := readRunCommands(gctx, e, runners, report)
 	err := g.Wait()
+	stopCommands()
 	final := make([]fleet.Stats, len(runners))
 	for i, r := range runners {
 		final[i] = r.Stats()
@@ -316,6 +320,7 @@ func anyConnected(runners []*fleet.Runner) bool {
 // statsReport prints fleet stats as text lines or JSON Lines.
 type statsReport struct {
 	jsonl bool
+	mu    sync.Mutex // the stats ticker and the stats command both write
 	w     io.Writer
 }
 
@@ -332,6 +337,8 @@ func (r *statsReport) summary(all []fleet.Stats) {
 }
 
 func (r *statsReport) write(kind string, st fleet.Stats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.jsonl {
 		b, _ := json.Marshal(statsJSON(kind, st))
 		fmt.Fprintf(r.w, "%s\n", b)
@@ -387,3 +394,83 @@ func statsJSON(kind string, st fleet.Stats) map[string]any {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+const runCommandsHelp = "commands: kill ID (drop a device without DISCONNECT: the broker publishes its will), pause, resume, stats"
+
+// readRunCommands reads commands from stdin, one per line, while the
+// fleets run: a person (or a script) kills a device to test its will,
+// pauses or resumes the streams, or asks for the stats now. It stops at
+// EOF or when ctx ends; the returned function waits for that.
+func readRunCommands(ctx context.Context, e env, runners []*fleet.Runner, report *statsReport) (wait func()) {
+	lines := make(chan string)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(e.stdin)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// A terminal or pipe read blocks until a line comes: unblock it when
+	// the run ends (a plain file or a test's reader just reaches EOF).
+	if d, ok := e.stdin.(interface{ SetReadDeadline(time.Time) error }); ok {
+		context.AfterFunc(ctx, func() { _ = d.SetReadDeadline(time.Now()) })
+	}
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case line := <-lines:
+				runCommand(strings.Fields(line), e, runners, report)
+			}
+		}
+	}()
+	return func() {
+		<-handled
+		select {
+		case <-done:
+		case <-time.After(time.Second): // stdin that cannot be interrupted: left to the process's end
+		}
+	}
+}
+
+func runCommand(words []string, e env, runners []*fleet.Runner, report *statsReport) {
+	if len(words) == 0 {
+		return
+	}
+	switch {
+	case words[0] == "kill" && len(words) == 2:
+		var err error
+		for _, r := range runners {
+			if err = r.Kill(words[1]); err == nil {
+				fmt.Fprintf(e.stderr, "killed %s: the broker publishes its will; it reconnects after its back-off\n", words[1])
+				return
+			}
+		}
+		fmt.Fprintf(e.stderr, "kill %s: %v\n", words[1], err)
+	case words[0] == "pause" || words[0] == "resume":
+		for _, r := range runners {
+			if words[0] == "pause" {
+				r.Pause()
+			} else {
+				r.Resume()
+			}
+		}
+		fmt.Fprintf(e.stderr, "%sd\n", words[0])
+	case words[0] == "stats":
+		for _, r := range runners {
+			report.line(r.Stats())
+		}
+	default:
+		fmt.Fprintf(e.stderr, "unknown command %q; %s\n", strings.Join(words, " "), runCommandsHelp)
+	}
+}

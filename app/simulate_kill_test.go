@@ -1,0 +1,57 @@
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+)
+
+// "kill ID" typed into a running `simulate run` drops that device without
+// DISCONNECT: the broker publishes its will (offline), and the device
+// comes back online after its back-off; the others are untouched.
+func TestSimulateRunKillFromStdinFiresTheWill(t *testing.T) {
+	data := t.TempDir()
+	in, typed := io.Pipe()
+	var out, errOut lockedBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"simulate", "run", "builtin:thermostat", "--count", "2", "--embedded", "--mqtt", "127.0.0.1:0",
+			"--data", data, "--duration", "6s", "--stats", "200ms", "--format", "jsonl"}, env{stdin: in, stdout: &out, stderr: &errOut})
+	}()
+	testkit.Eventually(t, "both thermostats connected", func() bool {
+		return strings.Contains(out.String(), `"connected":2`)
+	})
+	if _, err := io.WriteString(typed, "kill thermostat-1\n"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the kill confirmed", func() bool { return strings.Contains(errOut.String(), "killed thermostat-1") })
+	if _, err := io.WriteString(typed, "kill thermostat-9\n"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "an unknown device refused in words", func() bool { return strings.Contains(errOut.String(), "kill thermostat-9: ") })
+	typed.Close()
+	if c := <-code; c != 0 {
+		t.Fatalf("exit %d: %s", c, errOut.String())
+	}
+	statuses := func(id string) []string {
+		_, stdout, stderr := runInProcess([]string{"capture", "query", "--data", data, "--topic", "home/" + id + "/status", "--oldest-first", "--format", "jsonl"}, "")
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var r struct{ Payload string }
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("%q: %v (%s)", l, err, stderr)
+			}
+			got = append(got, r.Payload)
+		}
+		return got
+	}
+	if got := strings.Join(statuses("thermostat-1"), " "); got != "online offline online offline" {
+		t.Fatalf("thermostat-1's statuses %q, want online, the will's offline, online again, and the graceful offline", got)
+	}
+	if got := strings.Join(statuses("thermostat-0"), " "); got != "online offline" {
+		t.Fatalf("thermostat-0's statuses %q, want online then the graceful offline", got)
+	}
+}
