@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
@@ -76,8 +78,11 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 	if len(paths) == 0 {
 		return nil, usagef("give at least one scenario FILE (or builtin:NAME; see iotstudio simulate list)")
 	}
-	files, errs := parseScenarioFiles(paths)
-	if len(errs) > 0 {
+	files, broken, errs := parseScenarioFiles(paths)
+	if broken == nil {
+		// A file unreadable even as plain YAML may define any profile: the
+		// others' fleets cannot be checked without misleading "unknown
+		// profile" errors.
 		return nil, scenarioErrors(errs)
 	}
 	known, err := builtin.Profiles()
@@ -89,7 +94,7 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 	}
 	var all device.Scenario
 	for _, f := range files {
-		s, err := device.Compile(f, known, device.Options{Protocol: protocol})
+		s, err := device.Compile(withoutFleetsOf(f, broken), known, device.Options{Protocol: protocol})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -102,23 +107,69 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 	return &all, nil
 }
 
-func parseScenarioFiles(paths []string) ([]*scenario.File, []error) {
-	var files []*scenario.File
-	var errs []error
+// parseScenarioFiles parses every file. broken holds the names of the
+// profiles defined in the files that failed (their fleets elsewhere are
+// not checked, the profile's own errors are reported); it is nil when a
+// failed file's profile names cannot be read.
+func parseScenarioFiles(paths []string) (files []*scenario.File, broken map[string]bool, errs []error) {
+	broken = map[string]bool{}
 	for _, p := range paths {
 		data, err := readScenario(p)
 		if err != nil {
 			errs = append(errs, err)
+			broken = nil
 			continue
 		}
 		f, err := scenario.Parse(p, data)
 		if err != nil {
 			errs = append(errs, err)
+			names, ok := profileNames(data)
+			if !ok {
+				broken = nil
+			}
+			if broken != nil {
+				for _, n := range names {
+					broken[n] = true
+				}
+			}
 			continue
 		}
 		files = append(files, f)
 	}
-	return files, errs
+	return files, broken, errs
+}
+
+// profileNames reads only the profile names of a file that failed to
+// parse, when it is YAML at all.
+func profileNames(data []byte) ([]string, bool) {
+	var names struct {
+		Profiles []struct {
+			Name string `yaml:"name"`
+		} `yaml:"profiles"`
+	}
+	if err := yaml.Unmarshal(data, &names); err != nil {
+		return nil, false
+	}
+	out := make([]string, len(names.Profiles))
+	for i, p := range names.Profiles {
+		out[i] = p.Name
+	}
+	return out, true
+}
+
+// withoutFleetsOf is f without the fleets of the broken profiles.
+func withoutFleetsOf(f *scenario.File, broken map[string]bool) *scenario.File {
+	if len(broken) == 0 {
+		return f
+	}
+	out := *f
+	out.Fleets = nil
+	for _, fl := range f.Fleets {
+		if !broken[fl.Profile] {
+			out.Fleets = append(out.Fleets, fl)
+		}
+	}
+	return &out
 }
 
 func readScenario(p string) ([]byte, error) {
