@@ -267,6 +267,7 @@ type stats struct {
 	Fleet     string   `json:"fleet"`
 	Wanted    int      `json:"wanted"`
 	Connected int      `json:"connected"`
+	MostConn  *int     `json:"connected_max"`
 	Sent      int      `json:"sent"`
 	Errors    int      `json:"errors"`
 	Delivered *int     `json:"delivered"`
@@ -300,6 +301,7 @@ func parseStats(t *testing.T, out string) (lines []stats, summary stats) {
 
 // record is one line of capture query --format jsonl.
 type record struct {
+	Time     string `json:"time"`
 	ClientID string `json:"client_id"`
 	Topic    string `json:"topic"`
 	Payload  string `json:"payload"`
@@ -355,6 +357,10 @@ func TestSimulateRunEmbedded(t *testing.T) {
 	if maxConnected != 3 || sum.Wanted != 3 {
 		t.Errorf("connected at most %d of wanted %d; want 3 of 3 (--count 3)\n%s", maxConnected, sum.Wanted, stdout)
 	}
+	// After the stop none is connected; the summary says how many were.
+	if sum.MostConn == nil || *sum.MostConn != 3 {
+		t.Errorf("summary connected_max %v, want 3:\n%s", sum.MostConn, stdout)
+	}
 	if sum.Sent < 3*10 || sum.Errors != 0 || sum.Delivered == nil || *sum.Delivered != sum.Sent || sum.Lost == nil || *sum.Lost != 0 || sum.LatP50 == nil {
 		t.Errorf("summary %+v: want sent ≥ 30, no errors, delivered == sent, lost 0, a latency\n%s", sum, stdout)
 	}
@@ -382,7 +388,7 @@ func TestSimulateRunEmbedded(t *testing.T) {
 	}
 	for _, dev := range wantDevices {
 		if st := lastStatus[dev]; st.Payload != "offline" || !st.Retain || offline[dev] != 1 {
-			t.Errorf("%s: last status %+v, %d offline records; want one retained offline", dev, st, offline[dev])
+			t.Errorf("%s: last status %+v, %d offline records; want one retained offline; status records:\n%v", dev, st, offline[dev], captured(t, data, "plant/+/status"))
 		}
 	}
 
@@ -444,8 +450,8 @@ func TestSimulateRunNothingListens(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "no device could connect to "+url) || !strings.Contains(stderr, "connection refused") {
 		t.Fatalf("exit %d, stderr %q; want a failure saying no device could connect and why", code, stderr)
 	}
-	if !strings.Contains(stdout, "summary probe: 0/5 connected, sent 0") {
-		t.Errorf("summary %q: want 0/5 connected, sent 0", stdout)
+	if !strings.Contains(stdout, "summary probe: 0/5 connected at most, sent 0") {
+		t.Errorf("summary %q: want 0/5 connected at most, sent 0", stdout)
 	}
 }
 
@@ -560,6 +566,9 @@ func TestSimulateRunAgainstMosquitto(t *testing.T) {
 	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--url", "mqtt://" + addr, "--duration", "2s", "--stats", "0"}, "")
 	if code != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "summary probe: 5/5 connected at most, sent ") {
+		t.Errorf("summary %q: want it to say 5/5 connected at most", stdout)
 	}
 	want := []string{"probe-0", "probe-1", "probe-2", "probe-3", "probe-4"}
 	if got := w.devices("/climate"); !slices.Equal(got, want) {
