@@ -583,24 +583,32 @@ func TestSimulateRunWrongCombinations(t *testing.T) {
 	file := probeFile(t, 7)
 	data := t.TempDir()
 	embedded := []string{"--embedded", "--mqtt", "127.0.0.1:0", "--data", data, "--duration", "1s"}
+	invalid := writeScenario(t, "invalid.yaml", "fleets:\n  - count: 0\n    profile: thermostat\n")
 	cases := []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"no target", []string{"--duration", "1s"}, "give one target: --embedded, --url URL or --profile NAME"},
-		{"two targets", append([]string{"--url", "mqtt://127.0.0.1:1"}, embedded...), "give one target"},
-		{"client id", []string{"--url", "mqtt://127.0.0.1:1", "--client-id", "me"}, "--client-id: each device takes its client ID from the scenario"},
-		{"mqtt without embedded", []string{"--url", "mqtt://127.0.0.1:1", "--mqtt", "127.0.0.1:0"}, "--mqtt and --no-capture apply to --embedded only"},
-		{"bad ramp", append([]string{"--ramp", "fast"}, embedded...), `--ramp "fast": expected connections per second like 200/s or a duration like 30s`},
-		{"zero ramp", append([]string{"--ramp", "0/s"}, embedded...), `--ramp "0/s": the rate must be above 0/s`},
-		{"bad format", append([]string{"--format", "xml"}, embedded...), `--format "xml": use text or jsonl`},
-		{"bad protocol", []string{"--url", "mqtt://127.0.0.1:1", "--protocol", "4.0"}, `--protocol "4.0": use 5 or 3.1.1`},
-		{"negative count", append([]string{"--count", "-1"}, embedded...), "--count -1: give a number of devices"},
+		{"no target", []string{file, "--duration", "1s"}, "give one target: --embedded, --url URL or --profile NAME"},
+		{"two targets", append([]string{file, "--url", "mqtt://127.0.0.1:1"}, embedded...), "give one target"},
+		{"client id", []string{file, "--url", "mqtt://127.0.0.1:1", "--client-id", "me"}, "--client-id: each device takes its client ID from the scenario"},
+		{"mqtt without embedded", []string{file, "--url", "mqtt://127.0.0.1:1", "--mqtt", "127.0.0.1:0"}, "--mqtt and --no-capture apply to --embedded only"},
+		{"bad ramp", append([]string{file, "--ramp", "fast"}, embedded...), `--ramp "fast": expected connections per second like 200/s or a duration like 30s`},
+		{"zero ramp", append([]string{file, "--ramp", "0/s"}, embedded...), `--ramp "0/s": the rate must be above 0/s`},
+		{"bad format", append([]string{file, "--format", "xml"}, embedded...), `--format "xml": use text or jsonl`},
+		{"bad protocol", []string{file, "--url", "mqtt://127.0.0.1:1", "--protocol", "4.0"}, `--protocol "4.0": use 5 or 3.1.1`},
+		{"negative count", append([]string{file, "--count", "-1"}, embedded...), "--count -1: give a number of devices"},
+		// A scenario that fails validation never half-starts: no broker, no capture.
+		{"invalid file", append([]string{invalid}, embedded...), invalid + ":2:12: `count` must be at least 1, got 0"},
+		{"no file", embedded, "give at least one scenario FILE"},
+		{"missing builtin", append([]string{"builtin:thermostap"}, embedded...), `no built-in profile "thermostap"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runInProcess(append([]string{"simulate", "run", file}, tc.args...), "")
+			code, stdout, stderr := runInProcess(append([]string{"simulate", "run"}, tc.args...), "")
+			if strings.Contains(stderr, "embedded broker at") {
+				t.Errorf("the broker was started: %s", stderr)
+			}
 			if code != 2 || !strings.Contains(stderr, tc.want) || stdout != "" {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 saying %q", code, stdout, stderr, tc.want)
 			}
@@ -673,5 +681,58 @@ func TestSimulateInfer(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d saying %q", code, stdout, stderr, b.code, b.want)
 			}
 		})
+	}
+}
+
+// Ctrl-C ends a run cleanly, as a user stops it: exit 0, a summary, and
+// every device's status goes offline once (published by the device, not
+// as its will).
+func TestSimulateRunStopsOnInterrupt(t *testing.T) {
+	skipSlow(t, "runs a fleet in a child process")
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	data := t.TempDir()
+	cmd := command(ctx, "simulate", "run", probeFile(t, 7), "--embedded", "--mqtt", "127.0.0.1:0", "--data", data, "--stats", "250ms", "--format", "jsonl")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	var out strings.Builder
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		var s stats
+		if json.Unmarshal(lines.Bytes(), &s) == nil && s.Connected == 5 && s.Sent > 0 {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after Ctrl-C: %v (want exit 0); stdout:\n%s\nstderr: %s", err, out.String(), stderr.String())
+	}
+	if _, sum := parseStats(t, out.String()); sum.MostConn == nil || *sum.MostConn != 5 || sum.Lost == nil || *sum.Lost != 0 {
+		t.Errorf("summary %+v: want 5 connected at most, none lost", sum)
+	}
+	offline := map[string]int{}
+	for _, r := range captured(t, data, "plant/+/status") {
+		if r.Payload == "offline" {
+			offline[r.ClientID]++
+		}
+	}
+	for i := range 5 {
+		if dev := fmt.Sprintf("probe-%d", i); offline[dev] != 1 {
+			t.Errorf("%s went offline %d times, want once (a second is its will)", dev, offline[dev])
+		}
 	}
 }
