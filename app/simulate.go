@@ -10,6 +10,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
@@ -233,9 +235,27 @@ func simulatePreview(args []string, e env) error {
 	}
 	start := time.Now()
 	for _, m := range device.Preview(f, *index, *n, start) {
-		fmt.Fprintf(e.stdout, "+%s\t%s\t%s\n", m.Time.Sub(start).Round(time.Millisecond), m.Topic, printablePayload(m.Payload))
+		fmt.Fprintf(e.stdout, "+%s\t%s\t%s\n", m.Time.Sub(start).Round(time.Millisecond), m.Topic, previewPayload(m))
 	}
 	return nil
+}
+
+// previewPayload is the payload on one line: text as it is, a binary
+// format the inspector decodes (Sparkplug B, CBOR, MessagePack) as its
+// decoded view with "; " between the lines, else quoted bytes.
+func previewPayload(m message.Message) string {
+	if decode.IsText(m.Payload) {
+		return printablePayload(m.Payload)
+	}
+	r := decode.Decode(decode.Auto, m.Topic, m.Payload, m.ContentType)
+	if r.Err != nil || r.HexView() || r.Text == "" {
+		return printablePayload(m.Payload)
+	}
+	var parts []string
+	for _, l := range strings.Split(strings.TrimSpace(r.Text), "\n") {
+		parts = append(parts, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func pickFleet(s *device.Scenario, name string) (*device.Fleet, error) {

@@ -736,3 +736,28 @@ func TestSimulateRunStopsOnInterrupt(t *testing.T) {
 		}
 	}
 }
+
+// Every built-in previews; binary payloads (the Sparkplug B machine's
+// protobuf) are shown decoded, one message a line, not as escaped bytes.
+func TestSimulatePreviewBuiltins(t *testing.T) {
+	for _, name := range []string{"contact", "energy-meter", "gps-tracker", "smart-plug", "sparkplug-machine", "temperature-humidity", "thermostat"} {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := runInProcess([]string{"simulate", "preview", "builtin:" + name, "-n", "4"}, "")
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if code != 0 || len(lines) != 4 {
+				t.Fatalf("exit %d, %d lines, stderr %q:\n%s", code, len(lines), stderr, stdout)
+			}
+			for _, l := range lines {
+				if cols := strings.Split(l, "\t"); len(cols) != 3 || strings.Contains(cols[2], `\x`) {
+					t.Errorf("line %q: want +OFFSET, topic and a readable payload", l)
+				}
+			}
+		})
+	}
+	_, stdout, _ := runInProcess([]string{"simulate", "preview", "builtin:sparkplug-machine", "-n", "2"}, "")
+	for _, want := range []string{"Sparkplug B NDATA", "seq: ", "uptime_s: ", "Sparkplug B DDATA", "rpm: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the Sparkplug preview lacks %q:\n%s", want, stdout)
+		}
+	}
+}
