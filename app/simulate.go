@@ -95,11 +95,21 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 		known = append(known, f.Profiles...)
 	}
 	var all device.Scenario
+	inFile := map[string]string{} // fleet name → the file that has it
 	for _, f := range files {
-		s, err := device.Compile(withoutFleetsOf(f, broken), known, device.Options{Protocol: protocol})
+		f = withoutFleetsOf(f, broken)
+		s, err := device.Compile(f, known, device.Options{Protocol: protocol})
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		// Compile keeps the file's order when it succeeds.
+		for i, fl := range s.Fleets {
+			if other, dup := inFile[fl.Name]; dup {
+				errs = append(errs, &scenario.Error{Path: f.Path, Pos: f.Fleets[i].At, Msg: fmt.Sprintf(
+					"fleet %q is also in %s: its devices would have the same client IDs; give this one a name of its own (name: ...)", fl.Name, other)})
+			}
+			inFile[fl.Name] = f.Path
 		}
 		all.Fleets = append(all.Fleets, s.Fleets...)
 	}
@@ -107,6 +117,26 @@ func loadScenarios(paths []string, protocol byte) (*device.Scenario, error) {
 		return nil, scenarioErrors(errs)
 	}
 	return &all, nil
+}
+
+// checkClientIDs refuses two devices with one client ID: the broker keeps
+// one connection per client ID, so each would take the other's session
+// over, again and again.
+func checkClientIDs(s *device.Scenario) error {
+	owner := map[string]string{}
+	for _, f := range s.Fleets {
+		for i := range f.Count {
+			_, id := f.Device(i).Identity()
+			if other, dup := owner[id]; dup {
+				if other == f.Name {
+					return usagef("fleet %q has two devices with the client ID %q: put {{.Index}} in its client_id", f.Name, id)
+				}
+				return usagef("fleets %q and %q both have a device with the client ID %q: the broker keeps one connection per client ID, so they would take each other's session over; give one fleet a client_id of its own", other, f.Name, id)
+			}
+			owner[id] = f.Name
+		}
+	}
+	return nil
 }
 
 // parseScenarioFiles parses every file. broken holds the names of the
@@ -200,6 +230,9 @@ func simulateValidate(args []string, e env) error {
 	}
 	s, err := loadScenarios(paths, 5)
 	if err != nil {
+		return err
+	}
+	if err := checkClientIDs(s); err != nil {
 		return err
 	}
 	devices := 0

@@ -159,6 +159,9 @@ func simulateRun(args []string, e env) error {
 	if err := f.overrides(s); err != nil {
 		return err
 	}
+	if err := checkClientIDs(s); err != nil {
+		return err
+	}
 	log, err := newLogger(e.stderr, *f.logLevel)
 	if err != nil {
 		return err

@@ -122,6 +122,16 @@ fleets:
 `)
 	badProfile := writeScenario(t, "fleet.yaml", "fleets:\n  - profile: thermostatt\n    count: 2\n")
 	otherBadProfile := writeScenario(t, "fleet2.yaml", "fleets:\n  - profile: smart-plgu\n    count: 2\n")
+	sameName := writeScenario(t, "more-thermostats.yaml", "fleets:\n  - profile: thermostat\n    count: 2\n")
+	sameClientIDs := writeScenario(t, "plugs.yaml", `fleets:
+  - profile: smart-plug
+    count: 3
+    client_id: "dev-{{.Index}}"
+  - name: kitchen
+    profile: smart-plug
+    count: 2
+    client_id: "dev-{{.Index}}"
+`)
 	usesBrokenProfile := writeScenario(t, "more.yaml", "fleets:\n  - profile: s\n    count: 3\n")
 	notYAML := writeScenario(t, "notyaml.yaml", "profiles: [\n")
 	cases := []struct {
@@ -138,6 +148,14 @@ fleets:
 		{"a parse error and an unknown profile", []string{badGen, badProfile}, []string{badGen + ":8:15: unknown generator", badProfile + `:2:5: unknown profile "thermostatt"`}, ""},
 		// The profile is there, with an error of its own: calling it unknown would mislead.
 		{"a fleet of a broken file's profile", []string{badGen, usesBrokenProfile}, []string{badGen + ":8:15: unknown generator"}, "unknown profile"},
+		// Devices with one client ID take each other's session over, forever.
+		{"one fleet name in two files", []string{"builtin:thermostat", sameName},
+			[]string{sameName + `:2:5: fleet "thermostat" is also in builtin:thermostat: its devices would have the same client IDs; give this one a name of its own (name: ...)`}, ""},
+		{"the same file twice", []string{sameName, sameName}, []string{sameName + `:2:5: fleet "thermostat" is also in ` + sameName}, ""},
+		{"one client ID in two fleets", []string{sameClientIDs},
+			[]string{`fleets "smart-plug" and "kitchen" both have a device with the client ID "dev-0"`}, ""},
+		{"one client ID in one fleet", []string{writeScenario(t, "odd.yaml", "fleets:\n  - {profile: contact, count: 3, client_id: \"door{{if .Index}}-1{{end}}\"}\n")},
+			[]string{`fleet "contact" has two devices with the client ID "door-1"`}, ""},
 		{"a file that is not YAML", []string{notYAML, usesBrokenProfile}, []string{notYAML + ":"}, "unknown profile"},
 	}
 	for _, tc := range cases {
@@ -584,6 +602,9 @@ func TestSimulateRunWrongCombinations(t *testing.T) {
 	data := t.TempDir()
 	embedded := []string{"--embedded", "--mqtt", "127.0.0.1:0", "--data", data, "--duration", "1s"}
 	invalid := writeScenario(t, "invalid.yaml", "fleets:\n  - count: 0\n    profile: thermostat\n")
+	sameClientIDs := writeScenario(t, "plugs.yaml", "fleets:\n  - {profile: smart-plug, count: 2, client_id: \"dev-{{.Index}}\"}\n  - {name: b, profile: smart-plug, count: 2, client_id: \"dev-{{.Index}}\"}\n")
+	// Apart as written (dev-0 and dev-10), not with --count 11.
+	clientIDs2 := writeScenario(t, "plugs2.yaml", "fleets:\n  - {profile: smart-plug, count: 1, client_id: \"dev-{{.Index}}\"}\n  - {name: b, profile: smart-plug, count: 1, client_id: \"dev-1{{.Index}}\"}\n")
 	cases := []struct {
 		name string
 		args []string
@@ -602,6 +623,9 @@ func TestSimulateRunWrongCombinations(t *testing.T) {
 		{"invalid file", append([]string{invalid}, embedded...), invalid + ":2:12: `count` must be at least 1, got 0"},
 		{"no file", embedded, "give at least one scenario FILE"},
 		{"missing builtin", append([]string{"builtin:thermostap"}, embedded...), `no built-in profile "thermostap"`},
+		{"one fleet twice", append([]string{"builtin:contact", "builtin:contact"}, embedded...), `fleet "contact" is also in builtin:contact`},
+		{"one client ID in two fleets", append([]string{sameClientIDs}, embedded...), `both have a device with the client ID "dev-0"`},
+		{"one client ID after --count", append([]string{clientIDs2, "--count", "11"}, embedded...), `both have a device with the client ID "dev-10"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
