@@ -519,18 +519,51 @@ func (w *topicWatcher) devices(suffix string) []string {
 	return out
 }
 
+// watchProtocols notes the MQTT versions of the probe devices connected to
+// b until the returned func is called, which gives them.
+func watchProtocols(b *brokertest.Server) (stop func() []byte) {
+	done := make(chan struct{})
+	seen := make(chan []byte, 1)
+	go func() {
+		var versions []byte
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				seen <- versions
+				return
+			case <-tick.C:
+				for _, c := range b.Clients() {
+					if c.Connected && strings.HasPrefix(c.ID, "probe-") && !slices.Contains(versions, c.ProtocolVersion) {
+						versions = append(versions, c.ProtocolVersion)
+					}
+				}
+			}
+		}
+	}()
+	return func() []byte { close(done); return <-seen }
+}
+
 func TestSimulateRunAgainstURL(t *testing.T) {
 	skipSlow(t, "runs fleets for 2 s each")
 	t.Parallel()
-	for _, protocol := range []string{"5", "3.1.1"} {
-		t.Run("MQTT "+protocol, func(t *testing.T) {
+	for _, tc := range []struct {
+		protocol string
+		level    byte
+	}{{"5", 5}, {"3.1.1", 4}} {
+		t.Run("MQTT "+tc.protocol, func(t *testing.T) {
 			t.Parallel()
 			b := brokertest.Start(t)
 			w := watchTopics(t, b.Addr)
-			code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--url", "mqtt://" + b.Addr, "--protocol", protocol,
+			protocols := watchProtocols(b)
+			code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--url", "mqtt://" + b.Addr, "--protocol", tc.protocol,
 				"--count", "2", "--duration", "2s", "--stats", "0", "--format", "jsonl"}, "")
 			if code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if got := protocols(); !slices.Equal(got, []byte{tc.level}) {
+				t.Errorf("the devices connected with protocol levels %v, want only %d", got, tc.level)
 			}
 			_, sum := parseStats(t, stdout)
 			if sum.Wanted != 2 || sum.Sent == 0 || sum.Errors != 0 || sum.Delivered != nil {
@@ -541,6 +574,43 @@ func TestSimulateRunAgainstURL(t *testing.T) {
 				t.Errorf("a subscriber saw telemetry of %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// --profile runs the devices against a saved connection, speaking its
+// protocol; its flags cannot be overridden on the command line.
+func TestSimulateRunAgainstSavedConnection(t *testing.T) {
+	skipSlow(t, "runs a fleet for 2 s")
+	t.Parallel()
+	b := brokertest.Start(t)
+	w := watchTopics(t, b.Addr)
+	data := t.TempDir()
+	if code, _, stderr := runInProcess([]string{"connections", "add", "--data", data, "--preset", "custom", "--name", "lab",
+		"--url", "mqtt://" + b.Addr, "--protocol", "3.1.1", "--subscribe", ""}, ""); code != 0 {
+		t.Fatalf("connections add: %s", stderr)
+	}
+	protocols := watchProtocols(b)
+	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--profile", "lab", "--data", data, "--count", "2", "--duration", "2s", "--stats", "0"}, "")
+	if code != 0 || !strings.Contains(stdout, "summary probe: 2/2 connected at most") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if got := protocols(); !slices.Equal(got, []byte{4}) {
+		t.Errorf("the devices connected with protocol levels %v, want the saved connection's 3.1.1 (4) only", got)
+	}
+	if got := w.devices("/climate"); !slices.Equal(got, []string{"probe-0", "probe-1"}) {
+		t.Errorf("a subscriber saw telemetry of %v, want probe-0 and probe-1", got)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--profile", "nope"}, `no saved connection named "nope"`},
+		{[]string{"--profile", "lab", "--protocol", "5"}, "--protocol: the saved connection --profile lab decides it"},
+	} {
+		code, _, stderr := runInProcess(append([]string{"simulate", "run", probeFile(t, 7), "--data", data, "--duration", "1s"}, bad.args...), "")
+		if code != 2 || !strings.Contains(stderr, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 saying %q", bad.args, code, stderr, bad.want)
+		}
 	}
 }
 
