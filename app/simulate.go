@@ -46,8 +46,7 @@ func runSimulate(args []string, e env) error {
 	case "new":
 		return simulateNew(args[1:], e)
 	case "schema":
-		_, err := e.stdout.Write(scenario.Schema())
-		return err
+		return simulateSchema(args[1:], e)
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.stdout, simulateUsage)
 		return nil
@@ -333,6 +332,23 @@ func simulateNew(args []string, e env) error {
 	// others using yaml-language-server) validate and complete the file.
 	fmt.Fprintf(e.stdout, "# yaml-language-server: $schema=%s\n# (write the schema there with: iotstudio simulate schema > %s)\n", schemaFile, schemaFile)
 	_, err = e.stdout.Write(b.YAML)
+	return err
+}
+
+// simulateSchema writes the JSON Schema to stdout; it takes no FILE, and
+// says so, rather than leave a user looking for a file it never wrote.
+func simulateSchema(args []string, e env) error {
+	fs := newFlagSet("simulate schema", e)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("simulate schema: unexpected argument %q; it writes to stdout: iotstudio simulate schema > %s", fs.Arg(0), fs.Arg(0))
+	}
+	_, err := e.stdout.Write(scenario.Schema())
 	return err
 }
 

@@ -217,6 +217,11 @@ func TestSimulateListNewSchema(t *testing.T) {
 		t.Fatalf("new --from unknown: exit %d, stderr %q; want 2 naming the built-ins", code, stderr)
 	}
 
+	// Expecting a file to be written, a user would find none and no error.
+	code, stdout, stderr = runInProcess([]string{"simulate", "schema", "scenario.schema.json"}, "")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `unexpected argument "scenario.schema.json"`) || !strings.Contains(stderr, "> scenario.schema.json") {
+		t.Fatalf("schema FILE: exit %d, stdout %d bytes, stderr %q; want exit 2 showing the redirection", code, len(stdout), stderr)
+	}
 	code, stdout, _ = runInProcess([]string{"simulate", "schema"}, "")
 	var schema map[string]any
 	if err := json.Unmarshal([]byte(stdout), &schema); code != 0 || err != nil {
