@@ -427,6 +427,16 @@ func TestSimulateRunEmbedded(t *testing.T) {
 	if !slices.Equal(sent, seed99) || slices.Equal(sent, seed7) {
 		t.Errorf("probe-0's first climate payloads %q; seed 99 previews %q, the file's seed 7 %q", sent, seed99, seed7)
 	}
+
+	// The fleet's capture is something to infer devices from: as many as ran.
+	code, inferred, stderr := runInProcess([]string{"simulate", "infer", "--topic", "plant/#", "--data", data}, "")
+	if code != 0 {
+		t.Fatalf("infer: exit %d, %s", code, stderr)
+	}
+	code, valid, stderr := runInProcess([]string{"simulate", "validate", writeScenario(t, "inferred.yaml", inferred)}, "")
+	if code != 0 || !strings.HasPrefix(valid, "valid: 1 file(s), 1 fleet(s), 3 device(s)") {
+		t.Errorf("validate of the inferred file: exit %d, %q %q; the file:\n%s", code, valid, stderr, inferred)
+	}
 }
 
 // previewedClimate is the payloads of device 0's first 3 climate messages.
