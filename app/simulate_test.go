@@ -492,11 +492,12 @@ func TestSimulateRunNothingListens(t *testing.T) {
 type topicWatcher struct {
 	mu     sync.Mutex
 	topics map[string]int
+	last   map[string]string // topic → last payload
 }
 
 func watchTopics(t *testing.T, addr string) *topicWatcher {
 	t.Helper()
-	w := &topicWatcher{topics: map[string]int{}}
+	w := &topicWatcher{topics: map[string]int{}, last: map[string]string{}}
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -505,6 +506,7 @@ func watchTopics(t *testing.T, addr string) *topicWatcher {
 		func(pr paho.PublishReceived) (bool, error) {
 			w.mu.Lock()
 			w.topics[pr.Packet.Topic]++
+			w.last[pr.Packet.Topic] = string(pr.Packet.Payload)
 			w.mu.Unlock()
 			return true, nil
 		}}})
@@ -518,6 +520,30 @@ func watchTopics(t *testing.T, addr string) *topicWatcher {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// awaitStatus waits up to 10 s until every device's status topic last
+// said want.
+func (w *topicWatcher) awaitStatus(t *testing.T, devices []string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w.mu.Lock()
+		var wrong []string
+		for _, d := range devices {
+			if got := w.last["plant/"+d+"/status"]; got != want {
+				wrong = append(wrong, d+"="+got)
+			}
+		}
+		w.mu.Unlock()
+		if len(wrong) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses not %q: %v", want, wrong)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // devices are the device IDs (second topic level) seen on topics ending in suffix.
@@ -680,6 +706,7 @@ func TestSimulateRunAgainstMosquitto(t *testing.T) {
 	if got := w.devices("/status"); !slices.Equal(got, want) {
 		t.Errorf("a subscriber to mosquitto saw the status of %v, want %v", got, want)
 	}
+	w.awaitStatus(t, want, "offline")
 }
 
 func TestSimulateRunWrongCombinations(t *testing.T) {
@@ -814,12 +841,14 @@ func TestSimulateRunStopsOnInterrupt(t *testing.T) {
 	}
 	lines := bufio.NewScanner(stdout)
 	var out strings.Builder
-	for lines.Scan() {
+	running := false
+	for !running && lines.Scan() {
 		out.WriteString(lines.Text() + "\n")
 		var s stats
-		if json.Unmarshal(lines.Bytes(), &s) == nil && s.Connected == 5 && s.Sent > 0 {
-			break
-		}
+		running = json.Unmarshal(lines.Bytes(), &s) == nil && s.Connected == 5 && s.Sent > 0
+	}
+	if !running {
+		t.Fatalf("the fleet never ran with 5 devices connected; stdout:\n%s\nstderr: %s", out.String(), stderr.String())
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
