@@ -848,6 +848,8 @@ func TestSimulateRunStopsOnInterrupt(t *testing.T) {
 		running = json.Unmarshal(lines.Bytes(), &s) == nil && s.Connected == 5 && s.Sent > 0
 	}
 	if !running {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait() // stderr is complete, and no longer written, after Wait
 		t.Fatalf("the fleet never ran with 5 devices connected; stdout:\n%s\nstderr: %s", out.String(), stderr.String())
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
