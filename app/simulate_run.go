@@ -83,7 +83,7 @@ func (f runFlags) check() error {
 	if !*f.embedded && (f.given("mqtt") || f.given("no-capture")) {
 		return usagef("--mqtt and --no-capture apply to --embedded only")
 	}
-	if *f.count < 0 {
+	if *f.count < 0 || f.given("count") && *f.count == 0 {
 		return usagef("--count %d: give a number of devices, at least 1", *f.count)
 	}
 	if *f.format != "text" && *f.format != "jsonl" {
@@ -298,7 +298,8 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 				last = st.LastError
 			}
 		}
-		return fmt.Errorf("no device could connect to %s: %s", target.URL, last)
+		// The devices' errors name the URL already.
+		return fmt.Errorf("no device could connect to %s: %s", target.URL, strings.TrimPrefix(last, target.URL+": "))
 	}
 	return nil
 }

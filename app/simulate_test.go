@@ -483,6 +483,9 @@ func TestSimulateRunNothingListens(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "no device could connect to "+url) || !strings.Contains(stderr, "connection refused") {
 		t.Fatalf("exit %d, stderr %q; want a failure saying no device could connect and why", code, stderr)
 	}
+	if strings.Count(stderr, url) != 1 {
+		t.Errorf("stderr %q names %s %d times; once is clear", stderr, url, strings.Count(stderr, url))
+	}
 	if !strings.Contains(stdout, "summary probe: 0/5 connected at most, sent 0") {
 		t.Errorf("summary %q: want 0/5 connected at most, sent 0", stdout)
 	}
@@ -731,6 +734,7 @@ func TestSimulateRunWrongCombinations(t *testing.T) {
 		{"bad format", append([]string{file, "--format", "xml"}, embedded...), `--format "xml": use text or jsonl`},
 		{"bad protocol", []string{file, "--url", "mqtt://127.0.0.1:1", "--protocol", "4.0"}, `--protocol "4.0": use 5 or 3.1.1`},
 		{"negative count", append([]string{file, "--count", "-1"}, embedded...), "--count -1: give a number of devices"},
+		{"zero count", append([]string{file, "--count", "0"}, embedded...), "--count 0: give a number of devices, at least 1"},
 		// A scenario that fails validation never half-starts: no broker, no capture.
 		{"invalid file", append([]string{invalid}, embedded...), invalid + ":2:12: `count` must be at least 1, got 0"},
 		{"no file", embedded, "give at least one scenario FILE"},
