@@ -471,6 +471,21 @@ func freeLoopbackAddr(t *testing.T) string {
 	return addr
 }
 
+// --ramp overrides the file's ramp (the default 100/s would connect all 5
+// at once): at 1/s, 1.5 s see one or two devices connect, never more.
+func TestSimulateRunRamp(t *testing.T) {
+	skipSlow(t, "runs a fleet for 1.5 s")
+	t.Parallel()
+	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--ramp", "1/s", "--embedded", "--mqtt", "127.0.0.1:0",
+		"--data", t.TempDir(), "--duration", "1500ms", "--stats", "0", "--format", "jsonl"}, "")
+	if code != 0 {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	if _, sum := parseStats(t, stdout); sum.MostConn == nil || *sum.MostConn < 1 || *sum.MostConn > 2 || sum.Wanted != 5 {
+		t.Errorf("summary %s: want 1 or 2 of 5 connected at most", stdout)
+	}
+}
+
 func TestSimulateRunNothingListens(t *testing.T) {
 	skipSlow(t, "tries to connect for 3 s")
 	t.Parallel()
