@@ -473,16 +473,26 @@ func freeLoopbackAddr(t *testing.T) string {
 
 // --ramp overrides the file's ramp (the default 100/s would connect all 5
 // at once): at 1/s, 1.5 s see one or two devices connect, never more.
-func TestSimulateRunRamp(t *testing.T) {
+// --no-capture leaves the data dir without a capture, and delivery is
+// still measured.
+func TestSimulateRunRampNoCapture(t *testing.T) {
 	skipSlow(t, "runs a fleet for 1.5 s")
 	t.Parallel()
+	data := t.TempDir()
 	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--ramp", "1/s", "--embedded", "--mqtt", "127.0.0.1:0",
-		"--data", t.TempDir(), "--duration", "1500ms", "--stats", "0", "--format", "jsonl"}, "")
+		"--no-capture", "--data", data, "--duration", "1500ms", "--stats", "0", "--format", "jsonl"}, "")
 	if code != 0 {
 		t.Fatalf("exit %d, %s", code, stderr)
 	}
-	if _, sum := parseStats(t, stdout); sum.MostConn == nil || *sum.MostConn < 1 || *sum.MostConn > 2 || sum.Wanted != 5 {
+	_, sum := parseStats(t, stdout)
+	if sum.MostConn == nil || *sum.MostConn < 1 || *sum.MostConn > 2 || sum.Wanted != 5 {
 		t.Errorf("summary %s: want 1 or 2 of 5 connected at most", stdout)
+	}
+	if sum.Delivered == nil || *sum.Delivered != sum.Sent || sum.Sent == 0 {
+		t.Errorf("summary %s: want delivered == sent > 0", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(data, "capture")); !os.IsNotExist(err) {
+		t.Errorf("--no-capture: %s/capture exists (%v)", data, err)
 	}
 }
 
