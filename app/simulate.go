@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
@@ -48,8 +51,7 @@ func runSimulate(args []string, e env) error {
 	case "new":
 		return simulateNew(args[1:], e)
 	case "schema":
-		_, err := e.stdout.Write(scenario.Schema())
-		return err
+		return simulateSchema(args[1:], e)
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.stdout, simulateUsage)
 		return nil
@@ -82,8 +84,11 @@ func loadScenarios(paths []string, protocol byte, replay *lazyCapture) (*device.
 	if len(paths) == 0 {
 		return nil, usagef("give at least one scenario FILE (or builtin:NAME; see iotstudio simulate list)")
 	}
-	files, errs := parseScenarioFiles(paths)
-	if len(errs) > 0 {
+	files, broken, errs := parseScenarioFiles(paths)
+	if broken == nil {
+		// A file unreadable even as plain YAML may define any profile: the
+		// others' fleets cannot be checked without misleading "unknown
+		// profile" errors.
 		return nil, scenarioErrors(errs)
 	}
 	known, err := builtin.Profiles()
@@ -94,11 +99,21 @@ func loadScenarios(paths []string, protocol byte, replay *lazyCapture) (*device.
 		known = append(known, f.Profiles...)
 	}
 	var all device.Scenario
+	inFile := map[string]string{} // fleet name → the file that has it
 	for _, f := range files {
+		f = withoutFleetsOf(f, broken)
 		s, err := device.Compile(f, known, device.Options{Protocol: protocol, Replay: recorded.Replay(replay)})
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		// Compile keeps the file's order when it succeeds.
+		for i, fl := range s.Fleets {
+			if other, dup := inFile[fl.Name]; dup {
+				errs = append(errs, &scenario.Error{Path: f.Path, Pos: f.Fleets[i].At, Msg: fmt.Sprintf(
+					"fleet %q is also in %s: its devices would have the same client IDs; give this one a name of its own (name: ...)", fl.Name, other)})
+			}
+			inFile[fl.Name] = f.Path
 		}
 		all.Fleets = append(all.Fleets, s.Fleets...)
 	}
@@ -108,23 +123,89 @@ func loadScenarios(paths []string, protocol byte, replay *lazyCapture) (*device.
 	return &all, nil
 }
 
-func parseScenarioFiles(paths []string) ([]*scenario.File, []error) {
-	var files []*scenario.File
-	var errs []error
+// checkClientIDs refuses two devices with one client ID: the broker keeps
+// one connection per client ID, so each would take the other's session
+// over, again and again.
+func checkClientIDs(s *device.Scenario) error {
+	owner := map[string]string{}
+	for _, f := range s.Fleets {
+		for i := range f.Count {
+			_, id := f.Device(i).Identity()
+			if other, dup := owner[id]; dup {
+				if other == f.Name {
+					return usagef("fleet %q has two devices with the client ID %q: put {{.Index}} in its client_id", f.Name, id)
+				}
+				return usagef("fleets %q and %q both have a device with the client ID %q: the broker keeps one connection per client ID, so they would take each other's session over; give one fleet a client_id of its own", other, f.Name, id)
+			}
+			owner[id] = f.Name
+		}
+	}
+	return nil
+}
+
+// parseScenarioFiles parses every file. broken holds the names of the
+// profiles defined in the files that failed (their fleets elsewhere are
+// not checked, the profile's own errors are reported); it is nil when a
+// failed file's profile names cannot be read.
+func parseScenarioFiles(paths []string) (files []*scenario.File, broken map[string]bool, errs []error) {
+	broken = map[string]bool{}
 	for _, p := range paths {
 		data, err := readScenario(p)
 		if err != nil {
 			errs = append(errs, err)
+			broken = nil
 			continue
 		}
 		f, err := scenario.Parse(p, data)
 		if err != nil {
 			errs = append(errs, err)
+			names, ok := profileNames(data)
+			if !ok {
+				broken = nil
+			}
+			if broken != nil {
+				for _, n := range names {
+					broken[n] = true
+				}
+			}
 			continue
 		}
 		files = append(files, f)
 	}
-	return files, errs
+	return files, broken, errs
+}
+
+// profileNames reads only the profile names of a file that failed to
+// parse, when it is YAML at all.
+func profileNames(data []byte) ([]string, bool) {
+	var names struct {
+		Profiles []struct {
+			Name string `yaml:"name"`
+		} `yaml:"profiles"`
+	}
+	if err := yaml.Unmarshal(data, &names); err != nil {
+		return nil, false
+	}
+	out := make([]string, len(names.Profiles))
+	for i, p := range names.Profiles {
+		out[i] = p.Name
+	}
+	return out, true
+}
+
+// withoutFleetsOf is f without the fleets of the broken profiles.
+func withoutFleetsOf(f *scenario.File, broken map[string]bool) *scenario.File {
+	if len(broken) == 0 {
+		return f
+	}
+	out := *f
+	out.Fleets = nil
+	for _, fl := range f.Fleets {
+		if !broken[fl.Profile] {
+			out.Fleets = append(out.Fleets, fl)
+		}
+	}
+	return &out
 }
 
 func readScenario(p string) ([]byte, error) {
@@ -155,6 +236,9 @@ func simulateValidate(args []string, e env) error {
 	defer replay.Close()
 	s, err := loadScenarios(paths, 5, replay)
 	if err != nil {
+		return err
+	}
+	if err := checkClientIDs(s); err != nil {
 		return err
 	}
 	devices := 0
@@ -192,9 +276,27 @@ func simulatePreview(args []string, e env) error {
 	}
 	start := time.Now()
 	for _, m := range device.Preview(f, *index, *n, start) {
-		fmt.Fprintf(e.stdout, "+%s\t%s\t%s\n", m.Time.Sub(start).Round(time.Millisecond), m.Topic, printablePayload(m.Payload))
+		fmt.Fprintf(e.stdout, "+%s\t%s\t%s\n", m.Time.Sub(start).Round(time.Millisecond), m.Topic, previewPayload(m))
 	}
 	return nil
+}
+
+// previewPayload is the payload on one line: text as it is, a binary
+// format the inspector decodes (Sparkplug B, CBOR, MessagePack) as its
+// decoded view with "; " between the lines, else quoted bytes.
+func previewPayload(m message.Message) string {
+	if decode.IsText(m.Payload) {
+		return printablePayload(m.Payload)
+	}
+	r := decode.Decode(decode.Auto, m.Topic, m.Payload, m.ContentType)
+	if r.Err != nil || r.HexView() || r.Text == "" {
+		return printablePayload(m.Payload)
+	}
+	var parts []string
+	for _, l := range strings.Split(strings.TrimSpace(r.Text), "\n") {
+		parts = append(parts, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func pickFleet(s *device.Scenario, name string) (*device.Fleet, error) {
@@ -239,6 +341,23 @@ func simulateNew(args []string, e env) error {
 	// others using yaml-language-server) validate and complete the file.
 	fmt.Fprintf(e.stdout, "# yaml-language-server: $schema=%s\n# (write the schema there with: iotstudio simulate schema > %s)\n", schemaFile, schemaFile)
 	_, err = e.stdout.Write(b.YAML)
+	return err
+}
+
+// simulateSchema writes the JSON Schema to stdout; it takes no FILE, and
+// says so, rather than leave a user looking for a file it never wrote.
+func simulateSchema(args []string, e env) error {
+	fs := newFlagSet("simulate schema", e)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("simulate schema: unexpected argument %q; it writes to stdout: iotstudio simulate schema > %s", fs.Arg(0), fs.Arg(0))
+	}
+	_, err := e.stdout.Write(scenario.Schema())
 	return err
 }
 

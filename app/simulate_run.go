@@ -88,7 +88,7 @@ func (f runFlags) check() error {
 	if !*f.embedded && (f.given("mqtt") || f.given("no-capture")) {
 		return usagef("--mqtt and --no-capture apply to --embedded only")
 	}
-	if *f.count < 0 {
+	if *f.count < 0 || f.given("count") && *f.count == 0 {
 		return usagef("--count %d: give a number of devices, at least 1", *f.count)
 	}
 	if *f.format != "text" && *f.format != "jsonl" {
@@ -165,6 +165,9 @@ func simulateRun(args []string, e env) error {
 	if err := f.overrides(s); err != nil {
 		return err
 	}
+	if err := checkClientIDs(s); err != nil {
+		return err
+	}
 	log, err := newLogger(e.stderr, *f.logLevel)
 	if err != nil {
 		return err
@@ -232,7 +235,37 @@ func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, log *slog.
 	}
 	url := studio.LoopbackURL(eng.Broker.State())
 	fmt.Fprintf(e.stderr, "embedded broker at %s\n", url)
-	return runFleets(ctx, s, fleet.Target{URL: url, Protocol: 5}, eng, f, log, e)
+	err = runFleets(ctx, s, fleet.Target{URL: url, Protocol: 5}, eng, f, log, e)
+	awaitDisconnects(eng.Broker, s, 2*time.Second)
+	return err
+}
+
+// awaitDisconnects waits, up to limit, until the broker has read every
+// device's DISCONNECT. The devices have sent it, but a broker stopped
+// before reading it closes their connections as lost ones and publishes
+// their wills: a second "offline" after the graceful one, the very thing
+// a graceful stop promises not to do.
+func awaitDisconnects(b *broker.Broker, s *device.Scenario, limit time.Duration) {
+	devices := map[string]bool{}
+	for _, f := range s.Fleets {
+		for i := range f.Count {
+			_, clientID := f.Device(i).Identity()
+			devices[clientID] = true
+		}
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && anyDeviceConnected(b.Clients(), devices) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func anyDeviceConnected(clients []broker.ClientInfo, devices map[string]bool) bool {
+	for _, c := range clients {
+		if c.Connected && devices[c.ID] {
+			return true
+		}
+	}
+	return false
 }
 
 // runFleets runs every fleet until ctx ends, printing stats every
@@ -253,36 +286,45 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(gctx) })
 	}
-	everConnected := watchStats(gctx, runners, *f.stats, report)
+	mostConnected := watchStats(gctx, runners, *f.stats, report)
 	stopCommands := readRunCommands(gctx, e, runners, report)
 	err := g.Wait()
 	stopCommands()
+	most := mostConnected()
 	final := make([]fleet.Stats, len(runners))
 	for i, r := range runners {
 		final[i] = r.Stats()
 	}
-	report.summary(final)
+	report.summary(final, most)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	if !everConnected() {
+	if !anyConnected(final, most) {
 		last := ""
 		for _, st := range final {
 			if st.LastError != "" {
 				last = st.LastError
 			}
 		}
-		return fmt.Errorf("no device could connect to %s: %s", target.URL, last)
+		// The devices' errors name the URL already.
+		return fmt.Errorf("no device could connect to %s: %s", target.URL, strings.TrimPrefix(last, target.URL+": "))
 	}
 	return nil
 }
 
-// watchStats prints stats every interval and notes, every quarter
-// second, whether any device has been connected.
-func watchStats(ctx context.Context, runners []*fleet.Runner, every time.Duration, report *statsReport) (everConnected func() bool) {
-	connected := make(chan bool, 1)
+// watchStats prints stats every interval and samples, every quarter
+// second, how many devices of each fleet are connected: after the stop
+// none is, and the summary says how many were. The returned func waits
+// for ctx to end and gives the most connected at once, per fleet.
+func watchStats(ctx context.Context, runners []*fleet.Runner, every time.Duration, report *statsReport) (mostConnected func() []int) {
+	done := make(chan []int, 1)
 	go func() {
-		seen := false
+		most := make([]int, len(runners))
+		sample := func() {
+			for i, r := range runners {
+				most[i] = max(most[i], r.Stats().Connected)
+			}
+		}
 		poll := time.NewTicker(250 * time.Millisecond)
 		defer poll.Stop()
 		var printAt <-chan time.Time
@@ -294,23 +336,28 @@ func watchStats(ctx context.Context, runners []*fleet.Runner, every time.Duratio
 		for {
 			select {
 			case <-ctx.Done():
-				connected <- seen || anyConnected(runners)
+				sample()
+				done <- most
 				return
 			case <-poll.C:
-				seen = seen || anyConnected(runners)
+				sample()
 			case <-printAt:
-				for _, r := range runners {
-					report.line(r.Stats())
+				for i, r := range runners {
+					st := r.Stats()
+					most[i] = max(most[i], st.Connected)
+					report.line(st)
 				}
 			}
 		}
 	}()
-	return func() bool { return <-connected }
+	return func() []int { return <-done }
 }
 
-func anyConnected(runners []*fleet.Runner) bool {
-	for _, r := range runners {
-		if st := r.Stats(); st.Connected > 0 || st.Sent > 0 {
+// anyConnected reports whether any device was ever connected (or sent,
+// for a connection shorter than a sample).
+func anyConnected(final []fleet.Stats, most []int) bool {
+	for i, st := range final {
+		if most[i] > 0 || st.Sent > 0 {
 			return true
 		}
 	}
@@ -328,31 +375,43 @@ func newStatsReport(format string, w io.Writer) *statsReport {
 	return &statsReport{jsonl: format == "jsonl", w: w}
 }
 
-func (r *statsReport) line(st fleet.Stats) { r.write("stats", st) }
+func (r *statsReport) line(st fleet.Stats) { r.write("stats", st, -1) }
 
-func (r *statsReport) summary(all []fleet.Stats) {
-	for _, st := range all {
-		r.write("summary", st)
+// summary writes each fleet's final stats with the most devices it had
+// connected at once.
+func (r *statsReport) summary(all []fleet.Stats, mostConnected []int) {
+	for i, st := range all {
+		r.write("summary", st, mostConnected[i])
 	}
 }
 
-func (r *statsReport) write(kind string, st fleet.Stats) {
+// write prints one line; mostConnected < 0 means a stats line (then the
+// devices connected now are what matters).
+func (r *statsReport) write(kind string, st fleet.Stats, mostConnected int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.jsonl {
-		b, _ := json.Marshal(statsJSON(kind, st))
+		m := statsJSON(kind, st)
+		if mostConnected >= 0 {
+			m["connected_max"] = mostConnected
+		}
+		b, _ := json.Marshal(m)
 		fmt.Fprintf(r.w, "%s\n", b)
 		return
 	}
-	fmt.Fprintf(r.w, "%s %s %s\n", time.Now().Format("15:04:05"), kind, statsText(st))
+	connected := fmt.Sprintf("%d/%d connected", st.Connected, st.Wanted)
+	if mostConnected >= 0 {
+		connected = fmt.Sprintf("%d/%d connected at most", mostConnected, st.Wanted)
+	}
+	fmt.Fprintf(r.w, "%s %s %s: %s, %s\n", time.Now().Format("15:04:05"), kind, st.Fleet, connected, statsText(st))
 }
 
-// statsText is one fleet's stats in words; loss and latency appear only
-// when measured, never as a made-up zero.
+// statsText is one fleet's stats in words after its connected count; loss
+// and latency appear only when measured, never as a made-up zero.
 func statsText(st fleet.Stats) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d/%d connected, sent %d (%.1f/s), errors %d, reconnects %d, lag p50 %s p99 %s max %s",
-		st.Fleet, st.Connected, st.Wanted, st.Sent, st.SentPerSec, st.Errors, st.Reconnects,
+	fmt.Fprintf(&b, "sent %d (%.1f/s), errors %d, reconnects %d, lag p50 %s p99 %s max %s",
+		st.Sent, st.SentPerSec, st.Errors, st.Reconnects,
 		roundLag(st.LagP50), roundLag(st.LagP99), roundLag(st.LagMax))
 	if st.Dropped > 0 || st.ChaosDisconnects > 0 {
 		fmt.Fprintf(&b, ", chaos dropped %d and disconnected %d", st.Dropped, st.ChaosDisconnects)
