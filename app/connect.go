@@ -178,7 +178,7 @@ func savedProfile(data, name string) (client.Profile, client.Credentials, error)
 	}
 	i := slices.IndexFunc(ps, func(p client.Profile) bool { return p.Name == name })
 	if i < 0 {
-		return client.Profile{}, client.Credentials{}, usagef("connect --profile: no saved connection named %q (see: iotstudio connections list)", name)
+		return client.Profile{}, client.Credentials{}, usagef("--profile: no saved connection named %q (see: iotstudio connections list)", name)
 	}
 	p := ps[i]
 	env := map[client.SecretKind]string{client.SecretPassword: replayPasswordEnv, client.SecretAzureDeviceKey: azureKeyEnv, client.SecretKeyPassphrase: passphraseEnv}
@@ -194,7 +194,7 @@ func savedProfile(data, name string) (client.Profile, client.Credentials, error)
 	}
 	creds, err := secrets.Credentials(p)
 	if err != nil {
-		return p, creds, usagef("connect --profile %s: %v; set it in $%s", name, err, missingSecretEnv(err, env))
+		return p, creds, usagef("--profile %s: %v; set it in $%s", name, err, missingSecretEnv(err, env))
 	}
 	return p, creds, nil
 }

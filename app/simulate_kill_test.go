@@ -55,3 +55,12 @@ func TestSimulateRunKillFromStdinFiresTheWill(t *testing.T) {
 		t.Fatalf("thermostat-0's statuses %q, want online then the graceful offline", got)
 	}
 }
+
+// An unknown saved connection is named in the words of the command the
+// user typed, not another one's.
+func TestSimulateRunUnknownProfileNamesTheFlag(t *testing.T) {
+	code, _, stderr := runInProcess([]string{"simulate", "run", "builtin:thermostat", "--profile", "nope", "--data", t.TempDir()}, "")
+	if code != exitUsage || !strings.Contains(stderr, `--profile: no saved connection named "nope"`) || strings.Contains(stderr, "connect --profile") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
