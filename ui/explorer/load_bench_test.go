@@ -99,7 +99,7 @@ func runLoad(b *testing.B) {
 	w.waitModel(b, uint64(sent))
 	st, bst, cst := w.stop(b)
 
-	rf := w.refreshesSince(time.Time{})
+	rf := w.refreshesIn(time.Time{}, time.Time{})
 	if len(rf.starts) < 2 {
 		b.Fatalf("the tree refreshed %d times", len(rf.starts))
 	}
@@ -257,13 +257,14 @@ func (w *window) wasSelected() bool {
 	return w.selected != 0
 }
 
-// refreshesSince returns the timed refreshes that started at or after t.
-func (w *window) refreshesSince(t time.Time) refreshes {
+// refreshesIn returns the timed refreshes that started in [from, to); a
+// zero to means no end.
+func (w *window) refreshesIn(from, to time.Time) refreshes {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out refreshes
 	for i, s := range w.rf.starts {
-		if !s.Before(t) {
+		if !s.Before(from) && (to.IsZero() || s.Before(to)) {
 			out.starts = append(out.starts, s)
 			out.tooks = append(out.tooks, w.rf.tooks[i])
 			out.reads = append(out.reads, w.rf.reads[i])
