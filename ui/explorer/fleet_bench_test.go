@@ -95,9 +95,11 @@ func runFleet(b *testing.B) {
 	runtime.GC()
 	before := r.Stats()
 	rt0 := readRuntime()
+	busy0, idle0 := machineCPU()
 	cpu0, start := processCPU(b), time.Now()
 	time.Sleep(*fleetFor)
 	cpu, elapsed := processCPU(b)-cpu0, time.Since(start)
+	busy1, idle1 := machineCPU()
 	rt := readRuntime()
 	during := r.Stats()
 	rss := procStatusKiB("VmRSS")
@@ -137,12 +139,15 @@ func runFleet(b *testing.B) {
 	b.ReportMetric(ms(fst.LagP99), "lag-p99-ms")
 	b.ReportMetric(ms(fst.LatencyP99), "latency-p99-ms")
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
+	// The machine's other work competes for the same cores.
+	machineBusy := float64(runtime.NumCPU()) * float64(busy1-busy0) / float64(max(busy1-busy0+idle1-idle0, 1))
+	b.ReportMetric(machineBusy, "machine-busy-cores")
 	b.ReportMetric(float64(rss)/1024, "MiB-RSS")
 	b.ReportMetric(ramp.Seconds(), "s-ramp")
 
-	b.Logf("%d devices connected in %v; measured %v: %d messages sent (%.0f/s), %.2f cores, RSS %d MiB (peak %d MiB)",
+	b.Logf("%d devices connected in %v; measured %v: %d messages sent (%.0f/s), %.2f cores (the machine's %d: %.2f busy), RSS %d MiB (peak %d MiB)",
 		n, ramp.Round(time.Millisecond), elapsed.Round(time.Millisecond), sent, float64(sent)/elapsed.Seconds(),
-		cpu.Seconds()/elapsed.Seconds(), rss/1024, procStatusKiB("VmHWM")/1024)
+		cpu.Seconds()/elapsed.Seconds(), runtime.NumCPU(), machineBusy, rss/1024, procStatusKiB("VmHWM")/1024)
 	b.Logf("fleet over the whole run: %d sent, %d delivered, %d lost, %d errors (last: %q), %d reconnects; lag p50 %v p99 %v max %v; latency p50 %v p99 %v",
 		fst.Sent, fst.Delivered, fst.Lost, fst.Errors, fst.LastError, fst.Reconnects, fst.LagP50, fst.LagP99, fst.LagMax, fst.LatencyP50, fst.LatencyP99)
 	b.Logf("model: %d messages applied (%d coalesced), %d topics, %d dropped, %d over the node limit, apply %.0f ns/msg; capture: %d ingested, %d dropped; broker: %d in, %d dropped, %d held by flow control",
@@ -237,6 +242,25 @@ func openFiles(b *testing.B) int {
 		b.Fatal(err)
 	}
 	return len(fds)
+}
+
+// machineCPU returns the whole machine's busy and idle (idle and iowait)
+// clock ticks since boot, from /proc/stat.
+func machineCPU() (busy, idle uint64) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		v, _ := strconv.ParseUint(f, 10, 64)
+		if i == 3 || i == 4 { // idle, iowait
+			idle += v
+		} else if i < 8 { // user nice system (idle iowait) irq softirq steal
+			busy += v
+		}
+	}
+	return busy, idle
 }
 
 func processCPU(b *testing.B) time.Duration {
