@@ -92,17 +92,7 @@ func runFleet(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	runtime.GC()
-	before := r.Stats()
-	rt0 := readRuntime()
-	busy0, idle0 := machineCPU()
-	cpu0, start := processCPU(b), time.Now()
-	time.Sleep(*fleetFor)
-	cpu, elapsed := processCPU(b)-cpu0, time.Since(start)
-	busy1, idle1 := machineCPU()
-	rt := readRuntime()
-	during := r.Stats()
-	rss := procStatusKiB("VmRSS")
+	win := measureWindow(r, *fleetFor)
 
 	// Stop the streams, then wait for what was sent to be delivered: the
 	// fleet's counters and the model's then account for every message.
@@ -121,49 +111,84 @@ func runFleet(b *testing.B) {
 	}
 	st, bst, cst := w.stop(b)
 
-	rf := w.refreshesIn(start, start.Add(elapsed))
+	rf := w.refreshesIn(win.start, win.start.Add(win.elapsed))
 	if len(rf.starts) < 2 {
 		b.Fatalf("the tree refreshed %d times", len(rf.starts))
 	}
 	if !w.wasSelected() {
 		b.Error("no topic was selected during the load")
 	}
-	sent := during.Sent - before.Sent
-	b.ReportMetric(float64(len(rf.starts))/elapsed.Seconds(), "refreshes/s")
-	rf.report(b)
+	win.report(b, rf, fst)
+	b.ReportMetric(ramp.Seconds(), "s-ramp")
 	reportDrops(b, st, bst, cst)
-	b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
+	b.Logf("%d devices connected in %v", n, ramp.Round(time.Millisecond))
+	b.Logf("model: %d messages applied (%d coalesced), %d topics, %d dropped, %d over the node limit, apply %.0f ns/msg; capture: %d ingested, %d dropped; broker: %d in, %d dropped, %d held by flow control",
+		st.Messages, st.Coalesced, st.Topics, st.Dropped, st.OverLimit, float64(st.ApplyTime.Nanoseconds())/float64(max(st.Messages, 1)),
+		cst.Ingested, cst.Dropped, bst.MessagesIn, bst.Dropped, bst.PublishesHeld)
+	if d := st.Dropped + st.OverLimit + uint64(cst.Dropped) + uint64(bst.Dropped); d > 0 {
+		b.Errorf("%d messages dropped (model %d, capture %d, broker %d)", d, st.Dropped+st.OverLimit, cst.Dropped, bst.Dropped)
+	}
+	if fst.Sent != fst.Delivered || fst.Lost != 0 {
+		b.Errorf("the fleet sent %d messages and the broker's tap saw %d delivered, %d lost", fst.Sent, fst.Delivered, fst.Lost)
+	}
+}
+
+// fleetWindow is what the process did while measured, the fleet running
+// with every device connected.
+type fleetWindow struct {
+	start        time.Time
+	elapsed, cpu time.Duration
+	sent         uint64
+	machineBusy  float64 // cores of the whole machine, this process included
+	rssKiB       int
+	// The Go scheduler's view: how long goroutines waited, runnable, for
+	// a processor, and how long the GC stopped the world.
+	wait, gcStop runtimeHist
+	gcCycles     uint64
+}
+
+func measureWindow(r *fleet.Runner, d time.Duration) fleetWindow {
+	runtime.GC()
+	before := r.Stats()
+	rt0 := readRuntime()
+	busy0, idle0 := machineCPU()
+	cpu0, start := processCPU(), time.Now()
+	time.Sleep(d)
+	w := fleetWindow{start: start, elapsed: time.Since(start), cpu: processCPU() - cpu0}
+	busy1, idle1 := machineCPU()
+	rt := readRuntime()
+	w.sent = r.Stats().Sent - before.Sent
+	w.rssKiB = procStatusKiB("VmRSS")
+	w.machineBusy = float64(runtime.NumCPU()) * float64(busy1-busy0) / float64(max(busy1-busy0+idle1-idle0, 1))
+	w.wait, w.gcStop, w.gcCycles = rt[0].since(rt0[0]), rt[1].since(rt0[1]), rt[2].cycles-rt0[2].cycles
+	return w
+}
+
+// report reports the window's refreshes rf and the fleet's totals fst.
+func (w fleetWindow) report(b *testing.B, rf refreshes, fst fleet.Stats) {
+	secs := w.elapsed.Seconds()
+	b.ReportMetric(float64(len(rf.starts))/secs, "refreshes/s")
+	rf.report(b)
+	b.ReportMetric(float64(w.sent)/secs, "msg/s")
 	b.ReportMetric(float64(fst.Sent), "fleet-sent")
 	b.ReportMetric(float64(fst.Delivered), "fleet-delivered")
 	b.ReportMetric(float64(fst.Lost), "fleet-lost")
 	b.ReportMetric(ms(fst.LagP99), "lag-p99-ms")
 	b.ReportMetric(ms(fst.LatencyP99), "latency-p99-ms")
-	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
+	b.ReportMetric(w.cpu.Seconds()/secs, "cores")
 	// The machine's other work competes for the same cores.
-	machineBusy := float64(runtime.NumCPU()) * float64(busy1-busy0) / float64(max(busy1-busy0+idle1-idle0, 1))
-	b.ReportMetric(machineBusy, "machine-busy-cores")
-	b.ReportMetric(float64(rss)/1024, "MiB-RSS")
-	b.ReportMetric(ramp.Seconds(), "s-ramp")
-
-	b.Logf("%d devices connected in %v; measured %v: %d messages sent (%.0f/s), %.2f cores (the machine's %d: %.2f busy), RSS %d MiB (peak %d MiB)",
-		n, ramp.Round(time.Millisecond), elapsed.Round(time.Millisecond), sent, float64(sent)/elapsed.Seconds(),
-		cpu.Seconds()/elapsed.Seconds(), runtime.NumCPU(), machineBusy, rss/1024, procStatusKiB("VmHWM")/1024)
+	b.ReportMetric(w.machineBusy, "machine-busy-cores")
+	b.ReportMetric(float64(w.rssKiB)/1024, "MiB-RSS")
+	b.ReportMetric(ms(w.wait.quantile(0.99)), "sched-wait-p99-ms")
+	b.Logf("measured %v: %d messages sent (%.0f/s), %.2f cores (the machine's %d: %.2f busy), RSS %d MiB (peak %d MiB)",
+		w.elapsed.Round(time.Millisecond), w.sent, float64(w.sent)/secs,
+		w.cpu.Seconds()/secs, runtime.NumCPU(), w.machineBusy, w.rssKiB/1024, procStatusKiB("VmHWM")/1024)
 	b.Logf("fleet over the whole run: %d sent, %d delivered, %d lost, %d errors (last: %q), %d reconnects; lag p50 %v p99 %v max %v; latency p50 %v p99 %v",
 		fst.Sent, fst.Delivered, fst.Lost, fst.Errors, fst.LastError, fst.Reconnects, fst.LagP50, fst.LagP99, fst.LagMax, fst.LatencyP50, fst.LatencyP99)
-	b.Logf("model: %d messages applied (%d coalesced), %d topics, %d dropped, %d over the node limit, apply %.0f ns/msg; capture: %d ingested, %d dropped; broker: %d in, %d dropped, %d held by flow control",
-		st.Messages, st.Coalesced, st.Topics, st.Dropped, st.OverLimit, float64(st.ApplyTime.Nanoseconds())/float64(max(st.Messages, 1)),
-		cst.Ingested, cst.Dropped, bst.MessagesIn, bst.Dropped, bst.PublishesHeld)
 	rf.log(b)
-	// The Go scheduler's view of the window: how long goroutines waited,
-	// runnable, for a processor, and how long the GC stopped the world.
-	wait, gcStop := rt[0].since(rt0[0]), rt[1].since(rt0[1])
-	b.ReportMetric(ms(wait.quantile(0.99)), "sched-wait-p99-ms")
 	b.Logf("runnable goroutines waited for a processor p50 %v p99 %v p99.9 %v max %v (%d waits); GC stopped the world %d times, p99 %v max %v, %v in all; %d GC cycles",
-		wait.quantile(0.5), wait.quantile(0.99), wait.quantile(0.999), wait.quantile(1), wait.count(),
-		gcStop.count(), gcStop.quantile(0.99), gcStop.quantile(1), gcStop.total(), rt[2].cycles-rt0[2].cycles)
-	if fst.Sent != fst.Delivered || fst.Lost != 0 {
-		b.Errorf("the fleet sent %d messages and the broker's tap saw %d delivered, %d lost", fst.Sent, fst.Delivered, fst.Lost)
-	}
+		w.wait.quantile(0.5), w.wait.quantile(0.99), w.wait.quantile(0.999), w.wait.quantile(1), w.wait.count(),
+		w.gcStop.count(), w.gcStop.quantile(0.99), w.gcStop.quantile(1), w.gcStop.total(), w.gcCycles)
 }
 
 // fleetSource compiles n devices of the built-in climate sensor, made to
@@ -263,10 +288,11 @@ func machineCPU() (busy, idle uint64) {
 	return busy, idle
 }
 
-func processCPU(b *testing.B) time.Duration {
+// processCPU is the process's CPU time so far; 0 if it cannot be read.
+func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
