@@ -47,82 +47,10 @@ func BenchmarkExplorerUnderLoad(b *testing.B) {
 }
 
 func runLoad(b *testing.B) {
-	test.NewTempApp(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	w := startWindow(b)
+	ctx := w.ctx
 
-	model := topics.New(topics.Options{})
-	var bg sync.WaitGroup
-	mctx, stopModel := context.WithCancel(context.Background())
-	bg.Go(func() { _ = model.Serve(mctx) })
-	store, err := capture.Open(b.TempDir(), capture.Options{Logger: testkit.Logger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	br := brokertest.Start(b, func(c *broker.Config) { c.Recorder = message.NewTee(store, model) })
-
-	// The UI goroutine: runs what fyne.Do would, in order.
-	ui := make(chan func(), 64)
-	uiDone := make(chan struct{})
-	go func() {
-		defer close(uiDone)
-		for {
-			select {
-			case fn := <-ui:
-				fn()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	onUI := func(fn func()) {
-		done := make(chan struct{})
-		ui <- func() { fn(); close(done) }
-		<-done
-	}
-
-	var (
-		mu       sync.Mutex
-		starts   []time.Time
-		tooks    []time.Duration
-		reads    []time.Duration
-		selected topics.NodeID
-	)
-	var p *Panel
-	var w fyne.Window
-	onUI(func() {
-		w = test.NewTempWindow(b, nil)
-		// The inspector beside the tree, as in the app. It hands its UI
-		// updates to fyne.Do, which fyne's test driver runs on the calling
-		// goroutine; its package offers no way to queue them here.
-		insp := inspector.New(model, func() *capture.Store { return store }, w, inspector.Options{})
-		bg.Go(func() { _ = insp.Serve(ctx) }) // nil once ctx is done
-		p = New(model, w, Options{Do: func(fn func()) { ui <- fn }, Publisher: br, PublisherSource: broker.SourceBroker,
-			Detail: insp.Content(),
-			OnSelect: func(id topics.NodeID) {
-				selected = id
-				insp.Show(id)
-			}})
-		p.onApplied = func(tick bool, start time.Time, took time.Duration) {
-			if !tick {
-				return
-			}
-			mu.Lock()
-			starts = append(starts, start)
-			tooks = append(tooks, took)
-			reads = append(reads, p.lastUpdate.readTook)
-			mu.Unlock()
-		}
-		w.SetContent(p.Content())
-		w.Resize(fyne.NewSize(1100, 720))
-	})
-	panelDone := make(chan struct{})
-	go func() {
-		defer close(panelDone)
-		_ = p.Serve(ctx) // nil once ctx is done
-	}()
-
-	addr := br.Addr
+	addr := w.br.Addr
 	pub, err := rawmqtt.Dial(ctx, addr, "load", 64<<10, 64<<10)
 	if err != nil {
 		b.Fatal(err)
@@ -139,7 +67,9 @@ func runLoad(b *testing.B) {
 	// Open the busiest branches once they exist, and select a topic in
 	// one, as a user watching the load would.
 	opened := make(chan error, 1)
-	go func() { opened <- openDuringLoad(ctx, model, p, onUI) }()
+	go func() {
+		opened <- openDuringLoad(ctx, w.model, w.p, w.onUI, []string{"load", "load/g000", "load/g001"}, "load/g000/t00000")
+	}()
 
 	start := time.Now()
 	sent := 0
@@ -166,59 +96,216 @@ func runLoad(b *testing.B) {
 	}
 
 	// Everything sent reaches the model (applied or counted as dropped).
-	testkit.WithinErr(b, 30*time.Second, fmt.Sprintf("the model to get all %d messages", sent), func() error {
-		if st := model.Stats(); st.Messages+st.Dropped+st.OverLimit < uint64(sent) {
-			return fmt.Errorf("it got %d", st.Messages+st.Dropped+st.OverLimit)
-		}
-		return nil
-	})
-	st := model.Stats()
-	bst := br.Stats()
-	cst, _ := store.Stats()
+	w.waitModel(b, uint64(sent))
+	st, bst, cst := w.stop(b)
 
-	cancel()
-	<-panelDone
-	<-uiDone
-	_ = br.Stop()
-	stopModel()
-	bg.Wait() // the model and the inspector
-	if err := store.Close(); err != nil {
-		b.Error(err)
+	rf := w.refreshesIn(time.Time{}, time.Time{})
+	if len(rf.starts) < 2 {
+		b.Fatalf("the tree refreshed %d times", len(rf.starts))
 	}
-
-	mu.Lock()
-	defer mu.Unlock()
-	if len(starts) < 2 {
-		b.Fatalf("the tree refreshed %d times", len(starts))
-	}
-	var gaps []time.Duration
-	for i := 1; i < len(starts); i++ {
-		gaps = append(gaps, starts[i].Sub(starts[i-1]))
-	}
-	if selected == 0 {
+	if !w.wasSelected() {
 		b.Error("no topic was selected during the load")
 	}
 	b.ReportMetric(float64(sent)/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(float64(st.ApplyTime.Nanoseconds())/float64(max(st.Messages, 1)), "apply-ns/msg")
-	b.ReportMetric(ms(pct(gaps, 50)), "refresh-interval-p50-ms")
-	b.ReportMetric(ms(pct(gaps, 99)), "refresh-interval-p99-ms")
-	b.ReportMetric(ms(pct(tooks, 50)), "refresh-ui-p50-ms")
-	b.ReportMetric(ms(pct(tooks, 99)), "refresh-ui-p99-ms")
-	b.ReportMetric(ms(pct(reads, 99)), "refresh-read-p99-ms")
-	b.ReportMetric(float64(st.Dropped+st.OverLimit), "model-dropped")
-	b.ReportMetric(float64(cst.Dropped), "capture-dropped")
-	b.ReportMetric(float64(bst.Dropped), "broker-dropped")
+	rf.report(b)
+	reportDrops(b, st, bst, cst)
 	b.Logf("%d messages in %v over %d topics; model: %d applied, %d topics, apply %v (%.0f ns/msg), %d dropped, %d over the node limit; capture: %d dropped; broker: %d dropped",
 		sent, elapsed.Round(time.Millisecond), min(sent, len(frames)), st.Messages, st.Topics, st.ApplyTime.Round(time.Millisecond),
 		float64(st.ApplyTime.Nanoseconds())/float64(max(st.Messages, 1)), st.Dropped, st.OverLimit, cst.Dropped, bst.Dropped)
-	b.Logf("tree refreshes: %d; interval p50 %v p99 %v max %v; UI time p50 %v p99 %v max %v; read lock held p50 %v p99 %v max %v",
-		len(starts), pct(gaps, 50), pct(gaps, 99), pct(gaps, 100), pct(tooks, 50), pct(tooks, 99), pct(tooks, 100),
-		pct(reads, 50), pct(reads, 99), pct(reads, 100))
+	rf.log(b)
 }
 
-// openDuringLoad opens broker, load and two groups, and selects a topic,
-// as soon as they exist.
-func openDuringLoad(ctx context.Context, m *topics.Model, p *Panel, onUI func(func())) error {
+// window is the app's engine and Explorer as the load benchmarks run
+// them: the embedded broker on a free port feeding a capture store, the
+// topic model and any extra sinks through a Tee, and the Explorer with
+// the inspector beside it in fyne's test driver, refreshing as in the
+// app, each timed tree refresh recorded.
+type window struct {
+	ctx   context.Context // ends when stop begins
+	model *topics.Model
+	store *capture.Store
+	br    *brokertest.Server
+	p     *Panel
+	// onUI runs fn on the UI goroutine and waits for it.
+	onUI func(fn func())
+	stop func(b *testing.B) (topics.Stats, broker.Stats, capture.Stats)
+
+	mu       sync.Mutex
+	rf       refreshes
+	selected topics.NodeID
+}
+
+// refreshes are the timed tree refreshes: when each started on the UI
+// goroutine, how long it took there, and how long its pass held the
+// model's read lock.
+type refreshes struct {
+	starts       []time.Time
+	tooks, reads []time.Duration
+}
+
+func startWindow(b *testing.B, extra ...message.Sink) *window {
+	test.NewTempApp(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	win := &window{ctx: ctx}
+
+	win.model = topics.New(topics.Options{})
+	model := win.model
+	var bg sync.WaitGroup
+	mctx, stopModel := context.WithCancel(context.Background())
+	bg.Go(func() { _ = model.Serve(mctx) })
+	store, err := capture.Open(b.TempDir(), capture.Options{Logger: testkit.Logger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	win.store = store
+	sinks := append([]message.Sink{store, model}, extra...)
+	br := brokertest.Start(b, func(c *broker.Config) { c.Recorder = message.NewTee(sinks...) })
+	win.br = br
+
+	// The UI goroutine: runs what fyne.Do would, in order.
+	ui := make(chan func(), 64)
+	uiDone := make(chan struct{})
+	go func() {
+		defer close(uiDone)
+		for {
+			select {
+			case fn := <-ui:
+				fn()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	win.onUI = func(fn func()) {
+		done := make(chan struct{})
+		ui <- func() { fn(); close(done) }
+		<-done
+	}
+
+	var p *Panel
+	var w fyne.Window
+	win.onUI(func() {
+		w = test.NewTempWindow(b, nil)
+		// The inspector beside the tree, as in the app. It hands its UI
+		// updates to fyne.Do, which fyne's test driver runs on the calling
+		// goroutine; its package offers no way to queue them here.
+		insp := inspector.New(model, func() *capture.Store { return store }, w, inspector.Options{})
+		bg.Go(func() { _ = insp.Serve(ctx) }) // nil once ctx is done
+		p = New(model, w, Options{Do: func(fn func()) { ui <- fn }, Publisher: br, PublisherSource: broker.SourceBroker,
+			Detail: insp.Content(),
+			OnSelect: func(id topics.NodeID) {
+				win.mu.Lock()
+				win.selected = id
+				win.mu.Unlock()
+				insp.Show(id)
+			}})
+		p.onApplied = func(tick bool, start time.Time, took time.Duration) {
+			if !tick {
+				return
+			}
+			win.mu.Lock()
+			win.rf.starts = append(win.rf.starts, start)
+			win.rf.tooks = append(win.rf.tooks, took)
+			win.rf.reads = append(win.rf.reads, p.lastUpdate.readTook)
+			win.mu.Unlock()
+		}
+		w.SetContent(p.Content())
+		w.Resize(fyne.NewSize(1100, 720))
+	})
+	win.p = p
+	panelDone := make(chan struct{})
+	go func() {
+		defer close(panelDone)
+		_ = p.Serve(ctx) // nil once ctx is done
+	}()
+
+	// stop takes the engine's counters, then stops the window, the
+	// broker, the model and the capture, in that order.
+	win.stop = func(b *testing.B) (topics.Stats, broker.Stats, capture.Stats) {
+		st := model.Stats()
+		bst := br.Stats()
+		cst, _ := store.Stats()
+		cancel()
+		<-panelDone
+		<-uiDone
+		_ = br.Stop()
+		stopModel()
+		bg.Wait() // the model and the inspector
+		if err := store.Close(); err != nil {
+			b.Error(err)
+		}
+		return st, bst, cst
+	}
+	return win
+}
+
+// waitModel waits until the model has had n messages, applied or counted
+// as dropped.
+func (w *window) waitModel(b *testing.B, n uint64) {
+	testkit.WithinErr(b, 30*time.Second, fmt.Sprintf("the model to get all %d messages", n), func() error {
+		if st := w.model.Stats(); st.Messages+st.Dropped+st.OverLimit < n {
+			return fmt.Errorf("it got %d", st.Messages+st.Dropped+st.OverLimit)
+		}
+		return nil
+	})
+}
+
+func (w *window) wasSelected() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.selected != 0
+}
+
+// refreshesIn returns the timed refreshes that started in [from, to); a
+// zero to means no end.
+func (w *window) refreshesIn(from, to time.Time) refreshes {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out refreshes
+	for i, s := range w.rf.starts {
+		if !s.Before(from) && (to.IsZero() || s.Before(to)) {
+			out.starts = append(out.starts, s)
+			out.tooks = append(out.tooks, w.rf.tooks[i])
+			out.reads = append(out.reads, w.rf.reads[i])
+		}
+	}
+	return out
+}
+
+func (r refreshes) gaps() []time.Duration {
+	var gaps []time.Duration
+	for i := 1; i < len(r.starts); i++ {
+		gaps = append(gaps, r.starts[i].Sub(r.starts[i-1]))
+	}
+	return gaps
+}
+
+func (r refreshes) report(b *testing.B) {
+	gaps := r.gaps()
+	b.ReportMetric(ms(pct(gaps, 50)), "refresh-interval-p50-ms")
+	b.ReportMetric(ms(pct(gaps, 99)), "refresh-interval-p99-ms")
+	b.ReportMetric(ms(pct(r.tooks, 50)), "refresh-ui-p50-ms")
+	b.ReportMetric(ms(pct(r.tooks, 99)), "refresh-ui-p99-ms")
+	b.ReportMetric(ms(pct(r.reads, 99)), "refresh-read-p99-ms")
+}
+
+func (r refreshes) log(b *testing.B) {
+	gaps := r.gaps()
+	b.Logf("tree refreshes: %d; interval p50 %v p99 %v max %v; UI time p50 %v p99 %v max %v; read lock held p50 %v p99 %v max %v",
+		len(r.starts), pct(gaps, 50), pct(gaps, 99), pct(gaps, 100), pct(r.tooks, 50), pct(r.tooks, 99), pct(r.tooks, 100),
+		pct(r.reads, 50), pct(r.reads, 99), pct(r.reads, 100))
+}
+
+func reportDrops(b *testing.B, st topics.Stats, bst broker.Stats, cst capture.Stats) {
+	b.ReportMetric(float64(st.Dropped+st.OverLimit), "model-dropped")
+	b.ReportMetric(float64(cst.Dropped), "capture-dropped")
+	b.ReportMetric(float64(bst.Dropped), "broker-dropped")
+}
+
+// openDuringLoad opens the broker's root and the branches (topic paths,
+// parents first), and selects the topic leaf, as soon as they exist.
+func openDuringLoad(ctx context.Context, m *topics.Model, p *Panel, onUI func(func()), branches []string, leaf string) error {
 	waitFor := func(what string, cond func() bool) error {
 		for !cond() {
 			if ctx.Err() != nil {
@@ -238,7 +325,7 @@ func openDuringLoad(ctx context.Context, m *topics.Model, p *Panel, onUI func(fu
 		return err
 	}
 	ids := []topics.NodeID{root}
-	for _, topic := range []string{"load", "load/g000", "load/g001"} {
+	for _, topic := range branches {
 		var id topics.NodeID
 		if err := waitFor(topic, func() bool {
 			var ok bool
@@ -259,15 +346,15 @@ func openDuringLoad(ctx context.Context, m *topics.Model, p *Panel, onUI func(fu
 			return err
 		}
 	}
-	var leaf topics.NodeID
-	if err := waitFor("a leaf", func() bool {
+	var leafID topics.NodeID
+	if err := waitFor(leaf, func() bool {
 		var ok bool
-		leaf, ok = m.Lookup(broker.SourceBroker, "load/g000/t00000")
+		leafID, ok = m.Lookup(broker.SourceBroker, leaf)
 		return ok
 	}); err != nil {
 		return err
 	}
-	onUI(func() { p.tree.Select(uidOf(leaf)) })
+	onUI(func() { p.tree.Select(uidOf(leafID)) })
 	return nil
 }
 
