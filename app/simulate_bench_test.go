@@ -37,6 +37,9 @@ import (
 //	IOTSTUDIO_BENCH_SIM_DURATION=60s   simulate run's --duration
 //	IOTSTUDIO_BENCH_SIM_RAMP=1000/s    simulate run's --ramp
 //	IOTSTUDIO_BENCH_SIM_PROTOCOL=5     the devices' MQTT version (5 or 3.1.1)
+//	IOTSTUDIO_BENCH_SIM_OUT=DIR        keep each run's stats lines (NAME.jsonl) and, with a binary
+//	                                   that reads IOTSTUDIO_CPUPROFILE, CPU profiles of
+//	                                   simulate run and serve (NAME-sim.pprof, NAME-serve.pprof)
 //
 // What is measured, for the simulator process (and the broker's, for
 // context): CPU cores (utime+stime from /proc/PID/stat) over the steady
@@ -75,6 +78,7 @@ type simBenchConfig struct {
 	duration time.Duration
 	ramp     string
 	protocol string
+	out      string
 }
 
 func simBenchConfigFromEnv(b *testing.B) simBenchConfig {
@@ -99,6 +103,12 @@ func simBenchConfigFromEnv(b *testing.B) simBenchConfig {
 	}
 	if v := os.Getenv("IOTSTUDIO_BENCH_SIM_PROTOCOL"); v != "" {
 		cfg.protocol = v
+	}
+	if v := os.Getenv("IOTSTUDIO_BENCH_SIM_OUT"); v != "" {
+		if err := os.MkdirAll(v, 0o755); err != nil {
+			b.Fatalf("IOTSTUDIO_BENCH_SIM_OUT: %v", err)
+		}
+		cfg.out = v
 	}
 	return cfg
 }
@@ -188,7 +198,8 @@ type simResult struct {
 	otherCores                  float64
 	simRSS, simPeak, brokerPeak float64 // MiB
 	windowRate                  float64 // messages/s over the steady window
-	lagP99, lagMax, lagP99End   float64 // ms
+	lagP99, lagMax              float64 // ms, over the whole run
+	lagP99From, lagP99End       float64 // ms, as the window starts and ends
 	sent, captured, dropped     uint64
 	errors                      uint64
 }
@@ -208,14 +219,15 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	res := simResult{devices: n, qos: qos, load: loadAvg()}
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeTCPPort(b)))
-	serve := startServeChild(b, cfg.bin, addr, data, max(20000, n+1000))
+	name := fmt.Sprintf("qos%d-%d", qos, n)
+	serve := startServeChild(b, cfg.bin, addr, data, max(20000, n+1000), cfg.childEnv(name+"-serve.pprof"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration+2*time.Minute)
 	defer cancel()
 	sim := exec.CommandContext(ctx, cfg.bin, "simulate", "run", scen, "--url", "mqtt://"+addr,
 		"--protocol", cfg.protocol, "--count", strconv.Itoa(n), "--ramp", cfg.ramp,
 		"--duration", cfg.duration.String(), "--stats", "1s", "--format", "jsonl")
-	sim.Env = append(os.Environ(), "LANG=en_US.UTF-8")
+	sim.Env = cfg.childEnv(name + "-sim.pprof")
 	var simErr strings.Builder
 	sim.Stderr = &cappedWriter{w: &simErr, n: 64 << 10}
 	stdout, err := sim.StdoutPipe()
@@ -227,6 +239,9 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 		b.Fatal(err)
 	}
 	lines := newSimLines(n)
+	if cfg.out != "" {
+		lines.keep = filepath.Join(cfg.out, name+".jsonl")
+	}
 	go lines.read(stdout)
 	pid := strconv.Itoa(sim.Process.Pid)
 
@@ -260,7 +275,7 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	res.brokerPeak = float64(procStatusKiB(serve.pid, "VmHWM")) / 1024
 	if l0, l1, ok := lines.around(a.at, z.at); ok {
 		res.windowRate = float64(l1.Sent-l0.Sent) / l1.at.Sub(l0.at).Seconds()
-		res.lagP99End = l1.LagP99
+		res.lagP99From, res.lagP99End = l0.LagP99, l1.LagP99
 	}
 
 	if err := sim.Wait(); err != nil {
@@ -284,6 +299,22 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	return res
 }
 
+// childEnv is the environment of a child process: the benchmark's, with
+// a CPU profile to OUT/profile when IOTSTUDIO_BENCH_SIM_OUT is set (and
+// never an inherited one, which both children would write at once).
+func (cfg simBenchConfig) childEnv(profile string) []string {
+	env := []string{"LANG=en_US.UTF-8"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "IOTSTUDIO_CPUPROFILE=") && !strings.HasPrefix(kv, "LANG=") {
+			env = append(env, kv)
+		}
+	}
+	if cfg.out != "" {
+		env = append(env, "IOTSTUDIO_CPUPROFILE="+filepath.Join(cfg.out, profile))
+	}
+	return env
+}
+
 // servedChild is `iotstudio serve` in a child process.
 type servedChild struct {
 	cmd    *exec.Cmd
@@ -293,11 +324,11 @@ type servedChild struct {
 	err    error
 }
 
-func startServeChild(b *testing.B, bin, addr, data string, maxConns int) *servedChild {
+func startServeChild(b *testing.B, bin, addr, data string, maxConns int, env []string) *servedChild {
 	b.Helper()
 	cmd := exec.Command(bin, "serve", "--mqtt", addr, "--ws", "off", "--data", data,
 		"--max-connections", strconv.Itoa(maxConns), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
+	cmd.Env = env
 	s := &servedChild{cmd: cmd, stderr: &strings.Builder{}, exited: make(chan struct{})}
 	cmd.Stderr = &cappedWriter{w: s.stderr, n: 64 << 10}
 	if err := cmd.Start(); err != nil {
@@ -384,6 +415,7 @@ type simLines struct {
 	mu           sync.Mutex
 	all          []simLine
 	want         int
+	keep         string // a file to copy the lines to, if set
 	allConnected chan struct{}
 	done         chan struct{}
 }
@@ -394,9 +426,19 @@ func newSimLines(want int) *simLines {
 
 func (s *simLines) read(r interface{ Read([]byte) (int, error) }) {
 	defer close(s.done)
+	var keep *os.File
+	if s.keep != "" {
+		if f, err := os.Create(s.keep); err == nil {
+			keep = f
+			defer f.Close()
+		}
+	}
 	sc := bufio.NewScanner(r)
 	signalled := false
 	for sc.Scan() {
+		if keep != nil {
+			fmt.Fprintf(keep, "%s\n", sc.Bytes())
+		}
 		var l simLine
 		if json.Unmarshal(sc.Bytes(), &l) != nil {
 			continue
@@ -548,6 +590,7 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.simPeak, "sim-peak-RSS-MiB")
 	b.ReportMetric(r.ramp.Seconds(), "ramp-s")
 	b.ReportMetric(r.lagP99, "lag-p99-ms")
+	b.ReportMetric(r.lagP99From, "lag-p99-from-ms")
 	b.ReportMetric(r.lagP99End, "lag-p99-end-ms")
 	b.ReportMetric(r.windowRate, "msg/s")
 	b.ReportMetric(float64(r.sent), "sent")
@@ -555,13 +598,13 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.brokerCores, "broker-cores")
 	b.ReportMetric(r.brokerPeak, "broker-peak-RSS-MiB")
 	b.ReportMetric(r.otherCores, "other-cores")
-	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %s |\n",
-		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99End, r.windowRate,
+	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %s |\n",
+		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99From, r.lagP99End, r.windowRate,
 		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.verdict())
 }
 
 func printSimHeader() {
-	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (end of window) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | verdict |")
+	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | verdict |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 }
 
