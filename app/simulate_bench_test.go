@@ -51,7 +51,10 @@ import (
 // the send rate over the window; messages sent (summary) against messages
 // captured (`capture stats` after serve stopped on SIGINT), which must be
 // equal. The rest of the machine's CPU over the window is reported as
-// cores-other, since a busy machine inflates lag and CPU.
+// other-cores, and the time the simulator's threads waited for a CPU
+// while runnable (from schedstat) per second of the ramp and of the
+// window: a busy machine inflates the ramp and the lag, and these say how
+// much of a run's lag was the machine's.
 func BenchmarkSimulate10k(b *testing.B) {
 	if os.Getenv("IOTSTUDIO_BENCH_SIM") != "1" {
 		b.Skip("set IOTSTUDIO_BENCH_SIM=1 and IOTSTUDIO_BENCH_BIN=PATH to run (minutes of a whole machine)")
@@ -196,6 +199,7 @@ type simResult struct {
 	ramp                        time.Duration
 	simCores, brokerCores       float64
 	otherCores                  float64
+	simWait, rampWait           float64 // runnable-but-waiting seconds per second, window and start → window
 	simRSS, simPeak, brokerPeak float64 // MiB
 	windowRate                  float64 // messages/s over the steady window
 	lagP99, lagMax              float64 // ms, over the whole run
@@ -270,6 +274,8 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	res.simCores = (z.sim - a.sim).Seconds() / secs
 	res.brokerCores = (z.broker - a.broker).Seconds() / secs
 	res.otherCores = max(0, (z.machine-a.machine).Seconds()/secs-res.simCores-res.brokerCores)
+	res.simWait = (z.simWait - a.simWait).Seconds() / secs
+	res.rampWait = a.simWait.Seconds() / a.at.Sub(started).Seconds()
 	res.simRSS = float64(procStatusKiB(pid, "VmRSS")) / 1024
 	res.simPeak = float64(procStatusKiB(pid, "VmHWM")) / 1024
 	res.brokerPeak = float64(procStatusKiB(serve.pid, "VmHWM")) / 1024
@@ -510,10 +516,31 @@ func (s *simLines) summary() (simLine, bool) {
 type procSample struct {
 	at                   time.Time
 	sim, broker, machine time.Duration
+	simWait              time.Duration // the simulator's threads' time runnable but not running
 }
 
 func sampleProcs(simPID, brokerPID string) procSample {
-	return procSample{at: time.Now(), sim: procCPU(simPID), broker: procCPU(brokerPID), machine: machineBusy()}
+	return procSample{at: time.Now(), sim: procCPU(simPID), broker: procCPU(brokerPID), machine: machineBusy(), simWait: runQueueWait(simPID)}
+}
+
+// runQueueWait is how long the threads of process pid have waited for a
+// CPU while runnable (the second field of /proc/PID/task/TID/schedstat,
+// in ns), summed: what a busy machine takes from a process's schedule,
+// which its own lag figures cannot tell apart from its own slowness.
+func runQueueWait(pid string) time.Duration {
+	tasks, _ := filepath.Glob(filepath.Join("/proc", pid, "task", "*", "schedstat"))
+	var sum int64
+	for _, t := range tasks {
+		raw, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread ended
+		}
+		if f := strings.Fields(string(raw)); len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += n
+		}
+	}
+	return time.Duration(sum)
 }
 
 // procCPU is utime+stime of a process (/proc/PID/stat fields 14 and 15,
@@ -598,14 +625,16 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.brokerCores, "broker-cores")
 	b.ReportMetric(r.brokerPeak, "broker-peak-RSS-MiB")
 	b.ReportMetric(r.otherCores, "other-cores")
-	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %s |\n",
+	b.ReportMetric(r.simWait, "sim-runq-wait-s/s")
+	b.ReportMetric(r.rampWait, "sim-runq-wait-ramp-s/s")
+	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %.2f / %.2f | %s |\n",
 		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99From, r.lagP99End, r.windowRate,
-		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.verdict())
+		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.rampWait, r.simWait, r.verdict())
 }
 
 func printSimHeader() {
-	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | verdict |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | sim run-queue wait s/s (ramp / window) | verdict |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 }
 
 // verdict names the issue's budgets this run missed; "ok" when none.
