@@ -194,18 +194,19 @@ type simLine struct {
 
 // simResult is what one run measured.
 type simResult struct {
-	devices, qos                int
-	load                        string
-	ramp                        time.Duration
-	simCores, brokerCores       float64
-	otherCores                  float64
-	simWait, rampWait           float64 // runnable-but-waiting seconds per second, window and start → window
-	simRSS, simPeak, brokerPeak float64 // MiB
-	windowRate                  float64 // messages/s over the steady window
-	lagP99, lagMax              float64 // ms, over the whole run
-	lagP99From, lagP99End       float64 // ms, as the window starts and ends
-	sent, captured, dropped     uint64
-	errors                      uint64
+	devices, qos                  int
+	load                          string
+	ramp                          time.Duration
+	simCores, brokerCores         float64
+	otherCores                    float64
+	simWait, rampWait             float64 // runnable-but-waiting seconds per second, window and start → window
+	simRampCores, brokerRampCores float64 // from the start to the window
+	simRSS, simPeak, brokerPeak   float64 // MiB
+	windowRate                    float64 // messages/s over the steady window
+	lagP99, lagMax                float64 // ms, over the whole run
+	lagP99From, lagP99End         float64 // ms, as the window starts and ends
+	sent, captured, dropped       uint64
+	errors                        uint64
 }
 
 func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
@@ -226,6 +227,7 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	name := fmt.Sprintf("qos%d-%d", qos, n)
 	serve := startServeChild(b, cfg.bin, addr, data, max(20000, n+1000), cfg.childEnv(name+"-serve.pprof"))
 
+	serve.cpuAtStart = procCPU(serve.pid)
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration+2*time.Minute)
 	defer cancel()
 	sim := exec.CommandContext(ctx, cfg.bin, "simulate", "run", scen, "--url", "mqtt://"+addr,
@@ -275,7 +277,10 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	res.brokerCores = (z.broker - a.broker).Seconds() / secs
 	res.otherCores = max(0, (z.machine-a.machine).Seconds()/secs-res.simCores-res.brokerCores)
 	res.simWait = (z.simWait - a.simWait).Seconds() / secs
-	res.rampWait = a.simWait.Seconds() / a.at.Sub(started).Seconds()
+	rampSecs := a.at.Sub(started).Seconds()
+	res.rampWait = a.simWait.Seconds() / rampSecs
+	res.simRampCores = a.sim.Seconds() / rampSecs
+	res.brokerRampCores = (a.broker - serve.cpuAtStart).Seconds() / rampSecs
 	res.simRSS = float64(procStatusKiB(pid, "VmRSS")) / 1024
 	res.simPeak = float64(procStatusKiB(pid, "VmHWM")) / 1024
 	res.brokerPeak = float64(procStatusKiB(serve.pid, "VmHWM")) / 1024
@@ -328,6 +333,8 @@ type servedChild struct {
 	stderr *strings.Builder
 	exited chan struct{}
 	err    error
+	// cpuAtStart is its CPU time as simulate run starts.
+	cpuAtStart time.Duration
 }
 
 func startServeChild(b *testing.B, bin, addr, data string, maxConns int, env []string) *servedChild {
@@ -627,14 +634,16 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.otherCores, "other-cores")
 	b.ReportMetric(r.simWait, "sim-runq-wait-s/s")
 	b.ReportMetric(r.rampWait, "sim-runq-wait-ramp-s/s")
-	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %.2f / %.2f | %s |\n",
+	b.ReportMetric(r.simRampCores, "sim-ramp-cores")
+	b.ReportMetric(r.brokerRampCores, "broker-ramp-cores")
+	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s |\n",
 		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99From, r.lagP99End, r.windowRate,
-		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.rampWait, r.simWait, r.verdict())
+		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.rampWait, r.simWait, r.simRampCores, r.brokerRampCores, r.verdict())
 }
 
 func printSimHeader() {
-	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | sim run-queue wait s/s (ramp / window) | verdict |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | sim run-queue wait s/s (ramp / window) | ramp cores sim / broker | verdict |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 }
 
 // verdict names the budgets this run missed; "ok" when none.
