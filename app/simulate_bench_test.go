@@ -205,6 +205,7 @@ type simResult struct {
 	windowRate                    float64 // messages/s over the steady window
 	lagP99, lagMax                float64 // ms, over the whole run
 	lagP99From, lagP99End         float64 // ms, as the window starts and ends
+	lagMaxFrom, lagMaxEnd         float64 // ms, as the window starts and ends
 	sent, captured, dropped       uint64
 	errors                        uint64
 }
@@ -287,6 +288,7 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	if l0, l1, ok := lines.around(a.at, z.at); ok {
 		res.windowRate = float64(l1.Sent-l0.Sent) / l1.at.Sub(l0.at).Seconds()
 		res.lagP99From, res.lagP99End = l0.LagP99, l1.LagP99
+		res.lagMaxFrom, res.lagMaxEnd = l0.LagMax, l1.LagMax
 	}
 
 	if err := sim.Wait(); err != nil {
@@ -626,6 +628,7 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.lagP99, "lag-p99-ms")
 	b.ReportMetric(r.lagP99From, "lag-p99-from-ms")
 	b.ReportMetric(r.lagP99End, "lag-p99-end-ms")
+	b.ReportMetric(r.lagMaxEnd-r.lagMaxFrom, "lag-max-rise-ms")
 	b.ReportMetric(r.windowRate, "msg/s")
 	b.ReportMetric(float64(r.sent), "sent")
 	b.ReportMetric(float64(r.captured), "captured")
@@ -636,19 +639,22 @@ func (r simResult) report(b *testing.B) {
 	b.ReportMetric(r.rampWait, "sim-runq-wait-ramp-s/s")
 	b.ReportMetric(r.simRampCores, "sim-ramp-cores")
 	b.ReportMetric(r.brokerRampCores, "broker-ramp-cores")
-	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s |\n",
-		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99From, r.lagP99End, r.windowRate,
+	fmt.Printf("| %d | %d | %s | %.2f | %.0f / %.0f | %.1f | %.1f (%.1f → %.1f; max +%.0f) | %.0f | %d / %d | %.2f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s |\n",
+		r.devices, r.qos, r.load, r.simCores, r.simRSS, r.simPeak, r.ramp.Seconds(), r.lagP99, r.lagP99From, r.lagP99End, r.lagMaxEnd-r.lagMaxFrom, r.windowRate,
 		r.sent, r.captured, r.brokerCores, r.brokerPeak, r.otherCores, r.rampWait, r.simWait, r.simRampCores, r.brokerRampCores, r.verdict())
 }
 
 func printSimHeader() {
-	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | sim run-queue wait s/s (ramp / window) | ramp cores sim / broker | verdict |")
+	fmt.Println("| devices | QoS | load avg | sim cores | sim RSS / peak MiB | ramp s | lag p99 ms (window start → end; max rise in window) | msg/s | sent / captured | broker cores | broker peak MiB | other cores | sim run-queue wait s/s (ramp / window) | ramp cores sim / broker | verdict |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 }
 
 // verdict names the budgets this run missed; "ok" when none.
-// Lag "growing" is the p99 at the end of the window above 100 ms or the
-// rate under 98 % of one message a second per device.
+// simulate run's lag quantiles are over the whole run, so the ramp's late
+// messages stay in them: "lag>100ms" may be the ramp's alone. The fleet
+// does not hold its schedule ("lag-growing") when over the steady window
+// the rate fell under 98 % of a message a second per device or the p99
+// rose (messages later than before it on the whole).
 func (r simResult) verdict() string {
 	var miss []string
 	if r.simCores > 0.5 {
@@ -660,11 +666,11 @@ func (r simResult) verdict() string {
 	if r.ramp > 20*time.Second {
 		miss = append(miss, "ramp>20s")
 	}
-	if r.lagP99 > 100 || r.lagP99End > 100 {
+	if r.lagP99 > 100 {
 		miss = append(miss, "lag>100ms")
 	}
-	if r.windowRate < 0.98*float64(r.devices) {
-		miss = append(miss, "rate<98%")
+	if r.windowRate < 0.98*float64(r.devices) || r.lagP99End > r.lagP99From {
+		miss = append(miss, "lag-growing")
 	}
 	if r.sent != r.captured {
 		miss = append(miss, "sent!=captured")
