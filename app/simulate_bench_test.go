@@ -51,7 +51,8 @@ import (
 // the send rate over the window; messages sent (summary) against messages
 // captured (`capture stats` after serve stopped on SIGINT), which must be
 // equal. The rest of the machine's CPU over the window is reported as
-// other-cores, and the time the simulator's threads waited for a CPU
+// other-cores, the CPU of both processes from the start to the window
+// (the ramp), and the time the simulator's threads waited for a CPU
 // while runnable (from schedstat) per second of the ramp and of the
 // window: a busy machine inflates the ramp and the lag, and these say how
 // much of a run's lag was the machine's.
@@ -258,6 +259,7 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	}
 	last, ok := lines.firstAllConnected()
 	if !ok {
+		<-lines.done // the output read to its end before Wait closes the pipe
 		_ = sim.Wait()
 		b.Fatalf("not every device connected: last stats %+v; simulate run's stderr:\n%s", lines.last(), simErr.String())
 	}
@@ -291,10 +293,10 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 		res.lagMaxFrom, res.lagMaxEnd = l0.LagMax, l1.LagMax
 	}
 
+	<-lines.done // the summary read before Wait closes the pipe
 	if err := sim.Wait(); err != nil {
 		b.Fatalf("simulate run: %v; stderr:\n%s", err, simErr.String())
 	}
-	<-lines.done
 	sum, ok := lines.summary()
 	if !ok {
 		b.Fatalf("simulate run printed no summary; stderr:\n%s", simErr.String())
