@@ -65,7 +65,11 @@ func BenchmarkSimulate10k(b *testing.B) {
 	printSimHeader()
 	for _, qos := range cfg.qos {
 		for _, n := range cfg.devices {
-			b.Run(fmt.Sprintf("qos=%d/devices=%d", qos, n), func(b *testing.B) {
+			name := fmt.Sprintf("qos=%d/devices=%d", qos, n)
+			if cfg.protocol != "5" {
+				name += "/mqtt=" + cfg.protocol
+			}
+			b.Run(name, func(b *testing.B) {
 				for b.Loop() {
 					res := simulateOnce(b, cfg, n, qos)
 					res.report(b)
@@ -227,6 +231,9 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeTCPPort(b)))
 	name := fmt.Sprintf("qos%d-%d", qos, n)
+	if cfg.protocol != "5" {
+		name += "-mqtt" + cfg.protocol
+	}
 	serve := startServeChild(b, cfg.bin, addr, data, max(20000, n+1000), cfg.childEnv(name+"-serve.pprof"))
 
 	serve.cpuAtStart = procCPU(serve.pid)
