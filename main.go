@@ -10,5 +10,8 @@ import (
 )
 
 func main() {
-	os.Exit(app.Main(os.Args[1:]))
+	stopProfile := startCPUProfile()
+	code := app.Main(os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
