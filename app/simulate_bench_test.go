@@ -37,6 +37,7 @@ import (
 //	IOTSTUDIO_BENCH_SIM_DURATION=60s   simulate run's --duration
 //	IOTSTUDIO_BENCH_SIM_RAMP=1000/s    simulate run's --ramp
 //	IOTSTUDIO_BENCH_SIM_PROTOCOL=5     the devices' MQTT version (5 or 3.1.1)
+//	IOTSTUDIO_BENCH_SIM_COMMANDS=1     every device also subscribes to a command topic
 //	IOTSTUDIO_BENCH_SIM_OUT=DIR        keep each run's stats lines (NAME.jsonl) and, with a binary
 //	                                   that reads IOTSTUDIO_CPUPROFILE, CPU profiles of
 //	                                   simulate run and serve (NAME-sim.pprof, NAME-serve.pprof)
@@ -87,6 +88,7 @@ type simBenchConfig struct {
 	ramp     string
 	protocol string
 	out      string
+	commands bool // each device subscribes to a command topic (a handler)
 }
 
 func simBenchConfigFromEnv(b *testing.B) simBenchConfig {
@@ -98,6 +100,7 @@ func simBenchConfigFromEnv(b *testing.B) simBenchConfig {
 		b.Fatalf("IOTSTUDIO_BENCH_BIN: %v", err)
 	}
 	cfg.devices = envInts(b, "IOTSTUDIO_BENCH_SIM_DEVICES", []int{10000})
+	cfg.commands = os.Getenv("IOTSTUDIO_BENCH_SIM_COMMANDS") == "1"
 	cfg.qos = envInts(b, "IOTSTUDIO_BENCH_SIM_QOS", []int{0})
 	if v := os.Getenv("IOTSTUDIO_BENCH_SIM_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -161,7 +164,19 @@ func noFileLimit() uint64 {
 // simBenchScenario is one profile: a reading a second, about 80 bytes of
 // JSON, no status topic, so every message the broker sees is a reading
 // and sent must equal captured.
-func simBenchScenario(qos int) string {
+// With commands each device also subscribes to its own command topic, as
+// devices that answer commands do: the broker then has 10,000 subscribers
+// for its flow control to watch.
+func simBenchScenario(qos int, commands bool) string {
+	handler := ""
+	if commands {
+		handler = `    handlers:
+      - name: command
+        filter: bench/{{.ID}}/set
+        actions:
+          - reply: {topic: "bench/{{.ID}}/ack", payload: ok}
+`
+	}
 	return fmt.Sprintf(`profiles:
   - name: bench-sensor
     streams:
@@ -174,11 +189,11 @@ func simBenchScenario(qos int) string {
           ts: {timestamp: unix_ms}
           temperature: {walk: {min: 16, max: 30, step: 0.2}, precision: 1}
           humidity: {uniform: {min: 40, max: 60}, precision: 0}
-fleets:
+%sfleets:
   - profile: bench-sensor
     count: 1
     seed: 1
-`, qos)
+`, qos, handler)
 }
 
 // simLine is one JSON line of simulate run --format jsonl.
@@ -224,7 +239,7 @@ func simulateOnce(b *testing.B, cfg simBenchConfig, n, qos int) simResult {
 	dir := b.TempDir()
 	data := filepath.Join(dir, "data")
 	scen := filepath.Join(dir, "bench.yaml")
-	if err := os.WriteFile(scen, []byte(simBenchScenario(qos)), 0o644); err != nil {
+	if err := os.WriteFile(scen, []byte(simBenchScenario(qos, cfg.commands)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	res := simResult{devices: n, qos: qos, load: loadAvg()}
