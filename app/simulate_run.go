@@ -180,7 +180,7 @@ func simulateRun(args []string, e env) error {
 		defer cancel()
 	}
 	if *f.embedded {
-		return runEmbedded(ctx, f, s, log, e)
+		return runEmbedded(ctx, f, s, proto, log, e)
 	}
 	target, err := f.target()
 	if err != nil {
@@ -208,7 +208,7 @@ func (f runFlags) target() (fleet.Target, error) {
 // runEmbedded starts the engine as serve does, observable so the fleets
 // count what the broker delivered, runs the fleets against it, and shuts
 // it down after them.
-func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, log *slog.Logger, e env) error {
+func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, proto byte, log *slog.Logger, e env) error {
 	dir, err := dataDir(*f.data)
 	if err != nil {
 		return err
@@ -235,7 +235,7 @@ func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, log *slog.
 	}
 	url := studio.LoopbackURL(eng.Broker.State())
 	fmt.Fprintf(e.stderr, "embedded broker at %s\n", url)
-	err = runFleets(ctx, s, fleet.Target{URL: url, Protocol: 5}, eng, f, log, e)
+	err = runFleets(ctx, s, fleet.Target{URL: url, Protocol: proto}, eng, f, log, e)
 	awaitDisconnects(eng.Broker, s, 2*time.Second)
 	return err
 }
