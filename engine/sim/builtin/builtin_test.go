@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
@@ -71,6 +72,41 @@ func TestBuiltinFilesCompileAndPublish(t *testing.T) {
 			if bytes.Contains(m.Payload, []byte("null")) {
 				t.Errorf("%s: %s has a failed field: %s", e.Name, m.Topic, m.Payload)
 			}
+		}
+	}
+}
+
+// The Sparkplug B machine's messages are what the inspector shows as
+// Sparkplug B: detected from the topic, decoded without error, with the
+// metrics the profile defines (their numbers offered to the chart).
+func TestSparkplugMachineDecodesInTheInspector(t *testing.T) {
+	e, err := Lookup("sparkplug-machine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile("builtin:sparkplug-machine", e.YAML, device.Options{Protocol: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.Fleets[0].NewDevice(0)
+	start := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	msgs := append(d.Online(start), device.Preview(s.Fleets[0], 0, 4, start)...)
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if f := decode.Detect(m.Topic, m.Payload, ""); f != decode.SparkplugB {
+			t.Fatalf("%s detected as %v, want Sparkplug B", m.Topic, f)
+		}
+		r := decode.Decode(decode.Auto, m.Topic, m.Payload, "")
+		if r.Err != nil || r.Format != decode.SparkplugB {
+			t.Fatalf("%s: decoded as %v with %v", m.Topic, r.Format, r.Err)
+		}
+		for _, f := range decode.NumericFields(decode.Auto, m.Topic, m.Payload) {
+			seen[f.Path] = true
+		}
+	}
+	for _, metric := range []string{"bdSeq", "uptime_s", "rpm", "temperature_c", "parts_made"} {
+		if !seen[metric] {
+			t.Errorf("metric %s not among the chartable fields %v", metric, seen)
 		}
 	}
 }
