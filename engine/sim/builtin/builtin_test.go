@@ -8,7 +8,6 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
-
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 )
 
