@@ -282,6 +282,14 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 		}
 	}
 	report := newStatsReport(*f.format, e.stdout)
+	ctx, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	timer := time.AfterFunc(firstRound(s), func() {
+		if noneConnected(runners) {
+			giveUp() // every device's first attempts failed: say why and exit
+		}
+	})
+	defer timer.Stop()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range runners {
 		g.Go(func() error { return r.Run(gctx) })
@@ -316,6 +324,35 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 // second, how many devices of each fleet are connected: after the stop
 // none is, and the summary says how many were. The returned func waits
 // for ctx to end and gives the most connected at once, per fleet.
+// firstRound is how long the devices' first connect attempts may take:
+// the slowest fleet's ramp and two connect timeouts. A run in which no
+// device has connected by then ends, naming the error, rather than retry
+// a wrong URL or password until Ctrl-C.
+func firstRound(s *device.Scenario) time.Duration {
+	longest := time.Duration(0)
+	for _, fl := range s.Fleets {
+		ramp := fl.Ramp.Over
+		if fl.Ramp.PerSecond > 0 {
+			ramp = time.Duration(float64(fl.Count) / fl.Ramp.PerSecond * float64(time.Second))
+		}
+		longest = max(longest, ramp)
+	}
+	return longest + firstRoundSlack
+}
+
+// firstRoundSlack is two of fleet.Options' default ConnectTimeout (a
+// target that never answers); tests shorten it.
+var firstRoundSlack = 20 * time.Second
+
+func noneConnected(runners []*fleet.Runner) bool {
+	for _, r := range runners {
+		if st := r.Stats(); st.Connected > 0 || st.Sent > 0 || st.Reconnects > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func watchStats(ctx context.Context, runners []*fleet.Runner, every time.Duration, report *statsReport) (mostConnected func() []int) {
 	done := make(chan []int, 1)
 	go func() {

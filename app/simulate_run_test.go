@@ -3,8 +3,10 @@ package app
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
@@ -90,5 +92,27 @@ func TestSimulateRunEmbeddedSpeaksTheProtocolAsked(t *testing.T) {
 	}
 	if len(lines) < 4 {
 		t.Fatalf("only %d records captured: %s", len(lines), stdout)
+	}
+}
+
+// Without --duration, a run whose devices all fail their first connect
+// attempts (a wrong port, a wrong password) ends with the reason instead
+// of retrying until Ctrl-C.
+func TestSimulateRunGivesUpWhenNoDeviceConnects(t *testing.T) {
+	defer func(d time.Duration) { firstRoundSlack = d }(firstRoundSlack)
+	firstRoundSlack = time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	start := time.Now()
+	code, _, stderr := runInProcess([]string{"simulate", "run", "builtin:smart-plug", "--count", "2", "--url", "mqtt://" + addr, "--stats", "0"}, "")
+	if code != exitFail || !strings.Contains(stderr, "no device could connect to mqtt://"+addr) || !strings.Contains(stderr, "refused") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if took := time.Since(start); took > testkit.Timeout {
+		t.Fatalf("gave up after %s", took)
 	}
 }
