@@ -92,9 +92,9 @@ func (p *Panel) start(r *run) {
 
 // execute publishes r.msg r.n times, r.every apart, until done, an error
 // or ctx ends.
-func (p *Panel) execute(ctx context.Context, r *run) outcome {
-	out := outcome{started: time.Now()}
-	defer func() { out.took = time.Since(out.started) }()
+func (p *Panel) execute(ctx context.Context, r *run) (out outcome) {
+	out.started = time.Now()
+	defer func() { out.took = time.Since(out.started) }() // a named result, or the time is lost
 	conn := p.mgr.Get(r.conn)
 	if conn == nil {
 		out.err = fmt.Errorf("connection %q is not open; open it again in Connections", r.conn)
