@@ -12,7 +12,8 @@ import (
 
 // RetainedMessages returns the retained messages the running broker holds,
 // as records of SourceBroker sorted by topic, with the time each was
-// published (to the second: what mochi keeps) and its publisher's client
+// published (to the nanosecond for those the session store kept, else
+// to the second: what mochi keeps) and its publisher's client
 // ID. Messages retained in an earlier run and restored from the data dir at
 // Start are among them: the tap saw them when they were published, not in
 // this run, so a live view (the topic model) needs them from here. mochi's
@@ -41,6 +42,9 @@ func (b *Broker) RetainedMessages() []message.Message {
 		proto := pk.ProtocolVersion
 		if o, ok := restored[topic]; ok && proto == 0 && o.Created == pk.Created {
 			proto = o.ProtocolVersion
+			if o.At != 0 {
+				at = time.Unix(0, o.At)
+			}
 		}
 		from := &mqtt.Client{ID: pk.Origin, Properties: mqtt.ClientProperties{ProtocolVersion: proto}}
 		r := recordOf(from, pk, at)

@@ -81,3 +81,29 @@ func TestRetainedAtStartTellsEachStartOnce(t *testing.T) {
 		t.Errorf("RetainedAtStart heard %q, want %q", starts, want)
 	}
 }
+
+// A retained message's time survives a restart to the millisecond, as
+// the capture has it; mochi keeps whole seconds (09:23:01.135 came back
+// as 09:23:01.000).
+func TestRestoredRetainedMessageKeepsItsMilliseconds(t *testing.T) {
+	dir := t.TempDir()
+	rec := &recorded{}
+	first := startBroker(t, func(c *Config) { c.DataDir = dir; c.Recorder = rec })
+	pub := mustDialV5(t, listenerAddr(t, first, "mqtt"), "sensor-7")
+	for time.Now().Nanosecond() < 100e6 || time.Now().Nanosecond() > 800e6 {
+		time.Sleep(10 * time.Millisecond) // away from a whole second, so truncation shows
+	}
+	pub.pub(t, "house/temp", "21.5", 1, true)
+	published := rec.wait(t, 1)[0].Time
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	second := startBroker(t, func(c *Config) { c.DataDir = dir })
+	got := second.RetainedMessages()
+	if len(got) != 1 {
+		t.Fatalf("%d retained messages restored", len(got))
+	}
+	if d := got[0].Time.Sub(published); d < -5*time.Millisecond || d > 5*time.Millisecond {
+		t.Fatalf("restored time %s, published at %s", got[0].Time.Format("15:04:05.000"), published.Format("15:04:05.000"))
+	}
+}

@@ -28,7 +28,8 @@ type SessionStore interface {
 // SessionStore without either package importing the other.
 type RetainedOrigin = struct {
 	Created         int64 // as in the restored packet: tells it from a newer one
-	ProtocolVersion byte
+	ProtocolVersion byte  // 0: not recorded
+	At              int64 // unix ns it was stored; 0: not recorded
 }
 
 // SessionOpener opens the session store for one run of the broker: mochi

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	badgerdb "github.com/dgraph-io/badger/v4"
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -170,7 +171,7 @@ func (h *Hook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
 		Client:      cl.ID,
 		Origin:      pk.Origin,
 		Properties:  messageProperties(props),
-	}, ProtocolVersion: cl.Properties.ProtocolVersion}
+	}, ProtocolVersion: cl.Properties.ProtocolVersion, At: time.Now().UnixNano()}
 	h.set(in.ID, in)
 }
 
@@ -181,6 +182,9 @@ func (h *Hook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
 type retainedMessage struct {
 	storage.Message
 	ProtocolVersion byte `json:"protocolVersion,omitempty"`
+	// At is when it was stored, in unix ns: mochi's Created is whole
+	// seconds, and the window shows milliseconds.
+	At int64 `json:"at,omitempty"`
 }
 
 func (m *retainedMessage) MarshalBinary() ([]byte, error) { return json.Marshal(m) }
@@ -193,11 +197,12 @@ func (m *retainedMessage) UnmarshalBinary(b []byte) error { return json.Unmarsha
 // the Hook is a broker.SessionStore without importing the broker.
 type RetainedOrigin = struct {
 	Created         int64 // as in the restored packet: tells it from a newer one
-	ProtocolVersion byte
+	ProtocolVersion byte  // 0: not recorded
+	At              int64 // unix ns it was stored; 0: not recorded
 }
 
 // RetainedOrigins returns, by topic, what RetainedOrigin says of each
-// stored retained message whose protocol version is known.
+// stored retained message whose protocol version or time is known.
 func (h *Hook) RetainedOrigins() (map[string]RetainedOrigin, error) {
 	msgs, err := loadAll[retainedMessage](h, storage.RetainedKey+"_")
 	if err != nil {
@@ -205,8 +210,8 @@ func (h *Hook) RetainedOrigins() (map[string]RetainedOrigin, error) {
 	}
 	out := make(map[string]RetainedOrigin, len(msgs))
 	for _, m := range msgs {
-		if m.ProtocolVersion != 0 {
-			out[m.TopicName] = RetainedOrigin{Created: m.Created, ProtocolVersion: m.ProtocolVersion}
+		if m.ProtocolVersion != 0 || m.At != 0 {
+			out[m.TopicName] = RetainedOrigin{Created: m.Created, ProtocolVersion: m.ProtocolVersion, At: m.At}
 		}
 	}
 	return out, nil
