@@ -281,13 +281,23 @@ func (p *Panel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 }
 
 // Shown runs the form's search when the page comes forward with nothing
-// listed: the app searches once at start, often before anything was
-// captured. A list the user has is left as it is.
+// listed (the app searches once at start, often before anything was
+// captured) or with a list that is only out of date. A list the user
+// works in (a selection, more pages, oldest first) is left as it is.
 func (p *Panel) Shown() {
-	if len(p.recs) > 0 || p.loading {
+	if p.loading || len(p.recs) > 0 && !p.untouchedAndBehind() {
 		return
 	}
 	p.onSearch()
+}
+
+// untouchedAndBehind reports whether the list is a newest-first first
+// page the user has not selected in, and records were captured since it
+// was searched: then it is only out of date, and nothing of the user's
+// is lost by searching again.
+func (p *Panel) untouchedAndBehind() bool {
+	return p.selected < 0 && p.newest.Checked && len(p.recs) <= p.pageSize &&
+		p.haveStats && p.stats.Ingested != p.searchIngested
 }
 
 // Search runs the search the form describes (empty form: the newest

@@ -407,3 +407,32 @@ func TestEmptyListFollowsNewRecords(t *testing.T) {
 	}
 	h.stopServe(t, stop)
 }
+
+// Coming back to the panel after more was captured lists the newest
+// records again when the user has not touched the list (no selection,
+// the first page of a newest-first search): it showed "6 records shown",
+// the first six ever, under "Newest first" while 51,167 were captured.
+func TestShownRefreshesAnUntouchedNewestList(t *testing.T) {
+	store := openStore(t)
+	h := newHarness(t, store)
+	p := h.panel
+	p.interval = 5 * time.Millisecond
+	stop := h.q.Serve(t, p.Serve)
+	for _, r := range sample(3) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	h.search(t, "", true)
+	h.q.Until(t, "3 listed", func() bool { return len(p.recs) == 3 && !p.loading })
+	for _, r := range sample(4) {
+		store.Ingest(r)
+	}
+	flush(t, store)
+	h.q.Until(t, "the status to count 7", func() bool { return p.stats.Ingested == 7 })
+	p.Shown()
+	h.q.Until(t, "the search to finish", func() bool { return !p.loading })
+	if len(p.recs) != 7 || p.shown.Text != "7 records shown" {
+		t.Fatalf("after coming back: %d records, footer %q; want the 7 captured", len(p.recs), p.shown.Text)
+	}
+	h.stopServe(t, stop)
+}
