@@ -685,3 +685,21 @@ func TestPublishToOpensTheFormOnTheShownMessage(t *testing.T) {
 		t.Error("Publish… is shown without a form to open")
 	}
 }
+
+// A level's description follows what happens below it: deleting retained
+// messages under it (or anything else that changes its subtree) updates
+// the counts, although the level itself never has a message.
+func TestLevelHintFollowsItsSubtree(t *testing.T) {
+	a, b := rec("plant/a", "1", 0), rec("plant/b", "2", 0)
+	a.Retain, b.Retain = true, true
+	h := newHarness(t, topics.Options{}, nil)
+	h.feed(a, b)
+	h.in.Show(h.lookup("plant"))
+	h.q.until(t, "2 retained", func() bool { return strings.Contains(h.in.hint.Text, "2 retained messages") })
+	cleared := rec("plant/b", "", 1)
+	cleared.Retain = true
+	h.feed(cleared)
+	h.q.until(t, "the hint to say 1 retained message", func() bool {
+		return strings.Contains(h.in.hint.Text, "3 messages, 1 retained message.")
+	})
+}

@@ -109,7 +109,7 @@ func (in *Inspector) watch(ctx context.Context) {
 	var (
 		cur    target
 		loaded bool
-		seen   uint64 // the topic's message count at the last read
+		seen   counts // the node's counters at the last read
 		buf    []topics.NodeSummary
 	)
 	for {
@@ -129,7 +129,7 @@ func (in *Inspector) watch(ctx context.Context) {
 			// One node's counters: cheap enough to poll at 10 Hz whatever
 			// the rest of the tree does, so other topics cost nothing here.
 			buf = in.model.Summaries(buf[:0], []topics.NodeID{cur.id})
-			if buf[0].ID == 0 || buf[0].Messages == seen || in.pending.Load() {
+			if buf[0].ID == 0 || countsOf(buf[0]) == seen || in.pending.Load() {
 				// Unchanged, or the UI has not applied the last update yet:
 				// look again next tick rather than queue behind it.
 				continue
@@ -147,7 +147,7 @@ func (in *Inspector) watch(ctx context.Context) {
 			}
 		})
 		first := !loaded
-		loaded, seen = true, sum.Messages
+		loaded, seen = true, countsOf(sum)
 		gen := cur.gen
 		in.pending.Store(true)
 		in.do(func() {
@@ -155,4 +155,17 @@ func (in *Inspector) watch(ctx context.Context) {
 			in.applyNode(gen, sum, ok, hist, first)
 		})
 	}
+}
+
+// counts are what a node's view shows of it and of its subtree: a level
+// with no messages of its own changes only below (a retained message
+// deleted under it), so its own count alone would never show that.
+type counts struct {
+	messages, subMessages  uint64
+	subTopics, subRetained int
+	retained               bool
+}
+
+func countsOf(s topics.NodeSummary) counts {
+	return counts{s.Messages, s.SubtreeMessages, s.SubtreeTopics, s.SubtreeRetained, s.Retained}
 }
