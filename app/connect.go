@@ -19,6 +19,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 const connectUsage = `usage: iotstudio connect --url URL [--protocol 5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
@@ -152,7 +153,7 @@ func runConnect(args []string, e env) error {
 	if dropped := out.dropped.Load(); dropped > 0 {
 		fmt.Fprintf(e.stderr, "%d messages arrived faster than they could be printed and were not printed\n", dropped)
 	}
-	fmt.Fprintf(e.stderr, "received %d messages\n", n)
+	fmt.Fprintf(e.stderr, "received %s\n", numfmt.Plural(n, "message", "messages"))
 	return err
 }
 
@@ -353,10 +354,7 @@ func printMessages(ctx context.Context, in *printRecorder, limit int, format str
 				return n, fmt.Errorf("connect: print: %w", err)
 			}
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return n, nil // --wait ended it, as asked
-			}
-			return n, fmt.Errorf("connect: interrupted after %d messages", n)
+			return n, nil // --wait or Ctrl-C ended it, as the help says to
 		}
 	}
 	return n, nil
