@@ -25,7 +25,7 @@ func TestConnectPublishesReceivesAndCaptures(t *testing.T) {
 	} {
 		code, stdout, stderr := runInProcess([]string{"connect", "--url", url, "--protocol", c.protocol, "--sub", "lab/#",
 			"--count", "1", "--wait", "10s", "--format", c.format, "--capture", "--data", data}, "")
-		if code != 0 || !strings.Contains(stderr, "subscribed to lab/# (QoS 0 granted)") || !strings.Contains(stderr, "received 1 messages") {
+		if code != 0 || !strings.Contains(stderr, "subscribed to lab/# (QoS 0 granted)") || !strings.Contains(stderr, "received 1 message\n") {
 			t.Fatalf("MQTT %s: exit %d, stderr %q", c.protocol, code, stderr)
 		}
 		if c.format == "text" {
