@@ -6,6 +6,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+	"github.com/iotstudio/iotstudio/engine/payloadexpr"
 )
 
 // Condition is a compiled condition on a JSON payload, such as `temp > 30`,
@@ -21,7 +22,8 @@ type Condition struct {
 // CompileCondition parses src. The error shows where it is wrong, with a
 // caret under the offending position.
 func CompileCondition(src string) (*Condition, error) {
-	prog, err := expr.Compile(src, expr.AsBool(), expr.AllowUndefinedVariables())
+	opts := append([]expr.Option{expr.AsBool(), expr.AllowUndefinedVariables()}, payloadexpr.Shadowing(src)...)
+	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("condition %q is not valid: %w", src, err)
 	}

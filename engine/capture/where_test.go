@@ -26,6 +26,10 @@ func TestConditionMatch(t *testing.T) {
 		{`temp > 30`, `{"humidity": 40}`, false},      // missing field
 		{`temp > 30`, `{"temp": "hot"}`, false},       // wrong type
 		{`"a" in tags`, `{"tags": ["a", "b"]}`, true}, // arrays
+		// Fields named like expr's functions, common in payloads.
+		{`count > 3`, `{"count": 5}`, true},
+		{`max < 100 && len == 2`, `{"max": 90, "len": 2}`, true},
+		{`count(tags, # == "a") == 1`, `{"tags": ["a", "b"]}`, true}, // the function, when called
 	}
 	for _, tc := range cases {
 		c, err := CompileCondition(tc.cond)

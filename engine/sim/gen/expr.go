@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
-	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/iotstudio/iotstudio/engine/payloadexpr"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 )
 
@@ -90,10 +88,7 @@ func (c *programCache) get(src string) (*compiledExpr, error) {
 }
 
 func compileExpr(src string) *compiledExpr {
-	opts := []expr.Option{expr.Env(envTypes), expr.AllowUndefinedVariables()}
-	for _, name := range shadowedBuiltins(src) {
-		opts = append(opts, expr.DisableBuiltin(name))
-	}
+	opts := append([]expr.Option{expr.Env(envTypes), expr.AllowUndefinedVariables()}, payloadexpr.Shadowing(src)...)
 	p, err := expr.Compile(src, opts...)
 	if err != nil {
 		return &compiledExpr{err: fmt.Errorf("expression %q is not valid: %w", src, err)}
@@ -103,30 +98,6 @@ func compileExpr(src string) *compiledExpr {
 		uses[name] = strings.Contains(src, name)
 	}
 	return &compiledExpr{prog: p, uses: uses}
-}
-
-// shadowedBuiltins are expr's functions that src names as plain values:
-// a field called count, max or len, common in payloads, which expr would
-// otherwise read as its function and refuse (`count * 2`). A call such as
-// count(…) parses differently and keeps the function.
-func shadowedBuiltins(src string) []string {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return nil // Compile reports it
-	}
-	v := &identifiers{}
-	ast.Walk(&tree.Node, v)
-	return v.builtins
-}
-
-type identifiers struct{ builtins []string }
-
-func (v *identifiers) Visit(n *ast.Node) {
-	if id, ok := (*n).(*ast.IdentifierNode); ok {
-		if _, ok := builtin.Index[id.Value]; ok {
-			v.builtins = append(v.builtins, id.Value)
-		}
-	}
 }
 
 func (p *program) run(s *Sample) (any, error) {
