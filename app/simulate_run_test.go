@@ -2,9 +2,10 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
-	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,12 +102,7 @@ func TestSimulateRunEmbeddedSpeaksTheProtocolAsked(t *testing.T) {
 func TestSimulateRunGivesUpWhenNoDeviceConnects(t *testing.T) {
 	defer func(d time.Duration) { firstRoundSlack = d }(firstRoundSlack)
 	firstRoundSlack = time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := refusingAddr(t)
 	start := time.Now()
 	code, _, stderr := runInProcess([]string{"simulate", "run", "builtin:smart-plug", "--count", "2", "--url", "mqtt://" + addr, "--stats", "0"}, "")
 	if code != exitFail || !strings.Contains(stderr, "no device could connect to mqtt://"+addr) || !strings.Contains(stderr, "refused") {
@@ -115,4 +111,25 @@ func TestSimulateRunGivesUpWhenNoDeviceConnects(t *testing.T) {
 	if took := time.Since(start); took > testkit.Timeout {
 		t.Fatalf("gave up after %s", took)
 	}
+}
+
+// refusingAddr is a loopback address that refuses connections for the
+// whole test: a TCP socket bound to it but never listening. A port merely
+// found free and closed can be taken meanwhile by a parallel test's
+// broker, which the devices would then connect to.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }

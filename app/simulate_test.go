@@ -499,7 +499,7 @@ func TestSimulateRunRampNoCapture(t *testing.T) {
 func TestSimulateRunNothingListens(t *testing.T) {
 	skipSlow(t, "tries to connect for 3 s")
 	t.Parallel()
-	url := "mqtt://" + freeLoopbackAddr(t)
+	url := "mqtt://" + refusingAddr(t)
 	start := time.Now()
 	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--url", url, "--duration", "3s", "--stats", "0"}, "")
 	if took := time.Since(start); took > 15*time.Second {
