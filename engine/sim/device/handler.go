@@ -2,6 +2,8 @@ package device
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,7 +162,7 @@ func (c *profileCompiler) action(at scenario.Pos, what, path string, a *scenario
 
 func (c *profileCompiler) sets(at scenario.Pos, what string, m map[string]string) []setSpec {
 	var out []setSpec
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		src := m[k]
 		s := setSpec{key: k}
 		var err error

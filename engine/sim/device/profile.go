@@ -4,7 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -281,7 +282,7 @@ func (c *profileCompiler) properties(at scenario.Pos, what string, p *scenario.P
 			c.errorf(at, "%s: %v", what, err)
 		}
 	}
-	for _, k := range sortedKeys(p.User) {
+	for _, k := range slices.Sorted(maps.Keys(p.User)) {
 		t, err := parseTemplate("user property "+k, p.User[k])
 		if err != nil {
 			c.errorf(at, "%s: %v", what, err)
@@ -320,13 +321,4 @@ func copyState(s map[string]any) map[string]any {
 		m[k] = deepCopy(v)
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

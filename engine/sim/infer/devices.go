@@ -2,7 +2,6 @@ package infer
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -342,14 +341,4 @@ func idTemplate(ids []string) (tmpl string, note string) {
 		note = fmt.Sprintf("observed IDs are numbered %d..%d; simulated ones count from 0", minN, maxN)
 	}
 	return tmpl, note
-}
-
-// sortedKeys returns a set's keys in order, for deterministic output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,8 +3,10 @@ package infer
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +123,7 @@ func inferField(f *fieldObs, opt Options) (scenario.Field, FieldReport) {
 	}
 	fld, fr := choiceField(f, opt)
 	if len(f.types) > 1 {
-		fr.Notes = append(fr.Notes, "mixed JSON types: "+strings.Join(sortedKeys(f.types), ", "))
+		fr.Notes = append(fr.Notes, "mixed JSON types: "+strings.Join(slices.Sorted(maps.Keys(f.types)), ", "))
 	}
 	return fld, fr
 }
@@ -138,7 +140,7 @@ type numSeries struct {
 
 func newNumSeries(f *fieldObs) numSeries {
 	ns := numSeries{integers: true, min: math.Inf(1), max: math.Inf(-1)}
-	for _, dev := range sortedKeys(f.series) {
+	for _, dev := range slices.Sorted(maps.Keys(f.series)) {
 		s := f.series[dev]
 		ns.perDevice = append(ns.perDevice, s)
 		for _, o := range s {
@@ -178,7 +180,7 @@ func numberField(f *fieldObs) (scenario.Field, FieldReport) {
 	}
 	if ns.min == ns.max {
 		fr.Kind = "const"
-		return scenario.Field{Const: plain(f.series[sortedKeys(f.series)[0]][0].v)}, fr
+		return scenario.Field{Const: plain(f.series[slices.Sorted(maps.Keys(f.series))[0]][0].v)}, fr
 	}
 	if start, step, ok := ns.counter(); ok {
 		fr.Kind = "counter"
@@ -445,7 +447,7 @@ func choiceField(f *fieldObs, opt Options) (scenario.Field, FieldReport) {
 	}
 	counts := map[string]*vc{}
 	i := 0
-	for _, dev := range sortedKeys(f.series) {
+	for _, dev := range slices.Sorted(maps.Keys(f.series)) {
 		for _, o := range f.series[dev] {
 			v := plain(o.v)
 			b, _ := json.Marshal(v)
@@ -467,7 +469,7 @@ func choiceField(f *fieldObs, opt Options) (scenario.Field, FieldReport) {
 		}
 		return list[a].key < list[b].key
 	})
-	fr := FieldReport{Type: strings.Join(sortedKeys(f.types), "|"), Distinct: len(list)}
+	fr := FieldReport{Type: strings.Join(slices.Sorted(maps.Keys(f.types)), "|"), Distinct: len(list)}
 	if len(list) > opt.MaxChoices {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("%d distinct values; the %d most common kept", len(list), opt.MaxChoices))
 		list = list[:opt.MaxChoices]

@@ -27,6 +27,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -182,7 +184,7 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 			clients[dev][m.ClientID] = true
 		}
 	}
-	rep.Devices = sortedKeys(devices)
+	rep.Devices = slices.Sorted(maps.Keys(devices))
 	if src.level < 0 && !src.client {
 		rep.Notes = append(rep.Notes, "one device, and no topic level holds its ID: put {{.ID}} where it belongs in the topics before raising the count, or every device publishes the same topics")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -155,7 +156,7 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 			d.errorf(c.at("payload_format"), "`payload_format` must be 0 (bytes) or 1 (UTF-8 text), got %d", *x.PayloadFormat)
 		}
 		c.template("response_topic", x.ResponseTopic)
-		for _, k := range sortedKeys(x.User) {
+		for _, k := range slices.Sorted(maps.Keys(x.User)) {
 			checker{d: d, node: c.at("user"), seen: map[string]*yaml.Node{k: entry(c.at("user"), k)}}.template(k, x.User[k])
 		}
 	case *Raw:
@@ -214,7 +215,7 @@ func (d *decoder) check(v reflect.Value, n *yaml.Node, seen map[string]*yaml.Nod
 		if c.has("points") && len(x.Points) == 0 {
 			d.errorf(c.at("points"), "`points` needs at least one time of day, like \"06:30\": 18.5")
 		}
-		for _, k := range sortedKeys(x.Points) {
+		for _, k := range slices.Sorted(maps.Keys(x.Points)) {
 			if _, err := time.Parse("15:04", k); err != nil {
 				d.errorf(entry(c.at("points"), k), "`%s` is not a time of day like 06:30", k)
 			}
@@ -325,20 +326,20 @@ func (c checker) markov(x *Markov) {
 	tn := c.at("transitions")
 	if c.has("start") && x.Start != "" {
 		if _, ok := x.Transitions[x.Start]; !ok {
-			c.d.errorf(c.at("start"), "`start` state `%s` is not in `transitions`%s", x.Start, suggest(x.Start, sortedKeys(x.Transitions)))
+			c.d.errorf(c.at("start"), "`start` state `%s` is not in `transitions`%s", x.Start, suggest(x.Start, slices.Sorted(maps.Keys(x.Transitions))))
 		}
 	}
 	if len(x.Transitions) == 0 {
 		c.d.errorf(tn, "`transitions` needs at least one state (write `idle: {}` for a state that never leaves)")
 	}
-	for _, from := range sortedKeys(x.Transitions) {
+	for _, from := range slices.Sorted(maps.Keys(x.Transitions)) {
 		row, rn := x.Transitions[from], entry(tn, from)
 		sum := 0.0
-		for _, to := range sortedKeys(row) {
+		for _, to := range slices.Sorted(maps.Keys(row)) {
 			p := row[to]
 			at := entry(rn, to)
 			if _, ok := x.Transitions[to]; !ok {
-				c.d.errorf(keyOf(rn, to), "state `%s` moves to `%s`, which is not a state; add `%s: {}` to `transitions`%s", from, to, to, didYouMean(to, sortedKeys(x.Transitions)))
+				c.d.errorf(keyOf(rn, to), "state `%s` moves to `%s`, which is not a state; add `%s: {}` to `transitions`%s", from, to, to, didYouMean(to, slices.Sorted(maps.Keys(x.Transitions))))
 			}
 			if p < 0 || p > 1 {
 				c.d.errorf(at, "the probability of `%s` -> `%s` must be between 0 and 1, got %g", from, to, p)
@@ -409,7 +410,7 @@ func (c checker) profile(p *Profile) {
 		handlers[h.Name] = true
 		for _, a := range h.Actions {
 			if a.Stream != nil && a.Stream.Name != "" && !streams[a.Stream.Name] {
-				c.d.errorf(&yaml.Node{Line: a.At.Line, Column: a.At.Column}, "action switches stream `%s`, which profile `%s` does not have%s", a.Stream.Name, p.Name, didYouMean(a.Stream.Name, sortedKeys(streams)))
+				c.d.errorf(&yaml.Node{Line: a.At.Line, Column: a.At.Column}, "action switches stream `%s`, which profile `%s` does not have%s", a.Stream.Name, p.Name, didYouMean(a.Stream.Name, slices.Sorted(maps.Keys(streams))))
 			}
 		}
 	}
@@ -455,13 +456,4 @@ func keyOf(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
