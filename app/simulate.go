@@ -130,7 +130,7 @@ func checkClientIDs(s *device.Scenario) error {
 	owner := map[string]string{}
 	for _, f := range s.Fleets {
 		for i := range f.Count {
-			_, id := f.Device(i).Identity()
+			_, id := f.Identity(i)
 			if other, dup := owner[id]; dup {
 				if other == f.Name {
 					return usagef("fleet %q has two devices with the client ID %q: put {{.Index}} in its client_id", f.Name, id)

@@ -249,7 +249,7 @@ func awaitDisconnects(b *broker.Broker, s *device.Scenario, limit time.Duration)
 	devices := map[string]bool{}
 	for _, f := range s.Fleets {
 		for i := range f.Count {
-			_, clientID := f.Device(i).Identity()
+			_, clientID := f.Identity(i)
 			devices[clientID] = true
 		}
 	}

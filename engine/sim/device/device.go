@@ -87,6 +87,21 @@ func (f *Fleet) identity(index int) (id, clientID string, err error) {
 	return id, clientID, nil
 }
 
+// Identity is device index's ID and client ID, as NewDevice gives them,
+// without making the device (its generators and state): for checks over
+// a whole fleet.
+func (f *Fleet) Identity(index int) (id, clientID string) {
+	id, clientID, err := f.identity(index)
+	if err != nil {
+		id = fallbackID(f, index)
+		return id, id
+	}
+	return id, clientID
+}
+
+// fallbackID names a device whose ID template failed for its index.
+func fallbackID(f *Fleet, index int) string { return fmt.Sprintf("%s-%d", f.Name, index) }
+
 // Device makes device index of the fleet: the same index, file and seed
 // always make a device with the same values. The result is a *Device.
 func (f *Fleet) Device(index int) sim.Behaviour { return f.NewDevice(index) }
@@ -101,7 +116,7 @@ func (f *Fleet) NewDevice(index int) *Device {
 		// Compile tried index 0; another index failing is a template that
 		// depends on the index in a way that breaks, worth showing, not fatal.
 		d.setErr(err)
-		d.id = fmt.Sprintf("%s-%d", f.Name, index)
+		d.id = fallbackID(f, index)
 		d.clientID = d.id
 	}
 	d.gens = make([][]gen.Generator, len(p.lists))
