@@ -444,30 +444,45 @@ func (w *watchedSource) state(id string) (map[string]any, []devices.PreviewMsg) 
 	return d.State(), d.lastSent()
 }
 
-// watchedDevice records the last messages its streams produced.
+// watchedDevice records the last messages its streams produced. It keeps
+// them as sent (Next runs for every message of the fleet) and renders
+// them only when the panel asks for one device's detail.
 type watchedDevice struct {
 	*device.Device
 	made time.Time
 
 	mu   sync.Mutex
-	last []devices.PreviewMsg
+	last [lastKept]sentMsg // a ring; next is where the next one goes
+	next int
+	n    int
+}
+
+type sentMsg struct {
+	topic   string
+	payload []byte // the device's own, never changed after Next
+	at      time.Time
 }
 
 func (d *watchedDevice) Next(i int, now time.Time) (message.Message, bool) {
 	m, ok := d.Device.Next(i, now)
 	if ok {
 		d.mu.Lock()
-		if len(d.last) == lastKept {
-			d.last = slices.Delete(d.last, 0, 1)
-		}
-		d.last = append(d.last, devices.PreviewMsg{Topic: m.Topic, Payload: payloadText(m.Payload), At: now.Sub(d.made)})
+		d.last[d.next] = sentMsg{m.Topic, m.Payload, now}
+		d.next = (d.next + 1) % lastKept
+		d.n = min(d.n+1, lastKept)
 		d.mu.Unlock()
 	}
 	return m, ok
 }
 
+// lastSent is the kept messages, oldest first.
 func (d *watchedDevice) lastSent() []devices.PreviewMsg {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return slices.Clone(d.last)
+	out := make([]devices.PreviewMsg, 0, d.n)
+	for k := range d.n {
+		m := d.last[(d.next-d.n+k+lastKept)%lastKept]
+		out = append(out, devices.PreviewMsg{Topic: m.topic, Payload: payloadText(m.payload), At: m.at.Sub(d.made)})
+	}
+	return out
 }
