@@ -31,6 +31,7 @@ import (
 var (
 	fleetDevices = flag.Int("fleet-devices", 10000, "BenchmarkExplorerUnderFleet: virtual devices")
 	fleetRamp    = flag.Float64("fleet-ramp", 1000, "BenchmarkExplorerUnderFleet: connections per second")
+	fleetChild   = flag.String("fleet-child", "", "BenchmarkExplorerUnderFleet: run the fleet as BIN simulate run in its own process")
 	fleetFor     = flag.Duration("fleet-for", 30*time.Second, "BenchmarkExplorerUnderFleet: how long to measure once every device is connected")
 )
 
@@ -54,6 +55,14 @@ const fleetProfile = "temperature-humidity"
 func BenchmarkExplorerUnderFleet(b *testing.B) {
 	// Both ends of every connection are in this process, besides what is
 	// open now and a margin for the capture's and the broker's files.
+	if *fleetChild != "" {
+		// The child inherits the limit and holds the devices' ends.
+		raiseFileLimit(b, uint64(*fleetDevices+openFiles(b)+64))
+		for b.Loop() {
+			runChildFleet(b, *fleetChild)
+		}
+		return
+	}
 	raiseFileLimit(b, uint64(2**fleetDevices+openFiles(b)+64))
 	for b.Loop() {
 		runFleet(b)
@@ -147,7 +156,7 @@ type fleetWindow struct {
 	gcCycles     uint64
 }
 
-func measureWindow(r *fleet.Runner, d time.Duration) fleetWindow {
+func measureWindow(r interface{ Stats() fleet.Stats }, d time.Duration) fleetWindow {
 	runtime.GC()
 	before := r.Stats()
 	rt0 := readRuntime()

@@ -9,13 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
-	"github.com/iotstudio/iotstudio/engine/sim"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/fleet"
@@ -229,7 +227,7 @@ func (s *simEngine) SaveProfile(name, text string) error {
 // simRun is the fleets of one file running as one run in the panel.
 type simRun struct {
 	runners []*fleet.Runner
-	sources []*watchedSource
+	sources []*device.Tracked
 	cancel  context.CancelFunc
 	done    chan struct{}
 	err     error // set before done closes
@@ -258,7 +256,7 @@ func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, c
 		if count > 0 {
 			f = f.WithCount(count)
 		}
-		src := &watchedSource{Source: f.Source(), fleet: f, devices: map[string]*watchedDevice{}}
+		src := device.Track(f)
 		runner := fleet.New(src, t, fleet.Options{Seed: uint64(f.Seed)})
 		if stop, ok := observe(eng, runner, embedded); ok {
 			stops = append(stops, stop)
@@ -369,9 +367,9 @@ func (r *simRun) Err() error {
 }
 
 // owner is the runner and source of device id.
-func (r *simRun) owner(id string) (*fleet.Runner, *watchedSource, error) {
+func (r *simRun) owner(id string) (*fleet.Runner, *device.Tracked, error) {
 	for i, src := range r.sources {
-		if src.has(id) {
+		if src.Has(id) {
 			return r.runners[i], src, nil
 		}
 	}
@@ -402,87 +400,14 @@ func (r *simRun) DeviceState(id string) (map[string]any, []devices.PreviewMsg) {
 	if err != nil {
 		return nil, nil
 	}
-	return src.state(id)
+	state, last, _ := src.Detail(id)
+	return state, sentMessages(last)
 }
 
-// lastKept is how many of a device's messages its detail shows.
-const lastKept = 8
-
-// watchedSource hands the runtime the fleet's devices and keeps each one,
-// so the panel can show a device's state and its last messages.
-type watchedSource struct {
-	device.Source
-	fleet *device.Fleet
-
-	mu      sync.Mutex
-	devices map[string]*watchedDevice
-}
-
-func (w *watchedSource) Device(i int) sim.Behaviour {
-	d := &watchedDevice{Device: w.fleet.NewDevice(i), made: time.Now()}
-	id, _ := d.Identity()
-	w.mu.Lock()
-	w.devices[id] = d
-	w.mu.Unlock()
-	return d
-}
-
-func (w *watchedSource) has(id string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	_, ok := w.devices[id]
-	return ok
-}
-
-func (w *watchedSource) state(id string) (map[string]any, []devices.PreviewMsg) {
-	w.mu.Lock()
-	d := w.devices[id]
-	w.mu.Unlock()
-	if d == nil {
-		return nil, nil
-	}
-	return d.State(), d.lastSent()
-}
-
-// watchedDevice records the last messages its streams produced. It keeps
-// them as sent (Next runs for every message of the fleet) and renders
-// them only when the panel asks for one device's detail.
-type watchedDevice struct {
-	*device.Device
-	made time.Time
-
-	mu   sync.Mutex
-	last [lastKept]sentMsg // a ring; next is where the next one goes
-	next int
-	n    int
-}
-
-type sentMsg struct {
-	topic   string
-	payload []byte // the device's own, never changed after Next
-	at      time.Time
-}
-
-func (d *watchedDevice) Next(i int, now time.Time) (message.Message, bool) {
-	m, ok := d.Device.Next(i, now)
-	if ok {
-		d.mu.Lock()
-		d.last[d.next] = sentMsg{m.Topic, m.Payload, now}
-		d.next = (d.next + 1) % lastKept
-		d.n = min(d.n+1, lastKept)
-		d.mu.Unlock()
-	}
-	return m, ok
-}
-
-// lastSent is the kept messages, oldest first.
-func (d *watchedDevice) lastSent() []devices.PreviewMsg {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]devices.PreviewMsg, 0, d.n)
-	for k := range d.n {
-		m := d.last[(d.next-d.n+k+lastKept)%lastKept]
-		out = append(out, devices.PreviewMsg{Topic: m.topic, Payload: payloadText(m.payload), At: m.at.Sub(d.made)})
+func sentMessages(last []device.SentMessage) []devices.PreviewMsg {
+	out := make([]devices.PreviewMsg, len(last))
+	for i, m := range last {
+		out[i] = devices.PreviewMsg{Topic: m.Topic, Payload: payloadText(m.Payload), At: m.At}
 	}
 	return out
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
-	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/ui/devices"
@@ -93,30 +91,5 @@ func TestSimEngineRunsAFleetOnTheEmbeddedBroker(t *testing.T) {
 	<-run.Done()
 	if err := run.Err(); err != nil {
 		t.Fatalf("a stopped run reports %v", err)
-	}
-}
-
-// A device's detail lists its last messages oldest first, at most
-// lastKept of them.
-func TestWatchedDeviceKeepsItsLastMessagesInOrder(t *testing.T) {
-	e, _ := builtin.Lookup("smart-plug")
-	sc, err := builtin.Compile("builtin:smart-plug", e.YAML, device.Options{Protocol: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	d := &watchedDevice{Device: sc.Fleets[0].NewDevice(0), made: start}
-	for k := range 3 {
-		d.Next(0, start.Add(time.Duration(k)*time.Second))
-	}
-	if got := d.lastSent(); len(got) != 3 || got[0].At != 0 || got[2].At != 2*time.Second {
-		t.Fatalf("after 3: %+v", got)
-	}
-	for k := 3; k < 11; k++ {
-		d.Next(0, start.Add(time.Duration(k)*time.Second))
-	}
-	got := d.lastSent()
-	if len(got) != lastKept || got[0].At != 3*time.Second || got[lastKept-1].At != 10*time.Second || !strings.Contains(got[0].Payload, `"seq":3`) {
-		t.Fatalf("after 11: %d kept, first at %s (%s), last at %s", len(got), got[0].At, got[0].Payload, got[len(got)-1].At)
 	}
 }

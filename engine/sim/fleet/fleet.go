@@ -123,9 +123,9 @@ type Runner struct {
 	opt    Options
 	log    *slog.Logger
 
-	devs     []*device
-	byID     map[string]*device
-	byClient map[string]*device
+	devs []*device
+	byID map[string]*device
+	obs  *Observer
 
 	sched    *sched
 	senders  []chan job
@@ -168,10 +168,6 @@ type device struct {
 	everOnline bool
 	queued     bool
 	lastErr    string
-
-	obsMu   sync.Mutex
-	obsNext uint64
-	obsSeen bool
 }
 
 // State is where a device is in its life.
@@ -205,22 +201,23 @@ func New(src Devices, target Target, opt Options) *Runner {
 	opt.defaults()
 	r := &Runner{
 		src: src, target: target, opt: opt,
-		log:      opt.Logger.With("fleet", src.Name()),
-		byID:     map[string]*device{},
-		byClient: map[string]*device{},
-		sched:    newSched(),
-		rng:      rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
+		log:   opt.Logger.With("fleet", src.Name()),
+		byID:  map[string]*device{},
+		sched: newSched(),
+		rng:   rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
 	}
 	n := src.Len()
 	r.devs = make([]*device, n)
+	clientIDs := make([]string, n)
 	for i := range n {
 		b := src.Device(i)
 		id, cid := b.Identity()
 		d := &device{idx: i, b: b, id: id, clientID: cid, streams: b.Streams(), subs: b.Subscriptions(), conf: b.Connect()}
 		r.devs[i] = d
 		r.byID[id] = d
-		r.byClient[cid] = d
+		clientIDs[i] = cid
 	}
+	r.obs = NewObserver(clientIDs)
 	return r
 }
 

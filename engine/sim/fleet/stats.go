@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,10 +18,8 @@ type counters struct {
 	reconnects       atomic.Uint64
 	dropped          atomic.Uint64
 	chaosDisconnects atomic.Uint64
-	delivered        atomic.Uint64
-	lostMsgs         atomic.Uint64
 	notStopped       atomic.Int64
-	lag, latency     hist
+	lag              hist
 
 	errMu     sync.Mutex
 	lastErr   string
@@ -91,12 +88,10 @@ func (r *Runner) Stats() Stats {
 		LagP50:           r.lag.quantile(0.50),
 		LagP99:           r.lag.quantile(0.99),
 		LagMax:           time.Duration(r.lag.max.Load()),
-		Delivered:        r.delivered.Load(),
-		Lost:             r.lostMsgs.Load(),
-		LatencyP50:       r.latency.quantile(0.50),
-		LatencyP99:       r.latency.quantile(0.99),
 		NotStopped:       int(r.notStopped.Load()),
 	}
+	o := r.obs.Counts()
+	s.Delivered, s.Lost, s.LatencyP50, s.LatencyP99 = o.Delivered, o.Lost, o.LatencyP50, o.LatencyP99
 	s.Observed = s.Delivered > 0
 	r.errMu.Lock()
 	s.LastError, s.LastErrorAt = r.lastErr, r.lastErrAt
@@ -169,54 +164,5 @@ func (r *Runner) Devices() []DeviceStatus {
 	return out
 }
 
-// Ingest is a message.Sink: fed the broker's tap (or a monitoring
-// subscription), it matches the fleet's messages by client ID and counts
-// them delivered, a gap in a device's sim-seq as lost, and now − sim-ts as
-// the end-to-end latency. It never blocks and never drops.
-func (r *Runner) Ingest(m message.Message) bool {
-	d := r.byClient[m.ClientID]
-	var seq uint64
-	var ts int64
-	var haveSeq, haveTS bool
-	for _, u := range m.UserProps {
-		switch u.Key {
-		case PropClient:
-			if d == nil {
-				d = r.byClient[u.Value]
-			}
-		case PropSeq:
-			v, err := strconv.ParseUint(u.Value, 10, 64)
-			seq, haveSeq = v, err == nil
-		case PropTime:
-			v, err := strconv.ParseInt(u.Value, 10, 64)
-			ts, haveTS = v, err == nil
-		}
-	}
-	if !haveSeq || d == nil {
-		return true // not a stream message (status, replies), or not this fleet's
-	}
-	d.obsMu.Lock()
-	switch {
-	case !d.obsSeen || seq >= d.obsNext:
-		// Observing may start mid-stream: only gaps after the first
-		// message seen count.
-		if d.obsSeen && seq > d.obsNext {
-			r.lostMsgs.Add(seq - d.obsNext)
-		}
-		d.obsNext, d.obsSeen = seq+1, true
-	default:
-		// Late, after a gap was counted for it: it was not lost after all.
-		for {
-			l := r.lostMsgs.Load()
-			if l == 0 || r.lostMsgs.CompareAndSwap(l, l-1) {
-				break
-			}
-		}
-	}
-	d.obsMu.Unlock()
-	r.delivered.Add(1)
-	if haveTS {
-		r.latency.observe(time.Since(time.Unix(0, ts)))
-	}
-	return true
-}
+// Ingest is a message.Sink: see Observer.Ingest.
+func (r *Runner) Ingest(m message.Message) bool { return r.obs.Ingest(m) }
