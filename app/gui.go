@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 	"time"
@@ -80,7 +82,7 @@ func runGUI(args []string, e env) error {
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan error, 1)
 	go func() { engDone <- eng.Serve(engCtx) }()
-	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log})
+	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log, FleetCommand: thisProgram(log)})
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
 	defer memTick.Stop()
@@ -116,4 +118,16 @@ func quitOnSignal(ctx context.Context, a fyne.App) {
 		case <-ctx.Done():
 		}
 	}()
+}
+
+// thisProgram runs this executable with other arguments: the Devices
+// panel's fleets run as `simulate run --control` in a process of their
+// own. Without a path to it they run in the window's process.
+func thisProgram(log *slog.Logger) window.FleetCommand {
+	exe, err := os.Executable()
+	if err != nil {
+		log.Warn("fleets of virtual devices will run in the window's process", "error", err)
+		return nil
+	}
+	return func(args ...string) *exec.Cmd { return exec.Command(exe, args...) }
 }

@@ -21,6 +21,10 @@ import (
 // serve is tested as a real process receiving real signals.
 func TestMain(m *testing.M) {
 	if os.Getenv("IOTSTUDIO_AS_MAIN") == "1" {
+		// A child's give-up time, which in-process tests set directly.
+		if d, err := time.ParseDuration(os.Getenv("IOTSTUDIO_FIRST_ROUND_SLACK")); err == nil {
+			firstRoundSlack = d
+		}
 		os.Exit(Main(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -21,21 +21,22 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/fleet"
+	"github.com/iotstudio/iotstudio/engine/sim/remote"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 	"github.com/iotstudio/iotstudio/engine/studio"
 )
 
 // runFlags are simulate run's flags.
 type runFlags struct {
-	embedded, noCapture         *bool
-	mqtt, data, savedConn, ramp *string
-	format, logLevel            *string
-	count                       *int
-	seed                        *int64
-	duration, stats             *time.Duration
-	dial                        dialFlags
-	fs                          *flag.FlagSet
-	replay                      *lazyCapture // its --data is data
+	embedded, noCapture, control *bool
+	mqtt, data, savedConn, ramp  *string
+	format, logLevel             *string
+	count                        *int
+	seed                         *int64
+	duration, stats              *time.Duration
+	dial                         dialFlags
+	fs                           *flag.FlagSet
+	replay                       *lazyCapture // its --data is data
 }
 
 func addRunFlags(fs *flag.FlagSet) runFlags {
@@ -55,6 +56,7 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		stats:     fs.Duration("stats", 5*time.Second, "print the fleets' stats every `INTERVAL` (0: only the summary)"),
 		format:    fs.String("format", "text", "stats `FORMAT`: text or jsonl"),
 		logLevel:  fs.String("log-level", "warn", "log `LEVEL` of the embedded broker: debug, info, warn, error"),
+		control:   fs.Bool("control", false, "for programs that drive the run (the window): read JSON requests on stdin, answer and print stats as JSON Lines; stdin's end stops the run"),
 		dial:      addDialFlags(fs),
 	}
 }
@@ -90,6 +92,9 @@ func (f runFlags) check() error {
 	}
 	if *f.count < 0 || f.given("count") && *f.count == 0 {
 		return usagef("--count %d: give a number of devices, at least 1", *f.count)
+	}
+	if *f.control && f.given("format") && *f.format != "jsonl" {
+		return usagef("--control speaks JSON Lines; leave --format out")
 	}
 	if *f.format != "text" && *f.format != "jsonl" {
 		return usagef("--format %q: use text or jsonl", *f.format)
@@ -273,15 +278,26 @@ func anyDeviceConnected(clients []broker.ClientInfo, devices map[string]bool) bo
 // ever connected.
 func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng *studio.Studio, f runFlags, log *slog.Logger, e env) error {
 	runners := make([]*fleet.Runner, len(s.Fleets))
+	served := make([]remote.Fleet, len(s.Fleets))
 	for i, fl := range s.Fleets {
-		runners[i] = fleet.New(fl.Source(), target, fleet.Options{Seed: uint64(fl.Seed), Logger: log})
+		var src fleet.Devices = fl.Source()
+		if *f.control {
+			served[i].Devices = device.Track(fl)
+			src = served[i].Devices
+		}
+		runners[i] = fleet.New(src, target, fleet.Options{Seed: uint64(fl.Seed), Logger: log})
+		served[i].Runner = runners[i]
 		if eng != nil {
 			if stopObserving, ok := eng.Observe(runners[i]); ok {
 				defer stopObserving()
 			}
 		}
 	}
-	report := newStatsReport(*f.format, e.stdout)
+	format := *f.format
+	if *f.control {
+		format = "jsonl"
+	}
+	report := newStatsReport(format, e.stdout)
 	ctx, giveUp := context.WithCancel(ctx)
 	defer giveUp()
 	timer := time.AfterFunc(firstRound(s), func() {
@@ -295,7 +311,12 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 		g.Go(func() error { return r.Run(gctx) })
 	}
 	mostConnected := watchStats(gctx, runners, *f.stats, report)
-	stopCommands := readRunCommands(gctx, e, runners, report)
+	var stopCommands func()
+	if *f.control {
+		stopCommands = serveControl(gctx, e, served, report, giveUp)
+	} else {
+		stopCommands = readRunCommands(gctx, e, runners, report)
+	}
 	err := g.Wait()
 	stopCommands()
 	most := mostConnected()
@@ -412,13 +433,29 @@ func newStatsReport(format string, w io.Writer) *statsReport {
 	return &statsReport{jsonl: format == "jsonl", w: w}
 }
 
-func (r *statsReport) line(st fleet.Stats) { r.write("stats", st, -1) }
+func (r *statsReport) line(st fleet.Stats) { r.write(remote.KindStats, st, -1) }
+
+// json writes v as one JSON line (a reply to the driver of --control).
+func (r *statsReport) json(v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writeJSON(v)
+}
+
+// writeJSON writes v as one line; r.mu is held.
+func (r *statsReport) writeJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"kind": "error", "error": err.Error()})
+	}
+	fmt.Fprintf(r.w, "%s\n", b)
+}
 
 // summary writes each fleet's final stats with the most devices it had
 // connected at once.
 func (r *statsReport) summary(all []fleet.Stats, mostConnected []int) {
 	for i, st := range all {
-		r.write("summary", st, mostConnected[i])
+		r.write(remote.KindSummary, st, mostConnected[i])
 	}
 }
 
@@ -428,12 +465,7 @@ func (r *statsReport) write(kind string, st fleet.Stats, mostConnected int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.jsonl {
-		m := statsJSON(kind, st)
-		if mostConnected >= 0 {
-			m["connected_max"] = mostConnected
-		}
-		b, _ := json.Marshal(m)
-		fmt.Fprintf(r.w, "%s\n", b)
+		r.writeJSON(remote.StatsLine(kind, st, mostConnected))
 		return
 	}
 	connected := fmt.Sprintf("%d/%d connected", st.Connected, st.Wanted)
@@ -472,24 +504,16 @@ func roundLag(d time.Duration) time.Duration {
 	return d.Round(10 * time.Microsecond)
 }
 
-func statsJSON(kind string, st fleet.Stats) map[string]any {
-	m := map[string]any{
-		"kind": kind, "time": time.Now().UTC().Format(time.RFC3339Nano), "fleet": st.Fleet,
-		"wanted": st.Wanted, "connected": st.Connected, "sent": st.Sent, "sent_per_s": st.SentPerSec,
-		"errors": st.Errors, "reconnects": st.Reconnects, "chaos_dropped": st.Dropped, "chaos_disconnects": st.ChaosDisconnects,
-		"lag_p50_ms": ms(st.LagP50), "lag_p99_ms": ms(st.LagP99), "lag_max_ms": ms(st.LagMax),
-	}
-	if st.Observed {
-		m["delivered"], m["lost"] = st.Delivered, st.Lost
-		m["latency_p50_ms"], m["latency_p99_ms"] = ms(st.LatencyP50), ms(st.LatencyP99)
-	}
-	if st.LastError != "" {
-		m["last_error"] = st.LastError
-	}
-	return m
+// serveControl answers the driver's requests (--control) until ctx ends;
+// the end of stdin stops the run. The returned function waits for it.
+func serveControl(ctx context.Context, e env, fleets []remote.Fleet, report *statsReport, stop func()) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		remote.Serve(ctx, e.stdin, report.json, fleets, stop)
+	}()
+	return func() { <-done }
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 const runCommandsHelp = "commands: kill ID (drop a device without DISCONNECT: the broker publishes its will), pause, resume, stats"
 

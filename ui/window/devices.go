@@ -30,14 +30,18 @@ const embeddedTarget = "Embedded broker"
 // simEngine adapts engine/sim to the Devices panel: profiles from the
 // built-ins and DataDir/devices, validation and preview by compiling the
 // editor's text, fleets run against the embedded broker (observed through
-// its tap, so delivery and latency are known) or a saved connection.
+// its tap, so delivery and latency are known) or a saved connection. With
+// a FleetCommand, fleets run in a process of their own (childRun);
+// without one (tests), in this process (simRun).
 type simEngine struct {
-	eng *studio.Studio
-	dir string // the user's profiles
+	eng  *studio.Studio
+	data string
+	dir  string // the user's profiles
+	cmd  FleetCommand
 }
 
-func newSimEngine(eng *studio.Studio, dataDir string) *simEngine {
-	return &simEngine{eng: eng, dir: filepath.Join(dataDir, "devices")}
+func newSimEngine(eng *studio.Studio, dataDir string, cmd FleetCommand) *simEngine {
+	return &simEngine{eng: eng, data: dataDir, dir: filepath.Join(dataDir, "devices"), cmd: cmd}
 }
 
 func (s *simEngine) Profiles() []devices.ProfileEntry {
@@ -182,7 +186,15 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 	if len(sc.Fleets) == 0 {
 		return nil, errors.New("the file has no fleets: add one under fleets: (profile and count)")
 	}
-	return startSimRun(ctx, s.eng, sc, count, t, targetName == embeddedTarget), nil
+	embedded := targetName == embeddedTarget
+	if s.cmd == nil {
+		return startSimRun(ctx, s.eng, sc, count, t, embedded), nil
+	}
+	args := []string{"--profile", targetName}
+	if embedded {
+		args = []string{"--url", t.URL}
+	}
+	return startChildRun(ctx, s.eng, s.cmd, text, sc, count, args, embedded, s.data)
 }
 
 func (s *simEngine) Infer(filter string, since time.Duration) (string, string, error) {
@@ -238,14 +250,14 @@ type simRun struct {
 // connections receive (a connection subscribed to the devices' topics,
 // "#" by default). Never both: the local connection's copy of a broker
 // message would count twice.
-func observe(eng *studio.Studio, runner *fleet.Runner, embedded bool) (stop func(), ok bool) {
+func observe(eng *studio.Studio, sink message.Sink, embedded bool) (stop func(), ok bool) {
 	if embedded {
-		return eng.Observe(runner)
+		return eng.Observe(sink)
 	}
 	if eng.Connections == nil {
 		return nil, false
 	}
-	return eng.Connections.Tee(runner), true
+	return eng.Connections.Tee(sink), true
 }
 
 func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, count int, t fleet.Target, embedded bool) *simRun {

@@ -2,7 +2,12 @@ package window
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
@@ -13,8 +18,12 @@ import (
 )
 
 // openSimEngine is the window's engine (observable, with connections) on
-// a free loopback port, serving until the test ends.
-func openSimEngine(t *testing.T) *simEngine {
+// a free loopback port, serving until the test ends; its fleets run in
+// this process.
+func openSimEngine(t *testing.T) *simEngine { return openSimEngineWith(t, nil) }
+
+// openSimEngineWith runs fleets with cmd (nil: in this process).
+func openSimEngineWith(t *testing.T, cmd FleetCommand) *simEngine {
 	t.Helper()
 	data := t.TempDir()
 	cfg := broker.DefaultConfig(data)
@@ -27,7 +36,7 @@ func openSimEngine(t *testing.T) *simEngine {
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return newSimEngine(eng, data)
+	return newSimEngine(eng, data, cmd)
 }
 
 // The editor's problems carry the line and column the parser and the
@@ -50,9 +59,17 @@ func TestSimEngineValidateGivesPositions(t *testing.T) {
 
 // A fleet started from the panel on the embedded broker is observed
 // through the broker's tap (delivery and latency known), shows each
-// device's state and last messages, and obeys Kill and Stop.
+// device's state and last messages, and obeys Kill and Stop, whether it
+// runs in the window's process or (as the app runs it) in its own.
 func TestSimEngineRunsAFleetOnTheEmbeddedBroker(t *testing.T) {
-	s := openSimEngine(t)
+	t.Run("in this process", func(t *testing.T) { runPlugs(t, openSimEngine(t)) })
+	t.Run("in its own process", func(t *testing.T) {
+		bin := iotstudioBinary(t)
+		runPlugs(t, openSimEngineWith(t, func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }))
+	})
+}
+
+func runPlugs(t *testing.T, s *simEngine) {
 	e, _ := builtin.Lookup("smart-plug")
 	run, err := s.Start(context.Background(), string(e.YAML), 3, embeddedTarget)
 	if err != nil {
@@ -92,4 +109,43 @@ func TestSimEngineRunsAFleetOnTheEmbeddedBroker(t *testing.T) {
 	if err := run.Err(); err != nil {
 		t.Fatalf("a stopped run reports %v", err)
 	}
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// iotstudioBinary builds the app once per test run, for the fleets the
+// window runs in a process of their own.
+func iotstudioBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds the app to run a fleet in its own process")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "iotstudio-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "iotstudio")
+		out, err := exec.Command("go", "build", "-o", built, "github.com/iotstudio/iotstudio").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built != "" {
+		os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
 }

@@ -26,6 +26,9 @@ import (
 type Options struct {
 	DataDir string // publish history and kept subscriptions
 	Logger  *slog.Logger
+	// FleetCommand runs this program, for the Devices panel's fleets to
+	// run in a process of their own; nil runs them in this one.
+	FleetCommand FleetCommand
 }
 
 // Window is the main window wired to an engine.
@@ -79,7 +82,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
 		w.capt.show(ctx, serving, w.win)
 	}
-	devs := devices.New(newSimEngine(eng, opts.DataDir), w.win, devices.Options{Logger: log})
+	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
 	return w
