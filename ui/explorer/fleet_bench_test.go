@@ -202,7 +202,9 @@ func (w fleetWindow) report(b *testing.B, rf refreshes, fst fleet.Stats) {
 
 // fleetSource compiles n devices of the built-in climate sensor, made to
 // send every second, connecting at -fleet-ramp.
-func fleetSource(b *testing.B, n int) device.Source {
+func fleetSource(b *testing.B, n int) device.Source { return climateFleet(b, n).Source() }
+
+func climateFleet(b *testing.B, n int) *device.Fleet {
 	e, err := builtin.Lookup(fleetProfile)
 	if err != nil {
 		b.Fatal(err)
@@ -215,7 +217,7 @@ func fleetSource(b *testing.B, n int) device.Source {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return sc.Fleets[0].WithCount(n).WithRamp(scenario.Ramp{PerSecond: *fleetRamp}).Source()
+	return sc.Fleets[0].WithCount(n).WithRamp(scenario.Ramp{PerSecond: *fleetRamp})
 }
 
 // openDevice opens sensors, the zone of device d and d's branch, and

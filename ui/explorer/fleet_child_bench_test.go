@@ -3,43 +3,31 @@
 package explorer
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/sim/fleet"
+	"github.com/iotstudio/iotstudio/engine/sim/remote"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
-// childFleet runs the fleet as `iotstudio simulate run` in its own
-// process against the window's broker, the way the Devices panel runs
-// large fleets: the window's process then holds the broker's end of each
-// connection only. Its counters come from the child's JSON Lines stats;
-// delivery is counted by the window's tap (stream messages carry sim-seq).
-type childFleet struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	done  chan error
-
-	mu   sync.Mutex
-	last fleet.Stats
-	seen chan struct{} // closed by the first stats line
-}
-
-func startChildFleet(b *testing.B, bin, addr string, n int) *childFleet {
+// startChildFleet runs the fleet as the window's Devices panel does:
+// `iotstudio simulate run --control` in its own process against the
+// window's broker, so the window's process holds the broker's end of each
+// connection only. Like the panel with 10,000 devices, it reads the
+// device list every 2 s (pollLikeThePanel); delivery is counted by the
+// window's tap (stream messages carry sim-seq).
+func startChildFleet(b *testing.B, bin, addr string, n int) *remote.Client {
 	e, err := builtin.Lookup(fleetProfile)
 	if err != nil {
 		b.Fatal(err)
@@ -49,77 +37,53 @@ func startChildFleet(b *testing.B, bin, addr string, n int) *childFleet {
 	if err := os.WriteFile(file, yaml, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	c := &childFleet{done: make(chan error, 1), seen: make(chan struct{})}
-	c.cmd = exec.Command(bin, "simulate", "run", file, "--url", "mqtt://"+addr,
+	c, err := remote.Start(exec.Command(bin, "simulate", "run", file, "--control", "--url", "mqtt://"+addr,
 		"--count", strconv.Itoa(n), "--ramp", strconv.FormatFloat(*fleetRamp, 'f', -1, 64)+"/s",
-		"--seed", "1", "--stats", "1s", "--format", "jsonl")
-	c.cmd.Stderr = os.Stderr
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		b.Fatal(err)
-	}
-	out, err := c.cmd.StdoutPipe()
+		"--seed", "1", "--stats", "1s"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := c.cmd.Start(); err != nil {
-		b.Fatalf("start %s simulate run: %v", bin, err)
-	}
-	go c.read(out)
 	return c
 }
 
-func (c *childFleet) read(out io.Reader) {
-	sc := bufio.NewScanner(out)
-	var once sync.Once
-	for sc.Scan() {
-		var m struct {
-			Connected, Wanted int
-			Sent, Errors      uint64
-			Reconnects        uint64
-			P50               float64 `json:"lag_p50_ms"`
-			P99               float64 `json:"lag_p99_ms"`
-			LastError         string  `json:"last_error"`
+// pollLikeThePanel reads the device list every 2 s until ctx ends, as
+// the Devices panel does while a run of 10,000 devices is live
+// (ui/window's childRun.Devices).
+func pollLikeThePanel(ctx context.Context, c *remote.Client) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = c.Call(remote.Request{Op: remote.OpDevices}, 5*time.Second)
 		}
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
-		}
-		c.mu.Lock()
-		c.last = fleet.Stats{Connected: m.Connected, Wanted: m.Wanted, Sent: m.Sent, Errors: m.Errors,
-			Reconnects: m.Reconnects, LastError: m.LastError,
-			LagP50: time.Duration(m.P50 * float64(time.Millisecond)), LagP99: time.Duration(m.P99 * float64(time.Millisecond))}
-		c.mu.Unlock()
-		once.Do(func() { close(c.seen) })
 	}
-	c.done <- c.cmd.Wait()
 }
 
-func (c *childFleet) Stats() fleet.Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.last
-}
-
-func (c *childFleet) command(word string) { fmt.Fprintln(c.stdin, word) }
-
-// stop ends the run gracefully (SIGINT, as Ctrl-C) and returns its
-// summary's stats.
-func (c *childFleet) stop(b *testing.B) fleet.Stats {
-	_ = c.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-c.done:
-		if err != nil {
-			b.Errorf("simulate run: %v", err)
-		}
-	case <-time.After(time.Minute):
-		_ = c.cmd.Process.Kill()
-		b.Fatal("simulate run did not stop within a minute of SIGINT")
+// childStats sums the child's fleets' latest stats lines.
+func childStats(c *remote.Client) fleet.Stats {
+	var out fleet.Stats
+	for _, st := range c.Stats() {
+		out.Wanted += st.Wanted
+		out.Connected += st.Connected
+		out.Sent += st.Sent
+		out.Errors += st.Errors
+		out.Reconnects += st.Reconnects
+		out.LastError = st.LastError
+		out.LagP50, out.LagP99 = remote.Duration(st.LagP50MS), remote.Duration(st.LagP99MS)
+		out.LagMax = remote.Duration(st.LagMaxMS)
 	}
-	return c.Stats()
+	return out
 }
 
 // seqTap counts the stream messages (those with sim-seq) the broker
 // delivered, so the child's sent can be checked against them.
-type seqTap struct{ all, streams atomic.Uint64 }
+type seqTap struct {
+	all, streams atomic.Uint64
+	obs          atomic.Pointer[fleet.Observer] // latency, as the window measures it
+}
 
 // Stats gives measureWindow the messages delivered so far as sent: the
 // child's own counters arrive once a second.
@@ -133,23 +97,34 @@ func (t *seqTap) Ingest(m message.Message) bool {
 			break
 		}
 	}
+	if o := t.obs.Load(); o != nil {
+		o.Ingest(m)
+	}
 	return true
 }
 
 func runChildFleet(b *testing.B, bin string) {
 	n := *fleetDevices
-	src := fleetSource(b, n) // the same devices, for device 0's identity
+	f := climateFleet(b, n) // the child's devices, for their identities
+	ids := make([]string, n)
+	for i := range n {
+		_, ids[i] = f.Identity(i)
+	}
 	tap := &seqTap{}
+	tap.obs.Store(fleet.NewObserver(ids))
 	w := startWindow(b, tap)
 	ctx := w.ctx
 	c := startChildFleet(b, bin, w.br.Addr, n)
+	pctx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	go pollLikeThePanel(pctx, c)
 	opened := make(chan error, 1)
-	go func() { opened <- openDevice(ctx, w, src.Device(0)) }()
+	go func() { opened <- openDevice(ctx, w, f.NewDevice(0)) }()
 
 	rampStart := time.Now()
 	rampBudget := time.Duration(float64(n) / *fleetRamp * float64(time.Second)) + 2*time.Minute
 	testkit.WithinErr(b, rampBudget, fmt.Sprintf("%d devices to connect", n), func() error {
-		if st := c.Stats(); st.Connected < n {
+		if st := childStats(c); st.Connected < n {
 			return fmt.Errorf("%d connected, %d errors, last: %s", st.Connected, st.Errors, st.LastError)
 		}
 		return nil
@@ -160,7 +135,17 @@ func runChildFleet(b *testing.B, bin string) {
 	}
 	win := measureWindow(tap, *fleetFor)
 
-	fst := c.stop(b)
+	stopPolling()
+	c.Stop(time.Minute)
+	select {
+	case <-c.Done():
+	case <-time.After(2 * time.Minute):
+		b.Fatal("simulate run did not stop")
+	}
+	if err := c.Err(); err != nil {
+		b.Errorf("simulate run: %v", err)
+	}
+	fst := childStats(c)
 	// Every stream message the child sent must reach the window's broker.
 	testkit.WithinErr(b, 30*time.Second, "the devices' messages to be delivered", func() error {
 		if got := tap.streams.Load(); got < fst.Sent {
@@ -169,6 +154,8 @@ func runChildFleet(b *testing.B, bin string) {
 		return nil
 	})
 	fst.Delivered = tap.streams.Load()
+	o := tap.obs.Load().Counts()
+	fst.Lost, fst.LatencyP50, fst.LatencyP99 = o.Lost, o.LatencyP50, o.LatencyP99
 	w.waitModel(b, tap.all.Load())
 	st, bst, cst := w.stop(b)
 	rf := w.refreshesIn(win.start, win.start.Add(win.elapsed))
@@ -185,7 +172,7 @@ func runChildFleet(b *testing.B, bin string) {
 	if d := st.Dropped + st.OverLimit + uint64(cst.Dropped) + uint64(bst.Dropped); d > 0 {
 		b.Errorf("%d messages dropped (model %d, capture %d, broker %d)", d, st.Dropped+st.OverLimit, cst.Dropped, bst.Dropped)
 	}
-	if fst.Sent != fst.Delivered {
-		b.Errorf("the fleet sent %d messages and the broker's tap saw %d", fst.Sent, fst.Delivered)
+	if fst.Sent != fst.Delivered || fst.Lost != 0 || o.Delivered != fst.Delivered {
+		b.Errorf("the fleet sent %d messages; the broker's tap saw %d, the window's observer %d and %d lost", fst.Sent, fst.Delivered, o.Delivered, fst.Lost)
 	}
 }

@@ -32,8 +32,9 @@ type childRun struct {
 	err    error // set before done closes
 	cancel context.CancelFunc
 
-	mu   sync.Mutex
-	rows []devices.DeviceRow // the last list read, shown while a new one is slow
+	mu     sync.Mutex
+	rows   []devices.DeviceRow // the last list read, shown while a new one is slow
+	rowsAt time.Time
 }
 
 // Timeouts of the window's calls into the fleet's process. A call that
@@ -133,7 +134,19 @@ func (r *childRun) running() bool {
 	}
 }
 
+// rowsPerSecond paces reading the device list: the panel asks twice a
+// second, and a list of 10,000 rows is a megabyte of JSON for both
+// processes, so it is read again only after len/rowsPerSecond seconds
+// (every time below 2,500 devices, every 2 s at 10,000).
+const rowsPerSecond = 5000
+
 func (r *childRun) Devices() []devices.DeviceRow {
+	r.mu.Lock()
+	if len(r.rows) > 0 && time.Since(r.rowsAt) < time.Duration(len(r.rows))*time.Second/rowsPerSecond {
+		defer r.mu.Unlock()
+		return r.rows
+	}
+	r.mu.Unlock()
 	rep, err := r.c.Call(remote.Request{Op: remote.OpDevices}, childCallTimeout)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -144,7 +157,7 @@ func (r *childRun) Devices() []devices.DeviceRow {
 	for i, d := range rep.Devices {
 		rows[i] = devices.DeviceRow{ID: d.ID, ClientID: d.ClientID, State: stateFromWord(d.State), Sent: d.Sent, LastError: d.LastError}
 	}
-	r.rows = rows
+	r.rows, r.rowsAt = rows, time.Now()
 	return rows
 }
 
