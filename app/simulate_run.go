@@ -246,31 +246,11 @@ func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, proto byte
 }
 
 // awaitDisconnects waits, up to limit, until the broker has read every
-// device's DISCONNECT. The devices have sent it, but a broker stopped
-// before reading it closes their connections as lost ones and publishes
-// their wills: a second "offline" after the graceful one, the very thing
-// a graceful stop promises not to do.
+// device's DISCONNECT (broker.AwaitGone says why).
 func awaitDisconnects(b *broker.Broker, s *device.Scenario, limit time.Duration) {
-	devices := map[string]bool{}
-	for _, f := range s.Fleets {
-		for i := range f.Count {
-			_, clientID := f.Identity(i)
-			devices[clientID] = true
-		}
-	}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) && anyDeviceConnected(b.Clients(), devices) {
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func anyDeviceConnected(clients []broker.ClientInfo, devices map[string]bool) bool {
-	for _, c := range clients {
-		if c.Connected && devices[c.ID] {
-			return true
-		}
-	}
-	return false
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	b.AwaitGone(ctx, s.ClientIDs())
 }
 
 // runFleets runs every fleet until ctx ends, printing stats every

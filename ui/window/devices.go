@@ -186,9 +186,14 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 	if len(sc.Fleets) == 0 {
 		return nil, errors.New("the file has no fleets: add one under fleets: (profile and count)")
 	}
+	if count > 0 {
+		for i, f := range sc.Fleets {
+			sc.Fleets[i] = f.WithCount(count)
+		}
+	}
 	embedded := targetName == embeddedTarget
 	if s.cmd == nil {
-		return startSimRun(ctx, s.eng, sc, count, t, embedded), nil
+		return startSimRun(ctx, s.eng, sc, t, embedded), nil
 	}
 	args := []string{"--profile", targetName}
 	if embedded {
@@ -260,14 +265,13 @@ func observe(eng *studio.Studio, sink message.Sink, embedded bool) (stop func(),
 	return eng.Connections.Tee(sink), true
 }
 
-func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, count int, t fleet.Target, embedded bool) *simRun {
+// startSimRun runs sc's fleets (their counts as the panel asked) in this
+// process.
+func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, t fleet.Target, embedded bool) *simRun {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &simRun{cancel: cancel, done: make(chan struct{})}
 	var stops []func()
 	for _, f := range sc.Fleets {
-		if count > 0 {
-			f = f.WithCount(count)
-		}
 		src := device.Track(f)
 		runner := fleet.New(src, t, fleet.Options{Seed: uint64(f.Seed)})
 		if stop, ok := observe(eng, runner, embedded); ok {
@@ -292,9 +296,21 @@ func startSimRun(ctx context.Context, eng *studio.Studio, sc *device.Scenario, c
 				all = append(all, err)
 			}
 		}
+		if embedded {
+			awaitGone(eng, sc)
+		}
 		r.err = errors.Join(all...)
 	}()
 	return r
+}
+
+// awaitGone waits, up to two seconds, until the embedded broker has read
+// the DISCONNECT of every device of a run that ended: the window may be
+// closing, and a broker stopped first would publish their wills.
+func awaitGone(eng *studio.Studio, sc *device.Scenario) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	eng.Broker.AwaitGone(ctx, sc.ClientIDs())
 }
 
 func (r *simRun) Stats() devices.FleetStats {

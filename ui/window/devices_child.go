@@ -68,7 +68,7 @@ func startChildRun(ctx context.Context, eng *studio.Studio, cmd FleetCommand, te
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &childRun{c: c, obs: fleet.NewObserver(clientIDs(sc, count)), done: make(chan struct{}), cancel: cancel}
+	r := &childRun{c: c, obs: fleet.NewObserver(sc.ClientIDs()), done: make(chan struct{}), cancel: cancel}
 	stopObserving, _ := observe(eng, r.obs, embedded)
 	go func() {
 		defer close(r.done)
@@ -79,27 +79,15 @@ func startChildRun(ctx context.Context, eng *studio.Studio, cmd FleetCommand, te
 			<-c.Done()
 		case <-c.Done():
 		}
+		if embedded {
+			awaitGone(eng, sc)
+		}
 		if stopObserving != nil {
 			stopObserving()
 		}
 		r.err = c.Err()
 	}()
 	return r, nil
-}
-
-// clientIDs are the client IDs of every device the run will have.
-func clientIDs(sc *device.Scenario, count int) []string {
-	var out []string
-	for _, f := range sc.Fleets {
-		if count > 0 {
-			f = f.WithCount(count)
-		}
-		for i := range f.Count {
-			_, cid := f.Identity(i)
-			out = append(out, cid)
-		}
-	}
-	return out
 }
 
 func (r *childRun) Stats() devices.FleetStats {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/engine/testkit"
@@ -148,4 +149,61 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(built))
 	}
 	os.Exit(code)
+}
+
+// statusSink collects the payloads published on the plugs' status topics.
+type statusSink struct {
+	mu  sync.Mutex
+	got map[string][]string
+}
+
+func (s *statusSink) Ingest(m message.Message) bool {
+	if strings.HasSuffix(m.Topic, "/status") {
+		s.mu.Lock()
+		s.got[m.Topic] = append(s.got[m.Topic], string(m.Payload))
+		s.mu.Unlock()
+	}
+	return true
+}
+
+// When a run ends (the window closing stops it), the embedded broker has
+// read every device's DISCONNECT before the run says it is done, so a
+// broker stopped right after publishes no will: each device's last word
+// is its one graceful "offline".
+func TestSimEngineRunEndsBeforeTheBrokerCanFireWills(t *testing.T) {
+	for _, mode := range []string{"in this process", "in its own process"} {
+		t.Run(mode, func(t *testing.T) {
+			var cmd FleetCommand
+			if mode == "in its own process" {
+				bin := iotstudioBinary(t)
+				cmd = func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }
+			}
+			s := openSimEngineWith(t, cmd)
+			sink := &statusSink{got: map[string][]string{}}
+			stop, _ := s.eng.Observe(sink)
+			defer stop()
+			e, _ := builtin.Lookup("smart-plug")
+			const n = 200
+			run, err := s.Start(context.Background(), string(e.YAML), n, embeddedTarget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, "the plugs online", func() bool { return run.Stats().Connected == n })
+			run.Stop()
+			<-run.Done()
+			if err := s.eng.Broker.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			sink.mu.Lock()
+			defer sink.mu.Unlock()
+			if len(sink.got) != n {
+				t.Fatalf("status of %d plugs seen, want %d", len(sink.got), n)
+			}
+			for topic, words := range sink.got {
+				if strings.Join(words, " ") != "online offline" {
+					t.Fatalf("%s said %q, want online then one graceful offline (a second is the will)", topic, words)
+				}
+			}
+		})
+	}
 }

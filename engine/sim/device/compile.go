@@ -24,6 +24,18 @@ type Scenario struct {
 	Fleets []*Fleet
 }
 
+// ClientIDs are the client IDs of every device of every fleet, in order.
+func (s *Scenario) ClientIDs() []string {
+	var out []string
+	for _, f := range s.Fleets {
+		for i := range f.Count {
+			_, cid := f.Identity(i)
+			out = append(out, cid)
+		}
+	}
+	return out
+}
+
 // Defaults a fleet gets for what its file leaves out.
 const (
 	DefaultRampPerSecond = 100
