@@ -447,6 +447,17 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 		{"field expression", func(f *scenario.File) {
 			f.Profiles[0].Streams[0].Fields[1].Field = scenario.Field{At: at(8, 9), Expr: "state.(("}
 		}, `bad.yaml:8:9: field "setpoint": `},
+		{"misspelt state in a field", func(f *scenario.File) {
+			f.Profiles[0].Streams[0].Fields[1].Field = scenario.Field{At: at(8, 9), Expr: "state.setpont"}
+		}, `bad.yaml:8:9: field "setpoint": state.setpont is not declared under the profile's state: (or set by a handler); did you mean state.setpoint?`},
+		{"unknown state in a generator's number", func(f *scenario.File) {
+			f.Profiles[0].Streams[0].Fields[1].Field = scenario.Field{At: at(8, 9),
+				Approach: &scenario.Approach{Start: 17, Target: scenario.Number{Expr: "state.humidity"}, HalfLife: dur(time.Minute)}}
+		}, `bad.yaml:8:9: field "setpoint": state.humidity is not declared under the profile's state: (or set by a handler); it has mode, setpoint`},
+		{"misspelt state in if", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].If = "state.mod == 'heat'" },
+			`bad.yaml:21:7: handler "setpoint" action 1: if: state.mod is not declared under the profile's state: (or set by a handler); did you mean state.mode?`},
+		{"misspelt vars in set", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].Set["mode"] = "=vars.zon" },
+			`bad.yaml:21:7: handler "setpoint" action 1: set mode: vars.zon is not declared under the profile's vars:; did you mean vars.zone?`},
 		{"if expression", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].If = "stat.mode == 1" }, `bad.yaml:21:7: handler "setpoint" action 1: if: expression "stat.mode == 1" is not valid`},
 		{"set source", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].Set["mode"] = "cool" }, `bad.yaml:21:7: handler "setpoint" action 1: set mode: "cool" is neither a JSON path`},
 		{"set path", func(f *scenario.File) { f.Profiles[0].Handlers[0].Actions[0].Set["mode"] = "$.a[x]" }, `bad.yaml:21:7: handler "setpoint" action 1: set mode: JSON path "$.a[x]": [x] must be an index`},
@@ -496,6 +507,15 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A state key that only a handler sets is declared by that handler, so
+// expressions may read it.
+func TestCompileKnowsStateKeysHandlersSet(t *testing.T) {
+	p := thermostat()
+	p.Handlers[0].Actions[0].Set["boost"] = "$.boost"
+	p.Streams[0].Fields = append(p.Streams[0].Fields, field("boost", exprField("state.boost ?? false")))
+	compile(t, fleetOf(p, 1, 1), Options{})
 }
 
 func TestCompileErrorsAllReportedInOrder(t *testing.T) {

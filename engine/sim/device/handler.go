@@ -101,6 +101,8 @@ func (c *profileCompiler) action(at scenario.Pos, what, path string, a *scenario
 		var err error
 		if as.cond, err = compileExpr(a.If, true); err != nil {
 			c.errorf(at, "%s: if: %v", what, err)
+		} else {
+			c.checkNames(at, what+": if", a.If)
 		}
 	}
 	var kinds []string
@@ -168,7 +170,9 @@ func (c *profileCompiler) sets(at scenario.Pos, what string, m map[string]string
 		var err error
 		switch {
 		case strings.HasPrefix(src, "="):
-			s.prog, err = compileExpr(src[1:], false)
+			if s.prog, err = compileExpr(src[1:], false); err == nil {
+				c.checkNames(at, fmt.Sprintf("%s: set %s", what, k), src[1:])
+			}
 		case strings.HasPrefix(src, "$"):
 			s.path, err = parseJSONPath(src)
 		default:

@@ -78,8 +78,9 @@ type profileCompiler struct {
 	*compiler
 	path string
 	p    *scenario.Profile
-	out  *profile
-	dry  *tdata // device-like data to try templates on
+	out   *profile
+	dry   *tdata // device-like data to try templates on
+	names knownNames
 }
 
 // errorf reports at at, or at the profile when at is unknown.
@@ -96,6 +97,7 @@ func (c *compiler) profile(p *scenario.Profile, path string) *profile {
 	if p.Name == "" {
 		pc.errorf(p.At, "a profile needs a name (name: ...), which fleets refer to")
 	}
+	pc.names = namesOf(p)
 	pc.out.vars = pc.fields(p.Vars, "vars", p.At)
 	pc.dryVars()
 	pc.streams()
@@ -139,6 +141,9 @@ func (c *profileCompiler) fields(fs scenario.Fields, path string, at scenario.Po
 		if _, err := gen.New(nf.Field, 0, c.gopt); err != nil {
 			c.errorf(fat, "field %q: %v", nf.Name, err)
 			continue
+		}
+		for _, src := range exprsIn(nf.Field) {
+			c.checkNames(fat, fmt.Sprintf("field %q", nf.Name), src)
 		}
 		l.specs = append(l.specs, fieldSpec{name: nf.Name, path: path + "/" + nf.Name, field: nf.Field})
 	}
