@@ -164,25 +164,29 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 	if len(kept) == 0 {
 		return nil, rep, fmt.Errorf("infer: no topic has a device ID at %s (%s): give another ID level, or 0 to detect it", rep.IDSource, strings.Join(rep.Skipped, "; "))
 	}
-	prof := scenario.Profile{Name: opt.Name, Description: describe(rep, len(kept))}
+	prof := scenario.Profile{Name: opt.Name}
 	devices := map[string]bool{}
 	clients := map[string]map[string]bool{}
 	names := map[string]bool{}
 	for _, g := range kept {
+		if st, ok := g.status(); ok && prof.Lifecycle == nil {
+			prof.Lifecycle = &scenario.Lifecycle{Status: st}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: retained %s/%s, made the devices' lifecycle status (%s on connect, %s on a graceful stop and as the will), not a stream",
+				g.topic, st.Online, st.Offline, st.Online, st.Offline))
+			g.addDevices(src, devices, clients)
+			continue
+		}
 		st, sr, v := g.stream(uniqueName(g.topic, names), opt)
 		prof.Streams = append(prof.Streams, st)
 		if v != nil {
 			prof.Vars = append(prof.Vars, *v)
 		}
 		rep.Streams = append(rep.Streams, sr)
-		for _, m := range g.msgs {
-			dev, _ := src.deviceOf(m)
-			devices[dev] = true
-			if clients[dev] == nil {
-				clients[dev] = map[string]bool{}
-			}
-			clients[dev][m.ClientID] = true
-		}
+		g.addDevices(src, devices, clients)
+	}
+	prof.Description = describe(rep, len(prof.Streams))
+	if len(prof.Streams) == 0 {
+		return nil, rep, errors.New("infer: the topics hold only the devices' status, nothing they send on a schedule: widen the topic filter to their telemetry")
 	}
 	rep.Devices = slices.Sorted(maps.Keys(devices))
 	if src.level < 0 && !src.client {
@@ -204,6 +208,18 @@ func Infer(msgs []message.Message, opt Options) (*scenario.File, Report, error) 
 		}
 	}
 	return &scenario.File{Profiles: []scenario.Profile{prof}, Fleets: []scenario.Fleet{fleet}}, rep, nil
+}
+
+// addDevices notes the devices of g's messages and their client IDs.
+func (g *group) addDevices(src idSource, devices map[string]bool, clients map[string]map[string]bool) {
+	for _, m := range g.msgs {
+		dev, _ := src.deviceOf(m)
+		devices[dev] = true
+		if clients[dev] == nil {
+			clients[dev] = map[string]bool{}
+		}
+		clients[dev][m.ClientID] = true
+	}
 }
 
 func describe(rep Report, streams int) string {
