@@ -132,7 +132,7 @@ func (f *Fleet) NewDevice(index int) *Device {
 	}
 	d.subscriptions()
 	if p.spark != nil {
-		d.spark = &sparkRun{group: p.spark.group, types: map[int][]sparkplugb.DataType{}}
+		d.spark = &sparkRun{group: p.spark.group, types: map[int][]sparkplugb.DataType{}, written: map[int]map[string]any{}}
 		d.spark.node, err = p.spark.node.render(d.data(time.Time{}))
 		if err != nil {
 			d.setErr(fmt.Errorf("sparkplug node template: %w", err))

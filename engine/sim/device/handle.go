@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim"
 )
@@ -19,8 +18,10 @@ func (d *Device) Handle(cmd message.Message, now time.Time) []sim.Effect {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []sim.Effect
-	if d.spark != nil && cmd.Topic == d.spark.topic(sparkplugb.NCMD, "") {
-		out = d.rebirth(cmd, now)
+	if d.spark != nil {
+		if dev, ok := d.spark.commandFor(cmd.Topic); ok {
+			out = d.sparkCommand(cmd, dev, now)
+		}
 	}
 	var env *exprEnv // decoded once, for the first handler that matches
 	for i, h := range d.prof.handlers {

@@ -34,6 +34,24 @@ type fieldList struct {
 	specs []fieldSpec
 }
 
+// index is the position of the field named name, -1 if there is none.
+func (l *fieldList) index(name string) int {
+	for i, s := range l.specs {
+		if s.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l *fieldList) names() []string {
+	out := make([]string, len(l.specs))
+	for i, s := range l.specs {
+		out[i] = s.name
+	}
+	return out
+}
+
 type fieldSpec struct {
 	name  string
 	path  string // seeds the field's generator: stable while the profile is

@@ -101,6 +101,10 @@ type sparkRun struct {
 	// types fix each metric's datatype at its first value (per field list
 	// id), since a DATA must carry a birth's datatype.
 	types map[int][]sparkplugb.DataType
+	// written holds the values NCMD and DCMD wrote (per field list id and
+	// metric name): a written metric keeps its value, as a setpoint does,
+	// until written again.
+	written map[int]map[string]any
 }
 
 func (s *sparkRun) topic(kind, dev string) string {
@@ -109,6 +113,22 @@ func (s *sparkRun) topic(kind, dev string) string {
 		t += "/" + dev
 	}
 	return t
+}
+
+// commandFor says whether topic is this node's NCMD (dev "") or one of
+// its devices' DCMD (dev its name).
+func (s *sparkRun) commandFor(topic string) (dev string, ok bool) {
+	t, ok := sparkplugb.ParseTopic(topic)
+	if !ok || t.Group != s.group || t.EdgeNode != s.node {
+		return "", false
+	}
+	switch t.MessageType {
+	case sparkplugb.NCMD:
+		return "", t.Device == ""
+	case sparkplugb.DCMD:
+		return t.Device, t.Device != ""
+	}
+	return "", false
 }
 
 // nextSeq returns the seq for the next message, wrapping after 255.
@@ -203,26 +223,108 @@ func (d *Device) sparkMetrics(l *fieldList, now time.Time) []sparkplugb.Metric {
 	}
 	ms := make([]sparkplugb.Metric, len(obj))
 	for i, kv := range obj {
-		ms[i] = metric(kv.Key, kv.Value, types[i])
+		v := kv.Value
+		if w, ok := d.spark.written[l.id][kv.Key]; ok {
+			v = w
+		}
+		ms[i] = metric(kv.Key, v, types[i])
 	}
 	return ms
 }
 
-// rebirth answers an NCMD asking for Node Control/Rebirth with new births.
-func (d *Device) rebirth(cmd message.Message, now time.Time) []sim.Effect {
+// sparkCommand answers an NCMD (the node, dev "") or a DCMD (device dev):
+// Node Control/Rebirth sends new births; any other metric the node or
+// device has is written, and the new values go out at once in an NDATA or
+// DDATA, as Sparkplug B asks of an edge node that accepts a write.
+func (d *Device) sparkCommand(cmd message.Message, dev string, now time.Time) []sim.Effect {
+	kind := sparkplugb.NCMD
+	if dev != "" {
+		kind = sparkplugb.DCMD
+	}
 	p, err := sparkplugb.Unmarshal(cmd.Payload)
 	if err != nil {
-		d.setErr(fmt.Errorf("sparkplug NCMD on %s: %w", cmd.Topic, err))
+		d.setErr(fmt.Errorf("sparkplug %s on %s: %w", kind, cmd.Topic, err))
 		return nil
 	}
-	for _, m := range p.Metrics {
-		if m.Name != nil && *m.Name == metricRebirth && m.Value.Kind == sparkplugb.BoolValue && m.Value.Bool {
-			var out []sim.Effect
-			for _, b := range d.sparkBirths(now) {
-				out = append(out, sim.Effect{Publish: &b})
-			}
-			return out
+	l, dataKind := d.prof.spark.metrics, sparkplugb.NDATA
+	if dev != "" {
+		if l = d.prof.spark.device(dev); l == nil {
+			d.setErr(fmt.Errorf("sparkplug DCMD on %s: this node has no device %q", cmd.Topic, dev))
+			return nil
 		}
+		dataKind = sparkplugb.DDATA
+	}
+	var changed []sparkplugb.Metric
+	for _, m := range p.Metrics {
+		if m.Name == nil {
+			continue
+		}
+		if dev == "" && *m.Name == metricRebirth {
+			if m.Value.Kind == sparkplugb.BoolValue && m.Value.Bool {
+				var out []sim.Effect
+				for _, b := range d.sparkBirths(now) {
+					out = append(out, sim.Effect{Publish: &b})
+				}
+				return out
+			}
+			continue
+		}
+		i := l.index(*m.Name)
+		if i < 0 {
+			d.setErr(fmt.Errorf("sparkplug %s on %s: no metric %q to write; it has %s", kind, cmd.Topic, *m.Name, strings.Join(l.names(), ", ")))
+			continue
+		}
+		v := metricValue(m)
+		if d.spark.written[l.id] == nil {
+			d.spark.written[l.id] = map[string]any{}
+		}
+		d.spark.written[l.id][*m.Name] = v
+		dt := dataType(v)
+		if types := d.spark.types[l.id]; types != nil {
+			dt = types[i]
+		}
+		changed = append(changed, metric(*m.Name, v, dt))
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	out := d.sparkSend(nil, dataKind, dev, changed, now)
+	effects := make([]sim.Effect, len(out))
+	for i := range out {
+		effects[i] = sim.Effect{Publish: &out[i]}
+	}
+	return effects
+}
+
+// device is the metric list of the node's device name, nil if none.
+func (s *sparkSpec) device(name string) *fieldList {
+	for _, dev := range s.devices {
+		if dev.name == name {
+			return dev.metrics
+		}
+	}
+	return nil
+}
+
+// metricValue is a written metric's value as a generator would give it.
+func metricValue(m sparkplugb.Metric) any {
+	if m.IsNull != nil && *m.IsNull {
+		return nil
+	}
+	v := m.Value
+	switch v.Kind {
+	case sparkplugb.BoolValue:
+		return v.Bool
+	case sparkplugb.IntValue:
+		return int64(int32(v.Int))
+	case sparkplugb.LongValue:
+		return int64(v.Long)
+	case sparkplugb.FloatValue:
+		return float64(v.Float)
+	case sparkplugb.DoubleValue:
+		return v.Double
+	case sparkplugb.StringValue:
+		return v.String
 	}
 	return nil
 }

@@ -278,3 +278,61 @@ func TestSparkplugConnectReadTwice(t *testing.T) {
 		t.Fatalf("second connection: will bdSeq %d, NBIRTH bdSeq %d; want 1 and 1", w, nb.bdSeq(t))
 	}
 }
+
+// spCommand is an NCMD or DCMD writing metrics.
+func spCommand(t *testing.T, topic string, ms ...sparkplugb.Metric) message.Message {
+	t.Helper()
+	b, err := sparkplugb.Marshal(&sparkplugb.Payload{Metrics: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return message.Message{Topic: topic, Payload: b}
+}
+
+// A host writes metrics with DCMD and NCMD: the device answers with a
+// DDATA or NDATA carrying the new values, and later data keep them, as a
+// setpoint is kept; a metric or device the node does not have is refused
+// in words and changes nothing.
+func TestSparkplugCommandsWriteMetrics(t *testing.T) {
+	d := spDevice(t)
+	d.Connect()
+	d.Online(t0)
+	next(t, d, 1, t0)
+
+	eff := d.Handle(spCommand(t, "spBv1.0/plant1/DCMD/machine-1/motor", metric("rpm", int64(1500), sparkplugb.Int64)), t0)
+	if len(eff) != 1 || eff[0].Publish == nil {
+		t.Fatalf("DCMD effects %+v, want one DDATA", eff)
+	}
+	dd := decodeSpB(t, *eff[0].Publish)
+	if dd.topic.MessageType != sparkplugb.DDATA || dd.topic.Device != "motor" || dd.metrics["rpm"].Value.Long != 1500 || len(dd.metrics) != 1 {
+		t.Fatalf("answer %s/%s %+v, want a DDATA of motor with rpm 1500 only", dd.topic.MessageType, dd.topic.Device, dd.metrics)
+	}
+	for range 2 {
+		if s := decodeSpB(t, next(t, d, 1, t0)); s.metrics["rpm"].Value.Long != 1500 {
+			t.Fatalf("DDATA after the write has rpm %d, want the written 1500 kept", s.metrics["rpm"].Value.Long)
+		}
+	}
+
+	eff = d.Handle(spCommand(t, "spBv1.0/plant1/NCMD/machine-1", metric("line", "B", sparkplugb.String)), t0)
+	if len(eff) != 1 || decodeSpB(t, *eff[0].Publish).metrics["line"].Value.String != "B" {
+		t.Fatalf("NCMD effects %+v, want an NDATA with line B", eff)
+	}
+	if s := decodeSpB(t, next(t, d, 0, t0)); s.metrics["line"].Value.String != "B" || s.metrics["count"].Value.Kind != sparkplugb.LongValue {
+		t.Fatalf("NDATA after the write: %+v, want line B and the other metrics as before", s.metrics)
+	}
+
+	for _, tc := range []struct{ topic, metric, want string }{
+		{"spBv1.0/plant1/DCMD/machine-1/motor", "speed", `no metric "speed" to write; it has rpm`},
+		{"spBv1.0/plant1/DCMD/machine-1/pump", "rpm", `this node has no device "pump"`},
+	} {
+		if eff := d.Handle(spCommand(t, tc.topic, metric(tc.metric, int64(1), sparkplugb.Int64)), t0); len(eff) != 0 {
+			t.Fatalf("%s writing %s gave %+v", tc.topic, tc.metric, eff)
+		}
+		if err := d.Err(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("%s writing %s: error %v, want %q", tc.topic, tc.metric, err, tc.want)
+		}
+	}
+	if eff := d.Handle(spCommand(t, "spBv1.0/plant1/DCMD/machine-0/motor", metric("rpm", int64(9), sparkplugb.Int64)), t0); len(eff) != 0 {
+		t.Fatalf("another node's DCMD gave %+v", eff)
+	}
+}
