@@ -130,6 +130,11 @@ func (f *Fleet) NewDevice(index int) *Device {
 	for i, s := range p.streams {
 		d.on[i] = !s.off
 	}
+	if p.spark != nil {
+		for range 1 + len(p.spark.devices) {
+			d.on = append(d.on, true)
+		}
+	}
 	d.subscriptions()
 	if p.spark != nil {
 		d.spark = &sparkRun{group: p.spark.group, types: map[int][]sparkplugb.DataType{}, written: map[int]map[string]any{}}
@@ -287,6 +292,9 @@ func (d *Device) Next(i int, now time.Time) (message.Message, bool) {
 		}
 		return m, true
 	case d.spark != nil && i <= n+len(d.prof.spark.devices):
+		if !d.on[i] {
+			return message.Message{}, false
+		}
 		return d.sparkData(i-n, now)
 	}
 	return message.Message{}, false

@@ -195,9 +195,12 @@ func (c *profileCompiler) reply(at scenario.Pos, what, path string, r *scenario.
 	return m
 }
 
+// streamIndex is the index of the stream named name among the device's
+// streams (Device.Streams: the profile's, then the Sparkplug node's), -1
+// if there is none.
 func (c *profileCompiler) streamIndex(name string) int {
-	for i, s := range c.out.streams {
-		if s.name == name {
+	for i, n := range c.streamNames() {
+		if n == name {
 			return i
 		}
 	}
@@ -209,6 +212,7 @@ func (c *profileCompiler) streamNames() []string {
 	for _, s := range c.out.streams {
 		n = append(n, s.name)
 	}
+	n = append(n, c.p.Sparkplug.StreamNames()...)
 	if len(n) == 0 {
 		return []string{"(none)"}
 	}

@@ -336,3 +336,27 @@ func TestSparkplugCommandsWriteMetrics(t *testing.T) {
 		t.Fatalf("another node's DCMD gave %+v", eff)
 	}
 }
+
+// A handler switches a Sparkplug node's data by stream name: NDATA, or
+// "DDATA device" for one device's.
+func TestSparkplugStreamsSwitchByName(t *testing.T) {
+	p := machine()
+	p.Handlers = []scenario.Handler{{Name: "quiet", Filter: "cmd/{{.ID}}/quiet", Actions: []scenario.Action{
+		{Stream: &scenario.StreamSwitch{Name: "DDATA motor", On: false}},
+	}}}
+	d := compile(t, fleetOf(p, 2, 0), Options{}).Fleets[0].NewDevice(1)
+	d.Connect()
+	d.Online(t0)
+	next(t, d, 1, t0)
+	d.Handle(message.Message{Topic: "cmd/machine-1/quiet"}, t0)
+	if m, ok := d.Next(1, t0); ok {
+		t.Fatalf("the motor's DDATA was switched off and still sent %s", m.Topic)
+	}
+	next(t, d, 0, t0) // the node's NDATA goes on
+
+	p.Handlers[0].Actions[0].Stream.Name = "DDATA pump"
+	_, err := Compile(fleetOf(p, 1, 0), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), `no stream is named "DDATA pump"; streams: NDATA, DDATA motor`) {
+		t.Fatalf("a switch of a device the node does not have: %v", err)
+	}
+}

@@ -372,6 +372,19 @@ type Sparkplug struct {
 	Devices []SparkplugDevice `yaml:"devices,omitempty" json:"devices,omitempty"`
 }
 
+// StreamNames are the names by which handlers switch the node's data on
+// and off: NDATA for the node's, "DDATA name" for each device's.
+func (sp *Sparkplug) StreamNames() []string {
+	if sp == nil {
+		return nil
+	}
+	out := []string{"NDATA"}
+	for _, d := range sp.Devices {
+		out = append(out, "DDATA "+d.Name)
+	}
+	return out
+}
+
 // SparkplugDevice is one device behind a Sparkplug edge node.
 type SparkplugDevice struct {
 	Name    string `yaml:"name" json:"name"`

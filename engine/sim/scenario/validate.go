@@ -402,6 +402,9 @@ func (c checker) profile(p *Profile) {
 		}
 		streams[s.Name] = true
 	}
+	for _, name := range p.Sparkplug.StreamNames() {
+		streams[name] = true
+	}
 	handlers := map[string]bool{}
 	for _, h := range p.Handlers {
 		if h.Name != "" && handlers[h.Name] {
