@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -138,9 +137,6 @@ type Runner struct {
 	paused   atomic.Bool
 	runCtx   context.Context // the senders' and connectors' life, set by Run
 
-	rngMu sync.Mutex
-	rng   *rand.Rand
-
 	// teardowns are MQTT 3.1.1 clients being torn down after a kill.
 	teardowns sync.WaitGroup
 
@@ -159,6 +155,7 @@ type device struct {
 
 	sent atomic.Uint64
 	seq  atomic.Uint64 // the next sim-seq
+	rnd  *devRand
 
 	mu         sync.Mutex
 	state      State
@@ -204,7 +201,6 @@ func New(src Devices, target Target, opt Options) *Runner {
 		log:   opt.Logger.With("fleet", src.Name()),
 		byID:  map[string]*device{},
 		sched: newSched(),
-		rng:   rand.New(rand.NewPCG(opt.Seed, 0x5eed)),
 	}
 	n := src.Len()
 	r.devs = make([]*device, n)
@@ -212,7 +208,7 @@ func New(src Devices, target Target, opt Options) *Runner {
 	for i := range n {
 		b := src.Device(i)
 		id, cid := b.Identity()
-		d := &device{idx: i, b: b, id: id, clientID: cid, streams: b.Streams(), subs: b.Subscriptions(), conf: b.Connect()}
+		d := &device{idx: i, b: b, id: id, clientID: cid, streams: b.Streams(), subs: b.Subscriptions(), conf: b.Connect(), rnd: newDevRand(opt.Seed, i)}
 		r.devs[i] = d
 		r.byID[id] = d
 		clientIDs[i] = cid
@@ -252,8 +248,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	for i := range r.senders {
 		ch := make(chan job, 1024)
 		r.senders[i] = ch
-		rng := rand.New(rand.NewPCG(r.opt.Seed, uint64(i)+1))
-		wg.Go(func() { r.send(work, ch, rng) })
+		wg.Go(func() { r.send(work, ch) })
 	}
 	// Connect attempts end first at a stop, so that a slow or silent
 	// target does not hold up the graceful stop of the connected devices.
@@ -330,7 +325,7 @@ func (r *Runner) fire(e event) {
 		s := d.streams[e.stream]
 		next := e.at + int64(s.Every)
 		if s.Jitter > 0 {
-			next += r.randN(2*int64(s.Jitter)+1) - int64(s.Jitter)
+			next += d.rnd.int64N(d.rnd.phase, 2*int64(s.Jitter)+1) - int64(s.Jitter)
 		}
 		r.sched.add(event{at: max(next, e.at+int64(time.Millisecond)), kind: evStream, dev: e.dev, stream: e.stream, epoch: e.epoch})
 	case evChaos:
@@ -344,18 +339,6 @@ func (r *Runner) fire(e event) {
 	case evEffects:
 		r.enqueue(job{d: r.devs[e.dev], effects: e.effects})
 	}
-}
-
-func (r *Runner) randN(n int64) int64 {
-	r.rngMu.Lock()
-	defer r.rngMu.Unlock()
-	return r.rng.Int64N(n)
-}
-
-func (r *Runner) randExp(mean time.Duration) time.Duration {
-	r.rngMu.Lock()
-	defer r.rngMu.Unlock()
-	return time.Duration(r.rng.ExpFloat64() * float64(mean))
 }
 
 func (r *Runner) queueConnect(d *device) {
@@ -449,11 +432,11 @@ func (r *Runner) connect(ctx context.Context, d *device) {
 		}
 		// A random phase spreads the fleet's messages over the interval
 		// instead of sending them in bursts at the ramp's pace.
-		at := now.UnixNano() + r.randN(int64(s.Every))
+		at := now.UnixNano() + d.rnd.int64N(d.rnd.phase, int64(s.Every))
 		r.sched.add(event{at: at, kind: evStream, dev: int32(d.idx), stream: int32(i), epoch: epoch})
 	}
 	if d.conf.MTBF > 0 {
-		r.sched.add(event{at: now.Add(r.randExp(d.conf.MTBF)).UnixNano(), kind: evChaos, dev: int32(d.idx), epoch: epoch})
+		r.sched.add(event{at: now.Add(d.rnd.exp(d.conf.MTBF)).UnixNano(), kind: evChaos, dev: int32(d.idx), epoch: epoch})
 	}
 }
 
@@ -463,7 +446,7 @@ func (r *Runner) failed(d *device, err error) {
 	d.attempt++
 	d.state = Reconnecting
 	d.lastErr = err.Error()
-	wait := r.backoff(d.conf, d.attempt)
+	wait := backoff(d, d.attempt)
 	d.mu.Unlock()
 	r.errors.Add(1)
 	r.setLastErr(err)
@@ -484,7 +467,7 @@ func (r *Runner) lost(d *device, c conn, err error) {
 	d.attempt = 1
 	e := r.explain(err)
 	d.lastErr = e.Error()
-	wait := r.backoff(d.conf, d.attempt)
+	wait := backoff(d, d.attempt)
 	d.mu.Unlock()
 	r.connected.Add(-1)
 	if r.stopping.Load() {
@@ -517,24 +500,27 @@ func (r *Runner) drop(d *device, st State, away time.Duration) bool {
 // backoff is the wait before attempt n: from ReconnectMin doubling up to
 // ReconnectMax, less up to a fifth at random so that a fleet whose broker
 // restarts does not come back in one burst.
-func (r *Runner) backoff(c sim.Connect, n int) time.Duration {
-	lo, hi := c.ReconnectMin, c.ReconnectMax
+// backoff is d's wait before its n-th attempt: from ReconnectMin, doubling
+// up to ReconnectMax, less up to a fifth at random so that devices
+// dropped together do not come back together.
+func backoff(d *device, n int) time.Duration {
+	lo, hi := d.conf.ReconnectMin, d.conf.ReconnectMax
 	if lo <= 0 {
 		lo = time.Second
 	}
 	if hi < lo {
 		hi = max(30*time.Second, lo)
 	}
-	d := lo
-	for i := 1; i < n && d < hi; i++ {
-		d *= 2
+	w := lo
+	for i := 1; i < n && w < hi; i++ {
+		w *= 2
 	}
-	d = min(d, hi)
-	return d - time.Duration(r.randN(int64(d)/5+1))
+	w = min(w, hi)
+	return w - time.Duration(d.rnd.int64N(d.rnd.spreadBy, int64(w)/5+1))
 }
 
 // send runs the jobs of one sender goroutine.
-func (r *Runner) send(ctx context.Context, ch chan job, rng *rand.Rand) {
+func (r *Runner) send(ctx context.Context, ch chan job) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -543,13 +529,13 @@ func (r *Runner) send(ctx context.Context, ch chan job, rng *rand.Rand) {
 			if j.effects != nil {
 				r.runEffects(j.d, j.effects)
 			} else {
-				r.sendStream(j, rng)
+				r.sendStream(j)
 			}
 		}
 	}
 }
 
-func (r *Runner) sendStream(j job, rng *rand.Rand) {
+func (r *Runner) sendStream(j job) {
 	d := j.d
 	d.mu.Lock()
 	c := d.conn
@@ -563,7 +549,7 @@ func (r *Runner) sendStream(j job, rng *rand.Rand) {
 	if !ok {
 		return
 	}
-	if p := d.conf.DropPercent; p > 0 && rng.Float64()*100 < p {
+	if p := d.conf.DropPercent; p > 0 && d.rnd.dropped(p) {
 		r.dropped.Add(1) // the value was made (the device's signal moves on) but never sent
 		return
 	}
@@ -706,7 +692,7 @@ func (r *Runner) Kill(id string) error {
 	if err != nil {
 		return err
 	}
-	if !r.drop(d, Offline, r.backoff(d.conf, 1)) {
+	if !r.drop(d, Offline, backoff(d, 1)) {
 		return fmt.Errorf("device %s is not connected (%s)", id, r.stateOf(d))
 	}
 	return nil

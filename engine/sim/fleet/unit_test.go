@@ -203,20 +203,20 @@ func writeCA(t *testing.T) string {
 // The reconnect back-off doubles from ReconnectMin to ReconnectMax, less
 // up to a fifth so that a fleet does not retry in step.
 func TestBackoffDoubles(t *testing.T) {
-	r := New(fleetOf{n: 1}, Target{}, Options{Seed: 3})
-	conf := sim.Connect{ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second}
+	d := &device{conf: sim.Connect{ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second}, rnd: newDevRand(3, 0)}
 	for _, tc := range []struct {
 		attempt int
 		full    time.Duration
 	}{{1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {3, 400 * time.Millisecond}, {4, 800 * time.Millisecond}, {5, time.Second}, {30, time.Second}} {
 		for range 20 {
-			got := r.backoff(conf, tc.attempt)
+			got := backoff(d, tc.attempt)
 			if got > tc.full || got < tc.full*4/5 {
 				t.Fatalf("attempt %d: back-off %s, want %s less at most a fifth", tc.attempt, got, tc.full)
 			}
 		}
 	}
-	if got := r.backoff(sim.Connect{}, 1); got > time.Second || got < 800*time.Millisecond {
+	d.conf = sim.Connect{}
+	if got := backoff(d, 1); got > time.Second || got < 800*time.Millisecond {
 		t.Fatalf("default first back-off %s, want about 1s", got)
 	}
 }
