@@ -28,11 +28,12 @@ func nameText(s *topics.NodeSummary) string {
 }
 
 // sourceTitle is how a source is named to the user: the embedded broker
-// by what it is, a connection by its name. (The inspector names roots
-// the same way.)
+// as its connection is named everywhere else in the window ("Local
+// broker"), a connection by its name. (The inspector names roots the same
+// way.)
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Embedded broker"
+		return "Local broker"
 	}
 	return source
 }
@@ -84,12 +85,15 @@ func isText(s string) bool {
 }
 
 // countsText is a row's counts: for a branch its children and the messages
-// in its subtree, for a leaf its messages; and whether it holds a retained
-// message.
+// in its subtree, for a leaf its messages; and whether the broker holds a
+// retained message for it. That is "has retained", not "retained": the
+// topic keeps its retained message when live ones follow, and the row
+// beside it previews the last message, which a bare "retained" would
+// describe wrongly.
 func countsText(d *rowData) string {
 	var b strings.Builder
 	if d.Retained {
-		b.WriteString("retained · ")
+		b.WriteString("has retained · ")
 	}
 	switch {
 	case d.filtered && d.shownKids < d.Children:

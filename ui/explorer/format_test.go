@@ -44,7 +44,7 @@ func TestCountsAndStatusText(t *testing.T) {
 		t.Errorf("leaf: %q", got)
 	}
 	branch := rowData{NodeSummary: topics.NodeSummary{Children: 12, Messages: 2, SubtreeMessages: 12345, Retained: true}}
-	if got := countsText(&branch); got != "retained · 12 children · 12,345 msgs" {
+	if got := countsText(&branch); got != "has retained · 12 children · 12,345 msgs" {
 		t.Errorf("branch: %q", got)
 	}
 	filtered := rowData{NodeSummary: topics.NodeSummary{Children: 12, SubtreeMessages: 40}, filtered: true, shownKids: 3}
@@ -64,7 +64,7 @@ func TestCountsAndStatusText(t *testing.T) {
 	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 messages · 0 dropped · 53,987 skipped (newest shown)" {
 		t.Errorf("status after a coalesced burst: %q", got)
 	}
-	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Embedded broker" {
+	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Local broker" {
 		t.Errorf("the embedded broker's root is named %q", got)
 	}
 	if got := nameText(&topics.NodeSummary{Source: "factory-gw"}); got != "factory-gw" {
