@@ -394,10 +394,11 @@ func topicTitle(s topics.NodeSummary) string {
 }
 
 // sourceTitle is how a source is named to the user: the embedded broker
-// by what it is, a connection by its name.
+// as its connection is named in the rest of the window, a connection by
+// its name.
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Embedded broker"
+		return "Local broker"
 	}
 	return source
 }

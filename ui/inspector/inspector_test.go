@@ -569,8 +569,8 @@ func TestLevelAndSourceHints(t *testing.T) {
 		id   topics.NodeID
 		want string
 	}{
-		{"the embedded broker's root", root("broker"),
-			"Embedded broker: 2 topics, 3 messages, 1 retained message. Select a topic to inspect it."},
+		{"the embedded broker's root, named as its connection is", root("broker"),
+			"Local broker: 2 topics, 3 messages, 1 retained message. Select a topic to inspect it."},
 		{"a connection's root", root("factory-gw"),
 			"factory-gw: 1 topic, 1 message. Select a topic to inspect it."},
 		{"a level", h.lookup("plant/a"),
