@@ -704,19 +704,14 @@ func (in *Inspector) updateHistoryStatus() {
 	}
 }
 
-// requestChart asks for the chart of the listed messages.
+// requestChart asks for the chart of the listed messages, with the
+// markers of missing ones, where the chart leaves a gap.
 func (in *Inspector) requestChart() {
 	st := &in.st
-	ents := make([]*entry, 0, len(st.h.ents))
-	for _, e := range st.h.ents {
-		if e.missed == 0 {
-			ents = append(ents, e)
-		}
-	}
-	if len(ents) == 0 {
+	if len(st.h.ents) == 0 {
 		return
 	}
-	in.charts.put(chartReq{gen: st.gen, ents: ents, picks: in.picks[in.pickKey()]})
+	in.charts.put(chartReq{gen: st.gen, ents: slices.Clone(st.h.ents), picks: in.picks[in.pickKey()]})
 }
 
 func (in *Inspector) pickKey() string { return in.st.sum.Source + "\x00" + in.st.sum.Topic }

@@ -318,7 +318,7 @@ func TestChartOfANumericPayload(t *testing.T) {
 	h.q.until(t, "the chart", func() bool { return len(in.chart.chart.series) == 1 })
 	s := in.chart.chart.series[0]
 	want := []point{
-		{base.UnixNano(), 20}, {base.Add(10 * time.Second).UnixNano(), 21.5}, {base.Add(20 * time.Second).UnixNano(), 23},
+		{t: base.UnixNano(), v: 20}, {t: base.Add(10 * time.Second).UnixNano(), v: 21.5}, {t: base.Add(20 * time.Second).UnixNano(), v: 23},
 	}
 	if s.name != decode.PayloadPath || !slices.Equal(s.pts, want) {
 		t.Errorf("series %q %v, want the payload %v", s.name, s.pts, want)
