@@ -131,7 +131,7 @@ func TestDecoderSwitch(t *testing.T) {
 
 func TestTreeView(t *testing.T) {
 	h := newHarness(t, topics.Options{}, nil)
-	h.feed(rec("dev/1", `{"battery":{"level":87,"charging":false},"tags":["a","b"]}`, 0), rec("dev/2", "hello", 1))
+	h.feed(rec("dev/1", `{"battery":{"level":87,"charging":false},"tags":["a","b"],"t":28.7,"s":"28","q":"say \"hi\""}`, 0), rec("dev/2", "hello", 1))
 	h.show("dev/1")
 	in := h.in
 	in.mode.SetSelected(modeTree)
@@ -140,7 +140,9 @@ func TestTreeView(t *testing.T) {
 		t.Error("the lines stay visible under the tree")
 	}
 	rows := in.tree.rows()
-	for _, want := range []string{"battery: 2 keys", "level: 87", "charging: false", "tags: 2 items", "[1]: b"} {
+	// Strings are quoted as in the JSON, so the string "28" cannot pass
+	// for the number 28.
+	for _, want := range []string{"battery: 2 keys", "level: 87", "charging: false", "tags: 2 items", `[1]: "b"`, "t: 28.7", `s: "28"`, `q: "say \"hi\""`} {
 		if !slices.Contains(rows, want) {
 			t.Errorf("tree rows %q lack %q", rows, want)
 		}
@@ -647,7 +649,7 @@ func TestLongDiffAndTreeRowsAreReadable(t *testing.T) {
 
 	in.mode.SetSelected(modeTree)
 	h.q.until(t, "the tree", func() bool { return in.tree.box.Visible() })
-	row := "note: " + long
+	row := `note: "` + long + `"`
 	if !slices.Contains(in.tree.rows(), row) {
 		t.Errorf("tree rows %q lack the whole value", in.tree.rows())
 	}
