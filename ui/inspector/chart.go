@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -104,12 +105,7 @@ func (r *chartRenderer) build() {
 		}
 	}
 	if n == 0 {
-		t := canvas.NewText(r.c.empty, dim)
-		t.TextSize = th.Size(theme.SizeNameText)
-		ts := t.MinSize()
-		t.Move(fyne.NewPos((s.Width-ts.Width)/2, (s.Height-ts.Height)/2))
-		t.Resize(ts)
-		r.objs = append(r.objs, t)
+		r.note(r.c.empty, dim, th.Size(theme.SizeNameText), s.Width-2*pad)
 		return
 	}
 	if tmax == tmin { // one instant: give it a second either side
@@ -218,6 +214,41 @@ func (r *chartRenderer) drawRun(run []point, step bool, col color.Color, xOf fun
 			continue
 		}
 		r.objs = append(r.objs, segmentLine(col, pa, pb))
+	}
+}
+
+// note centres text in the chart, broken between words into lines at
+// most width wide: one line was cut at both ends in a narrow chart.
+func (r *chartRenderer) note(text string, col color.Color, size, width float32) {
+	var lines []*canvas.Text
+	line := ""
+	flush := func() {
+		if line != "" {
+			t := canvas.NewText(line, col)
+			t.TextSize = size
+			lines = append(lines, t)
+		}
+	}
+	for _, w := range strings.Fields(text) {
+		next := strings.TrimSpace(line + " " + w)
+		if line != "" && fyne.MeasureText(next, size, fyne.TextStyle{}).Width > width {
+			flush()
+			next = w
+		}
+		line = next
+	}
+	flush()
+	var h float32
+	for _, t := range lines {
+		h += t.MinSize().Height
+	}
+	y := (r.size.Height - h) / 2
+	for _, t := range lines {
+		ts := t.MinSize()
+		t.Move(fyne.NewPos(max((r.size.Width-ts.Width)/2, 0), y))
+		t.Resize(ts)
+		y += ts.Height
+		r.objs = append(r.objs, t)
 	}
 }
 
