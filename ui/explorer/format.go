@@ -117,7 +117,7 @@ func countsText(d *rowData) string {
 // it lost.
 func statusText(st topics.Stats) string {
 	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
-		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "message", "messages"), numfmt.Count(st.Dropped))
+		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "msg", "msgs"), numfmt.Count(st.Dropped))
 	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
 		s += fmt.Sprintf(" · %s skipped (newest shown)", numfmt.Count(st.Coalesced))
@@ -134,10 +134,10 @@ func filterText(u *update) string {
 		return ""
 	}
 	if u.truncated {
-		return fmt.Sprintf("Filter: showing the first %s matching topics", numfmt.Count(u.matches))
+		return fmt.Sprintf("Filter: the first %s matches", numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
 		return "Filter: no topic matches"
 	}
-	return "Filter: " + numfmt.Plural(u.matches, "topic matches", "topics match")
+	return "Filter: " + numfmt.Plural(u.matches, "match", "matches")
 }

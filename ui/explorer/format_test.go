@@ -56,12 +56,12 @@ func TestCountsAndStatusText(t *testing.T) {
 		t.Errorf("filtered branch with every child shown: %q", got)
 	}
 	st := topics.Stats{Rate: 9876.4, Topics: 100000, Messages: 1000000, Dropped: 3, OverLimit: 2}
-	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 messages · 3 dropped · 2 not shown (over the tree's node limit)" {
+	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 msgs · 3 dropped · 2 not shown (over the tree's node limit)" {
 		t.Errorf("status: %q", got)
 	}
 	// Messages a burst coalesced are not lost: each topic shows its newest.
 	st = topics.Stats{Rate: 217000, Topics: 100000, Messages: 1000000, Coalesced: 53987}
-	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 messages · 0 dropped · 53,987 skipped (newest shown)" {
+	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 msgs · 0 dropped · 53,987 skipped (newest shown)" {
 		t.Errorf("status after a coalesced burst: %q", got)
 	}
 	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Local broker" {

@@ -161,7 +161,7 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	// A filter opens its matches.
 	test.Type(h.p.filter, "KITCHEN")
 	showing("the kitchen topics (case ignored)", "Local broker", "home", "kitchen", "humidity", "temperature")
-	if !strings.Contains(h.p.status.Text, "Filter: 2 topics match") {
+	if !strings.Contains(h.p.status.Text, "Filter: 2 matches") {
 		t.Errorf("status = %q, want the number of matches", h.p.status.Text)
 	}
 	// Counts say how many children the filter leaves.
