@@ -61,6 +61,12 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 		t.Errorf("the status line shows %q of %q", got, h.p.status.Text)
 	}
 
+	// The tree's buttons leave the inspector its half of the panel, or
+	// near it: their row sets the tree pane's minimum width.
+	if w := detail.Size().Width; w < 0.47*panelSize.Width {
+		t.Errorf("the inspector gets %v of the panel's %v", w, panelSize.Width)
+	}
+
 	treePos, treeSize := h.p.tree.Position(), h.p.tree.Size()
 	detailPos := detail.Position()
 	still := func(after string) {

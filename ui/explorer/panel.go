@@ -207,10 +207,12 @@ func (p *Panel) buildUI() {
 	p.tree = newNavTree(p)
 
 	// The filter gets a row of its own: beside four buttons in half a
-	// window it would be too narrow to show a topic filter.
-	buttons := container.NewHBox(atLeast(liveW, p.live), layout.NewSpacer(), p.expandBtn, p.collapseBtn,
-		atLeast(pauseW, p.pauseBtn), p.deleteBtn)
-	top := container.NewVBox(p.filter, buttons)
+	// window it would be too narrow to show a topic filter. Live/Paused
+	// heads it rather than the buttons' row, whose width is the tree
+	// pane's minimum: with it the row took the inspector's share of a
+	// 1100 px window.
+	buttons := container.NewHBox(layout.NewSpacer(), p.expandBtn, p.collapseBtn, atLeast(pauseW, p.pauseBtn), p.deleteBtn)
+	top := container.NewVBox(container.NewBorder(nil, nil, atLeast(liveW, p.live), nil, p.filter), buttons)
 	// Messages that come and go (a filter error, an action's result) sit
 	// with the status line in space kept for a line of them and two of
 	// status (a busy broker's), so that the tree does not jump when they
