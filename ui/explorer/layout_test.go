@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -65,6 +66,12 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 	// near it: their row sets the tree pane's minimum width.
 	if w := detail.Size().Width; w < 0.47*panelSize.Width {
 		t.Errorf("the inspector gets %v of the panel's %v", w, panelSize.Width)
+	}
+
+	// The filter's hint is read whole in its box.
+	hintW := fyne.MeasureText(h.p.filter.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width
+	if room := h.p.filter.Size().Width - 2*theme.InnerPadding(); hintW > room {
+		t.Errorf("the filter's hint %q needs %v px, its box has %v", h.p.filter.PlaceHolder, hintW, room)
 	}
 
 	treePos, treeSize := h.p.tree.Position(), h.p.tree.Size()

@@ -170,7 +170,8 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
 	p.filter = widget.NewEntry()
-	p.filter.SetPlaceHolder("Filter: text in the topic, or an MQTT filter such as home/+/temperature (Ctrl+F)")
+	// Short enough to be read whole in half a 1100 px window.
+	p.filter.SetPlaceHolder("Filter: text or MQTT filter, e.g. home/+/temp (Ctrl+F)")
 	p.filter.OnChanged = p.onFilterChanged
 	p.filterErr = widget.NewLabel("")
 	p.filterErr.Importance = widget.DangerImportance
