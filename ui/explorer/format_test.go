@@ -74,3 +74,16 @@ func TestCountsAndStatusText(t *testing.T) {
 		t.Errorf("an empty level is named %q", got)
 	}
 }
+
+// The confirmation names the source as the tree does: "Local broker", not
+// the model's internal "broker".
+func TestDeleteQuestionNamesTheSourceAsTheTreeDoes(t *testing.T) {
+	root := rowData{NodeSummary: topics.NodeSummary{Source: "broker", SubtreeRetained: 50}}
+	if got := deleteQuestion(&root); !strings.HasPrefix(got, "Delete the retained messages of 50 topics in Local broker?") {
+		t.Errorf("the question for the broker's root is %q", got)
+	}
+	remote := rowData{NodeSummary: topics.NodeSummary{Source: "factory-gw", SubtreeRetained: 2}}
+	if got := deleteQuestion(&remote); !strings.HasPrefix(got, "Delete the retained messages of 2 topics in factory-gw?") {
+		t.Errorf("the question for a connection's root is %q", got)
+	}
+}
