@@ -218,7 +218,7 @@ func (p *Panel) buildUI() {
 	// with the status line in space kept for a line of them and two of
 	// status (a busy broker's), so that the tree does not jump when they
 	// appear.
-	bottom := container.New(reservedRows{}, p.filterErr, p.note, p.status)
+	bottom := container.New(&reservedRows{}, p.filterErr, p.note, p.status)
 	treePane := container.NewBorder(top, bottom, nil, nil, p.tree)
 	if p.opts.Detail == nil {
 		p.content = treePane
@@ -432,9 +432,13 @@ func (m minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // other, in at least the height of a one-line label and a two-line one:
 // what is shown there can appear and vanish without moving what is above
 // it, unless it needs more lines than were kept.
-type reservedRows struct{}
+type reservedRows struct {
+	// kept is the height kept, measured at text size textSize: layouts
+	// ask for MinSize often, and measuring makes two labels.
+	kept, textSize float32
+}
 
-func (reservedRows) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (*reservedRows) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	heights := make([]float32, len(objs))
 	var total float32
 	for i, o := range objs {
@@ -457,7 +461,7 @@ func (reservedRows) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-func (reservedRows) MinSize(objs []fyne.CanvasObject) fyne.Size {
+func (r *reservedRows) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var s fyne.Size
 	for _, o := range objs {
 		if o.Visible() {
@@ -466,7 +470,10 @@ func (reservedRows) MinSize(objs []fyne.CanvasObject) fyne.Size {
 			s.Height += m.Height
 		}
 	}
-	kept := widget.NewLabel("1").MinSize().Height + widget.NewLabel("1\n2").MinSize().Height
-	s.Height = max(s.Height, kept)
+	if ts := theme.TextSize(); ts != r.textSize {
+		r.kept = widget.NewLabel("1").MinSize().Height + widget.NewLabel("1\n2").MinSize().Height
+		r.textSize = ts
+	}
+	s.Height = max(s.Height, r.kept)
 	return s
 }
