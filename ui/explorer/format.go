@@ -28,11 +28,12 @@ func nameText(s *topics.NodeSummary) string {
 }
 
 // sourceTitle is how a source is named to the user: the embedded broker
-// by what it is, a connection by its name. (The inspector names roots
-// the same way.)
+// as its connection is named everywhere else in the window ("Local
+// broker"), a connection by its name. (The inspector names roots the same
+// way.)
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Embedded broker"
+		return "Local broker"
 	}
 	return source
 }
@@ -84,12 +85,15 @@ func isText(s string) bool {
 }
 
 // countsText is a row's counts: for a branch its children and the messages
-// in its subtree, for a leaf its messages; and whether it holds a retained
-// message.
+// in its subtree, for a leaf its messages; and whether the broker holds a
+// retained message for it. That is "has retained", not "retained": the
+// topic keeps its retained message when live ones follow, and the row
+// beside it previews the last message, which a bare "retained" would
+// describe wrongly.
 func countsText(d *rowData) string {
 	var b strings.Builder
 	if d.Retained {
-		b.WriteString("retained · ")
+		b.WriteString("has retained · ")
 	}
 	switch {
 	case d.filtered && d.shownKids < d.Children:
@@ -113,7 +117,7 @@ func countsText(d *rowData) string {
 // it lost.
 func statusText(st topics.Stats) string {
 	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
-		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "message", "messages"), numfmt.Count(st.Dropped))
+		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "msg", "msgs"), numfmt.Count(st.Dropped))
 	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
 		s += fmt.Sprintf(" · %s skipped (newest shown)", numfmt.Count(st.Coalesced))
@@ -130,10 +134,10 @@ func filterText(u *update) string {
 		return ""
 	}
 	if u.truncated {
-		return fmt.Sprintf("Filter: showing the first %s matching topics", numfmt.Count(u.matches))
+		return fmt.Sprintf("Filter: the first %s matches", numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
 		return "Filter: no topic matches"
 	}
-	return "Filter: " + numfmt.Plural(u.matches, "topic matches", "topics match")
+	return "Filter: " + numfmt.Plural(u.matches, "match", "matches")
 }

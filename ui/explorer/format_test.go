@@ -44,7 +44,7 @@ func TestCountsAndStatusText(t *testing.T) {
 		t.Errorf("leaf: %q", got)
 	}
 	branch := rowData{NodeSummary: topics.NodeSummary{Children: 12, Messages: 2, SubtreeMessages: 12345, Retained: true}}
-	if got := countsText(&branch); got != "retained · 12 children · 12,345 msgs" {
+	if got := countsText(&branch); got != "has retained · 12 children · 12,345 msgs" {
 		t.Errorf("branch: %q", got)
 	}
 	filtered := rowData{NodeSummary: topics.NodeSummary{Children: 12, SubtreeMessages: 40}, filtered: true, shownKids: 3}
@@ -56,15 +56,15 @@ func TestCountsAndStatusText(t *testing.T) {
 		t.Errorf("filtered branch with every child shown: %q", got)
 	}
 	st := topics.Stats{Rate: 9876.4, Topics: 100000, Messages: 1000000, Dropped: 3, OverLimit: 2}
-	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 messages · 3 dropped · 2 not shown (over the tree's node limit)" {
+	if got := statusText(st); got != "9,876 msg/s · 100,000 topics · 1,000,000 msgs · 3 dropped · 2 not shown (over the tree's node limit)" {
 		t.Errorf("status: %q", got)
 	}
 	// Messages a burst coalesced are not lost: each topic shows its newest.
 	st = topics.Stats{Rate: 217000, Topics: 100000, Messages: 1000000, Coalesced: 53987}
-	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 messages · 0 dropped · 53,987 skipped (newest shown)" {
+	if got := statusText(st); got != "217,000 msg/s · 100,000 topics · 1,000,000 msgs · 0 dropped · 53,987 skipped (newest shown)" {
 		t.Errorf("status after a coalesced burst: %q", got)
 	}
-	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Embedded broker" {
+	if got := nameText(&topics.NodeSummary{Source: "broker"}); got != "Local broker" {
 		t.Errorf("the embedded broker's root is named %q", got)
 	}
 	if got := nameText(&topics.NodeSummary{Source: "factory-gw"}); got != "factory-gw" {
@@ -72,5 +72,18 @@ func TestCountsAndStatusText(t *testing.T) {
 	}
 	if got := nameText(&topics.NodeSummary{Parent: 1}); got != `""` {
 		t.Errorf("an empty level is named %q", got)
+	}
+}
+
+// The confirmation names the source as the tree does: "Local broker", not
+// the model's internal "broker".
+func TestDeleteQuestionNamesTheSourceAsTheTreeDoes(t *testing.T) {
+	root := rowData{NodeSummary: topics.NodeSummary{Source: "broker", SubtreeRetained: 50}}
+	if got := deleteQuestion(&root); !strings.HasPrefix(got, "Delete the retained messages of 50 topics in Local broker?") {
+		t.Errorf("the question for the broker's root is %q", got)
+	}
+	remote := rowData{NodeSummary: topics.NodeSummary{Source: "factory-gw", SubtreeRetained: 2}}
+	if got := deleteQuestion(&remote); !strings.HasPrefix(got, "Delete the retained messages of 2 topics in factory-gw?") {
+		t.Errorf("the question for a connection's root is %q", got)
 	}
 }

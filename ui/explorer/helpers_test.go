@@ -73,6 +73,12 @@ type harness struct {
 // refresh goroutine running; everything stops when the test ends.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the panel's options changed by opt.
+func newHarnessWith(t *testing.T, opt func(*Options)) *harness {
+	t.Helper()
 	a := test.NewTempApp(t)
 	h := &harness{app: a, q: uitest.NewQueue(), clock: &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
 
@@ -88,7 +94,7 @@ func newHarness(t *testing.T) *harness {
 	h.b = b
 
 	h.win = test.NewTempWindow(t, nil)
-	h.p = New(h.m, h.win, Options{
+	opts := Options{
 		Publisher: b, PublisherSource: broker.SourceBroker,
 		PublisherFor: func(source string) Publisher {
 			if h.publisherFor == nil {
@@ -98,7 +104,11 @@ func newHarness(t *testing.T) *harness {
 		},
 		OnSelect: func(id topics.NodeID) { h.sel = append(h.sel, id) },
 		Do:       h.q.Do,
-	})
+	}
+	if opt != nil {
+		opt(&opts)
+	}
+	h.p = New(h.m, h.win, opts)
 	h.p.interval = 20 * time.Millisecond
 	h.p.statusEvery = 0
 	h.p.now = h.clock.Now

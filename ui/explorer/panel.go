@@ -170,26 +170,37 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
 	p.filter = widget.NewEntry()
-	p.filter.SetPlaceHolder("Filter: text in the topic, or an MQTT filter such as home/+/temperature (Ctrl+F)")
+	// Short enough to be read whole in half a 1100 px window.
+	p.filter.SetPlaceHolder("Filter: text or MQTT filter, e.g. home/+/temp (Ctrl+F)")
 	p.filter.OnChanged = p.onFilterChanged
 	p.filterErr = widget.NewLabel("")
 	p.filterErr.Importance = widget.DangerImportance
 	p.filterErr.Wrapping = fyne.TextWrapWord
 	p.filterErr.Hide()
+	// Pause and Resume, Live and Paused, take the width of the wider
+	// word: the row of buttons sets the tree pane's minimum width, and a
+	// wider word moved the split to the inspector by 36 px.
+	p.live = widget.NewLabelWithStyle("Paused", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	liveW := p.live.MinSize().Width
+	p.live.SetText("Live")
+	p.live.Importance = widget.SuccessImportance
 
 	p.expandBtn = widget.NewButtonWithIcon("Expand all", theme.MoveDownIcon(), p.onExpandAll)
 	p.collapseBtn = widget.NewButtonWithIcon("Collapse all", theme.MoveUpIcon(), p.onCollapseAll)
-	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
+	p.pauseBtn = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), p.onPause)
+	pauseW := p.pauseBtn.MinSize().Width
+	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	p.deleteBtn = widget.NewButtonWithIcon("Delete retained…", theme.DeleteIcon(), p.onDeleteRetained)
 	p.deleteBtn.Disable()
 	if p.opts.Publisher == nil && p.opts.PublisherFor == nil {
 		p.deleteBtn.Hide()
 	}
-	p.live = widget.NewLabelWithStyle("Live", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	p.live.Importance = widget.SuccessImportance
 
+	// The status wraps rather than cut its end (the number dropped) in
+	// a narrow pane.
 	p.status = widget.NewLabel("Waiting for the topic model…")
-	p.status.Truncation = fyne.TextTruncateEllipsis
+	p.status.Wrapping = fyne.TextWrapWord
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Hide()
@@ -197,10 +208,17 @@ func (p *Panel) buildUI() {
 	p.tree = newNavTree(p)
 
 	// The filter gets a row of its own: beside four buttons in half a
-	// window it would be too narrow to show a topic filter.
-	buttons := container.NewHBox(p.live, layout.NewSpacer(), p.expandBtn, p.collapseBtn, p.pauseBtn, p.deleteBtn)
-	top := container.NewVBox(p.filter, p.filterErr, buttons)
-	bottom := container.NewVBox(p.note, p.status)
+	// window it would be too narrow to show a topic filter. Live/Paused
+	// heads it rather than the buttons' row, whose width is the tree
+	// pane's minimum: with it the row took the inspector's share of a
+	// 1100 px window.
+	buttons := container.NewHBox(layout.NewSpacer(), p.expandBtn, p.collapseBtn, atLeast(pauseW, p.pauseBtn), p.deleteBtn)
+	top := container.NewVBox(container.NewBorder(nil, nil, atLeast(liveW, p.live), nil, p.filter), buttons)
+	// Messages that come and go (a filter error, an action's result) sit
+	// with the status line in space kept for a line of them and two of
+	// status (a busy broker's), so that the tree does not jump when they
+	// appear.
+	bottom := container.New(&reservedRows{}, p.filterErr, p.note, p.status)
 	treePane := container.NewBorder(top, bottom, nil, nil, p.tree)
 	if p.opts.Detail == nil {
 		p.content = treePane
@@ -385,4 +403,77 @@ func setEnabled(w fyne.Disableable, on bool) {
 	} else if !on && !w.Disabled() {
 		w.Disable()
 	}
+}
+
+// atLeast holds o at least w wide, for a widget whose text changes
+// between words of different widths.
+func atLeast(w float32, o fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(minWidth(w), o)
+}
+
+type minWidth float32
+
+func (m minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (m minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(float32(m), 0)
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+// reservedRows stacks its visible objects at its bottom, one under the
+// other, in at least the height of a one-line label and a two-line one:
+// what is shown there can appear and vanish without moving what is above
+// it, unless it needs more lines than were kept.
+type reservedRows struct {
+	// kept is the height kept, measured at text size textSize: layouts
+	// ask for MinSize often, and measuring makes two labels.
+	kept, textSize float32
+}
+
+func (*reservedRows) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	heights := make([]float32, len(objs))
+	var total float32
+	for i, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		// A wrapping label's height depends on its width: size it first.
+		o.Resize(fyne.NewSize(size.Width, o.MinSize().Height))
+		heights[i] = o.MinSize().Height
+		total += heights[i]
+	}
+	y := max(size.Height-total, 0)
+	for i, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, heights[i]))
+		y += heights[i]
+	}
+}
+
+func (r *reservedRows) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		if o.Visible() {
+			m := o.MinSize()
+			s.Width = max(s.Width, m.Width)
+			s.Height += m.Height
+		}
+	}
+	if ts := theme.TextSize(); ts != r.textSize {
+		r.kept = widget.NewLabel("1").MinSize().Height + widget.NewLabel("1\n2").MinSize().Height
+		r.textSize = ts
+	}
+	s.Height = max(s.Height, r.kept)
+	return s
 }

@@ -31,8 +31,8 @@ func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
 
 	root := h.root(t)
 	h.q.Until(t, "the broker's root row", func() bool { return h.shownRow(root) != nil })
-	if got := h.shownRow(root).name.Text; got != "Embedded broker" {
-		t.Errorf("root row is named %q, want the source, %q", got, "Embedded broker")
+	if got := h.shownRow(root).name.Text; got != "Local broker" {
+		t.Errorf("root row is named %q, want the source, %q", got, "Local broker")
 	}
 	// Nothing below the root was read before it was opened.
 	if _, ok := h.p.kids[root]; ok {
@@ -60,7 +60,7 @@ func TestTreeShowsPublishedMessagesLazily(t *testing.T) {
 	if _, ok := h.p.kids[hall]; ok {
 		t.Error("the children of the closed branch home/hall were loaded")
 	}
-	if want := []string{"Embedded broker", "home", "hall", "kitchen", "humidity", "temperature"}; !slices.Equal(h.shownNames(), want) {
+	if want := []string{"Local broker", "home", "hall", "kitchen", "humidity", "temperature"}; !slices.Equal(h.shownNames(), want) {
 		t.Errorf("rows shown = %v, want %v (sorted, open branches expanded)", h.shownNames(), want)
 	}
 
@@ -160,8 +160,8 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	}
 	// A filter opens its matches.
 	test.Type(h.p.filter, "KITCHEN")
-	showing("the kitchen topics (case ignored)", "Embedded broker", "home", "kitchen", "humidity", "temperature")
-	if !strings.Contains(h.p.status.Text, "Filter: 2 topics match") {
+	showing("the kitchen topics (case ignored)", "Local broker", "home", "kitchen", "humidity", "temperature")
+	if !strings.Contains(h.p.status.Text, "Filter: 2 matches") {
 		t.Errorf("status = %q, want the number of matches", h.p.status.Text)
 	}
 	// Counts say how many children the filter leaves.
@@ -176,12 +176,12 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 	}
 
 	h.p.filter.SetText("home/+/temperature")
-	showing("the wildcard matches", "Embedded broker", "home", "hall", "temperature", "kitchen", "temperature")
+	showing("the wildcard matches", "Local broker", "home", "hall", "temperature", "kitchen", "temperature")
 
 	// New topics that match appear while the filter is on; others do not.
 	h.pub(t, "home/garage/temperature", "1", false)
 	h.pub(t, "home/garage/door", "open", false)
-	showing("the new match", "Embedded broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
+	showing("the new match", "Local broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
 
 	// An invalid filter says why and leaves the tree as it was.
 	h.p.filter.SetText("home/#/temperature")
@@ -189,7 +189,7 @@ func TestFilterBySubstringAndWildcard(t *testing.T) {
 		t.Errorf("invalid filter: error label %q (visible %v)", h.p.filterErr.Text, h.p.filterErr.Visible())
 	}
 	h.ticks(t, 2)
-	showing("the previous filter's rows", "Embedded broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
+	showing("the previous filter's rows", "Local broker", "home", "garage", "hall", "temperature", "kitchen", "temperature")
 
 	h.p.filter.SetText("")
 	if h.p.filterErr.Visible() {
@@ -429,13 +429,13 @@ func TestExpandAndCollapseAll(t *testing.T) {
 	}
 	h.q.Until(t, "the root row", func() bool { return h.shownRow(h.root(t)) != nil })
 	test.Tap(h.p.expandBtn)
-	want := []string{"Embedded broker", "a", "b", "c", "d", "e", "f", "g"}
+	want := []string{"Local broker", "a", "b", "c", "d", "e", "f", "g"}
 	h.q.Until(t, "every level open", func() bool { return slices.Equal(h.shownNames(), want) })
 	if h.p.note.Visible() {
 		t.Errorf("a small tree expanded with a note: %q", h.p.note.Text)
 	}
 	test.Tap(h.p.collapseBtn)
-	h.q.Until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"Embedded broker"}) })
+	h.q.Until(t, "only the root", func() bool { return slices.Equal(h.shownNames(), []string{"Local broker"}) })
 	// What the UI held is dropped: the next update brings only the root.
 	h.q.Until(t, "the UI to hold only the root's row", func() bool { return len(h.p.rows) == 1 })
 	h.ticks(t, 2)
@@ -470,5 +470,24 @@ func TestExpandAllStopsAtTheRowBudget(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Errorf("%d groups of %d topics opened; the budget of %d rows allows 1", opened, expandRows/2, expandRows)
+	}
+}
+
+// A topic whose retained message was followed by a live one must not read
+// as if its last message were retained: the row says the topic has a
+// retained message, which stays true whatever came after it.
+func TestRetainedMarkDoesNotDescribeALiveLastMessage(t *testing.T) {
+	h := newHarness(t)
+	h.pub(t, "lab/lamp", "on", true)
+	h.pub(t, "lab/lamp", "off", false)
+	h.open(t, "lab")
+	lamp := h.id(t, "lab/lamp")
+	h.q.Until(t, "the lamp row", func() bool { r := h.shownRow(lamp); return r != nil && r.value.Text == "off" })
+	got := h.shownRow(lamp).counts.Text
+	if strings.HasPrefix(got, "retained") {
+		t.Errorf("the row of a topic whose last message is live says %q", got)
+	}
+	if !strings.HasPrefix(got, "has retained · ") {
+		t.Errorf("the row %q does not say the broker still holds a retained message for it", got)
 	}
 }

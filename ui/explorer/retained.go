@@ -40,7 +40,7 @@ func deleteQuestion(d *rowData) string {
 		what = fmt.Sprintf("Delete the retained message of %s?", d.Topic)
 	case d.Parent == 0:
 		what = fmt.Sprintf("Delete the retained messages of %s in %s?",
-			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Source)
+			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), sourceTitle(d.Source))
 	default:
 		what = fmt.Sprintf("Delete the retained messages of %s at and below %s?",
 			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Topic)
@@ -56,7 +56,7 @@ func deleteQuestion(d *rowData) string {
 func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 	pub := p.publisherFor(source)
 	if pub == nil {
-		p.setNote("Could not delete retained messages: " + source + " cannot be published to now (is its connection up?)")
+		p.setNote("Could not delete retained messages: " + sourceTitle(source) + " cannot be published to now (is its connection up?)")
 		return
 	}
 	p.setNote("Deleting retained messages…")

@@ -3,6 +3,8 @@ package inspector
 import (
 	"image/color"
 	"math"
+	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -14,6 +16,10 @@ import (
 type point struct {
 	t int64
 	v float64
+	// brk: the topic had no value between the previous point and this
+	// one (a message without the field, or messages the history lost), so
+	// no line joins them.
+	brk bool
 }
 
 // series is one plotted field.
@@ -99,12 +105,7 @@ func (r *chartRenderer) build() {
 		}
 	}
 	if n == 0 {
-		t := canvas.NewText(r.c.empty, dim)
-		t.TextSize = th.Size(theme.SizeNameText)
-		ts := t.MinSize()
-		t.Move(fyne.NewPos((s.Width-ts.Width)/2, (s.Height-ts.Height)/2))
-		t.Resize(ts)
-		r.objs = append(r.objs, t)
+		r.note(r.c.empty, dim, th.Size(theme.SizeNameText), s.Width-2*pad)
 		return
 	}
 	if tmax == tmin { // one instant: give it a second either side
@@ -186,27 +187,68 @@ func (r *chartRenderer) build() {
 		r.objs = append(r.objs, l)
 	}
 
-	// The data.
+	// The data: each run a line, a lone point a dot.
 	for i, se := range r.c.series {
 		col := palette[i%len(palette)]
-		if len(se.pts) == 1 {
-			dot := canvas.NewCircle(col)
-			p := fyne.NewPos(xOf(se.pts[0].t), yOf(se.pts[0].v))
-			dot.Move(p.SubtractXY(3, 3))
-			dot.Resize(fyne.NewSize(6, 6))
-			r.objs = append(r.objs, dot)
+		for _, run := range runs(se.pts) {
+			r.drawRun(run, se.step, col, xOf, yOf)
+		}
+	}
+}
+
+func (r *chartRenderer) drawRun(run []point, step bool, col color.Color, xOf func(int64) float32, yOf func(float64) float32) {
+	if len(run) == 1 {
+		dot := canvas.NewCircle(col)
+		p := fyne.NewPos(xOf(run[0].t), yOf(run[0].v))
+		dot.Move(p.SubtractXY(3, 3))
+		dot.Resize(fyne.NewSize(6, 6))
+		r.objs = append(r.objs, dot)
+		return
+	}
+	for k := 1; k < len(run); k++ {
+		a, b := run[k-1], run[k]
+		pa, pb := fyne.NewPos(xOf(a.t), yOf(a.v)), fyne.NewPos(xOf(b.t), yOf(b.v))
+		if step {
+			corner := fyne.NewPos(pb.X, pa.Y)
+			r.objs = append(r.objs, segmentLine(col, pa, corner), segmentLine(col, corner, pb))
 			continue
 		}
-		for k := 1; k < len(se.pts); k++ {
-			a, b := se.pts[k-1], se.pts[k]
-			pa, pb := fyne.NewPos(xOf(a.t), yOf(a.v)), fyne.NewPos(xOf(b.t), yOf(b.v))
-			if se.step {
-				corner := fyne.NewPos(pb.X, pa.Y)
-				r.objs = append(r.objs, segmentLine(col, pa, corner), segmentLine(col, corner, pb))
-				continue
-			}
-			r.objs = append(r.objs, segmentLine(col, pa, pb))
+		r.objs = append(r.objs, segmentLine(col, pa, pb))
+	}
+}
+
+// note centres text in the chart, broken between words into lines at
+// most width wide: one line was cut at both ends in a narrow chart.
+func (r *chartRenderer) note(text string, col color.Color, size, width float32) {
+	var lines []*canvas.Text
+	line := ""
+	flush := func() {
+		if line != "" {
+			t := canvas.NewText(line, col)
+			t.TextSize = size
+			lines = append(lines, t)
 		}
+	}
+	for _, w := range strings.Fields(text) {
+		next := strings.TrimSpace(line + " " + w)
+		if line != "" && fyne.MeasureText(next, size, fyne.TextStyle{}).Width > width {
+			flush()
+			next = w
+		}
+		line = next
+	}
+	flush()
+	var h float32
+	for _, t := range lines {
+		h += t.MinSize().Height
+	}
+	y := (r.size.Height - h) / 2
+	for _, t := range lines {
+		ts := t.MinSize()
+		t.Move(fyne.NewPos(max((r.size.Width-ts.Width)/2, 0), y))
+		t.Resize(ts)
+		y += ts.Height
+		r.objs = append(r.objs, t)
 	}
 }
 
@@ -215,4 +257,38 @@ func segmentLine(c color.Color, a, b fyne.Position) *canvas.Line {
 	l.StrokeWidth = 2
 	l.Position1, l.Position2 = a, b
 	return l
+}
+
+// gapFactor: an interval this many times the series' median interval is a
+// gap in the data rather than jitter, and the line breaks there.
+const gapFactor = 5
+
+// runs splits pts (oldest first) into the stretches drawn as one line:
+// it breaks at points marked brk and where the time to the next point is
+// more than gapFactor times the median interval, so that a silence shows
+// as a gap instead of a straight line claiming values nobody sent.
+func runs(pts []point) [][]point {
+	if len(pts) == 0 {
+		return nil
+	}
+	limit := int64(math.MaxInt64)
+	if len(pts) >= 3 {
+		dts := make([]int64, 0, len(pts)-1)
+		for k := 1; k < len(pts); k++ {
+			dts = append(dts, pts[k].t-pts[k-1].t)
+		}
+		slices.Sort(dts)
+		if med := dts[len(dts)/2]; med > 0 {
+			limit = gapFactor * med
+		}
+	}
+	var out [][]point
+	from := 0
+	for k := 1; k < len(pts); k++ {
+		if pts[k].brk || pts[k].t-pts[k-1].t > limit {
+			out = append(out, pts[from:k])
+			from = k
+		}
+	}
+	return append(out, pts[from:])
 }

@@ -2,6 +2,7 @@ package inspector
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -80,21 +81,50 @@ func (d *diffView) rewrap(cols int) {
 	d.list.Refresh()
 }
 
-// wrapRows splits rows wider than cols columns into rows of cols, each
-// piece keeping its row's colour.
+// wrapRows splits rows wider than cols columns into rows of at most cols,
+// each piece keeping its row's colour. Rows break after a space, so that
+// a number or value stays whole ("28.7", never "28." and "7"); only a word
+// wider than cols is cut.
 func wrapRows(rows []diffRow, cols int) []diffRow {
 	out := make([]diffRow, 0, len(rows))
 	for _, r := range rows {
-		n := textCols(r.text)
-		if n <= cols {
-			out = append(out, r)
-			continue
-		}
-		for seg := 0; seg*cols < n; seg++ {
-			out = append(out, diffRow{text: segment(r.text, seg, cols), imp: r.imp})
+		for rest := r.text; rest != ""; {
+			piece := wordPiece(rest, cols)
+			out = append(out, diffRow{text: piece, imp: r.imp})
+			rest = rest[len(piece):]
 		}
 	}
 	return out
+}
+
+// wordPiece returns the head of s that fills a row of cols columns: all of
+// s when it fits, else up to its last space within cols, else (one word
+// wider than the row) cols columns of it.
+func wordPiece(s string, cols int) string {
+	cols = max(cols, 1)
+	col, lastSpace := 0, -1
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w := 1
+		if r == '\t' {
+			w = tabCols
+		}
+		if col+w > cols {
+			if lastSpace > 0 {
+				return s[:lastSpace]
+			}
+			if i == 0 {
+				return s[:size] // a tab wider than the row
+			}
+			return s[:i]
+		}
+		col += w
+		i += size
+		if r == ' ' || r == '\t' {
+			lastSpace = i
+		}
+	}
+	return s
 }
 
 // wrapList is a list that reports how many monospace columns fit in it

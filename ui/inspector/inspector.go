@@ -92,6 +92,8 @@ type Inspector struct {
 	copyTopic, copyPayload *widget.Button
 	publish                *widget.Button
 	meta                   *metaView
+	props                  *widget.Accordion // the MQTT 5 properties, folded
+	propsView              *metaView
 	formatSel              *widget.Select
 	mode                   *widget.RadioGroup
 	status, decodeErr      *widget.Label
@@ -200,6 +202,11 @@ func (in *Inspector) build() {
 	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
 	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
 	in.meta = newMetaView()
+	// MQTT 5 properties fold away: unfolded, six of them took the rows the
+	// payload needs at 1100 × 720, leaving it two lines.
+	in.propsView = newMetaView()
+	in.props = widget.NewAccordion(widget.NewAccordionItem("MQTT 5 properties", in.propsView.box))
+	in.props.Hide()
 	in.publish = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), in.onPublishTo)
 	if in.opts.OnPublishTo == nil {
 		in.publish.Hide()
@@ -207,7 +214,7 @@ func (in *Inspector) build() {
 	// The buttons stack beside the counts and metadata rather than
 	// sharing a row with the counts, which half a window would cut.
 	header := container.NewVBox(in.title, container.NewBorder(nil, nil, nil,
-		container.NewVBox(in.copyTopic, in.copyPayload, in.publish), container.NewVBox(in.counts, in.meta.box)))
+		container.NewVBox(in.copyTopic, in.copyPayload, in.publish), container.NewVBox(in.counts, in.meta.box, in.props)))
 
 	in.lines = newLineView()
 	in.tree = newTreeView()
@@ -247,14 +254,16 @@ func (in *Inspector) build() {
 	wrap(in.histStatus)
 	in.histStatus.Importance = widget.LowImportance
 	in.olderBtn = widget.NewButtonWithIcon("Load older", theme.MoveDownIcon(), in.onLoadOlder)
-	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, in.olderBtn, in.histStatus), nil, nil, in.histList)
 	in.diff = newDiffView()
-	histSplit := container.NewHSplit(hist, in.diff.box)
+	histSplit := container.NewHSplit(in.histList, in.diff.box)
 	histSplit.Offset = 0.45
+	// The status and Load older span the tab: beside the button under the
+	// list alone, the status had 80 px at 1100 × 720, a word a line.
+	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, in.olderBtn, in.histStatus), nil, nil, histSplit)
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("History", theme.HistoryIcon(), histSplit),
+		container.NewTabItemWithIcon("History", theme.HistoryIcon(), hist),
 		container.NewTabItemWithIcon("Chart", theme.GridIcon(), in.chart.box))
 
 	top := container.NewBorder(header, nil, nil, nil, payload)
@@ -308,6 +317,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	in.title.SetText("")
 	in.counts.SetText("")
 	in.meta.set(nil)
+	in.showProps(nil)
 	in.decodeErr.Hide()
 	in.status.SetText("")
 	in.lines.set(nil, lineLens{})
@@ -394,10 +404,11 @@ func topicTitle(s topics.NodeSummary) string {
 }
 
 // sourceTitle is how a source is named to the user: the embedded broker
-// by what it is, a connection by its name.
+// as its connection is named in the rest of the window, a connection by
+// its name.
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Embedded broker"
+		return "Local broker"
 	}
 	return source
 }
@@ -435,7 +446,7 @@ func (in *Inspector) requestView() {
 		st.view, st.viewFormat, st.res = e, st.format, nil
 		// The previous lines stay until the new ones are ready, so a live
 		// topic does not flicker; the status says they are being replaced.
-		in.status.SetText("Decoding " + sizeText(len(e.rec.Payload)) + "…")
+		in.status.SetText("Decoding…")
 	}
 	if e != st.cmpEnt || prev != st.cmpPrev {
 		st.cmpEnt, st.cmpPrev = e, prev
@@ -454,9 +465,24 @@ func (in *Inspector) requestView() {
 }
 
 // showMeta shows r's metadata: what every message has, then its MQTT 5
-// properties.
+// properties in their fold.
 func (in *Inspector) showMeta(r *message.Message) {
-	in.meta.set(append(basicFields(r), v5Fields(r)...))
+	in.meta.set(basicFields(r))
+	in.showProps(v5Fields(r))
+}
+
+// showProps fills the fold of MQTT 5 properties, hidden when there are
+// none; its title counts them, so a folded section still says what is in
+// it.
+func (in *Inspector) showProps(fs []field) {
+	in.propsView.set(fs)
+	if len(fs) == 0 {
+		in.props.Hide()
+		return
+	}
+	in.props.Items[0].Title = "MQTT 5 properties (" + numfmt.Count(len(fs)) + ")"
+	in.props.Show()
+	in.props.Refresh()
 }
 
 // decodeReq asks the decode goroutine for a message's view, its tree when
@@ -531,17 +557,14 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	in.formatSel.SetSelectedIndex(slices.Index(decode.Formats(), st.format))
 	in.settingFormat = false
 
-	status := res.Format.Label()
-	switch {
-	case res.Requested == decode.Auto:
-		status = "Detected " + res.Tried.Label()
-	case res.Err != nil:
-		status = "Hex (" + res.Tried.Label() + " failed)"
-	}
+	// The status has the room left of the decoder picker: the picker says
+	// what Auto detected and the banner below what failed, so it says only
+	// what neither does.
+	status := in.lines.summary()
 	if res.Format == decode.Base64 && res.Inner != "" {
-		status += ", content shown as " + res.Inner.Label()
+		status = res.Inner.Label() + " · " + status
 	}
-	in.status.SetText(status + " · " + in.lines.summary())
+	in.status.SetText(status)
 	if res.Err != nil {
 		in.decodeErr.SetText(fmt.Sprintf("Decoding as %s failed (%v); showing the hex dump instead.", res.Tried.Label(), res.Err))
 		in.decodeErr.Show()
@@ -703,19 +726,14 @@ func (in *Inspector) updateHistoryStatus() {
 	}
 }
 
-// requestChart asks for the chart of the listed messages.
+// requestChart asks for the chart of the listed messages, with the
+// markers of missing ones, where the chart leaves a gap.
 func (in *Inspector) requestChart() {
 	st := &in.st
-	ents := make([]*entry, 0, len(st.h.ents))
-	for _, e := range st.h.ents {
-		if e.missed == 0 {
-			ents = append(ents, e)
-		}
-	}
-	if len(ents) == 0 {
+	if len(st.h.ents) == 0 {
 		return
 	}
-	in.charts.put(chartReq{gen: st.gen, ents: ents, picks: in.picks[in.pickKey()]})
+	in.charts.put(chartReq{gen: st.gen, ents: slices.Clone(st.h.ents), picks: in.picks[in.pickKey()]})
 }
 
 func (in *Inspector) pickKey() string { return in.st.sum.Source + "\x00" + in.st.sum.Topic }
@@ -739,7 +757,7 @@ func (in *Inspector) applyChart(gen uint64, fields, picks []string, dflt bool, s
 	empty := ""
 	switch {
 	case len(fields) == 0 && len(picks) == 0:
-		empty = "No numbers in this topic's newest message to chart."
+		empty = "No numbers in the newest message to chart."
 	case len(picks) == 0:
 		empty = "Tick a field to chart it."
 	default:

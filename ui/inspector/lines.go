@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -12,9 +13,21 @@ import (
 // width).
 const tabCols = 4
 
-// hexRowCols is the width of a full hex dump row (decode.HexLines): 8
-// offset digits, 2 spaces, 16 three-column bytes, a gap, " |", 16, "|".
-const hexRowCols = 8 + 2 + decode.HexBytesPerLine*3 + 1 + 2 + decode.HexBytesPerLine + 1
+// hexCols is the width of a full hex dump row of per bytes: 8 offset
+// digits, 2 spaces, per three-column bytes, " |", per, "|"; 16-byte rows
+// (decode.HexLines) add a gap after the eighth byte.
+func hexCols(per int) int {
+	cols := 8 + 2 + per*3 + 2 + per + 1
+	if per == decode.HexBytesPerLine {
+		cols++
+	}
+	return cols
+}
+
+// narrowHexBytes is how many bytes a hex row holds when the classic 16 do
+// not fit: 45 columns, which half of a 1100 px window holds, where 16
+// bytes (78 columns) wrapped every row in two, splitting a byte.
+const narrowHexBytes = 8
 
 // measureChunk is how many lines one Result.Lines call returns while
 // measuring: large enough to amortise the pager's seek, small enough not to
@@ -27,10 +40,13 @@ const measureChunk = 4096
 type lineLens struct {
 	n int
 	// each holds every line's width in columns; nil for a hex dump, whose
-	// rows are all hexRowCols wide except the last.
+	// rows are all full wide except the last.
 	each []uint16
+	full int // hex only: width of a full row
 	last int // hex only: width of the last row
 	max  int
+	// hex is the bytes per row of a hex dump, 0 for other views.
+	hex int
 }
 
 func (l *lineLens) at(i int) int {
@@ -40,7 +56,15 @@ func (l *lineLens) at(i int) int {
 	if i == l.n-1 {
 		return l.last
 	}
-	return hexRowCols
+	return l.full
+}
+
+// hexLens are the widths of the rows of a hex dump of size bytes, per
+// bytes a row.
+func hexLens(size, per int) lineLens {
+	n := (size + per - 1) / per
+	tail := size - (n-1)*per
+	return lineLens{n: n, full: hexCols(per), last: hexCols(per) - per + tail, max: hexCols(per), hex: per}
 }
 
 // measure returns the widths of r's lines. It reads every line of a text
@@ -49,9 +73,7 @@ func (l *lineLens) at(i int) int {
 func measure(r *decode.Result) lineLens {
 	n := r.LineCount()
 	if r.HexView() && n == decode.HexLineCount(r.Bytes) {
-		tail := len(r.Bytes) - (n-1)*decode.HexBytesPerLine
-		last := hexRowCols - decode.HexBytesPerLine + tail
-		return lineLens{n: n, last: last, max: hexRowCols}
+		return hexLens(len(r.Bytes), decode.HexBytesPerLine)
 	}
 	l := lineLens{n: n, each: make([]uint16, 0, n)}
 	for from := 0; from < n; from += measureChunk {
@@ -114,7 +136,7 @@ func newRowMap(l *lineLens, cols int) rowMap {
 	switch {
 	case l.n == 0 || l.max <= cols:
 	case l.each == nil:
-		m.uniform = (hexRowCols + cols - 1) / cols
+		m.uniform = (l.full + cols - 1) / cols
 		m.rows = l.n * m.uniform
 	default:
 		// Count first so the table is allocated once: in a narrow pane most
@@ -248,4 +270,34 @@ func expandTabs(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, "\t", strings.Repeat(" ", tabCols))
+}
+
+// hexRow renders row line of the hex dump of b at per bytes a row, in the
+// layout of decode.HexLines without its mid-row gap (which only 16-byte
+// rows have).
+func hexRow(b []byte, line, per int) string {
+	off := line * per
+	if off >= len(b) {
+		return ""
+	}
+	row := b[off:min(off+per, len(b))]
+	var sb strings.Builder
+	sb.Grow(hexCols(per))
+	fmt.Fprintf(&sb, "%08x  ", off)
+	for i := range per {
+		if i < len(row) {
+			fmt.Fprintf(&sb, "%02x ", row[i])
+		} else {
+			sb.WriteString("   ")
+		}
+	}
+	sb.WriteString(" |")
+	for _, c := range row {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		sb.WriteByte(c)
+	}
+	sb.WriteByte('|')
+	return sb.String()
 }

@@ -60,9 +60,25 @@ func (v *lineView) set(res *decode.Result, lens lineLens) {
 	}
 	v.res, v.lens = res, lens
 	v.cache.reset(res)
-	v.rows = newRowMap(&v.lens, v.cols(v.Size().Width))
+	v.layoutRows(v.cols(v.Size().Width))
 	v.list.ScrollToTop()
 	v.list.Refresh()
+}
+
+// layoutRows maps the view's lines to rows of cols columns. A hex dump
+// whose 16-byte rows do not fit is shown 8 bytes a row instead, so that
+// its rows stay whole rather than wrap mid-byte.
+func (v *lineView) layoutRows(cols int) {
+	if v.lens.hex > 0 {
+		per := decode.HexBytesPerLine
+		if cols < hexCols(per) {
+			per = narrowHexBytes
+		}
+		if per != v.lens.hex {
+			v.lens = hexLens(len(v.res.Bytes), per)
+		}
+	}
+	v.rows = newRowMap(&v.lens, cols)
 }
 
 // cols is how many monospace columns fit in a row of width w.
@@ -84,7 +100,7 @@ func monoCols(w float32) int {
 func (v *lineView) Resize(s fyne.Size) {
 	v.BaseWidget.Resize(s)
 	if c := v.cols(s.Width); c != v.rows.cols && v.res != nil {
-		v.rows = newRowMap(&v.lens, c)
+		v.layoutRows(c)
 		v.list.Refresh()
 	}
 }
@@ -95,6 +111,9 @@ func (v *lineView) row(id int) string {
 		return ""
 	}
 	line, seg := v.rows.locate(id)
+	if v.lens.hex > 0 && v.lens.hex != decode.HexBytesPerLine {
+		return segment(hexRow(v.res.Bytes, line, v.lens.hex), seg, v.rows.cols)
+	}
 	return segment(v.cache.line(line), seg, v.rows.cols)
 }
 

@@ -43,7 +43,8 @@ func basicFields(r *message.Message) []field {
 	}
 }
 
-// v5Fields are the MQTT 5 properties the message carried; nil for MQTT 3.
+// v5Fields are the MQTT 5 properties the message carried; nil for MQTT 3
+// and for an MQTT 5 message without any.
 func v5Fields(r *message.Message) []field {
 	if r.Protocol != 5 {
 		return nil
@@ -77,9 +78,6 @@ func v5Fields(r *message.Message) []field {
 			ps[i] = p.Key + "=" + p.Value
 		}
 		fs = append(fs, field{"User properties", strings.Join(ps, ", ")})
-	}
-	if len(fs) == 0 {
-		fs = append(fs, field{"MQTT 5 properties", "none"})
 	}
 	return fs
 }

@@ -28,7 +28,7 @@ func timeOf(ns int64) time.Time { return time.Unix(0, ns) }
 // chartReq asks the chart goroutine for the series of a history.
 type chartReq struct {
 	gen   uint64
-	ents  []*entry // messages, newest first
+	ents  []*entry // messages and markers of missing ones, newest first
 	picks []string // the fields to plot; nil: the default
 }
 
@@ -44,7 +44,11 @@ func (in *Inspector) chartLoop() func(context.Context, chartReq) {
 		if len(q.ents) == 0 {
 			return
 		}
-		newest := &q.ents[0].rec
+		first := slices.IndexFunc(q.ents, func(e *entry) bool { return e.missed == 0 })
+		if first < 0 {
+			return
+		}
+		newest := &q.ents[first].rec
 		var paths []string
 		for _, f := range decode.NumericFields(decode.Auto, newest.Topic, newest.Payload) {
 			paths = append(paths, f.Path)
@@ -68,6 +72,13 @@ func (in *Inspector) chartLoop() func(context.Context, chartReq) {
 			if ctx.Err() != nil {
 				return
 			}
+			if e.missed > 0 {
+				// Messages the history lost: their values are unknown.
+				for i := range out {
+					breakBefore(out[i].pts)
+				}
+				continue
+			}
 			live[e] = true
 			full := true
 			for i := range out {
@@ -82,7 +93,11 @@ func (in *Inspector) chartLoop() func(context.Context, chartReq) {
 				cache[e] = vals
 			}
 			for i := range out {
-				if f, ok := vals[out[i].name]; ok && len(out[i].pts) < maxPoints {
+				f, ok := vals[out[i].name]
+				switch {
+				case !ok:
+					breakBefore(out[i].pts)
+				case len(out[i].pts) < maxPoints:
 					out[i].pts = append(out[i].pts, point{t: e.rec.Time.UnixNano(), v: f.Value})
 					out[i].step = out[i].step || f.Bool
 				}
@@ -102,6 +117,15 @@ func (in *Inspector) chartLoop() func(context.Context, chartReq) {
 			})
 		}
 		in.do(func() { in.applyChart(q.gen, paths, picks, q.picks == nil, out) })
+	}
+}
+
+// breakBefore marks that no line joins the newest point so far (pts are
+// gathered newest first) to the older ones that follow: the message
+// between them had no value for the series.
+func breakBefore(pts []point) {
+	if len(pts) > 0 {
+		pts[len(pts)-1].brk = true
 	}
 }
 

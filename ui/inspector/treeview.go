@@ -127,23 +127,27 @@ func (t *treeView) text(id widget.TreeNodeID) string {
 	if n == nil {
 		return ""
 	}
-	var sb strings.Builder
-	if n.Key != "" {
-		sb.WriteString(n.Key)
-		sb.WriteString(": ")
-	}
 	return nodeText(n)
 }
 
+// quoteEscapes escapes what would end a quoted string early or read as an
+// escape.
+var quoteEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // nodeText is a node's row: key, value (or the container's size), and the
-// type annotation a format adds.
+// type annotation a format adds. Strings are quoted, as JSON writes them:
+// unquoted, the string "28" would read as the number 28.
 func nodeText(n *decode.Node) string {
 	var sb strings.Builder
 	if n.Key != "" {
 		sb.WriteString(n.Key)
 		sb.WriteString(": ")
 	}
-	sb.WriteString(n.Preview(previewRunes))
+	if n.Kind == decode.KindString {
+		sb.WriteString(`"` + quoteEscapes.Replace(n.Preview(previewRunes)) + `"`)
+	} else {
+		sb.WriteString(n.Preview(previewRunes))
+	}
 	if n.Type != "" {
 		sb.WriteString("  (")
 		sb.WriteString(n.Type)

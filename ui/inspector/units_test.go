@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 )
@@ -251,5 +253,42 @@ func TestPreviewAndCopyText(t *testing.T) {
 	}
 	if got := sizeText(10 << 20); got != "10 MiB (10,485,760 bytes)" {
 		t.Errorf("sizeText = %q", got)
+	}
+}
+
+// A diff row wider than the pane wraps between words: a number or a value
+// is never split over two rows ("28." and "7"), unless it alone is wider
+// than the pane.
+func TestDiffRowsWrapBetweenWords(t *testing.T) {
+	text := `changed  sensors[3].temperature: 27.95 → 28.7 (unit "°C", calibrated-at-2026-12-03T16:34:31Z)`
+	for cols := 8; cols <= textCols(text)+1; cols++ {
+		rows := wrapRows([]diffRow{{text: text, imp: widget.WarningImportance}}, cols)
+		var joined strings.Builder
+		var pieces []string
+		for _, r := range rows {
+			pieces = append(pieces, r.text)
+			if textCols(r.text) > cols {
+				t.Errorf("cols %d: row %q is wider", cols, r.text)
+			}
+			if r.imp != widget.WarningImportance {
+				t.Errorf("cols %d: a wrapped piece lost its colour", cols)
+			}
+			joined.WriteString(r.text)
+		}
+		if joined.String() != text {
+			t.Fatalf("cols %d: the rows %q do not make up the row", cols, pieces)
+		}
+		for _, word := range strings.Fields(text) {
+			if textCols(word) > cols {
+				continue
+			}
+			whole := false
+			for _, p := range pieces {
+				whole = whole || slices.Contains(strings.Fields(p), word)
+			}
+			if !whole {
+				t.Errorf("cols %d: %q is split over rows %q", cols, word, pieces)
+			}
+		}
 	}
 }

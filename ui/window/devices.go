@@ -25,7 +25,7 @@ import (
 )
 
 // embeddedTarget is how the Devices panel names the window's own broker.
-const embeddedTarget = "Embedded broker"
+const embeddedTarget = "Local broker"
 
 // simEngine adapts engine/sim to the Devices panel: profiles from the
 // built-ins and DataDir/devices, validation and preview by compiling the
