@@ -280,9 +280,18 @@ profiles:
 		{"empty", "", []string{"1:1: the file is empty"}},
 		{"nothing", "{}\n", []string{"1:1: the file defines no profiles and no fleets"}},
 		{"not a mapping", "- a\n", []string{"1:1: `file`: expected a mapping with profiles, fleets, got a list"}},
-		{"syntax", "profiles: [\n", []string{"1:1: YAML syntax: did not find expected node content"}},
+		{"syntax", "profiles: [\n", []string{"1:11: YAML syntax: sequence end token ']' not found"}},
+		// The yaml package says where a construct began, or line 1, and no
+		// column; these are where the mistake is.
+		{"unclosed quote", "profiles:\n  - name: x\n    streams:\n      - name: a\n        topic: \"t\n        every: 1s\n",
+			[]string{"5:16: YAML syntax: could not find end character of double-quoted text"}},
+		{"unclosed flow sequence", "fleets:\n  - profile: x\n    count: [1, 2\n", []string{"3:12: YAML syntax: sequence end token ']' not found"}},
+		{"unclosed flow mapping", "profiles:\n  - name: x\n    vars: {a: 1, b: 2\n    streams: []\n", []string{"4:5: YAML syntax: ',' or '}' must be specified"}},
+		// Beyond locateSyntax's bounds, the yaml package's words and line.
+		{"deeply nested", "a: " + strings.Repeat("[", 1001) + "\n", []string{"1:1: YAML syntax: did not find expected node content"}},
+		{"tab indentation", "profiles:\n\t- name: x\n", []string{"2:1: YAML syntax: found character '\t' that cannot start any token"}},
 		{"unquoted template in a flow mapping", "profiles:\n  - name: p\n    lifecycle:\n      status: {topic: home/{{.ID}}/status, qos: 1}\n",
-			[]string{"4:1: YAML syntax: did not find expected ',' or '}'; a {{template}} inside a { } mapping must be quoted"}},
+			[]string{"4:28: YAML syntax: ',' or '}' must be specified; a {{template}} inside a { } mapping must be quoted"}},
 		{"two documents", fleetOnly + "---\n" + fleetOnly, []string{"4:1: a second YAML document"}},
 		{"alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\nprofiles:\n  - name: p\n    state: {x: *f}\n",
 			[]string{"1:1: unknown key `a`", "1:8: the file expands to more than 1048576 values", "2:1: unknown key `b`", "3:1: unknown key `c`", "4:1: unknown key `d`", "5:1: unknown key `e`", "6:1: unknown key `f` in the file; did you mean `fleets`?"}},
