@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -28,21 +27,17 @@ func captureImport(args []string, e env) error {
 	fs := newFlagSet("capture import", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	retention := retentionFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() == 0:
+	case len(files) == 0:
 		return usagef("capture import: give the JSONL FILE to import (as capture export --format jsonl writes it)\n%s", importUsage)
-	case fs.NArg() > 1 && strings.HasPrefix(fs.Arg(1), "-"):
-		return usagef("capture import: flags go before FILE (%q comes after %s)\n%s", fs.Arg(1), fs.Arg(0), importUsage)
-	case fs.NArg() > 1:
-		return usagef("capture import: one FILE at a time; got %d: %s\n%s", fs.NArg(), strings.Join(fs.Args(), " "), importUsage)
+	case len(files) > 1:
+		return usagef("capture import: one FILE at a time; got %d: %s\n%s", len(files), strings.Join(files, " "), importUsage)
 	}
-	path := fs.Arg(0)
+	path := files[0]
 	opts, err := retention()
 	if err != nil {
 		return err

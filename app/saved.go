@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,34 +80,21 @@ func payloadSummary(b []byte) string {
 }
 
 func runSavedPublish(args []string, e env) error {
-	var ref string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ref, args = args[0], args[1:]
-	}
 	fs := newFlagSet("saved publish", e)
 	dial := addDialFlags(fs)
 	wait := fs.Duration("wait", 30*time.Second, "give up if not connected and published within `DURATION`")
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	refs, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	// The name may come first, last or between flags.
-	if rest := fs.Args(); len(rest) > 0 {
-		if ref != "" {
-			return usagef("saved publish: unexpected argument %q", rest[0])
-		}
-		ref = rest[0]
-		if err := parseFlags(fs, rest[1:]); err != nil {
-			return err
-		}
+	if len(refs) > 1 {
+		return usagef("saved publish: unexpected argument %q", refs[1])
 	}
-	if ref == "" {
+	if len(refs) == 0 {
 		return usagef("saved publish: which message? give COLLECTION/NAME (see iotstudio saved list)\n%s", savedUsage)
 	}
-	col, name, err := saved.SplitRef(ref)
+	col, name, err := saved.SplitRef(refs[0])
 	if err != nil {
 		return usageError{err}
 	}

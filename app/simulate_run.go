@@ -146,7 +146,7 @@ func (f runFlags) overrides(s *device.Scenario) error {
 func simulateRun(args []string, e env) error {
 	fs := newFlagSet("simulate run", e)
 	f := addRunFlags(fs)
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
