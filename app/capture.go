@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,6 +45,18 @@ replay read the capture through it; import and clear need it closed.
 query, export and replay skip records the capture cannot read back (a damaged
 block file), write every intact one, name the damaged records on stderr and
 exit with status 3: the results are incomplete.`
+
+// brokerSource names a broker dialled by URL where the capture records
+// the source: its host and port, which tell brokers apart, as connect's
+// help promises (scheme and path add nothing). A URL that does not parse
+// is returned as is; the profile built from it reports why.
+func brokerSource(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return rawURL
+	}
+	return u.Host
+}
 
 // captureDir is where the capture store lives inside the data dir.
 func captureDir(data string) string { return studio.CaptureDir(data) }
@@ -353,12 +366,12 @@ type tableWriter struct{ tw *tabwriter.Writer }
 
 func newTableWriter(w io.Writer) *tableWriter {
 	t := &tableWriter{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
-	fmt.Fprintln(t.tw, "TIME\tTOPIC\tQOS\tRETAIN\tCLIENT\tPAYLOAD")
+	fmt.Fprintln(t.tw, "TIME\tSOURCE\tTOPIC\tQOS\tRETAIN\tCLIENT\tPAYLOAD")
 	return t
 }
 
 func (t *tableWriter) Write(r message.Message) error {
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Source, r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
 	return err
 }
 

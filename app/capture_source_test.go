@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/message"
+)
+
+// The table of capture query says where each record came from: the
+// embedded broker or which connection.
+func TestCaptureQueryTableShowsSource(t *testing.T) {
+	data := t.TempDir()
+	store, err := capture.Open(captureDir(data), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute)
+	for _, r := range []message.Message{
+		{Time: at, Source: "broker", ClientID: "meter", Protocol: 5, Topic: "plant/a", Payload: []byte("1")},
+		{Time: at.Add(time.Second), Source: "10.0.0.5:1883", Protocol: 4, Topic: "plant/b", Payload: []byte("2")},
+	} {
+		if err := store.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runInProcess([]string{"capture", "query", "--data", data, "--format", "table", "--oldest-first"}, "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 || !strings.Contains(strings.Join(strings.Fields(lines[0]), " "), "TIME SOURCE TOPIC") {
+		t.Fatalf("want a header with a SOURCE column and two rows:\n%s", stdout)
+	}
+	for i, want := range []string{"broker plant/a", "10.0.0.5:1883 plant/b"} {
+		if row := strings.Join(strings.Fields(lines[i+1]), " "); !strings.Contains(row, want) {
+			t.Errorf("row %q lacks %q", row, want)
+		}
+	}
+}
+
+// connect --capture (and the other commands dialling --url) record the
+// broker's host and port, as connect's help says, not the whole URL.
+func TestDialedBrokerIsRecordedByHost(t *testing.T) {
+	cases := []struct{ url, want string }{
+		{"mqtt://10.0.0.5:1883", "10.0.0.5:1883"},
+		{"mqtts://broker.example.com:8883", "broker.example.com:8883"},
+		{"ws://127.0.0.1:8083/mqtt", "127.0.0.1:8083"},
+		{"wss://[::1]:8084/mqtt", "[::1]:8084"},
+	}
+	for _, tc := range cases {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		d := addDialFlags(fs)
+		if err := fs.Parse([]string{"--url", tc.url}); err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := d.profile()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		if p.Name != tc.want {
+			t.Errorf("--url %s is recorded as %q, want %q", tc.url, p.Name, tc.want)
+		}
+	}
+}
