@@ -58,6 +58,18 @@ func brokerSource(rawURL string) string {
 	return u.Host
 }
 
+// records counts records: "1 record", "2 records".
+func records[N ~int | ~int64 | ~uint64](n N) string { return plural(n, "record", "records") }
+
+// plural counts things in plain digits, as the rest of the commands'
+// output (and scripts reading it) has them.
+func plural[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // captureDir is where the capture store lives inside the data dir.
 func captureDir(data string) string { return studio.CaptureDir(data) }
 
@@ -145,11 +157,11 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "too large\t%d\n", st.TooLargeTotal)
 	fmt.Fprintf(w, "writing\t%s\n", writingState(st))
 	if len(st.Damaged) > 0 {
-		places := fmt.Sprintf("%d places", len(st.Damaged))
+		places := plural(len(st.Damaged), "place", "places")
 		if len(st.Damaged) == 1 {
 			places = "one place"
 		}
-		fmt.Fprintf(w, "damaged\t%d records in %s (found by reads since the capture was opened):\n", st.DamagedRecords, places)
+		fmt.Fprintf(w, "damaged\t%s in %s (found by reads since the capture was opened):\n", records(st.DamagedRecords), places)
 	}
 	for _, l := range st.Lost {
 		fmt.Fprintf(w, "lost\tseq %d..%d in %s: %s\n", l.First, l.Last, l.File, l.Reason)
@@ -248,7 +260,7 @@ func (d *damageSeen) report(w io.Writer, done string) error {
 	for _, x := range d.list {
 		n += x.Records()
 	}
-	fmt.Fprintf(w, "warning: the capture is damaged: %d records could not be read and are missing from the results (%s):\n", n, done)
+	fmt.Fprintf(w, "warning: the capture is damaged: %s could not be read and are missing from the results (%s):\n", records(n), done)
 	for _, x := range d.list {
 		fmt.Fprintf(w, "  %s\n", x)
 	}

@@ -70,13 +70,13 @@ func captureImport(args []string, e env) error {
 			pct = int(p.Done * 100 / p.Total)
 		}
 		if p.Checking {
-			fmt.Fprintf(e.stderr, "checked %d records (%d%%)\n", p.Records, pct)
+			fmt.Fprintf(e.stderr, "checked %s (%d%%)\n", records(p.Records), pct)
 		} else {
-			fmt.Fprintf(e.stderr, "imported %d records (%d%%)\n", p.Records, pct)
+			fmt.Fprintf(e.stderr, "imported %s (%d%%)\n", records(p.Records), pct)
 		}
 	}))
 	if cerr := store.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("capture import: %d records were imported, but closing the capture failed (some may be missing): %w", n, cerr)
+		err = fmt.Errorf("capture import: %s imported, but closing the capture failed (some may be missing): %w", records(n), cerr)
 	}
 	if errors.Is(err, capture.ErrRetention) {
 		return fmt.Errorf("%w\n(the capture keeps %s for %s; --capture-max-age and --capture-max-size change that for it, serve and the app)",
@@ -85,6 +85,6 @@ func captureImport(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "imported %d records from %s\n", n, path)
+	fmt.Fprintf(e.stdout, "imported %s from %s\n", records(n), path)
 	return nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,43 @@ func TestDialedBrokerIsRecordedByHost(t *testing.T) {
 		}
 		if p.Name != tc.want {
 			t.Errorf("--url %s is recorded as %q, want %q", tc.url, p.Name, tc.want)
+		}
+	}
+}
+
+// One record is "1 record", not "1 records", in every capture command.
+func TestOneRecordIsSingular(t *testing.T) {
+	data := t.TempDir()
+	store, err := capture.Open(captureDir(data), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Append(context.Background(), message.Message{Time: time.Now().Add(-time.Minute), Source: "broker", Protocol: 5, Topic: "a", Payload: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "one.jsonl")
+	other := t.TempDir()
+	steps := []struct {
+		args []string
+		code int
+		want string // on stdout, or stderr when code != 0
+	}{
+		{[]string{"capture", "export", "--data", data, "--format", "jsonl", "--out", file}, 0, "exported 1 record to "},
+		{[]string{"capture", "import", file, "--data", other}, 0, "imported 1 record from "},
+		{[]string{"capture", "clear", "--data", data}, 2, "would delete 1 record in "},
+		{[]string{"capture", "clear", "--data", data, "--yes"}, 0, "deleted 1 record from "},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runInProcess(s.args, "")
+		got := stdout
+		if s.code != 0 {
+			got = stderr
+		}
+		if code != s.code || !strings.Contains(got, s.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", s.args, code, stdout, stderr, s.code, s.want)
 		}
 	}
 }

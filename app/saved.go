@@ -70,7 +70,7 @@ func runSavedList(args []string, e env) error {
 func payloadSummary(b []byte) string {
 	const max = 40
 	if !utf8.Valid(b) {
-		return fmt.Sprintf("(%d bytes of binary)", len(b))
+		return "(" + plural(len(b), "byte", "bytes") + " of binary)"
 	}
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if r := []rune(s); len(r) > max {
@@ -119,7 +119,7 @@ func runSavedPublish(args []string, e env) error {
 	if err := publishOnce(ctx, p, creds, m.ClientMessage(), e.stderr); err != nil {
 		return fmt.Errorf("saved publish %s/%s: %w", col, name, err)
 	}
-	fmt.Fprintf(e.stderr, "published %s/%s: %d bytes to %s on %s\n", col, name, len(m.Payload), m.Topic, p.URL)
+	fmt.Fprintf(e.stderr, "published %s/%s: %s to %s on %s\n", col, name, plural(len(m.Payload), "byte", "bytes"), m.Topic, p.URL)
 	addToHistory(*data, saved.Entry{Time: started, Connection: p.URL, Count: 1, Message: m}, e.stderr)
 	return nil
 }
