@@ -56,6 +56,7 @@ func runGUI(args []string, e env) error {
 	mqttAddr, wsAddr, noCapture := f.mqttAddr, f.wsAddr, f.noCapture
 
 	a := fyneapp.NewWithID(AppID)
+	keepPreferences(a, preferencesPath(a), log)
 	prefs := a.Preferences()
 	cfg := brokerpanel.ConfigFromPreferences(prefs, dir)
 	if *mqttAddr != "" {
