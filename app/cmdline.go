@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 )
@@ -157,7 +158,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageError{fmt.Errorf("%w (see %s --help)", err, fs.Name())}
+			return nil, usageError{fmt.Errorf("%s (see %s --help)", doubleDash(err.Error()), fs.Name())}
 		}
 		rest := fs.Args()
 		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" && !isFlagValue(fs, args[:consumed]) {
@@ -188,6 +189,12 @@ func isFlagValue(fs *flag.FlagSet, args []string) bool {
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return !ok || !b.IsBoolFlag()
 }
+
+// flagInError is how the flag package names a flag in its errors (-name).
+var flagInError = regexp.MustCompile(`(defined: |for flag |value "[^"]*" for |argument: )-([A-Za-z0-9][-A-Za-z0-9_]+)`)
+
+// doubleDash spells the flags in a flag-package error as the help does.
+func doubleDash(msg string) string { return flagInError.ReplaceAllString(msg, "${1}--${2}") }
 
 // parseFlags parses a command that takes no positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -75,10 +75,20 @@ func TestVersionFlag(t *testing.T) {
 // TestBadFlagSaysSoOnce: a wrong flag is one error line on stderr (exit 2),
 // not the error twice and a page of flags.
 func TestBadFlagSaysSoOnce(t *testing.T) {
-	for _, args := range [][]string{{"serve", "--bogus"}, {"capture", "query", "--limit", "x"}, {"users", "add", "--nope", "alice"}} {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: --bogus"},
+		{[]string{"capture", "query", "--limit", "x"}, `invalid value "x" for flag --limit`},
+		{[]string{"users", "add", "alice", "--data"}, "flag needs an argument: --data"},
+		{[]string{"users", "add", "--nope", "alice"}, "flag provided but not defined: --nope"},
+	}
+	for _, tc := range cases {
+		args := tc.args
 		code, stdout, stderr := runInProcess(args, "pw\n")
-		if code != 2 || stdout != "" {
-			t.Errorf("%v: exit %d, stdout %q; want exit 2 and nothing on stdout", args, code, stdout)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2, nothing on stdout, %q", args, code, stdout, stderr, tc.want)
 		}
 		if n := strings.Count(strings.TrimSpace(stderr), "\n"); n != 0 || !strings.Contains(stderr, "--help") {
 			t.Errorf("%v: stderr %q; want one line pointing to --help", args, stderr)
