@@ -7,9 +7,12 @@ import (
 	"github.com/iotstudio/iotstudio/engine/devca"
 )
 
+const caUsage = `usage: iotstudio ca export --out FILE [--data DIR]
+ca export writes the development CA's certificate (PEM), for devices to trust the broker's --dev-ca TLS.`
+
 func runCA(args []string, e env) error {
 	if len(args) == 0 || args[0] != "export" {
-		return usagef("usage: iotstudio ca export --out FILE [--data DIR]")
+		return usagef("%s", caUsage)
 	}
 	fs := newFlagSet("ca export", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")

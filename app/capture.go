@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,6 +45,30 @@ replay read the capture through it; import and clear need it closed.
 query, export and replay skip records the capture cannot read back (a damaged
 block file), write every intact one, name the damaged records on stderr and
 exit with status 3: the results are incomplete.`
+
+// brokerSource names a broker dialled by URL where the capture records
+// the source: its host and port, which tell brokers apart, as connect's
+// help promises (scheme and path add nothing). A URL that does not parse
+// is returned as is; the profile built from it reports why.
+func brokerSource(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return rawURL
+	}
+	return u.Host
+}
+
+// records counts records: "1 record", "2 records".
+func records[N ~int | ~int64 | ~uint64](n N) string { return plural(n, "record", "records") }
+
+// plural counts things in plain digits, as the rest of the commands'
+// output (and scripts reading it) has them.
+func plural[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // captureDir is where the capture store lives inside the data dir.
 func captureDir(data string) string { return studio.CaptureDir(data) }
@@ -132,11 +157,11 @@ func captureStats(args []string, e env) error {
 	fmt.Fprintf(w, "too large\t%d\n", st.TooLargeTotal)
 	fmt.Fprintf(w, "writing\t%s\n", writingState(st))
 	if len(st.Damaged) > 0 {
-		places := fmt.Sprintf("%d places", len(st.Damaged))
+		places := plural(len(st.Damaged), "place", "places")
 		if len(st.Damaged) == 1 {
 			places = "one place"
 		}
-		fmt.Fprintf(w, "damaged\t%d records in %s (found by reads since the capture was opened):\n", st.DamagedRecords, places)
+		fmt.Fprintf(w, "damaged\t%s in %s (found by reads since the capture was opened):\n", records(st.DamagedRecords), places)
 	}
 	for _, l := range st.Lost {
 		fmt.Fprintf(w, "lost\tseq %d..%d in %s: %s\n", l.First, l.Last, l.File, l.Reason)
@@ -235,7 +260,7 @@ func (d *damageSeen) report(w io.Writer, done string) error {
 	for _, x := range d.list {
 		n += x.Records()
 	}
-	fmt.Fprintf(w, "warning: the capture is damaged: %d records could not be read and are missing from the results (%s):\n", n, done)
+	fmt.Fprintf(w, "warning: the capture is damaged: %s could not be read and are missing from the results (%s):\n", records(n), done)
 	for _, x := range d.list {
 		fmt.Fprintf(w, "  %s\n", x)
 	}
@@ -353,12 +378,12 @@ type tableWriter struct{ tw *tabwriter.Writer }
 
 func newTableWriter(w io.Writer) *tableWriter {
 	t := &tableWriter{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
-	fmt.Fprintln(t.tw, "TIME\tTOPIC\tQOS\tRETAIN\tCLIENT\tPAYLOAD")
+	fmt.Fprintln(t.tw, "TIME\tSOURCE\tTOPIC\tQOS\tRETAIN\tCLIENT\tPAYLOAD")
 	return t
 }
 
 func (t *tableWriter) Write(r message.Message) error {
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%d\t%v\t%s\t%s\n", r.Time.Format(time.RFC3339Nano), r.Source, r.Topic, r.QoS, r.Retain, r.ClientID, preview(r.Payload, 60))
 	return err
 }
 

@@ -49,13 +49,13 @@ func captureExport(args []string, e env) error {
 	var damage damageSeen
 	q.OnDamage = damage.add
 	n, err := capture.ExportFile(ctx, store, q, *format, *out, throttle(exportProgressEvery, func(n int64) {
-		fmt.Fprintf(e.stderr, "exported %d records\n", n)
+		fmt.Fprintf(e.stderr, "exported %s\n", records(n))
 	}))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "exported %d records to %s\n", n, *out)
-	return damage.report(e.stderr, fmt.Sprintf("the %d records in %s are all intact", n, *out))
+	fmt.Fprintf(e.stdout, "exported %s to %s\n", records(n), *out)
+	return damage.report(e.stderr, fmt.Sprintf("the %s in %s are all intact", records(n), *out))
 }
 
 // throttle returns a function that passes its argument on to f at most
@@ -98,7 +98,7 @@ func captureClear(args []string, e env) error {
 		return fmt.Errorf("capture clear: nothing was deleted: %w", err)
 	}
 	if !*yes {
-		return usagef("capture clear: this would delete %d records in %s; run again with --yes to delete them", n, dir)
+		return usagef("capture clear: this would delete %s in %s; run again with --yes to delete them", records(n), dir)
 	}
 	// Move the store aside first so that a serve starting now gets a fresh
 	// one instead of a half-deleted one.
@@ -117,7 +117,7 @@ func captureClear(args []string, e env) error {
 	if err := os.RemoveAll(aside); err != nil {
 		return fmt.Errorf("capture clear: the capture was moved to %s but deleting it failed (delete that folder yourself): %w", aside, err)
 	}
-	fmt.Fprintf(e.stdout, "deleted %d records from %s\n", n, dir)
+	fmt.Fprintf(e.stdout, "deleted %s from %s\n", records(n), dir)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -28,21 +27,17 @@ func captureImport(args []string, e env) error {
 	fs := newFlagSet("capture import", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	retention := retentionFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() == 0:
+	case len(files) == 0:
 		return usagef("capture import: give the JSONL FILE to import (as capture export --format jsonl writes it)\n%s", importUsage)
-	case fs.NArg() > 1 && strings.HasPrefix(fs.Arg(1), "-"):
-		return usagef("capture import: flags go before FILE (%q comes after %s)\n%s", fs.Arg(1), fs.Arg(0), importUsage)
-	case fs.NArg() > 1:
-		return usagef("capture import: one FILE at a time; got %d: %s\n%s", fs.NArg(), strings.Join(fs.Args(), " "), importUsage)
+	case len(files) > 1:
+		return usagef("capture import: one FILE at a time; got %d: %s\n%s", len(files), strings.Join(files, " "), importUsage)
 	}
-	path := fs.Arg(0)
+	path := files[0]
 	opts, err := retention()
 	if err != nil {
 		return err
@@ -75,13 +70,13 @@ func captureImport(args []string, e env) error {
 			pct = int(p.Done * 100 / p.Total)
 		}
 		if p.Checking {
-			fmt.Fprintf(e.stderr, "checked %d records (%d%%)\n", p.Records, pct)
+			fmt.Fprintf(e.stderr, "checked %s (%d%%)\n", records(p.Records), pct)
 		} else {
-			fmt.Fprintf(e.stderr, "imported %d records (%d%%)\n", p.Records, pct)
+			fmt.Fprintf(e.stderr, "imported %s (%d%%)\n", records(p.Records), pct)
 		}
 	}))
 	if cerr := store.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("capture import: %d records were imported, but closing the capture failed (some may be missing): %w", n, cerr)
+		err = fmt.Errorf("capture import: %s imported, but closing the capture failed (some may be missing): %w", records(n), cerr)
 	}
 	if errors.Is(err, capture.ErrRetention) {
 		return fmt.Errorf("%w\n(the capture keeps %s for %s; --capture-max-age and --capture-max-size change that for it, serve and the app)",
@@ -90,6 +85,6 @@ func captureImport(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "imported %d records from %s\n", n, path)
+	fmt.Fprintf(e.stdout, "imported %s from %s\n", records(n), path)
 	return nil
 }

@@ -127,8 +127,8 @@ func TestCaptureImportUsage(t *testing.T) {
 	}{
 		{"no file", []string{"--data", data}, 2, "give the JSONL FILE to import"},
 		{"two files", []string{"--data", data, file, file}, 2, "one FILE at a time; got 2"},
-		{"flag after file", []string{file, "--data", data}, 2, `flags go before FILE ("--data" comes after ` + file},
-		{"unknown flag", []string{"--format", "csv", file}, 2, "flag provided but not defined: -format"},
+		{"flag after file", []string{missing, "--data", data}, 1, missing + ": no such file or directory; nothing was imported"},
+		{"unknown flag", []string{"--format", "csv", file}, 2, "flag provided but not defined: --format"},
 		{"bad retention", []string{"--data", data, "--capture-max-age", "forever", file}, 2, `--capture-max-age: age "forever"`},
 		{"directory", []string{"--data", data, data}, 2, data + " is a directory"},
 		{"missing file", []string{"--data", data, missing}, 1, missing + ": no such file or directory; nothing was imported"},

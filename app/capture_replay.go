@@ -107,19 +107,19 @@ func captureReplay(args []string, e env) error {
 	res, err := replay.Run(ctx, store, q, client, opts, replayProgress(e.stderr))
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("capture replay interrupted after %d of %d records", res.Published, res.Total)
+		return fmt.Errorf("capture replay interrupted after %d of %s", res.Published, records(res.Total))
 	case err != nil:
-		return fmt.Errorf("capture replay to %s stopped after %d of %d records: %w", target, res.Published, res.Total, err)
+		return fmt.Errorf("capture replay to %s stopped after %d of %s: %w", target, res.Published, records(res.Total), err)
 	case res.Total == 0:
 		fmt.Fprintln(e.stdout, "no records match; nothing replayed")
 		return damage.report(e.stderr, "nothing was replayed")
 	}
-	fmt.Fprintf(e.stdout, "replayed %d records to %s in %s (captured over %s, %s)\n",
-		res.Published, target, roundDuration(res.Elapsed), roundDuration(res.Span), speedText(opts.Speed))
+	fmt.Fprintf(e.stdout, "replayed %s to %s in %s (captured over %s, %s)\n",
+		records(res.Published), target, roundDuration(res.Elapsed), roundDuration(res.Span), speedText(opts.Speed))
 	if res.Skipped > 0 {
-		fmt.Fprintf(e.stdout, "skipped %d records whose topic --remap left empty\n", res.Skipped)
+		fmt.Fprintf(e.stdout, "skipped %s whose topic --remap left empty\n", records(res.Skipped))
 	}
-	return damage.report(e.stderr, fmt.Sprintf("the %d records replayed were all intact", res.Published))
+	return damage.report(e.stderr, fmt.Sprintf("the %s replayed were all intact", records(res.Published)))
 }
 
 // parseSpeed reads --speed: a positive factor (a trailing x is allowed) or
@@ -149,8 +149,8 @@ func replayProgress(w io.Writer) func(replay.Progress) {
 		if p.Done || p.Elapsed == 0 {
 			return
 		}
-		fmt.Fprintf(w, "replayed %d of %d records; at %s of %s captured, %s elapsed\n",
-			p.Published, p.Total, roundDuration(p.Position), roundDuration(p.Span), roundDuration(p.Elapsed))
+		fmt.Fprintf(w, "replayed %d of %s; at %s of %s captured, %s elapsed\n",
+			p.Published, records(p.Total), roundDuration(p.Position), roundDuration(p.Span), roundDuration(p.Elapsed))
 	}
 }
 

@@ -239,7 +239,7 @@ func (d dialFlags) profile() (client.Profile, client.Credentials, error) {
 	if *d.url == "" {
 		return client.Profile{}, creds, usagef("connect: --url URL is required, e.g. --url mqtt://127.0.0.1:1883\n%s", connectUsage)
 	}
-	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: *d.url, Host: *d.url})
+	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: brokerSource(*d.url), Host: *d.url})
 	if err != nil {
 		return p, creds, usagef("--url: %v", err)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,26 +25,40 @@ import (
 // match FyneApp.toml.
 const AppID = "io.iotstudio.app"
 
+type windowFlags struct {
+	data, mqttAddr, wsAddr, logLevel *string
+	noCapture                        *bool
+}
+
+// guiFlags registers the window's flags; `iotstudio --help` lists them too.
+func guiFlags(fs *flag.FlagSet) windowFlags {
+	return windowFlags{
+		data:      fs.String("data", "", "data `DIR` (default: the user config dir)"),
+		mqttAddr:  fs.String("mqtt", "", "MQTT listener `HOST:PORT` for this run (overrides the saved setting)"),
+		wsAddr:    fs.String("ws", "", "WebSocket listener `HOST:PORT` or \"off\" for this run (overrides the saved setting)"),
+		logLevel:  fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error"),
+		noCapture: fs.Bool("no-capture", false, "do not record traffic in DATA/capture"),
+	}
+}
+
 func runGUI(args []string, e env) error {
 	fs := newFlagSet("gui", e)
-	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
-	mqttAddr := fs.String("mqtt", "", "MQTT listener `HOST:PORT` for this run (overrides the saved setting)")
-	wsAddr := fs.String("ws", "", "WebSocket listener `HOST:PORT` or \"off\" for this run (overrides the saved setting)")
-	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
-	noCapture := fs.Bool("no-capture", false, "do not record traffic in DATA/capture")
+	f := guiFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(e.stderr, *logLevel)
+	log, err := newLogger(e.stderr, *f.logLevel)
 	if err != nil {
 		return err
 	}
-	dir, err := dataDir(*data)
+	dir, err := dataDir(*f.data)
 	if err != nil {
 		return err
 	}
+	mqttAddr, wsAddr, noCapture := f.mqttAddr, f.wsAddr, f.noCapture
 
 	a := fyneapp.NewWithID(AppID)
+	keepPreferences(a, preferencesPath(a), log)
 	prefs := a.Preferences()
 	cfg := brokerpanel.ConfigFromPreferences(prefs, dir)
 	if *mqttAddr != "" {

@@ -56,8 +56,8 @@ commands:
   connections  list, add, remove, export and import the saved connection profiles
   saved        list the Publish panel's saved messages, or publish one to any broker
   simulate     run, check, preview and infer fleets of virtual devices (YAML scenario files)
-  version      print the version
-Run "iotstudio COMMAND -h" for a command's flags.
+  version      print the version (also --version)
+  help         this text; "iotstudio help COMMAND" or "iotstudio COMMAND --help" shows a command's flags
 `
 
 // Main runs the command line and returns the process exit status.
@@ -67,8 +67,22 @@ func Main(args []string) int {
 
 func run(args []string, e env) int {
 	cmd, rest := "gui", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) == 0:
+	case isHelpArg(args[0]) && len(args) > 1 && !isHelpArg(args[1]):
+		// help COMMAND [VERB] is COMMAND [VERB] --help.
+		return run(append(args[1:len(args):len(args)], "--help"), e)
+	case isHelpArg(args[0]):
+		writeMainHelp(e.stdout, e)
+		return exitOK
+	case args[0] == "--version" || args[0] == "-version":
+		cmd = "version"
+	case !strings.HasPrefix(args[0], "-"):
 		cmd, rest = args[0], args[1:]
+	}
+	if isGroup(cmd) && len(rest) > 0 && isHelpArg(rest[0]) {
+		fmt.Fprintln(e.stdout, commandUsage(cmd))
+		return exitOK
 	}
 	var err error
 	switch cmd {
@@ -92,8 +106,6 @@ func run(args []string, e env) int {
 		err = runSimulate(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
-	case "help":
-		fmt.Fprint(e.stdout, usage)
 	default:
 		err = usagef("unknown command %q\n%s", cmd, usage)
 	}
@@ -122,26 +134,6 @@ func Version() string {
 		return info.Main.Version
 	}
 	return "devel"
-}
-
-func newFlagSet(name string, e env) *flag.FlagSet {
-	fs := flag.NewFlagSet("iotstudio "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
-
-// parseFlags turns flag-package errors into usage errors (exit 2).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

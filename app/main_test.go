@@ -126,7 +126,7 @@ func TestCommandLineErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"serve", "--bogus"}, "flag provided but not defined: --bogus"},
 		{"bad address", []string{"serve", "--mqtt", "nonsense", "--data", dir}, "not HOST:PORT"},
 		{"exposed without users", []string{"serve", "--mqtt", "0.0.0.0:0", "--ws", "off", "--data", dir}, "iotstudio users add"},
 		{"tls without material", []string{"serve", "--tls", "127.0.0.1:0", "--data", dir}, "--dev-ca"},

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,7 +70,7 @@ func runSavedList(args []string, e env) error {
 func payloadSummary(b []byte) string {
 	const max = 40
 	if !utf8.Valid(b) {
-		return fmt.Sprintf("(%d bytes of binary)", len(b))
+		return "(" + plural(len(b), "byte", "bytes") + " of binary)"
 	}
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if r := []rune(s); len(r) > max {
@@ -82,34 +80,21 @@ func payloadSummary(b []byte) string {
 }
 
 func runSavedPublish(args []string, e env) error {
-	var ref string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ref, args = args[0], args[1:]
-	}
 	fs := newFlagSet("saved publish", e)
 	dial := addDialFlags(fs)
 	wait := fs.Duration("wait", 30*time.Second, "give up if not connected and published within `DURATION`")
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	refs, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	// The name may come first, last or between flags.
-	if rest := fs.Args(); len(rest) > 0 {
-		if ref != "" {
-			return usagef("saved publish: unexpected argument %q", rest[0])
-		}
-		ref = rest[0]
-		if err := parseFlags(fs, rest[1:]); err != nil {
-			return err
-		}
+	if len(refs) > 1 {
+		return usagef("saved publish: unexpected argument %q", refs[1])
 	}
-	if ref == "" {
+	if len(refs) == 0 {
 		return usagef("saved publish: which message? give COLLECTION/NAME (see iotstudio saved list)\n%s", savedUsage)
 	}
-	col, name, err := saved.SplitRef(ref)
+	col, name, err := saved.SplitRef(refs[0])
 	if err != nil {
 		return usageError{err}
 	}
@@ -134,7 +119,7 @@ func runSavedPublish(args []string, e env) error {
 	if err := publishOnce(ctx, p, creds, m.ClientMessage(), e.stderr); err != nil {
 		return fmt.Errorf("saved publish %s/%s: %w", col, name, err)
 	}
-	fmt.Fprintf(e.stderr, "published %s/%s: %d bytes to %s on %s\n", col, name, len(m.Payload), m.Topic, p.URL)
+	fmt.Fprintf(e.stderr, "published %s/%s: %s to %s on %s\n", col, name, plural(len(m.Payload), "byte", "bytes"), m.Topic, p.URL)
 	addToHistory(*data, saved.Entry{Time: started, Connection: p.URL, Count: 1, Message: m}, e.stderr)
 	return nil
 }

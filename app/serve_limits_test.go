@@ -25,7 +25,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 		{"packet size over MQTT's", []string{"--max-packet-size", "1GB"}, "--max-packet-size 1GB: MQTT packets are at most 256MiB"},
 		{"connect timeout zero", []string{"--connect-timeout", "0"}, "--connect-timeout 0s: give a positive duration"},
 		{"connect timeout too short", []string{"--connect-timeout", "10ms"}, "--connect-timeout 10ms: give a duration from 100ms to 1h"},
-		{"connect timeout not a duration", []string{"--connect-timeout", "10"}, "invalid value \"10\" for flag -connect-timeout"},
+		{"connect timeout not a duration", []string{"--connect-timeout", "10"}, "invalid value \"10\" for flag --connect-timeout"},
 		{"max connections negative", []string{"--max-connections", "-5"}, "--max-connections -5: give a positive number"},
 	}
 	for _, tc := range cases {

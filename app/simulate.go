@@ -59,24 +59,6 @@ func runSimulate(args []string, e env) error {
 	return usagef("unknown simulate command %q\n%s", args[0], simulateUsage)
 }
 
-// parseInterleaved parses flags that may come before, between or after
-// the file arguments (flag.Parse stops at the first argument).
-func parseInterleaved(fs *flag.FlagSet, args []string) (files []string, err error) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err}
-		}
-		if fs.NArg() == 0 {
-			return files, nil
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // loadScenarios reads and compiles every file, all of them, so that one
 // command reports every error at once; fleets in one file may use the
 // profiles of another. Nothing is returned unless all are valid.
@@ -229,7 +211,7 @@ func scenarioErrors(errs []error) error {
 func simulateValidate(args []string, e env) error {
 	fs := newFlagSet("simulate validate", e)
 	replay := replayFlag(fs)
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -255,7 +237,7 @@ func simulatePreview(args []string, e env) error {
 	index := fs.Int("device", 0, "preview device `N` (0-based)")
 	n := fs.Int("n", 5, "show the next `N` messages")
 	replay := replayFlag(fs)
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -348,16 +330,14 @@ func simulateNew(args []string, e env) error {
 // says so, rather than leave a user looking for a file it never wrote.
 func simulateSchema(args []string, e env) error {
 	fs := newFlagSet("simulate schema", e)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("simulate schema: unexpected argument %q; it writes to stdout: iotstudio simulate schema > %s", fs.Arg(0), fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("simulate schema: unexpected argument %q; it writes to stdout: iotstudio simulate schema > %s", pos[0], pos[0])
 	}
-	_, err := e.stdout.Write(scenario.Schema())
+	_, err = e.stdout.Write(scenario.Schema())
 	return err
 }
 

@@ -49,9 +49,9 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		mqtt:      fs.String("mqtt", broker.DefaultMQTTAddr, "with --embedded: the broker's MQTT listener `HOST:PORT` (port 0 picks a free port)"),
 		noCapture: fs.Bool("no-capture", false, "with --embedded: do not record the traffic in DATA/capture"),
 		savedConn: fs.String("profile", "", "run the devices against the saved connection `NAME` (see iotstudio connections)"),
-		count:     fs.Int("count", 0, "devices per fleet (default: each fleet's count in the file)"),
+		count:     fs.Int("count", 0, "`N` devices per fleet (default: each fleet's count in the file)"),
 		ramp:      fs.String("ramp", "", "how fast devices connect: `RATE` per second (200/s) or a duration to spread them over (30s)"),
-		seed:      fs.Int64("seed", 0, "seed of every fleet's values (default: each fleet's seed in the file)"),
+		seed:      fs.Int64("seed", 0, "`SEED` of every fleet's values (default: each fleet's seed in the file)"),
 		duration:  fs.Duration("duration", 0, "stop after `DURATION` (default: run until Ctrl-C)"),
 		stats:     fs.Duration("stats", 5*time.Second, "print the fleets' stats every `INTERVAL` (0: only the summary)"),
 		format:    fs.String("format", "text", "stats `FORMAT`: text or jsonl"),
@@ -151,7 +151,7 @@ func (f runFlags) overrides(s *device.Scenario) error {
 func simulateRun(args []string, e env) error {
 	fs := newFlagSet("simulate run", e)
 	f := addRunFlags(fs)
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

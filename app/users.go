@@ -3,7 +3,6 @@ package app
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,14 +22,17 @@ func runUsers(args []string, e env) error {
 		return usagef("%s", usersUsage)
 	}
 	verb := args[0]
+	switch verb {
+	case "add", "remove", "list":
+	default:
+		return usagef("unknown users command %q\n%s", verb, usersUsage)
+	}
 	fs := newFlagSet("users "+verb, e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	file := fs.String("users", "", "users `FILE` (default DATA/users.yaml)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	names, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	path, err := usersPath(*data, *file)
 	if err != nil {
@@ -38,19 +40,20 @@ func runUsers(args []string, e env) error {
 	}
 	switch verb {
 	case "add":
-		if fs.NArg() != 1 {
+		if len(names) != 1 {
 			return usagef("users add takes one NAME\n%s", usersUsage)
 		}
-		return addUser(path, fs.Arg(0), e)
+		return addUser(path, names[0], e)
 	case "remove":
-		if fs.NArg() != 1 {
+		if len(names) != 1 {
 			return usagef("users remove takes one NAME\n%s", usersUsage)
 		}
-		return removeUser(path, fs.Arg(0), e)
-	case "list":
-		return listUsers(path, e)
+		return removeUser(path, names[0], e)
 	}
-	return usagef("unknown users command %q\n%s", verb, usersUsage)
+	if len(names) > 0 {
+		return usagef("users list: unexpected argument %q", names[0])
+	}
+	return listUsers(path, e)
 }
 
 func usersPath(data, file string) (string, error) {

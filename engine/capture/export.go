@@ -17,10 +17,10 @@ import (
 // jsonRecord is the lossless JSON form of a Record: the payload as UTF-8
 // text when it is valid UTF-8, otherwise base64 with "payload_base64": true.
 type jsonRecord struct {
-	Seq             uint64             `json:"seq"`
+	Seq             uint64             `json:"seq,omitempty"` // 0: not from a capture (connect --format jsonl)
 	Time            time.Time          `json:"time"`
 	Source          string             `json:"source"`
-	ClientID        string             `json:"client_id"`
+	ClientID        string             `json:"client_id,omitempty"` // "": the publisher is unknown (a remote broker's messages)
 	Protocol        byte               `json:"protocol"`
 	Topic           string             `json:"topic"`
 	Payload         string             `json:"payload"`

@@ -86,3 +86,50 @@ func TestCSVEmptyStillHasHeader(t *testing.T) {
 		t.Fatalf("empty export %q", out.String())
 	}
 }
+
+// A message that did not come from a capture has no seq, and one whose
+// publisher is unknown (a remote broker does not say) no client ID: JSON
+// Lines leave those fields out rather than print "seq":0 and
+// "client_id":"" as if they were known; known ones stay, and a line
+// without them still imports.
+func TestJSONLLeavesOutUnknownFields(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name    string
+		msg     message.Message
+		present []string
+		absent  []string
+	}{
+		{"received by connect", message.Message{Time: at, Source: "10.0.0.5:1883", Protocol: 5, Topic: "t", Payload: []byte("1")},
+			[]string{`"source":"10.0.0.5:1883"`, `"topic":"t"`, `"qos":0`, `"retain":false`}, []string{`"seq"`, `"client_id"`}},
+		{"read from the capture", message.Message{Seq: 42, Time: at, Source: "broker", ClientID: "meter", Protocol: 4, Topic: "t", Payload: []byte("1")},
+			[]string{`"seq":42`, `"client_id":"meter"`, `"source":"broker"`}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			w := NewJSONLWriter(&out)
+			if err := w.Write(tc.msg); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			line := out.String()
+			for _, p := range tc.present {
+				if !strings.Contains(line, p) {
+					t.Errorf("%s lacks %s", line, p)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(line, a) {
+					t.Errorf("%s has %s, which is unknown", line, a)
+				}
+			}
+			got, err := NewJSONLReader(strings.NewReader(line), "line").Read()
+			if err != nil || got.Seq != tc.msg.Seq || got.ClientID != tc.msg.ClientID || got.Source != tc.msg.Source {
+				t.Errorf("read back %+v, %v; want seq %d, client %q, source %q", got, err, tc.msg.Seq, tc.msg.ClientID, tc.msg.Source)
+			}
+		})
+	}
+}
