@@ -31,6 +31,9 @@ type Controller interface {
 	Disconnect(id string) error
 	Config() broker.Config
 	Reconfigure(broker.Config) error
+	// CanListen says whether a listener could open addr (the settings
+	// dialog asks as the user types); the broker's own addresses can.
+	CanListen(listener, addr string) error
 	DevCACert() []byte
 }
 
@@ -173,23 +176,41 @@ func (p *Panel) onStartStop() {
 	})
 }
 
-// reconfigure applies cfg. A broker whose last start failed (say, on a busy
-// port) is started again, since fixing that is why the user changed it.
-func (p *Panel) reconfigure(cfg broker.Config) {
+// errBusy refuses a change while another action runs.
+var errBusy = errors.New("The broker is busy with another action; save again when it has finished.")
+
+// saveSettings applies what the settings dialog holds, then tells done.
+// A broker whose last start failed (say, on a busy port) is started
+// again, since fixing that is why the user changed it. The preferences
+// are written only once the change is applied: a refused one (a busy
+// port) leaves them, and the running broker, as they were.
+func (p *Panel) saveSettings(ch settingsChange, done func(error)) {
 	if !p.begin("Applying settings…") {
+		done(errBusy)
 		return
 	}
 	retry := p.state.Status == broker.Failed
 	p.async(func() func() {
-		err := p.ctl.Reconfigure(cfg)
-		if err != nil {
-			err = fmt.Errorf("settings saved, but the broker rejected them: %w", err)
-		} else if retry {
+		err := p.ctl.Reconfigure(ch.cfg)
+		if err == nil && retry {
 			err = p.ctl.Start()
 		}
 		s := p.snapshot()
-		return func() { p.finish(err, s) }
+		return func() {
+			if err == nil {
+				p.savePreferences(ch)
+			}
+			p.finish(nil, s) // the dialog shows err, where it can be fixed
+			done(err)
+		}
 	})
+}
+
+func (p *Panel) savePreferences(ch settingsChange) {
+	SavePreferences(p.prefs, ch.cfg, ch.autoStart)
+	for key, addr := range ch.remembered {
+		p.prefs.SetString(key, addr)
+	}
 }
 
 func (p *Panel) onDisconnect(id string) {
@@ -225,18 +246,9 @@ func (p *Panel) onChangePort() {
 }
 
 func (p *Panel) onSettings() {
-	p.settings = newSettingsDialog(p.ctl.Config(), p.prefs, p.win, p.saveSettings)
+	p.settings = newSettingsDialog(p.ctl.Config(), p.prefs, p.win, p.ctl.CanListen, p.saveSettings)
 	p.settings.dlg.SetOnClosed(func() { p.settings = nil })
 	p.settings.dlg.Show()
-}
-
-// saveSettings persists what the dialog holds and reconfigures the broker.
-func (p *Panel) saveSettings(cfg broker.Config, autoStart bool, remembered map[string]string) {
-	SavePreferences(p.prefs, cfg, autoStart)
-	for key, addr := range remembered {
-		p.prefs.SetString(key, addr)
-	}
-	p.reconfigure(cfg)
 }
 
 // onExportCA saves the development CA so devices can be told to trust the

@@ -198,15 +198,66 @@ func TestSettingsValidateSaveAndReconfigure(t *testing.T) {
 	}
 }
 
-func TestReconfigureErrorInStatusLine(t *testing.T) {
+// A change the broker refuses at Save (the port was taken after it was
+// typed) keeps the dialog open with the reason; nothing is saved.
+func TestRefusedChangeKeepsDialogAndPreferences(t *testing.T) {
 	ctl := newFake()
-	ctl.reconfErr = errors.New("tls: the TLS listener needs --cert")
+	_ = ctl.Start()
+	refused := inUseErr("127.0.0.1:1884")
+	ctl.reconfErr = refused
+	h := newHarness(t, ctl)
+	h.app.Preferences().SetString(KeyMQTTAddr, "127.0.0.1:1883")
+	test.Tap(h.panel.settingsBtn)
+	s := h.panel.settings
+	s.mqtt.SetText("127.0.0.1:1884")
+	test.Tap(s.save)
+	if !s.save.Disabled() {
+		t.Error("Save stays enabled while the change is applied")
+	}
+	h.q.Run(t)
+
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("the dialog closed although the broker refused the change")
+	}
+	if s.errText.Text != refused.Error() || s.save.Disabled() {
+		t.Errorf("dialog says %q (Save disabled %v), want %q", s.errText.Text, s.save.Disabled(), refused.Error())
+	}
+	if got := h.app.Preferences().String(KeyMQTTAddr); got != "127.0.0.1:1883" {
+		t.Errorf("preferences hold %q after the refused change, want the old 127.0.0.1:1883", got)
+	}
+	ctl.get(func(f *fakeController) {
+		if f.stops != 0 || f.state.Status != broker.Running {
+			t.Errorf("the panel stopped the broker (%d stops, now %v)", f.stops, f.state.Status)
+		}
+	})
+}
+
+// The dialog marks an address ✓ only if the listener could open it.
+func TestSettingsMarkBusyAddress(t *testing.T) {
+	ctl := newFake()
+	ctl.busy = map[string]bool{"127.0.0.1:1884": true}
 	h := newHarness(t, ctl)
 	test.Tap(h.panel.settingsBtn)
-	test.Tap(h.panel.settings.save)
-	h.q.Run(t)
-	if !h.panel.errRow.Visible() || !strings.Contains(h.panel.errText.Text, "tls: the TLS listener needs --cert") {
-		t.Errorf("status error %q (shown %v) does not carry Reconfigure's error", h.panel.errText.Text, h.panel.errRow.Visible())
+	s := h.panel.settings
+
+	s.mqtt.SetText("127.0.0.1:1885")
+	if mark := validationMark(s.mqtt); mark != "✓" || s.errText.Text != "" {
+		t.Errorf("a free address shows mark %q and error %q, want ✓ and none", mark, s.errText.Text)
+	}
+	s.mqtt.SetText("127.0.0.1:1884")
+	if mark := validationMark(s.mqtt); mark == "✓" {
+		t.Error("a busy address shows ✓")
+	}
+	if !strings.HasPrefix(s.errText.Text, "Port 1884 ") {
+		t.Errorf("dialog says %q, want the sentence naming port 1884", s.errText.Text)
+	}
+
+	// Two listeners cannot share one address either.
+	s.mqtt.SetText("127.0.0.1:1885")
+	test.Tap(s.wsOn)
+	s.ws.SetText("127.0.0.1:1885")
+	if !strings.HasPrefix(s.errText.Text, "The MQTT and WebSocket listeners") {
+		t.Errorf("dialog says %q for one address on two listeners", s.errText.Text)
 	}
 }
 
