@@ -48,7 +48,10 @@ type Panel struct {
 	prefs fyne.Preferences
 
 	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
-	do       func(func())
+	do func(func())
+	// ownNames names the app's own connections among the clients (see
+	// NameClients); called off the UI goroutine.
+	ownNames func() map[string]string
 	interval time.Duration
 	serving  atomic.Bool // while Serve runs
 	pending  atomic.Bool // a refresh is queued but not yet applied
@@ -82,6 +85,16 @@ func New(b Controller, w fyne.Window, prefs fyne.Preferences) *Panel {
 	p.buildUI()
 	p.apply(p.snapshot())
 	return p
+}
+
+// NameClients makes the clients table show which clients are the app's
+// own connections: ownNames returns the names of the app's connections to
+// this broker by their client IDs ("Local broker"). It is called once a
+// refresh, from the refresh goroutine, so it must be safe there. Call
+// NameClients before Serve.
+func (p *Panel) NameClients(ownNames func() map[string]string) {
+	p.ownNames = ownNames
+	p.apply(p.snapshot())
 }
 
 // Title is the navigation label.

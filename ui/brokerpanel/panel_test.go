@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -454,4 +456,45 @@ func TestExportDevCA(t *testing.T) {
 	if n := len(uitest.Buttons(h2.panel.listenerBox, "Export CA…")); n != 0 {
 		t.Fatalf("%d Export CA buttons without a dev CA", n)
 	}
+}
+
+// The app's own connections are listed by name beside their client IDs;
+// other clients by ID (and user) only.
+func TestClientsTableNamesOwnConnections(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	ctl.clients = []broker.ClientInfo{
+		{ID: "iotstudio-ab12cd34", Address: "127.0.0.1:50000", ProtocolVersion: 5, Connected: true},
+		{ID: "iotstudio-ffff0000", Address: "127.0.0.1:50002", ProtocolVersion: 4, Connected: true, Username: "alice"},
+		{ID: "sensor-1", Address: "127.0.0.1:50001", ProtocolVersion: 4, Connected: true, Username: "bob"},
+	}
+	h := newHarness(t, ctl)
+	own := map[string]string{"iotstudio-ab12cd34": "Local broker", "iotstudio-ffff0000": "Staging"}
+	var mu sync.Mutex // own changes while the refresh reads it
+	h.panel.NameClients(func() map[string]string {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(own)
+	})
+
+	got := uitest.Labels(h.panel.clients.table)
+	for _, want := range []string{"Local broker (iotstudio-ab12cd34)", "Staging (iotstudio-ffff0000, alice)", "sensor-1 (bob)"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("clients table lacks %q; shows %q", want, got)
+		}
+	}
+
+	// The refresh names them too.
+	ctl.set(func(f *fakeController) {
+		f.clients = append(f.clients, broker.ClientInfo{ID: "iotstudio-99990000", ProtocolVersion: 5, Connected: true})
+	})
+	mu.Lock()
+	own["iotstudio-99990000"] = "Second window"
+	mu.Unlock()
+	h.panel.interval = 10 * time.Millisecond
+	stop := h.q.Serve(t, h.panel.Serve)
+	defer stop()
+	h.q.Until(t, "the new connection listed by name", func() bool {
+		return slices.Contains(uitest.Labels(h.panel.clients.table), "Second window (iotstudio-99990000)")
+	})
 }
