@@ -103,8 +103,9 @@ func (b *Broker) current(name, addr string) (openListener, bool) {
 // unchanged, a new binding where it changed. On error none stays open.
 func (b *Broker) prepareSockets(cfg Config) (sockets, error) {
 	out := sockets{}
+	takenBy := map[string]string{} // old listener → the new one its socket goes to
 	for _, l := range cfg.listenerAddrs() {
-		ln, err := b.socketFor(l)
+		ln, err := b.socketFor(l, takenBy)
 		if err != nil {
 			out.close()
 			return nil, err
@@ -119,18 +120,24 @@ func (b *Broker) prepareSockets(cfg Config) (sockets, error) {
 // socketFor is the socket listener l will serve on, or nil when its
 // unchanged address must be bound again once the old broker has let go
 // of it (no duplicates on this platform).
-func (b *Broker) socketFor(l namedAddr) (net.Listener, error) {
-	if o, ok := b.current(l.name, l.addr); ok {
-		if ln, err := dupSocket(o.l.socket()); err == nil {
-			return ln, nil
+func (b *Broker) socketFor(l namedAddr, takenBy map[string]string) (net.Listener, error) {
+	o, ok := b.current(l.name, l.addr)
+	if !ok {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return nil, &ListenError{Listener: l.name, Addr: l.addr, Err: err}
 		}
-		return nil, nil
+		return ln, nil
 	}
-	ln, err := net.Listen("tcp", l.addr)
-	if err != nil {
-		return nil, &ListenError{Listener: l.name, Addr: l.addr, Err: err}
+	if other, taken := takenBy[o.name]; taken {
+		return nil, fmt.Errorf("The %s and %s listeners are both set to the address the %s listener has now (%s); give each its own port.",
+			listenerTitle(other), listenerTitle(l.name), listenerTitle(o.name), o.l.socket().Addr())
 	}
-	return ln, nil
+	takenBy[o.name] = l.name
+	if ln, err := dupSocket(o.l.socket()); err == nil {
+		return ln, nil
+	}
+	return nil, nil
 }
 
 // keepSockets duplicates the running broker's sockets, so that it can be

@@ -182,6 +182,22 @@ func TestReconfigureRefusesOneAddressForTwoListeners(t *testing.T) {
 	}
 }
 
+// A listener set to the port another one has now (port 0 resolved) would
+// share its socket: refused, nothing changes.
+func TestReconfigureRefusesTheSocketOfAnotherListener(t *testing.T) {
+	b := brokerWithWS(t)
+	before := b.State().Listeners
+	cfg := b.Config()
+	cfg.MQTTAddr = b.Listener(t, "ws") // the WebSocket listener keeps 127.0.0.1:0
+	err := b.Reconfigure(cfg)
+	if err == nil || !strings.Contains(err.Error(), "both set to") {
+		t.Fatalf("MQTT onto the WebSocket listener's port: %v, want a refusal", err)
+	}
+	if !sameListeners(b.State().Listeners, before) {
+		t.Errorf("listeners changed to %+v", b.State().Listeners)
+	}
+}
+
 func TestCanListen(t *testing.T) {
 	b := brokertest.Start(t)
 	busy := brokertest.HoldPort(t)
