@@ -242,6 +242,7 @@ func TestSettingsMarkBusyAddress(t *testing.T) {
 	test.Tap(h.panel.settingsBtn)
 	s := h.panel.settings
 
+	size := s.dlg.MinSize()
 	s.mqtt.SetText("127.0.0.1:1885")
 	if mark := validationMark(s.mqtt); mark != "✓" || s.errText.Text != "" {
 		t.Errorf("a free address shows mark %q and error %q, want ✓ and none", mark, s.errText.Text)
@@ -252,6 +253,9 @@ func TestSettingsMarkBusyAddress(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.errText.Text, "Port 1884 ") {
 		t.Errorf("dialog says %q, want the sentence naming port 1884", s.errText.Text)
+	}
+	if got := s.dlg.MinSize(); got != size {
+		t.Errorf("the dialog's size changed from %v to %v with the error: its room is kept", size, got)
 	}
 
 	// Two listeners cannot share one address either.

@@ -3,11 +3,13 @@ package brokerpanel
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"net"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
@@ -139,6 +141,7 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	}
 	s.errText = widget.NewLabel("") // empty, not hidden: keeps the dialog's size
 	s.errText.Importance = widget.DangerImportance
+	s.errText.Wrapping = fyne.TextWrapWord // a busy port's sentence is long
 
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("MQTT (TCP)"), s.mqtt,
@@ -150,7 +153,7 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	content := container.NewVBox(
 		form,
 		hint("Port 0 picks a free port. A host other than 127.0.0.1 or localhost needs users."),
-		s.errText,
+		reserveLines(s.errText, 2),
 	)
 
 	s.cancel = widget.NewButton("Cancel", nil)
@@ -163,6 +166,15 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 		s.dlg.Resize(fyne.NewSize(600, min.Height))
 	}
 	return s
+}
+
+// reserveLines keeps room for n lines of l, so that the dialog does not
+// grow and shrink as an error appears and goes.
+func reserveLines(l *widget.Label, n int) fyne.CanvasObject {
+	probe := widget.NewLabelWithStyle(strings.Repeat("M\n", n-1)+"M", l.Alignment, l.TextStyle)
+	room := canvas.NewRectangle(color.Transparent)
+	room.SetMinSize(fyne.NewSize(0, probe.MinSize().Height))
+	return container.NewStack(room, l)
 }
 
 func hint(text string) *widget.Label {
