@@ -224,8 +224,16 @@ func closeCapture(store *capture.Store, log *slog.Logger) {
 
 // startError marks start failures as exit status 2: each one (a busy port,
 // an unreadable certificate, a bad users file, an unwritable data dir) is
-// fixed by changing the command line or the files it names.
-func startError(err error) error { return usageError{err} }
+// fixed by changing the command line or the files it names. A listener's
+// error says what to pass instead (the error itself is worded for the
+// window too, which has no flags).
+func startError(err error) error {
+	var le *broker.ListenError
+	if errors.As(err, &le) {
+		err = fmt.Errorf("%w On the command line, %s.", err, le.CommandLineHint())
+	}
+	return usageError{err}
+}
 
 // queueBudgetFlags registers the broker's queue byte budgets.
 func queueBudgetFlags(fs *flag.FlagSet) func() (perClient, total int64, err error) {

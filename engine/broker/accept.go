@@ -164,6 +164,7 @@ type tcpListener struct {
 	tlsConf *tls.Config
 	slots   *connSlots
 	log     *slog.Logger
+	bound   net.Listener // opened in advance by Reconfigure (handover.go), or nil
 
 	mu sync.Mutex
 	ln *patientListener
@@ -186,7 +187,7 @@ func (l *tcpListener) Address() string {
 }
 
 func (l *tcpListener) Init(*slog.Logger) error {
-	ln, err := net.Listen("tcp", l.addr)
+	ln, err := listenOn(l.bound, l.addr)
 	if err != nil {
 		return err
 	}

@@ -80,8 +80,9 @@ type Broker struct {
 	stats       *stateHook
 	authz       *auth.Hook
 	devCA       *devca.Authority
-	sessions    SessionStore // nil without persistence
-	slots       *connSlots   // open client sockets, all listeners
+	sessions    SessionStore   // nil without persistence
+	slots       *connSlots     // open client sockets, all listeners
+	open        []openListener // the running server's listeners, for Reconfigure's handover
 	// restored says what mochi does not restore of the retained messages
 	// read from the data dir at Start: their publishers' protocol.
 	restored map[string]RetainedOrigin
@@ -128,8 +129,15 @@ func (b *Broker) start() (started bool, err error) {
 	if b.srv != nil {
 		return false, nil
 	}
-	srv, err := b.build()
+	return b.startLocked(nil)
+}
+
+// startLocked builds and serves a server on b.cfg, its listeners on the
+// sockets in bound where given (the server then owns those). b.mu is held.
+func (b *Broker) startLocked(bound sockets) (started bool, err error) {
+	srv, err := b.build(bound)
 	if err != nil {
+		b.open = nil
 		b.state = State{Status: Failed, Err: err, Since: time.Now()}
 		return false, err
 	}
@@ -150,7 +158,7 @@ func (b *Broker) start() (started bool, err error) {
 	return true, nil
 }
 
-func (b *Broker) build() (*mqtt.Server, error) {
+func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 	// Nothing from a previous run may leak into this one's state.
 	b.flow, b.devCA, b.sessions = nil, nil, nil
 	if err := b.prepareDataDir(); err != nil {
@@ -219,7 +227,7 @@ func (b *Broker) build() (*mqtt.Server, error) {
 		}
 	}
 	b.gate = newConnGate(srv, b.cfg)
-	if err := b.addListeners(srv, tlsConf); err != nil {
+	if err := b.addListeners(srv, tlsConf, bound); err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
@@ -238,18 +246,26 @@ func allowAnonymous(users *auth.Users, exposed bool) bool {
 	return !exposed && (len(users.List) == 0 || users.Anonymous)
 }
 
-func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config) error {
+func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config, bound sockets) error {
 	slots := b.slots
+	b.open = nil
 	for _, l := range b.cfg.listenerAddrs() {
 		var ml listeners.Listener
 		switch l.name {
-		case "mqtt":
-			ml = newTCPListener(l.name, l.addr, nil, slots, b.log)
-		case "tls":
-			ml = newTCPListener(l.name, l.addr, tlsConf, slots, b.log)
+		case "mqtt", "tls":
+			conf := tlsConf
+			if l.name == "mqtt" {
+				conf = nil
+			}
+			tl := newTCPListener(l.name, l.addr, conf, slots, b.log)
+			tl.bound = bound[l.name]
+			ml = tl
 		case "ws":
-			ml = newWSListener(l.name, l.addr, b.cfg.AllowedOrigins, slots, b.cfg.connectTimeout(), b.log)
+			wl := newWSListener(l.name, l.addr, b.cfg.AllowedOrigins, slots, b.cfg.connectTimeout(), b.log)
+			wl.bound = bound[l.name]
+			ml = wl
 		}
+		b.open = append(b.open, openListener{name: l.name, addr: l.addr, l: ml.(socketHolder)})
 		ml = gatedListener{Listener: ml, gate: b.gate}
 		if b.sessions != nil {
 			ml = durableListener{ml} // acknowledgements wait for the store (durable.go)
@@ -347,6 +363,11 @@ func (b *Broker) DevCACert() []byte {
 func (b *Broker) Stop() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.stopLocked()
+}
+
+// stopLocked stops the running server, if any; b.mu is held.
+func (b *Broker) stopLocked() error {
 	if b.srv == nil {
 		return nil
 	}
@@ -367,7 +388,7 @@ func (b *Broker) Stop() error {
 		}
 	}
 	err := b.srv.Close()
-	b.srv = nil
+	b.srv, b.open = nil, nil
 	b.state = State{Status: Stopped, Since: time.Now()}
 	if err != nil {
 		return fmt.Errorf("stop broker: %w", err)
@@ -504,11 +525,20 @@ func mochiLogger(l *slog.Logger) *slog.Logger {
 	return slog.New(levelFloor{Handler: l.Handler(), min: slog.LevelWarn}).With("component", "mochi")
 }
 
-// Reconfigure replaces the configuration (for the settings dialog). A running
-// broker is restarted with it; if that fails the error is returned and the
-// broker stays stopped with the new configuration, State saying why.
+// Reconfigure replaces the configuration (for the settings dialog). A
+// stopped broker just keeps it for its next Start. A running one moves to
+// it only once every listener socket of the new configuration is open
+// (handover.go): if one cannot be (a busy port), nothing changes, its
+// clients stay connected, and the error is a *ListenError naming the
+// listener and port. Then the old server stops and a new one starts on
+// those sockets; should that fail for another reason, the old
+// configuration is started again on its own sockets and the error says
+// what failed.
 func (b *Broker) Reconfigure(cfg Config) error {
 	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if err := sharedAddr(cfg); err != nil {
 		return err
 	}
 	if cfg.Logger == nil {
@@ -517,15 +547,44 @@ func (b *Broker) Reconfigure(cfg Config) error {
 	if cfg.WritesPending <= 0 {
 		cfg.WritesPending = DefaultWritesPending
 	}
-	wasRunning := b.server() != nil
-	if err := b.Stop(); err != nil {
-		return err
-	}
 	b.mu.Lock()
-	b.cfg, b.log = cfg, cfg.Logger
-	b.mu.Unlock()
-	if wasRunning {
-		return b.Start()
+	if b.srv == nil {
+		b.cfg, b.log = cfg, cfg.Logger
+		b.mu.Unlock()
+		return nil
 	}
-	return nil
+	started, err := b.replace(cfg)
+	tell := b.cfg.RetainedAtStart
+	b.mu.Unlock()
+	if started && tell != nil {
+		tell(b.RetainedMessages())
+	}
+	return err
+}
+
+// replace moves the running server to cfg; b.mu is held. It reports
+// whether a server (new or, on failure, old) was started.
+func (b *Broker) replace(cfg Config) (started bool, err error) {
+	next, err := b.prepareSockets(cfg)
+	if err != nil {
+		return false, err
+	}
+	kept := b.keepSockets()
+	old := b.cfg
+	if err := b.stopLocked(); err != nil {
+		b.log.Warn("the broker did not stop cleanly before its settings changed", "error", err)
+	}
+	b.cfg, b.log = cfg, cfg.Logger
+	_, err = b.startLocked(next)
+	if err == nil {
+		kept.close()
+		return true, nil
+	}
+	next.close()
+	b.cfg, b.log = old, old.Logger
+	if _, rerr := b.startLocked(kept); rerr != nil {
+		kept.close()
+		return false, fmt.Errorf("The new broker settings failed (%w), and the broker could not start again with the previous ones: %w", err, rerr)
+	}
+	return true, fmt.Errorf("The broker keeps its previous settings; the new ones failed: %w", err)
 }

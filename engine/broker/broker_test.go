@@ -401,10 +401,14 @@ func TestPortInUse(t *testing.T) {
 	if !errors.As(err, &le) || !le.InUse() {
 		t.Fatalf("got %v, want an address-in-use ListenError", err)
 	}
-	for _, want := range []string{addr, "already in use", "--mqtt 127.0.0.1:0"} {
+	_, port, _ := net.SplitHostPort(addr)
+	for _, want := range []string{"Port " + port + " ", addr, "already in use", "MQTT listener"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+	if hint := le.CommandLineHint(); !strings.Contains(hint, "--mqtt 127.0.0.1:0") {
+		t.Errorf("command-line hint %q does not offer --mqtt 127.0.0.1:0", hint)
 	}
 }
 

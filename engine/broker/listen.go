@@ -25,15 +25,52 @@ type ListenError struct {
 	Err      error
 }
 
+// Error is a sentence for a person, in a window as on the command line:
+// which port, which listener at which address, why, and what to do.
 func (e *ListenError) Error() string {
-	if e.InUse() {
-		return fmt.Sprintf("%s listener: address %s is already in use (is another broker running?); "+
-			"choose another port, or port 0 to pick a free one (e.g. --%s 127.0.0.1:0)", e.Listener, e.Addr, e.Listener)
+	title := listenerTitle(e.Listener)
+	switch {
+	case e.InUse():
+		return fmt.Sprintf("Port %s is already in use by another program, so the %s listener cannot open %s; choose another port or stop that program.",
+			e.port(), title, e.Addr)
+	case errors.Is(e.Err, syscall.EACCES):
+		return fmt.Sprintf("Port %s needs administrator rights (ports below 1024 do), so the %s listener cannot open %s; choose a port above 1023.",
+			e.port(), title, e.Addr)
+	case errors.Is(e.Err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("The %s listener cannot open %s: %s is not an address of this computer; use 127.0.0.1, or 0.0.0.0 for every interface.",
+			title, e.Addr, e.host())
 	}
-	if errors.Is(e.Err, syscall.EACCES) {
-		return fmt.Sprintf("%s listener: not allowed to bind %s (ports below 1024 need privileges); choose a port above 1024", e.Listener, e.Addr)
+	return fmt.Sprintf("The %s listener cannot open %s: %v.", title, e.Addr, e.Err)
+}
+
+// CommandLineHint is what to pass on the command line instead, for the
+// serve command's message; the window has its own way to change the port.
+func (e *ListenError) CommandLineHint() string {
+	host := e.host()
+	if host == "" {
+		host = "127.0.0.1"
 	}
-	return fmt.Sprintf("%s listener on %s: %v", e.Listener, e.Addr, e.Err)
+	return fmt.Sprintf("--%s %s picks a free port", e.Listener, net.JoinHostPort(host, "0"))
+}
+
+func (e *ListenError) port() string {
+	if _, port, err := net.SplitHostPort(e.Addr); err == nil {
+		return port
+	}
+	return e.Addr
+}
+
+func (e *ListenError) host() string {
+	host, _, _ := net.SplitHostPort(e.Addr)
+	return host
+}
+
+// listenerTitle is a listener's name as people read it.
+func listenerTitle(name string) string {
+	if t, ok := map[string]string{"mqtt": "MQTT", "ws": "WebSocket", "tls": "TLS"}[name]; ok {
+		return t
+	}
+	return name
 }
 
 func (e *ListenError) Unwrap() error { return e.Err }
@@ -59,6 +96,7 @@ type wsListener struct {
 	log     *slog.Logger
 
 	slots   *connSlots
+	bound   net.Listener  // opened in advance by Reconfigure (handover.go), or nil
 	timeout time.Duration // for the HTTP request; the gate bounds the rest
 	plog    *slog.Logger  // for the patient listener, not mochi's quieted one
 
@@ -94,7 +132,7 @@ func (l *wsListener) Address() string {
 }
 
 func (l *wsListener) Init(log *slog.Logger) error {
-	ln, err := net.Listen("tcp", l.addr)
+	ln, err := listenOn(l.bound, l.addr)
 	if err != nil {
 		return err
 	}

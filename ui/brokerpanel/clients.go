@@ -29,8 +29,10 @@ const (
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
 // colWidths fit the panel at the window's default size (1100 wide, less
-// the navigation), so Disconnect is not cut off.
-var colWidths = [numCols]float32{180, 135, 95, 128, 160, 130, 120}
+// the navigation), so Disconnect is not cut off. The first fits the app's
+// own connections, "Local broker (iotstudio-0123abcd)"; subscriptions,
+// often long anyway, are cut instead.
+var colWidths = [numCols]float32{240, 135, 95, 128, 110, 130, 120}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
@@ -39,7 +41,8 @@ type clientRow struct {
 	cells     [colAction]string
 }
 
-func newClientRow(c broker.ClientInfo) clientRow {
+// newClientRow shows c; name is the app's connection it is, or "".
+func newClientRow(c broker.ClientInfo, name string) clientRow {
 	since := numfmt.Time(c.ConnectedSince)
 	if !c.Connected {
 		since = "offline"
@@ -49,7 +52,12 @@ func newClientRow(c broker.ClientInfo) clientRow {
 		filters[i] = s.Filter
 	}
 	id := c.ID
-	if c.Username != "" {
+	switch {
+	case name != "" && c.Username != "":
+		id = name + " (" + c.ID + ", " + c.Username + ")"
+	case name != "":
+		id = name + " (" + c.ID + ")"
+	case c.Username != "":
 		id += " (" + c.Username + ")"
 	}
 	return clientRow{id: c.ID, connected: c.Connected, cells: [colAction]string{
@@ -118,11 +126,12 @@ func (ct *clientTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	label.Show()
 }
 
-// update shows clients, refreshing only the rows that changed.
-func (ct *clientTable) update(clients []broker.ClientInfo) {
+// update shows clients, the app's own by their connection's name (names,
+// by client ID), refreshing only the rows that changed.
+func (ct *clientTable) update(clients []broker.ClientInfo, names map[string]string) {
 	rows := make([]clientRow, len(clients))
 	for i, c := range clients {
-		rows[i] = newClientRow(c)
+		rows[i] = newClientRow(c, names[c.ID])
 	}
 	old := ct.rows
 	ct.rows = rows

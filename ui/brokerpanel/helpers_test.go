@@ -28,6 +28,16 @@ type fakeController struct {
 	reconfigured []broker.Config
 	disconnected []string
 	caPEM        []byte
+	busy         map[string]bool // addresses CanListen reports in use
+}
+
+func (f *fakeController) CanListen(listener, addr string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy[addr] {
+		return &broker.ListenError{Listener: listener, Addr: addr, Err: &os.SyscallError{Syscall: "bind", Err: syscall.EADDRINUSE}}
+	}
+	return nil
 }
 
 func (f *fakeController) DevCACert() []byte {

@@ -31,6 +31,9 @@ type Controller interface {
 	Disconnect(id string) error
 	Config() broker.Config
 	Reconfigure(broker.Config) error
+	// CanListen says whether a listener could open addr (the settings
+	// dialog asks as the user types); the broker's own addresses can.
+	CanListen(listener, addr string) error
 	DevCACert() []byte
 }
 
@@ -45,7 +48,10 @@ type Panel struct {
 	prefs fyne.Preferences
 
 	// do runs a UI update on the Fyne goroutine (fyne.Do; tests queue it).
-	do       func(func())
+	do func(func())
+	// ownNames names the app's own connections among the clients (see
+	// NameClients); called off the UI goroutine.
+	ownNames func() map[string]string
 	interval time.Duration
 	serving  atomic.Bool // while Serve runs
 	pending  atomic.Bool // a refresh is queued but not yet applied
@@ -79,6 +85,16 @@ func New(b Controller, w fyne.Window, prefs fyne.Preferences) *Panel {
 	p.buildUI()
 	p.apply(p.snapshot())
 	return p
+}
+
+// NameClients makes the clients table show which clients are the app's
+// own connections: ownNames returns the names of the app's connections to
+// this broker by their client IDs ("Local broker"). It is called once a
+// refresh, from the refresh goroutine, so it must be safe there. Call
+// NameClients before Serve.
+func (p *Panel) NameClients(ownNames func() map[string]string) {
+	p.ownNames = ownNames
+	p.apply(p.snapshot())
 }
 
 // Title is the navigation label.
@@ -173,23 +189,41 @@ func (p *Panel) onStartStop() {
 	})
 }
 
-// reconfigure applies cfg. A broker whose last start failed (say, on a busy
-// port) is started again, since fixing that is why the user changed it.
-func (p *Panel) reconfigure(cfg broker.Config) {
+// errBusy refuses a change while another action runs.
+var errBusy = errors.New("The broker is busy with another action; save again when it has finished.")
+
+// saveSettings applies what the settings dialog holds, then tells done.
+// A broker whose last start failed (say, on a busy port) is started
+// again, since fixing that is why the user changed it. The preferences
+// are written only once the change is applied: a refused one (a busy
+// port) leaves them, and the running broker, as they were.
+func (p *Panel) saveSettings(ch settingsChange, done func(error)) {
 	if !p.begin("Applying settings…") {
+		done(errBusy)
 		return
 	}
 	retry := p.state.Status == broker.Failed
 	p.async(func() func() {
-		err := p.ctl.Reconfigure(cfg)
-		if err != nil {
-			err = fmt.Errorf("settings saved, but the broker rejected them: %w", err)
-		} else if retry {
+		err := p.ctl.Reconfigure(ch.cfg)
+		if err == nil && retry {
 			err = p.ctl.Start()
 		}
 		s := p.snapshot()
-		return func() { p.finish(err, s) }
+		return func() {
+			if err == nil {
+				p.savePreferences(ch)
+			}
+			p.finish(nil, s) // the dialog shows err, where it can be fixed
+			done(err)
+		}
 	})
+}
+
+func (p *Panel) savePreferences(ch settingsChange) {
+	SavePreferences(p.prefs, ch.cfg, ch.autoStart)
+	for key, addr := range ch.remembered {
+		p.prefs.SetString(key, addr)
+	}
 }
 
 func (p *Panel) onDisconnect(id string) {
@@ -225,18 +259,9 @@ func (p *Panel) onChangePort() {
 }
 
 func (p *Panel) onSettings() {
-	p.settings = newSettingsDialog(p.ctl.Config(), p.prefs, p.win, p.saveSettings)
+	p.settings = newSettingsDialog(p.ctl.Config(), p.prefs, p.win, p.ctl.CanListen, p.saveSettings)
 	p.settings.dlg.SetOnClosed(func() { p.settings = nil })
 	p.settings.dlg.Show()
-}
-
-// saveSettings persists what the dialog holds and reconfigures the broker.
-func (p *Panel) saveSettings(cfg broker.Config, autoStart bool, remembered map[string]string) {
-	SavePreferences(p.prefs, cfg, autoStart)
-	for key, addr := range remembered {
-		p.prefs.SetString(key, addr)
-	}
-	p.reconfigure(cfg)
 }
 
 // onExportCA saves the development CA so devices can be told to trust the

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,15 +200,70 @@ func TestSettingsValidateSaveAndReconfigure(t *testing.T) {
 	}
 }
 
-func TestReconfigureErrorInStatusLine(t *testing.T) {
+// A change the broker refuses at Save (the port was taken after it was
+// typed) keeps the dialog open with the reason; nothing is saved.
+func TestRefusedChangeKeepsDialogAndPreferences(t *testing.T) {
 	ctl := newFake()
-	ctl.reconfErr = errors.New("tls: the TLS listener needs --cert")
+	_ = ctl.Start()
+	refused := inUseErr("127.0.0.1:1884")
+	ctl.reconfErr = refused
+	h := newHarness(t, ctl)
+	h.app.Preferences().SetString(KeyMQTTAddr, "127.0.0.1:1883")
+	test.Tap(h.panel.settingsBtn)
+	s := h.panel.settings
+	s.mqtt.SetText("127.0.0.1:1884")
+	test.Tap(s.save)
+	if !s.save.Disabled() {
+		t.Error("Save stays enabled while the change is applied")
+	}
+	h.q.Run(t)
+
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("the dialog closed although the broker refused the change")
+	}
+	if s.errText.Text != refused.Error() || s.save.Disabled() {
+		t.Errorf("dialog says %q (Save disabled %v), want %q", s.errText.Text, s.save.Disabled(), refused.Error())
+	}
+	if got := h.app.Preferences().String(KeyMQTTAddr); got != "127.0.0.1:1883" {
+		t.Errorf("preferences hold %q after the refused change, want the old 127.0.0.1:1883", got)
+	}
+	ctl.get(func(f *fakeController) {
+		if f.stops != 0 || f.state.Status != broker.Running {
+			t.Errorf("the panel stopped the broker (%d stops, now %v)", f.stops, f.state.Status)
+		}
+	})
+}
+
+// The dialog marks an address ✓ only if the listener could open it.
+func TestSettingsMarkBusyAddress(t *testing.T) {
+	ctl := newFake()
+	ctl.busy = map[string]bool{"127.0.0.1:1884": true}
 	h := newHarness(t, ctl)
 	test.Tap(h.panel.settingsBtn)
-	test.Tap(h.panel.settings.save)
-	h.q.Run(t)
-	if !h.panel.errRow.Visible() || !strings.Contains(h.panel.errText.Text, "tls: the TLS listener needs --cert") {
-		t.Errorf("status error %q (shown %v) does not carry Reconfigure's error", h.panel.errText.Text, h.panel.errRow.Visible())
+	s := h.panel.settings
+
+	size := s.dlg.MinSize()
+	s.mqtt.SetText("127.0.0.1:1885")
+	if mark := validationMark(s.mqtt); mark != "✓" || s.errText.Text != "" {
+		t.Errorf("a free address shows mark %q and error %q, want ✓ and none", mark, s.errText.Text)
+	}
+	s.mqtt.SetText("127.0.0.1:1884")
+	if mark := validationMark(s.mqtt); mark == "✓" {
+		t.Error("a busy address shows ✓")
+	}
+	if !strings.HasPrefix(s.errText.Text, "Port 1884 ") {
+		t.Errorf("dialog says %q, want the sentence naming port 1884", s.errText.Text)
+	}
+	if got := s.dlg.MinSize(); got != size {
+		t.Errorf("the dialog's size changed from %v to %v with the error: its room is kept", size, got)
+	}
+
+	// Two listeners cannot share one address either.
+	s.mqtt.SetText("127.0.0.1:1885")
+	test.Tap(s.wsOn)
+	s.ws.SetText("127.0.0.1:1885")
+	if !strings.HasPrefix(s.errText.Text, "The MQTT and WebSocket listeners") {
+		t.Errorf("dialog says %q for one address on two listeners", s.errText.Text)
 	}
 }
 
@@ -403,4 +460,45 @@ func TestExportDevCA(t *testing.T) {
 	if n := len(uitest.Buttons(h2.panel.listenerBox, "Export CA…")); n != 0 {
 		t.Fatalf("%d Export CA buttons without a dev CA", n)
 	}
+}
+
+// The app's own connections are listed by name beside their client IDs;
+// other clients by ID (and user) only.
+func TestClientsTableNamesOwnConnections(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	ctl.clients = []broker.ClientInfo{
+		{ID: "iotstudio-ab12cd34", Address: "127.0.0.1:50000", ProtocolVersion: 5, Connected: true},
+		{ID: "iotstudio-ffff0000", Address: "127.0.0.1:50002", ProtocolVersion: 4, Connected: true, Username: "alice"},
+		{ID: "sensor-1", Address: "127.0.0.1:50001", ProtocolVersion: 4, Connected: true, Username: "bob"},
+	}
+	h := newHarness(t, ctl)
+	own := map[string]string{"iotstudio-ab12cd34": "Local broker", "iotstudio-ffff0000": "Staging"}
+	var mu sync.Mutex // own changes while the refresh reads it
+	h.panel.NameClients(func() map[string]string {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(own)
+	})
+
+	got := uitest.Labels(h.panel.clients.table)
+	for _, want := range []string{"Local broker (iotstudio-ab12cd34)", "Staging (iotstudio-ffff0000, alice)", "sensor-1 (bob)"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("clients table lacks %q; shows %q", want, got)
+		}
+	}
+
+	// The refresh names them too.
+	ctl.set(func(f *fakeController) {
+		f.clients = append(f.clients, broker.ClientInfo{ID: "iotstudio-99990000", ProtocolVersion: 5, Connected: true})
+	})
+	mu.Lock()
+	own["iotstudio-99990000"] = "Second window"
+	mu.Unlock()
+	h.panel.interval = 10 * time.Millisecond
+	stop := h.q.Serve(t, h.panel.Serve)
+	defer stop()
+	h.q.Until(t, "the new connection listed by name", func() bool {
+		return slices.Contains(uitest.Labels(h.panel.clients.table), "Second window (iotstudio-99990000)")
+	})
 }

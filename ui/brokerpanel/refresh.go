@@ -20,10 +20,16 @@ type snapshot struct {
 	state   broker.State
 	stats   broker.Stats
 	clients []broker.ClientInfo
+	// names are the app's own connections among the clients, by client ID.
+	names map[string]string
 }
 
 func (p *Panel) snapshot() snapshot {
-	return snapshot{state: p.ctl.State(), stats: p.ctl.Stats(), clients: p.ctl.Clients()}
+	s := snapshot{state: p.ctl.State(), stats: p.ctl.Stats(), clients: p.ctl.Clients()}
+	if p.ownNames != nil {
+		s.names = p.ownNames()
+	}
+	return s
 }
 
 // apply shows s, touching only the widgets whose content changed.
@@ -34,7 +40,7 @@ func (p *Panel) apply(s snapshot) {
 	for _, c := range p.counters {
 		c.update(s.stats)
 	}
-	p.clients.update(s.clients)
+	p.clients.update(s.clients, s.names)
 
 	setText(p.clientsHead, fmt.Sprintf("Clients (%d)", len(s.clients)))
 	switch {

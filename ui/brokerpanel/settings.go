@@ -3,11 +3,13 @@ package brokerpanel
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"net"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
@@ -91,6 +93,15 @@ func validateAddr(addr string) error {
 	return nil
 }
 
+// settingsChange is what Save asks for: the broker's new configuration,
+// the auto-start choice, and addresses of listeners switched off, kept in
+// the preferences so that switching them on again offers them.
+type settingsChange struct {
+	cfg        broker.Config
+	autoStart  bool
+	remembered map[string]string
+}
+
 // settingsDialog edits the listener addresses and auto-start.
 type settingsDialog struct {
 	mqtt, ws, tls          *widget.Entry
@@ -99,19 +110,22 @@ type settingsDialog struct {
 	save, cancel           *widget.Button
 	dlg                    *dialog.CustomDialog
 
-	cfg    broker.Config
-	onSave func(cfg broker.Config, autoStart bool, remembered map[string]string)
+	cfg       broker.Config
+	canListen func(listener, addr string) error
+	// onSave applies a change, then calls done on the UI goroutine with
+	// why it was refused, or nil; the dialog stays open until then.
+	onSave func(ch settingsChange, done func(error))
 }
 
 func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
-	onSave func(broker.Config, bool, map[string]string)) *settingsDialog {
-	s := &settingsDialog{cfg: cfg, onSave: onSave}
+	canListen func(listener, addr string) error, onSave func(settingsChange, func(error))) *settingsDialog {
+	s := &settingsDialog{cfg: cfg, canListen: canListen, onSave: onSave}
 
-	s.mqtt = s.addrEntry(cfg.MQTTAddr, "127.0.0.1:1883", nil)
+	s.mqtt = s.addrEntry("mqtt", cfg.MQTTAddr, "127.0.0.1:1883", nil)
 	s.wsOn = widget.NewCheck("On", nil)
-	s.ws = s.addrEntry(nonEmpty(cfg.WSAddr, prefs.StringWithFallback(KeyWSAddr, broker.DefaultWSAddr)), "127.0.0.1:8083", s.wsOn)
+	s.ws = s.addrEntry("ws", nonEmpty(cfg.WSAddr, prefs.StringWithFallback(KeyWSAddr, broker.DefaultWSAddr)), "127.0.0.1:8083", s.wsOn)
 	s.tlsOn = widget.NewCheck("On", nil)
-	s.tls = s.addrEntry(nonEmpty(cfg.TLSAddr, prefs.StringWithFallback(KeyTLSAddr, broker.DefaultTLSAddr)), "127.0.0.1:8883", s.tlsOn)
+	s.tls = s.addrEntry("tls", nonEmpty(cfg.TLSAddr, prefs.StringWithFallback(KeyTLSAddr, broker.DefaultTLSAddr)), "127.0.0.1:8883", s.tlsOn)
 	s.wsOn.OnChanged = func(bool) { s.toggled(s.wsOn, s.ws) }
 	s.tlsOn.OnChanged = func(bool) { s.toggled(s.tlsOn, s.tls) }
 	s.wsOn.SetChecked(cfg.WSAddr != "")
@@ -127,6 +141,7 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	}
 	s.errText = widget.NewLabel("") // empty, not hidden: keeps the dialog's size
 	s.errText.Importance = widget.DangerImportance
+	s.errText.Wrapping = fyne.TextWrapWord // a busy port's sentence is long
 
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("MQTT (TCP)"), s.mqtt,
@@ -138,7 +153,7 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	content := container.NewVBox(
 		form,
 		hint("Port 0 picks a free port. A host other than 127.0.0.1 or localhost needs users."),
-		s.errText,
+		reserveLines(s.errText, 2),
 	)
 
 	s.cancel = widget.NewButton("Cancel", nil)
@@ -153,15 +168,25 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	return s
 }
 
+// reserveLines keeps room for n lines of l, so that the dialog does not
+// grow and shrink as an error appears and goes.
+func reserveLines(l *widget.Label, n int) fyne.CanvasObject {
+	probe := widget.NewLabelWithStyle(strings.Repeat("M\n", n-1)+"M", l.Alignment, l.TextStyle)
+	room := canvas.NewRectangle(color.Transparent)
+	room.SetMinSize(fyne.NewSize(0, probe.MinSize().Height))
+	return container.NewStack(room, l)
+}
+
 func hint(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.SizeName = theme.SizeNameCaptionText
 	return l
 }
 
-// addrEntry is an address entry validated as you type; a listener switched
-// off by its check box is not validated.
-func (s *settingsDialog) addrEntry(text, placeholder string, on *widget.Check) *widget.Entry {
+// addrEntry is an address entry validated as you type, a busy port
+// included (no ✓ for an address the listener could not open); a listener
+// switched off by its check box is not validated.
+func (s *settingsDialog) addrEntry(listener, text, placeholder string, on *widget.Check) *widget.Entry {
 	e := widget.NewEntry()
 	e.SetPlaceHolder(placeholder)
 	e.SetText(text)
@@ -169,7 +194,7 @@ func (s *settingsDialog) addrEntry(text, placeholder string, on *widget.Check) *
 		if on != nil && !on.Checked {
 			return nil
 		}
-		return validateAddr(strings.TrimSpace(v))
+		return s.checkAddr(listener, strings.TrimSpace(v))
 	}
 	e.OnChanged = func(string) { s.showErr(s.validate()) }
 	return e
@@ -181,19 +206,34 @@ func (s *settingsDialog) toggled(on *widget.Check, e *widget.Entry) {
 	s.showErr(s.validate())
 }
 
-// validate returns the first invalid address, naming its listener.
+// checkAddr is validateAddr, then whether the listener could open addr.
+func (s *settingsDialog) checkAddr(listener, addr string) error {
+	if err := validateAddr(addr); err != nil {
+		return fmt.Errorf("%s address: %w", listenerNames[listener], err)
+	}
+	return s.canListen(listener, addr)
+}
+
+// validate returns the first invalid address, naming its listener, or
+// one address given to two listeners.
 func (s *settingsDialog) validate() error {
+	seen := map[string]string{}
 	for _, f := range []struct {
 		name string
 		e    *widget.Entry
 		on   *widget.Check
-	}{{"MQTT", s.mqtt, nil}, {"WebSocket", s.ws, s.wsOn}, {"TLS", s.tls, s.tlsOn}} {
+	}{{"mqtt", s.mqtt, nil}, {"ws", s.ws, s.wsOn}, {"tls", s.tls, s.tlsOn}} {
 		if f.e == nil || f.on != nil && !f.on.Checked {
 			continue
 		}
-		if err := validateAddr(strings.TrimSpace(f.e.Text)); err != nil {
-			return fmt.Errorf("%s address: %w", f.name, err)
+		addr := strings.TrimSpace(f.e.Text)
+		if err := s.checkAddr(f.name, addr); err != nil {
+			return err
 		}
+		if other, dup := seen[addr]; dup && !strings.HasSuffix(addr, ":0") {
+			return fmt.Errorf("The %s and %s listeners are both set to %s; give each its own port.", listenerNames[other], listenerNames[f.name], addr)
+		}
+		seen[addr] = f.name
 	}
 	return nil
 }
@@ -214,6 +254,26 @@ func (s *settingsDialog) onSaveTapped() {
 		s.showErr(err)
 		return
 	}
+	ch := s.change()
+	setEnabled(s.save, false)
+	setEnabled(s.cancel, false) // the outcome is shown here
+	s.onSave(ch, s.applied)
+}
+
+// applied closes the dialog once its change is applied, or says why not
+// and lets the user change it.
+func (s *settingsDialog) applied(err error) {
+	setEnabled(s.save, true)
+	setEnabled(s.cancel, true)
+	if err != nil {
+		s.showErr(err)
+		return
+	}
+	s.dlg.Hide()
+}
+
+// change is what the dialog holds, as a settingsChange.
+func (s *settingsDialog) change() settingsChange {
 	cfg := s.cfg
 	cfg.MQTTAddr = strings.TrimSpace(s.mqtt.Text)
 	remembered := map[string]string{}
@@ -235,8 +295,7 @@ func (s *settingsDialog) onSaveTapped() {
 			remembered[KeyTLSAddr] = tls
 		}
 	}
-	s.dlg.Hide()
-	s.onSave(cfg, s.autoStart.Checked, remembered)
+	return settingsChange{cfg: cfg, autoStart: s.autoStart.Checked, remembered: remembered}
 }
 
 // focus puts the cursor in the entry of the named listener (mqtt, ws, tls).

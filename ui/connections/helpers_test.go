@@ -94,6 +94,9 @@ type harnessOpts struct {
 	profiles  []client.Profile // saved before the panel loads
 	localAddr string
 	noKeyring bool
+	// minBackoff, when set, is the connections' first retry wait (50 ms
+	// otherwise), doubling up to 30 s as in the app.
+	minBackoff time.Duration
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -109,7 +112,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	kr := newFakeKeyring(o.noKeyring)
 	h := &harness{win: w, q: uitest.NewQueue(), store: store, keyring: kr, secrets: client.NewSecrets(kr)}
 	h.local.Store(&o.localAddr)
-	h.mgr = client.NewManager(nil, client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+	backoff := client.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}
+	if o.minBackoff > 0 {
+		backoff = client.Options{MinBackoff: o.minBackoff, MaxBackoff: 30 * time.Second}
+	}
+	h.mgr = client.NewManager(nil, client.Options{MinBackoff: backoff.MinBackoff, MaxBackoff: backoff.MaxBackoff,
 		Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.Do,
 		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler)})

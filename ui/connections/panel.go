@@ -208,14 +208,21 @@ func (p *Panel) applyStatus(snap []client.Status) {
 
 // followBroker keeps the local profile connected to the embedded broker
 // where it listens now: it connects once the broker runs, and reconnects
-// when the broker's port changed (its settings were changed). A broker
-// that stopped is left to the connection's own retries.
+// at once when the broker's port changed (its settings were changed) or
+// the broker is back after it was away. The connection's own retries back
+// off while the broker is away (up to 30 s between two), so left to them
+// it found a restarted broker only at its next retry: 14 s later in
+// issue 14.
 func (p *Panel) followBroker() {
 	if !p.followLocal || p.busy[LocalID] {
 		return
 	}
 	addr := p.opts.LocalAddr()
-	if addr == "" || addr == p.localTried {
+	if addr == "" {
+		p.localTried = "" // the broker is away: its return is to be followed
+		return
+	}
+	if addr == p.localTried {
 		return
 	}
 	st, open := p.status[LocalName]
@@ -223,7 +230,7 @@ func (p *Panel) followBroker() {
 	case !open || st.State == client.StateDisconnected:
 		p.localTried = addr
 		p.connect(LocalID, nil)
-	case st.URL != "mqtt://"+addr:
+	case st.URL != "mqtt://"+addr || st.State != client.StateConnected:
 		p.localTried = addr
 		p.reconnect(LocalID)
 	default:

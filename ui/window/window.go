@@ -75,6 +75,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	serving.Go(func() error { return w.pub.Serve(ctx) })
 	serving.Go(func() error { return w.sub.Serve(ctx) })
 	brokerPanel := brokerpanel.New(b, w.win, a.Preferences())
+	brokerPanel.NameClients(ownConnections(eng.Connections.Manager, b))
 	w.conns.show(ctx, serving, w.win, func() string { return studio.LocalBrokerAddr(b.State()) })
 	shell.AddPanels(w.win, brokerPanel)
 	serving.Go(func() error { return brokerPanel.Serve(ctx) })
