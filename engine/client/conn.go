@@ -31,10 +31,14 @@ func (s State) String() string {
 
 // Status is a snapshot of one connection, cheap to take.
 type Status struct {
-	Name     string
-	URL      string
-	Protocol Protocol
-	ClientID string
+	Name string
+	URL  string
+	// Protocol is the MQTT version the connection speaks (or tries), never
+	// ProtocolAuto: with that profile setting it is 5 until the broker
+	// turns out to speak only 3.1.1, and AutoProtocol is set.
+	Protocol     Protocol
+	AutoProtocol bool
+	ClientID     string
 	State    State
 	// LastError is why the last attempt failed or the link was lost
 	// (a *ConnError); kept while reconnecting, cleared on connect.
@@ -150,6 +154,7 @@ type backend interface {
 // Connection is one open profile. Its methods are safe for concurrent use.
 type Connection struct {
 	profile Profile
+	creds   Credentials // for the 3.1.1 backend an automatic protocol may fall back to
 	target  transport.Target
 	rec     message.Sink
 	opts    Options
@@ -162,7 +167,10 @@ type Connection struct {
 	// refusedAtConnect: the last failure came before a CONNACK (not a
 	// broken link), for explain.
 	refusedAtConnect bool
-	st               Status
+	// decided: an automatic protocol has made its choice (a CONNACK on
+	// MQTT 5, or the fallback to 3.1.1), which holds for the reconnects.
+	decided bool
+	st      Status
 	subs             []Subscription // what to hold, in the order asked; renewed after a reconnect without session
 	be               backend
 	// ready is closed once be is set: the libraries can report the first
@@ -204,6 +212,7 @@ func (c *Connection) setState(s State, err error) {
 	case StateConnected:
 		c.st.Attempts = 0
 		c.st.LastError = nil
+		c.decided = true
 	case StateReconnecting:
 		if err != nil {
 			c.st.LastError = err
@@ -234,7 +243,87 @@ func (c *Connection) failed(err error, wc *watchConn) {
 	c.mu.Lock()
 	c.refusedAtConnect = c.st.State != StateConnected
 	c.mu.Unlock()
-	c.setState(StateReconnecting, c.explain(err, wc))
+	ce := c.explain(err, wc)
+	if c.fallBack(ce) {
+		return
+	}
+	c.setState(StateReconnecting, ce)
+}
+
+// fallBack moves a connection with the automatic protocol to MQTT 3.1.1
+// when the broker hung up on its MQTT 5 CONNECT before any CONNACK, and
+// reports whether it did. The attempt is not a failure the person sees:
+// the state stays as it was and the 3.1.1 attempt follows at once.
+func (c *Connection) fallBack(ce *ConnError) bool {
+	c.mu.Lock()
+	ok := c.profile.Protocol == ProtocolAuto && !c.decided && c.refusedAtConnect && c.st.Protocol == MQTT5 && closedWithoutConnack(ce)
+	if ok {
+		c.decided = true
+		c.st.Protocol = MQTT311
+	}
+	c.mu.Unlock()
+	if !ok {
+		return false
+	}
+	c.log.Info("the broker closed an MQTT 5 CONNECT without answering; trying MQTT 3.1.1", "connection", c.profile.Name)
+	// The library calls this from its own goroutine, which stopping it
+	// waits for: the switch runs on one of the connection's.
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.switchTo311()
+	}()
+	c.notify()
+	return true
+}
+
+// closedWithoutConnack: the broker answered an MQTT 5 CONNECT by closing
+// the connection (or with bytes that are no MQTT 5 CONNACK, such as a
+// 3.1.1 CONNACK refusing the protocol version), or refused the version in
+// an MQTT 5 CONNACK.
+func closedWithoutConnack(ce *ConnError) bool {
+	return ce.Kind == ErrConnectionLost || ce.Kind == ErrBadProtocol || ce.Kind == ErrNotMQTT
+}
+
+// switchTo311 stops the MQTT 5 backend and starts the 3.1.1 one in its
+// place, unless the connection is closed meanwhile.
+func (c *Connection) switchTo311() {
+	if c.awaitReady() != nil {
+		return
+	}
+	c.mu.Lock()
+	old := c.be
+	c.mu.Unlock()
+	if v, ok := old.(*v5); ok {
+		v.retired.Store(true)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+	defer cancel()
+	if err := old.stop(ctx); err != nil {
+		c.log.Warn("stop the MQTT 5 attempts", "connection", c.profile.Name, "error", err)
+	}
+	// Under the lock, so that close either sees the new backend or has
+	// cancelled the context before it could start.
+	c.mu.Lock()
+	if c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return
+	}
+	be, err := startV3(c, c.creds)
+	if err == nil {
+		c.be = be
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.setState(StateReconnecting, explain(c.target.String(), err, nil, c.profile.Username))
+	}
+}
+
+// protocol is what the connection speaks now (see Status.Protocol).
+func (c *Connection) protocol() Protocol {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.Protocol
 }
 
 // explain words err for this connection. A broker that speaks only MQTT
@@ -286,7 +375,7 @@ func (c *Connection) Subscribe(ctx context.Context, subs ...Subscription) ([]Sub
 	// A filter the broker must reject can close the whole connection
 	// (a protocol error), so nothing invalid goes out.
 	for _, s := range subs {
-		if err := CheckSubscription(s, c.profile.Protocol); err != nil {
+		if err := CheckSubscription(s, c.protocol()); err != nil {
 			return nil, fmt.Errorf("subscribe on %s: %w", c.profile.Name, err)
 		}
 	}
@@ -332,7 +421,7 @@ func (c *Connection) Publish(ctx context.Context, m Message) error {
 	if m.QoS > 2 {
 		return fmt.Errorf("publish on %s: QoS %d; use 0, 1 or 2", c.profile.Name, m.QoS)
 	}
-	if c.profile.Protocol == MQTT311 && m.hasV5Props() {
+	if c.protocol() == MQTT311 && m.hasV5Props() {
 		return fmt.Errorf("publish on %s: message properties (content type, expiry, response topic, correlation data, user properties) need MQTT 5; this connection speaks MQTT 3.1.1", c.profile.Name)
 	}
 	be, err := c.backend()
@@ -470,13 +559,18 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 		return nil, fmt.Errorf("connection %q is open already", p.Name)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	speaks := p.Protocol
+	if speaks == ProtocolAuto {
+		speaks = MQTT5 // first; see fallBack
+	}
 	c := &Connection{
-		profile: p, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
+		profile: p, creds: creds, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
 		// Made at the first connect like renewed ones after a reconnect.
 		subs:  slices.Clone(p.Subscribe),
 		ready: make(chan struct{}),
 		log:   m.opts.Logger.With("url", t.String()),
-		st:    Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
+		st: Status{Name: p.Name, URL: t.String(), Protocol: speaks, AutoProtocol: p.Protocol == ProtocolAuto,
+			ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
 	}
 	m.conns[p.Name] = c
 	m.order = append(m.order, p.Name)

@@ -26,6 +26,9 @@ type v5 struct {
 	// last is the most recent network connection, for the reason behind a
 	// failure the library reports vaguely.
 	last atomic.Pointer[watchConn]
+	// retired: an automatic protocol moved to 3.1.1; late callbacks of
+	// this backend must not change the connection.
+	retired atomic.Bool
 }
 
 func startV5(c *Connection, creds Credentials) (backend, error) {
@@ -60,16 +63,25 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 			return packets.NewThreadSafeConn(wc), nil
 		},
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
+			if b.retired.Load() {
+				return
+			}
 			c.setState(StateConnected, nil)
 			if !ack.SessionPresent {
 				c.resubscribe()
 			}
 		},
 		OnConnectionDown: func() bool {
-			c.failed(nil, nil)
+			if !b.retired.Load() {
+				c.failed(nil, nil)
+			}
 			return true
 		},
-		OnConnectError:  func(err error) { c.failed(err, b.last.Load()) },
+		OnConnectError: func(err error) {
+			if !b.retired.Load() {
+				c.failed(err, b.last.Load())
+			}
+		},
 		ConnectUsername: p.Username,
 		ClientConfig: paho.ClientConfig{
 			ClientID:      p.ClientID,

@@ -1,0 +1,137 @@
+package client
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+)
+
+// A profile with the automatic protocol reaches a 3.1.1-only broker: the
+// first MQTT 5 CONNECT is closed unanswered, the connection falls back to
+// 3.1.1, says so, and reconnects with 3.1.1 without trying 5 again.
+func TestAutoProtocolFallsBackTo311(t *testing.T) {
+	front := testkit.StartMQTT311Only(t, startEmbedded(t))
+	rec := newRecorder()
+	_, c := open(t, rec, profile("auto-311", "mqtt://"+front.Addr, ProtocolAuto), Credentials{})
+	st := waitState(t, c, StateConnected, 15*time.Second)
+	if st.Protocol != MQTT311 || !st.AutoProtocol {
+		t.Fatalf("status protocol %q (automatic %v); want 3.1.1 chosen automatically", st.Protocol, st.AutoProtocol)
+	}
+	if st.LastError != nil {
+		t.Errorf("the fallback shows as an error: %v", st.LastError)
+	}
+	roundTrip(t, c, rec, "auto/311")
+
+	v5 := front.V5Seen.Load()
+	front.Cut()
+	waitState(t, c, StateReconnecting, 10*time.Second)
+	waitState(t, c, StateConnected, 15*time.Second)
+	if got := front.V5Seen.Load(); got != v5 {
+		t.Errorf("the reconnect tried MQTT 5 again (%d MQTT 5 CONNECTs, %d before)", got, v5)
+	}
+	if st := c.Status(); st.Protocol != MQTT311 {
+		t.Errorf("after the reconnect: protocol %q", st.Protocol)
+	}
+	// Published properties need MQTT 5; the chosen protocol decides.
+	if err := c.Publish(t.Context(), Message{Topic: "a", ContentType: "text/plain"}); err == nil || !strings.Contains(err.Error(), "need MQTT 5") {
+		t.Errorf("properties on the 3.1.1 fallback: %v", err)
+	}
+}
+
+// Against a broker that speaks MQTT 5 the automatic protocol stays on 5.
+func TestAutoProtocolPrefersMQTT5(t *testing.T) {
+	rec := newRecorder()
+	_, c := open(t, rec, profile("auto-5", "mqtt://"+startEmbedded(t), ProtocolAuto), Credentials{})
+	st := waitState(t, c, StateConnected, 10*time.Second)
+	if st.Protocol != MQTT5 || !st.AutoProtocol {
+		t.Fatalf("status protocol %q (automatic %v); want 5 chosen automatically", st.Protocol, st.AutoProtocol)
+	}
+	roundTrip(t, c, rec, "auto/5")
+}
+
+// A broker that refuses for another reason (here: nothing listens) is
+// not mistaken for a 3.1.1-only one: the error is the real one.
+func TestAutoProtocolKeepsOtherErrors(t *testing.T) {
+	_, c := open(t, nil, profile("auto-refused", mqttURL(freePort(t)), ProtocolAuto), Credentials{})
+	if ce := waitError(t, c); ce.Kind != ErrRefused {
+		t.Errorf("got kind %d %q; want connection refused", ce.Kind, ce)
+	}
+	if st := c.Status(); st.Protocol != MQTT5 {
+		t.Errorf("protocol %q after a refused attempt; want 5 still tried first", st.Protocol)
+	}
+}
+
+func TestNewProfilesDefaultToAutomaticProtocol(t *testing.T) {
+	p, err := NewFromPreset(PresetGeneric, PresetInput{Host: "mqtt://broker.example:1883"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Protocol != ProtocolAuto {
+		t.Errorf("custom preset protocol %q; want auto", p.Protocol)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("an automatic profile does not validate: %v", err)
+	}
+}
+
+// startNotMQTT listens on loopback and answers every connection with
+// reply (after reading what the client sent first), then hangs up: a
+// port that speaks something else.
+func startNotMQTT(t *testing.T, reply []byte) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 512)
+				if _, err := conn.Read(buf); err != nil {
+					return
+				}
+				_, _ = conn.Write(reply)
+			})
+		}
+	})
+	return l.Addr().String()
+}
+
+// A port that does not speak MQTT gets one plain sentence in both
+// protocols: the URL once, no library wording.
+func TestNotMQTTPortInWords(t *testing.T) {
+	peers := []struct{ name, addr string }{
+		{"http", startNotMQTT(t, []byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))},
+		{"zeros", startNotMQTT(t, make([]byte, 64))},
+	}
+	for _, peer := range peers {
+		for _, proto := range []Protocol{MQTT5, MQTT311} {
+			t.Run(peer.name+" "+string(proto), func(t *testing.T) {
+				url := "mqtt://" + peer.addr
+				_, c := open(t, nil, profile("not-mqtt", url, proto), Credentials{})
+				ce := waitError(t, c)
+				msg := ce.Error()
+				if ce.Kind != ErrNotMQTT || strings.Count(msg, peer.addr) != 1 || !strings.Contains(msg, "does not speak MQTT") {
+					t.Errorf("got kind %d %q; want the address once and that the port does not speak MQTT", ce.Kind, msg)
+				}
+				for _, jargon := range []string{"packet type", "failed to connect", "unexpected packet"} {
+					if strings.Contains(msg, jargon) {
+						t.Errorf("%q has library wording %q", msg, jargon)
+					}
+				}
+			})
+		}
+	}
+}
