@@ -39,7 +39,7 @@ type Status struct {
 	Protocol     Protocol
 	AutoProtocol bool
 	ClientID     string
-	State    State
+	State        State
 	// LastError is why the last attempt failed or the link was lost
 	// (a *ConnError); kept while reconnecting, cleared on connect.
 	LastError error
@@ -171,8 +171,8 @@ type Connection struct {
 	// MQTT 5, or the fallback to 3.1.1), which holds for the reconnects.
 	decided bool
 	st      Status
-	subs             []Subscription // what to hold, in the order asked; renewed after a reconnect without session
-	be               backend
+	subs    []Subscription // what to hold, in the order asked; renewed after a reconnect without session
+	be      backend
 	// ready is closed once be is set: the libraries can report the first
 	// connect (and its subscribe-on-connect) before Open has be.
 	ready chan struct{}
