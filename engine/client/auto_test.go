@@ -1,12 +1,14 @@
 package client
 
 import (
+	"context"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -133,5 +135,37 @@ func TestNotMQTTPortInWords(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A link the broker ends says why it broke, apart from why the attempts
+// after it fail (here at once: the broker is gone).
+func TestLostLinkKeepsItsReason(t *testing.T) {
+	for _, proto := range []Protocol{MQTT5, MQTT311} {
+		t.Run(string(proto), func(t *testing.T) {
+			b, err := broker.New(broker.Config{MQTTAddr: "127.0.0.1:0", NoPersistence: true, DataDir: t.TempDir(), Logger: testLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Stop() })
+			m := NewManager(nil, testOptions())
+			t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+			c, err := m.Open(profile("lost", b.State().Listeners[0].URL, proto), Credentials{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, c, StateConnected, 10*time.Second)
+			if err := b.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, c, StateReconnecting, 10*time.Second)
+			testkit.Eventually(t, "the loss has a reason", func() bool { return c.Status().LostReason != nil })
+			if ce := c.Status().LostReason.(*ConnError); ce.Kind != ErrConnectionLost || !strings.Contains(ce.Msg, "the broker closed the connection") || strings.Count(ce.Msg, "shutting down") > 1 {
+				t.Errorf("reason %q (kind %d); want that the broker closed the connection", ce, ce.Kind)
+			}
+		})
 	}
 }

@@ -43,10 +43,14 @@ type Status struct {
 	// LastError is why the last attempt failed or the link was lost
 	// (a *ConnError); kept while reconnecting, cleared on connect.
 	LastError error
-	Since     time.Time // when State was entered
-	Attempts  int       // failed attempts since the last success
-	Received  int64     // messages received
-	Dropped   int64     // received messages the Sink refused
+	// LostReason is why the link that was up broke (a *ConnError), when
+	// known; unlike LastError, the attempts after it do not replace it.
+	// Cleared on connect.
+	LostReason error
+	Since      time.Time // when State was entered
+	Attempts   int       // failed attempts since the last success
+	Received   int64     // messages received
+	Dropped    int64     // received messages the Sink refused
 }
 
 // Subscription asks for messages matching Filter. NoLocal,
@@ -170,9 +174,13 @@ type Connection struct {
 	// decided: an automatic protocol has made its choice (a CONNACK on
 	// MQTT 5, or the fallback to 3.1.1), which holds for the reconnects.
 	decided bool
-	st      Status
-	subs    []Subscription // what to hold, in the order asked; renewed after a reconnect without session
-	be      backend
+	// lossReason: why the broker is ending a live link, heard before the
+	// library reports the link down (a DISCONNECT, a read error); it
+	// becomes the LastError of that loss.
+	lossReason *ConnError
+	st         Status
+	subs       []Subscription // what to hold, in the order asked; renewed after a reconnect without session
+	be         backend
 	// ready is closed once be is set: the libraries can report the first
 	// connect (and its subscribe-on-connect) before Open has be.
 	ready chan struct{}
@@ -211,7 +219,8 @@ func (c *Connection) setState(s State, err error) {
 	switch s {
 	case StateConnected:
 		c.st.Attempts = 0
-		c.st.LastError = nil
+		c.st.LastError, c.st.LostReason = nil, nil
+		c.lossReason = nil
 		c.decided = true
 	case StateReconnecting:
 		if err != nil {
@@ -234,20 +243,31 @@ func (c *Connection) setState(s State, err error) {
 	c.notify()
 }
 
-// failed records an attempt that failed or a link that broke.
+// failed records an attempt that failed or a link that broke; err is nil
+// when the library says only that the link is down.
 func (c *Connection) failed(err error, wc *watchConn) {
-	if err == nil {
+	c.mu.Lock()
+	wasUp := c.st.State == StateConnected
+	c.refusedAtConnect = !wasUp
+	why := c.lossReason
+	c.lossReason = nil
+	c.mu.Unlock()
+	if err != nil {
+		why = c.explain(err, wc)
+		if c.fallBack(why) {
+			return
+		}
+	}
+	if why == nil {
 		c.setState(StateReconnecting, nil)
 		return
 	}
-	c.mu.Lock()
-	c.refusedAtConnect = c.st.State != StateConnected
-	c.mu.Unlock()
-	ce := c.explain(err, wc)
-	if c.fallBack(ce) {
-		return
+	if wasUp {
+		c.mu.Lock()
+		c.st.LostReason = why
+		c.mu.Unlock()
 	}
-	c.setState(StateReconnecting, ce)
+	c.setState(StateReconnecting, why)
 }
 
 // fallBack moves a connection with the automatic protocol to MQTT 3.1.1
@@ -342,14 +362,21 @@ func (c *Connection) explain(err error, wc *watchConn) *ConnError {
 }
 
 // noteError keeps a later, more precise error for the current failure
-// without counting another attempt (autopaho reports why a link broke
-// after it reports that it broke).
+// without counting another attempt (autopaho often reports why a link
+// broke after it reports that it broke, and sometimes before: then the
+// reason waits in lossReason).
 func (c *Connection) noteError(err error, wc *watchConn) {
 	ce := c.explain(err, wc)
 	c.mu.Lock()
 	ok := c.st.State == StateReconnecting
 	if ok {
 		c.st.LastError = ce
+		// The libraries report this only about a link that was up.
+		if c.st.LostReason == nil {
+			c.st.LostReason = ce
+		}
+	} else if c.st.State == StateConnected && c.lossReason == nil {
+		c.lossReason = ce
 	}
 	c.mu.Unlock()
 	if ok {

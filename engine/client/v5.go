@@ -66,6 +66,7 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 			if b.retired.Load() {
 				return
 			}
+			c.log.Debug("connected", "connection", p.Name, "session_present", ack.SessionPresent)
 			c.setState(StateConnected, nil)
 			if !ack.SessionPresent {
 				c.resubscribe()
@@ -107,6 +108,14 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 		}
 		if ok {
 			cp.Password, cp.PasswordFlag = []byte(pw), true
+		}
+		// autopaho resumes the session on reconnects. Without a session
+		// expiry there is none to resume, but a reconnect that comes
+		// before the broker has ended the old one (mochi after a kick)
+		// is told "session present" and then loses its subscriptions
+		// with it: start clean every time instead.
+		if p.CleanStart && p.SessionExpiry == 0 {
+			cp.CleanStart = true
 		}
 		return cp, nil
 	}
@@ -256,7 +265,8 @@ func plainRequestErr(err error) error {
 
 func disconnectError(d *paho.Disconnect) error {
 	why := shortReason((&packets.Disconnect{ReasonCode: d.ReasonCode}).Reason(), d.ReasonCode)
-	if d.Properties != nil && d.Properties.ReasonString != "" {
+	// Brokers often repeat the reason code's name as the reason string.
+	if d.Properties != nil && d.Properties.ReasonString != "" && !strings.EqualFold(d.Properties.ReasonString, why) {
 		why += ": " + d.Properties.ReasonString
 	}
 	return &ConnError{Kind: ErrConnectionLost, Msg: "the broker closed the connection: " + why}
