@@ -50,9 +50,7 @@ const AWSALPN = "x-amzn-mqtt-ca"
 // NewFromPreset fills a profile for kind. The result still needs its
 // secrets (password, device key) stored separately.
 func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
-	// The automatic protocol by default: a broker that speaks only 3.1.1
-	// then works at the first try instead of failing on MQTT 5.
-	p := Profile{ID: NewID(), Name: in.Name, Protocol: ProtocolAuto, CleanStart: true, KeepAlive: DefaultKeepAlive, Preset: kind}
+	p := Profile{ID: NewID(), Name: in.Name, Protocol: MQTT5, CleanStart: true, KeepAlive: DefaultKeepAlive, Preset: kind}
 	need := func(what, v string) error {
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("%s preset: give the %s", kind, what)
@@ -68,7 +66,6 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 			return Profile{}, fmt.Errorf("local preset: the embedded broker's address %q is not HOST:PORT", in.Addr)
 		}
 		p.URL = "mqtt://" + in.Addr
-		p.Protocol = MQTT5 // the embedded broker speaks it
 		p.Name = orDefault(p.Name, "Local broker")
 	case PresetAWS:
 		if err := errors.Join(need("endpoint host", in.Host), need("device certificate file", in.CertFile), need("private key file", in.KeyFile)); err != nil {
@@ -124,6 +121,12 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 			return Profile{}, err
 		}
 		p.URL = in.Host
+		// Any broker: one that speaks only 3.1.1 (ActiveMQ, RabbitMQ
+		// before 3.13) then works at the first try. The cloud presets
+		// know their broker's protocol; AWS IoT Core, for one, hangs up
+		// without a CONNACK on a refused connect, which must not read as
+		// "speaks only 3.1.1".
+		p.Protocol = ProtocolAuto
 		p.Username = in.Username
 		p.Name = orDefault(p.Name, in.Host)
 		p.Subscribe = wholeBroker()
