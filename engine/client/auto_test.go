@@ -12,35 +12,67 @@ import (
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
-// A profile with the automatic protocol reaches a 3.1.1-only broker: the
-// first MQTT 5 CONNECT is closed unanswered, the connection falls back to
-// 3.1.1, says so, and reconnects with 3.1.1 without trying 5 again.
+// A profile with the automatic protocol reaches a 3.1.1-only broker,
+// whether it hangs up on the MQTT 5 CONNECT (RabbitMQ before 3.13),
+// ignores it, or refuses it with a 3.1.1 CONNACK (ActiveMQ Classic): the
+// connection falls back to 3.1.1, says so, and reconnects with 3.1.1
+// without trying 5 again.
 func TestAutoProtocolFallsBackTo311(t *testing.T) {
-	front := testkit.StartMQTT311Only(t, startEmbedded(t))
-	rec := newRecorder()
-	_, c := open(t, rec, profile("auto-311", "mqtt://"+front.Addr, ProtocolAuto), Credentials{})
-	st := waitState(t, c, StateConnected, 15*time.Second)
-	if st.Protocol != MQTT311 || !st.AutoProtocol {
-		t.Fatalf("status protocol %q (automatic %v); want 3.1.1 chosen automatically", st.Protocol, st.AutoProtocol)
-	}
-	if st.LastError != nil {
-		t.Errorf("the fallback shows as an error: %v", st.LastError)
-	}
-	roundTrip(t, c, rec, "auto/311")
+	backend := startEmbedded(t)
+	for _, tc := range []struct {
+		name    string
+		refusal testkit.V5Refusal
+	}{{"hang-up", testkit.HangUp}, {"ignore", testkit.Ignore}, {"3.1.1 CONNACK", testkit.Connack311}} {
+		t.Run(tc.name, func(t *testing.T) {
+			front := testkit.StartMQTT311Only(t, backend, tc.refusal)
+			rec := newRecorder()
+			_, c := open(t, rec, profile("auto-311", "mqtt://"+front.Addr, ProtocolAuto), Credentials{})
+			st := waitState(t, c, StateConnected, autoConnackWait+10*time.Second)
+			if st.Protocol != MQTT311 || !st.AutoProtocol {
+				t.Fatalf("status protocol %q (automatic %v); want 3.1.1 chosen automatically", st.Protocol, st.AutoProtocol)
+			}
+			if st.LastError != nil {
+				t.Errorf("the fallback shows as an error: %v", st.LastError)
+			}
+			roundTrip(t, c, rec, "auto/311")
 
-	v5 := front.V5Seen.Load()
-	front.Cut()
-	waitState(t, c, StateReconnecting, 10*time.Second)
-	waitState(t, c, StateConnected, 15*time.Second)
-	if got := front.V5Seen.Load(); got != v5 {
-		t.Errorf("the reconnect tried MQTT 5 again (%d MQTT 5 CONNECTs, %d before)", got, v5)
+			v5 := front.V5Seen.Load()
+			front.Cut()
+			testkit.Eventually(t, "the reconnect", func() bool {
+				now := c.Status()
+				return now.State == StateConnected && now.Since.After(st.Since)
+			})
+			if got := front.V5Seen.Load(); got != v5 {
+				t.Errorf("the reconnect tried MQTT 5 again (%d MQTT 5 CONNECTs, %d before)", got, v5)
+			}
+			if st := c.Status(); st.Protocol != MQTT311 {
+				t.Errorf("after the reconnect: protocol %q", st.Protocol)
+			}
+			// Published properties need MQTT 5; the chosen protocol decides.
+			if err := c.Publish(t.Context(), Message{Topic: "a", ContentType: "text/plain"}); err == nil || !strings.Contains(err.Error(), "need MQTT 5") {
+				t.Errorf("properties on the 3.1.1 fallback: %v", err)
+			}
+		})
 	}
-	if st := c.Status(); st.Protocol != MQTT311 {
-		t.Errorf("after the reconnect: protocol %q", st.Protocol)
+}
+
+// An explicit MQTT 5 on a broker that ignores it says what to do, not
+// "no answer; check the host and any firewall"; one answered with a 3.1.1
+// CONNACK says the broker speaks only 3.1.1.
+func TestRefusedMQTT5ConnectInWords(t *testing.T) {
+	front := testkit.StartMQTT311Only(t, startEmbedded(t), testkit.Connack311)
+	_, c := open(t, nil, profile("v5-refused", "mqtt://"+front.Addr, MQTT5), Credentials{})
+	if ce := waitError(t, c); ce.Kind != ErrBadProtocol || !strings.Contains(ce.Msg, "speaks only 3.1.1") {
+		t.Errorf("got kind %d %q; want that the broker speaks only 3.1.1", ce.Kind, ce)
 	}
-	// Published properties need MQTT 5; the chosen protocol decides.
-	if err := c.Publish(t.Context(), Message{Topic: "a", ContentType: "text/plain"}); err == nil || !strings.Contains(err.Error(), "need MQTT 5") {
-		t.Errorf("properties on the 3.1.1 fallback: %v", err)
+}
+
+func TestIgnoredMQTT5ConnectInWords(t *testing.T) {
+	front := testkit.StartMQTT311Only(t, startEmbedded(t), testkit.Ignore)
+	_, c := open(t, nil, profile("v5-ignored", "mqtt://"+front.Addr, MQTT5), Credentials{})
+	ce := waitError(t, c)
+	if ce.Kind != ErrNoConnack || !strings.Contains(ce.Msg, "did not answer the CONNECT") || !strings.Contains(ce.Msg, "3.1.1") {
+		t.Errorf("got kind %d %q; want the unanswered CONNECT and the 3.1.1 advice", ce.Kind, ce)
 	}
 }
 

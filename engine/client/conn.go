@@ -298,11 +298,12 @@ func (c *Connection) fallBack(ce *ConnError) bool {
 }
 
 // closedWithoutConnack: the broker answered an MQTT 5 CONNECT by closing
-// the connection (or with bytes that are no MQTT 5 CONNACK, such as a
-// 3.1.1 CONNACK refusing the protocol version), or refused the version in
-// an MQTT 5 CONNACK.
+// the connection (RabbitMQ before 3.13), with bytes that are no MQTT 5
+// CONNACK (such as a 3.1.1 CONNACK refusing the protocol version), with
+// nothing at all (ActiveMQ Classic), or refused the version in an MQTT 5
+// CONNACK.
 func closedWithoutConnack(ce *ConnError) bool {
-	return ce.Kind == ErrConnectionLost || ce.Kind == ErrBadProtocol || ce.Kind == ErrNotMQTT
+	return ce.Kind == ErrConnectionLost || ce.Kind == ErrBadProtocol || ce.Kind == ErrNotMQTT || ce.Kind == ErrNoConnack
 }
 
 // switchTo311 stops the MQTT 5 backend and starts the 3.1.1 one in its
@@ -355,10 +356,35 @@ func (c *Connection) explain(err error, wc *watchConn) *ConnError {
 	c.mu.Lock()
 	atConnect := c.refusedAtConnect
 	c.mu.Unlock()
-	if ce.Kind == ErrConnectionLost && atConnect && c.profile.Protocol == MQTT5 {
-		ce.Msg = "the broker closed the connection without accepting it; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic), set the connection's protocol to MQTT 3.1.1; otherwise check that the port speaks MQTT and the broker's log"
+	v5Advice := ""
+	if c.profile.Protocol == MQTT5 {
+		v5Advice = "; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic), set the connection's protocol to automatic or MQTT 3.1.1"
+	}
+	switch {
+	case atConnect && wc != nil && c.protocol() == MQTT5 && answered311(wc.received()):
+		ce.Kind = ErrBadProtocol
+		ce.Msg = "the broker answered in MQTT 3.1.1, refusing MQTT 5: it speaks only 3.1.1 (as ActiveMQ Classic does); set the connection's protocol to automatic or MQTT 3.1.1"
+	case ce.Kind == ErrConnectionLost && atConnect && v5Advice != "":
+		ce.Msg = "the broker closed the connection without accepting it" + v5Advice + "; otherwise check that the port speaks MQTT and the broker's log"
+	case ce.Kind == ErrTimeout && atConnect && wc != nil && len(wc.received()) == 0:
+		// The network connection was made; the CONNECT got no answer, as
+		// ActiveMQ Classic does with an MQTT 5 one.
+		ce.Kind = ErrNoConnack
+		ce.Msg = "the broker took the connection but did not answer the CONNECT in time"
+		if v5Advice != "" {
+			ce.Msg += v5Advice + "; otherwise"
+		} else {
+			ce.Msg += ";"
+		}
+		ce.Msg += " check that the port speaks MQTT and the broker's log"
 	}
 	return ce
+}
+
+// answered311 says the broker's first bytes are an MQTT 3.1.1 CONNACK (an
+// MQTT 5 one is longer: it has properties).
+func answered311(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x20 && head[1] == 0x02
 }
 
 // noteError keeps a later, more precise error for the current failure

@@ -38,7 +38,8 @@ const (
 	ErrBadProtocol
 	ErrConnectionLost
 	ErrWebSocket
-	ErrNotMQTT // the port answered with something that is not MQTT
+	ErrNotMQTT   // the port answered with something that is not MQTT
+	ErrNoConnack // the network connection was made, the CONNECT went unanswered
 )
 
 // ConnError is a failure to connect (or a lost connection) in words a

@@ -52,7 +52,7 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 		CleanStartOnInitialConnection: p.CleanStart,
 		SessionExpiryInterval:         p.SessionExpiry,
 		ReconnectBackoff:              c.opts.backoff,
-		ConnectTimeout:                c.opts.Timeout,
+		ConnectTimeout:                connackWait(p, c.opts.Timeout),
 		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
 			wc, err := dial(ctx, c.target, tlsConf, c.opts.Timeout)
 			if err != nil {
@@ -128,6 +128,19 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 	}
 	b.cm = cm
 	return b, nil
+}
+
+// autoConnackWait bounds the wait for the CONNACK of an automatic
+// protocol's MQTT 5 attempts: a broker that ignores an MQTT 5 CONNECT
+// (ActiveMQ Classic) is tried with 3.1.1 after it, not after the whole
+// connect timeout.
+const autoConnackWait = 5 * time.Second
+
+func connackWait(p Profile, timeout time.Duration) time.Duration {
+	if p.Protocol == ProtocolAuto {
+		return min(timeout, autoConnackWait)
+	}
+	return timeout
 }
 
 // password is the password to send, if any.

@@ -9,25 +9,35 @@ import (
 )
 
 // MQTT311Only fronts an MQTT broker as one that speaks MQTT 3.1.1 only
-// does (ActiveMQ Classic, RabbitMQ before 3.13): it hangs up on an MQTT 5
-// CONNECT without a CONNACK and passes every other connection through.
+// does: it refuses an MQTT 5 CONNECT without a CONNACK and passes every
+// other connection through.
 type MQTT311Only struct {
 	Addr   string       // HOST:PORT to connect to
-	V5Seen atomic.Int32 // MQTT 5 CONNECTs it hung up on
+	V5Seen atomic.Int32 // MQTT 5 CONNECTs it refused
 
+	refusal V5Refusal
 	mu      sync.Mutex
 	clients []net.Conn
 }
 
+// V5Refusal is how an MQTT 3.1.1-only broker answers an MQTT 5 CONNECT.
+type V5Refusal int
+
+const (
+	HangUp     V5Refusal = iota // close the connection (RabbitMQ before 3.13)
+	Ignore                      // say nothing and keep it open (a broker that never answers)
+	Connack311                  // a 3.1.1 CONNACK refusing the protocol version, then close (ActiveMQ Classic)
+)
+
 // StartMQTT311Only listens on a free loopback port in front of backend
-// (HOST:PORT) until the test ends.
-func StartMQTT311Only(t testing.TB, backend string) *MQTT311Only {
+// (HOST:PORT) until the test ends, refusing MQTT 5 as refusal says.
+func StartMQTT311Only(t testing.TB, backend string, refusal V5Refusal) *MQTT311Only {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &MQTT311Only{Addr: l.Addr().String()}
+	f := &MQTT311Only{Addr: l.Addr().String(), refusal: refusal}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); f.Cut(); wg.Wait() })
 	wg.Go(func() {
@@ -78,6 +88,12 @@ func (f *MQTT311Only) serve(front net.Conn, backend string) {
 	}
 	if head[len(head)-1] >= 5 {
 		f.V5Seen.Add(1)
+		switch f.refusal {
+		case Ignore: // until the client gives up or Cut
+			_, _ = io.Copy(io.Discard, front)
+		case Connack311:
+			_, _ = front.Write([]byte{0x20, 0x02, 0x00, 0x01})
+		}
 		return
 	}
 	back, err := net.Dial("tcp", backend)
