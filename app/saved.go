@@ -87,7 +87,7 @@ func runSavedPublish(args []string, e env) error {
 		ref, args = args[0], args[1:]
 	}
 	fs := newFlagSet("saved publish", e)
-	dial := addDialFlags(fs)
+	dial := addDialFlags(fs, client.ProtocolAuto)
 	wait := fs.Duration("wait", 30*time.Second, "give up if not connected and published within `DURATION`")
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	if err := fs.Parse(args); err != nil {

@@ -55,7 +55,7 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		stats:     fs.Duration("stats", 5*time.Second, "print the fleets' stats every `INTERVAL` (0: only the summary)"),
 		format:    fs.String("format", "text", "stats `FORMAT`: text or jsonl"),
 		logLevel:  fs.String("log-level", "warn", "log `LEVEL` of the embedded broker: debug, info, warn, error"),
-		dial:      addDialFlags(fs),
+		dial:      addDialFlags(fs, "5"), // MQTT 5: the simulated devices speak one protocol, chosen up front
 	}
 }
 
