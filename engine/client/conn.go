@@ -176,7 +176,7 @@ type Connection struct {
 	decided bool
 	// lossReason: why the broker is ending a live link, heard before the
 	// library reports the link down (a DISCONNECT, a read error); it
-	// becomes the LastError of that loss.
+	// becomes the LastError and LostReason of that loss.
 	lossReason *ConnError
 	st         Status
 	subs       []Subscription // what to hold, in the order asked; renewed after a reconnect without session
@@ -271,12 +271,12 @@ func (c *Connection) failed(err error, wc *watchConn) {
 }
 
 // fallBack moves a connection with the automatic protocol to MQTT 3.1.1
-// when the broker hung up on its MQTT 5 CONNECT before any CONNACK, and
-// reports whether it did. The attempt is not a failure the person sees:
+// when the broker refused its MQTT 5 CONNECT before any MQTT 5 CONNACK
+// (see refusesMQTT5), and reports whether it did. The attempt is not a failure the person sees:
 // the state stays as it was and the 3.1.1 attempt follows at once.
 func (c *Connection) fallBack(ce *ConnError) bool {
 	c.mu.Lock()
-	ok := c.profile.Protocol == ProtocolAuto && !c.decided && c.refusedAtConnect && c.st.Protocol == MQTT5 && closedWithoutConnack(ce)
+	ok := c.profile.Protocol == ProtocolAuto && !c.decided && c.refusedAtConnect && c.st.Protocol == MQTT5 && refusesMQTT5(ce)
 	if ok {
 		c.decided = true
 		c.st.Protocol = MQTT311
@@ -285,7 +285,7 @@ func (c *Connection) fallBack(ce *ConnError) bool {
 	if !ok {
 		return false
 	}
-	c.log.Info("the broker closed an MQTT 5 CONNECT without answering; trying MQTT 3.1.1", "connection", c.profile.Name)
+	c.log.Info("the broker refused MQTT 5; trying MQTT 3.1.1", "connection", c.profile.Name, "why", ce.Msg)
 	// The library calls this from its own goroutine, which stopping it
 	// waits for: the switch runs on one of the connection's.
 	c.wg.Add(1)
@@ -297,12 +297,12 @@ func (c *Connection) fallBack(ce *ConnError) bool {
 	return true
 }
 
-// closedWithoutConnack: the broker answered an MQTT 5 CONNECT by closing
+// refusesMQTT5: the broker answered an MQTT 5 CONNECT by closing
 // the connection (RabbitMQ before 3.13), with bytes that are no MQTT 5
 // CONNACK (such as a 3.1.1 CONNACK refusing the protocol version), with
 // nothing at all (ActiveMQ Classic), or refused the version in an MQTT 5
 // CONNACK.
-func closedWithoutConnack(ce *ConnError) bool {
+func refusesMQTT5(ce *ConnError) bool {
 	return ce.Kind == ErrConnectionLost || ce.Kind == ErrBadProtocol || ce.Kind == ErrNotMQTT || ce.Kind == ErrNoConnack
 }
 

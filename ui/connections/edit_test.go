@@ -17,7 +17,7 @@ import (
 // which protocol was chosen.
 func TestSavedNewConnectionConnects(t *testing.T) {
 	srv := brokertest.Start(t)
-	front := testkit.StartMQTT311Only(t, srv.Addr)
+	front := testkit.StartMQTT311Only(t, srv.Addr, testkit.HangUp)
 	h := newHarness(t, harnessOpts{})
 	form := h.newCustomForm(t, "mqtt://"+front.Addr)
 	if got := find[*widget.RadioGroup](t, form).Selected; got != protoAuto {
