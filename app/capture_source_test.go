@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 )
 
@@ -58,7 +59,7 @@ func TestDialedBrokerIsRecordedByHost(t *testing.T) {
 	}
 	for _, tc := range cases {
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
-		d := addDialFlags(fs)
+		d := addDialFlags(fs, client.ProtocolAuto)
 		if err := fs.Parse([]string{"--url", tc.url}); err != nil {
 			t.Fatal(err)
 		}

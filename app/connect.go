@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -22,8 +25,9 @@ import (
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
-const connectUsage = `usage: iotstudio connect --url URL [--protocol 5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
-                         [--cert FILE --key FILE] [--insecure] [--sub FILTER]... [--qos N]
+const connectUsage = `usage: iotstudio connect --url URL [--protocol auto|5|3.1.1] [--client-id ID] [--user NAME] [--ca FILE]
+                         [--cert FILE --key FILE] [--insecure] [--clean-start=false] [--session-expiry DURATION]
+                         [--sub FILTER]... [--qos N]
        iotstudio connect --profile NAME [--data DIR] [--sub FILTER]... [--qos N]
                          [--pub TOPIC --message TEXT [--retain]] [--count N] [--wait DURATION]
                          [--format text|jsonl] [--capture [--data DIR]]
@@ -31,6 +35,10 @@ connect opens a connection to any MQTT broker, as the app's connections do: it s
 publishes --message to --pub once connected, prints what arrives (topic and payload, or JSON Lines) until
 --count messages arrived, --wait passed or Ctrl-C, and with --capture records them in DATA/capture with the
 connection's host as their source. The password for --user is read from $` + replayPasswordEnv + `.
+The protocol is automatic by default: MQTT 5, or 3.1.1 when the broker hangs up on MQTT 5 (ActiveMQ, RabbitMQ
+before 3.13); connect says which it used, and when the connection is lost (and why) and back.
+--clean-start=false with --client-id ID resumes the broker's session for ID: what was published to its
+subscriptions while away arrives (MQTT 5 keeps the session --session-expiry after a disconnect).
 --profile connects with a saved connection (see iotstudio connections) and records under its name; its secrets
 come from $` + replayPasswordEnv + `, $` + azureKeyEnv + ` and $` + passphraseEnv + ` when set, else from the OS keyring.`
 
@@ -48,7 +56,7 @@ const connectMessageBuffer = 4096
 
 func runConnect(args []string, e env) error {
 	fs := newFlagSet("connect", e)
-	dial := addDialFlags(fs)
+	dial := addDialFlags(fs, client.ProtocolAuto)
 	var subs listFlag
 	fs.Var(&subs, "sub", "subscribe to `FILTER` (repeatable)")
 	qos := fs.Int("qos", 0, "QoS `N` for --sub and --pub")
@@ -121,7 +129,8 @@ func runConnect(args []string, e env) error {
 			return err
 		}
 		defer closeCapture(store, quiet)
-		sinks = append(sinks, store)
+		// Not again the retained messages a reconnect brings back.
+		sinks = append(sinks, client.NewRepeatFilter(store))
 	}
 	mgr := client.NewManager(message.NewTee(sinks...), client.Options{Logger: quiet})
 	defer mgr.CloseAll(context.Background())
@@ -135,8 +144,15 @@ func runConnect(args []string, e env) error {
 	if err := awaitConnected(ctx, mgr, conn, e.stderr); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "connected to %s as %s (MQTT %s)\n", p.URL, conn.Status().ClientID, p.Protocol)
-	if err := connectSubscribe(ctx, conn, subs, byte(*qos), e.stderr); err != nil {
+	st := conn.Status()
+	fmt.Fprintf(e.stderr, "connected to %s as %s (%s)\n", p.URL, st.ClientID, protocolWords(st))
+	// From here the link watcher writes to stderr too.
+	stderr := &lockedWriter{w: e.stderr}
+	linkCtx, stopLink := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { reportLink(linkCtx, mgr, conn, st, stderr) })
+	defer func() { stopLink(); watching.Wait() }()
+	if err := connectSubscribe(ctx, conn, subs, byte(*qos), stderr); err != nil {
 		return err
 	}
 	if *pub != "" {
@@ -144,17 +160,112 @@ func runConnect(args []string, e env) error {
 		if err := conn.Publish(ctx, m); err != nil {
 			return fmt.Errorf("connect: publish to %s: %w", *pub, err)
 		}
-		fmt.Fprintf(e.stderr, "published %d bytes to %s\n", len(m.Payload), *pub)
+		fmt.Fprintf(stderr, "published %d bytes to %s\n", len(m.Payload), *pub)
 		if len(subs) == 0 {
 			return nil
 		}
 	}
 	n, err := printMessages(ctx, out, *count, *format, e.stdout)
 	if dropped := out.dropped.Load(); dropped > 0 {
-		fmt.Fprintf(e.stderr, "%d messages arrived faster than they could be printed and were not printed\n", dropped)
+		fmt.Fprintf(stderr, "%d messages arrived faster than they could be printed and were not printed\n", dropped)
 	}
-	fmt.Fprintf(e.stderr, "received %s\n", numfmt.Plural(n, "message", "messages"))
+	fmt.Fprintf(stderr, "received %s\n", numfmt.Plural(n, "message", "messages"))
 	return err
+}
+
+// protocolWords is "MQTT 5", with ", chosen automatically" when it was.
+func protocolWords(st client.Status) string {
+	if st.AutoProtocol {
+		return fmt.Sprintf("MQTT %s, chosen automatically", st.Protocol)
+	}
+	return "MQTT " + string(st.Protocol)
+}
+
+// lockedWriter lets the link reports and the command share stderr.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// lossReasonWait bounds how long a lost connection's report waits for its
+// reason: MQTT 5 may report that the link broke just before why.
+const lossReasonWait = 2 * time.Second
+
+// reportLink prints to w when conn loses its connection (with the
+// reason) and when it is back, until ctx ends. up is the status connect
+// reported as connected.
+func reportLink(ctx context.Context, mgr *client.Manager, conn *client.Connection, up client.Status, w io.Writer) {
+	changed, stop := mgr.Watch()
+	defer stop()
+	r := linkReport{w: w, upSince: up.Since}
+	var reasonTimeout <-chan time.Time
+	for {
+		if r.see(conn.Status()) && reasonTimeout == nil {
+			reasonTimeout = time.After(lossReasonWait)
+		}
+		select {
+		case <-changed:
+		case <-reasonTimeout:
+			if r.lostPending {
+				r.lost(conn.Status().URL, nil)
+			}
+		case <-ctx.Done():
+			return
+		}
+		if !r.lostPending {
+			reasonTimeout = nil
+		}
+	}
+}
+
+// linkReport turns a connection's successive statuses into the lines
+// connect prints about its link. Statuses are samples: a loss and a
+// reconnect may both happen between two of them, which a new Since of the
+// connected state gives away.
+type linkReport struct {
+	w           io.Writer
+	upSince     time.Time // Since of the connected state last seen; zero while down
+	lostPending bool      // down, and the loss not printed yet
+}
+
+// see prints what st shows changed, and reports whether a loss waits for
+// its reason.
+func (r *linkReport) see(st client.Status) bool {
+	switch st.State {
+	case client.StateConnected:
+		if st.Since.Equal(r.upSince) {
+			return false
+		}
+		if !r.upSince.IsZero() || r.lostPending {
+			r.lost(st.URL, nil) // down and up again between two samples, or no reason came
+		}
+		r.upSince = st.Since
+		fmt.Fprintf(r.w, "reconnected to %s (%s)\n", st.URL, protocolWords(st))
+	case client.StateConnecting, client.StateReconnecting:
+		if !r.upSince.IsZero() {
+			r.upSince, r.lostPending = time.Time{}, true
+		}
+		if r.lostPending && st.LostReason != nil {
+			r.lost(st.URL, st.LostReason)
+		}
+	}
+	return r.lostPending
+}
+
+// lost prints the loss, with why when known.
+func (r *linkReport) lost(url string, why error) {
+	if why != nil {
+		fmt.Fprintf(r.w, "connection lost: %v; reconnecting\n", why)
+	} else {
+		fmt.Fprintf(r.w, "connection lost: %s; reconnecting\n", url)
+	}
+	r.lostPending = false
 }
 
 // profileConflict names a flag given with --profile that the profile
@@ -163,7 +274,7 @@ func profileConflict(fs *flag.FlagSet) string {
 	conflict := ""
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "url", "protocol", "client-id", "user", "ca", "cert", "key", "insecure":
+		case "url", "protocol", "client-id", "user", "ca", "cert", "key", "insecure", "clean-start", "session-expiry":
 			conflict = f.Name
 		}
 	})
@@ -211,24 +322,69 @@ func missingSecretEnv(err error, env map[client.SecretKind]string) string {
 	return replayPasswordEnv
 }
 
-// dialFlags say how to reach a broker; connect and saved publish share
-// them.
+// dialFlags say how to reach a broker; connect, saved publish and
+// simulate run share them.
 type dialFlags struct {
 	url, protocol, clientID, user, ca, cert, key *string
 	insecure                                     *bool
+	session                                      sessionFlags
 }
 
-func addDialFlags(fs *flag.FlagSet) dialFlags {
+// addDialFlags adds them with proto as the default protocol.
+func addDialFlags(fs *flag.FlagSet, proto client.Protocol) dialFlags {
+	versions := "auto (MQTT 5, or 3.1.1 when the broker speaks only that), 5 or 3.1.1"
+	if proto != client.ProtocolAuto {
+		versions = "5 or 3.1.1"
+	}
 	return dialFlags{
 		url:      fs.String("url", "", "broker `URL`: mqtt://, mqtts://, ws:// or wss://"),
-		protocol: fs.String("protocol", "5", "MQTT `VERSION`: 5 or 3.1.1"),
+		protocol: fs.String("protocol", string(proto), "MQTT `VERSION`: "+versions),
 		clientID: fs.String("client-id", "", "client `ID` (default: a unique one)"),
 		user:     fs.String("user", "", "log in as `NAME`; the password is read from $"+replayPasswordEnv),
 		ca:       fs.String("ca", "", "trust the CA certificates in `FILE` (PEM) instead of the system's"),
 		cert:     fs.String("cert", "", "client certificate `FILE` (PEM)"),
 		key:      fs.String("key", "", "client private key `FILE` (PEM, unencrypted)"),
 		insecure: fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)"),
+		session:  addSessionFlags(fs),
 	}
+}
+
+// sessionFlags ask the broker to keep a session; connect and connections
+// add share them.
+type sessionFlags struct {
+	cleanStart *bool
+	expiry     *time.Duration
+}
+
+func addSessionFlags(fs *flag.FlagSet) sessionFlags {
+	return sessionFlags{
+		cleanStart: fs.Bool("clean-start", true, "start without the broker's session; --clean-start=false resumes it (needs --client-id)"),
+		expiry:     fs.Duration("session-expiry", 0, "MQTT 5: how long the broker keeps the session after a disconnect (`DURATION`, e.g. 1h; 0: not at all)"),
+	}
+}
+
+// apply sets p's session fields; p.Validate checks the rest.
+func (s sessionFlags) apply(p *client.Profile) error {
+	const most = time.Duration(math.MaxUint32) * time.Second
+	if *s.expiry < 0 || *s.expiry > most {
+		return usagef("--session-expiry %s: give a duration from 0 to %s (about 136 years), e.g. 1h", *s.expiry, most)
+	}
+	p.CleanStart = *s.cleanStart
+	p.SessionExpiry = uint32(s.expiry.Seconds())
+	return nil
+}
+
+// parseProtocol reads a --protocol value.
+func parseProtocol(v string) (client.Protocol, error) {
+	switch v {
+	case "auto", "automatic":
+		return client.ProtocolAuto, nil
+	case "5":
+		return client.MQTT5, nil
+	case "3.1.1", "4", "311":
+		return client.MQTT311, nil
+	}
+	return "", usagef("--protocol %q: use auto, 5 or 3.1.1", v)
 }
 
 // profile builds the connection profile the flags describe, and its
@@ -244,13 +400,11 @@ func (d dialFlags) profile() (client.Profile, client.Credentials, error) {
 		return p, creds, usagef("--url: %v", err)
 	}
 	p.Subscribe = nil
-	switch *d.protocol {
-	case "5":
-		p.Protocol = client.MQTT5
-	case "3.1.1", "4", "311":
-		p.Protocol = client.MQTT311
-	default:
-		return p, creds, usagef("--protocol %q: use 5 or 3.1.1", *d.protocol)
+	if p.Protocol, err = parseProtocol(*d.protocol); err != nil {
+		return p, creds, err
+	}
+	if err := d.session.apply(&p); err != nil {
+		return p, creds, err
 	}
 	p.ClientID, p.Username, p.HasPassword = *d.clientID, *d.user, *d.user != ""
 	p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile, p.TLS.Insecure = *d.ca, *d.cert, *d.key, *d.insecure

@@ -74,7 +74,7 @@ func TestConnectBadInput(t *testing.T) {
 // message).
 func TestDialFlagsSubscribeToNothingOnConnect(t *testing.T) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	d := addDialFlags(fs)
+	d := addDialFlags(fs, client.ProtocolAuto)
 	t.Setenv(replayPasswordEnv, "pw")
 	if err := fs.Parse([]string{"--url", "mqtt://10.0.0.5:1883", "--user", "op", "--protocol", "3.1.1"}); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,8 @@ flags: --data DIR (all)
 presets: custom (--url, --user), aws-iot-core (--host ENDPOINT --cert FILE --key FILE [--thing NAME] [--ca FILE] [--aws-443]),
          azure-iot-hub (--hub HUB --device ID [--token-lifetime 1h]), emqx-cloud and hivemq-cloud (--host HOST --user NAME [--ca FILE]),
          local (--url mqtt://HOST:PORT of the embedded broker)
-add also takes --protocol 5|3.1.1, --client-id ID, --insecure and --subscribe FILTER (repeatable). The password for --user is read from $` + replayPasswordEnv + `
+add also takes --protocol auto|5|3.1.1 (default auto but local: 5, azure-iot-hub: 3.1.1), --client-id ID,
+--clean-start=false, --session-expiry DURATION, --insecure and --subscribe FILTER (repeatable). The password for --user is read from $` + replayPasswordEnv + `
 and kept in the OS keyring; profiles and exports never hold secrets.`
 
 // connectionsKeyring is where the connections commands keep secrets;
@@ -114,9 +115,17 @@ func connectionsList(args []string, e env) error {
 		for i, sub := range p.Subscribe {
 			filters[i] = sub.Filter
 		}
-		fmt.Fprintf(tw, "%s\t%s\tMQTT %s\t%s\t%s\t%s\n", p.Name, url, p.Protocol, orDash(p.Username), orDash(string(p.Preset)), orDash(strings.Join(filters, " ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, url, protocolLabel(p.Protocol), orDash(p.Username), orDash(string(p.Preset)), orDash(strings.Join(filters, " ")))
 	}
 	return tw.Flush()
+}
+
+// protocolLabel is how a saved profile's protocol reads in a list.
+func protocolLabel(p client.Protocol) string {
+	if p == client.ProtocolAuto {
+		return "MQTT auto"
+	}
+	return "MQTT " + string(p)
 }
 
 func orDash(s string) string {
@@ -251,6 +260,7 @@ type addFlags struct {
 	preset, name, url, host, user, thing, cert, key, ca, hub, device, protocol, clientID *string
 	aws443, insecure                                                                     *bool
 	lifetime                                                                             *time.Duration
+	session                                                                              sessionFlags
 	// subscribe replaces the preset's subscribe-on-connect filters when
 	// set (an empty --subscribe "" means none).
 	subscribe *[]string
@@ -271,11 +281,12 @@ func connectionsAdd(args []string, e env) error {
 		ca:       fs.String("ca", "", "trust the CA certificates in `FILE` instead of the system's"),
 		hub:      fs.String("hub", "", "Azure IoT `HUB` host name"),
 		device:   fs.String("device", "", "Azure device `ID`"),
-		protocol: fs.String("protocol", "", "MQTT `VERSION`: 5 or 3.1.1 (default: the preset's)"),
+		protocol: fs.String("protocol", "", "MQTT `VERSION`: auto, 5 or 3.1.1 (default: the preset's)"),
 		clientID: fs.String("client-id", "", "client `ID` (default: a unique one per connection)"),
 		aws443:   fs.Bool("aws-443", false, "AWS: port 443 with ALPN "+client.AWSALPN),
 		insecure: fs.Bool("insecure", false, "do not check the broker's certificate (anyone in between can read and change the traffic)"),
 		lifetime: fs.Duration("token-lifetime", time.Hour, "Azure SAS token `LIFETIME`"),
+		session:  addSessionFlags(fs),
 	}
 	fs.Func("subscribe", "`FILTER` to subscribe to at every connect, repeatable; replaces the preset's (custom, EMQX, HiveMQ: #); \"\" for none",
 		func(v string) error {
@@ -303,13 +314,13 @@ func connectionsAdd(args []string, e env) error {
 	}
 	if pw := os.Getenv(replayPasswordEnv); pw != "" && p.HasPassword {
 		if err := client.NewSecrets(connectionsKeyring).Set(p.ID, client.SecretPassword, pw); err != nil {
-			fmt.Fprintf(e.stderr, "the password is not saved (%v); the app asks for it at connect, and connect --profile reads $%s\n", err, replayPasswordEnv)
+			fmt.Fprintf(e.stderr, "the password of %q is not saved (%v); the app asks for it at connect, and connect --profile reads $%s\n", p.Name, err, replayPasswordEnv)
 		}
 	}
 	if err := store.Save(append(ps, p)); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "added %q: %s (MQTT %s)\n", p.Name, p.URL, p.Protocol)
+	fmt.Fprintf(e.stderr, "added %q: %s (%s)\n", p.Name, p.URL, protocolLabel(p.Protocol))
 	return nil
 }
 
@@ -331,17 +342,16 @@ func (f addFlags) profile() (client.Profile, error) {
 	if err != nil {
 		return p, usagef("connections add: %v", err)
 	}
-	switch *f.protocol {
-	case "":
-	case "5":
-		p.Protocol = client.MQTT5
-	case "3.1.1", "4", "311":
-		p.Protocol = client.MQTT311
-	default:
-		return p, usagef("--protocol %q: use 5 or 3.1.1", *f.protocol)
+	if *f.protocol != "" {
+		if p.Protocol, err = parseProtocol(*f.protocol); err != nil {
+			return p, err
+		}
 	}
 	if *f.clientID != "" {
 		p.ClientID = *f.clientID
+	}
+	if err := f.session.apply(&p); err != nil {
+		return p, err
 	}
 	if kind == client.PresetGeneric || kind == client.PresetLocal {
 		p.Username = *f.user

@@ -81,7 +81,7 @@ func payloadSummary(b []byte) string {
 
 func runSavedPublish(args []string, e env) error {
 	fs := newFlagSet("saved publish", e)
-	dial := addDialFlags(fs)
+	dial := addDialFlags(fs, client.ProtocolAuto)
 	wait := fs.Duration("wait", 30*time.Second, "give up if not connected and published within `DURATION`")
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	refs, err := parseArgs(fs, args)

@@ -57,7 +57,7 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		format:    fs.String("format", "text", "stats `FORMAT`: text or jsonl"),
 		logLevel:  fs.String("log-level", "warn", "log `LEVEL` of the embedded broker: debug, info, warn, error"),
 		control:   fs.Bool("control", false, "for programs that drive the run (the window): read JSON requests on stdin, answer and print stats as JSON Lines; stdin's end stops the run"),
-		dial:      addDialFlags(fs),
+		dial:      addDialFlags(fs, "5"), // MQTT 5: the simulated devices speak one protocol, chosen up front
 	}
 }
 

@@ -31,18 +31,26 @@ func (s State) String() string {
 
 // Status is a snapshot of one connection, cheap to take.
 type Status struct {
-	Name     string
-	URL      string
-	Protocol Protocol
-	ClientID string
-	State    State
+	Name string
+	URL  string
+	// Protocol is the MQTT version the connection speaks (or tries), never
+	// ProtocolAuto: with that profile setting it is 5 until the broker
+	// turns out to speak only 3.1.1, and AutoProtocol is set.
+	Protocol     Protocol
+	AutoProtocol bool
+	ClientID     string
+	State        State
 	// LastError is why the last attempt failed or the link was lost
 	// (a *ConnError); kept while reconnecting, cleared on connect.
 	LastError error
-	Since     time.Time // when State was entered
-	Attempts  int       // failed attempts since the last success
-	Received  int64     // messages received
-	Dropped   int64     // received messages the Sink refused
+	// LostReason is why the link that was up broke (a *ConnError), when
+	// known; unlike LastError, the attempts after it do not replace it.
+	// Cleared on connect.
+	LostReason error
+	Since      time.Time // when State was entered
+	Attempts   int       // failed attempts since the last success
+	Received   int64     // messages received
+	Dropped    int64     // received messages the Sink refused
 }
 
 // Subscription asks for messages matching Filter. NoLocal,
@@ -150,6 +158,7 @@ type backend interface {
 // Connection is one open profile. Its methods are safe for concurrent use.
 type Connection struct {
 	profile Profile
+	creds   Credentials // for the 3.1.1 backend an automatic protocol may fall back to
 	target  transport.Target
 	rec     message.Sink
 	opts    Options
@@ -162,9 +171,16 @@ type Connection struct {
 	// refusedAtConnect: the last failure came before a CONNACK (not a
 	// broken link), for explain.
 	refusedAtConnect bool
-	st               Status
-	subs             []Subscription // what to hold, in the order asked; renewed after a reconnect without session
-	be               backend
+	// decided: an automatic protocol has made its choice (a CONNACK on
+	// MQTT 5, or the fallback to 3.1.1), which holds for the reconnects.
+	decided bool
+	// lossReason: why the broker is ending a live link, heard before the
+	// library reports the link down (a DISCONNECT, a read error); it
+	// becomes the LastError and LostReason of that loss.
+	lossReason *ConnError
+	st         Status
+	subs       []Subscription // what to hold, in the order asked; renewed after a reconnect without session
+	be         backend
 	// ready is closed once be is set: the libraries can report the first
 	// connect (and its subscribe-on-connect) before Open has be.
 	ready chan struct{}
@@ -203,7 +219,9 @@ func (c *Connection) setState(s State, err error) {
 	switch s {
 	case StateConnected:
 		c.st.Attempts = 0
-		c.st.LastError = nil
+		c.st.LastError, c.st.LostReason = nil, nil
+		c.lossReason = nil
+		c.decided = true
 	case StateReconnecting:
 		if err != nil {
 			c.st.LastError = err
@@ -225,16 +243,108 @@ func (c *Connection) setState(s State, err error) {
 	c.notify()
 }
 
-// failed records an attempt that failed or a link that broke.
+// failed records an attempt that failed or a link that broke; err is nil
+// when the library says only that the link is down.
 func (c *Connection) failed(err error, wc *watchConn) {
-	if err == nil {
+	c.mu.Lock()
+	wasUp := c.st.State == StateConnected
+	c.refusedAtConnect = !wasUp
+	why := c.lossReason
+	c.lossReason = nil
+	c.mu.Unlock()
+	if err != nil {
+		why = c.explain(err, wc)
+		if c.fallBack(why) {
+			return
+		}
+	}
+	if why == nil {
 		c.setState(StateReconnecting, nil)
 		return
 	}
+	if wasUp {
+		c.mu.Lock()
+		c.st.LostReason = why
+		c.mu.Unlock()
+	}
+	c.setState(StateReconnecting, why)
+}
+
+// fallBack moves a connection with the automatic protocol to MQTT 3.1.1
+// when the broker refused its MQTT 5 CONNECT before any MQTT 5 CONNACK
+// (see refusesMQTT5), and reports whether it did. The attempt is not a failure the person sees:
+// the state stays as it was and the 3.1.1 attempt follows at once.
+func (c *Connection) fallBack(ce *ConnError) bool {
 	c.mu.Lock()
-	c.refusedAtConnect = c.st.State != StateConnected
+	ok := c.profile.Protocol == ProtocolAuto && !c.decided && c.refusedAtConnect && c.st.Protocol == MQTT5 && refusesMQTT5(ce)
+	if ok {
+		c.decided = true
+		c.st.Protocol = MQTT311
+	}
 	c.mu.Unlock()
-	c.setState(StateReconnecting, c.explain(err, wc))
+	if !ok {
+		return false
+	}
+	c.log.Info("the broker refused MQTT 5; trying MQTT 3.1.1", "connection", c.profile.Name, "why", ce.Msg)
+	// The library calls this from its own goroutine, which stopping it
+	// waits for: the switch runs on one of the connection's.
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.switchTo311()
+	}()
+	c.notify()
+	return true
+}
+
+// refusesMQTT5: the broker answered an MQTT 5 CONNECT by closing
+// the connection (RabbitMQ before 3.13), with bytes that are no MQTT 5
+// CONNACK (such as a 3.1.1 CONNACK refusing the protocol version), with
+// nothing at all (ActiveMQ Classic), or refused the version in an MQTT 5
+// CONNACK.
+func refusesMQTT5(ce *ConnError) bool {
+	return ce.Kind == ErrConnectionLost || ce.Kind == ErrBadProtocol || ce.Kind == ErrNotMQTT || ce.Kind == ErrNoConnack
+}
+
+// switchTo311 stops the MQTT 5 backend and starts the 3.1.1 one in its
+// place, unless the connection is closed meanwhile.
+func (c *Connection) switchTo311() {
+	if c.awaitReady() != nil {
+		return
+	}
+	c.mu.Lock()
+	old := c.be
+	c.mu.Unlock()
+	if v, ok := old.(*v5); ok {
+		v.retired.Store(true)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Timeout)
+	defer cancel()
+	if err := old.stop(ctx); err != nil {
+		c.log.Warn("stop the MQTT 5 attempts", "connection", c.profile.Name, "error", err)
+	}
+	// Under the lock, so that close either sees the new backend or has
+	// cancelled the context before it could start.
+	c.mu.Lock()
+	if c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return
+	}
+	be, err := startV3(c, c.creds)
+	if err == nil {
+		c.be = be
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.setState(StateReconnecting, explain(c.target.String(), err, nil, c.profile.Username))
+	}
+}
+
+// protocol is what the connection speaks now (see Status.Protocol).
+func (c *Connection) protocol() Protocol {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.Protocol
 }
 
 // explain words err for this connection. A broker that speaks only MQTT
@@ -246,21 +356,53 @@ func (c *Connection) explain(err error, wc *watchConn) *ConnError {
 	c.mu.Lock()
 	atConnect := c.refusedAtConnect
 	c.mu.Unlock()
-	if ce.Kind == ErrConnectionLost && atConnect && c.profile.Protocol == MQTT5 {
-		ce.Msg = "the broker closed the connection without accepting it; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic), set the connection's protocol to MQTT 3.1.1; otherwise check that the port speaks MQTT and the broker's log"
+	v5Advice := ""
+	if c.profile.Protocol == MQTT5 {
+		v5Advice = "; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13, ActiveMQ Classic), set the connection's protocol to automatic or MQTT 3.1.1"
+	}
+	switch {
+	case atConnect && wc != nil && c.protocol() == MQTT5 && answered311(wc.received()):
+		ce.Kind = ErrBadProtocol
+		ce.Msg = "the broker answered in MQTT 3.1.1, refusing MQTT 5: it speaks only 3.1.1 (as ActiveMQ Classic does); set the connection's protocol to automatic or MQTT 3.1.1"
+	case ce.Kind == ErrConnectionLost && atConnect && v5Advice != "":
+		ce.Msg = "the broker closed the connection without accepting it" + v5Advice + "; otherwise check that the port speaks MQTT and the broker's log"
+	case ce.Kind == ErrTimeout && atConnect && wc != nil && len(wc.received()) == 0:
+		// The network connection was made; the CONNECT got no answer, as
+		// ActiveMQ Classic does with an MQTT 5 one.
+		ce.Kind = ErrNoConnack
+		ce.Msg = "the broker took the connection but did not answer the CONNECT in time"
+		if v5Advice != "" {
+			ce.Msg += v5Advice + "; otherwise"
+		} else {
+			ce.Msg += ";"
+		}
+		ce.Msg += " check that the port speaks MQTT and the broker's log"
 	}
 	return ce
 }
 
+// answered311 says the broker's first bytes are an MQTT 3.1.1 CONNACK (an
+// MQTT 5 one is longer: it has properties).
+func answered311(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x20 && head[1] == 0x02
+}
+
 // noteError keeps a later, more precise error for the current failure
-// without counting another attempt (autopaho reports why a link broke
-// after it reports that it broke).
+// without counting another attempt (autopaho often reports why a link
+// broke after it reports that it broke, and sometimes before: then the
+// reason waits in lossReason).
 func (c *Connection) noteError(err error, wc *watchConn) {
 	ce := c.explain(err, wc)
 	c.mu.Lock()
 	ok := c.st.State == StateReconnecting
 	if ok {
 		c.st.LastError = ce
+		// The libraries report this only about a link that was up.
+		if c.st.LostReason == nil {
+			c.st.LostReason = ce
+		}
+	} else if c.st.State == StateConnected && c.lossReason == nil {
+		c.lossReason = ce
 	}
 	c.mu.Unlock()
 	if ok {
@@ -286,7 +428,7 @@ func (c *Connection) Subscribe(ctx context.Context, subs ...Subscription) ([]Sub
 	// A filter the broker must reject can close the whole connection
 	// (a protocol error), so nothing invalid goes out.
 	for _, s := range subs {
-		if err := CheckSubscription(s, c.profile.Protocol); err != nil {
+		if err := CheckSubscription(s, c.protocol()); err != nil {
 			return nil, fmt.Errorf("subscribe on %s: %w", c.profile.Name, err)
 		}
 	}
@@ -332,7 +474,7 @@ func (c *Connection) Publish(ctx context.Context, m Message) error {
 	if m.QoS > 2 {
 		return fmt.Errorf("publish on %s: QoS %d; use 0, 1 or 2", c.profile.Name, m.QoS)
 	}
-	if c.profile.Protocol == MQTT311 && m.hasV5Props() {
+	if c.protocol() == MQTT311 && m.hasV5Props() {
 		return fmt.Errorf("publish on %s: message properties (content type, expiry, response topic, correlation data, user properties) need MQTT 5; this connection speaks MQTT 3.1.1", c.profile.Name)
 	}
 	be, err := c.backend()
@@ -470,13 +612,18 @@ func (m *Manager) Open(p Profile, creds Credentials) (*Connection, error) {
 		return nil, fmt.Errorf("connection %q is open already", p.Name)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	speaks := p.Protocol
+	if speaks == ProtocolAuto {
+		speaks = MQTT5 // first; see fallBack
+	}
 	c := &Connection{
-		profile: p, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
+		profile: p, creds: creds, target: t, rec: m.rec, opts: m.opts, notify: m.notify, ctx: ctx, cancel: cancel,
 		// Made at the first connect like renewed ones after a reconnect.
 		subs:  slices.Clone(p.Subscribe),
 		ready: make(chan struct{}),
 		log:   m.opts.Logger.With("url", t.String()),
-		st:    Status{Name: p.Name, URL: t.String(), Protocol: p.Protocol, ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
+		st: Status{Name: p.Name, URL: t.String(), Protocol: speaks, AutoProtocol: p.Protocol == ProtocolAuto,
+			ClientID: p.ClientID, State: StateConnecting, Since: m.opts.Now()},
 	}
 	m.conns[p.Name] = c
 	m.order = append(m.order, p.Name)

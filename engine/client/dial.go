@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,17 +54,39 @@ func watchHandshake(conf *tls.Config) (*tls.Config, *handshake) {
 	return conf, hs
 }
 
-// watchConn records the first read or write error of its conn.
+// watchConn records the first read or write error of its conn, and the
+// first bytes the broker sent: whether they were an MQTT CONNACK tells a
+// port that speaks something else from a broker that hung up.
 type watchConn struct {
 	net.Conn
 	hs    *handshake // nil without TLS
 	first atomic.Pointer[error]
+
+	headFull atomic.Bool // head holds headLen bytes; no more locking
+	mu       sync.Mutex
+	head     []byte
 }
+
+// headLen covers a CONNACK's fixed header and flags, or "HTTP/".
+const headLen = 5
 
 func (w *watchConn) Read(p []byte) (int, error) {
 	n, err := w.Conn.Read(p)
 	w.note(err)
+	if n > 0 && !w.headFull.Load() {
+		w.mu.Lock()
+		w.head = append(w.head, p[:min(n, headLen-len(w.head))]...)
+		w.headFull.Store(len(w.head) == headLen)
+		w.mu.Unlock()
+	}
 	return n, err
+}
+
+// received returns the first bytes read (headLen at most).
+func (w *watchConn) received() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.head)
 }
 
 func (w *watchConn) Write(p []byte) (int, error) {

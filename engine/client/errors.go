@@ -38,6 +38,8 @@ const (
 	ErrBadProtocol
 	ErrConnectionLost
 	ErrWebSocket
+	ErrNotMQTT   // the port answered with something that is not MQTT
+	ErrNoConnack // the network connection was made, the CONNECT went unanswered
 )
 
 // ConnError is a failure to connect (or a lost connection) in words a
@@ -65,6 +67,11 @@ func explain(url string, err error, wc *watchConn, user string) *ConnError {
 		return &c
 	}
 	e := classify(err, user)
+	if wc != nil && e.Kind != ErrNotMQTT {
+		if e2 := notMQTT(wc.received()); e2 != nil {
+			e = e2
+		}
+	}
 	vague := e.Kind == ErrOther || e.Kind == ErrConnectionLost
 	if vague && wc != nil {
 		if ioErr := wc.ioErr(); ioErr != nil {
@@ -88,6 +95,23 @@ func explain(url string, err error, wc *watchConn, user string) *ConnError {
 	e.Err = err
 	return e
 }
+
+// notMQTT words what a broker sent first when it is no MQTT packet a
+// client can receive before its CONNACK, or returns nil.
+func notMQTT(head []byte) *ConnError {
+	if len(head) == 0 || head[0] == 0x20 || head[0] == 0xF0 { // CONNACK, AUTH
+		return nil
+	}
+	what := "bytes that are not MQTT"
+	if strings.HasPrefix(string(head), "HTTP") {
+		what = "HTTP (for MQTT over WebSocket use a ws:// or wss:// URL with the broker's path, often /mqtt)"
+	}
+	return &ConnError{Kind: ErrNotMQTT, Msg: "this port does not speak MQTT: it answered with " + what + "; check the port number and the URL's scheme"}
+}
+
+// libraryPacketErrs are how the MQTT libraries say the peer sent a packet
+// no MQTT broker sends there.
+var libraryPacketErrs = []string{"unknown packet type", "unsupported packet type", "received unexpected packet", "malformed packet"}
 
 func classify(err error, user string) *ConnError {
 	var (
@@ -151,10 +175,24 @@ func classify(err error, user string) *ConnError {
 		return k(ErrWebSocket, "%v; check the URL's path (often /mqtt)", wsErr)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return k(ErrTimeout, "no answer in time; check the host, the port and any firewall in between")
-	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE):
 		return k(ErrConnectionLost, "the broker closed the connection; if this repeats, check that the port speaks MQTT (with TLS for mqtts://) and the broker's log")
 	}
-	return k(ErrOther, "%v", err)
+	for _, s := range libraryPacketErrs {
+		if strings.Contains(err.Error(), s) {
+			return notMQTT([]byte{0})
+		}
+	}
+	return k(ErrOther, "%v", withoutURL(err))
+}
+
+// withoutURL drops autopaho's "failed to connect to URL: " from err: the
+// ConnError names the URL already.
+func withoutURL(err error) error {
+	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to connect to ") {
+		return inner
+	}
+	return err
 }
 
 // connackError words a CONNACK refusal. MQTT 5 reason codes (0x80 and up)

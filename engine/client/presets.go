@@ -121,6 +121,12 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 			return Profile{}, err
 		}
 		p.URL = in.Host
+		// Any broker: one that speaks only 3.1.1 (ActiveMQ, RabbitMQ
+		// before 3.13) then works at the first try. The cloud presets
+		// know their broker's protocol; AWS IoT Core, for one, hangs up
+		// without a CONNACK on a refused connect, which must not read as
+		// "speaks only 3.1.1".
+		p.Protocol = ProtocolAuto
 		p.Username = in.Username
 		p.Name = orDefault(p.Name, in.Host)
 		p.Subscribe = wholeBroker()

@@ -18,9 +18,15 @@ type Protocol string
 const (
 	MQTT5   Protocol = "5"
 	MQTT311 Protocol = "3.1.1"
+	// ProtocolAuto tries MQTT 5 and falls back to 3.1.1 when the broker
+	// hangs up on an MQTT 5 CONNECT without a CONNACK, as brokers that
+	// speak only 3.1.1 do (ActiveMQ Classic, RabbitMQ before 3.13). The
+	// choice holds for the connection's reconnects; Status says which.
+	ProtocolAuto Protocol = "auto"
 )
 
-// Level is the protocol level sent in CONNECT (and kept in capture records).
+// Level is the protocol level sent in CONNECT (and kept in capture
+// records); the automatic protocol tries 5 first.
 func (p Protocol) Level() byte {
 	if p == MQTT311 {
 		return 4
@@ -154,12 +160,12 @@ func (p Profile) Validate() error {
 		bad("URL: %w", err)
 	}
 	switch p.Protocol {
-	case MQTT5, MQTT311:
+	case MQTT5, MQTT311, ProtocolAuto:
 	default:
-		bad("protocol %q: choose %q or %q", p.Protocol, MQTT5, MQTT311)
+		bad("protocol %q: choose %q, %q or %q (automatic)", p.Protocol, MQTT5, MQTT311, ProtocolAuto)
 	}
-	if p.Protocol == MQTT311 && p.ClientID == "" && !p.CleanStart {
-		bad("client ID: MQTT 3.1.1 keeps a session only under a fixed client ID; enter one or turn on clean start")
+	if p.Protocol != MQTT5 && p.ClientID == "" && !p.CleanStart {
+		bad("client ID: MQTT 3.1.1 (which the automatic protocol may choose) keeps a session only under a fixed client ID; enter one or turn on clean start")
 	}
 	if err == nil && !t.TLS() {
 		if p.TLS.CAFile != "" || p.TLS.CertFile != "" || p.TLS.KeyFile != "" || len(p.TLS.ALPN) > 0 || p.TLS.Insecure {

@@ -43,6 +43,16 @@ func TestRabbitMQ311OnlyPeer(t *testing.T) {
 		}
 	})
 
+	t.Run("the automatic protocol chooses 3.1.1", func(t *testing.T) {
+		rec := newRecorder()
+		_, c := open(t, rec, profile("rabbit-auto", url, ProtocolAuto), Credentials{})
+		st := waitState(t, c, StateConnected, 20*time.Second)
+		if st.Protocol != MQTT311 || !st.AutoProtocol {
+			t.Fatalf("protocol %q (automatic %v); want 3.1.1 chosen automatically", st.Protocol, st.AutoProtocol)
+		}
+		roundTrip(t, c, rec, "rabbit/auto")
+	})
+
 	t.Run("MQTT 5 is refused in words", func(t *testing.T) {
 		_, c := open(t, newRecorder(), profile("rabbit-v5", url, MQTT5), Credentials{})
 		ce := waitError(t, c)

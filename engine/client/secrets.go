@@ -111,7 +111,9 @@ func account(profileID string, kind SecretKind) string { return profileID + "/" 
 // error wraps ErrKeyringUnavailable and nothing is stored anywhere.
 func (s *Secrets) Set(profileID string, kind SecretKind, secret string) error {
 	if err := s.kr.Set(account(profileID, kind), secret); err != nil {
-		return fmt.Errorf("save the %s of connection %s: %w", kind, profileID, err)
+		// No profile ID: people know connections by name, which the
+		// caller adds.
+		return fmt.Errorf("save the %s: %w", kind, err)
 	}
 	s.mu.Lock()
 	delete(s.session, account(profileID, kind))
@@ -137,7 +139,7 @@ func (s *Secrets) Get(profileID string, kind SecretKind) (string, error) {
 	}
 	v, err := s.kr.Get(account(profileID, kind))
 	if err != nil {
-		return "", fmt.Errorf("the %s of connection %s: %w", kind, profileID, err)
+		return "", fmt.Errorf("the %s: %w", kind, err)
 	}
 	return v, nil
 }

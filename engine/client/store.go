@@ -142,8 +142,10 @@ func (p Profile) validateShape() error {
 	if p.Name == "" || p.URL == "" {
 		return errors.New("a connection needs a name and a URL")
 	}
-	if p.Protocol != MQTT5 && p.Protocol != MQTT311 {
-		return fmt.Errorf("protocol %q: must be %q or %q", p.Protocol, MQTT5, MQTT311)
+	switch p.Protocol {
+	case MQTT5, MQTT311, ProtocolAuto:
+	default:
+		return fmt.Errorf("protocol %q: must be %q, %q or %q (automatic)", p.Protocol, MQTT5, MQTT311, ProtocolAuto)
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ type v5 struct {
 	// last is the most recent network connection, for the reason behind a
 	// failure the library reports vaguely.
 	last atomic.Pointer[watchConn]
+	// retired: an automatic protocol moved to 3.1.1; late callbacks of
+	// this backend must not change the connection.
+	retired atomic.Bool
 }
 
 func startV5(c *Connection, creds Credentials) (backend, error) {
@@ -49,7 +52,7 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 		CleanStartOnInitialConnection: p.CleanStart,
 		SessionExpiryInterval:         p.SessionExpiry,
 		ReconnectBackoff:              c.opts.backoff,
-		ConnectTimeout:                c.opts.Timeout,
+		ConnectTimeout:                connackWait(p, c.opts.Timeout),
 		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
 			wc, err := dial(ctx, c.target, tlsConf, c.opts.Timeout)
 			if err != nil {
@@ -60,16 +63,26 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 			return packets.NewThreadSafeConn(wc), nil
 		},
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
+			if b.retired.Load() {
+				return
+			}
+			c.log.Debug("connected", "connection", p.Name, "session_present", ack.SessionPresent)
 			c.setState(StateConnected, nil)
 			if !ack.SessionPresent {
 				c.resubscribe()
 			}
 		},
 		OnConnectionDown: func() bool {
-			c.failed(nil, nil)
+			if !b.retired.Load() {
+				c.failed(nil, nil)
+			}
 			return true
 		},
-		OnConnectError:  func(err error) { c.failed(err, b.last.Load()) },
+		OnConnectError: func(err error) {
+			if !b.retired.Load() {
+				c.failed(err, b.last.Load())
+			}
+		},
 		ConnectUsername: p.Username,
 		ClientConfig: paho.ClientConfig{
 			ClientID:      p.ClientID,
@@ -96,6 +109,14 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 		if ok {
 			cp.Password, cp.PasswordFlag = []byte(pw), true
 		}
+		// autopaho resumes the session on reconnects. Without a session
+		// expiry there is none to resume, but a reconnect that comes
+		// before the broker has ended the old one (mochi after a kick)
+		// is told "session present" and then loses its subscriptions
+		// with it: start clean every time instead.
+		if p.CleanStart && p.SessionExpiry == 0 {
+			cp.CleanStart = true
+		}
 		return cp, nil
 	}
 	if w := p.Will; w != nil {
@@ -107,6 +128,19 @@ func startV5(c *Connection, creds Credentials) (backend, error) {
 	}
 	b.cm = cm
 	return b, nil
+}
+
+// autoConnackWait bounds the wait for the CONNACK of an automatic
+// protocol's MQTT 5 attempts: a broker that ignores an MQTT 5 CONNECT
+// (ActiveMQ Classic) is tried with 3.1.1 after it, not after the whole
+// connect timeout.
+const autoConnackWait = 5 * time.Second
+
+func connackWait(p Profile, timeout time.Duration) time.Duration {
+	if p.Protocol == ProtocolAuto {
+		return min(timeout, autoConnackWait)
+	}
+	return timeout
 }
 
 // password is the password to send, if any.
@@ -244,7 +278,8 @@ func plainRequestErr(err error) error {
 
 func disconnectError(d *paho.Disconnect) error {
 	why := shortReason((&packets.Disconnect{ReasonCode: d.ReasonCode}).Reason(), d.ReasonCode)
-	if d.Properties != nil && d.Properties.ReasonString != "" {
+	// Brokers often repeat the reason code's name as the reason string.
+	if d.Properties != nil && d.Properties.ReasonString != "" && !strings.EqualFold(d.Properties.ReasonString, why) {
 		why += ": " + d.Properties.ReasonString
 	}
 	return &ConnError{Kind: ErrConnectionLost, Msg: "the broker closed the connection: " + why}

@@ -159,3 +159,65 @@ func TestConnectionsWithoutEngineSinksFeedTheTee(t *testing.T) {
 		t.Error("the teed sink did not get the message")
 	}
 }
+
+// A reconnect of a connection subscribed to # brings every retained
+// message again; the capture records them once.
+func TestReconnectDoesNotCaptureRetainedAgain(t *testing.T) {
+	eng, stop := openStarted(t, testConfig(t.TempDir(), true))
+	remote := brokertest.Start(t)
+	const retained = 4
+	for i := range retained {
+		if err := remote.Publish("line1/m"+string(rune('a'+i)), []byte("v"), true, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: "Plant broker", Host: "mqtt://" + remote.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := eng.Connections.Manager.Open(p, client.Credentials{}) // subscribes to # on connect
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &collect{}
+	eng.Connections.Tee(seen)
+	marker := func(topic string) {
+		testkit.Eventually(t, topic+" through the subscription", func() bool {
+			_ = remote.Publish(topic, []byte("x"), false, 0)
+			return seen.has("Plant broker", topic)
+		})
+	}
+	testkit.Eventually(t, "connected", func() bool { return c.Status().State == client.StateConnected })
+	marker("mark/first")
+	up := c.Status().Since
+	if err := remote.Disconnect(c.Status().ClientID); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the reconnect", func() bool {
+		st := c.Status()
+		return st.State == client.StateConnected && st.Since.After(up)
+	})
+	marker("mark/again") // the renewed subscription's retained messages came before it
+
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
+	store, err := capture.Open(eng.Capture.Dir(), capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	recs, _, err := store.Query(context.Background(), capture.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Source == "Plant broker" && r.Retain {
+			n++
+		}
+	}
+	if n != retained {
+		t.Errorf("the capture holds %d retained records after a reconnect; want the %d retained messages once", n, retained)
+	}
+}

@@ -88,15 +88,22 @@ func (p *Panel) connectAtStart() {
 // reconnect closes the profile's connection and opens it again (with the
 // local broker's current address).
 func (p *Panel) reconnect(id string) {
-	pr, ok := p.profile(id)
-	if !ok {
+	if pr, ok := p.profile(id); ok {
+		p.reopen(pr.Name, id)
+	}
+}
+
+// reopen closes the connection named name (the profile's name when it
+// was opened) and opens the profile id as it is saved now.
+func (p *Panel) reopen(name, id string) {
+	if _, ok := p.profile(id); !ok {
 		return
 	}
 	p.setBusy(id, true)
 	p.async(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
-		err := p.opts.Manager.Close(ctx, pr.Name)
+		err := p.opts.Manager.Close(ctx, name)
 		return func() {
 			p.setBusy(id, false)
 			if err != nil {
@@ -272,7 +279,7 @@ func (p *Panel) saveSecretThenConnect(id string, kind client.SecretKind, secret 
 
 func (p *Panel) onEdit(id string) {
 	if pr, ok := p.profile(id); ok {
-		p.showForm(pr, false, "")
+		p.showForm(pr, editProfile, "")
 	}
 }
 
@@ -302,7 +309,7 @@ func (p *Panel) onDuplicate(id string) {
 			c.URL = "mqtt://" + addr
 		}
 	}
-	p.showForm(c, true, "Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect.")
+	p.showForm(c, copyProfile, "Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect.")
 }
 
 func (p *Panel) onDelete(id string) {

@@ -20,8 +20,21 @@ import (
 
 // Protocol choices as the form shows them.
 const (
+	protoAuto = "Automatic (5, else 3.1.1)"
 	protoV5   = "MQTT 5"
 	protoV311 = "MQTT 3.1.1"
+)
+
+// formChoices maps the protocol choices to profile values.
+var formChoices = map[string]client.Protocol{protoAuto: client.ProtocolAuto, protoV5: client.MQTT5, protoV311: client.MQTT311}
+
+// formMode says what saving the form does.
+type formMode int
+
+const (
+	editProfile formMode = iota // replace the profile; an open connection reconnects with it
+	newProfile                  // add it and connect it
+	copyProfile                 // add it only: it may share the original's client ID
 )
 
 // insecureWarning is shown while the insecure switch is on.
@@ -29,9 +42,9 @@ const insecureWarning = "Warning: the broker's certificate is not checked. Anyon
 
 // profileForm edits every field of a profile, and its secrets.
 type profileForm struct {
-	p     *Panel
-	base  client.Profile // what the form started from: ID, preset
-	isNew bool
+	p    *Panel
+	base client.Profile // what the form started from: ID, preset
+	mode formMode
 
 	errText *widget.Label
 	keep    *widget.Check // keep secrets for the session: shown once the keyring failed
@@ -62,13 +75,13 @@ type profileForm struct {
 	hub, device, deviceKey, lifetime *widget.Entry
 }
 
-// showForm opens the form on pr; isNew says Save adds it to the list.
-// hint, when not empty, is shown above the fields.
-func (p *Panel) showForm(pr client.Profile, isNew bool, hint string) *profileForm {
-	f := &profileForm{p: p, base: pr, isNew: isNew}
+// showForm opens the form on pr; mode says what Save does. hint, when
+// not empty, is shown above the fields.
+func (p *Panel) showForm(pr client.Profile, mode formMode, hint string) *profileForm {
+	f := &profileForm{p: p, base: pr, mode: mode}
 	content := f.build(hint)
 	title := "Edit connection"
-	if isNew {
+	if mode != editProfile {
 		title = "New connection"
 	}
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
@@ -122,12 +135,14 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 		f.url.SetText("the embedded broker's MQTT listener")
 		f.url.Disable()
 	}
-	f.protocol = widget.NewRadioGroup([]string{protoV5, protoV311}, nil)
+	f.protocol = widget.NewRadioGroup([]string{protoAuto, protoV5, protoV311}, nil)
 	f.protocol.Horizontal = true
 	f.protocol.Required = true
 	f.protocol.SetSelected(protoV5)
-	if pr.Protocol == client.MQTT311 {
-		f.protocol.SetSelected(protoV311)
+	for label, proto := range formChoices {
+		if pr.Protocol == proto {
+			f.protocol.SetSelected(label)
+		}
 	}
 	f.clientID = entryWith(pr.ClientID, "empty: a unique one per connection (iotstudio-…)")
 	gen := widget.NewButton("Generate", func() { f.clientID.SetText(client.UniqueClientID()) })
@@ -160,7 +175,7 @@ func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
 	f.usePassword = widget.NewCheck("Log in with a password", nil)
 	f.usePassword.SetChecked(pr.HasPassword)
 	f.password = widget.NewPasswordEntry()
-	f.password.SetPlaceHolder(secretPlaceholder(pr.HasPassword && !f.isNew))
+	f.password.SetPlaceHolder(secretPlaceholder(pr.HasPassword && f.mode == editProfile))
 	if pr.Azure != nil {
 		// IoT Hub's user name and password come from the hub, the device
 		// and the device key (see the Azure section).
@@ -189,7 +204,7 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 	f.hub = entryWith(a.Hub, "myhub.azure-devices.net")
 	f.device = entryWith(a.Device, "the device ID")
 	f.deviceKey = widget.NewPasswordEntry()
-	f.deviceKey.SetPlaceHolder(secretPlaceholder(!f.isNew))
+	f.deviceKey.SetPlaceHolder(secretPlaceholder(f.mode == editProfile))
 	life := time.Duration(a.TokenLifetime)
 	f.lifetime = entryWith(life.String(), "1h")
 	syncUser := func(string) {
@@ -219,7 +234,7 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	f.encrypted = widget.NewCheck("The private key is encrypted", nil)
 	f.encrypted.SetChecked(t.HasPassphrase)
 	f.passphrase = widget.NewPasswordEntry()
-	f.passphrase.SetPlaceHolder(secretPlaceholder(t.HasPassphrase && !f.isNew))
+	f.passphrase.SetPlaceHolder(secretPlaceholder(t.HasPassphrase && f.mode == editProfile))
 	f.serverName = entryWith(t.ServerName, "empty: the URL's host")
 	f.alpn = entryWith(strings.Join(t.ALPN, ", "), "none; e.g. x-amzn-mqtt-ca")
 	f.warning = widget.NewLabel(insecureWarning)
@@ -320,10 +335,7 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 			pr.Preset = client.PresetGeneric
 		}
 	}
-	pr.Protocol = client.MQTT5
-	if f.protocol.Selected == protoV311 {
-		pr.Protocol = client.MQTT311
-	}
+	pr.Protocol = formChoices[f.protocol.Selected]
 	pr.ClientID = strings.TrimSpace(f.clientID.Text)
 	pr.CleanStart = f.clean.Checked
 	expiry, err := parseUint(f.expiry.Text, 32, "Session expiry")
@@ -447,6 +459,9 @@ func (f *profileForm) onSave() {
 		return
 	}
 	keep := f.keep.Visible() && f.keep.Checked
+	if f.mode == newProfile {
+		pr.ConnectAtStart = true // it connects now, and at the next start
+	}
 	f.save.Disable()
 	f.p.async(func() func() {
 		err := storeSecrets(f.p.opts.Secrets, pr.ID, secrets, keep)
@@ -459,11 +474,20 @@ func (f *profileForm) onSave() {
 				}
 				return
 			}
+			wasOpen := f.mode == editProfile && f.p.open(f.base)
 			if err := f.p.commit(pr); err != nil {
 				f.showErr(err)
 				return
 			}
 			f.dlg.Hide()
+			switch {
+			case f.mode == newProfile:
+				f.p.connect(pr.ID, nil)
+			case wasOpen:
+				// An open connection keeps the profile it was opened with:
+				// the edit applies by opening it again.
+				f.p.reopen(f.base.Name, pr.ID)
+			}
 		}
 	})
 }

@@ -135,7 +135,7 @@ func TestInvalidURLShowsTheErrorAndSavesNothing(t *testing.T) {
 
 func TestBadNumbersAndTakenNamesAreNamed(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	f := h.panel.showForm(mustPreset(t, "Plant", "mqtt://127.0.0.1:1883"), true, "")
+	f := h.panel.showForm(mustPreset(t, "Plant", "mqtt://127.0.0.1:1883"), newProfile, "")
 	f.keepAlive.SetText("forever")
 	f.name.SetText(LocalName)
 	test.Tap(f.save)
@@ -152,7 +152,7 @@ func TestBadNumbersAndTakenNamesAreNamed(t *testing.T) {
 
 func TestInsecureTLSShowsTheWarning(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	f := h.panel.showForm(mustPreset(t, "Cloud", "mqtts://broker.example:8883"), true, "")
+	f := h.panel.showForm(mustPreset(t, "Cloud", "mqtts://broker.example:8883"), newProfile, "")
 	form := topDialog(t, h.win)
 	if strings.Contains(texts(form), insecureWarning) {
 		t.Fatal("the warning shows before insecure is on")
@@ -243,7 +243,7 @@ func TestExportHoldsNoSecretAndImportRenames(t *testing.T) {
 func TestNoKeyringOffersToKeepSecretsForTheSession(t *testing.T) {
 	h := newHarness(t, harnessOpts{noKeyring: true})
 	pr := mustPreset(t, "Plant", "mqtt://127.0.0.1:1883")
-	f := h.panel.showForm(pr, true, "")
+	f := h.panel.showForm(pr, newProfile, "")
 	form := topDialog(t, h.win)
 	test.Tap(check(t, form, "Log in with a password"))
 	test.Type(f.password, "s3cret")

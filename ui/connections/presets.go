@@ -140,7 +140,7 @@ func (d *presetDialog) onNext() {
 		pr.Name = d.p.uniqueName(pr.Name)
 	}
 	d.dlg.Hide()
-	d.p.showForm(pr, true, "")
+	d.p.showForm(pr, newProfile, "")
 }
 
 func (d *presetDialog) showErr(err error) {

@@ -52,7 +52,7 @@ func (r *row) update(p *Panel, pr client.Profile) {
 			where += " at " + st.URL
 		}
 	}
-	where = fmt.Sprintf("%s · MQTT %s", where, pr.Protocol)
+	where += " · " + protocolText(pr, st, open)
 	if open {
 		where += fmt.Sprintf(" · %s received · %s dropped", numfmt.Count(st.Received), numfmt.Count(st.Dropped))
 	}
@@ -71,11 +71,25 @@ func (r *row) update(p *Panel, pr client.Profile) {
 		r.connect.SetIcon(theme.MediaPlayIcon())
 	}
 	enable(r.connect, !p.busy[pr.ID])
-	// An open connection keeps the profile it was opened with; editing
-	// or deleting it under it would leave the list and the connection
-	// disagreeing.
-	enable(r.edit, !open && !p.busy[pr.ID])
+	// An edit of an open connection applies by reconnecting (see
+	// onSave); deleting it under it would leave a connection the list
+	// no longer shows.
+	enable(r.edit, !p.busy[pr.ID])
 	enable(r.remove, !open && !p.busy[pr.ID] && pr.ID != LocalID)
+}
+
+// protocolText is the protocol the connection speaks while it is open
+// (and whether it was chosen automatically), else the profile's setting.
+func protocolText(pr client.Profile, st client.Status, open bool) string {
+	switch {
+	case open && st.AutoProtocol:
+		return fmt.Sprintf("MQTT %s (chosen automatically)", st.Protocol)
+	case open:
+		return "MQTT " + string(st.Protocol)
+	case pr.Protocol == client.ProtocolAuto:
+		return "automatic protocol (MQTT 5, else 3.1.1)"
+	}
+	return "MQTT " + string(pr.Protocol)
 }
 
 // describe words a connection's state, and the last error while it
