@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -99,6 +100,7 @@ type Panel struct {
 	clearBtn      *widget.Button
 	status        *widget.Label
 	list          *widget.List
+	rowMin        float32 // a message row's height, once measured
 	detailMeta    *widget.Label
 	detailPayload *widget.List
 	detail        *decode.Result
@@ -190,7 +192,7 @@ func (p *Panel) buildUI() {
 		subsScroll, widget.NewSeparator(),
 	)
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.textFilter)
-	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, p.list)
+	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, dense(p.list))
 	detail := container.NewBorder(p.detailMeta, nil, nil, nil, p.detailPayload)
 	split := container.NewHSplit(messages, detail)
 	split.Offset = 0.6
@@ -234,19 +236,33 @@ func (p *Panel) buildMessages() {
 			}
 			return p.detail.LineCount()
 		},
-		func() fyne.CanvasObject {
-			l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
+		func() fyne.CanvasObject { return newPayloadLine() },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if p.detail != nil {
 				if lines := p.detail.Lines(id, 1); len(lines) == 1 {
-					o.(*widget.Label).SetText(lines[0])
+					setPayloadLine(o.(*canvas.Text), lines[0])
 				}
 			}
 		})
 	p.detailPayload.HideSeparators = true
+}
+
+// newPayloadLine is one line of the detail's payload: monospace text
+// without a label's padding, so a document's lines sit as close as in an
+// editor (as labels, a JSON payload looked double-spaced). The list's
+// viewport cuts what is wider.
+func newPayloadLine() *canvas.Text {
+	t := canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	t.TextStyle = fyne.TextStyle{Monospace: true}
+	t.TextSize = theme.TextSize()
+	return t
+}
+
+func setPayloadLine(t *canvas.Text, line string) {
+	// The theme may have changed since the row was made.
+	t.Color, t.TextSize = theme.Color(theme.ColorNameForeground), theme.TextSize()
+	t.Text = line
+	t.Refresh()
 }
 
 // entryAt is list row id: the newest message is on top.
@@ -266,8 +282,10 @@ func (p *Panel) apply(u *update) {
 		p.restoreKept()
 	}
 	if u.viewSet {
+		added := grownBy(p.view, u.view)
 		p.view = u.view
 		p.list.Refresh()
+		p.holdView(added)
 		p.followSelection()
 	}
 	p.counts = u.counts
@@ -275,6 +293,43 @@ func (p *Panel) apply(u *update) {
 	if p.onApplied != nil {
 		p.onApplied(u)
 	}
+}
+
+// grownBy is how many rows now came in on top of was (newest first on
+// screen), or 0 when now is not was with newer messages added (cleared,
+// filtered anew).
+func grownBy(was, now []*entry) int {
+	if len(was) == 0 {
+		return 0
+	}
+	newest := was[len(was)-1]
+	i := sort.Search(len(now), func(i int) bool { return now[i].seq >= newest.seq })
+	if i == len(now) || now[i] != newest {
+		return 0
+	}
+	return len(now) - 1 - i
+}
+
+// holdView keeps what the user looks at in place when added rows came in
+// above it: a selected message, or a list scrolled away from the newest.
+// Otherwise the newest messages come into view at the top.
+func (p *Panel) holdView(added int) {
+	off := p.list.GetScrollOffset()
+	if added == 0 || p.selected == nil && off <= 0 {
+		return
+	}
+	p.list.ScrollToOffset(off + float32(added)*p.rowHeight())
+}
+
+// rowHeight is the distance between two rows of the message list: a
+// row's height and the list's padding between rows.
+func (p *Panel) rowHeight() float32 {
+	if p.rowMin == 0 {
+		r := newMsgRow()
+		_ = dense(r) // rows are measured in the list's theme
+		p.rowMin = r.MinSize().Height
+	}
+	return p.rowMin + denseTheme{}.Size(theme.SizeNamePadding)
 }
 
 // followSelection keeps the selected message selected as rows move, or
