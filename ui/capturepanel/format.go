@@ -1,6 +1,7 @@
 package capturepanel
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
+	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 )
 
@@ -95,8 +97,11 @@ func preview(b []byte) string {
 	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + bytesize.Text(int64(len(b))) + ", binary)"
 }
 
-// rowText is one line of the results list.
-func rowText(r *message.Message) string {
+// rowText is one line of the results list. The payload comes before the
+// client ID (a broker records IDs of 20 characters and more) and, for a
+// search, from shortly before its first match, so what was searched for
+// is in view.
+func rowText(r *message.Message, contains string) string {
 	flags := fmt.Sprintf("Q%d", r.QoS)
 	if r.Retain {
 		flags += " R"
@@ -105,7 +110,26 @@ func rowText(r *message.Message) string {
 	if client == "" {
 		client = "—"
 	}
-	return fmt.Sprintf("%s  %s  [%s]  %s  %s", r.Time.Format("2006-01-02 15:04:05.000"), oneLine.Replace(r.Topic), flags, oneLine.Replace(client), preview(r.Payload))
+	return fmt.Sprintf("%s  %s  [%s]  %s  · %s", r.Time.Format("2006-01-02 15:04:05.000"), oneLine.Replace(r.Topic), flags,
+		preview(fromMatch(r.Payload, contains)), oneLine.Replace(client))
+}
+
+// matchLead is how much of a text payload a row shows before a match.
+const matchLead = 16
+
+// fromMatch is b from matchLead bytes before the first match of
+// contains, marked with … when that cuts its start; b itself when there
+// is no search, no match, the match is near the start, or b is binary.
+func fromMatch(b []byte, contains string) []byte {
+	i := bytes.Index(b, []byte(contains))
+	if contains == "" || i <= matchLead || !isText(b) {
+		return b
+	}
+	start := i - matchLead
+	for start < i && !utf8.RuneStart(b[start]) {
+		start++
+	}
+	return append([]byte("…"), b[start:]...)
 }
 
 // maxDetailBytes is how much of a payload the detail view shows; a text
@@ -121,9 +145,29 @@ func payloadText(b []byte) string {
 	return hex.Dump(b)
 }
 
-// payloadView is what the detail view shows of a payload: payloadText of
-// at most maxDetailBytes of it, with a note when it is cut.
-func payloadView(b []byte) string {
+// payloadView is what the detail view shows of r's payload, and how it
+// is shown: decoded as the inspector decodes it (JSON indented, CBOR,
+// MessagePack and Sparkplug B rendered, binary as a hex dump), or, over
+// maxDetailBytes, the start of it as it is.
+func payloadView(r *message.Message) (text, shown string) {
+	if len(r.Payload) > maxDetailBytes {
+		return rawView(r.Payload), "Shown as received (cut)"
+	}
+	res := decode.Decode(decode.Auto, r.Topic, r.Payload, r.ContentType)
+	text = res.Text
+	if res.HexView() {
+		text = strings.Join(res.Lines(0, res.LineCount()), "\n")
+	}
+	shown = "Shown as " + res.Format.Label()
+	if res.Err != nil {
+		shown += fmt.Sprintf(" (%s did not fit: %v)", res.Tried.Label(), res.Err)
+	}
+	return text, shown
+}
+
+// rawView is payloadText of at most maxDetailBytes of b, with a note when
+// it is cut.
+func rawView(b []byte) string {
 	if len(b) <= maxDetailBytes {
 		return payloadText(b)
 	}

@@ -68,11 +68,11 @@ func TestPreview(t *testing.T) {
 
 func TestPayloadViewCutsHugePayloads(t *testing.T) {
 	small := []byte{0, 1, 2}
-	if got := payloadView(small); got != payloadText(small) {
+	if got := rawView(small); got != payloadText(small) {
 		t.Errorf("small payload view %q", got)
 	}
 	huge := []byte(strings.Repeat("é", maxDetailBytes)) // 2 bytes a rune
-	got := payloadView(huge)
+	got := rawView(huge)
 	if len(got) > maxDetailBytes+200 || !strings.Contains(got, "Copy payload copies all of it") {
 		t.Errorf("huge payload view is %d bytes, ends %q", len(got), got[len(got)-80:])
 	}

@@ -274,7 +274,7 @@ func (p *Panel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if id < 0 || id >= len(p.recs) {
 		return
 	}
-	o.(*widget.Label).SetText(rowText(&p.recs[id]))
+	o.(*widget.Label).SetText(rowText(&p.recs[id], p.query.Contains))
 	if p.autoLoad && !p.failed && id >= len(p.recs)-loadAhead {
 		p.onLoadMore()
 	}
@@ -468,8 +468,9 @@ func (p *Panel) showDetail(r *message.Message) {
 		p.copyBtn.Disable()
 		return
 	}
-	p.meta.SetText(detailText(r))
-	p.payloadText = payloadView(r.Payload)
+	text, shown := payloadView(r)
+	p.meta.SetText(detailText(r) + "\n" + shown)
+	p.payloadText = text
 	p.payload.SetText(p.payloadText)
 	p.copyBtn.Enable()
 }

@@ -234,7 +234,7 @@ func TestSelectShowsDetail(t *testing.T) {
 	if len(p.recs) != 2 {
 		t.Fatalf("%d records", len(p.recs))
 	}
-	if got := rowText(&p.recs[1]); !strings.Contains(got, "Q1 R") || !strings.Contains(got, "0x0001feff6869") {
+	if got := rowText(&p.recs[1], ""); !strings.Contains(got, "Q1 R") || !strings.Contains(got, "0x0001feff6869") {
 		t.Errorf("row %q lacks QoS/retain or hex preview", got)
 	}
 
