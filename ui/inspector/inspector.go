@@ -147,6 +147,9 @@ type Options struct {
 	// callee may keep). It is called on the UI goroutine; nil hides the
 	// Publish… button.
 	OnPublishTo func(source, topic string, payload []byte)
+	// Welcome is shown while no topic is selected (the app's first
+	// screen); nil shows a one-line hint.
+	Welcome fyne.CanvasObject
 }
 
 // New returns an inspector over model. store returns the capture store to
@@ -166,7 +169,7 @@ func New(model *topics.Model, store func() *capture.Store, win fyne.Window, opts
 	}
 	in.st.format = decode.Auto
 	in.build()
-	in.showHint(hintNone)
+	in.showNone()
 	return in
 }
 
@@ -270,7 +273,11 @@ func (in *Inspector) build() {
 	split := container.NewVSplit(top, in.tabs)
 	split.Offset = 0.58
 	in.body = split
-	in.root = container.NewStack(in.hintBox, in.body)
+	layers := []fyne.CanvasObject{in.hintBox, in.body}
+	if in.opts.Welcome != nil {
+		layers = append(layers, in.opts.Welcome)
+	}
+	in.root = container.NewStack(layers...)
 }
 
 // wrapWidth is the width a wrapping text assumes until it is laid out.
@@ -328,7 +335,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	in.chart.clear()
 	switch {
 	case id == 0:
-		in.showHint(hintNone)
+		in.showNone()
 	case in.body.Visible():
 		// Going from topic to topic keeps the panes in place: hiding and
 		// showing them again would lay the whole inspector out twice.
@@ -342,11 +349,31 @@ func (in *Inspector) Show(id topics.NodeID) {
 func (in *Inspector) showHint(text string) {
 	in.hint.SetText(text)
 	in.body.Hide()
+	in.hideWelcome()
 	in.hintBox.Show()
+}
+
+// showNone is what shows with no topic selected: the welcome, or a hint.
+func (in *Inspector) showNone() {
+	if in.opts.Welcome == nil {
+		in.showHint(hintNone)
+		return
+	}
+	in.hint.SetText(hintNone)
+	in.body.Hide()
+	in.hintBox.Hide()
+	in.opts.Welcome.Show()
+}
+
+func (in *Inspector) hideWelcome() {
+	if in.opts.Welcome != nil {
+		in.opts.Welcome.Hide()
+	}
 }
 
 func (in *Inspector) showBody() {
 	in.hintBox.Hide()
+	in.hideWelcome()
 	in.body.Show()
 }
 

@@ -2,6 +2,9 @@ package window
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"golang.org/x/sync/errgroup"
@@ -13,6 +16,7 @@ import (
 	"github.com/iotstudio/iotstudio/ui/explorer"
 	"github.com/iotstudio/iotstudio/ui/inspector"
 	"github.com/iotstudio/iotstudio/ui/shell"
+	"github.com/iotstudio/iotstudio/ui/welcome"
 )
 
 // topicsView shows the engine's live topic model: the Explorer panel with
@@ -32,6 +36,10 @@ type topicsView struct {
 	// publisherFor publishes into a source other than the embedded
 	// broker's (a connection's tree), or is nil; set it before show.
 	publisherFor func(source string) explorer.Publisher
+
+	// dataDir is where the app keeps its data, which the first screen
+	// names.
+	dataDir string
 }
 
 func newTopicsView(eng *studio.Studio) *topicsView {
@@ -49,7 +57,14 @@ func newTopicsView(eng *studio.Studio) *topicsView {
 // UI goroutine, once, before the other panels: the Explorer is the first
 // and selected one.
 func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.Window, b *broker.Broker) {
-	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo})
+	card := welcome.New(w, welcome.Options{
+		Info: func() welcome.Info { return welcomeInfo(b.State(), g.dataDir) },
+		SendTest: func() error {
+			msg := fmt.Sprintf(`{"hello":"from IoT Studio","at":%q}`, time.Now().Format(time.RFC3339))
+			return b.Publish(welcome.TestTopic, []byte(msg), false, 0)
+		},
+	})
+	insp := inspector.New(g.model, g.store, w, inspector.Options{OnPublishTo: g.publishTo, Welcome: card.Content()})
 	panel := explorer.New(g.model, w, explorer.Options{
 		Publisher:       b,
 		PublisherSource: broker.SourceBroker,
@@ -60,4 +75,22 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 	serving.Go(func() error { return insp.Serve(ctx) })
+	serving.Go(func() error { return card.Serve(ctx) })
+}
+
+// welcomeInfo is what the first screen says of the broker in state st.
+func welcomeInfo(st broker.State, dataDir string) welcome.Info {
+	info := welcome.Info{Running: st.Status == broker.Running, DataDir: dataDir}
+	if st.Err != nil {
+		info.Problem = st.Err.Error()
+	}
+	if u, ok := strings.CutPrefix(studio.LoopbackURL(st), "mqtt://"); ok {
+		info.MQTT = u
+	}
+	for _, l := range st.Listeners {
+		if l.Name == "ws" {
+			info.WS = l.URL
+		}
+	}
+	return info
 }
