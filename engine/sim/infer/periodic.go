@@ -86,7 +86,9 @@ func (w wave) shared() (float64, bool) {
 			return 0, false
 		}
 	}
-	return math.Round(mean*1000) / 1000, true
+	// Rounding a phase just under a whole period gives 1, which the
+	// generator refuses: it is 0.
+	return math.Mod(math.Round(mean*1000)/1000, 1), true
 }
 
 // sampled is one device's series as numbers, parsed once for the many

@@ -99,3 +99,13 @@ func compileInferred(t *testing.T, f *scenario.File) {
 		t.Fatalf("the proposed file does not compile:\n%v\n%s", err, text)
 	}
 }
+
+// A shared phase just under a whole period rounds to 0, not to 1, which
+// the sine generator refuses (the inferred file then did not compile).
+func TestSharedPhaseNearAWholePeriodIsZero(t *testing.T) {
+	for _, phases := range [][]float64{{0.9997, 0.9999}, {0.9996, 0.0002}} {
+		if p, ok := (wave{phases: phases}).shared(); !ok || p != 0 {
+			t.Errorf("phases %v: shared %v (%v), want 0", phases, p, ok)
+		}
+	}
+}
