@@ -137,6 +137,7 @@ func runServe(args []string, e env) error {
 	config := brokerFlags(fs)
 	retention := retentionFlags(fs)
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -172,6 +173,14 @@ func runServe(args []string, e env) error {
 	for _, l := range b.State().Listeners {
 		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
 	}
+	// --metrics (issue 16): a refused or busy address is a start error.
+	metricsStopped, err := serveMetrics(ctx, *metricsAddr, cfg, eng, e.stdout, log)
+	if err != nil {
+		stop()
+		_ = eng.Serve(ctx)
+		return startError(err)
+	}
+	defer metricsStopped()
 	if ca := b.DevCA(); ca != nil {
 		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
 	}

@@ -3,12 +3,16 @@ package metrics_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -270,4 +274,73 @@ func TestScrapeWhileBrokerStopped(t *testing.T) {
 	if _, ok := fams["iotstudio_capture_up"]; ok {
 		t.Fatal("capture metrics are served with capture off")
 	}
+}
+
+// dashboardFile is the Grafana dashboard shipped for these metrics.
+const dashboardFile = "../../packaging/grafana/iotstudio-dashboard.json"
+
+var metricName = regexp.MustCompile(`\b(?:iotstudio|process|go)_[a-z0-9_]+`)
+
+// The dashboard imports as is (a ${DS_PROMETHEUS} input, every panel on
+// it) and queries only metrics a real scrape serves, so renaming a metric
+// cannot leave its panel silently empty.
+func TestDashboardUsesOnlyServedMetrics(t *testing.T) {
+	raw, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Inputs        []struct{ Name, PluginID string } `json:"__inputs"`
+		SchemaVersion int                                `json:"schemaVersion"`
+		Panels        []dashPanel                        `json:"panels"`
+		Templating    struct {
+			List []struct {
+				Definition string `json:"definition"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	if len(dash.Inputs) != 1 || dash.Inputs[0].Name != "DS_PROMETHEUS" || dash.Inputs[0].PluginID != "prometheus" {
+		t.Fatalf("%s: __inputs %+v, want the one Prometheus input DS_PROMETHEUS", dashboardFile, dash.Inputs)
+	}
+	if dash.SchemaVersion < 39 {
+		t.Fatalf("%s: schemaVersion %d, want 39 or later", dashboardFile, dash.SchemaVersion)
+	}
+	exprs := map[string]string{} // expression -> where
+	for _, v := range dash.Templating.List {
+		exprs[v.Definition] = "the template variable"
+	}
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource.UID != "${DS_PROMETHEUS}" || len(p.Targets) == 0 {
+			t.Errorf("panel %q: datasource %q with %d queries; want ${DS_PROMETHEUS} and a query", p.Title, p.Datasource.UID, len(p.Targets))
+		}
+		for _, q := range p.Targets {
+			exprs[q.Expr] = "panel " + strconv.Quote(p.Title)
+		}
+	}
+
+	s := startServed(t, true)
+	_, families := scrape(t, s.metrics)
+	for expr, where := range exprs {
+		names := metricName.FindAllString(expr, -1)
+		if len(names) == 0 {
+			t.Errorf("%s queries %q, which names no iotstudio, process or go metric", where, expr)
+		}
+		for _, name := range names {
+			if _, ok := families[name]; !ok {
+				t.Errorf("%s queries %s, which /metrics does not serve", where, name)
+			}
+		}
+	}
+}
+
+type dashPanel struct {
+	Type, Title string
+	Datasource  struct{ UID string }
+	Targets     []struct{ Expr string }
 }
