@@ -84,27 +84,34 @@ func Listen(reg prometheus.Gatherer, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, &ListenError{Addr: opts.Addr, Err: err}
 	}
-	var handler http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 4,
-	})
-	if exposed {
-		handler = &basicAuth{users: opts.Users, next: handler, log: log}
-	}
-	mux := http.NewServeMux()
-	mux.Handle(Path, handler)
 	return &Server{
 		ln:  ln,
 		log: log,
 		http: &http.Server{
-			Handler:           mux,
+			Handler:           newHandler(reg, opts.Users, exposed, log),
 			ReadHeaderTimeout: 10 * time.Second,
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		},
 	}, nil
+}
+
+// newHandler serves reg at Path; exposed, to the broker's users only.
+func newHandler(reg prometheus.Gatherer, users *auth.Users, exposed bool, log *slog.Logger) http.Handler {
+	var handler http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+		// Scrapes come every few seconds; more at once is a mistake or
+		// an attack, and each one walks every client.
+		MaxRequestsInFlight: 4,
+	})
+	if exposed {
+		handler = &basicAuth{users: users, next: handler, log: log}
+	}
+	mux := http.NewServeMux()
+	mux.Handle(Path, handler)
+	return mux
 }
 
 // Addr is the address bound (port 0 resolved).
