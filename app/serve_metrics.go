@@ -19,12 +19,21 @@ func metricsFlag(fs *flag.FlagSet) *string {
 		"); beyond loopback the broker needs users, and scrapes log in as one")
 }
 
-// serveMetrics opens the metrics address, prints it as the listeners are
-// printed, and serves it until ctx is done; wait returns once it has
-// stopped. An empty addr serves nothing.
-func serveMetrics(ctx context.Context, addr string, cfg broker.Config, eng *studio.Studio, stdout io.Writer, log *slog.Logger) (wait func(), err error) {
+// servedMetrics is serve's metrics endpoint; the zero value serves nothing.
+type servedMetrics struct {
+	addr   string
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// serveMetrics opens addr (none when empty) and serves the engine's
+// metrics there until ctx is done or stop. It runs before the broker starts, so
+// that an address refused or in use fails serve before any client is let
+// in; until then the metrics say the broker is down.
+func serveMetrics(ctx context.Context, addr string, cfg broker.Config, eng *studio.Studio, log *slog.Logger) (*servedMetrics, error) {
+	m := &servedMetrics{cancel: func() {}}
 	if addr == "" {
-		return func() {}, nil
+		return m, nil
 	}
 	users, err := cfg.Users()
 	if err != nil {
@@ -34,12 +43,26 @@ func serveMetrics(ctx context.Context, addr string, cfg broker.Config, eng *stud
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "metrics listening on %s\n", srv.Addr())
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	m.addr = srv.Addr()
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.wg.Go(func() {
 		if err := srv.Run(ctx); err != nil {
 			log.Error("metrics are no longer served", "error", err)
 		}
 	})
-	return wg.Wait, nil
+	return m, nil
+}
+
+// announce prints the address as the listeners' are printed (port 0
+// resolved).
+func (m *servedMetrics) announce(stdout io.Writer) {
+	if m.addr != "" {
+		fmt.Fprintf(stdout, "metrics listening on %s\n", m.addr)
+	}
+}
+
+// stop closes the endpoint and returns once it has stopped.
+func (m *servedMetrics) stop() {
+	m.cancel()
+	m.wg.Wait()
 }

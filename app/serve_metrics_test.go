@@ -121,10 +121,14 @@ func TestServeMetricsFlagErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runInProcess([]string{"serve", "--mqtt", "127.0.0.1:0", "--ws", "off", "--no-capture",
+			code, stdout, stderr := runInProcess([]string{"serve", "--mqtt", "127.0.0.1:0", "--ws", "off", "--no-capture",
 				"--data", t.TempDir(), "--metrics", tc.addr}, "")
 			if code != 2 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 saying %q", code, stderr, tc.want)
+			}
+			// Refused before the broker starts: no client was let in.
+			if stdout != "" {
+				t.Fatalf("serve announced %q before refusing its metrics address", stdout)
 			}
 		})
 	}
