@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,7 +39,12 @@ type served struct {
 
 func startServed(t *testing.T, capturing bool) served {
 	t.Helper()
-	cfg := broker.DefaultConfig(t.TempDir())
+	return startServedIn(t, t.TempDir(), capturing)
+}
+
+func startServedIn(t *testing.T, dataDir string, capturing bool) served {
+	t.Helper()
+	cfg := broker.DefaultConfig(dataDir)
 	cfg.MQTTAddr, cfg.WSAddr, cfg.Logger = "127.0.0.1:0", "", testkit.Logger()
 	eng, err := studio.Open(studio.Config{Broker: cfg, Capture: capturing, Logger: testkit.Logger()})
 	if err != nil {
@@ -362,4 +368,58 @@ func TestListenBeyondLoopbackWithUsers(t *testing.T) {
 	if !errors.As(err, &le) {
 		t.Fatalf("Listen beyond loopback with a user: %v; want it to pass the users rule and fail only to bind", err)
 	}
+}
+
+// Refusals and ACL denials are counted by reason and packet: a wrong
+// password, a SUBSCRIBE and a PUBLISH the user's ACL denies.
+func TestScrapeCountsRefusals(t *testing.T) {
+	dir := t.TempDir()
+	users := &auth.Users{}
+	if err := users.SetPassword("alice", []byte("right-password")); err != nil {
+		t.Fatal(err)
+	}
+	users.Find("alice").ACL = []auth.Rule{{Filter: "secret/#", Access: auth.Deny}, {Filter: "#", Access: auth.ReadWrite}}
+	if err := users.Save(filepath.Join(dir, "users.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	s := startServedIn(t, dir, false)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
+	defer cancel()
+
+	login := func(password string) (*paho.Client, error) {
+		conn, err := net.Dial("tcp", s.mqtt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := paho.NewClient(paho.ClientConfig{Conn: conn})
+		_, err = c.Connect(ctx, &paho.Connect{ClientID: "alice-1", CleanStart: true, KeepAlive: 30,
+			Username: "alice", UsernameFlag: true, Password: []byte(password), PasswordFlag: true})
+		return c, err
+	}
+	if _, err := login("wrong-password"); err == nil {
+		t.Fatal("a wrong password connected")
+	}
+	c, err := login("right-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(&paho.Disconnect{})
+	// The broker answers both with a refusal; what counts here is the count.
+	_, _ = c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "secret/#", QoS: 1}}})
+	_, _ = c.Publish(ctx, &paho.Publish{Topic: "secret/door", QoS: 1, Payload: []byte("open")})
+
+	testkit.EventuallyErr(t, "the scrape to count the refusals", func() error {
+		_, fams := scrape(t, s.metrics)
+		for _, w := range []struct{ name, label, value string }{
+			{"iotstudio_broker_connections_refused_total", "reason", "login"},
+			{"iotstudio_broker_acl_denied_total", "packet", "subscribe"},
+			{"iotstudio_broker_acl_denied_total", "packet", "publish"},
+			{"iotstudio_broker_connections_total", "", ""},
+		} {
+			if got := value(t, fams, w.name, w.label, w.value); got != 1 {
+				return fmt.Errorf("%s{%s=%q} = %v, want 1", w.name, w.label, w.value, got)
+			}
+		}
+		return nil
+	})
 }
