@@ -37,12 +37,12 @@ type served struct {
 	metrics string // URL of /metrics
 }
 
-func startServed(t *testing.T, capturing bool) served {
+func startServed(t testing.TB, capturing bool) served {
 	t.Helper()
 	return startServedIn(t, t.TempDir(), capturing)
 }
 
-func startServedIn(t *testing.T, dataDir string, capturing bool) served {
+func startServedIn(t testing.TB, dataDir string, capturing bool) served {
 	t.Helper()
 	cfg := broker.DefaultConfig(dataDir)
 	cfg.MQTTAddr, cfg.WSAddr, cfg.Logger = "127.0.0.1:0", "", testkit.Logger()
