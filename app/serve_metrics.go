@@ -37,7 +37,7 @@ func serveMetrics(ctx context.Context, addr string, cfg broker.Config, eng *stud
 	}
 	users, err := cfg.Users()
 	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
+		return nil, fmt.Errorf("--metrics needs the users file to decide who may scrape: %w", err)
 	}
 	srv, err := metrics.Listen(metrics.NewRegistry(eng.MetricsSources()), metrics.Options{Addr: addr, Users: users, Logger: log})
 	if err != nil {
