@@ -137,6 +137,7 @@ func runServe(args []string, e env) error {
 	config := brokerFlags(fs)
 	retention := retentionFlags(fs)
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -163,6 +164,14 @@ func runServe(args []string, e env) error {
 	// send SIGTERM as soon as it sees them.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// --metrics (issue 16): a refused or busy address is a start error.
+	metricsServed, err := serveMetrics(ctx, *metricsAddr, cfg, eng, log)
+	if err != nil {
+		stop()
+		_ = eng.Serve(ctx)
+		return startError(err)
+	}
+	defer metricsServed.stop()
 	if err := eng.Start(); err != nil {
 		stop() // nothing to serve: shut the engine down at once
 		_ = eng.Serve(ctx)
@@ -172,6 +181,7 @@ func runServe(args []string, e env) error {
 	for _, l := range b.State().Listeners {
 		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
 	}
+	metricsServed.announce(e.stdout)
 	if ca := b.DevCA(); ca != nil {
 		log.Info("TLS uses the development CA; give devices its certificate", "ca", ca.Dir()+string(os.PathSeparator)+"ca.pem")
 	}

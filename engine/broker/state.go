@@ -80,6 +80,9 @@ type stateHook struct {
 	inRate   float64
 	outRate  float64
 	ticked   atomic.Bool
+
+	// established counts sessions established (Counters.Connections).
+	established atomic.Int64
 }
 
 func (h *stateHook) ID() string { return "iotstudio-state" }
@@ -107,6 +110,7 @@ func (h *stateHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 
 func (h *stateHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 	h.since.Store(cl.ID, time.Now())
+	h.established.Add(1)
 }
 
 func (h *stateHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
