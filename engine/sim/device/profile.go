@@ -94,8 +94,8 @@ type streamSpec struct {
 // profileCompiler compiles one profile; path names its source in errors.
 type profileCompiler struct {
 	*compiler
-	path string
-	p    *scenario.Profile
+	path  string
+	p     *scenario.Profile
 	out   *profile
 	dry   *tdata // device-like data to try templates on
 	names knownNames
