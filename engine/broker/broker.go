@@ -198,7 +198,7 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
 	perClient, total := b.cfg.queueBudgets()
 	b.flow = newFlowHook(srv, b.log, !b.cfg.NoFlowControl, perClient, total)
-	hooks := []mqtt.Hook{budgetedAuth{Hook: b.authz, flow: b.flow}, b.stats, b.flow}
+	hooks := []mqtt.Hook{budgetedAuth{Hook: b.authz, flow: b.flow}, b.stats, b.flow, &reconnectHook{srv: srv}}
 	if b.cfg.Recorder != nil {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
