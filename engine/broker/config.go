@@ -175,14 +175,18 @@ func checkAddr(name, addr string) error {
 func (c Config) exposedAddrs() []namedAddr {
 	var out []namedAddr
 	for _, l := range c.listenerAddrs() {
-		if !isLoopback(l.addr) {
+		if !IsLoopback(l.addr) {
 			out = append(out, l)
 		}
 	}
 	return out
 }
 
-func isLoopback(addr string) bool {
+// IsLoopback reports whether addr (host:port) is reachable from this
+// machine only: localhost or a loopback IP. An empty host (every
+// interface) or any other address is reachable from others, and then the
+// broker (and its metrics) ask for credentials.
+func IsLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false

@@ -157,7 +157,7 @@ func (l *wsListener) originAllowed(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	if isLoopback(net.JoinHostPort(u.Hostname(), "0")) {
+	if IsLoopback(net.JoinHostPort(u.Hostname(), "0")) {
 		return true
 	}
 	return l.origins[strings.TrimRight(strings.ToLower(origin), "/")]

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
+	"github.com/iotstudio/iotstudio/engine/broker"
 )
 
 // Path is where the metrics are served.
@@ -70,7 +71,7 @@ func Listen(reg prometheus.Gatherer, opts Options) (*Server, error) {
 	if err := checkAddr(opts.Addr); err != nil {
 		return nil, err
 	}
-	exposed := !isLoopback(opts.Addr)
+	exposed := !broker.IsLoopback(opts.Addr)
 	if exposed && (opts.Users == nil || len(opts.Users.List) == 0) {
 		return nil, fmt.Errorf("metrics address %s is reachable from other machines, but the broker has no users: "+
 			"add one with `iotstudio users add NAME` (password on stdin) and give it to Prometheus as basic_auth, "+
@@ -172,18 +173,4 @@ func checkAddr(addr string) error {
 		return fmt.Errorf("metrics address %q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
-}
-
-// isLoopback is the broker's rule: an empty host (every interface) or any
-// address but localhost and loopback IPs is reachable from other machines.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -62,20 +62,14 @@ func pollLikeThePanel(ctx context.Context, c *remote.Client) {
 	}
 }
 
-// childStats sums the child's fleets' latest stats lines.
+// childStats is the child's fleet's latest stats line (the benchmark runs
+// one fleet).
 func childStats(c *remote.Client) fleet.Stats {
-	var out fleet.Stats
-	for _, st := range c.Stats() {
-		out.Wanted += st.Wanted
-		out.Connected += st.Connected
-		out.Sent += st.Sent
-		out.Errors += st.Errors
-		out.Reconnects += st.Reconnects
-		out.LastError = st.LastError
-		out.LagP50, out.LagP99 = remote.Duration(st.LagP50MS), remote.Duration(st.LagP99MS)
-		out.LagMax = remote.Duration(st.LagMaxMS)
+	lines := c.Stats()
+	if len(lines) == 0 {
+		return fleet.Stats{}
 	}
-	return out
+	return lines[0].Counters()
 }
 
 // seqTap counts the stream messages (those with sim-seq) the broker

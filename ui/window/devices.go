@@ -314,10 +314,20 @@ func awaitGone(eng *studio.Studio, sc *device.Scenario) {
 }
 
 func (r *simRun) Stats() devices.FleetStats {
+	all := make([]fleet.Stats, len(r.runners))
+	for i, runner := range r.runners {
+		all[i] = runner.Stats()
+	}
+	out := sumFleets(all)
+	out.Ramping = out.Connected < out.Wanted && r.running()
+	return out
+}
+
+// sumFleets is the panel's view of a run's fleets: counts summed, the
+// worst fleet's percentiles.
+func sumFleets(all []fleet.Stats) devices.FleetStats {
 	var out devices.FleetStats
-	var observed int
-	for _, runner := range r.runners {
-		st := runner.Stats()
+	for _, st := range all {
 		out.Wanted += st.Wanted
 		out.Connected += st.Connected
 		out.Sent += st.Sent
@@ -329,15 +339,12 @@ func (r *simRun) Stats() devices.FleetStats {
 		}
 		out.LagP50, out.LagP99 = max(out.LagP50, st.LagP50), max(out.LagP99, st.LagP99)
 		if st.Observed {
-			observed++
+			out.LatencyKnown = true
 			out.Delivered += st.Delivered
 			out.Lost += st.Lost
 			out.LatencyP50, out.LatencyP99 = max(out.LatencyP50, st.LatencyP50), max(out.LatencyP99, st.LatencyP99)
 		}
 	}
-	// Percentiles of several fleets are shown as the worst fleet's.
-	out.LatencyKnown = observed > 0
-	out.Ramping = out.Connected < out.Wanted && r.running()
 	return out
 }
 

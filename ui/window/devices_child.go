@@ -91,20 +91,13 @@ func startChildRun(ctx context.Context, eng *studio.Studio, cmd FleetCommand, te
 }
 
 func (r *childRun) Stats() devices.FleetStats {
-	var out devices.FleetStats
-	for _, st := range r.c.Stats() {
-		out.Wanted += st.Wanted
-		out.Connected += st.Connected
-		out.Sent += st.Sent
-		out.Rate += st.SentPerSec
-		out.Errors += st.Errors
-		out.Reconnects += st.Reconnects
-		if st.LastError != "" {
-			out.LastError = st.LastError
-		}
-		out.LagP50 = max(out.LagP50, remote.Duration(st.LagP50MS))
-		out.LagP99 = max(out.LagP99, remote.Duration(st.LagP99MS))
+	lines := r.c.Stats()
+	all := make([]fleet.Stats, len(lines))
+	for i, l := range lines {
+		all[i] = l.Counters()
 	}
+	out := sumFleets(all)
+	// The window counts delivery itself: the child cannot see its tap.
 	if o := r.obs.Counts(); o.Delivered > 0 {
 		out.LatencyKnown = true
 		out.Delivered, out.Lost, out.LatencyP50, out.LatencyP99 = o.Delivered, o.Lost, o.LatencyP50, o.LatencyP99

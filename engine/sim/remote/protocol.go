@@ -122,3 +122,19 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Duration turns a line's milliseconds back into a duration.
 func Duration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// Fleet is the line's counters as the fleet reported them (delivery and
+// latency only when the run observed its messages).
+func (l Stats) Counters() fleet.Stats {
+	st := fleet.Stats{
+		Fleet: l.Fleet, Wanted: l.Wanted, Connected: l.Connected, Paused: l.Paused, Sent: l.Sent, SentPerSec: l.SentPerSec,
+		Errors: l.Errors, Reconnects: l.Reconnects, Dropped: l.ChaosDropped, ChaosDisconnects: l.ChaosDisconnects,
+		LagP50: Duration(l.LagP50MS), LagP99: Duration(l.LagP99MS), LagMax: Duration(l.LagMaxMS), LastError: l.LastError,
+	}
+	if l.Delivered != nil && l.Lost != nil && l.LatencyP50MS != nil && l.LatencyP99MS != nil {
+		st.Observed = true
+		st.Delivered, st.Lost = *l.Delivered, *l.Lost
+		st.LatencyP50, st.LatencyP99 = Duration(*l.LatencyP50MS), Duration(*l.LatencyP99MS)
+	}
+	return st
+}
