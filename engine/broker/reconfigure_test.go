@@ -3,6 +3,7 @@ package broker_test
 import (
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestReconfigureOntoBusyPortChangesNothing(t *testing.T) {
 				t.Errorf("error %q gives command-line advice; the settings dialog shows it", msg)
 			}
 			after := b.State()
-			if after.Status != broker.Running || !sameListeners(after.Listeners, before.Listeners) {
+			if after.Status != broker.Running || !slices.Equal(after.Listeners, before.Listeners) {
 				t.Errorf("after the failed change the broker is %v on %+v, want running on %+v", after.Status, after.Listeners, before.Listeners)
 			}
 			if got := b.Config(); got.MQTTAddr != cfg.MQTTAddr || got.WSAddr != cfg.WSAddr {
@@ -177,7 +178,7 @@ func TestReconfigureRefusesOneAddressForTwoListeners(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:18830") {
 		t.Fatalf("two listeners on one address: %v, want an error naming it", err)
 	}
-	if !sameListeners(b.State().Listeners, before) {
+	if !slices.Equal(b.State().Listeners, before) {
 		t.Errorf("listeners changed to %+v", b.State().Listeners)
 	}
 }
@@ -193,7 +194,7 @@ func TestReconfigureRefusesTheSocketOfAnotherListener(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "both set to") {
 		t.Fatalf("MQTT onto the WebSocket listener's port: %v, want a refusal", err)
 	}
-	if !sameListeners(b.State().Listeners, before) {
+	if !slices.Equal(b.State().Listeners, before) {
 		t.Errorf("listeners changed to %+v", b.State().Listeners)
 	}
 }
@@ -211,16 +212,4 @@ func TestCanListen(t *testing.T) {
 			t.Errorf("CanListen(%s): %v, want nil", ok, err)
 		}
 	}
-}
-
-func sameListeners(a, b []broker.Listener) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

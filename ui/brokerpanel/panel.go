@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -370,7 +371,7 @@ func setVisible(o fyne.CanvasObject, on bool) {
 }
 
 func (p *Panel) updateListeners(ls []broker.Listener) {
-	if sameListeners(ls, p.listeners) && len(p.listenerBox.Objects) > 0 {
+	if slices.Equal(ls, p.listeners) && len(p.listenerBox.Objects) > 0 {
 		return
 	}
 	p.listeners = ls
@@ -395,18 +396,6 @@ func (p *Panel) updateListeners(ls []broker.Listener) {
 }
 
 var listenerNames = map[string]string{"mqtt": "MQTT", "ws": "WebSocket", "tls": "MQTT over TLS"}
-
-func sameListeners(a, b []broker.Listener) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func setText(l *widget.Label, s string) {
 	if l.Text != s {
