@@ -43,6 +43,8 @@ build: deps
 
 vet:
 	go vet ./...
+	@unformatted=$$(gofmt -l app engine ui main.go); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w on them):" $$unformatted; exit 1; fi
 
 smoke: PACKAGES = $(TEST_PACKAGES)
 smoke: build
