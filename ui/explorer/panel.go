@@ -38,6 +38,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -104,6 +105,7 @@ type Panel struct {
 	in interest // shared with the refresh goroutine
 
 	content     fyne.CanvasObject
+	split       *container.Split // nil without a detail
 	tree        *navTree
 	filter      *widget.Entry
 	filterErr   *widget.Label
@@ -219,15 +221,20 @@ func (p *Panel) buildUI() {
 	// status (a busy broker's), so that the tree does not jump when they
 	// appear.
 	bottom := container.New(&reservedRows{}, p.filterErr, p.note, p.status)
-	treePane := container.NewBorder(top, bottom, nil, nil, p.tree)
+	// The tree's padding follows Settings' density (normal or compact).
+	treePane := container.NewBorder(top, bottom, nil, nil, density.Tree(p.tree))
 	if p.opts.Detail == nil {
 		p.content = treePane
 		return
 	}
-	split := container.NewHSplit(treePane, p.opts.Detail)
-	split.Offset = 0.5
-	p.content = split
+	p.split = container.NewHSplit(treePane, p.opts.Detail)
+	p.split.Offset = 0.5
+	p.content = p.split
 }
+
+// Split is the divider between the tree and the detail, which the window
+// remembers across starts; nil when the panel has no detail.
+func (p *Panel) Split() *container.Split { return p.split }
 
 // focusFilter is Ctrl/Cmd+F: it focuses the filter box, unless the panel
 // is not the one shown (the shortcut belongs to the whole window).

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -66,7 +67,7 @@ func (p *Panel) isBranch(uid widget.TreeNodeID) bool {
 }
 
 func (p *Panel) updateNode(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	r := o.(*row)
+	r := rowIn(o)
 	id := nodeID(uid)
 	if r.id != id {
 		if p.boundBy[r.id] == r {
@@ -255,6 +256,12 @@ type row struct {
 	nameW  float32 // the name's full width
 	glow   float32
 }
+
+// rowIn is the row of a node made by CreateNode. Each row carries the
+// tree's density theme itself: fyne passes a theme override on to the
+// nodes of a plain Tree only, not of one extended like navTree, and the
+// rows' labels kept their normal padding.
+func rowIn(o fyne.CanvasObject) *row { return o.(*container.ThemeOverride).Content.(*row) }
 
 func newRow() *row {
 	r := &row{
