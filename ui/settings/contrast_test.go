@@ -29,8 +29,8 @@ func contrast(a, b color.Color) float64 {
 }
 
 // Secondary text (low-importance labels, drawn in the Disabled colour)
-// reads at WCAG's 4.5:1 and placeholders at 3:1, on the window and on
-// input fields, in both variants.
+// and status text read at WCAG's 4.5:1 and placeholders at 3:1, on the
+// window and on input fields, in both variants.
 func TestSecondaryTextIsLegible(t *testing.T) {
 	th := NewTheme(Default())
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
@@ -38,7 +38,11 @@ func TestSecondaryTextIsLegible(t *testing.T) {
 			for _, c := range []struct {
 				name fyne.ThemeColorName
 				min  float64
-			}{{theme.ColorNameDisabled, 4.5}, {theme.ColorNamePlaceHolder, 3}, {theme.ColorNameForeground, 4.5}} {
+			}{
+				{theme.ColorNameDisabled, 4.5}, {theme.ColorNamePlaceHolder, 3}, {theme.ColorNameForeground, 4.5},
+				// Status text: "Live", "Connected", warnings, errors.
+				{theme.ColorNameSuccess, 4.5}, {theme.ColorNameWarning, 4.5}, {theme.ColorNameError, 4.5},
+			} {
 				t.Run(fmt.Sprintf("%s on %s variant %d", c.name, bg, v), func(t *testing.T) {
 					if r := contrast(th.Color(c.name, v), th.Color(bg, v)); r < c.min {
 						t.Errorf("contrast %.2f:1, want at least %.1f:1", r, c.min)
