@@ -38,7 +38,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
-	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -221,8 +220,7 @@ func (p *Panel) buildUI() {
 	// status (a busy broker's), so that the tree does not jump when they
 	// appear.
 	bottom := container.New(&reservedRows{}, p.filterErr, p.note, p.status)
-	// The tree's padding follows Settings' density (normal or compact).
-	treePane := container.NewBorder(top, bottom, nil, nil, density.Tree(p.tree))
+	treePane := container.NewBorder(top, bottom, nil, nil, p.tree)
 	if p.opts.Detail == nil {
 		p.content = treePane
 		return

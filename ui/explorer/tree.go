@@ -258,9 +258,10 @@ type row struct {
 }
 
 // rowIn is the row of a node made by CreateNode. Each row carries the
-// tree's density theme itself: fyne passes a theme override on to the
-// nodes of a plain Tree only, not of one extended like navTree, and the
-// rows' labels kept their normal padding.
+// density Settings chose (normal or compact) itself rather than the
+// whole tree: fyne passes a theme override on to the nodes of a plain
+// Tree only, not to those an extended one like navTree creates later, so
+// an override of the tree indented old and new nodes differently.
 func rowIn(o fyne.CanvasObject) *row { return o.(*container.ThemeOverride).Content.(*row) }
 
 func newRow() *row {
