@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/iotstudio/iotstudio/ui/settings"
 )
@@ -47,5 +48,29 @@ func TestCompactDensityMakesTreeRowsShorter(t *testing.T) {
 	relayout(h.win)
 	if got := h.rowPitch(t); got >= normal-6 {
 		t.Errorf("compact rows are %v px apart, normal ones %v: want at least 6 px less", got, normal)
+	}
+}
+
+// A larger text size in Settings widens the names already shown rather
+// than cut them with an ellipsis.
+func TestLargerTextKeepsNamesWhole(t *testing.T) {
+	h := newHarness(t)
+	h.pub(t, "plant/temperature", "1", false)
+	h.open(t, "plant")
+	settings.Apply(h.app, settings.Default())
+	relayout(h.win)
+
+	larger := settings.Default()
+	larger.FontPercent = 130
+	settings.Apply(h.app, larger)
+	relayout(h.win)
+	r := h.shownRow(h.id(t, "plant/temperature"))
+	if r == nil {
+		t.Fatal("the topic is not shown")
+	}
+	th := r.Theme()
+	want := fyne.MeasureText(r.name.Text, th.Size(theme.SizeNameText), r.name.TextStyle).Width
+	if got := r.name.Size().Width; got < want {
+		t.Errorf("at 130 %% the name %q is %v px wide, its text %v: cut", r.name.Text, got, want)
 	}
 }
