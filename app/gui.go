@@ -18,6 +18,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
+	"github.com/iotstudio/iotstudio/ui/settings"
 	"github.com/iotstudio/iotstudio/ui/window"
 )
 
@@ -59,6 +60,12 @@ func runGUI(args []string, e env) error {
 
 	a := fyneapp.NewWithID(AppID)
 	keepPreferences(a, preferencesPath(a), log)
+
+	// Settings (ui/settings): the theme, text size and tree density the
+	// user chose, applied before the window is built so that it opens in
+	// them.
+	settings.Restore(a)
+
 	prefs := a.Preferences()
 	cfg := brokerpanel.ConfigFromPreferences(prefs, dir)
 	if *mqttAddr != "" {

@@ -104,6 +104,7 @@ type Panel struct {
 	in interest // shared with the refresh goroutine
 
 	content     fyne.CanvasObject
+	split       *container.Split // nil without a detail
 	tree        *navTree
 	filter      *widget.Entry
 	filterErr   *widget.Label
@@ -224,10 +225,14 @@ func (p *Panel) buildUI() {
 		p.content = treePane
 		return
 	}
-	split := container.NewHSplit(treePane, p.opts.Detail)
-	split.Offset = 0.5
-	p.content = split
+	p.split = container.NewHSplit(treePane, p.opts.Detail)
+	p.split.Offset = 0.5
+	p.content = p.split
 }
+
+// Split is the divider between the tree and the detail, which the window
+// remembers across starts; nil when the panel has no detail.
+func (p *Panel) Split() *container.Split { return p.split }
 
 // focusFilter is Ctrl/Cmd+F: it focuses the filter box, unless the panel
 // is not the one shown (the shortcut belongs to the whole window).

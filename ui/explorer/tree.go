@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -66,7 +67,7 @@ func (p *Panel) isBranch(uid widget.TreeNodeID) bool {
 }
 
 func (p *Panel) updateNode(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	r := o.(*row)
+	r := rowIn(o)
 	id := nodeID(uid)
 	if r.id != id {
 		if p.boundBy[r.id] == r {
@@ -252,9 +253,17 @@ type row struct {
 	name   *widget.Label
 	value  *widget.Label
 	counts *widget.Label
-	nameW  float32 // the name's full width
+	nameW  float32    // the name's full width; 0: to be measured
+	nameAt [2]float32 // the text size and padding nameW was measured at
 	glow   float32
 }
+
+// rowIn is the row of a node made by CreateNode. Each row carries the
+// density Settings chose (normal or compact) itself rather than the
+// whole tree: fyne passes a theme override on to the nodes of a plain
+// Tree only, not to those an extended one like navTree creates later, so
+// an override of the tree indented old and new nodes differently.
+func rowIn(o fyne.CanvasObject) *row { return o.(*container.ThemeOverride).Content.(*row) }
 
 func newRow() *row {
 	r := &row{
@@ -285,13 +294,27 @@ func (r *row) set(name, value, counts string, glow float32) {
 	}
 	if name != r.name.Text {
 		r.name.Text = name
-		// A label insets its text by the inner padding and its own
-		// padding on each side.
-		r.nameW = fyne.MeasureText(name, theme.TextSize(), r.name.TextStyle).Width + 2*theme.InnerPadding() + 2*theme.Padding()
+		r.nameW = 0
 	}
 	r.value.Text, r.counts.Text, r.glow = value, counts, glow
 	r.bg.FillColor = glowColor(glow)
 	r.Refresh()
+}
+
+// nameWidth is the width the name needs to be read whole, measured
+// once per name and text size: Settings changes the size (and the
+// density the padding) while rows are shown.
+func (r *row) nameWidth() float32 {
+	th := r.Theme()
+	at := [2]float32{th.Size(theme.SizeNameText), th.Size(theme.SizeNamePadding)}
+	if r.nameW == 0 || r.nameAt != at {
+		// A label insets its text by the inner padding and its own
+		// padding on each side.
+		r.nameW = fyne.MeasureText(r.name.Text, at[0], r.name.TextStyle).Width +
+			2*th.Size(theme.SizeNameInnerPadding) + 2*at[1]
+		r.nameAt = at
+	}
+	return r.nameW
 }
 
 func (r *row) setGlow(g float32) {
@@ -332,9 +355,10 @@ func (rr *rowRenderer) Layout(size fyne.Size) {
 	r.bg.Resize(size)
 	cw := r.counts.MinSize().Width
 	avail := max(size.Width-cw, 0)
-	nw := min(r.nameW, avail*0.6)
+	nameW := r.nameWidth()
+	nw := min(nameW, avail*0.6)
 	if r.value.Text == "" {
-		nw = min(r.nameW, avail)
+		nw = min(nameW, avail)
 	}
 	r.name.Move(fyne.NewPos(0, 0))
 	r.name.Resize(fyne.NewSize(nw, size.Height))

@@ -32,6 +32,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/density"
 )
 
 // Options are what the panel needs besides the Manager.
@@ -192,7 +193,7 @@ func (p *Panel) buildUI() {
 		subsScroll, widget.NewSeparator(),
 	)
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.textFilter)
-	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, dense(p.list))
+	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, density.Dense(p.list))
 	detail := container.NewBorder(p.detailMeta, nil, nil, nil, p.detailPayload)
 	split := container.NewHSplit(messages, detail)
 	split.Offset = 0.6
@@ -326,10 +327,10 @@ func (p *Panel) holdView(added int) {
 func (p *Panel) rowHeight() float32 {
 	if p.rowMin == 0 {
 		r := newMsgRow()
-		_ = dense(r) // rows are measured in the list's theme
+		_ = density.Dense(r) // rows are measured in the list's theme
 		p.rowMin = r.MinSize().Height
 	}
-	return p.rowMin + denseTheme{}.Size(theme.SizeNamePadding)
+	return p.rowMin + density.DensePadding()
 }
 
 // followSelection keeps the selected message selected as rows move, or

@@ -40,6 +40,9 @@ type topicsView struct {
 	// dataDir is where the app keeps its data, which the first screen
 	// names.
 	dataDir string
+
+	// explorer is the panel show made, whose split the window remembers.
+	explorer *explorer.Panel
 }
 
 func newTopicsView(eng *studio.Studio) *topicsView {
@@ -72,6 +75,7 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
 	})
+	g.explorer = panel
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 	serving.Go(func() error { return insp.Serve(ctx) })

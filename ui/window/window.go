@@ -43,6 +43,8 @@ type Window struct {
 	conns   *connectionsView
 	pub     *publish.Panel
 	sub     *subscribe.Panel
+	// settings opens the Settings dialog and keeps the layout (settings.go).
+	settings *windowSettings
 }
 
 // New builds the main window of a on eng and serves the panels (their
@@ -87,6 +89,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
+	w.settings = rememberLayout(a, w.win, w.tops.explorer.Split())
 	return w
 }
 
@@ -97,6 +100,7 @@ func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 // capture's move aside, and waits for them, so that no panel goroutine reads an engine that is
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
+	w.settings.save()
 	w.cancel()
 	if w.capt != nil {
 		w.capt.wait()

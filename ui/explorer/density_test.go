@@ -1,0 +1,76 @@
+package explorer
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/iotstudio/iotstudio/ui/settings"
+)
+
+// rowPitch is the distance between the tops of the first two rows shown.
+func (h *harness) rowPitch(t *testing.T) float32 {
+	t.Helper()
+	var ys []float32
+	for _, r := range h.shownRows() {
+		ys = append(ys, fyne.CurrentApp().Driver().AbsolutePositionForObject(r).Y)
+	}
+	if len(ys) < 2 {
+		t.Fatalf("%d rows shown, want at least 2", len(ys))
+	}
+	lo, next := ys[0], float32(1e9)
+	for _, y := range ys {
+		lo = min(lo, y)
+	}
+	for _, y := range ys {
+		if y > lo {
+			next = min(next, y)
+		}
+	}
+	return next - lo
+}
+
+// The compact tree of Settings fits more topics: its rows are closer.
+func TestCompactDensityMakesTreeRowsShorter(t *testing.T) {
+	h := newHarness(t)
+	for _, topic := range []string{"plant/a", "plant/b", "plant/c"} {
+		h.pub(t, topic, "1", false)
+	}
+	h.open(t, "plant")
+	settings.Apply(h.app, settings.Default())
+	relayout(h.win)
+	normal := h.rowPitch(t)
+
+	compact := settings.Default()
+	compact.Density = settings.DensityCompact
+	settings.Apply(h.app, compact)
+	relayout(h.win)
+	if got := h.rowPitch(t); got >= normal-6 {
+		t.Errorf("compact rows are %v px apart, normal ones %v: want at least 6 px less", got, normal)
+	}
+}
+
+// A larger text size in Settings widens the names already shown rather
+// than cut them with an ellipsis.
+func TestLargerTextKeepsNamesWhole(t *testing.T) {
+	h := newHarness(t)
+	h.pub(t, "plant/temperature", "1", false)
+	h.open(t, "plant")
+	settings.Apply(h.app, settings.Default())
+	relayout(h.win)
+
+	larger := settings.Default()
+	larger.FontPercent = 130
+	settings.Apply(h.app, larger)
+	relayout(h.win)
+	r := h.shownRow(h.id(t, "plant/temperature"))
+	if r == nil {
+		t.Fatal("the topic is not shown")
+	}
+	th := r.Theme()
+	want := fyne.MeasureText(r.name.Text, th.Size(theme.SizeNameText), r.name.TextStyle).Width
+	if got := r.name.Size().Width; got < want {
+		t.Errorf("at 130 %% the name %q is %v px wide, its text %v: cut", r.name.Text, got, want)
+	}
+}
