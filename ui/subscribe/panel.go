@@ -18,6 +18,7 @@
 package subscribe
 
 import (
+	"image/color"
 	"log/slog"
 	"sort"
 	"sync/atomic"
@@ -32,6 +33,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 )
 
 // Options are what the panel needs besides the Manager.
@@ -91,6 +93,7 @@ type Panel struct {
 	rap           *widget.Check
 	retain        *widget.Select
 	v5Note        *widget.Label
+	v5Opts        *fyne.Container // the MQTT 5 options, hidden while v5Note says why they are off
 	subscribeBtn  *widget.Button
 	formMsg       *widget.Label
 	subsBox       *fyne.Container
@@ -185,9 +188,10 @@ func (p *Panel) buildUI() {
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Connection"), p.connSelect), nil, p.connState),
 		container.NewBorder(nil, nil, widget.NewLabel("Topic filter"),
 			container.NewHBox(container.NewGridWrap(fyne.NewSize(200, p.qos.MinSize().Height), p.qos), p.subscribeBtn), p.filter),
-		container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
-			container.NewGridWrap(fyne.NewSize(300, p.retain.MinSize().Height), p.retain)),
-		p.v5Note, p.filterErr, p.formMsg,
+		p.optionsRow(),
+		// One line kept for the filter's error or the last answer, so
+		// that the lists below do not jump when one appears.
+		msgline.Reserve(1, p.filterErr, p.formMsg),
 		widget.NewLabelWithStyle("Subscriptions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subsScroll, widget.NewSeparator(),
 	)
@@ -199,6 +203,24 @@ func (p *Panel) buildUI() {
 	p.content = container.NewBorder(p.top, nil, nil, nil, split)
 	p.showConn()
 	p.showStatus()
+}
+
+// optionsRow holds the MQTT 5 options, or in their place, on an MQTT
+// 3.1.1 connection, the note that says why they are off: the note takes
+// no line of its own that would push the lists down.
+func (p *Panel) optionsRow() fyne.CanvasObject {
+	// The retain choice gets the width of its longest wording.
+	var w float32
+	for _, s := range retainWords {
+		w = max(w, fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	w += 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
+	opts := container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
+		container.NewGridWrap(fyne.NewSize(w, p.retain.MinSize().Height), p.retain))
+	p.v5Opts = opts
+	keep := canvas.NewRectangle(color.Transparent)
+	keep.SetMinSize(fyne.NewSize(0, opts.MinSize().Height))
+	return container.NewStack(keep, opts, p.v5Note)
 }
 
 func (p *Panel) buildMessages() {
