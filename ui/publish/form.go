@@ -119,16 +119,17 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.result.Hide()
 
 	payloadHead := container.NewHBox(widget.NewLabel("Payload"), f.formatSel, f.pretty)
-	// Each field's message has a line kept for it, so that the fields
-	// below do not jump as the person types.
+	// Each field's message has room kept for it, so that the fields
+	// below do not jump as the person types: two lines for the topic's
+	// and the payload's, whose errors take two in a 1100 px window.
 	fields := container.NewVBox(
 		labelled(widget.NewLabel("Connection"), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
 		msgline.Reserve(1, f.connErr),
 		labelled(widget.NewLabel("Topic"), f.topic),
-		msgline.Reserve(1, f.topicMsg),
+		msgline.Reserve(2, f.topicMsg),
 		payloadHead,
 		f.payload,
-		msgline.Reserve(1, f.payErr),
+		msgline.Reserve(2, f.payErr),
 		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
 		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
 	)

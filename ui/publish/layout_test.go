@@ -40,7 +40,7 @@ func shownText(l *widget.Label) string {
 	return b.String()
 }
 
-// A JSON error under the payload, "Published…" under the buttons and a
+// A topic's error, a JSON error under the payload, "Published…" under the buttons and a
 // note over the saved messages come and go without moving the fields,
 // the buttons or the list below or beside them.
 func TestMessagesDoNotMoveTheForm(t *testing.T) {
@@ -67,6 +67,14 @@ func TestMessagesDoNotMoveTheForm(t *testing.T) {
 			t.Errorf("after %s the saved messages moved from %v to %v", after, list, got)
 		}
 	}
+	// The validator's wording for a wildcard takes two lines in the form.
+	f.topic.SetText("a/#")
+	if !f.topicMsg.Visible() {
+		t.Fatal("a wildcard in the topic shows no error")
+	}
+	still("a topic error appeared")
+	f.topic.SetText("a/b")
+	still("the topic error went")
 	f.payload.SetText(`{"temp": }`)
 	if !f.payErr.Visible() {
 		t.Fatal("invalid JSON shows no error")
