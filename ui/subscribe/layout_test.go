@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/uitest"
@@ -94,5 +95,29 @@ func TestRetainHandlingReadsWhole(t *testing.T) {
 		if got := drawn(h.p.retain); got != want {
 			t.Errorf("retain handling shows %q of %q", got, want)
 		}
+	}
+}
+
+// Pause becoming Resume, and the status growing by what arrived since,
+// leave the message list and the filter box where they were.
+func TestPauseDoesNotMoveTheList(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.connect(t, "v5", "alice", "alice-demo", client.MQTT5)
+	h.choose(t, "v5")
+	h.subscribe(t, "#", 1)
+	h.win.Resize(panelSize)
+	relayout(h.win)
+	list, box := absPos(h.p.list), h.p.textFilter.Size()
+	test.Tap(h.p.pauseBtn)
+	for range 3 {
+		h.pub(t, "sensors/a/temp", "21.5")
+	}
+	h.q.until(t, "the count of messages since the pause", func() bool { return has(h.p.status.Text, "Paused: 3 more") })
+	relayout(h.win)
+	if got := absPos(h.p.list); got != list {
+		t.Errorf("pausing moved the messages from %v to %v", list, got)
+	}
+	if got := h.p.textFilter.Size(); got != box {
+		t.Errorf("Resume resized the filter box from %v to %v", box, got)
 	}
 }

@@ -94,6 +94,7 @@ type Panel struct {
 	retain        *widget.Select
 	v5Note        *widget.Label
 	v5Opts        *fyne.Container // the MQTT 5 options, hidden while v5Note says why they are off
+	pauseW        float32         // the pause button's width, Resume's
 	subscribeBtn  *widget.Button
 	formMsg       *widget.Label
 	subsBox       *fyne.Container
@@ -195,7 +196,8 @@ func (p *Panel) buildUI() {
 		widget.NewLabelWithStyle("Subscriptions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subsScroll, widget.NewSeparator(),
 	)
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.textFilter)
+	pause := container.NewGridWrap(fyne.NewSize(p.pauseW, p.pauseBtn.MinSize().Height), p.pauseBtn)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(pause, p.clearBtn), p.textFilter)
 	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, dense(p.list))
 	detail := container.NewBorder(p.detailMeta, nil, nil, nil, p.detailPayload)
 	split := container.NewHSplit(messages, detail)
@@ -230,7 +232,12 @@ func (p *Panel) buildMessages() {
 		p.in.set(func(k *viewKey, _ *bool) { k.text = lowerText(s) })
 		p.poke()
 	}
-	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
+	// Resume is the wider word: the button keeps its width, so that the
+	// filter box beside it does not shrink when it changes.
+	p.pauseBtn = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), p.onPause)
+	p.pauseW = p.pauseBtn.MinSize().Width
+	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	p.clearBtn = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), p.onClear)
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
