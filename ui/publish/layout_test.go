@@ -120,7 +120,7 @@ func TestSavedRowsReadWhole(t *testing.T) {
 	if len(rows) == 0 {
 		t.Fatal("no saved message row shown")
 	}
-	for _, l := range rows[0].labels() {
+	for _, l := range []*widget.Label{rows[0].label, rows[0].topic} {
 		if got := shownText(l); got != l.Text {
 			t.Errorf("the saved row shows %q of %q", got, l.Text)
 		}

@@ -223,5 +223,3 @@ func (v *savedRowView) CreateRenderer() fyne.WidgetRenderer {
 	head := container.NewBorder(nil, nil, nil, container.NewHBox(v.publish, v.load, v.del), v.label)
 	return widget.NewSimpleRenderer(container.NewVBox(head, v.topic))
 }
-
-func (v *savedRowView) labels() []*widget.Label { return []*widget.Label{v.label, v.topic} }
