@@ -8,16 +8,19 @@ package capturepanel
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -222,10 +225,18 @@ func (p *Panel) buildUI() {
 	p.formErr.Wrapping = fyne.TextWrapWord
 	p.formErr.Hide()
 
+	// The time fields get the larger shares of the row: in equal quarters
+	// of a 1024 px window their hints and an RFC 3339 time were cut.
+	fields := container.New(shares{0.29, 0.29, 0.18, 0.24}, p.since, p.until, p.contains, p.where)
+	// A line kept under the form for its error or an action's progress
+	// and result, so that the form and the results hold still as they
+	// come and go.
+	keep := canvas.NewRectangle(color.Transparent)
+	keep.SetMinSize(fyne.NewSize(0, p.actionRow.MinSize().Height))
 	form := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel("Topic"), container.NewHBox(p.newest, p.searchBtn), p.filter),
-		container.NewGridWithColumns(4, p.since, p.until, p.contains, p.where),
-		p.formErr,
+		fields,
+		container.NewStack(keep, msgline.Reserve(1, p.formErr, p.actionRow)),
 	)
 
 	p.list = widget.NewList(p.length, p.createRow, p.updateRow)
@@ -259,7 +270,7 @@ func (p *Panel) buildUI() {
 
 	split := container.NewHSplit(results, container.NewVScroll(detail))
 	split.Offset = 0.55
-	p.content = container.NewBorder(container.NewVBox(toolbar, status, p.actionRow, widget.NewSeparator(), form), nil, nil, nil, split)
+	p.content = container.NewBorder(container.NewVBox(toolbar, status, widget.NewSeparator(), form), nil, nil, nil, split)
 }
 
 func (p *Panel) length() int { return len(p.recs) }
@@ -480,4 +491,31 @@ func (p *Panel) onCopy() {
 		return
 	}
 	fyne.CurrentApp().Clipboard().SetContent(payloadText(p.recs[p.selected].Payload))
+}
+
+// shares lays its objects out in a row, each taking its share of the
+// width beyond what the padding between them takes.
+type shares []float32
+
+func (s shares) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	room := size.Width - pad*float32(len(objs)-1)
+	var x float32
+	for i, o := range objs {
+		w := room * s[i]
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad
+	}
+}
+
+func (s shares) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for i, o := range objs {
+		om := o.MinSize()
+		m.Width = max(m.Width, om.Width/s[i])
+		m.Height = max(m.Height, om.Height)
+	}
+	m.Width += theme.Padding() * float32(len(objs)-1)
+	return m
 }

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 )
 
 // Protocol choices as the form shows them.
@@ -114,8 +115,10 @@ func (f *profileForm) build(hint string) fyne.CanvasObject {
 		h.Wrapping = fyne.TextWrapWord
 		top.Add(h)
 	}
-	top.Add(f.errText)
-	top.Add(f.keep)
+	// Lines kept for the error (and the keep-for-this-session choice
+	// that comes with a missing keyring): the fields below hold still
+	// when Save finds something wrong.
+	top.Add(msgline.Reserve(2, f.errText, f.keep))
 	return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(sections...)))
 }
 

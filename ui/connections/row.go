@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -17,6 +18,7 @@ type row struct {
 	box                        *fyne.Container
 	name, where, state         *widget.Label
 	errText, note              *widget.Label
+	msgs                       *fyne.Container // errText and note, in lines kept while the connection is open
 	connect, edit, dup, remove *widget.Button
 }
 
@@ -36,7 +38,11 @@ func newRow(p *Panel, id string) *row {
 	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { p.onDelete(id) })
 	actions := container.NewHBox(r.connect, r.edit, r.dup, r.remove)
 	head := container.NewBorder(nil, nil, nil, actions, container.NewHBox(r.name, r.state))
-	r.box = container.NewVBox(head, r.where, r.errText, r.note)
+	// Two lines are kept for a connection's error while it is open, so
+	// that the rows below do not jump each time it retries; a closed
+	// connection shows no error and gives them back.
+	r.msgs = msgline.Reserve(2, r.errText, r.note)
+	r.box = container.NewVBox(head, r.where, r.msgs)
 	return r
 }
 
@@ -63,6 +69,11 @@ func (r *row) update(p *Panel, pr client.Profile) {
 	r.state.Refresh()
 	setShown(r.errText, errText)
 	setShown(r.note, p.notes[pr.ID])
+	if open || r.note.Visible() {
+		r.msgs.Show()
+	} else {
+		r.msgs.Hide()
+	}
 	if open {
 		r.connect.SetText("Disconnect")
 		r.connect.SetIcon(theme.MediaStopIcon())

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"fyne.io/fyne/v2/theme"
+
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/topics"
 )
 
 const (
@@ -295,4 +298,39 @@ func (in *Inspector) applyOlder(gen, seq uint64, recs []message.Message, next st
 	// The oldest message so far had nothing before it to compare with.
 	in.requestView()
 	in.requestChart()
+}
+
+// heldRead is the newest read of the shown node while the history is
+// frozen: what following again applies.
+type heldRead struct {
+	sum  topics.NodeSummary
+	hist []message.Message
+}
+
+// onFreeze freezes the history, or follows it again: frozen, new
+// messages are only counted, so the list, its selection and the payload
+// shown hold still while the person reads.
+func (in *Inspector) onFreeze() {
+	st := &in.st
+	st.frozen = !st.frozen
+	if st.frozen {
+		in.freezeBtn.SetText("Follow")
+		in.freezeBtn.SetIcon(theme.MediaPlayIcon())
+	} else {
+		in.freezeBtn.SetText("Freeze")
+		in.freezeBtn.SetIcon(theme.MediaPauseIcon())
+	}
+	if held := st.held; !st.frozen && held != nil {
+		st.held = nil
+		in.applyNode(st.gen, held.sum, true, held.hist, false)
+	}
+	in.updateHistoryStatus()
+}
+
+// heldBack is how many messages arrived while the history was frozen.
+func (st *state) heldBack() uint64 {
+	if st.held == nil || st.held.sum.Messages <= st.h.msgs {
+		return 0
+	}
+	return st.held.sum.Messages - st.h.msgs
 }

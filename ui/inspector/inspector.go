@@ -102,6 +102,7 @@ type Inspector struct {
 	histList               *widget.List
 	histStatus             *widget.Label
 	olderBtn               *widget.Button
+	freezeBtn              *widget.Button
 	diff                   *diffView
 	chart                  *chartPanel
 	tabs                   *container.AppTabs
@@ -115,6 +116,10 @@ type state struct {
 	h     history
 	older olderState
 	sel   *entry // the history row picked; nil follows the newest message
+	// frozen holds the history still; held is the node's newest read
+	// meanwhile, applied when it follows again.
+	frozen bool
+	held   *heldRead
 
 	format     decode.Format // the decoder picked
 	tree       bool          // the tree view is picked
@@ -257,12 +262,19 @@ func (in *Inspector) build() {
 	wrap(in.histStatus)
 	in.histStatus.Importance = widget.LowImportance
 	in.olderBtn = widget.NewButtonWithIcon("Load older", theme.MoveDownIcon(), in.onLoadOlder)
+	// Follow is the wider word: the button keeps its width when it
+	// changes, so the status beside it does not jump.
+	in.freezeBtn = widget.NewButtonWithIcon("Follow", theme.MediaPlayIcon(), in.onFreeze)
+	freezeW := in.freezeBtn.MinSize().Width
+	in.freezeBtn.SetText("Freeze")
+	in.freezeBtn.SetIcon(theme.MediaPauseIcon())
 	in.diff = newDiffView()
 	histSplit := container.NewHSplit(in.histList, in.diff.box)
 	histSplit.Offset = 0.45
 	// The status and Load older span the tab: beside the button under the
 	// list alone, the status had 80 px at 1100 × 720, a word a line.
-	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, in.olderBtn, in.histStatus), nil, nil, histSplit)
+	freeze := container.NewGridWrap(fyne.NewSize(max(freezeW, in.freezeBtn.MinSize().Width), in.freezeBtn.MinSize().Height), in.freezeBtn)
+	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewHBox(freeze, in.olderBtn), in.histStatus), nil, nil, histSplit)
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(
@@ -316,7 +328,8 @@ func formatOptions(detected decode.Format) []string {
 // node is read and decoded by Serve's goroutines.
 func (in *Inspector) Show(id topics.NodeID) {
 	st := &in.st
-	*st = state{gen: st.gen + 1, format: decode.Auto, tree: st.tree, older: olderState{seq: st.older.seq + 1}}
+	// Frozen or following is the person's choice, kept from topic to topic.
+	*st = state{gen: st.gen + 1, format: decode.Auto, tree: st.tree, frozen: st.frozen, older: olderState{seq: st.older.seq + 1}}
 	in.settingFormat = true
 	in.formatSel.SetOptions(formatOptions(""))
 	in.formatSel.SetSelectedIndex(0)
@@ -399,6 +412,12 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 		st.h.reset(hist, sum.Messages)
 		st.sel = nil
 		in.restartOlder()
+	} else if st.frozen {
+		if sum.Messages > st.h.msgs {
+			st.held = &heldRead{sum: sum, hist: hist}
+			in.updateHistoryStatus()
+		}
+		return
 	} else {
 		if st.h.prepend(hist, sum.Messages) == 0 {
 			return
@@ -724,7 +743,11 @@ func (in *Inspector) syncSelection() {
 func (in *Inspector) updateHistoryStatus() {
 	st := &in.st
 	ram, stored, missed := st.h.counts()
-	text := numfmt.Plural(ram+stored, "message", "messages") + " listed"
+	text := ""
+	if st.frozen {
+		text = "Frozen: " + numfmt.Plural(st.heldBack(), "new message", "new messages") + " not listed yet. "
+	}
+	text += numfmt.Plural(ram+stored, "message", "messages") + " listed"
 	if stored > 0 {
 		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}

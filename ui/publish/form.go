@@ -17,6 +17,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 )
 
 // maxRepeat bounds one run, so that a typo (100000000) is refused rather
@@ -118,14 +119,17 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.result.Hide()
 
 	payloadHead := container.NewHBox(widget.NewLabel("Payload"), f.formatSel, f.pretty)
+	// Each field's message has room kept for it, so that the fields
+	// below do not jump as the person types: two lines for the topic's
+	// and the payload's, whose errors take two in a 1100 px window.
 	fields := container.NewVBox(
 		labelled(widget.NewLabel("Connection"), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
-		f.connErr,
+		msgline.Reserve(1, f.connErr),
 		labelled(widget.NewLabel("Topic"), f.topic),
-		f.topicMsg,
+		msgline.Reserve(2, f.topicMsg),
 		payloadHead,
 		f.payload,
-		f.payErr,
+		msgline.Reserve(2, f.payErr),
 		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
 		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
 	)
@@ -134,10 +138,11 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	actions := container.NewVBox(
 		widget.NewSeparator(),
 		labelled(widget.NewLabel("Repeat"), container.NewGridWithColumns(3, f.count, widget.NewLabel("times, every"), f.interval)),
-		f.rptErr,
-		container.NewHBox(f.publish, f.stop),
-		f.progress,
-		f.result,
+		// The progress bar beside the buttons and one line kept for the
+		// repeat error or the result: the buttons hold still while they
+		// come and go.
+		container.NewBorder(nil, nil, container.NewHBox(f.publish, f.stop), nil, f.progress),
+		msgline.Reserve(1, f.rptErr, f.result),
 	)
 	return container.NewBorder(nil, actions, nil, nil, container.NewVScroll(fields))
 }

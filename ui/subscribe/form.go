@@ -51,6 +51,9 @@ func (p *Panel) buildForm() {
 // onFilterChanged validates as the user types; an empty box says nothing
 // until Subscribe is pressed.
 func (p *Panel) onFilterChanged(s string) {
+	// The last answer was about the filter before: it gives its line to
+	// this one's error.
+	p.setLine(p.formMsg, "")
 	if s == "" {
 		p.setLine(p.filterErr, "")
 		return
@@ -151,11 +154,13 @@ func (p *Panel) showConn() {
 		p.noLocal.Disable()
 		p.rap.Disable()
 		p.retain.Disable()
+		p.v5Opts.Hide()
 		p.setLine(p.v5Note, fmt.Sprintf("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1.", c.status.Name))
 	} else {
 		p.noLocal.Enable()
 		p.rap.Enable()
 		p.retain.Enable()
+		p.v5Opts.Show()
 		p.setLine(p.v5Note, "")
 	}
 	p.renderSubs(c)

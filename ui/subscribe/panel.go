@@ -18,6 +18,7 @@
 package subscribe
 
 import (
+	"image/color"
 	"log/slog"
 	"sort"
 	"sync/atomic"
@@ -33,6 +34,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/density"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 )
 
 // Options are what the panel needs besides the Manager.
@@ -92,6 +94,8 @@ type Panel struct {
 	rap           *widget.Check
 	retain        *widget.Select
 	v5Note        *widget.Label
+	v5Opts        *fyne.Container // the MQTT 5 options, hidden while v5Note says why they are off
+	pauseW        float32         // the pause button's width, Resume's
 	subscribeBtn  *widget.Button
 	formMsg       *widget.Label
 	subsBox       *fyne.Container
@@ -186,13 +190,15 @@ func (p *Panel) buildUI() {
 		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Connection"), p.connSelect), nil, p.connState),
 		container.NewBorder(nil, nil, widget.NewLabel("Topic filter"),
 			container.NewHBox(container.NewGridWrap(fyne.NewSize(200, p.qos.MinSize().Height), p.qos), p.subscribeBtn), p.filter),
-		container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
-			container.NewGridWrap(fyne.NewSize(300, p.retain.MinSize().Height), p.retain)),
-		p.v5Note, p.filterErr, p.formMsg,
+		p.optionsRow(),
+		// One line kept for the filter's error or the last answer, so
+		// that the lists below do not jump when one appears.
+		msgline.Reserve(1, p.filterErr, p.formMsg),
 		widget.NewLabelWithStyle("Subscriptions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subsScroll, widget.NewSeparator(),
 	)
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.textFilter)
+	pause := container.NewGridWrap(fyne.NewSize(p.pauseW, p.pauseBtn.MinSize().Height), p.pauseBtn)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(pause, p.clearBtn), p.textFilter)
 	messages := container.NewBorder(container.NewVBox(bar, p.status), nil, nil, nil, density.Dense(p.list))
 	detail := container.NewBorder(p.detailMeta, nil, nil, nil, p.detailPayload)
 	split := container.NewHSplit(messages, detail)
@@ -202,6 +208,24 @@ func (p *Panel) buildUI() {
 	p.showStatus()
 }
 
+// optionsRow holds the MQTT 5 options, or in their place, on an MQTT
+// 3.1.1 connection, the note that says why they are off: the note takes
+// no line of its own that would push the lists down.
+func (p *Panel) optionsRow() fyne.CanvasObject {
+	// The retain choice gets the width of its longest wording.
+	var w float32
+	for _, s := range retainWords {
+		w = max(w, fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	w += 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
+	opts := container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
+		container.NewGridWrap(fyne.NewSize(w, p.retain.MinSize().Height), p.retain))
+	p.v5Opts = opts
+	keep := canvas.NewRectangle(color.Transparent)
+	keep.SetMinSize(fyne.NewSize(0, opts.MinSize().Height))
+	return container.NewStack(keep, opts, p.v5Note)
+}
+
 func (p *Panel) buildMessages() {
 	p.textFilter = widget.NewEntry()
 	p.textFilter.SetPlaceHolder("Show only messages whose topic or payload contains…")
@@ -209,7 +233,12 @@ func (p *Panel) buildMessages() {
 		p.in.set(func(k *viewKey, _ *bool) { k.text = lowerText(s) })
 		p.poke()
 	}
-	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
+	// Resume is the wider word: the button keeps its width, so that the
+	// filter box beside it does not shrink when it changes.
+	p.pauseBtn = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), p.onPause)
+	p.pauseW = p.pauseBtn.MinSize().Width
+	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	p.clearBtn = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), p.onClear)
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
