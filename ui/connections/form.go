@@ -107,6 +107,9 @@ func (f *profileForm) build(hint string) fyne.CanvasObject {
 	if pr.Azure != nil {
 		sections = append(sections, f.azureCard(pr))
 	}
+	if len(pr.Templates) > 0 {
+		sections = append(sections, templatesCard(pr))
+	}
 	sections = append(sections, f.tlsCard(pr), f.willCard(pr))
 	top := container.NewVBox()
 	if hint != "" {
@@ -228,7 +231,7 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	t := pr.TLS
 	var caRow, certRow, keyRow fyne.CanvasObject
-	f.caFile, caRow = f.p.fileEntry(t.CAFile, "empty: the system's trusted roots")
+	f.caFile, caRow = f.p.fileEntry(t.CAFile, caPlaceholder(t))
 	f.certFile, certRow = f.p.fileEntry(t.CertFile, "client certificate (PEM), if the broker asks for one")
 	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, "its private key (PEM)")
 	f.encrypted = widget.NewCheck("The private key is encrypted", nil)
@@ -261,6 +264,26 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 		widget.NewFormItem("ALPN protocols", f.alpn),
 		widget.NewFormItem("", f.insecure),
 	), f.warning))
+}
+
+// caPlaceholder says which CAs are trusted while no CA file is given.
+func caPlaceholder(t client.TLSOptions) string {
+	if t.BuiltinCA == client.BuiltinYandex {
+		return "empty: Yandex's root CA (built in) and the system's roots"
+	}
+	return "empty: the system's trusted roots"
+}
+
+// templatesCard lists the topics the preset's service expects the
+// connection to publish to; the row's Publish buttons open them.
+func templatesCard(pr client.Profile) fyne.CanvasObject {
+	form := widget.NewForm()
+	for _, tm := range pr.Templates {
+		topic := widget.NewLabel(tm.Topic)
+		topic.Selectable = true
+		form.Append(capitalize(tm.Name), topic)
+	}
+	return widget.NewCard("Topics to publish to", "", form)
 }
 
 func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {

@@ -46,6 +46,9 @@ type Options struct {
 	// LocalAddr returns the embedded broker's MQTT listener as HOST:PORT,
 	// or "" when it is not running.
 	LocalAddr func() string
+	// PublishTo, when set, opens the Publish panel on a connection and a
+	// topic: a profile's publish templates offer it.
+	PublishTo func(connection, topic string)
 	// Do runs a UI update on the Fyne goroutine (default fyne.Do).
 	Do     func(func())
 	Logger *slog.Logger
