@@ -132,11 +132,15 @@ func entryWith(text, placeholder string) *widget.Entry {
 func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.name = entryWith(pr.Name, "a name for the list, e.g. Plant broker")
 	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
+	urlItem := widget.NewFormItem("URL", f.url)
 	if pr.ID == LocalID {
-		// The built-in profile follows the embedded broker.
-		f.name.Disable()
+		// The built-in profile follows the embedded broker: its address
+		// is filled in at each connect, so there is nothing to edit.
 		f.url.SetText("the embedded broker's MQTT listener")
 		f.url.Disable()
+		note := widget.NewLabel("The address follows the embedded broker: change its port in the Broker panel.")
+		note.Wrapping = fyne.TextWrapWord
+		urlItem = widget.NewFormItem("URL", container.NewVBox(f.url, note))
 	}
 	f.protocol = widget.NewRadioGroup([]string{protoAuto, protoV5, protoV311}, nil)
 	f.protocol.Horizontal = true
@@ -163,7 +167,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.subscribe.SetMinRowsVisible(2)
 	return widget.NewCard("Connection", "", widget.NewForm(
 		widget.NewFormItem("Name", f.name),
-		widget.NewFormItem("URL", f.url),
+		urlItem,
 		widget.NewFormItem("Protocol", f.protocol),
 		widget.NewFormItem("Client ID", container.NewBorder(nil, nil, nil, gen, f.clientID)),
 		widget.NewFormItem("", f.clean),

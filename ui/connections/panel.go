@@ -5,7 +5,9 @@
 // and export/import of the profiles without their secrets.
 //
 // The "Local broker" profile, to the embedded broker, is always present:
-// it cannot be deleted and its address follows the broker's listener.
+// it cannot be deleted and its address follows the broker's listener;
+// the rest (name, client ID, subscriptions, login) is edited as any
+// profile's.
 package connections
 
 import (
@@ -228,7 +230,8 @@ func (p *Panel) followBroker() {
 	if addr == p.localTried {
 		return
 	}
-	st, open := p.status[LocalName]
+	local, _ := p.profile(LocalID) // the user may have renamed it
+	st, open := p.status[local.Name]
 	switch {
 	case !open || st.State == client.StateDisconnected:
 		p.localTried = addr
