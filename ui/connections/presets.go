@@ -175,8 +175,13 @@ func (d *presetDialog) onNext() {
 		} else {
 			in.Device = id
 		}
-		if d.yandexLogin.Selected != yandexByCert {
+		switch {
+		case d.yandexLogin.Selected != yandexByCert:
 			in.CertFile, in.KeyFile = "", ""
+		case in.CertFile == "" || in.KeyFile == "":
+			what := strings.ToLower(d.yandexAs.Selected)
+			d.showErr(fmt.Errorf("Log in with a certificate: give the %s's certificate and private key files, or choose to log in with its ID and password", what))
+			return
 		}
 	case client.PresetAzure:
 		life, err := time.ParseDuration(strings.TrimSpace(d.lifetime.Text))

@@ -130,3 +130,21 @@ func TestRowOpensPublishOnATemplate(t *testing.T) {
 		t.Error("a profile without templates offers to publish to one")
 	}
 }
+
+// Choosing to log in by certificate and giving none is said, not turned
+// into a password login behind the user's back.
+func TestYandexCertificateLoginNeedsTheFiles(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	test.Tap(button(t, h.panel.Content(), "New…"))
+	d := topDialog(t, h.win)
+	find[*widget.Select](t, d).SetSelected("Yandex IoT Core")
+	radio(t, d, yandexByPassword).SetSelected(yandexByCert)
+	test.Type(entry(t, d, "the device ID"), "are-dev1")
+	test.Tap(button(t, d, "Next…"))
+	if topDialog(t, h.win) != d {
+		t.Fatal("the dialog went on to the form without a certificate")
+	}
+	if got := texts(d); !strings.Contains(got, "give the device's certificate and private key") {
+		t.Errorf("the dialog does not say what is missing; it shows:\n%s", got)
+	}
+}
