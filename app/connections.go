@@ -25,7 +25,7 @@ const connectionsUsage = `usage: iotstudio connections list
 flags: --data DIR (all)
 presets: custom (--url, --user), aws-iot-core (--host ENDPOINT --cert FILE --key FILE [--thing NAME] [--ca FILE] [--aws-443]),
          azure-iot-hub (--hub HUB --device ID [--token-lifetime 1h]),
-         yandex-iot-core (--device ID or --registry ID; --cert FILE --key FILE, else the ID and the password from $`+replayPasswordEnv+`; [--ca FILE]),
+         yandex-iot-core (--device ID or --registry ID; --cert FILE --key FILE, else the ID and the password from $` + replayPasswordEnv + `; [--ca FILE]),
          emqx-cloud and hivemq-cloud (--host HOST --user NAME [--ca FILE]),
          local (--url mqtt://HOST:PORT of the embedded broker)
 add also takes --protocol auto|5|3.1.1 (default auto but local: 5, azure-iot-hub and yandex-iot-core: 3.1.1), --client-id ID,
