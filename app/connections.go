@@ -24,9 +24,11 @@ const connectionsUsage = `usage: iotstudio connections list
        iotstudio connections remove NAME
 flags: --data DIR (all)
 presets: custom (--url, --user), aws-iot-core (--host ENDPOINT --cert FILE --key FILE [--thing NAME] [--ca FILE] [--aws-443]),
-         azure-iot-hub (--hub HUB --device ID [--token-lifetime 1h]), emqx-cloud and hivemq-cloud (--host HOST --user NAME [--ca FILE]),
+         azure-iot-hub (--hub HUB --device ID [--token-lifetime 1h]),
+         yandex-iot-core (--device ID or --registry ID; --cert FILE --key FILE, else the ID and the password from $` + replayPasswordEnv + `; [--ca FILE]),
+         emqx-cloud and hivemq-cloud (--host HOST --user NAME [--ca FILE]),
          local (--url mqtt://HOST:PORT of the embedded broker)
-add also takes --protocol auto|5|3.1.1 (default auto but local: 5, azure-iot-hub: 3.1.1), --client-id ID,
+add also takes --protocol auto|5|3.1.1 (default auto but local: 5, azure-iot-hub and yandex-iot-core: 3.1.1), --client-id ID,
 --clean-start=false, --session-expiry DURATION, --insecure and --subscribe FILTER (repeatable). The password for --user is read from $` + replayPasswordEnv + `
 and kept in the OS keyring; profiles and exports never hold secrets.`
 
@@ -258,6 +260,7 @@ func connectionsRemove(args []string, e env) error {
 // addFlags are what connections add reads.
 type addFlags struct {
 	preset, name, url, host, user, thing, cert, key, ca, hub, device, protocol, clientID *string
+	registry                                                                             *string // Yandex IoT Core
 	aws443, insecure                                                                     *bool
 	lifetime                                                                             *time.Duration
 	session                                                                              sessionFlags
@@ -270,7 +273,7 @@ func connectionsAdd(args []string, e env) error {
 	fs := newFlagSet("connections add", e)
 	data := fs.String("data", "", "data `DIR` (default: the user config dir)")
 	f := addFlags{
-		preset:   fs.String("preset", "", "`PRESET`: custom, aws-iot-core, azure-iot-hub, emqx-cloud, hivemq-cloud or local"),
+		preset:   fs.String("preset", "", "`PRESET`: custom, aws-iot-core, azure-iot-hub, yandex-iot-core, emqx-cloud, hivemq-cloud or local"),
 		name:     fs.String("name", "", "the connection's `NAME`"),
 		url:      fs.String("url", "", "broker `URL` (custom, local)"),
 		host:     fs.String("host", "", "broker `HOST`: the AWS endpoint or the EMQX/HiveMQ cluster host"),
@@ -280,7 +283,8 @@ func connectionsAdd(args []string, e env) error {
 		key:      fs.String("key", "", "client private key `FILE` (PEM)"),
 		ca:       fs.String("ca", "", "trust the CA certificates in `FILE` instead of the system's"),
 		hub:      fs.String("hub", "", "Azure IoT `HUB` host name"),
-		device:   fs.String("device", "", "Azure device `ID`"),
+		device:   fs.String("device", "", "Azure or Yandex device `ID`"),
+		registry: fs.String("registry", "", "Yandex registry `ID` (instead of --device: the connection acts as the registry)"),
 		protocol: fs.String("protocol", "", "MQTT `VERSION`: auto, 5 or 3.1.1 (default: the preset's)"),
 		clientID: fs.String("client-id", "", "client `ID` (default: a unique one per connection)"),
 		aws443:   fs.Bool("aws-443", false, "AWS: port 443 with ALPN "+client.AWSALPN),
@@ -331,7 +335,7 @@ func (f addFlags) profile() (client.Profile, error) {
 	}
 	kind := client.PresetKind(*f.preset)
 	in := client.PresetInput{Name: *f.name, Host: *f.host, AWS443: *f.aws443, ThingName: *f.thing, CertFile: *f.cert,
-		KeyFile: *f.key, CAFile: *f.ca, Hub: *f.hub, Device: *f.device, TokenLifetime: *f.lifetime, Username: *f.user}
+		KeyFile: *f.key, CAFile: *f.ca, Hub: *f.hub, Device: *f.device, Registry: *f.registry, TokenLifetime: *f.lifetime, Username: *f.user}
 	switch kind {
 	case client.PresetGeneric:
 		in.Host = *f.url

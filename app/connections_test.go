@@ -151,6 +151,41 @@ func TestConnectionsAddAWSOn443(t *testing.T) {
 	}
 }
 
+// connections add makes Yandex IoT Core profiles as the window does: a
+// device by ID and password (read from the environment), a registry by
+// certificate.
+func TestConnectionsAddYandex(t *testing.T) {
+	kr := useTestKeyring(t)
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	for _, f := range []string{cert, key} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := t.TempDir()
+	t.Setenv(replayPasswordEnv, "yx-secret")
+	mustRun(t, "connections", "add", "--data", data, "--preset", "yandex-iot-core", "--device", "are-dev1")
+	t.Setenv(replayPasswordEnv, "")
+	mustRun(t, "connections", "add", "--data", data, "--preset", "yandex-iot-core", "--registry", "are-reg1", "--cert", cert, "--key", key)
+	ps, err := client.NewStore(data).Load()
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("%v, %+v", err, ps)
+	}
+	dev, reg := ps[0], ps[1]
+	if dev.URL != "mqtts://mqtt.cloud.yandex.net:8883" || dev.Username != "are-dev1" || !dev.HasPassword || dev.TLS.BuiltinCA != client.BuiltinYandex ||
+		len(dev.Subscribe) != 1 || dev.Subscribe[0].Filter != "$devices/are-dev1/commands" {
+		t.Errorf("device saved as %+v", dev)
+	}
+	if kr.len() != 1 {
+		t.Errorf("%d secrets in the keyring, want the device's password", kr.len())
+	}
+	if reg.Username != "" || reg.HasPassword || reg.TLS.CertFile != cert || reg.TLS.KeyFile != key ||
+		len(reg.Subscribe) != 1 || reg.Subscribe[0].Filter != "$registries/are-reg1/events" {
+		t.Errorf("registry saved as %+v", reg)
+	}
+}
+
 func TestConnectionsBadInput(t *testing.T) {
 	useTestKeyring(t)
 	data := t.TempDir()

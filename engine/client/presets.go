@@ -17,8 +17,12 @@ const (
 	PresetAzure   PresetKind = "azure-iot-hub"
 	PresetEMQX    PresetKind = "emqx-cloud"
 	PresetHiveMQ  PresetKind = "hivemq-cloud"
+	PresetYandex  PresetKind = "yandex-iot-core"
 	PresetGeneric PresetKind = "custom"
 )
+
+// YandexHost is Yandex IoT Core's MQTT server.
+const YandexHost = "mqtt.cloud.yandex.net"
 
 // PresetInput is what a person types for a preset; each preset uses some.
 type PresetInput struct {
@@ -36,8 +40,9 @@ type PresetInput struct {
 	// CertFile, KeyFile, CAFile: the device certificate, its key and, for
 	// AWS, Amazon's root CA (system roots are used when empty).
 	CertFile, KeyFile, CAFile string
-	// Hub (e.g. myhub.azure-devices.net) and Device for Azure IoT Hub.
-	Hub, Device string
+	// Hub (e.g. myhub.azure-devices.net) and Device for Azure IoT Hub;
+	// Device or Registry (one of them) for Yandex IoT Core.
+	Hub, Device, Registry string
 	// TokenLifetime for Azure SAS tokens; default 1 h.
 	TokenLifetime time.Duration
 	Username      string
@@ -106,6 +111,10 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 		// hub refuses any other filter.
 		p.Subscribe = []Subscription{{Filter: "devices/" + in.Device + "/messages/devicebound/#", QoS: 1}}
 		p.Name = orDefault(p.Name, "Azure IoT Hub: "+in.Device)
+	case PresetYandex:
+		if err := yandexPreset(&p, in); err != nil {
+			return Profile{}, err
+		}
 	case PresetEMQX, PresetHiveMQ:
 		if err := errors.Join(need("cluster host", in.Host), need("user name", in.Username)); err != nil {
 			return Profile{}, err
@@ -134,6 +143,47 @@ func NewFromPreset(kind PresetKind, in PresetInput) (Profile, error) {
 		return Profile{}, fmt.Errorf("unknown preset %q", kind)
 	}
 	return p, nil
+}
+
+// yandexPreset fills p for Yandex IoT Core, as a device or as a registry
+// (each logs in by its own certificate, or by its ID and password).
+func yandexPreset(p *Profile, in PresetInput) error {
+	device, registry := strings.TrimSpace(in.Device), strings.TrimSpace(in.Registry)
+	if (device == "") == (registry == "") {
+		return fmt.Errorf("%s preset: give the device ID or the registry ID (one of them): the connection acts as that device or registry", PresetYandex)
+	}
+	if (in.CertFile == "") != (in.KeyFile == "") {
+		return fmt.Errorf("%s preset: the certificate and its private key go together; give both files, or neither to log in by ID and password", PresetYandex)
+	}
+	// Yandex IoT Core speaks MQTT 3.1.1 on 8883, with a certificate signed
+	// by its own root CA.
+	p.Protocol = MQTT311
+	p.URL = "mqtts://" + net.JoinHostPort(YandexHost, "8883")
+	p.TLS.BuiltinCA, p.TLS.CAFile = BuiltinYandex, in.CAFile
+	p.TLS.CertFile, p.TLS.KeyFile = in.CertFile, in.KeyFile
+	id := device
+	if device != "" {
+		// What the registry sends the device; the device's own data goes
+		// to its events (telemetry) and state topics.
+		p.Subscribe = []Subscription{{Filter: "$devices/" + device + "/commands", QoS: 1}}
+		p.Templates = []Template{
+			{Name: "events", Topic: "$devices/" + device + "/events", QoS: 1},
+			{Name: "state", Topic: "$devices/" + device + "/state", QoS: 1},
+		}
+		p.Name = orDefault(p.Name, "Yandex IoT Core: "+device)
+	} else {
+		id = registry
+		// What the registry's devices send; commands go the other way.
+		p.Subscribe = []Subscription{{Filter: "$registries/" + registry + "/events", QoS: 1}}
+		p.Templates = []Template{{Name: "commands", Topic: "$registries/" + registry + "/commands", QoS: 1}}
+		p.Name = orDefault(p.Name, "Yandex IoT Core: registry "+registry)
+	}
+	if in.CertFile == "" {
+		// The login is the device's or the registry's ID; its password is
+		// set in the Yandex Cloud console.
+		p.Username, p.HasPassword = id, true
+	}
+	return nil
 }
 
 // wholeBroker is what MQTT Explorer subscribes to as well: every topic,

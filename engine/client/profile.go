@@ -75,6 +75,17 @@ type Profile struct {
 	ConnectAtStart bool `json:"connect_at_start,omitempty"`
 	// Preset names the preset the profile was made from, for the UI.
 	Preset PresetKind `json:"preset,omitempty"`
+	// Templates are the topics the preset's service expects this client to
+	// publish to (Yandex IoT Core's events and state), shown with the
+	// profile so the user need not look them up.
+	Templates []Template `json:"templates,omitempty"`
+}
+
+// Template is a topic a profile is meant to publish to.
+type Template struct {
+	Name  string `json:"name"`
+	Topic string `json:"topic"`
+	QoS   byte   `json:"qos,omitempty"`
 }
 
 // TLSOptions apply to mqtts:// and wss:// URLs.
@@ -93,6 +104,10 @@ type TLSOptions struct {
 	// Insecure skips checking the broker's certificate. The UI must warn:
 	// anyone in between can read and change the traffic.
 	Insecure bool `json:"insecure,omitempty"`
+	// BuiltinCA names a CA built into IoT Studio (BuiltinYandex) to trust
+	// besides the system's roots, for a cloud whose CA no system trusts;
+	// CAFile, when given, wins.
+	BuiltinCA string `json:"builtin_ca,omitempty"`
 }
 
 // Will is the message the broker publishes if the connection dies.

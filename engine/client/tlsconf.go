@@ -30,6 +30,12 @@ func tlsConfig(p Profile, addr string, creds Credentials) (*tls.Config, error) {
 			return nil, fmt.Errorf("the CA file %s of connection %q holds no PEM certificate; give the CA certificate in PEM form", o.CAFile, p.Name)
 		}
 		conf.RootCAs = pool
+	} else if o.BuiltinCA != "" {
+		pool, err := builtinPool(o.BuiltinCA)
+		if err != nil {
+			return nil, fmt.Errorf("connection %q: %w", p.Name, err)
+		}
+		conf.RootCAs = pool
 	}
 	if o.CertFile != "" {
 		cert, err := loadKeyPair(o.CertFile, o.KeyFile, creds.KeyPassphrase)

@@ -295,6 +295,7 @@ func (p *Panel) onDuplicate(id string) {
 	c.Name = p.uniqueName(pr.Name + " copy")
 	c.TLS.ALPN = slices.Clone(pr.TLS.ALPN)
 	c.Subscribe = slices.Clone(pr.Subscribe)
+	c.Templates = slices.Clone(pr.Templates)
 	c.ConnectAtStart = false // the copy was never connected
 	if pr.Will != nil {
 		w := *pr.Will

@@ -108,6 +108,9 @@ func (f *profileForm) build(hint string) fyne.CanvasObject {
 	if pr.Azure != nil {
 		sections = append(sections, f.azureCard(pr))
 	}
+	if len(pr.Templates) > 0 {
+		sections = append(sections, templatesCard(pr))
+	}
 	sections = append(sections, f.tlsCard(pr), f.willCard(pr))
 	top := container.NewVBox()
 	if hint != "" {
@@ -132,11 +135,15 @@ func entryWith(text, placeholder string) *widget.Entry {
 func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.name = entryWith(pr.Name, "a name for the list, e.g. Plant broker")
 	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
+	urlItem := widget.NewFormItem("URL", f.url)
 	if pr.ID == LocalID {
-		// The built-in profile follows the embedded broker.
-		f.name.Disable()
+		// The built-in profile follows the embedded broker: its address
+		// is filled in at each connect, so there is nothing to edit.
 		f.url.SetText("the embedded broker's MQTT listener")
 		f.url.Disable()
+		note := widget.NewLabel("The address follows the embedded broker: change its port in the Broker panel.")
+		note.Wrapping = fyne.TextWrapWord
+		urlItem = widget.NewFormItem("URL", container.NewVBox(f.url, note))
 	}
 	f.protocol = widget.NewRadioGroup([]string{protoAuto, protoV5, protoV311}, nil)
 	f.protocol.Horizontal = true
@@ -163,7 +170,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.subscribe.SetMinRowsVisible(2)
 	return widget.NewCard("Connection", "", widget.NewForm(
 		widget.NewFormItem("Name", f.name),
-		widget.NewFormItem("URL", f.url),
+		urlItem,
 		widget.NewFormItem("Protocol", f.protocol),
 		widget.NewFormItem("Client ID", container.NewBorder(nil, nil, nil, gen, f.clientID)),
 		widget.NewFormItem("", f.clean),
@@ -231,7 +238,7 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	t := pr.TLS
 	var caRow, certRow, keyRow fyne.CanvasObject
-	f.caFile, caRow = f.p.fileEntry(t.CAFile, "empty: the system's trusted roots")
+	f.caFile, caRow = f.p.fileEntry(t.CAFile, caPlaceholder(t))
 	f.certFile, certRow = f.p.fileEntry(t.CertFile, "client certificate (PEM), if the broker asks for one")
 	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, "its private key (PEM)")
 	f.encrypted = widget.NewCheck("The private key is encrypted", nil)
@@ -264,6 +271,26 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 		widget.NewFormItem("ALPN protocols", f.alpn),
 		widget.NewFormItem("", f.insecure),
 	), f.warning))
+}
+
+// caPlaceholder says which CAs are trusted while no CA file is given.
+func caPlaceholder(t client.TLSOptions) string {
+	if t.BuiltinCA == client.BuiltinYandex {
+		return "empty: Yandex's root CA (built in) and the system's roots"
+	}
+	return "empty: the system's trusted roots"
+}
+
+// templatesCard lists the topics the preset's service expects the
+// connection to publish to; the row's Publish buttons open them.
+func templatesCard(pr client.Profile) fyne.CanvasObject {
+	form := widget.NewForm()
+	for _, tm := range pr.Templates {
+		topic := widget.NewLabel(tm.Topic)
+		topic.Selectable = true
+		form.Append(capitalize(tm.Name), topic)
+	}
+	return widget.NewCard("Topics to publish to", "", form)
 }
 
 func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {

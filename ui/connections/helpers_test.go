@@ -97,6 +97,7 @@ type harnessOpts struct {
 	// minBackoff, when set, is the connections' first retry wait (50 ms
 	// otherwise), doubling up to 30 s as in the app.
 	minBackoff time.Duration
+	publishTo  func(connection, topic string) // Options.PublishTo
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -119,7 +120,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.mgr = client.NewManager(nil, client.Options{MinBackoff: backoff.MinBackoff, MaxBackoff: backoff.MaxBackoff,
 		Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	h.panel = New(w, Options{Manager: h.mgr, Store: store, Secrets: h.secrets, Do: h.q.Do,
-		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler)})
+		LocalAddr: func() string { return *h.local.Load() }, Logger: slog.New(slog.DiscardHandler), PublishTo: o.publishTo})
 	w.SetContent(h.panel.Content())
 	w.Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(func() { _ = h.mgr.CloseAll(context.Background()) })

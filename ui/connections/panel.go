@@ -5,7 +5,9 @@
 // and export/import of the profiles without their secrets.
 //
 // The "Local broker" profile, to the embedded broker, is always present:
-// it cannot be deleted and its address follows the broker's listener.
+// it cannot be deleted and its address follows the broker's listener;
+// the rest (name, client ID, subscriptions, login) is edited as any
+// profile's.
 package connections
 
 import (
@@ -46,6 +48,9 @@ type Options struct {
 	// LocalAddr returns the embedded broker's MQTT listener as HOST:PORT,
 	// or "" when it is not running.
 	LocalAddr func() string
+	// PublishTo, when set, opens the Publish panel on a connection and a
+	// topic: a profile's publish templates offer it.
+	PublishTo func(connection, topic string)
 	// Do runs a UI update on the Fyne goroutine (default fyne.Do).
 	Do     func(func())
 	Logger *slog.Logger
@@ -225,7 +230,8 @@ func (p *Panel) followBroker() {
 	if addr == p.localTried {
 		return
 	}
-	st, open := p.status[LocalName]
+	local, _ := p.profile(LocalID) // the user may have renamed it
+	st, open := p.status[local.Name]
 	switch {
 	case !open || st.State == client.StateDisconnected:
 		p.localTried = addr

@@ -21,6 +21,7 @@ var presetChoices = []struct {
 	{client.PresetGeneric, "Custom broker (Mosquitto, EMQX, HiveMQ, VerneMQ, …)"},
 	{client.PresetAWS, "AWS IoT Core"},
 	{client.PresetAzure, "Azure IoT Hub"},
+	{client.PresetYandex, "Yandex IoT Core"},
 	{client.PresetEMQX, "EMQX Cloud"},
 	{client.PresetHiveMQ, "HiveMQ Cloud"},
 	{client.PresetLocal, "Local broker (IoT Studio's own)"},
@@ -39,7 +40,19 @@ type presetDialog struct {
 	cert, key, ca                                       *widget.Entry
 	certRow, keyRow, caRow                              fyne.CanvasObject
 	aws443                                              *widget.Check
+
+	// Yandex IoT Core: as a device or a registry, by password or certificate.
+	yandexAs, yandexLogin *widget.RadioGroup
+	yandexID              *widget.Entry
 }
+
+// Yandex IoT Core choices as the dialog shows them.
+const (
+	yandexAsDevice   = "Device"
+	yandexAsRegistry = "Registry"
+	yandexByPassword = "ID and password"
+	yandexByCert     = "Certificate"
+)
 
 func (p *Panel) onNew() { p.newPresetDialog().dlg.Show() }
 
@@ -56,6 +69,13 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.cert, d.certRow = p.fileEntry("", "the device certificate (PEM)")
 	d.key, d.keyRow = p.fileEntry("", "its private key (PEM)")
 	d.ca, d.caRow = p.fileEntry("", "empty: the system's trusted roots")
+	d.yandexID = entryWith("", "")
+	d.yandexAs = widget.NewRadioGroup([]string{yandexAsDevice, yandexAsRegistry}, func(string) { d.showFields() })
+	d.yandexAs.Horizontal, d.yandexAs.Required = true, true
+	d.yandexAs.Selected = yandexAsDevice
+	d.yandexLogin = widget.NewRadioGroup([]string{yandexByPassword, yandexByCert}, func(string) { d.showFields() })
+	d.yandexLogin.Horizontal, d.yandexLogin.Required = true, true
+	d.yandexLogin.Selected = yandexByPassword
 	d.aws443 = widget.NewCheck("Port 443 with ALPN "+client.AWSALPN+" (for networks that only let HTTPS out)", nil)
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
@@ -87,6 +107,7 @@ func (d *presetDialog) selected() client.PresetKind {
 func (d *presetDialog) showFields() {
 	item := widget.NewFormItem
 	items := []*widget.FormItem{item("Name", d.name)}
+	d.ca.SetPlaceHolder("empty: the system's trusted roots")
 	switch d.selected() {
 	case client.PresetGeneric:
 		items = append(items, item("URL", d.url), item("User name", d.user))
@@ -96,6 +117,8 @@ func (d *presetDialog) showFields() {
 			item("Private key", d.keyRow), item("Amazon root CA", d.caRow), item("", d.aws443))
 	case client.PresetAzure:
 		items = append(items, item("Hub", d.hub), item("Device ID", d.device), item("Token lifetime", d.lifetime))
+	case client.PresetYandex:
+		items = append(items, d.yandexItems()...)
 	case client.PresetEMQX, client.PresetHiveMQ:
 		d.host.SetPlaceHolder("the cluster host name from the console")
 		items = append(items, item("Cluster host", d.host), item("User name", d.user), item("CA file", d.caRow))
@@ -103,6 +126,28 @@ func (d *presetDialog) showFields() {
 	// A Form cannot drop items once shown: make a new one.
 	d.fields.Objects = []fyne.CanvasObject{widget.NewForm(items...)}
 	d.fields.Refresh()
+}
+
+// yandexItems are the Yandex IoT Core fields for the choices made: the
+// ID of the device or registry the connection acts as, and its
+// certificate when it logs in by one.
+func (d *presetDialog) yandexItems() []*widget.FormItem {
+	item := widget.NewFormItem
+	what := "device"
+	if d.yandexAs.Selected == yandexAsRegistry {
+		what = "registry"
+	}
+	d.yandexID.SetPlaceHolder(fmt.Sprintf("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9", what))
+	d.ca.SetPlaceHolder("empty: Yandex's root CA (built in) and the system's roots")
+	items := []*widget.FormItem{item("Acts as", d.yandexAs), item(capitalize(what)+" ID", d.yandexID), item("Log in with", d.yandexLogin)}
+	if d.yandexLogin.Selected == yandexByCert {
+		items = append(items, item("Certificate", d.certRow), item("Private key", d.keyRow))
+	} else {
+		note := widget.NewLabel(fmt.Sprintf("The user name is the %s ID; its password is the one set for it in the console, asked for next.", what))
+		note.Wrapping = fyne.TextWrapWord
+		items = append(items, item("", note))
+	}
+	return append(items, item("CA file", d.caRow))
 }
 
 // onNext fills a profile from the preset and opens the full form on it.
@@ -121,6 +166,21 @@ func (d *presetDialog) onNext() {
 		in.Addr = d.p.opts.LocalAddr()
 		if in.Addr == "" {
 			d.showErr(fmt.Errorf("the embedded broker is not running, so its address is unknown: start it in the Broker panel first"))
+			return
+		}
+	case client.PresetYandex:
+		id := strings.TrimSpace(d.yandexID.Text)
+		if d.yandexAs.Selected == yandexAsRegistry {
+			in.Device, in.Registry = "", id
+		} else {
+			in.Device = id
+		}
+		switch {
+		case d.yandexLogin.Selected != yandexByCert:
+			in.CertFile, in.KeyFile = "", ""
+		case in.CertFile == "" || in.KeyFile == "":
+			what := strings.ToLower(d.yandexAs.Selected)
+			d.showErr(fmt.Errorf("Log in with a certificate: give the %s's certificate and private key files, or choose to log in with its ID and password", what))
 			return
 		}
 	case client.PresetAzure:

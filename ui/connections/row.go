@@ -20,6 +20,10 @@ type row struct {
 	errText, note              *widget.Label
 	msgs                       *fyne.Container // errText and note, in lines kept while the connection is open
 	connect, edit, dup, remove *widget.Button
+	// publish holds a button per publish template of the profile, shown
+	// when there are some and the window can open the Publish panel.
+	publish      *fyne.Container
+	publishShown string // the templates the buttons were made for
 }
 
 func newRow(p *Panel, id string) *row {
@@ -42,7 +46,9 @@ func newRow(p *Panel, id string) *row {
 	// that the rows below do not jump each time it retries; a closed
 	// connection shows no error and gives them back.
 	r.msgs = msgline.Reserve(2, r.errText, r.note)
-	r.box = container.NewVBox(head, r.where, r.msgs)
+	r.publish = container.NewHBox()
+	r.publish.Hide()
+	r.box = container.NewVBox(head, r.where, r.publish, r.msgs)
 	return r
 }
 
@@ -87,6 +93,32 @@ func (r *row) update(p *Panel, pr client.Profile) {
 	// no longer shows.
 	enable(r.edit, !p.busy[pr.ID])
 	enable(r.remove, !open && !p.busy[pr.ID] && pr.ID != LocalID)
+	r.showTemplates(p, pr)
+}
+
+// showTemplates offers a Publish button per template: it opens the
+// Publish panel on this connection and the template's topic.
+func (r *row) showTemplates(p *Panel, pr client.Profile) {
+	key := pr.Name
+	for _, tm := range pr.Templates {
+		key += "\x00" + tm.Name + "\x00" + tm.Topic
+	}
+	if key == r.publishShown {
+		return
+	}
+	r.publishShown = key
+	r.publish.RemoveAll()
+	if len(pr.Templates) == 0 || p.opts.PublishTo == nil {
+		r.publish.Hide()
+		return
+	}
+	r.publish.Add(widget.NewLabel("Publish to:"))
+	for _, tm := range pr.Templates {
+		name, topic := pr.Name, tm.Topic
+		b := widget.NewButtonWithIcon(tm.Name+"…", theme.MailSendIcon(), func() { p.opts.PublishTo(name, topic) })
+		r.publish.Add(b)
+	}
+	r.publish.Show()
 }
 
 // protocolText is the protocol the connection speaks while it is open

@@ -17,13 +17,16 @@ import (
 type connectionsView struct {
 	c   *studio.Connections
 	log *slog.Logger
+	// publishTo opens the Publish panel on a connection and topic (a
+	// profile's publish templates).
+	publishTo func(connection, topic string)
 }
 
 // show adds the Connections panel and serves it on serving until ctx
 // ends (which connects the local broker's profile when the broker runs). localAddr returns the
 // embedded broker's MQTT listener, HOST:PORT, or "". On the UI goroutine.
 func (g *connectionsView) show(ctx context.Context, serving *errgroup.Group, w fyne.Window, localAddr func() string) {
-	panel := connections.New(w, connections.Options{Manager: g.c.Manager, Store: g.c.Store, Secrets: g.c.Secrets, LocalAddr: localAddr, Logger: g.log})
+	panel := connections.New(w, connections.Options{Manager: g.c.Manager, Store: g.c.Store, Secrets: g.c.Secrets, LocalAddr: localAddr, Logger: g.log, PublishTo: g.publishTo})
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 }

@@ -72,6 +72,10 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		shell.ShowPanel(w.win, w.pub)
 	}
 	w.tops.publisherFor = w.conns.publisherFor
+	w.conns.publishTo = func(connection, topic string) {
+		w.pub.Prefill(connection, topic, nil)
+		shell.ShowPanel(w.win, w.pub)
+	}
 	w.tops.dataDir = opts.DataDir
 	w.tops.show(ctx, serving, w.win, b) // first: the screen users live in
 	shell.AddPanels(w.win, w.pub, w.sub)
