@@ -40,6 +40,10 @@ type topicsView struct {
 	// dataDir is where the app keeps its data, which the first screen
 	// names.
 	dataDir string
+
+	// panel is the Explorer, once shown: the window's Ctrl/Cmd+F focuses
+	// its filter.
+	panel *explorer.Panel
 }
 
 func newTopicsView(eng *studio.Studio) *topicsView {
@@ -72,6 +76,7 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
 	})
+	g.panel = panel
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 	serving.Go(func() error { return insp.Serve(ctx) })
