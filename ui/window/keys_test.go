@@ -8,8 +8,15 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/explorer"
+	"github.com/iotstudio/iotstudio/ui/publish"
+	"github.com/iotstudio/iotstudio/ui/shell"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -21,28 +28,48 @@ type textEntry interface {
 	SetText(string)
 }
 
-// newTestWindow is the app's main window on an engine serving on a free
-// loopback port, closed before the engine when the test ends.
-func newTestWindow(t *testing.T, version string) (*Window, string) {
+// stubPanel stands in for a panel the keys only switch to.
+type stubPanel struct {
+	title   string
+	content fyne.CanvasObject
+}
+
+func (p stubPanel) Title() string              { return p.title }
+func (p stubPanel) Icon() fyne.Resource        { return theme.ComputerIcon() }
+func (p stubPanel) Content() fyne.CanvasObject { return p.content }
+
+// newKeysWindow is the main window with its menu and keys, the real
+// Explorer and Publish panels and stand-ins for the other five, in the
+// app's order. Nothing serves the panels: under fyne's test driver fyne.Do
+// runs on the caller's goroutine, so New's serving panels would race the
+// test; the keys need only the widgets.
+func newKeysWindow(t *testing.T, about aboutInfo) *Window {
 	t.Helper()
 	a := test.NewTempApp(t)
-	data := t.TempDir()
-	eng := openTestEngine(t, data)
-	testkit.Serve(t, eng.Serve)
-	if err := eng.Start(); err != nil {
-		t.Fatal(err)
+	win := shell.NewMainWindow(a)
+	t.Cleanup(func() {
+		if slices.Contains(a.Driver().AllWindows(), win) { // not quit by the test
+			win.Close()
+		}
+	})
+	exp := explorer.New(topics.New(topics.Options{}), win, explorer.Options{})
+	mgr := client.NewManager(nil, client.Options{Logger: testkit.Logger()})
+	pub := publish.New(mgr, win, publish.Options{DataDir: t.TempDir(), Logger: testkit.Logger()})
+	shell.AddPanels(win, exp, pub)
+	for _, title := range []string{"Subscribe", "Connections", "Broker", "Capture", "Devices"} {
+		shell.AddPanels(win, stubPanel{title, widget.NewLabel(title)})
 	}
-	w := New(a, eng, Options{DataDir: data, Logger: testkit.Logger(), Version: version})
-	t.Cleanup(w.Close)
-	w.win.Resize(fyne.NewSize(1100, 720))
-	return w, data
+	w := &Window{win: win, tops: &topicsView{panel: exp}}
+	w.setMainMenu(a, about)
+	win.Resize(fyne.NewSize(1100, 720))
+	return w
 }
 
 // The keys a user of the window presses, from any panel and while typing
 // in an entry: Ctrl/Cmd+N brings the Nth of the seven panels forward,
 // Ctrl/Cmd+F the Explorer with its filter focused, Ctrl/Cmd+Q quits.
 func TestWindowShortcutsWorkFromAnyPanelWhileTyping(t *testing.T) {
-	w, _ := newTestWindow(t, "v1.2.3")
+	w := newKeysWindow(t, aboutInfo{Version: "v1.2.3", DataDir: t.TempDir()})
 	tabs := w.win.Content().(*container.AppTabs)
 	var titles []string
 	for _, it := range tabs.Items {
@@ -93,7 +120,8 @@ func TestWindowShortcutsWorkFromAnyPanelWhileTyping(t *testing.T) {
 // The menu bar has File, Edit, View and Help, each command shows its key,
 // and Help's About names the app, its version and where it keeps data.
 func TestMainMenuAndAbout(t *testing.T) {
-	w, data := newTestWindow(t, "v1.2.3")
+	data := t.TempDir()
+	w := newKeysWindow(t, aboutInfo{Version: "v1.2.3", DataDir: data})
 	m := w.win.MainMenu()
 	if m == nil {
 		t.Fatal("the window has no main menu")
