@@ -25,7 +25,7 @@ const (
 // showAbout opens the About dialog: the app, its version, where it keeps
 // its data (what a user backs up or deletes), the licence and the
 // project's page.
-func showAbout(w fyne.Window, info aboutInfo) dialog.Dialog {
+func showAbout(w fyne.Window, info aboutInfo) {
 	version := info.Version
 	if version == "" {
 		version = "devel"
@@ -56,5 +56,4 @@ func showAbout(w fyne.Window, info aboutInfo) dialog.Dialog {
 	d := dialog.NewCustom("About IoT Studio", "Close", container.NewVBox(items...), w)
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
-	return d
 }
