@@ -104,7 +104,7 @@ func runGUI(args []string, e env) error {
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan error, 1)
 	go func() { engDone <- eng.Serve(engCtx) }()
-	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log, FleetCommand: thisProgram(log)})
+	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log, FleetCommand: thisProgram(log), Version: Version()})
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
 	defer memTick.Stop()

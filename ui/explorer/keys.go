@@ -34,7 +34,7 @@ func newNavTree(p *Panel) *navTree {
 
 // TypedKey moves the selection: Up and Down to the previous and next row
 // on screen, Right opens a branch or enters it, Left closes it or goes to
-// the parent. Other keys do what they do in fyne's tree.
+// the parent, Esc clears the filter. Other keys do what they do in fyne's tree.
 func (t *navTree) TypedKey(ev *fyne.KeyEvent) {
 	p := t.p
 	cur := p.selected
@@ -63,6 +63,10 @@ func (t *navTree) TypedKey(ev *fyne.KeyEvent) {
 		} else if d, ok := p.rows[cur]; ok && d.Parent != 0 {
 			t.selectUID(uidOf(d.Parent))
 		}
+	case fyne.KeyEscape:
+		// The filter is cleared from the tree too: after walking into a
+		// filtered tree the user need not go back to the box.
+		p.filter.SetText("")
 	default:
 		t.Tree.TypedKey(ev)
 	}

@@ -32,7 +32,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -106,7 +105,7 @@ type Panel struct {
 	content     fyne.CanvasObject
 	split       *container.Split // nil without a detail
 	tree        *navTree
-	filter      *widget.Entry
+	filter      *filterEntry
 	filterErr   *widget.Label
 	expandBtn   *widget.Button
 	collapseBtn *widget.Button
@@ -136,8 +135,8 @@ type Panel struct {
 	lastUpdate *update // the last update applied, for tests
 }
 
-// New builds the panel over model. w is the window its dialogs and the
-// Ctrl/Cmd+F shortcut belong to. Call it on the UI goroutine; it does not
+// New builds the panel over model. w is the window its dialogs and its
+// filter's focus belong to. Call it on the UI goroutine; it does not
 // read the model.
 func New(model *topics.Model, w fyne.Window, opts Options) *Panel {
 	p := &Panel{
@@ -152,11 +151,6 @@ func New(model *topics.Model, w fyne.Window, opts Options) *Panel {
 	}
 	p.in.init()
 	p.buildUI()
-	if w != nil {
-		// Ctrl+F on Linux and Windows, Cmd+F on macOS.
-		w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
-			func(fyne.Shortcut) { p.focusFilter() })
-	}
 	return p
 }
 
@@ -170,7 +164,7 @@ func (p *Panel) Icon() fyne.Resource { return theme.ListIcon() }
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
-	p.filter = widget.NewEntry()
+	p.filter = newFilterEntry()
 	// Short enough to be read whole in half a 1100 px window.
 	p.filter.SetPlaceHolder("Filter: text or MQTT filter, e.g. home/+/temp (Ctrl+F)")
 	p.filter.OnChanged = p.onFilterChanged
@@ -234,13 +228,36 @@ func (p *Panel) buildUI() {
 // remembers across starts; nil when the panel has no detail.
 func (p *Panel) Split() *container.Split { return p.split }
 
-// focusFilter is Ctrl/Cmd+F: it focuses the filter box, unless the panel
-// is not the one shown (the shortcut belongs to the whole window).
-func (p *Panel) focusFilter() {
+// FocusFilter is the window's Ctrl/Cmd+F: it focuses the filter box with
+// its text selected, so that what the user types replaces the old filter.
+// It does nothing while the panel is not the one shown: bring it forward
+// first.
+func (p *Panel) FocusFilter() {
 	if !p.content.Visible() || p.win == nil {
 		return
 	}
 	p.win.Canvas().Focus(p.filter)
+	p.filter.TypedShortcut(&fyne.ShortcutSelectAll{})
+}
+
+// filterEntry is the filter box, which Esc clears, as in the search boxes
+// of browsers and file managers.
+type filterEntry struct {
+	widget.Entry
+}
+
+func newFilterEntry() *filterEntry {
+	e := &filterEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *filterEntry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape {
+		e.SetText("")
+		return
+	}
+	e.Entry.TypedKey(ev)
 }
 
 func (p *Panel) canvas() fyne.Canvas {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
@@ -406,19 +405,29 @@ func TestArrowKeysMoveTheSelection(t *testing.T) {
 	}
 }
 
-func TestShortcutFocusesTheFilter(t *testing.T) {
+// The window's Ctrl/Cmd+F lands in the filter with its text selected,
+// so typing replaces it; Esc in the filter, or in the tree after walking
+// into it, clears the filter and the whole tree is back.
+func TestFocusFilterAndEscClearsIt(t *testing.T) {
 	h := newHarness(t)
-	sc := &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
-	h.win.Canvas().(fyne.Shortcutable).TypedShortcut(sc)
+	h.p.filter.SetText("home")
+	h.p.FocusFilter()
 	if h.win.Canvas().Focused() != h.p.filter {
-		t.Fatalf("after Ctrl/Cmd+F the focus is on %T, want the filter box", h.win.Canvas().Focused())
+		t.Fatalf("after FocusFilter the focus is on %T, want the filter box", h.win.Canvas().Focused())
 	}
-	// Another panel shown: the shortcut leaves the focus alone.
-	h.win.Canvas().Unfocus()
-	h.p.Content().Hide()
-	h.win.Canvas().(fyne.Shortcutable).TypedShortcut(sc)
-	if f := h.win.Canvas().Focused(); f != nil {
-		t.Errorf("with the panel hidden, Ctrl/Cmd+F focused %T", f)
+	if got := h.p.filter.SelectedText(); got != "home" {
+		t.Errorf("selected text in the filter %q, want all of it (home), for typing to replace it", got)
+	}
+	uitest.PressKey(h.win, fyne.KeyEscape)
+	if h.p.filter.Text != "" || h.p.applied != "" {
+		t.Errorf("after Esc in the filter it reads %q and %q is in force, want both empty", h.p.filter.Text, h.p.applied)
+	}
+
+	h.p.filter.SetText("home/#/x") // invalid: its error goes too
+	h.win.Canvas().Focus(h.p.tree)
+	uitest.PressKey(h.win, fyne.KeyEscape)
+	if h.p.filter.Text != "" || h.p.filterErr.Visible() {
+		t.Errorf("after Esc in the tree the filter reads %q (error shown %v), want it cleared", h.p.filter.Text, h.p.filterErr.Visible())
 	}
 }
 

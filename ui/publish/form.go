@@ -28,13 +28,13 @@ type formWidgets struct {
 	conn      *widget.Select
 	connState *widget.Label
 	connErr   *widget.Label
-	topic     *widget.Entry
+	topic     *formEntry
 	topicMsg  *widget.Label
 	// topicTouched: the topic was edited, so an empty one is worth an
 	// error rather than a red line on a form just opened.
 	topicTouched bool
 	formatSel    *widget.Select
-	payload      *widget.Entry
+	payload      *formEntry
 	payErr       *widget.Label
 	pretty       *widget.Button
 	qos          *widget.RadioGroup
@@ -42,17 +42,17 @@ type formWidgets struct {
 
 	v5Note        *widget.Label
 	v5Box         *fyne.Container
-	contentType   *widget.Entry
+	contentType   *formEntry
 	payloadFormat *widget.Select
-	expiry        *widget.Entry
-	respTopic     *widget.Entry
-	correlation   *widget.Entry
+	expiry        *formEntry
+	respTopic     *formEntry
+	correlation   *formEntry
 	propsBox      *fyne.Container
 	addProp       *widget.Button
 	v5Err         *widget.Label
 
-	count    *widget.Entry
-	interval *widget.Entry
+	count    *formEntry
+	interval *formEntry
 	rptErr   *widget.Label
 	publish  *widget.Button
 	stop     *widget.Button
@@ -68,7 +68,7 @@ const (
 )
 
 type userPropRow struct {
-	key, value *widget.Entry
+	key, value *formEntry
 	box        *fyne.Container
 }
 
@@ -78,7 +78,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.conn.PlaceHolder = "(no connection open)"
 	f.connState = widget.NewLabel("")
 	f.connErr = errorLabel()
-	f.topic = widget.NewEntry()
+	f.topic = newFormEntry(p.publishByKey)
 	f.topic.SetPlaceHolder("e.g. home/kitchen/light/set")
 	f.topic.OnChanged = func(string) { f.topicTouched = true; p.validate() }
 	f.topicMsg = errorLabel()
@@ -90,7 +90,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.formatSel = widget.NewSelect(names, func(s string) { p.onFormatChanged(payloadFormat(s)) })
 	f.pretty = widget.NewButtonWithIcon("Pretty-print", theme.ViewRefreshIcon(), p.onPretty)
 	f.formatSel.SetSelected(string(formatText))
-	f.payload = widget.NewMultiLineEntry()
+	f.payload = newFormMultiLineEntry(p.publishByKey)
 	f.payload.SetMinRowsVisible(6)
 	f.payload.TextStyle = fyne.TextStyle{Monospace: true}
 	f.payload.OnChanged = func(string) { p.validate() }
@@ -101,10 +101,10 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.qos.SetSelected("0")
 	f.retain = widget.NewCheck("Retain", func(bool) { p.validate() })
 
-	f.count = widget.NewEntry()
+	f.count = newFormEntry(p.publishByKey)
 	f.count.SetText("1")
 	f.count.OnChanged = func(string) { p.validate() }
-	f.interval = widget.NewEntry()
+	f.interval = newFormEntry(p.publishByKey)
 	f.interval.SetText("1s")
 	f.interval.OnChanged = func(string) { p.validate() }
 	f.rptErr = errorLabel()
@@ -153,17 +153,17 @@ func (p *Panel) buildV5() fyne.CanvasObject {
 	f.v5Note.Wrapping = fyne.TextWrapWord
 	f.v5Note.Importance = widget.WarningImportance
 	f.v5Note.Hide()
-	f.contentType = widget.NewEntry()
+	f.contentType = newFormEntry(p.publishByKey)
 	f.contentType.SetPlaceHolder("e.g. application/json")
 	f.payloadFormat = widget.NewSelect([]string{pfUnset, pfBytes, pfUTF8}, func(string) { p.validate() })
 	f.payloadFormat.SetSelected(pfUnset)
-	f.expiry = widget.NewEntry()
+	f.expiry = newFormEntry(p.publishByKey)
 	f.expiry.SetPlaceHolder("seconds; empty: never expires")
-	f.respTopic = widget.NewEntry()
+	f.respTopic = newFormEntry(p.publishByKey)
 	f.respTopic.SetPlaceHolder("where a responder should reply")
-	f.correlation = widget.NewEntry()
+	f.correlation = newFormEntry(p.publishByKey)
 	f.correlation.SetPlaceHolder("text that ties a reply to this request")
-	for _, e := range []*widget.Entry{f.contentType, f.expiry, f.respTopic, f.correlation} {
+	for _, e := range []*formEntry{f.contentType, f.expiry, f.respTopic, f.correlation} {
 		e.OnChanged = func(string) { p.validate() }
 	}
 	f.propsBox = container.NewVBox()
@@ -185,7 +185,7 @@ func (p *Panel) buildV5() fyne.CanvasObject {
 }
 
 func (p *Panel) addUserProp(key, value string) {
-	r := &userPropRow{key: widget.NewEntry(), value: widget.NewEntry()}
+	r := &userPropRow{key: newFormEntry(p.publishByKey), value: newFormEntry(p.publishByKey)}
 	r.key.SetPlaceHolder("name")
 	r.value.SetPlaceHolder("value")
 	r.key.SetText(key)

@@ -212,7 +212,10 @@ func (h *harness) selectConnection(name string) {
 
 // typeInto replaces an entry's text the way a person does: select it all,
 // then type.
-func typeInto(e *widget.Entry, text string) {
+func typeInto(e interface {
+	fyne.Focusable
+	SetText(string)
+}, text string) {
 	e.SetText("")
 	test.Type(e, text)
 }

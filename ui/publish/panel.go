@@ -97,6 +97,9 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 	}
 	p.openStores()
 	p.buildUI()
+	if w != nil {
+		p.registerPublishKey(w)
+	}
 	p.applyConnections(mgr.Snapshot())
 	p.refreshSaved()
 	p.refreshHistory()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func TestTopicValidationShowsErrorAndDisablesPublish(t *testing.T) {
@@ -470,5 +471,34 @@ func TestFreshFormIsQuietAndPublishInView(t *testing.T) {
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.publish)
 	if bottom := pos.Y + f.publish.Size().Height; bottom > h.win.Canvas().Size().Height || !f.publish.Visible() {
 		t.Errorf("Publish ends at y=%v in a %v canvas: off screen", bottom, h.win.Canvas().Size())
+	}
+}
+
+// Ctrl/Cmd+Enter publishes the form as the Publish button does: while
+// typing in the payload (the desktop driver hands the key to the focused
+// entry, not the window), and with nothing focused (Enter on the keypad
+// too); not while another panel is shown.
+func TestCtrlEnterPublishesTheForm(t *testing.T) {
+	h := newHarness(t)
+	h.selectConnection(localName)
+	f := &h.p.form
+	typeInto(f.topic, "lab/keys")
+	h.win.Canvas().Focus(f.payload)
+	test.Type(f.payload, "typed")
+	uitest.Press(h.win, uitest.Ctrl(fyne.KeyReturn))
+	h.resultHas("Published to lab/keys on Local broker")
+	if r := h.received("lab/keys", 1)[0]; string(r.Payload) != "typed" {
+		t.Fatalf("subscriber got %q, want the form's payload", r.Payload)
+	}
+
+	h.win.Canvas().Unfocus()
+	uitest.Press(h.win, uitest.Ctrl(fyne.KeyEnter))
+	h.received("lab/keys", 2)
+	h.resultHas("Published to lab/keys on Local broker")
+
+	h.p.Content().Hide()
+	uitest.Press(h.win, uitest.Ctrl(fyne.KeyReturn))
+	if h.p.running {
+		t.Error("Ctrl+Enter published from a hidden Publish panel")
 	}
 }

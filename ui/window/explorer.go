@@ -41,8 +41,9 @@ type topicsView struct {
 	// names.
 	dataDir string
 
-	// explorer is the panel show made, whose split the window remembers.
-	explorer *explorer.Panel
+	// panel is the Explorer, once shown: the window's Ctrl/Cmd+F focuses
+	// its filter.
+	panel *explorer.Panel
 }
 
 func newTopicsView(eng *studio.Studio) *topicsView {
@@ -75,7 +76,7 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 		Detail:          insp.Content(),
 		OnSelect:        insp.Show,
 	})
-	g.explorer = panel
+	g.panel = panel
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 	serving.Go(func() error { return insp.Serve(ctx) })

@@ -29,6 +29,8 @@ type Options struct {
 	// FleetCommand runs this program, for the Devices panel's fleets to
 	// run in a process of their own; nil runs them in this one.
 	FleetCommand FleetCommand
+	// Version is what About shows, as `iotstudio version` prints it.
+	Version string
 }
 
 // Window is the main window wired to an engine.
@@ -93,7 +95,8 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
-	w.settings = rememberLayout(a, w.win, w.tops.explorer.Split())
+	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
+	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
 }
 

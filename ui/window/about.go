@@ -1,0 +1,59 @@
+package window
+
+import (
+	"net/url"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+)
+
+// aboutInfo is what Help > About says besides the fixed text.
+type aboutInfo struct {
+	Version string // as `iotstudio version` prints it
+	DataDir string
+}
+
+// The source tree has no LICENSE or NOTICE file yet; About says so rather
+// than name a licence nobody chose. Replace these lines when they exist.
+const (
+	licenceText    = "Licence: none stated yet (the source has no LICENSE file)."
+	thirdPartyText = "Built on Fyne, mochi-mqtt, Badger, Eclipse Paho and other open-source Go modules, each under its own licence; `go version -m` on the program lists them."
+)
+
+// showAbout opens the About dialog: the app, its version, where it keeps
+// its data (what a user backs up or deletes), the licence and the
+// project's page.
+func showAbout(w fyne.Window, info aboutInfo) {
+	version := info.Version
+	if version == "" {
+		version = "devel"
+	}
+	name := widget.NewLabelWithStyle("IoT Studio", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	dir := widget.NewLabel(info.DataDir)
+	dir.Selectable = true // to paste into a file manager or a backup script
+	dir.Wrapping = fyne.TextWrapBreak
+	wrapped := func(s string) *widget.Label {
+		l := widget.NewLabel(s)
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	items := []fyne.CanvasObject{
+		name,
+		widget.NewLabel("Version " + version),
+		widget.NewLabel("Local MQTT broker, topic explorer and traffic tools in one window."),
+		widget.NewSeparator(),
+		widget.NewLabel("Data directory"),
+		dir,
+		widget.NewSeparator(),
+		wrapped(licenceText),
+		wrapped(thirdPartyText),
+	}
+	if u, err := url.Parse(docsURL); err == nil {
+		items = append(items, widget.NewHyperlink("Documentation and source: github.com/iotstudio/iotstudio", u))
+	}
+	d := dialog.NewCustom("About IoT Studio", "Close", container.NewVBox(items...), w)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
