@@ -230,16 +230,21 @@ func (p *Panel) applyConnections(snap []client.Status) {
 	p.onConnectionChanged()
 }
 
+// connStateText is a connection's state as the Subscribe panel words it,
+// with a capital: "Connected · MQTT 5".
+func connStateText(st client.Status) string {
+	word := st.State.String()
+	return fmt.Sprintf("%s · MQTT %s", strings.ToUpper(word[:1])+word[1:], st.Protocol)
+}
+
 func (p *Panel) onConnectionChanged() {
 	f := &p.form
 	st, ok := p.statuses[f.conn.Selected]
 	switch {
 	case !ok:
 		f.connState.SetText("")
-	case st.State == client.StateConnected:
-		f.connState.SetText(fmt.Sprintf("connected · MQTT %s", st.Protocol))
 	default:
-		f.connState.SetText(fmt.Sprintf("%s · MQTT %s", st.State, st.Protocol))
+		f.connState.SetText(connStateText(st))
 	}
 	if ok && st.State != client.StateConnected && st.LastError != nil {
 		showMessage(f.connErr, "Last error: "+st.LastError.Error(), widget.WarningImportance)
