@@ -22,7 +22,7 @@ endif
 PACKAGES = $(RUN_PACKAGES)
 
 run: deps
-	go run .
+	go run -buildvcs=auto .
 
 # The smoke test runs first so that go test's summary closes the output.
 test: PACKAGES = $(TEST_PACKAGES)
@@ -39,7 +39,7 @@ deps:
 	fi
 
 build: deps
-	go build -o iotstudio .
+	go build -buildvcs=auto -o iotstudio .
 
 vet:
 	go vet ./...

@@ -8,7 +8,12 @@ out=${SMOKE_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
-go build -o "$data/iotstudio" .
+go build -buildvcs=auto -o "$data/iotstudio" .
+# A build from a git checkout says which commit it is (bug reports need it).
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  "$data/iotstudio" version 2>/dev/null | grep -Eq "commit [0-9a-f]{12}" ||
+    { echo "gui smoke: 'iotstudio version' does not name the commit: $("$data/iotstudio" version 2>&1)"; exit 1; }
+fi
 # A fresh HOME gives the app fresh Fyne preferences (set after the build, so
 # Go's module cache under the real HOME is used).
 export HOME="$data/home" LANG=en_US.UTF-8

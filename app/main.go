@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Exit codes: 2 means the user asked for something we cannot do as asked
@@ -128,12 +129,57 @@ func exitStatus(err error, stderr io.Writer) int {
 	return exitFail
 }
 
-// Version is the module version stamped by the Go toolchain, or "devel".
+// version is set by release builds: -ldflags "-X github.com/iotstudio/iotstudio/app.version=0.2.0".
+var version string
+
+// Version is the program's version and, when Go stamped the build from a
+// git checkout (go build does), the commit and its time: "0.2.0 (commit
+// 1a2b3c4d5e6f, 2026-12-06 19:47 UTC)", with "modified" when the
+// checkout had uncommitted changes. `iotstudio version` and About show it.
 func Version() string {
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	info, _ := debug.ReadBuildInfo()
+	return describeBuild(version, info)
+}
+
+func describeBuild(release string, info *debug.BuildInfo) string {
+	v := release
+	if v == "" && info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
 	}
-	return "devel"
+	if v == "" {
+		v = "devel"
+	}
+	if info == nil {
+		return v
+	}
+	var commit, at string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value[:min(12, len(s.Value))]
+		case "vcs.time":
+			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+				at = t.UTC().Format("2006-01-02 15:04 UTC")
+			}
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if commit == "" {
+		return v
+	}
+	if release == "" && strings.Contains(v, commit) {
+		v = "devel" // Go's pseudo-version of an untagged commit says it again
+	}
+	details := "commit " + commit
+	if at != "" {
+		details += ", " + at
+	}
+	if modified {
+		details += ", modified"
+	}
+	return v + " (" + details + ")"
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

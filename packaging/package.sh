@@ -15,6 +15,10 @@ cp FyneApp.toml "$saved"
 trap 'cp "$saved" FyneApp.toml; rm -f "$saved"' EXIT
 # Build the packaging tool for this machine once; `go tool` under GOOS=windows
 # would build the tool itself for Windows.
+# Stamp the commit and its time into the program (`iotstudio version`,
+# About), whatever GOFLAGS this machine sets; auto leaves a source tree
+# without git alone.
+export GOFLAGS="${GOFLAGS:-} -buildvcs=auto"
 tool=$(mktemp -d)/fyne
 go build -o "$tool" fyne.io/tools/cmd/fyne
 case "$target" in
