@@ -50,7 +50,7 @@ type Card struct {
 
 	state, dataDir, sent *widget.Label
 	sub, pub, ws         *widget.Label
-	sendBtn              *widget.Button
+	sendBtn, wsCopy      *widget.Button
 	lines                *fyne.Container
 	last                 Info
 }
@@ -77,9 +77,9 @@ func (c *Card) build() {
 	c.sub, c.pub, c.ws = readOnly(), readOnly(), readOnly()
 	c.sendBtn = widget.NewButtonWithIcon("Send a test message", theme.MailSendIcon(), c.onSend)
 	c.lines = container.NewVBox(
-		widget.NewLabel("Watch everything from a terminal:"), c.copyRow(c.sub),
-		widget.NewLabel("Publish from a terminal:"), c.copyRow(c.pub),
-		widget.NewLabel("WebSocket clients (browsers, MQTT.js):"), c.copyRow(c.ws),
+		widget.NewLabel("Watch everything from a terminal:"), c.copyRow(c.sub, nil),
+		widget.NewLabel("Publish from a terminal:"), c.copyRow(c.pub, nil),
+		widget.NewLabel("WebSocket clients (browsers, MQTT.js):"), c.copyRow(c.ws, &c.wsCopy),
 	)
 	hint := wrapped()
 	hint.SetText("Messages appear in the tree on the left as they arrive; select a topic to inspect it. " +
@@ -106,10 +106,15 @@ func readOnly() *widget.Label {
 	return l
 }
 
-func (c *Card) copyRow(e *widget.Label) fyne.CanvasObject {
+// copyRow is e with a button that copies its text; btn, if not nil, gets
+// the button.
+func (c *Card) copyRow(e *widget.Label, btn **widget.Button) fyne.CanvasObject {
 	copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(e.Text)
 	})
+	if btn != nil {
+		*btn = copyBtn
+	}
 	return container.NewBorder(nil, nil, nil, copyBtn, e)
 }
 
@@ -155,8 +160,10 @@ func (c *Card) show(info Info) {
 	c.pub.SetText(fmt.Sprintf("mosquitto_pub -h %s -p %s -t %s -m 'Hello from a terminal'", host, port, TestTopic))
 	if info.WS != "" {
 		c.ws.SetText(info.WS)
+		c.wsCopy.Show()
 	} else {
 		c.ws.SetText("off (turn it on in the Broker panel's settings)")
+		c.wsCopy.Hide() // nothing to copy
 	}
 	c.lines.Show()
 	c.sendBtn.Enable()

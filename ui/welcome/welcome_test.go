@@ -44,6 +44,14 @@ func TestCardSaysWhatRunsAndHowToReachIt(t *testing.T) {
 		t.Errorf("copy put %q on the clipboard, want the subscribe line", got)
 	}
 
+	if !c.wsCopy.Visible() {
+		t.Error("no copy button beside the WebSocket URL")
+	}
+	c.show(Info{Running: true, MQTT: "127.0.0.1:1883"})
+	if c.wsCopy.Visible() || !strings.HasPrefix(c.ws.Text, "off") {
+		t.Errorf("WebSocket off: %q with a copy button %v, want no button", c.ws.Text, c.wsCopy.Visible())
+	}
+
 	info = Info{Problem: "Port 1883 is already in use by another program.", DataDir: info.DataDir}
 	c.show(info)
 	if !strings.Contains(c.state.Text, "not running: Port 1883 is already in use") || c.lines.Visible() || !c.sendBtn.Disabled() {
