@@ -9,7 +9,7 @@ RUN_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 # brokers to test connections against (mosquitto; RabbitMQ, which speaks
 # MQTT 3.1.1 only). Debian starts both as services on install.
 TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps imagemagick \
-	mosquitto mosquitto-clients rabbitmq-server
+	mosquitto mosquitto-clients rabbitmq-server python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Fyne complains about the C locale; keep any real locale the user has.
 ifeq ($(filter-out C POSIX C.UTF-8,$(LANG)),)

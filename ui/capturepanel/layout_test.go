@@ -8,19 +8,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
-
-// relayout lays the window out again, as a window on screen does after a
-// change of minimum size; the test canvas does only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
-func absPos(o fyne.CanvasObject) fyne.Position {
-	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
-}
 
 // A form error and an action's progress and result come and go without
 // moving the search form or the results.
@@ -28,15 +17,15 @@ func TestMessagesDoNotMoveTheResults(t *testing.T) {
 	h := newHarness(t, openStore(t))
 	p := h.panel
 	h.win.Resize(fyne.NewSize(1000, 720))
-	relayout(h.win)
-	form, list := absPos(p.filter), absPos(p.list)
+	uitest.Relayout(h.win)
+	form, list := uitest.AbsPos(p.filter), uitest.AbsPos(p.list)
 	still := func(after string) {
 		t.Helper()
-		relayout(h.win)
-		if got := absPos(p.filter); got != form {
+		uitest.Relayout(h.win)
+		if got := uitest.AbsPos(p.filter); got != form {
 			t.Errorf("after %s the search form moved from %v to %v", after, form, got)
 		}
-		if got := absPos(p.list); got != list {
+		if got := uitest.AbsPos(p.list); got != list {
 			t.Errorf("after %s the results moved from %v to %v", after, list, got)
 		}
 	}
@@ -70,7 +59,7 @@ func TestTimeFieldsReadWholeAt1024(t *testing.T) {
 	h := newHarness(t, newCounting(nil))
 	p := h.panel
 	h.win.Resize(fyne.NewSize(924, 720))
-	relayout(h.win)
+	uitest.Relayout(h.win)
 	fits := func(e *widget.Entry, text string) {
 		t.Helper()
 		w := fyne.MeasureText(text, theme.TextSize(), e.TextStyle).Width

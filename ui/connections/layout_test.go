@@ -4,40 +4,28 @@ import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
-
-// relayout lays the window out again, as a window on screen does after a
-// change of minimum size; the test canvas does only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
-func absPos(o fyne.CanvasObject) fyne.Position {
-	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
-}
 
 // The form's error appears without pushing its fields down.
 func TestFormErrorDoesNotMoveTheFields(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	form := h.newCustomForm(t, "mqtt://broker.example:1883")
 	name := entry(t, form, "a name for the list")
-	relayout(h.win)
-	at := absPos(name)
+	uitest.Relayout(h.win)
+	at := uitest.AbsPos(name)
 	entry(t, form, "one filter per line").SetText("plant/#/temp")
 	test.Tap(button(t, form, "Save"))
 	if !strings.Contains(texts(form), "must be the last level") {
 		t.Fatalf("the form shows no error:\n%s", texts(form))
 	}
 	form.Refresh()
-	relayout(h.win)
-	if got := absPos(name); got != at {
+	uitest.Relayout(h.win)
+	if got := uitest.AbsPos(name); got != at {
 		t.Errorf("the form's error moved its fields from %v to %v", at, got)
 	}
 }
@@ -51,14 +39,14 @@ func TestConnectionErrorDoesNotMoveTheList(t *testing.T) {
 	sec, thr := h.row(t, "Second"), h.row(t, "Third")
 	test.Tap(sec.connect)
 	h.q.Until(t, "the second connection to be connected", func() bool { return strings.HasPrefix(sec.state.Text, "Connected") })
-	relayout(h.win)
-	at := absPos(thr.name)
+	uitest.Relayout(h.win)
+	at := uitest.AbsPos(thr.name)
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	h.q.Until(t, "the connection's error", func() bool { return sec.errText.Visible() })
-	relayout(h.win)
-	if got := absPos(thr.name); got != at {
+	uitest.Relayout(h.win)
+	if got := uitest.AbsPos(thr.name); got != at {
 		t.Errorf("the error of the row above (%q) moved the next row from %v to %v", sec.errText.Text, at, got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/iotstudio/iotstudio/ui/settings"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // rowPitch is the distance between the tops of the first two rows shown.
@@ -39,13 +40,13 @@ func TestCompactDensityMakesTreeRowsShorter(t *testing.T) {
 	}
 	h.open(t, "plant")
 	settings.Apply(h.app, settings.Default())
-	relayout(h.win)
+	uitest.Relayout(h.win)
 	normal := h.rowPitch(t)
 
 	compact := settings.Default()
 	compact.Density = settings.DensityCompact
 	settings.Apply(h.app, compact)
-	relayout(h.win)
+	uitest.Relayout(h.win)
 	if got := h.rowPitch(t); got >= normal-6 {
 		t.Errorf("compact rows are %v px apart, normal ones %v: want at least 6 px less", got, normal)
 	}
@@ -58,12 +59,12 @@ func TestLargerTextKeepsNamesWhole(t *testing.T) {
 	h.pub(t, "plant/temperature", "1", false)
 	h.open(t, "plant")
 	settings.Apply(h.app, settings.Default())
-	relayout(h.win)
+	uitest.Relayout(h.win)
 
 	larger := settings.Default()
 	larger.FontPercent = 130
 	settings.Apply(h.app, larger)
-	relayout(h.win)
+	uitest.Relayout(h.win)
 	r := h.shownRow(h.id(t, "plant/temperature"))
 	if r == nil {
 		t.Fatal("the topic is not shown")

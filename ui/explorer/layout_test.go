@@ -33,14 +33,6 @@ func shownText(l *widget.Label) string {
 
 func squash(s string) string { return strings.Join(strings.Fields(s), "") }
 
-// relayout lays the window out again, as a window on screen does after a
-// change of minimum size; the test canvas does only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
 // At 1100 × 720, beside the inspector, the status line is read whole,
 // filter included, and the tree holds still while notes, filter errors
 // and Pause/Resume come and go.
@@ -57,7 +49,7 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 	// The queue is not run here, so no refresh replaces them.
 	h.p.stats = topics.Stats{Rate: 2500, Topics: 25000, Messages: 1234567, Coalesced: 5321}
 	h.p.showStats()
-	relayout(h.win)
+	uitest.Relayout(h.win)
 	if got := shownText(h.p.status); squash(got) != squash(h.p.status.Text) {
 		t.Errorf("the status line shows %q of %q", got, h.p.status.Text)
 	}
@@ -78,7 +70,7 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 	detailPos := detail.Position()
 	still := func(after string) {
 		t.Helper()
-		relayout(h.win)
+		uitest.Relayout(h.win)
 		if h.p.tree.Position() != treePos || h.p.tree.Size() != treeSize {
 			t.Errorf("after %s the tree moved from %v %v to %v %v", after, treePos, treeSize, h.p.tree.Position(), h.p.tree.Size())
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 // inspectorSize is the inspector's part of the app's default 1100 × 720
@@ -76,14 +77,6 @@ func cutLabels(o fyne.CanvasObject, skip fyne.CanvasObject) []string {
 	return out
 }
 
-// relayout lays w out again as a window on screen does after a change of
-// minimum size; the test canvas lays out only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
 // v5Message is an MQTT 5 message with every property set.
 func v5Message(topic, payload string, i int) message.Message {
 	m := rec(topic, payload, i)
@@ -109,7 +102,7 @@ func TestInspectorIsLegibleAtTheDefaultWindowSize(t *testing.T) {
 	in := h.in
 	in.tabs.SelectIndex(0)
 	h.q.until(t, "the diff", func() bool { return len(in.diff.rows) > 0 })
-	relayout(h.win)
+	uitest.Relayout(h.win)
 
 	lineH := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{Monospace: true}).Height
 	if got := in.lines.Size().Height; got < 4*lineH {

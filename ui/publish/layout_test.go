@@ -16,18 +16,6 @@ import (
 // window, right of the bar of panels.
 var panelSize = fyne.NewSize(1000, 720)
 
-// relayout lays the window out again, as a window on screen does after a
-// change of minimum size; the test canvas does only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
-func absPos(o fyne.CanvasObject) fyne.Position {
-	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
-}
-
 // shownText is what a label draws of its text.
 func shownText(l *widget.Label) string {
 	var b strings.Builder
@@ -51,19 +39,19 @@ func TestMessagesDoNotMoveTheForm(t *testing.T) {
 	typeInto(f.topic, "a/b")
 	f.formatSel.SetSelected(string(formatJSON))
 	f.payload.SetText(`{"temp": 21.5}`)
-	relayout(h.win)
+	uitest.Relayout(h.win)
 
-	qos, publish, list := absPos(f.qos), absPos(f.publish), absPos(h.p.saved.list)
+	qos, publish, list := uitest.AbsPos(f.qos), uitest.AbsPos(f.publish), uitest.AbsPos(h.p.saved.list)
 	still := func(after string) {
 		t.Helper()
-		relayout(h.win)
-		if got := absPos(f.qos); got != qos {
+		uitest.Relayout(h.win)
+		if got := uitest.AbsPos(f.qos); got != qos {
 			t.Errorf("after %s the QoS row moved from %v to %v", after, qos, got)
 		}
-		if got := absPos(f.publish); got != publish {
+		if got := uitest.AbsPos(f.publish); got != publish {
 			t.Errorf("after %s the Publish button moved from %v to %v", after, publish, got)
 		}
-		if got := absPos(h.p.saved.list); got != list {
+		if got := uitest.AbsPos(h.p.saved.list); got != list {
 			t.Errorf("after %s the saved messages moved from %v to %v", after, list, got)
 		}
 	}
@@ -107,7 +95,7 @@ func TestSavedRowsReadWhole(t *testing.T) {
 	h.p.saved.collection.SetText("kitchen lamp")
 	h.p.saved.name.SetText("turn on")
 	test.Tap(h.p.saved.save)
-	relayout(h.win)
+	uitest.Relayout(h.win)
 
 	var rows []*savedRowView
 	uitest.Walk(h.p.saved.list, func(o fyne.CanvasObject) bool {

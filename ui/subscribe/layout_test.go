@@ -16,18 +16,6 @@ import (
 // window, right of the bar of panels.
 var panelSize = fyne.NewSize(1000, 720)
 
-// relayout lays the window out again, as a window on screen does after a
-// change of minimum size; the test canvas does only when resized.
-func relayout(w fyne.Window) {
-	s := w.Canvas().Size()
-	w.Resize(s.AddWidthHeight(1, 0))
-	w.Resize(s)
-}
-
-func absPos(o fyne.CanvasObject) fyne.Position {
-	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
-}
-
 // drawn is the text o draws.
 func drawn(o fyne.CanvasObject) string {
 	var b strings.Builder
@@ -49,16 +37,16 @@ func TestMessagesDoNotMoveTheLists(t *testing.T) {
 	h.connect(t, "v311", "alice", "alice-demo", client.MQTT311)
 	h.choose(t, "v5")
 	h.win.Resize(panelSize)
-	relayout(h.win)
+	uitest.Relayout(h.win)
 
-	subs, list := absPos(h.p.subsBox), absPos(h.p.list)
+	subs, list := uitest.AbsPos(h.p.subsBox), uitest.AbsPos(h.p.list)
 	still := func(after string) {
 		t.Helper()
-		relayout(h.win)
-		if got := absPos(h.p.subsBox); got != subs {
+		uitest.Relayout(h.win)
+		if got := uitest.AbsPos(h.p.subsBox); got != subs {
 			t.Errorf("after %s the subscriptions moved from %v to %v", after, subs, got)
 		}
-		if got := absPos(h.p.list); got != list {
+		if got := uitest.AbsPos(h.p.list); got != list {
 			t.Errorf("after %s the messages moved from %v to %v", after, list, got)
 		}
 	}
@@ -91,7 +79,7 @@ func TestRetainHandlingReadsWhole(t *testing.T) {
 	h.win.Resize(panelSize)
 	for i, want := range retainWords {
 		h.p.retain.SetSelectedIndex(i)
-		relayout(h.win)
+		uitest.Relayout(h.win)
 		if got := drawn(h.p.retain); got != want {
 			t.Errorf("retain handling shows %q of %q", got, want)
 		}
@@ -106,15 +94,15 @@ func TestPauseDoesNotMoveTheList(t *testing.T) {
 	h.choose(t, "v5")
 	h.subscribe(t, "#", 1)
 	h.win.Resize(panelSize)
-	relayout(h.win)
-	list, box := absPos(h.p.list), h.p.textFilter.Size()
+	uitest.Relayout(h.win)
+	list, box := uitest.AbsPos(h.p.list), h.p.textFilter.Size()
 	test.Tap(h.p.pauseBtn)
 	for range 3 {
 		h.pub(t, "sensors/a/temp", "21.5")
 	}
 	h.q.until(t, "the count of messages since the pause", func() bool { return has(h.p.status.Text, "Paused: 3 more") })
-	relayout(h.win)
-	if got := absPos(h.p.list); got != list {
+	uitest.Relayout(h.win)
+	if got := uitest.AbsPos(h.p.list); got != list {
 		t.Errorf("pausing moved the messages from %v to %v", list, got)
 	}
 	if got := h.p.textFilter.Size(); got != box {

@@ -135,3 +135,16 @@ func First[T fyne.CanvasObject](t testing.TB, o fyne.CanvasObject, what string, 
 	}
 	return all[0]
 }
+
+// Relayout lays w out again, as a window on screen does after a change of
+// minimum size; the test canvas does only when resized.
+func Relayout(w fyne.Window) {
+	s := w.Canvas().Size()
+	w.Resize(s.AddWidthHeight(1, 0))
+	w.Resize(s)
+}
+
+// AbsPos is where o is drawn in its window.
+func AbsPos(o fyne.CanvasObject) fyne.Position {
+	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+}
