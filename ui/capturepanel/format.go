@@ -115,7 +115,7 @@ func rowText(r *message.Message, contains string) string {
 }
 
 // matchLead is how much of a text payload a row shows before a match.
-const matchLead = 16
+const matchLead = 3
 
 // fromMatch is b from matchLead bytes before the first match of
 // contains, marked with … when that cuts its start; b itself when there
