@@ -48,6 +48,14 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
     if grep -q "already in use" "$2/app.log"; then echo "gui smoke: port $3 was taken meanwhile; trying another"; exit 75; fi
     echo "broker never accepted a connection"; cat "$2/app.log"; exit 1
   fi
+  # A second start on the same data dir (the icon clicked twice) brings
+  # the running window forward and exits, instead of opening a window
+  # whose port and capture the first one holds.
+  if ! timeout 30 "$1" --data "$2" --mqtt "127.0.0.1:$3" --ws off > "$2/second.log" 2>&1; then
+    echo "gui smoke: a second start failed:"; cat "$2/second.log"; kill -TERM $app; exit 1
+  fi
+  grep -q "already running" "$2/second.log" || { echo "gui smoke: a second start did not say the app is already running:"; cat "$2/second.log"; kill -TERM $app; exit 1; }
+  grep -q "bringing it forward" "$2/app.log" || { echo "gui smoke: the running window was not asked to come forward:"; cat "$2/app.log"; kill -TERM $app; exit 1; }
   sleep 2   # let the panel refresh its counters
   # The first frame can come late (GL set-up under Xvfb on a busy machine):
   # look again for up to 20 s before calling the window blank.

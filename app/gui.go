@@ -56,6 +56,15 @@ func runGUI(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	inst, err := claimWindow(dir, windowAnswerWait, log)
+	if errors.Is(err, errShownOther) {
+		fmt.Fprintf(e.stdout, "IoT Studio is already running with the data dir %s: brought its window forward.\n", dir)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer inst.close()
 	mqttAddr, wsAddr, noCapture := f.mqttAddr, f.wsAddr, f.noCapture
 
 	a := fyneapp.NewWithID(AppID)
@@ -105,6 +114,7 @@ func runGUI(args []string, e env) error {
 	engDone := make(chan error, 1)
 	go func() { engDone <- eng.Serve(engCtx) }()
 	w := window.New(a, eng, window.Options{DataDir: dir, Logger: log, FleetCommand: thisProgram(log), Version: Version()})
+	inst.onShow(w.Raise)
 	ctx, cancel := context.WithCancel(context.Background())
 	memTick := time.NewTicker(releaseEvery)
 	defer memTick.Stop()
