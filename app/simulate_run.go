@@ -177,6 +177,9 @@ func simulateRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	if *f.control {
+		yieldToWindow(log)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *f.duration > 0 {
