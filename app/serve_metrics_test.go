@@ -73,7 +73,7 @@ func TestServeMetricsFlag(t *testing.T) {
 		}
 		for _, want := range []string{
 			"\niotstudio_broker_clients_connected 1\n",
-			fmt.Sprintf("\niotstudio_broker_messages_received_total %d\n", n),
+			fmt.Sprintf("\niotstudio_broker_messages_received_total{qos=\"1\"} %d\n", n),
 			fmt.Sprintf("\niotstudio_capture_records_ingested_total %d\n", n),
 		} {
 			if !strings.Contains(body, want) {

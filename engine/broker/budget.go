@@ -194,11 +194,13 @@ func (h *flowHook) OnWill(_ *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
 
 func (h *flowHook) OnWillSent(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
 
-// OnPacketSent ends a QoS 0 message's charge and marks progress.
+// OnPacketSent ends a QoS 0 message's charge, marks progress and counts
+// the message.
 func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
+	h.outByQoS[pk.FixedHeader.Qos%3].Add(1)
 	v, ok := h.byClient.Load(cl)
 	if !ok {
 		return

@@ -30,11 +30,14 @@ type Counters struct {
 	// Queued is how many messages wait for their connection's writer, all
 	// clients together.
 	Queued int64
+	// PUBLISH packets received from clients and accepted (not refused by
+	// the ACL) and sent to them, by QoS (the QoS they were sent at).
+	MessagesInByQoS, MessagesOutByQoS [3]int64
 }
 
 // Counters reads the counters; zero (Running false) when stopped.
 func (b *Broker) Counters() Counters {
-	srv, stats, authz, _ := b.live()
+	srv, stats, authz, flow := b.live()
 	b.mu.Lock()
 	gate, slots := b.gate, b.slots
 	b.mu.Unlock()
@@ -48,6 +51,9 @@ func (b *Broker) Counters() Counters {
 		DroppedQueueFull: atomic.LoadInt64(&srv.Info.MessagesDropped),
 		DroppedInflight:  atomic.LoadInt64(&srv.Info.InflightDropped),
 		DeniedSubscribes: authz.DeniedSubscribes(),
+	}
+	for q := range 3 {
+		c.MessagesInByQoS[q], c.MessagesOutByQoS[q] = flow.inByQoS[q].Load(), flow.outByQoS[q].Load()
 	}
 	if gate != nil {
 		c.RefusedBeforeConnect = gate.refused.Load()

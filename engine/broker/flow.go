@@ -78,6 +78,11 @@ type flowHook struct {
 	held     atomic.Int64 // publishes that waited
 	heldTime atomic.Int64 // total ns publishers waited
 	kicking  sync.WaitGroup
+
+	// PUBLISH packets from clients (not the broker's own) and to them, by
+	// QoS, for monitoring (Counters). Counted here, in hooks every message
+	// runs anyway: a hook of their own would cost every message a call.
+	inByQoS, outByQoS [3]atomic.Int64
 }
 
 type flowList struct {
@@ -119,6 +124,9 @@ func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet
 		// The app may publish one topic string from several goroutines at
 		// once; a copy gives each publish its own key.
 		pk.TopicName = strings.Clone(pk.TopicName)
+	}
+	if !cl.Net.Inline {
+		h.inByQoS[pk.FixedHeader.Qos%3].Add(1)
 	}
 	now := time.Now().UnixNano()
 	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)

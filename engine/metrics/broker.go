@@ -13,6 +13,8 @@ type brokerSnapshot struct {
 	broker.Counters
 }
 
+var qosLabels = []string{"0", "1", "2"}
+
 var brokerMetrics = []metric[brokerSnapshot]{
 	gauge("iotstudio_broker_up", "1 while the embedded broker runs, 0 while it is stopped (its counters then restart from zero).",
 		func(s brokerSnapshot) int64 { return flag(s.Running) }),
@@ -28,10 +30,10 @@ var brokerMetrics = []metric[brokerSnapshot]{
 		func(s brokerSnapshot) []int64 {
 			return []int64{s.RefusedBeforeConnect, s.RefusedSocketLimit, s.RefusedLogin}
 		}),
-	counter("iotstudio_broker_messages_received_total", "PUBLISH messages received from clients.",
-		func(s brokerSnapshot) int64 { return s.MessagesIn }),
-	counter("iotstudio_broker_messages_sent_total", "PUBLISH messages sent to subscribers.",
-		func(s brokerSnapshot) int64 { return s.MessagesOut }),
+	counterBy("iotstudio_broker_messages_received_total", "PUBLISH messages received from clients and accepted, by QoS.",
+		"qos", qosLabels, func(s brokerSnapshot) []int64 { return s.MessagesInByQoS[:] }),
+	counterBy("iotstudio_broker_messages_sent_total", "PUBLISH messages sent to subscribers, by the QoS they were sent at.",
+		"qos", qosLabels, func(s brokerSnapshot) []int64 { return s.MessagesOutByQoS[:] }),
 	counter("iotstudio_broker_received_bytes_total", "Bytes of MQTT packets received, all packet types.",
 		func(s brokerSnapshot) int64 { return s.BytesIn }),
 	counter("iotstudio_broker_sent_bytes_total", "Bytes of MQTT packets sent, all packet types.",

@@ -156,7 +156,9 @@ func TestScrapeFollowsTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if _, err := c.Publish(ctx, &paho.Publish{Topic: fmt.Sprintf("plant/line%d", i), QoS: 1, Retain: i == 0, Payload: []byte("21.5")}); err != nil {
+		// QoS 0, 1 and 2 in turn (9, 8 and 8 messages), to a QoS 1
+		// subscription: QoS 2 is sent at 1.
+		if _, err := c.Publish(ctx, &paho.Publish{Topic: fmt.Sprintf("plant/line%d", i), QoS: byte(i % 3), Retain: i == 0, Payload: []byte("21.5")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,8 +196,12 @@ func TestScrapeFollowsTraffic(t *testing.T) {
 		{"iotstudio_broker_up", "", "", 1, 1},
 		{"iotstudio_broker_clients_connected", "", "", 1, 1},
 		{"iotstudio_broker_connections_total", "", "", 1, 1},
-		{"iotstudio_broker_messages_received_total", "", "", n, n},
-		{"iotstudio_broker_messages_sent_total", "", "", n, n},
+		{"iotstudio_broker_messages_received_total", "qos", "0", 9, 9},
+		{"iotstudio_broker_messages_received_total", "qos", "1", 8, 8},
+		{"iotstudio_broker_messages_received_total", "qos", "2", 8, 8},
+		{"iotstudio_broker_messages_sent_total", "qos", "0", 9, 9},
+		{"iotstudio_broker_messages_sent_total", "qos", "1", 16, 16},
+		{"iotstudio_broker_messages_sent_total", "qos", "2", 0, 0},
 		{"iotstudio_broker_received_bytes_total", "", "", float64(n * len("plant/line0 21.5")), 1 << 20},
 		{"iotstudio_broker_sent_bytes_total", "", "", float64(n * len("plant/line0 21.5")), 1 << 20},
 		{"iotstudio_broker_subscriptions", "", "", 1, 1},

@@ -54,10 +54,11 @@ func TestPrometheusStoresWhatWasSent(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		`iotstudio_broker_messages_received_total{job="iotstudio"}`: n,
-		`iotstudio_broker_messages_sent_total{job="iotstudio"}`:     n,
-		`iotstudio_capture_records_ingested_total{job="iotstudio"}`: n,
-		`iotstudio_broker_clients_connected{job="iotstudio"}`:       1,
+		`iotstudio_broker_messages_received_total{job="iotstudio",qos="1"}`: n,
+		`iotstudio_broker_messages_sent_total{job="iotstudio",qos="1"}`:     n,
+		`sum(iotstudio_broker_messages_received_total{job="iotstudio"})`:    n,
+		`iotstudio_capture_records_ingested_total{job="iotstudio"}`:         n,
+		`iotstudio_broker_clients_connected{job="iotstudio"}`:               1,
 		`up{job="iotstudio"}`: 1,
 		`sum(iotstudio_broker_messages_dropped_total{job="iotstudio"})`: 0,
 	}
