@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -65,7 +66,12 @@ type Broker struct {
 	cfg Config
 	log *slog.Logger
 
-	mu   sync.Mutex
+	mu sync.Mutex
+	// view is what readers need of the fields below, published under mu
+	// whenever they change, so that State, Stats, Counters and the retained
+	// messages never wait for mu: the window polls them on its UI
+	// goroutine, and Stop holds mu for up to shutdownWriteTimeout.
+	view atomic.Pointer[brokerView]
 	srv  *mqtt.Server
 	gate *connGate
 	flow *flowHook // flow control and the queue byte budget
@@ -86,6 +92,34 @@ type Broker struct {
 	// restored says what mochi does not restore of the retained messages
 	// read from the data dir at Start: their publishers' protocol.
 	restored map[string]RetainedOrigin
+}
+
+// brokerView is a consistent reading of the running server's parts.
+type brokerView struct {
+	srv         *mqtt.Server
+	stats       *stateHook
+	authz       *auth.Hook
+	flow        *flowHook
+	gate        *connGate
+	slots       *connSlots
+	sessions    SessionStore
+	sysRetained int64
+	restored    map[string]RetainedOrigin
+	state       State
+}
+
+// showView publishes the fields readers use; b.mu is held.
+func (b *Broker) showView() {
+	b.view.Store(&brokerView{srv: b.srv, stats: b.stats, authz: b.authz, flow: b.flow, gate: b.gate, slots: b.slots,
+		sessions: b.sessions, sysRetained: b.sysRetained, restored: b.restored, state: b.state})
+}
+
+// viewed is the last published view (zero: never started).
+func (b *Broker) viewed() brokerView {
+	if v := b.view.Load(); v != nil {
+		return *v
+	}
+	return brokerView{}
 }
 
 // New checks the configuration; it opens nothing until Start.
@@ -139,6 +173,7 @@ func (b *Broker) startLocked(bound sockets) (started bool, err error) {
 	if err != nil {
 		b.open = nil
 		b.state = State{Status: Failed, Err: err, Since: time.Now()}
+		b.showView()
 		return false, err
 	}
 	b.srv = srv
@@ -155,6 +190,7 @@ func (b *Broker) startLocked(bound sockets) (started bool, err error) {
 		}
 	}
 	b.state = State{Status: Running, Listeners: b.listeners(srv), Since: time.Now()}
+	b.showView()
 	return true, nil
 }
 
@@ -390,6 +426,7 @@ func (b *Broker) stopLocked() error {
 	err := b.srv.Close()
 	b.srv, b.open = nil, nil
 	b.state = State{Status: Stopped, Since: time.Now()}
+	b.showView()
 	if err != nil {
 		return fmt.Errorf("stop broker: %w", err)
 	}
@@ -397,17 +434,12 @@ func (b *Broker) stopLocked() error {
 }
 
 // State reports whether the broker runs, and where it listens.
-func (b *Broker) State() State {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.state
-}
+func (b *Broker) State() State { return b.viewed().state }
 
 // live returns the running server and its hooks, read together under the lock.
 func (b *Broker) live() (*mqtt.Server, *stateHook, *auth.Hook, *flowHook) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.srv, b.stats, b.authz, b.flow
+	v := b.viewed()
+	return v.srv, v.stats, v.authz, v.flow
 }
 
 func (b *Broker) server() *mqtt.Server {
@@ -417,10 +449,9 @@ func (b *Broker) server() *mqtt.Server {
 
 // Stats reads the live counters; zero when stopped.
 func (b *Broker) Stats() Stats {
-	srv, stats, authz, flow := b.live()
-	b.mu.Lock()
-	sysRetained, gate, slots, sessions := b.sysRetained, b.gate, b.slots, b.sessions
-	b.mu.Unlock()
+	v := b.viewed()
+	srv, stats, authz, flow := v.srv, v.stats, v.authz, v.flow
+	sysRetained, gate, slots, sessions := v.sysRetained, v.gate, v.slots, v.sessions
 	if srv == nil {
 		return Stats{}
 	}

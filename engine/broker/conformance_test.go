@@ -169,40 +169,7 @@ func TestStopWithStuckSubscriber(t *testing.T) {
 
 func testStopWithStuckSubscriber(t *testing.T, listener string) {
 	b := startBroker(t, func(c *Config) { c.WSAddr = "127.0.0.1:0" })
-	var conn net.Conn
-	var r *bufio.Reader
-	if listener == "ws" {
-		conn, r = handConnectOn(t, dialWSConn(t, b), 5, "stuck")
-	} else {
-		conn, r = handConnect(t, b, 5, "stuck")
-	}
-	conn.SetDeadline(time.Time{})
-	conn.Write(encode(t, packets.Packet{
-		FixedHeader:     packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
-		ProtocolVersion: 5,
-		PacketID:        1,
-		Filters:         packets.Subscriptions{{Filter: "load/#"}},
-	}, (*packets.Packet).SubscribeEncode))
-	if p, err := readRaw(r); err != nil || p.kind != packets.Suback {
-		t.Fatalf("want SUBACK, got %v %v", p.kind, err)
-	}
-	// From here on the client reads nothing. 64 MB is more than loopback
-	// socket buffers hold, so the broker's writer blocks.
-	payload := bytes.Repeat([]byte("x"), 64*1024)
-	for i := 0; i < 1024; i++ {
-		if err := b.Publish("load/x", payload, false, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var queued int
-	for _, c := range b.Clients() {
-		if c.ID == "stuck" {
-			queued = c.Queued
-		}
-	}
-	if queued == 0 {
-		t.Error("the stuck subscriber shows nothing queued")
-	}
+	fillStuckSubscriber(t, b, listener)
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- b.Stop() }()
@@ -241,4 +208,81 @@ func TestStopWhileClientsLeave(t *testing.T) {
 			t.Fatalf("round %d: Stop deadlocked while clients disconnected", round)
 		}
 	}
+}
+
+// fillStuckSubscriber connects a subscriber on listener that subscribes to
+// load/# and then reads nothing, and fills its socket buffers, so that
+// the broker's writes to it block.
+func fillStuckSubscriber(t *testing.T, b *Broker, listener string) {
+	var conn net.Conn
+	var r *bufio.Reader
+	if listener == "ws" {
+		conn, r = handConnectOn(t, dialWSConn(t, b), 5, "stuck")
+	} else {
+		conn, r = handConnect(t, b, 5, "stuck")
+	}
+	conn.SetDeadline(time.Time{})
+	conn.Write(encode(t, packets.Packet{
+		FixedHeader:     packets.FixedHeader{Type: packets.Subscribe, Qos: 1},
+		ProtocolVersion: 5,
+		PacketID:        1,
+		Filters:         packets.Subscriptions{{Filter: "load/#"}},
+	}, (*packets.Packet).SubscribeEncode))
+	if p, err := readRaw(r); err != nil || p.kind != packets.Suback {
+		t.Fatalf("want SUBACK, got %v %v", p.kind, err)
+	}
+	// From here on the client reads nothing. 64 MB is more than loopback
+	// socket buffers hold, so the broker's writer blocks.
+	payload := bytes.Repeat([]byte("x"), 64*1024)
+	for i := 0; i < 1024; i++ {
+		if err := b.Publish("load/x", payload, false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var queued int
+	for _, c := range b.Clients() {
+		if c.ID == "stuck" {
+			queued = c.Queued
+		}
+	}
+	if queued == 0 {
+		t.Error("the stuck subscriber shows nothing queued")
+	}
+}
+
+// The window polls State, Stats, Counters and the retained messages from
+// its UI goroutine: while Stop waits for a subscriber that stopped reading
+// (up to shutdownWriteTimeout), they must answer, not freeze the window.
+func TestReadersDoNotWaitForAStoppingBroker(t *testing.T) {
+	b := startBroker(t, func(c *Config) { c.NoPersistence = true })
+	fillStuckSubscriber(t, b, "mqtt")
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = b.Stop()
+	}()
+	time.Sleep(200 * time.Millisecond) // let Stop start waiting on the stuck writer
+	select {
+	case <-stopped:
+		t.Skip("Stop did not wait for the stuck subscriber; nothing to check")
+	default:
+	}
+	read := make(chan string, 1)
+	go func() {
+		st, stats := b.State(), b.Stats()
+		_, _ = b.Counters(), b.RetainedMessages()
+		read <- fmt.Sprintf("%v, %d clients", st.Status, stats.ClientsConnected)
+	}()
+	select {
+	case got := <-read:
+		select {
+		case <-stopped:
+			t.Fatal("State, Stats, Counters and RetainedMessages answered only once Stop ended")
+		default:
+		}
+		t.Logf("read while stopping: %s", got)
+	case <-stopped:
+		t.Fatal("State, Stats, Counters and RetainedMessages waited until Stop ended: a window polling them froze for as long")
+	}
+	<-stopped
 }

@@ -37,10 +37,8 @@ type Counters struct {
 
 // Counters reads the counters; zero (Running false) when stopped.
 func (b *Broker) Counters() Counters {
-	srv, stats, authz, flow := b.live()
-	b.mu.Lock()
-	gate, slots := b.gate, b.slots
-	b.mu.Unlock()
+	v := b.viewed()
+	srv, stats, authz, flow, gate, slots := v.srv, v.stats, v.authz, v.flow, v.gate, v.slots
 	if srv == nil {
 		return Counters{}
 	}

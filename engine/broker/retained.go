@@ -20,13 +20,11 @@ import (
 // own $SYS topics are left out, as in Stats.Retained. It returns nil when
 // the broker is stopped.
 func (b *Broker) RetainedMessages() []message.Message {
-	srv := b.server()
+	v := b.viewed()
+	srv, restored := v.srv, v.restored
 	if srv == nil {
 		return nil
 	}
-	b.mu.Lock()
-	restored := b.restored
-	b.mu.Unlock()
 	var out []message.Message
 	for topic, pk := range srv.Topics.Retained.GetAll() {
 		if strings.HasPrefix(topic, mqtt.SysPrefix+"/") || len(pk.Payload) == 0 {
