@@ -57,6 +57,10 @@ func (h *encodeHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 		return fixConnack(pk, h.maxPacketSize)
 	case packets.Suback, packets.Unsuback:
 		return h.ids.restoreID(cl, pk)
+	case packets.Disconnect:
+		if h.journal != nil {
+			h.journal.brokerSaid(cl, pk.ReasonCode)
+		}
 	}
 	return pk
 }

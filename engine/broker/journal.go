@@ -3,6 +3,7 @@ package broker
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -28,8 +29,11 @@ type journalHook struct {
 	mqtt.HookBase
 	sink journal.Sink
 	// said holds the reason code of the DISCONNECT a client sent, from
-	// readHook until its OnDisconnect (which always follows).
-	said sync.Map // *mqtt.Client -> byte
+	// readHook until its OnDisconnect (which always follows); told, the
+	// DISCONNECT the broker sent it (encodeHook). The broker's reason
+	// comes first: the client may close the socket on reading it, and
+	// mochi then sees the closed socket before its own stop cause.
+	said, told sync.Map // *mqtt.Client -> byte
 }
 
 func (h *journalHook) ID() string { return "iotstudio-journal" }
@@ -78,11 +82,20 @@ func (h *journalHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 // clientSaid remembers the reason code of a client's DISCONNECT (readHook).
 func (h *journalHook) clientSaid(cl *mqtt.Client, code byte) { h.said.Store(cl, code) }
 
+// brokerSaid remembers the reason code of the DISCONNECT the broker sends
+// a client (encodeHook).
+func (h *journalHook) brokerSaid(cl *mqtt.Client, code byte) {
+	if !cl.Net.Inline {
+		h.told.LoadOrStore(cl, code)
+	}
+}
+
 // OnDisconnect records why a session ended. mochi's err is what ended the
 // read loop (for a session stopped by the broker, the closed socket);
 // the client's stop cause is the first reason given, so it comes first.
 func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	said, saidOK := h.said.LoadAndDelete(cl)
+	told, toldOK := h.told.LoadAndDelete(cl)
 	// mochi also calls OnDisconnect for the sessions it restores from the
 	// store at start, which have no connection.
 	if cl.Net.Inline || cl.Net.Conn == nil {
@@ -90,7 +103,9 @@ func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	}
 	ev := h.base(cl, journal.Disconnect)
 	cause := cl.StopCause()
-	if cause == nil {
+	if toldOK {
+		cause = packets.Code{Code: told.(byte), Reason: codeWords(told.(byte))}
+	} else if cause == nil {
 		cause = err
 	}
 	ev.Cause, ev.Code, ev.Reason = disconnectCause(cause, saidOK)
@@ -175,7 +190,9 @@ func (h *journalHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []b
 }
 
 func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
-	if cl.Net.Inline {
+	// mochi reports a session's end as an UNSUBSCRIBE without packet ID;
+	// the disconnect says that.
+	if cl.Net.Inline || pk.PacketID == 0 {
 		return
 	}
 	ev := h.base(cl, journal.Unsubscribe)
@@ -208,8 +225,12 @@ func (h *journalHook) refusedConnack(cl *mqtt.Client, pk packets.Packet) {
 	ev.Protocol = cl.Properties.ProtocolVersion
 	ev.Code = pk.ReasonCode
 	ev.Reason = pk.Properties.ReasonString
-	if ev.Reason == "" {
-		ev.Reason = "refused by the broker"
+	switch {
+	case pk.ReasonCode == packets.ErrUnspecifiedError.Code && cl.Properties.ProtocolVersion < 5 && !cl.Properties.Clean:
+		// mochi's one refusal with this code (validateConnect)
+		ev.Reason = "client ID rejected: an MQTT 3.1.1 client without a client ID must ask for a clean session"
+	case ev.Reason == "":
+		ev.Reason = codeWords(pk.ReasonCode)
 	}
 	h.sink.Record(ev)
 }
@@ -277,4 +298,22 @@ func peerCertSubject(c net.Conn) string {
 		}
 	}
 	return ""
+}
+
+// codeWords is mochi's text for a reason code.
+func codeWords(code byte) string {
+	for _, c := range []packets.Code{
+		packets.ErrSessionTakenOver, packets.ErrServerShuttingDown, packets.ErrAdministrativeAction,
+		packets.ErrKeepAliveTimeout, packets.ErrMalformedPacket, packets.ErrProtocolViolation,
+		packets.ErrUnsupportedProtocolVersion, packets.ErrClientIdentifierNotValid, packets.ErrServerUnavailable,
+		packets.ErrServerBusy, packets.ErrQuotaExceeded, packets.ErrPacketTooLarge, packets.ErrReceiveMaximum,
+		packets.ErrTopicAliasInvalid, packets.ErrNotAuthorized, packets.ErrTopicNameInvalid,
+		packets.ErrImplementationSpecificError, packets.ErrUnspecifiedError, packets.ErrQosNotSupported,
+		packets.ErrRetainNotSupported, packets.ErrBanned,
+	} {
+		if c.Code == code {
+			return c.Reason
+		}
+	}
+	return fmt.Sprintf("reason code 0x%02X", code)
 }
