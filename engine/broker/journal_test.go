@@ -257,3 +257,32 @@ func TestJournalSubscriptionsAndDenials(t *testing.T) {
 		})
 	})
 }
+
+func TestJournalRefusedWillAndAnonymous(t *testing.T) {
+	dir := usersWithACL(t)
+	_, sink, addr := journaledBroker(t, func(c *Config) { c.DataDir = dir })
+	will := &paho.WillMessage{Topic: "secret/will", Payload: []byte("x")}
+	if _, _, err := dialV5(t, addr, dialOpts{id: "willful", clean: true, user: "alice", pass: "alice-pass-7Q", will: will}); err == nil {
+		t.Fatal("a will the ACL forbids was accepted")
+	}
+	if ev := sink.await(t, journal.Refused, "willful"); ev.Code != 0x87 || !strings.Contains(ev.Reason, "secret/will") {
+		t.Fatalf("refused will %+v: want 0x87 naming the will topic", ev)
+	}
+	if _, _, err := dialV5(t, addr, dialOpts{id: "nobody", clean: true}); err == nil {
+		t.Fatal("an anonymous client connected to a broker with users")
+	}
+	if ev := sink.await(t, journal.Refused, "nobody"); ev.Code != 0x86 || !strings.Contains(ev.Reason, "anonymous") {
+		t.Fatalf("refused anonymous %+v: want 0x86 saying anonymous clients are not allowed", ev)
+	}
+	sink.mu.Lock()
+	n := 0
+	for _, ev := range sink.events {
+		if ev.Kind == journal.Refused {
+			n++
+		}
+	}
+	sink.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d refusals journaled, want one per CONNECT:%s", n, sink.dump())
+	}
+}
