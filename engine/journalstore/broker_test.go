@@ -145,3 +145,61 @@ func TestStuckJournalDoesNotBlockBroker(t *testing.T) {
 		t.Fatalf("%d events written while the writer was held", ev.Events)
 	}
 }
+
+// BenchmarkJournalStorm: 5,000 sessions connect to the real broker and
+// leave (4 at a time), journaled into a real store; then one client's
+// events are queried. Reports the events stored, the drops (the goal: 0)
+// and the one-client query time.
+//
+//	go test -run '^$' -bench BenchmarkJournalStorm -benchtime 1x ./engine/journalstore/
+func BenchmarkJournalStorm(b *testing.B) {
+	const sessions, parallel = 5000, 4
+	for b.Loop() {
+		s := open(b, b.TempDir(), Options{})
+		srv := brokertest.Start(b, func(c *broker.Config) { c.Journal = s })
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ids := make(chan int)
+		errs := make(chan error, parallel)
+		for range parallel {
+			go func() {
+				for i := range ids {
+					c, err := rawmqtt.Dial(ctx, srv.Addr, fmt.Sprintf("storm-%04d", i), 256, 256)
+					if err != nil {
+						errs <- err
+						return
+					}
+					c.Close()
+				}
+				errs <- nil
+			}()
+		}
+		start := time.Now()
+		for i := range sessions {
+			ids <- i
+		}
+		close(ids)
+		for range parallel {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		stormed := time.Since(start)
+		testkit.Eventually(b, "every session's disconnect journaled", func() bool {
+			flush(b, s)
+			st, _ := s.Stats()
+			return st.Events+st.Dropped() >= 2*sessions
+		})
+		t0 := time.Now()
+		evs, err := s.Query(ctx, Query{Client: "storm-2500"})
+		took := time.Since(t0)
+		cancel()
+		if err != nil || len(evs) != 2 {
+			b.Fatalf("query: %d events, %v", len(evs), err)
+		}
+		st, _ := s.Stats()
+		b.ReportMetric(float64(st.Events), "events")
+		b.ReportMetric(float64(st.Dropped()), "dropped")
+		b.ReportMetric(stormed.Seconds(), "storm-s")
+		b.ReportMetric(float64(took.Microseconds())/1000, "query-ms")
+	}
+}
