@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,6 +35,22 @@ type journalHook struct {
 	// comes first: the client may close the socket on reading it, and
 	// mochi then sees the closed socket before its own stop cause.
 	said, told sync.Map // *mqtt.Client -> byte
+	// deniedAt is the Unix second of each client's last journaled publish
+	// denial: a device publishing where it may not would otherwise fill
+	// the journal (and its queue) with one event per message.
+	deniedAt sync.Map // *mqtt.Client -> *atomic.Int64
+}
+
+// publishDenialDue reports whether cl's publish denial is the first this
+// second, and so journaled.
+func (h *journalHook) publishDenialDue(cl *mqtt.Client) bool {
+	v, ok := h.deniedAt.Load(cl)
+	if !ok {
+		v, _ = h.deniedAt.LoadOrStore(cl, new(atomic.Int64))
+	}
+	last, now := v.(*atomic.Int64), time.Now().Unix()
+	old := last.Load()
+	return old != now && last.CompareAndSwap(old, now)
 }
 
 func (h *journalHook) ID() string { return "iotstudio-journal" }
@@ -96,6 +113,7 @@ func (h *journalHook) brokerSaid(cl *mqtt.Client, code byte) {
 func (h *journalHook) OnDisconnect(cl *mqtt.Client, err error, _ bool) {
 	said, saidOK := h.said.LoadAndDelete(cl)
 	told, toldOK := h.told.LoadAndDelete(cl)
+	h.deniedAt.Delete(cl)
 	// mochi also calls OnDisconnect for the sessions it restores from the
 	// store at start, which have no connection.
 	if cl.Net.Inline || cl.Net.Conn == nil {
@@ -268,8 +286,9 @@ func (a journaledAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) boo
 		return true
 	}
 	// Read checks are subscriptions (recorded from OnSubscribed) and
-	// deliveries, which only a tightened ACL refuses.
-	if write && !cl.Net.Inline {
+	// deliveries, which only a tightened ACL refuses. Publish denials:
+	// at most one a second per client.
+	if write && !cl.Net.Inline && a.j.publishDenialDue(cl) {
 		ev := a.j.base(cl, journal.Denied)
 		ev.Action, ev.Topic = "publish", topic
 		a.j.sink.Record(ev)

@@ -286,3 +286,33 @@ func TestJournalRefusedWillAndAnonymous(t *testing.T) {
 		t.Fatalf("%d refusals journaled, want one per CONNECT:%s", n, sink.dump())
 	}
 }
+
+// A client publishing where it may not is journaled once a second, not
+// once a message: the journal stays a journal of sessions.
+func TestJournalPublishDenialsAtMostOncePerSecond(t *testing.T) {
+	dir := usersWithACL(t)
+	_, sink, addr := journaledBroker(t, func(c *Config) { c.DataDir = dir })
+	c, _, err := dialV5(t, addr, dialOpts{id: "noisy", clean: true, user: "alice", pass: "alice-pass-7Q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	start := time.Now()
+	for range 50 {
+		_, _ = c.Publish(ctx, &paho.Publish{Topic: "secret/x", QoS: 1, Payload: []byte("p")})
+	}
+	seconds := int(time.Since(start).Seconds()) + 2 // the burst may straddle second boundaries
+	_ = sink.await(t, journal.Denied, "noisy")
+	sink.mu.Lock()
+	n := 0
+	for _, ev := range sink.events {
+		if ev.Kind == journal.Denied && ev.Client == "noisy" {
+			n++
+		}
+	}
+	sink.mu.Unlock()
+	if n > seconds {
+		t.Fatalf("%d publish denials journaled for a burst of 50 in under %d s; want at most one a second", n, seconds)
+	}
+}

@@ -103,7 +103,7 @@ type Store struct {
 	// around a non-blocking send.
 	mu     sync.RWMutex
 	closed bool
-	in     chan journal.Event
+	in     chan *journal.Event // pointers: a full queue of values would hold megabytes for good
 
 	flushReq chan chan error
 	quit     chan struct{} // closed by Close: the GC goroutine stops
@@ -132,7 +132,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		dir: dir, opts: opts, log: log, db: db, space: space,
-		in:       make(chan journal.Event, opts.QueueLen),
+		in:       make(chan *journal.Event, opts.QueueLen),
 		flushReq: make(chan chan error),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -211,7 +211,7 @@ func (s *Store) Record(ev journal.Event) bool {
 		return false
 	}
 	select {
-	case s.in <- ev:
+	case s.in <- &ev:
 		return true
 	default:
 	}
@@ -223,7 +223,7 @@ func (s *Store) Record(ev journal.Event) bool {
 }
 
 // Flush waits until every event recorded before it is written (or
-// dropped for a full disk).
+// dropped and counted, on a full disk).
 func (s *Store) Flush(ctx context.Context) error {
 	reply := make(chan error, 1)
 	select {
@@ -271,7 +271,7 @@ func (s *Store) writer() {
 	defer close(s.done)
 	tick := time.NewTicker(retentionInterval)
 	defer tick.Stop()
-	batch := make([]journal.Event, 0, maxBatch)
+	batch := make([]*journal.Event, 0, maxBatch)
 	for {
 		select {
 		case ev, ok := <-s.in:
@@ -281,15 +281,16 @@ func (s *Store) writer() {
 			batch = s.drain(append(batch[:0], ev))
 			s.write(batch)
 		case reply := <-s.flushReq:
-			var err error
+			// Events a full disk or a failed write cost are counted as
+			// dropped, not an error of the flush.
 			for {
 				batch = s.drain(batch[:0])
 				if len(batch) == 0 {
 					break
 				}
-				err = errors.Join(err, s.write(batch))
+				s.write(batch)
 			}
-			reply <- err
+			reply <- nil
 		case <-tick.C:
 			s.retain(time.Now())
 		}
@@ -297,7 +298,7 @@ func (s *Store) writer() {
 }
 
 // drain appends what waits in the queue, up to a batch.
-func (s *Store) drain(batch []journal.Event) []journal.Event {
+func (s *Store) drain(batch []*journal.Event) []*journal.Event {
 	for len(batch) < maxBatch {
 		select {
 		case ev, ok := <-s.in:
@@ -313,10 +314,11 @@ func (s *Store) drain(batch []journal.Event) []journal.Event {
 }
 
 // write stores a batch with its index entries, and applies retention by
-// size when the batch took the journal over its limit.
-func (s *Store) write(batch []journal.Event) error {
+// size when the batch took the journal over its limit. What it cannot
+// write it drops and counts.
+func (s *Store) write(batch []*journal.Event) {
 	if len(batch) == 0 {
-		return nil
+		return
 	}
 	if s.opts.hold != nil {
 		select {
@@ -330,7 +332,7 @@ func (s *Store) write(batch []journal.Event) error {
 	for i := range batch {
 		s.seq++
 		batch[i].Seq = s.seq
-		v, err := json.Marshal(batch[i])
+		v, err := json.Marshal(*batch[i])
 		if err != nil {
 			s.log.Error("journal event cannot be encoded; not stored", "kind", batch[i].Kind, "error", err)
 			continue
@@ -348,7 +350,7 @@ func (s *Store) write(batch []journal.Event) error {
 	}
 	if !s.room(2 * size) {
 		s.dropDisk(len(batch))
-		return kvstore.NoSpaceError("journal", s.dir, s.space.Free(), s.space.Needed())
+		return
 	}
 	events, bytes := s.events.Load()+int64(len(batch)), s.bytes.Load()+size
 	wb := s.db.NewWriteBatch()
@@ -371,14 +373,13 @@ func (s *Store) write(batch []journal.Event) error {
 		if s.errLog.Allow() {
 			s.log.Error("session journal write failed; events dropped and counted", "dir", s.dir, "error", err)
 		}
-		return fmt.Errorf("journal: write to %s: %w", s.dir, err)
+		return
 	}
 	s.events.Store(events)
 	s.bytes.Store(bytes)
 	if s.opts.MaxBytes > 0 && bytes > s.opts.MaxBytes {
 		s.retain(time.Now())
 	}
-	return nil
 }
 
 // eventSize is what Stats.Bytes counts for an event: its keys and its two
