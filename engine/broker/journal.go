@@ -142,7 +142,7 @@ func disconnectCause(err error, saidDisconnect bool) (journal.Cause, byte, strin
 		case code.Code == packets.ErrSessionTakenOver.Code:
 			return journal.CauseTakenOver, code.Code, "another connection took over the client ID"
 		case code.Code == packets.ErrServerShuttingDown.Code:
-			return journal.CauseShutdown, code.Code, "the broker stopped"
+			return journal.CauseShutdown, code.Code, "the broker stopped or restarted"
 		case code.Code == packets.ErrAdministrativeAction.Code:
 			return journal.CauseKicked, code.Code, "disconnected by the broker's owner"
 		case code.Code == packets.ErrKeepAliveTimeout.Code:
