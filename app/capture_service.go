@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/message"
 )
 
-// Badger lets one process at a time open a capture, and serve or the app
+// Badger lets one process at a time open a capture (or a session journal,
+// journal_service.go, served on the same socket), and serve or the app
 // keeps theirs open while they run. So that the headless capture commands
 // still read it then (a script that runs serve and checks what devices
 // sent), the holder answers stats, queries and flushes on a Unix socket in
@@ -37,7 +39,7 @@ const captureSocket = "capture.sock"
 // returns (nil: the capture is not open). Call it only while holding the
 // store: the socket file it replaces can then only be a dead instance's.
 // stop closes the listener and waits for requests in progress.
-func serveCaptureQueries(dataDir string, current func() *capture.Store, log *slog.Logger) (stop func(), err error) {
+func serveCaptureQueries(dataDir string, current func() *capture.Store, journal func() *journalstore.Store, log *slog.Logger) (stop func(), err error) {
 	path := filepath.Join(dataDir, captureSocket)
 	_ = os.Remove(path)
 	l, err := net.Listen("unix", path)
@@ -50,7 +52,9 @@ func serveCaptureQueries(dataDir string, current func() *capture.Store, log *slo
 			return nil, fmt.Errorf("capture queries socket %s: %w", path, err)
 		}
 	}
-	srv := &http.Server{Handler: captureHandler(current), ReadHeaderTimeout: 10 * time.Second}
+	mux := captureHandler(current)
+	journalHandler(mux, journal)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -67,7 +71,7 @@ func serveCaptureQueries(dataDir string, current func() *capture.Store, log *slo
 	}, nil
 }
 
-func captureHandler(current func() *capture.Store) http.Handler {
+func captureHandler(current func() *capture.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	withStore := func(h func(http.ResponseWriter, *http.Request, *capture.Store)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

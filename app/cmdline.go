@@ -43,6 +43,8 @@ func commandUsage(cmd string) string {
 		return savedUsage
 	case "simulate":
 		return simulateUsage
+	case "journal":
+		return journalUsage
 	}
 	return ""
 }
@@ -50,7 +52,7 @@ func commandUsage(cmd string) string {
 // isGroup reports whether cmd is followed by a verb (capture query, users add).
 func isGroup(cmd string) bool {
 	switch cmd {
-	case "users", "ca", "capture", "connections", "saved", "simulate":
+	case "users", "ca", "capture", "connections", "saved", "simulate", "journal":
 		return true
 	}
 	return false

@@ -9,13 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/settings"
@@ -84,16 +87,20 @@ func runGUI(args []string, e env) error {
 		cfg.WSAddr = offToEmpty(*wsAddr)
 	}
 	cfg.Logger = log
+	// The journal shares the capture's socket; it is known once the engine is open.
+	var heldJournal atomic.Pointer[journalstore.Store]
 	eng, err := openEngine(studio.Config{
 		Broker: cfg,
 		// Without a capture the broker still works; the window must open
 		// and say why (ui/window's captureView.show).
 		Capture: !*noCapture, CaptureMayFail: true,
-		OnCapture:   captureQueriesWhile(dir, "the app", log),
+		OnCapture:   captureQueriesWhile(dir, "the app", heldJournal.Load, log),
 		Topics:      true,
 		Observable:  true, // the Devices panel's delivery and latency
 		Connections: true, Keyring: client.OSKeyring{},
 		Logger: log,
+		// Session journal (issue 16): on; without it the window still opens.
+		Journal: true, JournalMayFail: true,
 	})
 	var bad usageError
 	if errors.As(err, &bad) {
@@ -101,6 +108,13 @@ func runGUI(args []string, e env) error {
 	}
 	if err != nil {
 		return err
+	}
+	heldJournal.Store(eng.Journal)
+	if eng.Journal != nil && eng.Capture == nil {
+		// No capture, so nothing serves the socket the journal commands use.
+		if stop := captureQueriesWhile(dir, "the app", heldJournal.Load, log)(func() *capture.Store { return nil }); stop != nil {
+			defer stop()
+		}
 	}
 	if brokerpanel.AutoStart(prefs) {
 		// A failure is shown in the panel (with a way to change the port),

@@ -58,6 +58,7 @@ commands:
   saved        list the Publish panel's saved messages, or publish one to any broker
   simulate     run, check, preview and infer fleets of virtual devices (YAML scenario files)
   version      print the version (also --version)
+  journal      query the broker's session journal (who connected, from where, why they left), or its stats
   help         this text; "iotstudio help COMMAND" or "iotstudio COMMAND --help" shows a command's flags
 `
 
@@ -107,6 +108,8 @@ func run(args []string, e env) int {
 		err = runSimulate(rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, "iotstudio", Version())
+	case "journal":
+		err = runJournal(rest, e)
 	default:
 		err = usagef("unknown command %q\n%s", cmd, usage)
 	}

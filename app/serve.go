@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/studio"
 )
 
@@ -138,6 +140,7 @@ func runServe(args []string, e env) error {
 	retention := retentionFlags(fs)
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	metricsAddr := metricsFlag(fs)
+	journaling := journalFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -150,15 +153,27 @@ func runServe(args []string, e env) error {
 		return err
 	}
 	cfg.Logger = log
-	scfg := studio.Config{Broker: cfg, Capture: capturing, OnCapture: captureQueriesWhile(cfg.DataDir, "serve", log), Logger: log}
+	// The journal shares the capture's socket; it is known once the engine is open.
+	var heldJournal atomic.Pointer[journalstore.Store]
+	scfg := studio.Config{Broker: cfg, Capture: capturing, OnCapture: captureQueriesWhile(cfg.DataDir, "serve", heldJournal.Load, log), Logger: log}
 	if capturing {
 		if scfg.CaptureOptions, err = retention(); err != nil {
 			return err
 		}
 	}
+	if scfg.Journal, scfg.JournalOptions, err = journaling(); err != nil {
+		return err
+	}
 	eng, err := openEngine(scfg)
 	if err != nil {
 		return err
+	}
+	heldJournal.Store(eng.Journal)
+	if eng.Journal != nil && eng.Capture == nil {
+		// No capture, so nothing serves the socket yet.
+		if stop := captureQueriesWhile(cfg.DataDir, "serve", heldJournal.Load, log)(func() *capture.Store { return nil }); stop != nil {
+			defer stop()
+		}
 	}
 	// Listen for signals before announcing the listeners: a supervisor may
 	// send SIGTERM as soon as it sees them.
@@ -215,9 +230,9 @@ func openEngine(cfg studio.Config) (*studio.Studio, error) {
 // captureQueriesWhile lets the headless capture commands read the store
 // the engine holds while who ("serve", "the app") runs
 // (capture_service.go); failing to only costs that.
-func captureQueriesWhile(dataDir, who string, log *slog.Logger) func(func() *capture.Store) func() {
+func captureQueriesWhile(dataDir, who string, journal func() *journalstore.Store, log *slog.Logger) func(func() *capture.Store) func() {
 	return func(current func() *capture.Store) func() {
-		stop, err := serveCaptureQueries(dataDir, current, log)
+		stop, err := serveCaptureQueries(dataDir, current, journal, log)
 		if err != nil {
 			log.Warn("headless capture commands cannot read the capture while "+who+" runs", "error", err)
 			return nil

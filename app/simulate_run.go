@@ -224,7 +224,7 @@ func runEmbedded(ctx context.Context, f runFlags, s *device.Scenario, proto byte
 	cfg := broker.DefaultConfig(dir)
 	cfg.MQTTAddr, cfg.WSAddr, cfg.Logger = offToEmpty(*f.mqtt), "", log
 	scfg := studio.Config{Broker: cfg, Capture: !*f.noCapture, Observable: true, Logger: log,
-		OnCapture: captureQueriesWhile(dir, "simulate run", log)}
+		OnCapture: captureQueriesWhile(dir, "simulate run", noJournal, log)}
 	eng, err := openEngine(scfg)
 	if err != nil {
 		return err

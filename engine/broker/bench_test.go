@@ -117,34 +117,7 @@ func BenchmarkCaptureCost(b *testing.B) {
 			b.Cleanup(func() { _ = store.Close() })
 			on := startIoTStudioWith(b, 0, store)
 			off := startIoTStudio(b, 0)
-			payload := benchPayload()
-			var rate, cpu [2]float64 // [off, on]: messages per second of load, CPU ns per message
-			var msgs [2]int64
-			var elapsed, cpuTime [2]time.Duration
-			b.StopTimer()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				order := []int{0, 1}
-				if i%2 == 1 {
-					order = []int{1, 0}
-				}
-				for _, k := range order {
-					t := []benchTarget{off, on}[k]
-					cpu0 := processCPU(b)
-					n, d, err := runOnce(b, t, fanIn, qos, payload)
-					cpuTime[k] += processCPU(b) - cpu0
-					if err != nil {
-						b.Fatal(err)
-					}
-					msgs[k] += n
-					elapsed[k] += d
-				}
-			}
-			b.StopTimer()
-			for k := range 2 {
-				rate[k] = float64(msgs[k]) / elapsed[k].Seconds()
-				cpu[k] = float64(cpuTime[k].Nanoseconds()) / float64(msgs[k])
-			}
+			rate, cpu, msgs := alternate(b, off, on, fanIn, qos)
 			b.ReportMetric(rate[1], "msg/s")
 			b.ReportMetric(rate[0], "msg/s-capture-off")
 			b.ReportMetric(rate[1]/rate[0], "x-capture-off")
@@ -153,6 +126,41 @@ func BenchmarkCaptureCost(b *testing.B) {
 			b.ReportMetric(100*float64(2*int64(b.N)*fanIn.expected()-msgs[0]-msgs[1])/float64(2*int64(b.N)*fanIn.expected()), "loss-%")
 		})
 	}
+}
+
+// alternate runs b.N loads of shape through each of two brokers in one
+// process, alternating (off, on, on, off, ...) so that drift in a shared
+// machine's speed falls on both alike, and returns for [off, on] the
+// messages per second of load, the CPU ns per message and the messages
+// delivered.
+func alternate(b *testing.B, off, on benchTarget, shape benchShape, qos byte) (rate, cpu [2]float64, msgs [2]int64) {
+	payload := benchPayload()
+	var elapsed, cpuTime [2]time.Duration
+	b.StopTimer()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, k := range order {
+			t := []benchTarget{off, on}[k]
+			cpu0 := processCPU(b)
+			n, d, err := runOnce(b, t, shape, qos, payload)
+			cpuTime[k] += processCPU(b) - cpu0
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs[k] += n
+			elapsed[k] += d
+		}
+	}
+	b.StopTimer()
+	for k := range 2 {
+		rate[k] = float64(msgs[k]) / elapsed[k].Seconds()
+		cpu[k] = float64(cpuTime[k].Nanoseconds()) / float64(msgs[k])
+	}
+	return rate, cpu, msgs
 }
 
 // benchBrokers runs mosquitto first for each QoS so that the iotstudio case
@@ -202,7 +210,7 @@ func startIoTStudio(b *testing.B, writesPending int32) benchTarget {
 }
 
 // startIoTStudioWith is startIoTStudio with a sink (the capture) tapped in.
-func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) benchTarget {
+func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink, mutate ...func(*Config)) benchTarget {
 	b.Helper()
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -213,7 +221,7 @@ func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) ben
 
 	warn := &warnCounter{}
 	dataDir := b.TempDir()
-	br, err := New(Config{
+	cfg := Config{
 		MQTTAddr:      "127.0.0.1:0",
 		DataDir:       dataDir,
 		Sessions:      storeIn(dataDir),
@@ -222,7 +230,11 @@ func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink) ben
 		NoFlowControl: os.Getenv("IOTSTUDIO_BENCH_NO_FLOW") != "",
 		Recorder:      rec,
 		Logger:        slog.New(warn),
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	br, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

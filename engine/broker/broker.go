@@ -234,13 +234,22 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 	b.stats = &stateHook{keepAliveCap: b.cfg.KeepAliveCap}
 	perClient, total := b.cfg.queueBudgets()
 	b.flow = newFlowHook(srv, b.log, !b.cfg.NoFlowControl, perClient, total)
-	hooks := []mqtt.Hook{budgetedAuth{Hook: b.authz, flow: b.flow}, b.stats, b.flow, &reconnectHook{srv: srv}}
+	var jr *journalHook
+	var authHook mqtt.Hook = budgetedAuth{Hook: b.authz, flow: b.flow}
+	if b.cfg.Journal != nil {
+		jr = &journalHook{sink: b.cfg.Journal}
+		authHook = journaledAuth{budgetedAuth: authHook.(budgetedAuth), j: jr}
+	}
+	hooks := []mqtt.Hook{authHook, b.stats, b.flow, &reconnectHook{srv: srv}}
+	if jr != nil {
+		hooks = append(hooks, jr)
+	}
 	if b.cfg.Recorder != nil {
 		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
 	}
 	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
 	ids := newPacketIDs()
-	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow}, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids})
+	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow, journal: jr}, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids, journal: jr})
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/journal"
 	"github.com/iotstudio/iotstudio/engine/message"
 )
 
@@ -89,6 +90,11 @@ type Config struct {
 	// 0 means the default, a negative value unlimited.
 	MaxQueuedBytesPerClient int64
 	MaxQueuedBytes          int64
+
+	// Journal, when set, receives the session journal's events (issue 16):
+	// connects, refusals, disconnects with their cause, subscriptions and
+	// ACL denials. Its Record must not block.
+	Journal journal.Sink
 }
 
 // DefaultConfig returns the configuration the app starts with.

@@ -10,8 +10,9 @@ import (
 // and out of each OnPacketRead hook, publishes included.
 type readHook struct {
 	mqtt.HookBase
-	ids  *packetIDs
-	flow *flowHook
+	ids     *packetIDs
+	flow    *flowHook
+	journal *journalHook // nil without Config.Journal
 }
 
 func (h *readHook) ID() string { return "iotstudio-read" }
@@ -24,6 +25,10 @@ func (h *readHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 		return h.ids.alias(cl, pk), nil
 	case packets.Puback, packets.Pubrec:
 		h.flow.acked(cl, pk.PacketID)
+	case packets.Disconnect:
+		if h.journal != nil {
+			h.journal.clientSaid(cl, pk.ReasonCode)
+		}
 	}
 	return pk, nil
 }
@@ -36,6 +41,7 @@ type encodeHook struct {
 	mqtt.HookBase
 	maxPacketSize uint32
 	ids           *packetIDs
+	journal       *journalHook // nil without Config.Journal
 }
 
 func (h *encodeHook) ID() string { return "iotstudio-encode" }
@@ -45,9 +51,16 @@ func (h *encodeHook) Provides(b byte) bool { return b == mqtt.OnPacketEncode }
 func (h *encodeHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
 	case packets.Connack:
+		if h.journal != nil {
+			h.journal.refusedConnack(cl, pk)
+		}
 		return fixConnack(pk, h.maxPacketSize)
 	case packets.Suback, packets.Unsuback:
 		return h.ids.restoreID(cl, pk)
+	case packets.Disconnect:
+		if h.journal != nil {
+			h.journal.brokerSaid(cl, pk.ReasonCode)
+		}
 	}
 	return pk
 }

@@ -111,6 +111,11 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// OnState, when set, is told each change of a connection's State,
+	// and each failed attempt while reconnecting (the session journal):
+	// the Status just after it, LastError saying why. Called on the
+	// library's goroutines; it must not block.
+	OnState func(Status)
 }
 
 func (o *Options) defaults() {
@@ -234,7 +239,11 @@ func (c *Connection) setState(s State, err error) {
 		c.st.Since = c.opts.Now()
 	}
 	c.st.State = s
+	st := c.st
 	c.mu.Unlock()
+	if (changed || err != nil) && c.opts.OnState != nil {
+		c.opts.OnState(st)
+	}
 	if changed {
 		c.log.Info("connection state", "connection", c.profile.Name, "state", s.String(), "error", err)
 	} else if err != nil {
@@ -404,8 +413,12 @@ func (c *Connection) noteError(err error, wc *watchConn) {
 	} else if c.st.State == StateConnected && c.lossReason == nil {
 		c.lossReason = ce
 	}
+	st := c.st
 	c.mu.Unlock()
 	if ok {
+		if c.opts.OnState != nil {
+			c.opts.OnState(st) // why the link broke, told after it broke
+		}
 		c.notify()
 	}
 }
@@ -563,7 +576,11 @@ func (c *Connection) close(ctx context.Context) error {
 	err := be.stop(ctx)
 	c.mu.Lock()
 	c.st.State, c.st.Since = StateDisconnected, c.opts.Now()
+	st := c.st
 	c.mu.Unlock()
+	if c.opts.OnState != nil {
+		c.opts.OnState(st)
+	}
 	c.wg.Wait()
 	c.notify()
 	if err != nil {

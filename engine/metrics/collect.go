@@ -6,6 +6,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/journalstore"
 )
 
 // Sources are what the collectors read at each scrape.
@@ -15,6 +16,9 @@ type Sources struct {
 	// changes when a damaged one is moved aside), or nil while none is
 	// open. A nil Capture leaves the capture metrics out: capture is off.
 	Capture func() *capture.Store
+	// Journal returns the session journal, or nil while none is open; a
+	// nil Journal leaves its metrics out: the journal is off.
+	Journal func() *journalstore.Store
 }
 
 // NewRegistry registers the collectors of src and the standard process and
@@ -30,6 +34,9 @@ func NewRegistry(src Sources) *prometheus.Registry {
 	}
 	if src.Capture != nil {
 		reg.MustRegister(captureCollector{src.Capture})
+	}
+	if src.Journal != nil {
+		reg.MustRegister(journalCollector{src.Journal})
 	}
 	return reg
 }

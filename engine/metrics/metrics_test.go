@@ -46,7 +46,7 @@ func startServedIn(t testing.TB, dataDir string, capturing bool) served {
 	t.Helper()
 	cfg := broker.DefaultConfig(dataDir)
 	cfg.MQTTAddr, cfg.WSAddr, cfg.Logger = "127.0.0.1:0", "", testkit.Logger()
-	eng, err := studio.Open(studio.Config{Broker: cfg, Capture: capturing, Logger: testkit.Logger()})
+	eng, err := studio.Open(studio.Config{Broker: cfg, Capture: capturing, Journal: true, Logger: testkit.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +187,10 @@ func TestScrapeFollowsTraffic(t *testing.T) {
 		if got := value(t, after, "iotstudio_broker_connections_refused_total", "reason", "before_connect"); got != 1 {
 			return fmt.Errorf("refused before CONNECT %v, want 1", got)
 		}
+		// The client's connect and subscribe, journaled.
+		if got := value(t, after, "iotstudio_journal_events", "", ""); got < 2 {
+			return fmt.Errorf("the journal holds %v events, want at least 2", got)
+		}
 		return nil
 	})
 	checks := []struct {
@@ -209,6 +213,8 @@ func TestScrapeFollowsTraffic(t *testing.T) {
 		{"iotstudio_broker_connections_refused_total", "reason", "login", 0, 0},
 		{"iotstudio_broker_messages_dropped_total", "cause", "queue_full", 0, 0},
 		{"iotstudio_capture_up", "", "", 1, 1},
+		{"iotstudio_journal_up", "", "", 1, 1},
+		{"iotstudio_journal_events_dropped_total", "cause", "queue_full", 0, 0},
 		{"iotstudio_capture_records_dropped_total", "cause", "full", 0, 0},
 		{"go_goroutines", "", "", 1, 1e6},
 		{"process_resident_memory_bytes", "", "", 1, 1 << 40},

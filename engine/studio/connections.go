@@ -29,14 +29,14 @@ type Connections struct {
 
 // newConnections makes the Manager; engine is what remote traffic is
 // recorded into. Profiles live in dir.
-func newConnections(dir string, engine message.Sink, keyring client.Keyring, log *slog.Logger) *Connections {
+func newConnections(dir string, engine message.Sink, keyring client.Keyring, log *slog.Logger, onState func(client.Status)) *Connections {
 	if engine != nil {
 		// A reconnect's renewed subscriptions bring every retained
 		// message again; the capture and the model hold them already.
 		engine = client.NewRepeatFilter(engine)
 	}
 	c := &Connections{Store: client.NewStore(dir), Secrets: client.NewSecrets(keyring), engine: engine, log: log}
-	c.Manager = client.NewManager(c, client.Options{Logger: log})
+	c.Manager = client.NewManager(c, client.Options{Logger: log, OnState: onState})
 	return c
 }
 

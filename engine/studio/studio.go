@@ -17,7 +17,8 @@
 // accepted, and its session store flushed and closed), then the topic
 // model, then the capture: a move aside in progress, the headless capture
 // commands' service, and last the store, so that every message the broker
-// accepted is written. Whoever shows the engine (the window's panels)
+// accepted is written. The session journal closes last, once the broker
+// and the connections can tell it nothing more. Whoever shows the engine (the window's panels)
 // stops reading it before ending Serve.
 package studio
 
@@ -30,6 +31,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sessionstore"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -68,6 +70,14 @@ type Config struct {
 	Observable bool
 
 	Logger *slog.Logger
+
+	// Journal keeps the session journal in DataDir/journal (JournalDir)
+	// with JournalOptions: the broker's sessions and the connections'
+	// state changes. JournalMayFail opens the engine without it when it
+	// cannot be opened (JournalErr says why); otherwise Open fails.
+	Journal        bool
+	JournalOptions journalstore.Options
+	JournalMayFail bool
 }
 
 // Studio is the assembled engine. Its fields are set by Open and never
@@ -80,6 +90,11 @@ type Studio struct {
 
 	observers *sinkSet // nil unless Config.Observable
 	log       *slog.Logger
+
+	// Journal is the session journal, nil when off or not opened
+	// (JournalErr says why).
+	Journal    *journalstore.Store
+	JournalErr error
 }
 
 // Observe hands r every message the broker accepts from now on, until
@@ -127,6 +142,12 @@ func Open(cfg Config) (*Studio, error) {
 		}
 		s.Capture = c
 	}
+	if cfg.Journal {
+		if err := s.openJournal(dir, cfg); err != nil {
+			s.closeCapture()
+			return nil, err
+		}
+	}
 	var sinks []message.Sink
 	if s.Capture != nil {
 		sinks = append(sinks, s.Capture)
@@ -142,7 +163,7 @@ func Open(cfg Config) (*Studio, error) {
 		tap = message.NewTee(engine, s.observers)
 	}
 	if cfg.Connections {
-		s.Connections = newConnections(dir, engine, cfg.Keyring, log)
+		s.Connections = newConnections(dir, engine, cfg.Keyring, log, s.remoteStates())
 	}
 	bcfg := cfg.Broker
 	bcfg.Logger = log
@@ -152,12 +173,16 @@ func Open(cfg Config) (*Studio, error) {
 	if s.Topics != nil {
 		bcfg.RetainedAtStart = func(recs []message.Message) { s.Topics.Restore(recs) }
 	}
+	if s.Journal != nil {
+		bcfg.Journal = s.Journal
+	}
 	if !bcfg.NoPersistence && bcfg.Sessions == nil {
 		bcfg.Sessions = sessionsIn(dir, log)
 	}
 	b, err := broker.New(bcfg)
 	if err != nil {
 		s.closeCapture()
+		s.closeJournal()
 		return nil, &ConfigError{err}
 	}
 	s.Broker = b
@@ -194,6 +219,7 @@ func (s *Studio) Serve(ctx context.Context) error {
 	stopModel()
 	model.Wait()
 	s.closeCapture()
+	s.closeJournal() // after the capture: its socket serves the journal commands too
 	return err
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/devices"
+	"github.com/iotstudio/iotstudio/ui/journalview"
 	"github.com/iotstudio/iotstudio/ui/publish"
 	"github.com/iotstudio/iotstudio/ui/shell"
 	"github.com/iotstudio/iotstudio/ui/subscribe"
@@ -45,6 +46,7 @@ type Window struct {
 	conns   *connectionsView
 	pub     *publish.Panel
 	sub     *subscribe.Panel
+	journal *journalview.Panel // nil without a journal
 	// settings opens the Settings dialog and keeps the layout (settings.go).
 	settings *windowSettings
 }
@@ -95,6 +97,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
+	w.journal = addJournal(ctx, serving, w.win, eng)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w

@@ -1,0 +1,115 @@
+package journalview
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/journal"
+)
+
+// Column widths of the list: the time, the event, the client, the rest.
+var columnWidths = []float32{170, 130, 220, 640}
+
+func (p *Panel) build() {
+	p.client = widget.NewEntry()
+	p.client.SetPlaceHolder(lang.L("Client ID (all clients when empty)"))
+
+	p.kind = widget.NewSelect(kindLabels(), nil)
+	p.kind.SetSelectedIndex(0)
+	var spanLabels []string
+	for _, s := range spans {
+		spanLabels = append(spanLabels, lang.L(s.label))
+	}
+	p.span = widget.NewSelect(spanLabels, nil)
+	p.span.SetSelectedIndex(2) // the last 24 hours
+	p.live = widget.NewCheck(lang.L("Live"), nil)
+	p.live.SetChecked(true)
+	// Only now: setting the first choices above must not query yet.
+	p.client.OnChanged = func(string) { p.conditionsChanged() }
+	p.kind.OnChanged = func(string) { p.conditionsChanged() }
+	p.span.OnChanged = func(string) { p.conditionsChanged() }
+	p.live.OnChanged = func(bool) { p.conditionsChanged() }
+
+	p.table = widget.NewTable(
+		func() (int, int) { return len(p.events), len(columnWidths) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		p.updateCell,
+	)
+	p.table.ShowHeaderRow = true
+	p.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		o.(*widget.Label).SetText([]string{lang.L("Time"), lang.L("Event"), lang.L("Client"), lang.L("Details")}[id.Col])
+	}
+	for i, w := range columnWidths {
+		p.table.SetColumnWidth(i, w)
+	}
+	p.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row < 0 || id.Row >= len(p.events) {
+			return
+		}
+		ev := p.events[id.Row]
+		p.selected = ev.Seq
+		p.detail.SetText(detailText(ev))
+	}
+
+	p.status = widget.NewLabel("")
+	p.detail = widget.NewLabel(lang.L("Select an event to see all of it."))
+	p.detail.Wrapping = fyne.TextWrapWord
+	p.detail.Selectable = true
+
+	bar := container.NewBorder(nil, nil, nil,
+		container.NewHBox(p.kind, p.span, p.live),
+		p.client)
+	bottom := container.NewVBox(widget.NewSeparator(), p.detail, p.status)
+	p.content = container.NewBorder(bar, bottom, nil, nil, p.table)
+}
+
+func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	if id.Row >= len(p.events) {
+		l.SetText("")
+		return
+	}
+	ev := p.events[id.Row]
+	switch id.Col {
+	case 0:
+		l.SetText(formatTime(ev.Time, time.Now()))
+	case 1:
+		l.SetText(kindWord(ev.Kind))
+		l.Importance = importance(ev)
+	case 2:
+		l.SetText(ev.Client)
+	default:
+		l.SetText(ev.Summary())
+	}
+	if id.Col != 1 {
+		l.Importance = widget.MediumImportance
+	}
+	l.Refresh()
+}
+
+// importance colours the events a user looks for when something broke:
+// refusals and denials, and sessions that ended without a DISCONNECT.
+func importance(ev journal.Event) widget.Importance {
+	switch ev.Kind {
+	case journal.Refused, journal.Denied:
+		return widget.DangerImportance
+	case journal.Disconnect:
+		if ev.Cause != journal.CauseClient && ev.Cause != journal.CauseShutdown {
+			return widget.WarningImportance
+		}
+	case journal.Connect:
+		return widget.SuccessImportance
+	}
+	return widget.MediumImportance
+}
