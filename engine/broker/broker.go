@@ -75,6 +75,8 @@ type Broker struct {
 	srv  *mqtt.Server
 	gate *connGate
 	flow *flowHook // flow control and the queue byte budget
+	// encode fixes CONNACKs and counts those refusing a busy broker.
+	encode *encodeHook
 	// order keeps a subscribe from getting a retained message twice
 	order *retainOrder
 	// sysRetained is how many of the retained messages are mochi's own $SYS
@@ -100,6 +102,7 @@ type brokerView struct {
 	stats       *stateHook
 	authz       *auth.Hook
 	flow        *flowHook
+	encode      *encodeHook
 	gate        *connGate
 	slots       *connSlots
 	sessions    SessionStore
@@ -110,7 +113,7 @@ type brokerView struct {
 
 // showView publishes the fields readers use; b.mu is held.
 func (b *Broker) showView() {
-	b.view.Store(&brokerView{srv: b.srv, stats: b.stats, authz: b.authz, flow: b.flow, gate: b.gate, slots: b.slots,
+	b.view.Store(&brokerView{srv: b.srv, stats: b.stats, authz: b.authz, flow: b.flow, encode: b.encode, gate: b.gate, slots: b.slots,
 		sessions: b.sessions, sysRetained: b.sysRetained, restored: b.restored, state: b.state})
 }
 
@@ -249,7 +252,8 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 	}
 	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
 	ids := newPacketIDs()
-	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow, journal: jr}, &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids, journal: jr})
+	b.encode = &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids, journal: jr}
+	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow, journal: jr}, b.encode)
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"sync/atomic"
+
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
@@ -42,6 +44,8 @@ type encodeHook struct {
 	maxPacketSize uint32
 	ids           *packetIDs
 	journal       *journalHook // nil without Config.Journal
+	// busy counts CONNACKs refusing a client over --max-connections.
+	busy atomic.Int64
 }
 
 func (h *encodeHook) ID() string { return "iotstudio-encode" }
@@ -51,6 +55,9 @@ func (h *encodeHook) Provides(b byte) bool { return b == mqtt.OnPacketEncode }
 func (h *encodeHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
 	case packets.Connack:
+		if refusedBusy(cl, pk) {
+			h.busy.Add(1)
+		}
 		if h.journal != nil {
 			h.journal.refusedConnack(cl, pk)
 		}
@@ -103,4 +110,14 @@ func v3ReturnCode(code byte) byte {
 	// Busy, shutting down, quota, rate, moved, …: 3.1.1 can only say
 	// "server unavailable".
 	return packets.Err3ServerUnavailable.Code
+}
+
+// refusedBusy tells a CONNACK refusing a client because --max-connections
+// are connected: mochi says 0x89 "server busy" to MQTT 5 and 0x03 "server
+// unavailable" to 3.1.1, where it sends 0x03 for nothing else.
+func refusedBusy(cl *mqtt.Client, pk packets.Packet) bool {
+	if cl.Properties.ProtocolVersion < 5 {
+		return pk.ReasonCode == packets.Err3ServerUnavailable.Code
+	}
+	return pk.ReasonCode == packets.ErrServerBusy.Code
 }

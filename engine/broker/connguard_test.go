@@ -276,6 +276,9 @@ func TestMaxConnections(t *testing.T) {
 	if err == nil || ack == nil || ack.ReasonCode != packets.ErrServerBusy.Code {
 		t.Fatalf("third MQTT 5 client: %v %+v, want CONNACK 0x89", err, ack)
 	}
+	if got := b.Counters().RefusedBusy; got != 2 {
+		t.Errorf("Counters().RefusedBusy = %d after two clients were refused as busy, want 2", got)
+	}
 
 	// Idle sockets count against the hard limit until it is reached.
 	var idle []net.Conn

@@ -21,6 +21,9 @@ type Counters struct {
 	// over the open-socket limit, and CONNECTs refused for their
 	// credentials.
 	RefusedBeforeConnect, RefusedSocketLimit, RefusedLogin int64
+	// RefusedBusy counts CONNECTs refused because --max-connections
+	// clients were connected.
+	RefusedBusy int64
 	// The parts of Stats.Dropped besides Stats.DroppedOverBudget: a
 	// subscriber's outbound queue was full, or its inflight window was.
 	DroppedQueueFull, DroppedInflight int64
@@ -52,6 +55,9 @@ func (b *Broker) Counters() Counters {
 	}
 	for q := range 3 {
 		c.MessagesInByQoS[q], c.MessagesOutByQoS[q] = flow.inByQoS[q].Load(), flow.outByQoS[q].Load()
+	}
+	if v.encode != nil {
+		c.RefusedBusy = v.encode.busy.Load()
 	}
 	if gate != nil {
 		c.RefusedBeforeConnect = gate.refused.Load()

@@ -25,10 +25,10 @@ var brokerMetrics = []metric[brokerSnapshot]{
 	counter("iotstudio_broker_connections_total", "Client sessions established (CONNECT accepted).",
 		func(s brokerSnapshot) int64 { return s.Connections }),
 	counterBy("iotstudio_broker_connections_refused_total",
-		"Connections refused, by reason: before_connect (too slow, too large or not MQTT), socket_limit (over the open-socket limit), login (bad user name or password).",
-		"reason", []string{"before_connect", "socket_limit", "login"},
+		"Connections refused, by reason: before_connect (too slow, too large or not MQTT), socket_limit (over the open-socket limit), max_connections (CONNACK server busy), login (bad user name or password).",
+		"reason", []string{"before_connect", "socket_limit", "max_connections", "login"},
 		func(s brokerSnapshot) []int64 {
-			return []int64{s.RefusedBeforeConnect, s.RefusedSocketLimit, s.RefusedLogin}
+			return []int64{s.RefusedBeforeConnect, s.RefusedSocketLimit, s.RefusedBusy, s.RefusedLogin}
 		}),
 	counterBy("iotstudio_broker_messages_received_total", "PUBLISH messages received from clients and accepted, by QoS.",
 		"qos", qosLabels, func(s brokerSnapshot) []int64 { return s.MessagesInByQoS[:] }),
