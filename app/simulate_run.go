@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/metrics"
 	"github.com/iotstudio/iotstudio/engine/sim/device"
 	"github.com/iotstudio/iotstudio/engine/sim/fleet"
 	"github.com/iotstudio/iotstudio/engine/sim/remote"
@@ -35,6 +36,7 @@ type runFlags struct {
 	seed                         *int64
 	duration, stats              *time.Duration
 	dial                         dialFlags
+	metrics                      *string
 	fs                           *flag.FlagSet
 	replay                       *lazyCapture // its --data is data
 }
@@ -58,6 +60,8 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		logLevel:  fs.String("log-level", "warn", "log `LEVEL` of the embedded broker: debug, info, warn, error"),
 		control:   fs.Bool("control", false, "for programs that drive the run (the window): read JSON requests on stdin, answer and print stats as JSON Lines; stdin's end stops the run"),
 		dial:      addDialFlags(fs, "5"), // MQTT 5: the simulated devices speak one protocol, chosen up front
+		metrics: fs.String("metrics", "", "serve the fleets' Prometheus metrics (devices connected, messages sent, errors; with --embedded the broker's too) on `HOST:PORT`"+
+			metrics.Path+"; beyond loopback it is refused"),
 	}
 }
 
@@ -279,6 +283,13 @@ func runFleets(ctx context.Context, s *device.Scenario, target fleet.Target, eng
 	format := *f.format
 	if *f.control {
 		format = "jsonl"
+	}
+	if *f.metrics != "" {
+		stop, err := serveFleetMetrics(ctx, *f.metrics, runners, eng, format, log, e)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	report := newStatsReport(format, e.stdout)
 	ctx, giveUp := context.WithCancel(ctx)

@@ -7,6 +7,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/journalstore"
+	"github.com/iotstudio/iotstudio/engine/sim/fleet"
 )
 
 // Sources are what the collectors read at each scrape.
@@ -19,6 +20,9 @@ type Sources struct {
 	// Journal returns the session journal, or nil while none is open; a
 	// nil Journal leaves its metrics out: the journal is off.
 	Journal func() *journalstore.Store
+	// Fleets returns the simulated fleets' stats (simulate run); nil
+	// leaves their metrics out.
+	Fleets func() []fleet.Stats
 }
 
 // NewRegistry registers the collectors of src and the standard process and
@@ -37,6 +41,9 @@ func NewRegistry(src Sources) *prometheus.Registry {
 	}
 	if src.Journal != nil {
 		reg.MustRegister(journalCollector{src.Journal})
+	}
+	if src.Fleets != nil {
+		reg.MustRegister(simCollector{src.Fleets})
 	}
 	return reg
 }
