@@ -74,23 +74,11 @@ func serveCaptureQueries(dataDir string, current func() *capture.Store, journal 
 func captureHandler(current func() *capture.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	withStore := func(h func(http.ResponseWriter, *http.Request, *capture.Store)) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			s := current()
-			if s == nil {
-				http.Error(w, "the capture is not open in the process that holds it", http.StatusServiceUnavailable)
-				return
-			}
-			h(w, r, s)
-		}
+		return withOpen(current, "the capture is not open in the process that holds it", h)
 	}
 	mux.HandleFunc("GET /v1/stats", withStore(func(w http.ResponseWriter, _ *http.Request, s *capture.Store) {
 		st, err := s.Stats()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(st)
+		writeJSON(w, st, err)
 	}))
 	mux.HandleFunc("POST /v1/flush", withStore(func(w http.ResponseWriter, r *http.Request, s *capture.Store) {
 		if err := s.Flush(r.Context()); err != nil {
@@ -307,4 +295,27 @@ func (rc *remoteCapture) call(ctx context.Context, method, path string, v url.Va
 		return nil, nil, fmt.Errorf("the process holding the capture says: %s", bytes.TrimSpace(msg))
 	}
 	return resp.Body, resp.Header, nil
+}
+
+// withOpen answers with h while current() holds a store, and otherwise
+// says missing (503): the holder runs with that store off or closed.
+func withOpen[S any](current func() *S, missing string, h func(http.ResponseWriter, *http.Request, *S)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := current()
+		if s == nil {
+			http.Error(w, missing, http.StatusServiceUnavailable)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// writeJSON answers v as JSON, or err.
+func writeJSON(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -31,24 +31,11 @@ func journalHandler(mux *http.ServeMux, current func() *journalstore.Store) {
 		current = noJournal
 	}
 	withStore := func(h func(http.ResponseWriter, *http.Request, *journalstore.Store)) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			s := current()
-			if s == nil {
-				http.Error(w, "the session journal is not open in the process that holds the data dir (was it started with --journal off?)",
-					http.StatusServiceUnavailable)
-				return
-			}
-			h(w, r, s)
-		}
+		return withOpen(current, "the session journal is not open in the process that holds the data dir (was it started with --journal off?)", h)
 	}
 	mux.HandleFunc("GET /v1/journal/stats", withStore(func(w http.ResponseWriter, _ *http.Request, s *journalstore.Store) {
 		st, err := s.Stats()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(st)
+		writeJSON(w, st, err)
 	}))
 	mux.HandleFunc("GET /v1/journal/query", withStore(func(w http.ResponseWriter, r *http.Request, s *journalstore.Store) {
 		q, err := journalQueryFromURL(r.URL.Query())
