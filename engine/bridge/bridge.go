@@ -368,3 +368,14 @@ func (b *Bridge) Close(ctx context.Context) error {
 	})
 	return err
 }
+
+// OpenPlanned opens a bridge of a checked file with its saved
+// connection's secrets from secrets, its queue in dataDir.
+func OpenPlanned(p Planned, secrets *client.Secrets, local Local, dataDir string, copts client.Options, log *slog.Logger) (*Bridge, error) {
+	creds, err := secrets.Credentials(p.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("bridge %q: connection %q: %w; save it with the connection in the window's Connections panel", p.Config.Name, p.Profile.Name, err)
+	}
+	return Open(p.Config, Options{Profile: p.Profile, Credentials: creds, Local: local,
+		QueueDir: QueueDir(dataDir, p.Config.Name), Client: copts, Logger: log})
+}
