@@ -138,6 +138,10 @@ func runServe(args []string, e env) error {
 	retention := retentionFlags(fs)
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	metricsAddr := metricsFlag(fs)
+
+	// --bridge (issue 16): last, in its own block.
+	bridgeFile := bridgeFlag(fs)
+
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -151,6 +155,11 @@ func runServe(args []string, e env) error {
 	}
 	cfg.Logger = log
 	scfg := studio.Config{Broker: cfg, Capture: capturing, OnCapture: captureQueriesWhile(cfg.DataDir, "serve", log), Logger: log}
+	bridgePlans, err := planBridges(*bridgeFile, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	scfg.Observable = len(bridgePlans) > 0 // the bridges feed on the tap
 	if capturing {
 		if scfg.CaptureOptions, err = retention(); err != nil {
 			return err
@@ -177,6 +186,14 @@ func runServe(args []string, e env) error {
 		_ = eng.Serve(ctx)
 		return startError(err)
 	}
+	// Before the listeners are announced, so that the bridges see what
+	// the first clients publish.
+	bridges, err := openBridges(bridgePlans, eng, cfg.DataDir, log)
+	if err != nil {
+		stop()
+		_ = eng.Serve(ctx)
+		return startError(err)
+	}
 	b := eng.Broker
 	for _, l := range b.State().Listeners {
 		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
@@ -187,7 +204,7 @@ func runServe(args []string, e env) error {
 	}
 	// Until a signal; then the engine's one shutdown order: the broker
 	// before the capture, so every message it accepted is written.
-	return eng.Serve(shutdownLogged(ctx, log))
+	return eng.Serve(bridges.closedBefore(shutdownLogged(ctx, log)))
 }
 
 // shutdownLogged is ctx, done once "shutting down" is logged.
