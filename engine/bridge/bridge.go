@@ -294,49 +294,60 @@ func (b *Bridge) pump() {
 	}
 }
 
-// send publishes es in lanes and settles them; it reports false when some
-// could not be sent because the remote is not up.
+// send publishes es and settles them; it reports false when some could
+// not be sent because the remote is not up. QoS 0 messages go one after
+// another from here (a write each, nothing to wait for); QoS 1 and 2 ones
+// wait for their acknowledgements in lanes, many at once.
 func (b *Bridge) send(es []entry) bool {
+	v311 := b.conn.Status().Protocol == client.MQTT311
 	var byLane [lanes][]entry
+	var fireAndForget []entry
 	for _, e := range es {
+		if !e.durable() {
+			fireAndForget = append(fireAndForget, e)
+			continue
+		}
 		i := maphash.String(b.seed, e.m.Topic) % lanes
 		byLane[i] = append(byLane[i], e)
 	}
-	v311 := b.conn.Status().Protocol == client.MQTT311
 	var mu sync.Mutex
 	var sent, unsent, refused []entry
+	settle := func(s, u, r []entry) {
+		mu.Lock()
+		sent, unsent, refused = append(sent, s...), append(unsent, u...), append(refused, r...)
+		mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	for _, lane := range byLane {
-		if len(lane) == 0 {
-			continue
+		if len(lane) > 0 {
+			wg.Go(func() { settle(b.sendInOrder(lane, v311)) })
 		}
-		wg.Go(func() {
-			var s, u, r []entry
-			for i, e := range lane {
-				err := b.conn.Publish(b.ctx, remoteMessage(e.m, v311))
-				switch {
-				case err == nil:
-					s = append(s, e)
-					continue
-				case b.ctx.Err() == nil && refusedMessage(err):
-					// Up, yet refused: this message will never go.
-					b.log.Warn("the remote refused a forwarded message; dropped", "topic", e.m.Topic, "error", err)
-					r = append(r, e)
-					continue
-				}
-				u = append(u, lane[i:]...)
-				break
-			}
-			mu.Lock()
-			sent, unsent, refused = append(sent, s...), append(unsent, u...), append(refused, r...)
-			mu.Unlock()
-		})
 	}
+	settle(b.sendInOrder(fireAndForget, v311))
 	wg.Wait()
 	b.forwardedOut.Add(int64(len(sent)))
 	b.q.drop(refused)
 	b.q.done(sent, unsent)
 	return len(unsent) == 0
+}
+
+// sendInOrder publishes es one after another until one cannot go because
+// the remote is not up: that one and the rest are unsent.
+func (b *Bridge) sendInOrder(es []entry, v311 bool) (sent, unsent, refused []entry) {
+	for i, e := range es {
+		err := b.conn.Publish(b.ctx, remoteMessage(e.m, v311))
+		switch {
+		case err == nil:
+			sent = append(sent, e)
+		case b.ctx.Err() == nil && refusedMessage(err):
+			// Up, yet refused: this message will never go.
+			b.log.Warn("the remote refused a forwarded message; dropped", "topic", e.m.Topic, "error", err)
+			refused = append(refused, e)
+		default:
+			return sent, es[i:], refused
+		}
+	}
+	return sent, nil, refused
 }
 
 // refusedMessage: the remote answered this message with a failure reason
