@@ -101,10 +101,11 @@ type Bridge struct {
 
 	forwardedOut, forwardedIn atomic.Int64
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	// ctx ends the pump's taking; sendCtx, later, the publishes under way.
+	ctx, sendCtx       context.Context
+	cancel, cancelSend context.CancelFunc
+	wg                 sync.WaitGroup
+	once               sync.Once
 }
 
 // LocalClientID is the client ID a bridge's messages carry in the embedded
@@ -149,6 +150,7 @@ func Open(cfg Config, opts Options) (*Bridge, error) {
 	}
 	b.conn = conn
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.sendCtx, b.cancelSend = context.WithCancel(context.Background())
 	b.wg.Go(b.pump)
 	return b, nil
 }
@@ -274,7 +276,7 @@ func (b *Bridge) pump() {
 		if err := b.q.flush(); err != nil {
 			b.log.Error("bridge queue not written; its messages are only in memory", "error", err)
 		}
-		if wait == nil && b.conn.Status().State == client.StateConnected {
+		if wait == nil && b.ctx.Err() == nil && b.conn.Status().State == client.StateConnected {
 			if es := b.q.take(batchSize); len(es) > 0 {
 				if !b.send(es) {
 					wait = time.After(retryWait)
@@ -335,11 +337,11 @@ func (b *Bridge) send(es []entry) bool {
 // the remote is not up: that one and the rest are unsent.
 func (b *Bridge) sendInOrder(es []entry, v311 bool) (sent, unsent, refused []entry) {
 	for i, e := range es {
-		err := b.conn.Publish(b.ctx, remoteMessage(e.m, v311))
+		err := b.conn.Publish(b.sendCtx, remoteMessage(e.m, v311))
 		switch {
 		case err == nil:
 			sent = append(sent, e)
-		case b.ctx.Err() == nil && refusedMessage(err):
+		case b.sendCtx.Err() == nil && refusedMessage(err):
 			// Up, yet refused: this message will never go.
 			b.log.Warn("the remote refused a forwarded message; dropped", "topic", e.m.Topic, "error", err)
 			refused = append(refused, e)
@@ -368,13 +370,23 @@ func remoteMessage(m message.Message, v311 bool) client.Message {
 	return cm
 }
 
-// Close stops the bridge: the remote connection, then the queue, whose
-// unsent messages (QoS 1 and 2) wait on disk for the next Open.
+// Close stops the bridge: it takes no more from the queue, lets the
+// publishes under way finish until ctx is done (so their acknowledgements
+// count), closes the remote connection, then the queue, whose unsent
+// messages (QoS 1 and 2) wait on disk for the next Open.
 func (b *Bridge) Close(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
 		b.cancel()
-		b.wg.Wait()
+		stopped := make(chan struct{})
+		go func() { b.wg.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			b.cancelSend()
+			<-stopped
+		}
+		b.cancelSend()
 		err = errors.Join(b.mgr.CloseAll(ctx), b.q.close())
 	})
 	return err
