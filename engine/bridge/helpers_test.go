@@ -215,7 +215,7 @@ func testClient(t testing.TB, url, clientID string, persist bool, subs ...client
 	t.Helper()
 	col := &collector{}
 	mgr := client.NewManager(col, fastRetry)
-	p := client.Profile{ID: client.NewID(), Name: "test " + clientID, URL: url, Protocol: client.MQTT5, ClientID: clientID, CleanStart: !persist, Subscribe: subs}
+	p := client.Profile{ID: client.NewID(), Name: "test " + clientID, URL: url, Protocol: client.MQTT5, ClientID: clientID, CleanStart: !persist}
 	if persist {
 		p.SessionExpiry = 3600
 	}
