@@ -38,18 +38,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// QueueDir is where a bridge named name keeps its queue in the data dir.
+// QueueDir is where a bridge named name keeps its queue in the data dir
+// (Check keeps names from leaving it).
 func QueueDir(dataDir, name string) string {
-	return filepath.Join(dataDir, "bridges", safeName(name))
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, s)
+	return filepath.Join(dataDir, "bridges", name)
 }
 
 // State is where the remote side of a bridge is.
@@ -171,7 +163,7 @@ func (b *Bridge) remoteProfile() client.Profile {
 		}
 		p.Subscribe = append(p.Subscribe, s)
 	}
-	p.ClientID = "iotstudio-bridge-" + safeName(b.cfg.Name)
+	p.ClientID = "iotstudio-bridge-" + b.cfg.Name
 	p.ConnectAtStart = false
 	return p
 }

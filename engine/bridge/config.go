@@ -79,8 +79,11 @@ func (c Config) Check(remote client.Protocol) []Problem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	if strings.TrimSpace(c.Name) == "" {
+	switch {
+	case strings.TrimSpace(c.Name) == "":
 		add("name", "a bridge needs a name (it names its queue and its client ID)")
+	case c.Name == "." || c.Name == ".." || strings.ContainsAny(c.Name, `/\:`) || strings.ContainsFunc(c.Name, func(r rune) bool { return r < ' ' }):
+		add("name", "bridge name %q: it names the bridge's queue directory, so it cannot be . or .. nor hold / \\ : or control characters", c.Name)
 	}
 	if c.Queue < 0 {
 		add("queue", "queue %d: give how many outgoing messages may wait while the remote is down (0 for the default, %d)", c.Queue, DefaultQueueSize)

@@ -167,3 +167,15 @@ func TestOverlap(t *testing.T) {
 		}
 	}
 }
+
+// A bridge's name names its queue's directory: it must stay inside
+// DATA/bridges.
+func TestBridgeNameCannotLeaveTheQueueDir(t *testing.T) {
+	for _, name := range []string{"..", ".", "a/../../x", `a\b`} {
+		y := "bridges:\n  - name: '" + name + "'\n    connection: Plant EMQX\n    rules:\n      - direction: out\n        local: a/#\n        remote: b/#\n"
+		_, err := Parse("f.yaml", []byte(y), savedForTests)
+		if err == nil || !strings.Contains(err.Error(), "f.yaml:2:") || !strings.Contains(err.Error(), "name") {
+			t.Errorf("name %q: err = %v, want it refused at line 2", name, err)
+		}
+	}
+}
