@@ -264,10 +264,13 @@ func (b *Bridge) pump() {
 	changed, stopWatch := b.mgr.Watch()
 	defer stopWatch()
 	var wait <-chan time.Time
+	var reported int64 // drops logged so far
+	var reportedAt time.Time
 	for {
 		if err := b.q.flush(); err != nil {
 			b.log.Error("bridge queue not written; its messages are only in memory", "error", err)
 		}
+		reported, reportedAt = b.reportDrops(reported, reportedAt)
 		if wait == nil && b.ctx.Err() == nil && b.conn.Status().State == client.StateConnected {
 			if es := b.q.take(batchSize); len(es) > 0 {
 				if !b.send(es) {
@@ -287,6 +290,19 @@ func (b *Bridge) pump() {
 		}
 	}
 }
+
+// reportDrops logs new drops, at most every dropReportEvery, so that a
+// full queue is never silent in the log either.
+func (b *Bridge) reportDrops(reported int64, at time.Time) (int64, time.Time) {
+	queued, dropped := b.q.counts()
+	if dropped == reported || time.Since(at) < dropReportEvery {
+		return reported, at
+	}
+	b.log.Warn("bridge queue full: the oldest outgoing messages were dropped", "dropped", dropped-reported, "dropped_total", dropped, "queued", queued)
+	return dropped, time.Now()
+}
+
+const dropReportEvery = 10 * time.Second
 
 // send publishes es and settles them; it reports false when some could
 // not be sent because the remote is not up. QoS 0 messages go one after
