@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
@@ -297,4 +298,30 @@ func TestMQTT311BothWaysDisjoint(t *testing.T) {
 	lpub, _ := testClient(t, l.url(), "local-pub", false)
 	publish(t, lpub, "plant/data/t", "20", 1)
 	testkit.Eventually(t, "data up", func() bool { return atRemote.countBy()["site1/up/t 20"] == 1 })
+}
+
+// Messages kept on disk beyond a queue made smaller since are dropped
+// oldest first at open, and counted.
+func TestSmallerQueueAtRestartDropsOldest(t *testing.T) {
+	dir := t.TempDir()
+	q, err := openQueue(dir, 10, testkit.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		q.push(message.Message{Topic: "t", Payload: []byte(fmt.Sprint(i)), QoS: 1})
+	}
+	if err := q.close(); err != nil {
+		t.Fatal(err)
+	}
+	q, err = openQueue(dir, 4, testkit.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	queued, dropped := q.counts()
+	es := q.take(10)
+	if queued != 4 || dropped != 6 || len(es) != 4 || string(es[0].m.Payload) != "6" || string(es[3].m.Payload) != "9" {
+		t.Fatalf("queued %d dropped %d, first %q; want 4, 6 and the newest four", queued, dropped, es[0].m.Payload)
+	}
 }

@@ -75,6 +75,10 @@ func openQueue(dir string, max int, log *slog.Logger) (*queue, error) {
 		sp.Close()
 		return nil, fmt.Errorf("read the bridge queue in %s: %w; move the directory aside to start with an empty queue", dir, err)
 	}
+	// The queue may have been made smaller since.
+	for len(q.waiting)-q.head > q.max {
+		q.dropOldest()
+	}
 	return q, nil
 }
 
