@@ -3,10 +3,12 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -324,4 +326,40 @@ func TestSmallerQueueAtRestartDropsOldest(t *testing.T) {
 	if queued != 4 || dropped != 6 || len(es) != 4 || string(es[0].m.Payload) != "6" || string(es[3].m.Payload) != "9" {
 		t.Fatalf("queued %d dropped %d, first %q; want 4, 6 and the newest four", queued, dropped, es[0].m.Payload)
 	}
+}
+
+// A full queue says so in the log, not only in the counters.
+func TestQueueDropsAreLogged(t *testing.T) {
+	l := startLocal(t)
+	var logs lockedLog
+	b, err := Open(Config{Name: "x", Connection: "down", Queue: 2, Rules: []Rule{{Direction: Out, Local: "a/#", Remote: "b/#", QoS: 1}}},
+		Options{Profile: client.Profile{ID: "d", Name: "down", URL: fmt.Sprintf("mqtt://127.0.0.1:%d", freePort(t)), Protocol: client.MQTT5},
+			Local: l.Broker, QueueDir: t.TempDir(), Client: fastRetry, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBridge(t, l, b)
+	for i := range 5 {
+		b.Ingest(message.Message{Topic: "a/x", Payload: []byte(fmt.Sprint(i)), QoS: 1, ClientID: "c"})
+	}
+	testkit.Eventually(t, "the drops in the log", func() bool {
+		return strings.Contains(logs.String(), "bridge queue full") && strings.Contains(logs.String(), "dropped_total=")
+	})
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
