@@ -141,6 +141,10 @@ func runServe(args []string, e env) error {
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	metricsAddr := metricsFlag(fs)
 	journaling := journalFlags(fs)
+
+	// --bridge (issue 16): last, in its own block.
+	bridgeFile := bridgeFlag(fs)
+
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -156,6 +160,11 @@ func runServe(args []string, e env) error {
 	// The journal shares the capture's socket; it is known once the engine is open.
 	var heldJournal atomic.Pointer[journalstore.Store]
 	scfg := studio.Config{Broker: cfg, Capture: capturing, OnCapture: captureQueriesWhile(cfg.DataDir, "serve", heldJournal.Load, log), Logger: log}
+	bridgePlans, err := planBridges(*bridgeFile, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	scfg.Observable = len(bridgePlans) > 0 // the bridges feed on the tap
 	if capturing {
 		if scfg.CaptureOptions, err = retention(); err != nil {
 			return err
@@ -192,6 +201,14 @@ func runServe(args []string, e env) error {
 		_ = eng.Serve(ctx)
 		return startError(err)
 	}
+	// Before the listeners are announced, so that the bridges see what
+	// the first clients publish.
+	bridges, err := openBridges(bridgePlans, eng, cfg.DataDir, log)
+	if err != nil {
+		stop()
+		_ = eng.Serve(ctx)
+		return startError(err)
+	}
 	b := eng.Broker
 	for _, l := range b.State().Listeners {
 		fmt.Fprintf(e.stdout, "%s listening on %s\n", l.Name, l.Address)
@@ -202,7 +219,7 @@ func runServe(args []string, e env) error {
 	}
 	// Until a signal; then the engine's one shutdown order: the broker
 	// before the capture, so every message it accepted is written.
-	return eng.Serve(shutdownLogged(ctx, log))
+	return eng.Serve(bridges.closedBefore(shutdownLogged(ctx, log)))
 }
 
 // shutdownLogged is ctx, done once "shutting down" is logged.

@@ -94,6 +94,8 @@ type Broker struct {
 	// restored says what mochi does not restore of the retained messages
 	// read from the data dir at Start: their publishers' protocol.
 	restored map[string]RetainedOrigin
+
+	inline inlinePublishers // PublishFrom's clients (issue 16, bridges)
 }
 
 // brokerView is a consistent reading of the running server's parts.
