@@ -14,6 +14,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/studio"
 )
@@ -203,7 +204,7 @@ func runServe(args []string, e env) error {
 	}
 	// Before the listeners are announced, so that the bridges see what
 	// the first clients publish.
-	bridges, err := openBridges(bridgePlans, eng, cfg.DataDir, log)
+	bridges, err := eng.OpenBridges(bridgePlans, client.NewSecrets(client.OSKeyring{}))
 	if err != nil {
 		stop()
 		_ = eng.Serve(ctx)
@@ -219,7 +220,7 @@ func runServe(args []string, e env) error {
 	}
 	// Until a signal; then the engine's one shutdown order: the broker
 	// before the capture, so every message it accepted is written.
-	return eng.Serve(bridges.closedBefore(shutdownLogged(ctx, log)))
+	return eng.Serve(bridges.ClosedBefore(shutdownLogged(ctx, log)))
 }
 
 // shutdownLogged is ctx, done once "shutting down" is logged.

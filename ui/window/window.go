@@ -47,6 +47,7 @@ type Window struct {
 	pub     *publish.Panel
 	sub     *subscribe.Panel
 	journal *journalview.Panel // nil without a journal
+	bridges *windowBridges
 	// settings opens the Settings dialog and keeps the layout (settings.go).
 	settings *windowSettings
 }
@@ -98,6 +99,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
 	w.journal = addJournal(ctx, serving, w.win, eng)
+	w.bridges = addBridges(ctx, serving, w.win, eng, opts.DataDir, w.log)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
@@ -111,6 +113,7 @@ func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.settings.save()
+	w.bridges.close()
 	w.cancel()
 	if w.capt != nil {
 		w.capt.wait()

@@ -1,0 +1,83 @@
+package bridgeview
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/engine/bridge"
+	"github.com/iotstudio/iotstudio/ui/uitest"
+)
+
+type fakeBridges struct {
+	stats   []bridge.Stats
+	text    string
+	applied string
+}
+
+func (f *fakeBridges) Stats() []bridge.Stats { return f.stats }
+func (f *fakeBridges) File() (string, string) {
+	return "/data/bridges.yaml", f.text
+}
+func (f *fakeBridges) LoadErr() error { return nil }
+func (f *fakeBridges) Check(text string) error {
+	if strings.Contains(text, "Nowhere") {
+		return errors.New(`/data/bridges.yaml:3: connection "Nowhere" is not saved; saved: Team broker`)
+	}
+	return nil
+}
+func (f *fakeBridges) Apply(text string) error {
+	if err := f.Check(text); err != nil {
+		return err
+	}
+	f.applied = text
+	f.stats = []bridge.Stats{{Name: "site1", State: bridge.StateDown, LastError: "connection refused: is the broker running?"}}
+	return nil
+}
+
+func TestBridgesPanelEditsAndShowsState(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(fyne.NewSize(1100, 700))
+	src := &fakeBridges{text: "bridges:\n  - name: site1\n    connection: Nowhere\n"}
+	p := New(src, w, Options{Do: func(f func()) { f() }})
+	w.SetContent(p.Content())
+	if !strings.Contains(p.note.Text, "No bridges") || !strings.Contains(p.note.Text, "/data/bridges.yaml") {
+		t.Errorf("with no bridges the panel says %q", p.note.Text)
+	}
+
+	test.Tap(uitest.Buttons(p.Content(), "Edit bridges…")[0])
+	dlg := w.Canvas().Overlays().Top()
+	editor := uitest.First(t, dlg, "the editor", func(e *widget.Entry) bool { return e.MultiLine })
+	test.Tap(uitest.Buttons(dlg, "Save and apply")[0])
+	if src.applied != "" {
+		t.Fatal("a file that does not check was applied")
+	}
+	if labels := strings.Join(uitest.Labels(dlg), "|"); !strings.Contains(labels, ":3:") {
+		t.Fatalf("the problem's line is not shown: %s", labels)
+	}
+	editor.SetText("bridges:\n  - name: site1\n    connection: Team broker\n")
+	test.Tap(uitest.Buttons(dlg, "Save and apply")[0])
+	if src.applied == "" {
+		t.Fatal("a file that checks was not applied")
+	}
+	if w.Canvas().Overlays().Top() != nil {
+		t.Error("the editor stays open after a successful apply")
+	}
+	if len(p.stats) != 1 {
+		t.Fatalf("the table lists %d bridges, want 1", len(p.stats))
+	}
+	cell := widget.NewLabel("")
+	p.updateCell(widget.TableCellID{Row: 0, Col: 1}, cell)
+	if cell.Text != "Down" || cell.Importance != widget.DangerImportance {
+		t.Errorf("state cell %q (importance %v), want Down in red", cell.Text, cell.Importance)
+	}
+	p.updateCell(widget.TableCellID{Row: 0, Col: 6}, cell)
+	if !strings.Contains(cell.Text, "is the broker running?") {
+		t.Errorf("last error cell %q", cell.Text)
+	}
+}
