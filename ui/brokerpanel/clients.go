@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -84,7 +85,7 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
-			b := widget.NewButtonWithIcon("Disconnect", theme.CancelIcon(), nil)
+			b := widget.NewButtonWithIcon(lang.L("Disconnect"), theme.CancelIcon(), nil)
 			b.Importance = widget.LowImportance
 			return container.NewStack(l, b)
 		},

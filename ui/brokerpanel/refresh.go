@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,15 +43,15 @@ func (p *Panel) apply(s snapshot) {
 	}
 	p.clients.update(s.clients, s.names)
 
-	setText(p.clientsHead, fmt.Sprintf("Clients (%d)", len(s.clients)))
+	setText(p.clientsHead, fmt.Sprintf(lang.L("Clients (%d)"), len(s.clients)))
 	switch {
 	case len(s.clients) > 0:
 		p.clientsNone.Hide()
 	case s.state.Status == broker.Running:
-		setText(p.clientsNone, "No clients connected.")
+		setText(p.clientsNone, lang.L("No clients connected."))
 		p.clientsNone.Show()
 	default:
-		setText(p.clientsNone, "The broker is not running.")
+		setText(p.clientsNone, lang.L("The broker is not running."))
 		p.clientsNone.Show()
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -160,7 +162,7 @@ func payloadView(r *message.Message) (text, shown string) {
 	}
 	shown = "Shown as " + res.Format.Label()
 	if res.Err != nil {
-		shown += fmt.Sprintf(" (%s did not fit: %v)", res.Tried.Label(), res.Err)
+		shown += fmt.Sprintf(lang.L(" (%s did not fit: %v)"), res.Tried.Label(), res.Err)
 	}
 	return text, shown
 }
@@ -177,7 +179,7 @@ func rawView(b []byte) string {
 			cut = cut[:len(cut)-1]
 		}
 	}
-	return payloadText(cut) + fmt.Sprintf("\n… showing the first %s of %s; Copy payload copies all of it.",
+	return payloadText(cut) + fmt.Sprintf(lang.L("\n… showing the first %s of %s; Copy payload copies all of it."),
 		bytesize.Text(int64(len(cut))), bytesize.Text(int64(len(b))))
 }
 

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -201,11 +202,11 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	r.size = widget.NewEntry()
 	r.size.SetPlaceHolder("1")
 	r.sizeUnit = widget.NewSelect(sizeUnits, nil)
-	r.noSize = widget.NewCheck("No size limit", nil)
+	r.noSize = widget.NewCheck(lang.L("No size limit"), nil)
 	r.age = widget.NewEntry()
 	r.age.SetPlaceHolder("7")
 	r.ageUnit = widget.NewSelect(ageUnits, nil)
-	r.noAge = widget.NewCheck("No age limit", nil)
+	r.noAge = widget.NewCheck(lang.L("No age limit"), nil)
 	r.errText = errLabel()
 	r.warnText = widget.NewLabel("")
 	r.warnText.Importance = widget.WarningImportance
@@ -222,20 +223,20 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	r.noAge.OnChanged = func(bool) { r.toggled() }
 
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Size"), container.NewBorder(nil, nil, nil, container.NewHBox(r.sizeUnit, r.noSize), r.size),
-		widget.NewLabel("Age"), container.NewBorder(nil, nil, nil, container.NewHBox(r.ageUnit, r.noAge), r.age),
+		widget.NewLabel(lang.L("Size")), container.NewBorder(nil, nil, nil, container.NewHBox(r.sizeUnit, r.noSize), r.size),
+		widget.NewLabel(lang.L("Age")), container.NewBorder(nil, nil, nil, container.NewHBox(r.ageUnit, r.noAge), r.age),
 	)
 	dv, du := splitSize(capture.DefaultMaxBytes)
 	content := container.NewVBox(form,
-		hint(fmt.Sprintf("Once the capture is larger or older than this, its oldest records are deleted: "+
-			"now, and every few seconds from then on. Defaults: %s %s, %s.", dv, du, formatAge(capture.DefaultMaxAge))),
+		hint(fmt.Sprintf(lang.L("Once the capture is larger or older than this, its oldest records are deleted: "+
+			"now, and every few seconds from then on. Defaults: %s %s, %s."), dv, du, formatAge(capture.DefaultMaxAge))),
 		r.warnText, r.errText)
 
-	r.defaults = widget.NewButton("Defaults", func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
-	r.cancel = widget.NewButton("Cancel", nil)
-	r.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), r.onApplyTapped)
+	r.defaults = widget.NewButton(lang.L("Defaults"), func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
+	r.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	r.apply = widget.NewButtonWithIcon(lang.L("Apply"), theme.ConfirmIcon(), r.onApplyTapped)
 	r.apply.Importance = widget.HighImportance
-	r.dlg = dialog.NewCustomWithoutButtons("Capture retention", content, w)
+	r.dlg = dialog.NewCustomWithoutButtons(lang.L("Capture retention"), content, w)
 	r.dlg.SetButtons([]fyne.CanvasObject{r.defaults, r.cancel, r.apply})
 	r.cancel.OnTapped = r.dlg.Hide
 	r.toggled()
@@ -306,7 +307,7 @@ func (r *retentionDialog) check() {
 	if err != nil {
 		msg = err.Error()
 	} else if r.stored > 0 && maxBytes > 0 && r.stored > maxBytes {
-		warn = fmt.Sprintf("The capture holds %s now: applying deletes its oldest records.", bytesize.Text(r.stored))
+		warn = fmt.Sprintf(lang.L("The capture holds %s now: applying deletes its oldest records."), bytesize.Text(r.stored))
 	}
 	setLabel(r.errText, msg, widget.DangerImportance)
 	setLabel(r.warnText, warn, widget.WarningImportance)

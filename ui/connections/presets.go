@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
@@ -76,7 +77,7 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.yandexLogin = widget.NewRadioGroup([]string{yandexByPassword, yandexByCert}, func(string) { d.showFields() })
 	d.yandexLogin.Horizontal, d.yandexLogin.Required = true, true
 	d.yandexLogin.Selected = yandexByPassword
-	d.aws443 = widget.NewCheck("Port 443 with ALPN "+client.AWSALPN+" (for networks that only let HTTPS out)", nil)
+	d.aws443 = widget.NewCheck(lang.L("Port 443 with ALPN ")+client.AWSALPN+lang.L(" (for networks that only let HTTPS out)"), nil)
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
 	d.errText.Wrapping = fyne.TextWrapWord
@@ -89,12 +90,12 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.kind = widget.NewSelect(labels, func(string) { d.showFields() })
 	d.kind.SetSelectedIndex(0)
 
-	next := widget.NewButton("Next…", d.onNext)
+	next := widget.NewButton(lang.L("Next…"), d.onNext)
 	next.Importance = widget.HighImportance
-	content := container.NewBorder(container.NewVBox(widget.NewForm(widget.NewFormItem("Preset", d.kind)), d.errText), nil, nil, nil,
+	content := container.NewBorder(container.NewVBox(widget.NewForm(widget.NewFormItem(lang.L("Preset"), d.kind)), d.errText), nil, nil, nil,
 		container.NewVScroll(d.fields))
-	d.dlg = dialog.NewCustomWithoutButtons("New connection", content, p.win)
-	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() { d.dlg.Hide() }), next})
+	d.dlg = dialog.NewCustomWithoutButtons(lang.L("New connection"), content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Cancel"), func() { d.dlg.Hide() }), next})
 	d.dlg.Resize(fyne.NewSize(720, 520))
 	return d
 }
@@ -107,12 +108,12 @@ func (d *presetDialog) selected() client.PresetKind {
 func (d *presetDialog) showFields() {
 	item := widget.NewFormItem
 	items := []*widget.FormItem{item("Name", d.name)}
-	d.ca.SetPlaceHolder("empty: the system's trusted roots")
+	d.ca.SetPlaceHolder(lang.L("empty: the system's trusted roots"))
 	switch d.selected() {
 	case client.PresetGeneric:
 		items = append(items, item("URL", d.url), item("User name", d.user))
 	case client.PresetAWS:
-		d.host.SetPlaceHolder("your ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com")
+		d.host.SetPlaceHolder(lang.L("your ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com"))
 		items = append(items, item("Endpoint", d.host), item("Thing name", d.thing), item("Certificate", d.certRow),
 			item("Private key", d.keyRow), item("Amazon root CA", d.caRow), item("", d.aws443))
 	case client.PresetAzure:
@@ -120,7 +121,7 @@ func (d *presetDialog) showFields() {
 	case client.PresetYandex:
 		items = append(items, d.yandexItems()...)
 	case client.PresetEMQX, client.PresetHiveMQ:
-		d.host.SetPlaceHolder("the cluster host name from the console")
+		d.host.SetPlaceHolder(lang.L("the cluster host name from the console"))
 		items = append(items, item("Cluster host", d.host), item("User name", d.user), item("CA file", d.caRow))
 	}
 	// A Form cannot drop items once shown: make a new one.
@@ -137,13 +138,13 @@ func (d *presetDialog) yandexItems() []*widget.FormItem {
 	if d.yandexAs.Selected == yandexAsRegistry {
 		what = "registry"
 	}
-	d.yandexID.SetPlaceHolder(fmt.Sprintf("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9", what))
-	d.ca.SetPlaceHolder("empty: Yandex's root CA (built in) and the system's roots")
+	d.yandexID.SetPlaceHolder(fmt.Sprintf(lang.L("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9"), what))
+	d.ca.SetPlaceHolder(lang.L("empty: Yandex's root CA (built in) and the system's roots"))
 	items := []*widget.FormItem{item("Acts as", d.yandexAs), item(capitalize(what)+" ID", d.yandexID), item("Log in with", d.yandexLogin)}
 	if d.yandexLogin.Selected == yandexByCert {
 		items = append(items, item("Certificate", d.certRow), item("Private key", d.keyRow))
 	} else {
-		note := widget.NewLabel(fmt.Sprintf("The user name is the %s ID; its password is the one set for it in the console, asked for next.", what))
+		note := widget.NewLabel(fmt.Sprintf(lang.L("The user name is the %s ID; its password is the one set for it in the console, asked for next."), what))
 		note.Wrapping = fyne.TextWrapWord
 		items = append(items, item("", note))
 	}

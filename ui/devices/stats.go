@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -58,7 +59,7 @@ func (p *Panel) progressText() string {
 	if p.phase == idle && v == 0 {
 		return "No fleet running"
 	}
-	return fmt.Sprintf("%s of %s devices connected", numfmt.Count(p.connected), numfmt.Count(p.wanted))
+	return fmt.Sprintf(lang.L("%s of %s devices connected"), numfmt.Count(p.connected), numfmt.Count(p.wanted))
 }
 
 func newStatCells() []*statCell {
@@ -129,9 +130,9 @@ func (p *Panel) showStats(s FleetStats, known bool) {
 	case !known || s.Errors == 0 && s.LastError == "":
 		setStatus(st.lastErr, "", widget.MediumImportance)
 	case s.LastError == "":
-		setStatus(st.lastErr, "Errors, none described.", widget.DangerImportance)
+		setStatus(st.lastErr, lang.L("Errors, none described."), widget.DangerImportance)
 	default:
-		setStatus(st.lastErr, "Last error: "+s.LastError, widget.DangerImportance)
+		setStatus(st.lastErr, lang.L("Last error: ")+s.LastError, widget.DangerImportance)
 	}
 }
 
@@ -141,11 +142,11 @@ func duration(d time.Duration) string {
 	case d < 0:
 		return unknown
 	case d < time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+		return fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond))
 	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		return fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond))
 	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
+		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }

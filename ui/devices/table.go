@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -53,7 +54,7 @@ type detail struct {
 
 func (p *Panel) buildDevices() fyne.CanvasObject {
 	d := &p.dev
-	d.head = widget.NewLabelWithStyle("Devices", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.head = widget.NewLabelWithStyle(lang.L("Devices"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(p.rows), numCols },
 		func() fyne.CanvasObject {
@@ -97,17 +98,17 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	d.last.TextStyle = fyne.TextStyle{Monospace: true}
 	d.last.Wrapping = fyne.TextWrapBreak
 	d.topic = widget.NewEntry()
-	d.topic.SetPlaceHolder("command topic")
+	d.topic.SetPlaceHolder(lang.L("command topic"))
 	d.payload = widget.NewEntry()
-	d.payload.SetPlaceHolder(`payload, e.g. {"setpoint": 21}`)
-	d.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.onCommand)
-	d.kill = widget.NewButtonWithIcon("Kill (fires its will)", theme.CancelIcon(), p.onKill)
+	d.payload.SetPlaceHolder(lang.L(`payload, e.g. {"setpoint": 21}`))
+	d.send = widget.NewButtonWithIcon(lang.L("Send"), theme.MailSendIcon(), p.onCommand)
+	d.kill = widget.NewButtonWithIcon(lang.L("Kill (fires its will)"), theme.CancelIcon(), p.onKill)
 	d.kill.Importance = widget.DangerImportance
 	d.result = statusLabel()
 
 	body := container.NewVScroll(container.NewVBox(
-		caption("State"), d.state,
-		caption("Last messages"), d.last,
+		caption(lang.L("State")), d.state,
+		caption(lang.L("Last messages")), d.last,
 	))
 	cmd := container.NewVBox(
 		container.NewBorder(nil, nil, nil, d.send, container.NewGridWithColumns(2, d.topic, d.payload)),
@@ -147,7 +148,7 @@ func cellText(r DeviceRow, col int) string {
 // showDevices shows p.rows.
 func (p *Panel) showDevices() {
 	d := &p.dev
-	setText(d.head, "Devices ("+numfmt.Count(len(p.rows))+")")
+	setText(d.head, lang.L("Devices (")+numfmt.Count(len(p.rows))+")")
 	d.table.Refresh()
 }
 
@@ -171,11 +172,11 @@ func (p *Panel) showDetail(dt detail) {
 	d := &p.dev
 	on := dt.id != "" && p.run != nil
 	if !on {
-		setText(d.title, "No device selected")
-		setText(d.state, "Select a device in the table.")
+		setText(d.title, lang.L("No device selected"))
+		setText(d.state, lang.L("Select a device in the table."))
 		setText(d.last, "")
 	} else {
-		setText(d.title, "Device "+dt.id)
+		setText(d.title, lang.L("Device ")+dt.id)
 		setText(d.state, formatState(dt.state))
 		setText(d.last, formatMessages(dt.last))
 	}
@@ -213,15 +214,15 @@ func (p *Panel) onKill() {
 	if id == "" || r == nil {
 		return
 	}
-	setStatus(p.dev.result, "Killing "+id+"…", widget.MediumImportance)
+	setStatus(p.dev.result, lang.L("Killing ")+id+"…", widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		err := r.Kill(id)
 		p.do(func() {
 			if err != nil {
-				setStatus(p.dev.result, "Not killed: "+err.Error(), widget.DangerImportance)
+				setStatus(p.dev.result, lang.L("Not killed: ")+err.Error(), widget.DangerImportance)
 				return
 			}
-			setStatus(p.dev.result, "Killed "+id+": the broker publishes its will.", widget.WarningImportance)
+			setStatus(p.dev.result, lang.L("Killed ")+id+lang.L(": the broker publishes its will."), widget.WarningImportance)
 		})
 	})
 }
@@ -233,18 +234,18 @@ func (p *Panel) onCommand() {
 		return
 	}
 	if topic == "" {
-		setStatus(p.dev.result, "Give the command a topic (one the device subscribes to).", widget.DangerImportance)
+		setStatus(p.dev.result, lang.L("Give the command a topic (one the device subscribes to)."), widget.DangerImportance)
 		return
 	}
-	setStatus(p.dev.result, "Sending…", widget.MediumImportance)
+	setStatus(p.dev.result, lang.L("Sending…"), widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		err := r.Command(id, topic, payload)
 		p.do(func() {
 			if err != nil {
-				setStatus(p.dev.result, "Not sent: "+err.Error(), widget.DangerImportance)
+				setStatus(p.dev.result, lang.L("Not sent: ")+err.Error(), widget.DangerImportance)
 				return
 			}
-			setStatus(p.dev.result, "Sent to "+id+" on "+topic+".", widget.SuccessImportance)
+			setStatus(p.dev.result, lang.L("Sent to ")+id+lang.L(" on ")+topic+".", widget.SuccessImportance)
 		})
 	})
 }

@@ -26,6 +26,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -207,15 +208,15 @@ func (in *Inspector) build() {
 	in.counts = widget.NewLabel("")
 	in.counts.Importance = widget.LowImportance
 	in.counts.Truncation = fyne.TextTruncateEllipsis
-	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
-	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
+	in.copyTopic = widget.NewButtonWithIcon(lang.L("Copy topic"), theme.ContentCopyIcon(), in.onCopyTopic)
+	in.copyPayload = widget.NewButtonWithIcon(lang.L("Copy payload"), theme.ContentCopyIcon(), in.onCopyPayload)
 	in.meta = newMetaView()
 	// MQTT 5 properties fold away: unfolded, six of them took the rows the
 	// payload needs at 1100 × 720, leaving it two lines.
 	in.propsView = newMetaView()
 	in.props = widget.NewAccordion(widget.NewAccordionItem("MQTT 5 properties", in.propsView.box))
 	in.props.Hide()
-	in.publish = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), in.onPublishTo)
+	in.publish = widget.NewButtonWithIcon(lang.L("Publish…"), theme.MailSendIcon(), in.onPublishTo)
 	if in.opts.OnPublishTo == nil {
 		in.publish.Hide()
 	}
@@ -243,7 +244,7 @@ func (in *Inspector) build() {
 	wrap(in.decodeErr)
 	in.decodeErr.Hide()
 	bar := container.NewBorder(nil, nil,
-		container.NewHBox(widget.NewLabel("Decoder"), in.formatSel, in.mode), nil, in.status)
+		container.NewHBox(widget.NewLabel(lang.L("Decoder")), in.formatSel, in.mode), nil, in.status)
 	payload := container.NewBorder(container.NewVBox(bar, in.decodeErr), nil, nil, nil,
 		container.NewStack(in.lines, in.tree.box))
 
@@ -261,12 +262,12 @@ func (in *Inspector) build() {
 	in.histStatus = widget.NewLabel("")
 	wrap(in.histStatus)
 	in.histStatus.Importance = widget.LowImportance
-	in.olderBtn = widget.NewButtonWithIcon("Load older", theme.MoveDownIcon(), in.onLoadOlder)
+	in.olderBtn = widget.NewButtonWithIcon(lang.L("Load older"), theme.MoveDownIcon(), in.onLoadOlder)
 	// Follow is the wider word: the button keeps its width when it
 	// changes, so the status beside it does not jump.
-	in.freezeBtn = widget.NewButtonWithIcon("Follow", theme.MediaPlayIcon(), in.onFreeze)
+	in.freezeBtn = widget.NewButtonWithIcon(lang.L("Follow"), theme.MediaPlayIcon(), in.onFreeze)
 	freezeW := in.freezeBtn.MinSize().Width
-	in.freezeBtn.SetText("Freeze")
+	in.freezeBtn.SetText(lang.L("Freeze"))
 	in.freezeBtn.SetIcon(theme.MediaPauseIcon())
 	in.diff = newDiffView()
 	histSplit := container.NewHSplit(in.histList, in.diff.box)
@@ -278,8 +279,8 @@ func (in *Inspector) build() {
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("History", theme.HistoryIcon(), hist),
-		container.NewTabItemWithIcon("Chart", theme.GridIcon(), in.chart.box))
+		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), hist),
+		container.NewTabItemWithIcon(lang.L("Chart"), theme.GridIcon(), in.chart.box))
 
 	top := container.NewBorder(header, nil, nil, nil, payload)
 	split := container.NewVSplit(top, in.tabs)
@@ -398,7 +399,7 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 		return
 	}
 	if !ok {
-		in.showHint("This topic is no longer in the tree.")
+		in.showHint(lang.L("This topic is no longer in the tree."))
 		return
 	}
 	st.sum = sum
@@ -471,9 +472,9 @@ func levelHint(s topics.NodeSummary) string {
 		if s.SubtreeTopics == 0 {
 			return sourceTitle(s.Source) + ": no topics yet."
 		}
-		return fmt.Sprintf("%s: %s. Select a topic to inspect it.", sourceTitle(s.Source), below)
+		return fmt.Sprintf(lang.L("%s: %s. Select a topic to inspect it."), sourceTitle(s.Source), below)
 	}
-	return fmt.Sprintf("%s has no messages of its own; below it: %s. Select a topic to inspect it.", topicTitle(s), below)
+	return fmt.Sprintf(lang.L("%s has no messages of its own; below it: %s. Select a topic to inspect it."), topicTitle(s), below)
 }
 
 // requestView asks for what the payload and diff panes should show now,
@@ -492,7 +493,7 @@ func (in *Inspector) requestView() {
 		st.view, st.viewFormat, st.res = e, st.format, nil
 		// The previous lines stay until the new ones are ready, so a live
 		// topic does not flicker; the status says they are being replaced.
-		in.status.SetText("Decoding…")
+		in.status.SetText(lang.L("Decoding…"))
 	}
 	if e != st.cmpEnt || prev != st.cmpPrev {
 		st.cmpEnt, st.cmpPrev = e, prev
@@ -612,7 +613,7 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	}
 	in.status.SetText(status)
 	if res.Err != nil {
-		in.decodeErr.SetText(fmt.Sprintf("Decoding as %s failed (%v); showing the hex dump instead.", res.Tried.Label(), res.Err))
+		in.decodeErr.SetText(fmt.Sprintf(lang.L("Decoding as %s failed (%v); showing the hex dump instead."), res.Tried.Label(), res.Err))
 		in.decodeErr.Show()
 	} else {
 		in.decodeErr.Hide()
@@ -694,7 +695,7 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 			where = "capture is off, so they were not kept"
 		}
 		what.Importance = widget.WarningImportance
-		what.SetText(fmt.Sprintf("⋯ %s not listed: they left RAM between two refreshes (%s)",
+		what.SetText(fmt.Sprintf(lang.L("⋯ %s not listed: they left RAM between two refreshes (%s)"),
 			numfmt.Plural(e.missed, "message", "messages"), where))
 		return
 	}
@@ -749,7 +750,7 @@ func (in *Inspector) updateHistoryStatus() {
 	}
 	text += numfmt.Plural(ram+stored, "message", "messages") + " listed"
 	if stored > 0 {
-		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
+		text += fmt.Sprintf(lang.L(" (%s from RAM, %s from the capture)"), numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}
 	text += "."
 	if missed > 0 {

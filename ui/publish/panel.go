@@ -25,6 +25,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -212,8 +213,8 @@ func (p *Panel) openStores() {
 func (p *Panel) buildUI() {
 	form := p.buildForm()
 	side := container.NewAppTabs(
-		container.NewTabItemWithIcon("Saved", theme.DocumentSaveIcon(), p.buildSaved()),
-		container.NewTabItemWithIcon("History", theme.HistoryIcon(), p.buildHistory()),
+		container.NewTabItemWithIcon(lang.L("Saved"), theme.DocumentSaveIcon(), p.buildSaved()),
+		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), p.buildHistory()),
 	)
 	split := container.NewHSplit(form, side)
 	// The side pane gets room for a saved message's name beside its three

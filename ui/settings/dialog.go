@@ -3,6 +3,7 @@ package settings
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -55,11 +56,11 @@ func Show(a fyne.App, w fyne.Window) *Dialog {
 	})
 	d.font.SetSelected(fontLabel(d.s.FontPercent))
 	form := widget.NewForm(
-		widget.NewFormItem("Theme", d.theme),
-		widget.NewFormItem("Topic tree", d.dense),
-		widget.NewFormItem("Text size", d.font),
+		widget.NewFormItem(lang.L("Theme"), d.theme),
+		widget.NewFormItem(lang.L("Topic tree"), d.dense),
+		widget.NewFormItem(lang.L("Text size"), d.font),
 	)
-	d.dlg = dialog.NewCustom("Settings", "Close", form, w)
+	d.dlg = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), form, w)
 	d.dlg.Show()
 	return d
 }

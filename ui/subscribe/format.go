@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -54,7 +56,7 @@ func preview(payload []byte, size int) string {
 	if size > hexBytes {
 		b.WriteString(" …")
 	}
-	return fmt.Sprintf("binary, %s bytes: %s", numfmt.Count(int64(size)), b.String())
+	return fmt.Sprintf(lang.L("binary, %s bytes: %s"), numfmt.Count(int64(size)), b.String())
 }
 
 // isText reports whether b is UTF-8, allowing a rune cut at its end
@@ -110,7 +112,7 @@ func resultText(r client.SubResult) string {
 	if r.Refused {
 		return "Refused: " + r.Reason
 	}
-	return fmt.Sprintf("Granted QoS %d", r.Granted)
+	return fmt.Sprintf(lang.L("Granted QoS %d"), r.Granted)
 }
 
 // optionsText lists a subscription's MQTT 5 options that are not the
@@ -137,7 +139,7 @@ func optionsText(s client.Subscription) string {
 func stateText(s client.Status) string {
 	switch s.State {
 	case client.StateConnected:
-		return fmt.Sprintf("Connected · MQTT %s", s.Protocol)
+		return fmt.Sprintf(lang.L("Connected · MQTT %s"), s.Protocol)
 	case client.StateReconnecting:
 		if s.LastError != nil {
 			return "Reconnecting: " + s.LastError.Error()
