@@ -46,7 +46,7 @@ type clientRow struct {
 func newClientRow(c broker.ClientInfo, name string) clientRow {
 	since := numfmt.Time(c.ConnectedSince)
 	if !c.Connected {
-		since = "offline"
+		since = lang.L("offline")
 	}
 	filters := make([]string, len(c.Subscriptions))
 	for i, s := range c.Subscriptions {
@@ -97,7 +97,7 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 	}
 	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(colTitles[id.Col])
+			o.(*widget.Label).SetText(lang.L(colTitles[id.Col]))
 		}
 	}
 	for i, w := range colWidths {

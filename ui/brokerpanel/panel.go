@@ -100,7 +100,7 @@ func (p *Panel) NameClients(ownNames func() map[string]string) {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Broker" }
+func (p *Panel) Title() string { return lang.L("Broker") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.ComputerIcon() }
@@ -139,8 +139,8 @@ func (p *Panel) buildUI() {
 	top := container.NewVBox(
 		header,
 		p.errRow,
-		widget.NewCard("", "Listeners", p.listenerBox),
-		widget.NewCard("", "Traffic", grid),
+		widget.NewCard("", lang.L("Listeners"), p.listenerBox),
+		widget.NewCard("", lang.L("Traffic"), grid),
 		p.clientsHead,
 	)
 	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(p.clients.table, container.NewCenter(p.clientsNone)))
@@ -172,9 +172,9 @@ func (p *Panel) finish(err error, s snapshot) {
 
 func (p *Panel) onStartStop() {
 	stop := p.state.Status == broker.Running
-	what := "Starting…"
+	what := lang.L("Starting…")
 	if stop {
-		what = "Stopping…"
+		what = lang.L("Stopping…")
 	}
 	if !p.begin(what) {
 		return
@@ -314,9 +314,9 @@ func (p *Panel) shownErr() error {
 
 func (p *Panel) updateStatus() {
 	running := p.state.Status == broker.Running
-	text, icon := "Start", theme.MediaPlayIcon()
+	text, icon := lang.L("Start"), theme.MediaPlayIcon()
 	if running {
-		text, icon = "Stop", theme.MediaStopIcon()
+		text, icon = lang.L("Stop"), theme.MediaStopIcon()
 	}
 	if p.busy != "" {
 		text = p.busy
@@ -332,11 +332,11 @@ func (p *Panel) updateStatus() {
 	if status == "" {
 		switch p.state.Status {
 		case broker.Running:
-			status = "Running since " + numfmt.Time(p.state.Since)
+			status = lang.L("Running since ") + numfmt.Time(p.state.Since)
 		case broker.Failed:
-			status = "Not running: the broker failed to start"
+			status = lang.L("Not running: the broker failed to start")
 		default:
-			status = "Stopped"
+			status = lang.L("Stopped")
 		}
 	}
 	setText(p.status, status)
@@ -380,7 +380,7 @@ func (p *Panel) updateListeners(ls []broker.Listener) {
 	for _, l := range ls {
 		url := l.URL
 		copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { p.onCopy(url) })
-		name := widget.NewLabelWithStyle(listenerNames[l.Name], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		name := widget.NewLabelWithStyle(lang.L(listenerNames[l.Name]), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		u := widget.NewLabel(url)
 		u.Selectable = true
 		actions := fyne.CanvasObject(copyBtn)

@@ -136,9 +136,9 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	s.autoStart = widget.NewCheck(lang.L("Start the broker when IoT Studio opens"), nil)
 	s.autoStart.SetChecked(AutoStart(prefs))
 
-	tlsHint := "TLS serves a certificate from the development CA in the data folder."
+	tlsHint := lang.L("TLS serves a certificate from the development CA in the data folder.")
 	if cfg.CertFile != "" && cfg.KeyFile != "" {
-		tlsHint = "TLS serves " + cfg.CertFile + "."
+		tlsHint = lang.L("TLS serves ") + cfg.CertFile + "."
 	}
 	s.errText = widget.NewLabel("") // empty, not hidden: keeps the dialog's size
 	s.errText.Importance = widget.DangerImportance

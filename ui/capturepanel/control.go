@@ -171,12 +171,12 @@ func (p *Panel) finishAction(a *action, msg string, err error) {
 	case err != nil && (a.cancelled || errors.Is(err, context.Canceled)):
 		imp = widget.WarningImportance
 		if msg == "" {
-			msg = a.title + " cancelled."
+			msg = a.title + lang.L(" cancelled.")
 		}
 	case err != nil:
 		imp = widget.DangerImportance
 		if msg == "" {
-			msg = a.title + " failed: " + err.Error()
+			msg = a.title + lang.L(" failed: ") + err.Error()
 		}
 	}
 	setLabel(p.actionText, msg, imp)
@@ -289,14 +289,14 @@ func (p *Panel) showClearDialog(records int64) {
 	c.del.OnTapped = func() {
 		c.dlg.Hide()
 		p.startAction(job{
-			title:  "Clear",
-			status: func(int64, int64) string { return "Deleting every captured record…" },
+			title:  lang.L("Clear"),
+			status: func(int64, int64) string { return lang.L("Deleting every captured record…") },
 			run: func(ctx context.Context, _ func(int64, int64)) (string, error) {
 				n, err := p.src.Clear(ctx)
 				if err != nil {
 					return "", err
 				}
-				return "Deleted " + numfmt.Plural(n, "record", "records") + ".", nil
+				return lang.L("Deleted ") + numfmt.Plural(n, "record", "records") + ".", nil
 			},
 			after: func(error) { p.refreshResults() },
 		})

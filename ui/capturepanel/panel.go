@@ -158,7 +158,7 @@ func New(store *capture.Store, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Capture" }
+func (p *Panel) Title() string { return lang.L("Capture") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
@@ -433,15 +433,15 @@ func (p *Panel) updateFooter() {
 	n := len(p.recs)
 	text := fmt.Sprintf(lang.L("%s records shown"), numfmt.Count(int64(n)))
 	if n == 1 {
-		text = "1 record shown"
+		text = lang.L("1 record shown")
 	}
 	switch {
 	case p.loading:
-		text += " — searching…"
+		text += lang.L(" — searching…")
 	case p.next != "":
-		text += " — more available (scroll down or Load more)"
+		text += lang.L(" — more available (scroll down or Load more)")
 	case n == 0:
-		text = "No matching records."
+		text = lang.L("No matching records.")
 	}
 	if lost := p.damagedRecords(); lost > 0 {
 		text += fmt.Sprintf(lang.L(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)"), numfmt.Plural(lost, "record", "records"))

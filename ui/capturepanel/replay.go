@@ -64,7 +64,7 @@ func (p *Panel) onReplay() {
 	if p.opts.BrokerURL != nil {
 		d.embedded = p.opts.BrokerURL()
 	}
-	what := "every message of the current search"
+	what := lang.L("every message of the current search")
 	if p.ctx != nil && !p.loading && p.next == "" {
 		what = fmt.Sprintf(lang.L("the %s of the current search"), numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
@@ -73,7 +73,7 @@ func (p *Panel) onReplay() {
 
 	embeddedLabel := targetEmbedded + " (" + d.embedded + ")"
 	if d.embedded == "" {
-		embeddedLabel = targetEmbedded + " (not running)"
+		embeddedLabel = targetEmbedded + lang.L(" (not running)")
 	}
 	d.url = widget.NewEntry()
 	d.url.SetPlaceHolder(lang.L("mqtt://host:1883, mqtts://…, ws://host:8083/mqtt"))
@@ -201,16 +201,16 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 	st := &replayState{}
 	st.counting.Store(true)
 	started := p.startAction(job{
-		title:       "Replay",
+		title:       lang.L("Replay"),
 		cancellable: true,
 		status:      func(int64, int64) string { return st.text(target, ro.Speed) },
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			client, err := replay.Dial(ctx, co)
 			if err != nil {
 				if ctx.Err() != nil {
-					return "Replay cancelled before it connected; nothing was published.", err
+					return lang.L("Replay cancelled before it connected; nothing was published."), err
 				}
-				return "Replay failed: " + err.Error(), err
+				return lang.L("Replay failed: ") + err.Error(), err
 			}
 			defer client.Close()
 			res, err := replay.Run(ctx, store, q, client, ro, func(pr replay.Progress) {
@@ -249,7 +249,7 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 // text is the progress line of a replay to target at speed.
 func (st *replayState) text(target string, speed float64) string {
 	if st.counting.Load() {
-		return "Replay to " + target + ": connecting and counting messages…"
+		return lang.L("Replay to ") + target + lang.L(": connecting and counting messages…")
 	}
 	line := fmt.Sprintf(lang.L("Replaying to %s: %s of %s"), target, numfmt.Count(st.published.Load()),
 		numfmt.Plural(st.total.Load(), "message", "messages"))

@@ -46,9 +46,9 @@ func retentionText(maxBytes int64, maxAge time.Duration) string {
 		maxAge = capture.DefaultMaxAge
 	}
 	if maxBytes < 0 && maxAge < 0 {
-		return "keeps everything"
+		return lang.L("keeps everything")
 	}
-	size, age := "any size", "any age"
+	size, age := lang.L("any size"), lang.L("any age")
 	if maxBytes > 0 {
 		v, unit := splitSize(maxBytes)
 		size = v + " " + unit
@@ -56,7 +56,7 @@ func retentionText(maxBytes int64, maxAge time.Duration) string {
 	if maxAge > 0 {
 		age = formatAge(maxAge)
 	}
-	return "keeps " + size + " / " + age
+	return lang.L("keeps ") + size + " / " + age
 }
 
 // splitSize shows b in the dialog's units: the largest one b is at least
@@ -113,7 +113,7 @@ func parseSize(text, unit string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("size: choose a unit (%s)", strings.Join(sizeUnits, ", "))
 	}
-	f, err := parseAmount("Size", text, unit)
+	f, err := parseAmount(lang.L("Size"), text, unit)
 	if err != nil {
 		return 0, err
 	}
@@ -133,7 +133,7 @@ func parseAge(text, unit string) (time.Duration, error) {
 	if !ok {
 		return 0, fmt.Errorf("age: choose a unit (%s)", strings.Join(ageUnits, ", "))
 	}
-	f, err := parseAmount("Age", text, unit)
+	f, err := parseAmount(lang.L("Age"), text, unit)
 	if err != nil {
 		return 0, err
 	}

@@ -97,12 +97,12 @@ func (p *Panel) applyStatus(s status) {
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, numfmt.Plural(st.Records, "record", "records"), widget.MediumImportance)
 	setLabel(p.disk, bytesize.Text(st.DiskBytes)+lang.L(" on disk"), widget.MediumImportance)
-	rate := "— rec/s"
+	rate := lang.L("— rec/s")
 	if s.rate >= 0 {
-		rate = numfmt.Rate(s.rate) + " rec/s"
+		rate = numfmt.Rate(s.rate) + lang.L(" rec/s")
 	}
 	setLabel(p.rate, rate, widget.MediumImportance)
-	dropped, imp := numfmt.Count(st.Dropped)+" dropped", widget.MediumImportance
+	dropped, imp := numfmt.Count(st.Dropped)+lang.L(" dropped"), widget.MediumImportance
 	if st.Failed > 0 {
 		dropped += fmt.Sprintf(lang.L(", %s failed"), numfmt.Count(st.Failed))
 	}
@@ -118,9 +118,9 @@ func (p *Panel) applyStatus(s status) {
 		imp = widget.DangerImportance
 	}
 	setLabel(p.dropped, dropped, imp)
-	span := "empty"
+	span := lang.L("empty")
 	if !st.Oldest.IsZero() {
-		span = "oldest " + numfmt.Time(st.Oldest) + " · newest " + numfmt.Time(st.Newest)
+		span = lang.L("oldest ") + numfmt.Time(st.Oldest) + lang.L(" · newest ") + numfmt.Time(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
 }
@@ -136,9 +136,9 @@ func damageText(st capture.Stats) string {
 	case st.DamagedRecords > 0 && lost > 0:
 		return fmt.Sprintf(lang.L("%s damaged, %s lost in a crash"), numfmt.Count(st.DamagedRecords), numfmt.Count(lost))
 	case st.DamagedRecords > 0:
-		return numfmt.Count(st.DamagedRecords) + " damaged (unreadable)"
+		return numfmt.Count(st.DamagedRecords) + lang.L(" damaged (unreadable)")
 	case lost > 0:
-		return numfmt.Count(lost) + " lost in a crash"
+		return numfmt.Count(lost) + lang.L(" lost in a crash")
 	}
 	return ""
 }

@@ -33,21 +33,21 @@ const (
 func (p *Panel) describeForm() string {
 	var parts []string
 	if f := p.filter.Text; f != "" {
-		parts = append(parts, "topic "+f)
+		parts = append(parts, lang.L("topic ")+f)
 	} else {
-		parts = append(parts, "every topic")
+		parts = append(parts, lang.L("every topic"))
 	}
 	if s := strings.TrimSpace(p.since.Text); s != "" {
-		parts = append(parts, "since "+s)
+		parts = append(parts, lang.L("since ")+s)
 	}
 	if s := strings.TrimSpace(p.until.Text); s != "" {
-		parts = append(parts, "until "+s)
+		parts = append(parts, lang.L("until ")+s)
 	}
 	if s := p.contains.Text; s != "" {
 		parts = append(parts, fmt.Sprintf(lang.L("payload contains %q"), s))
 	}
 	if s := p.where.Text; s != "" {
-		parts = append(parts, "where "+s)
+		parts = append(parts, lang.L("where ")+s)
 	}
 	return strings.Join(parts, " · ")
 }
@@ -109,7 +109,7 @@ func (p *Panel) onExport() {
 		return
 	}
 	d := &exportDialog{}
-	what := "every message of the current search"
+	what := lang.L("every message of the current search")
 	if p.ctx != nil && !p.loading && p.next == "" {
 		what = fmt.Sprintf(lang.L("the %s of the current search"), numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
@@ -119,7 +119,7 @@ func (p *Panel) onExport() {
 	d.format.Required = true
 	d.format.SetSelected(formatJSONL)
 	var row fyne.CanvasObject
-	d.path, d.browse, row = pathEntry("File to write", func() { p.browseExport(d) })
+	d.path, d.browse, row = pathEntry(lang.L("File to write"), func() { p.browseExport(d) })
 	if home, err := os.UserHomeDir(); err == nil {
 		d.path.SetText(filepath.Join(home, "iotstudio-capture-"+time.Now().Format("20060102-150405")+".jsonl"))
 	}
@@ -204,7 +204,7 @@ func (p *Panel) startExport(d *exportDialog, q capture.Query) {
 	store := p.store
 	total := p.exportTotal(q)
 	started := p.startAction(job{
-		title:       "Export",
+		title:       lang.L("Export"),
 		cancellable: true,
 		status: func(done, total int64) string {
 			if total > 0 {
@@ -256,7 +256,7 @@ func (p *Panel) onImport() {
 	}
 	d := &importDialog{}
 	var row fyne.CanvasObject
-	d.path, d.browse, row = pathEntry("JSON Lines file to import", func() { p.browseImport(d) })
+	d.path, d.browse, row = pathEntry(lang.L("JSON Lines file to import"), func() { p.browseImport(d) })
 	d.path.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
 	d.path.OnSubmitted = func(string) { p.startImport(d) }
 	d.errText = errLabel()
@@ -314,7 +314,7 @@ func (p *Panel) startImport(d *importDialog) {
 	var records atomic.Int64
 	checking.Store(true)
 	started := p.startAction(job{
-		title:       "Import",
+		title:       lang.L("Import"),
 		cancellable: true,
 		status: func(done, total int64) string {
 			pct := ""
@@ -334,9 +334,9 @@ func (p *Panel) startImport(d *importDialog) {
 			})
 			if err != nil {
 				if ctx.Err() != nil {
-					return "Import cancelled: " + err.Error(), context.Canceled
+					return lang.L("Import cancelled: ") + err.Error(), context.Canceled
 				}
-				return "Import failed: " + err.Error(), err
+				return lang.L("Import failed: ") + err.Error(), err
 			}
 			return fmt.Sprintf(lang.L("Imported %s from %s."), numfmt.Plural(n, "record", "records"), path), nil
 		},

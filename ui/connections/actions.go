@@ -210,11 +210,11 @@ func gatherCredentials(s *client.Secrets, pr client.Profile, given map[client.Se
 func secretWords(kind client.SecretKind) string {
 	switch kind {
 	case client.SecretKeyPassphrase:
-		return "private key passphrase"
+		return lang.L("private key passphrase")
 	case client.SecretAzureDeviceKey:
-		return "Azure device key"
+		return lang.L("Azure device key")
 	}
-	return "password"
+	return lang.L("password")
 }
 
 // askSecret asks for exactly the secret the connect is missing, then
@@ -293,7 +293,7 @@ func (p *Panel) onDuplicate(id string) {
 	}
 	c := pr
 	c.ID = client.NewID()
-	c.Name = p.uniqueName(pr.Name + " copy")
+	c.Name = p.uniqueName(pr.Name + lang.L(" copy"))
 	c.TLS.ALPN = slices.Clone(pr.TLS.ALPN)
 	c.Subscribe = slices.Clone(pr.Subscribe)
 	c.Templates = slices.Clone(pr.Templates)
@@ -311,7 +311,7 @@ func (p *Panel) onDuplicate(id string) {
 			c.URL = "mqtt://" + addr
 		}
 	}
-	p.showForm(c, copyProfile, "Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect.")
+	p.showForm(c, copyProfile, lang.L("Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect."))
 }
 
 func (p *Panel) onDelete(id string) {

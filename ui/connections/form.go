@@ -82,9 +82,9 @@ type profileForm struct {
 func (p *Panel) showForm(pr client.Profile, mode formMode, hint string) *profileForm {
 	f := &profileForm{p: p, base: pr, mode: mode}
 	content := f.build(hint)
-	title := "Edit connection"
+	title := lang.L("Edit connection")
 	if mode != editProfile {
-		title = "New connection"
+		title = lang.L("New connection")
 	}
 	cancel := widget.NewButton(lang.L("Cancel"), func() { f.dlg.Hide() })
 	f.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), f.onSave)
@@ -134,7 +134,7 @@ func entryWith(text, placeholder string) *widget.Entry {
 }
 
 func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
-	f.name = entryWith(pr.Name, "a name for the list, e.g. Plant broker")
+	f.name = entryWith(pr.Name, lang.L("a name for the list, e.g. Plant broker"))
 	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
 	urlItem := widget.NewFormItem(lang.L("URL"), f.url)
 	if pr.ID == LocalID {
@@ -155,7 +155,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 			f.protocol.SetSelected(label)
 		}
 	}
-	f.clientID = entryWith(pr.ClientID, "empty: a unique one per connection (iotstudio-…)")
+	f.clientID = entryWith(pr.ClientID, lang.L("empty: a unique one per connection (iotstudio-…)"))
 	gen := widget.NewButton(lang.L("Generate"), func() { f.clientID.SetText(client.UniqueClientID()) })
 	f.clean = widget.NewCheck(lang.L("Clean start (drop any session the broker keeps for this client ID)"), nil)
 	f.clean.SetChecked(pr.CleanStart)
@@ -169,7 +169,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	f.subscribe.SetText(strings.Join(filters, "\n"))
 	f.subscribe.SetPlaceHolder(lang.L("one filter per line, e.g. # for every topic; empty: none"))
 	f.subscribe.SetMinRowsVisible(2)
-	return widget.NewCard("Connection", "", widget.NewForm(
+	return widget.NewCard(lang.L("Connection"), "", widget.NewForm(
 		widget.NewFormItem(lang.L("Name"), f.name),
 		urlItem,
 		widget.NewFormItem(lang.L("Protocol"), f.protocol),
@@ -182,7 +182,7 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 }
 
 func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
-	f.user = entryWith(pr.Username, "none")
+	f.user = entryWith(pr.Username, lang.L("none"))
 	f.usePassword = widget.NewCheck(lang.L("Log in with a password"), nil)
 	f.usePassword.SetChecked(pr.HasPassword)
 	f.password = widget.NewPasswordEntry()
@@ -195,7 +195,7 @@ func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
 		f.password.Disable()
 		f.password.SetPlaceHolder(lang.L("a SAS token, generated at each connect"))
 	}
-	return widget.NewCard("Authentication", "", widget.NewForm(
+	return widget.NewCard(lang.L("Authentication"), "", widget.NewForm(
 		widget.NewFormItem(lang.L("User name"), f.user),
 		widget.NewFormItem("", f.usePassword),
 		widget.NewFormItem(lang.L("Password"), f.password),
@@ -205,15 +205,15 @@ func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
 // secretPlaceholder tells whether a secret is saved already.
 func secretPlaceholder(saved bool) string {
 	if saved {
-		return "saved in the keyring; type to replace it"
+		return lang.L("saved in the keyring; type to replace it")
 	}
-	return "empty: asked for at connect"
+	return lang.L("empty: asked for at connect")
 }
 
 func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 	a := pr.Azure
 	f.hub = entryWith(a.Hub, "myhub.azure-devices.net")
-	f.device = entryWith(a.Device, "the device ID")
+	f.device = entryWith(a.Device, lang.L("the device ID"))
 	f.deviceKey = widget.NewPasswordEntry()
 	f.deviceKey.SetPlaceHolder(secretPlaceholder(f.mode == editProfile))
 	life := time.Duration(a.TokenLifetime)
@@ -228,7 +228,7 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 	f.hub.OnChanged, f.device.OnChanged = syncUser, syncUser
 	note := widget.NewLabel(lang.L("The password is a SAS token generated from the device key at each connect, valid for the token lifetime. The device key is kept in the keyring."))
 	note.Wrapping = fyne.TextWrapWord
-	return widget.NewCard("Azure IoT Hub", "", container.NewVBox(widget.NewForm(
+	return widget.NewCard(lang.L("Azure IoT Hub"), "", container.NewVBox(widget.NewForm(
 		widget.NewFormItem(lang.L("Hub"), f.hub),
 		widget.NewFormItem(lang.L("Device ID"), f.device),
 		widget.NewFormItem(lang.L("Device key"), f.deviceKey),
@@ -240,15 +240,15 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	t := pr.TLS
 	var caRow, certRow, keyRow fyne.CanvasObject
 	f.caFile, caRow = f.p.fileEntry(t.CAFile, caPlaceholder(t))
-	f.certFile, certRow = f.p.fileEntry(t.CertFile, "client certificate (PEM), if the broker asks for one")
-	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, "its private key (PEM)")
+	f.certFile, certRow = f.p.fileEntry(t.CertFile, lang.L("client certificate (PEM), if the broker asks for one"))
+	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, lang.L("its private key (PEM)"))
 	f.encrypted = widget.NewCheck(lang.L("The private key is encrypted"), nil)
 	f.encrypted.SetChecked(t.HasPassphrase)
 	f.passphrase = widget.NewPasswordEntry()
 	f.passphrase.SetPlaceHolder(secretPlaceholder(t.HasPassphrase && f.mode == editProfile))
-	f.serverName = entryWith(t.ServerName, "empty: the URL's host")
-	f.alpn = entryWith(strings.Join(t.ALPN, ", "), "none; e.g. x-amzn-mqtt-ca")
-	f.warning = widget.NewLabel(insecureWarning)
+	f.serverName = entryWith(t.ServerName, lang.L("empty: the URL's host"))
+	f.alpn = entryWith(strings.Join(t.ALPN, ", "), lang.L("none; e.g. x-amzn-mqtt-ca"))
+	f.warning = widget.NewLabel(lang.L(insecureWarning))
 	f.warning.Importance = widget.WarningImportance
 	f.warning.Wrapping = fyne.TextWrapWord
 	f.insecure = widget.NewCheck(lang.L("Insecure: do not check the broker's certificate"), func(on bool) {
@@ -262,7 +262,7 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	if !t.Insecure {
 		f.warning.Hide()
 	}
-	return widget.NewCard("TLS (mqtts:// and wss://)", "", container.NewVBox(widget.NewForm(
+	return widget.NewCard(lang.L("TLS (mqtts:// and wss://)"), "", container.NewVBox(widget.NewForm(
 		widget.NewFormItem(lang.L("CA file"), caRow),
 		widget.NewFormItem(lang.L("Client certificate"), certRow),
 		widget.NewFormItem(lang.L("Client key"), keyRow),
@@ -277,9 +277,9 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 // caPlaceholder says which CAs are trusted while no CA file is given.
 func caPlaceholder(t client.TLSOptions) string {
 	if t.BuiltinCA == client.BuiltinYandex {
-		return "empty: Yandex's root CA (built in) and the system's roots"
+		return lang.L("empty: Yandex's root CA (built in) and the system's roots")
 	}
-	return "empty: the system's trusted roots"
+	return lang.L("empty: the system's trusted roots")
 }
 
 // templatesCard lists the topics the preset's service expects the
@@ -291,7 +291,7 @@ func templatesCard(pr client.Profile) fyne.CanvasObject {
 		topic.Selectable = true
 		form.Append(capitalize(tm.Name), topic)
 	}
-	return widget.NewCard("Topics to publish to", "", form)
+	return widget.NewCard(lang.L("Topics to publish to"), "", form)
 }
 
 func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
@@ -301,13 +301,13 @@ func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
 	}
 	f.willOn = widget.NewCheck(lang.L("Send a last will if the connection dies"), nil)
 	f.willOn.SetChecked(pr.Will != nil)
-	f.willTopic = entryWith(w.Topic, "e.g. devices/studio/status")
-	f.willPayload = entryWith(string(w.Payload), "e.g. offline")
+	f.willTopic = entryWith(w.Topic, lang.L("e.g. devices/studio/status"))
+	f.willPayload = entryWith(string(w.Payload), lang.L("e.g. offline"))
 	f.willQoS = widget.NewSelect([]string{"0", "1", "2"}, nil)
 	f.willQoS.SetSelected(strconv.Itoa(int(w.QoS)))
 	f.willRetain = widget.NewCheck(lang.L("Retain"), nil)
 	f.willRetain.SetChecked(w.Retain)
-	return widget.NewCard("Last will", "", widget.NewForm(
+	return widget.NewCard(lang.L("Last will"), "", widget.NewForm(
 		widget.NewFormItem("", f.willOn),
 		widget.NewFormItem(lang.L("Topic"), f.willTopic),
 		widget.NewFormItem(lang.L("Payload"), f.willPayload),
@@ -369,10 +369,10 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 	pr.Protocol = formChoices[f.protocol.Selected]
 	pr.ClientID = strings.TrimSpace(f.clientID.Text)
 	pr.CleanStart = f.clean.Checked
-	expiry, err := parseUint(f.expiry.Text, 32, "Session expiry")
+	expiry, err := parseUint(f.expiry.Text, 32, lang.L("Session expiry"))
 	errs = append(errs, err)
 	pr.SessionExpiry = uint32(expiry)
-	keepAlive, err := parseUint(f.keepAlive.Text, 16, "Keep-alive")
+	keepAlive, err := parseUint(f.keepAlive.Text, 16, lang.L("Keep-alive"))
 	errs = append(errs, err)
 	pr.KeepAlive = uint16(keepAlive)
 	pr.Subscribe = f.readSubscribe()

@@ -106,7 +106,7 @@ func New(w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Connections" }
+func (p *Panel) Title() string { return lang.L("Connections") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.LoginIcon() }

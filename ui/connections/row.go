@@ -60,9 +60,9 @@ func (r *row) update(p *Panel, pr client.Profile) {
 	r.name.SetText(pr.Name)
 	where := pr.URL
 	if pr.ID == LocalID {
-		where = "the embedded broker"
+		where = lang.L("the embedded broker")
 		if open {
-			where += " at " + st.URL
+			where += lang.L(" at ") + st.URL
 		}
 	}
 	where += " · " + protocolText(pr, st, open)
@@ -131,7 +131,7 @@ func protocolText(pr client.Profile, st client.Status, open bool) string {
 	case open:
 		return "MQTT " + string(st.Protocol)
 	case pr.Protocol == client.ProtocolAuto:
-		return "automatic protocol (MQTT 5, else 3.1.1)"
+		return lang.L("automatic protocol (MQTT 5, else 3.1.1)")
 	}
 	return "MQTT " + string(pr.Protocol)
 }
@@ -140,15 +140,15 @@ func protocolText(pr client.Profile, st client.Status, open bool) string {
 // retries.
 func describe(st client.Status, open bool) (state, errText string) {
 	if !open {
-		return "Disconnected", ""
+		return lang.L("Disconnected"), ""
 	}
 	switch st.State {
 	case client.StateConnecting:
-		return "Connecting…", ""
+		return lang.L("Connecting…"), ""
 	case client.StateConnected:
-		return "Connected as " + st.ClientID, ""
+		return lang.L("Connected as ") + st.ClientID, ""
 	case client.StateReconnecting:
-		tries := "1 attempt"
+		tries := lang.L("1 attempt")
 		if st.Attempts != 1 {
 			tries = fmt.Sprintf(lang.L("%d attempts"), st.Attempts)
 		}
@@ -158,7 +158,7 @@ func describe(st client.Status, open bool) (state, errText string) {
 		}
 		return state, errText
 	}
-	return "Disconnected", ""
+	return lang.L("Disconnected"), ""
 }
 
 func stateImportance(st client.Status, open bool) widget.Importance {

@@ -31,7 +31,7 @@ type transferDialog struct {
 }
 
 func (p *Panel) newTransferDialog(title, action, note string, save bool, run func(path string) error) *transferDialog {
-	d := &transferDialog{path: entryWith("", "file path, e.g. connections-export.json")}
+	d := &transferDialog{path: entryWith("", lang.L("file path, e.g. connections-export.json"))}
 	browse := widget.NewButtonWithIcon(lang.L("Browse…"), theme.FolderOpenIcon(), func() { p.browse(d.path, save) })
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
@@ -89,12 +89,12 @@ func (p *Panel) browse(entry *widget.Entry, save bool) {
 }
 
 func (p *Panel) onExport() {
-	p.newTransferDialog(lang.L("Export connections"), lang.L("Export"), exportNote, true, p.exportTo).dlg.Show()
+	p.newTransferDialog(lang.L("Export connections"), lang.L("Export"), lang.L(exportNote), true, p.exportTo).dlg.Show()
 }
 
 func (p *Panel) onImport() {
-	note := "Adds the connections in a file made by Export. Names already in the list get a number. " +
-		"The file holds no secrets: you are asked for them at connect."
+	note := lang.L("Adds the connections in a file made by Export. Names already in the list get a number. ") +
+		lang.L("The file holds no secrets: you are asked for them at connect.")
 	p.newTransferDialog(lang.L("Import connections"), lang.L("Import"), note, false, p.importFrom).dlg.Show()
 }
 
@@ -155,7 +155,7 @@ func (p *Panel) importFrom(path string) error {
 	}
 	msg := fmt.Sprintf(lang.L("%d connections imported."), len(in))
 	if len(renamed) > 0 {
-		msg += " Renamed, since the names were taken: " + strings.Join(renamed, ", ") + "."
+		msg += lang.L(" Renamed, since the names were taken: ") + strings.Join(renamed, ", ") + "."
 	}
 	dialog.ShowInformation(lang.L("Connections imported"), msg, p.win)
 	return nil

@@ -45,7 +45,7 @@ func (p *Panel) buildProfiles() fyne.CanvasObject {
 			box.Objects[0].(*widget.Label).SetText(pr.Name)
 			src := pr.Source
 			if pr.BuiltIn {
-				src = "built-in"
+				src = lang.L("built-in")
 			}
 			box.Objects[1].(*widget.Label).SetText(src)
 		},
@@ -195,7 +195,7 @@ func (p *Panel) applyCheck(text string, problems []Problem, preview []PreviewMsg
 	}
 	e.problems.UnselectAll()
 	e.problems.Refresh()
-	title := "Problems"
+	title := lang.L("Problems")
 	if len(problems) > 0 {
 		title = fmt.Sprintf(lang.L("Problems (%d)"), len(problems))
 	}
@@ -243,7 +243,7 @@ func (pr Problem) String() string {
 // formatMessages lists messages as "+1.5s  topic\n  payload".
 func formatMessages(ms []PreviewMsg) string {
 	if len(ms) == 0 {
-		return "No messages."
+		return lang.L("No messages.")
 	}
 	var b strings.Builder
 	for i, m := range ms {
@@ -267,7 +267,7 @@ func (p *Panel) onInfer() {
 		widget.NewFormItem(lang.L("Topic filter"), filter),
 		widget.NewFormItem(lang.L("Captured in the last"), since),
 	}
-	dialog.ShowForm("Infer a profile from the capture", "Infer", "Cancel", items, func(ok bool) {
+	dialog.ShowForm(lang.L("Infer a profile from the capture"), lang.L("Infer"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -309,7 +309,7 @@ func (p *Panel) onSaveAs() {
 		}
 		return nil
 	}
-	dialog.ShowForm("Save the scenario in your profiles", "Save", "Cancel",
+	dialog.ShowForm(lang.L("Save the scenario in your profiles"), lang.L("Save"), lang.L("Cancel"),
 		[]*widget.FormItem{widget.NewFormItem(lang.L("Name"), name)}, func(ok bool) {
 			if ok {
 				p.confirmSave(strings.TrimSpace(name.Text))

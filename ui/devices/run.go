@@ -37,7 +37,7 @@ func (p *Panel) buildControls() fyne.CanvasObject {
 	c.count.SetPlaceHolder(lang.L("as in file"))
 	c.count.OnChanged = func(string) { p.updateControls() }
 	c.target = widget.NewSelect(nil, func(string) { p.updateControls() })
-	c.target.PlaceHolder = "(no target)"
+	c.target.PlaceHolder = lang.L("(no target)")
 	c.start = widget.NewButtonWithIcon(lang.L("Start"), theme.MediaPlayIcon(), p.onStart)
 	c.start.Importance = widget.HighImportance
 	c.pause = widget.NewButtonWithIcon(lang.L("Pause"), theme.MediaPauseIcon(), p.onPause)
@@ -75,9 +75,9 @@ func (p *Panel) updateControls() {
 	setEnabled(c.stop, p.phase == running || p.phase == starting)
 	setEnabled(c.count, p.phase == idle)
 	setEnabled(c.target, p.phase == idle)
-	text, icon := "Pause", theme.MediaPauseIcon()
+	text, icon := lang.L("Pause"), theme.MediaPauseIcon()
 	if p.paused {
-		text, icon = "Resume", theme.MediaPlayIcon()
+		text, icon = lang.L("Resume"), theme.MediaPlayIcon()
 	}
 	if c.pause.Text != text {
 		c.pause.Text, c.pause.Icon = text, icon
@@ -294,7 +294,7 @@ func (p *Panel) apply(s snapshot) {
 // fleetText names what the run started: N devices, or the file's fleets.
 func (p *Panel) fleetText() string {
 	if p.wantedN == 0 {
-		return "the file's fleets"
+		return lang.L("the file's fleets")
 	}
 	return numfmt.Plural(p.wantedN, "device", "devices")
 }

@@ -57,31 +57,31 @@ func (p *Panel) buildStats() fyne.CanvasObject {
 func (p *Panel) progressText() string {
 	v := p.st.progress.Value
 	if p.phase == idle && v == 0 {
-		return "No fleet running"
+		return lang.L("No fleet running")
 	}
 	return fmt.Sprintf(lang.L("%s of %s devices connected"), numfmt.Count(p.connected), numfmt.Count(p.wanted))
 }
 
 func newStatCells() []*statCell {
 	cs := []*statCell{
-		{name: "Connected", value: func(s FleetStats) string {
+		{name: lang.L("Connected"), value: func(s FleetStats) string {
 			return numfmt.Count(s.Connected) + " / " + numfmt.Count(s.Wanted)
 		}, alarm: func(s FleetStats) bool { return !s.Ramping && s.Connected < s.Wanted }},
-		{name: "Msg/s", value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
-		{name: "Sent", value: func(s FleetStats) string { return numfmt.Count(s.Sent) }},
-		{name: "Errors", value: func(s FleetStats) string { return numfmt.Count(s.Errors) },
+		{name: lang.L("Msg/s"), value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
+		{name: lang.L("Sent"), value: func(s FleetStats) string { return numfmt.Count(s.Sent) }},
+		{name: lang.L("Errors"), value: func(s FleetStats) string { return numfmt.Count(s.Errors) },
 			alarm: func(s FleetStats) bool { return s.Errors > 0 }},
-		{name: "Reconnects", value: func(s FleetStats) string { return numfmt.Count(s.Reconnects) }},
-		{name: "Lag p50/p99", value: func(s FleetStats) string {
+		{name: lang.L("Reconnects"), value: func(s FleetStats) string { return numfmt.Count(s.Reconnects) }},
+		{name: lang.L("Lag p50/p99"), value: func(s FleetStats) string {
 			return duration(s.LagP50) + " / " + duration(s.LagP99)
 		}, alarm: func(s FleetStats) bool { return s.LagP99 >= 100*time.Millisecond }},
-		{name: "Delivered/lost", value: func(s FleetStats) string {
+		{name: lang.L("Delivered/lost"), value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
 			return numfmt.Count(s.Delivered) + " / " + numfmt.Count(s.Lost) + lossPercent(s)
 		}, alarm: func(s FleetStats) bool { return s.LatencyKnown && s.Lost > 0 }},
-		{name: "Latency p50/p99", value: func(s FleetStats) string {
+		{name: lang.L("Latency p50/p99"), value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
@@ -221,9 +221,9 @@ func (r *rateRenderer) build() {
 	for _, p := range pts {
 		peak = max(peak, p.v)
 	}
-	caption := "Messages / s, last 60 s"
+	caption := lang.L("Messages / s, last 60 s")
 	if len(pts) > 0 {
-		caption += ", peak " + numfmt.Rate(peak)
+		caption += lang.L(", peak ") + numfmt.Rate(peak)
 	}
 	t := canvas.NewText(caption, dim)
 	t.TextSize = textSize

@@ -77,7 +77,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	}
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(colTitles[id.Col])
+			o.(*widget.Label).SetText(lang.L(colTitles[id.Col]))
 		}
 	}
 	for i, w := range colWidths {
@@ -188,7 +188,7 @@ func (p *Panel) showDetail(dt detail) {
 // formatState lists a device's state as "key = JSON value", sorted.
 func formatState(st map[string]any) string {
 	if len(st) == 0 {
-		return "(no state)"
+		return lang.L("(no state)")
 	}
 	keys := make([]string, 0, len(st))
 	for k := range st {

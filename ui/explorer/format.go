@@ -48,7 +48,7 @@ func previewText(s *topics.NodeSummary) string {
 		return ""
 	}
 	if s.PayloadLen == 0 {
-		return "(empty)"
+		return lang.L("(empty)")
 	}
 	p := s.Preview
 	if isText(p) {
@@ -95,13 +95,13 @@ func isText(s string) bool {
 func countsText(d *rowData) string {
 	var b strings.Builder
 	if d.Retained {
-		b.WriteString("has retained · ")
+		b.WriteString(lang.L("has retained · "))
 	}
 	switch {
 	case d.filtered && d.shownKids < d.Children:
 		// A filtered tree shows only the children leading to a match:
 		// say how many of them there are.
-		b.WriteString(numfmt.Count(d.shownKids) + " of " + numfmt.Plural(d.Children, "child", "children"))
+		b.WriteString(numfmt.Count(d.shownKids) + lang.L(" of ") + numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
 		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	case d.Children > 0:
@@ -139,7 +139,7 @@ func filterText(u *update) string {
 		return fmt.Sprintf(lang.L("Filter: the first %s matches"), numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
-		return "Filter: no topic matches"
+		return lang.L("Filter: no topic matches")
 	}
-	return "Filter: " + numfmt.Plural(u.matches, "match", "matches")
+	return lang.L("Filter: ") + numfmt.Plural(u.matches, "match", "matches")
 }

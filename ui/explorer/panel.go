@@ -156,7 +156,7 @@ func New(model *topics.Model, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Explorer" }
+func (p *Panel) Title() string { return lang.L("Explorer") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.ListIcon() }

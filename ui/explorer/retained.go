@@ -46,8 +46,8 @@ func deleteQuestion(d *rowData) string {
 		what = fmt.Sprintf(lang.L("Delete the retained messages of %s at and below %s?"),
 			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Topic)
 	}
-	return what + "\n\nEach topic gets an empty retained message, which makes the broker\n" +
-		"forget its retained message; current subscribers receive the empty message."
+	return what + lang.L("\n\nEach topic gets an empty retained message, which makes the broker\n") +
+		lang.L("forget its retained message; current subscribers receive the empty message.")
 }
 
 // deleteRetained publishes an empty retained message to every topic at or

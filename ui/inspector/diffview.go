@@ -182,20 +182,20 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 	for _, ch := range c.Changes {
 		path := ch.Path
 		if path == "" {
-			path = "(whole document)"
+			path = lang.L("(whole document)")
 		}
 		switch ch.Op {
 		case decode.Added:
 			rows = append(rows, diffRow{text: "added    " + path + " = " + ch.New, imp: widget.SuccessImportance})
 		case decode.Removed:
-			rows = append(rows, diffRow{text: "removed  " + path + " (was " + ch.Old + ")", imp: widget.DangerImportance})
+			rows = append(rows, diffRow{text: "removed  " + path + lang.L(" (was ") + ch.Old + ")", imp: widget.DangerImportance})
 		default:
 			rows = append(rows, diffRow{text: "changed  " + path + ": " + ch.Old + " → " + ch.New, imp: widget.WarningImportance})
 		}
 	}
 	if len(c.Lines) > 0 && !c.Equal {
 		if len(rows) > 0 {
-			rows = append(rows, diffRow{text: "Lines:", imp: widget.MediumImportance})
+			rows = append(rows, diffRow{text: lang.L("Lines:"), imp: widget.MediumImportance})
 		}
 		rows = append(rows, foldLines(c.Lines, diffContext)...)
 	}

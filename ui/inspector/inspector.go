@@ -214,7 +214,7 @@ func (in *Inspector) build() {
 	// MQTT 5 properties fold away: unfolded, six of them took the rows the
 	// payload needs at 1100 × 720, leaving it two lines.
 	in.propsView = newMetaView()
-	in.props = widget.NewAccordion(widget.NewAccordionItem("MQTT 5 properties", in.propsView.box))
+	in.props = widget.NewAccordion(widget.NewAccordionItem(lang.L("MQTT 5 properties"), in.propsView.box))
 	in.props.Hide()
 	in.publish = widget.NewButtonWithIcon(lang.L("Publish…"), theme.MailSendIcon(), in.onPublishTo)
 	if in.opts.OnPublishTo == nil {
@@ -353,9 +353,9 @@ func (in *Inspector) Show(id topics.NodeID) {
 	case in.body.Visible():
 		// Going from topic to topic keeps the panes in place: hiding and
 		// showing them again would lay the whole inspector out twice.
-		in.status.SetText(hintLoading)
+		in.status.SetText(lang.L(hintLoading))
 	default:
-		in.showHint(hintLoading)
+		in.showHint(lang.L(hintLoading))
 	}
 	in.setTarget(target{id: id, gen: st.gen})
 }
@@ -370,10 +370,10 @@ func (in *Inspector) showHint(text string) {
 // showNone is what shows with no topic selected: the welcome, or a hint.
 func (in *Inspector) showNone() {
 	if in.opts.Welcome == nil {
-		in.showHint(hintNone)
+		in.showHint(lang.L(hintNone))
 		return
 	}
-	in.hint.SetText(hintNone)
+	in.hint.SetText(lang.L(hintNone))
 	in.body.Hide()
 	in.hintBox.Hide()
 	in.opts.Welcome.Show()
@@ -470,7 +470,7 @@ func levelHint(s topics.NodeSummary) string {
 	}
 	if s.Parent == 0 {
 		if s.SubtreeTopics == 0 {
-			return sourceTitle(s.Source) + ": no topics yet."
+			return sourceTitle(s.Source) + lang.L(": no topics yet.")
 		}
 		return fmt.Sprintf(lang.L("%s: %s. Select a topic to inspect it."), sourceTitle(s.Source), below)
 	}
@@ -499,13 +499,13 @@ func (in *Inspector) requestView() {
 		st.cmpEnt, st.cmpPrev = e, prev
 		switch {
 		case prev != nil:
-			in.diff.set("Comparing with the message before it…", nil)
+			in.diff.set(lang.L("Comparing with the message before it…"), nil)
 		case st.h.index(e)+1 < len(st.h.ents):
-			in.diff.set("The message before this one is not listed (see the marker below it), so there is nothing to compare with.", nil)
+			in.diff.set(lang.L("The message before this one is not listed (see the marker below it), so there is nothing to compare with."), nil)
 		case in.capture() != nil && !st.older.done:
-			in.diff.set("This is the oldest message listed: Load older to compare it with the one before.", nil)
+			in.diff.set(lang.L("This is the oldest message listed: Load older to compare it with the one before."), nil)
 		default:
-			in.diff.set("This is the oldest message there is, so there is nothing to compare with.", nil)
+			in.diff.set(lang.L("This is the oldest message there is, so there is nothing to compare with."), nil)
 		}
 	}
 	in.decodes.put(decodeReq{gen: st.gen, ent: e, prev: prev, format: st.format, tree: st.tree})
@@ -527,7 +527,7 @@ func (in *Inspector) showProps(fs []field) {
 		in.props.Hide()
 		return
 	}
-	in.props.Items[0].Title = "MQTT 5 properties (" + numfmt.Count(len(fs)) + ")"
+	in.props.Items[0].Title = lang.L("MQTT 5 properties (") + numfmt.Count(len(fs)) + ")"
 	in.props.Show()
 	in.props.Refresh()
 }
@@ -690,9 +690,9 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	e := in.st.h.ents[id]
 	if e.missed > 0 {
 		when.SetText("")
-		where := "the Capture panel has them"
+		where := lang.L("the Capture panel has them")
 		if in.capture() == nil {
-			where = "capture is off, so they were not kept"
+			where = lang.L("capture is off, so they were not kept")
 		}
 		what.Importance = widget.WarningImportance
 		what.SetText(fmt.Sprintf(lang.L("⋯ %s not listed: they left RAM between two refreshes (%s)"),
@@ -746,28 +746,28 @@ func (in *Inspector) updateHistoryStatus() {
 	ram, stored, missed := st.h.counts()
 	text := ""
 	if st.frozen {
-		text = "Frozen: " + numfmt.Plural(st.heldBack(), "new message", "new messages") + " not listed yet. "
+		text = lang.L("Frozen: ") + numfmt.Plural(st.heldBack(), "new message", "new messages") + lang.L(" not listed yet. ")
 	}
-	text += numfmt.Plural(ram+stored, "message", "messages") + " listed"
+	text += numfmt.Plural(ram+stored, "message", "messages") + lang.L(" listed")
 	if stored > 0 {
 		text += fmt.Sprintf(lang.L(" (%s from RAM, %s from the capture)"), numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}
 	text += "."
 	if missed > 0 {
-		text += " " + numfmt.Plural(missed, "message is", "messages are") + " missing where marked."
+		text += " " + numfmt.Plural(missed, "message is", "messages are") + lang.L(" missing where marked.")
 	}
 	o := &st.older
 	switch {
 	case in.capture() == nil:
-		text += " Capture is off, so older messages were not kept."
+		text += lang.L(" Capture is off, so older messages were not kept.")
 	case o.loading:
-		text += " Loading older messages…"
+		text += lang.L(" Loading older messages…")
 	case o.err != nil:
 		text += " " + o.err.Error() + "."
 	case o.full:
-		text += " The inspector keeps at most " + numfmt.Count(maxEntries) + "; search the Capture panel for older ones."
+		text += lang.L(" The inspector keeps at most ") + numfmt.Count(maxEntries) + lang.L("; search the Capture panel for older ones.")
 	case o.done:
-		text += " No older messages in the capture."
+		text += lang.L(" No older messages in the capture.")
 	}
 	in.histStatus.SetText(text)
 	if in.capture() == nil || o.loading || o.done || o.full {
@@ -808,11 +808,11 @@ func (in *Inspector) applyChart(gen uint64, fields, picks []string, dflt bool, s
 	empty := ""
 	switch {
 	case len(fields) == 0 && len(picks) == 0:
-		empty = "No numbers in the newest message to chart."
+		empty = lang.L("No numbers in the newest message to chart.")
 	case len(picks) == 0:
-		empty = "Tick a field to chart it."
+		empty = lang.L("Tick a field to chart it.")
 	default:
-		empty = "No values of the ticked fields in the listed messages."
+		empty = lang.L("No values of the ticked fields in the listed messages.")
 	}
 	in.chart.chart.set(s, empty)
 }

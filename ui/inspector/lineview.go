@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -132,7 +133,7 @@ func (v *lineView) summary() string {
 	}
 	n := v.lens.n
 	if n == 1 {
-		return "1 line"
+		return lang.L("1 line")
 	}
-	return numfmt.Count(int64(n)) + " lines"
+	return numfmt.Count(int64(n)) + lang.L(" lines")
 }

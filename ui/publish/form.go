@@ -76,7 +76,7 @@ type userPropRow struct {
 func (p *Panel) buildForm() fyne.CanvasObject {
 	f := &p.form
 	f.conn = widget.NewSelect(nil, func(string) { p.onConnectionChanged() })
-	f.conn.PlaceHolder = "(no connection open)"
+	f.conn.PlaceHolder = lang.L("(no connection open)")
 	f.connState = widget.NewLabel("")
 	f.connErr = errorLabel()
 	f.topic = newFormEntry(p.publishByKey)
@@ -132,7 +132,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 		f.payload,
 		msgline.Reserve(2, f.payErr),
 		labelled(widget.NewLabel(lang.L("QoS")), container.NewHBox(f.qos, f.retain)),
-		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
+		widget.NewCard("", lang.L("MQTT 5 properties"), p.buildV5()),
 	)
 	// The actions stay in view below the scrolling fields: at the
 	// default window size the MQTT 5 properties push them off screen.

@@ -109,7 +109,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Publish" }
+func (p *Panel) Title() string { return lang.L("Publish") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.MailSendIcon() }

@@ -170,7 +170,7 @@ func (p *Panel) finish(r *run, out outcome) {
 
 func retainedNote(m client.Message) string {
 	if m.Retain {
-		return ", retained"
+		return lang.L(", retained")
 	}
 	return ""
 }

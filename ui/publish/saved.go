@@ -97,9 +97,9 @@ func (p *Panel) buildHistory() fyne.CanvasObject {
 
 func (p *Panel) noStoreText() string {
 	if p.storeErr != nil {
-		return "Saved messages and history are off: " + p.storeErr.Error()
+		return lang.L("Saved messages and history are off: ") + p.storeErr.Error()
 	}
-	return "Saved messages and history are off: no data directory."
+	return lang.L("Saved messages and history are off: no data directory.")
 }
 
 func historyText(e saved.Entry) string {

@@ -19,7 +19,7 @@ import (
 
 func (p *Panel) buildForm() {
 	p.connSelect = widget.NewSelect(nil, p.onConnSelected)
-	p.connSelect.PlaceHolder = "(no connection open)"
+	p.connSelect.PlaceHolder = lang.L("(no connection open)")
 	p.connState = widget.NewLabel("")
 	p.connState.Truncation = fyne.TextTruncateEllipsis
 
@@ -192,7 +192,7 @@ func (p *Panel) renderSubs(c *connInfo) {
 			if a, ok := answers[h.Filter]; ok && !a.Refused {
 				res = resultText(a)
 			}
-			r := p.newSubRow(h.Filter, colourOf(h.colour), h.Subscription, res, "Unsubscribe", theme.ContentRemoveIcon())
+			r := p.newSubRow(h.Filter, colourOf(h.colour), h.Subscription, res, lang.L("Unsubscribe"), theme.ContentRemoveIcon())
 			r.button.OnTapped = func() { p.onUnsubscribe(name, h.Filter) }
 			objs = append(objs, p.subRowObject(r))
 		}
@@ -201,7 +201,7 @@ func (p *Panel) renderSubs(c *connInfo) {
 			if !a.Refused || heldNow[f] {
 				continue
 			}
-			r := p.newSubRow(f, noColourFill, client.Subscription{}, resultText(a), "Dismiss", theme.CancelIcon())
+			r := p.newSubRow(f, noColourFill, client.Subscription{}, resultText(a), lang.L("Dismiss"), theme.CancelIcon())
 			r.result.Importance = widget.DangerImportance
 			r.button.OnTapped = func() {
 				delete(p.answers[name], f)

@@ -20,7 +20,7 @@ const previewRunes = 120
 // when it is UTF-8, else the first bytes in hex.
 func preview(payload []byte, size int) string {
 	if size == 0 {
-		return "(empty)"
+		return lang.L("(empty)")
 	}
 	head := payload[:min(len(payload), previewRunes*utf8.UTFMax)]
 	if isText(head) {
@@ -110,7 +110,7 @@ var retainWords = []string{"0 · send retained messages at subscribe", "1 · onl
 // resultText says what the broker answered to a SUBSCRIBE.
 func resultText(r client.SubResult) string {
 	if r.Refused {
-		return "Refused: " + r.Reason
+		return lang.L("Refused: ") + r.Reason
 	}
 	return fmt.Sprintf(lang.L("Granted QoS %d"), r.Granted)
 }
@@ -123,13 +123,13 @@ func optionsText(s client.Subscription) string {
 		parts = append(parts, "no-local")
 	}
 	if s.RetainAsPublished {
-		parts = append(parts, "retain as published")
+		parts = append(parts, lang.L("retain as published"))
 	}
 	switch s.RetainHandling {
 	case 1:
-		parts = append(parts, "retained only if new")
+		parts = append(parts, lang.L("retained only if new"))
 	case 2:
-		parts = append(parts, "no retained")
+		parts = append(parts, lang.L("no retained"))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -142,12 +142,12 @@ func stateText(s client.Status) string {
 		return fmt.Sprintf(lang.L("Connected · MQTT %s"), s.Protocol)
 	case client.StateReconnecting:
 		if s.LastError != nil {
-			return "Reconnecting: " + s.LastError.Error()
+			return lang.L("Reconnecting: ") + s.LastError.Error()
 		}
-		return "Reconnecting…"
+		return lang.L("Reconnecting…")
 	case client.StateConnecting:
-		return "Connecting…"
+		return lang.L("Connecting…")
 	default:
-		return "Disconnected"
+		return lang.L("Disconnected")
 	}
 }

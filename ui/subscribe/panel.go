@@ -152,7 +152,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Subscribe" }
+func (p *Panel) Title() string { return lang.L("Subscribe") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.DownloadIcon() }

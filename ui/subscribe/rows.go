@@ -70,13 +70,13 @@ func (p *Panel) showDetail(e *entry) {
 	fmt.Fprintf(&b, "%s\n", r.Topic)
 	fmt.Fprintf(&b, lang.L("%s · %s · QoS %d"), r.Time.Local().Format("2006-01-02 15:04:05.000"), r.Source, r.QoS)
 	if r.Retain {
-		b.WriteString(" · retained")
+		b.WriteString(lang.L(" · retained"))
 	}
 	fmt.Fprintf(&b, lang.L(" · %s bytes\n"), numfmt.Count(int64(e.size)))
 	if e.filter != "" {
 		fmt.Fprintf(&b, lang.L("Subscription: %s\n"), e.filter)
 	} else {
-		b.WriteString("Subscription: none of the current ones (it arrived as one was removed)\n")
+		b.WriteString(lang.L("Subscription: none of the current ones (it arrived as one was removed)\n"))
 	}
 	if r.ContentType != "" {
 		fmt.Fprintf(&b, lang.L("Content type: %s\n"), r.ContentType)

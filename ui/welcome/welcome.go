@@ -143,9 +143,9 @@ func (c *Card) show(info Info) {
 	c.last = info
 	c.dataDir.SetText(lang.L("Data (captured traffic, retained messages, settings) is kept in ") + info.DataDir)
 	if !info.Running || info.MQTT == "" {
-		msg := "The local broker is not running: start it in the Broker panel."
+		msg := lang.L("The local broker is not running: start it in the Broker panel.")
 		if info.Problem != "" {
-			msg = "The local broker is not running: " + info.Problem + " Change its settings in the Broker panel."
+			msg = lang.L("The local broker is not running: ") + info.Problem + lang.L(" Change its settings in the Broker panel.")
 		}
 		c.state.SetText(msg)
 		c.lines.Hide()

@@ -48,8 +48,8 @@ func showAbout(w fyne.Window, info aboutInfo) {
 		widget.NewLabel(lang.L("Data directory")),
 		dir,
 		widget.NewSeparator(),
-		wrapped(licenceText),
-		wrapped(thirdPartyText),
+		wrapped(lang.L(licenceText)),
+		wrapped(lang.L(thirdPartyText)),
 	}
 	if u, err := url.Parse(docsURL); err == nil {
 		items = append(items, widget.NewHyperlink(lang.L("Documentation and source: github.com/iotstudio/iotstudio"), u))
