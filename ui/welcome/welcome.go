@@ -157,8 +157,8 @@ func (c *Card) show(info Info) {
 		host, port = info.MQTT, "1883"
 	}
 	c.state.SetText(fmt.Sprintf(lang.L("The local broker is running at mqtt://%s. Any MQTT client can connect to it."), info.MQTT))
-	c.sub.SetText(fmt.Sprintf(lang.L("mosquitto_sub -h %s -p %s -t '#' -v"), host, port))
-	c.pub.SetText(fmt.Sprintf(lang.L("mosquitto_pub -h %s -p %s -t %s -m 'Hello from a terminal'"), host, port, TestTopic))
+	c.sub.SetText(fmt.Sprintf("mosquitto_sub -h %s -p %s -t '#' -v", host, port))
+	c.pub.SetText(fmt.Sprintf("mosquitto_pub -h %s -p %s -t %s -m 'Hello from a terminal'", host, port, TestTopic))
 	if info.WS != "" {
 		c.ws.SetText(info.WS)
 		c.wsCopy.Show()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/lang"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
@@ -65,7 +64,7 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 	card := welcome.New(w, welcome.Options{
 		Info: func() welcome.Info { return welcomeInfo(b.State(), g.dataDir) },
 		SendTest: func() error {
-			msg := fmt.Sprintf(lang.L(`{"hello":"from IoT Studio","at":%q}`), time.Now().Format(time.RFC3339))
+			msg := fmt.Sprintf(`{"hello":"from IoT Studio","at":%q}`, time.Now().Format(time.RFC3339))
 			return b.Publish(welcome.TestTopic, []byte(msg), false, 0)
 		},
 	})
