@@ -27,6 +27,15 @@ const (
 	numCols
 )
 
+// colTitle is column c's heading in the window's language; the last
+// column (the Disconnect buttons) has none.
+func colTitle(c int) string {
+	if colTitles[c] == "" {
+		return ""
+	}
+	return lang.L(colTitles[c])
+}
+
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
 // colWidths fit the panel at the window's default size (1100 wide, less
@@ -97,7 +106,7 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 	}
 	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(lang.L(colTitles[id.Col]))
+			o.(*widget.Label).SetText(colTitle(id.Col))
 		}
 	}
 	for i, w := range colWidths {

@@ -26,6 +26,16 @@ const (
 	numCols
 )
 
+// colTitle is column c's heading in the window's language. "ID" goes by
+// another key: go-i18n reads a file with a key "ID" as one message (it
+// is the field naming a message), which would drop the whole catalogue.
+func colTitle(c int) string {
+	if c == colID {
+		return lang.X("devices.column.id", colTitles[c])
+	}
+	return lang.L(colTitles[c])
+}
+
 var (
 	colTitles = [numCols]string{"ID", "Client ID", "State", "Sent", "Last error"}
 	colWidths = [numCols]float32{120, 160, 110, 90, 260}
@@ -77,7 +87,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	}
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(lang.L(colTitles[id.Col]))
+			o.(*widget.Label).SetText(colTitle(id.Col))
 		}
 	}
 	for i, w := range colWidths {

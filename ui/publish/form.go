@@ -109,7 +109,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.interval.SetText("1s")
 	f.interval.OnChanged = func(string) { p.validate() }
 	f.rptErr = errorLabel()
-	f.publish = widget.NewButtonWithIcon(lang.L("Publish"), theme.MailSendIcon(), p.onPublish)
+	f.publish = widget.NewButtonWithIcon(lang.X("button.publish", "Publish"), theme.MailSendIcon(), p.onPublish)
 	f.publish.Importance = widget.HighImportance
 	f.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), p.onStop)
 	f.stop.Disable()
@@ -234,8 +234,20 @@ func (p *Panel) applyConnections(snap []client.Status) {
 // connStateText is a connection's state as the Subscribe panel words it,
 // with a capital: "Connected · MQTT 5".
 func connStateText(st client.Status) string {
-	word := st.State.String()
-	return fmt.Sprintf(lang.L("%s · MQTT %s"), strings.ToUpper(word[:1])+word[1:], st.Protocol)
+	return fmt.Sprintf(lang.L("%s · MQTT %s"), stateWord(st.State), st.Protocol)
+}
+
+// stateWord is a connection state in the window's language.
+func stateWord(s client.State) string {
+	switch s {
+	case client.StateConnecting:
+		return lang.L("Connecting")
+	case client.StateConnected:
+		return lang.L("Connected")
+	case client.StateReconnecting:
+		return lang.L("Reconnecting")
+	}
+	return lang.L("Disconnected")
 }
 
 func (p *Panel) onConnectionChanged() {

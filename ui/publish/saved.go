@@ -209,7 +209,7 @@ func newSavedRowView() *savedRowView {
 	v := &savedRowView{
 		label:   widget.NewLabel(""),
 		topic:   widget.NewLabel(""),
-		publish: widget.NewButtonWithIcon(lang.L("Publish"), theme.MailSendIcon(), nil),
+		publish: widget.NewButtonWithIcon(lang.X("button.publish", "Publish"), theme.MailSendIcon(), nil),
 		load:    widget.NewButtonWithIcon(lang.L("Load"), theme.DocumentIcon(), nil),
 		del:     widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}

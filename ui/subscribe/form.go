@@ -32,16 +32,16 @@ func (p *Panel) buildForm() {
 	p.filterErr.Wrapping = fyne.TextWrapWord
 	p.filterErr.Hide()
 
-	p.qos = widget.NewSelect(qosWords, nil)
+	p.qos = widget.NewSelect(qosWords(), nil)
 	p.qos.SetSelectedIndex(1)
 	p.noLocal = widget.NewCheck(lang.L("No local"), nil)
 	p.rap = widget.NewCheck(lang.L("Retain as published"), nil)
-	p.retain = widget.NewSelect(retainWords, nil)
+	p.retain = widget.NewSelect(retainWords(), nil)
 	p.retain.SetSelectedIndex(0)
 	p.v5Note = widget.NewLabel("")
 	p.v5Note.Wrapping = fyne.TextWrapWord
 	p.v5Note.Hide()
-	p.subscribeBtn = widget.NewButtonWithIcon(lang.L("Subscribe"), theme.ContentAddIcon(), p.onSubscribe)
+	p.subscribeBtn = widget.NewButtonWithIcon(lang.X("button.subscribe", "Subscribe"), theme.ContentAddIcon(), p.onSubscribe)
 	p.subscribeBtn.Importance = widget.HighImportance
 	p.formMsg = widget.NewLabel("")
 	p.formMsg.Wrapping = fyne.TextWrapWord

@@ -101,11 +101,16 @@ func lower(c byte) byte {
 	return c
 }
 
-// qosWords are the QoS choices as the form shows them.
-var qosWords = []string{"0 · at most once", "1 · at least once", "2 · exactly once"}
+// qosWords are the QoS choices as the form shows them; the form reads
+// the choice by its index.
+func qosWords() []string {
+	return []string{lang.L("0 · at most once"), lang.L("1 · at least once"), lang.L("2 · exactly once")}
+}
 
 // retainWords are the retain handling choices [MQTT-3.8.3.1].
-var retainWords = []string{"0 · send retained messages at subscribe", "1 · only if the subscription is new", "2 · do not send retained messages"}
+func retainWords() []string {
+	return []string{lang.L("0 · send retained messages at subscribe"), lang.L("1 · only if the subscription is new"), lang.L("2 · do not send retained messages")}
+}
 
 // resultText says what the broker answered to a SUBSCRIBE.
 func resultText(r client.SubResult) string {

@@ -215,7 +215,7 @@ func (p *Panel) buildUI() {
 func (p *Panel) optionsRow() fyne.CanvasObject {
 	// The retain choice gets the width of its longest wording.
 	var w float32
-	for _, s := range retainWords {
+	for _, s := range retainWords() {
 		w = max(w, fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width)
 	}
 	w += 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()

@@ -15,7 +15,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/lang"
 )
+
+// fallbacks are the English texts of lang.X's keys, for -update.
+var fallbacks = map[string]string{}
+
+// reserved are the keys go-i18n reads as a message's own fields: a
+// catalogue with one of them as a key fails to load as a whole.
+var reserved = map[string]bool{"id": true, "description": true, "hash": true, "leftdelim": true, "rightdelim": true,
+	"zero": true, "one": true, "two": true, "few": true, "many": true, "other": true}
 
 var update = flag.Bool("update", false, "add the keys the code uses to json/en.json")
 
@@ -84,6 +94,9 @@ func usedKeys(t *testing.T) map[string]map[string]string {
 		t.Fatal(err)
 	}
 	keys := map[string]map[string]string{}
+	for k := range fallbacks {
+		delete(fallbacks, k)
+	}
 	for _, pkg := range byDir {
 		globals := map[string]ast.Expr{}
 		for _, f := range pkg {
@@ -115,9 +128,18 @@ func usedKeys(t *testing.T) map[string]map[string]string {
 				switch {
 				case x != nil && x.Name == "lang" && (sel.Sel.Name == "L" || sel.Sel.Name == "N"):
 					for _, k := range constStrings(c.Args[0], globals) {
+						if reserved[strings.ToLower(k)] {
+							continue // goes by lang.X; TestNoReservedKeys
+						}
 						if _, ok := keys[k]; !ok {
 							keys[k] = nil
 						}
+					}
+				case x != nil && x.Name == "lang" && sel.Sel.Name == "X" && len(c.Args) >= 2:
+					k, fb := constStrings(c.Args[0], globals), constStrings(c.Args[1], globals)
+					if len(k) == 1 && len(fb) == 1 {
+						keys[k[0]] = nil
+						fallbacks[k[0]] = fb[0]
 					}
 				case x != nil && x.Name == "numfmt" && sel.Sel.Name == "Plural" && len(c.Args) == 3:
 					one, ok1 := constStrings(c.Args[1], globals), true
@@ -205,6 +227,9 @@ func TestEveryUsedKeyIsInEnglish(t *testing.T) {
 		for k, forms := range used {
 			if _, ok := en[k]; !ok {
 				en[k] = entry{plain: k, plural: forms}
+				if fb, ok := fallbacks[k]; ok {
+					en[k] = entry{plain: fb}
+				}
 			}
 		}
 		data, err := json.MarshalIndent(en, "", "  ")
@@ -262,5 +287,54 @@ func TestTranslationsCoverEnglish(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNoReservedKeys(t *testing.T) {
+	for k := range usedKeys(t) {
+		if reserved[strings.ToLower(k)] {
+			t.Errorf("%q is a reserved key in go-i18n files: translate it with lang.X and another key", k)
+		}
+	}
+}
+
+// The language switch as the next start makes it: each catalogue loads
+// and the window's strings come out in the chosen language, plurals in
+// its forms.
+func TestRegisterChoosesTheLanguage(t *testing.T) {
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "en_US.UTF-8")
+	tests := []struct {
+		choice         Choice
+		settings, recs string
+	}{
+		{Russian, "Настройки", "{{.Count}} записи"},
+		{Chinese, "设置", "{{.Count}} 条记录"},
+		{English, "Settings", "{{.Count}} records"},
+	}
+	for _, tc := range tests {
+		if err := Register(tc.choice); err != nil {
+			t.Fatalf("Register(%s): %v", tc.choice, err)
+		}
+		if got := lang.L("Settings"); got != tc.settings {
+			t.Errorf("in %s, Settings reads %q, want %q", tc.choice, got, tc.settings)
+		}
+		want := strings.ReplaceAll(tc.recs, "{{.Count}}", "3")
+		if got := lang.N("{{.Count}} records", 3, map[string]any{"Count": 3}); got != want {
+			t.Errorf("in %s, 3 records read %q, want %q", tc.choice, got, want)
+		}
+		if got := lang.X("devices.column.id", "ID"); got == "" {
+			t.Errorf("in %s, the devices' ID column has no heading", tc.choice)
+		}
+	}
+	// Back to the OS's choice, English here, for the other tests.
+	t.Setenv("LANGUAGE", "")
+	if err := Register(System); err != nil {
+		t.Fatal(err)
+	}
+	if got := lang.L("Settings"); got != "Settings" {
+		t.Errorf("with the system's language (en_US) Settings reads %q", got)
 	}
 }
