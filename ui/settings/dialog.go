@@ -22,6 +22,8 @@ type Dialog struct {
 	dense *widget.RadioGroup
 	font  *widget.Select
 	lang  *widget.Select
+	// dlgForm holds the fields, for tests to read their names.
+	dlgForm *widget.Form
 }
 
 // The labels are made when the dialog opens: the translations are
@@ -90,6 +92,7 @@ func Show(a fyne.App, w fyne.Window) *Dialog {
 		widget.NewFormItem(lang.L("Text size"), d.font),
 		widget.NewFormItem(lang.L("Language"), container.NewVBox(d.lang, restartNote())),
 	)
+	d.dlgForm = form
 	d.dlg = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), form, w)
 	d.dlg.Show()
 	return d
