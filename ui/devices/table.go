@@ -38,7 +38,8 @@ func colTitle(c int) string {
 
 var (
 	colTitles = [numCols]string{"ID", "Client ID", "State", "Sent", "Last error"}
-	colWidths = [numCols]float32{120, 160, 110, 90, 260}
+	// Sent is 110 px wide: 90 cut its Russian heading, "Отправлено".
+	colWidths = [numCols]float32{120, 160, 110, 110, 260}
 )
 
 type deviceWidgets struct {
