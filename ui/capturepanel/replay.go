@@ -71,13 +71,13 @@ func (p *Panel) onReplay() {
 	d.what = widget.NewLabel(fmt.Sprintf(lang.L("Publishes %s (%s) again, oldest first, keeping their timing, payloads and properties."), what, desc))
 	d.what.Wrapping = fyne.TextWrapWord
 
-	embeddedLabel := targetEmbedded + " (" + d.embedded + ")"
+	embeddedLabel := lang.L(targetEmbedded) + " (" + d.embedded + ")"
 	if d.embedded == "" {
-		embeddedLabel = targetEmbedded + lang.L(" (not running)")
+		embeddedLabel = lang.L(targetEmbedded) + lang.L(" (not running)")
 	}
 	d.url = widget.NewEntry()
 	d.url.SetPlaceHolder(lang.L("mqtt://host:1883, mqtts://…, ws://host:8083/mqtt"))
-	d.target = widget.NewRadioGroup([]string{embeddedLabel, targetURL}, func(string) { d.toggled() })
+	d.target = widget.NewRadioGroup([]string{embeddedLabel, lang.L(targetURL)}, func(string) { d.toggled() })
 	d.target.Required = true
 	d.user = widget.NewEntry()
 	d.user.SetPlaceHolder(lang.L("User name (optional)"))
@@ -90,8 +90,8 @@ func (p *Panel) onReplay() {
 	d.remap = widget.NewMultiLineEntry()
 	d.remap.SetPlaceHolder(lang.L("OLD=NEW, one per line, e.g. plant=replay/plant"))
 	d.remap.SetMinRowsVisible(2)
-	d.qos = widget.NewSelect([]string{qosAsCaptured, "0", "1", "2"}, nil)
-	d.qos.SetSelected(qosAsCaptured)
+	d.qos = widget.NewSelect([]string{lang.L(qosAsCaptured), "0", "1", "2"}, nil)
+	d.qos.SetSelected(lang.L(qosAsCaptured))
 	d.clearRetain = widget.NewCheck(lang.L("Clear retain flags"), nil)
 	d.errText = errLabel()
 	for _, e := range []*widget.Entry{d.url, d.remap, d.user, d.password} {
@@ -100,7 +100,7 @@ func (p *Panel) onReplay() {
 	if d.embedded != "" {
 		d.target.SetSelected(embeddedLabel)
 	} else {
-		d.target.SetSelected(targetURL)
+		d.target.SetSelected(lang.L(targetURL))
 		d.target.Disable()
 	}
 	d.toggled()
@@ -132,12 +132,12 @@ func (d *replayDialog) toggled() {
 	if d.url == nil {
 		return
 	}
-	setEnabled(d.url, d.target.Selected == targetURL)
+	setEnabled(d.url, d.target.Selected == lang.L(targetURL))
 }
 
 // targetURL is the URL to replay to.
 func (d *replayDialog) targetURL() string {
-	if d.target.Selected == targetURL {
+	if d.target.Selected == lang.L(targetURL) {
 		return strings.TrimSpace(d.url.Text)
 	}
 	return d.embedded
@@ -168,7 +168,7 @@ func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
 		}
 		ro.Remap = append(ro.Remap, r)
 	}
-	if s := d.qos.Selected; s != qosAsCaptured && s != "" {
+	if s := d.qos.Selected; s != lang.L(qosAsCaptured) && s != "" {
 		q := s[0] - '0'
 		ro.QoS = &q
 	}

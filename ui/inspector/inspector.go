@@ -232,10 +232,10 @@ func (in *Inspector) build() {
 	in.settingFormat = true
 	in.formatSel.SetSelectedIndex(0)
 	in.settingFormat = false
-	in.mode = widget.NewRadioGroup([]string{modeText, modeTree}, in.onMode)
+	in.mode = widget.NewRadioGroup([]string{lang.L(modeText), lang.L(modeTree)}, in.onMode)
 	in.mode.Horizontal = true
 	in.mode.Required = true
-	in.mode.SetSelected(modeText)
+	in.mode.SetSelected(lang.L(modeText))
 	in.status = widget.NewLabel("")
 	in.status.Importance = widget.LowImportance
 	in.status.Truncation = fyne.TextTruncateEllipsis
@@ -670,7 +670,7 @@ func (in *Inspector) onFormat(label string) {
 }
 
 func (in *Inspector) onMode(mode string) {
-	in.st.tree = mode == modeTree
+	in.st.tree = mode == lang.L(modeTree) // the radio shows the words translated
 	in.showPane()
 	if in.st.tree && (in.st.res == nil || in.st.treeRes != in.st.res) {
 		// Also while decoding: the request under way did not ask for the
