@@ -4,7 +4,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -131,9 +130,5 @@ func (v *lineView) summary() string {
 	if v.res == nil {
 		return ""
 	}
-	n := v.lens.n
-	if n == 1 {
-		return lang.L("1 line")
-	}
-	return numfmt.Count(int64(n)) + lang.L(" lines")
+	return numfmt.Plural(v.lens.n, "line", "lines")
 }

@@ -137,9 +137,11 @@ func usedKeys(t *testing.T) map[string]map[string]string {
 					}
 				case x != nil && x.Name == "lang" && sel.Sel.Name == "X" && len(c.Args) >= 2:
 					k, fb := constStrings(c.Args[0], globals), constStrings(c.Args[1], globals)
-					if len(k) == 1 && len(fb) == 1 {
+					if len(k) == 1 {
 						keys[k[0]] = nil
-						fallbacks[k[0]] = fb[0]
+						if len(fb) == 1 {
+							fallbacks[k[0]] = fb[0]
+						}
 					}
 				case x != nil && x.Name == "numfmt" && sel.Sel.Name == "Plural" && len(c.Args) == 3:
 					one, ok1 := constStrings(c.Args[1], globals), true
@@ -336,5 +338,14 @@ func TestRegisterChoosesTheLanguage(t *testing.T) {
 	}
 	if got := lang.L("Settings"); got != "Settings" {
 		t.Errorf("with the system's language (en_US) Settings reads %q", got)
+	}
+}
+
+func TestNoStaleKeys(t *testing.T) {
+	used := usedKeys(t)
+	for k := range readCatalogue(t, "en.json") {
+		if _, ok := used[k]; !ok {
+			t.Errorf("en.json has %q, which the window no longer translates: delete it from every catalogue", k)
+		}
 	}
 }
