@@ -27,6 +27,15 @@ const (
 	protoV311 = "MQTT 3.1.1"
 )
 
+// protocolLabel is how the form shows a protocol choice: the versions
+// as they are, Automatic in the window's language.
+func protocolLabel(choice string) string {
+	if choice == protoAuto {
+		return lang.L(protoAuto)
+	}
+	return choice
+}
+
 // formChoices maps the protocol choices to profile values.
 var formChoices = map[string]client.Protocol{protoAuto: client.ProtocolAuto, protoV5: client.MQTT5, protoV311: client.MQTT311}
 
@@ -146,13 +155,13 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 		note.Wrapping = fyne.TextWrapWord
 		urlItem = widget.NewFormItem(lang.L("URL"), container.NewVBox(f.url, note))
 	}
-	f.protocol = widget.NewRadioGroup([]string{protoAuto, protoV5, protoV311}, nil)
+	f.protocol = widget.NewRadioGroup([]string{lang.L(protoAuto), protoV5, protoV311}, nil)
 	f.protocol.Horizontal = true
 	f.protocol.Required = true
 	f.protocol.SetSelected(protoV5)
 	for label, proto := range formChoices {
 		if pr.Protocol == proto {
-			f.protocol.SetSelected(label)
+			f.protocol.SetSelected(protocolLabel(label))
 		}
 	}
 	f.clientID = entryWith(pr.ClientID, lang.L("empty: a unique one per connection (iotstudio-…)"))
@@ -366,7 +375,13 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 			pr.Preset = client.PresetGeneric
 		}
 	}
-	pr.Protocol = formChoices[f.protocol.Selected]
+	var chosen client.Protocol
+	for label, proto := range formChoices {
+		if protocolLabel(label) == f.protocol.Selected {
+			chosen = proto
+		}
+	}
+	pr.Protocol = chosen
 	pr.ClientID = strings.TrimSpace(f.clientID.Text)
 	pr.CleanStart = f.clean.Checked
 	expiry, err := parseUint(f.expiry.Text, 32, lang.L("Session expiry"))

@@ -156,8 +156,8 @@ func (p *Panel) buildV5() fyne.CanvasObject {
 	f.v5Note.Hide()
 	f.contentType = newFormEntry(p.publishByKey)
 	f.contentType.SetPlaceHolder(lang.L("e.g. application/json"))
-	f.payloadFormat = widget.NewSelect([]string{pfUnset, pfBytes, pfUTF8}, func(string) { p.validate() })
-	f.payloadFormat.SetSelected(pfUnset)
+	f.payloadFormat = widget.NewSelect([]string{lang.L(pfUnset), lang.L(pfBytes), lang.L(pfUTF8)}, func(string) { p.validate() })
+	f.payloadFormat.SetSelected(lang.L(pfUnset))
 	f.expiry = newFormEntry(p.publishByKey)
 	f.expiry.SetPlaceHolder(lang.L("seconds; empty: never expires"))
 	f.respTopic = newFormEntry(p.publishByKey)
@@ -367,10 +367,10 @@ func (p *Panel) formMessage() (client.Message, fieldErrors) {
 func (p *Panel) readV5(m *client.Message) error {
 	f := &p.form
 	m.ContentType = f.contentType.Text
-	switch f.payloadFormat.Selected {
-	case pfBytes:
+	switch f.payloadFormat.Selected { // the choices are shown translated
+	case lang.L(pfBytes):
 		m.PayloadFormat = new(byte)
-	case pfUTF8:
+	case lang.L(pfUTF8):
 		one := byte(1)
 		m.PayloadFormat = &one
 	}
@@ -496,11 +496,11 @@ func (p *Panel) loadMessage(m saved.Message) {
 	f.contentType.SetText(m.ContentType)
 	switch {
 	case m.PayloadFormat == nil:
-		f.payloadFormat.SetSelected(pfUnset)
+		f.payloadFormat.SetSelected(lang.L(pfUnset))
 	case *m.PayloadFormat == 1:
-		f.payloadFormat.SetSelected(pfUTF8)
+		f.payloadFormat.SetSelected(lang.L(pfUTF8))
 	default:
-		f.payloadFormat.SetSelected(pfBytes)
+		f.payloadFormat.SetSelected(lang.L(pfBytes))
 	}
 	f.expiry.SetText("")
 	if m.MessageExpiry != nil {
