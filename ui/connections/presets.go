@@ -28,6 +28,18 @@ var presetChoices = []struct {
 	{client.PresetLocal, "Local broker (IoT Studio's own)"},
 }
 
+// presetLabel is how the preset list shows a choice: product names as
+// they are, the two that describe themselves in the window's language.
+func presetLabel(k client.PresetKind, label string) string {
+	switch k {
+	case client.PresetGeneric:
+		return lang.L("Custom broker (Mosquitto, EMQX, HiveMQ, VerneMQ, …)")
+	case client.PresetLocal:
+		return lang.L("Local broker (IoT Studio's own)")
+	}
+	return label
+}
+
 // presetDialog asks which preset, and what that preset needs, before the
 // full form.
 type presetDialog struct {
@@ -85,7 +97,7 @@ func (p *Panel) newPresetDialog() *presetDialog {
 
 	labels := make([]string, len(presetChoices))
 	for i, c := range presetChoices {
-		labels[i] = c.label
+		labels[i] = presetLabel(c.kind, c.label)
 	}
 	d.kind = widget.NewSelect(labels, func(string) { d.showFields() })
 	d.kind.SetSelectedIndex(0)

@@ -140,6 +140,19 @@ func caption(s string) *widget.Label {
 	return l
 }
 
+// stateText is a device state in the window's language.
+func stateText(state string) string {
+	switch state {
+	case StateOnline:
+		return lang.L("online")
+	case StateOffline:
+		return lang.L("offline")
+	case StateReconnecting:
+		return lang.L("reconnecting")
+	}
+	return state
+}
+
 func cellText(r DeviceRow, col int) string {
 	switch col {
 	case colID:
@@ -147,7 +160,7 @@ func cellText(r DeviceRow, col int) string {
 	case colClient:
 		return r.ClientID
 	case colState:
-		return r.State
+		return stateText(r.State)
 	case colSent:
 		return numfmt.Count(r.Sent)
 	case colError:
