@@ -86,6 +86,9 @@ func Show(a fyne.App, w fyne.Window) *Dialog {
 		d.change(func(s *Settings) { s.Language = keyOf(langLabels, l, s.Language) })
 	})
 	d.lang.SetSelected(langLabels[d.s.Language])
+	if !translations.CanChoose() {
+		d.lang.Disable()
+	}
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("Theme"), d.theme),
 		widget.NewFormItem(lang.L("Topic tree"), d.dense),
@@ -114,7 +117,11 @@ func (d *Dialog) change(edit func(*Settings)) {
 // restartNote says when a language applies: Fyne's lang translates a
 // string when a widget is made, so the open window keeps its language.
 func restartNote() *widget.Label {
-	l := widget.NewLabel(lang.L("The language applies after a restart."))
+	text := lang.L("The language applies after a restart.")
+	if !translations.CanChoose() {
+		text = lang.L("The window follows the system's language on this OS.")
+	}
+	l := widget.NewLabel(text)
 	l.Importance = widget.LowImportance
 	l.Wrapping = fyne.TextWrapWord
 	return l

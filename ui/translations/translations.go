@@ -12,6 +12,7 @@ import (
 	"embed"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 
@@ -61,6 +62,11 @@ func (c Choice) Valid() bool {
 	return false
 }
 
+// CanChoose reports whether a language chosen in Settings takes effect
+// here: Fyne reads LANGUAGE on Linux and BSD only; on Windows and macOS
+// it asks the OS, so the window follows the OS's language.
+func CanChoose() bool { return runtime.GOOS != "windows" && runtime.GOOS != "darwin" }
+
 var registered atomic.Bool
 
 // Registered reports whether Register ran: before it (in widget tests)
@@ -77,7 +83,7 @@ func Registered() bool { return registered.Load() }
 // LANGUAGE, which Fyne reads before LANG on Linux and BSD, the platforms
 // this override works on.
 func Register(c Choice) error {
-	if c != System {
+	if c != System && CanChoose() {
 		if err := os.Setenv("LANGUAGE", strings.ReplaceAll(string(c), "-", "_")); err != nil {
 			return fmt.Errorf("choose the language %s: %w", c, err)
 		}
