@@ -47,9 +47,15 @@ func languageLabels() map[translations.Choice]string {
 	return m
 }
 
+// Options are what the dialog controls besides the saved settings.
+type Options struct {
+	// Metrics, when set, adds the switch for Prometheus metrics.
+	Metrics *MetricsControl
+}
+
 // Show opens the Settings dialog of a over w, showing the settings saved
 // in a's preferences.
-func Show(a fyne.App, w fyne.Window) *Dialog {
+func Show(a fyne.App, w fyne.Window, opts Options) *Dialog {
 	d := &Dialog{app: a, s: Load(a.Preferences())}
 	themeLabels, densityLabels, langLabels := themeLabels(), densityLabels(), languageLabels()
 	d.theme = widget.NewRadioGroup([]string{themeLabels[ThemeSystem], themeLabels[ThemeLight], themeLabels[ThemeDark]}, func(l string) {
@@ -95,6 +101,9 @@ func Show(a fyne.App, w fyne.Window) *Dialog {
 		widget.NewFormItem(lang.L("Text size"), d.font),
 		widget.NewFormItem(lang.L("Language"), container.NewVBox(d.lang, restartNote())),
 	)
+	if opts.Metrics != nil {
+		form.Append(lang.L("Metrics"), metricsRow(opts.Metrics))
+	}
 	d.dlgForm = form
 	d.dlg = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), form, w)
 	d.dlg.Show()

@@ -38,7 +38,7 @@ func formLabels(d *Dialog) []string {
 func TestLanguageChoiceAppliesAtTheNextStart(t *testing.T) {
 	englishSystem(t)
 	a, w := newWindow(t)
-	d := Show(a, w)
+	d := Show(a, w, Options{})
 	if got := formLabels(d); got[0] != "Theme" {
 		t.Fatalf("with an English system the dialog reads %q", got)
 	}
@@ -46,7 +46,7 @@ func TestLanguageChoiceAppliesAtTheNextStart(t *testing.T) {
 	d.Hide()
 	// Fyne translates a string when a widget is made: the open window
 	// keeps its language until the next start.
-	if got := formLabels(Show(a, w)); got[0] != "Theme" {
+	if got := formLabels(Show(a, w, Options{})); got[0] != "Theme" {
 		t.Errorf("the running window switched to %q; the note promises the next start", got)
 	}
 
@@ -56,7 +56,7 @@ func TestLanguageChoiceAppliesAtTheNextStart(t *testing.T) {
 		t.Fatalf("the next start restored the language %q, want ru", s.Language)
 	}
 	nw := test.NewTempWindow(t, widget.NewLabel(""))
-	got := formLabels(Show(next, nw))
+	got := formLabels(Show(next, nw, Options{}))
 	want := []string{"Тема", "Дерево топиков", "Размер текста", "Язык"}
 	for i := range want {
 		if i >= len(got) || got[i] != want[i] {

@@ -96,6 +96,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
+	w.settings.metrics = startMetrics(eng, a.Preferences(), w.log)
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
 }
@@ -108,6 +109,7 @@ func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.settings.save()
+	w.settings.metrics.close()
 	w.cancel()
 	if w.capt != nil {
 		w.capt.wait()
