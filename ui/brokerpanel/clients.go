@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -26,6 +27,15 @@ const (
 	numCols
 )
 
+// colTitle is column c's heading in the window's language; the last
+// column (the Disconnect buttons) has none.
+func colTitle(c int) string {
+	if colTitles[c] == "" {
+		return ""
+	}
+	return lang.L(colTitles[c])
+}
+
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
 // colWidths fit the panel at the window's default size (1100 wide, less
@@ -45,7 +55,7 @@ type clientRow struct {
 func newClientRow(c broker.ClientInfo, name string) clientRow {
 	since := numfmt.Time(c.ConnectedSince)
 	if !c.Connected {
-		since = "offline"
+		since = lang.L("offline")
 	}
 	filters := make([]string, len(c.Subscriptions))
 	for i, s := range c.Subscriptions {
@@ -84,7 +94,7 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
-			b := widget.NewButtonWithIcon("Disconnect", theme.CancelIcon(), nil)
+			b := widget.NewButtonWithIcon(lang.L("Disconnect"), theme.CancelIcon(), nil)
 			b.Importance = widget.LowImportance
 			return container.NewStack(l, b)
 		},
@@ -96,7 +106,7 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 	}
 	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(colTitles[id.Col])
+			o.(*widget.Label).SetText(colTitle(id.Col))
 		}
 	}
 	for i, w := range colWidths {

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -99,7 +100,7 @@ func (p *Panel) NameClients(ownNames func() map[string]string) {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Broker" }
+func (p *Panel) Title() string { return lang.L("Broker") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.ComputerIcon() }
@@ -108,15 +109,15 @@ func (p *Panel) Icon() fyne.Resource { return theme.ComputerIcon() }
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
-	p.startStop = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.onStartStop)
+	p.startStop = widget.NewButtonWithIcon(lang.L("Start"), theme.MediaPlayIcon(), p.onStartStop)
 	p.startStop.Importance = widget.HighImportance
-	p.settingsBtn = widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), p.onSettings)
-	p.status = widget.NewLabelWithStyle("Stopped", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.settingsBtn = widget.NewButtonWithIcon(lang.L("Settings…"), theme.SettingsIcon(), p.onSettings)
+	p.status = widget.NewLabelWithStyle(lang.L("Stopped"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 
 	p.errText = widget.NewLabel("")
 	p.errText.Importance = widget.DangerImportance
 	p.errText.Wrapping = fyne.TextWrapWord
-	p.changePort = widget.NewButtonWithIcon("Change port…", theme.SettingsIcon(), p.onChangePort)
+	p.changePort = widget.NewButtonWithIcon(lang.L("Change port…"), theme.SettingsIcon(), p.onChangePort)
 	p.changePort.Hide()
 	p.errRow = container.NewBorder(nil, nil, nil, p.changePort, p.errText)
 	p.errRow.Hide()
@@ -129,7 +130,7 @@ func (p *Panel) buildUI() {
 		grid.Add(c.box())
 	}
 
-	p.clientsHead = widget.NewLabelWithStyle("Clients", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.clientsHead = widget.NewLabelWithStyle(lang.L("Clients"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.clientsNone = widget.NewLabel("")
 	p.clientsNone.Alignment = fyne.TextAlignCenter
 	p.clients = newClientTable(p.onDisconnect)
@@ -138,8 +139,8 @@ func (p *Panel) buildUI() {
 	top := container.NewVBox(
 		header,
 		p.errRow,
-		widget.NewCard("", "Listeners", p.listenerBox),
-		widget.NewCard("", "Traffic", grid),
+		widget.NewCard("", lang.L("Listeners"), p.listenerBox),
+		widget.NewCard("", lang.L("Traffic"), grid),
 		p.clientsHead,
 	)
 	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(p.clients.table, container.NewCenter(p.clientsNone)))
@@ -171,9 +172,9 @@ func (p *Panel) finish(err error, s snapshot) {
 
 func (p *Panel) onStartStop() {
 	stop := p.state.Status == broker.Running
-	what := "Starting…"
+	what := lang.L("Starting…")
 	if stop {
-		what = "Stopping…"
+		what = lang.L("Stopping…")
 	}
 	if !p.begin(what) {
 		return
@@ -199,7 +200,7 @@ var errBusy = errors.New("The broker is busy with another action; save again whe
 // are written only once the change is applied: a refused one (a busy
 // port) leaves them, and the running broker, as they were.
 func (p *Panel) saveSettings(ch settingsChange, done func(error)) {
-	if !p.begin("Applying settings…") {
+	if !p.begin(lang.L("Applying settings…")) {
 		done(errBusy)
 		return
 	}
@@ -228,8 +229,8 @@ func (p *Panel) savePreferences(ch settingsChange) {
 }
 
 func (p *Panel) onDisconnect(id string) {
-	c := dialog.NewConfirm("Disconnect client",
-		fmt.Sprintf("Disconnect client %q?\nIts will message, if it has one, is published.", id),
+	c := dialog.NewConfirm(lang.L("Disconnect client"),
+		fmt.Sprintf(lang.L("Disconnect client %q?\nIts will message, if it has one, is published."), id),
 		func(ok bool) {
 			if !ok {
 				return
@@ -245,8 +246,8 @@ func (p *Panel) onDisconnect(id string) {
 				}
 			})
 		}, p.win)
-	c.SetDismissText("Cancel")
-	c.SetConfirmText("Disconnect")
+	c.SetDismissText(lang.L("Cancel"))
+	c.SetConfirmText(lang.L("Disconnect"))
 	c.SetConfirmImportance(widget.DangerImportance)
 	c.Show()
 }
@@ -313,9 +314,9 @@ func (p *Panel) shownErr() error {
 
 func (p *Panel) updateStatus() {
 	running := p.state.Status == broker.Running
-	text, icon := "Start", theme.MediaPlayIcon()
+	text, icon := lang.L("Start"), theme.MediaPlayIcon()
 	if running {
-		text, icon = "Stop", theme.MediaStopIcon()
+		text, icon = lang.L("Stop"), theme.MediaStopIcon()
 	}
 	if p.busy != "" {
 		text = p.busy
@@ -331,11 +332,11 @@ func (p *Panel) updateStatus() {
 	if status == "" {
 		switch p.state.Status {
 		case broker.Running:
-			status = "Running since " + numfmt.Time(p.state.Since)
+			status = lang.L("Running since ") + numfmt.Time(p.state.Since)
 		case broker.Failed:
-			status = "Not running: the broker failed to start"
+			status = lang.L("Not running: the broker failed to start")
 		default:
-			status = "Stopped"
+			status = lang.L("Stopped")
 		}
 	}
 	setText(p.status, status)
@@ -379,17 +380,17 @@ func (p *Panel) updateListeners(ls []broker.Listener) {
 	for _, l := range ls {
 		url := l.URL
 		copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { p.onCopy(url) })
-		name := widget.NewLabelWithStyle(listenerNames[l.Name], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		name := widget.NewLabelWithStyle(lang.L(listenerNames[l.Name]), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		u := widget.NewLabel(url)
 		u.Selectable = true
 		actions := fyne.CanvasObject(copyBtn)
 		if l.Name == "tls" && p.ctl.DevCACert() != nil {
-			actions = container.NewHBox(widget.NewButtonWithIcon("Export CA…", theme.DocumentSaveIcon(), p.onExportCA), copyBtn)
+			actions = container.NewHBox(widget.NewButtonWithIcon(lang.L("Export CA…"), theme.DocumentSaveIcon(), p.onExportCA), copyBtn)
 		}
 		rows = append(rows, container.NewBorder(nil, nil, name, actions, u))
 	}
 	if len(rows) == 0 {
-		rows = append(rows, widget.NewLabel("Not listening: start the broker to open its listeners."))
+		rows = append(rows, widget.NewLabel(lang.L("Not listening: start the broker to open its listeners.")))
 	}
 	p.listenerBox.Objects = rows
 	p.relayout()

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,15 +43,15 @@ func (p *Panel) apply(s snapshot) {
 	}
 	p.clients.update(s.clients, s.names)
 
-	setText(p.clientsHead, fmt.Sprintf("Clients (%d)", len(s.clients)))
+	setText(p.clientsHead, fmt.Sprintf(lang.L("Clients (%d)"), len(s.clients)))
 	switch {
 	case len(s.clients) > 0:
 		p.clientsNone.Hide()
 	case s.state.Status == broker.Running:
-		setText(p.clientsNone, "No clients connected.")
+		setText(p.clientsNone, lang.L("No clients connected."))
 		p.clientsNone.Show()
 	default:
-		setText(p.clientsNone, "The broker is not running.")
+		setText(p.clientsNone, lang.L("The broker is not running."))
 		p.clientsNone.Show()
 	}
 }
@@ -96,20 +97,20 @@ type counter struct {
 
 func newCounters() []*counter {
 	cs := []*counter{
-		{name: "Clients connected", value: func(s broker.Stats) string { return numfmt.Count(s.ClientsConnected) }},
-		{name: "Messages in / s", value: func(s broker.Stats) string { return numfmt.Rate(s.InPerSec) }},
-		{name: "Messages out / s", value: func(s broker.Stats) string { return numfmt.Rate(s.OutPerSec) }},
-		{name: "Messages in", value: func(s broker.Stats) string { return numfmt.Count(s.MessagesIn) }},
-		{name: "Messages out", value: func(s broker.Stats) string { return numfmt.Count(s.MessagesOut) }},
-		{name: "Offline sessions", value: func(s broker.Stats) string { return numfmt.Count(s.SessionsOffline) }},
-		{name: "Retained", value: func(s broker.Stats) string { return numfmt.Count(s.Retained) }},
-		{name: "Subscriptions", value: func(s broker.Stats) string { return numfmt.Count(s.Subscriptions) }},
-		{name: "Dropped", value: func(s broker.Stats) string { return numfmt.Count(s.Dropped) },
+		{name: lang.L("Clients connected"), value: func(s broker.Stats) string { return numfmt.Count(s.ClientsConnected) }},
+		{name: lang.L("Messages in / s"), value: func(s broker.Stats) string { return numfmt.Rate(s.InPerSec) }},
+		{name: lang.L("Messages out / s"), value: func(s broker.Stats) string { return numfmt.Rate(s.OutPerSec) }},
+		{name: lang.L("Messages in"), value: func(s broker.Stats) string { return numfmt.Count(s.MessagesIn) }},
+		{name: lang.L("Messages out"), value: func(s broker.Stats) string { return numfmt.Count(s.MessagesOut) }},
+		{name: lang.L("Offline sessions"), value: func(s broker.Stats) string { return numfmt.Count(s.SessionsOffline) }},
+		{name: lang.L("Retained"), value: func(s broker.Stats) string { return numfmt.Count(s.Retained) }},
+		{name: lang.L("Subscriptions"), value: func(s broker.Stats) string { return numfmt.Count(s.Subscriptions) }},
+		{name: lang.L("Dropped"), value: func(s broker.Stats) string { return numfmt.Count(s.Dropped) },
 			alarm: func(s broker.Stats) bool { return s.Dropped > 0 }},
-		{name: "Denied publishes", value: func(s broker.Stats) string { return numfmt.Count(s.DeniedPublishes) },
+		{name: lang.L("Denied publishes"), value: func(s broker.Stats) string { return numfmt.Count(s.DeniedPublishes) },
 			alarm: func(s broker.Stats) bool { return s.DeniedPublishes > 0 }},
-		{name: "Connections refused", value: func(s broker.Stats) string { return numfmt.Count(s.ConnectionsRefused) }},
-		{name: "Saving sessions", value: sessionStoreText,
+		{name: lang.L("Connections refused"), value: func(s broker.Stats) string { return numfmt.Count(s.ConnectionsRefused) }},
+		{name: lang.L("Saving sessions"), value: sessionStoreText,
 			alarm: func(s broker.Stats) bool { return s.SessionStoreDiskFull }},
 	}
 	for _, c := range cs {
@@ -123,9 +124,9 @@ func newCounters() []*counter {
 // capture panel, stopped by the same disk, says what to do.
 func sessionStoreText(s broker.Stats) string {
 	if s.SessionStoreDiskFull {
-		return "in memory: disk full"
+		return lang.L("in memory: disk full")
 	}
-	return "on disk"
+	return lang.L("on disk")
 }
 
 func (c *counter) box() fyne.CanvasObject {

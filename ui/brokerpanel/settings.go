@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -122,9 +123,9 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	s := &settingsDialog{cfg: cfg, canListen: canListen, onSave: onSave}
 
 	s.mqtt = s.addrEntry("mqtt", cfg.MQTTAddr, "127.0.0.1:1883", nil)
-	s.wsOn = widget.NewCheck("On", nil)
+	s.wsOn = widget.NewCheck(lang.L("On"), nil)
 	s.ws = s.addrEntry("ws", nonEmpty(cfg.WSAddr, prefs.StringWithFallback(KeyWSAddr, broker.DefaultWSAddr)), "127.0.0.1:8083", s.wsOn)
-	s.tlsOn = widget.NewCheck("On", nil)
+	s.tlsOn = widget.NewCheck(lang.L("On"), nil)
 	s.tls = s.addrEntry("tls", nonEmpty(cfg.TLSAddr, prefs.StringWithFallback(KeyTLSAddr, broker.DefaultTLSAddr)), "127.0.0.1:8883", s.tlsOn)
 	s.wsOn.OnChanged = func(bool) { s.toggled(s.wsOn, s.ws) }
 	s.tlsOn.OnChanged = func(bool) { s.toggled(s.tlsOn, s.tls) }
@@ -132,34 +133,34 @@ func newSettingsDialog(cfg broker.Config, prefs fyne.Preferences, w fyne.Window,
 	s.tlsOn.SetChecked(cfg.TLSAddr != "")
 	s.toggled(s.wsOn, s.ws)
 	s.toggled(s.tlsOn, s.tls)
-	s.autoStart = widget.NewCheck("Start the broker when IoT Studio opens", nil)
+	s.autoStart = widget.NewCheck(lang.L("Start the broker when IoT Studio opens"), nil)
 	s.autoStart.SetChecked(AutoStart(prefs))
 
-	tlsHint := "TLS serves a certificate from the development CA in the data folder."
+	tlsHint := lang.L("TLS serves a certificate from the development CA in the data folder.")
 	if cfg.CertFile != "" && cfg.KeyFile != "" {
-		tlsHint = "TLS serves " + cfg.CertFile + "."
+		tlsHint = lang.L("TLS serves ") + cfg.CertFile + "."
 	}
 	s.errText = widget.NewLabel("") // empty, not hidden: keeps the dialog's size
 	s.errText.Importance = widget.DangerImportance
 	s.errText.Wrapping = fyne.TextWrapWord // a busy port's sentence is long
 
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("MQTT (TCP)"), s.mqtt,
-		widget.NewLabel("WebSocket"), container.NewBorder(nil, nil, s.wsOn, nil, s.ws),
-		widget.NewLabel("TLS"), container.NewBorder(nil, nil, s.tlsOn, nil, s.tls),
+		widget.NewLabel(lang.L("MQTT (TCP)")), s.mqtt,
+		widget.NewLabel(lang.L("WebSocket")), container.NewBorder(nil, nil, s.wsOn, nil, s.ws),
+		widget.NewLabel(lang.L("TLS")), container.NewBorder(nil, nil, s.tlsOn, nil, s.tls),
 		widget.NewLabel(""), hint(tlsHint),
 		widget.NewLabel(""), s.autoStart,
 	)
 	content := container.NewVBox(
 		form,
-		hint("Port 0 picks a free port. A host other than 127.0.0.1 or localhost needs users."),
+		hint(lang.L("Port 0 picks a free port. A host other than 127.0.0.1 or localhost needs users.")),
 		reserveLines(s.errText, 2),
 	)
 
-	s.cancel = widget.NewButton("Cancel", nil)
-	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.onSaveTapped)
+	s.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	s.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), s.onSaveTapped)
 	s.save.Importance = widget.HighImportance
-	s.dlg = dialog.NewCustomWithoutButtons("Broker settings", content, w)
+	s.dlg = dialog.NewCustomWithoutButtons(lang.L("Broker settings"), content, w)
 	s.dlg.SetButtons([]fyne.CanvasObject{s.cancel, s.save})
 	s.cancel.OnTapped = s.dlg.Hide
 	if min := s.dlg.MinSize(); min.Width < 600 {

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
@@ -29,18 +30,18 @@ func (p *Panel) onPause() {
 func (p *Panel) showPaused(paused bool) {
 	p.paused = paused
 	if paused {
-		p.pauseBtn.SetText("Resume")
+		p.pauseBtn.SetText(lang.L("Resume"))
 		p.pauseBtn.SetIcon(theme.MediaPlayIcon())
 		p.pauseBtn.Importance = widget.HighImportance
 		p.pauseBtn.Refresh()
-		setLabel(p.capturing, "PAUSED — new messages are not captured", widget.WarningImportance)
+		setLabel(p.capturing, lang.L("PAUSED — new messages are not captured"), widget.WarningImportance)
 		return
 	}
-	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetText(lang.L("Pause"))
 	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	p.pauseBtn.Importance = widget.MediumImportance
 	p.pauseBtn.Refresh()
-	setLabel(p.capturing, "Capturing", widget.SuccessImportance)
+	setLabel(p.capturing, lang.L("Capturing"), widget.SuccessImportance)
 }
 
 // updateButtons enables what can be done now: nothing without a store,
@@ -170,12 +171,12 @@ func (p *Panel) finishAction(a *action, msg string, err error) {
 	case err != nil && (a.cancelled || errors.Is(err, context.Canceled)):
 		imp = widget.WarningImportance
 		if msg == "" {
-			msg = a.title + " cancelled."
+			msg = a.title + lang.L(" cancelled.")
 		}
 	case err != nil:
 		imp = widget.DangerImportance
 		if msg == "" {
-			msg = a.title + " failed: " + err.Error()
+			msg = a.title + lang.L(" failed: ") + err.Error()
 		}
 	}
 	setLabel(p.actionText, msg, imp)
@@ -204,7 +205,7 @@ func (p *Panel) onCancelAction() {
 	p.act.cancelled = true
 	p.act.cancel()
 	p.actionCancel.Disable()
-	setLabel(p.actionText, p.act.title+": cancelling…", widget.MediumImportance)
+	setLabel(p.actionText, p.act.title+lang.L(": cancelling…"), widget.MediumImportance)
 }
 
 // onCloseAction hides the result of the last action.
@@ -270,32 +271,32 @@ func (p *Panel) showClearDialog(records int64) {
 	c := &clearDialog{}
 	c.text = widget.NewLabel("")
 	c.text.Wrapping = fyne.TextWrapWord
-	c.cancel = widget.NewButton("Cancel", nil)
-	c.del = widget.NewButtonWithIcon("Delete "+numfmt.Plural(records, "record", "records"), theme.DeleteIcon(), nil)
+	c.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	c.del = widget.NewButtonWithIcon(lang.L("Delete ")+numfmt.Plural(records, "record", "records"), theme.DeleteIcon(), nil)
 	c.del.Importance = widget.DangerImportance
 	if records == 0 {
-		c.text.SetText("The capture holds no records.")
-		c.cancel.SetText("Close")
+		c.text.SetText(lang.L("The capture holds no records."))
+		c.cancel.SetText(lang.L("Close"))
 		c.del.Hide()
 	} else {
-		c.text.SetText(fmt.Sprintf("Delete all %s?\n\n"+
+		c.text.SetText(fmt.Sprintf(lang.L("Delete all %s?\n\n"+
 			"This cannot be undone. Messages that arrive while deleting are deleted too; "+
-			"export first (Export…) to keep a copy.", numfmt.Plural(records, "captured record", "captured records")))
+			"export first (Export…) to keep a copy."), numfmt.Plural(records, "captured record", "captured records")))
 	}
-	c.dlg = dialog.NewCustomWithoutButtons("Clear the capture", c.text, p.win)
+	c.dlg = dialog.NewCustomWithoutButtons(lang.L("Clear the capture"), c.text, p.win)
 	c.dlg.SetButtons([]fyne.CanvasObject{c.cancel, c.del})
 	c.cancel.OnTapped = c.dlg.Hide
 	c.del.OnTapped = func() {
 		c.dlg.Hide()
 		p.startAction(job{
-			title:  "Clear",
-			status: func(int64, int64) string { return "Deleting every captured record…" },
+			title:  lang.L("Clear"),
+			status: func(int64, int64) string { return lang.L("Deleting every captured record…") },
 			run: func(ctx context.Context, _ func(int64, int64)) (string, error) {
 				n, err := p.src.Clear(ctx)
 				if err != nil {
 					return "", err
 				}
-				return "Deleted " + numfmt.Plural(n, "record", "records") + ".", nil
+				return lang.L("Deleted ") + numfmt.Plural(n, "record", "records") + ".", nil
 			},
 			after: func(error) { p.refreshResults() },
 		})

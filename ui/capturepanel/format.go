@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -81,7 +83,7 @@ const (
 // ⏎, binary as hex, cut with the full size appended.
 func preview(b []byte) string {
 	if len(b) == 0 {
-		return "(empty)"
+		return lang.L("(empty)")
 	}
 	if isText(b) {
 		s := oneLine.Replace(string(b))
@@ -94,7 +96,7 @@ func preview(b []byte) string {
 	if len(b) <= previewBytes {
 		return "0x" + hex.EncodeToString(b)
 	}
-	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + bytesize.Text(int64(len(b))) + ", binary)"
+	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + bytesize.Text(int64(len(b))) + lang.L(", binary)")
 }
 
 // rowText is one line of the results list. The payload comes before the
@@ -151,16 +153,16 @@ func payloadText(b []byte) string {
 // maxDetailBytes, the start of it as it is.
 func payloadView(r *message.Message) (text, shown string) {
 	if len(r.Payload) > maxDetailBytes {
-		return rawView(r.Payload), "Shown as received (cut)"
+		return rawView(r.Payload), lang.L("Shown as received (cut)")
 	}
 	res := decode.Decode(decode.Auto, r.Topic, r.Payload, r.ContentType)
 	text = res.Text
 	if res.HexView() {
 		text = strings.Join(res.Lines(0, res.LineCount()), "\n")
 	}
-	shown = "Shown as " + res.Format.Label()
+	shown = lang.L("Shown as ") + res.Format.Label()
 	if res.Err != nil {
-		shown += fmt.Sprintf(" (%s did not fit: %v)", res.Tried.Label(), res.Err)
+		shown += fmt.Sprintf(lang.L(" (%s did not fit: %v)"), res.Tried.Label(), res.Err)
 	}
 	return text, shown
 }
@@ -177,7 +179,7 @@ func rawView(b []byte) string {
 			cut = cut[:len(cut)-1]
 		}
 	}
-	return payloadText(cut) + fmt.Sprintf("\n… showing the first %s of %s; Copy payload copies all of it.",
+	return payloadText(cut) + fmt.Sprintf(lang.L("\n… showing the first %s of %s; Copy payload copies all of it."),
 		bytesize.Text(int64(len(cut))), bytesize.Text(int64(len(b))))
 }
 
@@ -188,40 +190,40 @@ var oneLine = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t",
 func detailText(r *message.Message) string {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "%s: %s\n", k, v) }
-	line("Time", r.Time.Format("2006-01-02 15:04:05.000000000 Z07:00"))
-	line("Topic", r.Topic)
-	line("Client", r.ClientID)
-	line("Source", r.Source)
-	line("Protocol", message.ProtocolName(r.Protocol))
+	line(lang.L("Time"), r.Time.Format("2006-01-02 15:04:05.000000000 Z07:00"))
+	line(lang.L("Topic"), r.Topic)
+	line(lang.L("Client"), r.ClientID)
+	line(lang.L("Source"), r.Source)
+	line(lang.L("Protocol"), message.ProtocolName(r.Protocol))
 	line("QoS", strconv.Itoa(int(r.QoS)))
-	line("Retain", strconv.FormatBool(r.Retain))
-	line("Size", bytesize.Text(int64(len(r.Payload))))
+	line(lang.L("Retain"), strconv.FormatBool(r.Retain))
+	line(lang.L("Size"), bytesize.Text(int64(len(r.Payload))))
 	line("Seq", strconv.FormatUint(r.Seq, 10))
 	if r.PayloadFormat != nil {
-		v := "unspecified bytes"
+		v := lang.L("unspecified bytes")
 		if *r.PayloadFormat == 1 {
 			v = "UTF-8"
 		}
-		line("Payload format", fmt.Sprintf("%d (%s)", *r.PayloadFormat, v))
+		line(lang.L("Payload format"), fmt.Sprintf("%d (%s)", *r.PayloadFormat, v))
 	}
 	if r.ContentType != "" {
-		line("Content type", r.ContentType)
+		line(lang.L("Content type"), r.ContentType)
 	}
 	if r.MessageExpiry != nil {
-		line("Message expiry", fmt.Sprintf("%d s", *r.MessageExpiry))
+		line(lang.L("Message expiry"), fmt.Sprintf("%d s", *r.MessageExpiry))
 	}
 	if r.ResponseTopic != "" {
-		line("Response topic", r.ResponseTopic)
+		line(lang.L("Response topic"), r.ResponseTopic)
 	}
 	if len(r.CorrelationData) > 0 {
 		v := string(r.CorrelationData)
 		if !isText(r.CorrelationData) {
 			v = "0x" + hex.EncodeToString(r.CorrelationData)
 		}
-		line("Correlation data", v)
+		line(lang.L("Correlation data"), v)
 	}
 	if len(r.UserProps) > 0 {
-		b.WriteString("User properties:\n")
+		b.WriteString(lang.L("User properties:\n"))
 		for _, up := range r.UserProps {
 			fmt.Fprintf(&b, "  %s = %s\n", up.Key, up.Value)
 		}

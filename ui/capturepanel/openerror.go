@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -52,44 +53,44 @@ func newOpenErrorDialog(w fyne.Window, dir string, err error, onMoveAside func()
 	var msg string
 	switch {
 	case errors.Is(err, capture.ErrLocked):
-		d.title = "The capture is in use"
-		msg = fmt.Sprintf("Another IoT Studio — a window or `iotstudio serve` — is already using the capture in\n\n%s\n\n"+
+		d.title = lang.L("The capture is in use")
+		msg = fmt.Sprintf(lang.L("Another IoT Studio — a window or `iotstudio serve` — is already using the capture in\n\n%s\n\n"+
 			"Only one can use a data folder at a time, so this window runs without capture "+
 			"(the broker keeps its sessions in the same folder, so it may not start either).\n"+
-			"Quit the other one and start IoT Studio again, or start this one with --data and another folder.", dir)
+			"Quit the other one and start IoT Studio again, or start this one with --data and another folder."), dir)
 	case errors.Is(err, capture.ErrCorrupt):
-		d.title = "The capture is damaged"
-		msg = fmt.Sprintf("The capture in\n\n%s\n\ncannot be opened: its files are damaged. Nothing has been deleted.\n\n"+
+		d.title = lang.L("The capture is damaged")
+		msg = fmt.Sprintf(lang.L("The capture in\n\n%s\n\ncannot be opened: its files are damaged. Nothing has been deleted.\n\n"+
 			"IoT Studio can move it aside (rename the folder to %s.damaged-DATE) and start a new, empty capture; "+
-			"the old one stays there for you to inspect or delete. Or continue without capture.", dir, filepath.Base(dir))
+			"the old one stays there for you to inspect or delete. Or continue without capture."), dir, filepath.Base(dir))
 	case errors.Is(err, capture.ErrFormat):
-		d.title = "The capture is of another version"
-		msg = fmt.Sprintf("The capture in\n\n%s\n\nwas written in a format this version of IoT Studio cannot read. Nothing has been changed.\n\n"+
+		d.title = lang.L("The capture is of another version")
+		msg = fmt.Sprintf(lang.L("The capture in\n\n%s\n\nwas written in a format this version of IoT Studio cannot read. Nothing has been changed.\n\n"+
 			"IoT Studio can move it aside (rename the folder to %s.damaged-DATE) and start a new, empty capture; "+
-			"the version that wrote it can still read it there. Or continue without capture.", dir, filepath.Base(dir))
+			"the version that wrote it can still read it there. Or continue without capture."), dir, filepath.Base(dir))
 	case errors.Is(err, capture.ErrPermission):
-		d.title = "No permission for the capture"
-		msg = fmt.Sprintf("IoT Studio may not read or write the capture in\n\n%s\n\n"+
+		d.title = lang.L("No permission for the capture")
+		msg = fmt.Sprintf(lang.L("IoT Studio may not read or write the capture in\n\n%s\n\n"+
 			"This window runs without capture. Fix the folder's permissions and start again, "+
-			"or start IoT Studio with --data and another folder.", dir)
+			"or start IoT Studio with --data and another folder."), dir)
 	case errors.Is(err, capture.ErrNoSpace):
-		d.title = "The disk is full"
-		msg = fmt.Sprintf("The disk that holds the capture in\n\n%s\n\nhas too little free space to open it (below: how much is free and needed). "+
+		d.title = lang.L("The disk is full")
+		msg = fmt.Sprintf(lang.L("The disk that holds the capture in\n\n%s\n\nhas too little free space to open it (below: how much is free and needed). "+
 			"This window runs without capture (and the broker, which keeps its sessions there too, may not start either).\n"+
-			"Free space and start IoT Studio again, or start it with --data and a folder on another disk.", dir)
+			"Free space and start IoT Studio again, or start it with --data and a folder on another disk."), dir)
 	default:
-		d.title = "The capture cannot be opened"
-		msg = fmt.Sprintf("The capture in\n\n%s\n\ncannot be opened. This window runs without capture.", dir)
+		d.title = lang.L("The capture cannot be opened")
+		msg = fmt.Sprintf(lang.L("The capture in\n\n%s\n\ncannot be opened. This window runs without capture."), dir)
 	}
 	d.text = widget.NewLabel(msg)
 	d.text.Wrapping = fyne.TextWrapWord
-	d.details = hint("Cause: " + err.Error())
+	d.details = hint(lang.L("Cause: ") + err.Error())
 	d.details.Selectable = true
 
-	d.carryOn = widget.NewButton("Continue without capture", nil)
+	d.carryOn = widget.NewButton(lang.L("Continue without capture"), nil)
 	buttons := []fyne.CanvasObject{d.carryOn}
 	if movable(err) && onMoveAside != nil {
-		d.moveAside = widget.NewButtonWithIcon("Move aside and start a new capture", theme.FolderNewIcon(), nil)
+		d.moveAside = widget.NewButtonWithIcon(lang.L("Move aside and start a new capture"), theme.FolderNewIcon(), nil)
 		d.moveAside.Importance = widget.HighImportance
 		buttons = append(buttons, d.moveAside)
 	} else {
@@ -116,9 +117,9 @@ func ShowMoveResult(w fyne.Window, dir, movedTo string, err error) {
 		dialog.ShowError(fmt.Errorf("%w\n\nThis window runs without capture; nothing was deleted", err), w)
 		return
 	}
-	l := widget.NewLabel(fmt.Sprintf("The old capture was moved to\n\n%s\n\nNothing was deleted. A new, empty capture is recording in\n\n%s", movedTo, dir))
+	l := widget.NewLabel(fmt.Sprintf(lang.L("The old capture was moved to\n\n%s\n\nNothing was deleted. A new, empty capture is recording in\n\n%s"), movedTo, dir))
 	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom("New capture started", "OK", l, w)
+	d := dialog.NewCustom(lang.L("New capture started"), lang.L("OK"), l, w)
 	d.Resize(fyne.NewSize(600, 1)) // height: the minimum
 	d.Show()
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -157,7 +158,7 @@ func New(store *capture.Store, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Capture" }
+func (p *Panel) Title() string { return lang.L("Capture") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
@@ -166,22 +167,22 @@ func (p *Panel) Icon() fyne.Resource { return theme.StorageIcon() }
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 func (p *Panel) buildUI() {
-	p.pauseBtn = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
-	p.clearBtn = widget.NewButtonWithIcon("Clear…", theme.DeleteIcon(), p.onClear)
-	p.retentionBtn = widget.NewButtonWithIcon("Retention…", theme.HistoryIcon(), p.onRetention)
-	p.exportBtn = widget.NewButtonWithIcon("Export…", theme.DownloadIcon(), p.onExport)
-	p.importBtn = widget.NewButtonWithIcon("Import…", theme.UploadIcon(), p.onImport)
-	p.replayBtn = widget.NewButtonWithIcon("Replay…", theme.MediaReplayIcon(), p.onReplay)
-	p.capturing = widget.NewLabelWithStyle("Capturing", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.pauseBtn = widget.NewButtonWithIcon(lang.L("Pause"), theme.MediaPauseIcon(), p.onPause)
+	p.clearBtn = widget.NewButtonWithIcon(lang.L("Clear…"), theme.DeleteIcon(), p.onClear)
+	p.retentionBtn = widget.NewButtonWithIcon(lang.L("Retention…"), theme.HistoryIcon(), p.onRetention)
+	p.exportBtn = widget.NewButtonWithIcon(lang.L("Export…"), theme.DownloadIcon(), p.onExport)
+	p.importBtn = widget.NewButtonWithIcon(lang.L("Import…"), theme.UploadIcon(), p.onImport)
+	p.replayBtn = widget.NewButtonWithIcon(lang.L("Replay…"), theme.MediaReplayIcon(), p.onReplay)
+	p.capturing = widget.NewLabelWithStyle(lang.L("Capturing"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.capturing.Importance = widget.SuccessImportance
 	toolbar := container.NewHBox(p.capturing, p.pauseBtn, p.clearBtn, p.retentionBtn, widget.NewSeparator(),
 		p.exportBtn, p.importBtn, p.replayBtn)
 	p.updateButtons()
 
-	p.records = widget.NewLabel("— records")
-	p.disk = widget.NewLabel("— on disk")
-	p.rate = widget.NewLabel("— rec/s")
-	p.dropped = widget.NewLabel("0 dropped")
+	p.records = widget.NewLabel(lang.L("— records"))
+	p.disk = widget.NewLabel(lang.L("— on disk"))
+	p.rate = widget.NewLabel(lang.L("— rec/s"))
+	p.dropped = widget.NewLabel(lang.L("0 dropped"))
 	p.retention = widget.NewLabel("")
 	p.span = widget.NewLabel("")
 	p.span.Truncation = fyne.TextTruncateEllipsis
@@ -193,7 +194,7 @@ func (p *Panel) buildUI() {
 	p.actionSpin = widget.NewProgressBarInfinite()
 	p.actionSpin.Stop()
 	p.actionSpin.Hide()
-	p.actionCancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.onCancelAction)
+	p.actionCancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), p.onCancelAction)
 	p.actionClose = widget.NewButtonWithIcon("", theme.WindowCloseIcon(), p.onCloseAction)
 	p.actionBars = container.NewGridWrap(fyne.NewSize(320, p.actionBar.MinSize().Height),
 		container.NewStack(p.actionBar, p.actionSpin))
@@ -202,23 +203,23 @@ func (p *Panel) buildUI() {
 	p.actionRow.Hide()
 
 	p.filter = widget.NewEntry()
-	p.filter.SetPlaceHolder("Topic filter, e.g. sensors/+/temp or # (empty: all)")
+	p.filter.SetPlaceHolder(lang.L("Topic filter, e.g. sensors/+/temp or # (empty: all)"))
 	p.filter.OnSubmitted = func(string) { p.onSearch() }
 	p.since = widget.NewEntry()
-	p.since.SetPlaceHolder("Since: -10m, -2h, -7d or RFC 3339")
+	p.since.SetPlaceHolder(lang.L("Since: -10m, -2h, -7d or RFC 3339"))
 	p.since.OnSubmitted = func(string) { p.onSearch() }
 	p.until = widget.NewEntry()
-	p.until.SetPlaceHolder("Until: -1h or RFC 3339 (empty: now)")
+	p.until.SetPlaceHolder(lang.L("Until: -1h or RFC 3339 (empty: now)"))
 	p.until.OnSubmitted = func(string) { p.onSearch() }
 	p.contains = widget.NewEntry()
-	p.contains.SetPlaceHolder("Payload contains")
+	p.contains.SetPlaceHolder(lang.L("Payload contains"))
 	p.contains.OnSubmitted = func(string) { p.onSearch() }
 	p.where = widget.NewEntry()
-	p.where.SetPlaceHolder("JSON condition: temp > 30")
+	p.where.SetPlaceHolder(lang.L("JSON condition: temp > 30"))
 	p.where.OnSubmitted = func(string) { p.onSearch() }
-	p.newest = widget.NewCheck("Newest first", nil)
+	p.newest = widget.NewCheck(lang.L("Newest first"), nil)
 	p.newest.SetChecked(true)
-	p.searchBtn = widget.NewButtonWithIcon("Search", theme.SearchIcon(), p.onSearch)
+	p.searchBtn = widget.NewButtonWithIcon(lang.L("Search"), theme.SearchIcon(), p.onSearch)
 	p.searchBtn.Importance = widget.HighImportance
 	p.formErr = widget.NewLabel("")
 	p.formErr.Importance = widget.DangerImportance
@@ -234,7 +235,7 @@ func (p *Panel) buildUI() {
 	keep := canvas.NewRectangle(color.Transparent)
 	keep.SetMinSize(fyne.NewSize(0, p.actionRow.MinSize().Height))
 	form := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewLabel("Topic"), container.NewHBox(p.newest, p.searchBtn), p.filter),
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("Topic")), container.NewHBox(p.newest, p.searchBtn), p.filter),
 		fields,
 		container.NewStack(keep, msgline.Reserve(1, p.formErr, p.actionRow)),
 	)
@@ -242,8 +243,8 @@ func (p *Panel) buildUI() {
 	p.list = widget.NewList(p.length, p.createRow, p.updateRow)
 	p.list.OnSelected = p.onSelect
 	p.list.OnUnselected = func(widget.ListItemID) {}
-	p.shown = widget.NewLabel("Search to list captured messages.")
-	p.moreBtn = widget.NewButtonWithIcon("Load more", theme.MoreVerticalIcon(), p.onLoadMore)
+	p.shown = widget.NewLabel(lang.L("Search to list captured messages."))
+	p.moreBtn = widget.NewButtonWithIcon(lang.L("Load more"), theme.MoreVerticalIcon(), p.onLoadMore)
 	p.moreBtn.Hide()
 	p.queryErr = widget.NewLabel("")
 	p.queryErr.Importance = widget.DangerImportance
@@ -251,7 +252,7 @@ func (p *Panel) buildUI() {
 	p.queryErr.Hide()
 	results := container.NewBorder(nil, container.NewVBox(p.queryErr, container.NewBorder(nil, nil, nil, p.moreBtn, p.shown)), nil, nil, p.list)
 
-	p.meta = widget.NewLabel("Select a message to see its detail.")
+	p.meta = widget.NewLabel(lang.L("Select a message to see its detail."))
 	p.meta.Selectable = true
 	p.meta.Wrapping = fyne.TextWrapWord
 	p.payload = widget.NewMultiLineEntry()
@@ -262,10 +263,10 @@ func (p *Panel) buildUI() {
 			p.payload.SetText(p.payloadText)
 		}
 	}
-	p.copyBtn = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), p.onCopy)
+	p.copyBtn = widget.NewButtonWithIcon(lang.L("Copy payload"), theme.ContentCopyIcon(), p.onCopy)
 	p.copyBtn.Disable()
 	detail := container.NewBorder(
-		container.NewVBox(p.meta, container.NewBorder(nil, nil, widget.NewLabelWithStyle("Payload", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.copyBtn)),
+		container.NewVBox(p.meta, container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Payload"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.copyBtn)),
 		nil, nil, nil, p.payload)
 
 	split := container.NewHSplit(results, container.NewVScroll(detail))
@@ -414,7 +415,7 @@ func (p *Panel) fetch(cursor string) {
 				p.damaged[d.First] = d
 			}
 			if err != nil {
-				p.queryErr.SetText("Search failed: " + err.Error())
+				p.queryErr.SetText(lang.L("Search failed: ") + err.Error())
 				p.queryErr.Show()
 			} else {
 				p.queryErr.Hide()
@@ -430,20 +431,20 @@ func (p *Panel) fetch(cursor string) {
 
 func (p *Panel) updateFooter() {
 	n := len(p.recs)
-	text := fmt.Sprintf("%s records shown", numfmt.Count(int64(n)))
+	text := fmt.Sprintf(lang.L("%s records shown"), numfmt.Count(int64(n)))
 	if n == 1 {
-		text = "1 record shown"
+		text = lang.L("1 record shown")
 	}
 	switch {
 	case p.loading:
-		text += " — searching…"
+		text += lang.L(" — searching…")
 	case p.next != "":
-		text += " — more available (scroll down or Load more)"
+		text += lang.L(" — more available (scroll down or Load more)")
 	case n == 0:
-		text = "No matching records."
+		text = lang.L("No matching records.")
 	}
 	if lost := p.damagedRecords(); lost > 0 {
-		text += fmt.Sprintf(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)", numfmt.Plural(lost, "record", "records"))
+		text += fmt.Sprintf(lang.L(" — %s could not be read: the capture is damaged (`iotstudio capture stats` says where)"), numfmt.Plural(lost, "record", "records"))
 	}
 	p.shown.SetText(text)
 	if p.next != "" && !p.loading {
@@ -473,7 +474,7 @@ func (p *Panel) onSelect(id widget.ListItemID) {
 
 func (p *Panel) showDetail(r *message.Message) {
 	if r == nil {
-		p.meta.SetText("Select a message to see its detail.")
+		p.meta.SetText(lang.L("Select a message to see its detail."))
 		p.payloadText = ""
 		p.payload.SetText("")
 		p.copyBtn.Disable()

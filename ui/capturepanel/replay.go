@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -63,35 +64,35 @@ func (p *Panel) onReplay() {
 	if p.opts.BrokerURL != nil {
 		d.embedded = p.opts.BrokerURL()
 	}
-	what := "every message of the current search"
+	what := lang.L("every message of the current search")
 	if p.ctx != nil && !p.loading && p.next == "" {
-		what = fmt.Sprintf("the %s of the current search", numfmt.Plural(int64(len(p.recs)), "message", "messages"))
+		what = fmt.Sprintf(lang.L("the %s of the current search"), numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
-	d.what = widget.NewLabel(fmt.Sprintf("Publishes %s (%s) again, oldest first, keeping their timing, payloads and properties.", what, desc))
+	d.what = widget.NewLabel(fmt.Sprintf(lang.L("Publishes %s (%s) again, oldest first, keeping their timing, payloads and properties."), what, desc))
 	d.what.Wrapping = fyne.TextWrapWord
 
-	embeddedLabel := targetEmbedded + " (" + d.embedded + ")"
+	embeddedLabel := lang.L(targetEmbedded) + " (" + d.embedded + ")"
 	if d.embedded == "" {
-		embeddedLabel = targetEmbedded + " (not running)"
+		embeddedLabel = lang.L(targetEmbedded) + lang.L(" (not running)")
 	}
 	d.url = widget.NewEntry()
-	d.url.SetPlaceHolder("mqtt://host:1883, mqtts://…, ws://host:8083/mqtt")
-	d.target = widget.NewRadioGroup([]string{embeddedLabel, targetURL}, func(string) { d.toggled() })
+	d.url.SetPlaceHolder(lang.L("mqtt://host:1883, mqtts://…, ws://host:8083/mqtt"))
+	d.target = widget.NewRadioGroup([]string{embeddedLabel, lang.L(targetURL)}, func(string) { d.toggled() })
 	d.target.Required = true
 	d.user = widget.NewEntry()
-	d.user.SetPlaceHolder("User name (optional)")
+	d.user.SetPlaceHolder(lang.L("User name (optional)"))
 	d.password = widget.NewPasswordEntry()
-	d.password.SetPlaceHolder("Password (optional)")
+	d.password.SetPlaceHolder(lang.L("Password (optional)"))
 	d.speed = widget.NewRadioGroup(speedLabels, nil)
 	d.speed.Horizontal = true
 	d.speed.Required = true
 	d.speed.SetSelected("1×")
 	d.remap = widget.NewMultiLineEntry()
-	d.remap.SetPlaceHolder("OLD=NEW, one per line, e.g. plant=replay/plant")
+	d.remap.SetPlaceHolder(lang.L("OLD=NEW, one per line, e.g. plant=replay/plant"))
 	d.remap.SetMinRowsVisible(2)
-	d.qos = widget.NewSelect([]string{qosAsCaptured, "0", "1", "2"}, nil)
-	d.qos.SetSelected(qosAsCaptured)
-	d.clearRetain = widget.NewCheck("Clear retain flags", nil)
+	d.qos = widget.NewSelect([]string{lang.L(qosAsCaptured), "0", "1", "2"}, nil)
+	d.qos.SetSelected(lang.L(qosAsCaptured))
+	d.clearRetain = widget.NewCheck(lang.L("Clear retain flags"), nil)
 	d.errText = errLabel()
 	for _, e := range []*widget.Entry{d.url, d.remap, d.user, d.password} {
 		e.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
@@ -99,27 +100,27 @@ func (p *Panel) onReplay() {
 	if d.embedded != "" {
 		d.target.SetSelected(embeddedLabel)
 	} else {
-		d.target.SetSelected(targetURL)
+		d.target.SetSelected(lang.L(targetURL))
 		d.target.Disable()
 	}
 	d.toggled()
 
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Target"), d.target,
-		widget.NewLabel("URL"), d.url,
-		widget.NewLabel("Login"), container.NewGridWithColumns(2, d.user, d.password),
-		widget.NewLabel("Speed"), d.speed,
-		widget.NewLabel("Remap topics"), d.remap,
-		widget.NewLabel("QoS"), container.NewHBox(d.qos, d.clearRetain),
+		widget.NewLabel(lang.L("Target")), d.target,
+		widget.NewLabel(lang.L("URL")), d.url,
+		widget.NewLabel(lang.L("Login")), container.NewGridWithColumns(2, d.user, d.password),
+		widget.NewLabel(lang.L("Speed")), d.speed,
+		widget.NewLabel(lang.L("Remap topics")), d.remap,
+		widget.NewLabel(lang.L("QoS")), container.NewHBox(d.qos, d.clearRetain),
 	)
 	content := container.NewVBox(d.what, form,
-		hint("Replayed messages pass through the target broker; into the embedded one they are captured again. "+
-			"Only messages captured before the replay starts are replayed."),
+		hint(lang.L("Replayed messages pass through the target broker; into the embedded one they are captured again. "+
+			"Only messages captured before the replay starts are replayed.")),
 		d.errText)
-	d.cancel = widget.NewButton("Cancel", nil)
-	d.replayB = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), func() { p.startReplay(d, q) })
+	d.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	d.replayB = widget.NewButtonWithIcon(lang.L("Replay"), theme.MediaReplayIcon(), func() { p.startReplay(d, q) })
 	d.replayB.Importance = widget.HighImportance
-	d.dlg = dialog.NewCustomWithoutButtons("Replay the search", content, p.win)
+	d.dlg = dialog.NewCustomWithoutButtons(lang.L("Replay the search"), content, p.win)
 	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.replayB})
 	d.cancel.OnTapped = d.dlg.Hide
 	d.dlg.Resize(fyne.NewSize(680, 1)) // height: the minimum
@@ -131,12 +132,12 @@ func (d *replayDialog) toggled() {
 	if d.url == nil {
 		return
 	}
-	setEnabled(d.url, d.target.Selected == targetURL)
+	setEnabled(d.url, d.target.Selected == lang.L(targetURL))
 }
 
 // targetURL is the URL to replay to.
 func (d *replayDialog) targetURL() string {
-	if d.target.Selected == targetURL {
+	if d.target.Selected == lang.L(targetURL) {
 		return strings.TrimSpace(d.url.Text)
 	}
 	return d.embedded
@@ -167,7 +168,7 @@ func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
 		}
 		ro.Remap = append(ro.Remap, r)
 	}
-	if s := d.qos.Selected; s != qosAsCaptured && s != "" {
+	if s := d.qos.Selected; s != lang.L(qosAsCaptured) && s != "" {
 		q := s[0] - '0'
 		ro.QoS = &q
 	}
@@ -200,16 +201,16 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 	st := &replayState{}
 	st.counting.Store(true)
 	started := p.startAction(job{
-		title:       "Replay",
+		title:       lang.L("Replay"),
 		cancellable: true,
 		status:      func(int64, int64) string { return st.text(target, ro.Speed) },
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			client, err := replay.Dial(ctx, co)
 			if err != nil {
 				if ctx.Err() != nil {
-					return "Replay cancelled before it connected; nothing was published.", err
+					return lang.L("Replay cancelled before it connected; nothing was published."), err
 				}
-				return "Replay failed: " + err.Error(), err
+				return lang.L("Replay failed: ") + err.Error(), err
 			}
 			defer client.Close()
 			res, err := replay.Run(ctx, store, q, client, ro, func(pr replay.Progress) {
@@ -227,16 +228,16 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 			})
 			skipped := ""
 			if res.Skipped > 0 {
-				skipped = fmt.Sprintf(" (%s left out: remapped to an empty topic)", numfmt.Plural(res.Skipped, "message", "messages"))
+				skipped = fmt.Sprintf(lang.L(" (%s left out: remapped to an empty topic)"), numfmt.Plural(res.Skipped, "message", "messages"))
 			}
 			switch {
 			case err != nil && ctx.Err() != nil:
-				return fmt.Sprintf("Replay stopped after %s of %s to %s%s.", numfmt.Count(res.Published),
+				return fmt.Sprintf(lang.L("Replay stopped after %s of %s to %s%s."), numfmt.Count(res.Published),
 					numfmt.Plural(res.Total, "message", "messages"), target, skipped), err
 			case err != nil:
-				return fmt.Sprintf("Replay failed after %s of %s: %v", numfmt.Count(res.Published), numfmt.Plural(res.Total, "message", "messages"), err), err
+				return fmt.Sprintf(lang.L("Replay failed after %s of %s: %v"), numfmt.Count(res.Published), numfmt.Plural(res.Total, "message", "messages"), err), err
 			}
-			return fmt.Sprintf("Replayed %s to %s in %.1f s%s.", numfmt.Plural(res.Published, "message", "messages"), target,
+			return fmt.Sprintf(lang.L("Replayed %s to %s in %.1f s%s."), numfmt.Plural(res.Published, "message", "messages"), target,
 				res.Elapsed.Seconds(), skipped), nil
 		},
 	})
@@ -248,13 +249,13 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 // text is the progress line of a replay to target at speed.
 func (st *replayState) text(target string, speed float64) string {
 	if st.counting.Load() {
-		return "Replay to " + target + ": connecting and counting messages…"
+		return lang.L("Replay to ") + target + lang.L(": connecting and counting messages…")
 	}
-	line := fmt.Sprintf("Replaying to %s: %s of %s", target, numfmt.Count(st.published.Load()),
+	line := fmt.Sprintf(lang.L("Replaying to %s: %s of %s"), target, numfmt.Count(st.published.Load()),
 		numfmt.Plural(st.total.Load(), "message", "messages"))
 	if speed > 0 {
 		if span := time.Duration(st.span.Load()); span > 0 {
-			line += fmt.Sprintf(" · %s of %s of capture time", shortDuration(time.Duration(st.position.Load())), shortDuration(span))
+			line += fmt.Sprintf(lang.L(" · %s of %s of capture time"), shortDuration(time.Duration(st.position.Load())), shortDuration(span))
 		}
 	}
 	return line

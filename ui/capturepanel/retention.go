@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -45,9 +46,9 @@ func retentionText(maxBytes int64, maxAge time.Duration) string {
 		maxAge = capture.DefaultMaxAge
 	}
 	if maxBytes < 0 && maxAge < 0 {
-		return "keeps everything"
+		return lang.L("keeps everything")
 	}
-	size, age := "any size", "any age"
+	size, age := lang.L("any size"), lang.L("any age")
 	if maxBytes > 0 {
 		v, unit := splitSize(maxBytes)
 		size = v + " " + unit
@@ -55,7 +56,7 @@ func retentionText(maxBytes int64, maxAge time.Duration) string {
 	if maxAge > 0 {
 		age = formatAge(maxAge)
 	}
-	return "keeps " + size + " / " + age
+	return lang.L("keeps ") + size + " / " + age
 }
 
 // splitSize shows b in the dialog's units: the largest one b is at least
@@ -112,7 +113,7 @@ func parseSize(text, unit string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("size: choose a unit (%s)", strings.Join(sizeUnits, ", "))
 	}
-	f, err := parseAmount("Size", text, unit)
+	f, err := parseAmount(lang.L("Size"), text, unit)
 	if err != nil {
 		return 0, err
 	}
@@ -132,7 +133,7 @@ func parseAge(text, unit string) (time.Duration, error) {
 	if !ok {
 		return 0, fmt.Errorf("age: choose a unit (%s)", strings.Join(ageUnits, ", "))
 	}
-	f, err := parseAmount("Age", text, unit)
+	f, err := parseAmount(lang.L("Age"), text, unit)
 	if err != nil {
 		return 0, err
 	}
@@ -201,11 +202,11 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	r.size = widget.NewEntry()
 	r.size.SetPlaceHolder("1")
 	r.sizeUnit = widget.NewSelect(sizeUnits, nil)
-	r.noSize = widget.NewCheck("No size limit", nil)
+	r.noSize = widget.NewCheck(lang.L("No size limit"), nil)
 	r.age = widget.NewEntry()
 	r.age.SetPlaceHolder("7")
 	r.ageUnit = widget.NewSelect(ageUnits, nil)
-	r.noAge = widget.NewCheck("No age limit", nil)
+	r.noAge = widget.NewCheck(lang.L("No age limit"), nil)
 	r.errText = errLabel()
 	r.warnText = widget.NewLabel("")
 	r.warnText.Importance = widget.WarningImportance
@@ -222,20 +223,20 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	r.noAge.OnChanged = func(bool) { r.toggled() }
 
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Size"), container.NewBorder(nil, nil, nil, container.NewHBox(r.sizeUnit, r.noSize), r.size),
-		widget.NewLabel("Age"), container.NewBorder(nil, nil, nil, container.NewHBox(r.ageUnit, r.noAge), r.age),
+		widget.NewLabel(lang.L("Size")), container.NewBorder(nil, nil, nil, container.NewHBox(r.sizeUnit, r.noSize), r.size),
+		widget.NewLabel(lang.L("Age")), container.NewBorder(nil, nil, nil, container.NewHBox(r.ageUnit, r.noAge), r.age),
 	)
 	dv, du := splitSize(capture.DefaultMaxBytes)
 	content := container.NewVBox(form,
-		hint(fmt.Sprintf("Once the capture is larger or older than this, its oldest records are deleted: "+
-			"now, and every few seconds from then on. Defaults: %s %s, %s.", dv, du, formatAge(capture.DefaultMaxAge))),
+		hint(fmt.Sprintf(lang.L("Once the capture is larger or older than this, its oldest records are deleted: "+
+			"now, and every few seconds from then on. Defaults: %s %s, %s."), dv, du, formatAge(capture.DefaultMaxAge))),
 		r.warnText, r.errText)
 
-	r.defaults = widget.NewButton("Defaults", func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
-	r.cancel = widget.NewButton("Cancel", nil)
-	r.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), r.onApplyTapped)
+	r.defaults = widget.NewButton(lang.L("Defaults"), func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
+	r.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	r.apply = widget.NewButtonWithIcon(lang.L("Apply"), theme.ConfirmIcon(), r.onApplyTapped)
 	r.apply.Importance = widget.HighImportance
-	r.dlg = dialog.NewCustomWithoutButtons("Capture retention", content, w)
+	r.dlg = dialog.NewCustomWithoutButtons(lang.L("Capture retention"), content, w)
 	r.dlg.SetButtons([]fyne.CanvasObject{r.defaults, r.cancel, r.apply})
 	r.cancel.OnTapped = r.dlg.Hide
 	r.toggled()
@@ -306,7 +307,7 @@ func (r *retentionDialog) check() {
 	if err != nil {
 		msg = err.Error()
 	} else if r.stored > 0 && maxBytes > 0 && r.stored > maxBytes {
-		warn = fmt.Sprintf("The capture holds %s now: applying deletes its oldest records.", bytesize.Text(r.stored))
+		warn = fmt.Sprintf(lang.L("The capture holds %s now: applying deletes its oldest records."), bytesize.Text(r.stored))
 	}
 	setLabel(r.errText, msg, widget.DangerImportance)
 	setLabel(r.warnText, warn, widget.WarningImportance)

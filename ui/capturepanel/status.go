@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
@@ -82,7 +83,7 @@ func (p *Panel) refreshLoop(ctx context.Context) {
 // applyStatus shows s on the status line.
 func (p *Panel) applyStatus(s status) {
 	if s.err != nil {
-		setLabel(p.records, "Capture store unavailable", widget.DangerImportance)
+		setLabel(p.records, lang.L("Capture store unavailable"), widget.DangerImportance)
 		setLabel(p.disk, "", widget.MediumImportance)
 		setLabel(p.rate, "", widget.MediumImportance)
 		setLabel(p.dropped, "", widget.MediumImportance)
@@ -95,15 +96,15 @@ func (p *Panel) applyStatus(s status) {
 	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, numfmt.Plural(st.Records, "record", "records"), widget.MediumImportance)
-	setLabel(p.disk, bytesize.Text(st.DiskBytes)+" on disk", widget.MediumImportance)
-	rate := "— rec/s"
+	setLabel(p.disk, bytesize.Text(st.DiskBytes)+lang.L(" on disk"), widget.MediumImportance)
+	rate := lang.L("— rec/s")
 	if s.rate >= 0 {
-		rate = numfmt.Rate(s.rate) + " rec/s"
+		rate = numfmt.Rate(s.rate) + lang.L(" rec/s")
 	}
 	setLabel(p.rate, rate, widget.MediumImportance)
-	dropped, imp := numfmt.Count(st.Dropped)+" dropped", widget.MediumImportance
+	dropped, imp := numfmt.Count(st.Dropped)+lang.L(" dropped"), widget.MediumImportance
 	if st.Failed > 0 {
-		dropped += fmt.Sprintf(", %s failed", numfmt.Count(st.Failed))
+		dropped += fmt.Sprintf(lang.L(", %s failed"), numfmt.Count(st.Failed))
 	}
 	if st.Dropped > 0 || st.Failed > 0 {
 		imp = widget.DangerImportance
@@ -117,9 +118,9 @@ func (p *Panel) applyStatus(s status) {
 		imp = widget.DangerImportance
 	}
 	setLabel(p.dropped, dropped, imp)
-	span := "empty"
+	span := lang.L("empty")
 	if !st.Oldest.IsZero() {
-		span = "oldest " + numfmt.Time(st.Oldest) + " · newest " + numfmt.Time(st.Newest)
+		span = lang.L("oldest ") + numfmt.Time(st.Oldest) + lang.L(" · newest ") + numfmt.Time(st.Newest)
 	}
 	setLabel(p.span, span, widget.MediumImportance)
 }
@@ -133,11 +134,11 @@ func damageText(st capture.Stats) string {
 	}
 	switch {
 	case st.DamagedRecords > 0 && lost > 0:
-		return fmt.Sprintf("%s damaged, %s lost in a crash", numfmt.Count(st.DamagedRecords), numfmt.Count(lost))
+		return fmt.Sprintf(lang.L("%s damaged, %s lost in a crash"), numfmt.Count(st.DamagedRecords), numfmt.Count(lost))
 	case st.DamagedRecords > 0:
-		return numfmt.Count(st.DamagedRecords) + " damaged (unreadable)"
+		return numfmt.Count(st.DamagedRecords) + lang.L(" damaged (unreadable)")
 	case lost > 0:
-		return numfmt.Count(lost) + " lost in a crash"
+		return numfmt.Count(lost) + lang.L(" lost in a crash")
 	}
 	return ""
 }
@@ -145,7 +146,7 @@ func damageText(st capture.Stats) string {
 // diskFullText tells the user that a full disk stopped the capture, and
 // how to start it again.
 func diskFullText(st capture.Stats) string {
-	return fmt.Sprintf("Disk full: capture stopped (%s free); free space and it resumes", kvstore.MB(st.DiskFree))
+	return fmt.Sprintf(lang.L("Disk full: capture stopped (%s free); free space and it resumes"), kvstore.MB(st.DiskFree))
 }
 
 // followEmpty runs the newest-messages search again when it listed

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -32,21 +33,21 @@ const (
 func (p *Panel) describeForm() string {
 	var parts []string
 	if f := p.filter.Text; f != "" {
-		parts = append(parts, "topic "+f)
+		parts = append(parts, lang.L("topic ")+f)
 	} else {
-		parts = append(parts, "every topic")
+		parts = append(parts, lang.L("every topic"))
 	}
 	if s := strings.TrimSpace(p.since.Text); s != "" {
-		parts = append(parts, "since "+s)
+		parts = append(parts, lang.L("since ")+s)
 	}
 	if s := strings.TrimSpace(p.until.Text); s != "" {
-		parts = append(parts, "until "+s)
+		parts = append(parts, lang.L("until ")+s)
 	}
 	if s := p.contains.Text; s != "" {
-		parts = append(parts, fmt.Sprintf("payload contains %q", s))
+		parts = append(parts, fmt.Sprintf(lang.L("payload contains %q"), s))
 	}
 	if s := p.where.Text; s != "" {
-		parts = append(parts, "where "+s)
+		parts = append(parts, lang.L("where ")+s)
 	}
 	return strings.Join(parts, " · ")
 }
@@ -65,7 +66,7 @@ func (p *Panel) currentSearch() (capture.Query, string, error) {
 func pathEntry(placeholder string, browse func()) (*widget.Entry, *widget.Button, fyne.CanvasObject) {
 	e := widget.NewEntry()
 	e.SetPlaceHolder(placeholder)
-	b := widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), browse)
+	b := widget.NewButtonWithIcon(lang.L("Browse…"), theme.FolderOpenIcon(), browse)
 	return e, b, container.NewBorder(nil, nil, nil, b, e)
 }
 
@@ -108,17 +109,17 @@ func (p *Panel) onExport() {
 		return
 	}
 	d := &exportDialog{}
-	what := "every message of the current search"
+	what := lang.L("every message of the current search")
 	if p.ctx != nil && !p.loading && p.next == "" {
-		what = fmt.Sprintf("the %s of the current search", numfmt.Plural(int64(len(p.recs)), "message", "messages"))
+		what = fmt.Sprintf(lang.L("the %s of the current search"), numfmt.Plural(int64(len(p.recs)), "message", "messages"))
 	}
-	d.what = widget.NewLabel(fmt.Sprintf("Exports %s (%s), oldest first.", what, desc))
+	d.what = widget.NewLabel(fmt.Sprintf(lang.L("Exports %s (%s), oldest first."), what, desc))
 	d.what.Wrapping = fyne.TextWrapWord
 	d.format = widget.NewRadioGroup([]string{formatJSONL, formatCSV}, nil)
 	d.format.Required = true
 	d.format.SetSelected(formatJSONL)
 	var row fyne.CanvasObject
-	d.path, d.browse, row = pathEntry("File to write", func() { p.browseExport(d) })
+	d.path, d.browse, row = pathEntry(lang.L("File to write"), func() { p.browseExport(d) })
 	if home, err := os.UserHomeDir(); err == nil {
 		d.path.SetText(filepath.Join(home, "iotstudio-capture-"+time.Now().Format("20060102-150405")+".jsonl"))
 	}
@@ -134,15 +135,15 @@ func (p *Panel) onExport() {
 	d.path.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
 	d.errText = errLabel()
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Format"), d.format,
-		widget.NewLabel("File"), row)
+		widget.NewLabel(lang.L("Format")), d.format,
+		widget.NewLabel(lang.L("File")), row)
 	content := container.NewVBox(d.what, form,
-		hint("The file is written under a temporary name and renamed when complete: a cancelled or failed export leaves no partial file."),
+		hint(lang.L("The file is written under a temporary name and renamed when complete: a cancelled or failed export leaves no partial file.")),
 		d.errText)
-	d.cancel = widget.NewButton("Cancel", nil)
-	d.export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() { p.startExport(d, q) })
+	d.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	d.export = widget.NewButtonWithIcon(lang.L("Export"), theme.DownloadIcon(), func() { p.startExport(d, q) })
 	d.export.Importance = widget.HighImportance
-	d.dlg = dialog.NewCustomWithoutButtons("Export the search", content, p.win)
+	d.dlg = dialog.NewCustomWithoutButtons(lang.L("Export the search"), content, p.win)
 	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.export})
 	d.cancel.OnTapped = d.dlg.Hide
 	d.dlg.Resize(fyne.NewSize(680, 1)) // height: the minimum
@@ -203,23 +204,23 @@ func (p *Panel) startExport(d *exportDialog, q capture.Query) {
 	store := p.store
 	total := p.exportTotal(q)
 	started := p.startAction(job{
-		title:       "Export",
+		title:       lang.L("Export"),
 		cancellable: true,
 		status: func(done, total int64) string {
 			if total > 0 {
-				return fmt.Sprintf("Exporting to %s… %s of %s written", filepath.Base(path), numfmt.Count(done), numfmt.Plural(total, "record", "records"))
+				return fmt.Sprintf(lang.L("Exporting to %s… %s of %s written"), filepath.Base(path), numfmt.Count(done), numfmt.Plural(total, "record", "records"))
 			}
-			return fmt.Sprintf("Exporting to %s… %s written", filepath.Base(path), numfmt.Plural(done, "record", "records"))
+			return fmt.Sprintf(lang.L("Exporting to %s… %s written"), filepath.Base(path), numfmt.Plural(done, "record", "records"))
 		},
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			n, err := capture.ExportFile(ctx, store, q, format, path, func(n int64) { progress(n, total) })
 			if err != nil {
 				if ctx.Err() != nil {
-					return fmt.Sprintf("Export cancelled after %s; %s was not written.", numfmt.Plural(n, "record", "records"), path), context.Canceled
+					return fmt.Sprintf(lang.L("Export cancelled after %s; %s was not written."), numfmt.Plural(n, "record", "records"), path), context.Canceled
 				}
 				return "", err
 			}
-			return fmt.Sprintf("Exported %s to %s.", numfmt.Plural(n, "record", "records"), path), nil
+			return fmt.Sprintf(lang.L("Exported %s to %s."), numfmt.Plural(n, "record", "records"), path), nil
 		},
 	})
 	if started {
@@ -255,19 +256,19 @@ func (p *Panel) onImport() {
 	}
 	d := &importDialog{}
 	var row fyne.CanvasObject
-	d.path, d.browse, row = pathEntry("JSON Lines file to import", func() { p.browseImport(d) })
+	d.path, d.browse, row = pathEntry(lang.L("JSON Lines file to import"), func() { p.browseImport(d) })
 	d.path.OnChanged = func(string) { setLabel(d.errText, "", widget.DangerImportance) }
 	d.path.OnSubmitted = func(string) { p.startImport(d) }
 	d.errText = errLabel()
 	content := container.NewVBox(
-		container.New(layout.NewFormLayout(), widget.NewLabel("File"), row),
-		hint("A JSON Lines file written by Export… or `iotstudio capture export`. Every message keeps its time, "+
-			"topic, payload and properties. The whole file is checked first: if any line is bad, nothing is imported."),
+		container.New(layout.NewFormLayout(), widget.NewLabel(lang.L("File")), row),
+		hint(lang.L("A JSON Lines file written by Export… or `iotstudio capture export`. Every message keeps its time, "+
+			"topic, payload and properties. The whole file is checked first: if any line is bad, nothing is imported.")),
 		d.errText)
-	d.cancel = widget.NewButton("Cancel", nil)
-	d.doIt = widget.NewButtonWithIcon("Import", theme.UploadIcon(), func() { p.startImport(d) })
+	d.cancel = widget.NewButton(lang.L("Cancel"), nil)
+	d.doIt = widget.NewButtonWithIcon(lang.L("Import"), theme.UploadIcon(), func() { p.startImport(d) })
 	d.doIt.Importance = widget.HighImportance
-	d.dlg = dialog.NewCustomWithoutButtons("Import into the capture", content, p.win)
+	d.dlg = dialog.NewCustomWithoutButtons(lang.L("Import into the capture"), content, p.win)
 	d.dlg.SetButtons([]fyne.CanvasObject{d.cancel, d.doIt})
 	d.cancel.OnTapped = d.dlg.Hide
 	d.dlg.Resize(fyne.NewSize(640, 1)) // height: the minimum
@@ -298,14 +299,14 @@ func (p *Panel) browseImport(d *importDialog) {
 func (p *Panel) startImport(d *importDialog) {
 	path := strings.TrimSpace(d.path.Text)
 	if path == "" {
-		setLabel(d.errText, "choose the file to import (Browse…)", widget.DangerImportance)
+		setLabel(d.errText, lang.L("choose the file to import (Browse…)"), widget.DangerImportance)
 		return
 	}
 	if fi, err := os.Stat(path); err != nil {
 		setLabel(d.errText, err.Error(), widget.DangerImportance)
 		return
 	} else if fi.IsDir() {
-		setLabel(d.errText, path+" is a folder; choose a JSON Lines file", widget.DangerImportance)
+		setLabel(d.errText, path+lang.L(" is a folder; choose a JSON Lines file"), widget.DangerImportance)
 		return
 	}
 	store := p.store
@@ -313,7 +314,7 @@ func (p *Panel) startImport(d *importDialog) {
 	var records atomic.Int64
 	checking.Store(true)
 	started := p.startAction(job{
-		title:       "Import",
+		title:       lang.L("Import"),
 		cancellable: true,
 		status: func(done, total int64) string {
 			pct := ""
@@ -321,9 +322,9 @@ func (p *Panel) startImport(d *importDialog) {
 				pct = fmt.Sprintf(" (%d%%)", done*100/total)
 			}
 			if checking.Load() {
-				return fmt.Sprintf("Checking %s… %s%s", filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
+				return fmt.Sprintf(lang.L("Checking %s… %s%s"), filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
 			}
-			return fmt.Sprintf("Importing %s… %s imported%s", filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
+			return fmt.Sprintf(lang.L("Importing %s… %s imported%s"), filepath.Base(path), numfmt.Plural(records.Load(), "record", "records"), pct)
 		},
 		run: func(ctx context.Context, progress func(int64, int64)) (string, error) {
 			n, err := capture.ImportFile(ctx, store, path, func(ip capture.ImportProgress) {
@@ -333,11 +334,11 @@ func (p *Panel) startImport(d *importDialog) {
 			})
 			if err != nil {
 				if ctx.Err() != nil {
-					return "Import cancelled: " + err.Error(), context.Canceled
+					return lang.L("Import cancelled: ") + err.Error(), context.Canceled
 				}
-				return "Import failed: " + err.Error(), err
+				return lang.L("Import failed: ") + err.Error(), err
 			}
-			return fmt.Sprintf("Imported %s from %s.", numfmt.Plural(n, "record", "records"), path), nil
+			return fmt.Sprintf(lang.L("Imported %s from %s."), numfmt.Plural(n, "record", "records"), path), nil
 		},
 		after: func(error) { p.refreshResults() },
 	})

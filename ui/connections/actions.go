@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
@@ -107,7 +108,7 @@ func (p *Panel) reopen(name, id string) {
 		return func() {
 			p.setBusy(id, false)
 			if err != nil {
-				p.setNote(id, "Reconnect: "+err.Error())
+				p.setNote(id, lang.L("Reconnect: ")+err.Error())
 				return
 			}
 			p.connect(id, nil)
@@ -126,7 +127,7 @@ func (p *Panel) connect(id string, given map[client.SecretKind]string) {
 	if pr.ID == LocalID {
 		addr := p.opts.LocalAddr()
 		if addr == "" {
-			p.setNote(id, "The embedded broker is not running: start it in the Broker panel, then connect.")
+			p.setNote(id, lang.L("The embedded broker is not running: start it in the Broker panel, then connect."))
 			return
 		}
 		pr.URL = "mqtt://" + addr
@@ -144,7 +145,7 @@ func (p *Panel) connect(id string, given map[client.SecretKind]string) {
 		return func() {
 			p.setBusy(id, false)
 			if err != nil {
-				p.setNote(id, "Not connected: "+err.Error())
+				p.setNote(id, lang.L("Not connected: ")+err.Error())
 			}
 		}
 	})
@@ -159,7 +160,7 @@ func (p *Panel) disconnect(pr client.Profile) {
 		return func() {
 			p.setBusy(pr.ID, false)
 			if err != nil {
-				p.setNote(pr.ID, "Disconnect: "+err.Error())
+				p.setNote(pr.ID, lang.L("Disconnect: ")+err.Error())
 			}
 		}
 	})
@@ -209,11 +210,11 @@ func gatherCredentials(s *client.Secrets, pr client.Profile, given map[client.Se
 func secretWords(kind client.SecretKind) string {
 	switch kind {
 	case client.SecretKeyPassphrase:
-		return "private key passphrase"
+		return lang.L("private key passphrase")
 	case client.SecretAzureDeviceKey:
-		return "Azure device key"
+		return lang.L("Azure device key")
 	}
-	return "password"
+	return lang.L("password")
 }
 
 // askSecret asks for exactly the secret the connect is missing, then
@@ -222,7 +223,7 @@ func secretWords(kind client.SecretKind) string {
 // session.
 func (p *Panel) askSecret(pr client.Profile, kind client.SecretKind, why error, given map[client.SecretKind]string) {
 	if !errors.Is(why, client.ErrSecretNotFound) && !isKeyringMissing(why) {
-		p.setNote(pr.ID, "Not connected: "+why.Error())
+		p.setNote(pr.ID, lang.L("Not connected: ")+why.Error())
 		return
 	}
 	words := secretWords(kind)
@@ -231,17 +232,17 @@ func (p *Panel) askSecret(pr client.Profile, kind client.SecretKind, why error, 
 	var msg string
 	var keep *widget.Check
 	if isKeyringMissing(why) {
-		msg = fmt.Sprintf("Connection %q needs its %s.\nThere is no OS keyring to keep it in (on Linux, install and unlock GNOME Keyring or KWallet); IoT Studio never writes secrets to disk.", pr.Name, words)
-		keep = widget.NewCheck("Keep for this session only (forgotten when IoT Studio quits)", nil)
+		msg = fmt.Sprintf(lang.L("Connection %q needs its %s.\nThere is no OS keyring to keep it in (on Linux, install and unlock GNOME Keyring or KWallet); IoT Studio never writes secrets to disk."), pr.Name, words)
+		keep = widget.NewCheck(lang.L("Keep for this session only (forgotten when IoT Studio quits)"), nil)
 	} else {
-		msg = fmt.Sprintf("Connection %q needs its %s, and the OS keyring does not hold it.", pr.Name, words)
-		keep = widget.NewCheck("Save it in the OS keyring", nil)
+		msg = fmt.Sprintf(lang.L("Connection %q needs its %s, and the OS keyring does not hold it."), pr.Name, words)
+		keep = widget.NewCheck(lang.L("Save it in the OS keyring"), nil)
 		keep.SetChecked(true)
 	}
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(text, entry, keep)
-	d := dialog.NewCustomConfirm(fmt.Sprintf("%s needed", capitalize(words)), "Connect", "Cancel", content, func(ok bool) {
+	d := dialog.NewCustomConfirm(fmt.Sprintf(lang.L("%s needed"), capitalize(words)), lang.L("Connect"), lang.L("Cancel"), content, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -271,7 +272,7 @@ func (p *Panel) saveSecretThenConnect(id string, kind client.SecretKind, secret 
 		return func() {
 			p.connect(id, given)
 			if err != nil {
-				p.setNote(id, fmt.Sprintf("The %s was used but not saved: %v", secretWords(kind), err))
+				p.setNote(id, fmt.Sprintf(lang.L("The %s was used but not saved: %v"), secretWords(kind), err))
 			}
 		}
 	})
@@ -292,7 +293,7 @@ func (p *Panel) onDuplicate(id string) {
 	}
 	c := pr
 	c.ID = client.NewID()
-	c.Name = p.uniqueName(pr.Name + " copy")
+	c.Name = p.uniqueName(pr.Name + lang.L(" copy"))
 	c.TLS.ALPN = slices.Clone(pr.TLS.ALPN)
 	c.Subscribe = slices.Clone(pr.Subscribe)
 	c.Templates = slices.Clone(pr.Templates)
@@ -310,7 +311,7 @@ func (p *Panel) onDuplicate(id string) {
 			c.URL = "mqtt://" + addr
 		}
 	}
-	p.showForm(c, copyProfile, "Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect.")
+	p.showForm(c, copyProfile, lang.L("Saved passwords, passphrases and device keys are not copied: enter them here, or you are asked for them at connect."))
 }
 
 func (p *Panel) onDelete(id string) {
@@ -318,8 +319,8 @@ func (p *Panel) onDelete(id string) {
 	if !ok || pr.ID == LocalID {
 		return
 	}
-	msg := widget.NewLabel(fmt.Sprintf("Delete the connection %q?\nIts saved password, key passphrase and device key are removed from the keyring too.", pr.Name))
-	dialog.NewCustomConfirm("Delete connection", "Delete", "Cancel", msg, func(ok bool) {
+	msg := widget.NewLabel(fmt.Sprintf(lang.L("Delete the connection %q?\nIts saved password, key passphrase and device key are removed from the keyring too."), pr.Name))
+	dialog.NewCustomConfirm(lang.L("Delete connection"), lang.L("Delete"), lang.L("Cancel"), msg, func(ok bool) {
 		if !ok {
 			return
 		}

@@ -1,6 +1,7 @@
 package connections
 
 import (
+	"fyne.io/fyne/v2/lang"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestSavedNewConnectionConnects(t *testing.T) {
 	front := testkit.StartMQTT311Only(t, srv.Addr, testkit.HangUp)
 	h := newHarness(t, harnessOpts{})
 	form := h.newCustomForm(t, "mqtt://"+front.Addr)
-	if got := find[*widget.RadioGroup](t, form).Selected; got != protoAuto {
+	if got := find[*widget.RadioGroup](t, form).Selected; got != lang.L(protoAuto) {
 		t.Errorf("a new connection's protocol is %q, want %q", got, protoAuto)
 	}
 	test.Tap(button(t, form, "Save"))

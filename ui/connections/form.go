@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -25,6 +26,15 @@ const (
 	protoV5   = "MQTT 5"
 	protoV311 = "MQTT 3.1.1"
 )
+
+// protocolLabel is how the form shows a protocol choice: the versions
+// as they are, Automatic in the window's language.
+func protocolLabel(choice string) string {
+	if choice == protoAuto {
+		return lang.L(protoAuto)
+	}
+	return choice
+}
 
 // formChoices maps the protocol choices to profile values.
 var formChoices = map[string]client.Protocol{protoAuto: client.ProtocolAuto, protoV5: client.MQTT5, protoV311: client.MQTT311}
@@ -81,12 +91,12 @@ type profileForm struct {
 func (p *Panel) showForm(pr client.Profile, mode formMode, hint string) *profileForm {
 	f := &profileForm{p: p, base: pr, mode: mode}
 	content := f.build(hint)
-	title := "Edit connection"
+	title := lang.L("Edit connection")
 	if mode != editProfile {
-		title = "New connection"
+		title = lang.L("New connection")
 	}
-	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
-	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.onSave)
+	cancel := widget.NewButton(lang.L("Cancel"), func() { f.dlg.Hide() })
+	f.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), f.onSave)
 	f.save.Importance = widget.HighImportance
 	f.dlg = dialog.NewCustomWithoutButtons(title, content, p.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, f.save})
@@ -101,7 +111,7 @@ func (f *profileForm) build(hint string) fyne.CanvasObject {
 	f.errText.Importance = widget.DangerImportance
 	f.errText.Wrapping = fyne.TextWrapWord
 	f.errText.Hide()
-	f.keep = widget.NewCheck("Keep the secrets for this session only (forgotten when IoT Studio quits)", nil)
+	f.keep = widget.NewCheck(lang.L("Keep the secrets for this session only (forgotten when IoT Studio quits)"), nil)
 	f.keep.Hide()
 
 	sections := []fyne.CanvasObject{f.connectionCard(pr), f.authCard(pr)}
@@ -133,30 +143,30 @@ func entryWith(text, placeholder string) *widget.Entry {
 }
 
 func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
-	f.name = entryWith(pr.Name, "a name for the list, e.g. Plant broker")
+	f.name = entryWith(pr.Name, lang.L("a name for the list, e.g. Plant broker"))
 	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
-	urlItem := widget.NewFormItem("URL", f.url)
+	urlItem := widget.NewFormItem(lang.L("URL"), f.url)
 	if pr.ID == LocalID {
 		// The built-in profile follows the embedded broker: its address
 		// is filled in at each connect, so there is nothing to edit.
-		f.url.SetText("the embedded broker's MQTT listener")
+		f.url.SetText(lang.L("the embedded broker's MQTT listener"))
 		f.url.Disable()
-		note := widget.NewLabel("The address follows the embedded broker: change its port in the Broker panel.")
+		note := widget.NewLabel(lang.L("The address follows the embedded broker: change its port in the Broker panel."))
 		note.Wrapping = fyne.TextWrapWord
-		urlItem = widget.NewFormItem("URL", container.NewVBox(f.url, note))
+		urlItem = widget.NewFormItem(lang.L("URL"), container.NewVBox(f.url, note))
 	}
-	f.protocol = widget.NewRadioGroup([]string{protoAuto, protoV5, protoV311}, nil)
+	f.protocol = widget.NewRadioGroup([]string{lang.L(protoAuto), protoV5, protoV311}, nil)
 	f.protocol.Horizontal = true
 	f.protocol.Required = true
 	f.protocol.SetSelected(protoV5)
 	for label, proto := range formChoices {
 		if pr.Protocol == proto {
-			f.protocol.SetSelected(label)
+			f.protocol.SetSelected(protocolLabel(label))
 		}
 	}
-	f.clientID = entryWith(pr.ClientID, "empty: a unique one per connection (iotstudio-…)")
-	gen := widget.NewButton("Generate", func() { f.clientID.SetText(client.UniqueClientID()) })
-	f.clean = widget.NewCheck("Clean start (drop any session the broker keeps for this client ID)", nil)
+	f.clientID = entryWith(pr.ClientID, lang.L("empty: a unique one per connection (iotstudio-…)"))
+	gen := widget.NewButton(lang.L("Generate"), func() { f.clientID.SetText(client.UniqueClientID()) })
+	f.clean = widget.NewCheck(lang.L("Clean start (drop any session the broker keeps for this client ID)"), nil)
 	f.clean.SetChecked(pr.CleanStart)
 	f.expiry = entryWith(uintText(uint64(pr.SessionExpiry)), "0")
 	f.keepAlive = entryWith(uintText(uint64(pr.KeepAlive)), strconv.Itoa(client.DefaultKeepAlive))
@@ -166,23 +176,23 @@ func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
 	}
 	f.subscribe = widget.NewMultiLineEntry()
 	f.subscribe.SetText(strings.Join(filters, "\n"))
-	f.subscribe.SetPlaceHolder("one filter per line, e.g. # for every topic; empty: none")
+	f.subscribe.SetPlaceHolder(lang.L("one filter per line, e.g. # for every topic; empty: none"))
 	f.subscribe.SetMinRowsVisible(2)
-	return widget.NewCard("Connection", "", widget.NewForm(
-		widget.NewFormItem("Name", f.name),
+	return widget.NewCard(lang.L("Connection"), "", widget.NewForm(
+		widget.NewFormItem(lang.L("Name"), f.name),
 		urlItem,
-		widget.NewFormItem("Protocol", f.protocol),
-		widget.NewFormItem("Client ID", container.NewBorder(nil, nil, nil, gen, f.clientID)),
+		widget.NewFormItem(lang.L("Protocol"), f.protocol),
+		widget.NewFormItem(lang.L("Client ID"), container.NewBorder(nil, nil, nil, gen, f.clientID)),
 		widget.NewFormItem("", f.clean),
-		widget.NewFormItem("Session expiry (s)", f.expiry),
-		widget.NewFormItem("Keep-alive (s)", f.keepAlive),
-		widget.NewFormItem("Subscribe on connect", f.subscribe),
+		widget.NewFormItem(lang.L("Session expiry (s)"), f.expiry),
+		widget.NewFormItem(lang.L("Keep-alive (s)"), f.keepAlive),
+		widget.NewFormItem(lang.L("Subscribe on connect"), f.subscribe),
 	))
 }
 
 func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
-	f.user = entryWith(pr.Username, "none")
-	f.usePassword = widget.NewCheck("Log in with a password", nil)
+	f.user = entryWith(pr.Username, lang.L("none"))
+	f.usePassword = widget.NewCheck(lang.L("Log in with a password"), nil)
 	f.usePassword.SetChecked(pr.HasPassword)
 	f.password = widget.NewPasswordEntry()
 	f.password.SetPlaceHolder(secretPlaceholder(pr.HasPassword && f.mode == editProfile))
@@ -192,27 +202,27 @@ func (f *profileForm) authCard(pr client.Profile) fyne.CanvasObject {
 		f.user.Disable()
 		f.usePassword.Disable()
 		f.password.Disable()
-		f.password.SetPlaceHolder("a SAS token, generated at each connect")
+		f.password.SetPlaceHolder(lang.L("a SAS token, generated at each connect"))
 	}
-	return widget.NewCard("Authentication", "", widget.NewForm(
-		widget.NewFormItem("User name", f.user),
+	return widget.NewCard(lang.L("Authentication"), "", widget.NewForm(
+		widget.NewFormItem(lang.L("User name"), f.user),
 		widget.NewFormItem("", f.usePassword),
-		widget.NewFormItem("Password", f.password),
+		widget.NewFormItem(lang.L("Password"), f.password),
 	))
 }
 
 // secretPlaceholder tells whether a secret is saved already.
 func secretPlaceholder(saved bool) string {
 	if saved {
-		return "saved in the keyring; type to replace it"
+		return lang.L("saved in the keyring; type to replace it")
 	}
-	return "empty: asked for at connect"
+	return lang.L("empty: asked for at connect")
 }
 
 func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 	a := pr.Azure
 	f.hub = entryWith(a.Hub, "myhub.azure-devices.net")
-	f.device = entryWith(a.Device, "the device ID")
+	f.device = entryWith(a.Device, lang.L("the device ID"))
 	f.deviceKey = widget.NewPasswordEntry()
 	f.deviceKey.SetPlaceHolder(secretPlaceholder(f.mode == editProfile))
 	life := time.Duration(a.TokenLifetime)
@@ -225,13 +235,13 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 		f.user.SetText(client.AzureAuth{Hub: hub, Device: strings.TrimSpace(f.device.Text)}.Username())
 	}
 	f.hub.OnChanged, f.device.OnChanged = syncUser, syncUser
-	note := widget.NewLabel("The password is a SAS token generated from the device key at each connect, valid for the token lifetime. The device key is kept in the keyring.")
+	note := widget.NewLabel(lang.L("The password is a SAS token generated from the device key at each connect, valid for the token lifetime. The device key is kept in the keyring."))
 	note.Wrapping = fyne.TextWrapWord
-	return widget.NewCard("Azure IoT Hub", "", container.NewVBox(widget.NewForm(
-		widget.NewFormItem("Hub", f.hub),
-		widget.NewFormItem("Device ID", f.device),
-		widget.NewFormItem("Device key", f.deviceKey),
-		widget.NewFormItem("Token lifetime", f.lifetime),
+	return widget.NewCard(lang.L("Azure IoT Hub"), "", container.NewVBox(widget.NewForm(
+		widget.NewFormItem(lang.L("Hub"), f.hub),
+		widget.NewFormItem(lang.L("Device ID"), f.device),
+		widget.NewFormItem(lang.L("Device key"), f.deviceKey),
+		widget.NewFormItem(lang.L("Token lifetime"), f.lifetime),
 	), note))
 }
 
@@ -239,18 +249,18 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	t := pr.TLS
 	var caRow, certRow, keyRow fyne.CanvasObject
 	f.caFile, caRow = f.p.fileEntry(t.CAFile, caPlaceholder(t))
-	f.certFile, certRow = f.p.fileEntry(t.CertFile, "client certificate (PEM), if the broker asks for one")
-	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, "its private key (PEM)")
-	f.encrypted = widget.NewCheck("The private key is encrypted", nil)
+	f.certFile, certRow = f.p.fileEntry(t.CertFile, lang.L("client certificate (PEM), if the broker asks for one"))
+	f.keyFile, keyRow = f.p.fileEntry(t.KeyFile, lang.L("its private key (PEM)"))
+	f.encrypted = widget.NewCheck(lang.L("The private key is encrypted"), nil)
 	f.encrypted.SetChecked(t.HasPassphrase)
 	f.passphrase = widget.NewPasswordEntry()
 	f.passphrase.SetPlaceHolder(secretPlaceholder(t.HasPassphrase && f.mode == editProfile))
-	f.serverName = entryWith(t.ServerName, "empty: the URL's host")
-	f.alpn = entryWith(strings.Join(t.ALPN, ", "), "none; e.g. x-amzn-mqtt-ca")
-	f.warning = widget.NewLabel(insecureWarning)
+	f.serverName = entryWith(t.ServerName, lang.L("empty: the URL's host"))
+	f.alpn = entryWith(strings.Join(t.ALPN, ", "), lang.L("none; e.g. x-amzn-mqtt-ca"))
+	f.warning = widget.NewLabel(lang.L(insecureWarning))
 	f.warning.Importance = widget.WarningImportance
 	f.warning.Wrapping = fyne.TextWrapWord
-	f.insecure = widget.NewCheck("Insecure: do not check the broker's certificate", func(on bool) {
+	f.insecure = widget.NewCheck(lang.L("Insecure: do not check the broker's certificate"), func(on bool) {
 		if on {
 			f.warning.Show()
 		} else {
@@ -261,14 +271,14 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 	if !t.Insecure {
 		f.warning.Hide()
 	}
-	return widget.NewCard("TLS (mqtts:// and wss://)", "", container.NewVBox(widget.NewForm(
-		widget.NewFormItem("CA file", caRow),
-		widget.NewFormItem("Client certificate", certRow),
-		widget.NewFormItem("Client key", keyRow),
+	return widget.NewCard(lang.L("TLS (mqtts:// and wss://)"), "", container.NewVBox(widget.NewForm(
+		widget.NewFormItem(lang.L("CA file"), caRow),
+		widget.NewFormItem(lang.L("Client certificate"), certRow),
+		widget.NewFormItem(lang.L("Client key"), keyRow),
 		widget.NewFormItem("", f.encrypted),
-		widget.NewFormItem("Key passphrase", f.passphrase),
-		widget.NewFormItem("Server name", f.serverName),
-		widget.NewFormItem("ALPN protocols", f.alpn),
+		widget.NewFormItem(lang.L("Key passphrase"), f.passphrase),
+		widget.NewFormItem(lang.L("Server name"), f.serverName),
+		widget.NewFormItem(lang.L("ALPN protocols"), f.alpn),
 		widget.NewFormItem("", f.insecure),
 	), f.warning))
 }
@@ -276,9 +286,9 @@ func (f *profileForm) tlsCard(pr client.Profile) fyne.CanvasObject {
 // caPlaceholder says which CAs are trusted while no CA file is given.
 func caPlaceholder(t client.TLSOptions) string {
 	if t.BuiltinCA == client.BuiltinYandex {
-		return "empty: Yandex's root CA (built in) and the system's roots"
+		return lang.L("empty: Yandex's root CA (built in) and the system's roots")
 	}
-	return "empty: the system's trusted roots"
+	return lang.L("empty: the system's trusted roots")
 }
 
 // templatesCard lists the topics the preset's service expects the
@@ -290,7 +300,7 @@ func templatesCard(pr client.Profile) fyne.CanvasObject {
 		topic.Selectable = true
 		form.Append(capitalize(tm.Name), topic)
 	}
-	return widget.NewCard("Topics to publish to", "", form)
+	return widget.NewCard(lang.L("Topics to publish to"), "", form)
 }
 
 func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
@@ -298,19 +308,19 @@ func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
 	if w == nil {
 		w = &client.Will{}
 	}
-	f.willOn = widget.NewCheck("Send a last will if the connection dies", nil)
+	f.willOn = widget.NewCheck(lang.L("Send a last will if the connection dies"), nil)
 	f.willOn.SetChecked(pr.Will != nil)
-	f.willTopic = entryWith(w.Topic, "e.g. devices/studio/status")
-	f.willPayload = entryWith(string(w.Payload), "e.g. offline")
+	f.willTopic = entryWith(w.Topic, lang.L("e.g. devices/studio/status"))
+	f.willPayload = entryWith(string(w.Payload), lang.L("e.g. offline"))
 	f.willQoS = widget.NewSelect([]string{"0", "1", "2"}, nil)
 	f.willQoS.SetSelected(strconv.Itoa(int(w.QoS)))
-	f.willRetain = widget.NewCheck("Retain", nil)
+	f.willRetain = widget.NewCheck(lang.L("Retain"), nil)
 	f.willRetain.SetChecked(w.Retain)
-	return widget.NewCard("Last will", "", widget.NewForm(
+	return widget.NewCard(lang.L("Last will"), "", widget.NewForm(
 		widget.NewFormItem("", f.willOn),
-		widget.NewFormItem("Topic", f.willTopic),
-		widget.NewFormItem("Payload", f.willPayload),
-		widget.NewFormItem("QoS", f.willQoS),
+		widget.NewFormItem(lang.L("Topic"), f.willTopic),
+		widget.NewFormItem(lang.L("Payload"), f.willPayload),
+		widget.NewFormItem(lang.L("QoS"), f.willQoS),
 		widget.NewFormItem("", f.willRetain),
 	))
 }
@@ -318,7 +328,7 @@ func (f *profileForm) willCard(pr client.Profile) fyne.CanvasObject {
 // fileEntry is a path entry with a Browse… button.
 func (p *Panel) fileEntry(path, placeholder string) (*widget.Entry, fyne.CanvasObject) {
 	e := entryWith(path, placeholder)
-	browse := widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), func() {
+	browse := widget.NewButtonWithIcon(lang.L("Browse…"), theme.FolderOpenIcon(), func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
@@ -365,13 +375,19 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 			pr.Preset = client.PresetGeneric
 		}
 	}
-	pr.Protocol = formChoices[f.protocol.Selected]
+	var chosen client.Protocol
+	for label, proto := range formChoices {
+		if protocolLabel(label) == f.protocol.Selected {
+			chosen = proto
+		}
+	}
+	pr.Protocol = chosen
 	pr.ClientID = strings.TrimSpace(f.clientID.Text)
 	pr.CleanStart = f.clean.Checked
-	expiry, err := parseUint(f.expiry.Text, 32, "Session expiry")
+	expiry, err := parseUint(f.expiry.Text, 32, lang.L("Session expiry"))
 	errs = append(errs, err)
 	pr.SessionExpiry = uint32(expiry)
-	keepAlive, err := parseUint(f.keepAlive.Text, 16, "Keep-alive")
+	keepAlive, err := parseUint(f.keepAlive.Text, 16, lang.L("Keep-alive"))
 	errs = append(errs, err)
 	pr.KeepAlive = uint16(keepAlive)
 	pr.Subscribe = f.readSubscribe()

@@ -23,6 +23,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -105,7 +106,7 @@ func New(w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Connections" }
+func (p *Panel) Title() string { return lang.L("Connections") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.LoginIcon() }
@@ -134,15 +135,15 @@ func localProfile() client.Profile {
 }
 
 func (p *Panel) buildUI() {
-	newBtn := widget.NewButtonWithIcon("New…", theme.ContentAddIcon(), p.onNew)
+	newBtn := widget.NewButtonWithIcon(lang.L("New…"), theme.ContentAddIcon(), p.onNew)
 	newBtn.Importance = widget.HighImportance
-	imp := widget.NewButtonWithIcon("Import…", theme.DownloadIcon(), p.onImport)
-	exp := widget.NewButtonWithIcon("Export…", theme.UploadIcon(), p.onExport)
+	imp := widget.NewButtonWithIcon(lang.L("Import…"), theme.DownloadIcon(), p.onImport)
+	exp := widget.NewButtonWithIcon(lang.L("Export…"), theme.UploadIcon(), p.onExport)
 	p.banner = widget.NewLabel("")
 	p.banner.Importance = widget.DangerImportance
 	p.banner.Wrapping = fyne.TextWrapWord
 	if p.loadErr != nil {
-		p.banner.SetText(p.loadErr.Error() + "\nChanges are not saved until the file is fixed or moved aside and IoT Studio restarted.")
+		p.banner.SetText(p.loadErr.Error() + lang.L("\nChanges are not saved until the file is fixed or moved aside and IoT Studio restarted."))
 	} else {
 		p.banner.Hide()
 	}

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
@@ -25,6 +26,18 @@ var presetChoices = []struct {
 	{client.PresetEMQX, "EMQX Cloud"},
 	{client.PresetHiveMQ, "HiveMQ Cloud"},
 	{client.PresetLocal, "Local broker (IoT Studio's own)"},
+}
+
+// presetLabel is how the preset list shows a choice: product names as
+// they are, the two that describe themselves in the window's language.
+func presetLabel(k client.PresetKind, label string) string {
+	switch k {
+	case client.PresetGeneric:
+		return lang.L("Custom broker (Mosquitto, EMQX, HiveMQ, VerneMQ, …)")
+	case client.PresetLocal:
+		return lang.L("Local broker (IoT Studio's own)")
+	}
+	return label
 }
 
 // presetDialog asks which preset, and what that preset needs, before the
@@ -58,17 +71,17 @@ func (p *Panel) onNew() { p.newPresetDialog().dlg.Show() }
 
 func (p *Panel) newPresetDialog() *presetDialog {
 	d := &presetDialog{p: p, fields: container.NewStack()}
-	d.name = entryWith("", "empty: named after the preset")
+	d.name = entryWith("", lang.L("empty: named after the preset"))
 	d.host = entryWith("", "")
 	d.url = entryWith("", "mqtt://host:1883, mqtts://host:8883, ws://… or wss://…")
-	d.thing = entryWith("", "the thing name; becomes the client ID")
-	d.user = entryWith("", "the user name")
-	d.hub = entryWith("", "myhub or myhub.azure-devices.net")
-	d.device = entryWith("", "the device ID")
-	d.lifetime = entryWith("1h", "how long each SAS token lives, e.g. 1h")
-	d.cert, d.certRow = p.fileEntry("", "the device certificate (PEM)")
-	d.key, d.keyRow = p.fileEntry("", "its private key (PEM)")
-	d.ca, d.caRow = p.fileEntry("", "empty: the system's trusted roots")
+	d.thing = entryWith("", lang.L("the thing name; becomes the client ID"))
+	d.user = entryWith("", lang.L("the user name"))
+	d.hub = entryWith("", lang.L("myhub or myhub.azure-devices.net"))
+	d.device = entryWith("", lang.L("the device ID"))
+	d.lifetime = entryWith("1h", lang.L("how long each SAS token lives, e.g. 1h"))
+	d.cert, d.certRow = p.fileEntry("", lang.L("the device certificate (PEM)"))
+	d.key, d.keyRow = p.fileEntry("", lang.L("its private key (PEM)"))
+	d.ca, d.caRow = p.fileEntry("", lang.L("empty: the system's trusted roots"))
 	d.yandexID = entryWith("", "")
 	d.yandexAs = widget.NewRadioGroup([]string{yandexAsDevice, yandexAsRegistry}, func(string) { d.showFields() })
 	d.yandexAs.Horizontal, d.yandexAs.Required = true, true
@@ -76,7 +89,7 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.yandexLogin = widget.NewRadioGroup([]string{yandexByPassword, yandexByCert}, func(string) { d.showFields() })
 	d.yandexLogin.Horizontal, d.yandexLogin.Required = true, true
 	d.yandexLogin.Selected = yandexByPassword
-	d.aws443 = widget.NewCheck("Port 443 with ALPN "+client.AWSALPN+" (for networks that only let HTTPS out)", nil)
+	d.aws443 = widget.NewCheck(lang.L("Port 443 with ALPN ")+client.AWSALPN+lang.L(" (for networks that only let HTTPS out)"), nil)
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
 	d.errText.Wrapping = fyne.TextWrapWord
@@ -84,17 +97,17 @@ func (p *Panel) newPresetDialog() *presetDialog {
 
 	labels := make([]string, len(presetChoices))
 	for i, c := range presetChoices {
-		labels[i] = c.label
+		labels[i] = presetLabel(c.kind, c.label)
 	}
 	d.kind = widget.NewSelect(labels, func(string) { d.showFields() })
 	d.kind.SetSelectedIndex(0)
 
-	next := widget.NewButton("Next…", d.onNext)
+	next := widget.NewButton(lang.L("Next…"), d.onNext)
 	next.Importance = widget.HighImportance
-	content := container.NewBorder(container.NewVBox(widget.NewForm(widget.NewFormItem("Preset", d.kind)), d.errText), nil, nil, nil,
+	content := container.NewBorder(container.NewVBox(widget.NewForm(widget.NewFormItem(lang.L("Preset"), d.kind)), d.errText), nil, nil, nil,
 		container.NewVScroll(d.fields))
-	d.dlg = dialog.NewCustomWithoutButtons("New connection", content, p.win)
-	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() { d.dlg.Hide() }), next})
+	d.dlg = dialog.NewCustomWithoutButtons(lang.L("New connection"), content, p.win)
+	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Cancel"), func() { d.dlg.Hide() }), next})
 	d.dlg.Resize(fyne.NewSize(720, 520))
 	return d
 }
@@ -106,22 +119,22 @@ func (d *presetDialog) selected() client.PresetKind {
 // showFields shows what the chosen preset needs.
 func (d *presetDialog) showFields() {
 	item := widget.NewFormItem
-	items := []*widget.FormItem{item("Name", d.name)}
-	d.ca.SetPlaceHolder("empty: the system's trusted roots")
+	items := []*widget.FormItem{item(lang.L("Name"), d.name)}
+	d.ca.SetPlaceHolder(lang.L("empty: the system's trusted roots"))
 	switch d.selected() {
 	case client.PresetGeneric:
-		items = append(items, item("URL", d.url), item("User name", d.user))
+		items = append(items, item("URL", d.url), item(lang.L("User name"), d.user))
 	case client.PresetAWS:
-		d.host.SetPlaceHolder("your ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com")
-		items = append(items, item("Endpoint", d.host), item("Thing name", d.thing), item("Certificate", d.certRow),
-			item("Private key", d.keyRow), item("Amazon root CA", d.caRow), item("", d.aws443))
+		d.host.SetPlaceHolder(lang.L("your ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com"))
+		items = append(items, item(lang.L("Endpoint"), d.host), item(lang.L("Thing name"), d.thing), item(lang.L("Certificate"), d.certRow),
+			item(lang.L("Private key"), d.keyRow), item(lang.L("Amazon root CA"), d.caRow), item("", d.aws443))
 	case client.PresetAzure:
-		items = append(items, item("Hub", d.hub), item("Device ID", d.device), item("Token lifetime", d.lifetime))
+		items = append(items, item("Hub", d.hub), item(lang.L("Device ID"), d.device), item(lang.L("Token lifetime"), d.lifetime))
 	case client.PresetYandex:
 		items = append(items, d.yandexItems()...)
 	case client.PresetEMQX, client.PresetHiveMQ:
-		d.host.SetPlaceHolder("the cluster host name from the console")
-		items = append(items, item("Cluster host", d.host), item("User name", d.user), item("CA file", d.caRow))
+		d.host.SetPlaceHolder(lang.L("the cluster host name from the console"))
+		items = append(items, item(lang.L("Cluster host"), d.host), item(lang.L("User name"), d.user), item(lang.L("CA file"), d.caRow))
 	}
 	// A Form cannot drop items once shown: make a new one.
 	d.fields.Objects = []fyne.CanvasObject{widget.NewForm(items...)}
@@ -137,17 +150,17 @@ func (d *presetDialog) yandexItems() []*widget.FormItem {
 	if d.yandexAs.Selected == yandexAsRegistry {
 		what = "registry"
 	}
-	d.yandexID.SetPlaceHolder(fmt.Sprintf("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9", what))
-	d.ca.SetPlaceHolder("empty: Yandex's root CA (built in) and the system's roots")
-	items := []*widget.FormItem{item("Acts as", d.yandexAs), item(capitalize(what)+" ID", d.yandexID), item("Log in with", d.yandexLogin)}
+	d.yandexID.SetPlaceHolder(fmt.Sprintf(lang.L("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9"), what))
+	d.ca.SetPlaceHolder(lang.L("empty: Yandex's root CA (built in) and the system's roots"))
+	items := []*widget.FormItem{item(lang.L("Acts as"), d.yandexAs), item(capitalize(what)+" ID", d.yandexID), item(lang.L("Log in with"), d.yandexLogin)}
 	if d.yandexLogin.Selected == yandexByCert {
-		items = append(items, item("Certificate", d.certRow), item("Private key", d.keyRow))
+		items = append(items, item(lang.L("Certificate"), d.certRow), item(lang.L("Private key"), d.keyRow))
 	} else {
-		note := widget.NewLabel(fmt.Sprintf("The user name is the %s ID; its password is the one set for it in the console, asked for next.", what))
+		note := widget.NewLabel(fmt.Sprintf(lang.L("The user name is the %s ID; its password is the one set for it in the console, asked for next."), what))
 		note.Wrapping = fyne.TextWrapWord
 		items = append(items, item("", note))
 	}
-	return append(items, item("CA file", d.caRow))
+	return append(items, item(lang.L("CA file"), d.caRow))
 }
 
 // onNext fills a profile from the preset and opens the full form on it.

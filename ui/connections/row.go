@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -36,10 +37,10 @@ func newRow(p *Panel, id string) *row {
 	}
 	r.errText.Wrapping, r.note.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 	r.errText.Importance, r.note.Importance = widget.DangerImportance, widget.DangerImportance
-	r.connect = widget.NewButtonWithIcon("Connect", theme.MediaPlayIcon(), func() { p.onConnect(id) })
-	r.edit = widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { p.onEdit(id) })
-	r.dup = widget.NewButtonWithIcon("Duplicate…", theme.ContentCopyIcon(), func() { p.onDuplicate(id) })
-	r.remove = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { p.onDelete(id) })
+	r.connect = widget.NewButtonWithIcon(lang.L("Connect"), theme.MediaPlayIcon(), func() { p.onConnect(id) })
+	r.edit = widget.NewButtonWithIcon(lang.L("Edit…"), theme.DocumentCreateIcon(), func() { p.onEdit(id) })
+	r.dup = widget.NewButtonWithIcon(lang.L("Duplicate…"), theme.ContentCopyIcon(), func() { p.onDuplicate(id) })
+	r.remove = widget.NewButtonWithIcon(lang.L("Delete"), theme.DeleteIcon(), func() { p.onDelete(id) })
 	actions := container.NewHBox(r.connect, r.edit, r.dup, r.remove)
 	head := container.NewBorder(nil, nil, nil, actions, container.NewHBox(r.name, r.state))
 	// Two lines are kept for a connection's error while it is open, so
@@ -59,14 +60,14 @@ func (r *row) update(p *Panel, pr client.Profile) {
 	r.name.SetText(pr.Name)
 	where := pr.URL
 	if pr.ID == LocalID {
-		where = "the embedded broker"
+		where = lang.L("the embedded broker")
 		if open {
-			where += " at " + st.URL
+			where += lang.L(" at ") + st.URL
 		}
 	}
 	where += " · " + protocolText(pr, st, open)
 	if open {
-		where += fmt.Sprintf(" · %s received · %s dropped", numfmt.Count(st.Received), numfmt.Count(st.Dropped))
+		where += fmt.Sprintf(lang.L(" · %s received · %s dropped"), numfmt.Count(st.Received), numfmt.Count(st.Dropped))
 	}
 	r.where.SetText(where)
 	text, errText := describe(st, open)
@@ -81,10 +82,10 @@ func (r *row) update(p *Panel, pr client.Profile) {
 		r.msgs.Hide()
 	}
 	if open {
-		r.connect.SetText("Disconnect")
+		r.connect.SetText(lang.L("Disconnect"))
 		r.connect.SetIcon(theme.MediaStopIcon())
 	} else {
-		r.connect.SetText("Connect")
+		r.connect.SetText(lang.L("Connect"))
 		r.connect.SetIcon(theme.MediaPlayIcon())
 	}
 	enable(r.connect, !p.busy[pr.ID])
@@ -112,7 +113,7 @@ func (r *row) showTemplates(p *Panel, pr client.Profile) {
 		r.publish.Hide()
 		return
 	}
-	r.publish.Add(widget.NewLabel("Publish to:"))
+	r.publish.Add(widget.NewLabel(lang.L("Publish to:")))
 	for _, tm := range pr.Templates {
 		name, topic := pr.Name, tm.Topic
 		b := widget.NewButtonWithIcon(tm.Name+"…", theme.MailSendIcon(), func() { p.opts.PublishTo(name, topic) })
@@ -126,11 +127,11 @@ func (r *row) showTemplates(p *Panel, pr client.Profile) {
 func protocolText(pr client.Profile, st client.Status, open bool) string {
 	switch {
 	case open && st.AutoProtocol:
-		return fmt.Sprintf("MQTT %s (chosen automatically)", st.Protocol)
+		return fmt.Sprintf(lang.L("MQTT %s (chosen automatically)"), st.Protocol)
 	case open:
 		return "MQTT " + string(st.Protocol)
 	case pr.Protocol == client.ProtocolAuto:
-		return "automatic protocol (MQTT 5, else 3.1.1)"
+		return lang.L("automatic protocol (MQTT 5, else 3.1.1)")
 	}
 	return "MQTT " + string(pr.Protocol)
 }
@@ -139,25 +140,25 @@ func protocolText(pr client.Profile, st client.Status, open bool) string {
 // retries.
 func describe(st client.Status, open bool) (state, errText string) {
 	if !open {
-		return "Disconnected", ""
+		return lang.L("Disconnected"), ""
 	}
 	switch st.State {
 	case client.StateConnecting:
-		return "Connecting…", ""
+		return lang.L("Connecting…"), ""
 	case client.StateConnected:
-		return "Connected as " + st.ClientID, ""
+		return lang.L("Connected as ") + st.ClientID, ""
 	case client.StateReconnecting:
-		tries := "1 attempt"
+		tries := lang.L("1 attempt")
 		if st.Attempts != 1 {
-			tries = fmt.Sprintf("%d attempts", st.Attempts)
+			tries = fmt.Sprintf(lang.L("%d attempts"), st.Attempts)
 		}
-		state = fmt.Sprintf("Reconnecting (%s failed)", tries)
+		state = fmt.Sprintf(lang.L("Reconnecting (%s failed)"), tries)
 		if st.LastError != nil {
 			errText = st.LastError.Error()
 		}
 		return state, errText
 	}
-	return "Disconnected", ""
+	return lang.L("Disconnected"), ""
 }
 
 func stateImportance(st client.Status, open bool) widget.Importance {

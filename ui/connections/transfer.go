@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,8 +31,8 @@ type transferDialog struct {
 }
 
 func (p *Panel) newTransferDialog(title, action, note string, save bool, run func(path string) error) *transferDialog {
-	d := &transferDialog{path: entryWith("", "file path, e.g. connections-export.json")}
-	browse := widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), func() { p.browse(d.path, save) })
+	d := &transferDialog{path: entryWith("", lang.L("file path, e.g. connections-export.json"))}
+	browse := widget.NewButtonWithIcon(lang.L("Browse…"), theme.FolderOpenIcon(), func() { p.browse(d.path, save) })
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
 	d.errText.Wrapping = fyne.TextWrapWord
@@ -42,7 +43,7 @@ func (p *Panel) newTransferDialog(title, action, note string, save bool, run fun
 	ok := widget.NewButton(action, func() {
 		path := strings.TrimSpace(d.path.Text)
 		if path == "" {
-			d.errText.SetText("Give a file path, or choose one with Browse….")
+			d.errText.SetText(lang.L("Give a file path, or choose one with Browse…."))
 			d.errText.Show()
 			return
 		}
@@ -55,7 +56,7 @@ func (p *Panel) newTransferDialog(title, action, note string, save bool, run fun
 	})
 	ok.Importance = widget.HighImportance
 	d.dlg = dialog.NewCustomWithoutButtons(title, content, p.win)
-	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() { d.dlg.Hide() }), ok})
+	d.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Cancel"), func() { d.dlg.Hide() }), ok})
 	d.dlg.Resize(fyne.NewSize(640, 300))
 	return d
 }
@@ -88,13 +89,13 @@ func (p *Panel) browse(entry *widget.Entry, save bool) {
 }
 
 func (p *Panel) onExport() {
-	p.newTransferDialog("Export connections", "Export", exportNote, true, p.exportTo).dlg.Show()
+	p.newTransferDialog(lang.L("Export connections"), lang.L("Export"), lang.L(exportNote), true, p.exportTo).dlg.Show()
 }
 
 func (p *Panel) onImport() {
-	note := "Adds the connections in a file made by Export. Names already in the list get a number. " +
-		"The file holds no secrets: you are asked for them at connect."
-	p.newTransferDialog("Import connections", "Import", note, false, p.importFrom).dlg.Show()
+	note := lang.L("Adds the connections in a file made by Export. Names already in the list get a number. ") +
+		lang.L("The file holds no secrets: you are asked for them at connect.")
+	p.newTransferDialog(lang.L("Import connections"), lang.L("Import"), note, false, p.importFrom).dlg.Show()
 }
 
 // exportTo writes every profile but the built-in local one (it points at
@@ -118,7 +119,7 @@ func (p *Panel) exportTo(path string) error {
 	if err != nil {
 		return fmt.Errorf("export connections to %s: %w", path, err)
 	}
-	dialog.ShowInformation("Connections exported", fmt.Sprintf("%d connections written to %s, without their secrets.", len(ps), path), p.win)
+	dialog.ShowInformation(lang.L("Connections exported"), fmt.Sprintf(lang.L("%d connections written to %s, without their secrets."), len(ps), path), p.win)
 	return nil
 }
 
@@ -145,17 +146,17 @@ func (p *Panel) importFrom(path string) error {
 			in[i].Name = fmt.Sprintf("%s (%d)", name, n)
 		}
 		if in[i].Name != name {
-			renamed = append(renamed, fmt.Sprintf("%q as %q", name, in[i].Name))
+			renamed = append(renamed, fmt.Sprintf(lang.L("%q as %q"), name, in[i].Name))
 		}
 		used[strings.ToLower(in[i].Name)] = true
 	}
 	if err := p.save(append(slices.Clone(p.profiles), in...)); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("%d connections imported.", len(in))
+	msg := fmt.Sprintf(lang.L("%d connections imported."), len(in))
 	if len(renamed) > 0 {
-		msg += " Renamed, since the names were taken: " + strings.Join(renamed, ", ") + "."
+		msg += lang.L(" Renamed, since the names were taken: ") + strings.Join(renamed, ", ") + "."
 	}
-	dialog.ShowInformation("Connections imported", msg, p.win)
+	dialog.ShowInformation(lang.L("Connections imported"), msg, p.win)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -44,13 +45,13 @@ func (p *Panel) buildProfiles() fyne.CanvasObject {
 			box.Objects[0].(*widget.Label).SetText(pr.Name)
 			src := pr.Source
 			if pr.BuiltIn {
-				src = "built-in"
+				src = lang.L("built-in")
 			}
 			box.Objects[1].(*widget.Label).SetText(src)
 		},
 	)
 	e.list.OnSelected = p.onProfile
-	head := widget.NewLabelWithStyle("Profiles", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head := widget.NewLabelWithStyle(lang.L("Profiles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewBorder(head, nil, nil, nil, e.list)
 }
 
@@ -59,7 +60,7 @@ func (p *Panel) buildEditor() fyne.CanvasObject {
 	e.text = widget.NewMultiLineEntry()
 	e.text.TextStyle = fyne.TextStyle{Monospace: true}
 	e.text.Wrapping = fyne.TextWrapOff
-	e.text.SetPlaceHolder("A scenario file: pick a profile, or infer one from the capture.")
+	e.text.SetPlaceHolder(lang.L("A scenario file: pick a profile, or infer one from the capture."))
 	e.text.OnChanged = p.onEdit
 	e.first = statusLabel()
 	e.problems = widget.NewList(
@@ -79,13 +80,13 @@ func (p *Panel) buildEditor() fyne.CanvasObject {
 	e.preview = widget.NewLabel("")
 	e.preview.TextStyle = fyne.TextStyle{Monospace: true}
 	e.preview.Wrapping = fyne.TextWrapBreak
-	e.probTab = container.NewTabItem("Problems", e.problems)
+	e.probTab = container.NewTabItem(lang.L("Problems"), e.problems)
 	e.tabs = container.NewAppTabs(
-		container.NewTabItem("Preview of device 0", container.NewVScroll(e.preview)),
+		container.NewTabItem(lang.L("Preview of device 0"), container.NewVScroll(e.preview)),
 		e.probTab,
 	)
-	e.infer = widget.NewButtonWithIcon("Infer from capture…", theme.SearchIcon(), p.onInfer)
-	e.saveAs = widget.NewButtonWithIcon("Save as…", theme.DocumentSaveIcon(), p.onSaveAs)
+	e.infer = widget.NewButtonWithIcon(lang.L("Infer from capture…"), theme.SearchIcon(), p.onInfer)
+	e.saveAs = widget.NewButtonWithIcon(lang.L("Save as…"), theme.DocumentSaveIcon(), p.onSaveAs)
 	bar := container.NewHBox(e.infer, e.saveAs)
 	left := container.NewBorder(bar, e.first, nil, nil, e.text)
 	split := container.NewHSplit(left, e.tabs)
@@ -110,8 +111,8 @@ func (p *Panel) onProfile(i widget.ListItemID) {
 		p.load(pr.YAML)
 		return
 	}
-	dialog.ShowConfirm("Replace the editor's text?",
-		fmt.Sprintf("The editor holds changes that are not saved. Replace them with %q?", pr.Name),
+	dialog.ShowConfirm(lang.L("Replace the editor's text?"),
+		fmt.Sprintf(lang.L("The editor holds changes that are not saved. Replace them with %q?"), pr.Name),
 		func(ok bool) {
 			if ok {
 				p.load(pr.YAML)
@@ -140,7 +141,7 @@ func (p *Panel) onEdit(text string) {
 	}
 	p.edits <- text
 	if text != p.checked {
-		setStatus(p.ed.first, "Checking…", widget.LowImportance)
+		setStatus(p.ed.first, lang.L("Checking…"), widget.LowImportance)
 	}
 }
 
@@ -184,19 +185,19 @@ func (p *Panel) applyCheck(text string, problems []Problem, preview []PreviewMsg
 	e := &p.ed
 	switch {
 	case strings.TrimSpace(text) == "":
-		setStatus(e.first, "Empty: pick a profile or write a scenario.", widget.LowImportance)
+		setStatus(e.first, lang.L("Empty: pick a profile or write a scenario."), widget.LowImportance)
 	case len(problems) == 0:
-		setStatus(e.first, "Valid.", widget.SuccessImportance)
+		setStatus(e.first, lang.L("Valid."), widget.SuccessImportance)
 	case len(problems) == 1:
 		setStatus(e.first, problems[0].String(), widget.DangerImportance)
 	default:
-		setStatus(e.first, fmt.Sprintf("%s (and %d more)", problems[0], len(problems)-1), widget.DangerImportance)
+		setStatus(e.first, fmt.Sprintf(lang.L("%s (and %d more)"), problems[0], len(problems)-1), widget.DangerImportance)
 	}
 	e.problems.UnselectAll()
 	e.problems.Refresh()
-	title := "Problems"
+	title := lang.L("Problems")
 	if len(problems) > 0 {
-		title = fmt.Sprintf("Problems (%d)", len(problems))
+		title = fmt.Sprintf(lang.L("Problems (%d)"), len(problems))
 	}
 	if e.probTab.Text != title {
 		e.probTab.Text = title
@@ -204,9 +205,9 @@ func (p *Panel) applyCheck(text string, problems []Problem, preview []PreviewMsg
 	}
 	switch {
 	case len(problems) > 0:
-		setText(e.preview, "No preview: fix the problems first.")
+		setText(e.preview, lang.L("No preview: fix the problems first."))
 	case previewErr != nil:
-		setText(e.preview, "No preview: "+previewErr.Error())
+		setText(e.preview, lang.L("No preview: ")+previewErr.Error())
 	default:
 		setText(e.preview, formatMessages(preview))
 	}
@@ -232,9 +233,9 @@ func (p *Panel) goToProblem(i widget.ListItemID) {
 func (pr Problem) String() string {
 	switch {
 	case pr.Line > 0 && pr.Col > 0:
-		return fmt.Sprintf("line %d, col %d: %s", pr.Line, pr.Col, pr.Msg)
+		return fmt.Sprintf(lang.L("line %d, col %d: %s"), pr.Line, pr.Col, pr.Msg)
 	case pr.Line > 0:
-		return fmt.Sprintf("line %d: %s", pr.Line, pr.Msg)
+		return fmt.Sprintf(lang.L("line %d: %s"), pr.Line, pr.Msg)
 	}
 	return pr.Msg
 }
@@ -242,7 +243,7 @@ func (pr Problem) String() string {
 // formatMessages lists messages as "+1.5s  topic\n  payload".
 func formatMessages(ms []PreviewMsg) string {
 	if len(ms) == 0 {
-		return "No messages."
+		return lang.L("No messages.")
 	}
 	var b strings.Builder
 	for i, m := range ms {
@@ -263,10 +264,10 @@ func (p *Panel) onInfer() {
 	since := widget.NewSelect(inferSince, nil)
 	since.SetSelected("1h")
 	items := []*widget.FormItem{
-		widget.NewFormItem("Topic filter", filter),
-		widget.NewFormItem("Captured in the last", since),
+		widget.NewFormItem(lang.L("Topic filter"), filter),
+		widget.NewFormItem(lang.L("Captured in the last"), since),
 	}
-	dialog.ShowForm("Infer a profile from the capture", "Infer", "Cancel", items, func(ok bool) {
+	dialog.ShowForm(lang.L("Infer a profile from the capture"), lang.L("Infer"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -281,19 +282,19 @@ func (p *Panel) onInfer() {
 // infer asks the engine for a profile and puts it in the editor.
 func (p *Panel) infer(filter string, since time.Duration) {
 	setEnabled(p.ed.infer, false)
-	setStatus(p.ed.first, fmt.Sprintf("Inferring a profile from %q in the last %s…", filter, since), widget.MediumImportance)
+	setStatus(p.ed.first, fmt.Sprintf(lang.L("Inferring a profile from %q in the last %s…"), filter, since), widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		yaml, report, err := p.eng.Infer(filter, since)
 		p.do(func() {
 			setEnabled(p.ed.infer, true)
 			if err != nil {
-				setStatus(p.ed.first, "Not inferred: "+err.Error(), widget.DangerImportance)
+				setStatus(p.ed.first, lang.L("Not inferred: ")+err.Error(), widget.DangerImportance)
 				return
 			}
 			p.loaded = ""
 			p.ed.text.SetText(yaml)
 			if report != "" && p.win != nil {
-				dialog.ShowInformation("Inferred profile", report, p.win)
+				dialog.ShowInformation(lang.L("Inferred profile"), report, p.win)
 			}
 		})
 	})
@@ -301,15 +302,15 @@ func (p *Panel) infer(filter string, since time.Duration) {
 
 func (p *Panel) onSaveAs() {
 	name := widget.NewEntry()
-	name.SetPlaceHolder("my-sensor")
+	name.SetPlaceHolder(lang.L("my-sensor"))
 	name.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("give the profile a name")
 		}
 		return nil
 	}
-	dialog.ShowForm("Save the scenario in your profiles", "Save", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Name", name)}, func(ok bool) {
+	dialog.ShowForm(lang.L("Save the scenario in your profiles"), lang.L("Save"), lang.L("Cancel"),
+		[]*widget.FormItem{widget.NewFormItem(lang.L("Name"), name)}, func(ok bool) {
 			if ok {
 				p.confirmSave(strings.TrimSpace(name.Text))
 			}
@@ -322,7 +323,7 @@ func (p *Panel) confirmSave(name string) {
 		p.save(name)
 		return
 	}
-	dialog.ShowConfirm("Replace the profile?", fmt.Sprintf("You already have a profile named %q. Replace it?", name),
+	dialog.ShowConfirm(lang.L("Replace the profile?"), fmt.Sprintf(lang.L("You already have a profile named %q. Replace it?"), name),
 		func(ok bool) {
 			if ok {
 				p.save(name)
@@ -343,12 +344,12 @@ func (p *Panel) save(name string) {
 		p.do(func() {
 			setEnabled(p.ed.saveAs, true)
 			if err != nil {
-				setStatus(p.ed.first, "Not saved: "+err.Error(), widget.DangerImportance)
+				setStatus(p.ed.first, lang.L("Not saved: ")+err.Error(), widget.DangerImportance)
 				return
 			}
 			p.loaded = text
 			p.setProfiles(profiles)
-			setStatus(p.ed.first, fmt.Sprintf("Saved as %q.", name), widget.SuccessImportance)
+			setStatus(p.ed.first, fmt.Sprintf(lang.L("Saved as %q."), name), widget.SuccessImportance)
 		})
 	})
 }

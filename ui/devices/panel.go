@@ -26,6 +26,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -129,7 +130,7 @@ func New(eng Engine, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Devices" }
+func (p *Panel) Title() string { return lang.L("Devices") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.GridIcon() }

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -33,19 +34,19 @@ type controlWidgets struct {
 func (p *Panel) buildControls() fyne.CanvasObject {
 	c := &p.ctl
 	c.count = widget.NewEntry()
-	c.count.SetPlaceHolder("as in file")
+	c.count.SetPlaceHolder(lang.L("as in file"))
 	c.count.OnChanged = func(string) { p.updateControls() }
 	c.target = widget.NewSelect(nil, func(string) { p.updateControls() })
-	c.target.PlaceHolder = "(no target)"
-	c.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.onStart)
+	c.target.PlaceHolder = lang.L("(no target)")
+	c.start = widget.NewButtonWithIcon(lang.L("Start"), theme.MediaPlayIcon(), p.onStart)
 	c.start.Importance = widget.HighImportance
-	c.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), p.onPause)
-	c.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.onStop)
+	c.pause = widget.NewButtonWithIcon(lang.L("Pause"), theme.MediaPauseIcon(), p.onPause)
+	c.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), p.onStop)
 	c.status = statusLabel()
-	sizeLabel := widget.NewLabel("Devices")
+	sizeLabel := widget.NewLabel(lang.L("Devices"))
 	count := container.New(layout.NewGridWrapLayout(fyne.NewSize(90, c.count.MinSize().Height)), c.count)
 	target := container.New(layout.NewGridWrapLayout(fyne.NewSize(220, c.target.MinSize().Height)), c.target)
-	row := container.NewHBox(sizeLabel, count, widget.NewLabel("to"), target, c.start, c.pause, c.stop)
+	row := container.NewHBox(sizeLabel, count, widget.NewLabel(lang.L("to")), target, c.start, c.pause, c.stop)
 	return container.NewBorder(nil, nil, row, nil, c.status)
 }
 
@@ -74,9 +75,9 @@ func (p *Panel) updateControls() {
 	setEnabled(c.stop, p.phase == running || p.phase == starting)
 	setEnabled(c.count, p.phase == idle)
 	setEnabled(c.target, p.phase == idle)
-	text, icon := "Pause", theme.MediaPauseIcon()
+	text, icon := lang.L("Pause"), theme.MediaPauseIcon()
 	if p.paused {
-		text, icon = "Resume", theme.MediaPlayIcon()
+		text, icon = lang.L("Resume"), theme.MediaPlayIcon()
 	}
 	if c.pause.Text != text {
 		c.pause.Text, c.pause.Icon = text, icon
@@ -88,9 +89,9 @@ func (p *Panel) updateControls() {
 	case countErr != nil:
 		setStatus(c.status, countErr.Error()+".", widget.DangerImportance)
 	case c.target.Selected == "":
-		setStatus(c.status, "Choose where the devices connect.", widget.WarningImportance)
+		setStatus(c.status, lang.L("Choose where the devices connect."), widget.WarningImportance)
 	case !p.valid && p.checked == p.ed.text.Text && len(p.problems) > 0:
-		setStatus(c.status, "Fix the scenario's problems to start.", widget.WarningImportance)
+		setStatus(c.status, lang.L("Fix the scenario's problems to start."), widget.WarningImportance)
 	default:
 		setStatus(c.status, p.outcome.text, p.outcome.imp)
 	}
@@ -116,7 +117,7 @@ func (p *Panel) onStart() {
 	p.dev.table.UnselectAll()
 	p.selectDevice("")
 	p.showDevices()
-	p.say(fmt.Sprintf("Starting %s on %s…", p.fleetText(), target), widget.MediumImportance)
+	p.say(fmt.Sprintf(lang.L("Starting %s on %s…"), p.fleetText(), target), widget.MediumImportance)
 	p.updateControls()
 	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
 		p.ended(nil, errors.New("the panel is closing"))
@@ -165,7 +166,7 @@ func (p *Panel) started(r Run) {
 	}
 	p.phase, p.run = running, r
 	p.showDetail(detail{id: p.selectedID()})
-	p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
+	p.say(fmt.Sprintf(lang.L("Running %s on %s."), p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
 	p.updateControls()
 }
 
@@ -177,11 +178,11 @@ func (p *Panel) ended(final *FleetStats, err error) {
 	}
 	switch {
 	case err != nil && final == nil:
-		p.say("Not started: "+err.Error(), widget.DangerImportance)
+		p.say(lang.L("Not started: ")+err.Error(), widget.DangerImportance)
 	case err != nil:
-		p.say("The run ended: "+err.Error(), widget.DangerImportance)
+		p.say(lang.L("The run ended: ")+err.Error(), widget.DangerImportance)
 	default:
-		p.say("Stopped.", widget.MediumImportance)
+		p.say(lang.L("Stopped."), widget.MediumImportance)
 	}
 	if final != nil {
 		p.showStats(*final, true)
@@ -195,11 +196,11 @@ func (p *Panel) onStop() {
 	case running:
 		r := p.run
 		p.phase = stopping
-		p.say("Stopping: devices say offline and disconnect…", widget.MediumImportance)
+		p.say(lang.L("Stopping: devices say offline and disconnect…"), widget.MediumImportance)
 		p.actions.Go(func(context.Context) { r.Stop() })
 	case starting:
 		p.phase = stopping
-		p.say("Stopping…", widget.MediumImportance)
+		p.say(lang.L("Stopping…"), widget.MediumImportance)
 	}
 	p.updateControls()
 }
@@ -218,9 +219,9 @@ func (p *Panel) onPause() {
 		}
 	})
 	if pause {
-		p.say("Paused: devices stay connected and send nothing.", widget.WarningImportance)
+		p.say(lang.L("Paused: devices stay connected and send nothing."), widget.WarningImportance)
 	} else {
-		p.say(fmt.Sprintf("Running %s on %s.", p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
+		p.say(fmt.Sprintf(lang.L("Running %s on %s."), p.fleetText(), p.ctl.target.Selected), widget.MediumImportance)
 	}
 	p.updateControls()
 }
@@ -293,7 +294,7 @@ func (p *Panel) apply(s snapshot) {
 // fleetText names what the run started: N devices, or the file's fleets.
 func (p *Panel) fleetText() string {
 	if p.wantedN == 0 {
-		return "the file's fleets"
+		return lang.L("the file's fleets")
 	}
 	return numfmt.Plural(p.wantedN, "device", "devices")
 }

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -56,31 +57,31 @@ func (p *Panel) buildStats() fyne.CanvasObject {
 func (p *Panel) progressText() string {
 	v := p.st.progress.Value
 	if p.phase == idle && v == 0 {
-		return "No fleet running"
+		return lang.L("No fleet running")
 	}
-	return fmt.Sprintf("%s of %s devices connected", numfmt.Count(p.connected), numfmt.Count(p.wanted))
+	return fmt.Sprintf(lang.L("%s of %s devices connected"), numfmt.Count(p.connected), numfmt.Count(p.wanted))
 }
 
 func newStatCells() []*statCell {
 	cs := []*statCell{
-		{name: "Connected", value: func(s FleetStats) string {
+		{name: lang.L("Connected"), value: func(s FleetStats) string {
 			return numfmt.Count(s.Connected) + " / " + numfmt.Count(s.Wanted)
 		}, alarm: func(s FleetStats) bool { return !s.Ramping && s.Connected < s.Wanted }},
-		{name: "Msg/s", value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
-		{name: "Sent", value: func(s FleetStats) string { return numfmt.Count(s.Sent) }},
-		{name: "Errors", value: func(s FleetStats) string { return numfmt.Count(s.Errors) },
+		{name: lang.L("Msg/s"), value: func(s FleetStats) string { return numfmt.Rate(s.Rate) }},
+		{name: lang.L("Sent"), value: func(s FleetStats) string { return numfmt.Count(s.Sent) }},
+		{name: lang.L("Errors"), value: func(s FleetStats) string { return numfmt.Count(s.Errors) },
 			alarm: func(s FleetStats) bool { return s.Errors > 0 }},
-		{name: "Reconnects", value: func(s FleetStats) string { return numfmt.Count(s.Reconnects) }},
-		{name: "Lag p50/p99", value: func(s FleetStats) string {
+		{name: lang.L("Reconnects"), value: func(s FleetStats) string { return numfmt.Count(s.Reconnects) }},
+		{name: lang.L("Lag p50/p99"), value: func(s FleetStats) string {
 			return duration(s.LagP50) + " / " + duration(s.LagP99)
 		}, alarm: func(s FleetStats) bool { return s.LagP99 >= 100*time.Millisecond }},
-		{name: "Delivered/lost", value: func(s FleetStats) string {
+		{name: lang.L("Delivered/lost"), value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
 			return numfmt.Count(s.Delivered) + " / " + numfmt.Count(s.Lost) + lossPercent(s)
 		}, alarm: func(s FleetStats) bool { return s.LatencyKnown && s.Lost > 0 }},
-		{name: "Latency p50/p99", value: func(s FleetStats) string {
+		{name: lang.L("Latency p50/p99"), value: func(s FleetStats) string {
 			if !s.LatencyKnown {
 				return unknown
 			}
@@ -129,9 +130,9 @@ func (p *Panel) showStats(s FleetStats, known bool) {
 	case !known || s.Errors == 0 && s.LastError == "":
 		setStatus(st.lastErr, "", widget.MediumImportance)
 	case s.LastError == "":
-		setStatus(st.lastErr, "Errors, none described.", widget.DangerImportance)
+		setStatus(st.lastErr, lang.L("Errors, none described."), widget.DangerImportance)
 	default:
-		setStatus(st.lastErr, "Last error: "+s.LastError, widget.DangerImportance)
+		setStatus(st.lastErr, lang.L("Last error: ")+s.LastError, widget.DangerImportance)
 	}
 }
 
@@ -141,11 +142,11 @@ func duration(d time.Duration) string {
 	case d < 0:
 		return unknown
 	case d < time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+		return fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond))
 	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		return fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond))
 	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
+		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
@@ -220,9 +221,9 @@ func (r *rateRenderer) build() {
 	for _, p := range pts {
 		peak = max(peak, p.v)
 	}
-	caption := "Messages / s, last 60 s"
+	caption := lang.L("Messages / s, last 60 s")
 	if len(pts) > 0 {
-		caption += ", peak " + numfmt.Rate(peak)
+		caption += lang.L(", peak ") + numfmt.Rate(peak)
 	}
 	t := canvas.NewText(caption, dim)
 	t.TextSize = textSize

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,9 +26,20 @@ const (
 	numCols
 )
 
+// colTitle is column c's heading in the window's language. "ID" goes by
+// another key: go-i18n reads a file with a key "ID" as one message (it
+// is the field naming a message), which would drop the whole catalogue.
+func colTitle(c int) string {
+	if c == colID {
+		return lang.X("devices.column.id", colTitles[c])
+	}
+	return lang.L(colTitles[c])
+}
+
 var (
 	colTitles = [numCols]string{"ID", "Client ID", "State", "Sent", "Last error"}
-	colWidths = [numCols]float32{120, 160, 110, 90, 260}
+	// Sent is 110 px wide: 90 cut its Russian heading, "Отправлено".
+	colWidths = [numCols]float32{120, 160, 110, 110, 260}
 )
 
 type deviceWidgets struct {
@@ -53,7 +65,7 @@ type detail struct {
 
 func (p *Panel) buildDevices() fyne.CanvasObject {
 	d := &p.dev
-	d.head = widget.NewLabelWithStyle("Devices", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.head = widget.NewLabelWithStyle(lang.L("Devices"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(p.rows), numCols },
 		func() fyne.CanvasObject {
@@ -76,7 +88,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	}
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(colTitles[id.Col])
+			o.(*widget.Label).SetText(colTitle(id.Col))
 		}
 	}
 	for i, w := range colWidths {
@@ -97,17 +109,17 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	d.last.TextStyle = fyne.TextStyle{Monospace: true}
 	d.last.Wrapping = fyne.TextWrapBreak
 	d.topic = widget.NewEntry()
-	d.topic.SetPlaceHolder("command topic")
+	d.topic.SetPlaceHolder(lang.L("command topic"))
 	d.payload = widget.NewEntry()
-	d.payload.SetPlaceHolder(`payload, e.g. {"setpoint": 21}`)
-	d.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.onCommand)
-	d.kill = widget.NewButtonWithIcon("Kill (fires its will)", theme.CancelIcon(), p.onKill)
+	d.payload.SetPlaceHolder(lang.L(`payload, e.g. {"setpoint": 21}`))
+	d.send = widget.NewButtonWithIcon(lang.L("Send"), theme.MailSendIcon(), p.onCommand)
+	d.kill = widget.NewButtonWithIcon(lang.L("Kill (fires its will)"), theme.CancelIcon(), p.onKill)
 	d.kill.Importance = widget.DangerImportance
 	d.result = statusLabel()
 
 	body := container.NewVScroll(container.NewVBox(
-		caption("State"), d.state,
-		caption("Last messages"), d.last,
+		caption(lang.L("State")), d.state,
+		caption(lang.L("Last messages")), d.last,
 	))
 	cmd := container.NewVBox(
 		container.NewBorder(nil, nil, nil, d.send, container.NewGridWithColumns(2, d.topic, d.payload)),
@@ -128,6 +140,19 @@ func caption(s string) *widget.Label {
 	return l
 }
 
+// stateText is a device state in the window's language.
+func stateText(state string) string {
+	switch state {
+	case StateOnline:
+		return lang.L("online")
+	case StateOffline:
+		return lang.L("offline")
+	case StateReconnecting:
+		return lang.L("reconnecting")
+	}
+	return state
+}
+
 func cellText(r DeviceRow, col int) string {
 	switch col {
 	case colID:
@@ -135,7 +160,7 @@ func cellText(r DeviceRow, col int) string {
 	case colClient:
 		return r.ClientID
 	case colState:
-		return r.State
+		return stateText(r.State)
 	case colSent:
 		return numfmt.Count(r.Sent)
 	case colError:
@@ -147,7 +172,7 @@ func cellText(r DeviceRow, col int) string {
 // showDevices shows p.rows.
 func (p *Panel) showDevices() {
 	d := &p.dev
-	setText(d.head, "Devices ("+numfmt.Count(len(p.rows))+")")
+	setText(d.head, lang.L("Devices (")+numfmt.Count(len(p.rows))+")")
 	d.table.Refresh()
 }
 
@@ -171,11 +196,11 @@ func (p *Panel) showDetail(dt detail) {
 	d := &p.dev
 	on := dt.id != "" && p.run != nil
 	if !on {
-		setText(d.title, "No device selected")
-		setText(d.state, "Select a device in the table.")
+		setText(d.title, lang.L("No device selected"))
+		setText(d.state, lang.L("Select a device in the table."))
 		setText(d.last, "")
 	} else {
-		setText(d.title, "Device "+dt.id)
+		setText(d.title, lang.L("Device ")+dt.id)
 		setText(d.state, formatState(dt.state))
 		setText(d.last, formatMessages(dt.last))
 	}
@@ -187,7 +212,7 @@ func (p *Panel) showDetail(dt detail) {
 // formatState lists a device's state as "key = JSON value", sorted.
 func formatState(st map[string]any) string {
 	if len(st) == 0 {
-		return "(no state)"
+		return lang.L("(no state)")
 	}
 	keys := make([]string, 0, len(st))
 	for k := range st {
@@ -213,15 +238,15 @@ func (p *Panel) onKill() {
 	if id == "" || r == nil {
 		return
 	}
-	setStatus(p.dev.result, "Killing "+id+"…", widget.MediumImportance)
+	setStatus(p.dev.result, lang.L("Killing ")+id+"…", widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		err := r.Kill(id)
 		p.do(func() {
 			if err != nil {
-				setStatus(p.dev.result, "Not killed: "+err.Error(), widget.DangerImportance)
+				setStatus(p.dev.result, lang.L("Not killed: ")+err.Error(), widget.DangerImportance)
 				return
 			}
-			setStatus(p.dev.result, "Killed "+id+": the broker publishes its will.", widget.WarningImportance)
+			setStatus(p.dev.result, lang.L("Killed ")+id+lang.L(": the broker publishes its will."), widget.WarningImportance)
 		})
 	})
 }
@@ -233,18 +258,18 @@ func (p *Panel) onCommand() {
 		return
 	}
 	if topic == "" {
-		setStatus(p.dev.result, "Give the command a topic (one the device subscribes to).", widget.DangerImportance)
+		setStatus(p.dev.result, lang.L("Give the command a topic (one the device subscribes to)."), widget.DangerImportance)
 		return
 	}
-	setStatus(p.dev.result, "Sending…", widget.MediumImportance)
+	setStatus(p.dev.result, lang.L("Sending…"), widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		err := r.Command(id, topic, payload)
 		p.do(func() {
 			if err != nil {
-				setStatus(p.dev.result, "Not sent: "+err.Error(), widget.DangerImportance)
+				setStatus(p.dev.result, lang.L("Not sent: ")+err.Error(), widget.DangerImportance)
 				return
 			}
-			setStatus(p.dev.result, "Sent to "+id+" on "+topic+".", widget.SuccessImportance)
+			setStatus(p.dev.result, lang.L("Sent to ")+id+lang.L(" on ")+topic+".", widget.SuccessImportance)
 		})
 	})
 }

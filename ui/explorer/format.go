@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
@@ -46,7 +48,7 @@ func previewText(s *topics.NodeSummary) string {
 		return ""
 	}
 	if s.PayloadLen == 0 {
-		return "(empty)"
+		return lang.L("(empty)")
 	}
 	p := s.Preview
 	if isText(p) {
@@ -93,13 +95,13 @@ func isText(s string) bool {
 func countsText(d *rowData) string {
 	var b strings.Builder
 	if d.Retained {
-		b.WriteString("has retained · ")
+		b.WriteString(lang.L("has retained · "))
 	}
 	switch {
 	case d.filtered && d.shownKids < d.Children:
 		// A filtered tree shows only the children leading to a match:
 		// say how many of them there are.
-		b.WriteString(numfmt.Count(d.shownKids) + " of " + numfmt.Plural(d.Children, "child", "children"))
+		b.WriteString(numfmt.Count(d.shownKids) + lang.L(" of ") + numfmt.Plural(d.Children, "child", "children"))
 		b.WriteString(" · ")
 		b.WriteString(numfmt.Plural(d.SubtreeMessages, "msg", "msgs"))
 	case d.Children > 0:
@@ -116,14 +118,14 @@ func countsText(d *rowData) string {
 // burst made it skip (each topic still shows its newest message) and what
 // it lost.
 func statusText(st topics.Stats) string {
-	s := fmt.Sprintf("%s msg/s · %s · %s · %s dropped", numfmt.Rate(st.Rate),
+	s := fmt.Sprintf(lang.L("%s msg/s · %s · %s · %s dropped"), numfmt.Rate(st.Rate),
 		numfmt.Plural(st.Topics, "topic", "topics"), numfmt.Plural(st.Messages, "msg", "msgs"), numfmt.Count(st.Dropped))
 	// After "dropped", so that a narrow panel cuts the explanation first.
 	if st.Coalesced > 0 {
-		s += fmt.Sprintf(" · %s skipped (newest shown)", numfmt.Count(st.Coalesced))
+		s += fmt.Sprintf(lang.L(" · %s skipped (newest shown)"), numfmt.Count(st.Coalesced))
 	}
 	if st.OverLimit > 0 {
-		s += fmt.Sprintf(" · %s not shown (over the tree's node limit)", numfmt.Count(st.OverLimit))
+		s += fmt.Sprintf(lang.L(" · %s not shown (over the tree's node limit)"), numfmt.Count(st.OverLimit))
 	}
 	return s
 }
@@ -134,10 +136,10 @@ func filterText(u *update) string {
 		return ""
 	}
 	if u.truncated {
-		return fmt.Sprintf("Filter: the first %s matches", numfmt.Count(u.matches))
+		return fmt.Sprintf(lang.L("Filter: the first %s matches"), numfmt.Count(u.matches))
 	}
 	if u.matches == 0 {
-		return "Filter: no topic matches"
+		return lang.L("Filter: no topic matches")
 	}
-	return "Filter: " + numfmt.Plural(u.matches, "match", "matches")
+	return lang.L("Filter: ") + numfmt.Plural(u.matches, "match", "matches")
 }

@@ -32,6 +32,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -155,7 +156,7 @@ func New(model *topics.Model, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Explorer" }
+func (p *Panel) Title() string { return lang.L("Explorer") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.ListIcon() }
@@ -166,7 +167,7 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 func (p *Panel) buildUI() {
 	p.filter = newFilterEntry()
 	// Short enough to be read whole in half a 1100 px window.
-	p.filter.SetPlaceHolder("Filter: text or MQTT filter, e.g. home/+/temp (Ctrl+F)")
+	p.filter.SetPlaceHolder(lang.L("Filter: text or MQTT filter, e.g. home/+/temp (Ctrl+F)"))
 	p.filter.OnChanged = p.onFilterChanged
 	p.filterErr = widget.NewLabel("")
 	p.filterErr.Importance = widget.DangerImportance
@@ -175,18 +176,18 @@ func (p *Panel) buildUI() {
 	// Pause and Resume, Live and Paused, take the width of the wider
 	// word: the row of buttons sets the tree pane's minimum width, and a
 	// wider word moved the split to the inspector by 36 px.
-	p.live = widget.NewLabelWithStyle("Paused", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.live = widget.NewLabelWithStyle(lang.L("Paused"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	liveW := p.live.MinSize().Width
-	p.live.SetText("Live")
+	p.live.SetText(lang.L("Live"))
 	p.live.Importance = widget.SuccessImportance
 
-	p.expandBtn = widget.NewButtonWithIcon("Expand all", theme.MoveDownIcon(), p.onExpandAll)
-	p.collapseBtn = widget.NewButtonWithIcon("Collapse all", theme.MoveUpIcon(), p.onCollapseAll)
-	p.pauseBtn = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), p.onPause)
+	p.expandBtn = widget.NewButtonWithIcon(lang.L("Expand all"), theme.MoveDownIcon(), p.onExpandAll)
+	p.collapseBtn = widget.NewButtonWithIcon(lang.L("Collapse all"), theme.MoveUpIcon(), p.onCollapseAll)
+	p.pauseBtn = widget.NewButtonWithIcon(lang.L("Resume"), theme.MediaPlayIcon(), p.onPause)
 	pauseW := p.pauseBtn.MinSize().Width
-	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetText(lang.L("Pause"))
 	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
-	p.deleteBtn = widget.NewButtonWithIcon("Delete retained…", theme.DeleteIcon(), p.onDeleteRetained)
+	p.deleteBtn = widget.NewButtonWithIcon(lang.L("Delete retained…"), theme.DeleteIcon(), p.onDeleteRetained)
 	p.deleteBtn.Disable()
 	if p.opts.Publisher == nil && p.opts.PublisherFor == nil {
 		p.deleteBtn.Hide()
@@ -194,7 +195,7 @@ func (p *Panel) buildUI() {
 
 	// The status wraps rather than cut its end (the number dropped) in
 	// a narrow pane.
-	p.status = widget.NewLabel("Waiting for the topic model…")
+	p.status = widget.NewLabel(lang.L("Waiting for the topic model…"))
 	p.status.Wrapping = fyne.TextWrapWord
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
@@ -273,7 +274,7 @@ func (p *Panel) canvas() fyne.Canvas {
 func (p *Panel) onFilterChanged(text string) {
 	f, err := topics.ParseFilter(text)
 	if err != nil {
-		p.filterErr.SetText("Filter not applied: " + err.Error())
+		p.filterErr.SetText(lang.L("Filter not applied: ") + err.Error())
 		if !p.filterErr.Visible() {
 			p.filterErr.Show()
 			p.relayout()
@@ -297,15 +298,15 @@ func (p *Panel) onPause() {
 	p.paused = !p.paused
 	if p.paused {
 		p.pausedAt = p.stats.Messages
-		p.pauseBtn.SetText("Resume")
+		p.pauseBtn.SetText(lang.L("Resume"))
 		p.pauseBtn.SetIcon(theme.MediaPlayIcon())
 		p.live.Importance = widget.WarningImportance
-		p.live.SetText("Paused")
+		p.live.SetText(lang.L("Paused"))
 	} else {
-		p.pauseBtn.SetText("Pause")
+		p.pauseBtn.SetText(lang.L("Pause"))
 		p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 		p.live.Importance = widget.SuccessImportance
-		p.live.SetText("Live")
+		p.live.SetText(lang.L("Live"))
 	}
 	paused := p.paused
 	p.in.set(func(in *interest) { in.paused = paused })
@@ -406,7 +407,7 @@ func (p *Panel) showStats() {
 		text = filterText(u) + " · " + text
 	}
 	if p.paused {
-		text = fmt.Sprintf("Paused: %s new messages not shown yet (capture keeps recording) · %s",
+		text = fmt.Sprintf(lang.L("Paused: %s new messages not shown yet (capture keeps recording) · %s"),
 			numfmt.Count(st.Messages-min(st.Messages, p.pausedAt)), text)
 	}
 	imp := widget.MediumImportance

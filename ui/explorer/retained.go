@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -19,14 +20,14 @@ func (p *Panel) onDeleteRetained() {
 	if !ok || d.SubtreeRetained == 0 || p.publisherFor(d.Source) == nil {
 		return
 	}
-	c := dialog.NewConfirm("Delete retained messages", deleteQuestion(&d), func(yes bool) {
+	c := dialog.NewConfirm(lang.L("Delete retained messages"), deleteQuestion(&d), func(yes bool) {
 		p.deleteDlg = nil
 		if yes {
 			p.deleteRetained(d.ID, d.Source)
 		}
 	}, p.win)
-	c.SetDismissText("Cancel")
-	c.SetConfirmText("Delete " + numfmt.Plural(d.SubtreeRetained, "retained message", "retained messages"))
+	c.SetDismissText(lang.L("Cancel"))
+	c.SetConfirmText(lang.L("Delete ") + numfmt.Plural(d.SubtreeRetained, "retained message", "retained messages"))
 	c.SetConfirmImportance(widget.DangerImportance)
 	p.deleteDlg = c
 	c.Show()
@@ -37,16 +38,16 @@ func deleteQuestion(d *rowData) string {
 	var what string
 	switch {
 	case d.SubtreeRetained == 1 && d.Retained:
-		what = fmt.Sprintf("Delete the retained message of %s?", d.Topic)
+		what = fmt.Sprintf(lang.L("Delete the retained message of %s?"), d.Topic)
 	case d.Parent == 0:
-		what = fmt.Sprintf("Delete the retained messages of %s in %s?",
+		what = fmt.Sprintf(lang.L("Delete the retained messages of %s in %s?"),
 			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), sourceTitle(d.Source))
 	default:
-		what = fmt.Sprintf("Delete the retained messages of %s at and below %s?",
+		what = fmt.Sprintf(lang.L("Delete the retained messages of %s at and below %s?"),
 			numfmt.Plural(d.SubtreeRetained, "topic", "topics"), d.Topic)
 	}
-	return what + "\n\nEach topic gets an empty retained message, which makes the broker\n" +
-		"forget its retained message; current subscribers receive the empty message."
+	return what + lang.L("\n\nEach topic gets an empty retained message, which makes the broker\n") +
+		lang.L("forget its retained message; current subscribers receive the empty message.")
 }
 
 // deleteRetained publishes an empty retained message to every topic at or
@@ -56,10 +57,10 @@ func deleteQuestion(d *rowData) string {
 func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 	pub := p.publisherFor(source)
 	if pub == nil {
-		p.setNote("Could not delete retained messages: " + sourceTitle(source) + " cannot be published to now (is its connection up?)")
+		p.setNote(lang.L("Could not delete retained messages: ") + sourceTitle(source) + lang.L(" cannot be published to now (is its connection up?)"))
 		return
 	}
-	p.setNote("Deleting retained messages…")
+	p.setNote(lang.L("Deleting retained messages…"))
 	p.actions.Go(func(ctx context.Context) {
 		n, err := deleteRetained(ctx, p.model, pub, source, id)
 		if ctx.Err() != nil {
@@ -68,12 +69,12 @@ func (p *Panel) deleteRetained(id topics.NodeID, source string) {
 		p.do(func() {
 			switch {
 			case err != nil && n > 0:
-				p.setNote(fmt.Sprintf("Deleted %s, then failed: %v",
+				p.setNote(fmt.Sprintf(lang.L("Deleted %s, then failed: %v"),
 					numfmt.Plural(n, "retained message", "retained messages"), err))
 			case err != nil:
-				p.setNote("Could not delete retained messages: " + err.Error())
+				p.setNote(lang.L("Could not delete retained messages: ") + err.Error())
 			default:
-				p.setNote("Deleted " + numfmt.Plural(n, "retained message", "retained messages") + ".")
+				p.setNote(lang.L("Deleted ") + numfmt.Plural(n, "retained message", "retained messages") + ".")
 			}
 		})
 	})

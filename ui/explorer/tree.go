@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -209,8 +210,8 @@ func (p *Panel) expandNodes(u *update) {
 	p.expanding = nil
 	p.tree.Refresh()
 	if u.expandCut {
-		p.setNote("Opened " + numfmt.Count(u.expandRows) +
-			" rows; the rest is too large to open at once. Type a filter to narrow the tree.")
+		p.setNote(lang.L("Opened ") + numfmt.Count(u.expandRows) +
+			lang.L(" rows; the rest is too large to open at once. Type a filter to narrow the tree."))
 	} else {
 		p.setNote("")
 	}

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -166,13 +167,13 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 	var header string
 	switch {
 	case c.Equal && c.JSON:
-		header = fmt.Sprintf("Same JSON document as the message before it (%s).", when)
+		header = fmt.Sprintf(lang.L("Same JSON document as the message before it (%s)."), when)
 	case c.Equal:
-		header = fmt.Sprintf("Identical to the message before it (%s).", when)
+		header = fmt.Sprintf(lang.L("Identical to the message before it (%s)."), when)
 	case c.JSON:
-		header = fmt.Sprintf("Compared as JSON with the message before it (%s): %s.", when, numfmt.Plural(len(c.Changes), "change", "changes"))
+		header = fmt.Sprintf(lang.L("Compared as JSON with the message before it (%s): %s."), when, numfmt.Plural(len(c.Changes), "change", "changes"))
 	default:
-		header = fmt.Sprintf("Compared line by line with the message before it (%s).", when)
+		header = fmt.Sprintf(lang.L("Compared line by line with the message before it (%s)."), when)
 	}
 	if c.Note != "" {
 		header += " " + c.Note + "."
@@ -181,20 +182,20 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 	for _, ch := range c.Changes {
 		path := ch.Path
 		if path == "" {
-			path = "(whole document)"
+			path = lang.L("(whole document)")
 		}
 		switch ch.Op {
 		case decode.Added:
 			rows = append(rows, diffRow{text: "added    " + path + " = " + ch.New, imp: widget.SuccessImportance})
 		case decode.Removed:
-			rows = append(rows, diffRow{text: "removed  " + path + " (was " + ch.Old + ")", imp: widget.DangerImportance})
+			rows = append(rows, diffRow{text: "removed  " + path + lang.L(" (was ") + ch.Old + ")", imp: widget.DangerImportance})
 		default:
 			rows = append(rows, diffRow{text: "changed  " + path + ": " + ch.Old + " → " + ch.New, imp: widget.WarningImportance})
 		}
 	}
 	if len(c.Lines) > 0 && !c.Equal {
 		if len(rows) > 0 {
-			rows = append(rows, diffRow{text: "Lines:", imp: widget.MediumImportance})
+			rows = append(rows, diffRow{text: lang.L("Lines:"), imp: widget.MediumImportance})
 		}
 		rows = append(rows, foldLines(c.Lines, diffContext)...)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
@@ -314,10 +315,10 @@ func (in *Inspector) onFreeze() {
 	st := &in.st
 	st.frozen = !st.frozen
 	if st.frozen {
-		in.freezeBtn.SetText("Follow")
+		in.freezeBtn.SetText(lang.L("Follow"))
 		in.freezeBtn.SetIcon(theme.MediaPlayIcon())
 	} else {
-		in.freezeBtn.SetText("Freeze")
+		in.freezeBtn.SetText(lang.L("Freeze"))
 		in.freezeBtn.SetIcon(theme.MediaPauseIcon())
 	}
 	if held := st.held; !st.frozen && held != nil {

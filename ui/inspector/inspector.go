@@ -26,6 +26,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -207,15 +208,15 @@ func (in *Inspector) build() {
 	in.counts = widget.NewLabel("")
 	in.counts.Importance = widget.LowImportance
 	in.counts.Truncation = fyne.TextTruncateEllipsis
-	in.copyTopic = widget.NewButtonWithIcon("Copy topic", theme.ContentCopyIcon(), in.onCopyTopic)
-	in.copyPayload = widget.NewButtonWithIcon("Copy payload", theme.ContentCopyIcon(), in.onCopyPayload)
+	in.copyTopic = widget.NewButtonWithIcon(lang.L("Copy topic"), theme.ContentCopyIcon(), in.onCopyTopic)
+	in.copyPayload = widget.NewButtonWithIcon(lang.L("Copy payload"), theme.ContentCopyIcon(), in.onCopyPayload)
 	in.meta = newMetaView()
 	// MQTT 5 properties fold away: unfolded, six of them took the rows the
 	// payload needs at 1100 × 720, leaving it two lines.
 	in.propsView = newMetaView()
-	in.props = widget.NewAccordion(widget.NewAccordionItem("MQTT 5 properties", in.propsView.box))
+	in.props = widget.NewAccordion(widget.NewAccordionItem(lang.L("MQTT 5 properties"), in.propsView.box))
 	in.props.Hide()
-	in.publish = widget.NewButtonWithIcon("Publish…", theme.MailSendIcon(), in.onPublishTo)
+	in.publish = widget.NewButtonWithIcon(lang.L("Publish…"), theme.MailSendIcon(), in.onPublishTo)
 	if in.opts.OnPublishTo == nil {
 		in.publish.Hide()
 	}
@@ -231,10 +232,10 @@ func (in *Inspector) build() {
 	in.settingFormat = true
 	in.formatSel.SetSelectedIndex(0)
 	in.settingFormat = false
-	in.mode = widget.NewRadioGroup([]string{modeText, modeTree}, in.onMode)
+	in.mode = widget.NewRadioGroup([]string{lang.L(modeText), lang.L(modeTree)}, in.onMode)
 	in.mode.Horizontal = true
 	in.mode.Required = true
-	in.mode.SetSelected(modeText)
+	in.mode.SetSelected(lang.L(modeText))
 	in.status = widget.NewLabel("")
 	in.status.Importance = widget.LowImportance
 	in.status.Truncation = fyne.TextTruncateEllipsis
@@ -243,7 +244,7 @@ func (in *Inspector) build() {
 	wrap(in.decodeErr)
 	in.decodeErr.Hide()
 	bar := container.NewBorder(nil, nil,
-		container.NewHBox(widget.NewLabel("Decoder"), in.formatSel, in.mode), nil, in.status)
+		container.NewHBox(widget.NewLabel(lang.L("Decoder")), in.formatSel, in.mode), nil, in.status)
 	payload := container.NewBorder(container.NewVBox(bar, in.decodeErr), nil, nil, nil,
 		container.NewStack(in.lines, in.tree.box))
 
@@ -261,12 +262,12 @@ func (in *Inspector) build() {
 	in.histStatus = widget.NewLabel("")
 	wrap(in.histStatus)
 	in.histStatus.Importance = widget.LowImportance
-	in.olderBtn = widget.NewButtonWithIcon("Load older", theme.MoveDownIcon(), in.onLoadOlder)
+	in.olderBtn = widget.NewButtonWithIcon(lang.L("Load older"), theme.MoveDownIcon(), in.onLoadOlder)
 	// Follow is the wider word: the button keeps its width when it
 	// changes, so the status beside it does not jump.
-	in.freezeBtn = widget.NewButtonWithIcon("Follow", theme.MediaPlayIcon(), in.onFreeze)
+	in.freezeBtn = widget.NewButtonWithIcon(lang.L("Follow"), theme.MediaPlayIcon(), in.onFreeze)
 	freezeW := in.freezeBtn.MinSize().Width
-	in.freezeBtn.SetText("Freeze")
+	in.freezeBtn.SetText(lang.L("Freeze"))
 	in.freezeBtn.SetIcon(theme.MediaPauseIcon())
 	in.diff = newDiffView()
 	histSplit := container.NewHSplit(in.histList, in.diff.box)
@@ -278,8 +279,8 @@ func (in *Inspector) build() {
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("History", theme.HistoryIcon(), hist),
-		container.NewTabItemWithIcon("Chart", theme.GridIcon(), in.chart.box))
+		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), hist),
+		container.NewTabItemWithIcon(lang.L("Chart"), theme.GridIcon(), in.chart.box))
 
 	top := container.NewBorder(header, nil, nil, nil, payload)
 	split := container.NewVSplit(top, in.tabs)
@@ -352,9 +353,9 @@ func (in *Inspector) Show(id topics.NodeID) {
 	case in.body.Visible():
 		// Going from topic to topic keeps the panes in place: hiding and
 		// showing them again would lay the whole inspector out twice.
-		in.status.SetText(hintLoading)
+		in.status.SetText(lang.L(hintLoading))
 	default:
-		in.showHint(hintLoading)
+		in.showHint(lang.L(hintLoading))
 	}
 	in.setTarget(target{id: id, gen: st.gen})
 }
@@ -369,10 +370,10 @@ func (in *Inspector) showHint(text string) {
 // showNone is what shows with no topic selected: the welcome, or a hint.
 func (in *Inspector) showNone() {
 	if in.opts.Welcome == nil {
-		in.showHint(hintNone)
+		in.showHint(lang.L(hintNone))
 		return
 	}
-	in.hint.SetText(hintNone)
+	in.hint.SetText(lang.L(hintNone))
 	in.body.Hide()
 	in.hintBox.Hide()
 	in.opts.Welcome.Show()
@@ -398,7 +399,7 @@ func (in *Inspector) applyNode(gen uint64, sum topics.NodeSummary, ok bool, hist
 		return
 	}
 	if !ok {
-		in.showHint("This topic is no longer in the tree.")
+		in.showHint(lang.L("This topic is no longer in the tree."))
 		return
 	}
 	st.sum = sum
@@ -469,11 +470,11 @@ func levelHint(s topics.NodeSummary) string {
 	}
 	if s.Parent == 0 {
 		if s.SubtreeTopics == 0 {
-			return sourceTitle(s.Source) + ": no topics yet."
+			return sourceTitle(s.Source) + lang.L(": no topics yet.")
 		}
-		return fmt.Sprintf("%s: %s. Select a topic to inspect it.", sourceTitle(s.Source), below)
+		return fmt.Sprintf(lang.L("%s: %s. Select a topic to inspect it."), sourceTitle(s.Source), below)
 	}
-	return fmt.Sprintf("%s has no messages of its own; below it: %s. Select a topic to inspect it.", topicTitle(s), below)
+	return fmt.Sprintf(lang.L("%s has no messages of its own; below it: %s. Select a topic to inspect it."), topicTitle(s), below)
 }
 
 // requestView asks for what the payload and diff panes should show now,
@@ -492,19 +493,19 @@ func (in *Inspector) requestView() {
 		st.view, st.viewFormat, st.res = e, st.format, nil
 		// The previous lines stay until the new ones are ready, so a live
 		// topic does not flicker; the status says they are being replaced.
-		in.status.SetText("Decoding…")
+		in.status.SetText(lang.L("Decoding…"))
 	}
 	if e != st.cmpEnt || prev != st.cmpPrev {
 		st.cmpEnt, st.cmpPrev = e, prev
 		switch {
 		case prev != nil:
-			in.diff.set("Comparing with the message before it…", nil)
+			in.diff.set(lang.L("Comparing with the message before it…"), nil)
 		case st.h.index(e)+1 < len(st.h.ents):
-			in.diff.set("The message before this one is not listed (see the marker below it), so there is nothing to compare with.", nil)
+			in.diff.set(lang.L("The message before this one is not listed (see the marker below it), so there is nothing to compare with."), nil)
 		case in.capture() != nil && !st.older.done:
-			in.diff.set("This is the oldest message listed: Load older to compare it with the one before.", nil)
+			in.diff.set(lang.L("This is the oldest message listed: Load older to compare it with the one before."), nil)
 		default:
-			in.diff.set("This is the oldest message there is, so there is nothing to compare with.", nil)
+			in.diff.set(lang.L("This is the oldest message there is, so there is nothing to compare with."), nil)
 		}
 	}
 	in.decodes.put(decodeReq{gen: st.gen, ent: e, prev: prev, format: st.format, tree: st.tree})
@@ -526,7 +527,7 @@ func (in *Inspector) showProps(fs []field) {
 		in.props.Hide()
 		return
 	}
-	in.props.Items[0].Title = "MQTT 5 properties (" + numfmt.Count(len(fs)) + ")"
+	in.props.Items[0].Title = lang.L("MQTT 5 properties (") + numfmt.Count(len(fs)) + ")"
 	in.props.Show()
 	in.props.Refresh()
 }
@@ -612,7 +613,7 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	}
 	in.status.SetText(status)
 	if res.Err != nil {
-		in.decodeErr.SetText(fmt.Sprintf("Decoding as %s failed (%v); showing the hex dump instead.", res.Tried.Label(), res.Err))
+		in.decodeErr.SetText(fmt.Sprintf(lang.L("Decoding as %s failed (%v); showing the hex dump instead."), res.Tried.Label(), res.Err))
 		in.decodeErr.Show()
 	} else {
 		in.decodeErr.Hide()
@@ -669,7 +670,7 @@ func (in *Inspector) onFormat(label string) {
 }
 
 func (in *Inspector) onMode(mode string) {
-	in.st.tree = mode == modeTree
+	in.st.tree = mode == lang.L(modeTree) // the radio shows the words translated
 	in.showPane()
 	if in.st.tree && (in.st.res == nil || in.st.treeRes != in.st.res) {
 		// Also while decoding: the request under way did not ask for the
@@ -689,12 +690,12 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	e := in.st.h.ents[id]
 	if e.missed > 0 {
 		when.SetText("")
-		where := "the Capture panel has them"
+		where := lang.L("the Capture panel has them")
 		if in.capture() == nil {
-			where = "capture is off, so they were not kept"
+			where = lang.L("capture is off, so they were not kept")
 		}
 		what.Importance = widget.WarningImportance
-		what.SetText(fmt.Sprintf("⋯ %s not listed: they left RAM between two refreshes (%s)",
+		what.SetText(fmt.Sprintf(lang.L("⋯ %s not listed: they left RAM between two refreshes (%s)"),
 			numfmt.Plural(e.missed, "message", "messages"), where))
 		return
 	}
@@ -745,28 +746,28 @@ func (in *Inspector) updateHistoryStatus() {
 	ram, stored, missed := st.h.counts()
 	text := ""
 	if st.frozen {
-		text = "Frozen: " + numfmt.Plural(st.heldBack(), "new message", "new messages") + " not listed yet. "
+		text = lang.L("Frozen: ") + numfmt.Plural(st.heldBack(), "new message", "new messages") + lang.L(" not listed yet. ")
 	}
-	text += numfmt.Plural(ram+stored, "message", "messages") + " listed"
+	text += numfmt.Plural(ram+stored, "message", "messages") + lang.L(" listed")
 	if stored > 0 {
-		text += fmt.Sprintf(" (%s from RAM, %s from the capture)", numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
+		text += fmt.Sprintf(lang.L(" (%s from RAM, %s from the capture)"), numfmt.Count(int64(ram)), numfmt.Count(int64(stored)))
 	}
 	text += "."
 	if missed > 0 {
-		text += " " + numfmt.Plural(missed, "message is", "messages are") + " missing where marked."
+		text += " " + numfmt.Plural(missed, "message is", "messages are") + lang.L(" missing where marked.")
 	}
 	o := &st.older
 	switch {
 	case in.capture() == nil:
-		text += " Capture is off, so older messages were not kept."
+		text += lang.L(" Capture is off, so older messages were not kept.")
 	case o.loading:
-		text += " Loading older messages…"
+		text += lang.L(" Loading older messages…")
 	case o.err != nil:
 		text += " " + o.err.Error() + "."
 	case o.full:
-		text += " The inspector keeps at most " + numfmt.Count(maxEntries) + "; search the Capture panel for older ones."
+		text += lang.L(" The inspector keeps at most ") + numfmt.Count(maxEntries) + lang.L("; search the Capture panel for older ones.")
 	case o.done:
-		text += " No older messages in the capture."
+		text += lang.L(" No older messages in the capture.")
 	}
 	in.histStatus.SetText(text)
 	if in.capture() == nil || o.loading || o.done || o.full {
@@ -807,11 +808,11 @@ func (in *Inspector) applyChart(gen uint64, fields, picks []string, dflt bool, s
 	empty := ""
 	switch {
 	case len(fields) == 0 && len(picks) == 0:
-		empty = "No numbers in the newest message to chart."
+		empty = lang.L("No numbers in the newest message to chart.")
 	case len(picks) == 0:
-		empty = "Tick a field to chart it."
+		empty = lang.L("Tick a field to chart it.")
 	default:
-		empty = "No values of the ticked fields in the listed messages."
+		empty = lang.L("No values of the ticked fields in the listed messages.")
 	}
 	in.chart.chart.set(s, empty)
 }

@@ -3,6 +3,7 @@ package inspector
 import (
 	"encoding/hex"
 	"fmt"
+	"fyne.io/fyne/v2/lang"
 	"slices"
 	"strings"
 	"testing"
@@ -138,7 +139,7 @@ func TestTreeView(t *testing.T) {
 	h.feed(rec("dev/1", `{"battery":{"level":87,"charging":false},"tags":["a","b"],"t":28.7,"s":"28","q":"say \"hi\""}`, 0), rec("dev/2", "hello", 1))
 	h.show("dev/1")
 	in := h.in
-	in.mode.SetSelected(modeTree)
+	in.mode.SetSelected(lang.L(modeTree))
 	h.q.until(t, "the tree", func() bool { return in.tree.box.Visible() })
 	if in.lines.Visible() {
 		t.Error("the lines stay visible under the tree")
@@ -651,7 +652,7 @@ func TestLongDiffAndTreeRowsAreReadable(t *testing.T) {
 		t.Errorf("the wrapped diff rows do not hold the whole change:\n%s", joined.String())
 	}
 
-	in.mode.SetSelected(modeTree)
+	in.mode.SetSelected(lang.L(modeTree))
 	h.q.until(t, "the tree", func() bool { return in.tree.box.Visible() })
 	row := `note: "` + long + `"`
 	if !slices.Contains(in.tree.rows(), row) {

@@ -130,9 +130,5 @@ func (v *lineView) summary() string {
 	if v.res == nil {
 		return ""
 	}
-	n := v.lens.n
-	if n == 1 {
-		return "1 line"
-	}
-	return numfmt.Count(int64(n)) + " lines"
+	return numfmt.Plural(v.lens.n, "line", "lines")
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -25,21 +27,21 @@ type field struct{ key, value string }
 
 // basicFields are the metadata every message has.
 func basicFields(r *message.Message) []field {
-	retain := "no"
+	retain := lang.L("no")
 	if r.Retain {
-		retain = "yes"
+		retain = lang.L("yes")
 	}
 	client := r.ClientID
 	if client == "" {
-		client = "(none)"
+		client = lang.L("(none)")
 	}
 	return []field{
-		{"Time", r.Time.Local().Format(timeLayout)},
-		{"Size", sizeText(len(r.Payload))},
+		{lang.L("Time"), r.Time.Local().Format(timeLayout)},
+		{lang.L("Size"), sizeText(len(r.Payload))},
 		{"QoS", strconv.Itoa(int(r.QoS))},
-		{"Retain", retain},
-		{"Client ID", client},
-		{"Protocol", message.ProtocolName(r.Protocol)},
+		{lang.L("Retain"), retain},
+		{lang.L("Client ID"), client},
+		{lang.L("Protocol"), message.ProtocolName(r.Protocol)},
 	}
 }
 
@@ -54,30 +56,30 @@ func v5Fields(r *message.Message) []field {
 		v := strconv.Itoa(int(*r.PayloadFormat))
 		switch *r.PayloadFormat {
 		case 0:
-			v += " (bytes)"
+			v += lang.L(" (bytes)")
 		case 1:
-			v += " (UTF-8)"
+			v += lang.L(" (UTF-8)")
 		}
-		fs = append(fs, field{"Payload format", v})
+		fs = append(fs, field{lang.L("Payload format"), v})
 	}
 	if r.ContentType != "" {
-		fs = append(fs, field{"Content type", r.ContentType})
+		fs = append(fs, field{lang.L("Content type"), r.ContentType})
 	}
 	if r.MessageExpiry != nil {
-		fs = append(fs, field{"Message expiry", numfmt.Count(int64(*r.MessageExpiry)) + " s"})
+		fs = append(fs, field{lang.L("Message expiry"), numfmt.Count(int64(*r.MessageExpiry)) + " s"})
 	}
 	if r.ResponseTopic != "" {
-		fs = append(fs, field{"Response topic", r.ResponseTopic})
+		fs = append(fs, field{lang.L("Response topic"), r.ResponseTopic})
 	}
 	if len(r.CorrelationData) > 0 {
-		fs = append(fs, field{"Correlation data", bytesText(r.CorrelationData)})
+		fs = append(fs, field{lang.L("Correlation data"), bytesText(r.CorrelationData)})
 	}
 	if len(r.UserProps) > 0 {
 		ps := make([]string, len(r.UserProps))
 		for i, p := range r.UserProps {
 			ps[i] = p.Key + "=" + p.Value
 		}
-		fs = append(fs, field{"User properties", strings.Join(ps, ", ")})
+		fs = append(fs, field{lang.L("User properties"), strings.Join(ps, ", ")})
 	}
 	return fs
 }
@@ -86,7 +88,7 @@ func sizeText(n int) string {
 	if n < 1024 {
 		return numfmt.Plural(n, "byte", "bytes")
 	}
-	return fmt.Sprintf("%s (%s bytes)", bytesize.Text(int64(n)), numfmt.Count(int64(n)))
+	return fmt.Sprintf(lang.L("%s (%s bytes)"), bytesize.Text(int64(n)), numfmt.Count(int64(n)))
 }
 
 // bytesText shows short binary properties: as text when they are, else as
@@ -114,7 +116,7 @@ func copyText(b []byte) string {
 // preview is a history row's one-line glimpse of a payload.
 func preview(b []byte) string {
 	if len(b) == 0 {
-		return "(empty payload)"
+		return lang.L("(empty payload)")
 	}
 	cut := b[:min(len(b), previewBytes)]
 	for len(cut) > 0 && len(cut) < len(b) && !utf8.Valid(cut) {

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/decode"
@@ -178,7 +179,7 @@ func newChartPanel(onPick func([]string)) *chartPanel {
 	wrap(p.note)
 	p.note.Importance = widget.LowImportance
 	p.filter = widget.NewEntry()
-	p.filter.SetPlaceHolder("Filter fields")
+	p.filter.SetPlaceHolder(lang.L("Filter fields"))
 	p.filter.OnChanged = func(string) { p.applyFilter() }
 	p.list = widget.NewList(
 		func() int { return len(p.shown) },
@@ -192,7 +193,7 @@ func newChartPanel(onPick func([]string)) *chartPanel {
 			c.Refresh()
 			c.OnChanged = func(on bool) { p.toggle(c, path, on) }
 		})
-	left := container.NewBorder(container.NewVBox(widget.NewLabelWithStyle("Fields", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.filter),
+	left := container.NewBorder(container.NewVBox(widget.NewLabelWithStyle(lang.L("Fields"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.filter),
 		p.note, nil, nil, p.list)
 	split := container.NewHSplit(left, p.chart)
 	split.Offset = 0.28
@@ -205,7 +206,7 @@ func (p *chartPanel) toggle(c *widget.Check, path string, on bool) {
 	case on && slices.Contains(p.picks, path), !on && !slices.Contains(p.picks, path):
 		return
 	case on && len(p.picks) >= maxSeries:
-		p.note.SetText("At most 6 fields at once: untick one first.")
+		p.note.SetText(lang.L("At most 6 fields at once: untick one first."))
 		c.OnChanged = nil
 		c.SetChecked(false)
 		c.OnChanged = func(on bool) { p.toggle(c, path, on) }

@@ -4,7 +4,13 @@
 // protocol level names from engine/message.ProtocolName.
 package numfmt
 
-import "strconv"
+import (
+	"strconv"
+
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
+)
 
 // integer is any count a panel shows.
 type integer interface {
@@ -31,8 +37,14 @@ func group(digits string) string {
 	return string(out)
 }
 
-// Plural counts things: "1 record", "2,500 records".
+// Plural counts things: "1 record", "2,500 records". Once the
+// translations are registered the words come from them, keyed
+// "{{.Count}} records", in the plural forms of the window's language
+// (Russian has three); before that (widget tests) from one and many.
 func Plural[N integer](n N, one, many string) string {
+	if translations.Registered() {
+		return lang.N("{{.Count}} "+many, int(n), map[string]any{"Count": Count(n)})
+	}
 	if n == 1 {
 		return "1 " + one
 	}

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -75,11 +76,11 @@ type userPropRow struct {
 func (p *Panel) buildForm() fyne.CanvasObject {
 	f := &p.form
 	f.conn = widget.NewSelect(nil, func(string) { p.onConnectionChanged() })
-	f.conn.PlaceHolder = "(no connection open)"
+	f.conn.PlaceHolder = lang.L("(no connection open)")
 	f.connState = widget.NewLabel("")
 	f.connErr = errorLabel()
 	f.topic = newFormEntry(p.publishByKey)
-	f.topic.SetPlaceHolder("e.g. home/kitchen/light/set")
+	f.topic.SetPlaceHolder(lang.L("e.g. home/kitchen/light/set"))
 	f.topic.OnChanged = func(string) { f.topicTouched = true; p.validate() }
 	f.topicMsg = errorLabel()
 
@@ -88,7 +89,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 		names[i] = string(pf)
 	}
 	f.formatSel = widget.NewSelect(names, func(s string) { p.onFormatChanged(payloadFormat(s)) })
-	f.pretty = widget.NewButtonWithIcon("Pretty-print", theme.ViewRefreshIcon(), p.onPretty)
+	f.pretty = widget.NewButtonWithIcon(lang.L("Pretty-print"), theme.ViewRefreshIcon(), p.onPretty)
 	f.formatSel.SetSelected(string(formatText))
 	f.payload = newFormMultiLineEntry(p.publishByKey)
 	f.payload.SetMinRowsVisible(6)
@@ -99,7 +100,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.qos.Horizontal = true
 	f.qos.Required = true
 	f.qos.SetSelected("0")
-	f.retain = widget.NewCheck("Retain", func(bool) { p.validate() })
+	f.retain = widget.NewCheck(lang.L("Retain"), func(bool) { p.validate() })
 
 	f.count = newFormEntry(p.publishByKey)
 	f.count.SetText("1")
@@ -108,9 +109,9 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.interval.SetText("1s")
 	f.interval.OnChanged = func(string) { p.validate() }
 	f.rptErr = errorLabel()
-	f.publish = widget.NewButtonWithIcon("Publish", theme.MailSendIcon(), p.onPublish)
+	f.publish = widget.NewButtonWithIcon(lang.X("button.publish", "Publish"), theme.MailSendIcon(), p.onPublish)
 	f.publish.Importance = widget.HighImportance
-	f.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.onStop)
+	f.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), p.onStop)
 	f.stop.Disable()
 	f.progress = widget.NewProgressBar()
 	f.progress.Hide()
@@ -118,26 +119,26 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.result.Wrapping = fyne.TextWrapWord
 	f.result.Hide()
 
-	payloadHead := container.NewHBox(widget.NewLabel("Payload"), f.formatSel, f.pretty)
+	payloadHead := container.NewHBox(widget.NewLabel(lang.L("Payload")), f.formatSel, f.pretty)
 	// Each field's message has room kept for it, so that the fields
 	// below do not jump as the person types: two lines for the topic's
 	// and the payload's, whose errors take two in a 1100 px window.
 	fields := container.NewVBox(
-		labelled(widget.NewLabel("Connection"), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
+		labelled(widget.NewLabel(lang.L("Connection")), container.NewBorder(nil, nil, nil, f.connState, f.conn)),
 		msgline.Reserve(1, f.connErr),
-		labelled(widget.NewLabel("Topic"), f.topic),
+		labelled(widget.NewLabel(lang.L("Topic")), f.topic),
 		msgline.Reserve(2, f.topicMsg),
 		payloadHead,
 		f.payload,
 		msgline.Reserve(2, f.payErr),
-		labelled(widget.NewLabel("QoS"), container.NewHBox(f.qos, f.retain)),
-		widget.NewCard("", "MQTT 5 properties", p.buildV5()),
+		labelled(widget.NewLabel(lang.L("QoS")), container.NewHBox(f.qos, f.retain)),
+		widget.NewCard("", lang.L("MQTT 5 properties"), p.buildV5()),
 	)
 	// The actions stay in view below the scrolling fields: at the
 	// default window size the MQTT 5 properties push them off screen.
 	actions := container.NewVBox(
 		widget.NewSeparator(),
-		labelled(widget.NewLabel("Repeat"), container.NewGridWithColumns(3, f.count, widget.NewLabel("times, every"), f.interval)),
+		labelled(widget.NewLabel(lang.L("Repeat")), container.NewGridWithColumns(3, f.count, widget.NewLabel(lang.L("times, every")), f.interval)),
 		// The progress bar beside the buttons and one line kept for the
 		// repeat error or the result: the buttons hold still while they
 		// come and go.
@@ -154,30 +155,30 @@ func (p *Panel) buildV5() fyne.CanvasObject {
 	f.v5Note.Importance = widget.WarningImportance
 	f.v5Note.Hide()
 	f.contentType = newFormEntry(p.publishByKey)
-	f.contentType.SetPlaceHolder("e.g. application/json")
-	f.payloadFormat = widget.NewSelect([]string{pfUnset, pfBytes, pfUTF8}, func(string) { p.validate() })
-	f.payloadFormat.SetSelected(pfUnset)
+	f.contentType.SetPlaceHolder(lang.L("e.g. application/json"))
+	f.payloadFormat = widget.NewSelect([]string{lang.L(pfUnset), lang.L(pfBytes), lang.L(pfUTF8)}, func(string) { p.validate() })
+	f.payloadFormat.SetSelected(lang.L(pfUnset))
 	f.expiry = newFormEntry(p.publishByKey)
-	f.expiry.SetPlaceHolder("seconds; empty: never expires")
+	f.expiry.SetPlaceHolder(lang.L("seconds; empty: never expires"))
 	f.respTopic = newFormEntry(p.publishByKey)
-	f.respTopic.SetPlaceHolder("where a responder should reply")
+	f.respTopic.SetPlaceHolder(lang.L("where a responder should reply"))
 	f.correlation = newFormEntry(p.publishByKey)
-	f.correlation.SetPlaceHolder("text that ties a reply to this request")
+	f.correlation.SetPlaceHolder(lang.L("text that ties a reply to this request"))
 	for _, e := range []*formEntry{f.contentType, f.expiry, f.respTopic, f.correlation} {
 		e.OnChanged = func(string) { p.validate() }
 	}
 	f.propsBox = container.NewVBox()
-	f.addProp = widget.NewButtonWithIcon("Add user property", theme.ContentAddIcon(), func() { p.addUserProp("", "") })
+	f.addProp = widget.NewButtonWithIcon(lang.L("Add user property"), theme.ContentAddIcon(), func() { p.addUserProp("", "") })
 	f.v5Err = errorLabel()
 	f.v5Box = container.NewVBox(
 		labelled(
-			widget.NewLabel("Content type"), f.contentType,
-			widget.NewLabel("Payload format"), f.payloadFormat,
-			widget.NewLabel("Message expiry"), f.expiry,
-			widget.NewLabel("Response topic"), f.respTopic,
-			widget.NewLabel("Correlation data"), f.correlation,
+			widget.NewLabel(lang.L("Content type")), f.contentType,
+			widget.NewLabel(lang.L("Payload format")), f.payloadFormat,
+			widget.NewLabel(lang.L("Message expiry")), f.expiry,
+			widget.NewLabel(lang.L("Response topic")), f.respTopic,
+			widget.NewLabel(lang.L("Correlation data")), f.correlation,
 		),
-		widget.NewLabel("User properties"),
+		widget.NewLabel(lang.L("User properties")),
 		f.propsBox,
 		f.addProp,
 	)
@@ -186,8 +187,8 @@ func (p *Panel) buildV5() fyne.CanvasObject {
 
 func (p *Panel) addUserProp(key, value string) {
 	r := &userPropRow{key: newFormEntry(p.publishByKey), value: newFormEntry(p.publishByKey)}
-	r.key.SetPlaceHolder("name")
-	r.value.SetPlaceHolder("value")
+	r.key.SetPlaceHolder(lang.L("name"))
+	r.value.SetPlaceHolder(lang.L("value"))
 	r.key.SetText(key)
 	r.value.SetText(value)
 	r.key.OnChanged = func(string) { p.validate() }
@@ -233,8 +234,20 @@ func (p *Panel) applyConnections(snap []client.Status) {
 // connStateText is a connection's state as the Subscribe panel words it,
 // with a capital: "Connected · MQTT 5".
 func connStateText(st client.Status) string {
-	word := st.State.String()
-	return fmt.Sprintf("%s · MQTT %s", strings.ToUpper(word[:1])+word[1:], st.Protocol)
+	return fmt.Sprintf(lang.L("%s · MQTT %s"), stateWord(st.State), st.Protocol)
+}
+
+// stateWord is a connection state in the window's language.
+func stateWord(s client.State) string {
+	switch s {
+	case client.StateConnecting:
+		return lang.L("Connecting")
+	case client.StateConnected:
+		return lang.L("Connected")
+	case client.StateReconnecting:
+		return lang.L("Reconnecting")
+	}
+	return lang.L("Disconnected")
 }
 
 func (p *Panel) onConnectionChanged() {
@@ -247,12 +260,12 @@ func (p *Panel) onConnectionChanged() {
 		f.connState.SetText(connStateText(st))
 	}
 	if ok && st.State != client.StateConnected && st.LastError != nil {
-		showMessage(f.connErr, "Last error: "+st.LastError.Error(), widget.WarningImportance)
+		showMessage(f.connErr, lang.L("Last error: ")+st.LastError.Error(), widget.WarningImportance)
 	} else {
 		f.connErr.Hide()
 	}
 	if ok && st.Protocol == client.MQTT311 {
-		showMessage(f.v5Note, fmt.Sprintf("%s speaks MQTT 3.1.1, which has no message properties: these are not sent (they are kept for an MQTT 5 connection).", st.Name), widget.WarningImportance)
+		showMessage(f.v5Note, fmt.Sprintf(lang.L("%s speaks MQTT 3.1.1, which has no message properties: these are not sent (they are kept for an MQTT 5 connection)."), st.Name), widget.WarningImportance)
 	} else {
 		f.v5Note.Hide()
 	}
@@ -308,7 +321,7 @@ func (p *Panel) onFormatChanged(to payloadFormat) {
 	p.switching = true
 	f.formatSel.SetSelected(string(p.format))
 	p.switching = false
-	showMessage(f.payErr, fmt.Sprintf("Cannot switch to %s: %v", to, err), widget.DangerImportance)
+	showMessage(f.payErr, fmt.Sprintf(lang.L("Cannot switch to %s: %v"), to, err), widget.DangerImportance)
 }
 
 func (p *Panel) updatePretty() {
@@ -354,10 +367,10 @@ func (p *Panel) formMessage() (client.Message, fieldErrors) {
 func (p *Panel) readV5(m *client.Message) error {
 	f := &p.form
 	m.ContentType = f.contentType.Text
-	switch f.payloadFormat.Selected {
-	case pfBytes:
+	switch f.payloadFormat.Selected { // the choices are shown translated
+	case lang.L(pfBytes):
 		m.PayloadFormat = new(byte)
-	case pfUTF8:
+	case lang.L(pfUTF8):
 		one := byte(1)
 		m.PayloadFormat = &one
 	}
@@ -432,9 +445,9 @@ func (p *Panel) validate() {
 		// Not a mistake yet: nothing was typed. Publish stays off.
 		f.topicMsg.Hide()
 	case errs.topic != nil:
-		showMessage(f.topicMsg, "Topic: "+errs.topic.Error(), widget.DangerImportance)
+		showMessage(f.topicMsg, lang.L("Topic: ")+errs.topic.Error(), widget.DangerImportance)
 	case len(errs.topicWarnings) > 0:
-		showMessage(f.topicMsg, "Note: "+strings.Join(errs.topicWarnings, "; "), widget.WarningImportance)
+		showMessage(f.topicMsg, lang.L("Note: ")+strings.Join(errs.topicWarnings, "; "), widget.WarningImportance)
 	default:
 		f.topicMsg.Hide()
 	}
@@ -483,11 +496,11 @@ func (p *Panel) loadMessage(m saved.Message) {
 	f.contentType.SetText(m.ContentType)
 	switch {
 	case m.PayloadFormat == nil:
-		f.payloadFormat.SetSelected(pfUnset)
+		f.payloadFormat.SetSelected(lang.L(pfUnset))
 	case *m.PayloadFormat == 1:
-		f.payloadFormat.SetSelected(pfUTF8)
+		f.payloadFormat.SetSelected(lang.L(pfUTF8))
 	default:
-		f.payloadFormat.SetSelected(pfBytes)
+		f.payloadFormat.SetSelected(lang.L(pfBytes))
 	}
 	f.expiry.SetText("")
 	if m.MessageExpiry != nil {

@@ -25,6 +25,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -108,7 +109,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Publish" }
+func (p *Panel) Title() string { return lang.L("Publish") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.MailSendIcon() }
@@ -212,8 +213,8 @@ func (p *Panel) openStores() {
 func (p *Panel) buildUI() {
 	form := p.buildForm()
 	side := container.NewAppTabs(
-		container.NewTabItemWithIcon("Saved", theme.DocumentSaveIcon(), p.buildSaved()),
-		container.NewTabItemWithIcon("History", theme.HistoryIcon(), p.buildHistory()),
+		container.NewTabItemWithIcon(lang.L("Saved"), theme.DocumentSaveIcon(), p.buildSaved()),
+		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), p.buildHistory()),
 	)
 	split := container.NewHSplit(form, side)
 	// The side pane gets room for a saved message's name beside its three

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
@@ -48,11 +49,11 @@ func (p *Panel) onPublish() {
 // publishSaved sends a saved message once on the selected connection.
 func (p *Panel) publishSaved(m saved.Message) {
 	if p.running {
-		p.showResult("A publish is running; stop it first.", widget.WarningImportance)
+		p.showResult(lang.L("A publish is running; stop it first."), widget.WarningImportance)
 		return
 	}
 	if p.form.conn.Selected == "" {
-		p.showResult("Open a connection first: there is none to publish on.", widget.DangerImportance)
+		p.showResult(lang.L("Open a connection first: there is none to publish on."), widget.DangerImportance)
 		return
 	}
 	p.start(&run{conn: p.form.conn.Selected, msg: m.ClientMessage(), format: formatFromFile(m.Format), n: 1})
@@ -71,7 +72,7 @@ func (p *Panel) start(r *run) {
 	} else {
 		f.progress.Hide()
 	}
-	p.showResult(fmt.Sprintf("Publishing to %s on %s…", r.msg.Topic, r.conn), widget.MediumImportance)
+	p.showResult(fmt.Sprintf(lang.L("Publishing to %s on %s…"), r.msg.Topic, r.conn), widget.MediumImportance)
 	p.validate()
 	p.actions.Go(func(ctx context.Context) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -140,7 +141,7 @@ func (p *Panel) showProgress(r *run) {
 	}
 	sent := r.sent.Load()
 	p.form.progress.SetValue(float64(sent) / float64(r.n))
-	p.showResult(fmt.Sprintf("Published %d of %d to %s on %s…", sent, r.n, r.msg.Topic, r.conn), widget.MediumImportance)
+	p.showResult(fmt.Sprintf(lang.L("Published %d of %d to %s on %s…"), sent, r.n, r.msg.Topic, r.conn), widget.MediumImportance)
 }
 
 func (p *Panel) finish(r *run, out outcome) {
@@ -150,18 +151,18 @@ func (p *Panel) finish(r *run, out outcome) {
 	if r.n > 1 {
 		f.progress.SetValue(float64(out.sent) / float64(r.n))
 	}
-	what := fmt.Sprintf("%s on %s", r.msg.Topic, r.conn)
+	what := fmt.Sprintf(lang.L("%s on %s"), r.msg.Topic, r.conn)
 	switch {
 	case out.err != nil && out.sent == 0:
-		p.showResult("Not published: "+out.err.Error(), widget.DangerImportance)
+		p.showResult(lang.L("Not published: ")+out.err.Error(), widget.DangerImportance)
 	case out.err != nil:
-		p.showResult(fmt.Sprintf("Published %d of %d to %s, then: %v", out.sent, r.n, what, out.err), widget.DangerImportance)
+		p.showResult(fmt.Sprintf(lang.L("Published %d of %d to %s, then: %v"), out.sent, r.n, what, out.err), widget.DangerImportance)
 	case out.stopped:
-		p.showResult(fmt.Sprintf("Stopped after %d of %d to %s.", out.sent, r.n, what), widget.WarningImportance)
+		p.showResult(fmt.Sprintf(lang.L("Stopped after %d of %d to %s."), out.sent, r.n, what), widget.WarningImportance)
 	case r.n == 1:
-		p.showResult(fmt.Sprintf("Published to %s (QoS %d%s) at %s.", what, r.msg.QoS, retainedNote(r.msg), out.started.Format("15:04:05")), widget.SuccessImportance)
+		p.showResult(fmt.Sprintf(lang.L("Published to %s (QoS %d%s) at %s."), what, r.msg.QoS, retainedNote(r.msg), out.started.Format("15:04:05")), widget.SuccessImportance)
 	default:
-		p.showResult(fmt.Sprintf("Published %d times to %s in %s.", out.sent, what, out.took.Round(time.Millisecond)), widget.SuccessImportance)
+		p.showResult(fmt.Sprintf(lang.L("Published %d times to %s in %s."), out.sent, what, out.took.Round(time.Millisecond)), widget.SuccessImportance)
 	}
 	p.refreshHistory()
 	p.validate()
@@ -169,7 +170,7 @@ func (p *Panel) finish(r *run, out outcome) {
 
 func retainedNote(m client.Message) string {
 	if m.Retain {
-		return ", retained"
+		return lang.L(", retained")
 	}
 	return ""
 }

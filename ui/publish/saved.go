@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -34,10 +35,10 @@ type savedRow struct {
 func (p *Panel) buildSaved() fyne.CanvasObject {
 	s := &p.saved
 	s.collection = widget.NewSelectEntry(nil)
-	s.collection.SetPlaceHolder("collection, e.g. kitchen lamp")
+	s.collection.SetPlaceHolder(lang.L("collection, e.g. kitchen lamp"))
 	s.name = widget.NewEntry()
-	s.name.SetPlaceHolder("message name, e.g. turn on")
-	s.save = widget.NewButtonWithIcon("Save message", theme.DocumentSaveIcon(), p.onSave)
+	s.name.SetPlaceHolder(lang.L("message name, e.g. turn on"))
+	s.save = widget.NewButtonWithIcon(lang.L("Save message"), theme.DocumentSaveIcon(), p.onSave)
 	s.note = widget.NewLabel("")
 	s.note.Wrapping = fyne.TextWrapWord
 	s.note.Hide()
@@ -50,7 +51,7 @@ func (p *Panel) buildSaved() fyne.CanvasObject {
 		func(id widget.ListItemID, o fyne.CanvasObject) { p.bindSavedRow(id, o.(*savedRowView)) },
 	)
 	head := container.NewVBox(
-		labelled(widget.NewLabel("Collection"), s.collection, widget.NewLabel("Name"), s.name),
+		labelled(widget.NewLabel(lang.L("Collection")), s.collection, widget.NewLabel(lang.L("Name")), s.name),
 		s.save,
 		// A line kept for "Saved…" and "Deleted…": the list holds still.
 		msgline.Reserve(1, s.note),
@@ -61,7 +62,7 @@ func (p *Panel) buildSaved() fyne.CanvasObject {
 
 func (p *Panel) buildHistory() fyne.CanvasObject {
 	s := &p.saved
-	s.histNote = widget.NewLabel("Recent publishes, newest first. Select one to load it into the form.")
+	s.histNote = widget.NewLabel(lang.L("Recent publishes, newest first. Select one to load it into the form."))
 	s.histNote.Wrapping = fyne.TextWrapWord
 	if p.history == nil {
 		showMessage(s.histNote, p.noStoreText(), widget.WarningImportance)
@@ -96,9 +97,9 @@ func (p *Panel) buildHistory() fyne.CanvasObject {
 
 func (p *Panel) noStoreText() string {
 	if p.storeErr != nil {
-		return "Saved messages and history are off: " + p.storeErr.Error()
+		return lang.L("Saved messages and history are off: ") + p.storeErr.Error()
 	}
-	return "Saved messages and history are off: no data directory."
+	return lang.L("Saved messages and history are off: no data directory.")
 }
 
 func historyText(e saved.Entry) string {
@@ -119,12 +120,12 @@ func (p *Panel) onSave() {
 	col, name := strings.TrimSpace(s.collection.Text), strings.TrimSpace(s.name.Text)
 	_, replaced := p.store.Find(col, name)
 	if err := p.store.Put(col, saved.FromClient(name, p.format.fileName(), m)); err != nil {
-		showMessage(s.note, "Not saved: "+err.Error(), widget.DangerImportance)
+		showMessage(s.note, lang.L("Not saved: ")+err.Error(), widget.DangerImportance)
 		return
 	}
-	text := fmt.Sprintf("Saved as %s/%s.", col, name)
+	text := fmt.Sprintf(lang.L("Saved as %s/%s."), col, name)
 	if replaced {
-		text = fmt.Sprintf("Saved as %s/%s, replacing the earlier one.", col, name)
+		text = fmt.Sprintf(lang.L("Saved as %s/%s, replacing the earlier one."), col, name)
 	}
 	showMessage(s.note, text, widget.SuccessImportance)
 	p.refreshSaved()
@@ -176,19 +177,19 @@ func (p *Panel) confirmDelete(r savedRow) {
 			return
 		}
 		if err := p.store.Delete(r.collection, r.msg.Name); err != nil {
-			showMessage(p.saved.note, "Not deleted: "+err.Error(), widget.DangerImportance)
+			showMessage(p.saved.note, lang.L("Not deleted: ")+err.Error(), widget.DangerImportance)
 			return
 		}
-		showMessage(p.saved.note, fmt.Sprintf("Deleted %s/%s.", r.collection, r.msg.Name), widget.MediumImportance)
+		showMessage(p.saved.note, fmt.Sprintf(lang.L("Deleted %s/%s."), r.collection, r.msg.Name), widget.MediumImportance)
 		p.refreshSaved()
 	}
 	if p.win == nil {
 		del(true)
 		return
 	}
-	d := dialog.NewConfirm("Delete saved message",
-		fmt.Sprintf("Delete %s/%s (topic %s)? This cannot be undone.", r.collection, r.msg.Name, r.msg.Topic), del, p.win)
-	d.SetConfirmText("Delete")
+	d := dialog.NewConfirm(lang.L("Delete saved message"),
+		fmt.Sprintf(lang.L("Delete %s/%s (topic %s)? This cannot be undone."), r.collection, r.msg.Name, r.msg.Topic), del, p.win)
+	d.SetConfirmText(lang.L("Delete"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	p.saved.deleteDlg = d
 	d.Show()
@@ -208,8 +209,8 @@ func newSavedRowView() *savedRowView {
 	v := &savedRowView{
 		label:   widget.NewLabel(""),
 		topic:   widget.NewLabel(""),
-		publish: widget.NewButtonWithIcon("Publish", theme.MailSendIcon(), nil),
-		load:    widget.NewButtonWithIcon("Load", theme.DocumentIcon(), nil),
+		publish: widget.NewButtonWithIcon(lang.X("button.publish", "Publish"), theme.MailSendIcon(), nil),
+		load:    widget.NewButtonWithIcon(lang.L("Load"), theme.DocumentIcon(), nil),
 		del:     widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
 	v.label.Truncation = fyne.TextTruncateEllipsis

@@ -2,8 +2,12 @@ package settings
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
 )
 
 // Dialog is the Settings dialog. Each change applies at once (the user
@@ -17,24 +21,50 @@ type Dialog struct {
 	theme *widget.RadioGroup
 	dense *widget.RadioGroup
 	font  *widget.Select
+	lang  *widget.Select
+	// dlgForm holds the fields, for tests to read their names.
+	dlgForm *widget.Form
 }
 
-var (
-	themeLabels   = map[ThemeMode]string{ThemeSystem: "System", ThemeLight: "Light", ThemeDark: "Dark"}
-	densityLabels = map[Density]string{DensityNormal: "Normal", DensityCompact: "Compact"}
-)
+// The labels are made when the dialog opens: the translations are
+// registered after package initialisation.
+func themeLabels() map[ThemeMode]string {
+	return map[ThemeMode]string{ThemeSystem: lang.L("System"), ThemeLight: lang.L("Light"), ThemeDark: lang.L("Dark")}
+}
+
+func densityLabels() map[Density]string {
+	return map[Density]string{DensityNormal: lang.L("Normal"), DensityCompact: lang.L("Compact")}
+}
+
+// languageLabels names each language in its own words, the system's
+// choice in the current language.
+func languageLabels() map[translations.Choice]string {
+	m := map[translations.Choice]string{}
+	for _, c := range translations.Choices {
+		m[c] = c.Name()
+	}
+	m[translations.System] = lang.L("System")
+	return m
+}
+
+// Options are what the dialog controls besides the saved settings.
+type Options struct {
+	// Metrics, when set, adds the switch for Prometheus metrics.
+	Metrics *MetricsControl
+}
 
 // Show opens the Settings dialog of a over w, showing the settings saved
 // in a's preferences.
-func Show(a fyne.App, w fyne.Window) *Dialog {
+func Show(a fyne.App, w fyne.Window, opts Options) *Dialog {
 	d := &Dialog{app: a, s: Load(a.Preferences())}
-	d.theme = widget.NewRadioGroup([]string{"System", "Light", "Dark"}, func(l string) {
+	themeLabels, densityLabels, langLabels := themeLabels(), densityLabels(), languageLabels()
+	d.theme = widget.NewRadioGroup([]string{themeLabels[ThemeSystem], themeLabels[ThemeLight], themeLabels[ThemeDark]}, func(l string) {
 		d.change(func(s *Settings) { s.Theme = keyOf(themeLabels, l, s.Theme) })
 	})
 	d.theme.Horizontal = true
 	d.theme.Required = true
 	d.theme.SetSelected(themeLabels[d.s.Theme])
-	d.dense = widget.NewRadioGroup([]string{"Normal", "Compact"}, func(l string) {
+	d.dense = widget.NewRadioGroup([]string{densityLabels[DensityNormal], densityLabels[DensityCompact]}, func(l string) {
 		d.change(func(s *Settings) { s.Density = keyOf(densityLabels, l, s.Density) })
 	})
 	d.dense.Horizontal = true
@@ -54,12 +84,28 @@ func Show(a fyne.App, w fyne.Window) *Dialog {
 		})
 	})
 	d.font.SetSelected(fontLabel(d.s.FontPercent))
+	var langs []string
+	for _, c := range translations.Choices {
+		langs = append(langs, langLabels[c])
+	}
+	d.lang = widget.NewSelect(langs, func(l string) {
+		d.change(func(s *Settings) { s.Language = keyOf(langLabels, l, s.Language) })
+	})
+	d.lang.SetSelected(langLabels[d.s.Language])
+	if !translations.CanChoose() {
+		d.lang.Disable()
+	}
 	form := widget.NewForm(
-		widget.NewFormItem("Theme", d.theme),
-		widget.NewFormItem("Topic tree", d.dense),
-		widget.NewFormItem("Text size", d.font),
+		widget.NewFormItem(lang.L("Theme"), d.theme),
+		widget.NewFormItem(lang.L("Topic tree"), d.dense),
+		widget.NewFormItem(lang.L("Text size"), d.font),
+		widget.NewFormItem(lang.L("Language"), container.NewVBox(d.lang, restartNote())),
 	)
-	d.dlg = dialog.NewCustom("Settings", "Close", form, w)
+	if opts.Metrics != nil {
+		form.Append(lang.L("Metrics"), metricsRow(opts.Metrics))
+	}
+	d.dlgForm = form
+	d.dlg = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), form, w)
 	d.dlg.Show()
 	return d
 }
@@ -75,6 +121,19 @@ func (d *Dialog) change(edit func(*Settings)) {
 	d.s = s
 	s.Save(d.app.Preferences())
 	Apply(d.app, s)
+}
+
+// restartNote says when a language applies: Fyne's lang translates a
+// string when a widget is made, so the open window keeps its language.
+func restartNote() *widget.Label {
+	text := lang.L("The language applies after a restart.")
+	if !translations.CanChoose() {
+		text = lang.L("The window follows the system's language on this OS.")
+	}
+	l := widget.NewLabel(text)
+	l.Importance = widget.LowImportance
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // Hide closes the dialog.

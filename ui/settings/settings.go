@@ -1,5 +1,6 @@
 // Package settings is the window's Settings: the theme (light, dark or
-// the system's), the Explorer tree's density and the text size, kept in
+// the system's), the Explorer tree's density, the text size and the
+// language (ui/translations; it applies at the next start), kept in
 // Fyne's preferences and applied as the app's theme. The theme also
 // fixes Fyne's grey secondary text, which was hard to read in the dark
 // variant and nearly invisible in the light one (contrast.go). The
@@ -8,9 +9,12 @@ package settings
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
 )
 
 // ThemeMode is the colour variant the user chose.
@@ -38,6 +42,8 @@ type Settings struct {
 	Theme       ThemeMode
 	Density     Density
 	FontPercent int
+	// Language is the window's language; System follows the OS locale.
+	Language translations.Choice
 }
 
 // Default is what a first start uses: the system's colours, Fyne's sizes.
@@ -51,6 +57,7 @@ const (
 	keyTheme   = "settings.theme"
 	keyDensity = "settings.density"
 	keyFont    = "settings.fontPercent"
+	keyLang    = "settings.language"
 )
 
 // Load reads the settings from p; a missing or unknown value (a file
@@ -69,6 +76,9 @@ func Load(p fyne.Preferences) Settings {
 	if f := p.Int(keyFont); slices.Contains(FontPercents, f) {
 		s.FontPercent = f
 	}
+	if l := translations.Choice(p.String(keyLang)); l.Valid() {
+		s.Language = l
+	}
 	return s
 }
 
@@ -77,6 +87,7 @@ func (s Settings) Save(p fyne.Preferences) {
 	p.SetString(keyTheme, string(s.Theme))
 	p.SetString(keyDensity, string(s.Density))
 	p.SetInt(keyFont, s.FontPercent)
+	p.SetString(keyLang, string(s.Language))
 }
 
 // Apply makes s the app's theme; Fyne redraws every window.
@@ -84,10 +95,14 @@ func Apply(a fyne.App, s Settings) {
 	a.Settings().SetTheme(NewTheme(s))
 }
 
-// Restore applies the settings saved in a's preferences: call it once at
-// start, before the window is built.
+// Restore applies the settings saved in a's preferences, the language
+// included: call it once at start, before the window is built. A
+// language that fails to load leaves the window in English, logged.
 func Restore(a fyne.App) Settings {
 	s := Load(a.Preferences())
+	if err := translations.Register(s.Language); err != nil {
+		slog.Warn("the window stays in English", "err", err)
+	}
 	Apply(a, s)
 	return s
 }

@@ -37,14 +37,14 @@ func same(a, b color.Color) bool {
 
 func TestDialogThemeSwitchesTheVariant(t *testing.T) {
 	a, w := newWindow(t)
-	d := Show(a, w)
+	d := Show(a, w, Options{})
 	d.theme.SetSelected("Light")
 	d.Hide()
 	light := background(w)
 	if want := theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight); !same(light, want) {
 		t.Errorf("after choosing Light the window's background is %v, want %v", light, want)
 	}
-	d = Show(a, w)
+	d = Show(a, w, Options{})
 	d.theme.SetSelected("Dark")
 	d.Hide()
 	dark := background(w)
@@ -58,7 +58,7 @@ func TestDialogFontSizeScalesText(t *testing.T) {
 	label := widget.NewLabel("temperature 21.5")
 	w.SetContent(label)
 	before := label.MinSize()
-	d := Show(a, w)
+	d := Show(a, w, Options{})
 	d.font.SetSelected("130 %")
 	d.Hide()
 	label.Refresh()
@@ -82,7 +82,7 @@ func (c prefsProvider) CloudPreferences(fyne.App) fyne.Preferences { return c.p 
 func TestSettingsPersistAcrossStarts(t *testing.T) {
 	a, w := newWindow(t)
 	store := a.Preferences()
-	d := Show(a, w)
+	d := Show(a, w, Options{})
 	d.theme.SetSelected("Dark")
 	d.dense.SetSelected("Compact")
 	d.font.SetSelected("120 %")

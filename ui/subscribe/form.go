@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -18,12 +19,12 @@ import (
 
 func (p *Panel) buildForm() {
 	p.connSelect = widget.NewSelect(nil, p.onConnSelected)
-	p.connSelect.PlaceHolder = "(no connection open)"
+	p.connSelect.PlaceHolder = lang.L("(no connection open)")
 	p.connState = widget.NewLabel("")
 	p.connState.Truncation = fyne.TextTruncateEllipsis
 
 	p.filter = widget.NewEntry()
-	p.filter.SetPlaceHolder("e.g. sensors/+/temperature or sensors/#")
+	p.filter.SetPlaceHolder(lang.L("e.g. sensors/+/temperature or sensors/#"))
 	p.filter.OnChanged = p.onFilterChanged
 	p.filter.OnSubmitted = func(string) { p.onSubscribe() }
 	p.filterErr = widget.NewLabel("")
@@ -31,16 +32,16 @@ func (p *Panel) buildForm() {
 	p.filterErr.Wrapping = fyne.TextWrapWord
 	p.filterErr.Hide()
 
-	p.qos = widget.NewSelect(qosWords, nil)
+	p.qos = widget.NewSelect(qosWords(), nil)
 	p.qos.SetSelectedIndex(1)
-	p.noLocal = widget.NewCheck("No local", nil)
-	p.rap = widget.NewCheck("Retain as published", nil)
-	p.retain = widget.NewSelect(retainWords, nil)
+	p.noLocal = widget.NewCheck(lang.L("No local"), nil)
+	p.rap = widget.NewCheck(lang.L("Retain as published"), nil)
+	p.retain = widget.NewSelect(retainWords(), nil)
 	p.retain.SetSelectedIndex(0)
 	p.v5Note = widget.NewLabel("")
 	p.v5Note.Wrapping = fyne.TextWrapWord
 	p.v5Note.Hide()
-	p.subscribeBtn = widget.NewButtonWithIcon("Subscribe", theme.ContentAddIcon(), p.onSubscribe)
+	p.subscribeBtn = widget.NewButtonWithIcon(lang.X("button.subscribe", "Subscribe"), theme.ContentAddIcon(), p.onSubscribe)
 	p.subscribeBtn.Importance = widget.HighImportance
 	p.formMsg = widget.NewLabel("")
 	p.formMsg.Wrapping = fyne.TextWrapWord
@@ -140,7 +141,7 @@ func (p *Panel) applyConns() {
 func (p *Panel) showConn() {
 	c := p.conn()
 	if c == nil {
-		p.connState.SetText("No connection is open: open one (the local broker, or another) to subscribe.")
+		p.connState.SetText(lang.L("No connection is open: open one (the local broker, or another) to subscribe."))
 		p.subscribeBtn.Disable()
 		p.renderSubs(nil)
 		return
@@ -155,7 +156,7 @@ func (p *Panel) showConn() {
 		p.rap.Disable()
 		p.retain.Disable()
 		p.v5Opts.Hide()
-		p.setLine(p.v5Note, fmt.Sprintf("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1.", c.status.Name))
+		p.setLine(p.v5Note, fmt.Sprintf(lang.L("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1."), c.status.Name))
 	} else {
 		p.noLocal.Enable()
 		p.rap.Enable()
@@ -187,11 +188,11 @@ func (p *Panel) renderSubs(c *connInfo) {
 		heldNow := map[string]bool{}
 		for _, h := range c.subs {
 			heldNow[h.Filter] = true
-			res := fmt.Sprintf("QoS %d asked", h.QoS)
+			res := fmt.Sprintf(lang.L("QoS %d asked"), h.QoS)
 			if a, ok := answers[h.Filter]; ok && !a.Refused {
 				res = resultText(a)
 			}
-			r := p.newSubRow(h.Filter, colourOf(h.colour), h.Subscription, res, "Unsubscribe", theme.ContentRemoveIcon())
+			r := p.newSubRow(h.Filter, colourOf(h.colour), h.Subscription, res, lang.L("Unsubscribe"), theme.ContentRemoveIcon())
 			r.button.OnTapped = func() { p.onUnsubscribe(name, h.Filter) }
 			objs = append(objs, p.subRowObject(r))
 		}
@@ -200,7 +201,7 @@ func (p *Panel) renderSubs(c *connInfo) {
 			if !a.Refused || heldNow[f] {
 				continue
 			}
-			r := p.newSubRow(f, noColourFill, client.Subscription{}, resultText(a), "Dismiss", theme.CancelIcon())
+			r := p.newSubRow(f, noColourFill, client.Subscription{}, resultText(a), lang.L("Dismiss"), theme.CancelIcon())
 			r.result.Importance = widget.DangerImportance
 			r.button.OnTapped = func() {
 				delete(p.answers[name], f)
@@ -210,7 +211,7 @@ func (p *Panel) renderSubs(c *connInfo) {
 		}
 	}
 	if len(objs) == 0 {
-		objs = append(objs, widget.NewLabel("No subscriptions yet."))
+		objs = append(objs, widget.NewLabel(lang.L("No subscriptions yet.")))
 	}
 	p.subsBox.Objects = objs
 	p.subsBox.Refresh()
@@ -253,7 +254,7 @@ func (p *Panel) formSubscription() client.Subscription {
 func (p *Panel) onSubscribe() {
 	c := p.conn()
 	if c == nil {
-		p.showFormMsg("Open a connection first: there is nothing to subscribe on.", widget.DangerImportance)
+		p.showFormMsg(lang.L("Open a connection first: there is nothing to subscribe on."), widget.DangerImportance)
 		return
 	}
 	sub := p.formSubscription()
@@ -264,12 +265,12 @@ func (p *Panel) onSubscribe() {
 	p.setLine(p.filterErr, "")
 	conn := p.mgr.Get(c.status.Name)
 	if conn == nil {
-		p.showFormMsg(fmt.Sprintf("%s has been closed; choose another connection.", c.status.Name), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed; choose another connection."), c.status.Name), widget.DangerImportance)
 		return
 	}
 	name := c.status.Name
 	p.subscribeBtn.Disable()
-	p.showFormMsg(fmt.Sprintf("Subscribing to %s on %s…", sub.Filter, name), widget.MediumImportance)
+	p.showFormMsg(fmt.Sprintf(lang.L("Subscribing to %s on %s…"), sub.Filter, name), widget.MediumImportance)
 	started := p.actions.run(func(ctx context.Context) {
 		res, err := conn.Subscribe(ctx, sub)
 		var keepErr error
@@ -292,11 +293,11 @@ func (p *Panel) subscribed(name string, sub client.Subscription, res []client.Su
 	p.subscribeBtn.Enable()
 	if err != nil {
 		p.log.Info("subscribe failed", "connection", name, "filter", sub.Filter, "err", err)
-		p.showFormMsg(fmt.Sprintf("Could not subscribe to %s: %v", sub.Filter, err), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("Could not subscribe to %s: %v"), sub.Filter, err), widget.DangerImportance)
 		return
 	}
 	if len(res) != 1 {
-		p.showFormMsg(fmt.Sprintf("Could not subscribe to %s: the broker gave %d answers for 1 filter", sub.Filter, len(res)), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("Could not subscribe to %s: the broker gave %d answers for 1 filter"), sub.Filter, len(res)), widget.DangerImportance)
 		return
 	}
 	if p.answers[name] == nil {
@@ -304,11 +305,11 @@ func (p *Panel) subscribed(name string, sub client.Subscription, res []client.Su
 	}
 	p.answers[name][sub.Filter] = res[0]
 	if res[0].Refused {
-		p.showFormMsg(fmt.Sprintf("%s refused %s: %s", name, sub.Filter, res[0].Reason), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s refused %s: %s"), name, sub.Filter, res[0].Reason), widget.DangerImportance)
 	} else {
-		msg := fmt.Sprintf("Subscribed to %s on %s: granted QoS %d", sub.Filter, name, res[0].Granted)
+		msg := fmt.Sprintf(lang.L("Subscribed to %s on %s: granted QoS %d"), sub.Filter, name, res[0].Granted)
 		if res[0].Granted < sub.QoS {
-			msg += fmt.Sprintf(" (QoS %d asked; the broker lowered it)", sub.QoS)
+			msg += fmt.Sprintf(lang.L(" (QoS %d asked; the broker lowered it)"), sub.QoS)
 		}
 		p.showFormMsg(msg, widget.SuccessImportance)
 	}
@@ -320,7 +321,7 @@ func (p *Panel) subscribed(name string, sub client.Subscription, res []client.Su
 func (p *Panel) onUnsubscribe(name, filter string) {
 	conn := p.mgr.Get(name)
 	if conn == nil {
-		p.showFormMsg(fmt.Sprintf("%s has been closed.", name), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed."), name), widget.DangerImportance)
 		return
 	}
 	p.actions.run(func(ctx context.Context) {
@@ -331,11 +332,11 @@ func (p *Panel) onUnsubscribe(name, filter string) {
 		}
 		p.do(func() {
 			if err != nil {
-				p.showFormMsg(fmt.Sprintf("Could not unsubscribe from %s: %v", filter, err), widget.DangerImportance)
+				p.showFormMsg(fmt.Sprintf(lang.L("Could not unsubscribe from %s: %v"), filter, err), widget.DangerImportance)
 				return
 			}
 			delete(p.answers[name], filter)
-			p.showFormMsg(fmt.Sprintf("Unsubscribed from %s on %s.", filter, name), widget.MediumImportance)
+			p.showFormMsg(fmt.Sprintf(lang.L("Unsubscribed from %s on %s."), filter, name), widget.MediumImportance)
 			p.keepFailed(keepErr)
 		})
 	})
@@ -348,7 +349,7 @@ func (p *Panel) keepFailed(err error) {
 		return
 	}
 	p.log.Warn("cannot remember the subscriptions for next time", "error", err)
-	p.showFormMsg(p.formMsg.Text+" Not remembered for next time: "+err.Error(), widget.WarningImportance)
+	p.showFormMsg(p.formMsg.Text+lang.L(" Not remembered for next time: ")+err.Error(), widget.WarningImportance)
 }
 
 // restoreKept makes the kept subscriptions of each newly connected

@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -18,7 +20,7 @@ const previewRunes = 120
 // when it is UTF-8, else the first bytes in hex.
 func preview(payload []byte, size int) string {
 	if size == 0 {
-		return "(empty)"
+		return lang.L("(empty)")
 	}
 	head := payload[:min(len(payload), previewRunes*utf8.UTFMax)]
 	if isText(head) {
@@ -54,7 +56,7 @@ func preview(payload []byte, size int) string {
 	if size > hexBytes {
 		b.WriteString(" …")
 	}
-	return fmt.Sprintf("binary, %s bytes: %s", numfmt.Count(int64(size)), b.String())
+	return fmt.Sprintf(lang.L("binary, %s bytes: %s"), numfmt.Count(int64(size)), b.String())
 }
 
 // isText reports whether b is UTF-8, allowing a rune cut at its end
@@ -99,18 +101,23 @@ func lower(c byte) byte {
 	return c
 }
 
-// qosWords are the QoS choices as the form shows them.
-var qosWords = []string{"0 · at most once", "1 · at least once", "2 · exactly once"}
+// qosWords are the QoS choices as the form shows them; the form reads
+// the choice by its index.
+func qosWords() []string {
+	return []string{lang.L("0 · at most once"), lang.L("1 · at least once"), lang.L("2 · exactly once")}
+}
 
 // retainWords are the retain handling choices [MQTT-3.8.3.1].
-var retainWords = []string{"0 · send retained messages at subscribe", "1 · only if the subscription is new", "2 · do not send retained messages"}
+func retainWords() []string {
+	return []string{lang.L("0 · send retained messages at subscribe"), lang.L("1 · only if the subscription is new"), lang.L("2 · do not send retained messages")}
+}
 
 // resultText says what the broker answered to a SUBSCRIBE.
 func resultText(r client.SubResult) string {
 	if r.Refused {
-		return "Refused: " + r.Reason
+		return lang.L("Refused: ") + r.Reason
 	}
-	return fmt.Sprintf("Granted QoS %d", r.Granted)
+	return fmt.Sprintf(lang.L("Granted QoS %d"), r.Granted)
 }
 
 // optionsText lists a subscription's MQTT 5 options that are not the
@@ -121,13 +128,13 @@ func optionsText(s client.Subscription) string {
 		parts = append(parts, "no-local")
 	}
 	if s.RetainAsPublished {
-		parts = append(parts, "retain as published")
+		parts = append(parts, lang.L("retain as published"))
 	}
 	switch s.RetainHandling {
 	case 1:
-		parts = append(parts, "retained only if new")
+		parts = append(parts, lang.L("retained only if new"))
 	case 2:
-		parts = append(parts, "no retained")
+		parts = append(parts, lang.L("no retained"))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -137,15 +144,15 @@ func optionsText(s client.Subscription) string {
 func stateText(s client.Status) string {
 	switch s.State {
 	case client.StateConnected:
-		return fmt.Sprintf("Connected · MQTT %s", s.Protocol)
+		return fmt.Sprintf(lang.L("Connected · MQTT %s"), s.Protocol)
 	case client.StateReconnecting:
 		if s.LastError != nil {
-			return "Reconnecting: " + s.LastError.Error()
+			return lang.L("Reconnecting: ") + s.LastError.Error()
 		}
-		return "Reconnecting…"
+		return lang.L("Reconnecting…")
 	case client.StateConnecting:
-		return "Connecting…"
+		return lang.L("Connecting…")
 	default:
-		return "Disconnected"
+		return lang.L("Disconnected")
 	}
 }

@@ -77,7 +77,7 @@ func TestRetainHandlingReadsWhole(t *testing.T) {
 	h.connect(t, "v5", "alice", "alice-demo", client.MQTT5)
 	h.choose(t, "v5")
 	h.win.Resize(panelSize)
-	for i, want := range retainWords {
+	for i, want := range retainWords() {
 		h.p.retain.SetSelectedIndex(i)
 		uitest.Relayout(h.win)
 		if got := drawn(h.p.retain); got != want {

@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -151,7 +152,7 @@ func New(mgr *client.Manager, w fyne.Window, opts Options) *Panel {
 }
 
 // Title is the navigation label.
-func (p *Panel) Title() string { return "Subscribe" }
+func (p *Panel) Title() string { return lang.L("Subscribe") }
 
 // Icon is the navigation icon.
 func (p *Panel) Icon() fyne.Resource { return theme.DownloadIcon() }
@@ -187,14 +188,14 @@ func (p *Panel) buildUI() {
 	subsScroll := container.NewVScroll(p.subsBox)
 	subsScroll.SetMinSize(fyne.NewSize(0, 110))
 	p.top = container.NewVBox(
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Connection"), p.connSelect), nil, p.connState),
-		container.NewBorder(nil, nil, widget.NewLabel("Topic filter"),
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel(lang.L("Connection")), p.connSelect), nil, p.connState),
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("Topic filter")),
 			container.NewHBox(container.NewGridWrap(fyne.NewSize(200, p.qos.MinSize().Height), p.qos), p.subscribeBtn), p.filter),
 		p.optionsRow(),
 		// One line kept for the filter's error or the last answer, so
 		// that the lists below do not jump when one appears.
 		msgline.Reserve(1, p.filterErr, p.formMsg),
-		widget.NewLabelWithStyle("Subscriptions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(lang.L("Subscriptions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		subsScroll, widget.NewSeparator(),
 	)
 	pause := container.NewGridWrap(fyne.NewSize(p.pauseW, p.pauseBtn.MinSize().Height), p.pauseBtn)
@@ -214,11 +215,11 @@ func (p *Panel) buildUI() {
 func (p *Panel) optionsRow() fyne.CanvasObject {
 	// The retain choice gets the width of its longest wording.
 	var w float32
-	for _, s := range retainWords {
+	for _, s := range retainWords() {
 		w = max(w, fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width)
 	}
 	w += 2*theme.InnerPadding() + theme.IconInlineSize() + 2*theme.Padding()
-	opts := container.NewHBox(p.noLocal, p.rap, widget.NewLabel("Retain handling"),
+	opts := container.NewHBox(p.noLocal, p.rap, widget.NewLabel(lang.L("Retain handling")),
 		container.NewGridWrap(fyne.NewSize(w, p.retain.MinSize().Height), p.retain))
 	p.v5Opts = opts
 	keep := canvas.NewRectangle(color.Transparent)
@@ -228,18 +229,18 @@ func (p *Panel) optionsRow() fyne.CanvasObject {
 
 func (p *Panel) buildMessages() {
 	p.textFilter = widget.NewEntry()
-	p.textFilter.SetPlaceHolder("Show only messages whose topic or payload contains…")
+	p.textFilter.SetPlaceHolder(lang.L("Show only messages whose topic or payload contains…"))
 	p.textFilter.OnChanged = func(s string) {
 		p.in.set(func(k *viewKey, _ *bool) { k.text = lowerText(s) })
 		p.poke()
 	}
 	// Resume is the wider word: the button keeps its width, so that the
 	// filter box beside it does not shrink when it changes.
-	p.pauseBtn = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), p.onPause)
+	p.pauseBtn = widget.NewButtonWithIcon(lang.L("Resume"), theme.MediaPlayIcon(), p.onPause)
 	p.pauseW = p.pauseBtn.MinSize().Width
-	p.pauseBtn.SetText("Pause")
+	p.pauseBtn.SetText(lang.L("Pause"))
 	p.pauseBtn.SetIcon(theme.MediaPauseIcon())
-	p.clearBtn = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), p.onClear)
+	p.clearBtn = widget.NewButtonWithIcon(lang.L("Clear"), theme.ContentClearIcon(), p.onClear)
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
 
@@ -257,7 +258,7 @@ func (p *Panel) buildMessages() {
 		}
 	}
 
-	p.detailMeta = widget.NewLabel("Select a message to see its payload and properties.")
+	p.detailMeta = widget.NewLabel(lang.L("Select a message to see its payload and properties."))
 	p.detailMeta.Wrapping = fyne.TextWrapWord
 	p.detailPayload = widget.NewList(
 		func() int {
@@ -383,10 +384,10 @@ func (p *Panel) onPause() {
 	p.paused = !p.paused
 	if p.paused {
 		p.pausedAt = p.counts.received
-		p.pauseBtn.SetText("Resume")
+		p.pauseBtn.SetText(lang.L("Resume"))
 		p.pauseBtn.SetIcon(theme.MediaPlayIcon())
 	} else {
-		p.pauseBtn.SetText("Pause")
+		p.pauseBtn.SetText(lang.L("Pause"))
 		p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	}
 	paused := p.paused

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/bytesize"
@@ -59,7 +60,7 @@ func (p *Panel) showDetail(e *entry) {
 	p.selected = e
 	if e == nil {
 		p.detail = nil
-		p.detailMeta.SetText("Select a message to see its payload and properties.")
+		p.detailMeta.SetText(lang.L("Select a message to see its payload and properties."))
 		p.detailPayload.Refresh()
 		return
 	}
@@ -67,40 +68,40 @@ func (p *Panel) showDetail(e *entry) {
 	p.detail = decode.Decode(decode.Auto, r.Topic, r.Payload, r.ContentType)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", r.Topic)
-	fmt.Fprintf(&b, "%s · %s · QoS %d", r.Time.Local().Format("2006-01-02 15:04:05.000"), r.Source, r.QoS)
+	fmt.Fprintf(&b, lang.L("%s · %s · QoS %d"), r.Time.Local().Format("2006-01-02 15:04:05.000"), r.Source, r.QoS)
 	if r.Retain {
-		b.WriteString(" · retained")
+		b.WriteString(lang.L(" · retained"))
 	}
-	fmt.Fprintf(&b, " · %s bytes\n", numfmt.Count(int64(e.size)))
+	fmt.Fprintf(&b, lang.L(" · %s bytes\n"), numfmt.Count(int64(e.size)))
 	if e.filter != "" {
-		fmt.Fprintf(&b, "Subscription: %s\n", e.filter)
+		fmt.Fprintf(&b, lang.L("Subscription: %s\n"), e.filter)
 	} else {
-		b.WriteString("Subscription: none of the current ones (it arrived as one was removed)\n")
+		b.WriteString(lang.L("Subscription: none of the current ones (it arrived as one was removed)\n"))
 	}
 	if r.ContentType != "" {
-		fmt.Fprintf(&b, "Content type: %s\n", r.ContentType)
+		fmt.Fprintf(&b, lang.L("Content type: %s\n"), r.ContentType)
 	}
 	if r.PayloadFormat != nil {
-		fmt.Fprintf(&b, "Payload format indicator: %d\n", *r.PayloadFormat)
+		fmt.Fprintf(&b, lang.L("Payload format indicator: %d\n"), *r.PayloadFormat)
 	}
 	if r.MessageExpiry != nil {
-		fmt.Fprintf(&b, "Message expiry: %d s\n", *r.MessageExpiry)
+		fmt.Fprintf(&b, lang.L("Message expiry: %d s\n"), *r.MessageExpiry)
 	}
 	if r.ResponseTopic != "" {
-		fmt.Fprintf(&b, "Response topic: %s\n", r.ResponseTopic)
+		fmt.Fprintf(&b, lang.L("Response topic: %s\n"), r.ResponseTopic)
 	}
 	if r.CorrelationData != nil {
-		fmt.Fprintf(&b, "Correlation data: %s\n", hex.EncodeToString(r.CorrelationData))
+		fmt.Fprintf(&b, lang.L("Correlation data: %s\n"), hex.EncodeToString(r.CorrelationData))
 	}
 	for _, u := range r.UserProps {
-		fmt.Fprintf(&b, "User property: %s = %s\n", u.Key, u.Value)
+		fmt.Fprintf(&b, lang.L("User property: %s = %s\n"), u.Key, u.Value)
 	}
-	fmt.Fprintf(&b, "Shown as %s", p.detail.Format.Label())
+	fmt.Fprintf(&b, lang.L("Shown as %s"), p.detail.Format.Label())
 	if p.detail.Err != nil {
-		fmt.Fprintf(&b, " (%s did not fit: %v)", p.detail.Tried.Label(), p.detail.Err)
+		fmt.Fprintf(&b, lang.L(" (%s did not fit: %v)"), p.detail.Tried.Label(), p.detail.Err)
 	}
 	if e.clipped() {
-		fmt.Fprintf(&b, "\nOnly the first %s of %s are kept here; the whole payload is in the capture.",
+		fmt.Fprintf(&b, lang.L("\nOnly the first %s of %s are kept here; the whole payload is in the capture."),
 			bytesize.Text(int64(len(r.Payload))), bytesize.Text(int64(e.size)))
 	}
 	p.detailMeta.SetText(b.String())
@@ -112,22 +113,22 @@ func (p *Panel) showDetail(e *entry) {
 // capture has the rest.
 func (p *Panel) showStatus() {
 	if p.source == "" {
-		p.status.SetText("Messages of the selected connection's subscriptions appear here.")
+		p.status.SetText(lang.L("Messages of the selected connection's subscriptions appear here."))
 		return
 	}
 	c := p.counts
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s received on %s · %s listed", numfmt.Count(c.received), p.source, numfmt.Count(int64(len(p.view))))
+	fmt.Fprintf(&b, lang.L("%s received on %s · %s listed"), numfmt.Count(c.received), p.source, numfmt.Count(int64(len(p.view))))
 	if p.paused {
-		fmt.Fprintf(&b, " · Paused: %s more arrived since", numfmt.Count(c.received-p.pausedAt))
+		fmt.Fprintf(&b, lang.L(" · Paused: %s more arrived since"), numfmt.Count(c.received-p.pausedAt))
 	}
-	fmt.Fprintf(&b, "\nIn memory: %s messages (%s) of all connections, at most the newest %s (%s); older ones are in the capture.",
+	fmt.Fprintf(&b, lang.L("\nIn memory: %s messages (%s) of all connections, at most the newest %s (%s); older ones are in the capture."),
 		numfmt.Count(int64(c.kept)), bytesize.Text(int64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), bytesize.Text(int64(p.store.maxBytes)))
 	if c.evicted > 0 {
-		fmt.Fprintf(&b, " %s have left the list so far.", numfmt.Count(c.evicted))
+		fmt.Fprintf(&b, lang.L(" %s have left the list so far."), numfmt.Count(c.evicted))
 	}
 	if c.clipped > 0 {
-		fmt.Fprintf(&b, " Payloads over %s are kept in part (%s so far).", bytesize.Text(int64(p.store.keepPayload)), numfmt.Count(c.clipped))
+		fmt.Fprintf(&b, lang.L(" Payloads over %s are kept in part (%s so far)."), bytesize.Text(int64(p.store.keepPayload)), numfmt.Count(c.clipped))
 	}
 	p.status.SetText(b.String())
 }

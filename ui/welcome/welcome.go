@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -70,20 +71,20 @@ func New(w fyne.Window, opts Options) *Card {
 func (c *Card) Content() fyne.CanvasObject { return c.content }
 
 func (c *Card) build() {
-	title := widget.NewLabelWithStyle("IoT Studio is ready", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("IoT Studio is ready"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.state = wrapped()
 	c.dataDir = wrapped()
 	c.sent = wrapped()
 	c.sub, c.pub, c.ws = readOnly(), readOnly(), readOnly()
-	c.sendBtn = widget.NewButtonWithIcon("Send a test message", theme.MailSendIcon(), c.onSend)
+	c.sendBtn = widget.NewButtonWithIcon(lang.L("Send a test message"), theme.MailSendIcon(), c.onSend)
 	c.lines = container.NewVBox(
-		widget.NewLabel("Watch everything from a terminal:"), c.copyRow(c.sub, nil),
-		widget.NewLabel("Publish from a terminal:"), c.copyRow(c.pub, nil),
-		widget.NewLabel("WebSocket clients (browsers, MQTT.js):"), c.copyRow(c.ws, &c.wsCopy),
+		widget.NewLabel(lang.L("Watch everything from a terminal:")), c.copyRow(c.sub, nil),
+		widget.NewLabel(lang.L("Publish from a terminal:")), c.copyRow(c.pub, nil),
+		widget.NewLabel(lang.L("WebSocket clients (browsers, MQTT.js):")), c.copyRow(c.ws, &c.wsCopy),
 	)
 	hint := wrapped()
-	hint.SetText("Messages appear in the tree on the left as they arrive; select a topic to inspect it. " +
-		"If you added users (Broker panel), add -u NAME -P PASSWORD to the commands.")
+	hint.SetText(lang.L("Messages appear in the tree on the left as they arrive; select a topic to inspect it. " +
+		"If you added users (Broker panel), add -u NAME -P PASSWORD to the commands."))
 	c.content = container.NewVScroll(container.NewVBox(
 		title, c.state, c.lines,
 		container.NewHBox(c.sendBtn), c.sent,
@@ -140,11 +141,11 @@ func (c *Card) show(info Info) {
 		return
 	}
 	c.last = info
-	c.dataDir.SetText("Data (captured traffic, retained messages, settings) is kept in " + info.DataDir)
+	c.dataDir.SetText(lang.L("Data (captured traffic, retained messages, settings) is kept in ") + info.DataDir)
 	if !info.Running || info.MQTT == "" {
-		msg := "The local broker is not running: start it in the Broker panel."
+		msg := lang.L("The local broker is not running: start it in the Broker panel.")
 		if info.Problem != "" {
-			msg = "The local broker is not running: " + info.Problem + " Change its settings in the Broker panel."
+			msg = lang.L("The local broker is not running: ") + info.Problem + lang.L(" Change its settings in the Broker panel.")
 		}
 		c.state.SetText(msg)
 		c.lines.Hide()
@@ -155,14 +156,14 @@ func (c *Card) show(info Info) {
 	if err != nil {
 		host, port = info.MQTT, "1883"
 	}
-	c.state.SetText(fmt.Sprintf("The local broker is running at mqtt://%s. Any MQTT client can connect to it.", info.MQTT))
+	c.state.SetText(fmt.Sprintf(lang.L("The local broker is running at mqtt://%s. Any MQTT client can connect to it."), info.MQTT))
 	c.sub.SetText(fmt.Sprintf("mosquitto_sub -h %s -p %s -t '#' -v", host, port))
 	c.pub.SetText(fmt.Sprintf("mosquitto_pub -h %s -p %s -t %s -m 'Hello from a terminal'", host, port, TestTopic))
 	if info.WS != "" {
 		c.ws.SetText(info.WS)
 		c.wsCopy.Show()
 	} else {
-		c.ws.SetText("off (turn it on in the Broker panel's settings)")
+		c.ws.SetText(lang.L("off (turn it on in the Broker panel's settings)"))
 		c.wsCopy.Hide() // nothing to copy
 	}
 	c.lines.Show()
@@ -171,8 +172,8 @@ func (c *Card) show(info Info) {
 
 func (c *Card) onSend() {
 	if err := c.opts.SendTest(); err != nil {
-		c.sent.SetText("Could not send: " + err.Error())
+		c.sent.SetText(lang.L("Could not send: ") + err.Error())
 		return
 	}
-	c.sent.SetText(fmt.Sprintf("Sent to %s at %s: it is in the tree on the left.", TestTopic, time.Now().Format("15:04:05")))
+	c.sent.SetText(fmt.Sprintf(lang.L("Sent to %s at %s: it is in the tree on the left."), TestTopic, time.Now().Format("15:04:05")))
 }

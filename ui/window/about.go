@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -30,7 +31,7 @@ func showAbout(w fyne.Window, info aboutInfo) {
 	if version == "" {
 		version = "devel"
 	}
-	name := widget.NewLabelWithStyle("IoT Studio", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name := widget.NewLabelWithStyle(lang.L("IoT Studio"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	dir := widget.NewLabel(info.DataDir)
 	dir.Selectable = true // to paste into a file manager or a backup script
 	dir.Wrapping = fyne.TextWrapBreak
@@ -41,19 +42,19 @@ func showAbout(w fyne.Window, info aboutInfo) {
 	}
 	items := []fyne.CanvasObject{
 		name,
-		widget.NewLabel("Version " + version),
-		widget.NewLabel("Local MQTT broker, topic explorer and traffic tools in one window."),
+		widget.NewLabel(lang.L("Version ") + version),
+		widget.NewLabel(lang.L("Local MQTT broker, topic explorer and traffic tools in one window.")),
 		widget.NewSeparator(),
-		widget.NewLabel("Data directory"),
+		widget.NewLabel(lang.L("Data directory")),
 		dir,
 		widget.NewSeparator(),
-		wrapped(licenceText),
-		wrapped(thirdPartyText),
+		wrapped(lang.L(licenceText)),
+		wrapped(lang.L(thirdPartyText)),
 	}
 	if u, err := url.Parse(docsURL); err == nil {
-		items = append(items, widget.NewHyperlink("Documentation and source: github.com/iotstudio/iotstudio", u))
+		items = append(items, widget.NewHyperlink(lang.L("Documentation and source: github.com/iotstudio/iotstudio"), u))
 	}
-	d := dialog.NewCustom("About IoT Studio", "Close", container.NewVBox(items...), w)
+	d := dialog.NewCustom(lang.L("About IoT Studio"), lang.L("Close"), container.NewVBox(items...), w)
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -47,7 +49,7 @@ func newSimEngine(eng *studio.Studio, dataDir string, cmd FleetCommand) *simEngi
 func (s *simEngine) Profiles() []devices.ProfileEntry {
 	var out []devices.ProfileEntry
 	for _, b := range builtin.List() {
-		out = append(out, devices.ProfileEntry{Name: b.Name, Source: "built-in", BuiltIn: true, YAML: string(b.YAML)})
+		out = append(out, devices.ProfileEntry{Name: b.Name, Source: lang.L("built-in"), BuiltIn: true, YAML: string(b.YAML)})
 	}
 	files, _ := filepath.Glob(filepath.Join(s.dir, "*.yaml"))
 	slices.Sort(files)

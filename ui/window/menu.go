@@ -4,6 +4,7 @@ import (
 	"net/url"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
@@ -19,19 +20,19 @@ const docsURL = "https://github.com/iotstudio/iotstudio#readme"
 // The same keys go on the canvas for the test driver and a window whose
 // menu is not shown. Call it after the last panel is added.
 func (w *Window) setMainMenu(a fyne.App, about aboutInfo) {
-	quit := w.menuItem("Quit", fyne.KeyQ, w.win.Close) // the master window: closing it quits
+	quit := w.menuItem(lang.L("Quit"), fyne.KeyQ, w.win.Close) // the master window: closing it quits
 	quit.IsQuit = true
-	find := w.menuItem("Find…", fyne.KeyF, w.findTopic)
-	prefs := w.menuItem("Settings…", fyne.KeyComma, w.ShowSettings)
-	help := []*fyne.MenuItem{fyne.NewMenuItem("About IoT Studio", func() { showAbout(w.win, about) })}
+	find := w.menuItem(lang.L("Find…"), fyne.KeyF, w.findTopic)
+	prefs := w.menuItem(lang.L("Settings…"), fyne.KeyComma, w.ShowSettings)
+	help := []*fyne.MenuItem{fyne.NewMenuItem(lang.L("About IoT Studio"), func() { showAbout(w.win, about) })}
 	if u, err := url.Parse(docsURL); err == nil {
-		help = append([]*fyne.MenuItem{fyne.NewMenuItem("Documentation", func() { _ = a.OpenURL(u) })}, help...)
+		help = append([]*fyne.MenuItem{fyne.NewMenuItem(lang.L("Documentation"), func() { _ = a.OpenURL(u) })}, help...)
 	}
 	w.win.SetMainMenu(fyne.NewMainMenu(
-		fyne.NewMenu("File", quit),
-		fyne.NewMenu("Edit", find, fyne.NewMenuItemSeparator(), prefs),
-		fyne.NewMenu("View", shell.PanelMenuItems(w.win)...),
-		fyne.NewMenu("Help", help...),
+		fyne.NewMenu(lang.L("File"), quit),
+		fyne.NewMenu(lang.L("Edit"), find, fyne.NewMenuItemSeparator(), prefs),
+		fyne.NewMenu(lang.L("View"), shell.PanelMenuItems(w.win)...),
+		fyne.NewMenu(lang.L("Help"), help...),
 	))
 }
 

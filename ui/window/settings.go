@@ -29,6 +29,8 @@ type windowSettings struct {
 	app   fyne.App
 	win   fyne.Window
 	split *container.Split // the Explorer's; nil without the inspector
+	// metrics is the window's Prometheus endpoint, switched in Settings.
+	metrics *metricsEndpoint
 }
 
 // rememberLayout restores the layout saved by the last start's save.
@@ -78,7 +80,13 @@ func (s *windowSettings) save() {
 	}
 }
 
-func (s *windowSettings) show() *settings.Dialog { return settings.Show(s.app, s.win) }
+func (s *windowSettings) show() *settings.Dialog {
+	var opts settings.Options
+	if s.metrics != nil {
+		opts.Metrics = s.metrics.control()
+	}
+	return settings.Show(s.app, s.win, opts)
+}
 
 // ShowSettings opens the Settings dialog (theme, tree density, text
 // size), for the main menu and the Ctrl+, shortcut.

@@ -101,6 +101,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	w.journal = addJournal(ctx, serving, w.win, eng)
 	w.bridges = addBridges(ctx, serving, w.win, eng, opts.DataDir, w.log)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
+	w.settings.metrics = startMetrics(eng, a.Preferences(), w.log)
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
 }
@@ -113,6 +114,7 @@ func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
 // closing. Call it after ShowAndRun returns and before the engine closes.
 func (w *Window) Close() {
 	w.settings.save()
+	w.settings.metrics.close()
 	w.bridges.close()
 	w.cancel()
 	if w.capt != nil {
