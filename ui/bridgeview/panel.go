@@ -73,7 +73,11 @@ func (p *Panel) Title() string              { return lang.L("Bridges") }
 func (p *Panel) Icon() fyne.Resource        { return theme.MailForwardIcon() }
 func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
-var headers = []string{"Bridge", "State", "Sent out", "Brought in", "Queued", "Dropped", "Last error"}
+// headers are made when the table is: the translations are registered
+// after package initialisation.
+func headers() []string {
+	return []string{lang.L("Bridge"), lang.L("State"), lang.L("Sent out"), lang.L("Brought in"), lang.L("Queued"), lang.L("Dropped"), lang.L("Last error")}
+}
 
 var widths = []float32{150, 120, 100, 110, 90, 90, 400}
 
@@ -81,7 +85,7 @@ func (p *Panel) build() {
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.table = widget.NewTable(
-		func() (int, int) { return len(p.stats), len(headers) },
+		func() (int, int) { return len(p.stats), len(widths) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
@@ -92,7 +96,8 @@ func (p *Panel) build() {
 	p.table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(lang.L(headers[id.Col])) }
+	heads := headers()
+	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
 	for i, w := range widths {
 		p.table.SetColumnWidth(i, w)
 	}

@@ -21,8 +21,8 @@ func (p *Panel) build() {
 	p.kind = widget.NewSelect(kindLabels(), nil)
 	p.kind.SetSelectedIndex(0)
 	var spanLabels []string
-	for _, s := range spans {
-		spanLabels = append(spanLabels, lang.L(s.label))
+	for _, s := range spans() {
+		spanLabels = append(spanLabels, s.label)
 	}
 	p.span = widget.NewSelect(spanLabels, nil)
 	p.span.SetSelectedIndex(2) // the last 24 hours

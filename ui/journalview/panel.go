@@ -147,7 +147,7 @@ func (p *Panel) conditionsChanged() {
 	if i := p.kind.SelectedIndex(); i > 0 {
 		c.kinds = []journal.Kind{journal.Kinds[i-1]}
 	}
-	c.span = spans[max(p.span.SelectedIndex(), 0)].d
+	c.span = spans()[max(p.span.SelectedIndex(), 0)].d
 	p.cond.Store(c)
 	p.askQuery()
 }
@@ -199,12 +199,16 @@ type span struct {
 	d     time.Duration
 }
 
-var spans = []span{
-	{"Last 15 minutes", 15 * time.Minute},
-	{"Last hour", time.Hour},
-	{"Last 24 hours", 24 * time.Hour},
-	{"Last 7 days", 7 * 24 * time.Hour},
-	{"All time", 0},
+// spans are made when the panel is: the translations are registered after
+// package initialisation.
+func spans() []span {
+	return []span{
+		{lang.L("Last 15 minutes"), 15 * time.Minute},
+		{lang.L("Last hour"), time.Hour},
+		{lang.L("Last 24 hours"), 24 * time.Hour},
+		{lang.L("Last 7 days"), 7 * 24 * time.Hour},
+		{lang.L("All time"), 0},
+	}
 }
 
 // kindLabels are the kind choices' words, index i+1 for journal.Kinds[i].
