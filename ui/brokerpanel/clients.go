@@ -85,6 +85,7 @@ type clientTable struct {
 	table        *widget.Table
 	rows         []clientRow
 	onDisconnect func(id string)
+	onSelect     func(id string) // nil: selecting a row does nothing
 }
 
 func newClientTable(onDisconnect func(id string)) *clientTable {
@@ -111,6 +112,12 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 	}
 	for i, w := range colWidths {
 		t.SetColumnWidth(i, w)
+	}
+	t.OnSelected = func(id widget.TableCellID) {
+		t.UnselectAll() // a click, not a state: the next one on the same row works too
+		if ct.onSelect != nil && id.Col != colAction && id.Row >= 0 && id.Row < len(ct.rows) {
+			ct.onSelect(ct.rows[id.Row].id)
+		}
 	}
 	ct.table = t
 	return ct

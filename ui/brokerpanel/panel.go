@@ -68,6 +68,7 @@ type Panel struct {
 	listenerBox *fyne.Container
 	counters    []*counter
 	clientsHead *widget.Label
+	clientsHint *widget.Label // shown when selecting a client opens its sessions
 	clientsNone *widget.Label
 	clients     *clientTable
 
@@ -87,6 +88,13 @@ func New(b Controller, w fyne.Window, prefs fyne.Preferences) *Panel {
 	p.buildUI()
 	p.apply(p.snapshot())
 	return p
+}
+
+// ShowSessions makes selecting a client in the table show its sessions
+// (the Journal panel's timeline of that client ID). Call it before Serve.
+func (p *Panel) ShowSessions(show func(clientID string)) {
+	p.clients.onSelect = show
+	p.clientsHint.Show()
 }
 
 // NameClients makes the clients table show which clients are the app's
@@ -134,6 +142,9 @@ func (p *Panel) buildUI() {
 	p.clientsNone = widget.NewLabel("")
 	p.clientsNone.Alignment = fyne.TextAlignCenter
 	p.clients = newClientTable(p.onDisconnect)
+	p.clientsHint = widget.NewLabel(lang.L("Select a client to see its sessions in the Journal."))
+	p.clientsHint.Importance = widget.LowImportance
+	p.clientsHint.Hide()
 
 	header := container.NewBorder(nil, nil, container.NewHBox(p.startStop, p.settingsBtn), nil, p.status)
 	top := container.NewVBox(
@@ -141,7 +152,7 @@ func (p *Panel) buildUI() {
 		p.errRow,
 		widget.NewCard("", lang.L("Listeners"), p.listenerBox),
 		widget.NewCard("", lang.L("Traffic"), grid),
-		p.clientsHead,
+		container.NewHBox(p.clientsHead, p.clientsHint),
 	)
 	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(p.clients.table, container.NewCenter(p.clientsNone)))
 }

@@ -502,3 +502,26 @@ func TestClientsTableNamesOwnConnections(t *testing.T) {
 		return slices.Contains(uitest.Labels(h.panel.clients.table), "Second window (iotstudio-99990000)")
 	})
 }
+
+// Selecting a client opens its sessions (the window wires the Journal);
+// without that, selecting does nothing and no hint says otherwise.
+func TestSelectingAClientShowsItsSessions(t *testing.T) {
+	ctl := newFake()
+	_ = ctl.Start()
+	ctl.clients = []broker.ClientInfo{{ID: "sensor-1", Address: "127.0.0.1:50000", ProtocolVersion: 5, Connected: true}}
+	h := newHarness(t, ctl)
+	p := h.panel
+	if p.clientsHint.Visible() {
+		t.Error("the hint about sessions shows without a journal to open")
+	}
+	var shown []string
+	p.ShowSessions(func(id string) { shown = append(shown, id) })
+	if !p.clientsHint.Visible() {
+		t.Error("no hint says that selecting a client shows its sessions")
+	}
+	p.clients.table.Select(widget.TableCellID{Row: 0, Col: colID})
+	p.clients.table.Select(widget.TableCellID{Row: 0, Col: colAddress})
+	if !slices.Equal(shown, []string{"sensor-1", "sensor-1"}) {
+		t.Fatalf("selecting the client twice showed the sessions of %v, want sensor-1 twice", shown)
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	// while it is not running; Replay offers it as a target. It is called
 	// on the UI goroutine and must not block. nil: Replay asks for a URL.
 	BrokerURL func() string
+	// ShowSessions, when set, offers a selected message's publisher's
+	// sessions (the Journal panel); called on the UI goroutine.
+	ShowSessions func(clientID string)
 	// Do runs a UI update on the Fyne goroutine; nil means fyne.Do.
 	// Tests of the code that embeds the panel replace it.
 	Do func(func())
@@ -110,6 +113,7 @@ type Panel struct {
 	payload     *widget.Entry
 	payloadText string
 	copyBtn     *widget.Button
+	sessionsBtn *widget.Button // the publisher's sessions; hidden without Options.ShowSessions
 
 	// Owned by the UI goroutine.
 	query     capture.Query // conditions of the current search
@@ -265,8 +269,13 @@ func (p *Panel) buildUI() {
 	}
 	p.copyBtn = widget.NewButtonWithIcon(lang.L("Copy payload"), theme.ContentCopyIcon(), p.onCopy)
 	p.copyBtn.Disable()
+	p.sessionsBtn = widget.NewButtonWithIcon(lang.L("Publisher's sessions"), theme.HistoryIcon(), p.onSessions)
+	p.sessionsBtn.Disable()
+	if p.opts.ShowSessions == nil {
+		p.sessionsBtn.Hide()
+	}
 	detail := container.NewBorder(
-		container.NewVBox(p.meta, container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Payload"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.copyBtn)),
+		container.NewVBox(p.meta, container.NewBorder(nil, nil, widget.NewLabelWithStyle(lang.L("Payload"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), container.NewHBox(p.sessionsBtn, p.copyBtn))),
 		nil, nil, nil, p.payload)
 
 	split := container.NewHSplit(results, container.NewVScroll(detail))
@@ -478,13 +487,22 @@ func (p *Panel) showDetail(r *message.Message) {
 		p.payloadText = ""
 		p.payload.SetText("")
 		p.copyBtn.Disable()
+		p.sessionsBtn.Disable()
 		return
 	}
+	setEnabled(p.sessionsBtn, r.ClientID != "")
 	text, shown := payloadView(r)
 	p.meta.SetText(detailText(r) + "\n" + shown)
 	p.payloadText = text
 	p.payload.SetText(p.payloadText)
 	p.copyBtn.Enable()
+}
+
+// onSessions shows the selected message's publisher in the Journal.
+func (p *Panel) onSessions() {
+	if p.selected >= 0 && p.opts.ShowSessions != nil {
+		p.opts.ShowSessions(p.recs[p.selected].ClientID)
+	}
 }
 
 func (p *Panel) onCopy() {

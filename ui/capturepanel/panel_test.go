@@ -436,3 +436,36 @@ func TestShownRefreshesAnUntouchedNewestList(t *testing.T) {
 	}
 	h.stopServe(t, stop)
 }
+
+// A captured message's publisher: one click shows its sessions (the
+// window's Journal); the button is there only where a journal is.
+func TestDetailLinksToThePublishersSessions(t *testing.T) {
+	store := openStore(t,
+		message.Message{Time: base, Topic: "t/a", ClientID: "sensor-9", Protocol: 5, Payload: []byte("1")},
+		message.Message{Time: base.Add(time.Second), Topic: "t/b", Protocol: 5, Payload: []byte("2")},
+	)
+	h := newHarness(t, store)
+	if h.panel.sessionsBtn.Visible() {
+		t.Error("the publisher's sessions are offered without a journal")
+	}
+	var shown []string
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	p := New(store, w, Options{ShowSessions: func(id string) { shown = append(shown, id) }, Do: h.q.Do})
+	w.SetContent(p.Content())
+	p.autoLoad = false
+	test.Tap(p.searchBtn)
+	h.q.Until(t, "the search to finish", func() bool { return !p.loading && len(p.recs) == 2 })
+	for i, r := range p.recs {
+		p.list.Select(i)
+		if want := r.ClientID != ""; p.sessionsBtn.Disabled() == want {
+			t.Errorf("record from %q: sessions button enabled %v, want %v", r.ClientID, !p.sessionsBtn.Disabled(), want)
+		}
+		if r.ClientID != "" {
+			test.Tap(p.sessionsBtn)
+		}
+	}
+	if len(shown) != 1 || shown[0] != "sensor-9" {
+		t.Fatalf("showed the sessions of %v, want sensor-9", shown)
+	}
+}

@@ -19,6 +19,9 @@ type captureView struct {
 	capt      *studio.Capture
 	brokerURL func() string
 	do        func(func()) // fyne.Do; tests queue it
+	// showSessions shows a publisher's sessions in the Journal; nil
+	// without a journal.
+	showSessions func(clientID string)
 
 	moves sync.WaitGroup // until a move's result is handed to do
 }
@@ -35,7 +38,7 @@ func (g *captureView) show(ctx context.Context, serving *errgroup.Group, w fyne.
 }
 
 func (g *captureView) addPanel(ctx context.Context, serving *errgroup.Group, w fyne.Window, s *capture.Store, search bool) {
-	panel := capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do})
+	panel := capturepanel.New(s, w, capturepanel.Options{BrokerURL: g.brokerURL, Do: g.do, ShowSessions: g.showSessions})
 	shell.AddPanels(w, panel)
 	serving.Go(func() error { return panel.Serve(ctx) })
 	if search {

@@ -22,3 +22,13 @@ func addJournal(ctx context.Context, serving *errgroup.Group, w fyne.Window, eng
 	serving.Go(func() error { return p.Serve(ctx) })
 	return p
 }
+
+// showSessions brings the Journal forward on one client's timeline: the
+// Broker panel's clients and a captured message's publisher link there.
+func (w *Window) showSessions(clientID string) {
+	if w.journal == nil {
+		return
+	}
+	w.journal.ShowClient(clientID)
+	shell.ShowPanel(w.win, w.journal)
+}

@@ -93,12 +93,18 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	serving.Go(func() error { return brokerPanel.Serve(ctx) })
 	if eng.Capture != nil {
 		w.capt = &captureView{capt: eng.Capture, do: fyne.Do, brokerURL: func() string { return studio.LoopbackURL(b.State()) }}
+		if eng.Journal != nil {
+			w.capt.showSessions = w.showSessions
+		}
 		w.capt.show(ctx, serving, w.win)
 	}
 	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
 	w.journal = addJournal(ctx, serving, w.win, eng)
+	if w.journal != nil {
+		brokerPanel.ShowSessions(w.showSessions)
+	}
 	w.bridges = addBridges(ctx, serving, w.win, eng, opts.DataDir, w.log)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
 	w.settings.metrics = startMetrics(eng, a.Preferences(), w.log)
