@@ -12,8 +12,8 @@ out=${OUT:-docs/screenshots}
 SIZES=${SIZES:-"1100x720 1400x900"}
 THEMES=${THEMES:-"dark light"}
 LANGS=${LANGS:-"en_US.UTF-8"}
-# The side tabs' names, in the order of their Ctrl+1…7 keys.
-PANELS=${PANELS:-"explorer publish subscribe connections broker capture devices"}
+# The side tabs' names, in the order of their Ctrl+1…9 keys.
+PANELS=${PANELS:-"explorer publish subscribe connections broker capture devices journal bridges"}
 for tool in xvfb-run xwd convert xdotool mosquitto_pub; do
   command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (apt-get install xvfb xauth x11-apps imagemagick xdotool mosquitto-clients)" >&2; exit 1; }
 done

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/journal"
@@ -67,8 +68,9 @@ func (p *Panel) build() {
 	p.detail.Wrapping = fyne.TextWrapWord
 	p.detail.Selectable = true
 
+	// Selects are as wide as their choices' longest word, in any language.
 	bar := container.NewBorder(nil, nil, nil,
-		container.NewHBox(p.kind, p.span, p.live),
+		container.NewHBox(fitChoices(p.kind), fitChoices(p.span), p.live),
 		p.client)
 	bottom := container.NewVBox(widget.NewSeparator(), p.detail, p.status)
 	p.content = container.NewBorder(bar, bottom, nil, nil, p.table)
@@ -112,4 +114,16 @@ func importance(ev journal.Event) widget.Importance {
 		return widget.SuccessImportance
 	}
 	return widget.MediumImportance
+}
+
+// fitChoices sizes a select to its longest choice: Fyne sizes it to the
+// one selected, which cut "Last 24 hours" in the window.
+func fitChoices(s *widget.Select) fyne.CanvasObject {
+	w := float32(0)
+	for _, o := range s.Options {
+		w = max(w, fyne.MeasureText(o, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	// The select's own padding and its drop-down arrow.
+	w += 2*theme.InnerPadding() + theme.IconInlineSize() + theme.Padding()*2
+	return container.NewGridWrap(fyne.NewSize(max(w, s.MinSize().Width), s.MinSize().Height), s)
 }
