@@ -60,6 +60,15 @@ arp_entries() {
 
 step "new Wine prefix in $WINEPREFIX"
 wineboot -i >/dev/null 2>&1
+system32=$WINEPREFIX/drive_c/windows/system32
+if [ ! -e "$system32/bcryptprimitives.dll" ]; then
+  # Wine before 9 lacks the DLL Go's runtime takes its randomness from;
+  # a stand-in for this test prefix only (wine/bcryptprimitives.c).
+  need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$system32/bcryptprimitives.dll" \
+    packaging/windows/wine/bcryptprimitives.c packaging/windows/wine/bcryptprimitives.def -ladvapi32
+  step "  added a stand-in bcryptprimitives.dll (ProcessPrng) that $(wine --version 2>/dev/null | head -1) lacks"
+fi
 local_appdata=$(winpath %LOCALAPPDATA%)
 appdata=$(winpath %APPDATA%)
 install_dir="$local_appdata/Programs/IoT Studio"
@@ -83,6 +92,14 @@ step "installed iotstudio.exe version"
 got=$(wine "$exe" version | tr -d '\r')
 echo "  $got"
 [[ "$got" == "iotstudio $want_version"* ]] || fail "version says '$got'; want 'iotstudio $want_version ...'"
+
+step "keyring: a connection's password goes to the Credential Manager"
+IOTSTUDIO_MQTT_PASSWORD=check-secret wine "$exe" connections add --preset local --url mqtt://127.0.0.1:1 \
+  --name keyring-check --user u 2>"$tmp/add.err" || fail "connections add: $(cat "$tmp/add.err")"
+! grep -q "is not saved" "$tmp/add.err" || fail "the keyring refused the password: $(cat "$tmp/add.err")"
+# Wine keeps the Credential Manager's (encrypted) entries here.
+wine reg query 'HKCU\Software\Wine\Credential Manager' /s 2>/dev/null | grep -qi iotstudio ||
+  fail "no iotstudio credential in Wine's Credential Manager"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 step "installed iotstudio.exe serve --mqtt 127.0.0.1:$port --ws off"
@@ -144,4 +161,4 @@ wine msiexec /i "$root/dist/iotstudio.msi" /qn || fail "msiexec /i over 0.0.1 ex
 wine msiexec /x "$root/dist/iotstudio.msi" /qn || fail "msiexec /x after the upgrade exited with $?"
 [ -z "$(arp_entries)" ] && [ ! -e "$exe" ] || fail "the upgraded install did not uninstall whole"
 
-step "ok"
+step "ok in ${SECONDS}s"
