@@ -16,7 +16,8 @@ need() {
   command -v "$1" >/dev/null || { echo "$1 not found: install the Debian package $2 (apt-get install $2)" >&2; exit 1; }
 }
 need wine wine
-need wine64 wine64
+# Debian's wine runs 64-bit programs only with wine64 beside it.
+[ -x /usr/lib/wine/wine64 ] || { echo "no 64-bit Wine: install the Debian package wine64 (apt-get install wine64)" >&2; exit 1; }
 need mosquitto_pub mosquitto-clients
 need python3 python3
 
