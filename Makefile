@@ -52,3 +52,11 @@ smoke: build
 
 bench:
 	go test -run '^$$' -bench . -benchtime 1x ./engine/broker/
+
+# The Windows leg (packaging/windows/README.md): cross-builds the exe, MSI and
+# zip, installs the MSI under Wine into a fresh prefix and runs what it installed.
+WINDOWS_PACKAGES := gcc-mingw-w64-x86-64 wixl imagemagick zip wine wine64 mosquitto-clients python3
+.PHONY: check-windows
+check-windows: PACKAGES = $(WINDOWS_PACKAGES)
+check-windows: deps
+	./packaging/check-windows.sh

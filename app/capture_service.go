@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +29,7 @@ import (
 // keeps theirs open while they run. So that the headless capture commands
 // still read it then (a script that runs serve and checks what devices
 // sent), the holder answers stats, queries and flushes on a Unix socket in
-// the data dir, and the read-only commands (stats, query, export, replay)
+// the data dir (or a loopback fallback, see captureAddrFile), and the read-only commands (stats, query, export, replay)
 // use it when the store is locked. Writing commands (import, clear) are
 // still refused: they need the capture to themselves.
 //
@@ -35,31 +37,41 @@ import (
 // has file modes: only that user can reach it.
 const captureSocket = "capture.sock"
 
-// serveCaptureQueries answers on dataDir's socket from the store current()
-// returns (nil: the capture is not open). Call it only while holding the
-// store: the socket file it replaces can then only be a dead instance's.
-// stop closes the listener and waits for requests in progress.
+// Where a Unix socket cannot be made (Wine has no AF_UNIX; a data dir
+// path longer than sun_path's 108 bytes), the holder listens on a
+// loopback port instead and writes the port and a random token to this
+// file, created 0600 (on Windows the data dir under %AppData% is the
+// user's alone). Requests without the token are refused: any local user
+// can reach a loopback port.
+const captureAddrFile = "capture.addr"
+
+type captureAddr struct {
+	Addr  string `json:"addr"`
+	Token string `json:"token"`
+}
+
+// serveCaptureQueries answers on dataDir's socket (or its loopback
+// fallback) from the store current() returns (nil: the capture is not
+// open). Call it only while holding the store: the socket file it replaces
+// can then only be a dead instance's. stop closes the listener and waits
+// for requests in progress.
 func serveCaptureQueries(dataDir string, current func() *capture.Store, journal func() *journalstore.Store, log *slog.Logger) (stop func(), err error) {
-	path := filepath.Join(dataDir, captureSocket)
-	_ = os.Remove(path)
-	l, err := net.Listen("unix", path)
+	l, token, cleanup, err := listenCaptureQueries(dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("capture queries socket %s: %w", path, err)
-	}
-	if runtime.GOOS != "windows" {
-		if err := os.Chmod(path, 0o600); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("capture queries socket %s: %w", path, err)
-		}
+		return nil, err
 	}
 	mux := captureHandler(current)
 	journalHandler(mux, journal)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	if token != "" {
+		handler = requireToken(token, handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("capture queries socket stopped", "socket", path, "error", err)
+			log.Warn("capture queries listener stopped", "listener", l.Addr().String(), "error", err)
 		}
 	}()
 	return func() {
@@ -67,8 +79,70 @@ func serveCaptureQueries(dataDir string, current func() *capture.Store, journal 
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		<-done
-		_ = os.Remove(path)
+		cleanup()
 	}, nil
+}
+
+// listenCaptureQueries listens on the socket, else on the loopback
+// fallback; token is empty for the socket, whose file mode is the guard.
+func listenCaptureQueries(dataDir string) (l net.Listener, token string, cleanup func(), err error) {
+	path := filepath.Join(dataDir, captureSocket)
+	addrFile := filepath.Join(dataDir, captureAddrFile)
+	_ = os.Remove(path)
+	_ = os.Remove(addrFile) // a dead fallback instance's; dialCapture prefers it
+	l, unixErr := net.Listen("unix", path)
+	if unixErr == nil {
+		if runtime.GOOS != "windows" {
+			if err := os.Chmod(path, 0o600); err != nil {
+				l.Close()
+				return nil, "", nil, fmt.Errorf("capture queries socket %s: %w", path, err)
+			}
+		}
+		return l, "", func() { _ = os.Remove(path) }, nil
+	}
+	l, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("capture queries: socket %s: %v; loopback port instead: %w", path, unixErr, err)
+	}
+	token = rand.Text()
+	b, _ := json.Marshal(captureAddr{Addr: l.Addr().String(), Token: token}) // cannot fail: strings
+	if err := writePrivateFile(addrFile, b); err != nil {
+		l.Close()
+		return nil, "", nil, fmt.Errorf("capture queries: socket %s: %v; loopback port instead: %w", path, unixErr, err)
+	}
+	return l, token, func() { _ = os.Remove(addrFile) }, nil
+}
+
+// writePrivateFile writes b to path whole or not at all, readable by this
+// user only (CreateTemp makes it 0600), so a reader never sees half a token.
+func writePrivateFile(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
+}
+
+const tokenHeader = "X-Capture-Token"
+
+func requireToken(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(tokenHeader)), []byte(token)) != 1 {
+			http.Error(w, "wrong or missing "+tokenHeader+": it is in "+captureAddrFile+" in the data dir", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func captureHandler(current func() *capture.Store) *http.ServeMux {
@@ -186,24 +260,47 @@ func queryFromURL(v url.Values) (capture.Query, error) {
 // holds it. It answers like a Store: a query returns a page and a cursor,
 // and a caller wanting more asks again.
 type remoteCapture struct {
-	socket string
+	socket string // where, for messages
+	token  string // the loopback fallback's; empty on the socket
 	hc     *http.Client
 }
 
-// dialCapture reports whether a process answers on dataDir's socket.
+// dialCapture reports whether a process answers on dataDir's socket, or
+// on the loopback port its fallback file names.
 func dialCapture(dataDir string) (*remoteCapture, error) {
-	path := filepath.Join(dataDir, captureSocket)
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", path)
-	}}
-	rc := &remoteCapture{socket: path, hc: &http.Client{Transport: tr}}
+	where, token, hc, err := holderClient(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	rc := &remoteCapture{socket: where, token: token, hc: hc}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := rc.stats(ctx); err != nil {
-		tr.CloseIdleConnections()
+		hc.CloseIdleConnections()
 		return nil, err
 	}
 	return rc, nil
+}
+
+// holderClient reaches the process holding dataDir's stores: on its
+// socket, or on the loopback port and with the token its fallback file
+// names. where says which, for messages.
+func holderClient(dataDir string) (where, token string, hc *http.Client, err error) {
+	network, addr := "unix", filepath.Join(dataDir, captureSocket)
+	where = addr
+	addrFile := filepath.Join(dataDir, captureAddrFile)
+	if b, err := os.ReadFile(addrFile); err == nil {
+		var fallback captureAddr
+		if err := json.Unmarshal(b, &fallback); err != nil {
+			return "", "", nil, fmt.Errorf("capture queries: %s: %w", addrFile, err)
+		}
+		network, addr = "tcp", fallback.Addr
+		where, token = addr+" (from "+addrFile+")", fallback.Token
+	}
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	return where, token, &http.Client{Transport: tr}, nil
 }
 
 func (rc *remoteCapture) Stats() (capture.Stats, error) {
@@ -284,6 +381,9 @@ func (rc *remoteCapture) call(ctx context.Context, method, path string, v url.Va
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	if rc.token != "" {
+		req.Header.Set(tokenHeader, rc.token)
 	}
 	resp, err := rc.hc.Do(req)
 	if err != nil {

@@ -1,7 +1,14 @@
 package app
 
 import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +59,67 @@ func TestQueryFromURLBadInput(t *testing.T) {
 	v, _ := url.ParseQuery("limit=0")
 	if q, err := queryFromURL(v); err != nil || q.Limit != maxRemotePage {
 		t.Errorf("limit=0: %d, %v; want a page of %d", q.Limit, err, maxRemotePage)
+	}
+}
+
+// Where the capture socket cannot be made (Wine has no AF_UNIX; on Linux
+// a data dir path longer than the 108 bytes sun_path holds), the capture
+// commands still read the capture serve holds: through a loopback port
+// that only requests carrying the token from a file of this user's answer.
+func TestCaptureQueriesWithoutUnixSocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("a-long-data-dir-", 8))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	store, err := openCapture(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	stop, err := serveCaptureQueries(dir, func() *capture.Store { return store }, noJournal, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("serving capture queries from a data dir too long for a socket: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	rc, err := dialCapture(dir)
+	if err != nil {
+		t.Fatalf("reaching the capture without a socket: %v", err)
+	}
+	defer rc.Close()
+	if _, err := rc.Stats(); err != nil {
+		t.Fatalf("stats through the loopback fallback: %v", err)
+	}
+
+	addrFile := filepath.Join(dir, captureAddrFile)
+	fi, err := os.Stat(addrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v; want 0600 so that only this user reads the token", addrFile, fi.Mode().Perm())
+	}
+	var where captureAddr
+	b, _ := os.ReadFile(addrFile)
+	if err := json.Unmarshal(b, &where); err != nil || where.Token == "" {
+		t.Fatalf("%s: %q, %v", addrFile, b, err)
+	}
+	resp, err := http.Get("http://" + where.Addr + "/v1/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a request without the token got %s; want 403 Forbidden", resp.Status)
+	}
+
+	stop()
+	stopped = true
+	if _, err := os.Stat(addrFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there after serve stopped: %v", addrFile, err)
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -116,15 +114,16 @@ func journalQueryFromURL(v url.Values) (journalstore.Query, error) {
 // holds it.
 type remoteJournal struct {
 	socket string
+	token  string // the loopback fallback's; empty on the socket
 	hc     *http.Client
 }
 
 func dialJournal(dataDir string) (*remoteJournal, error) {
-	path := filepath.Join(dataDir, captureSocket)
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", path)
-	}}
-	return &remoteJournal{socket: path, hc: &http.Client{Transport: tr}}, nil
+	where, token, hc, err := holderClient(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteJournal{socket: where, token: token, hc: hc}, nil
 }
 
 func (rj *remoteJournal) Stats() (journalstore.Stats, error) {
@@ -176,6 +175,9 @@ func (rj *remoteJournal) call(ctx context.Context, path string, v url.Values) (i
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if rj.token != "" {
+		req.Header.Set(tokenHeader, rj.token)
 	}
 	resp, err := rj.hc.Do(req)
 	if err != nil {

@@ -2,8 +2,8 @@
 # Builds installable packages of IoT Studio into dist/ with the Fyne packaging
 # tool pinned in go.mod (`go tool fyne`); metadata comes from FyneApp.toml.
 #   packaging/package.sh linux     -> dist/iotstudio.tar.xz (binary, icon, .desktop; `make install` inside)
-#   packaging/package.sh windows   -> dist/iotstudio.exe (icon and version info embedded), cross-built
-#                                     with Debian's gcc-mingw-w64-x86-64
+#   packaging/package.sh windows   -> dist/iotstudio.exe, iotstudio.msi and iotstudio-windows-amd64.zip
+#   packaging/package.sh msi|zip   -> one of them; see packaging/windows/build.sh
 # macOS packages must be built on a Mac: `go tool fyne package -os darwin`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,14 +28,11 @@ case "$target" in
     mv iotstudio.tar.xz dist/
     rm -f iotstudio
     ;;
-  windows)
-    command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "install gcc-mingw-w64-x86-64 to cross-build for Windows" >&2; exit 1; }
-    CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-      "$tool" package -os windows --release --name iotstudio
-    mv iotstudio.exe dist/
+  windows | msi | zip)
+    packaging/windows/build.sh "$target" "$tool"
     ;;
   *)
-    echo "usage: packaging/package.sh linux|windows" >&2
+    echo "usage: packaging/package.sh linux|windows|msi|zip" >&2
     exit 2
     ;;
 esac
