@@ -94,6 +94,15 @@ func TestCaptureQueriesWithoutUnixSocket(t *testing.T) {
 	if _, err := rc.Stats(); err != nil {
 		t.Fatalf("stats through the loopback fallback: %v", err)
 	}
+	// The journal commands take the same way, token and all: this holder
+	// has no journal, and says so rather than refusing the request.
+	rj, err := dialJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rj.Stats(); err == nil || !strings.Contains(err.Error(), "journal is not open") {
+		t.Fatalf("journal stats through the loopback fallback: %v; want the holder's 'not open'", err)
+	}
 
 	addrFile := filepath.Join(dir, captureAddrFile)
 	fi, err := os.Stat(addrFile)
