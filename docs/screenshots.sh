@@ -12,8 +12,9 @@ out=${OUT:-docs/screenshots}
 SIZES=${SIZES:-"1100x720 1400x900"}
 THEMES=${THEMES:-"dark light"}
 LANGS=${LANGS:-"en_US.UTF-8"}
-# The side tabs' names, in the order of their Ctrl+1…9 keys.
-PANELS=${PANELS:-"explorer publish subscribe connections broker capture devices journal bridges"}
+# The side tabs' names, in the order of their Ctrl+1…9 keys; PANELS picks some.
+ALL_PANELS="explorer publish subscribe connections broker capture devices journal bridges"
+PANELS=${PANELS:-$ALL_PANELS}
 for tool in xvfb-run xwd convert xdotool mosquitto_pub; do
   command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (apt-get install xvfb xauth x11-apps imagemagick xdotool mosquitto-clients)" >&2; exit 1; }
 done
@@ -33,7 +34,7 @@ shoot() {
   port=$(shuf -i 20000-32767 -n 1)
   local suffix=""
   [ "$lang" = en_US.UTF-8 ] || suffix="-${lang%%.*}"
-  HOME="$home" LANG="$lang" FYNE_THEME="$theme" xvfb-run -a -s "-screen 0 ${w}x${h}x24" bash -c '
+  ALL_PANELS=$ALL_PANELS HOME="$home" LANG="$lang" FYNE_THEME="$theme" xvfb-run -a -s "-screen 0 ${w}x${h}x24" bash -c '
     set -e
     "$1" --data "$2" --mqtt "127.0.0.1:$3" --ws off > "$2/app.log" 2>&1 &
     app=$!
@@ -53,8 +54,10 @@ shoot() {
     done
     sleep 2
     win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    n=1
-    for panel in $5; do
+    n=0
+    for panel in $ALL_PANELS; do
+      n=$((n + 1))
+      case " $5 " in *" $panel "*) ;; *) continue ;; esac
       xdotool windowactivate --sync "$win" 2>/dev/null || true
       xdotool key --window "$win" "ctrl+$n"
       if [ "$panel" = explorer ]; then
@@ -67,7 +70,6 @@ shoot() {
       fi
       sleep 1.5
       xwd -root -silent | convert xwd:- -crop "$6+0+0" "$4/$panel-$6-$7$8.png"
-      n=$((n + 1))
     done
     kill -TERM $app; wait $app
   ' shoot "$work/iotstudio" "$data" "$port" "$out" "$PANELS" "$size" "$theme" "$suffix"
