@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds installable packages of IoT Studio into dist/ with the Fyne packaging
 # tool pinned in go.mod (`go tool fyne`); metadata comes from FyneApp.toml.
-#   packaging/package.sh linux     -> dist/iotstudio.tar.xz (binary, icon, .desktop; `make install` inside)
+#   packaging/package.sh linux     -> dist/iotstudio-VERSION-linux-amd64.tar.xz (binary, icons, .desktop,
+#                                     metainfo, NOTICE; `make install` / `make uninstall` inside)
+#   packaging/package.sh deb       -> dist/iotstudio_VERSION_amd64.deb
+#   packaging/package.sh source    -> dist/iotstudio-VERSION-src.tar.xz (modules vendored; the Flatpak builds it)
+#   packaging/package.sh all       -> every package this machine can build
 #   packaging/package.sh windows   -> dist/iotstudio.exe (icon and version info embedded), cross-built
 #                                     with Debian's gcc-mingw-w64-x86-64
 # macOS packages must be built on a Mac: `go tool fyne package -os darwin`.
@@ -22,11 +26,12 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=auto"
 tool=$(mktemp -d)/fyne
 go build -o "$tool" fyne.io/tools/cmd/fyne
 case "$target" in
-  linux)
-    go build -trimpath -ldflags "-s -w" -o iotstudio .
-    "$tool" package -os linux --release --name iotstudio --exe iotstudio
-    mv iotstudio.tar.xz dist/
-    rm -f iotstudio
+  linux|deb|source)
+    packaging/linux/build.sh "$target" "$tool"
+    ;;
+  all)
+    for t in linux deb; do "$0" "$t"; done
+    if [ -d packaging/windows ]; then "$0" windows; fi
     ;;
   windows)
     command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "install gcc-mingw-w64-x86-64 to cross-build for Windows" >&2; exit 1; }
@@ -35,7 +40,7 @@ case "$target" in
     mv iotstudio.exe dist/
     ;;
   *)
-    echo "usage: packaging/package.sh linux|windows" >&2
+    echo "usage: packaging/package.sh linux|deb|source|windows|all" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,7 @@
 //
 //	go run ./packaging/notice            # rewrite assets/NOTICE
 //	go run ./packaging/notice -check     # exit 1 if assets/NOTICE is stale
+//	go run ./packaging/notice -debian    # the .deb's copyright file, on stdout
 //
 // It asks `go list -deps` which packages the program links for Linux,
 // Windows and macOS (the union: a keyring or D-Bus module is linked on one
@@ -42,8 +43,15 @@ var targets = []string{"linux", "windows", "darwin"}
 
 func main() {
 	check := flag.Bool("check", false, "only compare with "+out+"; exit 1 if it differs")
+	debian := flag.Bool("debian", false, "write Debian's copyright file to stdout: licences Debian ships in /usr/share/common-licenses are referred to, not repeated")
 	flag.Parse()
-	if err := run(*check); err != nil {
+	var err error
+	if *debian {
+		err = writeDebian(os.Stdout)
+	} else {
+		err = run(*check)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "notice:", err)
 		os.Exit(1)
 	}
@@ -55,7 +63,7 @@ func run(check bool) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := writeNotice(&buf, mods); err != nil {
+	if err := writeNotice(&buf, mods, false); err != nil {
 		return err
 	}
 	if check {
@@ -287,7 +295,24 @@ func classify(text string) string {
 	return "see text"
 }
 
-func writeNotice(w io.Writer, mods []*module) error {
+// writeDebian writes the copyright file of the .deb. Debian policy wants
+// the licences every system has in /usr/share/common-licenses named there
+// rather than copied (lintian: copyright-file-contains-full-apache-2-license).
+func writeDebian(w io.Writer) error {
+	mods, err := linkedModules()
+	if err != nil {
+		return err
+	}
+	return writeNotice(w, mods, true)
+}
+
+// commonLicences are the licences of /usr/share/common-licenses on Debian.
+var commonLicences = map[string]string{
+	"Apache-2.0": "/usr/share/common-licenses/Apache-2.0",
+	"MPL-2.0":    "/usr/share/common-licenses/MPL-2.0",
+}
+
+func writeNotice(w io.Writer, mods []*module, debian bool) error {
 	var b strings.Builder
 	b.WriteString(`IoT Studio: third-party notices
 ================================
@@ -316,7 +341,11 @@ Summary
 	section(&b, "Go standard library", "LICENSE", strings.TrimSpace(string(goLicence)))
 	for _, m := range mods {
 		for _, f := range m.Files {
-			section(&b, m.Path+" "+m.Version, f.Name, f.Text)
+			text := f.Text
+			if path, ok := commonLicences[f.Kind]; ok && debian {
+				text = "The " + f.Kind + " licence, in " + path + " on Debian systems."
+			}
+			section(&b, m.Path+" "+m.Version, f.Name, text)
 		}
 	}
 	_, err = io.WriteString(w, b.String())

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The summary a reader (or a licence audit) scans names each module's
 // licence; a text nobody recognised must say so rather than guess.
@@ -18,6 +21,27 @@ func TestClassifyNamesTheLicence(t *testing.T) {
 	} {
 		if got := classify(tc.text); got != tc.want {
 			t.Errorf("classify(%.40q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// lintian rejects a .deb whose copyright file repeats the Apache licence
+// Debian already ships; NOTICE (for every other system) must keep it.
+func TestDebianVariantRefersToCommonLicences(t *testing.T) {
+	mods := []*module{{Path: "example.com/a", Version: "v1.0.0", Files: []licenceFile{
+		{Name: "LICENSE", Text: "Apache License\nVersion 2.0\nTERMS AND CONDITIONS", Kind: "Apache-2.0"},
+	}}}
+	for _, tc := range []struct {
+		debian   bool
+		want     string
+		wantFull bool
+	}{{false, "TERMS AND CONDITIONS", true}, {true, "/usr/share/common-licenses/Apache-2.0", false}} {
+		var b strings.Builder
+		if err := writeNotice(&b, mods, tc.debian); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) || strings.Contains(b.String(), "TERMS AND CONDITIONS") != tc.wantFull {
+			t.Errorf("debian=%v: want %q, full text %v, got:\n%s", tc.debian, tc.want, tc.wantFull, b.String())
 		}
 	}
 }
