@@ -45,8 +45,7 @@ grep -q "iotstudio-$version-src.tar.xz" packaging/flatpak/$ID.yml ||
   fail "packaging/flatpak/$ID.yml does not build iotstudio-$version-src.tar.xz (FyneApp.toml's version)"
 
 step "build"
-packaging/package.sh linux >/dev/null
-packaging/package.sh deb >/dev/null
+packaging/linux/build.sh linux deb >/dev/null
 ls -l "$tarball" "$deb"
 
 # run_installed BIN DATA: the installed program answers `version`, serves
@@ -54,7 +53,7 @@ ls -l "$tarball" "$deb"
 run_installed() {
   local bin=$1 data=$2 log=$tmp/serve.log port= msg="check-linux $RANDOM$RANDOM" i
   "$bin" version | tee "$tmp/version"
-  grep -Eq "^$version( |$)" "$tmp/version" || fail "$bin version does not say $version"
+  grep -Eq "(^| )$version( |$)" "$tmp/version" || fail "$bin version does not say $version"
   "$bin" serve --mqtt 127.0.0.1:0 --ws off --data "$data" >"$log" 2>&1 &
   serve_pid=$!
   for i in $(seq 150); do # up to 30 s for the broker to open its port

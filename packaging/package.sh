@@ -27,10 +27,10 @@ tool=$(mktemp -d)/fyne
 go build -o "$tool" fyne.io/tools/cmd/fyne
 case "$target" in
   linux|deb|source)
-    packaging/linux/build.sh "$target" "$tool"
+    FYNE=$tool packaging/linux/build.sh "$target"
     ;;
   all)
-    for t in linux deb; do "$0" "$t"; done
+    FYNE=$tool packaging/linux/build.sh linux deb
     if [ -d packaging/windows ]; then "$0" windows; fi
     ;;
   windows)

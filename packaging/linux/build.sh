@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Linux packages of IoT Studio; packaging/package.sh calls this with the
-# target and the Fyne packaging tool it built:
-#   build.sh linux  FYNE  -> dist/iotstudio-VERSION-linux-amd64.tar.xz  (make install/uninstall inside)
-#   build.sh deb    FYNE  -> dist/iotstudio_VERSION_amd64.deb
-#   build.sh source FYNE  -> dist/iotstudio-VERSION-src.tar.xz          (with vendor/, for the Flatpak)
-# VERSION is FyneApp.toml's. Everything is built in a scratch directory
+# Linux packages of IoT Studio (packaging/package.sh and check-linux.sh call
+# this); several targets share one build of the program:
+#   build.sh linux   -> dist/iotstudio-VERSION-linux-amd64.tar.xz  (make install/uninstall inside)
+#   build.sh deb     -> dist/iotstudio_VERSION_amd64.deb
+#   build.sh source  -> dist/iotstudio-VERSION-src.tar.xz          (with vendor/, for the Flatpak)
+# VERSION is FyneApp.toml's. FYNE names a built Fyne tool (go tool fyne
+# otherwise). Everything is built in a scratch directory
 # inside dist/ and renamed into place at the end, so a failed or
 # interrupted build leaves no half-written package behind.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target=$1
-fyne=${2:-}
+[ $# -gt 0 ] || { echo "usage: packaging/linux/build.sh linux|deb|source..." >&2; exit 2; }
+target=$*
+fyne=${FYNE:-}
 umask 022
 
 ID=io.iotstudio.app
@@ -32,8 +34,12 @@ trap 'rm -rf "$work"' EXIT
 # window. --release strips it (-s -w, -trimpath); the version goes in with -X;
 # PIE as Debian builds every program, for address space randomisation.
 build_binary() {
-  [ -n "$fyne" ] || { echo "package.sh $target: the Fyne tool was not passed" >&2; exit 1; }
+  [ -s "$work/iotstudio" ] && return
   need gcc gcc
+  if [ -z "$fyne" ]; then
+    fyne=$PWD/$work/fyne
+    go build -o "$fyne" fyne.io/tools/cmd/fyne
+  fi
   GOFLAGS="${GOFLAGS:-} -buildmode=pie -ldflags=-X=github.com/iotstudio/iotstudio/app.version=$version" \
     "$fyne" build --release -o "$PWD/$work/iotstudio" .
 }
@@ -167,9 +173,19 @@ source_archive() {
   publish "$work/$name-src.tar.xz"
 }
 
-case "$target" in
-  linux) tarball ;;
-  deb) deb ;;
-  source) source_archive ;;
-  *) echo "build.sh: unknown target $target (linux, deb, source)" >&2; exit 2 ;;
-esac
+# Every tool is looked for before the long build starts.
+for t in "$@"; do
+  case "$t" in
+    linux) need gcc gcc; need xz xz-utils ;;
+    deb) need gcc gcc; need dpkg-deb dpkg; need dpkg-shlibdeps dpkg-dev ;;
+    source) need git git; need xz xz-utils ;;
+    *) echo "build.sh: unknown target $t (linux, deb, source)" >&2; exit 2 ;;
+  esac
+done
+for t in "$@"; do
+  case "$t" in
+    linux) tarball ;;
+    deb) deb ;;
+    source) source_archive ;;
+  esac
+done
