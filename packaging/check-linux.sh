@@ -44,6 +44,20 @@ appstreamcli validate --no-net packaging/linux/$ID.metainfo.xml
 grep -q "iotstudio-$version-src.tar.xz" packaging/flatpak/$ID.yml ||
   fail "packaging/flatpak/$ID.yml does not build iotstudio-$version-src.tar.xz (FyneApp.toml's version)"
 
+step "a missing tool: one line naming the Debian package, nothing in dist/"
+mkdir -p "$tmp/noxz" dist
+for f in /usr/bin/* /bin/*; do
+  case "${f##*/}" in xz) ;; *) ln -sf "$f" "$tmp/noxz/" ;; esac
+done
+ls -A dist >"$tmp/dist-before"
+if PATH=$tmp/noxz:$(dirname "$(command -v go)") packaging/linux/build.sh linux 2>"$tmp/noxz.err"; then
+  fail "build.sh linux without xz succeeded"
+fi
+[ "$(wc -l <"$tmp/noxz.err")" = 1 ] && grep -q "install the Debian package xz-utils" "$tmp/noxz.err" ||
+  fail "without xz, build.sh said: $(cat "$tmp/noxz.err")"
+ls -A dist | diff "$tmp/dist-before" - || fail "a failed build changed dist/"
+cat "$tmp/noxz.err"
+
 step "build"
 packaging/linux/build.sh linux deb >/dev/null
 ls -l "$tarball" "$deb"
