@@ -20,6 +20,7 @@ need mosquitto_pub mosquitto-clients
 need dpkg-deb dpkg
 need make make
 need xz xz-utils
+need python3 python3
 
 ID=io.iotstudio.app
 version=$(sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' FyneApp.toml)
@@ -66,6 +67,9 @@ ls -l "$tarball" "$deb"
 # on a free port, and its capture holds a message published to it.
 run_installed() {
   local bin=$1 data=$2 log=$tmp/serve.log port= msg="check-linux $RANDOM$RANDOM" i
+  # fyne build bundled the icon, or the window would show Fyne's own.
+  python3 -c 'import sys; sys.exit(open(sys.argv[2], "rb").read() not in open(sys.argv[1], "rb").read())' "$bin" assets/icon.png ||
+    fail "$bin does not carry assets/icon.png for its window"
   "$bin" version | tee "$tmp/version"
   grep -Eq "(^| )$version( |$)" "$tmp/version" || fail "$bin version does not say $version"
   "$bin" serve --mqtt 127.0.0.1:0 --ws off --data "$data" >"$log" 2>&1 &
