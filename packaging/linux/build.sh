@@ -27,7 +27,11 @@ need() { # need COMMAND DEBIAN-PACKAGE
 
 mkdir -p dist
 work=$(mktemp -d dist/.build-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# fyne build writes fyne_metadata_init.go beside main.go for the build;
+# an interrupted one would leave it there, compiled into every later build.
+leftover=
+[ -e fyne_metadata_init.go ] || leftover=fyne_metadata_init.go
+trap 'rm -rf "$work" $leftover' EXIT
 trap 'exit 130' INT TERM # so that the EXIT trap clears the scratch directory
 
 # The binary comes from `fyne build`, not `go build`: it bundles
@@ -42,7 +46,9 @@ build_binary() {
     fyne=$PWD/$work/fyne
     go build -o "$fyne" fyne.io/tools/cmd/fyne
   fi
-  GOFLAGS="${GOFLAGS:-} -ldflags=-X=github.com/iotstudio/iotstudio/app.version=$version" \
+  # -buildvcs=auto: the commit goes into `iotstudio version` whatever
+  # GOFLAGS this machine sets.
+  GOFLAGS="${GOFLAGS:-} -buildvcs=auto -ldflags=-X=github.com/iotstudio/iotstudio/app.version=$version" \
     "$fyne" build --release -o "$PWD/$work/iotstudio" .
 }
 
