@@ -5,18 +5,22 @@
 # What building and running the app needs.
 RUN_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
+# What building the Linux packages adds (dpkg-shlibdeps, xz).
+PACKAGE_PACKAGES := dpkg-dev xz-utils
 # What the tests add: a virtual display for the GUI smoke test, and real
 # brokers to test connections against (mosquitto; RabbitMQ, which speaks
-# MQTT 3.1.1 only). Debian starts both as services on install.
+# MQTT 3.1.1 only; Debian starts both as services on install), and the
+# checkers of the Linux packages (packaging/check-linux.sh).
 TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps imagemagick \
-	mosquitto mosquitto-clients rabbitmq-server python3
+	mosquitto mosquitto-clients rabbitmq-server python3 $(PACKAGE_PACKAGES) \
+	lintian desktop-file-utils appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Fyne complains about the C locale; keep any real locale the user has.
 ifeq ($(filter-out C POSIX C.UTF-8,$(LANG)),)
 export LANG := en_US.UTF-8
 endif
 
-.PHONY: run test deps build vet smoke bench
+.PHONY: run test deps build vet smoke bench package
 
 # deps installs PACKAGES: what running needs, unless a target asks for more.
 PACKAGES = $(RUN_PACKAGES)
@@ -28,6 +32,7 @@ run: deps
 test: PACKAGES = $(TEST_PACKAGES)
 test: deps vet
 	./.ci/gui-smoke.sh
+	./packaging/check-linux.sh
 	go test -race -count=1 -timeout 20m ./...
 
 deps:
@@ -43,12 +48,17 @@ build: deps
 
 vet:
 	go vet ./...
-	@unformatted=$$(gofmt -l app engine ui main.go); \
+	@unformatted=$$(gofmt -l app engine ui assets packaging main.go); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w on them):" $$unformatted; exit 1; fi
 
 smoke: PACKAGES = $(TEST_PACKAGES)
 smoke: build
 	./.ci/gui-smoke.sh
+
+# Every package this machine can build, into dist/ (packaging/README.md).
+package: PACKAGES = $(RUN_PACKAGES) $(PACKAGE_PACKAGES) gcc-mingw-w64-x86-64 wixl zip
+package: deps
+	packaging/package.sh all
 
 bench:
 	go test -run '^$$' -bench . -benchtime 1x ./engine/broker/
