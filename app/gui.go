@@ -17,6 +17,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/assets"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/journalstore"
 	"github.com/iotstudio/iotstudio/engine/studio"
@@ -71,6 +72,11 @@ func runGUI(args []string, e env) error {
 	mqttAddr, wsAddr, noCapture := f.mqttAddr, f.wsAddr, f.noCapture
 
 	a := fyneapp.NewWithID(AppID)
+	if a.Metadata().Icon == nil {
+		// Built without the packaging tool (go run, go build): the window
+		// still shows the app's own icon, not Fyne's.
+		a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	}
 	keepPreferences(a, preferencesPath(a), log)
 
 	// Settings (ui/settings): the theme, text size and tree density the

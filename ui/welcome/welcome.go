@@ -6,6 +6,7 @@
 package welcome
 
 import (
+	"strings"
 	"context"
 	"fmt"
 	"net"
@@ -145,7 +146,7 @@ func (c *Card) show(info Info) {
 	if !info.Running || info.MQTT == "" {
 		msg := lang.L("The local broker is not running: start it in the Broker panel.")
 		if info.Problem != "" {
-			msg = lang.L("The local broker is not running: ") + info.Problem + lang.L(" Change its settings in the Broker panel.")
+			msg = lang.L("The local broker is not running: ") + sentence(info.Problem) + lang.L(" Change its settings in the Broker panel.")
 		}
 		c.state.SetText(msg)
 		c.lines.Hide()
@@ -176,4 +177,14 @@ func (c *Card) onSend() {
 		return
 	}
 	c.sent.SetText(fmt.Sprintf(lang.L("Sent to %s at %s: it is in the tree on the left."), TestTopic, time.Now().Format("15:04:05")))
+}
+
+// sentence ends an error's words with a full stop, so that the hint after
+// it reads as the next sentence: engine errors mostly end without one.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "。") {
+		return s
+	}
+	return s + "."
 }

@@ -57,6 +57,13 @@ func TestCardSaysWhatRunsAndHowToReachIt(t *testing.T) {
 	if !strings.Contains(c.state.Text, "not running: Port 1883 is already in use") || c.lines.Visible() || !c.sendBtn.Disabled() {
 		t.Errorf("stopped broker: state %q, commands shown %v, send enabled %v", c.state.Text, c.lines.Visible(), !c.sendBtn.Disabled())
 	}
+	// An engine error ends without a full stop; the hint still reads as
+	// a sentence of its own (Xvfb showed "…another process Change its…").
+	info = Info{Problem: "sessionstore: database is locked by another process", DataDir: info.DataDir}
+	c.show(info)
+	if !strings.Contains(c.state.Text, "another process. Change its settings") {
+		t.Errorf("stopped broker: %q, want the problem and the hint as two sentences", c.state.Text)
+	}
 }
 
 // One click sends a test message and says where it went, or why not.

@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/assets"
 )
 
 // aboutInfo is what Help > About says besides the fixed text.
@@ -16,11 +18,12 @@ type aboutInfo struct {
 	DataDir string
 }
 
-// The source tree has no LICENSE or NOTICE file yet; About says so rather
-// than name a licence nobody chose. Replace these lines when they exist.
+// The source tree has no LICENSE yet; About says so rather than name a
+// licence nobody chose. The third-party notices are assets/NOTICE,
+// generated from the modules built in (packaging/notice).
 const (
 	licenceText    = "Licence: none stated yet (the source has no LICENSE file)."
-	thirdPartyText = "Built on Fyne, mochi-mqtt, Badger, Eclipse Paho and other open-source Go modules, each under its own licence; `go version -m` on the program lists them."
+	thirdPartyText = "Built on Fyne, mochi-mqtt, Badger, Eclipse Paho and other open-source Go modules, each under its own licence."
 )
 
 // showAbout opens the About dialog: the app, its version, where it keeps
@@ -50,11 +53,22 @@ func showAbout(w fyne.Window, info aboutInfo) {
 		widget.NewSeparator(),
 		wrapped(lang.L(licenceText)),
 		wrapped(lang.L(thirdPartyText)),
+		widget.NewButton(lang.L("Third-party licences…"), func() { showNotice(w) }),
 	}
 	if u, err := url.Parse(docsURL); err == nil {
 		items = append(items, widget.NewHyperlink(lang.L("Documentation and source: github.com/iotstudio/iotstudio"), u))
 	}
 	d := dialog.NewCustom(lang.L("About IoT Studio"), lang.L("Close"), container.NewVBox(items...), w)
 	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
+
+// showNotice shows the licences of the modules built into the program.
+func showNotice(w fyne.Window) {
+	text := widget.NewLabel(assets.Notice)
+	text.TextStyle = fyne.TextStyle{Monospace: true}
+	text.Selectable = true
+	d := dialog.NewCustom(lang.L("Third-party licences"), lang.L("Close"), container.NewVScroll(text), w)
+	d.Resize(fyne.NewSize(760, 540))
 	d.Show()
 }

@@ -158,4 +158,12 @@ func TestMainMenuAndAbout(t *testing.T) {
 			t.Errorf("About says %q; want it to name %q", text, want)
 		}
 	}
+	// The licences of the modules built in, one click away.
+	test.Tap(uitest.OverlayButton(t, w.win, "Third-party licences…"))
+	notice := strings.Join(uitest.Labels(w.win.Canvas().Overlays().Top()), "\n")
+	for _, want := range []string{"github.com/mochi-mqtt/server/v2", "fyne.io/fyne/v2", "MIT License"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("the third-party licences lack %q", want)
+		}
+	}
 }
