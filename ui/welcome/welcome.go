@@ -6,10 +6,10 @@
 package welcome
 
 import (
-	"strings"
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
