@@ -31,7 +31,8 @@ type Bridges struct {
 func (s *Studio) OpenBridges(plans []bridge.Planned, secrets *client.Secrets) (*Bridges, error) {
 	bs := &Bridges{log: s.log}
 	for _, p := range plans {
-		b, err := bridge.OpenPlanned(p, secrets, s.Broker, s.Broker.Config().DataDir, client.Options{Logger: s.log}, s.log)
+		// A bridge's remote goes up and down like any connection: journaled alike.
+		b, err := bridge.OpenPlanned(p, secrets, s.Broker, s.Broker.Config().DataDir, client.Options{Logger: s.log, OnState: s.remoteStates()}, s.log)
 		if err != nil {
 			bs.Close()
 			return nil, err
