@@ -40,6 +40,7 @@ type simEngine struct {
 	data string
 	dir  string // the user's profiles
 	cmd  FleetCommand
+	runs runningFleets // for the window's metrics
 }
 
 func newSimEngine(eng *studio.Studio, dataDir string, cmd FleetCommand) *simEngine {
@@ -195,13 +196,20 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 	}
 	embedded := targetName == embeddedTarget
 	if s.cmd == nil {
-		return startSimRun(ctx, s.eng, sc, t, embedded), nil
+		r := startSimRun(ctx, s.eng, sc, t, embedded)
+		s.runs.add(r)
+		return r, nil
 	}
 	args := []string{"--profile", targetName}
 	if embedded {
 		args = []string{"--url", t.URL}
 	}
-	return startChildRun(ctx, s.eng, s.cmd, text, sc, count, args, embedded, s.data)
+	r, err := startChildRun(ctx, s.eng, s.cmd, text, sc, count, args, embedded, s.data)
+	if err != nil {
+		return nil, err
+	}
+	s.runs.add(r)
+	return r, nil
 }
 
 func (s *simEngine) Infer(filter string, since time.Duration) (string, string, error) {

@@ -84,6 +84,15 @@ func runPlugs(t *testing.T, s *simEngine) {
 		st := run.Stats()
 		return st.Connected == 3 && st.LatencyKnown && st.Delivered >= 3
 	})
+	// The window's Prometheus metrics see the run's fleet.
+	if fl := s.runs.stats(); len(fl) != 1 || fl[0].Connected != 3 || fl[0].Sent == 0 || !fl[0].Observed {
+		t.Fatalf("the metrics read fleets %+v, want one of 3 connected plugs that sent, with delivery known", fl)
+	}
+	defer func() {
+		if fl := s.runs.stats(); len(fl) != 0 {
+			t.Errorf("a stopped run's fleets are still in the metrics: %+v", fl)
+		}
+	}()
 	rows := run.Devices()
 	if len(rows) != 3 || rows[0].ID != "smart-plug-0" || rows[0].State != devices.StateOnline {
 		t.Fatalf("devices %+v", rows)

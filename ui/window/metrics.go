@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/iotstudio/iotstudio/engine/metrics"
+	"github.com/iotstudio/iotstudio/engine/sim/fleet"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/settings"
 )
@@ -20,9 +21,10 @@ const keyMetricsAddr = "settings.metricsAddr"
 // metricsEndpoint serves the engine's Prometheus metrics (the same as
 // serve --metrics) from the window's process while Settings has them on.
 type metricsEndpoint struct {
-	eng   *studio.Studio
-	prefs fyne.Preferences
-	log   *slog.Logger
+	eng    *studio.Studio
+	fleets func() []fleet.Stats // the Devices panel's runs
+	prefs  fyne.Preferences
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	addr   string // serving on; "" off
@@ -32,8 +34,8 @@ type metricsEndpoint struct {
 
 // startMetrics serves metrics where the last start did; a failure (the
 // port taken meanwhile) is logged and leaves them off until Settings.
-func startMetrics(eng *studio.Studio, prefs fyne.Preferences, log *slog.Logger) *metricsEndpoint {
-	m := &metricsEndpoint{eng: eng, prefs: prefs, log: log}
+func startMetrics(eng *studio.Studio, fleets func() []fleet.Stats, prefs fyne.Preferences, log *slog.Logger) *metricsEndpoint {
+	m := &metricsEndpoint{eng: eng, fleets: fleets, prefs: prefs, log: log}
 	if addr := prefs.String(keyMetricsAddr); addr != "" {
 		if err := m.set(addr); err != nil {
 			log.Warn("Prometheus metrics are off until they are switched on again in Settings", "error", err)
@@ -65,7 +67,9 @@ func (m *metricsEndpoint) set(addr string) error {
 		}
 		// Listen before stopping the old endpoint: a refused address
 		// leaves the one that works.
-		if srv, err = metrics.Listen(metrics.NewRegistry(m.eng.MetricsSources()), metrics.Options{Addr: addr, Users: users, Logger: m.log}); err != nil {
+		src := m.eng.MetricsSources()
+		src.Fleets = m.fleets
+		if srv, err = metrics.Listen(metrics.NewRegistry(src), metrics.Options{Addr: addr, Users: users, Logger: m.log}); err != nil {
 			return err
 		}
 	}

@@ -46,7 +46,7 @@ func scrapeBody(t *testing.T, addr string) string {
 func TestWindowMetricsSwitch(t *testing.T) {
 	a := test.NewTempApp(t)
 	eng := metricsEngine(t)
-	m := startMetrics(eng, a.Preferences(), testkit.Logger())
+	m := startMetrics(eng, nil, a.Preferences(), testkit.Logger())
 	defer m.close()
 	if m.serving() != "" {
 		t.Fatal("metrics are served before anyone switched them on")
@@ -73,7 +73,7 @@ func TestWindowMetricsSwitch(t *testing.T) {
 	_ = scrapeBody(t, first)
 
 	m.close()
-	next := startMetrics(eng, a.Preferences(), testkit.Logger())
+	next := startMetrics(eng, nil, a.Preferences(), testkit.Logger())
 	defer next.close()
 	if next.serving() == "" {
 		t.Fatal("the next start does not serve metrics the user switched on")
@@ -84,7 +84,7 @@ func TestWindowMetricsSwitch(t *testing.T) {
 	if _, err := http.Get("http://" + first + "/metrics"); err == nil && next.serving() != "" {
 		t.Fatal("still served after switching off")
 	}
-	if again := startMetrics(eng, a.Preferences(), testkit.Logger()); again.serving() != "" {
+	if again := startMetrics(eng, nil, a.Preferences(), testkit.Logger()); again.serving() != "" {
 		again.close()
 		t.Fatal("switched off, yet the next start serves metrics")
 	}

@@ -98,7 +98,8 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 		}
 		w.capt.show(ctx, serving, w.win)
 	}
-	devs := devices.New(newSimEngine(eng, opts.DataDir, opts.FleetCommand), w.win, devices.Options{Logger: log})
+	sims := newSimEngine(eng, opts.DataDir, opts.FleetCommand)
+	devs := devices.New(sims, w.win, devices.Options{Logger: log})
 	shell.AddPanels(w.win, devs)
 	serving.Go(func() error { return devs.Serve(ctx) })
 	w.journal = addJournal(ctx, serving, w.win, eng)
@@ -107,7 +108,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	}
 	w.bridges = addBridges(ctx, serving, w.win, eng, opts.DataDir, w.log)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
-	w.settings.metrics = startMetrics(eng, a.Preferences(), w.log)
+	w.settings.metrics = startMetrics(eng, sims.runs.stats, a.Preferences(), w.log)
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
 }
