@@ -201,6 +201,7 @@ func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
 		return
 	}
 	h.outByQoS[pk.FixedHeader.Qos%3].Add(1)
+	h.outBytesByQoS[pk.FixedHeader.Qos%3].Add(int64(len(pk.Payload)))
 	v, ok := h.byClient.Load(cl)
 	if !ok {
 		return

@@ -36,6 +36,8 @@ type Counters struct {
 	// PUBLISH packets received from clients and accepted (not refused by
 	// the ACL) and sent to them, by QoS (the QoS they were sent at).
 	MessagesInByQoS, MessagesOutByQoS [3]int64
+	// Their payload bytes, by QoS.
+	PayloadBytesInByQoS, PayloadBytesOutByQoS [3]int64
 }
 
 // Counters reads the counters; zero (Running false) when stopped.
@@ -55,6 +57,7 @@ func (b *Broker) Counters() Counters {
 	}
 	for q := range 3 {
 		c.MessagesInByQoS[q], c.MessagesOutByQoS[q] = flow.inByQoS[q].Load(), flow.outByQoS[q].Load()
+		c.PayloadBytesInByQoS[q], c.PayloadBytesOutByQoS[q] = flow.inBytesByQoS[q].Load(), flow.outBytesByQoS[q].Load()
 	}
 	if v.encode != nil {
 		c.RefusedBusy = v.encode.busy.Load()

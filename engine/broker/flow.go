@@ -83,6 +83,8 @@ type flowHook struct {
 	// QoS, for monitoring (Counters). Counted here, in hooks every message
 	// runs anyway: a hook of their own would cost every message a call.
 	inByQoS, outByQoS [3]atomic.Int64
+	// Their payload bytes, by QoS.
+	inBytesByQoS, outBytesByQoS [3]atomic.Int64
 }
 
 type flowList struct {
@@ -127,6 +129,7 @@ func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet
 	}
 	if !cl.Net.Inline {
 		h.inByQoS[pk.FixedHeader.Qos%3].Add(1)
+		h.inBytesByQoS[pk.FixedHeader.Qos%3].Add(int64(len(pk.Payload)))
 	}
 	now := time.Now().UnixNano()
 	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)

@@ -206,6 +206,8 @@ func TestScrapeFollowsTraffic(t *testing.T) {
 		{"iotstudio_broker_messages_sent_total", "qos", "0", 9, 9},
 		{"iotstudio_broker_messages_sent_total", "qos", "1", 16, 16},
 		{"iotstudio_broker_messages_sent_total", "qos", "2", 0, 0},
+		{"iotstudio_broker_payload_received_bytes_total", "qos", "1", 8 * 4, 8 * 4},
+		{"iotstudio_broker_payload_sent_bytes_total", "qos", "1", 16 * 4, 16 * 4},
 		{"iotstudio_broker_received_bytes_total", "", "", float64(n * len("plant/line0 21.5")), 1 << 20},
 		{"iotstudio_broker_sent_bytes_total", "", "", float64(n * len("plant/line0 21.5")), 1 << 20},
 		{"iotstudio_broker_subscriptions", "", "", 1, 1},
