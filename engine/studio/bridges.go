@@ -73,9 +73,11 @@ func (bs *Bridges) Close() {
 	defer cancel()
 	var errs []error
 	for _, b := range bs.bridges {
+		// Counted after Close, which lets publishes in flight finish: the
+		// counts are the final ones.
+		errs = append(errs, b.Close(ctx))
 		st := b.Stats()
 		bs.log.Info("bridge stopped", "bridge", st.Name, "forwarded_out", st.ForwardedOut, "forwarded_in", st.ForwardedIn, "queued", st.Queued, "dropped", st.Dropped)
-		errs = append(errs, b.Close(ctx))
 	}
 	bs.bridges, bs.stops = nil, nil
 	if err := errors.Join(errs...); err != nil {
