@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -35,6 +36,8 @@ type Source interface {
 	Apply(text string) error
 	// LoadErr is why the file could not be run at start, or nil.
 	LoadErr() error
+	// Rules are the running bridge's rules, by bridge name.
+	Rules(bridge string) []bridge.Rule
 }
 
 // Options are what the panel needs besides its source.
@@ -76,10 +79,10 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 // headers are made when the table is: the translations are registered
 // after package initialisation.
 func headers() []string {
-	return []string{lang.L("Bridge"), lang.L("State"), lang.L("Sent out"), lang.L("Brought in"), lang.L("Queued"), lang.L("Dropped"), lang.L("Last error")}
+	return []string{lang.L("Bridge"), lang.L("State"), lang.L("Rules"), lang.L("Sent out"), lang.L("Brought in"), lang.L("Queued"), lang.L("Dropped"), lang.L("Last error")}
 }
 
-var widths = []float32{150, 120, 100, 110, 90, 90, 400}
+var widths = []float32{120, 110, 300, 90, 100, 80, 80, 400}
 
 func (p *Panel) build() {
 	p.note = widget.NewLabel("")
@@ -122,12 +125,14 @@ func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.SetText(stateWord(st.State))
 		l.Importance = stateImportance(st.State)
 	case 2:
-		l.SetText(strconv.FormatInt(st.ForwardedOut, 10))
+		l.SetText(rulesText(p.src.Rules(st.Name)))
 	case 3:
-		l.SetText(strconv.FormatInt(st.ForwardedIn, 10))
+		l.SetText(strconv.FormatInt(st.ForwardedOut, 10))
 	case 4:
-		l.SetText(strconv.Itoa(st.Queued))
+		l.SetText(strconv.FormatInt(st.ForwardedIn, 10))
 	case 5:
+		l.SetText(strconv.Itoa(st.Queued))
+	case 6:
 		l.SetText(strconv.FormatInt(st.Dropped, 10))
 		if st.Dropped > 0 {
 			l.Importance = widget.WarningImportance
@@ -233,4 +238,15 @@ func (p *Panel) showEditor() {
 	d = dialog.NewCustom(lang.L("Bridges file"), lang.L("Cancel"), body, p.win)
 	d.Resize(fyne.NewSize(900, 620))
 	d.Show()
+}
+
+// rulesText says a bridge's rules in one line: which way, what maps to
+// what, at which QoS ("plant/# → site1/plant/# Q1; plant/cmd/# ← site1/cmd/# Q1").
+func rulesText(rules []bridge.Rule) string {
+	var parts []string
+	for _, r := range rules {
+		arrow := map[bridge.Direction]string{bridge.Out: " → ", bridge.In: " ← ", bridge.Both: " ↔ "}[r.Direction]
+		parts = append(parts, fmt.Sprintf("%s%s%s Q%d", r.Local, arrow, r.Remote, r.QoS))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -24,6 +24,9 @@ func (f *fakeBridges) File() (string, string) {
 	return "/data/bridges.yaml", f.text
 }
 func (f *fakeBridges) LoadErr() error { return nil }
+func (f *fakeBridges) Rules(string) []bridge.Rule {
+	return []bridge.Rule{{Direction: bridge.Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1}, {Direction: bridge.In, Local: "plant/cmd/#", Remote: "site1/cmd/#"}}
+}
 func (f *fakeBridges) Check(text string) error {
 	if strings.Contains(text, "Nowhere") {
 		return errors.New(`/data/bridges.yaml:3: connection "Nowhere" is not saved; saved: Team broker`)
@@ -76,8 +79,12 @@ func TestBridgesPanelEditsAndShowsState(t *testing.T) {
 	if cell.Text != "Down" || cell.Importance != widget.DangerImportance {
 		t.Errorf("state cell %q (importance %v), want Down in red", cell.Text, cell.Importance)
 	}
-	p.updateCell(widget.TableCellID{Row: 0, Col: 6}, cell)
+	p.updateCell(widget.TableCellID{Row: 0, Col: 7}, cell)
 	if !strings.Contains(cell.Text, "is the broker running?") {
 		t.Errorf("last error cell %q", cell.Text)
+	}
+	p.updateCell(widget.TableCellID{Row: 0, Col: 2}, cell)
+	if cell.Text != "plant/# → site1/plant/# Q1; plant/cmd/# ← site1/cmd/# Q0" {
+		t.Errorf("rules cell %q", cell.Text)
 	}
 }

@@ -30,6 +30,7 @@ type windowBridges struct {
 
 	mu      sync.Mutex
 	running *studio.Bridges
+	plans   []bridge.Planned // what running runs
 	loadErr error
 }
 
@@ -61,7 +62,22 @@ func (b *windowBridges) run(text string) error {
 	defer b.mu.Unlock()
 	b.running.Close()
 	b.running, err = b.eng.OpenBridges(plans, b.eng.Connections.Secrets)
+	b.plans = nil
+	if err == nil {
+		b.plans = plans
+	}
 	return err
+}
+
+func (b *windowBridges) Rules(name string) []bridge.Rule {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.plans {
+		if p.Config.Name == name {
+			return p.Config.Rules
+		}
+	}
+	return nil
 }
 
 func (b *windowBridges) plan(text string) ([]bridge.Planned, error) {
@@ -120,5 +136,5 @@ func (b *windowBridges) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.running.Close()
-	b.running = nil
+	b.running, b.plans = nil, nil
 }

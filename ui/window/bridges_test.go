@@ -80,6 +80,9 @@ func TestWindowRunsTheBridgesFile(t *testing.T) {
 	if err := b.Apply(good); err != nil {
 		t.Fatal(err)
 	}
+	if r := b.Rules("site1"); len(r) != 1 || r[0].Remote != "site1/plant/#" {
+		t.Errorf("the running bridge's rules: %+v", r)
+	}
 	testkit.Eventually(t, "the bridge to connect", func() bool {
 		st := b.Stats()
 		return len(st) == 1 && st[0].State == bridge.StateConnected
