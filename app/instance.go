@@ -62,8 +62,11 @@ func claimWindow(dir string, wait time.Duration, log *slog.Logger) (*windowInsta
 	}
 	inst, err := listenWindow(lock, sock, log)
 	if err != nil {
-		_ = lock.Unlock()
-		return nil, err
+		// Where no Unix socket can be made (Wine; old Windows) the window
+		// still opens and holds the lock; a second start then explains
+		// instead of bringing it forward.
+		log.Warn("a second start of the app will not be able to bring this window forward", "error", err)
+		return &windowInstance{lock: lock}, nil
 	}
 	return inst, nil
 }
@@ -109,11 +112,13 @@ func (i *windowInstance) onShow(show func()) { i.show.Store(&show) }
 
 // close stops answering and releases the data dir for the next window.
 func (i *windowInstance) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = i.srv.Shutdown(ctx)
-	<-i.done
-	_ = os.Remove(i.path)
+	if i.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = i.srv.Shutdown(ctx)
+		<-i.done
+		_ = os.Remove(i.path)
+	}
 	_ = i.lock.Unlock()
 }
 

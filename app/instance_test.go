@@ -77,3 +77,15 @@ func TestAWindowStartsAfterADeadOneLeftItsSocket(t *testing.T) {
 	}
 	again.close()
 }
+
+// Where no socket can be made (Wine has no AF_UNIX; here, a data dir path
+// longer than a socket address holds) the window still opens.
+func TestAWindowOpensWhereNoSocketCanBeMade(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("a-long-data-dir-", 8))
+	inst, err := claimWindow(dir, time.Second, testkit.Logger())
+	if err != nil {
+		t.Fatalf("no socket possible: %v, want the window to open anyway", err)
+	}
+	inst.onShow(func() {})
+	inst.close()
+}
