@@ -111,7 +111,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	d.topic = widget.NewEntry()
 	d.topic.SetPlaceHolder(lang.L("command topic"))
 	d.payload = widget.NewEntry()
-	d.payload.SetPlaceHolder(lang.L(`payload, e.g. {"setpoint": 21}`))
+	d.payload.SetPlaceHolder(lang.L("command payload")) // an example would not fit at 1100 px
 	d.send = widget.NewButtonWithIcon(lang.L("Send"), theme.MailSendIcon(), p.onCommand)
 	d.kill = widget.NewButtonWithIcon(lang.L("Kill (fires its will)"), theme.CancelIcon(), p.onKill)
 	d.kill.Importance = widget.DangerImportance
