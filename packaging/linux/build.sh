@@ -38,7 +38,9 @@ trap 'exit 130' INT TERM # so that the EXIT trap clears the scratch directory
 # FyneApp.toml's icon and name into the program, which puts the icon on the
 # window. --release strips it (-s -w, -trimpath); the version goes in with -X.
 # Not PIE: that adds 4 MB (42.6 MiB, over the 40 MB the issue allows);
-# packaging/README.md has the trade.
+# packaging/README.md has the trade. no_emoji leaves out Fyne's bundled
+# emoji font (4.2 MB): emoji then come from the system's font, which drew
+# 🌡️ where Fyne's own drew nothing (packaging/README.md).
 build_binary() {
   [ -s "$work/iotstudio" ] && return
   need gcc gcc
@@ -49,7 +51,7 @@ build_binary() {
   # -buildvcs=auto: the commit goes into `iotstudio version` whatever
   # GOFLAGS this machine sets.
   GOFLAGS="${GOFLAGS:-} -buildvcs=auto -ldflags=-X=github.com/iotstudio/iotstudio/app.version=$version" \
-    "$fyne" build --release -o "$PWD/$work/iotstudio" .
+    "$fyne" build --release --tags no_emoji -o "$PWD/$work/iotstudio" .
 }
 
 # stage_tree DIR: the files every Linux package installs, under DIR as a
@@ -127,7 +129,8 @@ Architecture: amd64
 Maintainer: $MAINTAINER
 Installed-Size: $size
 Depends: $depends, $DLOPENED
-Suggests: gnome-keyring, mosquitto-clients
+Recommends: fonts-noto-color-emoji
+Suggests: gnome-keyring, mosquitto-clients, fonts-noto-cjk
 Section: net
 Priority: optional
 Homepage: https://github.com/iotstudio/iotstudio

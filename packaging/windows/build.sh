@@ -67,7 +67,7 @@ else
     "$version" >"$stamp"
   # auto: the commit is stamped too where git can tell it.
   GOFLAGS="${GOFLAGS:-} -buildvcs=auto" CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-    "$tool" package -os windows --release --name iotstudio --app-version "$version"
+    "$tool" package -os windows --release --tags no_emoji --name iotstudio --app-version "$version"
   mv iotstudio.exe "$work/iotstudio.exe"
 fi
 out=()
