@@ -79,12 +79,17 @@ type flowHook struct {
 	heldTime atomic.Int64 // total ns publishers waited
 	kicking  sync.WaitGroup
 
-	// PUBLISH packets from clients (not the broker's own) and to them, by
-	// QoS, for monitoring (Counters). Counted here, in hooks every message
-	// runs anyway: a hook of their own would cost every message a call.
-	inByQoS, outByQoS [3]atomic.Int64
-	// Their payload bytes, by QoS.
-	inBytesByQoS, outBytesByQoS [3]atomic.Int64
+	// PUBLISH packets from clients (not the broker's own) and to them, and
+	// their payload bytes, by QoS, for monitoring (Counters). Counted here,
+	// in hooks every message runs anyway: a hook of their own would cost
+	// every message a call. Publishers write the first two, connections'
+	// writers the last two: each pair on cache lines of its own, off the
+	// lines every publish reads above (scanned, scanEvery).
+	_                       [64]byte
+	inByQoS, inBytesByQoS   [3]atomic.Int64
+	_                       [64]byte
+	outByQoS, outBytesByQoS [3]atomic.Int64
+	_                       [64]byte
 }
 
 type flowList struct {
