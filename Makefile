@@ -9,10 +9,11 @@ RUN_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 PACKAGE_PACKAGES := dpkg-dev xz-utils
 # What the tests add: a virtual display for the GUI smoke test, and real
 # brokers to test connections against (mosquitto; RabbitMQ, which speaks
-# MQTT 3.1.1 only; Debian starts both as services on install), and the
-# checkers of the Linux packages (packaging/check-linux.sh).
+# MQTT 3.1.1 only; Debian starts both as services on install), a real
+# Prometheus to scrape the broker's metrics, and the checkers of the Linux
+# packages (packaging/check-linux.sh).
 TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps imagemagick \
-	mosquitto mosquitto-clients rabbitmq-server python3 $(PACKAGE_PACKAGES) \
+	mosquitto mosquitto-clients rabbitmq-server python3 prometheus $(PACKAGE_PACKAGES) \
 	lintian desktop-file-utils appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Fyne complains about the C locale; keep any real locale the user has.
