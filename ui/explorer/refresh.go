@@ -388,27 +388,57 @@ func (p *Panel) refreshLoop(ctx context.Context) {
 	pr := newPresenter(p.model)
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
+	applied := make(chan struct{}, 1)
 	tick := true
+	// owed: a tick or a kick came while the UI still applied the last
+	// update. It is served the moment the UI is done, not at the next
+	// tick, so a slow refresh under load costs one late refresh instead
+	// of a missed one (a gap of a refresh's time, not of up to another
+	// interval on top), and an action the user took meanwhile shows at once.
+	owed, owedTick := false, false
 	for {
-		// Skip a pass while the previous update still waits for the UI:
-		// the next one takes everything since, so nothing is lost, and a
-		// slow UI is never sent more work than it can do.
 		if p.pending.CompareAndSwap(false, true) {
 			u := pr.pass(p.in.take(), tick)
+			owed, owedTick = false, false
 			p.do(func() {
 				p.apply(u)
 				// Only now: the next pass must see what this one asked for
 				// (open branches, bound rows) as the UI has it.
 				p.pending.Store(false)
+				select {
+				case applied <- struct{}{}:
+				default:
+				}
 			})
+		} else {
+			// Nothing is lost meanwhile: the owed pass takes everything since.
+			owed, owedTick = true, owedTick || tick
 		}
+		if !p.waitForPass(ctx, t.C, applied, &tick, owed, owedTick) {
+			return
+		}
+	}
+}
+
+// waitForPass waits for the next reason to refresh: a tick, a kick, or the
+// UI done with an update while a pass is owed. It sets *tick to whether
+// the pass takes the model's changes, and reports false once ctx is done.
+func (p *Panel) waitForPass(ctx context.Context, ticks <-chan time.Time, applied <-chan struct{}, tick *bool, owed, owedTick bool) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-t.C:
-			tick = true
+			return false
+		case <-ticks:
+			*tick = true
+			return true
 		case <-p.kick:
-			tick = false
+			*tick = false
+			return true
+		case <-applied:
+			if owed {
+				*tick = owedTick
+				return true
+			}
 		}
 	}
 }
