@@ -2,7 +2,6 @@ package shell
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
@@ -23,7 +22,7 @@ var digitKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.
 // but to the main menu before either, so only there do the keys work while
 // the user types. Call it after the last AddPanels.
 func PanelMenuItems(w fyne.Window) []*fyne.MenuItem {
-	tabs, ok := w.Content().(*container.AppTabs)
+	tabs, ok := Tabs(w)
 	if !ok {
 		return nil
 	}

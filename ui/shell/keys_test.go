@@ -23,7 +23,7 @@ func TestCtrlDigitShowsThatPanelEvenWhileTyping(t *testing.T) {
 	subscribe := fakePanel{"Subscribe", widget.NewLabel("messages")}
 	w := NewMainWindow(a, explorer, publish, subscribe)
 	defer w.Close()
-	tabs := w.Content().(*container.AppTabs)
+	tabs, _ := Tabs(w)
 
 	items := PanelMenuItems(w)
 	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("View", items...)))

@@ -35,7 +35,7 @@ func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
 	w := a.NewWindow(Title)
 	tabs := container.NewAppTabs()
 	tabs.SetTabLocation(container.TabLocationLeading)
-	w.SetContent(tabs)
+	w.SetContent(compactNav(tabs))
 	w.Resize(DefaultSize)
 	w.SetMaster()
 	AddPanels(w, panels...)
@@ -46,12 +46,13 @@ func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
 // NewMainWindow; the first panel of an empty window becomes the selected one.
 // It panics if w was not made by NewMainWindow.
 func AddPanels(w fyne.Window, panels ...Panel) {
-	tabs, ok := w.Content().(*container.AppTabs)
+	tabs, ok := Tabs(w)
 	if !ok {
 		panic("shell.AddPanels: window was not made by shell.NewMainWindow")
 	}
+	defer scopeTabButtons(w.Content().(*container.ThemeOverride))
 	for _, p := range panels {
-		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), p.Content())
+		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), panelPage(p.Content()))
 		tabs.Append(item)
 		if s, ok := p.(Shower); ok {
 			prev := tabs.OnSelected
@@ -72,15 +73,34 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 // topic" brings the Publish panel forward). It reports whether p is one of
 // the window's panels.
 func ShowPanel(w fyne.Window, p Panel) bool {
-	tabs, ok := w.Content().(*container.AppTabs)
+	tabs, ok := Tabs(w)
 	if !ok {
 		return false
 	}
 	for _, it := range tabs.Items {
-		if it.Content == p.Content() {
+		if PageContent(it) == p.Content() {
 			tabs.Select(it)
 			return true
 		}
 	}
 	return false
+}
+
+// Tabs is the navigation of a window made by NewMainWindow: one item per
+// panel, in order. It reports false for any other window.
+func Tabs(w fyne.Window) (*container.AppTabs, bool) {
+	nav, ok := w.Content().(*container.ThemeOverride)
+	if !ok {
+		return nil, false
+	}
+	tabs, ok := nav.Content.(*container.AppTabs)
+	return tabs, ok
+}
+
+// PageContent is the content of the panel whose tab is it.
+func PageContent(it *container.TabItem) fyne.CanvasObject {
+	if page, ok := it.Content.(*container.ThemeOverride); ok {
+		return page.Content
+	}
+	return it.Content
 }

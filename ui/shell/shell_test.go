@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -31,12 +30,15 @@ func TestMainWindowHostsPanelsInLeadingTabs(t *testing.T) {
 	if got := w.Canvas().Size(); got.Width < 1000 || got.Height < 700 {
 		t.Errorf("window size %v, want about 1100x720", got)
 	}
-	tabs, ok := w.Content().(*container.AppTabs)
+	tabs, ok := Tabs(w)
 	if !ok {
-		t.Fatalf("content is %T, want *container.AppTabs", w.Content())
+		t.Fatalf("content is %T, want the navigation's tabs", w.Content())
+	}
+	if PageContent(tabs.Items[0]) != one.content {
+		t.Error("the first tab does not hold the first panel")
 	}
 	// With the tab bar on the leading edge the panel sits right of it.
-	if pos := one.content.Position(); pos.X <= 0 || pos.Y > pos.X {
+	if pos := tabs.Items[0].Content.Position(); pos.X <= 0 || pos.Y > pos.X {
 		t.Errorf("panel content at %v: navigation is not on the leading edge", pos)
 	}
 
@@ -49,7 +51,7 @@ func TestMainWindowHostsPanelsInLeadingTabs(t *testing.T) {
 			t.Errorf("tab %d = %q (icon %v), want %q with an icon", i, it.Text, it.Icon, want)
 		}
 	}
-	if tabs.Selected().Content != one.content {
+	if PageContent(tabs.Selected()) != one.content {
 		t.Error("first panel is not selected")
 	}
 }
@@ -71,18 +73,18 @@ func TestShowPanelSelectsItsPage(t *testing.T) {
 	publish := fakePanel{"Publish", widget.NewLabel("form")}
 	w := NewMainWindow(a, explorer, publish)
 	defer w.Close()
-	tabs := w.Content().(*container.AppTabs)
+	tabs, _ := Tabs(w)
 
 	if !ShowPanel(w, publish) {
 		t.Fatal("ShowPanel did not find the Publish panel")
 	}
-	if tabs.Selected().Content != publish.content || !publish.content.Visible() {
+	if PageContent(tabs.Selected()) != publish.content || !publish.content.Visible() {
 		t.Errorf("selected %q, want the Publish page on screen", tabs.Selected().Text)
 	}
 	if ShowPanel(w, fakePanel{"Other", widget.NewLabel("x")}) {
 		t.Error("ShowPanel selected a panel the window does not have")
 	}
-	if tabs.Selected().Content != publish.content {
+	if PageContent(tabs.Selected()) != publish.content {
 		t.Error("a panel the window does not have changed the selection")
 	}
 }
@@ -104,7 +106,7 @@ func TestShowerIsToldWhenItsPageIsSelected(t *testing.T) {
 	defer w.Close()
 	capture := showerPanel{fakePanel{"Capture", widget.NewLabel("records")}, &captureShown}
 	AddPanels(w, capture)
-	tabs := w.Content().(*container.AppTabs)
+	tabs, _ := Tabs(w)
 
 	ShowPanel(w, capture)
 	if captureShown != 1 || explorerShown != 0 {
@@ -114,5 +116,37 @@ func TestShowerIsToldWhenItsPageIsSelected(t *testing.T) {
 	tabs.SelectIndex(0)
 	if explorerShown != 1 || captureShown != 1 {
 		t.Fatalf("after showing Publish, then Explorer: Explorer told %d times, Capture %d; want 1 and 1", explorerShown, captureShown)
+	}
+}
+
+// tabBarOverflows reports whether the navigation hides tabs behind its
+// overflow ("more") button.
+func tabBarOverflows(w fyne.Window) bool {
+	more := theme.MoreVerticalIcon()
+	for _, o := range test.LaidOutObjects(w.Content()) {
+		if b, ok := o.(*widget.Button); ok && b.Icon != nil && b.Icon.Name() == more.Name() && b.Visible() {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNinePanelsFitTheDefaultWindowWithoutOverflow(t *testing.T) {
+	a := test.NewTempApp(t)
+	titles := []string{"Explorer", "Publish", "Subscribe", "Connections", "Broker", "Capture", "Devices", "Journal", "Bridges"}
+	w := NewMainWindow(a, fakePanel{titles[0], widget.NewLabel(titles[0])})
+	defer w.Close()
+	for _, title := range titles[1:] {
+		AddPanels(w, fakePanel{title, widget.NewLabel(title)}) // one by one, as the app adds the late ones
+	}
+	// The desktop window's main menu bar takes about 30 px of the 720.
+	w.Resize(fyne.NewSize(DefaultSize.Width, DefaultSize.Height-36))
+	if tabBarOverflows(w) {
+		t.Fatalf("at %v the navigation hides panels behind its overflow button", w.Canvas().Size())
+	}
+	// A very short window still reaches every panel, through the overflow.
+	w.Resize(fyne.NewSize(DefaultSize.Width, 400))
+	if !tabBarOverflows(w) {
+		t.Error("at 400 px high the navigation shows no overflow button for the panels that cannot fit")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/sync/errgroup"
@@ -86,7 +85,7 @@ func TestGUIOffersToMoveADamagedCaptureAndCapturesAfter(t *testing.T) {
 	defer cancel()
 	var serving errgroup.Group
 	g.show(ctx, &serving, w)
-	tabs := w.Content().(*container.AppTabs)
+	tabs := mustTabs(w)
 	if len(tabs.Items) != 0 {
 		t.Fatal("a Capture panel without a store")
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/sync/errgroup"
 
@@ -41,7 +40,7 @@ func TestGUIFeedsCaptureAndTopicsAndShowsTheExplorerFirst(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var serving errgroup.Group
 			tops.show(ctx, &serving, w, b)
-			if tabs := w.Content().(*container.AppTabs); len(tabs.Items) != 1 || tabs.Items[0].Text != "Explorer" {
+			if tabs := mustTabs(w); len(tabs.Items) != 1 || tabs.Items[0].Text != "Explorer" {
 				t.Fatalf("tabs after show: %d, first %q", len(tabs.Items), tabs.Items[0].Text)
 			}
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -70,7 +69,7 @@ func newKeysWindow(t *testing.T, about aboutInfo) *Window {
 // Ctrl/Cmd+F the Explorer with its filter focused, Ctrl/Cmd+Q quits.
 func TestWindowShortcutsWorkFromAnyPanelWhileTyping(t *testing.T) {
 	w := newKeysWindow(t, aboutInfo{Version: "v1.2.3", DataDir: t.TempDir()})
-	tabs := w.win.Content().(*container.AppTabs)
+	tabs := mustTabs(w.win)
 	var titles []string
 	for _, it := range tabs.Items {
 		titles = append(titles, it.Text)

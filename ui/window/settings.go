@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/iotstudio/iotstudio/ui/settings"
+	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
 // Keys of the window's layout in the app's preferences, beside the
@@ -54,7 +55,7 @@ func (s *windowSettings) restore() {
 		s.split.SetOffset(off)
 	}
 	if title := p.String(keyPanel); title != "" {
-		if tabs, ok := s.win.Content().(*container.AppTabs); ok {
+		if tabs, ok := shell.Tabs(s.win); ok {
 			for _, it := range tabs.Items {
 				if it.Text == title {
 					tabs.Select(it)
@@ -75,7 +76,7 @@ func (s *windowSettings) save() {
 	if s.split != nil {
 		p.SetFloat(keySplit, s.split.Offset)
 	}
-	if tabs, ok := s.win.Content().(*container.AppTabs); ok && tabs.Selected() != nil {
+	if tabs, ok := shell.Tabs(s.win); ok && tabs.Selected() != nil {
 		p.SetString(keyPanel, tabs.Selected().Text)
 	}
 }

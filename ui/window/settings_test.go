@@ -1,6 +1,7 @@
 package window
 
 import (
+	"fmt"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -50,7 +51,7 @@ func TestWindowLayoutPersistsAcrossStarts(t *testing.T) {
 	w, split, s := layoutWindow(t, a)
 	w.Resize(fyne.NewSize(1400, 900))
 	split.SetOffset(0.35)
-	shell.ShowPanel(w, layoutPanel{"Capture", w.Content().(*container.AppTabs).Items[2].Content})
+	shell.ShowPanel(w, layoutPanel{"Capture", shell.PageContent(mustTabs(w).Items[2])})
 	s.save()
 
 	next := test.NewTempApp(t)
@@ -62,7 +63,7 @@ func TestWindowLayoutPersistsAcrossStarts(t *testing.T) {
 	if split2.Offset != 0.35 {
 		t.Errorf("the next start's split is at %v, want 0.35", split2.Offset)
 	}
-	if got := w2.Content().(*container.AppTabs).Selected().Text; got != "Capture" {
+	if got := mustTabs(w2).Selected().Text; got != "Capture" {
 		t.Errorf("the next start shows %q, want Capture", got)
 	}
 }
@@ -81,7 +82,7 @@ func TestWindowLayoutIgnoresUnusableValues(t *testing.T) {
 	if split.Offset != 0.5 {
 		t.Errorf("split restored at %v, want the default 0.5", split.Offset)
 	}
-	if got := w.Content().(*container.AppTabs).Selected().Text; got != "Explorer" {
+	if got := mustTabs(w).Selected().Text; got != "Explorer" {
 		t.Errorf("shows %q, want Explorer", got)
 	}
 }
@@ -98,3 +99,12 @@ func TestShortcutOpensSettings(t *testing.T) {
 }
 
 var desktopComma = desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+
+// mustTabs is the navigation of a window made by shell.NewMainWindow.
+func mustTabs(w fyne.Window) *container.AppTabs {
+	tabs, ok := shell.Tabs(w)
+	if !ok {
+		panic(fmt.Sprintf("window content %T is not the main window's navigation", w.Content()))
+	}
+	return tabs
+}
