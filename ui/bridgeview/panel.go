@@ -82,13 +82,73 @@ func headers() []string {
 	return []string{lang.L("Bridge"), lang.L("State"), lang.L("Rules"), lang.L("Sent out"), lang.L("Brought in"), lang.L("Queued"), lang.L("Dropped"), lang.L("Last error")}
 }
 
-var widths = []float32{120, 110, 300, 90, 100, 80, 80, 400}
+// Columns of the table; Rules and Last error share what the others leave.
+const (
+	colRules     = 2
+	colLastError = 7
+	columns      = 8
+)
+
+// columnWidths sizes the columns to a table width in the language shown:
+// each fixed column as wide as its header in bold or its widest usual
+// value (a bridge's name, the longest state word), whichever is wider, and
+// Rules and Last error sharing the rest, 55:45, so the table fits the
+// panel without a horizontal scroll bar. At a width too small for that,
+// every column keeps its header whole and the table scrolls.
+func columnWidths(heads, states []string, width float32) []float32 {
+	bold := func(s string) float32 {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
+	}
+	ws := make([]float32, columns)
+	fixed := float32(0)
+	for i, h := range heads {
+		ws[i] = bold(h)
+		switch i {
+		case 0:
+			ws[i] = max(ws[i], 120)
+		case 1:
+			for _, st := range states {
+				ws[i] = max(ws[i], widget.NewLabel(st).MinSize().Width)
+			}
+		}
+		if i != colRules && i != colLastError {
+			fixed += ws[i]
+		}
+	}
+	// The table draws a separator between columns.
+	rest := width - fixed - float32(columns)*theme.SeparatorThicknessSize()
+	ws[colRules] = max(ws[colRules], rest*0.55)
+	ws[colLastError] = max(ws[colLastError], rest-ws[colRules])
+	return ws
+}
+
+// fitColumns resizes the table's columns to its width when that changes.
+type fitColumns struct {
+	p     *Panel
+	width float32
+}
+
+func (l *fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if size.Width != l.width {
+		l.width = size.Width
+		states := []string{stateWord(bridge.StateConnected), stateWord(bridge.StateConnecting), stateWord(bridge.StateDown), stateWord(bridge.StateStopped)}
+		for i, w := range columnWidths(headers(), states, size.Width) {
+			l.p.table.SetColumnWidth(i, w)
+		}
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
 
 func (p *Panel) build() {
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.table = widget.NewTable(
-		func() (int, int) { return len(p.stats), len(widths) },
+		func() (int, int) { return len(p.stats), columns },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
@@ -101,12 +161,9 @@ func (p *Panel) build() {
 	}
 	heads := headers()
 	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
-	for i, w := range widths {
-		p.table.SetColumnWidth(i, w)
-	}
 	edit := widget.NewButtonWithIcon(lang.L("Edit bridges…"), theme.DocumentCreateIcon(), p.showEditor)
 	top := container.NewBorder(nil, nil, nil, edit, p.note)
-	p.content = container.NewBorder(top, nil, nil, nil, p.table)
+	p.content = container.NewBorder(top, nil, nil, nil, container.New(&fitColumns{p: p}, p.table))
 	p.show(p.src.Stats())
 }
 

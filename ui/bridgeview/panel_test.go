@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/bridge"
@@ -86,5 +87,38 @@ func TestBridgesPanelEditsAndShowsState(t *testing.T) {
 	p.updateCell(widget.TableCellID{Row: 0, Col: 2}, cell)
 	if cell.Text != "plant/# → site1/plant/# Q1; plant/cmd/# ← site1/cmd/# Q0" {
 		t.Errorf("rules cell %q", cell.Text)
+	}
+}
+
+// At the default window's width (1100 px less the navigation) the table
+// fits without a horizontal scroll bar, every header whole, in English
+// and in Russian, whose headers are the longest.
+func TestColumnsFitTheDefaultWindow(t *testing.T) {
+	test.NewTempApp(t)
+	languages := []struct {
+		name          string
+		heads, states []string
+	}{
+		{"English", headers(), []string{"Connected", "Connecting", "Down", "Stopped"}},
+		{"Russian", []string{"Мост", "Состояние", "Правила", "Отправлено", "Принято", "В очереди", "Потеряно", "Последняя ошибка"},
+			[]string{"Подключено", "Подключение", "Недоступен", "Остановлен"}},
+	}
+	const width = 1100 - 100
+	for _, l := range languages {
+		ws := columnWidths(l.heads, l.states, width)
+		total := float32(0)
+		for i, w := range ws {
+			total += w + theme.SeparatorThicknessSize()
+			head := widget.NewLabelWithStyle(l.heads[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
+			if w < head {
+				t.Errorf("%s: column %q is %.0f px, its header needs %.0f", l.name, l.heads[i], w, head)
+			}
+		}
+		if total > width {
+			t.Errorf("%s: columns take %.0f px of %d: the table scrolls sideways", l.name, total, width)
+		}
+		if ws[colRules] < 200 {
+			t.Errorf("%s: Rules gets %.0f px", l.name, ws[colRules])
+		}
 	}
 }
