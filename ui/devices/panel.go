@@ -205,7 +205,7 @@ func (p *Panel) buildUI() {
 	top.Offset = 0.2
 	runArea := container.NewBorder(container.NewVBox(controls, stats), nil, nil, nil, devices)
 	split := container.NewVSplit(top, runArea)
-	split.Offset = 0.4
+	split.Offset = 0.34
 	p.content = split
 }
 
