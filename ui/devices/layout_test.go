@@ -202,3 +202,36 @@ func TestPauseResumeHoldsTheRowStill(t *testing.T) {
 		t.Error(c)
 	}
 }
+
+// The first profile, picked when the panel opens, is shown whole at the
+// top of the list, though the list may have no height yet when it is
+// picked (the window takes its size later): the list was scrolled by
+// part of a profile's height and hid the first one's name.
+func TestFirstProfileShownWholeWhenThePanelOpens(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.SetPadded(false)
+	q := uitest.NewQueue()
+	eng := newFakeEngine()
+	// More profiles than the list shows, as the built-in ones are.
+	for i := range 6 {
+		eng.profiles = append(eng.profiles, ProfileEntry{Name: fmt.Sprintf("more-%d", i), Source: "built-in", BuiltIn: true, YAML: goodYAML})
+	}
+	p := New(eng, w, Options{Do: q.Do})
+	p.debounce, p.interval = 5*time.Millisecond, 5*time.Millisecond
+	w.SetContent(p.Content())
+	// A list 10 px high, as the window lays the panel out before it
+	// takes its size.
+	test.WidgetRenderer(p.ed.list).Layout(fyne.NewSize(200, 10))
+	p.ed.list.Resize(fyne.NewSize(200, 10))
+	h := &harness{win: w, panel: p, eng: eng, q: q}
+	h.stop = q.Serve(t, p.Serve)
+	h.ready(t)
+
+	w.Resize(fyne.NewSize(975, 690))
+	list := rectOf(p.ed.list)
+	name := uitest.First(t, p.ed.list, "the first profile's name", func(l *widget.Label) bool { return l.Text == "temperature-sensor" })
+	if r := rectOf(name); r.y0 < list.y0-0.5 {
+		t.Errorf("the first profile's name is drawn at y %v, above the list's top at %v: scrolled out of view", r.y0, list.y0)
+	}
+}
