@@ -166,6 +166,10 @@ func (p *Panel) loadLists() {
 		p.setTargets(targets)
 		if p.ed.text.Text == "" && len(profiles) > 0 {
 			p.ed.list.Select(0)
+			// Select scrolls the list to show the pick in the height it
+			// has now, maybe none yet: the first profile's name was left
+			// above the top once the window took its size.
+			p.ed.list.ScrollToOffset(0)
 		}
 	})
 }
@@ -205,7 +209,7 @@ func (p *Panel) buildUI() {
 	top.Offset = 0.2
 	runArea := container.NewBorder(container.NewVBox(controls, stats), nil, nil, nil, devices)
 	split := container.NewVSplit(top, runArea)
-	split.Offset = 0.4
+	split.Offset = 0.34
 	p.content = split
 }
 

@@ -44,10 +44,39 @@ func (p *Panel) buildControls() fyne.CanvasObject {
 	c.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), p.onStop)
 	c.status = statusLabel()
 	sizeLabel := widget.NewLabel(lang.L("Devices"))
-	count := container.New(layout.NewGridWrapLayout(fyne.NewSize(90, c.count.MinSize().Height)), c.count)
-	target := container.New(layout.NewGridWrapLayout(fyne.NewSize(220, c.target.MinSize().Height)), c.target)
-	row := container.NewHBox(sizeLabel, count, widget.NewLabel(lang.L("to")), target, c.start, c.pause, c.stop)
-	return container.NewBorder(nil, nil, row, nil, c.status)
+	// The count's box is as wide as its hint or the largest count, in the
+	// theme of the moment: a fixed 90 px cut "как в файле".
+	count := container.New(atLeast(func() fyne.Size {
+		return fyne.NewSize(max(entryWidth(c.count.PlaceHolder), entryWidth(numfmt.Count(maxCount))), 0)
+	}), c.count)
+	target := container.New(layout.NewGridWrapLayout(fyne.NewSize(200, c.target.MinSize().Height)), c.target)
+	// Pause keeps the width of Resume, so the row holds still when it
+	// changes.
+	resume := widget.NewButtonWithIcon(lang.L("Resume"), theme.MediaPlayIcon(), nil)
+	pause := container.New(atLeast(resume.MinSize), c.pause)
+	// The run status is shown beside the progress bar (buildStats): after
+	// the buttons, in Russian, this row left it about 100 px.
+	return container.NewHBox(sizeLabel, count, widget.NewLabel(lang.L("to")), target, c.start, pause, c.stop)
+}
+
+// atLeast lays out its one object at its minimum size or min(), the
+// larger: a box that holds still when its text changes and shows the
+// longest whole. min is read at each layout, in the theme of the moment.
+type atLeast func() fyne.Size
+
+func (l atLeast) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize().Max(l()) }
+
+func (l atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(size)
+}
+
+// entryWidth is the width a one-line entry needs to show s whole: the
+// text and, each side, the entry's border and its text's inner padding.
+// An entry's minimum size leaves its hint out.
+func entryWidth(s string) float32 {
+	text := fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{}).Width
+	return text + 2*(theme.InnerPadding()+theme.InputBorderSize()) + 1 // rounding
 }
 
 // fleetSize reads the fleet size field: 0, when it is empty, keeps the

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -40,17 +41,23 @@ func (p *Panel) buildStats() fyne.CanvasObject {
 	st.progress = widget.NewProgressBar()
 	st.progress.TextFormatter = p.progressText
 	st.cells = newStatCells()
-	grid := container.NewGridWithColumns(3)
+	// Four columns of a name over its number, drawn dense: three rows of
+	// name-and-number lines at the theme's padding took 190 px of the
+	// 690 the panel has at 1100 × 720, and left the device table three
+	// rows. A name over its number needs the width of the longer, where
+	// side by side the two did not fit a column in Russian.
+	grid := container.NewGridWithColumns(4)
 	for _, c := range st.cells {
-		// name and value on one line: the device table needs the height
 		name := widget.NewLabel(c.name)
 		name.SizeName = theme.SizeNameCaptionText
-		grid.Add(container.NewBorder(nil, nil, name, nil, c.text))
+		grid.Add(container.NewVBox(name, c.text))
 	}
 	st.lastErr = statusLabel()
 	st.chart = newRateChart()
-	left := container.NewVBox(st.progress, grid, st.lastErr)
-	return container.NewBorder(nil, nil, nil, st.chart, left)
+	// The run's status line shares a row with the progress bar: in the
+	// row of buttons it had about 100 px left in Russian.
+	left := container.NewVBox(container.NewGridWithColumns(2, st.progress, p.ctl.status), grid, st.lastErr)
+	return density.Dense(container.NewBorder(nil, nil, nil, st.chart, left))
 }
 
 // progressText says how far the ramp got, on the progress bar.

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -38,13 +39,18 @@ func colTitle(c int) string {
 
 var (
 	colTitles = [numCols]string{"ID", "Client ID", "State", "Sent", "Last error"}
-	// Sent is 110 px wide: 90 cut its Russian heading, "Отправлено".
-	colWidths = [numCols]float32{120, 160, 110, 110, 260}
+	// colContent is the width kept for a column's cells besides its
+	// heading: IDs like "energy-meter-12" whole; State and Sent measure
+	// their words and numbers (columnWidths), Last error takes what is
+	// left.
+	colContent = [numCols]float32{105, 105, 0, 0, 0}
 )
 
 type deviceWidgets struct {
 	head  *widget.Label
 	table *widget.Table
+	// widths are the columns' widths as last set (fitColumns).
+	widths [numCols]float32
 	// the detail pane of the selected device
 	title   *widget.Label
 	state   *widget.Label
@@ -71,10 +77,10 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
-			return l
+			return density.Dense(l)
 		},
 		func(id widget.TableCellID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
+			l := cellLabel(o)
 			if id.Row >= len(p.rows) {
 				l.SetText("")
 				return
@@ -83,16 +89,11 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		},
 	)
 	d.table.ShowHeaderColumn = false
-	d.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
+	d.table.CreateHeader = func() fyne.CanvasObject { return density.Dense(headLabel("")) }
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
-			o.(*widget.Label).SetText(colTitle(id.Col))
+			cellLabel(o).SetText(colTitle(id.Col))
 		}
-	}
-	for i, w := range colWidths {
-		d.table.SetColumnWidth(i, w)
 	}
 	d.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(p.rows) {
@@ -121,17 +122,75 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		caption(lang.L("State")), d.state,
 		caption(lang.L("Last messages")), d.last,
 	))
+	// Send sits under the payload, beside its result: in the entries' row
+	// it left them too narrow for their hints in Russian at 1100 × 720.
 	cmd := container.NewVBox(
-		container.NewBorder(nil, nil, nil, d.send, container.NewGridWithColumns(2, d.topic, d.payload)),
-		d.result,
+		container.NewGridWithColumns(2, d.topic, d.payload),
+		container.NewBorder(nil, nil, nil, d.send, d.result),
 	)
 	head := container.NewBorder(nil, nil, nil, d.kill, d.title)
 	pane := container.NewBorder(head, cmd, nil, nil, body)
-	list := container.NewBorder(d.head, nil, nil, nil, d.table)
+	// Its columns fill its width (fitColumns) so that the table scrolls
+	// sideways only when the window is narrower than its headings.
+	table := container.New(fitColumns{p}, d.table)
+	list := container.NewBorder(d.head, nil, nil, nil, table)
 	split := container.NewHSplit(list, pane)
-	split.Offset = 0.6
+	split.Offset = 0.63
 	p.showDetail(detail{})
 	return split
+}
+
+// fitColumns lays the device table out at its whole size, with each
+// column as wide as columnWidths says for that width.
+type fitColumns struct{ p *Panel }
+
+func (l fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+func (l fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	d := &l.p.dev
+	ws := columnWidths(size.Width, d.table.Theme().Size(theme.SizeNamePadding))
+	for i, w := range ws {
+		if d.widths[i] != w {
+			d.widths[i] = w
+			d.table.SetColumnWidth(i, w)
+		}
+	}
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(size)
+}
+
+// columnWidths are the device table's column widths for a table width
+// wide, with sep between columns (the table's padding): each column
+// holds its heading and colContent, State its longest word and Sent a
+// million, each measured as its cell draws it, so that another language
+// or text size still fits; Last error takes the rest. Fixed widths cut
+// the Russian headings and made the table scroll sideways at 1100 × 720.
+func columnWidths(wide, sep float32) [numCols]float32 {
+	width := func(l *widget.Label) float32 { return density.Dense(l).MinSize().Width }
+	var ws [numCols]float32
+	for c := range numCols {
+		ws[c] = max(colContent[c], width(headLabel(colTitle(c))))
+	}
+	for _, s := range []string{StateOnline, StateOffline, StateReconnecting} {
+		ws[colState] = max(ws[colState], width(widget.NewLabel(stateText(s))))
+	}
+	ws[colSent] = max(ws[colSent], width(widget.NewLabel(numfmt.Count(maxCount))))
+	var used float32
+	for c := range colError {
+		used += ws[c] + sep
+	}
+	ws[colError] = max(ws[colError], wide-used)
+	return ws
+}
+
+// headLabel is a column's heading.
+func headLabel(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// cellLabel is the label in a table cell or heading (drawn dense).
+func cellLabel(o fyne.CanvasObject) *widget.Label {
+	return o.(*container.ThemeOverride).Content.(*widget.Label)
 }
 
 func caption(s string) *widget.Label {
