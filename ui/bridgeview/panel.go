@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/bridge"
+	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
 // Source runs the bridges. Stats is called from the panel's goroutine;
@@ -96,13 +97,10 @@ const (
 // panel without a horizontal scroll bar. At a width too small for that,
 // every column keeps its header whole and the table scrolls.
 func columnWidths(heads, states []string, width float32) []float32 {
-	bold := func(s string) float32 {
-		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
-	}
 	ws := make([]float32, columns)
 	fixed := float32(0)
 	for i, h := range heads {
-		ws[i] = bold(h)
+		ws[i] = tablefit.HeadingWidth(h)
 		switch i {
 		case 0:
 			ws[i] = max(ws[i], 120)
@@ -121,28 +119,6 @@ func columnWidths(heads, states []string, width float32) []float32 {
 	ws[colLastError] = max(ws[colLastError], rest-ws[colRules])
 	return ws
 }
-
-// fitColumns resizes the table's columns to its width when that changes.
-type fitColumns struct {
-	p     *Panel
-	width float32
-}
-
-func (l *fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	if size.Width != l.width {
-		l.width = size.Width
-		states := []string{stateWord(bridge.StateConnected), stateWord(bridge.StateConnecting), stateWord(bridge.StateDown), stateWord(bridge.StateStopped)}
-		for i, w := range columnWidths(headers(), states, size.Width) {
-			l.p.table.SetColumnWidth(i, w)
-		}
-	}
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
-	}
-}
-
-func (l *fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
 
 func (p *Panel) build() {
 	p.note = widget.NewLabel("")
@@ -163,7 +139,10 @@ func (p *Panel) build() {
 	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
 	edit := widget.NewButtonWithIcon(lang.L("Edit bridges…"), theme.DocumentCreateIcon(), p.showEditor)
 	top := container.NewBorder(nil, nil, nil, edit, p.note)
-	p.content = container.NewBorder(top, nil, nil, nil, container.New(&fitColumns{p: p}, p.table))
+	p.content = container.NewBorder(top, nil, nil, nil, tablefit.Fit(p.table, func(width float32) []float32 {
+		states := []string{stateWord(bridge.StateConnected), stateWord(bridge.StateConnecting), stateWord(bridge.StateDown), stateWord(bridge.StateStopped)}
+		return columnWidths(headers(), states, width)
+	}))
 	p.show(p.src.Stats())
 }
 

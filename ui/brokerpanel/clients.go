@@ -13,6 +13,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
 // Client table columns; the last one holds the Disconnect button.
@@ -38,11 +39,42 @@ func colTitle(c int) string {
 
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
-// colWidths fit the panel at the window's default size (1100 wide, less
-// the navigation), so Disconnect is not cut off. The first fits the app's
-// own connections, "Local broker (iotstudio-0123abcd)"; subscriptions,
-// often long anyway, are cut instead.
-var colWidths = [numCols]float32{240, 135, 95, 128, 110, 130, 120}
+// colContent is the least each column is given whatever its heading: the
+// first fits the app's own connections, "Local broker (iotstudio-0123abcd)",
+// the address an IPv4 one with its port.
+var colContent = [numCols]float32{240, 135, 80, 100, 110, 100, 0}
+
+// columnWidths fit the table to its width in the language shown: each
+// column as wide as its heading, its colContent or (the last) the
+// Disconnect button, whichever is widest, and Subscriptions, often long
+// anyway, takes what is left. Fixed widths made the Russian table scroll
+// sideways and cut Disconnect off at the default 1100 px window.
+func columnWidths(width float32) []float32 {
+	var titles [numCols]string
+	for c := range numCols {
+		titles[c] = colTitle(c)
+	}
+	return columnWidthsFor(titles, lang.L("Disconnect"), width)
+}
+
+// columnWidthsFor is columnWidths with the headings and the button's text
+// given, for tests in another language.
+func columnWidthsFor(titles [numCols]string, disconnect string, width float32) []float32 {
+	ws := make([]float32, numCols)
+	used := float32(0)
+	for c := range numCols {
+		ws[c] = max(colContent[c], tablefit.HeadingWidth(titles[c]))
+		if c == colAction {
+			ws[c] = max(ws[c], widget.NewButtonWithIcon(disconnect, theme.CancelIcon(), nil).MinSize().Width)
+		}
+		if c != colSubs {
+			used += ws[c]
+		}
+	}
+	used += float32(numCols) * theme.SeparatorThicknessSize()
+	ws[colSubs] = max(ws[colSubs], width-used)
+	return ws
+}
 
 // clientRow is one client as the table shows it.
 type clientRow struct {
@@ -109,9 +141,6 @@ func newClientTable(onDisconnect func(id string)) *clientTable {
 		if id.Col >= 0 && id.Col < numCols {
 			o.(*widget.Label).SetText(colTitle(id.Col))
 		}
-	}
-	for i, w := range colWidths {
-		t.SetColumnWidth(i, w)
 	}
 	t.OnSelected = func(id widget.TableCellID) {
 		t.UnselectAll() // a click, not a state: the next one on the same row works too

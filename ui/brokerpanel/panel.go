@@ -20,6 +20,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
 // Controller is what the panel needs from the broker; *broker.Broker
@@ -154,7 +155,7 @@ func (p *Panel) buildUI() {
 		widget.NewCard("", lang.L("Traffic"), grid),
 		container.NewHBox(p.clientsHead, p.clientsHint),
 	)
-	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(p.clients.table, container.NewCenter(p.clientsNone)))
+	p.content = container.NewBorder(top, nil, nil, nil, container.NewStack(tablefit.Fit(p.clients.table, columnWidths), container.NewCenter(p.clientsNone)))
 }
 
 // async runs work off the UI goroutine, then the UI update it returns on it.

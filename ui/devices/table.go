@@ -15,6 +15,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
 // Device table columns.
@@ -49,8 +50,6 @@ var (
 type deviceWidgets struct {
 	head  *widget.Label
 	table *widget.Table
-	// widths are the columns' widths as last set (fitColumns).
-	widths [numCols]float32
 	// the detail pane of the selected device
 	title   *widget.Label
 	state   *widget.Label
@@ -130,33 +129,17 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	)
 	head := container.NewBorder(nil, nil, nil, d.kill, d.title)
 	pane := container.NewBorder(head, cmd, nil, nil, body)
-	// Its columns fill its width (fitColumns) so that the table scrolls
+	// Its columns fill its width so that the table scrolls
 	// sideways only when the window is narrower than its headings.
-	table := container.New(fitColumns{p}, d.table)
+	table := tablefit.Fit(d.table, func(width float32) []float32 {
+		ws := columnWidths(width, d.table.Theme().Size(theme.SizeNamePadding))
+		return ws[:]
+	})
 	list := container.NewBorder(d.head, nil, nil, nil, table)
 	split := container.NewHSplit(list, pane)
 	split.Offset = 0.63
 	p.showDetail(detail{})
 	return split
-}
-
-// fitColumns lays the device table out at its whole size, with each
-// column as wide as columnWidths says for that width.
-type fitColumns struct{ p *Panel }
-
-func (l fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
-
-func (l fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	d := &l.p.dev
-	ws := columnWidths(size.Width, d.table.Theme().Size(theme.SizeNamePadding))
-	for i, w := range ws {
-		if d.widths[i] != w {
-			d.widths[i] = w
-			d.table.SetColumnWidth(i, w)
-		}
-	}
-	objs[0].Move(fyne.NewPos(0, 0))
-	objs[0].Resize(size)
 }
 
 // columnWidths are the device table's column widths for a table width

@@ -1,0 +1,43 @@
+package brokerpanel
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/tablefit"
+)
+
+// At the default window's width (1100 px less the navigation) the clients
+// table fits without a sideways scroll bar, with every heading and the
+// Disconnect button whole, in English and in Russian.
+func TestClientColumnsFitTheDefaultWindow(t *testing.T) {
+	test.NewTempApp(t)
+	cases := []struct {
+		name       string
+		titles     [numCols]string
+		disconnect string
+	}{
+		{"English", colTitles, "Disconnect"},
+		{"Russian", [numCols]string{"ID клиента", "Адрес", "Протокол", "Подключён с", "Подписки", "В пути / в очереди", ""}, "Отключить"},
+	}
+	const width = 1100 - 125 // the Russian navigation is the widest
+	for _, c := range cases {
+		ws := columnWidthsFor(c.titles, c.disconnect, width)
+		total := float32(0)
+		for i, w := range ws {
+			total += w + theme.SeparatorThicknessSize()
+			if need := tablefit.HeadingWidth(c.titles[i]); w < need {
+				t.Errorf("%s: column %q is %.0f px, its heading needs %.0f", c.name, c.titles[i], w, need)
+			}
+		}
+		if need := widget.NewButtonWithIcon(c.disconnect, theme.CancelIcon(), nil).MinSize().Width; ws[colAction] < need {
+			t.Errorf("%s: the Disconnect column is %.0f px, the button needs %.0f", c.name, ws[colAction], need)
+		}
+		if total > width {
+			t.Errorf("%s: columns take %.0f px of %d: the table scrolls sideways", c.name, total, width)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+// Package tablefit sizes a table's columns to the width the table is
+// given, so that a table fills its panel without a sideways scroll bar
+// and its headings stay whole in every language. Fyne's table has fixed
+// column widths; the widths here are worked out again whenever the
+// table is laid out (a new width, or a new text size from Settings).
+package tablefit
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Widths gives a table's column widths for a table width.
+type Widths func(width float32) []float32
+
+// Fit lays t out at the whole size it is given, with the column widths
+// widths gives for that width.
+func Fit(t *widget.Table, widths Widths) *fyne.Container {
+	return container.New(&fit{table: t, widths: widths}, t)
+}
+
+type fit struct {
+	table  *widget.Table
+	widths Widths
+	set    []float32
+}
+
+func (l *fit) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+func (l *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	ws := l.widths(size.Width)
+	if len(l.set) != len(ws) {
+		l.set = make([]float32, len(ws))
+	}
+	for i, w := range ws {
+		if l.set[i] != w {
+			l.set[i] = w
+			l.table.SetColumnWidth(i, w)
+		}
+	}
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(size)
+}
+
+// HeadingWidth is the width a column needs for heading s, drawn bold as
+// the tables' headings are.
+func HeadingWidth(s string) float32 {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
+}
