@@ -10,10 +10,35 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/journal"
+	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
-// Column widths of the list: the time, the event, the client, the rest.
-var columnWidths = []float32{170, 130, 220, 640}
+// columnHeadings are the list's columns: the time, the event, the
+// client, the rest.
+func columnHeadings() []string {
+	return []string{lang.L("Time"), lang.L("Event"), lang.L("Client"), lang.L("Details")}
+}
+
+// columnWidths fit the list to its width in the language shown: the time
+// fits a date with its time, the event its longest word, the client a
+// generated client ID, each at least its heading, and Details takes the
+// rest. Fixed widths (1,160 px) made it scroll sideways at 1100 px.
+func columnWidths(width float32) []float32 {
+	heads := columnHeadings()
+	ws := []float32{170, 0, 220, 0}
+	for _, k := range kindLabels() {
+		ws[1] = max(ws[1], widget.NewLabel(k).MinSize().Width)
+	}
+	used := float32(len(ws)) * theme.SeparatorThicknessSize()
+	for i, h := range heads {
+		ws[i] = max(ws[i], tablefit.HeadingWidth(h))
+		if i < len(ws)-1 {
+			used += ws[i]
+		}
+	}
+	ws[3] = max(ws[3], width-used)
+	return ws
+}
 
 func (p *Panel) build() {
 	p.client = widget.NewEntry()
@@ -36,7 +61,7 @@ func (p *Panel) build() {
 	p.live.OnChanged = func(bool) { p.conditionsChanged() }
 
 	p.table = widget.NewTable(
-		func() (int, int) { return len(p.events), len(columnWidths) },
+		func() (int, int) { return len(p.events), len(columnHeadings()) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
@@ -48,12 +73,8 @@ func (p *Panel) build() {
 	p.table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		o.(*widget.Label).SetText([]string{lang.L("Time"), lang.L("Event"), lang.L("Client"), lang.L("Details")}[id.Col])
-	}
-	for i, w := range columnWidths {
-		p.table.SetColumnWidth(i, w)
-	}
+	heads := columnHeadings()
+	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
 	p.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row < 0 || id.Row >= len(p.events) {
 			return
@@ -73,7 +94,7 @@ func (p *Panel) build() {
 		container.NewHBox(fitChoices(p.kind), fitChoices(p.span), p.live),
 		p.client)
 	bottom := container.NewVBox(widget.NewSeparator(), p.detail, p.status)
-	p.content = container.NewBorder(bar, bottom, nil, nil, p.table)
+	p.content = container.NewBorder(bar, bottom, nil, nil, tablefit.Fit(p.table, columnWidths))
 }
 
 func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
