@@ -210,7 +210,7 @@ func detailText(r *message.Message) string {
 		line(lang.L("Content type"), r.ContentType)
 	}
 	if r.MessageExpiry != nil {
-		line(lang.L("Message expiry"), fmt.Sprintf("%d s", *r.MessageExpiry))
+		line(lang.L("Message expiry"), numfmt.Seconds(*r.MessageExpiry))
 	}
 	if r.ResponseTopic != "" {
 		line(lang.L("Response topic"), r.ResponseTopic)

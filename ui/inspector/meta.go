@@ -65,7 +65,7 @@ func v5Fields(r *message.Message) []field {
 		fs = append(fs, field{lang.L("Content type"), r.ContentType})
 	}
 	if r.MessageExpiry != nil {
-		fs = append(fs, field{lang.L("Message expiry"), numfmt.Count(int64(*r.MessageExpiry)) + " s"})
+		fs = append(fs, field{lang.L("Message expiry"), numfmt.Seconds(*r.MessageExpiry)})
 	}
 	if r.ResponseTopic != "" {
 		fs = append(fs, field{lang.L("Response topic"), r.ResponseTopic})

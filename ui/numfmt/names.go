@@ -1,6 +1,7 @@
 package numfmt
 
 import (
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2/lang"
@@ -55,4 +56,9 @@ func ByteUnit(unit string) string {
 		return lang.X("unit.eib", "EiB")
 	}
 	return unit
+}
+
+// Seconds is a whole number of seconds with its unit: "60 s", "60 с".
+func Seconds[N integer](n N) string {
+	return fmt.Sprintf(lang.X("unit.seconds", "%s s"), Count(n))
 }
