@@ -27,9 +27,9 @@ func ErrorText(err error) string {
 	if !errors.As(err, &le) {
 		return err.Error()
 	}
-	name := listenerNames[le.Listener]
-	if name == "" {
-		name = le.Listener
+	name := le.Listener
+	if n, ok := listenerNames[le.Listener]; ok {
+		name = lang.L(n)
 	}
 	host, port, serr := net.SplitHostPort(le.Addr)
 	if serr != nil {

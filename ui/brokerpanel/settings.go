@@ -210,7 +210,7 @@ func (s *settingsDialog) toggled(on *widget.Check, e *widget.Entry) {
 // checkAddr is validateAddr, then whether the listener could open addr.
 func (s *settingsDialog) checkAddr(listener, addr string) error {
 	if err := validateAddr(addr); err != nil {
-		return fmt.Errorf(lang.L("%s address: %w"), listenerNames[listener], err)
+		return fmt.Errorf(lang.L("%s address: %w"), lang.L(listenerNames[listener]), err)
 	}
 	return s.canListen(listener, addr)
 }
@@ -232,7 +232,7 @@ func (s *settingsDialog) validate() error {
 			return err
 		}
 		if other, dup := seen[addr]; dup && !strings.HasSuffix(addr, ":0") {
-			return fmt.Errorf(lang.L("The %s and %s listeners are both set to %s; give each its own port."), listenerNames[other], listenerNames[f.name], addr)
+			return fmt.Errorf(lang.L("The %s and %s listeners are both set to %s; give each its own port."), lang.L(listenerNames[other]), lang.L(listenerNames[f.name]), addr)
 		}
 		seen[addr] = f.name
 	}
