@@ -63,12 +63,19 @@ type Comparison struct {
 	// Note explains a shortened comparison (too large to diff line by line,
 	// LCS skipped for a very different middle part); empty otherwise.
 	Note string
+	// TooLarge: the payloads, of Sizes bytes, were not compared line by
+	// line. Middle is the lines of the changed part (before, after) when
+	// it was shown as removed, then added. With them a window words the
+	// Note in its own language.
+	TooLarge bool
+	Sizes    [2]int
+	Middle   [2]int
 }
 
 // Diff compares the payload before (prev) with the one after (cur).
 func Diff(prev, cur []byte) Comparison {
 	if len(prev)+len(cur) > MaxDiffBytes {
-		c := Comparison{Equal: bytes.Equal(prev, cur)}
+		c := Comparison{Equal: bytes.Equal(prev, cur), TooLarge: true, Sizes: [2]int{len(prev), len(cur)}}
 		verb := "differ"
 		if c.Equal {
 			verb = "are identical"
@@ -82,7 +89,7 @@ func Diff(prev, cur []byte) Comparison {
 		c := Comparison{JSON: true}
 		c.Changes = jsonChanges("", pv, cv, nil)
 		c.Equal = len(c.Changes) == 0
-		c.Lines, c.Note = lineDiff(splitLines(canonicalJSON(normalizeNumbers(pv))), splitLines(canonicalJSON(normalizeNumbers(cv))))
+		c.Lines, c.Note, c.Middle = lineDiff(splitLines(canonicalJSON(normalizeNumbers(pv))), splitLines(canonicalJSON(normalizeNumbers(cv))))
 		return c
 	}
 	c := Comparison{Equal: bytes.Equal(prev, cur)}
@@ -92,7 +99,7 @@ func Diff(prev, cur []byte) Comparison {
 	} else {
 		a, b = HexLines(prev, 0, HexLineCount(prev)), HexLines(cur, 0, HexLineCount(cur))
 	}
-	c.Lines, c.Note = lineDiff(a, b)
+	c.Lines, c.Note, c.Middle = lineDiff(a, b)
 	return c
 }
 
@@ -265,7 +272,8 @@ func splitLines(s string) []string {
 
 // lineDiff diffs a and b: common head and tail first, then a longest
 // common subsequence of the middle when that is small enough.
-func lineDiff(a, b []string) ([]DiffLine, string) {
+// When it is not, note says so and middle is the lines of the part.
+func lineDiff(a, b []string) (lines []DiffLine, note string, middle [2]int) {
 	head := 0
 	for head < len(a) && head < len(b) && a[head] == b[head] {
 		head++
@@ -279,11 +287,11 @@ func lineDiff(a, b []string) ([]DiffLine, string) {
 		out = append(out, DiffLine{Same, l})
 	}
 	ma, mb := a[head:len(a)-tail], b[head:len(b)-tail]
-	note := ""
 	if len(ma)*len(mb) <= maxDiffCells {
 		out = append(out, lcsDiff(ma, mb)...)
 	} else {
 		note = "changed part too large for a minimal diff (" + strconv.Itoa(len(ma)) + " × " + strconv.Itoa(len(mb)) + " lines): shown as removed, then added"
+		middle = [2]int{len(ma), len(mb)}
 		for _, l := range ma {
 			out = append(out, DiffLine{Removed, l})
 		}
@@ -294,7 +302,7 @@ func lineDiff(a, b []string) ([]DiffLine, string) {
 	for _, l := range a[len(a)-tail:] {
 		out = append(out, DiffLine{Same, l})
 	}
-	return out, note
+	return out, note, middle
 }
 
 // lcsDiff is the textbook dynamic program; removals come before additions

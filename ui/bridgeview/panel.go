@@ -252,7 +252,7 @@ func (p *Panel) showEditor() {
 	say := func(err error, ok string) bool {
 		if err != nil {
 			result.Importance = widget.DangerImportance
-			result.SetText(err.Error())
+			result.SetText(lang.L("The bridges file has a problem: ") + err.Error())
 			return false
 		}
 		result.Importance = widget.SuccessImportance

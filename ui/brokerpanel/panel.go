@@ -297,14 +297,14 @@ func (p *Panel) writeCA(w io.WriteCloser) error {
 	pem := p.ctl.DevCACert()
 	if pem == nil {
 		w.Close()
-		return errors.New("export CA: TLS does not use the development CA")
+		return errors.New(lang.L("The CA was not exported: TLS does not use the development CA."))
 	}
 	if _, err := w.Write(pem); err != nil {
 		w.Close()
-		return fmt.Errorf("export CA: %w", err)
+		return fmt.Errorf(lang.L("The CA was not exported: %w"), err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("export CA: %w", err)
+		return fmt.Errorf(lang.L("The CA was not exported: %w"), err)
 	}
 	return nil
 }
@@ -354,10 +354,7 @@ func (p *Panel) updateStatus() {
 	setText(p.status, status)
 
 	err := p.shownErr()
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
+	msg := ErrorText(err)
 	var le *broker.ListenError
 	inUse := errors.As(err, &le) && le.InUse()
 	if msg == p.errText.Text && (msg != "") == p.errRow.Visible() && inUse == p.changePort.Visible() {

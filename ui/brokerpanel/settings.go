@@ -82,14 +82,14 @@ func nonEmpty(s, fallback string) string {
 // port); an empty host means every interface.
 func validateAddr(addr string) error {
 	if addr == "" {
-		return errors.New("enter HOST:PORT, for example 127.0.0.1:1883")
+		return errors.New(lang.L("enter HOST:PORT, for example 127.0.0.1:1883"))
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not HOST:PORT (for example 127.0.0.1:1883)", addr)
+		return fmt.Errorf(lang.L("%q is not HOST:PORT (for example 127.0.0.1:1883)"), addr)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+		return fmt.Errorf(lang.L("port %q is not a number from 0 to 65535"), port)
 	}
 	return nil
 }
@@ -210,7 +210,7 @@ func (s *settingsDialog) toggled(on *widget.Check, e *widget.Entry) {
 // checkAddr is validateAddr, then whether the listener could open addr.
 func (s *settingsDialog) checkAddr(listener, addr string) error {
 	if err := validateAddr(addr); err != nil {
-		return fmt.Errorf("%s address: %w", listenerNames[listener], err)
+		return fmt.Errorf(lang.L("%s address: %w"), lang.L(listenerNames[listener]), err)
 	}
 	return s.canListen(listener, addr)
 }
@@ -232,7 +232,7 @@ func (s *settingsDialog) validate() error {
 			return err
 		}
 		if other, dup := seen[addr]; dup && !strings.HasSuffix(addr, ":0") {
-			return fmt.Errorf("The %s and %s listeners are both set to %s; give each its own port.", listenerNames[other], listenerNames[f.name], addr)
+			return fmt.Errorf(lang.L("The %s and %s listeners are both set to %s; give each its own port."), lang.L(listenerNames[other]), lang.L(listenerNames[f.name]), addr)
 		}
 		seen[addr] = f.name
 	}
@@ -243,10 +243,7 @@ func (s *settingsDialog) showErr(err error) {
 	if s.errText == nil {
 		return // still building
 	}
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
+	msg := ErrorText(err)
 	setText(s.errText, msg)
 }
 

@@ -256,7 +256,7 @@ func (p *Panel) onClear() {
 		p.do(func() {
 			p.updateButtons()
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("cannot count the captured records: %w", err), p.win)
+				dialog.ShowError(fmt.Errorf(lang.L("Cannot count the captured records: %w"), err), p.win)
 				return
 			}
 			if p.act != nil {

@@ -154,15 +154,15 @@ func TestRetentionDialogValidatesAppliesAndSaves(t *testing.T) {
 		size, sizeUnit, age, ageUnit string
 		want                         string
 	}{
-		{"", "GiB", "7", "days", "Size: enter a number of GiB, or tick No size limit"},
+		{"", "GiB", "7", "days", "Size: enter a number of GiB, or tick the box for no limit"},
 		{"lots", "GiB", "7", "days", `Size: "lots" is not a number`},
 		{"-3", "GiB", "7", "days", "Size must be more than 0"},
 		{"NaN", "GiB", "7", "days", `Size: "NaN" is not a number`},
 		{"0.5", "MiB", "7", "days", "Size must be at least 1 MiB"},
 		{"2000", "TiB", "7", "days", "Size must be at most 1024 TiB"},
-		{"1", "GiB", "", "days", "Age: enter a number of days, or tick No age limit"},
+		{"1", "GiB", "", "days", "Age: enter a number of days, or tick the box for no limit"},
 		{"1", "GiB", "0.5", "hours", "Age must be at least 1 hour"},
-		{"1", "GiB", "40000", "days", "Age must be at most 36500 days (100 years)"},
+		{"1", "GiB", "40000", "days", "Age must be at most 36,500 days (100 years)"},
 	} {
 		r.sizeUnit.SetSelected(tt.sizeUnit)
 		r.ageUnit.SetSelected(tt.ageUnit)

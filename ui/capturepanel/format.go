@@ -12,9 +12,9 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
@@ -42,20 +42,20 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		case 'w':
 			d = 7 * 24 * time.Hour
 		default:
-			return time.Time{}, fmt.Errorf("%q: a relative time ends in s, m, h, d or w, e.g. -10m", s)
+			return time.Time{}, fmt.Errorf(lang.L("%q: a relative time ends in s, m, h, d or w, e.g. -10m"), s)
 		}
 		n, err := strconv.ParseUint(s[1:len(s)-1], 10, 32)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%q: a relative time is a whole number and a unit, e.g. -10m", s)
+			return time.Time{}, fmt.Errorf(lang.L("%q: a relative time is a whole number and a unit, e.g. -10m"), s)
 		}
 		if n > uint64(1<<62/int64(d)) {
-			return time.Time{}, fmt.Errorf("%q: too far back", s)
+			return time.Time{}, fmt.Errorf(lang.L("%q: too far back"), s)
 		}
 		return now.Add(-time.Duration(n) * d), nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a relative time (-10m, -2h, -7d) nor RFC 3339 (2006-01-02T15:04:05Z)", s)
+		return time.Time{}, fmt.Errorf(lang.L("%q is neither a relative time (-10m, -2h, -7d) nor RFC 3339 (2006-01-02T15:04:05Z)"), s)
 	}
 	return t, nil
 }
@@ -91,12 +91,12 @@ func preview(b []byte) string {
 			return s
 		}
 		r := []rune(s)
-		return string(r[:previewRunes]) + "… (" + bytesize.Text(int64(len(b))) + ")"
+		return string(r[:previewRunes]) + "… (" + numfmt.Bytes(int64(len(b))) + ")"
 	}
 	if len(b) <= previewBytes {
 		return "0x" + hex.EncodeToString(b)
 	}
-	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + bytesize.Text(int64(len(b))) + lang.L(", binary)")
+	return "0x" + hex.EncodeToString(b[:previewBytes]) + "… (" + numfmt.Bytes(int64(len(b))) + lang.L(", binary)")
 }
 
 // rowText is one line of the results list. The payload comes before the
@@ -160,9 +160,9 @@ func payloadView(r *message.Message) (text, shown string) {
 	if res.HexView() {
 		text = strings.Join(res.Lines(0, res.LineCount()), "\n")
 	}
-	shown = lang.L("Shown as ") + res.Format.Label()
+	shown = lang.L("Shown as ") + numfmt.FormatLabel(res.Format)
 	if res.Err != nil {
-		shown += fmt.Sprintf(lang.L(" (%s did not fit: %v)"), res.Tried.Label(), res.Err)
+		shown += fmt.Sprintf(lang.L(" (%s did not fit: %v)"), numfmt.FormatLabel(res.Tried), res.Err)
 	}
 	return text, shown
 }
@@ -180,7 +180,7 @@ func rawView(b []byte) string {
 		}
 	}
 	return payloadText(cut) + fmt.Sprintf(lang.L("\n… showing the first %s of %s; Copy payload copies all of it."),
-		bytesize.Text(int64(len(cut))), bytesize.Text(int64(len(b))))
+		numfmt.Bytes(int64(len(cut))), numfmt.Bytes(int64(len(b))))
 }
 
 // oneLine replaces line breaks so that s fits a list row.
@@ -197,7 +197,7 @@ func detailText(r *message.Message) string {
 	line(lang.L("Protocol"), message.ProtocolName(r.Protocol))
 	line("QoS", strconv.Itoa(int(r.QoS)))
 	line(lang.L("Retain"), strconv.FormatBool(r.Retain))
-	line(lang.L("Size"), bytesize.Text(int64(len(r.Payload))))
+	line(lang.L("Size"), numfmt.Bytes(int64(len(r.Payload))))
 	line("Seq", strconv.FormatUint(r.Seq, 10))
 	if r.PayloadFormat != nil {
 		v := lang.L("unspecified bytes")
@@ -210,7 +210,7 @@ func detailText(r *message.Message) string {
 		line(lang.L("Content type"), r.ContentType)
 	}
 	if r.MessageExpiry != nil {
-		line(lang.L("Message expiry"), fmt.Sprintf("%d s", *r.MessageExpiry))
+		line(lang.L("Message expiry"), numfmt.Seconds(*r.MessageExpiry))
 	}
 	if r.ResponseTopic != "" {
 		line(lang.L("Response topic"), r.ResponseTopic)

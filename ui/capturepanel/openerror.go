@@ -114,7 +114,7 @@ func newOpenErrorDialog(w fyne.Window, dir string, err error, onMoveAside func()
 // failed (the app then runs without capture).
 func ShowMoveResult(w fyne.Window, dir, movedTo string, err error) {
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("%w\n\nThis window runs without capture; nothing was deleted", err), w)
+		dialog.ShowError(fmt.Errorf(lang.L("The capture could not be moved aside: %w\n\nThis window runs without capture; nothing was deleted."), err), w)
 		return
 	}
 	l := widget.NewLabel(fmt.Sprintf(lang.L("The old capture was moved to\n\n%s\n\nNothing was deleted. A new, empty capture is recording in\n\n%s"), movedTo, dir))

@@ -370,22 +370,22 @@ func (p *Panel) runQuery(q capture.Query) {
 func (p *Panel) formQuery(now time.Time) (capture.Query, error) {
 	q := capture.Query{Filter: p.filter.Text, Contains: p.contains.Text, Newest: p.newest.Checked}
 	if err := message.ValidateFilter(q.Filter); err != nil {
-		return q, err
+		return q, fmt.Errorf(lang.L("Topic filter: %w"), err)
 	}
 	var err error
 	if q.Since, err = parseTime(p.since.Text, now); err != nil {
-		return q, fmt.Errorf("since: %w", err)
+		return q, fmt.Errorf(lang.L("since: %w"), err)
 	}
 	if q.Until, err = parseTime(p.until.Text, now); err != nil {
-		return q, fmt.Errorf("until: %w", err)
+		return q, fmt.Errorf(lang.L("until: %w"), err)
 	}
 	if p.where.Text != "" {
 		if q.Where, err = capture.CompileCondition(p.where.Text); err != nil {
-			return q, err
+			return q, fmt.Errorf(lang.L("Condition: %w"), err)
 		}
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
-		return q, fmt.Errorf("until (%s) must be after since (%s)", numfmt.Time(q.Until), numfmt.Time(q.Since))
+		return q, fmt.Errorf(lang.L("until (%s) must be after since (%s)"), numfmt.Time(q.Until), numfmt.Time(q.Since))
 	}
 	return q, nil
 }

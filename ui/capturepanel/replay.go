@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,11 +29,26 @@ const (
 	qosAsCaptured  = "As captured"
 )
 
-// speeds are the replay speeds offered, by label.
-var (
-	speedLabels = []string{"0.5×", "1×", "10×", "Max"}
-	speeds      = map[string]float64{"0.5×": 0.5, "1×": 1, "10×": 10, "Max": 0}
-)
+// speeds are the replay speeds offered, in order; 0 is as fast as it goes.
+var speeds = []float64{0.5, 1, 10, 0}
+
+// speedLabel is how the dialog shows speed: 0.5×, 1×, 10×, Max.
+func speedLabel(speed float64) string {
+	if speed == 0 {
+		return lang.X("replay.speed.max", "Max")
+	}
+	return strconv.FormatFloat(speed, 'f', -1, 64) + "×"
+}
+
+// speedOf is the speed the label shows (the radio shows labels).
+func speedOf(label string) float64 {
+	for _, s := range speeds {
+		if speedLabel(s) == label {
+			return s
+		}
+	}
+	return 1
+}
 
 // replayDialog asks where and how to replay the current search.
 type replayDialog struct {
@@ -57,7 +73,7 @@ func (p *Panel) onReplay() {
 	}
 	q, desc, err := p.currentSearch()
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("the search form is not valid, so there is nothing to replay: %w", err), p.win)
+		dialog.ShowError(fmt.Errorf(lang.L("The search form is not valid, so there is nothing to replay: %w"), err), p.win)
 		return
 	}
 	d := &replayDialog{}
@@ -83,10 +99,14 @@ func (p *Panel) onReplay() {
 	d.user.SetPlaceHolder(lang.L("User name (optional)"))
 	d.password = widget.NewPasswordEntry()
 	d.password.SetPlaceHolder(lang.L("Password (optional)"))
-	d.speed = widget.NewRadioGroup(speedLabels, nil)
+	labels := make([]string, len(speeds))
+	for i, s := range speeds {
+		labels[i] = speedLabel(s)
+	}
+	d.speed = widget.NewRadioGroup(labels, nil)
 	d.speed.Horizontal = true
 	d.speed.Required = true
-	d.speed.SetSelected("1×")
+	d.speed.SetSelected(speedLabel(1))
 	d.remap = widget.NewMultiLineEntry()
 	d.remap.SetPlaceHolder(lang.L("OLD=NEW, one per line, e.g. plant=replay/plant"))
 	d.remap.SetMinRowsVisible(2)
@@ -151,12 +171,12 @@ func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
 	}
 	var ro replay.Options
 	if co.URL == "" {
-		return co, ro, errors.New("enter the URL of the broker to replay to")
+		return co, ro, errors.New(lang.L("Enter the URL of the broker to replay to."))
 	}
 	if _, err := replay.ParseURL(co.URL); err != nil {
-		return co, ro, err
+		return co, ro, fmt.Errorf(lang.L("URL: %w"), err)
 	}
-	ro.Speed = speeds[d.speed.Selected]
+	ro.Speed = speedOf(d.speed.Selected)
 	for i, line := range strings.Split(d.remap.Text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -164,7 +184,7 @@ func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
 		}
 		r, err := replay.ParseRemap(line)
 		if err != nil {
-			return co, ro, fmt.Errorf("remap line %d: %w", i+1, err)
+			return co, ro, fmt.Errorf(lang.L("Remap line %d: %w"), i+1, err)
 		}
 		ro.Remap = append(ro.Remap, r)
 	}
@@ -174,7 +194,7 @@ func (d *replayDialog) options() (replay.ClientOptions, replay.Options, error) {
 	}
 	ro.ClearRetain = d.clearRetain.Checked
 	if err := ro.Validate(); err != nil {
-		return co, ro, err
+		return co, ro, fmt.Errorf(lang.L("The replay settings are not valid: %w"), err)
 	}
 	return co, ro, nil
 }

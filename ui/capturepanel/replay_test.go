@@ -121,10 +121,10 @@ func TestReplayDialogChecksTheForm(t *testing.T) {
 		t.Errorf("without the embedded broker: target %q (disabled %v), URL disabled %v", d.target.Selected, d.target.Disabled(), d.url.Disabled())
 	}
 	for _, tt := range []struct{ url, remap, want string }{
-		{"", "", "enter the URL"},
+		{"", "", "Enter the URL"},
 		{"http://example.com", "", "unsupported scheme"},
-		{"mqtt://127.0.0.1:1883", "nonsense", "remap line 1"},
-		{"mqtt://127.0.0.1:1883", "a=b\nc/=d", "remap line 2"},
+		{"mqtt://127.0.0.1:1883", "nonsense", "Remap line 1"},
+		{"mqtt://127.0.0.1:1883", "a=b\nc/=d", "Remap line 2"},
 	} {
 		d.url.SetText(tt.url)
 		d.remap.SetText(tt.remap)

@@ -2,7 +2,6 @@ package capturepanel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -17,8 +16,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Bounds of what the Retention dialog accepts.
@@ -50,8 +49,7 @@ func retentionText(maxBytes int64, maxAge time.Duration) string {
 	}
 	size, age := lang.L("any size"), lang.L("any age")
 	if maxBytes > 0 {
-		v, unit := splitSize(maxBytes)
-		size = v + " " + unit
+		size = sizeText(maxBytes)
 	}
 	if maxAge > 0 {
 		age = formatAge(maxAge)
@@ -71,6 +69,12 @@ func splitSize(b int64) (value, unit string) {
 	return trimFloat(float64(b) / float64(sizeScale[unit])), unit
 }
 
+// sizeText is b in the dialog's units: "1024 TiB".
+func sizeText(b int64) string {
+	v, unit := splitSize(b)
+	return v + " " + unitLabel(unit)
+}
+
 // splitAge shows d in days when it is whole days, else in hours.
 func splitAge(d time.Duration) (value, unit string) {
 	if d%(24*time.Hour) == 0 {
@@ -81,10 +85,50 @@ func splitAge(d time.Duration) (value, unit string) {
 
 func formatAge(d time.Duration) string {
 	v, unit := splitAge(d)
-	if v == "1" {
-		unit = strings.TrimSuffix(unit, "s")
+	if n, err := strconv.Atoi(v); err == nil {
+		if unit == "days" {
+			return numfmt.Plural(n, "day", "days")
+		}
+		return numfmt.Plural(n, "hour", "hours")
 	}
-	return v + " " + unit
+	// A fraction takes no plural form of its own: Russian and Chinese
+	// write it with a short unit.
+	if unit == "days" {
+		return fmt.Sprintf(lang.X("retention.days.fraction", "%s days"), v)
+	}
+	return fmt.Sprintf(lang.X("retention.hours.fraction", "%s hours"), v)
+}
+
+// unitLabel is how the dialog shows one of its units (sizeUnits,
+// ageUnits): the byte units as everywhere in the window, hours and days
+// translated. The unit pickers show labels; unitOf reads them back.
+func unitLabel(unit string) string {
+	switch unit {
+	case "hours":
+		return lang.X("retention.unit.hours", "hours")
+	case "days":
+		return lang.X("retention.unit.days", "days")
+	}
+	return numfmt.ByteUnit(unit)
+}
+
+// unitLabels are units' labels, in order.
+func unitLabels(units []string) []string {
+	out := make([]string, len(units))
+	for i, u := range units {
+		out[i] = unitLabel(u)
+	}
+	return out
+}
+
+// unitOf is the unit of units whose label is label, "" for none.
+func unitOf(units []string, label string) string {
+	for _, u := range units {
+		if unitLabel(u) == label {
+			return u
+		}
+	}
+	return ""
 }
 
 func trimFloat(f float64) string {
@@ -92,17 +136,17 @@ func trimFloat(f float64) string {
 }
 
 // parseAmount reads a positive decimal number for what ("Size", "Age").
-func parseAmount(what, text, units string) (float64, error) {
+func parseAmount(what, text, unit string) (float64, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return 0, fmt.Errorf("%s: enter a number of %s, or tick No %s limit", what, units, strings.ToLower(what))
+		return 0, fmt.Errorf(lang.L("%s: enter a number of %s, or tick the box for no limit"), what, unitLabel(unit))
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%s: %q is not a number", what, text)
+		return 0, fmt.Errorf(lang.L("%s: %q is not a number"), what, text)
 	}
 	if f <= 0 {
-		return 0, fmt.Errorf("%s must be more than 0", what)
+		return 0, fmt.Errorf(lang.L("%s must be more than 0"), what)
 	}
 	return f, nil
 }
@@ -111,7 +155,7 @@ func parseAmount(what, text, units string) (float64, error) {
 func parseSize(text, unit string) (int64, error) {
 	scale, ok := sizeScale[unit]
 	if !ok {
-		return 0, fmt.Errorf("size: choose a unit (%s)", strings.Join(sizeUnits, ", "))
+		return 0, fmt.Errorf(lang.L("Size: choose a unit (%s)"), strings.Join(unitLabels(sizeUnits), ", "))
 	}
 	f, err := parseAmount(lang.L("Size"), text, unit)
 	if err != nil {
@@ -120,9 +164,9 @@ func parseSize(text, unit string) (int64, error) {
 	b := f * float64(scale)
 	switch {
 	case b < minRetentionBytes:
-		return 0, errors.New("Size must be at least 1 MiB")
+		return 0, fmt.Errorf(lang.L("Size must be at least %s"), sizeText(minRetentionBytes))
 	case b > maxRetentionBytes:
-		return 0, errors.New("Size must be at most 1024 TiB")
+		return 0, fmt.Errorf(lang.L("Size must be at most %s"), sizeText(maxRetentionBytes))
 	}
 	return int64(math.Round(b)), nil
 }
@@ -131,7 +175,7 @@ func parseSize(text, unit string) (int64, error) {
 func parseAge(text, unit string) (time.Duration, error) {
 	scale, ok := ageScale[unit]
 	if !ok {
-		return 0, fmt.Errorf("age: choose a unit (%s)", strings.Join(ageUnits, ", "))
+		return 0, fmt.Errorf(lang.L("Age: choose a unit (%s)"), strings.Join(unitLabels(ageUnits), ", "))
 	}
 	f, err := parseAmount(lang.L("Age"), text, unit)
 	if err != nil {
@@ -140,9 +184,9 @@ func parseAge(text, unit string) (time.Duration, error) {
 	d := f * float64(scale)
 	switch {
 	case d < float64(minRetentionAge):
-		return 0, errors.New("Age must be at least 1 hour")
+		return 0, fmt.Errorf(lang.L("Age must be at least %s"), formatAge(minRetentionAge))
 	case d > float64(maxRetentionAge):
-		return 0, errors.New("Age must be at most 36500 days (100 years)")
+		return 0, fmt.Errorf(lang.L("Age must be at most %s (100 years)"), formatAge(maxRetentionAge))
 	}
 	return time.Duration(d).Round(time.Second), nil
 }
@@ -174,7 +218,7 @@ func (p *Panel) onRetention() {
 		p.do(func() {
 			p.updateButtons()
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("cannot read the retention limits: %w", err), p.win)
+				dialog.ShowError(fmt.Errorf(lang.L("Cannot read the retention limits: %w"), err), p.win)
 				return
 			}
 			p.retentionDlg = newRetentionDialog(st.MaxBytes, st.MaxAge, st.Bytes, p.win, p.applyRetention)
@@ -201,11 +245,11 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	r := &retentionDialog{stored: stored, onApply: onApply}
 	r.size = widget.NewEntry()
 	r.size.SetPlaceHolder("1")
-	r.sizeUnit = widget.NewSelect(sizeUnits, nil)
+	r.sizeUnit = widget.NewSelect(unitLabels(sizeUnits), nil)
 	r.noSize = widget.NewCheck(lang.L("No size limit"), nil)
 	r.age = widget.NewEntry()
 	r.age.SetPlaceHolder("7")
-	r.ageUnit = widget.NewSelect(ageUnits, nil)
+	r.ageUnit = widget.NewSelect(unitLabels(ageUnits), nil)
 	r.noAge = widget.NewCheck(lang.L("No age limit"), nil)
 	r.errText = errLabel()
 	r.warnText = widget.NewLabel("")
@@ -229,7 +273,7 @@ func newRetentionDialog(maxBytes int64, maxAge time.Duration, stored int64, w fy
 	dv, du := splitSize(capture.DefaultMaxBytes)
 	content := container.NewVBox(form,
 		hint(fmt.Sprintf(lang.L("Once the capture is larger or older than this, its oldest records are deleted: "+
-			"now, and every few seconds from then on. Defaults: %s %s, %s."), dv, du, formatAge(capture.DefaultMaxAge))),
+			"now, and every few seconds from then on. Defaults: %s %s, %s."), dv, unitLabel(du), formatAge(capture.DefaultMaxAge))),
 		r.warnText, r.errText)
 
 	r.defaults = widget.NewButton(lang.L("Defaults"), func() { r.set(capture.DefaultMaxBytes, capture.DefaultMaxAge); r.toggled() })
@@ -258,14 +302,14 @@ func (r *retentionDialog) set(maxBytes int64, maxAge time.Duration) {
 	}
 	v, u := splitSize(maxBytes)
 	r.size.SetText(v)
-	r.sizeUnit.SetSelected(u)
+	r.sizeUnit.SetSelected(unitLabel(u))
 	r.noAge.SetChecked(maxAge < 0)
 	if maxAge < 0 {
 		maxAge = capture.DefaultMaxAge
 	}
 	v, u = splitAge(maxAge)
 	r.age.SetText(v)
-	r.ageUnit.SetSelected(u)
+	r.ageUnit.SetSelected(unitLabel(u))
 }
 
 func (r *retentionDialog) toggled() {
@@ -285,12 +329,12 @@ func (r *retentionDialog) values() (int64, time.Duration, error) {
 	maxBytes, maxAge := int64(-1), time.Duration(-1)
 	var err error
 	if !r.noSize.Checked {
-		if maxBytes, err = parseSize(r.size.Text, r.sizeUnit.Selected); err != nil {
+		if maxBytes, err = parseSize(r.size.Text, unitOf(sizeUnits, r.sizeUnit.Selected)); err != nil {
 			return 0, 0, err
 		}
 	}
 	if !r.noAge.Checked {
-		if maxAge, err = parseAge(r.age.Text, r.ageUnit.Selected); err != nil {
+		if maxAge, err = parseAge(r.age.Text, unitOf(ageUnits, r.ageUnit.Selected)); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -307,7 +351,7 @@ func (r *retentionDialog) check() {
 	if err != nil {
 		msg = err.Error()
 	} else if r.stored > 0 && maxBytes > 0 && r.stored > maxBytes {
-		warn = fmt.Sprintf(lang.L("The capture holds %s now: applying deletes its oldest records."), bytesize.Text(r.stored))
+		warn = fmt.Sprintf(lang.L("The capture holds %s now: applying deletes its oldest records."), numfmt.Bytes(r.stored))
 	}
 	setLabel(r.errText, msg, widget.DangerImportance)
 	setLabel(r.warnText, warn, widget.WarningImportance)

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/kvstore"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
@@ -96,7 +95,7 @@ func (p *Panel) applyStatus(s status) {
 	p.followEmpty(st)
 	setLabel(p.retention, retentionText(st.MaxBytes, st.MaxAge), widget.MediumImportance)
 	setLabel(p.records, numfmt.Plural(st.Records, "record", "records"), widget.MediumImportance)
-	setLabel(p.disk, bytesize.Text(st.DiskBytes)+lang.L(" on disk"), widget.MediumImportance)
+	setLabel(p.disk, numfmt.Bytes(st.DiskBytes)+lang.L(" on disk"), widget.MediumImportance)
 	rate := lang.L("— rec/s")
 	if s.rate >= 0 {
 		rate = numfmt.Rate(s.rate) + lang.L(" rec/s")

@@ -105,7 +105,7 @@ func (p *Panel) onExport() {
 	}
 	q, desc, err := p.currentSearch()
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("the search form is not valid, so there is nothing to export: %w", err), p.win)
+		dialog.ShowError(fmt.Errorf(lang.L("The search form is not valid, so there is nothing to export: %w"), err), p.win)
 		return
 	}
 	d := &exportDialog{}
@@ -180,13 +180,13 @@ func (p *Panel) browseExport(d *exportDialog) {
 // checkOutputPath catches the mistakes worth a message before any work.
 func checkOutputPath(path string) error {
 	if path == "" {
-		return errors.New("choose the file to write (Browse…)")
+		return errors.New(lang.L("choose the file to write (Browse…)"))
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a folder; give a file name", path)
+		return fmt.Errorf(lang.L("%s is a folder; give a file name"), path)
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return fmt.Errorf("folder %s does not exist", filepath.Dir(path))
+		return fmt.Errorf(lang.L("folder %s does not exist"), filepath.Dir(path))
 	}
 	return nil
 }

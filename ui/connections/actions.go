@@ -326,7 +326,7 @@ func (p *Panel) onDelete(id string) {
 		}
 		ps := slices.DeleteFunc(slices.Clone(p.profiles), func(q client.Profile) bool { return q.ID == id })
 		if err := p.save(ps); err != nil {
-			dialog.ShowError(fmt.Errorf("the connection %q was not deleted: %w", pr.Name, err), p.win)
+			dialog.ShowError(fmt.Errorf(lang.L("The connection %q was not deleted: %w"), pr.Name, err), p.win)
 			return
 		}
 		p.async(func() func() {

@@ -433,7 +433,7 @@ func (f *profileForm) readAzure(pr *client.Profile, secrets map[client.SecretKin
 	var err error
 	life, perr := time.ParseDuration(strings.TrimSpace(f.lifetime.Text))
 	if perr != nil || life <= 0 {
-		err = fmt.Errorf("Token lifetime %q: write how long each SAS token lives, like 1h or 30m", f.lifetime.Text)
+		err = fmt.Errorf(lang.L("Token lifetime %q: write how long each SAS token lives, like 1h or 30m"), f.lifetime.Text)
 	}
 	a.TokenLifetime = client.Duration(life)
 	pr.Azure = a
@@ -470,7 +470,7 @@ func (f *profileForm) readWill(pr *client.Profile) error {
 	}
 	qos, err := strconv.Atoi(f.willQoS.Selected)
 	if err != nil {
-		return errors.New("Last will QoS: choose 0, 1 or 2")
+		return errors.New(lang.L("Last will QoS: choose 0, 1 or 2"))
 	}
 	pr.Will = &client.Will{Topic: strings.TrimSpace(f.willTopic.Text), Payload: []byte(f.willPayload.Text), QoS: byte(qos), Retain: f.willRetain.Checked}
 	return nil
@@ -484,7 +484,7 @@ func parseUint(s string, bits int, field string) (uint64, error) {
 	}
 	v, err := strconv.ParseUint(s, 10, bits)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q: give whole seconds from 0 to %d", field, s, uint64(1)<<bits-1)
+		return 0, fmt.Errorf(lang.L("%s %q: give whole seconds from 0 to %d"), field, s, uint64(1)<<bits-1)
 	}
 	return v, nil
 }
@@ -500,7 +500,13 @@ func uintText(v uint64) string {
 // error it says what is wrong and saves nothing more.
 func (f *profileForm) onSave() {
 	pr, secrets, err := f.read()
-	if err = errors.Join(err, f.checkName(pr.Name), pr.Validate()); err != nil {
+	var invalid error
+	if v := pr.Validate(); v != nil {
+		// The engine's words (shared with the command line) are English:
+		// the lead says in the window's language what they are about.
+		invalid = fmt.Errorf(lang.L("The connection settings are not valid: %w"), v)
+	}
+	if err = errors.Join(err, f.checkName(pr.Name), invalid); err != nil {
 		f.showErr(err)
 		return
 	}
@@ -543,7 +549,7 @@ func (f *profileForm) checkName(name string) error {
 		return nil // Validate says so
 	}
 	if f.p.usedNames(f.base.ID)[strings.ToLower(name)] {
-		return fmt.Errorf("Name %q: another connection (or the embedded broker's own source) has it; choose another", name)
+		return fmt.Errorf(lang.L("Name %q: another connection (or the embedded broker's own source) has it; choose another"), name)
 	}
 	return nil
 }

@@ -275,10 +275,10 @@ func (p *Panel) open(pr client.Profile) bool {
 // save writes the profiles; on failure nothing changes in the panel.
 func (p *Panel) save(ps []client.Profile) error {
 	if p.loadErr != nil {
-		return fmt.Errorf("not saved: %w", p.loadErr)
+		return fmt.Errorf(lang.L("Not saved: %w"), p.loadErr)
 	}
 	if err := p.opts.Store.Save(ps); err != nil {
-		return err
+		return fmt.Errorf(lang.L("Not saved: %w"), err)
 	}
 	p.profiles = ps
 	p.rebuildList()

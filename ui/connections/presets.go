@@ -1,6 +1,7 @@
 package connections
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,12 +84,14 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.key, d.keyRow = p.fileEntry("", lang.L("its private key (PEM)"))
 	d.ca, d.caRow = p.fileEntry("", lang.L("empty: the system's trusted roots"))
 	d.yandexID = entryWith("", "")
-	d.yandexAs = widget.NewRadioGroup([]string{yandexAsDevice, yandexAsRegistry}, func(string) { d.showFields() })
+	// The radios show their choices translated; asRegistry and byCert
+	// read them back.
+	d.yandexAs = widget.NewRadioGroup([]string{lang.L(yandexAsDevice), lang.L(yandexAsRegistry)}, func(string) { d.showFields() })
 	d.yandexAs.Horizontal, d.yandexAs.Required = true, true
-	d.yandexAs.Selected = yandexAsDevice
-	d.yandexLogin = widget.NewRadioGroup([]string{yandexByPassword, yandexByCert}, func(string) { d.showFields() })
+	d.yandexAs.Selected = lang.L(yandexAsDevice)
+	d.yandexLogin = widget.NewRadioGroup([]string{lang.L(yandexByPassword), lang.L(yandexByCert)}, func(string) { d.showFields() })
 	d.yandexLogin.Horizontal, d.yandexLogin.Required = true, true
-	d.yandexLogin.Selected = yandexByPassword
+	d.yandexLogin.Selected = lang.L(yandexByPassword)
 	d.aws443 = widget.NewCheck(lang.L("Port 443 with ALPN ")+client.AWSALPN+lang.L(" (for networks that only let HTTPS out)"), nil)
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
@@ -146,17 +149,22 @@ func (d *presetDialog) showFields() {
 // certificate when it logs in by one.
 func (d *presetDialog) yandexItems() []*widget.FormItem {
 	item := widget.NewFormItem
-	what := "device"
-	if d.yandexAs.Selected == yandexAsRegistry {
-		what = "registry"
+	// Whole sentences for each choice: Russian and Chinese word them
+	// differently for a device and a registry.
+	idLabel := lang.L("Device ID")
+	d.yandexID.SetPlaceHolder(lang.L("the device ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9"))
+	noteText := lang.L("The user name is the device ID; its password is the one set for it in the console, asked for next.")
+	if d.asRegistry() {
+		idLabel = lang.L("Registry ID")
+		d.yandexID.SetPlaceHolder(lang.L("the registry ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9"))
+		noteText = lang.L("The user name is the registry ID; its password is the one set for it in the console, asked for next.")
 	}
-	d.yandexID.SetPlaceHolder(fmt.Sprintf(lang.L("the %s ID from the Yandex Cloud console, e.g. are1a2b3c4d5e6f7g8h9"), what))
 	d.ca.SetPlaceHolder(lang.L("empty: Yandex's root CA (built in) and the system's roots"))
-	items := []*widget.FormItem{item(lang.L("Acts as"), d.yandexAs), item(capitalize(what)+" ID", d.yandexID), item(lang.L("Log in with"), d.yandexLogin)}
-	if d.yandexLogin.Selected == yandexByCert {
+	items := []*widget.FormItem{item(lang.L("Acts as"), d.yandexAs), item(idLabel, d.yandexID), item(lang.L("Log in with"), d.yandexLogin)}
+	if d.byCert() {
 		items = append(items, item(lang.L("Certificate"), d.certRow), item(lang.L("Private key"), d.keyRow))
 	} else {
-		note := widget.NewLabel(fmt.Sprintf(lang.L("The user name is the %s ID; its password is the one set for it in the console, asked for next."), what))
+		note := widget.NewLabel(noteText)
 		note.Wrapping = fyne.TextWrapWord
 		items = append(items, item("", note))
 	}
@@ -178,35 +186,38 @@ func (d *presetDialog) onNext() {
 	case client.PresetLocal:
 		in.Addr = d.p.opts.LocalAddr()
 		if in.Addr == "" {
-			d.showErr(fmt.Errorf("the embedded broker is not running, so its address is unknown: start it in the Broker panel first"))
+			d.showErr(errors.New(lang.L("The embedded broker is not running, so its address is unknown: start it in the Broker panel first.")))
 			return
 		}
 	case client.PresetYandex:
 		id := strings.TrimSpace(d.yandexID.Text)
-		if d.yandexAs.Selected == yandexAsRegistry {
+		if d.asRegistry() {
 			in.Device, in.Registry = "", id
 		} else {
 			in.Device = id
 		}
 		switch {
-		case d.yandexLogin.Selected != yandexByCert:
+		case !d.byCert():
 			in.CertFile, in.KeyFile = "", ""
 		case in.CertFile == "" || in.KeyFile == "":
-			what := strings.ToLower(d.yandexAs.Selected)
-			d.showErr(fmt.Errorf("Log in with a certificate: give the %s's certificate and private key files, or choose to log in with its ID and password", what))
+			msg := lang.L("Log in with a certificate: give the device's certificate and private key files, or choose to log in with its ID and password")
+			if d.asRegistry() {
+				msg = lang.L("Log in with a certificate: give the registry's certificate and private key files, or choose to log in with its ID and password")
+			}
+			d.showErr(errors.New(msg))
 			return
 		}
 	case client.PresetAzure:
 		life, err := time.ParseDuration(strings.TrimSpace(d.lifetime.Text))
 		if err != nil || life <= 0 {
-			d.showErr(fmt.Errorf("Token lifetime %q: write how long each SAS token lives, like 1h or 30m", d.lifetime.Text))
+			d.showErr(fmt.Errorf(lang.L("Token lifetime %q: write how long each SAS token lives, like 1h or 30m"), d.lifetime.Text))
 			return
 		}
 		in.TokenLifetime = life
 	}
 	pr, err := client.NewFromPreset(kind, in)
 	if err != nil {
-		d.showErr(err)
+		d.showErr(fmt.Errorf(lang.L("The preset cannot make a connection: %w"), err))
 		return
 	}
 	if in.Name == "" {
@@ -215,6 +226,12 @@ func (d *presetDialog) onNext() {
 	d.dlg.Hide()
 	d.p.showForm(pr, newProfile, "")
 }
+
+// asRegistry: the connection acts as a Yandex IoT Core registry.
+func (d *presetDialog) asRegistry() bool { return d.yandexAs.Selected == lang.L(yandexAsRegistry) }
+
+// byCert: the connection logs in to Yandex IoT Core with a certificate.
+func (d *presetDialog) byCert() bool { return d.yandexLogin.Selected == lang.L(yandexByCert) }
 
 func (d *presetDialog) showErr(err error) {
 	d.errText.SetText(err.Error())

@@ -154,7 +154,7 @@ func describe(st client.Status, open bool) (state, errText string) {
 		}
 		state = fmt.Sprintf(lang.L("Reconnecting (%s failed)"), tries)
 		if st.LastError != nil {
-			errText = st.LastError.Error()
+			errText = lang.L("Last error: ") + st.LastError.Error()
 		}
 		return state, errText
 	}

@@ -106,7 +106,7 @@ func (p *Panel) exportTo(path string) error {
 	// as it was.
 	f, err := os.CreateTemp(filepath.Dir(path), ".iotstudio-connections-*")
 	if err != nil {
-		return fmt.Errorf("export connections: %w", err)
+		return fmt.Errorf(lang.L("Could not export the connections: %w"), err)
 	}
 	defer os.Remove(f.Name())
 	err = client.Export(f, ps)
@@ -117,7 +117,7 @@ func (p *Panel) exportTo(path string) error {
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("export connections to %s: %w", path, err)
+		return fmt.Errorf(lang.L("Could not export the connections to %s: %w"), path, err)
 	}
 	dialog.ShowInformation(lang.L("Connections exported"), fmt.Sprintf(lang.L("%d connections written to %s, without their secrets."), len(ps), path), p.win)
 	return nil
@@ -128,15 +128,15 @@ func (p *Panel) exportTo(path string) error {
 func (p *Panel) importFrom(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("import connections: %w", err)
+		return fmt.Errorf(lang.L("Could not import the connections: %w"), err)
 	}
 	defer f.Close()
 	in, err := client.Import(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf(lang.L("Could not read connections from %s: %w"), path, err)
 	}
 	if len(in) == 0 {
-		return errors.New("the file holds no connections")
+		return errors.New(lang.L("The file holds no connections."))
 	}
 	used := p.usedNames("")
 	var renamed []string

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/topics"
@@ -58,18 +57,18 @@ func previewText(s *topics.NodeSummary) string {
 		}
 		return out
 	}
-	kind := "binary"
+	kind := lang.L("binary")
 	switch {
 	case sparkplugb.IsTopic(s.Topic):
-		kind = decode.SparkplugB.Label()
+		kind = numfmt.FormatLabel(decode.SparkplugB)
 	case s.PayloadLen == len(p):
 		// The preview is the whole payload, so its format can be told.
 		// Text and JSON are text, shown above; Hex says no more than binary.
 		if f := decode.Detect(s.Topic, []byte(p), ""); f != decode.Hex && f != decode.Text && f != decode.JSON {
-			kind = f.Label()
+			kind = numfmt.FormatLabel(f)
 		}
 	}
-	return kind + ", " + bytesize.Text(int64(s.PayloadLen))
+	return kind + ", " + numfmt.Bytes(int64(s.PayloadLen))
 }
 
 // isText: valid UTF-8 without control characters other than white space,

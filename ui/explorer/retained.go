@@ -91,10 +91,10 @@ func deleteRetained(ctx context.Context, m *topics.Model, pub Publisher, source 
 	}
 	for i, t := range list {
 		if ctx.Err() != nil {
-			return i, fmt.Errorf("stopped after %d of %d topics: %w", i, len(list), ctx.Err())
+			return i, fmt.Errorf(lang.L("stopped after %d of %d topics: %w"), i, len(list), ctx.Err())
 		}
 		if err := pub.Publish(t, nil, true, 0); err != nil {
-			return i, fmt.Errorf("delete the retained message of %q: %w", t, err)
+			return i, fmt.Errorf(lang.L("the retained message of %q: %w"), t, err)
 		}
 	}
 	return len(list), nil
@@ -111,10 +111,10 @@ func retainedTopics(m *topics.Model, source string, id topics.NodeID) ([]string,
 		s, ok := v.Summary(id)
 		switch {
 		case !ok:
-			err = errors.New("the selected topic is not in the topic model")
+			err = errors.New(lang.L("the selected topic is no longer in the tree"))
 			return
 		case s.Source != source:
-			err = fmt.Errorf("retained messages can be deleted only on %s, not on %s", source, s.Source)
+			err = fmt.Errorf(lang.L("retained messages can be deleted only on %s, not on %s"), sourceTitle(source), sourceTitle(s.Source))
 			return
 		}
 		stack := []topics.NodeSummary{s}

@@ -175,8 +175,16 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 	default:
 		header = fmt.Sprintf(lang.L("Compared line by line with the message before it (%s)."), when)
 	}
-	if c.Note != "" {
-		header += " " + c.Note + "."
+	switch {
+	case c.TooLarge && c.Equal:
+		header += " " + fmt.Sprintf(lang.X("diff.note.toolarge.same", "Payloads too large to compare line by line (%s and %s); they are identical."),
+			numfmt.Bytes(c.Sizes[0]), numfmt.Bytes(c.Sizes[1]))
+	case c.TooLarge:
+		header += " " + fmt.Sprintf(lang.X("diff.note.toolarge.differ", "Payloads too large to compare line by line (%s and %s); they differ."),
+			numfmt.Bytes(c.Sizes[0]), numfmt.Bytes(c.Sizes[1]))
+	case c.Middle != [2]int{}:
+		header += " " + fmt.Sprintf(lang.X("diff.note.middle", "The changed part is too large for a minimal diff (%s × %s lines): shown as removed, then added."),
+			numfmt.Count(c.Middle[0]), numfmt.Count(c.Middle[1]))
 	}
 	var rows []diffRow
 	for _, ch := range c.Changes {
@@ -186,11 +194,11 @@ func diffContent(c *decode.Comparison, prev *entry) (string, []diffRow) {
 		}
 		switch ch.Op {
 		case decode.Added:
-			rows = append(rows, diffRow{text: "added    " + path + " = " + ch.New, imp: widget.SuccessImportance})
+			rows = append(rows, diffRow{text: fmt.Sprintf(lang.X("diff.added", "added    %s = %s"), path, ch.New), imp: widget.SuccessImportance})
 		case decode.Removed:
-			rows = append(rows, diffRow{text: "removed  " + path + lang.L(" (was ") + ch.Old + ")", imp: widget.DangerImportance})
+			rows = append(rows, diffRow{text: fmt.Sprintf(lang.X("diff.removed", "removed  %s (was %s)"), path, ch.Old), imp: widget.DangerImportance})
 		default:
-			rows = append(rows, diffRow{text: "changed  " + path + ": " + ch.Old + " → " + ch.New, imp: widget.WarningImportance})
+			rows = append(rows, diffRow{text: fmt.Sprintf(lang.X("diff.changed", "changed  %s: %s → %s"), path, ch.Old, ch.New), imp: widget.WarningImportance})
 		}
 	}
 	if len(c.Lines) > 0 && !c.Equal {

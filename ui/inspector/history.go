@@ -247,7 +247,7 @@ func fetchOlder(ctx context.Context, q pageReq) ([]message.Message, string, erro
 			Filter: q.topic, Until: q.until, Newest: true, Limit: q.limit - len(out), Cursor: cursor,
 		})
 		if err != nil {
-			return nil, "", fmt.Errorf("load older messages of %s: %w", q.topic, err)
+			return nil, "", fmt.Errorf("%s: %w", q.topic, err)
 		}
 		for _, r := range page {
 			if r.Source == q.source && !listed(q.listed, &r) {

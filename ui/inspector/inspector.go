@@ -32,7 +32,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -316,9 +315,9 @@ func wrap(o fyne.CanvasObject) {
 func formatOptions(detected decode.Format) []string {
 	var out []string
 	for _, f := range decode.Formats() {
-		label := f.Label()
+		label := numfmt.FormatLabel(f)
 		if f == decode.Auto && detected != "" {
-			label += " (" + detected.Label() + ")"
+			label += " (" + numfmt.FormatLabel(detected) + ")"
 		}
 		out = append(out, label)
 	}
@@ -609,11 +608,11 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	// what neither does.
 	status := in.lines.summary()
 	if res.Format == decode.Base64 && res.Inner != "" {
-		status = res.Inner.Label() + " · " + status
+		status = numfmt.FormatLabel(res.Inner) + " · " + status
 	}
 	in.status.SetText(status)
 	if res.Err != nil {
-		in.decodeErr.SetText(fmt.Sprintf(lang.L("Decoding as %s failed (%v); showing the hex dump instead."), res.Tried.Label(), res.Err))
+		in.decodeErr.SetText(fmt.Sprintf(lang.L("Decoding as %s failed (%v); showing the hex dump instead."), numfmt.FormatLabel(res.Tried), res.Err))
 		in.decodeErr.Show()
 	} else {
 		in.decodeErr.Hide()
@@ -704,7 +703,7 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 	if r.Retain {
 		flags = " R"
 	}
-	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", bytesize.Text(int64(len(r.Payload))), flags))
+	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", numfmt.Bytes(int64(len(r.Payload))), flags))
 	what.Importance = widget.MediumImportance
 	what.SetText(preview(r.Payload))
 }
@@ -763,7 +762,7 @@ func (in *Inspector) updateHistoryStatus() {
 	case o.loading:
 		text += lang.L(" Loading older messages…")
 	case o.err != nil:
-		text += " " + o.err.Error() + "."
+		text += " " + lang.L("Older messages could not be loaded: ") + o.err.Error() + "."
 	case o.full:
 		text += lang.L(" The inspector keeps at most ") + numfmt.Count(maxEntries) + lang.L("; search the Capture panel for older ones.")
 	case o.done:

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
@@ -66,7 +65,7 @@ func v5Fields(r *message.Message) []field {
 		fs = append(fs, field{lang.L("Content type"), r.ContentType})
 	}
 	if r.MessageExpiry != nil {
-		fs = append(fs, field{lang.L("Message expiry"), numfmt.Count(int64(*r.MessageExpiry)) + " s"})
+		fs = append(fs, field{lang.L("Message expiry"), numfmt.Seconds(*r.MessageExpiry)})
 	}
 	if r.ResponseTopic != "" {
 		fs = append(fs, field{lang.L("Response topic"), r.ResponseTopic})
@@ -88,7 +87,7 @@ func sizeText(n int) string {
 	if n < 1024 {
 		return numfmt.Plural(n, "byte", "bytes")
 	}
-	return fmt.Sprintf(lang.L("%s (%s bytes)"), bytesize.Text(int64(n)), numfmt.Count(int64(n)))
+	return fmt.Sprintf(lang.L("%s (%s bytes)"), numfmt.Bytes(int64(n)), numfmt.Count(int64(n)))
 }
 
 // bytesText shows short binary properties: as text when they are, else as

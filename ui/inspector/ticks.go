@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // niceTicks returns round values (1, 2 or 5 times a power of ten apart)
@@ -86,9 +88,9 @@ func timeTicks(from, to time.Time, want int) ([]time.Time, string) {
 	case step < time.Second:
 		layout = "15:04:05.000"
 	case step >= 24*time.Hour:
-		layout = "Jan 2"
+		layout = numfmt.LayoutDay()
 	case from.YearDay() != to.YearDay() || from.Year() != to.Year():
-		layout = "Jan 2 15:04"
+		layout = numfmt.LayoutDayMinute()
 	case step >= time.Minute:
 		layout = "15:04"
 	}

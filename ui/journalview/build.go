@@ -113,7 +113,7 @@ func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	case 2:
 		l.SetText(ev.Client)
 	default:
-		l.SetText(ev.Summary())
+		l.SetText(summaryText(ev))
 	}
 	if id.Col != 1 {
 		l.Importance = widget.MediumImportance

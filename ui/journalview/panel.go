@@ -263,6 +263,6 @@ func detailText(ev journal.Event) string {
 	line(lang.L("User"), ev.User)
 	line(lang.L("Address"), ev.Remote)
 	line(lang.L("Listener"), ev.Listener)
-	line(lang.L("Details"), ev.Summary())
+	line(lang.L("Details"), summaryText(ev))
 	return strings.TrimRight(b.String(), "\n")
 }

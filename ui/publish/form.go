@@ -86,11 +86,11 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 
 	names := make([]string, len(payloadFormats))
 	for i, pf := range payloadFormats {
-		names[i] = string(pf)
+		names[i] = pf.label()
 	}
-	f.formatSel = widget.NewSelect(names, func(s string) { p.onFormatChanged(payloadFormat(s)) })
+	f.formatSel = widget.NewSelect(names, func(s string) { p.onFormatChanged(formatByLabel(s)) })
 	f.pretty = widget.NewButtonWithIcon(lang.L("Pretty-print"), theme.ViewRefreshIcon(), p.onPretty)
-	f.formatSel.SetSelected(string(formatText))
+	f.formatSel.SetSelected(formatText.label())
 	f.payload = newFormMultiLineEntry(p.publishByKey)
 	f.payload.SetMinRowsVisible(6)
 	f.payload.TextStyle = fyne.TextStyle{Monospace: true}
@@ -319,9 +319,9 @@ func (p *Panel) onFormatChanged(to payloadFormat) {
 		}
 	}
 	p.switching = true
-	f.formatSel.SetSelected(string(p.format))
+	f.formatSel.SetSelected(p.format.label())
 	p.switching = false
-	showMessage(f.payErr, fmt.Sprintf(lang.L("Cannot switch to %s: %v"), to, err), widget.DangerImportance)
+	showMessage(f.payErr, fmt.Sprintf(lang.L("Cannot switch to %s: %v"), to.label(), err), widget.DangerImportance)
 }
 
 func (p *Panel) updatePretty() {
@@ -377,14 +377,14 @@ func (p *Panel) readV5(m *client.Message) error {
 	if s := strings.TrimSpace(f.expiry.Text); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return fmt.Errorf("message expiry %q: type a whole number of seconds (0 to 4294967295), or leave it empty", f.expiry.Text)
+			return fmt.Errorf(lang.L("Message expiry %q: type a whole number of seconds (0 to 4294967295), or leave it empty"), f.expiry.Text)
 		}
 		e := uint32(n)
 		m.MessageExpiry = &e
 	}
 	if m.ResponseTopic = f.respTopic.Text; m.ResponseTopic != "" {
 		if _, err := message.ValidateTopicName(m.ResponseTopic); err != nil {
-			return fmt.Errorf("response topic: %w", err)
+			return fmt.Errorf(lang.L("Response topic: %w"), err)
 		}
 	}
 	if f.correlation.Text != "" {
@@ -395,12 +395,12 @@ func (p *Panel) readV5(m *client.Message) error {
 			continue
 		}
 		if r.key.Text == "" {
-			return fmt.Errorf("user property %d has a value but no name", i+1)
+			return fmt.Errorf(lang.L("User property %d has a value but no name"), i+1)
 		}
 		m.UserProps = append(m.UserProps, message.UserProp{Key: r.key.Text, Value: r.value.Text})
 	}
 	if m.PayloadFormat != nil && *m.PayloadFormat == 1 && !utf8.Valid(m.Payload) {
-		return errors.New("payload format says UTF-8 text, but the payload is not valid UTF-8: brokers refuse such a message")
+		return errors.New(lang.L("Payload format says UTF-8 text, but the payload is not valid UTF-8: brokers refuse such a message"))
 	}
 	return nil
 }
@@ -419,7 +419,7 @@ func (p *Panel) repeatSettings() (n int, every time.Duration, err error) {
 	f := &p.form
 	n, err = strconv.Atoi(strings.TrimSpace(f.count.Text))
 	if err != nil || n < 1 || n > maxRepeat {
-		return 0, 0, fmt.Errorf("repeat %q times: type a whole number from 1 to %d", f.count.Text, maxRepeat)
+		return 0, 0, fmt.Errorf(lang.L("Repeat %q times: type a whole number from 1 to %d"), f.count.Text, maxRepeat)
 	}
 	s := strings.TrimSpace(f.interval.Text)
 	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
@@ -427,7 +427,7 @@ func (p *Panel) repeatSettings() (n int, every time.Duration, err error) {
 	}
 	every, err = time.ParseDuration(s)
 	if err != nil || every < 0 {
-		return 0, 0, fmt.Errorf("every %q: type a duration such as 500ms, 2s or 1m", f.interval.Text)
+		return 0, 0, fmt.Errorf(lang.L("Every %q: type a duration such as 500ms, 2s or 1m"), f.interval.Text)
 	}
 	return n, every, nil
 }
@@ -486,7 +486,7 @@ func (p *Panel) loadMessage(m saved.Message) {
 	}
 	p.switching = true
 	p.format = to
-	f.formatSel.SetSelected(string(to))
+	f.formatSel.SetSelected(to.label())
 	p.switching = false
 	p.updatePretty()
 	f.topic.SetText(m.Topic)

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/iotstudio/iotstudio/engine/saved"
 )
 
@@ -25,6 +27,25 @@ const (
 )
 
 var payloadFormats = []payloadFormat{formatText, formatJSON, formatHex, formatBase64}
+
+// label is the format's name in the format picker: the words translated,
+// the technical names (JSON, Hex, Base64) the same in every language.
+func (f payloadFormat) label() string {
+	if f == formatText {
+		return lang.L("Text")
+	}
+	return string(f)
+}
+
+// formatByLabel is the format the picker's label names; Text for none.
+func formatByLabel(label string) payloadFormat {
+	for _, f := range payloadFormats {
+		if f.label() == label {
+			return f
+		}
+	}
+	return formatText
+}
 
 // fileName is the format's name in saved messages.
 func (f payloadFormat) fileName() string { return strings.ToLower(string(f)) }
@@ -51,12 +72,12 @@ func parsePayload(f payloadFormat, text string) ([]byte, error) {
 	switch f {
 	case formatJSON:
 		if strings.TrimSpace(text) == "" {
-			return nil, errors.New("JSON: the payload is empty; type a JSON value, or choose Text to send nothing")
+			return nil, errors.New(lang.L("JSON: the payload is empty; type a JSON value, or choose Text to send nothing"))
 		}
 		var v any
 		if err := json.Unmarshal([]byte(text), &v); err != nil {
 			if line, col, ok := saved.JSONErrorAt([]byte(text), err); ok {
-				return nil, fmt.Errorf("JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
+				return nil, fmt.Errorf(lang.L("JSON: line %d, column %d: %s"), line, col, strings.TrimPrefix(err.Error(), "json: "))
 			}
 			return nil, fmt.Errorf("JSON: %w", err)
 		}
@@ -98,11 +119,11 @@ func renderPayload(f payloadFormat, b []byte) (string, error) {
 		return sb.String(), nil
 	}
 	if !utf8.Valid(b) {
-		return "", fmt.Errorf("the payload is binary (not UTF-8 text), so it cannot be shown as %s; keep Hex or Base64", f)
+		return "", fmt.Errorf(lang.L("the payload is binary (not UTF-8 text), so it cannot be shown as %s; keep Hex or Base64"), f.label())
 	}
 	if f == formatJSON && len(b) > 0 {
 		if _, err := parsePayload(formatJSON, string(b)); err != nil {
-			return "", fmt.Errorf("the payload is not valid JSON (%v); fix it as Text first", err)
+			return "", fmt.Errorf(lang.L("the payload is not valid JSON (%v); fix it as Text first"), err)
 		}
 	}
 	return string(b), nil
@@ -142,18 +163,18 @@ func parseHex(text string) ([]byte, error) {
 			hi = -1
 		case unicode.IsSpace(r) || r == ':' || r == '-':
 			if hi >= 0 {
-				return nil, fmt.Errorf("hex: line %d, column %d: a byte needs two hex digits", hiLine, hiCol)
+				return nil, fmt.Errorf(lang.L("hex: line %d, column %d: a byte needs two hex digits"), hiLine, hiCol)
 			}
 			if r == '\n' {
 				line, col = line+1, 0
 			}
 		default:
-			return nil, fmt.Errorf("hex: line %d, column %d: %q is not a hex digit (use 0-9 and a-f)", line, col, r)
+			return nil, fmt.Errorf(lang.L("hex: line %d, column %d: %q is not a hex digit (use 0-9 and a-f)"), line, col, r)
 		}
 		i += size
 	}
 	if hi >= 0 {
-		return nil, fmt.Errorf("hex: line %d, column %d: a byte needs two hex digits", hiLine, hiCol)
+		return nil, fmt.Errorf(lang.L("hex: line %d, column %d: a byte needs two hex digits"), hiLine, hiCol)
 	}
 	return out, nil
 }
@@ -191,9 +212,9 @@ func parseBase64(text string) ([]byte, error) {
 	if errors.As(err, &ce) {
 		at := int(ce)
 		if at >= len(compact)-1 && len(compact)%4 == 1 || at >= len(compact) {
-			return nil, fmt.Errorf("base64: the text ends too early (%d characters, not a whole number of bytes)", len(compact))
+			return nil, fmt.Errorf(lang.L("base64: the text ends too early (%d characters, not a whole number of bytes)"), len(compact))
 		}
-		return nil, fmt.Errorf("base64: character %d (%q) is not valid here (whitespace not counted)", at+1, compact[at])
+		return nil, fmt.Errorf(lang.L("base64: character %d (%q) is not valid here (whitespace not counted)"), at+1, compact[at])
 	}
 	if err != nil {
 		return nil, fmt.Errorf("base64: %w", err)

@@ -255,7 +255,7 @@ func buttons(o fyne.CanvasObject, text string) []*widget.Button {
 func (p *Panel) loadPayload(f payloadFormat, text string) {
 	p.switching = true
 	p.format = f
-	p.form.formatSel.SetSelected(string(f))
+	p.form.formatSel.SetSelected(f.label())
 	p.switching = false
 	p.form.payload.SetText(text)
 }

@@ -157,7 +157,7 @@ func (p *Panel) setPayload(b []byte) {
 		}
 		p.switching = true
 		p.format = f
-		p.form.formatSel.SetSelected(string(f))
+		p.form.formatSel.SetSelected(f.label())
 		p.switching = false
 		p.updatePretty()
 		p.form.payload.SetText(text)

@@ -98,7 +98,7 @@ func (p *Panel) execute(ctx context.Context, r *run) (out outcome) {
 	defer func() { out.took = time.Since(out.started) }() // a named result, or the time is lost
 	conn := p.mgr.Get(r.conn)
 	if conn == nil {
-		out.err = fmt.Errorf("connection %q is not open; open it again in Connections", r.conn)
+		out.err = fmt.Errorf(lang.L("connection %q is not open; open it again in Connections"), r.conn)
 		return out
 	}
 	var tick *time.Ticker

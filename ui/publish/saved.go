@@ -13,6 +13,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/saved"
 	"github.com/iotstudio/iotstudio/ui/msgline"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 type savedWidgets struct {
@@ -103,7 +104,7 @@ func (p *Panel) noStoreText() string {
 }
 
 func historyText(e saved.Entry) string {
-	s := fmt.Sprintf("%s  %s  %s", e.Time.Format("Jan 2 15:04:05"), e.Connection, e.Message.Topic)
+	s := fmt.Sprintf("%s  %s  %s", e.Time.Format(numfmt.LayoutDaySecond()), e.Connection, e.Message.Topic)
 	if e.Count > 1 {
 		s += fmt.Sprintf("  ×%d", e.Count)
 	}

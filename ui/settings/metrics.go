@@ -35,7 +35,7 @@ func metricsRow(m *MetricsControl) fyne.CanvasObject {
 		switch a := m.Addr(); {
 		case err != nil:
 			result.Importance = widget.DangerImportance
-			result.SetText(err.Error())
+			result.SetText(lang.L("Metrics not served: ") + err.Error())
 		case a != "":
 			result.Importance = widget.SuccessImportance
 			result.SetText(lang.X("Serving http://{{.Addr}}/metrics", "Serving http://{{.Addr}}/metrics", map[string]any{"Addr": a}))

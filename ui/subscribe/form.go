@@ -67,7 +67,7 @@ func (p *Panel) showFilterErr(err error) {
 		p.setLine(p.filterErr, "")
 		return
 	}
-	p.setLine(p.filterErr, err.Error())
+	p.setLine(p.filterErr, lang.L("Topic filter: ")+err.Error())
 }
 
 func (p *Panel) showFormMsg(msg string, importance widget.Importance) {

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/iotstudio/iotstudio/engine/bytesize"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -96,13 +95,13 @@ func (p *Panel) showDetail(e *entry) {
 	for _, u := range r.UserProps {
 		fmt.Fprintf(&b, lang.L("User property: %s = %s\n"), u.Key, u.Value)
 	}
-	fmt.Fprintf(&b, lang.L("Shown as %s"), p.detail.Format.Label())
+	fmt.Fprintf(&b, lang.L("Shown as %s"), numfmt.FormatLabel(p.detail.Format))
 	if p.detail.Err != nil {
-		fmt.Fprintf(&b, lang.L(" (%s did not fit: %v)"), p.detail.Tried.Label(), p.detail.Err)
+		fmt.Fprintf(&b, lang.L(" (%s did not fit: %v)"), numfmt.FormatLabel(p.detail.Tried), p.detail.Err)
 	}
 	if e.clipped() {
 		fmt.Fprintf(&b, lang.L("\nOnly the first %s of %s are kept here; the whole payload is in the capture."),
-			bytesize.Text(int64(len(r.Payload))), bytesize.Text(int64(e.size)))
+			numfmt.Bytes(int64(len(r.Payload))), numfmt.Bytes(int64(e.size)))
 	}
 	p.detailMeta.SetText(b.String())
 	p.detailPayload.ScrollToTop()
@@ -123,12 +122,12 @@ func (p *Panel) showStatus() {
 		fmt.Fprintf(&b, lang.L(" · Paused: %s more arrived since"), numfmt.Count(c.received-p.pausedAt))
 	}
 	fmt.Fprintf(&b, lang.L("\nIn memory: %s messages (%s) of all connections, at most the newest %s (%s); older ones are in the capture."),
-		numfmt.Count(int64(c.kept)), bytesize.Text(int64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), bytesize.Text(int64(p.store.maxBytes)))
+		numfmt.Count(int64(c.kept)), numfmt.Bytes(int64(c.keptBytes)), numfmt.Count(int64(p.store.maxCount)), numfmt.Bytes(int64(p.store.maxBytes)))
 	if c.evicted > 0 {
 		fmt.Fprintf(&b, lang.L(" %s have left the list so far."), numfmt.Count(c.evicted))
 	}
 	if c.clipped > 0 {
-		fmt.Fprintf(&b, lang.L(" Payloads over %s are kept in part (%s so far)."), bytesize.Text(int64(p.store.keepPayload)), numfmt.Count(c.clipped))
+		fmt.Fprintf(&b, lang.L(" Payloads over %s are kept in part (%s so far)."), numfmt.Bytes(int64(p.store.keepPayload)), numfmt.Count(c.clipped))
 	}
 	p.status.SetText(b.String())
 }

@@ -74,6 +74,12 @@ var registered atomic.Bool
 // counts the English way.
 func Registered() bool { return registered.Load() }
 
+// Forget undoes what Register told the rest of the window, for tests that
+// switch the language and back: Registered reports false again, so numfmt
+// counts the English way the other widget tests expect. Fyne keeps the
+// catalogues; English is what they say with an English locale.
+func Forget() { registered.Store(false) }
+
 // Register loads the translations and picks the language: c, or the OS's
 // when c is System. Call it once at start, before any window is built:
 // Fyne's lang has no way to change the language of widgets already made.

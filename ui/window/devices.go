@@ -84,7 +84,7 @@ func (s *simEngine) capture() capture.Querier {
 type noCapture struct{}
 
 func (noCapture) Query(context.Context, capture.Query) ([]message.Message, string, error) {
-	return nil, "", errors.New("the capture is off or could not be opened (see the Capture panel), so there is nothing to replay")
+	return nil, "", errors.New(lang.L("the capture is off or could not be opened (see the Capture panel), so there is nothing to replay"))
 }
 
 func (s *simEngine) Validate(text string) []devices.Problem {
@@ -113,7 +113,7 @@ func (s *simEngine) Preview(text string, index, n int) ([]devices.PreviewMsg, er
 		return nil, err
 	}
 	if len(sc.Fleets) == 0 {
-		return nil, errors.New("no fleet to preview: add one under fleets: (profile and count)")
+		return nil, errors.New(lang.L("no fleet to preview: add one under fleets: (profile and count)"))
 	}
 	f := sc.Fleets[0]
 	if index >= f.Count {
@@ -161,20 +161,20 @@ func (s *simEngine) target(name string) (fleet.Target, error) {
 	if name == embeddedTarget {
 		url := studio.LoopbackURL(s.eng.Broker.State())
 		if url == "" {
-			return fleet.Target{}, errors.New("the embedded broker is not running: start it in the Broker panel, or pick a saved connection")
+			return fleet.Target{}, errors.New(lang.L("the embedded broker is not running: start it in the Broker panel, or pick a saved connection"))
 		}
 		return fleet.Target{URL: url, Protocol: 5}, nil
 	}
 	ps, err := s.eng.Connections.Store.Load()
 	if err != nil {
-		return fleet.Target{}, fmt.Errorf("read saved connections: %w", err)
+		return fleet.Target{}, fmt.Errorf(lang.L("read saved connections: %w"), err)
 	}
 	for _, p := range ps {
 		if p.Name == name {
 			return fleet.TargetFromProfile(p, s.eng.Connections.Secrets)
 		}
 	}
-	return fleet.Target{}, fmt.Errorf("no saved connection named %q any more; pick another target", name)
+	return fleet.Target{}, fmt.Errorf(lang.L("no saved connection named %q any more; pick another target"), name)
 }
 
 func (s *simEngine) Start(ctx context.Context, text string, count int, targetName string) (devices.Run, error) {
@@ -187,7 +187,7 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 		return nil, err
 	}
 	if len(sc.Fleets) == 0 {
-		return nil, errors.New("the file has no fleets: add one under fleets: (profile and count)")
+		return nil, errors.New(lang.L("the file has no fleets: add one under fleets: (profile and count)"))
 	}
 	if count > 0 {
 		for i, f := range sc.Fleets {
@@ -214,10 +214,10 @@ func (s *simEngine) Start(ctx context.Context, text string, count int, targetNam
 
 func (s *simEngine) Infer(filter string, since time.Duration) (string, string, error) {
 	if s.eng.Capture == nil || s.eng.Capture.Store() == nil {
-		return "", "", errors.New("no capture to infer from: the capture is off or could not be opened (see the Capture panel)")
+		return "", "", errors.New(lang.L("no capture to infer from: the capture is off or could not be opened (see the Capture panel)"))
 	}
 	if err := message.ValidateFilter(filter); err != nil {
-		return "", "", fmt.Errorf("topic filter %q: %w", filter, err)
+		return "", "", fmt.Errorf(lang.L("topic filter %q: %w"), filter, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -228,25 +228,25 @@ func (s *simEngine) Infer(filter string, since time.Duration) (string, string, e
 	}
 	out, err := scenario.Marshal(f)
 	if err != nil {
-		return "", "", fmt.Errorf("write the proposed scenario: %w", err)
+		return "", "", fmt.Errorf(lang.L("write the proposed scenario: %w"), err)
 	}
 	return string(out), strings.Join(report.Lines(), "\n"), nil
 }
 
 func (s *simEngine) SaveProfile(name, text string) error {
 	if name == "" || strings.ContainsAny(name, `/\:`) || strings.HasPrefix(name, ".") {
-		return fmt.Errorf("profile name %q: use letters, digits, - and _ (it becomes a file name)", name)
+		return fmt.Errorf(lang.L("profile name %q: use letters, digits, - and _ (it becomes a file name)"), name)
 	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return fmt.Errorf("save profile: %w", err)
+		return fmt.Errorf(lang.L("save profile: %w"), err)
 	}
 	path := filepath.Join(s.dir, name+".yaml")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
-		return fmt.Errorf("save profile %s: %w", path, err)
+		return fmt.Errorf(lang.L("save profile %s: %w"), path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save profile %s: %w", path, err)
+		return fmt.Errorf(lang.L("save profile %s: %w"), path, err)
 	}
 	return nil
 }
@@ -418,7 +418,7 @@ func (r *simRun) owner(id string) (*fleet.Runner, *device.Tracked, error) {
 			return r.runners[i], src, nil
 		}
 	}
-	return nil, nil, fmt.Errorf("no device %q in this run", id)
+	return nil, nil, fmt.Errorf(lang.L("no device %q in this run"), id)
 }
 
 func (r *simRun) Kill(id string) error {
@@ -435,7 +435,7 @@ func (r *simRun) Command(id, topic, payload string) error {
 		return err
 	}
 	if _, err := message.ValidateTopicName(topic); err != nil {
-		return fmt.Errorf("command topic %q: %w", topic, err)
+		return fmt.Errorf(lang.L("command topic %q: %w"), topic, err)
 	}
 	return runner.Command(id, message.Message{Topic: topic, Payload: []byte(payload), Time: time.Now()})
 }

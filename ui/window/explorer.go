@@ -13,6 +13,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/brokerpanel"
 	"github.com/iotstudio/iotstudio/ui/explorer"
 	"github.com/iotstudio/iotstudio/ui/inspector"
 	"github.com/iotstudio/iotstudio/ui/shell"
@@ -87,7 +88,7 @@ func (g *topicsView) show(ctx context.Context, serving *errgroup.Group, w fyne.W
 func welcomeInfo(st broker.State, dataDir string) welcome.Info {
 	info := welcome.Info{Running: st.Status == broker.Running, DataDir: dataDir}
 	if st.Err != nil {
-		info.Problem = st.Err.Error()
+		info.Problem = brokerpanel.ErrorText(st.Err) // in the window's language
 	}
 	if u, ok := strings.CutPrefix(studio.LoopbackURL(st), "mqtt://"); ok {
 		info.MQTT = u

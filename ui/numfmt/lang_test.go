@@ -1,0 +1,66 @@
+package numfmt
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/ui/translations"
+	"github.com/iotstudio/iotstudio/ui/uitest"
+)
+
+// latinWord is an English word left in a text (month names, units, Auto).
+var latinWord = regexp.MustCompile(`[A-Za-z]{2,}`)
+
+// In Russian and Chinese the dates, byte units and decoder words come out
+// in those languages, and every date layout still formats and parses back
+// the same time (a translator's typo in a layout would not).
+func TestNamesAndLayoutsInEachLanguage(t *testing.T) {
+	at := time.Date(2026, time.March, 7, 9, 23, 1, 0, time.Local)
+	layouts := map[string]func() string{"datetime": LayoutDateTime, "daysecond": LayoutDaySecond,
+		"dayminute": LayoutDayMinute, "day": LayoutDay}
+	tests := []struct {
+		lang                translations.Choice
+		datetime, kib, auto string
+		latinAllowed        bool
+	}{
+		{translations.English, "7 Mar 2026 09:23:01", "1.5 KiB", "Auto", true},
+		{translations.Russian, "07.03.2026 09:23:01", "1.5 КиБ", "Авто", false},
+		{translations.Chinese, "2026年3月7日 09:23:01", "1.5 KiB", "自动", true},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.lang), func(t *testing.T) {
+			uitest.InLanguage(t, tc.lang)
+			if got := at.Format(LayoutDateTime()); got != tc.datetime {
+				t.Errorf("date and time %q, want %q", got, tc.datetime)
+			}
+			if got := Bytes(1536); got != tc.kib {
+				t.Errorf("1536 bytes read %q, want %q", got, tc.kib)
+			}
+			if got := FormatLabel(decode.Auto); got != tc.auto {
+				t.Errorf("Auto reads %q, want %q", got, tc.auto)
+			}
+			if got := FormatLabel(decode.JSON); got != "JSON" {
+				t.Errorf("JSON reads %q: a technical name is the same in every language", got)
+			}
+			for name, layout := range layouts {
+				s := at.Format(layout())
+				if !tc.latinAllowed && latinWord.MatchString(s) {
+					t.Errorf("%s layout %q shows %q, with an English word", name, layout(), s)
+				}
+				back, err := time.ParseInLocation(layout(), s, time.Local)
+				if err != nil {
+					t.Errorf("%s layout %q: %q does not parse back: %v", name, layout(), s, err)
+					continue
+				}
+				if back.Month() != at.Month() || back.Day() != at.Day() {
+					t.Errorf("%s layout %q: %q parses back as %v", name, layout(), s, back)
+				}
+			}
+			if got := Plural(3, "day", "days"); tc.lang == translations.Russian && got != "3 дня" {
+				t.Errorf("3 days read %q in Russian", got)
+			}
+		})
+	}
+}

@@ -1,0 +1,53 @@
+package publish
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
+	"github.com/iotstudio/iotstudio/ui/uitest"
+)
+
+// In Russian the payload format picker says Текст for Text and keeps the
+// technical names; picking a translated label still converts to the
+// right format, and a refused switch names the format in Russian.
+func TestFormatPickerInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t)
+	f := &h.p.form
+	if want := []string{"Текст", "JSON", "Hex", "Base64"}; !slices.Equal(f.formatSel.Options, want) {
+		t.Fatalf("formats offered %q, want %q", f.formatSel.Options, want)
+	}
+	if f.formatSel.Selected != "Текст" || h.p.format != formatText {
+		t.Fatalf("starts on %q (%s), want Текст", f.formatSel.Selected, h.p.format)
+	}
+	f.payload.SetText("Hi!")
+	for _, step := range []struct {
+		label   string
+		format  payloadFormat
+		payload string
+	}{
+		{"Hex", formatHex, "48 69 21"},
+		{"Base64", formatBase64, "SGkh"},
+		{"Текст", formatText, "Hi!"},
+	} {
+		f.formatSel.SetSelected(step.label)
+		if h.p.format != step.format || f.payload.Text != step.payload {
+			t.Fatalf("picking %q: format %s, payload %q; want %s, %q", step.label, h.p.format, f.payload.Text, step.format, step.payload)
+		}
+	}
+	f.formatSel.SetSelected("Hex")
+	f.payload.SetText("00 ff")
+	f.formatSel.SetSelected("Текст")
+	if h.p.format != formatHex || f.formatSel.Selected != "Hex" || !strings.Contains(f.payErr.Text, "Не удалось переключиться на Текст: нагрузка двоичная") {
+		t.Errorf("binary to text: format %s, picker %q, error %q", h.p.format, f.formatSel.Selected, f.payErr.Text)
+	}
+	h.p.loadPayload(formatJSON, "{")
+	if f.formatSel.Selected != "JSON" {
+		t.Errorf("a JSON payload shows the format %q", f.formatSel.Selected)
+	}
+	if !strings.HasPrefix(f.payErr.Text, "JSON: строка 1, столбец") {
+		t.Errorf("broken JSON says %q", f.payErr.Text)
+	}
+}
