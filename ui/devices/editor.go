@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -305,7 +306,7 @@ func (p *Panel) onSaveAs() {
 	name.SetPlaceHolder(lang.L("my-sensor"))
 	name.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
-			return fmt.Errorf("give the profile a name")
+			return errors.New(lang.L("Give the profile a name."))
 		}
 		return nil
 	}

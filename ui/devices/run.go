@@ -88,7 +88,7 @@ func (p *Panel) fleetSize() (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxCount {
-		return 0, fmt.Errorf("the fleet size must be a whole number from 1 to %s, or empty for the file's", numfmt.Count(maxCount))
+		return 0, errors.New(lang.X("the fleet size must be a whole number from 1 to {{.Max}}, or empty for the file's", "the fleet size must be a whole number from 1 to {{.Max}}, or empty for the file's", map[string]any{"Max": numfmt.Count(maxCount)}))
 	}
 	return n, nil
 }
@@ -149,7 +149,7 @@ func (p *Panel) onStart() {
 	p.say(fmt.Sprintf(lang.L("Starting %s on %s…"), p.fleetText(), target), widget.MediumImportance)
 	p.updateControls()
 	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
-		p.ended(nil, errors.New("the panel is closing"))
+		p.ended(nil, errors.New(lang.L("the panel is closing")))
 	}
 }
 
@@ -159,7 +159,7 @@ func (p *Panel) own(ctx context.Context, text string, n int, target string) {
 	if problems := p.eng.Validate(text); len(problems) > 0 {
 		p.do(func() {
 			p.applyCheck(text, problems, nil, nil)
-			p.ended(nil, fmt.Errorf("the scenario has problems: %s", problems[0]))
+			p.ended(nil, fmt.Errorf("%s %v", lang.L("the scenario has problems:"), problems[0]))
 		})
 		return
 	}
