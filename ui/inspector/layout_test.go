@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -156,4 +158,94 @@ func TestInspectorIsLegibleAtTheDefaultWindowSize(t *testing.T) {
 	if strings.Join(said, " ") != c.empty {
 		t.Errorf("the chart says %q, want %q", said, c.empty)
 	}
+}
+
+// inLanguage shows the window in c for the rest of the test, as the app
+// does at start, and English again afterwards: Fyne's language is global,
+// and a widget takes its words when it is made.
+func inLanguage(t *testing.T, c translations.Choice) {
+	t.Helper()
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "en_US.UTF-8")
+	if err := translations.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = os.Setenv("LANGUAGE", "")
+		if err := translations.Register(translations.English); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// In every language, at the width the inspector gets in the default
+// window, the decoder row shows its status whole ("5 строк" was cut to
+// "5 …" in Russian) and the history rows show their whole stamp, time,
+// size and R, four-digit sizes included ("47 B" was cut by the divider
+// to the diff).
+func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
+	for _, c := range []translations.Choice{translations.English, translations.Russian, translations.Chinese} {
+		t.Run(string(c), func(t *testing.T) {
+			inLanguage(t, c)
+			h := newHarness(t, topics.Options{}, nil)
+			if c == translations.Russian && h.in.freezeBtn.Text != "Заморозить" {
+				t.Fatalf("the inspector is not in Russian: Freeze reads %q", h.in.freezeBtn.Text)
+			}
+			h.win.Resize(inspectorSize)
+			big := rec("plant/pump-7/state", `{"temp":21.5,"status":"`+strings.Repeat("x", 1023-30)+`"}`, 0)
+			big.Retain = true
+			h.feed(big, rec("plant/pump-7/state", `{"temp":22.5,"status":"ok"}`, 1))
+			h.show("plant/pump-7/state")
+			in := h.in
+			in.tabs.SelectIndex(0)
+			h.q.until(t, "the diff", func() bool { return len(in.diff.rows) > 0 })
+			uitest.Relayout(h.win)
+
+			if in.status.Text == "" {
+				t.Fatal("the decoder row has no status")
+			}
+			if got := squashed(in.status); got != strings.Join(strings.Fields(in.status.Text), "") {
+				t.Errorf("the decoder row's status shows %q of %q", got, in.status.Text)
+			}
+			if cut := cutLabels(in.Content(), in.histList); len(cut) > 0 {
+				t.Errorf("labels cut: %q", cut)
+			}
+
+			d := fyne.CurrentApp().Driver()
+			listRight := d.AbsolutePositionForObject(in.histList).X + in.histList.Size().Width
+			stamps := 0
+			visible(in.histList, func(o fyne.CanvasObject) {
+				l, ok := o.(*widget.Label)
+				if !ok || !l.TextStyle.Monospace || l.Text == "" {
+					return
+				}
+				stamps++
+				if right := d.AbsolutePositionForObject(l).X + l.MinSize().Width; right > listRight {
+					t.Errorf("the stamp %q ends at x %v, the list at %v", l.Text, right, listRight)
+				}
+				if l.Size().Width < l.MinSize().Width {
+					t.Errorf("the stamp %q has %v px of the %v it needs", l.Text, l.Size().Width, l.MinSize().Width)
+				}
+			})
+			if stamps < 2 {
+				t.Errorf("%d history stamps shown, want 2", stamps)
+			}
+			if s := historyStamp(big.Time, int64(len(big.Payload)), true); !regexp.MustCompile(`\d{4} B R$`).MatchString(s) {
+				t.Errorf("the big message's stamp %q has no four-digit size", s)
+			}
+		})
+	}
+}
+
+// squashed is what l draws of its text, spaces left out.
+func squashed(l *widget.Label) string {
+	var b strings.Builder
+	visible(l, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			b.WriteString(t.Text)
+		}
+	})
+	return strings.Join(strings.Fields(b.String()), "")
 }
