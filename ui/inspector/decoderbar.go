@@ -1,6 +1,8 @@
 package inspector
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -98,4 +100,40 @@ func (in *Inspector) setStatus(text string) {
 	}
 	in.status.SetText(text)
 	in.bar.Refresh()
+}
+
+// historyRow lays out a history row: the stamp at its natural width, the
+// payload's preview in the rest. A preview with room for less than a few
+// characters is hidden: in a narrow list it showed only its ellipsis, a
+// column of "…" that says nothing.
+type historyRow struct{}
+
+// minPreview is the least width a preview is shown in, in characters.
+const minPreview = 6
+
+func (historyRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	what, when := objs[0], objs[1]
+	wm := when.MinSize()
+	when.Move(fyne.NewPos(0, (size.Height-wm.Height)/2))
+	when.Resize(fyne.NewSize(wm.Width, wm.Height))
+	x := wm.Width + theme.Padding()
+	rest := size.Width - x
+	if rest < fyne.MeasureText(strings.Repeat("m", minPreview), theme.TextSize(), fyne.TextStyle{}).Width {
+		if what.Visible() {
+			what.Hide()
+		}
+		return
+	}
+	if !what.Visible() {
+		what.Show()
+	}
+	wh := what.MinSize().Height
+	what.Move(fyne.NewPos(x, (size.Height-wh)/2))
+	what.Resize(fyne.NewSize(rest, wh))
+}
+
+// MinSize is the stamp's: the preview is cut to fit, or hidden.
+func (historyRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	wm, hm := objs[1].MinSize(), objs[0].MinSize()
+	return fyne.NewSize(wm.Width, max(wm.Height, hm.Height))
 }

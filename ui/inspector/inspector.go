@@ -260,7 +260,7 @@ func (in *Inspector) build() {
 			when.TextStyle = fyne.TextStyle{Monospace: true}
 			what := widget.NewLabel("")
 			what.Truncation = fyne.TextTruncateEllipsis
-			return container.NewBorder(nil, nil, when, nil, what)
+			return container.New(historyRow{}, what, when)
 		},
 		in.updateHistoryRow)
 	in.histList.OnSelected = in.onHistorySelected
@@ -687,7 +687,7 @@ func (in *Inspector) onMode(mode string) {
 // updateHistoryRow fills history row id: receive time and size, then a
 // glimpse of the payload; or what a marker stands for.
 func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject) {
-	c := o.(*fyne.Container) // a Border: the centre object first, then the left one
+	c := o.(*fyne.Container) // a historyRow: the preview first, then the stamp
 	what, when := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Label)
 	if id >= len(in.st.h.ents) {
 		return

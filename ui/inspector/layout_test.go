@@ -218,6 +218,9 @@ func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
 			stamps := 0
 			visible(in.histList, func(o fyne.CanvasObject) {
 				l, ok := o.(*widget.Label)
+				if ok && !l.TextStyle.Monospace && l.Text != "" && squashed(l) == "…" {
+					t.Errorf("a preview shows only an ellipsis of %q", l.Text)
+				}
 				if !ok || !l.TextStyle.Monospace || l.Text == "" {
 					return
 				}
