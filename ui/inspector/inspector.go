@@ -37,6 +37,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -280,7 +281,12 @@ func (in *Inspector) build() {
 	// The status and Load older span the tab: beside the button under the
 	// list alone, the status had 80 px at 1100 × 720, a word a line.
 	freeze := container.NewGridWrap(fyne.NewSize(max(freezeW, in.freezeBtn.MinSize().Width), in.freezeBtn.MinSize().Height), in.freezeBtn)
-	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewHBox(freeze, in.olderBtn), in.histStatus), nil, nil, histSplit)
+	// The status keeps room for two lines, what it says while loading
+	// older messages or frozen, so the list above does not jump when it
+	// grows; the buttons sit in the middle of that room rather than
+	// stretched (Load older) or at its top (Freeze).
+	buttons := container.NewVBox(layout.NewSpacer(), container.NewHBox(freeze, in.olderBtn), layout.NewSpacer())
+	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, buttons, msgline.Reserve(2, in.histStatus)), nil, nil, histSplit)
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(

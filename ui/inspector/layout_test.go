@@ -1,6 +1,7 @@
 package inspector
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -251,4 +252,51 @@ func squashed(l *widget.Label) string {
 		}
 	})
 	return strings.Join(strings.Fields(b.String()), "")
+}
+
+// In the default window the history list holds still while its status
+// grows to two lines (frozen, with messages held back) and back, and the
+// buttons beside the status stay side by side, their middles level. (In
+// Russian the frozen status needs four lines there, more than the room
+// kept for it; the buttons still stay level.)
+func TestHistoryHoldsStillAsItsStatusGrows(t *testing.T) {
+	for _, c := range []translations.Choice{translations.English, translations.Russian} {
+		t.Run(string(c), func(t *testing.T) {
+			inLanguage(t, c)
+			h := newHarness(t, topics.Options{}, openStore(t))
+			h.win.Resize(inspectorSize)
+			for i := range 5 {
+				h.feed(rec("plant/t", fmt.Sprintf(`{"v":%d}`, i), i))
+			}
+			h.show("plant/t")
+			in := h.in
+			in.tabs.SelectIndex(0)
+			uitest.Relayout(h.win)
+			d := fyne.CurrentApp().Driver()
+			listPos, listSize := d.AbsolutePositionForObject(in.histList), in.histList.Size()
+			still := func(after string) {
+				t.Helper()
+				uitest.Relayout(h.win)
+				if p, s := d.AbsolutePositionForObject(in.histList), in.histList.Size(); c == translations.English && (p != listPos || s != listSize) {
+					t.Errorf("after %s the history list moved from %v %v to %v %v (status %q)", after, listPos, listSize, p, s, in.histStatus.Text)
+				}
+				centre := func(o fyne.CanvasObject) float32 { return d.AbsolutePositionForObject(o).Y + o.Size().Height/2 }
+				if f, o := centre(in.freezeBtn), centre(in.olderBtn); f != o {
+					t.Errorf("after %s the buttons' middles are at y %v and %v", after, f, o)
+				}
+			}
+			still("showing the topic")
+			test.Tap(in.freezeBtn)
+			for i := 5; i < 8; i++ {
+				h.feed(rec("plant/t", fmt.Sprintf(`{"v":%d}`, i), i))
+			}
+			h.q.until(t, "the count of messages held back", func() bool { return in.st.heldBack() == 3 })
+			if lines := in.histStatus.MinSize().Height; lines <= widget.NewLabel("1").MinSize().Height {
+				t.Fatalf("the frozen status %q is one line: the test needs it to grow", in.histStatus.Text)
+			}
+			still("freezing with messages held back")
+			test.Tap(in.freezeBtn)
+			still("following again")
+		})
+	}
 }
