@@ -141,6 +141,14 @@ func TestTreePaneFitsHalfTheDefaultWindowInEveryLanguage(t *testing.T) {
 				t.Errorf("the tree pane needs %v px (%q, %q, %q, %q), half the Explorer is %v",
 					w, h.p.expandBtn.Text, h.p.collapseBtn.Text, h.p.pauseBtn.Text, h.p.deleteBtn.Text, half)
 			}
+			// Beside Live (or Paused, whose width it keeps), the filter's
+			// hint is read whole.
+			h.win.Resize(fyne.NewSize(1100-c.navW, 720))
+			uitest.Relayout(h.win)
+			hintW := fyne.MeasureText(h.p.filter.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width
+			if room := h.p.filter.Size().Width - 2*theme.InnerPadding(); hintW > room {
+				t.Errorf("the filter's hint %q needs %v px, beside %q its box has %v", h.p.filter.PlaceHolder, hintW, h.p.live.Text, room)
+			}
 		})
 	}
 }
