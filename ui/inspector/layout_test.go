@@ -195,15 +195,19 @@ func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
 				t.Fatalf("the inspector is not in Russian: Freeze reads %q", h.in.freezeBtn.Text)
 			}
 			h.win.Resize(inspectorSize)
-			big := rec("plant/pump-7/state", `{"temp":21.5,"status":"`+strings.Repeat("x", 1023-30)+`"}`, 0)
-			big.Retain = true
-			h.feed(big, rec("plant/pump-7/state", `{"temp":22.5,"status":"ok"}`, 1))
+			// MQTT 5 messages, whose metadata takes the most room.
+			big := v5Message("plant/pump-7/state", `{"temp":21.5,"status":"`+strings.Repeat("x", 1023-30)+`"}`, 0)
+			h.feed(big, v5Message("plant/pump-7/state", `{"temp":22.5,"status":"ok"}`, 1))
 			h.show("plant/pump-7/state")
 			in := h.in
 			in.tabs.SelectIndex(0)
 			h.q.until(t, "the diff", func() bool { return len(in.diff.rows) > 0 })
 			uitest.Relayout(h.win)
 
+			lineH := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{Monospace: true}).Height
+			if got := in.lines.Size().Height; got < 4*lineH {
+				t.Errorf("the payload pane is %v high, %.1f lines", got, got/lineH)
+			}
 			if in.status.Text == "" {
 				t.Fatal("the decoder row has no status")
 			}
@@ -235,6 +239,22 @@ func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
 			})
 			if stamps < 2 {
 				t.Errorf("%d history stamps shown, want 2", stamps)
+			}
+
+			// A topic without numbers says so in the chart, whole.
+			h.feed(rec("plant/pump-7/name", "pump seven", 2))
+			h.show("plant/pump-7/name")
+			in.tabs.SelectIndex(1)
+			h.q.until(t, "the chart's note", func() bool { return in.chart.chart.empty != "" })
+			uitest.Relayout(h.win)
+			ch := in.chart.chart
+			for _, o := range test.WidgetRenderer(ch).Objects() {
+				if txt, ok := o.(*canvas.Text); ok && (txt.Position().X < 0 || txt.Position().X+txt.MinSize().Width > ch.Size().Width) {
+					t.Errorf("the chart's %q spans x %v..%v in a chart %v wide", txt.Text, txt.Position().X, txt.Position().X+txt.MinSize().Width, ch.Size().Width)
+				}
+			}
+			if cut := cutLabels(in.Content(), nil); len(cut) > 0 {
+				t.Errorf("labels cut in the chart tab: %q", cut)
 			}
 			if s := historyStamp(big.Time, int64(len(big.Payload)), true); !regexp.MustCompile(`\d{4} B R$`).MatchString(s) {
 				t.Errorf("the big message's stamp %q has no four-digit size", s)
