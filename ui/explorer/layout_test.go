@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -96,4 +98,57 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 	still("Pause became Resume")
 	test.Tap(h.p.pauseBtn)
 	still("Resume became Pause")
+}
+
+// inLanguage shows the window in c for the rest of the test, as the app
+// does at start, and English again afterwards: Fyne's language is global,
+// and a widget takes its words when it is made.
+func inLanguage(t *testing.T, c translations.Choice) {
+	t.Helper()
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "en_US.UTF-8")
+	if err := translations.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = os.Setenv("LANGUAGE", "")
+		if err := translations.Register(translations.English); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// In every language the tree pane's buttons fit half of the Explorer in
+// a 1100 px window, so the split to the inspector stays in the middle and
+// the inspector keeps the width its rows are made for. The navigation
+// bar's width is that of its longest panel name: about 100 px in English,
+// 120 in Russian, 70 in Chinese (measured in the screenshots).
+func TestTreePaneFitsHalfTheDefaultWindowInEveryLanguage(t *testing.T) {
+	for _, c := range []struct {
+		lang translations.Choice
+		navW float32
+	}{{translations.English, 100}, {translations.Russian, 120}, {translations.Chinese, 70}} {
+		t.Run(string(c.lang), func(t *testing.T) {
+			inLanguage(t, c.lang)
+			half := (1100 - c.navW) / 2
+			h := newHarnessWith(t, func(o *Options) { o.Detail = canvas.NewRectangle(nil) })
+			if got := h.p.pauseBtn.Text; c.lang == translations.Russian && got != "Пауза" {
+				t.Fatalf("the panel is not in Russian: Pause reads %q", got)
+			}
+			if w := h.p.split.Leading.MinSize().Width; w > half {
+				t.Errorf("the tree pane needs %v px (%q, %q, %q, %q), half the Explorer is %v",
+					w, h.p.expandBtn.Text, h.p.collapseBtn.Text, h.p.pauseBtn.Text, h.p.deleteBtn.Text, half)
+			}
+			// Beside Live (or Paused, whose width it keeps), the filter's
+			// hint is read whole.
+			h.win.Resize(fyne.NewSize(1100-c.navW, 720))
+			uitest.Relayout(h.win)
+			hintW := fyne.MeasureText(h.p.filter.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width
+			if room := h.p.filter.Size().Width - 2*theme.InnerPadding(); hintW > room {
+				t.Errorf("the filter's hint %q needs %v px, beside %q its box has %v", h.p.filter.PlaceHolder, hintW, h.p.live.Text, room)
+			}
+		})
+	}
 }

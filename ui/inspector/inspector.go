@@ -36,6 +36,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -97,6 +98,7 @@ type Inspector struct {
 	formatSel              *widget.Select
 	mode                   *widget.RadioGroup
 	status, decodeErr      *widget.Label
+	bar                    *fyne.Container // the decoder row: its controls and status
 	lines                  *lineView
 	tree                   *treeView
 	histList               *widget.List
@@ -242,19 +244,23 @@ func (in *Inspector) build() {
 	in.decodeErr.Importance = widget.DangerImportance
 	wrap(in.decodeErr)
 	in.decodeErr.Hide()
-	bar := container.NewBorder(nil, nil,
-		container.NewHBox(widget.NewLabel(lang.L("Decoder")), in.formatSel, in.mode), nil, in.status)
-	payload := container.NewBorder(container.NewVBox(bar, in.decodeErr), nil, nil, nil,
+	in.bar = newBar(container.NewHBox(widget.NewLabel(lang.L("Decoder")), in.formatSel, in.mode), in.status)
+	payload := container.NewBorder(container.NewVBox(in.bar, in.decodeErr), nil, nil, nil,
 		container.NewStack(in.lines, in.tree.box))
 
 	in.histList = widget.NewList(
 		func() int { return len(in.st.h.ents) },
 		func() fyne.CanvasObject {
-			when := widget.NewLabel("")
+			// The template holds the widest stamp, so that the list's
+			// minimum width, which the split under it keeps, is that of
+			// a whole stamp: sized by the preview, the list was cut in
+			// the middle of the size column ("47 B" at 1100 × 720 in
+			// Russian).
+			when := widget.NewLabel(widestStamp())
 			when.TextStyle = fyne.TextStyle{Monospace: true}
 			what := widget.NewLabel("")
 			what.Truncation = fyne.TextTruncateEllipsis
-			return container.NewBorder(nil, nil, when, nil, what)
+			return container.New(historyRow{}, what, when)
 		},
 		in.updateHistoryRow)
 	in.histList.OnSelected = in.onHistorySelected
@@ -274,7 +280,12 @@ func (in *Inspector) build() {
 	// The status and Load older span the tab: beside the button under the
 	// list alone, the status had 80 px at 1100 × 720, a word a line.
 	freeze := container.NewGridWrap(fyne.NewSize(max(freezeW, in.freezeBtn.MinSize().Width), in.freezeBtn.MinSize().Height), in.freezeBtn)
-	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewHBox(freeze, in.olderBtn), in.histStatus), nil, nil, histSplit)
+	// The status keeps room for two lines, what it says while loading
+	// older messages or frozen, so the list above does not jump when it
+	// grows; the buttons sit in the middle of that room rather than
+	// stretched (Load older) or at its top (Freeze).
+	buttons := container.NewVBox(layout.NewSpacer(), container.NewHBox(freeze, in.olderBtn), layout.NewSpacer())
+	hist := container.NewBorder(nil, container.NewBorder(nil, nil, nil, buttons, msgline.Reserve(2, in.histStatus)), nil, nil, histSplit)
 
 	in.chart = newChartPanel(in.onPicks)
 	in.tabs = container.NewAppTabs(
@@ -339,7 +350,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	in.meta.set(nil)
 	in.showProps(nil)
 	in.decodeErr.Hide()
-	in.status.SetText("")
+	in.setStatus("")
 	in.lines.set(nil, lineLens{})
 	in.tree.set(nil, 0)
 	in.diff.set("", nil)
@@ -352,7 +363,7 @@ func (in *Inspector) Show(id topics.NodeID) {
 	case in.body.Visible():
 		// Going from topic to topic keeps the panes in place: hiding and
 		// showing them again would lay the whole inspector out twice.
-		in.status.SetText(lang.L(hintLoading))
+		in.setStatus(lang.L(hintLoading))
 	default:
 		in.showHint(lang.L(hintLoading))
 	}
@@ -492,7 +503,7 @@ func (in *Inspector) requestView() {
 		st.view, st.viewFormat, st.res = e, st.format, nil
 		// The previous lines stay until the new ones are ready, so a live
 		// topic does not flicker; the status says they are being replaced.
-		in.status.SetText(lang.L("Decoding…"))
+		in.setStatus(lang.L("Decoding…"))
 	}
 	if e != st.cmpEnt || prev != st.cmpPrev {
 		st.cmpEnt, st.cmpPrev = e, prev
@@ -610,7 +621,7 @@ func (in *Inspector) applyDecoded(gen uint64, e *entry, f decode.Format, res *de
 	if res.Format == decode.Base64 && res.Inner != "" {
 		status = numfmt.FormatLabel(res.Inner) + " · " + status
 	}
-	in.status.SetText(status)
+	in.setStatus(status)
 	if res.Err != nil {
 		in.decodeErr.SetText(fmt.Sprintf(lang.L("Decoding as %s failed (%v); showing the hex dump instead."), numfmt.FormatLabel(res.Tried), res.Err))
 		in.decodeErr.Show()
@@ -681,7 +692,7 @@ func (in *Inspector) onMode(mode string) {
 // updateHistoryRow fills history row id: receive time and size, then a
 // glimpse of the payload; or what a marker stands for.
 func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject) {
-	c := o.(*fyne.Container) // a Border: the centre object first, then the left one
+	c := o.(*fyne.Container) // a historyRow: the preview first, then the stamp
 	what, when := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Label)
 	if id >= len(in.st.h.ents) {
 		return
@@ -699,13 +710,31 @@ func (in *Inspector) updateHistoryRow(id widget.ListItemID, o fyne.CanvasObject)
 		return
 	}
 	r := &e.rec
-	flags := ""
-	if r.Retain {
-		flags = " R"
-	}
-	when.SetText(r.Time.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", numfmt.Bytes(int64(len(r.Payload))), flags))
+	when.SetText(historyStamp(r.Time, int64(len(r.Payload)), r.Retain))
 	what.Importance = widget.MediumImportance
 	what.SetText(preview(r.Payload))
+}
+
+// historyStamp is a history row's first column: the receive time, the
+// payload size, R for retained, in monospace columns of a fixed width.
+func historyStamp(t time.Time, size int64, retain bool) string {
+	flags := ""
+	if retain {
+		flags = " R"
+	}
+	return t.Local().Format("15:04:05.000") + fmt.Sprintf(" %9s%-2s", numfmt.Bytes(size), flags)
+}
+
+// widestStamp is the widest historyStamp: sizes of four digits and a
+// unit, a retained message.
+func widestStamp() string {
+	w := ""
+	for _, n := range []int64{1023, 1023 << 10, 1023 << 20, 1023 << 30} {
+		if s := historyStamp(time.Time{}, n, true); len([]rune(s)) > len([]rune(w)) {
+			w = s
+		}
+	}
+	return w
 }
 
 func (in *Inspector) onHistorySelected(id widget.ListItemID) {

@@ -1,6 +1,8 @@
 package inspector
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
@@ -155,5 +158,165 @@ func TestInspectorIsLegibleAtTheDefaultWindowSize(t *testing.T) {
 	}
 	if strings.Join(said, " ") != c.empty {
 		t.Errorf("the chart says %q, want %q", said, c.empty)
+	}
+}
+
+// inLanguage shows the window in c for the rest of the test, as the app
+// does at start, and English again afterwards: Fyne's language is global,
+// and a widget takes its words when it is made.
+func inLanguage(t *testing.T, c translations.Choice) {
+	t.Helper()
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "en_US.UTF-8")
+	if err := translations.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = os.Setenv("LANGUAGE", "")
+		if err := translations.Register(translations.English); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// In every language, at the width the inspector gets in the default
+// window, the decoder row shows its status whole ("5 строк" was cut to
+// "5 …" in Russian) and the history rows show their whole stamp, time,
+// size and R, four-digit sizes included ("47 B" was cut by the divider
+// to the diff).
+func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
+	for _, c := range []translations.Choice{translations.English, translations.Russian, translations.Chinese} {
+		t.Run(string(c), func(t *testing.T) {
+			inLanguage(t, c)
+			h := newHarness(t, topics.Options{}, nil)
+			if c == translations.Russian && h.in.freezeBtn.Text != "Заморозить" {
+				t.Fatalf("the inspector is not in Russian: Freeze reads %q", h.in.freezeBtn.Text)
+			}
+			h.win.Resize(inspectorSize)
+			// MQTT 5 messages, whose metadata takes the most room.
+			big := v5Message("plant/pump-7/state", `{"temp":21.5,"status":"`+strings.Repeat("x", 1023-30)+`"}`, 0)
+			h.feed(big, v5Message("plant/pump-7/state", `{"temp":22.5,"status":"ok"}`, 1))
+			h.show("plant/pump-7/state")
+			in := h.in
+			in.tabs.SelectIndex(0)
+			h.q.until(t, "the diff", func() bool { return len(in.diff.rows) > 0 })
+			uitest.Relayout(h.win)
+
+			lineH := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{Monospace: true}).Height
+			if got := in.lines.Size().Height; got < 4*lineH {
+				t.Errorf("the payload pane is %v high, %.1f lines", got, got/lineH)
+			}
+			if in.status.Text == "" {
+				t.Fatal("the decoder row has no status")
+			}
+			if got := squashed(in.status); got != strings.Join(strings.Fields(in.status.Text), "") {
+				t.Errorf("the decoder row's status shows %q of %q", got, in.status.Text)
+			}
+			if cut := cutLabels(in.Content(), in.histList); len(cut) > 0 {
+				t.Errorf("labels cut: %q", cut)
+			}
+
+			d := fyne.CurrentApp().Driver()
+			listRight := d.AbsolutePositionForObject(in.histList).X + in.histList.Size().Width
+			stamps := 0
+			visible(in.histList, func(o fyne.CanvasObject) {
+				l, ok := o.(*widget.Label)
+				if ok && !l.TextStyle.Monospace && l.Text != "" && squashed(l) == "…" {
+					t.Errorf("a preview shows only an ellipsis of %q", l.Text)
+				}
+				if !ok || !l.TextStyle.Monospace || l.Text == "" {
+					return
+				}
+				stamps++
+				if right := d.AbsolutePositionForObject(l).X + l.MinSize().Width; right > listRight {
+					t.Errorf("the stamp %q ends at x %v, the list at %v", l.Text, right, listRight)
+				}
+				if l.Size().Width < l.MinSize().Width {
+					t.Errorf("the stamp %q has %v px of the %v it needs", l.Text, l.Size().Width, l.MinSize().Width)
+				}
+			})
+			if stamps < 2 {
+				t.Errorf("%d history stamps shown, want 2", stamps)
+			}
+
+			// A topic without numbers says so in the chart, whole.
+			h.feed(rec("plant/pump-7/name", "pump seven", 2))
+			h.show("plant/pump-7/name")
+			in.tabs.SelectIndex(1)
+			h.q.until(t, "the chart's note", func() bool { return in.chart.chart.empty != "" })
+			uitest.Relayout(h.win)
+			ch := in.chart.chart
+			for _, o := range test.WidgetRenderer(ch).Objects() {
+				if txt, ok := o.(*canvas.Text); ok && (txt.Position().X < 0 || txt.Position().X+txt.MinSize().Width > ch.Size().Width) {
+					t.Errorf("the chart's %q spans x %v..%v in a chart %v wide", txt.Text, txt.Position().X, txt.Position().X+txt.MinSize().Width, ch.Size().Width)
+				}
+			}
+			if cut := cutLabels(in.Content(), nil); len(cut) > 0 {
+				t.Errorf("labels cut in the chart tab: %q", cut)
+			}
+			if s := historyStamp(big.Time, int64(len(big.Payload)), true); !regexp.MustCompile(`\d{4} B R$`).MatchString(s) {
+				t.Errorf("the big message's stamp %q has no four-digit size", s)
+			}
+		})
+	}
+}
+
+// squashed is what l draws of its text, spaces left out.
+func squashed(l *widget.Label) string {
+	var b strings.Builder
+	visible(l, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			b.WriteString(t.Text)
+		}
+	})
+	return strings.Join(strings.Fields(b.String()), "")
+}
+
+// In the default window the history list holds still while its status
+// grows to two lines (frozen, with messages held back) and back, and the
+// buttons beside the status stay side by side, their middles level. (In
+// Russian the frozen status needs four lines there, more than the room
+// kept for it; the buttons still stay level.)
+func TestHistoryHoldsStillAsItsStatusGrows(t *testing.T) {
+	for _, c := range []translations.Choice{translations.English, translations.Russian} {
+		t.Run(string(c), func(t *testing.T) {
+			inLanguage(t, c)
+			h := newHarness(t, topics.Options{}, openStore(t))
+			h.win.Resize(inspectorSize)
+			for i := range 5 {
+				h.feed(rec("plant/t", fmt.Sprintf(`{"v":%d}`, i), i))
+			}
+			h.show("plant/t")
+			in := h.in
+			in.tabs.SelectIndex(0)
+			uitest.Relayout(h.win)
+			d := fyne.CurrentApp().Driver()
+			listPos, listSize := d.AbsolutePositionForObject(in.histList), in.histList.Size()
+			still := func(after string) {
+				t.Helper()
+				uitest.Relayout(h.win)
+				if p, s := d.AbsolutePositionForObject(in.histList), in.histList.Size(); c == translations.English && (p != listPos || s != listSize) {
+					t.Errorf("after %s the history list moved from %v %v to %v %v (status %q)", after, listPos, listSize, p, s, in.histStatus.Text)
+				}
+				centre := func(o fyne.CanvasObject) float32 { return d.AbsolutePositionForObject(o).Y + o.Size().Height/2 }
+				if f, o := centre(in.freezeBtn), centre(in.olderBtn); f != o {
+					t.Errorf("after %s the buttons' middles are at y %v and %v", after, f, o)
+				}
+			}
+			still("showing the topic")
+			test.Tap(in.freezeBtn)
+			for i := 5; i < 8; i++ {
+				h.feed(rec("plant/t", fmt.Sprintf(`{"v":%d}`, i), i))
+			}
+			h.q.until(t, "the count of messages held back", func() bool { return in.st.heldBack() == 3 })
+			if lines := in.histStatus.MinSize().Height; lines <= widget.NewLabel("1").MinSize().Height {
+				t.Fatalf("the frozen status %q is one line: the test needs it to grow", in.histStatus.Text)
+			}
+			still("freezing with messages held back")
+			test.Tap(in.freezeBtn)
+			still("following again")
+		})
 	}
 }
