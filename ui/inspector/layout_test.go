@@ -256,7 +256,7 @@ func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
 			if cut := cutLabels(in.Content(), nil); len(cut) > 0 {
 				t.Errorf("labels cut in the chart tab: %q", cut)
 			}
-			if s := historyStamp(big.Time, int64(len(big.Payload)), true); !regexp.MustCompile(`\d{4} B R$`).MatchString(s) {
+			if s := historyStamp(big.Time, int64(len(big.Payload)), true); !regexp.MustCompile(`\d{4} \pL+ R$`).MatchString(s) {
 				t.Errorf("the big message's stamp %q has no four-digit size", s)
 			}
 		})
