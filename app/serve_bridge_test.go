@@ -3,11 +3,9 @@ package app
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,6 +15,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 func TestServeBridgeFileErrors(t *testing.T) {
@@ -46,48 +45,17 @@ func TestServeBridgeFileErrors(t *testing.T) {
 // serve --bridge forwards what a local client publishes to a mosquitto,
 // and the bridge stops before the broker on SIGTERM.
 func TestServeBridgeForwardsToMosquitto(t *testing.T) {
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		bin = "/usr/sbin/mosquitto"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("mosquitto not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	c := fmt.Sprintf("user root\npersistence false\nlog_dest stderr\nallow_anonymous true\nlistener %d 127.0.0.1\n", port)
-	if err := os.WriteFile(conf, []byte(c), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	remoteAddr := mosquittopeer.Start(t, "").Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	mosq := exec.CommandContext(ctx, bin, "-c", conf)
-	if err := mosq.Start(); err != nil {
+	got := make(chan *paho.Publish, 10)
+	conn, err := net.Dial("tcp", remoteAddr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = mosq.Process.Kill(); _ = mosq.Wait() }()
-	remoteAddr := fmt.Sprintf("127.0.0.1:%d", port)
-	var sub *paho.Client
-	got := make(chan *paho.Publish, 10)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", remoteAddr)
-		if err == nil {
-			sub = paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
-				func(pr paho.PublishReceived) (bool, error) { got <- pr.Packet; return true, nil },
-			}})
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not start: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sub := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) { got <- pr.Packet; return true, nil },
+	}})
 	if _, err := sub.Connect(ctx, &paho.Connect{ClientID: "remote-sub", CleanStart: true, KeepAlive: 30}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +94,7 @@ func TestServeBridgeForwardsToMosquitto(t *testing.T) {
 		t.Fatalf("no mqtt listener printed; stderr: %s", stderr.String())
 	}
 	go io.Copy(io.Discard, stdout)
-	conn, err := net.Dial("tcp", mqttAddr)
+	conn, err = net.Dial("tcp", mqttAddr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // probeScenario is a small fleet without timestamp fields, so that two
@@ -458,19 +458,6 @@ func previewedClimate(t *testing.T, file string) []string {
 	return out[:3]
 }
 
-// freeLoopbackAddr is a loopback HOST:PORT nothing listens on (it was free
-// a moment ago).
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // --ramp overrides the file's ramp (the default 100/s would connect all 5
 // at once): at 1/s, 1.5 s see one or two devices connect, never more.
 // --no-capture leaves the data dir without a capture, and delivery is
@@ -686,39 +673,8 @@ func TestSimulateRunAgainstSavedConnection(t *testing.T) {
 // Debian's mosquitto as the target: a broker that is not ours.
 func TestSimulateRunAgainstMosquitto(t *testing.T) {
 	skipSlow(t, "runs a fleet for 2 s against mosquitto")
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if os.Getenv("CI") == "1" {
-			t.Fatal("mosquitto is not installed (apt-get install mosquitto); CI must run this test")
-		}
-		t.Skip("mosquitto is not installed (apt-get install mosquitto): skipping the test against it")
-	}
 	t.Parallel()
-	addr := freeLoopbackAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-p", port)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto -p %s does not accept connections: %v", port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	addr := mosquittopeer.Start(t, "").Addr()
 	w := watchTopics(t, addr)
 	code, stdout, stderr := runInProcess([]string{"simulate", "run", probeFile(t, 7), "--url", "mqtt://" + addr, "--duration", "2s", "--stats", "0"}, "")
 	if code != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // BenchmarkBridgeForward measures what a bridge forwards to a local
@@ -19,10 +20,10 @@ import (
 func BenchmarkBridgeForward(b *testing.B) {
 	for _, qos := range []byte{0, 1} {
 		b.Run("qos"+strconv.Itoa(int(qos)), func(b *testing.B) {
-			remote := startMosquitto(b, "max_queued_messages 0\nmax_inflight_messages 0\n")
+			remote := mosquittopeer.Start(b, "max_queued_messages 0\nmax_inflight_messages 0\n")
 			l := startLocal(b)
-			_, got := testClient(b, remote.url(), "bench-sub", false, client.Subscription{Filter: "site1/#", QoS: qos})
-			br := openBridge(b, l, remote.url(), client.MQTT5, "", b.N+1, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: qos})
+			_, got := testClient(b, remote.URL(), "bench-sub", false, client.Subscription{Filter: "site1/#", QoS: qos})
+			br := openBridge(b, l, remote.URL(), client.MQTT5, "", b.N+1, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: qos})
 			connected(b, br)
 			topics := make([]string, 64)
 			for i := range topics {

@@ -15,13 +15,14 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 func TestOutWithMapping(t *testing.T) {
-	remote := startMosquitto(t, "")
+	remote := mosquittopeer.Start(t, "")
 	l := startLocal(t)
-	_, got := testClient(t, remote.url(), "remote-sub", false, client.Subscription{Filter: "#", QoS: 1})
-	b := openBridge(t, l, remote.url(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: RetainKeep})
+	_, got := testClient(t, remote.URL(), "remote-sub", false, client.Subscription{Filter: "#", QoS: 1})
+	b := openBridge(t, l, remote.URL(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: RetainKeep})
 	connected(t, b)
 	pub, _ := testClient(t, l.url(), "local-pub", false)
 	publish(t, pub, "other/x", "not bridged", 1)
@@ -35,12 +36,12 @@ func TestOutWithMapping(t *testing.T) {
 }
 
 func TestInWithMapping(t *testing.T) {
-	remote := startMosquitto(t, "")
+	remote := mosquittopeer.Start(t, "")
 	l := startLocal(t)
 	_, got := testClient(t, l.url(), "local-sub", false, client.Subscription{Filter: "#", QoS: 1})
-	b := openBridge(t, l, remote.url(), client.MQTT5, "", 0, Rule{Direction: In, Local: "plant/cmd/#", Remote: "site1/cmd/#", QoS: 1, Retain: RetainDrop})
+	b := openBridge(t, l, remote.URL(), client.MQTT5, "", 0, Rule{Direction: In, Local: "plant/cmd/#", Remote: "site1/cmd/#", QoS: 1, Retain: RetainDrop})
 	connected(t, b)
-	pub, _ := testClient(t, remote.url(), "remote-pub", false)
+	pub, _ := testClient(t, remote.URL(), "remote-pub", false)
 	// The bridge's subscription is made right after it connects; a
 	// retained message reaches it whenever that is.
 	publish(t, pub, "site1/cmd/valve", "open", 1)
@@ -56,14 +57,14 @@ func TestInWithMapping(t *testing.T) {
 }
 
 func TestBothDirectionsNoLoop(t *testing.T) {
-	remote := startMosquitto(t, "")
+	remote := mosquittopeer.Start(t, "")
 	l := startLocal(t)
 	_, atLocal := testClient(t, l.url(), "local-sub", false, client.Subscription{Filter: "plant/#", QoS: 1})
-	_, atRemote := testClient(t, remote.url(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
-	b := openBridge(t, l, remote.url(), client.MQTT5, "", 0, Rule{Name: "mirror", Direction: Both, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: RetainKeep})
+	_, atRemote := testClient(t, remote.URL(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
+	b := openBridge(t, l, remote.URL(), client.MQTT5, "", 0, Rule{Name: "mirror", Direction: Both, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: RetainKeep})
 	connected(t, b)
 	// The bridge's remote subscription follows its connect.
-	rpub, _ := testClient(t, remote.url(), "remote-pub", false)
+	rpub, _ := testClient(t, remote.URL(), "remote-pub", false)
 	testkit.Eventually(t, "bridge subscribed at the remote", func() bool {
 		publish(t, rpub, "site1/plant/probe", "p", 1)
 		return b.Stats().ForwardedIn > 0
@@ -102,12 +103,12 @@ func TestBothDirectionsNoLoop(t *testing.T) {
 }
 
 func TestQoS1AcrossRemoteRestart(t *testing.T) {
-	remote := startMosquitto(t, "persistence true\npersistence_location "+t.TempDir()+"/\n")
+	remote := mosquittopeer.Start(t, "persistence true\npersistence_location "+t.TempDir()+"/\n")
 	l := startLocal(t)
-	_, got := testClient(t, remote.url(), "remote-sub", true, client.Subscription{Filter: "site1/#", QoS: 1})
-	b := openBridge(t, l, remote.url(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1})
+	_, got := testClient(t, remote.URL(), "remote-sub", true, client.Subscription{Filter: "site1/#", QoS: 1})
+	b := openBridge(t, l, remote.URL(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1})
 	connected(t, b)
-	remote.stop()
+	remote.Stop()
 	testkit.Eventually(t, "bridge sees the remote down", func() bool { return b.Stats().State == StateDown })
 	pub, _ := testClient(t, l.url(), "local-pub", false)
 	const n = 100
@@ -118,7 +119,7 @@ func TestQoS1AcrossRemoteRestart(t *testing.T) {
 	if s := b.Stats(); s.LastError == "" {
 		t.Errorf("down without a last error: %+v", s)
 	}
-	remote.start()
+	remote.Start()
 	testkit.Eventually(t, "all 100 at the remote subscriber", func() bool { return len(got.countBy()) == n })
 	testkit.Eventually(t, "all counted", func() bool { return b.Stats().ForwardedOut == n })
 	s := b.Stats()
@@ -137,12 +138,12 @@ func TestQoS1AcrossRemoteRestart(t *testing.T) {
 }
 
 func TestQueueFullDropsOldestAndSurvivesRestart(t *testing.T) {
-	port := freePort(t) // nothing listens yet: the remote is down
-	remote := newMosquitto(t, port, "")
+	port := testkit.FreePort(t) // nothing listens yet: the remote is down
+	remote := mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\n", port), port)
 	l := startLocal(t)
 	dir := t.TempDir()
 	rule := Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1}
-	b := openBridge(t, l, remote.url(), client.MQTT5, dir, 10, rule)
+	b := openBridge(t, l, remote.URL(), client.MQTT5, dir, 10, rule)
 	testkit.Eventually(t, "bridge down", func() bool { return b.Stats().State == StateDown })
 	pub, _ := testClient(t, l.url(), "local-pub", false)
 	for i := range 25 {
@@ -154,9 +155,9 @@ func TestQueueFullDropsOldestAndSurvivesRestart(t *testing.T) {
 	}
 	closeBridge(t, l, b) // the app stops with 10 waiting
 
-	remote.start()
-	_, got := testClient(t, remote.url(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
-	b2 := openBridge(t, l, remote.url(), client.MQTT5, dir, 10, rule)
+	remote.Start()
+	_, got := testClient(t, remote.URL(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
+	b2 := openBridge(t, l, remote.URL(), client.MQTT5, dir, 10, rule)
 	if s := b2.Stats(); s.Queued != 10 {
 		t.Errorf("after restart %d queued, want the 10 kept on disk", s.Queued)
 	}
@@ -180,6 +181,7 @@ func TestLoopRefusedAtOpen(t *testing.T) {
 }
 
 func TestRemoteWithCredentialsFromKeyring(t *testing.T) {
+	mosquittopeer.Binary(t) // mosquitto_passwd comes with it: skip or fail as for mosquitto
 	pwFile := filepath.Join(t.TempDir(), "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pwFile, "bridge", "s3cret").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v: %s", err, out)
@@ -187,11 +189,11 @@ func TestRemoteWithCredentialsFromKeyring(t *testing.T) {
 	if err := os.Chmod(pwFile, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	remote := startMosquitto(t, "allow_anonymous false\npassword_file "+pwFile+"\n")
+	remote := mosquittopeer.Start(t, "allow_anonymous false\npassword_file "+pwFile+"\n")
 	l := startLocal(t)
 
 	dataDir := t.TempDir()
-	prof := client.Profile{ID: client.NewID(), Name: "Site broker", URL: remote.url(), Protocol: client.MQTT311, Username: "bridge", HasPassword: true, CleanStart: true}
+	prof := client.Profile{ID: client.NewID(), Name: "Site broker", URL: remote.URL(), Protocol: client.MQTT311, Username: "bridge", HasPassword: true, CleanStart: true}
 	if err := client.NewStore(dataDir).Save([]client.Profile{prof}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +236,7 @@ func TestRemoteWithCredentialsFromKeyring(t *testing.T) {
 	b := open()
 	t.Cleanup(func() { closeBridge(t, l, b) })
 	connected(t, b)
-	remoteSub := client.Profile{ID: "s", Name: "sub", URL: remote.url(), Protocol: client.MQTT5, Username: "bridge", HasPassword: true, CleanStart: true}
+	remoteSub := client.Profile{ID: "s", Name: "sub", URL: remote.URL(), Protocol: client.MQTT5, Username: "bridge", HasPassword: true, CleanStart: true}
 	col := &collector{}
 	mgr := client.NewManager(col, fastRetry)
 	conn, err := mgr.Open(remoteSub, client.Credentials{Password: "s3cret"})
@@ -257,9 +259,9 @@ func TestRetainHandling(t *testing.T) {
 		retained bool // a subscriber arriving later gets the message
 	}{{RetainKeep, true}, {RetainDrop, false}} {
 		t.Run(string(tc.mode), func(t *testing.T) {
-			remote := startMosquitto(t, "")
+			remote := mosquittopeer.Start(t, "")
 			l := startLocal(t)
-			b := openBridge(t, l, remote.url(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: tc.mode})
+			b := openBridge(t, l, remote.URL(), client.MQTT5, "", 0, Rule{Direction: Out, Local: "plant/#", Remote: "site1/plant/#", QoS: 1, Retain: tc.mode})
 			connected(t, b)
 			pub, _ := testClient(t, l.url(), "local-pub", false)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -269,7 +271,7 @@ func TestRetainHandling(t *testing.T) {
 			}
 			publish(t, pub, "plant/marker", "m", 1) // same lane or not, both settle before the check
 			testkit.Eventually(t, "both forwarded", func() bool { return b.Stats().ForwardedOut == 2 })
-			_, late := testClient(t, remote.url(), "late-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
+			_, late := testClient(t, remote.URL(), "late-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
 			// A retained message arrives with the SUBACK's flow; the marker,
 			// not retained, never does: publish one more to know we waited.
 			publish(t, pub, "plant/after", "a", 1)
@@ -284,15 +286,15 @@ func TestRetainHandling(t *testing.T) {
 
 // On MQTT 3.1.1 both directions work when the remote filters are disjoint.
 func TestMQTT311BothWaysDisjoint(t *testing.T) {
-	remote := startMosquitto(t, "")
+	remote := mosquittopeer.Start(t, "")
 	l := startLocal(t)
 	_, atLocal := testClient(t, l.url(), "local-sub", false, client.Subscription{Filter: "plant/#", QoS: 1})
-	_, atRemote := testClient(t, remote.url(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
-	b := openBridge(t, l, remote.url(), client.MQTT311, "", 0,
+	_, atRemote := testClient(t, remote.URL(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
+	b := openBridge(t, l, remote.URL(), client.MQTT311, "", 0,
 		Rule{Name: "up", Direction: Out, Local: "plant/data/#", Remote: "site1/up/#", QoS: 1},
 		Rule{Name: "down", Direction: In, Local: "plant/cmd/#", Remote: "site1/down/#", QoS: 1})
 	connected(t, b)
-	rpub, _ := testClient(t, remote.url(), "remote-pub", false)
+	rpub, _ := testClient(t, remote.URL(), "remote-pub", false)
 	testkit.Eventually(t, "a command down", func() bool {
 		publish(t, rpub, "site1/down/valve", "open", 1)
 		return atLocal.countBy()["plant/cmd/valve open"] > 0
@@ -333,7 +335,7 @@ func TestQueueDropsAreLogged(t *testing.T) {
 	l := startLocal(t)
 	var logs lockedLog
 	b, err := Open(Config{Name: "x", Connection: "down", Queue: 2, Rules: []Rule{{Direction: Out, Local: "a/#", Remote: "b/#", QoS: 1}}},
-		Options{Profile: client.Profile{ID: "d", Name: "down", URL: fmt.Sprintf("mqtt://127.0.0.1:%d", freePort(t)), Protocol: client.MQTT5},
+		Options{Profile: client.Profile{ID: "d", Name: "down", URL: fmt.Sprintf("mqtt://127.0.0.1:%d", testkit.FreePort(t)), Protocol: client.MQTT5},
 			Local: l.Broker, QueueDir: t.TempDir(), Client: fastRetry, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

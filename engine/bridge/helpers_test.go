@@ -2,16 +2,8 @@ package bridge
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,131 +13,6 @@ import (
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 )
-
-// mosquitto is Debian's broker run as a child, as in engine/client's
-// tests, but stopped with SIGTERM so that with persistence on it keeps
-// its sessions across a restart, as a production broker does.
-type mosquitto struct {
-	t      testing.TB
-	bin    string
-	conf   string
-	port   int
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	stderr *strings.Builder
-}
-
-// startMosquitto runs mosquitto on a free loopback port with extra
-// configuration lines.
-func startMosquitto(t testing.TB, extra string) *mosquitto {
-	t.Helper()
-	return startMosquittoOn(t, freePort(t), extra)
-}
-
-func startMosquittoOn(t testing.TB, port int, extra string) *mosquitto {
-	t.Helper()
-	m := newMosquitto(t, port, extra)
-	m.start()
-	return m
-}
-
-func newMosquitto(t testing.TB, port int, extra string) *mosquitto {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		bin = "/usr/sbin/mosquitto"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("mosquitto is not installed; make deps installs it")
-		}
-		t.Skip("mosquitto not installed: apt-get install mosquitto mosquitto-clients")
-	}
-	dir := t.TempDir()
-	m := &mosquitto{t: t, conf: filepath.Join(dir, "mosquitto.conf"), port: port}
-	conf := fmt.Sprintf("log_dest stderr\nlistener %d 127.0.0.1\n", port)
-	if !strings.Contains(extra, "persistence ") {
-		conf += "persistence false\n"
-	}
-	if !strings.Contains(extra, "allow_anonymous") {
-		conf += "allow_anonymous true\n"
-	}
-	if os.Geteuid() == 0 {
-		conf = "user root\n" + conf // else it switches to a user that cannot read the temp dir
-	}
-	if err := os.WriteFile(m.conf, []byte(conf+extra), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m.bin = bin
-	t.Cleanup(m.stop)
-	return m
-}
-
-func (m *mosquitto) url() string { return "mqtt://127.0.0.1:" + strconv.Itoa(m.port) }
-
-func (m *mosquitto) start() {
-	t := m.t
-	t.Helper()
-	cmd := exec.Command(m.bin, "-c", m.conf)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	m.mu.Lock()
-	m.cmd, m.exited, m.stderr = cmd, exited, &stderr
-	m.mu.Unlock()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(m.port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("mosquitto exited at start: %s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop ends mosquitto with SIGTERM (it saves its persistence file) and
-// waits for it to exit.
-func (m *mosquitto) stop() {
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd = nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // tap hands the local broker's messages to the bridge once there is one.
 type tap struct{ b atomic.Pointer[Bridge] }

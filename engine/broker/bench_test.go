@@ -42,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +59,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/capture"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
@@ -278,21 +278,9 @@ func startIoTStudioWith(b *testing.B, writesPending int32, rec message.Sink, mut
 	}
 }
 
-// mosquittoPath finds Debian's mosquitto, which lives in /usr/sbin (often
-// not on a user's PATH).
-func mosquittoPath() (string, bool) {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p, true
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto", true
-	}
-	return "", false
-}
-
 // startMosquitto runs mosquitto as a child on a free loopback port with only
 // what the benchmark needs configured, so its defaults are what is compared
-// (max_queued_messages 1000, max_inflight_messages 20, ...). It is killed
+// (max_queued_messages 1000, max_inflight_messages 20, ...). It is stopped
 // when the benchmark ends.
 func startMosquitto(b *testing.B) benchTarget {
 	b.Helper()
@@ -302,24 +290,15 @@ func startMosquitto(b *testing.B) benchTarget {
 // startMosquittoConf is startMosquitto with extra mosquitto.conf lines.
 func startMosquittoConf(b *testing.B, conf string) benchTarget {
 	b.Helper()
-	bin, ok := mosquittoPath()
-	if !ok {
-		b.Skip("mosquitto not installed: apt-get install mosquitto")
-	}
-	port := freePort(b)
-	confPath := filepath.Join(b.TempDir(), "mosquitto.conf")
-	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port) + conf
 	if extra := os.Getenv("IOTSTUDIO_BENCH_MOSQUITTO_CONF"); extra != "" {
-		text += strings.ReplaceAll(extra, ";", "\n") + "\n"
+		conf += strings.ReplaceAll(extra, ";", "\n") + "\n"
 	}
-	if err := os.WriteFile(confPath, []byte(text), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return startChild(b, "mosquitto", exec.Command(bin, "-c", confPath), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	m := mosquittopeer.Start(b, conf)
+	return childTarget(b, m.Addr(), m.Pid())
 }
 
 // startChild runs a broker as a child process that listens on addr, and
-// kills it when the benchmark ends.
+// stops it when the benchmark ends.
 func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarget {
 	b.Helper()
 	var stderr strings.Builder
@@ -340,26 +319,20 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 			<-exited
 		}
 	})
-	testkit.EventuallyErr(b, fmt.Sprintf("%s to listen on %s", name, addr), func() error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case <-exited:
-			b.Fatalf("%s exited at start: %s", name, stderr.String())
-		default:
-		}
-		return err
-	})
-	pid := strconv.Itoa(cmd.Process.Pid)
+	testkit.Listening(b, name, addr, exited, stderr.String)
+	return childTarget(b, addr, cmd.Process.Pid)
+}
+
+// childTarget measures a broker that runs as process pid: its CPU time
+// and, in the report, its peak resident memory.
+func childTarget(b *testing.B, addr string, pid int) benchTarget {
+	p := strconv.Itoa(pid)
 	return benchTarget{
 		addr:   addr,
 		sample: func() {},
-		cpu:    func() time.Duration { return childCPU(b, pid) },
+		cpu:    func() time.Duration { return childCPU(b, p) },
 		report: func(b *testing.B) {
-			b.ReportMetric(float64(procStatusKB(b, pid, "VmHWM"))/1024, "peak-RSS-MB")
+			b.ReportMetric(float64(procStatusKB(b, p, "VmHWM"))/1024, "peak-RSS-MB")
 		},
 	}
 }
@@ -563,15 +536,6 @@ func procStatusKB(b *testing.B, pid, field string) int64 {
 		}
 	}
 	return 0
-}
-
-func freePort(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // childCPU is the user and system CPU time process pid has used

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/capture"
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // BenchmarkVersusMosquitto is issue 11's comparison: the broker as `serve`
@@ -124,7 +125,7 @@ func versusTargets(b *testing.B) ([]string, []benchTarget) {
 // on) in a fresh data dir on a free loopback port.
 func startServe(b *testing.B, bin string) benchTarget {
 	b.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(b)))
 	args := append([]string{"serve", "--mqtt", addr, "--ws", "off", "--data", b.TempDir()}, strings.Fields(os.Getenv("IOTSTUDIO_BENCH_SERVE_ARGS"))...)
 	return startChild(b, "serve", exec.Command(bin, args...), addr)
 }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // ActiveMQ Classic 5.17 (Debian's activemq) speaks MQTT 3.1.1 only and,
@@ -62,7 +64,7 @@ func startActiveMQ(t *testing.T) string {
 	if err := os.Symlink(mqttCodecJar, filepath.Join(dir, "lib", "mqtt-client.jar")); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	conf := fmt.Sprintf(`<beans xmlns="http://www.springframework.org/schema/beans"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd

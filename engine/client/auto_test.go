@@ -90,7 +90,7 @@ func TestAutoProtocolPrefersMQTT5(t *testing.T) {
 // A broker that refuses for another reason (here: nothing listens) is
 // not mistaken for a 3.1.1-only one: the error is the real one.
 func TestAutoProtocolKeepsOtherErrors(t *testing.T) {
-	_, c := open(t, nil, profile("auto-refused", mqttURL(freePort(t)), ProtocolAuto), Credentials{})
+	_, c := open(t, nil, profile("auto-refused", mqttURL(testkit.FreePort(t)), ProtocolAuto), Credentials{})
 	if ce := waitError(t, c); ce.Kind != ErrRefused {
 		t.Errorf("got kind %d %q; want connection refused", ce.Kind, ce)
 	}

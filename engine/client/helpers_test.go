@@ -13,10 +13,7 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,110 +149,6 @@ func startEmbeddedWith(t *testing.T, usersFile string) string {
 	}
 	t.Fatal("embedded broker has no mqtt listener")
 	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// mosquitto is Debian's broker run as a child with a test's config.
-type mosquitto struct {
-	t      *testing.T
-	bin    string
-	conf   string
-	ports  []int
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	stderr *strings.Builder
-}
-
-func mosquittoBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
-		return "/usr/sbin/mosquitto"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("mosquitto is not installed; make deps installs it")
-	}
-	t.Skip("mosquitto not installed: apt-get install mosquitto mosquitto-clients")
-	return ""
-}
-
-// startMosquitto writes conf (with listeners already in it) and starts
-// mosquitto, waiting until every port in ports accepts connections.
-func startMosquitto(t *testing.T, conf string, ports ...int) *mosquitto {
-	t.Helper()
-	m := &mosquitto{t: t, bin: mosquittoBin(t), conf: filepath.Join(t.TempDir(), "mosquitto.conf"), ports: ports}
-	if os.Geteuid() == 0 {
-		// As root mosquitto would switch to the mosquitto user, which
-		// cannot read the test's temporary files.
-		conf = "user root\n" + conf
-	}
-	if err := os.WriteFile(m.conf, []byte("persistence false\nlog_dest stderr\n"+conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m.start()
-	t.Cleanup(m.stop)
-	return m
-}
-
-func (m *mosquitto) start() {
-	t := m.t
-	t.Helper()
-	cmd := exec.Command(m.bin, "-c", m.conf)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	m.mu.Lock()
-	m.cmd, m.exited, m.stderr = cmd, exited, &stderr
-	m.mu.Unlock()
-	for _, port := range m.ports {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-exited:
-				t.Fatalf("mosquitto exited at start: %s", stderr.String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("mosquitto did not listen on %s: %v", addr, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// stop kills mosquitto and waits for it to exit.
-func (m *mosquitto) stop() {
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd = nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Kill()
-	<-exited
 }
 
 func mqttURL(port int) string { return fmt.Sprintf("mqtt://127.0.0.1:%d", port) }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // brokerCase is a real broker a test connects to.
@@ -23,11 +26,7 @@ type brokerCase struct {
 func brokers() []brokerCase {
 	return []brokerCase{
 		{"embedded", func(t *testing.T) string { return "mqtt://" + startEmbedded(t) }},
-		{"mosquitto", func(t *testing.T) string {
-			port := freePort(t)
-			startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
-			return mqttURL(port)
-		}},
+		{"mosquitto", func(t *testing.T) string { return mosquittopeer.Start(t, "").URL() }},
 	}
 }
 
@@ -216,15 +215,15 @@ func TestSubackRefusalInWords(t *testing.T) {
 func TestPasswordListener(t *testing.T) {
 	passwd, err := exec.LookPath("mosquitto_passwd")
 	if err != nil {
-		mosquittoBin(t) // skips or fails as for mosquitto itself
+		mosquittopeer.Binary(t) // the same package: skips or fails as for mosquitto itself
 		t.Fatal("mosquitto_passwd missing")
 	}
 	file := filepath.Join(t.TempDir(), "passwd")
 	if out, err := exec.Command(passwd, "-b", "-c", file, "alice", "alice-demo").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v %s", err, out)
 	}
-	port := freePort(t)
-	startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\n", port, file), port)
+	port := testkit.FreePort(t)
+	mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\n", port, file), port).Start()
 	urls := map[string]string{"mosquitto": mqttURL(port), "embedded": "mqtt://" + startEmbeddedWith(t, usersFile)}
 	tests := []struct {
 		broker   string
@@ -285,7 +284,7 @@ func TestTLSErrors(t *testing.T) {
 	cliCert, cliKey := ca.issue(certSpec{name: "client", client: true})
 	strangerCert, strangerKey := other.issue(certSpec{name: "stranger", client: true})
 
-	good, expired := freePort(t), freePort(t)
+	good, expired := testkit.FreePort(t), testkit.FreePort(t)
 	conf := ""
 	for _, l := range []struct {
 		port      int
@@ -293,7 +292,7 @@ func TestTLSErrors(t *testing.T) {
 	}{{good, srvCert, srvKey}, {expired, expCert, expKey}} {
 		conf += fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\nallow_anonymous true\n", l.port, ca.CAFile, l.cert, l.key)
 	}
-	startMosquitto(t, conf, good, expired)
+	mosquittopeer.New(t, conf, good, expired).Start()
 
 	tests := []struct {
 		name   string
@@ -343,7 +342,7 @@ func TestTLSErrors(t *testing.T) {
 }
 
 func TestNetworkErrors(t *testing.T) {
-	closed := freePort(t) // nothing listens once freePort closed it
+	closed := testkit.FreePort(t) // nothing listens once FreePort closed it
 	tests := []struct {
 		name, url string
 		kind      ErrorKind
@@ -370,8 +369,9 @@ func TestNetworkErrors(t *testing.T) {
 // checks they report reconnecting with the reason, restarts it, and checks
 // they connect again and hold their subscriptions.
 func TestReconnectAfterBrokerRestart(t *testing.T) {
-	port := freePort(t)
-	mq := startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	port := testkit.FreePort(t)
+	mq := mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	mq.Start()
 	rec := newRecorder()
 	m := NewManager(rec, testOptions())
 	defer func() { _ = m.CloseAll(context.Background()) }()
@@ -390,7 +390,7 @@ func TestReconnectAfterBrokerRestart(t *testing.T) {
 		conns = append(conns, c)
 	}
 	drain(changed)
-	mq.stop()
+	mq.Kill()
 	for _, c := range conns {
 		s := waitState(t, c, StateReconnecting, 10*time.Second)
 		_ = s
@@ -410,7 +410,7 @@ func TestReconnectAfterBrokerRestart(t *testing.T) {
 			t.Errorf("publish while down: %v", err)
 		}
 	}
-	mq.start()
+	mq.Start()
 	for _, c := range conns {
 		s := waitState(t, c, StateConnected, 15*time.Second)
 		if s.LastError != nil || s.Attempts != 0 {
@@ -491,7 +491,7 @@ func drain(ch <-chan struct{}) {
 // failing, closes them all, and checks every goroutine they started ended.
 func TestNoGoroutineLeaks(t *testing.T) {
 	url := "mqtt://" + startEmbedded(t)
-	closed := mqttURL(freePort(t))
+	closed := mqttURL(testkit.FreePort(t))
 	time.Sleep(100 * time.Millisecond)
 	before := runtime.NumGoroutine()
 	m := NewManager(newRecorder(), testOptions())

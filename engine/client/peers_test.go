@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // The profile fields the other integration tests do not reach: WebSocket
@@ -238,9 +240,9 @@ func TestEncryptedClientKey(t *testing.T) {
 	srvCert, srvKey := ca.issue(certSpec{name: "server", ips: []net.IP{net.ParseIP("127.0.0.1")}})
 	cliCert, cliKey := ca.issue(certSpec{name: "client", client: true})
 	encKey := encryptKey(t, cliKey, "correct horse")
-	port := freePort(t)
-	startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\nallow_anonymous true\n",
-		port, ca.CAFile, srvCert, srvKey), port)
+	port := testkit.FreePort(t)
+	mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\nallow_anonymous true\n",
+		port, ca.CAFile, srvCert, srvKey), port).Start()
 
 	p := profile("encrypted key", fmt.Sprintf("mqtts://127.0.0.1:%d", port), MQTT5)
 	p.TLS = TLSOptions{CAFile: ca.CAFile, CertFile: cliCert, KeyFile: encKey, HasPassphrase: true}
@@ -316,8 +318,8 @@ func (c *cutter) cut() {
 }
 
 func TestLastWill(t *testing.T) {
-	port := freePort(t)
-	startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	port := testkit.FreePort(t)
+	mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port).Start()
 	for _, proto := range []Protocol{MQTT5, MQTT311} {
 		t.Run(string(proto), func(t *testing.T) {
 			topic := "will/" + string(proto)
@@ -351,8 +353,8 @@ func TestLastWill(t *testing.T) {
 }
 
 func TestPersistentSession(t *testing.T) {
-	port := freePort(t)
-	startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	port := testkit.FreePort(t)
+	mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port).Start()
 	for _, proto := range []Protocol{MQTT5, MQTT311} {
 		t.Run(string(proto), func(t *testing.T) {
 			topic := "session/" + string(proto)
@@ -400,8 +402,9 @@ func TestPersistentSession(t *testing.T) {
 // and again after a reconnect that lost the session, with no Subscribe
 // call: what makes a remote broker's tree appear in the Explorer at once.
 func TestSubscribeOnConnect(t *testing.T) {
-	port := freePort(t)
-	mosq := startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	port := testkit.FreePort(t)
+	mosq := mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\n", port), port)
+	mosq.Start()
 	_, pub := open(t, newRecorder(), profile("publisher", mqttURL(port), MQTT5), Credentials{})
 	for _, proto := range []Protocol{MQTT5, MQTT311} {
 		t.Run(string(proto), func(t *testing.T) {
@@ -438,9 +441,9 @@ func TestSubscribeOnConnect(t *testing.T) {
 				t.Errorf("the connection holds %+v", subs)
 			}
 
-			mosq.stop() // persistence off: the restarted broker has no session
+			mosq.Kill() // persistence off: the restarted broker has no session
 			waitState(t, c, StateReconnecting, 10*time.Second)
-			mosq.start()
+			mosq.Start()
 			waitState(t, c, StateConnected, 20*time.Second)
 			publish("after the broker restarted")
 		})

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // RabbitMQ 3.10 (Debian 12) speaks MQTT 3.1.1 only, through its MQTT
@@ -74,7 +76,7 @@ func startRabbitMQ(t *testing.T) string {
 		t.Skip("rabbitmq-server not installed: apt-get install rabbitmq-server (about 10 s to start)")
 	}
 	dir := t.TempDir()
-	mqttPort, amqpPort, distPort, epmdPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	mqttPort, amqpPort, distPort, epmdPort := testkit.FreePort(t), testkit.FreePort(t), testkit.FreePort(t), testkit.FreePort(t)
 	conf := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%d\nmqtt.listeners.tcp.default = 127.0.0.1:%d\nmqtt.allow_anonymous = true\nloopback_users = none\n", amqpPort, mqttPort)
 	write := func(name, body string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {

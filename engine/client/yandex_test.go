@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // The built-in Yandex root CA is the certificate Yandex publishes, intact
@@ -121,9 +124,9 @@ func TestYandexCertificateProfileConnects(t *testing.T) {
 	ca := newPKI(t, "yandex-test-ca")
 	srvCert, srvKey := ca.issue(certSpec{name: "server", ips: []net.IP{net.ParseIP("127.0.0.1")}})
 	devCert, devKey := ca.issue(certSpec{name: "are-dev1", client: true})
-	tlsPort, plainPort := freePort(t), freePort(t)
-	startMosquitto(t, fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\nallow_anonymous true\n"+
-		"listener %d 127.0.0.1\nallow_anonymous true\n", tlsPort, ca.CAFile, srvCert, srvKey, plainPort), tlsPort, plainPort)
+	tlsPort, plainPort := testkit.FreePort(t), testkit.FreePort(t)
+	mosquittopeer.New(t, fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\nallow_anonymous true\n"+
+		"listener %d 127.0.0.1\nallow_anonymous true\n", tlsPort, ca.CAFile, srvCert, srvKey, plainPort), tlsPort, plainPort).Start()
 
 	p, err := NewFromPreset(PresetYandex, PresetInput{Device: "are-dev1", CertFile: devCert, KeyFile: devKey, CAFile: ca.CAFile})
 	if err != nil {

@@ -1,16 +1,18 @@
 // Package testkit is what the tests of every package share: a bounded
 // wait for a condition (the way to wait for something another goroutine
-// does, instead of a hand-written deadline loop) and a logger that keeps
-// test output quiet. Its subpackage rawmqtt is a raw MQTT test client;
+// does, instead of a hand-written deadline loop), a free loopback port and
+// a logger that keeps test output quiet. Its subpackage rawmqtt is a raw
+// MQTT test client; mosquittopeer runs Debian's mosquitto as a peer;
 // engine/broker/brokertest starts the embedded broker. Only tests (and,
 // for rawmqtt, load generators) import them. testkit and rawmqtt import
-// nothing of this module, so any package's internal tests, the broker's
-// included, can use them.
+// nothing of this module, mosquittopeer only testkit, so any package's
+// internal tests, the broker's included, can use them.
 package testkit
 
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -82,6 +84,41 @@ func Described(describe func() string) error { return described(describe) }
 type described func() string
 
 func (d described) Error() string { return d() }
+
+// FreePort is a loopback TCP port nothing listens on now, for a peer a
+// test starts (or, left closed, for a refused connection). Another
+// process could take it before the test does, which on loopback in a
+// test run does not happen in practice.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Listening waits until addr accepts TCP connections, as a server a test
+// runs as a child process comes up. When exited closes first the child
+// has died, and it fails the test at once with output (what the child
+// said, worked out then); otherwise it fails after Timeout.
+func Listening(t testing.TB, name, addr string, exited <-chan struct{}, output func() string) {
+	t.Helper()
+	EventuallyErr(t, name+" to listen on "+addr, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			t.Fatalf("%s exited at start: %s", name, output())
+		default:
+		}
+		return err
+	})
+}
 
 // LogEnv names the environment variable that, when set, makes Logger
 // write debug logs to stderr: for reading what the code under test did

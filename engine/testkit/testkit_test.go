@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -100,5 +102,45 @@ func TestServeStopsTheServiceAndReturnsItsError(t *testing.T) {
 	}
 	if err := stop(); err != want {
 		t.Errorf("second stop: %v, want %v", err, want)
+	}
+}
+
+func TestFreePortCanBeListenedOn(t *testing.T) {
+	port := FreePort(t)
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatalf("FreePort gave %d, which cannot be listened on: %v", port, err)
+	}
+	l.Close()
+}
+
+func TestListening(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	closed := make(chan struct{})
+	close(closed)
+	tests := []struct {
+		name   string
+		addr   string
+		exited chan struct{}
+		want   string
+	}{
+		{"accepts", l.Addr().String(), make(chan struct{}), ""},
+		{"died", net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t))), closed, "peer exited at start: bad option"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			msg := run(func(r testing.TB) { Listening(r, "peer", tc.addr, tc.exited, func() string { return "bad option" }) })
+			if msg != tc.want {
+				t.Errorf("Listening failed with %q, want %q", msg, tc.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s: a dead child should fail it at once", d)
+			}
+		})
 	}
 }

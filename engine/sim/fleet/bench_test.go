@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 )
 
 // BenchmarkFleet runs 2,000 devices at 1 message/s each (connecting 1,000
@@ -35,7 +36,7 @@ func BenchmarkFleet(b *testing.B) {
 					srv, _ := startBroker(b)
 					addr = srv.Addr
 				} else {
-					addr = startMosquitto(b)
+					addr = mosquittopeer.Start(b, "max_connections -1\n").Addr() // no limit on the fleet's connections
 				}
 				for b.Loop() {
 					benchFleet(b, addr, proto)

@@ -25,6 +25,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/sim"
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/engine/testkit/mosquittopeer"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -231,7 +232,7 @@ func TestKillFiresWillGracefulStopDoesNot(t *testing.T) {
 // Devices come back after the broker restarts, counted as reconnects,
 // and while it is down the error says so in words.
 func TestReconnectAfterBrokerRestart(t *testing.T) {
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	srv, _ := startBroker(t, func(c *broker.Config) { c.MQTTAddr = addr })
 	const n = 10
@@ -347,7 +348,7 @@ func TestRampPaces(t *testing.T) {
 
 // Debian's mosquitto as the target, both protocols; its will on Kill.
 func TestMosquittoTarget(t *testing.T) {
-	addr := startMosquitto(t)
+	addr := mosquittopeer.Start(t, "max_connections -1\n").Addr() // no limit on the fleet's connections
 	for _, proto := range []byte{5, 4} {
 		t.Run(protoName(proto), func(t *testing.T) {
 			w := watch(t, addr, "#")
@@ -370,7 +371,7 @@ func TestMosquittoTarget(t *testing.T) {
 
 // A target with nothing listening says so, with the address.
 func TestRefusedTargetInWords(t *testing.T) {
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t))
 	r := run(t, fleetOf{n: 2, every: time.Second}, Target{URL: "mqtt://" + addr}, Options{})
 	testkit.Eventually(t, "the refusal in words", func() bool {
 		st := r.Stats()

@@ -3,12 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -210,62 +205,4 @@ func (w *watcher) count(topic, payload string) int {
 		}
 	}
 	return n
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startMosquitto runs Debian's mosquitto on a free loopback port; it
-// skips the test when mosquitto is missing, unless CI is set.
-func startMosquitto(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
-			bin = "/usr/sbin/mosquitto"
-		} else if os.Getenv("CI") != "" {
-			t.Fatal("mosquitto is not installed; make deps installs it")
-		} else {
-			t.Skip("mosquitto not installed: apt-get install mosquitto")
-		}
-	}
-	port := freePort(t)
-	conf := fmt.Sprintf("persistence false\nlog_dest stderr\nlistener %d 127.0.0.1\nallow_anonymous true\nmax_connections -1\n", port)
-	if os.Geteuid() == 0 {
-		conf = "user root\n" + conf // as root it would switch to a user that cannot read the test's files
-	}
-	path := filepath.Join(t.TempDir(), "mosquitto.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", path)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	testkit.Eventually(t, "mosquitto listening on "+addr, func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("mosquitto exited: %s", stderr.String())
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return addr
 }
