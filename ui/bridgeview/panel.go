@@ -96,7 +96,7 @@ const (
 // Rules and Last error sharing the rest, 55:45, so the table fits the
 // panel without a horizontal scroll bar. At a width too small for that,
 // every column keeps its header whole and the table scrolls.
-func columnWidths(heads, states []string, width float32) []float32 {
+func columnWidths(heads, states []string, width, gap float32) []float32 {
 	ws := make([]float32, columns)
 	fixed := float32(0)
 	for i, h := range heads {
@@ -113,8 +113,7 @@ func columnWidths(heads, states []string, width float32) []float32 {
 			fixed += ws[i]
 		}
 	}
-	// The table draws a separator between columns.
-	rest := width - fixed - float32(columns)*theme.SeparatorThicknessSize()
+	rest := width - fixed - float32(columns)*gap
 	ws[colRules] = max(ws[colRules], rest*0.55)
 	ws[colLastError] = max(ws[colLastError], rest-ws[colRules])
 	return ws
@@ -139,9 +138,9 @@ func (p *Panel) build() {
 	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
 	edit := widget.NewButtonWithIcon(lang.L("Edit bridges…"), theme.DocumentCreateIcon(), p.showEditor)
 	top := container.NewBorder(nil, nil, nil, edit, p.note)
-	p.content = container.NewBorder(top, nil, nil, nil, tablefit.Fit(p.table, func(width float32) []float32 {
+	p.content = container.NewBorder(top, nil, nil, nil, tablefit.Fit(p.table, func(width, gap float32) []float32 {
 		states := []string{stateWord(bridge.StateConnected), stateWord(bridge.StateConnecting), stateWord(bridge.StateDown), stateWord(bridge.StateStopped)}
-		return columnWidths(headers(), states, width)
+		return columnWidths(headers(), states, width, gap)
 	}))
 	p.show(p.src.Stats())
 }

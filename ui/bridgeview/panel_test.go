@@ -105,10 +105,10 @@ func TestColumnsFitTheDefaultWindow(t *testing.T) {
 	}
 	const width = 1100 - 100
 	for _, l := range languages {
-		ws := columnWidths(l.heads, l.states, width)
+		ws := columnWidths(l.heads, l.states, width, theme.Padding())
 		total := float32(0)
 		for i, w := range ws {
-			total += w + theme.SeparatorThicknessSize()
+			total += w + theme.Padding()
 			head := widget.NewLabelWithStyle(l.heads[i], fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
 			if w < head {
 				t.Errorf("%s: column %q is %.0f px, its header needs %.0f", l.name, l.heads[i], w, head)

@@ -40,26 +40,29 @@ func colTitle(c int) string {
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
 // colContent is the least each column is given whatever its heading: the
-// first fits the app's own connections, "Local broker (iotstudio-0123abcd)",
-// the address an IPv4 one with its port.
-var colContent = [numCols]float32{240, 135, 80, 100, 110, 100, 0}
+// address an IPv4 one with its port. The client ID grows by up to
+// idGrows from what is left, to fit the app's own connections, "Local
+// broker (iotstudio-0123abcd)", when the panel has room.
+var colContent = [numCols]float32{200, 130, 80, 100, 0, 100, 0}
+
+const idGrows = 40
 
 // columnWidths fit the table to its width in the language shown: each
 // column as wide as its heading, its colContent or (the last) the
-// Disconnect button, whichever is widest, and Subscriptions, often long
-// anyway, takes what is left. Fixed widths made the Russian table scroll
+// Disconnect button, whichever is widest; what is left widens the client
+// ID (by up to idGrows), then Subscriptions, often long anyway. Fixed widths made the Russian table scroll
 // sideways and cut Disconnect off at the default 1100 px window.
-func columnWidths(width float32) []float32 {
+func columnWidths(width, gap float32) []float32 {
 	var titles [numCols]string
 	for c := range numCols {
 		titles[c] = colTitle(c)
 	}
-	return columnWidthsFor(titles, lang.L("Disconnect"), width)
+	return columnWidthsFor(titles, lang.L("Disconnect"), width, gap)
 }
 
 // columnWidthsFor is columnWidths with the headings and the button's text
 // given, for tests in another language.
-func columnWidthsFor(titles [numCols]string, disconnect string, width float32) []float32 {
+func columnWidthsFor(titles [numCols]string, disconnect string, width, gap float32) []float32 {
 	ws := make([]float32, numCols)
 	used := float32(0)
 	for c := range numCols {
@@ -71,8 +74,12 @@ func columnWidthsFor(titles [numCols]string, disconnect string, width float32) [
 			used += ws[c]
 		}
 	}
-	used += float32(numCols) * theme.SeparatorThicknessSize()
-	ws[colSubs] = max(ws[colSubs], width-used)
+	used += float32(numCols) * gap
+	if extra := width - used - ws[colSubs]; extra > 0 {
+		grow := min(extra, idGrows)
+		ws[colID] += grow
+		ws[colSubs] += extra - grow
+	}
 	return ws
 }
 

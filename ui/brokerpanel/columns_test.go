@@ -25,10 +25,10 @@ func TestClientColumnsFitTheDefaultWindow(t *testing.T) {
 	}
 	const width = 1100 - 125 // the Russian navigation is the widest
 	for _, c := range cases {
-		ws := columnWidthsFor(c.titles, c.disconnect, width)
+		ws := columnWidthsFor(c.titles, c.disconnect, width, theme.Padding())
 		total := float32(0)
 		for i, w := range ws {
-			total += w + theme.SeparatorThicknessSize()
+			total += w + theme.Padding()
 			if need := tablefit.HeadingWidth(c.titles[i]); w < need {
 				t.Errorf("%s: column %q is %.0f px, its heading needs %.0f", c.name, c.titles[i], w, need)
 			}

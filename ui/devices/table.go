@@ -131,8 +131,8 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 	pane := container.NewBorder(head, cmd, nil, nil, body)
 	// Its columns fill its width so that the table scrolls
 	// sideways only when the window is narrower than its headings.
-	table := tablefit.Fit(d.table, func(width float32) []float32 {
-		ws := columnWidths(width, d.table.Theme().Size(theme.SizeNamePadding))
+	table := tablefit.Fit(d.table, func(width, gap float32) []float32 {
+		ws := columnWidths(width, gap)
 		return ws[:]
 	})
 	list := container.NewBorder(d.head, nil, nil, nil, table)

@@ -23,13 +23,13 @@ func columnHeadings() []string {
 // fits a date with its time, the event its longest word, the client a
 // generated client ID, each at least its heading, and Details takes the
 // rest. Fixed widths (1,160 px) made it scroll sideways at 1100 px.
-func columnWidths(width float32) []float32 {
+func columnWidths(width, gap float32) []float32 {
 	heads := columnHeadings()
 	ws := []float32{170, 0, 220, 0}
 	for _, k := range kindLabels() {
 		ws[1] = max(ws[1], widget.NewLabel(k).MinSize().Width)
 	}
-	used := float32(len(ws)) * theme.SeparatorThicknessSize()
+	used := float32(len(ws)) * gap
 	for i, h := range heads {
 		ws[i] = max(ws[i], tablefit.HeadingWidth(h))
 		if i < len(ws)-1 {

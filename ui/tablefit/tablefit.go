@@ -8,11 +8,13 @@ package tablefit
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
-// Widths gives a table's column widths for a table width.
-type Widths func(width float32) []float32
+// Widths gives a table's column widths for a table width, with gap
+// between two columns (the table keeps its theme's padding there).
+type Widths func(width, gap float32) []float32
 
 // Fit lays t out at the whole size it is given, with the column widths
 // widths gives for that width.
@@ -29,7 +31,7 @@ type fit struct {
 func (l *fit) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
 
 func (l *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	ws := l.widths(size.Width)
+	ws := l.widths(size.Width, l.table.Theme().Size(theme.SizeNamePadding))
 	if len(l.set) != len(ws) {
 		l.set = make([]float32, len(ws))
 	}
