@@ -106,7 +106,7 @@ func columnWidths(heads, states []string, width, gap float32) []float32 {
 			ws[i] = max(ws[i], 120)
 		case 1:
 			for _, st := range states {
-				ws[i] = max(ws[i], widget.NewLabel(st).MinSize().Width)
+				ws[i] = max(ws[i], tablefit.TextWidth(st))
 			}
 		}
 		if i != colRules && i != colLastError {

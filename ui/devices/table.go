@@ -149,7 +149,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 // or text size still fits; Last error takes the rest. Fixed widths cut
 // the Russian headings and made the table scroll sideways at 1100 × 720.
 func columnWidths(wide, sep float32) [numCols]float32 {
-	width := func(l *widget.Label) float32 { return density.Dense(l).MinSize().Width }
+	width := func(l *widget.Label) float32 { return density.Dense(l).MinSize().Width + tablefit.Slack }
 	var ws [numCols]float32
 	for c := range numCols {
 		ws[c] = max(colContent[c], width(headLabel(colTitle(c))))

@@ -27,7 +27,7 @@ func columnWidths(width, gap float32) []float32 {
 	heads := columnHeadings()
 	ws := []float32{170, 0, 220, 0}
 	for _, k := range kindLabels() {
-		ws[1] = max(ws[1], widget.NewLabel(k).MinSize().Width)
+		ws[1] = max(ws[1], tablefit.TextWidth(k))
 	}
 	used := float32(len(ws)) * gap
 	for i, h := range heads {

@@ -45,8 +45,16 @@ func (l *fit) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	objs[0].Resize(size)
 }
 
+// Slack is what a column needs beyond its text's MinSize: Fyne cuts a
+// truncating label given exactly its untruncated MinSize ("Подключе…" for
+// Подключено in the Journal), and whole from one pixel more.
+const Slack = 1
+
 // HeadingWidth is the width a column needs for heading s, drawn bold as
 // the tables' headings are.
 func HeadingWidth(s string) float32 {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + Slack
 }
+
+// TextWidth is the width a column needs to show s whole in a plain cell.
+func TextWidth(s string) float32 { return widget.NewLabel(s).MinSize().Width + Slack }
