@@ -86,8 +86,12 @@ func native(w fyne.Window, fn func(ctx any) error) error {
 func Get(w fyne.Window) (Rect, error) {
 	var r Rect
 	err := native(w, func(ctx any) error {
+		var shown bool
 		var err error
-		r, err = get(ctx)
+		r, shown, err = get(ctx)
+		if err == nil && !shown {
+			err = errors.New("the window is minimized or hidden")
+		}
 		return err
 	})
 	if err != nil {
@@ -102,7 +106,9 @@ func Get(w fyne.Window) (Rect, error) {
 // The window must be shown: Fyne creates the native window in Show.
 func Move(w fyne.Window, x, y int) error {
 	err := native(w, func(ctx any) error {
-		cur, err := get(ctx)
+		// Not yet mapped is fine: under a window manager, a window just
+		// shown may still be on its way.
+		cur, _, err := get(ctx)
 		if err != nil {
 			return err
 		}

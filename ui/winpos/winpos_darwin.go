@@ -18,23 +18,20 @@ static CGFloat winposPrimaryHeight(void) {
 	return [[all objectAtIndex:0] frame].size.height;
 }
 
-// winposGet gives the window's frame (title bar included): 0 on success,
-// 3 for a minimized or hidden window.
+// winposGet gives the window's frame (title bar included) and returns
+// whether it is shown (not minimized or hidden).
 static int winposGet(uintptr_t w, double *x, double *y, double *width, double *height) {
-	int rc = 0;
+	int shown;
 	@autoreleasepool {
 		NSWindow *win = (NSWindow *)(void *)w;
-		if ([win isMiniaturized] || ![win isVisible]) {
-			rc = 3;
-		} else {
-			NSRect f = [win frame];
-			*x = f.origin.x;
-			*y = winposPrimaryHeight() - (f.origin.y + f.size.height);
-			*width = f.size.width;
-			*height = f.size.height;
-		}
+		NSRect f = [win frame];
+		*x = f.origin.x;
+		*y = winposPrimaryHeight() - (f.origin.y + f.size.height);
+		*width = f.size.width;
+		*height = f.size.height;
+		shown = [win isVisible] && ![win isMiniaturized];
 	}
-	return rc;
+	return shown;
 }
 
 // winposSet puts the frame's top-left corner at x, y: the corner
@@ -68,7 +65,6 @@ static int winposScreens(double *xywh, int max) {
 import "C"
 
 import (
-	"errors"
 	"math"
 
 	"fyne.io/fyne/v2/driver"
@@ -90,16 +86,14 @@ func nsWindow(ctx any) (C.uintptr_t, error) {
 
 func round(f C.double) int { return int(math.Round(float64(f))) }
 
-func get(ctx any) (Rect, error) {
+func get(ctx any) (r Rect, shown bool, err error) {
 	win, err := nsWindow(ctx)
 	if err != nil {
-		return Rect{}, err
+		return Rect{}, false, err
 	}
 	var x, y, w, h C.double
-	if C.winposGet(win, &x, &y, &w, &h) != 0 {
-		return Rect{}, errors.New("the window is minimized or hidden")
-	}
-	return Rect{round(x), round(y), round(w), round(h)}, nil
+	shown = C.winposGet(win, &x, &y, &w, &h) != 0
+	return Rect{round(x), round(y), round(w), round(h)}, shown, nil
 }
 
 func set(ctx any, x, y int) error {

@@ -53,20 +53,18 @@ func hwnd(ctx any) (uintptr, error) {
 // get is the window's outer rectangle, frame included, which SetWindowPos
 // places again: read and set alike, a position does not drift by the
 // frame's size from one start to the next.
-func get(ctx any) (Rect, error) {
+// shown is false for a minimized window, which sits at -32000,-32000.
+func get(ctx any) (_ Rect, shown bool, _ error) {
 	h, err := hwnd(ctx)
 	if err != nil {
-		return Rect{}, err
+		return Rect{}, false, err
 	}
-	// A minimized window sits at -32000,-32000: no place to reopen at.
-	if iconic, _, _ := procIsIconic.Call(h); iconic != 0 {
-		return Rect{}, fmt.Errorf("the window is minimized")
-	}
+	iconic, _, _ := procIsIconic.Call(h)
 	var r rect
 	if ok, _, err := procGetWindowRect.Call(h, uintptr(unsafe.Pointer(&r))); ok == 0 {
-		return Rect{}, fmt.Errorf("GetWindowRect: %w", err)
+		return Rect{}, false, fmt.Errorf("GetWindowRect: %w", err)
 	}
-	return Rect{int(r.Left), int(r.Top), int(r.Right - r.Left), int(r.Bottom - r.Top)}, nil
+	return Rect{int(r.Left), int(r.Top), int(r.Right - r.Left), int(r.Bottom - r.Top)}, iconic == 0, nil
 }
 
 func set(ctx any, x, y int) error {

@@ -23,10 +23,11 @@ static int winposOnError(Display *d, XErrorEvent *e) { winposFailed = 1; return 
 // size. The corner is that of the window itself, inside any frame the window
 // manager adds: GLFW asks for StaticGravity, under which XMoveWindow places
 // that same corner, so a position read here and set by winposSet does not
-// drift by the frame's size from one start to the next. It returns 0 on
-// success, 1 without a display, 2 on an X error, 3 for an unmapped
-// (minimized or hidden) window.
-static int winposGet(uintptr_t win, int *x, int *y, int *w, int *h) {
+// drift by the frame's size from one start to the next. shown tells
+// whether it is mapped (not minimized or hidden; under a window manager, a
+// window just shown may not be yet). It returns 0 on success, 1 without a
+// display, 2 on an X error.
+static int winposGet(uintptr_t win, int *x, int *y, int *w, int *h, int *shown) {
 	Display *d = XOpenDisplay(NULL);
 	if (!d) return 1;
 	XSync(d, False);
@@ -37,13 +38,12 @@ static int winposGet(uintptr_t win, int *x, int *y, int *w, int *h) {
 	Window child;
 	if (!XGetWindowAttributes(d, (Window)win, &a) || winposFailed) {
 		rc = 2;
-	} else if (a.map_state != IsViewable) {
-		rc = 3;
 	} else if (!XTranslateCoordinates(d, (Window)win, a.root, 0, 0, x, y, &child)) {
 		rc = 2;
 	} else {
 		*w = a.width;
 		*h = a.height;
+		*shown = a.map_state == IsViewable;
 	}
 	XSync(d, False);
 	if (winposFailed) rc = 2;
@@ -128,23 +128,21 @@ func x11Error(rc C.int) error {
 		return nil
 	case 1:
 		return errors.New("cannot open the X display")
-	case 3:
-		return errors.New("the window is not mapped (minimized or hidden)")
 	default:
 		return errors.New("the X server refused the request (the window is gone?)")
 	}
 }
 
-func get(ctx any) (Rect, error) {
+func get(ctx any) (r Rect, shown bool, err error) {
 	win, err := x11Window(ctx)
 	if err != nil {
-		return Rect{}, err
+		return Rect{}, false, err
 	}
-	var x, y, w, h C.int
-	if err := x11Error(C.winposGet(win, &x, &y, &w, &h)); err != nil {
-		return Rect{}, err
+	var x, y, w, h, mapped C.int
+	if err := x11Error(C.winposGet(win, &x, &y, &w, &h, &mapped)); err != nil {
+		return Rect{}, false, err
 	}
-	return Rect{int(x), int(y), int(w), int(h)}, nil
+	return Rect{int(x), int(y), int(w), int(h)}, mapped != 0, nil
 }
 
 func set(ctx any, x, y int) error {
