@@ -121,9 +121,23 @@ func (s *windowSettings) keepPosition() {
 	s.pos, s.known = r, true
 }
 
+// batcher is what the app's preferences offer (app's keepPreferences):
+// several changes saved in one write.
+type batcher interface{ Batch(func()) }
+
 // save keeps the layout for the next start. Call it when the window
 // closes, on the UI goroutine or after the app's loop ended.
 func (s *windowSettings) save() {
+	// In one write: saved one by one, the values could be set back by
+	// Fyne reloading the file between two writes (x saved, y not yet).
+	if b, ok := s.app.Preferences().(batcher); ok {
+		b.Batch(s.saveValues)
+		return
+	}
+	s.saveValues()
+}
+
+func (s *windowSettings) saveValues() {
 	p := s.app.Preferences()
 	if size := s.win.Canvas().Size(); size.Width >= minRestored.Width && size.Height >= minRestored.Height {
 		p.SetFloat(keyWidth, float64(size.Width))
