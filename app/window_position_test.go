@@ -44,19 +44,19 @@ func TestWindowReopensWhereItWasClosed(t *testing.T) {
 		want *[2]int
 		// moveTo is where the window is put before it is closed by close.
 		moveTo [2]int
-		close  func(t *testing.T, app *exec.Cmd)
+		close  func(t *testing.T, app *runningApp)
 	}{
-		{"first start, closed with Ctrl+Q", nil, [2]int{321, 123}, func(t *testing.T, _ *exec.Cmd) {
+		{"first start, closed with Ctrl+Q", nil, [2]int{321, 123}, func(t *testing.T, _ *runningApp) {
 			x.run(t, "key", "--clearmodifiers", "ctrl+q")
 		}},
 		// Fyne quits on a signal without closing the window.
-		{"second start, ended by SIGTERM", &[2]int{321, 123}, [2]int{417, 208}, func(t *testing.T, app *exec.Cmd) {
-			if err := app.Process.Signal(syscall.SIGTERM); err != nil {
+		{"second start, ended by SIGTERM", &[2]int{321, 123}, [2]int{417, 208}, func(t *testing.T, app *runningApp) {
+			if err := app.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		// Left 10x10 pixels on the screen: as if on an unplugged monitor.
-		{"third start, left almost off screen", &[2]int{417, 208}, [2]int{1270, 790}, func(t *testing.T, _ *exec.Cmd) {
+		{"third start, left almost off screen", &[2]int{417, 208}, [2]int{1270, 790}, func(t *testing.T, _ *runningApp) {
 			x.run(t, "key", "--clearmodifiers", "ctrl+q")
 		}},
 		{"fourth start, placed by the system", nil, [2]int{}, nil},
@@ -64,11 +64,11 @@ func TestWindowReopensWhereItWasClosed(t *testing.T) {
 	last := [2]int{-1, -1}
 	for _, step := range steps {
 		began := time.Now()
-		app, log := startWindow(t, ctx, bin, x.display, home, data)
-		win := x.window(t, ctx)
+		app := startWindow(t, ctx, bin, x.display, home, data)
+		win := x.window(t, ctx, app)
 		t.Logf("%s: the window showed in %v", step.name, time.Since(began).Round(time.Millisecond))
 		if step.want != nil {
-			x.waitAt(t, ctx, win, *step.want, step.name, log)
+			x.waitAt(t, ctx, win, *step.want, step.name, app.log)
 		}
 		if step.close == nil {
 			// Give a restore time to happen, then check none did.
@@ -76,8 +76,8 @@ func TestWindowReopensWhereItWasClosed(t *testing.T) {
 			if at := x.position(t, win); at == last {
 				t.Fatalf("%s: the window opened at %v, on no screen but for 10 pixels; want it left to the system", step.name, at)
 			}
-			_ = app.Process.Signal(syscall.SIGTERM)
-			_ = app.Wait()
+			_ = app.cmd.Process.Signal(syscall.SIGTERM)
+			<-app.done
 			break
 		}
 		x.run(t, "windowmove", "--sync", win, strconv.Itoa(step.moveTo[0]), strconv.Itoa(step.moveTo[1]))
@@ -86,8 +86,13 @@ func TestWindowReopensWhereItWasClosed(t *testing.T) {
 		// would find it gone).
 		x.run(t, "windowfocus", "--sync", win)
 		step.close(t, app)
-		if err := app.Wait(); err != nil {
-			t.Fatalf("%s: the app exited with %v; log:\n%s", step.name, err, readLog(log))
+		select {
+		case <-app.done:
+		case <-ctx.Done():
+			t.Fatalf("%s: the app did not exit; log:\n%s", step.name, readLog(app.log))
+		}
+		if app.err != nil {
+			t.Fatalf("%s: the app exited with %v; log:\n%s", step.name, app.err, readLog(app.log))
 		}
 		t.Logf("%s: done in %v", step.name, time.Since(began).Round(time.Millisecond))
 		last = step.moveTo
@@ -135,17 +140,23 @@ func (x *xserver) run(t *testing.T, args ...string) string {
 }
 
 // window waits for the app's window to be shown and gives its id.
-func (x *xserver) window(t *testing.T, ctx context.Context) string {
+func (x *xserver) window(t *testing.T, ctx context.Context, app *runningApp) string {
 	t.Helper()
+	var out []byte
 	for ctx.Err() == nil {
 		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^IoT Studio$")
 		cmd.Env = append(os.Environ(), "DISPLAY="+x.display)
-		if out, err := cmd.Output(); err == nil && len(strings.Fields(string(out))) == 1 {
+		out, _ = cmd.Output()
+		if len(strings.Fields(string(out))) == 1 {
 			return strings.TrimSpace(string(out))
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-app.done:
+			t.Fatalf("the app exited (%v) before its window showed; log:\n%s", app.err, readLog(app.log))
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	t.Fatal("the window did not show")
+	t.Fatalf("the window did not show (windows named IoT Studio: %q); log:\n%s", out, readLog(app.log))
 	return ""
 }
 
@@ -197,9 +208,17 @@ func buildApp(t *testing.T) string {
 	return bin
 }
 
+// runningApp is the app started by startWindow.
+type runningApp struct {
+	cmd  *exec.Cmd
+	log  string        // its stdout and stderr
+	done chan struct{} // closed when it exited, with err
+	err  error
+}
+
 // startWindow starts the app's window on display with Fyne's preferences
-// under home; its log goes to the file it returns.
-func startWindow(t *testing.T, ctx context.Context, bin, display, home, data string) (*exec.Cmd, string) {
+// under home.
+func startWindow(t *testing.T, ctx context.Context, bin, display, home, data string) *runningApp {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "app.log")
 	f, err := os.Create(log)
@@ -214,13 +233,16 @@ func startWindow(t *testing.T, ctx context.Context, bin, display, home, data str
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	app := &runningApp{cmd: cmd, log: log, done: make(chan struct{})}
+	go func() {
+		app.err = cmd.Wait()
+		close(app.done)
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
+		_ = cmd.Process.Kill()
+		<-app.done
 	})
-	return cmd, log
+	return app
 }
 
 func readLog(path string) string {
