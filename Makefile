@@ -7,12 +7,13 @@ RUN_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 	libxinerama-dev libxi-dev libxxf86vm-dev
 # What building the Linux packages adds (dpkg-shlibdeps, xz).
 PACKAGE_PACKAGES := dpkg-dev xz-utils
-# What the tests add: a virtual display for the GUI smoke test, and real
-# brokers to test connections against (mosquitto; RabbitMQ, which speaks
-# MQTT 3.1.1 only; Debian starts both as services on install), a real
-# Prometheus to scrape the broker's metrics, and the checkers of the Linux
-# packages (packaging/check-linux.sh).
-TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps imagemagick \
+# What the tests add: a virtual display for the GUI smoke test and the
+# window-position test (xdotool moves the window there), and real brokers
+# to test connections against (mosquitto; RabbitMQ, which speaks MQTT 3.1.1
+# only; Debian starts both as services on install), a real Prometheus to
+# scrape the broker's metrics, and the checkers of the Linux packages
+# (packaging/check-linux.sh).
+TEST_PACKAGES := $(RUN_PACKAGES) xvfb xauth x11-apps xdotool imagemagick \
 	mosquitto mosquitto-clients rabbitmq-server python3 prometheus $(PACKAGE_PACKAGES) \
 	lintian desktop-file-utils appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

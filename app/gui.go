@@ -143,7 +143,7 @@ func runGUI(args []string, e env) error {
 		defer close(memDone)
 		releaseAfterBursts(ctx, log, memTick.C)
 	}()
-	quitOnSignal(ctx, a)
+	quitOnSignal(ctx, w.Quit)
 	w.ShowAndRun()
 
 	// Stop the UI refresh loops and the capture's actions first, so no
@@ -158,15 +158,17 @@ func runGUI(args []string, e env) error {
 
 // quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app
 // like its window's close button, so the broker and capture shut down
-// cleanly instead of dying mid-write. The goroutine ends with ctx.
-func quitOnSignal(ctx context.Context, a fyne.App) {
+// cleanly instead of dying mid-write. Fyne's driver quits on them too,
+// without closing the window; whichever runs first, the window's position
+// is kept (ui/window's settings.go). The goroutine ends with ctx.
+func quitOnSignal(ctx context.Context, quit func()) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		defer signal.Stop(sig)
 		select {
 		case <-sig:
-			fyne.Do(a.Quit)
+			fyne.Do(quit)
 		case <-ctx.Done():
 		}
 	}()

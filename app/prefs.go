@@ -41,6 +41,27 @@ type preferencesFile struct {
 
 	mu      sync.Mutex
 	written []byte // the file's content as last saved or loaded
+	// batching holds the saves of Batch's changes until it ends.
+	batching bool
+}
+
+// Batch makes the changes fn makes and saves them in one write. Fyne's
+// watcher reloads the file after each write; between two writes of two
+// changes made in a row it could read the first, which lacks the second,
+// and set the second value back in memory, to be saved so (the window's
+// position saved with the new x and the old y). Batch leaves no such
+// intermediate file. fn must not call Batch.
+func (p *preferencesFile) Batch(fn func()) {
+	p.mu.Lock()
+	p.batching = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.batching = false
+		p.mu.Unlock()
+		p.save()
+	}()
+	fn()
 }
 
 // keepPreferences makes a's preferences saved atomically to path (Fyne's
@@ -78,6 +99,9 @@ func (p *preferencesFile) encode() ([]byte, error) {
 func (p *preferencesFile) save() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.batching {
+		return // Batch saves at its end
+	}
 	data, err := p.encode()
 	if err != nil {
 		p.log.Error("the window's settings cannot be saved", "file", p.path, "error", err)

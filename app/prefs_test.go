@@ -92,3 +92,36 @@ func TestWindowSettingsReloadWritesNothing(t *testing.T) {
 		t.Fatal("reloading unchanged settings wrote the file again")
 	}
 }
+
+// Changes made in a Batch are written once, at its end: no file between
+// them for Fyne's watcher to reload the older values from.
+func TestWindowSettingsBatchWritesOnce(t *testing.T) {
+	a := test.NewTempApp(t)
+	path := filepath.Join(t.TempDir(), "preferences.json")
+	keepPreferences(a, path, slog.New(slog.DiscardHandler))
+	prefs := a.Preferences()
+	prefs.SetInt("window.x", 10)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, ok := prefs.(interface{ Batch(func()) })
+	if !ok {
+		t.Fatalf("the app's preferences (%T) cannot batch changes", prefs)
+	}
+	batch.Batch(func() {
+		prefs.SetInt("window.x", 417)
+		prefs.SetInt("window.y", 208)
+		if during, err := os.Stat(path); err != nil || !os.SameFile(before, during) {
+			t.Errorf("the file was written during the batch (%v)", err)
+		}
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil || m["window.x"] != float64(417) || m["window.y"] != float64(208) {
+		t.Fatalf("settings file after the batch: %s (%v), want x 417 and y 208", data, err)
+	}
+}

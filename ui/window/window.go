@@ -108,13 +108,24 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 	}
 	w.bridges = addBridges(ctx, serving, w.win, eng, opts.DataDir, w.log)
 	w.settings = rememberLayout(a, w.win, w.tops.panel.Split())
+	w.settings.log = w.log
 	w.settings.metrics = startMetrics(eng, sims.runs.stats, a.Preferences(), w.log)
 	w.setMainMenu(a, aboutInfo{Version: opts.Version, DataDir: opts.DataDir})
 	return w
 }
 
-// ShowAndRun shows the window and runs the app until it quits.
-func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
+// ShowAndRun shows the window where it was when it last closed and runs
+// the app until it quits.
+func (w *Window) ShowAndRun() {
+	w.win.Show()
+	w.settings.place()
+	w.settings.app.Run()
+}
+
+// Quit closes the window as its close button does, which ends the app;
+// unlike fyne.App.Quit, it keeps where the window was for the next start.
+// Call it on the UI goroutine (fyne.Do).
+func (w *Window) Quit() { w.win.Close() }
 
 // Close ends every panel's Serve (their refresh and actions) and the
 // capture's move aside, and waits for them, so that no panel goroutine reads an engine that is
