@@ -2,7 +2,6 @@ package explorer
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -100,26 +99,6 @@ func TestStatusBarFitsAndTheLayoutHoldsStill(t *testing.T) {
 	still("Resume became Pause")
 }
 
-// inLanguage shows the window in c for the rest of the test, as the app
-// does at start, and English again afterwards: Fyne's language is global,
-// and a widget takes its words when it is made.
-func inLanguage(t *testing.T, c translations.Choice) {
-	t.Helper()
-	t.Setenv("LANGUAGE", "")
-	t.Setenv("LC_ALL", "")
-	t.Setenv("LC_MESSAGES", "")
-	t.Setenv("LANG", "en_US.UTF-8")
-	if err := translations.Register(c); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = os.Setenv("LANGUAGE", "")
-		if err := translations.Register(translations.English); err != nil {
-			t.Error(err)
-		}
-	})
-}
-
 // In every language the tree pane's buttons fit half of the Explorer in
 // a 1100 px window, so the split to the inspector stays in the middle and
 // the inspector keeps the width its rows are made for. The navigation
@@ -131,7 +110,7 @@ func TestTreePaneFitsHalfTheDefaultWindowInEveryLanguage(t *testing.T) {
 		navW float32
 	}{{translations.English, 100}, {translations.Russian, 120}, {translations.Chinese, 70}} {
 		t.Run(string(c.lang), func(t *testing.T) {
-			inLanguage(t, c.lang)
+			uitest.InLanguage(t, c.lang)
 			half := (1100 - c.navW) / 2
 			h := newHarnessWith(t, func(o *Options) { o.Detail = canvas.NewRectangle(nil) })
 			if got := h.p.pauseBtn.Text; c.lang == translations.Russian && got != "Пауза" {

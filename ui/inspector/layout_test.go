@@ -2,7 +2,6 @@ package inspector
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,26 +160,6 @@ func TestInspectorIsLegibleAtTheDefaultWindowSize(t *testing.T) {
 	}
 }
 
-// inLanguage shows the window in c for the rest of the test, as the app
-// does at start, and English again afterwards: Fyne's language is global,
-// and a widget takes its words when it is made.
-func inLanguage(t *testing.T, c translations.Choice) {
-	t.Helper()
-	t.Setenv("LANGUAGE", "")
-	t.Setenv("LC_ALL", "")
-	t.Setenv("LC_MESSAGES", "")
-	t.Setenv("LANG", "en_US.UTF-8")
-	if err := translations.Register(c); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = os.Setenv("LANGUAGE", "")
-		if err := translations.Register(translations.English); err != nil {
-			t.Error(err)
-		}
-	})
-}
-
 // In every language, at the width the inspector gets in the default
 // window, the decoder row shows its status whole ("5 строк" was cut to
 // "5 …" in Russian) and the history rows show their whole stamp, time,
@@ -189,7 +168,7 @@ func inLanguage(t *testing.T, c translations.Choice) {
 func TestInspectorLabelsWholeInEveryLanguage(t *testing.T) {
 	for _, c := range []translations.Choice{translations.English, translations.Russian, translations.Chinese} {
 		t.Run(string(c), func(t *testing.T) {
-			inLanguage(t, c)
+			uitest.InLanguage(t, c)
 			h := newHarness(t, topics.Options{}, nil)
 			if c == translations.Russian && h.in.freezeBtn.Text != "Заморозить" {
 				t.Fatalf("the inspector is not in Russian: Freeze reads %q", h.in.freezeBtn.Text)
@@ -282,7 +261,7 @@ func squashed(l *widget.Label) string {
 func TestHistoryHoldsStillAsItsStatusGrows(t *testing.T) {
 	for _, c := range []translations.Choice{translations.English, translations.Russian} {
 		t.Run(string(c), func(t *testing.T) {
-			inLanguage(t, c)
+			uitest.InLanguage(t, c)
 			h := newHarness(t, topics.Options{}, openStore(t))
 			h.win.Resize(inspectorSize)
 			for i := range 5 {
