@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,11 +291,27 @@ func (r refreshes) report(b *testing.B) {
 	b.ReportMetric(ms(pct(r.reads, 99)), "refresh-read-p99-ms")
 }
 
+// processStart is about when the runtime started, so that the slow
+// refreshes logged can be matched with GODEBUG=gctrace=1's "@…s" times.
+var processStart = time.Now()
+
+// slowRefresh is a refresh whose UI time is worth naming in the log.
+const slowRefresh = 100 * time.Millisecond
+
 func (r refreshes) log(b *testing.B) {
 	gaps := r.gaps()
 	b.Logf("tree refreshes: %d; interval p50 %v p99 %v max %v; UI time p50 %v p99 %v max %v; read lock held p50 %v p99 %v max %v",
 		len(r.starts), pct(gaps, 50), pct(gaps, 99), pct(gaps, 100), pct(r.tooks, 50), pct(r.tooks, 99), pct(r.tooks, 100),
 		pct(r.reads, 50), pct(r.reads, 99), pct(r.reads, 100))
+	var slow []string
+	for i, took := range r.tooks {
+		if took >= slowRefresh {
+			slow = append(slow, fmt.Sprintf("@%.3fs %v", r.starts[i].Sub(processStart).Seconds(), took.Round(time.Millisecond)))
+		}
+	}
+	if len(slow) > 0 {
+		b.Logf("refreshes with UI time ≥ %v (since the process started): %s", slowRefresh, strings.Join(slow, ", "))
+	}
 }
 
 func reportDrops(b *testing.B, st topics.Stats, bst broker.Stats, cst capture.Stats) {
