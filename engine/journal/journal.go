@@ -140,7 +140,7 @@ func (e Event) Summary() string {
 	add := func(format string, v ...any) { parts = append(parts, fmt.Sprintf(format, v...)) }
 	switch e.Kind {
 	case Connect:
-		add("v%s", protocolName(e.Protocol))
+		add("v%s", ProtocolVersion(e.Protocol))
 		if e.CleanStart {
 			add("clean start")
 		}
@@ -189,7 +189,9 @@ func (e Event) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
-func protocolName(v byte) string {
+// ProtocolVersion is an MQTT protocol level as its version number ("3.1.1"),
+// as the event summaries show it.
+func ProtocolVersion(v byte) string {
 	switch v {
 	case 3:
 		return "3.1"

@@ -18,7 +18,7 @@ func summaryText(ev journal.Event) string {
 	add := func(format string, v ...any) { parts = append(parts, fmt.Sprintf(format, v...)) }
 	switch ev.Kind {
 	case journal.Connect:
-		add("v%s", protocolVersion(ev.Protocol))
+		add("v%s", journal.ProtocolVersion(ev.Protocol))
 		if ev.CleanStart {
 			add("%s", lang.X("journal.cleanstart", "clean start"))
 		}
@@ -67,18 +67,6 @@ func summaryText(ev journal.Event) string {
 		return ev.Summary()
 	}
 	return strings.Join(parts, ", ")
-}
-
-func protocolVersion(v byte) string {
-	switch v {
-	case 3:
-		return "3.1"
-	case 4:
-		return "3.1.1"
-	case 5:
-		return "5"
-	}
-	return fmt.Sprint(v)
 }
 
 // causeWords says why a client went away.
