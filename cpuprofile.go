@@ -7,14 +7,24 @@ import (
 )
 
 // startCPUProfile writes a CPU profile of the whole run to the file that
-// IOTSTUDIO_CPUPROFILE names, so that a benchmark can profile the shipped
-// binary (simulate run, serve) as it runs, child process and all. The
-// returned stop flushes it; main calls it before exiting.
+// IOTSTUDIO_CPUPROFILE names, and the run's allocations (pprof's allocs
+// profile) to IOTSTUDIO_MEMPROFILE's, so that a benchmark can profile the
+// shipped binary (simulate run, serve) as it runs, child process and all.
+// The returned stop flushes them; main calls it before exiting.
 func startCPUProfile() (stop func()) {
-	path := os.Getenv("IOTSTUDIO_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	stopCPU := func() {}
+	if path := os.Getenv("IOTSTUDIO_CPUPROFILE"); path != "" {
+		stopCPU = cpuProfile(path)
 	}
+	return func() {
+		stopCPU()
+		if path := os.Getenv("IOTSTUDIO_MEMPROFILE"); path != "" {
+			writeAllocsProfile(path)
+		}
+	}
+}
+
+func cpuProfile(path string) (stop func()) {
 	f, err := os.Create(path)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "IOTSTUDIO_CPUPROFILE: %v (running without a profile)\n", err)
@@ -30,5 +40,18 @@ func startCPUProfile() (stop func()) {
 		if err := f.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "IOTSTUDIO_CPUPROFILE: writing %s: %v\n", path, err)
 		}
+	}
+}
+
+func writeAllocsProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "IOTSTUDIO_MEMPROFILE: writing %s: %v\n", path, err)
 	}
 }
