@@ -1,7 +1,6 @@
 package device
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -124,6 +123,7 @@ func (f *Fleet) NewDevice(index int) *Device {
 		d.gens[l.id] = d.newGens(l)
 	}
 	d.listSeq = make([]uint64, len(p.lists))
+	d.draw = make([]drawScratch, len(p.lists))
 	d.vars = map[string]any{}
 	d.drawVars()
 	d.on = make([]bool, len(p.streams))
@@ -167,6 +167,7 @@ type Device struct {
 	state   map[string]any
 	gens    [][]gen.Generator // per field list id
 	listSeq []uint64          // per field list id: how many times it was drawn
+	draw    []drawScratch     // per field list id: reused by generate
 	on      []bool            // per stream
 	rngs    map[*actionSpec]*rand.Rand
 	topics  map[*msgSpec]string // fixed topics, rendered once
@@ -403,19 +404,33 @@ func (d *Device) message(topic string, payload []byte, qos byte, retain bool, no
 	return message.Message{Time: now, ClientID: d.clientID, Protocol: d.fleet.opt.Protocol, Topic: topic, Payload: payload, QoS: qos, Retain: retain}
 }
 
+// drawScratch is what generate needs for one field list, kept between
+// draws: a device sends every second for hours, and a fresh map and
+// sample per message were a fifth of a fleet's garbage.
+type drawScratch struct {
+	fields map[string]any
+	sample gen.Sample
+}
+
 // generate draws l's next values into data.Fields (and data.Seq) and
-// returns them in order.
+// returns them in order. data.Fields is valid until l's next draw: the
+// message is built from it under d.mu, before anything draws again.
 func (d *Device) generate(l *fieldList, data *tdata) gen.Object {
 	data.Seq = d.listSeq[l.id]
 	d.listSeq[l.id]++
-	s := &gen.Sample{Now: data.Now, Seq: data.Seq, Fields: make(map[string]any, len(l.specs)), State: d.state, Vars: d.vars, ID: d.id, Index: d.index}
+	sc := &d.draw[l.id]
+	if sc.fields == nil {
+		sc.fields = make(map[string]any, len(l.specs))
+	}
+	clear(sc.fields)
+	sc.sample = gen.Sample{Now: data.Now, Seq: data.Seq, Fields: sc.fields, State: d.state, Vars: d.vars, ID: d.id, Index: d.index}
 	obj := make(gen.Object, len(l.specs))
 	for i, spec := range l.specs {
-		v := d.gens[l.id][i].Next(s)
-		s.Fields[spec.name] = v
+		v := d.gens[l.id][i].Next(&sc.sample)
+		sc.fields[spec.name] = v
 		obj[i] = gen.KV{Key: spec.name, Value: v}
 	}
-	data.Fields = s.Fields
+	data.Fields = sc.fields
 	return obj
 }
 
@@ -434,9 +449,12 @@ func (d *Device) build(m *msgSpec, data *tdata) (message.Message, error) {
 		payload = []byte(s)
 	case len(obj) > 0:
 		var err error
-		if payload, err = json.Marshal(obj); err != nil {
+		if payload, err = obj.AppendJSON(make([]byte, 0, m.jsonSize.Load())); err != nil {
 			return message.Message{}, fmt.Errorf("payload as JSON: %w", err)
 		}
+	}
+	if n := int64(len(payload)); n > m.jsonSize.Load() {
+		m.jsonSize.Store(n) // a high-water mark: a lost race only costs a regrow
 	}
 	topic, err := d.topic(m, data)
 	if err != nil {

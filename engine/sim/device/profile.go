@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/message"
@@ -68,6 +69,9 @@ type msgSpec struct {
 	qos     byte
 	retain  bool
 	props   *propsSpec
+	// jsonSize is the largest JSON payload built from fields so far, the
+	// buffer a payload starts with: one allocation per message.
+	jsonSize atomic.Int64
 }
 
 type propsSpec struct {
