@@ -26,6 +26,8 @@ import (
 type conn interface {
 	// publish sends m without waiting for an acknowledgement.
 	publish(m message.Message) error
+	// publishStamped is publish with st's user properties added (MQTT 5).
+	publishStamped(m message.Message, st stamp) error
 	// publishAcked sends m and, at QoS 1 and 2, waits for the broker's
 	// acknowledgement until ctx ends: a DISCONNECT right behind an
 	// unacknowledged PUBLISH can lose it (a device's last "offline").
@@ -59,11 +61,12 @@ func (r *Runner) dialV5(ctx context.Context, d *device, h handlers) (conn, error
 	if err != nil {
 		return nil, err
 	}
-	c := &v5conn{nc: nc}
 	pconn := &packetConn{Conn: nc, writeTimeout: r.opt.ConnectTimeout}
+	c := &v5conn{nc: nc, pconn: pconn, pinger: paho.NewDefaultPinger()}
 	c.pc = paho.NewClient(paho.ClientConfig{
 		Conn:          pconn,
 		PacketTimeout: r.opt.ConnectTimeout,
+		PingHandler:   c.pinger,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			h.recv(fromV5(pr.Packet))
 			return true, nil
@@ -124,13 +127,37 @@ func serverDisconnect(clientID string, dp *paho.Disconnect) error {
 }
 
 type v5conn struct {
-	nc net.Conn
-	pc *paho.Client
+	nc     net.Conn
+	pconn  *packetConn
+	pinger *paho.DefaultPinger
+	pc     *paho.Client
 }
 
-func (c *v5conn) publish(m message.Message) error {
-	_, err := c.pc.PublishWithOptions(context.Background(), v5Publish(m), paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
-	return err
+func (c *v5conn) publish(m message.Message) error { return c.publishStamped(m, stamp{}) }
+
+// publishStamped sends a QoS 0 message that is not retained, the bulk of
+// a fleet's traffic, with its own encoder (see appendPublish5); the rest
+// go through paho.golang, which tracks QoS 1 and 2 and checks that the
+// broker allows retained messages.
+func (c *v5conn) publishStamped(m message.Message, st stamp) error {
+	if m.QoS > 0 || m.Retain {
+		if st.client != "" {
+			m = withStamp(m, st)
+		}
+		_, err := c.pc.PublishWithOptions(context.Background(), v5Publish(m), paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})
+		return err
+	}
+	if err := c.pconn.publish(&m, st); err != nil {
+		if !errors.As(err, new(badPublishError)) {
+			// A write that failed may have left part of a packet on the
+			// wire: end the connection, as paho does, so that its reader
+			// reports the loss (lost) and the device reconnects.
+			_ = c.nc.Close()
+		}
+		return err
+	}
+	c.pinger.PacketSent()
+	return nil
 }
 
 func (c *v5conn) publishAcked(ctx context.Context, m message.Message) error {
@@ -328,3 +355,7 @@ func (c *v3conn) closeSocket() {
 		_ = (*p).Close()
 	}
 }
+
+// publishStamped sends m alone: MQTT 3.1.1 has no user properties to
+// carry a stamp in.
+func (c *v3conn) publishStamped(m message.Message, _ stamp) error { return c.publish(m) }

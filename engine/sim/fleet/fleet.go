@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -553,17 +552,12 @@ func (r *Runner) sendStream(j job) {
 		r.dropped.Add(1) // the value was made (the device's signal moves on) but never sent
 		return
 	}
+	var err error
 	if r.target.Protocol != 4 {
-		seq := d.seq.Add(1) - 1
-		// A fresh slice: the behaviour may reuse its own.
-		ups := make([]message.UserProp, 0, len(m.UserProps)+3)
-		ups = append(ups, m.UserProps...)
-		m.UserProps = append(ups,
-			message.UserProp{Key: PropSeq, Value: strconv.FormatUint(seq, 10)},
-			message.UserProp{Key: PropTime, Value: strconv.FormatInt(now.UnixNano(), 10)},
-			message.UserProp{Key: PropClient, Value: d.clientID})
+		err = c.publishStamped(m, stamp{seq: d.seq.Add(1) - 1, at: now.UnixNano(), client: d.clientID})
+	} else {
+		err = c.publish(m)
 	}
-	err := c.publish(m)
 	r.lag.observe(time.Since(time.Unix(0, j.at)))
 	if err != nil {
 		r.publishFailed(d, m.Topic, err)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/message"
 )
 
 // packetConn makes every MQTT packet paho.golang sends one write(2).
@@ -26,7 +28,9 @@ type packetConn struct {
 	net.Conn
 	sync.Mutex
 	writeTimeout time.Duration
-	buf          []byte
+	deadline     time.Time // the write deadline set last
+	buf          []byte    // the packet being gathered
+	props        []byte    // scratch for a PUBLISH's properties (publish)
 	// stuck is set once a write timed out: the library then reports the
 	// connection's end by whatever its reader saw, which says less.
 	stuck atomic.Pointer[stuckError]
@@ -38,9 +42,29 @@ func (c *packetConn) Write(p []byte) (int, error) {
 	if !ok || len(c.buf) < total {
 		return len(p), nil
 	}
-	if c.writeTimeout > 0 {
-		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	if err := c.flush(); err != nil {
+		return 0, err
 	}
+	return len(p), nil
+}
+
+// publish sends m as a QoS 0 MQTT 5 PUBLISH stamped with st, encoded
+// here (appendPublish5) rather than by paho.golang, under the same lock
+// as paho's own writes (its pings), so packets never interleave.
+func (c *packetConn) publish(m *message.Message, st stamp) error {
+	c.Lock()
+	defer c.Unlock()
+	var err error
+	if c.buf, c.props, err = appendPublish5(c.buf[:0], c.props, m, st); err != nil {
+		c.buf = c.buf[:0]
+		return badPublishError{err}
+	}
+	return c.flush()
+}
+
+// flush writes the packet gathered in buf with one write(2).
+func (c *packetConn) flush() error {
+	c.extendDeadline()
 	_, err := c.Conn.Write(c.buf)
 	if cap(c.buf) > 64<<10 {
 		c.buf = nil // do not keep a large payload's buffer for the device's life
@@ -50,12 +74,26 @@ func (c *packetConn) Write(p []byte) (int, error) {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		se := &stuckError{addr: c.RemoteAddr().String(), after: c.writeTimeout}
 		c.stuck.CompareAndSwap(nil, se)
-		return 0, se
+		return se
 	}
-	if err != nil {
-		return 0, err
+	return err
+}
+
+// extendDeadline moves the write deadline to writeTimeout from now once
+// less than half of it is left, rather than on every write: setting it
+// is a runtime timer update per message, which at 10,000 messages a
+// second cost 2.5 % of the simulator's CPU. So a write that cannot go
+// through fails after between half and all of writeTimeout.
+func (c *packetConn) extendDeadline() {
+	if c.writeTimeout <= 0 {
+		return
 	}
-	return len(p), nil
+	now := time.Now()
+	if c.deadline.Sub(now) >= c.writeTimeout/2 {
+		return
+	}
+	c.deadline = now.Add(c.writeTimeout)
+	_ = c.Conn.SetWriteDeadline(c.deadline)
 }
 
 // stuckError is a write that found the broker not reading.
