@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startCPUProfile writes a CPU profile of the whole run to the file that
@@ -16,7 +17,12 @@ func startCPUProfile() (stop func()) {
 	if path := os.Getenv("IOTSTUDIO_CPUPROFILE"); path != "" {
 		stopCPU = cpuProfile(path)
 	}
+	stopTrace := func() {}
+	if path := os.Getenv("IOTSTUDIO_TRACE"); path != "" {
+		stopTrace = startTrace(path)
+	}
 	return func() {
+		stopTrace()
 		stopCPU()
 		if path := os.Getenv("IOTSTUDIO_MEMPROFILE"); path != "" {
 			writeAllocsProfile(path)
@@ -53,5 +59,26 @@ func writeAllocsProfile(path string) {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "IOTSTUDIO_MEMPROFILE: writing %s: %v\n", path, err)
+	}
+}
+
+// startTrace writes an execution trace (go tool trace) of the run to path:
+// where goroutines wait, which a CPU profile cannot show.
+func startTrace(path string) (stop func()) {
+	f, err := os.Create(path)
+	if err == nil {
+		if err = trace.Start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "IOTSTUDIO_TRACE: %v (running without a trace)\n", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "IOTSTUDIO_TRACE: writing %s: %v\n", path, err)
+		}
 	}
 }
