@@ -9,7 +9,8 @@ import (
 
 // startCPUProfile writes a CPU profile of the whole run to the file that
 // IOTSTUDIO_CPUPROFILE names, and the run's allocations (pprof's allocs
-// profile) to IOTSTUDIO_MEMPROFILE's, so that a benchmark can profile the
+// profile) to IOTSTUDIO_MEMPROFILE's and an execution trace to
+// IOTSTUDIO_TRACE's, so that a benchmark can profile the
 // shipped binary (simulate run, serve) as it runs, child process and all.
 // The returned stop flushes them; main calls it before exiting.
 func startCPUProfile() (stop func()) {
