@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -13,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/testkit"
 )
 
 // BenchmarkSimulate10k is issue 13's performance requirement, measured as
@@ -142,23 +144,18 @@ func envInts(b *testing.B, name string, def []int) []int {
 
 // raiseNoFile lifts this process's open-file limit to its hard limit, so
 // that the children (which inherit it) can hold one descriptor per device.
-// Setting it explicitly also stops os/exec from restoring the soft limit
-// Go found at start in the children.
 func raiseNoFile(b *testing.B) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		b.Fatal(err)
-	}
-	lim.Cur = lim.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		b.Fatalf("raising the open-file limit to %d: %v", lim.Max, err)
+	if _, hard := testkit.OpenFiles(); hard > 0 {
+		testkit.RaiseOpenFiles(b, hard)
 	}
 }
 
+// noFileLimit is the open-file limit, or no limit where there is none.
 func noFileLimit() uint64 {
-	var lim syscall.Rlimit
-	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	return lim.Cur
+	if cur, _ := testkit.OpenFiles(); cur > 0 {
+		return cur
+	}
+	return math.MaxUint64
 }
 
 // simBenchScenario is one profile: a reading a second, about 80 bytes of

@@ -8,10 +8,10 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
 
@@ -78,14 +78,7 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 }
 
 func runEMFILEChild(t *testing.T) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	lim.Cur = 48
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
+	testkit.LimitOpenFiles(t, 48)
 	b, err := New(Config{
 		MQTTAddr: "127.0.0.1:0", NoPersistence: true,
 		MaxConnections: 1000,             // above the descriptor limit: accept itself must fail

@@ -1,3 +1,8 @@
+//go:build unix
+
+// The peers here are Debian's packages, started as a process group that
+// the test kills whole.
+
 package client
 
 import (

@@ -1,7 +1,7 @@
 // Package testkit is what the tests of every package share: a bounded
 // wait for a condition (the way to wait for something another goroutine
-// does, instead of a hand-written deadline loop), a free loopback port and
-// a logger that keeps test output quiet. Its subpackage rawmqtt is a raw
+// does, instead of a hand-written deadline loop), a free loopback port,
+// the open-file limit and a logger that keeps test output quiet. Its subpackage rawmqtt is a raw
 // MQTT test client; mosquittopeer runs Debian's mosquitto as a peer;
 // engine/broker/brokertest starts the embedded broker. Only tests (and,
 // for rawmqtt, load generators) import them. testkit and rawmqtt import

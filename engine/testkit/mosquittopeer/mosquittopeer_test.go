@@ -1,3 +1,7 @@
+//go:build unix
+
+// alive asks the system with signal 0 whether a process exists.
+
 package mosquittopeer
 
 import (
