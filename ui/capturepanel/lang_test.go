@@ -43,7 +43,8 @@ func TestRetentionUnitsInRussian(t *testing.T) {
 	}{
 		{"500", "МиБ", "36", "часы", 500 << 20, 36 * time.Hour, "хранит 500 МиБ / 36 часов"},
 		{"2", "ТиБ", "3", "дни", 2 << 40, 72 * time.Hour, "хранит 2 ТиБ / 3 дня"},
-		{"1.5", "ГиБ", "1.5", "часы", 1536 << 20, 90 * time.Minute, "хранит 1.5 ГиБ / 1.5 ч"},
+		// A Russian fraction has a comma, typed and shown.
+		{"1,5", "ГиБ", "1,5", "часы", 1536 << 20, 90 * time.Minute, "хранит 1,5 ГиБ / 1,5 ч"},
 	} {
 		r.size.SetText(tt.size)
 		r.sizeUnit.SetSelected(tt.sizeUnit)
@@ -69,7 +70,7 @@ func TestRetentionUnitsInRussian(t *testing.T) {
 	}
 }
 
-// In Russian the replay speeds read 0.5×, 1×, 10×, Макс., and Макс. is
+// In Russian the replay speeds read 0,5×, 1×, 10×, Макс., and Макс. is
 // replay as fast as it goes.
 func TestReplaySpeedsInRussian(t *testing.T) {
 	uitest.InLanguage(t, translations.Russian)
@@ -80,14 +81,14 @@ func TestReplaySpeedsInRussian(t *testing.T) {
 
 	test.Tap(p.replayBtn)
 	d := p.replayDlg
-	if want := []string{"0.5×", "1×", "10×", "Макс."}; !slices.Equal(d.speed.Options, want) {
+	if want := []string{"0,5×", "1×", "10×", "Макс."}; !slices.Equal(d.speed.Options, want) {
 		t.Fatalf("speeds %q, want %q", d.speed.Options, want)
 	}
 	if d.speed.Selected != "1×" {
 		t.Errorf("speed starts at %q", d.speed.Selected)
 	}
 	d.url.SetText("mqtt://127.0.0.1:1883")
-	for label, want := range map[string]float64{"0.5×": 0.5, "1×": 1, "10×": 10, "Макс.": 0} {
+	for label, want := range map[string]float64{"0,5×": 0.5, "1×": 1, "10×": 10, "Макс.": 0} {
 		d.speed.SetSelected(label)
 		_, ro, err := d.options()
 		if err != nil || ro.Speed != want {

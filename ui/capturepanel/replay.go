@@ -37,7 +37,7 @@ func speedLabel(speed float64) string {
 	if speed == 0 {
 		return lang.X("replay.speed.max", "Max")
 	}
-	return strconv.FormatFloat(speed, 'f', -1, 64) + "×"
+	return numfmt.Decimal(strconv.FormatFloat(speed, 'f', -1, 64)) + "×"
 }
 
 // speedOf is the speed the label shows (the radio shows labels).
@@ -257,8 +257,8 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 			case err != nil:
 				return fmt.Sprintf(lang.L("Replay failed after %s of %s: %v"), numfmt.Count(res.Published), numfmt.Plural(res.Total, "message", "messages"), err), err
 			}
-			return fmt.Sprintf(lang.L("Replayed %s to %s in %.1f s%s."), numfmt.Plural(res.Published, "message", "messages"), target,
-				res.Elapsed.Seconds(), skipped), nil
+			return fmt.Sprintf(lang.L("Replayed %s to %s in %s s%s."), numfmt.Plural(res.Published, "message", "messages"), target,
+				numfmt.Decimal(strconv.FormatFloat(res.Elapsed.Seconds(), 'f', 1, 64)), skipped), nil
 		},
 	})
 	if started {

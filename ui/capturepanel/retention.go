@@ -132,7 +132,7 @@ func unitOf(units []string, label string) string {
 }
 
 func trimFloat(f float64) string {
-	return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64)
+	return numfmt.Decimal(strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64))
 }
 
 // parseAmount reads a positive decimal number for what ("Size", "Age").
@@ -141,7 +141,7 @@ func parseAmount(what, text, unit string) (float64, error) {
 	if text == "" {
 		return 0, fmt.Errorf(lang.L("%s: enter a number of %s, or tick the box for no limit"), what, unitLabel(unit))
 	}
-	f, err := strconv.ParseFloat(text, 64)
+	f, err := numfmt.ParseDecimal(text)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf(lang.L("%s: %q is not a number"), what, text)
 	}

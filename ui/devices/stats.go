@@ -2,6 +2,7 @@ package devices
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -149,13 +150,13 @@ func duration(d time.Duration) string {
 	case d < 0:
 		return unknown
 	case d < time.Millisecond:
-		return fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond))
+		return numfmt.Decimal(fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond)))
 	case d < 10*time.Millisecond:
-		return fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond))
+		return numfmt.Decimal(fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond)))
 	case d < time.Second:
 		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
+	return fmt.Sprintf(lang.X("unit.seconds", "%s s"), numfmt.Decimal(strconv.FormatFloat(d.Seconds(), 'f', 1, 64)))
 }
 
 // ratePoint is the fleet's send rate at one time.

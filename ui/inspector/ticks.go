@@ -50,12 +50,13 @@ func formatValue(v float64) string {
 		return "0"
 	}
 	if a := math.Abs(v); a >= 1e6 || a < 1e-3 {
-		return strconv.FormatFloat(v, 'g', 4, 64)
+		return numfmt.Decimal(strconv.FormatFloat(v, 'g', 4, 64))
 	}
-	// Six decimals at most, trailing zeros dropped: 21.37, 0.3.
+	// Six decimals at most, trailing zeros dropped: 21.37, 0.3 (0,3 in
+	// Russian).
 	s := strconv.FormatFloat(v, 'f', 6, 64)
 	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
+	return numfmt.Decimal(strings.TrimSuffix(s, "."))
 }
 
 // timeSteps are the intervals a time axis may be ticked at.

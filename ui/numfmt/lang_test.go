@@ -2,6 +2,7 @@ package numfmt
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,21 +14,22 @@ import (
 // latinWord is an English word left in a text (month names, units, Auto).
 var latinWord = regexp.MustCompile(`[A-Za-z]{2,}`)
 
-// In Russian and Chinese the dates, byte units and decoder words come out
-// in those languages, and every date layout still formats and parses back
+// In Russian and Chinese the dates, numbers, byte units and decoder words
+// come out in those languages' ways, and every date layout still formats and parses back
 // the same time (a translator's typo in a layout would not).
 func TestNamesAndLayoutsInEachLanguage(t *testing.T) {
 	at := time.Date(2026, time.March, 7, 9, 23, 1, 0, time.Local)
 	layouts := map[string]func() string{"datetime": LayoutDateTime, "daysecond": LayoutDaySecond,
 		"dayminute": LayoutDayMinute, "day": LayoutDay}
 	tests := []struct {
-		lang                translations.Choice
-		datetime, kib, auto string
-		latinAllowed        bool
+		lang                 translations.Choice
+		datetime, kib, auto  string
+		count, rate, seconds string
+		latinAllowed         bool
 	}{
-		{translations.English, "7 Mar 2026 09:23:01", "1.5 KiB", "Auto", true},
-		{translations.Russian, "07.03.2026 09:23:01", "1.5 КиБ", "Авто", false},
-		{translations.Chinese, "2026年3月7日 09:23:01", "1.5 KiB", "自动", true},
+		{translations.English, "7 Mar 2026 09:23:01", "1.5 KiB", "Auto", "1,234,567", "2.5", "3,600 s", true},
+		{translations.Russian, "07.03.2026 09:23:01", "1,5 КиБ", "Авто", "1\u00a0234\u00a0567", "2,5", "3\u00a0600 с", false},
+		{translations.Chinese, "2026年3月7日 09:23:01", "1.5 KiB", "自动", "1,234,567", "2.5", "3,600 秒", true},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.lang), func(t *testing.T) {
@@ -37,6 +39,22 @@ func TestNamesAndLayoutsInEachLanguage(t *testing.T) {
 			}
 			if got := Bytes(1536); got != tc.kib {
 				t.Errorf("1536 bytes read %q, want %q", got, tc.kib)
+			}
+			if got := Count(1234567); got != tc.count {
+				t.Errorf("1234567 reads %q, want %q", got, tc.count)
+			}
+			if got := Rate(2.5); got != tc.rate {
+				t.Errorf("a rate of 2.5 reads %q, want %q", got, tc.rate)
+			}
+			if got := Seconds(3600); got != tc.seconds {
+				t.Errorf("3600 seconds read %q, want %q", got, tc.seconds)
+			}
+			typed := strings.Replace("1.5", ".", Decimal("."), 1)
+			if f, err := ParseDecimal(typed); err != nil || f != 1.5 {
+				t.Errorf("typed %q reads %v, %v; want 1.5", typed, f, err)
+			}
+			if _, err := ParseDecimal("1,5"); tc.lang != translations.Russian && err == nil {
+				t.Error(`"1,5" read as a number where the decimal separator is a point`)
 			}
 			if got := FormatLabel(decode.Auto); got != tc.auto {
 				t.Errorf("Auto reads %q, want %q", got, tc.auto)

@@ -25,15 +25,15 @@ func FormatLabel(f decode.Format) string {
 }
 
 // Bytes is a byte size as the window shows it: bytesize's number (as the
-// command line prints it) with the unit in the window's language, "1.5 КиБ"
-// in Russian.
+// command line prints it) with the separator and unit of the window's
+// language, "1,5 КиБ" in Russian.
 func Bytes[N integer](n N) string {
 	s := bytesize.Text(int64(n))
 	num, unit, ok := strings.Cut(s, " ")
 	if !ok {
 		return s
 	}
-	return num + " " + ByteUnit(unit)
+	return Decimal(num) + " " + ByteUnit(unit)
 }
 
 // ByteUnit translates one of bytesize's units ("MiB"); others come back

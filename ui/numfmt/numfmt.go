@@ -1,11 +1,13 @@
 // Package numfmt formats numbers the way every panel shows them: counters
-// with digits grouped by thousands, small rates with one decimal. Byte
+// with digits grouped by thousands, small rates with one decimal, both
+// with the window language's separators ("1,234.5", "1 234,5"). Byte
 // sizes come from engine/bytesize, which the command line shares, and
 // protocol level names from engine/message.ProtocolName.
 package numfmt
 
 import (
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -17,20 +19,48 @@ type integer interface {
 	~int | ~int32 | ~int64 | ~uint | ~uint32 | ~uint64
 }
 
-// Count groups digits by thousands: 1234567 -> 1,234,567.
+// Count groups digits by thousands: 1234567 -> 1,234,567 (1 234 567 in
+// Russian).
 func Count[N integer](n N) string {
 	if n < 0 {
-		return "-" + group(strconv.FormatUint(-uint64(n), 10))
+		return "-" + group(strconv.FormatUint(-uint64(n), 10), groupSeparator())
 	}
-	return group(strconv.FormatUint(uint64(n), 10))
+	return group(strconv.FormatUint(uint64(n), 10), groupSeparator())
 }
 
-// group puts a comma before every third digit from the right.
-func group(digits string) string {
-	out := make([]byte, 0, len(digits)+len(digits)/3)
+// groupSeparator goes between thousands: a comma in English and Chinese,
+// a no-break space in Russian (so a number never breaks across lines).
+func groupSeparator() string { return lang.X("number.group", ",") }
+
+// decimalSeparator goes before a fraction: a point in English and Chinese,
+// a comma in Russian.
+func decimalSeparator() string { return lang.X("number.decimal", ".") }
+
+// Decimal writes a number formatted with a point ("1.5", as strconv and
+// bytesize write it) with the window language's decimal separator.
+func Decimal(s string) string {
+	if sep := decimalSeparator(); sep != "." {
+		return strings.Replace(s, ".", sep, 1)
+	}
+	return s
+}
+
+// ParseDecimal reads a number typed in the window's language: "1,5" in
+// Russian, "1.5" in English (where "1,5" stays an error rather than a
+// silent 15 or 1.5).
+func ParseDecimal(text string) (float64, error) {
+	if sep := decimalSeparator(); sep != "." {
+		text = strings.Replace(text, sep, ".", 1)
+	}
+	return strconv.ParseFloat(text, 64)
+}
+
+// group puts sep before every third digit from the right.
+func group(digits, sep string) string {
+	out := make([]byte, 0, len(digits)+len(digits)/3*len(sep))
 	for i := range len(digits) {
 		if i > 0 && (len(digits)-i)%3 == 0 {
-			out = append(out, ',')
+			out = append(out, sep...)
 		}
 		out = append(out, digits[i])
 	}
@@ -54,7 +84,7 @@ func Plural[N integer](n N, one, many string) string {
 // Rate shows a per-second rate: one decimal below 10, whole numbers above.
 func Rate(r float64) string {
 	if r < 10 {
-		return strconv.FormatFloat(r, 'f', 1, 64)
+		return Decimal(strconv.FormatFloat(r, 'f', 1, 64))
 	}
 	return Count(int64(r + 0.5))
 }

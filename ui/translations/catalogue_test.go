@@ -259,6 +259,10 @@ func TestEveryUsedKeyIsInEnglish(t *testing.T) {
 	}
 }
 
+// spaceByDesign are keys whose translation may be only a space: Russian
+// groups thousands with a no-break space.
+var spaceByDesign = map[string]bool{"number.group": true}
+
 func TestTranslationsCoverEnglish(t *testing.T) {
 	en := readCatalogue(t, "en.json")
 	for _, name := range []string{"ru.json", "zh-CN.json"} {
@@ -272,7 +276,7 @@ func TestTranslationsCoverEnglish(t *testing.T) {
 				}
 				want := e.forms()["other"]
 				for form, text := range te.forms() {
-					if strings.TrimSpace(text) == "" {
+					if text == "" || strings.TrimSpace(text) == "" && !spaceByDesign[k] {
 						t.Errorf("%q: the %s form is empty", k, form)
 					}
 					if !samePlaceholders(want, text) {
