@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/engine/mqttwire"
 )
 
 // stamp is what a stream's reading carries so that whoever receives it
@@ -73,7 +74,7 @@ func appendPublish5(dst, props []byte, m *message.Message, st stamp) (packet, sc
 	if len(m.Topic) > maxString {
 		return dst, props, fmt.Errorf("topic %.40q… is %d bytes; MQTT allows %d", m.Topic, len(m.Topic), maxString)
 	}
-	remaining := 2 + len(m.Topic) + vbiLen(len(props)) + len(props) + len(m.Payload)
+	remaining := 2 + len(m.Topic) + mqttwire.VarintLen(len(props)) + len(props) + len(m.Payload)
 	if remaining > maxRemaining {
 		return dst, props, fmt.Errorf("publish to %s is %d bytes; MQTT allows %d", m.Topic, remaining, maxRemaining)
 	}
@@ -82,9 +83,9 @@ func appendPublish5(dst, props []byte, m *message.Message, st stamp) (packet, sc
 		flags |= 1
 	}
 	dst = append(dst, flags)
-	dst = appendVBI(dst, remaining)
-	dst = appendString(dst, m.Topic)
-	dst = appendVBI(dst, len(props))
+	dst = mqttwire.AppendVarint(dst, remaining)
+	dst = mqttwire.AppendString(dst, m.Topic)
+	dst = mqttwire.AppendVarint(dst, len(props))
 	dst = append(dst, props...)
 	return append(dst, m.Payload...), props, nil
 }
@@ -99,31 +100,31 @@ func appendProps5(b []byte, m *message.Message, st stamp) ([]byte, error) {
 	}
 	if m.ContentType != "" {
 		b = append(b, propContentType)
-		b = appendString(b, m.ContentType)
+		b = mqttwire.AppendString(b, m.ContentType)
 	}
 	if m.ResponseTopic != "" {
 		b = append(b, propResponseTopic)
-		b = appendString(b, m.ResponseTopic)
+		b = mqttwire.AppendString(b, m.ResponseTopic)
 	}
 	if m.CorrelationData != nil {
 		b = append(b, propCorrelationData)
-		b = appendString(b, string(m.CorrelationData))
+		b = mqttwire.AppendString(b, string(m.CorrelationData))
 	}
 	for _, u := range m.UserProps {
 		b = append(b, propUser)
-		b = appendString(b, u.Key)
-		b = appendString(b, u.Value)
+		b = mqttwire.AppendString(b, u.Key)
+		b = mqttwire.AppendString(b, u.Value)
 	}
 	if st.client != "" {
 		b = append(b, propUser)
-		b = appendString(b, PropSeq)
+		b = mqttwire.AppendString(b, PropSeq)
 		b = appendDecimal(b, strconv.AppendUint(make([]byte, 0, 20), st.seq, 10))
 		b = append(b, propUser)
-		b = appendString(b, PropTime)
+		b = mqttwire.AppendString(b, PropTime)
 		b = appendDecimal(b, strconv.AppendInt(make([]byte, 0, 20), st.at, 10))
 		b = append(b, propUser)
-		b = appendString(b, PropClient)
-		b = appendString(b, st.client)
+		b = mqttwire.AppendString(b, PropClient)
+		b = mqttwire.AppendString(b, st.client)
 	}
 	if !fits(m) || len(st.client) > maxString {
 		return b, fmt.Errorf("a property of the publish to %s is over %d bytes, the most MQTT allows", m.Topic, maxString)
@@ -149,39 +150,4 @@ func fits(m *message.Message) bool {
 func appendDecimal(b, digits []byte) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(digits)))
 	return append(b, digits...)
-}
-
-// appendString appends s as MQTT writes a string: a 2-byte length, then
-// the bytes. The caller checks the length fits.
-func appendString(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
-	return append(b, s...)
-}
-
-// appendVBI appends n as MQTT's variable byte integer.
-func appendVBI(b []byte, n int) []byte {
-	for {
-		digit := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			digit |= 0x80
-		}
-		b = append(b, digit)
-		if n == 0 {
-			return b
-		}
-	}
-}
-
-// vbiLen is how many bytes appendVBI writes for n.
-func vbiLen(n int) int {
-	switch {
-	case n < 128:
-		return 1
-	case n < 16_384:
-		return 2
-	case n < 2_097_152:
-		return 3
-	}
-	return 4
 }

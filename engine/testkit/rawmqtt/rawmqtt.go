@@ -21,6 +21,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/iotstudio/iotstudio/engine/mqttwire"
 )
 
 // MQTT control packet types (first byte, upper nibble).
@@ -48,25 +50,10 @@ type Client struct {
 }
 
 // AppendVarint appends MQTT's variable-length "remaining length" encoding.
-func AppendVarint(b []byte, n int) []byte {
-	for {
-		d := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			d |= 0x80
-		}
-		b = append(b, d)
-		if n == 0 {
-			return b
-		}
-	}
-}
+func AppendVarint(b []byte, n int) []byte { return mqttwire.AppendVarint(b, n) }
 
 // AppendString appends an MQTT string: a two-byte length, then the bytes.
-func AppendString(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
-	return append(b, s...)
-}
+func AppendString(b []byte, s string) []byte { return mqttwire.AppendString(b, s) }
 
 // Frame prefixes body with a fixed header.
 func Frame(first byte, body []byte) []byte {
