@@ -40,7 +40,8 @@ func colTitle(c int) string {
 var colTitles = [numCols]string{"Client ID", "Address", "Protocol", "Connected since", "Subscriptions", "Inflight / queued", ""}
 
 // colContent is the least each column is given whatever its heading: the
-// address an IPv4 one with its port. The client ID grows by up to
+// address an IPv4 one with its port. The protocol column also fits
+// "MQTT 3.1.1" (protocolWidth). The client ID grows by up to
 // idGrows from what is left, to fit the app's own connections, "Local
 // broker (iotstudio-0123abcd)", when the panel has room.
 var colContent = [numCols]float32{200, 130, 80, 100, 0, 100, 0}
@@ -67,6 +68,9 @@ func columnWidthsFor(titles [numCols]string, disconnect string, width, gap float
 	used := float32(0)
 	for c := range numCols {
 		ws[c] = max(colContent[c], tablefit.HeadingWidth(titles[c]))
+		if c == colProtocol {
+			ws[c] = max(ws[c], protocolWidth())
+		}
 		if c == colAction {
 			ws[c] = max(ws[c], widget.NewButtonWithIcon(disconnect, theme.CancelIcon(), nil).MinSize().Width)
 		}
@@ -81,6 +85,15 @@ func columnWidthsFor(titles [numCols]string, disconnect string, width, gap float
 		ws[colSubs] += extra - grow
 	}
 	return ws
+}
+
+// protocolWidth fits the longest protocol name a client can have.
+func protocolWidth() float32 {
+	w := float32(0)
+	for _, level := range []byte{3, 4, 5} {
+		w = max(w, tablefit.TextWidth(message.ProtocolName(level)))
+	}
+	return w
 }
 
 // clientRow is one client as the table shows it.

@@ -12,7 +12,8 @@ import (
 
 // At the default window's width (1100 px less the navigation) the clients
 // table fits without a sideways scroll bar, with every heading and the
-// Disconnect button whole, in English and in Russian.
+// Disconnect button whole, in English and in Russian, and every protocol
+// name whole.
 func TestClientColumnsFitTheDefaultWindow(t *testing.T) {
 	test.NewTempApp(t)
 	cases := []struct {
@@ -32,6 +33,10 @@ func TestClientColumnsFitTheDefaultWindow(t *testing.T) {
 			if need := tablefit.HeadingWidth(c.titles[i]); w < need {
 				t.Errorf("%s: column %q is %.0f px, its heading needs %.0f", c.name, c.titles[i], w, need)
 			}
+		}
+		// A 3.1.1 client's protocol is whole: "MQTT 3…" was all it showed.
+		if need := tablefit.TextWidth("MQTT 3.1.1"); ws[colProtocol] < need {
+			t.Errorf("%s: the protocol column is %.0f px, MQTT 3.1.1 needs %.0f", c.name, ws[colProtocol], need)
 		}
 		if need := widget.NewButtonWithIcon(c.disconnect, theme.CancelIcon(), nil).MinSize().Width; ws[colAction] < need {
 			t.Errorf("%s: the Disconnect column is %.0f px, the button needs %.0f", c.name, ws[colAction], need)
