@@ -64,7 +64,7 @@ func (c *packetConn) publish(m *message.Message, st stamp) error {
 
 // flush writes the packet gathered in buf with one write(2).
 func (c *packetConn) flush() error {
-	c.extendDeadline()
+	start := c.extendDeadline()
 	_, err := c.Conn.Write(c.buf)
 	if cap(c.buf) > 64<<10 {
 		c.buf = nil // do not keep a large payload's buffer for the device's life
@@ -72,7 +72,7 @@ func (c *packetConn) flush() error {
 		c.buf = c.buf[:0]
 	}
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		se := &stuckError{addr: c.RemoteAddr().String(), after: c.writeTimeout}
+		se := &stuckError{addr: c.RemoteAddr().String(), after: time.Since(start).Round(10 * time.Millisecond)}
 		c.stuck.CompareAndSwap(nil, se)
 		return se
 	}
@@ -83,17 +83,16 @@ func (c *packetConn) flush() error {
 // less than half of it is left, rather than on every write: setting it
 // is a runtime timer update per message, which at 10,000 messages a
 // second cost 2.5 % of the simulator's CPU. So a write that cannot go
-// through fails after between half and all of writeTimeout.
-func (c *packetConn) extendDeadline() {
-	if c.writeTimeout <= 0 {
-		return
-	}
+// through fails after between half and all of writeTimeout (stuckError
+// says how long it was). It returns the time the write begins.
+func (c *packetConn) extendDeadline() time.Time {
 	now := time.Now()
-	if c.deadline.Sub(now) >= c.writeTimeout/2 {
-		return
+	if c.writeTimeout <= 0 || c.deadline.Sub(now) >= c.writeTimeout/2 {
+		return now
 	}
 	c.deadline = now.Add(c.writeTimeout)
 	_ = c.Conn.SetWriteDeadline(c.deadline)
+	return now
 }
 
 // stuckError is a write that found the broker not reading.
