@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/sim/device"
@@ -26,11 +27,13 @@ type FleetCommand func(args ...string) *exec.Cmd
 // device's connection only; it still counts delivery and latency itself,
 // from what its broker (or a connection) sees of the devices' messages.
 type childRun struct {
-	c      *remote.Client
-	obs    *fleet.Observer
-	done   chan struct{}
-	err    error // set before done closes
-	cancel context.CancelFunc
+	c   *remote.Client
+	obs *fleet.Observer
+	// delivered is obs's count when the last stats line arrived.
+	delivered atomic.Pointer[fleet.Observed]
+	done      chan struct{}
+	err       error // set before done closes
+	cancel    context.CancelFunc
 
 	mu     sync.Mutex
 	rows   []devices.DeviceRow // the last list read, shown while a new one is slow
@@ -62,13 +65,14 @@ func startChildRun(ctx context.Context, eng *studio.Studio, cmd FleetCommand, te
 	if count > 0 {
 		args = append(args, "--count", strconv.Itoa(count))
 	}
-	c, err := remote.Start(cmd(args...))
+	r := &childRun{obs: fleet.NewObserver(sc.ClientIDs()), done: make(chan struct{})}
+	c, err := remote.Start(cmd(args...), remote.OnStats(r.statsArrived))
 	if err != nil {
 		os.Remove(file.Name())
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &childRun{c: c, obs: fleet.NewObserver(sc.ClientIDs()), done: make(chan struct{}), cancel: cancel}
+	r.c, r.cancel = c, cancel
 	stopObserving, _ := observe(eng, r.obs, embedded)
 	go func() {
 		defer close(r.done)
@@ -97,13 +101,22 @@ func (r *childRun) Stats() devices.FleetStats {
 		all[i] = l.Counters()
 	}
 	out := sumFleets(all)
-	// The window counts delivery itself: the child cannot see its tap.
-	if o := r.obs.Counts(); o.Delivered > 0 {
+	// The window counts delivery itself (the child cannot see its tap),
+	// as it was when the stats line arrived: counted now, it ran up to a
+	// line's interval of traffic ahead of Sent.
+	if o := r.delivered.Load(); o != nil && o.Delivered > 0 {
 		out.LatencyKnown = true
 		out.Delivered, out.Lost, out.LatencyP50, out.LatencyP99 = o.Delivered, o.Lost, o.LatencyP50, o.LatencyP99
 	}
 	out.Ramping = out.Connected < out.Wanted && r.running()
 	return out
+}
+
+// statsArrived keeps the window's delivery count of the moment a stats
+// line came, to show beside that line's Sent.
+func (r *childRun) statsArrived() {
+	o := r.obs.Counts()
+	r.delivered.Store(&o)
 }
 
 func (r *childRun) running() bool {

@@ -53,14 +53,15 @@ func (r *simRun) fleets() []fleet.Stats {
 }
 
 // fleets are the child's counters; the window's own tap counts delivery
-// for the run as a whole, so it is told only where the run is one fleet.
+// for the run as a whole, so it is told only where the run is one fleet,
+// as it was when the child's counters arrived (see childRun.Stats).
 func (r *childRun) fleets() []fleet.Stats {
 	lines := r.c.Stats()
 	out := make([]fleet.Stats, len(lines))
 	for i, l := range lines {
 		out[i] = l.Counters()
 	}
-	if o := r.obs.Counts(); len(out) == 1 && o.Delivered > 0 {
+	if o := r.delivered.Load(); len(out) == 1 && o != nil && o.Delivered > 0 {
 		out[0].Observed, out[0].Delivered, out[0].Lost = true, o.Delivered, o.Lost
 	}
 	return out

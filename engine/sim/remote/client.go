@@ -25,15 +25,29 @@ type Client struct {
 	stats  map[string]Stats // the latest line per fleet
 	order  []string         // fleets in the order their lines came
 	tail   tail             // the end of the run's stderr, for its error
+	// onStats is called after each stats line is stored (see OnStats).
+	onStats func()
 
 	done chan struct{}
 	err  error // set before done closes
 }
 
+// Option configures a Client at Start.
+type Option func(*Client)
+
+// OnStats has f called, on the Client's reading goroutine, each time a
+// stats line has arrived and Stats returns it: the moment to read
+// whatever the caller counts beside the run (the window's count of
+// delivered messages), so that the two are from the same moment.
+func OnStats(f func()) Option { return func(c *Client) { c.onStats = f } }
+
 // Start starts cmd, a `simulate run --control` command line, and reads
 // what it writes. Its stdin, stdout and stderr must not be set.
-func Start(cmd *exec.Cmd) (*Client, error) {
+func Start(cmd *exec.Cmd, opts ...Option) (*Client, error) {
 	c := &Client{cmd: cmd, wait: map[uint64]chan Reply{}, stats: map[string]Stats{}, done: make(chan struct{})}
+	for _, o := range opts {
+		o(c)
+	}
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -89,6 +103,9 @@ func (c *Client) line(b []byte) {
 		}
 		c.stats[st.Fleet] = st
 		c.mu.Unlock()
+		if c.onStats != nil {
+			c.onStats()
+		}
 	case KindReply:
 		var rep Reply
 		if json.Unmarshal(b, &rep) != nil {
