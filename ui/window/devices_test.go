@@ -239,13 +239,14 @@ func TestFleetInItsOwnProcessShowsNoMoreDeliveredThanSent(t *testing.T) {
 		st := run.Stats()
 		return st.Connected == n && st.Delivered > 0
 	})
-	// Two messages of slack: a message sent while the stats line is on
-	// its way can be delivered before the line arrives.
-	const slack = 2
-	worst := int64(0)
+	// Slack of a quarter second of traffic: messages sent while a stats
+	// line is on its way (longer on a loaded machine, under -race) are
+	// delivered before it arrives. Before, the lead reached a second's.
+	const slack = n / 4
+	worst := 0
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		st := run.Stats()
-		worst = max(worst, int64(st.Delivered)-int64(st.Sent))
+		worst = max(worst, int(st.Delivered)-int(st.Sent))
 	}
 	if worst > slack {
 		t.Errorf("Delivered ran %d messages ahead of Sent", worst)
