@@ -8,6 +8,7 @@ package numfmt
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -28,13 +29,33 @@ func Count[N integer](n N) string {
 	return group(strconv.FormatUint(uint64(n), 10), groupSeparator())
 }
 
+// separators are the window language's, looked up once per language:
+// a lookup in the translations cost 0.8 µs and 3 allocations, on every
+// count the Explorer's rows and the panels' stats show.
+type separators struct {
+	generation     uint64
+	group, decimal string
+}
+
+var cachedSeparators atomic.Pointer[separators]
+
+func currentSeparators() *separators {
+	g := translations.Generation()
+	if s := cachedSeparators.Load(); s != nil && s.generation == g {
+		return s
+	}
+	s := &separators{generation: g, group: lang.X("number.group", ","), decimal: lang.X("number.decimal", ".")}
+	cachedSeparators.Store(s)
+	return s
+}
+
 // groupSeparator goes between thousands: a comma in English and Chinese,
 // a no-break space in Russian (so a number never breaks across lines).
-func groupSeparator() string { return lang.X("number.group", ",") }
+func groupSeparator() string { return currentSeparators().group }
 
 // decimalSeparator goes before a fraction: a point in English and Chinese,
 // a comma in Russian.
-func decimalSeparator() string { return lang.X("number.decimal", ".") }
+func decimalSeparator() string { return currentSeparators().decimal }
 
 // Decimal writes a number formatted with a point ("1.5", as strconv and
 // bytesize write it) with the window language's decimal separator.

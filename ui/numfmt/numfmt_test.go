@@ -4,6 +4,9 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func TestCount(t *testing.T) {
@@ -56,5 +59,15 @@ func TestTime(t *testing.T) {
 		if got := timeSeenAt(c.t, now); got != c.want {
 			t.Errorf("Time(%v) = %q, want %q", c.t, got, c.want)
 		}
+	}
+}
+
+// BenchmarkCount is a count as the Explorer's rows and the panels' stats
+// show it, in Russian (its separators come from the translations).
+func BenchmarkCount(b *testing.B) {
+	uitest.InLanguage(b, translations.Russian)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Count(1234567)
 	}
 }

@@ -67,7 +67,15 @@ func (c Choice) Valid() bool {
 // it asks the OS, so the window follows the OS's language.
 func CanChoose() bool { return runtime.GOOS != "windows" && runtime.GOOS != "darwin" }
 
-var registered atomic.Bool
+var (
+	registered atomic.Bool
+	generation atomic.Uint64 // counts Register and Forget calls
+)
+
+// Generation changes whenever the language the window speaks may have
+// (Register, Forget): what is worked out once per language, numfmt's
+// separators, is worked out again when it differs.
+func Generation() uint64 { return generation.Load() }
 
 // Registered reports whether Register ran: before it (in widget tests)
 // the window speaks English from the strings in the code, and numfmt
@@ -78,7 +86,10 @@ func Registered() bool { return registered.Load() }
 // switch the language and back: Registered reports false again, so numfmt
 // counts the English way the other widget tests expect. Fyne keeps the
 // catalogues; English is what they say with an English locale.
-func Forget() { registered.Store(false) }
+func Forget() {
+	registered.Store(false)
+	generation.Add(1)
+}
 
 // Register loads the translations and picks the language: c, or the OS's
 // when c is System. Call it once at start, before any window is built:
@@ -107,6 +118,7 @@ func Register(c Choice) error {
 		return err
 	}
 	registered.Store(true)
+	generation.Add(1)
 	return nil
 }
 
