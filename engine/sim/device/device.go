@@ -452,9 +452,9 @@ func (d *Device) build(m *msgSpec, data *tdata) (message.Message, error) {
 		if payload, err = obj.AppendJSON(make([]byte, 0, m.jsonSize.Load())); err != nil {
 			return message.Message{}, fmt.Errorf("payload as JSON: %w", err)
 		}
-	}
-	if n := int64(len(payload)); n > m.jsonSize.Load() {
-		m.jsonSize.Store(n) // a high-water mark: a lost race only costs a regrow
+		if n := int64(len(payload)); n > m.jsonSize.Load() {
+			m.jsonSize.Store(n) // a high-water mark: a lost race only costs a regrow
+		}
 	}
 	topic, err := d.topic(m, data)
 	if err != nil {

@@ -64,16 +64,10 @@ func (e badPublishError) Unwrap() error { return e.error }
 // third of the simulator's garbage at 10,000 devices. This writes into
 // buffers the connection reuses.
 func appendPublish5(dst, props []byte, m *message.Message, st stamp) (packet, scratch []byte, err error) {
-	if m.Topic == "" {
-		return dst, props, errNoTopic
-	}
-	props, err = appendProps5(props[:0], m, st)
-	if err != nil {
+	if err := carriable(m, st); err != nil {
 		return dst, props, err
 	}
-	if len(m.Topic) > maxString {
-		return dst, props, fmt.Errorf("topic %.40q… is %d bytes; MQTT allows %d", m.Topic, len(m.Topic), maxString)
-	}
+	props = appendProps5(props[:0], m, st)
 	remaining := 2 + len(m.Topic) + mqttwire.VarintLen(len(props)) + len(props) + len(m.Payload)
 	if remaining > maxRemaining {
 		return dst, props, fmt.Errorf("publish to %s is %d bytes; MQTT allows %d", m.Topic, remaining, maxRemaining)
@@ -90,7 +84,21 @@ func appendPublish5(dst, props []byte, m *message.Message, st stamp) (packet, sc
 	return append(dst, m.Payload...), props, nil
 }
 
-func appendProps5(b []byte, m *message.Message, st stamp) ([]byte, error) {
+// carriable says what of m (and st) MQTT cannot carry, before anything
+// is encoded.
+func carriable(m *message.Message, st stamp) error {
+	switch {
+	case m.Topic == "":
+		return errNoTopic
+	case len(m.Topic) > maxString:
+		return fmt.Errorf("topic %.40q… is %d bytes; MQTT allows %d", m.Topic, len(m.Topic), maxString)
+	case !fits(m) || len(st.client) > maxString:
+		return fmt.Errorf("a property of the publish to %s is over %d bytes, the most MQTT allows", m.Topic, maxString)
+	}
+	return nil
+}
+
+func appendProps5(b []byte, m *message.Message, st stamp) []byte {
 	if m.PayloadFormat != nil {
 		b = append(b, propPayloadFormat, *m.PayloadFormat)
 	}
@@ -126,10 +134,7 @@ func appendProps5(b []byte, m *message.Message, st stamp) ([]byte, error) {
 		b = mqttwire.AppendString(b, PropClient)
 		b = mqttwire.AppendString(b, st.client)
 	}
-	if !fits(m) || len(st.client) > maxString {
-		return b, fmt.Errorf("a property of the publish to %s is over %d bytes, the most MQTT allows", m.Topic, maxString)
-	}
-	return b, nil
+	return b
 }
 
 // fits says whether every string property of m fits MQTT's 2-byte length.
