@@ -7,13 +7,13 @@ import (
 	"runtime/trace"
 )
 
-// startCPUProfile writes a CPU profile of the whole run to the file that
+// startProfiling writes a CPU profile of the whole run to the file that
 // IOTSTUDIO_CPUPROFILE names, and the run's allocations (pprof's allocs
 // profile) to IOTSTUDIO_MEMPROFILE's and an execution trace to
 // IOTSTUDIO_TRACE's, so that a benchmark can profile the
 // shipped binary (simulate run, serve) as it runs, child process and all.
 // The returned stop flushes them; main calls it before exiting.
-func startCPUProfile() (stop func()) {
+func startProfiling() (stop func()) {
 	stopCPU := func() {}
 	if path := os.Getenv("IOTSTUDIO_CPUPROFILE"); path != "" {
 		stopCPU = cpuProfile(path)

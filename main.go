@@ -10,7 +10,7 @@ import (
 )
 
 func main() {
-	stopProfile := startCPUProfile()
+	stopProfile := startProfiling()
 	code := app.Main(os.Args[1:])
 	stopProfile()
 	os.Exit(code)
