@@ -258,7 +258,7 @@ func (p *Panel) startReplay(d *replayDialog, q capture.Query) {
 				return fmt.Sprintf(lang.L("Replay failed after %s of %s: %v"), numfmt.Count(res.Published), numfmt.Plural(res.Total, "message", "messages"), err), err
 			}
 			return fmt.Sprintf(lang.L("Replayed %s to %s in %s s%s."), numfmt.Plural(res.Published, "message", "messages"), target,
-				numfmt.Decimal(strconv.FormatFloat(res.Elapsed.Seconds(), 'f', 1, 64)), skipped), nil
+				numfmt.Fixed(res.Elapsed.Seconds(), 1), skipped), nil
 		},
 	})
 	if started {

@@ -2,7 +2,6 @@ package devices
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -156,7 +155,7 @@ func duration(d time.Duration) string {
 	case d < time.Second:
 		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	}
-	return fmt.Sprintf(lang.X("unit.seconds", "%s s"), numfmt.Decimal(strconv.FormatFloat(d.Seconds(), 'f', 1, 64)))
+	return fmt.Sprintf(lang.X("unit.seconds", "%s s"), numfmt.Fixed(d.Seconds(), 1))
 }
 
 // ratePoint is the fleet's send rate at one time.

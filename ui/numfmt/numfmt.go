@@ -66,6 +66,10 @@ func Decimal(s string) string {
 	return s
 }
 
+// Fixed writes f with prec decimals and the window language's separator:
+// 2.5, 2,5 in Russian.
+func Fixed(f float64, prec int) string { return Decimal(strconv.FormatFloat(f, 'f', prec, 64)) }
+
 // ParseDecimal reads a number typed in the window's language: "1,5" in
 // Russian, "1.5" in English (where "1,5" stays an error rather than a
 // silent 15 or 1.5).
@@ -105,7 +109,7 @@ func Plural[N integer](n N, one, many string) string {
 // Rate shows a per-second rate: one decimal below 10, whole numbers above.
 func Rate(r float64) string {
 	if r < 10 {
-		return Decimal(strconv.FormatFloat(r, 'f', 1, 64))
+		return Fixed(r, 1)
 	}
 	return Count(int64(r + 0.5))
 }
