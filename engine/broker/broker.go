@@ -76,7 +76,7 @@ type Broker struct {
 	gate *connGate
 	flow *flowHook // flow control and the queue byte budget
 	// encode fixes CONNACKs and counts those refusing a busy broker.
-	encode *encodeHook
+	encode *encoder
 	// order keeps a subscribe from getting a retained message twice
 	order *retainOrder
 	// sysRetained is how many of the retained messages are mochi's own $SYS
@@ -104,7 +104,7 @@ type brokerView struct {
 	stats       *stateHook
 	authz       *auth.Hook
 	flow        *flowHook
-	encode      *encodeHook
+	encode      *encoder
 	gate        *connGate
 	slots       *connSlots
 	sessions    SessionStore
@@ -245,21 +245,21 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 		jr = &journalHook{sink: b.cfg.Journal}
 		authHook = journaledAuth{budgetedAuth: authHook.(budgetedAuth), j: jr}
 	}
-	hooks := []mqtt.Hook{authHook, b.stats, b.flow, &reconnectHook{srv: srv}}
+	hooks := []mqtt.Hook{authHook, b.stats, &reconnectHook{srv: srv}}
 	if jr != nil {
 		hooks = append(hooks, jr)
 	}
-	if b.cfg.Recorder != nil {
-		hooks = append(hooks, &tapHook{rec: b.cfg.Recorder})
-	}
-	b.order = newRetainOrder(b.log) // after flow control: a held publisher holds no subscribe back
-	ids := newPacketIDs()
-	b.encode = &encodeHook{maxPacketSize: caps.MaximumPacketSize, ids: ids, journal: jr}
-	hooks = append(hooks, b.order, ids, &readHook{ids: ids, flow: b.flow, journal: jr}, b.encode)
 	for _, h := range hooks {
 		if err := srv.AddHook(h, nil); err != nil {
 			return nil, fmt.Errorf("add %s hook: %w", h.ID(), err)
 		}
+	}
+	b.order = newRetainOrder(b.log)
+	ids := newPacketIDs()
+	b.encode = &encoder{maxPacketSize: caps.MaximumPacketSize, ids: ids, journal: jr}
+	parts := packetHooks{flow: b.flow, order: b.order, ids: ids, encode: b.encode, journal: jr}
+	if b.cfg.Recorder != nil {
+		parts.tap = &tap{rec: b.cfg.Recorder}
 	}
 	if !b.cfg.NoPersistence {
 		store, err := b.cfg.Sessions()
@@ -271,11 +271,14 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 			return nil, fmt.Errorf("add session store: %w", err)
 		}
 		b.sessions = store
-		// After the store: it must see every publish the store has seen.
-		if err := srv.AddHook(newDurableAcks(srv, store), nil); err != nil {
-			_ = store.Stop()
-			return nil, fmt.Errorf("add durable acknowledgements: %w", err)
+		parts.durable = newDurableAcks(srv, store, b.log)
+	}
+	// After the store: it must see a delivery before durableAcks asks it to flush.
+	if err := srv.AddHook(newPacketHooks(parts), nil); err != nil {
+		if b.sessions != nil {
+			_ = b.sessions.Stop()
 		}
+		return nil, fmt.Errorf("add packet hooks: %w", err)
 	}
 	b.gate = newConnGate(srv, b.cfg)
 	if err := b.addListeners(srv, tlsConf, bound); err != nil {

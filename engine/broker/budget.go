@@ -35,11 +35,12 @@ import (
 // address of the topic string, which is the publisher's own (each decoded
 // PUBLISH allocates its topic) from OnPublish until OnPublished.
 // Charges are released when mochi lets go of the copy: QoS 0 once written
-// (OnPacketSent), QoS 1/2 once acknowledged (acked) or dropped
-// (OnQosDropped), either when mochi drops it (OnPublishDropped). Paths mochi
-// has no hook for (a client closing with messages queued) leave a charge
-// behind; reconcile clears what a client with nothing queued and nothing in
-// flight still carries, and a release never takes an account below zero.
+// (sent), QoS 1/2 once acknowledged (acked) or dropped (qosDropped),
+// either when mochi drops it (publishDropped); packetHooks calls these
+// from mochi's hooks of the same names. Paths mochi has no hook for (a
+// client closing with messages queued) leave a charge behind; reconcile
+// clears what a client with nothing queued and nothing in flight still
+// carries, and a release never takes an account below zero.
 
 const (
 	// DefaultMaxQueuedBytesPerClient holds 6 × 10 MB messages or the whole
@@ -185,18 +186,17 @@ func (h *flowHook) kickOverBudget(a *account) {
 	}()
 }
 
-// OnWill tells the budget the size of a will about to be published: mochi
-// publishes it without OnPublish, under the topic string returned here.
-func (h *flowHook) OnWill(_ *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
-	h.sizes.put(will.TopicName, msgCost(len(will.Payload)), will.Qos, time.Now().UnixNano())
-	return will, nil
+// will tells the budget the size of a will about to be published (OnWill):
+// mochi publishes it without OnPublish, under the topic string OnWill returns.
+func (h *flowHook) will(w *mqtt.Will) {
+	h.sizes.put(w.TopicName, msgCost(len(w.Payload)), w.Qos, time.Now().UnixNano())
 }
 
-func (h *flowHook) OnWillSent(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
+func (h *flowHook) willSent(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }
 
-// OnPacketSent ends a QoS 0 message's charge, marks progress and counts
-// the message.
-func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
+// sent ends a QoS 0 message's charge once mochi wrote it (OnPacketSent),
+// marks progress and counts the message.
+func (h *flowHook) sent(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
@@ -213,10 +213,10 @@ func (h *flowHook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
 	}
 }
 
-// OnQosPublish charges a resent QoS 1/2 message (Dup): mochi resends only
-// the inflight messages of a session taken over by a new connection, whose
-// account has not paid for them yet.
-func (h *flowHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+// qosPublish charges a resent QoS 1/2 message (Dup, OnQosPublish): mochi
+// resends only the inflight messages of a session taken over by a new
+// connection, whose account has not paid for them yet.
+func (h *flowHook) qosPublish(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.FixedHeader.Type != packets.Publish || !pk.FixedHeader.Dup || cl.Net.Inline {
 		return
 	}
@@ -228,7 +228,7 @@ func (h *flowHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ i
 
 // acked ends a QoS 1/2 message's charge when the subscriber acknowledges
 // it (PUBACK, or PUBREC for QoS 2, after which mochi keeps only a PUBREL;
-// readHook calls it as the ack is read). It reads the message's size from
+// called as the ack is read). It reads the message's size from
 // mochi's inflight entry, which mochi deletes right after, on this
 // goroutine: no map of charges per packet ID to keep, and no lock that
 // publishers and the subscriber's reader would contend for on every
@@ -241,10 +241,10 @@ func (h *flowHook) acked(cl *mqtt.Client, id uint16) {
 	}
 }
 
-// OnQosDropped ends the charge of an inflight message mochi dropped
-// (expired, or cleared with a session). Its other calls carry the ack or
-// just a packet ID, for a message whose charge ended when it was read.
-func (h *flowHook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+// qosDropped ends the charge of an inflight message mochi dropped
+// (OnQosDropped: expired, or cleared with a session). Its other calls carry
+// the ack or just a packet ID, for a message whose charge ended when it was read.
+func (h *flowHook) qosDropped(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
@@ -253,9 +253,10 @@ func (h *flowHook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
 	}
 }
 
-// OnPublishDropped returns the charge of a message mochi found no room for
-// (for QoS 1/2 mochi also deletes its inflight entry, without a hook).
-func (h *flowHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+// publishDropped returns the charge of a message mochi found no room for
+// (OnPublishDropped; for QoS 1/2 mochi also deletes its inflight entry,
+// without a hook).
+func (h *flowHook) publishDropped(cl *mqtt.Client, pk *packets.Packet) {
 	if v, ok := h.byClient.Load(cl); ok {
 		h.release(v.(*account), msgCost(len(pk.Payload)))
 	}

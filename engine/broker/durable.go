@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -29,28 +30,18 @@ import (
 // the store one publish at a time while others keep running, and
 // concurrent waits share one store write (SessionStore.Flush).
 type durableAcks struct {
-	mqtt.HookBase
 	srv   *mqtt.Server
 	store SessionStore
+	log   *slog.Logger
 
 	flushErrLog onceASecond
 }
 
-func newDurableAcks(srv *mqtt.Server, store SessionStore) *durableAcks {
-	return &durableAcks{srv: srv, store: store}
+func newDurableAcks(srv *mqtt.Server, store SessionStore, log *slog.Logger) *durableAcks {
+	return &durableAcks{srv: srv, store: store, log: log}
 }
 
-func (h *durableAcks) ID() string { return "iotstudio-durable-acks" }
-
-func (h *durableAcks) Provides(b byte) bool {
-	switch b {
-	case mqtt.OnPublish, mqtt.OnRetainMessage, mqtt.OnQosPublish, mqtt.OnPacketProcessed:
-		return true
-	}
-	return false
-}
-
-// OnPublish marks the start of a QoS 1/2 publish and holds the publisher's
+// publish (OnPublish) marks the start of a QoS 1/2 publish and holds the publisher's
 // connection: mochi writes the acknowledgement (only processPublish writes
 // a successful PUBACK or PUBREC, on this goroutine) before
 // OnPacketProcessed, which mochi calls however processing the PUBLISH
@@ -58,27 +49,27 @@ func (h *durableAcks) Provides(b byte) bool {
 // acknowledgement is encoded spares every packet an OnPacketEncode call; a
 // delivery to this client in between waits for the acknowledgement, as it
 // would have behind it.
-func (h *durableAcks) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (h *durableAcks) publish(cl *mqtt.Client, pk *packets.Packet) {
 	if c := holdConnOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
 		c.needsFlush.Store(false)
 		c.publishing.Store(true)
 		c.hold()
 	}
-	return pk, nil
 }
 
-// OnRetainMessage: a retained publish changes the store's retained record.
-func (h *durableAcks) OnRetainMessage(cl *mqtt.Client, _ packets.Packet, _ int64) {
+// retainMessage (OnRetainMessage): a retained publish changes the store's
+// retained record.
+func (h *durableAcks) retainMessage(cl *mqtt.Client) {
 	if c := holdConnOf(cl); c != nil && c.publishing.Load() {
 		c.needsFlush.Store(true)
 	}
 }
 
-// OnQosPublish: a delivery queued for a persistent session is stored; the
-// publisher (pk.Origin) must wait for it. Retained deliveries to a new
-// subscription also come here and may mark a publisher needlessly, which
-// only costs that publish one store write.
-func (h *durableAcks) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+// qosPublish (OnQosPublish): a delivery queued for a persistent session is
+// stored; the publisher (pk.Origin) must wait for it. Retained deliveries
+// to a new subscription also come here and may mark a publisher
+// needlessly, which only costs that publish one store write.
+func (h *durableAcks) qosPublish(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.Origin == "" || !sessionOutlivesConnection(cl) {
 		return
 	}
@@ -89,10 +80,10 @@ func (h *durableAcks) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, 
 	}
 }
 
-// OnPacketProcessed ends a publish: it waits for the store if the publish
-// queued anything there, then lets the acknowledgement (and whatever queued
-// behind it) go out.
-func (h *durableAcks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+// processed (OnPacketProcessed) ends a publish: it waits for the store if
+// the publish queued anything there, then lets the acknowledgement (and
+// whatever queued behind it) go out.
+func (h *durableAcks) processed(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
@@ -105,12 +96,12 @@ func (h *durableAcks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ er
 		// by the store; the message is still delivered from memory, so
 		// the acknowledgement goes out rather than the publisher hanging.
 		if err := h.store.Flush(context.Background()); err != nil && h.flushErrLog.Allow() {
-			h.Log.Warn("acknowledging a QoS 1/2 publish the session store could not write; it is lost if the broker dies",
+			h.log.Warn("acknowledging a QoS 1/2 publish the session store could not write; it is lost if the broker dies",
 				"client", cl.ID, "error", err)
 		}
 	}
 	if err := c.release(); err != nil {
-		h.Log.Debug("writing held acknowledgement", "client", cl.ID, "error", err)
+		h.log.Debug("writing held acknowledgement", "client", cl.ID, "error", err)
 	}
 }
 

@@ -61,7 +61,6 @@ const (
 )
 
 type flowHook struct {
-	mqtt.HookBase
 	srv  *mqtt.Server
 	log  *slog.Logger
 	hold bool // flow control on: congested subscribers hold publishers
@@ -107,26 +106,15 @@ func newFlowHook(srv *mqtt.Server, log *slog.Logger, hold bool, perClient, total
 	return h
 }
 
-func (h *flowHook) ID() string { return "iotstudio-flow" }
-
-func (h *flowHook) Provides(b byte) bool {
-	switch b {
-	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPacketSent, mqtt.OnQosPublish,
-		mqtt.OnQosDropped, mqtt.OnPublishDropped, mqtt.OnWill, mqtt.OnWillSent:
-		return true
-	}
-	return false
-}
-
 // Stop waits for the disconnects of subscribers over budget.
 func (h *flowHook) Stop() error {
 	h.kicking.Wait()
 	return nil
 }
 
-// OnPublish tells the budget the message's size, and holds the publisher
+// publish tells the budget the message's size, and holds the publisher
 // while a subscriber of its topic is congested.
-func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 	if cl.Net.Inline {
 		// The app may publish one topic string from several goroutines at
 		// once; a copy gives each publish its own key.
@@ -140,7 +128,7 @@ func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet
 	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
 	h.scan(now)
 	if cl.Net.Inline || !h.congested(pk.TopicName) {
-		return pk, nil
+		return
 	}
 	start := time.Now()
 	for time.Since(start) < flowMaxWait {
@@ -152,10 +140,9 @@ func (h *flowHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet
 	}
 	h.held.Add(1)
 	h.heldTime.Add(int64(time.Since(start)))
-	return pk, nil
 }
 
-func (h *flowHook) OnPublished(_ *mqtt.Client, pk packets.Packet) { h.sizes.drop(pk.TopicName) }
+func (h *flowHook) published(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }
 
 // congested reports whether a subscriber of topic holds its publishers.
 func (h *flowHook) congested(topic string) bool {

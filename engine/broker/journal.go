@@ -21,7 +21,7 @@ import (
 // The session journal (Config.Journal) hears of sessions from three places,
 // so that no per-packet hook is added for it: journalHook for sessions and
 // subscriptions, journaledAuth (around the ACL) for refused logins and
-// denied publishes, and the existing readHook and encodeHook for a
+// denied publishes, and packetHooks (as packets are read and encoded) for a
 // client's DISCONNECT reason code and for CONNACKs refusing a CONNECT
 // before any hook ran (client ID, protocol, server busy).
 
@@ -30,8 +30,8 @@ type journalHook struct {
 	mqtt.HookBase
 	sink journal.Sink
 	// said holds the reason code of the DISCONNECT a client sent, from
-	// readHook until its OnDisconnect (which always follows); told, the
-	// DISCONNECT the broker sent it (encodeHook). The broker's reason
+	// the moment it is read until its OnDisconnect (which always follows);
+	// told, the DISCONNECT the broker sent it (as it is encoded). The broker's reason
 	// comes first: the client may close the socket on reading it, and
 	// mochi then sees the closed socket before its own stop cause.
 	said, told sync.Map // *mqtt.Client -> byte
@@ -96,11 +96,11 @@ func (h *journalHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	h.sink.Record(ev)
 }
 
-// clientSaid remembers the reason code of a client's DISCONNECT (readHook).
+// clientSaid remembers the reason code of a client's DISCONNECT as it is read.
 func (h *journalHook) clientSaid(cl *mqtt.Client, code byte) { h.said.Store(cl, code) }
 
 // brokerSaid remembers the reason code of the DISCONNECT the broker sends
-// a client (encodeHook).
+// a client, as it is encoded.
 func (h *journalHook) brokerSaid(cl *mqtt.Client, code byte) {
 	if !cl.Net.Inline {
 		h.told.LoadOrStore(cl, code)
@@ -224,7 +224,7 @@ func (h *journalHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
 // refusedConnack records a CONNACK refusing a CONNECT that no hook had
 // refused: the auth hook's refusals (0x86, 0x87, 0x90; to MQTT 3 clients
 // 0x04, 0x05) are recorded by journaledAuth with better words. Called
-// by encodeHook with mochi's packet, before it is fixed for 3.1.1.
+// by the encoder with mochi's packet, before it is fixed for 3.1.1.
 func (h *journalHook) refusedConnack(cl *mqtt.Client, pk packets.Packet) {
 	if pk.ReasonCode == packets.CodeSuccess.Code || cl.Net.Inline {
 		return

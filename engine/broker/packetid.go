@@ -23,7 +23,6 @@ import (
 // sides, and the SUBACK or UNSUBACK goes out with the client's own again.
 // A client reusing one of its own unfinished IDs is still refused.
 type packetIDs struct {
-	mqtt.HookBase
 	mu      sync.Mutex
 	aliased map[*mqtt.Client]idAlias // at most one per client: it sends one packet at a time
 }
@@ -34,17 +33,11 @@ func newPacketIDs() *packetIDs {
 	return &packetIDs{aliased: map[*mqtt.Client]idAlias{}}
 }
 
-func (h *packetIDs) ID() string { return "iotstudio-packet-ids" }
-
-func (h *packetIDs) Provides(b byte) bool {
-	return b == mqtt.OnPacketProcessed
-}
-
 // alias gives a SUBSCRIBE or UNSUBSCRIBE its stand-in ID as it is read
-// (readHook calls it).
-func (h *packetIDs) alias(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+// (OnPacketRead).
+func (h *packetIDs) alias(cl *mqtt.Client, pk *packets.Packet) {
 	if in, used := cl.State.Inflight.Get(pk.PacketID); used && !isDelivery(in) {
-		return pk // the client reuses one of its own unfinished IDs: mochi refuses it
+		return // the client reuses one of its own unfinished IDs: mochi refuses it
 	}
 	// Free now is not enough: a publisher's goroutine may give the ID to a
 	// delivery before mochi looks (seen: 0x91 in CI). So the packet always
@@ -56,7 +49,7 @@ func (h *packetIDs) alias(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	if c := packetCounter(cl); c != nil {
 		start = uint16(atomic.LoadUint32(c))
 	} else if !brokerUses(cl, pk.PacketID) {
-		return pk
+		return
 	}
 	alias := start
 	for range 1 << 16 {
@@ -66,10 +59,10 @@ func (h *packetIDs) alias(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 			h.aliased[cl] = idAlias{alias: alias, own: pk.PacketID}
 			h.mu.Unlock()
 			pk.PacketID = alias
-			return pk
+			return
 		}
 	}
-	return pk // every ID in use: mochi refuses it, as it would anyway
+	// Every ID in use: mochi refuses it, as it would anyway.
 }
 
 // packetCounter points at mochi's unexported ClientState.packetID, the last
@@ -96,19 +89,18 @@ func brokerUses(cl *mqtt.Client, id uint16) bool {
 }
 
 // restoreID gives a SUBACK or UNSUBACK the client's own packet ID back
-// (encodeHook calls it as the packet is encoded).
-func (h *packetIDs) restoreID(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+// as the packet is encoded.
+func (h *packetIDs) restoreID(cl *mqtt.Client, pk *packets.Packet) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.aliased[cl]; ok && a.alias == pk.PacketID {
 		pk.PacketID = a.own
 	}
-	return pk
 }
 
-// OnPacketProcessed forgets the alias also when no acknowledgement was
-// written (the connection closed).
-func (h *packetIDs) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+// processed (OnPacketProcessed) forgets the alias also when no
+// acknowledgement was written (the connection closed).
+func (h *packetIDs) processed(cl *mqtt.Client, pk *packets.Packet) {
 	if t := pk.FixedHeader.Type; t != packets.Subscribe && t != packets.Unsubscribe {
 		return
 	}

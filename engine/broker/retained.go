@@ -45,7 +45,7 @@ func (b *Broker) RetainedMessages() []message.Message {
 			}
 		}
 		from := &mqtt.Client{ID: pk.Origin, Properties: mqtt.ClientProperties{ProtocolVersion: proto}}
-		r := recordOf(from, pk, at)
+		r := recordOf(from, &pk, at)
 		r.Retain = true
 		out = append(out, r)
 	}

@@ -36,7 +36,6 @@ import (
 // Retained wills and $SYS messages, which mochi stores without a PUBLISH
 // packet, are not ordered.
 type retainOrder struct {
-	mqtt.HookBase
 	log     *slog.Logger
 	maxWait time.Duration // orderMaxWait; tests shorten it
 	stuck   atomic.Int64
@@ -73,14 +72,9 @@ func newRetainOrder(log *slog.Logger) *retainOrder {
 	}
 }
 
-func (o *retainOrder) ID() string { return "iotstudio-retain-order" }
-
-func (o *retainOrder) Provides(b byte) bool {
-	return b == mqtt.OnSubscribe || b == mqtt.OnPublish || b == mqtt.OnPacketProcessed
-}
-
-// OnSubscribe starts a subscribe that will be sent retained messages.
-func (o *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+// subscribe starts a subscribe that will be sent retained messages
+// (OnSubscribe).
+func (o *retainOrder) subscribe(cl *mqtt.Client, pk *packets.Packet) {
 	s := &section{cl: cl}
 	for _, sub := range pk.Filters {
 		// Shared subscriptions get no retained messages [MQTT-4.8.2]; nor
@@ -90,7 +84,7 @@ func (o *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pa
 		}
 	}
 	if len(s.filters) == 0 {
-		return pk
+		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -104,13 +98,13 @@ func (o *retainOrder) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pa
 		}
 	})
 	s.since = time.Now() // running from here; waiting held back new publishes only
-	return pk
 }
 
-// OnPublish starts a retained publish, after flow control has let it go.
-func (o *retainOrder) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+// publish starts a retained publish (OnPublish), after flow control has
+// let it go.
+func (o *retainOrder) publish(cl *mqtt.Client, pk *packets.Packet) {
 	if !pk.FixedHeader.Retain {
-		return pk, nil
+		return
 	}
 	p := &section{cl: cl, topic: pk.TopicName}
 	o.mu.Lock()
@@ -124,14 +118,13 @@ func (o *retainOrder) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pac
 	})
 	p.since = time.Now()
 	o.pubs = append(o.pubs, p)
-	return pk, nil
 }
 
-// OnPacketProcessed ends the subscribe or retained publish pk began, if it
+// processed (OnPacketProcessed) ends the subscribe or retained publish pk began, if it
 // began one. A network client sends one packet at a time; the app's inline
 // client may publish from several goroutines, but never with a topic alias,
 // so its packet still names the topic.
-func (o *retainOrder) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
+func (o *retainOrder) processed(cl *mqtt.Client, pk *packets.Packet) {
 	switch {
 	case pk.FixedHeader.Type == packets.Subscribe:
 		o.mu.Lock()

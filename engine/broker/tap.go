@@ -12,31 +12,25 @@ import (
 // SourceBroker names the embedded broker as the source of its messages.
 const SourceBroker = "broker"
 
-// tapHook hands each published message to Config.Recorder. mochi reads
-// every packet into a fresh buffer, so the message shares the payload
-// rather than copying it.
-type tapHook struct {
-	mqtt.HookBase
+// tap hands each published message to Config.Recorder (OnPublished). mochi
+// reads every packet into a fresh buffer, so the message shares the
+// payload rather than copying it.
+type tap struct {
 	rec message.Sink
 }
 
-func (h *tapHook) ID() string { return "iotstudio-tap" }
-
-// Provides is asked for every hook on every event, so it is a comparison.
-func (h *tapHook) Provides(b byte) bool { return b == mqtt.OnPublished || b == mqtt.OnWillSent }
-
-func (h *tapHook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
-	h.rec.Ingest(recordOf(cl, pk, time.Now()))
+func (t *tap) published(cl *mqtt.Client, pk *packets.Packet) {
+	t.rec.Ingest(recordOf(cl, pk, time.Now()))
 }
 
-// OnWillSent records a will the broker published for a client that went
-// away: mochi routes wills past OnPublished, and without this the
-// capture and the Explorer would still say "online" for a dead device.
-func (h *tapHook) OnWillSent(cl *mqtt.Client, pk packets.Packet) {
-	h.rec.Ingest(recordOf(cl, pk, time.Now()))
+// willSent records a will the broker published for a client that went
+// away (OnWillSent): mochi routes wills past OnPublished, and without this
+// the capture and the Explorer would still say "online" for a dead device.
+func (t *tap) willSent(cl *mqtt.Client, pk *packets.Packet) {
+	t.rec.Ingest(recordOf(cl, pk, time.Now()))
 }
 
-func recordOf(cl *mqtt.Client, pk packets.Packet, at time.Time) message.Message {
+func recordOf(cl *mqtt.Client, pk *packets.Packet, at time.Time) message.Message {
 	p := pk.Properties
 	r := message.Message{
 		Time:            at,
