@@ -189,6 +189,7 @@ type benchTarget struct {
 	report func(b *testing.B)
 	// cpu, for a broker in a child process, reads the CPU time it has used.
 	cpu func() time.Duration
+	pid int // of a broker in a child process
 }
 
 func envInt32(b *testing.B, name string) int32 {
@@ -328,6 +329,7 @@ func startChild(b *testing.B, name string, cmd *exec.Cmd, addr string) benchTarg
 func childTarget(b *testing.B, addr string, pid int) benchTarget {
 	p := strconv.Itoa(pid)
 	return benchTarget{
+		pid:    pid,
 		addr:   addr,
 		sample: func() {},
 		cpu:    func() time.Duration { return childCPU(b, p) },

@@ -33,6 +33,12 @@ import (
 // x-before (this build's rate divided by that one's).
 // IOTSTUDIO_BENCH_SERVE_ARGS adds space-separated flags to both serve
 // commands (e.g. "--no-persist"), to tell which part costs what.
+//
+// IOTSTUDIO_BENCH_PIN=GEN:BROKERS (CPU lists as taskset takes them, e.g.
+// "0:1") runs the load generator (this process) on the GEN CPUs and every
+// broker on the BROKERS CPUs, so that a broker's rate is what it does with
+// those CPUs rather than what it wins from the generator on shared ones
+// (on a 2-core machine the two otherwise compete for both cores).
 func BenchmarkVersusMosquitto(b *testing.B) {
 	cases := []struct {
 		name  string
@@ -72,7 +78,7 @@ func BenchmarkVersusMosquitto(b *testing.B) {
 						b.Fatal(fmt.Errorf("%s: %w", names[k], err))
 					}
 					if t := targets[k]; t.cpu != nil {
-						cpu[k] += t.cpu() - cpu0
+						cpu[k] += settle(t) - cpu0
 					}
 					msgs[k] += n
 					elapsed[k] += d
@@ -127,7 +133,52 @@ func versusTargets(b *testing.B) ([]string, []benchTarget) {
 		names = append(names, "before")
 		targets = append(targets, startServe(b, bin))
 	}
+	if pin := os.Getenv("IOTSTUDIO_BENCH_PIN"); pin != "" {
+		gen, brokers, ok := strings.Cut(pin, ":")
+		if !ok {
+			b.Fatalf("IOTSTUDIO_BENCH_PIN=%q: want GEN:BROKERS CPU lists, e.g. 0:1", pin)
+		}
+		pinProcess(b, os.Getpid(), gen)
+		for i, t := range targets {
+			if t.pid == 0 {
+				b.Fatalf("IOTSTUDIO_BENCH_PIN: %s runs in this process; set IOTSTUDIO_BENCH_SERVE", names[i])
+			}
+			pinProcess(b, t.pid, brokers)
+		}
+	}
 	return names, targets
+}
+
+// settle waits for a broker in a child process to finish what a load left
+// it to do (the capture's and the stores' writes, a collection) and
+// returns its CPU time then, so that this work is charged to the load
+// that caused it and does not slow the next broker's load.
+func settle(t benchTarget) time.Duration {
+	const (
+		every = 100 * time.Millisecond
+		quiet = 10 * time.Millisecond // a clock tick (childCPU's resolution): under 10 % of a core
+		most  = 5 * time.Second
+	)
+	last := t.cpu()
+	for end := time.Now().Add(most); time.Now().Before(end); {
+		time.Sleep(every)
+		now := t.cpu()
+		if now-last < quiet {
+			return now
+		}
+		last = now
+	}
+	return last
+}
+
+// pinProcess keeps every thread of process pid on cpus; threads it starts
+// later inherit that from the thread that starts them.
+func pinProcess(b *testing.B, pid int, cpus string) {
+	b.Helper()
+	out, err := exec.Command("taskset", "--all-tasks", "--cpu-list", "--pid", cpus, strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		b.Fatalf("taskset %s on pid %d: %v: %s", cpus, pid, err, out)
+	}
 }
 
 // startServe runs `bin serve` with its defaults (persistence and capture
