@@ -8,4 +8,10 @@
 // connect guard (connguard.go) reads and judges the first packet within the
 // connect timeout and a CONNECT-sized limit, and the listeners (accept.go)
 // cap open sockets below the descriptor limit and outlive accept errors.
+//
+// What the broker does with each message beyond mochi (flow control and
+// the queue byte budget, retained-message order, packet-ID aliasing, the
+// capture tap, durable acknowledgements, CONNACK fixes) runs in one mochi
+// hook, packetHooks, since mochi copies the whole packet into every hook
+// on that path.
 package broker
