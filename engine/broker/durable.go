@@ -41,14 +41,14 @@ func newDurableAcks(srv *mqtt.Server, store SessionStore, log *slog.Logger) *dur
 	return &durableAcks{srv: srv, store: store, log: log}
 }
 
-// publish (OnPublish) marks the start of a QoS 1/2 publish and holds the publisher's
-// connection: mochi writes the acknowledgement (only processPublish writes
-// a successful PUBACK or PUBREC, on this goroutine) before
-// OnPacketProcessed, which mochi calls however processing the PUBLISH
-// ends, and which lets it go. Holding here rather than when the
-// acknowledgement is encoded spares every packet an OnPacketEncode call; a
-// delivery to this client in between waits for the acknowledgement, as it
-// would have behind it.
+// publish (OnPublish) marks the start of a QoS 1/2 publish and holds the
+// publisher's connection: mochi writes the acknowledgement (only
+// processPublish writes a successful PUBACK or PUBREC, on this goroutine)
+// before OnPacketProcessed, which mochi calls however processing the
+// PUBLISH ends, and which lets it go. Holding here rather than when the
+// acknowledgement is encoded keeps the encode path free of store checks;
+// a delivery to this client in between waits for the acknowledgement, as
+// it would have behind it.
 func (h *durableAcks) publish(cl *mqtt.Client, pk *packets.Packet) {
 	if c := holdConnOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
 		c.needsFlush.Store(false)

@@ -30,10 +30,11 @@ type journalHook struct {
 	mqtt.HookBase
 	sink journal.Sink
 	// said holds the reason code of the DISCONNECT a client sent, from
-	// the moment it is read until its OnDisconnect (which always follows);
-	// told, the DISCONNECT the broker sent it (as it is encoded). The broker's reason
-	// comes first: the client may close the socket on reading it, and
-	// mochi then sees the closed socket before its own stop cause.
+	// the moment it is read until its OnDisconnect (which always
+	// follows); told, the DISCONNECT the broker sent it (as it is
+	// encoded). The broker's reason comes first: the client may close the
+	// socket on reading it, and mochi then sees the closed socket before
+	// its own stop cause.
 	said, told sync.Map // *mqtt.Client -> byte
 	// deniedAt is the Unix second of each client's last journaled publish
 	// denial: a device publishing where it may not would otherwise fill

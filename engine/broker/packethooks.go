@@ -12,9 +12,9 @@ import (
 // provides it, and copies the 800-byte packets.Packet into and out of each
 // one that does: with flow control, the byte budget, retained-message
 // order, packet-ID aliasing, the capture tap, durable acknowledgements
-// and the CONNACK fixes as hooks of their own, that was seven hooks and
-// a dozen packet copies per message (fan-in cost 5 % more CPU for it).
-// packetHooks takes the packet once per event and hands each part a
+// and the CONNACK fixes as hooks of their own, a fan-in message went
+// through six more hook calls (about a dozen more packet copies) and 40
+// more Provides calls than before issue 11. packetHooks takes the packet once per event and hands each part a
 // pointer, in the order the parts were registered before: flow control
 // first (a held publisher holds nothing else back), durable
 // acknowledgements last.
