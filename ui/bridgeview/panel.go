@@ -7,7 +7,6 @@ package bridgeview
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/bridge"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 	"github.com/iotstudio/iotstudio/ui/tablefit"
 )
 
@@ -54,9 +54,14 @@ type Panel struct {
 	do       func(func())
 	interval time.Duration
 
-	stats   []bridge.Stats // UI goroutine
-	table   *widget.Table
-	note    *widget.Label
+	stats    []bridge.Stats // UI goroutine
+	selected string         // the bridge whose detail shows; UI goroutine
+	table    *widget.Table
+	note     *widget.Label
+	// detail shows the selected bridge's rules one per line and its last
+	// error whole: the table has room for the first rule and the start
+	// of the error.
+	detail  *widget.Label
 	content fyne.CanvasObject
 }
 
@@ -136,9 +141,19 @@ func (p *Panel) build() {
 	}
 	heads := headers()
 	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(heads[id.Col]) }
+	p.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(p.stats) {
+			p.selected = p.stats[id.Row].Name
+			p.showDetail()
+		}
+	}
+	p.detail = widget.NewLabel("")
+	p.detail.Wrapping = fyne.TextWrapWord
+	p.detail.Selectable = true
 	edit := widget.NewButtonWithIcon(lang.L("Edit bridges…"), theme.DocumentCreateIcon(), p.showEditor)
 	top := container.NewBorder(nil, nil, nil, edit, p.note)
-	p.content = container.NewBorder(top, nil, nil, nil, tablefit.Fit(p.table, func(width, gap float32) []float32 {
+	bottom := container.NewVBox(widget.NewSeparator(), p.detail)
+	p.content = container.NewBorder(top, bottom, nil, nil, tablefit.Fit(p.table, func(width, gap float32) []float32 {
 		states := []string{stateWord(bridge.StateConnected), stateWord(bridge.StateConnecting), stateWord(bridge.StateDown), stateWord(bridge.StateStopped)}
 		return columnWidths(headers(), states, width, gap)
 	}))
@@ -162,13 +177,13 @@ func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	case 2:
 		l.SetText(rulesText(p.src.Rules(st.Name)))
 	case 3:
-		l.SetText(strconv.FormatInt(st.ForwardedOut, 10))
+		l.SetText(numfmt.Count(st.ForwardedOut))
 	case 4:
-		l.SetText(strconv.FormatInt(st.ForwardedIn, 10))
+		l.SetText(numfmt.Count(st.ForwardedIn))
 	case 5:
-		l.SetText(strconv.Itoa(st.Queued))
+		l.SetText(numfmt.Count(st.Queued))
 	case 6:
-		l.SetText(strconv.FormatInt(st.Dropped, 10))
+		l.SetText(numfmt.Count(st.Dropped))
 		if st.Dropped > 0 {
 			l.Importance = widget.WarningImportance
 		}
@@ -207,6 +222,7 @@ func stateImportance(s bridge.State) widget.Importance {
 func (p *Panel) show(stats []bridge.Stats) {
 	p.stats = stats
 	p.table.Refresh()
+	p.showDetail()
 	path, _ := p.src.File()
 	switch err := p.src.LoadErr(); {
 	case err != nil && len(stats) == 0:
@@ -221,6 +237,36 @@ func (p *Panel) show(stats []bridge.Stats) {
 		p.note.Importance = widget.MediumImportance
 		p.note.SetText(fmt.Sprintf("%s %s", lang.L("Bridges run from"), path))
 	}
+}
+
+// showDetail says the selected bridge's state, every rule and its last
+// error; UI goroutine.
+func (p *Panel) showDetail() {
+	for _, st := range p.stats {
+		if st.Name == p.selected {
+			p.detail.SetText(detailText(st, p.src.Rules(st.Name)))
+			return
+		}
+	}
+	p.selected = ""
+	text := ""
+	if len(p.stats) > 0 {
+		text = lang.L("Select a bridge to see all its rules and its last error.")
+	}
+	p.detail.SetText(text)
+}
+
+// detailText is a bridge's name and state, its rules one per line, and
+// its last error whole.
+func detailText(st bridge.Stats, rules []bridge.Rule) string {
+	lines := []string{st.Name + " — " + stateWord(st.State)}
+	for _, r := range rules {
+		lines = append(lines, ruleText(r))
+	}
+	if st.LastError != "" {
+		lines = append(lines, lang.L("Last error")+": "+st.LastError)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Serve refreshes the counters every interval until ctx ends.
@@ -280,8 +326,12 @@ func (p *Panel) showEditor() {
 func rulesText(rules []bridge.Rule) string {
 	var parts []string
 	for _, r := range rules {
-		arrow := map[bridge.Direction]string{bridge.Out: " → ", bridge.In: " ← ", bridge.Both: " ↔ "}[r.Direction]
-		parts = append(parts, fmt.Sprintf("%s%s%s Q%d", r.Local, arrow, r.Remote, r.QoS))
+		parts = append(parts, ruleText(r))
 	}
 	return strings.Join(parts, "; ")
+}
+
+func ruleText(r bridge.Rule) string {
+	arrow := map[bridge.Direction]string{bridge.Out: " → ", bridge.In: " ← ", bridge.Both: " ↔ "}[r.Direction]
+	return fmt.Sprintf("%s%s%s Q%d", r.Local, arrow, r.Remote, r.QoS)
 }

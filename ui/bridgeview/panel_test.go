@@ -122,3 +122,46 @@ func TestColumnsFitTheDefaultWindow(t *testing.T) {
 		}
 	}
 }
+
+// The table has room for a bridge's first rule and the start of its last
+// error; selecting the bridge shows every rule, one per line, and the
+// error whole, and keeps showing them as the counters refresh.
+func TestSelectingABridgeShowsAllItsRulesAndItsError(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(fyne.NewSize(1100, 700))
+	longErr := "connection refused by 10.0.0.7:8883: is the broker running, and does its listener take TLS on that port? Retrying every 30 s"
+	src := &fakeBridges{stats: []bridge.Stats{
+		{Name: "site1", State: bridge.StateDown, LastError: longErr, ForwardedOut: 1234567},
+		{Name: "site2", State: bridge.StateConnected},
+	}}
+	p := New(src, w, Options{Do: func(f func()) { f() }})
+	w.SetContent(p.Content())
+	if !strings.Contains(p.detail.Text, "Select a bridge") {
+		t.Errorf("before a selection the detail says %q", p.detail.Text)
+	}
+
+	p.table.Select(widget.TableCellID{Row: 0, Col: 2})
+	for _, want := range []string{"site1 — Down", "\nplant/# → site1/plant/# Q1\n", "\nplant/cmd/# ← site1/cmd/# Q0\n", "Last error: " + longErr} {
+		if !strings.Contains(p.detail.Text, want) {
+			t.Errorf("the selected bridge's detail lacks %q:\n%s", want, p.detail.Text)
+		}
+	}
+	src.stats[0].LastError = "remote closed the connection"
+	p.show(src.Stats())
+	if !strings.Contains(p.detail.Text, "Last error: remote closed the connection") {
+		t.Errorf("after a refresh the detail says:\n%s", p.detail.Text)
+	}
+
+	cell := widget.NewLabel("")
+	p.updateCell(widget.TableCellID{Row: 0, Col: 3}, cell)
+	if cell.Text != "1,234,567" {
+		t.Errorf("sent-out cell %q, want digits grouped like every other count", cell.Text)
+	}
+
+	src.stats = src.stats[1:] // site1 removed from the bridges file
+	p.show(src.Stats())
+	if strings.Contains(p.detail.Text, "site1") {
+		t.Errorf("a removed bridge's detail stays: %q", p.detail.Text)
+	}
+}
