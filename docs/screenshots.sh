@@ -5,7 +5,10 @@
 # every one to be checked by eye).
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
-# Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian).
+#   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below)
+# Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
+# and mosquitto for a scene. A scene's window shows its HOME in paths:
+# SCENE_HOME=/home/alex gives the README's (the directory is created).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-docs/screenshots}
@@ -22,6 +25,74 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -buildvcs=auto -o "$work/iotstudio" .
 mkdir -p "$out"
+
+# scene_bridges stages the README's Bridges picture: a real mosquitto as
+# the remote of bridge site1 (two rules; five messages go out, one comes
+# in), a site2 whose broker does not answer, and site1 selected so that
+# both its rules show below the table.
+scene_bridges() {
+  command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
+  local home=${SCENE_HOME:-$work/home-bridges} remote local down
+  remote=$(shuf -i 20000-24999 -n 1) local=$(shuf -i 25000-29999 -n 1) down=$(shuf -i 30000-32767 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app" "$home/.config/iotstudio"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
+  local mosq=$!
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name "Plant mosquitto" --url "mqtt://127.0.0.1:$remote" --subscribe "" >/dev/null
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name "Site 2 broker" --url "mqtts://127.0.0.1:$down" --subscribe "" >/dev/null
+  cat > "$home/.config/iotstudio/bridges.yaml" <<YAML
+bridges:
+  - name: site1
+    connection: Plant mosquitto
+    rules:
+      - name: telemetry up
+        direction: out
+        local: plant/#
+        remote: site1/plant/#
+        qos: 1
+      - name: commands down
+        direction: in
+        local: plant/cmd/#
+        remote: site1/cmd/#
+        qos: 1
+  - name: site2
+    connection: Site 2 broker
+    rules:
+      - name: alarms up
+        direction: out
+        local: plant/alarms/#
+        remote: site2/alarms/#
+        qos: 1
+YAML
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    sleep 5 # the bridges connect and subscribe
+    for i in 1 2 3 4 5; do mosquitto_pub -p "$2" -q 1 -t plant/line1/temp -m "2$i.5"; done
+    mosquitto_pub -p "$3" -q 1 -t site1/cmd/line1/stop -m now
+    sleep 2
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+9
+    sleep 1.5
+    xdotool mousemove 500 120 click 1 # site1'"'"'s Rules cell
+    sleep 1.5
+    xwd -root -silent | convert xwd:- "$5"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$local" "$remote" "$work" docs/screenshot-bridges.png
+  kill "$mosq"
+  echo "screenshots: docs/screenshot-bridges.png"
+}
+
+if [ -n "${SCENE:-}" ]; then
+  case $SCENE in
+  bridges) scene_bridges ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges)" >&2; exit 1 ;;
+  esac
+  exit 0
+fi
 
 # shoot LANG SIZE THEME: one run of the app, a screenshot per panel.
 shoot() {
