@@ -5,7 +5,8 @@
 # every one to be checked by eye).
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
-#   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below)
+#   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
+#   SCENE=connections docs/screenshots.sh    # and its Connections picture
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -86,10 +87,47 @@ YAML
   echo "screenshots: docs/screenshot-bridges.png"
 }
 
+# scene_connections stages the README's Connections picture: the local
+# broker, a real mosquitto over MQTT 5 and over 3.1.1 with 30 messages
+# each, and a saved connection whose broker is down, retrying. The local
+# broker listens on 127.0.0.1:1883, as the README says it does.
+scene_connections() {
+  command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
+  local home=${SCENE_HOME:-$work/home-connections} remote down
+  remote=$(shuf -i 20000-24999 -n 1) down=$(shuf -i 30000-32767 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
+  local mosq=$!
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (MQTT 5)" --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (3.1.1)" --url "mqtt://127.0.0.1:$remote" --protocol 3.1.1 >/dev/null
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name "Plant gateway" --url "mqtt://127.0.0.1:$down" --protocol 5 >/dev/null
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" > "$3/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p 1883 -t probe -n 2>/dev/null && break; sleep 0.2; done
+    sleep 1
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+4
+    sleep 1
+    for y in 231 373 515; do xdotool mousemove 740 $y click 1; sleep 0.5; done # Connect
+    sleep 2
+    for i in $(seq 1 30); do mosquitto_pub -p "$2" -t "plant/line1/sensor$((i % 5))" -m "$i"; done
+    sleep 12 # the dead gateway fails a few attempts
+    xwd -root -silent | convert xwd:- "$4"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$remote" "$work" docs/screenshot-connections.png
+  kill "$mosq"
+  echo "screenshots: docs/screenshot-connections.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges)" >&2; exit 1 ;;
+  connections) scene_connections ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections)" >&2; exit 1 ;;
   esac
   exit 0
 fi
