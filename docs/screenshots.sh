@@ -6,7 +6,7 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # and its Connections picture
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also SCENE=subscribe
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -123,11 +123,51 @@ scene_connections() {
   echo "screenshots: docs/screenshot-connections.png"
 }
 
+# scene_subscribe stages the README's Subscribe picture: two overlapping
+# subscriptions on the local broker, six rounds of a small plant's
+# traffic, and a temperature inspected.
+scene_subscribe() {
+  local home=${SCENE_HOME:-$work/home-subscribe} port
+  port=$(shuf -i 20000-29999 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    sleep 1
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+3
+    sleep 1
+    for filter in "plant/#" "plant/+/temperature"; do
+      xdotool mousemove 480 88 click 1 key ctrl+a type "$filter"
+      xdotool mousemove 1040 88 click 1 # Subscribe (QoS 1 is the default)
+      sleep 0.5
+    done
+    for round in 1 2 3 4 5 6; do
+      for line in 1 2 3; do
+        mosquitto_pub -p "$2" -q 1 -t "plant/line$line/temperature" -m "{\"celsius\": 2$((line + 4)).$round, \"sensor\": \"pt100-$line\"}"
+        mosquitto_pub -p "$2" -q 1 -t "plant/line$line/status" -m running
+      done
+      mosquitto_pub -p "$2" -q 1 -t plant/press-7/vibration -m "{\"rms\": 0.8$round, \"peak\": 2.$round, \"unit\": \"g\"}"
+    done
+    sleep 1.5
+    xdotool mousemove 400 572 click 1 # the newest plant/line2/temperature
+    sleep 1.5
+    xwd -root -silent | convert xwd:- "$4"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-subscribe.png
+  echo "screenshots: docs/screenshot-subscribe.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
   connections) scene_connections ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections)" >&2; exit 1 ;;
+  subscribe) scene_subscribe ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe)" >&2; exit 1 ;;
   esac
   exit 0
 fi
