@@ -6,7 +6,7 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # its Connections picture; also SCENE=subscribe
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -162,12 +162,49 @@ scene_subscribe() {
   echo "screenshots: docs/screenshot-subscribe.png"
 }
 
+# scene_capture stages the README's Capture picture: three MQTT 5 power
+# meters with a content type and a user property, searched by a topic
+# filter and a JSON condition, the newest match inspected.
+scene_capture() {
+  local home=${SCENE_HOME:-$work/home-capture} port
+  port=$(shuf -i 20000-29999 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    for k in $(seq 0 55); do
+      line=$((k % 3))
+      mosquitto_pub -p "$2" -V mqttv5 -q 1 -i "meter-line$line" -t "plant/line$line/power" \
+        -D publish content-type application/json -D publish user-property unit W \
+        -m "{\"watts\": $((900 + 3 * k)), \"voltage\": 230.$((k % 10)), \"status\": \"ok\"}"
+    done
+    sleep 2
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+6
+    sleep 1
+    xdotool mousemove 520 133 click 1 type "plant/+/power"
+    xdotool mousemove 975 173 click 1 type "watts > 1000"
+    xdotool mousemove 1052 133 click 1 # Search
+    sleep 1.5
+    xdotool mousemove 370 252 click 1 # the newest match
+    sleep 1.5
+    xwd -root -silent | convert xwd:- "$4"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-capture.png
+  echo "screenshots: docs/screenshot-capture.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
   connections) scene_connections ;;
   subscribe) scene_subscribe ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe)" >&2; exit 1 ;;
+  capture) scene_capture ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture)" >&2; exit 1 ;;
   esac
   exit 0
 fi
