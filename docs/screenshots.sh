@@ -6,7 +6,7 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -198,13 +198,49 @@ scene_capture() {
   echo "screenshots: docs/screenshot-capture.png"
 }
 
+# scene_broker stages the README's Broker picture: the embedded broker on
+# its default listeners (127.0.0.1:1883 and :8083) with three dashboards,
+# an alarm service and an MQTT 5 historian subscribed, and a little
+# traffic, one message retained.
+scene_broker() {
+  local home=${SCENE_HOME:-$work/home-broker}
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" > "$2/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p 1883 -t probe -n 2>/dev/null && break; sleep 0.2; done
+    subs=()
+    for n in 1 2 3; do mosquitto_sub -p 1883 -i "dashboard-$n" -t "plant/#" > /dev/null & subs+=($!); done
+    mosquitto_sub -p 1883 -i alarm-service -t "plant/+/alarm" -t "plant/+/alarms/#" > /dev/null & subs+=($!)
+    mosquitto_sub -p 1883 -V mqttv5 -i historian -t "plant/+/temperature" > /dev/null & subs+=($!)
+    sleep 1
+    mosquitto_pub -p 1883 -r -q 1 -t plant/line1/status -m running
+    for i in $(seq 1 19); do
+      for line in 1 2 3 4; do mosquitto_pub -p 1883 -t "plant/line$line/temperature" -m "2$line.$i"; done
+    done
+    mosquitto_pub -p 1883 -q 1 -t plant/line2/alarm -m "overheat"
+    sleep 1
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+5
+    sleep 3 # a rate of 0.0 once the traffic has stopped
+    xwd -root -silent | convert xwd:- "$3"
+    kill "${subs[@]}"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$work" docs/screenshot-broker.png
+  echo "screenshots: docs/screenshot-broker.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
   connections) scene_connections ;;
   subscribe) scene_subscribe ;;
   capture) scene_capture ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture)" >&2; exit 1 ;;
+  broker) scene_broker ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker)" >&2; exit 1 ;;
   esac
   exit 0
 fi
