@@ -6,7 +6,7 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker, devices
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -233,6 +233,39 @@ scene_broker() {
   echo "screenshots: docs/screenshot-broker.png"
 }
 
+# scene_devices stages the README's Devices picture: 200 built-in smart
+# plugs started from the panel against the local broker, smart-plug-1
+# selected. The profile list is scrolled with the wheel to show the plug.
+scene_devices() {
+  local home=${SCENE_HOME:-$work/home-devices} port
+  port=$(shuf -i 20000-29999 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
+    app=$!
+    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    sleep 1
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+7
+    sleep 1.5
+    xdotool mousemove 200 160 click 5 click 5 click 5
+    sleep 0.5
+    xdotool mousemove 200 235 click 1 # smart-plug
+    xdotool mousemove 200 160 click 5 click 5
+    xdotool mousemove 210 287 click 1 type 200 # devices
+    xdotool mousemove 533 287 click 1 # Start
+    sleep 10
+    xdotool mousemove 260 550 click 1 # smart-plug-1
+    sleep 2
+    xwd -root -silent | convert xwd:- "$4"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-devices.png
+  echo "screenshots: docs/screenshot-devices.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
@@ -240,7 +273,8 @@ if [ -n "${SCENE:-}" ]; then
   subscribe) scene_subscribe ;;
   capture) scene_capture ;;
   broker) scene_broker ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker)" >&2; exit 1 ;;
+  devices) scene_devices ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker, devices)" >&2; exit 1 ;;
   esac
   exit 0
 fi
