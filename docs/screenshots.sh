@@ -235,7 +235,8 @@ scene_broker() {
 
 # scene_devices stages the README's Devices picture: 200 built-in smart
 # plugs started from the panel against the local broker, smart-plug-1
-# selected. The profile list is scrolled with the wheel to show the plug.
+# selected (the profile list is wheeled to show the plug); and then its
+# Explorer full of plugs, one plug's power inspected.
 scene_devices() {
   local home=${SCENE_HOME:-$work/home-devices} port
   port=$(shuf -i 20000-29999 -n 1)
@@ -261,9 +262,17 @@ scene_devices() {
     xdotool mousemove 260 550 click 1 # smart-plug-1
     sleep 2
     xwd -root -silent | convert xwd:- "$4"
+    sleep 4
+    xdotool key --window "$win" ctrl+1
+    sleep 1
+    xdotool mousemove 160 88 click 1 # Expand all
+    sleep 1
+    xdotool mousemove 400 245 click 1 # plugs/smart-plug-0/power
+    sleep 2
+    xwd -root -silent | convert xwd:- "$5"
     kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-devices.png
-  echo "screenshots: docs/screenshot-devices.png"
+  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-devices.png docs/screenshot-devices-explorer.png
+  echo "screenshots: docs/screenshot-devices.png docs/screenshot-devices-explorer.png"
 }
 
 if [ -n "${SCENE:-}" ]; then
