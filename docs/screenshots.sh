@@ -6,7 +6,7 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker, devices
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker, devices, two-sources
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
 # SCENE_HOME=/home/alex gives the README's (the directory is created).
@@ -275,6 +275,53 @@ scene_devices() {
   echo "screenshots: docs/screenshot-devices.png docs/screenshot-devices-explorer.png"
 }
 
+# scene_two_sources stages the README's two-sources picture: the
+# Explorer with the embedded broker's tree and a real mosquitto's, opened
+# from the Connections panel, one of mosquitto's topics inspected.
+scene_two_sources() {
+  command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
+  local home=${SCENE_HOME:-$work/home-two-sources} port remote
+  port=$(shuf -i 20000-24999 -n 1) remote=$(shuf -i 25000-29999 -n 1)
+  mkdir -p "$home/.config/fyne/io.iotstudio.app"
+  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
+  local mosq=$!
+  HOME="$home" "$work/iotstudio" connections add --preset custom --name Mosquitto --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
+  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+    set -e
+    "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
+    app=$!
+    # Ready when a subscribe goes through: a probe message would show in the tree.
+    for i in $(seq 1 100); do mosquitto_sub -p "$2" -t probe -E 2>/dev/null && break; sleep 0.2; done
+    sleep 1
+    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    xdotool key --window "$win" ctrl+4
+    sleep 1
+    xdotool mousemove 740 231 click 1 # Connect Mosquitto
+    sleep 2
+    for i in $(seq 1 8); do
+      for room in bedroom kitchen; do
+        mosquitto_pub -p "$2" -t "home/$room/climate" -m "{\"temperature\": 2$((i % 10)).5, \"humidity\": 4$i}"
+      done
+      mosquitto_pub -p "$3" -t factory/line-2/speed -m "{\"rpm\": 1280}"
+      mosquitto_pub -p "$3" -t factory/press-7/pressure -m "$((900 + 3 * i))"
+      mosquitto_pub -p "$3" -t factory/press-7/state -m running
+      sleep 0.3
+    done
+    xdotool key --window "$win" ctrl+1
+    sleep 1
+    xdotool mousemove 160 88 click 1 # Expand all
+    sleep 1
+    xdotool mousemove 300 597 click 1 # factory/press-7/state
+    sleep 2
+    xwd -root -silent | convert xwd:- "$5"
+    kill -TERM $app; wait $app
+  ' scene "$work/iotstudio" "$port" "$remote" "$work" docs/screenshot-two-sources.png
+  kill "$mosq"
+  echo "screenshots: docs/screenshot-two-sources.png"
+}
+
 if [ -n "${SCENE:-}" ]; then
   case $SCENE in
   bridges) scene_bridges ;;
@@ -283,7 +330,8 @@ if [ -n "${SCENE:-}" ]; then
   capture) scene_capture ;;
   broker) scene_broker ;;
   devices) scene_devices ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker, devices)" >&2; exit 1 ;;
+  two-sources) scene_two_sources ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker, devices, two-sources)" >&2; exit 1 ;;
   esac
   exit 0
 fi
