@@ -69,6 +69,14 @@ func runGUI(args []string, e env) error {
 		return err
 	}
 	defer inst.close()
+	// From here on a signal quits cleanly: the engine opens and the broker
+	// starts seconds before the window exists (a first start builds the
+	// stores), and a Ctrl-C or logout then killed the process with the
+	// capture and the broker open. A signal that comes early waits in sig
+	// until the window can quit.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	mqttAddr, wsAddr, noCapture := f.mqttAddr, f.wsAddr, f.noCapture
 
 	a := fyneapp.NewWithID(AppID)
@@ -143,8 +151,15 @@ func runGUI(args []string, e env) error {
 		defer close(memDone)
 		releaseAfterBursts(ctx, log, memTick.C)
 	}()
-	quitOnSignal(ctx, w.Quit)
-	w.ShowAndRun()
+	select {
+	case <-sig:
+		// Quit before the window shows: closed during its first frames, it
+		// crashed Fyne's GLFW driver (a mouse event for a destroyed window).
+		log.Info("quitting on a signal that came while the window was built")
+	default:
+		quitOnSignal(ctx, sig, w.Quit)
+		w.ShowAndRun()
+	}
 
 	// Stop the UI refresh loops and the capture's actions first, so no
 	// panel goroutine reads an engine that is closing; then the engine
@@ -156,16 +171,13 @@ func runGUI(args []string, e env) error {
 	return <-engDone
 }
 
-// quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill) quit the app
-// like its window's close button, so the broker and capture shut down
-// cleanly instead of dying mid-write. Fyne's driver quits on them too,
-// without closing the window; whichever runs first, the window's position
-// is kept (ui/window's settings.go). The goroutine ends with ctx.
-func quitOnSignal(ctx context.Context, quit func()) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+// quitOnSignal makes SIGINT/SIGTERM (Ctrl-C, logout, kill), caught on sig,
+// quit the app like its window's close button, so the broker and capture
+// shut down cleanly instead of dying mid-write. Fyne's driver quits on them
+// too, without closing the window; whichever runs first, the window's
+// position is kept (ui/window's settings.go). The goroutine ends with ctx.
+func quitOnSignal(ctx context.Context, sig <-chan os.Signal, quit func()) {
 	go func() {
-		defer signal.Stop(sig)
 		select {
 		case <-sig:
 			fyne.Do(quit)
