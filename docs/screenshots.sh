@@ -6,10 +6,11 @@
 #   docs/screenshots.sh                      # 1100x720 and 1400x900, dark and light, English
 #   LANGS="ru_RU.UTF-8 zh_CN.UTF-8" SIZES=1100x720 THEMES=dark docs/screenshots.sh
 #   SCENE=bridges docs/screenshots.sh        # the README's Bridges picture, staged (below);
-#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker, devices, two-sources
+#   SCENE=connections docs/screenshots.sh    # its Connections picture; also subscribe, capture, broker, devices, two-sources, first-screen
 # Needs: xvfb xauth x11-apps imagemagick xdotool mosquitto-clients (Debian),
 # and mosquitto for a scene. A scene's window shows its HOME in paths:
-# SCENE_HOME=/home/alex gives the README's (the directory is created).
+# SCENE_HOME=/home/alex gives the README's; it must not exist (the scene
+# creates it and removes it at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-docs/screenshots}
@@ -322,7 +323,41 @@ scene_two_sources() {
   echo "screenshots: docs/screenshot-two-sources.png"
 }
 
+# scene_first_screen takes the README's first-screen pictures: a first
+# start on the default listeners, nothing published, in English, Russian
+# and Chinese.
+scene_first_screen() {
+  local lang suffix home
+  for lang in en_US.UTF-8 ru_RU.UTF-8 zh_CN.UTF-8; do
+    home=${SCENE_HOME:-$work/home-first}
+    rm -rf "$home" # a first start each time
+    mkdir -p "$home/.config/fyne/io.iotstudio.app"
+    printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+    suffix=""
+    [ "$lang" = en_US.UTF-8 ] || suffix="${lang%%_*}-"
+    HOME="$home" LANG="$lang" xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
+      set -e
+      "$1" > "$2/app.log" 2>&1 &
+      app=$!
+      # Ready when a subscribe goes through: nothing is published.
+      for i in $(seq 1 100); do mosquitto_sub -p 1883 -t probe -E 2>/dev/null && break; sleep 0.2; done
+      xdotool search --sync --onlyvisible --name "IoT Studio" >/dev/null # a first start shows the window seconds later
+      sleep 2
+      xwd -root -silent | convert xwd:- "$3"
+      kill -TERM $app; wait $app
+    ' scene "$work/iotstudio" "$work" "docs/screenshot-${suffix}first-screen.png"
+    echo "screenshots: docs/screenshot-${suffix}first-screen.png"
+  done
+}
+
 if [ -n "${SCENE:-}" ]; then
+  if [ -n "${SCENE_HOME:-}" ]; then
+    if [ -e "$SCENE_HOME" ]; then
+      echo "screenshots: SCENE_HOME $SCENE_HOME exists; name one that does not (a scene fills it, then removes it)" >&2
+      exit 1
+    fi
+    trap 'rm -rf "$work" "$SCENE_HOME"' EXIT
+  fi
   case $SCENE in
   bridges) scene_bridges ;;
   connections) scene_connections ;;
@@ -331,7 +366,8 @@ if [ -n "${SCENE:-}" ]; then
   broker) scene_broker ;;
   devices) scene_devices ;;
   two-sources) scene_two_sources ;;
-  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker, devices, two-sources)" >&2; exit 1 ;;
+  first-screen) scene_first_screen ;;
+  *) echo "screenshots: no scene $SCENE (scenes: bridges, connections, subscribe, capture, broker, devices, two-sources, first-screen)" >&2; exit 1 ;;
   esac
   exit 0
 fi
