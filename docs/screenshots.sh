@@ -28,6 +28,31 @@ trap 'rm -rf "$work"' EXIT
 go build -buildvcs=auto -o "$work/iotstudio" .
 mkdir -p "$out"
 
+bg=() # background processes of a scene
+
+# scene_home DIR: a home whose window opens at the README's 1100x720.
+scene_home() {
+  mkdir -p "$1/.config/fyne/io.iotstudio.app" "$1/.config/iotstudio"
+  printf '{"window.width":1100,"window.height":720}' > "$1/.config/fyne/io.iotstudio.app/preferences.json"
+}
+
+# In a scene's X session: wait_broker PORT returns once the app's broker
+# takes a subscribe (a probe message would show in the pictures);
+# the_window waits for the window, focuses it and prints its id.
+wait_broker() {
+  for _ in $(seq 1 100); do mosquitto_sub -p "$1" -t probe -E 2>/dev/null && return; sleep 0.2; done
+}
+the_window() {
+  local win
+  win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
+  xdotool windowactivate --sync "$win" 2>/dev/null || true
+  echo "$win"
+}
+# The scenes' inner shells get them through the environment (xvfb-run is
+# a POSIX sh script, which drops exported bash functions).
+SCENE_HELPERS=$(declare -f wait_broker the_window)
+export SCENE_HELPERS
+
 # scene_bridges stages the README's Bridges picture: a real mosquitto as
 # the remote of bridge site1 (two rules; five messages go out, one comes
 # in), a site2 whose broker does not answer, and site1 selected so that
@@ -36,10 +61,9 @@ scene_bridges() {
   command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
   local home=${SCENE_HOME:-$work/home-bridges} remote local down
   remote=$(shuf -i 20000-24999 -n 1) local=$(shuf -i 25000-29999 -n 1) down=$(shuf -i 30000-32767 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app" "$home/.config/iotstudio"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
-  local mosq=$!
+  bg+=($!)
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Plant mosquitto" --url "mqtt://127.0.0.1:$remote" --subscribe "" >/dev/null
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Site 2 broker" --url "mqtts://127.0.0.1:$down" --subscribe "" >/dev/null
   cat > "$home/.config/iotstudio/bridges.yaml" <<YAML
@@ -68,15 +92,16 @@ bridges:
 YAML
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker "$2"
     sleep 5 # the bridges connect and subscribe
     for i in 1 2 3 4 5; do mosquitto_pub -p "$2" -q 1 -t plant/line1/temp -m "2$i.5"; done
     mosquitto_pub -p "$3" -q 1 -t site1/cmd/line1/stop -m now
     sleep 2
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+9
     sleep 1.5
     xdotool mousemove 500 120 click 1 # site1'"'"'s Rules cell
@@ -84,7 +109,6 @@ YAML
     xwd -root -silent | convert xwd:- "$5"
     kill -TERM $app; wait $app
   ' scene "$work/iotstudio" "$local" "$remote" "$work" docs/screenshot-bridges.png
-  kill "$mosq"
   echo "screenshots: docs/screenshot-bridges.png"
 }
 
@@ -96,21 +120,21 @@ scene_connections() {
   command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
   local home=${SCENE_HOME:-$work/home-connections} remote down
   remote=$(shuf -i 20000-24999 -n 1) down=$(shuf -i 30000-32767 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
-  local mosq=$!
+  bg+=($!)
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (MQTT 5)" --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (3.1.1)" --url "mqtt://127.0.0.1:$remote" --protocol 3.1.1 >/dev/null
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Plant gateway" --url "mqtt://127.0.0.1:$down" --protocol 5 >/dev/null
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" > "$3/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p 1883 -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker 1883
     sleep 1
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+4
     sleep 1
     for y in 231 373 515; do xdotool mousemove 740 $y click 1; sleep 0.5; done # Connect
@@ -120,7 +144,6 @@ scene_connections() {
     xwd -root -silent | convert xwd:- "$4"
     kill -TERM $app; wait $app
   ' scene "$work/iotstudio" "$remote" "$work" docs/screenshot-connections.png
-  kill "$mosq"
   echo "screenshots: docs/screenshot-connections.png"
 }
 
@@ -130,16 +153,16 @@ scene_connections() {
 scene_subscribe() {
   local home=${SCENE_HOME:-$work/home-subscribe} port
   port=$(shuf -i 20000-29999 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker "$2"
     sleep 1
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+3
     sleep 1
     for filter in "plant/#" "plant/+/temperature"; do
@@ -169,13 +192,14 @@ scene_subscribe() {
 scene_capture() {
   local home=${SCENE_HOME:-$work/home-capture} port
   port=$(shuf -i 20000-29999 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker "$2"
     for k in $(seq 0 55); do
       line=$((k % 3))
       mosquitto_pub -p "$2" -V mqttv5 -q 1 -i "meter-line$line" -t "plant/line$line/power" \
@@ -183,8 +207,7 @@ scene_capture() {
         -m "{\"watts\": $((900 + 3 * k)), \"voltage\": 230.$((k % 10)), \"status\": \"ok\"}"
     done
     sleep 2
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+6
     sleep 1
     xdotool mousemove 520 133 click 1 type "plant/+/power"
@@ -205,13 +228,14 @@ scene_capture() {
 # traffic, one message retained.
 scene_broker() {
   local home=${SCENE_HOME:-$work/home-broker}
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" > "$2/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p 1883 -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker 1883
     subs=()
     for n in 1 2 3; do mosquitto_sub -p 1883 -i "dashboard-$n" -t "plant/#" > /dev/null & subs+=($!); done
     mosquitto_sub -p 1883 -i alarm-service -t "plant/+/alarm" -t "plant/+/alarms/#" > /dev/null & subs+=($!)
@@ -223,8 +247,7 @@ scene_broker() {
     done
     mosquitto_pub -p 1883 -q 1 -t plant/line2/alarm -m "overheat"
     sleep 1
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+5
     sleep 3 # a rate of 0.0 once the traffic has stopped
     xwd -root -silent | convert xwd:- "$3"
@@ -241,16 +264,16 @@ scene_broker() {
 scene_devices() {
   local home=${SCENE_HOME:-$work/home-devices} port
   port=$(shuf -i 20000-29999 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
     app=$!
-    for i in $(seq 1 100); do mosquitto_pub -p "$2" -t probe -n 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker "$2"
     sleep 1
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+7
     sleep 1.5
     xdotool mousemove 200 160 click 5 click 5 click 5
@@ -283,20 +306,19 @@ scene_two_sources() {
   command -v mosquitto >/dev/null || { echo "screenshots: mosquitto is missing (apt-get install mosquitto)" >&2; exit 1; }
   local home=${SCENE_HOME:-$work/home-two-sources} port remote
   port=$(shuf -i 20000-24999 -n 1) remote=$(shuf -i 25000-29999 -n 1)
-  mkdir -p "$home/.config/fyne/io.iotstudio.app"
-  printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+  scene_home "$home"
   mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
-  local mosq=$!
+  bg+=($!)
   HOME="$home" "$work/iotstudio" connections add --preset custom --name Mosquitto --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
   HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
     app=$!
-    # Ready when a subscribe goes through: a probe message would show in the tree.
-    for i in $(seq 1 100); do mosquitto_sub -p "$2" -t probe -E 2>/dev/null && break; sleep 0.2; done
+    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    wait_broker "$2"
     sleep 1
-    win=$(xdotool search --sync --onlyvisible --name "IoT Studio" | head -1)
-    xdotool windowactivate --sync "$win" 2>/dev/null || true
+    win=$(the_window)
     xdotool key --window "$win" ctrl+4
     sleep 1
     xdotool mousemove 740 231 click 1 # Connect Mosquitto
@@ -319,7 +341,6 @@ scene_two_sources() {
     xwd -root -silent | convert xwd:- "$5"
     kill -TERM $app; wait $app
   ' scene "$work/iotstudio" "$port" "$remote" "$work" docs/screenshot-two-sources.png
-  kill "$mosq"
   echo "screenshots: docs/screenshot-two-sources.png"
 }
 
@@ -331,17 +352,17 @@ scene_first_screen() {
   for lang in en_US.UTF-8 ru_RU.UTF-8 zh_CN.UTF-8; do
     home=${SCENE_HOME:-$work/home-first}
     rm -rf "$home" # a first start each time
-    mkdir -p "$home/.config/fyne/io.iotstudio.app"
-    printf '{"window.width":1100,"window.height":720}' > "$home/.config/fyne/io.iotstudio.app/preferences.json"
+    scene_home "$home"
     suffix=""
     [ "$lang" = en_US.UTF-8 ] || suffix="${lang%%_*}-"
     HOME="$home" LANG="$lang" xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
       set -e
+      eval "$SCENE_HELPERS"
       "$1" > "$2/app.log" 2>&1 &
       app=$!
-      # Ready when a subscribe goes through: nothing is published.
-      for i in $(seq 1 100); do mosquitto_sub -p 1883 -t probe -E 2>/dev/null && break; sleep 0.2; done
-      xdotool search --sync --onlyvisible --name "IoT Studio" >/dev/null # a first start shows the window seconds later
+      trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+      wait_broker 1883
+      the_window >/dev/null # a first start shows the window seconds later
       sleep 2
       xwd -root -silent | convert xwd:- "$3"
       kill -TERM $app; wait $app
@@ -356,8 +377,9 @@ if [ -n "${SCENE:-}" ]; then
       echo "screenshots: SCENE_HOME $SCENE_HOME exists; name one that does not (a scene fills it, then removes it)" >&2
       exit 1
     fi
-    trap 'rm -rf "$work" "$SCENE_HOME"' EXIT
   fi
+  # The scenes' mosquittos (bg) and the work dir go whatever happens.
+  trap 'kill "${bg[@]}" 2>/dev/null || true; rm -rf "$work" ${SCENE_HOME:+"$SCENE_HOME"}' EXIT
   case $SCENE in
   bridges) scene_bridges ;;
   connections) scene_connections ;;
@@ -385,6 +407,7 @@ shoot() {
   [ "$lang" = en_US.UTF-8 ] || suffix="-${lang%%.*}"
   ALL_PANELS=$ALL_PANELS HOME="$home" LANG="$lang" FYNE_THEME="$theme" xvfb-run -a -s "-screen 0 ${w}x${h}x24" bash -c '
     set -e
+    eval "$SCENE_HELPERS"
     "$1" --data "$2" --mqtt "127.0.0.1:$3" --ws off > "$2/app.log" 2>&1 &
     app=$!
     for i in $(seq 1 100); do mosquitto_pub -p "$3" -t probe -n 2>/dev/null && break; sleep 0.2; done
