@@ -157,10 +157,10 @@ func TestQueueFullDropsOldestAndSurvivesRestart(t *testing.T) {
 
 	remote.Start()
 	_, got := testClient(t, remote.URL(), "remote-sub", false, client.Subscription{Filter: "site1/#", QoS: 1})
-	b2 := openBridge(t, l, remote.URL(), client.MQTT5, dir, 10, rule)
-	if s := b2.Stats(); s.Queued != 10 {
-		t.Errorf("after restart %d queued, want the 10 kept on disk", s.Queued)
-	}
+	// The remote is up, so the reopened bridge may send the 10 before its
+	// queue can be counted: that they arrive, newest ten in order, from a
+	// publisher that sent nothing since, shows they were kept on disk.
+	openBridge(t, l, remote.URL(), client.MQTT5, dir, 10, rule)
 	testkit.Eventually(t, "the 10 kept ones delivered", func() bool { return got.count() >= 10 })
 	var payloads []string
 	for _, m := range got.all() {
