@@ -5,9 +5,7 @@ package app
 import (
 	"context"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -36,22 +34,9 @@ func TestSignalDuringStartupQuitsCleanly(t *testing.T) {
 	home, data := t.TempDir(), t.TempDir()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(t)))
 
-	log := filepath.Join(t.TempDir(), "app.log")
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	// Capture on: it is what a kill mid-write would damage.
-	cmd := exec.CommandContext(ctx, bin, "--data", data, "--mqtt", addr, "--ws", "off")
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "DISPLAY="+x.display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "WAYLAND_DISPLAY=")
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	app := startApp(t, ctx, bin, x.display, home, "--data", data, "--mqtt", addr, "--ws", "off")
+	log := app.log
 
 	for {
 		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
@@ -59,20 +44,20 @@ func TestSignalDuringStartupQuitsCleanly(t *testing.T) {
 			break
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("the app exited before its broker listened: %v; log:\n%s", err, readLog(log))
+		case <-app.done:
+			t.Fatalf("the app exited before its broker listened: %v; log:\n%s", app.err, readLog(log))
 		case <-ctx.Done():
 			t.Fatalf("the broker never listened on %s; log:\n%s", addr, readLog(log))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := app.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("SIGTERM as the broker came up: the app ended with %v, not a clean quit; log:\n%s", err, readLog(log))
+	case <-app.done:
+		if app.err != nil {
+			t.Fatalf("SIGTERM as the broker came up: the app ended with %v, not a clean quit; log:\n%s", app.err, readLog(log))
 		}
 	case <-ctx.Done():
 		t.Fatalf("the app did not quit after SIGTERM; log:\n%s", readLog(log))

@@ -220,13 +220,19 @@ type runningApp struct {
 // under home.
 func startWindow(t *testing.T, ctx context.Context, bin, display, home, data string) *runningApp {
 	t.Helper()
+	return startApp(t, ctx, bin, display, home, "--data", data, "--mqtt", "127.0.0.1:0", "--ws", "off", "--no-capture")
+}
+
+// startApp starts the app with args on display, Fyne's preferences under home.
+func startApp(t *testing.T, ctx context.Context, bin, display, home string, args ...string) *runningApp {
+	t.Helper()
 	log := filepath.Join(t.TempDir(), "app.log")
 	f, err := os.Create(log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.CommandContext(ctx, bin, "--data", data, "--mqtt", "127.0.0.1:0", "--ws", "off", "--no-capture")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	// Fyne's package init complains on stderr about the C locale.
 	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "WAYLAND_DISPLAY=")
 	cmd.Stdout, cmd.Stderr = f, f
