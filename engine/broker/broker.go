@@ -320,10 +320,7 @@ func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config, bound socke
 			ml = wl
 		}
 		b.open = append(b.open, openListener{name: l.name, addr: l.addr, l: ml.(socketHolder)})
-		ml = gatedListener{Listener: ml, gate: b.gate}
-		if b.sessions != nil {
-			ml = durableListener{ml} // acknowledgements wait for the store (durable.go)
-		}
+		ml = ackListener{gatedListener{Listener: ml, gate: b.gate}}
 		if err := srv.AddListener(ml); err != nil {
 			return &ListenError{Listener: l.name, Addr: l.addr, Err: err}
 		}

@@ -13,5 +13,7 @@
 // the queue byte budget, retained-message order, packet-ID aliasing, the
 // capture tap, durable acknowledgements, CONNACK fixes) runs in one mochi
 // hook, packetHooks, since mochi copies the whole packet into every hook
-// on that path.
+// on that path. Every connection mochi writes to is an ackConn (ackconn.go),
+// which holds a publish's acknowledgement for the session store and sends
+// the acknowledgements of one read in one write.
 package broker

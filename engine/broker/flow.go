@@ -130,6 +130,9 @@ func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 	if cl.Net.Inline || !h.congested(pk.TopicName) {
 		return
 	}
+	if c := ackConnOf(cl); c != nil {
+		_ = c.flush() // the acknowledgements of its earlier publishes are not held with it
+	}
 	start := time.Now()
 	for time.Since(start) < flowMaxWait {
 		time.Sleep(flowNap)

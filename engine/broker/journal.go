@@ -307,7 +307,7 @@ func peerCertSubject(c net.Conn) string {
 				return certs[0].Subject.String()
 			}
 			return ""
-		case *ackHoldConn:
+		case *ackConn:
 			c = t.Conn
 		case *guardConn:
 			c = t.Conn

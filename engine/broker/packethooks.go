@@ -14,10 +14,11 @@ import (
 // order, packet-ID aliasing, the capture tap, durable acknowledgements
 // and the CONNACK fixes as hooks of their own, a fan-in message went
 // through six more hook calls (about a dozen more packet copies) and 40
-// more Provides calls than before issue 11. packetHooks takes the packet once per event and hands each part a
-// pointer, in the order the parts were registered before: flow control
-// first (a held publisher holds nothing else back), durable
-// acknowledgements last.
+// more Provides calls than before issue 11. packetHooks takes the packet
+// once per event and hands each part a pointer, in the order the parts
+// were registered before: flow control first (a held publisher holds
+// nothing else back), the acknowledgement's hold and release last (the
+// publisher's ackConn; durableAcks waits for the store before the release).
 //
 // It is added after the session store, so the store sees a delivery
 // before durableAcks asks it to flush.
@@ -64,6 +65,9 @@ func (h *packetHooks) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.
 	case packets.Puback, packets.Pubrec:
 		h.flow.acked(cl, pk.PacketID)
 	case packets.Disconnect:
+		if c := ackConnOf(cl); c != nil {
+			_ = c.flush() // the acknowledgements a client sent DISCONNECT right after
+		}
 		if h.journal != nil {
 			h.journal.clientSaid(cl, pk.ReasonCode)
 		}
@@ -83,8 +87,15 @@ func (h *packetHooks) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte)
 func (h *packetHooks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
 	h.order.processed(cl, &pk)
 	h.ids.processed(cl, &pk)
-	if h.durable != nil {
-		h.durable.processed(cl, &pk)
+	if pk.FixedHeader.Type != packets.Publish {
+		return
+	}
+	if c := ackConnOf(cl); c != nil && c.publishing.Load() {
+		if h.durable != nil {
+			h.durable.wait(cl, c)
+		}
+		// A failed write ends the connection at the reader's next read.
+		_ = c.release()
 	}
 }
 
@@ -96,8 +107,10 @@ func (h *packetHooks) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pa
 func (h *packetHooks) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	h.flow.publish(cl, &pk)
 	h.order.publish(cl, &pk)
-	if h.durable != nil {
-		h.durable.publish(cl, &pk)
+	if pk.FixedHeader.Qos > 0 {
+		if c := ackConnOf(cl); c != nil {
+			c.hold() // mochi writes the acknowledgement before OnPacketProcessed
+		}
 	}
 	return pk, nil
 }

@@ -1,0 +1,241 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
+)
+
+// writesConn records each Write as one syscall would have sent it.
+type writesConn struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (c *writesConn) Write(b []byte) (int, error) {
+	c.writes = append(c.writes, bytes.Clone(b))
+	return len(b), nil
+}
+
+func (c *writesConn) Read([]byte) (int, error) { return 0, io.EOF }
+
+// ackOf is a 3.1.1 PUBACK for id, as mochi writes it.
+func ackOf(id int) []byte { return []byte{0x40, 2, byte(id >> 8), byte(id)} }
+
+// publishProcessed plays what mochi does to the connection for one QoS 1
+// publish: hold (OnPublish), the PUBACK, release (OnPacketProcessed).
+func publishProcessed(t *testing.T, c *ackConn, id int) {
+	t.Helper()
+	c.hold()
+	if _, err := c.Write(ackOf(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAckConnSendsTheAcksOfOneReadTogether(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, c *ackConn)
+		want [][]int // acknowledged packet IDs (or -1 for the delivery), per write
+	}{
+		{"acks wait until the reader would block", func(t *testing.T, c *ackConn) {
+			for id := 1; id <= 3; id++ {
+				publishProcessed(t, c, id)
+			}
+			_, _ = c.Read(make([]byte, 8))
+		}, [][]int{{1, 2, 3}}},
+		{"another write goes out behind the deferred acks", func(t *testing.T, c *ackConn) {
+			publishProcessed(t, c, 1)
+			_, _ = c.Write(delivery)
+		}, [][]int{{1}, {-1}}},
+		{"a delivery during a publish waits behind its ack", func(t *testing.T, c *ackConn) {
+			c.hold()
+			_, _ = c.Write(ackOf(7))
+			_, _ = c.Write(delivery)
+			_ = c.release()
+			_ = c.flush()
+		}, [][]int{{7, -1}}},
+		{"a store wait sends what was deferred before it", func(t *testing.T, c *ackConn) {
+			publishProcessed(t, c, 1)
+			c.hold()
+			_, _ = c.Write(ackOf(2))
+			_ = c.flushDeferred()
+			_ = c.release()
+			_, _ = c.Read(make([]byte, 8))
+		}, [][]int{{1}, {2}}},
+		{"at most ackBatchBytes wait", func(t *testing.T, c *ackConn) {
+			for id := 1; id <= 70; id++ {
+				publishProcessed(t, c, id)
+			}
+		}, [][]int{seq(1, ackBatchBytes/4)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &writesConn{}
+			tc.run(t, &ackConn{Conn: w})
+			if got := ackedPerWrite(t, w.writes); !equalRuns(got, tc.want) {
+				t.Fatalf("writes carried %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+var delivery = []byte{0x30, 3, 0, 1, 'x'}
+
+func seq(from, to int) []int {
+	var s []int
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+func ackedPerWrite(t *testing.T, writes [][]byte) [][]int {
+	t.Helper()
+	var out [][]int
+	for _, w := range writes {
+		var ids []int
+		for len(w) > 0 {
+			switch {
+			case bytes.HasPrefix(w, delivery):
+				ids, w = append(ids, -1), w[len(delivery):]
+			case len(w) >= 4 && w[0] == 0x40:
+				ids, w = append(ids, int(binary.BigEndian.Uint16(w[2:]))), w[4:]
+			default:
+				t.Fatalf("unexpected bytes %x", w)
+			}
+		}
+		out = append(out, ids)
+	}
+	return out
+}
+
+func equalRuns(a, b [][]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !slicesEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPipelinedPublishesGetTheirAcksInFewWrites: a publisher that sends
+// 64 QoS 1 messages in one write gets every PUBACK, in order, and the
+// broker sends them in a few writes instead of 64 (each write is a syscall
+// and, on loopback, a wake-up of the publisher).
+func TestPipelinedPublishesGetTheirAcksInFewWrites(t *testing.T) {
+	if _, err := writeSyscalls(); err != nil {
+		t.Skipf("cannot count this process's write syscalls: %v", err)
+	}
+	for _, persist := range []bool{false, true} {
+		t.Run("persistence "+strconv.FormatBool(persist), func(t *testing.T) {
+			b := startBroker(t, func(c *Config) { c.NoPersistence = !persist })
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			c, err := rawmqtt.Dial(ctx, listenerAddr(t, b, "mqtt"), "pipeliner", 64<<10, 64<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			const n = 64
+			var batch []byte
+			for id := 1; id <= n; id++ {
+				f := rawmqtt.EncodePublish("pipe/"+strconv.Itoa(id%4), []byte("v"), 1, false)
+				f.SetPacketID(uint16(id))
+				batch = append(batch, f.B...)
+			}
+			runtime.GC() // no collection's madvise and the like in the count
+			before, _ := writeSyscalls()
+			if err := c.Send(batch); err != nil {
+				t.Fatal(err)
+			}
+			var buf []byte
+			for id := 1; id <= n; id++ {
+				typ, body, err := c.ReadPacket(&buf)
+				if err != nil {
+					t.Fatalf("reading PUBACK %d: %v", id, err)
+				}
+				if typ != rawmqtt.TypePuback || binary.BigEndian.Uint16(body) != uint16(id) {
+					t.Fatalf("packet %d: type %#x body %x, want PUBACK for %d", id, typ, body, id)
+				}
+			}
+			after, _ := writeSyscalls()
+			// One by the client, a few by the broker; 64 acks written one
+			// by one made it over 64.
+			if w := after - before; w > n/4 {
+				t.Fatalf("%d write syscalls for %d pipelined publishes, want at most %d", w, n, n/4)
+			}
+		})
+	}
+}
+
+// TestAckBeforeDisconnectIsSent: a client that sends DISCONNECT right after
+// a QoS 1 publish still gets the publish's PUBACK before the broker closes.
+func TestAckBeforeDisconnectIsSent(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, err := rawmqtt.Dial(ctx, listenerAddr(t, b, "mqtt"), "leaver", 4<<10, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := rawmqtt.EncodePublish("leaving/now", []byte("bye"), 1, false)
+	f.SetPacketID(9)
+	if err := c.Send(append(f.B, rawmqtt.TypeDisconnect, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	typ, body, err := c.ReadPacket(&buf)
+	if err != nil {
+		t.Fatalf("no PUBACK before the broker closed: %v", err)
+	}
+	if typ != rawmqtt.TypePuback || binary.BigEndian.Uint16(body) != 9 {
+		t.Fatalf("got type %#x body %x, want PUBACK for 9", typ, body)
+	}
+	if _, _, err := c.ReadPacket(&buf); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the PUBACK: %v, want the broker to close (EOF)", err)
+	}
+}
+
+// writeSyscalls is this process's count of write syscalls so far (Linux).
+func writeSyscalls() (int64, error) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("no syscw in /proc/self/io")
+}
