@@ -26,9 +26,11 @@ import (
 // connection, and once ackBatchBytes have piled up.
 type ackConn struct {
 	net.Conn
-	publishing atomic.Bool // between hold and release
-	needsFlush atomic.Bool // the held publish changed the session store (durableAcks)
-	deferred   atomic.Bool // buf holds acknowledgements released but not yet written
+	flow       *flowHook               // told of every write (budget.go); nil in tests of the conn alone
+	publishing atomic.Bool             // between hold and release
+	needsFlush atomic.Bool             // the held publish changed the session store (durableAcks)
+	deferred   atomic.Bool             // buf holds acknowledgements released but not yet written
+	acct       atomic.Pointer[account] // its byte budget account, once it has one (budget.go)
 
 	mu   sync.Mutex
 	held bool
@@ -54,6 +56,7 @@ func (c *ackConn) Write(b []byte) (int, error) {
 	defer c.mu.Unlock()
 	if c.held {
 		c.buf = append(c.buf, b...)
+		c.wrote(b)
 		return len(b), nil
 	}
 	if len(c.buf) > 0 {
@@ -61,7 +64,19 @@ func (c *ackConn) Write(b []byte) (int, error) {
 			return 0, err
 		}
 	}
-	return c.Conn.Write(b)
+	n, err := c.Conn.Write(b)
+	if err == nil {
+		c.wrote(b)
+	}
+	return n, err
+}
+
+// wrote tells the budget what mochi wrote: mochi writes whole packets, and
+// is done with their messages once it has (held bytes are copies).
+func (c *ackConn) wrote(b []byte) {
+	if c.flow != nil {
+		c.flow.wrote(c.acct.Load(), b)
+	}
 }
 
 // Read writes the deferred acknowledgements first: mochi's reader calls it
@@ -142,10 +157,11 @@ func (c *ackConn) writeBuf() error {
 // ackListener hands mochi every connection as an ackConn.
 type ackListener struct {
 	listeners.Listener
+	flow *flowHook
 }
 
 func (l ackListener) Serve(establish listeners.EstablishFn) {
 	l.Listener.Serve(func(id string, c net.Conn) error {
-		return establish(id, &ackConn{Conn: c})
+		return establish(id, &ackConn{Conn: c, flow: l.flow})
 	})
 }

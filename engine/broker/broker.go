@@ -320,7 +320,7 @@ func (b *Broker) addListeners(srv *mqtt.Server, tlsConf *tls.Config, bound socke
 			ml = wl
 		}
 		b.open = append(b.open, openListener{name: l.name, addr: l.addr, l: ml.(socketHolder)})
-		ml = ackListener{gatedListener{Listener: ml, gate: b.gate}}
+		ml = ackListener{Listener: gatedListener{Listener: ml, gate: b.gate}, flow: b.flow}
 		if err := srv.AddListener(ml); err != nil {
 			return &ListenError{Listener: l.name, Addr: l.addr, Err: err}
 		}

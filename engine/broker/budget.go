@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotstudio/iotstudio/engine/auth"
+	"github.com/iotstudio/iotstudio/engine/mqttwire"
 )
 
 // Byte budget. mochi bounds a subscriber's queue by message count (8,192)
@@ -35,7 +37,7 @@ import (
 // address of the topic string, which is the publisher's own (each decoded
 // PUBLISH allocates its topic) from OnPublish until OnPublished.
 // Charges are released when mochi lets go of the copy: QoS 0 once written
-// (sent), QoS 1/2 once acknowledged (acked) or dropped (qosDropped),
+// (wrote), QoS 1/2 once acknowledged (acked) or dropped (qosDropped),
 // either when mochi drops it (publishDropped); packetHooks calls these
 // from mochi's hooks of the same names. Paths mochi has no hook for (a
 // client closing with messages queued) leave a charge behind; reconcile
@@ -98,12 +100,32 @@ type budget struct {
 	sizes    sizeTable
 }
 
+// account is cl's account, made on first use. Every message looks one up,
+// twice: the connection keeps a pointer to it, so that takes no map lookup.
 func (h *flowHook) account(cl *mqtt.Client) *account {
-	if a, ok := h.byClient.Load(cl); ok {
-		return a.(*account)
+	c := ackConnOf(cl)
+	if c != nil {
+		if a := c.acct.Load(); a != nil {
+			return a
+		}
 	}
-	a, _ := h.byClient.LoadOrStore(cl, &account{cl: cl, queued: outboundCounter(cl)})
-	return a.(*account)
+	v, _ := h.byClient.LoadOrStore(cl, &account{cl: cl, queued: outboundCounter(cl)})
+	a := v.(*account)
+	if c != nil {
+		c.acct.Store(a)
+	}
+	return a
+}
+
+// existing is cl's account, or nil if nothing was ever charged to it.
+func (h *flowHook) existing(cl *mqtt.Client) *account {
+	if c := ackConnOf(cl); c != nil {
+		return c.acct.Load()
+	}
+	if v, ok := h.byClient.Load(cl); ok {
+		return v.(*account)
+	}
+	return nil
 }
 
 // admit charges a message for cl, or refuses it when it does not fit.
@@ -194,23 +216,67 @@ func (h *flowHook) will(w *mqtt.Will) {
 
 func (h *flowHook) willSent(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }
 
-// sent ends a QoS 0 message's charge once mochi wrote it (OnPacketSent),
-// marks progress and counts the message.
-func (h *flowHook) sent(cl *mqtt.Client, pk *packets.Packet) {
-	if pk.FixedHeader.Type != packets.Publish {
+// wrote ends the charges of the QoS 0 messages mochi wrote to a's
+// connection (ackConn.Write: whole packets, often a few hundred at once),
+// marks progress and counts the messages. Per write rather than per packet
+// (OnPacketSent), which cost every delivery a hook call, a copy of the
+// 800-byte packet and five atomic adds. a is nil for a client nothing was
+// ever charged to (no PUBLISH reaches a client that admit has not seen).
+func (h *flowHook) wrote(a *account, b []byte) {
+	var n, size [3]int64
+	var free int64
+	v5 := a != nil && a.cl.Properties.ProtocolVersion == 5
+	for {
+		first, body, rest, ok := mqttwire.NextFrame(b)
+		if !ok {
+			break
+		}
+		b = rest
+		if first>>4 != packets.Publish {
+			continue
+		}
+		qos := first >> 1 & 3 % 3
+		p := publishPayloadLen(body, qos, v5)
+		n[qos]++
+		size[qos] += int64(p)
+		if qos == 0 {
+			free += msgCost(p)
+		}
+	}
+	for q := range n {
+		if n[q] > 0 {
+			h.outByQoS[q].Add(n[q])
+			h.outBytesByQoS[q].Add(size[q])
+		}
+	}
+	if a == nil || n == [3]int64{} {
 		return
 	}
-	h.outByQoS[pk.FixedHeader.Qos%3].Add(1)
-	h.outBytesByQoS[pk.FixedHeader.Qos%3].Add(int64(len(pk.Payload)))
-	v, ok := h.byClient.Load(cl)
-	if !ok {
-		return
+	a.sent.Add(n[0] + n[1] + n[2])
+	if free > 0 {
+		h.release(a, free)
 	}
-	a := v.(*account)
-	a.sent.Add(1)
-	if pk.FixedHeader.Qos == 0 {
-		h.release(a, msgCost(len(pk.Payload)))
+}
+
+// publishPayloadLen is the payload's length in the body of a PUBLISH:
+// what follows the topic, the packet ID (QoS 1/2) and, for MQTT 5, the
+// properties.
+func publishPayloadLen(body []byte, qos byte, v5 bool) int {
+	if len(body) < 2 {
+		return 0
 	}
+	off := 2 + int(binary.BigEndian.Uint16(body))
+	if qos > 0 {
+		off += 2
+	}
+	if v5 && off < len(body) {
+		n, size, ok := mqttwire.Varint(body[off:])
+		if !ok {
+			return 0
+		}
+		off += size + n
+	}
+	return max(len(body)-off, 0)
 }
 
 // qosPublish charges a resent QoS 1/2 message (Dup, OnQosPublish): mochi
@@ -235,8 +301,8 @@ func (h *flowHook) qosPublish(cl *mqtt.Client, pk *packets.Packet) {
 // message.
 func (h *flowHook) acked(cl *mqtt.Client, id uint16) {
 	if out, ok := cl.State.Inflight.Get(id); ok && out.FixedHeader.Type == packets.Publish {
-		if v, ok := h.byClient.Load(cl); ok {
-			h.release(v.(*account), msgCost(len(out.Payload)))
+		if a := h.existing(cl); a != nil {
+			h.release(a, msgCost(len(out.Payload)))
 		}
 	}
 }
@@ -248,8 +314,8 @@ func (h *flowHook) qosDropped(cl *mqtt.Client, pk *packets.Packet) {
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
-	if v, ok := h.byClient.Load(cl); ok {
-		h.release(v.(*account), msgCost(len(pk.Payload)))
+	if a := h.existing(cl); a != nil {
+		h.release(a, msgCost(len(pk.Payload)))
 	}
 }
 
@@ -257,8 +323,8 @@ func (h *flowHook) qosDropped(cl *mqtt.Client, pk *packets.Packet) {
 // (OnPublishDropped; for QoS 1/2 mochi also deletes its inflight entry,
 // without a hook).
 func (h *flowHook) publishDropped(cl *mqtt.Client, pk *packets.Packet) {
-	if v, ok := h.byClient.Load(cl); ok {
-		h.release(v.(*account), msgCost(len(pk.Payload)))
+	if a := h.existing(cl); a != nil {
+		h.release(a, msgCost(len(pk.Payload)))
 	}
 }
 
@@ -304,20 +370,24 @@ func (a budgetedAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 // lookup is made by the goroutine that claimed it, so the value it reads
 // was stored before. A slot whose owner never let go (a later hook
 // refused the publish) is reclaimed after sizeStale.
+//
+// Every message claims and frees a slot, and a slot's line was most likely
+// last written by another core: the table is small (16 KiB, a publish
+// holds its slot only while mochi fans it out) and a slot is one word
+// besides its key.
 type sizeTable struct {
 	slots [sizeSlots]sizeSlot
 }
 
 const (
-	sizeSlots = 4096
+	sizeSlots = 1024
 	sizeProbe = 8
-	sizeStale = int64(10 * time.Second)
+	sizeStale = 10 // seconds
 )
 
 type sizeSlot struct {
 	key atomic.Uintptr
-	val atomic.Int64 // cost<<2 | qos
-	at  atomic.Int64 // unix ns the slot was claimed
+	val atomic.Int64 // cost<<34 | claimed at (unix s, low 32 bits)<<2 | qos
 }
 
 func topicKey(topic string) uintptr {
@@ -328,7 +398,7 @@ func topicKey(topic string) uintptr {
 }
 
 func (t *sizeTable) home(k uintptr) int {
-	return int(uint64(k>>3) * 0x9E3779B97F4A7C15 >> (64 - 12))
+	return int(uint64(k>>3) * 0x9E3779B97F4A7C15 >> (64 - 10))
 }
 
 func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
@@ -336,16 +406,16 @@ func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
 	if k == 0 {
 		return
 	}
+	sec := now / int64(time.Second) & 0xFFFFFFFF
 	for i, h := 0, t.home(k); i < sizeProbe; i++ {
 		s := &t.slots[(h+i)%sizeSlots]
 		old := s.key.Load()
 		// A slot left behind by this topic string's previous publish (an
 		// alias's string is reused) is taken over at once.
-		if old != 0 && old != k && now-s.at.Load() < sizeStale || !s.key.CompareAndSwap(old, k) {
+		if old != 0 && old != k && (sec-s.val.Load()>>2&0xFFFFFFFF)&0xFFFFFFFF < sizeStale || !s.key.CompareAndSwap(old, k) {
 			continue
 		}
-		s.val.Store(cost<<2 | int64(qos))
-		s.at.Store(now)
+		s.val.Store(cost<<34 | sec<<2 | int64(qos))
 		return
 	}
 }
@@ -359,7 +429,7 @@ func (t *sizeTable) lookup(topic string) (cost int64, qos byte, ok bool) {
 		s := &t.slots[(h+i)%sizeSlots]
 		if s.key.Load() == k {
 			v := s.val.Load()
-			return v >> 2, byte(v & 3), true
+			return v >> 34, byte(v & 3), true
 		}
 	}
 	return 0, 0, false

@@ -125,11 +125,17 @@ func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 		h.inBytesByQoS[pk.FixedHeader.Qos%3].Add(int64(len(pk.Payload)))
 	}
 	now := time.Now().UnixNano()
-	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
 	h.scan(now)
-	if cl.Net.Inline || !h.congested(pk.TopicName) {
-		return
+	if !cl.Net.Inline && h.congested(pk.TopicName) {
+		now = h.holdBack(cl, pk.TopicName)
 	}
+	// Only now: a held publisher would keep its size-table slot while it waits.
+	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
+}
+
+// holdBack makes a publisher wait while a subscriber of topic is
+// congested, up to flowMaxWait, and returns the time it let go (unix ns).
+func (h *flowHook) holdBack(cl *mqtt.Client, topic string) int64 {
 	if c := ackConnOf(cl); c != nil {
 		_ = c.flush() // the acknowledgements of its earlier publishes are not held with it
 	}
@@ -137,12 +143,14 @@ func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 	for time.Since(start) < flowMaxWait {
 		time.Sleep(flowNap)
 		h.scan(time.Now().UnixNano())
-		if !h.congested(pk.TopicName) {
+		if !h.congested(topic) {
 			break
 		}
 	}
+	end := time.Now()
 	h.held.Add(1)
-	h.heldTime.Add(int64(time.Since(start)))
+	h.heldTime.Add(int64(end.Sub(start)))
+	return end.UnixNano()
 }
 
 func (h *flowHook) published(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }

@@ -37,7 +37,7 @@ type packetHooks struct {
 
 func newPacketHooks(h packetHooks) *packetHooks {
 	events := []byte{
-		mqtt.OnPacketRead, mqtt.OnPacketEncode, mqtt.OnPacketSent, mqtt.OnPacketProcessed,
+		mqtt.OnPacketRead, mqtt.OnPacketEncode, mqtt.OnPacketProcessed,
 		mqtt.OnSubscribe, mqtt.OnPublish, mqtt.OnPublished, mqtt.OnPublishDropped,
 		mqtt.OnQosPublish, mqtt.OnQosDropped, mqtt.OnWill, mqtt.OnWillSent,
 	}
@@ -78,10 +78,6 @@ func (h *packetHooks) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.
 func (h *packetHooks) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	h.encode.encode(cl, &pk)
 	return pk
-}
-
-func (h *packetHooks) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
-	h.flow.sent(cl, &pk)
 }
 
 func (h *packetHooks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {

@@ -1,7 +1,8 @@
-// Package mqttwire writes MQTT's wire primitives, the variable byte
-// integer and the length-prefixed string, for code that encodes packets
-// itself: the fleet's PUBLISH encoder and the raw test client. It imports
-// nothing of this module, so any package can use it.
+// Package mqttwire writes and reads MQTT's wire primitives, the variable
+// byte integer, the length-prefixed string and the frame around a packet,
+// for code that handles packets as bytes itself: the fleet's PUBLISH
+// encoder, the raw test client, and the broker's accounting of what it
+// writes. It imports nothing of this module, so any package can use it.
 package mqttwire
 
 import "encoding/binary"
@@ -40,4 +41,34 @@ func VarintLen(n int) int {
 func AppendString(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 	return append(b, s...)
+}
+
+// Varint reads MQTT's variable byte integer at the start of b: its value
+// and how many bytes it took; ok is false if b ends inside it or it is
+// longer than the spec's four bytes.
+func Varint(b []byte) (n, size int, ok bool) {
+	mult := 1
+	for i := 0; i < 4 && i < len(b); i++ {
+		n += int(b[i]&0x7F) * mult
+		if b[i]&0x80 == 0 {
+			return n, i + 1, true
+		}
+		mult *= 128
+	}
+	return 0, 0, false
+}
+
+// NextFrame splits the control packet at the start of b off the rest: its
+// first byte (type and flags) and its body (what the remaining length
+// covers). ok is false if b does not hold a whole packet.
+func NextFrame(b []byte) (first byte, body, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return 0, nil, b, false
+	}
+	n, size, ok := Varint(b[1:])
+	if !ok || 1+size+n > len(b) {
+		return 0, nil, b, false
+	}
+	end := 1 + size + n
+	return b[0], b[1+size : end], b[end:], true
 }

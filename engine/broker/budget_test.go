@@ -1,0 +1,110 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/mqttwire"
+)
+
+// The budget reads a delivered message's size from the bytes mochi wrote;
+// it must come out as the payload the publisher's charge was sized by,
+// whatever the QoS, protocol version and properties.
+func TestPublishPayloadLenReadsMochisEncoding(t *testing.T) {
+	payload := []byte(strings.Repeat("x", 300))
+	for _, tc := range []struct {
+		version, qos byte
+		props        packets.Properties
+	}{
+		{4, 0, packets.Properties{}},
+		{4, 1, packets.Properties{}},
+		{5, 0, packets.Properties{}},
+		{5, 2, packets.Properties{ContentType: "application/json", User: []packets.UserProperty{{Key: "k", Val: "v"}}}},
+		{5, 1, packets.Properties{TopicAlias: 3, MessageExpiryInterval: 60}},
+	} {
+		t.Run(fmt.Sprintf("v%d qos%d", tc.version, tc.qos), func(t *testing.T) {
+			pk := packets.Packet{
+				FixedHeader:     packets.FixedHeader{Type: packets.Publish, Qos: tc.qos},
+				ProtocolVersion: tc.version,
+				TopicName:       "a/b/c",
+				Properties:      tc.props,
+				Payload:         payload,
+				Mods:            packets.Mods{AllowResponseInfo: true},
+			}
+			if tc.qos > 0 {
+				pk.PacketID = 7
+			}
+			var buf bytes.Buffer
+			if err := pk.PublishEncode(&buf); err != nil {
+				t.Fatal(err)
+			}
+			first, body, rest, ok := mqttwire.NextFrame(buf.Bytes())
+			if !ok || len(rest) != 0 {
+				t.Fatalf("frame not whole: ok %v, %d bytes left", ok, len(rest))
+			}
+			if got := publishPayloadLen(body, first>>1&3, tc.version == 5); got != len(payload) {
+				t.Fatalf("payload length %d, want %d", got, len(payload))
+			}
+		})
+	}
+}
+
+// A QoS 0 message stops counting against its subscriber once it is
+// written: a subscriber that keeps reading receives 16 times its budget
+// without a message dropped over it or its publisher held, over MQTT 3.1.1
+// and 5 alike.
+func TestBudgetEndsQoS0ChargesAsTheyAreWritten(t *testing.T) {
+	const (
+		perClient = 1 << 20
+		size      = 64 << 10
+		n         = 16 * perClient / size
+	)
+	payload := strings.Repeat("q", size)
+	for _, version := range []byte{4, 5} {
+		t.Run(fmt.Sprintf("v%d", version), func(t *testing.T) {
+			b := startBroker(t, func(c *Config) {
+				c.NoPersistence = true
+				c.MaxQueuedBytesPerClient = perClient
+			})
+			addr := listenerAddr(t, b, "mqtt")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var next func() string
+			if version == 5 {
+				sub := mustDialV5(t, addr, "reader5")
+				sub.sub(t, "q/#", 0)
+				next = func() string { return string(sub.next(t).Payload) }
+			} else {
+				sub := dialRaw(t, ctx, addr, "reader3", "q/#", 0)
+				defer sub.Close()
+				next = func() string {
+					m, err := sub.Next()
+					if err != nil {
+						t.Fatal(err)
+					}
+					return m.Payload
+				}
+			}
+			pub := mustDialV5(t, addr, "pub")
+			for i := range n {
+				pub.pub(t, "q/x", payload, 0, false)
+				if got := next(); len(got) != size {
+					t.Fatalf("message %d: %d bytes, want %d", i, len(got), size)
+				}
+			}
+			// Charges left behind would make the reader look congested:
+			// flow control would hold the publisher until the budget's
+			// tidy-up cleared them, or drop messages over the budget.
+			if st := b.Stats(); st.DroppedOverBudget != 0 || st.PublishesHeld != 0 {
+				t.Fatalf("%d messages dropped over the budget and %d publishes held for a subscriber that read each message (queued %d KiB)",
+					st.DroppedOverBudget, st.PublishesHeld, st.QueuedBytes>>10)
+			}
+		})
+	}
+}
