@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestAckConnSendsTheAcksOfOneReadTogether(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &writesConn{}
 			tc.run(t, &ackConn{Conn: w})
-			if got := ackedPerWrite(t, w.writes); !equalRuns(got, tc.want) {
+			if got := ackedPerWrite(t, w.writes); !slices.EqualFunc(got, tc.want, slices.Equal) {
 				t.Fatalf("writes carried %v, want %v", got, tc.want)
 			}
 		})
@@ -121,30 +122,6 @@ func ackedPerWrite(t *testing.T, writes [][]byte) [][]int {
 		out = append(out, ids)
 	}
 	return out
-}
-
-func equalRuns(a, b [][]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !slicesEqual(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestPipelinedPublishesGetTheirAcksInFewWrites: a publisher that sends

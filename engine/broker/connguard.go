@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotstudio/iotstudio/engine/mqttwire"
 )
 
 // The connect guard reads a connection's first packet before mochi sees the
@@ -222,7 +224,7 @@ var propertySize = map[byte]int{
 
 // checkProperties walks one property list and returns what follows it.
 func checkProperties(b []byte, where string) (rest []byte, code byte, why string) {
-	n, used, ok := uvarint(b)
+	n, used, ok := mqttwire.Varint(b)
 	if !ok || len(b) < used+n {
 		return nil, packets.ErrMalformedProperties.Code, where + " properties: length runs past the packet"
 	}
@@ -263,7 +265,7 @@ func cutProperty(b []byte, size int) (value, rest []byte, ok bool) {
 		_, r, ok = cutString(r)
 		return nil, r, ok
 	case -3:
-		_, used, ok := uvarint(b)
+		_, used, ok := mqttwire.Varint(b)
 		return b[:used], b[used:], ok
 	}
 	if len(b) < size {
@@ -288,19 +290,6 @@ func badValue(id byte, v []byte) string {
 		}
 	}
 	return ""
-}
-
-// uvarint decodes an MQTT variable byte integer (at most 4 bytes).
-func uvarint(b []byte) (n, used int, ok bool) {
-	mult := 1
-	for i := 0; i < 4 && i < len(b); i++ {
-		n += int(b[i]&0x7f) * mult
-		if b[i]&0x80 == 0 {
-			return n, i + 1, true
-		}
-		mult *= 128
-	}
-	return 0, 0, false
 }
 
 // v5Connack encodes an MQTT 5 CONNACK refusing with code, its Reason String
@@ -345,6 +334,6 @@ func admitConnect(c net.Conn, timeout time.Duration, limit int, budget *byteBudg
 
 // bodyOf returns a complete packet's bytes after its fixed header.
 func bodyOf(pkt []byte) []byte {
-	_, used, _ := uvarint(pkt[1:])
+	_, used, _ := mqttwire.Varint(pkt[1:])
 	return pkt[1+used:]
 }
