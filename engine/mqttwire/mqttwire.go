@@ -2,7 +2,8 @@
 // byte integer, the length-prefixed string and the frame around a packet,
 // for code that handles packets as bytes itself: the fleet's PUBLISH
 // encoder, the raw test client, the broker's connect guard and its
-// accounting of what it writes. It imports nothing of this module, so any package can use it.
+// accounting of what it writes. It imports nothing of this module, so any
+// package can use it.
 package mqttwire
 
 import "encoding/binary"
