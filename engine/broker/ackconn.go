@@ -123,7 +123,11 @@ func (c *ackConn) release() error {
 func (c *ackConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.held || len(c.buf) == 0 {
+	if c.held {
+		return nil
+	}
+	if len(c.buf) == 0 {
+		c.deferred.Store(false) // flushDeferred wrote it all
 		return nil
 	}
 	return c.writeBuf()

@@ -235,7 +235,7 @@ func (h *flowHook) wrote(a *account, b []byte) {
 		if first>>4 != packets.Publish {
 			continue
 		}
-		qos := first >> 1 & 3 % 3
+		qos := (first >> 1 & 3) % 3 // 3 is no QoS; mochi never writes it
 		p := publishPayloadLen(body, qos, v5)
 		n[qos]++
 		size[qos] += int64(p)
@@ -412,12 +412,19 @@ func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
 		old := s.key.Load()
 		// A slot left behind by this topic string's previous publish (an
 		// alias's string is reused) is taken over at once.
-		if old != 0 && old != k && (sec-s.val.Load()>>2&0xFFFFFFFF)&0xFFFFFFFF < sizeStale || !s.key.CompareAndSwap(old, k) {
+		if old != 0 && old != k && !stale(s.val.Load(), sec) || !s.key.CompareAndSwap(old, k) {
 			continue
 		}
 		s.val.Store(cost<<34 | sec<<2 | int64(qos))
 		return
 	}
+}
+
+// stale reports whether a slot whose value is v was claimed sizeStale or
+// more seconds before sec (both wrap at 32 bits).
+func stale(v, sec int64) bool {
+	claimed := v >> 2 & 0xFFFFFFFF
+	return (sec-claimed)&0xFFFFFFFF >= sizeStale
 }
 
 func (t *sizeTable) lookup(topic string) (cost int64, qos byte, ok bool) {

@@ -108,3 +108,38 @@ func TestBudgetEndsQoS0ChargesAsTheyAreWritten(t *testing.T) {
 		})
 	}
 }
+
+// The size table finds what a publish put until it is dropped, lets a
+// publish of a reused topic string (an alias) take its own slot back at
+// once, and reclaims a slot another publish left behind only once that is
+// sizeStale seconds old.
+func TestSizeTableClaimsAndReclaims(t *testing.T) {
+	const sec = int64(time.Second)
+	var tab sizeTable
+	topic := strings.Clone("a/topic")
+	// Fill the topic's whole probe range with slots other publishes
+	// claimed at second 5, as colliding publishes would.
+	home := tab.home(topicKey(topic))
+	for i := range sizeProbe {
+		s := &tab.slots[(home+i)%sizeSlots]
+		s.key.Store(uintptr(1 + i)) // no string has such an address
+		s.val.Store(100<<34 | 5<<2)
+	}
+	tab.put(topic, 1500, 1, 6*sec)
+	if _, _, ok := tab.lookup(topic); ok {
+		t.Fatal("a publish took a slot another claimed a second before")
+	}
+	tab.put(topic, 1500, 1, (5+sizeStale)*sec)
+	cost, qos, ok := tab.lookup(topic)
+	if !ok || cost != 1500 || qos != 1 {
+		t.Fatalf("after %d s the slot was not reclaimed: cost %d qos %d ok %v", sizeStale, cost, qos, ok)
+	}
+	tab.put(topic, 2500, 0, (6+sizeStale)*sec) // the same string again: an alias
+	if cost, qos, ok := tab.lookup(topic); !ok || cost != 2500 || qos != 0 {
+		t.Fatalf("an alias's publish did not take its slot back: cost %d qos %d ok %v", cost, qos, ok)
+	}
+	tab.drop(topic)
+	if _, _, ok := tab.lookup(topic); ok {
+		t.Fatal("a dropped publish is still found")
+	}
+}
