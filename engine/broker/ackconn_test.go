@@ -137,10 +137,7 @@ func TestPipelinedPublishesGetTheirAcksInFewWrites(t *testing.T) {
 			b := startBroker(t, func(c *Config) { c.NoPersistence = !persist })
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			c, err := rawmqtt.Dial(ctx, listenerAddr(t, b, "mqtt"), "pipeliner", 64<<10, 64<<10)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := dialRaw(t, ctx, listenerAddr(t, b, "mqtt"), "pipeliner", "", 0)
 			defer c.Close()
 			const n = 64
 			var batch []byte
@@ -180,10 +177,7 @@ func TestAckBeforeDisconnectIsSent(t *testing.T) {
 	b := startBroker(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	c, err := rawmqtt.Dial(ctx, listenerAddr(t, b, "mqtt"), "leaver", 4<<10, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialRaw(t, ctx, listenerAddr(t, b, "mqtt"), "leaver", "", 0)
 	defer c.Close()
 	f := rawmqtt.EncodePublish("leaving/now", []byte("bye"), 1, false)
 	f.SetPacketID(9)
