@@ -48,10 +48,30 @@ the_window() {
   xdotool windowactivate --sync "$win" 2>/dev/null || true
   echo "$win"
 }
+# start_app LOG CMD…: the app in the background, its output in LOG, killed
+# if a later step of the scene fails; shot FILE: the screen as a PNG;
+# quit_app: a clean quit, waited for.
+start_app() {
+  local log=$1
+  shift
+  "$@" > "$log" 2>&1 &
+  app=$!
+  trap "kill $app 2>/dev/null || true" EXIT
+}
+shot() { xwd -root -silent | convert xwd:- "$1"; }
+quit_app() { kill -TERM "$app"; wait "$app"; }
 # The scenes' inner shells get them through the environment (xvfb-run is
 # a POSIX sh script, which drops exported bash functions).
-SCENE_HELPERS=$(declare -f wait_broker the_window)
+SCENE_HELPERS=$(declare -f wait_broker the_window start_app shot quit_app)
 export SCENE_HELPERS
+
+# in_x HOME LANG SCRIPT ARGS…: SCRIPT in a 1100x720 X session of its own,
+# with the helpers above and ARGS as $1…, stopping at the first failure.
+in_x() {
+  local home=$1 lang=$2 script=$3
+  shift 3
+  HOME="$home" LANG="$lang" xvfb-run -a -s "-screen 0 1100x720x24" bash -c "set -e; eval \"\$SCENE_HELPERS\"; $script" scene "$@"
+}
 
 # scene_bridges stages the README's Bridges picture: a real mosquitto as
 # the remote of bridge site1 (two rules; five messages go out, one comes
@@ -90,12 +110,8 @@ bridges:
         remote: site2/alarms/#
         qos: 1
 YAML
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$4/app.log" "$1" --mqtt "127.0.0.1:$2" --ws off
     wait_broker "$2"
     sleep 5 # the bridges connect and subscribe
     for i in 1 2 3 4 5; do mosquitto_pub -p "$2" -q 1 -t plant/line1/temp -m "2$i.5"; done
@@ -106,9 +122,9 @@ YAML
     sleep 1.5
     xdotool mousemove 500 120 click 1 # site1'"'"'s Rules cell
     sleep 1.5
-    xwd -root -silent | convert xwd:- "$5"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$local" "$remote" "$work" docs/screenshot-bridges.png
+    shot "$5"
+    quit_app
+  ' "$work/iotstudio" "$local" "$remote" "$work" docs/screenshot-bridges.png
   echo "screenshots: docs/screenshot-bridges.png"
 }
 
@@ -126,12 +142,8 @@ scene_connections() {
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (MQTT 5)" --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Mosquitto (3.1.1)" --url "mqtt://127.0.0.1:$remote" --protocol 3.1.1 >/dev/null
   HOME="$home" "$work/iotstudio" connections add --preset custom --name "Plant gateway" --url "mqtt://127.0.0.1:$down" --protocol 5 >/dev/null
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" > "$3/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$3/app.log" "$1"
     wait_broker 1883
     sleep 1
     win=$(the_window)
@@ -141,9 +153,9 @@ scene_connections() {
     sleep 2
     for i in $(seq 1 30); do mosquitto_pub -p "$2" -t "plant/line1/sensor$((i % 5))" -m "$i"; done
     sleep 12 # the dead gateway fails a few attempts
-    xwd -root -silent | convert xwd:- "$4"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$remote" "$work" docs/screenshot-connections.png
+    shot "$4"
+    quit_app
+  ' "$work/iotstudio" "$remote" "$work" docs/screenshot-connections.png
   echo "screenshots: docs/screenshot-connections.png"
 }
 
@@ -154,12 +166,8 @@ scene_subscribe() {
   local home=${SCENE_HOME:-$work/home-subscribe} port
   port=$(shuf -i 20000-29999 -n 1)
   scene_home "$home"
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$3/app.log" "$1" --mqtt "127.0.0.1:$2" --ws off
     wait_broker "$2"
     sleep 1
     win=$(the_window)
@@ -180,9 +188,9 @@ scene_subscribe() {
     sleep 1.5
     xdotool mousemove 400 572 click 1 # the newest plant/line2/temperature
     sleep 1.5
-    xwd -root -silent | convert xwd:- "$4"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-subscribe.png
+    shot "$4"
+    quit_app
+  ' "$work/iotstudio" "$port" "$work" docs/screenshot-subscribe.png
   echo "screenshots: docs/screenshot-subscribe.png"
 }
 
@@ -193,12 +201,8 @@ scene_capture() {
   local home=${SCENE_HOME:-$work/home-capture} port
   port=$(shuf -i 20000-29999 -n 1)
   scene_home "$home"
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$3/app.log" "$1" --mqtt "127.0.0.1:$2" --ws off
     wait_broker "$2"
     for k in $(seq 0 55); do
       line=$((k % 3))
@@ -216,9 +220,9 @@ scene_capture() {
     sleep 1.5
     xdotool mousemove 370 252 click 1 # the newest match
     sleep 1.5
-    xwd -root -silent | convert xwd:- "$4"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-capture.png
+    shot "$4"
+    quit_app
+  ' "$work/iotstudio" "$port" "$work" docs/screenshot-capture.png
   echo "screenshots: docs/screenshot-capture.png"
 }
 
@@ -229,12 +233,8 @@ scene_capture() {
 scene_broker() {
   local home=${SCENE_HOME:-$work/home-broker}
   scene_home "$home"
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" > "$2/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$2/app.log" "$1"
     wait_broker 1883
     subs=()
     for n in 1 2 3; do mosquitto_sub -p 1883 -i "dashboard-$n" -t "plant/#" > /dev/null & subs+=($!); done
@@ -250,10 +250,10 @@ scene_broker() {
     win=$(the_window)
     xdotool key --window "$win" ctrl+5
     sleep 3 # a rate of 0.0 once the traffic has stopped
-    xwd -root -silent | convert xwd:- "$3"
+    shot "$3"
     kill "${subs[@]}"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$work" docs/screenshot-broker.png
+    quit_app
+  ' "$work/iotstudio" "$work" docs/screenshot-broker.png
   echo "screenshots: docs/screenshot-broker.png"
 }
 
@@ -265,12 +265,8 @@ scene_devices() {
   local home=${SCENE_HOME:-$work/home-devices} port
   port=$(shuf -i 20000-29999 -n 1)
   scene_home "$home"
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" --mqtt "127.0.0.1:$2" --ws off > "$3/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$3/app.log" "$1" --mqtt "127.0.0.1:$2" --ws off
     wait_broker "$2"
     sleep 1
     win=$(the_window)
@@ -285,7 +281,7 @@ scene_devices() {
     sleep 10
     xdotool mousemove 260 550 click 1 # smart-plug-1
     sleep 2
-    xwd -root -silent | convert xwd:- "$4"
+    shot "$4"
     sleep 4
     xdotool key --window "$win" ctrl+1
     sleep 1
@@ -293,9 +289,9 @@ scene_devices() {
     sleep 1
     xdotool mousemove 400 245 click 1 # plugs/smart-plug-0/power
     sleep 2
-    xwd -root -silent | convert xwd:- "$5"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$port" "$work" docs/screenshot-devices.png docs/screenshot-devices-explorer.png
+    shot "$5"
+    quit_app
+  ' "$work/iotstudio" "$port" "$work" docs/screenshot-devices.png docs/screenshot-devices-explorer.png
   echo "screenshots: docs/screenshot-devices.png docs/screenshot-devices-explorer.png"
 }
 
@@ -310,12 +306,8 @@ scene_two_sources() {
   mosquitto -p "$remote" > "$work/mosquitto.log" 2>&1 &
   bg+=($!)
   HOME="$home" "$work/iotstudio" connections add --preset custom --name Mosquitto --url "mqtt://127.0.0.1:$remote" --protocol 5 >/dev/null
-  HOME="$home" LANG=en_US.UTF-8 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-    set -e
-    eval "$SCENE_HELPERS"
-    "$1" --mqtt "127.0.0.1:$2" --ws off > "$4/app.log" 2>&1 &
-    app=$!
-    trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+  in_x "$home" en_US.UTF-8 '
+    start_app "$4/app.log" "$1" --mqtt "127.0.0.1:$2" --ws off
     wait_broker "$2"
     sleep 1
     win=$(the_window)
@@ -338,9 +330,9 @@ scene_two_sources() {
     sleep 1
     xdotool mousemove 300 597 click 1 # factory/press-7/state
     sleep 2
-    xwd -root -silent | convert xwd:- "$5"
-    kill -TERM $app; wait $app
-  ' scene "$work/iotstudio" "$port" "$remote" "$work" docs/screenshot-two-sources.png
+    shot "$5"
+    quit_app
+  ' "$work/iotstudio" "$port" "$remote" "$work" docs/screenshot-two-sources.png
   echo "screenshots: docs/screenshot-two-sources.png"
 }
 
@@ -355,18 +347,14 @@ scene_first_screen() {
     scene_home "$home"
     suffix=""
     [ "$lang" = en_US.UTF-8 ] || suffix="${lang%%_*}-"
-    HOME="$home" LANG="$lang" xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
-      set -e
-      eval "$SCENE_HELPERS"
-      "$1" > "$2/app.log" 2>&1 &
-      app=$!
-      trap "kill $app 2>/dev/null || true" EXIT # also when a step fails
+    in_x "$home" "$lang" '
+      start_app "$2/app.log" "$1"
       wait_broker 1883
       the_window >/dev/null # a first start shows the window seconds later
       sleep 2
-      xwd -root -silent | convert xwd:- "$3"
-      kill -TERM $app; wait $app
-    ' scene "$work/iotstudio" "$work" "docs/screenshot-${suffix}first-screen.png"
+      shot "$3"
+      quit_app
+    ' "$work/iotstudio" "$work" "docs/screenshot-${suffix}first-screen.png"
     echo "screenshots: docs/screenshot-${suffix}first-screen.png"
   done
 }
@@ -443,7 +431,7 @@ shoot() {
       sleep 1.5
       xwd -root -silent | convert xwd:- -crop "$6+0+0" "$4/$panel-$6-$7$8.png"
     done
-    kill -TERM $app; wait $app
+    quit_app
   ' shoot "$work/iotstudio" "$data" "$port" "$out" "$PANELS" "$size" "$theme" "$suffix"
 }
 
