@@ -3,9 +3,7 @@
 package app
 
 import (
-	"context"
 	"net"
-	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
@@ -19,18 +17,7 @@ import (
 // window exists on a first start; a SIGTERM in that time used to kill the
 // process with both open ("signal: terminated", nothing shut down).
 func TestSignalDuringStartupQuitsCleanly(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "xdotool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (make test installs it): %v", tool, err)
-		}
-	}
-	if testing.Short() {
-		t.Skip("-short: builds the app and opens its window")
-	}
-	bin := buildApp(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	x := startXvfb(t, ctx, "1280x800x24")
+	ctx, bin, x := realWindowSetup(t, "opens its window")
 	home, data := t.TempDir(), t.TempDir()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(t)))
 

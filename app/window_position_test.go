@@ -22,18 +22,7 @@ import (
 // Xvfb display of its own: with no window manager there, a window is
 // exactly where it is put, so positions are compared exactly.
 func TestWindowReopensWhereItWasClosed(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "xdotool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (make test installs it): %v", tool, err)
-		}
-	}
-	if testing.Short() {
-		t.Skip("-short: builds the app and opens its window four times")
-	}
-	bin := buildApp(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	x := startXvfb(t, ctx, "1280x800x24")
+	ctx, bin, x := realWindowSetup(t, "opens its window four times")
 	home, data := t.TempDir(), t.TempDir()
 
 	steps := []struct {
@@ -100,6 +89,25 @@ func TestWindowReopensWhereItWasClosed(t *testing.T) {
 }
 
 // xserver is an Xvfb display for one test.
+// realWindowSetup skips unless Xvfb and xdotool are installed and -short
+// is off (the test then does what), and otherwise builds the app and
+// starts a 1280x800 Xvfb display of its own, under a minute's context.
+func realWindowSetup(t *testing.T, what string) (context.Context, string, *xserver) {
+	t.Helper()
+	for _, tool := range []string{"Xvfb", "xdotool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make test installs it): %v", tool, err)
+		}
+	}
+	if testing.Short() {
+		t.Skip("-short: builds the app and " + what)
+	}
+	bin := buildApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx, bin, startXvfb(t, ctx, "1280x800x24")
+}
+
 type xserver struct{ display string }
 
 // startXvfb starts Xvfb on a free display of its choosing (-displayfd).
