@@ -31,6 +31,8 @@ type ackConn struct {
 	needsFlush atomic.Bool             // the held publish changed the session store (durableAcks)
 	deferred   atomic.Bool             // buf holds acknowledgements released but not yet written
 	acct       atomic.Pointer[account] // its byte budget account, once it has one (budget.go)
+	counting   bool                    // in counts what it receives (received.go)
+	in         qosCounts
 
 	mu   sync.Mutex
 	held bool
@@ -166,6 +168,9 @@ type ackListener struct {
 
 func (l ackListener) Serve(establish listeners.EstablishFn) {
 	l.Listener.Serve(func(id string, c net.Conn) error {
-		return establish(id, &ackConn{Conn: c, flow: l.flow})
+		ac := &ackConn{Conn: c, flow: l.flow}
+		l.flow.in.join(ac)
+		defer l.flow.in.leave(ac) // establish returns when the client's reader has stopped
+		return establish(id, ac)
 	})
 }

@@ -224,7 +224,7 @@ func awaitDrained(a *account, deadline time.Time) {
 // will tells the budget the size of a will about to be published (OnWill):
 // mochi publishes it without OnPublish, under the topic string OnWill returns.
 func (h *flowHook) will(w *mqtt.Will) {
-	h.sizes.put(w.TopicName, msgCost(len(w.Payload)), w.Qos, time.Now().UnixNano())
+	h.sizes.put(w.TopicName, msgCost(len(w.Payload)), w.Qos, h.now())
 }
 
 func (h *flowHook) willSent(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }

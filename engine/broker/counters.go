@@ -55,9 +55,9 @@ func (b *Broker) Counters() Counters {
 		DroppedInflight:  atomic.LoadInt64(&srv.Info.InflightDropped),
 		DeniedSubscribes: authz.DeniedSubscribes(),
 	}
+	c.MessagesInByQoS, c.PayloadBytesInByQoS = flow.in.totals()
 	for q := range 3 {
-		c.MessagesInByQoS[q], c.MessagesOutByQoS[q] = flow.inByQoS[q].Load(), flow.outByQoS[q].Load()
-		c.PayloadBytesInByQoS[q], c.PayloadBytesOutByQoS[q] = flow.inBytesByQoS[q].Load(), flow.outBytesByQoS[q].Load()
+		c.MessagesOutByQoS[q], c.PayloadBytesOutByQoS[q] = flow.outByQoS[q].Load(), flow.outBytesByQoS[q].Load()
 	}
 	if v.encode != nil {
 		c.RefusedBusy = v.encode.busy.Load()

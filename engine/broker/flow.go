@@ -64,6 +64,9 @@ type flowHook struct {
 	srv  *mqtt.Server
 	log  *slog.Logger
 	hold bool // flow control on: congested subscribers hold publishers
+	// started and startedNS are the clock that now reads.
+	started   time.Time
+	startedNS int64
 	budget
 
 	list      atomic.Pointer[flowList]
@@ -81,11 +84,10 @@ type flowHook struct {
 	// PUBLISH packets from clients (not the broker's own) and to them, and
 	// their payload bytes, by QoS, for monitoring (Counters). Counted here,
 	// in hooks every message runs anyway: a hook of their own would cost
-	// every message a call. Publishers write the first two, connections'
-	// writers the last two: each pair on cache lines of its own, off the
-	// lines every publish reads above (scanned, scanEvery).
-	_                       [64]byte
-	inByQoS, inBytesByQoS   [3]atomic.Int64
+	// every message a call. Connections' writers add to out once per
+	// write, on cache lines of their own, off the lines every publish
+	// reads above (scanned, scanEvery).
+	in                      received
 	_                       [64]byte
 	outByQoS, outBytesByQoS [3]atomic.Int64
 	_                       [64]byte
@@ -100,7 +102,8 @@ type flowList struct {
 // newFlowHook bounds queues by the byte budgets (<= 0: unlimited) and, if
 // hold, holds publishers of congested subscribers.
 func newFlowHook(srv *mqtt.Server, log *slog.Logger, hold bool, perClient, total int64) *flowHook {
-	h := &flowHook{srv: srv, log: log, hold: hold}
+	h := &flowHook{srv: srv, log: log, hold: hold, started: time.Now()}
+	h.startedNS = h.started.UnixNano()
 	h.perClient, h.total = perClient, total
 	h.scanEvery.Store(int64(flowScanEvery))
 	return h
@@ -112,6 +115,11 @@ func (h *flowHook) Stop() error {
 	return nil
 }
 
+// now is the time in unix ns as the flow control tells it, from the
+// monotonic clock alone: every publish reads it, and time.Now reads the
+// wall clock too, a second system clock read for nothing.
+func (h *flowHook) now() int64 { return h.startedNS + int64(time.Since(h.started)) }
+
 // publish tells the budget the message's size, and holds the publisher
 // while a subscriber of its topic is congested.
 func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
@@ -119,12 +127,10 @@ func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 		// The app may publish one topic string from several goroutines at
 		// once; a copy gives each publish its own key.
 		pk.TopicName = strings.Clone(pk.TopicName)
+	} else {
+		h.in.count(cl, pk.FixedHeader.Qos, len(pk.Payload))
 	}
-	if !cl.Net.Inline {
-		h.inByQoS[pk.FixedHeader.Qos%3].Add(1)
-		h.inBytesByQoS[pk.FixedHeader.Qos%3].Add(int64(len(pk.Payload)))
-	}
-	now := time.Now().UnixNano()
+	now := h.now()
 	h.scan(now)
 	if !cl.Net.Inline && h.congested(pk.TopicName) {
 		now = h.holdBack(cl, pk.TopicName)
@@ -142,15 +148,14 @@ func (h *flowHook) holdBack(cl *mqtt.Client, topic string) int64 {
 	start := time.Now()
 	for time.Since(start) < flowMaxWait {
 		time.Sleep(flowNap)
-		h.scan(time.Now().UnixNano())
+		h.scan(h.now())
 		if !h.congested(topic) {
 			break
 		}
 	}
-	end := time.Now()
 	h.held.Add(1)
-	h.heldTime.Add(int64(end.Sub(start)))
-	return end.UnixNano()
+	h.heldTime.Add(int64(time.Since(start)))
+	return h.now()
 }
 
 func (h *flowHook) published(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }
@@ -196,7 +201,7 @@ func (h *flowHook) scan(now int64) {
 		h.holders.Store(&holders)
 	}
 	h.scanEvery.Store(scanEvery(len(accounts)))
-	h.scanned.Store(time.Now().UnixNano())
+	h.scanned.Store(h.now())
 }
 
 // scanEvery is how often to scan n subscribers, in ns: flowScanEvery, and

@@ -348,7 +348,7 @@ func TestFlowCongestedSubscriberHoldsOnlyItsPublishers(t *testing.T) {
 
 	var floodHeld, calmHeld int
 	for start := time.Now(); time.Since(start) < 2*time.Second && (floodHeld < 100 || time.Since(start) < time.Second); time.Sleep(100 * time.Microsecond) {
-		b.flow.scan(time.Now().UnixNano())
+		b.flow.scan(b.flow.now())
 		if b.flow.congested("flood/x") {
 			floodHeld++
 		}
