@@ -26,13 +26,14 @@ import (
 // connection, and once ackBatchBytes have piled up.
 type ackConn struct {
 	net.Conn
-	flow       *flowHook               // told of every write (budget.go); nil in tests of the conn alone
-	publishing atomic.Bool             // between hold and release
-	needsFlush atomic.Bool             // the held publish changed the session store (durableAcks)
-	deferred   atomic.Bool             // buf holds acknowledgements released but not yet written
-	acct       atomic.Pointer[account] // its byte budget account, once it has one (budget.go)
-	counting   bool                    // in counts what it receives (received.go)
-	in         qosCounts
+	flow        *flowHook               // told of every write (budget.go); nil in tests of the conn alone
+	publishing  atomic.Bool             // between hold and release
+	needsFlush  atomic.Bool             // the held publish changed the session store (durableAcks)
+	deferred    atomic.Bool             // buf holds acknowledgements released but not yet written
+	acct        atomic.Pointer[account] // its byte budget account, once it has one (budget.go)
+	subscribing atomic.Bool             // mochi is processing its SUBSCRIBE: retained messages are sent (budget.go)
+	counting    bool                    // in counts what it receives (received.go)
+	in          qosCounts
 
 	mu   sync.Mutex
 	held bool

@@ -35,7 +35,13 @@ import (
 // mochi decides delivery in OnACLCheck, which sees only the subscriber and
 // the topic; the packet's size reaches it through sizeTable, keyed by the
 // address of the topic string, which is the publisher's own (each decoded
-// PUBLISH allocates its topic) from OnPublish until OnPublished.
+// PUBLISH allocates its topic) from OnPublish until OnPublished. Only
+// messages the flat charge does not fit are listed there (sized): QoS 0
+// with up to smallPayload bytes, most telemetry, is charged as
+// msgCost(smallPayload) without a table entry, which was ~4 % of fan-in's
+// CPU (docs/PERFORMANCE.md). A delivery that finds no entry is such a
+// message, unless its subscriber is subscribing: then it is a retained
+// message, charged its stored size.
 // Charges are released when mochi lets go of the copy: QoS 0 once written
 // (wrote), QoS 1/2 once acknowledged (acked) or dropped (qosDropped),
 // either when mochi drops it (publishDropped); packetHooks calls these
@@ -56,12 +62,21 @@ const (
 	// msgOverhead is what mochi holds per queued message besides the
 	// payload: its 800-byte packets.Packet, allocator rounding and a queue slot.
 	msgOverhead = 1024
+	// smallPayload is the least payload a message is charged for: a
+	// smaller one costs a quarter more at most, and a QoS 0 message that
+	// small needs no size-table entry (sized).
+	smallPayload = msgOverhead / 4
 	// kickWriteTimeout bounds the DISCONNECT write to a subscriber that
 	// stopped reading.
 	kickWriteTimeout = time.Second
 )
 
-func msgCost(payload int) int64 { return msgOverhead + int64(payload) }
+// msgCost is what a message with payload bytes is charged, and released.
+func msgCost(payload int) int64 { return msgOverhead + int64(max(payload, smallPayload)) }
+
+// sized reports whether a publish needs a size-table entry: the flat
+// charge of an unlisted delivery (msgCost(0), QoS 0) is not its own.
+func sized(qos byte, payload int) bool { return qos > 0 || payload > smallPayload }
 
 // account is what one client's queue and inflight window hold.
 type account struct {
@@ -135,7 +150,7 @@ func (h *flowHook) admit(cl *mqtt.Client, topic string) bool {
 	}
 	cost, qos, ok := h.sizes.lookup(topic)
 	if !ok {
-		cost, qos = h.unlisted(topic)
+		cost, qos = h.unlisted(cl, topic)
 	}
 	if qos == 0 && cl.Closed() {
 		return true // mochi queues no QoS 0 for an absent client
@@ -165,12 +180,14 @@ func fits(n, limit int64, qos byte) bool {
 	return n <= limit
 }
 
-// unlisted sizes a message OnPublish and OnWill did not see: a retained
-// one sent on subscribe, or anything else (a will delayed past sizeStale,
-// a subscribe's filter check), which is charged as empty.
-func (h *flowHook) unlisted(topic string) (int64, byte) {
-	if pk, ok := h.srv.Topics.Retained.Get(topic); ok {
-		return msgCost(len(pk.Payload)), pk.FixedHeader.Qos
+// unlisted sizes a message the size table does not list for cl: a
+// retained one sent while cl subscribes, or else a small QoS 0 message
+// (or one whose entry was lost: a will delayed past sizeStale).
+func (h *flowHook) unlisted(cl *mqtt.Client, topic string) (int64, byte) {
+	if c := ackConnOf(cl); c != nil && c.subscribing.Load() {
+		if pk, ok := h.srv.Topics.Retained.Get(topic); ok {
+			return msgCost(len(pk.Payload)), pk.FixedHeader.Qos
+		}
 	}
 	return msgCost(0), 0
 }
@@ -381,15 +398,19 @@ func (a budgetedAuth) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 // sizeTable maps a PUBLISH in fan-out, by the address of its topic string,
 // to its cost and QoS, without locks: a slot is claimed with one CAS, and a
 // lookup is made by the goroutine that claimed it, so the value it reads
-// was stored before. A slot whose owner never let go (a later hook
-// refused the publish) is reclaimed after sizeStale.
+// was stored before. A slot whose owner never let go (mochi skips
+// OnPublished when the publisher's connection closed mid-publish) is
+// reclaimed after sizeStale, by a later claim or by sweep.
 //
-// Every message claims and frees a slot, and a slot's line was most likely
-// last written by another core: the table is small (16 KiB, a publish
-// holds its slot only while mochi fans it out) and a slot is one word
-// besides its key.
+// A claimed slot's line was most likely last written by another core: the
+// table is small (16 KiB, a publish holds its slot only while mochi fans
+// it out) and a slot is one word besides its key. live lets a delivery
+// skip the lookup while nothing is listed, as with small QoS 0 traffic.
 type sizeTable struct {
 	slots [sizeSlots]sizeSlot
+	_     [64]byte
+	live  atomic.Int64 // claimed slots; read by every delivery, written by sized publishes
+	_     [64]byte
 }
 
 const (
@@ -397,6 +418,11 @@ const (
 	sizeProbe = 8
 	sizeStale = 10 // seconds
 )
+
+// sizeClaiming marks a slot between its claim and its value's store, so
+// that no one judges the new claim by the old value. No string is at
+// address 1.
+const sizeClaiming uintptr = 1
 
 type sizeSlot struct {
 	key atomic.Uintptr
@@ -425,10 +451,14 @@ func (t *sizeTable) put(topic string, cost int64, qos byte, now int64) {
 		old := s.key.Load()
 		// A slot left behind by this topic string's previous publish (an
 		// alias's string is reused) is taken over at once.
-		if old != 0 && old != k && !stale(s.val.Load(), sec) || !s.key.CompareAndSwap(old, k) {
+		if old == sizeClaiming || old != 0 && old != k && !stale(s.val.Load(), sec) || !s.key.CompareAndSwap(old, sizeClaiming) {
 			continue
 		}
 		s.val.Store(cost<<34 | sec<<2 | int64(qos))
+		s.key.Store(k)
+		if old == 0 {
+			t.live.Add(1)
+		}
 		return
 	}
 }
@@ -442,7 +472,7 @@ func stale(v, sec int64) bool {
 
 func (t *sizeTable) lookup(topic string) (cost int64, qos byte, ok bool) {
 	k := topicKey(topic)
-	if k == 0 {
+	if k == 0 || t.live.Load() == 0 {
 		return 0, 0, false
 	}
 	for i, h := 0, t.home(k); i < sizeProbe; i++ {
@@ -462,7 +492,24 @@ func (t *sizeTable) drop(topic string) {
 	}
 	for i, h := 0, t.home(k); i < sizeProbe; i++ {
 		if t.slots[(h+i)%sizeSlots].key.CompareAndSwap(k, 0) {
+			t.live.Add(-1)
 			return
+		}
+	}
+}
+
+// sweep frees the slots claimed sizeStale or more seconds before now
+// (unix ns): without it, one lost claim would keep live above zero and
+// cost every small delivery a lookup until a claim probed its slot.
+func (t *sizeTable) sweep(now int64) {
+	if t.live.Load() == 0 {
+		return
+	}
+	sec := now / int64(time.Second) & 0xFFFFFFFF
+	for i := range t.slots {
+		s := &t.slots[i]
+		if k := s.key.Load(); k != 0 && k != sizeClaiming && stale(s.val.Load(), sec) && s.key.CompareAndSwap(k, 0) {
+			t.live.Add(-1)
 		}
 	}
 }

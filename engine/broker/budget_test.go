@@ -122,9 +122,10 @@ func TestSizeTableClaimsAndReclaims(t *testing.T) {
 	home := tab.home(topicKey(topic))
 	for i := range sizeProbe {
 		s := &tab.slots[(home+i)%sizeSlots]
-		s.key.Store(uintptr(1 + i)) // no string has such an address
+		s.key.Store(uintptr(16 + 8*i)) // no string has such an address
 		s.val.Store(100<<34 | 5<<2)
 	}
+	tab.live.Store(sizeProbe)
 	tab.put(topic, 1500, 1, 6*sec)
 	if _, _, ok := tab.lookup(topic); ok {
 		t.Fatal("a publish took a slot another claimed a second before")
@@ -141,5 +142,39 @@ func TestSizeTableClaimsAndReclaims(t *testing.T) {
 	tab.drop(topic)
 	if _, _, ok := tab.lookup(topic); ok {
 		t.Fatal("a dropped publish is still found")
+	}
+}
+
+// A publish mochi never reports as published keeps its slot: sweep frees it
+// once stale, so that deliveries go back to skipping the table.
+func TestSizeTableSweepsLostClaims(t *testing.T) {
+	const sec = int64(time.Second)
+	var tab sizeTable
+	lost, fresh := strings.Clone("a/lost"), strings.Clone("a/fresh")
+	tab.put(lost, 5000, 1, 100*sec)
+	tab.put(fresh, 6000, 0, (100+sizeStale-1)*sec)
+	if got := tab.live.Load(); got != 2 {
+		t.Fatalf("%d slots live after two claims, want 2", got)
+	}
+	// A claim caught between its CAS and its value's store is never stale.
+	claiming := &tab.slots[(tab.home(topicKey(fresh))+sizeProbe)%sizeSlots]
+	claiming.key.Store(sizeClaiming)
+
+	tab.sweep((100 + sizeStale) * sec)
+	if _, _, ok := tab.lookup(lost); ok {
+		t.Errorf("a claim %d s old was not swept", sizeStale)
+	}
+	if cost, _, ok := tab.lookup(fresh); !ok || cost != 6000 {
+		t.Errorf("a claim 1 s old was swept (cost %d, found %v)", cost, ok)
+	}
+	if claiming.key.Load() != sizeClaiming {
+		t.Error("a slot being claimed was swept")
+	}
+	if got := tab.live.Load(); got != 1 {
+		t.Errorf("%d slots live after the sweep, want 1", got)
+	}
+	tab.drop(fresh)
+	if got := tab.live.Load(); got != 0 {
+		t.Errorf("%d slots live once every claim ended, want 0", got)
 	}
 }

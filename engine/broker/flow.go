@@ -136,7 +136,9 @@ func (h *flowHook) publish(cl *mqtt.Client, pk *packets.Packet) {
 		now = h.holdBack(cl, pk.TopicName)
 	}
 	// Only now: a held publisher would keep its size-table slot while it waits.
-	h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
+	if sized(pk.FixedHeader.Qos, len(pk.Payload)) {
+		h.sizes.put(pk.TopicName, msgCost(len(pk.Payload)), pk.FixedHeader.Qos, now)
+	}
 }
 
 // holdBack makes a publisher wait while a subscriber of topic is
@@ -158,7 +160,11 @@ func (h *flowHook) holdBack(cl *mqtt.Client, topic string) int64 {
 	return h.now()
 }
 
-func (h *flowHook) published(pk *packets.Packet) { h.sizes.drop(pk.TopicName) }
+func (h *flowHook) published(pk *packets.Packet) {
+	if sized(pk.FixedHeader.Qos, len(pk.Payload)) {
+		h.sizes.drop(pk.TopicName)
+	}
+}
 
 // congested reports whether a subscriber of topic holds its publishers.
 func (h *flowHook) congested(topic string) bool {
@@ -293,6 +299,7 @@ func (h *flowHook) accounts(now int64) []*account {
 	defer h.listing.Store(false)
 	all := h.srv.Clients.GetAll()
 	h.reconcile(all)
+	h.sizes.sweep(now)
 	next := &flowList{at: now, clients: len(all)}
 	for _, cl := range all {
 		if cl.Net.Inline || cl.Closed() || cl.State.Subscriptions.Len() == 0 {

@@ -448,6 +448,44 @@ func TestBudgetCountsWills(t *testing.T) {
 	}
 }
 
+// Retained messages sent on subscribe are charged their size, like live
+// ones: a small live QoS 0 message is charged without a size-table entry,
+// and a retained message has none either.
+func TestBudgetChargesRetainedMessagesSentOnSubscribe(t *testing.T) {
+	const (
+		perClient = 1 << 20
+		retained  = 100
+		size      = 60 << 10
+	)
+	b := startBroker(t, func(c *Config) {
+		c.NoPersistence = true
+		c.MaxQueuedBytesPerClient = perClient
+	})
+	addr := listenerAddr(t, b, "mqtt")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pub := dialRaw(t, ctx, addr, "pub", "", 0)
+	defer pub.Close()
+	payload := bytes.Repeat([]byte("r"), size)
+	frames := make([]rawmqtt.PubFrame, retained)
+	for i := range frames {
+		frames[i] = rawmqtt.EncodePublish(fmt.Sprintf("ret/%d", i), payload, 0, true)
+	}
+	if err := pub.Publish(ctx, frames, retained, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the retained messages to be kept", func() bool { return len(b.RetainedMessages()) == retained })
+
+	stuckSub(t, ctx, addr, "stuck", "ret/#", 0)
+	testkit.Eventually(t, "a retained message to be dropped over the budget", func() bool { return b.Stats().DroppedOverBudget > 0 })
+	st := b.Stats()
+	t.Logf("%d retained messages of %d KiB to a stuck subscriber: queued %d KiB, dropped over budget %d",
+		retained, size>>10, st.QueuedBytes>>10, st.DroppedOverBudget)
+	if st.QueuedBytes > perClient+size {
+		t.Errorf("the budget carries %d bytes for one subscriber; want at most %d", st.QueuedBytes, perClient+size)
+	}
+}
+
 // An MQTT 5 subscriber that would lose a QoS 1 message to its byte budget
 // is told why before its connection closes: DISCONNECT 0x97 "quota
 // exceeded", after everything queued before it.

@@ -83,6 +83,11 @@ func (h *packetHooks) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets
 func (h *packetHooks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ error) {
 	h.order.processed(cl, &pk)
 	h.ids.processed(cl, &pk)
+	if pk.FixedHeader.Type == packets.Subscribe {
+		if c := ackConnOf(cl); c != nil {
+			c.subscribing.Store(false)
+		}
+	}
 	if pk.FixedHeader.Type != packets.Publish {
 		return
 	}
@@ -97,6 +102,9 @@ func (h *packetHooks) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, _ er
 
 func (h *packetHooks) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	h.order.subscribe(cl, &pk)
+	if c := ackConnOf(cl); c != nil {
+		c.subscribing.Store(true) // until OnPacketProcessed: the retained messages it is sent
+	}
 	return pk
 }
 
