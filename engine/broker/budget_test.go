@@ -2,7 +2,6 @@ package broker
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,13 +67,7 @@ func TestBudgetEndsQoS0ChargesAsTheyAreWritten(t *testing.T) {
 	payload := strings.Repeat("q", size)
 	for _, version := range []byte{4, 5} {
 		t.Run(fmt.Sprintf("v%d", version), func(t *testing.T) {
-			b := startBroker(t, func(c *Config) {
-				c.NoPersistence = true
-				c.MaxQueuedBytesPerClient = perClient
-			})
-			addr := listenerAddr(t, b, "mqtt")
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
+			b, addr, ctx := budgetBroker(t, perClient)
 			var next func() string
 			if version == 5 {
 				sub := mustDialV5(t, addr, "reader5")

@@ -158,6 +158,20 @@ func stuckSub(t *testing.T, ctx context.Context, addr, id, filter string, qos by
 	return c
 }
 
+// budgetBroker starts a broker without persistence whose clients each have
+// a budget of perClient bytes, and returns it, its MQTT address and a
+// context for the test's clients.
+func budgetBroker(t *testing.T, perClient int64) (*Broker, string, context.Context) {
+	t.Helper()
+	b := startBroker(t, func(c *Config) {
+		c.NoPersistence = true
+		c.MaxQueuedBytesPerClient = perClient
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return b, listenerAddr(t, b, "mqtt"), ctx
+}
+
 // heapInUse is the live heap after a collection.
 func heapInUse() int64 {
 	runtime.GC()
@@ -407,13 +421,7 @@ func TestBudgetCountsWills(t *testing.T) {
 		wills     = 100
 		size      = 60 << 10 // a will message has a 16-bit length
 	)
-	b := startBroker(t, func(c *Config) {
-		c.NoPersistence = true
-		c.MaxQueuedBytesPerClient = perClient
-	})
-	addr := listenerAddr(t, b, "mqtt")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	b, addr, ctx := budgetBroker(t, perClient)
 	stuckSub(t, ctx, addr, "stuck", "will/#", 0)
 	payload := bytes.Repeat([]byte("w"), size)
 	for i := range wills {
@@ -457,13 +465,7 @@ func TestBudgetChargesRetainedMessagesSentOnSubscribe(t *testing.T) {
 		retained  = 100
 		size      = 60 << 10
 	)
-	b := startBroker(t, func(c *Config) {
-		c.NoPersistence = true
-		c.MaxQueuedBytesPerClient = perClient
-	})
-	addr := listenerAddr(t, b, "mqtt")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	b, addr, ctx := budgetBroker(t, perClient)
 	pub := dialRaw(t, ctx, addr, "pub", "", 0)
 	defer pub.Close()
 	payload := bytes.Repeat([]byte("r"), size)
