@@ -74,8 +74,9 @@ const (
 // msgCost is what a message with payload bytes is charged, and released.
 func msgCost(payload int) int64 { return msgOverhead + int64(max(payload, smallPayload)) }
 
-// sized reports whether a publish needs a size-table entry: the flat
-// charge of an unlisted delivery (msgCost(0), QoS 0) is not its own.
+// sized reports whether a publish needs a size-table entry, that is
+// whether a delivery without one (charged msgCost(0) at QoS 0) would be
+// charged wrongly.
 func sized(qos byte, payload int) bool { return qos > 0 || payload > smallPayload }
 
 // account is what one client's queue and inflight window hold.

@@ -84,9 +84,10 @@ type flowHook struct {
 	// PUBLISH packets from clients (not the broker's own) and to them, and
 	// their payload bytes, by QoS, for monitoring (Counters). Counted here,
 	// in hooks every message runs anyway: a hook of their own would cost
-	// every message a call. Connections' writers add to out once per
-	// write, on cache lines of their own, off the lines every publish
-	// reads above (scanned, scanEvery).
+	// every message a call. in is counted per connection (received.go);
+	// connections' writers add to out once per write, on cache lines of
+	// their own, off the lines every publish reads above (scanned,
+	// scanEvery).
 	in                      received
 	_                       [64]byte
 	outByQoS, outBytesByQoS [3]atomic.Int64

@@ -57,7 +57,6 @@ func (r *received) leave(c *ackConn) {
 		r.ended.msgs[q].Add(c.in.msgs[q].Load())
 		r.ended.bytes[q].Add(c.in.bytes[q].Load())
 	}
-	c.counting = false
 }
 
 // count adds a publish cl sent.
