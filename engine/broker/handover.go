@@ -1,10 +1,8 @@
 package broker
 
 import (
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 )
 
@@ -69,11 +67,7 @@ func (s sockets) close() {
 // either handle is. Where the platform cannot (Windows), the caller binds
 // the address again after the old listener has closed.
 func dupSocket(ln net.Listener) (net.Listener, error) {
-	fl, ok := ln.(interface{ File() (*os.File, error) })
-	if !ok {
-		return nil, errors.ErrUnsupported
-	}
-	f, err := fl.File()
+	f, err := socketFile(ln)
 	if err != nil {
 		return nil, err
 	}
