@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 type editorWidgets struct {
@@ -241,7 +243,7 @@ func (pr Problem) String() string {
 	return pr.Msg
 }
 
-// formatMessages lists messages as "+1.5s  topic\n  payload".
+// formatMessages lists messages as "+1.5 s  topic\n  payload".
 func formatMessages(ms []PreviewMsg) string {
 	if len(ms) == 0 {
 		return lang.L("No messages.")
@@ -251,19 +253,23 @@ func formatMessages(ms []PreviewMsg) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "+%s  %s\n  %s", m.At.Round(time.Millisecond), m.Topic, m.Payload)
+		fmt.Fprintf(&b, "+%s  %s\n  %s", numfmt.Duration(m.At), m.Topic, m.Payload)
 	}
 	return b.String()
 }
 
 // inferSince are the ranges "Infer from capture…" offers.
-var inferSince = []string{"5m", "15m", "1h", "6h", "24h", "168h"}
+var inferSince = []time.Duration{5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 
 func (p *Panel) onInfer() {
 	filter := widget.NewEntry()
 	filter.SetText("#")
-	since := widget.NewSelect(inferSince, nil)
-	since.SetSelected("1h")
+	labels := make([]string, len(inferSince))
+	for i, d := range inferSince {
+		labels[i] = numfmt.Duration(d)
+	}
+	since := widget.NewSelect(labels, nil)
+	since.SetSelected(numfmt.Duration(time.Hour))
 	items := []*widget.FormItem{
 		widget.NewFormItem(lang.L("Topic filter"), filter),
 		widget.NewFormItem(lang.L("Captured in the last"), since),
@@ -272,9 +278,9 @@ func (p *Panel) onInfer() {
 		if !ok {
 			return
 		}
-		d, err := time.ParseDuration(since.Selected)
-		if err != nil {
-			d = time.Hour
+		d := time.Hour
+		if i := since.SelectedIndex(); i >= 0 {
+			d = inferSince[i]
 		}
 		p.infer(filter.Text, d)
 	}, p.win)
@@ -283,7 +289,7 @@ func (p *Panel) onInfer() {
 // infer asks the engine for a profile and puts it in the editor.
 func (p *Panel) infer(filter string, since time.Duration) {
 	setEnabled(p.ed.infer, false)
-	setStatus(p.ed.first, fmt.Sprintf(lang.L("Inferring a profile from %q in the last %s…"), filter, since), widget.MediumImportance)
+	setStatus(p.ed.first, fmt.Sprintf(lang.L("Inferring a profile from %q in the last %s…"), filter, numfmt.Duration(since)), widget.MediumImportance)
 	p.actions.Go(func(context.Context) {
 		yaml, report, err := p.eng.Infer(filter, since)
 		p.do(func() {

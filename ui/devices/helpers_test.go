@@ -36,15 +36,16 @@ var badYAML = strings.Replace(goodYAML, "{sine:", "{sinus:", 1)
 // that word's position, previews one message per stream line, and
 // records starts, saves and inferences.
 type fakeEngine struct {
-	mu        sync.Mutex
-	profiles  []ProfileEntry
-	targets   []string
-	starts    []startCall
-	runs      []*fakeRun
-	startErr  error
-	validated []string
-	saved     map[string]string
-	inferYAML string
+	mu            sync.Mutex
+	profiles      []ProfileEntry
+	targets       []string
+	starts        []startCall
+	runs          []*fakeRun
+	startErr      error
+	validated     []string
+	saved         map[string]string
+	inferYAML     string
+	inferredSince time.Duration // of the last Infer
 	// gate, when set, holds Start until it is closed: a slow connect.
 	gate chan struct{}
 }
@@ -125,6 +126,7 @@ func (e *fakeEngine) Start(ctx context.Context, yaml string, count int, target s
 func (e *fakeEngine) Infer(filter string, since time.Duration) (string, string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.inferredSince = since
 	return e.inferYAML, fmt.Sprintf("inferred from %s over %s", filter, since), nil
 }
 
@@ -284,4 +286,10 @@ func listedProblems(p *Panel) []string {
 		out = append(out, o.(*widget.Label).Text)
 	}
 	return out
+}
+
+func (e *fakeEngine) inferredSinceIs(d time.Duration) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inferredSince == d
 }

@@ -143,19 +143,12 @@ func (p *Panel) showStats(s FleetStats, known bool) {
 	}
 }
 
-// duration shows a lag or latency to a useful precision.
+// duration shows a lag or latency, unknown when there is none.
 func duration(d time.Duration) string {
-	switch {
-	case d < 0:
+	if d < 0 {
 		return unknown
-	case d < time.Millisecond:
-		return numfmt.Decimal(fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond)))
-	case d < 10*time.Millisecond:
-		return numfmt.Decimal(fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond)))
-	case d < time.Second:
-		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	}
-	return fmt.Sprintf(lang.X("unit.seconds", "%s s"), numfmt.Fixed(d.Seconds(), 1))
+	return numfmt.Duration(d)
 }
 
 // ratePoint is the fleet's send rate at one time.

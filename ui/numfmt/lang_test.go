@@ -82,3 +82,29 @@ func TestNamesAndLayoutsInEachLanguage(t *testing.T) {
 		})
 	}
 }
+
+// Spans read in each language's units and decimal sign, to a precision
+// that suits them, never in Go's English form ("1.5s", "2m5s", "1h0m0s").
+func TestDurationInEachLanguage(t *testing.T) {
+	spans := []time.Duration{0, 250 * time.Microsecond, 2500 * time.Microsecond, 850 * time.Millisecond,
+		1500 * time.Millisecond, 59970 * time.Millisecond, 125 * time.Second, 5 * time.Minute,
+		time.Hour - 100*time.Millisecond, time.Hour, 80 * time.Minute, 168 * time.Hour, -1500 * time.Millisecond}
+	want := map[translations.Choice][]string{
+		translations.English: {"0 s", "0.25 ms", "2.5 ms", "850 ms", "1.5 s", "1 min", "2 min 5 s", "5 min",
+			"1 h", "1 h", "1 h 20 min", "168 h", "−1.5 s"},
+		translations.Russian: {"0 с", "0,25 мс", "2,5 мс", "850 мс", "1,5 с", "1 мин", "2 мин 5 с", "5 мин",
+			"1 ч", "1 ч", "1 ч 20 мин", "168 ч", "−1,5 с"},
+		translations.Chinese: {"0 秒", "0.25 毫秒", "2.5 毫秒", "850 毫秒", "1.5 秒", "1 分钟", "2 分 5 秒", "5 分钟",
+			"1 小时", "1 小时", "1 小时 20 分钟", "168 小时", "−1.5 秒"},
+	}
+	for choice, texts := range want {
+		t.Run(string(choice), func(t *testing.T) {
+			uitest.InLanguage(t, choice)
+			for i, d := range spans {
+				if got := Duration(d); got != texts[i] {
+					t.Errorf("%v reads %q, want %q", d, got, texts[i])
+				}
+			}
+		})
+	}
+}

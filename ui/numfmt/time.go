@@ -1,6 +1,7 @@
 package numfmt
 
 import (
+	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
@@ -35,3 +36,39 @@ func LayoutDayMinute() string { return lang.X("time.layout.dayminute", "Jan 2 15
 
 // LayoutDay is a day of this year: "Jan 2".
 func LayoutDay() string { return lang.X("time.layout.day", "Jan 2") }
+
+// Duration shows a span to a useful precision in the language's units and
+// decimal sign ("0.25 ms", "850 ms", "1.5 s", "2 min 5 s", "1 h", "1 h 20 min"),
+// where Go's own form ("1.5s", "2m5s") is English and uses a point.
+func Duration(d time.Duration) string {
+	if d < 0 {
+		return "−" + Duration(-d)
+	}
+	switch {
+	case d == 0:
+		return fmt.Sprintf(lang.X("unit.seconds", "%s s"), "0")
+	case d < time.Millisecond:
+		return Decimal(fmt.Sprintf(lang.L("%.2f ms"), float64(d)/float64(time.Millisecond)))
+	case d < 10*time.Millisecond:
+		return Decimal(fmt.Sprintf(lang.L("%.1f ms"), float64(d)/float64(time.Millisecond)))
+	case d < time.Second:
+		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
+	case d < time.Minute-50*time.Millisecond: // not "60.0 s"
+		return fmt.Sprintf(lang.X("unit.seconds", "%s s"), Fixed(d.Seconds(), 1))
+	case d < time.Hour-500*time.Millisecond:
+		d = d.Round(time.Second)
+		return pair(int(d/time.Minute), int(d/time.Second)%60,
+			lang.X("unit.minutes", "%d min"), lang.X("unit.minutes.seconds", "%d min %d s"))
+	}
+	d = d.Round(time.Minute)
+	return pair(int(d/time.Hour), int(d/time.Minute)%60,
+		lang.X("unit.hours", "%d h"), lang.X("unit.hours.minutes", "%d h %d min"))
+}
+
+// pair shows a whole unit and its remainder, the remainder left out when 0.
+func pair(whole, rest int, alone, both string) string {
+	if rest == 0 {
+		return fmt.Sprintf(alone, whole)
+	}
+	return fmt.Sprintf(both, whole, rest)
+}

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -258,4 +259,40 @@ func (p *Panel) loadPayload(f payloadFormat, text string) {
 	p.form.formatSel.SetSelected(f.label())
 	p.switching = false
 	p.form.payload.SetText(text)
+}
+
+// resultTook reads the time a result ends with ("… in 85 ms.", "… за 1,2 с."):
+// the text after the last sep, a number and the unit ms or s, in the
+// language's words for them.
+func resultTook(t *testing.T, result, sep, ms, s string) time.Duration {
+	t.Helper()
+	i := strings.LastIndex(result, sep)
+	if i < 0 {
+		t.Fatalf("result %q has no %q before its time", result, sep)
+	}
+	num, unit, _ := strings.Cut(strings.TrimSuffix(result[i+len(sep):], "."), " ")
+	f, err := strconv.ParseFloat(strings.Replace(num, ",", ".", 1), 64)
+	switch {
+	case err != nil:
+		t.Fatalf("result %q: time %q is not a number: %v", result, num, err)
+	case unit == ms:
+		return time.Duration(f * float64(time.Millisecond))
+	case unit == s:
+		return time.Duration(f * float64(time.Second))
+	}
+	t.Fatalf("result %q: time unit %q, want %q or %q", result, unit, ms, s)
+	return 0
+}
+
+// publishRepeated publishes "tick" count times, every interval, to topic on
+// the Local broker.
+func (h *harness) publishRepeated(topic, count, interval string) {
+	h.t.Helper()
+	h.selectConnection(localName)
+	f := &h.p.form
+	typeInto(f.topic, topic)
+	typeInto(f.payload, "tick")
+	typeInto(f.count, count)
+	typeInto(f.interval, interval)
+	test.Tap(f.publish)
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
@@ -49,5 +50,18 @@ func TestFormatPickerInRussian(t *testing.T) {
 	}
 	if !strings.HasPrefix(f.payErr.Text, "JSON: строка 1, столбец") {
 		t.Errorf("broken JSON says %q", f.payErr.Text)
+	}
+}
+
+// A repeated publish's result says how long it took in Russian units and
+// with a decimal comma: it said "за 87ms", Go's English form.
+func TestRepeatResultTimeInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t)
+	f := &h.p.form
+	h.publishRepeated("lab/tick", "3", "20ms")
+	h.resultHas("Публикаций в lab/tick")
+	if took := resultTook(t, f.result.Text, " за ", "мс", "с"); took < 40*time.Millisecond {
+		t.Fatalf("result %q: three publishes 20 ms apart take at least 40 ms", f.result.Text)
 	}
 }

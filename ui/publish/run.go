@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // run is one publish job: a message sent n times on a connection.
@@ -162,7 +163,7 @@ func (p *Panel) finish(r *run, out outcome) {
 	case r.n == 1:
 		p.showResult(fmt.Sprintf(lang.L("Published to %s (QoS %d%s) at %s."), what, r.msg.QoS, retainedNote(r.msg), out.started.Format("15:04:05")), widget.SuccessImportance)
 	default:
-		p.showResult(fmt.Sprintf(lang.L("Published %d times to %s in %s."), out.sent, what, out.took.Round(time.Millisecond)), widget.SuccessImportance)
+		p.showResult(fmt.Sprintf(lang.L("Published %d times to %s in %s."), out.sent, what, numfmt.Duration(out.took)), widget.SuccessImportance)
 	}
 	p.refreshHistory()
 	p.validate()

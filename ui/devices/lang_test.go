@@ -1,0 +1,41 @@
+package devices
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/translations"
+	"github.com/iotstudio/iotstudio/ui/uitest"
+)
+
+// In Russian the preview's offsets and the spans "Infer" offers are in
+// Russian units with a decimal comma; they were Go's "+4s" and "1h", and
+// the status said "в последние 1h0m0s".
+func TestPreviewAndInferSpansInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	eng := newFakeEngine()
+	eng.inferYAML = goodYAML
+	h := newHarness(t, eng)
+	p := h.panel
+	h.ready(t)
+	h.q.Until(t, "the preview", func() bool { return strings.Contains(p.ed.preview.Text, `{"temp":24.5}`) })
+	for _, want := range []string{"+0 с  plant/dev-0/temp", "+4,0 с  plant/dev-0/temp"} {
+		if !strings.Contains(p.ed.preview.Text, want) {
+			t.Errorf("preview %q lacks %q", p.ed.preview.Text, want)
+		}
+	}
+
+	p.onInfer()
+	since := uitest.First(t, h.win.Canvas().Overlays().Top(), "the span picker", func(*widget.Select) bool { return true })
+	if want := []string{"5 мин", "15 мин", "1 ч", "6 ч", "24 ч", "168 ч"}; !slices.Equal(since.Options, want) || since.Selected != "1 ч" {
+		t.Fatalf("spans offered %q, %q picked; want %q, 1 ч", since.Options, since.Selected, want)
+	}
+	since.SetSelected("6 ч")
+	test.Tap(uitest.OverlayButton(t, h.win, "Вывести"))
+	h.q.Until(t, "a profile inferred over the last 6 hours", func() bool { return eng.inferredSinceIs(6 * time.Hour) })
+}
