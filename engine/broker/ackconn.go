@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -149,6 +150,34 @@ func (c *ackConn) flushDeferred() error {
 	c.buf = c.buf[:copy(c.buf, c.buf[c.mark:])]
 	c.mark = 0
 	return err
+}
+
+// releasedPending reports whether acknowledgements of processed
+// publishes wait to be written.
+func (c *ackConn) releasedPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		return c.mark > 0
+	}
+	return len(c.buf) > 0
+}
+
+// drainAcks writes, before the broker closes cl's connection itself (a
+// kick, Stop), the acknowledgements of publishes it has processed: those
+// were routed, and a client that never gets their PUBACK resends them or,
+// starting clean, reports them lost. A publish still held keeps its
+// acknowledgement (its store write may not be done). The write is bounded
+// by kickWriteTimeout, for a client that stopped reading.
+func drainAcks(cl *mqtt.Client) {
+	c := ackConnOf(cl)
+	if c == nil || !c.releasedPending() {
+		return
+	}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(kickWriteTimeout))
+	if c.flushDeferred() == nil {
+		_ = c.flush()
+	}
 }
 
 func (c *ackConn) writeBuf() error {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -13,6 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotstudio/iotstudio/engine/testkit/rawmqtt"
 )
@@ -209,4 +214,58 @@ func writeSyscalls() (int64, error) {
 		}
 	}
 	return 0, errors.New("no syscw in /proc/self/io")
+}
+
+// closingConn is writesConn that can be closed (by mochi's Client.Stop).
+type closingConn struct {
+	writesConn
+	closed bool
+}
+
+func (c *closingConn) Close() error                     { c.closed = true; return nil }
+func (c *closingConn) SetWriteDeadline(time.Time) error { return nil }
+
+// The broker ending a connection itself (a kick, Stop) first writes the
+// PUBACKs it had deferred: their publishes were routed, and the client would
+// resend them or, starting clean, report them lost. A publish still held
+// (its store write pending) keeps its own. Before, the deferred PUBACKs
+// went down with the connection.
+func TestKickWritesTheDeferredAcknowledgements(t *testing.T) {
+	cases := []struct {
+		name    string
+		version byte
+		held    bool // a second publish is being processed when the kick comes
+		want    [][]int
+	}{
+		{"3.1.1", 4, false, [][]int{{1, 2}}},
+		{"3.1.1 with a publish held", 4, true, [][]int{{1, 2}}},
+		{"MQTT 5 with a publish held", 5, true, [][]int{{1, 2}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pipe, other := net.Pipe() // for the addresses mochi reads
+			defer pipe.Close()
+			defer other.Close()
+			conn := &closingConn{writesConn: writesConn{Conn: pipe}}
+			c := &ackConn{Conn: conn}
+			srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.DiscardHandler)})
+			cl := srv.NewClient(c, "test", "kicked", false)
+			cl.Properties.ProtocolVersion = tc.version
+			publishProcessed(t, c, 1)
+			publishProcessed(t, c, 2)
+			if tc.held {
+				c.hold()
+				if _, err := c.Write(ackOf(3)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = kick(srv, cl, packets.ErrAdministrativeAction)
+			if !conn.closed {
+				t.Fatal("kick did not close the connection")
+			}
+			if got := ackedPerWrite(t, conn.writes); !slices.EqualFunc(got, tc.want, slices.Equal) {
+				t.Fatalf("acknowledged per write %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

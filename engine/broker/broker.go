@@ -434,6 +434,7 @@ func (b *Broker) stopLocked() error {
 		if cl.Net.Conn != nil {
 			_ = cl.Net.Conn.SetWriteDeadline(deadline)
 		}
+		drainAcks(cl) // mochi's Close writes a DISCONNECT after them, unless a publish is held
 		if cl.Properties.ProtocolVersion < 5 {
 			_ = kick(b.srv, cl, packets.ErrServerShuttingDown)
 		}
@@ -544,8 +545,10 @@ func (b *Broker) Disconnect(id string) error {
 
 // kick ends a client's connection. Only MQTT 5 has a server DISCONNECT;
 // mochi sends one to 3.1.x clients too, which they report as a protocol
-// error, so those are simply closed.
+// error, so those are simply closed. Either way the acknowledgements the
+// connection had deferred go first.
 func kick(srv *mqtt.Server, cl *mqtt.Client, code packets.Code) error {
+	drainAcks(cl)
 	if cl.Properties.ProtocolVersion < 5 {
 		cl.Stop(code)
 		return nil
