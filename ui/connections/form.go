@@ -18,6 +18,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/msgline"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // Protocol choices as the form shows them.
@@ -225,8 +226,7 @@ func (f *profileForm) azureCard(pr client.Profile) fyne.CanvasObject {
 	f.device = entryWith(a.Device, lang.L("the device ID"))
 	f.deviceKey = widget.NewPasswordEntry()
 	f.deviceKey.SetPlaceHolder(secretPlaceholder(f.mode == editProfile))
-	life := time.Duration(a.TokenLifetime)
-	f.lifetime = entryWith(life.String(), "1h")
+	f.lifetime = entryWith(numfmt.Duration(time.Duration(a.TokenLifetime)), numfmt.Duration(time.Hour))
 	syncUser := func(string) {
 		hub := strings.TrimSpace(f.hub.Text)
 		if hub != "" && !strings.Contains(hub, ".") {
@@ -430,11 +430,7 @@ func (f *profileForm) readAzure(pr *client.Profile, secrets map[client.SecretKin
 	if a.Hub != "" && !strings.Contains(a.Hub, ".") {
 		a.Hub += ".azure-devices.net"
 	}
-	var err error
-	life, perr := time.ParseDuration(strings.TrimSpace(f.lifetime.Text))
-	if perr != nil || life <= 0 {
-		err = fmt.Errorf(lang.L("Token lifetime %q: write how long each SAS token lives, like 1h or 30m"), f.lifetime.Text)
-	}
+	life, err := parseLifetime(f.lifetime.Text)
 	a.TokenLifetime = client.Duration(life)
 	pr.Azure = a
 	pr.Username, pr.HasPassword = a.Username(), false
@@ -572,4 +568,14 @@ func storeSecrets(s *client.Secrets, id string, secrets map[client.SecretKind]st
 		}
 	}
 	return nil
+}
+
+// parseLifetime reads an Azure SAS token's lifetime as typed.
+func parseLifetime(text string) (time.Duration, error) {
+	life, err := numfmt.ParseDuration(text)
+	if err != nil || life <= 0 {
+		return 0, fmt.Errorf(lang.L("Token lifetime %q: write how long each SAS token lives, like %s or %s"), text,
+			numfmt.Duration(time.Hour), numfmt.Duration(30*time.Minute))
+	}
+	return life, nil
 }

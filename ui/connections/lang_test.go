@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -55,5 +56,38 @@ func TestYandexPresetInRussian(t *testing.T) {
 	}
 	if len(p.Subscribe) != 1 || p.Subscribe[0].Filter != "$registries/are-reg1/events" {
 		t.Errorf("saved subscriptions %+v, want the registry's events", p.Subscribe)
+	}
+}
+
+// In Russian an Azure SAS token's lifetime reads "1 ч" in the preset and
+// in the form and takes Russian units; the form showed Go's "1h0m0s" (in
+// every language) and refused "30 мин".
+func TestAzureTokenLifetimeInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t, harnessOpts{})
+	test.Tap(button(t, h.panel.Content(), "Создать…"))
+	d := topDialog(t, h.win)
+	find[*widget.Select](t, d).SetSelected("Azure IoT Hub")
+	test.Type(entry(t, d, "myhub или"), "plant-hub")
+	test.Type(entry(t, d, "ID устройства"), "press-7")
+	life := entry(t, d, "сколько живёт каждый токен SAS")
+	if life.Text != "1 ч" {
+		t.Errorf("the preset's lifetime reads %q, want 1 ч", life.Text)
+	}
+	life.SetText("90 мин")
+	test.Tap(button(t, d, "Далее…"))
+	form := topDialog(t, h.win)
+	if form == d {
+		t.Fatalf("the dialog stayed open: %s", texts(d))
+	}
+	life = entry(t, form, "1 ч")
+	if life.Text != "1 ч 30 мин" {
+		t.Errorf("the form's lifetime reads %q, want 1 ч 30 мин", life.Text)
+	}
+	life.SetText("30 мин")
+	test.Tap(button(t, form, "Сохранить"))
+	h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
+	if p := h.saved(t)[1]; p.Azure == nil || time.Duration(p.Azure.TokenLifetime) != 30*time.Minute {
+		t.Errorf("saved %+v, want a token lifetime of 30 minutes", p.Azure)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // presetChoices are the presets New offers, as it shows them.
@@ -79,7 +80,7 @@ func (p *Panel) newPresetDialog() *presetDialog {
 	d.user = entryWith("", lang.L("the user name"))
 	d.hub = entryWith("", lang.L("myhub or myhub.azure-devices.net"))
 	d.device = entryWith("", lang.L("the device ID"))
-	d.lifetime = entryWith("1h", lang.L("how long each SAS token lives, e.g. 1h"))
+	d.lifetime = entryWith(numfmt.Duration(time.Hour), fmt.Sprintf(lang.L("how long each SAS token lives, e.g. %s"), numfmt.Duration(time.Hour)))
 	d.cert, d.certRow = p.fileEntry("", lang.L("the device certificate (PEM)"))
 	d.key, d.keyRow = p.fileEntry("", lang.L("its private key (PEM)"))
 	d.ca, d.caRow = p.fileEntry("", lang.L("empty: the system's trusted roots"))
@@ -208,9 +209,9 @@ func (d *presetDialog) onNext() {
 			return
 		}
 	case client.PresetAzure:
-		life, err := time.ParseDuration(strings.TrimSpace(d.lifetime.Text))
-		if err != nil || life <= 0 {
-			d.showErr(fmt.Errorf(lang.L("Token lifetime %q: write how long each SAS token lives, like 1h or 30m"), d.lifetime.Text))
+		life, err := parseLifetime(d.lifetime.Text)
+		if err != nil {
+			d.showErr(err)
 			return
 		}
 		in.TokenLifetime = life

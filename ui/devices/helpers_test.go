@@ -92,7 +92,7 @@ func (e *fakeEngine) Preview(yaml string, device, n int) ([]PreviewMsg, error) {
 		out = append(out, PreviewMsg{
 			Topic:   fmt.Sprintf("plant/dev-%d/temp", device),
 			Payload: fmt.Sprintf(`{"temp":%d.5}`, 20+i),
-			At:      time.Duration(i) * time.Second,
+			At:      time.Duration(i) * 1500 * time.Millisecond,
 		})
 	}
 	return out, nil

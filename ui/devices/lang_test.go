@@ -24,7 +24,7 @@ func TestPreviewAndInferSpansInRussian(t *testing.T) {
 	p := h.panel
 	h.ready(t)
 	h.q.Until(t, "the preview", func() bool { return strings.Contains(p.ed.preview.Text, `{"temp":24.5}`) })
-	for _, want := range []string{"+0 с  plant/dev-0/temp", "+4,0 с  plant/dev-0/temp"} {
+	for _, want := range []string{"+0 с  plant/dev-0/temp", "+1,5 с  plant/dev-0/temp", "+6 с  plant/dev-0/temp"} {
 		if !strings.Contains(p.ed.preview.Text, want) {
 			t.Errorf("preview %q lacks %q", p.ed.preview.Text, want)
 		}

@@ -70,7 +70,7 @@ func TestPreviewShowsDeviceZerosNextPayloads(t *testing.T) {
 	p := h.panel
 	h.ready(t)
 	h.q.Until(t, "the preview", func() bool { return strings.Contains(p.ed.preview.Text, `{"temp":20.5}`) })
-	for _, want := range []string{"plant/dev-0/temp", `{"temp":24.5}`, "+4.0 s"} {
+	for _, want := range []string{"plant/dev-0/temp", `{"temp":24.5}`, "+1.5 s  plant/dev-0/temp"} {
 		if !strings.Contains(p.ed.preview.Text, want) {
 			t.Errorf("preview %q lacks %q", p.ed.preview.Text, want)
 		}

@@ -87,14 +87,14 @@ func TestNamesAndLayoutsInEachLanguage(t *testing.T) {
 // that suits them, never in Go's English form ("1.5s", "2m5s", "1h0m0s").
 func TestDurationInEachLanguage(t *testing.T) {
 	spans := []time.Duration{0, 250 * time.Microsecond, 2500 * time.Microsecond, 850 * time.Millisecond,
-		1500 * time.Millisecond, 59970 * time.Millisecond, 125 * time.Second, 5 * time.Minute,
+		1500 * time.Millisecond, 2 * time.Second, 59970 * time.Millisecond, 125 * time.Second, 5 * time.Minute,
 		time.Hour - 100*time.Millisecond, time.Hour, 80 * time.Minute, 168 * time.Hour, -1500 * time.Millisecond}
 	want := map[translations.Choice][]string{
-		translations.English: {"0 s", "0.25 ms", "2.5 ms", "850 ms", "1.5 s", "1 min", "2 min 5 s", "5 min",
+		translations.English: {"0 s", "0.25 ms", "2.5 ms", "850 ms", "1.5 s", "2 s", "1 min", "2 min 5 s", "5 min",
 			"1 h", "1 h", "1 h 20 min", "168 h", "−1.5 s"},
-		translations.Russian: {"0 с", "0,25 мс", "2,5 мс", "850 мс", "1,5 с", "1 мин", "2 мин 5 с", "5 мин",
+		translations.Russian: {"0 с", "0,25 мс", "2,5 мс", "850 мс", "1,5 с", "2 с", "1 мин", "2 мин 5 с", "5 мин",
 			"1 ч", "1 ч", "1 ч 20 мин", "168 ч", "−1,5 с"},
-		translations.Chinese: {"0 秒", "0.25 毫秒", "2.5 毫秒", "850 毫秒", "1.5 秒", "1 分钟", "2 分 5 秒", "5 分钟",
+		translations.Chinese: {"0 秒", "0.25 毫秒", "2.5 毫秒", "850 毫秒", "1.5 秒", "2 秒", "1 分钟", "2 分 5 秒", "5 分钟",
 			"1 小时", "1 小时", "1 小时 20 分钟", "168 小时", "−1.5 秒"},
 	}
 	for choice, texts := range want {
@@ -104,6 +104,44 @@ func TestDurationInEachLanguage(t *testing.T) {
 				if got := Duration(d); got != texts[i] {
 					t.Errorf("%v reads %q, want %q", d, got, texts[i])
 				}
+			}
+		})
+	}
+}
+
+// What Duration shows reads back as the same span in every language, and
+// so do the other ways people type one; anything else is an error.
+func TestParseDurationInEachLanguage(t *testing.T) {
+	shown := []time.Duration{2500 * time.Microsecond, 850 * time.Millisecond, 1500 * time.Millisecond,
+		2 * time.Second, 125 * time.Second, 5 * time.Minute, 80 * time.Minute, 168 * time.Hour}
+	typed := map[string]time.Duration{
+		"500ms": 500 * time.Millisecond, "1m30s": 90 * time.Second, "2": 2 * time.Second, "1h": time.Hour,
+		"500 ms": 500 * time.Millisecond, "2 s": 2 * time.Second, "1 min 30 s": 90 * time.Second,
+		"500мс": 500 * time.Millisecond, "2 с": 2 * time.Second, "1 ч 20 мин": 80 * time.Minute,
+		"2秒": 2 * time.Second, "5 分钟": 5 * time.Minute, " 1 小时 ": time.Hour,
+	}
+	bad := []string{"", "fast", "2 parsecs", "1 2", "s", "-1s 2", "5 min later", "99999999999 h"}
+	for _, choice := range []translations.Choice{translations.English, translations.Russian, translations.Chinese} {
+		t.Run(string(choice), func(t *testing.T) {
+			uitest.InLanguage(t, choice)
+			for _, d := range shown {
+				if got, err := ParseDuration(Duration(d)); err != nil || got != d {
+					t.Errorf("%q (shown for %v) reads %v, %v", Duration(d), d, got, err)
+				}
+			}
+			for text, want := range typed {
+				if got, err := ParseDuration(text); err != nil || got != want {
+					t.Errorf("%q reads %v, %v; want %v", text, got, err, want)
+				}
+			}
+			for _, text := range bad {
+				if got, err := ParseDuration(text); err == nil {
+					t.Errorf("%q reads %v, want an error", text, got)
+				}
+			}
+			decimal := "1" + Decimal(".") + "5"
+			if got, err := ParseDuration(decimal); err != nil || got != 1500*time.Millisecond {
+				t.Errorf("%q reads %v, %v; want 1.5s", decimal, got, err)
 			}
 		})
 	}

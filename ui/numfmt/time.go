@@ -1,7 +1,12 @@
 package numfmt
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
@@ -54,7 +59,8 @@ func Duration(d time.Duration) string {
 	case d < time.Second:
 		return fmt.Sprintf(lang.L("%d ms"), d.Milliseconds())
 	case d < time.Minute-50*time.Millisecond: // not "60.0 s"
-		return fmt.Sprintf(lang.X("unit.seconds", "%s s"), Fixed(d.Seconds(), 1))
+		tenths := strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) // "2", not "2.0"
+		return fmt.Sprintf(lang.X("unit.seconds", "%s s"), Decimal(tenths))
 	case d < time.Hour-500*time.Millisecond:
 		d = d.Round(time.Second)
 		return pair(int(d/time.Minute), int(d/time.Second)%60,
@@ -71,4 +77,55 @@ func pair(whole, rest int, alone, both string) string {
 		return fmt.Sprintf(alone, whole)
 	}
 	return fmt.Sprintf(both, whole, rest)
+}
+
+// durationUnits are the units ParseDuration reads, in every language the
+// window speaks: a span shown in one language and typed in another reads
+// the same.
+var durationUnits = map[string]time.Duration{
+	"ms": time.Millisecond, "мс": time.Millisecond, "毫秒": time.Millisecond,
+	"s": time.Second, "sec": time.Second, "с": time.Second, "сек": time.Second, "秒": time.Second,
+	"m": time.Minute, "min": time.Minute, "мин": time.Minute, "分": time.Minute, "分钟": time.Minute,
+	"h": time.Hour, "ч": time.Hour, "小时": time.Hour, "时": time.Hour,
+}
+
+// durationPart is a number and its unit: "500 ms", "1,5 с", "2分钟".
+var durationPart = regexp.MustCompile(`^(\d+(?:[.,]\d+)?)\s*(\pL*)\s*`)
+
+var errDuration = errors.New("not a duration")
+
+// ParseDuration reads a span as Duration writes it in any of the window's
+// languages ("1,5 с", "2 min 5 s"), as Go writes it ("1m30s"), or a bare
+// number of seconds in the window's decimal sign.
+func ParseDuration(text string) (time.Duration, error) {
+	text = strings.TrimSpace(text)
+	if d, err := time.ParseDuration(text); err == nil {
+		return d, nil
+	}
+	var total float64
+	for rest, parts := text, 0; ; parts++ {
+		if rest == "" {
+			if parts == 0 || total >= math.MaxInt64 {
+				return 0, errDuration
+			}
+			return time.Duration(math.Round(total)), nil
+		}
+		m := durationPart.FindStringSubmatch(rest)
+		if m == nil {
+			return 0, errDuration
+		}
+		n, err := ParseDecimal(m[1])
+		if err != nil {
+			return 0, errDuration
+		}
+		unit, ok := durationUnits[strings.ToLower(m[2])]
+		switch {
+		case m[2] == "" && parts == 0 && len(m[0]) == len(rest):
+			unit, ok = time.Second, true // a bare number
+		case !ok:
+			return 0, errDuration
+		}
+		total += n * float64(unit)
+		rest = rest[len(m[0]):]
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/saved"
 	"github.com/iotstudio/iotstudio/ui/msgline"
+	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
 // maxRepeat bounds one run, so that a typo (100000000) is refused rather
@@ -106,7 +107,7 @@ func (p *Panel) buildForm() fyne.CanvasObject {
 	f.count.SetText("1")
 	f.count.OnChanged = func(string) { p.validate() }
 	f.interval = newFormEntry(p.publishByKey)
-	f.interval.SetText("1s")
+	f.interval.SetText(numfmt.Duration(time.Second))
 	f.interval.OnChanged = func(string) { p.validate() }
 	f.rptErr = errorLabel()
 	f.publish = widget.NewButtonWithIcon(lang.X("button.publish", "Publish"), theme.MailSendIcon(), p.onPublish)
@@ -421,13 +422,10 @@ func (p *Panel) repeatSettings() (n int, every time.Duration, err error) {
 	if err != nil || n < 1 || n > maxRepeat {
 		return 0, 0, fmt.Errorf(lang.L("Repeat %q times: type a whole number from 1 to %d"), f.count.Text, maxRepeat)
 	}
-	s := strings.TrimSpace(f.interval.Text)
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
-		return n, time.Duration(secs * float64(time.Second)), nil
-	}
-	every, err = time.ParseDuration(s)
+	every, err = numfmt.ParseDuration(f.interval.Text)
 	if err != nil || every < 0 {
-		return 0, 0, fmt.Errorf(lang.L("Every %q: type a duration such as 500ms, 2s or 1m"), f.interval.Text)
+		return 0, 0, fmt.Errorf(lang.L("Every %q: type a duration such as %s, %s or %s"), f.interval.Text,
+			numfmt.Duration(500*time.Millisecond), numfmt.Duration(2*time.Second), numfmt.Duration(time.Minute))
 	}
 	return n, every, nil
 }

@@ -53,13 +53,21 @@ func TestFormatPickerInRussian(t *testing.T) {
 	}
 }
 
-// A repeated publish's result says how long it took in Russian units and
-// with a decimal comma: it said "за 87ms", Go's English form.
-func TestRepeatResultTimeInRussian(t *testing.T) {
+// In Russian the repeat interval reads and takes Russian units with a
+// decimal comma, and a repeated publish's result says how long it took
+// in them: it showed "1s", refused "0,5 с" and said "за 87ms".
+func TestRepeatTimesInRussian(t *testing.T) {
 	uitest.InLanguage(t, translations.Russian)
 	h := newHarness(t)
 	f := &h.p.form
-	h.publishRepeated("lab/tick", "3", "20ms")
+	if f.interval.Text != "1 с" {
+		t.Errorf("the interval starts as %q, want 1 с", f.interval.Text)
+	}
+	typeInto(f.interval, "0,5 с")
+	if _, every, err := h.p.repeatSettings(); err != nil || every != 500*time.Millisecond {
+		t.Errorf("every 0,5 с reads %v, %v", every, err)
+	}
+	h.publishRepeated("lab/tick", "3", "20 мс")
 	h.resultHas("Публикаций в lab/tick")
 	if took := resultTook(t, f.result.Text, " за ", "мс", "с"); took < 40*time.Millisecond {
 		t.Fatalf("result %q: three publishes 20 ms apart take at least 40 ms", f.result.Text)

@@ -62,7 +62,7 @@ func TestOtherFieldErrorsDisablePublish(t *testing.T) {
 		{"response topic", func() { typeInto(f.respTopic, "r/#") }, func() { typeInto(f.respTopic, "") }, func() string { return f.v5Err.Text }, "Response topic: '#' is a wildcard"},
 		{"user property", func() { h.p.addUserProp("", "v") }, func() { h.p.removeUserProp(h.p.props[0]) }, func() string { return f.v5Err.Text }, "User property 1 has a value but no name"},
 		{"count", func() { typeInto(f.count, "0") }, func() { typeInto(f.count, "1") }, func() string { return f.rptErr.Text }, `Repeat "0" times: type a whole number from 1 to 1000000`},
-		{"interval", func() { typeInto(f.interval, "often") }, func() { typeInto(f.interval, "1s") }, func() string { return f.rptErr.Text }, `Every "often": type a duration such as 500ms`},
+		{"interval", func() { typeInto(f.interval, "often") }, func() { typeInto(f.interval, "1s") }, func() string { return f.rptErr.Text }, `Every "often": type a duration such as 500 ms, 2 s or 1 min`},
 	} {
 		c.set()
 		if !strings.Contains(c.label(), c.want) || !f.publish.Disabled() {
