@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 // closeTimeout bounds a disconnect (the DISCONNECT packet and the
@@ -293,7 +294,7 @@ func (p *Panel) onDuplicate(id string) {
 	}
 	c := pr
 	c.ID = client.NewID()
-	c.Name = p.uniqueName(pr.Name + lang.L(" copy"))
+	c.Name = p.uniqueName(localname.Label(pr.Name) + lang.L(" copy"))
 	c.TLS.ALPN = slices.Clone(pr.TLS.ALPN)
 	c.Subscribe = slices.Clone(pr.Subscribe)
 	c.Templates = slices.Clone(pr.Templates)

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -144,7 +145,7 @@ func entryWith(text, placeholder string) *widget.Entry {
 }
 
 func (f *profileForm) connectionCard(pr client.Profile) fyne.CanvasObject {
-	f.name = entryWith(pr.Name, lang.L("a name for the list, e.g. Plant broker"))
+	f.name = entryWith(localname.Label(pr.Name), lang.L("a name for the list, e.g. Plant broker"))
 	f.url = entryWith(pr.URL, "mqtt://host:1883, mqtts://host:8883, ws://host/mqtt or wss://…")
 	urlItem := widget.NewFormItem(lang.L("URL"), f.url)
 	if pr.ID == LocalID {
@@ -367,7 +368,7 @@ func (f *profileForm) read() (client.Profile, map[client.SecretKind]string, erro
 	pr := f.base
 	secrets := map[client.SecretKind]string{}
 	var errs []error
-	pr.Name = strings.TrimSpace(f.name.Text)
+	pr.Name = localname.Name(strings.TrimSpace(f.name.Text)) // the label typed back: the built-in profile's key
 	if pr.ID != LocalID {
 		pr.URL = strings.TrimSpace(f.url.Text)
 		if pr.Preset == client.PresetLocal && pr.URL != f.base.URL {
@@ -545,7 +546,7 @@ func (f *profileForm) checkName(name string) error {
 		return nil // Validate says so
 	}
 	if f.p.usedNames(f.base.ID)[strings.ToLower(name)] {
-		return fmt.Errorf(lang.L("Name %q: another connection (or the embedded broker's own source) has it; choose another"), name)
+		return fmt.Errorf(lang.L("Name %q: another connection (or the embedded broker's own source) has it; choose another"), localname.Label(name))
 	}
 	return nil
 }

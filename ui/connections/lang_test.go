@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/engine/broker/brokertest"
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
@@ -89,5 +90,37 @@ func TestAzureTokenLifetimeInRussian(t *testing.T) {
 	h.q.Until(t, "the profile to be saved", func() bool { return len(h.saved(t)) == 2 })
 	if p := h.saved(t)[1]; p.Azure == nil || time.Duration(p.Azure.TokenLifetime) != 30*time.Minute {
 		t.Errorf("saved %+v, want a token lifetime of 30 minutes", p.Azure)
+	}
+}
+
+// In Russian the built-in connection is listed and edited as "Локальный
+// брокер" and saved under its key, "Local broker", which bridges files and
+// the command line name it by; it was listed in English.
+func TestLocalBrokerNamedInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t, harnessOpts{})
+	addr := brokertest.Start(t).Addr
+	h.local.Store(&addr)
+	local := h.row(t, LocalName)
+	if local.name.Text != "Локальный брокер" {
+		t.Errorf("the built-in connection is listed as %q", local.name.Text)
+	}
+	h.q.Until(t, "the local profile to connect", func() bool { return !local.edit.Disabled() })
+	test.Tap(local.edit)
+	form := topDialog(t, h.win)
+	if name := entry(t, form, "имя для списка"); name.Text != "Локальный брокер" {
+		t.Errorf("its name reads %q in the form", name.Text)
+	}
+	entry(t, form, "по фильтру на строку").SetText("plant/#")
+	test.Tap(button(t, form, "Сохранить"))
+	h.q.Until(t, "the edit saved", func() bool {
+		return slices.ContainsFunc(h.saved(t), func(p client.Profile) bool {
+			return p.ID == LocalID && len(p.Subscribe) == 1 && p.Subscribe[0].Filter == "plant/#"
+		})
+	})
+	for _, p := range h.saved(t) {
+		if p.ID == LocalID && p.Name != LocalName {
+			t.Errorf("saved as %q, want %q", p.Name, LocalName)
+		}
 	}
 }

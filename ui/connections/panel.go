@@ -29,13 +29,14 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 // LocalID is the ID of the built-in profile to the embedded broker.
 const LocalID = "local"
 
-// LocalName is the built-in local profile's name.
-const LocalName = "Local broker"
+// LocalName is the built-in local profile's name (shown translated).
+const LocalName = localname.Profile
 
 // countsInterval is how often the received/dropped counts are refreshed;
 // state changes are shown as soon as the Manager reports them.

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -57,7 +58,7 @@ func newRow(p *Panel, id string) *row {
 func (r *row) update(p *Panel, pr client.Profile) {
 	st, open := p.status[pr.Name]
 	open = open && st.State != client.StateDisconnected
-	r.name.SetText(pr.Name)
+	r.name.SetText(localname.Label(pr.Name))
 	where := pr.URL
 	if pr.ID == LocalID {
 		where = lang.L("the embedded broker")

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -38,4 +39,25 @@ func TestPreviewAndInferSpansInRussian(t *testing.T) {
 	since.SetSelected("6 ч")
 	test.Tap(uitest.OverlayButton(t, h.win, "Вывести"))
 	h.q.Until(t, "a profile inferred over the last 6 hours", func() bool { return eng.inferredSinceIs(6 * time.Hour) })
+}
+
+// In Russian the window's own broker is offered as "Локальный брокер" and
+// a fleet started on it runs against "Local broker", the name the engine
+// knows it by; it was offered in English.
+func TestEmbeddedTargetInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	eng := newFakeEngine()
+	eng.targets = []string{localname.Profile, "Plant broker"}
+	h := newHarness(t, eng)
+	h.ready(t)
+	target := h.panel.ctl.target
+	if want := []string{"Локальный брокер", "Plant broker"}; !slices.Equal(target.Options, want) || target.Selected != want[0] {
+		t.Fatalf("targets %q, %q chosen; want %q, the first chosen", target.Options, target.Selected, want)
+	}
+	h.started(t)
+	eng.get(func(e *fakeEngine) {
+		if len(e.starts) != 1 || e.starts[0].target != localname.Profile {
+			t.Errorf("Start calls %+v, want one on %q", e.starts, localname.Profile)
+		}
+	})
 }

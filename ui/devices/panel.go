@@ -30,6 +30,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -188,6 +189,7 @@ func (p *Panel) RefreshTargets() {
 // else choosing the first (the embedded broker).
 func (p *Panel) setTargets(targets []string) {
 	sel := p.ctl.target
+	targets = localname.Labels(targets) // the window's own broker in the window's language
 	sel.SetOptions(targets)
 	switch {
 	case slices.Contains(targets, sel.Selected):

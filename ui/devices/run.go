@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -135,7 +136,7 @@ func (p *Panel) say(text string, imp widget.Importance) {
 
 func (p *Panel) onStart() {
 	n, err := p.fleetSize()
-	target := p.ctl.target.Selected
+	target := p.ctl.target.Selected // a label
 	if p.phase != idle || !p.valid || err != nil || target == "" {
 		return
 	}
@@ -148,7 +149,7 @@ func (p *Panel) onStart() {
 	p.showDevices()
 	p.say(fmt.Sprintf(lang.L("Starting %s on %s…"), p.fleetText(), target), widget.MediumImportance)
 	p.updateControls()
-	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, target) }) {
+	if !p.actions.Go(func(ctx context.Context) { p.own(ctx, text, n, localname.Name(target)) }) {
 		p.ended(nil, errors.New(lang.L("the panel is closing")))
 	}
 }
@@ -203,7 +204,7 @@ func (p *Panel) started(r Run) {
 func (p *Panel) ended(final *FleetStats, err error) {
 	p.phase, p.run, p.paused = idle, nil, false
 	if err != nil {
-		p.log.Warn("devices: fleet run", "target", p.ctl.target.Selected, "started", final != nil, "error", err)
+		p.log.Warn("devices: fleet run", "target", localname.Name(p.ctl.target.Selected), "started", final != nil, "error", err)
 	}
 	switch {
 	case err != nil && final == nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/decode/sparkplugb"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -34,9 +35,9 @@ func nameText(s *topics.NodeSummary) string {
 // way.)
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Local broker"
+		return localname.Label(localname.Profile)
 	}
-	return source
+	return localname.Label(source)
 }
 
 // previewText is what a row shows of its topic's last payload: text on one

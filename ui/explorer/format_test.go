@@ -8,6 +8,8 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/topics"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
+	"github.com/iotstudio/iotstudio/ui/translations"
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 func TestPreviewText(t *testing.T) {
@@ -85,5 +87,21 @@ func TestDeleteQuestionNamesTheSourceAsTheTreeDoes(t *testing.T) {
 	remote := rowData{NodeSummary: topics.NodeSummary{Source: "factory-gw", SubtreeRetained: 2}}
 	if got := deleteQuestion(&remote); !strings.HasPrefix(got, "Delete the retained messages of 2 topics in factory-gw?") {
 		t.Errorf("the question for a connection's root is %q", got)
+	}
+}
+
+// In Russian the embedded broker's root, and the Local broker connection's
+// when it is open, are named as the Connections panel lists it; the tree
+// said "Local broker" in every language.
+func TestLocalBrokerRootInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	for _, source := range []string{"broker", "Local broker"} {
+		if got := nameText(&topics.NodeSummary{Source: source}); got != "Локальный брокер" {
+			t.Errorf("the root of source %q is named %q", source, got)
+		}
+	}
+	root := rowData{NodeSummary: topics.NodeSummary{Source: "broker", SubtreeRetained: 50}}
+	if got := deleteQuestion(&root); !strings.Contains(got, "Локальный брокер") {
+		t.Errorf("the question for the broker's root is %q", got)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -208,7 +209,9 @@ func (in *Inspector) build() {
 	in.title.Wrapping = fyne.TextWrapBreak
 	in.counts = widget.NewLabel("")
 	in.counts.Importance = widget.LowImportance
-	in.counts.Truncation = fyne.TextTruncateEllipsis
+	// The source's name is the user's (or "Локальный брокер"): it wraps
+	// rather than losing the count to an ellipsis in half a window.
+	in.counts.Wrapping = fyne.TextWrapWord
 	in.copyTopic = widget.NewButtonWithIcon(lang.L("Copy topic"), theme.ContentCopyIcon(), in.onCopyTopic)
 	in.copyPayload = widget.NewButtonWithIcon(lang.L("Copy payload"), theme.ContentCopyIcon(), in.onCopyPayload)
 	in.meta = newMetaView()
@@ -465,9 +468,9 @@ func topicTitle(s topics.NodeSummary) string {
 // its name.
 func sourceTitle(source string) string {
 	if source == broker.SourceBroker {
-		return "Local broker"
+		return localname.Label(localname.Profile)
 	}
-	return source
+	return localname.Label(source)
 }
 
 // levelHint describes a node without messages of its own (a source's

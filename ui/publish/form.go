@@ -18,6 +18,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -218,16 +219,17 @@ func (p *Panel) applyConnections(snap []client.Status) {
 		p.statuses[s.Name] = s
 	}
 	f := &p.form
-	f.conn.SetOptions(names)
+	labels := localname.Labels(names)
+	f.conn.SetOptions(labels)
 	if p.wantConn != "" && slices.Contains(names, p.wantConn) {
-		f.conn.SetSelected(p.wantConn)
+		f.conn.SetSelected(localname.Label(p.wantConn))
 		p.wantConn = ""
 	}
-	if sel := f.conn.Selected; sel != "" && !slices.Contains(names, sel) {
+	if sel := f.conn.Selected; sel != "" && !slices.Contains(labels, sel) {
 		f.conn.ClearSelected()
 	}
-	if f.conn.Selected == "" && len(names) > 0 {
-		f.conn.SetSelected(names[0])
+	if f.conn.Selected == "" && len(labels) > 0 {
+		f.conn.SetSelected(labels[0])
 	}
 	p.onConnectionChanged()
 }
@@ -253,7 +255,7 @@ func stateWord(s client.State) string {
 
 func (p *Panel) onConnectionChanged() {
 	f := &p.form
-	st, ok := p.statuses[f.conn.Selected]
+	st, ok := p.statuses[p.connName()]
 	switch {
 	case !ok:
 		f.connState.SetText("")
@@ -266,7 +268,7 @@ func (p *Panel) onConnectionChanged() {
 		f.connErr.Hide()
 	}
 	if ok && st.Protocol == client.MQTT311 {
-		showMessage(f.v5Note, fmt.Sprintf(lang.L("%s speaks MQTT 3.1.1, which has no message properties: these are not sent (they are kept for an MQTT 5 connection)."), st.Name), widget.WarningImportance)
+		showMessage(f.v5Note, fmt.Sprintf(lang.L("%s speaks MQTT 3.1.1, which has no message properties: these are not sent (they are kept for an MQTT 5 connection)."), localname.Label(st.Name)), widget.WarningImportance)
 	} else {
 		f.v5Note.Hide()
 	}
@@ -274,10 +276,13 @@ func (p *Panel) onConnectionChanged() {
 	p.validate()
 }
 
+// connName is the selected connection's name (the selector shows labels).
+func (p *Panel) connName() string { return localname.Name(p.form.conn.Selected) }
+
 // isV5 says whether the selected connection carries MQTT 5 properties; with
 // none selected they stay editable.
 func (p *Panel) isV5() bool {
-	st, ok := p.statuses[p.form.conn.Selected]
+	st, ok := p.statuses[p.connName()]
 	return !ok || st.Protocol != client.MQTT311
 }
 

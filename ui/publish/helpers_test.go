@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/testkit"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 const testTimeout = 20 * time.Second
@@ -200,15 +202,9 @@ func waitConnected(t *testing.T, c *client.Connection) {
 // selectConnection waits for the panel to list name and selects it.
 func (h *harness) selectConnection(name string) {
 	h.t.Helper()
-	h.q.until(h.t, "connection "+name+" listed", func() bool {
-		for _, o := range h.p.form.conn.Options {
-			if o == name {
-				return true
-			}
-		}
-		return false
-	})
-	h.p.form.conn.SetSelected(name)
+	label := localname.Label(name) // as the selector shows it
+	h.q.until(h.t, "connection "+label+" listed", func() bool { return slices.Contains(h.p.form.conn.Options, label) })
+	h.p.form.conn.SetSelected(label)
 }
 
 // typeInto replaces an entry's text the way a person does: select it all,

@@ -55,7 +55,8 @@ func TestFormatPickerInRussian(t *testing.T) {
 
 // In Russian the repeat interval reads and takes Russian units with a
 // decimal comma, and a repeated publish's result says how long it took
-// in them: it showed "1s", refused "0,5 с" and said "за 87ms".
+// in them, on the Local broker by its Russian name: it showed "1s",
+// refused "0,5 с" and said "на Local broker: 3 за 87ms".
 func TestRepeatTimesInRussian(t *testing.T) {
 	uitest.InLanguage(t, translations.Russian)
 	h := newHarness(t)
@@ -68,7 +69,7 @@ func TestRepeatTimesInRussian(t *testing.T) {
 		t.Errorf("every 0,5 с reads %v, %v", every, err)
 	}
 	h.publishRepeated("lab/tick", "3", "20 мс")
-	h.resultHas("Публикаций в lab/tick")
+	h.resultHas("Публикаций в lab/tick на Локальный брокер: 3 за ")
 	if took := resultTook(t, f.result.Text, " за ", "мс", "с"); took < 40*time.Millisecond {
 		t.Fatalf("result %q: three publishes 20 ms apart take at least 40 ms", f.result.Text)
 	}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/shell"
 )
 
@@ -119,17 +120,13 @@ func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
 // Prefill selects connection (as soon as it is open, if it is not yet) and
 // puts topic in the topic box, e.g. for the Explorer's "Publish to this
-// topic". Call it on the UI goroutine.
-
-// Prefill selects connection (as soon as it is open, if it is not yet) and
-// puts topic in the topic box, e.g. for the Explorer's "Publish to this
 // topic". A non-nil payload replaces the editor's, shown as JSON, text or
 // hex, whichever reads it whole. Call it on the UI goroutine.
 func (p *Panel) Prefill(connection, topic string, payload []byte) {
 	if connection != "" {
 		if _, ok := p.statuses[connection]; ok {
 			p.wantConn = ""
-			p.form.conn.SetSelected(connection)
+			p.form.conn.SetSelected(localname.Label(connection))
 		} else {
 			p.wantConn = connection
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -44,7 +45,7 @@ func (p *Panel) onPublish() {
 		p.validate()
 		return
 	}
-	p.start(&run{conn: p.form.conn.Selected, msg: m, format: p.format, n: n, every: every})
+	p.start(&run{conn: p.connName(), msg: m, format: p.format, n: n, every: every})
 }
 
 // publishSaved sends a saved message once on the selected connection.
@@ -57,7 +58,7 @@ func (p *Panel) publishSaved(m saved.Message) {
 		p.showResult(lang.L("Open a connection first: there is none to publish on."), widget.DangerImportance)
 		return
 	}
-	p.start(&run{conn: p.form.conn.Selected, msg: m.ClientMessage(), format: formatFromFile(m.Format), n: 1})
+	p.start(&run{conn: p.connName(), msg: m.ClientMessage(), format: formatFromFile(m.Format), n: 1})
 }
 
 // start runs r on a goroutine owned by the panel, cancelled by Stop and
@@ -152,7 +153,7 @@ func (p *Panel) finish(r *run, out outcome) {
 	if r.n > 1 {
 		f.progress.SetValue(float64(out.sent) / float64(r.n))
 	}
-	what := fmt.Sprintf(lang.L("%s on %s"), r.msg.Topic, r.conn)
+	what := fmt.Sprintf(lang.L("%s on %s"), r.msg.Topic, localname.Label(r.conn))
 	switch {
 	case out.err != nil && out.sent == 0:
 		p.showResult(lang.L("Not published: ")+out.err.Error(), widget.DangerImportance)

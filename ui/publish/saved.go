@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/saved"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/msgline"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
@@ -88,7 +89,7 @@ func (p *Panel) buildHistory() fyne.CanvasObject {
 			// Entries from "iotstudio saved publish" name a URL, not an
 			// open connection: then the selection stays.
 			if _, open := p.statuses[e.Connection]; open {
-				p.form.conn.SetSelected(e.Connection)
+				p.form.conn.SetSelected(localname.Label(e.Connection))
 			}
 		}
 		s.histList.UnselectAll()
@@ -104,7 +105,7 @@ func (p *Panel) noStoreText() string {
 }
 
 func historyText(e saved.Entry) string {
-	s := fmt.Sprintf("%s  %s  %s", e.Time.Format(numfmt.LayoutDaySecond()), e.Connection, e.Message.Topic)
+	s := fmt.Sprintf("%s  %s  %s", e.Time.Format(numfmt.LayoutDaySecond()), localname.Label(e.Connection), e.Message.Topic)
 	if e.Count > 1 {
 		s += fmt.Sprintf("  ×%d", e.Count)
 	}

@@ -15,10 +15,11 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 func (p *Panel) buildForm() {
-	p.connSelect = widget.NewSelect(nil, p.onConnSelected)
+	p.connSelect = widget.NewSelect(nil, func(label string) { p.onConnSelected(localname.Name(label)) })
 	p.connSelect.PlaceHolder = lang.L("(no connection open)")
 	p.connState = widget.NewLabel("")
 	p.connState.Truncation = fyne.TextTruncateEllipsis
@@ -124,13 +125,13 @@ func (p *Panel) applyConns() {
 	for i, c := range p.conns {
 		names[i] = c.status.Name
 	}
-	p.connSelect.SetOptions(names)
+	p.connSelect.SetOptions(localname.Labels(names))
 	switch {
 	case len(names) == 0:
 		p.connSelect.ClearSelected()
 		p.onConnSelected("")
 	case !slices.Contains(names, p.source):
-		p.connSelect.SetSelected(names[0]) // calls onConnSelected
+		p.connSelect.SetSelected(localname.Label(names[0])) // calls onConnSelected
 	default:
 		p.showConn()
 	}
@@ -156,7 +157,7 @@ func (p *Panel) showConn() {
 		p.rap.Disable()
 		p.retain.Disable()
 		p.v5Opts.Hide()
-		p.setLine(p.v5Note, fmt.Sprintf(lang.L("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1."), c.status.Name))
+		p.setLine(p.v5Note, fmt.Sprintf(lang.L("No local, retain as published and retain handling are MQTT 5 options: %s speaks MQTT 3.1.1."), localname.Label(c.status.Name)))
 	} else {
 		p.noLocal.Enable()
 		p.rap.Enable()
@@ -265,12 +266,12 @@ func (p *Panel) onSubscribe() {
 	p.setLine(p.filterErr, "")
 	conn := p.mgr.Get(c.status.Name)
 	if conn == nil {
-		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed; choose another connection."), c.status.Name), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed; choose another connection."), localname.Label(c.status.Name)), widget.DangerImportance)
 		return
 	}
 	name := c.status.Name
 	p.subscribeBtn.Disable()
-	p.showFormMsg(fmt.Sprintf(lang.L("Subscribing to %s on %s…"), sub.Filter, name), widget.MediumImportance)
+	p.showFormMsg(fmt.Sprintf(lang.L("Subscribing to %s on %s…"), sub.Filter, localname.Label(name)), widget.MediumImportance)
 	started := p.actions.run(func(ctx context.Context) {
 		res, err := conn.Subscribe(ctx, sub)
 		var keepErr error
@@ -305,9 +306,9 @@ func (p *Panel) subscribed(name string, sub client.Subscription, res []client.Su
 	}
 	p.answers[name][sub.Filter] = res[0]
 	if res[0].Refused {
-		p.showFormMsg(fmt.Sprintf(lang.L("%s refused %s: %s"), name, sub.Filter, res[0].Reason), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s refused %s: %s"), localname.Label(name), sub.Filter, res[0].Reason), widget.DangerImportance)
 	} else {
-		msg := fmt.Sprintf(lang.L("Subscribed to %s on %s: granted QoS %d"), sub.Filter, name, res[0].Granted)
+		msg := fmt.Sprintf(lang.L("Subscribed to %s on %s: granted QoS %d"), sub.Filter, localname.Label(name), res[0].Granted)
 		if res[0].Granted < sub.QoS {
 			msg += fmt.Sprintf(lang.L(" (QoS %d asked; the broker lowered it)"), sub.QoS)
 		}
@@ -321,7 +322,7 @@ func (p *Panel) subscribed(name string, sub client.Subscription, res []client.Su
 func (p *Panel) onUnsubscribe(name, filter string) {
 	conn := p.mgr.Get(name)
 	if conn == nil {
-		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed."), name), widget.DangerImportance)
+		p.showFormMsg(fmt.Sprintf(lang.L("%s has been closed."), localname.Label(name)), widget.DangerImportance)
 		return
 	}
 	p.actions.run(func(ctx context.Context) {
@@ -336,7 +337,7 @@ func (p *Panel) onUnsubscribe(name, filter string) {
 				return
 			}
 			delete(p.answers[name], filter)
-			p.showFormMsg(fmt.Sprintf(lang.L("Unsubscribed from %s on %s."), filter, name), widget.MediumImportance)
+			p.showFormMsg(fmt.Sprintf(lang.L("Unsubscribed from %s on %s."), filter, localname.Label(name)), widget.MediumImportance)
 			p.keepFailed(keepErr)
 		})
 	})

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/decode"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -67,7 +68,7 @@ func (p *Panel) showDetail(e *entry) {
 	p.detail = decode.Decode(decode.Auto, r.Topic, r.Payload, r.ContentType)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", r.Topic)
-	fmt.Fprintf(&b, lang.L("%s · %s · QoS %d"), r.Time.Local().Format("2006-01-02 15:04:05.000"), r.Source, r.QoS)
+	fmt.Fprintf(&b, lang.L("%s · %s · QoS %d"), r.Time.Local().Format("2006-01-02 15:04:05.000"), localname.Label(r.Source), r.QoS)
 	if r.Retain {
 		b.WriteString(lang.L(" · retained"))
 	}
@@ -117,7 +118,7 @@ func (p *Panel) showStatus() {
 	}
 	c := p.counts
 	var b strings.Builder
-	fmt.Fprintf(&b, lang.L("%s received on %s · %s listed"), numfmt.Count(c.received), p.source, numfmt.Count(int64(len(p.view))))
+	fmt.Fprintf(&b, lang.L("%s received on %s · %s listed"), numfmt.Count(c.received), localname.Label(p.source), numfmt.Count(int64(len(p.view))))
 	if p.paused {
 		fmt.Fprintf(&b, lang.L(" · Paused: %s more arrived since"), numfmt.Count(c.received-p.pausedAt))
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/client"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 // ownConnections names the app's own connections among the embedded
@@ -23,7 +24,7 @@ func ownConnections(conns *client.Manager, b *broker.Broker) func() map[string]s
 			if out == nil {
 				out = map[string]string{}
 			}
-			out[st.ClientID] = st.Name
+			out[st.ClientID] = localname.Label(st.Name)
 		}
 		return out
 	}

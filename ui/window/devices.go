@@ -24,10 +24,12 @@ import (
 	"github.com/iotstudio/iotstudio/engine/sim/scenario"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/ui/devices"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
-// embeddedTarget is how the Devices panel names the window's own broker.
-const embeddedTarget = "Local broker"
+// embeddedTarget is how the Devices panel names the window's own broker:
+// as the Local broker connection is named (and shown translated).
+const embeddedTarget = localname.Profile
 
 // simEngine adapts engine/sim to the Devices panel: profiles from the
 // built-ins and DataDir/devices, validation and preview by compiling the
@@ -150,7 +152,9 @@ func (s *simEngine) Targets() []string {
 		return out
 	}
 	for _, p := range ps {
-		out = append(out, p.Name)
+		if p.Name != embeddedTarget { // the built-in profile, once saved: the same broker, listed once
+			out = append(out, p.Name)
+		}
 	}
 	return out
 }

@@ -6,17 +6,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/broker"
+	"github.com/iotstudio/iotstudio/engine/client"
 	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/engine/sim/builtin"
 	"github.com/iotstudio/iotstudio/engine/studio"
 	"github.com/iotstudio/iotstudio/engine/testkit"
 	"github.com/iotstudio/iotstudio/ui/devices"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 // openSimEngine is the window's engine (observable, with connections) on
@@ -56,6 +59,26 @@ func TestSimEngineValidateGivesPositions(t *testing.T) {
 	}
 	if got := s.Targets(); len(got) == 0 || got[0] != embeddedTarget {
 		t.Fatalf("targets %v, want the embedded broker first", got)
+	}
+}
+
+// The built-in Local broker profile, once saved (connecting it remembers
+// that it is open), is the embedded broker: it is offered once, not twice.
+func TestSimEngineListsTheEmbeddedBrokerOnce(t *testing.T) {
+	s := openSimEngine(t)
+	local, err := client.NewFromPreset(client.PresetLocal, client.PresetInput{Name: localname.Profile, Addr: "127.0.0.1:1883"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plant, err := client.NewFromPreset(client.PresetGeneric, client.PresetInput{Name: "Plant broker", Host: "mqtt://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.eng.Connections.Store.Save([]client.Profile{local, plant}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Targets(), []string{embeddedTarget, "Plant broker"}; !slices.Equal(got, want) {
+		t.Fatalf("targets %q, want %q", got, want)
 	}
 }
 
