@@ -19,8 +19,9 @@ func Label(name string) string {
 	return name
 }
 
-// Name is the connection a label shown by Label names. (The Connections
-// panel keeps other profiles from taking the translated label.)
+// Name is the connection a label shown by Label names. A profile named
+// with the translated label in the Connections panel is named Profile,
+// which that panel refuses for any profile but the built-in one.
 func Name(label string) string {
 	if label == Label(Profile) {
 		return Profile
