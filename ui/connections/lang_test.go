@@ -123,4 +123,18 @@ func TestLocalBrokerNamedInRussian(t *testing.T) {
 			t.Errorf("saved as %q, want %q", p.Name, LocalName)
 		}
 	}
+
+	// Another connection cannot take the label: it would read as the
+	// built-in one everywhere.
+	n := len(h.saved(t))
+	test.Tap(button(t, h.panel.Content(), "Создать…"))
+	d := topDialog(t, h.win)
+	test.Type(entry(t, d, "mqtt://host"), "mqtt://plant.example:1883")
+	test.Tap(button(t, d, "Далее…"))
+	form = topDialog(t, h.win)
+	entry(t, form, "имя для списка").SetText("Локальный брокер")
+	test.Tap(button(t, form, "Сохранить"))
+	if got := texts(form); !strings.Contains(got, `"Локальный брокер"`) || len(h.saved(t)) != n {
+		t.Errorf("a second connection named Локальный брокер: %d saved (want %d); the form shows:\n%s", len(h.saved(t)), n, got)
+	}
 }
