@@ -164,9 +164,11 @@ func TestFirstPacketIsBoundedBeforeConnect(t *testing.T) {
 			}
 		})
 	}
-	if got := b.Stats().ConnectionsRefused; got < int64(len(cases)) {
-		t.Errorf("Stats.ConnectionsRefused = %d, want at least %d", got, len(cases))
-	}
+	// Counted once the refusal has closed the connection: the client can
+	// see the close a moment before (CI measured 3 of 4).
+	testkit.Eventually(t, fmt.Sprintf("Stats.ConnectionsRefused to reach %d", len(cases)), func() bool {
+		return b.Stats().ConnectionsRefused >= int64(len(cases))
+	})
 	// A CONNECT just under the limit, sent whole, is still served.
 	big := buildConnect(4, 2, nil, strings.Repeat("c", 60_000), nil)
 	if p, ok := sendRaw(t, addr, big); !ok || p.kind != packets.Connack || p.body[1] != 0 {
