@@ -111,7 +111,7 @@ func (p *Panel) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.SetText(kindWord(ev.Kind))
 		l.Importance = importance(ev)
 	case 2:
-		l.SetText(ev.Client)
+		l.SetText(clientText(ev))
 	default:
 		l.SetText(summaryText(ev))
 	}

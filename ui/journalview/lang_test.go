@@ -1,10 +1,12 @@
 package journalview
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/iotstudio/iotstudio/engine/journal"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -45,5 +47,30 @@ func TestSummaryInEachLanguage(t *testing.T) {
 		if got := summaryText(journalEvents[i]); got != want {
 			t.Errorf("%s in Russian: %q, want %q", journalEvents[i].Kind, got, want)
 		}
+	}
+}
+
+// In Russian a Local broker connection's state is listed under the
+// connection's Russian name, and typing that name in the filter finds it;
+// it was listed as "Local broker".
+func TestLocalBrokerConnectionInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	now := time.Now()
+	s := openJournal(t, append(sessions(now),
+		journal.Event{Time: now, Kind: journal.Remote, Client: localname.Profile, State: "connected", URL: "mqtt://127.0.0.1:1883"})...)
+	h := newHarness(t, s)
+	h.until(t, "the five events", func(r []string) bool { return len(r) == 5 })
+	if got := clientText(h.panel.events[0]); got != "Локальный брокер" {
+		t.Errorf("the connection's state is listed under %q", got)
+	}
+	if got := clientText(h.panel.events[1]); got != "intruder" {
+		t.Errorf("a client ID reads %q", got)
+	}
+	h.panel.client.SetText("Локальный брокер")
+	h.until(t, "the connection's event only", func(r []string) bool {
+		return len(r) == 1 && strings.HasPrefix(r[0], "remote-state Local broker")
+	})
+	if got := h.panel.status.Text; !strings.Contains(got, "Локальный брокер") {
+		t.Errorf("status %q does not name the connection in Russian", got)
 	}
 }

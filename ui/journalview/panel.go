@@ -18,6 +18,7 @@ import (
 
 	"github.com/iotstudio/iotstudio/engine/journal"
 	"github.com/iotstudio/iotstudio/engine/journalstore"
+	"github.com/iotstudio/iotstudio/ui/localname"
 )
 
 // Source is what the panel reads; *journalstore.Store implements it.
@@ -143,7 +144,7 @@ func (p *Panel) query(ctx context.Context) {
 
 // conditionsChanged reads the filters and asks for a query; UI goroutine.
 func (p *Panel) conditionsChanged() {
-	c := &conditions{client: strings.TrimSpace(p.client.Text), live: p.live.Checked}
+	c := &conditions{client: localname.Name(strings.TrimSpace(p.client.Text)), live: p.live.Checked}
 	if i := p.kind.SelectedIndex(); i > 0 {
 		c.kinds = []journal.Kind{journal.Kinds[i-1]}
 	}
@@ -185,7 +186,7 @@ func describe(n int, c *conditions) string {
 		s = lang.L("the newest") + " " + s
 	}
 	if c.client != "" {
-		s += " · " + lang.L("client") + " " + c.client
+		s += " · " + lang.L("client") + " " + localname.Label(c.client)
 	}
 	if c.live {
 		s += " · " + lang.L("live")
@@ -249,6 +250,16 @@ func formatTime(t, now time.Time) string {
 	return t.Format("2006-01-02 15:04:05")
 }
 
+// clientText is an event's client: its client ID, or for a connection's
+// state the connection as the window names it (the Local broker's
+// translated, as the filter reads it back).
+func clientText(ev journal.Event) string {
+	if ev.Kind == journal.Remote {
+		return localname.Label(ev.Client)
+	}
+	return ev.Client
+}
+
 // detailText is the whole of an event, one field a line.
 func detailText(ev journal.Event) string {
 	var b strings.Builder
@@ -259,7 +270,7 @@ func detailText(ev journal.Event) string {
 	}
 	line(lang.L("Time"), ev.Time.Local().Format("2006-01-02 15:04:05.000 MST"))
 	line(lang.L("Event"), kindWord(ev.Kind))
-	line(lang.L("Client"), ev.Client)
+	line(lang.L("Client"), clientText(ev))
 	line(lang.L("User"), ev.User)
 	line(lang.L("Address"), ev.Remote)
 	line(lang.L("Listener"), ev.Listener)
