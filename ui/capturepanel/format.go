@@ -12,8 +12,10 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/iotstudio/iotstudio/engine/broker"
 	"github.com/iotstudio/iotstudio/engine/decode"
 	"github.com/iotstudio/iotstudio/engine/message"
+	"github.com/iotstudio/iotstudio/ui/localname"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -186,6 +188,16 @@ func rawView(b []byte) string {
 // oneLine replaces line breaks so that s fits a list row.
 var oneLine = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
 
+// sourceText names a record's source as the Explorer does, with the
+// embedded broker's stored name ("broker", what exports and imports
+// carry) beside its own.
+func sourceText(source string) string {
+	if source == broker.SourceBroker {
+		return localname.Label(localname.Profile) + " (" + source + ")"
+	}
+	return localname.Label(source)
+}
+
 // detailText lists every field of r except the payload.
 func detailText(r *message.Message) string {
 	var b strings.Builder
@@ -193,7 +205,7 @@ func detailText(r *message.Message) string {
 	line(lang.L("Time"), r.Time.Format("2006-01-02 15:04:05.000000000 Z07:00"))
 	line(lang.L("Topic"), r.Topic)
 	line(lang.L("Client"), r.ClientID)
-	line(lang.L("Source"), r.Source)
+	line(lang.L("Source"), sourceText(r.Source))
 	line(lang.L("Protocol"), message.ProtocolName(r.Protocol))
 	line("QoS", strconv.Itoa(int(r.QoS)))
 	line(lang.L("Retain"), strconv.FormatBool(r.Retain))

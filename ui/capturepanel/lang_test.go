@@ -2,11 +2,13 @@ package capturepanel
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/iotstudio/iotstudio/engine/message"
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -98,5 +100,21 @@ func TestReplaySpeedsInRussian(t *testing.T) {
 	d.url.SetText("")
 	if _, _, err := d.options(); err == nil || err.Error() != "Введите URL брокера, на который повторить сообщения." {
 		t.Errorf("no URL: %v", err)
+	}
+}
+
+// In Russian a record's source reads as the Explorer names it, the
+// embedded broker's with the stored name exports carry; it read "broker"
+// (and "Local broker" for that connection) in every language.
+func TestRecordSourceInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	for source, want := range map[string]string{
+		"broker":          "Источник: Локальный брокер (broker)",
+		"Local broker":    "Источник: Локальный брокер\n",
+		"Plant mosquitto": "Источник: Plant mosquitto\n",
+	} {
+		if got := detailText(&message.Message{Source: source, Topic: "t"}); !strings.Contains(got, want) {
+			t.Errorf("source %q: details\n%s\nlack %q", source, got, want)
+		}
 	}
 }
