@@ -133,31 +133,57 @@ type Sink interface {
 	Record(Event) bool
 }
 
+// Words are the words a summary is said in: formats for the facts with a
+// value, and the engine's own words (causes, ACL actions, connection
+// states) as a language says them. The window passes its language's;
+// the command line and the journal's files use English.
+type Words struct {
+	CleanStart                   string // "clean start"
+	KeepAlive, SessionExpiry     string // "keepalive %ds"
+	Will, Cert                   string // "will %s"
+	FilterRefused, FilterGranted string // "%s refused 0x%02X", "%s qos %d"
+	Cause                        func(Cause) string
+	Action, State                func(string) string
+}
+
+// English are the words of Summary.
+var English = Words{
+	CleanStart: "clean start", KeepAlive: "keepalive %ds", SessionExpiry: "session expiry %ds",
+	Will: "will %s", Cert: "cert %s", FilterRefused: "%s refused 0x%02X", FilterGranted: "%s qos %d",
+	Cause:  func(c Cause) string { return string(c) },
+	Action: func(a string) string { return a },
+	State:  func(s string) string { return s },
+}
+
 // Summary says an event in one line for people: what it is about beyond
 // its time, kind and client.
-func (e Event) Summary() string {
+func (e Event) Summary() string { return e.SummaryIn(English) }
+
+// SummaryIn is Summary in w's words: the same facts in the same order.
+// MQTT reason strings, protocol versions, topics and URLs stay as they are.
+func (e Event) SummaryIn(w Words) string {
 	var parts []string
 	add := func(format string, v ...any) { parts = append(parts, fmt.Sprintf(format, v...)) }
 	switch e.Kind {
 	case Connect:
 		add("v%s", ProtocolVersion(e.Protocol))
 		if e.CleanStart {
-			add("clean start")
+			add("%s", w.CleanStart)
 		}
-		add("keepalive %ds", e.KeepAlive)
+		add(w.KeepAlive, e.KeepAlive)
 		if e.SessionExpiry > 0 {
-			add("session expiry %ds", e.SessionExpiry)
+			add(w.SessionExpiry, e.SessionExpiry)
 		}
 		if e.WillTopic != "" {
-			add("will %s", e.WillTopic)
+			add(w.Will, e.WillTopic)
 		}
 		if e.CertSubject != "" {
-			add("cert %s", e.CertSubject)
+			add(w.Cert, e.CertSubject)
 		}
 	case Refused:
 		add("0x%02X %s", e.Code, e.Reason)
 	case Disconnect:
-		add("%s", e.Cause)
+		add("%s", w.Cause(e.Cause))
 		if e.Code != 0 || e.Cause == CauseClient {
 			add("0x%02X", e.Code)
 		}
@@ -170,15 +196,15 @@ func (e Event) Summary() string {
 			case e.Kind == Unsubscribe:
 				add("%s", f.Filter)
 			case f.Granted < 0:
-				add("%s refused 0x%02X", f.Filter, f.Code)
+				add(w.FilterRefused, f.Filter, f.Code)
 			default:
-				add("%s qos %d", f.Filter, f.Granted)
+				add(w.FilterGranted, f.Filter, f.Granted)
 			}
 		}
 	case Denied:
-		add("%s %s", e.Action, e.Topic)
+		add("%s %s", w.Action(e.Action), e.Topic)
 	case Remote:
-		add("%s", e.State)
+		add("%s", w.State(e.State))
 		if e.URL != "" {
 			add("%s", e.URL)
 		}

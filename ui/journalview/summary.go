@@ -1,72 +1,28 @@
 package journalview
 
 import (
-	"fmt"
-	"strings"
-
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/iotstudio/iotstudio/engine/journal"
 )
 
 // summaryText is ev.Summary in the window's language: the same facts in
-// the same order, with the words translated. The engine's Summary stays
-// English for the command line and the journal's files; MQTT reason
-// strings, protocol versions, topics and URLs are kept as they are.
+// the same order (journal.Event.SummaryIn), with the words translated. The
+// engine's Summary stays English for the command line and the journal's
+// files.
 func summaryText(ev journal.Event) string {
-	var parts []string
-	add := func(format string, v ...any) { parts = append(parts, fmt.Sprintf(format, v...)) }
-	switch ev.Kind {
-	case journal.Connect:
-		add("v%s", journal.ProtocolVersion(ev.Protocol))
-		if ev.CleanStart {
-			add("%s", lang.X("journal.cleanstart", "clean start"))
-		}
-		add(lang.X("journal.keepalive", "keepalive %ds"), ev.KeepAlive)
-		if ev.SessionExpiry > 0 {
-			add(lang.X("journal.sessionexpiry", "session expiry %ds"), ev.SessionExpiry)
-		}
-		if ev.WillTopic != "" {
-			add(lang.X("journal.will", "will %s"), ev.WillTopic)
-		}
-		if ev.CertSubject != "" {
-			add(lang.X("journal.cert", "cert %s"), ev.CertSubject)
-		}
-	case journal.Refused:
-		add("0x%02X %s", ev.Code, ev.Reason)
-	case journal.Disconnect:
-		add("%s", causeWords(ev.Cause))
-		if ev.Code != 0 || ev.Cause == journal.CauseClient {
-			add("0x%02X", ev.Code)
-		}
-		if ev.Reason != "" {
-			add("%s", ev.Reason)
-		}
-	case journal.Subscribe, journal.Unsubscribe:
-		for _, f := range ev.Filters {
-			switch {
-			case ev.Kind == journal.Unsubscribe:
-				add("%s", f.Filter)
-			case f.Granted < 0:
-				add(lang.X("journal.filter.refused", "%s refused 0x%02X"), f.Filter, f.Code)
-			default:
-				add(lang.X("journal.filter.granted", "%s qos %d"), f.Filter, f.Granted)
-			}
-		}
-	case journal.Denied:
-		add("%s %s", actionWord(ev.Action), ev.Topic)
-	case journal.Remote:
-		add("%s", stateWord(ev.State))
-		if ev.URL != "" {
-			add("%s", ev.URL)
-		}
-		if ev.Reason != "" {
-			add("%s", ev.Reason)
-		}
-	default:
-		return ev.Summary()
-	}
-	return strings.Join(parts, ", ")
+	return ev.SummaryIn(journal.Words{
+		CleanStart:    lang.X("journal.cleanstart", "clean start"),
+		KeepAlive:     lang.X("journal.keepalive", "keepalive %ds"),
+		SessionExpiry: lang.X("journal.sessionexpiry", "session expiry %ds"),
+		Will:          lang.X("journal.will", "will %s"),
+		Cert:          lang.X("journal.cert", "cert %s"),
+		FilterRefused: lang.X("journal.filter.refused", "%s refused 0x%02X"),
+		FilterGranted: lang.X("journal.filter.granted", "%s qos %d"),
+		Cause:         causeWords,
+		Action:        actionWord,
+		State:         stateWord,
+	})
 }
 
 // causeWords says why a client went away.
