@@ -167,14 +167,21 @@ func (c *ackConn) releasedPending() bool {
 // kick, Stop), the acknowledgements of publishes it has processed: those
 // were routed, and a client that never gets their PUBACK resends them or,
 // starting clean, reports them lost. A publish still held keeps its
-// acknowledgement (its store write may not be done). The write is bounded
-// by kickWriteTimeout, for a client that stopped reading.
+// acknowledgement (its store write may not be done).
+//
+// Every write to the closing connection is bounded by kickWriteTimeout
+// first: a client that stopped reading blocks mochi's writer inside Write,
+// holding c.mu, and waiting for that lock would hang the kick (a takeover,
+// the window's Disconnect) for good.
 func drainAcks(cl *mqtt.Client) {
 	c := ackConnOf(cl)
-	if c == nil || !c.releasedPending() {
+	if c == nil {
 		return
 	}
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(kickWriteTimeout))
+	if !c.releasedPending() {
+		return
+	}
 	if c.flushDeferred() == nil {
 		_ = c.flush()
 	}

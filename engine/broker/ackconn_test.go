@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -265,6 +266,39 @@ func TestKickWritesTheDeferredAcknowledgements(t *testing.T) {
 			}
 			if got := ackedPerWrite(t, conn.writes); !slices.EqualFunc(got, tc.want, slices.Equal) {
 				t.Fatalf("acknowledged per write %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A kick returns although the client stopped reading while mochi was
+// writing to it. For 3.1.1 the deferred-PUBACK drain waited for the lock
+// that blocked write held; for MQTT 5 so did the DISCONNECT mochi writes
+// first (before this session too): the kick (a takeover, the window's
+// Disconnect) hung for good with the connection open.
+func TestKickDoesNotWaitForAStuckWrite(t *testing.T) {
+	for _, version := range []byte{4, 5} {
+		t.Run(fmt.Sprintf("protocol %d", version), func(t *testing.T) {
+			pipe, other := net.Pipe() // other never reads: a write blocks
+			defer other.Close()
+			c := &ackConn{Conn: pipe}
+			srv := mqtt.New(&mqtt.Options{Logger: slog.New(slog.DiscardHandler)})
+			cl := srv.NewClient(c, "test", "stuck", false)
+			cl.Properties.ProtocolVersion = version
+			go func() { _, _ = c.Write(make([]byte, 1024)) }()
+			for c.mu.TryLock() { // until the write holds the lock
+				c.mu.Unlock()
+				runtime.Gosched()
+			}
+			kicked := make(chan struct{})
+			go func() {
+				_ = kick(srv, cl, packets.ErrAdministrativeAction)
+				close(kicked)
+			}()
+			select {
+			case <-kicked:
+			case <-time.After(kickWriteTimeout + 5*time.Second):
+				t.Fatal("the kick hung on a client that stopped reading")
 			}
 		})
 	}
