@@ -262,16 +262,16 @@ func TestFleetInItsOwnProcessShowsNoMoreDeliveredThanSent(t *testing.T) {
 		st := run.Stats()
 		return st.Connected == n && st.Delivered > 0
 	})
-	// Slack of a quarter second of traffic: messages sent while a stats
-	// line is on its way (longer on a loaded machine, under -race) are
-	// delivered before it arrives. Before, the lead reached a second's.
-	const slack = n / 4
+	// None at all: the window counts what had arrived when the fleet's
+	// process read Sent, and that process counts a message sent before
+	// writing it. (With the count taken at the line's arrival, messages
+	// sent while the line travelled ran ahead: 5 of 1,781 with 200 plugs.)
 	worst := 0
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		st := run.Stats()
 		worst = max(worst, int(st.Delivered)-int(st.Sent))
 	}
-	if worst > slack {
+	if worst > 0 {
 		t.Errorf("Delivered ran %d messages ahead of Sent", worst)
 	}
 }

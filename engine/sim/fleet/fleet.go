@@ -552,6 +552,11 @@ func (r *Runner) sendStream(j job) {
 		r.dropped.Add(1) // the value was made (the device's signal moves on) but never sent
 		return
 	}
+	// Counted sent before it is written, and taken back if the write
+	// fails: the broker's tap can see a message before the write returns,
+	// and Delivered must never run ahead of Sent.
+	d.sent.Add(1)
+	r.sent.Add(1)
 	var err error
 	if r.target.Protocol != 4 {
 		err = c.publishStamped(m, stamp{seq: d.seq.Add(1) - 1, at: now.UnixNano(), client: d.clientID})
@@ -560,11 +565,10 @@ func (r *Runner) sendStream(j job) {
 	}
 	r.lag.observe(time.Since(time.Unix(0, j.at)))
 	if err != nil {
+		d.sent.Add(^uint64(0))
+		r.sent.Add(^uint64(0))
 		r.publishFailed(d, m.Topic, err)
-		return
 	}
-	d.sent.Add(1)
-	r.sent.Add(1)
 }
 
 // publishFailed records a failed publish, unless the connection broke:

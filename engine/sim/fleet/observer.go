@@ -18,7 +18,19 @@ type Observer struct {
 	delivered atomic.Uint64
 	lost      atomic.Uint64
 	latency   hist
+
+	// arrived counts deliveries by the millisecond they arrived in, since
+	// start, for DeliveredBy: each bucket is ms<<arrivalCountBits | count,
+	// reused when a later millisecond maps to it.
+	arrived [arrivalSpan]atomic.Uint64
+	start   time.Time        // wall clock only, like the times DeliveredBy is given
+	now     func() time.Time // time.Now; tests set it
 }
+
+const (
+	arrivalSpan      = 4096 // milliseconds of arrivals DeliveredBy can look back over
+	arrivalCountBits = 24
+)
 
 // seen is what one device's messages have shown so far.
 type seen struct {
@@ -35,7 +47,8 @@ type Observed struct {
 
 // NewObserver observes the devices with the given client IDs.
 func NewObserver(clientIDs []string) *Observer {
-	o := &Observer{byClient: make(map[string]*seen, len(clientIDs))}
+	o := &Observer{byClient: make(map[string]*seen, len(clientIDs)), now: time.Now}
+	o.start = o.now().Round(0)
 	for _, id := range clientIDs {
 		o.byClient[id] = &seen{}
 	}
@@ -88,11 +101,54 @@ func (o *Observer) Ingest(m message.Message) bool {
 		}
 	}
 	d.mu.Unlock()
+	at := o.now().Round(0)
 	o.delivered.Add(1)
+	o.arrive(at)
 	if haveTS {
-		o.latency.observe(time.Since(time.Unix(0, ts)))
+		o.latency.observe(at.Sub(time.Unix(0, ts)))
 	}
 	return true
+}
+
+// arrive counts a delivery in at's millisecond.
+func (o *Observer) arrive(at time.Time) {
+	ms := uint64(max(at.Sub(o.start), 0) / time.Millisecond)
+	b := &o.arrived[ms%arrivalSpan]
+	for {
+		v := b.Load()
+		next := ms<<arrivalCountBits | 1
+		if v>>arrivalCountBits == ms {
+			next = v + 1
+		}
+		if b.CompareAndSwap(v, next) {
+			return
+		}
+	}
+}
+
+// DeliveredBy is how many messages had been delivered before t's
+// millisecond: what to show beside a Sent that was read at t in another
+// process, which counts a message sent before writing it (counted now,
+// deliveries while the line travelled ran ahead of Sent). For a t further
+// back than arrivalSpan it is every delivery so far.
+func (o *Observer) DeliveredBy(t time.Time) uint64 {
+	total := o.delivered.Load() // first: arrivals after it only make the result smaller
+	if t.Before(o.start) {
+		return 0
+	}
+	tms := uint64(t.Sub(o.start) / time.Millisecond)
+	nowMS := uint64(max(o.now().Round(0).Sub(o.start), 0) / time.Millisecond)
+	if nowMS >= tms+arrivalSpan-1 {
+		return total
+	}
+	var later uint64
+	for i := range o.arrived {
+		v := o.arrived[i].Load()
+		if ms := v >> arrivalCountBits; ms >= tms && ms <= nowMS {
+			later += v & (1<<arrivalCountBits - 1)
+		}
+	}
+	return total - min(later, total)
 }
 
 // Counts is what has been observed so far.

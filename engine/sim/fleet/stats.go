@@ -71,11 +71,20 @@ type Stats struct {
 
 	// NotStopped is how many devices Run could not stop cleanly.
 	NotStopped int
+
+	// At is when the counters were read: a process that counts delivery
+	// itself compares Sent with what it had seen delivered by then.
+	At time.Time
 }
 
-// Stats returns the fleet's counters now.
+// Stats returns the fleet's counters now. Delivery is read first, at At:
+// a message is counted sent before it is written, so Delivered never runs
+// ahead of Sent.
 func (r *Runner) Stats() Stats {
+	at := time.Now()
+	o := r.obs.Counts()
 	s := Stats{
+		At:               at,
 		Fleet:            r.src.Name(),
 		Wanted:           len(r.devs),
 		Connected:        int(r.connected.Load()),
@@ -90,7 +99,6 @@ func (r *Runner) Stats() Stats {
 		LagMax:           time.Duration(r.lag.max.Load()),
 		NotStopped:       int(r.notStopped.Load()),
 	}
-	o := r.obs.Counts()
 	s.Delivered, s.Lost, s.LatencyP50, s.LatencyP99 = o.Delivered, o.Lost, o.LatencyP50, o.LatencyP99
 	s.Observed = s.Delivered > 0
 	r.errMu.Lock()

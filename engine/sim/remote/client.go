@@ -26,7 +26,7 @@ type Client struct {
 	order  []string         // fleets in the order their lines came
 	tail   tail             // the end of the run's stderr, for its error
 	// onStats is called after each stats line is stored (see OnStats).
-	onStats func()
+	onStats func(Stats)
 
 	done chan struct{}
 	err  error // set before done closes
@@ -35,11 +35,11 @@ type Client struct {
 // Option configures a Client at Start.
 type Option func(*Client)
 
-// OnStats has f called, on the Client's reading goroutine, each time a
-// stats line has arrived and Stats returns it: the moment to read
-// whatever the caller counts beside the run (the window's count of
-// delivered messages), so that the two are from the same moment.
-func OnStats(f func()) Option { return func(c *Client) { c.onStats = f } }
+// OnStats has f called with each stats line, on the Client's reading
+// goroutine, once Stats returns it: the moment to read whatever the
+// caller counts beside the run (the window's count of delivered messages)
+// as of the line's Time.
+func OnStats(f func(Stats)) Option { return func(c *Client) { c.onStats = f } }
 
 // Start starts cmd, a `simulate run --control` command line, and reads
 // what it writes. Its stdin, stdout and stderr must not be set.
@@ -104,7 +104,7 @@ func (c *Client) line(b []byte) {
 		c.stats[st.Fleet] = st
 		c.mu.Unlock()
 		if c.onStats != nil {
-			c.onStats()
+			c.onStats(st)
 		}
 	case KindReply:
 		var rep Reply

@@ -102,8 +102,12 @@ type Stats struct {
 // StatsLine is st as a line of the given kind; mostConnected < 0 leaves
 // connected_max out (a stats line).
 func StatsLine(kind string, st fleet.Stats, mostConnected int) Stats {
+	at := st.At // when the counters were read, for a reader that counts delivery itself
+	if at.IsZero() {
+		at = time.Now()
+	}
 	l := Stats{
-		Kind: kind, Time: time.Now().UTC().Format(time.RFC3339Nano), Fleet: st.Fleet,
+		Kind: kind, Time: at.UTC().Format(time.RFC3339Nano), Fleet: st.Fleet,
 		Wanted: st.Wanted, Connected: st.Connected, Paused: st.Paused, Sent: st.Sent, SentPerSec: st.SentPerSec,
 		Errors: st.Errors, Reconnects: st.Reconnects, ChaosDropped: st.Dropped, ChaosDisconnects: st.ChaosDisconnects,
 		LagP50MS: ms(st.LagP50), LagP99MS: ms(st.LagP99), LagMaxMS: ms(st.LagMax), LastError: st.LastError,
