@@ -19,8 +19,19 @@ import (
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
+// relativeUnits are the units a relative search bound may end in, in
+// each of the window's languages: "-10m" and "-10 мин" are the same.
+var relativeUnits = map[string]time.Duration{
+	"s": time.Second, "с": time.Second, "сек": time.Second, "秒": time.Second,
+	"m": time.Minute, "min": time.Minute, "мин": time.Minute, "分": time.Minute, "分钟": time.Minute,
+	"h": time.Hour, "ч": time.Hour, "小时": time.Hour, "时": time.Hour,
+	"d": 24 * time.Hour, "д": 24 * time.Hour, "дн": 24 * time.Hour, "天": 24 * time.Hour,
+	"w": 7 * 24 * time.Hour, "нед": 7 * 24 * time.Hour, "周": 7 * 24 * time.Hour,
+}
+
 // parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
-// time, or a time relative to now such as -30s, -10m, -2h, -7d or -1w.
+// time, or a time relative to now such as -30s, -10m, -2h, -7d or -1w (or
+// in the window's units: -10 мин, -2 ч, -7 天).
 func parseTime(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -30,23 +41,13 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		return now, nil
 	}
 	if strings.HasPrefix(s, "-") {
-		unit := s[len(s)-1]
-		var d time.Duration
-		switch unit {
-		case 's':
-			d = time.Second
-		case 'm':
-			d = time.Minute
-		case 'h':
-			d = time.Hour
-		case 'd':
-			d = 24 * time.Hour
-		case 'w':
-			d = 7 * 24 * time.Hour
-		default:
+		digits := strings.TrimLeft(s[1:], "0123456789")
+		num := s[1 : len(s)-len(digits)]
+		d, ok := relativeUnits[strings.ToLower(strings.TrimSpace(digits))]
+		if !ok {
 			return time.Time{}, fmt.Errorf(lang.L("%q: a relative time ends in s, m, h, d or w, e.g. -10m"), s)
 		}
-		n, err := strconv.ParseUint(s[1:len(s)-1], 10, 32)
+		n, err := strconv.ParseUint(num, 10, 32)
 		if err != nil {
 			return time.Time{}, fmt.Errorf(lang.L("%q: a relative time is a whole number and a unit, e.g. -10m"), s)
 		}

@@ -118,3 +118,25 @@ func TestRecordSourceInRussian(t *testing.T) {
 		}
 	}
 }
+
+// In Russian the search bounds take Russian units and say so: "-10 мин"
+// was refused ("ends in s, m, h, d or w"), and the hints showed only
+// "-10m, -2h, -7d".
+func TestRelativeSearchBoundsInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t, openStore(t))
+	p := h.panel
+	if !strings.Contains(p.since.PlaceHolder, "-10 мин, -2 ч, -7 д") || !strings.Contains(p.until.PlaceHolder, "-1 ч") {
+		t.Errorf("hints %q and %q, want Russian units", p.since.PlaceHolder, p.until.PlaceHolder)
+	}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	p.since.SetText("-2 ч")
+	p.until.SetText("-10 мин")
+	if q, err := p.formQuery(now); err != nil || !q.Since.Equal(now.Add(-2*time.Hour)) || !q.Until.Equal(now.Add(-10*time.Minute)) {
+		t.Errorf("-2 ч .. -10 мин read as %v .. %v, %v", q.Since, q.Until, err)
+	}
+	p.since.SetText("-5 лет")
+	if _, err := p.formQuery(now); err == nil || !strings.Contains(err.Error(), "оканчивается на с, мин, ч, д или нед") {
+		t.Errorf("-5 лет: %v, want the Russian units named", err)
+	}
+}
