@@ -74,3 +74,18 @@ func TestRepeatTimesInRussian(t *testing.T) {
 		t.Fatalf("result %q: three publishes 20 ms apart take at least 40 ms", f.result.Text)
 	}
 }
+
+// In Russian "Publish…" from the Explorer or the inspector, which name the
+// connection by its key, picks the Local broker under its Russian name.
+func TestPrefillPicksTheLocalBrokerInRussian(t *testing.T) {
+	uitest.InLanguage(t, translations.Russian)
+	h := newHarness(t)
+	h.selectConnection(localName)
+	f := &h.p.form
+	f.conn.ClearSelected()
+	h.p.Prefill(localName, "lab/prefill", nil)
+	if f.conn.Selected != "Локальный брокер" || h.p.connName() != localName || f.topic.Text != "lab/prefill" {
+		t.Errorf("after Prefill: connection %q (%q), topic %q; want Локальный брокер (%q), lab/prefill",
+			f.conn.Selected, h.p.connName(), f.topic.Text, localName)
+	}
+}
