@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // socketFile is a file on a duplicate of ln's descriptor, made here rather
@@ -27,7 +29,7 @@ func socketFile(ln net.Listener) (*os.File, error) {
 	}
 	nfd, dupErr := -1, error(nil)
 	if err := rc.Control(func(fd uintptr) {
-		nfd, dupErr = dupCloseOnExec(int(fd))
+		nfd, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}); err != nil {
 		return nil, err
 	}
@@ -35,12 +37,4 @@ func socketFile(ln net.Listener) (*os.File, error) {
 		return nil, os.NewSyscallError("fcntl", dupErr)
 	}
 	return os.NewFile(uintptr(nfd), "socket"), nil
-}
-
-func dupCloseOnExec(fd int) (int, error) {
-	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(r), nil
 }
