@@ -19,16 +19,6 @@ import (
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
-// relativeUnits are the units a relative search bound may end in, in
-// each of the window's languages: "-10m" and "-10 мин" are the same.
-var relativeUnits = map[string]time.Duration{
-	"s": time.Second, "с": time.Second, "сек": time.Second, "秒": time.Second,
-	"m": time.Minute, "min": time.Minute, "мин": time.Minute, "分": time.Minute, "分钟": time.Minute,
-	"h": time.Hour, "ч": time.Hour, "小时": time.Hour, "时": time.Hour,
-	"d": 24 * time.Hour, "д": 24 * time.Hour, "дн": 24 * time.Hour, "天": 24 * time.Hour,
-	"w": 7 * 24 * time.Hour, "нед": 7 * 24 * time.Hour, "周": 7 * 24 * time.Hour,
-}
-
 // parseTime reads a search bound: "" (unbounded, the zero time), an RFC 3339
 // time, or a time relative to now such as -30s, -10m, -2h, -7d or -1w (or
 // in the window's units: -10 мин, -2 ч, -7 天).
@@ -43,8 +33,8 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	if strings.HasPrefix(s, "-") {
 		digits := strings.TrimLeft(s[1:], "0123456789")
 		num := s[1 : len(s)-len(digits)]
-		d, ok := relativeUnits[strings.ToLower(strings.TrimSpace(digits))]
-		if !ok {
+		d, ok := numfmt.DurationUnit(strings.TrimSpace(digits))
+		if !ok || d < time.Second {
 			return time.Time{}, fmt.Errorf(lang.L("%q: a relative time ends in s, m, h, d or w, e.g. -10m"), s)
 		}
 		n, err := strconv.ParseUint(num, 10, 32)

@@ -79,14 +79,23 @@ func pair(whole, rest int, alone, both string) string {
 	return fmt.Sprintf(both, whole, rest)
 }
 
-// durationUnits are the units ParseDuration reads, in every language the
-// window speaks: a span shown in one language and typed in another reads
-// the same.
+// durationUnits are the units ParseDuration and DurationUnit read, in
+// every language the window speaks: a span shown in one language and typed
+// in another reads the same.
 var durationUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "мс": time.Millisecond, "毫秒": time.Millisecond,
 	"s": time.Second, "sec": time.Second, "с": time.Second, "сек": time.Second, "秒": time.Second,
 	"m": time.Minute, "min": time.Minute, "мин": time.Minute, "分": time.Minute, "分钟": time.Minute,
 	"h": time.Hour, "ч": time.Hour, "小时": time.Hour, "时": time.Hour,
+	"d": 24 * time.Hour, "д": 24 * time.Hour, "дн": 24 * time.Hour, "天": 24 * time.Hour,
+	"w": 7 * 24 * time.Hour, "нед": 7 * 24 * time.Hour, "周": 7 * 24 * time.Hour,
+}
+
+// DurationUnit is the span a unit word stands for ("min", "мин", "分钟"),
+// in any of the window's languages, any case.
+func DurationUnit(word string) (time.Duration, bool) {
+	d, ok := durationUnits[strings.ToLower(word)]
+	return d, ok
 }
 
 // durationPart is a number and its unit: "500 ms", "1,5 с", "2分钟".
@@ -118,7 +127,7 @@ func ParseDuration(text string) (time.Duration, error) {
 		if err != nil {
 			return 0, errDuration
 		}
-		unit, ok := durationUnits[strings.ToLower(m[2])]
+		unit, ok := DurationUnit(m[2])
 		switch {
 		case m[2] == "" && parts == 0 && len(m[0]) == len(rest):
 			unit, ok = time.Second, true // a bare number
