@@ -27,7 +27,9 @@ func RaiseOpenFiles(tb testing.TB, need uint64) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		tb.Fatalf("reading the open-file limit: %v", err)
 	}
-	want := syscall.Rlimit{Cur: max(l.Cur, need), Max: max(l.Max, need)}
+	want := l
+	raiseTo(&want.Cur, need)
+	raiseTo(&want.Max, need)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
 		tb.Fatalf("%d open files are needed and the limit is %d (hard %d): %v; raise it (ulimit -n %d, as root)", need, l.Cur, l.Max, err, need)
 	}
@@ -41,8 +43,20 @@ func LimitOpenFiles(tb testing.TB, n uint64) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		tb.Fatalf("reading the open-file limit: %v", err)
 	}
-	l.Cur = n
+	setTo(&l.Cur, n)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		tb.Fatalf("lowering the open-file limit to %d: %v", n, err)
+	}
+}
+
+// rlim is the type of Rlimit's fields: uint64 on Linux and macOS, int64
+// on the BSDs, where the package must build too.
+type rlim interface{ ~int64 | ~uint64 }
+
+func setTo[T rlim](field *T, n uint64) { *field = T(n) }
+
+func raiseTo[T rlim](field *T, n uint64) {
+	if uint64(*field) < n {
+		*field = T(n)
 	}
 }
