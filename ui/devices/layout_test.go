@@ -3,6 +3,7 @@ package devices
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/translations"
 	"github.com/iotstudio/iotstudio/ui/uitest"
 )
@@ -122,11 +124,13 @@ func deviceRows(p *Panel, n int) {
 func shownRows(p *Panel) (rows int, cutHeading string) {
 	table := rectOf(p.dev.table)
 	uitest.Walk(p.dev.table, func(o fyne.CanvasObject) bool {
-		l, ok := o.(*widget.Label)
-		if !ok || l.Text == "" {
+		// A cell's label reaches past the cell by its padding; its text
+		// is drawn within the cell.
+		cell, ok := o.(*density.Tight)
+		if !ok || cell.Label.Text == "" {
 			return true
 		}
-		r := rectOf(l)
+		l, r := cell.Label, rectOf(cell)
 		if strings.HasPrefix(l.Text, "dev-") && table.holds(r) {
 			rows++
 		}
@@ -234,4 +238,39 @@ func TestFirstProfileShownWholeWhenThePanelOpens(t *testing.T) {
 	if r := rectOf(name); r.y0 < list.y0-0.5 {
 		t.Errorf("the first profile's name is drawn at y %v, above the list's top at %v: scrolled out of view", r.y0, list.y0)
 	}
+}
+
+// The table's cells cost what their labels take, not fonts of their own:
+// drawn dense with a theme override per cell, Fyne parsed its fonts again
+// for every cell (about 6.5 MB each, kept for good), so a fleet's table
+// took hundreds of megabytes once shown.
+func TestTableCellsDoNotEachHoldFonts(t *testing.T) {
+	h := layoutHarness(t, "en_US.UTF-8", fyne.NewSize(975, 690))
+	p := h.panel
+	deviceRows(p, 1)
+	uitest.Relayout(h.win)
+	h.win.Canvas().Capture() // one row and the headings draw their text styles
+	before := heapInUse()
+
+	deviceRows(p, 40)
+	uitest.Relayout(h.win)
+	h.win.Canvas().Capture()
+	grown := float64(heapInUse()) - float64(before)
+	rows, _ := shownRows(p)
+	cells := rows * numCols
+	t.Logf("%d rows shown: heap +%.1f MB", rows, grown/1e6)
+	if rows < 6 {
+		t.Fatalf("%d rows shown, want at least 6", rows)
+	}
+	if perCell := grown / float64(cells); perCell > 256<<10 {
+		t.Errorf("showing %d cells grew the heap by %.0f MB, %.2f MB a cell: want under 0.25 MB a cell", cells, grown/1e6, perCell/1e6)
+	}
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -76,7 +76,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
-			return density.Dense(l)
+			return density.NewTight(l)
 		},
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			l := cellLabel(o)
@@ -88,7 +88,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 		},
 	)
 	d.table.ShowHeaderColumn = false
-	d.table.CreateHeader = func() fyne.CanvasObject { return density.Dense(headLabel("")) }
+	d.table.CreateHeader = func() fyne.CanvasObject { return density.NewTight(headLabel("")) }
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < numCols {
 			cellLabel(o).SetText(colTitle(id.Col))
@@ -149,7 +149,7 @@ func (p *Panel) buildDevices() fyne.CanvasObject {
 // or text size still fits; Last error takes the rest. Fixed widths cut
 // the Russian headings and made the table scroll sideways at 1100 × 720.
 func columnWidths(wide, sep float32) [numCols]float32 {
-	width := func(l *widget.Label) float32 { return density.Dense(l).MinSize().Width + tablefit.Slack }
+	width := func(l *widget.Label) float32 { return density.NewTight(l).MinSize().Width + tablefit.Slack }
 	var ws [numCols]float32
 	for c := range numCols {
 		ws[c] = max(colContent[c], width(headLabel(colTitle(c))))
@@ -172,9 +172,7 @@ func headLabel(s string) *widget.Label {
 }
 
 // cellLabel is the label in a table cell or heading (drawn dense).
-func cellLabel(o fyne.CanvasObject) *widget.Label {
-	return o.(*container.ThemeOverride).Content.(*widget.Label)
-}
+func cellLabel(o fyne.CanvasObject) *widget.Label { return o.(*density.Tight).Label }
 
 func caption(s string) *widget.Label {
 	l := widget.NewLabel(s)

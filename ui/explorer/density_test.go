@@ -1,6 +1,8 @@
 package explorer
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -73,5 +75,39 @@ func TestLargerTextKeepsNamesWhole(t *testing.T) {
 	want := fyne.MeasureText(r.name.Text, th.Size(theme.SizeNameText), r.name.TextStyle).Width
 	if got := r.name.Size().Width; got < want {
 		t.Errorf("at 130 %% the name %q is %v px wide, its text %v: cut", r.name.Text, got, want)
+	}
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// Rows shown in the tree cost what their widgets take, not fonts of
+// their own: with a theme override per row (the compact density), Fyne
+// parsed its fonts again for every row and text style, about 20 MB a
+// row kept for good, so expanding a branch of 20 topics took ~400 MB.
+func TestShownRowsDoNotEachHoldFonts(t *testing.T) {
+	h := newHarness(t)
+	for i := range 20 {
+		h.pub(t, fmt.Sprintf("plant/sensor-%02d", i), fmt.Sprintf(`{"t":%d.5}`, i), false)
+	}
+	h.q.Until(t, "the root row to be shown", func() bool { return h.shownRow(h.root(t)) != nil })
+	h.win.Canvas().Capture() // the root row draws its three text styles
+	before := heapInUse()
+
+	h.open(t, "plant")
+	h.win.Canvas().Capture()
+	grown := float64(heapInUse()) - float64(before)
+	rows := len(h.shownRows())
+	if rows < 10 {
+		t.Fatalf("%d rows shown, want at least 10", rows)
+	}
+	t.Logf("%d rows: heap +%.1f MB", rows, grown/1e6)
+	if perRow := grown / float64(rows); perRow > 1<<20 {
+		t.Errorf("showing %d rows grew the heap by %.0f MB, %.1f MB a row: want under 1 MB a row", rows, grown/1e6, perRow/1e6)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
-	"github.com/iotstudio/iotstudio/ui/density"
 )
 
 // navTree is the topic tree. fyne's tree moves only a focus mark with the
@@ -23,7 +22,7 @@ func newNavTree(p *Panel) *navTree {
 	t := &navTree{p: p}
 	t.ChildUIDs = p.childUIDs
 	t.IsBranch = p.isBranch
-	t.CreateNode = func(bool) fyne.CanvasObject { return density.Tree(newRow()) }
+	t.CreateNode = func(bool) fyne.CanvasObject { return newRow() }
 	t.UpdateNode = p.updateNode
 	t.OnSelected = p.onSelect
 	t.OnBranchOpened = p.onBranchOpened

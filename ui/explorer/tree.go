@@ -8,12 +8,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iotstudio/iotstudio/engine/topics"
+	"github.com/iotstudio/iotstudio/ui/density"
 	"github.com/iotstudio/iotstudio/ui/numfmt"
 )
 
@@ -259,12 +259,13 @@ type row struct {
 	glow   float32
 }
 
-// rowIn is the row of a node made by CreateNode. Each row carries the
-// density Settings chose (normal or compact) itself rather than the
-// whole tree: fyne passes a theme override on to the nodes of a plain
-// Tree only, not to those an extended one like navTree creates later, so
-// an override of the tree indented old and new nodes differently.
-func rowIn(o fyne.CanvasObject) *row { return o.(*container.ThemeOverride).Content.(*row) }
+// rowIn is the row of a node made by CreateNode. A row draws the
+// density Settings chose (normal or compact) itself, without a theme
+// override: an override per row made Fyne parse its fonts again for each
+// row and text style (about 6.5 MB each, kept for good), and one over the
+// whole tree does not reach the nodes an extended Tree like navTree
+// creates later.
+func rowIn(o fyne.CanvasObject) *row { return o.(*row) }
 
 func newRow() *row {
 	r := &row{
@@ -307,15 +308,30 @@ func (r *row) set(name, value, counts string, glow float32) {
 // density the padding) while rows are shown.
 func (r *row) nameWidth() float32 {
 	th := r.Theme()
-	at := [2]float32{th.Size(theme.SizeNameText), th.Size(theme.SizeNamePadding)}
+	f := density.TreeFactor(th)
+	at := [2]float32{th.Size(theme.SizeNameText), f * th.Size(theme.SizeNamePadding)}
 	if r.nameW == 0 || r.nameAt != at {
-		// A label insets its text by the inner padding and its own
-		// padding on each side.
+		// A label insets its text by the inner padding (at the tree's
+		// density) on each side; the padding keeps names apart from values.
 		r.nameW = fyne.MeasureText(r.name.Text, at[0], r.name.TextStyle).Width +
-			2*th.Size(theme.SizeNameInnerPadding) + 2*at[1]
+			2*f*th.Size(theme.SizeNameInnerPadding) + 2*at[1]
 		r.nameAt = at
 	}
 	return r.nameW
+}
+
+// inset is how far the row's labels reach past their boxes to draw at
+// the tree's density (density.Inset).
+func (r *row) inset() float32 {
+	th := r.Theme()
+	return density.Inset(th, density.TreeFactor(th))
+}
+
+// place puts label l's text box at pos with size, its padding reaching d
+// past each edge.
+func place(l *widget.Label, pos fyne.Position, size fyne.Size, d float32) {
+	l.Move(pos.SubtractXY(d, d))
+	l.Resize(size.AddWidthHeight(2*d, 2*d))
 }
 
 func (r *row) setGlow(g float32) {
@@ -352,28 +368,26 @@ type rowRenderer struct {
 // or value is cut with an ellipsis rather than pushing the counts away.
 func (rr *rowRenderer) Layout(size fyne.Size) {
 	r := rr.r
+	d := r.inset()
 	r.bg.Move(fyne.NewPos(0, 0))
 	r.bg.Resize(size)
-	cw := r.counts.MinSize().Width
-	avail := max(size.Width-cw, 0)
+	counts := r.counts.MinSize().SubtractWidthHeight(2*d, 2*d)
+	avail := max(size.Width-counts.Width, 0)
 	nameW := r.nameWidth()
 	nw := min(nameW, avail*0.6)
 	if r.value.Text == "" {
 		nw = min(nameW, avail)
 	}
-	r.name.Move(fyne.NewPos(0, 0))
-	r.name.Resize(fyne.NewSize(nw, size.Height))
-	r.value.Move(fyne.NewPos(nw, 0))
-	r.value.Resize(fyne.NewSize(avail-nw, size.Height))
+	place(r.name, fyne.NewPos(0, 0), fyne.NewSize(nw, size.Height), d)
+	place(r.value, fyne.NewPos(nw, 0), fyne.NewSize(avail-nw, size.Height), d)
 	// The counts are in smaller type: centre them on the row.
-	ch := r.counts.MinSize().Height
-	r.counts.Move(fyne.NewPos(size.Width-cw, (size.Height-ch)/2))
-	r.counts.Resize(fyne.NewSize(cw, ch))
+	place(r.counts, fyne.NewPos(size.Width-counts.Width, (size.Height-counts.Height)/2), counts, d)
 }
 
 func (rr *rowRenderer) MinSize() fyne.Size {
-	h := max(rr.r.name.MinSize().Height, rr.r.counts.MinSize().Height)
-	return fyne.NewSize(rr.r.counts.MinSize().Width+8*theme.Padding(), h)
+	d := 2 * rr.r.inset()
+	h := max(rr.r.name.MinSize().Height, rr.r.counts.MinSize().Height) - d
+	return fyne.NewSize(rr.r.counts.MinSize().Width-d+8*theme.Padding(), h)
 }
 
 func (rr *rowRenderer) Refresh() {
