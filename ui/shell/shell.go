@@ -99,8 +99,8 @@ func Tabs(w fyne.Window) (*container.AppTabs, bool) {
 
 // PageContent is the content of the panel whose tab is it.
 func PageContent(it *container.TabItem) fyne.CanvasObject {
-	if page, ok := it.Content.(*container.ThemeOverride); ok {
-		return page.Content
+	if pg, ok := it.Content.(*page); ok {
+		return pg.content
 	}
 	return it.Content
 }

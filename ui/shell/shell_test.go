@@ -1,9 +1,11 @@
 package shell
 
 import (
+	"runtime"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -148,5 +150,70 @@ func TestNinePanelsFitTheDefaultWindowWithoutOverflow(t *testing.T) {
 	w.Resize(fyne.NewSize(DefaultSize.Width, 400))
 	if !tabBarOverflows(w) {
 		t.Error("at 400 px high the navigation shows no overflow button for the panels that cannot fit")
+	}
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// textPanel is a panel with text in the three styles the app's panels use.
+func textPanel(title string) fakePanel {
+	return fakePanel{title, container.NewVBox(
+		widget.NewLabel(title),
+		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
+		widget.NewButtonWithIcon(title, theme.ComputerIcon(), nil),
+	)}
+}
+
+// Looking at every panel costs the panels' own widgets, not fonts per
+// panel: a theme override per page made Fyne parse its fonts again for
+// each page and text style (about 4 MB each, kept for good), ~100 MB once
+// a user had looked at the nine panels.
+func TestVisitingEveryPanelDoesNotLoadFontsPerPanel(t *testing.T) {
+	a := test.NewTempApp(t)
+	titles := []string{"Explorer", "Publish", "Subscribe", "Connections", "Broker", "Capture", "Devices", "Journal", "Bridges"}
+	w := NewMainWindow(a, textPanel(titles[0]))
+	defer w.Close()
+	for _, title := range titles[1:] {
+		AddPanels(w, textPanel(title))
+	}
+	tabs, _ := Tabs(w)
+	w.Canvas().Capture() // the first page draws the styles
+	before := heapInUse()
+	for _, it := range tabs.Items[1:] {
+		tabs.Select(it)
+		w.Canvas().Capture()
+	}
+	grown := float64(heapInUse()) - float64(before)
+	t.Logf("looking at %d more panels: heap +%.1f MB", len(tabs.Items)-1, grown/1e6)
+	if grown > 4e6 {
+		t.Errorf("looking at %d more panels grew the heap by %.0f MB: want under 4 MB", len(tabs.Items)-1, grown/1e6)
+	}
+}
+
+// A panel's widgets draw with the app theme's sizes, not the navigation's
+// smaller icons and padding.
+func TestPanelsKeepTheAppThemesSizes(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(theme.DefaultTheme())
+	b := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), nil)
+	w := NewMainWindow(a, fakePanel{"Publish", container.NewVBox(b)})
+	defer w.Close()
+	late := widget.NewButtonWithIcon("Late", theme.MailSendIcon(), nil)
+	AddPanels(w, fakePanel{"Capture", container.NewVBox(late)})
+	for _, b := range []*widget.Button{b, late} {
+		th := b.Theme()
+		if got, want := th.Size(theme.SizeNameInlineIcon), theme.DefaultTheme().Size(theme.SizeNameInlineIcon); got != want {
+			t.Errorf("%q draws its icon at %v px, want the app theme's %v", b.Text, got, want)
+		}
+		if got, want := th.Size(theme.SizeNameInnerPadding), theme.DefaultTheme().Size(theme.SizeNameInnerPadding); got != want {
+			t.Errorf("%q has inner padding %v, want the app theme's %v", b.Text, got, want)
+		}
 	}
 }
