@@ -4,8 +4,11 @@
 package msgline
 
 import (
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -24,9 +27,37 @@ func keptHeight(lines int) float32 {
 	if lines <= 0 {
 		return 0
 	}
-	one := widget.NewLabel("1").MinSize().Height
-	two := widget.NewLabel("1\n2").MinSize().Height
-	return one + float32(lines-1)*(two-one)
+	one, step := heights.of(fyne.CurrentApp().Settings().Theme())
+	return one + float32(lines-1)*step
+}
+
+// heights are a label's height and what each further line adds, measured
+// once per text size and padding: measuring at every layout made two
+// labels each time, and Fyne keeps a widget's renderer for a minute.
+var heights lineHeights
+
+type lineHeights struct {
+	mu        sync.Mutex
+	key       heightKey
+	one, step float32
+}
+
+type heightKey struct {
+	font                     string
+	text, padding, lineSpace float32
+}
+
+func (h *lineHeights) of(th fyne.Theme) (one, step float32) {
+	key := heightKey{th.Font(fyne.TextStyle{}).Name(), th.Size(theme.SizeNameText),
+		th.Size(theme.SizeNameInnerPadding), th.Size(theme.SizeNameLineSpacing)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.key != key || h.one == 0 {
+		h.one = widget.NewLabel("1").MinSize().Height
+		h.step = widget.NewLabel("1\n2").MinSize().Height - h.one
+		h.key = key
+	}
+	return h.one, h.step
 }
 
 func (r reserved) Layout(objs []fyne.CanvasObject, size fyne.Size) {
