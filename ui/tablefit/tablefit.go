@@ -6,6 +6,8 @@
 package tablefit
 
 import (
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -52,9 +54,49 @@ const Slack = 1
 
 // HeadingWidth is the width a column needs for heading s, drawn bold as
 // the tables' headings are.
-func HeadingWidth(s string) float32 {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + Slack
-}
+func HeadingWidth(s string) float32 { return measured.width(s, true) }
 
 // TextWidth is the width a column needs to show s whole in a plain cell.
-func TextWidth(s string) float32 { return widget.NewLabel(s).MinSize().Width + Slack }
+func TextWidth(s string) float32 { return measured.width(s, false) }
+
+// measured keeps the widths of the few strings tables measure (headings,
+// state words) per font and size: tables are laid out again and again,
+// and measuring made a label each time, whose renderer Fyne keeps for a
+// minute.
+var measured widthCache
+
+// maxMeasured bounds the cache; tables measure a few dozen strings.
+const maxMeasured = 1024
+
+type widthCache struct {
+	mu     sync.Mutex
+	key    sizeKey
+	widths map[measure]float32
+}
+
+type sizeKey struct {
+	font          string
+	text, padding float32
+}
+
+type measure struct {
+	s    string
+	bold bool
+}
+
+func (c *widthCache) width(s string, bold bool) float32 {
+	th := fyne.CurrentApp().Settings().Theme()
+	key := sizeKey{th.Font(fyne.TextStyle{}).Name(), th.Size(theme.SizeNameText), th.Size(theme.SizeNameInnerPadding)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != key || len(c.widths) >= maxMeasured {
+		c.key, c.widths = key, map[measure]float32{}
+	}
+	m := measure{s, bold}
+	if w, ok := c.widths[m]; ok {
+		return w
+	}
+	w := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: bold}).MinSize().Width + Slack
+	c.widths[m] = w
+	return w
+}

@@ -1,6 +1,7 @@
 package tablefit
 
 import (
+	"runtime"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -37,4 +38,43 @@ func TestFitAsksAtEachWidthWithTheTablesGap(t *testing.T) {
 			t.Fatalf("gap %v, the table keeps %v between columns", g, theme.Padding())
 		}
 	}
+}
+
+// Measuring a table's headings again at each layout makes no widgets:
+// each measurement made a label, whose renderer Fyne keeps for a minute.
+func TestMeasuringAgainMakesNoWidgets(t *testing.T) {
+	test.NewTempApp(t)
+	first := HeadingWidth("Last error")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 1000 {
+		HeadingWidth("Last error")
+		TextWidth("reconnecting")
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.Mallocs - before.Mallocs; got > 2000 {
+		t.Errorf("2,000 measurements made %d allocations: want them kept", got)
+	}
+	if got := HeadingWidth("Last error"); got != first {
+		t.Errorf("the heading measured %v, then %v", first, got)
+	}
+}
+
+// A larger text size (Settings) measures wider.
+func TestWidthsFollowTheTextSize(t *testing.T) {
+	a := test.NewTempApp(t)
+	normal := TextWidth("reconnecting")
+	a.Settings().SetTheme(largerText{theme.DefaultTheme()})
+	if got := TextWidth("reconnecting"); got <= normal {
+		t.Errorf("at a larger text size the width is %v, at the normal one %v", got, normal)
+	}
+}
+
+type largerText struct{ fyne.Theme }
+
+func (t largerText) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameText {
+		return 1.5 * t.Theme.Size(n)
+	}
+	return t.Theme.Size(n)
 }
