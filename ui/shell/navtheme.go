@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 )
 
 // Fyne draws a leading tab's icon at twice the inline icon size above its
@@ -50,30 +49,11 @@ func compactNav(tabs *container.AppTabs) *container.ThemeOverride {
 	}})
 }
 
-// page holds a panel's content in the navigation so that the
-// navigation's sizes stop at it: Fyne's theme override stops its walk at
-// anything with a SetDeviceIsMobile method (its own overrides have one),
-// and the panel keeps the app theme without an override of its own.
-// Pages were plain-theme overrides before, and Fyne parses its fonts
-// again for every override and text style it draws (its font cache is
-// keyed by override): about 4 MB per style and page, ~150 MB once the
-// nine panels had been looked at (TestVisitingEveryPanelDoesNotLoadFontsPerPanel).
-type page struct {
-	widget.BaseWidget
-	content fyne.CanvasObject
-}
-
-func panelPage(content fyne.CanvasObject) *page {
-	p := &page{content: content}
-	p.ExtendBaseWidget(p)
-	return p
-}
-
-// SetDeviceIsMobile is the mark Fyne's theme override stops at.
-func (*page) SetDeviceIsMobile(bool) {}
-
-func (p *page) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(p.content)
+// panelPage wraps a panel's content so the navigation's sizes stop at it:
+// a theme override applies to everything under it except what sits under
+// another override, and this one is the plain app theme.
+func panelPage(content fyne.CanvasObject) *container.ThemeOverride {
+	return container.NewThemeOverride(content, navTheme{})
 }
 
 // scopeTabButtons draws the buttons of tabs appended since the override

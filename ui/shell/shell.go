@@ -3,6 +3,8 @@
 package shell
 
 import (
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 )
@@ -36,6 +38,7 @@ func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
 	tabs := container.NewAppTabs()
 	tabs.SetTabLocation(container.TabLocationLeading)
 	w.SetContent(compactNav(tabs))
+	holding.Store(tabs, struct{}{})
 	w.Resize(DefaultSize)
 	w.SetMaster()
 	AddPanels(w, panels...)
@@ -50,7 +53,9 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 	if !ok {
 		panic("shell.AddPanels: window was not made by shell.NewMainWindow")
 	}
-	defer scopeTabButtons(w.Content().(*container.ThemeOverride))
+	if !held(tabs) {
+		defer scopeTabButtons(w.Content().(*container.ThemeOverride))
+	}
 	for _, p := range panels {
 		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), panelPage(p.Content()))
 		tabs.Append(item)
@@ -66,6 +71,27 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 			}
 		}
 	}
+}
+
+// Show shows a window made by NewMainWindow. Until then, AddPanels leaves
+// the new tabs' buttons to Show, which gives them the navigation's sizes
+// once: each refresh of the navigation resets Fyne's theme caches and
+// measures the whole window's text again, which at start-up, once per
+// AddPanels, allocated 140 MB and raised the heap the window starts with.
+func Show(w fyne.Window) {
+	if tabs, ok := Tabs(w); ok && held(tabs) {
+		holding.Delete(tabs)
+		scopeTabButtons(w.Content().(*container.ThemeOverride))
+	}
+	w.Show()
+}
+
+// holding holds the navigations whose windows are not shown yet.
+var holding sync.Map // *container.AppTabs → struct{}
+
+func held(tabs *container.AppTabs) bool {
+	_, ok := holding.Load(tabs)
+	return ok
 }
 
 // ShowPanel selects p's page in a window made by NewMainWindow, so that an
@@ -99,8 +125,8 @@ func Tabs(w fyne.Window) (*container.AppTabs, bool) {
 
 // PageContent is the content of the panel whose tab is it.
 func PageContent(it *container.TabItem) fyne.CanvasObject {
-	if pg, ok := it.Content.(*page); ok {
-		return pg.content
+	if page, ok := it.Content.(*container.ThemeOverride); ok {
+		return page.Content
 	}
 	return it.Content
 }

@@ -117,7 +117,7 @@ func New(a fyne.App, eng *studio.Studio, opts Options) *Window {
 // ShowAndRun shows the window where it was when it last closed and runs
 // the app until it quits.
 func (w *Window) ShowAndRun() {
-	w.win.Show()
+	shell.Show(w.win)
 	w.settings.place()
 	w.settings.app.Run()
 }
