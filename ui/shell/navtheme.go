@@ -49,13 +49,6 @@ func compactNav(tabs *container.AppTabs) *container.ThemeOverride {
 	}})
 }
 
-// panelPage wraps a panel's content so the navigation's sizes stop at it:
-// a theme override applies to everything under it except what sits under
-// another override, and this one is the plain app theme.
-func panelPage(content fyne.CanvasObject) *container.ThemeOverride {
-	return container.NewThemeOverride(content, navTheme{})
-}
-
 // scopeTabButtons draws the buttons of tabs appended since the override
 // was made with the navigation's sizes: an override reaches only the
 // widgets that exist when it walks its content, so Fyne asks for a Refresh

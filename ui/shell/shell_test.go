@@ -171,6 +171,38 @@ func textPanel(title string) fakePanel {
 	)}
 }
 
+// Looking at every panel costs the panels' own widgets, not fonts per
+// panel: a theme override per page made Fyne parse its fonts again for
+// each page and text style (about 4 MB each, kept for good), ~150 MB once
+// a user had looked at the nine panels. Only the selected panel shows.
+func TestVisitingEveryPanelDoesNotLoadFontsPerPanel(t *testing.T) {
+	a := test.NewTempApp(t)
+	titles := []string{"Explorer", "Publish", "Subscribe", "Connections", "Broker", "Capture", "Devices", "Journal", "Bridges"}
+	w := NewMainWindow(a, textPanel(titles[0]))
+	defer w.Close()
+	for _, title := range titles[1:] {
+		AddPanels(w, textPanel(title))
+	}
+	Show(w)
+	tabs, _ := Tabs(w)
+	w.Canvas().Capture() // the first page draws the styles
+	before := heapInUse()
+	for _, it := range tabs.Items[1:] {
+		tabs.Select(it)
+		w.Canvas().Capture()
+		for _, other := range tabs.Items {
+			if shown := PageContent(other).Visible(); shown != (other == it) {
+				t.Errorf("with %q selected, %q's page shown: %v", it.Text, other.Text, shown)
+			}
+		}
+	}
+	grown := float64(heapInUse()) - float64(before)
+	t.Logf("looking at %d more panels: heap +%.1f MB", len(tabs.Items)-1, grown/1e6)
+	if grown > 4e6 {
+		t.Errorf("looking at %d more panels grew the heap by %.0f MB: want under 4 MB", len(tabs.Items)-1, grown/1e6)
+	}
+}
+
 // A panel's widgets draw with the app theme's sizes, not the navigation's
 // smaller icons and padding, when the window lays them out: Fyne's
 // override makes its theme the current one while it lays out what is

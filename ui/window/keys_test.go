@@ -83,7 +83,7 @@ func TestWindowShortcutsWorkFromAnyPanelWhileTyping(t *testing.T) {
 	if shown() != "Publish" {
 		t.Fatalf("after Ctrl+2 %q is shown, want Publish", shown())
 	}
-	topic := uitest.First[textEntry](t, tabs.Selected().Content, "Publish entry", nil)
+	topic := uitest.First[textEntry](t, shell.PageContent(tabs.Selected()), "Publish entry", nil)
 	w.win.Canvas().Focus(topic)
 	test.Type(topic, "lab/")
 	uitest.Press(w.win, uitest.Ctrl(fyne.Key3))
@@ -103,7 +103,7 @@ func TestWindowShortcutsWorkFromAnyPanelWhileTyping(t *testing.T) {
 	if shown() != "Explorer" {
 		t.Fatalf("after Ctrl+F in the Publish panel %q is shown, want the Explorer", shown())
 	}
-	filter := uitest.First[textEntry](t, tabs.Selected().Content, "Explorer filter", nil)
+	filter := uitest.First[textEntry](t, shell.PageContent(tabs.Selected()), "Explorer filter", nil)
 	if f := w.win.Canvas().Focused(); f != filter {
 		t.Errorf("after Ctrl+F the focus is on %T, want the Explorer's filter", f)
 	}
