@@ -96,7 +96,9 @@ func navOf(w fyne.Window) (*navigation, bool) {
 	return n.(*navigation), true
 }
 
-// show shows the page of the selected tab and hides the others.
+// show shows the page of the selected tab and hides the others (Show
+// and Hide redraw what changed; refreshing the pages would measure every
+// panel's text again).
 func (n *navigation) show(selected *container.TabItem) {
 	for _, it := range n.tabs.Items {
 		page := PageContent(it)
@@ -106,7 +108,6 @@ func (n *navigation) show(selected *container.TabItem) {
 			page.Hide()
 		}
 	}
-	n.pages.Refresh()
 }
 
 // AddPanels appends panels to the navigation of a window made by
