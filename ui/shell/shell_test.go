@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/iotstudio/iotstudio/ui/uitest"
 )
 
 type fakePanel struct {
@@ -153,14 +155,6 @@ func TestNinePanelsFitTheDefaultWindowWithoutOverflow(t *testing.T) {
 	}
 }
 
-// heapInUse is the live heap after a collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
 // textPanel is a panel with text in the three styles the app's panels use.
 func textPanel(title string) fakePanel {
 	return fakePanel{title, container.NewVBox(
@@ -186,7 +180,7 @@ func TestVisitingEveryPanelDoesNotLoadFontsPerPanel(t *testing.T) {
 	Show(w)
 	tabs, _ := Tabs(w)
 	w.Canvas().Capture() // the first page draws the styles
-	before := heapInUse()
+	before := uitest.LiveHeap()
 	for _, it := range tabs.Items[1:] {
 		tabs.Select(it)
 		w.Canvas().Capture()
@@ -196,7 +190,7 @@ func TestVisitingEveryPanelDoesNotLoadFontsPerPanel(t *testing.T) {
 			}
 		}
 	}
-	grown := float64(heapInUse()) - float64(before)
+	grown := float64(uitest.LiveHeap()) - float64(before)
 	t.Logf("looking at %d more panels: heap +%.1f MB", len(tabs.Items)-1, grown/1e6)
 	if grown > 4e6 {
 		t.Errorf("looking at %d more panels grew the heap by %.0f MB: want under 4 MB", len(tabs.Items)-1, grown/1e6)
