@@ -4,11 +4,11 @@ package shell
 
 import (
 	"image/color"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 )
 
 // Title is the main window's title.
@@ -48,8 +48,7 @@ func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
 	tabs.SetTabLocation(container.TabLocationLeading)
 	n := &navigation{tabs: tabs, over: compactNav(tabs), pages: container.NewStack(), held: true}
 	tabs.OnSelected = n.show
-	navs.Store(w, n)
-	w.SetContent(container.New(besideLayout{}, n.over, n.pages))
+	w.SetContent(container.New(besideLayout{nav: n}, n.over, n.pages))
 	w.Resize(DefaultSize)
 	w.SetMaster()
 	AddPanels(w, panels...)
@@ -57,8 +56,10 @@ func NewMainWindow(a fyne.App, panels ...Panel) fyne.Window {
 }
 
 // besideLayout puts the navigation at its width on the left and the pages
-// right against it, where the tabs' own content area started.
-type besideLayout struct{}
+// right against it, where the tabs' own content area started. The window's
+// content keeps its navigation here, so Tabs finds it and nothing outlives
+// the window.
+type besideLayout struct{ nav *navigation }
 
 func (besideLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	navW := objs[0].MinSize().Width
@@ -81,19 +82,30 @@ type navigation struct {
 	held  bool                     // not shown yet: Show scopes the tab buttons
 }
 
-// navs are the navigations of the windows NewMainWindow made.
-var navs sync.Map // fyne.Window → *navigation
-
-// pageOf is the panel content of each tab, whose own content is a hole
-// the size of nothing.
-var pageOf sync.Map // *container.TabItem → fyne.CanvasObject
-
 func navOf(w fyne.Window) (*navigation, bool) {
-	n, ok := navs.Load(w)
+	c, ok := w.Content().(*fyne.Container)
 	if !ok {
 		return nil, false
 	}
-	return n.(*navigation), true
+	b, ok := c.Layout.(besideLayout)
+	return b.nav, ok
+}
+
+// hole is a tab's own content: nothing, the size of nothing. It knows the
+// panel shown beside the tabs when the tab is selected.
+type hole struct {
+	widget.BaseWidget
+	page fyne.CanvasObject
+}
+
+func newHole(page fyne.CanvasObject) *hole {
+	h := &hole{page: page}
+	h.ExtendBaseWidget(h)
+	return h
+}
+
+func (h *hole) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
 }
 
 // show shows the page of the selected tab and hides the others (Show
@@ -123,8 +135,7 @@ func AddPanels(w fyne.Window, panels ...Panel) {
 		defer scopeTabButtons(n.over)
 	}
 	for _, p := range panels {
-		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), canvas.NewRectangle(color.Transparent))
-		pageOf.Store(item, p.Content())
+		item := container.NewTabItemWithIcon(p.Title(), p.Icon(), newHole(p.Content()))
 		n.pages.Add(p.Content())
 		tabs.Append(item)
 		if s, ok := p.(Shower); ok {
@@ -185,8 +196,8 @@ func Tabs(w fyne.Window) (*container.AppTabs, bool) {
 
 // PageContent is the content of the panel whose tab is it.
 func PageContent(it *container.TabItem) fyne.CanvasObject {
-	if page, ok := pageOf.Load(it); ok {
-		return page.(fyne.CanvasObject)
+	if h, ok := it.Content.(*hole); ok {
+		return h.page
 	}
 	return it.Content
 }
