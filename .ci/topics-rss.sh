@@ -10,7 +10,8 @@
 #   MESSAGES=200000 TOPICS=20000 .ci/topics-rss.sh
 #   BIN=/tmp/iotstudio-old .ci/topics-rss.sh   # measure another build
 #
-# RSS is VmRSS from /proc/PID/status; "settled" means it changed by less
+# RSS is VmRSS from /proc/PID/status (its mappings, as the burst left them,
+# are kept in $RSS_OUT/smaps); "settled" means it changed by less
 # than 2 MB in each of two 5-s steps in a row (at most SETTLE_MAX seconds
 # after the burst): the window gives a burst's memory back 4-6 s after it
 # ends, which one step could miss. SETTLE_ALL=1 reads for all of
@@ -27,7 +28,7 @@ data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 # BIN: an already built app to measure instead (e.g. an older commit's,
 # for a before/after comparison in one session).
-if [ -n "${BIN:-}" ]; then cp "$BIN" "$data/iotstudio"; else go build -o "$data/iotstudio" .; fi
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$data/iotstudio"; else go build -tags no_emoji -o "$data/iotstudio" .; fi
 go build -o "$data/burst" .ci/burst/main.go
 export HOME="$data/home" LANG=en_US.UTF-8
 mkdir -p "$HOME"
@@ -60,6 +61,7 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
     prev=$now
   done
   echo "RSS after the burst: $(rss) MB (peak VmHWM $(hwm) MB)"
+  cat /proc/$app/smaps > "$out/smaps" # what is resident, mapping by mapping
   xwd -root -silent | convert xwd:- "$out/topics-rss.png"
   kill -TERM $app
   wait $app || { echo "the app did not exit cleanly"; tail -20 "$data/app.log"; exit 1; }

@@ -209,7 +209,7 @@ func (x *xserver) waitAt(t *testing.T, ctx context.Context, win string, want [2]
 func buildApp(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "iotstudio")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/iotstudio/iotstudio")
+	cmd := exec.Command("go", "build", "-tags", "no_emoji", "-o", bin, "github.com/iotstudio/iotstudio") // tags as the Makefile's
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

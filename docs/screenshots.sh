@@ -25,7 +25,7 @@ for tool in xvfb-run xwd convert xdotool mosquitto_pub; do
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -buildvcs=auto -o "$work/iotstudio" .
+go build -tags no_emoji -buildvcs=auto -o "$work/iotstudio" .
 mkdir -p "$out"
 
 bg=() # background processes of a scene

@@ -165,7 +165,7 @@ func iotstudioBinary(t *testing.T) string {
 			return
 		}
 		built = filepath.Join(dir, "iotstudio")
-		out, err := exec.Command("go", "build", "-o", built, "github.com/iotstudio/iotstudio").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "no_emoji", "-o", built, "github.com/iotstudio/iotstudio").CombinedOutput() // tags as the Makefile's
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
