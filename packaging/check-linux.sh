@@ -70,6 +70,9 @@ run_installed() {
   # fyne build bundled the icon, or the window would show Fyne's own.
   python3 -c 'import sys; sys.exit(open(sys.argv[2], "rb").read() not in open(sys.argv[1], "rb").read())' "$bin" assets/icon.png ||
     fail "$bin does not carry assets/icon.png for its window"
+  # Without no_emoji Fyne parses its emoji font again per text style (Makefile TAGS).
+  go version -m "$bin" | grep -Eq -- '-tags=([^[:space:]]*,)?no_emoji(,|$|[[:space:]])' ||
+    fail "$bin was built without -tags no_emoji"
   "$bin" version | tee "$tmp/version"
   grep -Eq "(^| )$version( |$)" "$tmp/version" || fail "$bin version does not say $version"
   "$bin" serve --mqtt 127.0.0.1:0 --ws off --data "$data" >"$log" 2>&1 &
