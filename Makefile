@@ -28,8 +28,9 @@ endif
 # Every build and test here uses Fyne's no_emoji tag, as the packages do
 # (packaging/README.md): Fyne's bundled emoji font (4.2 MB) is parsed
 # again for each text style and theme override the window draws, about
-# 4.4 MB of heap each, 22 MB of the window's 300 MB at start. Emoji come
-# from the system's font instead (fonts-noto-color-emoji on Debian).
+# 4.7 MB of heap each; without it the window's RSS is 30 MB less at start
+# (docs/PERFORMANCE.md). Emoji come from the system's font instead
+# (fonts-noto-color-emoji on Debian).
 TAGS := no_emoji
 
 # deps installs PACKAGES: what running needs, unless a target asks for more.
