@@ -25,6 +25,14 @@ import (
 // written before the reader may block (Read), before a flow-control nap
 // or a session-store wait, on DISCONNECT, ahead of any other write to the
 // connection, and once ackBatchBytes have piled up.
+//
+// It also gathers what mochi's writer sends while more is queued for the
+// client, and writes it in one syscall with the last packet queued (or at
+// writeBufferSize). mochi can do that itself, in a bytes.Buffer it
+// allocates for each batch and regrows by doubling (Options.
+// ClientNetWriteBufferSize): that was 15 % of all a fan-in allocated and
+// a share of the collector's work (docs/PERFORMANCE.md), so mochi's
+// buffer is off (writeThrough) and this one, kept between batches, does it.
 type ackConn struct {
 	net.Conn
 	flow        *flowHook               // told of every write (budget.go); nil in tests of the conn alone
@@ -36,11 +44,21 @@ type ackConn struct {
 	counting    bool                    // in counts what it receives (received.go)
 	in          qosCounts
 
-	mu   sync.Mutex
-	held bool
-	buf  []byte
-	mark int // while held: how much of buf was deferred before the hold
+	mu     sync.Mutex
+	held   bool
+	buf    []byte
+	pooled *[]byte // buf's array is batchBuffers', while it gathers a batch
+	mark   int     // while held: how much of buf was deferred before the hold
 }
+
+// batchBuffers lend the connections whose writer is busy a buffer to
+// gather a batch in (ackConn.Write): kept by each connection, 64 KiB each
+// would add up with thousands of subscribers, and made anew for each
+// batch they would be the garbage mochi's buffer was.
+var batchBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, writeBufferSize)
+	return &b
+}}
 
 // ackBatchBytes bounds what one connection defers: 64 PUBACKs, so that a
 // publisher whose window is larger than one read is not kept waiting for
@@ -54,33 +72,64 @@ func ackConnOf(cl *mqtt.Client) *ackConn {
 
 // Write sends b after whatever is held or deferred: while a publish is
 // held, b waits behind its acknowledgement, as it would have queued behind
-// it in mochi.
+// it in mochi. While mochi has more queued for the client, b waits for it
+// (see ackConn).
 func (c *ackConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.held {
-		c.buf = append(c.buf, b...)
-		c.wrote(b)
-		return len(b), nil
-	}
-	if len(c.buf) > 0 {
+	if !c.held && len(c.buf) > 0 && len(c.buf)+len(b) > writeBufferSize {
 		if err := c.writeBuf(); err != nil {
 			return 0, err
 		}
 	}
-	n, err := c.Conn.Write(b)
-	if err == nil {
-		c.wrote(b)
+	var err error
+	switch {
+	case c.held:
+		c.buf = append(c.buf, b...)
+	case len(c.buf)+len(b) <= writeBufferSize && c.morePending():
+		c.gather(b)
+	case len(c.buf) > 0:
+		c.gather(b)
+		err = c.writeBuf()
+	default:
+		err = c.send(b)
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
-// wrote tells the budget what mochi wrote: mochi writes whole packets, and
-// is done with their messages once it has (held bytes are copies).
-func (c *ackConn) wrote(b []byte) {
+// gather appends b, which fits, to what waits, in a buffer of
+// batchBuffers.
+func (c *ackConn) gather(b []byte) {
+	if c.pooled == nil {
+		c.pooled = batchBuffers.Get().(*[]byte)
+		c.buf = append((*c.pooled)[:0], c.buf...)
+	}
+	c.buf = append(c.buf, b...)
+}
+
+// morePending reports whether mochi's writer will write to the client
+// again: its count of queued packets still includes the one being
+// written, and it counts a packet only after queuing it, so more than one
+// means at least one more Write.
+func (c *ackConn) morePending() bool {
+	a := c.acct.Load()
+	return a != nil && a.queued != nil && atomic.LoadInt32(a.queued) > 1
+}
+
+// send writes b and tells the budget what mochi wrote: mochi writes whole
+// packets, and is done with their messages once they are written (what
+// ackConn keeps are copies).
+func (c *ackConn) send(b []byte) error {
+	if _, err := c.Conn.Write(b); err != nil {
+		return err
+	}
 	if c.flow != nil {
 		c.flow.wrote(c.acct.Load(), b)
 	}
+	return nil
 }
 
 // Read writes the deferred acknowledgements first: mochi's reader calls it
@@ -146,7 +195,7 @@ func (c *ackConn) flushDeferred() error {
 	if c.mark == 0 {
 		return nil
 	}
-	_, err := c.Conn.Write(c.buf[:c.mark])
+	err := c.send(c.buf[:c.mark])
 	c.buf = c.buf[:copy(c.buf, c.buf[c.mark:])]
 	c.mark = 0
 	return err
@@ -188,8 +237,15 @@ func drainAcks(cl *mqtt.Client) {
 }
 
 func (c *ackConn) writeBuf() error {
-	_, err := c.Conn.Write(c.buf)
+	err := c.send(c.buf)
 	c.buf = c.buf[:0]
+	if c.pooled != nil {
+		if cap(c.buf) == writeBufferSize { // else a held write outgrew it
+			*c.pooled = c.buf
+			batchBuffers.Put(c.pooled)
+		}
+		c.buf, c.pooled = nil, nil
+	}
 	c.deferred.Store(false)
 	if cap(c.buf) > writeBufferSize { // a large delivery was held: do not keep its memory
 		c.buf = nil

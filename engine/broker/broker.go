@@ -57,8 +57,14 @@ const flowLimit = 1024
 // read what the broker writes.
 const shutdownWriteTimeout = 2 * time.Second
 
-// writeBufferSize lets a busy subscriber's writes coalesce into few syscalls.
+// writeBufferSize lets a busy subscriber's writes coalesce into few
+// syscalls (ackConn), and is what mochi reads a connection with.
 const writeBufferSize = 64 * 1024
+
+// writeThrough makes mochi write every packet straight to the connection
+// (its write buffer is used only for a packet smaller than this): ackConn
+// coalesces them instead.
+const writeThrough = 1
 
 // Broker owns one embedded mochi server at a time; mochi servers cannot be
 // restarted after Close, so each Start builds a new one.
@@ -229,7 +235,7 @@ func (b *Broker) build(bound sockets) (*mqtt.Server, error) {
 	b.applyLimits(caps)
 	srv := mqtt.New(&mqtt.Options{
 		Capabilities:             caps,
-		ClientNetWriteBufferSize: writeBufferSize,
+		ClientNetWriteBufferSize: writeThrough,
 		ClientNetReadBufferSize:  writeBufferSize,
 		InlineClient:             true,
 		Logger:                   mochiLogger(b.log),
