@@ -14,6 +14,7 @@
 // capture tap, durable acknowledgements, CONNACK fixes) runs in one mochi
 // hook, packetHooks, since mochi copies the whole packet into every hook
 // on that path. Every connection mochi writes to is an ackConn (ackconn.go),
-// which holds a publish's acknowledgement for the session store and sends
-// the acknowledgements of one read in one write.
+// which holds a publish's acknowledgement for the session store, sends
+// the acknowledgements of one read in one write, and batches what mochi
+// writes to a client with more queued (mochi's own write buffer is off).
 package broker
